@@ -1,0 +1,6 @@
+namespace MtlEngine.Datasets;
+
+/// <summary>The data sets shipped with MtlEngine.</summary>
+public static class DatasetCatalog
+{
+}

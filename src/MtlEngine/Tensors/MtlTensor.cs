@@ -1,0 +1,143 @@
+using System.Numerics;
+
+namespace MtlEngine.Tensors;
+
+/// <summary>
+/// A dense n-dimensional tensor of <typeparamref name="T"/> (<see cref="float"/> or <see cref="double"/>, and
+/// integer types for labels and indices): a view of a <see cref="TensorStorage{T}"/> given by an offset,
+/// a shape and strides (in elements). Views (slices, transposes, broadcasts) share storage; nothing is
+/// copied unless an operation says so.
+/// </summary>
+/// <remarks>Named <c>MtlTensor</c> so that it does not collide with System.Numerics.Tensors' <c>Tensor&lt;T&gt;</c>.</remarks>
+/// <typeparam name="T">The element type.</typeparam>
+public sealed partial class MtlTensor<T> where T : unmanaged, INumber<T>
+{
+    private readonly int[] _shape;
+    private readonly int[] _strides;
+
+    /// <summary>Creates a view of <paramref name="storage"/>. Checks that every element the view can reach is inside the storage.</summary>
+    /// <exception cref="ArgumentException">When shape and strides differ in length, a dimension is negative, or the view reaches outside the storage.</exception>
+    public MtlTensor(TensorStorage<T> storage, int offset, ReadOnlySpan<int> shape, ReadOnlySpan<int> strides)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        if (shape.Length != strides.Length)
+            throw new ArgumentException($"Shape {ShapeText(shape)} has {shape.Length} dimensions but {strides.Length} strides were given.");
+        Storage = storage;
+        Offset = offset;
+        _shape = shape.ToArray();
+        _strides = strides.ToArray();
+        Length = CheckedLength(_shape);
+        if (Length > 0)
+        {
+            long lowest = offset, highest = offset;
+            for (int d = 0; d < _shape.Length; d++)
+            {
+                long reach = (long)(_shape[d] - 1) * _strides[d];
+                if (reach < 0) lowest += reach; else highest += reach;
+            }
+            if (lowest < 0 || highest >= storage.Length)
+                throw new ArgumentException(
+                    $"A view with offset {offset}, shape {ShapeText(shape)} and strides {ShapeText(strides)} reaches elements [{lowest}, {highest}] outside a storage of {storage.Length} elements.");
+        }
+    }
+
+    /// <summary>Creates a contiguous (row-major) tensor over <paramref name="storage"/> starting at element 0.</summary>
+    public MtlTensor(TensorStorage<T> storage, ReadOnlySpan<int> shape)
+        : this(storage, 0, shape, ContiguousStrides(shape)) { }
+
+    /// <summary>The buffer this tensor views.</summary>
+    public TensorStorage<T> Storage { get; }
+
+    /// <summary>The index in <see cref="Storage"/> of the element at all-zero indices.</summary>
+    public int Offset { get; }
+
+    /// <summary>The size of each dimension.</summary>
+    public ReadOnlySpan<int> Shape => _shape;
+
+    /// <summary>The step in storage elements for each dimension (0 for a broadcast dimension, negative allowed).</summary>
+    public ReadOnlySpan<int> Strides => _strides;
+
+    /// <summary>The number of dimensions.</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>The number of elements (the product of the shape; 1 for a 0-d tensor).</summary>
+    public int Length { get; }
+
+    /// <summary>The device the storage lives on.</summary>
+    public Device Device => Storage.Device;
+
+    /// <summary>True when the elements are laid out row-major without gaps, so that they form one span.</summary>
+    public bool IsContiguous
+    {
+        get
+        {
+            int expected = 1;
+            for (int d = _shape.Length - 1; d >= 0; d--)
+            {
+                if (_shape[d] != 1 && _strides[d] != expected) return false;
+                expected *= _shape[d];
+            }
+            return true;
+        }
+    }
+
+    /// <summary>The size of dimension <paramref name="axis"/> (negative counts from the end).</summary>
+    public int Dim(int axis) => _shape[NormalizeAxis(axis, Rank)];
+
+    /// <summary>The host storage, or a clear error when the tensor lives on another device.</summary>
+    /// <exception cref="InvalidOperationException">When the tensor is not on the CPU.</exception>
+    public CpuStorage<T> CpuStorage => Storage as CpuStorage<T>
+        ?? throw new InvalidOperationException($"This operation needs a tensor on the cpu, but the tensor is on {Device}; move it with To(Device.Cpu) first.");
+
+    /// <summary>The elements as one span when the tensor is contiguous and on the CPU.</summary>
+    /// <exception cref="InvalidOperationException">When the tensor is not contiguous (call <c>Contiguous()</c>) or not on the CPU.</exception>
+    public Span<T> AsSpan()
+    {
+        if (!IsContiguous)
+            throw new InvalidOperationException($"A tensor of shape {ShapeText(Shape)} with strides {ShapeText(Strides)} is not contiguous; call Contiguous() first.");
+        return CpuStorage.Span.Slice(Offset, Length);
+    }
+
+    /// <summary>Row-major strides for <paramref name="shape"/>.</summary>
+    public static int[] ContiguousStrides(ReadOnlySpan<int> shape)
+    {
+        var strides = new int[shape.Length];
+        int stride = 1;
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            strides[d] = stride;
+            stride *= Math.Max(shape[d], 1);
+        }
+        return strides;
+    }
+
+    /// <summary>The product of <paramref name="shape"/>, checked for negative sizes and overflow.</summary>
+    /// <exception cref="ArgumentException">When a size is negative or the product exceeds <see cref="int.MaxValue"/>.</exception>
+    public static int CheckedLength(ReadOnlySpan<int> shape)
+    {
+        long length = 1;
+        foreach (int size in shape)
+        {
+            if (size < 0)
+                throw new ArgumentException($"Shape {ShapeText(shape)} has a negative dimension.");
+            length *= size;
+            if (length > int.MaxValue)
+                throw new ArgumentException($"Shape {ShapeText(shape)} has more than {int.MaxValue} elements.");
+        }
+        return (int)length;
+    }
+
+    /// <summary>Resolves a possibly negative axis against <paramref name="rank"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">When the axis is outside [-rank, rank).</exception>
+    public static int NormalizeAxis(int axis, int rank)
+    {
+        int resolved = axis < 0 ? axis + rank : axis;
+        if (resolved < 0 || resolved >= rank)
+            throw new ArgumentOutOfRangeException(nameof(axis), axis, $"Axis {axis} is out of range for a tensor of rank {rank}.");
+        return resolved;
+    }
+
+    /// <summary>Formats a shape as <c>(2, 3)</c>.</summary>
+    public static string ShapeText(ReadOnlySpan<int> shape) =>
+        shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape.ToArray()) + ")";
+}

@@ -1,0 +1,23 @@
+using MtlEngine.Tensors;
+
+namespace MtlEngine.Tests.Tensors;
+
+public class StorageTests
+{
+    [Fact]
+    public void A_view_outside_its_storage_is_rejected()
+    {
+        var storage = new CpuStorage<float>(6);
+        Assert.Throws<ArgumentException>(() => new MtlTensor<float>(storage, 1, [2, 3], [3, 1]));
+    }
+
+    [Fact]
+    public void FromArray_shares_the_array()
+    {
+        var data = new double[] { 1, 2, 3, 4, 5, 6 };
+        var t = MtlTensor.FromArray(data, 2, 3);
+        data[4] = 42;
+        Assert.Equal(42, t.AsSpan()[4]);
+        Assert.True(t.IsContiguous);
+    }
+}
