@@ -1,0 +1,44 @@
+namespace MtlEngine.Tensors;
+
+// Element access by n-d index.
+public sealed partial class MtlTensor<T>
+{
+    /// <summary>The element at <paramref name="indices"/> (one per axis; negative values count from the end).</summary>
+    /// <exception cref="ArgumentException">When the number of indices differs from the rank.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">When an index is outside its axis.</exception>
+    // Named so that the indexers do not clash with the Item() method (an indexer compiles to a property "Item").
+    [System.Runtime.CompilerServices.IndexerName("At")]
+    public T this[params int[] indices]
+    {
+        get => CpuStorage.Data[StorageIndex(indices)];
+        set => CpuStorage.Data[StorageIndex(indices)] = value;
+    }
+
+    /// <summary>The only element of a tensor with one element (any rank, e.g. a 0-d scalar or shape (1, 1)).</summary>
+    /// <exception cref="InvalidOperationException">When the tensor does not hold exactly one element.</exception>
+    public T Item()
+    {
+        if (Length != 1)
+            throw new InvalidOperationException($"Item() needs a tensor with exactly one element, but this one has shape {ShapeText(Shape)} ({Length} elements).");
+        return CpuStorage.Data[Offset];
+    }
+
+    /// <summary>The storage position of the element at <paramref name="indices"/>, bounds-checked.</summary>
+    private int StorageIndex(int[] indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        if (indices.Length != Rank)
+            throw new ArgumentException($"{indices.Length} indices were given for a tensor of shape {ShapeText(Shape)} (rank {Rank}); give one per axis.");
+        long position = Offset;
+        for (int d = 0; d < Rank; d++)
+        {
+            int i = indices[d];
+            if (i < 0) i += _shape[d];
+            if (i < 0 || i >= _shape[d])
+                throw new ArgumentOutOfRangeException(nameof(indices),
+                    $"Index {indices[d]} is out of range for axis {d} of size {_shape[d]} in a tensor of shape {ShapeText(Shape)} (indices {ShapeText(indices)}).");
+            position += (long)i * _strides[d];
+        }
+        return (int)position;
+    }
+}
