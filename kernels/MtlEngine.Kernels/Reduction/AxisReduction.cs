@@ -1,0 +1,199 @@
+using System.Numerics;
+
+namespace MtlEngine.Kernels.Reduction;
+
+/// <summary>Reduces a contiguous run of values to one result; the unit of work of <see cref="AxisReduction"/>.</summary>
+/// <typeparam name="T">The element type.</typeparam>
+/// <typeparam name="TResult">The result type (T, or <see cref="int"/> for arg-reductions).</typeparam>
+public interface ISpanReducer<T, TResult>
+{
+    /// <summary>The reduction of <paramref name="values"/> (possibly empty).</summary>
+    TResult Reduce(ReadOnlySpan<T> values);
+}
+
+/// <summary>
+/// Reduction over any set of axes of a strided n-dimensional input. The output has one element per index
+/// of the kept axes, in row-major order. For each output element the reduced sub-array is handed to the
+/// reducer as one span: directly when it is contiguous, otherwise gathered in row-major order into a
+/// per-thread buffer. Each output is computed by one thread in a fixed order, so results do not depend on
+/// the degree of parallelism.
+/// </summary>
+public static class AxisReduction
+{
+    /// <summary>Reduces <paramref name="input"/> (of <paramref name="shape"/>) over <paramref name="axes"/> into <paramref name="output"/>.</summary>
+    /// <param name="shape">The input's shape.</param>
+    /// <param name="input">The input's array, offset and strides.</param>
+    /// <param name="axes">The axes to reduce, each in [0, rank) and distinct; empty reduces nothing (a copy through the reducer).</param>
+    /// <param name="output">Receives one result per index of the kept axes (row-major); its length must be their product.</param>
+    /// <param name="reducer">The reduction of one run.</param>
+    /// <param name="parallelism">How many threads may share the output elements.</param>
+    /// <exception cref="ArgumentException">When an axis is out of range or repeated, or the output has the wrong length.</exception>
+    public static void Reduce<T, TResult, TReducer>(ReadOnlySpan<int> shape, StridedArray<T> input, ReadOnlySpan<int> axes,
+        TResult[] output, TReducer reducer, Parallelism parallelism)
+        where T : unmanaged
+        where TReducer : struct, ISpanReducer<T, TResult>
+    {
+        StridedLayout.CheckRanks(shape, input.Strides);
+        int rank = shape.Length;
+        var reduced = new bool[rank];
+        foreach (int axis in axes)
+        {
+            if (axis < 0 || axis >= rank)
+                throw new ArgumentException($"Axis {axis} is out of range for an input of rank {rank}.");
+            if (reduced[axis])
+                throw new ArgumentException($"Axis {axis} is listed twice; list each axis to reduce once.");
+            reduced[axis] = true;
+        }
+        var keptShape = new List<int>(); var keptStrides = new List<int>();
+        var redShape = new List<int>(); var redStrides = new List<int>();
+        for (int d = 0; d < rank; d++)
+        {
+            (reduced[d] ? redShape : keptShape).Add(shape[d]);
+            (reduced[d] ? redStrides : keptStrides).Add(input.Strides[d]);
+        }
+        long outCount = 1, runLength = 1;
+        foreach (int s in keptShape) outCount *= s;
+        foreach (int s in redShape) runLength *= s;
+        if (output.Length != outCount)
+            throw new ArgumentException($"The output holds {output.Length} elements but the kept axes index {outCount}.");
+        if (outCount == 0) return;
+
+        var (rs, rst) = StridedLayout.Collapse(redShape.ToArray(), redStrides.ToArray());
+        bool contiguousRun = runLength <= 1 || (rs.Length == 1 && rst[0][0] == 1);
+        var job = new Job<T, TResult, TReducer>(input.Data, input.Offset, keptShape.ToArray(), keptStrides.ToArray(),
+            rs, rst[0], (int)runLength, contiguousRun, output, reducer);
+
+        int chunks = (int)Math.Min(Math.Min(parallelism.Degree, outCount),
+            Math.Max(1, outCount * Math.Max(runLength, 1) / StridedLayout.MinElementsPerThread));
+        if (chunks <= 1)
+            job.Run(0, (int)outCount);
+        else
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks },
+                c => job.Run((int)(c * outCount / chunks), (int)((c + 1) * outCount / chunks)));
+    }
+
+    private sealed class Job<T, TResult, TReducer>(T[] data, int offset, int[] keptShape, int[] keptStrides,
+        int[] runShape, int[] runStrides, int runLength, bool contiguousRun, TResult[] output, TReducer reducer)
+        where T : unmanaged
+        where TReducer : struct, ISpanReducer<T, TResult>
+    {
+        public void Run(int start, int end)
+        {
+            T[]? buffer = contiguousRun ? null : new T[runLength];
+            int kept = keptShape.Length;
+            var index = new int[kept];
+            long rest = start;
+            for (int d = kept - 1; d >= 0; d--) { index[d] = (int)(rest % keptShape[d]); rest /= keptShape[d]; }
+            int baseOffset = offset;
+            for (int d = 0; d < kept; d++) baseOffset += index[d] * keptStrides[d];
+            for (int o = start; o < end; o++)
+            {
+                ReadOnlySpan<T> run = contiguousRun ? data.AsSpan(baseOffset, runLength) : Gather(baseOffset, buffer!);
+                output[o] = reducer.Reduce(run);
+                for (int d = kept - 1; d >= 0; d--)
+                {
+                    index[d]++;
+                    baseOffset += keptStrides[d];
+                    if (index[d] < keptShape[d]) break;
+                    index[d] = 0;
+                    baseOffset -= keptStrides[d] * keptShape[d];
+                }
+            }
+        }
+
+        // Copies the run that starts at baseOffset into buffer in row-major order of the reduced axes.
+        private T[] Gather(int baseOffset, T[] buffer)
+        {
+            int rank = runShape.Length, inner = runShape[rank - 1], innerStride = runStrides[rank - 1];
+            Span<int> index = stackalloc int[rank];
+            int rowOffset = baseOffset;
+            for (int written = 0; written < runLength; written += inner)
+            {
+                for (int i = 0; i < inner; i++) buffer[written + i] = data[rowOffset + i * innerStride];
+                for (int d = rank - 2; d >= 0; d--)
+                {
+                    index[d]++;
+                    rowOffset += runStrides[d];
+                    if (index[d] < runShape[d]) break;
+                    index[d] = 0;
+                    rowOffset -= runStrides[d] * runShape[d];
+                }
+            }
+            return buffer;
+        }
+    }
+}
+
+/// <summary>Σ of the run (0 when empty).</summary>
+/// <typeparam name="T">The element type.</typeparam>
+public readonly struct SumReducer<T> : ISpanReducer<T, T> where T : unmanaged, INumber<T>
+{
+    /// <inheritdoc />
+    public T Reduce(ReadOnlySpan<T> values) => ReductionKernels.Sum(values);
+}
+
+/// <summary>The maximum of the run (an error when empty).</summary>
+/// <typeparam name="T">The element type.</typeparam>
+public readonly struct MaxReducer<T> : ISpanReducer<T, T> where T : unmanaged, INumber<T>
+{
+    /// <inheritdoc />
+    public T Reduce(ReadOnlySpan<T> values) => ReductionKernels.Max(values);
+}
+
+/// <summary>The minimum of the run (an error when empty).</summary>
+/// <typeparam name="T">The element type.</typeparam>
+public readonly struct MinReducer<T> : ISpanReducer<T, T> where T : unmanaged, INumber<T>
+{
+    /// <inheritdoc />
+    public T Reduce(ReadOnlySpan<T> values) => ReductionKernels.Min(values);
+}
+
+/// <summary>The index within the run of its first maximum (an error when empty).</summary>
+/// <typeparam name="T">The element type.</typeparam>
+public readonly struct ArgMaxReducer<T> : ISpanReducer<T, int> where T : unmanaged, INumber<T>
+{
+    /// <inheritdoc />
+    public int Reduce(ReadOnlySpan<T> values) => ReductionKernels.ArgMax(values);
+}
+
+/// <summary>The index within the run of its first minimum (an error when empty).</summary>
+/// <typeparam name="T">The element type.</typeparam>
+public readonly struct ArgMinReducer<T> : ISpanReducer<T, int> where T : unmanaged, INumber<T>
+{
+    /// <inheritdoc />
+    public int Reduce(ReadOnlySpan<T> values) => ReductionKernels.ArgMin(values);
+}
+
+/// <summary>The mean of the run (NaN when empty).</summary>
+/// <typeparam name="T">The element type.</typeparam>
+public readonly struct MeanReducer<T> : ISpanReducer<T, T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <inheritdoc />
+    public T Reduce(ReadOnlySpan<T> values) => ReductionKernels.Mean(values);
+}
+
+/// <summary>The variance of the run with <paramref name="ddof"/> delta degrees of freedom.</summary>
+/// <typeparam name="T">The element type.</typeparam>
+/// <param name="ddof">Delta degrees of freedom: the divisor is n − ddof.</param>
+public readonly struct VarianceReducer<T>(int ddof) : ISpanReducer<T, T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <inheritdoc />
+    public T Reduce(ReadOnlySpan<T> values) => ReductionKernels.Variance(values, ddof);
+}
+
+/// <summary>log Σ exp of the run (−∞ when empty).</summary>
+/// <typeparam name="T">The element type.</typeparam>
+public readonly struct LogSumExpReducer<T> : ISpanReducer<T, T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <inheritdoc />
+    public T Reduce(ReadOnlySpan<T> values) => ReductionKernels.LogSumExp(values);
+}
+
+/// <summary>The p-norm of the run (0 when empty).</summary>
+/// <typeparam name="T">The element type.</typeparam>
+/// <param name="p">The order p &gt; 0 (+∞ for the maximum norm).</param>
+public readonly struct NormReducer<T>(T p) : ISpanReducer<T, T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <inheritdoc />
+    public T Reduce(ReadOnlySpan<T> values) => ReductionKernels.Norm(values, p);
+}

@@ -1,0 +1,144 @@
+namespace MtlEngine.Kernels;
+
+/// <summary>
+/// An n-dimensional view of an array, as the strided kernels see it: the element at indices (i₀, …, iₙ₋₁)
+/// lives at <c>Data[Offset + Σₖ iₖ·Strides[k]]</c>. Strides are in elements; 0 repeats an element along a
+/// (broadcast) dimension and negative strides walk backwards.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+/// <param name="Data">The array holding the elements.</param>
+/// <param name="Offset">The index in <paramref name="Data"/> of the element at all-zero indices.</param>
+/// <param name="Strides">The step in elements for each dimension.</param>
+public readonly record struct StridedArray<T>(T[] Data, int Offset, int[] Strides);
+
+/// <summary>Walks the outer dimensions of a strided iteration space and hands each innermost row to a row kernel.</summary>
+internal interface IRowKernel
+{
+    /// <summary>Processes inner indices [start, start + count) of the row whose operands begin at <paramref name="offsets"/>.</summary>
+    void Row(ReadOnlySpan<int> offsets, int start, int count);
+}
+
+/// <summary>Dimension collapsing and the threaded outer loop shared by the strided element-wise and reduction drivers.</summary>
+internal static class StridedLayout
+{
+    /// <summary>
+    /// Below this many elements per thread the work stays on one thread: starting a thread costs about as
+    /// much as a few microseconds of streaming arithmetic. The split itself depends only on the problem
+    /// size and the degree of parallelism, so results never depend on scheduling.
+    /// </summary>
+    public const int MinElementsPerThread = 1 << 15;
+
+    /// <summary>
+    /// Simplifies an iteration space shared by several operands without changing which elements meet:
+    /// size-1 dimensions are dropped, and dimensions d and d+1 merge when every operand has
+    /// stride[d] = stride[d+1]·shape[d+1] (they are contiguous together). The result has rank ≥ 1.
+    /// </summary>
+    public static (int[] Shape, int[][] Strides) Collapse(ReadOnlySpan<int> shape, params int[][] strides)
+    {
+        var outShape = new List<int>(shape.Length);
+        var outStrides = new List<int>[strides.Length];
+        for (int k = 0; k < strides.Length; k++) outStrides[k] = new List<int>(shape.Length);
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (shape[d] == 1) continue;
+            int last = outShape.Count - 1;
+            bool merges = last >= 0;
+            for (int k = 0; k < strides.Length && merges; k++)
+                merges = outStrides[k][last] == strides[k][d] * (long)shape[d];
+            if (merges)
+            {
+                outShape[last] *= shape[d];
+                for (int k = 0; k < strides.Length; k++) outStrides[k][last] = strides[k][d];
+            }
+            else
+            {
+                outShape.Add(shape[d]);
+                for (int k = 0; k < strides.Length; k++) outStrides[k].Add(strides[k][d]);
+            }
+        }
+        if (outShape.Count == 0)
+        {
+            outShape.Add(1);
+            for (int k = 0; k < strides.Length; k++) outStrides[k].Add(0);
+        }
+        var collapsed = new int[strides.Length][];
+        for (int k = 0; k < strides.Length; k++) collapsed[k] = outStrides[k].ToArray();
+        return (outShape.ToArray(), collapsed);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="kernel"/> over every innermost row of a collapsed iteration space. Rows are split
+    /// into equal contiguous blocks, one per thread; when there are fewer rows than threads, every row is
+    /// split along its inner dimension instead.
+    /// </summary>
+    public static void Run<TKernel>(int[] shape, int[][] strides, int[] offsets, Parallelism parallelism, TKernel kernel)
+        where TKernel : struct, IRowKernel
+    {
+        int rank = shape.Length;
+        int inner = shape[rank - 1];
+        long rows = 1;
+        for (int d = 0; d < rank - 1; d++) rows *= shape[d];
+        long total = rows * inner;
+        if (total == 0) return;
+        int chunks = (int)Math.Min(parallelism.Degree, Math.Max(1, total / MinElementsPerThread));
+        if (chunks == 1)
+        {
+            RunRows(shape, strides, offsets, 0, rows, 0, inner, kernel);
+            return;
+        }
+        var options = new ParallelOptions { MaxDegreeOfParallelism = chunks };
+        if (rows >= chunks)
+            Parallel.For(0, chunks, options, c =>
+                RunRows(shape, strides, offsets, c * rows / chunks, (c + 1) * rows / chunks, 0, inner, kernel));
+        else
+            Parallel.For(0, chunks, options, c =>
+                RunRows(shape, strides, offsets, 0, rows, (int)((long)c * inner / chunks), (int)((long)(c + 1) * inner / chunks), kernel));
+    }
+
+    private static void RunRows<TKernel>(int[] shape, int[][] strides, int[] baseOffsets,
+        long rowStart, long rowEnd, int innerStart, int innerEnd, TKernel kernel)
+        where TKernel : struct, IRowKernel
+    {
+        int outer = shape.Length - 1, operands = strides.Length;
+        Span<int> index = stackalloc int[Math.Max(outer, 1)];
+        Span<int> offsets = stackalloc int[operands];
+        // Position the odometer at rowStart (row-major over the outer dimensions).
+        long rest = rowStart;
+        for (int d = outer - 1; d >= 0; d--)
+        {
+            index[d] = (int)(rest % shape[d]);
+            rest /= shape[d];
+        }
+        for (int k = 0; k < operands; k++)
+        {
+            long o = baseOffsets[k];
+            for (int d = 0; d < outer; d++) o += (long)index[d] * strides[k][d];
+            offsets[k] = (int)o;
+        }
+        for (long row = rowStart; row < rowEnd; row++)
+        {
+            kernel.Row(offsets, innerStart, innerEnd - innerStart);
+            for (int d = outer - 1; d >= 0; d--)
+            {
+                index[d]++;
+                for (int k = 0; k < operands; k++) offsets[k] += strides[k][d];
+                if (index[d] < shape[d]) break;
+                index[d] = 0;
+                for (int k = 0; k < operands; k++) offsets[k] -= strides[k][d] * shape[d];
+            }
+        }
+    }
+
+    /// <summary>Checks that each operand has one stride per dimension.</summary>
+    public static void CheckRanks(ReadOnlySpan<int> shape, params int[][] strides)
+    {
+        foreach (int[] s in strides)
+        {
+            ArgumentNullException.ThrowIfNull(s);
+            if (s.Length != shape.Length)
+                throw new ArgumentException($"An operand has {s.Length} strides but the iteration shape has {shape.Length} dimensions; give one stride per dimension (0 to broadcast).");
+        }
+        foreach (int size in shape)
+            if (size < 0) throw new ArgumentException("The iteration shape has a negative dimension.");
+    }
+}
