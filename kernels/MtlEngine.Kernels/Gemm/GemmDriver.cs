@@ -1,0 +1,188 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace MtlEngine.Kernels.Gemm;
+
+/// <summary>The operands of C = α·A·B + β·C as raw pointers and element strides (A: m×k, B: k×n, C: m×n).</summary>
+internal unsafe struct GemmOperands<T> where T : unmanaged
+{
+    public int M, N, K;
+    public T* A; public nint RsA, CsA;
+    public T* B; public nint RsB, CsB;
+    public T* C; public nint RsC, CsC;
+    public T Alpha, Beta;
+
+    /// <summary>Rows [i0, i0 + rows) of A and C.</summary>
+    public readonly GemmOperands<T> Rows(int i0, int rows)
+    {
+        var part = this;
+        part.M = rows; part.A += i0 * RsA; part.C += i0 * RsC;
+        return part;
+    }
+
+    /// <summary>Columns [j0, j0 + columns) of B and C.</summary>
+    public readonly GemmOperands<T> Columns(int j0, int columns)
+    {
+        var part = this;
+        part.N = columns; part.B += j0 * CsB; part.C += j0 * CsC;
+        return part;
+    }
+}
+
+/// <summary>
+/// The five loops of Goto/BLIS around the microkernel <typeparamref name="TKernel"/>:
+/// <code>
+/// for jc in 0..n step NC          B panel (KC×NC) packed once per (jc, pc), lives in L3
+///   for pc in 0..k step KC
+///     pack B[pc.., jc..]
+///     for ic in 0..m step MC      A block (MC×KC) packed once per (jc, pc, ic), lives in L2
+///       pack A[ic.., pc..]
+///       for jr in 0..nc step NR   a KC×NR micro-panel of B, lives in L1
+///         for ir in 0..mc step MR
+///           C[ic+ir.., jc+jr..] = α·Ã·B̃ + (pc == 0 ? β : 1)·C     (microkernel)
+/// </code>
+/// Every element of C sees the same sequence of operations whatever the partition into threads or tiles
+/// (the k sum is split at the same KC boundaries; edge tiles finish with the same fused α·acc + β·C),
+/// so results are bitwise reproducible.
+/// </summary>
+internal static unsafe class GemmDriver<T, TKernel>
+    where T : unmanaged, INumber<T>
+    where TKernel : IMicrokernel<T>
+{
+    /// <summary>Runs the problem on <paramref name="threads"/> threads, each taking a fixed contiguous share of the columns (jc) or rows (ic).</summary>
+    public static void Execute(GemmOperands<T> op, GemmBlockSizes blocks, int threads)
+    {
+        if (op.M == 0 || op.N == 0) return;
+        if (op.K == 0 || op.Alpha == T.Zero)
+        {
+            ScaleC(op);
+            return;
+        }
+        int mr = TKernel.MR, nr = TKernel.NR;
+        // B is read in place (only A packed) when it is row-major, narrow and shallow: packing would cost more than it saves.
+        bool unpackedB = op.CsB == 1 && op.N <= blocks.UnpackedBMaxColumns && op.K <= blocks.KC;
+        long flops = 2L * op.M * op.N * op.K;
+        int rowUnits = (op.M + mr - 1) / mr, columnUnits = (op.N + nr - 1) / nr;
+        bool splitColumns = columnUnits >= rowUnits;
+        int units = splitColumns ? columnUnits : rowUnits;
+        int workers = (int)Math.Min(Math.Min(threads, units), Math.Max(1, flops / blocks.MinFlopsPerThread));
+        if (workers <= 1)
+        {
+            Run(op, blocks, unpackedB);
+            return;
+        }
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
+        {
+            int first = (int)((long)units * t / workers), last = (int)((long)units * (t + 1) / workers);
+            if (splitColumns)
+            {
+                int j0 = first * nr, j1 = Math.Min(op.N, last * nr);
+                Run(op.Columns(j0, j1 - j0), blocks, unpackedB);
+            }
+            else
+            {
+                int i0 = first * mr, i1 = Math.Min(op.M, last * mr);
+                Run(op.Rows(i0, i1 - i0), blocks, unpackedB);
+            }
+        });
+    }
+
+    /// <summary>The sequential five loops over the whole (sub-)problem.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB)
+    {
+        int MR = TKernel.MR, NR = TKernel.NR, MC = blocks.MC, KC = blocks.KC, NC = blocks.NC;
+        int m = op.M, n = op.N, k = op.K;
+        if (m <= 0 || n <= 0) return;
+        var workspace = GemmWorkspace<T>.ForCurrentThread(MC * KC, unpackedB ? KC * NR : KC * NC, MR * NR);
+        T* aPacked = workspace.A, bPacked = workspace.B, tile = workspace.Tile;
+        T alpha = op.Alpha;
+
+        for (int jc = 0; jc < n; jc += NC)
+        {
+            int nc = Math.Min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                T* bBlock = op.B + pc * op.RsB + jc * op.CsB;
+                if (!unpackedB) GemmPacking.PackB(kc, nc, NR, bBlock, op.RsB, op.CsB, bPacked);
+                T beta = pc == 0 ? op.Beta : T.One;
+                for (int ic = 0; ic < m; ic += MC)
+                {
+                    int mc = Math.Min(MC, m - ic);
+                    GemmPacking.PackA(mc, kc, MR, op.A + ic * op.RsA + pc * op.CsA, op.RsA, op.CsA, aPacked);
+                    for (int jr = 0; jr < nc; jr += NR)
+                    {
+                        int nr = Math.Min(NR, nc - jr);
+                        T* bPanel;
+                        nint ldb;
+                        if (!unpackedB) { bPanel = bPacked + jr * kc; ldb = NR; }
+                        else if (nr == NR) { bPanel = bBlock + jr; ldb = op.RsB; }
+                        else
+                        {
+                            GemmPacking.PackBPanel(kc, nr, NR, bBlock + jr, op.RsB, 1, bPacked);
+                            bPanel = bPacked; ldb = NR;
+                        }
+                        for (int ir = 0; ir < mc; ir += MR)
+                        {
+                            int mr = Math.Min(MR, mc - ir);
+                            T* c = op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC;
+                            T* aPanel = aPacked + ir * kc;
+                            if (mr == MR && nr == NR && op.CsC == 1)
+                                TKernel.Run(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
+                            else
+                            {
+                                // Edge tile (or C not row-major): the raw sum goes to a scratch tile and is merged exactly as the microkernel would.
+                                TKernel.Run(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
+                                MergeTile(mr, nr, tile, NR, c, op.RsC, op.CsC, alpha, beta);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>C[i, j] = α·tile[i, j] + β·C[i, j] with one rounding (fused), β = 0 not reading C.</summary>
+    private static void MergeTile(int rows, int columns, T* tile, nint ldt, T* c, nint rsC, nint csC, T alpha, T beta)
+    {
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+            {
+                ref T cij = ref c[i * rsC + j * csC];
+                cij = beta == T.Zero ? alpha * tile[i * ldt + j] : ScalarMath.FusedMultiplyAdd(alpha, tile[i * ldt + j], beta * cij);
+            }
+    }
+
+    /// <summary>C = β·C (β = 0 writes zeros without reading C): the whole product when k = 0 or α = 0.</summary>
+    private static void ScaleC(GemmOperands<T> op)
+    {
+        for (int i = 0; i < op.M; i++)
+            for (int j = 0; j < op.N; j++)
+            {
+                ref T cij = ref op.C[i * op.RsC + j * op.CsC];
+                cij = op.Beta == T.Zero ? T.Zero : op.Beta * cij;
+            }
+    }
+}
+
+/// <summary>Scalar helpers shared by the GEMM drivers.</summary>
+internal static class ScalarMath
+{
+    /// <summary>a·b + c with a single rounding for float and double (as the SIMD microkernels do).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T FusedMultiplyAdd<T>(T a, T b, T c) where T : INumber<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float r = MathF.FusedMultiplyAdd(Unsafe.As<T, float>(ref a), Unsafe.As<T, float>(ref b), Unsafe.As<T, float>(ref c));
+            return Unsafe.As<float, T>(ref r);
+        }
+        if (typeof(T) == typeof(double))
+        {
+            double r = Math.FusedMultiplyAdd(Unsafe.As<T, double>(ref a), Unsafe.As<T, double>(ref b), Unsafe.As<T, double>(ref c));
+            return Unsafe.As<double, T>(ref r);
+        }
+        return a * b + c;
+    }
+}

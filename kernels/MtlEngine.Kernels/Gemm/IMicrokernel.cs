@@ -1,0 +1,20 @@
+namespace MtlEngine.Kernels.Gemm;
+
+/// <summary>
+/// A register-blocked GEMM microkernel: one MR×NR tile of C from a packed MR×kc micro-panel of A
+/// (for each p, MR values a[p·MR + i]) and a kc×NR micro-panel of B (for each p, NR values at b + p·ldb):
+/// <code>C[i, j] = α·Σ_p a[p·MR + i]·b[p·ldb + j] + β·C[i, j]   (β = 0: C is not read)</code>
+/// C has row stride <c>ldc</c> and unit column stride. The k loop is call-free so the accumulators stay in registers.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+internal unsafe interface IMicrokernel<T> where T : unmanaged
+{
+    /// <summary>Rows of the register tile.</summary>
+    static abstract int MR { get; }
+
+    /// <summary>Columns of the register tile.</summary>
+    static abstract int NR { get; }
+
+    /// <summary>Computes one full tile.</summary>
+    static abstract void Run(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta);
+}

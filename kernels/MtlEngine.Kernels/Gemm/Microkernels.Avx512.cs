@@ -1,0 +1,151 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace MtlEngine.Kernels.Gemm;
+
+// AVX-512F microkernels (32 zmm registers). Each k step broadcasts MR values of A and loads NR/W vectors of B,
+// then issues MR·NR/W fused multiply-adds into accumulators that never leave registers.
+
+/// <summary>float 12×32: 24 zmm accumulators, broadcast A, two loads of B per k (2 + 24 + 1 of 32 registers).</summary>
+internal readonly unsafe struct Avx512Float12x32 : IMicrokernel<float>
+{
+    /// <inheritdoc />
+    public static int MR => 12;
+    /// <inheritdoc />
+    public static int NR => 32;
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector512<float> c0_0 = default, c0_1 = default;
+        Vector512<float> c1_0 = default, c1_1 = default;
+        Vector512<float> c2_0 = default, c2_1 = default;
+        Vector512<float> c3_0 = default, c3_1 = default;
+        Vector512<float> c4_0 = default, c4_1 = default;
+        Vector512<float> c5_0 = default, c5_1 = default;
+        Vector512<float> c6_0 = default, c6_1 = default;
+        Vector512<float> c7_0 = default, c7_1 = default;
+        Vector512<float> c8_0 = default, c8_1 = default;
+        Vector512<float> c9_0 = default, c9_1 = default;
+        Vector512<float> c10_0 = default, c10_1 = default;
+        Vector512<float> c11_0 = default, c11_1 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> ai;
+            ai = Vector512.Create(a[0]); c0_0 = Avx512F.FusedMultiplyAdd(ai, b0, c0_0); c0_1 = Avx512F.FusedMultiplyAdd(ai, b1, c0_1);
+            ai = Vector512.Create(a[1]); c1_0 = Avx512F.FusedMultiplyAdd(ai, b0, c1_0); c1_1 = Avx512F.FusedMultiplyAdd(ai, b1, c1_1);
+            ai = Vector512.Create(a[2]); c2_0 = Avx512F.FusedMultiplyAdd(ai, b0, c2_0); c2_1 = Avx512F.FusedMultiplyAdd(ai, b1, c2_1);
+            ai = Vector512.Create(a[3]); c3_0 = Avx512F.FusedMultiplyAdd(ai, b0, c3_0); c3_1 = Avx512F.FusedMultiplyAdd(ai, b1, c3_1);
+            ai = Vector512.Create(a[4]); c4_0 = Avx512F.FusedMultiplyAdd(ai, b0, c4_0); c4_1 = Avx512F.FusedMultiplyAdd(ai, b1, c4_1);
+            ai = Vector512.Create(a[5]); c5_0 = Avx512F.FusedMultiplyAdd(ai, b0, c5_0); c5_1 = Avx512F.FusedMultiplyAdd(ai, b1, c5_1);
+            ai = Vector512.Create(a[6]); c6_0 = Avx512F.FusedMultiplyAdd(ai, b0, c6_0); c6_1 = Avx512F.FusedMultiplyAdd(ai, b1, c6_1);
+            ai = Vector512.Create(a[7]); c7_0 = Avx512F.FusedMultiplyAdd(ai, b0, c7_0); c7_1 = Avx512F.FusedMultiplyAdd(ai, b1, c7_1);
+            ai = Vector512.Create(a[8]); c8_0 = Avx512F.FusedMultiplyAdd(ai, b0, c8_0); c8_1 = Avx512F.FusedMultiplyAdd(ai, b1, c8_1);
+            ai = Vector512.Create(a[9]); c9_0 = Avx512F.FusedMultiplyAdd(ai, b0, c9_0); c9_1 = Avx512F.FusedMultiplyAdd(ai, b1, c9_1);
+            ai = Vector512.Create(a[10]); c10_0 = Avx512F.FusedMultiplyAdd(ai, b0, c10_0); c10_1 = Avx512F.FusedMultiplyAdd(ai, b1, c10_1);
+            ai = Vector512.Create(a[11]); c11_0 = Avx512F.FusedMultiplyAdd(ai, b0, c11_0); c11_1 = Avx512F.FusedMultiplyAdd(ai, b1, c11_1);
+            a += 12;
+            b += ldb;
+        }
+        Vector512<float> va = Vector512.Create(alpha);
+        if (beta == 0)
+        {
+            (va * c0_0).Store(c + 0 * ldc + 0); (va * c0_1).Store(c + 0 * ldc + 16);
+            (va * c1_0).Store(c + 1 * ldc + 0); (va * c1_1).Store(c + 1 * ldc + 16);
+            (va * c2_0).Store(c + 2 * ldc + 0); (va * c2_1).Store(c + 2 * ldc + 16);
+            (va * c3_0).Store(c + 3 * ldc + 0); (va * c3_1).Store(c + 3 * ldc + 16);
+            (va * c4_0).Store(c + 4 * ldc + 0); (va * c4_1).Store(c + 4 * ldc + 16);
+            (va * c5_0).Store(c + 5 * ldc + 0); (va * c5_1).Store(c + 5 * ldc + 16);
+            (va * c6_0).Store(c + 6 * ldc + 0); (va * c6_1).Store(c + 6 * ldc + 16);
+            (va * c7_0).Store(c + 7 * ldc + 0); (va * c7_1).Store(c + 7 * ldc + 16);
+            (va * c8_0).Store(c + 8 * ldc + 0); (va * c8_1).Store(c + 8 * ldc + 16);
+            (va * c9_0).Store(c + 9 * ldc + 0); (va * c9_1).Store(c + 9 * ldc + 16);
+            (va * c10_0).Store(c + 10 * ldc + 0); (va * c10_1).Store(c + 10 * ldc + 16);
+            (va * c11_0).Store(c + 11 * ldc + 0); (va * c11_1).Store(c + 11 * ldc + 16);
+        }
+        else
+        {
+            Vector512<float> vb = Vector512.Create(beta);
+            Avx512F.FusedMultiplyAdd(va, c0_0, vb * Vector512.Load(c + 0 * ldc + 0)).Store(c + 0 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c0_1, vb * Vector512.Load(c + 0 * ldc + 16)).Store(c + 0 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c1_0, vb * Vector512.Load(c + 1 * ldc + 0)).Store(c + 1 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c1_1, vb * Vector512.Load(c + 1 * ldc + 16)).Store(c + 1 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c2_0, vb * Vector512.Load(c + 2 * ldc + 0)).Store(c + 2 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c2_1, vb * Vector512.Load(c + 2 * ldc + 16)).Store(c + 2 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c3_0, vb * Vector512.Load(c + 3 * ldc + 0)).Store(c + 3 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c3_1, vb * Vector512.Load(c + 3 * ldc + 16)).Store(c + 3 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c4_0, vb * Vector512.Load(c + 4 * ldc + 0)).Store(c + 4 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c4_1, vb * Vector512.Load(c + 4 * ldc + 16)).Store(c + 4 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c5_0, vb * Vector512.Load(c + 5 * ldc + 0)).Store(c + 5 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c5_1, vb * Vector512.Load(c + 5 * ldc + 16)).Store(c + 5 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c6_0, vb * Vector512.Load(c + 6 * ldc + 0)).Store(c + 6 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c6_1, vb * Vector512.Load(c + 6 * ldc + 16)).Store(c + 6 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c7_0, vb * Vector512.Load(c + 7 * ldc + 0)).Store(c + 7 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c7_1, vb * Vector512.Load(c + 7 * ldc + 16)).Store(c + 7 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c8_0, vb * Vector512.Load(c + 8 * ldc + 0)).Store(c + 8 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c8_1, vb * Vector512.Load(c + 8 * ldc + 16)).Store(c + 8 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c9_0, vb * Vector512.Load(c + 9 * ldc + 0)).Store(c + 9 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c9_1, vb * Vector512.Load(c + 9 * ldc + 16)).Store(c + 9 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c10_0, vb * Vector512.Load(c + 10 * ldc + 0)).Store(c + 10 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c10_1, vb * Vector512.Load(c + 10 * ldc + 16)).Store(c + 10 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c11_0, vb * Vector512.Load(c + 11 * ldc + 0)).Store(c + 11 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c11_1, vb * Vector512.Load(c + 11 * ldc + 16)).Store(c + 11 * ldc + 16);
+        }
+    }
+}
+
+/// <summary>double 8×24: 24 zmm accumulators, broadcast A, three loads of B per k.</summary>
+internal readonly unsafe struct Avx512Double8x24 : IMicrokernel<double>
+{
+    /// <inheritdoc />
+    public static int MR => 8;
+    /// <inheritdoc />
+    public static int NR => 24;
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, double* a, double* b, nint ldb, double* c, nint ldc, double alpha, double beta)
+    {
+        Vector512<double> c0_0 = default, c0_1 = default, c0_2 = default;
+        Vector512<double> c1_0 = default, c1_1 = default, c1_2 = default;
+        Vector512<double> c2_0 = default, c2_1 = default, c2_2 = default;
+        Vector512<double> c3_0 = default, c3_1 = default, c3_2 = default;
+        Vector512<double> c4_0 = default, c4_1 = default, c4_2 = default;
+        Vector512<double> c5_0 = default, c5_1 = default, c5_2 = default;
+        Vector512<double> c6_0 = default, c6_1 = default, c6_2 = default;
+        Vector512<double> c7_0 = default, c7_1 = default, c7_2 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<double> b0 = Vector512.Load(b + 0);
+            Vector512<double> b1 = Vector512.Load(b + 8);
+            Vector512<double> b2 = Vector512.Load(b + 16);
+            Vector512<double> ai;
+            ai = Vector512.Create(a[0]); c0_0 = Avx512F.FusedMultiplyAdd(ai, b0, c0_0); c0_1 = Avx512F.FusedMultiplyAdd(ai, b1, c0_1); c0_2 = Avx512F.FusedMultiplyAdd(ai, b2, c0_2);
+            ai = Vector512.Create(a[1]); c1_0 = Avx512F.FusedMultiplyAdd(ai, b0, c1_0); c1_1 = Avx512F.FusedMultiplyAdd(ai, b1, c1_1); c1_2 = Avx512F.FusedMultiplyAdd(ai, b2, c1_2);
+            ai = Vector512.Create(a[2]); c2_0 = Avx512F.FusedMultiplyAdd(ai, b0, c2_0); c2_1 = Avx512F.FusedMultiplyAdd(ai, b1, c2_1); c2_2 = Avx512F.FusedMultiplyAdd(ai, b2, c2_2);
+            ai = Vector512.Create(a[3]); c3_0 = Avx512F.FusedMultiplyAdd(ai, b0, c3_0); c3_1 = Avx512F.FusedMultiplyAdd(ai, b1, c3_1); c3_2 = Avx512F.FusedMultiplyAdd(ai, b2, c3_2);
+            ai = Vector512.Create(a[4]); c4_0 = Avx512F.FusedMultiplyAdd(ai, b0, c4_0); c4_1 = Avx512F.FusedMultiplyAdd(ai, b1, c4_1); c4_2 = Avx512F.FusedMultiplyAdd(ai, b2, c4_2);
+            ai = Vector512.Create(a[5]); c5_0 = Avx512F.FusedMultiplyAdd(ai, b0, c5_0); c5_1 = Avx512F.FusedMultiplyAdd(ai, b1, c5_1); c5_2 = Avx512F.FusedMultiplyAdd(ai, b2, c5_2);
+            ai = Vector512.Create(a[6]); c6_0 = Avx512F.FusedMultiplyAdd(ai, b0, c6_0); c6_1 = Avx512F.FusedMultiplyAdd(ai, b1, c6_1); c6_2 = Avx512F.FusedMultiplyAdd(ai, b2, c6_2);
+            ai = Vector512.Create(a[7]); c7_0 = Avx512F.FusedMultiplyAdd(ai, b0, c7_0); c7_1 = Avx512F.FusedMultiplyAdd(ai, b1, c7_1); c7_2 = Avx512F.FusedMultiplyAdd(ai, b2, c7_2);
+            a += 8;
+            b += ldb;
+        }
+        Vector512<double> va = Vector512.Create(alpha);
+        if (beta == 0)
+        {
+            (va * c0_0).Store(c + 0 * ldc + 0); (va * c0_1).Store(c + 0 * ldc + 8); (va * c0_2).Store(c + 0 * ldc + 16);
+            (va * c1_0).Store(c + 1 * ldc + 0); (va * c1_1).Store(c + 1 * ldc + 8); (va * c1_2).Store(c + 1 * ldc + 16);
+            (va * c2_0).Store(c + 2 * ldc + 0); (va * c2_1).Store(c + 2 * ldc + 8); (va * c2_2).Store(c + 2 * ldc + 16);
+            (va * c3_0).Store(c + 3 * ldc + 0); (va * c3_1).Store(c + 3 * ldc + 8); (va * c3_2).Store(c + 3 * ldc + 16);
+            (va * c4_0).Store(c + 4 * ldc + 0); (va * c4_1).Store(c + 4 * ldc + 8); (va * c4_2).Store(c + 4 * ldc + 16);
+            (va * c5_0).Store(c + 5 * ldc + 0); (va * c5_1).Store(c + 5 * ldc + 8); (va * c5_2).Store(c + 5 * ldc + 16);
+            (va * c6_0).Store(c + 6 * ldc + 0); (va * c6_1).Store(c + 6 * ldc + 8); (va * c6_2).Store(c + 6 * ldc + 16);
+            (va * c7_0).Store(c + 7 * ldc + 0); (va * c7_1).Store(c + 7 * ldc + 8); (va * c7_2).Store(c + 7 * ldc + 16);
+        }
+        else
+        {
+            Vector512<double> vb = Vector512.Create(beta);
+            Avx512F.FusedMultiplyAdd(va, c0_0, vb * Vector512.Load(c + 0 * ldc + 0)).Store(c + 0 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c0_1, vb * Vector512.Load(c + 0 * ldc + 8)).Store(c + 0 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c0_2, vb * Vector512.Load(c + 0 * ldc + 16)).Store(c + 0 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c1_0, vb * Vector512.Load(c + 1 * ldc + 0)).Store(c + 1 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c1_1, vb * Vector512.Load(c + 1 * ldc + 8)).Store(c + 1 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c1_2, vb * Vector512.Load(c + 1 * ldc + 16)).Store(c + 1 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c2_0, vb * Vector512.Load(c + 2 * ldc + 0)).Store(c + 2 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c2_1, vb * Vector512.Load(c + 2 * ldc + 8)).Store(c + 2 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c2_2, vb * Vector512.Load(c + 2 * ldc + 16)).Store(c + 2 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c3_0, vb * Vector512.Load(c + 3 * ldc + 0)).Store(c + 3 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c3_1, vb * Vector512.Load(c + 3 * ldc + 8)).Store(c + 3 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c3_2, vb * Vector512.Load(c + 3 * ldc + 16)).Store(c + 3 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c4_0, vb * Vector512.Load(c + 4 * ldc + 0)).Store(c + 4 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c4_1, vb * Vector512.Load(c + 4 * ldc + 8)).Store(c + 4 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c4_2, vb * Vector512.Load(c + 4 * ldc + 16)).Store(c + 4 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c5_0, vb * Vector512.Load(c + 5 * ldc + 0)).Store(c + 5 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c5_1, vb * Vector512.Load(c + 5 * ldc + 8)).Store(c + 5 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c5_2, vb * Vector512.Load(c + 5 * ldc + 16)).Store(c + 5 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c6_0, vb * Vector512.Load(c + 6 * ldc + 0)).Store(c + 6 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c6_1, vb * Vector512.Load(c + 6 * ldc + 8)).Store(c + 6 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c6_2, vb * Vector512.Load(c + 6 * ldc + 16)).Store(c + 6 * ldc + 16);
+            Avx512F.FusedMultiplyAdd(va, c7_0, vb * Vector512.Load(c + 7 * ldc + 0)).Store(c + 7 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c7_1, vb * Vector512.Load(c + 7 * ldc + 8)).Store(c + 7 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c7_2, vb * Vector512.Load(c + 7 * ldc + 16)).Store(c + 7 * ldc + 16);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System.Numerics;
+using MtlEngine.Kernels.Gemm;
+
+namespace MtlEngine.Tests.Gemm;
+
+/// <summary>How a test matrix is laid out in memory.</summary>
+public enum Layout { RowMajor, ColumnMajor, Padded, Reversed }
+
+/// <summary>A test matrix: an array plus the view (offset, strides) that lays an m×n matrix into it.</summary>
+public sealed class TestMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T[] Data = [];
+    public int Offset, Rows, Columns, RowStride, ColumnStride;
+
+    public MatrixSpan<T> View => new(Data, Offset, Rows, Columns, RowStride, ColumnStride);
+    public ReadOnlyMatrixSpan<T> ReadOnly => View;
+
+    public T this[int i, int j] { get => Data[Offset + i * RowStride + j * ColumnStride]; set => Data[Offset + i * RowStride + j * ColumnStride] = value; }
+
+    /// <summary>An m×n matrix of uniform values in [-1, 1) in the given layout; gaps are filled with NaN so a read outside the view shows.</summary>
+    public static TestMatrix<T> Random(int rows, int columns, Layout layout, Random random)
+    {
+        var m = new TestMatrix<T> { Rows = rows, Columns = columns };
+        switch (layout)
+        {
+            case Layout.RowMajor: m.Data = new T[rows * columns]; m.RowStride = columns; m.ColumnStride = 1; break;
+            case Layout.ColumnMajor: m.Data = new T[rows * columns]; m.RowStride = 1; m.ColumnStride = rows; break;
+            case Layout.Padded: // every other column of a row-major matrix with 3 spare elements per row, starting at 5
+                m.Offset = 5; m.ColumnStride = 2; m.RowStride = 2 * columns + 3; m.Data = new T[5 + rows * m.RowStride]; break;
+            case Layout.Reversed: // rows stored bottom-up (negative row stride)
+                m.RowStride = -columns; m.ColumnStride = 1; m.Offset = Math.Max(rows - 1, 0) * columns; m.Data = new T[rows * columns]; break;
+        }
+        Array.Fill(m.Data, T.NaN);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+                m[i, j] = T.CreateTruncating(random.NextDouble() * 2 - 1);
+        return m;
+    }
+
+    public TestMatrix<T> Clone() => new() { Data = (T[])Data.Clone(), Offset = Offset, Rows = Rows, Columns = Columns, RowStride = RowStride, ColumnStride = ColumnStride };
+}
+
+public static class GemmAssert
+{
+    /// <summary>|x − y| ≤ tol·(scale) elementwise, where scale bounds the size of the sums (k·max|a|·max|b|).</summary>
+    public static void Close<T>(TestMatrix<T> expected, TestMatrix<T> actual, double tolerance, string what) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < expected.Rows; i++)
+            for (int j = 0; j < expected.Columns; j++)
+            {
+                double e = double.CreateTruncating(expected[i, j]), a = double.CreateTruncating(actual[i, j]);
+                if (!(Math.Abs(e - a) <= tolerance * Math.Max(1, Math.Abs(e))))
+                    Assert.Fail($"{what}: C[{i}, {j}] = {a}, reference {e} (tolerance {tolerance}).");
+            }
+    }
+
+    /// <summary>Elements of C's array outside the view must be untouched (still NaN).</summary>
+    public static void GapsUntouched<T>(TestMatrix<T> c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var inside = new bool[c.Data.Length];
+        for (int i = 0; i < c.Rows; i++)
+            for (int j = 0; j < c.Columns; j++) inside[c.Offset + i * c.RowStride + j * c.ColumnStride] = true;
+        for (int x = 0; x < c.Data.Length; x++)
+            if (!inside[x]) Assert.True(T.IsNaN(c.Data[x]), $"GEMM wrote element {x} of C's array, outside the view.");
+    }
+
+    public static double Tolerance<T>(int k) => (typeof(T) == typeof(float) ? 2e-6 : 4e-15) * (k + 4);
+}

@@ -1,0 +1,173 @@
+using System.Numerics;
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+
+namespace MtlEngine.Tests.Gemm;
+
+public class GemmTests
+{
+    public static IEnumerable<object[]> InstructionSets() =>
+        GemmInstructionSets.Supported.Where(s => s != GemmInstructionSet.Reference).Select(s => new object[] { s });
+
+    // Odd shapes: empty, 1×1, m < k, k < n, tile edges (MR = 12/8/6/4, NR = 32/24/16/8), block edges (KC = 192/256, MC = 240/360).
+    private static readonly (int M, int N, int K)[] Shapes =
+    [
+        (0, 0, 0), (0, 5, 3), (4, 0, 3), (3, 4, 0), (1, 1, 1), (2, 3, 17), (17, 33, 65), (5, 70, 9), (13, 31, 2),
+        (12, 32, 7), (8, 24, 8), (25, 49, 33), (11, 95, 1), (24, 16, 257), (7, 9, 193), (250, 9, 11), (37, 200, 5),
+        (361, 33, 3), (9, 260, 4),
+    ];
+
+    private static void TwinOverShapes<T>(GemmInstructionSet set, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(17);
+        var layouts = Enum.GetValues<Layout>();
+        int round = 0;
+        foreach (var (m, n, k) in Shapes)
+        {
+            var la = layouts[round % 4]; var lb = layouts[(round / 4 + round) % 4]; var lc = layouts[(round * 3 + 1) % 4];
+            round++;
+            var a = TestMatrix<T>.Random(m, k, la, random);
+            var b = TestMatrix<T>.Random(k, n, lb, random);
+            var c = TestMatrix<T>.Random(m, n, lc, random);
+            var expected = c.Clone();
+            T alpha = T.CreateTruncating(1.5), beta = T.CreateTruncating(-0.5);
+            GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
+            Kernels.Gemm.Gemm.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, c.View, new Parallelism(threads), set);
+            GemmAssert.Close(expected, c, GemmAssert.Tolerance<T>(k), $"{set} {typeof(T).Name} {m}×{n}×{k} A {la} B {lb} C {lc} threads {threads}");
+            GemmAssert.GapsUntouched(c);
+        }
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Matches_the_reference_twin_over_odd_shapes_float(GemmInstructionSet set)
+    {
+        TwinOverShapes<float>(set, 1);
+        TwinOverShapes<float>(set, 3);
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Matches_the_reference_twin_over_odd_shapes_double(GemmInstructionSet set)
+    {
+        TwinOverShapes<double>(set, 1);
+        TwinOverShapes<double>(set, 2);
+    }
+
+    /// <summary>C·t = β·C₀·t + α·A·(B·t) for a random t: checks a large product without trusting another GEMM.</summary>
+    public static double ChecksumError<T>(int m, int n, int k, GemmInstructionSet set, int threads, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
+        var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
+        var c = TestMatrix<T>.Random(m, n, Layout.RowMajor, random);
+        var c0 = c.Clone();
+        T alpha = T.CreateTruncating(0.75), beta = T.CreateTruncating(2.0);
+        Kernels.Gemm.Gemm.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, c.View, new Parallelism(threads), set);
+        return GemmChecksum.MaxRelativeError(alpha, a.ReadOnly, b.ReadOnly, beta, c0.ReadOnly, c.ReadOnly, random);
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Checksum_identity_holds_for_large_products(GemmInstructionSet set)
+    {
+        Assert.InRange(ChecksumError<float>(397, 530, 611, set, 2, 3), 0, 1e-5);
+        Assert.InRange(ChecksumError<double>(389, 501, 433, set, 2, 4), 0, 1e-13);
+    }
+
+    [Fact]
+    public void Checksum_detects_a_wrong_product()
+    {
+        var random = new Random(5);
+        var a = TestMatrix<double>.Random(40, 30, Layout.RowMajor, random);
+        var b = TestMatrix<double>.Random(30, 20, Layout.RowMajor, random);
+        var c = TestMatrix<double>.Random(40, 20, Layout.RowMajor, random);
+        var c0 = c.Clone();
+        Kernels.Gemm.Gemm.Multiply(1.0, a.ReadOnly, b.ReadOnly, 0.0, c.View);
+        Assert.InRange(GemmChecksum.MaxRelativeError(1.0, a.ReadOnly, b.ReadOnly, 0.0, c0.ReadOnly, c.ReadOnly, random), 0, 1e-13);
+        c[7, 3] += 1e-3;
+        Assert.True(GemmChecksum.MaxRelativeError(1.0, a.ReadOnly, b.ReadOnly, 0.0, c0.ReadOnly, c.ReadOnly, random) > 1e-6);
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Beta_zero_ignores_NaN_in_C_and_alpha_zero_ignores_A_and_B(GemmInstructionSet set)
+    {
+        var random = new Random(9);
+        foreach (var (m, n, k) in new[] { (13, 35, 20), (40, 70, 300) })
+        {
+            var a = TestMatrix<float>.Random(m, k, Layout.RowMajor, random);
+            var b = TestMatrix<float>.Random(k, n, Layout.ColumnMajor, random);
+            var c = TestMatrix<float>.Random(m, n, Layout.RowMajor, random);
+            Array.Fill(c.Data, float.NaN);
+            var expected = c.Clone();
+            GemmReference.Multiply(2f, a.ReadOnly, b.ReadOnly, 0f, expected.View);
+            Kernels.Gemm.Gemm.Multiply(2f, a.ReadOnly, b.ReadOnly, 0f, c.View, new Parallelism(2), set);
+            GemmAssert.Close(expected, c, GemmAssert.Tolerance<float>(k), "beta = 0 over NaN");
+
+            // α = 0: C = β·C, and NaN in A is never read.
+            a.Data[0] = float.NaN;
+            var c2 = TestMatrix<float>.Random(m, n, Layout.RowMajor, random);
+            var before = c2.Clone();
+            Kernels.Gemm.Gemm.Multiply(0f, a.ReadOnly, b.ReadOnly, 3f, c2.View, default, set);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) Assert.Equal(3f * before[i, j], c2[i, j]);
+            Kernels.Gemm.Gemm.Multiply(0f, a.ReadOnly, b.ReadOnly, 0f, c2.View, default, set);
+            Assert.All(c2.Data, x => Assert.Equal(0f, x));
+        }
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Beta_one_accumulates_and_transposes_are_views(GemmInstructionSet set)
+    {
+        var random = new Random(11);
+        var a = TestMatrix<double>.Random(45, 29, Layout.RowMajor, random);   // used as Aᵀ: 29×45
+        var b = TestMatrix<double>.Random(61, 45, Layout.Padded, random);     // used as Bᵀ: 45×61
+        var c = TestMatrix<double>.Random(29, 61, Layout.ColumnMajor, random);
+        var expected = c.Clone();
+        GemmReference.Multiply(-1.0, a.ReadOnly.Transposed(), b.ReadOnly.Transposed(), 1.0, expected.View);
+        Kernels.Gemm.Gemm.Multiply(-1.0, a.ReadOnly, MatrixOp.Transpose, b.ReadOnly, MatrixOp.Transpose, 1.0, c.View, new Parallelism(2), set);
+        GemmAssert.Close(expected, c, GemmAssert.Tolerance<double>(45), "Aᵀ·Bᵀ, beta = 1");
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Results_are_bitwise_identical_for_every_thread_count(GemmInstructionSet set)
+    {
+        var random = new Random(21);
+        var a = TestMatrix<float>.Random(203, 517, Layout.RowMajor, random);
+        var b = TestMatrix<float>.Random(517, 190, Layout.RowMajor, random);
+        float[]? first = null;
+        for (int threads = 1; threads <= 4; threads++)
+        {
+            var c = TestMatrix<float>.Random(203, 190, Layout.RowMajor, new Random(1));
+            Kernels.Gemm.Gemm.Multiply(1f, a.ReadOnly, b.ReadOnly, 0.5f, c.View, new Parallelism(threads), set);
+            if (first is null) first = c.Data;
+            else Assert.True(first.AsSpan().SequenceEqual(c.Data), $"{set}: threads = {threads} differs from threads = 1.");
+        }
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Batched_products_match_one_product_at_a_time(GemmInstructionSet set)
+    {
+        var random = new Random(23);
+        int batch = 5, m = 7, n = 19, k = 11;
+        var a = TestMatrix<double>.Random(batch * m, k, Layout.RowMajor, random);
+        var b = TestMatrix<double>.Random(k, n, Layout.RowMajor, random); // broadcast: batch stride 0
+        var c = TestMatrix<double>.Random(batch * m, n, Layout.RowMajor, random);
+        var expected = c.Clone();
+        for (int t = 0; t < batch; t++)
+            GemmReference.Multiply(1.0, new ReadOnlyMatrixSpan<double>(a.Data, t * m * k, m, k, k, 1), b.ReadOnly, 0.25,
+                new MatrixSpan<double>(expected.Data, t * m * n, m, n, n, 1));
+        Kernels.Gemm.Gemm.MultiplyBatched(batch, 1.0, new ReadOnlyMatrixSpan<double>(a.Data, 0, m, k, k, 1), m * k, b.ReadOnly, 0, 0.25,
+            new MatrixSpan<double>(c.Data, 0, m, n, n, 1), m * n, new Parallelism(2), set);
+        GemmAssert.Close(expected, c, GemmAssert.Tolerance<double>(k), "batched");
+    }
+
+    [Fact]
+    public void Mismatched_shapes_and_unsupported_types_are_rejected_with_clear_errors()
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Kernels.Gemm.Gemm.Multiply(1f, new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new ReadOnlyMatrixSpan<float>(new float[8], 4, 2), 0f,
+                new MatrixSpan<float>(new float[4], 2, 2)));
+        Assert.Contains("2×3", ex.Message);
+        Assert.Throws<NotSupportedException>(() =>
+            Kernels.Gemm.Gemm.Multiply(1, new ReadOnlyMatrixSpan<int>(new int[4], 2, 2), new ReadOnlyMatrixSpan<int>(new int[4], 2, 2), 0, new MatrixSpan<int>(new int[4], 2, 2)));
+        Assert.Throws<ArgumentException>(() => new MatrixSpan<float>(new float[5], 0, 2, 3, 3, 1));
+    }
+}
