@@ -1,0 +1,180 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace MtlEngine.Data;
+
+/// <summary>
+/// Moves elements between bytes in a file and typed arrays, with the bounds checks every reader shares:
+/// element counts and byte counts are computed in 64 bits and capped before anything is allocated.
+/// </summary>
+internal static class ElementCodec
+{
+    /// <summary>The largest data block we read (one .NET array of bytes).</summary>
+    public const long MaxDataBytes = 0x7FFFFFC7; // Array.MaxLength
+
+    /// <summary>
+    /// The element count of <paramref name="shape"/> and its size in bytes, or a <see cref="DataFormatException"/>
+    /// when a dimension is negative or too large, or the data would not fit in one array.
+    /// </summary>
+    public static (int Length, long ByteCount) CheckedSize(ReadOnlySpan<long> shape, DType dtype, string source)
+    {
+        long length = 1;
+        bool empty = false;
+        foreach (long size in shape)
+        {
+            if (size < 0)
+                throw new DataFormatException(source, $"shape {ShapeText(shape)} has a negative dimension");
+            if (size > int.MaxValue)
+                throw new DataFormatException(source, $"shape {ShapeText(shape)} has a dimension larger than {int.MaxValue}");
+            if (size == 0) empty = true;
+        }
+        if (!empty)
+        {
+            foreach (long size in shape)
+            {
+                // length * size <= MaxDataBytes, tested without overflow.
+                if (size != 0 && length > MaxDataBytes / size)
+                    throw new DataFormatException(source, $"shape {ShapeText(shape)} has too many elements (more than {MaxDataBytes})");
+                length *= size;
+            }
+        }
+        else length = 0;
+        long bytes = length * DTypes.ItemSize(dtype);
+        if (bytes > MaxDataBytes)
+            throw new DataFormatException(source, $"shape {ShapeText(shape)} of {DTypes.NumpyName(dtype)} needs {bytes} bytes; arrays over {MaxDataBytes} bytes are not supported");
+        return ((int)length, bytes);
+    }
+
+    /// <summary>Formats a shape as <c>(2, 3)</c> (NumPy's tuple form).</summary>
+    public static string ShapeText(ReadOnlySpan<long> shape) =>
+        shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape.ToArray()) + ")";
+
+    /// <summary>Converts a checked shape to <c>int</c>s.</summary>
+    public static int[] ToIntShape(ReadOnlySpan<long> shape)
+    {
+        var result = new int[shape.Length];
+        for (int i = 0; i < result.Length; i++) result[i] = (int)shape[i];
+        return result;
+    }
+
+    /// <summary>A zeroed array of the CLR type for <paramref name="dtype"/>.</summary>
+    public static Array Allocate(DType dtype, int length) => dtype switch
+    {
+        DType.Float32 => new float[length],
+        DType.Float64 => new double[length],
+        DType.Int32 => new int[length],
+        DType.Int64 => new long[length],
+        DType.UInt8 => new byte[length],
+        DType.Bool => new bool[length],
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
+    };
+
+    /// <summary>The bytes of a typed array (machine order).</summary>
+    public static Span<byte> AsBytes(Array data) => data switch
+    {
+        float[] f => MemoryMarshal.AsBytes(f.AsSpan()),
+        double[] d => MemoryMarshal.AsBytes(d.AsSpan()),
+        int[] i => MemoryMarshal.AsBytes(i.AsSpan()),
+        long[] l => MemoryMarshal.AsBytes(l.AsSpan()),
+        byte[] b => b.AsSpan(),
+        bool[] z => MemoryMarshal.AsBytes(z.AsSpan()),
+        _ => throw new ArgumentException($"Unexpected data type {data.GetType().Name}.", nameof(data)),
+    };
+
+    /// <summary>Reverses the byte order of every element in place.</summary>
+    public static void SwapBytes(Array data)
+    {
+        switch (data)
+        {
+            case float[] f:
+                Span<int> floatBits = MemoryMarshal.Cast<float, int>(f.AsSpan());
+                BinaryPrimitives.ReverseEndianness(floatBits, floatBits);
+                break;
+            case double[] d:
+                Span<long> doubleBits = MemoryMarshal.Cast<double, long>(d.AsSpan());
+                BinaryPrimitives.ReverseEndianness(doubleBits, doubleBits);
+                break;
+            case int[] i: BinaryPrimitives.ReverseEndianness(i, i); break;
+            case long[] l: BinaryPrimitives.ReverseEndianness(l, l); break;
+        }
+    }
+
+    /// <summary>Decodes <paramref name="bytes"/> (exactly <paramref name="length"/> elements) into a typed array.</summary>
+    public static Array Decode(ReadOnlySpan<byte> bytes, DType dtype, int length, bool bigEndian)
+    {
+        if (dtype == DType.Bool)
+        {
+            // Any non-zero byte is true, as in NumPy; a .NET bool must hold exactly 0 or 1.
+            var flags = new bool[length];
+            for (int i = 0; i < length; i++) flags[i] = bytes[i] != 0;
+            return flags;
+        }
+        Array data = Allocate(dtype, length);
+        bytes[..AsBytes(data).Length].CopyTo(AsBytes(data));
+        if (bigEndian == BitConverter.IsLittleEndian) SwapBytes(data);
+        return data;
+    }
+
+    /// <summary>
+    /// Reads exactly <paramref name="byteCount"/> bytes of elements from <paramref name="stream"/>. When the stream's
+    /// length is unknown the bytes are buffered as they arrive, so a lying header cannot force a large allocation.
+    /// </summary>
+    public static Array ReadElements(Stream stream, DType dtype, int length, long byteCount, bool bigEndian, bool lengthKnown, string source)
+    {
+        if (lengthKnown && dtype != DType.Bool)
+        {
+            Array data = Allocate(dtype, length);
+            ReadExactly(stream, AsBytes(data), source, "the array data");
+            if (bigEndian == BitConverter.IsLittleEndian) SwapBytes(data);
+            return data;
+        }
+        var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        long remaining = byteCount;
+        while (remaining > 0)
+        {
+            int read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, remaining));
+            if (read == 0)
+                throw new DataFormatException(source, $"the data ends after {byteCount - remaining} of {byteCount} bytes (the file is truncated or the shape is wrong)");
+            buffer.Write(chunk, 0, read);
+            remaining -= read;
+        }
+        return Decode(buffer.GetBuffer().AsSpan(0, (int)byteCount), dtype, length, bigEndian);
+    }
+
+    /// <summary>Fills <paramref name="target"/> or reports what was cut off.</summary>
+    public static void ReadExactly(Stream stream, Span<byte> target, string source, string what)
+    {
+        int total = 0;
+        while (total < target.Length)
+        {
+            int read = stream.Read(target[total..]);
+            if (read == 0)
+                throw new DataFormatException(source, $"the file ends inside {what} ({total} of {target.Length} bytes; it is truncated)");
+            total += read;
+        }
+    }
+
+    /// <summary>True when the stream has no more bytes (reads at most one).</summary>
+    public static bool AtEnd(Stream stream) => stream.ReadByte() < 0;
+
+    /// <summary>Writes the elements little-endian.</summary>
+    public static void WriteLittleEndian(Stream stream, Array data)
+    {
+        if (data is bool[] flags)
+        {
+            var bytes = new byte[flags.Length];
+            for (int i = 0; i < flags.Length; i++) bytes[i] = flags[i] ? (byte)1 : (byte)0;
+            stream.Write(bytes);
+            return;
+        }
+        if (BitConverter.IsLittleEndian)
+        {
+            stream.Write(AsBytes(data));
+            return;
+        }
+        var copy = (Array)data.Clone();
+        SwapBytes(copy);
+        stream.Write(AsBytes(copy));
+    }
+}

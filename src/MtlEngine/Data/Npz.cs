@@ -1,0 +1,92 @@
+using System.IO.Compression;
+
+namespace MtlEngine.Data;
+
+/// <summary>
+/// NumPy's <c>.npz</c> format: a zip archive of <c>.npy</c> members, stored or deflated. A member
+/// <c>weights.npy</c> becomes the array named <c>weights</c>.
+/// </summary>
+public static class Npz
+{
+    /// <summary>Reads every member array, in archive order.</summary>
+    /// <exception cref="DataFormatException">When the archive or a member is malformed.</exception>
+    /// <exception cref="FileNotFoundException">When the file does not exist.</exception>
+    public static IReadOnlyList<NdArray> Read(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var stream = File.OpenRead(path);
+        return Read(stream, path);
+    }
+
+    /// <summary>Reads every member array from a zip archive in <paramref name="stream"/>; <paramref name="sourceName"/> names it in errors.</summary>
+    /// <exception cref="DataFormatException">When the archive or a member is malformed.</exception>
+    public static IReadOnlyList<NdArray> Read(Stream stream, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(sourceName);
+        try
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            var arrays = new List<NdArray>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (ZipArchiveEntry entry in zip.Entries)
+            {
+                if (entry.FullName.EndsWith('/')) continue; // a directory entry
+                string name = entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
+                if (!names.Add(name))
+                    throw new DataFormatException(sourceName, $"the archive holds two members named '{name}'");
+                string memberSource = $"{sourceName} (member {entry.FullName})";
+                using Stream member = entry.Open();
+                arrays.Add(Npy.Read(member, memberSource, name, trustLength: false));
+            }
+            return arrays;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DataFormatException(sourceName, $"not a valid .npz (zip) archive: {e.Message}", e);
+        }
+        catch (IOException e) when (e is not FileNotFoundException)
+        {
+            throw new DataFormatException(sourceName, $"could not be read as a zip archive: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Writes the arrays as members <c>name.npy</c>, deflated when <paramref name="compress"/> is true (like <c>numpy.savez_compressed</c>), else stored (like <c>numpy.savez</c>).</summary>
+    /// <exception cref="ArgumentException">When a name is empty or repeated.</exception>
+    public static void Write(string path, IReadOnlyList<NdArray> arrays, bool compress = false)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        CheckNames(arrays);
+        using var stream = File.Create(path);
+        Write(stream, arrays, compress);
+    }
+
+    /// <summary>Writes the arrays as a zip archive to <paramref name="stream"/> (see <see cref="Write(string, IReadOnlyList{NdArray}, bool)"/>).</summary>
+    /// <exception cref="ArgumentException">When a name is empty or repeated.</exception>
+    public static void Write(Stream stream, IReadOnlyList<NdArray> arrays, bool compress = false)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        CheckNames(arrays);
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+        foreach (NdArray array in arrays)
+        {
+            ZipArchiveEntry entry = zip.CreateEntry(array.Name + ".npy", compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
+            using Stream member = entry.Open();
+            Npy.Write(member, array);
+        }
+    }
+
+    private static void CheckNames(IReadOnlyList<NdArray> arrays)
+    {
+        ArgumentNullException.ThrowIfNull(arrays);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (NdArray array in arrays)
+        {
+            ArgumentNullException.ThrowIfNull(array, nameof(arrays));
+            if (array.Name.Length == 0)
+                throw new ArgumentException("Every array in an .npz file needs a name; name them (ArrayFile.Write names them arr_0, arr_1, ...).", nameof(arrays));
+            if (!names.Add(array.Name))
+                throw new ArgumentException($"Two arrays are named '{array.Name}'; names in an .npz file must be unique.", nameof(arrays));
+        }
+    }
+}
