@@ -6,7 +6,7 @@ namespace MtlEngine.Cli;
 internal static class ArrayFiles
 {
     /// <summary>The extensions <see cref="ArrayFile"/> reads and writes.</summary>
-    public static readonly string[] Extensions = [".npy", ".npz", ".safetensors", ".csv"];
+    public static IReadOnlyList<string> Extensions => ArrayFile.Extensions;
 
     /// <summary>True for the formats that hold several named arrays (.npz, .safetensors).</summary>
     public static bool HoldsManyArrays(string path) => Extension(path) is ".npz" or ".safetensors";
@@ -22,24 +22,31 @@ internal static class ArrayFiles
         return extension;
     }
 
-    /// <summary>Reads every array of <paramref name="path"/> after checking its extension and that it exists.</summary>
-    public static IReadOnlyList<NdArray> Read(string path)
+    /// <summary>
+    /// Reads every array of <paramref name="path"/> after checking its extension and that it exists, with what
+    /// the format adds: safetensors' <c>__metadata__</c> and a CSV file's column names.
+    /// </summary>
+    public static ArraySource Read(string path)
     {
-        Extension(path);
+        string extension = Extension(path);
         if (Directory.Exists(path)) throw new UsageException($"{path}: is a directory, not an array file");
         if (!File.Exists(path)) throw new UsageException($"{path}: no such file");
-        return ArrayFile.Read(path);
+        switch (extension)
+        {
+            case ".safetensors":
+                var safetensors = Safetensors.Read(path);
+                return new ArraySource(safetensors.Tensors, safetensors.Metadata, null);
+            case ".csv":
+                var table = Csv.Read(path);
+                return new ArraySource([table.Array], new Dictionary<string, string>(), table.ColumnNames);
+            default:
+                return new ArraySource(ArrayFile.Read(path), new Dictionary<string, string>(), null);
+        }
     }
 
     /// <summary>NumPy's name of a dtype ("float32", "uint8", ...).</summary>
-    public static string DTypeName(DType dtype) => dtype switch
-    {
-        DType.Float32 => "float32",
-        DType.Float64 => "float64",
-        DType.Int32 => "int32",
-        DType.Int64 => "int64",
-        DType.UInt8 => "uint8",
-        DType.Bool => "bool",
-        _ => dtype.ToString().ToLowerInvariant(),
-    };
+    public static string DTypeName(DType dtype) => DTypes.NumpyName(dtype);
 }
+
+/// <summary>The arrays of a file, with safetensors' metadata (else empty) and a CSV header's column names (else null).</summary>
+internal sealed record ArraySource(IReadOnlyList<NdArray> Arrays, IReadOnlyDictionary<string, string> Metadata, IReadOnlyList<string>? ColumnNames);

@@ -21,6 +21,12 @@ internal static class BenchCommand
         // they become exit code 2 with one line on stderr.
         _ = stdout;
 
+        // `mtl bench` alone: with workloads added, the parser already reports the missing subcommand (exit 2).
+        bench.SetAction(_ => NoWorkload(bench));
         return bench;
     }
+
+    private static int NoWorkload(Command bench) => throw new UsageException(bench.Subcommands.Count == 0
+        ? "bench: no workloads are available in this build yet"
+        : $"bench needs a workload: {string.Join(", ", bench.Subcommands.Select(c => c.Name))} (see 'mtl bench --help')");
 }

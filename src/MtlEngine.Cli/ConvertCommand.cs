@@ -8,11 +8,12 @@ namespace MtlEngine.Cli;
 /// formats by extension. A single-array target (.npy, .csv) takes the source's only array, or the member
 /// <c>--name</c> picks from a multi-array source. A multi-array target (.npz, .safetensors) takes every array
 /// (or only <c>--name</c>); an unnamed array (from .npy or .csv) is stored as "arr_0", NumPy's name in np.savez.
+/// Safetensors metadata is kept from safetensors to safetensors, and a CSV header from CSV to CSV.
 /// </summary>
 internal static class ConvertCommand
 {
-    /// <summary>The member name NumPy's <c>np.savez</c> gives an unnamed array.</summary>
-    private const string DefaultMemberName = "arr_0";
+    /// <summary>NumPy's <c>np.savez</c> names unnamed arrays arr_0, arr_1, ... by position.</summary>
+    private const string UnnamedMemberPrefix = "arr_";
 
     public static Command Create(TextWriter stdout)
     {
@@ -27,14 +28,21 @@ internal static class ConvertCommand
     public static int Run(string inputPath, string outputPath, string? name, TextWriter stdout)
     {
         string outputExtension = ArrayFiles.Extension(outputPath); // check before reading anything
-        var arrays = ArrayFiles.Read(inputPath);
-        var selected = Select(inputPath, arrays, name, single: !ArrayFiles.HoldsManyArrays(outputPath));
+        var source = ArrayFiles.Read(inputPath);
+        var selected = Select(inputPath, source.Arrays, name, single: !ArrayFiles.HoldsManyArrays(outputPath));
         if (ArrayFiles.HoldsManyArrays(outputPath))
-            selected = selected.Select(a => a.Name.Length > 0 ? a : new NdArray(DefaultMemberName, a.DType, a.Shape.ToArray(), a.Data)).ToList();
+            selected = selected.Select((a, i) => a.Name.Length > 0 ? a : a.WithName(UnnamedMemberPrefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
         else if (outputExtension == ".csv" && selected[0].Shape.Length is not (1 or 2))
             throw new UsageException(
                 $"{inputPath}: array '{Describe(selected[0])}' has shape {Output.TextTable.Shape(selected[0].Shape)}; CSV holds only 1-d or 2-d arrays (use .npy, .npz or .safetensors)");
-        ArrayFile.Write(outputPath, selected);
+
+        // What the source format adds travels when the target format can hold it: safetensors metadata, CSV column names.
+        if (outputExtension == ".safetensors")
+            Safetensors.Write(outputPath, selected, source.Metadata);
+        else if (outputExtension == ".csv" && source.ColumnNames is { } columns && selected[0].Shape.Length == 2 && selected[0].Shape[1] == columns.Count)
+            Csv.Write(outputPath, selected[0], columns);
+        else
+            ArrayFile.Write(outputPath, selected);
         stdout.WriteLine($"wrote {outputPath}: {string.Join(", ", selected.Select(a => $"{Describe(a)} {ArrayFiles.DTypeName(a.DType)} {Output.TextTable.Shape(a.Shape)}"))}");
         return Program.ExitSuccess;
     }

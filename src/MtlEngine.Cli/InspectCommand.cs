@@ -25,19 +25,16 @@ internal static class InspectCommand
 
     public static int Run(string path, bool json, TextWriter stdout)
     {
-        var arrays = ArrayFiles.Read(path);
-        var metadata = SafetensorsMetadata(path);
-        var rows = arrays.Select(a => (Array: a, Stats: Summary.Of<double>(a.ToDoubleArray()))).ToList();
+        var source = ArrayFiles.Read(path);
+        var metadata = source.Metadata;
+        var rows = source.Arrays.Select(a => (Array: a, Stats: Summary.Of<double>(a.ToDoubleArray()))).ToList();
         if (json) WriteJson(path, rows, metadata, stdout);
-        else WriteTable(path, rows, metadata, stdout);
+        else WriteTable(path, rows, metadata, source.ColumnNames, stdout);
         return Program.ExitSuccess;
     }
 
-    /// <summary>The <c>__metadata__</c> of a safetensors file (empty for other formats or when it has none).</summary>
-    private static IReadOnlyDictionary<string, string> SafetensorsMetadata(string path) =>
-        new Dictionary<string, string>();
-
-    private static void WriteTable(string path, List<(NdArray Array, Summary Stats)> rows, IReadOnlyDictionary<string, string> metadata, TextWriter stdout)
+    private static void WriteTable(string path, List<(NdArray Array, Summary Stats)> rows, IReadOnlyDictionary<string, string> metadata,
+        IReadOnlyList<string>? columnNames, TextWriter stdout)
     {
         stdout.WriteLine($"{path}: {rows.Count} array{(rows.Count == 1 ? "" : "s")}");
         var table = new TextTable("name", "dtype", "shape", ">min", ">max", ">mean");
@@ -48,6 +45,7 @@ internal static class InspectCommand
                 empty ? "-" : TextTable.Number(stats.Min), empty ? "-" : TextTable.Number(stats.Max), empty ? "-" : TextTable.Number(stats.Mean));
         }
         table.WriteTo(stdout);
+        if (columnNames is not null) stdout.WriteLine($"columns: {string.Join(", ", columnNames)}");
         if (metadata.Count > 0)
         {
             stdout.WriteLine("metadata:");
@@ -93,19 +91,22 @@ internal static class InspectCommand
         writer.WriteStartArray("shape");
         foreach (int d in array.Shape) writer.WriteNumberValue(d);
         writer.WriteEndArray();
-        WriteStatistic(writer, "min", stats.Count, stats.Min);
-        WriteStatistic(writer, "max", stats.Count, stats.Max);
-        WriteStatistic(writer, "mean", stats.Count, stats.Mean);
+        // A float32 minimum and maximum are float32 values: written as such, -3.65 rather than -3.6500000953674316.
+        bool single = array.DType == DType.Float32;
+        WriteStatistic(writer, "min", stats.Count, stats.Min, single);
+        WriteStatistic(writer, "max", stats.Count, stats.Max, single);
+        WriteStatistic(writer, "mean", stats.Count, stats.Mean, single: false);
         writer.WriteEndObject();
     }
 
     /// <summary>A number; null for an empty array; JSON has no NaN or infinity, so those are written as strings.</summary>
-    private static void WriteStatistic(Utf8JsonWriter writer, string name, long count, double value)
+    private static void WriteStatistic(Utf8JsonWriter writer, string name, long count, double value, bool single)
     {
         if (count == 0) writer.WriteNull(name);
         else if (double.IsNaN(value)) writer.WriteString(name, "NaN");
         else if (double.IsPositiveInfinity(value)) writer.WriteString(name, "Infinity");
         else if (double.IsNegativeInfinity(value)) writer.WriteString(name, "-Infinity");
+        else if (single) writer.WriteNumber(name, (float)value);
         else writer.WriteNumber(name, value);
     }
 }

@@ -43,7 +43,7 @@ public static class Program
             var root = CreateRootCommand(stdout);
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
-                return Fail(stderr, ExitUserError, string.Join("; ", parsed.Errors.Select(e => e.Message)) + " (see 'mtl --help')", null, debug);
+                return Fail(stderr, ExitUserError, string.Join(" ", parsed.Errors.Select(e => e.Message)) + " (see 'mtl --help')", null, debug);
             var configuration = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
             int code = parsed.Invoke(configuration);
             stdout.Flush();

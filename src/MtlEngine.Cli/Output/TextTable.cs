@@ -48,12 +48,16 @@ internal sealed class TextTable
         }
     }
 
-    /// <summary>A number in at most 6 significant digits, invariant culture ("NaN", "inf", "-inf" for non-finite values).</summary>
+    /// <summary>
+    /// A number for a table, invariant culture: integers up to 15 digits in full, others in at most 6 significant
+    /// digits ("NaN", "inf", "-inf" for non-finite values).
+    /// </summary>
     public static string Number(double value) => value switch
     {
         double.NaN => "NaN",
         double.PositiveInfinity => "inf",
         double.NegativeInfinity => "-inf",
+        _ when Math.Abs(value) < 1e15 && value == Math.Floor(value) => value.ToString("0", CultureInfo.InvariantCulture),
         _ => value.ToString("G6", CultureInfo.InvariantCulture),
     };
 
