@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Diagnostics;
+
+namespace MtlEngine.Cli.Demo;
+
+/// <summary>One part of <c>mtl demo</c>: a name to select it by, a title, and what it prints.</summary>
+/// <param name="Name">The name <c>--section</c> selects it by (for example "iris").</param>
+/// <param name="Title">The heading printed above it.</param>
+/// <param name="Run">Writes the section's report.</param>
+internal sealed record DemoSection(string Name, string Title, Action<TextWriter> Run);
+
+/// <summary>
+/// <c>mtl demo [--section NAME]...</c>: the main job. It runs its sections in order, each under a heading and
+/// followed by its time. For now the sections load every shipped data set and describe it (shapes, classes and
+/// their counts, feature statistics); later work adds sections that fit the multi-task and multi-modal models.
+/// </summary>
+internal static class DemoCommand
+{
+    /// <summary>Every section, in the order the demo runs them. New sections are added here.</summary>
+    public static IReadOnlyList<DemoSection> Sections { get; } = DatasetSections.All;
+
+    public static Command Create(TextWriter stdout)
+    {
+        var section = new Option<string[]>("--section")
+        {
+            Description = $"Run only the named sections (repeatable): {string.Join(", ", Sections.Select(s => s.Name))}.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("demo", "The main job: for now, load every shipped data set and describe what it holds.") { section };
+        command.SetAction(parsed => Run(parsed.GetValue(section) ?? [], stdout));
+        return command;
+    }
+
+    public static int Run(IReadOnlyList<string> only, TextWriter stdout)
+    {
+        foreach (var name in only)
+        {
+            if (!Sections.Any(s => s.Name == name))
+                throw new UsageException($"demo has no section '{name}'; its sections are: {string.Join(", ", Sections.Select(s => s.Name))}");
+        }
+        var selected = only.Count == 0 ? Sections : Sections.Where(s => only.Contains(s.Name)).ToList();
+        stdout.WriteLine("MtlEngine demo: the shipped data sets (attribution and licences: src/MtlEngine.Datasets/NOTICE)");
+        var total = Stopwatch.StartNew();
+        foreach (var demoSection in selected)
+        {
+            stdout.WriteLine();
+            stdout.WriteLine($"== {demoSection.Title} ==");
+            var clock = Stopwatch.StartNew();
+            demoSection.Run(stdout);
+            stdout.WriteLine($"  ({clock.Elapsed.TotalSeconds:0.00} s)");
+        }
+        stdout.WriteLine();
+        stdout.WriteLine($"demo done: {selected.Count} section{(selected.Count == 1 ? "" : "s")} in {total.Elapsed.TotalSeconds:0.00} s");
+        return Program.ExitSuccess;
+    }
+}
