@@ -65,6 +65,58 @@ public class LayoutTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]
+    [InlineData(-1, 1)]
+    [InlineData(0, 1)]
+    [InlineData(1, -2)]
+    [InlineData(0, 3)]
+    public void StridedCopy_matches_its_twin_at_every_length_0_to_257(int sourceStep, int destinationStep)
+    {
+        var source = Enumerable.Range(0, 2 * 258 + 1).Select(i => (float)i).ToArray();
+        for (int n = 0; n <= 257; n++)
+        {
+            int sourceOffset = sourceStep < 0 ? (n - 1) * -sourceStep : 0;
+            int destinationOffset = destinationStep < 0 ? (n - 1) * -destinationStep : 0;
+            sourceOffset = Math.Max(sourceOffset, 0);
+            destinationOffset = Math.Max(destinationOffset, 0);
+            var fast = new float[3 * 258];
+            var twin = new float[3 * 258];
+            StridedCopy.Copy<float>(source, sourceOffset, [sourceStep], fast, destinationOffset, [destinationStep], [n], Parallelism.Sequential);
+            StridedCopy.CopyReference<float>(source, sourceOffset, [sourceStep], twin, destinationOffset, [destinationStep], [n]);
+            Assert.Equal(twin, fast);
+            // The same run split as a 2-d copy (n = rows × 1 or 1 × n) must agree too.
+            var fast2 = new float[3 * 258];
+            StridedCopy.Copy<float>(source, sourceOffset, [sourceStep, 0], fast2, destinationOffset, [destinationStep, 7], [n, 1], Parallelism.Sequential);
+            Assert.Equal(twin, fast2);
+        }
+    }
+
+    [Fact]
+    public void StridedCopy_rejects_views_outside_their_buffers()
+    {
+        var buffer = new float[10];
+        var ex = Assert.Throws<ArgumentException>(() =>
+            StridedCopy.Copy<float>(buffer, 0, [4], new float[10], 0, [1], [4], Parallelism.Sequential));
+        Assert.Contains("source", ex.Message);
+        Assert.Throws<ArgumentException>(() =>
+            StridedCopy.Copy<float>(buffer, 0, [1], new float[10], 0, [1, 1], [4], Parallelism.Sequential));
+        // Empty copies touch nothing, even with an offset past the end.
+        StridedCopy.Copy<float>(buffer, 50, [1], new float[1], 50, [1], [0], Parallelism.Sequential);
+    }
+
+    [Fact]
+    public void Large_broadcast_copies_agree_on_1_and_4_threads()
+    {
+        var row = MtlTensor.FromArray(Enumerable.Range(0, 1000).Select(i => (float)i).ToArray(), 1, 1000);
+        var b = row.BroadcastTo(300, 1000).Transpose(); // shape (1000, 300), strides (1, 0)
+        var one = b.Clone(Parallelism.Sequential);
+        var four = b.Clone(new Parallelism(4));
+        Assert.Equal(one.ToArray(), four.ToArray());
+        Assert.Equal(999f, four[999, 123]);
+    }
+
     [Fact]
     public void Large_copies_give_the_same_result_on_1_and_4_threads()
     {
