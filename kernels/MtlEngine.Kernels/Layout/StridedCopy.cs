@@ -162,7 +162,7 @@ public static class StridedCopy
         }
     }
 
-    /// <summary>The innermost loop: <paramref name="count"/> elements with the given steps; a block copy when both steps are 1.</summary>
+    /// <summary>The innermost loop: <paramref name="count"/> elements with the given steps; a block copy when both steps are 1, a fill when a broadcast source meets a contiguous destination.</summary>
     private static void CopyRun<T>(ReadOnlySpan<T> source, int s, int sourceStep, Span<T> destination, int d, int destinationStep, int count)
     {
         if (sourceStep == 1 && destinationStep == 1)
@@ -170,7 +170,7 @@ public static class StridedCopy
             source.Slice(s, count).CopyTo(destination.Slice(d, count));
             return;
         }
-        if (sourceStep == 0)
+        if (sourceStep == 0 && destinationStep == 1)
         {
             destination.Slice(d, count).Fill(source[s]);
             return;

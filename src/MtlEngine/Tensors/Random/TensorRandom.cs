@@ -12,7 +12,8 @@ namespace MtlEngine.Tensors.Random;
 /// <remarks>
 /// Blocks per element: Uniform, Normal and Integers use 64 bits per value (two values per block);
 /// Bernoulli uses 32 bits per value (four per block). Floating-point uniforms take the top 24 (float) or
-/// 53 (double) bits, so every value is exactly k·2⁻ᵖ before scaling. Not for cryptography.
+/// 53 (double) bits, so every value is exactly k·2⁻ᵖ before scaling. Not for cryptography. An instance is
+/// not thread-safe (draws advance <see cref="Position"/>); a large draw uses threads internally.
 /// </remarks>
 public sealed class TensorRandom
 {
@@ -41,7 +42,8 @@ public sealed class TensorRandom
     /// <summary>The stream number.</summary>
     public ulong Stream { get; }
 
-    /// <summary>The index of the next Philox block a draw will use; each draw advances it.</summary>
+    /// <summary>The index of the next Philox block a draw will use; each draw advances it. Setting it jumps to any
+    /// point of the stream in O(1) (e.g. back to 0 to replay the draws).</summary>
     public ulong Position { get; set; }
 
     /// <summary>Threads large draws may use.</summary>
