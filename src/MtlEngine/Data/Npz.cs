@@ -36,8 +36,9 @@ public static class Npz
                 if (!names.Add(name))
                     throw new DataFormatException(sourceName, $"the archive holds two members named '{name}'");
                 string memberSource = $"{sourceName} (member {entry.FullName})";
-                using Stream member = entry.Open();
+                using var member = new Crc32CheckingStream(entry.Open(), entry.Crc32, memberSource);
                 arrays.Add(Npy.Read(member, memberSource, name, trustLength: false));
+                member.CheckToEnd();
             }
             return arrays;
         }
