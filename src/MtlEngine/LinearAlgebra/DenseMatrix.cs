@@ -1,0 +1,172 @@
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.LinearAlgebra;
+
+/// <summary>
+/// A dense float64 matrix of shape (rows, columns), stored row-major in one array: element (i, j) is
+/// <c>Data[i·Columns + j]</c>. It is the working representation of every factorization in this namespace;
+/// <see cref="Span"/> gives the strided <see cref="MatrixSpan{T}"/> view the GEMM reads, so no copy is made to multiply.
+/// Build one from an <see cref="MtlTensor{T}"/> of rank 2 or a <c>double[,]</c>; get results back with
+/// <see cref="ToTensor"/> or <see cref="ToArray"/>.
+/// </summary>
+public sealed class DenseMatrix
+{
+    /// <summary>A zero matrix of shape (<paramref name="rows"/>, <paramref name="columns"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">When a size is negative.</exception>
+    public DenseMatrix(int rows, int columns)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        Rows = rows;
+        Columns = columns;
+        Data = new double[checked(rows * columns)];
+    }
+
+    /// <summary>Wraps <paramref name="data"/> (row-major, not copied) as a (<paramref name="rows"/>, <paramref name="columns"/>) matrix.</summary>
+    /// <exception cref="MatrixShapeException">When the array length is not rows·columns.</exception>
+    public DenseMatrix(int rows, int columns, double[] data)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Length != (long)rows * columns)
+            throw new MatrixShapeException($"A ({rows}, {columns}) matrix needs {(long)rows * columns} elements, but the array has {data.Length}; pass an array of rows·columns elements in row-major order.");
+        Rows = rows;
+        Columns = columns;
+        Data = data;
+    }
+
+    /// <summary>The number of rows.</summary>
+    public int Rows { get; }
+
+    /// <summary>The number of columns.</summary>
+    public int Columns { get; }
+
+    /// <summary>The elements, row-major (element (i, j) at <c>i·Columns + j</c>).</summary>
+    public double[] Data { get; }
+
+    /// <summary>True when the matrix is square.</summary>
+    public bool IsSquare => Rows == Columns;
+
+    /// <summary>Element (i, j).</summary>
+    public ref double this[int i, int j] => ref Data[i * Columns + j];
+
+    /// <summary>The matrix as a writable strided view for the GEMM and the triangular solvers.</summary>
+    public MatrixSpan<double> Span => new(Data, Rows, Columns);
+
+    /// <summary>The matrix as a read-only strided view.</summary>
+    public ReadOnlyMatrixSpan<double> ReadOnlySpan => new(Data, Rows, Columns);
+
+    /// <summary>Row <paramref name="i"/> as a span.</summary>
+    public Span<double> Row(int i) => Data.AsSpan(i * Columns, Columns);
+
+    /// <summary>The shape as text, "(rows, columns)".</summary>
+    public string ShapeText => $"({Rows}, {Columns})";
+
+    /// <summary>The n×n identity.</summary>
+    public static DenseMatrix Identity(int n)
+    {
+        var m = new DenseMatrix(n, n);
+        for (int i = 0; i < n; i++) m[i, i] = 1;
+        return m;
+    }
+
+    /// <summary>Copies a two-dimensional array.</summary>
+    public static DenseMatrix FromArray(double[,] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        int rows = values.GetLength(0), columns = values.GetLength(1);
+        var m = new DenseMatrix(rows, columns);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+                m.Data[i * columns + j] = values[i, j];
+        return m;
+    }
+
+    /// <summary>Copies a rank-2 float64 tensor of shape (rows, columns) (any strides).</summary>
+    /// <exception cref="MatrixShapeException">When the tensor is not of rank 2.</exception>
+    public static DenseMatrix FromTensor(MtlTensor<double> tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.Rank != 2)
+            throw new MatrixShapeException($"Linear algebra needs a matrix, a tensor of rank 2, but got shape {MtlTensor<double>.ShapeText(tensor.Shape)}; reshape it to (rows, columns).");
+        var contiguous = tensor.Contiguous();
+        return new DenseMatrix(tensor.Dim(0), tensor.Dim(1), contiguous.AsSpan().ToArray());
+    }
+
+    /// <summary>Copies a rank-2 float32 tensor of shape (rows, columns) and widens it to float64 (the factorizations compute in float64).</summary>
+    /// <exception cref="MatrixShapeException">When the tensor is not of rank 2.</exception>
+    public static DenseMatrix FromTensor(MtlTensor<float> tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.Rank != 2)
+            throw new MatrixShapeException($"Linear algebra needs a matrix, a tensor of rank 2, but got shape {MtlTensor<float>.ShapeText(tensor.Shape)}; reshape it to (rows, columns).");
+        var source = tensor.Contiguous().AsSpan();
+        var m = new DenseMatrix(tensor.Dim(0), tensor.Dim(1));
+        for (int i = 0; i < source.Length; i++) m.Data[i] = source[i];
+        return m;
+    }
+
+    /// <summary>Copies a vector of length n into an n×1 matrix.</summary>
+    public static DenseMatrix Column(ReadOnlySpan<double> values) => new(values.Length, 1, values.ToArray());
+
+    /// <summary>A copy as a rank-2 float64 tensor of shape (rows, columns).</summary>
+    public MtlTensor<double> ToTensor() => MtlTensor.FromArray((double[])Data.Clone(), Rows, Columns);
+
+    /// <summary>A copy as a two-dimensional array.</summary>
+    public double[,] ToArray()
+    {
+        var a = new double[Rows, Columns];
+        for (int i = 0; i < Rows; i++)
+            for (int j = 0; j < Columns; j++)
+                a[i, j] = Data[i * Columns + j];
+        return a;
+    }
+
+    /// <summary>A deep copy.</summary>
+    public DenseMatrix Clone() => new(Rows, Columns, (double[])Data.Clone());
+
+    /// <summary>The transpose, copied.</summary>
+    public DenseMatrix Transpose()
+    {
+        var t = new DenseMatrix(Columns, Rows);
+        const int block = 32;
+        for (int i0 = 0; i0 < Rows; i0 += block)
+            for (int j0 = 0; j0 < Columns; j0 += block)
+                for (int i = i0; i < Math.Min(Rows, i0 + block); i++)
+                    for (int j = j0; j < Math.Min(Columns, j0 + block); j++)
+                        t.Data[j * Rows + i] = Data[i * Columns + j];
+        return t;
+    }
+
+    /// <summary>The product op(A)·op(B) through the GEMM.</summary>
+    /// <exception cref="MatrixShapeException">When the inner dimensions differ.</exception>
+    public static DenseMatrix Multiply(DenseMatrix a, DenseMatrix b, MatrixOp opA = MatrixOp.None, MatrixOp opB = MatrixOp.None, Parallelism parallelism = default)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        int m = opA == MatrixOp.None ? a.Rows : a.Columns, k = opA == MatrixOp.None ? a.Columns : a.Rows;
+        int kb = opB == MatrixOp.None ? b.Rows : b.Columns, n = opB == MatrixOp.None ? b.Columns : b.Rows;
+        if (k != kb)
+            throw new MatrixShapeException($"Cannot multiply op(A) of shape ({m}, {k}) by op(B) of shape ({kb}, {n}): the inner dimensions differ.");
+        var c = new DenseMatrix(m, n);
+        Gemm.Multiply(1.0, a.ReadOnlySpan, opA, b.ReadOnlySpan, opB, 0.0, c.Span, parallelism);
+        return c;
+    }
+
+    /// <summary>The Frobenius norm √Σ aᵢⱼ².</summary>
+    public double FrobeniusNorm() => Dense.Norm2(Data);
+
+    /// <summary>The columns [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>), copied.</summary>
+    public DenseMatrix SliceColumns(int start, int count)
+    {
+        var r = new DenseMatrix(Rows, count);
+        for (int i = 0; i < Rows; i++) Data.AsSpan(i * Columns + start, count).CopyTo(r.Row(i));
+        return r;
+    }
+
+    /// <summary>The rows [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>), copied.</summary>
+    public DenseMatrix SliceRows(int start, int count) => new(count, Columns, Data.AsSpan(start * Columns, count * Columns).ToArray());
+}

@@ -1,0 +1,246 @@
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.LinearAlgebra;
+
+/// <summary>
+/// LU with partial pivoting, P·A = L·U (L unit lower triangular, U upper triangular), with solve (many right-hand
+/// sides), determinant and inverse. Blocked and right-looking (LAPACK's getrf shape):
+/// <code>
+/// for each block column k (width nb):
+///   factor the panel A[k.., k] with row pivoting (unblocked; each swap exchanges whole rows)
+///   U_{k,k+1..}     = L_kk⁻¹ · A_{k,k+1..}                 (TRSM, unit lower)
+///   A_{k+1..,k+1..} −= L_{k+1..,k} · U_{k,k+1..}            (GEMM: almost all of the 2n³/3 flops)
+/// </code>
+/// A zero pivot does not stop the factorization (the column is left as it is, like LAPACK); <see cref="IsSingular"/>
+/// reports it, the determinant is then 0, and <see cref="Solve(DenseMatrix)"/> and <see cref="Inverse"/> throw
+/// <see cref="SingularMatrixException"/>. The textbook twin is <see cref="LuTextbook"/>.
+/// </summary>
+public sealed class Lu
+{
+    /// <summary>The default block width nb.</summary>
+    public const int DefaultBlockSize = 64;
+
+    private readonly Parallelism _parallelism;
+
+    private Lu(DenseMatrix factors, int[] permutation, int swaps, int firstZeroPivot, Parallelism parallelism)
+    {
+        Factors = factors;
+        Permutation = permutation;
+        _swaps = swaps;
+        FirstZeroPivot = firstZeroPivot;
+        _parallelism = parallelism;
+    }
+
+    private readonly int _swaps;
+
+    /// <summary>L (strictly below the diagonal, unit diagonal implied) and U (on and above it) in one n×n matrix.</summary>
+    public DenseMatrix Factors { get; }
+
+    /// <summary>Row i of P·A is row <c>Permutation[i]</c> of A.</summary>
+    public int[] Permutation { get; }
+
+    /// <summary>The index of the first exactly-zero pivot, or −1 when every pivot is non-zero.</summary>
+    public int FirstZeroPivot { get; }
+
+    /// <summary>True when a pivot is exactly zero (A is singular to working precision).</summary>
+    public bool IsSingular => FirstZeroPivot >= 0;
+
+    /// <summary>The order n.</summary>
+    public int Order => Factors.Rows;
+
+    /// <summary>Factors a square matrix (the input is not changed).</summary>
+    /// <exception cref="MatrixShapeException">When A is not square.</exception>
+    public static Lu Factor(DenseMatrix a, Parallelism parallelism = default) => Factor(a, parallelism, DefaultBlockSize);
+
+    /// <summary>Factors a float64 tensor of shape (n, n).</summary>
+    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism)"/>
+    public static Lu Factor(MtlTensor<double> a, Parallelism parallelism = default) => Factor(DenseMatrix.FromTensor(a), parallelism);
+
+    /// <summary>Factors an n×n array.</summary>
+    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism)"/>
+    public static Lu Factor(double[,] a, Parallelism parallelism = default) => Factor(DenseMatrix.FromArray(a), parallelism);
+
+    internal static Lu Factor(DenseMatrix a, Parallelism parallelism, int blockSize)
+    {
+        MatrixShapeException.ThrowIfNotSquare(a, "LU");
+        int n = a.Rows;
+        var f = a.Clone();
+        var perm = new int[n];
+        for (int i = 0; i < n; i++) perm[i] = i;
+        int swaps = 0, zero = -1;
+        for (int k0 = 0; k0 < n; k0 += blockSize)
+        {
+            int kb = Math.Min(blockSize, n - k0), k1 = k0 + kb;
+            FactorPanel(f, perm, k0, k1, ref swaps, ref zero);
+            if (k1 == n) break;
+            var u12 = Dense.Sub(f, k0, k1, kb, n - k1);
+            TriangularSolve.Lower(Dense.Sub(f, k0, k0, kb, kb), u12, unitDiagonal: true, parallelism);
+            Gemm.Multiply(-1.0, Dense.Sub(f, k1, k0, n - k1, kb), u12, 1.0, Dense.Sub(f, k1, k1, n - k1, n - k1), parallelism);
+        }
+        return new Lu(f, perm, swaps, zero, parallelism);
+    }
+
+    /// <summary>Unblocked right-looking LU of the panel rows k0.., columns [k0, k1): pivot, swap whole rows, scale, rank-1 update.</summary>
+    private static void FactorPanel(DenseMatrix f, int[] perm, int k0, int k1, ref int swaps, ref int zero)
+    {
+        int n = f.Rows;
+        for (int j = k0; j < k1; j++)
+        {
+            int p = j;
+            double best = Math.Abs(f[j, j]);
+            for (int i = j + 1; i < n; i++)
+            {
+                double v = Math.Abs(f[i, j]);
+                if (v > best) { best = v; p = i; }
+            }
+            if (p != j)
+            {
+                Dense.Swap(f.Row(j), f.Row(p));
+                (perm[j], perm[p]) = (perm[p], perm[j]);
+                swaps++;
+            }
+            double pivot = f[j, j];
+            if (pivot == 0)
+            {
+                if (zero < 0) zero = j;
+                continue;
+            }
+            var uj = f.Data.AsSpan(j * n + j + 1, k1 - j - 1);
+            double inv = 1.0 / pivot;
+            for (int i = j + 1; i < n; i++)
+            {
+                double lij = f[i, j] *= inv;
+                if (lij != 0) Dense.Axpy(-lij, uj, f.Data.AsSpan(i * n + j + 1, k1 - j - 1));
+            }
+        }
+    }
+
+    /// <summary>The unit lower-triangular factor L, copied.</summary>
+    public DenseMatrix L
+    {
+        get
+        {
+            var l = Factors.Clone();
+            for (int i = 0; i < Order; i++) { l.Row(i)[i..].Clear(); l[i, i] = 1; }
+            return l;
+        }
+    }
+
+    /// <summary>The upper-triangular factor U, copied.</summary>
+    public DenseMatrix U
+    {
+        get
+        {
+            var u = Factors.Clone();
+            for (int i = 0; i < Order; i++) u.Row(i)[..i].Clear();
+            return u;
+        }
+    }
+
+    /// <summary>Solves A·X = B for B of shape (n, r): X = U⁻¹·L⁻¹·P·B. B is not changed.</summary>
+    /// <exception cref="MatrixShapeException">When B does not have n rows.</exception>
+    /// <exception cref="SingularMatrixException">When A is singular.</exception>
+    public DenseMatrix Solve(DenseMatrix b)
+    {
+        MatrixShapeException.ThrowIfRowsDiffer(Factors, b, "LU solve");
+        ThrowIfSingular();
+        var x = new DenseMatrix(b.Rows, b.Columns);
+        for (int i = 0; i < Order; i++) b.Row(Permutation[i]).CopyTo(x.Row(i));
+        TriangularSolve.Lower(Factors.ReadOnlySpan, x.Span, unitDiagonal: true, _parallelism);
+        TriangularSolve.Upper(Factors.ReadOnlySpan, x.Span, unitDiagonal: false, _parallelism);
+        return x;
+    }
+
+    /// <summary>Solves A·x = b for one right-hand side of length n.</summary>
+    /// <exception cref="MatrixShapeException">When b does not have length n.</exception>
+    /// <exception cref="SingularMatrixException">When A is singular.</exception>
+    public double[] Solve(ReadOnlySpan<double> b)
+    {
+        if (b.Length != Order)
+            throw new MatrixShapeException($"LU solve: the matrix has shape {Factors.ShapeText} but the right-hand side has length {b.Length}.");
+        return Solve(DenseMatrix.Column(b)).Data;
+    }
+
+    /// <summary>Solves A·X = B for a float64 tensor of shape (n, r).</summary>
+    public MtlTensor<double> Solve(MtlTensor<double> b) => Solve(DenseMatrix.FromTensor(b)).ToTensor();
+
+    /// <summary>A⁻¹, by solving A·X = I.</summary>
+    /// <exception cref="SingularMatrixException">When A is singular.</exception>
+    public DenseMatrix Inverse() => Solve(DenseMatrix.Identity(Order));
+
+    /// <summary>det A = (−1)^swaps · Π uᵢᵢ (may overflow for large n: prefer <see cref="LogAbsDeterminant"/>).</summary>
+    public double Determinant()
+    {
+        double d = _swaps % 2 == 0 ? 1 : -1;
+        for (int i = 0; i < Order; i++) d *= Factors[i, i];
+        return d;
+    }
+
+    /// <summary>log |det A| = Σ log |uᵢᵢ| (−∞ when singular).</summary>
+    public double LogAbsDeterminant()
+    {
+        double s = 0;
+        for (int i = 0; i < Order; i++) s += Math.Log(Math.Abs(Factors[i, i]));
+        return s;
+    }
+
+    /// <summary>The sign of det A: −1, 0 or 1.</summary>
+    public int DeterminantSign()
+    {
+        if (IsSingular) return 0;
+        int s = _swaps % 2 == 0 ? 1 : -1;
+        for (int i = 0; i < Order; i++) if (Factors[i, i] < 0) s = -s;
+        return s;
+    }
+
+    /// <summary>Pᵀ·L·U, which equals A up to rounding.</summary>
+    public DenseMatrix Reconstruct()
+    {
+        var lu = DenseMatrix.Multiply(L, U, MatrixOp.None, MatrixOp.None, _parallelism);
+        var a = new DenseMatrix(Order, Order);
+        for (int i = 0; i < Order; i++) lu.Row(i).CopyTo(a.Row(Permutation[i]));
+        return a;
+    }
+
+    private void ThrowIfSingular()
+    {
+        if (IsSingular) throw new SingularMatrixException(FirstZeroPivot, "LU");
+    }
+}
+
+/// <summary>
+/// The textbook LU with partial pivoting (Doolittle, right-looking, one column at a time with scalar loops):
+/// for each column j, pick the row with the largest |aᵢⱼ|, swap, lᵢⱼ = aᵢⱼ / aⱼⱼ, aᵢₖ −= lᵢⱼ·aⱼₖ. The twin of <see cref="Lu"/>.
+/// </summary>
+public static class LuTextbook
+{
+    /// <summary>Returns the combined factors (L strictly below, U on and above the diagonal) and the row permutation.</summary>
+    /// <exception cref="MatrixShapeException">When A is not square.</exception>
+    public static (DenseMatrix Factors, int[] Permutation) Factor(DenseMatrix a)
+    {
+        MatrixShapeException.ThrowIfNotSquare(a, "LU");
+        int n = a.Rows;
+        var f = a.Clone();
+        var perm = new int[n];
+        for (int i = 0; i < n; i++) perm[i] = i;
+        for (int j = 0; j < n; j++)
+        {
+            int p = j;
+            for (int i = j + 1; i < n; i++) if (Math.Abs(f[i, j]) > Math.Abs(f[p, j])) p = i;
+            if (p != j)
+            {
+                for (int k = 0; k < n; k++) (f[j, k], f[p, k]) = (f[p, k], f[j, k]);
+                (perm[j], perm[p]) = (perm[p], perm[j]);
+            }
+            if (f[j, j] == 0) continue;
+            for (int i = j + 1; i < n; i++)
+            {
+                f[i, j] /= f[j, j];
+                for (int k = j + 1; k < n; k++) f[i, k] -= f[i, j] * f[j, k];
+            }
+        }
+        return (f, perm);
+    }
+}

@@ -1,0 +1,174 @@
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+
+namespace MtlEngine.LinearAlgebra;
+
+/// <summary>
+/// Triangular solves with many right-hand sides (TRSM) or one (TRSV, an n×1 view), blocked so that the bulk of the
+/// flops run in the GEMM. Forward substitution for L·X = B by blocks of rows:
+/// <code>
+/// for each diagonal block k:   X_k = L_kk⁻¹ · B_k                  (substitution inside the block)
+///                              B_{k+1..} −= L_{k+1..,k} · X_k       (GEMM)
+/// </code>
+/// and backward substitution for U·X = B the same way from the last block. Every other case is a view:
+/// Lᵀ·X = B is <c>Upper</c> with <c>l.Transposed()</c>, and X·Lᵀ = B is <c>Lower</c> on <c>B.Transposed()</c>.
+/// B is overwritten with X. The textbook twin is <see cref="TriangularSolveTextbook"/>.
+/// </summary>
+public static class TriangularSolve
+{
+    /// <summary>The default block size (rows per diagonal block).</summary>
+    public const int DefaultBlockSize = 64;
+
+    /// <summary>Solves L·X = B in place (B ← X) for a lower-triangular L (only its lower triangle is read).</summary>
+    /// <param name="l">The n×n lower-triangular matrix.</param>
+    /// <param name="b">The n×r right-hand sides, overwritten with the solution.</param>
+    /// <param name="unitDiagonal">True when L has an implicit unit diagonal (its stored diagonal is not read).</param>
+    /// <param name="parallelism">Threads for the GEMM updates.</param>
+    /// <exception cref="MatrixShapeException">When L is not square or B has a different number of rows.</exception>
+    /// <exception cref="SingularMatrixException">When a diagonal entry of L is zero.</exception>
+    public static void Lower(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> b, bool unitDiagonal = false, Parallelism parallelism = default) =>
+        Lower(l, b, unitDiagonal, parallelism, DefaultBlockSize);
+
+    /// <summary>Solves U·X = B in place (B ← X) for an upper-triangular U (only its upper triangle is read).</summary>
+    /// <inheritdoc cref="Lower(ReadOnlyMatrixSpan{double}, MatrixSpan{double}, bool, Parallelism)"/>
+    public static void Upper(ReadOnlyMatrixSpan<double> u, MatrixSpan<double> b, bool unitDiagonal = false, Parallelism parallelism = default) =>
+        Upper(u, b, unitDiagonal, parallelism, DefaultBlockSize);
+
+    internal static void Lower(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> b, bool unitDiagonal, Parallelism parallelism, int blockSize)
+    {
+        int n = Check(l, b, unitDiagonal);
+        int r = b.Columns;
+        if (n == 0 || r == 0) return;
+        for (int k0 = 0; k0 < n; k0 += blockSize)
+        {
+            int kb = Math.Min(blockSize, n - k0), k1 = k0 + kb;
+            var bk = Dense.Sub(b, k0, 0, kb, r);
+            TriangularSolveTextbook.Lower(Dense.Sub(l, k0, k0, kb, kb), bk, unitDiagonal);
+            if (k1 < n)
+                Gemm.Multiply(-1.0, Dense.Sub(l, k1, k0, n - k1, kb), bk, 1.0, Dense.Sub(b, k1, 0, n - k1, r), parallelism);
+        }
+    }
+
+    internal static void Upper(ReadOnlyMatrixSpan<double> u, MatrixSpan<double> b, bool unitDiagonal, Parallelism parallelism, int blockSize)
+    {
+        int n = Check(u, b, unitDiagonal);
+        int r = b.Columns;
+        if (n == 0 || r == 0) return;
+        int blocks = (n + blockSize - 1) / blockSize;
+        for (int blk = blocks - 1; blk >= 0; blk--)
+        {
+            int k0 = blk * blockSize, kb = Math.Min(blockSize, n - k0);
+            var bk = Dense.Sub(b, k0, 0, kb, r);
+            TriangularSolveTextbook.Upper(Dense.Sub(u, k0, k0, kb, kb), bk, unitDiagonal);
+            if (k0 > 0)
+                Gemm.Multiply(-1.0, Dense.Sub(u, 0, k0, k0, kb), bk, 1.0, Dense.Sub(b, 0, 0, k0, r), parallelism);
+        }
+    }
+
+    private static int Check(ReadOnlyMatrixSpan<double> t, MatrixSpan<double> b, bool unitDiagonal)
+    {
+        if (t.Rows != t.Columns)
+            throw new MatrixShapeException($"A triangular solve needs a square matrix, but got shape ({t.Rows}, {t.Columns}).");
+        if (b.Rows != t.Rows)
+            throw new MatrixShapeException($"A triangular solve with a ({t.Rows}, {t.Columns}) matrix needs right-hand sides with {t.Rows} rows, but got shape ({b.Rows}, {b.Columns}).");
+        if (!unitDiagonal)
+            for (int i = 0; i < t.Rows; i++)
+                if (t[i, i] == 0) throw new SingularMatrixException(i, "triangular");
+        return t.Rows;
+    }
+}
+
+/// <summary>
+/// The textbook triangular solves: plain forward substitution xᵢ = (bᵢ − Σ_{p&lt;i} lᵢₚ·xₚ) / lᵢᵢ and backward substitution.
+/// The twin of <see cref="TriangularSolve"/> (and its diagonal-block kernel).
+/// </summary>
+public static class TriangularSolveTextbook
+{
+    /// <summary>Solves L·X = B in place by forward substitution (no checks beyond the spans' own).</summary>
+    public static void Lower(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> b, bool unitDiagonal = false)
+    {
+        int n = l.Rows, r = b.Columns;
+        if (n == 0 || r == 0) return;
+        if (b.ColumnStride == 1)
+        {
+            // Row form: row i of X is row i of B minus a combination of the rows above it.
+            for (int i = 0; i < n; i++)
+            {
+                var bi = RowOf(b, i);
+                for (int p = 0; p < i; p++)
+                {
+                    double t = l[i, p];
+                    if (t != 0) Dense.Axpy(-t, RowOf(b, p), bi);
+                }
+                if (!unitDiagonal) Dense.Scale(1.0 / l[i, i], bi);
+            }
+        }
+        else if (b.RowStride == 1 && l.ColumnStride == 1)
+        {
+            // Column form: each column of B is contiguous, each row of L too: xᵢ = (bᵢ − lᵢ,₀..ᵢ · x₀..ᵢ) / lᵢᵢ.
+            for (int j = 0; j < r; j++)
+            {
+                var x = b.Data.Slice(b.Offset + j * b.ColumnStride, n);
+                for (int i = 0; i < n; i++)
+                {
+                    double s = x[i] - Dense.Dot(l.Data.Slice(l.Offset + i * l.RowStride, i), x[..i]);
+                    x[i] = unitDiagonal ? s : s / l[i, i];
+                }
+            }
+        }
+        else
+        {
+            for (int j = 0; j < r; j++)
+                for (int i = 0; i < n; i++)
+                {
+                    double s = b[i, j];
+                    for (int p = 0; p < i; p++) s -= l[i, p] * b[p, j];
+                    b[i, j] = unitDiagonal ? s : s / l[i, i];
+                }
+        }
+    }
+
+    /// <summary>Solves U·X = B in place by backward substitution (no checks beyond the spans' own).</summary>
+    public static void Upper(ReadOnlyMatrixSpan<double> u, MatrixSpan<double> b, bool unitDiagonal = false)
+    {
+        int n = u.Rows, r = b.Columns;
+        if (n == 0 || r == 0) return;
+        if (b.ColumnStride == 1)
+        {
+            for (int i = n - 1; i >= 0; i--)
+            {
+                var bi = RowOf(b, i);
+                for (int p = i + 1; p < n; p++)
+                {
+                    double t = u[i, p];
+                    if (t != 0) Dense.Axpy(-t, RowOf(b, p), bi);
+                }
+                if (!unitDiagonal) Dense.Scale(1.0 / u[i, i], bi);
+            }
+        }
+        else if (b.RowStride == 1 && u.ColumnStride == 1)
+        {
+            for (int j = 0; j < r; j++)
+            {
+                var x = b.Data.Slice(b.Offset + j * b.ColumnStride, n);
+                for (int i = n - 1; i >= 0; i--)
+                {
+                    double s = x[i] - Dense.Dot(u.Data.Slice(u.Offset + i * u.RowStride + i + 1, n - i - 1), x[(i + 1)..]);
+                    x[i] = unitDiagonal ? s : s / u[i, i];
+                }
+            }
+        }
+        else
+        {
+            for (int j = 0; j < r; j++)
+                for (int i = n - 1; i >= 0; i--)
+                {
+                    double s = b[i, j];
+                    for (int p = i + 1; p < n; p++) s -= u[i, p] * b[p, j];
+                    b[i, j] = unitDiagonal ? s : s / u[i, i];
+                }
+        }
+    }
+
+    private static Span<double> RowOf(MatrixSpan<double> b, int i) => b.Data.Slice(b.Offset + i * b.RowStride, b.Columns);
+}

@@ -1,0 +1,80 @@
+using MtlEngine.Kernels;
+using MtlEngine.LinearAlgebra;
+using static MtlEngine.Tests.LinearAlgebra.LinalgTestData;
+
+namespace MtlEngine.Tests.LinearAlgebra;
+
+public class LuTests
+{
+    [Fact]
+    public void BlockedMatchesTextbookForEverySizeUpTo64()
+    {
+        for (int n = 0; n <= 64; n++)
+        {
+            var a = Random(n, n, 100 + n);
+            var lu = Lu.Factor(a, default, blockSize: 5);
+            var (factors, perm) = LuTextbook.Factor(a);
+            Assert.Equal(perm, lu.Permutation);
+            if (n == 0) continue;
+            AssertSmall(RelativeError(lu.Factors, factors), 1e3 * n * Eps, $"n={n} twin");
+            AssertSmall(RelativeError(lu.Reconstruct(), a), 8 * n * Eps, $"n={n} PA=LU");
+        }
+    }
+
+    [Theory]
+    [InlineData(150, 1)]
+    [InlineData(260, 2)]
+    public void SolvesManyRightHandSidesAndInverts(int n, int threads)
+    {
+        var a = Random(n, n, n);
+        var lu = Lu.Factor(a, new Parallelism(threads));
+        AssertSmall(RelativeError(lu.Reconstruct(), a), 8 * n * Eps, "PA=LU");
+        var b = Random(n, 16, 5);
+        var x = lu.Solve(b);
+        AssertSmall(RelativeError(DenseMatrix.Multiply(a, x), b), 1e3 * n * Eps, "AX=B");
+        var inv = lu.Inverse();
+        AssertSmall(RelativeError(DenseMatrix.Multiply(inv, a), DenseMatrix.Identity(n)), 1e3 * n * Eps, "A⁻¹A=I");
+        var v = lu.Solve(b.SliceColumns(3, 1).Data);
+        AssertSmall(RelativeError(new DenseMatrix(n, 1, v), x.SliceColumns(3, 1)), 1e-12, "vector solve");
+    }
+
+    [Fact]
+    public void DeterminantOfKnownMatrices()
+    {
+        Assert.Equal(-2, Lu.Factor(new double[,] { { 1, 2 }, { 3, 4 } }).Determinant(), 13);
+        Assert.Equal(1, Lu.Factor(DenseMatrix.Identity(7)).Determinant());
+        // det of a permutation (one swap) is −1.
+        Assert.Equal(-1, Lu.Factor(new double[,] { { 0, 1 }, { 1, 0 } }).Determinant());
+        // det(A·B) = det(A)·det(B).
+        var a = Random(12, 12, 1);
+        var b = Random(12, 12, 2);
+        double dab = Lu.Factor(DenseMatrix.Multiply(a, b)).Determinant();
+        Assert.Equal(1.0, dab / (Lu.Factor(a).Determinant() * Lu.Factor(b).Determinant()), 10);
+    }
+
+    [Fact]
+    public void SingularMatrixIsReportedAndSolveThrows()
+    {
+        var a = new DenseMatrix(3, 3, new double[] { 1, 2, 3, 2, 4, 6, 1, 1, 1 });
+        var lu = Lu.Factor(a);
+        Assert.True(lu.IsSingular);
+        Assert.Equal(0, lu.Determinant());
+        Assert.Equal(0, lu.DeterminantSign());
+        Assert.Throws<SingularMatrixException>(() => lu.Solve(new DenseMatrix(3, 1)));
+        Assert.True(Lu.Factor(new DenseMatrix(4, 4)).IsSingular);
+    }
+
+    [Fact]
+    public void HilbertSolveHasSmallResidual()
+    {
+        var h = Hilbert(12);
+        var lu = Lu.Factor(h, default, blockSize: 4);
+        var b = Random(12, 2, 3);
+        var x = lu.Solve(b);
+        // Backward stable: the residual is small even though κ(H₁₂) ≈ 1.7e16.
+        var r = DenseMatrix.Multiply(h, x);
+        for (int i = 0; i < r.Data.Length; i++) r.Data[i] -= b.Data[i];
+        AssertSmall(r.FrobeniusNorm() / (h.FrobeniusNorm() * x.FrobeniusNorm()), 100 * 12 * Eps, "Hilbert backward error");
+        AssertSmall(RelativeError(lu.Reconstruct(), h), 100 * Eps, "Hilbert PA=LU");
+    }
+}
