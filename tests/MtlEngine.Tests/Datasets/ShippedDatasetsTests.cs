@@ -192,7 +192,7 @@ public class ShippedDatasetsTests
     }
 
     [Fact]
-    public void Every_catalog_name_loads_and_the_notice_is_embedded()
+    public void Catalog_lists_eight_data_sets_and_the_notice_is_embedded()
     {
         Assert.Equal(8, ShippedDatasets.Names.Count);
         string notice = ShippedDatasets.Notice();
