@@ -14,26 +14,9 @@ public sealed class CliTests : IDisposable
 
     private string PathOf(string fileName) => Path.Combine(_directory, fileName);
 
-    private static (int Code, string Out, string Err) Mtl(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Mtl(params string[] args) => CliRunner.Mtl(args);
 
-    /// <summary>A user error: exit code 2, nothing on stdout, exactly one line "mtl: ..." on stderr.</summary>
-    private static string AssertUserError(params string[] args)
-    {
-        var (code, output, error) = Mtl(args);
-        Assert.Equal(Program.ExitUserError, code);
-        Assert.Equal("", output);
-        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("mtl: ", lines[0]);
-        Assert.DoesNotContain("   at ", error);
-        return lines[0].TrimEnd('\r');
-    }
+    private static string AssertUserError(params string[] args) => CliRunner.AssertUserError(args);
 
     private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement;
 
