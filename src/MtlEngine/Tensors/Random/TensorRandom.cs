@@ -144,20 +144,26 @@ public sealed class TensorRandom
         ulong first = Position;
         Position += (ulong)blocks;
 
-        void Run(long begin, long end)
-        {
-            for (long b = begin; b < end; b++)
-            {
-                int at = (int)(b * per);
-                draw.Write(Block(first + (ulong)b), data.AsSpan(at, Math.Min(per, n - at)));
-            }
-        }
-
         int parts = (int)Math.Min(Parallelism.Degree, blocks);
-        if (n < ParallelThreshold || parts < 2) { Run(0, blocks); return result; }
+        if (n < ParallelThreshold || parts < 2)
+        {
+            WriteBlocks(draw, data, first, 0, blocks);
+            return result;
+        }
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-            part => Run(blocks * part / parts, blocks * (part + 1) / parts));
+            part => WriteBlocks(draw, data, first, blocks * part / parts, blocks * (part + 1) / parts));
         return result;
+    }
+
+    /// <summary>Writes the elements of blocks [begin, end) of a draw that starts at block <paramref name="first"/>.</summary>
+    private void WriteBlocks<T, TDraw>(TDraw draw, T[] data, ulong first, long begin, long end) where TDraw : struct, IBlockDraw<T>
+    {
+        int per = draw.PerBlock, n = data.Length;
+        for (long b = begin; b < end; b++)
+        {
+            int at = (int)(b * per);
+            draw.Write(Block(first + (ulong)b), data.AsSpan(at, Math.Min(per, n - at)));
+        }
     }
 }
 
