@@ -10,7 +10,7 @@ namespace MtlEngine.Autograd;
 /// back to the input's shape. Rules run under no-grad and use the ordinary tensor operations. Composite
 /// operations (softmax, layer norm, losses) have no rule: they are built from these.
 /// </summary>
-internal static class GradientRules
+internal static partial class GradientRules
 {
     // ---- arithmetic: z = x ∘ y (with broadcasting) ----
 
