@@ -68,7 +68,7 @@ public class GemmTests
                 var c = TestMatrix<float>.Random(m, n, Layout.Padded, random);
                 var expected = c.Clone();
                 GemmReference.Multiply(1f, a.ReadOnly, b.ReadOnly, 0.5f, expected.View);
-                Kernels.Gemm.Gemm.MultiplyWithBlocks(1f, a.ReadOnly, b.ReadOnly, 0.5f, c.View, new Parallelism(threads), set, blocks);
+                global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1f, a.ReadOnly, b.ReadOnly, 0.5f, c.View, new Parallelism(threads), set, blocks);
                 GemmAssert.Close(expected, c, GemmAssert.Tolerance<float>(k), $"{set} tiny blocks {m}×{n}×{k} threads {threads}");
                 GemmAssert.GapsUntouched(c);
             }
