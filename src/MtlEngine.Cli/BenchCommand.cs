@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MtlEngine.Cli.Bench;
 
 namespace MtlEngine.Cli;
 
@@ -6,27 +7,38 @@ namespace MtlEngine.Cli;
 /// <c>mtl bench WORKLOAD ...</c>: measures one workload and prints key=value lines
 /// (<c>name=... seconds=... gflops=...</c>), the median of several runs after warm-up.
 /// <c>mtl bench</c> itself only groups the workloads; each workload is a subcommand added in <see cref="Create"/>.
+/// Invalid option values throw <see cref="ArgumentException"/>, which the CLI turns into exit code 2.
 /// </summary>
 internal static class BenchCommand
 {
     public static Command Create(TextWriter stdout)
     {
         var bench = new Command("bench", "Measure a workload and print key=value lines (median of several runs after warm-up).");
+        bench.Subcommands.Add(CreateGemm(stdout));
 
-        // Workloads: one subcommand each, added here. Each subcommand parses its options and calls its runner
-        // with `stdout` as the output, for example
-        //   bench.Subcommands.Add(GemmBenchCommand.Create(stdout));   // mtl bench gemm --n --dtype --threads --device
-        // where the action calls GemmBench.Run(n, dtype, threads, device, stdout) and returns Program.ExitSuccess.
-        // Invalid option values should throw ArgumentException (or be rejected by an option validator) so that
-        // they become exit code 2 with one line on stderr.
-        _ = stdout;
-
-        // `mtl bench` alone: with workloads added, the parser already reports the missing subcommand (exit 2).
+        // `mtl bench` alone names the workloads.
         bench.SetAction(_ => NoWorkload(bench));
         return bench;
     }
 
-    private static int NoWorkload(Command bench) => throw new UsageException(bench.Subcommands.Count == 0
-        ? "bench: no workloads are available in this build yet"
-        : $"bench needs a workload: {string.Join(", ", bench.Subcommands.Select(c => c.Name))} (see 'mtl bench --help')");
+    /// <summary><c>mtl bench gemm --n N --dtype f32|f64 --threads T [--device cpu]</c>.</summary>
+    private static Command CreateGemm(TextWriter stdout)
+    {
+        var n = new Option<int>("--n") { Description = "Matrix size: C (n×n) = A (n×n) · B (n×n).", DefaultValueFactory = _ => 1024 };
+        var dtype = new Option<string>("--dtype") { Description = "Element type: f32 or f64.", DefaultValueFactory = _ => "f32" };
+        var threads = ThreadsOption();
+        var device = DeviceOption();
+        var command = new Command("gemm", "Time the GEMM C = A·B and print gflops, the measured FMA peak and the checksum error.") { n, dtype, threads, device };
+        command.SetAction(parsed => GemmBench.Run(parsed.GetValue(n), parsed.GetValue(dtype)!, parsed.GetValue(threads), parsed.GetValue(device)!, stdout));
+        return command;
+    }
+
+    private static Option<int> ThreadsOption() =>
+        new("--threads") { Description = "Number of threads (default: the processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+    private static Option<string> DeviceOption() =>
+        new("--device") { Description = "Where to run: cpu (GPU devices come later).", DefaultValueFactory = _ => "cpu" };
+
+    private static int NoWorkload(Command bench) =>
+        throw new UsageException($"bench needs a workload: {string.Join(", ", bench.Subcommands.Select(c => c.Name))} (see 'mtl bench --help')");
 }

@@ -19,7 +19,7 @@ internal static class ConvertCommand
     {
         var input = new Argument<string>("IN") { Description = "The source file: .npy, .npz, .safetensors or .csv." };
         var output = new Argument<string>("OUT") { Description = "The file to write; its extension picks the format. Overwritten if it exists." };
-        var name = new Option<string?>("--name") { Description = "The array (member) of a multi-array source to convert." };
+        var name = new Option<string?>("--name") { Description = "The array (member) of a multi-array source to convert.", HelpName = "NAME" };
         var command = new Command("convert", "Convert arrays between .csv, .npy, .npz and .safetensors (formats chosen by extension).") { input, output, name };
         command.SetAction(parsed => Run(parsed.GetRequiredValue(input), parsed.GetRequiredValue(output), parsed.GetValue(name), stdout));
         return command;

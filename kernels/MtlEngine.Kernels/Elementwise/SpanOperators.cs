@@ -26,35 +26,8 @@ public readonly struct LogOperator<T> : IUnarySpanOperator<T> where T : ILogarit
     public void Invoke(ReadOnlySpan<T> x, Span<T> d) => TensorPrimitives.Log(x, d);
 }
 
-/// <summary>ln(1 + x), accurate for small x, vectorized by TensorPrimitives.LogP1.</summary>
-/// <typeparam name="T">The element type.</typeparam>
-public readonly struct LogP1Operator<T> : IUnarySpanOperator<T> where T : ILogarithmicFunctions<T>
-{
-    /// <inheritdoc />
-    public T Invoke(T x) => T.LogP1(x);
-    /// <inheritdoc />
-    public void Invoke(ReadOnlySpan<T> x, Span<T> d) => TensorPrimitives.LogP1(x, d);
-}
 
-/// <summary>eˣ − 1, accurate for small x, vectorized by TensorPrimitives.ExpM1.</summary>
-/// <typeparam name="T">The element type.</typeparam>
-public readonly struct ExpM1Operator<T> : IUnarySpanOperator<T> where T : IExponentialFunctions<T>
-{
-    /// <inheritdoc />
-    public T Invoke(T x) => T.ExpM1(x);
-    /// <inheritdoc />
-    public void Invoke(ReadOnlySpan<T> x, Span<T> d) => TensorPrimitives.ExpM1(x, d);
-}
 
-/// <summary>tanh x, vectorized by TensorPrimitives.Tanh.</summary>
-/// <typeparam name="T">The element type.</typeparam>
-public readonly struct TanhOperator<T> : IUnarySpanOperator<T> where T : IHyperbolicFunctions<T>
-{
-    /// <inheritdoc />
-    public T Invoke(T x) => T.Tanh(x);
-    /// <inheritdoc />
-    public void Invoke(ReadOnlySpan<T> x, Span<T> d) => TensorPrimitives.Tanh(x, d);
-}
 
 /// <summary>σ(x) = 1 / (1 + e⁻ˣ), vectorized by TensorPrimitives.Sigmoid.</summary>
 /// <typeparam name="T">The element type.</typeparam>
@@ -63,7 +36,7 @@ public readonly struct SigmoidOperator<T> : IUnarySpanOperator<T> where T : IExp
     /// <inheritdoc />
     public T Invoke(T x) => T.One / (T.One + T.Exp(-x));
     /// <inheritdoc />
-    public void Invoke(ReadOnlySpan<T> x, Span<T> d) => TensorPrimitives.Sigmoid(x, d);
+    public void Invoke(ReadOnlySpan<T> x, Span<T> d) { if (!x.IsEmpty) TensorPrimitives.Sigmoid(x, d); } // TensorPrimitives.Sigmoid rejects empty spans.
 }
 
 /// <summary>√x, vectorized by TensorPrimitives.Sqrt.</summary>

@@ -12,7 +12,8 @@ namespace MtlEngine.Kernels.Gemm;
 /// <param name="NC">Columns of a packed B panel.</param>
 /// <param name="UnpackedBMaxColumns">When B is row-major with at most this many columns and k ≤ KC, B is read in place
 /// (only A is packed): for small matrices packing B costs more than it saves.</param>
-/// <param name="MinFlopsPerThread">Below this much work (2·m·n·k flops) per thread, extra threads cost more to wake than they save.</param>
+/// <param name="MinFlopsPerThread">Below this much work (2·m·n·k flops) per thread, extra threads cost more to wake than they save
+/// (4 Mflop ≈ 20 µs of one core: on a shared 2-core machine a 128³ product was faster on one thread than on two).</param>
 public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int NC, int UnpackedBMaxColumns, long MinFlopsPerThread)
 {
     /// <summary>
@@ -25,11 +26,11 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
         bool f32 = typeof(T) == typeof(float);
         return set switch
         {
-            GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 20),
-            GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 192, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 20),
-            GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: 256, NC: 4096, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 20),
-            GemmInstructionSet.Avx2 => new(MR: 6, NR: 8, MC: 144, KC: 256, NC: 2048, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 20),
-            _ => new(MR: 4, NR: 2 * System.Numerics.Vector<T>.Count, MC: 128, KC: 256, NC: 2048, UnpackedBMaxColumns: 0, MinFlopsPerThread: 1L << 20),
+            GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22),
+            GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 192, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22),
+            GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: 256, NC: 4096, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
+            GemmInstructionSet.Avx2 => new(MR: 6, NR: 8, MC: 144, KC: 256, NC: 2048, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
+            _ => new(MR: 4, NR: 2 * System.Numerics.Vector<T>.Count, MC: 128, KC: 256, NC: 2048, UnpackedBMaxColumns: 0, MinFlopsPerThread: 1L << 22),
         };
     }
 }

@@ -88,7 +88,8 @@ public static class AxisReduction
             for (int d = 0; d < kept; d++) baseOffset += index[d] * keptStrides[d];
             for (int o = start; o < end; o++)
             {
-                ReadOnlySpan<T> run = contiguousRun ? data.AsSpan(baseOffset, runLength) : Gather(baseOffset, buffer!);
+                ReadOnlySpan<T> run = runLength == 0 ? ReadOnlySpan<T>.Empty
+                    : contiguousRun ? data.AsSpan(baseOffset, runLength) : Gather(baseOffset, buffer!);
                 output[o] = reducer.Reduce(run);
                 for (int d = kept - 1; d >= 0; d--)
                 {

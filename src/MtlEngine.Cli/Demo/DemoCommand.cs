@@ -24,6 +24,7 @@ internal static class DemoCommand
         var section = new Option<string[]>("--section")
         {
             Description = $"Run only the named sections (repeatable): {string.Join(", ", Sections.Select(s => s.Name))}.",
+            HelpName = "NAME",
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new Command("demo", "The main job: for now, load every shipped data set and describe what it holds.") { section };

@@ -163,7 +163,7 @@ public static class Csv
 
     /// <summary>
     /// Writes a rank-1 (one value per line) or rank-2 array, with an optional header of column names. Floats are
-    /// written in their shortest round-trip form, NaN and infinities as <c>nan</c>, <c>inf</c>, <c>-inf</c>, booleans as 0 and 1.
+    /// written in the shortest form that reads back as the same float64 (float32 values as their exact float64 value), NaN and infinities as <c>nan</c>, <c>inf</c>, <c>-inf</c>, booleans as 0 and 1.
     /// </summary>
     /// <exception cref="ArgumentException">When the rank is not 1 or 2, or the names do not fit the columns.</exception>
     public static void Write(string path, NdArray array, IReadOnlyList<string>? columnNames = null, char separator = ',')
@@ -218,7 +218,7 @@ public static class Csv
     private static string Format(Array data, int index) => data switch
     {
         double[] d => FormatFloat(d[index]),
-        float[] f => FormatFloat(f[index]),
+        float[] f => FormatFloat((double)f[index]), // the float's exact value, so reading it as float64 gives the same number
         int[] i => i[index].ToString(CultureInfo.InvariantCulture),
         long[] l => l[index].ToString(CultureInfo.InvariantCulture),
         byte[] b => b[index].ToString(CultureInfo.InvariantCulture),

@@ -197,7 +197,7 @@ internal sealed class PythonLiteral
 
     private char Peek() => _position < _text.Length ? _text[_position] : '\0';
 
-    private string Describe() => _position < _text.Length ? Shorten(_text.Substring(_position, Math.Min(10, _text.Length - _position))) : "end of header";
+    private string Describe() => _position < _text.Length ? Shorten(_text.Substring(_position, Math.Min(10, _text.Length - _position)).TrimEnd()) : "end of header";
 
     private static string Shorten(string text)
     {

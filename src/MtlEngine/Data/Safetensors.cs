@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -40,6 +41,7 @@ public static class Safetensors
     public const long MaxHeaderBytes = 100L << 20;
 
     private const string MetadataKey = "__metadata__";
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
     /// <summary>Reads the tensors and metadata of a safetensors file.</summary>
     /// <exception cref="DataFormatException">When the file is malformed; the message names the file and the problem.</exception>
@@ -114,7 +116,13 @@ public static class Safetensors
         JsonDocument document;
         try
         {
+            // JsonDocument checks UTF-8 only in the strings it is asked to decode; check the whole header first.
+            _ = StrictUtf8.GetCharCount(header);
             document = JsonDocument.Parse(header, new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new DataFormatException(source, "the header is not valid UTF-8", e);
         }
         catch (Exception e) when (e is JsonException or ArgumentException)
         {

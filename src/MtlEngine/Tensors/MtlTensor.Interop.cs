@@ -57,9 +57,11 @@ public static partial class MtlTensor
 
 public sealed partial class MtlTensor<T>
 {
-    /// <summary>A new System.Numerics.Tensors <c>Tensor&lt;T&gt;</c> holding a row-major copy of the elements.</summary>
+    /// <summary>A new System.Numerics.Tensors <c>Tensor&lt;T&gt;</c> holding a row-major copy of the elements.
+    /// System.Numerics.Tensors has no 0-d tensors, so a 0-d tensor becomes shape (1,).</summary>
     public SNT.Tensor<T> ToTensor()
     {
+        if (Rank == 0) return SNT.Tensor.Create(ToArray(), [(nint)1]);
         var lengths = new nint[Rank];
         for (int d = 0; d < Rank; d++) lengths[d] = _shape[d];
         return SNT.Tensor.Create(ToArray(), lengths);
@@ -81,8 +83,7 @@ public sealed partial class MtlTensor<T>
             strides[d] = _shape[d] > 1 ? _strides[d] : 0;
         }
         T[] data = CpuStorage.Data;
-        return Length == 0
-            ? new SNT.TensorSpan<T>(Array.Empty<T>(), lengths, strides)
-            : new SNT.TensorSpan<T>(data, Offset, lengths, strides);
+        if (Length == 0) return new SNT.TensorSpan<T>(Array.Empty<T>(), lengths, new nint[Rank]);
+        return new SNT.TensorSpan<T>(data, Offset, lengths, strides);
     }
 }

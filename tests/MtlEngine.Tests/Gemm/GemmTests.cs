@@ -32,7 +32,7 @@ public class GemmTests
             var expected = c.Clone();
             T alpha = T.CreateTruncating(1.5), beta = T.CreateTruncating(-0.5);
             GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
-            Kernels.Gemm.Gemm.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, c.View, new Parallelism(threads), set);
+            global::MtlEngine.Kernels.Gemm.Gemm.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, c.View, new Parallelism(threads), set);
             GemmAssert.Close(expected, c, GemmAssert.Tolerance<T>(k), $"{set} {typeof(T).Name} {m}×{n}×{k} A {la} B {lb} C {lc} threads {threads}");
             GemmAssert.GapsUntouched(c);
         }
@@ -52,6 +52,28 @@ public class GemmTests
         TwinOverShapes<double>(set, 2);
     }
 
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Tiny_block_sizes_cross_every_loop_boundary_and_thread_split(GemmInstructionSet set)
+    {
+        // MC = 2·MR, KC = 5, NC = 2·NR, and no minimum work per thread: every shape crosses the jc, pc and ic loops,
+        // the β = 1 accumulation for pc > 0, the in-place B path (k ≤ KC) and the thread partition.
+        var random = new Random(29);
+        foreach (var threads in new[] { 1, 2, 3, 4 })
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (17, 33, 12), (29, 70, 5), (40, 9, 23), (7, 100, 4) })
+            {
+                var table = GemmBlockSizes.For<float>(set);
+                var blocks = table with { MC = 2 * table.MR, KC = 5, NC = 2 * table.NR, UnpackedBMaxColumns = 64, MinFlopsPerThread = 1 };
+                var a = TestMatrix<float>.Random(m, k, Layout.RowMajor, random);
+                var b = TestMatrix<float>.Random(k, n, threads % 2 == 0 ? Layout.RowMajor : Layout.ColumnMajor, random);
+                var c = TestMatrix<float>.Random(m, n, Layout.Padded, random);
+                var expected = c.Clone();
+                GemmReference.Multiply(1f, a.ReadOnly, b.ReadOnly, 0.5f, expected.View);
+                global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1f, a.ReadOnly, b.ReadOnly, 0.5f, c.View, new Parallelism(threads), set, blocks);
+                GemmAssert.Close(expected, c, GemmAssert.Tolerance<float>(k), $"{set} tiny blocks {m}×{n}×{k} threads {threads}");
+                GemmAssert.GapsUntouched(c);
+            }
+    }
+
     /// <summary>C·t = β·C₀·t + α·A·(B·t) for a random t: checks a large product without trusting another GEMM.</summary>
     public static double ChecksumError<T>(int m, int n, int k, GemmInstructionSet set, int threads, int seed) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -61,7 +83,7 @@ public class GemmTests
         var c = TestMatrix<T>.Random(m, n, Layout.RowMajor, random);
         var c0 = c.Clone();
         T alpha = T.CreateTruncating(0.75), beta = T.CreateTruncating(2.0);
-        Kernels.Gemm.Gemm.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, c.View, new Parallelism(threads), set);
+        global::MtlEngine.Kernels.Gemm.Gemm.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, c.View, new Parallelism(threads), set);
         return GemmChecksum.MaxRelativeError(alpha, a.ReadOnly, b.ReadOnly, beta, c0.ReadOnly, c.ReadOnly, random);
     }
 
@@ -80,7 +102,7 @@ public class GemmTests
         var b = TestMatrix<double>.Random(30, 20, Layout.RowMajor, random);
         var c = TestMatrix<double>.Random(40, 20, Layout.RowMajor, random);
         var c0 = c.Clone();
-        Kernels.Gemm.Gemm.Multiply(1.0, a.ReadOnly, b.ReadOnly, 0.0, c.View);
+        global::MtlEngine.Kernels.Gemm.Gemm.Multiply(1.0, a.ReadOnly, b.ReadOnly, 0.0, c.View);
         Assert.InRange(GemmChecksum.MaxRelativeError(1.0, a.ReadOnly, b.ReadOnly, 0.0, c0.ReadOnly, c.ReadOnly, random), 0, 1e-13);
         c[7, 3] += 1e-3;
         Assert.True(GemmChecksum.MaxRelativeError(1.0, a.ReadOnly, b.ReadOnly, 0.0, c0.ReadOnly, c.ReadOnly, random) > 1e-6);
@@ -98,17 +120,17 @@ public class GemmTests
             Array.Fill(c.Data, float.NaN);
             var expected = c.Clone();
             GemmReference.Multiply(2f, a.ReadOnly, b.ReadOnly, 0f, expected.View);
-            Kernels.Gemm.Gemm.Multiply(2f, a.ReadOnly, b.ReadOnly, 0f, c.View, new Parallelism(2), set);
+            global::MtlEngine.Kernels.Gemm.Gemm.Multiply(2f, a.ReadOnly, b.ReadOnly, 0f, c.View, new Parallelism(2), set);
             GemmAssert.Close(expected, c, GemmAssert.Tolerance<float>(k), "beta = 0 over NaN");
 
             // α = 0: C = β·C, and NaN in A is never read.
             a.Data[0] = float.NaN;
             var c2 = TestMatrix<float>.Random(m, n, Layout.RowMajor, random);
             var before = c2.Clone();
-            Kernels.Gemm.Gemm.Multiply(0f, a.ReadOnly, b.ReadOnly, 3f, c2.View, default, set);
+            global::MtlEngine.Kernels.Gemm.Gemm.Multiply(0f, a.ReadOnly, b.ReadOnly, 3f, c2.View, default, set);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++) Assert.Equal(3f * before[i, j], c2[i, j]);
-            Kernels.Gemm.Gemm.Multiply(0f, a.ReadOnly, b.ReadOnly, 0f, c2.View, default, set);
+            global::MtlEngine.Kernels.Gemm.Gemm.Multiply(0f, a.ReadOnly, b.ReadOnly, 0f, c2.View, default, set);
             Assert.All(c2.Data, x => Assert.Equal(0f, x));
         }
     }
@@ -122,7 +144,7 @@ public class GemmTests
         var c = TestMatrix<double>.Random(29, 61, Layout.ColumnMajor, random);
         var expected = c.Clone();
         GemmReference.Multiply(-1.0, a.ReadOnly.Transposed(), b.ReadOnly.Transposed(), 1.0, expected.View);
-        Kernels.Gemm.Gemm.Multiply(-1.0, a.ReadOnly, MatrixOp.Transpose, b.ReadOnly, MatrixOp.Transpose, 1.0, c.View, new Parallelism(2), set);
+        global::MtlEngine.Kernels.Gemm.Gemm.Multiply(-1.0, a.ReadOnly, MatrixOp.Transpose, b.ReadOnly, MatrixOp.Transpose, 1.0, c.View, new Parallelism(2), set);
         GemmAssert.Close(expected, c, GemmAssert.Tolerance<double>(45), "Aᵀ·Bᵀ, beta = 1");
     }
 
@@ -136,7 +158,7 @@ public class GemmTests
         for (int threads = 1; threads <= 4; threads++)
         {
             var c = TestMatrix<float>.Random(203, 190, Layout.RowMajor, new Random(1));
-            Kernels.Gemm.Gemm.Multiply(1f, a.ReadOnly, b.ReadOnly, 0.5f, c.View, new Parallelism(threads), set);
+            global::MtlEngine.Kernels.Gemm.Gemm.Multiply(1f, a.ReadOnly, b.ReadOnly, 0.5f, c.View, new Parallelism(threads), set);
             if (first is null) first = c.Data;
             else Assert.True(first.AsSpan().SequenceEqual(c.Data), $"{set}: threads = {threads} differs from threads = 1.");
         }
@@ -154,7 +176,7 @@ public class GemmTests
         for (int t = 0; t < batch; t++)
             GemmReference.Multiply(1.0, new ReadOnlyMatrixSpan<double>(a.Data, t * m * k, m, k, k, 1), b.ReadOnly, 0.25,
                 new MatrixSpan<double>(expected.Data, t * m * n, m, n, n, 1));
-        Kernels.Gemm.Gemm.MultiplyBatched(batch, 1.0, new ReadOnlyMatrixSpan<double>(a.Data, 0, m, k, k, 1), m * k, b.ReadOnly, 0, 0.25,
+        global::MtlEngine.Kernels.Gemm.Gemm.MultiplyBatched(batch, 1.0, new ReadOnlyMatrixSpan<double>(a.Data, 0, m, k, k, 1), m * k, b.ReadOnly, 0, 0.25,
             new MatrixSpan<double>(c.Data, 0, m, n, n, 1), m * n, new Parallelism(2), set);
         GemmAssert.Close(expected, c, GemmAssert.Tolerance<double>(k), "batched");
     }
@@ -163,11 +185,11 @@ public class GemmTests
     public void Mismatched_shapes_and_unsupported_types_are_rejected_with_clear_errors()
     {
         var ex = Assert.Throws<ArgumentException>(() =>
-            Kernels.Gemm.Gemm.Multiply(1f, new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new ReadOnlyMatrixSpan<float>(new float[8], 4, 2), 0f,
+            global::MtlEngine.Kernels.Gemm.Gemm.Multiply(1f, new ReadOnlyMatrixSpan<float>(new float[6], 2, 3), new ReadOnlyMatrixSpan<float>(new float[8], 4, 2), 0f,
                 new MatrixSpan<float>(new float[4], 2, 2)));
         Assert.Contains("2×3", ex.Message);
         Assert.Throws<NotSupportedException>(() =>
-            Kernels.Gemm.Gemm.Multiply(1, new ReadOnlyMatrixSpan<int>(new int[4], 2, 2), new ReadOnlyMatrixSpan<int>(new int[4], 2, 2), 0, new MatrixSpan<int>(new int[4], 2, 2)));
+            global::MtlEngine.Kernels.Gemm.Gemm.Multiply(1, new ReadOnlyMatrixSpan<int>(new int[4], 2, 2), new ReadOnlyMatrixSpan<int>(new int[4], 2, 2), 0, new MatrixSpan<int>(new int[4], 2, 2)));
         Assert.Throws<ArgumentException>(() => new MatrixSpan<float>(new float[5], 0, 2, 3, 3, 1));
     }
 }

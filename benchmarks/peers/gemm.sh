@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# GEMM: MtlEngine against NumPy/OpenBLAS on the same machine, in the same run, interleaved.
+#
+# For each size × dtype × threads it runs `mtl bench gemm` and the NumPy peer (gemm_peer.py) one after the other,
+# REPEATS times (alternating), keeps the best GFLOPS of each (the machine is shared: the best run is the least
+# disturbed one), and prints: size, dtype, threads, ours, OpenBLAS, ratio, % of our measured peak.
+#
+# The peer is Debian's NumPy on OpenBLAS (pthread build). A fresh machine gets it with
+#     apt-get install -y python3-numpy libopenblas0-pthread
+# and `update-alternatives --display libblas.so.3-x86_64-linux-gnu` should point at openblas-pthread.
+# OPENBLAS_CORETYPE (set to Haswell on these machines) and OPENBLAS_L2_SIZE are unset for the peer so that
+# OpenBLAS picks its AVX-512 kernels; OPENBLAS_NUM_THREADS equals our thread count. The peer prints the core it chose.
+#
+# Usage: benchmarks/peers/gemm.sh [sizes...]            (default: 32 64 128 256 512 1024 2048 4096)
+# Env:   MTL      the command that runs mtl (default: dotnet src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll;
+#                 build it first: dotnet build src/MtlEngine.Cli -c Release)
+#        DTYPES (default "f32 f64"), THREADS (default "1 2"), REPEATS (default 2)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+MTL="${MTL:-dotnet $root/src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll}"
+sizes=("$@"); [ ${#sizes[@]} -eq 0 ] && sizes=(32 64 128 256 512 1024 2048 4096)
+DTYPES="${DTYPES:-f32 f64}"; THREADS="${THREADS:-1 2}"; REPEATS="${REPEATS:-2}"
+
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 > a + 0) ? b : a }'; }
+
+printf '%-6s %-5s %-7s %10s %10s %7s %8s  %s\n' size dtype threads ours_gf openblas_gf ratio %peak notes
+for dtype in $DTYPES; do
+  for threads in $THREADS; do
+    for n in "${sizes[@]}"; do
+      ours="" peer="" peak="" err="" core=""
+      for ((r = 0; r < REPEATS; r++)); do
+        line=$($MTL bench gemm --n "$n" --dtype "$dtype" --threads "$threads" --device cpu)
+        ours=$(best "$ours" "$(field gflops "$line")"); peak=$(best "$peak" "$(field peak_gflops "$line")"); err=$(field max_rel_err "$line")
+        pline=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 "$root/benchmarks/peers/gemm_peer.py" --n "$n" --dtype "$dtype")
+        peer=$(best "$peer" "$(field gflops "$pline")"); core=$(field blas "$pline")
+      done
+      awk -v n="$n" -v d="$dtype" -v t="$threads" -v o="$ours" -v p="$peer" -v k="$peak" -v e="$err" -v c="$core" \
+        'BEGIN { printf "%-6s %-5s %-7s %10.1f %10.1f %7.2f %7.1f%%  err=%s %s\n", n, d, t, o, p, o / p, 100 * o / k, e, c }'
+    done
+  done
+done

@@ -1,0 +1,28 @@
+using System.Numerics;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.Autograd;
+
+internal static partial class GradientRules
+{
+    /// <summary>
+    /// Z = X·Y (NumPy matmul, batched and broadcast): ∂L/∂X = G·Yᵀ and ∂L/∂Y = Xᵀ·G. Yᵀ and Xᵀ are transposed
+    /// views (swapped strides) that the GEMM reads directly, never copies. A 1-D operand was promoted to a
+    /// matrix (x → (1, k), y → (k, 1)), so G gets the promoted axis back first and the result loses it again;
+    /// broadcast batch dimensions are summed back by the graph.
+    /// </summary>
+    public static MtlTensor<T> Matmul<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
+    {
+        MtlTensor<T> x = n.Inputs[0], y = n.Inputs[1];
+        // Put the removed axes back: n (last) when y was a vector, then m (before n) when x was one.
+        if (y.Rank == 1) { y = y.Unsqueeze(-1); g = g.Unsqueeze(g.Rank); }
+        if (x.Rank == 1) { x = x.Unsqueeze(0); g = g.Unsqueeze(g.Rank - 1); }
+        if (i == 0)
+        {
+            var dx = g.Matmul(y.Transpose(-1, -2));
+            return n.Inputs[0].Rank == 1 ? dx.Squeeze(-2) : dx;
+        }
+        var dy = x.Transpose(-1, -2).Matmul(g);
+        return n.Inputs[1].Rank == 1 ? dy.Squeeze(-1) : dy;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Numerics;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.Nn;
+
+/// <summary>
+/// Composite operations built from the primitive tensor operations, so that autograd differentiates them
+/// through the primitives' rules and they need no gradient code of their own.
+/// </summary>
+public static class Functional
+{
+    /// <summary>softmax(x)ᵢ = exp(xᵢ − lse(x)) along <paramref name="axis"/>, with lse the (max-shifted, fused) log-sum-exp.</summary>
+    public static MtlTensor<T> Softmax<T>(this MtlTensor<T> x, int axis = -1) where T : unmanaged, IFloatingPointIeee754<T> =>
+        x.LogSoftmax(axis).Exp();
+
+    /// <summary>log softmax(x) = x − log Σ exp(x) along <paramref name="axis"/>; stable for large logits.</summary>
+    public static MtlTensor<T> LogSoftmax<T>(this MtlTensor<T> x, int axis = -1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return x - x.LogSumExp(axis, keepDims: true);
+    }
+
+    /// <summary>
+    /// log Σ exp(x) composed from primitives (tinygrad's form): m + log Σ exp(x − m) with m = max(x) <em>detached</em>.
+    /// m only shifts the computation (the result does not depend on it), so detaching it is exact, and it avoids
+    /// sending gradient through max's tie-breaking. The twin of the fused <see cref="MtlTensor.LogSumExp{T}(MtlTensor{T}, int, bool, Kernels.Parallelism?)"/>.
+    /// </summary>
+    public static MtlTensor<T> LogSumExpComposed<T>(this MtlTensor<T> x, int axis, bool keepDims = false) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var m = x.Max(axis, keepDims: true).Detach();
+        var result = (x - m).Exp().Sum(axis, keepDims: true).Log() + m;
+        return keepDims ? result : result.Squeeze(axis);
+    }
+
+    /// <summary>
+    /// GELU with the tanh approximation (PyTorch's <c>approximate='tanh'</c>):
+    /// ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+    /// </summary>
+    public static MtlTensor<T> Gelu<T>(this MtlTensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        T c = T.Sqrt(T.CreateChecked(2) / T.Pi);
+        var inner = (x + x.Pow(T.CreateChecked(3)) * T.CreateChecked(0.044715)) * c;
+        return x * (inner.Tanh() + T.One) * T.CreateChecked(0.5);
+    }
+
+    /// <summary>
+    /// Layer normalization over the last axis: (x − μ) / √(σ² + ε) · γ + β, with μ and σ² (population) of each row;
+    /// γ and β of shape (features,) or null.
+    /// </summary>
+    public static MtlTensor<T> LayerNorm<T>(this MtlTensor<T> x, MtlTensor<T>? weight, MtlTensor<T>? bias, T epsilon)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var mean = x.Mean(-1, keepDims: true);
+        var variance = x.Variance(-1, keepDims: true);
+        var y = (x - mean) / (variance + epsilon).Sqrt();
+        if (weight is not null) y = y * weight;
+        if (bias is not null) y = y + bias;
+        return y;
+    }
+
+    /// <summary>softplus(x) = log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|) so that it never overflows.</summary>
+    public static MtlTensor<T> Softplus<T>(this MtlTensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return x.Relu() + (-x.Abs()).Exp().Log1p();
+    }
+
+    /// <summary>One-hot rows: a (labels, classes) tensor with 1 at [i, labels[i]]; a negative label (missing) gives a zero row.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">When a label is ≥ <paramref name="classes"/>.</exception>
+    public static MtlTensor<T> OneHot<T>(ReadOnlySpan<int> labels, int classes) where T : unmanaged, INumber<T>
+    {
+        var result = MtlTensor.Zeros<T>(labels.Length, classes);
+        var data = result.AsSpan();
+        for (int i = 0; i < labels.Length; i++)
+        {
+            int label = labels[i];
+            if (label >= classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), label, $"Label {label} at row {i} is not below the number of classes {classes}.");
+            if (label >= 0) data[i * classes + label] = T.One;
+        }
+        return result;
+    }
+}

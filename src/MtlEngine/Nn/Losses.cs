@@ -1,0 +1,156 @@
+using System.Numerics;
+using MtlEngine.Autograd;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.Nn;
+
+/// <summary>
+/// Loss functions composed from tensor primitives (autograd differentiates them through the primitives).
+/// Every loss averages over the samples that count: with per-sample weights s and a mask m (1 where the sample
+/// has this task's label, 0 where it is missing), loss = Σᵢ mᵢ·sᵢ·ℓᵢ / Σᵢ mᵢ·sᵢ (times the class weight of the
+/// sample's label for cross-entropy, as in PyTorch). When no sample counts, the loss is 0 (still in the graph).
+/// Weights and masks are constants: they get no gradient.
+/// </summary>
+public static class Losses
+{
+    /// <summary>Mean squared error (p − y)².</summary>
+    /// <param name="prediction">Predictions, shape (n,) or (n, d).</param>
+    /// <param name="target">Targets of the same shape.</param>
+    /// <param name="sampleWeights">Optional weights of shape (n,).</param>
+    /// <param name="mask">Optional 0/1 mask of shape (n,) or the target's shape.</param>
+    public static MtlTensor<T> MeanSquaredError<T>(MtlTensor<T> prediction, MtlTensor<T> target, MtlTensor<T>? sampleWeights = null, MtlTensor<T>? mask = null)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        WeightedMean((Residual(prediction, target, "MeanSquaredError")).Square(), sampleWeights, mask);
+
+    /// <summary>Mean absolute error |p − y|.</summary>
+    /// <inheritdoc cref="MeanSquaredError{T}"/>
+    public static MtlTensor<T> L1<T>(MtlTensor<T> prediction, MtlTensor<T> target, MtlTensor<T>? sampleWeights = null, MtlTensor<T>? mask = null)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        WeightedMean(Residual(prediction, target, "L1").Abs(), sampleWeights, mask);
+
+    /// <summary>
+    /// Huber loss: ½d² for |d| ≤ δ, δ(|d| − ½δ) beyond, with d = p − y. Written without a branch as
+    /// q = min(|d|, δ), ℓ = ½q² + δ(|d| − q).
+    /// </summary>
+    /// <inheritdoc cref="MeanSquaredError{T}"/>
+    public static MtlTensor<T> Huber<T>(MtlTensor<T> prediction, MtlTensor<T> target, double delta = 1.0, MtlTensor<T>? sampleWeights = null, MtlTensor<T>? mask = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!(delta > 0)) throw new ArgumentOutOfRangeException(nameof(delta), delta, "Huber's delta must be positive.");
+        T d = T.CreateChecked(delta);
+        var r = Residual(prediction, target, "Huber").Abs();
+        var q = r.Minimum(d);
+        return WeightedMean(q.Square() * T.CreateChecked(0.5) + (r - q) * d, sampleWeights, mask);
+    }
+
+    /// <summary>
+    /// Cross-entropy on logits: ℓᵢ = −Σ_c w_c·qᵢc·log softmax(zᵢ)_c, with q the one-hot label smoothed to
+    /// (1 − ε)·onehot + ε/C, averaged as Σ sᵢ·ℓᵢ / Σ sᵢ·w_{yᵢ} (PyTorch's <c>cross_entropy(weight, label_smoothing)</c>).
+    /// A negative label marks a missing label (the sample does not count).
+    /// </summary>
+    /// <param name="logits">Scores, shape (n, classes).</param>
+    /// <param name="labels">Class indices, length n; negative = missing.</param>
+    /// <param name="classWeights">Optional weight per class (length classes).</param>
+    /// <param name="labelSmoothing">ε in [0, 1).</param>
+    /// <param name="sampleWeights">Optional weight per sample (length n).</param>
+    /// <exception cref="ArgumentException">When the lengths do not match the logits.</exception>
+    public static MtlTensor<T> CrossEntropy<T>(MtlTensor<T> logits, ReadOnlySpan<int> labels, ReadOnlySpan<T> classWeights = default,
+        double labelSmoothing = 0, ReadOnlySpan<T> sampleWeights = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        if (logits.Rank != 2 || logits.Shape[0] != labels.Length)
+            throw new ArgumentException($"CrossEntropy needs logits of shape (n, classes) and n labels, but got logits {MtlTensor<T>.ShapeText(logits.Shape)} and {labels.Length} labels.");
+        int n = labels.Length, classes = logits.Shape[1];
+        if (!classWeights.IsEmpty && classWeights.Length != classes)
+            throw new ArgumentException($"CrossEntropy got {classWeights.Length} class weights for {classes} classes.");
+        if (!sampleWeights.IsEmpty && sampleWeights.Length != n)
+            throw new ArgumentException($"CrossEntropy got {sampleWeights.Length} sample weights for {n} samples.");
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1))
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing must be in [0, 1).");
+
+        // The coefficient of each log-probability, a constant: Q[i, c] = sᵢ·w_c·qᵢc, and the normalizer Σ sᵢ·w_{yᵢ}.
+        var coefficients = new T[n * classes];
+        T smooth = T.CreateChecked(labelSmoothing / classes), hit = T.One - T.CreateChecked(labelSmoothing);
+        T total = T.Zero;
+        for (int i = 0; i < n; i++)
+        {
+            int label = labels[i];
+            if (label < 0) continue;
+            if (label >= classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), label, $"Label {label} at row {i} is not below the number of classes {classes}.");
+            T s = sampleWeights.IsEmpty ? T.One : sampleWeights[i];
+            for (int c = 0; c < classes; c++)
+            {
+                T w = classWeights.IsEmpty ? T.One : classWeights[c];
+                coefficients[i * classes + c] = s * w * (c == label ? hit + smooth : smooth);
+            }
+            total += s * (classWeights.IsEmpty ? T.One : classWeights[label]);
+        }
+        var logProbabilities = logits.LogSoftmax(-1);
+        var weighted = (logProbabilities * MtlTensor.FromArray(coefficients, n, classes)).Sum();
+        return total == T.Zero ? weighted * T.Zero : weighted * (-T.One / total);
+    }
+
+    /// <summary>
+    /// Binary cross-entropy on logits (PyTorch's <c>binary_cross_entropy_with_logits</c>):
+    /// ℓ = (1 − y)·z + (1 + (p_w − 1)·y)·softplus(−z), stable for any z; p_w weights the positive class.
+    /// </summary>
+    /// <param name="logits">Scores, shape (n,) or (n, d).</param>
+    /// <param name="targets">Targets in [0, 1], same shape.</param>
+    /// <param name="positiveWeight">Optional p_w, broadcast over the last axis (shape (d,)).</param>
+    /// <param name="sampleWeights">Optional weights of shape (n,).</param>
+    /// <param name="mask">Optional 0/1 mask of shape (n,) or the targets' shape.</param>
+    public static MtlTensor<T> BinaryCrossEntropyWithLogits<T>(MtlTensor<T> logits, MtlTensor<T> targets, MtlTensor<T>? positiveWeight = null,
+        MtlTensor<T>? sampleWeights = null, MtlTensor<T>? mask = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Residual(logits, targets, "BinaryCrossEntropyWithLogits");
+        var logWeight = positiveWeight is null ? null : (positiveWeight - T.One) * targets + T.One;
+        var softplus = (-logits).Softplus();
+        var loss = (T.One - targets) * logits + (logWeight is null ? softplus : logWeight * softplus);
+        return WeightedMean(loss, sampleWeights, mask);
+    }
+
+    private static MtlTensor<T> Residual<T>(MtlTensor<T> prediction, MtlTensor<T> target, string loss) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        if (!prediction.Shape.SequenceEqual(target.Shape))
+            throw new ArgumentException($"{loss}: the prediction has shape {MtlTensor<T>.ShapeText(prediction.Shape)} but the target {MtlTensor<T>.ShapeText(target.Shape)}; they must be equal (reshape the target).");
+        return prediction - target;
+    }
+
+    /// <summary>Σ m·s·ℓ / Σ m·s over all elements of ℓ, with s and m of shape (n,) aligned to ℓ's first axis (or m of ℓ's shape).</summary>
+    internal static MtlTensor<T> WeightedMean<T>(MtlTensor<T> loss, MtlTensor<T>? sampleWeights, MtlTensor<T>? mask) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (sampleWeights is null && mask is null) return loss.Mean();
+        MtlTensor<T>? weight = null;
+        using (Grad.NoGrad())
+        {
+            if (sampleWeights is not null) weight = AlignRows(sampleWeights.Detach(), loss, "sample weights");
+            if (mask is not null)
+            {
+                var m = AlignRows(mask.Detach(), loss, "mask");
+                weight = weight is null ? m : weight * m;
+            }
+        }
+        T denominator;
+        using (Grad.NoGrad()) denominator = weight!.BroadcastTo(loss.Shape.ToArray()).Sum().Item();
+        var numerator = (loss * weight).Sum();
+        return denominator == T.Zero ? numerator * T.Zero : numerator / denominator;
+    }
+
+    private static MtlTensor<T> AlignRows<T>(MtlTensor<T> values, MtlTensor<T> loss, string what) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (values.Shape.SequenceEqual(loss.Shape)) return values;
+        if (values.Rank == 1 && loss.Rank >= 1 && values.Shape[0] == loss.Shape[0])
+        {
+            var shape = new int[loss.Rank];
+            Array.Fill(shape, 1);
+            shape[0] = values.Shape[0];
+            return values.Reshape(shape);
+        }
+        throw new ArgumentException($"The {what} of shape {MtlTensor<T>.ShapeText(values.Shape)} fit neither the loss's shape {MtlTensor<T>.ShapeText(loss.Shape)} nor its first axis.");
+    }
+}

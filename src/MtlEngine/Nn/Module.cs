@@ -1,0 +1,132 @@
+using System.Numerics;
+using MtlEngine.Data;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.Nn;
+
+/// <summary>
+/// A network building block (PyTorch's <c>nn.Module</c>): named parameters and named sub-modules, registered in
+/// order, a train/eval mode, and a state dictionary whose names follow PyTorch's (<c>trunk.0.weight</c>) so that
+/// weights move between the two through safetensors.
+/// </summary>
+/// <typeparam name="T">float (the default for training) or double.</typeparam>
+public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly List<KeyValuePair<string, MtlTensor<T>>> _parameters = [];
+    private readonly List<KeyValuePair<string, Module<T>>> _children = [];
+
+    /// <summary>True in training mode (the default): dropout is active. <see cref="Eval"/> turns it off.</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>Applies the module to a batch.</summary>
+    public abstract MtlTensor<T> Forward(MtlTensor<T> input);
+
+    /// <summary>Registers a parameter (marked as requiring grad) under <paramref name="name"/> and returns it.</summary>
+    /// <exception cref="ArgumentException">When the name is empty, contains a dot, or is already taken.</exception>
+    protected MtlTensor<T> RegisterParameter(string name, MtlTensor<T> parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        CheckName(name);
+        if (!parameter.IsContiguous)
+            parameter = parameter.Clone();
+        parameter.RequiresGrad = true;
+        _parameters.Add(new(name, parameter));
+        return parameter;
+    }
+
+    /// <summary>Registers a sub-module under <paramref name="name"/> and returns it.</summary>
+    /// <exception cref="ArgumentException">When the name is empty, contains a dot, or is already taken.</exception>
+    protected TModule RegisterModule<TModule>(string name, TModule module) where TModule : Module<T>
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        CheckName(name);
+        _children.Add(new(name, module));
+        return module;
+    }
+
+    private void CheckName(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.Contains('.'))
+            throw new ArgumentException($"A parameter or module name cannot contain '.', but got \"{name}\" (dots join the names of nested modules).", nameof(name));
+        if (_parameters.Exists(p => p.Key == name) || _children.Exists(c => c.Key == name))
+            throw new ArgumentException($"The name \"{name}\" is already registered in {GetType().Name}.", nameof(name));
+    }
+
+    /// <summary>The direct sub-modules with their names, in registration order.</summary>
+    public IReadOnlyList<KeyValuePair<string, Module<T>>> Children => _children;
+
+    /// <summary>Every parameter with its dotted name (<c>trunk.0.weight</c>): this module's first, then each child's, depth first.</summary>
+    public IEnumerable<KeyValuePair<string, MtlTensor<T>>> NamedParameters(string prefix = "")
+    {
+        foreach (var (name, parameter) in _parameters)
+            yield return new(prefix + name, parameter);
+        foreach (var (name, child) in _children)
+            foreach (var entry in child.NamedParameters(prefix + name + "."))
+                yield return entry;
+    }
+
+    /// <summary>Every parameter, in the order of <see cref="NamedParameters"/>.</summary>
+    public IReadOnlyList<MtlTensor<T>> Parameters() => NamedParameters().Select(p => p.Value).ToList();
+
+    /// <summary>The total number of parameter elements.</summary>
+    public long ParameterCount => NamedParameters().Sum(p => (long)p.Value.Length);
+
+    /// <summary>Sets training mode (true) or evaluation mode (false) on this module and every sub-module.</summary>
+    public void Train(bool training = true)
+    {
+        Training = training;
+        foreach (var (_, child) in _children) child.Train(training);
+    }
+
+    /// <summary>Evaluation mode: <c>Train(false)</c>.</summary>
+    public void Eval() => Train(false);
+
+    /// <summary>Zero-fills every parameter's gradient in place (its buffer is kept for the next backward pass).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var (_, parameter) in NamedParameters()) parameter.ZeroGrad();
+    }
+
+    /// <summary>The parameters as named arrays (copies), PyTorch state-dict names and shapes.</summary>
+    public IReadOnlyList<NdArray> StateDict() =>
+        NamedParameters().Select(p => NdArray.FromTensor(p.Value, p.Key)).ToList();
+
+    /// <summary>Copies values from named arrays into the parameters of the same names (converting the element type).</summary>
+    /// <param name="state">The arrays, e.g. a safetensors file's tensors.</param>
+    /// <param name="strict">Require that every parameter is present and no array is left over.</param>
+    /// <exception cref="ArgumentException">When a shape differs, or (strict) a parameter is missing or an array unknown; the message names them.</exception>
+    public void LoadStateDict(IReadOnlyList<NdArray> state, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var byName = new Dictionary<string, NdArray>();
+        foreach (var array in state) byName[array.Name] = array;
+        var missing = new List<string>();
+        foreach (var (name, parameter) in NamedParameters())
+        {
+            if (!byName.Remove(name, out var array))
+            {
+                missing.Add(name);
+                continue;
+            }
+            if (!array.Shape.SequenceEqual(parameter.Shape))
+                throw new ArgumentException(
+                    $"State entry \"{name}\" has shape {MtlTensor<T>.ShapeText(array.Shape)} but the parameter has shape {MtlTensor<T>.ShapeText(parameter.Shape)}; the file was saved from a different architecture.");
+            array.ToTensor<T>().CopyTo(parameter.Detach());
+        }
+        if (strict && (missing.Count > 0 || byName.Count > 0))
+            throw new ArgumentException(
+                $"The state does not match {GetType().Name}: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", byName.Keys)}]. Pass strict: false to load the common entries.");
+    }
+
+    /// <summary>Writes the state dictionary to a safetensors file (readable by Python's safetensors / PyTorch).</summary>
+    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var meta = new Dictionary<string, string> { ["format"] = "pt", ["mtl.module"] = GetType().Name };
+        if (metadata is not null) foreach (var (k, v) in metadata) meta[k] = v;
+        Safetensors.Write(path, StateDict(), meta);
+    }
+
+    /// <summary>Loads parameters from a safetensors file written by <see cref="Save"/> or by PyTorch's <c>save_file(model.state_dict())</c>.</summary>
+    public void Load(string path, bool strict = true) => LoadStateDict(Safetensors.Read(path).Tensors, strict);
+}
