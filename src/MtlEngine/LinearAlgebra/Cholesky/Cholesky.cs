@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.Tensors;
@@ -85,6 +86,7 @@ public sealed class Cholesky
     }
 
     /// <summary>Unblocked Cholesky–Crout on a diagonal block: lⱼⱼ = √(aⱼⱼ − Σₚ lⱼₚ²), lᵢⱼ = (aᵢⱼ − Σₚ lᵢₚ·lⱼₚ) / lⱼⱼ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FactorDiagonalBlock(MatrixSpan<double> a, int offset)
     {
         int n = a.Rows;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.Tensors;
@@ -83,6 +84,7 @@ public sealed class Lu
     }
 
     /// <summary>Unblocked right-looking LU of the panel rows k0.., columns [k0, k1): pivot, swap whole rows, scale, rank-1 update.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FactorPanel(DenseMatrix f, int[] perm, int k0, int k1, ref int swaps, ref int zero)
     {
         int n = f.Rows;

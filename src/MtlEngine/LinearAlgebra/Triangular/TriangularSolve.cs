@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 
@@ -75,6 +76,7 @@ public static class TriangularSolve
     /// C ← C·L⁻ᵀ (the solution X of X·Lᵀ = C) for row-major C, by recursive halving of L (GEMM for the off-diagonal
     /// block); below the block size, per row: xⱼ = (cⱼ − L[j, 0..j]·x[0..j]) / lⱼⱼ.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RightLowerTransposed(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal, Parallelism parallelism, int blockSize)
     {
         int n = l.Rows, rows = c.Rows;
@@ -121,6 +123,7 @@ public static class TriangularSolve
 public static class TriangularSolveTextbook
 {
     /// <summary>Solves L·X = B in place by forward substitution (no checks beyond the spans' own).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Lower(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> b, bool unitDiagonal = false)
     {
         int n = l.Rows, r = b.Columns;
@@ -165,6 +168,7 @@ public static class TriangularSolveTextbook
     }
 
     /// <summary>Solves U·X = B in place by backward substitution (no checks beyond the spans' own).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Upper(ReadOnlyMatrixSpan<double> u, MatrixSpan<double> b, bool unitDiagonal = false)
     {
         int n = u.Rows, r = b.Columns;
