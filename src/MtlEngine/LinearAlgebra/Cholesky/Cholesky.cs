@@ -19,7 +19,7 @@ namespace MtlEngine.LinearAlgebra;
 public sealed class Cholesky
 {
     /// <summary>The default block width nb.</summary>
-    public const int DefaultBlockSize = 128;
+    public const int DefaultBlockSize = 96;
 
     private readonly Parallelism _parallelism;
 

@@ -78,7 +78,7 @@ public sealed class Qr
             }
             if (j1 < n)
             {
-                var v = Householder.ExplicitV(f.ReadOnlySpan, j0, j0, jb);
+                using var v = Householder.ExplicitV(f.ReadOnlySpan, j0, j0, jb);
                 var t = Householder.BuildT(v, tau.AsSpan(j0, jb));
                 Householder.ApplyBlock(v, t, transpose: true, Dense.Sub(f, j0, j1, m - j0, n - j1), parallelism);
             }
@@ -136,7 +136,7 @@ public sealed class Qr
         {
             int blk = transpose ? s : blocks - 1 - s;
             int j0 = blk * _blockSize, jb = Math.Min(_blockSize, k - j0);
-            var v = Householder.ExplicitV(Factors.ReadOnlySpan, j0, j0, jb);
+            using var v = Householder.ExplicitV(Factors.ReadOnlySpan, j0, j0, jb);
             var t = Householder.BuildT(v, Tau.AsSpan(j0, jb));
             Householder.ApplyBlock(v, t, transpose, Dense.Sub(c, j0, 0, Rows - j0, c.Columns), _parallelism);
         }

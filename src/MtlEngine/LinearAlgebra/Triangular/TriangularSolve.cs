@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
@@ -83,17 +84,25 @@ public static class TriangularSolve
         if (n <= blockSize)
         {
             // Transpose the block so that L·Xᵀ = Cᵀ runs as row axpys of length `rows` (long, contiguous vectors).
-            var t = new DenseMatrix(n, rows);
-            for (int i = 0; i < rows; i++)
+            // The scratch comes from the shared pool: a fresh large array per call would land on the large object heap.
+            double[] scratch = ArrayPool<double>.Shared.Rent(n * rows);
+            try
             {
-                var ci = c.Data.Slice(c.Offset + i * c.RowStride, n);
-                for (int j = 0; j < n; j++) t.Data[j * rows + i] = ci[j];
+                for (int i = 0; i < rows; i++)
+                {
+                    var ci = c.Data.Slice(c.Offset + i * c.RowStride, n);
+                    for (int j = 0; j < n; j++) scratch[j * rows + i] = ci[j];
+                }
+                TriangularSolveTextbook.Lower(l, new MatrixSpan<double>(scratch, 0, n, rows, rows, 1), unitDiagonal);
+                for (int i = 0; i < rows; i++)
+                {
+                    var ci = c.Data.Slice(c.Offset + i * c.RowStride, n);
+                    for (int j = 0; j < n; j++) ci[j] = scratch[j * rows + i];
+                }
             }
-            TriangularSolveTextbook.Lower(l, t.Span, unitDiagonal);
-            for (int i = 0; i < rows; i++)
+            finally
             {
-                var ci = c.Data.Slice(c.Offset + i * c.RowStride, n);
-                for (int j = 0; j < n; j++) ci[j] = t.Data[j * rows + i];
+                ArrayPool<double>.Shared.Return(scratch);
             }
             return;
         }
