@@ -43,6 +43,25 @@ internal static class Householder
         int m = a.Rows, width = c1 - c0;
         var w = work[..width];
         RowOf(a, row, c0, width).CopyTo(w);
+        if (width < 16)
+        {
+            // Narrow (the bottom of a recursive panel): plain loops beat a vector call per row.
+            for (int i = row + 1; i < m; i++)
+            {
+                double v = a[i, j];
+                var r = RowOf(a, i, c0, width);
+                for (int c = 0; c < width; c++) w[c] += v * r[c];
+            }
+            var r0 = RowOf(a, row, c0, width);
+            for (int c = 0; c < width; c++) r0[c] -= tau * w[c];
+            for (int i = row + 1; i < m; i++)
+            {
+                double tv = tau * a[i, j];
+                var r = RowOf(a, i, c0, width);
+                for (int c = 0; c < width; c++) r[c] -= tv * w[c];
+            }
+            return;
+        }
         for (int i = row + 1; i < m; i++)
         {
             double v = a[i, j];
@@ -74,27 +93,20 @@ internal static class Householder
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DenseMatrix BuildT(PooledMatrix v, ReadOnlySpan<double> tau)
     {
-        int b = v.Columns, rows = v.Rows;
+        int b = v.Columns;
         var t = new DenseMatrix(b, b);
-        var z = new double[b];
+        // S = Vᵀ·V in one GEMM; then z = V[:, 0..i]ᵀ·vᵢ is S[0..i, i].
+        var gram = new DenseMatrix(b, b);
+        Gemm.Multiply(1.0, v.ReadOnlySpan, MatrixOp.Transpose, v.ReadOnlySpan, MatrixOp.None, 0.0, gram.Span);
         for (int i = 0; i < b; i++)
         {
             t[i, i] = tau[i];
-            if (tau[i] == 0 || i == 0) continue;
-            // z = V[:, 0..i]ᵀ · vᵢ
-            Array.Clear(z);
-            for (int r = i; r < rows; r++)
-            {
-                double vi = v[r, i];
-                if (vi == 0) continue;
-                var row = v.Data.AsSpan(r * b, i);
-                Dense.Axpy(vi, row, z.AsSpan(0, i));
-            }
-            // T[0..i, i] = −τᵢ · T[0..i, 0..i] · z
+            if (tau[i] == 0) continue;
+            // T[0..i, i] = −τᵢ · T[0..i, 0..i] · S[0..i, i]
             for (int p = 0; p < i; p++)
             {
                 double s = 0;
-                for (int q = p; q < i; q++) s += t[p, q] * z[q];
+                for (int q = p; q < i; q++) s += t[p, q] * gram[q, i];
                 t[p, i] = -tau[i] * s;
             }
         }

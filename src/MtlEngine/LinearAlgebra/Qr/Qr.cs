@@ -20,7 +20,7 @@ namespace MtlEngine.LinearAlgebra;
 public sealed class Qr
 {
     /// <summary>The default block width nb.</summary>
-    public const int DefaultBlockSize = 64;
+    public const int DefaultBlockSize = 48;
 
     private readonly Parallelism _parallelism;
     private readonly int _blockSize;
