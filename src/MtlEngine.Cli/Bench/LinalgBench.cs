@@ -79,10 +79,14 @@ internal static class LinalgBench
     private static string Line(string head, double seconds, double residual) =>
         string.Create(CultureInfo.InvariantCulture, $"{head} seconds={seconds:G4} residual={residual:E2}");
 
-    /// <summary>One warm-up run, then the median of <paramref name="runs"/> timed runs.</summary>
+    /// <summary>
+    /// Warm-up (at least two runs and half a second, so that tiered JIT has optimized the library's inner loops),
+    /// then the median of <paramref name="runs"/> timed runs.
+    /// </summary>
     private static double Median(int runs, Action work)
     {
-        work();
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 2 || warm.Elapsed.TotalSeconds < 0.5; i++) work();
         var times = new double[runs];
         for (int i = 0; i < runs; i++)
         {

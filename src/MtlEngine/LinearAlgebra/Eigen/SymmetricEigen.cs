@@ -247,7 +247,7 @@ public sealed class SymmetricEigen
         for (int blk = blocks - 1; blk >= 0; blk--)
         {
             int j0 = blk * block, jb = Math.Min(block, count - j0);
-            var v = Householder.ExplicitV(hv, j0 + 1, j0, jb);
+            using var v = Householder.ExplicitV(hv, j0 + 1, j0, jb);
             var t = Householder.BuildT(v, tau.AsSpan(j0, jb));
             Householder.ApplyBlock(v, t, transpose: false, Dense.Sub(z, j0 + 1, 0, n - j0 - 1, n), parallelism);
         }
