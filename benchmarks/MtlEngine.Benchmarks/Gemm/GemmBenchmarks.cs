@@ -37,11 +37,11 @@ public class GemmBenchmarks
 
     [Benchmark, BenchmarkCategory("f32")]
     public void Float() =>
-        Kernels.Gemm.Gemm.Multiply(1f, new ReadOnlyMatrixSpan<float>(_af, N, N), new ReadOnlyMatrixSpan<float>(_bf, N, N), 0f,
+        global::MtlEngine.Kernels.Gemm.Gemm.Multiply(1f, new ReadOnlyMatrixSpan<float>(_af, N, N), new ReadOnlyMatrixSpan<float>(_bf, N, N), 0f,
             new MatrixSpan<float>(_cf, N, N), new Parallelism(Threads));
 
     [Benchmark, BenchmarkCategory("f64")]
     public void Double() =>
-        Kernels.Gemm.Gemm.Multiply(1.0, new ReadOnlyMatrixSpan<double>(_ad, N, N), new ReadOnlyMatrixSpan<double>(_bd, N, N), 0.0,
+        global::MtlEngine.Kernels.Gemm.Gemm.Multiply(1.0, new ReadOnlyMatrixSpan<double>(_ad, N, N), new ReadOnlyMatrixSpan<double>(_bd, N, N), 0.0,
             new MatrixSpan<double>(_cd, N, N), new Parallelism(Threads));
 }

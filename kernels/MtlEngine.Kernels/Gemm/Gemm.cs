@@ -36,6 +36,13 @@ public static class Gemm
     /// <exception cref="PlatformNotSupportedException">When a forced instruction set is not available on this machine.</exception>
     public static void Multiply<T>(T alpha, ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, T beta, MatrixSpan<T> c,
         Parallelism parallelism = default, GemmInstructionSet instructionSet = GemmInstructionSet.Auto)
+        where T : unmanaged, INumber<T> =>
+        MultiplyWithBlocks(alpha, a, b, beta, c, parallelism, instructionSet, blocks: null);
+
+    /// <summary>As <see cref="Multiply{T}(T, ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, T, MatrixSpan{T}, Parallelism, GemmInstructionSet)"/>
+    /// with block sizes other than the table's (tests use tiny blocks to cross every loop boundary).</summary>
+    internal static void MultiplyWithBlocks<T>(T alpha, ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, T beta, MatrixSpan<T> c,
+        Parallelism parallelism, GemmInstructionSet instructionSet, GemmBlockSizes? blocks)
         where T : unmanaged, INumber<T>
     {
         GemmChecks.CheckShapes(a.Rows, a.Columns, b.Rows, b.Columns, c.Rows, c.Columns);
@@ -52,7 +59,7 @@ public static class Gemm
             fixed (T* pc = &MemoryMarshal.GetReference(c.Data))
             {
                 var op = Operands(alpha, a, pa, b, pb, beta, c, pc);
-                Execute(op, set, parallelism.Degree);
+                Execute(op, set, parallelism.Degree, blocks);
             }
         }
     }
@@ -102,9 +109,9 @@ public static class Gemm
                 int threads = parallelism.Degree;
                 long flops = 2L * a.Rows * a.Columns * b.Columns;
                 int batchWorkers = Math.Min(threads, batchCount);
-                if (batchWorkers > 1 && flops * threads < GemmBlockSizes.For<T>(set).MinFlopsPerThread * 16)
+                if (batchWorkers > 1 && flops < 2 * GemmBlockSizes.For<T>(set).MinFlopsPerThread)
                 {
-                    // Many small products: a fixed contiguous share of the batch per thread, each product on one thread.
+                    // Products too small to split over threads: a fixed contiguous share of the batch per thread instead.
                     Parallel.For(0, batchWorkers, new ParallelOptions { MaxDegreeOfParallelism = batchWorkers }, w =>
                     {
                         int t0 = (int)((long)batchCount * w / batchWorkers), t1 = (int)((long)batchCount * (w + 1) / batchWorkers);
@@ -146,9 +153,9 @@ public static class Gemm
     }
 
     /// <summary>Runs one product with the microkernel of <paramref name="set"/> (already resolved; not the reference).</summary>
-    internal static void Execute<T>(GemmOperands<T> op, GemmInstructionSet set, int threads) where T : unmanaged, INumber<T>
+    internal static void Execute<T>(GemmOperands<T> op, GemmInstructionSet set, int threads, GemmBlockSizes? customBlocks = null) where T : unmanaged, INumber<T>
     {
-        var blocks = GemmBlockSizes.For<T>(set);
+        var blocks = customBlocks ?? GemmBlockSizes.For<T>(set);
         switch (set)
         {
             case GemmInstructionSet.Avx512 when typeof(T) == typeof(float):

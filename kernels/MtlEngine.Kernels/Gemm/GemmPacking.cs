@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MtlEngine.Kernels.Gemm;
 
@@ -23,8 +25,21 @@ internal static unsafe class GemmPacking
             T* src = a + ir * rsA;
             if (csA == 1)
             {
-                // Row-major A: each row is contiguous in p; write it with stride MR.
-                for (int i = 0; i < rows; i++)
+                // Row-major A: 4×4 blocks are transposed in registers (rows i..i+3, depths p..p+3 → four MR-strided
+                // groups of 4); what is left (rows past a multiple of 4, the last kc mod 4 depths) is copied one by one.
+                int rows4 = rows & ~3, kc4 = kc & ~3, firstScalarRow = 0;
+                if (rows4 > 0 && kc4 > 0 && Transpose4x4.IsSupported<T>())
+                {
+                    for (int i = 0; i < rows4; i += 4)
+                    {
+                        T* r = src + i * rsA;
+                        for (int p = 0; p < kc4; p += 4) Transpose4x4.Run(r + p, rsA, packed + p * mr + i, mr);
+                        for (int q = 0; q < 4; q++)
+                            for (int p = kc4; p < kc; p++) packed[p * mr + i + q] = r[q * rsA + p];
+                    }
+                    firstScalarRow = rows4;
+                }
+                for (int i = firstScalarRow; i < rows; i++)
                 {
                     T* row = src + i * rsA;
                     T* dst = packed + i;
@@ -71,7 +86,17 @@ internal static unsafe class GemmPacking
     {
         if (csB == 1)
         {
-            // Row-major B: each row of the sliver is one contiguous copy.
+            // Row-major B: each row of the sliver is one contiguous copy (whole vectors for a full sliver).
+            int w = Vector256<T>.Count;
+            if (columns == nr && nr % w == 0 && Vector256.IsHardwareAccelerated)
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    T* source = b + p * rsB, dst = packed + p * nr;
+                    for (int j = 0; j < nr; j += w) Vector256.Load(source + j).Store(dst + j);
+                }
+                return;
+            }
             for (int p = 0; p < kc; p++)
             {
                 T* dst = packed + p * nr;
@@ -89,6 +114,41 @@ internal static unsafe class GemmPacking
             }
             for (int p = 0; p < kc; p++)
                 for (int j = columns; j < nr; j++) packed[p * nr + j] = T.Zero;
+        }
+    }
+}
+
+/// <summary>
+/// An in-register 4×4 transpose for packing a row-major A: reads rows r, r + ld, r + 2ld, r + 3ld at depths 0..3 and
+/// writes depth q's four values to dst + q·ldd. SSE for float (unpack + movlh/movhl), AVX for double (unpack + permute2f128).
+/// </summary>
+internal static unsafe class Transpose4x4
+{
+    public static bool IsSupported<T>() =>
+        (typeof(T) == typeof(float) && Sse.IsSupported) || (typeof(T) == typeof(double) && Avx.IsSupported);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Run<T>(T* r, nint ld, T* dst, nint ldd) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float* s = (float*)r, d = (float*)dst;
+            Vector128<float> r0 = Sse.LoadVector128(s), r1 = Sse.LoadVector128(s + ld), r2 = Sse.LoadVector128(s + 2 * ld), r3 = Sse.LoadVector128(s + 3 * ld);
+            Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackLow(r2, r3), t2 = Sse.UnpackHigh(r0, r1), t3 = Sse.UnpackHigh(r2, r3);
+            Sse.Store(d, Sse.MoveLowToHigh(t0, t1));
+            Sse.Store(d + ldd, Sse.MoveHighToLow(t1, t0));
+            Sse.Store(d + 2 * ldd, Sse.MoveLowToHigh(t2, t3));
+            Sse.Store(d + 3 * ldd, Sse.MoveHighToLow(t3, t2));
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            double* s = (double*)r, d = (double*)dst;
+            Vector256<double> r0 = Avx.LoadVector256(s), r1 = Avx.LoadVector256(s + ld), r2 = Avx.LoadVector256(s + 2 * ld), r3 = Avx.LoadVector256(s + 3 * ld);
+            Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Avx.Store(d, Avx.Permute2x128(t0, t2, 0x20));
+            Avx.Store(d + ldd, Avx.Permute2x128(t1, t3, 0x20));
+            Avx.Store(d + 2 * ldd, Avx.Permute2x128(t0, t2, 0x31));
+            Avx.Store(d + 3 * ldd, Avx.Permute2x128(t1, t3, 0x31));
         }
     }
 }

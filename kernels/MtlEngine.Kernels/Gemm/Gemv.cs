@@ -30,17 +30,16 @@ public static class Gemv
             // Row-major: y_i = α·⟨A[i, :], x⟩ + β·y_i, rows split into fixed contiguous ranges.
             int threads = (int)Math.Clamp((long)m * k / (1 << 16), 1, parallelism.Degree);
             if (threads == 1) { Rows(alpha, a, x, beta, y, 0, m); return; }
-            var xs = x.ToArray();
             unsafe
             {
-                fixed (T* pa = a.Data) fixed (T* py = y)
+                fixed (T* pa = a.Data) fixed (T* px = x) fixed (T* py = y)
                 {
-                    T* aBase = pa; T* yBase = py;
+                    T* aBase = pa, xBase = px, yBase = py;
                     int length = a.Data.Length, offset = a.Offset, rowStride = a.RowStride, yLength = y.Length;
                     Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
                     {
                         var view = new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>(aBase, length), offset, m, k, rowStride, 1);
-                        Rows(alpha, view, xs, beta, new Span<T>(yBase, yLength), (int)((long)m * t / threads), (int)((long)m * (t + 1) / threads));
+                        Rows(alpha, view, new ReadOnlySpan<T>(xBase, k), beta, new Span<T>(yBase, yLength), (int)((long)m * t / threads), (int)((long)m * (t + 1) / threads));
                     });
                 }
             }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace MtlEngine.Kernels.Layout;
 
 /// <summary>
@@ -9,7 +12,8 @@ namespace MtlEngine.Kernels.Layout;
 /// <c>stride_k = size_{k+1}·stride_{k+1}</c> in both views form one longer dimension, and size-1 dimensions
 /// are dropped, so that a contiguous-to-contiguous copy becomes one span copy and a slice of rows
 /// becomes one loop of row copies. It then walks the outer dimensions with an odometer index and runs
-/// the innermost dimension as a tight loop (a block copy when both innermost strides are 1).</para>
+/// the last two dimensions as a 2-d copy: row by row (a block copy when both innermost strides are 1), or in
+/// cache-sized square tiles when one side is strided, as in a transpose.</para>
 /// <para>Large copies are split over threads along the outermost coalesced dimension only; each thread
 /// writes disjoint destination elements (the destination must not overlap itself, e.g. no stride-0
 /// dimension of size &gt; 1, and must not overlap the source), so the result does not depend on the
@@ -127,27 +131,33 @@ public static class StridedCopy
         return r;
     }
 
-    /// <summary>Copies the sub-block with outermost index in [<paramref name="begin"/>, <paramref name="end"/>).</summary>
+    /// <summary>Copies the sub-block with outermost index in [<paramref name="begin"/>, <paramref name="end"/>):
+    /// an odometer over the dimensions before the last two, and a (tiled) 2-d copy for the last two.</summary>
     private static void CopyBlock<T>(ReadOnlySpan<T> source, int sourceOffset, Span<T> destination, int destinationOffset,
         ReadOnlySpan<int> size, ReadOnlySpan<int> ss, ReadOnlySpan<int> ds, int begin, int end)
     {
         int r = size.Length;
-        int inner = size[r - 1], innerS = ss[r - 1], innerD = ds[r - 1];
         if (r == 1)
         {
-            CopyRun(source, sourceOffset + begin * innerS, innerS, destination, destinationOffset + begin * innerD, innerD, end - begin);
+            CopyRun(source, sourceOffset + begin * ss[0], ss[0], destination, destinationOffset + begin * ds[0], ds[0], end - begin);
+            return;
+        }
+        int rows = size[r - 2], cols = size[r - 1];
+        if (r == 2)
+        {
+            Copy2D(source, sourceOffset + begin * ss[0], ss[0], ss[1], destination, destinationOffset + begin * ds[0], ds[0], ds[1], end - begin, cols);
             return;
         }
 
-        // Odometer over dimensions 0 .. r-2, with dimension 0 limited to [begin, end).
-        Span<int> index = stackalloc int[r - 1];
+        // Odometer over dimensions 0 .. r-3, with dimension 0 limited to [begin, end).
+        Span<int> index = stackalloc int[r - 2];
         index.Clear();
         index[0] = begin;
         int s = sourceOffset + begin * ss[0], d = destinationOffset + begin * ds[0];
         while (true)
         {
-            CopyRun(source, s, innerS, destination, d, innerD, inner);
-            int k = r - 2;
+            Copy2D(source, s, ss[r - 2], ss[r - 1], destination, d, ds[r - 2], ds[r - 1], rows, cols);
+            int k = r - 3;
             while (true)
             {
                 index[k]++;
@@ -162,7 +172,35 @@ public static class StridedCopy
         }
     }
 
-    /// <summary>The innermost loop: <paramref name="count"/> elements with the given steps; a block copy when both steps are 1, a fill when a broadcast source meets a contiguous destination.</summary>
+    /// <summary>Side of the square tiles of a 2-d copy whose innermost strides are not both 1 (a transpose, say):
+    /// a Tile × Tile block of either view touches only Tile cache lines per row, so both stay in L1.</summary>
+    private const int Tile = 32;
+
+    /// <summary>A 2-d copy: row i, column j goes from s + i·rs + j·cs to d + i·rd + j·cd. Row by row when both
+    /// column steps are 1 (each row a block copy) or the block is small; otherwise in Tile × Tile tiles.</summary>
+    private static void Copy2D<T>(ReadOnlySpan<T> source, int s, int rs, int cs, Span<T> destination, int d, int rd, int cd, int rows, int cols)
+    {
+        if ((cs == 1 && cd == 1) || rows <= Tile || cols <= Tile)
+        {
+            for (int i = 0; i < rows; i++)
+                CopyRun(source, s + i * rs, cs, destination, d + i * rd, cd, cols);
+            return;
+        }
+        for (int i0 = 0; i0 < rows; i0 += Tile)
+        {
+            int iEnd = Math.Min(rows, i0 + Tile);
+            for (int j0 = 0; j0 < cols; j0 += Tile)
+            {
+                int width = Math.Min(Tile, cols - j0);
+                for (int i = i0; i < iEnd; i++)
+                    CopyRun(source, s + i * rs + j0 * cs, cs, destination, d + i * rd + j0 * cd, cd, width);
+            }
+        }
+    }
+
+    /// <summary>The innermost loop: <paramref name="count"/> elements with the given steps; a block copy when both
+    /// steps are 1, a fill when a broadcast source meets a contiguous destination. The views were bounds-checked
+    /// once in <see cref="Copy{T}"/>, so the general loop uses unchecked element references.</summary>
     private static void CopyRun<T>(ReadOnlySpan<T> source, int s, int sourceStep, Span<T> destination, int d, int destinationStep, int count)
     {
         if (sourceStep == 1 && destinationStep == 1)
@@ -175,8 +213,11 @@ public static class StridedCopy
             destination.Slice(d, count).Fill(source[s]);
             return;
         }
-        for (int i = 0; i < count; i++, s += sourceStep, d += destinationStep)
-            destination[d] = source[s];
+        ref T src = ref MemoryMarshal.GetReference(source);
+        ref T dst = ref MemoryMarshal.GetReference(destination);
+        nint si = s, di = d;
+        for (int i = 0; i < count; i++, si += sourceStep, di += destinationStep)
+            Unsafe.Add(ref dst, di) = Unsafe.Add(ref src, si);
     }
 
     private static long CheckViews(int sourceLength, int sourceOffset, ReadOnlySpan<int> sourceStrides,

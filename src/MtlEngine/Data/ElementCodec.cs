@@ -123,23 +123,54 @@ internal static class ElementCodec
     {
         if (lengthKnown && dtype != DType.Bool)
         {
-            Array data = Allocate(dtype, length);
-            ReadExactly(stream, AsBytes(data), source, "the array data");
-            if (bigEndian == BitConverter.IsLittleEndian) SwapBytes(data);
-            return data;
+            Array whole = Allocate(dtype, length);
+            ReadExactly(stream, AsBytes(whole), source, "the array data");
+            if (bigEndian == BitConverter.IsLittleEndian) SwapBytes(whole);
+            return whole;
         }
-        var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        long remaining = byteCount;
-        while (remaining > 0)
+        // Chunks grow geometrically (64 KiB up to 16 MiB) as bytes actually arrive; the typed array is allocated
+        // only once all of them are here.
+        var chunks = new List<byte[]>();
+        long received = 0;
+        int chunkSize = 1 << 16;
+        while (received < byteCount)
         {
-            int read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, remaining));
-            if (read == 0)
-                throw new DataFormatException(source, $"the data ends after {byteCount - remaining} of {byteCount} bytes (the file is truncated or the shape is wrong)");
-            buffer.Write(chunk, 0, read);
-            remaining -= read;
+            var chunk = new byte[(int)Math.Min(chunkSize, byteCount - received)];
+            int filled = 0;
+            while (filled < chunk.Length)
+            {
+                int read = stream.Read(chunk, filled, chunk.Length - filled);
+                if (read == 0)
+                    throw new DataFormatException(source, $"the data ends after {received + filled} of {byteCount} bytes (the file is truncated or the shape is wrong)");
+                filled += read;
+            }
+            chunks.Add(chunk);
+            received += chunk.Length;
+            chunkSize = Math.Min(chunkSize * 2, 1 << 24);
         }
-        return Decode(buffer.GetBuffer().AsSpan(0, (int)byteCount), dtype, length, bigEndian);
+        if (chunks.Count == 1) return Decode(chunks[0], dtype, length, bigEndian);
+        if (dtype == DType.Bool) return Decode(Concatenate(chunks, byteCount), dtype, length, bigEndian);
+        Array data = Allocate(dtype, length);
+        Span<byte> target = AsBytes(data);
+        foreach (byte[] chunk in chunks)
+        {
+            chunk.CopyTo(target);
+            target = target[chunk.Length..];
+        }
+        if (bigEndian == BitConverter.IsLittleEndian) SwapBytes(data);
+        return data;
+    }
+
+    private static byte[] Concatenate(List<byte[]> chunks, long byteCount)
+    {
+        var bytes = new byte[byteCount];
+        int at = 0;
+        foreach (byte[] chunk in chunks)
+        {
+            chunk.CopyTo(bytes, at);
+            at += chunk.Length;
+        }
+        return bytes;
     }
 
     /// <summary>Fills <paramref name="target"/> or reports what was cut off.</summary>

@@ -169,20 +169,33 @@ public static class Npy
     }
 
     /// <summary>Reorders Fortran-order (column-major) data of <paramref name="shape"/> into C order.</summary>
-    /// <remarks>Element (i0, ..., iₙ₋₁) sits at Σ iₖ·sₖ with Fortran strides s₀ = 1, sₖ = sₖ₋₁·dₖ₋₁.</remarks>
-    internal static Array FortranToC(Array fortran, int[] shape)
+    internal static Array FortranToC(Array fortran, int[] shape) => fortran switch
     {
-        int length = fortran.Length;
-        Array result = Array.CreateInstance(fortran.GetType().GetElementType()!, length);
-        if (length == 0) return result;
+        float[] f => FortranToC(f, shape),
+        double[] d => FortranToC(d, shape),
+        int[] i => FortranToC(i, shape),
+        long[] l => FortranToC(l, shape),
+        byte[] b => FortranToC(b, shape),
+        bool[] z => FortranToC(z, shape),
+        _ => throw new ArgumentException($"Unexpected data type {fortran.GetType().Name}.", nameof(fortran)),
+    };
+
+    /// <remarks>
+    /// Element (i₀, ..., iₙ₋₁) sits at Σ iₖ·sₖ with Fortran strides s₀ = 1, sₖ = sₖ₋₁·dₖ₋₁. The output is walked in
+    /// C order with an odometer over the indices, stepping the source position by the matching stride.
+    /// </remarks>
+    private static T[] FortranToC<T>(T[] fortran, int[] shape)
+    {
+        var result = new T[fortran.Length];
+        if (result.Length == 0) return result;
         var fortranStrides = new long[shape.Length];
         long stride = 1;
         for (int d = 0; d < shape.Length; d++) { fortranStrides[d] = stride; stride *= shape[d]; }
         var index = new int[shape.Length];
         long source = 0;
-        for (int i = 0; i < length; i++)
+        for (int i = 0; i < result.Length; i++)
         {
-            Array.Copy(fortran, source, result, i, 1);
+            result[i] = fortran[source];
             for (int d = shape.Length - 1; d >= 0; d--)
             {
                 if (++index[d] < shape[d]) { source += fortranStrides[d]; break; }

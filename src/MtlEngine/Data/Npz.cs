@@ -8,6 +8,9 @@ namespace MtlEngine.Data;
 /// </summary>
 public static class Npz
 {
+    /// <summary>The member timestamp we write (the zip epoch), so that writing is deterministic.</summary>
+    private static readonly DateTimeOffset FixedTimestamp = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     /// <summary>Reads every member array, in archive order.</summary>
     /// <exception cref="DataFormatException">When the archive or a member is malformed.</exception>
     /// <exception cref="FileNotFoundException">When the file does not exist.</exception>
@@ -50,9 +53,13 @@ public static class Npz
         {
             throw new DataFormatException(sourceName, $"could not be read as a zip archive: {e.Message}", e);
         }
+        catch (NotSupportedException e)
+        {
+            throw new DataFormatException(sourceName, $"uses a zip feature that is not supported: {e.Message}", e);
+        }
     }
 
-    /// <summary>Writes the arrays as members <c>name.npy</c>, deflated when <paramref name="compress"/> is true (like <c>numpy.savez_compressed</c>), else stored (like <c>numpy.savez</c>).</summary>
+    /// <summary>Writes the arrays as members <c>name.npy</c>, deflated when <paramref name="compress"/> is true (like <c>numpy.savez_compressed</c>), else stored (like <c>numpy.savez</c>). Member timestamps are fixed at 1980-01-01 so the output is deterministic.</summary>
     /// <exception cref="ArgumentException">When a name is empty or repeated.</exception>
     public static void Write(string path, IReadOnlyList<NdArray> arrays, bool compress = false)
     {
@@ -72,6 +79,7 @@ public static class Npz
         foreach (NdArray array in arrays)
         {
             ZipArchiveEntry entry = zip.CreateEntry(array.Name + ".npy", compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
+            entry.LastWriteTime = FixedTimestamp; // the same arrays give the same bytes
             using Stream member = entry.Open();
             Npy.Write(member, array);
         }

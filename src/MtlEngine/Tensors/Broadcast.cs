@@ -33,7 +33,7 @@ public static class Broadcast
     {
         ArgumentNullException.ThrowIfNull(shapes);
         int[] result = [];
-        foreach (int[] shape in shapes) result = Shapes(result, shape);
+        foreach (int[] shape in shapes) result = Shapes(new ReadOnlySpan<int>(result), new ReadOnlySpan<int>(shape));
         return result;
     }
 

@@ -18,16 +18,16 @@ public sealed partial class MtlTensor<T>
     public override string ToString()
     {
         var text = new StringBuilder();
-        text.Append("MtlTensor<").Append(TypeName()).Append("> shape=").Append(ShapeText(Shape));
+        text.Append("MtlTensor<").Append(FormatTypeName()).Append("> shape=").Append(ShapeText(Shape));
         if (Storage is not CpuStorage<T> cpu)
             return text.Append(" device=").Append(Device).ToString();
         text.Append('\n');
         bool summarize = Length > PrintThreshold;
-        AppendValues(text, cpu.Data, 0, Offset, summarize);
+        FormatAppendValues(text, cpu.Data, 0, Offset, summarize);
         return text.ToString();
     }
 
-    private void AppendValues(StringBuilder text, T[] data, int axis, int position, bool summarize)
+    private void FormatAppendValues(StringBuilder text, T[] data, int axis, int position, bool summarize)
     {
         if (axis == Rank)
         {
@@ -45,7 +45,7 @@ public sealed partial class MtlTensor<T>
                 i = n - PrintEdgeItems - 1;
                 continue;
             }
-            AppendValues(text, data, axis + 1, position + i * _strides[axis], summarize);
+            FormatAppendValues(text, data, axis + 1, position + i * _strides[axis], summarize);
             if (i < n - 1)
             {
                 if (axis == Rank - 1) text.Append(", ");
@@ -55,7 +55,7 @@ public sealed partial class MtlTensor<T>
         text.Append(']');
     }
 
-    private static string TypeName() => typeof(T) switch
+    private static string FormatTypeName() => typeof(T) switch
     {
         var t when t == typeof(float) => "float",
         var t when t == typeof(double) => "double",

@@ -7,11 +7,11 @@ public sealed partial class MtlTensor<T>
     /// <exception cref="ArgumentException">When the number of indices differs from the rank.</exception>
     /// <exception cref="ArgumentOutOfRangeException">When an index is outside its axis.</exception>
     // Named so that the indexers do not clash with the Item() method (an indexer compiles to a property "Item").
-    [System.Runtime.CompilerServices.IndexerName("At")]
+    [System.Runtime.CompilerServices.IndexerName("ItemAt")]
     public T this[params int[] indices]
     {
-        get => CpuStorage.Data[StorageIndex(indices)];
-        set => CpuStorage.Data[StorageIndex(indices)] = value;
+        get => CpuStorage.Data[StorageIndexOf(indices)];
+        set => CpuStorage.Data[StorageIndexOf(indices)] = value;
     }
 
     /// <summary>The only element of a tensor with one element (any rank, e.g. a 0-d scalar or shape (1, 1)).</summary>
@@ -24,7 +24,7 @@ public sealed partial class MtlTensor<T>
     }
 
     /// <summary>The storage position of the element at <paramref name="indices"/>, bounds-checked.</summary>
-    private int StorageIndex(int[] indices)
+    private int StorageIndexOf(int[] indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
         if (indices.Length != Rank)

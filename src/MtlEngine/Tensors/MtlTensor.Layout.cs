@@ -43,7 +43,7 @@ public sealed partial class MtlTensor<T>
         var par = parallelism ?? Parallelism.Default;
 
         MtlTensor<T> source = this;
-        if (ReferenceEquals(Storage, destination.Storage) && MayOverlap(this, destination)
+        if (ReferenceEquals(Storage, destination.Storage) && ViewsMayOverlap(this, destination)
             && !(Offset == destination.Offset && Strides.SequenceEqual(destination.Strides)))
         {
             // Overlapping views: read everything first.
@@ -97,14 +97,14 @@ public sealed partial class MtlTensor<T>
     }
 
     /// <summary>True when the storage ranges [lowest, highest] reached by the two views intersect.</summary>
-    private static bool MayOverlap(MtlTensor<T> a, MtlTensor<T> b)
+    private static bool ViewsMayOverlap(MtlTensor<T> a, MtlTensor<T> b)
     {
-        (long aLow, long aHigh) = a.ReachedRange();
-        (long bLow, long bHigh) = b.ReachedRange();
+        (long aLow, long aHigh) = a.ReachedStorageRange();
+        (long bLow, long bHigh) = b.ReachedStorageRange();
         return aLow <= bHigh && bLow <= aHigh;
     }
 
-    private (long Low, long High) ReachedRange()
+    private (long Low, long High) ReachedStorageRange()
     {
         long low = Offset, high = Offset;
         for (int d = 0; d < Rank; d++)

@@ -26,7 +26,8 @@ public sealed partial class MtlTensor<T>
         var shape = (int[])_shape.Clone();
         var strides = (int[])_strides.Clone();
         shape[a] = count;
-        strides[a] = checked(_strides[a] * range.Step);
+        // With fewer than 2 elements the stride is never used; keeping the old one avoids overflow for huge steps.
+        if (count > 1) strides[a] = _strides[a] * range.Step;
         int offset = count > 0 ? Offset + first * _strides[a] : Offset;
         return ViewOfStorage(offset, shape, strides);
     }
@@ -47,7 +48,7 @@ public sealed partial class MtlTensor<T>
         {
             (int first, int count) = ranges[a].Resolve(_shape[a]);
             shape[a] = count;
-            strides[a] = checked(_strides[a] * ranges[a].Step);
+            if (count > 1) strides[a] = _strides[a] * ranges[a].Step;
             if (count == 0) empty = true; else offset += (long)first * _strides[a];
         }
         return ViewOfStorage(empty ? Offset : (int)offset, shape, strides);
@@ -55,7 +56,7 @@ public sealed partial class MtlTensor<T>
 
     /// <summary>A view sliced with C# ranges on the leading axes, step 1: <c>t[1.., ..^1]</c> is NumPy's <c>t[1:, :-1]</c>.</summary>
     // Named so that the indexers do not clash with the Item() method (an indexer compiles to a property "Item").
-    [System.Runtime.CompilerServices.IndexerName("At")]
+    [System.Runtime.CompilerServices.IndexerName("ItemAt")]
     public MtlTensor<T> this[params Range[] ranges]
     {
         get

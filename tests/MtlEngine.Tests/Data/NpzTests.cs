@@ -42,6 +42,33 @@ public class NpzTests
     }
 
     [Fact]
+    public void SlicingBy8Crc32MatchesTheBytewiseTwinAtEveryLength()
+    {
+        Assert.Equal(0xCBF43926u, Crc32CheckingStream.Compute("123456789"u8)); // the standard check value
+        var random = new Random(3);
+        var bytes = new byte[300];
+        random.NextBytes(bytes);
+        for (int length = 0; length <= 257; length++)
+            for (int start = 0; start < 3; start++)
+                Assert.Equal(Crc32CheckingStream.ComputeBytewise(bytes.AsSpan(start, length)), Crc32CheckingStream.Compute(bytes.AsSpan(start, length)));
+    }
+
+    [Fact]
+    public void LargeMembersArriveInChunks()
+    {
+        // Several MiB per member, so the reader's growing chunks (64 KiB, 128 KiB, ...) are joined for every dtype.
+        NdArray[] arrays = DTypes.All.Select((dtype, i) => TestArrays.Make(dtype, [1 << 19], seed: i, name: $"big{i}")).ToArray();
+        foreach (bool compress in new[] { false, true })
+        {
+            var stream = new MemoryStream();
+            Npz.Write(stream, arrays, compress);
+            stream.Position = 0;
+            IReadOnlyList<NdArray> read = Npz.Read(stream, "big.npz");
+            for (int i = 0; i < arrays.Length; i++) TestArrays.AssertSame(arrays[i], read[i]);
+        }
+    }
+
+    [Fact]
     public void WriterRejectsMissingAndRepeatedNames()
     {
         NdArray unnamed = TestArrays.Make(DType.Float32, [3], 1);

@@ -52,6 +52,28 @@ public class GemmTests
         TwinOverShapes<double>(set, 2);
     }
 
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Tiny_block_sizes_cross_every_loop_boundary_and_thread_split(GemmInstructionSet set)
+    {
+        // MC = 2·MR, KC = 5, NC = 2·NR, and no minimum work per thread: every shape crosses the jc, pc and ic loops,
+        // the β = 1 accumulation for pc > 0, the in-place B path (k ≤ KC) and the thread partition.
+        var random = new Random(29);
+        foreach (var threads in new[] { 1, 2, 3, 4 })
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (17, 33, 12), (29, 70, 5), (40, 9, 23), (7, 100, 4) })
+            {
+                var table = GemmBlockSizes.For<float>(set);
+                var blocks = table with { MC = 2 * table.MR, KC = 5, NC = 2 * table.NR, UnpackedBMaxColumns = 64, MinFlopsPerThread = 1 };
+                var a = TestMatrix<float>.Random(m, k, Layout.RowMajor, random);
+                var b = TestMatrix<float>.Random(k, n, threads % 2 == 0 ? Layout.RowMajor : Layout.ColumnMajor, random);
+                var c = TestMatrix<float>.Random(m, n, Layout.Padded, random);
+                var expected = c.Clone();
+                GemmReference.Multiply(1f, a.ReadOnly, b.ReadOnly, 0.5f, expected.View);
+                global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1f, a.ReadOnly, b.ReadOnly, 0.5f, c.View, new Parallelism(threads), set, blocks);
+                GemmAssert.Close(expected, c, GemmAssert.Tolerance<float>(k), $"{set} tiny blocks {m}×{n}×{k} threads {threads}");
+                GemmAssert.GapsUntouched(c);
+            }
+    }
+
     /// <summary>C·t = β·C₀·t + α·A·(B·t) for a random t: checks a large product without trusting another GEMM.</summary>
     public static double ChecksumError<T>(int m, int n, int k, GemmInstructionSet set, int threads, int seed) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -31,25 +31,30 @@ public class ElementwiseKernelTests
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
-        {
-            bool same = expected[i] == actual[i] || (T.IsNaN(expected[i]) && T.IsNaN(actual[i]));
-            Assert.True(same, $"{what}: element {i} of {expected.Length} is {actual[i]}, expected {expected[i]}.");
-        }
+            if (!(expected[i] == actual[i] || (T.IsNaN(expected[i]) && T.IsNaN(actual[i]))))
+                Assert.Fail($"{what}: element {i} of {expected.Length} is {actual[i]}, expected {expected[i]}.");
     }
 
     internal static void AssertClose<T>(ReadOnlySpan<T> expected, ReadOnlySpan<T> actual, double relative, string what) where T : INumber<T>
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
-            AssertClose(expected[i], actual[i], relative, $"{what}: element {i} of {expected.Length}");
+            if (!IsClose(expected[i], actual[i], relative, 0))
+                Assert.Fail($"{what}: element {i} of {expected.Length} is {actual[i]}, expected {expected[i]}.");
     }
 
     internal static void AssertClose<T>(T expected, T actual, double relative, string what, double absolute = 0) where T : INumber<T>
     {
+        if (!IsClose(expected, actual, relative, absolute))
+            Assert.Fail($"{what}: {actual} vs expected {expected} (relative tolerance {relative}, absolute {absolute}).");
+    }
+
+    internal static bool IsClose<T>(T expected, T actual, double relative, double absolute) where T : INumber<T>
+    {
         double e = double.CreateChecked(expected), a = double.CreateChecked(actual);
-        if (double.IsNaN(e) || double.IsNaN(a)) { Assert.True(double.IsNaN(e) && double.IsNaN(a), $"{what}: {a} vs {e}"); return; }
-        if (double.IsInfinity(e) || double.IsInfinity(a)) { Assert.True(e == a, $"{what}: {a} vs {e}"); return; }
-        Assert.True(Math.Abs(e - a) <= relative * Math.Abs(e) + absolute + double.Epsilon, $"{what}: {a} vs expected {e}");
+        if (double.IsNaN(e) || double.IsNaN(a)) return double.IsNaN(e) && double.IsNaN(a);
+        if (double.IsInfinity(e) || double.IsInfinity(a)) return e == a;
+        return Math.Abs(e - a) <= relative * Math.Abs(e) + absolute + double.Epsilon;
     }
 
     private static void CheckUnary<T, TOp>(TOp op, bool specials = true) where T : unmanaged, INumber<T> where TOp : struct, IUnaryOperator<T>

@@ -117,6 +117,30 @@ public class LayoutTests
         Assert.Equal(999f, four[999, 123]);
     }
 
+    [Theory]
+    [InlineData(33, 65)]
+    [InlineData(64, 64)]
+    [InlineData(97, 40)]
+    public void Tiled_transpose_copies_match_the_twin_at_tile_edges(int rows, int cols)
+    {
+        var t = MtlTensor.FromArray(Enumerable.Range(0, 3 * rows * cols).Select(i => (float)i).ToArray(), 3, rows, cols);
+        var views = new[]
+        {
+            t.Transpose(1, 2),
+            t.Transpose(1, 2).Flip(2),
+            t.Permute(2, 0, 1).Flip(0),
+            t.Slice(2, SliceRange.Reverse).Transpose(),
+        };
+        foreach (var v in views)
+        {
+            var fast = v.Clone(Parallelism.Sequential);
+            var twin = new float[v.Length];
+            StridedCopy.CopyReference<float>(t.CpuStorage.Span, v.Offset, v.Strides, twin, 0,
+                MtlTensor<float>.ContiguousStrides(v.Shape), v.Shape);
+            Assert.Equal(twin, fast.ToArray());
+        }
+    }
+
     [Fact]
     public void Large_copies_give_the_same_result_on_1_and_4_threads()
     {

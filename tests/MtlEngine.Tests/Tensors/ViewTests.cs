@@ -72,6 +72,9 @@ public class ViewTests
         Assert.Empty(e.ToArray());
         Assert.Equal([3, 0], e.Contiguous().Shape.ToArray());
         Assert.Equal([0, 4], t.Slice(0, 5, 9).Shape.ToArray());
+        // A huge step takes one element (no stride overflow).
+        Assert.Equal([4.0, 5, 6, 7], t.Slice(0, 1, 3, int.MaxValue).ToArray());
+        Assert.Equal([8.0, 9, 10, 11], t.Slice(0, new SliceRange(null, null, int.MinValue + 1)).ToArray());
     }
 
     [Fact]

@@ -144,20 +144,26 @@ public sealed class TensorRandom
         ulong first = Position;
         Position += (ulong)blocks;
 
-        void Run(long begin, long end)
-        {
-            for (long b = begin; b < end; b++)
-            {
-                int at = (int)(b * per);
-                draw.Write(Block(first + (ulong)b), data.AsSpan(at, Math.Min(per, n - at)));
-            }
-        }
-
         int parts = (int)Math.Min(Parallelism.Degree, blocks);
-        if (n < ParallelThreshold || parts < 2) { Run(0, blocks); return result; }
+        if (n < ParallelThreshold || parts < 2)
+        {
+            WriteBlocks(draw, data, first, 0, blocks);
+            return result;
+        }
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-            part => Run(blocks * part / parts, blocks * (part + 1) / parts));
+            part => WriteBlocks(draw, data, first, blocks * part / parts, blocks * (part + 1) / parts));
         return result;
+    }
+
+    /// <summary>Writes the elements of blocks [begin, end) of a draw that starts at block <paramref name="first"/>.</summary>
+    private void WriteBlocks<T, TDraw>(TDraw draw, T[] data, ulong first, long begin, long end) where TDraw : struct, IBlockDraw<T>
+    {
+        int per = draw.PerBlock, n = data.Length;
+        for (long b = begin; b < end; b++)
+        {
+            int at = (int)(b * per);
+            draw.Write(Block(first + (ulong)b), data.AsSpan(at, Math.Min(per, n - at)));
+        }
     }
 }
 
@@ -174,9 +180,6 @@ internal interface IBlockDraw<T>
 /// <summary>Unit-interval conversions shared by the draws.</summary>
 internal static class UnitInterval
 {
-    /// <summary>The top <paramref name="bits"/> bits of <paramref name="word"/> as k·2⁻ᵇⁱᵗˢ ∈ [0, 1).</summary>
-    public static double Open(ulong word, int bits) => (word >> (64 - bits)) * Math.ScaleB(1.0, -bits);
-
     /// <summary>Precision of T's significand: 24 for float, 53 for double (and 11 for Half).</summary>
     public static int SignificandBits<T>() =>
         typeof(T) == typeof(float) ? 24 : typeof(T) == typeof(Half) ? 11 : 53;
@@ -184,7 +187,11 @@ internal static class UnitInterval
 
 internal readonly struct UniformDraw<T>(T low, T high) : IBlockDraw<T> where T : IFloatingPointIeee754<T>
 {
-    private static readonly int Bits = UnitInterval.SignificandBits<T>();
+    // u = (w >> (64 − p)) · 2⁻ᵖ, with p = T's significand precision, is exact in T.
+    private readonly int _shift = 64 - UnitInterval.SignificandBits<T>();
+    private readonly T _scale = T.CreateChecked(Math.ScaleB(1.0, -UnitInterval.SignificandBits<T>()));
+    private readonly T _width = high - low;
+
     public int PerBlock => 2;
 
     public void Write(PhiloxBlock block, Span<T> destination)
@@ -195,25 +202,27 @@ internal readonly struct UniformDraw<T>(T low, T high) : IBlockDraw<T> where T :
 
     private T Scale(ulong word)
     {
-        T u = T.CreateChecked(UnitInterval.Open(word, Bits)); // exact: k·2⁻ᵖ fits T's significand
-        T value = low + (high - low) * u;
+        T u = T.CreateTruncating(word >> _shift) * _scale;
+        T value = low + _width * u;
         return value < high ? value : T.BitDecrement(high);
     }
 }
 
 internal readonly struct NormalDraw<T>(double mean, double std) : IBlockDraw<T> where T : IFloatingPointIeee754<T>
 {
+    private const double TwoToMinus53 = 1.0 / 9007199254740992.0;
+
     public int PerBlock => 2;
 
     public void Write(PhiloxBlock block, Span<T> destination)
     {
         // u1 ∈ (0, 1] so that ln u1 is finite; u2 ∈ [0, 1).
-        double u1 = ((block.Low64 >> 11) + 1) * Math.ScaleB(1.0, -53);
-        double u2 = UnitInterval.Open(block.High64, 53);
+        double u1 = ((block.Low64 >> 11) + 1) * TwoToMinus53;
+        double u2 = (block.High64 >> 11) * TwoToMinus53;
         double r = Math.Sqrt(-2.0 * Math.Log(u1));
         (double sin, double cos) = Math.SinCos(2.0 * Math.PI * u2);
-        destination[0] = T.CreateChecked(mean + std * r * cos);
-        if (destination.Length > 1) destination[1] = T.CreateChecked(mean + std * r * sin);
+        destination[0] = T.CreateTruncating(mean + std * r * cos);
+        if (destination.Length > 1) destination[1] = T.CreateTruncating(mean + std * r * sin);
     }
 }
 
@@ -223,10 +232,20 @@ internal readonly struct BernoulliDraw<T>(double p) : IBlockDraw<T> where T : IN
 
     public void Write(PhiloxBlock block, Span<T> destination)
     {
-        Span<uint> words = [block.X0, block.X1, block.X2, block.X3];
-        for (int k = 0; k < destination.Length; k++)
-            destination[k] = words[k] * (1.0 / 4294967296.0) < p ? T.One : T.Zero;
+        if (destination.Length == 4)
+        {
+            destination[3] = Bit(block.X3);
+            destination[2] = Bit(block.X2);
+            destination[1] = Bit(block.X1);
+            destination[0] = Bit(block.X0);
+            return;
+        }
+        if (destination.Length > 0) destination[0] = Bit(block.X0);
+        if (destination.Length > 1) destination[1] = Bit(block.X1);
+        if (destination.Length > 2) destination[2] = Bit(block.X2);
     }
+
+    private T Bit(uint word) => word * (1.0 / 4294967296.0) < p ? T.One : T.Zero;
 }
 
 internal readonly struct IntegerDraw<T>(long low, ulong range) : IBlockDraw<T> where T : IBinaryInteger<T>

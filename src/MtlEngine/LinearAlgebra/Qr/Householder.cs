@@ -1,0 +1,117 @@
+using System.Runtime.CompilerServices;
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+
+namespace MtlEngine.LinearAlgebra;
+
+/// <summary>
+/// Householder reflectors H = I − τ·v·vᵀ (v₀ = 1) and their compact WY blocks (Schreiber–Van Loan):
+/// H₀·H₁·…·H_{b−1} = I − V·T·Vᵀ with T upper triangular, built column by column as
+/// <c>T[0..i, i] = −τᵢ · T[0..i, 0..i] · (V[:, 0..i]ᵀ · vᵢ)</c>, <c>T[i, i] = τᵢ</c> (LAPACK's larft, forward, columnwise).
+/// A block is applied with three GEMMs: W = Vᵀ·C, W = T·W (or Tᵀ·W), C −= V·W.
+/// </summary>
+internal static class Householder
+{
+    /// <summary>
+    /// LAPACK's larfg on column <paramref name="j"/> of <paramref name="a"/>, rows [j, m): chooses β = −sign(α)·‖x‖ and
+    /// τ = (β − α)/β so that H·x = β·e₀; stores v[1..] below the diagonal and β on it. Returns τ (0 when x[1..] is zero).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double MakeReflector(MatrixSpan<double> a, int row, int j)
+    {
+        int m = a.Rows;
+        double alpha = a[row, j];
+        double scale = 0;
+        for (int i = row + 1; i < m; i++) scale = Math.Max(scale, Math.Abs(a[i, j]));
+        if (scale == 0) return 0;
+        double ss = 0;
+        for (int i = row + 1; i < m; i++) { double t = a[i, j] / scale; ss += t * t; }
+        double xnorm = scale * Math.Sqrt(ss);
+        double beta = -Math.CopySign(double.Hypot(alpha, xnorm), alpha);
+        double tau = (beta - alpha) / beta;
+        double inv = 1.0 / (alpha - beta);
+        for (int i = row + 1; i < m; i++) a[i, j] *= inv;
+        a[row, j] = beta;
+        return tau;
+    }
+
+    /// <summary>Applies H = I − τ·v·vᵀ (v in column <paramref name="j"/> below row <paramref name="row"/>, v₀ = 1) to columns [c0, c1) of rows [row, m), row by row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ApplyReflectorToColumns(MatrixSpan<double> a, int row, int j, double tau, int c0, int c1, Span<double> work)
+    {
+        if (tau == 0 || c1 <= c0) return;
+        int m = a.Rows, width = c1 - c0;
+        var w = work[..width];
+        RowOf(a, row, c0, width).CopyTo(w);
+        for (int i = row + 1; i < m; i++)
+        {
+            double v = a[i, j];
+            if (v != 0) Dense.Axpy(v, RowOf(a, i, c0, width), w);
+        }
+        Dense.Axpy(-tau, w, RowOf(a, row, c0, width));
+        for (int i = row + 1; i < m; i++)
+        {
+            double v = a[i, j];
+            if (v != 0) Dense.Axpy(-tau * v, w, RowOf(a, i, c0, width));
+        }
+    }
+
+    /// <summary>Copies the reflectors in columns [j0, j0 + b) (stored below row r0 + t of column j0 + t) into an explicit (m − r0)×b V: unit diagonal, zeros above.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static DenseMatrix ExplicitV(ReadOnlyMatrixSpan<double> a, int r0, int j0, int b)
+    {
+        int rows = a.Rows - r0;
+        var v = new DenseMatrix(rows, b);
+        for (int t = 0; t < b; t++)
+        {
+            v[t, t] = 1;
+            for (int i = t + 1; i < rows; i++) v[i, t] = a[r0 + i, j0 + t];
+        }
+        return v;
+    }
+
+    /// <summary>The upper-triangular T of the compact WY form of H₀…H_{b−1} = I − V·T·Vᵀ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static DenseMatrix BuildT(DenseMatrix v, ReadOnlySpan<double> tau)
+    {
+        int b = v.Columns, rows = v.Rows;
+        var t = new DenseMatrix(b, b);
+        var z = new double[b];
+        for (int i = 0; i < b; i++)
+        {
+            t[i, i] = tau[i];
+            if (tau[i] == 0 || i == 0) continue;
+            // z = V[:, 0..i]ᵀ · vᵢ
+            Array.Clear(z);
+            for (int r = i; r < rows; r++)
+            {
+                double vi = v[r, i];
+                if (vi == 0) continue;
+                var row = v.Data.AsSpan(r * b, i);
+                Dense.Axpy(vi, row, z.AsSpan(0, i));
+            }
+            // T[0..i, i] = −τᵢ · T[0..i, 0..i] · z
+            for (int p = 0; p < i; p++)
+            {
+                double s = 0;
+                for (int q = p; q < i; q++) s += t[p, q] * z[q];
+                t[p, i] = -tau[i] * s;
+            }
+        }
+        return t;
+    }
+
+    /// <summary>C ← (I − V·T·Vᵀ)·C, or with Tᵀ when <paramref name="transpose"/> (that is, C ← Hᵀ·C). C has V.Rows rows.</summary>
+    public static void ApplyBlock(DenseMatrix v, DenseMatrix t, bool transpose, MatrixSpan<double> c, Parallelism parallelism)
+    {
+        int b = v.Columns, r = c.Columns;
+        if (b == 0 || r == 0 || c.Rows == 0) return;
+        var w = new DenseMatrix(b, r);
+        Gemm.Multiply(1.0, v.ReadOnlySpan, MatrixOp.Transpose, c, MatrixOp.None, 0.0, w.Span, parallelism);
+        var tw = new DenseMatrix(b, r);
+        Gemm.Multiply(1.0, t.ReadOnlySpan, transpose ? MatrixOp.Transpose : MatrixOp.None, w.ReadOnlySpan, MatrixOp.None, 0.0, tw.Span, parallelism);
+        Gemm.Multiply(-1.0, v.ReadOnlySpan, tw.ReadOnlySpan, 1.0, c, parallelism);
+    }
+
+    private static Span<double> RowOf(MatrixSpan<double> a, int i, int c0, int width) => a.Data.Slice(a.Offset + i * a.RowStride + c0 * a.ColumnStride, width);
+}
