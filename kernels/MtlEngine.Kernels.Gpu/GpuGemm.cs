@@ -41,7 +41,8 @@ public readonly record struct GpuMatrix<T>(ArrayView<T> Data, int Offset, int Ro
 /// <see cref="BK"/>; each step the group stages an A panel (BM×BK) and a B panel (BK×BN) in shared memory
 /// — zero-padded past the edges of A and B, so every shape is handled, sizes that are not multiples of the
 /// tile and k = 0 included — then every thread accumulates its <see cref="TM"/>×<see cref="TN"/> register block
-/// of C from a column of the A panel and a row of the B panel (TM + TN shared loads for TM·TN FMAs).</para>
+/// of C from a column of the A panel and a row of the B panel (TM + TN shared loads for TM·TN FMAs); the
+/// register block is four <see cref="Quad{T}"/> rows, so TM = TN = 4 are fixed by the code.</para>
 /// <para>The k loop runs to k (ILGPU's sample GEMM runs it to m, a bug that square tests never caught; the tests
 /// here use m &lt; k and k &lt; n). The block sizes are a first choice for correctness on ILGPU's CPU accelerator,
 /// which simulates at most 64 threads per group here; they are still to be tuned on a real GPU.</para>
@@ -85,18 +86,18 @@ public static class GpuGemm
     internal static void TiledKernel<T>(GpuMatrix<T> a, GpuMatrix<T> b, GpuMatrix<T> c, T alpha, T beta)
         where T : unmanaged, INumber<T>
     {
-        // Shared panels: aPanel[q·BM + r] = A[row0 + r, p0 + q] (k-major, so a column is contiguous);
+        // Shared panels: aPanel[q·BM + r] = A[row0 + r, p0 + q] (k-major, so a thread's TM rows are adjacent);
         //                bPanel[q·BN + s] = B[p0 + q, col0 + s].
         var aPanel = SharedMemory.Allocate<T>(BK * BM);
         var bPanel = SharedMemory.Allocate<T>(BK * BN);
-        var accumulator = LocalMemory.Allocate<T>(TM * TN);
-        var aRegister = LocalMemory.Allocate<T>(TM);
-        var bRegister = LocalMemory.Allocate<T>(TN);
 
         int m = c.Rows, n = c.Columns, k = a.Columns;
         int row0 = Grid.IdxY * BM, col0 = Grid.IdxX * BN;
         int tx = Group.IdxX, ty = Group.IdxY, thread = ty * ThreadsX + tx;
-        for (int e = 0; e < TM * TN; e++) accumulator[e] = T.Zero;
+
+        // The TM×TN register block: one Quad per row (struct fields, so the compiler keeps them in registers;
+        // an indexed local array would live in local memory).
+        Quad<T> c0 = default, c1 = default, c2 = default, c3 = default;
 
         for (int p0 = 0; p0 < k; p0 += BK)
         {
@@ -114,26 +115,50 @@ public static class GpuGemm
 
             for (int q = 0; q < BK; q++)
             {
-                for (int r = 0; r < TM; r++) aRegister[r] = aPanel[q * BM + ty * TM + r];
-                for (int s = 0; s < TN; s++) bRegister[s] = bPanel[q * BN + tx * TN + s];
-                for (int r = 0; r < TM; r++)
-                    for (int s = 0; s < TN; s++)
-                        accumulator[r * TN + s] += aRegister[r] * bRegister[s];
+                // Rank-1 update of the register block: TM + TN shared loads feed TM·TN multiply-adds.
+                var aColumn = Quad<T>.Load(aPanel, q * BM + ty * TM);
+                var bRow = Quad<T>.Load(bPanel, q * BN + tx * TN);
+                c0 = c0.MultiplyAdd(aColumn.X0, bRow);
+                c1 = c1.MultiplyAdd(aColumn.X1, bRow);
+                c2 = c2.MultiplyAdd(aColumn.X2, bRow);
+                c3 = c3.MultiplyAdd(aColumn.X3, bRow);
             }
             Group.Barrier();
         }
 
-        for (int r = 0; r < TM; r++)
+        int i0 = row0 + ty * TM, j0 = col0 + tx * TN;
+        Store(c, i0, j0, c0, alpha, beta);
+        Store(c, i0 + 1, j0, c1, alpha, beta);
+        Store(c, i0 + 2, j0, c2, alpha, beta);
+        Store(c, i0 + 3, j0, c3, alpha, beta);
+    }
+
+    /// <summary>C[i, j..j+3] = α·row + β·C[i, j..j+3], skipping what lies outside C.</summary>
+    private static void Store<T>(GpuMatrix<T> c, int i, int j, Quad<T> row, T alpha, T beta) where T : unmanaged, INumber<T>
+    {
+        if (i >= c.Rows) return;
+        for (int s = 0; s < TN && j + s < c.Columns; s++)
         {
-            int i = row0 + ty * TM + r;
-            if (i >= m) break;
-            for (int s = 0; s < TN; s++)
-            {
-                int j = col0 + tx * TN + s;
-                if (j >= n) break;
-                T product = alpha * accumulator[r * TN + s];
-                c[i, j] = beta == T.Zero ? product : product + beta * c[i, j];
-            }
+            T product = alpha * row[s];
+            c[i, j + s] = beta == T.Zero ? product : product + beta * c[i, j + s];
         }
     }
+}
+
+/// <summary>Four values of one row of a register block (<see cref="GpuGemm.TN"/> = 4).</summary>
+/// <typeparam name="T">The element type.</typeparam>
+internal readonly struct Quad<T>(T x0, T x1, T x2, T x3) where T : unmanaged, INumber<T>
+{
+    public T X0 { get; } = x0;
+    public T X1 { get; } = x1;
+    public T X2 { get; } = x2;
+    public T X3 { get; } = x3;
+
+    public T this[int s] => s switch { 0 => X0, 1 => X1, 2 => X2, _ => X3 };
+
+    /// <summary>view[start..start+3].</summary>
+    public static Quad<T> Load(ArrayView<T> view, int start) => new(view[start], view[start + 1], view[start + 2], view[start + 3]);
+
+    /// <summary>this + a·b, lane by lane.</summary>
+    public Quad<T> MultiplyAdd(T a, Quad<T> b) => new(X0 + a * b.X0, X1 + a * b.X1, X2 + a * b.X2, X3 + a * b.X3);
 }

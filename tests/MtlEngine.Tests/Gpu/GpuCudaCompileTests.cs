@@ -40,6 +40,7 @@ public class GpuCudaCompileTests(PtxFixture fixture) : IClassFixture<PtxFixture>
         string ptx = Compile((Action<GpuMatrix<float>, GpuMatrix<float>, GpuMatrix<float>, float, float>)GpuGemm.TiledKernel<float>, true);
         Assert.Contains(".shared", ptx);
         Assert.Contains("bar.sync", ptx);
+        Assert.DoesNotContain("ld.local", ptx); // the register block stays in registers
         Compile((Action<GpuMatrix<double>, GpuMatrix<double>, GpuMatrix<double>, double, double>)GpuGemm.TiledKernel<double>, true);
     }
 
