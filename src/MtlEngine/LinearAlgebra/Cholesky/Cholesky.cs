@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.Tensors;
@@ -18,7 +19,7 @@ namespace MtlEngine.LinearAlgebra;
 public sealed class Cholesky
 {
     /// <summary>The default block width nb.</summary>
-    public const int DefaultBlockSize = 128;
+    public const int DefaultBlockSize = 96;
 
     private readonly Parallelism _parallelism;
 
@@ -58,23 +59,34 @@ public sealed class Cholesky
         return new Cholesky(l, parallelism);
     }
 
-    /// <summary>Overwrites the lower triangle of the n×n view with L (the strict upper triangle is left as garbage).</summary>
-    internal static void FactorInPlace(MatrixSpan<double> a, Parallelism parallelism, int blockSize)
+    /// <summary>
+    /// Overwrites the lower triangle of the n×n view with L (the strict upper triangle is left as garbage). Recursive
+    /// form of the right-looking blocked algorithm (Gustavson 1997): halving keeps the GEMM/SYRK operands large,
+    /// and blocks of at most <paramref name="blockSize"/> are factored unblocked.
+    /// <code>
+    /// L₁₁ = chol(A₁₁);  L₂₁ = A₂₁·L₁₁⁻ᵀ (TRSM);  A₂₂ −= L₂₁·L₂₁ᵀ (SYRK);  L₂₂ = chol(A₂₂)
+    /// </code>
+    /// </summary>
+    internal static void FactorInPlace(MatrixSpan<double> a, Parallelism parallelism, int blockSize, int offset = 0)
     {
         int n = a.Rows;
-        for (int k0 = 0; k0 < n; k0 += blockSize)
+        if (n <= blockSize)
         {
-            int kb = Math.Min(blockSize, n - k0), k1 = k0 + kb;
-            var akk = Dense.Sub(a, k0, k0, kb, kb);
-            FactorDiagonalBlock(akk, k0);
-            if (k1 == n) break;
-            var panel = Dense.Sub(a, k1, k0, n - k1, kb);
-            TriangularSolve.Lower(akk, panel.Transposed(), unitDiagonal: false, parallelism);
-            Syrk.Lower(-1.0, panel, 1.0, Dense.Sub(a, k1, k1, n - k1, n - k1), parallelism);
+            FactorDiagonalBlock(a, offset);
+            return;
         }
+        int n1 = n / 2, n2 = n - n1;
+        var a11 = Dense.Sub(a, 0, 0, n1, n1);
+        FactorInPlace(a11, parallelism, blockSize, offset);
+        var a21 = Dense.Sub(a, n1, 0, n2, n1);
+        TriangularSolve.Lower(a11, a21.Transposed(), unitDiagonal: false, parallelism);
+        var a22 = Dense.Sub(a, n1, n1, n2, n2);
+        Syrk.Lower(-1.0, a21, 1.0, a22, parallelism);
+        FactorInPlace(a22, parallelism, blockSize, offset + n1);
     }
 
     /// <summary>Unblocked Cholesky–Crout on a diagonal block: lⱼⱼ = √(aⱼⱼ − Σₚ lⱼₚ²), lᵢⱼ = (aᵢⱼ − Σₚ lᵢₚ·lⱼₚ) / lⱼⱼ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FactorDiagonalBlock(MatrixSpan<double> a, int offset)
     {
         int n = a.Rows;

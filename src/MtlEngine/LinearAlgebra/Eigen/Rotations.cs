@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using MtlEngine.Kernels;
@@ -12,6 +13,7 @@ namespace MtlEngine.LinearAlgebra;
 internal static class Rotations
 {
     /// <summary>(x, y) ← (c·x − s·y, s·x + c·y).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rotate(Span<double> x, Span<double> y, double c, double s)
     {
         int i = 0;
@@ -64,6 +66,7 @@ internal static class Rotations
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ApplyChunk(double[] z, int columns, int c0, int width, ReadOnlySpan<int> rowX, ReadOnlySpan<int> rowY, ReadOnlySpan<double> c, ReadOnlySpan<double> s)
     {
         for (int t = 0; t < rowX.Length; t++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.Tensors;
@@ -101,6 +102,7 @@ public sealed class SymmetricEigen
     }
 
     /// <summary>Qᵀ·A·Q = T with diagonal d and sub-diagonal e (e[k] couples k and k + 1); reflector k is stored in row k of <paramref name="reflectors"/> (v[k + 1] = 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tridiagonalize(DenseMatrix a, double[] d, double[] e, DenseMatrix reflectors, double[] tau, Parallelism parallelism)
     {
         int n = a.Rows;
@@ -166,6 +168,7 @@ public sealed class SymmetricEigen
     /// Implicit QL with Wilkinson's shift (EISPACK tql2, as in JAMA) on the tridiagonal (d, e); on return d holds the
     /// eigenvalues (unsorted) and the rows of <paramref name="zt"/> (if given) the eigenvectors of T.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void TridiagonalQl(double[] d, double[] e, DenseMatrix? zt, Parallelism parallelism)
     {
         int n = d.Length;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.Tensors;
@@ -83,6 +84,7 @@ public sealed class Lu
     }
 
     /// <summary>Unblocked right-looking LU of the panel rows k0.., columns [k0, k1): pivot, swap whole rows, scale, rank-1 update.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FactorPanel(DenseMatrix f, int[] perm, int k0, int k1, ref int swaps, ref int zero)
     {
         int n = f.Rows;
@@ -161,6 +163,23 @@ public sealed class Lu
         if (b.Length != Order)
             throw new MatrixShapeException($"LU solve: the matrix has shape {Factors.ShapeText} but the right-hand side has length {b.Length}.");
         return Solve(DenseMatrix.Column(b)).Data;
+    }
+
+    /// <summary>Solves Aᵀ·x = b: Uᵀ·y = b, Lᵀ·z = y, x = Pᵀ·z.</summary>
+    /// <exception cref="MatrixShapeException">When b does not have length n.</exception>
+    /// <exception cref="SingularMatrixException">When A is singular.</exception>
+    public double[] SolveTransposed(ReadOnlySpan<double> b)
+    {
+        if (b.Length != Order)
+            throw new MatrixShapeException($"LU solve: the matrix has shape {Factors.ShapeText} but the right-hand side has length {b.Length}.");
+        ThrowIfSingular();
+        var z = b.ToArray();
+        var view = new MatrixSpan<double>(z, z.Length, 1);
+        TriangularSolve.Lower(Factors.ReadOnlySpan.Transposed(), view, unitDiagonal: false, _parallelism);
+        TriangularSolve.Upper(Factors.ReadOnlySpan.Transposed(), view, unitDiagonal: true, _parallelism);
+        var x = new double[Order];
+        for (int i = 0; i < Order; i++) x[Permutation[i]] = z[i];
+        return x;
     }
 
     /// <summary>Solves A·X = B for a float64 tensor of shape (n, r).</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 
@@ -15,6 +16,7 @@ internal static class Householder
     /// LAPACK's larfg on column <paramref name="j"/> of <paramref name="a"/>, rows [j, m): chooses β = −sign(α)·‖x‖ and
     /// τ = (β − α)/β so that H·x = β·e₀; stores v[1..] below the diagonal and β on it. Returns τ (0 when x[1..] is zero).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double MakeReflector(MatrixSpan<double> a, int row, int j)
     {
         int m = a.Rows;
@@ -34,6 +36,7 @@ internal static class Householder
     }
 
     /// <summary>Applies H = I − τ·v·vᵀ (v in column <paramref name="j"/> below row <paramref name="row"/>, v₀ = 1) to columns [c0, c1) of rows [row, m), row by row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ApplyReflectorToColumns(MatrixSpan<double> a, int row, int j, double tau, int c0, int c1, Span<double> work)
     {
         if (tau == 0 || c1 <= c0) return;
@@ -54,6 +57,7 @@ internal static class Householder
     }
 
     /// <summary>Copies the reflectors in columns [j0, j0 + b) (stored below row r0 + t of column j0 + t) into an explicit (m − r0)×b V: unit diagonal, zeros above.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DenseMatrix ExplicitV(ReadOnlyMatrixSpan<double> a, int r0, int j0, int b)
     {
         int rows = a.Rows - r0;
@@ -67,6 +71,7 @@ internal static class Householder
     }
 
     /// <summary>The upper-triangular T of the compact WY form of H₀…H_{b−1} = I − V·T·Vᵀ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DenseMatrix BuildT(DenseMatrix v, ReadOnlySpan<double> tau)
     {
         int b = v.Columns, rows = v.Rows;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.Tensors;
@@ -158,6 +159,7 @@ public sealed class Svd
         throw new NoConvergenceException($"The one-sided Jacobi SVD did not converge in {maxSweeps} sweeps for a matrix with {n} columns; check the input for NaN or infinite entries.");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long RotatePairs(DenseMatrix yt, DenseMatrix jt, double[] norms, int[] ps, int[] qs, int k0, int k1, double tol)
     {
         long rotated = 0;

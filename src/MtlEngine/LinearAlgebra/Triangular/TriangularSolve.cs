@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 
@@ -39,6 +40,12 @@ public static class TriangularSolve
         int n = Check(l, b, unitDiagonal);
         int r = b.Columns;
         if (n == 0 || r == 0) return;
+        if (b.RowStride == 1 && b.ColumnStride != 1 && l.ColumnStride == 1)
+        {
+            // B is the transpose of a row-major C: L·X = Cᵀ is C ← C·L⁻ᵀ, solved on C's contiguous rows.
+            RightLowerTransposed(l, b.Transposed(), unitDiagonal, parallelism, blockSize);
+            return;
+        }
         for (int k0 = 0; k0 < n; k0 += blockSize)
         {
             int kb = Math.Min(blockSize, n - k0), k1 = k0 + kb;
@@ -65,6 +72,37 @@ public static class TriangularSolve
         }
     }
 
+    /// <summary>
+    /// C ← C·L⁻ᵀ (the solution X of X·Lᵀ = C) for row-major C, by recursive halving of L (GEMM for the off-diagonal
+    /// block); below the block size, per row: xⱼ = (cⱼ − L[j, 0..j]·x[0..j]) / lⱼⱼ.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RightLowerTransposed(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal, Parallelism parallelism, int blockSize)
+    {
+        int n = l.Rows, rows = c.Rows;
+        if (n <= blockSize)
+        {
+            for (int i = 0; i < rows; i++)
+            {
+                var x = c.Data.Slice(c.Offset + i * c.RowStride, n);
+                for (int j = 0; j < n; j++)
+                {
+                    var lj = l.Data.Slice(l.Offset + j * l.RowStride, j);
+                    double s = x[j] - Dense.Dot(lj, x[..j]);
+                    x[j] = unitDiagonal ? s : s / l[j, j];
+                }
+            }
+            return;
+        }
+        // Recursive halving: X₁·L₁₁ᵀ = C₁;  C₂ −= X₁·L₂₁ᵀ;  X₂·L₂₂ᵀ = C₂.
+        int n1 = n / 2, n2 = n - n1;
+        var c1 = Dense.Sub(c, 0, 0, rows, n1);
+        RightLowerTransposed(Dense.Sub(l, 0, 0, n1, n1), c1, unitDiagonal, parallelism, blockSize);
+        var c2 = Dense.Sub(c, 0, n1, rows, n2);
+        Gemm.Multiply(-1.0, c1, Dense.Sub(l, n1, 0, n2, n1).Transposed(), 1.0, c2, parallelism);
+        RightLowerTransposed(Dense.Sub(l, n1, n1, n2, n2), c2, unitDiagonal, parallelism, blockSize);
+    }
+
     private static int Check(ReadOnlyMatrixSpan<double> t, MatrixSpan<double> b, bool unitDiagonal)
     {
         if (t.Rows != t.Columns)
@@ -85,6 +123,7 @@ public static class TriangularSolve
 public static class TriangularSolveTextbook
 {
     /// <summary>Solves L·X = B in place by forward substitution (no checks beyond the spans' own).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Lower(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> b, bool unitDiagonal = false)
     {
         int n = l.Rows, r = b.Columns;
@@ -129,6 +168,7 @@ public static class TriangularSolveTextbook
     }
 
     /// <summary>Solves U·X = B in place by backward substitution (no checks beyond the spans' own).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Upper(ReadOnlyMatrixSpan<double> u, MatrixSpan<double> b, bool unitDiagonal = false)
     {
         int n = u.Rows, r = b.Columns;

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Globalization;
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+using MtlEngine.LinearAlgebra;
+
+namespace MtlEngine.Cli.Bench;
+
+/// <summary>
+/// <c>mtl bench linalg --threads T</c>: times the dense factorizations on fixed seeded inputs and prints one key=value
+/// line per operation — <c>name=cholesky n=1024 seconds=... residual=...</c>, then eigh (n=512), svd (m=1024, n=512),
+/// qr (m=2048, n=512, factor and thin Q) and solve (LU, n=1024, 16 right-hand sides) — where seconds is the median of
+/// several runs after one warm-up and residual the relative reconstruction error. benchmarks/peers/linalg_peer.py runs
+/// the same work in NumPy/SciPy.
+/// </summary>
+internal static class LinalgBench
+{
+    public static int Run(int threads, TextWriter output)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        var par = new Parallelism(threads);
+
+        {
+            const int n = 1024;
+            var a = Spd(n);
+            Cholesky? chol = null;
+            double s = Median(7, () => chol = Cholesky.Factor(a, par));
+            double residual = RelativeDifference(chol!.Reconstruct(), a);
+            double gflops = n / 1e9 * n * n / 3 / s;
+            output.WriteLine(Line($"name=cholesky n={n}", s, residual) + $" gflops={gflops.ToString("F1", CultureInfo.InvariantCulture)} threads={threads}");
+            // The GEMM rate on the same size, for the "Cholesky at ≥ 60% of GEMM" target.
+            var c = new DenseMatrix(n, n);
+            double g = Median(5, () => Gemm.Multiply(1.0, a.ReadOnlySpan, a.ReadOnlySpan, 0.0, c.Span, par));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"name=gemm n={n} seconds={g:G4} gflops={2.0 * n * n * n / 1e9 / g:F1} threads={threads}"));
+        }
+        {
+            const int n = 512;
+            var a = Random(n, n, 2);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < i; j++) a[j, i] = a[i, j];
+            SymmetricEigen? eig = null;
+            double s = Median(3, () => eig = SymmetricEigen.Compute(a, true, par));
+            output.WriteLine(Line($"name=eigh n={n}", s, RelativeDifference(eig!.Reconstruct(par), a)) + $" threads={threads}");
+        }
+        {
+            const int m = 1024, n = 512;
+            var a = Random(m, n, 3);
+            Svd? svd = null;
+            double s = Median(3, () => svd = Svd.Compute(a, par));
+            output.WriteLine(Line($"name=svd m={m} n={n}", s, RelativeDifference(svd!.Reconstruct(par), a)) + $" threads={threads}");
+        }
+        {
+            const int m = 2048, n = 512;
+            var a = Random(m, n, 4);
+            DenseMatrix? q = null, r = null;
+            double s = Median(5, () =>
+            {
+                var qr = Qr.Factor(a, par);
+                q = qr.ThinQ();
+                r = qr.R;
+            });
+            output.WriteLine(Line($"name=qr m={m} n={n}", s, RelativeDifference(DenseMatrix.Multiply(q!, r!, MatrixOp.None, MatrixOp.None, par), a)) + $" threads={threads}");
+        }
+        {
+            const int n = 1024, rhs = 16;
+            var a = Random(n, n, 5);
+            var b = Random(n, rhs, 6);
+            DenseMatrix? x = null;
+            double s = Median(7, () => x = Lu.Factor(a, par).Solve(b));
+            // Backward error ‖A·X − B‖ / (‖A‖·‖X‖).
+            var ax = DenseMatrix.Multiply(a, x!, MatrixOp.None, MatrixOp.None, par);
+            for (int i = 0; i < ax.Data.Length; i++) ax.Data[i] -= b.Data[i];
+            double residual = ax.FrobeniusNorm() / (a.FrobeniusNorm() * x!.FrobeniusNorm());
+            output.WriteLine(Line($"name=solve n={n} nrhs={rhs}", s, residual) + $" threads={threads}");
+        }
+        return 0;
+    }
+
+    private static string Line(string head, double seconds, double residual) =>
+        string.Create(CultureInfo.InvariantCulture, $"{head} seconds={seconds:G4} residual={residual:E2}");
+
+    /// <summary>One warm-up run, then the median of <paramref name="runs"/> timed runs.</summary>
+    private static double Median(int runs, Action work)
+    {
+        work();
+        var times = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            work();
+            times[i] = sw.Elapsed.TotalSeconds;
+        }
+        Array.Sort(times);
+        return times[runs / 2];
+    }
+
+    private static DenseMatrix Random(int rows, int columns, int seed)
+    {
+        var rng = new Random(seed);
+        var m = new DenseMatrix(rows, columns);
+        for (int i = 0; i < m.Data.Length; i++) m.Data[i] = rng.NextDouble() * 2 - 1;
+        return m;
+    }
+
+    private static DenseMatrix Spd(int n)
+    {
+        var b = Random(n, n, 1);
+        var a = DenseMatrix.Multiply(b, b, MatrixOp.None, MatrixOp.Transpose);
+        for (int i = 0; i < n; i++) a[i, i] += n;
+        return a;
+    }
+
+    private static double RelativeDifference(DenseMatrix x, DenseMatrix y)
+    {
+        double d = 0;
+        for (int i = 0; i < x.Data.Length; i++) { double e = x.Data[i] - y.Data[i]; d += e * e; }
+        return Math.Sqrt(d) / y.FrobeniusNorm();
+    }
+}
