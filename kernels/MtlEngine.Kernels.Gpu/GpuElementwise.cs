@@ -10,7 +10,9 @@ namespace MtlEngine.Kernels.Gpu;
 /// <see cref="IBinarySpanOperator{T}"/>, e.g. <see cref="AddOperator{T}"/>, <see cref="ExpOperator{T}"/>):
 /// kernels call only their scalar <c>Invoke</c>, which ILGPU compiles for the device. Operators written
 /// against the vector interfaces (<see cref="IUnaryOperator{T}"/>, e.g. <see cref="ReluOperator{T}"/>) are
-/// passed wrapped in <see cref="VectorizedUnary{T, TOp}"/>.
+/// passed wrapped in <see cref="VectorizedUnary{T, TOp}"/>. An operator whose scalar form can throw cannot
+/// run on the device (ILGPU compiles no <c>throw</c>): <see cref="ClampOperator{T}"/> (T.Clamp checks min ≤ max)
+/// is one; such an operation needs a device twin.
 /// <para>Strided forms read any view (slices, transposes, stride-0 broadcast axes) and write a contiguous
 /// output: the linear output index i is split into coordinates by the shape (last axis fastest), and each
 /// input's element is offset + Σ coordinate·stride.</para>

@@ -102,7 +102,7 @@ public class GpuContextTests(IlgpuCpuFixture fixture) : IClassFixture<IlgpuCpuFi
         Step();
         gpu.Synchronize();
         long allocations = gpu.Pool.DeviceAllocations, bytes = gpu.Pool.DeviceBytes;
-        for (int i = 0; i < 200; i++) Step();
+        for (int i = 0; i < 50; i++) Step();
         gpu.Synchronize();
         Assert.Equal(allocations, gpu.Pool.DeviceAllocations);
         Assert.Equal(bytes, gpu.Pool.DeviceBytes);
