@@ -41,6 +41,10 @@ public class ElementwiseBenchmarks
     [Benchmark] public void Greater_ScalarTwin() => ElementwiseReference.Binary<float, GreaterOperator<float>>(_x, _y, _d, default);
     [Benchmark] public void Greater_Driver() => ElementwiseDriver.Binary<float, GreaterOperator<float>>(_x, _y, _d, default);
 
+    // Our tanh is sign(x)·t/(t + 2) with t = expm1(2|x|) (relative accuracy near 0); TensorPrimitives' is faster but not.
+    [Benchmark] public void Tanh_Accurate() => default(TanhOperator<float>).Invoke(_x, _d);
+    [Benchmark] public void Tanh_TensorPrimitives() => TensorPrimitives.Tanh(_x, _d);
+
     [Benchmark] public float Sum_ScalarTwin() => ReductionReference.Sum<float>(_x);
     [Benchmark] public float Sum_Pairwise() => ReductionKernels.Sum<float>(_x);
     [Benchmark] public float Sum_TensorPrimitives() => TensorPrimitives.Sum<float>(_x);

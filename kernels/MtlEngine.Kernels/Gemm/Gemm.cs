@@ -109,9 +109,9 @@ public static class Gemm
                 int threads = parallelism.Degree;
                 long flops = 2L * a.Rows * a.Columns * b.Columns;
                 int batchWorkers = Math.Min(threads, batchCount);
-                if (batchWorkers > 1 && flops * threads < GemmBlockSizes.For<T>(set).MinFlopsPerThread * 16)
+                if (batchWorkers > 1 && flops < 2 * GemmBlockSizes.For<T>(set).MinFlopsPerThread)
                 {
-                    // Many small products: a fixed contiguous share of the batch per thread, each product on one thread.
+                    // Products too small to split over threads: a fixed contiguous share of the batch per thread instead.
                     Parallel.For(0, batchWorkers, new ParallelOptions { MaxDegreeOfParallelism = batchWorkers }, w =>
                     {
                         int t0 = (int)((long)batchCount * w / batchWorkers), t1 = (int)((long)batchCount * (w + 1) / batchWorkers);

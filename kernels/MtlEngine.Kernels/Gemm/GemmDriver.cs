@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MtlEngine.Kernels.Gemm;
 
@@ -146,12 +148,23 @@ internal static unsafe class GemmDriver<T, TKernel>
     /// <summary>C[i, j] = α·tile[i, j] + β·C[i, j] with one rounding (fused), β = 0 not reading C.</summary>
     private static void MergeTile(int rows, int columns, T* tile, nint ldt, T* c, nint rsC, nint csC, T alpha, T beta)
     {
+        // Whole vectors where C's row is contiguous (the same fused operation as the scalar loop, so bitwise the same).
+        int w = Vector256<T>.Count, vectorColumns = csC == 1 && Fma.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double)) ? columns / w * w : 0;
+        Vector256<T> va = Vector256.Create(alpha), vb = Vector256.Create(beta);
         for (int i = 0; i < rows; i++)
-            for (int j = 0; j < columns; j++)
+        {
+            T* cRow = c + i * rsC, tRow = tile + i * ldt;
+            for (int j = 0; j < vectorColumns; j += w)
             {
-                ref T cij = ref c[i * rsC + j * csC];
-                cij = beta == T.Zero ? alpha * tile[i * ldt + j] : ScalarMath.FusedMultiplyAdd(alpha, tile[i * ldt + j], beta * cij);
+                Vector256<T> t = Vector256.Load(tRow + j);
+                (beta == T.Zero ? va * t : Simd256.Fma(va, t, vb * Vector256.Load(cRow + j))).Store(cRow + j);
             }
+            for (int j = vectorColumns; j < columns; j++)
+            {
+                ref T cij = ref cRow[j * csC];
+                cij = beta == T.Zero ? alpha * tRow[j] : ScalarMath.FusedMultiplyAdd(alpha, tRow[j], beta * cij);
+            }
+        }
     }
 
     /// <summary>C = β·C (β = 0 writes zeros without reading C): the whole product when k = 0 or α = 0.</summary>

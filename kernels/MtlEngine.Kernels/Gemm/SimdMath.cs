@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace MtlEngine.Kernels.Gemm;
 
@@ -27,18 +26,6 @@ internal static unsafe class Simd256
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<T>(Vector256<T> value, T* destination) where T : unmanaged => value.Store(destination);
-}
-
-/// <summary>512-bit helpers: fused multiply-add (c + a·b), broadcast, load, store.</summary>
-internal static unsafe class Simd512
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float)) return Avx512F.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double)) return Avx512F.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
-        return a * b + c;
-    }
 }
 
 /// <summary>Portable <see cref="Vector{T}"/> helpers: multiply-add (fused where the runtime offers it), broadcast, load, store.</summary>

@@ -77,40 +77,65 @@ public static class AxisReduction
         where T : unmanaged
         where TReducer : struct, ISpanReducer<T, TResult>
     {
+        // Outputs that are neighbours along the innermost kept axis are gathered together, up to this many:
+        // their runs are interleaved in memory (e.g. the columns of a row-major matrix summed over rows), so
+        // reading a tile of them row by row touches each cache line once instead of once per output.
+        private const int TileWidth = 16;
+
         public void Run(int start, int end)
         {
-            T[]? buffer = contiguousRun ? null : new T[runLength];
             int kept = keptShape.Length;
+            T[]? buffer = contiguousRun || runLength == 0 ? null : new T[TileWidth * runLength];
             var index = new int[kept];
             long rest = start;
             for (int d = kept - 1; d >= 0; d--) { index[d] = (int)(rest % keptShape[d]); rest /= keptShape[d]; }
             int baseOffset = offset;
             for (int d = 0; d < kept; d++) baseOffset += index[d] * keptStrides[d];
-            for (int o = start; o < end; o++)
+            int o = start;
+            while (o < end)
             {
-                ReadOnlySpan<T> run = runLength == 0 ? ReadOnlySpan<T>.Empty
-                    : contiguousRun ? data.AsSpan(baseOffset, runLength) : Gather(baseOffset, buffer!);
-                output[o] = reducer.Reduce(run);
-                for (int d = kept - 1; d >= 0; d--)
+                int tile = 1;
+                if (runLength == 0)
+                    output[o] = reducer.Reduce(ReadOnlySpan<T>.Empty);
+                else if (contiguousRun)
+                    output[o] = reducer.Reduce(data.AsSpan(baseOffset, runLength));
+                else
                 {
-                    index[d]++;
-                    baseOffset += keptStrides[d];
-                    if (index[d] < keptShape[d]) break;
-                    index[d] = 0;
-                    baseOffset -= keptStrides[d] * keptShape[d];
+                    // Neighbours along the innermost kept axis, within this thread's range.
+                    int innerStride = kept > 0 ? keptStrides[kept - 1] : 0;
+                    tile = kept > 0 ? Math.Min(Math.Min(TileWidth, keptShape[kept - 1] - index[kept - 1]), end - o) : 1;
+                    GatherTile(baseOffset, innerStride, tile, buffer!);
+                    for (int j = 0; j < tile; j++)
+                        output[o + j] = reducer.Reduce(buffer.AsSpan(j * runLength, runLength));
                 }
+                for (int step = 0; step < tile; step++, o++)
+                    for (int d = kept - 1; d >= 0; d--)
+                    {
+                        index[d]++;
+                        baseOffset += keptStrides[d];
+                        if (index[d] < keptShape[d]) break;
+                        index[d] = 0;
+                        baseOffset -= keptStrides[d] * keptShape[d];
+                    }
             }
         }
 
-        // Copies the run that starts at baseOffset into buffer in row-major order of the reduced axes.
-        private T[] Gather(int baseOffset, T[] buffer)
+        // Copies the runs of `tile` neighbouring outputs (the first starting at baseOffset, the next ones
+        // tileStride further each) into consecutive segments of buffer, each in row-major order of the
+        // reduced axes: the same values in the same order as gathering each run on its own.
+        private void GatherTile(int baseOffset, int tileStride, int tile, T[] buffer)
         {
             int rank = runShape.Length, inner = runShape[rank - 1], innerStride = runStrides[rank - 1];
             Span<int> index = stackalloc int[rank];
             int rowOffset = baseOffset;
             for (int written = 0; written < runLength; written += inner)
             {
-                for (int i = 0; i < inner; i++) buffer[written + i] = data[rowOffset + i * innerStride];
+                for (int i = 0; i < inner; i++)
+                {
+                    int address = rowOffset + i * innerStride;
+                    for (int j = 0; j < tile; j++)
+                        buffer[j * runLength + written + i] = data[address + j * tileStride];
+                }
                 for (int d = rank - 2; d >= 0; d--)
                 {
                     index[d]++;
@@ -120,7 +145,6 @@ public static class AxisReduction
                     rowOffset -= runStrides[d] * runShape[d];
                 }
             }
-            return buffer;
         }
     }
 }

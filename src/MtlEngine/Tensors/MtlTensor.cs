@@ -66,11 +66,12 @@ public sealed partial class MtlTensor<T> where T : unmanaged, INumber<T>
     /// <summary>The device the storage lives on.</summary>
     public Device Device => Storage.Device;
 
-    /// <summary>True when the elements are laid out row-major without gaps, so that they form one span.</summary>
+    /// <summary>True when the elements are laid out row-major without gaps, so that they form one span (always true for an empty tensor).</summary>
     public bool IsContiguous
     {
         get
         {
+            if (Length == 0) return true; // nothing to lay out: an empty span describes it
             int expected = 1;
             for (int d = _shape.Length - 1; d >= 0; d--)
             {

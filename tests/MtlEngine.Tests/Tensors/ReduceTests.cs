@@ -53,6 +53,25 @@ public class ReduceTests
     }
 
     [Fact]
+    public void Column_reductions_of_wide_matrices_match_the_naive_loop()
+    {
+        // Wider than the gather tile (16) and not a multiple of it, so full and partial tiles both run.
+        int[] shape = [37, 50];
+        double[] values = RandomValues<double>(37 * 50, 21);
+        foreach (var (layout, x) in Layouts(values, shape))
+            foreach (int degree in new[] { 1, 3 })
+            {
+                var p = new Parallelism(degree);
+                var (_, sums) = NaiveReduce(x, [0], false, v => ReductionReference.Sum<double>(v));
+                var (_, variances) = NaiveReduce(x, [0], false, v => ReductionReference.Variance<double>(v, 0));
+                var (_, maxima) = NaiveReduce(x, [0], false, v => ReductionReference.Max<double>(v));
+                AssertAllClose(sums, x.Sum(0, parallelism: p).AsSpan().ToArray(), 1e-13, $"column sums on {layout}");
+                AssertAllClose(variances, x.Variance(0, parallelism: p).AsSpan().ToArray(), 1e-12, $"column variances on {layout}");
+                Assert.Equal(maxima, x.Max(0, parallelism: p).AsSpan().ToArray());
+            }
+    }
+
+    [Fact]
     public void Reducing_no_axes_is_a_copy()
     {
         var x = MtlTensor.FromArray(new double[] { 1, 2, 3, 4 }, 2, 2);

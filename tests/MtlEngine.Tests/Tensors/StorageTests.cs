@@ -20,4 +20,14 @@ public class StorageTests
         Assert.Equal(42, t.AsSpan()[4]);
         Assert.True(t.IsContiguous);
     }
+
+    [Fact]
+    public void An_empty_tensor_is_contiguous_whatever_its_strides()
+    {
+        var t = MtlTensor.Zeros<float>(3, 0, 4);
+        Assert.True(t.IsContiguous);
+        Assert.Equal(0, t.AsSpan().Length);
+        var strided = new MtlTensor<float>(new CpuStorage<float>(1), 0, [3, 0, 4], [7, 5, 2]);
+        Assert.True(strided.IsContiguous);
+    }
 }

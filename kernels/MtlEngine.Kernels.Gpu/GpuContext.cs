@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+
+// ILGPU's CPU accelerator emits a task type that must see the (internal) kernel classes of this assembly.
+[assembly: InternalsVisibleTo("ILGPURuntime")]
+
+namespace MtlEngine.Kernels.Gpu;
+
+/// <summary>Which ILGPU accelerator a <see cref="GpuContext"/> drives.</summary>
+public enum GpuBackend
+{
+    /// <summary>An NVIDIA GPU through ILGPU's CUDA accelerator (device name <c>cuda</c>).</summary>
+    Cuda,
+    /// <summary>ILGPU's CPU accelerator, which runs the GPU kernels on the CPU (device name <c>ilgpu-cpu</c>).</summary>
+    IlgpuCpu,
+}
+
+/// <summary>
+/// Owns one ILGPU <see cref="Context"/> and one accelerator, the cache of compiled kernels and the pool of
+/// device buffers. Create one per device and share it: every kernel is compiled once per context (the cache
+/// is keyed by the kernel method with its generic arguments), and buffers of a size seen before are reused.
+/// Disposing the context frees every pooled buffer and the accelerator.
+/// </summary>
+public sealed class GpuContext : IDisposable
+{
+    /// <summary>
+    /// The simulated CPU device: 16 warps of 4 threads in one multiprocessor, so that a group holds the 64
+    /// threads the tiled kernels use (ILGPU's default CPU device allows only 16).
+    /// </summary>
+    private static CPUDevice SimulatedDevice => new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 16, numMultiprocessors: 1);
+
+    private readonly ConcurrentDictionary<(MethodInfo Kernel, Type Loader), Delegate> _kernels = new();
+    private int _compilations;
+
+    private GpuContext(Context context, Accelerator accelerator, GpuBackend backend, int index)
+    {
+        Context = context;
+        Accelerator = accelerator;
+        Backend = backend;
+        Index = index;
+        Pool = new GpuBufferPool(accelerator);
+    }
+
+    /// <summary>The ILGPU context.</summary>
+    public Context Context { get; }
+
+    /// <summary>The accelerator kernels run on.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>Which accelerator this is.</summary>
+    public GpuBackend Backend { get; }
+
+    /// <summary>The device's index among devices of its kind.</summary>
+    public int Index { get; }
+
+    /// <summary>The pool that device buffers are rented from.</summary>
+    public GpuBufferPool Pool { get; }
+
+    /// <summary>How many kernels have been compiled in this context (each kernel and set of generic arguments once).</summary>
+    public int CompiledKernelCount => Volatile.Read(ref _compilations);
+
+    /// <summary>The device name as the command line spells it (<c>cuda</c>, <c>cuda:1</c>, <c>ilgpu-cpu</c>).</summary>
+    public string DeviceName => (Backend == GpuBackend.Cuda ? "cuda" : "ilgpu-cpu") + (Index == 0 ? "" : $":{Index}");
+
+    /// <summary>ILGPU's CPU accelerator: runs the GPU kernels on the CPU (how the tests exercise them without a GPU).</summary>
+    public static GpuContext CreateCpu() => Create(GpuBackend.IlgpuCpu);
+
+    /// <summary>Creates the context and accelerator for one device.</summary>
+    /// <param name="backend">CUDA or ILGPU's CPU accelerator.</param>
+    /// <param name="index">The device's index among CUDA devices (0 for the first); must be 0 for <see cref="GpuBackend.IlgpuCpu"/>.</param>
+    /// <exception cref="GpuDeviceUnavailableException">When there is no CUDA device with that index (no GPU, no driver).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">When the index is negative, or not 0 for the CPU accelerator.</exception>
+    public static GpuContext Create(GpuBackend backend, int index = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        if (backend == GpuBackend.IlgpuCpu)
+        {
+            if (index != 0)
+                throw new ArgumentOutOfRangeException(nameof(index), index, "There is one ilgpu-cpu device; use index 0 ('ilgpu-cpu').");
+            var cpuContext = Context.Create(builder => builder.CPU(SimulatedDevice).EnableAlgorithms());
+            return new GpuContext(cpuContext, cpuContext.CreateCPUAccelerator(0), backend, 0);
+        }
+
+        Context? context = null;
+        try
+        {
+            context = Context.Create(builder => builder.Cuda().EnableAlgorithms());
+            var devices = context.GetCudaDevices();
+            if (index >= devices.Count)
+                throw new GpuDeviceUnavailableException(DeviceText(index),
+                    devices.Count == 0 ? "no CUDA device was found (no NVIDIA GPU or no CUDA driver on this machine)" : $"only {devices.Count} CUDA device(s) were found");
+            var accelerator = context.CreateCudaAccelerator(index);
+            var created = new GpuContext(context, accelerator, backend, index);
+            context = null;
+            return created;
+        }
+        catch (Exception e) when (e is not GpuDeviceUnavailableException && e is not OutOfMemoryException)
+        {
+            // ILGPU reports a missing driver or library in several ways (DllNotFoundException, CudaException, TypeInitializationException).
+            throw new GpuDeviceUnavailableException(DeviceText(index), $"the CUDA accelerator could not be created ({e.GetType().Name}: {e.Message})", e);
+        }
+        finally
+        {
+            context?.Dispose();
+        }
+    }
+
+    private static string DeviceText(int index) => index == 0 ? "cuda" : $"cuda:{index}";
+
+    /// <summary>
+    /// The compiled form of <paramref name="kernel"/>, compiled by <paramref name="load"/> on first use and cached:
+    /// the key is the kernel method with its generic arguments and the delegate type of the loader.
+    /// </summary>
+    /// <typeparam name="TDelegate">The launcher type (what ILGPU's Load*Kernel returns).</typeparam>
+    /// <param name="kernel">The kernel method group, closed over its generic arguments.</param>
+    /// <param name="load">Compiles it (e.g. <c>a => a.LoadAutoGroupedStreamKernel(kernel)</c>).</param>
+    public TDelegate Kernel<TDelegate>(Delegate kernel, Func<Accelerator, TDelegate> load) where TDelegate : Delegate
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(load);
+        var key = (kernel.Method, typeof(TDelegate));
+        if (_kernels.TryGetValue(key, out var cached)) return (TDelegate)cached;
+        lock (_kernels)
+        {
+            if (_kernels.TryGetValue(key, out cached)) return (TDelegate)cached;
+            var compiled = load(Accelerator);
+            _kernels[key] = compiled;
+            Interlocked.Increment(ref _compilations);
+            return compiled;
+        }
+    }
+
+    /// <summary>Waits until every kernel launched so far has finished.</summary>
+    public void Synchronize() => Accelerator.Synchronize();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Pool.Dispose();
+        Accelerator.Dispose();
+        Context.Dispose();
+    }
+}
