@@ -1,3 +1,4 @@
+using MtlEngine.Autograd;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Layout;
 
@@ -16,7 +17,7 @@ public sealed partial class MtlTensor<T>
     {
         var copy = new MtlTensor<T>(new CpuStorage<T>(Length), _shape);
         CopyTo(copy, parallelism);
-        return copy;
+        return Graph.Record(copy, GradientRules.Copy, this);
     }
 
     /// <summary>Copies every element into <paramref name="destination"/>, which must have the same shape and
