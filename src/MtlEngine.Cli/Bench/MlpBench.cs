@@ -47,8 +47,10 @@ internal static class MlpBench
             y[b] = random.Normal([Batch, 1], 0f, 1f);
         }
 
+        var arena = new TensorArena();
         float Step(int s)
         {
+            using var step = arena.Step();
             int b = s % Batches;
             var outputs = net.ForwardTasks(x[b]);
             var loss = Losses.CrossEntropy(outputs[0], labelsA[b]) + Losses.CrossEntropy(outputs[1], labelsB[b]) + Losses.MeanSquaredError(outputs[2], y[b]);
