@@ -143,9 +143,9 @@ internal static class Graph
 
     /// <summary>
     /// The tensors reachable from <paramref name="output"/> through inputs that require grad, each after all of its
-    /// inputs (iterative depth-first post-order, so deep graphs do not overflow the stack).
+    /// inputs (iterative depth-first post-order, so deep graphs do not overflow the stack). With
+    /// <paramref name="targets"/>, <paramref name="reaches"/> collects the tensors from which a target can be reached.
     /// </summary>
-    /// With <paramref name="targets"/>, <paramref name="reaches"/> collects the tensors from which a target can be reached.
     private static List<MtlTensor<T>> TopologicalOrder<T>(MtlTensor<T> output, HashSet<MtlTensor<T>>? targets, out HashSet<MtlTensor<T>> reaches)
         where T : unmanaged, INumber<T>
     {
