@@ -209,7 +209,7 @@ internal static class Graph
                 $"The Grad of a tensor of shape {MtlTensor<T>.ShapeText(leaf.Shape)} has shape {MtlTensor<T>.ShapeText(target.Shape)}; set it to null or a tensor of the leaf's shape.");
         int[] shape = leaf.Shape.ToArray();
         // target += grad in place (element-wise, so reading and writing the same element is safe).
-        StridedDriver.Binary(shape, TensorOps.View(target, shape), TensorOps.View(grad, shape), TensorOps.View(target), default(AddOperator<T>), Parallelism.Default);
+        StridedDriver.Binary(shape, TensorOps.View(target, shape), TensorOps.View(grad, shape), TensorOps.View(target), default(AddOperator<T>), TensorParallelism.Current);
     }
 
     /// <summary>A new contiguous tensor of <paramref name="like"/>'s shape holding <paramref name="grad"/> (broadcast if needed), owned by the caller.</summary>

@@ -41,7 +41,7 @@ public sealed partial class MtlTensor<T>
                     $"The destination of shape {ShapeText(destination.Shape)} has stride 0 on axis {d} (a broadcast view), so several elements would be written to one place; copy into a contiguous tensor instead.",
                     nameof(destination));
         if (Length == 0) return;
-        var par = parallelism ?? Parallelism.Default;
+        var par = parallelism ?? TensorParallelism.Current;
 
         MtlTensor<T> source = this;
         if (ReferenceEquals(Storage, destination.Storage) && ViewsMayOverlap(this, destination)

@@ -77,7 +77,7 @@ public sealed partial class MtlTensor<T>
             for (int d = batchRank - 1; d >= 0 && ++index[d] == batchShape[d]; d--) index[d] = 0;
         }
 
-        var threads = parallelism ?? Parallelism.Default;
+        var threads = parallelism ?? TensorParallelism.Current;
         int rsA = aStrides[^2], csA = aStrides[^1], rsB = bStrides[^2], csB = bStrides[^1];
         int aStep = batch > 1 ? aOffsets[1] - aOffsets[0] : 0, bStep = batch > 1 ? bOffsets[1] - bOffsets[0] : 0;
         if (IsArithmetic(aOffsets, aStep) && IsArithmetic(bOffsets, bStep))

@@ -6,8 +6,9 @@ namespace MtlEngine.Tests.Nn;
 
 public class ArenaTests
 {
-    private static (float[] Losses, float[] Weights) Train(bool arena, int steps)
+    private static (float[] Losses, float[] Weights) Train(bool arena, int steps, int threads = 0)
     {
+        using var parallelism = TensorParallelism.Use(threads > 0 ? new MtlEngine.Kernels.Parallelism(threads) : MtlEngine.Kernels.Parallelism.Default);
         var random = new TensorRandom(1);
         var net = new MultiTaskNet<float>(12, [16, 16], [new TaskSpec("a", TaskKind.Classification, 4), new TaskSpec("b", TaskKind.Regression, 2)], random);
         var optimizer = new Adam<float>(net.Parameters(), 1e-2);
@@ -36,6 +37,28 @@ public class ArenaTests
         var without = Train(arena: false, 12);
         Assert.Equal(without.Losses, with.Losses);
         Assert.Equal(without.Weights, with.Weights);
+    }
+
+    [Fact]
+    public void TrainingDoesNotDependOnTheThreadCount()
+    {
+        var one = Train(arena: true, 6, threads: 1);
+        var three = Train(arena: true, 6, threads: 3);
+        Assert.Equal(one.Losses, three.Losses);
+        Assert.Equal(one.Weights, three.Weights);
+    }
+
+    [Fact]
+    public void TensorParallelismIsScoped()
+    {
+        var outer = TensorParallelism.Current;
+        using (TensorParallelism.Use(MtlEngine.Kernels.Parallelism.Sequential))
+        {
+            Assert.Equal(1, TensorParallelism.Current.Degree);
+            using (TensorParallelism.Use(new MtlEngine.Kernels.Parallelism(5))) Assert.Equal(5, TensorParallelism.Current.Degree);
+            Assert.Equal(1, TensorParallelism.Current.Degree);
+        }
+        Assert.Equal(outer, TensorParallelism.Current);
     }
 
     [Fact]

@@ -13,6 +13,14 @@ public class MlpBenchTests
     }
 
     [Fact]
+    public void RunsOnOneThread()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, MlpBench.Run(1, 1, "cpu", output));
+        Assert.StartsWith("name=mlp_multitask steps=1 ", output.ToString());
+    }
+
+    [Fact]
     public void RejectsAnotherDevice() =>
         Assert.Throws<ArgumentException>(() => MlpBench.Run(Environment.ProcessorCount, 2, "cuda", TextWriter.Null));
 }
