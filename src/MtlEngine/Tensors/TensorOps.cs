@@ -14,7 +14,7 @@ internal static class TensorOps
 {
     /// <summary>A new contiguous tensor whose elements are about to be overwritten.</summary>
     public static MtlTensor<T> Uninitialized<T>(int[] shape) where T : unmanaged, INumber<T> =>
-        new(new CpuStorage<T>(GC.AllocateUninitializedArray<T>(MtlTensor<T>.CheckedLength(shape))), shape);
+        new(new CpuStorage<T>(TensorArena.Rent<T>(MtlTensor<T>.CheckedLength(shape))), shape); // reused inside a TensorArena step
 
     /// <summary>A 0-d tensor holding <paramref name="value"/>; it broadcasts against any shape.</summary>
     public static MtlTensor<T> Scalar<T>(T value) where T : unmanaged, INumber<T> =>
@@ -36,7 +36,7 @@ internal static class TensorOps
         ArgumentNullException.ThrowIfNull(x);
         int[] shape = x.Shape.ToArray();
         var result = Uninitialized<T>(shape);
-        StridedDriver.Unary(shape, View(x), View(result), op, parallelism ?? Parallelism.Default);
+        StridedDriver.Unary(shape, View(x), View(result), op, parallelism ?? TensorParallelism.Current);
         return result;
     }
 
@@ -49,7 +49,7 @@ internal static class TensorOps
         ArgumentNullException.ThrowIfNull(y);
         int[] shape = BroadcastShapes(operation, x.Shape, y.Shape);
         var result = Uninitialized<T>(shape);
-        StridedDriver.Binary(shape, View(x, shape), View(y, shape), View(result), op, parallelism ?? Parallelism.Default);
+        StridedDriver.Binary(shape, View(x, shape), View(y, shape), View(result), op, parallelism ?? TensorParallelism.Current);
         return result;
     }
 
@@ -71,7 +71,7 @@ internal static class TensorOps
             throw new ArgumentException($"{operation}: the operands of shapes {MtlTensor<T>.ShapeText(a.Shape)}, {MtlTensor<T>.ShapeText(b.Shape)} and {MtlTensor<T>.ShapeText(c.Shape)} do not broadcast together. {e.Message}", e);
         }
         var result = Uninitialized<T>(shape);
-        StridedDriver.Ternary(shape, View(a, shape), View(b, shape), View(c, shape), View(result), op, parallelism ?? Parallelism.Default);
+        StridedDriver.Ternary(shape, View(a, shape), View(b, shape), View(c, shape), View(result), op, parallelism ?? TensorParallelism.Current);
         return result;
     }
 
@@ -131,7 +131,7 @@ internal static class TensorOps
                 $"{operation} of a tensor of shape {MtlTensor<T>.ShapeText(x.Shape)} over axes ({string.Join(", ", resolved)}) reduces zero elements, " +
                 $"and {operation} has no identity. Reduce over non-empty axes, or check how the tensor was built.");
         TResult[] output = result.CpuStorage.Data;
-        AxisReduction.Reduce(x.Shape, View(x), resolved, output, reducer, parallelism ?? Parallelism.Default);
+        AxisReduction.Reduce(x.Shape, View(x), resolved, output, reducer, parallelism ?? TensorParallelism.Current);
         return result;
     }
 
@@ -166,6 +166,6 @@ internal static class TensorOps
             data = copy.CpuStorage.Data;
             start = 0;
         }
-        return ReductionKernels.Sum(new ReadOnlyMemory<T>(data, start, x.Length), parallelism ?? Parallelism.Default);
+        return ReductionKernels.Sum(new ReadOnlyMemory<T>(data, start, x.Length), parallelism ?? TensorParallelism.Current);
     }
 }
