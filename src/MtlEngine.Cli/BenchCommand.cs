@@ -15,6 +15,8 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Measure a workload and print key=value lines (median of several runs after warm-up).");
         bench.Subcommands.Add(CreateGemm(stdout));
+        bench.Subcommands.Add(CreateLinalg(stdout));
+        bench.Subcommands.Add(CreateMlp(stdout));
 
         // `mtl bench` alone names the workloads.
         bench.SetAction(_ => NoWorkload(bench));
@@ -29,7 +31,33 @@ internal static class BenchCommand
         var threads = ThreadsOption();
         var device = DeviceOption();
         var command = new Command("gemm", "Time the GEMM C = A·B and print gflops, the measured FMA peak and the checksum error.") { n, dtype, threads, device };
-        command.SetAction(parsed => GemmBench.Run(parsed.GetValue(n), parsed.GetValue(dtype)!, parsed.GetValue(threads), parsed.GetValue(device)!, stdout));
+        command.SetAction(parsed =>
+        {
+            string where = parsed.GetValue(device)!;
+            return Tensors.Device.Parse(where).Kind == Tensors.DeviceKind.Cpu
+                ? GemmBench.Run(parsed.GetValue(n), parsed.GetValue(dtype)!, parsed.GetValue(threads), where, stdout)
+                : GpuGemmBench.Run(parsed.GetValue(n), parsed.GetValue(dtype)!, where, stdout);
+        });
+        return command;
+    }
+
+    /// <summary><c>mtl bench linalg --threads T</c>: one line per factorization (Cholesky, eigh, SVD, QR, LU solve).</summary>
+    private static Command CreateLinalg(TextWriter stdout)
+    {
+        var threads = ThreadsOption();
+        var command = new Command("linalg", "Time the dense factorizations and print seconds and the relative reconstruction residual, one line each.") { threads };
+        command.SetAction(parsed => LinalgBench.Run(parsed.GetValue(threads), stdout));
+        return command;
+    }
+
+    /// <summary><c>mtl bench mlp [--threads T] [--steps S] [--device cpu]</c>: the multi-task MLP training step.</summary>
+    private static Command CreateMlp(TextWriter stdout)
+    {
+        var threads = ThreadsOption();
+        var steps = new Option<int>("--steps") { Description = "Timed training steps (after 10 warm-up steps).", DefaultValueFactory = _ => 100 };
+        var device = DeviceOption();
+        var command = new Command("mlp", "Time one training step of the multi-task MLP (512-256-256, three heads, batch 256, Adam).") { threads, steps, device };
+        command.SetAction(parsed => MlpBench.Run(parsed.GetValue(threads), parsed.GetValue(steps), parsed.GetValue(device)!, stdout));
         return command;
     }
 
@@ -37,7 +65,7 @@ internal static class BenchCommand
         new("--threads") { Description = "Number of threads (default: the processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
 
     private static Option<string> DeviceOption() =>
-        new("--device") { Description = "Where to run: cpu (GPU devices come later).", DefaultValueFactory = _ => "cpu" };
+        new("--device") { Description = "Where to run: cpu, cuda or ilgpu-cpu (the GPU kernels on ILGPU's CPU accelerator), where the workload supports it.", DefaultValueFactory = _ => "cpu" };
 
     private static int NoWorkload(Command bench) =>
         throw new UsageException($"bench needs a workload: {string.Join(", ", bench.Subcommands.Select(c => c.Name))} (see 'mtl bench --help')");

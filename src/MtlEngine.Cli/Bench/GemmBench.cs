@@ -45,22 +45,7 @@ internal static class GemmBench
 
         void Once() => Kernels.Gemm.Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(a, n, n), new ReadOnlyMatrixSpan<T>(b, n, n), T.Zero, new MatrixSpan<T>(c, n, n), parallelism);
 
-        // Warm up (JIT, workspaces, thread pool), then choose repetitions so that one timed run lasts ≥ 20 ms.
-        var watch = Stopwatch.StartNew();
-        int warm = 0;
-        do { Once(); warm++; } while (watch.Elapsed.TotalMilliseconds < 200 && warm < 1000);
-        double perCall = watch.Elapsed.TotalSeconds / warm;
-        int repetitions = (int)Math.Clamp(0.02 / perCall, 1, 100000);
-        int runs = perCall > 1 ? 3 : perCall > 0.2 ? 5 : 9;
-        var seconds = new double[runs];
-        for (int r = 0; r < runs; r++)
-        {
-            watch.Restart();
-            for (int i = 0; i < repetitions; i++) Once();
-            seconds[r] = watch.Elapsed.TotalSeconds / repetitions;
-        }
-        Array.Sort(seconds);
-        double gflops = flops / seconds[runs / 2] / 1e9;
+        double gflops = flops / BenchTiming.MedianSeconds(Once) / 1e9;
         double peak = PeakGflops<T>(threads);
         double error = GemmChecksum.MaxRelativeError(T.One, new ReadOnlyMatrixSpan<T>(a, n, n), new ReadOnlyMatrixSpan<T>(b, n, n), T.Zero,
             new ReadOnlyMatrixSpan<T>(c, n, n), new ReadOnlyMatrixSpan<T>(c, n, n), random);

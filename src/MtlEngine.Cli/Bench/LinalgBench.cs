@@ -24,13 +24,13 @@ internal static class LinalgBench
             const int n = 1024;
             var a = Spd(n);
             Cholesky? chol = null;
-            double s = Median(7, () => chol = Cholesky.Factor(a, par));
+            double s = Median(() => chol = Cholesky.Factor(a, par));
             double residual = RelativeDifference(chol!.Reconstruct(), a);
             double gflops = n / 1e9 * n * n / 3 / s;
             output.WriteLine(Line($"name=cholesky n={n}", s, residual) + $" gflops={gflops.ToString("F1", CultureInfo.InvariantCulture)} threads={threads}");
             // The GEMM rate on the same size, for the "Cholesky at ≥ 60% of GEMM" target.
             var c = new DenseMatrix(n, n);
-            double g = Median(5, () => Gemm.Multiply(1.0, a.ReadOnlySpan, a.ReadOnlySpan, 0.0, c.Span, par));
+            double g = Median(() => Gemm.Multiply(1.0, a.ReadOnlySpan, a.ReadOnlySpan, 0.0, c.Span, par));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"name=gemm n={n} seconds={g:G4} gflops={2.0 * n * n * n / 1e9 / g:F1} threads={threads}"));
         }
         {
@@ -39,21 +39,21 @@ internal static class LinalgBench
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < i; j++) a[j, i] = a[i, j];
             SymmetricEigen? eig = null;
-            double s = Median(3, () => eig = SymmetricEigen.Compute(a, true, par));
+            double s = Median(() => eig = SymmetricEigen.Compute(a, true, par));
             output.WriteLine(Line($"name=eigh n={n}", s, RelativeDifference(eig!.Reconstruct(par), a)) + $" threads={threads}");
         }
         {
             const int m = 1024, n = 512;
             var a = Random(m, n, 3);
             Svd? svd = null;
-            double s = Median(3, () => svd = Svd.Compute(a, par));
+            double s = Median(() => svd = Svd.Compute(a, par));
             output.WriteLine(Line($"name=svd m={m} n={n}", s, RelativeDifference(svd!.Reconstruct(par), a)) + $" threads={threads}");
         }
         {
             const int m = 2048, n = 512;
             var a = Random(m, n, 4);
             DenseMatrix? q = null, r = null;
-            double s = Median(5, () =>
+            double s = Median(() =>
             {
                 var qr = Qr.Factor(a, par);
                 q = qr.ThinQ();
@@ -66,7 +66,7 @@ internal static class LinalgBench
             var a = Random(n, n, 5);
             var b = Random(n, rhs, 6);
             DenseMatrix? x = null;
-            double s = Median(7, () => x = Lu.Factor(a, par).Solve(b));
+            double s = Median(() => x = Lu.Factor(a, par).Solve(b));
             // Backward error ‖A·X − B‖ / (‖A‖·‖X‖).
             var ax = DenseMatrix.Multiply(a, x!, MatrixOp.None, MatrixOp.None, par);
             for (int i = 0; i < ax.Data.Length; i++) ax.Data[i] -= b.Data[i];
@@ -79,20 +79,8 @@ internal static class LinalgBench
     private static string Line(string head, double seconds, double residual) =>
         string.Create(CultureInfo.InvariantCulture, $"{head} seconds={seconds:G4} residual={residual:E2}");
 
-    /// <summary>One warm-up run, then the median of <paramref name="runs"/> timed runs.</summary>
-    private static double Median(int runs, Action work)
-    {
-        work();
-        var times = new double[runs];
-        for (int i = 0; i < runs; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            work();
-            times[i] = sw.Elapsed.TotalSeconds;
-        }
-        Array.Sort(times);
-        return times[runs / 2];
-    }
+    /// <summary>The median seconds of <paramref name="work"/> after at least half a second of warm-up, so that tiered JIT has optimized the library's inner loops.</summary>
+    private static double Median(Action work) => BenchTiming.MedianSeconds(work, warmupSeconds: 0.5);
 
     private static DenseMatrix Random(int rows, int columns, int seed)
     {

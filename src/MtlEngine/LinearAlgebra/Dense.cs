@@ -1,4 +1,7 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MtlEngine.Kernels.Gemm;
 
 namespace MtlEngine.LinearAlgebra;
@@ -33,14 +36,68 @@ internal static class Dense
         return scale * Math.Sqrt(sum);
     }
 
-    /// <summary>x·y.</summary>
-    public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y) => TensorPrimitives.Dot(x, y);
+    // Dot, Axpy and Scale are the level-1 kernels of every unblocked loop here. They are written out (rather than
+    // calling TensorPrimitives) so that AggressiveOptimization gives fully optimized vector code from the first call:
+    // tiered JIT would otherwise run them unoptimized until a background recompilation, which on a loaded machine
+    // can take longer than a whole factorization.
 
-    /// <summary>y ← y + α·x.</summary>
-    public static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.MultiplyAdd(x, alpha, y, y);
+    /// <summary>x·y (y at least as long as x; its first |x| elements are used).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        int n = x.Length, i = 0;
+        y = y[..n];
+        double sum = 0;
+        if (Vector.IsHardwareAccelerated && n >= 2 * Vector<double>.Count)
+        {
+            var xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            var yv = MemoryMarshal.Cast<double, Vector<double>>(y);
+            Vector<double> s0 = Vector<double>.Zero, s1 = Vector<double>.Zero;
+            int k = 0;
+            for (; k + 1 < xv.Length; k += 2)
+            {
+                s0 = Vector.FusedMultiplyAdd(xv[k], yv[k], s0);
+                s1 = Vector.FusedMultiplyAdd(xv[k + 1], yv[k + 1], s1);
+            }
+            if (k < xv.Length) s0 = Vector.FusedMultiplyAdd(xv[k], yv[k], s0);
+            sum = Vector.Sum(s0 + s1);
+            i = xv.Length * Vector<double>.Count;
+        }
+        for (; i < n; i++) sum += x[i] * y[i];
+        return sum;
+    }
+
+    /// <summary>y ← y + α·x (spans of the same length).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y)
+    {
+        int n = x.Length, i = 0;
+        y = y[..n];
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            var yv = MemoryMarshal.Cast<double, Vector<double>>(y);
+            var a = new Vector<double>(alpha);
+            for (int k = 0; k < xv.Length; k++) yv[k] = Vector.FusedMultiplyAdd(xv[k], a, yv[k]);
+            i = xv.Length * Vector<double>.Count;
+        }
+        for (; i < n; i++) y[i] += alpha * x[i];
+    }
 
     /// <summary>x ← α·x.</summary>
-    public static void Scale(double alpha, Span<double> x) => TensorPrimitives.Multiply(x, alpha, x);
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Scale(double alpha, Span<double> x)
+    {
+        int n = x.Length, i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            var a = new Vector<double>(alpha);
+            for (int k = 0; k < xv.Length; k++) xv[k] *= a;
+            i = xv.Length * Vector<double>.Count;
+        }
+        for (; i < n; i++) x[i] *= alpha;
+    }
 
     /// <summary>Copies column <paramref name="j"/> of rows [r0, r1) of a view into <paramref name="destination"/>.</summary>
     public static void CopyColumn(ReadOnlyMatrixSpan<double> a, int j, int r0, Span<double> destination)

@@ -9,9 +9,16 @@ namespace MtlEngine.Nn;
 /// </summary>
 public static class Functional
 {
-    /// <summary>softmax(x)ᵢ = exp(xᵢ − lse(x)) along <paramref name="axis"/>, with lse the (max-shifted, fused) log-sum-exp.</summary>
-    public static MtlTensor<T> Softmax<T>(this MtlTensor<T> x, int axis = -1) where T : unmanaged, IFloatingPointIeee754<T> =>
-        x.LogSoftmax(axis).Exp();
+    /// <summary>
+    /// softmax(x)ᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) along <paramref name="axis"/>, with m = max(x) detached: the shift
+    /// cancels in the ratio (so no gradient needs to flow through it) and keeps e^(·) ≤ 1.
+    /// </summary>
+    public static MtlTensor<T> Softmax<T>(this MtlTensor<T> x, int axis = -1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var e = (x - x.Max(axis, keepDims: true).Detach()).Exp();
+        return e / e.Sum(axis, keepDims: true);
+    }
 
     /// <summary>log softmax(x) = x − log Σ exp(x) along <paramref name="axis"/>; stable for large logits.</summary>
     public static MtlTensor<T> LogSoftmax<T>(this MtlTensor<T> x, int axis = -1) where T : unmanaged, IFloatingPointIeee754<T>

@@ -29,6 +29,16 @@ public sealed class BenchCommandTests
         Assert.True(double.Parse(fields["max_rel_err"], CultureInfo.InvariantCulture) < (dtype == "f32" ? 1e-4 : 1e-12));
     }
 
+    [Fact]
+    public void Bench_gemm_on_the_ilgpu_cpu_device_runs_the_gpu_kernel()
+    {
+        var (code, output, _) = CliRunner.Mtl("bench", "gemm", "--n", "24", "--dtype", "f64", "--device", "ilgpu-cpu");
+        Assert.Equal(Program.ExitSuccess, code);
+        var fields = Fields(output);
+        Assert.Equal("ilgpu-cpu", fields["device"]);
+        Assert.True(double.Parse(fields["max_rel_err"], CultureInfo.InvariantCulture) < 1e-12);
+    }
+
     [Theory]
     [InlineData("bench")]
     [InlineData("bench", "gemm", "--dtype", "f16")]
@@ -36,5 +46,8 @@ public sealed class BenchCommandTests
     [InlineData("bench", "gemm", "--threads", "0")]
     [InlineData("bench", "gemm", "--device", "tpu")]
     [InlineData("bench", "nosuchworkload")]
+    [InlineData("bench", "mlp", "--steps", "0")]
+    [InlineData("bench", "mlp", "--device", "tpu")]
+    [InlineData("bench", "linalg", "--threads", "0")]
     public void Bench_user_errors_exit_2_with_one_line(params string[] args) => CliRunner.AssertUserError(args);
 }

@@ -17,6 +17,8 @@ public class QrTests
             var (factors, tau) = QrTextbook.Factor(a);
             if (n == 0) continue;
             AssertSmall(RelativeError(qr.Factors, factors), 50 * m * Eps, $"n={n} twin");
+            // A wide block: the recursive panel (halves with WY updates between them) against the same twin.
+            AssertSmall(RelativeError(Qr.Factor(a, default, blockSize: 40).Factors, factors), 50 * m * Eps, $"n={n} recursive panel twin");
             AssertSmall(RelativeError(qr.Reconstruct(), a), 10 * m * Eps, $"n={n} QR=A");
             AssertSmall(OrthogonalityError(qr.ThinQ()), 10 * m * Eps, $"n={n} QᵀQ=I");
             for (int j = 0; j < tau.Length; j++) Assert.Equal(tau[j], qr.Tau[j], 10);

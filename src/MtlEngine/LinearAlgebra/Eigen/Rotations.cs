@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using MtlEngine.Kernels;
 
 namespace MtlEngine.LinearAlgebra;
@@ -17,7 +18,22 @@ internal static class Rotations
     public static void Rotate(Span<double> x, Span<double> y, double c, double s)
     {
         int i = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<double>.Count)
+        if (Vector512.IsHardwareAccelerated && x.Length >= Vector512<double>.Count)
+        {
+            var xv = MemoryMarshal.Cast<double, Vector512<double>>(x);
+            var yv = MemoryMarshal.Cast<double, Vector512<double>>(y[..x.Length]);
+            var vc = Vector512.Create(c);
+            var vs = Vector512.Create(s);
+            for (int k = 0; k < xv.Length; k++)
+            {
+                var a = xv[k];
+                var b = yv[k];
+                xv[k] = vc * a - vs * b;
+                yv[k] = vs * a + vc * b;
+            }
+            i = xv.Length * Vector512<double>.Count;
+        }
+        else if (Vector.IsHardwareAccelerated && x.Length >= Vector<double>.Count)
         {
             var xv = MemoryMarshal.Cast<double, Vector<double>>(x);
             var yv = MemoryMarshal.Cast<double, Vector<double>>(y);
@@ -48,7 +64,7 @@ internal static class Rotations
     {
         int count = rowX.Length;
         if (count == 0 || columns == 0) return;
-        const int chunk = 64;
+        const int chunk = 128;
         int chunks = (columns + chunk - 1) / chunk;
         int workers = Math.Min(parallelism.Degree, chunks);
         if ((long)count * columns < 1L << 16) workers = 1;

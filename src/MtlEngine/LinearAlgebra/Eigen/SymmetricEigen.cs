@@ -60,12 +60,15 @@ public sealed class SymmetricEigen
         for (int i = 0; i < n; i++) values[i] = d[order[i]];
         if (zt is null) return new SymmetricEigen(values, null);
 
-        BackTransform(reflectors, tau, zt, parallelism);
+        // Z (columns = eigenvectors of T), row-major so that the GEMMs of the back-transformation write contiguous rows.
+        var z = zt.Transpose();
+        BackTransform(reflectors, tau, z, parallelism);
         var vectors = new DenseMatrix(n, n);
-        for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++)
         {
-            var row = zt.Row(order[j]);
-            for (int i = 0; i < n; i++) vectors[i, j] = row[i];
+            var src = z.Row(i);
+            var dst = vectors.Row(i);
+            for (int j = 0; j < n; j++) dst[j] = src[order[j]];
         }
         SignConvention.Apply(vectors);
         return new SymmetricEigen(values, vectors);
@@ -235,19 +238,18 @@ public sealed class SymmetricEigen
         }
     }
 
-    /// <summary>Zᵀ's rows ← (Q·Z)'s columns: the reflectors applied from the last block to the first, through the transposed view.</summary>
-    private static void BackTransform(DenseMatrix reflectors, double[] tau, DenseMatrix zt, Parallelism parallelism)
+    /// <summary>Z ← Q·Z: the reflectors applied from the last block to the first, as compact WY blocks (GEMMs on Z's rows).</summary>
+    private static void BackTransform(DenseMatrix reflectors, double[] tau, DenseMatrix z, Parallelism parallelism)
     {
-        int n = zt.Rows, count = reflectors.Rows;
+        int n = z.Rows, count = reflectors.Rows;
         if (count == 0) return;
         const int block = 32;
-        var z = zt.Span.Transposed();
         var hv = reflectors.ReadOnlySpan.Transposed();
         int blocks = (count + block - 1) / block;
         for (int blk = blocks - 1; blk >= 0; blk--)
         {
             int j0 = blk * block, jb = Math.Min(block, count - j0);
-            var v = Householder.ExplicitV(hv, j0 + 1, j0, jb);
+            using var v = Householder.ExplicitV(hv, j0 + 1, j0, jb);
             var t = Householder.BuildT(v, tau.AsSpan(j0, jb));
             Householder.ApplyBlock(v, t, transpose: false, Dense.Sub(z, j0 + 1, 0, n - j0 - 1, n), parallelism);
         }

@@ -7,12 +7,14 @@ namespace MtlEngine.LinearAlgebra;
 
 /// <summary>
 /// LU with partial pivoting, P·A = L·U (L unit lower triangular, U upper triangular), with solve (many right-hand
-/// sides), determinant and inverse. Blocked and right-looking (LAPACK's getrf shape):
+/// sides), determinant and inverse. Blocked by recursive halving of the columns (Toledo 1997), so the updates are
+/// large GEMMs:
 /// <code>
-/// for each block column k (width nb):
-///   factor the panel A[k.., k] with row pivoting (unblocked; each swap exchanges whole rows)
-///   U_{k,k+1..}     = L_kk⁻¹ · A_{k,k+1..}                 (TRSM, unit lower)
-///   A_{k+1..,k+1..} −= L_{k+1..,k} · U_{k,k+1..}            (GEMM: almost all of the 2n³/3 flops)
+/// LU(columns [c0, c1)):   if narrow: unblocked panel with row pivoting (each swap exchanges whole rows)
+///                         LU(left half)
+///                         U₁₂ = L₁₁⁻¹ · A₁₂                 (TRSM, unit lower)
+///                         A₂₂ −= L₂₁ · U₁₂                  (GEMM: almost all of the 2n³/3 flops)
+///                         LU(right half)
 /// </code>
 /// A zero pivot does not stop the factorization (the column is left as it is, like LAPACK); <see cref="IsSingular"/>
 /// reports it, the determinant is then 0, and <see cref="Solve(DenseMatrix)"/> and <see cref="Inverse"/> throw
@@ -21,7 +23,7 @@ namespace MtlEngine.LinearAlgebra;
 public sealed class Lu
 {
     /// <summary>The default block width nb.</summary>
-    public const int DefaultBlockSize = 64;
+    public const int DefaultBlockSize = 32;
 
     private readonly Parallelism _parallelism;
 
@@ -71,16 +73,28 @@ public sealed class Lu
         var perm = new int[n];
         for (int i = 0; i < n; i++) perm[i] = i;
         int swaps = 0, zero = -1;
-        for (int k0 = 0; k0 < n; k0 += blockSize)
-        {
-            int kb = Math.Min(blockSize, n - k0), k1 = k0 + kb;
-            FactorPanel(f, perm, k0, k1, ref swaps, ref zero);
-            if (k1 == n) break;
-            var u12 = Dense.Sub(f, k0, k1, kb, n - k1);
-            TriangularSolve.Lower(Dense.Sub(f, k0, k0, kb, kb), u12, unitDiagonal: true, parallelism);
-            Gemm.Multiply(-1.0, Dense.Sub(f, k1, k0, n - k1, kb), u12, 1.0, Dense.Sub(f, k1, k1, n - k1, n - k1), parallelism);
-        }
+        FactorRecursive(f, perm, 0, n, blockSize, parallelism, ref swaps, ref zero);
         return new Lu(f, perm, swaps, zero, parallelism);
+    }
+
+    /// <summary>
+    /// Columns [c0, c1) of the rows c0.. (Toledo's recursive LU): factor the left half, U₁₂ = L₁₁⁻¹·A₁₂ (TRSM),
+    /// A₂₂ −= L₂₁·U₁₂ (GEMM), factor the right half. Row swaps exchange whole rows, so they reach every column at once.
+    /// </summary>
+    private static void FactorRecursive(DenseMatrix f, int[] perm, int c0, int c1, int blockSize, Parallelism parallelism, ref int swaps, ref int zero)
+    {
+        int n = f.Rows, width = c1 - c0;
+        if (width <= blockSize)
+        {
+            FactorPanel(f, perm, c0, c1, ref swaps, ref zero);
+            return;
+        }
+        int mid = c0 + width / 2;
+        FactorRecursive(f, perm, c0, mid, blockSize, parallelism, ref swaps, ref zero);
+        var u12 = Dense.Sub(f, c0, mid, mid - c0, c1 - mid);
+        TriangularSolve.Lower(Dense.Sub(f, c0, c0, mid - c0, mid - c0), u12, unitDiagonal: true, parallelism);
+        Gemm.Multiply(-1.0, Dense.Sub(f, mid, c0, n - mid, mid - c0), u12, 1.0, Dense.Sub(f, mid, mid, n - mid, c1 - mid), parallelism);
+        FactorRecursive(f, perm, mid, c1, blockSize, parallelism, ref swaps, ref zero);
     }
 
     /// <summary>Unblocked right-looking LU of the panel rows k0.., columns [k0, k1): pivot, swap whole rows, scale, rank-1 update.</summary>

@@ -43,6 +43,25 @@ internal static class Householder
         int m = a.Rows, width = c1 - c0;
         var w = work[..width];
         RowOf(a, row, c0, width).CopyTo(w);
+        if (width < 16)
+        {
+            // Narrow (the bottom of a recursive panel): plain loops beat a vector call per row.
+            for (int i = row + 1; i < m; i++)
+            {
+                double v = a[i, j];
+                var r = RowOf(a, i, c0, width);
+                for (int c = 0; c < width; c++) w[c] += v * r[c];
+            }
+            var r0 = RowOf(a, row, c0, width);
+            for (int c = 0; c < width; c++) r0[c] -= tau * w[c];
+            for (int i = row + 1; i < m; i++)
+            {
+                double tv = tau * a[i, j];
+                var r = RowOf(a, i, c0, width);
+                for (int c = 0; c < width; c++) r[c] -= tv * w[c];
+            }
+            return;
+        }
         for (int i = row + 1; i < m; i++)
         {
             double v = a[i, j];
@@ -58,10 +77,10 @@ internal static class Householder
 
     /// <summary>Copies the reflectors in columns [j0, j0 + b) (stored below row r0 + t of column j0 + t) into an explicit (m − r0)×b V: unit diagonal, zeros above.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static DenseMatrix ExplicitV(ReadOnlyMatrixSpan<double> a, int r0, int j0, int b)
+    public static PooledMatrix ExplicitV(ReadOnlyMatrixSpan<double> a, int r0, int j0, int b)
     {
         int rows = a.Rows - r0;
-        var v = new DenseMatrix(rows, b);
+        var v = new PooledMatrix(rows, b);
         for (int t = 0; t < b; t++)
         {
             v[t, t] = 1;
@@ -72,29 +91,22 @@ internal static class Householder
 
     /// <summary>The upper-triangular T of the compact WY form of H₀…H_{b−1} = I − V·T·Vᵀ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static DenseMatrix BuildT(DenseMatrix v, ReadOnlySpan<double> tau)
+    public static DenseMatrix BuildT(PooledMatrix v, ReadOnlySpan<double> tau)
     {
-        int b = v.Columns, rows = v.Rows;
+        int b = v.Columns;
         var t = new DenseMatrix(b, b);
-        var z = new double[b];
+        // S = Vᵀ·V in one GEMM; then z = V[:, 0..i]ᵀ·vᵢ is S[0..i, i].
+        var gram = new DenseMatrix(b, b);
+        Gemm.Multiply(1.0, v.ReadOnlySpan, MatrixOp.Transpose, v.ReadOnlySpan, MatrixOp.None, 0.0, gram.Span);
         for (int i = 0; i < b; i++)
         {
             t[i, i] = tau[i];
-            if (tau[i] == 0 || i == 0) continue;
-            // z = V[:, 0..i]ᵀ · vᵢ
-            Array.Clear(z);
-            for (int r = i; r < rows; r++)
-            {
-                double vi = v[r, i];
-                if (vi == 0) continue;
-                var row = v.Data.AsSpan(r * b, i);
-                Dense.Axpy(vi, row, z.AsSpan(0, i));
-            }
-            // T[0..i, i] = −τᵢ · T[0..i, 0..i] · z
+            if (tau[i] == 0) continue;
+            // T[0..i, i] = −τᵢ · T[0..i, 0..i] · S[0..i, i]
             for (int p = 0; p < i; p++)
             {
                 double s = 0;
-                for (int q = p; q < i; q++) s += t[p, q] * z[q];
+                for (int q = p; q < i; q++) s += t[p, q] * gram[q, i];
                 t[p, i] = -tau[i] * s;
             }
         }
@@ -102,16 +114,51 @@ internal static class Householder
     }
 
     /// <summary>C ← (I − V·T·Vᵀ)·C, or with Tᵀ when <paramref name="transpose"/> (that is, C ← Hᵀ·C). C has V.Rows rows.</summary>
-    public static void ApplyBlock(DenseMatrix v, DenseMatrix t, bool transpose, MatrixSpan<double> c, Parallelism parallelism)
+    public static void ApplyBlock(PooledMatrix v, DenseMatrix t, bool transpose, MatrixSpan<double> c, Parallelism parallelism)
     {
         int b = v.Columns, r = c.Columns;
         if (b == 0 || r == 0 || c.Rows == 0) return;
-        var w = new DenseMatrix(b, r);
+        using var w = new PooledMatrix(b, r);
         Gemm.Multiply(1.0, v.ReadOnlySpan, MatrixOp.Transpose, c, MatrixOp.None, 0.0, w.Span, parallelism);
-        var tw = new DenseMatrix(b, r);
+        using var tw = new PooledMatrix(b, r);
         Gemm.Multiply(1.0, t.ReadOnlySpan, transpose ? MatrixOp.Transpose : MatrixOp.None, w.ReadOnlySpan, MatrixOp.None, 0.0, tw.Span, parallelism);
         Gemm.Multiply(-1.0, v.ReadOnlySpan, tw.ReadOnlySpan, 1.0, c, parallelism);
     }
 
     private static Span<double> RowOf(MatrixSpan<double> a, int i, int c0, int width) => a.Data.Slice(a.Offset + i * a.RowStride + c0 * a.ColumnStride, width);
+}
+
+/// <summary>
+/// A row-major rows×columns scratch matrix on an array rented from the shared pool (returned on Dispose), so that
+/// per-block temporaries of the blocked algorithms do not land on the large object heap call after call.
+/// </summary>
+internal sealed class PooledMatrix : IDisposable
+{
+    private double[]? _data;
+
+    public PooledMatrix(int rows, int columns)
+    {
+        Rows = rows;
+        Columns = columns;
+        _data = System.Buffers.ArrayPool<double>.Shared.Rent(Math.Max(rows * columns, 1));
+        Array.Clear(_data, 0, rows * columns);
+    }
+
+    public int Rows { get; }
+
+    public int Columns { get; }
+
+    public double[] Data => _data ?? throw new ObjectDisposedException(nameof(PooledMatrix));
+
+    public ref double this[int i, int j] => ref Data[i * Columns + j];
+
+    public MatrixSpan<double> Span => new(Data, 0, Rows, Columns, Columns, 1);
+
+    public ReadOnlyMatrixSpan<double> ReadOnlySpan => new(Data, 0, Rows, Columns, Columns, 1);
+
+    public void Dispose()
+    {
+        if (_data is not null) System.Buffers.ArrayPool<double>.Shared.Return(_data);
+        _data = null;
+    }
 }

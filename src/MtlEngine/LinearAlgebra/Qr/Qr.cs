@@ -9,7 +9,7 @@ namespace MtlEngine.LinearAlgebra;
 /// orthogonal. Blocked with the compact WY form (LAPACK's geqrf):
 /// <code>
 /// for each block of nb columns:
-///   factor the panel with unblocked Householder reflections   (Hⱼ = I − τⱼ·vⱼ·vⱼᵀ)
+///   factor the panel with Householder reflections Hⱼ = I − τⱼ·vⱼ·vⱼᵀ (recursively halved, WY updates inside)
 ///   T = larft(V, τ)                                           (H_k…H_{k+nb−1} = I − V·T·Vᵀ)
 ///   A_trailing ← (I − V·Tᵀ·Vᵀ)·A_trailing                     (three GEMMs)
 /// </code>
@@ -71,19 +71,41 @@ public sealed class Qr
         for (int j0 = 0; j0 < k; j0 += blockSize)
         {
             int jb = Math.Min(blockSize, k - j0), j1 = j0 + jb;
-            for (int j = j0; j < j1; j++)
-            {
-                tau[j] = Householder.MakeReflector(span, j, j);
-                Householder.ApplyReflectorToColumns(span, j, j, tau[j], j + 1, j1, work);
-            }
+            FactorPanel(f, tau, j0, j1, work, parallelism);
             if (j1 < n)
             {
-                var v = Householder.ExplicitV(f.ReadOnlySpan, j0, j0, jb);
+                using var v = Householder.ExplicitV(f.ReadOnlySpan, j0, j0, jb);
                 var t = Householder.BuildT(v, tau.AsSpan(j0, jb));
                 Householder.ApplyBlock(v, t, transpose: true, Dense.Sub(f, j0, j1, m - j0, n - j1), parallelism);
             }
         }
         return tau;
+    }
+
+    /// <summary>
+    /// The panel columns [j0, j1) (rows j0..), recursively (Elmroth–Gustavson): factor the left half, apply its
+    /// compact WY block to the right half (GEMMs), factor the right half; at most 8 columns are done one reflector at a time.
+    /// </summary>
+    private static void FactorPanel(DenseMatrix f, double[] tau, int j0, int j1, double[] work, Parallelism parallelism)
+    {
+        var span = f.Span;
+        if (j1 - j0 <= 8)
+        {
+            for (int j = j0; j < j1; j++)
+            {
+                tau[j] = Householder.MakeReflector(span, j, j);
+                Householder.ApplyReflectorToColumns(span, j, j, tau[j], j + 1, j1, work);
+            }
+            return;
+        }
+        int mid = j0 + (j1 - j0) / 2;
+        FactorPanel(f, tau, j0, mid, work, parallelism);
+        using (var v = Householder.ExplicitV(f.ReadOnlySpan, j0, j0, mid - j0))
+        {
+            var t = Householder.BuildT(v, tau.AsSpan(j0, mid - j0));
+            Householder.ApplyBlock(v, t, transpose: true, Dense.Sub(f, j0, mid, f.Rows - j0, j1 - mid), parallelism);
+        }
+        FactorPanel(f, tau, mid, j1, work, parallelism);
     }
 
     /// <summary>The upper-triangular R of shape (min(m, n), n).</summary>
@@ -136,7 +158,7 @@ public sealed class Qr
         {
             int blk = transpose ? s : blocks - 1 - s;
             int j0 = blk * _blockSize, jb = Math.Min(_blockSize, k - j0);
-            var v = Householder.ExplicitV(Factors.ReadOnlySpan, j0, j0, jb);
+            using var v = Householder.ExplicitV(Factors.ReadOnlySpan, j0, j0, jb);
             var t = Householder.BuildT(v, Tau.AsSpan(j0, jb));
             Householder.ApplyBlock(v, t, transpose, Dense.Sub(c, j0, 0, Rows - j0, c.Columns), _parallelism);
         }

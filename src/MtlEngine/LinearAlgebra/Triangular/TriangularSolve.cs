@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
@@ -74,7 +75,7 @@ public static class TriangularSolve
 
     /// <summary>
     /// C ← C·L⁻ᵀ (the solution X of X·Lᵀ = C) for row-major C, by recursive halving of L (GEMM for the off-diagonal
-    /// block); below the block size, per row: xⱼ = (cⱼ − L[j, 0..j]·x[0..j]) / lⱼⱼ.
+    /// block); below the block size the block is transposed and solved as L·Xᵀ = Cᵀ with long row axpys.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RightLowerTransposed(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal, Parallelism parallelism, int blockSize)
@@ -82,15 +83,26 @@ public static class TriangularSolve
         int n = l.Rows, rows = c.Rows;
         if (n <= blockSize)
         {
-            for (int i = 0; i < rows; i++)
+            // Transpose the block so that L·Xᵀ = Cᵀ runs as row axpys of length `rows` (long, contiguous vectors).
+            // The scratch comes from the shared pool: a fresh large array per call would land on the large object heap.
+            double[] scratch = ArrayPool<double>.Shared.Rent(n * rows);
+            try
             {
-                var x = c.Data.Slice(c.Offset + i * c.RowStride, n);
-                for (int j = 0; j < n; j++)
+                for (int i = 0; i < rows; i++)
                 {
-                    var lj = l.Data.Slice(l.Offset + j * l.RowStride, j);
-                    double s = x[j] - Dense.Dot(lj, x[..j]);
-                    x[j] = unitDiagonal ? s : s / l[j, j];
+                    var ci = c.Data.Slice(c.Offset + i * c.RowStride, n);
+                    for (int j = 0; j < n; j++) scratch[j * rows + i] = ci[j];
                 }
+                TriangularSolveTextbook.Lower(l, new MatrixSpan<double>(scratch, 0, n, rows, rows, 1), unitDiagonal);
+                for (int i = 0; i < rows; i++)
+                {
+                    var ci = c.Data.Slice(c.Offset + i * c.RowStride, n);
+                    for (int j = 0; j < n; j++) ci[j] = scratch[j * rows + i];
+                }
+            }
+            finally
+            {
+                ArrayPool<double>.Shared.Return(scratch);
             }
             return;
         }

@@ -26,3 +26,31 @@ internal static partial class GradientRules
         return n.Inputs[1].Rank == 1 ? dy.Squeeze(-1) : dy;
     }
 }
+
+internal static partial class GradientRules
+{
+    /// <summary>
+    /// out[b] = Σⱼ sⱼ·E[iⱼ] over bag b's indices: ∂L/∂E[iⱼ] += sⱼ·g[b] (a scatter-add into the rows that were read).
+    /// </summary>
+    public static MtlTensor<T> EmbeddingBag<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
+    {
+        var layout = (Nn.BagLayout<T>)n.Saved!;
+        var table = n.Inputs[0];
+        int dim = table.Shape[1], bags = layout.Offsets.Length;
+        var result = MtlTensor.Zeros<T>(table.Shape.ToArray());
+        var grad = result.AsSpan();
+        var upstream = g.Contiguous().AsSpan();
+        for (int b = 0; b < bags; b++)
+        {
+            int end = b + 1 < bags ? layout.Offsets[b + 1] : layout.Indices.Length;
+            var row = upstream.Slice(b * dim, dim);
+            for (int j = layout.Offsets[b]; j < end; j++)
+            {
+                var target = grad.Slice(layout.Indices[j] * dim, dim);
+                T s = layout.Scales[j];
+                for (int k = 0; k < dim; k++) target[k] += s * row[k];
+            }
+        }
+        return result;
+    }
+}
