@@ -90,6 +90,50 @@ public class GpuTensorOpsTests
     }
 
     [Fact]
+    public void A_loop_of_scoped_steps_reuses_its_buffers_and_keeps_what_it_keeps()
+    {
+        var w = Random(8, 6, 4).To(IlgpuCpu);
+        var x = Random(9, 5, 6).To(IlgpuCpu);
+        var pool = GpuDevices.Get(IlgpuCpu).Pool;
+        MtlTensor<double> Step(MtlTensor<double> weights)
+        {
+            using var scope = DeviceMemoryScope.Begin();
+            var hidden = x.Matmul(weights).Relu();         // intermediates: released with the scope
+            var update = hidden.Sum(0) * 0.01;             // shape (4,)
+            var next = scope.Keep(weights - update);        // survives the scope
+            Assert.Equal(4, scope.Count);                   // matmul, relu, sum, scale
+            return next;
+        }
+        var expected = w.To(Device.Cpu);
+        var xHost = x.To(Device.Cpu);
+        var current = w;
+        long allocations = 0;
+        for (int i = 0; i < 12; i++)
+        {
+            // Two weight buffers alternate (the step reads one while it writes the other): steady state from step 2.
+            if (i == 2) allocations = pool.DeviceAllocations;
+            var next = Step(current);
+            current.ReleaseDeviceMemory();
+            current = next;
+            expected -= xHost.Matmul(expected).Relu().Sum(0) * 0.01;
+        }
+        Assert.Equal(allocations, pool.DeviceAllocations);
+        var actual = current.To(Device.Cpu).ToArray();
+        var reference = expected.ToArray();
+        for (int i = 0; i < actual.Length; i++) Assert.Equal(reference[i], actual[i], 1e-12);
+    }
+
+    [Fact]
+    public void Scopes_close_innermost_first()
+    {
+        var outer = DeviceMemoryScope.Begin();
+        var inner = DeviceMemoryScope.Begin();
+        Assert.Throws<InvalidOperationException>(() => outer.Dispose());
+        inner.Dispose();
+        outer.Dispose();
+    }
+
+    [Fact]
     public void Reductions_over_adjacent_axes_run_on_the_device()
     {
         var x = Random(7, 3, 4, 5, 2);
