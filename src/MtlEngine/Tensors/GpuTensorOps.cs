@@ -60,7 +60,11 @@ internal static class GpuTensorOps
         var result = new GpuStorage<T>(device, MtlTensor<T>.CheckedLength(shape));
         try
         {
-            GpuElementwise.Binary(gpu,
+            bool sameLayout = xScalar is null && yScalar is null && x.IsContiguous && y.IsContiguous
+                && x.Shape.SequenceEqual(shape) && y.Shape.SequenceEqual(shape) && result.Length > 0;
+            if (sameLayout) // no broadcasting, no strides: the contiguous kernel, without a layout upload
+                GpuElementwise.Binary(gpu, xView.SubView(x.Offset, x.Length), yView.SubView(y.Offset, y.Length), result.View, op);
+            else GpuElementwise.Binary(gpu,
                 xView, xScalar is null ? x.Offset : 0, Broadcast.StridesTo(x.Shape, x.Strides, shape),
                 yView, yScalar is null ? y.Offset : 0, Broadcast.StridesTo(y.Shape, y.Strides, shape),
                 result.View, shape, op);

@@ -38,6 +38,7 @@ public class GpuTensorOpsTests
         Same(x - y, gx - gy);
         Same(x * y, gx * gy);
         Same(x.Maximum(y), gx.Maximum(gy));
+        Same(x * x, gx * gx);           // same shapes, contiguous: the contiguous kernel
         Same(x * 2.5, gx * 2.5);       // a CPU scalar goes with a device tensor
         Same(1.0 - x, 1.0 - gx);
         Same(x.Transpose(0, 2) / 3.0, gx.Transpose(0, 2) / 3.0); // a strided device view
