@@ -20,16 +20,15 @@ internal static class MlpBench
     private const int Inputs = 512, Hidden = 256, Batch = 256, Batches = 20, WarmupSteps = 10;
 
     /// <summary>Runs the benchmark and writes its line; returns the exit code.</summary>
-    /// <exception cref="ArgumentException">For a device other than cpu, fewer than 1 step, or a thread count the tensor operations cannot honour yet.</exception>
+    /// <exception cref="ArgumentException">For a device other than cpu, or fewer than 1 step or thread.</exception>
     public static int Run(int threads, int steps, string device, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (!string.Equals(device, "cpu", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"bench mlp runs on device 'cpu' only for now (got '{device}').");
         if (steps < 1) throw new ArgumentException($"bench mlp needs --steps ≥ 1 (got {steps}).");
-        if (threads != Environment.ProcessorCount)
-            throw new ArgumentException(
-                $"bench mlp runs with one thread per processor ({Environment.ProcessorCount}) for now: the tensor operators use the default parallelism (got --threads {threads}).");
+        if (threads < 1) throw new ArgumentException($"bench mlp needs --threads ≥ 1 (got {threads}).");
+        using var parallelism = TensorParallelism.Use(new Kernels.Parallelism(threads)); // every tensor operation of the step
 
         var random = new TensorRandom(2024);
         var tasks = new[] { new TaskSpec("a", TaskKind.Classification, 10), new TaskSpec("b", TaskKind.Classification, 5), new TaskSpec("c", TaskKind.Regression, 1) };
@@ -47,8 +46,10 @@ internal static class MlpBench
             y[b] = random.Normal([Batch, 1], 0f, 1f);
         }
 
+        var arena = new TensorArena();
         float Step(int s)
         {
+            using var step = arena.Step();
             int b = s % Batches;
             var outputs = net.ForwardTasks(x[b]);
             var loss = Losses.CrossEntropy(outputs[0], labelsA[b]) + Losses.CrossEntropy(outputs[1], labelsB[b]) + Losses.MeanSquaredError(outputs[2], y[b]);

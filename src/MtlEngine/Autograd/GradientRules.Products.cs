@@ -25,10 +25,7 @@ internal static partial class GradientRules
         var dy = x.Transpose(-1, -2).Matmul(g);
         return n.Inputs[1].Rank == 1 ? dy.Squeeze(-1) : dy;
     }
-}
 
-internal static partial class GradientRules
-{
     /// <summary>
     /// out[b] = Σⱼ sⱼ·E[iⱼ] over bag b's indices: ∂L/∂E[iⱼ] += sⱼ·g[b] (a scatter-add into the rows that were read).
     /// </summary>

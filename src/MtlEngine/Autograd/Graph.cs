@@ -143,9 +143,9 @@ internal static class Graph
 
     /// <summary>
     /// The tensors reachable from <paramref name="output"/> through inputs that require grad, each after all of its
-    /// inputs (iterative depth-first post-order, so deep graphs do not overflow the stack).
+    /// inputs (iterative depth-first post-order, so deep graphs do not overflow the stack). With
+    /// <paramref name="targets"/>, <paramref name="reaches"/> collects the tensors from which a target can be reached.
     /// </summary>
-    /// With <paramref name="targets"/>, <paramref name="reaches"/> collects the tensors from which a target can be reached.
     private static List<MtlTensor<T>> TopologicalOrder<T>(MtlTensor<T> output, HashSet<MtlTensor<T>>? targets, out HashSet<MtlTensor<T>> reaches)
         where T : unmanaged, INumber<T>
     {
@@ -209,7 +209,7 @@ internal static class Graph
                 $"The Grad of a tensor of shape {MtlTensor<T>.ShapeText(leaf.Shape)} has shape {MtlTensor<T>.ShapeText(target.Shape)}; set it to null or a tensor of the leaf's shape.");
         int[] shape = leaf.Shape.ToArray();
         // target += grad in place (element-wise, so reading and writing the same element is safe).
-        StridedDriver.Binary(shape, TensorOps.View(target, shape), TensorOps.View(grad, shape), TensorOps.View(target), default(AddOperator<T>), Parallelism.Default);
+        StridedDriver.Binary(shape, TensorOps.View(target, shape), TensorOps.View(grad, shape), TensorOps.View(target), default(AddOperator<T>), TensorParallelism.Current);
     }
 
     /// <summary>A new contiguous tensor of <paramref name="like"/>'s shape holding <paramref name="grad"/> (broadcast if needed), owned by the caller.</summary>

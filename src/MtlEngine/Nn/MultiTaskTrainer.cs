@@ -93,6 +93,7 @@ public static class MultiTaskTrainer
         int bestEpoch = 0, sinceBest = 0;
         IReadOnlyList<Data.NdArray>? bestState = null;
         bool stoppedEarly = false;
+        var arena = new TensorArena();
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             net.Train();
@@ -102,6 +103,7 @@ public static class MultiTaskTrainer
             for (int start = 0; start < train.Length; start += options.BatchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                using var step = arena.Step(); // every tensor of this step reuses last step's buffers; only loss.Item() leaves it
                 int count = Math.Min(options.BatchSize, train.Length - start);
                 var rows = new int[count];
                 for (int r = 0; r < count; r++) rows[r] = train[shuffled[start + r]];

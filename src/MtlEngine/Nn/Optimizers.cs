@@ -160,7 +160,27 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
         T eps = T.CreateChecked(Epsilon), wd = T.CreateChecked(WeightDecay);
         T decay = T.One - T.CreateChecked(LearningRate * WeightDecay);
         bool decoupled = Decoupled;
-        for (int i = 0; i < p.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            // The same arithmetic, Vector<T>.Count lanes at a time (element-wise, so bitwise equal to the loop below).
+            var vb1 = new Vector<T>(b1); var vb2 = new Vector<T>(b2); var v1b1 = new Vector<T>(oneMinusB1); var v1b2 = new Vector<T>(oneMinusB2);
+            var vStep = new Vector<T>(stepSize); var vCorr = new Vector<T>(sqrtCorrection2); var vEps = new Vector<T>(eps);
+            var vWd = new Vector<T>(wd); var vDecay = new Vector<T>(decay);
+            for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var pi = new Vector<T>(p[i..]);
+                var gi = new Vector<T>(g[i..]);
+                if (decoupled) pi *= vDecay;
+                else gi += vWd * pi;
+                var mi = vb1 * new Vector<T>(m[i..]) + v1b1 * gi;
+                var vi = vb2 * new Vector<T>(v[i..]) + v1b2 * gi * gi;
+                mi.CopyTo(m[i..]);
+                vi.CopyTo(v[i..]);
+                (pi - vStep * mi / (Vector.SquareRoot(vi) / vCorr + vEps)).CopyTo(p[i..]);
+            }
+        }
+        for (; i < p.Length; i++)
         {
             T gi = g[i];
             if (decoupled) p[i] *= decay;

@@ -1,3 +1,4 @@
+using MtlEngine.Autograd;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Elementwise;
 
@@ -64,7 +65,7 @@ public static partial class MtlTensor
     /// <exception cref="ArgumentException">When the shapes do not broadcast; the message names all three.</exception>
     public static MtlTensor<T> Where<T>(MtlTensor<T> condition, MtlTensor<T> a, MtlTensor<T> b, Parallelism? parallelism = null)
         where T : unmanaged, System.Numerics.INumber<T> =>
-        TensorOps.Zip3(condition, a, b, new VectorizedTernary<T, SelectOperator<T>>(default), parallelism, "Where");
+        Graph.Record(TensorOps.Zip3(condition, a, b, new VectorizedTernary<T, SelectOperator<T>>(default), parallelism, "Where"), GradientRules.Where, [condition, a, b]);
 
     /// <summary><see cref="Where{T}(MtlTensor{T}, MtlTensor{T}, MtlTensor{T}, Parallelism?)"/> with a scalar for the "false" branch (a masked fill).</summary>
     public static MtlTensor<T> Where<T>(MtlTensor<T> condition, MtlTensor<T> a, T b, Parallelism? parallelism = null)

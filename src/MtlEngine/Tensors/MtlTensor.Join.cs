@@ -1,3 +1,4 @@
+using MtlEngine.Autograd;
 using System.Numerics;
 using MtlEngine.Kernels;
 
@@ -45,7 +46,7 @@ public static partial class MtlTensor
             if (size > 0) t.CopyTo(result.Slice(a, at, at + size), parallelism);
             at += size;
         }
-        return result;
+        return Graph.Record(result, GradientRules.Concatenate, [.. tensors], axes: [a]);
     }
 
     /// <summary>Joins tensors of one shape along a new <paramref name="axis"/> (in [−rank−1, rank]) into a new tensor

@@ -1,3 +1,4 @@
+using MtlEngine.Autograd;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Layout;
 
@@ -16,7 +17,7 @@ public sealed partial class MtlTensor<T>
     {
         var copy = new MtlTensor<T>(new CpuStorage<T>(Length), _shape);
         CopyTo(copy, parallelism);
-        return copy;
+        return Graph.Record(copy, GradientRules.Copy, this);
     }
 
     /// <summary>Copies every element into <paramref name="destination"/>, which must have the same shape and
@@ -40,7 +41,7 @@ public sealed partial class MtlTensor<T>
                     $"The destination of shape {ShapeText(destination.Shape)} has stride 0 on axis {d} (a broadcast view), so several elements would be written to one place; copy into a contiguous tensor instead.",
                     nameof(destination));
         if (Length == 0) return;
-        var par = parallelism ?? Parallelism.Default;
+        var par = parallelism ?? TensorParallelism.Current;
 
         MtlTensor<T> source = this;
         if (ReferenceEquals(Storage, destination.Storage) && ViewsMayOverlap(this, destination)

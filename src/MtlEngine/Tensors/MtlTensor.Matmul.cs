@@ -1,3 +1,4 @@
+using MtlEngine.Autograd;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 
@@ -17,7 +18,10 @@ public sealed partial class MtlTensor<T>
     /// <exception cref="ArgumentException">When an operand is 0-d, the inner dimensions differ, or the batch dimensions do not broadcast.</exception>
     /// <exception cref="NotSupportedException">When <typeparamref name="T"/> is not float or double.</exception>
     /// <exception cref="InvalidOperationException">When an operand is not on the CPU.</exception>
-    public MtlTensor<T> Matmul(MtlTensor<T> other, Parallelism? parallelism = null)
+    public MtlTensor<T> Matmul(MtlTensor<T> other, Parallelism? parallelism = null) =>
+        Graph.Record(MatmulCore(other, parallelism), GradientRules.Matmul, this, other);
+
+    private MtlTensor<T> MatmulCore(MtlTensor<T> other, Parallelism? parallelism)
     {
         ArgumentNullException.ThrowIfNull(other);
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
@@ -56,7 +60,8 @@ public sealed partial class MtlTensor<T>
         var resultShape = new List<int>(batchShape);
         if (Rank > 1) resultShape.Add(m);
         if (other.Rank > 1) resultShape.Add(n);
-        var result = MtlTensor.Zeros<T>([.. resultShape]);
+        var result = TensorOps.Uninitialized<T>([.. resultShape]); // from the step's arena when there is one
+        if (k == 0) result.Fill(T.Zero);
         var output = result.CpuStorage.Data;
         int batch = CheckedLength(batchShape);
         if (batch == 0 || m == 0 || n == 0) return result;
@@ -73,7 +78,7 @@ public sealed partial class MtlTensor<T>
             for (int d = batchRank - 1; d >= 0 && ++index[d] == batchShape[d]; d--) index[d] = 0;
         }
 
-        var threads = parallelism ?? Parallelism.Default;
+        var threads = parallelism ?? TensorParallelism.Current;
         int rsA = aStrides[^2], csA = aStrides[^1], rsB = bStrides[^2], csB = bStrides[^1];
         int aStep = batch > 1 ? aOffsets[1] - aOffsets[0] : 0, bStep = batch > 1 ? bOffsets[1] - bOffsets[0] : 0;
         if (IsArithmetic(aOffsets, aStep) && IsArithmetic(bOffsets, bStep))

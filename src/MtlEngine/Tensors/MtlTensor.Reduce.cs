@@ -1,3 +1,4 @@
+using MtlEngine.Autograd;
 using System.Numerics;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Reduction;
@@ -15,8 +16,8 @@ public sealed partial class MtlTensor<T>
     /// <exception cref="ArgumentException">When an axis is out of range or named twice.</exception>
     public MtlTensor<T> Sum(int[]? axes = null, bool keepDims = false, Parallelism? parallelism = null)
     {
-        if (axes is null && !keepDims) return TensorOps.Scalar(TensorOps.SumAll(this, parallelism));
-        return TensorOps.Reduce<T, T, SumReducer<T>>(this, axes, keepDims, default, parallelism, "Sum", needsElements: false);
+        if (axes is null && !keepDims) return Graph.Record(TensorOps.Scalar(TensorOps.SumAll(this, parallelism)), GradientRules.Sum, this);
+        return Graph.Record(TensorOps.Reduce<T, T, SumReducer<T>>(this, axes, keepDims, default, parallelism, "Sum", needsElements: false), GradientRules.Sum, this, axes: axes, keepDims: keepDims);
     }
 
     /// <summary>Σ over one axis.</summary>
@@ -25,7 +26,7 @@ public sealed partial class MtlTensor<T>
     /// <summary>The maximum over <paramref name="axes"/> (all when null); NaN where a reduced element is NaN.</summary>
     /// <exception cref="ArgumentException">When the reduced axes hold zero elements, or an axis is out of range or named twice.</exception>
     public MtlTensor<T> Max(int[]? axes = null, bool keepDims = false, Parallelism? parallelism = null) =>
-        TensorOps.Reduce<T, T, MaxReducer<T>>(this, axes, keepDims, default, parallelism, "Max", needsElements: true);
+        Graph.Record(TensorOps.Reduce<T, T, MaxReducer<T>>(this, axes, keepDims, default, parallelism, "Max", needsElements: true), GradientRules.Max, this, axes: axes, keepDims: keepDims);
 
     /// <summary>The maximum over one axis.</summary>
     public MtlTensor<T> Max(int axis, bool keepDims = false, Parallelism? parallelism = null) => Max([axis], keepDims, parallelism);
@@ -33,7 +34,7 @@ public sealed partial class MtlTensor<T>
     /// <summary>The minimum over <paramref name="axes"/> (all when null); NaN where a reduced element is NaN.</summary>
     /// <exception cref="ArgumentException">When the reduced axes hold zero elements, or an axis is out of range or named twice.</exception>
     public MtlTensor<T> Min(int[]? axes = null, bool keepDims = false, Parallelism? parallelism = null) =>
-        TensorOps.Reduce<T, T, MinReducer<T>>(this, axes, keepDims, default, parallelism, "Min", needsElements: true);
+        Graph.Record(TensorOps.Reduce<T, T, MinReducer<T>>(this, axes, keepDims, default, parallelism, "Min", needsElements: true), GradientRules.Min, this, axes: axes, keepDims: keepDims);
 
     /// <summary>The minimum over one axis.</summary>
     public MtlTensor<T> Min(int axis, bool keepDims = false, Parallelism? parallelism = null) => Min([axis], keepDims, parallelism);
@@ -61,8 +62,8 @@ public static partial class MtlTensor
     {
         ArgumentNullException.ThrowIfNull(x);
         if (axes is null && !keepDims)
-            return TensorOps.Scalar(x.Length == 0 ? T.NaN : TensorOps.SumAll(x, parallelism) / T.CreateChecked(x.Length));
-        return TensorOps.Reduce<T, T, MeanReducer<T>>(x, axes, keepDims, default, parallelism, "Mean", needsElements: false);
+            return Graph.Record(TensorOps.Scalar(x.Length == 0 ? T.NaN : TensorOps.SumAll(x, parallelism) / T.CreateChecked(x.Length)), GradientRules.Mean, x);
+        return Graph.Record(TensorOps.Reduce<T, T, MeanReducer<T>>(x, axes, keepDims, default, parallelism, "Mean", needsElements: false), GradientRules.Mean, x, axes: axes, keepDims: keepDims);
     }
 
     /// <summary>The mean over one axis.</summary>
@@ -79,7 +80,7 @@ public static partial class MtlTensor
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(ddof);
-        return TensorOps.Reduce<T, T, VarianceReducer<T>>(x, axes, keepDims, new VarianceReducer<T>(ddof), parallelism, "Variance", needsElements: false);
+        return Graph.Record(TensorOps.Reduce<T, T, VarianceReducer<T>>(x, axes, keepDims, new VarianceReducer<T>(ddof), parallelism, "Variance", needsElements: false), GradientRules.Variance, x, scalar: T.CreateChecked(ddof), axes: axes, keepDims: keepDims);
     }
 
     /// <summary>The variance over one axis.</summary>
@@ -94,7 +95,7 @@ public static partial class MtlTensor
         var variance = x.Variance(axes, ddof, keepDims, parallelism);
         var data = variance.CpuStorage.Data;
         System.Numerics.Tensors.TensorPrimitives.Sqrt<T>(data, data);
-        return variance;
+        return Graph.Record(variance, GradientRules.Std, x, scalar: T.CreateChecked(ddof), axes: axes, keepDims: keepDims);
     }
 
     /// <summary>The standard deviation over one axis.</summary>
@@ -107,7 +108,7 @@ public static partial class MtlTensor
     /// </summary>
     public static MtlTensor<T> LogSumExp<T>(this MtlTensor<T> x, int[]? axes = null, bool keepDims = false, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        TensorOps.Reduce<T, T, LogSumExpReducer<T>>(x, axes, keepDims, default, parallelism, "LogSumExp", needsElements: false);
+        Graph.Record(TensorOps.Reduce<T, T, LogSumExpReducer<T>>(x, axes, keepDims, default, parallelism, "LogSumExp", needsElements: false), GradientRules.LogSumExp, x, axes: axes, keepDims: keepDims);
 
     /// <summary>log Σ exp(x) over one axis.</summary>
     public static MtlTensor<T> LogSumExp<T>(this MtlTensor<T> x, int axis, bool keepDims = false, Parallelism? parallelism = null)
@@ -123,7 +124,7 @@ public static partial class MtlTensor
     {
         if (!(p > T.Zero))
             throw new ArgumentOutOfRangeException(nameof(p), p, "The norm's order p must be positive (1, 2, any p > 0, or +infinity).");
-        return TensorOps.Reduce<T, T, NormReducer<T>>(x, axes, keepDims, new NormReducer<T>(p), parallelism, "Norm", needsElements: false);
+        return Graph.Record(TensorOps.Reduce<T, T, NormReducer<T>>(x, axes, keepDims, new NormReducer<T>(p), parallelism, "Norm", needsElements: false), GradientRules.Norm, x, scalar: p, axes: axes, keepDims: keepDims);
     }
 
     /// <summary>The p-norm over one axis.</summary>

@@ -1,3 +1,4 @@
+using MtlEngine.Autograd;
 namespace MtlEngine.Tensors;
 
 // Views: new offset/shape/strides over the same storage, never a copy (except Reshape when the
@@ -29,7 +30,7 @@ public sealed partial class MtlTensor<T>
         // With fewer than 2 elements the stride is never used; keeping the old one avoids overflow for huge steps.
         if (count > 1) strides[a] = _strides[a] * range.Step;
         int offset = count > 0 ? Offset + first * _strides[a] : Offset;
-        return ViewOfStorage(offset, shape, strides);
+        return Graph.Record(ViewOfStorage(offset, shape, strides), GradientRules.Slice, this, saved: (Func<MtlTensor<T>, MtlTensor<T>>)(t => t.Slice(a, range)));
     }
 
     /// <summary>A view sliced on the leading axes: <paramref name="ranges"/>[k] applies to axis k; axes past the
@@ -51,7 +52,7 @@ public sealed partial class MtlTensor<T>
             if (count > 1) strides[a] = _strides[a] * ranges[a].Step;
             if (count == 0) empty = true; else offset += (long)first * _strides[a];
         }
-        return ViewOfStorage(empty ? Offset : (int)offset, shape, strides);
+        return Graph.Record(ViewOfStorage(empty ? Offset : (int)offset, shape, strides), GradientRules.Slice, this, saved: (Func<MtlTensor<T>, MtlTensor<T>>)(t => t.Slice(ranges)));
     }
 
     /// <summary>A view sliced with C# ranges on the leading axes, step 1: <c>t[1.., ..^1]</c> is NumPy's <c>t[1:, :-1]</c>.</summary>
@@ -78,7 +79,7 @@ public sealed partial class MtlTensor<T>
         if (i < 0 || i >= _shape[a])
             throw new ArgumentOutOfRangeException(nameof(index), index,
                 $"Index {index} is out of range for axis {a} of size {_shape[a]} in a tensor of shape {ShapeText(Shape)}.");
-        return ViewOfStorage(Offset + i * _strides[a], ShapeEdits.Remove(_shape, a), ShapeEdits.Remove(_strides, a));
+        return Graph.Record(ViewOfStorage(Offset + i * _strides[a], ShapeEdits.Remove(_shape, a), ShapeEdits.Remove(_strides, a)), GradientRules.Slice, this, saved: (Func<MtlTensor<T>, MtlTensor<T>>)(t => t.Select(a, i)));
     }
 
     /// <summary>The view with the axes in reverse order (for a matrix, its transpose; a vector or scalar is returned as a view of itself).</summary>
@@ -119,7 +120,7 @@ public sealed partial class MtlTensor<T>
             shape[d] = _shape[a];
             strides[d] = _strides[a];
         }
-        return ViewOfStorage(Offset, shape, strides);
+        return Graph.Record(ViewOfStorage(Offset, shape, strides), GradientRules.Permute, this, axes: axes);
     }
 
     /// <summary>The tensor with a new shape holding the same elements in row-major order. One dimension may
@@ -131,8 +132,8 @@ public sealed partial class MtlTensor<T>
     {
         int[] target = InferReshapeTarget(shape);
         int[]? strides = StridesForView(target);
-        if (strides is not null) return ViewOfStorage(Offset, target, strides);
-        return new MtlTensor<T>(new CpuStorage<T>(ToArray()), target);
+        var result = strides is not null ? ViewOfStorage(Offset, target, strides) : new MtlTensor<T>(new CpuStorage<T>(ToArray()), target);
+        return Graph.Record(result, GradientRules.Reshape, this);
     }
 
     /// <summary>Like <see cref="Reshape(int[])"/>, but always a view: a group of axes may be split or merged only
@@ -144,7 +145,7 @@ public sealed partial class MtlTensor<T>
         int[] target = InferReshapeTarget(shape);
         int[] strides = StridesForView(target) ?? throw new ArgumentException(
             $"A tensor of shape {ShapeText(Shape)} with strides {ShapeText(Strides)} cannot be viewed as shape {ShapeText(target)} without a copy; call Reshape (which copies) or Contiguous() first.");
-        return ViewOfStorage(Offset, target, strides);
+        return Graph.Record(ViewOfStorage(Offset, target, strides), GradientRules.Reshape, this);
     }
 
     /// <summary>The elements as a 1-d tensor of <see cref="Length"/> elements (a view when possible, else a copy; see <see cref="Reshape(int[])"/>).</summary>
@@ -170,7 +171,7 @@ public sealed partial class MtlTensor<T>
             else throw new ArgumentException(
                 $"Cannot broadcast a tensor of shape {ShapeText(Shape)} to shape {ShapeText(shape)}: dimension {d} has size {from}, which is neither {to} nor 1.");
         }
-        return ViewOfStorage(Offset, shape, strides);
+        return Graph.Record(ViewOfStorage(Offset, shape, strides), GradientRules.BroadcastTo, this);
     }
 
     /// <summary>PyTorch's name for <see cref="BroadcastTo(int[])"/>; a −1 in <paramref name="shape"/> keeps that (matched) dimension's size.</summary>
@@ -201,7 +202,7 @@ public sealed partial class MtlTensor<T>
             shape.Add(_shape[d]);
             strides.Add(_strides[d]);
         }
-        return ViewOfStorage(Offset, shape.ToArray(), strides.ToArray());
+        return Graph.Record(ViewOfStorage(Offset, shape.ToArray(), strides.ToArray()), GradientRules.Reshape, this);
     }
 
     /// <summary>A view with dimension <paramref name="axis"/> removed; it must have size 1.</summary>
@@ -211,7 +212,7 @@ public sealed partial class MtlTensor<T>
         int a = NormalizeAxis(axis, Rank);
         if (_shape[a] != 1)
             throw new ArgumentException($"Cannot squeeze axis {a} of a tensor of shape {ShapeText(Shape)}: its size is {_shape[a]}, not 1.");
-        return ViewOfStorage(Offset, ShapeEdits.Remove(_shape, a), ShapeEdits.Remove(_strides, a));
+        return Graph.Record(ViewOfStorage(Offset, ShapeEdits.Remove(_shape, a), ShapeEdits.Remove(_strides, a)), GradientRules.Reshape, this);
     }
 
     /// <summary>A view with a new size-1 dimension at position <paramref name="axis"/> of the result
@@ -222,7 +223,7 @@ public sealed partial class MtlTensor<T>
         int a = NormalizeAxis(axis, Rank + 1);
         // The new axis's stride is irrelevant to addressing; use the one a contiguous layout would have.
         int stride = a < Rank ? _shape[a] * _strides[a] : 1;
-        return ViewOfStorage(Offset, ShapeEdits.Insert(_shape, a, 1), ShapeEdits.Insert(_strides, a, stride));
+        return Graph.Record(ViewOfStorage(Offset, ShapeEdits.Insert(_shape, a, 1), ShapeEdits.Insert(_strides, a, stride)), GradientRules.Reshape, this);
     }
 
     /// <summary>A view with <paramref name="axis"/> reversed (NumPy's <c>flip</c>, a negative stride).</summary>

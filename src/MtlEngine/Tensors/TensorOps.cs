@@ -14,7 +14,7 @@ internal static class TensorOps
 {
     /// <summary>A new contiguous tensor whose elements are about to be overwritten.</summary>
     public static MtlTensor<T> Uninitialized<T>(int[] shape) where T : unmanaged, INumber<T> =>
-        new(new CpuStorage<T>(GC.AllocateUninitializedArray<T>(MtlTensor<T>.CheckedLength(shape))), shape);
+        new(new CpuStorage<T>(TensorArena.Rent<T>(MtlTensor<T>.CheckedLength(shape))), shape); // reused inside a TensorArena step
 
     /// <summary>A 0-d tensor holding <paramref name="value"/>; it broadcasts against any shape.</summary>
     public static MtlTensor<T> Scalar<T>(T value) where T : unmanaged, INumber<T> =>
@@ -37,7 +37,7 @@ internal static class TensorOps
         if (GpuTensorOps.OnDevice(x)) return GpuTensorOps.Map(x, op);
         int[] shape = x.Shape.ToArray();
         var result = Uninitialized<T>(shape);
-        StridedDriver.Unary(shape, View(x), View(result), op, parallelism ?? Parallelism.Default);
+        StridedDriver.Unary(shape, View(x), View(result), op, parallelism ?? TensorParallelism.Current);
         return result;
     }
 
@@ -51,7 +51,7 @@ internal static class TensorOps
         if (GpuTensorOps.OnDevice(x) || GpuTensorOps.OnDevice(y)) return GpuTensorOps.Zip(x, y, op, operation);
         int[] shape = BroadcastShapes(operation, x.Shape, y.Shape);
         var result = Uninitialized<T>(shape);
-        StridedDriver.Binary(shape, View(x, shape), View(y, shape), View(result), op, parallelism ?? Parallelism.Default);
+        StridedDriver.Binary(shape, View(x, shape), View(y, shape), View(result), op, parallelism ?? TensorParallelism.Current);
         return result;
     }
 
@@ -73,7 +73,7 @@ internal static class TensorOps
             throw new ArgumentException($"{operation}: the operands of shapes {MtlTensor<T>.ShapeText(a.Shape)}, {MtlTensor<T>.ShapeText(b.Shape)} and {MtlTensor<T>.ShapeText(c.Shape)} do not broadcast together. {e.Message}", e);
         }
         var result = Uninitialized<T>(shape);
-        StridedDriver.Ternary(shape, View(a, shape), View(b, shape), View(c, shape), View(result), op, parallelism ?? Parallelism.Default);
+        StridedDriver.Ternary(shape, View(a, shape), View(b, shape), View(c, shape), View(result), op, parallelism ?? TensorParallelism.Current);
         return result;
     }
 
@@ -134,7 +134,7 @@ internal static class TensorOps
                 $"and {operation} has no identity. Reduce over non-empty axes, or check how the tensor was built.");
         if (GpuTensorOps.OnDevice(x)) return GpuTensorOps.Reduce<T, TResult, TReducer>(x, resolved, shape, operation);
         TResult[] output = result.CpuStorage.Data;
-        AxisReduction.Reduce(x.Shape, View(x), resolved, output, reducer, parallelism ?? Parallelism.Default);
+        AxisReduction.Reduce(x.Shape, View(x), resolved, output, reducer, parallelism ?? TensorParallelism.Current);
         return result;
     }
 
@@ -169,6 +169,6 @@ internal static class TensorOps
             data = copy.CpuStorage.Data;
             start = 0;
         }
-        return ReductionKernels.Sum(new ReadOnlyMemory<T>(data, start, x.Length), parallelism ?? Parallelism.Default);
+        return ReductionKernels.Sum(new ReadOnlyMemory<T>(data, start, x.Length), parallelism ?? TensorParallelism.Current);
     }
 }

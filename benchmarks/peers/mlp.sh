@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The multi-task MLP training step: MtlEngine (`mtl bench mlp`) against PyTorch (mlp_peer.py) on the same
+# machine, in the same run, interleaved REPEATS times; keeps the best (least disturbed) time of each and prints
+# ours, PyTorch's, the ratio (ours / PyTorch, ≤ 1 is the issue's target) and our allocated bytes per step.
+#
+# The peer is Debian's PyTorch: apt-get install -y python3-torch. torch.set_num_threads equals our thread count;
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for it, OPENBLAS_NUM_THREADS set to the same count.
+#
+# Usage: benchmarks/peers/mlp.sh
+# Env:   MTL (default: dotnet src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll; build it first), THREADS (default: nproc),
+#        STEPS (default 100), REPEATS (default 3)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+MTL="${MTL:-dotnet $root/src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll}"
+THREADS="${THREADS:-$(nproc)}"; STEPS="${STEPS:-100}"; REPEATS="${REPEATS:-3}"
+
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
+
+ours="" peer="" alloc="" loss="" peer_loss=""
+for ((r = 0; r < REPEATS; r++)); do
+  line=$($MTL bench mlp --threads "$THREADS" --steps "$STEPS" --device cpu)
+  ours=$(least "$ours" "$(field us_per_step "$line")"); alloc=$(field alloc_bytes_per_step "$line"); loss=$(field final_loss "$line")
+  pline=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$THREADS" /usr/bin/python3 "$root/benchmarks/peers/mlp_peer.py" --threads "$THREADS" --steps "$STEPS")
+  peer=$(least "$peer" "$(field us_per_step "$pline")"); peer_loss=$(field final_loss "$pline")
+done
+awk -v o="$ours" -v p="$peer" -v a="$alloc" -v t="$THREADS" -v l="$loss" -v pl="$peer_loss" \
+  'BEGIN { printf "mlp_multitask threads=%s ours_us=%.0f torch_us=%.0f ratio=%.2f alloc_bytes_per_step=%s final_loss=%s torch_final_loss=%s\n", t, o, p, o / p, a, l, pl }'

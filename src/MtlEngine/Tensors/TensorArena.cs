@@ -1,0 +1,72 @@
+using System.Numerics;
+
+namespace MtlEngine.Tensors;
+
+/// <summary>
+/// Buffer reuse for loops that repeat the same computation (a training step): inside <c>using (arena.Step())</c>
+/// every new result of a tensor operation takes, request by request, the buffer that the same request got in the
+/// previous step (when the length matches; otherwise a new one, kept for the next step). After the first step a
+/// loop of fixed shapes allocates no new large arrays.
+/// </summary>
+/// <remarks>
+/// The price is a lifetime rule: a tensor computed inside a step is valid only until the next step of the same
+/// arena begins. Copy (Clone outside a step) or read (Item, ToArray) whatever must outlive it. Parameters,
+/// their gradients and optimizer state are not results of operations and are never taken from the arena.
+/// The arena belongs to one thread's loop; steps may not be nested on the same arena.
+/// </remarks>
+public sealed class TensorArena
+{
+    [ThreadStatic] private static TensorArena? t_current;
+
+    private readonly List<Array?> _buffers = [];
+    private int _next;
+    private bool _active;
+
+    /// <summary>Bytes held by the arena's buffers.</summary>
+    public long HeldBytes => _buffers.Sum(b => b is null ? 0L : (long)b.Length * System.Runtime.InteropServices.Marshal.SizeOf(b.GetType().GetElementType()!));
+
+    /// <summary>Starts a step on this thread: results of tensor operations reuse the previous step's buffers until the scope is disposed.</summary>
+    /// <exception cref="InvalidOperationException">When a step of this arena is already open.</exception>
+    public ArenaStep Step()
+    {
+        if (_active) throw new InvalidOperationException("This arena already has an open step; dispose it before starting the next.");
+        _active = true;
+        _next = 0;
+        var previous = t_current;
+        t_current = this;
+        return new ArenaStep(this, previous);
+    }
+
+    /// <summary>An uninitialized array of <paramref name="length"/> elements: from the current step's arena when there is one, else new.</summary>
+    internal static T[] Rent<T>(int length) where T : unmanaged, INumber<T>
+    {
+        var arena = t_current;
+        if (arena is null) return GC.AllocateUninitializedArray<T>(length);
+        int slot = arena._next++;
+        if (slot < arena._buffers.Count && arena._buffers[slot] is T[] reused && reused.Length == length) return reused;
+        var fresh = GC.AllocateUninitializedArray<T>(length);
+        if (slot < arena._buffers.Count) arena._buffers[slot] = fresh; else arena._buffers.Add(fresh);
+        return fresh;
+    }
+
+    /// <summary>The scope of one step; disposing it ends the step.</summary>
+    public readonly struct ArenaStep : IDisposable
+    {
+        private readonly TensorArena _arena;
+        private readonly TensorArena? _previous;
+
+        internal ArenaStep(TensorArena arena, TensorArena? previous)
+        {
+            _arena = arena;
+            _previous = previous;
+        }
+
+        /// <summary>Ends the step and restores the arena that was current before it (if any).</summary>
+        public void Dispose()
+        {
+            if (_arena is null) return;
+            _arena._active = false;
+            t_current = _previous;
+        }
+    }
+}
