@@ -9,6 +9,8 @@ namespace MtlEngine.Kernels.Gpu;
 /// memory after its first step. Buffers go back by disposing the <see cref="GpuBuffer{T}"/> (deterministic,
 /// <c>using</c>); the pool frees everything it holds when it (its <see cref="GpuContext"/>) is disposed.
 /// Thread-safe.
+/// <para>A buffer may go back while a kernel that reads it is still queued: every copy and kernel runs on the
+/// accelerator's default stream, in the order issued, so the next user's writes come after that kernel.</para>
 /// </summary>
 public sealed class GpuBufferPool : IDisposable
 {

@@ -120,6 +120,8 @@ public sealed class GpuContext : IDisposable
     /// <typeparam name="TDelegate">The launcher type (what ILGPU's Load*Kernel returns).</typeparam>
     /// <param name="kernel">The kernel method group, closed over its generic arguments.</param>
     /// <param name="load">Compiles it (e.g. <c>a => a.LoadAutoGroupedStreamKernel(kernel)</c>).</param>
+    /// <exception cref="GpuKernelCompilationException">When ILGPU cannot compile the kernel for this device (e.g. an
+    /// operator whose scalar form can throw); the context stays usable.</exception>
     public TDelegate Kernel<TDelegate>(Delegate kernel, Func<Accelerator, TDelegate> load) where TDelegate : Delegate
     {
         ArgumentNullException.ThrowIfNull(kernel);
@@ -129,7 +131,18 @@ public sealed class GpuContext : IDisposable
         lock (_kernels)
         {
             if (_kernels.TryGetValue(key, out cached)) return (TDelegate)cached;
-            var compiled = load(Accelerator);
+            TDelegate compiled;
+            try
+            {
+                compiled = load(Accelerator);
+            }
+            catch (InternalCompilerException e)
+            {
+                // A failed compilation leaves ILGPU's IR context half-built, and every later compilation in this
+                // context would fail with it; clearing the context's caches recovers (compiled kernels stay loaded).
+                Context.ClearCache(ClearCacheMode.Everything);
+                throw new GpuKernelCompilationException(kernel.Method, DeviceName, e);
+            }
             _kernels[key] = compiled;
             Interlocked.Increment(ref _compilations);
             return compiled;

@@ -17,3 +17,25 @@ public sealed class GpuDeviceUnavailableException : InvalidOperationException
     /// <summary>The device that was asked for, as the command line spells it.</summary>
     public string Device { get; }
 }
+
+/// <summary>
+/// ILGPU could not compile a kernel for the device: the kernel, or an operator struct it calls, uses something
+/// the device compiler does not support (a <c>throw</c>, a managed allocation, a virtual call). The message names
+/// the kernel with its generic arguments; the context stays usable for other kernels.
+/// </summary>
+public sealed class GpuKernelCompilationException : NotSupportedException
+{
+    /// <summary>Creates the error for <paramref name="kernel"/> on <paramref name="device"/>.</summary>
+    public GpuKernelCompilationException(System.Reflection.MethodInfo kernel, string device, Exception inner)
+        : base($"The GPU kernel {Describe(kernel)} cannot be compiled for '{device}': {inner.Message.Split('\n')[0]} " +
+               "Run this operation on the cpu (To(Device.Cpu)) or give its operator a device form that cannot throw.", inner)
+    {
+        Kernel = Describe(kernel);
+    }
+
+    /// <summary>The kernel and its generic arguments, e.g. <c>UnaryKernel&lt;Single, ClampOperator`1&gt;</c>.</summary>
+    public string Kernel { get; }
+
+    private static string Describe(System.Reflection.MethodInfo kernel) =>
+        kernel.IsGenericMethod ? $"{kernel.Name}<{string.Join(", ", kernel.GetGenericArguments().Select(a => a.Name))}>" : kernel.Name;
+}

@@ -5,9 +5,9 @@ public enum DeviceKind
 {
     /// <summary>Host memory, computed on by the CPU SIMD kernels.</summary>
     Cpu,
-    /// <summary>An NVIDIA GPU through ILGPU's CUDA accelerator (not implemented yet).</summary>
+    /// <summary>An NVIDIA GPU through ILGPU's CUDA accelerator (tensor storage: <see cref="GpuStorage{T}"/>).</summary>
     Cuda,
-    /// <summary>ILGPU's CPU accelerator, which runs the GPU kernels on the CPU (not implemented yet).</summary>
+    /// <summary>ILGPU's CPU accelerator, which runs the GPU kernels on the CPU (tensor storage: <see cref="GpuStorage{T}"/>).</summary>
     IlgpuCpu,
 }
 

@@ -5,8 +5,8 @@ namespace MtlEngine.Tensors;
 
 /// <summary>
 /// Storage in device memory: a buffer rented from the device's <see cref="GpuBufferPool"/>. Dispose it (or call
-/// <see cref="MtlTensor{T}.ReleaseDeviceMemory"/> on a tensor over it) to give the buffer back to the pool; the
-/// tensors over it cannot be used afterwards.
+/// <see cref="MtlTensor{T}.ReleaseDeviceMemory"/> on a tensor over it, or create it inside a
+/// <see cref="DeviceMemoryScope"/>) to give the buffer back to the pool; the tensors over it cannot be used afterwards.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class GpuStorage<T> : TensorStorage<T>, IDisposable where T : unmanaged
@@ -21,6 +21,7 @@ public sealed class GpuStorage<T> : TensorStorage<T>, IDisposable where T : unma
         Context = GpuDevices.Get(device);
         Device = device;
         _buffer = Context.Pool.Rent<T>(length);
+        DeviceMemoryScope.Adopt(this);
     }
 
     /// <summary>The shared context of the device.</summary>

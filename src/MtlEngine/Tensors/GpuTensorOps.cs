@@ -1,6 +1,7 @@
 using System.Numerics;
 using MtlEngine.Kernels.Elementwise;
 using MtlEngine.Kernels.Gpu;
+using MtlEngine.Kernels.Reduction;
 
 namespace MtlEngine.Tensors;
 
@@ -33,7 +34,7 @@ internal static class GpuTensorOps
             else
                 GpuElementwise.Unary(source.Context, source.View, x.Offset, x.Strides, result.View, shape, op);
         }
-        catch (ILGPU.InternalCompilerException e)
+        catch (GpuKernelCompilationException e)
         {
             result.Dispose();
             throw NoDeviceForm(operation, x.Device, e);
@@ -59,17 +60,83 @@ internal static class GpuTensorOps
         var result = new GpuStorage<T>(device, MtlTensor<T>.CheckedLength(shape));
         try
         {
-            GpuElementwise.Binary(gpu,
+            bool sameLayout = xScalar is null && yScalar is null && x.IsContiguous && y.IsContiguous
+                && x.Shape.SequenceEqual(shape) && y.Shape.SequenceEqual(shape) && result.Length > 0;
+            if (sameLayout) // no broadcasting, no strides: the contiguous kernel, without a layout upload
+                GpuElementwise.Binary(gpu, xView.SubView(x.Offset, x.Length), yView.SubView(y.Offset, y.Length), result.View, op);
+            else GpuElementwise.Binary(gpu,
                 xView, xScalar is null ? x.Offset : 0, Broadcast.StridesTo(x.Shape, x.Strides, shape),
                 yView, yScalar is null ? y.Offset : 0, Broadcast.StridesTo(y.Shape, y.Strides, shape),
                 result.View, shape, op);
         }
-        catch (ILGPU.InternalCompilerException e)
+        catch (GpuKernelCompilationException e)
         {
             result.Dispose();
             throw NoDeviceForm(operation, device, e);
         }
         return new MtlTensor<T>(result, shape);
+    }
+
+    /// <summary>
+    /// Sum, mean, max or min of a device tensor over <paramref name="axes"/> (sorted, distinct, and adjacent:
+    /// the tensor is read as (outer, n, inner) with the reduced block in the middle) by <see cref="GpuReduce"/>.
+    /// A strided tensor is first gathered into a contiguous device buffer. Float and double only.
+    /// </summary>
+    /// <exception cref="NotSupportedException">For another reduction, element type, or axes that are not adjacent.</exception>
+    public static MtlTensor<TResult> Reduce<T, TResult, TReducer>(MtlTensor<T> x, int[] axes, int[] outputShape, string operation)
+        where T : unmanaged, INumber<T>
+        where TResult : unmanaged, INumber<TResult>
+    {
+        for (int i = 1; i < axes.Length; i++)
+            if (axes[i] != axes[i - 1] + 1)
+                throw new NotSupportedException(
+                    $"{operation} over the non-adjacent axes ({string.Join(", ", axes)}) runs on the cpu only so far; on {x.Device} reduce one block of adjacent axes at a time, or move the tensor with To(Device.Cpu).");
+        if (typeof(TResult) != typeof(T) || (typeof(T) != typeof(float) && typeof(T) != typeof(double)))
+            throw NotOnDevice(operation, typeof(T));
+        return typeof(T) == typeof(float)
+            ? (MtlTensor<TResult>)(object)ReduceFloating<float, TReducer>((MtlTensor<float>)(object)x, axes, outputShape, operation)
+            : (MtlTensor<TResult>)(object)ReduceFloating<double, TReducer>((MtlTensor<double>)(object)x, axes, outputShape, operation);
+    }
+
+    private static NotSupportedException NotOnDevice(string operation, Type element) =>
+        new($"{operation} of {element.Name} tensors runs on the cpu only so far; move the tensor with To(Device.Cpu) first.");
+
+    private static MtlTensor<T> ReduceFloating<T, TReducer>(MtlTensor<T> x, int[] axes, int[] outputShape, string operation)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(TReducer) != typeof(SumReducer<T>) && typeof(TReducer) != typeof(MeanReducer<T>)
+            && typeof(TReducer) != typeof(MaxReducer<T>) && typeof(TReducer) != typeof(MinReducer<T>))
+            throw NotOnDevice(operation, typeof(T));
+        int outer = 1, n = 1, inner = 1;
+        for (int d = 0; d < x.Rank; d++)
+        {
+            if (axes.Length > 0 && d < axes[0]) outer *= x.Shape[d];
+            else if (axes.Length > 0 && d <= axes[^1]) n *= x.Shape[d];
+            else inner *= x.Shape[d];
+        }
+        var gpu = GpuDevices.Get(x.Device);
+        var source = (GpuStorage<T>)x.Storage;
+        var result = new GpuStorage<T>(x.Device, (long)outer * inner);
+        GpuBuffer<T>? gathered = null;
+        try
+        {
+            var input = source.View.SubView(x.Offset, x.Length);
+            if (!x.IsContiguous)
+            {
+                gathered = gpu.Pool.Rent<T>(x.Length);
+                GpuElementwise.Unary(gpu, source.View, x.Offset, x.Strides, gathered.View, x.Shape, new VectorizedUnary<T, CopyOperator<T>>());
+                input = gathered.View;
+            }
+            if (typeof(TReducer) == typeof(SumReducer<T>)) GpuReduce.Axis(gpu, input, outer, n, inner, result.View, default(SumReduction<T>));
+            else if (typeof(TReducer) == typeof(MeanReducer<T>)) GpuReduce.Axis(gpu, input, outer, n, inner, result.View, default(MeanReduction<T>));
+            else if (typeof(TReducer) == typeof(MaxReducer<T>)) GpuReduce.Axis(gpu, input, outer, n, inner, result.View, default(MaxReduction<T>));
+            else GpuReduce.Axis(gpu, input, outer, n, inner, result.View, default(MinReduction<T>));
+        }
+        finally
+        {
+            gathered?.Dispose();
+        }
+        return new MtlTensor<T>(result, outputShape);
     }
 
     /// <summary>
@@ -145,7 +212,7 @@ internal static class GpuTensorOps
         return name.EndsWith("Operator", StringComparison.Ordinal) ? name[..^"Operator".Length] : name;
     }
 
-    private static NotSupportedException NoDeviceForm(string operation, Device device, Exception inner) =>
-        new($"{operation} has no device form yet: its operator cannot be compiled for {device} ({inner.Message.Split('\n')[0]}). " +
+    private static NotSupportedException NoDeviceForm(string operation, Device device, GpuKernelCompilationException inner) =>
+        new($"{operation} has no device form yet: its operator cannot be compiled for {device} (kernel {inner.Kernel}). " +
             "Move the tensor to the CPU with To(Device.Cpu) for this operation.", inner);
 }

@@ -28,6 +28,7 @@ public sealed partial class MtlTensor<T>
             throw new NotSupportedException($"Matmul runs on float and double tensors; {typeof(T).Name} is not supported (convert the tensor first).");
         if (Rank == 0 || other.Rank == 0)
             throw new ArgumentException($"Matmul needs operands of rank ≥ 1, but got shapes {ShapeText(Shape)} and {ShapeText(other.Shape)}; multiply by a scalar element-wise instead.");
+        if (GpuTensorOps.OnDevice(this) || GpuTensorOps.OnDevice(other)) return GpuTensorOps.Matmul(this, other);
         var left = CpuStorage.Data;
         var right = other.CpuStorage.Data;
 

@@ -34,6 +34,7 @@ internal static class TensorOps
         where TOp : struct, IUnarySpanOperator<T>
     {
         ArgumentNullException.ThrowIfNull(x);
+        if (GpuTensorOps.OnDevice(x)) return GpuTensorOps.Map(x, op);
         int[] shape = x.Shape.ToArray();
         var result = Uninitialized<T>(shape);
         StridedDriver.Unary(shape, View(x), View(result), op, parallelism ?? TensorParallelism.Current);
@@ -47,6 +48,7 @@ internal static class TensorOps
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
+        if (GpuTensorOps.OnDevice(x) || GpuTensorOps.OnDevice(y)) return GpuTensorOps.Zip(x, y, op, operation);
         int[] shape = BroadcastShapes(operation, x.Shape, y.Shape);
         var result = Uninitialized<T>(shape);
         StridedDriver.Binary(shape, View(x, shape), View(y, shape), View(result), op, parallelism ?? TensorParallelism.Current);
@@ -130,6 +132,7 @@ internal static class TensorOps
             throw new ArgumentException(
                 $"{operation} of a tensor of shape {MtlTensor<T>.ShapeText(x.Shape)} over axes ({string.Join(", ", resolved)}) reduces zero elements, " +
                 $"and {operation} has no identity. Reduce over non-empty axes, or check how the tensor was built.");
+        if (GpuTensorOps.OnDevice(x)) return GpuTensorOps.Reduce<T, TResult, TReducer>(x, resolved, shape, operation);
         TResult[] output = result.CpuStorage.Data;
         AxisReduction.Reduce(x.Shape, View(x), resolved, output, reducer, parallelism ?? TensorParallelism.Current);
         return result;

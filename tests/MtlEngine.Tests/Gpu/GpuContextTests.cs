@@ -14,6 +14,13 @@ public sealed class IlgpuCpuFixture : IDisposable
     public void Dispose() => Gpu.Dispose();
 }
 
+/// <summary>Test classes that use the process-wide ilgpu-cpu context (GpuDevices) and count its pool run one at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class SharedIlgpuCpuCollection
+{
+    public const string Name = "shared ilgpu-cpu context";
+}
+
 public class GpuContextTests(IlgpuCpuFixture fixture) : IClassFixture<IlgpuCpuFixture>
 {
     private readonly GpuContext _gpu = fixture.Gpu;
@@ -110,6 +117,7 @@ public class GpuContextTests(IlgpuCpuFixture fixture) : IClassFixture<IlgpuCpuFi
     }
 }
 
+[Collection(SharedIlgpuCpuCollection.Name)]
 public class GpuTensorTransferTests
 {
     private static readonly Device IlgpuCpu = Device.Parse("ilgpu-cpu");
@@ -156,5 +164,27 @@ public class GpuTensorTransferTests
         {
             Assert.Contains("ilgpu-cpu", e.Message);
         }
+    }
+}
+
+public class GpuKernelCompilationTests
+{
+    [Fact]
+    public void A_kernel_that_cannot_be_compiled_is_a_typed_error_and_the_context_stays_usable()
+    {
+        using var gpu = GpuContext.CreateCpu();
+        using var x = gpu.Pool.Rent<float>(5);
+        using var d = gpu.Pool.Rent<float>(5);
+        x.CopyFromHost(new float[] { -2, -1, 0, 1, 2 });
+        // float.Clamp throws when min > max: ILGPU compiles no throw.
+        var e = Assert.Throws<GpuKernelCompilationException>(() => GpuElementwise.Unary(gpu, x.View, d.View, new ClampOperator<float>(-1, 1)));
+        Assert.Contains("ClampOperator", e.Message);
+        Assert.Contains("ilgpu-cpu", e.Message);
+        GpuElementwise.Unary(gpu, x.View, d.View, default(NegateOperator<float>));
+        GpuElementwise.Binary(gpu, x.View, x.View, d.View, default(AddOperator<float>));
+        gpu.Synchronize();
+        var host = new float[5];
+        d.CopyToHost(0, host);
+        Assert.Equal(new float[] { -4, -2, 0, 2, 4 }, host);
     }
 }

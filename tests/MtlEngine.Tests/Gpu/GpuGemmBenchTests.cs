@@ -3,6 +3,7 @@ using MtlEngine.Cli.Bench;
 
 namespace MtlEngine.Tests.Gpu;
 
+[Collection(SharedIlgpuCpuCollection.Name)]
 public class GpuGemmBenchTests
 {
     [Fact]

@@ -2,7 +2,6 @@ using System.Numerics;
 using MtlEngine.Kernels.Elementwise;
 using MtlEngine.Kernels.Gpu;
 using MtlEngine.Tensors;
-using Device = MtlEngine.Tensors.Device;
 
 namespace MtlEngine.Tests.Gpu;
 
@@ -219,20 +218,5 @@ public class GpuKernelTests(IlgpuCpuFixture fixture) : IClassFixture<IlgpuCpuFix
         using var d = _gpu.Pool.Rent<double>(x.Length);
         GpuTranspose.Transpose(_gpu, xs.View, rows, columns, d.View);
         Assert.Equal(x.Transpose().ToArray(), Download(d));
-    }
-
-    [Fact]
-    public void Tensors_moved_with_To_feed_the_kernels()
-    {
-        var host = MtlTensor.FromArray(RandomArray<float>(12, 3), 3, 4);
-        var device = host.To(Device.Parse("ilgpu-cpu"));
-        var storage = Assert.IsType<GpuStorage<float>>(device.Storage);
-        using var d = storage.Context.Pool.Rent<float>(12);
-        GpuTranspose.Transpose(storage.Context, storage.View, 3, 4, d.View);
-        storage.Context.Synchronize();
-        var result = new float[12];
-        d.CopyToHost(0, result);
-        Assert.Equal(host.Transpose().ToArray(), result);
-        device.ReleaseDeviceMemory();
     }
 }
