@@ -14,6 +14,7 @@ import sklearn
 from sklearn import metrics
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import Ridge
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
@@ -133,6 +134,12 @@ def main():
     out["onehot"] = {"x": tolist(cats), "categories": [tolist(c) for c in enc.categories_], "transform": tolist(enc.transform(cats).toarray())}
     out["class_weight_wine"] = {"labels": tolist(yw), "classes": tolist(np.unique(yw)),
                                 "weights": tolist(compute_class_weight("balanced", classes=np.unique(yw), y=yw))}
+
+    # --- K-fold and stratified K-fold without shuffling: the folds are exact; wine labels reordered so classes interleave ---
+    yk = yw[rng.permutation(len(yw))]
+    out["folds"] = {"labels": tolist(yk),
+                    "kfold5_test": [tolist(t) for _, t in KFold(5).split(yk)],
+                    "stratified5_test": [tolist(t) for _, t in StratifiedKFold(5).split(np.zeros(len(yk)), yk)]}
 
     # --- ridge: diabetes (raw features) for several α, sample weights, no intercept; linnerud with α per target ---
     with gzip.open(os.path.join(DATA, "diabetes_data_raw.csv.gz"), "rt") as f:
