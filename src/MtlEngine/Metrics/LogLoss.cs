@@ -54,12 +54,13 @@ public static class LogLoss
     }
 
     /// <summary>Binary log loss: <paramref name="probabilityOfPositive"/> is the probability of the greater label.</summary>
-    /// <exception cref="MetricInputException">When lengths disagree.</exception>
+    /// <exception cref="MetricInputException">When lengths disagree or yTrue does not hold exactly two classes.</exception>
     public static double Binary(int[] yTrue, double[] probabilityOfPositive, double[]? sampleWeight = null)
     {
         ArgumentNullException.ThrowIfNull(probabilityOfPositive);
         var labels = MetricInput.UniqueLabels(yTrue);
-        if (labels.Length == 1) labels = labels[0] == 1 ? [0, 1] : [labels[0], Math.Max(labels[0] + 1, 1)];
+        if (labels.Length != 2)
+            throw new MetricInputException($"Binary log loss needs exactly two classes in yTrue, but it holds [{string.Join(", ", labels)}]; call LogLoss.Compute with the labels given explicitly.");
         return Compute(yTrue, MtlTensor.FromArray((double[])probabilityOfPositive.Clone(), probabilityOfPositive.Length), labels, sampleWeight);
     }
 }

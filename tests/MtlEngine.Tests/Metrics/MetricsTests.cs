@@ -15,6 +15,20 @@ public class MetricsTests
         e = Assert.Throws<MetricInputException>(() => RocAuc.Binary([0, 1, 1, 0], [0.1, 0.2]));
         Assert.Contains("length 4", e.Message);
         Assert.Contains("length 2", e.Message);
+        e = Assert.Throws<MetricInputException>(() => RegressionMetrics.MeanSquaredError([1.0, 2.0], [1.0, 2.0, 3.0]));
+        Assert.Contains("length 2", e.Message);
+        Assert.Contains("length 3", e.Message);
+        e = Assert.Throws<MetricInputException>(() => LogLoss.Binary([0, 1, 1], [0.2, 0.9]));
+        Assert.Contains("length 3", e.Message);
+        Assert.Throws<MetricInputException>(() => LogLoss.Binary([1, 1], [0.2, 0.9]));
+    }
+
+    [Fact]
+    public void LogLossClipsCertainWrongPredictionsToAFiniteValue()
+    {
+        double loss = LogLoss.Binary([0, 1], [1.0, 1.0]);
+        Assert.True(double.IsFinite(loss));
+        Assert.Equal(-Math.Log(LogLoss.Epsilon) / 2, loss, 6);
     }
 
     [Fact]
