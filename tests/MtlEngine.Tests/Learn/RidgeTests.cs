@@ -1,0 +1,196 @@
+using MtlEngine.Learn;
+using MtlEngine.LinearAlgebra;
+using MtlEngine.Tensors;
+using static MtlEngine.Tests.Learn.LearnFixtures;
+
+namespace MtlEngine.Tests.Learn;
+
+/// <summary>Ridge against scikit-learn on diabetes and linnerud (Fixtures/Learn), and the solver identities.</summary>
+public class RidgeTests
+{
+    private static readonly RidgeSolver[] AllSolvers =
+        [RidgeSolver.Auto, RidgeSolver.Cholesky, RidgeSolver.Svd, RidgeSolver.Eigen, RidgeSolver.ConjugateGradient];
+
+    private static MtlTensor<double> Random(int rows, int columns, int seed)
+    {
+        var rng = new Random(seed);
+        return MtlTensor.FromArray([.. Enumerable.Range(0, rows * columns).Select(_ => rng.NextDouble() * 2 - 1)], rows, columns);
+    }
+
+    private static void SameModel(RidgeModel expected, RidgeModel actual, double tolerance, string what)
+    {
+        Close(expected.Coefficients.ToArray(), actual.Coefficients.ToArray(), tolerance, what + " coefficients");
+        Close(expected.Intercept, actual.Intercept, tolerance, what + " intercept");
+    }
+
+    [Theory]
+    [InlineData(RidgeSolver.Svd)]
+    [InlineData(RidgeSolver.Cholesky)]
+    [InlineData(RidgeSolver.Eigen)]
+    [InlineData(RidgeSolver.ConjugateGradient)]
+    public void DiabetesFitsMatchScikitLearn(RidgeSolver solver)
+    {
+        var c = Case("ridge_diabetes");
+        var x = Matrix(c.GetProperty("x"));
+        var y = MtlTensor.FromArray(Vector(c.GetProperty("y")), x.Dim(0));
+        var w = Vector(c.GetProperty("sample_weight"));
+        foreach (var fit in c.GetProperty("fits").EnumerateArray())
+        {
+            var ridge = new Ridge(Alpha: fit.GetProperty("alpha").GetDouble(), FitIntercept: fit.GetProperty("fit_intercept").GetBoolean(),
+                Solver: solver, Tolerance: 1e-13);
+            var model = ridge.Fit(x, y, fit.GetProperty("weighted").GetBoolean() ? w : null);
+            string what = $"{solver} α={ridge.Alpha} intercept={ridge.FitIntercept}";
+            // The raw diabetes features span 1 to 300: coefficients are compared relative to their largest.
+            Close(Vector(fit.GetProperty("coef")), model.Coefficients.ToArray(), 1e-9, what);
+            Close(fit.GetProperty("intercept").GetDouble(), model.Intercept[0], 1e-9, what + " intercept");
+            var head = MtlTensor.FromArray(x.ToArray()[..50], 5, 10);
+            Close(Vector(fit.GetProperty("predict_head")), model.Predict(head).ToArray(), 1e-10, what + " predict");
+            Assert.Equal(1, model.Predict(head).Rank);
+        }
+    }
+
+    [Fact]
+    public void LinnerudAlphaPerTargetMatchesScikitLearn()
+    {
+        var c = Case("ridge_linnerud");
+        var x = Matrix(c.GetProperty("x"));
+        var y = Matrix(c.GetProperty("y"));
+        foreach (var solver in AllSolvers)
+        {
+            var model = new Ridge(Alphas: Vector(c.GetProperty("alphas")), Solver: solver).Fit(x, y);
+            Assert.Equal([3, 3], model.Coefficients.Shape.ToArray());
+            Close(Array2(c.GetProperty("coef")).Cast<double>().ToArray(), model.Coefficients.ToArray(), 1e-10, $"{solver} coef");
+            Close(Vector(c.GetProperty("intercept")), model.Intercept, 1e-10, $"{solver} intercept");
+        }
+    }
+
+    [Theory]
+    [InlineData(60, 8, 3)]   // tall
+    [InlineData(12, 30, 2)]  // wide: Cholesky in its dual (kernel) form
+    [InlineData(1, 4, 1)]
+    public void EverySolverAgreesWithSvd(int n, int d, int t)
+    {
+        var x = Random(n, d, 1);
+        var y = Random(n, t, 2);
+        var sw = Enumerable.Range(0, n).Select(i => 0.5 + (i % 5) / 4.0).ToArray();
+        foreach (bool intercept in new[] { true, false })
+        {
+            var reference = new Ridge(Alpha: 0.7, FitIntercept: intercept, Solver: RidgeSolver.Svd).Fit(x, y, sw);
+            foreach (var solver in AllSolvers)
+                SameModel(reference, new Ridge(Alpha: 0.7, FitIntercept: intercept, Solver: solver, Tolerance: 1e-14).Fit(x, y, sw), 1e-9, $"{solver} ({n}×{d})");
+        }
+    }
+
+    [Fact]
+    public void AlphaZeroEqualsLeastSquares()
+    {
+        var x = Random(40, 6, 3);
+        var y = Random(40, 2, 4);
+        // Least squares with an intercept: append a column of ones and solve by QR.
+        var augmented = new DenseMatrix(40, 7);
+        var xv = x.ToArray();
+        for (int i = 0; i < 40; i++)
+        {
+            for (int j = 0; j < 6; j++) augmented[i, j] = xv[i * 6 + j];
+            augmented[i, 6] = 1;
+        }
+        var beta = Qr.Factor(augmented).LeastSquares(DenseMatrix.FromTensor(y)); // (7, 2)
+        foreach (var solver in AllSolvers)
+        {
+            var model = new Ridge(Alpha: 0, Solver: solver, Tolerance: 1e-14).Fit(x, y);
+            var w = model.Coefficients.ToArray();
+            for (int j = 0; j < 2; j++)
+            {
+                for (int f = 0; f < 6; f++) Close(beta[f, j], w[j * 6 + f], 1e-9, $"{solver} w[{j},{f}]");
+                Close(beta[6, j], model.Intercept[j], 1e-9, $"{solver} b[{j}]");
+            }
+        }
+    }
+
+    [Fact]
+    public void SampleWeightsEqualSqrtWeightRowRescaling()
+    {
+        var x = Random(30, 5, 5);
+        var y = Random(30, 2, 6);
+        var sw = Enumerable.Range(0, 30).Select(i => 0.1 + i / 10.0).ToArray();
+        var xs = x.ToArray();
+        var ys = y.ToArray();
+        for (int i = 0; i < 30; i++)
+        {
+            double r = Math.Sqrt(sw[i]);
+            for (int j = 0; j < 5; j++) xs[i * 5 + j] *= r;
+            for (int j = 0; j < 2; j++) ys[i * 2 + j] *= r;
+        }
+        var weighted = new Ridge(Alpha: 2, FitIntercept: false, Solver: RidgeSolver.Cholesky).Fit(x, y, sw);
+        var rescaled = new Ridge(Alpha: 2, FitIntercept: false, Solver: RidgeSolver.Cholesky).Fit(MtlTensor.FromArray(xs, 30, 5), MtlTensor.FromArray(ys, 30, 2));
+        SameModel(rescaled, weighted, 1e-12, "√w rescaling");
+        // With an intercept, an integer weight equals repeating the row.
+        var counts = Enumerable.Range(0, 30).Select(i => 1 + i % 3).ToArray();
+        var rows = Enumerable.Range(0, 30).SelectMany(i => Enumerable.Repeat(i, counts[i])).ToArray();
+        var repeated = new Ridge(Alpha: 2).Fit(Take(x, rows), Take(y, rows));
+        SameModel(repeated, new Ridge(Alpha: 2).Fit(x, y, [.. counts.Select(k => (double)k)]), 1e-12, "integer weights = repeats");
+    }
+
+    private static MtlTensor<double> Take(MtlTensor<double> a, int[] rows)
+    {
+        int w = a.Dim(1);
+        var v = a.ToArray();
+        return MtlTensor.FromArray([.. rows.SelectMany(r => v[(r * w)..((r + 1) * w)])], rows.Length, w);
+    }
+
+    [Fact]
+    public void AlphaPerTargetEqualsSeparateFits()
+    {
+        var x = Random(25, 4, 7);
+        var y = Random(25, 3, 8);
+        double[] alphas = [0.01, 3, 3];
+        foreach (var solver in AllSolvers)
+        {
+            var joint = new Ridge(Alphas: alphas, Solver: solver, Tolerance: 1e-14).Fit(x, y);
+            var yv = y.ToArray();
+            for (int j = 0; j < 3; j++)
+            {
+                var yj = MtlTensor.FromArray([.. Enumerable.Range(0, 25).Select(i => yv[i * 3 + j])], 25);
+                var single = new Ridge(Alpha: alphas[j], Solver: solver, Tolerance: 1e-14).Fit(x, yj);
+                Close(single.Coefficients.ToArray(), joint.Coefficients.ToArray()[(j * 4)..((j + 1) * 4)], 1e-10, $"{solver} target {j}");
+                Close(single.Intercept[0], joint.Intercept[j], 1e-10, $"{solver} intercept {j}");
+            }
+        }
+    }
+
+    [Fact]
+    public void CholeskyFallsBackToSvdOnASingularSystemAndSaysSo()
+    {
+        var x = Random(20, 4, 9).ToArray();
+        for (int i = 0; i < 20; i++) x[i * 4 + 2] = 0; // a zero column: XᵀX is singular at α = 0
+        var xt = MtlTensor.FromArray(x, 20, 4);
+        var y = Random(20, 1, 10);
+        var model = new Ridge(Alpha: 0, Solver: RidgeSolver.Cholesky).Fit(xt, y);
+        Assert.True(model.Report.FellBack);
+        Assert.Equal(RidgeSolver.Svd, model.Report.Solver);
+        Assert.Equal(RidgeSolver.Cholesky, model.Report.Requested);
+        SameModel(new Ridge(Alpha: 0, Solver: RidgeSolver.Svd).Fit(xt, y), model, 1e-12, "fallback");
+        Assert.False(new Ridge(Alpha: 1, Solver: RidgeSolver.Cholesky).Fit(xt, y).Report.FellBack);
+        Assert.Equal(0.0, model.Coefficients.ToArray()[2]);
+        // A constant feature whose centred values are rounding noise rather than exact zeros.
+        for (int i = 0; i < 20; i++) x[i * 4 + 2] = 0.1;
+        var noisy = MtlTensor.FromArray(x, 20, 4);
+        SameModel(new Ridge(Alpha: 1, Solver: RidgeSolver.Cholesky).Fit(noisy, y), new Ridge(Alpha: 1, Solver: RidgeSolver.Svd).Fit(noisy, y), 1e-10, "near-zero column");
+        var cg = new Ridge(Solver: RidgeSolver.ConjugateGradient).Fit(xt, y).Report;
+        Assert.True(cg.Converged);
+        Assert.NotNull(cg.Iterations);
+    }
+
+    [Fact]
+    public void BadInputGivesClearErrors()
+    {
+        var x = Random(10, 3, 1);
+        var e = Assert.Throws<LearnInputException>(() => new Ridge().Fit(x, Random(9, 1, 2)));
+        Assert.Contains("10", e.Message);
+        Assert.Contains("9", e.Message);
+        Assert.Throws<LearnInputException>(() => new Ridge(Alphas: [1, 2]).Fit(x, Random(10, 3, 2)));
+        Assert.Throws<LearnInputException>(() => new Ridge(Alpha: -1).Fit(x, Random(10, 1, 2)));
+        var model = new Ridge().Fit(x, Random(10, 2, 2));
+        Assert.Throws<LearnInputException>(() => model.Predict(Random(4, 5, 3)));
+    }
+}
