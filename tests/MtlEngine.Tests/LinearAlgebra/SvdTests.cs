@@ -24,6 +24,22 @@ public class SvdTests
         AssertSmall(norm == 0 ? err : err / norm, tolerance, $"{what}: UΣVᵀ=A");
     }
 
+    [Theory]
+    [InlineData(20, 4, 0)]
+    [InlineData(20, 4, 3)]
+    [InlineData(9, 9, 4)]
+    [InlineData(40, 17, 16)]
+    public void ExactlyZeroColumnGivesAZeroSingularValue(int m, int n, int zeroColumn)
+    {
+        // A zero column makes R from the QR rank-deficient with a rounding-level diagonal entry; the Jacobi norm
+        // updates must not round below zero there (that once gave NaN and no convergence).
+        var a = Random(m, n, 31 + zeroColumn);
+        for (int i = 0; i < m; i++) a[i, zeroColumn] = 0;
+        var svd = Svd.Compute(a);
+        AssertSvd(a, svd, 30 * (m + 1) * Eps, $"{m}x{n} zero column {zeroColumn}");
+        Assert.True(svd.SingularValues[^1] <= 30 * (m + 1) * Eps * svd.SingularValues[0]);
+    }
+
     [Fact]
     public void FastMatchesJacobiTwinForEverySizeUpTo64()
     {

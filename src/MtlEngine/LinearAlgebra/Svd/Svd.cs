@@ -137,6 +137,7 @@ public sealed class Svd
         for (int sweep = 1; sweep <= maxSweeps; sweep++)
         {
             for (int i = 0; i < n; i++) norms[i] = Dense.Dot(yt.Row(i), yt.Row(i));
+            ZeroNegligibleColumns(yt, norms);
             long rotated = 0;
             for (int round = 0; round < players - 1; round++)
             {
@@ -168,6 +169,25 @@ public sealed class Svd
         throw new NoConvergenceException($"The one-sided Jacobi SVD did not converge in {maxSweeps} sweeps for a matrix with {n} columns; check the input for NaN or infinite entries.");
     }
 
+    /// <summary>
+    /// Sets to zero every column whose norm is below ε·‖X‖_F. Such a column (from a rank-deficient input, e.g. a
+    /// column of zeros in A) is rounding noise: its angle with the other columns cannot be driven below the
+    /// convergence tolerance in floating point, so rotating it would never converge. Zeroing it changes X by at most
+    /// ε·‖X‖_F (backward stable) and gives it an exact zero singular value.
+    /// </summary>
+    private static void ZeroNegligibleColumns(DenseMatrix yt, double[] norms)
+    {
+        double total = 0;
+        foreach (double norm in norms) total += norm;
+        double negligible = total * 2.220446049250313e-16 * 2.220446049250313e-16;
+        for (int i = 0; i < norms.Length; i++)
+        {
+            if (norms[i] == 0 || norms[i] > negligible) continue;
+            yt.Row(i).Clear();
+            norms[i] = 0;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long RotatePairs(DenseMatrix yt, DenseMatrix jt, double[] norms, int[] ps, int[] qs, int k0, int k1, double tol)
     {
@@ -188,8 +208,10 @@ public sealed class Svd
             double c = 1 / Math.Sqrt(1 + t * t), s = c * t;
             Rotations.Rotate(yp, yq, c, s);
             Rotations.Rotate(jt.Row(p), jt.Row(q), c, s);
-            norms[p] = alpha - t * gamma;
-            norms[q] = beta + t * gamma;
+            // The updated squared norms; alpha − t·gamma can round below zero when column p is at rounding level
+            // (a rank-deficient R), and a negative "norm" would make the next test NaN and the sweep never converge.
+            norms[p] = Math.Max(alpha - t * gamma, 0);
+            norms[q] = Math.Max(beta + t * gamma, 0);
             rotated++;
         }
         return rotated;
