@@ -41,6 +41,7 @@ public static class Gemm
 
     /// <summary>As <see cref="Multiply{T}(T, ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, T, MatrixSpan{T}, Parallelism, GemmInstructionSet)"/>
     /// with block sizes other than the table's (tests use tiny blocks to cross every loop boundary).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyWithBlocks<T>(T alpha, ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, T beta, MatrixSpan<T> c,
         Parallelism parallelism, GemmInstructionSet instructionSet, GemmBlockSizes? blocks)
         where T : unmanaged, INumber<T>
@@ -153,6 +154,7 @@ public static class Gemm
     }
 
     /// <summary>Runs one product with the microkernel of <paramref name="set"/> (already resolved; not the reference).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Execute<T>(GemmOperands<T> op, GemmInstructionSet set, int threads, GemmBlockSizes? customBlocks = null) where T : unmanaged, INumber<T>
     {
         var blocks = customBlocks ?? GemmBlockSizes.For<T>(set);

@@ -52,6 +52,9 @@ internal static unsafe class GemmDriver<T, TKernel>
     where TKernel : IMicrokernel<T>
 {
     /// <summary>Runs the problem on <paramref name="threads"/> threads, each taking a fixed contiguous share of the columns (jc) or rows (ic).</summary>
+    /// <remarks>Fully optimized from the first call (as is everything on the per-call path): small products are over in
+    /// microseconds, and tiered compilation left this path at tier 0 for the whole of a short run.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Execute(GemmOperands<T> op, GemmBlockSizes blocks, int threads)
     {
         if (op.M == 0 || op.N == 0) return;
@@ -73,6 +76,13 @@ internal static unsafe class GemmDriver<T, TKernel>
             Run(op, blocks, unpackedB);
             return;
         }
+        ExecuteParallel(op, blocks, unpackedB, workers, units, splitColumns);
+    }
+
+    /// <summary>The threaded part of <see cref="Execute"/>, apart so that one thread allocates no closure.</summary>
+    private static void ExecuteParallel(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns)
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
         {
             int first = (int)((long)units * t / workers), last = (int)((long)units * (t + 1) / workers);
@@ -146,6 +156,7 @@ internal static unsafe class GemmDriver<T, TKernel>
     }
 
     /// <summary>C[i, j] = α·tile[i, j] + β·C[i, j] with one rounding (fused), β = 0 not reading C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeTile(int rows, int columns, T* tile, nint ldt, T* c, nint rsC, nint csC, T alpha, T beta)
     {
         // Whole vectors where C's row is contiguous (the same fused operation as the scalar loop, so bitwise the same).
