@@ -126,10 +126,13 @@ internal static unsafe class GemmDriver<T, TKernel>
                     for (int jr = 0; jr < nc; jr += NR)
                     {
                         int nr = Math.Min(NR, nc - jr);
+                        // The last panel, when narrow enough, runs the microkernel's narrower tile (less padding to compute).
+                        bool narrow = nr <= TKernel.NarrowNR;
+                        int tileColumns = narrow ? TKernel.NarrowNR : NR;
                         T* bPanel;
                         nint ldb;
                         if (!unpackedB) { bPanel = bPacked + jr * kc; ldb = NR; }
-                        else if (nr == NR) { bPanel = bBlock + jr; ldb = op.RsB; }
+                        else if (nr == tileColumns) { bPanel = bBlock + jr; ldb = op.RsB; }
                         else
                         {
                             GemmPacking.PackBPanel(kc, nr, NR, bBlock + jr, op.RsB, 1, bPacked);
@@ -140,12 +143,16 @@ internal static unsafe class GemmDriver<T, TKernel>
                             int mr = Math.Min(MR, mc - ir);
                             T* c = op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC;
                             T* aPanel = aPacked + ir * kc;
-                            if (mr == MR && nr == NR && op.CsC == 1)
-                                TKernel.Run(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
+                            if (mr == MR && nr == tileColumns && op.CsC == 1)
+                            {
+                                if (narrow) TKernel.RunNarrow(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
+                                else TKernel.Run(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
+                            }
                             else
                             {
                                 // Edge tile (or C not row-major): the raw sum goes to a scratch tile and is merged exactly as the microkernel would.
-                                TKernel.Run(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
+                                if (narrow) TKernel.RunNarrow(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
+                                else TKernel.Run(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
                                 MergeTile(mr, nr, tile, NR, c, op.RsC, op.CsC, alpha, beta);
                             }
                         }

@@ -17,4 +17,12 @@ internal unsafe interface IMicrokernel<T> where T : unmanaged
 
     /// <summary>Computes one full tile.</summary>
     static abstract void Run(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta);
+
+    /// <summary>Columns of an optional narrower MR×NarrowNR tile for the last, partial column panel (0: none).
+    /// A panel of at most NarrowNR columns then costs NarrowNR instead of NR columns of work (n = 64 with NR = 24: the last 16).</summary>
+    static virtual int NarrowNR => 0;
+
+    /// <summary>The MR×NarrowNR tile, the same formula and k order as <see cref="Run"/> (so bitwise the same values); b still advances by ldb.</summary>
+    static virtual void RunNarrow(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta) =>
+        throw new NotSupportedException("This microkernel has no narrow tile (NarrowNR = 0).");
 }

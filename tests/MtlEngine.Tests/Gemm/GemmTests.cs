@@ -164,6 +164,85 @@ public class GemmTests
         }
     }
 
+    // Small shapes (≤ 64): full and partial tiles, last column panels of ≤ 16 columns (the narrow 8×16 double tile) read in place or packed.
+    private static readonly (int M, int N, int K)[] SmallShapes = [(64, 64, 64), (32, 32, 32), (8, 16, 5), (16, 40, 7), (9, 15, 3), (33, 63, 17), (63, 64, 1), (24, 48, 64)];
+
+    private static void SmallTwinOverEveryLayout<T>(GemmInstructionSet set) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(37);
+        var layouts = Enum.GetValues<Layout>();
+        int round = 0;
+        foreach (var (m, n, k) in SmallShapes)
+            foreach (var la in layouts)
+                foreach (var lb in layouts)
+                    foreach (var lc in layouts)
+                    {
+                        var a = TestMatrix<T>.Random(m, k, la, random);
+                        var b = TestMatrix<T>.Random(k, n, lb, random);
+                        var c = TestMatrix<T>.Random(m, n, lc, random);
+                        var expected = c.Clone();
+                        T alpha = T.CreateTruncating(0.5), beta = round++ % 2 == 0 ? T.Zero : T.CreateTruncating(1.25);
+                        GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
+                        global::MtlEngine.Kernels.Gemm.Gemm.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, c.View, new Parallelism(1), set);
+                        GemmAssert.Close(expected, c, GemmAssert.Tolerance<T>(k), $"{set} {typeof(T).Name} small {m}×{n}×{k} A {la} B {lb} C {lc}");
+                        GemmAssert.GapsUntouched(c);
+                    }
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Small_products_match_the_reference_twin_over_every_layout(GemmInstructionSet set)
+    {
+        SmallTwinOverEveryLayout<float>(set);
+        SmallTwinOverEveryLayout<double>(set);
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Small_products_are_bitwise_identical_for_every_thread_split_and_pass_the_checksum(GemmInstructionSet set)
+    {
+        foreach (var (m, n, k) in SmallShapes)
+        {
+            var random = new Random(41);
+            var a = TestMatrix<double>.Random(m, k, Layout.RowMajor, random);
+            var b = TestMatrix<double>.Random(k, n, Layout.RowMajor, random);
+            var blocks = GemmBlockSizes.For<double>(set) with { MinFlopsPerThread = 1 }; // split even the smallest product
+            double[]? first = null;
+            for (int threads = 1; threads <= 3; threads++)
+            {
+                var c = TestMatrix<double>.Random(m, n, Layout.RowMajor, new Random(2));
+                global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.0, a.ReadOnly, b.ReadOnly, 0.5, c.View, new Parallelism(threads), set, blocks);
+                if (first is null) first = c.Data;
+                else Assert.True(first.AsSpan().SequenceEqual(c.Data), $"{set} {m}×{n}×{k}: threads = {threads} differs from threads = 1.");
+            }
+            Assert.InRange(ChecksumError<double>(m, n, k, set, 1, 43), 0, 1e-13);
+            Assert.InRange(ChecksumError<float>(m, n, k, set, 1, 47), 0, 1e-5);
+        }
+    }
+
+    [Fact]
+    public unsafe void The_narrow_double_tile_is_bitwise_the_wide_tile_restricted_to_its_columns()
+    {
+        if (!GemmInstructionSets.IsSupported(GemmInstructionSet.Avx512)) return; // nothing to compare on this machine
+        var random = new Random(53);
+        const int kc = 37, ldb = 24, ldc = 24;
+        var a = new double[8 * kc]; var b = new double[kc * ldb];
+        for (int i = 0; i < a.Length; i++) a[i] = random.NextDouble() - 0.5;
+        for (int i = 0; i < b.Length; i++) b[i] = random.NextDouble() - 0.5;
+        foreach (double beta in new[] { 0.0, 0.75 })
+        {
+            var wide = new double[8 * ldc]; var narrow = new double[8 * ldc];
+            for (int i = 0; i < wide.Length; i++) wide[i] = narrow[i] = random.NextDouble();
+            fixed (double* pa = a, pb = b, pw = wide, pn = narrow)
+            {
+                Avx512Double8x24.Run(kc, pa, pb, ldb, pw, ldc, 1.5, beta);
+                Avx512Double8x24.RunNarrow(kc, pa, pb, ldb, pn, ldc, 1.5, beta);
+            }
+            for (int i = 0; i < 8; i++)
+                for (int j = 0; j < ldc; j++)
+                    if (j < 16) Assert.Equal(wide[i * ldc + j], narrow[i * ldc + j]);
+                    else Assert.NotEqual(wide[i * ldc + j], narrow[i * ldc + j]); // the narrow tile leaves columns 16.. alone
+        }
+    }
+
     [Theory, MemberData(nameof(InstructionSets))]
     public void One_thread_small_products_allocate_nothing_after_the_first_call(GemmInstructionSet set)
     {
