@@ -143,15 +143,20 @@ internal static unsafe class GemmDriver<T, TKernel>
                             int mr = Math.Min(MR, mc - ir);
                             T* c = op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC;
                             T* aPanel = aPacked + ir * kc;
-                            if (mr == MR && nr == tileColumns && op.CsC == 1)
+                            // The last row panel, when short enough (and the panel not narrow), runs the microkernel's shorter tile.
+                            bool shortTile = !narrow && mr <= TKernel.ShortMR;
+                            int tileRows = shortTile ? TKernel.ShortMR : MR;
+                            if (mr == tileRows && nr == tileColumns && op.CsC == 1)
                             {
                                 if (narrow) TKernel.RunNarrow(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
+                                else if (shortTile) TKernel.RunShort(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
                                 else TKernel.Run(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
                             }
                             else
                             {
                                 // Edge tile (or C not row-major): the raw sum goes to a scratch tile and is merged exactly as the microkernel would.
                                 if (narrow) TKernel.RunNarrow(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
+                                else if (shortTile) TKernel.RunShort(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
                                 else TKernel.Run(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
                                 MergeTile(mr, nr, tile, NR, c, op.RsC, op.CsC, alpha, beta);
                             }

@@ -164,7 +164,8 @@ public class GemmTests
         }
     }
 
-    // Small shapes (≤ 64): full and partial tiles, last column panels of ≤ 16 columns (the narrow 8×16 double tile) read in place or packed.
+    // Small shapes (≤ 64): full and partial tiles, last column panels of ≤ 16 columns (the narrow 8×16 double tile) read in place or packed,
+    // last row panels of ≤ 4 rows (the short 4×32 float tile; 64 = 5·12 + 4).
     private static readonly (int M, int N, int K)[] SmallShapes = [(64, 64, 64), (32, 32, 32), (8, 16, 5), (16, 40, 7), (9, 15, 3), (33, 63, 17), (63, 64, 1), (24, 48, 64)];
 
     private static void SmallTwinOverEveryLayout<T>(GemmInstructionSet set) where T : unmanaged, IFloatingPointIeee754<T>
@@ -240,6 +241,31 @@ public class GemmTests
                 for (int j = 0; j < ldc; j++)
                     if (j < 16) Assert.Equal(wide[i * ldc + j], narrow[i * ldc + j]);
                     else Assert.NotEqual(wide[i * ldc + j], narrow[i * ldc + j]); // the narrow tile leaves columns 16.. alone
+        }
+    }
+
+    [Fact]
+    public unsafe void The_short_float_tile_is_bitwise_the_wide_tile_restricted_to_its_rows()
+    {
+        if (!GemmInstructionSets.IsSupported(GemmInstructionSet.Avx512)) return; // nothing to compare on this machine
+        var random = new Random(59);
+        const int kc = 41, ldb = 40, ldc = 35;
+        var a = new float[12 * kc]; var b = new float[kc * ldb];
+        for (int i = 0; i < a.Length; i++) a[i] = (float)(random.NextDouble() - 0.5);
+        for (int i = 0; i < b.Length; i++) b[i] = (float)(random.NextDouble() - 0.5);
+        foreach (float beta in new[] { 0f, 0.75f })
+        {
+            var wide = new float[12 * ldc]; var shortTile = new float[12 * ldc];
+            for (int i = 0; i < wide.Length; i++) wide[i] = shortTile[i] = (float)random.NextDouble();
+            fixed (float* pa = a, pb = b, pw = wide, ps = shortTile)
+            {
+                Avx512Float12x32.Run(kc, pa, pb, ldb, pw, ldc, 1.5f, beta);
+                Avx512Float12x32.RunShort(kc, pa, pb, ldb, ps, ldc, 1.5f, beta);
+            }
+            for (int i = 0; i < 12; i++)
+                for (int j = 0; j < 32; j++)
+                    if (i < 4) Assert.Equal(wide[i * ldc + j], shortTile[i * ldc + j]);
+                    else Assert.NotEqual(wide[i * ldc + j], shortTile[i * ldc + j]); // the short tile leaves rows 4.. alone
         }
     }
 
