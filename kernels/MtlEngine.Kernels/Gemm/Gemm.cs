@@ -34,6 +34,7 @@ public static class Gemm
     /// <exception cref="ArgumentException">When the shapes do not agree.</exception>
     /// <exception cref="NotSupportedException">When <typeparamref name="T"/> is not float or double (except with the reference kernel).</exception>
     /// <exception cref="PlatformNotSupportedException">When a forced instruction set is not available on this machine.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T>(T alpha, ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, T beta, MatrixSpan<T> c,
         Parallelism parallelism = default, GemmInstructionSet instructionSet = GemmInstructionSet.Auto)
         where T : unmanaged, INumber<T> =>
@@ -41,6 +42,7 @@ public static class Gemm
 
     /// <summary>As <see cref="Multiply{T}(T, ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, T, MatrixSpan{T}, Parallelism, GemmInstructionSet)"/>
     /// with block sizes other than the table's (tests use tiny blocks to cross every loop boundary).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyWithBlocks<T>(T alpha, ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, T beta, MatrixSpan<T> c,
         Parallelism parallelism, GemmInstructionSet instructionSet, GemmBlockSizes? blocks)
         where T : unmanaged, INumber<T>
@@ -127,6 +129,7 @@ public static class Gemm
     }
 
     /// <summary>The instruction set to run for <typeparamref name="T"/>, checking the type and the hardware.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static GemmInstructionSet ResolveFor<T>(GemmInstructionSet instructionSet)
     {
         var set = GemmInstructionSets.Resolve(instructionSet);
@@ -136,6 +139,7 @@ public static class Gemm
         return set;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe GemmOperands<T> Operands<T>(T alpha, ReadOnlyMatrixSpan<T> a, T* pa, ReadOnlyMatrixSpan<T> b, T* pb, T beta, MatrixSpan<T> c, T* pc)
         where T : unmanaged => new()
     {
@@ -153,6 +157,7 @@ public static class Gemm
     }
 
     /// <summary>Runs one product with the microkernel of <paramref name="set"/> (already resolved; not the reference).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Execute<T>(GemmOperands<T> op, GemmInstructionSet set, int threads, GemmBlockSizes? customBlocks = null) where T : unmanaged, INumber<T>
     {
         var blocks = customBlocks ?? GemmBlockSizes.For<T>(set);

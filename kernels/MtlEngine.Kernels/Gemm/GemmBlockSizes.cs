@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MtlEngine.Kernels.Gemm;
 
 /// <summary>
@@ -24,6 +26,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// optimum, neighbouring values differ by less than the noise (±3 %), except double KC = 256 over 192 at n = 2048.
     /// MR and NR restate the microkernel's register tile (the driver takes them from the microkernel).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static GemmBlockSizes For<T>(GemmInstructionSet set)
     {
         bool f32 = typeof(T) == typeof(float);

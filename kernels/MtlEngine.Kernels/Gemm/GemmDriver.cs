@@ -52,6 +52,9 @@ internal static unsafe class GemmDriver<T, TKernel>
     where TKernel : IMicrokernel<T>
 {
     /// <summary>Runs the problem on <paramref name="threads"/> threads, each taking a fixed contiguous share of the columns (jc) or rows (ic).</summary>
+    /// <remarks>Fully optimized from the first call (as is everything on the per-call path): small products are over in
+    /// microseconds, and tiered compilation left this path at tier 0 for the whole of a short run.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Execute(GemmOperands<T> op, GemmBlockSizes blocks, int threads)
     {
         if (op.M == 0 || op.N == 0) return;
@@ -73,6 +76,13 @@ internal static unsafe class GemmDriver<T, TKernel>
             Run(op, blocks, unpackedB);
             return;
         }
+        ExecuteParallel(op, blocks, unpackedB, workers, units, splitColumns);
+    }
+
+    /// <summary>The threaded part of <see cref="Execute"/>, apart so that one thread allocates no closure.</summary>
+    private static void ExecuteParallel(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns)
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
         {
             int first = (int)((long)units * t / workers), last = (int)((long)units * (t + 1) / workers);
@@ -116,10 +126,13 @@ internal static unsafe class GemmDriver<T, TKernel>
                     for (int jr = 0; jr < nc; jr += NR)
                     {
                         int nr = Math.Min(NR, nc - jr);
+                        // The last panel, when narrow enough, runs the microkernel's narrower tile (less padding to compute).
+                        bool narrow = nr <= TKernel.NarrowNR;
+                        int tileColumns = narrow ? TKernel.NarrowNR : NR;
                         T* bPanel;
                         nint ldb;
                         if (!unpackedB) { bPanel = bPacked + jr * kc; ldb = NR; }
-                        else if (nr == NR) { bPanel = bBlock + jr; ldb = op.RsB; }
+                        else if (nr == tileColumns) { bPanel = bBlock + jr; ldb = op.RsB; }
                         else
                         {
                             GemmPacking.PackBPanel(kc, nr, NR, bBlock + jr, op.RsB, 1, bPacked);
@@ -130,12 +143,21 @@ internal static unsafe class GemmDriver<T, TKernel>
                             int mr = Math.Min(MR, mc - ir);
                             T* c = op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC;
                             T* aPanel = aPacked + ir * kc;
-                            if (mr == MR && nr == NR && op.CsC == 1)
-                                TKernel.Run(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
+                            // The last row panel, when short enough (and the panel not narrow), runs the microkernel's shorter tile.
+                            bool shortTile = !narrow && mr <= TKernel.ShortMR;
+                            int tileRows = shortTile ? TKernel.ShortMR : MR;
+                            if (mr == tileRows && nr == tileColumns && op.CsC == 1)
+                            {
+                                if (narrow) TKernel.RunNarrow(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
+                                else if (shortTile) TKernel.RunShort(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
+                                else TKernel.Run(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
+                            }
                             else
                             {
                                 // Edge tile (or C not row-major): the raw sum goes to a scratch tile and is merged exactly as the microkernel would.
-                                TKernel.Run(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
+                                if (narrow) TKernel.RunNarrow(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
+                                else if (shortTile) TKernel.RunShort(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
+                                else TKernel.Run(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
                                 MergeTile(mr, nr, tile, NR, c, op.RsC, op.CsC, alpha, beta);
                             }
                         }
@@ -146,6 +168,7 @@ internal static unsafe class GemmDriver<T, TKernel>
     }
 
     /// <summary>C[i, j] = α·tile[i, j] + β·C[i, j] with one rounding (fused), β = 0 not reading C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeTile(int rows, int columns, T* tile, nint ldt, T* c, nint rsC, nint csC, T alpha, T beta)
     {
         // Whole vectors where C's row is contiguous (the same fused operation as the scalar loop, so bitwise the same).

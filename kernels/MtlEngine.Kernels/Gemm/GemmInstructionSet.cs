@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -42,6 +43,7 @@ public static class GemmInstructionSets
 
     /// <summary>Resolves <see cref="GemmInstructionSet.Auto"/> and checks that the machine can run the choice.</summary>
     /// <exception cref="PlatformNotSupportedException">When a forced instruction set is not available here.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static GemmInstructionSet Resolve(GemmInstructionSet set)
     {
         if (set == GemmInstructionSet.Auto) return Best;

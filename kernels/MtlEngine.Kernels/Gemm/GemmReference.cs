@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace MtlEngine.Kernels.Gemm;
 
@@ -28,6 +29,7 @@ public static class GemmReference
 
 internal static class GemmChecks
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CheckShapes(int aRows, int aColumns, int bRows, int bColumns, int cRows, int cColumns)
     {
         if (aColumns != bRows || aRows != cRows || bColumns != cColumns)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MtlEngine.Kernels.Gemm;
 
 /// <summary>
@@ -11,6 +13,7 @@ internal sealed unsafe class GemmWorkspace<T> where T : unmanaged
     private T[] _a = [], _b = [], _tile = [];
 
     /// <summary>The calling thread's workspace, grown to hold the requested element counts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static GemmWorkspace<T> ForCurrentThread(int aLength, int bLength, int tileLength)
     {
         var workspace = s_current ??= new GemmWorkspace<T>();

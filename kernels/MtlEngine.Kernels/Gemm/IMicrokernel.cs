@@ -17,4 +17,20 @@ internal unsafe interface IMicrokernel<T> where T : unmanaged
 
     /// <summary>Computes one full tile.</summary>
     static abstract void Run(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta);
+
+    /// <summary>Columns of an optional narrower MR×NarrowNR tile for the last, partial column panel (0: none).
+    /// A panel of at most NarrowNR columns then costs NarrowNR instead of NR columns of work (n = 64 with NR = 24: the last 16).</summary>
+    static virtual int NarrowNR => 0;
+
+    /// <summary>The MR×NarrowNR tile, the same formula and k order as <see cref="Run"/> (so bitwise the same values); b still advances by ldb.</summary>
+    static virtual void RunNarrow(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta) =>
+        throw new NotSupportedException("This microkernel has no narrow tile (NarrowNR = 0).");
+
+    /// <summary>Rows of an optional shorter ShortMR×NR tile for the last, partial row panel (0: none).
+    /// A panel of at most ShortMR rows then costs ShortMR instead of MR rows of work (n = 64 with MR = 12: the last 4).</summary>
+    static virtual int ShortMR => 0;
+
+    /// <summary>The ShortMR×NR tile, the same formula and k order as <see cref="Run"/> (so bitwise the same values); a still advances by MR per k.</summary>
+    static virtual void RunShort(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta) =>
+        throw new NotSupportedException("This microkernel has no short tile (ShortMR = 0).");
 }

@@ -164,6 +164,136 @@ public class GemmTests
         }
     }
 
+    // Small shapes (≤ 64): full and partial tiles, last column panels of ≤ 16 columns (the narrow 8×16 double tile) read in place or packed,
+    // last row panels of ≤ 4 rows (the short 4×32 float tile; 64 = 5·12 + 4).
+    private static readonly (int M, int N, int K)[] SmallShapes = [(64, 64, 64), (32, 32, 32), (8, 16, 5), (16, 40, 7), (9, 15, 3), (33, 63, 17), (63, 64, 1), (24, 48, 64)];
+
+    private static void SmallTwinOverEveryLayout<T>(GemmInstructionSet set) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(37);
+        var layouts = Enum.GetValues<Layout>();
+        int round = 0;
+        foreach (var (m, n, k) in SmallShapes)
+            foreach (var la in layouts)
+                foreach (var lb in layouts)
+                    foreach (var lc in layouts)
+                    {
+                        var a = TestMatrix<T>.Random(m, k, la, random);
+                        var b = TestMatrix<T>.Random(k, n, lb, random);
+                        var c = TestMatrix<T>.Random(m, n, lc, random);
+                        var expected = c.Clone();
+                        T alpha = T.CreateTruncating(0.5), beta = round++ % 2 == 0 ? T.Zero : T.CreateTruncating(1.25);
+                        GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
+                        global::MtlEngine.Kernels.Gemm.Gemm.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, c.View, new Parallelism(1), set);
+                        GemmAssert.Close(expected, c, GemmAssert.Tolerance<T>(k), $"{set} {typeof(T).Name} small {m}×{n}×{k} A {la} B {lb} C {lc}");
+                        GemmAssert.GapsUntouched(c);
+                    }
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Small_products_match_the_reference_twin_over_every_layout(GemmInstructionSet set)
+    {
+        SmallTwinOverEveryLayout<float>(set);
+        SmallTwinOverEveryLayout<double>(set);
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void Small_products_are_bitwise_identical_for_every_thread_split_and_pass_the_checksum(GemmInstructionSet set)
+    {
+        foreach (var (m, n, k) in SmallShapes)
+        {
+            var random = new Random(41);
+            var a = TestMatrix<double>.Random(m, k, Layout.RowMajor, random);
+            var b = TestMatrix<double>.Random(k, n, Layout.RowMajor, random);
+            var blocks = GemmBlockSizes.For<double>(set) with { MinFlopsPerThread = 1 }; // split even the smallest product
+            double[]? first = null;
+            for (int threads = 1; threads <= 3; threads++)
+            {
+                var c = TestMatrix<double>.Random(m, n, Layout.RowMajor, new Random(2));
+                global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.0, a.ReadOnly, b.ReadOnly, 0.5, c.View, new Parallelism(threads), set, blocks);
+                if (first is null) first = c.Data;
+                else Assert.True(first.AsSpan().SequenceEqual(c.Data), $"{set} {m}×{n}×{k}: threads = {threads} differs from threads = 1.");
+            }
+            Assert.InRange(ChecksumError<double>(m, n, k, set, 1, 43), 0, 1e-13);
+            Assert.InRange(ChecksumError<float>(m, n, k, set, 1, 47), 0, 1e-5);
+        }
+    }
+
+    [Fact]
+    public unsafe void The_narrow_double_tile_is_bitwise_the_wide_tile_restricted_to_its_columns()
+    {
+        if (!GemmInstructionSets.IsSupported(GemmInstructionSet.Avx512)) return; // nothing to compare on this machine
+        var random = new Random(53);
+        const int kc = 37, ldb = 24, ldc = 24;
+        var a = new double[8 * kc]; var b = new double[kc * ldb];
+        for (int i = 0; i < a.Length; i++) a[i] = random.NextDouble() - 0.5;
+        for (int i = 0; i < b.Length; i++) b[i] = random.NextDouble() - 0.5;
+        foreach (double beta in new[] { 0.0, 0.75 })
+        {
+            var wide = new double[8 * ldc]; var narrow = new double[8 * ldc];
+            for (int i = 0; i < wide.Length; i++) wide[i] = narrow[i] = random.NextDouble();
+            fixed (double* pa = a, pb = b, pw = wide, pn = narrow)
+            {
+                Avx512Double8x24.Run(kc, pa, pb, ldb, pw, ldc, 1.5, beta);
+                Avx512Double8x24.RunNarrow(kc, pa, pb, ldb, pn, ldc, 1.5, beta);
+            }
+            for (int i = 0; i < 8; i++)
+                for (int j = 0; j < ldc; j++)
+                    if (j < 16) Assert.Equal(wide[i * ldc + j], narrow[i * ldc + j]);
+                    else Assert.NotEqual(wide[i * ldc + j], narrow[i * ldc + j]); // the narrow tile leaves columns 16.. alone
+        }
+    }
+
+    [Fact]
+    public unsafe void The_short_float_tile_is_bitwise_the_wide_tile_restricted_to_its_rows()
+    {
+        if (!GemmInstructionSets.IsSupported(GemmInstructionSet.Avx512)) return; // nothing to compare on this machine
+        var random = new Random(59);
+        const int kc = 41, ldb = 40, ldc = 35;
+        var a = new float[12 * kc]; var b = new float[kc * ldb];
+        for (int i = 0; i < a.Length; i++) a[i] = (float)(random.NextDouble() - 0.5);
+        for (int i = 0; i < b.Length; i++) b[i] = (float)(random.NextDouble() - 0.5);
+        foreach (float beta in new[] { 0f, 0.75f })
+        {
+            var wide = new float[12 * ldc]; var shortTile = new float[12 * ldc];
+            for (int i = 0; i < wide.Length; i++) wide[i] = shortTile[i] = (float)random.NextDouble();
+            fixed (float* pa = a, pb = b, pw = wide, ps = shortTile)
+            {
+                Avx512Float12x32.Run(kc, pa, pb, ldb, pw, ldc, 1.5f, beta);
+                Avx512Float12x32.RunShort(kc, pa, pb, ldb, ps, ldc, 1.5f, beta);
+            }
+            for (int i = 0; i < 12; i++)
+                for (int j = 0; j < 32; j++)
+                    if (i < 4) Assert.Equal(wide[i * ldc + j], shortTile[i * ldc + j]);
+                    else Assert.NotEqual(wide[i * ldc + j], shortTile[i * ldc + j]); // the short tile leaves rows 4.. alone
+        }
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void One_thread_small_products_allocate_nothing_after_the_first_call(GemmInstructionSet set)
+    {
+        // The per-call path of a small product (≤ 64, edge tiles included) must not allocate: no closure, no thread-pool work item.
+        var random = new Random(31);
+        foreach (var (m, n, k) in new[] { (32, 32, 32), (64, 64, 64), (13, 45, 29) })
+        {
+            long f32 = AllocatedBytesOfRepeatedCalls<float>(m, n, k, set, random);
+            long f64 = AllocatedBytesOfRepeatedCalls<double>(m, n, k, set, random);
+            Assert.True(f32 == 0 && f64 == 0, $"{set} {m}×{n}×{k}: 100 one-thread products allocated {f32} bytes (float), {f64} bytes (double).");
+        }
+    }
+
+    private static long AllocatedBytesOfRepeatedCalls<T>(int m, int n, int k, GemmInstructionSet set, Random random) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
+        var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
+        var c = TestMatrix<T>.Random(m, n, Layout.RowMajor, random);
+        var one = new Parallelism(1);
+        global::MtlEngine.Kernels.Gemm.Gemm.Multiply(T.One, a.ReadOnly, b.ReadOnly, T.Zero, c.View, one, set); // workspace grown here
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) global::MtlEngine.Kernels.Gemm.Gemm.Multiply(T.One, a.ReadOnly, b.ReadOnly, T.Zero, c.View, one, set);
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
     [Theory, MemberData(nameof(InstructionSets))]
     public void Batched_products_match_one_product_at_a_time(GemmInstructionSet set)
     {
