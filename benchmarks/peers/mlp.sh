@@ -4,7 +4,8 @@
 # ours, PyTorch's, the ratio (ours / PyTorch, ≤ 1 is the issue's target) and our allocated bytes per step.
 #
 # The peer is Debian's PyTorch: apt-get install -y python3-torch. torch.set_num_threads equals our thread count;
-# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for it, OPENBLAS_NUM_THREADS set to the same count.
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for it, and OPENBLAS_NUM_THREADS=1: torch runs its own threads, and
+# OpenBLAS threads inside them oversubscribe the cores (measured: 15.3 ms/step on 2 threads against 6.8 ms with this).
 #
 # Usage: benchmarks/peers/mlp.sh
 # Env:   MTL (default: dotnet src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll; build it first), THREADS (default: nproc),
@@ -21,7 +22,7 @@ ours="" peer="" alloc="" loss="" peer_loss=""
 for ((r = 0; r < REPEATS; r++)); do
   line=$($MTL bench mlp --threads "$THREADS" --steps "$STEPS" --device cpu)
   ours=$(least "$ours" "$(field us_per_step "$line")"); alloc=$(field alloc_bytes_per_step "$line"); loss=$(field final_loss "$line")
-  pline=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$THREADS" /usr/bin/python3 "$root/benchmarks/peers/mlp_peer.py" --threads "$THREADS" --steps "$STEPS")
+  pline=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/benchmarks/peers/mlp_peer.py" --threads "$THREADS" --steps "$STEPS")
   peer=$(least "$peer" "$(field us_per_step "$pline")"); peer_loss=$(field final_loss "$pline")
 done
 awk -v o="$ours" -v p="$peer" -v a="$alloc" -v t="$THREADS" -v l="$loss" -v pl="$peer_loss" \
