@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using MtlEngine.Kernels.Gemm;
@@ -60,24 +59,8 @@ internal static class GpuGemmBench
             gpu.Synchronize();
         }
 
-        // Warm up (kernel compilation, clocks), then choose repetitions so that one timed run lasts ≥ 20 ms.
-        var watch = Stopwatch.StartNew();
-        Once();
-        watch.Restart();
-        int warm = 0;
-        do { Once(); warm++; } while (watch.Elapsed.TotalMilliseconds < 200 && warm < 1000);
-        double perCall = watch.Elapsed.TotalSeconds / warm;
-        int repetitions = (int)Math.Clamp(0.02 / perCall, 1, 100000);
-        int runs = perCall > 1 ? 3 : perCall > 0.2 ? 5 : 9;
-        var seconds = new double[runs];
-        for (int r = 0; r < runs; r++)
-        {
-            watch.Restart();
-            for (int i = 0; i < repetitions; i++) Once();
-            seconds[r] = watch.Elapsed.TotalSeconds / repetitions;
-        }
-        Array.Sort(seconds);
-        double gflops = flops / seconds[runs / 2] / 1e9;
+        Once(); // compiles the kernel, so that the warm-up measures the product alone
+        double gflops = flops / BenchTiming.MedianSeconds(Once) / 1e9;
 
         var c = new T[n * n];
         cDevice.CopyToHost(0, c);
