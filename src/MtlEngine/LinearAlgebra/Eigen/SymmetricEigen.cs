@@ -152,7 +152,16 @@ public sealed class SymmetricEigen
     private static (DenseMatrix Work, double[] D, double[] E, double[] Tau) Reduce(DenseMatrix a, Parallelism parallelism)
     {
         int n = a.Rows;
-        var work = a.Transpose();
+        var work = new DenseMatrix(n, n);
+        // The upper triangle of work is A's lower triangle transposed, copied in tiles so that both sides stay in cache.
+        const int tile = 32;
+        for (int i0 = 0; i0 < n; i0 += tile)
+            for (int j0 = i0; j0 < n; j0 += tile)
+            {
+                int i1 = Math.Min(n, i0 + tile), j1 = Math.Min(n, j0 + tile);
+                for (int j = j0; j < j1; j++)
+                    for (int i = i0; i < Math.Min(i1, j + 1); i++) work.Data[i * n + j] = a.Data[j * n + i];
+            }
         var d = new double[n];
         var e = new double[n];
         var tau = new double[Math.Max(n - 2, 0)];
@@ -190,7 +199,7 @@ public sealed class SymmetricEigen
                     // Wilkinson shift from the leading 2×2 block.
                     double g = d[l];
                     double p = (d[l + 1] - g) / (2 * e[l]);
-                    double r = double.Hypot(p, 1);
+                    double r = Pythag(p, 1);
                     if (p < 0) r = -r;
                     d[l] = e[l] / (p + r);
                     d[l + 1] = e[l] * (p + r);
@@ -209,7 +218,7 @@ public sealed class SymmetricEigen
                         s2 = s;
                         g = c * e[i];
                         h = c * p;
-                        r = double.Hypot(p, e[i]);
+                        r = Pythag(p, e[i]);
                         e[i + 1] = s * r;
                         s = e[i] / r;
                         c = p / r;
@@ -229,6 +238,14 @@ public sealed class SymmetricEigen
             d[l] += f;
             e[l] = 0;
         }
+    }
+
+    /// <summary>√(a² + b²): the plain formula when the squares neither overflow nor underflow (the common case), else <see cref="double.Hypot"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Pythag(double a, double b)
+    {
+        double s = a * a + b * b;
+        return s > 1e-290 && s < 1e290 ? Math.Sqrt(s) : double.Hypot(a, b);
     }
 
     /// <summary>

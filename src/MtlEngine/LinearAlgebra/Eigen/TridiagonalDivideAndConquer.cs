@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 
@@ -68,8 +70,22 @@ internal static class TridiagonalDivideAndConquer
         double rho = e[tear];
         d[tear] -= Math.Abs(rho);
         d[tear + 1] -= Math.Abs(rho);
-        Recurse(d, e, z, lo, n1, parallelism);
-        Recurse(d, e, z, lo + n1, size - n1, parallelism);
+        int degree = parallelism.Degree;
+        if (degree > 1 && size >= 4 * LeafSize)
+        {
+            // The halves are independent (disjoint blocks of d, e and z): half the threads each. Every kernel below is
+            // bitwise independent of its thread count, so this split does not change the result.
+            var left = new Parallelism(Math.Max(1, degree / 2));
+            var right = new Parallelism(Math.Max(1, degree - degree / 2));
+            Parallel.Invoke(new ParallelOptions { MaxDegreeOfParallelism = 2 },
+                () => Recurse(d, e, z, lo, n1, left),
+                () => Recurse(d, e, z, lo + n1, size - n1, right));
+        }
+        else
+        {
+            Recurse(d, e, z, lo, n1, parallelism);
+            Recurse(d, e, z, lo + n1, size - n1, parallelism);
+        }
         Merge(d, z, lo, n1, size, rho, parallelism);
     }
 
@@ -181,7 +197,7 @@ internal static class TridiagonalDivideAndConquer
             var poles = new double[k];
             var weights = new double[k];
             for (int i = 0; i < k; i++) { poles[i] = dl[kept[i]]; weights[i] = w[kept[i]]; }
-            u = new double[k * k];
+            u = ArrayPool<double>.Shared.Rent(k * k);
             SecularEquation.SolveAll(poles, weights, rho, lambda, u, parallelism);
         }
 
@@ -189,7 +205,7 @@ internal static class TridiagonalDivideAndConquer
         double[]? merged = null; // size×k
         if (k > 0)
         {
-            merged = new double[size * k];
+            merged = ArrayPool<double>.Shared.Rent(size * k);
             MultiplyPart(q, n, lo, 0, n1, kept, perm, type, u!, k, wantTop: true, merged, parallelism);
             MultiplyPart(q, n, lo, n1, n2, kept, perm, type, u!, k, wantTop: false, merged, parallelism);
         }
@@ -201,7 +217,7 @@ internal static class TridiagonalDivideAndConquer
         for (int i = 0; i < k; i++) { values[i] = lambda[i]; source[i] = i; }
         for (int t = 0; t < deflated.Count; t++) { values[k + t] = dl[deflated[t]]; source[k + t] = -1 - perm[deflated[t]]; }
         var order = SortedOrder(values);
-        var block = new double[size * size];
+        var block = ArrayPool<double>.Shared.Rent(size * size);
         for (int r = 0; r < size; r++)
         {
             var dst = block.AsSpan(r * size, size);
@@ -214,6 +230,9 @@ internal static class TridiagonalDivideAndConquer
         }
         for (int c = 0; c < total; c++) d[lo + c] = values[order[c]];
         for (int r = 0; r < size; r++) block.AsSpan(r * size, size).CopyTo(q.AsSpan((lo + r) * n + lo, size));
+        ArrayPool<double>.Shared.Return(block);
+        if (u is not null) ArrayPool<double>.Shared.Return(u);
+        if (merged is not null) ArrayPool<double>.Shared.Return(merged);
     }
 
     /// <summary>
@@ -236,16 +255,18 @@ internal static class TridiagonalDivideAndConquer
             result.Data.Slice(r0 * k, rows * k).Clear();
             return;
         }
-        var qc = new double[rows * ct];
+        var qc = ArrayPool<double>.Shared.Rent(rows * ct);
         for (int r = 0; r < rows; r++)
         {
             int rowBase = (lo + r0 + r) * n + lo;
             var dst = qc.AsSpan(r * ct, ct);
             for (int c = 0; c < ct; c++) dst[c] = q[rowBase + perm[kept[cols[c]]]];
         }
-        var uc = new double[ct * k];
+        var uc = ArrayPool<double>.Shared.Rent(ct * k);
         for (int c = 0; c < ct; c++) u.AsSpan(cols[c] * k, k).CopyTo(uc.AsSpan(c * k, k));
         Gemm.Multiply(1.0, new ReadOnlyMatrixSpan<double>(qc, 0, rows, ct, ct, 1), new ReadOnlyMatrixSpan<double>(uc, 0, ct, k, k, 1), 0.0, result, parallelism);
+        ArrayPool<double>.Shared.Return(qc);
+        ArrayPool<double>.Shared.Return(uc);
     }
 
     /// <summary>Columns x = Q[:, cx], y = Q[:, cy] of the block rows [lo, lo + size): (x, y) ← (c·x + s·y, c·y − s·x) (BLAS drot).</summary>
@@ -287,7 +308,7 @@ internal static class SecularEquation
             return;
         }
         // delta[i·k + j] = d_j − λ_i, accurate.
-        var delta = new double[k * k];
+        var delta = ArrayPool<double>.Shared.Rent(k * k);
         ForRange(k, parallelism, k * k >= 4096, (i0, i1) =>
         {
             for (int i = i0; i < i1; i++) lambda[i] = Root(d, z, rho, i, delta.AsSpan(i * k, k));
@@ -316,6 +337,7 @@ internal static class SecularEquation
                 for (int j = 0; j < k; j++) u[j * k + i] = col[j] * inv;
             }
         });
+        ArrayPool<double>.Shared.Return(delta);
     }
 
     private static void ForRange(int count, Parallelism parallelism, bool worthIt, Action<int, int> body)
@@ -340,7 +362,7 @@ internal static class SecularEquation
             double gap = d[i + 1] - d[i];
             double mid = 0.5 * gap;
             for (int j = 0; j < k; j++) delta[j] = d[j] - d[i];
-            double fmid = invRho + SumTerms(delta, z, mid, out _);
+            double fmid = invRho + Partial(delta[..k], z, mid, out _);
             if (fmid >= 0) { origin = i; lo = 0; hi = mid; }
             else { origin = i + 1; lo = -mid; hi = 0; }
         }
@@ -401,20 +423,6 @@ internal static class SecularEquation
         return dOrigin + tau;
     }
 
-    private static double SumTerms(ReadOnlySpan<double> delta, double[] z, double tau, out double derivative)
-    {
-        double s = 0, ds = 0;
-        for (int j = 0; j < delta.Length; j++)
-        {
-            double inv = 1 / (delta[j] - tau);
-            double t = z[j] * z[j] * inv;
-            s += t;
-            ds += t * inv;
-        }
-        derivative = ds;
-        return s;
-    }
-
     /// <summary>ψ = Σ_{j≤i} z_j²/(δ_j − τ) and φ = Σ_{j&gt;i}, with their derivatives.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Sums(ReadOnlySpan<double> delta, double[] z, double tau, int i, out double psi, out double dpsi, out double phi, out double dphi)
@@ -428,7 +436,24 @@ internal static class SecularEquation
     {
         int len = delta.Length, j = 0;
         double s = 0, ds = 0;
-        if (Vector.IsHardwareAccelerated && len >= Vector<double>.Count)
+        if (Vector512.IsHardwareAccelerated && len >= Vector512<double>.Count)
+        {
+            var dv = MemoryMarshal.Cast<double, Vector512<double>>(delta);
+            var zv = MemoryMarshal.Cast<double, Vector512<double>>(z);
+            var tv = Vector512.Create(tau);
+            Vector512<double> acc = Vector512<double>.Zero, dacc = Vector512<double>.Zero;
+            for (int q = 0; q < dv.Length; q++)
+            {
+                var inv = Vector512<double>.One / (dv[q] - tv);
+                var t = zv[q] * zv[q] * inv;
+                acc += t;
+                dacc += t * inv;
+            }
+            s = Vector512.Sum(acc);
+            ds = Vector512.Sum(dacc);
+            j = dv.Length * Vector512<double>.Count;
+        }
+        else if (Vector.IsHardwareAccelerated && len >= Vector<double>.Count)
         {
             var dv = MemoryMarshal.Cast<double, Vector<double>>(delta);
             var zv = MemoryMarshal.Cast<double, Vector<double>>(z);

@@ -78,9 +78,10 @@ internal static class Tridiagonalization
             var row = a.AsSpan(j * n + j, n - j);
             for (int c = 0; c < i; c++)
             {
-                Dense.Axpy(-vw[wOffset + c * n + j], vw.AsSpan(c * n + j, n - j), row);
-                Dense.Axpy(-vw[c * n + j], vw.AsSpan(wOffset + c * n + j, n - j), row);
+                t1[c] = vw[wOffset + c * n + j];
+                t2[c] = vw[c * n + j];
             }
+            SubtractPanel(row, vw, n, wOffset, i, j, t1, t2);
             d[j] = row[0];
             if (j == n - 1) break;
             int len = n - j - 1;
@@ -112,16 +113,53 @@ internal static class Tridiagonalization
                 t1[c] = Dense.Dot(vw.AsSpan(wOffset + c * n + j + 1, len), v);
                 t2[c] = Dense.Dot(vw.AsSpan(c * n + j + 1, len), v);
             }
-            for (int c = 0; c < i; c++)
-            {
-                Dense.Axpy(-t1[c], vw.AsSpan(c * n + j + 1, len), yv);
-                Dense.Axpy(-t2[c], vw.AsSpan(wOffset + c * n + j + 1, len), yv);
-            }
+            SubtractPanel(yv, vw, n, wOffset, i, j + 1, t1, t2);
             // w = τ·y − (τ/2)(τ·yᵀv)·v.
             Dense.Scale(t, yv);
             double half = -0.5 * t * Dense.Dot(yv, v);
             yv.CopyTo(w);
             Dense.Axpy(half, v, w);
+        }
+    }
+
+    /// <summary>
+    /// y[p] −= Σ_{c&lt;count} (α_c·V_c[start + p] + β_c·W_c[start + p]) with V_c row c and W_c row <paramref name="wOffset"/>/n + c of
+    /// <paramref name="vw"/> (row stride n): a column-major GEMV over the panel, y loaded and stored once per vector.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SubtractPanel(Span<double> y, double[] vw, int n, int wOffset, int count, int start, ReadOnlySpan<double> alpha, ReadOnlySpan<double> beta)
+    {
+        if (count == 0) return;
+        int len = y.Length, p = 0;
+        ref double v0 = ref vw[start];
+        ref double w0 = ref vw[wOffset + start];
+        if (Vector512.IsHardwareAccelerated)
+        {
+            int width = Vector512<double>.Count;
+            for (; p + 2 * width <= len; p += 2 * width)
+            {
+                var acc0 = Vector512.LoadUnsafe(ref y[p]);
+                var acc1 = Vector512.LoadUnsafe(ref y[p + width]);
+                for (int c = 0; c < count; c++)
+                {
+                    var a = Vector512.Create(-alpha[c]);
+                    var b = Vector512.Create(-beta[c]);
+                    nuint o = (nuint)(c * n + p);
+                    acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0, o), a, acc0);
+                    acc1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0, o + (nuint)width), a, acc1);
+                    acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0, o), b, acc0);
+                    acc1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0, o + (nuint)width), b, acc1);
+                }
+                acc0.StoreUnsafe(ref y[p]);
+                acc1.StoreUnsafe(ref y[p + width]);
+            }
+        }
+        for (; p < len; p++)
+        {
+            double acc = y[p];
+            for (int c = 0; c < count; c++)
+                acc = Math.FusedMultiplyAdd(vw[c * n + start + p], -alpha[c], Math.FusedMultiplyAdd(vw[wOffset + c * n + start + p], -beta[c], acc));
+            y[p] = acc;
         }
     }
 
@@ -197,14 +235,9 @@ internal static class Tridiagonalization
             var row = a.AsSpan((s + r) * n + s + r, m - r);
             double xr = x[r];
             double sum = row[0] * xr;
-            // Within the chunk: columns r + 1 .. r1 − 1.
+            // Within the chunk (columns r + 1 .. r1 − 1) the column updates go straight to y, beyond it to the partial.
             int inner = r1 - r - 1;
-            for (int c = 1; c <= inner; c++)
-            {
-                double arc = row[c];
-                sum += arc * x[r + c];
-                y[r + c] += arc * xr;
-            }
+            sum += DotAxpy(row.Slice(1, inner), x.Slice(r + 1, inner), y.Slice(r + 1, inner), xr);
             sum += DotAxpy(row[(inner + 1)..], x[r1..], part, xr);
             y[r] += sum;
         }
