@@ -59,8 +59,8 @@ public class EigenTests
         Assert.Null(valuesOnly.Vectors);
         for (int j = 0; j < n; j++) Assert.Equal(eig.Values[j], valuesOnly.Values[j], 10);
         var top = SymmetricEigen.Largest(a, 5);
-        Assert.Equal(eig.Values[(n - 5)..], top.Values);
-        Assert.Equal(0, RelativeError(top.Vectors!, eig.Vectors!.SliceColumns(n - 5, 5)));
+        for (int j = 0; j < 5; j++) Assert.Equal(eig.Values[n - 5 + j], top.Values[j], 11);
+        AssertSmall(RelativeError(top.Vectors!, eig.Vectors!.SliceColumns(n - 5, 5)), 1e-9, "top-5 vectors");
     }
 
     [Fact]

@@ -1,0 +1,483 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+
+namespace MtlEngine.LinearAlgebra;
+
+/// <summary>
+/// Cuppen's divide and conquer for the symmetric tridiagonal eigenproblem T = Z·Λ·Zᵀ, as in LAPACK's dstedc/dlaed0–dlaed4.
+/// <para>
+/// Tear T at the middle: T = diag(T₁, T₂) + ρ·u·uᵀ with ρ = |e_m|, u = e_{m−1} + sign(e_m)·e_m (the two diagonal entries
+/// at the tear lose ρ). Solve T₁ = Q₁D₁Q₁ᵀ and T₂ = Q₂D₂Q₂ᵀ recursively (implicit QL below <see cref="LeafSize"/>), then
+/// T = Q·(D + ρ·z·zᵀ)·Qᵀ with Q = diag(Q₁, Q₂) and z = Qᵀu (the last row of Q₁ and ±the first row of Q₂).
+/// </para>
+/// <para>The rank-one update D + ρ·z·zᵀ (dlaed2, dlaed3):</para>
+/// <list type="bullet">
+/// <item>Deflation: a component with ρ·|z_j| ≤ tol keeps (d_j, e_j); two close poles d_i, d_j are rotated so that one z
+/// component vanishes when the rotation moves them by at most tol (tol = 8ε·max(|d|, |z|)).</item>
+/// <item>The other K eigenvalues are the roots of the secular equation f(λ) = 1 + ρ·Σ z_j²/(d_j − λ) = 0, one in each
+/// gap (d_i, d_{i+1}) and the last in (d_K, d_K + ρ‖z‖²), solved by <see cref="SecularEquation"/> relative to the nearer
+/// pole so that every d_j − λ_i is accurate.</item>
+/// <item>Gu–Eisenstat (Löwner): z is recomputed from the computed roots, ẑ_j² = Π_i(λ_i − d_j) / Π_{i≠j}(d_i − d_j) (up to ρ),
+/// so the computed λ are the exact eigenvalues of D + ρ·ẑ·ẑᵀ and the vectors u_i = ẑ/(d − λ_i) come out orthogonal.</item>
+/// <item>The merged vectors Q·U are two GEMMs: the rows of Q₁ times the rows of U that belong to Q₁'s columns, and the same
+/// for Q₂ (a column mixed by a deflating rotation joins both).</item>
+/// </list>
+/// </summary>
+internal static class TridiagonalDivideAndConquer
+{
+    /// <summary>Subproblems up to this size are solved by implicit QL (LAPACK's SMLSIZ is 25).</summary>
+    internal const int LeafSize = 32;
+
+    /// <summary>
+    /// Eigenvalues (ascending, into <paramref name="d"/>) and eigenvectors (columns of the row-major n×n <paramref name="z"/>)
+    /// of the tridiagonal with diagonal d and off-diagonal e (e[i] couples i and i + 1; e is destroyed).
+    /// </summary>
+    public static void Solve(double[] d, double[] e, DenseMatrix z, Parallelism parallelism)
+    {
+        int n = d.Length;
+        if (n == 0) return;
+        // Scale to max |T| = 1 (dstedc), so that the tolerances and the secular solver see numbers near one.
+        double scale = 0;
+        for (int i = 0; i < n; i++) scale = Math.Max(scale, Math.Abs(d[i]));
+        for (int i = 0; i < n - 1; i++) scale = Math.Max(scale, Math.Abs(e[i]));
+        if (scale == 0)
+        {
+            z.Data.AsSpan().Clear();
+            for (int i = 0; i < n; i++) z[i, i] = 1;
+            return;
+        }
+        for (int i = 0; i < n; i++) d[i] /= scale;
+        for (int i = 0; i < n - 1; i++) e[i] /= scale;
+        z.Data.AsSpan().Clear();
+        Recurse(d, e, z, 0, n, parallelism);
+        for (int i = 0; i < n; i++) d[i] *= scale;
+    }
+
+    private static void Recurse(double[] d, double[] e, DenseMatrix z, int lo, int size, Parallelism parallelism)
+    {
+        if (size <= LeafSize)
+        {
+            Leaf(d, e, z, lo, size);
+            return;
+        }
+        int n1 = size / 2;
+        int tear = lo + n1 - 1;
+        double rho = e[tear];
+        d[tear] -= Math.Abs(rho);
+        d[tear + 1] -= Math.Abs(rho);
+        int degree = parallelism.Degree;
+        if (degree > 1 && size >= 4 * LeafSize)
+        {
+            // The halves are independent (disjoint blocks of d, e and z): half the threads each. Every kernel below is
+            // bitwise independent of its thread count, so this split does not change the result.
+            var left = new Parallelism(Math.Max(1, degree / 2));
+            var right = new Parallelism(Math.Max(1, degree - degree / 2));
+            Parallel.Invoke(new ParallelOptions { MaxDegreeOfParallelism = 2 },
+                () => Recurse(d, e, z, lo, n1, left),
+                () => Recurse(d, e, z, lo + n1, size - n1, right));
+        }
+        else
+        {
+            Recurse(d, e, z, lo, n1, parallelism);
+            Recurse(d, e, z, lo + n1, size - n1, parallelism);
+        }
+        Merge(d, z, lo, n1, size, rho, parallelism);
+    }
+
+    /// <summary>Implicit QL on the block [lo, lo + size): values ascending into d, vectors into the block's columns of z.</summary>
+    private static void Leaf(double[] d, double[] e, DenseMatrix z, int lo, int size)
+    {
+        var dl = d.AsSpan(lo, size).ToArray();
+        var el = new double[size];
+        for (int i = 0; i < size - 1; i++) el[i] = e[lo + i];
+        var zt = DenseMatrix.Identity(size);
+        SymmetricEigen.TridiagonalQl(dl, el, zt, default);
+        var order = SortedOrder(dl);
+        int n = z.Columns;
+        for (int c = 0; c < size; c++)
+        {
+            d[lo + c] = dl[order[c]];
+            var src = zt.Row(order[c]);
+            for (int r = 0; r < size; r++) z.Data[(lo + r) * n + lo + c] = src[r];
+        }
+    }
+
+    private static int[] SortedOrder(double[] values)
+    {
+        var order = new int[values.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (x, y) => { int c = values[x].CompareTo(values[y]); return c != 0 ? c : x.CompareTo(y); });
+        return order;
+    }
+
+    /// <summary>Merges the solved halves [lo, lo + n1) and [lo + n1, lo + size) coupled by ρ (dlaed1: dlaed2 + dlaed3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Merge(double[] d, DenseMatrix zMatrix, int lo, int n1, int size, double rhoSigned, Parallelism parallelism)
+    {
+        int n = zMatrix.Columns;
+        double[] q = zMatrix.Data;
+        int n2 = size - n1;
+        // z = (last row of Q₁, sign(ρ)·first row of Q₂)/√2, ρ ← 2|ρ| (so ‖z‖ = 1).
+        double sign = rhoSigned < 0 ? -1 : 1;
+        double rho = 2 * Math.Abs(rhoSigned);
+        double invSqrt2 = 1 / Math.Sqrt(2);
+        var zv = new double[size];
+        for (int c = 0; c < n1; c++) zv[c] = q[(lo + n1 - 1) * n + lo + c] * invSqrt2;
+        for (int c = n1; c < size; c++) zv[c] = sign * q[(lo + n1) * n + lo + c] * invSqrt2;
+
+        // Sort the poles (both halves are ascending: a merge), carrying z and the column index.
+        var perm = new int[size];
+        {
+            int a = 0, b = n1, t = 0;
+            while (a < n1 && b < size) perm[t++] = d[lo + a] <= d[lo + b] ? a++ : b++;
+            while (a < n1) perm[t++] = a++;
+            while (b < size) perm[t++] = b++;
+        }
+        var dl = new double[size];
+        var w = new double[size];
+        var type = new byte[size]; // 1: column lives in the top rows only, 3: bottom only, 2: both
+        for (int t = 0; t < size; t++)
+        {
+            dl[t] = d[lo + perm[t]];
+            w[t] = zv[perm[t]];
+            type[t] = perm[t] < n1 ? (byte)1 : (byte)3;
+        }
+        double dmax = 0, zmax = 0;
+        for (int t = 0; t < size; t++) { dmax = Math.Max(dmax, Math.Abs(dl[t])); zmax = Math.Max(zmax, Math.Abs(w[t])); }
+        double eps = Math.ScaleB(1.0, -53);
+        double tol = 8 * eps * Math.Max(dmax, zmax);
+
+        // Deflation (dlaed2).
+        var kept = new List<int>(size);     // sorted positions that go to the secular equation
+        var deflated = new List<int>(size); // sorted positions whose (dl, column) are final
+        if (rho * zmax <= tol)
+        {
+            for (int t = 0; t < size; t++) deflated.Add(t);
+        }
+        else
+        {
+            int pj = -1;
+            for (int t = 0; t < size; t++)
+            {
+                if (rho * Math.Abs(w[t]) <= tol) { deflated.Add(t); continue; }
+                if (pj < 0) { pj = t; continue; }
+                double s = w[pj], c = w[t];
+                double tau = double.Hypot(c, s);
+                double gap = dl[t] - dl[pj];
+                c /= tau;
+                s = -s / tau;
+                if (Math.Abs(gap * c * s) <= tol)
+                {
+                    // Rotate columns pj and t so that z[pj] vanishes; pj deflates.
+                    w[t] = tau;
+                    w[pj] = 0;
+                    RotateColumns(q, n, lo, size, lo + perm[pj], lo + perm[t], c, s);
+                    if (type[pj] != type[t]) type[pj] = type[t] = 2;
+                    double dpj = dl[pj] * c * c + dl[t] * s * s;
+                    dl[t] = dl[pj] * s * s + dl[t] * c * c;
+                    dl[pj] = dpj;
+                    deflated.Add(pj);
+                }
+                else kept.Add(pj);
+                pj = t;
+            }
+            if (pj >= 0) kept.Add(pj);
+        }
+
+        int k = kept.Count;
+        var lambda = new double[k];
+        double[]? u = null; // k×k: u[j·k + i] = component j of the vector of root i
+        if (k > 0)
+        {
+            var poles = new double[k];
+            var weights = new double[k];
+            for (int i = 0; i < k; i++) { poles[i] = dl[kept[i]]; weights[i] = w[kept[i]]; }
+            u = ArrayPool<double>.Shared.Rent(k * k);
+            SecularEquation.SolveAll(poles, weights, rho, lambda, u, parallelism);
+        }
+
+        // Q·U: top rows from the columns of type 1 and 2, bottom rows from those of type 2 and 3.
+        double[]? merged = null; // size×k
+        if (k > 0)
+        {
+            merged = ArrayPool<double>.Shared.Rent(size * k);
+            MultiplyPart(q, n, lo, 0, n1, kept, perm, type, u!, k, wantTop: true, merged, parallelism);
+            MultiplyPart(q, n, lo, n1, n2, kept, perm, type, u!, k, wantTop: false, merged, parallelism);
+        }
+
+        // Final order: every value ascending (roots and deflated poles), columns to match.
+        int total = k + deflated.Count;
+        var values = new double[total];
+        var source = new int[total]; // ≥ 0: root i; < 0: −1 − (column of the old block)
+        for (int i = 0; i < k; i++) { values[i] = lambda[i]; source[i] = i; }
+        for (int t = 0; t < deflated.Count; t++) { values[k + t] = dl[deflated[t]]; source[k + t] = -1 - perm[deflated[t]]; }
+        var order = SortedOrder(values);
+        var block = ArrayPool<double>.Shared.Rent(size * size);
+        for (int r = 0; r < size; r++)
+        {
+            var dst = block.AsSpan(r * size, size);
+            int rowBase = (lo + r) * n + lo;
+            for (int c = 0; c < total; c++)
+            {
+                int src = source[order[c]];
+                dst[c] = src >= 0 ? merged![r * k + src] : q[rowBase - 1 - src];
+            }
+        }
+        for (int c = 0; c < total; c++) d[lo + c] = values[order[c]];
+        for (int r = 0; r < size; r++) block.AsSpan(r * size, size).CopyTo(q.AsSpan((lo + r) * n + lo, size));
+        ArrayPool<double>.Shared.Return(block);
+        if (u is not null) ArrayPool<double>.Shared.Return(u);
+        if (merged is not null) ArrayPool<double>.Shared.Return(merged);
+    }
+
+    /// <summary>
+    /// merged[rows r0..r0+rows) = Q[those rows, columns of the wanted types]·U[matching rows, :] — the top half uses the
+    /// columns of type 1 and 2, the bottom half those of type 2 and 3 (the others are zero there).
+    /// </summary>
+    private static void MultiplyPart(double[] q, int n, int lo, int r0, int rows, List<int> kept, int[] perm, byte[] type, double[] u, int k,
+        bool wantTop, double[] merged, Parallelism parallelism)
+    {
+        var cols = new List<int>(k);
+        for (int j = 0; j < k; j++)
+        {
+            byte ty = type[kept[j]];
+            if (ty == 2 || ty == (wantTop ? 1 : 3)) cols.Add(j);
+        }
+        int ct = cols.Count;
+        var result = new MatrixSpan<double>(merged, r0 * k, rows, k, k, 1);
+        if (ct == 0 || rows == 0)
+        {
+            result.Data.Slice(r0 * k, rows * k).Clear();
+            return;
+        }
+        var qc = ArrayPool<double>.Shared.Rent(rows * ct);
+        for (int r = 0; r < rows; r++)
+        {
+            int rowBase = (lo + r0 + r) * n + lo;
+            var dst = qc.AsSpan(r * ct, ct);
+            for (int c = 0; c < ct; c++) dst[c] = q[rowBase + perm[kept[cols[c]]]];
+        }
+        var uc = ArrayPool<double>.Shared.Rent(ct * k);
+        for (int c = 0; c < ct; c++) u.AsSpan(cols[c] * k, k).CopyTo(uc.AsSpan(c * k, k));
+        Gemm.Multiply(1.0, new ReadOnlyMatrixSpan<double>(qc, 0, rows, ct, ct, 1), new ReadOnlyMatrixSpan<double>(uc, 0, ct, k, k, 1), 0.0, result, parallelism);
+        ArrayPool<double>.Shared.Return(qc);
+        ArrayPool<double>.Shared.Return(uc);
+    }
+
+    /// <summary>Columns x = Q[:, cx], y = Q[:, cy] of the block rows [lo, lo + size): (x, y) ← (c·x + s·y, c·y − s·x) (BLAS drot).</summary>
+    private static void RotateColumns(double[] q, int n, int lo, int size, int cx, int cy, double c, double s)
+    {
+        for (int r = lo; r < lo + size; r++)
+        {
+            double x = q[r * n + cx], y = q[r * n + cy];
+            q[r * n + cx] = c * x + s * y;
+            q[r * n + cy] = c * y - s * x;
+        }
+    }
+}
+
+/// <summary>
+/// The secular equation of D + ρ·z·zᵀ (d ascending, distinct after deflation, ρ &gt; 0, z without zeros):
+/// f(λ) = 1/ρ + Σ_j z_j²/(d_j − λ) = 0, one root λ_i in each (d_i, d_{i+1}) and λ_{K−1} in (d_{K−1}, d_{K−1} + ρ‖z‖²).
+/// <para>
+/// As LAPACK's dlaed4, each root is found as λ = d_o + τ relative to the nearer pole o (decided by the sign of f at the
+/// middle of the gap), so that d_j − λ = (d_j − d_o) − τ keeps full relative accuracy even when λ is within a few ulps of
+/// a pole. The iteration fits the two nearest poles, f(x) ≈ c + s/(δ_i − x) + S/(δ_{i+1} − x) with s, S matching the
+/// derivatives of the two partial sums ψ (poles ≤ i) and φ (poles &gt; i) at the current τ (the "middle way" of Li), takes
+/// the root of that model inside the bracket and otherwise bisects; f is monotone, so the bracket always holds the root.
+/// </para>
+/// </summary>
+internal static class SecularEquation
+{
+    /// <summary>
+    /// All K roots into <paramref name="lambda"/>, and the eigenvectors of D + ρ·z·zᵀ into the K×K row-major
+    /// <paramref name="u"/> (column i for root i), from the Gu–Eisenstat recomputed ẑ.
+    /// </summary>
+    public static void SolveAll(double[] d, double[] z, double rho, double[] lambda, double[] u, Parallelism parallelism)
+    {
+        int k = d.Length;
+        if (k == 1)
+        {
+            lambda[0] = d[0] + rho * z[0] * z[0];
+            u[0] = 1;
+            return;
+        }
+        // delta[i·k + j] = d_j − λ_i, accurate.
+        var delta = ArrayPool<double>.Shared.Rent(k * k);
+        ForRange(k, parallelism, k * k >= 4096, (i0, i1) =>
+        {
+            for (int i = i0; i < i1; i++) lambda[i] = Root(d, z, rho, i, delta.AsSpan(i * k, k));
+        });
+        // ẑ_j = sign(z_j)·√(−(d_j − λ_j)·Π_{i≠j}(d_j − λ_i)/(d_j − d_i)).
+        var zhat = new double[k];
+        ForRange(k, parallelism, k * k >= 4096, (j0, j1) =>
+        {
+            for (int j = j0; j < j1; j++)
+            {
+                double p = delta[j * k + j];
+                for (int i = 0; i < k; i++)
+                    if (i != j) p *= delta[i * k + j] / (d[j] - d[i]);
+                zhat[j] = Math.CopySign(Math.Sqrt(Math.Max(-p, 0)), z[j]);
+            }
+        });
+        // u_i = ẑ/(d − λ_i), normalized; stored transposed (row j = component j).
+        ForRange(k, parallelism, k * k >= 4096, (i0, i1) =>
+        {
+            var col = new double[k];
+            for (int i = i0; i < i1; i++)
+            {
+                double ss = 0;
+                for (int j = 0; j < k; j++) { double v = zhat[j] / delta[i * k + j]; col[j] = v; ss += v * v; }
+                double inv = 1 / Math.Sqrt(ss);
+                for (int j = 0; j < k; j++) u[j * k + i] = col[j] * inv;
+            }
+        });
+        ArrayPool<double>.Shared.Return(delta);
+    }
+
+    private static void ForRange(int count, Parallelism parallelism, bool worthIt, Action<int, int> body)
+    {
+        int workers = worthIt ? Math.Min(parallelism.Degree, count) : 1;
+        if (workers <= 1) { body(0, count); return; }
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers },
+            wk => body((int)((long)count * wk / workers), (int)((long)count * (wk + 1) / workers)));
+    }
+
+    /// <summary>Root i; fills <paramref name="delta"/> with d_j − λ_i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static double Root(double[] d, double[] z, double rho, int i, Span<double> delta)
+    {
+        int k = d.Length;
+        double invRho = 1 / rho;
+        bool last = i == k - 1;
+        int origin;
+        double lo, hi;
+        if (!last)
+        {
+            double gap = d[i + 1] - d[i];
+            double mid = 0.5 * gap;
+            for (int j = 0; j < k; j++) delta[j] = d[j] - d[i];
+            double fmid = invRho + Partial(delta[..k], z, mid, out _);
+            if (fmid >= 0) { origin = i; lo = 0; hi = mid; }
+            else { origin = i + 1; lo = -mid; hi = 0; }
+        }
+        else
+        {
+            origin = i;
+            double zz = 0;
+            for (int j = 0; j < k; j++) zz += z[j] * z[j];
+            lo = 0;
+            hi = rho * zz;
+        }
+        double dOrigin = d[origin];
+        for (int j = 0; j < k; j++) delta[j] = d[j] - dOrigin;
+        // Poles around the root, relative to the origin.
+        double pLeft = delta[i];
+        double pRight = last ? double.NaN : delta[i + 1];
+        double tau = 0.5 * (lo + hi);
+        double eps = Math.ScaleB(1.0, -53);
+        for (int iteration = 0; iteration < 200; iteration++)
+        {
+            Sums(delta, z, tau, i, out double psi, out double dpsi, out double phi, out double dphi);
+            double f = invRho + psi + phi;
+            double bound = eps * (8 * (invRho + Math.Abs(psi) + Math.Abs(phi)) + 3 * Math.Abs(tau) * (dpsi + dphi));
+            if (Math.Abs(f) <= bound) break;
+            if (f < 0) lo = tau; else hi = tau;
+            if (!(hi - lo > 2 * eps * Math.Max(Math.Abs(lo), Math.Abs(hi)))) break;
+            double next = double.NaN;
+            double a = pLeft - tau;
+            if (last)
+            {
+                // f ≈ c + s/(a − η): η = a + s/c, with s = a²·ψ', c = f − a·ψ'.
+                double s = a * a * dpsi;
+                double c = f - a * dpsi;
+                if (c > 0) next = tau + a + s / c;
+            }
+            else
+            {
+                double b = pRight - tau;
+                double s = a * a * dpsi, sR = b * b * dphi;
+                double c = f - a * dpsi - b * dphi;
+                // c·η² − B·η + C = 0 with B = c(a + b) + s + S, C = a·b·f.
+                double bq = c * (a + b) + s + sR, cq = a * b * f;
+                if (c == 0) next = tau + cq / bq;
+                else
+                {
+                    double disc = Math.Sqrt(Math.Max(bq * bq - 4 * c * cq, 0));
+                    double eta1 = bq >= 0 ? 2 * cq / (bq + disc) : (bq - disc) / (2 * c);
+                    double eta2 = bq >= 0 ? (bq + disc) / (2 * c) : 2 * cq / (bq - disc);
+                    double x1 = tau + eta1, x2 = tau + eta2;
+                    next = x1 > lo && x1 < hi ? x1 : x2;
+                }
+            }
+            if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+            if (next == tau) break;
+            tau = next;
+        }
+        for (int j = 0; j < k; j++) delta[j] -= tau;
+        return dOrigin + tau;
+    }
+
+    /// <summary>ψ = Σ_{j≤i} z_j²/(δ_j − τ) and φ = Σ_{j&gt;i}, with their derivatives.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Sums(ReadOnlySpan<double> delta, double[] z, double tau, int i, out double psi, out double dpsi, out double phi, out double dphi)
+    {
+        psi = Partial(delta[..(i + 1)], z.AsSpan(0, i + 1), tau, out dpsi);
+        phi = Partial(delta[(i + 1)..], z.AsSpan(i + 1), tau, out dphi);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Partial(ReadOnlySpan<double> delta, ReadOnlySpan<double> z, double tau, out double derivative)
+    {
+        int len = delta.Length, j = 0;
+        double s = 0, ds = 0;
+        if (Vector512.IsHardwareAccelerated && len >= Vector512<double>.Count)
+        {
+            var dv = MemoryMarshal.Cast<double, Vector512<double>>(delta);
+            var zv = MemoryMarshal.Cast<double, Vector512<double>>(z);
+            var tv = Vector512.Create(tau);
+            Vector512<double> acc = Vector512<double>.Zero, dacc = Vector512<double>.Zero;
+            for (int q = 0; q < dv.Length; q++)
+            {
+                var inv = Vector512<double>.One / (dv[q] - tv);
+                var t = zv[q] * zv[q] * inv;
+                acc += t;
+                dacc += t * inv;
+            }
+            s = Vector512.Sum(acc);
+            ds = Vector512.Sum(dacc);
+            j = dv.Length * Vector512<double>.Count;
+        }
+        else if (Vector.IsHardwareAccelerated && len >= Vector<double>.Count)
+        {
+            var dv = MemoryMarshal.Cast<double, Vector<double>>(delta);
+            var zv = MemoryMarshal.Cast<double, Vector<double>>(z);
+            var tv = new Vector<double>(tau);
+            Vector<double> acc = Vector<double>.Zero, dacc = Vector<double>.Zero;
+            for (int q = 0; q < dv.Length; q++)
+            {
+                var inv = Vector<double>.One / (dv[q] - tv);
+                var t = zv[q] * zv[q] * inv;
+                acc += t;
+                dacc += t * inv;
+            }
+            s = Vector.Sum(acc);
+            ds = Vector.Sum(dacc);
+            j = dv.Length * Vector<double>.Count;
+        }
+        for (; j < len; j++)
+        {
+            double inv = 1 / (delta[j] - tau);
+            double t = z[j] * z[j] * inv;
+            s += t;
+            ds += t * inv;
+        }
+        derivative = ds;
+        return s;
+    }
+}

@@ -1,0 +1,345 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+
+namespace MtlEngine.LinearAlgebra;
+
+/// <summary>
+/// Householder tridiagonalization Qᵀ·A·Q = T of a symmetric matrix, Q = H₀·H₁·…·H_{n−3}, H_j = I − τ_j·v_j·v_jᵀ with
+/// v_j zero before index j + 1 and v_j[j + 1] = 1. The matrix is held row-major with only its <b>upper</b> triangle
+/// meaningful (row j, columns j..n−1 — by symmetry the lower column j, but contiguous), and reflector j is stored in
+/// row j after the step (v_j[j + 2..] in columns j + 2..).
+/// <para>
+/// <see cref="Blocked"/> is LAPACK's dsytrd/dlatrd: a panel of NB columns is reduced using A₂₂ as it was before the
+/// panel, corrected on the fly, while it builds W (row i: w_i = τ·A₂₂·v_i − τ/2·(…)·v_i minus the corrections of the
+/// earlier panel columns); then the trailing block takes the whole panel at once in a symmetric rank-2k update
+/// A₂₂ −= V·Wᵀ + W·Vᵀ, computed as GEMMs with inner dimension 2·NB on strips of the upper triangle. Half the flops
+/// are in that update; the other half are the products A₂₂·v, done by <see cref="SymmetricMultiply"/> which reads the
+/// stored triangle once (each element used for a row dot product and a column update).
+/// </para>
+/// <see cref="Unblocked"/> (LAPACK's sytd2 on a full symmetric matrix: one rank-2 update per column) is the textbook twin.
+/// </summary>
+internal static class Tridiagonalization
+{
+    /// <summary>Panel width (LAPACK's ilaenv default for dsytrd is 32).</summary>
+    private const int NB = 32;
+
+    /// <summary>The last columns are one panel without a trailing update once at most NB + NX of them are left.</summary>
+    private const int NX = 64;
+
+    /// <summary>Row strip height of the trailing rank-2k update (each strip is one GEMM over its part of the upper triangle).</summary>
+    private const int Strip = 96;
+
+    /// <summary>Fixed row-chunk size of <see cref="SymmetricMultiply"/>; the partition (and so the rounding) does not depend on the thread count.</summary>
+    private const int Chunk = 64;
+
+    /// <summary>
+    /// Reduces the upper triangle of the row-major n×n <paramref name="a"/> to T (diagonal <paramref name="d"/>, off-diagonal
+    /// <paramref name="e"/>, e[j] couples j and j + 1); reflector j ends in row j (see the class summary), τ_j in <paramref name="tau"/> (length n − 2).
+    /// The lower triangle of <paramref name="a"/> is scratch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Blocked(double[] a, int n, double[] d, double[] e, double[] tau, Parallelism parallelism)
+    {
+        if (n == 0) return;
+        int maxWidth = Math.Min(n, NB + NX);
+        // Panel buffers: rows [0, w) of vw are V, rows [w, 2w) are W; wv is the same two stacked the other way round.
+        var vw = new double[2 * maxWidth * n];
+        var wv = new double[2 * NB * n];
+        var y = new double[n];
+        var partial = new double[((n + Chunk - 1) / Chunk) * n];
+        var t1 = new double[maxWidth];
+        var t2 = new double[maxWidth];
+        for (int k = 0; k < n;)
+        {
+            int width = n - k > NB + NX ? NB : n - k;
+            Panel(a, n, k, width, d, e, tau, vw, y, partial, t1, t2, parallelism);
+            int s = k + width;
+            if (s < n)
+                TrailingUpdate(a, n, s, width, vw, wv, parallelism);
+            k = s;
+        }
+    }
+
+    /// <summary>Reduces rows k..k + width − 1 against the stale trailing block, filling V (rows 0..width) and W (rows width..2·width) of <paramref name="vw"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Panel(double[] a, int n, int k, int width, double[] d, double[] e, double[] tau, double[] vw, double[] y,
+        double[] partial, double[] t1, double[] t2, Parallelism parallelism)
+    {
+        int wOffset = width * n;
+        Array.Clear(vw, 0, 2 * width * n);
+        for (int i = 0; i < width; i++)
+        {
+            int j = k + i;
+            // Row j of the current matrix: A[j, j..] −= Σ_{c<i} V_c[j..]·W_c[j] + W_c[j..]·V_c[j].
+            var row = a.AsSpan(j * n + j, n - j);
+            for (int c = 0; c < i; c++)
+            {
+                t1[c] = vw[wOffset + c * n + j];
+                t2[c] = vw[c * n + j];
+            }
+            SubtractPanel(row, vw, n, wOffset, i, j, t1, t2);
+            d[j] = row[0];
+            if (j == n - 1) break;
+            int len = n - j - 1;
+            var x = row[1..];
+            var v = vw.AsSpan(i * n + j + 1, len);
+            var w = vw.AsSpan(wOffset + i * n + j + 1, len);
+            // The reflector (larfg): β = −sign(α)·‖x‖, τ = (β − α)/β, v = [1, x[1..]/(α − β)].
+            double alpha = x[0], xnorm = Dense.Norm2(x[1..]);
+            v[0] = 1;
+            if (xnorm == 0)
+            {
+                e[j] = alpha;
+                if (j < n - 2) tau[j] = 0;
+                continue; // H = I: v = e_{j+1} with w = 0 adds nothing to later rows.
+            }
+            double beta = -Math.CopySign(double.Hypot(alpha, xnorm), alpha);
+            double t = (beta - alpha) / beta;
+            double inv = 1.0 / (alpha - beta);
+            for (int p = 1; p < len; p++) v[p] = x[p] * inv;
+            v[1..].CopyTo(x[1..]);
+            x[0] = beta;
+            e[j] = beta;
+            tau[j] = t;
+            // w = A₂₂·v with the stale A₂₂, then the panel's corrections: − Σ V_c·(W_cᵀv) − W_c·(V_cᵀv).
+            var yv = y.AsSpan(0, len);
+            SymmetricMultiply(a, n, j + 1, v, yv, partial, parallelism);
+            for (int c = 0; c < i; c++)
+            {
+                t1[c] = Dense.Dot(vw.AsSpan(wOffset + c * n + j + 1, len), v);
+                t2[c] = Dense.Dot(vw.AsSpan(c * n + j + 1, len), v);
+            }
+            SubtractPanel(yv, vw, n, wOffset, i, j + 1, t1, t2);
+            // w = τ·y − (τ/2)(τ·yᵀv)·v.
+            Dense.Scale(t, yv);
+            double half = -0.5 * t * Dense.Dot(yv, v);
+            yv.CopyTo(w);
+            Dense.Axpy(half, v, w);
+        }
+    }
+
+    /// <summary>
+    /// y[p] −= Σ_{c&lt;count} (α_c·V_c[start + p] + β_c·W_c[start + p]) with V_c row c and W_c row <paramref name="wOffset"/>/n + c of
+    /// <paramref name="vw"/> (row stride n): a column-major GEMV over the panel, y loaded and stored once per vector.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SubtractPanel(Span<double> y, double[] vw, int n, int wOffset, int count, int start, ReadOnlySpan<double> alpha, ReadOnlySpan<double> beta)
+    {
+        if (count == 0) return;
+        int len = y.Length, p = 0;
+        ref double v0 = ref vw[start];
+        ref double w0 = ref vw[wOffset + start];
+        if (Vector512.IsHardwareAccelerated)
+        {
+            int width = Vector512<double>.Count;
+            for (; p + 2 * width <= len; p += 2 * width)
+            {
+                var acc0 = Vector512.LoadUnsafe(ref y[p]);
+                var acc1 = Vector512.LoadUnsafe(ref y[p + width]);
+                for (int c = 0; c < count; c++)
+                {
+                    var a = Vector512.Create(-alpha[c]);
+                    var b = Vector512.Create(-beta[c]);
+                    nuint o = (nuint)(c * n + p);
+                    acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0, o), a, acc0);
+                    acc1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0, o + (nuint)width), a, acc1);
+                    acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0, o), b, acc0);
+                    acc1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0, o + (nuint)width), b, acc1);
+                }
+                acc0.StoreUnsafe(ref y[p]);
+                acc1.StoreUnsafe(ref y[p + width]);
+            }
+        }
+        for (; p < len; p++)
+        {
+            double acc = y[p];
+            for (int c = 0; c < count; c++)
+                acc = Math.FusedMultiplyAdd(vw[c * n + start + p], -alpha[c], Math.FusedMultiplyAdd(vw[wOffset + c * n + start + p], -beta[c], acc));
+            y[p] = acc;
+        }
+    }
+
+    /// <summary>A[s.., s..] −= V·Wᵀ + W·Vᵀ on the upper triangle: per row strip, C = −[V; W]ᵀ[strip]·[W; V][strip..] + C.</summary>
+    private static void TrailingUpdate(double[] a, int n, int s, int width, double[] vw, double[] wv, Parallelism parallelism)
+    {
+        int m = n - s;
+        // [W; V] from [V; W], columns s.. only.
+        for (int r = 0; r < width; r++)
+        {
+            vw.AsSpan(width * n + r * n + s, m).CopyTo(wv.AsSpan(r * n + s, m));
+            vw.AsSpan(r * n + s, m).CopyTo(wv.AsSpan((width + r) * n + s, m));
+        }
+        var left = new ReadOnlyMatrixSpan<double>(vw, 0, 2 * width, n, n, 1);
+        var right = new ReadOnlyMatrixSpan<double>(wv, 0, 2 * width, n, n, 1);
+        var all = new MatrixSpan<double>(a, 0, n, n, n, 1);
+        for (int r0 = s; r0 < n; r0 += Strip)
+        {
+            int rows = Math.Min(Strip, n - r0);
+            var lhs = Dense.Sub(left, 0, r0, 2 * width, rows).Transposed();
+            var rhs = Dense.Sub(right, 0, r0, 2 * width, n - r0);
+            Gemm.Multiply(-1.0, lhs, rhs, 1.0, Dense.Sub(all, r0, r0, rows, n - r0), parallelism);
+        }
+    }
+
+    /// <summary>
+    /// y = A[s.., s..]·x for the symmetric trailing block whose upper triangle is stored (row-major, row stride n).
+    /// Row r contributes y_r += Σ_{c≥r} a_rc·x_c and, for c &gt; r, y_c += a_rc·x_r: one pass over the triangle.
+    /// Rows are cut into fixed chunks of <see cref="Chunk"/>; chunk q writes its column updates into its own partial
+    /// vector, and the partials are added in chunk order, so the rounding is the same for any thread count.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void SymmetricMultiply(double[] a, int n, int s, ReadOnlySpan<double> x, Span<double> y, double[] partial, Parallelism parallelism)
+    {
+        int m = n - s;
+        int chunks = (m + Chunk - 1) / Chunk;
+        int workers = m >= 2 * Chunk ? Math.Min(parallelism.Degree, chunks) : 1;
+        if (workers <= 1)
+        {
+            for (int q = 0; q < chunks; q++) SymmetricChunk(a, n, s, q, x, y, partial);
+        }
+        else
+        {
+            var xs = x.ToArray();
+            var ys = new double[m];
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, wk =>
+            {
+                int first = chunks * wk / workers, last = chunks * (wk + 1) / workers;
+                for (int q = first; q < last; q++) SymmetricChunk(a, n, s, q, xs, ys, partial);
+            });
+            ys.CopyTo(y);
+        }
+        // y_c += Σ_q partial_q[c] over the chunks that start before c, in chunk order.
+        for (int q = 0; q < chunks; q++)
+        {
+            int r0 = q * Chunk, r1 = Math.Min(m, r0 + Chunk);
+            if (r1 >= m) break;
+            Add(partial.AsSpan(q * n + r1, m - r1), y[r1..]);
+        }
+    }
+
+    /// <summary>Rows [q·Chunk, …) of the trailing block: y_r for those rows (dots and the in-chunk column updates), and the column updates beyond the chunk into partial row q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SymmetricChunk(double[] a, int n, int s, int q, ReadOnlySpan<double> x, Span<double> y, double[] partial)
+    {
+        int m = n - s, r0 = q * Chunk, r1 = Math.Min(m, r0 + Chunk);
+        // Column updates that land inside the chunk go to y directly (their rows come later in the same chunk).
+        var part = partial.AsSpan(q * n + r1, m - r1);
+        part.Clear();
+        for (int r = r0; r < r1; r++) y[r] = 0;
+        for (int r = r0; r < r1; r++)
+        {
+            var row = a.AsSpan((s + r) * n + s + r, m - r);
+            double xr = x[r];
+            double sum = row[0] * xr;
+            // Within the chunk (columns r + 1 .. r1 − 1) the column updates go straight to y, beyond it to the partial.
+            int inner = r1 - r - 1;
+            sum += DotAxpy(row.Slice(1, inner), x.Slice(r + 1, inner), y.Slice(r + 1, inner), xr);
+            sum += DotAxpy(row[(inner + 1)..], x[r1..], part, xr);
+            y[r] += sum;
+        }
+    }
+
+    /// <summary>Returns Σ row·x and does p += α·row, in one pass over row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double DotAxpy(ReadOnlySpan<double> row, ReadOnlySpan<double> x, Span<double> p, double alpha)
+    {
+        int len = row.Length, i = 0;
+        x = x[..len];
+        p = p[..len];
+        double sum = 0;
+        if (Vector512.IsHardwareAccelerated && len >= Vector512<double>.Count)
+        {
+            var rv = MemoryMarshal.Cast<double, Vector512<double>>(row);
+            var xv = MemoryMarshal.Cast<double, Vector512<double>>(x);
+            var pv = MemoryMarshal.Cast<double, Vector512<double>>(p);
+            var av = Vector512.Create(alpha);
+            var s0 = Vector512<double>.Zero;
+            var s1 = Vector512<double>.Zero;
+            int k = 0;
+            for (; k + 1 < rv.Length; k += 2)
+            {
+                var r0 = rv[k];
+                var r1 = rv[k + 1];
+                s0 = Vector512.FusedMultiplyAdd(r0, xv[k], s0);
+                s1 = Vector512.FusedMultiplyAdd(r1, xv[k + 1], s1);
+                pv[k] = Vector512.FusedMultiplyAdd(r0, av, pv[k]);
+                pv[k + 1] = Vector512.FusedMultiplyAdd(r1, av, pv[k + 1]);
+            }
+            if (k < rv.Length)
+            {
+                var r0 = rv[k];
+                s0 = Vector512.FusedMultiplyAdd(r0, xv[k], s0);
+                pv[k] = Vector512.FusedMultiplyAdd(r0, av, pv[k]);
+            }
+            sum = Vector512.Sum(s0 + s1);
+            i = rv.Length * Vector512<double>.Count;
+        }
+        else if (Vector.IsHardwareAccelerated && len >= Vector<double>.Count)
+        {
+            var rv = MemoryMarshal.Cast<double, Vector<double>>(row);
+            var xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            var pv = MemoryMarshal.Cast<double, Vector<double>>(p);
+            var av = new Vector<double>(alpha);
+            var s0 = Vector<double>.Zero;
+            for (int k = 0; k < rv.Length; k++)
+            {
+                s0 = Vector.FusedMultiplyAdd(rv[k], xv[k], s0);
+                pv[k] = Vector.FusedMultiplyAdd(rv[k], av, pv[k]);
+            }
+            sum = Vector.Sum(s0);
+            i = rv.Length * Vector<double>.Count;
+        }
+        for (; i < len; i++)
+        {
+            sum += row[i] * x[i];
+            p[i] += alpha * row[i];
+        }
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Add(ReadOnlySpan<double> x, Span<double> y) => Dense.Axpy(1.0, x, y);
+
+    /// <summary>
+    /// The textbook twin (LAPACK's sytd2) on a full symmetric row-major matrix: for each column k, the reflector of
+    /// A[k + 1.., k], p = τ·A₂₂·v, w = p − (τ/2)(pᵀv)·v, A₂₂ −= v·wᵀ + w·vᵀ. Same storage of the reflectors as <see cref="Blocked"/>.
+    /// </summary>
+    public static void Unblocked(double[] a, int n, double[] d, double[] e, double[] tau)
+    {
+        var p = new double[n];
+        for (int k = 0; k < n; k++)
+        {
+            d[k] = a[k * n + k];
+            if (k == n - 1) break;
+            int len = n - k - 1;
+            var x = a.AsSpan(k * n + k + 1, len);
+            double alpha = x[0], xnorm = Dense.Norm2(x[1..]);
+            if (xnorm == 0)
+            {
+                e[k] = alpha;
+                if (k < n - 2) tau[k] = 0;
+                continue;
+            }
+            double beta = -Math.CopySign(double.Hypot(alpha, xnorm), alpha);
+            double t = (beta - alpha) / beta;
+            double inv = 1.0 / (alpha - beta);
+            var v = new double[len];
+            v[0] = 1;
+            for (int i = 1; i < len; i++) v[i] = x[i] * inv;
+            v.AsSpan(1).CopyTo(x[1..]);
+            x[0] = beta;
+            tau[k] = t;
+            e[k] = beta;
+            int o = k + 1;
+            for (int i = 0; i < len; i++) p[i] = t * Dense.Dot(a.AsSpan((o + i) * n + o, len), v);
+            double kk = -0.5 * t * Dense.Dot(p.AsSpan(0, len), v);
+            for (int i = 0; i < len; i++) p[i] += kk * v[i];
+            for (int i = 0; i < len; i++)
+                for (int c = 0; c < len; c++) a[(o + i) * n + o + c] -= v[i] * p[c] + p[i] * v[c];
+        }
+    }
+}
