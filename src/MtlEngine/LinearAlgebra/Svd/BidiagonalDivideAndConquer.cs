@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
@@ -62,10 +64,12 @@ internal static class BidiagonalDivideAndConquer
                 vsr[j] = vr[order[j]];
             }
         }
+        u.Return();
+        v.Return();
         return (us, sigma, vs);
     }
 
-    private static (DenseMatrix U, double[] Sigma, DenseMatrix V) Solve(double[] d, double[] e, Parallelism parallelism)
+    private static (Pooled U, double[] Sigma, Pooled V) Solve(double[] d, double[] e, Parallelism parallelism)
     {
         int n = d.Length;
         if (n <= LeafSize) return Leaf(d, e);
@@ -94,7 +98,7 @@ internal static class BidiagonalDivideAndConquer
         var d2 = d[(k + 1)..];
         var e2 = e[(k + 1)..];
 
-        (DenseMatrix U, double[] Sigma, DenseMatrix V) left, right;
+        (Pooled U, double[] Sigma, Pooled V) left, right;
         if (parallelism.Degree > 1 && n >= 128)
         {
             // The halves are independent: one thread each (a fixed split, so the result does not depend on timing).
@@ -110,25 +114,13 @@ internal static class BidiagonalDivideAndConquer
         }
 
         // W₁ = R_{k−1}·…·R₀·diag(Ṽ₁, 1).
-        var ubig = new DenseMatrix(n, n);
-        var vbig = new DenseMatrix(n, n);
+        var w1 = new Pooled(k + 1, k + 1);
+        for (int i = 0; i < k; i++) left.V.Row(i).CopyTo(w1.Row(i));
+        w1[k, k] = 1;
+        var rowK = w1.Row(k);
         for (int i = 0; i < k; i++)
         {
-            left.U.Row(i).CopyTo(ubig.Row(i)[..k]);
-            left.V.Row(i).CopyTo(vbig.Row(i)[..k]);
-        }
-        ubig[k, k] = 1;
-        vbig[k, k] = 1;
-        int n2 = n - k - 1;
-        for (int i = 0; i < n2; i++)
-        {
-            right.U.Row(i).CopyTo(ubig.Row(k + 1 + i)[(k + 1)..]);
-            right.V.Row(i).CopyTo(vbig.Row(k + 1 + i)[(k + 1)..]);
-        }
-        var rowK = vbig.Row(k)[..(k + 1)];
-        for (int i = 0; i < k; i++)
-        {
-            var rowI = vbig.Row(i)[..(k + 1)];
+            var rowI = w1.Row(i);
             double c = cs[i], s = sn[i];
             for (int j = 0; j <= k; j++)
             {
@@ -139,30 +131,53 @@ internal static class BidiagonalDivideAndConquer
         }
 
         // The merge in standard form: index 0 is the null column of W₁ (d = 0), the others the singular values of B₁ and B₂.
+        // col[i] is the column of diag(U₁, 1, U₂) and of diag(W₁, W₂) that belongs to index i.
+        int n2 = n - k - 1;
         var dm = new double[n];
         var zm = new double[n];
-        var col = new int[n];   // the column of ubig and vbig that belongs to index i
-        zm[0] = alpha * vbig[k, k];
+        var col = new int[n];
+        zm[0] = alpha * w1[k, k];
         col[0] = k;
-        for (int j = 0; j < k; j++) { dm[1 + j] = left.Sigma[j]; zm[1 + j] = alpha * vbig[k, j]; col[1 + j] = j; }
+        for (int j = 0; j < k; j++) { dm[1 + j] = left.Sigma[j]; zm[1 + j] = alpha * w1[k, j]; col[1 + j] = j; }
         for (int j = 0; j < n2; j++) { dm[k + 1 + j] = right.Sigma[j]; zm[k + 1 + j] = beta * right.V[0, j]; col[k + 1 + j] = k + 1 + j; }
-        return Merge(dm, zm, col, ubig, vbig, Math.Abs(alpha), Math.Abs(beta), parallelism);
+        var (ue, vf, sigma) = Merge(dm, zm, col, Math.Abs(alpha), Math.Abs(beta));
+
+        // U = diag(U₁, 1, U₂)·E and V = diag(W₁, W₂)·F, one GEMM per diagonal block.
+        var u = new Pooled(n, n);
+        var v = new Pooled(n, n);
+        Gemm.Multiply(1.0, left.U.ReadOnlySpan, Dense.Sub(ue.ReadOnlySpan, 0, 0, k, n), 0.0, Dense.Sub(u.Span, 0, 0, k, n), parallelism);
+        ue.Row(k).CopyTo(u.Row(k));
+        Gemm.Multiply(1.0, right.U.ReadOnlySpan, Dense.Sub(ue.ReadOnlySpan, k + 1, 0, n2, n), 0.0, Dense.Sub(u.Span, k + 1, 0, n2, n), parallelism);
+        Gemm.Multiply(1.0, w1.ReadOnlySpan, Dense.Sub(vf.ReadOnlySpan, 0, 0, k + 1, n), 0.0, Dense.Sub(v.Span, 0, 0, k + 1, n), parallelism);
+        Gemm.Multiply(1.0, right.V.ReadOnlySpan, Dense.Sub(vf.ReadOnlySpan, k + 1, 0, n2, n), 0.0, Dense.Sub(v.Span, k + 1, 0, n2, n), parallelism);
+        foreach (var x in (Pooled[])[left.U, left.V, right.U, right.V, w1, ue, vf]) x.Return();
+        return (u, sigma, v);
     }
 
-    /// <summary>Solves the merged problem M (standard form), deflating first; returns the singular triplets of B.</summary>
-    private static (DenseMatrix U, double[] Sigma, DenseMatrix V) Merge(double[] dm, double[] zm, int[] col, DenseMatrix ubig, DenseMatrix vbig,
-        double alpha, double beta, Parallelism parallelism)
+    /// <summary>
+    /// Solves the merged problem M (standard form), deflating first. Returns E and F (n×n) with the singular vectors of the
+    /// merged B equal to diag(U₁, 1, U₂)·E and diag(W₁, W₂)·F (row index = block column), and the singular values.
+    /// </summary>
+    private static (Pooled E, Pooled F, double[] Sigma) Merge(double[] dm, double[] zm, int[] col, double alpha, double beta)
     {
         int n = dm.Length;
+        var e = new Pooled(n, n);
+        var f = new Pooled(n, n);
+        var sigma = new double[n];
         double orgnrm = Math.Max(alpha, beta);
         for (int i = 1; i < n; i++) orgnrm = Math.Max(orgnrm, dm[i]);
-        if (orgnrm == 0) return (ubig, new double[n], vbig);
+        if (orgnrm == 0)
+        {
+            for (int i = 0; i < n; i++) { e[i, i] = 1; f[i, i] = 1; }
+            return (e, f, sigma);
+        }
         for (int i = 0; i < n; i++) { dm[i] /= orgnrm; zm[i] /= orgnrm; }
         double tol = 8 * Eps * Math.Max(Math.Max(alpha, beta) / orgnrm, MaxOf(dm));
 
         var sorted = Enumerable.Range(1, n - 1).OrderBy(i => dm[i]).ThenBy(i => i).ToArray();
         var keep = new List<int>(n) { 0 };
         var deflated = new List<int>();
+        var rotations = new List<(int P, int Q, double C, double S)>();
         if (Math.Abs(zm[0]) <= tol) zm[0] = tol;
         int prev = -1;
         foreach (int p in sorted)
@@ -170,11 +185,10 @@ internal static class BidiagonalDivideAndConquer
             if (Math.Abs(zm[p]) <= tol) { deflated.Add(p); continue; }
             if (prev >= 0 && dm[p] - dm[prev] <= tol)
             {
-                // Nearly equal poles: one rotation on both sides moves z_prev into z_p; prev deflates.
+                // Nearly equal poles: one rotation G on both sides (columns prev, p of the block matrices) moves z_prev
+                // into z_p, changing M by at most tol; prev deflates.
                 double r = double.Hypot(zm[prev], zm[p]);
-                double c = zm[p] / r, s = zm[prev] / r;
-                RotateColumns(ubig, col[prev], col[p], c, s);
-                RotateColumns(vbig, col[prev], col[p], c, s);
+                rotations.Add((col[prev], col[p], zm[p] / r, zm[prev] / r));
                 zm[prev] = 0;
                 zm[p] = r;
                 keep.RemoveAt(keep.Count - 1);
@@ -189,9 +203,8 @@ internal static class BidiagonalDivideAndConquer
         var dk = new double[kk];
         var zk = new double[kk];
         for (int i = 0; i < kk; i++) { dk[i] = dm[keep[i]]; zk[i] = zm[keep[i]]; }
-        var umat = new DenseMatrix(kk, kk);
-        var vmat = new DenseMatrix(kk, kk);
-        var sigma = new double[n];
+        var umat = new Pooled(kk, kk);
+        var vmat = new Pooled(kk, kk);
         if (kk == 1)
         {
             sigma[0] = Math.Abs(zk[0]);
@@ -202,30 +215,42 @@ internal static class BidiagonalDivideAndConquer
         {
             SecularVectors(dk, zk, sigma, umat, vmat);
         }
-
-        // U = ubig[:, keep]·umat, V = vbig[:, keep]·vmat, then the deflated columns as they are.
-        var ug = new DenseMatrix(n, kk);
-        var vg = new DenseMatrix(n, kk);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < kk; i++)
         {
-            var ur = ubig.Row(i);
-            var vr = vbig.Row(i);
-            var ugr = ug.Row(i);
-            var vgr = vg.Row(i);
-            for (int j = 0; j < kk; j++) { ugr[j] = ur[col[keep[j]]]; vgr[j] = vr[col[keep[j]]]; }
+            umat.Row(i).CopyTo(e.Row(col[keep[i]])[..kk]);
+            vmat.Row(i).CopyTo(f.Row(col[keep[i]])[..kk]);
         }
-        var u = new DenseMatrix(n, n);
-        var v = new DenseMatrix(n, n);
-        Gemm.Multiply(1.0, ug.ReadOnlySpan, umat.ReadOnlySpan, 0.0, Dense.Sub(u, 0, 0, n, kk), parallelism);
-        Gemm.Multiply(1.0, vg.ReadOnlySpan, vmat.ReadOnlySpan, 0.0, Dense.Sub(v, 0, 0, n, kk), parallelism);
+        umat.Return();
+        vmat.Return();
         for (int t = 0; t < deflated.Count; t++)
         {
             int p = deflated[t], j = kk + t;
             sigma[j] = dm[p];
-            for (int i = 0; i < n; i++) { u[i, j] = ubig[i, col[p]]; v[i, j] = vbig[i, col[p]]; }
+            e[col[p], j] = 1;
+            f[col[p], j] = 1;
+        }
+        // The block matrices were (virtually) rotated by G₁, G₂, …: U = blocks·G₁·G₂·…·E, so E ← G₁·(G₂·(…·E)).
+        for (int t = rotations.Count - 1; t >= 0; t--)
+        {
+            var (a, b, c, s) = rotations[t];
+            RotateRows(e, a, b, c, s);
+            RotateRows(f, a, b, c, s);
         }
         for (int i = 0; i < n; i++) sigma[i] *= orgnrm;
-        return (u, sigma, v);
+        return (e, f, sigma);
+    }
+
+    /// <summary>G·X for the column rotation G (new column a = c·a − s·b, new b = s·a + c·b): row a ← c·row a + s·row b, row b ← −s·row a + c·row b.</summary>
+    private static void RotateRows(Pooled x, int a, int b, double c, double s)
+    {
+        var ra = x.Row(a);
+        var rb = x.Row(b);
+        for (int j = 0; j < ra.Length; j++)
+        {
+            double p = ra[j], q = rb[j];
+            ra[j] = c * p + s * q;
+            rb[j] = -s * p + c * q;
+        }
     }
 
     private static double MaxOf(double[] x)
@@ -235,69 +260,117 @@ internal static class BidiagonalDivideAndConquer
         return m;
     }
 
-    private static void RotateColumns(DenseMatrix a, int p, int q, double c, double s)
-    {
-        // new_p = c·a_p − s·a_q,  new_q = s·a_p + c·a_q
-        for (int i = 0; i < a.Rows; i++)
-        {
-            double x = a[i, p], y = a[i, q];
-            a[i, p] = c * x - s * y;
-            a[i, q] = s * x + c * y;
-        }
-    }
-
     /// <summary>
     /// For 0 = d₀ &lt; d₁ &lt; … &lt; d_{K−1} (gaps above the deflation tolerance) and zᵢ ≠ 0: the roots σⱼ of the secular
     /// equation, the Löwner ẑ, and the singular vectors of M as the columns of <paramref name="umat"/> and <paramref name="vmat"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SecularVectors(double[] d, double[] z, double[] sigma, DenseMatrix umat, DenseMatrix vmat)
+    private static void SecularVectors(double[] d, double[] z, double[] sigma, Pooled umat, Pooled vmat)
     {
         int kk = d.Length;
-        var origin = new int[kk];
-        var tau = new double[kk];
+        var pole = new double[kk];   // d at the origin of root j
+        var tau = new double[kk];    // σⱼ − pole j
         double zz = 0;
         foreach (double v in z) zz += v * v;
         for (int j = 0; j < kk; j++)
         {
-            (origin[j], tau[j]) = SecularRoot(d, z, j, zz);
-            sigma[j] = d[origin[j]] + tau[j];
+            (int origin, tau[j]) = SecularRoot(d, z, j, zz);
+            pole[j] = d[origin];
+            sigma[j] = pole[j] + tau[j];
         }
-        // diff[i, j] = dᵢ − σⱼ without cancellation, sum = dᵢ + σⱼ.
-        var diff = new double[kk * kk];
-        for (int i = 0; i < kk; i++)
-            for (int j = 0; j < kk; j++) diff[i * kk + j] = (d[i] - d[origin[j]]) - tau[j];
-        // Löwner: ẑᵢ² = (σ_{K−1}² − dᵢ²)·Π_{j<i} (σⱼ² − dᵢ²)/(dⱼ² − dᵢ²)·Π_{i≤j<K−1} (σⱼ² − dᵢ²)/(d_{j+1}² − dᵢ²).
+        // Row i of vmat first holds Δᵢⱼ = dᵢ² − σⱼ² = ((dᵢ − pole j) − τⱼ)·(dᵢ + σⱼ), without cancellation.
+        var ratio = new double[kk];
         var zh = new double[kk];
         for (int i = 0; i < kk; i++)
         {
-            double prod = -diff[i * kk + kk - 1] * (d[i] + sigma[kk - 1]);
-            for (int j = 0; j < i; j++)
-                prod *= diff[i * kk + j] * (d[i] + sigma[j]) / ((d[i] - d[j]) * (d[i] + d[j]));
-            for (int j = i; j < kk - 1; j++)
-                prod *= diff[i * kk + j] * (d[i] + sigma[j]) / ((d[i] - d[j + 1]) * (d[i] + d[j + 1]));
+            var delta = vmat.Row(i);
+            DeltaRow(d[i], pole, tau, sigma, delta);
+            // Löwner: ẑᵢ² = (σ_{K−1}² − dᵢ²)·Π_{j<i} (σⱼ² − dᵢ²)/(dⱼ² − dᵢ²)·Π_{i≤j<K−1} (σⱼ² − dᵢ²)/(d_{j+1}² − dᵢ²):
+            // each factor is a ratio of neighbours, so the running product neither overflows nor underflows.
+            double di = d[i];
+            for (int j = 0; j < i; j++) ratio[j] = (di - d[j]) * (di + d[j]);
+            for (int j = i; j < kk - 1; j++) ratio[j] = (di - d[j + 1]) * (di + d[j + 1]);
+            double prod = -delta[kk - 1];
+            for (int j = 0; j < kk - 1; j++) prod *= delta[j] / ratio[j];
             zh[i] = Math.CopySign(Math.Sqrt(Math.Abs(prod)), z[i]);
         }
-        for (int j = 0; j < kk; j++)
+        // vⱼ ∝ (ẑᵢ/Δᵢⱼ)ᵢ,  uⱼ ∝ (−1, dᵢ·ẑᵢ/Δᵢⱼ), normalized; rows are walked so every inner loop is contiguous.
+        var vn = new double[kk];
+        var un = new double[kk];
+        Array.Fill(un, 1.0);
+        for (int i = 0; i < kk; i++)
         {
-            double vn = 0, un = 1;
-            for (int i = 0; i < kk; i++)
+            var vr = vmat.Row(i);
+            var ur = umat.Row(i);
+            double zi = zh[i], di = d[i];
+            for (int j = 0; j < kk; j++)
             {
-                double t = zh[i] / (diff[i * kk + j] * (d[i] + sigma[j]));
-                vmat[i, j] = t;
-                vn += t * t;
-                if (i == 0) umat[0, j] = -1;
-                else
-                {
-                    double ut = d[i] * t;
-                    umat[i, j] = ut;
-                    un += ut * ut;
-                }
+                double t = zi / vr[j];
+                vr[j] = t;
+                vn[j] += t * t;
+                double ut = i == 0 ? -1 : di * t;
+                ur[j] = ut;
+                if (i > 0) un[j] += ut * ut;
             }
-            vn = 1 / Math.Sqrt(vn);
-            un = 1 / Math.Sqrt(un);
-            for (int i = 0; i < kk; i++) { vmat[i, j] *= vn; umat[i, j] *= un; }
         }
+        for (int j = 0; j < kk; j++) { vn[j] = 1 / Math.Sqrt(vn[j]); un[j] = 1 / Math.Sqrt(un[j]); }
+        for (int i = 0; i < kk; i++)
+        {
+            var vr = vmat.Row(i);
+            var ur = umat.Row(i);
+            for (int j = 0; j < kk; j++) { vr[j] *= vn[j]; ur[j] *= un[j]; }
+        }
+    }
+
+    /// <summary>Δⱼ = ((dᵢ − poleⱼ) − τⱼ)·(dᵢ + σⱼ) for every j.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DeltaRow(double di, ReadOnlySpan<double> pole, ReadOnlySpan<double> tau, ReadOnlySpan<double> sigma, Span<double> delta)
+    {
+        int n = delta.Length, j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vd = new Vector<double>(di);
+            for (; j <= n - Vector<double>.Count; j += Vector<double>.Count)
+            {
+                var p = new Vector<double>(pole[j..]);
+                var t = new Vector<double>(tau[j..]);
+                var s = new Vector<double>(sigma[j..]);
+                ((vd - p - t) * (vd + s)).CopyTo(delta[j..]);
+            }
+        }
+        for (; j < n; j++) delta[j] = ((di - pole[j]) - tau[j]) * (di + sigma[j]);
+    }
+
+    /// <summary>Σᵢ zᵢ²/Δᵢ and Σᵢ zᵢ²/Δᵢ² over the given range, Δᵢ = ((dᵢ − d_K) − τ)·(dᵢ + σ), σ = d_K + τ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (double Sum, double Derivative) SecularSums(ReadOnlySpan<double> d, ReadOnlySpan<double> z, double dk, double tau)
+    {
+        int n = d.Length, i = 0;
+        double sum = 0, dsum = 0, sigma = dk + tau;
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var vk = new Vector<double>(dk);
+            var vt = new Vector<double>(tau);
+            var vs = new Vector<double>(sigma);
+            Vector<double> acc = Vector<double>.Zero, dacc = Vector<double>.Zero;
+            for (; i <= n - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                var dv = new Vector<double>(d[i..]);
+                var zv = new Vector<double>(z[i..]);
+                var t = zv / ((dv - vk - vt) * (dv + vs));
+                acc += zv * t;
+                dacc += t * t;
+            }
+            sum = Vector.Sum(acc);
+            dsum = Vector.Sum(dacc);
+        }
+        for (; i < n; i++)
+        {
+            double t = z[i] / (((d[i] - dk) - tau) * (d[i] + sigma));
+            sum += z[i] * t;
+            dsum += t * t;
+        }
+        return (sum, dsum);
     }
 
     /// <summary>
@@ -319,32 +392,24 @@ internal static class BidiagonalDivideAndConquer
         else
         {
             double mid = 0.5 * (d[j] + d[j + 1]);
-            double f = 1;
-            for (int i = 0; i < kk; i++) f += z[i] * z[i] / ((d[i] - mid) * (d[i] + mid));
-            if (f >= 0) { origin = j; lo = 0; hi = mid - d[j]; }
+            var (f0, _) = SecularSums(d, z, mid, 0);
+            if (1 + f0 >= 0) { origin = j; lo = 0; hi = mid - d[j]; }
             else { origin = j + 1; lo = mid - d[j + 1]; hi = 0; }
         }
         double dk = d[origin];
         double tau = 0.5 * (lo + hi);
+        double sqrtK = Math.Sqrt(kk);
         for (int iter = 0; iter < 200; iter++)
         {
             double sigma = dk + tau;
-            double w = 1, psi = 0, phi = 0, dpsi = 0, dphi = 0, absSum = 0;
-            double a = 0, b = 0;
-            for (int i = 0; i < kk; i++)
-            {
-                double delta = ((d[i] - dk) - tau) * (d[i] + sigma);   // dᵢ² − σ²
-                double t = z[i] / delta;
-                double term = z[i] * t, dterm = t * t;
-                if (i <= j) { psi += term; dpsi += dterm; } else { phi += term; dphi += dterm; }
-                absSum += Math.Abs(term);
-                if (i == j) a = delta;
-                if (i == j + 1) b = delta;
-            }
-            w += psi + phi;
-            if (Math.Abs(w) <= 10 * Eps * (1 + absSum) * Math.Sqrt(kk)) break;
+            // ψ: poles at or below d_j (negative terms), φ: poles above (positive terms).
+            var (psi, dpsi) = SecularSums(d.AsSpan(0, j + 1), z.AsSpan(0, j + 1), dk, tau);
+            var (phi, dphi) = last ? (0.0, 0.0) : SecularSums(d.AsSpan(j + 1), z.AsSpan(j + 1), dk, tau);
+            double w = 1 + psi + phi;
+            if (Math.Abs(w) <= 10 * Eps * (1 + phi - psi) * sqrtK) break;
             if (w < 0) lo = tau; else hi = tau;
             if (hi - lo <= 2 * Eps * Math.Max(Math.Abs(lo), Math.Abs(hi))) { tau = 0.5 * (lo + hi); break; }
+            double a = ((d[j] - dk) - tau) * (d[j] + sigma);
             // Middle-way model in λ = σ²: f(λ + η) ≈ c + s/(a − η) + t/(b − η), matching f and the derivatives of ψ and φ.
             double eta = double.NaN;
             if (last)
@@ -355,6 +420,7 @@ internal static class BidiagonalDivideAndConquer
             }
             else
             {
+                double b = ((d[j + 1] - dk) - tau) * (d[j + 1] + sigma);
                 double s = a * a * dpsi, t = b * b * dphi;
                 double c = w - s / a - t / b;
                 double bq = c * (a + b) + s + t, cq = c * a * b + s * b + t * a;
@@ -383,7 +449,7 @@ internal static class BidiagonalDivideAndConquer
     }
 
     /// <summary>A small bidiagonal by one-sided Jacobi on its columns (dense).</summary>
-    private static (DenseMatrix U, double[] Sigma, DenseMatrix V) Leaf(double[] d, double[] e)
+    private static (Pooled U, double[] Sigma, Pooled V) Leaf(double[] d, double[] e)
     {
         int n = d.Length;
         // Rows of yt are the columns of B; Jacobi gives B·J = Y with orthogonal columns, so V = J and U = Y·Σ⁻¹.
@@ -397,7 +463,7 @@ internal static class BidiagonalDivideAndConquer
         Svd.OneSidedJacobi(yt, jt, default);
         var sigma = new double[n];
         var u = new DenseMatrix(n, n);
-        var v = new DenseMatrix(n, n);
+        var v = new Pooled(n, n);
         var missing = new List<int>();
         for (int j = 0; j < n; j++)
         {
@@ -407,6 +473,39 @@ internal static class BidiagonalDivideAndConquer
             for (int i = 0; i < n; i++) u[i, j] = yt[j, i] / sigma[j];
         }
         Svd.CompleteOrthonormalColumns(u, missing);
-        return (u, sigma, v);
+        var up = new Pooled(n, n);
+        u.Data.CopyTo(up.Data, 0);
+        return (up, sigma, v);
+    }
+
+    /// <summary>
+    /// A row-major scratch matrix on an array rented from the shared pool: every level of the recursion needs several n×n
+    /// temporaries, and as fresh arrays they land on the large-object heap, whose collections cost more than the arithmetic.
+    /// </summary>
+    private readonly struct Pooled
+    {
+        public Pooled(int rows, int columns)
+        {
+            Rows = rows;
+            Columns = columns;
+            Data = ArrayPool<double>.Shared.Rent(Math.Max(1, rows * columns));
+            Data.AsSpan(0, rows * columns).Clear();
+        }
+
+        public double[] Data { get; }
+
+        public int Rows { get; }
+
+        public int Columns { get; }
+
+        public ref double this[int i, int j] => ref Data[i * Columns + j];
+
+        public Span<double> Row(int i) => Data.AsSpan(i * Columns, Columns);
+
+        public MatrixSpan<double> Span => new(Data, 0, Rows, Columns, Columns, 1);
+
+        public ReadOnlyMatrixSpan<double> ReadOnlySpan => new(Data, 0, Rows, Columns, Columns, 1);
+
+        public void Return() => ArrayPool<double>.Shared.Return(Data);
     }
 }
