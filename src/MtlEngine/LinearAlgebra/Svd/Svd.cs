@@ -69,38 +69,29 @@ public sealed class Svd
         }
         int m = a.Rows, n = a.Columns;
         if (n == 0) return new Svd(new DenseMatrix(m, 0), [], new DenseMatrix(0, 0), 0);
-        var qr = Qr.Factor(a, parallelism);
-        var r = qr.R;
-        // Jacobi acts on the columns of X = Rᵀ. Start it from X·V₀, V₀ the eigenvectors of XᵀX = R·Rᵀ: those columns are
-        // already nearly orthogonal, so the sweeps converge quadratically from the start (two or three instead of ten).
-        // The result is still decided by Jacobi's own orthogonality test, so the accuracy is Jacobi's.
-        var gram = DenseMatrix.Multiply(r, r, MatrixOp.None, MatrixOp.Transpose, parallelism);
-        var v0 = SymmetricEigen.Compute(gram, true, parallelism).Vectors!;
-        var yt = DenseMatrix.Multiply(v0, r, MatrixOp.Transpose, MatrixOp.None, parallelism);   // rows = columns of X·V₀
-        var jt = v0.Transpose();                                                                  // rows = columns of V₀·J
-        int sweeps = OneSidedJacobi(yt, jt, parallelism);
-
-        var sigma = new double[n];
-        for (int i = 0; i < n; i++) sigma[i] = Dense.Norm2(yt.Row(i));
-        var order = Enumerable.Range(0, n).OrderByDescending(i => sigma[i]).ThenBy(i => i).ToArray();
-        var values = new double[n];
-        var vMatrix = new DenseMatrix(n, n);
-        var jSorted = new DenseMatrix(n, n);
-        var missing = new List<int>();
-        for (int j = 0; j < n; j++)
+        // Tall enough: A = Q·R first, so that the bidiagonalization (half of it matrix–vector products) works on n×n.
+        bool viaQr = 5L * m >= 8L * n;
+        Qr? qr = viaQr ? Qr.Factor(a, parallelism) : null;
+        var x = qr is null ? a.Clone() : qr.R;
+        var (d, e, tauq, taup) = GolubKahan.Reduce(x, parallelism);
+        var (ub, values, vMatrix) = BidiagonalDivideAndConquer.Compute(d, e, parallelism);
+        GolubKahan.ApplyP(x, taup, vMatrix, parallelism);
+        DenseMatrix uMatrix;
+        if (qr is null)
         {
-            int src = order[j];
-            values[j] = sigma[src];
-            jt.Row(src).CopyTo(jSorted.Row(j));
-            if (values[j] == 0) { missing.Add(j); continue; }
-            var y = yt.Row(src);
-            double inv = 1.0 / values[j];
-            for (int i = 0; i < n; i++) vMatrix[i, j] = y[i] * inv;
+            uMatrix = new DenseMatrix(m, n);
+            ub.Data.CopyTo(uMatrix.Data, 0);
+            GolubKahan.ApplyQ(x, tauq, uMatrix, parallelism);
         }
-        CompleteOrthonormalColumns(vMatrix, missing);
-        var uMatrix = qr.QTimes(Embed(jSorted, m));
+        else
+        {
+            GolubKahan.ApplyQ(x, tauq, ub, parallelism);
+            var padded = new DenseMatrix(m, n);
+            ub.Data.CopyTo(padded.Data, 0);
+            uMatrix = qr.QTimes(padded);
+        }
         SignConvention.Apply(uMatrix, vMatrix);
-        return new Svd(uMatrix, values, vMatrix, sweeps);
+        return new Svd(uMatrix, values, vMatrix, 0);
     }
 
     /// <summary>The thin SVD of a float64 tensor of shape (m, n).</summary>
@@ -108,16 +99,6 @@ public sealed class Svd
 
     /// <summary>The thin SVD of an m×n array.</summary>
     public static Svd Compute(double[,] a, Parallelism parallelism = default) => Compute(DenseMatrix.FromArray(a), parallelism);
-
-    /// <summary>The m×n matrix whose top n×n block is Jᵀ's transpose (J) and the rest zero, for U = Q·[J; 0].</summary>
-    private static DenseMatrix Embed(DenseMatrix jt, int m)
-    {
-        int n = jt.Rows;
-        var c = new DenseMatrix(m, n);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) c[i, j] = jt[j, i];
-        return c;
-    }
 
     /// <summary>
     /// One-sided Jacobi on the rows of <paramref name="yt"/> (the columns of X), accumulating the rotations into the rows of
