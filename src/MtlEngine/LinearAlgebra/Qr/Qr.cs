@@ -6,32 +6,40 @@ namespace MtlEngine.LinearAlgebra;
 
 /// <summary>
 /// Householder QR, A = Q·R for A of shape (m, n): R upper triangular (k×n with k = min(m, n)), Q = H₀·H₁·…·H_{k−1}
-/// orthogonal. Blocked with the compact WY form (LAPACK's geqrf):
+/// orthogonal. Blocked with the compact WY form (LAPACK's geqrf; the kernels are in <see cref="RecursiveQr"/>):
 /// <code>
 /// for each block of nb columns:
-///   factor the panel with Householder reflections Hⱼ = I − τⱼ·vⱼ·vⱼᵀ (recursively halved, WY updates inside)
-///   T = larft(V, τ)                                           (H_k…H_{k+nb−1} = I − V·T·Vᵀ)
-///   A_trailing ← (I − V·Tᵀ·Vᵀ)·A_trailing                     (three GEMMs)
+///   factor the panel with Householder reflections Hⱼ = I − τⱼ·vⱼ·vⱼᵀ, recursively halved (Elmroth–Gustavson),
+///   which also builds T with H_k…H_{k+nb−1} = I − V·T·Vᵀ
+///   A_trailing ← (I − V·T·Vᵀ)ᵀ·A_trailing                     (three GEMMs)
 /// </code>
+/// The panels' T factors are kept, so forming the thin Q (orgqr, backwards) and applying Q or Qᵀ are GEMMs only.
 /// Gives the thin Q (m×k), Qᵀ·B and Q·B without forming Q, and least squares min ‖A·x − b‖ for full-column-rank A
 /// (m ≥ n): x = R⁻¹·(Qᵀb)[0..n]. For rank-deficient problems use <see cref="PivotedQr"/>.
 /// The textbook twin is <see cref="QrTextbook"/>.
 /// </summary>
 public sealed class Qr
 {
-    /// <summary>The default block width nb.</summary>
-    public const int DefaultBlockSize = 48;
+    /// <summary>The default block width nb (measured at m = 2048, n = 512: 48 to 128 within noise; wider panels give the
+    /// Vᵀ·C product of the trailing update a larger GEMM dimension).</summary>
+    public const int DefaultBlockSize = 96;
 
     private readonly Parallelism _parallelism;
     private readonly int _blockSize;
 
-    internal Qr(DenseMatrix factors, double[] tau, Parallelism parallelism, int blockSize)
+    internal Qr(DenseMatrix factors, double[] tau, Parallelism parallelism, int blockSize, double[][]? blockT = null)
     {
         Factors = factors;
         Tau = tau;
         _parallelism = parallelism;
         _blockSize = blockSize;
+        int k = Math.Min(factors.Rows, factors.Columns);
+        _blockT = blockT ?? new double[k == 0 ? 0 : (k + blockSize - 1) / blockSize][];
     }
+
+    // The compact WY factor T of each block of _blockSize reflectors (H_j0…H_j1−1 = I − V·T·Vᵀ): kept from the
+    // factorization, or built on first use (larft) when the reflectors came from elsewhere (PivotedQr).
+    private readonly double[][] _blockT;
 
     /// <summary>R on and above the diagonal, the Householder vectors vⱼ (v₀ = 1 implied) below it; shape (m, n).</summary>
     public DenseMatrix Factors { get; }
@@ -57,55 +65,11 @@ public sealed class Qr
     internal static Qr Factor(DenseMatrix a, Parallelism parallelism, int blockSize)
     {
         ArgumentNullException.ThrowIfNull(a);
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         var f = a.Clone();
-        var tau = FactorInPlace(f, parallelism, blockSize);
-        return new Qr(f, tau, parallelism, blockSize);
-    }
-
-    internal static double[] FactorInPlace(DenseMatrix f, Parallelism parallelism, int blockSize)
-    {
-        int m = f.Rows, n = f.Columns, k = Math.Min(m, n);
-        var tau = new double[k];
-        var work = new double[Math.Max(n, 1)];
-        var span = f.Span;
-        for (int j0 = 0; j0 < k; j0 += blockSize)
-        {
-            int jb = Math.Min(blockSize, k - j0), j1 = j0 + jb;
-            FactorPanel(f, tau, j0, j1, work, parallelism);
-            if (j1 < n)
-            {
-                using var v = Householder.ExplicitV(f.ReadOnlySpan, j0, j0, jb);
-                var t = Householder.BuildT(v, tau.AsSpan(j0, jb));
-                Householder.ApplyBlock(v, t, transpose: true, Dense.Sub(f, j0, j1, m - j0, n - j1), parallelism);
-            }
-        }
-        return tau;
-    }
-
-    /// <summary>
-    /// The panel columns [j0, j1) (rows j0..), recursively (Elmroth–Gustavson): factor the left half, apply its
-    /// compact WY block to the right half (GEMMs), factor the right half; at most 8 columns are done one reflector at a time.
-    /// </summary>
-    private static void FactorPanel(DenseMatrix f, double[] tau, int j0, int j1, double[] work, Parallelism parallelism)
-    {
-        var span = f.Span;
-        if (j1 - j0 <= 8)
-        {
-            for (int j = j0; j < j1; j++)
-            {
-                tau[j] = Householder.MakeReflector(span, j, j);
-                Householder.ApplyReflectorToColumns(span, j, j, tau[j], j + 1, j1, work);
-            }
-            return;
-        }
-        int mid = j0 + (j1 - j0) / 2;
-        FactorPanel(f, tau, j0, mid, work, parallelism);
-        using (var v = Householder.ExplicitV(f.ReadOnlySpan, j0, j0, mid - j0))
-        {
-            var t = Householder.BuildT(v, tau.AsSpan(j0, mid - j0));
-            Householder.ApplyBlock(v, t, transpose: true, Dense.Sub(f, j0, mid, f.Rows - j0, j1 - mid), parallelism);
-        }
-        FactorPanel(f, tau, mid, j1, work, parallelism);
+        var tau = new double[Math.Min(f.Rows, f.Columns)];
+        var blockT = RecursiveQr.FactorInPlace(f.Span, tau, parallelism, blockSize);
+        return new Qr(f, tau, parallelism, blockSize, blockT);
     }
 
     /// <summary>The upper-triangular R of shape (min(m, n), n).</summary>
@@ -120,14 +84,53 @@ public sealed class Qr
         }
     }
 
-    /// <summary>The thin Q of shape (m, min(m, n)) with orthonormal columns.</summary>
+    /// <summary>
+    /// The thin Q of shape (m, min(m, n)) with orthonormal columns, accumulated backwards block by block (LAPACK's
+    /// orgqr): Q = H₀·…·H_{k−1}·[I; 0], and block b (columns [j0, j1)) only touches Q[j0.., j0..]:
+    /// <code>
+    /// Q[j0.., j1..] −= V·(T·(Vᵀ·Q[j0.., j1..]))      (the later columns, three GEMMs)
+    /// Q[j0.., j0..j1] = [I; 0] − V·(T·V₁ᵀ)           (the block's own columns, V₁ = V's unit upper-left block)
+    /// </code>
+    /// </summary>
     public DenseMatrix ThinQ()
     {
-        int k = Math.Min(Rows, Columns);
-        var q = new DenseMatrix(Rows, k);
-        for (int i = 0; i < k; i++) q[i, i] = 1;
-        ApplyQ(q, transpose: false);
+        int m = Rows, k = Math.Min(Rows, Columns);
+        var q = new DenseMatrix(m, k);
+        int blocks = _blockT.Length;
+        for (int blk = blocks - 1; blk >= 0; blk--)
+        {
+            int j0 = blk * _blockSize, jb = Math.Min(_blockSize, k - j0), j1 = j0 + jb;
+            using var v = Householder.ExplicitV(Factors.ReadOnlySpan, j0, j0, jb);
+            var t = BlockT(blk, v);
+            if (j1 < k)
+            {
+                // Rows [j0, j1) of Q[:, j1..] are still zero, so Vᵀ·Q[j0.., j1..] only needs V's rows from jb on.
+                using var w = new PooledMatrix(jb, k - j1);
+                using var tw = new PooledMatrix(jb, k - j1);
+                Gemm.Multiply(1.0, Dense.Sub(v.ReadOnlySpan, jb, 0, m - j1, jb).Transposed(), Dense.Sub(q.ReadOnlySpan, j1, j1, m - j1, k - j1), 0.0, w.Span, _parallelism);
+                Gemm.Multiply(1.0, t, w.ReadOnlySpan, 0.0, tw.Span, _parallelism);
+                Gemm.Multiply(-1.0, v.ReadOnlySpan, tw.ReadOnlySpan, 1.0, Dense.Sub(q, j0, j1, m - j0, k - j1), _parallelism);
+            }
+            using var y = new PooledMatrix(jb, jb);
+            Gemm.Multiply(1.0, t, Dense.Sub(v.ReadOnlySpan, 0, 0, jb, jb).Transposed(), 0.0, y.Span, _parallelism);
+            var qb = Dense.Sub(q, j0, j0, m - j0, jb);
+            Gemm.Multiply(-1.0, v.ReadOnlySpan, y.ReadOnlySpan, 0.0, qb, _parallelism);
+            for (int i = 0; i < jb; i++) qb[i, i] += 1;
+        }
         return q;
+    }
+
+    /// <summary>T of block <paramref name="blk"/> (jb×jb), from the factorization or built now from the explicit V.</summary>
+    private ReadOnlyMatrixSpan<double> BlockT(int blk, PooledMatrix v)
+    {
+        int jb = v.Columns;
+        var t = _blockT[blk];
+        if (t is null)
+        {
+            t = Householder.BuildT(v, Tau.AsSpan(blk * _blockSize, jb)).Data;
+            _blockT[blk] = t;
+        }
+        return new ReadOnlyMatrixSpan<double>(t, jb, jb);
     }
 
     /// <summary>Qᵀ·B for B of shape (m, r), without forming Q.</summary>
@@ -153,14 +156,16 @@ public sealed class Qr
     private void ApplyQ(DenseMatrix c, bool transpose)
     {
         int k = Math.Min(Rows, Columns);
-        int blocks = (k + _blockSize - 1) / _blockSize;
+        int blocks = _blockT.Length;
         for (int s = 0; s < blocks; s++)
         {
             int blk = transpose ? s : blocks - 1 - s;
             int j0 = blk * _blockSize, jb = Math.Min(_blockSize, k - j0);
             using var v = Householder.ExplicitV(Factors.ReadOnlySpan, j0, j0, jb);
-            var t = Householder.BuildT(v, Tau.AsSpan(j0, jb));
-            Householder.ApplyBlock(v, t, transpose, Dense.Sub(c, j0, 0, Rows - j0, c.Columns), _parallelism);
+            var t = BlockT(blk, v);
+            var cb = Dense.Sub(c, j0, 0, Rows - j0, c.Columns);
+            if (transpose) RecursiveQr.ApplyTransposedBlock(v.ReadOnlySpan, t, cb, _parallelism);
+            else RecursiveQr.ApplyBlock(v.ReadOnlySpan, t, cb, _parallelism);
         }
     }
 

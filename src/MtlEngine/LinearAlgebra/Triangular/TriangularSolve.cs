@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 
@@ -81,6 +83,11 @@ public static class TriangularSolve
     private static void RightLowerTransposed(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal, Parallelism parallelism, int blockSize)
     {
         int n = l.Rows, rows = c.Rows;
+        if (n <= blockSize && Vector512.IsHardwareAccelerated && c.ColumnStride == 1 && l.ColumnStride == 1 && n <= MaxKernelOrder)
+        {
+            RightLowerTransposedKernel(l, c, unitDiagonal, parallelism);
+            return;
+        }
         if (n <= blockSize)
         {
             // Transpose the block so that L·Xᵀ = Cᵀ runs as row axpys of length `rows` (long, contiguous vectors).
@@ -113,6 +120,109 @@ public static class TriangularSolve
         var c2 = Dense.Sub(c, 0, n1, rows, n2);
         Gemm.Multiply(-1.0, c1, Dense.Sub(l, n1, 0, n2, n1).Transposed(), 1.0, c2, parallelism);
         RightLowerTransposed(Dense.Sub(l, n1, n1, n2, n2), c2, unitDiagonal, parallelism, blockSize);
+    }
+
+    /// <summary>The largest diagonal block the register kernel takes (its transposed scratch lives on the stack).</summary>
+    private const int MaxKernelOrder = 128;
+
+    /// <summary>
+    /// C ← C·L⁻ᵀ for a small L (n ≤ 128) and row-major C: rows of C are independent (xᵀ·Lᵀ = cᵀ is L·x = c), so 24 of
+    /// them at a time are transposed into a scratch of n rows of three Vector512 each and solved together by
+    /// left-looking forward substitution, xⱼ = (cⱼ − Σ_{p&lt;j} lⱼₚ·xₚ)·(1/lⱼⱼ), with the sum split into even and odd p
+    /// (six independent FMA chains). A last group of fewer than 24 rows is padded with zeros, so every row sees the
+    /// same operations wherever it falls; that is why the rows can be split over threads (a fixed contiguous share
+    /// each) without changing a bit of the result.
+    /// </summary>
+    private static unsafe void RightLowerTransposedKernel(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal, Parallelism parallelism)
+    {
+        int n = l.Rows, rows = c.Rows;
+        int workers = (int)Math.Min(Math.Min(parallelism.Degree, (rows + KernelRows - 1) / KernelRows), Math.Max(1, (long)rows * n * n / (1L << 21)));
+        if (workers <= 1)
+        {
+            RightLowerTransposedKernel(l, c, unitDiagonal);
+            return;
+        }
+        fixed (double* pl = &MemoryMarshal.GetReference(l.Data))
+        fixed (double* pc = &MemoryMarshal.GetReference(c.Data))
+        {
+            nint lp = (nint)pl, cp = (nint)pc;
+            int lLength = l.Data.Length, lOffset = l.Offset, lRowStride = l.RowStride;
+            int cLength = c.Data.Length, cOffset = c.Offset, cRowStride = c.RowStride;
+            int groups = (rows + KernelRows - 1) / KernelRows;
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+            {
+                int r0 = Math.Min(rows, groups * w / workers * KernelRows), r1 = Math.Min(rows, groups * (w + 1) / workers * KernelRows);
+                var lv = new ReadOnlyMatrixSpan<double>(new ReadOnlySpan<double>((double*)lp, lLength), lOffset, n, n, lRowStride, 1);
+                var cv = new MatrixSpan<double>(new Span<double>((double*)cp, cLength), cOffset + r0 * cRowStride, r1 - r0, n, cRowStride, 1);
+                RightLowerTransposedKernel(lv, cv, unitDiagonal);
+            });
+        }
+    }
+
+    /// <summary>Rows of C solved together by the kernel: three Vector512 of doubles.</summary>
+    private const int KernelRows = 24;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RightLowerTransposedKernel(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal)
+    {
+        const int G = KernelRows;
+        int n = l.Rows, rows = c.Rows;
+        Span<double> scratch = stackalloc double[MaxKernelOrder * G];
+        Span<double> inverse = stackalloc double[MaxKernelOrder];
+        for (int j = 0; j < n; j++) inverse[j] = unitDiagonal ? 1.0 : 1.0 / l[j, j];
+        ref double x0 = ref scratch[0];
+        ref double l0 = ref MemoryMarshal.GetReference(l.Data);
+        for (int r0 = 0; r0 < rows; r0 += G)
+        {
+            int g = Math.Min(G, rows - r0);
+            if (g < G) scratch[..(n * G)].Clear();
+            for (int r = 0; r < g; r++)
+            {
+                var ci = c.Data.Slice(c.Offset + (r0 + r) * c.RowStride, n);
+                for (int j = 0; j < n; j++) scratch[j * G + r] = ci[j];
+            }
+            for (int j = 0; j < n; j++)
+            {
+                nuint xj = (nuint)(j * G);
+                var a0 = Vector512.LoadUnsafe(ref x0, xj);
+                var a1 = Vector512.LoadUnsafe(ref x0, xj + 8);
+                var a2 = Vector512.LoadUnsafe(ref x0, xj + 16);
+                var b0 = Vector512<double>.Zero;
+                var b1 = Vector512<double>.Zero;
+                var b2 = Vector512<double>.Zero;
+                int rowJ = l.Offset + j * l.RowStride;
+                int p = 0;
+                for (; p + 1 < j; p += 2)
+                {
+                    var le = Vector512.Create(Unsafe.Add(ref l0, rowJ + p));
+                    var lo = Vector512.Create(Unsafe.Add(ref l0, rowJ + p + 1));
+                    nuint xe = (nuint)(p * G), xo = xe + G;
+                    a0 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe), a0);
+                    a1 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 8), a1);
+                    a2 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 16), a2);
+                    b0 = Vector512.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo), b0);
+                    b1 = Vector512.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo + 8), b1);
+                    b2 = Vector512.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo + 16), b2);
+                }
+                if (p < j)
+                {
+                    var le = Vector512.Create(Unsafe.Add(ref l0, rowJ + p));
+                    nuint xe = (nuint)(p * G);
+                    a0 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe), a0);
+                    a1 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 8), a1);
+                    a2 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 16), a2);
+                }
+                var d = Vector512.Create(inverse[j]);
+                ((a0 + b0) * d).StoreUnsafe(ref x0, xj);
+                ((a1 + b1) * d).StoreUnsafe(ref x0, xj + 8);
+                ((a2 + b2) * d).StoreUnsafe(ref x0, xj + 16);
+            }
+            for (int r = 0; r < g; r++)
+            {
+                var ci = c.Data.Slice(c.Offset + (r0 + r) * c.RowStride, n);
+                for (int j = 0; j < n; j++) ci[j] = scratch[j * G + r];
+            }
+        }
     }
 
     private static int Check(ReadOnlyMatrixSpan<double> t, MatrixSpan<double> b, bool unitDiagonal)
