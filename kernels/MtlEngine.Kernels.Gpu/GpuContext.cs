@@ -37,9 +37,11 @@ public sealed class GpuContext : IDisposable
 
     private readonly ConcurrentDictionary<(MethodInfo Kernel, Type Loader), Delegate> _kernels = new();
     private int _compilations;
+    private int _disposed;
 
-    private GpuContext(Context context, Accelerator accelerator, GpuBackend backend, int index)
+    private GpuContext(Context context, Accelerator accelerator, GpuBackend backend, int index, int reductionGroupSize)
     {
+        ReductionGroupSize = reductionGroupSize;
         Context = context;
         Accelerator = accelerator;
         Backend = backend;
@@ -59,6 +61,14 @@ public sealed class GpuContext : IDisposable
     /// <summary>The device's index among devices of its kind.</summary>
     public int Index { get; }
 
+    /// <summary>
+    /// Threads per group of the reduction and softmax kernels: 64 (<see cref="GpuReduce.GroupSize"/>) on CUDA; 4 by
+    /// default on ILGPU's CPU accelerator, which runs every thread of a group as an OS thread that waits for the others
+    /// at each barrier: wide groups cost milliseconds per barrier there (measured: a 16×8 column sum took 0.6 s with
+    /// groups of 64). The tree code is the same for every size.
+    /// </summary>
+    public int ReductionGroupSize { get; }
+
     /// <summary>The pool that device buffers are rented from.</summary>
     public GpuBufferPool Pool { get; }
 
@@ -69,22 +79,28 @@ public sealed class GpuContext : IDisposable
     public string DeviceName => (Backend == GpuBackend.Cuda ? "cuda" : "ilgpu-cpu") + (Index == 0 ? "" : $":{Index}");
 
     /// <summary>ILGPU's CPU accelerator: runs the GPU kernels on the CPU (how the tests exercise them without a GPU).</summary>
-    public static GpuContext CreateCpu() => Create(GpuBackend.IlgpuCpu);
+    /// <param name="reductionGroupSize">Threads per group of the reduction and softmax kernels (default 4; 64 runs them as on CUDA).</param>
+    public static GpuContext CreateCpu(int? reductionGroupSize = null) => Create(GpuBackend.IlgpuCpu, 0, reductionGroupSize);
 
     /// <summary>Creates the context and accelerator for one device.</summary>
     /// <param name="backend">CUDA or ILGPU's CPU accelerator.</param>
     /// <param name="index">The device's index among CUDA devices (0 for the first); must be 0 for <see cref="GpuBackend.IlgpuCpu"/>.</param>
     /// <exception cref="GpuDeviceUnavailableException">When there is no CUDA device with that index (no GPU, no driver).</exception>
-    /// <exception cref="ArgumentOutOfRangeException">When the index is negative, or not 0 for the CPU accelerator.</exception>
-    public static GpuContext Create(GpuBackend backend, int index = 0)
+    /// <param name="reductionGroupSize">Threads per group of the reduction and softmax kernels, a power of two from 1 to
+    /// <see cref="GpuReduce.GroupSize"/> (default: 64 on CUDA, 4 on the CPU accelerator; see <see cref="ReductionGroupSize"/>).</param>
+    /// <exception cref="ArgumentOutOfRangeException">When the index is negative, or not 0 for the CPU accelerator, or the group size is not a power of two up to 64.</exception>
+    public static GpuContext Create(GpuBackend backend, int index = 0, int? reductionGroupSize = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
+        int groupSize = reductionGroupSize ?? (backend == GpuBackend.Cuda ? GpuReduce.GroupSize : 4);
+        if (groupSize < 1 || groupSize > GpuReduce.GroupSize || (groupSize & (groupSize - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(reductionGroupSize), groupSize, $"The reduction group size must be a power of two from 1 to {GpuReduce.GroupSize}.");
         if (backend == GpuBackend.IlgpuCpu)
         {
             if (index != 0)
                 throw new ArgumentOutOfRangeException(nameof(index), index, "There is one ilgpu-cpu device; use index 0 ('ilgpu-cpu').");
             var cpuContext = Context.Create(builder => builder.CPU(SimulatedDevice).EnableAlgorithms());
-            return new GpuContext(cpuContext, cpuContext.CreateCPUAccelerator(0), backend, 0);
+            return new GpuContext(cpuContext, cpuContext.CreateCPUAccelerator(0), backend, 0, groupSize);
         }
 
         Context? context = null;
@@ -96,7 +112,7 @@ public sealed class GpuContext : IDisposable
                 throw new GpuDeviceUnavailableException(DeviceText(index),
                     devices.Count == 0 ? "no CUDA device was found (no NVIDIA GPU or no CUDA driver on this machine)" : $"only {devices.Count} CUDA device(s) were found");
             var accelerator = context.CreateCudaAccelerator(index);
-            var created = new GpuContext(context, accelerator, backend, index);
+            var created = new GpuContext(context, accelerator, backend, index, groupSize);
             context = null;
             return created;
         }
@@ -152,9 +168,13 @@ public sealed class GpuContext : IDisposable
     /// <summary>Waits until every kernel launched so far has finished.</summary>
     public void Synchronize() => Accelerator.Synchronize();
 
-    /// <inheritdoc />
+    /// <summary>True once <see cref="Dispose"/> has run.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Frees every pooled buffer, the compiled kernels, the accelerator and the ILGPU context. Idempotent.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Pool.Dispose();
         Accelerator.Dispose();
         Context.Dispose();
