@@ -165,6 +165,80 @@ public sealed class GpuContext : IDisposable
         }
     }
 
+    /// <summary>The most distinct layouts <see cref="Layout"/> keeps in device memory.</summary>
+    public const int LayoutCacheCapacity = 4096;
+
+    private readonly Dictionary<int[], MemoryBuffer1D<int, Stride1D.Dense>> _layouts = new(LayoutComparer.Instance);
+
+    /// <summary>How many distinct layouts are cached in device memory (see <see cref="Layout"/>).</summary>
+    public int CachedLayoutCount
+    {
+        get { lock (_layouts) return _layouts.Count; }
+    }
+
+    /// <summary>
+    /// A small int array (the shape, strides and offsets a strided kernel reads) in device memory. A layout seen before
+    /// is served from this context's cache, so a loop that repeats its shapes copies nothing to the device for them after
+    /// its first step (a copy from the host would also wait for the queued kernels on CUDA). Past
+    /// <see cref="LayoutCacheCapacity"/> distinct layouts, each is uploaded into a pooled buffer that the lease returns.
+    /// </summary>
+    public GpuLease<int> Layout(int[] layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        lock (_layouts)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            if (_layouts.TryGetValue(layout, out var cached)) return new GpuLease<int>(cached.View, null);
+            if (_layouts.Count < LayoutCacheCapacity)
+            {
+                var buffer = Accelerator.Allocate1D<int>(layout.Length);
+                buffer.View.CopyFromCPU(layout);
+                _layouts[(int[])layout.Clone()] = buffer;
+                return new GpuLease<int>(buffer.View, null);
+            }
+        }
+        var rented = Pool.Rent<int>(layout.Length);
+        rented.CopyFromHost(layout);
+        return new GpuLease<int>(rented.View, rented);
+    }
+
+    private readonly Dictionary<object, MemoryBuffer> _constants = [];
+
+    /// <summary>
+    /// <paramref name="value"/> as a one-element array in device memory (a scalar operand broadcast by a strided kernel),
+    /// cached per value like <see cref="Layout"/>: the constants of a training step (0, 1, 1/N, ...) are uploaded once.
+    /// </summary>
+    public GpuLease<T> Constant<T>(T value) where T : unmanaged
+    {
+        lock (_layouts)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            if (_constants.TryGetValue(value, out var cached)) return new GpuLease<T>(((MemoryBuffer1D<T, Stride1D.Dense>)cached).View, null);
+            if (_constants.Count < LayoutCacheCapacity)
+            {
+                var buffer = Accelerator.Allocate1D<T>(1);
+                buffer.View.CopyFromCPU([value]);
+                _constants[value] = buffer;
+                return new GpuLease<T>(buffer.View, null);
+            }
+        }
+        var rented = Pool.Rent<T>(1);
+        rented.CopyFromHost([value]);
+        return new GpuLease<T>(rented.View, rented);
+    }
+
+    private sealed class LayoutComparer : IEqualityComparer<int[]>
+    {
+        public static readonly LayoutComparer Instance = new();
+        public bool Equals(int[]? x, int[]? y) => x.AsSpan().SequenceEqual(y);
+        public int GetHashCode(int[] values)
+        {
+            var hash = new HashCode();
+            foreach (int v in values) hash.Add(v);
+            return hash.ToHashCode();
+        }
+    }
+
     /// <summary>Waits until every kernel launched so far has finished.</summary>
     public void Synchronize() => Accelerator.Synchronize();
 
@@ -175,8 +249,37 @@ public sealed class GpuContext : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        lock (_layouts)
+        {
+            foreach (var buffer in _layouts.Values) buffer.Dispose();
+            foreach (var buffer in _constants.Values) buffer.Dispose();
+            _layouts.Clear();
+            _constants.Clear();
+        }
         Pool.Dispose();
         Accelerator.Dispose();
         Context.Dispose();
     }
+}
+
+/// <summary>
+/// A small array in device memory from <see cref="GpuContext.Layout"/> or <see cref="GpuContext.Constant{T}"/>: a cached
+/// one (nothing to give back) or a pooled one that <see cref="Dispose"/> returns. Use it with <c>using</c>.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+public readonly struct GpuLease<T> : IDisposable where T : unmanaged
+{
+    private readonly GpuBuffer<T>? _rented;
+
+    internal GpuLease(ArrayView<T> view, GpuBuffer<T>? rented)
+    {
+        View = view;
+        _rented = rented;
+    }
+
+    /// <summary>The array as a view for kernels.</summary>
+    public ArrayView<T> View { get; }
+
+    /// <summary>Returns a pooled layout buffer (a cached one stays).</summary>
+    public void Dispose() => _rented?.Dispose();
 }

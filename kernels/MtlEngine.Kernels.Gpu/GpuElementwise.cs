@@ -51,6 +51,24 @@ public static class GpuElementwise
     }
 
     /// <summary>
+    /// d[i] = op(x[i], s) (or op(s, x[i]) when <paramref name="scalarOnLeft"/>) over contiguous views of equal length: a
+    /// scalar operand (the 2 in x·2) passed as a kernel argument, so that nothing is copied to the device for it.
+    /// </summary>
+    /// <exception cref="ArgumentException">When the lengths differ.</exception>
+    public static void BinaryScalar<T, TOp>(GpuContext gpu, ArrayView<T> x, T scalar, bool scalarOnLeft, ArrayView<T> d, TOp op)
+        where T : unmanaged where TOp : struct, IBinarySpanOperator<T>
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        if (x.Length != d.Length)
+            throw new ArgumentException($"Element-wise input has {x.Length} elements but the output has {d.Length}; they must be equal.");
+        if (d.Length == 0) return;
+        var kernel = gpu.Kernel<Action<Index1D, ArrayView<T>, T, int, ArrayView<T>, TOp>>(
+            (Action<Index1D, ArrayView<T>, T, int, ArrayView<T>, TOp>)ScalarKernel<T, TOp>,
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, T, int, ArrayView<T>, TOp>(ScalarKernel<T, TOp>));
+        kernel((int)d.Length, x, scalar, scalarOnLeft ? 1 : 0, d, op);
+    }
+
+    /// <summary>
     /// d = op(x) where x is any strided view (offset and strides in elements, stride 0 broadcasts) of
     /// <paramref name="shape"/> and d is contiguous. With <see cref="CopyOperator{T}"/> this is the
     /// strided-to-contiguous copy.
@@ -182,15 +200,15 @@ public static class GpuElementwise
         return length;
     }
 
-    /// <summary>[shape..., x strides..., y strides...] in one small device buffer (rank = shape length).</summary>
-    private static GpuBuffer<int> UploadLayout(GpuContext gpu, ReadOnlySpan<int> shape, ReadOnlySpan<int> xStrides, ReadOnlySpan<int> yStrides) =>
+    /// <summary>[shape..., x strides..., y strides...] in one small device buffer (rank = shape length; cached per context, see <see cref="GpuContext.Layout"/>).</summary>
+    private static GpuLease<int> UploadLayout(GpuContext gpu, ReadOnlySpan<int> shape, ReadOnlySpan<int> xStrides, ReadOnlySpan<int> yStrides) =>
         UploadLayout(gpu, shape, xStrides, yStrides, [], [], 3);
 
     /// <summary>
     /// [shape..., strides of each operand..., offsets...] in one small device buffer: <paramref name="parts"/>·rank ints
     /// (shape and up to three strides), then one offset per operand (the kernels read them from the end).
     /// </summary>
-    private static GpuBuffer<int> UploadLayout(GpuContext gpu, ReadOnlySpan<int> shape, ReadOnlySpan<int> xStrides, ReadOnlySpan<int> yStrides,
+    private static GpuLease<int> UploadLayout(GpuContext gpu, ReadOnlySpan<int> shape, ReadOnlySpan<int> xStrides, ReadOnlySpan<int> yStrides,
         ReadOnlySpan<int> zStrides, ReadOnlySpan<int> offsets, int parts = 4)
     {
         int rank = shape.Length;
@@ -200,15 +218,16 @@ public static class GpuElementwise
         yStrides.CopyTo(host.AsSpan(2 * rank));
         zStrides.CopyTo(host.AsSpan(3 * rank));
         offsets.CopyTo(host.AsSpan(parts * rank));
-        var buffer = gpu.Pool.Rent<int>(host.Length);
-        buffer.CopyFromHost(host);
-        return buffer;
+        return gpu.Layout(host);
     }
 
     // ---- kernels -------------------------------------------------------------------------------------------
 
     internal static void UnaryKernel<T, TOp>(Index1D i, ArrayView<T> x, ArrayView<T> d, TOp op)
         where T : unmanaged where TOp : struct, IUnarySpanOperator<T> => d[i] = op.Invoke(x[i]);
+
+    internal static void ScalarKernel<T, TOp>(Index1D i, ArrayView<T> x, T s, int scalarOnLeft, ArrayView<T> d, TOp op)
+        where T : unmanaged where TOp : struct, IBinarySpanOperator<T> => d[i] = scalarOnLeft != 0 ? op.Invoke(s, x[i]) : op.Invoke(x[i], s);
 
     internal static void BinaryKernel<T, TOp>(Index1D i, ArrayView<T> x, ArrayView<T> y, ArrayView<T> d, TOp op)
         where T : unmanaged where TOp : struct, IBinarySpanOperator<T> => d[i] = op.Invoke(x[i], y[i]);

@@ -55,6 +55,25 @@ internal static class GpuTensorOps
         try { shape = Broadcast.Shapes(x.Shape, y.Shape); }
         catch (ArgumentException e) { throw new ArgumentException($"{operation}: {e.Message}", e); }
 
+        bool xHost = x.Device.Kind == DeviceKind.Cpu, yHost = y.Device.Kind == DeviceKind.Cpu;
+        if (xHost != yHost && (yHost ? x : y).IsContiguous && (yHost ? x : y).Length == MtlTensor<T>.CheckedLength(shape))
+        {
+            // One operand is a host scalar and the other fills the output: the scalar goes as a kernel argument (no upload).
+            var tensor = yHost ? x : y;
+            T scalar = (yHost ? y : x).CpuStorage.Data[(yHost ? y : x).Offset];
+            var output = new GpuStorage<T>(device, tensor.Length);
+            try
+            {
+                if (tensor.Length > 0)
+                    GpuElementwise.BinaryScalar(gpu, ((GpuStorage<T>)tensor.Storage).View.SubView(tensor.Offset, tensor.Length), scalar, scalarOnLeft: xHost, output.View, op);
+            }
+            catch (GpuKernelCompilationException e)
+            {
+                output.Dispose();
+                throw NoDeviceForm(operation, device, e);
+            }
+            return new MtlTensor<T>(output, shape);
+        }
         using var xScalar = UploadScalar(gpu, x);
         using var yScalar = UploadScalar(gpu, y);
         var xView = xScalar?.View ?? ((GpuStorage<T>)x.Storage).View;
@@ -483,19 +502,14 @@ internal static class GpuTensorOps
     }
 
     /// <summary>The kernel operand of x broadcast to <paramref name="shape"/> (its uploaded copy when x is a 0-d CPU scalar).</summary>
-    private static GpuOperand<T> Operand<T>(MtlTensor<T> x, GpuBuffer<T>? scalar, int[] shape) where T : unmanaged, INumber<T> =>
-        scalar is not null
-            ? new GpuOperand<T>(scalar.View, 0, new int[shape.Length])
+    private static GpuOperand<T> Operand<T>(MtlTensor<T> x, GpuLease<T>? scalar, int[] shape) where T : unmanaged, INumber<T> =>
+        scalar is { } lease
+            ? new GpuOperand<T>(lease.View, 0, new int[shape.Length])
             : new GpuOperand<T>(((GpuStorage<T>)x.Storage).View, x.Offset, Broadcast.StridesTo(x.Shape, x.Strides, shape));
 
-    /// <summary>A one-element device copy of a 0-d CPU operand; null when the operand already lives on the device.</summary>
-    private static GpuBuffer<T>? UploadScalar<T>(GpuContext gpu, MtlTensor<T> x) where T : unmanaged, INumber<T>
-    {
-        if (x.Device.Kind != DeviceKind.Cpu) return null;
-        var buffer = gpu.Pool.Rent<T>(1);
-        buffer.CopyFromHost([x.CpuStorage.Data[x.Offset]]);
-        return buffer;
-    }
+    /// <summary>A one-element device copy of a 0-d CPU operand (cached per value by the context); null when the operand already lives on the device.</summary>
+    private static GpuLease<T>? UploadScalar<T>(GpuContext gpu, MtlTensor<T> x) where T : unmanaged, INumber<T> =>
+        x.Device.Kind != DeviceKind.Cpu ? null : gpu.Constant(x.CpuStorage.Data[x.Offset]);
 
     /// <summary>"Exp" for ExpOperator&lt;T&gt;, "Relu" for VectorizedUnary&lt;T, ReluOperator&lt;T&gt;&gt;.</summary>
     private static string OperatorName(Type op)

@@ -148,6 +148,21 @@ public class GpuRoutingTests
     }
 
     [Fact]
+    public void Gram_and_projection_products_of_ridge_and_pca_run_on_the_device()
+    {
+        var x = Random(10, 9, 5);           // (n_samples, n_features)
+        var y = Random(11, 9, 2);           // two targets
+        var components = Random(12, 3, 5);  // (n_components, n_features)
+        var gx = x.To(IlgpuCpu);
+        Same(x.Transpose().Matmul(x), gx.Transpose().Matmul(gx));                               // XᵀX
+        Same(x.Transpose().Matmul(y), gx.Transpose().Matmul(y.To(IlgpuCpu)));                  // Xᵀy
+        var centered = x - x.Mean(0, keepDims: true);
+        var gcentered = gx - gx.Mean(0, keepDims: true);
+        Same(centered.Transpose().Matmul(centered) / 8.0, gcentered.Transpose().Matmul(gcentered) / 8.0); // covariance
+        Same(centered.Matmul(components.Transpose()), gcentered.Matmul(components.To(IlgpuCpu).Transpose())); // PCA transform
+    }
+
+    [Fact]
     public void Gradients_through_a_small_graph_match_the_cpu()
     {
         // Everything a Linear + ReLU + loss network uses: matmul with a transposed weight, broadcast bias, relu, sums over

@@ -141,7 +141,8 @@ public class GpuTrainingTests
         var x = new TensorRandom(1).Normal([16, 6], 0f, 1f).To(IlgpuCpu);
         var y = new TensorRandom(2).Normal([16, 1], 0f, 1f).To(IlgpuCpu);
         int[] labels = Enumerable.Range(0, 16).Select(i => i % 3).ToArray();
-        var pool = GpuDevices.Get(IlgpuCpu).Pool;
+        var gpu = GpuDevices.Get(IlgpuCpu);
+        var pool = gpu.Pool;
         var arena = new TensorArena();
         float Step()
         {
@@ -158,11 +159,13 @@ public class GpuTrainingTests
         float first = Step();
         Step();
         long allocations = pool.DeviceAllocations, bytes = pool.DeviceBytes, outstanding = pool.Outstanding;
+        int layouts = gpu.CachedLayoutCount; // strided kernels' layouts: uploaded in the first step, then read from the cache
         float last = 0;
         for (int s = 0; s < 6; s++) last = Step();
         Assert.Equal(allocations, pool.DeviceAllocations);
         Assert.Equal(bytes, pool.DeviceBytes);
         Assert.Equal(outstanding, pool.Outstanding);
+        Assert.Equal(layouts, gpu.CachedLayoutCount);
         Assert.True(last < first);
     }
 
