@@ -27,13 +27,14 @@ public static class GpuSoftmax
         var kernel = gpu.Kernel<Action<KernelConfig, ArrayView<T>, ArrayView<T>, int, int>>(
             (Action<ArrayView<T>, ArrayView<T>, int, int>)SoftmaxKernel<T>,
             a => a.LoadStreamKernel<ArrayView<T>, ArrayView<T>, int, int>(SoftmaxKernel<T>));
-        kernel(new KernelConfig(rows, GpuReduce.GroupSize), x, d, classes, log ? 1 : 0);
+        kernel(new KernelConfig(rows, gpu.ReductionGroupSize), x, d, classes, log ? 1 : 0);
     }
 
     /// <summary>
     /// The fused cross-entropy: losses[r] = −log softmax(x_r)[labels[r]] and, in the same pass,
     /// gradient[r, j] = scale·(softmax(x_r)_j − [j = labels[r]]) (scale = 1/rows for the mean loss).
-    /// A label outside [0, classes) gives a NaN loss and a NaN gradient row (check labels on the host first).
+    /// A negative label marks a missing label (as in <c>Losses.CrossEntropy</c>): that row's loss and gradient are 0.
+    /// A label ≥ classes gives a NaN loss and a NaN gradient row (check labels on the host first).
     /// </summary>
     /// <exception cref="ArgumentException">When the views do not match rows and classes.</exception>
     public static void CrossEntropy<T>(GpuContext gpu, ArrayView<T> logits, ArrayView<int> labels, int rows, int classes,
@@ -48,7 +49,7 @@ public static class GpuSoftmax
         var kernel = gpu.Kernel<Action<KernelConfig, ArrayView<T>, ArrayView<int>, int, ArrayView<T>, ArrayView<T>, T>>(
             (Action<ArrayView<T>, ArrayView<int>, int, ArrayView<T>, ArrayView<T>, T>)CrossEntropyKernel<T>,
             a => a.LoadStreamKernel<ArrayView<T>, ArrayView<int>, int, ArrayView<T>, ArrayView<T>, T>(CrossEntropyKernel<T>));
-        kernel(new KernelConfig(rows, GpuReduce.GroupSize), logits, labels, classes, losses, gradient, scale);
+        kernel(new KernelConfig(rows, gpu.ReductionGroupSize), logits, labels, classes, losses, gradient, scale);
     }
 
     private static void CheckSizes(long xLength, long dLength, int rows, int classes)
@@ -62,14 +63,14 @@ public static class GpuSoftmax
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T partialMax = T.NegativeInfinity;
-        for (int j = Group.IdxX; j < classes; j += GpuReduce.GroupSize)
+        for (int j = Group.IdxX; j < classes; j += Group.DimX)
         {
             T v = x[start + j];
             partialMax = v > partialMax || T.IsNaN(v) ? v : partialMax;
         }
         T max = GpuReduce.GroupCombine(shared, partialMax, default(MaxReduction<T>));
         T partialSum = T.Zero;
-        for (int j = Group.IdxX; j < classes; j += GpuReduce.GroupSize)
+        for (int j = Group.IdxX; j < classes; j += Group.DimX)
             partialSum += T.Exp(x[start + j] - max);
         T sum = GpuReduce.GroupCombine(shared, partialSum, default(SumReduction<T>));
         return (max, T.Log(sum));
@@ -81,7 +82,7 @@ public static class GpuSoftmax
         var shared = SharedMemory.Allocate<T>(GpuReduce.GroupSize);
         long start = (long)Grid.IdxX * classes;
         var (max, logSum) = RowLogSumExp(shared, x, start, classes);
-        for (int j = Group.IdxX; j < classes; j += GpuReduce.GroupSize)
+        for (int j = Group.IdxX; j < classes; j += Group.DimX)
         {
             T shifted = x[start + j] - max - logSum;
             d[start + j] = log != 0 ? shifted : T.Exp(shifted);
@@ -95,15 +96,15 @@ public static class GpuSoftmax
         int row = Grid.IdxX;
         long start = (long)row * classes;
         int label = labels[row];
-        bool valid = label >= 0 && label < classes;
+        bool missing = label < 0, valid = label < classes;
         var (max, logSum) = RowLogSumExp(shared, logits, start, classes);
-        for (int j = Group.IdxX; j < classes; j += GpuReduce.GroupSize)
+        for (int j = Group.IdxX; j < classes; j += Group.DimX)
         {
             T probability = T.Exp(logits[start + j] - max - logSum);
             T target = j == label ? T.One : T.Zero;
-            gradient[start + j] = valid ? scale * (probability - target) : T.NaN;
+            gradient[start + j] = missing ? T.Zero : valid ? scale * (probability - target) : T.NaN;
         }
         if (Group.IdxX == 0)
-            losses[row] = valid ? logSum + max - logits[start + label] : T.NaN;
+            losses[row] = missing ? T.Zero : valid ? logSum + max - logits[start + label] : T.NaN;
     }
 }

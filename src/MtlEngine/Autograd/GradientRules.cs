@@ -193,6 +193,13 @@ internal static partial class GradientRules
         return up * MtlTensor.Where(z.Equal(T.Zero), T.Zero, ratio);
     }
 
+    /// <summary>
+    /// z = fused softmax cross-entropy of logits x (a device kernel that computed z and ∂z/∂x = (softmax(x) − onehot)/N
+    /// in one pass, saved on the node): ∂L/∂x = g·∂z/∂x.
+    /// </summary>
+    public static MtlTensor<T> SoftmaxCrossEntropy<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T> =>
+        g * (MtlTensor<T>)n.Saved!;
+
     // ---- views and copies: the gradient is the upstream put back where the view took it from ----
 
     /// <summary>A copy (Clone, Contiguous): the identity.</summary>
@@ -218,7 +225,7 @@ internal static partial class GradientRules
     public static MtlTensor<T> Slice<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
     {
         var view = (Func<MtlTensor<T>, MtlTensor<T>>)n.Saved!;
-        var result = MtlTensor.Zeros<T>(n.Inputs[0].Shape.ToArray());
+        var result = MtlTensor.ZerosLike(n.Inputs[0]); // on the input's device
         g.CopyTo(view(result));
         return result;
     }

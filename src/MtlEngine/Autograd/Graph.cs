@@ -200,22 +200,33 @@ internal static class Graph
     {
         if (leaf.Grad is null)
         {
-            leaf.Grad = MaterializeAs(grad, leaf);
+            leaf.Grad = MaterializeAs(grad, leaf, scoped: false); // lives with the leaf, not with a scope or arena step
             return;
         }
         var target = leaf.Grad;
         if (!target.Shape.SequenceEqual(leaf.Shape))
             throw new InvalidOperationException(
                 $"The Grad of a tensor of shape {MtlTensor<T>.ShapeText(leaf.Shape)} has shape {MtlTensor<T>.ShapeText(target.Shape)}; set it to null or a tensor of the leaf's shape.");
+        if (GpuTensorOps.OnDevice(target))
+        {
+            // target += grad in place on the device (no copy between devices: the graph ran where the leaf lives).
+            GpuTensorOps.Update(target, grad, default(AddOperator<T>), "Backward");
+            return;
+        }
         int[] shape = leaf.Shape.ToArray();
         // target += grad in place (element-wise, so reading and writing the same element is safe).
         StridedDriver.Binary(shape, TensorOps.View(target, shape), TensorOps.View(grad, shape), TensorOps.View(target), default(AddOperator<T>), TensorParallelism.Current);
     }
 
-    /// <summary>A new contiguous tensor of <paramref name="like"/>'s shape holding <paramref name="grad"/> (broadcast if needed), owned by the caller.</summary>
-    private static MtlTensor<T> MaterializeAs<T>(MtlTensor<T> grad, MtlTensor<T> like) where T : unmanaged, INumber<T>
+    /// <summary>
+    /// A new contiguous tensor of <paramref name="like"/>'s shape holding <paramref name="grad"/> (broadcast if needed), owned
+    /// by the caller, on <paramref name="like"/>'s device (there, unless <paramref name="scoped"/>, outside any scope or arena step).
+    /// </summary>
+    private static MtlTensor<T> MaterializeAs<T>(MtlTensor<T> grad, MtlTensor<T> like, bool scoped = true) where T : unmanaged, INumber<T>
     {
-        var result = MtlTensor.Zeros<T>(like.Shape.ToArray());
+        var result = GpuTensorOps.OnDevice(like)
+            ? GpuTensorOps.Full(like.Device, like.Shape.ToArray(), T.Zero, scoped)
+            : MtlTensor.Zeros<T>(like.Shape.ToArray());
         var source = grad.Shape.SequenceEqual(like.Shape) ? grad : grad.BroadcastTo(like.Shape.ToArray());
         source.CopyTo(result);
         return result;

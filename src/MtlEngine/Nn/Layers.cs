@@ -153,7 +153,7 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     {
         ArgumentNullException.ThrowIfNull(input);
         if (!Training || P == 0) return input;
-        var keep = _random.Bernoulli<T>(input.Shape.ToArray(), 1 - P);
+        var keep = _random.Bernoulli<T>(input.Shape.ToArray(), 1 - P).To(input.Device); // drawn on the host (seeded), uploaded on a device
         return input * keep * T.CreateChecked(1 / (1 - P));
     }
 }

@@ -68,6 +68,8 @@ public static class Losses
             throw new ArgumentException($"CrossEntropy got {sampleWeights.Length} sample weights for {n} samples.");
         if (!(labelSmoothing >= 0 && labelSmoothing < 1))
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing must be in [0, 1).");
+        if (GpuTensorOps.OnDevice(logits) && classWeights.IsEmpty && labelSmoothing == 0 && sampleWeights.IsEmpty)
+            return FusedCrossEntropy(logits, labels);
 
         // The coefficient of each log-probability, a constant: Q[i, c] = sᵢ·w_c·qᵢc, and the normalizer Σ sᵢ·w_{yᵢ}.
         var coefficients = new T[n * classes];
@@ -88,8 +90,25 @@ public static class Losses
             total += s * (classWeights.IsEmpty ? T.One : classWeights[label]);
         }
         var logProbabilities = logits.LogSoftmax(-1);
-        var weighted = (logProbabilities * MtlTensor.FromArray(coefficients, n, classes)).Sum();
+        var weighted = (logProbabilities * MtlTensor.FromArray(coefficients, n, classes).To(logits.Device)).Sum(); // on a device: the weights uploaded
         return total == T.Zero ? weighted * T.Zero : weighted * (-T.One / total);
+    }
+
+    /// <summary>
+    /// The plain cross-entropy (no weights, no smoothing) of logits on a GPU device by the fused kernel: the per-row
+    /// losses and ∂loss/∂logits = (softmax − onehot)/N in one pass, the gradient saved on the graph node. N counts the
+    /// labelled rows (a negative label is missing); the loss is 0 when none is.
+    /// </summary>
+    private static MtlTensor<T> FusedCrossEntropy<T>(MtlTensor<T> logits, ReadOnlySpan<int> labels) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int classes = logits.Shape[1];
+        for (int i = 0; i < labels.Length; i++)
+            if (labels[i] >= classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"Label {labels[i]} at row {i} is not below the number of classes {classes}.");
+        var (loss, gradient) = GpuTensorOps.SoftmaxCrossEntropy(logits, labels);
+        Graph.Record(loss, GradientRules.SoftmaxCrossEntropy, logits, saved: gradient);
+        if (loss.IsLeaf) gradient.ReleaseDeviceMemory(); // nothing will flow back (no grad mode, or constant logits)
+        return loss;
     }
 
     /// <summary>
@@ -134,6 +153,18 @@ public static class Losses
                 var m = AlignRows(mask.Detach(), loss, "mask");
                 weight = weight is null ? m : weight * m;
             }
+        }
+        if (GpuTensorOps.OnDevice(loss))
+        {
+            // On a device the denominator stays there (no scalar read in the step): Σ m·s, with 1 in place of 0 (the
+            // numerator is then 0 too, so the loss is 0, as below).
+            MtlTensor<T> safe;
+            using (Grad.NoGrad())
+            {
+                var sum = weight!.BroadcastTo(loss.Shape.ToArray()).Sum();
+                safe = MtlTensor.Where(sum.Equal(T.Zero), T.One, sum);
+            }
+            return (loss * weight).Sum() / safe;
         }
         T denominator;
         using (Grad.NoGrad()) denominator = weight!.BroadcastTo(loss.Shape.ToArray()).Sum().Item();

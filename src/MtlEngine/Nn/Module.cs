@@ -72,6 +72,23 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The total number of parameter elements.</summary>
     public long ParameterCount => NamedParameters().Sum(p => (long)p.Value.Length);
 
+    /// <summary>
+    /// Moves every parameter (and its gradient) to <paramref name="device"/> in place, as PyTorch's <c>module.to(device)</c>:
+    /// the same tensors, which layers and optimizers hold, now live there; forward, backward and the optimizers then run
+    /// there. An explicit copy, once; the device memory belongs to the parameters. Create optimizers after the move or
+    /// before it (they hold the same tensors).
+    /// </summary>
+    /// <returns>This module.</returns>
+    /// <exception cref="Kernels.Gpu.GpuDeviceUnavailableException">When the device does not exist on this machine.</exception>
+    public Module<T> To(Device device)
+    {
+        foreach (var (_, parameter) in NamedParameters()) parameter.MoveTo(device);
+        return this;
+    }
+
+    /// <summary>The device of the first parameter (the CPU for a module without parameters).</summary>
+    public Device Device => NamedParameters().Select(p => p.Value.Device).FirstOrDefault(Device.Cpu);
+
     /// <summary>Sets training mode (true) or evaluation mode (false) on this module and every sub-module.</summary>
     public void Train(bool training = true)
     {
@@ -90,7 +107,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>The parameters as named arrays (copies), PyTorch state-dict names and shapes.</summary>
     public IReadOnlyList<NdArray> StateDict() =>
-        NamedParameters().Select(p => NdArray.FromTensor(p.Value, p.Key)).ToList();
+        NamedParameters().Select(p => NdArray.FromTensor(p.Value.To(Device.Cpu), p.Key)).ToList(); // from a device: an explicit download
 
     /// <summary>Copies values from named arrays into the parameters of the same names (converting the element type).</summary>
     /// <param name="state">The arrays, e.g. a safetensors file's tensors.</param>

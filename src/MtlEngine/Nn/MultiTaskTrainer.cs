@@ -88,6 +88,7 @@ public static class MultiTaskTrainer
         Optimizer<T> optimizer = options.WeightDecay > 0
             ? new AdamW<T>(net.Parameters(), options.LearningRate, weightDecay: options.WeightDecay)
             : new Adam<T>(net.Parameters(), options.LearningRate);
+        var device = net.Device; // where the parameters live (Module.To): the steps run there
         var history = new List<EpochReport>();
         double best = double.PositiveInfinity;
         int bestEpoch = 0, sinceBest = 0;
@@ -107,8 +108,8 @@ public static class MultiTaskTrainer
                 int count = Math.Min(options.BatchSize, train.Length - start);
                 var rows = new int[count];
                 for (int r = 0; r < count; r++) rows[r] = train[shuffled[start + r]];
-                var outputs = net.ForwardTasks(Gather(data, rows));
-                var loss = TotalLoss(net.Tasks, outputs, data, rows, out _);
+                var outputs = net.ForwardTasks(Gather(data, rows).To(device)); // on a device: the batch uploaded
+                var loss = TotalLoss(net.Tasks, outputs, data, rows, out _, withMetrics: false);
                 net.ZeroGrad();
                 loss.Backward();
                 if (options.ClipNorm is double clip) GradientClipping.ClipByNorm(net.Parameters(), clip);
@@ -148,7 +149,8 @@ public static class MultiTaskTrainer
         bool wasTraining = net.Training;
         net.Eval();
         using var _ = Grad.NoGrad();
-        var outputs = net.ForwardTasks(Gather(data, rows));
+        using var memory = DeviceMemoryScope.Begin(); // on a device: every tensor of the evaluation goes back to the pool
+        var outputs = net.ForwardTasks(Gather(data, rows).To(net.Device));
         var loss = TotalLoss(net.Tasks, outputs, data, rows, out var metrics);
         net.Train(wasTraining);
         return (double.CreateChecked(loss.Item()), metrics);
@@ -164,8 +166,10 @@ public static class MultiTaskTrainer
         return MtlTensor.FromArray(x, rows.Length, d);
     }
 
-    /// <summary>Σ wᵢ·lossᵢ over the tasks for a batch, with each task's metric.</summary>
-    private static MtlTensor<T> TotalLoss<T>(IReadOnlyList<TaskSpec> tasks, MtlTensor<T>[] outputs, MultiTaskData<T> data, int[] rows, out IReadOnlyList<TaskMetric> metrics)
+    /// <summary>Σ wᵢ·lossᵢ over the tasks for a batch, with each task's metric (unless <paramref name="withMetrics"/> is false: training
+    /// steps discard them, and on a device each one is a read back to the host).</summary>
+    private static MtlTensor<T> TotalLoss<T>(IReadOnlyList<TaskSpec> tasks, MtlTensor<T>[] outputs, MultiTaskData<T> data, int[] rows, out IReadOnlyList<TaskMetric> metrics,
+        bool withMetrics = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         MtlTensor<T>? total = null;
@@ -181,7 +185,7 @@ public static class MultiTaskTrainer
                 var labels = new int[rows.Length];
                 for (int r = 0; r < rows.Length; r++) labels[r] = targets.Labels![rows[r]];
                 loss = Losses.CrossEntropy(output, labels);
-                list.Add(new TaskMetric(task.Name, "accuracy", Accuracy(output, labels)));
+                if (withMetrics) list.Add(new TaskMetric(task.Name, "accuracy", Accuracy(output, labels)));
             }
             else
             {
@@ -196,19 +200,22 @@ public static class MultiTaskTrainer
                         y[r * k + j] = present ? v : T.Zero;
                         mask[r * k + j] = present ? T.One : T.Zero;
                     }
-                var yt = MtlTensor.FromArray(y, rows.Length, k);
-                var mt = MtlTensor.FromArray(mask, rows.Length, k);
+                var yt = MtlTensor.FromArray(y, rows.Length, k).To(output.Device); // on a device: the targets uploaded
+                var mt = MtlTensor.FromArray(mask, rows.Length, k).To(output.Device);
                 if (task.Kind == TaskKind.Binary)
                 {
                     loss = Losses.BinaryCrossEntropyWithLogits(output, yt, mask: mt);
-                    list.Add(new TaskMetric(task.Name, "accuracy", BinaryAccuracy(output, y, mask)));
+                    if (withMetrics) list.Add(new TaskMetric(task.Name, "accuracy", BinaryAccuracy(output, y, mask)));
                 }
                 else
                 {
                     loss = Losses.MeanSquaredError(output, yt, mask: mt);
-                    double mse;
-                    using (Grad.NoGrad()) mse = double.CreateChecked(loss.Item());
-                    list.Add(new TaskMetric(task.Name, "rmse", Math.Sqrt(mse)));
+                    if (withMetrics)
+                    {
+                        double mse;
+                        using (Grad.NoGrad()) mse = double.CreateChecked(loss.Item());
+                        list.Add(new TaskMetric(task.Name, "rmse", Math.Sqrt(mse)));
+                    }
                 }
             }
             var weighted = loss * T.CreateChecked(task.Weight);

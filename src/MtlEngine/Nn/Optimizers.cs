@@ -1,4 +1,5 @@
 using System.Numerics;
+using MtlEngine.Kernels.Gpu;
 using MtlEngine.Tensors;
 
 namespace MtlEngine.Nn;
@@ -8,8 +9,14 @@ namespace MtlEngine.Nn;
 /// once, on the first step, and reused; parameters without a gradient are skipped. Arithmetic follows PyTorch's
 /// implementations step for step, so that fixtures from PyTorch match.
 /// </summary>
-public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+/// <remarks>
+/// Parameters on a GPU device (<c>Module.To</c>) are updated there by one kernel per parameter (the same arithmetic as
+/// the CPU loop), with the state in device memory; <see cref="Dispose"/> gives that memory back.
+/// </remarks>
+public abstract class Optimizer<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly Dictionary<string, MtlTensor<T>[]> _deviceState = [];
+
     /// <summary>Creates the optimizer over <paramref name="parameters"/> (contiguous leaves).</summary>
     /// <exception cref="ArgumentException">When a parameter is not a contiguous tensor.</exception>
     protected Optimizer(IEnumerable<MtlTensor<T>> parameters, double learningRate)
@@ -40,8 +47,40 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             var p = Parameters[k];
             if (p.Grad is null) continue;
+            if (p.Device.Kind != DeviceKind.Cpu)
+            {
+                if (p.Grad.Device != p.Device)
+                    throw new InvalidOperationException($"A parameter on {p.Device} has its gradient on {p.Grad.Device}; move the module with To(device) before training.");
+                UpdateOnDevice(k, p, p.Grad.Contiguous());
+                continue;
+            }
             Update(k, p.AsSpan(), p.Grad.Contiguous().AsSpan());
         }
+    }
+
+    /// <summary>
+    /// Updates parameter <paramref name="index"/> that lives on a GPU device from its gradient <paramref name="g"/> (same
+    /// device, contiguous), in place there. SGD, Adam and AdamW run one kernel; another optimizer says that it has no device form.
+    /// </summary>
+    /// <exception cref="NotSupportedException">For an optimizer without a device form.</exception>
+    protected virtual void UpdateOnDevice(int index, MtlTensor<T> p, MtlTensor<T> g) =>
+        throw new NotSupportedException($"{GetType().Name} has no device form; move the module to the cpu with To(Device.Cpu) to train with it.");
+
+    /// <summary>The zero-initialized device state <paramref name="name"/> of parameter <paramref name="index"/> (its shape and device), allocated on first use and kept.</summary>
+    protected MtlTensor<T> DeviceState(string name, int index)
+    {
+        if (!_deviceState.TryGetValue(name, out var states)) _deviceState[name] = states = new MtlTensor<T>[Parameters.Count];
+        var p = Parameters[index];
+        return states[index] ??= GpuTensorOps.Full(p.Device, p.Shape.ToArray(), T.Zero, scoped: false);
+    }
+
+    /// <summary>Gives the optimizer's device state (momentum, moments) back to the device pool; the optimizer must not step again.</summary>
+    public void Dispose()
+    {
+        foreach (var states in _deviceState.Values)
+            foreach (var state in states) state?.ReleaseDeviceMemory();
+        _deviceState.Clear();
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>Updates parameter <paramref name="index"/> (values <paramref name="p"/>) from gradient <paramref name="g"/>.</summary>
@@ -90,6 +129,14 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
 
     /// <summary>λ (L2 penalty added to the gradient).</summary>
     public double WeightDecay { get; }
+
+    /// <inheritdoc />
+    protected override void UpdateOnDevice(int index, MtlTensor<T> p, MtlTensor<T> g)
+    {
+        var step = new SgdStep<T>(T.CreateChecked(LearningRate), T.CreateChecked(Momentum), T.One - T.CreateChecked(Dampening),
+            T.CreateChecked(WeightDecay), StepCount == 1 ? 1 : 0, Nesterov ? 1 : 0);
+        GpuTensorOps.SgdStep(p, g, Momentum != 0 ? DeviceState("momentum", index) : null, step);
+    }
 
     /// <inheritdoc />
     protected override void Update(int index, Span<T> p, ReadOnlySpan<T> g)
@@ -144,6 +191,18 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
 
     /// <summary>True for AdamW: decay the weights directly (p ← p(1 − ηλ)) instead of adding λp to the gradient.</summary>
     protected virtual bool Decoupled => false;
+
+    /// <inheritdoc />
+    protected override void UpdateOnDevice(int index, MtlTensor<T> p, MtlTensor<T> g)
+    {
+        // The constants exactly as the CPU loop below forms them (same roundings in T).
+        int t = StepCount;
+        double correction1 = 1 - Math.Pow(Beta1, t), correction2 = 1 - Math.Pow(Beta2, t);
+        T b1 = T.CreateChecked(Beta1), b2 = T.CreateChecked(Beta2);
+        var step = new AdamStep<T>(b1, b2, T.One - b1, T.One - b2, T.CreateChecked(LearningRate / correction1), T.CreateChecked(Math.Sqrt(correction2)),
+            T.CreateChecked(Epsilon), T.CreateChecked(WeightDecay), T.One - T.CreateChecked(LearningRate * WeightDecay), Decoupled ? 1 : 0);
+        GpuTensorOps.AdamStep(p, g, DeviceState("m", index), DeviceState("v", index), step);
+    }
 
     /// <inheritdoc />
     protected override void Update(int index, Span<T> p, ReadOnlySpan<T> g)
@@ -217,6 +276,7 @@ public static class GradientClipping
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var grads = parameters.Select(p => p.Grad).OfType<MtlTensor<T>>().ToList();
+        if (grads.Count > 0 && grads[0].Device.Kind != DeviceKind.Cpu) return ClipOnDevice(grads, maxNorm);
         double sumSquares = 0;
         foreach (var g in grads)
             foreach (T x in g.Contiguous().AsSpan()) sumSquares += double.CreateChecked(x * x);
@@ -231,6 +291,27 @@ public static class GradientClipping
                 for (int i = 0; i < span.Length; i++) span[i] *= s;
             }
         }
+        return norm;
+    }
+
+    /// <summary>The same on a device: Σ g² summed there, one scalar read back (the norm is returned), the scaling in place there.</summary>
+    private static double ClipOnDevice<T>(List<MtlTensor<T>> grads, double maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double norm;
+        using (Autograd.Grad.NoGrad())
+        using (DeviceMemoryScope.Begin())
+        {
+            MtlTensor<T>? total = null;
+            foreach (var g in grads)
+            {
+                var part = g.Square().Sum();
+                total = total is null ? part : total + part;
+            }
+            norm = Math.Sqrt(double.CreateChecked(total!.Item()));
+        }
+        double scale = maxNorm / (norm + 1e-6);
+        if (scale < 1)
+            foreach (var g in grads) GpuTensorOps.Update(g, MtlTensor.Scalar(T.CreateChecked(scale)), default(Kernels.Elementwise.MultiplyOperator<T>), "ClipByNorm");
         return norm;
     }
 }

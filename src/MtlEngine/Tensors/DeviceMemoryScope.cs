@@ -12,7 +12,8 @@ namespace MtlEngine.Tensors;
 ///     scope.Keep(newWeights);           // what the next step needs stays
 /// }
 /// </code>
-/// reuses the same pooled buffers every step instead of allocating new ones. Scopes nest; tensors created
+/// reuses the same pooled buffers every step instead of allocating new ones. A <see cref="TensorArena"/> step does the
+/// same for the device tensors created in it when no scope is open. Scopes nest; tensors created
 /// outside any scope are released only by <see cref="MtlTensor{T}.ReleaseDeviceMemory"/>. A tensor whose
 /// storage was released must not be used again.
 /// </summary>
@@ -53,8 +54,15 @@ public sealed class DeviceMemoryScope : IDisposable
         return tensor;
     }
 
-    /// <summary>Called by <see cref="GpuStorage{T}"/> when it is created: the innermost scope takes ownership.</summary>
-    internal static void Adopt(IDisposable storage) => Innermost.Value?.Track(storage);
+    /// <summary>
+    /// Called by <see cref="GpuStorage{T}"/> when it is created: the innermost scope takes ownership, or, when there is
+    /// none, the open <see cref="TensorArena"/> step of this thread (released when the step ends).
+    /// </summary>
+    internal static void Adopt(IDisposable storage)
+    {
+        if (Innermost.Value is { } scope) scope.Track(storage);
+        else TensorArena.AdoptDeviceStorage(storage);
+    }
 
     private void Track(IDisposable storage)
     {

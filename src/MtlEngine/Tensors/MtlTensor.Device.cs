@@ -15,15 +15,39 @@ public sealed partial class MtlTensor<T>
     /// </summary>
     /// <exception cref="GpuDeviceUnavailableException">When <paramref name="device"/> is a CUDA device this machine
     /// does not have; the message names <c>ilgpu-cpu</c> and <c>cpu</c> as the alternatives.</exception>
-    public MtlTensor<T> To(Device device)
+    public MtlTensor<T> To(Device device) => To(device, scoped: true);
+
+    private MtlTensor<T> To(Device device, bool scoped)
     {
         if (device == Device) return this;
         if (device.Kind == DeviceKind.Cpu)
             return MtlTensor.FromArray(DownloadContiguous(), _shape.ToArray());
         var host = Device.Kind == DeviceKind.Cpu ? Contiguous().AsSpan() : (Span<T>)DownloadContiguous();
-        var storage = new GpuStorage<T>(device, Length);
+        var storage = new GpuStorage<T>(device, Length, scoped);
         storage.Buffer.CopyFromHost(host);
         return new MtlTensor<T>(storage, _shape);
+    }
+
+    /// <summary>
+    /// Moves this tensor's data to <paramref name="device"/> in place (PyTorch's <c>param.data = param.data.to(device)</c>):
+    /// afterwards the same object lives there, contiguous, and its <see cref="Grad"/> (if any) was moved too. For
+    /// parameters (<c>Module.To</c>), which modules and optimizers hold by reference. The device storage is owned by the
+    /// tensor, not by any scope or arena step; the old device storage goes back to its pool. Views of the old storage
+    /// keep reading the old storage (on the CPU) or must not be used (on a device).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">When the tensor was computed by a recorded operation (move leaves only).</exception>
+    internal void MoveTo(Device device)
+    {
+        if (device == Device) return;
+        if (Node is not null)
+            throw new InvalidOperationException($"Only leaf tensors (parameters) can be moved in place; this one was computed by {Node.Operation}.");
+        var moved = To(device, scoped: false);
+        var old = Storage;
+        Storage = moved.Storage;
+        Offset = 0;
+        _strides = ContiguousStrides(_shape);
+        (old as GpuStorage<T>)?.Dispose();
+        Grad?.MoveTo(device);
     }
 
     /// <summary>

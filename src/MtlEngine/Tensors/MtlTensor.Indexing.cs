@@ -3,15 +3,20 @@ namespace MtlEngine.Tensors;
 // Element access by n-d index.
 public sealed partial class MtlTensor<T>
 {
-    /// <summary>The element at <paramref name="indices"/> (one per axis; negative values count from the end).</summary>
+    /// <summary>The element at <paramref name="indices"/> (one per axis; negative values count from the end). On a device each
+    /// access copies one element between host and device: for inspection, not for loops.</summary>
     /// <exception cref="ArgumentException">When the number of indices differs from the rank.</exception>
     /// <exception cref="ArgumentOutOfRangeException">When an index is outside its axis.</exception>
     // Named so that the indexers do not clash with the Item() method (an indexer compiles to a property "Item").
     [System.Runtime.CompilerServices.IndexerName("ItemAt")]
     public T this[params int[] indices]
     {
-        get => CpuStorage.Data[StorageIndexOf(indices)];
-        set => CpuStorage.Data[StorageIndexOf(indices)] = value;
+        get => Storage is CpuStorage<T> cpu ? cpu.Data[StorageIndexOf(indices)] : GpuTensorOps.Read(this, StorageIndexOf(indices));
+        set
+        {
+            if (Storage is CpuStorage<T> cpu) cpu.Data[StorageIndexOf(indices)] = value;
+            else GpuTensorOps.Write(this, StorageIndexOf(indices), value);
+        }
     }
 
     /// <summary>The only element of a tensor with one element (any rank, e.g. a 0-d scalar or shape (1, 1)).</summary>
@@ -20,7 +25,8 @@ public sealed partial class MtlTensor<T>
     {
         if (Length != 1)
             throw new InvalidOperationException($"Item() needs a tensor with exactly one element, but this one has shape {ShapeText(Shape)} ({Length} elements).");
-        return CpuStorage.Data[Offset];
+        // On a device: the one element is read back (a scalar result read on the host, which waits for the kernels).
+        return Storage is CpuStorage<T> cpu ? cpu.Data[Offset] : GpuTensorOps.Read(this, Offset);
     }
 
     /// <summary>The storage position of the element at <paramref name="indices"/>, bounds-checked.</summary>

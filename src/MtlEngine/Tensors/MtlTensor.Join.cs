@@ -38,7 +38,11 @@ public static partial class MtlTensor
         }
         int[] shape = first.Shape.ToArray();
         shape[a] = checked((int)total);
-        var result = Zeros<T>(shape);
+        foreach (var t in tensors)
+            if (t.Device != first.Device)
+                throw new InvalidOperationException(
+                    $"Concatenate: the tensors live on different devices ({first.Device} and {t.Device}); move them with To(Device.Parse(\"{first.Device}\")) first (copies between devices are always explicit).");
+        var result = Full(first.Device, shape, T.Zero);
         int at = 0;
         foreach (var t in tensors)
         {

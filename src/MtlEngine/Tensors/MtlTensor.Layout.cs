@@ -1,5 +1,6 @@
 using MtlEngine.Autograd;
 using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gpu;
 using MtlEngine.Kernels.Layout;
 
 namespace MtlEngine.Tensors;
@@ -15,6 +16,7 @@ public sealed partial class MtlTensor<T>
     /// <param name="parallelism">Threads a large copy may use (default: one per processor).</param>
     public MtlTensor<T> Clone(Parallelism? parallelism = null)
     {
+        if (GpuTensorOps.OnDevice(this)) return Graph.Record(GpuTensorOps.Clone(this), GradientRules.Copy, this);
         var copy = new MtlTensor<T>(new CpuStorage<T>(Length), _shape);
         CopyTo(copy, parallelism);
         return Graph.Record(copy, GradientRules.Copy, this);
@@ -41,6 +43,23 @@ public sealed partial class MtlTensor<T>
                     $"The destination of shape {ShapeText(destination.Shape)} has stride 0 on axis {d} (a broadcast view), so several elements would be written to one place; copy into a contiguous tensor instead.",
                     nameof(destination));
         if (Length == 0) return;
+        if (GpuTensorOps.OnDevice(destination))
+        {
+            // Device destination: the strided-to-strided copy kernel (a host source is uploaded first: an explicit copy).
+            var source0 = GpuTensorOps.OnDevice(this) || Rank == 0 ? this : To(destination.Device);
+            if (ReferenceEquals(Storage, destination.Storage) && ViewsMayOverlap(this, destination)
+                && !(Offset == destination.Offset && Strides.SequenceEqual(destination.Strides)))
+                source0 = GpuTensorOps.Clone(this);
+            GpuTensorOps.Update(destination, source0, default(SecondOperator<T>), "CopyTo");
+            if (!ReferenceEquals(source0, this)) source0.ReleaseDeviceMemory();
+            return;
+        }
+        if (GpuTensorOps.OnDevice(this))
+        {
+            // Device source, host destination: download (an explicit copy), then the host strided copy.
+            MtlTensor.FromArray(DownloadContiguous(), _shape.ToArray()).CopyTo(destination, parallelism);
+            return;
+        }
         var par = parallelism ?? TensorParallelism.Current;
 
         MtlTensor<T> source = this;
@@ -58,6 +77,7 @@ public sealed partial class MtlTensor<T>
     /// <summary>The elements in row-major order in a new array.</summary>
     public T[] ToArray()
     {
+        if (GpuTensorOps.OnDevice(this)) return DownloadContiguous(); // reading a device tensor on the host: an explicit copy
         var result = new T[Length];
         if (Length == 0) return result;
         if (IsContiguous)
@@ -77,6 +97,12 @@ public sealed partial class MtlTensor<T>
             throw new InvalidOperationException($"To2DArray needs a 2-d tensor, but this one has shape {ShapeText(Shape)}; reshape it first.");
         var result = new T[_shape[0], _shape[1]];
         if (Length == 0) return result;
+        if (GpuTensorOps.OnDevice(this))
+        {
+            DownloadContiguous().CopyTo(System.Runtime.InteropServices.MemoryMarshal.CreateSpan(
+                ref System.Runtime.CompilerServices.Unsafe.As<byte, T>(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(result)), Length));
+            return result;
+        }
         var flat = System.Runtime.InteropServices.MemoryMarshal.CreateSpan(
             ref System.Runtime.CompilerServices.Unsafe.As<byte, T>(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(result)), Length);
         StridedCopy.Copy<T>(CpuStorage.Span, Offset, _strides, flat, 0, ContiguousStrides(_shape), _shape, Parallelism.Sequential);
@@ -87,6 +113,11 @@ public sealed partial class MtlTensor<T>
     public void Fill(T value)
     {
         if (Length == 0) return;
+        if (GpuTensorOps.OnDevice(this))
+        {
+            GpuTensorOps.Fill(this, value);
+            return;
+        }
         if (IsContiguous)
         {
             CpuStorage.Span.Slice(Offset, Length).Fill(value);

@@ -40,7 +40,10 @@ public sealed partial class MtlTensor<T>
     {
         if (min > max)
             throw new ArgumentException($"Clamp needs min ≤ max, but min = {min} and max = {max}; swap them.");
-        return Graph.Record(TensorOps.Map(this, new ClampOperator<T>(min, max), parallelism), GradientRules.Clamp, this);
+        var result = GpuTensorOps.OnDevice(this)
+            ? GpuTensorOps.Map(this, new Kernels.Gpu.DeviceClampOperator<T>(min, max)) // T.Clamp cannot be compiled for a device
+            : TensorOps.Map(this, new ClampOperator<T>(min, max), parallelism);
+        return Graph.Record(result, GradientRules.Clamp, this);
     }
 }
 

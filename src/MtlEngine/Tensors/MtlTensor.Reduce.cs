@@ -16,7 +16,8 @@ public sealed partial class MtlTensor<T>
     /// <exception cref="ArgumentException">When an axis is out of range or named twice.</exception>
     public MtlTensor<T> Sum(int[]? axes = null, bool keepDims = false, Parallelism? parallelism = null)
     {
-        if (axes is null && !keepDims) return Graph.Record(TensorOps.Scalar(TensorOps.SumAll(this, parallelism)), GradientRules.Sum, this);
+        if (axes is null && !keepDims && !GpuTensorOps.OnDevice(this)) // on a device the sum stays there (a 0-d device tensor)
+            return Graph.Record(TensorOps.Scalar(TensorOps.SumAll(this, parallelism)), GradientRules.Sum, this);
         return Graph.Record(TensorOps.Reduce<T, T, SumReducer<T>>(this, axes, keepDims, default, parallelism, "Sum", needsElements: false), GradientRules.Sum, this, axes: axes, keepDims: keepDims);
     }
 
@@ -61,7 +62,7 @@ public static partial class MtlTensor
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (axes is null && !keepDims)
+        if (axes is null && !keepDims && !GpuTensorOps.OnDevice(x))
             return Graph.Record(TensorOps.Scalar(x.Length == 0 ? T.NaN : TensorOps.SumAll(x, parallelism) / T.CreateChecked(x.Length)), GradientRules.Mean, x);
         return Graph.Record(TensorOps.Reduce<T, T, MeanReducer<T>>(x, axes, keepDims, default, parallelism, "Mean", needsElements: false), GradientRules.Mean, x, axes: axes, keepDims: keepDims);
     }
@@ -80,7 +81,11 @@ public static partial class MtlTensor
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(ddof);
-        return Graph.Record(TensorOps.Reduce<T, T, VarianceReducer<T>>(x, axes, keepDims, new VarianceReducer<T>(ddof), parallelism, "Variance", needsElements: false), GradientRules.Variance, x, scalar: T.CreateChecked(ddof), axes: axes, keepDims: keepDims);
+        ArgumentNullException.ThrowIfNull(x);
+        var result = GpuTensorOps.OnDevice(x)
+            ? GpuTensorOps.Variance(x, TensorOps.ResolveAxes(axes, x.Rank, x.Shape, "Variance"), ReducedShape(x, axes, keepDims, "Variance"), ddof)
+            : TensorOps.Reduce<T, T, VarianceReducer<T>>(x, axes, keepDims, new VarianceReducer<T>(ddof), parallelism, "Variance", needsElements: false);
+        return Graph.Record(result, GradientRules.Variance, x, scalar: T.CreateChecked(ddof), axes: axes, keepDims: keepDims);
     }
 
     /// <summary>The variance over one axis.</summary>
@@ -92,9 +97,19 @@ public static partial class MtlTensor
     public static MtlTensor<T> Std<T>(this MtlTensor<T> x, int[]? axes = null, int ddof = 0, bool keepDims = false, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var variance = x.Variance(axes, ddof, keepDims, parallelism);
-        var data = variance.CpuStorage.Data;
-        System.Numerics.Tensors.TensorPrimitives.Sqrt<T>(data, data);
+        MtlTensor<T> variance;
+        using (Grad.NoGrad()) variance = x.Variance(axes, ddof, keepDims, parallelism);
+        if (GpuTensorOps.OnDevice(variance))
+        {
+            var root = GpuTensorOps.Map(variance, default(Kernels.Elementwise.SqrtOperator<T>));
+            variance.ReleaseDeviceMemory();
+            variance = root;
+        }
+        else
+        {
+            var data = variance.CpuStorage.Data;
+            System.Numerics.Tensors.TensorPrimitives.Sqrt<T>(data, data);
+        }
         return Graph.Record(variance, GradientRules.Std, x, scalar: T.CreateChecked(ddof), axes: axes, keepDims: keepDims);
     }
 
@@ -124,8 +139,16 @@ public static partial class MtlTensor
     {
         if (!(p > T.Zero))
             throw new ArgumentOutOfRangeException(nameof(p), p, "The norm's order p must be positive (1, 2, any p > 0, or +infinity).");
-        return Graph.Record(TensorOps.Reduce<T, T, NormReducer<T>>(x, axes, keepDims, new NormReducer<T>(p), parallelism, "Norm", needsElements: false), GradientRules.Norm, x, scalar: p, axes: axes, keepDims: keepDims);
+        ArgumentNullException.ThrowIfNull(x);
+        var result = GpuTensorOps.OnDevice(x)
+            ? GpuTensorOps.Norm(x, TensorOps.ResolveAxes(axes, x.Rank, x.Shape, "Norm"), ReducedShape(x, axes, keepDims, "Norm"), p)
+            : TensorOps.Reduce<T, T, NormReducer<T>>(x, axes, keepDims, new NormReducer<T>(p), parallelism, "Norm", needsElements: false);
+        return Graph.Record(result, GradientRules.Norm, x, scalar: p, axes: axes, keepDims: keepDims);
     }
+
+    /// <summary>The shape a reduction of <paramref name="x"/> over <paramref name="axes"/> (all when null) leaves.</summary>
+    private static int[] ReducedShape<T>(MtlTensor<T> x, int[]? axes, bool keepDims, string operation) where T : unmanaged, INumber<T> =>
+        TensorOps.OutputShape(x.Shape, TensorOps.ResolveAxes(axes, x.Rank, x.Shape, operation), keepDims);
 
     /// <summary>The p-norm over one axis.</summary>
     public static MtlTensor<T> Norm<T>(this MtlTensor<T> x, T p, int axis, bool keepDims = false, Parallelism? parallelism = null)

@@ -132,7 +132,9 @@ public sealed partial class MtlTensor<T>
     {
         int[] target = InferReshapeTarget(shape);
         int[]? strides = StridesForView(target);
-        var result = strides is not null ? ViewOfStorage(Offset, target, strides) : new MtlTensor<T>(new CpuStorage<T>(ToArray()), target);
+        var result = strides is not null ? ViewOfStorage(Offset, target, strides)
+            : GpuTensorOps.OnDevice(this) ? new MtlTensor<T>(GpuTensorOps.Clone(this).Storage, target)
+            : new MtlTensor<T>(new CpuStorage<T>(ToArray()), target);
         return Graph.Record(result, GradientRules.Reshape, this);
     }
 

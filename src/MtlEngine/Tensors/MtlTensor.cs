@@ -13,7 +13,7 @@ namespace MtlEngine.Tensors;
 public sealed partial class MtlTensor<T> where T : unmanaged, INumber<T>
 {
     private readonly int[] _shape;
-    private readonly int[] _strides;
+    private int[] _strides; // replaced only by MoveTo (a parameter moved to another device)
 
     /// <summary>Creates a view of <paramref name="storage"/>. Checks that every element the view can reach is inside the storage.</summary>
     /// <exception cref="ArgumentException">When shape and strides differ in length, a dimension is negative, or the view reaches outside the storage.</exception>
@@ -46,10 +46,10 @@ public sealed partial class MtlTensor<T> where T : unmanaged, INumber<T>
         : this(storage, 0, shape, ContiguousStrides(shape)) { }
 
     /// <summary>The buffer this tensor views.</summary>
-    public TensorStorage<T> Storage { get; }
+    public TensorStorage<T> Storage { get; private set; }
 
     /// <summary>The index in <see cref="Storage"/> of the element at all-zero indices.</summary>
-    public int Offset { get; }
+    public int Offset { get; private set; }
 
     /// <summary>The size of each dimension.</summary>
     public ReadOnlySpan<int> Shape => _shape;

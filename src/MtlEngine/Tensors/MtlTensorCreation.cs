@@ -43,19 +43,36 @@ public static partial class MtlTensor
     /// <summary>A contiguous tensor of ones.</summary>
     public static MtlTensor<T> Ones<T>(params int[] shape) where T : unmanaged, INumber<T> => Full(shape, T.One);
 
-    /// <summary>Zeros with the shape of <paramref name="like"/> (contiguous, new storage).</summary>
+    /// <summary>Zeros with the shape of <paramref name="like"/>, on its device (contiguous, new storage).</summary>
     public static MtlTensor<T> ZerosLike<T>(MtlTensor<T> like) where T : unmanaged, INumber<T>
     {
         ArgumentNullException.ThrowIfNull(like);
-        return Zeros<T>(like.Shape.ToArray());
+        return Full(like.Device, like.Shape.ToArray(), T.Zero);
     }
 
-    /// <summary>Ones with the shape of <paramref name="like"/> (contiguous, new storage).</summary>
+    /// <summary>Ones with the shape of <paramref name="like"/>, on its device (contiguous, new storage).</summary>
     public static MtlTensor<T> OnesLike<T>(MtlTensor<T> like) where T : unmanaged, INumber<T>
     {
         ArgumentNullException.ThrowIfNull(like);
-        return Ones<T>(like.Shape.ToArray());
+        return Full(like.Device, like.Shape.ToArray(), T.One);
     }
+
+    /// <summary>
+    /// A contiguous tensor on <paramref name="device"/> with every element equal to <paramref name="value"/> (filled by a
+    /// kernel on a GPU device: nothing is copied from the host).
+    /// </summary>
+    /// <exception cref="Kernels.Gpu.GpuDeviceUnavailableException">When the device does not exist on this machine.</exception>
+    public static MtlTensor<T> Full<T>(Device device, int[] shape, T value) where T : unmanaged, INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return device.Kind == DeviceKind.Cpu ? Full(shape, value) : GpuTensorOps.Full(device, shape, value);
+    }
+
+    /// <summary>A contiguous tensor of zeros on <paramref name="device"/>.</summary>
+    public static MtlTensor<T> Zeros<T>(Device device, params int[] shape) where T : unmanaged, INumber<T> => Full(device, shape, T.Zero);
+
+    /// <summary>A contiguous tensor of ones on <paramref name="device"/>.</summary>
+    public static MtlTensor<T> Ones<T>(Device device, params int[] shape) where T : unmanaged, INumber<T> => Full(device, shape, T.One);
 
     /// <summary>A 0-d tensor (shape <c>()</c>) holding <paramref name="value"/>.</summary>
     public static MtlTensor<T> Scalar<T>(T value) where T : unmanaged, INumber<T> =>

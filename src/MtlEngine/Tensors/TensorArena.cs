@@ -10,7 +10,7 @@ namespace MtlEngine.Tensors;
 /// </summary>
 /// <remarks>
 /// The price is a lifetime rule: a tensor computed inside a step is valid only until the next step of the same
-/// arena begins. Copy (Clone outside a step) or read (Item, ToArray) whatever must outlive it. Parameters,
+/// arena begins (a tensor on a GPU device: until the step ends, when its buffer goes back to the device pool). Copy (Clone outside a step) or read (Item, ToArray) whatever must outlive it. Parameters,
 /// their gradients and optimizer state are not results of operations and are never taken from the arena.
 /// The arena belongs to one thread's loop; steps may not be nested on the same arena.
 /// </remarks>
@@ -19,6 +19,7 @@ public sealed class TensorArena
     [ThreadStatic] private static TensorArena? t_current;
 
     private readonly List<Array?> _buffers = [];
+    private readonly List<IDisposable> _deviceStorages = [];
     private int _next;
     private bool _active;
 
@@ -49,6 +50,16 @@ public sealed class TensorArena
         return fresh;
     }
 
+    /// <summary>
+    /// Takes a device storage created during this thread's open step (if any): it goes back to its device pool when the
+    /// step ends. Device buffers come from the device's own pool, so a step of fixed shapes stops allocating device
+    /// memory after its first step, as host memory does with the arena.
+    /// </summary>
+    internal static void AdoptDeviceStorage(IDisposable storage)
+    {
+        if (t_current is { } arena) arena._deviceStorages.Add(storage);
+    }
+
     /// <summary>The scope of one step; disposing it ends the step.</summary>
     public readonly struct ArenaStep : IDisposable
     {
@@ -67,6 +78,8 @@ public sealed class TensorArena
             if (_arena is null) return;
             _arena._active = false;
             t_current = _previous;
+            foreach (var storage in _arena._deviceStorages) storage.Dispose();
+            _arena._deviceStorages.Clear();
         }
     }
 }

@@ -63,6 +63,7 @@ internal static class TensorOps
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         ArgumentNullException.ThrowIfNull(c);
+        if (GpuTensorOps.OnDevice(a) || GpuTensorOps.OnDevice(b) || GpuTensorOps.OnDevice(c)) return GpuTensorOps.Zip3(a, b, c, op, operation);
         int[] shape;
         try
         {
@@ -127,12 +128,12 @@ internal static class TensorOps
         int[] shape = OutputShape(x.Shape, resolved, keepDims);
         long runLength = 1;
         foreach (int axis in resolved) runLength *= x.Shape[axis];
-        var result = Uninitialized<TResult>(shape);
-        if (needsElements && runLength == 0 && result.Length > 0)
+        if (needsElements && runLength == 0 && MtlTensor<T>.CheckedLength(shape) > 0)
             throw new ArgumentException(
                 $"{operation} of a tensor of shape {MtlTensor<T>.ShapeText(x.Shape)} over axes ({string.Join(", ", resolved)}) reduces zero elements, " +
                 $"and {operation} has no identity. Reduce over non-empty axes, or check how the tensor was built.");
         if (GpuTensorOps.OnDevice(x)) return GpuTensorOps.Reduce<T, TResult, TReducer>(x, resolved, shape, operation);
+        var result = Uninitialized<TResult>(shape);
         TResult[] output = result.CpuStorage.Data;
         AxisReduction.Reduce(x.Shape, View(x), resolved, output, reducer, parallelism ?? TensorParallelism.Current);
         return result;

@@ -10,7 +10,7 @@ namespace MtlEngine.Tests.Gpu;
 /// <summary>One ILGPU CPU-accelerator context shared by every test of a class (creating one costs ~0.1 s).</summary>
 public sealed class IlgpuCpuFixture : IDisposable
 {
-    public GpuContext Gpu { get; } = GpuContext.CreateCpu();
+    public GpuContext Gpu { get; } = GpuContext.CreateCpu(reductionGroupSize: GpuReduce.GroupSize); // the kernels as CUDA runs them
     public void Dispose() => Gpu.Dispose();
 }
 

@@ -185,7 +185,7 @@ public class GpuKernelTests(IlgpuCpuFixture fixture) : IClassFixture<IlgpuCpuFix
     {
         const int rows = 6, classes = 70;
         var x = RandomArray<float>(rows * classes, 9, -5, 5);
-        int[] labels = [0, 69, 3, 35, -1, 70]; // the last two are invalid: NaN rows
+        int[] labels = [0, 69, 3, 35, -1, 70]; // -1: a missing label (0 loss, 0 gradient); 70: invalid (NaN row)
         var (p, lp) = NaiveSoftmax(x.Select(v => (double)v).ToArray(), rows, classes);
         using var xs = Upload(x);
         using var ls = Upload(labels);
@@ -197,6 +197,12 @@ public class GpuKernelTests(IlgpuCpuFixture fixture) : IClassFixture<IlgpuCpuFix
         for (int r = 0; r < rows; r++)
         {
             bool valid = labels[r] is >= 0 and < classes;
+            if (labels[r] < 0)
+            {
+                Assert.Equal(0f, loss[r]);
+                for (int j = 0; j < classes; j++) Assert.Equal(0f, grad[r * classes + j]);
+                continue;
+            }
             Assert.Equal(valid, !float.IsNaN(loss[r]));
             if (!valid) { Assert.True(float.IsNaN(grad[r * classes])); continue; }
             Assert.Equal(-lp[r * classes + labels[r]], loss[r], 1e-5);
