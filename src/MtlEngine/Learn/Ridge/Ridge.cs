@@ -1,3 +1,5 @@
+using System.Globalization;
+using MtlEngine.Data;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.LinearAlgebra;
@@ -34,15 +36,19 @@ public enum RidgeSolver
 /// <param name="Alphas">One α per target, overriding <paramref name="Alpha"/> (length n_targets), or null.</param>
 /// <param name="FitIntercept">Fit an unpenalized intercept (default true).</param>
 /// <param name="Solver">The solver (default <see cref="RidgeSolver.Auto"/>).</param>
-/// <param name="Tolerance">Conjugate gradients stop at ‖r‖ ≤ Tolerance·‖Xᵀy‖ (default 1e-10; scikit-learn's default tol is 1e-4).</param>
-/// <param name="MaxIterations">The conjugate-gradient iteration limit per target (default 10·n_features).</param>
+/// <param name="Tolerance">
+/// Conjugate gradients stop when ‖r‖ ≤ Tolerance·‖b‖ (default 1e-4, scikit-learn's tol, with its meaning: scipy's
+/// <c>cg(tol=tol, atol="legacy")</c> with b = Xᵀy_j, or y_j in the kernel form; when ‖b‖ ≤ Tolerance the solution is 0).
+/// The direct solvers ignore it.
+/// </param>
+/// <param name="MaxIterations">The conjugate-gradient iteration limit per target (default 10·the order of the system).</param>
 /// <param name="Parallelism">Threads for the GEMM and the factorizations.</param>
 public sealed record Ridge(
     double Alpha = 1.0,
     double[]? Alphas = null,
     bool FitIntercept = true,
     RidgeSolver Solver = RidgeSolver.Auto,
-    double Tolerance = 1e-10,
+    double Tolerance = 1e-4,
     int? MaxIterations = null,
     Parallelism Parallelism = default)
 {
@@ -53,44 +59,18 @@ public sealed record Ridge(
     /// <exception cref="LearnInputException">When shapes disagree, a value is not finite, an α or weight is negative.</exception>
     public RidgeModel Fit(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight = null)
     {
-        var (n, d, xv) = LearnInput.Matrix(x, "X");
-        var (ny, t, yv) = LearnInput.Targets(y, "y");
-        if (ny != n)
-            throw new LearnInputException($"X has {n} rows but y has {ny}; pass one target row per sample.");
-        LearnInput.NotEmpty(n, "X");
-        LearnInput.Finite(xv, d, "X");
-        LearnInput.Finite(yv, t, "y");
-        var alphas = TargetAlphas(t);
-        if (sampleWeight is not null)
-        {
-            if (sampleWeight.Length != n)
-                throw new LearnInputException($"sampleWeight has length {sampleWeight.Length} but X has {n} rows; pass one weight per sample.");
-            if (sampleWeight.Any(w => !(w >= 0) || double.IsInfinity(w)))
-                throw new LearnInputException("sampleWeight must be finite and ≥ 0.");
-        }
+        if (!(Tolerance >= 0) || double.IsInfinity(Tolerance))
+            throw new LearnInputException($"Tolerance must be finite and ≥ 0, but is {Tolerance}.");
+        var problem = RidgeProblem.Prepare(x, y, sampleWeight, FitIntercept);
+        var alphas = TargetAlphas(problem.Targets);
+        var (w, report) = Solve(problem.X, problem.Y, alphas);
+        var intercept = FitIntercept ? problem.Intercept(w) : new double[w.Rows];
+        return new RidgeModel(this, alphas, w, intercept, y.Rank == 1, report);
+    }
 
-        var xm = new DenseMatrix(n, d, xv);
-        var ym = new DenseMatrix(n, t, yv);
-        var xOffset = new double[d];
-        var yOffset = new double[t];
-        if (FitIntercept)
-        {
-            WeightedMean(xm, sampleWeight, xOffset);
-            WeightedMean(ym, sampleWeight, yOffset);
-            Subtract(xm, xOffset);
-            Subtract(ym, yOffset);
-        }
-        if (sampleWeight is not null)
-        {
-            // Σ sᵢ·rᵢ² = Σ (√sᵢ·rᵢ)²: rescale the rows.
-            for (int i = 0; i < n; i++)
-            {
-                double root = Math.Sqrt(sampleWeight[i]);
-                Dense.Scale(root, xm.Row(i));
-                Dense.Scale(root, ym.Row(i));
-            }
-        }
-
+    /// <summary>Solves the reduced problem (X and Y centred and rescaled): W (t, d) and what ran.</summary>
+    internal (DenseMatrix W, RidgeFitReport Report) Solve(DenseMatrix xm, DenseMatrix ym, double[] alphas)
+    {
         var requested = Solver;
         var solver = Solver == RidgeSolver.Auto ? RidgeSolver.Cholesky : Solver;
         string? fallback = null;
@@ -123,16 +103,10 @@ public sealed record Ridge(
             default:
                 throw new ArgumentOutOfRangeException(nameof(Solver), Solver, "Unknown ridge solver.");
         }
-
-        // b = Ȳ − X̄·Wᵀ
-        var intercept = new double[t];
-        if (FitIntercept)
-            for (int j = 0; j < t; j++) intercept[j] = yOffset[j] - Dense.Dot(xOffset, w.Row(j));
-        var report = new RidgeFitReport(requested, solver, fallback, iterations, converged);
-        return new RidgeModel(this, w, intercept, y.Rank == 1, report);
+        return (w, new RidgeFitReport(requested, solver, fallback, iterations, converged));
     }
 
-    private double[] TargetAlphas(int targets)
+    internal double[] TargetAlphas(int targets)
     {
         var alphas = Alphas ?? Enumerable.Repeat(Alpha, targets).ToArray();
         if (alphas.Length != targets)
@@ -140,29 +114,34 @@ public sealed record Ridge(
         foreach (double a in alphas)
             if (!(a >= 0) || double.IsInfinity(a))
                 throw new LearnInputException($"α must be finite and ≥ 0, but got {a}.");
-        return alphas;
+        return (double[])alphas.Clone();
     }
 
-    // W = (XᵀX + αI)⁻¹·XᵀY, one Cholesky factorization per distinct α (n ≥ d);
-    // W = Xᵀ·(X·Xᵀ + αI)⁻¹·Y, the kernel (dual) form, when there are more features than samples (d > n).
+    // W = (XᵀX + αI)⁻¹·XᵀY, one Cholesky factorization per distinct α (n ≥ d), XᵀX by SYRK and every target of an α
+    // solved at once; W = Xᵀ·(X·Xᵀ + αI)⁻¹·Y, the kernel (dual) form, when there are more features than samples (d > n).
     private static DenseMatrix SolveCholesky(DenseMatrix x, DenseMatrix y, double[] alphas, Parallelism parallelism)
     {
         int d = x.Columns, t = y.Columns;
         bool dual = d > x.Rows;
         var gram = dual
-            ? DenseMatrix.Multiply(x, x, MatrixOp.None, MatrixOp.Transpose, parallelism)   // X·Xᵀ (n×n)
-            : DenseMatrix.Multiply(x, x, MatrixOp.Transpose, MatrixOp.None, parallelism);  // XᵀX (d×d)
+            ? RidgeProblem.Kernel(x, parallelism, lowerOnly: true)   // X·Xᵀ (n×n): the lower triangle is all Cholesky reads
+            : RidgeProblem.Gram(x, parallelism, lowerOnly: true);    // XᵀX (d×d)
         var rhs = dual ? y : DenseMatrix.Multiply(x, y, MatrixOp.Transpose, MatrixOp.None, parallelism); // Y or XᵀY
         var w = new DenseMatrix(t, d);
-        foreach (var group in Enumerable.Range(0, t).GroupBy(j => alphas[j]))
+        var groups = Enumerable.Range(0, t).GroupBy(j => alphas[j]).ToArray();
+        foreach (var group in groups)
         {
-            var a = gram.Clone();
-            for (int i = 0; i < a.Rows; i++) a[i, i] += group.Key;
-            var chol = LinearAlgebra.Cholesky.Factor(a, parallelism);
+            for (int i = 0; i < gram.Rows; i++) gram[i, i] += group.Key;
+            var chol = LinearAlgebra.Cholesky.Factor(gram, parallelism); // factors a copy
+            for (int i = 0; i < gram.Rows; i++) gram[i, i] -= group.Key;
             var targets = group.ToArray();
-            var b = new DenseMatrix(rhs.Rows, targets.Length);
-            for (int i = 0; i < rhs.Rows; i++)
-                for (int k = 0; k < targets.Length; k++) b[i, k] = rhs[i, targets[k]];
+            DenseMatrix b = rhs; // one α for every target: all of them in one solve
+            if (groups.Length > 1)
+            {
+                b = new DenseMatrix(rhs.Rows, targets.Length);
+                for (int i = 0; i < rhs.Rows; i++)
+                    for (int k = 0; k < targets.Length; k++) b[i, k] = rhs[i, targets[k]];
+            }
             var solution = chol.Solve(b);
             if (dual) solution = DenseMatrix.Multiply(x, solution, MatrixOp.Transpose, MatrixOp.None, parallelism); // Xᵀ·dual
             for (int k = 0; k < targets.Length; k++)
@@ -172,22 +151,8 @@ public sealed record Ridge(
     }
 
     // X = U·Σ·Vᵀ  ⇒  w_j = V·diag(σ / (σ² + α_j))·Uᵀy_j   (σ ≤ 1e-15 contribute nothing, as scikit-learn)
-    // Columns of X that are exactly zero (a constant feature after centring) get w = 0 in every solution, so they are
-    // left out of the SVD: exact, and it keeps the Jacobi SVD away from exactly-zero columns, on which it does not converge.
     private static DenseMatrix SolveSvd(DenseMatrix x, DenseMatrix y, double[] alphas, Parallelism parallelism)
     {
-        var kept = Enumerable.Range(0, x.Columns).Where(j => Enumerable.Range(0, x.Rows).Any(i => x[i, j] != 0)).ToArray();
-        if (kept.Length < x.Columns)
-        {
-            var reduced = new DenseMatrix(x.Rows, kept.Length);
-            for (int i = 0; i < x.Rows; i++)
-                for (int k = 0; k < kept.Length; k++) reduced[i, k] = x[i, kept[k]];
-            var wReduced = kept.Length == 0 ? new DenseMatrix(y.Columns, 0) : SolveSvd(reduced, y, alphas, parallelism);
-            var w = new DenseMatrix(y.Columns, x.Columns);
-            for (int j = 0; j < y.Columns; j++)
-                for (int k = 0; k < kept.Length; k++) w[j, kept[k]] = wReduced[j, k];
-            return w;
-        }
         var svd = LinearAlgebra.Svd.Compute(x, parallelism);
         var sigma = svd.SingularValues;
         var uty = DenseMatrix.Multiply(svd.U, y, MatrixOp.Transpose, MatrixOp.None, parallelism); // (k, t)
@@ -200,11 +165,11 @@ public sealed record Ridge(
     // XᵀX = Q·Λ·Qᵀ  ⇒  w_j = Q·diag(1 / (λ + α_j))·Qᵀ·Xᵀy_j   (λ + α below d·ε·λ_max contribute nothing: the pseudo-inverse)
     private static DenseMatrix SolveEigen(DenseMatrix x, DenseMatrix y, double[] alphas, Parallelism parallelism)
     {
-        var gram = DenseMatrix.Multiply(x, x, MatrixOp.Transpose, MatrixOp.None, parallelism);
+        var gram = RidgeProblem.Gram(x, parallelism);
         var eigen = SymmetricEigen.Compute(gram, computeVectors: true, parallelism);
         var q = eigen.Vectors!;
         var lambda = eigen.Values;
-        double cutoff = gram.Rows * 2.220446049250313e-16 * Math.Max(lambda.Max(Math.Abs), 0);
+        double cutoff = gram.Rows * 2.220446049250313e-16 * Math.Max(lambda.Length == 0 ? 0 : lambda.Max(Math.Abs), 0);
         var xty = DenseMatrix.Multiply(x, y, MatrixOp.Transpose, MatrixOp.None, parallelism);       // (d, t)
         var qtb = DenseMatrix.Multiply(q, xty, MatrixOp.Transpose, MatrixOp.None, parallelism);     // (d, t)
         for (int i = 0; i < lambda.Length; i++)
@@ -216,44 +181,57 @@ public sealed record Ridge(
         return DenseMatrix.Multiply(qtb, q, MatrixOp.Transpose, MatrixOp.Transpose, parallelism);  // (t, d)
     }
 
-    // (XᵀX + α_j·I)·w_j = Xᵀy_j by conjugate gradients, one target at a time, the operator applied as Xᵀ(X·v) + α·v.
+    // (XᵀX + α_j·I)·w_j = Xᵀy_j by conjugate gradients, one target at a time, the operator applied as Xᵀ(X·v) + α·v;
+    // with more features than samples the kernel form (X·Xᵀ + α_j·I)·z_j = y_j, w_j = Xᵀz_j, as scikit-learn's sparse_cg.
     private static (DenseMatrix W, int[] Iterations, bool Converged) SolveConjugateGradient(
         DenseMatrix x, DenseMatrix y, double[] alphas, double tolerance, int? maxIterations, Parallelism parallelism)
     {
-        int d = x.Columns, t = y.Columns;
-        var xty = DenseMatrix.Multiply(x, y, MatrixOp.Transpose, MatrixOp.None, parallelism);
+        int n = x.Rows, d = x.Columns, t = y.Columns;
+        bool dual = d > n;
+        var rhsAll = dual ? y : DenseMatrix.Multiply(x, y, MatrixOp.Transpose, MatrixOp.None, parallelism); // (order, t)
         var w = new DenseMatrix(t, d);
         var iterations = new int[t];
         bool converged = true;
-        var rhs = new double[d];
+        var rhs = new double[rhsAll.Rows];
+        var xOperator = new DenseOperator(x, parallelism);
         for (int j = 0; j < t; j++)
         {
-            for (int f = 0; f < d; f++) rhs[f] = xty[f, j];
-            var result = ConjugateGradient.Solve(new NormalEquations(x, alphas[j], parallelism), rhs, tolerance, maxIterations);
-            result.Solution.CopyTo(w.Row(j));
-            iterations[j] = result.Iterations;
-            converged &= result.Converged;
+            for (int f = 0; f < rhs.Length; f++) rhs[f] = rhsAll[f, j];
+            ILinearOperator op = dual ? new KernelEquations(x, alphas[j], parallelism) : new NormalEquations(x, alphas[j], parallelism);
+            var (solution, used, ok) = ScipyConjugateGradient(op, rhs, tolerance, maxIterations ?? 10 * Math.Max(rhs.Length, 1));
+            if (dual) xOperator.ApplyTransposed(solution, w.Row(j));
+            else solution.CopyTo(w.Row(j));
+            iterations[j] = used;
+            converged &= ok;
         }
         return (w, iterations, converged);
     }
 
-    private static void WeightedMean(DenseMatrix a, double[]? weights, double[] mean)
+    /// <summary>
+    /// Conjugate gradients from x₀ = 0 with the stopping rule of scipy's <c>cg(tol, atol="legacy")</c>, which is what
+    /// scikit-learn's tol means: the solution is 0 when ‖b‖ ≤ tol; otherwise stop when ‖r‖ ≤ tol·‖b‖, and a recurrence
+    /// residual that passes is recomputed as b − A·x and must pass again (else the iteration goes on from x).
+    /// </summary>
+    private static (double[] Solution, int Iterations, bool Converged) ScipyConjugateGradient(ILinearOperator a, double[] b, double tolerance, int limit)
     {
-        double total = 0;
-        for (int i = 0; i < a.Rows; i++)
+        int order = b.Length;
+        double bnorm = Dense.Norm2(b);
+        if (bnorm <= tolerance) return (new double[order], 0, true);
+        var x = new double[order];
+        var ax = new double[order];
+        int used = 0;
+        while (true)
         {
-            double s = weights?[i] ?? 1.0;
-            total += s;
-            Dense.Axpy(s, a.Row(i), mean);
+            var result = ConjugateGradient.Solve(a, b, tolerance, Math.Max(limit - used, 0), x);
+            x = result.Solution;
+            used += result.Iterations;
+            if (!result.Converged) return (x, used, false);
+            if (result.Iterations <= 1 || used >= limit) return (x, used, true);
+            a.Apply(x, ax);
+            double r2 = 0;
+            for (int i = 0; i < order; i++) r2 += (b[i] - ax[i]) * (b[i] - ax[i]);
+            if (Math.Sqrt(r2) <= tolerance * bnorm) return (x, used, true);
         }
-        if (total == 0)
-            throw new LearnInputException("The sample weights sum to zero; at least one sample needs a positive weight.");
-        Dense.Scale(1 / total, mean);
-    }
-
-    private static void Subtract(DenseMatrix a, double[] offset)
-    {
-        for (int i = 0; i < a.Rows; i++) Dense.Axpy(-1, offset, a.Row(i));
     }
 
     /// <summary>v ↦ Xᵀ(X·v) + α·v, never forming XᵀX.</summary>
@@ -275,6 +253,26 @@ public sealed record Ridge(
 
         public void ApplyTransposed(ReadOnlySpan<double> v, Span<double> result) => Apply(v, result);
     }
+
+    /// <summary>v ↦ X(Xᵀ·v) + α·v, the kernel form's operator, never forming X·Xᵀ.</summary>
+    private sealed class KernelEquations(DenseMatrix x, double alpha, Parallelism parallelism) : ILinearOperator
+    {
+        private readonly DenseOperator _x = new(x, parallelism);
+        private readonly double[] _xtv = new double[x.Columns];
+
+        public int Rows => x.Rows;
+
+        public int Columns => x.Rows;
+
+        public void Apply(ReadOnlySpan<double> v, Span<double> result)
+        {
+            _x.ApplyTransposed(v, _xtv);
+            _x.Apply(_xtv, result);
+            Dense.Axpy(alpha, v, result);
+        }
+
+        public void ApplyTransposed(ReadOnlySpan<double> v, Span<double> result) => Apply(v, result);
+    }
 }
 
 /// <summary>What a <see cref="Ridge"/> fit did.</summary>
@@ -289,16 +287,21 @@ public sealed record RidgeFitReport(RidgeSolver Requested, RidgeSolver Solver, s
     public bool FellBack => Fallback is not null;
 }
 
-/// <summary>A fitted <see cref="Ridge"/> model: ŷ = x·Wᵀ + b.</summary>
+/// <summary>A fitted <see cref="Ridge"/> model: ŷ = x·Wᵀ + b. Saved as a model file of kind "ridge" (<see cref="Save"/>).</summary>
 public sealed class RidgeModel
 {
+    /// <summary>The model kind in the file's metadata.</summary>
+    public const string Kind = "ridge";
+
     private readonly DenseMatrix _w;
     private readonly double[] _intercept;
+    private readonly double[] _alphas;
     private readonly bool _vectorTarget;
 
-    internal RidgeModel(Ridge options, DenseMatrix w, double[] intercept, bool vectorTarget, RidgeFitReport report)
+    internal RidgeModel(Ridge options, double[] alphas, DenseMatrix w, double[] intercept, bool vectorTarget, RidgeFitReport report)
     {
         Options = options;
+        _alphas = alphas;
         _w = w;
         _intercept = intercept;
         _vectorTarget = vectorTarget;
@@ -316,6 +319,12 @@ public sealed class RidgeModel
 
     /// <summary>The number of targets.</summary>
     public int Targets => _w.Rows;
+
+    /// <summary>True when it was fitted on a 1-D y (predictions are then 1-D too).</summary>
+    public bool VectorTarget => _vectorTarget;
+
+    /// <summary>The α of each target, length n_targets.</summary>
+    public double[] Alphas => (double[])_alphas.Clone();
 
     /// <summary>W of shape (n_targets, n_features), like scikit-learn's coef_ for a 2-D y (a 1-D y gives one row).</summary>
     public MtlTensor<double> Coefficients => _w.ToTensor();
@@ -336,5 +345,48 @@ public sealed class RidgeModel
         for (int i = 0; i < n; i++)
             for (int j = 0; j < Targets; j++) p[i, j] += _intercept[j];
         return _vectorTarget ? MtlTensor.FromArray(p.Data, n) : p.ToTensor();
+    }
+
+    /// <summary>
+    /// Writes the model as safetensors: <c>coef_</c> (n_targets, n_features) — or (n_features,) for a 1-D y, as
+    /// scikit-learn — and <c>intercept_</c>, metadata kind "ridge", alpha (comma-separated, one per target),
+    /// fit_intercept and solver.
+    /// </summary>
+    public void Save(string path)
+    {
+        var coef = _vectorTarget ? NdArray.Create("coef_", (double[])_w.Data.Clone(), Features) : NdArray.Create("coef_", (double[])_w.Data.Clone(), Targets, Features);
+        var intercept = _vectorTarget ? NdArray.Create("intercept_", [_intercept[0]], 1) : NdArray.Create("intercept_", (double[])_intercept.Clone(), Targets);
+        ModelFile.Write(path, Kind, [coef, intercept], new Dictionary<string, string>
+        {
+            ["alpha"] = string.Join(",", _alphas.Select(a => a.ToString("R", CultureInfo.InvariantCulture))),
+            ["fit_intercept"] = Options.FitIntercept ? "true" : "false",
+            ["solver"] = Report.Solver.ToString(),
+            ["target_rank"] = _vectorTarget ? "1" : "2",
+        });
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <exception cref="DataFormatException">When the file is not a ridge model or its arrays do not fit together.</exception>
+    public static RidgeModel Load(string path)
+    {
+        var file = ModelFile.Read(path, Kind);
+        var coef = file.Tensor("coef_");
+        var intercept = file.Tensor("intercept_").ToDoubleArray();
+        bool vector = file.Metadata.TryGetValue("target_rank", out var rank) && rank == "1";
+        if (coef.Rank is not (1 or 2))
+            throw new DataFormatException(path, $"the ridge coef_ has rank {coef.Rank}; expected (n_targets, n_features) or (n_features,)");
+        int t = coef.Rank == 1 ? 1 : coef.Shape[0], d = coef.Shape[coef.Rank - 1];
+        vector |= coef.Rank == 1;
+        if (intercept.Length != t)
+            throw new DataFormatException(path, $"the ridge intercept_ has {intercept.Length} values for {t} targets");
+        var alphas = file.Metadata.TryGetValue("alpha", out var text)
+            ? text.Split(',').Select(a => double.Parse(a, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray()
+            : new double[t];
+        if (alphas.Length != t) alphas = Enumerable.Repeat(alphas[0], t).ToArray();
+        bool fitIntercept = !file.Metadata.TryGetValue("fit_intercept", out var fi) || fi == "true";
+        var solver = file.Metadata.TryGetValue("solver", out var s) && Enum.TryParse<RidgeSolver>(s, out var parsed) ? parsed : RidgeSolver.Auto;
+        var options = new Ridge(Alphas: alphas, FitIntercept: fitIntercept, Solver: solver);
+        return new RidgeModel(options, alphas, new DenseMatrix(t, d, coef.ToDoubleArray()), intercept, vector,
+            new RidgeFitReport(solver, solver, null, null, true));
     }
 }
