@@ -257,7 +257,7 @@ public sealed record Pca(
 /// <param name="PowerIterations">The randomized solver's power iterations, or null for the other solvers.</param>
 public sealed record PcaFitReport(PcaSolver Requested, PcaSolver Solver, int? PowerIterations);
 
-/// <summary>A fitted <see cref="Pca"/> model: transform(x) = (x − mean)·componentsᵀ, whitened if asked.</summary>
+/// <summary>A fitted <see cref="Pca"/> (or <see cref="IncrementalPca"/>) model: transform(x) = (x − mean)·componentsᵀ, whitened if asked.</summary>
 public sealed class PcaModel
 {
     /// <summary>The model kind in a model file.</summary>
@@ -284,6 +284,12 @@ public sealed class PcaModel
 
     /// <summary>What ran.</summary>
     public PcaFitReport Report { get; }
+
+    internal double[] MeanArray => _mean;
+
+    internal double[] SingularValuesArray => _singularValues;
+
+    internal DenseMatrix ComponentsMatrix => _components;
 
     /// <summary>k, the number of components kept.</summary>
     public int ComponentCount => _components.Rows;
