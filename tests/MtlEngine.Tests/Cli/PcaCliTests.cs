@@ -117,4 +117,19 @@ public sealed class PcaCliTests : IDisposable
         Assert.All(ratios, r => Assert.InRange(r, 0.5, 1.0));
         Assert.True(Math.Abs(ratios[0] - ratios[2]) < 1e-9, "covariance and full agree");
     }
+
+    [Fact]
+    public void DemoSectionSharesOnePcaBetweenTwoTasks()
+    {
+        var (rows, pca) = MtlEngine.Cli.Demo.PcaSharedSection.Experiment();
+        Assert.Equal(16, pca.ComponentCount);
+        Assert.InRange(pca.ExplainedVarianceRatio.Sum(), 0.8, 0.9);
+        Assert.Equal(4, rows.Count);
+        foreach (var row in rows)
+            Assert.True(row.TestAccuracy > (row.Task == "digit" ? 0.88 : 0.85), $"{row.Task} on {row.Representation}: {row.TestAccuracy}");
+        var (code, output, _) = CliRunner.Mtl("demo", "--section", "pca-shared");
+        Assert.Equal(Program.ExitSuccess, code);
+        Assert.Contains("shared PCA-16", output);
+        Assert.Contains("explained variance ratio", output);
+    }
 }
