@@ -17,6 +17,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateGemm(stdout));
         bench.Subcommands.Add(CreateLinalg(stdout));
         bench.Subcommands.Add(CreateMlp(stdout));
+        bench.Subcommands.Add(CreatePca(stdout));
 
         // `mtl bench` alone names the workloads.
         bench.SetAction(_ => NoWorkload(bench));
@@ -58,6 +59,18 @@ internal static class BenchCommand
         var device = DeviceOption();
         var command = new Command("mlp", "Time one training step of the multi-task MLP (512-256-256, three heads, batch 256, Adam).") { threads, steps, device };
         command.SetAction(parsed => MlpBench.Run(parsed.GetValue(threads), parsed.GetValue(steps), parsed.GetValue(device)!, stdout));
+        return command;
+    }
+
+    /// <summary><c>mtl bench pca [--threads T]</c>: PCA (32 components) of X 20000×512 by the full, randomized and covariance solvers.</summary>
+    private static Command CreatePca(TextWriter stdout)
+    {
+        var threads = ThreadsOption();
+        var rows = new Option<int>("--rows") { Description = "n, the rows of X (default 20000; smaller for a quick check).", DefaultValueFactory = _ => 20000 };
+        var features = new Option<int>("--features") { Description = "d, the columns of X (default 512).", DefaultValueFactory = _ => 512 };
+        var components = new Option<int>("--components") { Description = "k, the components kept (default 32).", DefaultValueFactory = _ => 32 };
+        var command = new Command("pca", "Time PCA fits (full, randomized, covariance) of X 20000×512 with 32 components; print seconds and the explained variance ratio.") { threads, rows, features, components };
+        command.SetAction(parsed => PcaBench.Run(parsed.GetValue(threads), stdout, parsed.GetValue(rows), parsed.GetValue(features), parsed.GetValue(components)));
         return command;
     }
 

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs `mtl bench pca` and its scikit-learn peer (PCA(32), svd_solver 'full' and 'randomized', X 20000×512 from the
+# same formula) in one run, interleaved ours / peer / ours / peer, and prints ours, peer and the ratio per workload.
+#   benchmarks/peers/pca.sh [THREADS] [ROUNDS]
+# ratio = peer seconds / our seconds (≥ 1: the engine is at least as fast), from the median over rounds of each side.
+# pca_covariance (our solver "auto" for this shape) is compared with scikit-learn's full solver.
+# MTL_PCA_CMD overrides the engine command (default: the built CLI via dotnet).
+set -euo pipefail
+threads=${1:-1}
+rounds=${2:-2}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+if [[ -z "${MTL_PCA_CMD:-}" ]]; then
+  dotnet build "$root/src/MtlEngine.Cli" -c Release -v q -nologo >/dev/null
+  MTL_PCA_CMD="dotnet run --no-build --project $root/src/MtlEngine.Cli -c Release -- bench pca --threads"
+fi
+ours=""; peer=""
+for ((r = 0; r < rounds; r++)); do
+  ours+=$(bash -c "$MTL_PCA_CMD $threads")$'\n'
+  peer+=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" \
+    /usr/bin/python3 "$root/benchmarks/peers/pca_peer.py" --threads "$threads")$'\n'
+done
+echo "# ours"
+echo -n "$ours"
+echo "# peer (scikit-learn PCA)"
+echo -n "$peer"
+echo "# ratio = peer seconds / our seconds (medians over $rounds rounds)"
+/usr/bin/python3 - "$ours" "$peer" <<'PY'
+import statistics, sys
+def parse(text):
+    rows = {}
+    for line in text.splitlines():
+        kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
+        if "name" in kv:
+            rows.setdefault(kv["name"], []).append(kv)
+    return rows
+ours, peer = parse(sys.argv[1]), parse(sys.argv[2])
+def med(rows):
+    return statistics.median(float(r["seconds"]) for r in rows)
+for name, o in ours.items():
+    p = peer.get(name) or (peer.get("pca_full") if name == "pca_covariance" else None)
+    if p is None:
+        continue
+    vs = "" if name in peer else " (vs scikit-learn full)"
+    print(f"name={name} ours={med(o):.4g} peer={med(p):.4g} ratio={med(p) / med(o):.2f} "
+          f"evr_ours={o[-1]['explained_variance_ratio']} evr_peer={p[-1]['explained_variance_ratio']}{vs}")
+PY

@@ -1,0 +1,351 @@
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+using MtlEngine.LinearAlgebra;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.Learn;
+
+/// <summary>
+/// Canonical correlation analysis of two views X (n × p) and Y (n × q) of the same samples, as scikit-learn's
+/// <c>cross_decomposition.CCA</c> (Wegelin 2000's PLS-W2A family, mode B, canonical deflation): pairs of directions
+/// (u_k, v_k) such that the scores ξ = X·u and ω = Y·v are as correlated as possible, each pair uncorrelated with the
+/// earlier ones. The scores are the shared (cross-modal) representation: <see cref="CcaModel.TransformX"/> and
+/// <see cref="CcaModel.TransformY"/> map either view into it.
+/// <para>
+/// Algorithm — the same NIPALS as scikit-learn, so results agree to rounding. With X and Y centred (and scaled to unit
+/// standard deviation when <paramref name="Scale"/>), for each component k:
+/// <code>
+/// ω = first non-constant column of Y_k
+/// repeat:  u = X_k⁺·ω, u /= ‖u‖;  ξ = X_k·u                     (mode B: regression of ω on X_k)
+///          v = Y_k⁺·ξ, v /= ‖v‖;  ω = Y_k·v / (vᵀv)
+///          until ‖u − u_old‖² &lt; tol (or Y has one column)
+/// sign: the largest-magnitude entry of u positive (v flipped with it)
+/// ξ = X_k·u, ω = Y_k·v;  loadings γ = X_kᵀξ/(ξᵀξ), δ = Y_kᵀω/(ωᵀω)
+/// deflate: X_{k+1} = X_k − ξ·γᵀ,  Y_{k+1} = Y_k − ω·δᵀ           (canonical deflation)
+/// rotations R_x = U·pinv(ΓᵀU), R_y = V·pinv(ΔᵀV);  transform(x) = ((x − x̄)/s_x)·R_x
+/// </code>
+/// The alternating regressions are the power method for the leading singular pair of Q_xᵀQ_y (Q_x, Q_y orthonormal
+/// bases of the two column spaces), whose singular values are the canonical correlations (Björck and Golub 1973):
+/// at convergence the first pair is exactly the first canonical pair, and deflation by each view's own scores
+/// leaves the remaining pairs of the exact CCA, so the correlations of the paired scores are the canonical
+/// correlations. scikit-learn stops at ‖Δu‖² &lt; 10⁻⁶ (not at convergence): matching it exactly is why NIPALS is kept
+/// rather than an exact SVD-based CCA; a small <paramref name="Tolerance"/> gives the exact pairs (tests hold both).
+/// </para>
+/// </summary>
+/// <param name="Components">The number of canonical pairs k, 1 ≤ k ≤ min(n, p, q) (default 2, as scikit-learn).</param>
+/// <param name="Scale">Scale each column to unit standard deviation (ddof 1) after centring (default true).</param>
+/// <param name="MaxIterations">The NIPALS iteration limit per component (default 500).</param>
+/// <param name="Tolerance">NIPALS stops when the squared change of u is below this (default 1e-6, as scikit-learn).</param>
+/// <param name="Parallelism">Threads for the SVDs.</param>
+public sealed record Cca(int Components = 2, bool Scale = true, int MaxIterations = 500, double Tolerance = 1e-6, Parallelism Parallelism = default)
+{
+    private const double Epsilon = 2.220446049250313e-16;
+
+    /// <summary>Fits the canonical pairs of two views.</summary>
+    /// <param name="x">The first view, shape (n_samples, p).</param>
+    /// <param name="y">The second view, shape (n_samples, q) (or (n_samples,) for one column).</param>
+    /// <exception cref="LearnInputException">When the rows differ, a value is not finite, or k exceeds min(n, p, q).</exception>
+    public CcaModel Fit(MtlTensor<double> x, MtlTensor<double> y)
+    {
+        var (n, p, xv) = LearnInput.Matrix(x, "X");
+        var (ny, q, yv) = LearnInput.Targets(y, "Y");
+        if (ny != n)
+            throw new LearnInputException($"X has {n} rows but Y has {ny}; the two views must describe the same samples, one row each.");
+        LearnInput.NotEmpty(n, "X");
+        LearnInput.Finite(xv, p, "X");
+        LearnInput.Finite(yv, q, "Y");
+        int bound = Math.Min(n, Math.Min(p, q));
+        if (Components < 1 || Components > bound)
+            throw new LearnInputException($"Components = {Components} must be between 1 and min(n_samples, p, q) = {bound} for X of shape ({n}, {p}) and Y of shape ({n}, {q}).");
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxIterations, 1);
+
+        var xk = new DenseMatrix(n, p, xv);
+        var yk = new DenseMatrix(n, q, yv);
+        var (xMean, xStd) = CenterScale(xk, Scale);
+        var (yMean, yStd) = CenterScale(yk, Scale);
+
+        int k = Components;
+        var xWeights = new DenseMatrix(p, k);
+        var yWeights = new DenseMatrix(q, k);
+        var xLoadings = new DenseMatrix(p, k);
+        var yLoadings = new DenseMatrix(q, k);
+        var iterations = new List<int>();
+        bool converged = true;
+        string? stopped = null;
+        for (int c = 0; c < k; c++)
+        {
+            // Columns of Y_k that deflation has emptied (all below 10ε) are set to exactly zero.
+            for (int j = 0; j < q; j++)
+            {
+                bool empty = true;
+                for (int i = 0; i < n && empty; i++) empty = Math.Abs(yk[i, j]) < 10 * Epsilon;
+                if (empty)
+                    for (int i = 0; i < n; i++) yk[i, j] = 0;
+            }
+            var pair = FirstPair(xk, yk);
+            if (pair is null)
+            {
+                stopped = $"Y residual is constant at component {c}; {c} pairs were found.";
+                break;
+            }
+            var (u, v, iters) = pair.Value;
+            iterations.Add(iters);
+            converged &= iters < MaxIterations || q == 1;
+            // _svd_flip_1d: the largest-magnitude entry of u positive.
+            int best = 0;
+            for (int i = 1; i < p; i++)
+                if (Math.Abs(u[i]) > Math.Abs(u[best])) best = i;
+            if (u[best] < 0)
+            {
+                Dense.Scale(-1, u);
+                Dense.Scale(-1, v);
+            }
+            var xScore = MatVec(xk, u);
+            var yScore = MatVec(yk, v);
+            var gamma = Deflate(xk, xScore);
+            var delta = Deflate(yk, yScore);
+            for (int i = 0; i < p; i++) { xWeights[i, c] = u[i]; xLoadings[i, c] = gamma[i]; }
+            for (int i = 0; i < q; i++) { yWeights[i, c] = v[i]; yLoadings[i, c] = delta[i]; }
+        }
+
+        // R = W·pinv(Lᵀ·W)
+        var xRotations = DenseMatrix.Multiply(xWeights, PseudoInverse(DenseMatrix.Multiply(xLoadings, xWeights, MatrixOp.Transpose, MatrixOp.None, Parallelism), null),
+            MatrixOp.None, MatrixOp.None, Parallelism);
+        var yRotations = DenseMatrix.Multiply(yWeights, PseudoInverse(DenseMatrix.Multiply(yLoadings, yWeights, MatrixOp.Transpose, MatrixOp.None, Parallelism), null),
+            MatrixOp.None, MatrixOp.None, Parallelism);
+        var report = new CcaFitReport([.. iterations], converged, stopped);
+        var model = new CcaModel(this, xMean, xStd, yMean, yStd, xWeights, yWeights, xLoadings, yLoadings, xRotations, yRotations, report, y.Rank == 1);
+        model.SetCorrelations(x, y);
+        return model;
+
+        // The power method of scikit-learn's _get_first_singular_vectors_power_method (mode B, normalized y weights).
+        (double[] U, double[] V, int Iterations)? FirstPair(DenseMatrix xr, DenseMatrix yr)
+        {
+            int first = -1;
+            for (int j = 0; j < q && first < 0; j++)
+                for (int i = 0; i < n; i++)
+                    if (Math.Abs(yr[i, j]) > Epsilon) { first = j; break; }
+            if (first < 0) return null;
+            var yScore = new double[n];
+            for (int i = 0; i < n; i++) yScore[i] = yr[i, first];
+            var xPinv = PseudoInverse(xr, 1e6 * Epsilon);   // (p, n)
+            var yPinv = PseudoInverse(yr, 1e6 * Epsilon);   // (q, n)
+            double[]? previous = null;
+            double[] u = [], v = [];
+            int it;
+            for (it = 0; it < MaxIterations; it++)
+            {
+                u = MatVec(xPinv, yScore);
+                Dense.Scale(1 / (Dense.Norm2(u) + Epsilon), u);
+                var xScore = MatVec(xr, u);
+                v = MatVec(yPinv, xScore);
+                Dense.Scale(1 / (Dense.Norm2(v) + Epsilon), v);
+                yScore = MatVec(yr, v);
+                Dense.Scale(1 / (Dense.Dot(v, v) + Epsilon), yScore);
+                double change = 0;
+                for (int i = 0; i < p; i++)
+                {
+                    double diff = u[i] - (previous?[i] ?? 100);
+                    change += diff * diff;
+                }
+                if (change < Tolerance || q == 1) break;
+                previous = u;
+            }
+            return (u, v, Math.Min(it + 1, MaxIterations));
+        }
+    }
+
+    /// <summary>Centres each column and (when <paramref name="scale"/>) divides it by its standard deviation (ddof 1; 1 for a constant column).</summary>
+    private static (double[] Mean, double[] Std) CenterScale(DenseMatrix a, bool scale)
+    {
+        var mean = Pca.ColumnMeans(a);
+        Pca.Center(a, mean);
+        var std = Enumerable.Repeat(1.0, a.Columns).ToArray();
+        if (scale)
+        {
+            for (int j = 0; j < a.Columns; j++)
+            {
+                double s = 0;
+                for (int i = 0; i < a.Rows; i++) s += a[i, j] * a[i, j];
+                s = Math.Sqrt(s / Math.Max(a.Rows - 1, 1));
+                std[j] = s == 0 ? 1 : s;
+            }
+            for (int i = 0; i < a.Rows; i++)
+            {
+                var row = a.Row(i);
+                for (int j = 0; j < row.Length; j++) row[j] /= std[j];
+            }
+        }
+        return (mean, std);
+    }
+
+    /// <summary>Loadings l = Aᵀs/(sᵀs) and the deflation A ← A − s·lᵀ; returns l.</summary>
+    private static double[] Deflate(DenseMatrix a, double[] score)
+    {
+        double ss = Dense.Dot(score, score);
+        var loadings = new double[a.Columns];
+        for (int i = 0; i < a.Rows; i++) Dense.Axpy(score[i] / ss, a.Row(i), loadings);
+        for (int i = 0; i < a.Rows; i++) Dense.Axpy(-score[i], loadings, a.Row(i));
+        return loadings;
+    }
+
+    private static double[] MatVec(DenseMatrix a, ReadOnlySpan<double> v)
+    {
+        var result = new double[a.Rows];
+        for (int i = 0; i < a.Rows; i++) result[i] = Dense.Dot(a.Row(i), v);
+        return result;
+    }
+
+    /// <summary>
+    /// A⁺ = V·Σ⁻¹·Uᵀ over the σᵢ &gt; cutoff·σ_max, cutoff = <paramref name="relativeCutoff"/> (scikit-learn's _pinv2_old uses
+    /// 10⁶·ε) or max(m, n)·ε (SciPy's pinv) when null.
+    /// </summary>
+    internal static DenseMatrix PseudoInverse(DenseMatrix a, double? relativeCutoff)
+    {
+        int m = a.Rows, n = a.Columns;
+        if (m == 0 || n == 0) return new DenseMatrix(n, m);
+        var svd = LinearAlgebra.Svd.Compute(a);
+        var s = svd.SingularValues;
+        double cutoff = (relativeCutoff ?? Math.Max(m, n) * Epsilon) * (s.Length == 0 ? 0 : s[0]);
+        int rank = s.Count(v => v > cutoff);
+        var vs = new DenseMatrix(n, rank);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < rank; j++) vs[i, j] = svd.V[i, j] / s[j];
+        return DenseMatrix.Multiply(vs, svd.U.SliceColumns(0, rank), MatrixOp.None, MatrixOp.Transpose);
+    }
+}
+
+/// <summary>What a <see cref="Cca"/> fit did.</summary>
+/// <param name="Iterations">NIPALS iterations per component.</param>
+/// <param name="Converged">False when some component hit the iteration limit.</param>
+/// <param name="Stopped">Why fewer pairs than asked were found (Y's residual became constant), or null.</param>
+public sealed record CcaFitReport(int[] Iterations, bool Converged, string? Stopped);
+
+/// <summary>A fitted <see cref="Cca"/>: the canonical directions of both views and the shared representation.</summary>
+public sealed class CcaModel
+{
+    private readonly double[] _xMean, _xStd, _yMean, _yStd;
+    private readonly DenseMatrix _xWeights, _yWeights, _xLoadings, _yLoadings, _xRotations, _yRotations;
+    private readonly bool _vectorY;
+    private double[] _correlations = [];
+
+    internal CcaModel(Cca options, double[] xMean, double[] xStd, double[] yMean, double[] yStd, DenseMatrix xWeights, DenseMatrix yWeights,
+        DenseMatrix xLoadings, DenseMatrix yLoadings, DenseMatrix xRotations, DenseMatrix yRotations, CcaFitReport report, bool vectorY)
+    {
+        Options = options;
+        (_xMean, _xStd, _yMean, _yStd) = (xMean, xStd, yMean, yStd);
+        (_xWeights, _yWeights, _xLoadings, _yLoadings, _xRotations, _yRotations) = (xWeights, yWeights, xLoadings, yLoadings, xRotations, yRotations);
+        Report = report;
+        _vectorY = vectorY;
+    }
+
+    /// <summary>The options it was fitted with.</summary>
+    public Cca Options { get; }
+
+    /// <summary>NIPALS iterations, convergence, early stop.</summary>
+    public CcaFitReport Report { get; }
+
+    /// <summary>k, the number of canonical pairs.</summary>
+    public int ComponentCount => _xWeights.Columns;
+
+    /// <summary>The canonical correlations corr(ξ_k, ω_k) of the paired training scores, length k, in decreasing order for converged fits.</summary>
+    public double[] CanonicalCorrelations => (double[])_correlations.Clone();
+
+    /// <summary>U, the X weights, shape (p, k) (scikit-learn's x_weights_).</summary>
+    public MtlTensor<double> XWeights => _xWeights.ToTensor();
+
+    /// <summary>V, the Y weights, shape (q, k).</summary>
+    public MtlTensor<double> YWeights => _yWeights.ToTensor();
+
+    /// <summary>Γ, the X loadings, shape (p, k).</summary>
+    public MtlTensor<double> XLoadings => _xLoadings.ToTensor();
+
+    /// <summary>Δ, the Y loadings, shape (q, k).</summary>
+    public MtlTensor<double> YLoadings => _yLoadings.ToTensor();
+
+    /// <summary>R_x = U·pinv(ΓᵀU), shape (p, k): the standardized X times R_x gives the X scores.</summary>
+    public MtlTensor<double> XRotations => _xRotations.ToTensor();
+
+    /// <summary>R_y = V·pinv(ΔᵀV), shape (q, k).</summary>
+    public MtlTensor<double> YRotations => _yRotations.ToTensor();
+
+    /// <summary>The regression of Y on X through the canonical pairs, shape (q, p) (as scikit-learn ≥ 1.3's coef_; 1.2's is its transpose): ŷ = ((x − x̄)/s_x)·Coefficientsᵀ + ȳ.</summary>
+    public MtlTensor<double> Coefficients
+    {
+        get
+        {
+            var coef = DenseMatrix.Multiply(_yLoadings, _xRotations, MatrixOp.None, MatrixOp.Transpose, Options.Parallelism); // (q, p) = Δ·R_xᵀ
+            for (int j = 0; j < coef.Rows; j++) Dense.Scale(_yStd[j], coef.Row(j));
+            return coef.ToTensor();
+        }
+    }
+
+    /// <summary>The X view in the shared space: ((x − x̄)/s_x)·R_x, shape (n_samples, k).</summary>
+    /// <exception cref="LearnInputException">When X has another number of columns or is not finite.</exception>
+    public MtlTensor<double> TransformX(MtlTensor<double> x) => Scores(x, "X", _xMean, _xStd, _xRotations);
+
+    /// <summary>The Y view in the shared space: ((y − ȳ)/s_y)·R_y, shape (n_samples, k).</summary>
+    /// <exception cref="LearnInputException">When Y has another number of columns or is not finite.</exception>
+    public MtlTensor<double> TransformY(MtlTensor<double> y)
+    {
+        if (y.Rank == 1) y = y.Reshape(y.Dim(0), 1);
+        return Scores(y, "Y", _yMean, _yStd, _yRotations);
+    }
+
+    /// <summary>Predicts the Y view from the X view: ((x − x̄)/s_x)·Coefficientsᵀ + ȳ, shape (n_samples, q) (or (n_samples,) for a 1-D Y).</summary>
+    public MtlTensor<double> Predict(MtlTensor<double> x)
+    {
+        var (n, p, xv) = LearnInput.Matrix(x, "X");
+        LearnInput.Features(_xMean.Length, p, "CCA");
+        LearnInput.Finite(xv, p, "X");
+        var xs = Standardize(new DenseMatrix(n, p, xv), _xMean, _xStd);
+        var result = DenseMatrix.Multiply(xs, DenseMatrix.FromTensor(Coefficients), MatrixOp.None, MatrixOp.Transpose, Options.Parallelism);
+        for (int i = 0; i < n; i++) Dense.Axpy(1, _yMean, result.Row(i));
+        return _vectorY ? MtlTensor.FromArray(result.Data, n) : result.ToTensor();
+    }
+
+    internal void SetCorrelations(MtlTensor<double> x, MtlTensor<double> y)
+    {
+        var xs = TransformX(x);
+        var ys = TransformY(y);
+        int n = xs.Dim(0), k = ComponentCount;
+        _correlations = new double[k];
+        for (int c = 0; c < k; c++)
+        {
+            var a = Enumerable.Range(0, n).Select(i => xs[i, c]).ToArray();
+            var b = Enumerable.Range(0, n).Select(i => ys[i, c]).ToArray();
+            _correlations[c] = Correlation(a, b);
+        }
+    }
+
+    private static double Correlation(double[] a, double[] b)
+    {
+        double ma = a.Average(), mb = b.Average(), sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            sab += (a[i] - ma) * (b[i] - mb);
+            saa += (a[i] - ma) * (a[i] - ma);
+            sbb += (b[i] - mb) * (b[i] - mb);
+        }
+        return saa == 0 || sbb == 0 ? 0 : sab / Math.Sqrt(saa * sbb);
+    }
+
+    private MtlTensor<double> Scores(MtlTensor<double> a, string name, double[] mean, double[] std, DenseMatrix rotations)
+    {
+        var (n, d, values) = LearnInput.Matrix(a, name);
+        LearnInput.Features(mean.Length, d, $"CCA's {name} view");
+        LearnInput.Finite(values, d, name);
+        var standardized = Standardize(new DenseMatrix(n, d, values), mean, std);
+        return DenseMatrix.Multiply(standardized, rotations, MatrixOp.None, MatrixOp.None, Options.Parallelism).ToTensor();
+    }
+
+    private static DenseMatrix Standardize(DenseMatrix a, double[] mean, double[] std)
+    {
+        for (int i = 0; i < a.Rows; i++)
+        {
+            var row = a.Row(i);
+            for (int j = 0; j < row.Length; j++) row[j] = (row[j] - mean[j]) / std[j];
+        }
+        return a;
+    }
+}

@@ -1,0 +1,404 @@
+using System.Globalization;
+using MtlEngine.Data;
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+using MtlEngine.LinearAlgebra;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.Learn;
+
+/// <summary>The factorization a <see cref="Pca"/> fit takes.</summary>
+public enum PcaSolver
+{
+    /// <summary>
+    /// Let the fit choose, as scikit-learn 1.2 does with one addition (from scikit-learn 1.5): <see cref="Full"/> when
+    /// max(n, d) ≤ 500 or a variance fraction is asked for; else <see cref="Covariance"/> when d ≤ 1000 and n ≥ 10·d
+    /// (tall data: one pass of XᵀX then a d×d eigenproblem is the cheapest exact route, and for n ≫ d its accuracy
+    /// loss — eigenvalues to an absolute ε·λ_max instead of ε·σ_max·σ — does not touch the leading components);
+    /// else <see cref="Randomized"/> when 1 ≤ k &lt; 0.8·min(n, d); else <see cref="Full"/>.
+    /// </summary>
+    Auto,
+    /// <summary>The thin SVD of the centred X (scikit-learn's "full"): exact, the reference. For n ≥ d it runs as X = Q·R, R = Ũ·Σ·Vᵀ, forming only the k kept columns of U = Q·Ũ.</summary>
+    Full,
+    /// <summary>The eigendecomposition of the covariance C = XᵀX/(n − 1) of the centred X (scikit-learn ≥ 1.5's "covariance_eigh"): fastest for n ≫ d.</summary>
+    Covariance,
+    /// <summary>The randomized truncated SVD of Halko, Martinsson and Tropp (<see cref="RandomizedSvd"/>), seeded: fast for k ≪ min(n, d).</summary>
+    Randomized,
+}
+
+/// <summary>
+/// Principal component analysis, as scikit-learn's <c>PCA</c>: with X̄ the column means and X_c = X − X̄,
+/// <code>
+/// X_c = U·Σ·Vᵀ                          (thin SVD, σ₀ ≥ σ₁ ≥ …)
+/// components_               = first k rows of Vᵀ                  (k × d)
+/// explained_variance_       = σᵢ² / (n − 1)                        (the eigenvalues of the covariance XᵀX/(n − 1))
+/// explained_variance_ratio_ = σᵢ² / ‖X_c‖_F²
+/// noise_variance_           = mean of the variances left out       (0 when k = min(n, d))
+/// transform(x)              = (x − X̄)·Vₖ  [ / √explained_variance_ when whitening ]
+/// </code>
+/// Sign convention (scikit-learn 1.2's <c>svd_flip</c>, u-based): the entry of largest magnitude of each column of U —
+/// the scores of the training samples on that component — is positive. All solvers apply it, so they return the same
+/// components. The options record is the estimator: <c>new Pca(Components: 16).Fit(x)</c>.
+/// </summary>
+/// <param name="Components">k, the number of components to keep (0 ≤ k ≤ min(n, d); at least 1 for the randomized solver), or null for all min(n, d).</param>
+/// <param name="VarianceFraction">Instead of <paramref name="Components"/>: keep the fewest components whose explained variance ratio sums to more than this fraction (0 &lt; f &lt; 1; scikit-learn's float n_components). Needs the full or covariance solver.</param>
+/// <param name="Whiten">Divide the transformed components by √explained_variance so that each has unit variance (default false).</param>
+/// <param name="Solver">The solver (default <see cref="PcaSolver.Auto"/>).</param>
+/// <param name="Seed">The seed of the randomized solver's Gaussian test matrix.</param>
+/// <param name="Oversamples">Extra random directions of the randomized solver (default 10, as scikit-learn).</param>
+/// <param name="PowerIterations">Power iterations of the randomized solver, or null for scikit-learn's rule: 7 when k &lt; 0.1·min(n, d), else 4.</param>
+/// <param name="Parallelism">Threads for the GEMMs and factorizations.</param>
+public sealed record Pca(
+    int? Components = null,
+    double? VarianceFraction = null,
+    bool Whiten = false,
+    PcaSolver Solver = PcaSolver.Auto,
+    ulong Seed = 0,
+    int Oversamples = 10,
+    int? PowerIterations = null,
+    Parallelism Parallelism = default)
+{
+    /// <summary>Fits the principal components of X.</summary>
+    /// <param name="x">X of shape (n_samples, n_features).</param>
+    /// <exception cref="LearnInputException">When X is empty or not finite, or the number of components is out of range.</exception>
+    public PcaModel Fit(MtlTensor<double> x)
+    {
+        var (n, d, xv) = LearnInput.Matrix(x, "X");
+        LearnInput.NotEmpty(n, "X");
+        LearnInput.Finite(xv, d, "X");
+        return Fit(new DenseMatrix(n, d, xv));
+    }
+
+    /// <summary>Fits and returns the transformed training data (n_samples, k) beside the model, as scikit-learn's <c>fit_transform</c>.</summary>
+    public (PcaModel Model, MtlTensor<double> Scores) FitTransform(MtlTensor<double> x)
+    {
+        var model = Fit(x);
+        return (model, model.Transform(x));
+    }
+
+    /// <summary>The solver <see cref="PcaSolver.Auto"/> resolves to for X of shape (n, d) and k components (the rule is in <see cref="PcaSolver.Auto"/>).</summary>
+    public static PcaSolver ResolveAuto(int n, int d, int k, bool varianceFraction)
+    {
+        if (Math.Max(n, d) <= 500 || varianceFraction) return PcaSolver.Full;
+        if (d <= 1000 && (long)n >= 10L * d) return PcaSolver.Covariance;
+        if (k >= 1 && k < 0.8 * Math.Min(n, d)) return PcaSolver.Randomized;
+        return PcaSolver.Full;
+    }
+
+    /// <summary>Fits on a matrix that the fit may overwrite (it is centred in place).</summary>
+    internal PcaModel Fit(DenseMatrix x)
+    {
+        int n = x.Rows, d = x.Columns, rank = Math.Min(n, d);
+        if (VarianceFraction is double f && !(f > 0 && f < 1))
+            throw new LearnInputException($"VarianceFraction must be between 0 and 1 (exclusive), but got {f}; pass an integer Components for a fixed count.");
+        if (VarianceFraction is not null && Components is not null)
+            throw new LearnInputException("Pass either Components or VarianceFraction, not both.");
+        int k = Components ?? rank;
+        if (k < 0 || k > rank)
+            throw new LearnInputException($"Components = {k} must be between 0 and min(n_samples, n_features) = {rank} for X of shape ({n}, {d}); ask for at most {rank} components.");
+        ArgumentOutOfRangeException.ThrowIfNegative(Oversamples);
+        if (PowerIterations is < 0)
+            throw new ArgumentOutOfRangeException(nameof(PowerIterations), PowerIterations, "PowerIterations must be ≥ 0.");
+
+        var solver = Solver == PcaSolver.Auto ? ResolveAuto(n, d, k, VarianceFraction is not null) : Solver;
+        if (VarianceFraction is not null && solver == PcaSolver.Randomized)
+            throw new LearnInputException("A VarianceFraction needs every component's variance: use the full or covariance solver, or pass an integer Components.");
+        if (solver == PcaSolver.Randomized && k < 1)
+            throw new LearnInputException($"The randomized solver needs Components ≥ 1 (got {k}).");
+
+        var mean = ColumnMeans(x);
+        Center(x, mean);
+        // Every solver returns the kept components V (d × kFit) and, for the sign convention, the training scores U·Σ = X_c·V.
+        Decomposition result = solver switch
+        {
+            PcaSolver.Full => SolveFull(x, VarianceFraction is null ? k : rank, Parallelism),
+            PcaSolver.Covariance => SolveCovariance(x, VarianceFraction is null ? k : rank, Parallelism),
+            PcaSolver.Randomized => SolveRandomized(x, k, Oversamples, PowerIterations ?? (k < 0.1 * rank ? 7 : 4), Seed, Parallelism),
+            _ => throw new ArgumentOutOfRangeException(nameof(Solver), Solver, "Unknown PCA solver."),
+        };
+        // svd_flip (u-based): the largest-magnitude score of each component is positive.
+        SignConvention.Apply(result.Scores, result.V);
+
+        double denominator = Math.Max(n - 1, 1);
+        double totalVariance = result.TotalSumOfSquares / denominator;
+        var allVariance = result.Sigma.Select(s => s * s / denominator).ToArray();
+        if (VarianceFraction is double fraction)
+        {
+            // scikit-learn: k = searchsorted(cumsum(ratio), f, side="right") + 1, capped at min(n, d).
+            double cumulative = 0;
+            k = 0;
+            while (k < allVariance.Length && cumulative <= fraction)
+                cumulative += allVariance[k++] / totalVariance;
+        }
+
+        double noise;
+        if (k >= rank) noise = 0;
+        else if (result.AllVariances)
+            noise = allVariance[k..rank].Average();  // the mean of the variances left out
+        else
+            noise = (totalVariance - allVariance[..k].Sum()) / (rank - k);  // (total − kept) / (min(n, d) − k)
+
+        var components = new DenseMatrix(k, d);
+        for (int j = 0; j < k; j++)
+            for (int f2 = 0; f2 < d; f2++) components[j, f2] = result.V[f2, j];
+        var variance = allVariance[..k];
+        var ratio = variance.Select(v => totalVariance > 0 ? v / totalVariance : 0).ToArray();
+        var report = new PcaFitReport(Solver, solver, solver == PcaSolver.Randomized ? PowerIterations ?? (k < 0.1 * rank ? 7 : 4) : null);
+        return new PcaModel(components, variance, ratio, result.Sigma[..k], mean, noise, Whiten, n, report, Parallelism);
+    }
+
+    /// <summary>The kept right singular vectors V (d × k), the σᵢ (all of them when <see cref="AllVariances"/>), the scores X_c·V (n × k) and ‖X_c‖_F².</summary>
+    private sealed record Decomposition(DenseMatrix V, double[] Sigma, DenseMatrix Scores, double TotalSumOfSquares, bool AllVariances);
+
+    // X_c = U·Σ·Vᵀ. Tall X (n ≥ d): X_c = Q·R (Householder), R = Ũ·Σ·Vᵀ (d × d), U = Q·[Ũ; 0] formed for the k kept columns only
+    // (scores U·Σ); the m-sized work is one blocked QR instead of an SVD of the whole n × d matrix.
+    private static Decomposition SolveFull(DenseMatrix xc, int k, Parallelism parallelism)
+    {
+        int n = xc.Rows, d = xc.Columns;
+        double total = SumOfSquares(xc);
+        DenseMatrix uk;
+        Svd svd;
+        if (n >= d)
+        {
+            var qr = Qr.Factor(xc, parallelism);
+            svd = Svd.Compute(qr.R, parallelism);
+            var embedded = new DenseMatrix(n, k);
+            for (int i = 0; i < d; i++)
+                for (int j = 0; j < k; j++) embedded[i, j] = svd.U[i, j];
+            uk = qr.QTimes(embedded);
+        }
+        else
+        {
+            svd = Svd.Compute(xc, parallelism);
+            uk = svd.U.SliceColumns(0, k);
+        }
+        var scores = uk;
+        for (int i = 0; i < n; i++)
+        {
+            var row = scores.Row(i);
+            for (int j = 0; j < k; j++) row[j] *= svd.SingularValues[j];
+        }
+        return new Decomposition(svd.V.SliceColumns(0, k), svd.SingularValues, scores, total, AllVariances: true);
+    }
+
+    // C = X_cᵀX_c (lower triangle by SYRK) = W·Λ·Wᵀ, eigenvalues descending; σᵢ = √max(λᵢ, 0), V = W. Exact up to the
+    // squared condition: λᵢ carries an absolute error of about ε·λ_max, so components with λᵢ ≫ ε·λ_max are as accurate as
+    // the SVD's, and the tail below √ε·σ_max is not resolved (its variance is below 1e-16 of the largest; negative
+    // eigenvalues from rounding are clipped to zero as scikit-learn does).
+    private static Decomposition SolveCovariance(DenseMatrix xc, int k, Parallelism parallelism)
+    {
+        int n = xc.Rows, d = xc.Columns;
+        var gram = new DenseMatrix(d, d);
+        var xt = xc.ReadOnlySpan.Transposed();  // Xᵀ (d × n) as a view: Syrk computes Xᵀ·(Xᵀ)ᵀ = XᵀX
+        LinearAlgebra.Syrk.Lower(1.0, xt, 0.0, gram.Span, parallelism);
+        var eigen = SymmetricEigen.Compute(gram, true, parallelism);
+        int rank = Math.Min(n, d);
+        var sigma = new double[rank];
+        var v = new DenseMatrix(d, k);
+        for (int j = 0; j < rank; j++)
+            sigma[j] = Math.Sqrt(Math.Max(eigen.Values[d - 1 - j], 0));
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j < k; j++) v[i, j] = eigen.Vectors![i, d - 1 - j];
+        var scores = DenseMatrix.Multiply(xc, v, MatrixOp.None, MatrixOp.None, parallelism);
+        double total = 0;
+        for (int i = 0; i < d; i++) total += gram[i, i];
+        return new Decomposition(v, sigma, scores, total, AllVariances: true);
+    }
+
+    // X_c ≈ U·Σ·Vᵀ for the k leading triplets by RandomizedSvd (k + p random directions, q power iterations, QR between
+    // half steps). As scikit-learn, a wide X_c (n < d) is factored as its transpose.
+    private static Decomposition SolveRandomized(DenseMatrix xc, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
+    {
+        int n = xc.Rows, d = xc.Columns;
+        double total = SumOfSquares(xc);
+        DenseMatrix u, v;
+        Svd svd;
+        if (n >= d)
+        {
+            svd = RandomizedSvd.Compute(xc, k, oversamples, powerIterations, seed, parallelism);
+            (u, v) = (svd.U, svd.V);
+        }
+        else
+        {
+            svd = RandomizedSvd.Compute(xc.Transpose(), k, oversamples, powerIterations, seed, parallelism);
+            (u, v) = (svd.V, svd.U);
+        }
+        for (int i = 0; i < n; i++)
+        {
+            var row = u.Row(i);
+            for (int j = 0; j < k; j++) row[j] *= svd.SingularValues[j];
+        }
+        return new Decomposition(v, svd.SingularValues, u, total, AllVariances: false);
+    }
+
+    internal static double[] ColumnMeans(DenseMatrix x)
+    {
+        var mean = new double[x.Columns];
+        for (int i = 0; i < x.Rows; i++) Dense.Axpy(1, x.Row(i), mean);
+        Dense.Scale(1.0 / Math.Max(x.Rows, 1), mean);
+        return mean;
+    }
+
+    internal static void Center(DenseMatrix x, ReadOnlySpan<double> mean)
+    {
+        for (int i = 0; i < x.Rows; i++) Dense.Axpy(-1, mean, x.Row(i));
+    }
+
+    private static double SumOfSquares(DenseMatrix x)
+    {
+        double s = Dense.Norm2(x.Data);
+        return s * s;
+    }
+}
+
+/// <summary>What a <see cref="Pca"/> fit did.</summary>
+/// <param name="Requested">The solver asked for.</param>
+/// <param name="Solver">The solver that ran (<see cref="PcaSolver.Auto"/> resolved).</param>
+/// <param name="PowerIterations">The randomized solver's power iterations, or null for the other solvers.</param>
+public sealed record PcaFitReport(PcaSolver Requested, PcaSolver Solver, int? PowerIterations);
+
+/// <summary>A fitted <see cref="Pca"/> (or <see cref="IncrementalPca"/>) model: transform(x) = (x − mean)·componentsᵀ, whitened if asked.</summary>
+public sealed class PcaModel
+{
+    /// <summary>The model kind in a model file.</summary>
+    public const string Kind = "pca";
+
+    private readonly DenseMatrix _components;
+    private readonly double[] _explainedVariance, _ratio, _singularValues, _mean;
+    private readonly Parallelism _parallelism;
+
+    internal PcaModel(DenseMatrix components, double[] explainedVariance, double[] ratio, double[] singularValues, double[] mean,
+        double noiseVariance, bool whiten, int samples, PcaFitReport report, Parallelism parallelism)
+    {
+        _components = components;
+        _explainedVariance = explainedVariance;
+        _ratio = ratio;
+        _singularValues = singularValues;
+        _mean = mean;
+        NoiseVariance = noiseVariance;
+        Whiten = whiten;
+        Samples = samples;
+        Report = report;
+        _parallelism = parallelism;
+    }
+
+    /// <summary>What ran.</summary>
+    public PcaFitReport Report { get; }
+
+    internal double[] MeanArray => _mean;
+
+    internal double[] SingularValuesArray => _singularValues;
+
+    internal DenseMatrix ComponentsMatrix => _components;
+
+    /// <summary>k, the number of components kept.</summary>
+    public int ComponentCount => _components.Rows;
+
+    /// <summary>d, the number of features.</summary>
+    public int Features => _components.Columns;
+
+    /// <summary>n, the number of training samples.</summary>
+    public int Samples { get; }
+
+    /// <summary>Whether <see cref="Transform"/> whitens.</summary>
+    public bool Whiten { get; }
+
+    /// <summary>The principal axes, shape (k, n_features), rows of unit norm in order of decreasing variance (scikit-learn's components_).</summary>
+    public MtlTensor<double> Components => _components.ToTensor();
+
+    /// <summary>The variance along each component, σᵢ²/(n − 1), length k.</summary>
+    public double[] ExplainedVariance => (double[])_explainedVariance.Clone();
+
+    /// <summary>The fraction of the total variance along each component, length k.</summary>
+    public double[] ExplainedVarianceRatio => (double[])_ratio.Clone();
+
+    /// <summary>The singular values σᵢ of the centred X, length k.</summary>
+    public double[] SingularValues => (double[])_singularValues.Clone();
+
+    /// <summary>The per-feature mean of the training data, length n_features.</summary>
+    public double[] Mean => (double[])_mean.Clone();
+
+    /// <summary>The probabilistic-PCA noise variance (Tipping and Bishop 1999): the mean variance of the components left out, 0 when all are kept.</summary>
+    public double NoiseVariance { get; }
+
+    /// <summary>(x − mean)·componentsᵀ, divided by √explained_variance when whitening: shape (n_samples, k).</summary>
+    /// <exception cref="LearnInputException">When X has another number of features or is not finite.</exception>
+    public MtlTensor<double> Transform(MtlTensor<double> x)
+    {
+        var (n, d, xv) = LearnInput.Matrix(x, "X");
+        LearnInput.Features(Features, d, "PCA");
+        LearnInput.Finite(xv, d, "X");
+        var xc = new DenseMatrix(n, d, xv);
+        Pca.Center(xc, _mean);
+        var scores = DenseMatrix.Multiply(xc, _components, MatrixOp.None, MatrixOp.Transpose, _parallelism);
+        if (Whiten)
+            for (int i = 0; i < n; i++)
+            {
+                var row = scores.Row(i);
+                for (int j = 0; j < row.Length; j++) row[j] /= Math.Sqrt(_explainedVariance[j]);
+            }
+        return scores.ToTensor();
+    }
+
+    /// <summary>Back to feature space: z·(√explained_variance ⊙ components) + mean when whitened, z·components + mean otherwise; shape (n_samples, n_features). Exact when all components are kept.</summary>
+    /// <exception cref="LearnInputException">When Z does not have k columns.</exception>
+    public MtlTensor<double> InverseTransform(MtlTensor<double> z)
+    {
+        var (n, k, zv) = LearnInput.Matrix(z, "Z");
+        if (k != ComponentCount)
+            throw new LearnInputException($"Z has {k} columns but the PCA keeps {ComponentCount} components; pass the output of Transform.");
+        var basis = _components.Clone();
+        if (Whiten)
+            for (int j = 0; j < basis.Rows; j++) Dense.Scale(Math.Sqrt(_explainedVariance[j]), basis.Row(j));
+        var x = DenseMatrix.Multiply(new DenseMatrix(n, k, zv), basis, MatrixOp.None, MatrixOp.None, _parallelism);
+        for (int i = 0; i < n; i++) Dense.Axpy(1, _mean, x.Row(i));
+        return x.ToTensor();
+    }
+
+    /// <summary>Writes the model (kind "pca"): tensors components_, explained_variance_, explained_variance_ratio_, singular_values_, mean_, noise_variance_; metadata whiten, solver, n_samples.</summary>
+    public void Save(string path)
+    {
+        var tensors = new List<NdArray>
+        {
+            NdArray.Create("components_", (double[])_components.Data.Clone(), ComponentCount, Features),
+            NdArray.Create("explained_variance_", ExplainedVariance, ComponentCount),
+            NdArray.Create("explained_variance_ratio_", ExplainedVarianceRatio, ComponentCount),
+            NdArray.Create("singular_values_", SingularValues, ComponentCount),
+            NdArray.Create("mean_", Mean, Features),
+            NdArray.Create("noise_variance_", [NoiseVariance], 1),
+        };
+        var metadata = new Dictionary<string, string>
+        {
+            ["whiten"] = Whiten ? "true" : "false",
+            ["solver"] = Report.Solver.ToString().ToLowerInvariant(),
+            ["requested_solver"] = Report.Requested.ToString().ToLowerInvariant(),
+            ["n_samples"] = Samples.ToString(CultureInfo.InvariantCulture),
+        };
+        ModelFile.Write(path, Kind, tensors, metadata);
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <exception cref="DataFormatException">When the file is not a "pca" model or its arrays do not fit together.</exception>
+    public static PcaModel Load(string path, Parallelism parallelism = default)
+    {
+        var file = ModelFile.Read(path, Kind);
+        var components = file.Tensor("components_");
+        if (components.Rank != 2)
+            throw new DataFormatException(path, "components_ must be of shape (k, n_features)");
+        int k = components.Shape[0], d = components.Shape[1];
+        double[] Vector(string name, int length)
+        {
+            var v = file.Tensor(name).ToDoubleArray();
+            if (v.Length != length)
+                throw new DataFormatException(path, $"{name} has {v.Length} values where {length} were expected");
+            return v;
+        }
+        var variance = Vector("explained_variance_", k);
+        var solverText = file.Text("solver");
+        var solver = Enum.TryParse<PcaSolver>(solverText, ignoreCase: true, out var s) ? s : PcaSolver.Auto;
+        var requested = file.Metadata.TryGetValue("requested_solver", out var r) && Enum.TryParse<PcaSolver>(r, true, out var rs) ? rs : solver;
+        return new PcaModel(new DenseMatrix(k, d, components.ToDoubleArray()), variance, Vector("explained_variance_ratio_", k),
+            Vector("singular_values_", k), Vector("mean_", d), Vector("noise_variance_", 1)[0], file.Text("whiten") == "true",
+            (int)file.Number("n_samples"), new PcaFitReport(requested, solver, null), parallelism);
+    }
+}
