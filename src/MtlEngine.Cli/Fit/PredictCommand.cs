@@ -18,6 +18,7 @@ internal static class PredictCommand
     internal static readonly IReadOnlyDictionary<string, Predictor> Predictors = new Dictionary<string, Predictor>(StringComparer.Ordinal)
     {
         [PcaModel.Kind] = PcaFitCommand.Transform,
+        [LogisticRegressionModel.Kind] = LogregFitCommand.Predict,
     };
 
     public static Command Create(TextWriter stdout)
