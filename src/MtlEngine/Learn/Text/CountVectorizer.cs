@@ -95,13 +95,14 @@ public sealed class CountVectorizerModel
     private readonly Dictionary<string, int> _vocabulary;
     private readonly string[] _featureNames;
     private readonly TextAnalyzer _analyzer;
+    private readonly Lazy<HashSet<string>> _prunedTerms;
 
-    internal CountVectorizerModel(TextVectorizerOptions options, Dictionary<string, int> vocabulary, string[] featureNames, HashSet<string> prunedTerms)
+    internal CountVectorizerModel(TextVectorizerOptions options, Dictionary<string, int> vocabulary, string[] featureNames, List<string> prunedTerms)
     {
         Options = options;
         _vocabulary = vocabulary;
         _featureNames = featureNames;
-        PrunedTerms = prunedTerms;
+        _prunedTerms = new Lazy<HashSet<string>>(() => new HashSet<string>(prunedTerms, StringComparer.Ordinal));
         _analyzer = options.BuildAnalyzer();
     }
 
@@ -117,8 +118,8 @@ public sealed class CountVectorizerModel
     /// <summary>The number of features (terms).</summary>
     public int FeatureCount => _featureNames.Length;
 
-    /// <summary>Terms seen in training but dropped by MinDf, MaxDf or MaxFeatures (scikit-learn's <c>stop_words_</c>).</summary>
-    public IReadOnlySet<string> PrunedTerms { get; }
+    /// <summary>Terms seen in training but dropped by MinDf, MaxDf or MaxFeatures (scikit-learn's <c>stop_words_</c>; built on first use).</summary>
+    public IReadOnlySet<string> PrunedTerms => _prunedTerms.Value;
 
     /// <summary>The analyzer that turns a document into features.</summary>
     public TextAnalyzer Analyzer => _analyzer;
@@ -131,7 +132,7 @@ public sealed class CountVectorizerModel
 /// <summary>The counting pass shared by the vectorizers: vocabulary, document frequencies, pruning, the CSR matrix.</summary>
 internal static class VocabularyFit
 {
-    public sealed record Result(CsrMatrix Counts, Dictionary<string, int> Vocabulary, string[] FeatureNames, HashSet<string> PrunedTerms, int[] DocumentFrequency);
+    public sealed record Result(CsrMatrix Counts, Dictionary<string, int> Vocabulary, string[] FeatureNames, List<string> PrunedTerms, int[] DocumentFrequency);
 
     public static Result Run(TextVectorizerOptions options, IEnumerable<string> documents)
     {
@@ -190,50 +191,58 @@ internal static class VocabularyFit
         if (v == 0)
             throw new LearnInputException($"Empty vocabulary: none of the {n} documents has a token of two or more word characters (perhaps they hold only stop words).");
 
-        // 2. Sort the terms by code point (scikit-learn sorts the vocabulary before pruning by max_features).
-        var sortedNames = names.ToArray();
-        var order = new int[v];
-        for (int i = 0; i < v; i++) order[i] = i;
-        Array.Sort(sortedNames, order, PythonText.CodePointOrder);
         if (options.Binary)
             for (int i = 0; i < v; i++) tf[i] = df[i];
 
-        // 3. Prune: min_df ≤ df ≤ max_df, then the max_features largest corpus frequencies (NumPy's argsort of −tf).
+        // 2. Prune by document frequency: min_df ≤ df ≤ max_df. The order does not matter yet, so the (often many)
+        //    rare terms are dropped before sorting.
         double high = options.MaxDf.Documents(n), low = options.MinDf.Documents(n);
         if (high < low)
             throw new LearnInputException($"MaxDf = {options.MaxDf} ({high} documents) is below MinDf = {options.MinDf} ({low} documents) for {n} documents; raise MaxDf or lower MinDf.");
-        var keep = new bool[v];
-        int kept = 0;
-        for (int s = 0; s < v; s++)
+        var finalIndex = new int[v];
+        var pruned = new List<string>();
+        var candidates = new List<int>();
+        for (int id = 0; id < v; id++)
         {
-            int d = df[order[s]];
-            keep[s] = d <= high && d >= low;
-            if (keep[s]) kept++;
+            if (df[id] <= high && df[id] >= low) candidates.Add(id);
+            else
+            {
+                finalIndex[id] = -1;
+                pruned.Add(names[id]);
+            }
         }
+
+        // 3. Sort the remaining terms by code point (scikit-learn sorts before choosing the max_features most frequent,
+        //    and that choice breaks ties by position). Without surrogate pairs, code-point order is ordinal order.
+        var order = candidates.ToArray();
+        var sortedNames = new string[order.Length];
+        bool astral = false;
+        for (int c = 0; c < order.Length; c++)
+        {
+            sortedNames[c] = names[order[c]];
+            astral |= sortedNames[c].AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0;
+        }
+        Array.Sort(sortedNames, order, astral ? PythonText.CodePointOrder : StringComparer.Ordinal);
+        var keep = new bool[order.Length];
+        Array.Fill(keep, true);
+        int kept = order.Length;
         if (options.MaxFeatures is int limit && kept > limit)
         {
-            var candidates = new int[kept];
+            // The limit largest corpus frequencies: NumPy's argsort of −tf over the sorted terms.
             var negativeTf = new double[kept];
-            for (int s = 0, c = 0; s < v; s++)
-            {
-                if (!keep[s]) continue;
-                candidates[c] = s;
-                negativeTf[c++] = -(double)tf[order[s]];
-            }
+            for (int s = 0; s < kept; s++) negativeTf[s] = -(double)tf[order[s]];
             var ranking = NumpyArgsort.Argsort(negativeTf);
             Array.Clear(keep);
-            for (int r = 0; r < limit; r++) keep[candidates[ranking[r]]] = true;
+            for (int r = 0; r < limit; r++) keep[ranking[r]] = true;
             kept = limit;
         }
         if (kept == 0)
             throw new LearnInputException($"After pruning, no terms remain (MinDf = {options.MinDf}, MaxDf = {options.MaxDf}, {n} documents); try a lower MinDf or a higher MaxDf.");
 
-        var finalIndex = new int[v];
         var featureNames = new string[kept];
         var vocabulary = new Dictionary<string, int>(kept, StringComparer.Ordinal);
-        var pruned = new HashSet<string>(StringComparer.Ordinal);
         var featureDf = new int[kept];
-        for (int s = 0, j = 0; s < v; s++)
+        for (int s = 0, j = 0; s < order.Length; s++)
         {
             int id = order[s];
             if (keep[s])
