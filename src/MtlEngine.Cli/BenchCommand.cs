@@ -18,6 +18,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateLinalg(stdout));
         bench.Subcommands.Add(CreateMlp(stdout));
         bench.Subcommands.Add(CreatePca(stdout));
+        bench.Subcommands.Add(CreateText(stdout));
 
         // `mtl bench` alone names the workloads.
         bench.SetAction(_ => NoWorkload(bench));
@@ -71,6 +72,15 @@ internal static class BenchCommand
         var components = new Option<int>("--components") { Description = "k, the components kept (default 32).", DefaultValueFactory = _ => 32 };
         var command = new Command("pca", "Time PCA fits (full, randomized, covariance) of X 20000×512 with 32 components; print seconds and the explained variance ratio.") { threads, rows, features, components };
         command.SetAction(parsed => PcaBench.Run(parsed.GetValue(threads), stdout, parsed.GetValue(rows), parsed.GetValue(features), parsed.GetValue(components)));
+        return command;
+    }
+
+    /// <summary><c>mtl bench text</c>: TfidfVectorizer fit_transform on the shipped WordNet glosses (single-threaded).</summary>
+    private static Command CreateText(TextWriter stdout)
+    {
+        var docs = new Option<int>("--docs") { Description = "Use only the first N glosses (default: all 117,659).", DefaultValueFactory = _ => 0, Hidden = true };
+        var command = new Command("text", "Time TfidfVectorizer.FitTransform on the WordNet glosses and print seconds, vocabulary size and stored entries.") { docs };
+        command.SetAction(parsed => TextBench.Run(stdout, parsed.GetValue(docs)));
         return command;
     }
 

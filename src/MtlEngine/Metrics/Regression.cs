@@ -17,7 +17,8 @@ public enum MultiOutput
 /// <code>
 /// MSE_j = (1/n)·Σᵢ (yᵢⱼ − ŷᵢⱼ)²     MAE_j = (1/n)·Σᵢ |yᵢⱼ − ŷᵢⱼ|     R²_j = 1 − Σᵢ (yᵢⱼ − ŷᵢⱼ)² / Σᵢ (yᵢⱼ − ȳⱼ)²
 /// </code>
-/// A target with zero variance gets R² = 1 when predicted exactly and 0 otherwise (scikit-learn's <c>force_finite=True</c>).
+/// A target with zero variance gets R² = 1 when predicted exactly and 0 otherwise (scikit-learn's <c>force_finite=True</c>);
+/// with fewer than two samples R² is undefined and NaN (scikit-learn warns and returns nan).
 /// </summary>
 public static class RegressionMetrics
 {
@@ -52,6 +53,11 @@ public static class RegressionMetrics
     {
         var (residual, total) = SumsOfSquares(yTrue, yPred);
         var r2 = new double[residual.Length];
+        if (yTrue.Dim(0) < 2)
+        {
+            Array.Fill(r2, double.NaN);
+            return r2;
+        }
         for (int j = 0; j < r2.Length; j++)
             r2[j] = total[j] != 0 ? 1 - residual[j] / total[j] : residual[j] == 0 ? 1.0 : 0.0;
         return r2;
@@ -65,7 +71,8 @@ public static class RegressionMetrics
         var (residual, total) = SumsOfSquares(yTrue, yPred);
         var r2 = R2PerTarget(yTrue, yPred);
         double weightSum = total.Sum();
-        if (weightSum == 0) return residual.All(r => r == 0) ? 1.0 : 0.0;
+        // Every target constant: the weights are all zero, and scikit-learn falls back to the uniform average.
+        if (weightSum == 0) return r2.Average();
         double sum = 0;
         for (int j = 0; j < r2.Length; j++) sum += total[j] * r2[j];
         return sum / weightSum;

@@ -55,8 +55,9 @@ public static class RocAuc
     /// <summary>
     /// One-vs-rest multiclass ROC AUC: <paramref name="scores"/> of shape (n_samples, n_classes), column c the score
     /// of the c-th class of the sorted labels of <paramref name="yTrue"/>; each class against the rest, then averaged.
+    /// As in scikit-learn, the scores must be probabilities (each row sums to 1).
     /// </summary>
-    /// <exception cref="MetricInputException">When shapes disagree, or the number of columns is not the number of classes.</exception>
+    /// <exception cref="MetricInputException">When shapes disagree, the number of columns is not the number of classes, or a row does not sum to 1.</exception>
     public static double OneVsRest(int[] yTrue, MtlTensor<double> scores, RocAverage average = RocAverage.Macro)
     {
         var perClass = OneVsRestPerClass(yTrue, scores);
@@ -68,8 +69,8 @@ public static class RocAuc
         return sum / yTrue.Length;
     }
 
-    /// <summary>The one-vs-rest AUC of each class (sorted labels).</summary>
-    /// <exception cref="MetricInputException">When shapes disagree, or the number of columns is not the number of classes.</exception>
+    /// <summary>The one-vs-rest AUC of each class (sorted labels); the scores must be probabilities (rows summing to 1).</summary>
+    /// <exception cref="MetricInputException">When shapes disagree, the number of columns is not the number of classes, or a row does not sum to 1.</exception>
     public static double[] OneVsRestPerClass(int[] yTrue, MtlTensor<double> scores)
     {
         ArgumentNullException.ThrowIfNull(yTrue);
@@ -80,6 +81,14 @@ public static class RocAuc
             throw new MetricInputException($"ROC AUC needs samples of at least two classes in yTrue, but it holds only [{string.Join(", ", labels)}].");
         if (labels.Length != k)
             throw new MetricInputException($"scores has {k} columns but yTrue holds {labels.Length} classes [{string.Join(", ", labels)}]; pass one score column per class, in sorted label order.");
+        // scikit-learn accepts only probabilities here (np.allclose(1, rowsum): |rowsum − 1| ≤ 1e-8 + 1e-5).
+        for (int i = 0; i < n; i++)
+        {
+            double rowSum = 0;
+            for (int c = 0; c < k; c++) rowSum += values[i * k + c];
+            if (!(Math.Abs(rowSum - 1) <= 1e-8 + 1e-5))
+                throw new MetricInputException($"One-vs-rest ROC AUC needs probabilities that sum to 1 over the classes, but row {i} sums to {rowSum}; pass predicted probabilities (for example a softmax), not raw scores.");
+        }
         var result = new double[k];
         var column = new double[n];
         var mask = new bool[n];
