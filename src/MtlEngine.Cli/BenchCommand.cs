@@ -17,6 +17,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateGemm(stdout));
         bench.Subcommands.Add(CreateLinalg(stdout));
         bench.Subcommands.Add(CreateMlp(stdout));
+        bench.Subcommands.Add(CreateText(stdout));
 
         // `mtl bench` alone names the workloads.
         bench.SetAction(_ => NoWorkload(bench));
@@ -58,6 +59,15 @@ internal static class BenchCommand
         var device = DeviceOption();
         var command = new Command("mlp", "Time one training step of the multi-task MLP (512-256-256, three heads, batch 256, Adam).") { threads, steps, device };
         command.SetAction(parsed => MlpBench.Run(parsed.GetValue(threads), parsed.GetValue(steps), parsed.GetValue(device)!, stdout));
+        return command;
+    }
+
+    /// <summary><c>mtl bench text</c>: TfidfVectorizer fit_transform on the shipped WordNet glosses (single-threaded).</summary>
+    private static Command CreateText(TextWriter stdout)
+    {
+        var docs = new Option<int>("--docs") { Description = "Use only the first N glosses (default: all 117,659).", DefaultValueFactory = _ => 0, Hidden = true };
+        var command = new Command("text", "Time TfidfVectorizer.FitTransform on the WordNet glosses and print seconds, vocabulary size and stored entries.") { docs };
+        command.SetAction(parsed => TextBench.Run(stdout, parsed.GetValue(docs)));
         return command;
     }
 

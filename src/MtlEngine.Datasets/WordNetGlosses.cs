@@ -63,6 +63,26 @@ public sealed class WordNetGlosses
     /// <summary>The number of synsets.</summary>
     public int Count => Offsets.Length;
 
+    /// <summary>
+    /// The texts of every synset, decoded once: the gloss (default), or the synset's words then its gloss
+    /// ("abstraction; abstract entity: a general concept formed by ...").
+    /// </summary>
+    public string[] Texts(WordNetText text = WordNetText.Gloss)
+    {
+        var texts = new string[Count];
+        for (int i = 0; i < texts.Length; i++)
+            texts[i] = text == WordNetText.WordsAndGloss ? Words[i] + ": " + Glosses[i] : Glosses[i];
+        return texts;
+    }
+
+    /// <summary>
+    /// The two text-classification tasks over the same texts: "part of speech" (4 classes: noun, verb, adjective,
+    /// adverb) and "supersense" (45 lexicographer files such as noun.animal), in that order, with their class names.
+    /// </summary>
+    /// <param name="text">Which text each sample holds (default: the gloss alone).</param>
+    public TextClassificationDataset ToTextClassification(WordNetText text = WordNetText.Gloss) =>
+        new(text == WordNetText.Gloss ? "wordnet-glosses" : "wordnet-words-and-glosses", Texts(text), [PartOfSpeech, Supersense]);
+
     internal static WordNetGlosses Load()
     {
         byte[] text = EmbeddedData.ReadAllBytes(Resource);
@@ -151,4 +171,13 @@ public sealed class WordNetGlosses
 
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
+}
+
+/// <summary>Which text of a WordNet synset a sample holds.</summary>
+public enum WordNetText
+{
+    /// <summary>The gloss: the definition, then any examples.</summary>
+    Gloss,
+    /// <summary>The synset's words, ": ", then the gloss.</summary>
+    WordsAndGloss,
 }

@@ -1,0 +1,330 @@
+using MtlEngine.Learn.Sparse;
+
+namespace MtlEngine.Learn.Text;
+
+/// <summary>
+/// The options that <see cref="CountVectorizer"/> and <see cref="TfidfVectorizer"/> share, with scikit-learn 1.2's
+/// defaults: how a document becomes features (<see cref="TextAnalyzer"/>) and which features are kept.
+/// </summary>
+public abstract record TextVectorizerOptions
+{
+    private readonly int? _maxFeatures;
+
+    /// <summary>Lowercase before tokenizing (default true).</summary>
+    public bool Lowercase { get; init; } = true;
+
+    /// <summary>Tokens to drop before forming n-grams (default none); see <see cref="TextAnalyzer.StopWords"/>.</summary>
+    public IReadOnlySet<string>? StopWords { get; init; }
+
+    /// <summary>(min_n, max_n) word n-gram lengths (default (1, 1)).</summary>
+    public (int Min, int Max) NGramRange { get; init; } = (1, 1);
+
+    /// <summary>A .NET regex replacing the default Python-exact token pattern <c>(?u)\b\w\w+\b</c> (default null).</summary>
+    public string? TokenPattern { get; init; }
+
+    /// <summary>Drop terms found in fewer documents than this (an int: documents; a double: fraction of documents). Default 1.</summary>
+    public DocumentFrequency MinDf { get; init; } = 1;
+
+    /// <summary>Drop terms found in more documents than this (an int: documents; a double: fraction). Default 1.0 (keep all).</summary>
+    public DocumentFrequency MaxDf { get; init; } = 1.0;
+
+    /// <summary>Keep only the this many terms of highest corpus frequency (after MinDf/MaxDf), or all when null (default).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">When set to a value below 1.</exception>
+    public int? MaxFeatures
+    {
+        get => _maxFeatures;
+        init
+        {
+            if (value is < 1)
+                throw new ArgumentOutOfRangeException(nameof(MaxFeatures), value, "MaxFeatures must be a positive number of terms, or null for all.");
+            _maxFeatures = value;
+        }
+    }
+
+    /// <summary>Record presence (1) instead of counts (default false).</summary>
+    public bool Binary { get; init; }
+
+    /// <summary>The analyzer these options describe.</summary>
+    public TextAnalyzer BuildAnalyzer() => new()
+    {
+        Lowercase = Lowercase,
+        StopWords = StopWords,
+        NGramRange = NGramRange,
+        TokenPattern = TokenPattern,
+    };
+}
+
+/// <summary>
+/// Turns documents into term counts, exactly as scikit-learn 1.2's <c>CountVectorizer</c>: the vocabulary is every
+/// feature of the training documents (see <see cref="TextAnalyzer"/>), pruned by document frequency
+/// (<c>min_df ≤ df ≤ max_df</c>) and then to the <c>max_features</c> most frequent, and sorted by code point; feature j is
+/// the j-th term of that order. Row i of the output holds count(term j in document i) (or 1 when <c>Binary</c>).
+/// </summary>
+/// <example><code>
+/// var counts = new CountVectorizer { NGramRange = (1, 2), MinDf = 2 };
+/// CsrMatrix x = counts.FitTransform(trainTexts, out var model);
+/// CsrMatrix xTest = model.Transform(testTexts);   // words unseen in training are ignored
+/// </code></example>
+public sealed record CountVectorizer : TextVectorizerOptions
+{
+    /// <summary>Learns the vocabulary of <paramref name="documents"/>.</summary>
+    /// <exception cref="LearnInputException">When a document is null, no document has any feature, or pruning leaves no term.</exception>
+    public CountVectorizerModel Fit(IEnumerable<string> documents)
+    {
+        FitTransform(documents, out var model);
+        return model;
+    }
+
+    /// <summary>Learns the vocabulary and returns the count matrix of shape (n_documents, n_terms).</summary>
+    /// <exception cref="LearnInputException">When a document is null, no document has any feature, or pruning leaves no term.</exception>
+    public CsrMatrix FitTransform(IEnumerable<string> documents) => FitTransform(documents, out _);
+
+    /// <summary>Learns the vocabulary, returns the count matrix and the fitted model (for <see cref="CountVectorizerModel.Transform"/>).</summary>
+    /// <exception cref="LearnInputException">When a document is null, no document has any feature, or pruning leaves no term.</exception>
+    public CsrMatrix FitTransform(IEnumerable<string> documents, out CountVectorizerModel model)
+    {
+        var fit = VocabularyFit.Run(this, documents);
+        model = new CountVectorizerModel(this, fit.Vocabulary, fit.FeatureNames, fit.PrunedTerms);
+        return fit.Counts;
+    }
+}
+
+/// <summary>A fitted <see cref="CountVectorizer"/>: its vocabulary (scikit-learn's <c>vocabulary_</c>) and the transform.</summary>
+public sealed class CountVectorizerModel
+{
+    private readonly Dictionary<string, int> _vocabulary;
+    private readonly string[] _featureNames;
+    private readonly TextAnalyzer _analyzer;
+
+    internal CountVectorizerModel(TextVectorizerOptions options, Dictionary<string, int> vocabulary, string[] featureNames, HashSet<string> prunedTerms)
+    {
+        Options = options;
+        _vocabulary = vocabulary;
+        _featureNames = featureNames;
+        PrunedTerms = prunedTerms;
+        _analyzer = options.BuildAnalyzer();
+    }
+
+    /// <summary>The options it was fitted with.</summary>
+    public TextVectorizerOptions Options { get; }
+
+    /// <summary>Term → feature index (scikit-learn's <c>vocabulary_</c>).</summary>
+    public IReadOnlyDictionary<string, int> Vocabulary => _vocabulary;
+
+    /// <summary>The terms in feature order, sorted by code point (scikit-learn's <c>get_feature_names_out()</c>).</summary>
+    public IReadOnlyList<string> FeatureNames => _featureNames;
+
+    /// <summary>The number of features (terms).</summary>
+    public int FeatureCount => _featureNames.Length;
+
+    /// <summary>Terms seen in training but dropped by MinDf, MaxDf or MaxFeatures (scikit-learn's <c>stop_words_</c>).</summary>
+    public IReadOnlySet<string> PrunedTerms { get; }
+
+    /// <summary>The analyzer that turns a document into features.</summary>
+    public TextAnalyzer Analyzer => _analyzer;
+
+    /// <summary>The count matrix of <paramref name="documents"/> over this vocabulary, of shape (n_documents, n_terms); unknown terms are ignored.</summary>
+    /// <exception cref="LearnInputException">When a document is null.</exception>
+    public CsrMatrix Transform(IEnumerable<string> documents) => VocabularyFit.Transform(_analyzer, _vocabulary, Options.Binary, documents);
+}
+
+/// <summary>The counting pass shared by the vectorizers: vocabulary, document frequencies, pruning, the CSR matrix.</summary>
+internal static class VocabularyFit
+{
+    public sealed record Result(CsrMatrix Counts, Dictionary<string, int> Vocabulary, string[] FeatureNames, HashSet<string> PrunedTerms, int[] DocumentFrequency);
+
+    public static Result Run(TextVectorizerOptions options, IEnumerable<string> documents)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        var analyzer = options.BuildAnalyzer();
+        var workspace = new AnalyzerWorkspace();
+
+        // 1. One pass over the documents: ids in order of first appearance, per-row (id, count) pairs.
+        var terms = new Dictionary<string, int>(StringComparer.Ordinal);
+        var lookup = terms.GetAlternateLookup<ReadOnlySpan<char>>();
+        var names = new List<string>();
+        var rowPtr = new List<int> { 0 };
+        var ids = new GrowingArray<int>(1024);
+        var counts = new GrowingArray<int>(1024);
+        int[] docCount = new int[1024];
+        int[] df = new int[1024];
+        long[] tf = new long[1024];
+        var touched = new List<int>();
+        int n = 0;
+        foreach (var document in documents)
+        {
+            if (document is null)
+                throw new LearnInputException($"Document {n} is null; pass a string for every document (\"\" for an empty one).");
+            analyzer.Run(document, workspace);
+            for (int f = 0; f < workspace.FeatureCount; f++)
+            {
+                var feature = workspace.Feature(f);
+                if (!lookup.TryGetValue(feature, out int id))
+                {
+                    id = names.Count;
+                    string name = feature.ToString();
+                    terms.Add(name, id);
+                    names.Add(name);
+                    if (id == docCount.Length)
+                    {
+                        Array.Resize(ref docCount, 2 * id);
+                        Array.Resize(ref df, 2 * id);
+                        Array.Resize(ref tf, 2 * id);
+                    }
+                }
+                if (docCount[id]++ == 0) touched.Add(id);
+            }
+            foreach (int id in touched)
+            {
+                ids.Add(id);
+                counts.Add(docCount[id]);
+                df[id]++;
+                tf[id] += docCount[id];
+                docCount[id] = 0;
+            }
+            touched.Clear();
+            rowPtr.Add(ids.Count);
+            n++;
+        }
+        int v = names.Count;
+        if (v == 0)
+            throw new LearnInputException($"Empty vocabulary: none of the {n} documents has a token of two or more word characters (perhaps they hold only stop words).");
+
+        // 2. Sort the terms by code point (scikit-learn sorts the vocabulary before pruning by max_features).
+        var sortedNames = names.ToArray();
+        var order = new int[v];
+        for (int i = 0; i < v; i++) order[i] = i;
+        Array.Sort(sortedNames, order, PythonText.CodePointOrder);
+        if (options.Binary)
+            for (int i = 0; i < v; i++) tf[i] = df[i];
+
+        // 3. Prune: min_df ≤ df ≤ max_df, then the max_features largest corpus frequencies (NumPy's argsort of −tf).
+        double high = options.MaxDf.Documents(n), low = options.MinDf.Documents(n);
+        if (high < low)
+            throw new LearnInputException($"MaxDf = {options.MaxDf} ({high} documents) is below MinDf = {options.MinDf} ({low} documents) for {n} documents; raise MaxDf or lower MinDf.");
+        var keep = new bool[v];
+        int kept = 0;
+        for (int s = 0; s < v; s++)
+        {
+            int d = df[order[s]];
+            keep[s] = d <= high && d >= low;
+            if (keep[s]) kept++;
+        }
+        if (options.MaxFeatures is int limit && kept > limit)
+        {
+            var candidates = new int[kept];
+            var negativeTf = new double[kept];
+            for (int s = 0, c = 0; s < v; s++)
+            {
+                if (!keep[s]) continue;
+                candidates[c] = s;
+                negativeTf[c++] = -(double)tf[order[s]];
+            }
+            var ranking = NumpyArgsort.Argsort(negativeTf);
+            Array.Clear(keep);
+            for (int r = 0; r < limit; r++) keep[candidates[ranking[r]]] = true;
+            kept = limit;
+        }
+        if (kept == 0)
+            throw new LearnInputException($"After pruning, no terms remain (MinDf = {options.MinDf}, MaxDf = {options.MaxDf}, {n} documents); try a lower MinDf or a higher MaxDf.");
+
+        var finalIndex = new int[v];
+        var featureNames = new string[kept];
+        var vocabulary = new Dictionary<string, int>(kept, StringComparer.Ordinal);
+        var pruned = new HashSet<string>(StringComparer.Ordinal);
+        var featureDf = new int[kept];
+        for (int s = 0, j = 0; s < v; s++)
+        {
+            int id = order[s];
+            if (keep[s])
+            {
+                finalIndex[id] = j;
+                featureNames[j] = sortedNames[s];
+                featureDf[j] = df[id];
+                vocabulary.Add(sortedNames[s], j);
+                j++;
+            }
+            else
+            {
+                finalIndex[id] = -1;
+                pruned.Add(sortedNames[s]);
+            }
+        }
+
+        // 4. The CSR matrix with final, sorted column indices.
+        var indPtr = new int[n + 1];
+        var indices = new int[ids.Count];
+        var values = new double[ids.Count];
+        int nnz = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int rowStart = nnz;
+            for (int k = rowPtr[i]; k < rowPtr[i + 1]; k++)
+            {
+                int j = finalIndex[ids[k]];
+                if (j < 0) continue;
+                indices[nnz] = j;
+                values[nnz++] = options.Binary ? 1.0 : counts[k];
+            }
+            Array.Sort(indices, values, rowStart, nnz - rowStart);
+            indPtr[i + 1] = nnz;
+        }
+        if (nnz < indices.Length)
+        {
+            Array.Resize(ref indices, nnz);
+            Array.Resize(ref values, nnz);
+        }
+        var matrix = new CsrMatrix(n, kept, indPtr, indices, values);
+        return new Result(matrix, vocabulary, featureNames, pruned, featureDf);
+    }
+
+    public static CsrMatrix Transform(TextAnalyzer analyzer, Dictionary<string, int> vocabulary, bool binary, IEnumerable<string> documents)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        var lookup = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
+        var workspace = new AnalyzerWorkspace();
+        var docCount = new int[vocabulary.Count];
+        var touched = new List<int>();
+        var indPtr = new List<int> { 0 };
+        var indices = new GrowingArray<int>(1024);
+        var values = new GrowingArray<double>(1024);
+        int n = 0;
+        foreach (var document in documents)
+        {
+            if (document is null)
+                throw new LearnInputException($"Document {n} is null; pass a string for every document (\"\" for an empty one).");
+            analyzer.Run(document, workspace);
+            for (int f = 0; f < workspace.FeatureCount; f++)
+                if (lookup.TryGetValue(workspace.Feature(f), out int j) && docCount[j]++ == 0) touched.Add(j);
+            touched.Sort();
+            foreach (int j in touched)
+            {
+                indices.Add(j);
+                values.Add(binary ? 1.0 : docCount[j]);
+                docCount[j] = 0;
+            }
+            touched.Clear();
+            indPtr.Add(indices.Count);
+            n++;
+        }
+        return new CsrMatrix(n, vocabulary.Count, [.. indPtr], indices.ToArray(), values.ToArray());
+    }
+}
+
+/// <summary>An append-only array (a List without the bounds checks of the indexer's setter).</summary>
+internal sealed class GrowingArray<T>(int capacity)
+{
+    private T[] _items = new T[Math.Max(capacity, 4)];
+
+    public int Count { get; private set; }
+
+    public T this[int i] => _items[i];
+
+    public void Add(T item)
+    {
+        if (Count == _items.Length) Array.Resize(ref _items, 2 * _items.Length);
+        _items[Count++] = item;
+    }
+
+    public T[] ToArray() => _items.AsSpan(0, Count).ToArray();
+}
