@@ -191,7 +191,7 @@ internal static class VocabularyFit
         }
         int v = names.Count;
         if (v == 0)
-            throw new LearnInputException($"Empty vocabulary: none of the {n} documents has a token of two or more word characters (perhaps they hold only stop words).");
+            throw new LearnInputException($"Empty vocabulary: none of the {n} documents yields a feature (the default tokens are runs of two or more word characters); perhaps they hold only stop words or punctuation.");
 
         if (options.Binary)
             for (int i = 0; i < v; i++) tf[i] = df[i];
