@@ -144,9 +144,11 @@ internal static class VocabularyFit
         var terms = new Dictionary<string, int>(StringComparer.Ordinal);
         var lookup = terms.GetAlternateLookup<ReadOnlySpan<char>>();
         var names = new List<string>();
-        var rowPtr = new List<int> { 0 };
-        var ids = new GrowingArray<int>(1024);
-        var counts = new GrowingArray<int>(1024);
+        // Presized when the number of documents is known (fewer large-object reallocations, fewer full GCs).
+        int expected = documents.TryGetNonEnumeratedCount(out int known) ? known : 1024;
+        var rowPtr = new List<int>(expected + 1) { 0 };
+        var ids = new GrowingArray<int>(8 * expected);
+        var counts = new GrowingArray<int>(8 * expected);
         int[] docCount = new int[1024];
         int[] df = new int[1024];
         long[] tf = new long[1024];
@@ -189,7 +191,7 @@ internal static class VocabularyFit
         }
         int v = names.Count;
         if (v == 0)
-            throw new LearnInputException($"Empty vocabulary: none of the {n} documents has a token of two or more word characters (perhaps they hold only stop words).");
+            throw new LearnInputException($"Empty vocabulary: none of the {n} documents yields a feature (the default tokens are runs of two or more word characters); perhaps they hold only stop words or punctuation.");
 
         if (options.Binary)
             for (int i = 0; i < v; i++) tf[i] = df[i];

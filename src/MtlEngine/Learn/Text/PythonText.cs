@@ -30,6 +30,9 @@ internal static class PythonText
         return table;
     }
 
+    /// <summary>Python's <c>\w</c> for an ASCII character: [A-Za-z0-9_].</summary>
+    public static bool IsAsciiWord(char c) => AsciiWord[c];
+
     /// <summary>Python's <c>\w</c> for one code point: a letter (L*), a number (Nd, Nl, No) or "_".</summary>
     public static bool IsWord(int codePoint)
     {

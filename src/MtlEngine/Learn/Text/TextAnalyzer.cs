@@ -153,21 +153,23 @@ public sealed record TextAnalyzer
         // Runs of word characters of at least two code points: exactly the matches of \b\w\w+\b.
         for (int i = 0; i < text.Length;)
         {
-            int cp = PythonText.CodePointAt(text, i, out int width);
-            if (!PythonText.IsWord(cp))
+            int width = 1;
+            char c = text[i];
+            if (c < 128 ? !PythonText.IsAsciiWord(c) : !PythonText.IsWord(PythonText.CodePointAt(text, i, out width)))
             {
                 i += width;
                 continue;
             }
             int start = i, codePoints = 0;
-            do
+            while (true)
             {
                 i += width;
                 codePoints++;
                 if (i >= text.Length) break;
-                cp = PythonText.CodePointAt(text, i, out width);
+                c = text[i];
+                width = 1;
+                if (c < 128 ? !PythonText.IsAsciiWord(c) : !PythonText.IsWord(PythonText.CodePointAt(text, i, out width))) break;
             }
-            while (PythonText.IsWord(cp));
             if (codePoints >= 2) w.AddToken(start, i - start);
         }
     }
