@@ -111,6 +111,22 @@ internal static class Dense
         for (int i = 0; i < x.Length; i++) (x[i], y[i]) = (y[i], x[i]);
     }
 
+    /// <summary>Exchanges the contents of two spans of equal length with vector loads and stores (LU's whole-row swaps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SwapVectorized(Span<double> x, Span<double> y)
+    {
+        int n = x.Length, i = 0;
+        y = y[..n];
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count)
+        {
+            var xv = MemoryMarshal.Cast<double, Vector<double>>(x);
+            var yv = MemoryMarshal.Cast<double, Vector<double>>(y);
+            for (int k = 0; k < xv.Length; k++) (xv[k], yv[k]) = (yv[k], xv[k]);
+            i = xv.Length * Vector<double>.Count;
+        }
+        for (; i < n; i++) (x[i], y[i]) = (y[i], x[i]);
+    }
+
     /// <summary>max |aᵢⱼ| (0 for an empty matrix).</summary>
     public static double MaxAbs(ReadOnlySpan<double> x) => x.Length == 0 ? 0 : Math.Abs(TensorPrimitives.MaxMagnitude(x));
 }

@@ -14,6 +14,9 @@ namespace MtlEngine.LinearAlgebra;
 ///   L_{k+1..,k}   = A_{k+1..,k} · L_kk⁻ᵀ               (TRSM: L_kk · Xᵀ = A_{k+1..,k}ᵀ)
 ///   A_{k+1..,k+1..} −= L_{k+1..,k} · L_{k+1..,k}ᵀ      (SYRK, lower: almost all of the n³/3 flops)
 /// </code>
+/// run recursively (see <see cref="FactorInPlace"/>): the TRSM is recursive halving on the GEMM with 32×32 diagonal
+/// blocks in a Vector512 register kernel, the SYRK recursive halving on the GEMM (<see cref="Syrk"/>). Every part
+/// is split over threads by a fixed partition, so L does not depend on the thread count.
 /// The textbook twin is <see cref="CholeskyTextbook"/>.
 /// </summary>
 public sealed class Cholesky

@@ -113,7 +113,7 @@ public sealed class Lu
             }
             if (p != j)
             {
-                Dense.Swap(f.Row(j), f.Row(p));
+                Dense.SwapVectorized(f.Row(j), f.Row(p));
                 (perm[j], perm[p]) = (perm[p], perm[j]);
                 swaps++;
             }
