@@ -168,6 +168,9 @@ public sealed class GpuContext : IDisposable
     /// <summary>The most distinct layouts <see cref="Layout"/> keeps in device memory.</summary>
     public const int LayoutCacheCapacity = 4096;
 
+    /// <summary>The most distinct values <see cref="Constant{T}"/> keeps in device memory (later ones are uploaded per use).</summary>
+    public const int ConstantCacheCapacity = 256;
+
     private readonly Dictionary<int[], MemoryBuffer1D<int, Stride1D.Dense>> _layouts = new(LayoutComparer.Instance);
 
     /// <summary>How many distinct layouts are cached in device memory (see <see cref="Layout"/>).</summary>
@@ -206,7 +209,8 @@ public sealed class GpuContext : IDisposable
 
     /// <summary>
     /// <paramref name="value"/> as a one-element array in device memory (a scalar operand broadcast by a strided kernel),
-    /// cached per value like <see cref="Layout"/>: the constants of a training step (0, 1, 1/N, ...) are uploaded once.
+    /// cached per value like <see cref="Layout"/> (up to <see cref="ConstantCacheCapacity"/> values): the constants of a
+    /// training step (0, 1, 1/N, ...) are uploaded once.
     /// </summary>
     public GpuLease<T> Constant<T>(T value) where T : unmanaged
     {
@@ -214,7 +218,7 @@ public sealed class GpuContext : IDisposable
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
             if (_constants.TryGetValue(value, out var cached)) return new GpuLease<T>(((MemoryBuffer1D<T, Stride1D.Dense>)cached).View, null);
-            if (_constants.Count < LayoutCacheCapacity)
+            if (_constants.Count < ConstantCacheCapacity)
             {
                 var buffer = Accelerator.Allocate1D<T>(1);
                 buffer.View.CopyFromCPU([value]);

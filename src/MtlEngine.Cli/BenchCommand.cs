@@ -52,7 +52,7 @@ internal static class BenchCommand
         return command;
     }
 
-    /// <summary><c>mtl bench mlp [--threads T] [--steps S] [--device cpu]</c>: the multi-task MLP training step.</summary>
+    /// <summary><c>mtl bench mlp [--threads T] [--steps S] [--device cpu|cuda|ilgpu-cpu]</c>: the multi-task MLP training step.</summary>
     private static Command CreateMlp(TextWriter stdout)
     {
         var threads = ThreadsOption();

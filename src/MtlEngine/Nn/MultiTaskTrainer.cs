@@ -85,7 +85,7 @@ public static class MultiTaskTrainer
         int[] validation = order[..validationCount];
         int[] train = order[validationCount..];
 
-        Optimizer<T> optimizer = options.WeightDecay > 0
+        using Optimizer<T> optimizer = options.WeightDecay > 0
             ? new AdamW<T>(net.Parameters(), options.LearningRate, weightDecay: options.WeightDecay)
             : new Adam<T>(net.Parameters(), options.LearningRate);
         var device = net.Device; // where the parameters live (Module.To): the steps run there

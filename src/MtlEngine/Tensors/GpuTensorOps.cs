@@ -413,6 +413,13 @@ internal static class GpuTensorOps
                 $"{operation}: the tensors live on different devices ({destination.Device} and {source.Device}); move one with To(Device.Parse(\"{destination.Device}\")) first (copies between devices are always explicit).");
         var gpu = GpuDevices.Get(device);
         int[] shape = destination.Shape.ToArray();
+        if (source.Device.Kind == DeviceKind.Cpu && destination.IsContiguous)
+        {
+            // A host scalar into a contiguous destination (a scaling, a fill): the scalar goes as a kernel argument.
+            var view = ContiguousView(destination);
+            if (view.Length > 0) GpuElementwise.BinaryScalar(gpu, view, source.CpuStorage.Data[source.Offset], scalarOnLeft: false, view, op);
+            return;
+        }
         using var scalar = UploadScalar(gpu, source);
         var target = new GpuOperand<T>(((GpuStorage<T>)destination.Storage).View, destination.Offset, destination.Strides.ToArray());
         GpuElementwise.Update(gpu, target, Operand(source, scalar, shape), shape, op);
