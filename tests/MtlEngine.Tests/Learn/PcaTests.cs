@@ -287,4 +287,20 @@ public class PcaTests
         // A variance fraction needs every variance: the SVD runs without trying the route.
         Assert.Null(new Pca(VarianceFraction: 0.9, Solver: PcaSolver.Full).Fit(x).Report.Route);
     }
+
+    [Theory]
+    [InlineData(400, 60, 10, 2)]
+    [InlineData(300, 50, 40, 4)]   // l = k + p = 50 = n: a square, full-rank range
+    [InlineData(250, 30, 5, 0)]
+    public void RandomizedSvdWithCholeskyQrEqualsTheLinearAlgebraOne(int m, int n, int k, int q)
+    {
+        // The twin: RandomizedSvd (Householder QR between half steps), same seed so the same Ω.
+        var a = global::MtlEngine.LinearAlgebra.DenseMatrix.FromTensor(LowRankPlusNoise(m, n, 12, m));
+        var reference = global::MtlEngine.LinearAlgebra.RandomizedSvd.Compute(a, k, 10, q, seed: 9);
+        var (u, sigma, v) = Pca.RandomizedTruncatedSvd(a, k, 10, q, 9, new Parallelism(2));
+        Close(reference.SingularValues, sigma, 1e-10, "σ");
+        global::MtlEngine.LinearAlgebra.SignConvention.Apply(u, v);
+        Close(reference.U.Data, u.Data, 1e-7, "U");
+        Close(reference.V.Data, v.Data, 1e-7, "V");
+    }
 }
