@@ -10,8 +10,9 @@ namespace MtlEngine.Cli.Bench;
 /// <summary>
 /// <c>mtl bench pca [--threads T]</c>: fits PCA with 32 components to X of 20000 × 512 (a low-rank-plus-noise matrix from
 /// the deterministic formula in <see cref="Data"/>, which benchmarks/peers/pca_peer.py reproduces) and prints
-/// <c>name=pca_full ... seconds=... explained_variance_ratio=... threads=T</c>, then pca_randomized and pca_covariance
-/// (the solver "auto" picks for this shape), each the median of several fits after warm-up.
+/// <c>name=pca_full ... seconds=... explained_variance_ratio=... threads=T route=covariance|svd</c>, then pca_randomized and
+/// pca_covariance (the solver "auto" picks for this shape), each the median of several fits after warm-up. The full
+/// solver's route is printed: on this tall X it takes the covariance route when its Davis–Kahan error bound is ≤ 1e-10.
 /// </summary>
 internal static class PcaBench
 {
@@ -31,10 +32,14 @@ internal static class PcaBench
             PcaModel? model = null;
             double seconds = BenchTiming.MedianSeconds(() => model = pca.Fit(x), warmupSeconds: 0.5);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"name={name} n={rows} d={features} k={components} seconds={seconds:G4} explained_variance_ratio={model!.ExplainedVarianceRatio.Sum():F10} threads={threads}"));
+                $"name={name} n={rows} d={features} k={components} seconds={seconds:G4} explained_variance_ratio={model!.ExplainedVarianceRatio.Sum():F10} threads={threads}{Route(model)}"));
         }
         return 0;
     }
+
+    /// <summary>For the full solver: which route ran (route=covariance when its error bound allowed, route=svd otherwise).</summary>
+    private static string Route(PcaModel model) =>
+        model.Report.Solver != PcaSolver.Full ? "" : model.Report.Route?.StartsWith("covariance", StringComparison.Ordinal) == true ? " route=covariance" : " route=svd";
 
     /// <summary>
     /// X = A·B + E of shape (n, d), the same formula as benchmarks/peers/pca_peer.py (R = 64):

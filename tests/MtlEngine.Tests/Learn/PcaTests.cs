@@ -9,38 +9,42 @@ namespace MtlEngine.Tests.Learn;
 /// <summary>PCA against scikit-learn 1.2 on iris, wine, breast cancer and digits (Fixtures/Learn/decomposition_fixtures.json), and the solver identities.</summary>
 public class PcaTests
 {
-    public static TheoryData<string, PcaSolver> ShippedCases()
+    public static TheoryData<string, PcaSolver, bool> ShippedCases()
     {
-        var data = new TheoryData<string, PcaSolver>();
+        var data = new TheoryData<string, PcaSolver, bool>();
         foreach (var name in new[] { "iris", "wine", "breast_cancer", "digits" })
-            foreach (var solver in new[] { PcaSolver.Full, PcaSolver.Covariance })
-                data.Add(name, solver);
+        {
+            data.Add(name, PcaSolver.Full, false);  // QR + SVD of R
+            data.Add(name, PcaSolver.Full, true);   // the covariance route where its bound allows
+            data.Add(name, PcaSolver.Covariance, true);
+        }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(ShippedCases))]
-    public void MatchesScikitLearn(string name, PcaSolver solver)
+    public void MatchesScikitLearn(string name, PcaSolver solver, bool covarianceRoute)
     {
         var c = Fixture("pca_" + name);
         var x = Shipped(name);
         int k = c.GetProperty("n_components").GetInt32();
-        var model = new Pca(Components: k, Solver: solver).Fit(x);
-        string what = $"{name} {solver}";
+        var model = new Pca(Components: k, Solver: solver, CovarianceRoute: covarianceRoute).Fit(x);
+        string what = $"{name} {solver} route={model.Report.Route}";
         Assert.Equal(solver, model.Report.Solver);
+        if (!covarianceRoute) Assert.Null(model.Report.Route);
         Close(Array2(c.GetProperty("components")), model.Components, 1e-9, what + " components");
         Close(Vector(c.GetProperty("explained_variance")), model.ExplainedVariance, 1e-10, what + " explained variance");
         Close(Vector(c.GetProperty("explained_variance_ratio")), model.ExplainedVarianceRatio, 1e-12, what + " ratio");
         Close(Vector(c.GetProperty("singular_values")), model.SingularValues, 1e-10, what + " singular values");
         Close(Vector(c.GetProperty("mean")), model.Mean, 1e-13, what + " mean");
         // The noise variance averages the smallest variances: the covariance route resolves them to ε·λ_max absolutely.
-        Close(c.GetProperty("noise_variance").GetDouble(), model.NoiseVariance, solver == PcaSolver.Full ? 1e-9 : 1e-7, what + " noise variance");
+        Close(c.GetProperty("noise_variance").GetDouble(), model.NoiseVariance, solver == PcaSolver.Full && model.Report.Route is null ? 1e-9 : 1e-7, what + " noise variance");
         var head = Head(x, 10);
         Close(Array2(c.GetProperty("transform_head")), model.Transform(head), 1e-9, what + " transform");
         Close(Array2(c.GetProperty("fit_transform_head")), model.Transform(head), 1e-9, what + " fit_transform");
         Close(Array2(c.GetProperty("inverse_head")), model.InverseTransform(model.Transform(head)), 1e-9, what + " inverse");
 
-        var white = new Pca(Components: k, Whiten: true, Solver: solver).Fit(x);
+        var white = new Pca(Components: k, Whiten: true, Solver: solver, CovarianceRoute: covarianceRoute).Fit(x);
         Close(Array2(c.GetProperty("whiten_transform_head")), white.Transform(head), 1e-9, what + " whiten transform");
         Close(Array2(c.GetProperty("whiten_fit_transform_head")), white.Transform(head), 1e-9, what + " whiten fit_transform");
         Close(Array2(c.GetProperty("whiten_inverse_head")), white.InverseTransform(white.Transform(head)), 1e-9, what + " whiten inverse");
@@ -113,11 +117,11 @@ public class PcaTests
     public void SolversAgree(int n, int d, int k)
     {
         var x = LowRankPlusNoise(n, d, 10, n + d);
-        var full = new Pca(Components: k, Solver: PcaSolver.Full, Parallelism: new Parallelism(2)).Fit(x);
+        var full = new Pca(Components: k, Solver: PcaSolver.Full, CovarianceRoute: false, Parallelism: new Parallelism(2)).Fit(x);
         var textbook = TextbookPca(x, k);
         Close(textbook.Components, full.Components.ToArray(), 1e-10, "full vs textbook components");
         Close(textbook.Variance, full.ExplainedVariance, 1e-10, "full vs textbook variance");
-        foreach (var solver in new[] { PcaSolver.Covariance, PcaSolver.Randomized, PcaSolver.Auto })
+        foreach (var solver in new[] { PcaSolver.Covariance, PcaSolver.Randomized, PcaSolver.Auto, PcaSolver.Full })
         {
             var other = new Pca(Components: k, Solver: solver, PowerIterations: solver == PcaSolver.Randomized ? 10 : null).Fit(x);
             double tolerance = solver == PcaSolver.Randomized ? 1e-7 : 1e-9;
@@ -258,5 +262,45 @@ public class PcaTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void FullSolverTakesTheCovarianceRouteOnlyWhenItsBoundAllows()
+    {
+        // Well separated leading variances: the route is taken and says so.
+        var x = LowRankPlusNoise(700, 30, 5, 11);
+        var model = new Pca(Components: 3, Solver: PcaSolver.Full).Fit(x);
+        Assert.StartsWith("covariance route", model.Report.Route);
+        // Two equal variances among the kept ones (an isotropic pair of directions): the SVD runs.
+        var rng = new Random(4);
+        int n = 2000, d = 20;
+        var a = new double[n * d];
+        for (int i = 0; i < n; i++)
+        {
+            double angle = 2 * Math.PI * i / n;
+            a[i * d] = 10 * Math.Cos(angle);
+            a[i * d + 1] = 10 * Math.Sin(angle);
+            for (int j = 2; j < d; j++) a[i * d + j] = 0.01 * (rng.NextDouble() - 0.5);
+        }
+        var circle = new Pca(Components: 2, Solver: PcaSolver.Full).Fit(MtlTensor.FromArray(a, n, d));
+        Assert.StartsWith("QR + SVD of R", circle.Report.Route);
+        // A variance fraction needs every variance: the SVD runs without trying the route.
+        Assert.Null(new Pca(VarianceFraction: 0.9, Solver: PcaSolver.Full).Fit(x).Report.Route);
+    }
+
+    [Theory]
+    [InlineData(400, 60, 10, 2)]
+    [InlineData(300, 50, 40, 4)]   // l = k + p = 50 = n: a square, full-rank range
+    [InlineData(250, 30, 5, 0)]
+    public void RandomizedSvdWithCholeskyQrEqualsTheLinearAlgebraOne(int m, int n, int k, int q)
+    {
+        // The twin: RandomizedSvd (Householder QR between half steps), same seed so the same Ω.
+        var a = global::MtlEngine.LinearAlgebra.DenseMatrix.FromTensor(LowRankPlusNoise(m, n, 12, m));
+        var reference = global::MtlEngine.LinearAlgebra.RandomizedSvd.Compute(a, k, 10, q, seed: 9);
+        var (u, sigma, v) = Pca.RandomizedTruncatedSvd(a, k, 10, q, 9, new Parallelism(2));
+        Close(reference.SingularValues, sigma, 1e-10, "σ");
+        global::MtlEngine.LinearAlgebra.SignConvention.Apply(u, v);
+        Close(reference.U.Data, u.Data, 1e-7, "U");
+        Close(reference.V.Data, v.Data, 1e-7, "V");
     }
 }

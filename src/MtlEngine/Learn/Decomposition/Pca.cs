@@ -18,7 +18,12 @@ public enum PcaSolver
     /// else <see cref="Randomized"/> when 1 ≤ k &lt; 0.8·min(n, d); else <see cref="Full"/>.
     /// </summary>
     Auto,
-    /// <summary>The thin SVD of the centred X (scikit-learn's "full"): exact, the reference. For n ≥ d it runs as X = Q·R, R = Ũ·Σ·Vᵀ, forming only the k kept columns of U = Q·Ũ.</summary>
+    /// <summary>
+    /// The thin SVD of the centred X (scikit-learn's "full"): exact, the reference. For n ≥ d it runs as X = Q·R, R = Ũ·Σ·Vᵀ,
+    /// forming only the k kept columns of U = Q·Ũ. On tall data (n ≥ 10·d, d ≤ 1000, k &lt; d) it takes the covariance route
+    /// instead when a Davis–Kahan bound shows it as exact as the SVD for the kept components (error ≤ 1e-10); the fit
+    /// report's Route says which ran.
+    /// </summary>
     Full,
     /// <summary>The eigendecomposition of the covariance C = XᵀX/(n − 1) of the centred X (scikit-learn ≥ 1.5's "covariance_eigh"): fastest for n ≫ d.</summary>
     Covariance,
@@ -47,6 +52,7 @@ public enum PcaSolver
 /// <param name="Seed">The seed of the randomized solver's Gaussian test matrix.</param>
 /// <param name="Oversamples">Extra random directions of the randomized solver (default 10, as scikit-learn).</param>
 /// <param name="PowerIterations">Power iterations of the randomized solver, or null for scikit-learn's rule: 7 when k &lt; 0.1·min(n, d), else 4.</param>
+/// <param name="CovarianceRoute">Let the full solver take the covariance route on tall data when it is provably as exact (default true; see <see cref="PcaSolver.Full"/>); false always runs the SVD.</param>
 /// <param name="Parallelism">Threads for the GEMMs and factorizations.</param>
 public sealed record Pca(
     int? Components = null,
@@ -56,6 +62,7 @@ public sealed record Pca(
     ulong Seed = 0,
     int Oversamples = 10,
     int? PowerIterations = null,
+    bool CovarianceRoute = true,
     Parallelism Parallelism = default)
 {
     /// <summary>Fits the principal components of X.</summary>
@@ -109,9 +116,10 @@ public sealed record Pca(
         var mean = ColumnMeans(x);
         Center(x, mean);
         // Every solver returns the kept components V (d × kFit) and, for the sign convention, the training scores U·Σ = X_c·V.
+        string? route = null;
         Decomposition result = solver switch
         {
-            PcaSolver.Full => SolveFull(x, VarianceFraction is null ? k : rank, Parallelism),
+            PcaSolver.Full => CovarianceRoute ? SolveFullOrCovariance(x, VarianceFraction is null ? k : rank, Parallelism, out route) : SolveFull(x, VarianceFraction is null ? k : rank, Parallelism),
             PcaSolver.Covariance => SolveCovariance(x, VarianceFraction is null ? k : rank, Parallelism),
             PcaSolver.Randomized => SolveRandomized(x, k, Oversamples, PowerIterations ?? (k < 0.1 * rank ? 7 : 4), Seed, Parallelism),
             _ => throw new ArgumentOutOfRangeException(nameof(Solver), Solver, "Unknown PCA solver."),
@@ -143,12 +151,48 @@ public sealed record Pca(
             for (int f2 = 0; f2 < d; f2++) components[j, f2] = result.V[f2, j];
         var variance = allVariance[..k];
         var ratio = variance.Select(v => totalVariance > 0 ? v / totalVariance : 0).ToArray();
-        var report = new PcaFitReport(Solver, solver, solver == PcaSolver.Randomized ? PowerIterations ?? (k < 0.1 * rank ? 7 : 4) : null);
+        var report = new PcaFitReport(Solver, solver, solver == PcaSolver.Randomized ? PowerIterations ?? (k < 0.1 * rank ? 7 : 4) : null, route);
         return new PcaModel(components, variance, ratio, result.Sigma[..k], mean, noise, Whiten, n, report, Parallelism);
     }
 
     /// <summary>The kept right singular vectors V (d × k), the σᵢ (all of them when <see cref="AllVariances"/>), the scores X_c·V (n × k) and ‖X_c‖_F².</summary>
     private sealed record Decomposition(DenseMatrix V, double[] Sigma, DenseMatrix Scores, double TotalSumOfSquares, bool AllVariances);
+
+    /// <summary>The accuracy the full solver asks of the covariance route before it takes it (see <see cref="SolveFullOrCovariance"/>).</summary>
+    internal const double CovarianceRouteTolerance = 1e-10;
+
+    // The full solver on tall data (n ≥ 10·d, d ≤ 1000, k < min(n, d)) first tries the covariance route, which is several
+    // times cheaper than any SVD of the n × d matrix, and keeps it only when it is as exact as the SVD for the k kept
+    // components. Forming C = X_cᵀX_c and its eigendecomposition perturb C by ‖E‖ ≈ (d + √n)·ε·λ₁; by Davis–Kahan each
+    // eigenvector then moves by at most ‖E‖/gapⱼ (gapⱼ = distance from λⱼ to its neighbours λⱼ₋₁, λⱼ₊₁, the first one left
+    // out included) and each λⱼ by ‖E‖. When max ‖E‖/gapⱼ ≤ 1e-10 the components and variances agree with the SVD's to
+    // about 1e-10 (relative) and the route is kept; otherwise (close or repeated eigenvalues among the kept ones, a
+    // variance fraction, or all components asked) the exact QR + SVD of R runs. The report says which ran and why.
+    private static Decomposition SolveFullOrCovariance(DenseMatrix xc, int k, Parallelism parallelism, out string? route)
+    {
+        int n = xc.Rows, d = xc.Columns;
+        route = null;
+        if (!(d <= 1000 && (long)n >= 10L * d && k < d && k >= 1))
+            return SolveFull(xc, k, parallelism);
+        var covariance = SolveCovariance(xc, k, parallelism);
+        var lambda = covariance.Sigma.Select(s => s * s).ToArray();  // descending
+        double perturbation = (d + Math.Sqrt(n)) * 2.220446049250313e-16 * lambda[0];
+        double bound = 0;
+        for (int j = 0; j < k; j++)
+        {
+            double gap = lambda[j] - lambda[j + 1];
+            if (j > 0) gap = Math.Min(gap, lambda[j - 1] - lambda[j]);
+            bound = Math.Max(bound, gap > 0 ? perturbation / gap : double.PositiveInfinity);
+        }
+        string figure = bound.ToString("E1", CultureInfo.InvariantCulture);
+        if (bound <= CovarianceRouteTolerance)
+        {
+            route = $"covariance route (tall X): eigenvector error bound {figure} ≤ 1e-10, as exact as the SVD for the kept components";
+            return covariance;
+        }
+        route = $"QR + SVD of R: the covariance route's eigenvector error bound {figure} exceeds 1e-10";
+        return SolveFull(xc, k, parallelism);
+    }
 
     // X_c = U·Σ·Vᵀ. Tall X (n ≥ d): X_c = Q·R (Householder), R = Ũ·Σ·Vᵀ (d × d), U = Q·[Ũ; 0] formed for the k kept columns only
     // (scores U·Σ); the m-sized work is one blocked QR instead of an SVD of the whole n × d matrix.
@@ -205,30 +249,83 @@ public sealed record Pca(
         return new Decomposition(v, sigma, scores, total, AllVariances: true);
     }
 
-    // X_c ≈ U·Σ·Vᵀ for the k leading triplets by RandomizedSvd (k + p random directions, q power iterations, QR between
-    // half steps). As scikit-learn, a wide X_c (n < d) is factored as its transpose.
+    // X_c ≈ U·Σ·Vᵀ for the k leading triplets by the randomized SVD (k + p random directions, q power iterations,
+    // orthonormalized between half steps). As scikit-learn, a wide X_c (n < d) is factored as its transpose.
     private static Decomposition SolveRandomized(DenseMatrix xc, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
     {
-        int n = xc.Rows, d = xc.Columns;
+        int n = xc.Rows;
         double total = SumOfSquares(xc);
         DenseMatrix u, v;
-        Svd svd;
-        if (n >= d)
-        {
-            svd = RandomizedSvd.Compute(xc, k, oversamples, powerIterations, seed, parallelism);
-            (u, v) = (svd.U, svd.V);
-        }
+        double[] sigma;
+        if (n >= xc.Columns)
+            (u, sigma, v) = RandomizedTruncatedSvd(xc, k, oversamples, powerIterations, seed, parallelism);
         else
-        {
-            svd = RandomizedSvd.Compute(xc.Transpose(), k, oversamples, powerIterations, seed, parallelism);
-            (u, v) = (svd.V, svd.U);
-        }
+            (v, sigma, u) = RandomizedTruncatedSvd(xc.Transpose(), k, oversamples, powerIterations, seed, parallelism);
         for (int i = 0; i < n; i++)
         {
             var row = u.Row(i);
-            for (int j = 0; j < k; j++) row[j] *= svd.SingularValues[j];
+            for (int j = 0; j < k; j++) row[j] *= sigma[j];
         }
-        return new Decomposition(v, svd.SingularValues, u, total, AllVariances: false);
+        return new Decomposition(v, sigma, u, total, AllVariances: false);
+    }
+
+    /// <summary>
+    /// The algorithm of <see cref="RandomizedSvd"/> (Halko, Martinsson and Tropp 2011; the same seeded Ω, so the same
+    /// result to rounding — the tests hold them together) with a faster orthonormalization of the tall, thin blocks
+    /// A·Z (m × (k + p)): CholeskyQR2 (Fukaya, Nakatsukasa, Yanagisawa and Yamamoto 2014),
+    /// <code>
+    /// G = YᵀY = L·Lᵀ,  Q₁ = Y·L⁻ᵀ;   again on Q₁:  Q = Q₁·L₁⁻ᵀ
+    /// </code>
+    /// three small GEMMs and a (k + p)² Cholesky instead of a Householder QR whose m-long panels run at level-2 speed.
+    /// It needs cond(Y) ≲ 1/√ε; when the Cholesky fails or QᵀQ is not the identity to 1e-10, Householder QR is used instead.
+    /// </summary>
+    internal static (DenseMatrix U, double[] Sigma, DenseMatrix V) RandomizedTruncatedSvd(DenseMatrix a, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
+    {
+        int m = a.Rows, n = a.Columns;
+        int l = Math.Min(k + oversamples, Math.Min(m, n));
+        var omega = DenseMatrix.FromTensor(new Tensors.Random.TensorRandom(seed, 0, parallelism).Normal<double>([n, l], 0.0, 1.0));
+        var q = Orthonormalize(DenseMatrix.Multiply(a, omega, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
+        for (int it = 0; it < powerIterations; it++)
+        {
+            var z = Orthonormalize(DenseMatrix.Multiply(a, q, MatrixOp.Transpose, MatrixOp.None, parallelism), parallelism);
+            q = Orthonormalize(DenseMatrix.Multiply(a, z, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
+        }
+        var b = DenseMatrix.Multiply(q, a, MatrixOp.Transpose, MatrixOp.None, parallelism);   // (l, n)
+        var small = LinearAlgebra.Svd.Compute(b, parallelism);
+        var u = DenseMatrix.Multiply(q, small.U.SliceColumns(0, k), MatrixOp.None, MatrixOp.None, parallelism);
+        return (u, small.SingularValues[..k], small.V.SliceColumns(0, k));
+    }
+
+    private static DenseMatrix Orthonormalize(DenseMatrix y, Parallelism parallelism)
+    {
+        var first = CholeskyQrStep(y, parallelism);
+        var q = first is null ? null : CholeskyQrStep(first, parallelism);
+        if (q is not null)
+        {
+            var gram = DenseMatrix.Multiply(q, q, MatrixOp.Transpose, MatrixOp.None, parallelism);
+            for (int i = 0; i < gram.Rows; i++) gram[i, i] -= 1;
+            if (Dense.MaxAbs(gram.Data) <= 1e-10) return q;
+        }
+        return Qr.Factor(y, parallelism).ThinQ();
+    }
+
+    // Q = Y·L⁻ᵀ with L·Lᵀ = YᵀY, or null when YᵀY is not numerically positive definite.
+    private static DenseMatrix? CholeskyQrStep(DenseMatrix y, Parallelism parallelism)
+    {
+        var gram = DenseMatrix.Multiply(y, y, MatrixOp.Transpose, MatrixOp.None, parallelism);
+        DenseMatrix l;
+        try
+        {
+            l = LinearAlgebra.Cholesky.Factor(gram, parallelism).L;
+        }
+        catch (NotPositiveDefiniteException)
+        {
+            return null;   // the caller falls back to Householder QR
+        }
+        var inverse = DenseMatrix.Identity(l.Rows);
+        TriangularSolve.Lower(l.ReadOnlySpan, inverse.Span, parallelism: parallelism);   // L⁻¹
+        if (!inverse.Data.All(double.IsFinite)) return null;
+        return DenseMatrix.Multiply(y, inverse, MatrixOp.None, MatrixOp.Transpose, parallelism);
     }
 
     internal static double[] ColumnMeans(DenseMatrix x)
@@ -255,7 +352,8 @@ public sealed record Pca(
 /// <param name="Requested">The solver asked for.</param>
 /// <param name="Solver">The solver that ran (<see cref="PcaSolver.Auto"/> resolved).</param>
 /// <param name="PowerIterations">The randomized solver's power iterations, or null for the other solvers.</param>
-public sealed record PcaFitReport(PcaSolver Requested, PcaSolver Solver, int? PowerIterations);
+/// <param name="Route">For the full solver on tall data: which route ran (covariance when its error bound allowed, else QR + SVD) and why; null otherwise.</param>
+public sealed record PcaFitReport(PcaSolver Requested, PcaSolver Solver, int? PowerIterations, string? Route = null);
 
 /// <summary>A fitted <see cref="Pca"/> (or <see cref="IncrementalPca"/>) model: transform(x) = (x − mean)·componentsᵀ, whitened if asked.</summary>
 public sealed class PcaModel
