@@ -269,7 +269,8 @@ public class PcaTests
     {
         // Well separated leading variances: the route is taken and says so.
         var x = LowRankPlusNoise(700, 30, 5, 11);
-        var model = new Pca(Components: 3, Solver: PcaSolver.Full).Fit(x);
+        Assert.Null(new Pca(Components: 3, Solver: PcaSolver.Full).Fit(x).Report.Route);  // off by default: the SVD
+        var model = new Pca(Components: 3, Solver: PcaSolver.Full, CovarianceRoute: true).Fit(x);
         Assert.StartsWith("covariance route", model.Report.Route);
         // Two equal variances among the kept ones (an isotropic pair of directions): the SVD runs.
         var rng = new Random(4);
@@ -282,10 +283,10 @@ public class PcaTests
             a[i * d + 1] = 10 * Math.Sin(angle);
             for (int j = 2; j < d; j++) a[i * d + j] = 0.01 * (rng.NextDouble() - 0.5);
         }
-        var circle = new Pca(Components: 2, Solver: PcaSolver.Full).Fit(MtlTensor.FromArray(a, n, d));
+        var circle = new Pca(Components: 2, Solver: PcaSolver.Full, CovarianceRoute: true).Fit(MtlTensor.FromArray(a, n, d));
         Assert.StartsWith("QR + SVD of R", circle.Report.Route);
         // A variance fraction needs every variance: the SVD runs without trying the route.
-        Assert.Null(new Pca(VarianceFraction: 0.9, Solver: PcaSolver.Full).Fit(x).Report.Route);
+        Assert.Null(new Pca(VarianceFraction: 0.9, Solver: PcaSolver.Full, CovarianceRoute: true).Fit(x).Report.Route);
     }
 
     [Theory]

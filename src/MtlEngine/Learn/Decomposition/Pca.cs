@@ -20,9 +20,9 @@ public enum PcaSolver
     Auto,
     /// <summary>
     /// The thin SVD of the centred X (scikit-learn's "full"): exact, the reference. For n ≥ d it runs as X = Q·R, R = Ũ·Σ·Vᵀ,
-    /// forming only the k kept columns of U = Q·Ũ. On tall data (n ≥ 10·d, d ≤ 1000, k &lt; d) it takes the covariance route
-    /// instead when a Davis–Kahan bound shows it as exact as the SVD for the kept components (error ≤ 1e-10); the fit
-    /// report's Route says which ran.
+    /// forming only the k kept columns of U = Q·Ũ. With <see cref="Pca.CovarianceRoute"/> set (off by default), on tall data
+    /// (n ≥ 10·d, d ≤ 1000, k &lt; d) it takes the covariance route instead when a Davis–Kahan bound shows it as exact as the
+    /// SVD for the kept components (error ≤ 1e-10); the fit report's Route says which ran.
     /// </summary>
     Full,
     /// <summary>The eigendecomposition of the covariance C = XᵀX/(n − 1) of the centred X (scikit-learn ≥ 1.5's "covariance_eigh"): fastest for n ≫ d.</summary>
@@ -52,7 +52,7 @@ public enum PcaSolver
 /// <param name="Seed">The seed of the randomized solver's Gaussian test matrix.</param>
 /// <param name="Oversamples">Extra random directions of the randomized solver (default 10, as scikit-learn).</param>
 /// <param name="PowerIterations">Power iterations of the randomized solver, or null for scikit-learn's rule: 7 when k &lt; 0.1·min(n, d), else 4.</param>
-/// <param name="CovarianceRoute">Let the full solver take the covariance route on tall data when it is provably as exact (default true; see <see cref="PcaSolver.Full"/>); false always runs the SVD.</param>
+/// <param name="CovarianceRoute">Let the full solver take the covariance route on tall data when it is provably as exact (default false: the full solver always runs the SVD; see <see cref="PcaSolver.Full"/>).</param>
 /// <param name="Parallelism">Threads for the GEMMs and factorizations.</param>
 public sealed record Pca(
     int? Components = null,
@@ -62,7 +62,7 @@ public sealed record Pca(
     ulong Seed = 0,
     int Oversamples = 10,
     int? PowerIterations = null,
-    bool CovarianceRoute = true,
+    bool CovarianceRoute = false,
     Parallelism Parallelism = default)
 {
     /// <summary>Fits the principal components of X.</summary>
