@@ -252,11 +252,11 @@ public sealed class SymmetricEigen
     /// Z ← Q·Z: the reflectors (row j of <paramref name="reflectors"/> holds v_j[j + 2..], v_j[j + 1] = 1) applied from the last
     /// block to the first, as compact WY blocks (GEMMs on Z's rows; Z may have any number of columns).
     /// </summary>
-    private static void BackTransform(DenseMatrix reflectors, double[] tau, DenseMatrix z, Parallelism parallelism)
+    internal static void BackTransform(DenseMatrix reflectors, double[] tau, DenseMatrix z, Parallelism parallelism)
     {
         int n = z.Rows, count = tau.Length, columns = z.Columns;
         if (count == 0) return;
-        const int block = 32;
+        const int block = 64;
         var hv = reflectors.ReadOnlySpan.Transposed();
         int blocks = (count + block - 1) / block;
         for (int blk = blocks - 1; blk >= 0; blk--)

@@ -196,7 +196,9 @@ internal static class Tridiagonalization
     {
         int m = n - s;
         int chunks = (m + Chunk - 1) / Chunk;
-        int workers = m >= 2 * Chunk ? Math.Min(parallelism.Degree, chunks) : 1;
+        // A parallel region per column costs a wake-up and a barrier: only worth it while the block is large (m ≥ 256 carries
+        // 7/8 of the work of the whole reduction).
+        int workers = m >= 4 * Chunk ? Math.Min(parallelism.Degree, chunks) : 1;
         if (workers <= 1)
         {
             for (int q = 0; q < chunks; q++) SymmetricChunk(a, n, s, q, x, y, partial);
@@ -205,10 +207,22 @@ internal static class Tridiagonalization
         {
             var xs = x.ToArray();
             var ys = new double[m];
+            // Chunk q holds rows of length m − r: split the chunks so that each worker gets about the same number of elements
+            // (which worker runs a chunk does not change what it computes).
+            var bounds = new int[workers + 1];
+            double total = 0.5 * m * (m + 1.0);
+            int next = 1;
+            double done = 0;
+            for (int q = 0; q < chunks && next < workers; q++)
+            {
+                int r0 = q * Chunk, r1 = Math.Min(m, r0 + Chunk);
+                done += (r1 - r0) * (m - 0.5 * (r0 + r1 - 1));
+                while (next < workers && done >= total * next / workers) bounds[next++] = q + 1;
+            }
+            while (next <= workers) bounds[next++] = chunks;
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, wk =>
             {
-                int first = chunks * wk / workers, last = chunks * (wk + 1) / workers;
-                for (int q = first; q < last; q++) SymmetricChunk(a, n, s, q, xs, ys, partial);
+                for (int q = bounds[wk]; q < bounds[wk + 1]; q++) SymmetricChunk(a, n, s, q, xs, ys, partial);
             });
             ys.CopyTo(y);
         }
