@@ -42,15 +42,16 @@ internal static class Tridiagonalization
     /// The lower triangle of <paramref name="a"/> is scratch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Blocked(double[] a, int n, double[] d, double[] e, double[] tau, Parallelism parallelism)
+    public static void Blocked(double[] a, int n, double[] d, double[] e, double[] tau, Parallelism parallelism, SymmetricEigenWorkspace? workspace = null)
     {
         if (n == 0) return;
         int maxWidth = Math.Min(n, NB + NX);
         // Panel buffers: rows [0, w) of vw are V, rows [w, 2w) are W; wv is the same two stacked the other way round.
-        var vw = new double[2 * maxWidth * n];
-        var wv = new double[2 * NB * n];
+        var ws = workspace ?? new SymmetricEigenWorkspace();
+        var vw = ws.Buffer(ref ws.PanelBuffer, 2 * maxWidth * n);
+        var wv = ws.Buffer(ref ws.SwappedPanelBuffer, 2 * NB * n);
+        var partial = ws.Buffer(ref ws.PartialBuffer, ((n + Chunk - 1) / Chunk) * n);
         var y = new double[n];
-        var partial = new double[((n + Chunk - 1) / Chunk) * n];
         var t1 = new double[maxWidth];
         var t2 = new double[maxWidth];
         for (int k = 0; k < n;)
