@@ -90,7 +90,7 @@ public sealed class SymmetricEigen
             d = sorted;
         }
         BackTransform(work, tau, z, parallelism);
-        SignConvention.Apply(z);
+        ApplySignConvention(z);
         return new SymmetricEigen(d, z);
     }
 
@@ -143,7 +143,7 @@ public sealed class SymmetricEigen
             if (z is not null)
             {
                 BackTransform(work, tau, z, parallelism);
-                SignConvention.Apply(z);
+                ApplySignConvention(z);
                 return new SymmetricEigen(values, z);
             }
         }
@@ -251,6 +251,36 @@ public sealed class SymmetricEigen
             }
             d[l] += f;
             e[l] = 0;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="SignConvention.Apply"/> (each column's largest-magnitude entry, the first on a tie, made positive) in two
+    /// row-major passes instead of one strided walk per column: same result, cache-friendly for large n.
+    /// </summary>
+    private static void ApplySignConvention(DenseMatrix v)
+    {
+        int rows = v.Rows, columns = v.Columns;
+        if (rows == 0) return;
+        var best = new double[columns];
+        var sign = new double[columns];
+        Array.Fill(best, -1.0);
+        for (int i = 0; i < rows; i++)
+        {
+            var row = v.Row(i);
+            for (int j = 0; j < columns; j++)
+            {
+                double a = Math.Abs(row[j]);
+                if (a > best[j]) { best[j] = a; sign[j] = row[j] < 0 ? -1 : 1; }
+            }
+        }
+        bool any = false;
+        foreach (double s in sign) any |= s < 0;
+        if (!any) return;
+        for (int i = 0; i < rows; i++)
+        {
+            var row = v.Row(i);
+            for (int j = 0; j < columns; j++) row[j] *= sign[j];
         }
     }
 

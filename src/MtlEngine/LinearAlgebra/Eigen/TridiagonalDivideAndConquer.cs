@@ -35,7 +35,8 @@ internal static class TridiagonalDivideAndConquer
 
     /// <summary>
     /// Eigenvalues (ascending, into <paramref name="d"/>) and eigenvectors (columns of the row-major n×n <paramref name="z"/>)
-    /// of the tridiagonal with diagonal d and off-diagonal e (e[i] couples i and i + 1; e is destroyed).
+    /// of the tridiagonal with diagonal d and off-diagonal e (e[i] couples i and i + 1; e is destroyed). z must be zero on entry
+    /// (a new matrix): only the diagonal blocks of the recursion are written.
     /// </summary>
     public static void Solve(double[] d, double[] e, DenseMatrix z, Parallelism parallelism)
     {
@@ -53,7 +54,6 @@ internal static class TridiagonalDivideAndConquer
         }
         for (int i = 0; i < n; i++) d[i] /= scale;
         for (int i = 0; i < n - 1; i++) e[i] /= scale;
-        z.Data.AsSpan().Clear();
         Recurse(d, e, z, 0, n, parallelism);
         for (int i = 0; i < n; i++) d[i] *= scale;
     }
