@@ -206,6 +206,21 @@ public class EigenDivideAndConquerTests
     }
 
     [Fact]
+    public void WorkspaceReuseGivesTheSameResult()
+    {
+        var workspace = new SymmetricEigenWorkspace();
+        foreach (int n in new[] { 130, 50, 130, 0, 3 })
+        {
+            var a = Symmetric(n, 600 + n);
+            var plain = SymmetricEigen.Compute(a, true, new Parallelism(2));
+            var reused = SymmetricEigen.Compute(a, workspace, true, new Parallelism(2));
+            Assert.Equal(plain.Values, reused.Values);
+            Assert.Equal(plain.Vectors!.Data, reused.Vectors!.Data);
+            Assert.Equal(SymmetricEigen.Compute(a, false).Values, SymmetricEigen.Compute(a, workspace, computeVectors: false).Values);
+        }
+    }
+
+    [Fact]
     public void TopKEdgeCases()
     {
         var a = Symmetric(30, 3);

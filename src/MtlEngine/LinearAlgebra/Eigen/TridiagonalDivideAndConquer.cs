@@ -35,7 +35,8 @@ internal static class TridiagonalDivideAndConquer
 
     /// <summary>
     /// Eigenvalues (ascending, into <paramref name="d"/>) and eigenvectors (columns of the row-major n×n <paramref name="z"/>)
-    /// of the tridiagonal with diagonal d and off-diagonal e (e[i] couples i and i + 1; e is destroyed).
+    /// of the tridiagonal with diagonal d and off-diagonal e (e[i] couples i and i + 1; e is destroyed). z must be zero on entry
+    /// (a new matrix): only the diagonal blocks of the recursion are written.
     /// </summary>
     public static void Solve(double[] d, double[] e, DenseMatrix z, Parallelism parallelism)
     {
@@ -53,7 +54,6 @@ internal static class TridiagonalDivideAndConquer
         }
         for (int i = 0; i < n; i++) d[i] /= scale;
         for (int i = 0; i < n - 1; i++) e[i] /= scale;
-        z.Data.AsSpan().Clear();
         Recurse(d, e, z, 0, n, parallelism);
         for (int i = 0; i < n; i++) d[i] *= scale;
     }
@@ -313,30 +313,41 @@ internal static class SecularEquation
         {
             for (int i = i0; i < i1; i++) lambda[i] = Root(d, z, rho, i, delta.AsSpan(i * k, k));
         });
-        // ẑ_j = sign(z_j)·√(−(d_j − λ_j)·Π_{i≠j}(d_j − λ_i)/(d_j − d_i)).
-        var zhat = new double[k];
-        ForRange(k, parallelism, k * k >= 4096, (j0, j1) =>
+        // ẑ_j = sign(z_j)·√(−(d_j − λ_j)·Π_{i≠j}(d_j − λ_i)/(d_j − d_i)), accumulated root by root (rows of delta, i ascending)
+        // over fixed column ranges, so each product has the same order for any thread count.
+        var product = new double[k];
+        for (int j = 0; j < k; j++) product[j] = delta[j * k + j];
+        ForRange(k, parallelism, k * k >= 16384, (j0, j1) =>
         {
-            for (int j = j0; j < j1; j++)
+            for (int i = 0; i < k; i++)
             {
-                double p = delta[j * k + j];
-                for (int i = 0; i < k; i++)
-                    if (i != j) p *= delta[i * k + j] / (d[j] - d[i]);
-                zhat[j] = Math.CopySign(Math.Sqrt(Math.Max(-p, 0)), z[j]);
+                var row = delta.AsSpan(i * k, k);
+                double di = d[i];
+                for (int j = j0; j < j1; j++)
+                    if (j != i) product[j] *= row[j] / (d[j] - di);
             }
         });
-        // u_i = ẑ/(d − λ_i), normalized; stored transposed (row j = component j).
+        var zhat = new double[k];
+        for (int j = 0; j < k; j++) zhat[j] = Math.CopySign(Math.Sqrt(Math.Max(-product[j], 0)), z[j]);
+        // u_i = ẑ/(d − λ_i), normalized: computed in row i of delta (in place), then transposed tile by tile into u (row j = component j).
         ForRange(k, parallelism, k * k >= 4096, (i0, i1) =>
         {
-            var col = new double[k];
             for (int i = i0; i < i1; i++)
             {
+                var row = delta.AsSpan(i * k, k);
                 double ss = 0;
-                for (int j = 0; j < k; j++) { double v = zhat[j] / delta[i * k + j]; col[j] = v; ss += v * v; }
-                double inv = 1 / Math.Sqrt(ss);
-                for (int j = 0; j < k; j++) u[j * k + i] = col[j] * inv;
+                for (int j = 0; j < k; j++) { double v = zhat[j] / row[j]; row[j] = v; ss += v * v; }
+                Dense.Scale(1 / Math.Sqrt(ss), row);
             }
         });
+        const int tile = 32;
+        for (int i0 = 0; i0 < k; i0 += tile)
+            for (int j0 = 0; j0 < k; j0 += tile)
+            {
+                int i1 = Math.Min(k, i0 + tile), j1 = Math.Min(k, j0 + tile);
+                for (int j = j0; j < j1; j++)
+                    for (int i = i0; i < i1; i++) u[j * k + i] = delta[i * k + j];
+            }
         ArrayPool<double>.Shared.Return(delta);
     }
 

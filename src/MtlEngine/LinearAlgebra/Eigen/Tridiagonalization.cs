@@ -42,15 +42,16 @@ internal static class Tridiagonalization
     /// The lower triangle of <paramref name="a"/> is scratch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Blocked(double[] a, int n, double[] d, double[] e, double[] tau, Parallelism parallelism)
+    public static void Blocked(double[] a, int n, double[] d, double[] e, double[] tau, Parallelism parallelism, SymmetricEigenWorkspace? workspace = null)
     {
         if (n == 0) return;
         int maxWidth = Math.Min(n, NB + NX);
         // Panel buffers: rows [0, w) of vw are V, rows [w, 2w) are W; wv is the same two stacked the other way round.
-        var vw = new double[2 * maxWidth * n];
-        var wv = new double[2 * NB * n];
+        var ws = workspace ?? new SymmetricEigenWorkspace();
+        var vw = ws.Buffer(ref ws.PanelBuffer, 2 * maxWidth * n);
+        var wv = ws.Buffer(ref ws.SwappedPanelBuffer, 2 * NB * n);
+        var partial = ws.Buffer(ref ws.PartialBuffer, ((n + Chunk - 1) / Chunk) * n);
         var y = new double[n];
-        var partial = new double[((n + Chunk - 1) / Chunk) * n];
         var t1 = new double[maxWidth];
         var t2 = new double[maxWidth];
         for (int k = 0; k < n;)
@@ -196,7 +197,9 @@ internal static class Tridiagonalization
     {
         int m = n - s;
         int chunks = (m + Chunk - 1) / Chunk;
-        int workers = m >= 2 * Chunk ? Math.Min(parallelism.Degree, chunks) : 1;
+        // A parallel region per column costs a wake-up and a barrier: only worth it while the block is large (m ≥ 256 carries
+        // 7/8 of the work of the whole reduction).
+        int workers = m >= 4 * Chunk ? Math.Min(parallelism.Degree, chunks) : 1;
         if (workers <= 1)
         {
             for (int q = 0; q < chunks; q++) SymmetricChunk(a, n, s, q, x, y, partial);
@@ -205,10 +208,22 @@ internal static class Tridiagonalization
         {
             var xs = x.ToArray();
             var ys = new double[m];
+            // Chunk q holds rows of length m − r: split the chunks so that each worker gets about the same number of elements
+            // (which worker runs a chunk does not change what it computes).
+            var bounds = new int[workers + 1];
+            double total = 0.5 * m * (m + 1.0);
+            int next = 1;
+            double done = 0;
+            for (int q = 0; q < chunks && next < workers; q++)
+            {
+                int r0 = q * Chunk, r1 = Math.Min(m, r0 + Chunk);
+                done += (r1 - r0) * (m - 0.5 * (r0 + r1 - 1));
+                while (next < workers && done >= total * next / workers) bounds[next++] = q + 1;
+            }
+            while (next <= workers) bounds[next++] = chunks;
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, wk =>
             {
-                int first = chunks * wk / workers, last = chunks * (wk + 1) / workers;
-                for (int q = first; q < last; q++) SymmetricChunk(a, n, s, q, xs, ys, partial);
+                for (int q = bounds[wk]; q < bounds[wk + 1]; q++) SymmetricChunk(a, n, s, q, xs, ys, partial);
             });
             ys.CopyTo(y);
         }
