@@ -99,8 +99,40 @@ public sealed class Svd
             ub.Data.CopyTo(padded.Data, 0);
             uMatrix = qr.QTimes(padded);
         }
-        SignConvention.Apply(uMatrix, vMatrix);
+        ApplySignConvention(uMatrix, vMatrix);
         return new Svd(uMatrix, values, vMatrix, 0);
+    }
+
+    /// <summary>
+    /// <see cref="SignConvention.Apply"/> (the same flips), walking the row-major U and V row by row: a column-by-column
+    /// scan of a tall U touches a new cache line at every entry.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ApplySignConvention(DenseMatrix u, DenseMatrix v)
+    {
+        int k = u.Columns;
+        var best = new double[k];
+        var at = new int[k];
+        Array.Fill(best, -1.0);
+        for (int i = 0; i < u.Rows; i++)
+        {
+            var row = u.Row(i);
+            for (int j = 0; j < k; j++)
+            {
+                double a = Math.Abs(row[j]);
+                if (a > best[j]) { best[j] = a; at[j] = i; }
+            }
+        }
+        var sign = new double[k];
+        bool any = false;
+        for (int j = 0; j < k; j++)
+        {
+            sign[j] = u.Rows > 0 && u[at[j], j] < 0 ? -1 : 1;
+            any |= sign[j] < 0;
+        }
+        if (!any) return;
+        for (int i = 0; i < u.Rows; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(u.Row(i), sign, u.Row(i));
+        for (int i = 0; i < v.Rows; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(v.Row(i), sign, v.Row(i));
     }
 
     /// <summary>The thin SVD of a float64 tensor of shape (m, n).</summary>
