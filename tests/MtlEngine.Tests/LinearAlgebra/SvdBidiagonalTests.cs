@@ -181,4 +181,14 @@ public class SvdBidiagonalTests
             }
         }
     }
+
+    [Fact]
+    public void NonFiniteInputIsATypedError()
+    {
+        var a = Random(40, 30, 1);
+        a[3, 4] = double.NaN;
+        Assert.Throws<NoConvergenceException>(() => Svd.Compute(a));
+        a[3, 4] = double.PositiveInfinity;
+        Assert.Throws<NoConvergenceException>(() => Svd.Compute(a));
+    }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
@@ -147,7 +148,7 @@ internal static class GolubKahan
             // Y[i+1.., i] = τ·( S[i.., i+1..]ᵀ·v − Y[i+1.., 0..i]·(S[i.., 0..i]ᵀ·v) − S[0..i, i+1..]ᵀ·(X[i.., 0..i]ᵀ·v) )
             int wide = colCount - i - 1;
             var yi = y.Data.Slice(y.Offset + i * y.RowStride + i + 1, wide);
-            Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, i, i + 1, rowCount - i, wide), MatrixOp.Transpose, v, 0.0, yi, parallelism);
+            TransposeTimes(Dense.Sub((ReadOnlyMatrixSpan<double>)s, i, i + 1, rowCount - i, wide), v, yi, parallelism);
             if (i > 0)
             {
                 var t1 = t.AsSpan(0, i);
@@ -187,6 +188,71 @@ internal static class GolubKahan
             }
             Dense.Scale(tp, xi);
         }
+    }
+
+    /// <summary>
+    /// y = Sᵀ·v for a row-major S (the big matrix–vector product of each step): four rows of S at a time are folded into y,
+    /// so y is read and written once per four rows; threads take fixed column ranges (same sums for any thread count).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void TransposeTimes(ReadOnlyMatrixSpan<double> s, ReadOnlySpan<double> v, Span<double> y, Parallelism parallelism)
+    {
+        int rows = s.Rows, cols = s.Columns;
+        y.Clear();
+        if (rows == 0 || cols == 0) return;
+        int threads = (long)rows * cols < 1 << 15 ? 1 : Math.Min(parallelism.Degree, Math.Max(1, cols / 64));
+        if (threads == 1) { TransposeTimesRange(s, v, y, 0, cols); return; }
+        unsafe
+        {
+            fixed (double* ps = s.Data) fixed (double* pv = v) fixed (double* py = y)
+            {
+                double* sBase = ps, vBase = pv, yBase = py;
+                int length = s.Data.Length, offset = s.Offset, stride = s.RowStride, vLength = v.Length, yLength = y.Length;
+                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                {
+                    var view = new ReadOnlyMatrixSpan<double>(new ReadOnlySpan<double>(sBase, length), offset, rows, cols, stride, 1);
+                    // Column ranges on 8-element boundaries.
+                    int c0 = (int)((long)cols * t / threads) & ~7, c1 = t == threads - 1 ? cols : (int)((long)cols * (t + 1) / threads) & ~7;
+                    TransposeTimesRange(view, new ReadOnlySpan<double>(vBase, vLength), new Span<double>(yBase, yLength), c0, c1);
+                });
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransposeTimesRange(ReadOnlyMatrixSpan<double> s, ReadOnlySpan<double> v, Span<double> y, int c0, int c1)
+    {
+        int rows = s.Rows, width = c1 - c0;
+        if (width <= 0) return;
+        var data = s.Data;
+        int stride = s.RowStride, baseOffset = s.Offset + c0;
+        var yr = y.Slice(c0, width);
+        int r = 0;
+        for (; r + 4 <= rows; r += 4)
+        {
+            var r0 = data.Slice(baseOffset + r * stride, width);
+            var r1 = data.Slice(baseOffset + (r + 1) * stride, width);
+            var r2 = data.Slice(baseOffset + (r + 2) * stride, width);
+            var r3 = data.Slice(baseOffset + (r + 3) * stride, width);
+            double v0 = v[r], v1 = v[r + 1], v2 = v[r + 2], v3 = v[r + 3];
+            int c = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var a0 = new Vector<double>(v0);
+                var a1 = new Vector<double>(v1);
+                var a2 = new Vector<double>(v2);
+                var a3 = new Vector<double>(v3);
+                for (; c + Vector<double>.Count <= width; c += Vector<double>.Count)
+                {
+                    var acc = new Vector<double>(yr[c..]);
+                    acc += a0 * new Vector<double>(r0[c..]) + a1 * new Vector<double>(r1[c..]);
+                    acc += a2 * new Vector<double>(r2[c..]) + a3 * new Vector<double>(r3[c..]);
+                    acc.CopyTo(yr[c..]);
+                }
+            }
+            for (; c < width; c++) yr[c] += v0 * r0[c] + v1 * r1[c] + v2 * r2[c] + v3 * r3[c];
+        }
+        for (; r < rows; r++) Dense.Axpy(v[r], data.Slice(baseOffset + r * stride, width), yr);
     }
 
     /// <summary>
@@ -238,28 +304,42 @@ internal static class GolubKahan
     {
         int rows = f.Rows - r0, r = c.Columns;
         if (rows <= 0 || r == 0) return;
-        var v = new DenseMatrix(rows, b);
-        for (int t = 0; t < b && t < rows; t++)
+        var pool = System.Buffers.ArrayPool<double>.Shared;
+        var vData = pool.Rent(rows * b);
+        var wData = pool.Rent(2 * b * r);
+        try
         {
-            v[t, t] = 1;
-            for (int i = t + 1; i < rows; i++) v[i, t] = f[r0 + i, j0 + t];
-        }
-        var gram = DenseMatrix.Multiply(v, v, MatrixOp.Transpose);
-        var tm = new DenseMatrix(b, b);
-        for (int i = 0; i < b; i++)
-        {
-            tm[i, i] = tau[i];
-            for (int q = 0; q < i; q++)
+            var v = new MatrixSpan<double>(vData, 0, rows, b, b, 1);
+            vData.AsSpan(0, rows * b).Clear();
+            for (int t = 0; t < b && t < rows; t++)
             {
-                double sum = 0;
-                for (int l = q; l < i; l++) sum += tm[q, l] * gram[l, i];
-                tm[q, i] = -tau[i] * sum;
+                v[t, t] = 1;
+                for (int i = t + 1; i < rows; i++) v[i, t] = f[r0 + i, j0 + t];
             }
+            var gram = new DenseMatrix(b, b);
+            Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, v.AsReadOnly(), MatrixOp.None, 0.0, gram.Span);
+            var tm = new DenseMatrix(b, b);
+            for (int i = 0; i < b; i++)
+            {
+                tm[i, i] = tau[i];
+                for (int q = 0; q < i; q++)
+                {
+                    double sum = 0;
+                    for (int l = q; l < i; l++) sum += tm[q, l] * gram[l, i];
+                    tm[q, i] = -tau[i] * sum;
+                }
+            }
+            var w = new MatrixSpan<double>(wData, 0, b, r, r, 1);
+            var tw = new MatrixSpan<double>(wData, b * r, b, r, r, 1);
+            Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, c, MatrixOp.None, 0.0, w, parallelism);
+            Gemm.Multiply(1.0, tm.ReadOnlySpan, w.AsReadOnly(), 0.0, tw, parallelism);
+            Gemm.Multiply(-1.0, v.AsReadOnly(), tw.AsReadOnly(), 1.0, c, parallelism);
         }
-        var w = new DenseMatrix(b, r);
-        Gemm.Multiply(1.0, v.ReadOnlySpan, MatrixOp.Transpose, c, MatrixOp.None, 0.0, w.Span, parallelism);
-        var tw = DenseMatrix.Multiply(tm, w, MatrixOp.None, MatrixOp.None, parallelism);
-        Gemm.Multiply(-1.0, v.ReadOnlySpan, tw.ReadOnlySpan, 1.0, c, parallelism);
+        finally
+        {
+            pool.Return(vData);
+            pool.Return(wData);
+        }
     }
 }
 
