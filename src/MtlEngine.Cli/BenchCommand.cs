@@ -17,6 +17,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateGemm(stdout));
         bench.Subcommands.Add(CreateLinalg(stdout));
         bench.Subcommands.Add(CreateMlp(stdout));
+        bench.Subcommands.Add(CreateLogreg(stdout));
 
         // `mtl bench` alone names the workloads.
         bench.SetAction(_ => NoWorkload(bench));
@@ -58,6 +59,16 @@ internal static class BenchCommand
         var device = DeviceOption();
         var command = new Command("mlp", "Time one training step of the multi-task MLP (512-256-256, three heads, batch 256, Adam).") { threads, steps, device };
         command.SetAction(parsed => MlpBench.Run(parsed.GetValue(threads), parsed.GetValue(steps), parsed.GetValue(device)!, stdout));
+        return command;
+    }
+
+    /// <summary><c>mtl bench logreg [--threads T]</c>: logistic regression on digits / 16 and on the synthetic n=20000, d=256, 10-class set.</summary>
+    private static Command CreateLogreg(TextWriter stdout)
+    {
+        var threads = ThreadsOption();
+        var rows = new Option<int>("--n") { Description = "Rows of the synthetic set (default 20000; smaller for a quick check).", DefaultValueFactory = _ => 20000, Hidden = true };
+        var command = new Command("logreg", "Time LogisticRegression fits (lbfgs, C=1, scikit-learn's defaults) on digits / 16 and a synthetic 20000×256, 10-class set.") { threads, rows };
+        command.SetAction(parsed => LogregBench.Run(parsed.GetValue(threads), parsed.GetValue(rows), stdout));
         return command;
     }
 
