@@ -19,6 +19,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateMlp(stdout));
         bench.Subcommands.Add(CreatePca(stdout));
         bench.Subcommands.Add(CreateText(stdout));
+        bench.Subcommands.Add(CreateLogreg(stdout));
 
         // `mtl bench` alone names the workloads.
         bench.SetAction(_ => NoWorkload(bench));
@@ -81,6 +82,16 @@ internal static class BenchCommand
         var docs = new Option<int>("--docs") { Description = "Use only the first N glosses (default: all 117,659).", DefaultValueFactory = _ => 0, Hidden = true };
         var command = new Command("text", "Time TfidfVectorizer.FitTransform on the WordNet glosses and print seconds, vocabulary size and stored entries.") { docs };
         command.SetAction(parsed => TextBench.Run(stdout, parsed.GetValue(docs)));
+        return command;
+    }
+
+    /// <summary><c>mtl bench logreg [--threads T]</c>: logistic regression on digits / 16 and on the synthetic n=20000, d=256, 10-class set.</summary>
+    private static Command CreateLogreg(TextWriter stdout)
+    {
+        var threads = ThreadsOption();
+        var rows = new Option<int>("--n") { Description = "Rows of the synthetic set (default 20000; smaller for a quick check).", DefaultValueFactory = _ => 20000, Hidden = true };
+        var command = new Command("logreg", "Time LogisticRegression fits (lbfgs, C=1, scikit-learn's defaults) on digits / 16 and a synthetic 20000×256, 10-class set.") { threads, rows };
+        command.SetAction(parsed => LogregBench.Run(parsed.GetValue(threads), parsed.GetValue(rows), stdout));
         return command;
     }
 

@@ -122,3 +122,29 @@ public sealed class LogregCliTests : IDisposable
         Assert.Contains("fitted on 4", CliRunner.AssertUserError("predict", "--model", model, "--x", x3, "--out", Path.Combine(_dir, "p.npy")));
     }
 }
+
+/// <summary><c>mtl bench logreg</c> on a tiny synthetic set: the two lines, with their quality figures.</summary>
+public sealed class LogregBenchTests
+{
+    [Fact]
+    public void BenchLogregPrintsDigitsAndSyntheticLines()
+    {
+        var (code, output, error) = CliRunner.Mtl("bench", "logreg", "--threads", "1", "--n", "200");
+        Assert.True(code == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("name=logreg_digits n=1797 d=64 classes=10 seconds=", lines[0]);
+        Assert.Contains("train_accuracy=0.9844", lines[0]); // scikit-learn's figure (Fixtures/Learn, sk_default of "digits")
+        Assert.StartsWith("name=logreg_synth n=200 d=256 classes=10 seconds=", lines[1]);
+        Assert.Contains("iterations=", lines[1]);
+    }
+
+    [Fact]
+    public void SyntheticDataIsTheFormula()
+    {
+        // The first values, as benchmarks/peers/logreg_peer.py computes them (printed there with repr()).
+        var (x, y) = MtlEngine.Cli.Bench.LogregBench.Synthetic(3, 256, 10);
+        Assert.Equal([5, 5, 0], y);
+        Assert.Equal([-0.6550863255855267, -0.21376175414214102, -0.4318395928178079, -0.5555264145586893], x.ToArray()[..4]);
+    }
+}
