@@ -17,6 +17,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateGemm(stdout));
         bench.Subcommands.Add(CreateLinalg(stdout));
         bench.Subcommands.Add(CreateMlp(stdout));
+        bench.Subcommands.Add(CreateRidge(stdout));
 
         // `mtl bench` alone names the workloads.
         bench.SetAction(_ => NoWorkload(bench));
@@ -58,6 +59,15 @@ internal static class BenchCommand
         var device = DeviceOption();
         var command = new Command("mlp", "Time one training step of the multi-task MLP (512-256-256, three heads, batch 256, Adam).") { threads, steps, device };
         command.SetAction(parsed => MlpBench.Run(parsed.GetValue(threads), parsed.GetValue(steps), parsed.GetValue(device)!, stdout));
+        return command;
+    }
+
+    /// <summary><c>mtl bench ridge [--threads T]</c>: Ridge fit, n=20000, d=512, 16 targets, α=1 (solver auto).</summary>
+    private static Command CreateRidge(TextWriter stdout)
+    {
+        var threads = ThreadsOption();
+        var command = new Command("ridge", "Time a ridge fit (n=20000, d=512, 16 targets, α=1, solver auto) and print seconds and the training R².") { threads };
+        command.SetAction(parsed => RidgeBench.Run(parsed.GetValue(threads), stdout));
         return command;
     }
 
