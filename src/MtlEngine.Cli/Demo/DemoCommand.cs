@@ -17,7 +17,7 @@ internal sealed record DemoSection(string Name, string Title, Action<TextWriter>
 internal static class DemoCommand
 {
     /// <summary>Every section, in the order the demo runs them. New sections are added here.</summary>
-    public static IReadOnlyList<DemoSection> Sections { get; } = [.. DatasetSections.All, MultiTaskDigitsSection.Section];
+    public static IReadOnlyList<DemoSection> Sections { get; } = [.. DatasetSections.All, MultiTaskDigitsSection.Section, RidgeMultiTaskSection.Section];
 
     public static Command Create(TextWriter stdout)
     {

@@ -84,6 +84,16 @@ public sealed class RidgeCliTests : IDisposable
     }
 
     [Fact]
+    public void DemoSectionPrintsItsPerTaskTables()
+    {
+        var (code, output, _) = CliRunner.Mtl("demo", "--section", "ridge-multitask");
+        Assert.Equal(0, code);
+        Assert.Contains("MultiTaskRidge λ_task/λ_shared=1", output);
+        Assert.Contains("RidgeCV, α per target", output);
+        Assert.Contains("test R²", output);
+    }
+
+    [Fact]
     public void BenchPrintsTheRidgeLine()
     {
         var output = new StringWriter();
