@@ -215,5 +215,13 @@ public class RidgeTests
         Assert.Throws<LearnInputException>(() => new Ridge(Alpha: -1).Fit(x, Random(10, 1, 2)));
         var model = new Ridge().Fit(x, Random(10, 2, 2));
         Assert.Throws<LearnInputException>(() => model.Predict(Random(4, 5, 3)));
+        // A non-finite value far into a large X is found and named by its row and column (on every path).
+        var big = Random(3000, 4, 4).ToArray();
+        big[2345 * 4 + 3] = double.PositiveInfinity;
+        foreach (var solver in new[] { RidgeSolver.Auto, RidgeSolver.Svd })
+            Assert.Contains("X[2345, 3]", Assert.Throws<LearnInputException>(() => new Ridge(Solver: solver).Fit(MtlTensor.FromArray(big, 3000, 4), Random(3000, 1, 5))).Message);
+        var yBad = Random(3000, 2, 6).ToArray();
+        yBad[4001] = double.NaN;
+        Assert.Contains("y[2000, 1]", Assert.Throws<LearnInputException>(() => new Ridge().Fit(Random(3000, 4, 4), MtlTensor.FromArray(yBad, 3000, 2))).Message);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.LinearAlgebra;
@@ -54,8 +55,8 @@ internal sealed class RidgeProblem
         if (ny != n)
             throw new LearnInputException($"X has {n} rows but y has {ny}; pass one target row per sample.");
         LearnInput.NotEmpty(n, "X");
-        LearnInput.Finite(View(x), d, "X");
-        LearnInput.Finite(View(y), t, "y");
+        Finite(View(x), d, "X");
+        Finite(View(y), t, "y");
         if (sampleWeight is not null)
         {
             if (sampleWeight.Length != n)
@@ -65,6 +66,28 @@ internal sealed class RidgeProblem
                     throw new LearnInputException($"sampleWeight[{i}] is {sampleWeight[i]}; sample weights must be finite and ≥ 0.");
         }
         return (n, d, t);
+    }
+
+    /// <summary>
+    /// Refuses a non-finite value, fast: x·0 is 0 for finite x and NaN for ±∞ and NaN, so a chunk whose dot product with
+    /// zeros is not 0 holds one; only that chunk is searched (by <see cref="LearnInput.Finite"/>, for the message).
+    /// </summary>
+    private static void Finite(ReadOnlySpan<double> values, int columns, string name)
+    {
+        const int chunk = 4096;
+        Span<double> zeros = stackalloc double[chunk];
+        zeros.Clear();
+        for (int start = 0; start < values.Length; start += chunk)
+        {
+            int length = Math.Min(chunk, values.Length - start);
+            if (TensorPrimitives.Dot(values.Slice(start, length), zeros[..length]) != 0)
+            {
+                int width = Math.Max(columns, 1);
+                for (int i = start; i < start + length; i++)
+                    if (!double.IsFinite(values[i]))
+                        throw new LearnInputException($"{name}[{i / width}, {i % width}] is {values[i]}; remove or impute non-finite values first (SimpleImputer).");
+            }
+        }
     }
 
     /// <summary>The elements in row-major order: the tensor's own memory when it is contiguous (no copy), else a copy.</summary>
@@ -160,8 +183,13 @@ internal sealed class RidgeProblem
                 var yRow = ys.Slice(i * t, t);
                 var xOut = xBlock.AsSpan(r * d, d);
                 var yOut = yBlock.AsSpan(r * t, t);
-                for (int f = 0; f < d; f++) xOut[f] = (xRow[f] - xOffset[f]) * root;
-                for (int j = 0; j < t; j++) yOut[j] = (yRow[j] - yOffset[j]) * root;
+                TensorPrimitives.Subtract(xRow, xOffset, xOut);
+                TensorPrimitives.Subtract(yRow, yOffset, yOut);
+                if (root != 1.0)
+                {
+                    TensorPrimitives.Multiply(xOut, root, xOut);
+                    TensorPrimitives.Multiply(yOut, root, yOut);
+                }
             }
             var b = new ReadOnlyMatrixSpan<double>(xBlock, 0, m, d, d, 1);
             double beta = i0 == 0 ? 0.0 : 1.0;
