@@ -20,6 +20,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreatePca(stdout));
         bench.Subcommands.Add(CreateText(stdout));
         bench.Subcommands.Add(CreateLogreg(stdout));
+        bench.Subcommands.Add(CreateRidge(stdout));
 
         // `mtl bench` alone names the workloads.
         bench.SetAction(_ => NoWorkload(bench));
@@ -92,6 +93,15 @@ internal static class BenchCommand
         var rows = new Option<int>("--n") { Description = "Rows of the synthetic set (default 20000; smaller for a quick check).", DefaultValueFactory = _ => 20000, Hidden = true };
         var command = new Command("logreg", "Time LogisticRegression fits (lbfgs, C=1, scikit-learn's defaults) on digits / 16 and a synthetic 20000×256, 10-class set.") { threads, rows };
         command.SetAction(parsed => LogregBench.Run(parsed.GetValue(threads), parsed.GetValue(rows), stdout));
+        return command;
+    }
+
+    /// <summary><c>mtl bench ridge [--threads T]</c>: Ridge fit, n=20000, d=512, 16 targets, α=1 (solver auto).</summary>
+    private static Command CreateRidge(TextWriter stdout)
+    {
+        var threads = ThreadsOption();
+        var command = new Command("ridge", "Time a ridge fit (n=20000, d=512, 16 targets, α=1, solver auto) and print seconds and the training R².") { threads };
+        command.SetAction(parsed => RidgeBench.Run(parsed.GetValue(threads), stdout));
         return command;
     }
 

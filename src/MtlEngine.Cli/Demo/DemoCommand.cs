@@ -21,6 +21,7 @@ internal static class DemoCommand
     [
         .. DatasetSections.All,
         MultiTaskDigitsSection.Section,
+        RidgeMultiTaskSection.Section,
         PcaSharedSection.Section,
         WordNetTextSection.Section,
     ];

@@ -14,6 +14,7 @@ internal static class FitCommand
     {
         var fit = new Command("fit", "Fit an estimator on .npy files and save the model as safetensors (with metadata).");
         // One line per estimator: fit.Subcommands.Add(XxxFitCommand.Create(stdout));
+        fit.Subcommands.Add(RidgeFitCommand.Create(stdout));
         fit.Subcommands.Add(PcaFitCommand.Create(stdout));
         fit.Subcommands.Add(LogregFitCommand.Create(stdout));
 

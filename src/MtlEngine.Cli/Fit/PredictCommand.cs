@@ -17,6 +17,7 @@ internal static class PredictCommand
     /// <summary>The predictor of each model kind. One entry per estimator.</summary>
     internal static readonly IReadOnlyDictionary<string, Predictor> Predictors = new Dictionary<string, Predictor>(StringComparer.Ordinal)
     {
+        [RidgeModel.Kind] = RidgeFitCommand.Predict,
         [PcaModel.Kind] = PcaFitCommand.Transform,
         [LogisticRegressionModel.Kind] = LogregFitCommand.Predict,
     };

@@ -81,6 +81,29 @@ public class RidgeTests
         }
     }
 
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    public void StreamedNormalEquationsEqualThoseOfTheMaterializedProblem(bool intercept, bool weighted)
+    {
+        var x = Random(50, 6, 21);
+        var y = Random(50, 3, 22);
+        var sw = weighted ? Enumerable.Range(0, 50).Select(i => 0.2 + (i % 7) / 3.0).ToArray() : null;
+        var problem = RidgeProblem.Prepare(x, y, sw, intercept);
+        var gram = DenseMatrix.Multiply(problem.X, problem.X, global::MtlEngine.Kernels.Gemm.MatrixOp.Transpose);
+        var xty = DenseMatrix.Multiply(problem.X, problem.Y, global::MtlEngine.Kernels.Gemm.MatrixOp.Transpose);
+        foreach (int? rows in new int?[] { null, 1, 7, 50 })
+        {
+            var (lower, streamedXty, xOffset, yOffset) = RidgeProblem.NormalEquations(x, y, sw, intercept, default, rows);
+            for (int i = 0; i < 6; i++)
+                for (int j = 0; j <= i; j++) Close(gram[i, j], lower[i, j], 1e-13, $"XᵀX[{i},{j}] blocks of {rows}");
+            Close(xty.Data, streamedXty.Data, 1e-13, $"XᵀY blocks of {rows}");
+            Close(problem.XOffset, xOffset, 1e-14, "X̄");
+            Close(problem.YOffset, yOffset, 1e-14, "Ȳ");
+        }
+    }
+
     [Fact]
     public void AlphaZeroEqualsLeastSquares()
     {
@@ -192,5 +215,13 @@ public class RidgeTests
         Assert.Throws<LearnInputException>(() => new Ridge(Alpha: -1).Fit(x, Random(10, 1, 2)));
         var model = new Ridge().Fit(x, Random(10, 2, 2));
         Assert.Throws<LearnInputException>(() => model.Predict(Random(4, 5, 3)));
+        // A non-finite value far into a large X is found and named by its row and column (on every path).
+        var big = Random(3000, 4, 4).ToArray();
+        big[2345 * 4 + 3] = double.PositiveInfinity;
+        foreach (var solver in new[] { RidgeSolver.Auto, RidgeSolver.Svd })
+            Assert.Contains("X[2345, 3]", Assert.Throws<LearnInputException>(() => new Ridge(Solver: solver).Fit(MtlTensor.FromArray(big, 3000, 4), Random(3000, 1, 5))).Message);
+        var yBad = Random(3000, 2, 6).ToArray();
+        yBad[4001] = double.NaN;
+        Assert.Contains("y[2000, 1]", Assert.Throws<LearnInputException>(() => new Ridge().Fit(Random(3000, 4, 4), MtlTensor.FromArray(yBad, 3000, 2))).Message);
     }
 }

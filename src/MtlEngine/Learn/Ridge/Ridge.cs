@@ -61,6 +61,23 @@ public sealed record Ridge(
     {
         if (!(Tolerance >= 0) || double.IsInfinity(Tolerance))
             throw new LearnInputException($"Tolerance must be finite and ≥ 0, but is {Tolerance}.");
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Rank == 2 && x.Dim(0) >= x.Dim(1) && Solver is RidgeSolver.Auto or RidgeSolver.Cholesky)
+        {
+            // The fast path: the normal equations streamed from X in place (no centred copy of X), one Cholesky per α.
+            var (gram, xty, xOffset, yOffset) = RidgeProblem.NormalEquations(x, y, sampleWeight, FitIntercept, Parallelism);
+            var targetAlphas = TargetAlphas(xty.Columns);
+            try
+            {
+                var wPrimal = SolveNormalEquations(gram, xty, targetAlphas, Parallelism);
+                var primalIntercept = FitIntercept ? RidgeProblem.Intercept(wPrimal, xOffset, yOffset) : new double[wPrimal.Rows];
+                return new RidgeModel(this, targetAlphas, wPrimal, primalIntercept, y.Rank == 1, new RidgeFitReport(Solver, RidgeSolver.Cholesky, null, null, true));
+            }
+            catch (NotPositiveDefiniteException)
+            {
+                // Singular: the general path below repeats the Cholesky attempt on the materialized problem and records the SVD fallback.
+            }
+        }
         var problem = RidgeProblem.Prepare(x, y, sampleWeight, FitIntercept);
         var alphas = TargetAlphas(problem.Targets);
         var (w, report) = Solve(problem.X, problem.Y, alphas);
@@ -121,12 +138,19 @@ public sealed record Ridge(
     // solved at once; W = Xᵀ·(X·Xᵀ + αI)⁻¹·Y, the kernel (dual) form, when there are more features than samples (d > n).
     private static DenseMatrix SolveCholesky(DenseMatrix x, DenseMatrix y, double[] alphas, Parallelism parallelism)
     {
-        int d = x.Columns, t = y.Columns;
-        bool dual = d > x.Rows;
+        bool dual = x.Columns > x.Rows;
         var gram = dual
             ? RidgeProblem.Kernel(x, parallelism, lowerOnly: true)   // X·Xᵀ (n×n): the lower triangle is all Cholesky reads
             : RidgeProblem.Gram(x, parallelism, lowerOnly: true);    // XᵀX (d×d)
         var rhs = dual ? y : DenseMatrix.Multiply(x, y, MatrixOp.Transpose, MatrixOp.None, parallelism); // Y or XᵀY
+        var solution = SolveNormalEquations(gram, rhs, alphas, parallelism);                            // (t, order)
+        return dual ? DenseMatrix.Multiply(solution, x, MatrixOp.None, MatrixOp.None, parallelism) : solution; // dual: (Xᵀ·Z)ᵀ = Zᵀ·X
+    }
+
+    // Z = (A + α_j·I)⁻¹·B column by column for A's lower triangle, one Cholesky per distinct α: Zᵀ of shape (t, order).
+    private static DenseMatrix SolveNormalEquations(DenseMatrix gram, DenseMatrix rhs, double[] alphas, Parallelism parallelism)
+    {
+        int d = gram.Rows, t = rhs.Columns;
         var w = new DenseMatrix(t, d);
         var groups = Enumerable.Range(0, t).GroupBy(j => alphas[j]).ToArray();
         foreach (var group in groups)
@@ -143,7 +167,6 @@ public sealed record Ridge(
                     for (int k = 0; k < targets.Length; k++) b[i, k] = rhs[i, targets[k]];
             }
             var solution = chol.Solve(b);
-            if (dual) solution = DenseMatrix.Multiply(x, solution, MatrixOp.Transpose, MatrixOp.None, parallelism); // Xᵀ·dual
             for (int k = 0; k < targets.Length; k++)
                 for (int f = 0; f < d; f++) w[targets[k], f] = solution[f, k];
         }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.LinearAlgebra;
@@ -41,16 +42,21 @@ internal sealed class RidgeProblem
     /// <summary>The number of targets.</summary>
     public int Targets => Y.Columns;
 
-    /// <summary>Checks the inputs (shapes, finite values, weights) and builds the reduced problem.</summary>
-    public static RidgeProblem Prepare(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight, bool fitIntercept)
+    /// <summary>Checks the inputs (shapes, finite values, weights): (n, d, t).</summary>
+    public static (int N, int D, int T) Check(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight)
     {
-        var (n, d, xv) = LearnInput.Matrix(x, "X");
-        var (ny, t, yv) = LearnInput.Targets(y, "y");
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (x.Rank != 2)
+            throw new LearnInputException($"X must be of shape (n_samples, n_features), but has shape {MtlTensor<double>.ShapeText(x.Shape)}; reshape a single feature to (n, 1).");
+        if (y.Rank is not (1 or 2))
+            throw new LearnInputException($"y must be of shape (n_samples,) or (n_samples, n_targets), but has shape {MtlTensor<double>.ShapeText(y.Shape)}.");
+        int n = x.Dim(0), d = x.Dim(1), ny = y.Dim(0), t = y.Rank == 1 ? 1 : y.Dim(1);
         if (ny != n)
             throw new LearnInputException($"X has {n} rows but y has {ny}; pass one target row per sample.");
         LearnInput.NotEmpty(n, "X");
-        LearnInput.Finite(xv, d, "X");
-        LearnInput.Finite(yv, t, "y");
+        Finite(View(x), d, "X");
+        Finite(View(y), t, "y");
         if (sampleWeight is not null)
         {
             if (sampleWeight.Length != n)
@@ -59,7 +65,40 @@ internal sealed class RidgeProblem
                 if (!(sampleWeight[i] >= 0) || double.IsInfinity(sampleWeight[i]))
                     throw new LearnInputException($"sampleWeight[{i}] is {sampleWeight[i]}; sample weights must be finite and ≥ 0.");
         }
+        return (n, d, t);
+    }
 
+    /// <summary>
+    /// Refuses a non-finite value, fast: x·0 is 0 for finite x and NaN for ±∞ and NaN, so a chunk whose dot product with
+    /// zeros is not 0 holds one; only that chunk is searched (by <see cref="LearnInput.Finite"/>, for the message).
+    /// </summary>
+    private static void Finite(ReadOnlySpan<double> values, int columns, string name)
+    {
+        const int chunk = 4096;
+        Span<double> zeros = stackalloc double[chunk];
+        zeros.Clear();
+        for (int start = 0; start < values.Length; start += chunk)
+        {
+            int length = Math.Min(chunk, values.Length - start);
+            if (TensorPrimitives.Dot(values.Slice(start, length), zeros[..length]) != 0)
+            {
+                int width = Math.Max(columns, 1);
+                for (int i = start; i < start + length; i++)
+                    if (!double.IsFinite(values[i]))
+                        throw new LearnInputException($"{name}[{i / width}, {i % width}] is {values[i]}; remove or impute non-finite values first (SimpleImputer).");
+            }
+        }
+    }
+
+    /// <summary>The elements in row-major order: the tensor's own memory when it is contiguous (no copy), else a copy.</summary>
+    public static ReadOnlySpan<double> View(MtlTensor<double> a) => a.IsContiguous ? a.AsSpan() : a.ToArray();
+
+    /// <summary>Checks the inputs and builds the reduced problem (X̃ and Ỹ materialized).</summary>
+    public static RidgeProblem Prepare(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight, bool fitIntercept)
+    {
+        var (n, d, t) = Check(x, y, sampleWeight);
+        var xv = x.ToArray();
+        var yv = y.ToArray();
         var xm = new DenseMatrix(n, d, xv);
         var ym = new DenseMatrix(n, t, yv);
         var xOffset = new double[d];
@@ -86,11 +125,78 @@ internal sealed class RidgeProblem
     }
 
     /// <summary>b = Ȳ − X̄·Wᵀ for W (t, d).</summary>
-    public double[] Intercept(DenseMatrix w)
+    public double[] Intercept(DenseMatrix w) => Intercept(w, XOffset, YOffset);
+
+    /// <summary>b = Ȳ − X̄·Wᵀ for W (t, d).</summary>
+    public static double[] Intercept(DenseMatrix w, double[] xOffset, double[] yOffset)
     {
         var b = new double[w.Rows];
-        for (int j = 0; j < w.Rows; j++) b[j] = YOffset[j] - Dense.Dot(XOffset, w.Row(j));
+        for (int j = 0; j < w.Rows; j++) b[j] = yOffset[j] - Dense.Dot(xOffset, w.Row(j));
         return b;
+    }
+
+    /// <summary>About this many bytes of X are centred and rescaled at a time by <see cref="NormalEquations"/>.</summary>
+    private const int BlockBytes = 4 << 20;
+
+    /// <summary>
+    /// The normal-equation statistics of the reduced problem without materializing X̃: the lower triangle of X̃ᵀX̃ (d×d),
+    /// X̃ᵀỸ (d×t), X̄ and Ȳ. X is read in place; blocks of rows are centred and rescaled into one small buffer and
+    /// accumulated, X̃ᵀX̃ += BᵀB by SYRK and X̃ᵀỸ += BᵀY_B by GEMM. Exactly the sums of <see cref="Prepare"/>'s X̃, in a
+    /// different order; no n×d copy is made (fresh memory is the slow part of a large fit).
+    /// </summary>
+    public static (DenseMatrix GramLower, DenseMatrix Xty, double[] XOffset, double[] YOffset) NormalEquations(
+        MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight, bool fitIntercept, Parallelism parallelism, int? blockRows = null)
+    {
+        var (n, d, t) = Check(x, y, sampleWeight);
+        var xs = View(x);
+        var ys = View(y);
+        var xOffset = new double[d];
+        var yOffset = new double[t];
+        if (fitIntercept)
+        {
+            double total = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double s = sampleWeight?[i] ?? 1.0;
+                total += s;
+                Dense.Axpy(s, xs.Slice(i * d, d), xOffset);
+                Dense.Axpy(s, ys.Slice(i * t, t), yOffset);
+            }
+            if (total == 0)
+                throw new LearnInputException("The sample weights sum to zero; at least one sample needs a positive weight.");
+            Dense.Scale(1 / total, xOffset);
+            Dense.Scale(1 / total, yOffset);
+        }
+        var gram = new DenseMatrix(d, d);
+        var xty = new DenseMatrix(d, t);
+        int rows = Math.Min(n, blockRows ?? Math.Max(64, BlockBytes / (8 * Math.Max(d, 1))));
+        var xBlock = new double[rows * d];
+        var yBlock = new double[rows * t];
+        for (int i0 = 0; i0 < n; i0 += rows)
+        {
+            int m = Math.Min(rows, n - i0);
+            for (int r = 0; r < m; r++)
+            {
+                int i = i0 + r;
+                double root = sampleWeight is null ? 1.0 : Math.Sqrt(sampleWeight[i]);
+                var xRow = xs.Slice(i * d, d);
+                var yRow = ys.Slice(i * t, t);
+                var xOut = xBlock.AsSpan(r * d, d);
+                var yOut = yBlock.AsSpan(r * t, t);
+                TensorPrimitives.Subtract(xRow, xOffset, xOut);
+                TensorPrimitives.Subtract(yRow, yOffset, yOut);
+                if (root != 1.0)
+                {
+                    TensorPrimitives.Multiply(xOut, root, xOut);
+                    TensorPrimitives.Multiply(yOut, root, yOut);
+                }
+            }
+            var b = new ReadOnlyMatrixSpan<double>(xBlock, 0, m, d, d, 1);
+            double beta = i0 == 0 ? 0.0 : 1.0;
+            Syrk.Update(1.0, b, beta, gram.Span, Triangle.Lower, mirror: false, parallelism);
+            Gemm.Multiply(1.0, b.Transposed(), new ReadOnlyMatrixSpan<double>(yBlock, 0, m, t, t, 1), beta, xty.Span, parallelism);
+        }
+        return (gram, xty, xOffset, yOffset);
     }
 
     /// <summary>
