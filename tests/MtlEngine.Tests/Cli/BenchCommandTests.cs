@@ -4,6 +4,8 @@ using MtlEngine.Cli;
 namespace MtlEngine.Tests.Cli;
 
 /// <summary><c>mtl bench ...</c>: the key=value line each workload prints, and its user errors.</summary>
+// One test runs the GEMM on the shared ilgpu-cpu context: serialized with the Gpu tests that count its pool's buffers.
+[Collection(global::MtlEngine.Tests.Gpu.SharedIlgpuCpuCollection.Name)]
 public sealed class BenchCommandTests
 {
     /// <summary>Splits "k1=v1 k2=v2" into a dictionary.</summary>
