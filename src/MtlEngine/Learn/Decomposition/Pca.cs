@@ -284,17 +284,25 @@ public sealed record Pca(
         int m = a.Rows, n = a.Columns;
         int l = Math.Min(k + oversamples, Math.Min(m, n));
         var omega = DenseMatrix.FromTensor(new Tensors.Random.TensorRandom(seed, 0, parallelism).Normal<double>([n, l], 0.0, 1.0));
-        var q = Orthonormalize(DenseMatrix.Multiply(a, omega, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
+        // Between half steps only the range matters (scikit-learn uses an LU there, not even orthonormal): one CholeskyQR
+        // step gives a basis good enough to stop the columns collapsing onto the top singular vector. The last basis,
+        // the one the small SVD and U are built from, is orthonormalized to working precision.
+        var q = Normalize(DenseMatrix.Multiply(a, omega, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
         for (int it = 0; it < powerIterations; it++)
         {
-            var z = Orthonormalize(DenseMatrix.Multiply(a, q, MatrixOp.Transpose, MatrixOp.None, parallelism), parallelism);
-            q = Orthonormalize(DenseMatrix.Multiply(a, z, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
+            var z = Normalize(DenseMatrix.Multiply(a, q, MatrixOp.Transpose, MatrixOp.None, parallelism), parallelism);
+            q = Normalize(DenseMatrix.Multiply(a, z, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
         }
+        q = Orthonormalize(q, parallelism);
         var b = DenseMatrix.Multiply(q, a, MatrixOp.Transpose, MatrixOp.None, parallelism);   // (l, n)
         var small = LinearAlgebra.Svd.Compute(b, parallelism);
         var u = DenseMatrix.Multiply(q, small.U.SliceColumns(0, k), MatrixOp.None, MatrixOp.None, parallelism);
         return (u, small.SingularValues[..k], small.V.SliceColumns(0, k));
     }
+
+    /// <summary>A basis of range(Y) for a power iteration's half step: one CholeskyQR step, or the full <see cref="Orthonormalize"/> when Y is too ill-conditioned for it.</summary>
+    private static DenseMatrix Normalize(DenseMatrix y, Parallelism parallelism) =>
+        CholeskyQrStep(y, parallelism) ?? Orthonormalize(y, parallelism);
 
     private static DenseMatrix Orthonormalize(DenseMatrix y, Parallelism parallelism)
     {
