@@ -293,47 +293,18 @@ internal static class GpuTensorOps
             throw new InvalidOperationException($"Matmul: both operands must live on {device}; move the other with To(Device.Parse(\"{device}\")) first.");
         if (a.Rank <= 2 && b.Rank <= 2) return Matmul2D(a, b, device);
 
-        int[] aShape = a.Rank == 1 ? [1, a.Shape[0]] : a.Shape.ToArray(), aStrides = a.Rank == 1 ? [0, a.Strides[0]] : a.Strides.ToArray();
-        int[] bShape = b.Rank == 1 ? [b.Shape[0], 1] : b.Shape.ToArray(), bStrides = b.Rank == 1 ? [b.Strides[0], 0] : b.Strides.ToArray();
-        int m = aShape[^2], k = aShape[^1], n = bShape[^1];
-        if (bShape[^2] != k)
-            throw new ArgumentException(
-                $"Matmul: the inner dimensions differ: {MtlTensor<T>.ShapeText(a.Shape)} @ {MtlTensor<T>.ShapeText(b.Shape)} contracts {k} with {bShape[^2]}; the last dimension of the left operand must equal the second-to-last of the right.");
-        int batchRank = Math.Max(aShape.Length, bShape.Length) - 2;
-        var batchShape = new int[batchRank];
-        var aBatchStrides = new int[batchRank];
-        var bBatchStrides = new int[batchRank];
-        for (int d = 0; d < batchRank; d++)
-        {
-            int da = d - (batchRank - (aShape.Length - 2)), db = d - (batchRank - (bShape.Length - 2));
-            int sa = da >= 0 ? aShape[da] : 1, sb = db >= 0 ? bShape[db] : 1;
-            if (sa != sb && sa != 1 && sb != 1)
-                throw new ArgumentException(
-                    $"Matmul: batch dimensions of {MtlTensor<T>.ShapeText(a.Shape)} and {MtlTensor<T>.ShapeText(b.Shape)} do not broadcast ({sa} vs {sb} at batch axis {d}); each pair must be equal or one of them 1.");
-            batchShape[d] = Math.Max(sa, sb);
-            aBatchStrides[d] = da >= 0 && sa != 1 ? aStrides[da] : 0;
-            bBatchStrides[d] = db >= 0 && sb != 1 ? bStrides[db] : 0;
-        }
-        var resultShape = new List<int>(batchShape);
-        if (a.Rank > 1) resultShape.Add(m);
-        if (b.Rank > 1) resultShape.Add(n);
-        int batch = MtlTensor<T>.CheckedLength(batchShape);
+        var layout = MatmulLayout.Of(a, b);
+        int m = layout.M, k = layout.K, n = layout.N;
         var gpu = GpuDevices.Get(device);
-        var result = new GpuStorage<T>(device, (long)batch * m * n);
+        var result = new GpuStorage<T>(device, (long)layout.Batch * m * n);
         var aView = ((GpuStorage<T>)a.Storage).View;
         var bView = ((GpuStorage<T>)b.Storage).View;
-        var index = new int[batchRank];
-        for (int t = 0; t < batch; t++)
-        {
-            int ao = a.Offset, bo = b.Offset;
-            for (int d = 0; d < batchRank; d++) { ao += index[d] * aBatchStrides[d]; bo += index[d] * bBatchStrides[d]; }
+        for (int t = 0; t < layout.Batch; t++)
             GpuGemm.Multiply(gpu, T.One,
-                new GpuMatrix<T>(aView, ao, m, k, aStrides[^2], aStrides[^1]),
-                new GpuMatrix<T>(bView, bo, k, n, bStrides[^2], bStrides[^1]), T.Zero,
+                new GpuMatrix<T>(aView, layout.OffsetsA[t], m, k, layout.RowStrideA, layout.ColumnStrideA),
+                new GpuMatrix<T>(bView, layout.OffsetsB[t], k, n, layout.RowStrideB, layout.ColumnStrideB), T.Zero,
                 new GpuMatrix<T>(result.View, t * m * n, m, n, n, 1));
-            for (int d = batchRank - 1; d >= 0 && ++index[d] == batchShape[d]; d--) index[d] = 0;
-        }
-        return new MtlTensor<T>(result, [.. resultShape]);
+        return new MtlTensor<T>(result, layout.ResultShape);
     }
 
     private static MtlTensor<T> Matmul2D<T>(MtlTensor<T> a, MtlTensor<T> b, Device device) where T : unmanaged, INumber<T>

@@ -32,54 +32,16 @@ public sealed partial class MtlTensor<T>
         var left = CpuStorage.Data;
         var right = other.CpuStorage.Data;
 
-        // Promote 1-D operands: (k,) → (1, k) on the left, (k,) → (k, 1) on the right (a size-1 dimension with stride 0).
-        int[] aShape = Rank == 1 ? [1, _shape[0]] : _shape, aStrides = Rank == 1 ? [0, _strides[0]] : _strides;
-        int[] bShape = other.Rank == 1 ? [other._shape[0], 1] : other._shape, bStrides = other.Rank == 1 ? [other._strides[0], 0] : other._strides;
-        int m = aShape[^2], k = aShape[^1], n = bShape[^1];
-        if (bShape[^2] != k)
-            throw new ArgumentException(
-                $"Matmul: the inner dimensions differ: {ShapeText(Shape)} @ {ShapeText(other.Shape)} contracts {k} with {bShape[^2]}; the last dimension of the left operand must equal the second-to-last of the right.");
-
-        // Broadcast the batch dimensions (everything before the last two), right-aligned as in NumPy.
-        int batchRank = Math.Max(aShape.Length, bShape.Length) - 2;
-        var batchShape = new int[batchRank];
-        var aBatchStrides = new int[batchRank];
-        var bBatchStrides = new int[batchRank];
-        for (int d = 0; d < batchRank; d++)
-        {
-            int da = d - (batchRank - (aShape.Length - 2)), db = d - (batchRank - (bShape.Length - 2));
-            int sa = da >= 0 ? aShape[da] : 1, sb = db >= 0 ? bShape[db] : 1;
-            if (sa != sb && sa != 1 && sb != 1)
-                throw new ArgumentException(
-                    $"Matmul: batch dimensions of {ShapeText(Shape)} and {ShapeText(other.Shape)} do not broadcast ({sa} vs {sb} at batch axis {d}); each pair must be equal or one of them 1.");
-            batchShape[d] = Math.Max(sa, sb);
-            aBatchStrides[d] = da >= 0 && sa != 1 ? aStrides[da] : 0;
-            bBatchStrides[d] = db >= 0 && sb != 1 ? bStrides[db] : 0;
-        }
-
-        var resultShape = new List<int>(batchShape);
-        if (Rank > 1) resultShape.Add(m);
-        if (other.Rank > 1) resultShape.Add(n);
-        var result = TensorOps.Uninitialized<T>([.. resultShape]); // from the step's arena when there is one
+        var layout = MatmulLayout.Of(this, other);
+        int m = layout.M, k = layout.K, n = layout.N, batch = layout.Batch;
+        var result = TensorOps.Uninitialized<T>(layout.ResultShape); // from the step's arena when there is one
         if (k == 0) result.Fill(T.Zero);
         var output = result.CpuStorage.Data;
-        int batch = CheckedLength(batchShape);
         if (batch == 0 || m == 0 || n == 0) return result;
-
-        // Offsets of every matrix in the batch (row-major order over the batch shape).
-        var aOffsets = new int[batch];
-        var bOffsets = new int[batch];
-        var index = new int[batchRank];
-        for (int t = 0; t < batch; t++)
-        {
-            int ao = Offset, bo = other.Offset;
-            for (int d = 0; d < batchRank; d++) { ao += index[d] * aBatchStrides[d]; bo += index[d] * bBatchStrides[d]; }
-            aOffsets[t] = ao; bOffsets[t] = bo;
-            for (int d = batchRank - 1; d >= 0 && ++index[d] == batchShape[d]; d--) index[d] = 0;
-        }
+        int[] aOffsets = layout.OffsetsA, bOffsets = layout.OffsetsB;
 
         var threads = parallelism ?? TensorParallelism.Current;
-        int rsA = aStrides[^2], csA = aStrides[^1], rsB = bStrides[^2], csB = bStrides[^1];
+        int rsA = layout.RowStrideA, csA = layout.ColumnStrideA, rsB = layout.RowStrideB, csB = layout.ColumnStrideB;
         int aStep = batch > 1 ? aOffsets[1] - aOffsets[0] : 0, bStep = batch > 1 ? bOffsets[1] - bOffsets[0] : 0;
         if (IsArithmetic(aOffsets, aStep) && IsArithmetic(bOffsets, bStep))
         {

@@ -1,0 +1,64 @@
+using System.Numerics;
+
+namespace MtlEngine.Tensors;
+
+/// <summary>
+/// The layout of a batched product a @ b with NumPy <c>matmul</c> semantics, shared by the CPU and GPU paths:
+/// 1-D operands promoted ((k,) is (1, k) on the left and (k, 1) on the right, a size-1 dimension with stride 0),
+/// the batch dimensions (everything before the last two) broadcast right-aligned, the result's shape (the promoted
+/// dimensions dropped), the strides of each operand's matrices, and the element offset of every matrix in the batch
+/// (row-major order over the batch shape).
+/// </summary>
+internal sealed record MatmulLayout(
+    int M, int K, int N,
+    int RowStrideA, int ColumnStrideA, int RowStrideB, int ColumnStrideB,
+    int[] BatchShape, int[] ResultShape, int[] OffsetsA, int[] OffsetsB)
+{
+    /// <summary>The number of matrices in the batch.</summary>
+    public int Batch => OffsetsA.Length;
+
+    /// <exception cref="ArgumentException">When the inner dimensions differ or the batch dimensions do not broadcast.</exception>
+    public static MatmulLayout Of<T>(MtlTensor<T> a, MtlTensor<T> b) where T : unmanaged, INumber<T>
+    {
+        int[] aShape = a.Rank == 1 ? [1, a.Shape[0]] : a.Shape.ToArray(), aStrides = a.Rank == 1 ? [0, a.Strides[0]] : a.Strides.ToArray();
+        int[] bShape = b.Rank == 1 ? [b.Shape[0], 1] : b.Shape.ToArray(), bStrides = b.Rank == 1 ? [b.Strides[0], 0] : b.Strides.ToArray();
+        int m = aShape[^2], k = aShape[^1], n = bShape[^1];
+        if (bShape[^2] != k)
+            throw new ArgumentException(
+                $"Matmul: the inner dimensions differ: {MtlTensor<T>.ShapeText(a.Shape)} @ {MtlTensor<T>.ShapeText(b.Shape)} contracts {k} with {bShape[^2]}; the last dimension of the left operand must equal the second-to-last of the right.");
+
+        int batchRank = Math.Max(aShape.Length, bShape.Length) - 2;
+        var batchShape = new int[batchRank];
+        var aBatchStrides = new int[batchRank];
+        var bBatchStrides = new int[batchRank];
+        for (int d = 0; d < batchRank; d++)
+        {
+            int da = d - (batchRank - (aShape.Length - 2)), db = d - (batchRank - (bShape.Length - 2));
+            int sa = da >= 0 ? aShape[da] : 1, sb = db >= 0 ? bShape[db] : 1;
+            if (sa != sb && sa != 1 && sb != 1)
+                throw new ArgumentException(
+                    $"Matmul: batch dimensions of {MtlTensor<T>.ShapeText(a.Shape)} and {MtlTensor<T>.ShapeText(b.Shape)} do not broadcast ({sa} vs {sb} at batch axis {d}); each pair must be equal or one of them 1.");
+            batchShape[d] = Math.Max(sa, sb);
+            aBatchStrides[d] = da >= 0 && sa != 1 ? aStrides[da] : 0;
+            bBatchStrides[d] = db >= 0 && sb != 1 ? bStrides[db] : 0;
+        }
+
+        var resultShape = new List<int>(batchShape);
+        if (a.Rank > 1) resultShape.Add(m);
+        if (b.Rank > 1) resultShape.Add(n);
+
+        int batch = MtlTensor<T>.CheckedLength(batchShape);
+        var offsetsA = new int[batch];
+        var offsetsB = new int[batch];
+        var index = new int[batchRank];
+        for (int t = 0; t < batch; t++)
+        {
+            int ao = a.Offset, bo = b.Offset;
+            for (int d = 0; d < batchRank; d++) { ao += index[d] * aBatchStrides[d]; bo += index[d] * bBatchStrides[d]; }
+            offsetsA[t] = ao;
+            offsetsB[t] = bo;
+            for (int d = batchRank - 1; d >= 0 && ++index[d] == batchShape[d]; d--) index[d] = 0;
+        }
+        return new MatmulLayout(m, k, n, aStrides[^2], aStrides[^1], bStrides[^2], bStrides[^1], batchShape, [.. resultShape], offsetsA, offsetsB);
+    }
+}
