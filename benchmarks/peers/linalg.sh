@@ -24,23 +24,4 @@ echo -n "$ours"
 echo "# peer (NumPy/SciPy, the faster of the two)"
 echo -n "$peer"
 echo "# ratio = peer seconds / our seconds (medians over $rounds interleaved rounds)"
-/usr/bin/python3 - "$ours" "$peer" <<'PY'
-import statistics, sys
-def parse(text):
-    rows = {}
-    for line in text.splitlines():
-        kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
-        if "name" in kv:
-            rows.setdefault(kv["name"], []).append(kv)
-    return rows
-ours, peer = parse(sys.argv[1]), parse(sys.argv[2])
-def med(rows):
-    return statistics.median(float(r["seconds"]) for r in rows)
-for name, o in ours.items():
-    p = peer.get(name)
-    if p is None:
-        continue
-    so, sp = med(o), med(p)
-    print(f"name={name} ours={so:.4g} peer={sp:.4g} ratio={sp / so:.2f} "
-          f"residual_ours={o[0].get('residual', '-')} residual_peer={p[0].get('residual', '-')}")
-PY
+/usr/bin/python3 "$root/benchmarks/peers/medians.py" "$ours" "$peer" --extra residual

@@ -24,23 +24,4 @@ echo -n "$ours"
 echo "# peer (scikit-learn PCA)"
 echo -n "$peer"
 echo "# ratio = peer seconds / our seconds (medians over $rounds rounds)"
-/usr/bin/python3 - "$ours" "$peer" <<'PY'
-import statistics, sys
-def parse(text):
-    rows = {}
-    for line in text.splitlines():
-        kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
-        if "name" in kv:
-            rows.setdefault(kv["name"], []).append(kv)
-    return rows
-ours, peer = parse(sys.argv[1]), parse(sys.argv[2])
-def med(rows):
-    return statistics.median(float(r["seconds"]) for r in rows)
-for name, o in ours.items():
-    p = peer.get(name) or (peer.get("pca_full") if name == "pca_covariance" else None)
-    if p is None:
-        continue
-    vs = "" if name in peer else " (vs scikit-learn full)"
-    print(f"name={name} ours={med(o):.4g} peer={med(p):.4g} ratio={med(p) / med(o):.2f} "
-          f"evr_ours={o[-1]['explained_variance_ratio']} evr_peer={p[-1]['explained_variance_ratio']}{vs}")
-PY
+/usr/bin/python3 "$root/benchmarks/peers/medians.py" "$ours" "$peer" --extra explained_variance_ratio --pair pca_covariance=pca_full
