@@ -127,38 +127,3 @@ internal static class Householder
 
     private static Span<double> RowOf(MatrixSpan<double> a, int i, int c0, int width) => a.Data.Slice(a.Offset + i * a.RowStride + c0 * a.ColumnStride, width);
 }
-
-/// <summary>
-/// A row-major rows×columns scratch matrix on an array rented from the shared pool (returned on Dispose), so that
-/// per-block temporaries of the blocked algorithms do not land on the large object heap call after call.
-/// </summary>
-internal sealed class PooledMatrix : IDisposable
-{
-    private double[]? _data;
-
-    public PooledMatrix(int rows, int columns)
-    {
-        Rows = rows;
-        Columns = columns;
-        _data = System.Buffers.ArrayPool<double>.Shared.Rent(Math.Max(rows * columns, 1));
-        Array.Clear(_data, 0, rows * columns);
-    }
-
-    public int Rows { get; }
-
-    public int Columns { get; }
-
-    public double[] Data => _data ?? throw new ObjectDisposedException(nameof(PooledMatrix));
-
-    public ref double this[int i, int j] => ref Data[i * Columns + j];
-
-    public MatrixSpan<double> Span => new(Data, 0, Rows, Columns, Columns, 1);
-
-    public ReadOnlyMatrixSpan<double> ReadOnlySpan => new(Data, 0, Rows, Columns, Columns, 1);
-
-    public void Dispose()
-    {
-        if (_data is not null) System.Buffers.ArrayPool<double>.Shared.Return(_data);
-        _data = null;
-    }
-}
