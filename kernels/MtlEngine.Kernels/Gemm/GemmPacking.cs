@@ -106,7 +106,25 @@ internal static unsafe class GemmPacking
         }
         else
         {
-            for (int j = 0; j < columns; j++)
+            // Column-major B (B = Xᵀ of a row-major X): 4×4 blocks are transposed in registers, as for a row-major A
+            // (columns j..j+3 are four rows of X, depths p..p+3 contiguous in each); the rest is copied one by one.
+            int firstScalarColumn = 0;
+            if (rsB == 1 && Transpose4x4.IsSupported<T>())
+            {
+                int columns4 = columns & ~3, kc4 = kc & ~3;
+                if (columns4 > 0 && kc4 > 0)
+                {
+                    for (int j = 0; j < columns4; j += 4)
+                    {
+                        T* col = b + j * csB;
+                        for (int p = 0; p < kc4; p += 4) Transpose4x4.Run(col + p, csB, packed + p * nr + j, nr);
+                        for (int q = 0; q < 4; q++)
+                            for (int p = kc4; p < kc; p++) packed[p * nr + j + q] = col[q * csB + p];
+                    }
+                    firstScalarColumn = columns4;
+                }
+            }
+            for (int j = firstScalarColumn; j < columns; j++)
             {
                 T* col = b + j * csB;
                 T* dst = packed + j;

@@ -35,6 +35,25 @@ public class CholeskyTests
         AssertSmall(RelativeError(DenseMatrix.Multiply(a, inv), DenseMatrix.Identity(n)), 20 * n * Eps, "A·A⁻¹ = I");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void InPlaceEqualsTheCopyingFactorBitForBit(int threads)
+    {
+        // n = 200 crosses the recursion (blocks of 96) and the register TRSM's whole 8×8-block path (groups of 24 rows).
+        foreach (int n in new[] { 0, 1, 37, 200 })
+        {
+            var a = Spd(n, 11);
+            var copy = Cholesky.Factor(a, new Parallelism(threads));
+            var storage = a.Clone();
+            for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) storage[i, j] = double.NaN;   // never read
+            var inPlace = Cholesky.FactorInPlace(storage, new Parallelism(threads));
+            Assert.Same(storage, inPlace.L);
+            Assert.Equal(copy.L.Data, storage.Data);
+        }
+        Assert.Throws<MatrixShapeException>(() => Cholesky.FactorInPlace(new DenseMatrix(2, 3)));
+    }
+
     [Fact]
     public void LogDeterminantOfDiagonalAndProduct()
     {

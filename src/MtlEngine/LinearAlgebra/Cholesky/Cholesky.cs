@@ -14,7 +14,7 @@ namespace MtlEngine.LinearAlgebra;
 ///   L_{k+1..,k}   = A_{k+1..,k} · L_kk⁻ᵀ               (TRSM: L_kk · Xᵀ = A_{k+1..,k}ᵀ)
 ///   A_{k+1..,k+1..} −= L_{k+1..,k} · L_{k+1..,k}ᵀ      (SYRK, lower: almost all of the n³/3 flops)
 /// </code>
-/// run recursively (see <see cref="FactorInPlace"/>): the TRSM is recursive halving on the GEMM with 32×32 diagonal
+/// run recursively (see <see cref="FactorInPlace(MatrixSpan{double}, Parallelism, int, int)"/>): the TRSM is recursive halving on the GEMM with 32×32 diagonal
 /// blocks in a Vector512 register kernel, the SYRK recursive halving on the GEMM (<see cref="Syrk"/>). Every part
 /// is split over threads by a fixed partition, so L does not depend on the thread count.
 /// The textbook twin is <see cref="CholeskyTextbook"/>.
@@ -58,6 +58,24 @@ public sealed class Cholesky
     /// <summary>Factors an n×n array.</summary>
     /// <inheritdoc cref="Factor(DenseMatrix, Parallelism)"/>
     public static Cholesky Factor(double[,] a, Parallelism parallelism = default) => Factor(DenseMatrix.FromArray(a), parallelism);
+
+    /// <summary>
+    /// Factors in place, as LAPACK's potrf: the lower triangle of <paramref name="a"/> is overwritten with L and its
+    /// strict upper triangle with zeros, and the returned factorization holds <paramref name="a"/> itself as
+    /// <see cref="L"/> (no n×n copy; use it for large matrices whose original is no longer needed).
+    /// </summary>
+    /// <param name="a">The n×n matrix; only its lower triangle is read. On a <see cref="NotPositiveDefiniteException"/> its contents are unspecified.</param>
+    /// <param name="parallelism">Threads for the GEMM updates (and for later solves with this factorization).</param>
+    /// <exception cref="MatrixShapeException">When A is not square.</exception>
+    /// <exception cref="NotPositiveDefiniteException">When a pivot is not positive (carries its index).</exception>
+    public static Cholesky FactorInPlace(DenseMatrix a, Parallelism parallelism = default)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        MatrixShapeException.ThrowIfNotSquare(a, "Cholesky");
+        FactorInPlace(a.Span, parallelism, DefaultBlockSize);
+        ZeroUpper(a);
+        return new Cholesky(a, parallelism);
+    }
 
     internal static Cholesky Factor(DenseMatrix a, Parallelism parallelism, int blockSize)
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 
@@ -175,11 +176,23 @@ public static class TriangularSolve
         for (int r0 = 0; r0 < rows; r0 += G)
         {
             int g = Math.Min(G, rows - r0);
-            if (g < G) scratch[..(n * G)].Clear();
-            for (int r = 0; r < g; r++)
+            bool blocks = g == G && n % 8 == 0 && Avx512F.IsSupported;
+            if (blocks)
             {
-                var ci = c.Data.Slice(c.Offset + (r0 + r) * c.RowStride, n);
-                for (int j = 0; j < n; j++) scratch[j * G + r] = ci[j];
+                // Whole 8×8 blocks are transposed in registers (a scalar gather costs as much as the solve itself).
+                ref double c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride);
+                for (int rb = 0; rb < G; rb += 8)
+                    for (int j0 = 0; j0 < n; j0 += 8)
+                        Transpose8x8(ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride, ref Unsafe.Add(ref x0, j0 * G + rb), G);
+            }
+            else
+            {
+                if (g < G) scratch[..(n * G)].Clear();
+                for (int r = 0; r < g; r++)
+                {
+                    var ci = c.Data.Slice(c.Offset + (r0 + r) * c.RowStride, n);
+                    for (int j = 0; j < n; j++) scratch[j * G + r] = ci[j];
+                }
             }
             for (int j = 0; j < n; j++)
             {
@@ -217,12 +230,60 @@ public static class TriangularSolve
                 ((a1 + b1) * d).StoreUnsafe(ref x0, xj + 8);
                 ((a2 + b2) * d).StoreUnsafe(ref x0, xj + 16);
             }
+            if (blocks)
+            {
+                ref double c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride);
+                for (int rb = 0; rb < G; rb += 8)
+                    for (int j0 = 0; j0 < n; j0 += 8)
+                        Transpose8x8(ref Unsafe.Add(ref x0, j0 * G + rb), G, ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride);
+                continue;
+            }
             for (int r = 0; r < g; r++)
             {
                 var ci = c.Data.Slice(c.Offset + (r0 + r) * c.RowStride, n);
                 for (int j = 0; j < n; j++) ci[j] = scratch[j * G + r];
             }
         }
+    }
+
+    /// <summary>
+    /// Writes the transpose of the 8×8 block at <paramref name="source"/> (rows <paramref name="sourceStride"/> apart)
+    /// to <paramref name="destination"/> (rows <paramref name="destinationStride"/> apart): unpack pairs of rows, then
+    /// two rounds of two-source permutes that gather 128-bit and then 256-bit halves (24 shuffles for 64 values).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(ref double source, int sourceStride, ref double destination, int destinationStride)
+    {
+        var r0 = Vector512.LoadUnsafe(ref source);
+        var r1 = Vector512.LoadUnsafe(ref source, (nuint)sourceStride);
+        var r2 = Vector512.LoadUnsafe(ref source, (nuint)(2 * sourceStride));
+        var r3 = Vector512.LoadUnsafe(ref source, (nuint)(3 * sourceStride));
+        var r4 = Vector512.LoadUnsafe(ref source, (nuint)(4 * sourceStride));
+        var r5 = Vector512.LoadUnsafe(ref source, (nuint)(5 * sourceStride));
+        var r6 = Vector512.LoadUnsafe(ref source, (nuint)(6 * sourceStride));
+        var r7 = Vector512.LoadUnsafe(ref source, (nuint)(7 * sourceStride));
+        // t0 = a0 b0 a2 b2 a4 b4 a6 b6, t1 = a1 b1 a3 b3 a5 b5 a7 b7 (rows a, b); likewise for c/d, e/f, g/h.
+        var t0 = Avx512F.UnpackLow(r0, r1); var t1 = Avx512F.UnpackHigh(r0, r1);
+        var t2 = Avx512F.UnpackLow(r2, r3); var t3 = Avx512F.UnpackHigh(r2, r3);
+        var t4 = Avx512F.UnpackLow(r4, r5); var t5 = Avx512F.UnpackHigh(r4, r5);
+        var t6 = Avx512F.UnpackLow(r6, r7); var t7 = Avx512F.UnpackHigh(r6, r7);
+        // s0 = a0 b0 c0 d0 a4 b4 c4 d4, s1 = a2 b2 c2 d2 a6 .., s2 = a1 .. a5 .., s3 = a3 .. a7 ..; s4..s7 for rows e..h.
+        var even = Vector512.Create(0L, 1, 8, 9, 4, 5, 12, 13);
+        var odd = Vector512.Create(2L, 3, 10, 11, 6, 7, 14, 15);
+        var s0 = Avx512F.PermuteVar8x64x2(t0, even, t2); var s1 = Avx512F.PermuteVar8x64x2(t0, odd, t2);
+        var s2 = Avx512F.PermuteVar8x64x2(t1, even, t3); var s3 = Avx512F.PermuteVar8x64x2(t1, odd, t3);
+        var s4 = Avx512F.PermuteVar8x64x2(t4, even, t6); var s5 = Avx512F.PermuteVar8x64x2(t4, odd, t6);
+        var s6 = Avx512F.PermuteVar8x64x2(t5, even, t7); var s7 = Avx512F.PermuteVar8x64x2(t5, odd, t7);
+        var low = Vector512.Create(0L, 1, 2, 3, 8, 9, 10, 11);
+        var high = Vector512.Create(4L, 5, 6, 7, 12, 13, 14, 15);
+        Avx512F.PermuteVar8x64x2(s0, low, s4).StoreUnsafe(ref destination);
+        Avx512F.PermuteVar8x64x2(s2, low, s6).StoreUnsafe(ref destination, (nuint)destinationStride);
+        Avx512F.PermuteVar8x64x2(s1, low, s5).StoreUnsafe(ref destination, (nuint)(2 * destinationStride));
+        Avx512F.PermuteVar8x64x2(s3, low, s7).StoreUnsafe(ref destination, (nuint)(3 * destinationStride));
+        Avx512F.PermuteVar8x64x2(s0, high, s4).StoreUnsafe(ref destination, (nuint)(4 * destinationStride));
+        Avx512F.PermuteVar8x64x2(s2, high, s6).StoreUnsafe(ref destination, (nuint)(5 * destinationStride));
+        Avx512F.PermuteVar8x64x2(s1, high, s5).StoreUnsafe(ref destination, (nuint)(6 * destinationStride));
+        Avx512F.PermuteVar8x64x2(s3, high, s7).StoreUnsafe(ref destination, (nuint)(7 * destinationStride));
     }
 
     private static int Check(ReadOnlyMatrixSpan<double> t, MatrixSpan<double> b, bool unitDiagonal)
