@@ -106,11 +106,62 @@ public sealed class Cholesky
         var a11 = Dense.Sub(a, 0, 0, n1, n1);
         FactorInPlace(a11, parallelism, blockSize, offset);
         var a21 = Dense.Sub(a, n1, 0, n2, n1);
-        TriangularSolve.Lower(a11, a21.Transposed(), unitDiagonal: false, parallelism, TrsmBlockSize);
         var a22 = Dense.Sub(a, n1, n1, n2, n2);
-        Syrk.Lower(-1.0, a21, 1.0, a22, parallelism);
+        if (parallelism.Degree > 1 && (long)n2 * n1 * n1 >= ParallelUpdateFlops)
+            UpdateByRowShares(a, n1, parallelism.Degree);
+        else
+        {
+            TriangularSolve.Lower(a11, a21.Transposed(), unitDiagonal: false, parallelism, TrsmBlockSize);
+            Syrk.Lower(-1.0, a21, 1.0, a22, parallelism);
+        }
         FactorInPlace(a22, parallelism, blockSize, offset + n1);
     }
+
+    /// <summary>Below this many multiply-adds in the TRSM (n₂·n₁²), a recursion level runs its updates on the calling thread's kernels.</summary>
+    private const long ParallelUpdateFlops = 1L << 22;
+
+    /// <summary>
+    /// The TRSM and the SYRK of one recursion level split once over <paramref name="workers"/> threads, each running
+    /// its share sequentially (one fork and join per level instead of one per small GEMM deep in the recursions):
+    /// rows of A₂₁ are independent in L₂₁ = A₂₁·L₁₁⁻ᵀ, and rows of the lower triangle of A₂₂ −= L₂₁·L₂₁ᵀ are cut
+    /// into strips of equal area (boundaries at n₂·√(w/workers)), each a GEMM left of the diagonal and a SYRK on it.
+    /// Every element is computed by the same kernel operations as on one thread, so L does not depend on the count.
+    /// </summary>
+    private static unsafe void UpdateByRowShares(MatrixSpan<double> a, int n1, int workers)
+    {
+        int n = a.Rows, n2 = n - n1;
+        int dataLength = a.Data.Length, offset = a.Offset, rowStride = a.RowStride, columnStride = a.ColumnStride;
+        fixed (double* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(a.Data))
+        {
+            nint address = (nint)p;
+            MatrixSpan<double> View() => new(new Span<double>((double*)address, dataLength), offset, n, n, rowStride, columnStride);
+            var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
+            const int Group = 24;
+            int groups = (n2 + Group - 1) / Group;
+            Parallel.For(0, workers, options, w =>
+            {
+                int r0 = Math.Min(n2, groups * w / workers * Group), r1 = Math.Min(n2, groups * (w + 1) / workers * Group);
+                if (r1 <= r0) return;
+                var view = View();
+                TriangularSolve.Lower(Dense.Sub(view, 0, 0, n1, n1), Dense.Sub(view, n1 + r0, 0, r1 - r0, n1).Transposed(),
+                    unitDiagonal: false, Parallelism.Sequential, TrsmBlockSize);
+            });
+            Parallel.For(0, workers, options, w =>
+            {
+                int s0 = StripStart(n2, w, workers), s1 = StripStart(n2, w + 1, workers);
+                if (s1 <= s0) return;
+                var view = View();
+                var strip = Dense.Sub(view, n1 + s0, 0, s1 - s0, n1);
+                if (s0 > 0)
+                    Gemm.Multiply(-1.0, strip, Dense.Sub(view, n1, 0, s0, n1).Transposed(), 1.0, Dense.Sub(view, n1 + s0, n1, s1 - s0, s0), Parallelism.Sequential);
+                Syrk.Lower(-1.0, strip, 1.0, Dense.Sub(view, n1 + s0, n1 + s0, s1 - s0, s1 - s0), Parallelism.Sequential);
+            });
+        }
+    }
+
+    /// <summary>The first row of strip <paramref name="w"/>: a lower triangle of order n split into strips of equal area, at multiples of 8.</summary>
+    private static int StripStart(int n, int w, int workers) =>
+        w >= workers ? n : Math.Min(n, (int)(n * Math.Sqrt((double)w / workers)) / 8 * 8);
 
     /// <summary>Unblocked Cholesky–Crout on a diagonal block: lⱼⱼ = √(aⱼⱼ − Σₚ lⱼₚ²), lᵢⱼ = (aᵢⱼ − Σₚ lᵢₚ·lⱼₚ) / lⱼⱼ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
