@@ -1,40 +1,28 @@
 #!/usr/bin/env bash
-# Runs `mtl bench logreg` and its scikit-learn peer in one run and prints ours, peer and ratio per workload (with both iteration counts and training accuracies).
-#   benchmarks/peers/logreg.sh [THREADS]
+# Runs `mtl bench logreg` and its scikit-learn peer in one run, interleaved ours / peer for ROUNDS rounds, and prints
+# ours, peer (median seconds over the rounds) and the ratio per workload, with both iteration counts and training
+# accuracies.
+#   benchmarks/peers/logreg.sh [THREADS] [ROUNDS]
 # ratio = peer seconds / our seconds: ≥ 1 means the engine is at least as fast. The machines are shared and noisy:
 # compare ratios from one run, not absolute times across runs.
-# MTL_LOGREG_CMD overrides the engine command (default: the CLI via dotnet run).
+# MTL_LOGREG_CMD overrides the engine command (default: the CLI via dotnet run); it gets the thread count appended.
 set -euo pipefail
 threads=${1:-1}
+rounds=${2:-3}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-if [[ -n "${MTL_LOGREG_CMD:-}" ]]; then
-  ours=$(bash -c "$MTL_LOGREG_CMD $threads")
-else
-  ours=$(dotnet run --project "$root/src/MtlEngine.Cli" -c Release -- bench logreg --threads "$threads")
+if [[ -z "${MTL_LOGREG_CMD:-}" ]]; then
+  dotnet build "$root/src/MtlEngine.Cli" -c Release -v q -nologo >/dev/null
+  MTL_LOGREG_CMD="dotnet run --no-build --project $root/src/MtlEngine.Cli -c Release -- bench logreg --threads"
 fi
-peer=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" \
-  /usr/bin/python3 "$root/benchmarks/peers/logreg_peer.py" --threads "$threads")
+ours=""; peer=""
+for ((r = 0; r < rounds; r++)); do
+  ours+=$(bash -c "$MTL_LOGREG_CMD $threads")$'\n'
+  peer+=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" \
+    /usr/bin/python3 "$root/benchmarks/peers/logreg_peer.py" --threads "$threads")$'\n'
+done
 echo "# ours"
-echo "$ours"
+echo -n "$ours"
 echo "# peer (scikit-learn)"
-echo "$peer"
-echo "# ratio = peer seconds / our seconds"
-/usr/bin/python3 - "$ours" "$peer" <<'PY'
-import sys
-def parse(text):
-    rows = {}
-    for line in text.splitlines():
-        kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
-        if "name" in kv:
-            rows[kv["name"]] = kv
-    return rows
-ours, peer = parse(sys.argv[1]), parse(sys.argv[2])
-for name, o in ours.items():
-    p = peer.get(name)
-    if p is None:
-        continue
-    ratio = float(p["seconds"]) / float(o["seconds"])
-    print(f"name={name} ours={o['seconds']} peer={p['seconds']} ratio={ratio:.2f} "
-          f"iterations_ours={o.get('iterations', '-')} iterations_peer={p.get('iterations', '-')} "
-          f"train_accuracy_ours={o.get('train_accuracy', '-')} train_accuracy_peer={p.get('train_accuracy', '-')}")
-PY
+echo -n "$peer"
+echo "# ratio = peer seconds / our seconds (medians over $rounds interleaved rounds)"
+/usr/bin/python3 "$root/benchmarks/peers/medians.py" "$ours" "$peer" --extra iterations --extra train_accuracy

@@ -1,37 +1,25 @@
 #!/usr/bin/env bash
-# Runs `mtl bench text` and its scikit-learn peer in one run (ours, peer, ours again) and prints ours, peer and ratio.
-#   benchmarks/peers/text.sh [DOCS]     (DOCS: only the first DOCS glosses; default all)
+# Runs `mtl bench text` and its scikit-learn peer in one run, interleaved ours / peer for ROUNDS rounds, and prints
+# ours, peer (median seconds over the rounds) and the ratio, with both feature and stored-entry counts.
+#   benchmarks/peers/text.sh [DOCS] [ROUNDS]     (DOCS: only the first DOCS glosses; default 0 = all)
 # ratio = peer seconds / our seconds: ≥ 1 means the engine is at least as fast. Both sides are single-threaded.
-# MTL_TEXT_CMD overrides the engine command (default: the CLI via dotnet run).
+# MTL_TEXT_CMD overrides the engine command (default: the CLI via dotnet run); it gets `--docs DOCS` appended.
 set -euo pipefail
 docs=${1:-0}
+rounds=${2:-3}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-run_ours() {
-  if [[ -n "${MTL_TEXT_CMD:-}" ]]; then bash -c "$MTL_TEXT_CMD --docs $docs"
-  else dotnet run --project "$root/src/MtlEngine.Cli" -c Release -- bench text --docs "$docs"; fi
-}
-ours1=$(run_ours)
-peer=$(/usr/bin/python3 "$root/benchmarks/peers/text_peer.py" "$docs")
-ours2=$(run_ours)
-echo "# ours (two runs, before and after the peer)"
-echo "$ours1"
-echo "$ours2"
+if [[ -z "${MTL_TEXT_CMD:-}" ]]; then
+  dotnet build "$root/src/MtlEngine.Cli" -c Release -v q -nologo >/dev/null
+  MTL_TEXT_CMD="dotnet run --no-build --project $root/src/MtlEngine.Cli -c Release -- bench text"
+fi
+ours=""; peer=""
+for ((r = 0; r < rounds; r++)); do
+  ours+=$(bash -c "$MTL_TEXT_CMD --docs $docs")$'\n'
+  peer+=$(/usr/bin/python3 "$root/benchmarks/peers/text_peer.py" "$docs")$'\n'
+done
+echo "# ours"
+echo -n "$ours"
 echo "# peer (scikit-learn)"
-echo "$peer"
-echo "# ratio = peer seconds / our seconds (ours: the faster of the two runs)"
-/usr/bin/python3 - "$ours1" "$ours2" "$peer" <<'PY'
-import sys
-def parse(text):
-    rows = {}
-    for line in text.splitlines():
-        kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
-        if "name" in kv:
-            rows[kv["name"]] = kv
-    return rows
-o1, o2, peer = parse(sys.argv[1]), parse(sys.argv[2]), parse(sys.argv[3])
-for name, p in peer.items():
-    o = min((r[name] for r in (o1, o2) if name in r), key=lambda r: float(r["seconds"]))
-    ratio = float(p["seconds"]) / float(o["seconds"])
-    print(f"name={name} ours={o['seconds']} peer={p['seconds']} ratio={ratio:.2f} "
-          f"features_ours={o['features']} features_peer={p['features']} nnz_ours={o['nnz']} nnz_peer={p['nnz']}")
-PY
+echo -n "$peer"
+echo "# ratio = peer seconds / our seconds (medians over $rounds interleaved rounds)"
+/usr/bin/python3 "$root/benchmarks/peers/medians.py" "$ours" "$peer" --extra features --extra nnz
