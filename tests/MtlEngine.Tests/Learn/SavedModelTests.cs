@@ -73,7 +73,7 @@ public sealed class SavedModelTests : IDisposable
         return (data.Features, data.Targets);
     }
 
-    private static readonly Lazy<string[]> AllGlosses = new(() => [.. ShippedDatasets.LoadWordNetGlosses().Glosses.Take(2000)]);
+    private static readonly Lazy<string[]> AllGlosses = new(() => [.. ShippedDatasets.LoadWordNetGlosses().Glosses.Take(1000)]);
 
     internal static string[] Glosses(int start, int count) => AllGlosses.Value[start..(start + count)];
 
@@ -166,7 +166,7 @@ public sealed class SavedModelTests : IDisposable
     [InlineData(null, false, 2)]
     public void IncrementalPcaResumesAfterLoadExactlyAsTheUninterruptedFit(int? k, bool whiten, int before)
     {
-        var x = ShippedDatasets.LoadDigits().Features;
+        var x = Rows(ShippedDatasets.LoadDigits().Features, 0, 1000);
         var options = new IncrementalPca(Components: k, BatchSize: 300, Whiten: whiten);
         var batches = IncrementalPca.Batches(x.Dim(0), 300, k ?? 0).Select(b => Rows(x, b.Start, b.End - b.Start)).ToList();
         var uninterrupted = options.Fit(x);
@@ -204,7 +204,7 @@ public sealed class SavedModelTests : IDisposable
         options = name switch
         {
             "bigrams" => options with { NGramRange = (1, 2), MinDf = 2, MaxDf = 0.5, StopWords = new HashSet<string> { "the", "of", "a", "or" }, Lowercase = false },
-            "binary-pattern" => options with { Binary = true, TokenPattern = @"\b\w+\b", MaxFeatures = 400, MinDf = 0.001, MaxDf = 40 },
+            "binary-pattern" => options with { Binary = true, TokenPattern = @"\b\w+\b", MaxFeatures = 300, MinDf = 0.002, MaxDf = 30 },
             _ => options,
         };
         if (options is TfidfVectorizer t && name != "default")
@@ -233,8 +233,8 @@ public sealed class SavedModelTests : IDisposable
     [MemberData(nameof(VectorizerCases))]
     public void CountVectorizerRoundTripsAndTransformsIdentically(string name)
     {
-        var train = Glosses(0, 1500).Concat(Unicode).ToArray();
-        var test = Glosses(1500, 300).Concat(Unicode).ToArray();
+        var train = Glosses(0, 800).Concat(Unicode).ToArray();
+        var test = Glosses(800, 200).Concat(Unicode).ToArray();
         var model = ((CountVectorizer)Options(name, tfidf: false)).Fit(train);
         string path = PathOf("counts.safetensors");
         model.Save(path);
@@ -249,8 +249,8 @@ public sealed class SavedModelTests : IDisposable
     [MemberData(nameof(VectorizerCases))]
     public void TfidfVectorizerRoundTripsAndTransformsIdentically(string name)
     {
-        var train = Glosses(0, 1500).Concat(Unicode).ToArray();
-        var test = Glosses(1500, 300).Concat(Unicode).ToArray();
+        var train = Glosses(0, 800).Concat(Unicode).ToArray();
+        var test = Glosses(800, 200).Concat(Unicode).ToArray();
         var model = ((TfidfVectorizer)Options(name, tfidf: true)).Fit(train);
         string path = PathOf("tfidf.safetensors");
         model.Save(path);

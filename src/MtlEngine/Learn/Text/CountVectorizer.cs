@@ -137,9 +137,9 @@ public sealed class CountVectorizerModel
 
     /// <summary>
     /// Writes the vectorizer as safetensors (kind "count_vectorizer"): the vocabulary as the tensors
-    /// <c>feature_names_utf8</c> and <c>feature_names_offsets</c> and the options as metadata (see the format in
-    /// <see cref="Save"/>'s remarks). <see cref="PrunedTerms"/> is not stored. Only a <see cref="CountVectorizer"/>'s
-    /// model can be saved this way; a TF-IDF one is saved with <see cref="TfidfVectorizerModel.Save"/>.
+    /// <c>feature_names_utf8</c> (uint8) and <c>feature_names_offsets</c> (int64) and the options as metadata (see the
+    /// remarks). <see cref="PrunedTerms"/> is not stored (it does not change the transform). Only a
+    /// <see cref="CountVectorizer"/>'s model is saved this way; a TF-IDF one is saved with <see cref="TfidfVectorizerModel.Save"/>.
     /// </summary>
     /// <remarks>
     /// The vocabulary in Python: <c>names = [bytes(b[o[j]:o[j+1]]).decode() for j in range(len(o) - 1)]</c> with
