@@ -17,6 +17,7 @@ internal static class FitCommand
         fit.Subcommands.Add(RidgeFitCommand.Create(stdout));
         fit.Subcommands.Add(PcaFitCommand.Create(stdout));
         fit.Subcommands.Add(LogregFitCommand.Create(stdout));
+        fit.Subcommands.Add(CcaFitCommand.Create(stdout));
 
         fit.SetAction(_ => NoEstimator(fit));
         return fit;

@@ -20,6 +20,10 @@ internal static class PredictCommand
         [RidgeModel.Kind] = RidgeFitCommand.Predict,
         [PcaModel.Kind] = PcaFitCommand.Transform,
         [LogisticRegressionModel.Kind] = LogregFitCommand.Predict,
+        [MultiTaskRidgeModel.Kind] = ModelPredictors.MultiTaskRidge,
+        [MultiTaskElasticNetModel.Kind] = ModelPredictors.MultiTaskElasticNet,
+        [CcaModel.Kind] = CcaFitCommand.Transform,
+        [IncrementalPcaModel.Kind] = ModelPredictors.IncrementalPca,
     };
 
     public static Command Create(TextWriter stdout)

@@ -1,3 +1,4 @@
+using MtlEngine.Data;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.LinearAlgebra;
@@ -221,9 +222,15 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
 /// <param name="Stopped">Why fewer pairs than asked were found (Y's residual became constant), or null.</param>
 public sealed record CcaFitReport(int[] Iterations, bool Converged, string? Stopped);
 
-/// <summary>A fitted <see cref="Cca"/>: the canonical directions of both views and the shared representation.</summary>
+/// <summary>
+/// A fitted <see cref="Cca"/>: the canonical directions of both views and the shared representation. Saved as a model
+/// file of kind "cca" (<see cref="Save"/>).
+/// </summary>
 public sealed class CcaModel
 {
+    /// <summary>The model kind in the file's metadata.</summary>
+    public const string Kind = "cca";
+
     private readonly double[] _xMean, _xStd, _yMean, _yStd;
     private readonly DenseMatrix _xWeights, _yWeights, _xLoadings, _yLoadings, _xRotations, _yRotations;
     private readonly bool _vectorY;
@@ -302,6 +309,78 @@ public sealed class CcaModel
         var result = DenseMatrix.Multiply(xs, DenseMatrix.FromTensor(Coefficients), MatrixOp.None, MatrixOp.Transpose, Options.Parallelism);
         for (int i = 0; i < n; i++) Dense.Axpy(1, _yMean, result.Row(i));
         return _vectorY ? MtlTensor.FromArray(result.Data, n) : result.ToTensor();
+    }
+
+    /// <summary>
+    /// Writes the model as safetensors (kind "cca"), float64 tensors under scikit-learn 1.2's attribute names:
+    /// <c>x_weights_</c>, <c>x_loadings_</c>, <c>x_rotations_</c> (p, k); <c>y_weights_</c>, <c>y_loadings_</c>,
+    /// <c>y_rotations_</c> (q, k); <c>_x_mean</c>, <c>_x_std</c> (p); <c>_y_mean</c>, <c>_y_std</c> (q); <c>coef_</c> (q, p)
+    /// (scikit-learn 1.2's <c>_coef_</c>, ≥ 1.3's <c>coef_</c>); <c>intercept_</c> (q); <c>canonical_correlations_</c> (k);
+    /// <c>n_iter_</c> (int64, one per component found). Metadata: n_components, scale, max_iter, tol, y_rank, converged
+    /// and, when fewer pairs were found, stopped.
+    /// </summary>
+    public void Save(string path)
+    {
+        int p = _xMean.Length, q = _yMean.Length, k = ComponentCount;
+        static double[] Copy(double[] a) => (double[])a.Clone();
+        var metadata = new Dictionary<string, string>
+        {
+            ["n_components"] = ModelFileArrays.Text(Options.Components),
+            ["scale"] = ModelFileArrays.Text(Options.Scale),
+            ["max_iter"] = ModelFileArrays.Text(Options.MaxIterations),
+            ["tol"] = ModelFileArrays.Text(Options.Tolerance),
+            ["y_rank"] = _vectorY ? "1" : "2",
+            ["converged"] = ModelFileArrays.Text(Report.Converged),
+        };
+        if (Report.Stopped is not null) metadata["stopped"] = Report.Stopped;
+        ModelFile.Write(path, Kind,
+        [
+            NdArray.Create("x_weights_", Copy(_xWeights.Data), p, k),
+            NdArray.Create("y_weights_", Copy(_yWeights.Data), q, k),
+            NdArray.Create("x_loadings_", Copy(_xLoadings.Data), p, k),
+            NdArray.Create("y_loadings_", Copy(_yLoadings.Data), q, k),
+            NdArray.Create("x_rotations_", Copy(_xRotations.Data), p, k),
+            NdArray.Create("y_rotations_", Copy(_yRotations.Data), q, k),
+            NdArray.Create("_x_mean", Copy(_xMean), p),
+            NdArray.Create("_x_std", Copy(_xStd), p),
+            NdArray.Create("_y_mean", Copy(_yMean), q),
+            NdArray.Create("_y_std", Copy(_yStd), q),
+            NdArray.Create("coef_", Coefficients.ToArray(), q, p),
+            NdArray.Create("intercept_", Copy(_yMean), q),
+            NdArray.Create("canonical_correlations_", Copy(_correlations), k),
+            NdArray.Create("n_iter_", Report.Iterations.Select(i => (long)i).ToArray(), Report.Iterations.Length),
+        ], metadata);
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>; it transforms and predicts exactly as the saved one.</summary>
+    /// <exception cref="DataFormatException">When the file is not a "cca" model or its arrays do not fit together.</exception>
+    public static CcaModel Load(string path, Parallelism parallelism = default)
+    {
+        var file = ModelFile.Read(path, Kind);
+        var xWeights = file.Matrix("x_weights_");
+        int p = xWeights.Rows, k = xWeights.Columns;
+        var yWeights = file.Matrix("y_weights_", columns: k);
+        int q = yWeights.Rows;
+        double tol = file.Real("tol");
+        var options = new Cca(file.Integer("n_components", min: 1), file.Flag("scale"), file.Integer("max_iter", min: 1), tol, parallelism);
+        var iterations = file.Integers("n_iter_");
+        if (iterations.Length > k || iterations.Any(i => i < 0 || i > int.MaxValue))
+            throw new DataFormatException(path, $"the '{Kind}' model's n_iter_ has {iterations.Length} entries for {k} components, or a count out of range");
+        string yRank = file.Text("y_rank");
+        if (yRank is not ("1" or "2"))
+            throw new DataFormatException(path, $"the '{Kind}' model's metadata entry 'y_rank' is '{yRank}'; expected 1 or 2");
+        if (yRank == "1" && q != 1)
+            throw new DataFormatException(path, $"the '{Kind}' model was fitted on a 1-D Y but its y_weights_ has {q} rows");
+        var xStd = file.Vector("_x_std", p);
+        var yStd = file.Vector("_y_std", q);
+        if (xStd.Concat(yStd).Any(s => !(s > 0) || double.IsInfinity(s)))
+            throw new DataFormatException(path, $"the '{Kind}' model's _x_std and _y_std must be positive and finite");
+        var report = new CcaFitReport([.. iterations.Select(i => (int)i)], file.Flag("converged"), file.Metadata.GetValueOrDefault("stopped"));
+        var model = new CcaModel(options, file.Vector("_x_mean", p), xStd, file.Vector("_y_mean", q), yStd, xWeights, yWeights,
+            file.Matrix("x_loadings_", p, k), file.Matrix("y_loadings_", q, k), file.Matrix("x_rotations_", p, k), file.Matrix("y_rotations_", q, k),
+            report, yRank == "1");
+        model._correlations = file.Vector("canonical_correlations_", k);
+        return model;
     }
 
     internal void SetCorrelations(MtlTensor<double> x, MtlTensor<double> y)

@@ -1,3 +1,4 @@
+using MtlEngine.Data;
 using MtlEngine.Kernels;
 using MtlEngine.LinearAlgebra;
 using MtlEngine.Tensors;
@@ -159,9 +160,16 @@ public sealed record IncrementalPca(int? Components = null, int? BatchSize = nul
     }
 }
 
-/// <summary>A fitted <see cref="IncrementalPca"/>: the components so far, ready to take another batch (<see cref="PartialFit"/> returns a new model).</summary>
+/// <summary>
+/// A fitted <see cref="IncrementalPca"/>: the components so far, ready to take another batch (<see cref="PartialFit"/> returns
+/// a new model). Saved as a model file of kind "incremental_pca" (<see cref="Save"/>) that keeps everything the next
+/// batch needs, so a loaded model continues exactly where the saved one stopped.
+/// </summary>
 public sealed class IncrementalPcaModel
 {
+    /// <summary>The model kind in the file's metadata.</summary>
+    public const string Kind = "incremental_pca";
+
     private readonly double[] _variance;
 
     internal IncrementalPcaModel(IncrementalPca options, PcaModel pca, double[] variance, long samplesSeen, int batches)
@@ -221,6 +229,60 @@ public sealed class IncrementalPcaModel
     /// <exception cref="LearnInputException">When the batch has other features, too few rows, or non-finite values.</exception>
     public IncrementalPcaModel PartialFit(MtlTensor<double> batch) =>
         Options.Step(this, IncrementalPca.Checked(batch, Pca.Features));
+
+    /// <summary>
+    /// Writes the model as safetensors (kind "incremental_pca"), float64 tensors under scikit-learn's attribute names:
+    /// <c>components_</c> (k, n_features), <c>explained_variance_</c>, <c>explained_variance_ratio_</c>,
+    /// <c>singular_values_</c> (k), <c>mean_</c>, <c>var_</c> (n_features), <c>noise_variance_</c> (1) and
+    /// <c>n_samples_seen_</c> (1, int64); metadata n_components and batch_size (a number or "none"), whiten, n_batches.
+    /// Everything <see cref="PartialFit"/> reads is stored bit for bit: load, continue, and the result equals the
+    /// uninterrupted fit.
+    /// </summary>
+    public void Save(string path)
+    {
+        int k = ComponentCount, d = Pca.Features;
+        ModelFile.Write(path, Kind,
+        [
+            NdArray.Create("components_", (double[])ComponentsMatrix.Data.Clone(), k, d),
+            NdArray.Create("explained_variance_", ExplainedVariance, k),
+            NdArray.Create("explained_variance_ratio_", ExplainedVarianceRatio, k),
+            NdArray.Create("singular_values_", SingularValues, k),
+            NdArray.Create("mean_", Mean, d),
+            NdArray.Create("var_", Variance, d),
+            NdArray.Create("noise_variance_", [NoiseVariance], 1),
+            NdArray.Create("n_samples_seen_", [SamplesSeen], 1),
+        ], new Dictionary<string, string>
+        {
+            ["n_components"] = Options.Components is int c ? ModelFileArrays.Text(c) : "none",
+            ["batch_size"] = Options.BatchSize is int b ? ModelFileArrays.Text(b) : "none",
+            ["whiten"] = ModelFileArrays.Text(Options.Whiten),
+            ["n_batches"] = ModelFileArrays.Text(Batches),
+        });
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>; it transforms as the saved one and can take more batches.</summary>
+    /// <exception cref="DataFormatException">When the file is not an "incremental_pca" model or its arrays do not fit together.</exception>
+    public static IncrementalPcaModel Load(string path, Parallelism parallelism = default)
+    {
+        var file = ModelFile.Read(path, Kind);
+        var components = file.Matrix("components_");
+        int k = components.Rows, d = components.Columns;
+        if (k < 1 || k > d)
+            throw new DataFormatException(path, $"the '{Kind}' model's components_ has shape ({k}, {d}); expected 1 ≤ k ≤ n_features");
+        long seen = file.Integers("n_samples_seen_", 1)[0];
+        if (seen < k)
+            throw new DataFormatException(path, $"the '{Kind}' model's n_samples_seen_ = {seen} is below its {k} components");
+        int? Optional(string key) => file.Text(key) == "none" ? null : file.Integer(key, min: 1);
+        int? nComponents = Optional("n_components");
+        if (nComponents is int stored && stored != k)
+            throw new DataFormatException(path, $"the '{Kind}' model's n_components = {stored} but components_ has {k} rows");
+        bool whiten = file.Flag("whiten");
+        var options = new IncrementalPca(nComponents, Optional("batch_size"), whiten, parallelism);
+        var pca = new PcaModel(components, file.Vector("explained_variance_", k), file.Vector("explained_variance_ratio_", k),
+            file.Vector("singular_values_", k), file.Vector("mean_", d), file.Vector("noise_variance_", 1)[0], whiten,
+            (int)Math.Min(seen, int.MaxValue), new PcaFitReport(PcaSolver.Full, PcaSolver.Full, null), parallelism);
+        return new IncrementalPcaModel(options, pca, file.Vector("var_", d), seen, file.Integer("n_batches", min: 1));
+    }
 
     /// <summary>The transform of <see cref="Pca"/>.</summary>
     public MtlTensor<double> Transform(MtlTensor<double> x) => Pca.Transform(x);

@@ -1,3 +1,4 @@
+using MtlEngine.Data;
 using MtlEngine.Kernels;
 using MtlEngine.LinearAlgebra;
 using MtlEngine.Tensors;
@@ -178,9 +179,15 @@ public sealed record MultiTaskLasso(double Alpha = 1.0, bool FitIntercept = true
         new MultiTaskElasticNet(Alpha, 1.0, FitIntercept, MaxIterations, Tolerance).Fit(x, y, warmStart);
 }
 
-/// <summary>A fitted <see cref="MultiTaskElasticNet"/> (or <see cref="MultiTaskLasso"/>): Ŷ = X·Wᵀ + b, with what the solver did.</summary>
+/// <summary>
+/// A fitted <see cref="MultiTaskElasticNet"/> (or <see cref="MultiTaskLasso"/>): Ŷ = X·Wᵀ + b, with what the solver did.
+/// Saved as a model file of kind "multitask_elasticnet" (<see cref="Save"/>).
+/// </summary>
 public sealed class MultiTaskElasticNetModel
 {
+    /// <summary>The model kind in the file's metadata (a multi-task lasso is one with l1_ratio 1).</summary>
+    public const string Kind = "multitask_elasticnet";
+
     private readonly DenseMatrix _w;
     private readonly double[] _intercept;
 
@@ -220,6 +227,44 @@ public sealed class MultiTaskElasticNetModel
 
     /// <summary>The features with a nonzero column of W: those the L2,1 penalty kept, the same for every task.</summary>
     public int[] SelectedFeatures => [.. Enumerable.Range(0, Features).Where(f => Enumerable.Range(0, Targets).Any(j => _w[j, f] != 0))];
+
+    /// <summary>
+    /// Writes the model as safetensors (kind "multitask_elasticnet"): <c>coef_</c> (n_targets, n_features) and
+    /// <c>intercept_</c> (n_targets), float64, as scikit-learn's attributes; metadata alpha, l1_ratio, fit_intercept, max_iter,
+    /// tol, n_iter, dual_gap, converged. A loaded model predicts exactly as the saved one and can warm-start a new fit.
+    /// </summary>
+    public void Save(string path)
+    {
+        ModelFile.Write(path, Kind,
+        [
+            NdArray.Create("coef_", (double[])_w.Data.Clone(), Targets, Features),
+            NdArray.Create("intercept_", (double[])_intercept.Clone(), Targets),
+        ], new Dictionary<string, string>
+        {
+            ["alpha"] = ModelFileArrays.Text(Options.Alpha),
+            ["l1_ratio"] = ModelFileArrays.Text(Options.L1Ratio),
+            ["fit_intercept"] = ModelFileArrays.Text(Options.FitIntercept),
+            ["max_iter"] = ModelFileArrays.Text(Options.MaxIterations),
+            ["tol"] = ModelFileArrays.Text(Options.Tolerance),
+            ["n_iter"] = ModelFileArrays.Text(Iterations),
+            ["dual_gap"] = ModelFileArrays.Text(DualGap),
+            ["converged"] = ModelFileArrays.Text(Converged),
+        });
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <exception cref="DataFormatException">When the file is not a "multitask_elasticnet" model or its entries do not fit together.</exception>
+    public static MultiTaskElasticNetModel Load(string path)
+    {
+        var file = ModelFile.Read(path, Kind);
+        var w = file.Matrix("coef_");
+        var intercept = file.Vector("intercept_", w.Rows);
+        double alpha = file.Real("alpha"), l1Ratio = file.Real("l1_ratio"), tol = file.Real("tol");
+        if (!(alpha >= 0) || double.IsInfinity(alpha) || !(l1Ratio >= 0 && l1Ratio <= 1) || !(tol >= 0))
+            throw new DataFormatException(path, $"the '{Kind}' model's options are out of range: alpha = {alpha}, l1_ratio = {l1Ratio}, tol = {tol}");
+        var options = new MultiTaskElasticNet(alpha, l1Ratio, file.Flag("fit_intercept"), file.Integer("max_iter", min: 1), tol);
+        return new MultiTaskElasticNetModel(options, w, intercept, file.Integer("n_iter"), file.Real("dual_gap"), file.Flag("converged"));
+    }
 
     /// <summary>Predictions X·Wᵀ + b, shape (n_samples, n_targets).</summary>
     /// <exception cref="LearnInputException">When X has another number of features.</exception>

@@ -1,3 +1,4 @@
+using MtlEngine.Data;
 using MtlEngine.Learn.Sparse;
 
 namespace MtlEngine.Learn.Text;
@@ -89,9 +90,15 @@ public sealed record CountVectorizer : TextVectorizerOptions
     }
 }
 
-/// <summary>A fitted <see cref="CountVectorizer"/>: its vocabulary (scikit-learn's <c>vocabulary_</c>) and the transform.</summary>
+/// <summary>
+/// A fitted <see cref="CountVectorizer"/>: its vocabulary (scikit-learn's <c>vocabulary_</c>) and the transform. Saved as a
+/// model file of kind "count_vectorizer" (<see cref="Save"/>).
+/// </summary>
 public sealed class CountVectorizerModel
 {
+    /// <summary>The model kind in the file's metadata.</summary>
+    public const string Kind = "count_vectorizer";
+
     private readonly Dictionary<string, int> _vocabulary;
     private readonly string[] _featureNames;
     private readonly TextAnalyzer _analyzer;
@@ -127,6 +134,36 @@ public sealed class CountVectorizerModel
     /// <summary>The count matrix of <paramref name="documents"/> over this vocabulary, of shape (n_documents, n_terms); unknown terms are ignored.</summary>
     /// <exception cref="LearnInputException">When a document is null.</exception>
     public CsrMatrix Transform(IEnumerable<string> documents) => VocabularyFit.Transform(_analyzer, _vocabulary, Options.Binary, documents);
+
+    /// <summary>
+    /// Writes the vectorizer as safetensors (kind "count_vectorizer"): the vocabulary as the tensors
+    /// <c>feature_names_utf8</c> (uint8) and <c>feature_names_offsets</c> (int64) and the options as metadata (see the
+    /// remarks). <see cref="PrunedTerms"/> is not stored (it does not change the transform). Only a
+    /// <see cref="CountVectorizer"/>'s model is saved this way; a TF-IDF one is saved with <see cref="TfidfVectorizerModel.Save"/>.
+    /// </summary>
+    /// <remarks>
+    /// The vocabulary in Python: <c>names = [bytes(b[o[j]:o[j+1]]).decode() for j in range(len(o) - 1)]</c> with
+    /// b = feature_names_utf8 and o = feature_names_offsets; feature j is names[j]. Metadata: lowercase, stop_words (a JSON
+    /// list or "none"), ngram_range ("min,max"), token_pattern (when not the default), min_df and max_df (a fraction with a
+    /// decimal point, a document count without), max_features (a number or "none"), binary.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">When the model belongs to a <see cref="TfidfVectorizer"/>.</exception>
+    public void Save(string path)
+    {
+        if (Options is not CountVectorizer)
+            throw new InvalidOperationException("This counting step belongs to a TfidfVectorizer model; save that model (TfidfVectorizerModel.Save) so its idf is kept.");
+        ModelFile.Write(path, Kind, VectorizerFile.VocabularyTensors(_featureNames), VectorizerFile.OptionsMetadata(Options));
+    }
+
+    /// <summary>Reads a vectorizer written by <see cref="Save"/>; it transforms exactly as the saved one.</summary>
+    /// <exception cref="DataFormatException">When the file is not a "count_vectorizer" model or its vocabulary or options are invalid.</exception>
+    public static CountVectorizerModel Load(string path)
+    {
+        var file = ModelFile.Read(path, Kind);
+        var options = VectorizerFile.ReadOptions(file, new CountVectorizer());
+        var (names, vocabulary) = VectorizerFile.ReadVocabulary(file);
+        return new CountVectorizerModel(options, vocabulary, names, []);
+    }
 }
 
 /// <summary>The counting pass shared by the vectorizers: vocabulary, document frequencies, pruning, the CSR matrix.</summary>

@@ -1,3 +1,5 @@
+using System.Globalization;
+using MtlEngine.Data;
 using MtlEngine.Learn.Sparse;
 
 namespace MtlEngine.Learn.Text;
@@ -170,9 +172,15 @@ public sealed record TfidfVectorizer : TextVectorizerOptions
     }
 }
 
-/// <summary>A fitted <see cref="TfidfVectorizer"/>: vocabulary, idf weights and the transform.</summary>
+/// <summary>
+/// A fitted <see cref="TfidfVectorizer"/>: vocabulary, idf weights and the transform. Saved as a model file of kind
+/// "tfidf_vectorizer" (<see cref="Save"/>).
+/// </summary>
 public sealed class TfidfVectorizerModel
 {
+    /// <summary>The model kind in the file's metadata.</summary>
+    public const string Kind = "tfidf_vectorizer";
+
     internal TfidfVectorizerModel(TfidfVectorizer options, CountVectorizerModel counts, TfidfTransformerModel tfidf)
     {
         Options = options;
@@ -204,4 +212,53 @@ public sealed class TfidfVectorizerModel
     /// <summary>The TF-IDF matrix of <paramref name="documents"/>, of shape (n_documents, n_terms); unknown terms are ignored.</summary>
     /// <exception cref="LearnInputException">When a document is null.</exception>
     public CsrMatrix Transform(IEnumerable<string> documents) => Tfidf.Transform(Counts.Transform(documents));
+
+    /// <summary>
+    /// Writes the vectorizer as safetensors (kind "tfidf_vectorizer"): the vocabulary and options as
+    /// <see cref="CountVectorizerModel.Save"/> writes them, plus <c>idf_</c> (float64, n_terms; absent when UseIdf is false)
+    /// and the metadata norm ("l2", "l1" or "none"), use_idf, smooth_idf, sublinear_tf.
+    /// </summary>
+    public void Save(string path)
+    {
+        var tensors = new List<NdArray>(VectorizerFile.VocabularyTensors(FeatureNames));
+        if (IdfWeights is double[] idf) tensors.Add(NdArray.Create("idf_", idf, idf.Length));
+        var metadata = VectorizerFile.OptionsMetadata(Options);
+        metadata["norm"] = Options.Norm switch { TfidfNorm.L2 => "l2", TfidfNorm.L1 => "l1", _ => "none" };
+        metadata["use_idf"] = ModelFileArrays.Text(Options.UseIdf);
+        metadata["smooth_idf"] = ModelFileArrays.Text(Options.SmoothIdf);
+        metadata["sublinear_tf"] = ModelFileArrays.Text(Options.SublinearTf);
+        ModelFile.Write(path, Kind, tensors, metadata);
+    }
+
+    /// <summary>Reads a vectorizer written by <see cref="Save"/>; it transforms exactly as the saved one.</summary>
+    /// <exception cref="DataFormatException">When the file is not a "tfidf_vectorizer" model or its vocabulary, idf or options are invalid.</exception>
+    public static TfidfVectorizerModel Load(string path)
+    {
+        var file = ModelFile.Read(path, Kind);
+        string normText = file.Text("norm");
+        var norm = normText switch
+        {
+            "l2" => TfidfNorm.L2,
+            "l1" => TfidfNorm.L1,
+            "none" => TfidfNorm.None,
+            _ => throw new DataFormatException(path, $"the '{Kind}' model's norm is '{normText}'; expected l2, l1 or none"),
+        };
+        var options = VectorizerFile.ReadOptions(file, new TfidfVectorizer
+        {
+            Norm = norm,
+            UseIdf = file.Flag("use_idf"),
+            SmoothIdf = file.Flag("smooth_idf"),
+            SublinearTf = file.Flag("sublinear_tf"),
+        });
+        var (names, vocabulary) = VectorizerFile.ReadVocabulary(file);
+        double[]? idf = null;
+        if (options.UseIdf)
+        {
+            idf = file.Vector("idf_", names.Length);
+            for (int j = 0; j < idf.Length; j++)
+                if (!double.IsFinite(idf[j]))
+                    throw new DataFormatException(path, $"the '{Kind}' model's idf_[{j.ToString(CultureInfo.InvariantCulture)}] is {idf[j].ToString(CultureInfo.InvariantCulture)}; idf weights are finite");
+        }
+        return new TfidfVectorizerModel(options, new CountVectorizerModel(options, vocabulary, names, []), new TfidfTransformerModel(options.Transformer, idf));
+    }
 }
