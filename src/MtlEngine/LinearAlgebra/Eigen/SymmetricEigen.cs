@@ -20,8 +20,9 @@ namespace MtlEngine.LinearAlgebra;
 /// QL for the vectors because QL's vector work is ~6n³ flops of plane rotations (memory-bound), while divide and conquer
 /// puts ~(4/3)n³ flops, fewer with deflation, into GEMM; chosen over MRRR because it is simpler to make robust and its
 /// accuracy (orthogonality ~nε) does not depend on relative gaps. Values only: implicit QL without vectors, O(n²).
-/// A few extreme eigenpairs (<see cref="Largest"/>, <see cref="Smallest"/>): QL values, then inverse iteration on T for the
-/// k wanted vectors only (<see cref="TridiagonalInverseIteration"/>), O(n·k) instead of O(n³).</item>
+/// A few extreme eigenpairs (<see cref="Largest"/>, <see cref="Smallest"/>): the k wanted values by bisection on Sturm
+/// counts (<see cref="TridiagonalBisection"/>), then inverse iteration on T for their vectors only
+/// (<see cref="TridiagonalInverseIteration"/>), O(n·k) instead of O(n²) values and O(n³) vectors.</item>
 /// <item>Back-transformation V = Q·Z with the reflectors in compact WY blocks (three GEMMs per block).</item>
 /// </list>
 /// Every stage splits work by a fixed partition (GEMM's, fixed row chunks, independent roots), so the result is bitwise
@@ -130,7 +131,7 @@ public sealed class SymmetricEigen
 
     /// <summary>
     /// The <paramref name="k"/> largest eigenpairs, in ascending order (the last is the largest). For k up to n/4 only
-    /// those k eigenvectors are computed (inverse iteration on the tridiagonal, then k back-transformed columns);
+    /// those k eigenpairs are computed (bisection and inverse iteration on the tridiagonal, then k back-transformed columns);
     /// otherwise divide and conquer solves the whole tridiagonal and only the k wanted columns are back-transformed.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">When k is not in [0, n].</exception>
@@ -164,11 +165,7 @@ public sealed class SymmetricEigen
         var (work, d, e, tau) = Reduce(a, parallelism, ws);
         if (4 * k <= n)
         {
-            var all = (double[])d.Clone();
-            var eCopy = (double[])e.Clone();
-            TridiagonalQl(all, eCopy, null, parallelism);
-            Array.Sort(all);
-            var values = all[first..(first + k)];
+            var values = TridiagonalBisection.Values(d, e, first, k);
             var z = TridiagonalInverseIteration.Vectors(d, e, values);
             if (z is not null)
             {
