@@ -77,6 +77,30 @@ public class EigenBisectionTests
         Assert.Equal(Make(n, kind).D, d);
     }
 
+    [Theory]
+    [MemberData(nameof(Tridiagonals))]
+    public void VectorSturmCountsEqualScalar(string what, int n, int kind)
+    {
+        var (d, e) = Make(n, kind);
+        var e2 = new double[n];
+        double norm = 1e-300;
+        for (int i = 0; i < n; i++) { e2[i] = e[i] * e[i]; norm = Math.Max(norm, Math.Abs(d[i]) + 2 * Math.Abs(e[i])); }
+        double pivmin = Math.ScaleB(1.0, -1022) * Math.Max(1, e2.Max());
+        var rng = new Random(n + kind);
+        foreach (int m in new[] { 1, 7, 8, 9, 31, 200 })
+        {
+            // Shifts across the spectrum, some exactly on diagonal entries (zero pivots).
+            var x = new double[m];
+            for (int t = 0; t < m; t++) x[t] = t % 5 == 0 ? d[t % n] : (rng.NextDouble() * 2.2 - 1.1) * norm;
+            var vector = new int[m];
+            var scalar = new int[m];
+            TridiagonalBisection.SturmCounts(d, e2, pivmin, x, vector);
+            TridiagonalBisection.SturmCountsScalar(d, e2, pivmin, x, scalar);
+            Assert.True(scalar.SequenceEqual(vector), $"{what}, {m} shifts");
+            Assert.All(scalar, c => Assert.InRange(c, 0, n));
+        }
+    }
+
     [Fact]
     public void BisectionRejectsRanksOutsideTheMatrix()
     {
