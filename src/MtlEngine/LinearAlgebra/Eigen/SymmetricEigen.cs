@@ -28,8 +28,9 @@ namespace MtlEngine.LinearAlgebra;
 /// Every stage splits work by a fixed partition (GEMM's, fixed row chunks, independent roots), so the result is bitwise
 /// the same for any thread count. The temporaries (the n×n reduced matrix, the panel buffers, the merge buffers) are
 /// rented from <see cref="ArrayPool{T}.Shared"/> unless a <see cref="SymmetricEigenWorkspace"/> is passed, so repeated
-/// calls reuse memory that is already mapped; only the results (values, vectors) are new arrays. The textbook twin is <see cref="JacobiEigenTextbook"/> (cyclic Jacobi); the tests also
-/// hold divide and conquer against QL, and the blocked tridiagonalization against the unblocked one.
+/// calls reuse memory that is already mapped; only the results (values, vectors) are new arrays. The textbook twin is
+/// <see cref="JacobiEigenTextbook"/> (cyclic Jacobi); the tests also hold divide and conquer against QL, bisection against
+/// QL, and the blocked tridiagonalization against the unblocked one.
 /// </summary>
 public sealed class SymmetricEigen
 {
