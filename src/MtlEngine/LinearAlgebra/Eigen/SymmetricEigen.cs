@@ -379,18 +379,18 @@ public sealed class SymmetricEigenWorkspace
     /// <summary>A workspace for one call: its buffers come from <see cref="ArrayPool{T}.Shared"/>; call <see cref="ReturnRented"/> when done.</summary>
     internal static SymmetricEigenWorkspace Rented() => new(rented: true);
 
+    /// <summary>
+    /// Buffers longer than this (n above ~4096 for the reduced matrix) are not rented: the pool rounds lengths up to a power
+    /// of two (up to twice the memory), and at that size the O(n³) arithmetic dwarfs the first-touch cost anyway.
+    /// </summary>
+    private const int MaxRentedLength = 1 << 24;
+
     /// <summary>A buffer of at least <paramref name="length"/> elements, kept in <paramref name="slot"/> (contents unspecified).</summary>
     internal double[] Buffer(ref double[]? slot, int length)
     {
         if (slot is not null && slot.Length >= length) return slot;
-        if (!_rented)
-        {
-            slot = new double[length];
-            return slot;
-        }
-        if (slot is not null) ArrayPool<double>.Shared.Return(slot);
-        slot = null;
-        slot = ArrayPool<double>.Shared.Rent(Math.Max(length, 1));
+        if (_rented && slot is not null) Return(ref slot);
+        slot = _rented && length <= MaxRentedLength ? ArrayPool<double>.Shared.Rent(Math.Max(length, 1)) : new double[length];
         return slot;
     }
 
@@ -403,12 +403,13 @@ public sealed class SymmetricEigenWorkspace
         Return(ref SwappedPanelBuffer);
         Return(ref PartialBuffer);
         Return(ref VectorBuffer);
+    }
 
-        static void Return(ref double[]? slot)
-        {
-            if (slot is not null) ArrayPool<double>.Shared.Return(slot);
-            slot = null;
-        }
+    /// <summary>Gives a rented buffer back (one longer than <see cref="MaxRentedLength"/> was made by <c>new</c> and is just dropped).</summary>
+    private static void Return(ref double[]? slot)
+    {
+        if (slot is not null && slot.Length <= MaxRentedLength) ArrayPool<double>.Shared.Return(slot);
+        slot = null;
     }
 }
 
