@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
@@ -19,13 +20,17 @@ namespace MtlEngine.LinearAlgebra;
 /// QL for the vectors because QL's vector work is ~6n³ flops of plane rotations (memory-bound), while divide and conquer
 /// puts ~(4/3)n³ flops, fewer with deflation, into GEMM; chosen over MRRR because it is simpler to make robust and its
 /// accuracy (orthogonality ~nε) does not depend on relative gaps. Values only: implicit QL without vectors, O(n²).
-/// A few extreme eigenpairs (<see cref="Largest"/>, <see cref="Smallest"/>): QL values, then inverse iteration on T for the
-/// k wanted vectors only (<see cref="TridiagonalInverseIteration"/>), O(n·k) instead of O(n³).</item>
+/// A few extreme eigenpairs (<see cref="Largest"/>, <see cref="Smallest"/>): the k wanted values by bisection on Sturm
+/// counts (<see cref="TridiagonalBisection"/>), then inverse iteration on T for their vectors only
+/// (<see cref="TridiagonalInverseIteration"/>), O(n·k) instead of O(n²) values and O(n³) vectors.</item>
 /// <item>Back-transformation V = Q·Z with the reflectors in compact WY blocks (three GEMMs per block).</item>
 /// </list>
 /// Every stage splits work by a fixed partition (GEMM's, fixed row chunks, independent roots), so the result is bitwise
-/// the same for any thread count. The textbook twin is <see cref="JacobiEigenTextbook"/> (cyclic Jacobi); the tests also
-/// hold divide and conquer against QL, and the blocked tridiagonalization against the unblocked one.
+/// the same for any thread count. The temporaries (the n×n reduced matrix, the panel buffers, the merge buffers) are
+/// rented from <see cref="ArrayPool{T}.Shared"/> unless a <see cref="SymmetricEigenWorkspace"/> is passed, so repeated
+/// calls reuse memory that is already mapped; only the results (values, vectors) are new arrays. The textbook twin is
+/// <see cref="JacobiEigenTextbook"/> (cyclic Jacobi); the tests also hold divide and conquer against QL, bisection against
+/// QL, and the blocked tridiagonalization against the unblocked one.
 /// </summary>
 public sealed class SymmetricEigen
 {
@@ -58,8 +63,21 @@ public sealed class SymmetricEigen
         SymmetricEigenWorkspace? workspace = null)
     {
         MatrixShapeException.ThrowIfNotSquare(a, "The symmetric eigendecomposition");
+        var ws = workspace ?? SymmetricEigenWorkspace.Rented();
+        try
+        {
+            return Decompose(a, computeVectors, parallelism, solver, ws);
+        }
+        finally
+        {
+            if (workspace is null) ws.ReturnRented();
+        }
+    }
+
+    private static SymmetricEigen Decompose(DenseMatrix a, bool computeVectors, Parallelism parallelism, TridiagonalSolver solver, SymmetricEigenWorkspace ws)
+    {
         int n = a.Rows;
-        var (work, d, e, tau) = Reduce(a, parallelism, workspace);
+        var (work, d, e, tau) = Reduce(a, parallelism, ws);
         if (!computeVectors)
         {
             TridiagonalQl(d, e, null, parallelism);
@@ -69,8 +87,9 @@ public sealed class SymmetricEigen
         DenseMatrix z;
         if (solver == TridiagonalSolver.DivideAndConquer)
         {
+            // The tridiagonal's eigenvectors go straight into the result, which the back-transformation then turns into A's.
             z = new DenseMatrix(n, n);
-            TridiagonalDivideAndConquer.Solve(d, e, z, parallelism);
+            TridiagonalDivideAndConquer.Solve(d, e, z.Data, parallelism);
         }
         else
         {
@@ -89,7 +108,7 @@ public sealed class SymmetricEigen
             }
             d = sorted;
         }
-        BackTransform(work, tau, z, parallelism);
+        BackTransform(work, tau, z.Span, parallelism);
         ApplySignConvention(z);
         return new SymmetricEigen(d, z);
     }
@@ -113,8 +132,8 @@ public sealed class SymmetricEigen
 
     /// <summary>
     /// The <paramref name="k"/> largest eigenpairs, in ascending order (the last is the largest). For k up to n/4 only
-    /// those k eigenvectors are computed (inverse iteration on the tridiagonal, then k back-transformed columns);
-    /// otherwise the full decomposition is sliced.
+    /// those k eigenpairs are computed (bisection and inverse iteration on the tridiagonal, then k back-transformed columns);
+    /// otherwise divide and conquer solves the whole tridiagonal and only the k wanted columns are back-transformed.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">When k is not in [0, n].</exception>
     public static SymmetricEigen Largest(DenseMatrix a, int k, Parallelism parallelism = default) => Extreme(a, k, largest: true, parallelism);
@@ -129,26 +148,42 @@ public sealed class SymmetricEigen
         MatrixShapeException.ThrowIfNotSquare(a, "The symmetric eigendecomposition");
         if (k < 0 || k > a.Rows)
             throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 0 and n = {a.Rows} for a matrix of shape {a.ShapeText}.");
+        var ws = SymmetricEigenWorkspace.Rented();
+        try
+        {
+            return Extreme(a, k, largest, parallelism, ws);
+        }
+        finally
+        {
+            ws.ReturnRented();
+        }
+    }
+
+    private static SymmetricEigen Extreme(DenseMatrix a, int k, bool largest, Parallelism parallelism, SymmetricEigenWorkspace ws)
+    {
         int n = a.Rows;
         int first = largest ? n - k : 0;
+        var (work, d, e, tau) = Reduce(a, parallelism, ws);
         if (4 * k <= n)
         {
-            var (work, d, e, tau) = Reduce(a, parallelism);
-            var all = (double[])d.Clone();
-            var eCopy = (double[])e.Clone();
-            TridiagonalQl(all, eCopy, null, parallelism);
-            Array.Sort(all);
-            var values = all[first..(first + k)];
+            var values = TridiagonalBisection.Values(d, e, first, k);
             var z = TridiagonalInverseIteration.Vectors(d, e, values);
             if (z is not null)
             {
-                BackTransform(work, tau, z, parallelism);
+                BackTransform(work, tau, z.Span, parallelism);
                 ApplySignConvention(z);
                 return new SymmetricEigen(values, z);
             }
         }
-        var full = Compute(a, true, parallelism);
-        return new SymmetricEigen(full.Values[first..(first + k)], full.Vectors!.SliceColumns(first, k));
+        // All eigenpairs of T by divide and conquer (in scratch), then only the k wanted columns back-transformed:
+        // each column of V = Q·Z depends on its own column of Z only, and the sign convention is per column too.
+        using var zAll = new PooledMatrix(n, n);
+        TridiagonalDivideAndConquer.Solve(d, e, zAll.Data, parallelism);
+        var vectors = new DenseMatrix(n, k);
+        for (int i = 0; i < n; i++) zAll.Elements.Slice(i * n + first, k).CopyTo(vectors.Data.AsSpan(i * k, k));
+        BackTransform(work, tau, vectors.Span, parallelism);
+        ApplySignConvention(vectors);
+        return new SymmetricEigen(d[first..(first + k)], vectors);
     }
 
     /// <summary>V·Λ·Vᵀ, which equals A up to rounding (needs the vectors of a full decomposition).</summary>
@@ -162,11 +197,15 @@ public sealed class SymmetricEigen
         return DenseMatrix.Multiply(vl, v, MatrixOp.None, MatrixOp.Transpose, parallelism);
     }
 
-    /// <summary>Qᵀ·A·Q = T: the upper triangle of the returned work matrix (A's lower triangle transposed) holds the reflectors.</summary>
-    private static (DenseMatrix Work, double[] D, double[] E, double[] Tau) Reduce(DenseMatrix a, Parallelism parallelism, SymmetricEigenWorkspace? workspace = null)
+    /// <summary>
+    /// Qᵀ·A·Q = T: the upper triangle of the returned n×n work matrix (A's lower triangle transposed; it lives in
+    /// <paramref name="workspace"/>) holds the reflectors.
+    /// </summary>
+    private static (double[] Work, double[] D, double[] E, double[] Tau) Reduce(DenseMatrix a, Parallelism parallelism, SymmetricEigenWorkspace workspace)
     {
         int n = a.Rows;
-        var work = workspace is null ? new DenseMatrix(n, n) : workspace.Reduced(n);
+        // Only the upper triangle is read from here on (the lower one is scratch), so the buffer need not be cleared.
+        var work = workspace.Buffer(ref workspace.ReducedBuffer, n * n);
         // The upper triangle of work is A's lower triangle transposed, copied in tiles so that both sides stay in cache.
         const int tile = 32;
         for (int i0 = 0; i0 < n; i0 += tile)
@@ -174,12 +213,12 @@ public sealed class SymmetricEigen
             {
                 int i1 = Math.Min(n, i0 + tile), j1 = Math.Min(n, j0 + tile);
                 for (int j = j0; j < j1; j++)
-                    for (int i = i0; i < Math.Min(i1, j + 1); i++) work.Data[i * n + j] = a.Data[j * n + i];
+                    for (int i = i0; i < Math.Min(i1, j + 1); i++) work[i * n + j] = a.Data[j * n + i];
             }
         var d = new double[n];
         var e = new double[n];
         var tau = new double[Math.Max(n - 2, 0)];
-        Tridiagonalization.Blocked(work.Data, n, d, e, tau, parallelism, workspace);
+        Tridiagonalization.Blocked(work, n, d, e, tau, parallelism, workspace);
         return (work, d, e, tau);
     }
 
@@ -293,15 +332,16 @@ public sealed class SymmetricEigen
     }
 
     /// <summary>
-    /// Z ← Q·Z: the reflectors (row j of <paramref name="reflectors"/> holds v_j[j + 2..], v_j[j + 1] = 1) applied from the last
-    /// block to the first, as compact WY blocks (GEMMs on Z's rows; Z may have any number of columns).
+    /// Z ← Q·Z: the reflectors (row j of the row-major n×n matrix in <paramref name="reflectors"/>[0, n²), n = Z's row count,
+    /// holds v_j[j + 2..], v_j[j + 1] = 1) applied from the last block to the first, as compact WY blocks (GEMMs on Z's rows;
+    /// Z may have any number of columns).
     /// </summary>
-    internal static void BackTransform(DenseMatrix reflectors, double[] tau, DenseMatrix z, Parallelism parallelism)
+    internal static void BackTransform(double[] reflectors, double[] tau, MatrixSpan<double> z, Parallelism parallelism)
     {
         int n = z.Rows, count = tau.Length, columns = z.Columns;
-        if (count == 0) return;
+        if (count == 0 || columns == 0) return;
         const int block = 64;
-        var hv = reflectors.ReadOnlySpan.Transposed();
+        var hv = new ReadOnlyMatrixSpan<double>(reflectors, 0, n, n, n, 1).Transposed();
         int blocks = (count + block - 1) / block;
         for (int blk = blocks - 1; blk >= 0; blk--)
         {
@@ -316,32 +356,60 @@ public sealed class SymmetricEigen
 /// <summary>
 /// Reusable scratch for <see cref="SymmetricEigen.Compute(DenseMatrix, SymmetricEigenWorkspace, bool, Parallelism)"/>: the n×n
 /// matrix that the tridiagonalization reduces in place (and that keeps the reflectors for the back-transformation) and
-/// the panel buffers of the blocked reduction. It grows to the largest n it has seen; use one per thread.
+/// the panel buffers of the blocked reduction. It grows to the largest n it has seen; use one per thread. Without one,
+/// each call rents the same buffers from <see cref="ArrayPool{T}.Shared"/> and gives them back when it returns.
 /// </summary>
 public sealed class SymmetricEigenWorkspace
 {
-    private DenseMatrix? _reduced;
+    /// <summary>True when the buffers are rented for one call (and given back by <see cref="ReturnRented"/>).</summary>
+    private readonly bool _rented;
+    internal double[]? ReducedBuffer;
     internal double[]? PanelBuffer;
     internal double[]? SwappedPanelBuffer;
     internal double[]? PartialBuffer;
+    internal double[]? VectorBuffer;
 
     /// <summary>An empty workspace; buffers are made on first use.</summary>
     public SymmetricEigenWorkspace()
     {
     }
 
-    /// <summary>The n×n reduction matrix (its contents are overwritten by the caller).</summary>
-    internal DenseMatrix Reduced(int n)
-    {
-        if (_reduced is null || _reduced.Rows != n) _reduced = new DenseMatrix(n, n);
-        return _reduced;
-    }
+    private SymmetricEigenWorkspace(bool rented) => _rented = rented;
 
-    /// <summary>A buffer of at least <paramref name="length"/> elements, kept in <paramref name="slot"/>.</summary>
+    /// <summary>A workspace for one call: its buffers come from <see cref="ArrayPool{T}.Shared"/>; call <see cref="ReturnRented"/> when done.</summary>
+    internal static SymmetricEigenWorkspace Rented() => new(rented: true);
+
+    /// <summary>
+    /// Buffers longer than this (n above ~4096 for the reduced matrix) are not rented: the pool rounds lengths up to a power
+    /// of two (up to twice the memory), and at that size the O(n³) arithmetic dwarfs the first-touch cost anyway.
+    /// </summary>
+    private const int MaxRentedLength = 1 << 24;
+
+    /// <summary>A buffer of at least <paramref name="length"/> elements, kept in <paramref name="slot"/> (contents unspecified).</summary>
     internal double[] Buffer(ref double[]? slot, int length)
     {
-        if (slot is null || slot.Length < length) slot = new double[length];
+        if (slot is not null && slot.Length >= length) return slot;
+        if (_rented && slot is not null) Return(ref slot);
+        slot = _rented && length <= MaxRentedLength ? ArrayPool<double>.Shared.Rent(Math.Max(length, 1)) : new double[length];
         return slot;
+    }
+
+    /// <summary>Gives the rented buffers back to the pool (nothing for a user's workspace); the workspace is empty afterwards.</summary>
+    internal void ReturnRented()
+    {
+        if (!_rented) return;
+        Return(ref ReducedBuffer);
+        Return(ref PanelBuffer);
+        Return(ref SwappedPanelBuffer);
+        Return(ref PartialBuffer);
+        Return(ref VectorBuffer);
+    }
+
+    /// <summary>Gives a rented buffer back (one longer than <see cref="MaxRentedLength"/> was made by <c>new</c> and is just dropped).</summary>
+    private static void Return(ref double[]? slot)
+    {
+        if (slot is not null && slot.Length <= MaxRentedLength) ArrayPool<double>.Shared.Return(slot);
+        slot = null;
     }
 }
 

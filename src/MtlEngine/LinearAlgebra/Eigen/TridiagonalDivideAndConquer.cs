@@ -34,11 +34,11 @@ internal static class TridiagonalDivideAndConquer
     internal const int LeafSize = 32;
 
     /// <summary>
-    /// Eigenvalues (ascending, into <paramref name="d"/>) and eigenvectors (columns of the row-major n×n <paramref name="z"/>)
-    /// of the tridiagonal with diagonal d and off-diagonal e (e[i] couples i and i + 1; e is destroyed). z must be zero on entry
-    /// (a new matrix): only the diagonal blocks of the recursion are written.
+    /// Eigenvalues (ascending, into <paramref name="d"/>) and eigenvectors (columns of the row-major n×n matrix in
+    /// <paramref name="z"/>[0, n²), row stride n = d.Length) of the tridiagonal with diagonal d and off-diagonal e (e[i] couples
+    /// i and i + 1; e is destroyed). z must be zero on entry: only the diagonal blocks of the recursion are written.
     /// </summary>
-    public static void Solve(double[] d, double[] e, DenseMatrix z, Parallelism parallelism)
+    public static void Solve(double[] d, double[] e, double[] z, Parallelism parallelism)
     {
         int n = d.Length;
         if (n == 0) return;
@@ -48,8 +48,8 @@ internal static class TridiagonalDivideAndConquer
         for (int i = 0; i < n - 1; i++) scale = Math.Max(scale, Math.Abs(e[i]));
         if (scale == 0)
         {
-            z.Data.AsSpan().Clear();
-            for (int i = 0; i < n; i++) z[i, i] = 1;
+            z.AsSpan(0, n * n).Clear();
+            for (int i = 0; i < n; i++) z[i * n + i] = 1;
             return;
         }
         for (int i = 0; i < n; i++) d[i] /= scale;
@@ -58,7 +58,7 @@ internal static class TridiagonalDivideAndConquer
         for (int i = 0; i < n; i++) d[i] *= scale;
     }
 
-    private static void Recurse(double[] d, double[] e, DenseMatrix z, int lo, int size, Parallelism parallelism)
+    private static void Recurse(double[] d, double[] e, double[] z, int lo, int size, Parallelism parallelism)
     {
         if (size <= LeafSize)
         {
@@ -90,7 +90,7 @@ internal static class TridiagonalDivideAndConquer
     }
 
     /// <summary>Implicit QL on the block [lo, lo + size): values ascending into d, vectors into the block's columns of z.</summary>
-    private static void Leaf(double[] d, double[] e, DenseMatrix z, int lo, int size)
+    private static void Leaf(double[] d, double[] e, double[] z, int lo, int size)
     {
         var dl = d.AsSpan(lo, size).ToArray();
         var el = new double[size];
@@ -98,12 +98,12 @@ internal static class TridiagonalDivideAndConquer
         var zt = DenseMatrix.Identity(size);
         SymmetricEigen.TridiagonalQl(dl, el, zt, default);
         var order = SortedOrder(dl);
-        int n = z.Columns;
+        int n = d.Length;
         for (int c = 0; c < size; c++)
         {
             d[lo + c] = dl[order[c]];
             var src = zt.Row(order[c]);
-            for (int r = 0; r < size; r++) z.Data[(lo + r) * n + lo + c] = src[r];
+            for (int r = 0; r < size; r++) z[(lo + r) * n + lo + c] = src[r];
         }
     }
 
@@ -117,10 +117,9 @@ internal static class TridiagonalDivideAndConquer
 
     /// <summary>Merges the solved halves [lo, lo + n1) and [lo + n1, lo + size) coupled by ρ (dlaed1: dlaed2 + dlaed3).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Merge(double[] d, DenseMatrix zMatrix, int lo, int n1, int size, double rhoSigned, Parallelism parallelism)
+    private static void Merge(double[] d, double[] q, int lo, int n1, int size, double rhoSigned, Parallelism parallelism)
     {
-        int n = zMatrix.Columns;
-        double[] q = zMatrix.Data;
+        int n = d.Length;
         int n2 = size - n1;
         // z = (last row of Q₁, sign(ρ)·first row of Q₂)/√2, ρ ← 2|ρ| (so ‖z‖ = 1).
         double sign = rhoSigned < 0 ? -1 : 1;

@@ -33,7 +33,8 @@ internal static class TridiagonalInverseIteration
         var l = new double[n];
         var pivot = new bool[n];
         var x = new double[n];
-        var columns = new double[k][];
+        // The finished vectors, one per row (contiguous for the cluster's Gram–Schmidt), transposed into z at the end.
+        using var columns = new PooledMatrix(k, n, clear: false);
         int clusterStart = 0;
         double previous = double.NegativeInfinity;
         for (int j = 0; j < k; j++)
@@ -57,16 +58,16 @@ internal static class TridiagonalInverseIteration
                 for (int pass = 0; pass < 2; pass++)
                     for (int c = clusterStart; c < j; c++)
                     {
-                        var q = columns[c];
+                        var q = columns.Elements.Slice(c * n, n);
                         double dot = Dense.Dot(q, x);
                         Dense.Axpy(-dot, q, x);
                     }
                 if (!Normalize(x)) return null;
             }
-            columns[j] = (double[])x.Clone();
+            x.CopyTo(columns.Elements.Slice(j * n, n));
         }
         for (int i = 0; i < n; i++)
-            for (int j = 0; j < k; j++) z[i, j] = columns[j][i];
+            for (int j = 0; j < k; j++) z[i, j] = columns[j, i];
         return z;
     }
 

@@ -39,35 +39,48 @@ internal static class Tridiagonalization
     /// <summary>
     /// Reduces the upper triangle of the row-major n×n <paramref name="a"/> to T (diagonal <paramref name="d"/>, off-diagonal
     /// <paramref name="e"/>, e[j] couples j and j + 1); reflector j ends in row j (see the class summary), τ_j in <paramref name="tau"/> (length n − 2).
-    /// The lower triangle of <paramref name="a"/> is scratch.
+    /// The lower triangle of <paramref name="a"/> is scratch (it need not hold anything on entry). The panel buffers come
+    /// from <paramref name="workspace"/>, or are rented from the array pool for this call when it is null.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Blocked(double[] a, int n, double[] d, double[] e, double[] tau, Parallelism parallelism, SymmetricEigenWorkspace? workspace = null)
     {
         if (n == 0) return;
-        int maxWidth = Math.Min(n, NB + NX);
-        // Panel buffers: rows [0, w) of vw are V, rows [w, 2w) are W; wv is the same two stacked the other way round.
-        var ws = workspace ?? new SymmetricEigenWorkspace();
-        var vw = ws.Buffer(ref ws.PanelBuffer, 2 * maxWidth * n);
-        var wv = ws.Buffer(ref ws.SwappedPanelBuffer, 2 * NB * n);
-        var partial = ws.Buffer(ref ws.PartialBuffer, ((n + Chunk - 1) / Chunk) * n);
-        var y = new double[n];
-        var t1 = new double[maxWidth];
-        var t2 = new double[maxWidth];
-        for (int k = 0; k < n;)
+        var ws = workspace ?? SymmetricEigenWorkspace.Rented();
+        try
         {
-            int width = n - k > NB + NX ? NB : n - k;
-            Panel(a, n, k, width, d, e, tau, vw, y, partial, t1, t2, parallelism);
-            int s = k + width;
-            if (s < n)
-                TrailingUpdate(a, n, s, width, vw, wv, parallelism);
-            k = s;
+            int maxWidth = Math.Min(n, NB + NX);
+            // Panel buffers: rows [0, w) of vw are V, rows [w, 2w) are W; wv is the same two stacked the other way round.
+            // None needs clearing: Panel clears the part of vw it uses, and wv and partial are written before they are read.
+            var vw = ws.Buffer(ref ws.PanelBuffer, 2 * maxWidth * n);
+            var wv = ws.Buffer(ref ws.SwappedPanelBuffer, 2 * NB * n);
+            var partial = ws.Buffer(ref ws.PartialBuffer, ((n + Chunk - 1) / Chunk) * n);
+            // y, then the two length-n vectors of the threaded symmetric product.
+            var vectors = ws.Buffer(ref ws.VectorBuffer, 3 * n);
+            var t1 = new double[maxWidth];
+            var t2 = new double[maxWidth];
+            for (int k = 0; k < n;)
+            {
+                int width = n - k > NB + NX ? NB : n - k;
+                Panel(a, n, k, width, d, e, tau, vw, vectors, partial, t1, t2, parallelism);
+                int s = k + width;
+                if (s < n)
+                    TrailingUpdate(a, n, s, width, vw, wv, parallelism);
+                k = s;
+            }
+        }
+        finally
+        {
+            if (workspace is null) ws.ReturnRented();
         }
     }
 
-    /// <summary>Reduces rows k..k + width − 1 against the stale trailing block, filling V (rows 0..width) and W (rows width..2·width) of <paramref name="vw"/>.</summary>
+    /// <summary>
+    /// Reduces rows k..k + width − 1 against the stale trailing block, filling V (rows 0..width) and W (rows width..2·width) of
+    /// <paramref name="vw"/>. <paramref name="vectors"/> (3n): y = A₂₂·v in [0, n), the threaded product's scratch after it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Panel(double[] a, int n, int k, int width, double[] d, double[] e, double[] tau, double[] vw, double[] y,
+    private static void Panel(double[] a, int n, int k, int width, double[] d, double[] e, double[] tau, double[] vw, double[] vectors,
         double[] partial, double[] t1, double[] t2, Parallelism parallelism)
     {
         int wOffset = width * n;
@@ -107,8 +120,8 @@ internal static class Tridiagonalization
             e[j] = beta;
             tau[j] = t;
             // w = A₂₂·v with the stale A₂₂, then the panel's corrections: − Σ V_c·(W_cᵀv) − W_c·(V_cᵀv).
-            var yv = y.AsSpan(0, len);
-            SymmetricMultiply(a, n, j + 1, v, yv, partial, parallelism);
+            var yv = vectors.AsSpan(0, len);
+            SymmetricMultiply(a, n, j + 1, v, yv, partial, vectors, n, parallelism);
             for (int c = 0; c < i; c++)
             {
                 t1[c] = Dense.Dot(vw.AsSpan(wOffset + c * n + j + 1, len), v);
@@ -191,9 +204,11 @@ internal static class Tridiagonalization
     /// Row r contributes y_r += Σ_{c≥r} a_rc·x_c and, for c &gt; r, y_c += a_rc·x_r: one pass over the triangle.
     /// Rows are cut into fixed chunks of <see cref="Chunk"/>; chunk q writes its column updates into its own partial
     /// vector, and the partials are added in chunk order, so the rounding is the same for any thread count.
+    /// With more than one worker, x and y are staged in <paramref name="scratch"/>[offset .. offset + 2(n − s)) (the workers cannot share spans).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void SymmetricMultiply(double[] a, int n, int s, ReadOnlySpan<double> x, Span<double> y, double[] partial, Parallelism parallelism)
+    internal static void SymmetricMultiply(double[] a, int n, int s, ReadOnlySpan<double> x, Span<double> y, double[] partial,
+        double[] scratch, int offset, Parallelism parallelism)
     {
         int m = n - s;
         int chunks = (m + Chunk - 1) / Chunk;
@@ -206,8 +221,8 @@ internal static class Tridiagonalization
         }
         else
         {
-            var xs = x.ToArray();
-            var ys = new double[m];
+            x.CopyTo(scratch.AsSpan(offset, m));
+            int ys = offset + m;
             // Chunk q holds rows of length m − r: split the chunks so that each worker gets about the same number of elements
             // (which worker runs a chunk does not change what it computes).
             var bounds = new int[workers + 1];
@@ -223,9 +238,10 @@ internal static class Tridiagonalization
             while (next <= workers) bounds[next++] = chunks;
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, wk =>
             {
-                for (int q = bounds[wk]; q < bounds[wk + 1]; q++) SymmetricChunk(a, n, s, q, xs, ys, partial);
+                for (int q = bounds[wk]; q < bounds[wk + 1]; q++)
+                    SymmetricChunk(a, n, s, q, scratch.AsSpan(offset, m), scratch.AsSpan(ys, m), partial);
             });
-            ys.CopyTo(y);
+            scratch.AsSpan(ys, m).CopyTo(y);
         }
         // y_c += Σ_q partial_q[c] over the chunks that start before c, in chunk order.
         for (int q = 0; q < chunks; q++)
