@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
@@ -135,7 +136,7 @@ internal sealed class RidgeProblem
         return b;
     }
 
-    /// <summary>About this many bytes of X are centred and rescaled at a time by <see cref="NormalEquations"/>.</summary>
+    /// <summary>About this many bytes of X are centred and rescaled at a time by NormalEquations.</summary>
     private const int BlockBytes = 4 << 20;
 
     /// <summary>
@@ -147,7 +148,27 @@ internal sealed class RidgeProblem
     public static (DenseMatrix GramLower, DenseMatrix Xty, double[] XOffset, double[] YOffset) NormalEquations(
         MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight, bool fitIntercept, Parallelism parallelism, int? blockRows = null)
     {
-        var (n, d, t) = Check(x, y, sampleWeight);
+        var (_, d, t) = Check(x, y, sampleWeight);
+        var gram = new DenseMatrix(d, d);
+        var xty = new DenseMatrix(d, t);
+        var (xOffset, yOffset) = NormalEquations(x, y, sampleWeight, fitIntercept, gram.Span, xty.Span, parallelism, blockRows);
+        return (gram, xty, xOffset, yOffset);
+    }
+
+    /// <summary>
+    /// <see cref="NormalEquations(MtlTensor{double}, MtlTensor{double}, double[], bool, Parallelism, int?)"/> into the
+    /// caller's storage (scratch from a pool, say): the lower triangle of X̃ᵀX̃ into <paramref name="gram"/> (d×d; its
+    /// strict upper triangle is left holding partial sums) and X̃ᵀỸ into <paramref name="xty"/> (d×t); returns X̄ and Ȳ.
+    /// The inputs must have passed <see cref="Check"/>. The block buffers come from the shared array pool.
+    /// <code>
+    /// X̃ᵀX̃ = Σ_blocks BᵀB    (SYRK by recursive halving: the off-diagonal halves are GEMMs, only small diagonal blocks are computed whole)
+    /// X̃ᵀỸ = Σ_blocks BᵀY_B  (as (Y_BᵀB)ᵀ: the thin Y_B is the packed operand, B is read along its rows)
+    /// </code>
+    /// </summary>
+    public static (double[] XOffset, double[] YOffset) NormalEquations(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight,
+        bool fitIntercept, MatrixSpan<double> gram, MatrixSpan<double> xty, Parallelism parallelism, int? blockRows = null)
+    {
+        int n = x.Dim(0), d = x.Dim(1), t = y.Rank == 1 ? 1 : y.Dim(1);
         var xs = View(x);
         var ys = View(y);
         var xOffset = new double[d];
@@ -167,36 +188,45 @@ internal sealed class RidgeProblem
             Dense.Scale(1 / total, xOffset);
             Dense.Scale(1 / total, yOffset);
         }
-        var gram = new DenseMatrix(d, d);
-        var xty = new DenseMatrix(d, t);
         int rows = Math.Min(n, blockRows ?? Math.Max(64, BlockBytes / (8 * Math.Max(d, 1))));
-        var xBlock = new double[rows * d];
-        var yBlock = new double[rows * t];
-        for (int i0 = 0; i0 < n; i0 += rows)
+        var xBlock = ArrayPool<double>.Shared.Rent(Math.Max(rows * d, 1));
+        var yBlock = ArrayPool<double>.Shared.Rent(Math.Max(rows * t, 1));
+        try
         {
-            int m = Math.Min(rows, n - i0);
-            for (int r = 0; r < m; r++)
+            // X̃ᵀỸ (d×t) written as its transpose Ỹᵀ·X̃ (t×d) through a column-major view of the same storage.
+            var xtyTransposed = new MatrixSpan<double>(xty.Data, xty.Offset, t, d, xty.ColumnStride, xty.RowStride);
+            for (int i0 = 0; i0 < n; i0 += rows)
             {
-                int i = i0 + r;
-                double root = sampleWeight is null ? 1.0 : Math.Sqrt(sampleWeight[i]);
-                var xRow = xs.Slice(i * d, d);
-                var yRow = ys.Slice(i * t, t);
-                var xOut = xBlock.AsSpan(r * d, d);
-                var yOut = yBlock.AsSpan(r * t, t);
-                TensorPrimitives.Subtract(xRow, xOffset, xOut);
-                TensorPrimitives.Subtract(yRow, yOffset, yOut);
-                if (root != 1.0)
+                int m = Math.Min(rows, n - i0);
+                for (int r = 0; r < m; r++)
                 {
-                    TensorPrimitives.Multiply(xOut, root, xOut);
-                    TensorPrimitives.Multiply(yOut, root, yOut);
+                    int i = i0 + r;
+                    double root = sampleWeight is null ? 1.0 : Math.Sqrt(sampleWeight[i]);
+                    var xRow = xs.Slice(i * d, d);
+                    var yRow = ys.Slice(i * t, t);
+                    var xOut = xBlock.AsSpan(r * d, d);
+                    var yOut = yBlock.AsSpan(r * t, t);
+                    TensorPrimitives.Subtract(xRow, xOffset, xOut);
+                    TensorPrimitives.Subtract(yRow, yOffset, yOut);
+                    if (root != 1.0)
+                    {
+                        TensorPrimitives.Multiply(xOut, root, xOut);
+                        TensorPrimitives.Multiply(yOut, root, yOut);
+                    }
                 }
+                var b = new ReadOnlyMatrixSpan<double>(xBlock, 0, m, d, d, 1);
+                var yb = new ReadOnlyMatrixSpan<double>(yBlock, 0, m, t, t, 1);
+                double beta = i0 == 0 ? 0.0 : 1.0;
+                LinearAlgebra.Syrk.Lower(1.0, b.Transposed(), beta, gram, parallelism);
+                Gemm.Multiply(1.0, yb.Transposed(), b, beta, xtyTransposed, parallelism);
             }
-            var b = new ReadOnlyMatrixSpan<double>(xBlock, 0, m, d, d, 1);
-            double beta = i0 == 0 ? 0.0 : 1.0;
-            Syrk.Update(1.0, b, beta, gram.Span, Triangle.Lower, mirror: false, parallelism);
-            Gemm.Multiply(1.0, b.Transposed(), new ReadOnlyMatrixSpan<double>(yBlock, 0, m, t, t, 1), beta, xty.Span, parallelism);
         }
-        return (gram, xty, xOffset, yOffset);
+        finally
+        {
+            ArrayPool<double>.Shared.Return(xBlock);
+            ArrayPool<double>.Shared.Return(yBlock);
+        }
+        return (xOffset, yOffset);
     }
 
     /// <summary>
