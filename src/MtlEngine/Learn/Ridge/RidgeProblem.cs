@@ -56,8 +56,8 @@ internal sealed class RidgeProblem
         if (ny != n)
             throw new LearnInputException($"X has {n} rows but y has {ny}; pass one target row per sample.");
         LearnInput.NotEmpty(n, "X");
-        Finite(View(x), d, "X");
-        Finite(View(y), t, "y");
+        LearnInput.FiniteByChunks(View(x), d, "X");
+        LearnInput.FiniteByChunks(View(y), t, "y");
         if (sampleWeight is not null)
         {
             if (sampleWeight.Length != n)
@@ -67,28 +67,6 @@ internal sealed class RidgeProblem
                     throw new LearnInputException($"sampleWeight[{i}] is {sampleWeight[i]}; sample weights must be finite and ≥ 0.");
         }
         return (n, d, t);
-    }
-
-    /// <summary>
-    /// Refuses a non-finite value, fast: x·0 is 0 for finite x and NaN for ±∞ and NaN, so a chunk whose dot product with
-    /// zeros is not 0 holds one; only that chunk is searched (by <see cref="LearnInput.Finite"/>, for the message).
-    /// </summary>
-    private static void Finite(ReadOnlySpan<double> values, int columns, string name)
-    {
-        const int chunk = 4096;
-        Span<double> zeros = stackalloc double[chunk];
-        zeros.Clear();
-        for (int start = 0; start < values.Length; start += chunk)
-        {
-            int length = Math.Min(chunk, values.Length - start);
-            if (TensorPrimitives.Dot(values.Slice(start, length), zeros[..length]) != 0)
-            {
-                int width = Math.Max(columns, 1);
-                for (int i = start; i < start + length; i++)
-                    if (!double.IsFinite(values[i]))
-                        throw new LearnInputException($"{name}[{i / width}, {i % width}] is {values[i]}; remove or impute non-finite values first (SimpleImputer).");
-            }
-        }
     }
 
     /// <summary>The elements in row-major order: the tensor's own memory when it is contiguous (no copy), else a copy.</summary>
