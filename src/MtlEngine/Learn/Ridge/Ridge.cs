@@ -71,7 +71,7 @@ public sealed record Ridge(
             using (var gram = new PooledMatrix(d, d))
             using (var xty = new PooledMatrix(d, t))
             {
-                var (xOffset, yOffset) = RidgeProblem.NormalEquations(x, y, sampleWeight, FitIntercept, gram.Span, xty.Span, Parallelism);
+                var (xOffset, yOffset) = RidgeProblem.NormalEquations(x, y, sampleWeight, FitIntercept, gram.Data, xty.Data, Parallelism);
                 try
                 {
                     var wPrimal = SolveNormalEquations(gram.ReadOnlySpan, xty.ReadOnlySpan, targetAlphas, Parallelism);

@@ -129,26 +129,29 @@ internal sealed class RidgeProblem
         var (_, d, t) = Check(x, y, sampleWeight);
         var gram = new DenseMatrix(d, d);
         var xty = new DenseMatrix(d, t);
-        var (xOffset, yOffset) = NormalEquations(x, y, sampleWeight, fitIntercept, gram.Span, xty.Span, parallelism, blockRows);
+        var (xOffset, yOffset) = NormalEquations(x, y, sampleWeight, fitIntercept, gram.Data, xty.Data, parallelism, blockRows);
         return (gram, xty, xOffset, yOffset);
     }
 
     /// <summary>
     /// <see cref="NormalEquations(MtlTensor{double}, MtlTensor{double}, double[], bool, Parallelism, int?)"/> into the
-    /// caller's storage (scratch from a pool, say): the lower triangle of X̃ᵀX̃ into <paramref name="gram"/> (d×d; its
-    /// strict upper triangle is left holding partial sums) and X̃ᵀỸ into <paramref name="xty"/> (d×t); returns X̄ and Ȳ.
-    /// The inputs must have passed <see cref="Check"/>. The block buffers come from the shared array pool.
+    /// caller's storage (scratch from a pool, say): the lower triangle of X̃ᵀX̃ into <paramref name="gram"/> (d×d
+    /// row-major; the strict upper triangle is left holding partial sums) and X̃ᵀỸ into <paramref name="xty"/> (d×t
+    /// row-major); returns X̄ and Ȳ. The inputs must have passed <see cref="Check"/>.
     /// <code>
-    /// X̃ᵀX̃ = Σ_blocks BᵀB    (SYRK by recursive halving: the off-diagonal halves are GEMMs, only small diagonal blocks are computed whole)
-    /// X̃ᵀỸ = Σ_blocks BᵀY_B  (as (Y_BᵀB)ᵀ: the thin Y_B is the packed operand, B is read along its rows)
+    /// X̃ᵀX̃ = Σ_lanes Σ_blocks BᵀB    (SYRK by recursive halving: the off-diagonal halves are GEMMs, only small diagonal blocks are computed whole)
+    /// X̃ᵀỸ = Σ_lanes Σ_blocks BᵀY_B  (as (Y_BᵀB)ᵀ: the thin Y_B is the packed operand, B is read along its rows)
     /// </code>
+    /// The row blocks are split into two lanes (the first and the second half of the rows) whatever the thread count;
+    /// each lane sums its blocks into its own scratch, the lanes run on two threads when there are two, and the lane sums
+    /// are added in lane order: one fork-join per fit instead of one per GEMM, and the same bits for any thread count.
     /// </summary>
     public static (double[] XOffset, double[] YOffset) NormalEquations(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight,
-        bool fitIntercept, MatrixSpan<double> gram, MatrixSpan<double> xty, Parallelism parallelism, int? blockRows = null)
+        bool fitIntercept, double[] gram, double[] xty, Parallelism parallelism, int? blockRows = null)
     {
         int n = x.Dim(0), d = x.Dim(1), t = y.Rank == 1 ? 1 : y.Dim(1);
-        var xs = View(x);
-        var ys = View(y);
+        var (xs, xStart) = Elements(x);
+        var (ys, yStart) = Elements(y);
         var xOffset = new double[d];
         var yOffset = new double[t];
         if (fitIntercept)
@@ -158,8 +161,8 @@ internal sealed class RidgeProblem
             {
                 double s = sampleWeight?[i] ?? 1.0;
                 total += s;
-                Dense.Axpy(s, xs.Slice(i * d, d), xOffset);
-                Dense.Axpy(s, ys.Slice(i * t, t), yOffset);
+                Dense.Axpy(s, xs.AsSpan(xStart + i * d, d), xOffset);
+                Dense.Axpy(s, ys.AsSpan(yStart + i * t, t), yOffset);
             }
             if (total == 0)
                 throw new LearnInputException("The sample weights sum to zero; at least one sample needs a positive weight.");
@@ -167,45 +170,91 @@ internal sealed class RidgeProblem
             Dense.Scale(1 / total, yOffset);
         }
         int rows = Math.Min(n, blockRows ?? Math.Max(64, BlockBytes / (8 * Math.Max(d, 1))));
-        var xBlock = ArrayPool<double>.Shared.Rent(Math.Max(rows * d, 1));
-        var yBlock = ArrayPool<double>.Shared.Rent(Math.Max(rows * t, 1));
+        int blocks = (n + rows - 1) / rows;
+        int lanes = blocks >= 2 ? 2 : 1;
+        int laneBlocks = (blocks + lanes - 1) / lanes;
+        var inner = new Parallelism(Math.Max(1, parallelism.Degree / lanes));
+        var laneGram = new PooledMatrix[lanes];
+        var laneXty = new PooledMatrix[lanes];
         try
         {
-            // X̃ᵀỸ (d×t) written as its transpose Ỹᵀ·X̃ (t×d) through a column-major view of the same storage.
-            var xtyTransposed = new MatrixSpan<double>(xty.Data, xty.Offset, t, d, xty.ColumnStride, xty.RowStride);
-            for (int i0 = 0; i0 < n; i0 += rows)
+            for (int lane = 0; lane < lanes; lane++)
             {
-                int m = Math.Min(rows, n - i0);
-                for (int r = 0; r < m; r++)
+                laneGram[lane] = new PooledMatrix(d, d, clear: false); // the lane's first block writes it with β = 0
+                laneXty[lane] = new PooledMatrix(d, t, clear: false);
+            }
+            void Lane(int lane)
+            {
+                int first = lane * laneBlocks * rows, end = Math.Min(n, (lane + 1) * laneBlocks * rows);
+                var xBlock = ArrayPool<double>.Shared.Rent(Math.Max(rows * d, 1));
+                var yBlock = ArrayPool<double>.Shared.Rent(Math.Max(rows * t, 1));
+                try
                 {
-                    int i = i0 + r;
-                    double root = sampleWeight is null ? 1.0 : Math.Sqrt(sampleWeight[i]);
-                    var xRow = xs.Slice(i * d, d);
-                    var yRow = ys.Slice(i * t, t);
-                    var xOut = xBlock.AsSpan(r * d, d);
-                    var yOut = yBlock.AsSpan(r * t, t);
-                    TensorPrimitives.Subtract(xRow, xOffset, xOut);
-                    TensorPrimitives.Subtract(yRow, yOffset, yOut);
-                    if (root != 1.0)
+                    var g = laneGram[lane].Span;
+                    // X̃ᵀỸ (d×t) written as its transpose Ỹᵀ·X̃ (t×d) through a column-major view of the same storage.
+                    var xtyTransposed = new MatrixSpan<double>(laneXty[lane].Data, 0, t, d, 1, t);
+                    for (int i0 = first; i0 < end; i0 += rows)
                     {
-                        TensorPrimitives.Multiply(xOut, root, xOut);
-                        TensorPrimitives.Multiply(yOut, root, yOut);
+                        int m = Math.Min(rows, end - i0);
+                        CentreAndRescale(xs.AsSpan(xStart + i0 * d, m * d), ys.AsSpan(yStart + i0 * t, m * t), i0, m, d, t,
+                            xOffset, yOffset, sampleWeight, xBlock, yBlock);
+                        var b = new ReadOnlyMatrixSpan<double>(xBlock, 0, m, d, d, 1);
+                        var yb = new ReadOnlyMatrixSpan<double>(yBlock, 0, m, t, t, 1);
+                        double beta = i0 == first ? 0.0 : 1.0;
+                        LinearAlgebra.Syrk.Lower(1.0, b.Transposed(), beta, g, inner);
+                        Gemm.Multiply(1.0, yb.Transposed(), b, beta, xtyTransposed, inner);
                     }
                 }
-                var b = new ReadOnlyMatrixSpan<double>(xBlock, 0, m, d, d, 1);
-                var yb = new ReadOnlyMatrixSpan<double>(yBlock, 0, m, t, t, 1);
-                double beta = i0 == 0 ? 0.0 : 1.0;
-                LinearAlgebra.Syrk.Lower(1.0, b.Transposed(), beta, gram, parallelism);
-                Gemm.Multiply(1.0, yb.Transposed(), b, beta, xtyTransposed, parallelism);
+                finally
+                {
+                    ArrayPool<double>.Shared.Return(xBlock);
+                    ArrayPool<double>.Shared.Return(yBlock);
+                }
+            }
+            if (lanes == 1 || parallelism.IsSequential)
+                for (int lane = 0; lane < lanes; lane++) Lane(lane);
+            else
+                Parallel.For(0, lanes, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(lanes, parallelism.Degree) }, Lane);
+            // The lane sums, added in lane order.
+            laneGram[0].Elements.CopyTo(gram);
+            laneXty[0].Elements.CopyTo(xty);
+            for (int lane = 1; lane < lanes; lane++)
+            {
+                for (int i = 0; i < d; i++)
+                    TensorPrimitives.Add(gram.AsSpan(i * d, i + 1), laneGram[lane].Elements.Slice(i * d, i + 1), gram.AsSpan(i * d, i + 1));
+                TensorPrimitives.Add(xty.AsSpan(0, d * t), laneXty[lane].Elements, xty.AsSpan(0, d * t));
             }
         }
         finally
         {
-            ArrayPool<double>.Shared.Return(xBlock);
-            ArrayPool<double>.Shared.Return(yBlock);
+            foreach (var scratch in laneGram) scratch?.Dispose();
+            foreach (var scratch in laneXty) scratch?.Dispose();
         }
         return (xOffset, yOffset);
     }
+
+    // B = √s·(X_rows − X̄) and Y_B = √s·(Y_rows − Ȳ) for the m rows starting at sample `first`.
+    private static void CentreAndRescale(ReadOnlySpan<double> xRows, ReadOnlySpan<double> yRows, int first, int m, int d, int t,
+        double[] xOffset, double[] yOffset, double[]? sampleWeight, double[] xBlock, double[] yBlock)
+    {
+        for (int r = 0; r < m; r++)
+        {
+            double root = sampleWeight is null ? 1.0 : Math.Sqrt(sampleWeight[first + r]);
+            var xOut = xBlock.AsSpan(r * d, d);
+            var yOut = yBlock.AsSpan(r * t, t);
+            TensorPrimitives.Subtract(xRows.Slice(r * d, d), xOffset, xOut);
+            TensorPrimitives.Subtract(yRows.Slice(r * t, t), yOffset, yOut);
+            if (root != 1.0)
+            {
+                TensorPrimitives.Multiply(xOut, root, xOut);
+                TensorPrimitives.Multiply(yOut, root, yOut);
+            }
+        }
+    }
+
+    /// <summary>The tensor's row-major elements as (array, start): its own storage when contiguous on the CPU, else a copy.</summary>
+    private static (double[] Data, int Start) Elements(MtlTensor<double> a) =>
+        a.Storage is CpuStorage<double> cpu && a.IsContiguous ? (cpu.Data, a.Offset) : (a.ToArray(), 0);
 
     /// <summary>
     /// The Gram matrix XᵀX (d×d, both triangles) by the symmetric rank-k update: only the lower triangle is computed
