@@ -119,9 +119,9 @@ internal sealed class RidgeProblem
 
     /// <summary>
     /// The normal-equation statistics of the reduced problem without materializing X̃: the lower triangle of X̃ᵀX̃ (d×d),
-    /// X̃ᵀỸ (d×t), X̄ and Ȳ. X is read in place; blocks of rows are centred and rescaled into one small buffer and
-    /// accumulated, X̃ᵀX̃ += BᵀB by SYRK and X̃ᵀỸ += BᵀY_B by GEMM. Exactly the sums of <see cref="Prepare"/>'s X̃, in a
-    /// different order; no n×d copy is made (fresh memory is the slow part of a large fit).
+    /// X̃ᵀỸ (d×t), X̄ and Ȳ. X is read in place; blocks of rows of [X̃ Ỹ] are centred and rescaled into one small buffer
+    /// and accumulated by SYRK. Exactly the sums of <see cref="Prepare"/>'s X̃, in a different order; no n×d copy is made
+    /// (fresh memory is the slow part of a large fit).
     /// </summary>
     public static (DenseMatrix GramLower, DenseMatrix Xty, double[] XOffset, double[] YOffset) NormalEquations(
         MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight, bool fitIntercept, Parallelism parallelism, int? blockRows = null)
@@ -139,9 +139,12 @@ internal sealed class RidgeProblem
     /// row-major; the strict upper triangle is left holding partial sums) and X̃ᵀỸ into <paramref name="xty"/> (d×t
     /// row-major); returns X̄ and Ȳ. The inputs must have passed <see cref="Check"/>.
     /// <code>
-    /// X̃ᵀX̃ = Σ_lanes Σ_blocks BᵀB    (SYRK by recursive halving: the off-diagonal halves are GEMMs, only small diagonal blocks are computed whole)
-    /// X̃ᵀỸ = Σ_lanes Σ_blocks BᵀY_B  (as (Y_BᵀB)ᵀ: the thin Y_B is the packed operand, B is read along its rows)
+    /// [X̃ Ỹ]ᵀ[X̃ Ỹ] = [ X̃ᵀX̃  ·  ]  = Σ_lanes Σ_blocks [B Y_B]ᵀ[B Y_B]
+    ///               [ ỸᵀX̃  ỸᵀỸ ]
     /// </code>
+    /// one SYRK per block of rows (recursive halving: the off-diagonal halves are GEMMs, only small diagonal blocks are
+    /// computed whole) gives X̃ᵀX̃ and X̃ᵀỸ together, X read and packed once (a separate thin GEMM for X̃ᵀỸ would pack
+    /// all of X again for t columns of work).
     /// The row blocks are split into two lanes (the first and the second half of the rows) whatever the thread count;
     /// each lane sums its blocks into its own scratch, the lanes run on two threads when there are two, and the lane sums
     /// are added in lane order: one fork-join per fit instead of one per GEMM, and the same bits for any thread count.
@@ -169,79 +172,73 @@ internal sealed class RidgeProblem
             Dense.Scale(1 / total, xOffset);
             Dense.Scale(1 / total, yOffset);
         }
-        int rows = Math.Min(n, blockRows ?? Math.Max(64, BlockBytes / (8 * Math.Max(d, 1))));
+        int w = d + t; // the columns of [X̃ Ỹ]
+        int rows = Math.Min(n, blockRows ?? Math.Max(64, BlockBytes / (8 * Math.Max(w, 1))));
         int blocks = (n + rows - 1) / rows;
         int lanes = blocks >= 2 ? 2 : 1;
         int laneBlocks = (blocks + lanes - 1) / lanes;
         var inner = new Parallelism(Math.Max(1, parallelism.Degree / lanes));
         var laneGram = new PooledMatrix[lanes];
-        var laneXty = new PooledMatrix[lanes];
         try
         {
             for (int lane = 0; lane < lanes; lane++)
-            {
-                laneGram[lane] = new PooledMatrix(d, d, clear: false); // the lane's first block writes it with β = 0
-                laneXty[lane] = new PooledMatrix(d, t, clear: false);
-            }
+                laneGram[lane] = new PooledMatrix(w, w, clear: false); // the lane's first block writes it with β = 0
             void Lane(int lane)
             {
                 int first = lane * laneBlocks * rows, end = Math.Min(n, (lane + 1) * laneBlocks * rows);
-                var xBlock = ArrayPool<double>.Shared.Rent(Math.Max(rows * d, 1));
-                var yBlock = ArrayPool<double>.Shared.Rent(Math.Max(rows * t, 1));
+                var block = ArrayPool<double>.Shared.Rent(Math.Max(rows * w, 1));
                 try
                 {
                     var g = laneGram[lane].Span;
-                    // X̃ᵀỸ (d×t) written as its transpose Ỹᵀ·X̃ (t×d) through a column-major view of the same storage.
-                    var xtyTransposed = new MatrixSpan<double>(laneXty[lane].Data, 0, t, d, 1, t);
                     for (int i0 = first; i0 < end; i0 += rows)
                     {
                         int m = Math.Min(rows, end - i0);
                         CentreAndRescale(xs.AsSpan(xStart + i0 * d, m * d), ys.AsSpan(yStart + i0 * t, m * t), i0, m, d, t,
-                            xOffset, yOffset, sampleWeight, xBlock, yBlock);
-                        var b = new ReadOnlyMatrixSpan<double>(xBlock, 0, m, d, d, 1);
-                        var yb = new ReadOnlyMatrixSpan<double>(yBlock, 0, m, t, t, 1);
-                        double beta = i0 == first ? 0.0 : 1.0;
-                        LinearAlgebra.Syrk.Lower(1.0, b.Transposed(), beta, g, inner);
-                        Gemm.Multiply(1.0, yb.Transposed(), b, beta, xtyTransposed, inner);
+                            xOffset, yOffset, sampleWeight, block);
+                        var b = new ReadOnlyMatrixSpan<double>(block, 0, m, w, w, 1);
+                        LinearAlgebra.Syrk.Lower(1.0, b.Transposed(), i0 == first ? 0.0 : 1.0, g, inner);
                     }
                 }
                 finally
                 {
-                    ArrayPool<double>.Shared.Return(xBlock);
-                    ArrayPool<double>.Shared.Return(yBlock);
+                    ArrayPool<double>.Shared.Return(block);
                 }
             }
             if (lanes == 1 || parallelism.IsSequential)
                 for (int lane = 0; lane < lanes; lane++) Lane(lane);
             else
                 Parallel.For(0, lanes, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(lanes, parallelism.Degree) }, Lane);
-            // The lane sums, added in lane order.
-            laneGram[0].Elements.CopyTo(gram);
-            laneXty[0].Elements.CopyTo(xty);
-            for (int lane = 1; lane < lanes; lane++)
+            // The lane sums, added in lane order: X̃ᵀX̃ from the leading d×d block, X̃ᵀỸ from the transpose of the block below it.
+            for (int lane = 0; lane < lanes; lane++)
             {
+                var g = laneGram[lane].Data;
                 for (int i = 0; i < d; i++)
-                    TensorPrimitives.Add(gram.AsSpan(i * d, i + 1), laneGram[lane].Elements.Slice(i * d, i + 1), gram.AsSpan(i * d, i + 1));
-                TensorPrimitives.Add(xty.AsSpan(0, d * t), laneXty[lane].Elements, xty.AsSpan(0, d * t));
+                {
+                    var source = g.AsSpan(i * w, i + 1);
+                    var target = gram.AsSpan(i * d, i + 1);
+                    if (lane == 0) source.CopyTo(target);
+                    else TensorPrimitives.Add(target, source, target);
+                    for (int k = 0; k < t; k++)
+                        xty[i * t + k] = lane == 0 ? g[(d + k) * w + i] : xty[i * t + k] + g[(d + k) * w + i];
+                }
             }
         }
         finally
         {
             foreach (var scratch in laneGram) scratch?.Dispose();
-            foreach (var scratch in laneXty) scratch?.Dispose();
         }
         return (xOffset, yOffset);
     }
 
-    // B = √s·(X_rows − X̄) and Y_B = √s·(Y_rows − Ȳ) for the m rows starting at sample `first`.
+    // [B Y_B] = √s·([X_rows Y_rows] − [X̄ Ȳ]) for the m rows starting at sample `first`, row-major with d + t columns.
     private static void CentreAndRescale(ReadOnlySpan<double> xRows, ReadOnlySpan<double> yRows, int first, int m, int d, int t,
-        double[] xOffset, double[] yOffset, double[]? sampleWeight, double[] xBlock, double[] yBlock)
+        double[] xOffset, double[] yOffset, double[]? sampleWeight, double[] block)
     {
         for (int r = 0; r < m; r++)
         {
             double root = sampleWeight is null ? 1.0 : Math.Sqrt(sampleWeight[first + r]);
-            var xOut = xBlock.AsSpan(r * d, d);
-            var yOut = yBlock.AsSpan(r * t, t);
+            var xOut = block.AsSpan(r * (d + t), d);
+            var yOut = block.AsSpan(r * (d + t) + d, t);
             TensorPrimitives.Subtract(xRows.Slice(r * d, d), xOffset, xOut);
             TensorPrimitives.Subtract(yRows.Slice(r * t, t), yOffset, yOut);
             if (root != 1.0)
