@@ -275,4 +275,21 @@ public class RidgeTests
         Assert.Equal(first.Intercept, again.Intercept);
         SameModel(new Ridge(Alphas: [2, 2, 0.5, 3], Solver: RidgeSolver.Svd).Fit(copy, y), first, 1e-10, "per-target α vs SVD");
     }
+
+    [Fact]
+    public void NonFiniteXIsFoundByTheStreamedPassWithAndWithoutIntercept()
+    {
+        // The fast path checks X through the sums of its mean pass (a NaN, even on a zero-weight row, or ±∞ leaves a
+        // non-finite sum) and names the first bad value as the full scan does; without an intercept it scans X.
+        var values = Random(20000, 8, 51).ToArray();
+        values[17001 * 8 + 5] = double.NaN;
+        values[19000 * 8 + 1] = double.NegativeInfinity;
+        var x = MtlTensor.FromArray(values, 20000, 8);
+        var y = Random(20000, 2, 52);
+        var weights = Enumerable.Repeat(1.0, 20000).ToArray();
+        weights[17001] = 0;
+        foreach (bool intercept in new[] { true, false })
+            foreach (var sw in new[] { null, weights })
+                Assert.Contains("X[17001, 5]", Assert.Throws<LearnInputException>(() => new Ridge(FitIntercept: intercept, Parallelism: new global::MtlEngine.Kernels.Parallelism(2)).Fit(x, y, sw)).Message);
+    }
 }

@@ -66,7 +66,7 @@ public sealed record Ridge(
         {
             // The fast path: the normal equations streamed from X in place (no centred copy of X), one Cholesky per α;
             // XᵀX and XᵀY live in pooled scratch (fresh memory costs more than the arithmetic on it).
-            var (_, d, t) = RidgeProblem.Check(x, y, sampleWeight);
+            var (_, d, t) = RidgeProblem.Check(x, y, sampleWeight, checkX: false); // X is checked by the streamed pass
             var targetAlphas = TargetAlphas(t);
             using (var gram = new PooledMatrix(d, d))
             using (var xty = new PooledMatrix(d, t))

@@ -44,7 +44,13 @@ internal sealed class RidgeProblem
     public int Targets => Y.Columns;
 
     /// <summary>Checks the inputs (shapes, finite values, weights): (n, d, t).</summary>
-    public static (int N, int D, int T) Check(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight)
+    public static (int N, int D, int T) Check(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight) => Check(x, y, sampleWeight, checkX: true);
+
+    /// <summary>
+    /// Checks the inputs: (n, d, t). Without <paramref name="checkX"/> X's values are left to the caller (the streamed
+    /// normal equations check them on the way, at no extra pass over X).
+    /// </summary>
+    public static (int N, int D, int T) Check(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight, bool checkX)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -56,7 +62,7 @@ internal sealed class RidgeProblem
         if (ny != n)
             throw new LearnInputException($"X has {n} rows but y has {ny}; pass one target row per sample.");
         LearnInput.NotEmpty(n, "X");
-        LearnInput.FiniteByChunks(View(x), d, "X");
+        if (checkX) LearnInput.FiniteByChunks(View(x), d, "X");
         LearnInput.FiniteByChunks(View(y), t, "y");
         if (sampleWeight is not null)
         {
@@ -126,7 +132,7 @@ internal sealed class RidgeProblem
     public static (DenseMatrix GramLower, DenseMatrix Xty, double[] XOffset, double[] YOffset) NormalEquations(
         MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight, bool fitIntercept, Parallelism parallelism, int? blockRows = null)
     {
-        var (_, d, t) = Check(x, y, sampleWeight);
+        var (_, d, t) = Check(x, y, sampleWeight, checkX: false);
         var gram = new DenseMatrix(d, d);
         var xty = new DenseMatrix(d, t);
         var (xOffset, yOffset) = NormalEquations(x, y, sampleWeight, fitIntercept, gram.Data, xty.Data, parallelism, blockRows);
@@ -137,7 +143,9 @@ internal sealed class RidgeProblem
     /// <see cref="NormalEquations(MtlTensor{double}, MtlTensor{double}, double[], bool, Parallelism, int?)"/> into the
     /// caller's storage (scratch from a pool, say): the lower triangle of X̃ᵀX̃ into <paramref name="gram"/> (d×d
     /// row-major; the strict upper triangle is left holding partial sums) and X̃ᵀỸ into <paramref name="xty"/> (d×t
-    /// row-major); returns X̄ and Ȳ. The inputs must have passed <see cref="Check"/>.
+    /// row-major); returns X̄ and Ȳ. The inputs must have passed <see cref="Check(MtlTensor{double}, MtlTensor{double}, double[], bool)"/>
+    /// (X's values may be left unchecked: they are checked here, by the sums of the mean pass when there is one, since
+    /// a sum that meets ±∞ or NaN is not finite; only then, or on overflow, is X searched for the value to report).
     /// <code>
     /// [X̃ Ỹ]ᵀ[X̃ Ỹ] = [ X̃ᵀX̃  ·  ]  = Σ_lanes Σ_blocks [B Y_B]ᵀ[B Y_B]
     ///               [ ỸᵀX̃  ỸᵀỸ ]
@@ -147,7 +155,8 @@ internal sealed class RidgeProblem
     /// all of X again for t columns of work).
     /// The row blocks are split into two lanes (the first and the second half of the rows) whatever the thread count;
     /// each lane sums its blocks into its own scratch, the lanes run on two threads when there are two, and the lane sums
-    /// are added in lane order: one fork-join per fit instead of one per GEMM, and the same bits for any thread count.
+    /// are added in lane order: one fork-join per pass (the means, the blocks) instead of one per GEMM, and the same bits
+    /// for any thread count.
     /// </summary>
     public static (double[] XOffset, double[] YOffset) NormalEquations(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight,
         bool fitIntercept, double[] gram, double[] xty, Parallelism parallelism, int? blockRows = null)
@@ -155,29 +164,61 @@ internal sealed class RidgeProblem
         int n = x.Dim(0), d = x.Dim(1), t = y.Rank == 1 ? 1 : y.Dim(1);
         var (xs, xStart) = Elements(x);
         var (ys, yStart) = Elements(y);
-        var xOffset = new double[d];
-        var yOffset = new double[t];
-        if (fitIntercept)
-        {
-            double total = 0;
-            for (int i = 0; i < n; i++)
-            {
-                double s = sampleWeight?[i] ?? 1.0;
-                total += s;
-                Dense.Axpy(s, xs.AsSpan(xStart + i * d, d), xOffset);
-                Dense.Axpy(s, ys.AsSpan(yStart + i * t, t), yOffset);
-            }
-            if (total == 0)
-                throw new LearnInputException("The sample weights sum to zero; at least one sample needs a positive weight.");
-            Dense.Scale(1 / total, xOffset);
-            Dense.Scale(1 / total, yOffset);
-        }
         int w = d + t; // the columns of [X̃ Ỹ]
         int rows = Math.Min(n, blockRows ?? Math.Max(64, BlockBytes / (8 * Math.Max(w, 1))));
         int blocks = (n + rows - 1) / rows;
         int lanes = blocks >= 2 ? 2 : 1;
         int laneBlocks = (blocks + lanes - 1) / lanes;
         var inner = new Parallelism(Math.Max(1, parallelism.Degree / lanes));
+        int LaneStart(int lane) => Math.Min(n, lane * laneBlocks * rows);
+        void RunLanes(Action<int> lane)
+        {
+            if (lanes == 1 || parallelism.IsSequential)
+                for (int l = 0; l < lanes; l++) lane(l);
+            else
+                Parallel.For(0, lanes, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(lanes, parallelism.Degree) }, lane);
+        }
+
+        var xOffset = new double[d];
+        var yOffset = new double[t];
+        if (fitIntercept)
+        {
+            // X̄ = Σ sᵢxᵢ / Σ sᵢ, Ȳ likewise: each lane sums its rows, the lane sums are added in lane order.
+            var xSums = new double[lanes][];
+            var ySums = new double[lanes][];
+            var totals = new double[lanes];
+            RunLanes(lane =>
+            {
+                var xSum = xSums[lane] = new double[d];
+                var ySum = ySums[lane] = new double[t];
+                double total = 0;
+                for (int i = LaneStart(lane); i < LaneStart(lane + 1); i++)
+                {
+                    double s = sampleWeight?[i] ?? 1.0;
+                    total += s;
+                    Dense.Axpy(s, xs.AsSpan(xStart + i * d, d), xSum);
+                    Dense.Axpy(s, ys.AsSpan(yStart + i * t, t), ySum);
+                }
+                totals[lane] = total;
+            });
+            double sum = 0;
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                sum += totals[lane];
+                TensorPrimitives.Add(xOffset, xSums[lane], xOffset);
+                TensorPrimitives.Add(yOffset, ySums[lane], yOffset);
+            }
+            // 0·NaN, 0·∞ and ∞ − ∞ are NaN: a non-finite value anywhere in X leaves a non-finite sum.
+            if (!IsFinite(xOffset)) LearnInput.FiniteByChunks(xs.AsSpan(xStart, n * d), d, "X");
+            if (sum == 0)
+                throw new LearnInputException("The sample weights sum to zero; at least one sample needs a positive weight.");
+            Dense.Scale(1 / sum, xOffset);
+            Dense.Scale(1 / sum, yOffset);
+        }
+        else
+        {
+            LearnInput.FiniteByChunks(xs.AsSpan(xStart, n * d), d, "X");
+        }
         var laneGram = new PooledMatrix[lanes];
         try
         {
@@ -185,7 +226,7 @@ internal sealed class RidgeProblem
                 laneGram[lane] = new PooledMatrix(w, w, clear: false); // the lane's first block writes it with β = 0
             void Lane(int lane)
             {
-                int first = lane * laneBlocks * rows, end = Math.Min(n, (lane + 1) * laneBlocks * rows);
+                int first = LaneStart(lane), end = LaneStart(lane + 1);
                 var block = ArrayPool<double>.Shared.Rent(Math.Max(rows * w, 1));
                 try
                 {
@@ -204,10 +245,7 @@ internal sealed class RidgeProblem
                     ArrayPool<double>.Shared.Return(block);
                 }
             }
-            if (lanes == 1 || parallelism.IsSequential)
-                for (int lane = 0; lane < lanes; lane++) Lane(lane);
-            else
-                Parallel.For(0, lanes, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(lanes, parallelism.Degree) }, Lane);
+            RunLanes(Lane);
             // The lane sums, added in lane order: X̃ᵀX̃ from the leading d×d block, X̃ᵀỸ from the transpose of the block below it.
             for (int lane = 0; lane < lanes; lane++)
             {
@@ -228,6 +266,13 @@ internal sealed class RidgeProblem
             foreach (var scratch in laneGram) scratch?.Dispose();
         }
         return (xOffset, yOffset);
+    }
+
+    private static bool IsFinite(ReadOnlySpan<double> values)
+    {
+        foreach (double v in values)
+            if (!double.IsFinite(v)) return false;
+        return true;
     }
 
     // [B Y_B] = √s·([X_rows Y_rows] − [X̄ Ȳ]) for the m rows starting at sample `first`, row-major with d + t columns.
