@@ -120,6 +120,9 @@ internal sealed class RidgeProblem
         return b;
     }
 
+    /// <summary>The streamed normal equations sum their row blocks in this many lanes (fewer when there are fewer blocks).</summary>
+    private const int Lanes = 4;
+
     /// <summary>About this many bytes of X are centred and rescaled at a time by NormalEquations.</summary>
     private const int BlockBytes = 4 << 20;
 
@@ -153,10 +156,11 @@ internal sealed class RidgeProblem
     /// one SYRK per block of rows (recursive halving: the off-diagonal halves are GEMMs, only small diagonal blocks are
     /// computed whole) gives X̃ᵀX̃ and X̃ᵀỸ together, X read and packed once (a separate thin GEMM for X̃ᵀỸ would pack
     /// all of X again for t columns of work).
-    /// The row blocks are split into two lanes (the first and the second half of the rows) whatever the thread count;
-    /// each lane sums its blocks into its own scratch, the lanes run on two threads when there are two, and the lane sums
-    /// are added in lane order: one fork-join per pass (the means, the blocks) instead of one per GEMM, and the same bits
-    /// for any thread count.
+    /// The row blocks are split into <see cref="Lanes"/> lanes of consecutive blocks whatever the thread count; each lane
+    /// sums its blocks into its own scratch, the lanes are shared out among the threads, and the lane sums are added in
+    /// lane order: one fork-join per pass (the means, the blocks) instead of one per GEMM, and the same bits for any
+    /// thread count. More lanes than two threads let one thread take over lanes while the other is held up (the machines
+    /// are shared).
     /// </summary>
     public static (double[] XOffset, double[] YOffset) NormalEquations(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight,
         bool fitIntercept, double[] gram, double[] xty, Parallelism parallelism, int? blockRows = null)
@@ -167,7 +171,7 @@ internal sealed class RidgeProblem
         int w = d + t; // the columns of [X̃ Ỹ]
         int rows = Math.Min(n, blockRows ?? Math.Max(64, BlockBytes / (8 * Math.Max(w, 1))));
         int blocks = (n + rows - 1) / rows;
-        int lanes = blocks >= 2 ? 2 : 1;
+        int lanes = Math.Min(Lanes, blocks);
         int laneBlocks = (blocks + lanes - 1) / lanes;
         var inner = new Parallelism(Math.Max(1, parallelism.Degree / lanes));
         int LaneStart(int lane) => Math.Min(n, lane * laneBlocks * rows);
