@@ -21,6 +21,43 @@ internal static class LearnInput
         return (x.Dim(0), x.Dim(1), x.ToArray());
     }
 
+    /// <summary>
+    /// A rank-2 float64 tensor's elements without a copy where it can: (rows, columns, array, offset) with element
+    /// (i, j) at <c>offset + i·columns + j</c>. A contiguous tensor on the CPU gives its own storage (read it, never
+    /// write it); any other a row-major copy at offset 0. Large inputs are not copied because fresh memory is slow.
+    /// </summary>
+    public static (int Rows, int Columns, double[] Values, int Offset) MatrixView(MtlTensor<double> x, string name = "X")
+    {
+        ArgumentNullException.ThrowIfNull(x, name);
+        if (x.Rank != 2)
+            throw new LearnInputException($"{name} must be of shape (n_samples, n_features), but has shape {MtlTensor<double>.ShapeText(x.Shape)}; reshape a single feature to (n, 1).");
+        if (x.Storage is CpuStorage<double> cpu && x.IsContiguous)
+            return (x.Dim(0), x.Dim(1), cpu.Data, x.Offset);
+        return (x.Dim(0), x.Dim(1), x.ToArray(), 0);
+    }
+
+    /// <summary>
+    /// <see cref="Finite"/> (the same exception for the same first non-finite value), fast: x·0 is 0 for finite x and NaN
+    /// for ±∞ and NaN, so a chunk whose dot product with zeros is not 0 holds one; only that chunk is searched.
+    /// </summary>
+    public static void FiniteByChunks(ReadOnlySpan<double> values, int columns, string name)
+    {
+        const int chunk = 4096;
+        Span<double> zeros = stackalloc double[chunk];
+        zeros.Clear();
+        for (int start = 0; start < values.Length; start += chunk)
+        {
+            int length = Math.Min(chunk, values.Length - start);
+            if (System.Numerics.Tensors.TensorPrimitives.Dot(values.Slice(start, length), zeros[..length]) != 0)
+            {
+                int width = Math.Max(columns, 1);
+                for (int i = start; i < start + length; i++)
+                    if (!double.IsFinite(values[i]))
+                        throw new LearnInputException($"{name}[{i / width}, {i % width}] is {values[i]}; remove or impute non-finite values first (SimpleImputer).");
+            }
+        }
+    }
+
     /// <summary>A float64 tensor of rank 1 (one target, returned as one column) or 2 (n_samples, n_targets).</summary>
     public static (int Rows, int Columns, double[] Values) Targets(MtlTensor<double> y, string name = "y")
     {

@@ -508,4 +508,29 @@ public class LogisticRegressionTests
         new Quadratic(a, b).HessianVector(result.X, ax);
         Close(b, ax, 1e-9, "A·x");
     }
+
+    [Theory]
+    [InlineData(LogisticSolver.Lbfgs)]
+    [InlineData(LogisticSolver.NewtonCg)]
+    public void FitOnAViewEqualsFitOnItsCopyAndRepeatsExactly(LogisticSolver solver)
+    {
+        // X is read in place (a row view has an offset into its storage; a transposed view is copied) and the loss keeps its
+        // buffers in pooled arrays: a fit in between must not leak into the next.
+        var whole = Random(700, 6, 41);
+        var view = whole.Slice(0, 100, 700);
+        var copy = MtlTensor.FromArray(view.ToArray(), 600, 6);
+        var transposed = MtlTensor.FromArray(copy.Transpose().ToArray(), 6, 600).Transpose(); // (600, 6), not contiguous
+        var y = RandomLabels(600, 3, 42);
+        var options = new LogisticRegression { Solver = solver };
+        var first = options.Fit(view, y);
+        options.Fit(Random(500, 9, 43), RandomLabels(500, 4, 44));
+        foreach (var x in new[] { copy, transposed })
+        {
+            var again = options.Fit(x, y);
+            Assert.Equal(first.Coefficients.ToArray(), again.Coefficients.ToArray());
+            Assert.Equal(first.Intercept, again.Intercept);
+            Assert.Equal(first.Report!.Iterations, again.Report!.Iterations);
+        }
+        Assert.Equal(first.PredictProba(copy).ToArray(), first.PredictProba(view).ToArray());
+    }
 }

@@ -224,4 +224,72 @@ public class RidgeTests
         yBad[4001] = double.NaN;
         Assert.Contains("y[2000, 1]", Assert.Throws<LearnInputException>(() => new Ridge().Fit(Random(3000, 4, 4), MtlTensor.FromArray(yBad, 3000, 2))).Message);
     }
+
+    [Fact]
+    public void FastPathDoesNotDependOnTheThreadCount()
+    {
+        // 17000 rows of 64 features stream in 3 blocks of 8192 rows, so two lanes (each on a thread when there are two).
+        var x = Random(17000, 64, 31);
+        var y = Random(17000, 3, 32);
+        var one = new Ridge(Alpha: 0.5, Parallelism: new global::MtlEngine.Kernels.Parallelism(1)).Fit(x, y);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            var other = new Ridge(Alpha: 0.5, Parallelism: new global::MtlEngine.Kernels.Parallelism(threads)).Fit(x, y);
+            Assert.Equal(one.Coefficients.ToArray(), other.Coefficients.ToArray());
+            Assert.Equal(one.Intercept, other.Intercept);
+        }
+        var reference = new Ridge(Alpha: 0.5, Solver: RidgeSolver.Svd).Fit(x, y);
+        SameModel(reference, one, 1e-10, "streamed Cholesky vs SVD");
+    }
+
+    [Fact]
+    public void StreamedNormalEquationsDoNotDependOnTheThreadCount()
+    {
+        var x = Random(300, 9, 33);
+        var y = Random(300, 2, 34);
+        var sw = Enumerable.Range(0, 300).Select(i => 0.5 + (i % 5) / 4.0).ToArray();
+        var (gram, xty, _, _) = RidgeProblem.NormalEquations(x, y, sw, true, new global::MtlEngine.Kernels.Parallelism(1), 7);
+        foreach (int threads in new[] { 2, 4 })
+        {
+            var (g, b, _, _) = RidgeProblem.NormalEquations(x, y, sw, true, new global::MtlEngine.Kernels.Parallelism(threads), 7);
+            for (int i = 0; i < 9; i++)
+                for (int j = 0; j <= i; j++) Assert.Equal(gram[i, j], g[i, j]);
+            Assert.Equal(xty.Data, b.Data);
+        }
+    }
+
+    [Fact]
+    public void FitOnARowViewEqualsFitOnItsCopyAndRepeatsExactly()
+    {
+        // The fast path reads X in place (a view with an offset) and keeps its scratch in pooled arrays: another fit in
+        // between must not leak into the next, and the view must give what its copy gives.
+        var whole = Random(900, 12, 35);
+        var view = whole.Slice(0, 100, 900);
+        var copy = MtlTensor.FromArray(view.ToArray(), 800, 12);
+        var y = Random(800, 4, 36);
+        var ridge = new Ridge(Alpha: 2, Alphas: [2, 2, 0.5, 3]);
+        var first = ridge.Fit(view, y);
+        new Ridge(Alpha: 1).Fit(Random(1000, 30, 37), Random(1000, 5, 38));
+        var again = ridge.Fit(copy, y);
+        Assert.Equal(first.Coefficients.ToArray(), again.Coefficients.ToArray());
+        Assert.Equal(first.Intercept, again.Intercept);
+        SameModel(new Ridge(Alphas: [2, 2, 0.5, 3], Solver: RidgeSolver.Svd).Fit(copy, y), first, 1e-10, "per-target α vs SVD");
+    }
+
+    [Fact]
+    public void NonFiniteXIsFoundByTheStreamedPassWithAndWithoutIntercept()
+    {
+        // The fast path checks X through the sums of its mean pass (a NaN, even on a zero-weight row, or ±∞ leaves a
+        // non-finite sum) and names the first bad value as the full scan does; without an intercept it scans X.
+        var values = Random(20000, 8, 51).ToArray();
+        values[17001 * 8 + 5] = double.NaN;
+        values[19000 * 8 + 1] = double.NegativeInfinity;
+        var x = MtlTensor.FromArray(values, 20000, 8);
+        var y = Random(20000, 2, 52);
+        var weights = Enumerable.Repeat(1.0, 20000).ToArray();
+        weights[17001] = 0;
+        foreach (bool intercept in new[] { true, false })
+            foreach (var sw in new[] { null, weights })
+                Assert.Contains("X[17001, 5]", Assert.Throws<LearnInputException>(() => new Ridge(FitIntercept: intercept, Parallelism: new global::MtlEngine.Kernels.Parallelism(2)).Fit(x, y, sw)).Message);
+    }
 }

@@ -22,24 +22,25 @@ internal abstract class DesignMatrix
     /// <summary>R (k, d) = Gᵀ·X for G (n, k).</summary>
     public abstract void TransposedTimes(ReadOnlySpan<double> g, int k, Span<double> result, Parallelism parallelism);
 
-    public static DesignMatrix Dense(int rows, int columns, double[] values) => new DenseDesign(rows, columns, values);
+    /// <summary>Row-major dense X: element (i, j) at <c>values[offset + i·columns + j]</c> (read in place, not copied).</summary>
+    public static DesignMatrix Dense(int rows, int columns, double[] values, int offset = 0) => new DenseDesign(rows, columns, values, offset);
 
     public static DesignMatrix Sparse(CsrMatrix x) => new CsrDesign(x);
 
     /// <summary>Row-major dense X: both products are one GEMM.</summary>
-    private sealed class DenseDesign(int rows, int columns, double[] values) : DesignMatrix
+    private sealed class DenseDesign(int rows, int columns, double[] values, int offset) : DesignMatrix
     {
         public override int Rows => rows;
 
         public override int Columns => columns;
 
         public override void TimesTransposed(ReadOnlySpan<double> w, int k, Span<double> z, Parallelism parallelism) =>
-            Gemm.Multiply(1.0, new ReadOnlyMatrixSpan<double>(values, rows, columns),
+            Gemm.Multiply(1.0, new ReadOnlyMatrixSpan<double>(values, offset, rows, columns, columns, 1),
                 new ReadOnlyMatrixSpan<double>(w, k, columns).Transposed(), 0.0, new MatrixSpan<double>(z, rows, k), parallelism);
 
         public override void TransposedTimes(ReadOnlySpan<double> g, int k, Span<double> result, Parallelism parallelism) =>
             Gemm.Multiply(1.0, new ReadOnlyMatrixSpan<double>(g, rows, k).Transposed(),
-                new ReadOnlyMatrixSpan<double>(values, rows, columns), 0.0, new MatrixSpan<double>(result, k, columns), parallelism);
+                new ReadOnlyMatrixSpan<double>(values, offset, rows, columns, columns, 1), 0.0, new MatrixSpan<double>(result, k, columns), parallelism);
     }
 
     /// <summary>CSR X: Z = X·(Wᵀ) row by row over the stored entries, Gᵀ·X = (Xᵀ·G)ᵀ by scattering rows.</summary>

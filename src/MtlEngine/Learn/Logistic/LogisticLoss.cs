@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using MtlEngine.Kernels;
 using MtlEngine.Learn.Optimization;
@@ -22,9 +23,11 @@ namespace MtlEngine.Learn;
 /// ∇²f·v = (Tᵀ·X + λ·V,  Σᵢ T_i)
 /// </code>
 /// Rows are processed in fixed chunks of 1024 spread over the threads, and the chunk losses summed in order, so the value
-/// does not depend on the thread count.
+/// does not depend on the thread count. The per-row buffers (_z, P, R and three of length n) are rented from the shared
+/// array pool for one fit and returned on <see cref="Dispose"/>: a fit called again reuses memory already mapped instead
+/// of faulting in fresh pages (which costs more than the arithmetic on them).
 /// </summary>
-internal sealed class LogisticLoss : ISecondOrderObjective
+internal sealed class LogisticLoss : ISecondOrderObjective, IDisposable
 {
     private readonly DesignMatrix _x;
     private readonly int[] _y;           // class index 0..K−1 (binary: 0 or 1)
@@ -35,11 +38,13 @@ internal sealed class LogisticLoss : ISecondOrderObjective
     private readonly double _lambda;
     private readonly Parallelism _parallelism;
     private readonly int _n, _d;
-    private readonly double[] _z;        // (n, k) linear predictor, then ∂ℓ/∂z·s
-    private readonly double[] _p;        // (n, k) probabilities at the Hessian point
-    private readonly double[] _rowTerm;  // per-row scratch
-    private readonly double[] _rowMax;   // per-row maximum of z
-    private readonly double[] _rowZy;    // per-row z_{i,yᵢ}
+    // Pooled, so possibly longer than needed (every use is sliced to its length); empty after Dispose.
+    private double[] _z;                 // (n, k) linear predictor, then ∂ℓ/∂z·s
+    private double[] _rowTerm;           // per-row scratch
+    private double[] _rowMax;            // per-row maximum of z
+    private double[] _rowZy;             // per-row z_{i,yᵢ}
+    private double[]? _p;                // (n, k) probabilities at the Hessian point (rented by the first SetHessianPoint)
+    private double[]? _r;                // (n, k) X·Vᵀ + v_b of a Hessian-vector product (rented by the first one)
     private readonly double[] _chunkLoss;
 
     public LogisticLoss(DesignMatrix x, int[] y, double[] sampleWeight, int classes, bool fitIntercept, double lambda, Parallelism parallelism)
@@ -56,11 +61,10 @@ internal sealed class LogisticLoss : ISecondOrderObjective
         // Threads only pay when an evaluation has enough work: below MinimumParallelWork multiply-adds per product, a
         // fork-join per GEMM and per row pass costs more than it saves (digits: 1.2M, the synthetic benchmark: 51M).
         _parallelism = (long)_n * _d * (_multinomial ? classes : 1) >= MinimumParallelWork ? parallelism : Parallelism.Sequential;
-        _z = new double[_n * _k];
-        _p = new double[_n * _k];
-        _rowTerm = new double[_n];
-        _rowMax = new double[_n];
-        _rowZy = new double[_n];
+        _z = Rent(_n * _k);
+        _rowTerm = Rent(_n);
+        _rowMax = Rent(_n);
+        _rowZy = Rent(_n);
         _chunkLoss = new double[Chunks];
     }
 
@@ -77,6 +81,19 @@ internal sealed class LogisticLoss : ISecondOrderObjective
     private const int ChunkRows = 1024;
 
     private int Chunks => Math.Max((_n + ChunkRows - 1) / ChunkRows, 1);
+
+    private double[] P => _p ?? throw new InvalidOperationException("HessianVector needs a SetHessianPoint first.");
+
+    private static double[] Rent(int length) => ArrayPool<double>.Shared.Rent(Math.Max(length, 1));
+
+    /// <summary>Returns the pooled buffers; the loss cannot be evaluated afterwards.</summary>
+    public void Dispose()
+    {
+        foreach (var buffer in new[] { _z, _rowTerm, _rowMax, _rowZy, _p, _r })
+            if (buffer is { Length: > 0 }) ArrayPool<double>.Shared.Return(buffer);
+        _z = _rowTerm = _rowMax = _rowZy = [];
+        _p = _r = null;
+    }
 
     public double Evaluate(ReadOnlySpan<double> theta, Span<double> gradient)
     {
@@ -96,6 +113,7 @@ internal sealed class LogisticLoss : ISecondOrderObjective
     public void SetHessianPoint(ReadOnlySpan<double> theta, Span<double> gradient)
     {
         var w = theta[..(_k * _d)];
+        _p ??= Rent(_n * _k);
         LinearPredictor(theta, _z);
         ForChunks((start, end, chunk) => _chunkLoss[chunk] = _multinomial
             ? MultinomialRows(start, end, keepProbabilities: true)
@@ -106,7 +124,8 @@ internal sealed class LogisticLoss : ISecondOrderObjective
     public void HessianVector(ReadOnlySpan<double> v, Span<double> result)
     {
         var vw = v[..(_k * _d)];
-        var r = new double[_n * _k];
+        var r = _r ??= Rent(_n * _k);
+        var p = P;
         LinearPredictor(v, r);
         int k = _k;
         ForChunks((start, end, _) =>
@@ -114,7 +133,7 @@ internal sealed class LogisticLoss : ISecondOrderObjective
             for (int i = start; i < end; i++)
             {
                 var ri = r.AsSpan(i * k, k);
-                var pi = _p.AsSpan(i * k, k);
+                var pi = p.AsSpan(i * k, k);
                 if (_multinomial)
                 {
                     double mean = TensorPrimitives.Dot(pi, (ReadOnlySpan<double>)ri);
@@ -129,9 +148,10 @@ internal sealed class LogisticLoss : ISecondOrderObjective
         Backward(r, vw, result);
     }
 
-    /// <summary>z = X·Wᵀ + b for θ = (W, b).</summary>
-    private void LinearPredictor(ReadOnlySpan<double> theta, double[] z)
+    /// <summary>z = X·Wᵀ + b for θ = (W, b), into the first n·k elements of <paramref name="buffer"/>.</summary>
+    private void LinearPredictor(ReadOnlySpan<double> theta, double[] buffer)
     {
+        var z = buffer.AsSpan(0, _n * _k);
         _x.TimesTransposed(theta[..(_k * _d)], _k, z, _parallelism);
         if (!_fitIntercept) return;
         var b = theta.Slice(_k * _d, _k);
@@ -144,11 +164,11 @@ internal sealed class LogisticLoss : ISecondOrderObjective
             for (int c = 0; c < _k; c++) z[row + c] += b[c];
     }
 
-    /// <summary>(Gᵀ·X + λ·W, Σᵢ G_i) for G (n, k).</summary>
+    /// <summary>(Gᵀ·X + λ·W, Σᵢ G_i) for G (n, k) in the first n·k elements of <paramref name="g"/>.</summary>
     private void Backward(double[] g, ReadOnlySpan<double> w, Span<double> gradient)
     {
         var gw = gradient[..(_k * _d)];
-        _x.TransposedTimes(g, _k, gw, _parallelism);
+        _x.TransposedTimes(g.AsSpan(0, _n * _k), _k, gw, _parallelism);
         TensorPrimitives.MultiplyAdd(w, _lambda, gw, gw);
         if (!_fitIntercept) return;
         var gb = gradient.Slice(_k * _d, _k);
@@ -185,7 +205,7 @@ internal sealed class LogisticLoss : ISecondOrderObjective
             sums[i - start] = sum;
             double si = _s[i];
             for (int c = 0; c < k; c++) z[row + c] /= sum;  // softmax
-            if (keepProbabilities) Array.Copy(z, row, _p, row, k);
+            if (keepProbabilities) Array.Copy(z, row, _p!, row, k);
             z[row + _y[i]] -= 1;
             for (int c = 0; c < k; c++) z[row + c] *= si;
         }
@@ -211,7 +231,7 @@ internal sealed class LogisticLoss : ISecondOrderObjective
             loss += _s[i] * (Log1p(_rowTerm[i]) + Math.Max(zi, 0) - _y[i] * zi);
         }
         TensorPrimitives.Sigmoid(z, z);
-        if (keepProbabilities) z.CopyTo(_p.AsSpan(start, end - start));
+        if (keepProbabilities) z.CopyTo(_p!.AsSpan(start, end - start));
         for (int i = start; i < end; i++) _z[i] = _s[i] * (_z[i] - _y[i]);
         return loss;
     }

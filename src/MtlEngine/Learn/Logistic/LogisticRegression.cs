@@ -1,3 +1,4 @@
+using System.Buffers;
 using MtlEngine.Kernels;
 using MtlEngine.Learn.Optimization;
 using MtlEngine.Learn.Sparse;
@@ -59,9 +60,10 @@ public sealed record LogisticRegression
     /// <exception cref="LearnInputException">When shapes disagree, a value is not finite, there is one class only, or an option is out of range.</exception>
     public LogisticRegressionModel Fit(MtlTensor<double> x, int[] y, double[]? sampleWeight = null, LogisticRegressionModel? warmStart = null)
     {
-        var (n, d, values) = LearnInput.Matrix(x, "X");
-        LearnInput.Finite(values, d, "X");
-        return Fit(DesignMatrix.Dense(n, d, values), y, sampleWeight, warmStart);
+        // X is read in place (a contiguous tensor is not copied: a copy of a large X is mostly page faults).
+        var (n, d, values, offset) = LearnInput.MatrixView(x, "X");
+        LearnInput.FiniteByChunks(values.AsSpan(offset, n * d), d, "X");
+        return Fit(DesignMatrix.Dense(n, d, values, offset), y, sampleWeight, warmStart);
     }
 
     /// <summary>Fits on sparse X (CSR), e.g. TF-IDF features; the same optimum as the dense fit of the same matrix.</summary>
@@ -86,9 +88,22 @@ public sealed record LogisticRegression
             throw new LearnInputException($"y has only one class ({classes[0]}); logistic regression needs samples of at least two classes.");
         var encoded = new int[n];
         for (int i = 0; i < n; i++) encoded[i] = Array.BinarySearch(classes, y[i]);
-        var s = SampleWeights(sampleWeight, encoded, classes);
+        var s = ArrayPool<double>.Shared.Rent(n); // sᵢ for i < n (the rented array may be longer)
+        try
+        {
+            SampleWeights(sampleWeight, encoded, classes, s.AsSpan(0, n));
+            return Fit(x, encoded, s, classes, warmStart);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(s);
+        }
+    }
 
-        var loss = new LogisticLoss(x, encoded, s, classes.Length, FitIntercept, double.IsPositiveInfinity(C) ? 0 : 1 / C, Parallelism);
+    private LogisticRegressionModel Fit(DesignMatrix x, int[] encoded, double[] s, int[] classes, LogisticRegressionModel? warmStart)
+    {
+        int d = x.Columns;
+        using var loss = new LogisticLoss(x, encoded, s, classes.Length, FitIntercept, double.IsPositiveInfinity(C) ? 0 : 1 / C, Parallelism);
         int k = loss.CoefficientRows;
         var theta0 = new double[loss.Dimension];
         if (warmStart is not null)
@@ -126,13 +141,12 @@ public sealed record LogisticRegression
 
     // sᵢ = sample weight × class weight (scikit-learn's compute_class_weight; "balanced": n / (n_classes·count(c)),
     // counted without the sample weights).
-    private double[] SampleWeights(double[]? sampleWeight, int[] encoded, int[] classes)
+    private void SampleWeights(double[]? sampleWeight, int[] encoded, int[] classes, Span<double> s)
     {
         int n = encoded.Length;
-        var s = new double[n];
         if (sampleWeight is null)
         {
-            Array.Fill(s, 1.0);
+            s.Fill(1.0);
         }
         else
         {
@@ -166,7 +180,6 @@ public sealed record LogisticRegression
             }
         }
         for (int i = 0; i < n; i++) s[i] *= perClass[encoded[i]];
-        return s;
     }
 }
 

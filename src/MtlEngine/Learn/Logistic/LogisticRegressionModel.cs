@@ -134,9 +134,9 @@ public sealed class LogisticRegressionModel
 
     private DesignMatrix Design(MtlTensor<double> x)
     {
-        var (n, d, values) = LearnInput.Matrix(x, "X");
+        var (n, d, values, offset) = LearnInput.MatrixView(x, "X");
         LearnInput.Features(Features, d, "LogisticRegression");
-        return DesignMatrix.Dense(n, d, values);
+        return DesignMatrix.Dense(n, d, values, offset);
     }
 
     private DesignMatrix Design(CsrMatrix x)

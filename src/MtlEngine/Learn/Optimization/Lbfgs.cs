@@ -1,3 +1,4 @@
+using System.Buffers;
 using MtlEngine.LinearAlgebra;
 
 namespace MtlEngine.Learn.Optimization;
@@ -34,14 +35,24 @@ public static class Lbfgs
             throw new ArgumentException($"x0 has length {x0.Length} but the objective has {n} variables.", nameof(x0));
 
         int m = options.Memory;
-        var s = new double[m][];
-        var y = new double[m][];
-        var rho = new double[m];
-        for (int i = 0; i < m; i++)
+        // The m pairs (s_j, y_j) live in one pooled block (2·m·n values: the bulk of the optimizer's memory), returned at the end.
+        var pairs = ArrayPool<double>.Shared.Rent(Math.Max(2 * m * n, 1));
+        try
         {
-            s[i] = new double[n];
-            y[i] = new double[n];
+            return Minimize(objective, x0, options, pairs);
         }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(pairs);
+        }
+    }
+
+    private static OptimizationResult Minimize(ISmoothObjective objective, ReadOnlySpan<double> x0, LbfgsOptions options, double[] pairs)
+    {
+        int n = objective.Dimension, m = options.Memory;
+        Span<double> S(int j) => pairs.AsSpan(j * n, n);
+        Span<double> Y(int j) => pairs.AsSpan((m + j) * n, n);
+        var rho = new double[m];
         var alpha = new double[m];
         int stored = 0, newest = -1;
         double theta = 1;
@@ -65,14 +76,14 @@ public static class Lbfgs
             for (int i = 0; i < n; i++) d[i] = -g[i];
             for (int k = 0, j = newest; k < stored; k++, j = (j - 1 + m) % m)
             {
-                alpha[j] = rho[j] * Dense.Dot(s[j], d);
-                Dense.Axpy(-alpha[j], y[j], d);
+                alpha[j] = rho[j] * Dense.Dot(S(j), d);
+                Dense.Axpy(-alpha[j], Y(j), d);
             }
             if (stored > 0) Dense.Scale(1 / theta, d);
             for (int k = 0, j = (newest - stored + 1 + m) % m; k < stored; k++, j = (j + 1) % m)
             {
-                double beta = rho[j] * Dense.Dot(y[j], d);
-                Dense.Axpy(alpha[j] - beta, s[j], d);
+                double beta = rho[j] * Dense.Dot(Y(j), d);
+                Dense.Axpy(alpha[j] - beta, S(j), d);
             }
 
             double fOld = f;
@@ -126,8 +137,8 @@ public static class Lbfgs
 
             // The new pair s = α·d, y = g − g_old; skipped unless the curvature sᵀy is clearly positive.
             int next = (newest + 1) % m;
-            var sNew = s[next];
-            var yNew = y[next];
+            var sNew = S(next);
+            var yNew = Y(next);
             for (int i = 0; i < n; i++)
             {
                 sNew[i] = x[i] - xOld[i];

@@ -31,6 +31,7 @@ public static class NewtonCg
         var p = new double[n];
         var xTrial = new double[n];
         var gTrial = new double[n];
+        var cg = new CgWorkspace(n); // the inner solver's vectors, once per run (not per Newton step)
         double f = objective.Evaluate(x, g);
         double? fOlder = null;
         int evaluations = 1, k = 0;
@@ -45,7 +46,7 @@ public static class NewtonCg
             double gradL1 = 0;
             foreach (double gi in g) gradL1 += Math.Abs(gi);
             double eta = Math.Min(0.5, Math.Sqrt(gradL1));
-            ConjugateGradient(objective, g, p, options.MaxInnerIterations, eta * gradL1);
+            ConjugateGradient(objective, g, p, options.MaxInnerIterations, eta * gradL1, cg);
 
             // Wolfe line search along p; SciPy's first trial: min(1, 1.01·2·(f_k − f_{k−1}) / ∇fᵀp) when there is a previous step.
             double slope0 = Dense.Dot(g, p);
@@ -83,14 +84,15 @@ public static class NewtonCg
     // curvature (taking the steepest-descent step scaled by the curvature if that happens at once). Near zero curvature is
     // dᵀ∇²f·d ≤ 3ε·‖d‖² here, relative to the direction (scikit-learn tests dᵀ∇²f·d ≤ 3ε, which stops every step once
     // ‖∇f‖ is below ~1e-8 whatever the tolerance).
-    private static void ConjugateGradient(ISecondOrderObjective objective, double[] gradient, double[] p, int maxIterations, double tolerance)
+    private static void ConjugateGradient(ISecondOrderObjective objective, double[] gradient, double[] p, int maxIterations, double tolerance, CgWorkspace work)
     {
         int n = gradient.Length;
         Array.Clear(p);
-        var r = (double[])gradient.Clone();
-        var direction = new double[n];
+        var r = work.Residual;
+        Array.Copy(gradient, r, n);
+        var direction = work.Direction;
         for (int i = 0; i < n; i++) direction[i] = -r[i];
-        var hd = new double[n];
+        var hd = work.HessianTimesDirection;
         double rr = Dense.Dot(r, r);
         for (int i = 0; i <= maxIterations; i++)
         {
@@ -114,6 +116,16 @@ public static class NewtonCg
             rr = rrNew;
         }
     }
+}
+
+/// <summary>The vectors of Newton-CG's inner conjugate-gradient solve: r, the direction d and ∇²f·d, each of length n.</summary>
+internal sealed class CgWorkspace(int n)
+{
+    public double[] Residual { get; } = new double[n];
+
+    public double[] Direction { get; } = new double[n];
+
+    public double[] HessianTimesDirection { get; } = new double[n];
 }
 
 /// <summary>Options of <see cref="NewtonCg"/>, with scikit-learn's defaults.</summary>

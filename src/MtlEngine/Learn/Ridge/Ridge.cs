@@ -64,18 +64,24 @@ public sealed record Ridge(
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank == 2 && x.Dim(0) >= x.Dim(1) && Solver is RidgeSolver.Auto or RidgeSolver.Cholesky)
         {
-            // The fast path: the normal equations streamed from X in place (no centred copy of X), one Cholesky per α.
-            var (gram, xty, xOffset, yOffset) = RidgeProblem.NormalEquations(x, y, sampleWeight, FitIntercept, Parallelism);
-            var targetAlphas = TargetAlphas(xty.Columns);
-            try
+            // The fast path: the normal equations streamed from X in place (no centred copy of X), one Cholesky per α;
+            // XᵀX and XᵀY live in pooled scratch (fresh memory costs more than the arithmetic on it).
+            var (_, d, t) = RidgeProblem.Check(x, y, sampleWeight, checkX: false); // X is checked by the streamed pass
+            var targetAlphas = TargetAlphas(t);
+            using (var gram = new PooledMatrix(d, d))
+            using (var xty = new PooledMatrix(d, t))
             {
-                var wPrimal = SolveNormalEquations(gram, xty, targetAlphas, Parallelism);
-                var primalIntercept = FitIntercept ? RidgeProblem.Intercept(wPrimal, xOffset, yOffset) : new double[wPrimal.Rows];
-                return new RidgeModel(this, targetAlphas, wPrimal, primalIntercept, y.Rank == 1, new RidgeFitReport(Solver, RidgeSolver.Cholesky, null, null, true));
-            }
-            catch (NotPositiveDefiniteException)
-            {
-                // Singular: the general path below repeats the Cholesky attempt on the materialized problem and records the SVD fallback.
+                var (xOffset, yOffset) = RidgeProblem.NormalEquations(x, y, sampleWeight, FitIntercept, gram.Data, xty.Data, Parallelism);
+                try
+                {
+                    var wPrimal = SolveNormalEquations(gram.ReadOnlySpan, xty.ReadOnlySpan, targetAlphas, Parallelism);
+                    var primalIntercept = FitIntercept ? RidgeProblem.Intercept(wPrimal, xOffset, yOffset) : new double[wPrimal.Rows];
+                    return new RidgeModel(this, targetAlphas, wPrimal, primalIntercept, y.Rank == 1, new RidgeFitReport(Solver, RidgeSolver.Cholesky, null, null, true));
+                }
+                catch (NotPositiveDefiniteException)
+                {
+                    // Singular: the general path below repeats the Cholesky attempt on the materialized problem and records the SVD fallback.
+                }
             }
         }
         var problem = RidgeProblem.Prepare(x, y, sampleWeight, FitIntercept);
@@ -148,27 +154,32 @@ public sealed record Ridge(
     }
 
     // Z = (A + α_j·I)⁻¹·B column by column for A's lower triangle, one Cholesky per distinct α: Zᵀ of shape (t, order).
-    private static DenseMatrix SolveNormalEquations(DenseMatrix gram, DenseMatrix rhs, double[] alphas, Parallelism parallelism)
+    // A + α·I is factored in pooled scratch (L·Lᵀ, L in its lower triangle) and B's columns of that α solved there by
+    // L·U = B, Lᵀ·Z = U: the steps of Cholesky.Factor(A + α·I).Solve(B) without its fresh n×n factor and copy of B.
+    private static DenseMatrix SolveNormalEquations(DenseMatrix gram, DenseMatrix rhs, double[] alphas, Parallelism parallelism) =>
+        SolveNormalEquations(gram.ReadOnlySpan, rhs.ReadOnlySpan, alphas, parallelism);
+
+    private static DenseMatrix SolveNormalEquations(ReadOnlyMatrixSpan<double> gram, ReadOnlyMatrixSpan<double> rhs, double[] alphas, Parallelism parallelism)
     {
         int d = gram.Rows, t = rhs.Columns;
         var w = new DenseMatrix(t, d);
-        var groups = Enumerable.Range(0, t).GroupBy(j => alphas[j]).ToArray();
-        foreach (var group in groups)
+        using var factor = new PooledMatrix(d, d, clear: false);
+        foreach (var group in Enumerable.Range(0, t).GroupBy(j => alphas[j]))
         {
-            for (int i = 0; i < gram.Rows; i++) gram[i, i] += group.Key;
-            var chol = LinearAlgebra.Cholesky.Factor(gram, parallelism); // factors a copy
-            for (int i = 0; i < gram.Rows; i++) gram[i, i] -= group.Key;
-            var targets = group.ToArray();
-            DenseMatrix b = rhs; // one α for every target: all of them in one solve
-            if (groups.Length > 1)
+            for (int i = 0; i < d; i++)
             {
-                b = new DenseMatrix(rhs.Rows, targets.Length);
-                for (int i = 0; i < rhs.Rows; i++)
-                    for (int k = 0; k < targets.Length; k++) b[i, k] = rhs[i, targets[k]];
+                for (int j = 0; j <= i; j++) factor[i, j] = gram[i, j];
+                factor[i, i] += group.Key;
             }
-            var solution = chol.Solve(b);
+            LinearAlgebra.Cholesky.FactorInPlace(factor.Span, parallelism, LinearAlgebra.Cholesky.DefaultBlockSize);
+            var targets = group.ToArray();
+            using var b = new PooledMatrix(d, targets.Length, clear: false);
+            for (int i = 0; i < d; i++)
+                for (int k = 0; k < targets.Length; k++) b[i, k] = rhs[i, targets[k]];
+            TriangularSolve.Lower(factor.ReadOnlySpan, b.Span, unitDiagonal: false, parallelism);
+            TriangularSolve.Upper(factor.ReadOnlySpan.Transposed(), b.Span, unitDiagonal: false, parallelism);
             for (int k = 0; k < targets.Length; k++)
-                for (int f = 0; f < d; f++) w[targets[k], f] = solution[f, k];
+                for (int f = 0; f < d; f++) w[targets[k], f] = b[f, k];
         }
         return w;
     }
