@@ -70,10 +70,17 @@ public sealed record Pca(
     /// <exception cref="LearnInputException">When X is empty or not finite, or the number of components is out of range.</exception>
     public PcaModel Fit(MtlTensor<double> x)
     {
-        var (n, d, xv) = LearnInput.Matrix(x, "X");
+        ArgumentNullException.ThrowIfNull(x, "X");
+        if (x.Rank != 2) LearnInput.Matrix(x, "X");   // throws the shape error
+        int n = x.Dim(0), d = x.Dim(1);
         LearnInput.NotEmpty(n, "X");
-        LearnInput.Finite(xv, d, "X");
-        return Fit(new DenseMatrix(n, d, xv));
+        // The centred copy of X is the fit's largest temporary (n·d): it lives on a pooled array, so repeated fits reuse
+        // mapped memory instead of faulting in a fresh copy each time; nothing returned points into it.
+        using var xc = new PooledMatrix(n, d, clear: false);
+        if (x.IsContiguous) x.AsSpan().CopyTo(xc.Elements);
+        else x.ToArray().CopyTo(xc.Elements);
+        LearnInput.Finite(xc.Elements, d, "X");
+        return Fit(xc.Span);
     }
 
     /// <summary>Fits and returns the transformed training data (n_samples, k) beside the model, as scikit-learn's <c>fit_transform</c>.</summary>
@@ -93,8 +100,13 @@ public sealed record Pca(
     }
 
     /// <summary>Fits on a matrix that the fit may overwrite (it is centred in place).</summary>
-    internal PcaModel Fit(DenseMatrix x)
+    internal PcaModel Fit(DenseMatrix x) => Fit(x.Span);
+
+    /// <summary>Fits on a matrix (contiguous rows) that the fit may overwrite: it is centred and, by the full solver, factored in place.</summary>
+    internal PcaModel Fit(MatrixSpan<double> x)
     {
+        if (x.ColumnStride != 1 || x.RowStride != x.Columns)
+            throw new ArgumentException("PCA fits a matrix stored row after row (row stride = columns, column stride 1).", nameof(x));
         int n = x.Rows, d = x.Columns, rank = Math.Min(n, d);
         if (VarianceFraction is double f && !(f > 0 && f < 1))
             throw new LearnInputException($"VarianceFraction must be between 0 and 1 (exclusive), but got {f}; pass an integer Components for a fixed count.");
@@ -116,6 +128,7 @@ public sealed record Pca(
         var mean = ColumnMeans(x);
         Center(x, mean);
         // Every solver returns the kept components V (d × kFit) and, for the sign convention, the training scores U·Σ = X_c·V.
+        // The full solver factors X_c in place (Householder QR): X is not read after the solver.
         string? route = null;
         Decomposition result = solver switch
         {
@@ -168,7 +181,7 @@ public sealed record Pca(
     // out included) and each λⱼ by ‖E‖. When max ‖E‖/gapⱼ ≤ 1e-10 the components and variances agree with the SVD's to
     // about 1e-10 (relative) and the route is kept; otherwise (close or repeated eigenvalues among the kept ones, a
     // variance fraction, or all components asked) the exact QR + SVD of R runs. The report says which ran and why.
-    private static Decomposition SolveFullOrCovariance(DenseMatrix xc, int k, Parallelism parallelism, out string? route)
+    private static Decomposition SolveFullOrCovariance(MatrixSpan<double> xc, int k, Parallelism parallelism, out string? route)
     {
         int n = xc.Rows, d = xc.Columns;
         route = null;
@@ -195,45 +208,58 @@ public sealed record Pca(
     }
 
     // X_c = U·Σ·Vᵀ. Tall X (n ≥ d): X_c = Q·R (Householder), R = Ũ·Σ·Vᵀ (d × d), U = Q·[Ũ; 0] formed for the k kept columns only
-    // (scores U·Σ); the m-sized work is one blocked QR instead of an SVD of the whole n × d matrix.
-    private static Decomposition SolveFull(DenseMatrix xc, int k, Parallelism parallelism)
+    // (scores U·Σ); the m-sized work is one blocked QR instead of an SVD of the whole n × d matrix. X_c is factored in place
+    // (it is the fit's own copy) and the d × d work is pooled: the fresh arrays are the outputs, scores (n × k) and V (d × k).
+    private static Decomposition SolveFull(MatrixSpan<double> xc, int k, Parallelism parallelism)
     {
         int n = xc.Rows, d = xc.Columns;
         double total = SumOfSquares(xc);
-        DenseMatrix uk;
-        Svd svd;
+        DenseMatrix uk, vk;
+        double[] sigma;
         if (n >= d)
         {
-            var qr = Qr.Factor(xc, parallelism);
-            svd = Svd.Compute(qr.R, parallelism);
-            var embedded = new DenseMatrix(n, k);
+            var tau = new double[d];
+            var blockT = Qr.FactorInPlace(xc, tau, parallelism);
+            // R = Ũ·Σ·Vᵀ as Svd.Compute(R) does it (a square R takes no second QR), with Ũ and V on pooled arrays.
+            using var r = new PooledMatrix(d, d, clear: false);
+            using var ur = new PooledMatrix(d, d);
+            using var vr = new PooledMatrix(d, d);
+            Qr.CopyR(xc, r.Span);
+            sigma = LinearAlgebra.Svd.ComputeInPlace(r.Span, ur.Span, vr.Span, parallelism);
+            LinearAlgebra.Svd.ApplySignConvention(ur.Span, vr.Span);
+            uk = new DenseMatrix(n, k);
             for (int i = 0; i < d; i++)
-                for (int j = 0; j < k; j++) embedded[i, j] = svd.U[i, j];
-            uk = qr.QTimes(embedded);
+                for (int j = 0; j < k; j++) uk[i, j] = ur[i, j];
+            Qr.ApplyQ(xc, tau, blockT, Qr.DefaultBlockSize, uk.Span, transpose: false, parallelism);
+            vk = new DenseMatrix(d, k);
+            for (int i = 0; i < d; i++)
+                for (int j = 0; j < k; j++) vk[i, j] = vr[i, j];
         }
         else
         {
-            svd = Svd.Compute(xc, parallelism);
+            var svd = LinearAlgebra.Svd.Compute(ToDense(xc), parallelism);
             uk = svd.U.SliceColumns(0, k);
+            vk = svd.V.SliceColumns(0, k);
+            sigma = svd.SingularValues;
         }
         var scores = uk;
         for (int i = 0; i < n; i++)
         {
             var row = scores.Row(i);
-            for (int j = 0; j < k; j++) row[j] *= svd.SingularValues[j];
+            for (int j = 0; j < k; j++) row[j] *= sigma[j];
         }
-        return new Decomposition(svd.V.SliceColumns(0, k), svd.SingularValues, scores, total, AllVariances: true);
+        return new Decomposition(vk, sigma, scores, total, AllVariances: true);
     }
 
     // C = X_cᵀX_c (lower triangle by SYRK) = W·Λ·Wᵀ, eigenvalues descending; σᵢ = √max(λᵢ, 0), V = W. Exact up to the
     // squared condition: λᵢ carries an absolute error of about ε·λ_max, so components with λᵢ ≫ ε·λ_max are as accurate as
     // the SVD's, and the tail below √ε·σ_max is not resolved (its variance is below 1e-16 of the largest; negative
     // eigenvalues from rounding are clipped to zero as scikit-learn does).
-    private static Decomposition SolveCovariance(DenseMatrix xc, int k, Parallelism parallelism)
+    private static Decomposition SolveCovariance(MatrixSpan<double> xc, int k, Parallelism parallelism)
     {
         int n = xc.Rows, d = xc.Columns;
         var gram = new DenseMatrix(d, d);
-        var xt = xc.ReadOnlySpan.Transposed();  // Xᵀ (d × n) as a view: Syrk computes Xᵀ·(Xᵀ)ᵀ = XᵀX
+        var xt = xc.AsReadOnly().Transposed();  // Xᵀ (d × n) as a view: Syrk computes Xᵀ·(Xᵀ)ᵀ = XᵀX
         LinearAlgebra.Syrk.Lower(1.0, xt, 0.0, gram.Span, parallelism);
         var eigen = SymmetricEigen.Compute(gram, true, parallelism);
         int rank = Math.Min(n, d);
@@ -243,7 +269,8 @@ public sealed record Pca(
             sigma[j] = Math.Sqrt(Math.Max(eigen.Values[d - 1 - j], 0));
         for (int i = 0; i < d; i++)
             for (int j = 0; j < k; j++) v[i, j] = eigen.Vectors![i, d - 1 - j];
-        var scores = DenseMatrix.Multiply(xc, v, MatrixOp.None, MatrixOp.None, parallelism);
+        var scores = new DenseMatrix(n, k);
+        Gemm.Multiply(1.0, xc, MatrixOp.None, v.ReadOnlySpan, MatrixOp.None, 0.0, scores.Span, parallelism);
         double total = 0;
         for (int i = 0; i < d; i++) total += gram[i, i];
         return new Decomposition(v, sigma, scores, total, AllVariances: true);
@@ -251,7 +278,7 @@ public sealed record Pca(
 
     // X_c ≈ U·Σ·Vᵀ for the k leading triplets by the randomized SVD (k + p random directions, q power iterations,
     // orthonormalized between half steps). As scikit-learn, a wide X_c (n < d) is factored as its transpose.
-    private static Decomposition SolveRandomized(DenseMatrix xc, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
+    private static Decomposition SolveRandomized(MatrixSpan<double> xc, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
     {
         int n = xc.Rows;
         double total = SumOfSquares(xc);
@@ -260,7 +287,7 @@ public sealed record Pca(
         if (n >= xc.Columns)
             (u, sigma, v) = RandomizedTruncatedSvd(xc, k, oversamples, powerIterations, seed, parallelism);
         else
-            (v, sigma, u) = RandomizedTruncatedSvd(xc.Transpose(), k, oversamples, powerIterations, seed, parallelism);
+            (v, sigma, u) = RandomizedTruncatedSvd(ToDense(xc).Transpose(), k, oversamples, powerIterations, seed, parallelism);
         for (int i = 0; i < n; i++)
         {
             var row = u.Row(i);
@@ -279,48 +306,82 @@ public sealed record Pca(
     /// three small GEMMs and a (k + p)² Cholesky instead of a Householder QR whose m-long panels run at level-2 speed.
     /// It needs cond(Y) ≲ 1/√ε; when the Cholesky fails or QᵀQ is not the identity to 1e-10, Householder QR is used instead.
     /// </summary>
-    internal static (DenseMatrix U, double[] Sigma, DenseMatrix V) RandomizedTruncatedSvd(DenseMatrix a, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
+    internal static (DenseMatrix U, double[] Sigma, DenseMatrix V) RandomizedTruncatedSvd(DenseMatrix a, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism) =>
+        RandomizedTruncatedSvd(a.ReadOnlySpan, k, oversamples, powerIterations, seed, parallelism);
+
+    /// <summary>
+    /// <see cref="RandomizedTruncatedSvd(DenseMatrix, int, int, int, ulong, Parallelism)"/> on a view. The m × l and n × l
+    /// blocks of the power iterations live on pooled arrays, reused from half step to half step (three m × l and two
+    /// n × l): the fresh arrays are the outputs only.
+    /// </summary>
+    internal static (DenseMatrix U, double[] Sigma, DenseMatrix V) RandomizedTruncatedSvd(ReadOnlyMatrixSpan<double> a, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
     {
         int m = a.Rows, n = a.Columns;
         int l = Math.Min(k + oversamples, Math.Min(m, n));
         var omega = DenseMatrix.FromTensor(new Tensors.Random.TensorRandom(seed, 0, parallelism).Normal<double>([n, l], 0.0, 1.0));
+        using var y = new PooledMatrix(m, l, clear: false);      // A·Z (or A·Ω)
+        using var q = new PooledMatrix(m, l, clear: false);      // the current basis
+        using var spare = new PooledMatrix(m, l, clear: false);  // CholeskyQR2's middle step, the Householder fallback's Q
+        using var w = new PooledMatrix(n, l, clear: false);      // Aᵀ·Q
+        using var z = new PooledMatrix(n, l, clear: false);      // its basis
         // Between half steps only the range matters (scikit-learn uses an LU there, not even orthonormal): one CholeskyQR
         // step gives a basis good enough to stop the columns collapsing onto the top singular vector. The last basis,
         // the one the small SVD and U are built from, is orthonormalized to working precision.
-        var q = Normalize(DenseMatrix.Multiply(a, omega, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
+        Gemm.Multiply(1.0, a, MatrixOp.None, omega.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
+        Normalize(y, q, spare, parallelism);
         for (int it = 0; it < powerIterations; it++)
         {
-            var z = Normalize(DenseMatrix.Multiply(a, q, MatrixOp.Transpose, MatrixOp.None, parallelism), parallelism);
-            q = Normalize(DenseMatrix.Multiply(a, z, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
+            Gemm.Multiply(1.0, a, MatrixOp.Transpose, q.ReadOnlySpan, MatrixOp.None, 0.0, w.Span, parallelism);
+            Normalize(w, z, null, parallelism);
+            Gemm.Multiply(1.0, a, MatrixOp.None, z.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
+            Normalize(y, q, spare, parallelism);
         }
-        q = Orthonormalize(q, parallelism);
-        var b = DenseMatrix.Multiply(q, a, MatrixOp.Transpose, MatrixOp.None, parallelism);   // (l, n)
+        var basis = y;   // orth(q), in y's array (y is free now)
+        Orthonormalize(q, basis, spare, parallelism);
+        var b = new DenseMatrix(l, n);
+        Gemm.Multiply(1.0, basis.ReadOnlySpan, MatrixOp.Transpose, a, MatrixOp.None, 0.0, b.Span, parallelism);   // (l, n)
         var small = LinearAlgebra.Svd.Compute(b, parallelism);
-        var u = DenseMatrix.Multiply(q, small.U.SliceColumns(0, k), MatrixOp.None, MatrixOp.None, parallelism);
+        var u = new DenseMatrix(m, k);
+        Gemm.Multiply(1.0, basis.ReadOnlySpan, MatrixOp.None, small.U.SliceColumns(0, k).ReadOnlySpan, MatrixOp.None, 0.0, u.Span, parallelism);
         return (u, small.SingularValues[..k], small.V.SliceColumns(0, k));
     }
 
-    /// <summary>A basis of range(Y) for a power iteration's half step: one CholeskyQR step, or the full <see cref="Orthonormalize"/> when Y is too ill-conditioned for it.</summary>
-    private static DenseMatrix Normalize(DenseMatrix y, Parallelism parallelism) =>
-        CholeskyQrStep(y, parallelism) ?? Orthonormalize(y, parallelism);
-
-    private static DenseMatrix Orthonormalize(DenseMatrix y, Parallelism parallelism)
+    /// <summary>
+    /// A basis of range(Y) for a power iteration's half step, written into <paramref name="result"/>: one CholeskyQR step, or
+    /// the full <see cref="Orthonormalize"/> when Y is too ill-conditioned for it (Y is then overwritten).
+    /// </summary>
+    private static void Normalize(PooledMatrix y, PooledMatrix result, PooledMatrix? spare, Parallelism parallelism)
     {
-        var first = CholeskyQrStep(y, parallelism);
-        var q = first is null ? null : CholeskyQrStep(first, parallelism);
-        if (q is not null)
-        {
-            var gram = DenseMatrix.Multiply(q, q, MatrixOp.Transpose, MatrixOp.None, parallelism);
-            for (int i = 0; i < gram.Rows; i++) gram[i, i] -= 1;
-            if (Dense.MaxAbs(gram.Data) <= 1e-10) return q;
-        }
-        return Qr.Factor(y, parallelism).ThinQ();
+        if (CholeskyQrStep(y.ReadOnlySpan, result.Span, parallelism)) return;
+        if (spare is not null) { Orthonormalize(y, result, spare, parallelism); return; }
+        using var scratch = new PooledMatrix(y.Rows, y.Columns, clear: false);
+        Orthonormalize(y, result, scratch, parallelism);
     }
 
-    // Q = Y·L⁻ᵀ with L·Lᵀ = YᵀY, or null when YᵀY is not numerically positive definite.
-    private static DenseMatrix? CholeskyQrStep(DenseMatrix y, Parallelism parallelism)
+    /// <summary>
+    /// Q with orthonormal columns spanning range(Y), written into <paramref name="result"/>: CholeskyQR2 when QᵀQ comes out
+    /// the identity to 1e-10, else Householder QR (Y is then factored in place).
+    /// </summary>
+    private static void Orthonormalize(PooledMatrix y, PooledMatrix result, PooledMatrix spare, Parallelism parallelism)
     {
-        var gram = DenseMatrix.Multiply(y, y, MatrixOp.Transpose, MatrixOp.None, parallelism);
+        if (CholeskyQrStep(y.ReadOnlySpan, spare.Span, parallelism) && CholeskyQrStep(spare.ReadOnlySpan, result.Span, parallelism))
+        {
+            var gram = new DenseMatrix(result.Columns, result.Columns);
+            Gemm.Multiply(1.0, result.ReadOnlySpan, MatrixOp.Transpose, result.ReadOnlySpan, MatrixOp.None, 0.0, gram.Span, parallelism);
+            for (int i = 0; i < gram.Rows; i++) gram[i, i] -= 1;
+            if (Dense.MaxAbs(gram.Data) <= 1e-10) return;
+        }
+        var tau = new double[Math.Min(y.Rows, y.Columns)];
+        var blockT = Qr.FactorInPlace(y.Span, tau, parallelism);
+        result.Elements.Clear();
+        Qr.ThinQ(y.ReadOnlySpan, tau, blockT, Qr.DefaultBlockSize, result.Span, parallelism);
+    }
+
+    // Q = Y·L⁻ᵀ with L·Lᵀ = YᵀY written into q; false (q untouched or partial) when YᵀY is not numerically positive definite.
+    private static bool CholeskyQrStep(ReadOnlyMatrixSpan<double> y, MatrixSpan<double> q, Parallelism parallelism)
+    {
+        var gram = new DenseMatrix(y.Columns, y.Columns);
+        Gemm.Multiply(1.0, y, MatrixOp.Transpose, y, MatrixOp.None, 0.0, gram.Span, parallelism);
         DenseMatrix l;
         try
         {
@@ -328,12 +389,20 @@ public sealed record Pca(
         }
         catch (NotPositiveDefiniteException)
         {
-            return null;   // the caller falls back to Householder QR
+            return false;   // the caller falls back to Householder QR
         }
         var inverse = DenseMatrix.Identity(l.Rows);
         TriangularSolve.Lower(l.ReadOnlySpan, inverse.Span, parallelism: parallelism);   // L⁻¹
-        if (!inverse.Data.All(double.IsFinite)) return null;
-        return DenseMatrix.Multiply(y, inverse, MatrixOp.None, MatrixOp.Transpose, parallelism);
+        if (!inverse.Data.All(double.IsFinite)) return false;
+        Gemm.Multiply(1.0, y, MatrixOp.None, inverse.ReadOnlySpan, MatrixOp.Transpose, 0.0, q, parallelism);
+        return true;
+    }
+
+    private static DenseMatrix ToDense(MatrixSpan<double> x)
+    {
+        var copy = new DenseMatrix(x.Rows, x.Columns);
+        LinearAlgebra.Svd.CopyRows(x, copy.Span);
+        return copy;
     }
 
     internal static double[] ColumnMeans(DenseMatrix x)
@@ -349,9 +418,25 @@ public sealed record Pca(
         for (int i = 0; i < x.Rows; i++) Dense.Axpy(-1, mean, x.Row(i));
     }
 
-    private static double SumOfSquares(DenseMatrix x)
+    internal static double[] ColumnMeans(MatrixSpan<double> x)
     {
-        double s = Dense.Norm2(x.Data);
+        var mean = new double[x.Columns];
+        for (int i = 0; i < x.Rows; i++) Dense.Axpy(1, Row(x, i), mean);
+        Dense.Scale(1.0 / Math.Max(x.Rows, 1), mean);
+        return mean;
+    }
+
+    internal static void Center(MatrixSpan<double> x, ReadOnlySpan<double> mean)
+    {
+        for (int i = 0; i < x.Rows; i++) Dense.Axpy(-1, mean, Row(x, i));
+    }
+
+    private static Span<double> Row(MatrixSpan<double> x, int i) => x.Data.Slice(x.Offset + i * x.RowStride, x.Columns);
+
+    // ‖X‖_F² over the n·d elements in row order (rows contiguous, one after another, as in a DenseMatrix).
+    private static double SumOfSquares(MatrixSpan<double> x)
+    {
+        double s = Dense.Norm2(x.Data.Slice(x.Offset, x.Rows * x.Columns));
         return s * s;
     }
 }
