@@ -67,29 +67,30 @@ public sealed class Svd
     public static Svd Compute(DenseMatrix a, Parallelism parallelism = default)
     {
         ArgumentNullException.ThrowIfNull(a);
-        if (a.Rows < a.Columns && a.Rows > 0)
+        return Compute(a.ReadOnlySpan, parallelism);
+    }
+
+    /// <summary>The thin SVD of A given as a view (not changed; e.g. a pooled scratch matrix of the caller).</summary>
+    internal static Svd Compute(ReadOnlyMatrixSpan<double> a, Parallelism parallelism)
+    {
+        int m = a.Rows, n = a.Columns;
+        if (m < n)
         {
             // A = (Aᵀ)ᵀ = (U'·Σ·V'ᵀ)ᵀ = V'·Σ·U'ᵀ; Aᵀ is read through a transposed view (its working copy is made anyway).
-            var ut = new DenseMatrix(a.Columns, a.Rows);
-            var vt = new DenseMatrix(a.Rows, a.Rows);
-            var sigma = ComputeInto(a.ReadOnlySpan.Transposed(), ut.Span, vt.Span, parallelism);
+            if (m == 0) return new Svd(new DenseMatrix(0, 0), [], new DenseMatrix(n, 0), 0);
+            var ut = new DenseMatrix(n, m);
+            var vt = new DenseMatrix(m, m);
+            var sigma = ComputeInto(a.Transposed(), ut.Span, vt.Span, parallelism);
             ApplySignConvention(ut, vt);
             SignConvention.Apply(vt, ut);
             return new Svd(vt, sigma, ut, 0);
         }
-        if (a.Rows < a.Columns)
-        {
-            var t = Compute(a.Transpose(), parallelism);
-            SignConvention.Apply(t.V, t.U);
-            return new Svd(t.V, t.SingularValues, t.U, t.Sweeps);
-        }
-        int m = a.Rows, n = a.Columns;
         if (n == 0) return new Svd(new DenseMatrix(m, 0), [], new DenseMatrix(0, 0), 0);
         // The outputs are the only fresh arrays: the QR factors and the matrix that is bidiagonalized are pooled scratch,
         // and U_B is written straight into the top n rows of U (the rows below are zero, as Q·[U_B; 0] needs).
         var uMatrix = new DenseMatrix(m, n);
         var vMatrix = new DenseMatrix(n, n);
-        var values = ComputeInto(a.ReadOnlySpan, uMatrix.Span, vMatrix.Span, parallelism);
+        var values = ComputeInto(a, uMatrix.Span, vMatrix.Span, parallelism);
         ApplySignConvention(uMatrix, vMatrix);
         return new Svd(uMatrix, values, vMatrix, 0);
     }
