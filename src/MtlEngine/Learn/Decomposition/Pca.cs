@@ -77,7 +77,7 @@ public sealed record Pca(
         // The centred copy of X is the fit's largest temporary (n·d): it lives on a pooled array, so repeated fits reuse
         // mapped memory instead of faulting in a fresh copy each time; nothing returned points into it.
         using var xc = new PooledMatrix(n, d, clear: false);
-        if (x.IsContiguous) x.AsSpan().CopyTo(xc.Elements);
+        if (x.IsContiguous && x.Storage is CpuStorage<double>) x.AsSpan().CopyTo(xc.Elements);
         else x.ToArray().CopyTo(xc.Elements);
         LearnInput.Finite(xc.Elements, d, "X");
         return Fit(xc.Span);
