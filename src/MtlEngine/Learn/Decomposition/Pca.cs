@@ -127,18 +127,23 @@ public sealed record Pca(
 
         var mean = ColumnMeans(x);
         Center(x, mean);
-        // Every solver returns the kept components V (d × kFit) and, for the sign convention, the training scores U·Σ = X_c·V.
-        // The full solver factors X_c in place (Householder QR): X is not read after the solver.
+        // Every solver writes the kept components V (d × kFit) and, for the sign convention, the training scores U·Σ = X_c·V
+        // (n × kFit); both are scratch on pooled arrays (the model keeps a copy of Vᵀ). The full solver factors X_c in place
+        // (Householder QR): X is not read after the solver.
+        int kFit = solver == PcaSolver.Randomized || VarianceFraction is null ? k : rank;
+        using var scores = new PooledMatrix(n, kFit, clear: false);
+        using var vFit = new PooledMatrix(d, kFit, clear: false);
         string? route = null;
         Decomposition result = solver switch
         {
-            PcaSolver.Full => CovarianceRoute ? SolveFullOrCovariance(x, VarianceFraction is null ? k : rank, Parallelism, out route) : SolveFull(x, VarianceFraction is null ? k : rank, Parallelism),
-            PcaSolver.Covariance => SolveCovariance(x, VarianceFraction is null ? k : rank, Parallelism),
-            PcaSolver.Randomized => SolveRandomized(x, k, Oversamples, PowerIterations ?? (k < 0.1 * rank ? 7 : 4), Seed, Parallelism),
+            PcaSolver.Full => CovarianceRoute ? SolveFullOrCovariance(x, kFit, scores.Span, vFit.Span, Parallelism, out route) : SolveFull(x, kFit, scores.Span, vFit.Span, Parallelism),
+            PcaSolver.Covariance => SolveCovariance(x, kFit, scores.Span, vFit.Span, Parallelism),
+            PcaSolver.Randomized => SolveRandomized(x, k, scores.Span, vFit.Span, Oversamples, PowerIterations ?? (k < 0.1 * rank ? 7 : 4), Seed, Parallelism),
             _ => throw new ArgumentOutOfRangeException(nameof(Solver), Solver, "Unknown PCA solver."),
         };
-        // svd_flip (u-based): the largest-magnitude score of each component is positive.
-        SignConvention.Apply(result.Scores, result.V);
+        // svd_flip (u-based): the largest-magnitude score of each component is positive (SignConvention.Apply's flips,
+        // walking the scores row by row).
+        LinearAlgebra.Svd.ApplySignConvention(scores.Span, vFit.Span);
 
         double denominator = Math.Max(n - 1, 1);
         double totalVariance = result.TotalSumOfSquares / denominator;
@@ -161,15 +166,15 @@ public sealed record Pca(
 
         var components = new DenseMatrix(k, d);
         for (int j = 0; j < k; j++)
-            for (int f2 = 0; f2 < d; f2++) components[j, f2] = result.V[f2, j];
+            for (int f2 = 0; f2 < d; f2++) components[j, f2] = vFit[f2, j];
         var variance = allVariance[..k];
         var ratio = variance.Select(v => totalVariance > 0 ? v / totalVariance : 0).ToArray();
         var report = new PcaFitReport(Solver, solver, solver == PcaSolver.Randomized ? PowerIterations ?? (k < 0.1 * rank ? 7 : 4) : null, route);
         return new PcaModel(components, variance, ratio, result.Sigma[..k], mean, noise, Whiten, n, report, Parallelism);
     }
 
-    /// <summary>The kept right singular vectors V (d × k), the σᵢ (all of them when <see cref="AllVariances"/>), the scores X_c·V (n × k) and ‖X_c‖_F².</summary>
-    private sealed record Decomposition(DenseMatrix V, double[] Sigma, DenseMatrix Scores, double TotalSumOfSquares, bool AllVariances);
+    /// <summary>The σᵢ (all of them when <see cref="AllVariances"/>) and ‖X_c‖_F²; the solver wrote the kept right singular vectors V (d × k) and the scores X_c·V (n × k) into the caller's storage.</summary>
+    private sealed record Decomposition(double[] Sigma, double TotalSumOfSquares, bool AllVariances);
 
     /// <summary>The accuracy the full solver asks of the covariance route before it takes it (see <see cref="SolveFullOrCovariance"/>).</summary>
     internal const double CovarianceRouteTolerance = 1e-10;
@@ -181,13 +186,13 @@ public sealed record Pca(
     // out included) and each λⱼ by ‖E‖. When max ‖E‖/gapⱼ ≤ 1e-10 the components and variances agree with the SVD's to
     // about 1e-10 (relative) and the route is kept; otherwise (close or repeated eigenvalues among the kept ones, a
     // variance fraction, or all components asked) the exact QR + SVD of R runs. The report says which ran and why.
-    private static Decomposition SolveFullOrCovariance(MatrixSpan<double> xc, int k, Parallelism parallelism, out string? route)
+    private static Decomposition SolveFullOrCovariance(MatrixSpan<double> xc, int k, MatrixSpan<double> scores, MatrixSpan<double> v, Parallelism parallelism, out string? route)
     {
         int n = xc.Rows, d = xc.Columns;
         route = null;
         if (!(d <= 1000 && (long)n >= 10L * d && k < d && k >= 1))
-            return SolveFull(xc, k, parallelism);
-        var covariance = SolveCovariance(xc, k, parallelism);
+            return SolveFull(xc, k, scores, v, parallelism);
+        var covariance = SolveCovariance(xc, k, scores, v, parallelism);
         var lambda = covariance.Sigma.Select(s => s * s).ToArray();  // descending
         double perturbation = (d + Math.Sqrt(n)) * 2.220446049250313e-16 * lambda[0];
         double bound = 0;
@@ -204,17 +209,16 @@ public sealed record Pca(
             return covariance;
         }
         route = $"QR + SVD of R: the covariance route's eigenvector error bound {figure} exceeds 1e-10";
-        return SolveFull(xc, k, parallelism);
+        return SolveFull(xc, k, scores, v, parallelism);
     }
 
     // X_c = U·Σ·Vᵀ. Tall X (n ≥ d): X_c = Q·R (Householder), R = Ũ·Σ·Vᵀ (d × d), U = Q·[Ũ; 0] formed for the k kept columns only
     // (scores U·Σ); the m-sized work is one blocked QR instead of an SVD of the whole n × d matrix. X_c is factored in place
     // (it is the fit's own copy) and the d × d work is pooled: the fresh arrays are the outputs, scores (n × k) and V (d × k).
-    private static Decomposition SolveFull(MatrixSpan<double> xc, int k, Parallelism parallelism)
+    private static Decomposition SolveFull(MatrixSpan<double> xc, int k, MatrixSpan<double> scores, MatrixSpan<double> v, Parallelism parallelism)
     {
         int n = xc.Rows, d = xc.Columns;
         double total = SumOfSquares(xc);
-        DenseMatrix uk, vk;
         double[] sigma;
         if (n >= d)
         {
@@ -227,35 +231,31 @@ public sealed record Pca(
             Qr.CopyR(xc, r.Span);
             sigma = LinearAlgebra.Svd.ComputeInPlace(r.Span, ur.Span, vr.Span, parallelism);
             LinearAlgebra.Svd.ApplySignConvention(ur.Span, vr.Span);
-            uk = new DenseMatrix(n, k);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < k; j++) scores[i, j] = i < d ? ur[i, j] : 0;   // [Ũₖ; 0]
+            Qr.ApplyQ(xc, tau, blockT, Qr.DefaultBlockSize, scores, transpose: false, parallelism);
             for (int i = 0; i < d; i++)
-                for (int j = 0; j < k; j++) uk[i, j] = ur[i, j];
-            Qr.ApplyQ(xc, tau, blockT, Qr.DefaultBlockSize, uk.Span, transpose: false, parallelism);
-            vk = new DenseMatrix(d, k);
-            for (int i = 0; i < d; i++)
-                for (int j = 0; j < k; j++) vk[i, j] = vr[i, j];
+                for (int j = 0; j < k; j++) v[i, j] = vr[i, j];
         }
         else
         {
             var svd = LinearAlgebra.Svd.Compute(ToDense(xc), parallelism);
-            uk = svd.U.SliceColumns(0, k);
-            vk = svd.V.SliceColumns(0, k);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < k; j++) scores[i, j] = svd.U[i, j];
+            for (int i = 0; i < d; i++)
+                for (int j = 0; j < k; j++) v[i, j] = svd.V[i, j];
             sigma = svd.SingularValues;
         }
-        var scores = uk;
         for (int i = 0; i < n; i++)
-        {
-            var row = scores.Row(i);
-            for (int j = 0; j < k; j++) row[j] *= sigma[j];
-        }
-        return new Decomposition(vk, sigma, scores, total, AllVariances: true);
+            for (int j = 0; j < k; j++) scores[i, j] *= sigma[j];
+        return new Decomposition(sigma, total, AllVariances: true);
     }
 
     // C = X_cᵀX_c (lower triangle by SYRK) = W·Λ·Wᵀ, eigenvalues descending; σᵢ = √max(λᵢ, 0), V = W. Exact up to the
     // squared condition: λᵢ carries an absolute error of about ε·λ_max, so components with λᵢ ≫ ε·λ_max are as accurate as
     // the SVD's, and the tail below √ε·σ_max is not resolved (its variance is below 1e-16 of the largest; negative
     // eigenvalues from rounding are clipped to zero as scikit-learn does).
-    private static Decomposition SolveCovariance(MatrixSpan<double> xc, int k, Parallelism parallelism)
+    private static Decomposition SolveCovariance(MatrixSpan<double> xc, int k, MatrixSpan<double> scores, MatrixSpan<double> v, Parallelism parallelism)
     {
         int n = xc.Rows, d = xc.Columns;
         var gram = new DenseMatrix(d, d);
@@ -264,36 +264,28 @@ public sealed record Pca(
         var eigen = SymmetricEigen.Compute(gram, true, parallelism);
         int rank = Math.Min(n, d);
         var sigma = new double[rank];
-        var v = new DenseMatrix(d, k);
         for (int j = 0; j < rank; j++)
             sigma[j] = Math.Sqrt(Math.Max(eigen.Values[d - 1 - j], 0));
         for (int i = 0; i < d; i++)
             for (int j = 0; j < k; j++) v[i, j] = eigen.Vectors![i, d - 1 - j];
-        var scores = new DenseMatrix(n, k);
-        Gemm.Multiply(1.0, xc, MatrixOp.None, v.ReadOnlySpan, MatrixOp.None, 0.0, scores.Span, parallelism);
+        Gemm.Multiply(1.0, xc, MatrixOp.None, v, MatrixOp.None, 0.0, scores, parallelism);
         double total = 0;
         for (int i = 0; i < d; i++) total += gram[i, i];
-        return new Decomposition(v, sigma, scores, total, AllVariances: true);
+        return new Decomposition(sigma, total, AllVariances: true);
     }
 
     // X_c ≈ U·Σ·Vᵀ for the k leading triplets by the randomized SVD (k + p random directions, q power iterations,
     // orthonormalized between half steps). As scikit-learn, a wide X_c (n < d) is factored as its transpose.
-    private static Decomposition SolveRandomized(MatrixSpan<double> xc, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
+    private static Decomposition SolveRandomized(MatrixSpan<double> xc, int k, MatrixSpan<double> scores, MatrixSpan<double> v, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
     {
         int n = xc.Rows;
         double total = SumOfSquares(xc);
-        DenseMatrix u, v;
-        double[] sigma;
-        if (n >= xc.Columns)
-            (u, sigma, v) = RandomizedTruncatedSvd(xc, k, oversamples, powerIterations, seed, parallelism);
-        else
-            (v, sigma, u) = RandomizedTruncatedSvd(ToDense(xc).Transpose(), k, oversamples, powerIterations, seed, parallelism);
+        double[] sigma = n >= xc.Columns
+            ? RandomizedTruncatedSvd(xc, k, oversamples, powerIterations, seed, scores, v, parallelism)
+            : RandomizedTruncatedSvd(ToDense(xc).Transpose().ReadOnlySpan, k, oversamples, powerIterations, seed, v, scores, parallelism);
         for (int i = 0; i < n; i++)
-        {
-            var row = u.Row(i);
-            for (int j = 0; j < k; j++) row[j] *= sigma[j];
-        }
-        return new Decomposition(v, sigma, u, total, AllVariances: false);
+            for (int j = 0; j < k; j++) scores[i, j] *= sigma[j];
+        return new Decomposition(sigma, total, AllVariances: false);
     }
 
     /// <summary>
@@ -306,15 +298,20 @@ public sealed record Pca(
     /// three small GEMMs and a (k + p)² Cholesky instead of a Householder QR whose m-long panels run at level-2 speed.
     /// It needs cond(Y) ≲ 1/√ε; when the Cholesky fails or QᵀQ is not the identity to 1e-10, Householder QR is used instead.
     /// </summary>
-    internal static (DenseMatrix U, double[] Sigma, DenseMatrix V) RandomizedTruncatedSvd(DenseMatrix a, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism) =>
-        RandomizedTruncatedSvd(a.ReadOnlySpan, k, oversamples, powerIterations, seed, parallelism);
+    internal static (DenseMatrix U, double[] Sigma, DenseMatrix V) RandomizedTruncatedSvd(DenseMatrix a, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
+    {
+        var u = new DenseMatrix(a.Rows, k);
+        var v = new DenseMatrix(a.Columns, k);
+        var sigma = RandomizedTruncatedSvd(a.ReadOnlySpan, k, oversamples, powerIterations, seed, u.Span, v.Span, parallelism);
+        return (u, sigma, v);
+    }
 
     /// <summary>
     /// <see cref="RandomizedTruncatedSvd(DenseMatrix, int, int, int, ulong, Parallelism)"/> on a view. The m × l and n × l
     /// blocks of the power iterations live on pooled arrays, reused from half step to half step (three m × l and two
-    /// n × l): the fresh arrays are the outputs only.
+    /// n × l). U (m × k) and V (n × k) are written into <paramref name="u"/> and <paramref name="v"/>; σ is returned.
     /// </summary>
-    internal static (DenseMatrix U, double[] Sigma, DenseMatrix V) RandomizedTruncatedSvd(ReadOnlyMatrixSpan<double> a, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
+    internal static double[] RandomizedTruncatedSvd(ReadOnlyMatrixSpan<double> a, int k, int oversamples, int powerIterations, ulong seed, MatrixSpan<double> u, MatrixSpan<double> v, Parallelism parallelism)
     {
         int m = a.Rows, n = a.Columns;
         int l = Math.Min(k + oversamples, Math.Min(m, n));
@@ -341,9 +338,10 @@ public sealed record Pca(
         var b = new DenseMatrix(l, n);
         Gemm.Multiply(1.0, basis.ReadOnlySpan, MatrixOp.Transpose, a, MatrixOp.None, 0.0, b.Span, parallelism);   // (l, n)
         var small = LinearAlgebra.Svd.Compute(b, parallelism);
-        var u = new DenseMatrix(m, k);
-        Gemm.Multiply(1.0, basis.ReadOnlySpan, MatrixOp.None, small.U.SliceColumns(0, k).ReadOnlySpan, MatrixOp.None, 0.0, u.Span, parallelism);
-        return (u, small.SingularValues[..k], small.V.SliceColumns(0, k));
+        Gemm.Multiply(1.0, basis.ReadOnlySpan, MatrixOp.None, small.U.SliceColumns(0, k).ReadOnlySpan, MatrixOp.None, 0.0, u, parallelism);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < k; j++) v[i, j] = small.V[i, j];
+        return small.SingularValues[..k];
     }
 
     /// <summary>
