@@ -334,6 +334,7 @@ internal static class GolubKahan
         var pool = System.Buffers.ArrayPool<double>.Shared;
         var vData = pool.Rent(rows * b);
         var wData = pool.Rent(2 * b * r);
+        var tData = pool.Rent(2 * b * b);   // S = VᵀV and T, b×b each
         try
         {
             var v = new MatrixSpan<double>(vData, 0, rows, b, b, 1);
@@ -343,9 +344,10 @@ internal static class GolubKahan
                 v[t, t] = 1;
                 for (int i = t + 1; i < rows; i++) v[i, t] = f[r0 + i, j0 + t];
             }
-            var gram = new DenseMatrix(b, b);
-            Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, v.AsReadOnly(), MatrixOp.None, 0.0, gram.Span);
-            var tm = new DenseMatrix(b, b);
+            tData.AsSpan(0, 2 * b * b).Clear();
+            var gram = new MatrixSpan<double>(tData, 0, b, b, b, 1);
+            Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, v.AsReadOnly(), MatrixOp.None, 0.0, gram);
+            var tm = new MatrixSpan<double>(tData, b * b, b, b, b, 1);
             for (int i = 0; i < b; i++)
             {
                 tm[i, i] = tau[i];
@@ -359,13 +361,14 @@ internal static class GolubKahan
             var w = new MatrixSpan<double>(wData, 0, b, r, r, 1);
             var tw = new MatrixSpan<double>(wData, b * r, b, r, r, 1);
             Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, c, MatrixOp.None, 0.0, w, parallelism);
-            Gemm.Multiply(1.0, tm.ReadOnlySpan, w.AsReadOnly(), 0.0, tw, parallelism);
+            Gemm.Multiply(1.0, tm.AsReadOnly(), w.AsReadOnly(), 0.0, tw, parallelism);
             Gemm.Multiply(-1.0, v.AsReadOnly(), tw.AsReadOnly(), 1.0, c, parallelism);
         }
         finally
         {
             pool.Return(vData);
             pool.Return(wData);
+            pool.Return(tData);
         }
     }
 }
