@@ -89,17 +89,17 @@ public sealed record IncrementalPca(int? Components = null, int? BatchSize = nul
         var batchMean = Pca.ColumnMeans(batch);
         var (mean, variance) = UpdateMeanAndVariance(batch, batchMean, previous?.MeanArray, previous?.VarianceArray, seen);
 
-        DenseMatrix z;
+        Svd svd;
         if (previous is null)
         {
-            z = batch;
-            Pca.Center(z, mean);
+            Pca.Center(batch, mean);
+            svd = Svd.Compute(batch, Parallelism);
         }
         else
         {
-            // Z = [Σ·Vᵀ; B − B̄; √(N·m/(N + m))·(μ − B̄)]
+            // Z = [Σ·Vᵀ; B − B̄; √(N·m/(N + m))·(μ − B̄)], on a pooled array (a scratch matrix of every batch).
             Pca.Center(batch, batchMean);
-            z = new DenseMatrix(k + m + 1, d);
+            using var z = new PooledMatrix(k + m + 1, d, clear: false);
             var sigma = previous.SingularValuesArray;
             var components = previous.ComponentsMatrix;
             for (int j = 0; j < k; j++)
@@ -107,10 +107,9 @@ public sealed record IncrementalPca(int? Components = null, int? BatchSize = nul
             batch.Data.CopyTo(z.Data, k * d);
             double correction = Math.Sqrt((double)seen / total * m);
             var prevMean = previous.MeanArray;
-            var last = z.Row(k + m);
-            for (int f = 0; f < d; f++) last[f] = correction * (prevMean[f] - batchMean[f]);
+            for (int f = 0; f < d; f++) z[k + m, f] = correction * (prevMean[f] - batchMean[f]);
+            svd = Svd.Compute(z.ReadOnlySpan, Parallelism);
         }
-        var svd = Svd.Compute(z, Parallelism);
         // svd_flip(u_based_decision=False): the largest-magnitude entry of each component (row of Vᵀ) positive.
         SignConvention.Apply(svd.V, svd.U);
         var s = svd.SingularValues;

@@ -70,10 +70,17 @@ public sealed record Pca(
     /// <exception cref="LearnInputException">When X is empty or not finite, or the number of components is out of range.</exception>
     public PcaModel Fit(MtlTensor<double> x)
     {
-        var (n, d, xv) = LearnInput.Matrix(x, "X");
+        ArgumentNullException.ThrowIfNull(x, "X");
+        if (x.Rank != 2) LearnInput.Matrix(x, "X");   // throws the shape error
+        int n = x.Dim(0), d = x.Dim(1);
         LearnInput.NotEmpty(n, "X");
-        LearnInput.Finite(xv, d, "X");
-        return Fit(new DenseMatrix(n, d, xv));
+        // The centred copy of X is the fit's largest temporary (n·d): it lives on a pooled array, so repeated fits reuse
+        // mapped memory instead of faulting in a fresh copy each time; nothing returned points into it.
+        using var xc = new PooledMatrix(n, d, clear: false);
+        if (x.IsContiguous && x.Storage is CpuStorage<double>) x.AsSpan().CopyTo(xc.Elements);
+        else x.ToArray().CopyTo(xc.Elements);
+        LearnInput.Finite(xc.Elements, d, "X");
+        return Fit(xc.Span);
     }
 
     /// <summary>Fits and returns the transformed training data (n_samples, k) beside the model, as scikit-learn's <c>fit_transform</c>.</summary>
@@ -93,8 +100,13 @@ public sealed record Pca(
     }
 
     /// <summary>Fits on a matrix that the fit may overwrite (it is centred in place).</summary>
-    internal PcaModel Fit(DenseMatrix x)
+    internal PcaModel Fit(DenseMatrix x) => Fit(x.Span);
+
+    /// <summary>Fits on a matrix (contiguous rows) that the fit may overwrite: it is centred and, by the full solver, factored in place.</summary>
+    internal PcaModel Fit(MatrixSpan<double> x)
     {
+        if (x.ColumnStride != 1 || x.RowStride != x.Columns)
+            throw new ArgumentException("PCA fits a matrix stored row after row (row stride = columns, column stride 1).", nameof(x));
         int n = x.Rows, d = x.Columns, rank = Math.Min(n, d);
         if (VarianceFraction is double f && !(f > 0 && f < 1))
             throw new LearnInputException($"VarianceFraction must be between 0 and 1 (exclusive), but got {f}; pass an integer Components for a fixed count.");
@@ -115,17 +127,23 @@ public sealed record Pca(
 
         var mean = ColumnMeans(x);
         Center(x, mean);
-        // Every solver returns the kept components V (d × kFit) and, for the sign convention, the training scores U·Σ = X_c·V.
+        // Every solver writes the kept components V (d × kFit) and, for the sign convention, the training scores U·Σ = X_c·V
+        // (n × kFit); both are scratch on pooled arrays (the model keeps a copy of Vᵀ). The full solver factors X_c in place
+        // (Householder QR): X is not read after the solver.
+        int kFit = solver == PcaSolver.Randomized || VarianceFraction is null ? k : rank;
+        using var scores = new PooledMatrix(n, kFit, clear: false);
+        using var vFit = new PooledMatrix(d, kFit, clear: false);
         string? route = null;
         Decomposition result = solver switch
         {
-            PcaSolver.Full => CovarianceRoute ? SolveFullOrCovariance(x, VarianceFraction is null ? k : rank, Parallelism, out route) : SolveFull(x, VarianceFraction is null ? k : rank, Parallelism),
-            PcaSolver.Covariance => SolveCovariance(x, VarianceFraction is null ? k : rank, Parallelism),
-            PcaSolver.Randomized => SolveRandomized(x, k, Oversamples, PowerIterations ?? (k < 0.1 * rank ? 7 : 4), Seed, Parallelism),
+            PcaSolver.Full => CovarianceRoute ? SolveFullOrCovariance(x, kFit, scores.Span, vFit.Span, Parallelism, out route) : SolveFull(x, kFit, scores.Span, vFit.Span, Parallelism),
+            PcaSolver.Covariance => SolveCovariance(x, kFit, scores.Span, vFit.Span, Parallelism),
+            PcaSolver.Randomized => SolveRandomized(x, k, scores.Span, vFit.Span, Oversamples, PowerIterations ?? (k < 0.1 * rank ? 7 : 4), Seed, Parallelism),
             _ => throw new ArgumentOutOfRangeException(nameof(Solver), Solver, "Unknown PCA solver."),
         };
-        // svd_flip (u-based): the largest-magnitude score of each component is positive.
-        SignConvention.Apply(result.Scores, result.V);
+        // svd_flip (u-based): the largest-magnitude score of each component is positive (SignConvention.Apply's flips,
+        // walking the scores row by row).
+        LinearAlgebra.Svd.ApplySignConvention(scores.Span, vFit.Span);
 
         double denominator = Math.Max(n - 1, 1);
         double totalVariance = result.TotalSumOfSquares / denominator;
@@ -148,15 +166,15 @@ public sealed record Pca(
 
         var components = new DenseMatrix(k, d);
         for (int j = 0; j < k; j++)
-            for (int f2 = 0; f2 < d; f2++) components[j, f2] = result.V[f2, j];
+            for (int f2 = 0; f2 < d; f2++) components[j, f2] = vFit[f2, j];
         var variance = allVariance[..k];
         var ratio = variance.Select(v => totalVariance > 0 ? v / totalVariance : 0).ToArray();
         var report = new PcaFitReport(Solver, solver, solver == PcaSolver.Randomized ? PowerIterations ?? (k < 0.1 * rank ? 7 : 4) : null, route);
         return new PcaModel(components, variance, ratio, result.Sigma[..k], mean, noise, Whiten, n, report, Parallelism);
     }
 
-    /// <summary>The kept right singular vectors V (d × k), the σᵢ (all of them when <see cref="AllVariances"/>), the scores X_c·V (n × k) and ‖X_c‖_F².</summary>
-    private sealed record Decomposition(DenseMatrix V, double[] Sigma, DenseMatrix Scores, double TotalSumOfSquares, bool AllVariances);
+    /// <summary>The σᵢ (all of them when <see cref="AllVariances"/>) and ‖X_c‖_F²; the solver wrote the kept right singular vectors V (d × k) and the scores X_c·V (n × k) into the caller's storage.</summary>
+    private sealed record Decomposition(double[] Sigma, double TotalSumOfSquares, bool AllVariances);
 
     /// <summary>The accuracy the full solver asks of the covariance route before it takes it (see <see cref="SolveFullOrCovariance"/>).</summary>
     internal const double CovarianceRouteTolerance = 1e-10;
@@ -168,13 +186,13 @@ public sealed record Pca(
     // out included) and each λⱼ by ‖E‖. When max ‖E‖/gapⱼ ≤ 1e-10 the components and variances agree with the SVD's to
     // about 1e-10 (relative) and the route is kept; otherwise (close or repeated eigenvalues among the kept ones, a
     // variance fraction, or all components asked) the exact QR + SVD of R runs. The report says which ran and why.
-    private static Decomposition SolveFullOrCovariance(DenseMatrix xc, int k, Parallelism parallelism, out string? route)
+    private static Decomposition SolveFullOrCovariance(MatrixSpan<double> xc, int k, MatrixSpan<double> scores, MatrixSpan<double> v, Parallelism parallelism, out string? route)
     {
         int n = xc.Rows, d = xc.Columns;
         route = null;
         if (!(d <= 1000 && (long)n >= 10L * d && k < d && k >= 1))
-            return SolveFull(xc, k, parallelism);
-        var covariance = SolveCovariance(xc, k, parallelism);
+            return SolveFull(xc, k, scores, v, parallelism);
+        var covariance = SolveCovariance(xc, k, scores, v, parallelism);
         var lambda = covariance.Sigma.Select(s => s * s).ToArray();  // descending
         double perturbation = (d + Math.Sqrt(n)) * 2.220446049250313e-16 * lambda[0];
         double bound = 0;
@@ -191,82 +209,83 @@ public sealed record Pca(
             return covariance;
         }
         route = $"QR + SVD of R: the covariance route's eigenvector error bound {figure} exceeds 1e-10";
-        return SolveFull(xc, k, parallelism);
+        return SolveFull(xc, k, scores, v, parallelism);
     }
 
     // X_c = U·Σ·Vᵀ. Tall X (n ≥ d): X_c = Q·R (Householder), R = Ũ·Σ·Vᵀ (d × d), U = Q·[Ũ; 0] formed for the k kept columns only
-    // (scores U·Σ); the m-sized work is one blocked QR instead of an SVD of the whole n × d matrix.
-    private static Decomposition SolveFull(DenseMatrix xc, int k, Parallelism parallelism)
+    // (scores U·Σ); the m-sized work is one blocked QR instead of an SVD of the whole n × d matrix. X_c is factored in place
+    // (it is the fit's own copy) and the d × d work is pooled: the fresh arrays are the outputs, scores (n × k) and V (d × k).
+    private static Decomposition SolveFull(MatrixSpan<double> xc, int k, MatrixSpan<double> scores, MatrixSpan<double> v, Parallelism parallelism)
     {
         int n = xc.Rows, d = xc.Columns;
         double total = SumOfSquares(xc);
-        DenseMatrix uk;
-        Svd svd;
+        double[] sigma;
         if (n >= d)
         {
-            var qr = Qr.Factor(xc, parallelism);
-            svd = Svd.Compute(qr.R, parallelism);
-            var embedded = new DenseMatrix(n, k);
+            var tau = new double[d];
+            var blockT = Qr.FactorInPlace(xc, tau, parallelism);
+            // R = Ũ·Σ·Vᵀ as Svd.Compute(R) does it (a square R takes no second QR), with Ũ and V on pooled arrays.
+            using var r = new PooledMatrix(d, d, clear: false);
+            using var ur = new PooledMatrix(d, d);
+            using var vr = new PooledMatrix(d, d);
+            Qr.CopyR(xc, r.Span);
+            sigma = LinearAlgebra.Svd.ComputeInPlace(r.Span, ur.Span, vr.Span, parallelism);
+            LinearAlgebra.Svd.ApplySignConvention(ur.Span, vr.Span);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < k; j++) scores[i, j] = i < d ? ur[i, j] : 0;   // [Ũₖ; 0]
+            Qr.ApplyQ(xc, tau, blockT, Qr.DefaultBlockSize, scores, transpose: false, parallelism);
             for (int i = 0; i < d; i++)
-                for (int j = 0; j < k; j++) embedded[i, j] = svd.U[i, j];
-            uk = qr.QTimes(embedded);
+                for (int j = 0; j < k; j++) v[i, j] = vr[i, j];
         }
         else
         {
-            svd = Svd.Compute(xc, parallelism);
-            uk = svd.U.SliceColumns(0, k);
+            var svd = LinearAlgebra.Svd.Compute(ToDense(xc), parallelism);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < k; j++) scores[i, j] = svd.U[i, j];
+            for (int i = 0; i < d; i++)
+                for (int j = 0; j < k; j++) v[i, j] = svd.V[i, j];
+            sigma = svd.SingularValues;
         }
-        var scores = uk;
         for (int i = 0; i < n; i++)
-        {
-            var row = scores.Row(i);
-            for (int j = 0; j < k; j++) row[j] *= svd.SingularValues[j];
-        }
-        return new Decomposition(svd.V.SliceColumns(0, k), svd.SingularValues, scores, total, AllVariances: true);
+            for (int j = 0; j < k; j++) scores[i, j] *= sigma[j];
+        return new Decomposition(sigma, total, AllVariances: true);
     }
 
     // C = X_cᵀX_c (lower triangle by SYRK) = W·Λ·Wᵀ, eigenvalues descending; σᵢ = √max(λᵢ, 0), V = W. Exact up to the
     // squared condition: λᵢ carries an absolute error of about ε·λ_max, so components with λᵢ ≫ ε·λ_max are as accurate as
     // the SVD's, and the tail below √ε·σ_max is not resolved (its variance is below 1e-16 of the largest; negative
     // eigenvalues from rounding are clipped to zero as scikit-learn does).
-    private static Decomposition SolveCovariance(DenseMatrix xc, int k, Parallelism parallelism)
+    private static Decomposition SolveCovariance(MatrixSpan<double> xc, int k, MatrixSpan<double> scores, MatrixSpan<double> v, Parallelism parallelism)
     {
         int n = xc.Rows, d = xc.Columns;
         var gram = new DenseMatrix(d, d);
-        var xt = xc.ReadOnlySpan.Transposed();  // Xᵀ (d × n) as a view: Syrk computes Xᵀ·(Xᵀ)ᵀ = XᵀX
+        var xt = xc.AsReadOnly().Transposed();  // Xᵀ (d × n) as a view: Syrk computes Xᵀ·(Xᵀ)ᵀ = XᵀX
         LinearAlgebra.Syrk.Lower(1.0, xt, 0.0, gram.Span, parallelism);
         var eigen = SymmetricEigen.Compute(gram, true, parallelism);
         int rank = Math.Min(n, d);
         var sigma = new double[rank];
-        var v = new DenseMatrix(d, k);
         for (int j = 0; j < rank; j++)
             sigma[j] = Math.Sqrt(Math.Max(eigen.Values[d - 1 - j], 0));
         for (int i = 0; i < d; i++)
             for (int j = 0; j < k; j++) v[i, j] = eigen.Vectors![i, d - 1 - j];
-        var scores = DenseMatrix.Multiply(xc, v, MatrixOp.None, MatrixOp.None, parallelism);
+        Gemm.Multiply(1.0, xc, MatrixOp.None, v, MatrixOp.None, 0.0, scores, parallelism);
         double total = 0;
         for (int i = 0; i < d; i++) total += gram[i, i];
-        return new Decomposition(v, sigma, scores, total, AllVariances: true);
+        return new Decomposition(sigma, total, AllVariances: true);
     }
 
     // X_c ≈ U·Σ·Vᵀ for the k leading triplets by the randomized SVD (k + p random directions, q power iterations,
     // orthonormalized between half steps). As scikit-learn, a wide X_c (n < d) is factored as its transpose.
-    private static Decomposition SolveRandomized(DenseMatrix xc, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
+    private static Decomposition SolveRandomized(MatrixSpan<double> xc, int k, MatrixSpan<double> scores, MatrixSpan<double> v, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
     {
         int n = xc.Rows;
         double total = SumOfSquares(xc);
-        DenseMatrix u, v;
-        double[] sigma;
-        if (n >= xc.Columns)
-            (u, sigma, v) = RandomizedTruncatedSvd(xc, k, oversamples, powerIterations, seed, parallelism);
-        else
-            (v, sigma, u) = RandomizedTruncatedSvd(xc.Transpose(), k, oversamples, powerIterations, seed, parallelism);
+        double[] sigma = n >= xc.Columns
+            ? RandomizedTruncatedSvd(xc, k, oversamples, powerIterations, seed, scores, v, parallelism)
+            : RandomizedTruncatedSvd(ToDense(xc).Transpose().ReadOnlySpan, k, oversamples, powerIterations, seed, v, scores, parallelism);
         for (int i = 0; i < n; i++)
-        {
-            var row = u.Row(i);
-            for (int j = 0; j < k; j++) row[j] *= sigma[j];
-        }
-        return new Decomposition(v, sigma, u, total, AllVariances: false);
+            for (int j = 0; j < k; j++) scores[i, j] *= sigma[j];
+        return new Decomposition(sigma, total, AllVariances: false);
     }
 
     /// <summary>
@@ -281,46 +300,86 @@ public sealed record Pca(
     /// </summary>
     internal static (DenseMatrix U, double[] Sigma, DenseMatrix V) RandomizedTruncatedSvd(DenseMatrix a, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
     {
+        var u = new DenseMatrix(a.Rows, k);
+        var v = new DenseMatrix(a.Columns, k);
+        var sigma = RandomizedTruncatedSvd(a.ReadOnlySpan, k, oversamples, powerIterations, seed, u.Span, v.Span, parallelism);
+        return (u, sigma, v);
+    }
+
+    /// <summary>
+    /// <see cref="RandomizedTruncatedSvd(DenseMatrix, int, int, int, ulong, Parallelism)"/> on a view. The m × l and n × l
+    /// blocks of the power iterations live on pooled arrays, reused from half step to half step (three m × l and two
+    /// n × l). U (m × k) and V (n × k) are written into <paramref name="u"/> and <paramref name="v"/>; σ is returned.
+    /// </summary>
+    internal static double[] RandomizedTruncatedSvd(ReadOnlyMatrixSpan<double> a, int k, int oversamples, int powerIterations, ulong seed, MatrixSpan<double> u, MatrixSpan<double> v, Parallelism parallelism)
+    {
         int m = a.Rows, n = a.Columns;
         int l = Math.Min(k + oversamples, Math.Min(m, n));
         var omega = DenseMatrix.FromTensor(new Tensors.Random.TensorRandom(seed, 0, parallelism).Normal<double>([n, l], 0.0, 1.0));
+        using var y = new PooledMatrix(m, l, clear: false);      // A·Z (or A·Ω)
+        using var q = new PooledMatrix(m, l, clear: false);      // the current basis
+        using var spare = new PooledMatrix(m, l, clear: false);  // CholeskyQR2's middle step, the Householder fallback's Q
+        using var w = new PooledMatrix(n, l, clear: false);      // Aᵀ·Q
+        using var z = new PooledMatrix(n, l, clear: false);      // its basis
         // Between half steps only the range matters (scikit-learn uses an LU there, not even orthonormal): one CholeskyQR
         // step gives a basis good enough to stop the columns collapsing onto the top singular vector. The last basis,
         // the one the small SVD and U are built from, is orthonormalized to working precision.
-        var q = Normalize(DenseMatrix.Multiply(a, omega, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
+        Gemm.Multiply(1.0, a, MatrixOp.None, omega.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
+        Normalize(y, q, spare, parallelism);
         for (int it = 0; it < powerIterations; it++)
         {
-            var z = Normalize(DenseMatrix.Multiply(a, q, MatrixOp.Transpose, MatrixOp.None, parallelism), parallelism);
-            q = Normalize(DenseMatrix.Multiply(a, z, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
+            Gemm.Multiply(1.0, a, MatrixOp.Transpose, q.ReadOnlySpan, MatrixOp.None, 0.0, w.Span, parallelism);
+            Normalize(w, z, null, parallelism);
+            Gemm.Multiply(1.0, a, MatrixOp.None, z.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
+            Normalize(y, q, spare, parallelism);
         }
-        q = Orthonormalize(q, parallelism);
-        var b = DenseMatrix.Multiply(q, a, MatrixOp.Transpose, MatrixOp.None, parallelism);   // (l, n)
+        var basis = y;   // orth(q), in y's array (y is free now)
+        Orthonormalize(q, basis, spare, parallelism);
+        var b = new DenseMatrix(l, n);
+        Gemm.Multiply(1.0, basis.ReadOnlySpan, MatrixOp.Transpose, a, MatrixOp.None, 0.0, b.Span, parallelism);   // (l, n)
         var small = LinearAlgebra.Svd.Compute(b, parallelism);
-        var u = DenseMatrix.Multiply(q, small.U.SliceColumns(0, k), MatrixOp.None, MatrixOp.None, parallelism);
-        return (u, small.SingularValues[..k], small.V.SliceColumns(0, k));
+        Gemm.Multiply(1.0, basis.ReadOnlySpan, MatrixOp.None, small.U.SliceColumns(0, k).ReadOnlySpan, MatrixOp.None, 0.0, u, parallelism);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < k; j++) v[i, j] = small.V[i, j];
+        return small.SingularValues[..k];
     }
 
-    /// <summary>A basis of range(Y) for a power iteration's half step: one CholeskyQR step, or the full <see cref="Orthonormalize"/> when Y is too ill-conditioned for it.</summary>
-    private static DenseMatrix Normalize(DenseMatrix y, Parallelism parallelism) =>
-        CholeskyQrStep(y, parallelism) ?? Orthonormalize(y, parallelism);
-
-    private static DenseMatrix Orthonormalize(DenseMatrix y, Parallelism parallelism)
+    /// <summary>
+    /// A basis of range(Y) for a power iteration's half step, written into <paramref name="result"/>: one CholeskyQR step, or
+    /// the full <see cref="Orthonormalize"/> when Y is too ill-conditioned for it (Y is then overwritten).
+    /// </summary>
+    private static void Normalize(PooledMatrix y, PooledMatrix result, PooledMatrix? spare, Parallelism parallelism)
     {
-        var first = CholeskyQrStep(y, parallelism);
-        var q = first is null ? null : CholeskyQrStep(first, parallelism);
-        if (q is not null)
+        if (CholeskyQrStep(y.ReadOnlySpan, result.Span, parallelism)) return;
+        if (spare is not null) { Orthonormalize(y, result, spare, parallelism); return; }
+        using var scratch = new PooledMatrix(y.Rows, y.Columns, clear: false);
+        Orthonormalize(y, result, scratch, parallelism);
+    }
+
+    /// <summary>
+    /// Q with orthonormal columns spanning range(Y), written into <paramref name="result"/>: CholeskyQR2 when QᵀQ comes out
+    /// the identity to 1e-10, else Householder QR (Y is then factored in place).
+    /// </summary>
+    private static void Orthonormalize(PooledMatrix y, PooledMatrix result, PooledMatrix spare, Parallelism parallelism)
+    {
+        if (CholeskyQrStep(y.ReadOnlySpan, spare.Span, parallelism) && CholeskyQrStep(spare.ReadOnlySpan, result.Span, parallelism))
         {
-            var gram = DenseMatrix.Multiply(q, q, MatrixOp.Transpose, MatrixOp.None, parallelism);
+            var gram = new DenseMatrix(result.Columns, result.Columns);
+            Gemm.Multiply(1.0, result.ReadOnlySpan, MatrixOp.Transpose, result.ReadOnlySpan, MatrixOp.None, 0.0, gram.Span, parallelism);
             for (int i = 0; i < gram.Rows; i++) gram[i, i] -= 1;
-            if (Dense.MaxAbs(gram.Data) <= 1e-10) return q;
+            if (Dense.MaxAbs(gram.Data) <= 1e-10) return;
         }
-        return Qr.Factor(y, parallelism).ThinQ();
+        var tau = new double[Math.Min(y.Rows, y.Columns)];
+        var blockT = Qr.FactorInPlace(y.Span, tau, parallelism);
+        result.Elements.Clear();
+        Qr.ThinQ(y.ReadOnlySpan, tau, blockT, Qr.DefaultBlockSize, result.Span, parallelism);
     }
 
-    // Q = Y·L⁻ᵀ with L·Lᵀ = YᵀY, or null when YᵀY is not numerically positive definite.
-    private static DenseMatrix? CholeskyQrStep(DenseMatrix y, Parallelism parallelism)
+    // Q = Y·L⁻ᵀ with L·Lᵀ = YᵀY written into q; false (q untouched or partial) when YᵀY is not numerically positive definite.
+    private static bool CholeskyQrStep(ReadOnlyMatrixSpan<double> y, MatrixSpan<double> q, Parallelism parallelism)
     {
-        var gram = DenseMatrix.Multiply(y, y, MatrixOp.Transpose, MatrixOp.None, parallelism);
+        var gram = new DenseMatrix(y.Columns, y.Columns);
+        Gemm.Multiply(1.0, y, MatrixOp.Transpose, y, MatrixOp.None, 0.0, gram.Span, parallelism);
         DenseMatrix l;
         try
         {
@@ -328,12 +387,20 @@ public sealed record Pca(
         }
         catch (NotPositiveDefiniteException)
         {
-            return null;   // the caller falls back to Householder QR
+            return false;   // the caller falls back to Householder QR
         }
         var inverse = DenseMatrix.Identity(l.Rows);
         TriangularSolve.Lower(l.ReadOnlySpan, inverse.Span, parallelism: parallelism);   // L⁻¹
-        if (!inverse.Data.All(double.IsFinite)) return null;
-        return DenseMatrix.Multiply(y, inverse, MatrixOp.None, MatrixOp.Transpose, parallelism);
+        if (!inverse.Data.All(double.IsFinite)) return false;
+        Gemm.Multiply(1.0, y, MatrixOp.None, inverse.ReadOnlySpan, MatrixOp.Transpose, 0.0, q, parallelism);
+        return true;
+    }
+
+    private static DenseMatrix ToDense(MatrixSpan<double> x)
+    {
+        var copy = new DenseMatrix(x.Rows, x.Columns);
+        LinearAlgebra.Svd.CopyRows(x, copy.Span);
+        return copy;
     }
 
     internal static double[] ColumnMeans(DenseMatrix x)
@@ -349,9 +416,25 @@ public sealed record Pca(
         for (int i = 0; i < x.Rows; i++) Dense.Axpy(-1, mean, x.Row(i));
     }
 
-    private static double SumOfSquares(DenseMatrix x)
+    internal static double[] ColumnMeans(MatrixSpan<double> x)
     {
-        double s = Dense.Norm2(x.Data);
+        var mean = new double[x.Columns];
+        for (int i = 0; i < x.Rows; i++) Dense.Axpy(1, Row(x, i), mean);
+        Dense.Scale(1.0 / Math.Max(x.Rows, 1), mean);
+        return mean;
+    }
+
+    internal static void Center(MatrixSpan<double> x, ReadOnlySpan<double> mean)
+    {
+        for (int i = 0; i < x.Rows; i++) Dense.Axpy(-1, mean, Row(x, i));
+    }
+
+    private static Span<double> Row(MatrixSpan<double> x, int i) => x.Data.Slice(x.Offset + i * x.RowStride, x.Columns);
+
+    // ‖X‖_F² over the n·d elements in row order (rows contiguous, one after another, as in a DenseMatrix).
+    private static double SumOfSquares(MatrixSpan<double> x)
+    {
+        double s = Dense.Norm2(x.Data.Slice(x.Offset, x.Rows * x.Columns));
         return s * s;
     }
 }

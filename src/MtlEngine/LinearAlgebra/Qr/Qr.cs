@@ -94,43 +94,93 @@ public sealed class Qr
     /// </summary>
     public DenseMatrix ThinQ()
     {
-        int m = Rows, k = Math.Min(Rows, Columns);
-        var q = new DenseMatrix(m, k);
-        int blocks = _blockT.Length;
+        var q = new DenseMatrix(Rows, Math.Min(Rows, Columns));
+        ThinQ(Factors.ReadOnlySpan, Tau, _blockT, _blockSize, q.Span, _parallelism);
+        return q;
+    }
+
+    /// <summary>The thin Q of the combined factors written into <paramref name="q"/> (m×min(m, n), zero on entry: caller storage, e.g. a pooled block).</summary>
+    internal static void ThinQ(ReadOnlyMatrixSpan<double> factors, ReadOnlySpan<double> tau, double[][] blockT, int blockSize, MatrixSpan<double> q, Parallelism parallelism)
+    {
+        int m = factors.Rows, k = Math.Min(factors.Rows, factors.Columns);
+        if (q.Rows != m || q.Columns != k)
+            throw new MatrixShapeException($"The thin Q of factors of shape ({m}, {factors.Columns}) has shape ({m}, {k}), but the destination has shape ({q.Rows}, {q.Columns}).");
+        int blocks = blockT.Length;
         for (int blk = blocks - 1; blk >= 0; blk--)
         {
-            int j0 = blk * _blockSize, jb = Math.Min(_blockSize, k - j0), j1 = j0 + jb;
-            using var v = Householder.ExplicitV(Factors.ReadOnlySpan, j0, j0, jb);
-            var t = BlockT(blk, v);
+            int j0 = blk * blockSize, jb = Math.Min(blockSize, k - j0), j1 = j0 + jb;
+            using var v = Householder.ExplicitV(factors, j0, j0, jb);
+            var t = BlockT(blockT, tau, blockSize, blk, v);
             if (j1 < k)
             {
                 // Rows [j0, j1) of Q[:, j1..] are still zero, so Vᵀ·Q[j0.., j1..] only needs V's rows from jb on.
                 using var w = new PooledMatrix(jb, k - j1);
                 using var tw = new PooledMatrix(jb, k - j1);
-                Gemm.Multiply(1.0, Dense.Sub(v.ReadOnlySpan, jb, 0, m - j1, jb).Transposed(), Dense.Sub(q.ReadOnlySpan, j1, j1, m - j1, k - j1), 0.0, w.Span, _parallelism);
-                Gemm.Multiply(1.0, t, w.ReadOnlySpan, 0.0, tw.Span, _parallelism);
-                Gemm.Multiply(-1.0, v.ReadOnlySpan, tw.ReadOnlySpan, 1.0, Dense.Sub(q, j0, j1, m - j0, k - j1), _parallelism);
+                Gemm.Multiply(1.0, Dense.Sub(v.ReadOnlySpan, jb, 0, m - j1, jb).Transposed(), Dense.Sub(q.AsReadOnly(), j1, j1, m - j1, k - j1), 0.0, w.Span, parallelism);
+                Gemm.Multiply(1.0, t, w.ReadOnlySpan, 0.0, tw.Span, parallelism);
+                Gemm.Multiply(-1.0, v.ReadOnlySpan, tw.ReadOnlySpan, 1.0, Dense.Sub(q, j0, j1, m - j0, k - j1), parallelism);
             }
             using var y = new PooledMatrix(jb, jb);
-            Gemm.Multiply(1.0, t, Dense.Sub(v.ReadOnlySpan, 0, 0, jb, jb).Transposed(), 0.0, y.Span, _parallelism);
+            Gemm.Multiply(1.0, t, Dense.Sub(v.ReadOnlySpan, 0, 0, jb, jb).Transposed(), 0.0, y.Span, parallelism);
             var qb = Dense.Sub(q, j0, j0, m - j0, jb);
-            Gemm.Multiply(-1.0, v.ReadOnlySpan, y.ReadOnlySpan, 0.0, qb, _parallelism);
+            Gemm.Multiply(-1.0, v.ReadOnlySpan, y.ReadOnlySpan, 0.0, qb, parallelism);
             for (int i = 0; i < jb; i++) qb[i, i] += 1;
         }
-        return q;
     }
 
     /// <summary>T of block <paramref name="blk"/> (jb×jb), from the factorization or built now from the explicit V.</summary>
-    private ReadOnlyMatrixSpan<double> BlockT(int blk, PooledMatrix v)
+    private ReadOnlyMatrixSpan<double> BlockT(int blk, PooledMatrix v) => BlockT(_blockT, Tau, _blockSize, blk, v);
+
+    private static ReadOnlyMatrixSpan<double> BlockT(double[][] blockT, ReadOnlySpan<double> tau, int blockSize, int blk, PooledMatrix v)
     {
         int jb = v.Columns;
-        var t = _blockT[blk];
+        var t = blockT[blk];
         if (t is null)
         {
-            t = Householder.BuildT(v, Tau.AsSpan(blk * _blockSize, jb)).Data;
-            _blockT[blk] = t;
+            t = Householder.BuildT(v, tau.Slice(blk * blockSize, jb)).Data;
+            blockT[blk] = t;
         }
         return new ReadOnlyMatrixSpan<double>(t, jb, jb);
+    }
+
+    /// <summary>
+    /// Factors <paramref name="a"/> (m×n) in place, for callers that own a scratch copy (no second copy is made): R on and
+    /// above the diagonal, the reflectors below, τ in <paramref name="tau"/> (length min(m, n)). Returns the panels' T factors
+    /// for <see cref="ApplyQ(ReadOnlyMatrixSpan{double}, ReadOnlySpan{double}, double[][], int, MatrixSpan{double}, bool, Parallelism)"/>.
+    /// </summary>
+    internal static double[][] FactorInPlace(MatrixSpan<double> a, Span<double> tau, Parallelism parallelism, int blockSize = DefaultBlockSize) =>
+        RecursiveQr.FactorInPlace(a, tau, parallelism, blockSize);
+
+    /// <summary>Writes R (min(m, n)×n, zeros below the diagonal) from the combined factors into <paramref name="r"/>.</summary>
+    internal static void CopyR(ReadOnlyMatrixSpan<double> factors, MatrixSpan<double> r)
+    {
+        int k = Math.Min(factors.Rows, factors.Columns);
+        if (r.Rows != k || r.Columns != factors.Columns)
+            throw new MatrixShapeException($"R of factors of shape ({factors.Rows}, {factors.Columns}) has shape ({k}, {factors.Columns}), but the destination has shape ({r.Rows}, {r.Columns}).");
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < r.Columns; j++) r[i, j] = j < i ? 0 : factors[i, j];
+    }
+
+    /// <summary>
+    /// C ← Q·C (or Qᵀ·C when <paramref name="transpose"/>) in place, Q given by the combined factors, τ and the panels' T
+    /// factors of width <paramref name="blockSize"/> (missing ones are built and stored). C has m rows.
+    /// </summary>
+    internal static void ApplyQ(ReadOnlyMatrixSpan<double> factors, ReadOnlySpan<double> tau, double[][] blockT, int blockSize, MatrixSpan<double> c, bool transpose, Parallelism parallelism)
+    {
+        int rows = factors.Rows, k = Math.Min(factors.Rows, factors.Columns);
+        if (c.Rows != rows)
+            throw new MatrixShapeException($"Q·C needs C with {rows} rows (Q is {rows}×{rows}), but C has shape ({c.Rows}, {c.Columns}).");
+        int blocks = blockT.Length;
+        for (int s = 0; s < blocks; s++)
+        {
+            int blk = transpose ? s : blocks - 1 - s;
+            int j0 = blk * blockSize, jb = Math.Min(blockSize, k - j0);
+            using var v = Householder.ExplicitV(factors, j0, j0, jb);
+            var t = BlockT(blockT, tau, blockSize, blk, v);
+            var cb = Dense.Sub(c, j0, 0, rows - j0, c.Columns);
+            if (transpose) RecursiveQr.ApplyTransposedBlock(v.ReadOnlySpan, t, cb, parallelism);
+            else RecursiveQr.ApplyBlock(v.ReadOnlySpan, t, cb, parallelism);
+        }
     }
 
     /// <summary>Qᵀ·B for B of shape (m, r), without forming Q.</summary>
@@ -153,21 +203,7 @@ public sealed class Qr
         return c;
     }
 
-    private void ApplyQ(DenseMatrix c, bool transpose)
-    {
-        int k = Math.Min(Rows, Columns);
-        int blocks = _blockT.Length;
-        for (int s = 0; s < blocks; s++)
-        {
-            int blk = transpose ? s : blocks - 1 - s;
-            int j0 = blk * _blockSize, jb = Math.Min(_blockSize, k - j0);
-            using var v = Householder.ExplicitV(Factors.ReadOnlySpan, j0, j0, jb);
-            var t = BlockT(blk, v);
-            var cb = Dense.Sub(c, j0, 0, Rows - j0, c.Columns);
-            if (transpose) RecursiveQr.ApplyTransposedBlock(v.ReadOnlySpan, t, cb, _parallelism);
-            else RecursiveQr.ApplyBlock(v.ReadOnlySpan, t, cb, _parallelism);
-        }
-    }
+    private void ApplyQ(DenseMatrix c, bool transpose) => ApplyQ(Factors.ReadOnlySpan, Tau, _blockT, _blockSize, c.Span, transpose, _parallelism);
 
     /// <summary>The least-squares solution X = argmin ‖A·X − B‖_F for B of shape (m, r), A of full column rank with m ≥ n.</summary>
     /// <exception cref="MatrixShapeException">When m &lt; n or B does not have m rows.</exception>

@@ -22,7 +22,7 @@ namespace MtlEngine.LinearAlgebra;
 /// </code>
 /// While V feeds a GEMM its top triangle (which holds R) is swapped out for the unit lower form (ones on the
 /// diagonal, zeros above) and swapped back after, so V is read in place without a copy.
-/// The T factors of the panels are returned for forming Q (<see cref="Qr.ThinQ"/>) and applying it.
+/// The T factors of the panels are returned for forming Q (<see cref="Qr.ThinQ()"/>) and applying it.
 /// </summary>
 internal static class RecursiveQr
 {

@@ -34,13 +34,30 @@ internal static class BidiagonalDivideAndConquer
     public static (DenseMatrix U, double[] Sigma, DenseMatrix V) Compute(double[] d, double[] e, Parallelism parallelism)
     {
         int n = d.Length;
-        if (n == 0) return (new DenseMatrix(0, 0), [], new DenseMatrix(0, 0));
+        var u = new DenseMatrix(n, n);
+        var v = new DenseMatrix(n, n);
+        var sigma = Compute(d, e, u.Span, v.Span, parallelism);
+        return (u, sigma, v);
+    }
+
+    /// <summary>
+    /// σ (descending), with U and V (n×n, B = U·diag(σ)·Vᵀ) written into <paramref name="uOut"/> and <paramref name="vOut"/>
+    /// (caller storage, e.g. the top n rows of the m×n U of an SVD, so that no n×n copy is made).
+    /// </summary>
+    public static double[] Compute(double[] d, double[] e, MatrixSpan<double> uOut, MatrixSpan<double> vOut, Parallelism parallelism)
+    {
+        int n = d.Length;
+        if (uOut.Rows != n || uOut.Columns != n || vOut.Rows != n || vOut.Columns != n)
+            throw new MatrixShapeException($"The bidiagonal SVD of order {n} writes U and V of shape ({n}, {n}), but got ({uOut.Rows}, {uOut.Columns}) and ({vOut.Rows}, {vOut.Columns}).");
+        if (n == 0) return [];
         double scale = Math.Max(Dense.MaxAbs(d), Dense.MaxAbs(e));
         if (scale == 0 || !double.IsFinite(scale))
         {
             if (!double.IsFinite(scale))
                 throw new NoConvergenceException($"The bidiagonal SVD met a non-finite entry ({scale}); check the input matrix for NaN or infinite values.");
-            return (DenseMatrix.Identity(n), new double[n], DenseMatrix.Identity(n));
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) uOut[i, j] = vOut[i, j] = i == j ? 1 : 0;
+            return new double[n];
         }
         var ds = new double[n];
         var es = new double[Math.Max(n - 1, 0)];
@@ -48,25 +65,21 @@ internal static class BidiagonalDivideAndConquer
         for (int i = 0; i < n - 1; i++) es[i] = e[i] / scale;
         var (u, s, v) = Solve(ds, es, parallelism);
         var order = Enumerable.Range(0, n).OrderByDescending(i => s[i]).ThenBy(i => i).ToArray();
-        var us = new DenseMatrix(n, n);
-        var vs = new DenseMatrix(n, n);
         var sigma = new double[n];
         for (int j = 0; j < n; j++) sigma[j] = s[order[j]] * scale;
         for (int i = 0; i < n; i++)
         {
             var ur = u.Row(i);
             var vr = v.Row(i);
-            var usr = us.Row(i);
-            var vsr = vs.Row(i);
             for (int j = 0; j < n; j++)
             {
-                usr[j] = ur[order[j]];
-                vsr[j] = vr[order[j]];
+                uOut[i, j] = ur[order[j]];
+                vOut[i, j] = vr[order[j]];
             }
         }
         u.Return();
         v.Return();
-        return (us, sigma, vs);
+        return sigma;
     }
 
     private static (Pooled U, double[] Sigma, Pooled V) Solve(double[] d, double[] e, Parallelism parallelism)

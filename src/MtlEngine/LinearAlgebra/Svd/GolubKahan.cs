@@ -27,10 +27,14 @@ internal static class GolubKahan
     private const int Crossover = 64;
 
     /// <summary>Bidiagonalizes <paramref name="a"/> (m ≥ n) in place: reflectors in A, the bidiagonal in d and e.</summary>
-    public static (double[] D, double[] E, double[] TauQ, double[] TauP) Reduce(DenseMatrix a, Parallelism parallelism)
+    public static (double[] D, double[] E, double[] TauQ, double[] TauP) Reduce(DenseMatrix a, Parallelism parallelism) => Reduce(a.Span, parallelism);
+
+    /// <summary>Bidiagonalizes <paramref name="a"/> (m ≥ n, rows contiguous) in place: reflectors in A, the bidiagonal in d and e.</summary>
+    public static (double[] D, double[] E, double[] TauQ, double[] TauP) Reduce(MatrixSpan<double> a, Parallelism parallelism)
     {
         int m = a.Rows, n = a.Columns;
-        if (m < n) throw new ArgumentException($"Golub–Kahan bidiagonalization here needs m ≥ n, but A has shape {a.ShapeText}; transpose it first.");
+        if (m < n) throw new ArgumentException($"Golub–Kahan bidiagonalization here needs m ≥ n, but A has shape ({m}, {n}); transpose it first.");
+        if (a.ColumnStride != 1) throw new ArgumentException("Golub–Kahan bidiagonalization needs a matrix whose rows are contiguous (column stride 1).");
         var d = new double[n];
         var e = new double[Math.Max(n - 1, 0)];
         var tauq = new double[n];
@@ -39,26 +43,40 @@ internal static class GolubKahan
         int p = 0;
         if (n - p > Crossover)
         {
-            var xt = new double[nb * m];
-            var yt = new double[nb * n];
-            var work = new double[Math.Max(m, n)];
-            for (; n - p > Crossover; p += nb)
+            // Xᵀ and Yᵀ on rented arrays (zeroed, as fresh ones would be): at m = 1024 they are large-object-heap sized.
+            var pool = System.Buffers.ArrayPool<double>.Shared;
+            var xt = pool.Rent(nb * m);
+            var yt = pool.Rent(nb * n);
+            var work = pool.Rent(Math.Max(m, n));
+            xt.AsSpan(0, nb * m).Clear();
+            yt.AsSpan(0, nb * n).Clear();
+            work.AsSpan(0, Math.Max(m, n)).Clear();
+            try
             {
-                int rows = m - p, cols = n - p;
-                var x = new MatrixSpan<double>(xt, 0, nb, rows, rows, 1);   // Xᵀ: row j = column j of X
-                var y = new MatrixSpan<double>(yt, 0, nb, cols, cols, 1);   // Yᵀ
-                Panel(a, p, nb, d, e, tauq, taup, x, y, work, parallelism);
-                // A22 ← A22 − V·Yᵀ − X·Uᵀ, A22 = A[p+nb.., p+nb..].
-                var a22 = Dense.Sub(a, p + nb, p + nb, rows - nb, cols - nb);
-                var v = Dense.Sub(a.ReadOnlySpan, p + nb, p, rows - nb, nb);
-                var u = Dense.Sub(a.ReadOnlySpan, p, p + nb, nb, cols - nb);
-                Gemm.Multiply(-1.0, v, Dense.Sub((ReadOnlyMatrixSpan<double>)y, 0, nb, nb, cols - nb), 1.0, a22, parallelism);
-                Gemm.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)x, 0, nb, nb, rows - nb).Transposed(), u, 1.0, a22, parallelism);
-                for (int j = p; j < p + nb; j++)
+                for (; n - p > Crossover; p += nb)
                 {
-                    a[j, j] = d[j];
-                    a[j, j + 1] = e[j];
+                    int rows = m - p, cols = n - p;
+                    var x = new MatrixSpan<double>(xt, 0, nb, rows, rows, 1);   // Xᵀ: row j = column j of X
+                    var y = new MatrixSpan<double>(yt, 0, nb, cols, cols, 1);   // Yᵀ
+                    Panel(a, p, nb, d, e, tauq, taup, x, y, work, parallelism);
+                    // A22 ← A22 − V·Yᵀ − X·Uᵀ, A22 = A[p+nb.., p+nb..].
+                    var a22 = Dense.Sub(a, p + nb, p + nb, rows - nb, cols - nb);
+                    var v = Dense.Sub(a.AsReadOnly(), p + nb, p, rows - nb, nb);
+                    var u = Dense.Sub(a.AsReadOnly(), p, p + nb, nb, cols - nb);
+                    Gemm.Multiply(-1.0, v, Dense.Sub((ReadOnlyMatrixSpan<double>)y, 0, nb, nb, cols - nb), 1.0, a22, parallelism);
+                    Gemm.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)x, 0, nb, nb, rows - nb).Transposed(), u, 1.0, a22, parallelism);
+                    for (int j = p; j < p + nb; j++)
+                    {
+                        a[j, j] = d[j];
+                        a[j, j + 1] = e[j];
+                    }
                 }
+            }
+            finally
+            {
+                pool.Return(xt);
+                pool.Return(yt);
+                pool.Return(work);
             }
         }
         Unblocked(a, p, d, e, tauq, taup);
@@ -67,7 +85,7 @@ internal static class GolubKahan
 
     /// <summary>The unblocked steps i = p .. n−1 (LAPACK's dgebd2) with rank-one updates.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Unblocked(DenseMatrix a, int p, double[] d, double[] e, double[] tauq, double[] taup)
+    internal static void Unblocked(MatrixSpan<double> a, int p, double[] d, double[] e, double[] tauq, double[] taup)
     {
         int m = a.Rows, n = a.Columns;
         var w = new double[Math.Max(m, n)];
@@ -87,12 +105,12 @@ internal static class GolubKahan
                 // A[i.., i+1..] ← (I − τ·v·vᵀ)·A[i.., i+1..]:  w = A[i.., i+1..]ᵀ·v;  A −= τ·v·wᵀ.
                 var wi = w.AsSpan(0, n - i - 1);
                 wi.Clear();
-                for (int r = i; r < m; r++) Dense.Axpy(v[r - i], a.Row(r).Slice(i + 1, n - i - 1), wi);
-                for (int r = i; r < m; r++) Dense.Axpy(-tq * v[r - i], wi, a.Row(r).Slice(i + 1, n - i - 1));
+                for (int r = i; r < m; r++) Dense.Axpy(v[r - i], Row(a, r).Slice(i + 1, n - i - 1), wi);
+                for (int r = i; r < m; r++) Dense.Axpy(-tq * v[r - i], wi, Row(a, r).Slice(i + 1, n - i - 1));
             }
             if (i + 1 >= n) continue;
             // Right reflector on row i, columns i+1..
-            var row = a.Row(i).Slice(i + 1, n - i - 1);
+            var row = Row(a, i).Slice(i + 1, n - i - 1);
             double tp = MakeReflector(row, out double betaP);
             e[i] = betaP;
             taup[i] = tp;
@@ -102,7 +120,7 @@ internal static class GolubKahan
                 // A[i+1.., i+1..] ← A·(I − τ·u·uᵀ):  x_r = A[r, i+1..]·u;  A[r, i+1..] −= τ·x_r·u.
                 for (int r = i + 1; r < m; r++)
                 {
-                    var ar = a.Row(r).Slice(i + 1, n - i - 1);
+                    var ar = Row(a, r).Slice(i + 1, n - i - 1);
                     Dense.Axpy(-tp * Dense.Dot(ar, row), row, ar);
                 }
             }
@@ -110,19 +128,22 @@ internal static class GolubKahan
         }
     }
 
+    /// <summary>Row r of a matrix with contiguous rows.</summary>
+    private static Span<double> Row(MatrixSpan<double> a, int r) => a.Data.Slice(a.Offset + r * a.RowStride, a.Columns);
+
     /// <summary>
     /// One dlabrd panel at (p, p): nb left and right reflectors; columns/rows of the panel are updated as they are reached,
     /// the rest of A is left for the caller's GEMMs. x holds Xᵀ (nb × (m−p)), y holds Yᵀ (nb × (n−p)).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Panel(DenseMatrix a, int p, int nb, double[] d, double[] e, double[] tauq, double[] taup,
+    private static void Panel(MatrixSpan<double> a, int p, int nb, double[] d, double[] e, double[] tauq, double[] taup,
         MatrixSpan<double> x, MatrixSpan<double> y, double[] work, Parallelism parallelism)
     {
-        int lda = a.Columns;
+        int lda = a.RowStride, origin = a.Offset;
         int rowCount = a.Rows - p, colCount = a.Columns - p;   // M, N of the local view S = A[p.., p..]
         var s = Dense.Sub(a, p, p, rowCount, colCount);
         var data = a.Data;
-        int S(int r, int c) => (p + r) * lda + p + c;
+        int S(int r, int c) => origin + (p + r) * lda + p + c;
         var t = new double[nb + 1];
         for (int i = 0; i < nb; i++)
         {
@@ -132,7 +153,7 @@ internal static class GolubKahan
                 for (int j = 0; j < i; j++) t[j] = y[j, i];
                 for (int r = i; r < rowCount; r++)
                 {
-                    double sum = Dense.Dot(data.AsSpan(S(r, 0), i), t.AsSpan(0, i));
+                    double sum = Dense.Dot(data.Slice(S(r, 0), i), t.AsSpan(0, i));
                     for (int j = 0; j < i; j++) sum += x[j, r] * data[S(j, i)];
                     data[S(r, i)] -= sum;
                 }
@@ -160,7 +181,7 @@ internal static class GolubKahan
             Dense.Scale(tq, yi);
 
             // S[i, i+1..] −= Y[i+1.., 0..i+1]·S[i, 0..i+1]ᵀ + S[0..i, i+1..]ᵀ·X[i, 0..i]ᵀ
-            var rowI = data.AsSpan(S(i, i + 1), wide);
+            var rowI = data.Slice(S(i, i + 1), wide);
             for (int j = 0; j <= i; j++) t[j] = data[S(i, j)];
             Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)y, 0, i + 1, i + 1, wide), MatrixOp.Transpose, t.AsSpan(0, i + 1), 1.0, rowI);
             if (i > 0)
@@ -273,22 +294,28 @@ internal static class GolubKahan
         return tau;
     }
 
+    /// <summary>C ← Q_B·C for C of shape (m, r), reflectors in the columns of <paramref name="f"/>.</summary>
+    public static void ApplyQ(DenseMatrix f, double[] tauq, DenseMatrix c, Parallelism parallelism) => ApplyQ(f.ReadOnlySpan, tauq, c.Span, parallelism);
+
+    /// <summary>C ← P_B·C for C of shape (n, r), reflectors in the rows of <paramref name="f"/>.</summary>
+    public static void ApplyP(DenseMatrix f, double[] taup, DenseMatrix c, Parallelism parallelism) => ApplyP(f.ReadOnlySpan, taup, c.Span, parallelism);
+
     /// <summary>C ← Q_B·C for C of shape (m, r): the left reflectors (columns of <paramref name="f"/>) in compact WY blocks, last block first.</summary>
-    public static void ApplyQ(DenseMatrix f, double[] tauq, DenseMatrix c, Parallelism parallelism)
+    public static void ApplyQ(ReadOnlyMatrixSpan<double> f, double[] tauq, MatrixSpan<double> c, Parallelism parallelism)
     {
         int k = tauq.Length;
         for (int j0 = (k - 1) / BlockSize * BlockSize; j0 >= 0 && k > 0; j0 -= BlockSize)
         {
             int b = Math.Min(BlockSize, k - j0);
-            ApplyBlock(f.ReadOnlySpan, j0, j0, b, tauq.AsSpan(j0, b), Dense.Sub(c, j0, 0, c.Rows - j0, c.Columns), parallelism);
+            ApplyBlock(f, j0, j0, b, tauq.AsSpan(j0, b), Dense.Sub(c, j0, 0, c.Rows - j0, c.Columns), parallelism);
         }
     }
 
     /// <summary>C ← P_B·C for C of shape (n, r): the right reflectors (rows of <paramref name="f"/>) in compact WY blocks, last block first.</summary>
-    public static void ApplyP(DenseMatrix f, double[] taup, DenseMatrix c, Parallelism parallelism)
+    public static void ApplyP(ReadOnlyMatrixSpan<double> f, double[] taup, MatrixSpan<double> c, Parallelism parallelism)
     {
         int k = taup.Length;
-        var ft = f.ReadOnlySpan.Transposed();
+        var ft = f.Transposed();
         for (int j0 = (k - 1) / BlockSize * BlockSize; j0 >= 0 && k > 0; j0 -= BlockSize)
         {
             int b = Math.Min(BlockSize, k - j0);
@@ -307,6 +334,7 @@ internal static class GolubKahan
         var pool = System.Buffers.ArrayPool<double>.Shared;
         var vData = pool.Rent(rows * b);
         var wData = pool.Rent(2 * b * r);
+        var tData = pool.Rent(2 * b * b);   // S = VᵀV and T, b×b each
         try
         {
             var v = new MatrixSpan<double>(vData, 0, rows, b, b, 1);
@@ -316,9 +344,10 @@ internal static class GolubKahan
                 v[t, t] = 1;
                 for (int i = t + 1; i < rows; i++) v[i, t] = f[r0 + i, j0 + t];
             }
-            var gram = new DenseMatrix(b, b);
-            Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, v.AsReadOnly(), MatrixOp.None, 0.0, gram.Span);
-            var tm = new DenseMatrix(b, b);
+            tData.AsSpan(0, 2 * b * b).Clear();
+            var gram = new MatrixSpan<double>(tData, 0, b, b, b, 1);
+            Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, v.AsReadOnly(), MatrixOp.None, 0.0, gram);
+            var tm = new MatrixSpan<double>(tData, b * b, b, b, b, 1);
             for (int i = 0; i < b; i++)
             {
                 tm[i, i] = tau[i];
@@ -332,13 +361,14 @@ internal static class GolubKahan
             var w = new MatrixSpan<double>(wData, 0, b, r, r, 1);
             var tw = new MatrixSpan<double>(wData, b * r, b, r, r, 1);
             Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, c, MatrixOp.None, 0.0, w, parallelism);
-            Gemm.Multiply(1.0, tm.ReadOnlySpan, w.AsReadOnly(), 0.0, tw, parallelism);
+            Gemm.Multiply(1.0, tm.AsReadOnly(), w.AsReadOnly(), 0.0, tw, parallelism);
             Gemm.Multiply(-1.0, v.AsReadOnly(), tw.AsReadOnly(), 1.0, c, parallelism);
         }
         finally
         {
             pool.Return(vData);
             pool.Return(wData);
+            pool.Return(tData);
         }
     }
 }
@@ -356,7 +386,7 @@ internal static class GolubKahanTextbook
         int n = f.Columns;
         var d = new double[n];
         var e = new double[Math.Max(n - 1, 0)];
-        GolubKahan.Unblocked(f, 0, d, e, new double[n], new double[Math.Max(n - 1, 0)]);
+        GolubKahan.Unblocked(f.Span, 0, d, e, new double[n], new double[Math.Max(n - 1, 0)]);
         return (d, e);
     }
 }

@@ -39,15 +39,26 @@ public static class RandomizedSvd
         if (rank == 0) return new Svd(new DenseMatrix(m, 0), [], new DenseMatrix(n, 0), 0);
 
         var omega = DenseMatrix.FromTensor(new TensorRandom(seed, 0, parallelism).Normal<double>([n, l], 0.0, 1.0));
-        var q = Orthonormalize(DenseMatrix.Multiply(a, omega, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
+        // The m×l and n×l blocks live on pooled arrays reused from half step to half step; each product is factored in
+        // place (it is scratch) and its thin Q written into the other block.
+        using var y = new PooledMatrix(m, l, clear: false);
+        using var q = new PooledMatrix(m, l, clear: false);
+        using var w = new PooledMatrix(n, l, clear: false);
+        using var z = new PooledMatrix(n, l, clear: false);
+        Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.None, omega.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
+        Orthonormalize(y, q, parallelism);
         for (int it = 0; it < powerIterations; it++)
         {
-            var z = Orthonormalize(DenseMatrix.Multiply(a, q, MatrixOp.Transpose, MatrixOp.None, parallelism), parallelism);
-            q = Orthonormalize(DenseMatrix.Multiply(a, z, MatrixOp.None, MatrixOp.None, parallelism), parallelism);
+            Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.Transpose, q.ReadOnlySpan, MatrixOp.None, 0.0, w.Span, parallelism);
+            Orthonormalize(w, z, parallelism);
+            Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.None, z.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
+            Orthonormalize(y, q, parallelism);
         }
-        var b = DenseMatrix.Multiply(q, a, MatrixOp.Transpose, MatrixOp.None, parallelism);   // (l, n)
+        var b = new DenseMatrix(l, n);
+        Gemm.Multiply(1.0, q.ReadOnlySpan, MatrixOp.Transpose, a.ReadOnlySpan, MatrixOp.None, 0.0, b.Span, parallelism);   // (l, n)
         var small = Svd.Compute(b, parallelism);                                               // Û (l×l), Σ, V (n×l)
-        var u = DenseMatrix.Multiply(q, small.U.SliceColumns(0, rank), MatrixOp.None, MatrixOp.None, parallelism);
+        var u = new DenseMatrix(m, rank);
+        Gemm.Multiply(1.0, q.ReadOnlySpan, MatrixOp.None, small.U.SliceColumns(0, rank).ReadOnlySpan, MatrixOp.None, 0.0, u.Span, parallelism);
         var v = small.V.SliceColumns(0, rank);
         SignConvention.Apply(u, v);
         return new Svd(u, small.SingularValues[..rank], v, small.Sweeps);
@@ -57,5 +68,12 @@ public static class RandomizedSvd
     public static Svd Compute(MtlTensor<double> a, int rank, int oversampling = 10, int powerIterations = 4, ulong seed = 0, Parallelism parallelism = default) =>
         Compute(DenseMatrix.FromTensor(a), rank, oversampling, powerIterations, seed, parallelism);
 
-    private static DenseMatrix Orthonormalize(DenseMatrix y, Parallelism parallelism) => Qr.Factor(y, parallelism).ThinQ();
+    /// <summary>The thin Q of Y = Q·R written into <paramref name="q"/> (Householder QR of Y in place: Y is overwritten).</summary>
+    private static void Orthonormalize(PooledMatrix y, PooledMatrix q, Parallelism parallelism)
+    {
+        var tau = new double[Math.Min(y.Rows, y.Columns)];
+        var blockT = Qr.FactorInPlace(y.Span, tau, parallelism);
+        q.Elements.Clear();
+        Qr.ThinQ(y.ReadOnlySpan, tau, blockT, Qr.DefaultBlockSize, q.Span, parallelism);
+    }
 }

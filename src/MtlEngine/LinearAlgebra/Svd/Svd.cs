@@ -67,40 +67,85 @@ public sealed class Svd
     public static Svd Compute(DenseMatrix a, Parallelism parallelism = default)
     {
         ArgumentNullException.ThrowIfNull(a);
-        if (a.Rows < a.Columns)
-        {
-            // A = (Aᵀ)ᵀ = (U'·Σ·V'ᵀ)ᵀ = V'·Σ·U'ᵀ.
-            var t = Compute(a.Transpose(), parallelism);
-            var u = t.V;
-            var v = t.U;
-            SignConvention.Apply(u, v);
-            return new Svd(u, t.SingularValues, v, t.Sweeps);
-        }
+        return Compute(a.ReadOnlySpan, parallelism);
+    }
+
+    /// <summary>The thin SVD of A given as a view (not changed; e.g. a pooled scratch matrix of the caller).</summary>
+    internal static Svd Compute(ReadOnlyMatrixSpan<double> a, Parallelism parallelism)
+    {
         int m = a.Rows, n = a.Columns;
+        if (m < n)
+        {
+            // A = (Aᵀ)ᵀ = (U'·Σ·V'ᵀ)ᵀ = V'·Σ·U'ᵀ; Aᵀ is read through a transposed view (its working copy is made anyway).
+            if (m == 0) return new Svd(new DenseMatrix(0, 0), [], new DenseMatrix(n, 0), 0);
+            var ut = new DenseMatrix(n, m);
+            var vt = new DenseMatrix(m, m);
+            var sigma = ComputeInto(a.Transposed(), ut.Span, vt.Span, parallelism);
+            ApplySignConvention(ut, vt);
+            SignConvention.Apply(vt, ut);
+            return new Svd(vt, sigma, ut, 0);
+        }
         if (n == 0) return new Svd(new DenseMatrix(m, 0), [], new DenseMatrix(0, 0), 0);
-        // Tall enough: A = Q·R first, so that the bidiagonalization (half of it matrix–vector products) works on n×n.
-        bool viaQr = 5L * m >= 8L * n;
-        Qr? qr = viaQr ? Qr.Factor(a, parallelism) : null;
-        var x = qr is null ? a.Clone() : qr.R;
-        var (d, e, tauq, taup) = GolubKahan.Reduce(x, parallelism);
-        var (ub, values, vMatrix) = BidiagonalDivideAndConquer.Compute(d, e, parallelism);
-        GolubKahan.ApplyP(x, taup, vMatrix, parallelism);
-        DenseMatrix uMatrix;
-        if (qr is null)
-        {
-            uMatrix = new DenseMatrix(m, n);
-            ub.Data.CopyTo(uMatrix.Data, 0);
-            GolubKahan.ApplyQ(x, tauq, uMatrix, parallelism);
-        }
-        else
-        {
-            GolubKahan.ApplyQ(x, tauq, ub, parallelism);
-            var padded = new DenseMatrix(m, n);
-            ub.Data.CopyTo(padded.Data, 0);
-            uMatrix = qr.QTimes(padded);
-        }
+        // The outputs are the only fresh arrays: the QR factors and the matrix that is bidiagonalized are pooled scratch,
+        // and U_B is written straight into the top n rows of U (the rows below are zero, as Q·[U_B; 0] needs).
+        var uMatrix = new DenseMatrix(m, n);
+        var vMatrix = new DenseMatrix(n, n);
+        var values = ComputeInto(a, uMatrix.Span, vMatrix.Span, parallelism);
         ApplySignConvention(uMatrix, vMatrix);
         return new Svd(uMatrix, values, vMatrix, 0);
+    }
+
+    /// <summary>
+    /// The SVD of a tall A (m ≥ n) without the sign convention: U (m×n, zero on entry) and V (n×n) written into caller
+    /// storage, σ returned. A is read, not changed; its working copy is pooled.
+    /// </summary>
+    internal static double[] ComputeInto(ReadOnlyMatrixSpan<double> a, MatrixSpan<double> u, MatrixSpan<double> v, Parallelism parallelism)
+    {
+        int m = a.Rows, n = a.Columns;
+        // Tall enough: A = Q·R first, so that the bidiagonalization (half of it matrix–vector products) works on n×n.
+        bool viaQr = 5L * m >= 8L * n;
+        using var work = new PooledMatrix(m, n, clear: false);
+        CopyRows(a, work.Span);
+        if (!viaQr) return ComputeInPlace(work.Span, u, v, parallelism);
+        var tau = new double[n];
+        var blockT = Qr.FactorInPlace(work.Span, tau, parallelism);
+        var values = ComputeTallFactoredInPlace(work.ReadOnlySpan, tau, blockT, u, v, parallelism);
+        return values;
+    }
+
+    /// <summary>Copies <paramref name="source"/> into <paramref name="destination"/> (same shape, contiguous rows), row by row.</summary>
+    internal static void CopyRows(ReadOnlyMatrixSpan<double> source, MatrixSpan<double> destination)
+    {
+        for (int i = 0; i < source.Rows; i++)
+            for (int j = 0; j < source.Columns; j++) destination[i, j] = source[i, j];
+    }
+
+    /// <summary>
+    /// The SVD of a tall X (m ≥ n, rows contiguous) that may be overwritten (it is bidiagonalized in place), without the
+    /// sign convention and without the QR step: U (m×n, zero on entry) and V (n×n) written into caller storage, σ returned.
+    /// </summary>
+    internal static double[] ComputeInPlace(MatrixSpan<double> x, MatrixSpan<double> u, MatrixSpan<double> v, Parallelism parallelism)
+    {
+        int n = x.Columns;
+        var (d, e, tauq, taup) = GolubKahan.Reduce(x, parallelism);
+        var values = BidiagonalDivideAndConquer.Compute(d, e, Dense.Sub(u, 0, 0, n, n), v, parallelism);
+        GolubKahan.ApplyP(x, taup, v, parallelism);
+        GolubKahan.ApplyQ(x, tauq, u, parallelism);
+        return values;
+    }
+
+    /// <summary>
+    /// The SVD of A from its Householder QR (combined factors, τ and the panels' T): R = U_R·Σ·Vᵀ, then U = Q·[U_R; 0] in place
+    /// in <paramref name="u"/> (m×n, zero on entry; only its top n rows are written before Q is applied).
+    /// </summary>
+    internal static double[] ComputeTallFactoredInPlace(ReadOnlyMatrixSpan<double> factors, ReadOnlySpan<double> tau, double[][] blockT, MatrixSpan<double> u, MatrixSpan<double> v, Parallelism parallelism)
+    {
+        int n = factors.Columns;
+        using var r = new PooledMatrix(n, n, clear: false);
+        Qr.CopyR(factors, r.Span);
+        var values = ComputeInPlace(r.Span, Dense.Sub(u, 0, 0, n, n), v, parallelism);
+        Qr.ApplyQ(factors, tau, blockT, Qr.DefaultBlockSize, u, transpose: false, parallelism);
+        return values;
     }
 
     /// <summary>
@@ -108,7 +153,11 @@ public sealed class Svd
     /// scan of a tall U touches a new cache line at every entry.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ApplySignConvention(DenseMatrix u, DenseMatrix v)
+    private static void ApplySignConvention(DenseMatrix u, DenseMatrix v) => ApplySignConvention(u.Span, v.Span);
+
+    /// <summary>The same flips on U and V given as views with contiguous rows (pooled or caller storage).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ApplySignConvention(MatrixSpan<double> u, MatrixSpan<double> v)
     {
         int k = u.Columns;
         var best = new double[k];
@@ -116,7 +165,7 @@ public sealed class Svd
         Array.Fill(best, -1.0);
         for (int i = 0; i < u.Rows; i++)
         {
-            var row = u.Row(i);
+            var row = RowOf(u, i);
             for (int j = 0; j < k; j++)
             {
                 double a = Math.Abs(row[j]);
@@ -131,9 +180,11 @@ public sealed class Svd
             any |= sign[j] < 0;
         }
         if (!any) return;
-        for (int i = 0; i < u.Rows; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(u.Row(i), sign, u.Row(i));
-        for (int i = 0; i < v.Rows; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(v.Row(i), sign, v.Row(i));
+        for (int i = 0; i < u.Rows; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(RowOf(u, i), sign, RowOf(u, i));
+        for (int i = 0; i < v.Rows; i++) System.Numerics.Tensors.TensorPrimitives.Multiply(RowOf(v, i), sign, RowOf(v, i));
     }
+
+    private static Span<double> RowOf(MatrixSpan<double> a, int i) => a.Data.Slice(a.Offset + i * a.RowStride, a.Columns);
 
     /// <summary>The thin SVD of a float64 tensor of shape (m, n).</summary>
     public static Svd Compute(MtlTensor<double> a, Parallelism parallelism = default) => Compute(DenseMatrix.FromTensor(a), parallelism);
