@@ -77,7 +77,7 @@ public sealed class SymmetricEigen
     private static SymmetricEigen Decompose(DenseMatrix a, bool computeVectors, Parallelism parallelism, TridiagonalSolver solver, SymmetricEigenWorkspace ws)
     {
         int n = a.Rows;
-        var (work, d, e, tau) = Reduce(a, parallelism, ws);
+        var (work, d, e, tau) = Reduce(a, PanelParallelism(a.Rows, parallelism), ws);
         if (!computeVectors)
         {
             TridiagonalQl(d, e, null, parallelism);
@@ -108,7 +108,7 @@ public sealed class SymmetricEigen
             }
             d = sorted;
         }
-        BackTransform(work, tau, z.Span, parallelism);
+        BackTransform(work, tau, z.Span, PanelParallelism(n, parallelism));
         ApplySignConvention(z);
         return new SymmetricEigen(d, z);
     }
@@ -163,14 +163,14 @@ public sealed class SymmetricEigen
     {
         int n = a.Rows;
         int first = largest ? n - k : 0;
-        var (work, d, e, tau) = Reduce(a, parallelism, ws);
+        var (work, d, e, tau) = Reduce(a, PanelParallelism(a.Rows, parallelism), ws);
         if (4 * k <= n)
         {
             var values = TridiagonalBisection.Values(d, e, first, k);
             var z = TridiagonalInverseIteration.Vectors(d, e, values);
             if (z is not null)
             {
-                BackTransform(work, tau, z.Span, parallelism);
+                BackTransform(work, tau, z.Span, PanelParallelism(n, parallelism));
                 ApplySignConvention(z);
                 return new SymmetricEigen(values, z);
             }
@@ -181,7 +181,7 @@ public sealed class SymmetricEigen
         TridiagonalDivideAndConquer.Solve(d, e, zAll.Data, parallelism);
         var vectors = new DenseMatrix(n, k);
         for (int i = 0; i < n; i++) zAll.Elements.Slice(i * n + first, k).CopyTo(vectors.Data.AsSpan(i * k, k));
-        BackTransform(work, tau, vectors.Span, parallelism);
+        BackTransform(work, tau, vectors.Span, PanelParallelism(n, parallelism));
         ApplySignConvention(vectors);
         return new SymmetricEigen(d[first..(first + k)], vectors);
     }
@@ -196,6 +196,14 @@ public sealed class SymmetricEigen
             for (int j = 0; j < vl.Columns; j++) vl[i, j] *= Values[j];
         return DenseMatrix.Multiply(vl, v, MatrixOp.None, MatrixOp.Transpose, parallelism);
     }
+
+    /// <summary>
+    /// Below order 1024 the tridiagonalization and the back-transformation run on one thread whatever the caller's
+    /// parallelism: each panel step reads what the previous one wrote, so on our 2-core machines a second thread mostly
+    /// moves cache lines between cores (see <see cref="Svd.ThreadedPanelOrder"/> for the same effect in the SVD).
+    /// </summary>
+    private static Parallelism PanelParallelism(int n, Parallelism parallelism) =>
+        n < Svd.ThreadedPanelOrder ? Parallelism.Sequential : parallelism;
 
     /// <summary>
     /// Qᵀ·A·Q = T: the upper triangle of the returned n×n work matrix (A's lower triangle transposed; it lives in
