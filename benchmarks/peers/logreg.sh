@@ -1,28 +1,14 @@
 #!/usr/bin/env bash
-# Runs `mtl bench logreg` and its scikit-learn peer in one run, interleaved ours / peer for ROUNDS rounds, and prints
-# ours, peer (median seconds over the rounds) and the ratio per workload, with both iteration counts and training
-# accuracies.
+# Runs `mtl bench logreg` and its scikit-learn peer interleaved for ROUNDS rounds and prints ours, peer (median
+# seconds) and the ratio per workload, with both iteration counts and training accuracies.
 #   benchmarks/peers/logreg.sh [THREADS] [ROUNDS]
-# ratio = peer seconds / our seconds: ≥ 1 means the engine is at least as fast. The machines are shared and noisy:
-# compare ratios from one run, not absolute times across runs.
-# MTL_LOGREG_CMD overrides the engine command (default: the CLI via dotnet run); it gets the thread count appended.
+# MTL_LOGREG_CMD overrides the engine command; it gets the thread count appended.
 set -euo pipefail
 threads=${1:-1}
 rounds=${2:-3}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-if [[ -z "${MTL_LOGREG_CMD:-}" ]]; then
-  dotnet build "$root/src/MtlEngine.Cli" -c Release -v q -nologo >/dev/null
-  MTL_LOGREG_CMD="dotnet run --no-build --project $root/src/MtlEngine.Cli -c Release -- bench logreg --threads"
-fi
-ours=""; peer=""
-for ((r = 0; r < rounds; r++)); do
-  ours+=$(bash -c "$MTL_LOGREG_CMD $threads")$'\n'
-  peer+=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" \
-    /usr/bin/python3 "$root/benchmarks/peers/logreg_peer.py" --threads "$threads")$'\n'
-done
-echo "# ours"
-echo -n "$ours"
-echo "# peer (scikit-learn)"
-echo -n "$peer"
-echo "# ratio = peer seconds / our seconds (medians over $rounds interleaved rounds)"
-/usr/bin/python3 "$root/benchmarks/peers/medians.py" "$ours" "$peer" --extra iterations --extra train_accuracy
+source "$root/benchmarks/peers/interleaved.sh"
+ours=${MTL_LOGREG_CMD:-$(mtl_command bench logreg --threads)}
+interleave "$rounds" "$ours $threads" \
+  "$(peer_env "$threads") /usr/bin/python3 $root/benchmarks/peers/logreg_peer.py --threads $threads" \
+  "scikit-learn LogisticRegression" --extra iterations --extra train_accuracy

@@ -5,7 +5,7 @@
 OURS and PEER are the collected lines (one `name=... seconds=...` line per workload and round). For each workload
 of ours it prints `name=... ours=<median s> peer=<median s> ratio=<peer/ours>` and, for every --extra KEY,
 `KEY_ours=... KEY_peer=...` (from the first round). --pair compares a workload of ours with a differently named
-one of the peer's (e.g. pca_covariance=pca_full). Used by linalg.sh, pca.sh, ridge.sh, logreg.sh and text.sh.
+one of the peer's (e.g. pca_covariance=pca_full). Used by interleaved.sh (linalg, ridge, pca, logreg and text).
 """
 import argparse
 import statistics
