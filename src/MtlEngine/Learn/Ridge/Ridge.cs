@@ -231,7 +231,7 @@ public sealed record Ridge(
         for (int j = 0; j < t; j++)
         {
             for (int f = 0; f < rhs.Length; f++) rhs[f] = rhsAll[f, j];
-            ILinearOperator op = dual ? new KernelEquations(x, alphas[j], parallelism) : new NormalEquations(x, alphas[j], parallelism);
+            ILinearOperator op = new RegularizedGram(x, alphas[j], kernelForm: dual, parallelism);
             var (solution, used, ok) = ScipyConjugateGradient(op, rhs, tolerance, maxIterations ?? 10 * Math.Max(rhs.Length, 1));
             if (dual) xOperator.ApplyTransposed(solution, w.Row(j));
             else solution.CopyTo(w.Row(j));
@@ -268,40 +268,31 @@ public sealed record Ridge(
         }
     }
 
-    /// <summary>v ↦ Xᵀ(X·v) + α·v, never forming XᵀX.</summary>
-    private sealed class NormalEquations(DenseMatrix x, double alpha, Parallelism parallelism) : ILinearOperator
+    /// <summary>
+    /// The conjugate-gradient operator of ridge, never forming the Gram matrix: v ↦ Xᵀ(X·v) + α·v (the normal
+    /// equations, d×d) or, in the kernel form, v ↦ X(Xᵀ·v) + α·v (n×n). Symmetric, so its transpose is itself.
+    /// </summary>
+    private sealed class RegularizedGram(DenseMatrix x, double alpha, bool kernelForm, Parallelism parallelism) : ILinearOperator
     {
         private readonly DenseOperator _x = new(x, parallelism);
-        private readonly double[] _xv = new double[x.Rows];
+        private readonly double[] _inner = new double[kernelForm ? x.Columns : x.Rows];
 
-        public int Rows => x.Columns;
+        public int Rows => kernelForm ? x.Rows : x.Columns;
 
-        public int Columns => x.Columns;
+        public int Columns => Rows;
 
         public void Apply(ReadOnlySpan<double> v, Span<double> result)
         {
-            _x.Apply(v, _xv);
-            _x.ApplyTransposed(_xv, result);
-            Dense.Axpy(alpha, v, result);
-        }
-
-        public void ApplyTransposed(ReadOnlySpan<double> v, Span<double> result) => Apply(v, result);
-    }
-
-    /// <summary>v ↦ X(Xᵀ·v) + α·v, the kernel form's operator, never forming X·Xᵀ.</summary>
-    private sealed class KernelEquations(DenseMatrix x, double alpha, Parallelism parallelism) : ILinearOperator
-    {
-        private readonly DenseOperator _x = new(x, parallelism);
-        private readonly double[] _xtv = new double[x.Columns];
-
-        public int Rows => x.Rows;
-
-        public int Columns => x.Rows;
-
-        public void Apply(ReadOnlySpan<double> v, Span<double> result)
-        {
-            _x.ApplyTransposed(v, _xtv);
-            _x.Apply(_xtv, result);
+            if (kernelForm)
+            {
+                _x.ApplyTransposed(v, _inner);
+                _x.Apply(_inner, result);
+            }
+            else
+            {
+                _x.Apply(v, _inner);
+                _x.ApplyTransposed(_inner, result);
+            }
             Dense.Axpy(alpha, v, result);
         }
 
