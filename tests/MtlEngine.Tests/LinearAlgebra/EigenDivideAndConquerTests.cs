@@ -79,7 +79,7 @@ public class EigenDivideAndConquerTests
     [Fact]
     public void BlockedTridiagonalizationMatchesUnblocked()
     {
-        foreach (int n in new[] { 1, 2, 3, 31, 96, 97, 130, 200 })
+        foreach (int n in new[] { 1, 2, 3, 31, 96, 97, 130, 200, 333 })
         {
             var a = Symmetric(n, 9000 + n);
             var blocked = a.Transpose().Data;

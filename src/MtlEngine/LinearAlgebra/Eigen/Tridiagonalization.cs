@@ -25,7 +25,7 @@ namespace MtlEngine.LinearAlgebra;
 internal static class Tridiagonalization
 {
     /// <summary>Panel width (LAPACK's ilaenv default for dsytrd is 32).</summary>
-    private const int NB = 32;
+    private const int NB = 24;
 
     /// <summary>The last columns are one panel without a trailing update once at most NB + NX of them are left.</summary>
     private const int NX = 64;
@@ -122,11 +122,7 @@ internal static class Tridiagonalization
             // w = A₂₂·v with the stale A₂₂, then the panel's corrections: − Σ V_c·(W_cᵀv) − W_c·(V_cᵀv).
             var yv = vectors.AsSpan(0, len);
             SymmetricMultiply(a, n, j + 1, v, yv, partial, vectors, n, parallelism);
-            for (int c = 0; c < i; c++)
-            {
-                t1[c] = Dense.Dot(vw.AsSpan(wOffset + c * n + j + 1, len), v);
-                t2[c] = Dense.Dot(vw.AsSpan(c * n + j + 1, len), v);
-            }
+            PanelDots(vw, n, wOffset, i, j + 1, v, t1, t2);
             SubtractPanel(yv, vw, n, wOffset, i, j + 1, t1, t2);
             // w = τ·y − (τ/2)(τ·yᵀv)·v.
             Dense.Scale(t, yv);
@@ -145,27 +141,51 @@ internal static class Tridiagonalization
     {
         if (count == 0) return;
         int len = y.Length, p = 0;
-        ref double v0 = ref vw[start];
-        ref double w0 = ref vw[wOffset + start];
+        // The last row read is count − 1 of each part; its bounds are checked once here (the loop reads unchecked).
+        _ = vw[wOffset + (count - 1) * n + start + len - 1];
+        _ = alpha[count - 1];
+        _ = beta[count - 1];
+        ref double v0r = ref vw[start];
+        ref double w0r = ref vw[wOffset + start];
         if (Vector512.IsHardwareAccelerated)
         {
-            int width = Vector512<double>.Count;
-            for (; p + 2 * width <= len; p += 2 * width)
+            // 32 elements at a time in eight independent accumulators (V and W parts apart), so that FMA latency does not bind.
+            const int width = 8;
+            ref double yp = ref MemoryMarshal.GetReference(y);
+            for (; p + 4 * width <= len; p += 4 * width)
             {
-                var acc0 = Vector512.LoadUnsafe(ref y[p]);
-                var acc1 = Vector512.LoadUnsafe(ref y[p + width]);
+                Vector512<double> v0 = default, v1 = default, v2 = default, v3 = default;
+                Vector512<double> w0 = default, w1 = default, w2 = default, w3 = default;
                 for (int c = 0; c < count; c++)
                 {
-                    var a = Vector512.Create(-alpha[c]);
-                    var b = Vector512.Create(-beta[c]);
+                    var a = Vector512.Create(alpha[c]);
+                    var b = Vector512.Create(beta[c]);
                     nuint o = (nuint)(c * n + p);
-                    acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0, o), a, acc0);
-                    acc1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0, o + (nuint)width), a, acc1);
-                    acc0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0, o), b, acc0);
-                    acc1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0, o + (nuint)width), b, acc1);
+                    v0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0r, o), a, v0);
+                    v1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0r, o + width), a, v1);
+                    v2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0r, o + 2 * width), a, v2);
+                    v3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0r, o + 3 * width), a, v3);
+                    w0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0r, o), b, w0);
+                    w1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0r, o + width), b, w1);
+                    w2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0r, o + 2 * width), b, w2);
+                    w3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0r, o + 3 * width), b, w3);
                 }
-                acc0.StoreUnsafe(ref y[p]);
-                acc1.StoreUnsafe(ref y[p + width]);
+                nuint q = (nuint)p;
+                (Vector512.LoadUnsafe(ref yp, q) - (v0 + w0)).StoreUnsafe(ref yp, q);
+                (Vector512.LoadUnsafe(ref yp, q + width) - (v1 + w1)).StoreUnsafe(ref yp, q + width);
+                (Vector512.LoadUnsafe(ref yp, q + 2 * width) - (v2 + w2)).StoreUnsafe(ref yp, q + 2 * width);
+                (Vector512.LoadUnsafe(ref yp, q + 3 * width) - (v3 + w3)).StoreUnsafe(ref yp, q + 3 * width);
+            }
+            for (; p + width <= len; p += width)
+            {
+                Vector512<double> v0 = default, w0 = default;
+                for (int c = 0; c < count; c++)
+                {
+                    nuint o = (nuint)(c * n + p);
+                    v0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0r, o), Vector512.Create(alpha[c]), v0);
+                    w0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0r, o), Vector512.Create(beta[c]), w0);
+                }
+                (Vector512.LoadUnsafe(ref yp, (nuint)p) - (v0 + w0)).StoreUnsafe(ref yp, (nuint)p);
             }
         }
         for (; p < len; p++)
@@ -174,6 +194,57 @@ internal static class Tridiagonalization
             for (int c = 0; c < count; c++)
                 acc = Math.FusedMultiplyAdd(vw[c * n + start + p], -alpha[c], Math.FusedMultiplyAdd(vw[wOffset + c * n + start + p], -beta[c], acc));
             y[p] = acc;
+        }
+    }
+
+    /// <summary>
+    /// t1[c] = W_c[start..]·v and t2[c] = V_c[start..]·v for c &lt; <paramref name="count"/> (rows of <paramref name="vw"/> as in
+    /// <see cref="SubtractPanel"/>): two panel columns (four rows) per pass, so v is loaded once for four dot products.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelDots(double[] vw, int n, int wOffset, int count, int start, ReadOnlySpan<double> v, Span<double> t1, Span<double> t2)
+    {
+        int len = v.Length, c = 0;
+        if (Vector512.IsHardwareAccelerated && len >= Vector512<double>.Count && count >= 2)
+        {
+            _ = vw[wOffset + (count - 1) * n + start + len - 1];
+            ref double rv = ref MemoryMarshal.GetReference(v);
+            for (; c + 2 <= count; c += 2)
+            {
+                ref double va = ref vw[c * n + start];
+                ref double wa = ref vw[wOffset + c * n + start];
+                nuint next = (nuint)n;
+                Vector512<double> sv0 = default, sw0 = default, sv1 = default, sw1 = default;
+                int p = 0;
+                for (; p + Vector512<double>.Count <= len; p += Vector512<double>.Count)
+                {
+                    nuint o = (nuint)p;
+                    var x = Vector512.LoadUnsafe(ref rv, o);
+                    sv0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref va, o), x, sv0);
+                    sw0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref wa, o), x, sw0);
+                    sv1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref va, o + next), x, sv1);
+                    sw1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref wa, o + next), x, sw1);
+                }
+                double dv0 = Vector512.Sum(sv0), dw0 = Vector512.Sum(sw0), dv1 = Vector512.Sum(sv1), dw1 = Vector512.Sum(sw1);
+                for (; p < len; p++)
+                {
+                    nuint o = (nuint)p;
+                    double x = Unsafe.Add(ref rv, o);
+                    dv0 += Unsafe.Add(ref va, o) * x;
+                    dw0 += Unsafe.Add(ref wa, o) * x;
+                    dv1 += Unsafe.Add(ref va, o + next) * x;
+                    dw1 += Unsafe.Add(ref wa, o + next) * x;
+                }
+                t1[c] = dw0;
+                t2[c] = dv0;
+                t1[c + 1] = dw1;
+                t2[c + 1] = dv1;
+            }
+        }
+        for (; c < count; c++)
+        {
+            t1[c] = Dense.Dot(vw.AsSpan(wOffset + c * n + start, len), v);
+            t2[c] = Dense.Dot(vw.AsSpan(c * n + start, len), v);
         }
     }
 
@@ -252,7 +323,11 @@ internal static class Tridiagonalization
         }
     }
 
-    /// <summary>Rows [q·Chunk, …) of the trailing block: y_r for those rows (dots and the in-chunk column updates), and the column updates beyond the chunk into partial row q.</summary>
+    /// <summary>
+    /// Rows [q·Chunk, …) of the trailing block: y_r for those rows (dots and the in-chunk column updates), and the column
+    /// updates beyond the chunk into partial row q. With Vector512, rows go four at a time (<see cref="DotAxpy4"/>): x and
+    /// the updated vector are loaded and stored once for four rows of A, which halves the memory operations per element.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SymmetricChunk(double[] a, int n, int s, int q, ReadOnlySpan<double> x, Span<double> y, double[] partial)
     {
@@ -261,7 +336,31 @@ internal static class Tridiagonalization
         var part = partial.AsSpan(q * n + r1, m - r1);
         part.Clear();
         for (int r = r0; r < r1; r++) y[r] = 0;
-        for (int r = r0; r < r1; r++)
+        int r4 = r0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; r4 + 4 <= r1; r4 += 4)
+            {
+                int row0 = (s + r4) * n + s;
+                // The 4×4 triangle on the diagonal, element by element.
+                for (int k = 0; k < 4; k++)
+                {
+                    double xk = x[r4 + k], sum = 0;
+                    for (int c = r4 + k; c < r4 + 4; c++)
+                    {
+                        double v = a[row0 + k * n + c];
+                        sum += v * x[c];
+                        if (c > r4 + k) y[c] += v * xk;
+                    }
+                    y[r4 + k] += sum;
+                }
+                // Columns past it: inside the chunk into y, beyond it into the partial.
+                var inside = DotAxpy4(a, row0, n, r4 + 4, r1 - r4 - 4, x, y, r4, r4 + 4);
+                var beyond = DotAxpy4(a, row0, n, r1, m - r1, x, part, r4, 0);
+                for (int k = 0; k < 4; k++) y[r4 + k] += inside.GetElement(k) + beyond.GetElement(k);
+            }
+        }
+        for (int r = r4; r < r1; r++)
         {
             var row = a.AsSpan((s + r) * n + s + r, m - r);
             double xr = x[r];
@@ -272,6 +371,66 @@ internal static class Tridiagonalization
             sum += DotAxpy(row[(inner + 1)..], x[r1..], part, xr);
             y[r] += sum;
         }
+    }
+
+    /// <summary>
+    /// For the four rows starting at <paramref name="row0"/> (stride <paramref name="n"/>), columns [c0, c0 + len):
+    /// returns their dots with x[c0..] and does p[p0 + i] += Σ_k a[row0 + k·n + c0 + i]·x[xr + k] — one pass over the four rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<double> DotAxpy4(double[] a, int row0, int n, int c0, int len, ReadOnlySpan<double> x, Span<double> p, int xr, int p0)
+    {
+        if (len <= 0) return Vector256<double>.Zero;
+        // The bounds of everything touched, checked once (the loop below reads through unchecked references).
+        _ = a[row0 + 3 * n + c0 + len - 1];
+        _ = x[c0 + len - 1];
+        _ = p[p0 + len - 1];
+        double x0 = x[xr], x1 = x[xr + 1], x2 = x[xr + 2], x3 = x[xr + 3];
+        ref double ra = ref a[row0 + c0];
+        ref double rx = ref MemoryMarshal.GetReference(x.Slice(c0));
+        ref double rp = ref MemoryMarshal.GetReference(p.Slice(p0));
+        nuint n1 = (nuint)n, n2 = 2 * (nuint)n, n3 = 3 * (nuint)n;
+        var v0 = Vector512.Create(x0);
+        var v1 = Vector512.Create(x1);
+        var v2 = Vector512.Create(x2);
+        var v3 = Vector512.Create(x3);
+        var s0 = Vector512<double>.Zero;
+        var s1 = Vector512<double>.Zero;
+        var s2 = Vector512<double>.Zero;
+        var s3 = Vector512<double>.Zero;
+        int i = 0;
+        for (; i + Vector512<double>.Count <= len; i += Vector512<double>.Count)
+        {
+            nuint o = (nuint)i;
+            var xv = Vector512.LoadUnsafe(ref rx, o);
+            var a0 = Vector512.LoadUnsafe(ref ra, o);
+            var a1 = Vector512.LoadUnsafe(ref ra, o + n1);
+            var a2 = Vector512.LoadUnsafe(ref ra, o + n2);
+            var a3 = Vector512.LoadUnsafe(ref ra, o + n3);
+            s0 = Vector512.FusedMultiplyAdd(a0, xv, s0);
+            s1 = Vector512.FusedMultiplyAdd(a1, xv, s1);
+            s2 = Vector512.FusedMultiplyAdd(a2, xv, s2);
+            s3 = Vector512.FusedMultiplyAdd(a3, xv, s3);
+            var pv = Vector512.LoadUnsafe(ref rp, o);
+            pv = Vector512.FusedMultiplyAdd(a0, v0, pv);
+            pv = Vector512.FusedMultiplyAdd(a1, v1, pv);
+            pv = Vector512.FusedMultiplyAdd(a2, v2, pv);
+            pv = Vector512.FusedMultiplyAdd(a3, v3, pv);
+            pv.StoreUnsafe(ref rp, o);
+        }
+        double d0 = Vector512.Sum(s0), d1 = Vector512.Sum(s1), d2 = Vector512.Sum(s2), d3 = Vector512.Sum(s3);
+        for (; i < len; i++)
+        {
+            nuint o = (nuint)i;
+            double xv = Unsafe.Add(ref rx, o);
+            double a0 = Unsafe.Add(ref ra, o), a1 = Unsafe.Add(ref ra, o + n1), a2 = Unsafe.Add(ref ra, o + n2), a3 = Unsafe.Add(ref ra, o + n3);
+            d0 += a0 * xv;
+            d1 += a1 * xv;
+            d2 += a2 * xv;
+            d3 += a3 * xv;
+            Unsafe.Add(ref rp, o) += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
+        }
+        return Vector256.Create(d0, d1, d2, d3);
     }
 
     /// <summary>Returns Σ row·x and does p += α·row, in one pass over row.</summary>
