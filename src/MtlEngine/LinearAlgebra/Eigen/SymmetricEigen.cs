@@ -12,8 +12,8 @@ namespace MtlEngine.LinearAlgebra;
 /// <para>Three stages, as LAPACK's dsyevd:</para>
 /// <list type="number">
 /// <item>Blocked Householder tridiagonalization Qᵀ·A·Q = T (dsytrd/dlatrd, see <see cref="Tridiagonalization"/>):
-/// panels of 32 columns build V and W with one symmetric matrix-vector product per column (the stored triangle read
-/// once), and the trailing block takes each panel as a rank-64 update A₂₂ −= V·Wᵀ + W·Vᵀ in GEMMs.</item>
+/// panels of 24 columns build V and W with one symmetric matrix-vector product per column (the stored triangle read
+/// once), and the trailing block takes each panel as a rank-48 update A₂₂ −= V·Wᵀ + W·Vᵀ in GEMMs.</item>
 /// <item>The tridiagonal eigenproblem. With vectors: Cuppen's divide and conquer (<see cref="TridiagonalDivideAndConquer"/>:
 /// deflation, the secular equation solved relative to the nearer pole as in dlaed4, Gu–Eisenstat's recomputed z for
 /// orthogonal vectors, merged vectors by GEMM), with implicit QL (EISPACK tql2) on blocks of at most 32. Chosen over

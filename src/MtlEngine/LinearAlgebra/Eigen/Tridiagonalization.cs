@@ -24,7 +24,10 @@ namespace MtlEngine.LinearAlgebra;
 /// </summary>
 internal static class Tridiagonalization
 {
-    /// <summary>Panel width (LAPACK's ilaenv default for dsytrd is 32).</summary>
+    /// <summary>
+    /// Panel width. LAPACK's ilaenv default for dsytrd is 32; at n = 512 on one thread 24 measured best (reduction 6.7 ms,
+    /// against 7.4 for 32, 7.8 for 16 and 8.6 for 48): the panel's corrections re-read V and W, which grow with the width.
+    /// </summary>
     private const int NB = 24;
 
     /// <summary>The last columns are one panel without a trailing update once at most NB + NX of them are left.</summary>
