@@ -150,13 +150,14 @@ internal static class GolubKahan
             // S[i.., i] −= S[i.., 0..i]·Y[i, 0..i]ᵀ + X[i.., 0..i]·S[0..i, i]
             if (i > 0)
             {
+                // Both corrections into work first (S·t as row dots, X·c as axpys over Xᵀ's contiguous rows), then one
+                // pass down the column.
+                var correction = work.AsSpan(0, rowCount - i);
                 for (int j = 0; j < i; j++) t[j] = y[j, i];
-                for (int r = i; r < rowCount; r++)
-                {
-                    double sum = Dense.Dot(data.Slice(S(r, 0), i), t.AsSpan(0, i));
-                    for (int j = 0; j < i; j++) sum += x[j, r] * data[S(j, i)];
-                    data[S(r, i)] -= sum;
-                }
+                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, i, 0, rowCount - i, i), MatrixOp.None, t.AsSpan(0, i), 0.0, correction);
+                for (int j = 0; j < i; j++) t[j] = data[S(j, i)];
+                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)x, 0, i, i, rowCount - i), MatrixOp.Transpose, t.AsSpan(0, i), 1.0, correction);
+                for (int r = i; r < rowCount; r++) data[S(r, i)] -= correction[r - i];
             }
             var v = work.AsSpan(0, rowCount - i);
             for (int r = i; r < rowCount; r++) v[r - i] = data[S(r, i)];
