@@ -98,17 +98,15 @@ internal static class Householder
         // S = Vᵀ·V in one GEMM; then z = V[:, 0..i]ᵀ·vᵢ is S[0..i, i].
         var gram = new DenseMatrix(b, b);
         Gemm.Multiply(1.0, v.ReadOnlySpan, MatrixOp.Transpose, v.ReadOnlySpan, MatrixOp.None, 0.0, gram.Span);
+        var column = new double[b];
         for (int i = 0; i < b; i++)
         {
             t[i, i] = tau[i];
             if (tau[i] == 0) continue;
-            // T[0..i, i] = −τᵢ · T[0..i, 0..i] · S[0..i, i]
+            // T[0..i, i] = −τᵢ · T[0..i, 0..i] · S[0..i, i]: row p of the upper-triangular T against S[p..i, i].
+            for (int q = 0; q < i; q++) column[q] = gram[q, i];
             for (int p = 0; p < i; p++)
-            {
-                double s = 0;
-                for (int q = p; q < i; q++) s += t[p, q] * gram[q, i];
-                t[p, i] = -tau[i] * s;
-            }
+                t[p, i] = -tau[i] * Dense.Dot(t.Row(p)[p..i], column.AsSpan(p, i - p));
         }
         return t;
     }
