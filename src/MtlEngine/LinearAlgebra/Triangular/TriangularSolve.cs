@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -31,15 +32,16 @@ public static class TriangularSolve
     /// <param name="parallelism">Threads for the GEMM updates.</param>
     /// <exception cref="MatrixShapeException">When L is not square or B has a different number of rows.</exception>
     /// <exception cref="SingularMatrixException">When a diagonal entry of L is zero.</exception>
-    public static void Lower(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> b, bool unitDiagonal = false, Parallelism parallelism = default) =>
+    public static void Lower<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> b, bool unitDiagonal = false, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T> =>
         Lower(l, b, unitDiagonal, parallelism, DefaultBlockSize);
 
     /// <summary>Solves U·X = B in place (B ← X) for an upper-triangular U (only its upper triangle is read).</summary>
-    /// <inheritdoc cref="Lower(ReadOnlyMatrixSpan{double}, MatrixSpan{double}, bool, Parallelism)"/>
-    public static void Upper(ReadOnlyMatrixSpan<double> u, MatrixSpan<double> b, bool unitDiagonal = false, Parallelism parallelism = default) =>
+    /// <inheritdoc cref="Lower{T}(ReadOnlyMatrixSpan{T}, MatrixSpan{T}, bool, Parallelism)"/>
+    public static void Upper<T>(ReadOnlyMatrixSpan<T> u, MatrixSpan<T> b, bool unitDiagonal = false, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T> =>
         Upper(u, b, unitDiagonal, parallelism, DefaultBlockSize);
 
-    internal static void Lower(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> b, bool unitDiagonal, Parallelism parallelism, int blockSize)
+    internal static void Lower<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> b, bool unitDiagonal, Parallelism parallelism, int blockSize)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Check(l, b, unitDiagonal);
         int r = b.Columns;
@@ -56,11 +58,12 @@ public static class TriangularSolve
             var bk = Dense.Sub(b, k0, 0, kb, r);
             TriangularSolveTextbook.Lower(Dense.Sub(l, k0, k0, kb, kb), bk, unitDiagonal);
             if (k1 < n)
-                Gemm.Multiply(-1.0, Dense.Sub(l, k1, k0, n - k1, kb), bk, 1.0, Dense.Sub(b, k1, 0, n - k1, r), parallelism);
+                Gemm.Multiply(-T.One, Dense.Sub(l, k1, k0, n - k1, kb), bk, T.One, Dense.Sub(b, k1, 0, n - k1, r), parallelism);
         }
     }
 
-    internal static void Upper(ReadOnlyMatrixSpan<double> u, MatrixSpan<double> b, bool unitDiagonal, Parallelism parallelism, int blockSize)
+    internal static void Upper<T>(ReadOnlyMatrixSpan<T> u, MatrixSpan<T> b, bool unitDiagonal, Parallelism parallelism, int blockSize)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Check(u, b, unitDiagonal);
         int r = b.Columns;
@@ -72,7 +75,7 @@ public static class TriangularSolve
             var bk = Dense.Sub(b, k0, 0, kb, r);
             TriangularSolveTextbook.Upper(Dense.Sub(u, k0, k0, kb, kb), bk, unitDiagonal);
             if (k0 > 0)
-                Gemm.Multiply(-1.0, Dense.Sub(u, 0, k0, k0, kb), bk, 1.0, Dense.Sub(b, 0, 0, k0, r), parallelism);
+                Gemm.Multiply(-T.One, Dense.Sub(u, 0, k0, k0, kb), bk, T.One, Dense.Sub(b, 0, 0, k0, r), parallelism);
         }
     }
 
@@ -81,7 +84,8 @@ public static class TriangularSolve
     /// block); below the block size the block is transposed and solved as L·Xᵀ = Cᵀ with long row axpys.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RightLowerTransposed(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal, Parallelism parallelism, int blockSize)
+    private static void RightLowerTransposed<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> c, bool unitDiagonal, Parallelism parallelism, int blockSize)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = l.Rows, rows = c.Rows;
         if (n <= blockSize && Vector512.IsHardwareAccelerated && c.ColumnStride == 1 && l.ColumnStride == 1 && n <= MaxKernelOrder)
@@ -93,7 +97,7 @@ public static class TriangularSolve
         {
             // Transpose the block so that L·Xᵀ = Cᵀ runs as row axpys of length `rows` (long, contiguous vectors).
             // The scratch comes from the shared pool: a fresh large array per call would land on the large object heap.
-            double[] scratch = ArrayPool<double>.Shared.Rent(n * rows);
+            T[] scratch = ArrayPool<T>.Shared.Rent(n * rows);
             try
             {
                 for (int i = 0; i < rows; i++)
@@ -101,7 +105,7 @@ public static class TriangularSolve
                     var ci = c.Data.Slice(c.Offset + i * c.RowStride, n);
                     for (int j = 0; j < n; j++) scratch[j * rows + i] = ci[j];
                 }
-                TriangularSolveTextbook.Lower(l, new MatrixSpan<double>(scratch, 0, n, rows, rows, 1), unitDiagonal);
+                TriangularSolveTextbook.Lower(l, new MatrixSpan<T>(scratch, 0, n, rows, rows, 1), unitDiagonal);
                 for (int i = 0; i < rows; i++)
                 {
                     var ci = c.Data.Slice(c.Offset + i * c.RowStride, n);
@@ -110,7 +114,7 @@ public static class TriangularSolve
             }
             finally
             {
-                ArrayPool<double>.Shared.Return(scratch);
+                ArrayPool<T>.Shared.Return(scratch);
             }
             return;
         }
@@ -119,7 +123,7 @@ public static class TriangularSolve
         var c1 = Dense.Sub(c, 0, 0, rows, n1);
         RightLowerTransposed(Dense.Sub(l, 0, 0, n1, n1), c1, unitDiagonal, parallelism, blockSize);
         var c2 = Dense.Sub(c, 0, n1, rows, n2);
-        Gemm.Multiply(-1.0, c1, Dense.Sub(l, n1, 0, n2, n1).Transposed(), 1.0, c2, parallelism);
+        Gemm.Multiply(-T.One, c1, Dense.Sub(l, n1, 0, n2, n1).Transposed(), T.One, c2, parallelism);
         RightLowerTransposed(Dense.Sub(l, n1, n1, n2, n2), c2, unitDiagonal, parallelism, blockSize);
     }
 
@@ -134,56 +138,60 @@ public static class TriangularSolve
     /// same operations wherever it falls; that is why the rows can be split over threads (a fixed contiguous share
     /// each) without changing a bit of the result.
     /// </summary>
-    private static unsafe void RightLowerTransposedKernel(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal, Parallelism parallelism)
+    private static unsafe void RightLowerTransposedKernel<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> c, bool unitDiagonal, Parallelism parallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = l.Rows, rows = c.Rows;
-        int workers = (int)Math.Min(Math.Min(parallelism.Degree, (rows + KernelRows - 1) / KernelRows), Math.Max(1, (long)rows * n * n / (1L << 21)));
+        int g = KernelRows<T>();
+        int workers = (int)Math.Min(Math.Min(parallelism.Degree, (rows + g - 1) / g), Math.Max(1, (long)rows * n * n / (1L << 21)));
         if (workers <= 1)
         {
             RightLowerTransposedKernel(l, c, unitDiagonal);
             return;
         }
-        fixed (double* pl = &MemoryMarshal.GetReference(l.Data))
-        fixed (double* pc = &MemoryMarshal.GetReference(c.Data))
+        fixed (T* pl = &MemoryMarshal.GetReference(l.Data))
+        fixed (T* pc = &MemoryMarshal.GetReference(c.Data))
         {
             nint lp = (nint)pl, cp = (nint)pc;
             int lLength = l.Data.Length, lOffset = l.Offset, lRowStride = l.RowStride;
             int cLength = c.Data.Length, cOffset = c.Offset, cRowStride = c.RowStride;
-            int groups = (rows + KernelRows - 1) / KernelRows;
+            int groups = (rows + g - 1) / g;
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
             {
-                int r0 = Math.Min(rows, groups * w / workers * KernelRows), r1 = Math.Min(rows, groups * (w + 1) / workers * KernelRows);
-                var lv = new ReadOnlyMatrixSpan<double>(new ReadOnlySpan<double>((double*)lp, lLength), lOffset, n, n, lRowStride, 1);
-                var cv = new MatrixSpan<double>(new Span<double>((double*)cp, cLength), cOffset + r0 * cRowStride, r1 - r0, n, cRowStride, 1);
+                int r0 = Math.Min(rows, groups * w / workers * g), r1 = Math.Min(rows, groups * (w + 1) / workers * g);
+                var lv = new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>((T*)lp, lLength), lOffset, n, n, lRowStride, 1);
+                var cv = new MatrixSpan<T>(new Span<T>((T*)cp, cLength), cOffset + r0 * cRowStride, r1 - r0, n, cRowStride, 1);
                 RightLowerTransposedKernel(lv, cv, unitDiagonal);
             });
         }
     }
 
-    /// <summary>Rows of C solved together by the kernel: three Vector512 of doubles.</summary>
-    private const int KernelRows = 24;
+    /// <summary>Rows of C solved together by the kernel: three Vector512 (24 float64 rows, 48 float32 rows).</summary>
+    private static int KernelRows<T>() => 3 * Vector512<T>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RightLowerTransposedKernel(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal)
+    private static void RightLowerTransposedKernel<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> c, bool unitDiagonal)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int G = KernelRows;
+        int V = Vector512<T>.Count, G = KernelRows<T>();
         int n = l.Rows, rows = c.Rows;
-        Span<double> scratch = stackalloc double[MaxKernelOrder * G];
-        Span<double> inverse = stackalloc double[MaxKernelOrder];
-        for (int j = 0; j < n; j++) inverse[j] = unitDiagonal ? 1.0 : 1.0 / l[j, j];
-        ref double x0 = ref scratch[0];
-        ref double l0 = ref MemoryMarshal.GetReference(l.Data);
+        Span<T> scratch = stackalloc T[MaxKernelOrder * 3 * Vector512<T>.Count];
+        Span<T> inverse = stackalloc T[MaxKernelOrder];
+        for (int j = 0; j < n; j++) inverse[j] = unitDiagonal ? T.One : T.One / l[j, j];
+        ref T x0 = ref scratch[0];
+        ref T l0 = ref MemoryMarshal.GetReference(l.Data);
         for (int r0 = 0; r0 < rows; r0 += G)
         {
             int g = Math.Min(G, rows - r0);
-            bool blocks = g == G && n % 8 == 0 && Avx512F.IsSupported;
+            bool blocks = typeof(T) == typeof(double) && g == G && n % 8 == 0 && Avx512F.IsSupported;
             if (blocks)
             {
-                // Whole 8×8 blocks are transposed in registers (a scalar gather costs as much as the solve itself).
-                ref double c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride);
+                // Whole 8×8 blocks are transposed in registers (a scalar gather costs as much as the solve itself; float64 only).
+                ref double c0 = ref Unsafe.As<T, double>(ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride));
+                ref double xd = ref Unsafe.As<T, double>(ref x0);
                 for (int rb = 0; rb < G; rb += 8)
                     for (int j0 = 0; j0 < n; j0 += 8)
-                        Transpose8x8(ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride, ref Unsafe.Add(ref x0, j0 * G + rb), G);
+                        Transpose8x8(ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride, ref Unsafe.Add(ref xd, j0 * G + rb), G);
             }
             else
             {
@@ -194,48 +202,50 @@ public static class TriangularSolve
                     for (int j = 0; j < n; j++) scratch[j * G + r] = ci[j];
                 }
             }
+            nuint v1 = (nuint)V, v2 = (nuint)(2 * V);
             for (int j = 0; j < n; j++)
             {
                 nuint xj = (nuint)(j * G);
                 var a0 = Vector512.LoadUnsafe(ref x0, xj);
-                var a1 = Vector512.LoadUnsafe(ref x0, xj + 8);
-                var a2 = Vector512.LoadUnsafe(ref x0, xj + 16);
-                var b0 = Vector512<double>.Zero;
-                var b1 = Vector512<double>.Zero;
-                var b2 = Vector512<double>.Zero;
+                var a1 = Vector512.LoadUnsafe(ref x0, xj + v1);
+                var a2 = Vector512.LoadUnsafe(ref x0, xj + v2);
+                var b0 = Vector512<T>.Zero;
+                var b1 = Vector512<T>.Zero;
+                var b2 = Vector512<T>.Zero;
                 int rowJ = l.Offset + j * l.RowStride;
                 int p = 0;
                 for (; p + 1 < j; p += 2)
                 {
                     var le = Vector512.Create(Unsafe.Add(ref l0, rowJ + p));
                     var lo = Vector512.Create(Unsafe.Add(ref l0, rowJ + p + 1));
-                    nuint xe = (nuint)(p * G), xo = xe + G;
-                    a0 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe), a0);
-                    a1 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 8), a1);
-                    a2 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 16), a2);
-                    b0 = Vector512.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo), b0);
-                    b1 = Vector512.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo + 8), b1);
-                    b2 = Vector512.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo + 16), b2);
+                    nuint xe = (nuint)(p * G), xo = xe + (nuint)G;
+                    a0 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe), a0);
+                    a1 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + v1), a1);
+                    a2 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + v2), a2);
+                    b0 = Dense.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo), b0);
+                    b1 = Dense.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo + v1), b1);
+                    b2 = Dense.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo + v2), b2);
                 }
                 if (p < j)
                 {
                     var le = Vector512.Create(Unsafe.Add(ref l0, rowJ + p));
                     nuint xe = (nuint)(p * G);
-                    a0 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe), a0);
-                    a1 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 8), a1);
-                    a2 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 16), a2);
+                    a0 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe), a0);
+                    a1 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + v1), a1);
+                    a2 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + v2), a2);
                 }
                 var d = Vector512.Create(inverse[j]);
                 ((a0 + b0) * d).StoreUnsafe(ref x0, xj);
-                ((a1 + b1) * d).StoreUnsafe(ref x0, xj + 8);
-                ((a2 + b2) * d).StoreUnsafe(ref x0, xj + 16);
+                ((a1 + b1) * d).StoreUnsafe(ref x0, xj + v1);
+                ((a2 + b2) * d).StoreUnsafe(ref x0, xj + v2);
             }
             if (blocks)
             {
-                ref double c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride);
+                ref double c0 = ref Unsafe.As<T, double>(ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride));
+                ref double xd = ref Unsafe.As<T, double>(ref x0);
                 for (int rb = 0; rb < G; rb += 8)
                     for (int j0 = 0; j0 < n; j0 += 8)
-                        Transpose8x8(ref Unsafe.Add(ref x0, j0 * G + rb), G, ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride);
+                        Transpose8x8(ref Unsafe.Add(ref xd, j0 * G + rb), G, ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride);
                 continue;
             }
             for (int r = 0; r < g; r++)
@@ -286,7 +296,7 @@ public static class TriangularSolve
         Avx512F.PermuteVar8x64x2(s3, high, s7).StoreUnsafe(ref destination, (nuint)(7 * destinationStride));
     }
 
-    private static int Check(ReadOnlyMatrixSpan<double> t, MatrixSpan<double> b, bool unitDiagonal)
+    private static int Check<T>(ReadOnlyMatrixSpan<T> t, MatrixSpan<T> b, bool unitDiagonal) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (t.Rows != t.Columns)
             throw new MatrixShapeException($"A triangular solve needs a square matrix, but got shape ({t.Rows}, {t.Columns}).");
@@ -294,7 +304,7 @@ public static class TriangularSolve
             throw new MatrixShapeException($"A triangular solve with a ({t.Rows}, {t.Columns}) matrix needs right-hand sides with {t.Rows} rows, but got shape ({b.Rows}, {b.Columns}).");
         if (!unitDiagonal)
             for (int i = 0; i < t.Rows; i++)
-                if (t[i, i] == 0) throw new SingularMatrixException(i, "triangular");
+                if (T.IsZero(t[i, i])) throw new SingularMatrixException(i, "triangular");
         return t.Rows;
     }
 }
@@ -307,7 +317,7 @@ public static class TriangularSolveTextbook
 {
     /// <summary>Solves L·X = B in place by forward substitution (no checks beyond the spans' own).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Lower(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> b, bool unitDiagonal = false)
+    public static void Lower<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> b, bool unitDiagonal = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = l.Rows, r = b.Columns;
         if (n == 0 || r == 0) return;
@@ -319,10 +329,10 @@ public static class TriangularSolveTextbook
                 var bi = RowOf(b, i);
                 for (int p = 0; p < i; p++)
                 {
-                    double t = l[i, p];
-                    if (t != 0) Dense.Axpy(-t, RowOf(b, p), bi);
+                    T t = l[i, p];
+                    if (!T.IsZero(t)) Dense.Axpy(-t, RowOf(b, p), bi);
                 }
-                if (!unitDiagonal) Dense.Scale(1.0 / l[i, i], bi);
+                if (!unitDiagonal) Dense.Scale(T.One / l[i, i], bi);
             }
         }
         else if (b.RowStride == 1 && l.ColumnStride == 1)
@@ -333,7 +343,7 @@ public static class TriangularSolveTextbook
                 var x = b.Data.Slice(b.Offset + j * b.ColumnStride, n);
                 for (int i = 0; i < n; i++)
                 {
-                    double s = x[i] - Dense.Dot(l.Data.Slice(l.Offset + i * l.RowStride, i), x[..i]);
+                    T s = x[i] - Dense.Dot(l.Data.Slice(l.Offset + i * l.RowStride, i), x[..i]);
                     x[i] = unitDiagonal ? s : s / l[i, i];
                 }
             }
@@ -343,7 +353,7 @@ public static class TriangularSolveTextbook
             for (int j = 0; j < r; j++)
                 for (int i = 0; i < n; i++)
                 {
-                    double s = b[i, j];
+                    T s = b[i, j];
                     for (int p = 0; p < i; p++) s -= l[i, p] * b[p, j];
                     b[i, j] = unitDiagonal ? s : s / l[i, i];
                 }
@@ -352,7 +362,7 @@ public static class TriangularSolveTextbook
 
     /// <summary>Solves U·X = B in place by backward substitution (no checks beyond the spans' own).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Upper(ReadOnlyMatrixSpan<double> u, MatrixSpan<double> b, bool unitDiagonal = false)
+    public static void Upper<T>(ReadOnlyMatrixSpan<T> u, MatrixSpan<T> b, bool unitDiagonal = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = u.Rows, r = b.Columns;
         if (n == 0 || r == 0) return;
@@ -363,10 +373,10 @@ public static class TriangularSolveTextbook
                 var bi = RowOf(b, i);
                 for (int p = i + 1; p < n; p++)
                 {
-                    double t = u[i, p];
-                    if (t != 0) Dense.Axpy(-t, RowOf(b, p), bi);
+                    T t = u[i, p];
+                    if (!T.IsZero(t)) Dense.Axpy(-t, RowOf(b, p), bi);
                 }
-                if (!unitDiagonal) Dense.Scale(1.0 / u[i, i], bi);
+                if (!unitDiagonal) Dense.Scale(T.One / u[i, i], bi);
             }
         }
         else if (b.RowStride == 1 && u.ColumnStride == 1)
@@ -376,7 +386,7 @@ public static class TriangularSolveTextbook
                 var x = b.Data.Slice(b.Offset + j * b.ColumnStride, n);
                 for (int i = n - 1; i >= 0; i--)
                 {
-                    double s = x[i] - Dense.Dot(u.Data.Slice(u.Offset + i * u.RowStride + i + 1, n - i - 1), x[(i + 1)..]);
+                    T s = x[i] - Dense.Dot(u.Data.Slice(u.Offset + i * u.RowStride + i + 1, n - i - 1), x[(i + 1)..]);
                     x[i] = unitDiagonal ? s : s / u[i, i];
                 }
             }
@@ -386,12 +396,12 @@ public static class TriangularSolveTextbook
             for (int j = 0; j < r; j++)
                 for (int i = n - 1; i >= 0; i--)
                 {
-                    double s = b[i, j];
+                    T s = b[i, j];
                     for (int p = i + 1; p < n; p++) s -= u[i, p] * b[p, j];
                     b[i, j] = unitDiagonal ? s : s / u[i, i];
                 }
         }
     }
 
-    private static Span<double> RowOf(MatrixSpan<double> b, int i) => b.Data.Slice(b.Offset + i * b.RowStride, b.Columns);
+    private static Span<T> RowOf<T>(MatrixSpan<T> b, int i) => b.Data.Slice(b.Offset + i * b.RowStride, b.Columns);
 }
