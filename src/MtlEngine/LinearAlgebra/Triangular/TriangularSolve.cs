@@ -183,15 +183,14 @@ public static class TriangularSolve
         for (int r0 = 0; r0 < rows; r0 += G)
         {
             int g = Math.Min(G, rows - r0);
-            bool blocks = typeof(T) == typeof(double) && g == G && n % 8 == 0 && Avx512F.IsSupported;
+            bool blocks = CanTransposeInRegisters<T>() && g == G && n % 8 == 0;
             if (blocks)
             {
-                // Whole 8×8 blocks are transposed in registers (a scalar gather costs as much as the solve itself; float64 only).
-                ref double c0 = ref Unsafe.As<T, double>(ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride));
-                ref double xd = ref Unsafe.As<T, double>(ref x0);
+                // Whole 8×8 blocks are transposed in registers (a scalar gather costs as much as the solve itself).
+                ref T c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride);
                 for (int rb = 0; rb < G; rb += 8)
                     for (int j0 = 0; j0 < n; j0 += 8)
-                        Transpose8x8(ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride, ref Unsafe.Add(ref xd, j0 * G + rb), G);
+                        Transpose8x8(ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride, ref Unsafe.Add(ref x0, j0 * G + rb), G);
             }
             else
             {
@@ -241,11 +240,10 @@ public static class TriangularSolve
             }
             if (blocks)
             {
-                ref double c0 = ref Unsafe.As<T, double>(ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride));
-                ref double xd = ref Unsafe.As<T, double>(ref x0);
+                ref T c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride);
                 for (int rb = 0; rb < G; rb += 8)
                     for (int j0 = 0; j0 < n; j0 += 8)
-                        Transpose8x8(ref Unsafe.Add(ref xd, j0 * G + rb), G, ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride);
+                        Transpose8x8(ref Unsafe.Add(ref x0, j0 * G + rb), G, ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride);
                 continue;
             }
             for (int r = 0; r < g; r++)
@@ -254,6 +252,55 @@ public static class TriangularSolve
                 for (int j = 0; j < n; j++) ci[j] = scratch[j * G + r];
             }
         }
+    }
+
+    /// <summary>Whether <see cref="Transpose8x8{T}"/> has a register kernel for T on this machine (AVX-512 for float64, AVX for float32).</summary>
+    private static bool CanTransposeInRegisters<T>() =>
+        typeof(T) == typeof(double) ? Avx512F.IsSupported : typeof(T) == typeof(float) && Avx.IsSupported;
+
+    /// <summary>The 8×8 register transpose for float64 or float32 (the casts fold away in the JIT).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8<T>(ref T source, int sourceStride, ref T destination, int destinationStride)
+    {
+        if (typeof(T) == typeof(double))
+            Transpose8x8(ref Unsafe.As<T, double>(ref source), sourceStride, ref Unsafe.As<T, double>(ref destination), destinationStride);
+        else
+            Transpose8x8(ref Unsafe.As<T, float>(ref source), sourceStride, ref Unsafe.As<T, float>(ref destination), destinationStride);
+    }
+
+    /// <summary>
+    /// The float32 8×8 transpose in 256-bit registers: unpack pairs of rows (2×2 blocks), shuffle pairs of those
+    /// (4×4 blocks within each 128-bit half), then exchange 128-bit halves (24 shuffles for 64 values).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(ref float source, int sourceStride, ref float destination, int destinationStride)
+    {
+        var r0 = Vector256.LoadUnsafe(ref source);
+        var r1 = Vector256.LoadUnsafe(ref source, (nuint)sourceStride);
+        var r2 = Vector256.LoadUnsafe(ref source, (nuint)(2 * sourceStride));
+        var r3 = Vector256.LoadUnsafe(ref source, (nuint)(3 * sourceStride));
+        var r4 = Vector256.LoadUnsafe(ref source, (nuint)(4 * sourceStride));
+        var r5 = Vector256.LoadUnsafe(ref source, (nuint)(5 * sourceStride));
+        var r6 = Vector256.LoadUnsafe(ref source, (nuint)(6 * sourceStride));
+        var r7 = Vector256.LoadUnsafe(ref source, (nuint)(7 * sourceStride));
+        // t0 = a0 b0 a1 b1 | a4 b4 a5 b5, t1 = a2 b2 a3 b3 | a6 b6 a7 b7 (rows a, b); likewise for c/d, e/f, g/h.
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        // s0 = a0 b0 c0 d0 | a4 b4 c4 d4, s1 = a1 b1 c1 d1 | a5 .., s2 = a2 .. | a6 .., s3 = a3 .. | a7 ..; s4..s7 for rows e..h.
+        var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref destination);
+        Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref destination, (nuint)destinationStride);
+        Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref destination, (nuint)(2 * destinationStride));
+        Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref destination, (nuint)(3 * destinationStride));
+        Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref destination, (nuint)(4 * destinationStride));
+        Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref destination, (nuint)(5 * destinationStride));
+        Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref destination, (nuint)(6 * destinationStride));
+        Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref destination, (nuint)(7 * destinationStride));
     }
 
     /// <summary>
