@@ -18,7 +18,8 @@ namespace MtlEngine.LinearAlgebra;
 /// run recursively (see <see cref="FactorInPlace{T}(MatrixSpan{T}, Parallelism, int, int)"/>): the TRSM is recursive halving on the GEMM with 32×32 diagonal
 /// blocks in a Vector512 register kernel, the SYRK recursive halving on the GEMM (<see cref="Syrk"/>). Every part
 /// is split over threads by a fixed partition, so L does not depend on the thread count.
-/// The textbook twin is <see cref="CholeskyTextbook"/>.
+/// The textbook twin is <see cref="CholeskyTextbook"/>. This class is float64; the same generic code computes in float32
+/// through <see cref="Linalg.Cholesky{T}"/>.
 /// </summary>
 public sealed class Cholesky
 {

@@ -19,7 +19,8 @@ namespace MtlEngine.LinearAlgebra;
 /// </code>
 /// A zero pivot does not stop the factorization (the column is left as it is, like LAPACK); <see cref="IsSingular"/>
 /// reports it, the determinant is then 0, and <see cref="Solve(DenseMatrix)"/> and <see cref="Inverse"/> throw
-/// <see cref="SingularMatrixException"/>. The textbook twin is <see cref="LuTextbook"/>.
+/// <see cref="SingularMatrixException"/>. The textbook twin is <see cref="LuTextbook"/>. This class is float64; the same
+/// generic code computes in float32 through <see cref="Linalg.Solve{T}"/>.
 /// </summary>
 public sealed class Lu
 {

@@ -18,7 +18,8 @@ namespace MtlEngine.LinearAlgebra;
 /// </code>
 /// and backward substitution for U·X = B the same way from the last block. Every other case is a view:
 /// Lᵀ·X = B is <c>Upper</c> with <c>l.Transposed()</c>, and X·Lᵀ = B is <c>Lower</c> on <c>B.Transposed()</c>.
-/// B is overwritten with X. The textbook twin is <see cref="TriangularSolveTextbook"/>.
+/// B is overwritten with X, in float64 or float32 (one generic implementation; the GEMM and the register kernel have
+/// both widths). The textbook twin is <see cref="TriangularSolveTextbook"/>.
 /// </summary>
 public static class TriangularSolve
 {
