@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
@@ -16,8 +17,9 @@ namespace MtlEngine.LinearAlgebra;
 /// and float64 otherwise. The eigen, SVD and QR decompositions stay float64 (<see cref="SymmetricEigen"/>,
 /// <see cref="Svd"/>, <see cref="Qr"/>; a float32 tensor is widened by <see cref="DenseMatrix.FromTensor(MtlTensor{float})"/>).
 /// </para>
-/// Inputs are read, never changed (each call copies its matrix once into a work array). The results are new leaf
-/// tensors on the CPU: these functions record no gradient.
+/// Inputs are read, never changed: the solves read a contiguous matrix where it lies, and LU copies it once into a
+/// pooled work array (<see cref="ArrayPool{T}.Shared"/>, which keeps large arrays mapped between calls). The results are
+/// new leaf tensors on the CPU: these functions record no gradient.
 /// </summary>
 public static class Linalg
 {
@@ -31,7 +33,8 @@ public static class Linalg
     /// <exception cref="NotPositiveDefiniteException">When a pivot is not positive (carries its index).</exception>
     public static MtlTensor<T> Cholesky<T>(MtlTensor<T> a, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (l, n) = SquareCopy(a, "Cholesky");
+        var source = Square(a, "Cholesky", out int n);
+        var l = source.ToArray();
         var view = new MatrixSpan<T>(l, n, n);
         LinearAlgebra.Cholesky.FactorInPlace(view, parallelism, LinearAlgebra.Cholesky.DefaultBlockSize);
         for (int i = 0; i < n; i++) l.AsSpan(i * n + i + 1, n - i - 1).Clear();
@@ -47,8 +50,8 @@ public static class Linalg
     /// <exception cref="SingularMatrixException">When a diagonal entry of L is zero.</exception>
     public static MtlTensor<T> CholeskySolve<T>(MtlTensor<T> l, MtlTensor<T> b, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (factor, n) = SquareCopy(l, "Cholesky solve");
-        var (x, columns) = RightHandSideCopy(b, n, "Cholesky solve");
+        var factor = Square(l, "Cholesky solve", out int n);
+        var x = RightHandSide(b, n, "Cholesky solve", out int columns).ToArray();
         var lv = new ReadOnlyMatrixSpan<T>(factor, n, n);
         var xv = new MatrixSpan<T>(x, n, columns);
         TriangularSolve.Lower(lv, xv, unitDiagonal: false, parallelism);
@@ -68,8 +71,8 @@ public static class Linalg
     public static MtlTensor<T> SolveTriangular<T>(MtlTensor<T> a, MtlTensor<T> b, bool lower, bool unitDiagonal = false, Parallelism parallelism = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (t, n) = SquareCopy(a, "Triangular solve");
-        var (x, columns) = RightHandSideCopy(b, n, "Triangular solve");
+        var t = Square(a, "Triangular solve", out int n);
+        var x = RightHandSide(b, n, "Triangular solve", out int columns).ToArray();
         var tv = new ReadOnlyMatrixSpan<T>(t, n, n);
         var xv = new MatrixSpan<T>(x, n, columns);
         if (lower) TriangularSolve.Lower(tv, xv, unitDiagonal, parallelism);
@@ -88,18 +91,27 @@ public static class Linalg
     /// <exception cref="SingularMatrixException">When a pivot is exactly zero (carries its index).</exception>
     public static MtlTensor<T> Solve<T>(MtlTensor<T> a, MtlTensor<T> b, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (f, n) = SquareCopy(a, "Solve");
-        var (rhs, columns) = RightHandSideCopy(b, n, "Solve");
-        var perm = FactorLu(f, n, parallelism, out _, out int zero);
-        if (zero >= 0) throw new SingularMatrixException(zero, "LU");
-        // P·B: row i of the permuted right-hand side is row perm[i] of B.
-        var x = new T[rhs.Length];
-        for (int i = 0; i < n; i++) rhs.AsSpan(perm[i] * columns, columns).CopyTo(x.AsSpan(i * columns, columns));
-        var fv = new ReadOnlyMatrixSpan<T>(f, n, n);
-        var xv = new MatrixSpan<T>(x, n, columns);
-        TriangularSolve.Lower(fv, xv, unitDiagonal: true, parallelism);
-        TriangularSolve.Upper(fv, xv, unitDiagonal: false, parallelism);
-        return MtlTensor.FromArray(x, b.Shape.ToArray());
+        var source = Square(a, "Solve", out int n);
+        var rhs = RightHandSide(b, n, "Solve", out int columns);
+        var f = ArrayPool<T>.Shared.Rent(n * n);
+        try
+        {
+            source.CopyTo(f);
+            var perm = FactorLu(f, n, parallelism, out _, out int zero);
+            if (zero >= 0) throw new SingularMatrixException(zero, "LU");
+            // P·B: row i of the permuted right-hand side is row perm[i] of B.
+            var x = new T[rhs.Length];
+            for (int i = 0; i < n; i++) rhs.Slice(perm[i] * columns, columns).CopyTo(x.AsSpan(i * columns, columns));
+            var fv = new ReadOnlyMatrixSpan<T>(f, n, n);
+            var xv = new MatrixSpan<T>(x, n, columns);
+            TriangularSolve.Lower(fv, xv, unitDiagonal: true, parallelism);
+            TriangularSolve.Upper(fv, xv, unitDiagonal: false, parallelism);
+            return MtlTensor.FromArray(x, b.Shape.ToArray());
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(f);
+        }
     }
 
     /// <summary>
@@ -112,18 +124,24 @@ public static class Linalg
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
     public static (T Sign, T LogAbsDeterminant) SignedLogDeterminant<T>(MtlTensor<T> a, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (f, n) = SquareCopy(a, "Determinant");
-        FactorLu(f, n, parallelism, out int swaps, out int zero);
-        if (zero >= 0) return (T.Zero, T.NegativeInfinity);
-        int sign = swaps % 2 == 0 ? 1 : -1;
-        double log = 0;
-        for (int i = 0; i < n; i++)
+        var f = FactorLu(a, parallelism, out int n, out int swaps, out int zero);
+        try
         {
-            T u = f[i * n + i];
-            if (u < T.Zero) sign = -sign;
-            log += Math.Log(Math.Abs(double.CreateChecked(u)));
+            if (zero >= 0) return (T.Zero, T.NegativeInfinity);
+            int sign = swaps % 2 == 0 ? 1 : -1;
+            double log = 0;
+            for (int i = 0; i < n; i++)
+            {
+                T u = f[i * n + i];
+                if (u < T.Zero) sign = -sign;
+                log += Math.Log(Math.Abs(double.CreateChecked(u)));
+            }
+            return (T.CreateChecked(sign), T.CreateChecked(log));
         }
-        return (T.CreateChecked(sign), T.CreateChecked(log));
+        finally
+        {
+            ArrayPool<T>.Shared.Return(f);
+        }
     }
 
     /// <summary>
@@ -135,15 +153,31 @@ public static class Linalg
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
     public static T Determinant<T>(MtlTensor<T> a, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (f, n) = SquareCopy(a, "Determinant");
-        FactorLu(f, n, parallelism, out int swaps, out int zero);
-        if (zero >= 0) return T.Zero;
-        T d = swaps % 2 == 0 ? T.One : -T.One;
-        for (int i = 0; i < n; i++) d *= f[i * n + i];
-        return d;
+        var f = FactorLu(a, parallelism, out int n, out int swaps, out int zero);
+        try
+        {
+            if (zero >= 0) return T.Zero;
+            T d = swaps % 2 == 0 ? T.One : -T.One;
+            for (int i = 0; i < n; i++) d *= f[i * n + i];
+            return d;
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(f);
+        }
     }
 
-    /// <summary>LU in place on the n×n work array; returns the permutation.</summary>
+    /// <summary>LU of A in a pooled work array (the caller returns it to <see cref="ArrayPool{T}.Shared"/>).</summary>
+    private static T[] FactorLu<T>(MtlTensor<T> a, Parallelism parallelism, out int n, out int swaps, out int zero) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var source = Square(a, "Determinant", out n);
+        var f = ArrayPool<T>.Shared.Rent(n * n);
+        source.CopyTo(f);
+        FactorLu(f, n, parallelism, out swaps, out zero);
+        return f;
+    }
+
+    /// <summary>LU in place on the first n×n elements of the work array; returns the permutation.</summary>
     private static int[] FactorLu<T>(T[] f, int n, Parallelism parallelism, out int swaps, out int zero) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var perm = new int[n];
@@ -154,23 +188,25 @@ public static class Linalg
         return perm;
     }
 
-    /// <summary>A row-major copy of a square matrix tensor, and its order.</summary>
-    private static (T[] Data, int Order) SquareCopy<T>(MtlTensor<T> a, string operation) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The row-major elements of a square matrix tensor (itself when contiguous, else a contiguous copy), and its order.</summary>
+    private static ReadOnlySpan<T> Square<T>(MtlTensor<T> a, string operation, out int order) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(a);
         if (a.Rank != 2 || a.Dim(0) != a.Dim(1))
             throw new MatrixShapeException($"{operation} needs a square matrix, a tensor of shape (n, n), but got shape {MtlTensor<T>.ShapeText(a.Shape)}"
                 + (a.Rank == 2 ? "." : $" (rank {a.Rank}); reshape it to (n, n)."));
-        return (a.Contiguous().AsSpan().ToArray(), a.Dim(0));
+        order = a.Dim(0);
+        return a.Contiguous().AsSpan();
     }
 
-    /// <summary>A row-major copy of a right-hand side of shape (n) or (n, r), and its column count r (1 for a vector).</summary>
-    private static (T[] Data, int Columns) RightHandSideCopy<T>(MtlTensor<T> b, int n, string operation) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The row-major elements of a right-hand side of shape (n) or (n, r), and its column count r (1 for a vector).</summary>
+    private static ReadOnlySpan<T> RightHandSide<T>(MtlTensor<T> b, int n, string operation, out int columns) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(b);
         if (b.Rank is not (1 or 2) || b.Dim(0) != n)
             throw new MatrixShapeException($"{operation}: the matrix has shape ({n}, {n}) but the right-hand side has shape {MtlTensor<T>.ShapeText(b.Shape)}; "
                 + $"it needs shape ({n}) or ({n}, r).");
-        return (b.Contiguous().AsSpan().ToArray(), b.Rank == 1 ? 1 : b.Dim(1));
+        columns = b.Rank == 1 ? 1 : b.Dim(1);
+        return b.Contiguous().AsSpan();
     }
 }

@@ -213,6 +213,29 @@ public class Float32Tests
     }
 
     [Fact]
+    public void InputsAreNotChangedAndStridedViewsWork()
+    {
+        int n = 70;
+        var g = Tensor32(Random(n, n, 3));
+        var before = g.AsSpan().ToArray();
+        var b = Tensor32(Random(n, 2, 4));
+        var x = Linalg.Solve(g, b);
+        Assert.Equal(before, g.AsSpan().ToArray());
+        Assert.NotEqual(0f, Linalg.Determinant(g));
+        Assert.Equal(before, g.AsSpan().ToArray());
+        // Aᵀ as a strided view gives the same answer as its contiguous copy.
+        var view = g.Transpose();
+        Assert.False(view.IsContiguous);
+        Assert.Equal(Linalg.Solve(view.Clone(), b).AsSpan().ToArray(), Linalg.Solve(view, b).AsSpan().ToArray());
+        var spd = Tensor32(Spd(n, 5));
+        var l = Linalg.Cholesky(spd);
+        var lt = l.Transpose();
+        Assert.Equal(Linalg.SolveTriangular(lt.Clone(), b, lower: false).AsSpan().ToArray(),
+            Linalg.SolveTriangular(lt, b, lower: false).AsSpan().ToArray());
+        Assert.Equal(new[] { n, 2 }, x.Shape.ToArray());
+    }
+
+    [Fact]
     public void NotPositiveDefiniteCarriesThePivotIndexInFloat32()
     {
         foreach (int k in new[] { 0, 37, 100 })
