@@ -31,6 +31,7 @@ public static class Linalg
     /// <returns>L, of shape (n, n) and the element type of <paramref name="a"/>, with zeros above the diagonal.</returns>
     /// <exception cref="MatrixShapeException">When A is not of shape (n, n).</exception>
     /// <exception cref="NotPositiveDefiniteException">When a pivot is not positive (carries its index).</exception>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     public static MtlTensor<T> Cholesky<T>(MtlTensor<T> a, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var source = Square(a, "Cholesky", out int n);
@@ -48,6 +49,7 @@ public static class Linalg
     /// <returns>X, of the shape of <paramref name="b"/>.</returns>
     /// <exception cref="MatrixShapeException">When L is not square or B does not have n rows.</exception>
     /// <exception cref="SingularMatrixException">When a diagonal entry of L is zero.</exception>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     public static MtlTensor<T> CholeskySolve<T>(MtlTensor<T> l, MtlTensor<T> b, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var factor = Square(l, "Cholesky solve", out int n);
@@ -68,6 +70,7 @@ public static class Linalg
     /// <returns>X, of the shape of <paramref name="b"/>.</returns>
     /// <exception cref="MatrixShapeException">When A is not square or B does not have n rows.</exception>
     /// <exception cref="SingularMatrixException">When a diagonal entry of A is zero (and <paramref name="unitDiagonal"/> is false).</exception>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     public static MtlTensor<T> SolveTriangular<T>(MtlTensor<T> a, MtlTensor<T> b, bool lower, bool unitDiagonal = false, Parallelism parallelism = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -89,6 +92,7 @@ public static class Linalg
     /// <returns>X, of the shape of <paramref name="b"/>.</returns>
     /// <exception cref="MatrixShapeException">When A is not square or B does not have n rows.</exception>
     /// <exception cref="SingularMatrixException">When a pivot is exactly zero (carries its index).</exception>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     public static MtlTensor<T> Solve<T>(MtlTensor<T> a, MtlTensor<T> b, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var source = Square(a, "Solve", out int n);
@@ -122,6 +126,7 @@ public static class Linalg
     /// <param name="a">The matrix, of shape (n, n).</param>
     /// <param name="parallelism">Threads for the factorization.</param>
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     public static (T Sign, T LogAbsDeterminant) SignedLogDeterminant<T>(MtlTensor<T> a, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var f = FactorLu(a, parallelism, out int n, out int swaps, out int zero);
@@ -151,6 +156,7 @@ public static class Linalg
     /// <param name="a">The matrix, of shape (n, n).</param>
     /// <param name="parallelism">Threads for the factorization.</param>
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     public static T Determinant<T>(MtlTensor<T> a, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var f = FactorLu(a, parallelism, out int n, out int swaps, out int zero);

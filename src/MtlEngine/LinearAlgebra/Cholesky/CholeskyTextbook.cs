@@ -27,6 +27,7 @@ public static class CholeskyTextbook
     /// </summary>
     /// <exception cref="MatrixShapeException">When A is not square or L has another shape.</exception>
     /// <exception cref="NotPositiveDefiniteException">When a pivot is not positive.</exception>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     public static void Factor<T>(ReadOnlyMatrixSpan<T> a, MatrixSpan<T> l) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = a.Rows;

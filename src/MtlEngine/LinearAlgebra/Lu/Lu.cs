@@ -289,6 +289,7 @@ public static class LuTextbook
     /// row permutation, in float32 or float64.
     /// </summary>
     /// <exception cref="MatrixShapeException">When the view is not square or the permutation has another length.</exception>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     public static void FactorInPlace<T>(MatrixSpan<T> f, int[] permutation) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(permutation);

@@ -33,6 +33,7 @@ public static class TriangularSolve
     /// <param name="parallelism">Threads for the GEMM updates.</param>
     /// <exception cref="MatrixShapeException">When L is not square or B has a different number of rows.</exception>
     /// <exception cref="SingularMatrixException">When a diagonal entry of L is zero.</exception>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     public static void Lower<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> b, bool unitDiagonal = false, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T> =>
         Lower(l, b, unitDiagonal, parallelism, DefaultBlockSize);
 
@@ -364,6 +365,7 @@ public static class TriangularSolve
 public static class TriangularSolveTextbook
 {
     /// <summary>Solves L·X = B in place by forward substitution (no checks beyond the spans' own).</summary>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Lower<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> b, bool unitDiagonal = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -409,6 +411,7 @@ public static class TriangularSolveTextbook
     }
 
     /// <summary>Solves U·X = B in place by backward substitution (no checks beyond the spans' own).</summary>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Upper<T>(ReadOnlyMatrixSpan<T> u, MatrixSpan<T> b, bool unitDiagonal = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
