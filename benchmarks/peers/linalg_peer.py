@@ -45,6 +45,7 @@ def main():
     n = 1024
     b = rng.uniform(-1, 1, (n, n))
     a = b @ b.T + n * np.eye(n)
+    spd = a
     t, res, impl = faster(7, [("numpy", lambda: np.linalg.cholesky(a)),
                               ("scipy", lambda: sl.cholesky(a, lower=True, check_finite=False))],
                           lambda l: rel(l @ l.T, a))
@@ -81,6 +82,22 @@ def main():
                               ("scipy", lambda: sl.solve(a, rhs, check_finite=False))],
                           lambda sol: np.linalg.norm(a @ sol - rhs) / (np.linalg.norm(a) * np.linalg.norm(sol)))
     print(f"name=solve n={n} nrhs={k} seconds={t:.4g} residual={res:.2E} threads={T} impl={impl}")
+
+    # float32: the same inputs rounded to float32 (LAPACK's spotrf / sgetrf+sgetrs); residuals computed in float64.
+    # cho_factor leaves the upper triangle as it was: the residual reads its lower triangle (np.tril, not timed).
+    a32 = spd.astype(np.float32)
+    n = a32.shape[0]
+    t, res, impl = faster(7, [("numpy", lambda: np.linalg.cholesky(a32)),
+                              ("scipy", lambda: sl.cho_factor(a32, lower=True, check_finite=False)[0])],
+                          lambda l: rel(np.tril(l).astype(np.float64) @ np.tril(l).astype(np.float64).T, a32.astype(np.float64)))
+    print(f"name=cholesky_f32 n={n} seconds={t:.4g} residual={res:.2E} threads={T} impl={impl}")
+
+    g32, rhs32 = a.astype(np.float32), rhs.astype(np.float32)
+    g64, rhs64 = g32.astype(np.float64), rhs32.astype(np.float64)
+    t, res, impl = faster(7, [("numpy", lambda: np.linalg.solve(g32, rhs32)),
+                              ("scipy", lambda: sl.lu_solve(sl.lu_factor(g32, check_finite=False), rhs32, check_finite=False))],
+                          lambda sol: np.linalg.norm(g64 @ sol - rhs64) / (np.linalg.norm(g64) * np.linalg.norm(sol.astype(np.float64))))
+    print(f"name=solve_f32 n={n} nrhs={k} seconds={t:.4g} residual={res:.2E} threads={T} impl={impl}")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,15 @@ using System.Globalization;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.LinearAlgebra;
+using MtlEngine.Tensors;
 
 namespace MtlEngine.Cli.Bench;
 
 /// <summary>
 /// <c>mtl bench linalg --threads T</c>: times the dense factorizations on fixed seeded inputs and prints one key=value
 /// line per operation — <c>name=cholesky n=1024 seconds=... residual=...</c>, then eigh (n=512), svd (m=1024, n=512),
-/// qr (m=2048, n=512, factor and thin Q) and solve (LU, n=1024, 16 right-hand sides) — where seconds is the median of
+/// qr (m=2048, n=512, factor and thin Q), solve (LU, n=1024, 16 right-hand sides), and cholesky_f32 and solve_f32 (the
+/// same inputs rounded to float32, through <see cref="Linalg"/>, computed in float32) — where seconds is the median of
 /// several runs after one warm-up and residual the relative reconstruction error. benchmarks/peers/linalg_peer.py runs
 /// the same work in NumPy/SciPy.
 /// </summary>
@@ -83,6 +85,32 @@ internal static class LinalgBench
             double residual = ax.FrobeniusNorm() / (a.FrobeniusNorm() * x!.FrobeniusNorm());
             output.WriteLine(Line($"name=solve n={n} nrhs={rhs}", s, residual) + $" threads={threads}");
         }
+        {
+            // float32 through the dtype-keeping facade: the Cholesky line's A, rounded to float32.
+            const int n = 1024;
+            var a = Spd(n);
+            var a32 = ToFloat32(a);
+            MtlTensor<float>? l = null;
+            double s = Median(() => l = Linalg.Cholesky(a32, par));
+            var l64 = ToDense(l!);
+            var a64 = ToDense(a32);
+            output.WriteLine(Line($"name=cholesky_f32 n={n}", s, RelativeDifference(DenseMatrix.Multiply(l64, l64, MatrixOp.None, MatrixOp.Transpose, par), a64)) + $" threads={threads}");
+        }
+        {
+            // The solve line's A and B, rounded to float32; the residual is the backward error, computed in float64.
+            const int n = 1024, rhs = 16;
+            var a32 = ToFloat32(Random(n, n, 5));
+            var b32 = ToFloat32(Random(n, rhs, 6));
+            MtlTensor<float>? x = null;
+            double s = Median(() => x = Linalg.Solve(a32, b32, par));
+            var a = ToDense(a32);
+            var b = ToDense(b32);
+            var x64 = ToDense(x!);
+            var ax = DenseMatrix.Multiply(a, x64, MatrixOp.None, MatrixOp.None, par);
+            for (int i = 0; i < ax.Data.Length; i++) ax.Data[i] -= b.Data[i];
+            double residual = ax.FrobeniusNorm() / (a.FrobeniusNorm() * x64.FrobeniusNorm());
+            output.WriteLine(Line($"name=solve_f32 n={n} nrhs={rhs}", s, residual) + $" threads={threads}");
+        }
         return 0;
     }
 
@@ -107,6 +135,16 @@ internal static class LinalgBench
         for (int i = 0; i < n; i++) a[i, i] += n;
         return a;
     }
+
+    private static MtlTensor<float> ToFloat32(DenseMatrix m)
+    {
+        var data = new float[m.Data.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)m.Data[i];
+        return MtlTensor.FromArray(data, m.Rows, m.Columns);
+    }
+
+    /// <summary>A float32 matrix widened (exactly) to float64, for residuals that show the float32 factorization's error only.</summary>
+    private static DenseMatrix ToDense(MtlTensor<float> t) => DenseMatrix.FromTensor(t);
 
     private static double RelativeDifference(DenseMatrix x, DenseMatrix y)
     {

@@ -96,7 +96,10 @@ public sealed class DenseMatrix
         return new DenseMatrix(tensor.Dim(0), tensor.Dim(1), contiguous.AsSpan().ToArray());
     }
 
-    /// <summary>Copies a rank-2 float32 tensor of shape (rows, columns) and widens it to float64 (the factorizations compute in float64).</summary>
+    /// <summary>
+    /// Copies a rank-2 float32 tensor of shape (rows, columns) and widens it to float64 (the factorization classes compute
+    /// in float64; <see cref="Linalg"/> factors and solves in float32 without widening).
+    /// </summary>
     /// <exception cref="MatrixShapeException">When the tensor is not of rank 2.</exception>
     public static DenseMatrix FromTensor(MtlTensor<float> tensor)
     {

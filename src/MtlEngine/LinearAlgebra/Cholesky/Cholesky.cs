@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
@@ -14,10 +15,11 @@ namespace MtlEngine.LinearAlgebra;
 ///   L_{k+1..,k}   = A_{k+1..,k} · L_kk⁻ᵀ               (TRSM: L_kk · Xᵀ = A_{k+1..,k}ᵀ)
 ///   A_{k+1..,k+1..} −= L_{k+1..,k} · L_{k+1..,k}ᵀ      (SYRK, lower: almost all of the n³/3 flops)
 /// </code>
-/// run recursively (see <see cref="FactorInPlace(MatrixSpan{double}, Parallelism, int, int)"/>): the TRSM is recursive halving on the GEMM with 32×32 diagonal
+/// run recursively (see <see cref="FactorInPlace{T}(MatrixSpan{T}, Parallelism, int, int)"/>): the TRSM is recursive halving on the GEMM with 32×32 diagonal
 /// blocks in a Vector512 register kernel, the SYRK recursive halving on the GEMM (<see cref="Syrk"/>). Every part
 /// is split over threads by a fixed partition, so L does not depend on the thread count.
-/// The textbook twin is <see cref="CholeskyTextbook"/>.
+/// The textbook twin is <see cref="CholeskyTextbook"/>. This class is float64; the same generic code computes in float32
+/// through <see cref="Linalg.Cholesky{T}"/>.
 /// </summary>
 public sealed class Cholesky
 {
@@ -94,7 +96,7 @@ public sealed class Cholesky
     /// L₁₁ = chol(A₁₁);  L₂₁ = A₂₁·L₁₁⁻ᵀ (TRSM);  A₂₂ −= L₂₁·L₂₁ᵀ (SYRK);  L₂₂ = chol(A₂₂)
     /// </code>
     /// </summary>
-    internal static void FactorInPlace(MatrixSpan<double> a, Parallelism parallelism, int blockSize, int offset = 0)
+    internal static void FactorInPlace<T>(MatrixSpan<T> a, Parallelism parallelism, int blockSize, int offset = 0) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = a.Rows;
         if (n <= blockSize)
@@ -112,7 +114,7 @@ public sealed class Cholesky
         else
         {
             TriangularSolve.Lower(a11, a21.Transposed(), unitDiagonal: false, parallelism, TrsmBlockSize);
-            Syrk.Lower(-1.0, a21, 1.0, a22, parallelism);
+            Syrk.Lower(-T.One, a21, T.One, a22, parallelism);
         }
         FactorInPlace(a22, parallelism, blockSize, offset + n1);
     }
@@ -127,20 +129,20 @@ public sealed class Cholesky
     /// into strips of equal area (boundaries at n₂·√(w/workers)), each a GEMM left of the diagonal and a SYRK on it.
     /// Every element is computed by the same kernel operations as on one thread, so L does not depend on the count.
     /// </summary>
-    private static unsafe void UpdateByRowShares(MatrixSpan<double> a, int n1, int workers)
+    private static unsafe void UpdateByRowShares<T>(MatrixSpan<T> a, int n1, int workers) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = a.Rows, n2 = n - n1;
         int dataLength = a.Data.Length, offset = a.Offset, rowStride = a.RowStride, columnStride = a.ColumnStride;
-        fixed (double* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(a.Data))
+        fixed (T* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(a.Data))
         {
             nint address = (nint)p;
-            MatrixSpan<double> View() => new(new Span<double>((double*)address, dataLength), offset, n, n, rowStride, columnStride);
+            MatrixSpan<T> View() => new(new Span<T>((T*)address, dataLength), offset, n, n, rowStride, columnStride);
             var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
-            const int Group = 24;
-            int groups = (n2 + Group - 1) / Group;
+            int group = 3 * System.Runtime.Intrinsics.Vector512<T>.Count; // the TRSM kernel's rows per pass (24 float64, 48 float32)
+            int groups = (n2 + group - 1) / group;
             Parallel.For(0, workers, options, w =>
             {
-                int r0 = Math.Min(n2, groups * w / workers * Group), r1 = Math.Min(n2, groups * (w + 1) / workers * Group);
+                int r0 = Math.Min(n2, groups * w / workers * group), r1 = Math.Min(n2, groups * (w + 1) / workers * group);
                 if (r1 <= r0) return;
                 var view = View();
                 TriangularSolve.Lower(Dense.Sub(view, 0, 0, n1, n1), Dense.Sub(view, n1 + r0, 0, r1 - r0, n1).Transposed(),
@@ -153,8 +155,8 @@ public sealed class Cholesky
                 var view = View();
                 var strip = Dense.Sub(view, n1 + s0, 0, s1 - s0, n1);
                 if (s0 > 0)
-                    Gemm.Multiply(-1.0, strip, Dense.Sub(view, n1, 0, s0, n1).Transposed(), 1.0, Dense.Sub(view, n1 + s0, n1, s1 - s0, s0), Parallelism.Sequential);
-                Syrk.Lower(-1.0, strip, 1.0, Dense.Sub(view, n1 + s0, n1 + s0, s1 - s0, s1 - s0), Parallelism.Sequential);
+                    Gemm.Multiply(-T.One, strip, Dense.Sub(view, n1, 0, s0, n1).Transposed(), T.One, Dense.Sub(view, n1 + s0, n1, s1 - s0, s0), Parallelism.Sequential);
+                Syrk.Lower(-T.One, strip, T.One, Dense.Sub(view, n1 + s0, n1 + s0, s1 - s0, s1 - s0), Parallelism.Sequential);
             });
         }
     }
@@ -165,15 +167,15 @@ public sealed class Cholesky
 
     /// <summary>Unblocked Cholesky–Crout on a diagonal block: lⱼⱼ = √(aⱼⱼ − Σₚ lⱼₚ²), lᵢⱼ = (aᵢⱼ − Σₚ lᵢₚ·lⱼₚ) / lⱼⱼ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FactorDiagonalBlock(MatrixSpan<double> a, int offset)
+    private static void FactorDiagonalBlock<T>(MatrixSpan<T> a, int offset) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = a.Rows;
         for (int j = 0; j < n; j++)
         {
             var lj = a.Data.Slice(a.Offset + j * a.RowStride, j);
-            double d = a[j, j] - Dense.Dot(lj, lj);
-            if (!(d > 0)) throw new NotPositiveDefiniteException(offset + j, d);
-            double ljj = Math.Sqrt(d);
+            T d = a[j, j] - Dense.Dot<T>(lj, lj);
+            if (!(d > T.Zero)) throw new NotPositiveDefiniteException(offset + j, double.CreateChecked(d));
+            T ljj = T.Sqrt(d);
             a[j, j] = ljj;
             for (int i = j + 1; i < n; i++)
             {

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
@@ -18,7 +19,8 @@ namespace MtlEngine.LinearAlgebra;
 /// </code>
 /// A zero pivot does not stop the factorization (the column is left as it is, like LAPACK); <see cref="IsSingular"/>
 /// reports it, the determinant is then 0, and <see cref="Solve(DenseMatrix)"/> and <see cref="Inverse"/> throw
-/// <see cref="SingularMatrixException"/>. The textbook twin is <see cref="LuTextbook"/>.
+/// <see cref="SingularMatrixException"/>. The textbook twin is <see cref="LuTextbook"/>. This class is float64; the same
+/// generic code computes in float32 through <see cref="Linalg.Solve{T}"/>.
 /// </summary>
 public sealed class Lu
 {
@@ -73,15 +75,25 @@ public sealed class Lu
         var perm = new int[n];
         for (int i = 0; i < n; i++) perm[i] = i;
         int swaps = 0, zero = -1;
-        FactorRecursive(f, perm, 0, n, blockSize, parallelism, ref swaps, ref zero);
+        FactorInPlace(f.Span, perm, blockSize, parallelism, ref swaps, ref zero);
         return new Lu(f, perm, swaps, zero, parallelism);
     }
+
+    /// <summary>
+    /// Overwrites the n×n view (rows contiguous) with L and U, applies the row exchanges to <paramref name="perm"/>
+    /// (which starts as the identity), counts them in <paramref name="swaps"/> and records the first zero pivot in
+    /// <paramref name="zero"/> (start it at −1). float32 or float64.
+    /// </summary>
+    internal static void FactorInPlace<T>(MatrixSpan<T> f, int[] perm, int blockSize, Parallelism parallelism, ref int swaps, ref int zero)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        FactorRecursive(f, perm, 0, f.Rows, blockSize, parallelism, ref swaps, ref zero);
 
     /// <summary>
     /// Columns [c0, c1) of the rows c0.. (Toledo's recursive LU): factor the left half, U₁₂ = L₁₁⁻¹·A₁₂ (TRSM),
     /// A₂₂ −= L₂₁·U₁₂ (GEMM), factor the right half. Row swaps exchange whole rows, so they reach every column at once.
     /// </summary>
-    private static void FactorRecursive(DenseMatrix f, int[] perm, int c0, int c1, int blockSize, Parallelism parallelism, ref int swaps, ref int zero)
+    private static void FactorRecursive<T>(MatrixSpan<T> f, int[] perm, int c0, int c1, int blockSize, Parallelism parallelism, ref int swaps, ref int zero)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = f.Rows, width = c1 - c0;
         if (width <= blockSize)
@@ -96,7 +108,7 @@ public sealed class Lu
         // ThreadedUpdateFlops moving them between cores costs more than the second thread saves.
         var update = 2L * (n - mid) * (mid - c0) * (c1 - mid) >= ThreadedUpdateFlops ? parallelism : Parallelism.Sequential;
         TriangularSolve.Lower(Dense.Sub(f, c0, c0, mid - c0, mid - c0), u12, unitDiagonal: true, update);
-        Gemm.Multiply(-1.0, Dense.Sub(f, mid, c0, n - mid, mid - c0), u12, 1.0, Dense.Sub(f, mid, mid, n - mid, c1 - mid), update);
+        Gemm.Multiply(-T.One, Dense.Sub(f, mid, c0, n - mid, mid - c0), u12, T.One, Dense.Sub(f, mid, mid, n - mid, c1 - mid), update);
         FactorRecursive(f, perm, mid, c1, blockSize, parallelism, ref swaps, ref zero);
     }
 
@@ -109,39 +121,41 @@ public sealed class Lu
 
     /// <summary>Unblocked right-looking LU of the panel rows k0.., columns [k0, k1): pivot, swap whole rows, scale, rank-1 update.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FactorPanel(DenseMatrix f, int[] perm, int k0, int k1, ref int swaps, ref int zero)
+    private static void FactorPanel<T>(MatrixSpan<T> f, int[] perm, int k0, int k1, ref int swaps, ref int zero) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = f.Rows;
         for (int j = k0; j < k1; j++)
         {
             int p = j;
-            double best = Math.Abs(f[j, j]);
+            T best = T.Abs(f[j, j]);
             for (int i = j + 1; i < n; i++)
             {
-                double v = Math.Abs(f[i, j]);
+                T v = T.Abs(f[i, j]);
                 if (v > best) { best = v; p = i; }
             }
             if (p != j)
             {
-                Dense.SwapVectorized(f.Row(j), f.Row(p));
+                Dense.SwapVectorized(RowOf(f, j), RowOf(f, p));
                 (perm[j], perm[p]) = (perm[p], perm[j]);
                 swaps++;
             }
-            double pivot = f[j, j];
-            if (pivot == 0)
+            T pivot = f[j, j];
+            if (T.IsZero(pivot))
             {
                 if (zero < 0) zero = j;
                 continue;
             }
-            var uj = f.Data.AsSpan(j * n + j + 1, k1 - j - 1);
-            double inv = 1.0 / pivot;
+            var uj = f.Data.Slice(f.Offset + j * f.RowStride + j + 1, k1 - j - 1);
+            T inv = T.One / pivot;
             for (int i = j + 1; i < n; i++)
             {
-                double lij = f[i, j] *= inv;
-                if (lij != 0) Dense.Axpy(-lij, uj, f.Data.AsSpan(i * n + j + 1, k1 - j - 1));
+                T lij = f[i, j] *= inv;
+                if (!T.IsZero(lij)) Dense.Axpy(-lij, uj, f.Data.Slice(f.Offset + i * f.RowStride + j + 1, k1 - j - 1));
             }
         }
     }
+
+    private static Span<T> RowOf<T>(MatrixSpan<T> f, int i) => f.Data.Slice(f.Offset + i * f.RowStride, f.Columns);
 
     /// <summary>The unit lower-triangular factor L, copied.</summary>
     public DenseMatrix L
@@ -264,26 +278,41 @@ public static class LuTextbook
     public static (DenseMatrix Factors, int[] Permutation) Factor(DenseMatrix a)
     {
         MatrixShapeException.ThrowIfNotSquare(a, "LU");
-        int n = a.Rows;
         var f = a.Clone();
-        var perm = new int[n];
+        var perm = new int[a.Rows];
+        FactorInPlace(f.Span, perm);
+        return (f, perm);
+    }
+
+    /// <summary>
+    /// Overwrites the n×n view with the combined factors and fills <paramref name="permutation"/> (length n) with the
+    /// row permutation, in float32 or float64.
+    /// </summary>
+    /// <exception cref="MatrixShapeException">When the view is not square or the permutation has another length.</exception>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
+    public static void FactorInPlace<T>(MatrixSpan<T> f, int[] permutation) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(permutation);
+        int n = f.Rows;
+        if (f.Columns != n || permutation.Length != n)
+            throw new MatrixShapeException($"LU needs a square matrix and a permutation of its order, but got shape ({f.Rows}, {f.Columns}) and length {permutation.Length}.");
+        var perm = permutation;
         for (int i = 0; i < n; i++) perm[i] = i;
         for (int j = 0; j < n; j++)
         {
             int p = j;
-            for (int i = j + 1; i < n; i++) if (Math.Abs(f[i, j]) > Math.Abs(f[p, j])) p = i;
+            for (int i = j + 1; i < n; i++) if (T.Abs(f[i, j]) > T.Abs(f[p, j])) p = i;
             if (p != j)
             {
                 for (int k = 0; k < n; k++) (f[j, k], f[p, k]) = (f[p, k], f[j, k]);
                 (perm[j], perm[p]) = (perm[p], perm[j]);
             }
-            if (f[j, j] == 0) continue;
+            if (T.IsZero(f[j, j])) continue;
             for (int i = j + 1; i < n; i++)
             {
                 f[i, j] /= f[j, j];
                 for (int k = j + 1; k < n; k++) f[i, k] -= f[i, j] * f[j, k];
             }
         }
-        return (f, perm);
     }
 }

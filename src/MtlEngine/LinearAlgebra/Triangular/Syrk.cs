@@ -1,3 +1,4 @@
+using System.Numerics;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 
@@ -19,7 +20,7 @@ internal static class Syrk
     /// <summary>The order of the diagonal blocks computed whole (96 measured best among 48–128 in the n = 1024 Cholesky).</summary>
     public const int Leaf = 96;
 
-    public static void Lower(double alpha, ReadOnlyMatrixSpan<double> a, double beta, MatrixSpan<double> c, Parallelism parallelism)
+    public static void Lower<T>(T alpha, ReadOnlyMatrixSpan<T> a, T beta, MatrixSpan<T> c, Parallelism parallelism) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = c.Rows, k = a.Columns;
         if (n <= Leaf)

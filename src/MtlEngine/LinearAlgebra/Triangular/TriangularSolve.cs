@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -17,7 +18,8 @@ namespace MtlEngine.LinearAlgebra;
 /// </code>
 /// and backward substitution for U·X = B the same way from the last block. Every other case is a view:
 /// Lᵀ·X = B is <c>Upper</c> with <c>l.Transposed()</c>, and X·Lᵀ = B is <c>Lower</c> on <c>B.Transposed()</c>.
-/// B is overwritten with X. The textbook twin is <see cref="TriangularSolveTextbook"/>.
+/// B is overwritten with X, in float64 or float32 (one generic implementation; the GEMM and the register kernel have
+/// both widths). The textbook twin is <see cref="TriangularSolveTextbook"/>.
 /// </summary>
 public static class TriangularSolve
 {
@@ -31,15 +33,17 @@ public static class TriangularSolve
     /// <param name="parallelism">Threads for the GEMM updates.</param>
     /// <exception cref="MatrixShapeException">When L is not square or B has a different number of rows.</exception>
     /// <exception cref="SingularMatrixException">When a diagonal entry of L is zero.</exception>
-    public static void Lower(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> b, bool unitDiagonal = false, Parallelism parallelism = default) =>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
+    public static void Lower<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> b, bool unitDiagonal = false, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T> =>
         Lower(l, b, unitDiagonal, parallelism, DefaultBlockSize);
 
     /// <summary>Solves U·X = B in place (B ← X) for an upper-triangular U (only its upper triangle is read).</summary>
-    /// <inheritdoc cref="Lower(ReadOnlyMatrixSpan{double}, MatrixSpan{double}, bool, Parallelism)"/>
-    public static void Upper(ReadOnlyMatrixSpan<double> u, MatrixSpan<double> b, bool unitDiagonal = false, Parallelism parallelism = default) =>
+    /// <inheritdoc cref="Lower{T}(ReadOnlyMatrixSpan{T}, MatrixSpan{T}, bool, Parallelism)"/>
+    public static void Upper<T>(ReadOnlyMatrixSpan<T> u, MatrixSpan<T> b, bool unitDiagonal = false, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T> =>
         Upper(u, b, unitDiagonal, parallelism, DefaultBlockSize);
 
-    internal static void Lower(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> b, bool unitDiagonal, Parallelism parallelism, int blockSize)
+    internal static void Lower<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> b, bool unitDiagonal, Parallelism parallelism, int blockSize)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Check(l, b, unitDiagonal);
         int r = b.Columns;
@@ -56,11 +60,12 @@ public static class TriangularSolve
             var bk = Dense.Sub(b, k0, 0, kb, r);
             TriangularSolveTextbook.Lower(Dense.Sub(l, k0, k0, kb, kb), bk, unitDiagonal);
             if (k1 < n)
-                Gemm.Multiply(-1.0, Dense.Sub(l, k1, k0, n - k1, kb), bk, 1.0, Dense.Sub(b, k1, 0, n - k1, r), parallelism);
+                Gemm.Multiply(-T.One, Dense.Sub(l, k1, k0, n - k1, kb), bk, T.One, Dense.Sub(b, k1, 0, n - k1, r), parallelism);
         }
     }
 
-    internal static void Upper(ReadOnlyMatrixSpan<double> u, MatrixSpan<double> b, bool unitDiagonal, Parallelism parallelism, int blockSize)
+    internal static void Upper<T>(ReadOnlyMatrixSpan<T> u, MatrixSpan<T> b, bool unitDiagonal, Parallelism parallelism, int blockSize)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Check(u, b, unitDiagonal);
         int r = b.Columns;
@@ -72,7 +77,7 @@ public static class TriangularSolve
             var bk = Dense.Sub(b, k0, 0, kb, r);
             TriangularSolveTextbook.Upper(Dense.Sub(u, k0, k0, kb, kb), bk, unitDiagonal);
             if (k0 > 0)
-                Gemm.Multiply(-1.0, Dense.Sub(u, 0, k0, k0, kb), bk, 1.0, Dense.Sub(b, 0, 0, k0, r), parallelism);
+                Gemm.Multiply(-T.One, Dense.Sub(u, 0, k0, k0, kb), bk, T.One, Dense.Sub(b, 0, 0, k0, r), parallelism);
         }
     }
 
@@ -81,7 +86,8 @@ public static class TriangularSolve
     /// block); below the block size the block is transposed and solved as L·Xᵀ = Cᵀ with long row axpys.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RightLowerTransposed(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal, Parallelism parallelism, int blockSize)
+    private static void RightLowerTransposed<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> c, bool unitDiagonal, Parallelism parallelism, int blockSize)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = l.Rows, rows = c.Rows;
         if (n <= blockSize && Vector512.IsHardwareAccelerated && c.ColumnStride == 1 && l.ColumnStride == 1 && n <= MaxKernelOrder)
@@ -93,7 +99,7 @@ public static class TriangularSolve
         {
             // Transpose the block so that L·Xᵀ = Cᵀ runs as row axpys of length `rows` (long, contiguous vectors).
             // The scratch comes from the shared pool: a fresh large array per call would land on the large object heap.
-            double[] scratch = ArrayPool<double>.Shared.Rent(n * rows);
+            T[] scratch = ArrayPool<T>.Shared.Rent(n * rows);
             try
             {
                 for (int i = 0; i < rows; i++)
@@ -101,7 +107,7 @@ public static class TriangularSolve
                     var ci = c.Data.Slice(c.Offset + i * c.RowStride, n);
                     for (int j = 0; j < n; j++) scratch[j * rows + i] = ci[j];
                 }
-                TriangularSolveTextbook.Lower(l, new MatrixSpan<double>(scratch, 0, n, rows, rows, 1), unitDiagonal);
+                TriangularSolveTextbook.Lower(l, new MatrixSpan<T>(scratch, 0, n, rows, rows, 1), unitDiagonal);
                 for (int i = 0; i < rows; i++)
                 {
                     var ci = c.Data.Slice(c.Offset + i * c.RowStride, n);
@@ -110,7 +116,7 @@ public static class TriangularSolve
             }
             finally
             {
-                ArrayPool<double>.Shared.Return(scratch);
+                ArrayPool<T>.Shared.Return(scratch);
             }
             return;
         }
@@ -119,7 +125,7 @@ public static class TriangularSolve
         var c1 = Dense.Sub(c, 0, 0, rows, n1);
         RightLowerTransposed(Dense.Sub(l, 0, 0, n1, n1), c1, unitDiagonal, parallelism, blockSize);
         var c2 = Dense.Sub(c, 0, n1, rows, n2);
-        Gemm.Multiply(-1.0, c1, Dense.Sub(l, n1, 0, n2, n1).Transposed(), 1.0, c2, parallelism);
+        Gemm.Multiply(-T.One, c1, Dense.Sub(l, n1, 0, n2, n1).Transposed(), T.One, c2, parallelism);
         RightLowerTransposed(Dense.Sub(l, n1, n1, n2, n2), c2, unitDiagonal, parallelism, blockSize);
     }
 
@@ -134,53 +140,56 @@ public static class TriangularSolve
     /// same operations wherever it falls; that is why the rows can be split over threads (a fixed contiguous share
     /// each) without changing a bit of the result.
     /// </summary>
-    private static unsafe void RightLowerTransposedKernel(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal, Parallelism parallelism)
+    private static unsafe void RightLowerTransposedKernel<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> c, bool unitDiagonal, Parallelism parallelism)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = l.Rows, rows = c.Rows;
-        int workers = (int)Math.Min(Math.Min(parallelism.Degree, (rows + KernelRows - 1) / KernelRows), Math.Max(1, (long)rows * n * n / (1L << 21)));
+        int g = KernelRows<T>();
+        int workers = (int)Math.Min(Math.Min(parallelism.Degree, (rows + g - 1) / g), Math.Max(1, (long)rows * n * n / (1L << 21)));
         if (workers <= 1)
         {
             RightLowerTransposedKernel(l, c, unitDiagonal);
             return;
         }
-        fixed (double* pl = &MemoryMarshal.GetReference(l.Data))
-        fixed (double* pc = &MemoryMarshal.GetReference(c.Data))
+        fixed (T* pl = &MemoryMarshal.GetReference(l.Data))
+        fixed (T* pc = &MemoryMarshal.GetReference(c.Data))
         {
             nint lp = (nint)pl, cp = (nint)pc;
             int lLength = l.Data.Length, lOffset = l.Offset, lRowStride = l.RowStride;
             int cLength = c.Data.Length, cOffset = c.Offset, cRowStride = c.RowStride;
-            int groups = (rows + KernelRows - 1) / KernelRows;
+            int groups = (rows + g - 1) / g;
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
             {
-                int r0 = Math.Min(rows, groups * w / workers * KernelRows), r1 = Math.Min(rows, groups * (w + 1) / workers * KernelRows);
-                var lv = new ReadOnlyMatrixSpan<double>(new ReadOnlySpan<double>((double*)lp, lLength), lOffset, n, n, lRowStride, 1);
-                var cv = new MatrixSpan<double>(new Span<double>((double*)cp, cLength), cOffset + r0 * cRowStride, r1 - r0, n, cRowStride, 1);
+                int r0 = Math.Min(rows, groups * w / workers * g), r1 = Math.Min(rows, groups * (w + 1) / workers * g);
+                var lv = new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>((T*)lp, lLength), lOffset, n, n, lRowStride, 1);
+                var cv = new MatrixSpan<T>(new Span<T>((T*)cp, cLength), cOffset + r0 * cRowStride, r1 - r0, n, cRowStride, 1);
                 RightLowerTransposedKernel(lv, cv, unitDiagonal);
             });
         }
     }
 
-    /// <summary>Rows of C solved together by the kernel: three Vector512 of doubles.</summary>
-    private const int KernelRows = 24;
+    /// <summary>Rows of C solved together by the kernel: three Vector512 (24 float64 rows, 48 float32 rows).</summary>
+    private static int KernelRows<T>() => 3 * Vector512<T>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RightLowerTransposedKernel(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> c, bool unitDiagonal)
+    private static void RightLowerTransposedKernel<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> c, bool unitDiagonal)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int G = KernelRows;
+        int V = Vector512<T>.Count, G = KernelRows<T>();
         int n = l.Rows, rows = c.Rows;
-        Span<double> scratch = stackalloc double[MaxKernelOrder * G];
-        Span<double> inverse = stackalloc double[MaxKernelOrder];
-        for (int j = 0; j < n; j++) inverse[j] = unitDiagonal ? 1.0 : 1.0 / l[j, j];
-        ref double x0 = ref scratch[0];
-        ref double l0 = ref MemoryMarshal.GetReference(l.Data);
+        Span<T> scratch = stackalloc T[MaxKernelOrder * 3 * Vector512<T>.Count];
+        Span<T> inverse = stackalloc T[MaxKernelOrder];
+        for (int j = 0; j < n; j++) inverse[j] = unitDiagonal ? T.One : T.One / l[j, j];
+        ref T x0 = ref scratch[0];
+        ref T l0 = ref MemoryMarshal.GetReference(l.Data);
         for (int r0 = 0; r0 < rows; r0 += G)
         {
             int g = Math.Min(G, rows - r0);
-            bool blocks = g == G && n % 8 == 0 && Avx512F.IsSupported;
+            bool blocks = CanTransposeInRegisters<T>() && g == G && n % 8 == 0;
             if (blocks)
             {
                 // Whole 8×8 blocks are transposed in registers (a scalar gather costs as much as the solve itself).
-                ref double c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride);
+                ref T c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride);
                 for (int rb = 0; rb < G; rb += 8)
                     for (int j0 = 0; j0 < n; j0 += 8)
                         Transpose8x8(ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride, ref Unsafe.Add(ref x0, j0 * G + rb), G);
@@ -194,45 +203,46 @@ public static class TriangularSolve
                     for (int j = 0; j < n; j++) scratch[j * G + r] = ci[j];
                 }
             }
+            nuint v1 = (nuint)V, v2 = (nuint)(2 * V);
             for (int j = 0; j < n; j++)
             {
                 nuint xj = (nuint)(j * G);
                 var a0 = Vector512.LoadUnsafe(ref x0, xj);
-                var a1 = Vector512.LoadUnsafe(ref x0, xj + 8);
-                var a2 = Vector512.LoadUnsafe(ref x0, xj + 16);
-                var b0 = Vector512<double>.Zero;
-                var b1 = Vector512<double>.Zero;
-                var b2 = Vector512<double>.Zero;
+                var a1 = Vector512.LoadUnsafe(ref x0, xj + v1);
+                var a2 = Vector512.LoadUnsafe(ref x0, xj + v2);
+                var b0 = Vector512<T>.Zero;
+                var b1 = Vector512<T>.Zero;
+                var b2 = Vector512<T>.Zero;
                 int rowJ = l.Offset + j * l.RowStride;
                 int p = 0;
                 for (; p + 1 < j; p += 2)
                 {
                     var le = Vector512.Create(Unsafe.Add(ref l0, rowJ + p));
                     var lo = Vector512.Create(Unsafe.Add(ref l0, rowJ + p + 1));
-                    nuint xe = (nuint)(p * G), xo = xe + G;
-                    a0 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe), a0);
-                    a1 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 8), a1);
-                    a2 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 16), a2);
-                    b0 = Vector512.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo), b0);
-                    b1 = Vector512.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo + 8), b1);
-                    b2 = Vector512.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo + 16), b2);
+                    nuint xe = (nuint)(p * G), xo = xe + (nuint)G;
+                    a0 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe), a0);
+                    a1 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + v1), a1);
+                    a2 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + v2), a2);
+                    b0 = Dense.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo), b0);
+                    b1 = Dense.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo + v1), b1);
+                    b2 = Dense.FusedMultiplyAdd(-lo, Vector512.LoadUnsafe(ref x0, xo + v2), b2);
                 }
                 if (p < j)
                 {
                     var le = Vector512.Create(Unsafe.Add(ref l0, rowJ + p));
                     nuint xe = (nuint)(p * G);
-                    a0 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe), a0);
-                    a1 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 8), a1);
-                    a2 = Vector512.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + 16), a2);
+                    a0 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe), a0);
+                    a1 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + v1), a1);
+                    a2 = Dense.FusedMultiplyAdd(-le, Vector512.LoadUnsafe(ref x0, xe + v2), a2);
                 }
                 var d = Vector512.Create(inverse[j]);
                 ((a0 + b0) * d).StoreUnsafe(ref x0, xj);
-                ((a1 + b1) * d).StoreUnsafe(ref x0, xj + 8);
-                ((a2 + b2) * d).StoreUnsafe(ref x0, xj + 16);
+                ((a1 + b1) * d).StoreUnsafe(ref x0, xj + v1);
+                ((a2 + b2) * d).StoreUnsafe(ref x0, xj + v2);
             }
             if (blocks)
             {
-                ref double c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride);
+                ref T c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(c.Data), c.Offset + r0 * c.RowStride);
                 for (int rb = 0; rb < G; rb += 8)
                     for (int j0 = 0; j0 < n; j0 += 8)
                         Transpose8x8(ref Unsafe.Add(ref x0, j0 * G + rb), G, ref Unsafe.Add(ref c0, rb * c.RowStride + j0), c.RowStride);
@@ -244,6 +254,55 @@ public static class TriangularSolve
                 for (int j = 0; j < n; j++) ci[j] = scratch[j * G + r];
             }
         }
+    }
+
+    /// <summary>Whether <see cref="Transpose8x8{T}"/> has a register kernel for T on this machine (AVX-512 for float64, AVX for float32).</summary>
+    private static bool CanTransposeInRegisters<T>() =>
+        typeof(T) == typeof(double) ? Avx512F.IsSupported : typeof(T) == typeof(float) && Avx.IsSupported;
+
+    /// <summary>The 8×8 register transpose for float64 or float32 (the casts fold away in the JIT).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8<T>(ref T source, int sourceStride, ref T destination, int destinationStride)
+    {
+        if (typeof(T) == typeof(double))
+            Transpose8x8(ref Unsafe.As<T, double>(ref source), sourceStride, ref Unsafe.As<T, double>(ref destination), destinationStride);
+        else
+            Transpose8x8(ref Unsafe.As<T, float>(ref source), sourceStride, ref Unsafe.As<T, float>(ref destination), destinationStride);
+    }
+
+    /// <summary>
+    /// The float32 8×8 transpose in 256-bit registers: unpack pairs of rows (2×2 blocks), shuffle pairs of those
+    /// (4×4 blocks within each 128-bit half), then exchange 128-bit halves (24 shuffles for 64 values).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(ref float source, int sourceStride, ref float destination, int destinationStride)
+    {
+        var r0 = Vector256.LoadUnsafe(ref source);
+        var r1 = Vector256.LoadUnsafe(ref source, (nuint)sourceStride);
+        var r2 = Vector256.LoadUnsafe(ref source, (nuint)(2 * sourceStride));
+        var r3 = Vector256.LoadUnsafe(ref source, (nuint)(3 * sourceStride));
+        var r4 = Vector256.LoadUnsafe(ref source, (nuint)(4 * sourceStride));
+        var r5 = Vector256.LoadUnsafe(ref source, (nuint)(5 * sourceStride));
+        var r6 = Vector256.LoadUnsafe(ref source, (nuint)(6 * sourceStride));
+        var r7 = Vector256.LoadUnsafe(ref source, (nuint)(7 * sourceStride));
+        // t0 = a0 b0 a1 b1 | a4 b4 a5 b5, t1 = a2 b2 a3 b3 | a6 b6 a7 b7 (rows a, b); likewise for c/d, e/f, g/h.
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        // s0 = a0 b0 c0 d0 | a4 b4 c4 d4, s1 = a1 b1 c1 d1 | a5 .., s2 = a2 .. | a6 .., s3 = a3 .. | a7 ..; s4..s7 for rows e..h.
+        var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref destination);
+        Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref destination, (nuint)destinationStride);
+        Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref destination, (nuint)(2 * destinationStride));
+        Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref destination, (nuint)(3 * destinationStride));
+        Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref destination, (nuint)(4 * destinationStride));
+        Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref destination, (nuint)(5 * destinationStride));
+        Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref destination, (nuint)(6 * destinationStride));
+        Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref destination, (nuint)(7 * destinationStride));
     }
 
     /// <summary>
@@ -286,7 +345,7 @@ public static class TriangularSolve
         Avx512F.PermuteVar8x64x2(s3, high, s7).StoreUnsafe(ref destination, (nuint)(7 * destinationStride));
     }
 
-    private static int Check(ReadOnlyMatrixSpan<double> t, MatrixSpan<double> b, bool unitDiagonal)
+    private static int Check<T>(ReadOnlyMatrixSpan<T> t, MatrixSpan<T> b, bool unitDiagonal) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (t.Rows != t.Columns)
             throw new MatrixShapeException($"A triangular solve needs a square matrix, but got shape ({t.Rows}, {t.Columns}).");
@@ -294,7 +353,7 @@ public static class TriangularSolve
             throw new MatrixShapeException($"A triangular solve with a ({t.Rows}, {t.Columns}) matrix needs right-hand sides with {t.Rows} rows, but got shape ({b.Rows}, {b.Columns}).");
         if (!unitDiagonal)
             for (int i = 0; i < t.Rows; i++)
-                if (t[i, i] == 0) throw new SingularMatrixException(i, "triangular");
+                if (T.IsZero(t[i, i])) throw new SingularMatrixException(i, "triangular");
         return t.Rows;
     }
 }
@@ -306,8 +365,9 @@ public static class TriangularSolve
 public static class TriangularSolveTextbook
 {
     /// <summary>Solves L·X = B in place by forward substitution (no checks beyond the spans' own).</summary>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Lower(ReadOnlyMatrixSpan<double> l, MatrixSpan<double> b, bool unitDiagonal = false)
+    public static void Lower<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> b, bool unitDiagonal = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = l.Rows, r = b.Columns;
         if (n == 0 || r == 0) return;
@@ -319,10 +379,10 @@ public static class TriangularSolveTextbook
                 var bi = RowOf(b, i);
                 for (int p = 0; p < i; p++)
                 {
-                    double t = l[i, p];
-                    if (t != 0) Dense.Axpy(-t, RowOf(b, p), bi);
+                    T t = l[i, p];
+                    if (!T.IsZero(t)) Dense.Axpy(-t, RowOf(b, p), bi);
                 }
-                if (!unitDiagonal) Dense.Scale(1.0 / l[i, i], bi);
+                if (!unitDiagonal) Dense.Scale(T.One / l[i, i], bi);
             }
         }
         else if (b.RowStride == 1 && l.ColumnStride == 1)
@@ -333,7 +393,7 @@ public static class TriangularSolveTextbook
                 var x = b.Data.Slice(b.Offset + j * b.ColumnStride, n);
                 for (int i = 0; i < n; i++)
                 {
-                    double s = x[i] - Dense.Dot(l.Data.Slice(l.Offset + i * l.RowStride, i), x[..i]);
+                    T s = x[i] - Dense.Dot(l.Data.Slice(l.Offset + i * l.RowStride, i), x[..i]);
                     x[i] = unitDiagonal ? s : s / l[i, i];
                 }
             }
@@ -343,7 +403,7 @@ public static class TriangularSolveTextbook
             for (int j = 0; j < r; j++)
                 for (int i = 0; i < n; i++)
                 {
-                    double s = b[i, j];
+                    T s = b[i, j];
                     for (int p = 0; p < i; p++) s -= l[i, p] * b[p, j];
                     b[i, j] = unitDiagonal ? s : s / l[i, i];
                 }
@@ -351,8 +411,9 @@ public static class TriangularSolveTextbook
     }
 
     /// <summary>Solves U·X = B in place by backward substitution (no checks beyond the spans' own).</summary>
+    /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Upper(ReadOnlyMatrixSpan<double> u, MatrixSpan<double> b, bool unitDiagonal = false)
+    public static void Upper<T>(ReadOnlyMatrixSpan<T> u, MatrixSpan<T> b, bool unitDiagonal = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = u.Rows, r = b.Columns;
         if (n == 0 || r == 0) return;
@@ -363,10 +424,10 @@ public static class TriangularSolveTextbook
                 var bi = RowOf(b, i);
                 for (int p = i + 1; p < n; p++)
                 {
-                    double t = u[i, p];
-                    if (t != 0) Dense.Axpy(-t, RowOf(b, p), bi);
+                    T t = u[i, p];
+                    if (!T.IsZero(t)) Dense.Axpy(-t, RowOf(b, p), bi);
                 }
-                if (!unitDiagonal) Dense.Scale(1.0 / u[i, i], bi);
+                if (!unitDiagonal) Dense.Scale(T.One / u[i, i], bi);
             }
         }
         else if (b.RowStride == 1 && u.ColumnStride == 1)
@@ -376,7 +437,7 @@ public static class TriangularSolveTextbook
                 var x = b.Data.Slice(b.Offset + j * b.ColumnStride, n);
                 for (int i = n - 1; i >= 0; i--)
                 {
-                    double s = x[i] - Dense.Dot(u.Data.Slice(u.Offset + i * u.RowStride + i + 1, n - i - 1), x[(i + 1)..]);
+                    T s = x[i] - Dense.Dot(u.Data.Slice(u.Offset + i * u.RowStride + i + 1, n - i - 1), x[(i + 1)..]);
                     x[i] = unitDiagonal ? s : s / u[i, i];
                 }
             }
@@ -386,12 +447,12 @@ public static class TriangularSolveTextbook
             for (int j = 0; j < r; j++)
                 for (int i = n - 1; i >= 0; i--)
                 {
-                    double s = b[i, j];
+                    T s = b[i, j];
                     for (int p = i + 1; p < n; p++) s -= u[i, p] * b[p, j];
                     b[i, j] = unitDiagonal ? s : s / u[i, i];
                 }
         }
     }
 
-    private static Span<double> RowOf(MatrixSpan<double> b, int i) => b.Data.Slice(b.Offset + i * b.RowStride, b.Columns);
+    private static Span<T> RowOf<T>(MatrixSpan<T> b, int i) => b.Data.Slice(b.Offset + i * b.RowStride, b.Columns);
 }

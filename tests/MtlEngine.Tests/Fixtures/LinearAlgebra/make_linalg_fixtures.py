@@ -53,4 +53,17 @@ cases["lstsq_rank_deficient"] = {"a": mat(low), "b": [float(z) for z in low_b], 
 h6 = 1.0 / (np.arange(6)[:, None] + np.arange(6)[None, :] + 1)
 cases["cond_hilbert6"] = {"a": mat(h6), "cond2": float(np.linalg.cond(h6))}
 
+# float32 (LAPACK's spotrf / sgesv on float32 inputs), for Linalg's float32 path; the inputs are float32 values stored
+# exactly as doubles.
+g32 = rng.uniform(-1, 1, (12, 12)).astype(np.float32)
+spd32 = g32 @ g32.T + np.float32(12) * np.eye(12, dtype=np.float32)
+l32 = np.linalg.cholesky(spd32)
+assert spd32.dtype == np.float32 and l32.dtype == np.float32
+cases["cholesky_f32"] = {"a": mat(spd32), "l": mat(l32)}
+a32 = rng.uniform(-1, 1, (9, 9)).astype(np.float32)
+b32 = rng.uniform(-1, 1, (9, 3)).astype(np.float32)
+x32 = np.linalg.solve(a32, b32)
+assert x32.dtype == np.float32
+cases["solve_f32"] = {"a": mat(a32), "b": mat(b32), "x": mat(x32)}
+
 print(json.dumps(cases, indent=1))
