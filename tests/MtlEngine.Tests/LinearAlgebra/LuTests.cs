@@ -65,6 +65,28 @@ public class LuTests
     }
 
     [Fact]
+    public void PanelPivotTiesAndZeroColumnsMatchTheTwin()
+    {
+        // ±1 entries: every pivot search meets ties, which go to the first row (as LAPACK's i_amax), in the
+        // column-major panel as in the textbook row form.
+        int n = 70;
+        var rng = new Random(7);
+        var signs = new DenseMatrix(n, n);
+        for (int i = 0; i < signs.Data.Length; i++) signs.Data[i] = rng.Next(2) == 0 ? -1 : 1;
+        var lu = Lu.Factor(signs, default, blockSize: 16);
+        var (factors, perm) = LuTextbook.Factor(signs);
+        Assert.Equal(perm, lu.Permutation);
+        AssertSmall(RelativeError(lu.Factors, factors), 1e3 * n * Eps, "ties: twin");
+        // A zero column inside a panel: reported as singular, the factorization still reconstructs P·A.
+        var a = Random(n, n, 8);
+        for (int i = 0; i < n; i++) a[i, 40] = 0;
+        var z = Lu.Factor(a, default, blockSize: 16);
+        Assert.True(z.IsSingular);
+        Assert.Equal(0, z.Determinant());
+        AssertSmall(RelativeError(z.Reconstruct(), a), 8 * n * Eps, "zero column: PA=LU");
+    }
+
+    [Fact]
     public void HilbertSolveHasSmallResidual()
     {
         var h = Hilbert(12);
