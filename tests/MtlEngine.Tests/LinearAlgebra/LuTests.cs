@@ -86,6 +86,33 @@ public class LuTests
         AssertSmall(RelativeError(z.Reconstruct(), a), 8 * n * Eps, "zero column: PA=LU");
     }
 
+    [Theory]
+    [InlineData(5)]
+    [InlineData(16)]
+    [InlineData(32)]
+    public void ZeroPivotInsideAPivotGroupIsExact(int blockSize)
+    {
+        // A = L·U with |l| = 1/2 below the diagonal and integer U whose u₉₉ = 0 (and L's column 9 zero, which a zero pivot
+        // leaves as it is): every step is exact in binary floating point, partial pivoting keeps the rows in place, and
+        // pivot 9 is exactly zero in the middle of a pivot group.
+        int n = 24;
+        var rng = new Random(11);
+        var l = DenseMatrix.Identity(n);
+        var u = new DenseMatrix(n, n);
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < i; j++) l[i, j] = j == 9 ? 0 : rng.Next(3) switch { 0 => 0, 1 => 0.5, _ => -0.5 };
+            for (int j = i; j < n; j++) u[i, j] = rng.Next(1, 9) * (rng.Next(2) == 0 ? -1 : 1);
+            u[i, i] = i == 9 ? 0 : 8;
+        }
+        var a = DenseMatrix.Multiply(l, u);
+        var lu = Lu.Factor(a, default, blockSize);
+        Assert.True(lu.IsSingular);
+        Assert.Equal(Enumerable.Range(0, n), lu.Permutation);
+        Assert.Equal(l.Data, lu.L.Data);
+        Assert.Equal(u.Data, lu.U.Data);
+    }
+
     [Fact]
     public void HilbertSolveHasSmallResidual()
     {
