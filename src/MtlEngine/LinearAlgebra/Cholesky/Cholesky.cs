@@ -113,8 +113,8 @@ public sealed class Cholesky
             UpdateByRowShares(a, n1, parallelism.Degree);
         else
         {
-            TriangularSolve.Lower(a11, a21.Transposed(), unitDiagonal: false, parallelism, TrsmBlockSize);
-            Syrk.Lower(-T.One, a21, T.One, a22, parallelism);
+            TriangularSolve.Lower(a11, a21.Transposed(), unitDiagonal: false, Parallelism.Sequential, TrsmBlockSize);
+            Syrk.Lower(-T.One, a21, T.One, a22, Parallelism.Sequential);
         }
         FactorInPlace(a22, parallelism, blockSize, offset + n1);
     }
