@@ -90,3 +90,29 @@ public class QrTests
         AssertSmall(OrthogonalityError(qr.ThinQ()), 300 * Eps, "Hilbert QᵀQ=I");
     }
 }
+
+public class QrInPlaceTests
+{
+    [Theory]
+    [InlineData(300, 120)]
+    [InlineData(90, 150)]
+    public void FactorInPlaceAndThinQIntoStorageEqualTheCopyingForms(int m, int n)
+    {
+        var a = LinalgTestData.Random(m, n, m + n);
+        var copying = Qr.Factor(a, new Parallelism(2));
+        var work = a.Clone();
+        var inPlace = Qr.FactorInPlace(work, new Parallelism(2));
+        Assert.Same(work, inPlace.Factors);
+        Assert.Equal(copying.Factors.Data, inPlace.Factors.Data);
+        Assert.Equal(copying.Tau, inPlace.Tau);
+        // Destination pre-filled with NaN: every entry is overwritten.
+        var q = new DenseMatrix(m, Math.Min(m, n));
+        Array.Fill(q.Data, double.NaN);
+        inPlace.ThinQ(q);
+        Assert.Equal(copying.ThinQ().Data, q.Data);
+        var wrong = new DenseMatrix(m, Math.Min(m, n) + 1);
+        Array.Fill(wrong.Data, 7.0);
+        Assert.Contains("destination has shape", Assert.Throws<MatrixShapeException>(() => inPlace.ThinQ(wrong)).Message);
+        Assert.All(wrong.Data, x => Assert.Equal(7.0, x));
+    }
+}

@@ -62,6 +62,20 @@ public sealed class Qr
     /// <summary>Factors an m×n array.</summary>
     public static Qr Factor(double[,] a, Parallelism parallelism = default) => Factor(DenseMatrix.FromArray(a), parallelism);
 
+    /// <summary>
+    /// Factors in place, as LAPACK's geqrf: <paramref name="a"/> is overwritten with R (on and above the diagonal) and the
+    /// Householder vectors (below it), and the returned factorization holds <paramref name="a"/> itself as
+    /// <see cref="Factors"/> (no m×n copy; for large matrices whose original is no longer needed, or storage reused
+    /// from call to call).
+    /// </summary>
+    public static Qr FactorInPlace(DenseMatrix a, Parallelism parallelism = default)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        var tau = new double[Math.Min(a.Rows, a.Columns)];
+        var blockT = RecursiveQr.FactorInPlace(a.Span, tau, parallelism, DefaultBlockSize);
+        return new Qr(a, tau, parallelism, DefaultBlockSize, blockT);
+    }
+
     internal static Qr Factor(DenseMatrix a, Parallelism parallelism, int blockSize)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -97,6 +111,21 @@ public sealed class Qr
         var q = new DenseMatrix(Rows, Math.Min(Rows, Columns));
         ThinQ(Factors.ReadOnlySpan, Tau, _blockT, _blockSize, q.Span, _parallelism);
         return q;
+    }
+
+    /// <summary>
+    /// The thin Q written into <paramref name="destination"/> of shape (m, min(m, n)), whose contents are overwritten: the
+    /// same values as <see cref="ThinQ()"/> in caller storage, so a loop can reuse one matrix.
+    /// </summary>
+    /// <exception cref="MatrixShapeException">When the destination does not have shape (m, min(m, n)).</exception>
+    public void ThinQ(DenseMatrix destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        int k = Math.Min(Rows, Columns);
+        if (destination.Rows != Rows || destination.Columns != k)
+            throw new MatrixShapeException($"The thin Q of a QR of shape ({Rows}, {Columns}) has shape ({Rows}, {k}), but the destination has shape {destination.ShapeText}.");
+        Array.Clear(destination.Data);
+        ThinQ(Factors.ReadOnlySpan, Tau, _blockT, _blockSize, destination.Span, _parallelism);
     }
 
     /// <summary>The thin Q of the combined factors written into <paramref name="q"/> (m×min(m, n), zero on entry: caller storage, e.g. a pooled block).</summary>
