@@ -9,7 +9,8 @@ namespace MtlEngine.Cli.Bench;
 
 /// <summary>
 /// <c>mtl bench linalg --threads T</c>: times the dense factorizations on fixed seeded inputs and prints one key=value
-/// line per operation — <c>name=cholesky n=1024 seconds=... residual=...</c>, then eigh (n=512), svd (m=1024, n=512),
+/// line per operation — <c>name=cholesky n=1024 seconds=... residual=...</c> (with the in-place rate as a fraction of
+/// the GEMM's), gemm (n=1024), cholesky_rate (the same fraction at n=2048), then eigh (n=512), svd (m=1024, n=512),
 /// qr (m=2048, n=512, factor and thin Q), solve (LU, n=1024, 16 right-hand sides), and cholesky_f32 and solve_f32 (the
 /// same inputs rounded to float32, through <see cref="Linalg"/>, computed in float32) — where seconds is the median of
 /// several runs after one warm-up and residual the relative reconstruction error. benchmarks/peers/linalg_peer.py runs
