@@ -96,7 +96,26 @@ public sealed class Cholesky
     /// L₁₁ = chol(A₁₁);  L₂₁ = A₂₁·L₁₁⁻ᵀ (TRSM);  A₂₂ −= L₂₁·L₂₁ᵀ (SYRK);  L₂₂ = chol(A₂₂)
     /// </code>
     /// </summary>
-    internal static void FactorInPlace<T>(MatrixSpan<T> a, Parallelism parallelism, int blockSize, int offset = 0) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static unsafe void FactorInPlace<T>(MatrixSpan<T> a, Parallelism parallelism, int blockSize, int offset = 0) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = a.Rows, n1 = n / 2, n2 = n - n1;
+        if (parallelism.Degree == 1 || n <= blockSize || (long)n2 * n1 * n1 < ParallelUpdateFlops)
+        {
+            Factor(a, null, blockSize, offset);
+            return;
+        }
+        // Threaded levels: one team for the whole recursion (its phases start without waking a thread each time).
+        int dataLength = a.Data.Length, start = a.Offset, rowStride = a.RowStride, columnStride = a.ColumnStride;
+        fixed (T* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(a.Data))
+        {
+            nint address = (nint)p;
+            WorkerTeam.Run(parallelism.Degree, team =>
+                Factor(new MatrixSpan<T>(new Span<T>((T*)address, dataLength), start, n, n, rowStride, columnStride), team, blockSize, offset));
+        }
+    }
+
+    /// <summary>The recursion of <see cref="FactorInPlace{T}(MatrixSpan{T}, Parallelism, int, int)"/>; levels with a large enough update split it over <paramref name="team"/>.</summary>
+    private static void Factor<T>(MatrixSpan<T> a, WorkerTeam? team, int blockSize, int offset) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = a.Rows;
         if (n <= blockSize)
@@ -106,41 +125,40 @@ public sealed class Cholesky
         }
         int n1 = n / 2, n2 = n - n1;
         var a11 = Dense.Sub(a, 0, 0, n1, n1);
-        FactorInPlace(a11, parallelism, blockSize, offset);
+        Factor(a11, team, blockSize, offset);
         var a21 = Dense.Sub(a, n1, 0, n2, n1);
         var a22 = Dense.Sub(a, n1, n1, n2, n2);
-        if (parallelism.Degree > 1 && (long)n2 * n1 * n1 >= ParallelUpdateFlops)
-            UpdateByRowShares(a, n1, parallelism.Degree);
+        if (team is not null && (long)n2 * n1 * n1 >= ParallelUpdateFlops)
+            UpdateByRowShares(a, n1, team);
         else
         {
             TriangularSolve.Lower(a11, a21.Transposed(), unitDiagonal: false, Parallelism.Sequential, TrsmBlockSize);
             Syrk.Lower(-T.One, a21, T.One, a22, Parallelism.Sequential);
         }
-        FactorInPlace(a22, parallelism, blockSize, offset + n1);
+        Factor(a22, team, blockSize, offset + n1);
     }
 
     /// <summary>Below this many multiply-adds in the TRSM (n₂·n₁²), a recursion level runs its updates on the calling thread's kernels.</summary>
     private const long ParallelUpdateFlops = 1L << 22;
 
     /// <summary>
-    /// The TRSM and the SYRK of one recursion level split once over <paramref name="workers"/> threads, each running
-    /// its share sequentially (one fork and join per level instead of one per small GEMM deep in the recursions):
+    /// The TRSM and the SYRK of one recursion level split once over the team's members, each share running
+    /// sequentially (one phase per level instead of one fork per small GEMM deep in the recursions):
     /// rows of A₂₁ are independent in L₂₁ = A₂₁·L₁₁⁻ᵀ, and rows of the lower triangle of A₂₂ −= L₂₁·L₂₁ᵀ are cut
     /// into strips of equal area (boundaries at n₂·√(w/workers)), each a GEMM left of the diagonal and a SYRK on it.
     /// Every element is computed by the same kernel operations as on one thread, so L does not depend on the count.
     /// </summary>
-    private static unsafe void UpdateByRowShares<T>(MatrixSpan<T> a, int n1, int workers) where T : unmanaged, IFloatingPointIeee754<T>
+    private static unsafe void UpdateByRowShares<T>(MatrixSpan<T> a, int n1, WorkerTeam team) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = a.Rows, n2 = n - n1;
+        int n = a.Rows, n2 = n - n1, workers = team.Size;
         int dataLength = a.Data.Length, offset = a.Offset, rowStride = a.RowStride, columnStride = a.ColumnStride;
         fixed (T* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(a.Data))
         {
             nint address = (nint)p;
             MatrixSpan<T> View() => new(new Span<T>((T*)address, dataLength), offset, n, n, rowStride, columnStride);
-            var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
             int group = 3 * System.Runtime.Intrinsics.Vector512<T>.Count; // the TRSM kernel's rows per pass (24 float64, 48 float32)
             int groups = (n2 + group - 1) / group;
-            Parallel.For(0, workers, options, w =>
+            team.ForEachShare(workers, w =>
             {
                 int r0 = Math.Min(n2, groups * w / workers * group), r1 = Math.Min(n2, groups * (w + 1) / workers * group);
                 if (r1 <= r0) return;
@@ -148,7 +166,7 @@ public sealed class Cholesky
                 TriangularSolve.Lower(Dense.Sub(view, 0, 0, n1, n1), Dense.Sub(view, n1 + r0, 0, r1 - r0, n1).Transposed(),
                     unitDiagonal: false, Parallelism.Sequential, TrsmBlockSize);
             });
-            Parallel.For(0, workers, options, w =>
+            team.ForEachShare(workers, w =>
             {
                 int s0 = StripStart(n2, w, workers), s1 = StripStart(n2, w + 1, workers);
                 if (s1 <= s0) return;
