@@ -114,6 +114,22 @@ public class LuTests
     }
 
     [Fact]
+    public void TeamSplitUpdatesGiveTheSameFactorsOnOneTwoAndThreeThreads()
+    {
+        // n = 1030: the top recursion level's update (2·515³ flops) is split over the team, with share boundaries
+        // at multiples of 8 and a ragged last share.
+        var a = Random(1030, 1030, 21);
+        var one = Lu.Factor(a, new Parallelism(1));
+        foreach (int threads in new[] { 2, 3 })
+        {
+            var other = Lu.Factor(a, new Parallelism(threads));
+            Assert.Equal(one.Permutation, other.Permutation);
+            Assert.Equal(one.Factors.Data, other.Factors.Data);
+        }
+        AssertSmall(RelativeError(one.Reconstruct(), a), 8 * 1030 * Eps, "PA=LU");
+    }
+
+    [Fact]
     public void HilbertSolveHasSmallResidual()
     {
         var h = Hilbert(12);

@@ -84,38 +84,106 @@ public sealed class Lu
     /// (which starts as the identity), counts them in <paramref name="swaps"/> and records the first zero pivot in
     /// <paramref name="zero"/> (start it at −1). float32 or float64.
     /// </summary>
-    internal static void FactorInPlace<T>(MatrixSpan<T> f, int[] perm, int blockSize, Parallelism parallelism, ref int swaps, ref int zero)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        FactorRecursive(f, perm, 0, f.Rows, blockSize, parallelism, ref swaps, ref zero);
+    internal static unsafe void FactorInPlace<T>(MatrixSpan<T> f, int[] perm, int blockSize, Parallelism parallelism, ref int swaps, ref int zero)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = f.Rows, half = n / 2;
+        var pivots = new PivotCount { Zero = zero };
+        if (parallelism.Degree == 1 || n <= blockSize || 2L * (n - half) * half * (n - half) < ThreadedUpdateFlops)
+            FactorRecursive(f, perm, 0, n, blockSize, null, pivots);
+        else
+        {
+            // Threaded levels: one team for the whole factorization (its phases start without waking a thread each time).
+            int dataLength = f.Data.Length, start = f.Offset, rowStride = f.RowStride, columnStride = f.ColumnStride, columns = f.Columns;
+            fixed (T* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(f.Data))
+            {
+                nint address = (nint)p;
+                WorkerTeam.Run(parallelism.Degree, team =>
+                    FactorRecursive(new MatrixSpan<T>(new Span<T>((T*)address, dataLength), start, n, columns, rowStride, columnStride),
+                        perm, 0, n, blockSize, team, pivots));
+            }
+        }
+        swaps += pivots.Swaps;
+        zero = pivots.Zero;
+    }
+
+    /// <summary>The row swaps made and the first zero pivot (−1 while none), carried through the recursion.</summary>
+    private sealed class PivotCount
+    {
+        public int Swaps;
+        public int Zero = -1;
+    }
 
     /// <summary>
     /// Columns [c0, c1) of the rows c0.. (Toledo's recursive LU): factor the left half, U₁₂ = L₁₁⁻¹·A₁₂ (TRSM),
     /// A₂₂ −= L₂₁·U₁₂ (GEMM), factor the right half. Row swaps exchange whole rows, so they reach every column at once.
+    /// Levels whose update is at least <see cref="ThreadedUpdateFlops"/> split it over <paramref name="team"/>.
     /// </summary>
-    private static void FactorRecursive<T>(MatrixSpan<T> f, int[] perm, int c0, int c1, int blockSize, Parallelism parallelism, ref int swaps, ref int zero)
+    private static void FactorRecursive<T>(MatrixSpan<T> f, int[] perm, int c0, int c1, int blockSize, WorkerTeam? team, PivotCount pivots)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = f.Rows, width = c1 - c0;
         if (width <= blockSize)
         {
-            FactorPanel(f, perm, c0, c1, ref swaps, ref zero);
+            FactorPanel(f, perm, c0, c1, ref pivots.Swaps, ref pivots.Zero);
             return;
         }
         int mid = c0 + width / 2;
-        FactorRecursive(f, perm, c0, mid, blockSize, parallelism, ref swaps, ref zero);
-        var u12 = Dense.Sub(f, c0, mid, mid - c0, c1 - mid);
+        FactorRecursive(f, perm, c0, mid, blockSize, team, pivots);
         // Only large updates go to several threads: the next panel reads the columns the update wrote, and below
         // ThreadedUpdateFlops moving them between cores costs more than the second thread saves.
-        var update = 2L * (n - mid) * (mid - c0) * (c1 - mid) >= ThreadedUpdateFlops ? parallelism : Parallelism.Sequential;
-        TriangularSolve.Lower(Dense.Sub(f, c0, c0, mid - c0, mid - c0), u12, unitDiagonal: true, update);
-        Gemm.Multiply(-T.One, Dense.Sub(f, mid, c0, n - mid, mid - c0), u12, T.One, Dense.Sub(f, mid, mid, n - mid, c1 - mid), update);
-        FactorRecursive(f, perm, mid, c1, blockSize, parallelism, ref swaps, ref zero);
+        if (team is not null && 2L * (n - mid) * (mid - c0) * (c1 - mid) >= ThreadedUpdateFlops)
+            UpdateByShares(f, c0, mid, c1, team);
+        else
+        {
+            var u12 = Dense.Sub(f, c0, mid, mid - c0, c1 - mid);
+            TriangularSolve.Lower(Dense.Sub(f, c0, c0, mid - c0, mid - c0), u12, unitDiagonal: true, Parallelism.Sequential);
+            Gemm.Multiply(-T.One, Dense.Sub(f, mid, c0, n - mid, mid - c0), u12, T.One, Dense.Sub(f, mid, mid, n - mid, c1 - mid), Parallelism.Sequential);
+        }
+        FactorRecursive(f, perm, mid, c1, blockSize, team, pivots);
     }
+
+    /// <summary>
+    /// U₁₂ = L₁₁⁻¹·A₁₂ split by columns (each column of U₁₂ depends on its own column of A₁₂ only), then
+    /// A₂₂ −= L₂₁·U₁₂ split by rows, one share per team member, each run sequentially: every element is computed by
+    /// the same kernel operations as on one thread, so the factors do not depend on the thread count.
+    /// </summary>
+    private static unsafe void UpdateByShares<T>(MatrixSpan<T> f, int c0, int mid, int c1, WorkerTeam team) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = f.Rows, columns = f.Columns, k = mid - c0, right = c1 - mid, below = n - mid, shares = team.Size;
+        int dataLength = f.Data.Length, offset = f.Offset, rowStride = f.RowStride, columnStride = f.ColumnStride;
+        fixed (T* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(f.Data))
+        {
+            nint address = (nint)p;
+            MatrixSpan<T> View() => new(new Span<T>((T*)address, dataLength), offset, n, columns, rowStride, columnStride);
+            team.ForEachShare(shares, s =>
+            {
+                int j0 = Bound(right, s, shares), j1 = Bound(right, s + 1, shares);
+                if (j1 <= j0) return;
+                var view = View();
+                TriangularSolve.Lower(Dense.Sub(view, c0, c0, k, k), Dense.Sub(view, c0, mid + j0, k, j1 - j0), unitDiagonal: true, Parallelism.Sequential);
+            });
+            team.ForEachShare(shares, s =>
+            {
+                int r0 = Bound(below, s, shares), r1 = Bound(below, s + 1, shares);
+                if (r1 <= r0) return;
+                var view = View();
+                Gemm.Multiply(-T.One, Dense.Sub(view, mid + r0, c0, r1 - r0, k), Dense.Sub(view, c0, mid, k, right), T.One,
+                    Dense.Sub(view, mid + r0, mid, r1 - r0, right), Parallelism.Sequential);
+            });
+        }
+    }
+
+    /// <summary>Share boundaries: <paramref name="count"/> split into <paramref name="shares"/> near-equal parts at multiples of 8.</summary>
+    private static int Bound(int count, int share, int shares) =>
+        share >= shares ? count : Math.Min(count, (int)((long)count * share / shares) / 8 * 8);
 
     /// <summary>
     /// The trailing-update size (2·rows·k·columns flops) from which a recursion level of the factorization uses the
     /// caller's threads. Measured on our 2-core machines (LU and solve, n = 1024 / 2048, one thread vs two):
     /// threading every level made n = 1024 slower on two threads (17.5–19 ms against 16), while n = 2048 gained 1.3×.
+    /// With the levels' shares on one <see cref="WorkerTeam"/> the 2-thread solve at n = 1024 went from 14.3–15.7 to
+    /// 12.8–13.4 ms (alternating runs); lower thresholds still gained nothing.
     /// </summary>
     internal const long ThreadedUpdateFlops = 1L << 27;
 
