@@ -183,7 +183,7 @@ public sealed class Lu
     /// caller's threads. Measured on our 2-core machines (LU and solve, n = 1024 / 2048, one thread vs two):
     /// threading every level made n = 1024 slower on two threads (17.5–19 ms against 16), while n = 2048 gained 1.3×.
     /// With the levels' shares on one <see cref="WorkerTeam"/> the 2-thread solve at n = 1024 went from 14.3–15.7 to
-    /// 12.8–13.4 ms (alternating runs); lower thresholds still gained nothing.
+    /// 12.8–13.4 ms (alternating runs); 2^25 with the team gave no consistent further gain (12 alternating runs).
     /// </summary>
     internal const long ThreadedUpdateFlops = 1L << 27;
 
