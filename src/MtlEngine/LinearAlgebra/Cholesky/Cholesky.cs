@@ -105,12 +105,10 @@ public sealed class Cholesky
             return;
         }
         // Threaded levels: one team for the whole recursion (its phases start without waking a thread each time).
-        int dataLength = a.Data.Length, start = a.Offset, rowStride = a.RowStride, columnStride = a.ColumnStride;
         fixed (T* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(a.Data))
         {
-            nint address = (nint)p;
-            WorkerTeam.Run(parallelism.Degree, team =>
-                Factor(new MatrixSpan<T>(new Span<T>((T*)address, dataLength), start, n, n, rowStride, columnStride), team, blockSize, offset));
+            var pinned = new PinnedMatrix<T>(p, a);
+            WorkerTeam.Run(parallelism.Degree, team => Factor(pinned.View, team, blockSize, offset));
         }
     }
 
@@ -151,18 +149,16 @@ public sealed class Cholesky
     private static unsafe void UpdateByRowShares<T>(MatrixSpan<T> a, int n1, WorkerTeam team) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = a.Rows, n2 = n - n1, workers = team.Size;
-        int dataLength = a.Data.Length, offset = a.Offset, rowStride = a.RowStride, columnStride = a.ColumnStride;
         fixed (T* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(a.Data))
         {
-            nint address = (nint)p;
-            MatrixSpan<T> View() => new(new Span<T>((T*)address, dataLength), offset, n, n, rowStride, columnStride);
+            var pinned = new PinnedMatrix<T>(p, a);
             int group = 3 * System.Runtime.Intrinsics.Vector512<T>.Count; // the TRSM kernel's rows per pass (24 float64, 48 float32)
             int groups = (n2 + group - 1) / group;
             team.ForEachShare(workers, w =>
             {
                 int r0 = Math.Min(n2, groups * w / workers * group), r1 = Math.Min(n2, groups * (w + 1) / workers * group);
                 if (r1 <= r0) return;
-                var view = View();
+                var view = pinned.View;
                 TriangularSolve.Lower(Dense.Sub(view, 0, 0, n1, n1), Dense.Sub(view, n1 + r0, 0, r1 - r0, n1).Transposed(),
                     unitDiagonal: false, Parallelism.Sequential, TrsmBlockSize);
             });
@@ -170,7 +166,7 @@ public sealed class Cholesky
             {
                 int s0 = StripStart(n2, w, workers), s1 = StripStart(n2, w + 1, workers);
                 if (s1 <= s0) return;
-                var view = View();
+                var view = pinned.View;
                 var strip = Dense.Sub(view, n1 + s0, 0, s1 - s0, n1);
                 if (s0 > 0)
                     Gemm.Multiply(-T.One, strip, Dense.Sub(view, n1, 0, s0, n1).Transposed(), T.One, Dense.Sub(view, n1 + s0, n1, s1 - s0, s0), Parallelism.Sequential);

@@ -94,13 +94,10 @@ public sealed class Lu
         else
         {
             // Threaded levels: one team for the whole factorization (its phases start without waking a thread each time).
-            int dataLength = f.Data.Length, start = f.Offset, rowStride = f.RowStride, columnStride = f.ColumnStride, columns = f.Columns;
             fixed (T* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(f.Data))
             {
-                nint address = (nint)p;
-                WorkerTeam.Run(parallelism.Degree, team =>
-                    FactorRecursive(new MatrixSpan<T>(new Span<T>((T*)address, dataLength), start, n, columns, rowStride, columnStride),
-                        perm, 0, n, blockSize, team, pivots));
+                var pinned = new PinnedMatrix<T>(p, f);
+                WorkerTeam.Run(parallelism.Degree, team => FactorRecursive(pinned.View, perm, 0, n, blockSize, team, pivots));
             }
         }
         swaps += pivots.Swaps;
@@ -150,24 +147,22 @@ public sealed class Lu
     /// </summary>
     private static unsafe void UpdateByShares<T>(MatrixSpan<T> f, int c0, int mid, int c1, WorkerTeam team) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = f.Rows, columns = f.Columns, k = mid - c0, right = c1 - mid, below = n - mid, shares = team.Size;
-        int dataLength = f.Data.Length, offset = f.Offset, rowStride = f.RowStride, columnStride = f.ColumnStride;
+        int n = f.Rows, k = mid - c0, right = c1 - mid, below = n - mid, shares = team.Size;
         fixed (T* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(f.Data))
         {
-            nint address = (nint)p;
-            MatrixSpan<T> View() => new(new Span<T>((T*)address, dataLength), offset, n, columns, rowStride, columnStride);
+            var pinned = new PinnedMatrix<T>(p, f);
             team.ForEachShare(shares, s =>
             {
                 int j0 = Bound(right, s, shares), j1 = Bound(right, s + 1, shares);
                 if (j1 <= j0) return;
-                var view = View();
+                var view = pinned.View;
                 TriangularSolve.Lower(Dense.Sub(view, c0, c0, k, k), Dense.Sub(view, c0, mid + j0, k, j1 - j0), unitDiagonal: true, Parallelism.Sequential);
             });
             team.ForEachShare(shares, s =>
             {
                 int r0 = Bound(below, s, shares), r1 = Bound(below, s + 1, shares);
                 if (r1 <= r0) return;
-                var view = View();
+                var view = pinned.View;
                 Gemm.Multiply(-T.One, Dense.Sub(view, mid + r0, c0, r1 - r0, k), Dense.Sub(view, c0, mid, k, right), T.One,
                     Dense.Sub(view, mid + r0, mid, r1 - r0, right), Parallelism.Sequential);
             });
