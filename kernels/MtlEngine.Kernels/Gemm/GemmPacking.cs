@@ -25,21 +25,9 @@ internal static unsafe class GemmPacking
             T* src = a + ir * rsA;
             if (csA == 1)
             {
-                // Row-major A: 4×4 blocks are transposed in registers (rows i..i+3, depths p..p+3 → four MR-strided
-                // groups of 4); what is left (rows past a multiple of 4, the last kc mod 4 depths) is copied one by one.
-                int rows4 = rows & ~3, kc4 = kc & ~3, firstScalarRow = 0;
-                if (rows4 > 0 && kc4 > 0 && Transpose4x4.IsSupported<T>())
-                {
-                    for (int i = 0; i < rows4; i += 4)
-                    {
-                        T* r = src + i * rsA;
-                        for (int p = 0; p < kc4; p += 4) Transpose4x4.Run(r + p, rsA, packed + p * mr + i, mr);
-                        for (int q = 0; q < 4; q++)
-                            for (int p = kc4; p < kc; p++) packed[p * mr + i + q] = r[q * rsA + p];
-                    }
-                    firstScalarRow = rows4;
-                }
-                for (int i = firstScalarRow; i < rows; i++)
+                // Row-major A: rows are lines with contiguous depths; what the register transposes leave (rows past a
+                // multiple of 4) is copied one by one.
+                for (int i = PackContiguousLines(src, rsA, rows, kc, packed, mr); i < rows; i++)
                 {
                     T* row = src + i * rsA;
                     T* dst = packed + i;
@@ -106,24 +94,9 @@ internal static unsafe class GemmPacking
         }
         else
         {
-            // Column-major B (B = Xᵀ of a row-major X): 4×4 blocks are transposed in registers, as for a row-major A
-            // (columns j..j+3 are four rows of X, depths p..p+3 contiguous in each); the rest is copied one by one.
-            int firstScalarColumn = 0;
-            if (rsB == 1 && Transpose4x4.IsSupported<T>())
-            {
-                int columns4 = columns & ~3, kc4 = kc & ~3;
-                if (columns4 > 0 && kc4 > 0)
-                {
-                    for (int j = 0; j < columns4; j += 4)
-                    {
-                        T* col = b + j * csB;
-                        for (int p = 0; p < kc4; p += 4) Transpose4x4.Run(col + p, csB, packed + p * nr + j, nr);
-                        for (int q = 0; q < 4; q++)
-                            for (int p = kc4; p < kc; p++) packed[p * nr + j + q] = col[q * csB + p];
-                    }
-                    firstScalarColumn = columns4;
-                }
-            }
+            // Column-major B (B = Xᵀ of a row-major X): columns are lines with contiguous depths (rows of X), packed as
+            // for a row-major A; the rest is copied one by one.
+            int firstScalarColumn = rsB == 1 ? PackContiguousLines(b, csB, columns, kc, packed, nr) : 0;
             for (int j = firstScalarColumn; j < columns; j++)
             {
                 T* col = b + j * csB;
@@ -133,6 +106,28 @@ internal static unsafe class GemmPacking
             for (int p = 0; p < kc; p++)
                 for (int j = columns; j < nr; j++) packed[p * nr + j] = T.Zero;
         }
+    }
+
+    /// <summary>
+    /// Packs the first multiple of 4 of <paramref name="count"/> lines whose kc depths are contiguous (line i at
+    /// src + i·<paramref name="lineStride"/>) into a panel of <paramref name="width"/> values per depth,
+    /// packed[p·width + i] = line i's depth p: 4×4 blocks are transposed in registers (lines i..i+3, depths p..p+3)
+    /// and the last kc mod 4 depths of those lines copied one by one. Returns the first line left to the caller
+    /// (0 when the transposes are not supported for T).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PackContiguousLines<T>(T* src, nint lineStride, int count, int kc, T* packed, int width) where T : unmanaged, INumber<T>
+    {
+        int count4 = count & ~3, kc4 = kc & ~3;
+        if (count4 == 0 || kc4 == 0 || !Transpose4x4.IsSupported<T>()) return 0;
+        for (int i = 0; i < count4; i += 4)
+        {
+            T* line = src + i * lineStride;
+            for (int p = 0; p < kc4; p += 4) Transpose4x4.Run(line + p, lineStride, packed + p * width + i, width);
+            for (int q = 0; q < 4; q++)
+                for (int p = kc4; p < kc; p++) packed[p * width + i + q] = line[q * lineStride + p];
+        }
+        return count4;
     }
 }
 
