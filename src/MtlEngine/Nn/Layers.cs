@@ -131,7 +131,7 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
 /// Inverted dropout: in training mode each element is zeroed with probability p and the rest scaled by 1/(1 − p),
 /// so evaluation mode is the identity. The mask comes from a seeded generator owned by the layer.
 /// </summary>
-public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Dropout<T> : Module<T>, IRandomizedModule where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly TensorRandom _random;
 
@@ -147,6 +147,9 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
 
     /// <summary>The probability of zeroing an element.</summary>
     public double P { get; }
+
+    /// <summary>The generator of the masks.</summary>
+    public TensorRandom Random => _random;
 
     /// <inheritdoc />
     public override MtlTensor<T> Forward(MtlTensor<T> input)

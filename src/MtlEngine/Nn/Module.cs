@@ -146,4 +146,23 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Loads parameters from a safetensors file written by <see cref="Save"/> or by PyTorch's <c>save_file(model.state_dict())</c>.</summary>
     public void Load(string path, bool strict = true) => LoadStateDict(Safetensors.Read(path).Tensors, strict);
+
+    /// <summary>This module (named <paramref name="prefix"/>, "" at the top) and every sub-module with its dotted name, depth first (PyTorch's <c>named_modules</c>).</summary>
+    public IEnumerable<KeyValuePair<string, Module<T>>> NamedModules(string prefix = "")
+    {
+        yield return new(prefix, this);
+        foreach (var (name, child) in _children)
+            foreach (var entry in child.NamedModules(prefix.Length == 0 ? name : prefix + "." + name))
+                yield return entry;
+    }
+}
+
+/// <summary>
+/// A module that draws random numbers while it runs (dropout, modality dropout): its generator, whose position a
+/// training checkpoint saves and restores so that a resumed run draws what the uninterrupted run would have drawn.
+/// </summary>
+public interface IRandomizedModule
+{
+    /// <summary>The module's seeded generator.</summary>
+    Tensors.Random.TensorRandom Random { get; }
 }

@@ -44,13 +44,18 @@ public sealed class ModuleDict<T> : Module<T> where T : unmanaged, IFloatingPoin
 }
 
 /// <summary>
-/// Hard parameter sharing (Caruana 1997): a shared trunk of Linear + ReLU layers and one Linear head per task.
-/// <see cref="Forward"/> returns the shared representation; <see cref="ForwardTasks"/> one output per task.
-/// Parameter names: <c>trunk.0.weight</c>, <c>trunk.2.weight</c>, ..., <c>heads.TASK.weight</c>.
+/// Hard parameter sharing (Caruana 1997): a shared trunk of Linear + ReLU layers and one Linear head per task, over
+/// one dense input named <see cref="InputName"/>. <see cref="Forward(MtlTensor{T})"/> returns the shared
+/// representation; <see cref="ForwardTasks"/> one output per task. Parameter names: <c>trunk.0.weight</c>,
+/// <c>trunk.2.weight</c>, ..., <c>heads.TASK.weight</c>; the trunk is shared, each head belongs to its task.
 /// </summary>
-public sealed class MultiTaskNet<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class MultiTaskNet<T> : MultiTaskModel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>The name of the network's one input in a <see cref="Batch{T}"/>.</summary>
+    public const string InputName = "features";
+
     private readonly Linear<T>[] _heads;
+    private static readonly string[] s_inputNames = [InputName];
 
     /// <summary>Builds the network with seeded initial weights.</summary>
     /// <param name="inputs">The input width.</param>
@@ -65,6 +70,8 @@ public sealed class MultiTaskNet<T> : Module<T> where T : unmanaged, IFloatingPo
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(random);
         if (tasks.Count == 0) throw new ArgumentException("A multi-task network needs at least one task.", nameof(tasks));
+        var duplicate = tasks.GroupBy(t => t.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"Two tasks are named \"{duplicate.Key}\"; task names must differ.", nameof(tasks));
         Tasks = tasks;
         Trunk = RegisterModule("trunk", new Sequential<T>());
         int width = inputs;
@@ -78,10 +85,15 @@ public sealed class MultiTaskNet<T> : Module<T> where T : unmanaged, IFloatingPo
         RepresentationWidth = width;
         Heads = RegisterModule("heads", new ModuleDict<T>());
         _heads = tasks.Select(t => Heads.Add(t.Name, new Linear<T>(width, t.Outputs, random))).ToArray();
+        DeclareShared("trunk");
+        foreach (var task in tasks) DeclareTask(task.Name, "heads." + task.Name);
     }
 
     /// <summary>The tasks, in head order.</summary>
-    public IReadOnlyList<TaskSpec> Tasks { get; }
+    public override IReadOnlyList<TaskSpec> Tasks { get; }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> InputNames => s_inputNames;
 
     /// <summary>The shared trunk.</summary>
     public Sequential<T> Trunk { get; }
@@ -99,5 +111,20 @@ public sealed class MultiTaskNet<T> : Module<T> where T : unmanaged, IFloatingPo
     public MtlTensor<T>[] ForwardHeads(MtlTensor<T> representation) => _heads.Select(h => h.Forward(representation)).ToArray();
 
     /// <summary>One output per task for a batch, in task order.</summary>
-    public MtlTensor<T>[] ForwardTasks(MtlTensor<T> input) => ForwardHeads(Forward(input));
+    public override MtlTensor<T>[] ForwardTasks(MtlTensor<T> input) => ForwardHeads(Forward(input));
+
+    /// <summary>The trunk on the batch's <see cref="InputName"/> input, then every head on the shared representation.</summary>
+    public override ModelOutput<T> Forward(Batch<T> batch)
+    {
+        CheckInputs(batch);
+        var representation = Forward(batch.Input(InputName).RequireValues(InputName));
+        var outputs = new Dictionary<string, MtlTensor<T>>();
+        var representations = new Dictionary<string, MtlTensor<T>>();
+        for (int t = 0; t < _heads.Length; t++)
+        {
+            outputs[Tasks[t].Name] = _heads[t].Forward(representation);
+            representations[Tasks[t].Name] = representation;
+        }
+        return new ModelOutput<T>(outputs, representations);
+    }
 }

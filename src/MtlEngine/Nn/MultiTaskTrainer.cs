@@ -56,15 +56,25 @@ public sealed record TrainerOptions(int Epochs = 20, int BatchSize = 64, double 
 public sealed record TaskMetric(string Task, string Metric, double Value);
 
 /// <summary>What one epoch did.</summary>
-public sealed record EpochReport(int Epoch, double TrainLoss, double ValidationLoss, IReadOnlyList<TaskMetric> Validation);
+/// <param name="Epoch">The epoch (1-based).</param>
+/// <param name="TrainLoss">The weighted training loss Σ wₜ·lossₜ, averaged over the epoch's batches.</param>
+/// <param name="ValidationLoss">The weighted validation loss (the training loss when there are no validation rows).</param>
+/// <param name="Validation">Each task's validation metric.</param>
+/// <param name="TaskTrainLosses">Each task's training loss, averaged over the epoch's batches.</param>
+/// <param name="TaskValidationLosses">Each task's validation loss (null without validation rows).</param>
+/// <param name="TaskWeights">The task weights of the training strategy (empty when it does not weight tasks).</param>
+/// <param name="Seconds">The wall time of the epoch's training steps (validation excluded).</param>
+public sealed record EpochReport(int Epoch, double TrainLoss, double ValidationLoss, IReadOnlyList<TaskMetric> Validation,
+    IReadOnlyDictionary<string, double>? TaskTrainLosses = null, IReadOnlyDictionary<string, double>? TaskValidationLosses = null,
+    IReadOnlyDictionary<string, double>? TaskWeights = null, double Seconds = 0);
 
-/// <summary>The history of a training run; the network holds the weights of <paramref name="BestEpoch"/>.</summary>
+/// <summary>The history of a training run; the model holds the weights of <paramref name="BestEpoch"/> when early stopping restored them.</summary>
 public sealed record TrainingResult(IReadOnlyList<EpochReport> History, int BestEpoch, bool StoppedEarly);
 
 /// <summary>
-/// Trains a <see cref="MultiTaskNet{T}"/> on loss = Σ wᵢ·lossᵢ with Adam(W): seeded validation split and
-/// shuffling, mini-batches, early stopping on the validation loss (the best weights are restored), per-task
-/// metrics each epoch, progress reports and cancellation.
+/// Trains a <see cref="MultiTaskNet{T}"/> on loss = Σ wᵢ·lossᵢ with Adam(W): a seeded validation split, then the
+/// <see cref="Trainer{T}"/> (seeded shuffling, mini-batches, early stopping on the validation loss with the best weights
+/// restored, per-task metrics each epoch, progress reports and cancellation). A thin user of the open trainer.
 /// </summary>
 public static class MultiTaskTrainer
 {
@@ -77,66 +87,15 @@ public static class MultiTaskTrainer
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(data);
         options ??= new TrainerOptions();
-        CheckTargets(net, data);
-        var random = new TensorRandom(options.Seed);
-        int[] order = random.Permutation(data.Samples);
-        int validationCount = (int)Math.Round(data.Samples * options.ValidationFraction);
-        if (validationCount >= data.Samples) validationCount = data.Samples - 1;
-        int[] validation = order[..validationCount];
-        int[] train = order[validationCount..];
+        var dataset = ToDataset(net, data);
 
         using Optimizer<T> optimizer = options.WeightDecay > 0
             ? new AdamW<T>(net.Parameters(), options.LearningRate, weightDecay: options.WeightDecay)
             : new Adam<T>(net.Parameters(), options.LearningRate);
-        var device = net.Device; // where the parameters live (Module.To): the steps run there
-        var history = new List<EpochReport>();
-        double best = double.PositiveInfinity;
-        int bestEpoch = 0, sinceBest = 0;
-        IReadOnlyList<Data.NdArray>? bestState = null;
-        bool stoppedEarly = false;
-        var arena = new TensorArena();
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
-        {
-            net.Train();
-            int[] shuffled = random.Permutation(train.Length);
-            double lossSum = 0;
-            int batches = 0;
-            for (int start = 0; start < train.Length; start += options.BatchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var step = arena.Step(); // every tensor of this step reuses last step's buffers; only loss.Item() leaves it
-                int count = Math.Min(options.BatchSize, train.Length - start);
-                var rows = new int[count];
-                for (int r = 0; r < count; r++) rows[r] = train[shuffled[start + r]];
-                var outputs = net.ForwardTasks(Gather(data, rows).To(device)); // on a device: the batch uploaded
-                var loss = TotalLoss(net.Tasks, outputs, data, rows, out _, withMetrics: false);
-                net.ZeroGrad();
-                loss.Backward();
-                if (options.ClipNorm is double clip) GradientClipping.ClipByNorm(net.Parameters(), clip);
-                optimizer.Step();
-                lossSum += double.CreateChecked(loss.Item());
-                batches++;
-            }
-            var (validationLoss, metrics) = validation.Length > 0 ? Evaluate(net, data, validation) : (lossSum / Math.Max(1, batches), (IReadOnlyList<TaskMetric>)[]);
-            var report = new EpochReport(epoch, lossSum / Math.Max(1, batches), validationLoss, metrics);
-            history.Add(report);
-            progress?.Report(report);
-            if (validationLoss < best)
-            {
-                best = validationLoss;
-                bestEpoch = epoch;
-                sinceBest = 0;
-                bestState = net.StateDict();
-            }
-            else if (++sinceBest >= options.Patience)
-            {
-                stoppedEarly = true;
-                break;
-            }
-        }
-        if (bestState is not null) net.LoadStateDict(bestState);
-        net.Eval();
-        return new TrainingResult(history, bestEpoch, stoppedEarly);
+        var trainer = new Trainer<T>(net, optimizer, new TrainingOptions(options.Epochs, options.BatchSize, options.Seed,
+            new EarlyStopping("loss", options.Patience), options.ClipNorm));
+        var epochs = progress is null ? null : new EpochProgress(progress);
+        return trainer.Fit(dataset, Enumerable.Range(0, data.Samples).ToArray(), options.ValidationFraction, epochs, cancellationToken);
     }
 
     /// <summary>The total loss and per-task metrics on the samples <paramref name="rows"/> (all when null), in evaluation mode without recording.</summary>
@@ -146,14 +105,8 @@ public static class MultiTaskTrainer
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(data);
         rows ??= Enumerable.Range(0, data.Samples).ToArray();
-        bool wasTraining = net.Training;
-        net.Eval();
-        using var _ = Grad.NoGrad();
-        using var memory = DeviceMemoryScope.Begin(); // on a device: every tensor of the evaluation goes back to the pool
-        var outputs = net.ForwardTasks(Gather(data, rows).To(net.Device));
-        var loss = TotalLoss(net.Tasks, outputs, data, rows, out var metrics);
-        net.Train(wasTraining);
-        return (double.CreateChecked(loss.Item()), metrics);
+        var evaluation = Trainer<T>.Evaluate(net, ToDataset(net, data), rows, batchSize: Math.Max(1, rows.Length));
+        return (evaluation.Loss, evaluation.Metrics);
     }
 
     /// <summary>The rows of the feature matrix as a (rows, features) tensor.</summary>
@@ -166,105 +119,38 @@ public static class MultiTaskTrainer
         return MtlTensor.FromArray(x, rows.Length, d);
     }
 
-    /// <summary>Σ wᵢ·lossᵢ over the tasks for a batch, with each task's metric (unless <paramref name="withMetrics"/> is false: training
-    /// steps discard them, and on a device each one is a read back to the host).</summary>
-    private static MtlTensor<T> TotalLoss<T>(IReadOnlyList<TaskSpec> tasks, MtlTensor<T>[] outputs, MultiTaskData<T> data, int[] rows, out IReadOnlyList<TaskMetric> metrics,
-        bool withMetrics = true)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        MtlTensor<T>? total = null;
-        var list = new List<TaskMetric>();
-        for (int t = 0; t < tasks.Count; t++)
-        {
-            var task = tasks[t];
-            var targets = data.Targets[t];
-            var output = outputs[t];
-            MtlTensor<T> loss;
-            if (task.Kind == TaskKind.Classification)
-            {
-                var labels = new int[rows.Length];
-                for (int r = 0; r < rows.Length; r++) labels[r] = targets.Labels![rows[r]];
-                loss = Losses.CrossEntropy(output, labels);
-                if (withMetrics) list.Add(new TaskMetric(task.Name, "accuracy", Accuracy(output, labels)));
-            }
-            else
-            {
-                int k = task.Outputs;
-                var y = new T[rows.Length * k];
-                var mask = new T[rows.Length * k];
-                for (int r = 0; r < rows.Length; r++)
-                    for (int j = 0; j < k; j++)
-                    {
-                        T v = targets.Values![(long)rows[r] * k + j];
-                        bool present = !T.IsNaN(v);
-                        y[r * k + j] = present ? v : T.Zero;
-                        mask[r * k + j] = present ? T.One : T.Zero;
-                    }
-                var yt = MtlTensor.FromArray(y, rows.Length, k).To(output.Device); // on a device: the targets uploaded
-                var mt = MtlTensor.FromArray(mask, rows.Length, k).To(output.Device);
-                if (task.Kind == TaskKind.Binary)
-                {
-                    loss = Losses.BinaryCrossEntropyWithLogits(output, yt, mask: mt);
-                    if (withMetrics) list.Add(new TaskMetric(task.Name, "accuracy", BinaryAccuracy(output, y, mask)));
-                }
-                else
-                {
-                    loss = Losses.MeanSquaredError(output, yt, mask: mt);
-                    if (withMetrics)
-                    {
-                        double mse;
-                        using (Grad.NoGrad()) mse = double.CreateChecked(loss.Item());
-                        list.Add(new TaskMetric(task.Name, "rmse", Math.Sqrt(mse)));
-                    }
-                }
-            }
-            var weighted = loss * T.CreateChecked(task.Weight);
-            total = total is null ? weighted : total + weighted;
-        }
-        metrics = list;
-        return total!;
-    }
-
-    private static double Accuracy<T>(MtlTensor<T> logits, int[] labels) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int[] predicted;
-        using (Grad.NoGrad()) predicted = logits.ArgMax(1).ToArray();
-        int correct = 0, counted = 0;
-        for (int i = 0; i < labels.Length; i++)
-        {
-            if (labels[i] < 0) continue;
-            counted++;
-            if (predicted[i] == labels[i]) correct++;
-        }
-        return counted == 0 ? double.NaN : (double)correct / counted;
-    }
-
-    private static double BinaryAccuracy<T>(MtlTensor<T> logits, T[] y, T[] mask) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var z = logits.Detach().Contiguous().ToArray();
-        int correct = 0, counted = 0;
-        T half = T.CreateChecked(0.5);
-        for (int i = 0; i < z.Length; i++)
-        {
-            if (mask[i] == T.Zero) continue;
-            counted++;
-            if ((z[i] > T.Zero) == (y[i] > half)) correct++;
-        }
-        return counted == 0 ? double.NaN : (double)correct / counted;
-    }
-
-    private static void CheckTargets<T>(MultiTaskNet<T> net, MultiTaskData<T> data) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The feature matrix as the network's one input and each task's targets under its name (no copies).</summary>
+    private static MultiTaskDataset<T> ToDataset<T>(MultiTaskNet<T> net, MultiTaskData<T> data) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (data.Targets.Count != net.Tasks.Count)
             throw new ArgumentException($"The data has targets for {data.Targets.Count} tasks but the network has {net.Tasks.Count} heads.");
+        var dataset = new MultiTaskDataset<T>(data.Samples).AddInput(MultiTaskNet<T>.InputName, data.Features, [data.Samples, data.FeatureCount]);
         for (int t = 0; t < net.Tasks.Count; t++)
         {
             var task = net.Tasks[t];
             var targets = data.Targets[t];
-            if (task.Kind == TaskKind.Classification && (targets.Labels is null || targets.Labels.Length != data.Samples))
-                throw new ArgumentException($"Task \"{task.Name}\" is a classification task and needs {data.Samples} labels.");
-            if (task.Kind != TaskKind.Classification && (targets.Values is null || targets.Values.Length != (long)data.Samples * task.Outputs))
-                throw new ArgumentException($"Task \"{task.Name}\" needs samples × outputs = {data.Samples} × {task.Outputs} values (NaN where missing).");
+            if (task.Kind == TaskKind.Classification)
+            {
+                if (targets.Labels is null || targets.Labels.Length != data.Samples)
+                    throw new ArgumentException($"Task \"{task.Name}\" is a classification task and needs {data.Samples} labels.");
+                dataset.AddLabels(task.Name, targets.Labels);
+            }
+            else
+            {
+                if (targets.Values is null || targets.Values.Length != (long)data.Samples * task.Outputs)
+                    throw new ArgumentException($"Task \"{task.Name}\" needs samples × outputs = {data.Samples} × {task.Outputs} values (NaN where missing).");
+                dataset.AddValues(task.Name, targets.Values, task.Outputs);
+            }
+        }
+        return dataset;
+    }
+
+    /// <summary>Forwards the trainer's epoch reports (not its batch reports).</summary>
+    private sealed class EpochProgress(IProgress<EpochReport> inner) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Epoch is not null) inner.Report(value.Epoch);
         }
     }
 }

@@ -9,8 +9,8 @@ namespace MtlEngine.Tensors;
 /// loop of fixed shapes allocates no new large arrays.
 /// </summary>
 /// <remarks>
-/// The price is a lifetime rule: a tensor computed inside a step is valid only until the next step of the same
-/// arena begins (a tensor on a GPU device: until the step ends, when its buffer goes back to the device pool). Copy (Clone outside a step) or read (Item, ToArray) whatever must outlive it. Parameters,
+/// The price is a lifetime rule, which the arena enforces: a tensor computed inside a step is valid only until the next step of the same
+/// arena begins (reading it after that throws <see cref="ArenaReuseException"/> instead of returning what a later step wrote) (a tensor on a GPU device: until the step ends, when its buffer goes back to the device pool). Copy (Clone outside a step) or read (Item, ToArray) whatever must outlive it. Parameters,
 /// their gradients and optimizer state are not results of operations and are never taken from the arena.
 /// The arena belongs to one thread's loop; steps may not be nested on the same arena.
 /// </remarks>
@@ -22,6 +22,10 @@ public sealed class TensorArena
     private readonly List<IDisposable> _deviceStorages = [];
     private int _next;
     private bool _active;
+    private long _stepNumber;
+
+    /// <summary>The number of the current (or last) step: 1 for the first. Tensors lent by an earlier step are no longer valid.</summary>
+    public long StepNumber => _stepNumber;
 
     /// <summary>Bytes held by the arena's buffers.</summary>
     public long HeldBytes => _buffers.Sum(b => b is null ? 0L : (long)b.Length * System.Runtime.InteropServices.Marshal.SizeOf(b.GetType().GetElementType()!));
@@ -33,12 +37,25 @@ public sealed class TensorArena
         if (_active) throw new InvalidOperationException("This arena already has an open step; dispose it before starting the next.");
         _active = true;
         _next = 0;
+        _stepNumber++;
         var previous = t_current;
         t_current = this;
         return new ArenaStep(this, previous);
     }
 
-    /// <summary>An uninitialized array of <paramref name="length"/> elements: from the current step's arena when there is one, else new.</summary>
+    /// <summary>
+    /// Uninitialized host storage of <paramref name="length"/> elements for a result: from the current step's arena when
+    /// there is one (stamped with the step, so that use after the next step throws), else new.
+    /// </summary>
+    internal static CpuStorage<T> RentStorage<T>(int length) where T : unmanaged, INumber<T>
+    {
+        var arena = t_current;
+        var data = Rent<T>(length);
+        return arena is null ? new CpuStorage<T>(data) : new CpuStorage<T>(data, arena, arena._stepNumber);
+    }
+
+    /// <summary>An uninitialized array of <paramref name="length"/> elements: from the current step's arena when there is one, else new.
+    /// Scratch only: a result tensor's storage comes from <see cref="RentStorage{T}"/>.</summary>
     internal static T[] Rent<T>(int length) where T : unmanaged, INumber<T>
     {
         var arena = t_current;

@@ -14,7 +14,7 @@ internal static class TensorOps
 {
     /// <summary>A new contiguous tensor whose elements are about to be overwritten.</summary>
     public static MtlTensor<T> Uninitialized<T>(int[] shape) where T : unmanaged, INumber<T> =>
-        new(new CpuStorage<T>(TensorArena.Rent<T>(MtlTensor<T>.CheckedLength(shape))), shape); // reused inside a TensorArena step
+        new(TensorArena.RentStorage<T>(MtlTensor<T>.CheckedLength(shape)), shape); // reused inside a TensorArena step (stamped with it)
 
     /// <summary>A 0-d tensor holding <paramref name="value"/>; it broadcasts against any shape.</summary>
     public static MtlTensor<T> Scalar<T>(T value) where T : unmanaged, INumber<T> =>
