@@ -62,6 +62,28 @@ public class ArenaTests
     }
 
     [Fact]
+    public void ATensorKeptPastItsStepIsNeverReadAfterItsBufferIsLentAgain()
+    {
+        var arena = new TensorArena();
+        var x = MtlTensor.Ones<double>(100);
+        MtlTensor<double> kept;
+        using (arena.Step()) kept = (x + 1.0) * 2.0;
+        Assert.Equal(4.0, kept.ToArray()[0]); // between steps it is still valid
+        var copy = kept.Clone();              // a copy made outside a step belongs to the caller
+        using (arena.Step())
+        {
+            var overwritten = (x - 10.0) * 3.0; // takes the same buffers
+            Assert.Equal(-27.0, overwritten.ToArray()[0]);
+            var e = Assert.Throws<ArenaReuseException>(() => kept.ToArray());
+            Assert.Contains("step 1", e.Message);
+            Assert.Throws<ArenaReuseException>(() => kept + 1.0);
+        }
+        Assert.Throws<ArenaReuseException>(() => kept[0]);
+        Assert.All(copy.ToArray(), v => Assert.Equal(4.0, v));
+        Assert.Equal(2, arena.StepNumber);
+    }
+
+    [Fact]
     public void StepsReuseTheBuffersOfThePreviousStep()
     {
         var arena = new TensorArena();
