@@ -21,6 +21,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateText(stdout));
         bench.Subcommands.Add(CreateLogreg(stdout));
         bench.Subcommands.Add(CreateRidge(stdout));
+        bench.Subcommands.Add(CreateCnn(stdout));
 
         // `mtl bench` alone names the workloads.
         bench.SetAction(_ => NoWorkload(bench));
@@ -102,6 +103,16 @@ internal static class BenchCommand
         var threads = ThreadsOption();
         var command = new Command("ridge", "Time a ridge fit (n=20000, d=512, 16 targets, α=1, solver auto) and print seconds and the training R².") { threads };
         command.SetAction(parsed => RidgeBench.Run(parsed.GetValue(threads), stdout));
+        return command;
+    }
+
+    /// <summary><c>mtl bench cnn [--threads T] [--device cpu]</c>: conv2d forward + backward and a LeNet-like training step.</summary>
+    private static Command CreateCnn(TextWriter stdout)
+    {
+        var threads = ThreadsOption();
+        var device = DeviceOption();
+        var command = new Command("cnn", "Time conv2d forward + backward (two shapes) and a LeNet-like training step (batch 128, Adam), one line each.") { threads, device };
+        command.SetAction(parsed => CnnBench.Run(parsed.GetValue(threads), parsed.GetValue(device)!, stdout));
         return command;
     }
 

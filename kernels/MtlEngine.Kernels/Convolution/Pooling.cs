@@ -1,0 +1,173 @@
+using System.Numerics;
+
+namespace MtlEngine.Kernels.Convolution;
+
+/// <summary>
+/// 2-d pooling over independent H×W planes (the N·C planes of an NCHW tensor), as PyTorch defines it (floor mode).
+/// Each method handles the planes [<c>first</c>, <c>first + count</c>) of contiguous input and output spans, so a
+/// caller can split the planes over threads.
+/// </summary>
+public static class Pooling
+{
+    /// <summary>
+    /// Max pooling: y[oh, ow] = max over the window of x (padding counts as −∞), and <paramref name="argmax"/> gets the
+    /// index h·W + w inside the plane of the first maximal element in row-major window order (a NaN wins, as in PyTorch).
+    /// </summary>
+    public static void MaxForward<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int first, int count, in ConvolutionGeometry g)
+        where T : unmanaged, INumber<T>
+    {
+        int ho = g.OutHeight, wo = g.OutWidth;
+        for (int p = first; p < first + count; p++)
+        {
+            var plane = input.Slice(p * g.InputPlane, g.InputPlane);
+            var y = output.Slice(p * g.OutputPlane, g.OutputPlane);
+            var index = argmax.Slice(p * g.OutputPlane, g.OutputPlane);
+            for (int oh = 0; oh < ho; oh++)
+            {
+                int h0 = oh * g.StrideHeight - g.PadHeight;
+                int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelHeight, g.Height);
+                for (int ow = 0; ow < wo; ow++)
+                {
+                    int w0 = ow * g.StrideWidth - g.PadWidth;
+                    int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelWidth, g.Width);
+                    int best = hs * g.Width + ws;
+                    T max = plane[best];
+                    for (int h = hs; h < he; h++)
+                        for (int w = ws; w < we; w++)
+                        {
+                            T v = plane[h * g.Width + w];
+                            if (v > max || T.IsNaN(v))
+                            {
+                                max = v;
+                                best = h * g.Width + w;
+                            }
+                        }
+                    y[oh * wo + ow] = max;
+                    index[oh * wo + ow] = best;
+                }
+            }
+        }
+    }
+
+    /// <summary>The gradient of max pooling: ∂L/∂x[argmax] += ∂L/∂y (the input gradient is cleared first).</summary>
+    public static void MaxBackward<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<int> argmax, Span<T> inputGradient, int first, int count, in ConvolutionGeometry g)
+        where T : unmanaged, INumber<T>
+    {
+        for (int p = first; p < first + count; p++)
+        {
+            var dx = inputGradient.Slice(p * g.InputPlane, g.InputPlane);
+            var dy = outputGradient.Slice(p * g.OutputPlane, g.OutputPlane);
+            var index = argmax.Slice(p * g.OutputPlane, g.OutputPlane);
+            dx.Clear();
+            for (int j = 0; j < dy.Length; j++) dx[index[j]] += dy[j];
+        }
+    }
+
+    /// <summary>
+    /// Average pooling: y = (Σ of the window's elements inside the image) / divisor, where the divisor counts the
+    /// window's positions inside the padded image (<paramref name="countIncludePad"/>, PyTorch's default) or only those
+    /// inside the image.
+    /// </summary>
+    public static void AverageForward<T>(ReadOnlySpan<T> input, Span<T> output, int first, int count, in ConvolutionGeometry g, bool countIncludePad)
+        where T : unmanaged, INumber<T>
+    {
+        for (int p = first; p < first + count; p++)
+        {
+            var plane = input.Slice(p * g.InputPlane, g.InputPlane);
+            var y = output.Slice(p * g.OutputPlane, g.OutputPlane);
+            for (int oh = 0; oh < g.OutHeight; oh++)
+                for (int ow = 0; ow < g.OutWidth; ow++)
+                {
+                    var (hs, he, ws, we, divisor) = AverageWindow<T>(oh, ow, g, countIncludePad);
+                    T sum = T.Zero;
+                    for (int h = hs; h < he; h++)
+                        for (int w = ws; w < we; w++) sum += plane[h * g.Width + w];
+                    y[oh * g.OutWidth + ow] = sum / divisor;
+                }
+        }
+    }
+
+    /// <summary>The gradient of average pooling: each window element gets ∂L/∂y / divisor (the input gradient is cleared first).</summary>
+    public static void AverageBackward<T>(ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int first, int count, in ConvolutionGeometry g, bool countIncludePad)
+        where T : unmanaged, INumber<T>
+    {
+        for (int p = first; p < first + count; p++)
+        {
+            var dx = inputGradient.Slice(p * g.InputPlane, g.InputPlane);
+            var dy = outputGradient.Slice(p * g.OutputPlane, g.OutputPlane);
+            dx.Clear();
+            for (int oh = 0; oh < g.OutHeight; oh++)
+                for (int ow = 0; ow < g.OutWidth; ow++)
+                {
+                    var (hs, he, ws, we, divisor) = AverageWindow<T>(oh, ow, g, countIncludePad);
+                    T share = dy[oh * g.OutWidth + ow] / divisor;
+                    for (int h = hs; h < he; h++)
+                        for (int w = ws; w < we; w++) dx[h * g.Width + w] += share;
+                }
+        }
+    }
+
+    /// <summary>The window of output (oh, ow) clipped to the image, and its divisor (PyTorch's avg_pool2d arithmetic).</summary>
+    private static (int Hs, int He, int Ws, int We, T Divisor) AverageWindow<T>(int oh, int ow, in ConvolutionGeometry g, bool countIncludePad)
+        where T : unmanaged, INumber<T>
+    {
+        int hs = oh * g.StrideHeight - g.PadHeight, ws = ow * g.StrideWidth - g.PadWidth;
+        int he = Math.Min(hs + g.KernelHeight, g.Height + g.PadHeight), we = Math.Min(ws + g.KernelWidth, g.Width + g.PadWidth);
+        int padded = (he - hs) * (we - ws);
+        hs = Math.Max(hs, 0); ws = Math.Max(ws, 0); he = Math.Min(he, g.Height); we = Math.Min(we, g.Width);
+        return (hs, he, ws, we, T.CreateChecked(countIncludePad ? padded : (he - hs) * (we - ws)));
+    }
+
+    /// <summary>
+    /// Adaptive average pooling of H×W planes to <paramref name="outHeight"/>×<paramref name="outWidth"/>: output row i
+    /// averages input rows [⌊i·H/Ho⌋, ⌈(i + 1)·H/Ho⌉) (columns likewise), PyTorch's windows.
+    /// </summary>
+    public static void AdaptiveAverageForward<T>(ReadOnlySpan<T> input, Span<T> output, int first, int count, int height, int width, int outHeight, int outWidth)
+        where T : unmanaged, INumber<T>
+    {
+        for (int p = first; p < first + count; p++)
+        {
+            var plane = input.Slice(p * height * width, height * width);
+            var y = output.Slice(p * outHeight * outWidth, outHeight * outWidth);
+            for (int i = 0; i < outHeight; i++)
+            {
+                var (hs, he) = AdaptiveRange(i, height, outHeight);
+                for (int j = 0; j < outWidth; j++)
+                {
+                    var (ws, we) = AdaptiveRange(j, width, outWidth);
+                    T sum = T.Zero;
+                    for (int h = hs; h < he; h++)
+                        for (int w = ws; w < we; w++) sum += plane[h * width + w];
+                    y[i * outWidth + j] = sum / T.CreateChecked((he - hs) * (we - ws));
+                }
+            }
+        }
+    }
+
+    /// <summary>The gradient of adaptive average pooling: each window element gets ∂L/∂y / (window size); cleared first.</summary>
+    public static void AdaptiveAverageBackward<T>(ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int first, int count, int height, int width, int outHeight, int outWidth)
+        where T : unmanaged, INumber<T>
+    {
+        for (int p = first; p < first + count; p++)
+        {
+            var dx = inputGradient.Slice(p * height * width, height * width);
+            var dy = outputGradient.Slice(p * outHeight * outWidth, outHeight * outWidth);
+            dx.Clear();
+            for (int i = 0; i < outHeight; i++)
+            {
+                var (hs, he) = AdaptiveRange(i, height, outHeight);
+                for (int j = 0; j < outWidth; j++)
+                {
+                    var (ws, we) = AdaptiveRange(j, width, outWidth);
+                    T share = dy[i * outWidth + j] / T.CreateChecked((he - hs) * (we - ws));
+                    for (int h = hs; h < he; h++)
+                        for (int w = ws; w < we; w++) dx[h * width + w] += share;
+                }
+            }
+        }
+    }
+
+    /// <summary>[⌊i·size/outSize⌋, ⌈(i + 1)·size/outSize⌉).</summary>
+    internal static (int Start, int End) AdaptiveRange(int i, int size, int outSize) =>
+        ((int)((long)i * size / outSize), (int)(((long)(i + 1) * size + outSize - 1) / outSize));
+}

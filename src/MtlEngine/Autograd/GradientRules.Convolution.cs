@@ -1,0 +1,62 @@
+using System.Numerics;
+using MtlEngine.Kernels.Convolution;
+using MtlEngine.Nn;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.Autograd;
+
+internal static partial class GradientRules
+{
+    /// <summary>
+    /// y = conv2d(x, w) + b, i.e. per sample and group Y = W·cols(x) + b: ∂L/∂x = col2im(Wᵀ·G) (the adjoint of im2col),
+    /// ∂L/∂W = Σₙ G·cols(x)ᵀ, ∂L/∂b = Σ_{n, i, j} G (Wᵀ and colsᵀ are views the GEMM reads by strides).
+    /// </summary>
+    public static MtlTensor<T> Conv2d<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
+    {
+        var settings = (Conv2dSettings)n.Saved!;
+        var dy = ConvolutionFunctional.Dense(g);
+        MtlTensor<T> x = n.Inputs[0], w = n.Inputs[1];
+        return i switch
+        {
+            0 => Conv2dDriver.InputGradient(dy, ConvolutionFunctional.Dense(w), x.Shape, settings),
+            1 => Conv2dDriver.WeightGradient(dy, ConvolutionFunctional.Dense(x), w.Shape, settings),
+            _ => Conv2dDriver.BiasGradient(dy),
+        };
+    }
+
+    /// <summary>y = max of each window: ∂L/∂x[argmax] += g (the saved first maximal element of each window; 0 elsewhere).</summary>
+    public static MtlTensor<T> MaxPool2d<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
+    {
+        var saved = (PoolSaved)n.Saved!;
+        return PoolGradient(n, g, saved, (dy, dx, first, count) => Pooling.MaxBackward<T>(dy, saved.Argmax, dx, first, count, saved.Geometry));
+    }
+
+    /// <summary>y = Σ window / divisor: every element of a window gets g / divisor (summed over the windows that hold it).</summary>
+    public static MtlTensor<T> AvgPool2d<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
+    {
+        var saved = (PoolSaved)n.Saved!;
+        return PoolGradient(n, g, saved, (dy, dx, first, count) => Pooling.AverageBackward<T>(dy, dx, first, count, saved.Geometry, saved.CountIncludePad));
+    }
+
+    /// <summary>y = mean of each adaptive window: every element of a window gets g / (window size).</summary>
+    public static MtlTensor<T> AdaptiveAvgPool2d<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
+    {
+        var saved = (PoolSaved)n.Saved!;
+        var geometry = saved.Geometry;
+        return PoolGradient(n, g, saved, (dy, dx, first, count) =>
+            Pooling.AdaptiveAverageBackward<T>(dy, dx, first, count, geometry.Height, geometry.Width, saved.OutHeight, saved.OutWidth));
+    }
+
+    private delegate void PoolBackward<T>(ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int first, int count);
+
+    /// <summary>A new input-shaped gradient filled plane by plane (split over the threads) by <paramref name="backward"/>.</summary>
+    private static MtlTensor<T> PoolGradient<T>(GradNode<T> n, MtlTensor<T> g, PoolSaved saved, PoolBackward<T> backward) where T : unmanaged, INumber<T>
+    {
+        var dy = ConvolutionFunctional.Dense(g);
+        var result = TensorOps.Uninitialized<T>(n.Inputs[0].Shape.ToArray());
+        T[] upstream = dy.CpuStorage.Data, dx = result.CpuStorage.Data;
+        int offset = dy.Offset;
+        ConvolutionFunctional.ForEachPlaneShare(saved.Planes, saved.Geometry.InputPlane, (first, count) => backward(upstream.AsSpan(offset), dx, first, count));
+        return result;
+    }
+}
