@@ -16,6 +16,7 @@ internal static partial class GradientRules
         var settings = (Conv2dSettings)n.Saved!;
         var dy = ConvolutionFunctional.Dense(g);
         MtlTensor<T> x = n.Inputs[0], w = n.Inputs[1];
+        if (GpuTensorOps.OnDevice(dy)) return Conv2dOnDevice(dy, x, w, settings, i);
         return i switch
         {
             0 => Conv2dDriver.InputGradient(dy, ConvolutionFunctional.Dense(w), x.Shape, settings),
@@ -28,6 +29,7 @@ internal static partial class GradientRules
     public static MtlTensor<T> MaxPool2d<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
     {
         var saved = (PoolSaved)n.Saved!;
+        if (saved.DeviceArgmax is not null) return ConvolutionDevice.PoolGradient(ConvolutionFunctional.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Max);
         return PoolGradient(n, g, saved, (dy, dx, first, count) => Pooling.MaxBackward<T>(dy, saved.Argmax, dx, first, count, saved.Geometry));
     }
 
@@ -35,6 +37,7 @@ internal static partial class GradientRules
     public static MtlTensor<T> AvgPool2d<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
     {
         var saved = (PoolSaved)n.Saved!;
+        if (GpuTensorOps.OnDevice(g)) return ConvolutionDevice.PoolGradient(ConvolutionFunctional.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Average);
         return PoolGradient(n, g, saved, (dy, dx, first, count) => Pooling.AverageBackward<T>(dy, dx, first, count, saved.Geometry, saved.CountIncludePad));
     }
 
@@ -42,10 +45,19 @@ internal static partial class GradientRules
     public static MtlTensor<T> AdaptiveAvgPool2d<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
     {
         var saved = (PoolSaved)n.Saved!;
+        if (GpuTensorOps.OnDevice(g)) return ConvolutionDevice.PoolGradient(ConvolutionFunctional.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Adaptive);
         var geometry = saved.Geometry;
         return PoolGradient(n, g, saved, (dy, dx, first, count) =>
             Pooling.AdaptiveAverageBackward<T>(dy, dx, first, count, geometry.Height, geometry.Width, saved.OutHeight, saved.OutWidth));
     }
+
+    /// <summary>The same three gradients of a convolution on a GPU device.</summary>
+    private static MtlTensor<T> Conv2dOnDevice<T>(MtlTensor<T> dy, MtlTensor<T> x, MtlTensor<T> w, Conv2dSettings settings, int i) where T : unmanaged, INumber<T> => i switch
+    {
+        0 => ConvolutionDevice.InputGradient(dy, ConvolutionFunctional.Dense(w), x.Shape, settings),
+        1 => ConvolutionDevice.WeightGradient(dy, ConvolutionFunctional.Dense(x), w.Shape, settings),
+        _ => ConvolutionDevice.BiasGradient(dy),
+    };
 
     private delegate void PoolBackward<T>(ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int first, int count);
 

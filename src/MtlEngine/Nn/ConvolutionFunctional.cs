@@ -7,9 +7,10 @@ namespace MtlEngine.Nn;
 
 /// <summary>
 /// Convolution and pooling over NCHW (and NCL) tensors with PyTorch's semantics (<c>torch.nn.functional.conv2d</c>,
-/// <c>max_pool2d</c>, <c>avg_pool2d</c>, <c>adaptive_avg_pool2d</c>, <c>conv1d</c>), differentiable. CPU only: the
+/// <c>max_pool2d</c>, <c>avg_pool2d</c>, <c>adaptive_avg_pool2d</c>, <c>conv1d</c>), differentiable. On the CPU the
 /// convolution runs as im2col + GEMM (see the internal Conv2dDriver), the pools as plane loops
-/// (<see cref="Pooling"/>). A tensor on a GPU device is refused with <see cref="NotSupportedException"/>.
+/// (<see cref="Pooling"/>); on a GPU device the same products run as device im2col + the tiled GPU GEMM and the pools
+/// as device kernels (the internal ConvolutionDevice), so a network that trains on the CPU trains there unchanged.
 /// </summary>
 public static class ConvolutionFunctional
 {
@@ -34,7 +35,6 @@ public static class ConvolutionFunctional
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
-        CheckCpu("Conv2d", input, weight, bias);
         var (sh, sw) = stride ?? (1, 1);
         var (ph, pw) = padding ?? (0, 0);
         var (dh, dw) = dilation ?? (1, 1);
@@ -43,7 +43,7 @@ public static class ConvolutionFunctional
         var x = Dense(input);
         var w = Dense(weight);
         var b = bias is null ? null : Dense(bias);
-        var y = Conv2dDriver.Forward(x, w, b, settings);
+        var y = GpuTensorOps.OnDevice(x) ? ConvolutionDevice.Forward(x, w, b, settings) : Conv2dDriver.Forward(x, w, b, settings);
         MtlTensor<T>[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Record(y, GradientRules.Conv2d, inputs, settings);
     }
@@ -75,6 +75,11 @@ public static class ConvolutionFunctional
     {
         var (planes, geometry) = PoolGeometry("MaxPool2d", input, kernel, stride, padding);
         var x = Dense(input);
+        if (GpuTensorOps.OnDevice(x))
+        {
+            var (pooled, deviceArgmax) = ConvolutionDevice.MaxPool(x, PooledShape(input, geometry.OutHeight, geometry.OutWidth), planes, geometry);
+            return Record(pooled, GradientRules.MaxPool2d, [input], new PoolSaved(geometry, planes, null, DeviceArgmax: deviceArgmax));
+        }
         var result = TensorOps.Uninitialized<T>(PooledShape(input, geometry.OutHeight, geometry.OutWidth));
         var argmax = TensorArena.Rent<int>(planes * geometry.OutputPlane);
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
@@ -95,6 +100,9 @@ public static class ConvolutionFunctional
     {
         var (planes, geometry) = PoolGeometry("AvgPool2d", input, kernel, stride, padding);
         var x = Dense(input);
+        if (GpuTensorOps.OnDevice(x))
+            return Record(ConvolutionDevice.AvgPool(x, PooledShape(input, geometry.OutHeight, geometry.OutWidth), planes, geometry, countIncludePad),
+                GradientRules.AvgPool2d, [input], new PoolSaved(geometry, planes, null, countIncludePad));
         var result = TensorOps.Uninitialized<T>(PooledShape(input, geometry.OutHeight, geometry.OutWidth));
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
         int offset = x.Offset;
@@ -112,19 +120,21 @@ public static class ConvolutionFunctional
     public static MtlTensor<T> AdaptiveAvgPool2d<T>(this MtlTensor<T> input, (int Height, int Width) outputSize) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(input);
-        CheckCpu("AdaptiveAvgPool2d", input);
         if (input.Rank is not (3 or 4) || outputSize.Height < 1 || outputSize.Width < 1)
             throw new ArgumentException(
                 $"AdaptiveAvgPool2d takes an input of shape (N, C, H, W) or (C, H, W) and a positive output size, but got {MtlTensor<T>.ShapeText(input.Shape)} and ({outputSize.Height}, {outputSize.Width}).");
         int height = input.Shape[^2], width = input.Shape[^1], planes = (int)(input.Length / Math.Max(1, (long)height * width));
         var (oh, ow) = outputSize;
         var x = Dense(input);
+        var geometry = new ConvolutionGeometry(1, height, width, 1, 1);
+        if (GpuTensorOps.OnDevice(x))
+            return Record(ConvolutionDevice.AdaptiveAvgPool(x, PooledShape(input, oh, ow), planes, height, width, oh, ow),
+                GradientRules.AdaptiveAvgPool2d, [input], new PoolSaved(geometry, planes, null, OutHeight: oh, OutWidth: ow));
         var result = TensorOps.Uninitialized<T>(PooledShape(input, oh, ow));
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
         int offset = x.Offset;
         ForEachPlaneShare(planes, height * width, (first, count) =>
             Pooling.AdaptiveAverageForward<T>(source.AsSpan(offset), output, first, count, height, width, oh, ow));
-        var geometry = new ConvolutionGeometry(1, height, width, 1, 1);
         return Record(result, GradientRules.AdaptiveAvgPool2d, [input], new PoolSaved(geometry, planes, null, OutHeight: oh, OutWidth: ow));
     }
 
@@ -134,14 +144,6 @@ public static class ConvolutionFunctional
 
     /// <summary>The tensor's elements as a contiguous CPU tensor (itself when it already is one).</summary>
     internal static MtlTensor<T> Dense<T>(MtlTensor<T> x) where T : unmanaged, INumber<T> => x.IsContiguous ? x : x.Detach().Contiguous();
-
-    private static void CheckCpu<T>(string operation, MtlTensor<T> x, MtlTensor<T>? y = null, MtlTensor<T>? z = null) where T : unmanaged, INumber<T>
-    {
-        foreach (var t in new[] { x, y, z })
-            if (t is not null && GpuTensorOps.OnDevice(t))
-                throw new NotSupportedException(
-                    $"{operation} runs on the CPU only for now, but got a tensor on {t.Device}; move the module and its input to the CPU with To(Device.Cpu).");
-    }
 
     private static void CheckConv2d<T>(MtlTensor<T> x, MtlTensor<T> w, MtlTensor<T>? b, Conv2dSettings s) where T : unmanaged, INumber<T>
     {
@@ -162,7 +164,6 @@ public static class ConvolutionFunctional
         (int Height, int Width)? stride, (int Height, int Width)? padding) where T : unmanaged, INumber<T>
     {
         ArgumentNullException.ThrowIfNull(input);
-        CheckCpu(operation, input);
         if (input.Rank is not (3 or 4))
             throw new ArgumentException($"{operation} takes an input of shape (N, C, H, W) or (C, H, W), but got {MtlTensor<T>.ShapeText(input.Shape)}.");
         var (sh, sw) = stride ?? kernel;
@@ -193,5 +194,7 @@ public static class ConvolutionFunctional
     }
 }
 
-/// <summary>What a pooling rule needs: the window geometry (per plane), the plane count, MaxPool2d's argmax, AvgPool2d's divisor rule, the adaptive output size.</summary>
-internal sealed record PoolSaved(ConvolutionGeometry Geometry, int Planes, int[]? Argmax, bool CountIncludePad = true, int OutHeight = 0, int OutWidth = 0);
+/// <summary>What a pooling rule needs: the window geometry (per plane), the plane count, MaxPool2d's argmax (host ints, or
+/// device ints on a GPU), AvgPool2d's divisor rule, the adaptive output size.</summary>
+internal sealed record PoolSaved(ConvolutionGeometry Geometry, int Planes, int[]? Argmax, bool CountIncludePad = true, int OutHeight = 0, int OutWidth = 0,
+    GpuStorage<int>? DeviceArgmax = null);
