@@ -3,6 +3,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using MtlEngine.Kernels.Elementwise;
 using MtlEngine.Kernels.Gpu;
+using MtlEngine.Kernels.Optimizers;
 using MtlEngine.Kernels.Reduction;
 
 namespace MtlEngine.Tensors;
@@ -347,6 +348,12 @@ internal static class GpuTensorOps
     /// <summary>One Adam/AdamW step of a contiguous device parameter p from its gradient g and moments m, v, in place.</summary>
     public static void AdamStep<T>(MtlTensor<T> p, MtlTensor<T> g, MtlTensor<T> m, MtlTensor<T> v, AdamStep<T> step) where T : unmanaged, IFloatingPointIeee754<T> =>
         GpuOptimizers.Adam(GpuDevices.Get(p.Device), ContiguousView(p), ContiguousView(g), ContiguousView(m), ContiguousView(v), step);
+
+    /// <summary>One RMSprop step of a contiguous device parameter p from its gradient g, square average v, momentum buffer and gradient average (null when unused), in place.</summary>
+    public static void RmsPropStep<T>(MtlTensor<T> p, MtlTensor<T> g, MtlTensor<T> v, MtlTensor<T>? momentum, MtlTensor<T>? gradientAverage, RmsPropStep<T> step)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        GpuOptimizers.RmsProp(GpuDevices.Get(p.Device), ContiguousView(p), ContiguousView(g), ContiguousView(v),
+            ContiguousView(momentum ?? p), ContiguousView(gradientAverage ?? p), step);
 
     /// <summary>
     /// A new contiguous tensor on <paramref name="device"/> with every element <paramref name="value"/>. With

@@ -63,4 +63,19 @@ public class GpuCudaCompileTests(PtxFixture fixture) : IClassFixture<PtxFixture>
         Compile((Action<ArrayView<double>, ArrayView<int>, int, ArrayView<double>, ArrayView<double>, double>)GpuSoftmax.CrossEntropyKernel<double>, true);
         Compile((Action<ArrayView<float>, int, int, ArrayView<float>>)GpuTranspose.TileKernel<float>, true);
     }
+
+    [Fact]
+    public void Optimizer_kernels_with_the_shared_rules_compile_to_ptx()
+    {
+        // The rules (MtlEngine.Kernels.Optimizers.OptimizerRules) are generic methods with ref arguments and a static
+        // abstract square root: the PTX backend must inline them into one kernel without managed calls.
+        foreach (string ptx in new[]
+        {
+            Compile((Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, MtlEngine.Kernels.Optimizers.SgdStep<float>>)GpuOptimizers.SgdKernel<float>, false),
+            Compile((Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MtlEngine.Kernels.Optimizers.AdamStep<float>>)GpuOptimizers.AdamKernel<float>, false),
+            Compile((Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, MtlEngine.Kernels.Optimizers.AdamStep<double>>)GpuOptimizers.AdamKernel<double>, false),
+            Compile((Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MtlEngine.Kernels.Optimizers.RmsPropStep<float>>)GpuOptimizers.RmsPropKernel<float>, false),
+        })
+            Assert.DoesNotContain("call.uni", ptx);
+    }
 }
