@@ -173,13 +173,9 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (; state.Epoch <= Options.Epochs && !state.Stopped; state.Epoch++, state.Batch = 0)
         {
             Model.Train();
-            if (state.Batch == 0)
-            {
-                state.EpochRandomPosition = state.Random.Position;
-                state.LossSums = new double[taskNames.Length];
-                state.EpochSeconds = 0;
-            }
-            else state.Random.Position = state.EpochRandomPosition; // a resumed epoch: the same permutation again
+            if (state.Resumed) state.Random.Position = state.EpochRandomPosition; // a resumed epoch: the same permutation again
+            else StartEpoch(state, taskNames.Length);
+            state.Resumed = false;
             int[] shuffled = state.Random.Permutation(trainRows.Length);
             var clock = Stopwatch.StartNew();
             for (; state.Batch < batches; state.Batch++)
@@ -222,7 +218,9 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 state.Stopped = true;
             if (Options.CheckpointPath is not null)
             {
-                state.Epoch++; state.Batch = 0; // the checkpoint resumes at the next epoch
+                state.Epoch++; // the checkpoint resumes at the start of the next epoch
+                state.Batch = 0;
+                StartEpoch(state, taskNames.Length);
                 SaveCheckpoint(Options.CheckpointPath, state);
                 state.Epoch--;
             }
@@ -230,6 +228,14 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (stopping?.RestoreBest == true && state.BestWeights is not null) Model.LoadStateDict(state.BestWeights);
         Model.Eval();
         return new TrainingResult(state.History, state.BestEpoch, state.Stopped);
+    }
+
+    /// <summary>Resets the per-epoch counters; the epoch's shuffle starts at the generator's current position.</summary>
+    private static void StartEpoch(RunState state, int tasks)
+    {
+        state.EpochRandomPosition = state.Random.Position;
+        state.LossSums = new double[tasks];
+        state.EpochSeconds = 0;
     }
 
     private static double Watch(EarlyStopping stopping, double trainLoss) => stopping.Metric == "loss"
@@ -379,6 +385,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         public int BestEpoch { get; set; }
         public int SinceBest { get; set; }
         public bool Stopped { get; set; }
+        public bool Resumed { get; set; }
         public IReadOnlyList<NdArray>? BestWeights { get; set; }
     }
 
@@ -386,7 +393,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         var arrays = new List<NdArray>();
         arrays.AddRange(Model.StateDict().Select(a => a.WithName("model." + a.Name)));
-        //MERGE arrays.AddRange(Optimizer.StateDict().Select(a => a.WithName("optimizer." + a.Name)));
+        arrays.AddRange(Optimizer.StateDict().Select(a => a.WithName("optimizer." + a.Name)));
         if (state.BestWeights is not null) arrays.AddRange(state.BestWeights.Select(a => a.WithName("best." + a.Name)));
         arrays.Add(NdArray.Create("run.loss_sums", state.LossSums.Length == 0 ? new double[Model.Tasks.Count] : state.LossSums, Model.Tasks.Count));
         var metadata = new Dictionary<string, string>
@@ -414,7 +421,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         List<NdArray> Section(string prefix) =>
             file.Tensors.Where(a => a.Name.StartsWith(prefix, StringComparison.Ordinal)).Select(a => a.WithName(a.Name[prefix.Length..])).ToList();
         Model.LoadStateDict(Section("model."));
-        //MERGE Optimizer.LoadStateDict(Section("optimizer."));
+        Optimizer.LoadStateDict(Section("optimizer."));
         var best = Section("best.");
         var state = new RunState(Options.Seed) { BestWeights = best.Count > 0 ? best : null };
         var sums = file.Tensors.FirstOrDefault(a => a.Name == "run.loss_sums")
@@ -439,6 +446,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         state.BestEpoch = bestEpoch;
         state.SinceBest = sinceBest;
         state.Stopped = stopped;
+        state.Resumed = true;
         return state;
     }
 }

@@ -234,6 +234,74 @@ public class TrainerTests
         Assert.Equal(7, adam.StepCount);
     }
 
+    /// <summary>Trains with dropout, a checkpoint file and early stopping; cancels after <paramref name="cancelAfter"/> batches (0: never).</summary>
+    private static (float[] Weights, TrainingResult? Result) Checkpointed(string path, int cancelAfter, bool resume)
+    {
+        var net = Net(dropout: 0.2);
+        using var adam = new Adam<float>(net.Parameters(), 1e-2);
+        var options = new TrainingOptions(Epochs: 6, BatchSize: 8, Seed: 2, EarlyStopping: new EarlyStopping("b.rmse", Patience: 10), CheckpointPath: path, Resume: resume);
+        var trainer = new Trainer<float>(net, adam, options);
+        using var cts = new CancellationTokenSource();
+        int batches = 0;
+        var progress = new SyncProgress<TrainingProgress>(p =>
+        {
+            if (p.Epoch is null && ++batches == cancelAfter) cts.Cancel();
+        });
+        TrainingResult? result = null;
+        try
+        {
+            result = trainer.Fit(Data(), Range(0, 44), Range(44, 60), progress, cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return (net.Parameters().SelectMany(p => p.ToArray()).ToArray(), result);
+    }
+
+    [Theory]
+    [InlineData(9)]  // mid-epoch (6 batches an epoch)
+    [InlineData(12)] // at an epoch's end
+    public void AnInterruptedAndResumedRunEqualsAnUninterruptedOne(int cancelAfter)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "mtl-trainer-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var (expected, whole) = Checkpointed(Path.Combine(directory, "whole.safetensors"), 0, resume: false);
+            string path = Path.Combine(directory, "cut.safetensors");
+            var (stopped, none) = Checkpointed(path, cancelAfter, resume: false);
+            Assert.Null(none);
+            Assert.NotEqual(expected, stopped);
+            Assert.True(File.Exists(path));
+            var (resumed, result) = Checkpointed(path, 0, resume: true);
+            Assert.Equal(expected, resumed); // bitwise: weights, Adam's moments, dropout masks and the shuffles all continue
+            Assert.Equal(whole!.BestEpoch, result!.BestEpoch);
+            Assert.Equal(whole.History.Select(h => (h.TrainLoss, h.ValidationLoss)), result.History.Select(h => (h.TrainLoss, h.ValidationLoss)));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ACheckpointOfAnotherArchitectureIsRefused()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "mtl-trainer-" + Guid.NewGuid().ToString("N") + ".safetensors");
+        try
+        {
+            Checkpointed(path, 3, resume: false);
+            var other = new MultiTaskNet<float>(5, [8], Tasks, new TensorRandom(1));
+            using var adam = new Adam<float>(other.Parameters(), 1e-2);
+            var trainer = new Trainer<float>(other, adam, new TrainingOptions(CheckpointPath: path, Resume: true));
+            Assert.Throws<ArgumentException>(() => trainer.Fit(Data(), Range(0, 44), Range(44, 60)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void MissingDataIsReportedBeforeTraining()
     {
