@@ -71,6 +71,7 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create(stdout));
         root.Subcommands.Add(Fit.FitCommand.Create(stdout));
         root.Subcommands.Add(Fit.PredictCommand.Create(stdout));
+        root.Subcommands.Add(Train.TrainCommand.Create(stdout));
         return root;
     }
 

@@ -1,0 +1,192 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MtlEngine.Kernels.Gpu;
+using MtlEngine.Nn;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.Cli.Train;
+
+/// <summary>
+/// <c>mtl train --spec S.json --out DIR [--threads T] [--device cpu|cuda|ilgpu-cpu] [--resume] [--check]</c>: trains the
+/// multi-task, multi-input model a JSON spec describes on the user's files and writes DIR/model.safetensors,
+/// DIR/metrics.json and DIR/history.csv. Ctrl+C stops at the end of the batch, writes DIR/checkpoint.safetensors and exits
+/// with 130; <c>--resume</c> continues from it. <c>--check</c> validates the spec and the files and exits.
+/// </summary>
+internal static class TrainCommand
+{
+    /// <summary>The exit code of a run stopped by Ctrl+C (128 + SIGINT, as shells report it).</summary>
+    public const int ExitInterrupted = 130;
+
+    public static Command Create(TextWriter stdout)
+    {
+        var spec = new Option<string>("--spec") { Description = "The training spec (JSON); paths in it are relative to its folder.", Required = true };
+        var output = new Option<string?>("--out") { Description = "The output folder (created if missing): model.safetensors, metrics.json, history.csv." };
+        var threads = new Option<int>("--threads") { Description = "Threads for the tensor kernels (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = new Option<string>("--device") { Description = "cpu (default), cuda or ilgpu-cpu.", DefaultValueFactory = _ => "cpu" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run whose checkpoint is in --out (after Ctrl+C)." };
+        var check = new Option<bool>("--check") { Description = "Validate the spec and its files, print what would be trained, and exit." };
+        var command = new Command("train", "Train a multi-task model on your files as a JSON spec describes it (inputs with encoders, tasks, split, model, training).")
+            { spec, output, threads, device, resume, check };
+        command.SetAction(parsed => Run(parsed.GetValue(spec)!, parsed.GetValue(output), parsed.GetValue(threads), parsed.GetValue(device)!,
+            parsed.GetValue(resume), parsed.GetValue(check), stdout, CancellationToken.None, interactiveCancel: true));
+        return command;
+    }
+
+    /// <summary>Runs the command (also from tests, with their own token); returns the exit code.</summary>
+    internal static int Run(string specPath, string? outDir, int threads, string deviceName, bool resume, bool check, TextWriter stdout,
+        CancellationToken cancellationToken, bool interactiveCancel = false, Action<TrainingProgress>? observer = null)
+    {
+        if (threads < 1 || threads > 1024) throw new UsageException($"--threads must be in [1, 1024], not {threads}");
+        var spec = TrainSpec.Load(specPath);
+        if (!check && outDir is null) throw new UsageException("--out is required (the folder to write the model, metrics.json and history.csv into)");
+        using var parallelism = TensorParallelism.Use(new Kernels.Parallelism(threads));
+        var data = TrainRun.Prepare(spec);
+        if (check)
+        {
+            stdout.WriteLine($"spec ok: {data.Rows} samples (train {data.TrainRows.Length}, validation {data.ValidationRows.Length}, test {data.TestRows.Length})");
+            for (int i = 0; i < spec.Inputs.Count; i++)
+                stdout.WriteLine($"  input {spec.Inputs[i].Name}: {spec.Inputs[i].Type}, {Describe(data.Preprocessing[i])}, encoder {spec.Inputs[i].Encoder.Type}");
+            foreach (var task in data.Tasks)
+                stdout.WriteLine($"  task {task.Spec.Name}: {task.Spec.Type}, {task.Outputs} {(task.Kind == TaskKind.Classification ? "classes" : "outputs")}, {Labelled(task)} labelled samples");
+            return 0;
+        }
+
+        Directory.CreateDirectory(outDir!);
+        string checkpoint = Path.Combine(outDir!, "checkpoint.safetensors");
+        if (resume && !File.Exists(checkpoint)) throw new UsageException($"{checkpoint} (--resume): no checkpoint to resume from; run without --resume first");
+        var target = ParseDevice(deviceName);
+        var model = TrainRun.BuildModel(spec, data.Preprocessing, data.TaskSpecs);
+        model.To(target);
+        using var optimizer = TrainRun.BuildOptimizer(spec.Training, model);
+        var stopping = spec.Training.EarlyStoppingMetric is null ? null : new EarlyStopping(spec.Training.EarlyStoppingMetric, spec.Training.Patience);
+        var options = new TrainingOptions(spec.Training.Epochs, spec.Training.BatchSize, spec.Training.Seed, stopping, spec.Training.ClipNorm, checkpoint, resume);
+        var trainer = new Trainer<float>(model, optimizer, options);
+        if (stopping is not null) CheckMetric(stopping.Metric, data.TaskSpecs);
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler? handler = null;
+        if (interactiveCancel)
+        {
+            handler = (_, e) =>
+            {
+                e.Cancel = true; // stop at the end of the batch, not now
+                cts.Cancel();
+            };
+            Console.CancelKeyPress += handler;
+        }
+        TrainingResult result;
+        try
+        {
+            result = trainer.Fit(data.Dataset, data.TrainRows, data.ValidationRows, new LineProgress(stdout, observer), cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            stdout.WriteLine($"stopped: checkpoint written to {checkpoint}; continue with --resume");
+            return ExitInterrupted;
+        }
+        finally
+        {
+            if (handler is not null) Console.CancelKeyPress -= handler;
+        }
+
+        model.To(Device.Cpu);
+        TrainRun.SaveModel(Path.Combine(outDir!, "model.safetensors"), model, spec, data.Preprocessing, data.TaskSpecs);
+        var metrics = Metrics(data, model, result);
+        File.WriteAllText(Path.Combine(outDir!, "metrics.json"), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(Path.Combine(outDir!, "history.csv"), TrainRun.History(result.History, data.TaskSpecs));
+        File.Delete(checkpoint);
+        foreach (var (task, values) in metrics["tasks"]!.AsObject())
+            stdout.WriteLine($"test {task}: " + string.Join(" ", values!["test"]!.AsObject().Select(p => $"{p.Key}={Format(p.Value!)}")));
+        stdout.WriteLine($"wrote {Path.Combine(outDir!, "model.safetensors")}, metrics.json, history.csv ({result.History.Count} epochs, best {result.BestEpoch})");
+        return 0;
+    }
+
+    private static JsonObject Metrics(PreparedData data, Nn.MultiTaskModel<float> model, TrainingResult result)
+    {
+        var tasks = new JsonObject();
+        var test = Trainer<float>.Predict(model, data.Dataset, data.TestRows);
+        var validation = Trainer<float>.Predict(model, data.Dataset, data.ValidationRows);
+        foreach (var task in data.Tasks)
+            tasks[task.Spec.Name] = new JsonObject
+            {
+                ["test"] = TrainRun.TaskMetrics(task, test[task.Spec.Name], data.TestRows),
+                ["validation"] = TrainRun.TaskMetrics(task, validation[task.Spec.Name], data.ValidationRows),
+            };
+        double seconds = result.History.Count == 0 ? 0 : result.History.Average(h => h.Seconds);
+        return new JsonObject
+        {
+            ["tasks"] = tasks,
+            ["seconds_per_epoch"] = seconds,
+            ["epochs_run"] = result.History.Count,
+            ["best_epoch"] = result.BestEpoch,
+            ["stopped_early"] = result.StoppedEarly,
+            ["samples"] = new JsonObject { ["train"] = data.TrainRows.Length, ["validation"] = data.ValidationRows.Length, ["test"] = data.TestRows.Length },
+        };
+    }
+
+    private static void CheckMetric(string metric, IReadOnlyList<TaskSpec> tasks)
+    {
+        var allowed = new List<string> { "loss" };
+        foreach (var t in tasks) allowed.AddRange([t.Name + ".loss", t.Name + "." + TaskObjectives.MetricName(t.Kind)]);
+        if (!allowed.Contains(metric))
+            throw new SpecException("training.early_stopping.metric", $"\"{TrainSpec.Escape(metric)}\" is not allowed here; the allowed values are {string.Join(", ", allowed)}");
+    }
+
+    private static Device ParseDevice(string name)
+    {
+        Device device;
+        try
+        {
+            device = Device.Parse(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--device: {e.Message}");
+        }
+        if (device.Kind == DeviceKind.Cpu) return device;
+        try
+        {
+            GpuDevices.Get(device);
+        }
+        catch (GpuDeviceUnavailableException e)
+        {
+            throw new UsageException($"--device: {e.Message}");
+        }
+        return device;
+    }
+
+    private static string Describe(InputPreprocessing p) => p.Type == "text"
+        ? $"vocabulary of {p.Vocabulary.Length} tokens"
+        : "samples of shape (" + string.Join(", ", p.SampleShape) + ")";
+
+    private static int Labelled(RawTask task)
+    {
+        if (task.Labels is not null) return task.Labels.Count(l => l >= 0);
+        int count = 0;
+        for (int i = 0; i < task.Rows; i++)
+            for (int j = 0; j < task.Outputs; j++)
+                if (!float.IsNaN(task.Values![i * task.Outputs + j])) { count++; break; }
+        return count;
+    }
+
+    private static string Format(JsonNode node) =>
+        node.GetValueKind() == JsonValueKind.Number
+            ? double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture).ToString("0.####", CultureInfo.InvariantCulture)
+            : node.ToJsonString();
+
+    /// <summary>One line per epoch (plain text, for logs and redirected output).</summary>
+    private sealed class LineProgress(TextWriter output, Action<TrainingProgress>? observer) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            observer?.Invoke(value);
+            if (value.Epoch is not { } epoch) return;
+            var metrics = string.Join(" ", epoch.Validation.Select(m => $"{m.Task}.{m.Metric}={m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {epoch.Epoch}/{value.Epochs} train_loss={epoch.TrainLoss:0.#####} validation_loss={epoch.ValidationLoss:0.#####} {metrics} ({epoch.Seconds:0.##} s)"));
+            output.Flush();
+        }
+    }
+}

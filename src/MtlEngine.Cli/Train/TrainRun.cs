@@ -1,0 +1,229 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using MtlEngine.Data;
+using MtlEngine.Metrics;
+using MtlEngine.MultiModal;
+using MtlEngine.MultiTask;
+using MtlEngine.Nn;
+using MtlEngine.Tensors;
+using MtlEngine.Tensors.Random;
+
+namespace MtlEngine.Cli.Train;
+
+/// <summary>Everything read and checked for a run: raw files, the split, the fitted preprocessing, the data set.</summary>
+internal sealed class PreparedData
+{
+    public required IReadOnlyList<RawInput> Inputs { get; init; }
+    public required IReadOnlyList<RawTask> Tasks { get; init; }
+    public required int Rows { get; init; }
+    public required int[] TrainRows { get; init; }
+    public required int[] ValidationRows { get; init; }
+    public required int[] TestRows { get; init; }
+    public required IReadOnlyList<InputPreprocessing> Preprocessing { get; init; }
+    public required MultiTaskDataset<float> Dataset { get; init; }
+    public required IReadOnlyList<TaskSpec> TaskSpecs { get; init; }
+}
+
+/// <summary>
+/// <c>mtl train</c> as a library of steps: read and check the files (<see cref="Prepare"/>), build the model from the
+/// spec (<see cref="BuildModel"/>), train it with the open <see cref="Trainer{T}"/>, and write the output folder
+/// (model.safetensors with the spec and the preprocessing in its metadata, metrics.json, history.csv).
+/// </summary>
+internal static class TrainRun
+{
+    public const string ModelKind = "mtl-train";
+    public const string SpecKey = "mtl.spec";
+    public const string PreprocessingKey = "mtl.preprocessing";
+    public const string TasksKey = "mtl.tasks";
+
+    /// <summary>Reads every file of the spec, checks them against each other, splits the rows and fits the preprocessing on the training rows.</summary>
+    public static PreparedData Prepare(TrainSpec spec)
+    {
+        var inputs = spec.Inputs.Select(i => TrainFiles.ReadInput(i, i.Path, i.JsonPath + ".path")).ToList();
+        var tasks = spec.Tasks.Select(TrainFiles.ReadTask).ToList();
+        int rows = inputs[0].Rows;
+        string first = $"{spec.Inputs[0].JsonPath}.path ({TrainFiles.Name(spec.Inputs[0].Path)})";
+        foreach (var input in inputs.Skip(1))
+            if (input.Rows != rows)
+                throw new SpecException(input.Spec.JsonPath + ".path", $"{TrainFiles.Name(input.Spec.Path)} has {input.Rows} rows, but {first} has {rows}; every input and task covers the same samples");
+        foreach (var task in tasks)
+            if (task.Rows != rows)
+                throw new SpecException(task.Spec.JsonPath + ".path", $"{TrainFiles.Name(task.Spec.Path)} has {task.Rows} rows, but {first} has {rows}; every input and task covers the same samples");
+        if (rows < 3) throw new SpecException(first, $"has {rows} rows; training needs at least 3 (train, validation, test)");
+
+        var (train, validation, test) = Split(spec.Split, rows);
+        var preprocessing = inputs.Select(i => InputPreprocessing.Fit(i, train)).ToList();
+        var taskSpecs = tasks.Select(t => new TaskSpec(t.Spec.Name, t.Kind, t.Outputs, t.Spec.Weight)).ToList();
+        var dataset = BuildDataset(rows, inputs, preprocessing, tasks);
+        return new PreparedData
+        {
+            Inputs = inputs, Tasks = tasks, Rows = rows, TrainRows = train, ValidationRows = validation, TestRows = test,
+            Preprocessing = preprocessing, Dataset = dataset, TaskSpecs = taskSpecs,
+        };
+    }
+
+    /// <summary>The data set of the preprocessed inputs and the tasks' targets.</summary>
+    public static MultiTaskDataset<float> BuildDataset(int rows, IReadOnlyList<RawInput> inputs, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<RawTask> tasks)
+    {
+        var dataset = new MultiTaskDataset<float>(rows);
+        for (int i = 0; i < inputs.Count; i++) preprocessing[i].AddTo(dataset, inputs[i]);
+        foreach (var task in tasks)
+        {
+            if (task.Labels is not null) dataset.AddLabels(task.Spec.Name, task.Labels);
+            else dataset.AddValues(task.Spec.Name, task.Values!, task.Outputs);
+        }
+        return dataset;
+    }
+
+    /// <summary>Test rows (a file, or a seeded fraction), then a seeded validation fraction of the remaining rows; the rest train.</summary>
+    private static (int[] Train, int[] Validation, int[] Test) Split(SplitSpec split, int rows)
+    {
+        int[] test;
+        if (split.TestPath is not null) test = TrainFiles.ReadTestRows(split.TestPath, rows);
+        else
+        {
+            int count = (int)Math.Round(rows * split.TestFraction);
+            test = new TensorRandom(split.Seed).Permutation(rows)[..count].Order().ToArray();
+        }
+        var isTest = new bool[rows];
+        foreach (int r in test) isTest[r] = true;
+        var rest = Enumerable.Range(0, rows).Where(r => !isTest[r]).ToArray();
+        var order = new TensorRandom(split.Seed, stream: 1).Permutation(rest.Length);
+        int validationCount = Math.Min((int)Math.Round(rest.Length * split.ValidationFraction), rest.Length - 1);
+        var validation = order[..validationCount].Select(i => rest[i]).Order().ToArray();
+        var train = order[validationCount..].Select(i => rest[i]).Order().ToArray();
+        return (train, validation, test);
+    }
+
+    /// <summary>The spec's model: an encoder per input (sized from the preprocessing), fused, the shared trunk, a head per task.</summary>
+    public static HardParameterSharing<float> BuildModel(TrainSpec spec, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<TaskSpec> tasks)
+    {
+        var random = new TensorRandom(spec.Training.Seed);
+        var encoders = new List<KeyValuePair<string, InputEncoder<float>>>();
+        for (int i = 0; i < spec.Inputs.Count; i++)
+        {
+            var input = spec.Inputs[i];
+            var p = preprocessing[i];
+            int flat = p.SampleShape.Aggregate(1, (a, b) => a * b);
+            InputEncoder<float> encoder = input.Encoder.Type switch
+            {
+                "mlp" => new MlpEncoder<float>(flat, input.Encoder.Hidden, random),
+                "cnn" => new CnnEncoder<float>(p.SampleShape[0], p.SampleShape[1], p.SampleShape[2], input.Encoder.Channels, random),
+                "embedding-bag" => new EmbeddingBagEncoder<float>(p.Vocabulary.Length, input.Encoder.Dim, random),
+                _ => new IdentityEncoder<float>(flat),
+            };
+            encoders.Add(new(input.Name, encoder));
+        }
+        return new HardParameterSharing<float>(encoders, spec.Model.Hidden, tasks, random, spec.Model.Dropout);
+    }
+
+    public static Optimizer<float> BuildOptimizer(TrainingSpec training, Module<float> model) => training.Optimizer switch
+    {
+        "sgd" => new Sgd<float>(model.Parameters(), training.LearningRate, momentum: 0.9, weightDecay: training.WeightDecay),
+        "adamw" => new AdamW<float>(model.Parameters(), training.LearningRate, weightDecay: training.WeightDecay),
+        _ => new Adam<float>(model.Parameters(), training.LearningRate, weightDecay: training.WeightDecay),
+    };
+
+    /// <summary>The metrics of every task on some rows: accuracy, macro_f1, log_loss (category, binary); r2, mse, mae (numeric).</summary>
+    public static JsonObject TaskMetrics(RawTask task, MtlTensor<float> outputs, int[] rows)
+    {
+        var o = new JsonObject();
+        var z = outputs.ToArray();
+        int k = outputs.Shape[1];
+        if (task.Kind == TaskKind.Classification)
+        {
+            var truth = new List<int>();
+            var predicted = new List<int>();
+            var probabilities = new List<double>();
+            for (int r = 0; r < rows.Length; r++)
+            {
+                int label = task.Labels![rows[r]];
+                if (label < 0) continue;
+                truth.Add(label);
+                var row = z.AsSpan(r * k, k);
+                int best = 0;
+                for (int c = 1; c < k; c++) if (row[c] > row[best]) best = c;
+                predicted.Add(best);
+                double max = row[best], sum = 0;
+                for (int c = 0; c < k; c++) sum += Math.Exp(row[c] - max);
+                for (int c = 0; c < k; c++) probabilities.Add(Math.Exp(row[c] - max) / sum);
+            }
+            o["samples"] = truth.Count;
+            if (truth.Count == 0) return o;
+            o["accuracy"] = ClassificationMetrics.Accuracy([.. truth], [.. predicted]);
+            o["macro_f1"] = ClassificationMetrics.F1Score([.. truth], [.. predicted], Averaging.Macro);
+            o["log_loss"] = LogLoss.Compute([.. truth], MtlTensor.FromArray(probabilities.ToArray(), truth.Count, k), Enumerable.Range(0, k).ToArray());
+            return o;
+        }
+        var yTrue = new List<double>();
+        var yPred = new List<double>();
+        for (int r = 0; r < rows.Length; r++)
+            for (int j = 0; j < k; j++)
+            {
+                float v = task.Values![rows[r] * k + j];
+                if (float.IsNaN(v)) continue;
+                yTrue.Add(v);
+                yPred.Add(z[r * k + j]);
+            }
+        o["samples"] = yTrue.Count;
+        if (yTrue.Count == 0) return o;
+        if (task.Kind == TaskKind.Binary)
+        {
+            var truth = yTrue.Select(v => (int)v).ToArray();
+            var predicted = yPred.Select(v => v > 0 ? 1 : 0).ToArray();
+            o["accuracy"] = ClassificationMetrics.Accuracy(truth, predicted);
+            o["macro_f1"] = ClassificationMetrics.F1Score(truth, predicted, Averaging.Macro);
+            o["log_loss"] = LogLoss.Binary(truth, yPred.Select(v => 1 / (1 + Math.Exp(-v))).ToArray());
+            return o;
+        }
+        o["r2"] = yTrue.Count > 1 ? RegressionMetrics.R2(yTrue.ToArray(), yPred.ToArray()) : double.NaN;
+        o["mse"] = RegressionMetrics.MeanSquaredError(yTrue.ToArray(), yPred.ToArray());
+        o["mae"] = RegressionMetrics.MeanAbsoluteError(yTrue.ToArray(), yPred.ToArray());
+        return o;
+    }
+
+    /// <summary>history.csv: one row per epoch: seconds, weighted losses, each task's train and validation loss, metric and weight.</summary>
+    public static string History(IReadOnlyList<EpochReport> history, IReadOnlyList<TaskSpec> tasks)
+    {
+        var text = new StringBuilder("epoch,seconds,train_loss,validation_loss");
+        foreach (var t in tasks) text.Append($",{t.Name}.train_loss,{t.Name}.validation_loss,{t.Name}.validation_{TaskObjectives.MetricName(t.Kind)},{t.Name}.weight");
+        text.Append('\n');
+        foreach (var r in history)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{r.Epoch},{F(r.Seconds)},{F(r.TrainLoss)},{F(r.ValidationLoss)}");
+            foreach (var t in tasks)
+            {
+                double metric = r.Validation.FirstOrDefault(m => m.Task == t.Name)?.Value ?? double.NaN;
+                text.Append(CultureInfo.InvariantCulture, $",{F(r.TaskTrainLosses?.GetValueOrDefault(t.Name) ?? double.NaN)},{F(r.TaskValidationLosses?.GetValueOrDefault(t.Name) ?? double.NaN)},{F(metric)},{F(r.TaskWeights?.GetValueOrDefault(t.Name) ?? double.NaN)}");
+            }
+            text.Append('\n');
+        }
+        return text.ToString();
+    }
+
+    public static string F(double v) => double.IsNaN(v) ? "nan" : v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>The model file: the weights under PyTorch-style names, the spec, the preprocessing and the tasks in the metadata.</summary>
+    public static void SaveModel(string path, HardParameterSharing<float> model, TrainSpec spec, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<TaskSpec> tasks)
+    {
+        var pre = new JsonObject();
+        foreach (var p in preprocessing) pre[p.Name] = p.ToJson();
+        var taskJson = new JsonArray(tasks.Select(t => (JsonNode)new JsonObject
+        {
+            ["name"] = t.Name, ["kind"] = t.Kind.ToString(), ["outputs"] = t.Outputs, ["weight"] = t.Weight,
+        }).ToArray());
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "pt",
+            [Learn.ModelFile.KindKey] = ModelKind,
+            [Learn.ModelFile.VersionKey] = Learn.ModelFile.Version,
+            [SpecKey] = spec.Json,
+            [PreprocessingKey] = pre.ToJsonString(),
+            [TasksKey] = taskJson.ToJsonString(),
+        };
+        string temporary = path + ".tmp";
+        Safetensors.Write(temporary, model.StateDict(), metadata);
+        File.Move(temporary, path, overwrite: true);
+    }
+}

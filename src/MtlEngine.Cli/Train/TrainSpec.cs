@@ -1,0 +1,339 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace MtlEngine.Cli.Train;
+
+/// <summary>A problem in a training spec, at a JSON path (<c>tasks[1].path</c>): the message reads "PATH: problem".</summary>
+internal sealed class SpecException(string path, string problem) : UsageException($"{path}: {problem}")
+{
+    /// <summary>Where in the spec (a JSON path such as <c>training.early_stopping.patience</c>).</summary>
+    public string JsonPath { get; } = path;
+}
+
+/// <summary>One input of the spec: its file and how to encode it.</summary>
+/// <param name="Name">The input's name (unique).</param>
+/// <param name="Type"><c>numeric</c>, <c>image</c> or <c>text</c>.</param>
+/// <param name="Path">The file, resolved against the spec's folder.</param>
+/// <param name="Column">For a .tsv/.csv text file: the column (name or 0-based index); null for one sample per line.</param>
+/// <param name="Encoder">The encoder.</param>
+/// <param name="JsonPath">Where the input is in the spec (for messages).</param>
+internal sealed record InputSpec(string Name, string Type, string Path, string? Column, EncoderSpec Encoder, string JsonPath);
+
+/// <summary>An input's encoder.</summary>
+/// <param name="Type"><c>mlp</c>, <c>cnn</c>, <c>embedding-bag</c> or <c>identity</c>.</param>
+/// <param name="Hidden">mlp: the hidden widths (the last is the encoder's output width).</param>
+/// <param name="Channels">cnn: the channels of each conv block.</param>
+/// <param name="Dim">embedding-bag: the embedding width.</param>
+/// <param name="MaxTokens">embedding-bag: the most tokens kept per sample.</param>
+/// <param name="MinCount">embedding-bag: a token enters the vocabulary when it occurs in at least this many training samples.</param>
+internal sealed record EncoderSpec(string Type, int[] Hidden, int[] Channels, int Dim, int MaxTokens, int MinCount);
+
+/// <summary>One task of the spec.</summary>
+/// <param name="Name">The task's name (unique).</param>
+/// <param name="Type"><c>category</c>, <c>binary</c> or <c>numeric</c>.</param>
+/// <param name="Path">The label file, resolved against the spec's folder.</param>
+/// <param name="Column">For a .csv label file: the column (name or 0-based index); null for every column.</param>
+/// <param name="Weight">wₜ in Σ wₜ·lossₜ.</param>
+/// <param name="JsonPath">Where the task is in the spec.</param>
+internal sealed record TaskSpecEntry(string Name, string Type, string Path, string? Column, double Weight, string JsonPath);
+
+/// <summary>How the rows are split: a held-out test part (a file of row indices or a seeded fraction), then validation from the rest.</summary>
+internal sealed record SplitSpec(string? TestPath, double TestFraction, double ValidationFraction, ulong Seed);
+
+/// <summary>The model: architecture, fusion of the encoded inputs, the shared trunk's widths, dropout.</summary>
+internal sealed record ModelSpec(string Architecture, string Fusion, int[] Hidden, double Dropout);
+
+/// <summary>The training loop's settings.</summary>
+internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, string Weighting,
+    ulong Seed, string? EarlyStoppingMetric, int Patience, double? ClipNorm);
+
+/// <summary>
+/// The declarative spec of <c>mtl train</c> (in the spirit of Ludwig's config): inputs with their encoders, tasks, the
+/// split, the model and the training. Every key has a default except the inputs' and tasks' name, type and path; an
+/// unknown key or value is an error that names its JSON path and the allowed keys or values.
+/// </summary>
+internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<TaskSpecEntry> Tasks, SplitSpec Split, ModelSpec Model, TrainingSpec Training,
+    string Json)
+{
+    public static readonly string[] InputTypes = ["numeric", "image", "text"];
+    public static readonly string[] EncoderTypes = ["mlp", "cnn", "embedding-bag", "identity"];
+    public static readonly string[] TaskTypes = ["category", "binary", "numeric"];
+    public static readonly string[] Architectures = ["hps"];
+    public static readonly string[] Fusions = ["concat"];
+    public static readonly string[] Optimizers = ["adam", "adamw", "sgd"];
+    public static readonly string[] Weightings = ["ew", "fixed"];
+
+    /// <summary>The encoders each input type accepts, the first being its default.</summary>
+    public static string[] EncodersFor(string inputType) => inputType switch
+    {
+        "numeric" => ["mlp", "identity"],
+        "image" => ["cnn", "mlp", "identity"],
+        _ => ["embedding-bag"],
+    };
+
+    /// <summary>Reads and checks a spec file; relative paths in it are resolved against its folder.</summary>
+    /// <exception cref="UsageException">When the file is missing or not JSON.</exception>
+    /// <exception cref="SpecException">For any problem inside the spec, with its JSON path.</exception>
+    public static TrainSpec Load(string path)
+    {
+        if (!File.Exists(path)) throw new UsageException($"{path} (--spec): no such file");
+        string json = File.ReadAllText(path);
+        return Parse(json, Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    /// <summary>Parses the spec text; relative paths resolve against <paramref name="folder"/>, and must name existing files unless
+    /// <paramref name="checkFiles"/> is false (a spec read back from a model file, whose data files may be elsewhere now).</summary>
+    public static TrainSpec Parse(string json, string folder, bool checkFiles = true)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new SpecException("$", $"not valid JSON ({e.Message})");
+        }
+        using (document)
+        {
+            var root = Reader.Object(document.RootElement, "$", ["inputs", "tasks", "split", "model", "training"], checkFiles);
+            var inputs = ReadInputs(root, folder);
+            var tasks = ReadTasks(root, folder);
+            var split = ReadSplit(root, folder);
+            var model = ReadModel(root);
+            var training = ReadTraining(root);
+            return new TrainSpec(inputs, tasks, split, model, training, JsonNode.Parse(json, documentOptions: new JsonDocumentOptions
+            {
+                CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true,
+            })!.ToJsonString());
+        }
+    }
+
+    private static List<InputSpec> ReadInputs(Reader.Obj root, string folder)
+    {
+        var array = root.Array("inputs", required: true);
+        if (array.Count == 0) throw new SpecException("inputs", "needs at least one input");
+        var result = new List<InputSpec>();
+        for (int i = 0; i < array.Count; i++)
+        {
+            string at = $"inputs[{i}]";
+            var o = root.Element(array[i], at, ["name", "type", "path", "column", "encoder", "missing"]);
+            string name = o.Name("name");
+            if (result.Any(r => r.Name == name)) throw new SpecException(at + ".name", $"the input name \"{name}\" is used twice");
+            string type = o.Choice("type", InputTypes, null);
+            string file = o.FilePath("path", folder);
+            string? column = o.OptionalText("column");
+            var encoderObject = o.OptionalObject("encoder", ["type", "hidden", "channels", "dim", "max_tokens", "min_count"]);
+            string[] allowed = EncodersFor(type);
+            string encoderType = encoderObject?.Choice("type", allowed, allowed[0]) ?? allowed[0];
+            var encoder = new EncoderSpec(encoderType,
+                encoderObject?.PositiveInts("hidden") ?? [64],
+                encoderObject?.PositiveInts("channels") ?? [16, 32],
+                encoderObject?.Int("dim", 64, min: 1) ?? 64,
+                encoderObject?.Int("max_tokens", 64, min: 1) ?? 64,
+                encoderObject?.Int("min_count", 1, min: 1) ?? 1);
+            if (o.Has("missing")) o.Choice("missing", ["zeros"], "zeros"); // the one fill so far; the multi-modal issue adds mean and learned
+            result.Add(new InputSpec(name, type, file, column, encoder, at));
+        }
+        return result;
+    }
+
+    private static List<TaskSpecEntry> ReadTasks(Reader.Obj root, string folder)
+    {
+        var array = root.Array("tasks", required: true);
+        if (array.Count == 0) throw new SpecException("tasks", "needs at least one task");
+        var result = new List<TaskSpecEntry>();
+        for (int i = 0; i < array.Count; i++)
+        {
+            string at = $"tasks[{i}]";
+            var o = root.Element(array[i], at, ["name", "type", "path", "column", "weight"]);
+            string name = o.Name("name");
+            if (result.Any(r => r.Name == name)) throw new SpecException(at + ".name", $"the task name \"{name}\" is used twice");
+            result.Add(new TaskSpecEntry(name, o.Choice("type", TaskTypes, null), o.FilePath("path", folder), o.OptionalText("column"),
+                o.Double("weight", 1.0, min: 0, minInclusive: true), at));
+        }
+        return result;
+    }
+
+    private static SplitSpec ReadSplit(Reader.Obj root, string folder)
+    {
+        var o = root.OptionalObject("split", ["test", "test_fraction", "validation_fraction", "seed"]);
+        if (o is null) return new SplitSpec(null, 0.2, 0.1, 0);
+        string? test = o.Has("test") ? o.FilePath("test", folder) : null;
+        if (test is not null && o.Has("test_fraction"))
+            throw new SpecException("split", "give either test (a file of row indices) or test_fraction, not both");
+        return new SplitSpec(test, o.Double("test_fraction", 0.2, min: 0, minInclusive: true, max: 1),
+            o.Double("validation_fraction", 0.1, min: 0, minInclusive: true, max: 1), (ulong)o.Int("seed", 0, min: 0));
+    }
+
+    private static ModelSpec ReadModel(Reader.Obj root)
+    {
+        var o = root.OptionalObject("model", ["architecture", "fusion", "hidden", "dropout"]);
+        if (o is null) return new ModelSpec("hps", "concat", [128], 0);
+        return new ModelSpec(o.Choice("architecture", Architectures, "hps"), o.Choice("fusion", Fusions, "concat"),
+            o.Has("hidden") ? o.PositiveInts("hidden", allowEmpty: true)! : [128], o.Double("dropout", 0, min: 0, minInclusive: true, max: 1));
+    }
+
+    private static TrainingSpec ReadTraining(Reader.Obj root)
+    {
+        var o = root.OptionalObject("training", ["epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "weighting", "seed", "early_stopping", "clip_norm"]);
+        if (o is null) return new TrainingSpec(20, 64, "adam", 1e-3, 0, "ew", 0, null, 5, null);
+        var stop = o.OptionalObject("early_stopping", ["metric", "patience"]);
+        return new TrainingSpec(o.Int("epochs", 20, min: 1), o.Int("batch_size", 64, min: 1), o.Choice("optimizer", Optimizers, "adam"),
+            o.Double("learning_rate", 1e-3, min: 0), o.Double("weight_decay", 0, min: 0, minInclusive: true), o.Choice("weighting", Weightings, "ew"),
+            (ulong)o.Int("seed", 0, min: 0), stop?.Text("metric", "loss"), stop?.Int("patience", 5, min: 1) ?? 5,
+            o.Has("clip_norm") ? o.Double("clip_norm", 1, min: 0) : null);
+    }
+
+    /// <summary>Reading JSON values with their path in every message.</summary>
+    internal static class Reader
+    {
+        public static Obj Object(JsonElement element, string path, string[] allowed, bool checkFiles = true)
+        {
+            if (element.ValueKind != JsonValueKind.Object) throw new SpecException(path, $"must be an object, not {Kind(element)}");
+            foreach (var property in element.EnumerateObject())
+                if (!allowed.Contains(property.Name))
+                    throw new SpecException(Join(path, property.Name), $"unknown key; the allowed keys are {string.Join(", ", allowed)}");
+            return new Obj(element, path, checkFiles);
+        }
+
+        private static string Join(string path, string key) => path == "$" ? key : path + "." + key;
+
+        private static string Kind(JsonElement e) => e.ValueKind switch
+        {
+            JsonValueKind.Object => "an object",
+            JsonValueKind.Array => "an array",
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            _ => "null",
+        };
+
+        internal sealed class Obj(JsonElement element, string path, bool checkFiles)
+        {
+            /// <summary>An element of one of this object's arrays, read with the same file rule.</summary>
+            public Obj Element(JsonElement item, string at, string[] allowed) => Object(item, at, allowed, checkFiles);
+
+            public bool Has(string key) => element.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
+
+            private string At(string key) => Join(path, key);
+
+            private JsonElement? Get(string key, bool required)
+            {
+                if (element.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null) return v;
+                if (required) throw new SpecException(At(key), "is required");
+                return null;
+            }
+
+            public IReadOnlyList<JsonElement> Array(string key, bool required)
+            {
+                var v = Get(key, required);
+                if (v is null) return [];
+                if (v.Value.ValueKind != JsonValueKind.Array) throw new SpecException(At(key), $"must be an array, not {Kind(v.Value)}");
+                return v.Value.EnumerateArray().ToList();
+            }
+
+            public Obj? OptionalObject(string key, string[] allowed)
+            {
+                var v = Get(key, required: false);
+                return v is null ? null : Object(v.Value, At(key), allowed, checkFiles);
+            }
+
+            public string Text(string key, string? fallback)
+            {
+                var v = Get(key, fallback is null);
+                if (v is null) return fallback!;
+                if (v.Value.ValueKind != JsonValueKind.String) throw new SpecException(At(key), $"must be a string, not {Kind(v.Value)}");
+                return v.Value.GetString()!;
+            }
+
+            public string? OptionalText(string key)
+            {
+                var v = Get(key, required: false);
+                if (v is null) return null;
+                return v.Value.ValueKind switch
+                {
+                    JsonValueKind.String => v.Value.GetString(),
+                    JsonValueKind.Number when v.Value.TryGetInt32(out int n) && n >= 0 => n.ToString(CultureInfo.InvariantCulture),
+                    _ => throw new SpecException(At(key), $"must be a column name or a 0-based column index, not {Kind(v.Value)}"),
+                };
+            }
+
+            public string Name(string key)
+            {
+                string name = Text(key, null);
+                if (name.Length == 0 || name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+                    throw new SpecException(At(key), $"\"{Escape(name)}\" is not a valid name; use 1 to 64 letters, digits, '_' or '-'");
+                return name;
+            }
+
+            public string Choice(string key, string[] allowed, string? fallback)
+            {
+                string value = Text(key, fallback);
+                if (!allowed.Contains(value))
+                    throw new SpecException(At(key), $"\"{Escape(value)}\" is not allowed here; the allowed values are {string.Join(", ", allowed)}");
+                return value;
+            }
+
+            public string FilePath(string key, string folder)
+            {
+                string value = Text(key, null);
+                string full = Path.IsPathRooted(value) ? value : Path.GetFullPath(Path.Combine(folder, value));
+                if (!checkFiles) return full;
+                if (Directory.Exists(full)) throw new SpecException(At(key), $"{Escape(value)} is a folder, not a file");
+                if (!File.Exists(full)) throw new SpecException(At(key), $"file not found: {Escape(value)}");
+                return full;
+            }
+
+            public int Int(string key, int fallback, int min)
+            {
+                var v = Get(key, required: false);
+                if (v is null) return fallback;
+                if (v.Value.ValueKind != JsonValueKind.Number || !v.Value.TryGetInt32(out int value))
+                    throw new SpecException(At(key), $"must be an integer, not {(v.Value.ValueKind == JsonValueKind.Number ? v.Value.GetRawText() : Kind(v.Value))}");
+                if (value < min) throw new SpecException(At(key), $"must be ≥ {min}, not {value}");
+                return value;
+            }
+
+            public double Double(string key, double fallback, double min, bool minInclusive = false, double max = double.PositiveInfinity)
+            {
+                var v = Get(key, required: false);
+                if (v is null) return fallback;
+                if (v.Value.ValueKind != JsonValueKind.Number) throw new SpecException(At(key), $"must be a number, not {Kind(v.Value)}");
+                double value = v.Value.GetDouble();
+                bool ok = (minInclusive ? value >= min : value > min) && value < max && double.IsFinite(value);
+                if (!ok)
+                {
+                    string range = double.IsPositiveInfinity(max) ? $"{(minInclusive ? "≥" : ">")} {Format(min)}" : $"in {(minInclusive ? "[" : "(")}{Format(min)}, {Format(max)})";
+                    throw new SpecException(At(key), $"must be {range}, not {v.Value.GetRawText()}");
+                }
+                return value;
+            }
+
+            public int[]? PositiveInts(string key, bool allowEmpty = false)
+            {
+                var v = Get(key, required: false);
+                if (v is null) return null;
+                if (v.Value.ValueKind != JsonValueKind.Array) throw new SpecException(At(key), $"must be an array of positive integers, not {Kind(v.Value)}");
+                var values = new List<int>();
+                int i = 0;
+                foreach (var item in v.Value.EnumerateArray())
+                {
+                    if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out int n) || n < 1)
+                        throw new SpecException($"{At(key)}[{i}]", $"must be a positive integer, not {item.GetRawText()}");
+                    values.Add(n);
+                    i++;
+                }
+                if (values.Count == 0 && !allowEmpty) throw new SpecException(At(key), "needs at least one width");
+                return [.. values];
+            }
+        }
+
+        private static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A value from the spec, safe to print: control characters escaped.</summary>
+    public static string Escape(string value) =>
+        string.Concat(value.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+}

@@ -1,0 +1,182 @@
+using System.Numerics;
+using MtlEngine.Nn;
+using MtlEngine.Tensors;
+using MtlEngine.Tensors.Random;
+
+namespace MtlEngine.MultiModal;
+
+/// <summary>
+/// Turns one input of a batch (a table, a picture, a text) into a (n, <see cref="OutputWidth"/>) representation. A
+/// sample whose input is missing (its presence mask is 0) gets a zero row, so nothing of the missing value reaches the
+/// fusion.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+public abstract class InputEncoder<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The width of the representation.</summary>
+    public abstract int OutputWidth { get; }
+
+    /// <summary>The representation of the samples' input, shape (n, <see cref="OutputWidth"/>), zero where the input is missing.</summary>
+    public MtlTensor<T> Encode(BatchInput<T> input, string name)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var encoded = EncodePresent(input, name);
+        if (input.Present is null) return encoded;
+        return encoded * input.Present.Reshape(input.Count, 1); // the missing samples' rows become 0 (the mask is a constant)
+    }
+
+    /// <summary>The representation, ignoring the presence mask.</summary>
+    protected abstract MtlTensor<T> EncodePresent(BatchInput<T> input, string name);
+
+    /// <summary>A dense input as (n, features): the values flattened after the sample axis.</summary>
+    protected static MtlTensor<T> Flat(BatchInput<T> input, string name)
+    {
+        var values = input.RequireValues(name);
+        return values.Rank == 2 ? values : values.Reshape(input.Count, input.Count == 0 ? 0 : values.Length / input.Count);
+    }
+
+    /// <inheritdoc />
+    public override MtlTensor<T> Forward(MtlTensor<T> input) => Encode(BatchInput<T>.Dense(input), "input");
+}
+
+/// <summary>The input itself, flattened to (n, features): precomputed features, or raw values for a model that needs no encoder.</summary>
+public sealed class IdentityEncoder<T>(int width) : InputEncoder<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <inheritdoc />
+    public override int OutputWidth { get; } = width;
+
+    /// <inheritdoc />
+    protected override MtlTensor<T> EncodePresent(BatchInput<T> input, string name) => Flat(input, name);
+}
+
+/// <summary>A multilayer perceptron over the flattened input: Linear → ReLU per hidden width (<c>layers.0.weight</c>, ...).</summary>
+public sealed class MlpEncoder<T> : InputEncoder<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Sequential<T> _layers;
+
+    /// <summary>Creates the layers with seeded weights.</summary>
+    /// <param name="inputs">The flattened input width.</param>
+    /// <param name="hidden">The hidden widths; the last is <see cref="OutputWidth"/>.</param>
+    /// <param name="random">The generator of the initial weights.</param>
+    public MlpEncoder(int inputs, IReadOnlyList<int> hidden, TensorRandom random)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        if (hidden.Count == 0) throw new ArgumentException("An MLP encoder needs at least one hidden width.", nameof(hidden));
+        _layers = RegisterModule("layers", new Sequential<T>());
+        int width = inputs;
+        foreach (int h in hidden)
+        {
+            _layers.Append(new Linear<T>(width, h, random));
+            _layers.Append(new ReLU<T>());
+            width = h;
+        }
+        OutputWidth = width;
+    }
+
+    /// <inheritdoc />
+    public override int OutputWidth { get; }
+
+    /// <inheritdoc />
+    protected override MtlTensor<T> EncodePresent(BatchInput<T> input, string name) => _layers.Forward(Flat(input, name));
+}
+
+/// <summary>
+/// A small convolutional network for pictures given as (n, C, H, W): per block a 3×3 convolution (padding 1) → ReLU →
+/// 2×2 max-pool (while the picture is at least 4 pixels on each side), then an adaptive average pool to at most 2×2 and a
+/// flatten. Names: <c>blocks.0.weight</c> (the first convolution), <c>blocks.3.weight</c>, ...
+/// </summary>
+public sealed class CnnEncoder<T> : InputEncoder<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Sequential<T> _blocks;
+
+    /// <summary>Creates the blocks for pictures of <paramref name="channels"/>×<paramref name="height"/>×<paramref name="width"/>.</summary>
+    /// <param name="channels">C of the input.</param>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    /// <param name="blockChannels">The output channels of each block.</param>
+    /// <param name="random">The generator of the initial weights.</param>
+    public CnnEncoder(int channels, int height, int width, IReadOnlyList<int> blockChannels, TensorRandom random)
+    {
+        ArgumentNullException.ThrowIfNull(blockChannels);
+        if (blockChannels.Count == 0) throw new ArgumentException("A CNN encoder needs at least one block.", nameof(blockChannels));
+        Channels = channels;
+        Height = height;
+        Width = width;
+        _blocks = RegisterModule("blocks", new Sequential<T>());
+        int c = channels, h = height, w = width;
+        foreach (int next in blockChannels)
+        {
+            _blocks.Append(new Conv2d<T>(c, next, (3, 3), random, padding: (1, 1)));
+            _blocks.Append(new ReLU<T>());
+            if (h >= 4 && w >= 4)
+            {
+                _blocks.Append(new MaxPool2d<T>((2, 2)));
+                h /= 2;
+                w /= 2;
+            }
+            c = next;
+        }
+        var pooled = (Math.Min(2, h), Math.Min(2, w));
+        _blocks.Append(new AdaptiveAvgPool2d<T>(pooled));
+        _blocks.Append(new Flatten<T>());
+        OutputWidth = c * pooled.Item1 * pooled.Item2;
+    }
+
+    /// <summary>C, H and W of the pictures.</summary>
+    public int Channels { get; }
+
+    /// <summary>H.</summary>
+    public int Height { get; }
+
+    /// <summary>W.</summary>
+    public int Width { get; }
+
+    /// <inheritdoc />
+    public override int OutputWidth { get; }
+
+    /// <inheritdoc />
+    protected override MtlTensor<T> EncodePresent(BatchInput<T> input, string name)
+    {
+        var values = input.RequireValues(name);
+        if (values.Rank != 4 || values.Shape[1] != Channels || values.Shape[2] != Height || values.Shape[3] != Width)
+            throw new ArgumentException($"Input \"{name}\" has shape {MtlTensor<T>.ShapeText(values.Shape)}; the CNN encoder takes (n, {Channels}, {Height}, {Width}).");
+        return _blocks.Forward(values);
+    }
+}
+
+/// <summary>
+/// The mean of the embeddings of a sample's tokens (PyTorch's <c>EmbeddingBag(mode="mean")</c>, <c>bag.weight</c>): the
+/// input is (n, L) token ids, −1 marking padding; a sample without tokens gets zeros.
+/// </summary>
+public sealed class EmbeddingBagEncoder<T> : InputEncoder<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly EmbeddingBag<T> _bag;
+
+    /// <summary>Creates the table with seeded N(0, 1) values.</summary>
+    public EmbeddingBagEncoder(int vocabulary, int dimension, TensorRandom random)
+    {
+        _bag = RegisterModule("bag", new EmbeddingBag<T>(Math.Max(1, vocabulary), dimension, random));
+        OutputWidth = dimension;
+    }
+
+    /// <inheritdoc />
+    public override int OutputWidth { get; }
+
+    /// <inheritdoc />
+    protected override MtlTensor<T> EncodePresent(BatchInput<T> input, string name)
+    {
+        var tokens = input.RequireIndices(name);
+        if (tokens.Rank != 2) throw new ArgumentException($"Input \"{name}\" has token ids of shape {MtlTensor<int>.ShapeText(tokens.Shape)}; the embedding-bag encoder takes (n, length).");
+        var ids = tokens.Contiguous().ToArray();
+        int n = tokens.Shape[0], length = tokens.Shape[1];
+        var indices = new List<int>(ids.Length);
+        var offsets = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            offsets[i] = indices.Count;
+            for (int j = 0; j < length; j++)
+                if (ids[i * length + j] >= 0) indices.Add(ids[i * length + j]);
+        }
+        return _bag.Forward(indices.ToArray(), offsets);
+    }
+}
