@@ -7,7 +7,7 @@ namespace MtlEngine.Tests.Nn;
 
 // index_select / index_add / gather / scatter_add: values against naive loops, gradients against finite differences,
 // bounds errors; cross-entropy from integer labels against its dense textbook twin.
-public class IndexingTests
+public class IntegerIndexingTests
 {
     private static MtlTensor<double> Normal(ulong seed, params int[] shape) => new TensorRandom(seed).Normal(shape, 0.0, 1.0);
 
