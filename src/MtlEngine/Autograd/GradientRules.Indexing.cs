@@ -9,7 +9,7 @@ internal static partial class GradientRules
 {
     /// <summary>z = index_select(x, a, idx), z[.., j, ..] = x[.., idx[j], ..]: ∂L/∂x = index_add(0, a, idx, g) (repeats accumulate).</summary>
     public static MtlTensor<T> IndexSelect<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T> =>
-        MtlTensor.ZerosLike(n.Inputs[0]).IndexAdd(n.Axes![0], (int[])n.Saved!, g);
+        Zeros(n.Inputs[0]).IndexAdd(n.Axes![0], (int[])n.Saved!, g);
 
     /// <summary>z = index_add(x, a, idx, s), z[.., idx[j], ..] += s[.., j, ..]: ∂L/∂x = g, ∂L/∂s = index_select(g, a, idx).</summary>
     public static MtlTensor<T> IndexAdd<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T> =>
@@ -17,7 +17,7 @@ internal static partial class GradientRules
 
     /// <summary>z = gather(x, a, idx), z[p] = x[p with p[a] = idx[p]]: ∂L/∂x = scatter_add(0, a, idx, g).</summary>
     public static MtlTensor<T> Gather<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T> =>
-        MtlTensor.ZerosLike(n.Inputs[0]).ScatterAdd(n.Axes![0], (MtlTensor<int>)n.Saved!, g);
+        Zeros(n.Inputs[0]).ScatterAdd(n.Axes![0], (MtlTensor<int>)n.Saved!, g);
 
     /// <summary>
     /// z = scatter_add(x, a, idx, s), z[p with p[a] = idx[p]] += s[p]: ∂L/∂x = g, ∂L/∂s = gather(g, a, idx) where the index
@@ -30,7 +30,7 @@ internal static partial class GradientRules
         var gathered = g.Gather(n.Axes![0], index);
         var source = n.Inputs[1];
         if (source.Shape.SequenceEqual(index.Shape)) return gathered;
-        var result = MtlTensor.ZerosLike(source);
+        var result = Zeros(source);
         var ranges = new SliceRange[index.Rank];
         for (int d = 0; d < ranges.Length; d++) ranges[d] = new SliceRange(0, index.Shape[d]);
         gathered.CopyTo(result.Slice(ranges));
@@ -44,8 +44,16 @@ internal static partial class GradientRules
     public static MtlTensor<T> Embedding<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
     {
         var (indices, padding) = ((int[], int))n.Saved!;
-        var result = MtlTensor.ZerosLike(n.Inputs[0]).IndexAdd(0, indices, g.Reshape(indices.Length, n.Inputs[0].Shape[1]));
+        var result = Zeros(n.Inputs[0]).IndexAdd(0, indices, g.Reshape(indices.Length, n.Inputs[0].Shape[1]));
         result.Select(0, padding).Fill(T.Zero);
         return result;
+    }
+
+    /// <summary>Zeros of <paramref name="like"/>'s shape, from the step's arena when there is one (these operations run on the host).</summary>
+    private static MtlTensor<T> Zeros<T>(MtlTensor<T> like) where T : unmanaged, INumber<T>
+    {
+        var zeros = TensorOps.Uninitialized<T>(like.Shape.ToArray());
+        zeros.Fill(T.Zero);
+        return zeros;
     }
 }

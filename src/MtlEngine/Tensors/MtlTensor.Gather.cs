@@ -22,7 +22,7 @@ public sealed partial class MtlTensor<T>
         var (outer, size, inner) = SplitAt(_shape, a);
         var shape = (int[])_shape.Clone();
         shape[a] = chosen.Length;
-        var result = MtlTensor.Zeros<T>(shape);
+        var result = TensorOps.Uninitialized<T>(shape); // every element is written below
         ReadOnlySpan<T> source = ElementsInOrder();
         var output = result.AsSpan();
         for (int o = 0; o < outer; o++)
@@ -49,7 +49,7 @@ public sealed partial class MtlTensor<T>
             throw new ArgumentException(
                 $"IndexAdd along axis {a} of a tensor of shape {ShapeText(Shape)} with {chosen.Length} indices needs a source of shape {ShapeText(expected)}, but got {ShapeText(source.Shape)}.");
         var (outer, size, inner) = SplitAt(_shape, a);
-        var result = MtlTensor.FromArray(ToArray(), _shape);
+        var result = CopyForUpdate();
         var output = result.AsSpan();
         ReadOnlySpan<T> added = source.ElementsInOrder();
         for (int o = 0; o < outer; o++)
@@ -74,12 +74,17 @@ public sealed partial class MtlTensor<T>
         ArgumentNullException.ThrowIfNull(index);
         int a = NormalizeAxis(axis, Rank);
         var picks = CheckedIndexTensor(index, a, this.Shape, "Gather", "this tensor");
-        var result = MtlTensor.Zeros<T>(index.Shape.ToArray());
+        var result = TensorOps.Uninitialized<T>(index.Shape.ToArray()); // every element is written below
         var output = result.AsSpan();
         var source = CpuStorage.Span;
-        var offsets = OffsetsOf(index.Shape, _strides, skipAxis: a);
-        int step = _strides[a];
-        for (int f = 0; f < picks.Length; f++) output[f] = source[Offset + offsets[f] + picks[f] * step];
+        ReadOnlySpan<int> shape = index.Shape, none = [];
+        Span<int> position = stackalloc int[Rank];
+        int read = Offset, unused = 0, step = _strides[a];
+        for (int f = 0; f < picks.Length; f++)
+        {
+            output[f] = source[read + picks[f] * step];
+            Advance(position, shape, ref read, _strides, a, ref unused, none, -1);
+        }
         return Graph.Record(result, GradientRules.Gather, this, axes: [a], saved: index);
     }
 
@@ -104,14 +109,26 @@ public sealed partial class MtlTensor<T>
             if (index.Shape[d] > source.Shape[d])
                 throw new ArgumentException(
                     $"ScatterAdd: the index of shape {ShapeText(index.Shape)} is longer than the source of shape {ShapeText(source.Shape)} on axis {d}.");
-        var result = MtlTensor.FromArray(ToArray(), _shape);
+        var result = CopyForUpdate();
         var output = result.AsSpan();
         var added = source.CpuStorage.Span;
-        var targets = OffsetsOf(index.Shape, result.Strides, skipAxis: a);
-        var reads = OffsetsOf(index.Shape, source.Strides, skipAxis: -1);
-        int step = result.Strides[a];
-        for (int f = 0; f < picks.Length; f++) output[targets[f] + picks[f] * step] += added[source.Offset + reads[f]];
+        ReadOnlySpan<int> shape = index.Shape;
+        Span<int> position = stackalloc int[Rank];
+        int write = 0, read = source.Offset, step = result.Strides[a];
+        for (int f = 0; f < picks.Length; f++)
+        {
+            output[write + picks[f] * step] += added[read];
+            Advance(position, shape, ref write, result.Strides, a, ref read, source.Strides, -1);
+        }
         return Graph.Record(result, GradientRules.ScatterAdd, this, source, axes: [a], saved: index);
+    }
+
+    /// <summary>A contiguous copy of this tensor to be updated in place (from the step's arena when there is one), outside the graph.</summary>
+    private MtlTensor<T> CopyForUpdate()
+    {
+        var copy = TensorOps.Uninitialized<T>(_shape);
+        Detach().CopyTo(copy);
+        return copy;
     }
 
     /// <summary>The elements in row-major order: the storage itself when contiguous, else a copy (outside the graph).</summary>
@@ -140,7 +157,7 @@ public sealed partial class MtlTensor<T>
     /// The index tensor's values in row-major order, after checking its rank, its sizes against
     /// <paramref name="target"/> on the axes other than <paramref name="axis"/>, and each value against the axis's size.
     /// </summary>
-    private static int[] CheckedIndexTensor(MtlTensor<int> index, int axis, ReadOnlySpan<int> target, string operation, string what)
+    private static ReadOnlySpan<int> CheckedIndexTensor(MtlTensor<int> index, int axis, ReadOnlySpan<int> target, string operation, string what)
     {
         if (index.Rank != target.Length)
             throw new ArgumentException(
@@ -149,7 +166,7 @@ public sealed partial class MtlTensor<T>
             if (d != axis && index.Shape[d] > target[d])
                 throw new ArgumentException(
                     $"{operation} along axis {axis}: the index of shape {MtlTensor<int>.ShapeText(index.Shape)} is longer than {what} of shape {ShapeText(target)} on axis {d}.");
-        var picks = index.ToArray();
+        ReadOnlySpan<int> picks = index.IsContiguous ? index.AsSpan() : index.ToArray();
         int size = target[axis];
         for (int f = 0; f < picks.Length; f++)
             if ((uint)picks[f] >= (uint)size)
@@ -159,28 +176,22 @@ public sealed partial class MtlTensor<T>
     }
 
     /// <summary>
-    /// For every position p of <paramref name="shape"/> in row-major order, Σ_d p[d]·strides[d] over the axes d other than
-    /// <paramref name="skipAxis"/> (−1: over all axes): where an element sits in a strided tensor, less its offset along the skipped axis.
+    /// One step of a row-major walk over the positions of <paramref name="shape"/> (an odometer: bump the last axis, carry
+    /// into the ones before), keeping two storage offsets in step: each moves by its strides, except along its skipped axis
+    /// (−1: none), whose position the caller adds itself.
     /// </summary>
-    private static int[] OffsetsOf(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, int skipAxis)
+    private static void Advance(Span<int> position, ReadOnlySpan<int> shape,
+        ref int offsetA, ReadOnlySpan<int> stridesA, int skipA, ref int offsetB, ReadOnlySpan<int> stridesB, int skipB)
     {
-        int length = CheckedLength(shape);
-        var offsets = new int[length];
-        var position = new int[shape.Length];
-        int offset = 0;
-        for (int f = 0; f < length; f++)
+        for (int d = shape.Length - 1; d >= 0; d--)
         {
-            offsets[f] = offset;
-            for (int d = shape.Length - 1; d >= 0; d--) // an odometer: bump the last axis, carry into the ones before
-            {
-                int stride = d == skipAxis ? 0 : strides[d];
-                position[d]++;
-                offset += stride;
-                if (position[d] < shape[d]) break;
-                offset -= stride * shape[d];
-                position[d] = 0;
-            }
+            int stepA = d == skipA ? 0 : stridesA[d], stepB = d == skipB || stridesB.IsEmpty ? 0 : stridesB[d];
+            offsetA += stepA;
+            offsetB += stepB;
+            if (++position[d] < shape[d]) return;
+            offsetA -= stepA * shape[d];
+            offsetB -= stepB * shape[d];
+            position[d] = 0;
         }
-        return offsets;
     }
 }

@@ -100,6 +100,21 @@ public class NeuralFixtureTests
     }
 
     [Fact]
+    public void SoftplusHasTheDerivativeOneHalfAtZero()
+    {
+        // relu(x) + log1p(e^−|x|) differentiated through relu and abs gives 0 at x = 0; σ(0) = ½ is right.
+        var x = MtlTensor.FromArray([0.0, -1.5, 2.0], 3);
+        x.RequiresGrad = true;
+        x.Softplus().Sum().Backward();
+        AssertClose([0.5, 1 / (1 + Math.Exp(1.5)), 1 / (1 + Math.Exp(-2.0))], x.Grad!, 1e-15);
+        // So binary cross-entropy at a zero logit has PyTorch's gradient σ(0) − y = −½ for y = 1.
+        var z = MtlTensor.FromArray([0.0], 1);
+        z.RequiresGrad = true;
+        Losses.BinaryCrossEntropyWithLogits(z, MtlTensor.Ones<double>(1)).Backward();
+        Assert.Equal(-0.5, z.Grad!.Item(), 15);
+    }
+
+    [Fact]
     public void ModuleListNamesItsModulesByIndexAndHasNoForward()
     {
         var random = new TensorRandom(5);
