@@ -138,26 +138,55 @@ public class IntegerIndexingTests
 
     [Theory]
     [MemberData(nameof(CrossEntropyCases))]
-    public void CrossEntropyFromIndicesEqualsTheDenseTwin(int seed, bool classWeights, double smoothing, bool sampleWeights)
+    public void CrossEntropyFusedComposedAndDenseAgree(int seed, bool classWeights, double smoothing, bool sampleWeights)
     {
         const int n = 7, classes = 5;
         var random = new TensorRandom((ulong)seed);
         var labels = random.Integers([n], -1, classes).ToArray(); // −1: missing
         double[] w = classWeights ? random.Uniform([classes], 0.2, 2.0).ToArray() : [];
         double[] s = sampleWeights ? random.Uniform([n], 0.5, 1.5).ToArray() : [];
-        var z1 = Normal((ulong)seed + 100, n, classes) * 3.0;
-        var z2 = z1.Clone();
-        z1.RequiresGrad = true;
-        z2.RequiresGrad = true;
-        var fast = Losses.CrossEntropy(z1, labels, w, smoothing, s);
-        var dense = Losses.DenseCrossEntropy<double>(z2, labels, w, smoothing, s);
-        Assert.Equal(dense.Item(), fast.Item(), 13);
-        fast.Backward();
-        dense.Backward();
-        var g1 = z1.Grad!.ToArray();
-        var g2 = z2.Grad!.ToArray();
-        for (int i = 0; i < g1.Length; i++) Assert.True(Math.Abs(g1[i] - g2[i]) < 1e-14, $"gradient {i}: {g1[i]} vs {g2[i]}");
-        Check(a => Losses.CrossEntropy(a[0], labels, w, smoothing, s), z1.Detach());
+        var logits = Normal((ulong)seed + 100, n, classes) * 3.0;
+        // The public path (the fused host pass), the composed form on gather, and the dense textbook form.
+        Func<MtlTensor<double>, MtlTensor<double>>[] forms =
+        [
+            z => Losses.CrossEntropy(z, labels, w, smoothing, s),
+            z => Losses.IndexedCrossEntropy<double>(z, labels, w, smoothing, s),
+            z => Losses.DenseCrossEntropy<double>(z, labels, w, smoothing, s),
+        ];
+        var values = new double[forms.Length];
+        var grads = new double[forms.Length][];
+        for (int f = 0; f < forms.Length; f++)
+        {
+            var z = logits.Clone();
+            z.RequiresGrad = true;
+            var loss = forms[f](z);
+            values[f] = loss.Item();
+            loss.Backward();
+            grads[f] = z.Grad!.ToArray();
+        }
+        for (int f = 1; f < forms.Length; f++)
+        {
+            Assert.Equal(values[f], values[0], 13);
+            for (int i = 0; i < grads[0].Length; i++) Assert.True(Math.Abs(grads[f][i] - grads[0][i]) < 1e-14, $"form {f}, gradient {i}: {grads[f][i]} vs {grads[0][i]}");
+        }
+        Check(a => Losses.CrossEntropy(a[0], labels, w, smoothing, s), logits);
+        Check(a => Losses.IndexedCrossEntropy<double>(a[0], labels, w, smoothing, s), logits);
+    }
+
+    [Fact]
+    public void FusedCrossEntropyReadsStridedLogitsAndIgnoresAllMissingRows()
+    {
+        var logits = Normal(40, 6, 9);
+        int[] labels = [2, 0, 5, -1, 1, 3];
+        var transposed = logits.Transpose().Contiguous().Transpose(); // the same values with column-major strides
+        Assert.Equal(Losses.CrossEntropy(logits, labels, labelSmoothing: 0.1).Item(), Losses.CrossEntropy(transposed, labels, labelSmoothing: 0.1).Item(), 14);
+        var z = logits.Clone();
+        z.RequiresGrad = true;
+        var none = Losses.CrossEntropy(z, [-1, -1, -1, -1, -1, -1]);
+        Assert.Equal(0.0, none.Item());
+        none.Backward();
+        Assert.All(z.Grad!.ToArray(), g => Assert.Equal(0.0, g));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Losses.CrossEntropy(logits, [0, 0, 9, 0, 0, 0]));
     }
 
     [Fact]
