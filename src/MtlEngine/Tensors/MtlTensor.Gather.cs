@@ -88,9 +88,13 @@ public sealed partial class MtlTensor<T>
         return Graph.Record(result, GradientRules.Gather, this, axes: [a], saved: index);
     }
 
+    /// <summary><see cref="Gather(int, MtlTensor{int})"/> with the index given as its values in row-major order and its shape.</summary>
+    /// <exception cref="ArgumentException">When <paramref name="shape"/> does not hold the values, or as for the tensor form.</exception>
+    public MtlTensor<T> Gather(int axis, ReadOnlySpan<int> index, params int[] shape) => Gather(axis, MtlTensor.FromArray(index.ToArray(), shape));
+
     /// <summary>
     /// A copy of this tensor with each element of <paramref name="source"/> added at the position <paramref name="index"/>
-    /// names along <paramref name="axis"/> (PyTorch's out-of-place <c>scatter_add</c>, the adjoint of <see cref="Gather"/>):
+    /// names along <paramref name="axis"/> (PyTorch's out-of-place <c>scatter_add</c>, the adjoint of <see cref="Gather(int, MtlTensor{int})"/>):
     /// out[p with p[axis] replaced by index[p]] += source[p] for every position p of the index; repeated targets accumulate.
     /// The index has this tensor's rank, is no longer than <paramref name="source"/> on any axis and no longer than this
     /// tensor on the axes other than <paramref name="axis"/>.

@@ -119,6 +119,23 @@ public class AttentionTests
     }
 
     [Fact]
+    public void APerHeadMaskEqualsTheSharedMaskRepeatedAndAdditiveEqualsBoolean()
+    {
+        var mha = new MultiheadAttention<double>(4, 2, new TensorRandom(12));
+        var q = Wave([3, 2, 4], 0.4);
+        var kv = Wave([3, 5, 4], 0.3, 1);
+        var ignore = MtlTensor.FromArray([0.0, 1, 0, 0, 1, 1, 0, 0, 1, 0], 2, 5);
+        var shared = mha.Forward(q, kv, kv, attnMask: AttentionMask.Ignore(ignore));
+        var perHead = mha.Forward(q, kv, kv, attnMask: AttentionMask.Ignore(ignore.Unsqueeze(0).Expand(6, 2, 5).Contiguous()));
+        AssertClose(shared.Output.ToArray(), perHead.Output.ToArray(), 1e-15);
+        var minusInfinity = MtlTensor.Where(ignore, MtlTensor.Full([], double.NegativeInfinity), 0.0);
+        var additive = mha.Forward(q, kv, kv, attnMask: AttentionMask.Additive(minusInfinity));
+        AssertClose(shared.Output.ToArray(), additive.Output.ToArray(), 1e-15);
+        Assert.Equal([3, 2, 5], shared.Weights!.Shape.ToArray());
+        Assert.Equal([3, 2, 2, 5], mha.Forward(q, kv, kv, averageAttnWeights: false).Weights!.Shape.ToArray());
+    }
+
+    [Fact]
     public void SequenceFirstLayoutIsTheTransposeOfBatchFirst()
     {
         var batchFirst = new MultiheadAttention<double>(4, 2, new TensorRandom(9));

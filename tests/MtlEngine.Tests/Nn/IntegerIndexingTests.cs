@@ -85,6 +85,7 @@ public class IntegerIndexingTests
                     Assert.Equal(x[at], y[i, j, k]);
                 }
         Check(a => a[0].Gather(axis, index), x);
+        Assert.Equal(y.ToArray(), x.Gather(axis, index.ToArray(), shape).ToArray());
         Check(a => a[0].Permute(2, 0, 1).Permute(1, 2, 0).Gather(axis, index), x);
     }
 
