@@ -174,6 +174,37 @@ public class IntegerIndexingTests
         Check(a => Losses.IndexedCrossEntropy<double>(a[0], labels, w, smoothing, s), logits);
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(3, 7)]
+    [InlineData(17, 33)]
+    [InlineData(40, 3)]
+    public void FusedCrossEntropyEqualsTheDenseFormOverOddShapesAndLargeLogits(int n, int classes)
+    {
+        var random = new TensorRandom((ulong)(n * 100 + classes));
+        var labels = random.Integers([n], -1, classes).ToArray();
+        labels[0] = classes - 1; // at least one row counts
+        var w = random.Uniform([classes], 0.5, 2.0).ToArray();
+        foreach (double scale in new[] { 1.0, 80.0 }) // 80: exp would overflow without the max shift
+        {
+            var logits = Normal((ulong)n, n, classes) * scale;
+            var fast = logits.Clone();
+            var dense = logits.Clone();
+            fast.RequiresGrad = true;
+            dense.RequiresGrad = true;
+            var a = Losses.CrossEntropy(fast, labels, w, 0.05);
+            var b = Losses.DenseCrossEntropy<double>(dense, labels, w, 0.05, default);
+            Assert.True(double.IsFinite(a.Item()));
+            Assert.Equal(b.Item(), a.Item(), 1e-12 * Math.Max(1, Math.Abs(b.Item())));
+            a.Backward();
+            b.Backward();
+            var ga = fast.Grad!.ToArray();
+            var gb = dense.Grad!.ToArray();
+            for (int i = 0; i < ga.Length; i++) Assert.True(Math.Abs(ga[i] - gb[i]) < 1e-14, $"scale {scale}, gradient {i}: {ga[i]} vs {gb[i]}");
+        }
+    }
+
     [Fact]
     public void FusedCrossEntropyReadsStridedLogitsAndIgnoresAllMissingRows()
     {
