@@ -194,8 +194,9 @@ internal static partial class GradientRules
     }
 
     /// <summary>
-    /// z = fused softmax cross-entropy of logits x (a device kernel that computed z and ∂z/∂x = (softmax(x) − onehot)/N
-    /// in one pass, saved on the node): ∂L/∂x = g·∂z/∂x.
+    /// z = fused softmax cross-entropy of logits x (a device kernel, or the host's SoftmaxCrossEntropyKernel, that computed
+    /// z and ∂z/∂x = (softmax(x) − onehot)/N — with weights and smoothing on the host — in one pass, saved on the node):
+    /// ∂L/∂x = g·∂z/∂x.
     /// </summary>
     public static MtlTensor<T> SoftmaxCrossEntropy<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T> =>
         g * (MtlTensor<T>)n.Saved!;

@@ -7,7 +7,7 @@ namespace MtlEngine.Nn;
 /// Composite operations built from the primitive tensor operations, so that autograd differentiates them
 /// through the primitives' rules and they need no gradient code of their own.
 /// </summary>
-public static class Functional
+public static partial class Functional
 {
     /// <summary>
     /// softmax(x)ᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) along <paramref name="axis"/>, with m = max(x) detached: the shift
@@ -72,11 +72,17 @@ public static class Functional
         return y;
     }
 
-    /// <summary>softplus(x) = log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|) so that it never overflows.</summary>
+    /// <summary>
+    /// softplus(x) = log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|) so that it never overflows. The two kinks are
+    /// written as selections on the same detached condition x &gt; 0 so that their gradients meet: at x = 0 the derivative is
+    /// 0 + σ(0)·1 = ½ (relu and abs, whose gradients at 0 are both 0, would give 0 there).
+    /// </summary>
     public static MtlTensor<T> Softplus<T>(this MtlTensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
-        return x.Relu() + (-x.Abs()).Exp().Log1p();
+        MtlTensor<T> positive;
+        using (Autograd.Grad.NoGrad()) positive = x.Detach().Greater(T.Zero);
+        return MtlTensor.Where(positive, x, T.Zero) + MtlTensor.Where(positive, -x, x).Exp().Log1p();
     }
 
     /// <summary>One-hot rows: a (labels, classes) tensor with 1 at [i, labels[i]]; a negative label (missing) gives a zero row.</summary>

@@ -71,6 +71,97 @@ public static class Losses
         if (GpuTensorOps.OnDevice(logits) && classWeights.IsEmpty && labelSmoothing == 0 && sampleWeights.IsEmpty)
             return FusedCrossEntropy(logits, labels);
 
+        if (GpuTensorOps.OnDevice(logits))
+            return DenseCrossEntropy(logits, labels, classWeights, labelSmoothing, sampleWeights);
+        return FusedHostCrossEntropy(logits, labels, classWeights, labelSmoothing, sampleWeights);
+    }
+
+    /// <summary>
+    /// The cross-entropy of host logits in one pass per row (<see cref="Kernels.Reduction.SoftmaxCrossEntropyKernel"/>): the loss
+    /// and ∂loss/∂logits together, the gradient saved on the graph node (the rule of the GPU's fused kernel), so forward and
+    /// backward cost one sweep each. With aᵢ = sᵢ·mᵢ, bᵢ = aᵢ·w_{yᵢ} and T = Σ bᵢ, row i's coefficients are
+    /// hᵢ = (1 − ε)·bᵢ/T on its label's term and eᵢ = (ε/C)·aᵢ/T on the smoothing term: the formula of
+    /// <see cref="IndexedCrossEntropy{T}"/>, its composed twin.
+    /// </summary>
+    private static MtlTensor<T> FusedHostCrossEntropy<T>(MtlTensor<T> logits, ReadOnlySpan<int> labels, ReadOnlySpan<T> classWeights,
+        double labelSmoothing, ReadOnlySpan<T> sampleWeights) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = labels.Length, classes = logits.Shape[1];
+        var hit = new T[n];
+        var spread = labelSmoothing == 0 ? [] : new T[n];
+        T total = T.Zero;
+        for (int i = 0; i < n; i++)
+        {
+            int label = labels[i];
+            if (label >= classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), label, $"Label {label} at row {i} is not below the number of classes {classes}.");
+            if (label < 0) continue;
+            T a = sampleWeights.IsEmpty ? T.One : sampleWeights[i];
+            hit[i] = a * (classWeights.IsEmpty ? T.One : classWeights[label]); // bᵢ, scaled below
+            if (spread.Length > 0) spread[i] = a;
+            total += hit[i];
+        }
+        if (total == T.Zero) return logits.Sum() * T.Zero; // nothing counts: 0, still in the graph
+        T eps = T.CreateChecked(labelSmoothing);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(hit, (T.One - eps) / total, hit);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(spread, eps / T.CreateChecked(classes) / total, spread);
+
+        var gradient = TensorOps.Uninitialized<T>([n, classes]); // every element is written by the kernel
+        ReadOnlySpan<T> z = logits.IsContiguous ? logits.AsSpan() : logits.ToArray();
+        T value = Kernels.Reduction.SoftmaxCrossEntropyKernel.Run(z, classes, labels, hit, spread, classWeights, gradient.AsSpan());
+        return Graph.Record(TensorOps.Scalar(value), GradientRules.SoftmaxCrossEntropy, logits, saved: gradient);
+    }
+
+    /// <summary>
+    /// Cross-entropy composed from primitives on the integer labels directly (the twin of the fused host pass, and the
+    /// form PyTorch's <c>cross_entropy</c> documents), nothing of size n × classes built on the host:
+    /// −log p_{i,yᵢ} = lseᵢ − z_{i,yᵢ} (lse the row's log-sum-exp, z_{i,yᵢ} gathered at the label), and the smoothing term
+    /// Σ_c w_c·(−log p_ic) = lseᵢ·Σ_c w_c − Σ_c w_c·z_ic. With aᵢ = sᵢ·mᵢ (m: 0 for a missing label) and bᵢ = aᵢ·w_{yᵢ}
+    /// (w_{yᵢ} an index-select of the class weights):
+    /// loss = [(1 − ε)·Σ bᵢ·(lseᵢ − z_{i,yᵢ}) + (ε/C)·Σ aᵢ·(lseᵢ·Σ_c w_c − Σ_c w_c·z_ic)] / Σ bᵢ.
+    /// </summary>
+    internal static MtlTensor<T> IndexedCrossEntropy<T>(MtlTensor<T> logits, ReadOnlySpan<int> labels, ReadOnlySpan<T> classWeights,
+        double labelSmoothing, ReadOnlySpan<T> sampleWeights) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = labels.Length, classes = logits.Shape[1];
+        // Constants: the labels with missing ones pointed at class 0, and a = s·m.
+        var safeLabels = new int[n];
+        var present = new T[n];
+        for (int i = 0; i < n; i++)
+        {
+            int label = labels[i];
+            if (label >= classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), label, $"Label {label} at row {i} is not below the number of classes {classes}.");
+            safeLabels[i] = Math.Max(label, 0);
+            present[i] = label < 0 ? T.Zero : sampleWeights.IsEmpty ? T.One : sampleWeights[i];
+        }
+        var a = MtlTensor.FromArray(present, n, 1);
+        var weights = classWeights.IsEmpty ? null : MtlTensor.FromArray(classWeights.ToArray(), classes);
+        var b = weights is null ? a : a * weights.IndexSelect(0, safeLabels).Reshape(n, 1);
+        T total = b.Sum().Item();
+        if (total == T.Zero) return logits.Sum() * T.Zero; // nothing counts: 0, still in the graph
+
+        var lse = logits.LogSumExpComposed(-1, keepDims: true);                    // (n, 1)
+        var picked = logits.Gather(1, MtlTensor.FromArray(safeLabels, n, 1));      // z_{i,yᵢ}, (n, 1)
+        T eps = T.CreateChecked(labelSmoothing);
+        var sum = ((lse - picked) * (b * ((T.One - eps) / total))).Sum();
+        if (labelSmoothing == 0) return sum;
+        // ε/C · Σ aᵢ·(lseᵢ·Σ_c w_c − Σ_c w_c·z_ic), divided by the same total.
+        var weightedLogits = weights is null ? logits.Sum(1, keepDims: true) : logits.Matmul(weights.Reshape(classes, 1));
+        T weightSum = weights is null ? T.CreateChecked(classes) : weights.Sum().Item();
+        var smooth = ((lse * weightSum - weightedLogits) * (a * (eps / T.CreateChecked(classes) / total))).Sum();
+        return sum + smooth;
+    }
+
+    /// <summary>
+    /// The textbook twin of <see cref="IndexedCrossEntropy{T}"/> and of the fused host pass (and the path for logits on a device): the constant
+    /// coefficient of every log-probability, Q[i, c] = sᵢ·w_c·qᵢc with q the smoothed one-hot, built as a dense n × classes
+    /// matrix, and loss = −Σ Q ⊙ log softmax(z) / Σ sᵢ·w_{yᵢ}.
+    /// </summary>
+    internal static MtlTensor<T> DenseCrossEntropy<T>(MtlTensor<T> logits, ReadOnlySpan<int> labels, ReadOnlySpan<T> classWeights,
+        double labelSmoothing, ReadOnlySpan<T> sampleWeights) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = labels.Length, classes = logits.Shape[1];
         // The coefficient of each log-probability, a constant: Q[i, c] = sᵢ·w_c·qᵢc, and the normalizer Σ sᵢ·w_{yᵢ}.
         var coefficients = new T[n * classes];
         T smooth = T.CreateChecked(labelSmoothing / classes), hit = T.One - T.CreateChecked(labelSmoothing);

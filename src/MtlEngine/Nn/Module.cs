@@ -14,6 +14,8 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly List<KeyValuePair<string, MtlTensor<T>>> _parameters = [];
     private readonly List<KeyValuePair<string, Module<T>>> _children = [];
+    private readonly List<KeyValuePair<string, MtlTensor<T>>> _buffers = [];
+    private readonly Dictionary<string, DType> _bufferStateTypes = [];
 
     /// <summary>True in training mode (the default): dropout is active. <see cref="Eval"/> turns it off.</summary>
     public bool Training { get; private set; } = true;
@@ -34,6 +36,26 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
         return parameter;
     }
 
+    /// <summary>
+    /// Registers a buffer (PyTorch's <c>register_buffer</c>): state that is saved, loaded and moved with the module but is
+    /// not a parameter — it requires no grad and is not in <see cref="Parameters"/> (BatchNorm's running statistics).
+    /// </summary>
+    /// <param name="name">The state-dict name (<c>running_mean</c>).</param>
+    /// <param name="buffer">The tensor; the module updates it in place.</param>
+    /// <param name="stateType">The element type it has in a state dictionary when that differs from <typeparamref name="T"/>
+    /// (<see cref="DType.Int64"/> for PyTorch's <c>num_batches_tracked</c>); null: <typeparamref name="T"/>.</param>
+    /// <exception cref="ArgumentException">When the name is empty, contains a dot, or is already taken.</exception>
+    protected MtlTensor<T> RegisterBuffer(string name, MtlTensor<T> buffer, DType? stateType = null)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        CheckName(name);
+        if (!buffer.IsContiguous)
+            buffer = buffer.Clone();
+        _buffers.Add(new(name, buffer.Detach()));
+        if (stateType is DType type) _bufferStateTypes[name] = type;
+        return _buffers[^1].Value;
+    }
+
     /// <summary>Registers a sub-module under <paramref name="name"/> and returns it.</summary>
     /// <exception cref="ArgumentException">When the name is empty, contains a dot, or is already taken.</exception>
     protected TModule RegisterModule<TModule>(string name, TModule module) where TModule : Module<T>
@@ -49,7 +71,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (name.Contains('.'))
             throw new ArgumentException($"A parameter or module name cannot contain '.', but got \"{name}\" (dots join the names of nested modules).", nameof(name));
-        if (_parameters.Exists(p => p.Key == name) || _children.Exists(c => c.Key == name))
+        if (_parameters.Exists(p => p.Key == name) || _children.Exists(c => c.Key == name) || _buffers.Exists(b => b.Key == name))
             throw new ArgumentException($"The name \"{name}\" is already registered in {GetType().Name}.", nameof(name));
     }
 
@@ -63,6 +85,31 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
             yield return new(prefix + name, parameter);
         foreach (var (name, child) in _children)
             foreach (var entry in child.NamedParameters(prefix + name + "."))
+                yield return entry;
+    }
+
+    /// <summary>Every buffer with its dotted name (<c>norm.running_mean</c>): this module's first, then each child's, depth first.</summary>
+    public IEnumerable<KeyValuePair<string, MtlTensor<T>>> NamedBuffers(string prefix = "")
+    {
+        foreach (var (name, buffer) in _buffers)
+            yield return new(prefix + name, buffer);
+        foreach (var (name, child) in _children)
+            foreach (var entry in child.NamedBuffers(prefix + name + "."))
+                yield return entry;
+    }
+
+    /// <summary>
+    /// Every entry of the state dictionary in PyTorch's order (<c>_save_to_state_dict</c>): a module's parameters, then its
+    /// buffers, then each child's entries, depth first; with the element type each buffer has in the dictionary.
+    /// </summary>
+    private IEnumerable<(string Name, MtlTensor<T> Tensor, DType? StateType)> NamedState(string prefix = "")
+    {
+        foreach (var (name, parameter) in _parameters)
+            yield return (prefix + name, parameter, null);
+        foreach (var (name, buffer) in _buffers)
+            yield return (prefix + name, buffer, _bufferStateTypes.TryGetValue(name, out var type) ? type : null);
+        foreach (var (name, child) in _children)
+            foreach (var entry in child.NamedState(prefix + name + "."))
                 yield return entry;
     }
 
@@ -83,6 +130,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Module<T> To(Device device)
     {
         foreach (var (_, parameter) in NamedParameters()) parameter.MoveTo(device);
+        foreach (var (_, buffer) in NamedBuffers()) buffer.MoveTo(device);
         return this;
     }
 
@@ -105,11 +153,18 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var (_, parameter) in NamedParameters()) parameter.ZeroGrad();
     }
 
-    /// <summary>The parameters as named arrays (copies), PyTorch state-dict names and shapes.</summary>
+    /// <summary>The parameters and buffers as named arrays (copies), PyTorch state-dict names, order, shapes and element types.</summary>
     public IReadOnlyList<NdArray> StateDict() =>
-        NamedParameters().Select(p => NdArray.FromTensor(p.Value.To(Device.Cpu), p.Key)).ToList(); // from a device: an explicit download
+        NamedState().Select(e => StateArray(e.Name, e.Tensor.To(Device.Cpu), e.StateType)).ToList(); // from a device: an explicit download
 
-    /// <summary>Copies values from named arrays into the parameters of the same names (converting the element type).</summary>
+    private static NdArray StateArray(string name, MtlTensor<T> tensor, DType? stateType)
+    {
+        if (stateType is not DType.Int64) return NdArray.FromTensor(tensor, name);
+        var values = tensor.ToArray().Select(long.CreateChecked).ToArray();
+        return new NdArray(name, DType.Int64, tensor.Shape.ToArray(), values);
+    }
+
+    /// <summary>Copies values from named arrays into the parameters and buffers of the same names (converting the element type).</summary>
     /// <param name="state">The arrays, e.g. a safetensors file's tensors.</param>
     /// <param name="strict">Require that every parameter is present and no array is left over.</param>
     /// <exception cref="ArgumentException">When a shape differs, or (strict) a parameter is missing or an array unknown; the message names them.</exception>
@@ -119,7 +174,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
         var byName = new Dictionary<string, NdArray>();
         foreach (var array in state) byName[array.Name] = array;
         var missing = new List<string>();
-        foreach (var (name, parameter) in NamedParameters())
+        foreach (var (name, parameter, _) in NamedState())
         {
             if (!byName.Remove(name, out var array))
             {
