@@ -52,6 +52,7 @@ internal static partial class GradientRules
     /// <summary>Zeros of <paramref name="like"/>'s shape, from the step's arena when there is one (these operations run on the host).</summary>
     private static MtlTensor<T> Zeros<T>(MtlTensor<T> like) where T : unmanaged, INumber<T>
     {
+        if (GpuTensorOps.OnDevice(like)) return MtlTensor.ZerosLike(like); // on the input's device (index_add runs there)
         var zeros = TensorOps.Uninitialized<T>(like.Shape.ToArray());
         zeros.Fill(T.Zero);
         return zeros;

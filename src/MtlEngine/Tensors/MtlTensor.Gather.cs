@@ -6,7 +6,9 @@ namespace MtlEngine.Tensors;
 // Indexing by integer tensors (PyTorch's index_select, index_add, gather, scatter_add). Indices are ints, never
 // floats; every index is bounds-checked, and a negative index is refused (as PyTorch does for these operations).
 // The four form two adjoint pairs, so each one's gradient is the other: index_select ↔ index_add and
-// gather ↔ scatter_add (see GradientRules.Indexing.cs). Host (cpu) tensors only; each returns a new contiguous tensor.
+// gather ↔ scatter_add (see GradientRules.Indexing.cs). index_select and index_add also run on GPU devices (the indices
+// uploaded; index_add as a gather over destination rows, bitwise the host's sums); gather and scatter_add are host-only.
+// Each returns a new contiguous tensor.
 public sealed partial class MtlTensor<T>
 {
     /// <summary>
@@ -22,6 +24,8 @@ public sealed partial class MtlTensor<T>
         var (outer, size, inner) = SplitAt(_shape, a);
         var shape = (int[])_shape.Clone();
         shape[a] = chosen.Length;
+        if (GpuTensorOps.OnDevice(this))
+            return Graph.Record(GpuIndexingOps.Select(this, a, chosen, shape), GradientRules.IndexSelect, this, axes: [a], saved: chosen);
         var result = TensorOps.Uninitialized<T>(shape); // every element is written below
         ReadOnlySpan<T> source = ElementsInOrder();
         var output = result.AsSpan();
@@ -48,6 +52,8 @@ public sealed partial class MtlTensor<T>
         if (!source.Shape.SequenceEqual(expected))
             throw new ArgumentException(
                 $"IndexAdd along axis {a} of a tensor of shape {ShapeText(Shape)} with {chosen.Length} indices needs a source of shape {ShapeText(expected)}, but got {ShapeText(source.Shape)}.");
+        if (GpuTensorOps.OnDevice(this))
+            return Graph.Record(GpuIndexingOps.Add(this, a, chosen, source), GradientRules.IndexAdd, this, source, axes: [a], saved: chosen);
         var (outer, size, inner) = SplitAt(_shape, a);
         var result = CopyForUpdate();
         var output = result.AsSpan();
