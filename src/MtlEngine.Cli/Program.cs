@@ -72,6 +72,7 @@ public static class Program
         root.Subcommands.Add(Fit.FitCommand.Create(stdout));
         root.Subcommands.Add(Fit.PredictCommand.Create(stdout));
         root.Subcommands.Add(Train.TrainCommand.Create(stdout));
+        root.Subcommands.Add(Train.ExampleCommand.Create(stdout));
         return root;
     }
 

@@ -92,7 +92,7 @@ internal static class TrainCommand
         }
 
         model.To(Device.Cpu);
-        TrainRun.SaveModel(Path.Combine(outDir!, "model.safetensors"), model, spec, data.Preprocessing, data.TaskSpecs);
+        TrainRun.SaveModel(Path.Combine(outDir!, "model.safetensors"), model, spec, data.Preprocessing, data.TaskSpecs, data.TargetScaling);
         var metrics = Metrics(data, model, result);
         File.WriteAllText(Path.Combine(outDir!, "metrics.json"), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.WriteAllText(Path.Combine(outDir!, "history.csv"), TrainRun.History(result.History, data.TaskSpecs));
@@ -106,8 +106,8 @@ internal static class TrainCommand
     private static JsonObject Metrics(PreparedData data, Nn.MultiTaskModel<float> model, TrainingResult result)
     {
         var tasks = new JsonObject();
-        var test = Trainer<float>.Predict(model, data.Dataset, data.TestRows);
-        var validation = Trainer<float>.Predict(model, data.Dataset, data.ValidationRows);
+        var test = TrainRun.PredictTasks(model, data.Dataset, data.TestRows, data.TargetScaling);
+        var validation = TrainRun.PredictTasks(model, data.Dataset, data.ValidationRows, data.TargetScaling);
         foreach (var task in data.Tasks)
             tasks[task.Spec.Name] = new JsonObject
             {

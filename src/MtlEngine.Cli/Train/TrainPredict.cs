@@ -18,7 +18,7 @@ internal static class TrainPredict
     /// <summary>The per-task predictions of the model in <paramref name="contents"/> for the named input files.</summary>
     public static IReadOnlyList<NdArray> Predict(ModelFileContents contents, IReadOnlyList<string> inputs, bool proba)
     {
-        var (spec, preprocessing, tasks) = Describe(contents);
+        var (spec, preprocessing, tasks, scaling) = Describe(contents);
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string entry in inputs)
         {
@@ -39,7 +39,7 @@ internal static class TrainPredict
         foreach (var r in raw)
             if (r.Rows != rows)
                 throw new UsageException($"--input {r.Spec.Name} has {r.Rows} rows but --input {raw[0].Spec.Name} has {rows}; every input covers the same samples");
-        var dataset = TrainRun.BuildDataset(rows, raw, preprocessing, []);
+        var dataset = TrainRun.BuildDataset(rows, raw, preprocessing, [], scaling);
         var model = TrainRun.BuildModel(spec, preprocessing, tasks);
         try
         {
@@ -50,12 +50,12 @@ internal static class TrainPredict
             throw new DataFormatException(contents.Path, e.Message, e);
         }
         model.Eval();
-        var outputs = Trainer<float>.Predict(model, dataset, Enumerable.Range(0, rows).ToArray());
+        var outputs = TrainRun.PredictTasks(model, dataset, Enumerable.Range(0, rows).ToArray(), scaling);
         return tasks.Select(t => Result(t, outputs[t.Name], proba)).ToList();
     }
 
     /// <summary>The spec, the preprocessing and the tasks a model file carries.</summary>
-    private static (TrainSpec Spec, List<InputPreprocessing> Preprocessing, List<TaskSpec> Tasks) Describe(ModelFileContents contents)
+    private static (TrainSpec Spec, List<InputPreprocessing> Preprocessing, List<TaskSpec> Tasks, Dictionary<string, TargetScaling> Scaling) Describe(ModelFileContents contents)
     {
         try
         {
@@ -63,9 +63,14 @@ internal static class TrainPredict
             var pre = JsonNode.Parse(contents.Text(TrainRun.PreprocessingKey))!.AsObject();
             var preprocessing = spec.Inputs.Select(i => InputPreprocessing.FromJson(i.Name, pre[i.Name]?.AsObject()
                 ?? throw new DataFormatException(contents.Path, $"the model's preprocessing has no entry for input \"{i.Name}\""))).ToList();
-            var tasks = JsonNode.Parse(contents.Text(TrainRun.TasksKey))!.AsArray().Select(t => new TaskSpec(
+            var taskArray = JsonNode.Parse(contents.Text(TrainRun.TasksKey))!.AsArray();
+            var tasks = taskArray.Select(t => new TaskSpec(
                 t!["name"]!.GetValue<string>(), Enum.Parse<TaskKind>(t["kind"]!.GetValue<string>()), t["outputs"]!.GetValue<int>(), t["weight"]!.GetValue<double>())).ToList();
-            return (spec, preprocessing, tasks);
+            var scaling = new Dictionary<string, TargetScaling>();
+            foreach (var t in taskArray)
+                if (t!["mean"] is JsonArray mean && t["scale"] is JsonArray scale)
+                    scaling[t["name"]!.GetValue<string>()] = new TargetScaling(mean.Select(v => v!.GetValue<float>()).ToArray(), scale.Select(v => v!.GetValue<float>()).ToArray());
+            return (spec, preprocessing, tasks, scaling);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or FormatException or SpecException or NullReferenceException)
         {

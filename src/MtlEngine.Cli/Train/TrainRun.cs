@@ -23,6 +23,44 @@ internal sealed class PreparedData
     public required IReadOnlyList<InputPreprocessing> Preprocessing { get; init; }
     public required MultiTaskDataset<float> Dataset { get; init; }
     public required IReadOnlyList<TaskSpec> TaskSpecs { get; init; }
+    public required IReadOnlyDictionary<string, TargetScaling> TargetScaling { get; init; }
+}
+
+/// <summary>
+/// A numeric task's targets are learned standardized, (y − mean)/scale per column with the training rows' statistics, so
+/// that targets in the hundreds train as easily as targets near 1; predictions and metrics are in the original units.
+/// </summary>
+internal sealed record TargetScaling(float[] Mean, float[] Scale)
+{
+    public static TargetScaling Fit(RawTask task, int[] trainRows)
+    {
+        int k = task.Outputs;
+        var mean = new float[k];
+        var scale = new float[k];
+        for (int j = 0; j < k; j++)
+        {
+            var values = trainRows.Select(r => (double)task.Values![r * k + j]).Where(v => !double.IsNaN(v)).ToArray();
+            double m = values.Length > 0 ? values.Average() : 0;
+            double sd = values.Length > 0 ? Math.Sqrt(values.Sum(v => (v - m) * (v - m)) / values.Length) : 0;
+            mean[j] = (float)m;
+            scale[j] = sd > 1e-12 ? (float)sd : 1f;
+        }
+        return new TargetScaling(mean, scale);
+    }
+
+    public float[] Standardize(float[] values)
+    {
+        var result = new float[values.Length];
+        for (int i = 0; i < values.Length; i++) result[i] = (values[i] - Mean[i % Mean.Length]) / Scale[i % Mean.Length];
+        return result;
+    }
+
+    public MtlTensor<float> Unstandardize(MtlTensor<float> outputs)
+    {
+        var z = outputs.ToArray();
+        for (int i = 0; i < z.Length; i++) z[i] = z[i] * Scale[i % Mean.Length] + Mean[i % Mean.Length];
+        return MtlTensor.FromArray(z, outputs.Shape.ToArray());
+    }
 }
 
 /// <summary>
@@ -55,23 +93,25 @@ internal static class TrainRun
         var (train, validation, test) = Split(spec.Split, rows);
         var preprocessing = inputs.Select(i => InputPreprocessing.Fit(i, train)).ToList();
         var taskSpecs = tasks.Select(t => new TaskSpec(t.Spec.Name, t.Kind, t.Outputs, t.Spec.Weight)).ToList();
-        var dataset = BuildDataset(rows, inputs, preprocessing, tasks);
+        var scaling = tasks.Where(t => t.Kind == TaskKind.Regression).ToDictionary(t => t.Spec.Name, t => TargetScaling.Fit(t, train));
+        var dataset = BuildDataset(rows, inputs, preprocessing, tasks, scaling);
         return new PreparedData
         {
             Inputs = inputs, Tasks = tasks, Rows = rows, TrainRows = train, ValidationRows = validation, TestRows = test,
-            Preprocessing = preprocessing, Dataset = dataset, TaskSpecs = taskSpecs,
+            Preprocessing = preprocessing, Dataset = dataset, TaskSpecs = taskSpecs, TargetScaling = scaling,
         };
     }
 
     /// <summary>The data set of the preprocessed inputs and the tasks' targets.</summary>
-    public static MultiTaskDataset<float> BuildDataset(int rows, IReadOnlyList<RawInput> inputs, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<RawTask> tasks)
+    public static MultiTaskDataset<float> BuildDataset(int rows, IReadOnlyList<RawInput> inputs, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<RawTask> tasks,
+        IReadOnlyDictionary<string, TargetScaling> scaling)
     {
         var dataset = new MultiTaskDataset<float>(rows);
         for (int i = 0; i < inputs.Count; i++) preprocessing[i].AddTo(dataset, inputs[i]);
         foreach (var task in tasks)
         {
             if (task.Labels is not null) dataset.AddLabels(task.Spec.Name, task.Labels);
-            else dataset.AddValues(task.Spec.Name, task.Values!, task.Outputs);
+            else dataset.AddValues(task.Spec.Name, scaling.TryGetValue(task.Spec.Name, out var s) ? s.Standardize(task.Values!) : task.Values!, task.Outputs);
         }
         return dataset;
     }
@@ -125,6 +165,14 @@ internal static class TrainRun
         _ => new Adam<float>(model.Parameters(), training.LearningRate, weightDecay: training.WeightDecay),
     };
 
+    /// <summary>The model's outputs on <paramref name="rows"/>, numeric tasks back in their original units.</summary>
+    public static IReadOnlyDictionary<string, MtlTensor<float>> PredictTasks(Nn.MultiTaskModel<float> model, MultiTaskDataset<float> dataset, int[] rows,
+        IReadOnlyDictionary<string, TargetScaling> scaling)
+    {
+        var outputs = Trainer<float>.Predict(model, dataset, rows);
+        return outputs.ToDictionary(o => o.Key, o => scaling.TryGetValue(o.Key, out var s) ? s.Unstandardize(o.Value) : o.Value);
+    }
+
     /// <summary>The metrics of every task on some rows: accuracy, macro_f1, log_loss (category, binary); r2, mse, mae (numeric).</summary>
     public static JsonObject TaskMetrics(RawTask task, MtlTensor<float> outputs, int[] rows)
     {
@@ -177,7 +225,22 @@ internal static class TrainRun
             o["log_loss"] = LogLoss.Binary(truth, yPred.Select(v => 1 / (1 + Math.Exp(-v))).ToArray());
             return o;
         }
-        o["r2"] = yTrue.Count > 1 ? RegressionMetrics.R2(yTrue.ToArray(), yPred.ToArray()) : double.NaN;
+        // R² per target over its labelled samples, then their mean (scikit-learn's multioutput="uniform_average").
+        var perTarget = new List<double>();
+        for (int j = 0; j < k; j++)
+        {
+            var t = new List<double>();
+            var p = new List<double>();
+            for (int r = 0; r < rows.Length; r++)
+            {
+                float v = task.Values![rows[r] * k + j];
+                if (float.IsNaN(v)) continue;
+                t.Add(v);
+                p.Add(z[r * k + j]);
+            }
+            if (t.Count > 1) perTarget.Add(RegressionMetrics.R2(t.ToArray(), p.ToArray()));
+        }
+        o["r2"] = perTarget.Count > 0 ? perTarget.Average() : double.NaN;
         o["mse"] = RegressionMetrics.MeanSquaredError(yTrue.ToArray(), yPred.ToArray());
         o["mae"] = RegressionMetrics.MeanAbsoluteError(yTrue.ToArray(), yPred.ToArray());
         return o;
@@ -205,13 +268,16 @@ internal static class TrainRun
     public static string F(double v) => double.IsNaN(v) ? "nan" : v.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The model file: the weights under PyTorch-style names, the spec, the preprocessing and the tasks in the metadata.</summary>
-    public static void SaveModel(string path, HardParameterSharing<float> model, TrainSpec spec, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<TaskSpec> tasks)
+    public static void SaveModel(string path, HardParameterSharing<float> model, TrainSpec spec, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<TaskSpec> tasks,
+        IReadOnlyDictionary<string, TargetScaling> scaling)
     {
         var pre = new JsonObject();
         foreach (var p in preprocessing) pre[p.Name] = p.ToJson();
         var taskJson = new JsonArray(tasks.Select(t => (JsonNode)new JsonObject
         {
             ["name"] = t.Name, ["kind"] = t.Kind.ToString(), ["outputs"] = t.Outputs, ["weight"] = t.Weight,
+            ["mean"] = scaling.TryGetValue(t.Name, out var s) ? new JsonArray(s.Mean.Select(v => (JsonNode)v).ToArray()) : null,
+            ["scale"] = scaling.TryGetValue(t.Name, out var c) ? new JsonArray(c.Scale.Select(v => (JsonNode)v).ToArray()) : null,
         }).ToArray());
         var metadata = new Dictionary<string, string>
         {

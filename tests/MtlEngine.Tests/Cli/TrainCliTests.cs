@@ -151,7 +151,7 @@ public sealed class TrainCliTests : IDisposable
         var rebuilt = TrainRun.BuildModel(TrainSpec.Load(spec), data.Preprocessing, data.TaskSpecs);
         rebuilt.LoadStateDict(Safetensors.Read(model).Tensors);
         rebuilt.Eval();
-        var direct = Trainer<float>.Predict(rebuilt, data.Dataset, Enumerable.Range(0, N).ToArray());
+        var direct = TrainRun.PredictTasks(rebuilt, data.Dataset, Enumerable.Range(0, N).ToArray(), data.TargetScaling);
         var size = saved["size"].ToDoubleArray();
         var expected = direct["size"].ToArray();
         for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], size[i], 6);
@@ -189,6 +189,21 @@ public sealed class TrainCliTests : IDisposable
         Assert.Equal(expected.Select(t => t.Name), actual.Select(t => t.Name));
         for (int i = 0; i < expected.Count; i++) Assert.Equal((float[])expected[i].Data, (float[])actual[i].Data);
         Assert.Equal(File.ReadAllText(Path.Combine(whole, "metrics.json")).Split("seconds_per_epoch")[0], File.ReadAllText(Path.Combine(cut, "metrics.json")).Split("seconds_per_epoch")[0]);
+    }
+
+    [Theory]
+    [InlineData("digits", "task digit: category, 10 classes, 1797 labelled samples")]
+    [InlineData("breast_cancer", "input worst: numeric, samples of shape (10), encoder mlp")]
+    [InlineData("linnerud", "task physiological: numeric, 3 outputs, 20 labelled samples")]
+    [InlineData("emoji", "input name: text, vocabulary of")]
+    public void EveryExampleWritesFilesThatItsSpecAccepts(string example, string expected)
+    {
+        string directory = Path.Combine(_dir, example);
+        Assert.Equal(0, CliRunner.Mtl("example", example, "--out", directory).Code);
+        var (code, output, error) = CliRunner.Mtl("train", "--spec", Path.Combine(directory, "spec.json"), "--check");
+        Assert.True(code == 0, error);
+        Assert.Contains(expected, output);
+        Assert.Contains("the examples are digits, breast_cancer", CliRunner.AssertUserError("example", "mnist", "--out", directory));
     }
 
     [Fact]

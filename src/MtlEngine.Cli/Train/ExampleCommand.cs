@@ -1,0 +1,171 @@
+using System.CommandLine;
+using System.Text;
+using MtlEngine.Data;
+using MtlEngine.Datasets;
+
+namespace MtlEngine.Cli.Train;
+
+/// <summary>
+/// <c>mtl example NAME --out DIR</c>: writes a shipped data set as the files a user would have (.npy arrays, a text file
+/// with one sample per line) and a spec.json that trains on them, ready for <c>mtl train --spec DIR/spec.json --out RUN</c>.
+/// One example per input type: numeric (digits, breast_cancer with three views, linnerud with three numeric targets),
+/// image + text (emoji), text (wordnet).
+/// </summary>
+internal static class ExampleCommand
+{
+    /// <summary>The examples and what each shows.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Examples = new Dictionary<string, string>
+    {
+        ["digits"] = "numeric input (64 pixels), three tasks: digit, parity, at least 5",
+        ["breast_cancer"] = "three numeric inputs (mean, standard error, worst), one binary task",
+        ["linnerud"] = "numeric input (exercise), one numeric task of three targets (physiological)",
+        ["emoji"] = "a picture (32×32 RGB) and a text (the name), two tasks: category, subcategory",
+        ["wordnet"] = "a text (the gloss), two tasks: part of speech, supersense",
+    };
+
+    public static Command Create(TextWriter stdout)
+    {
+        var name = new Argument<string>("name") { Description = "The example: " + string.Join(", ", Examples.Keys) + "." };
+        var output = new Option<string>("--out") { Description = "The folder to write the data files and spec.json into (created if missing).", Required = true };
+        var command = new Command("example", "Write a shipped data set as files with a spec.json for 'mtl train'.") { name, output };
+        command.SetAction(parsed =>
+        {
+            string example = parsed.GetValue(name)!;
+            if (!Examples.ContainsKey(example))
+                throw new UsageException($"example: unknown example '{TrainSpec.Escape(example)}'; the examples are {string.Join(", ", Examples.Keys)}");
+            string directory = parsed.GetValue(output)!;
+            Directory.CreateDirectory(directory);
+            var files = Write(example, directory);
+            stdout.WriteLine($"wrote {example} ({Examples[example]}) to {directory}: {string.Join(", ", files)}");
+            stdout.WriteLine($"train it with: mtl train --spec {Path.Combine(directory, "spec.json")} --out {Path.Combine(directory, "run")}");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Writes the example's files and its spec; returns the file names.</summary>
+    internal static IReadOnlyList<string> Write(string example, string directory)
+    {
+        var files = new List<string>();
+        void Array(string file, NdArray array)
+        {
+            ArrayFile.Write(Path.Combine(directory, file), [array]);
+            files.Add(file);
+        }
+        void Labels(string file, LabelSet labels) => Array(file, NdArray.Create(labels.Task, labels.Labels.Select(l => (long)l).ToArray(), labels.Count));
+        void Lines(string file, IEnumerable<string> lines)
+        {
+            File.WriteAllLines(Path.Combine(directory, file), lines.Select(l => l.Replace('\n', ' ').Replace('\r', ' ')), new UTF8Encoding(false));
+            files.Add(file);
+        }
+        string spec;
+        switch (example)
+        {
+            case "digits":
+            {
+                var d = ShippedDatasets.LoadDigits();
+                Array("pixels.npy", NdArray.Create("pixels", d.Features.ToArray().Select(v => (float)v).ToArray(), d.SampleCount, d.FeatureCount));
+                foreach (var task in d.Tasks) Labels(task.Task.Replace(' ', '_') + ".npy", task);
+                spec = """
+                {
+                  "inputs": [{"name": "pixels", "type": "numeric", "path": "pixels.npy", "encoder": {"type": "mlp", "hidden": [64]}}],
+                  "tasks": [
+                    {"name": "digit", "type": "category", "path": "digit.npy"},
+                    {"name": "parity", "type": "category", "path": "parity.npy"},
+                    {"name": "at_least_5", "type": "category", "path": "at_least_5.npy"}
+                  ],
+                  "split": {"test_fraction": 0.2, "validation_fraction": 0.1, "seed": 0},
+                  "model": {"architecture": "hps", "fusion": "concat", "hidden": [64]},
+                  "training": {"epochs": 30, "batch_size": 32, "optimizer": "adam", "learning_rate": 0.003, "weighting": "ew", "seed": 0,
+                               "early_stopping": {"metric": "loss", "patience": 5}}
+                }
+                """;
+                break;
+            }
+            case "breast_cancer":
+            {
+                var d = ShippedDatasets.LoadBreastCancer();
+                foreach (var view in d.Views)
+                    Array(view.Name.Replace(' ', '_') + ".npy", NdArray.Create(view.Name, view.Features.ToArray(), d.SampleCount, view.Features.Dim(1)));
+                Array("malignant.npy", NdArray.Create("malignant", d.Labels.Select(l => l == 0 ? 1f : 0f).ToArray(), d.SampleCount)); // class 0 is malignant
+                spec = """
+                {
+                  "inputs": [
+                    {"name": "mean", "type": "numeric", "path": "mean.npy", "encoder": {"type": "mlp", "hidden": [16]}},
+                    {"name": "standard_error", "type": "numeric", "path": "standard_error.npy", "encoder": {"type": "mlp", "hidden": [16]}},
+                    {"name": "worst", "type": "numeric", "path": "worst.npy", "encoder": {"type": "mlp", "hidden": [16]}}
+                  ],
+                  "tasks": [{"name": "malignant", "type": "binary", "path": "malignant.npy"}],
+                  "split": {"test_fraction": 0.2, "seed": 0},
+                  "model": {"hidden": [32], "dropout": 0.1},
+                  "training": {"epochs": 40, "batch_size": 32, "learning_rate": 0.003, "early_stopping": {"metric": "malignant.accuracy", "patience": 8}}
+                }
+                """;
+                break;
+            }
+            case "linnerud":
+            {
+                var d = ShippedDatasets.LoadLinnerud();
+                Array("exercise.npy", NdArray.Create("exercise", d.Features.ToArray(), d.SampleCount, 3));
+                Array("physiological.npy", NdArray.Create("physiological", d.Targets.ToArray(), d.SampleCount, 3));
+                spec = """
+                {
+                  "inputs": [{"name": "exercise", "type": "numeric", "path": "exercise.npy", "encoder": {"type": "identity"}}],
+                  "tasks": [{"name": "physiological", "type": "numeric", "path": "physiological.npy"}],
+                  "split": {"test_fraction": 0.25, "validation_fraction": 0.2, "seed": 0},
+                  "model": {"hidden": [8]},
+                  "training": {"epochs": 100, "batch_size": 4, "learning_rate": 0.01, "early_stopping": {"metric": "loss", "patience": 20}}
+                }
+                """;
+                break;
+            }
+            case "emoji":
+            {
+                var d = ShippedDatasets.LoadEmoji();
+                Array("pictures.npy", NdArray.Create("pictures", d.Images.ToArray(), d.Images.Shape.ToArray()));
+                Lines("names.txt", d.Names);
+                Labels("category.npy", d.Category);
+                Labels("subcategory.npy", d.Subcategory);
+                spec = """
+                {
+                  "inputs": [
+                    {"name": "picture", "type": "image", "path": "pictures.npy", "encoder": {"type": "cnn", "channels": [16, 32]}},
+                    {"name": "name", "type": "text", "path": "names.txt", "encoder": {"type": "embedding-bag", "dim": 32}}
+                  ],
+                  "tasks": [
+                    {"name": "category", "type": "category", "path": "category.npy"},
+                    {"name": "subcategory", "type": "category", "path": "subcategory.npy"}
+                  ],
+                  "split": {"test_fraction": 0.2, "validation_fraction": 0.1, "seed": 0},
+                  "model": {"hidden": [128]},
+                  "training": {"epochs": 15, "batch_size": 64, "learning_rate": 0.003, "early_stopping": {"metric": "subcategory.accuracy", "patience": 4}}
+                }
+                """;
+                break;
+            }
+            default:
+            {
+                var d = ShippedDatasets.LoadWordNetGlosses();
+                Lines("glosses.txt", d.Texts());
+                Labels("part_of_speech.npy", d.PartOfSpeech);
+                Labels("supersense.npy", d.Supersense);
+                spec = """
+                {
+                  "inputs": [{"name": "gloss", "type": "text", "path": "glosses.txt", "encoder": {"type": "embedding-bag", "dim": 64, "min_count": 2}}],
+                  "tasks": [
+                    {"name": "part_of_speech", "type": "category", "path": "part_of_speech.npy"},
+                    {"name": "supersense", "type": "category", "path": "supersense.npy"}
+                  ],
+                  "split": {"test_fraction": 0.2, "validation_fraction": 0.05, "seed": 0},
+                  "model": {"hidden": [128]},
+                  "training": {"epochs": 3, "batch_size": 256, "learning_rate": 0.003}
+                }
+                """;
+                break;
+            }
+        }
+        File.WriteAllText(Path.Combine(directory, "spec.json"), spec + "\n");
+        files.Add("spec.json");
+        return files;
+    }
+}
