@@ -40,4 +40,14 @@ public class GpuBatchNormTests
         var yDevice = device.Forward(z.To(IlgpuCpu)).ToArray();
         for (int i = 0; i < y.Length; i++) Assert.Equal(y[i], yDevice[i], 1e-4);
     }
+
+    [Fact]
+    public void Integer_indexing_refuses_device_operands_with_a_clear_error()
+    {
+        var x = MtlTensor.FromArray([1f, 2f, 3f, 4f], 2, 2).To(IlgpuCpu);
+        var e = Assert.Throws<InvalidOperationException>(() => x.IndexSelect(0, [1]));
+        Assert.Contains("To(Device.Cpu)", e.Message);
+        Assert.Throws<InvalidOperationException>(() => x.Gather(1, MtlTensor.FromArray([0, 1], 2, 1)));
+        Assert.Throws<InvalidOperationException>(() => MtlTensor.Zeros<float>(2, 2).ScatterAdd(0, MtlTensor.FromArray([0, 1], 1, 2), x.Slice(0, 0, 1)));
+    }
 }
