@@ -94,7 +94,7 @@ public static partial class Functional
         int queries = query.Shape[^2], keys = key.Shape[^2];
         var scores = query.Matmul(key.Transpose(-1, -2)) * (T.One / T.Sqrt(T.CreateChecked(query.Shape[^1])));
         if (bias is not null) scores = scores + bias;
-        if (isCausal) scores = scores + CausalBias<T>(queries, keys);
+        if (isCausal) scores = scores + CausalBias<T>(queries, keys).To(scores.Device); // on a device: uploaded
         var weights = scores.Softmax(-1);
         return (weights.Matmul(value), weights);
     }

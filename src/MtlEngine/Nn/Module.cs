@@ -42,13 +42,15 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     /// <param name="name">The state-dict name (<c>running_mean</c>).</param>
     /// <param name="buffer">The tensor; the module updates it in place.</param>
-    /// <param name="stateType">The element type it has in a state dictionary when that differs from <typeparamref name="T"/>
-    /// (<see cref="DType.Int64"/> for PyTorch's <c>num_batches_tracked</c>); null: <typeparamref name="T"/>.</param>
-    /// <exception cref="ArgumentException">When the name is empty, contains a dot, or is already taken.</exception>
+    /// <param name="stateType">null: the buffer is saved as <typeparamref name="T"/>; <see cref="DType.Int64"/>: saved as whole
+    /// numbers (PyTorch's <c>num_batches_tracked</c>).</param>
+    /// <exception cref="ArgumentException">When the name is empty, contains a dot, or is already taken, or the state type is another one.</exception>
     protected MtlTensor<T> RegisterBuffer(string name, MtlTensor<T> buffer, DType? stateType = null)
     {
         ArgumentNullException.ThrowIfNull(buffer);
         CheckName(name);
+        if (stateType is not (null or DType.Int64))
+            throw new ArgumentException($"A buffer is saved as {typeof(T).Name} (state type null) or as Int64, not as {stateType}.", nameof(stateType));
         if (!buffer.IsContiguous)
             buffer = buffer.Clone();
         _buffers.Add(new(name, buffer.Detach()));

@@ -19,6 +19,7 @@ public sealed partial class MtlTensor<T>
     /// <exception cref="ArgumentOutOfRangeException">When the axis is out of range, or an index is negative or not below the axis's size.</exception>
     public MtlTensor<T> IndexSelect(int axis, ReadOnlySpan<int> indices)
     {
+        RequireHost("IndexSelect", this);
         int a = NormalizeAxis(axis, Rank);
         var chosen = CheckedIndices(indices, _shape[a], a, "IndexSelect");
         var (outer, size, inner) = SplitAt(_shape, a);
@@ -45,6 +46,7 @@ public sealed partial class MtlTensor<T>
     public MtlTensor<T> IndexAdd(int axis, ReadOnlySpan<int> indices, MtlTensor<T> source)
     {
         ArgumentNullException.ThrowIfNull(source);
+        RequireHost("IndexAdd", this, source);
         int a = NormalizeAxis(axis, Rank);
         var chosen = CheckedIndices(indices, _shape[a], a, "IndexAdd");
         var expected = (int[])_shape.Clone();
@@ -78,6 +80,7 @@ public sealed partial class MtlTensor<T>
     public MtlTensor<T> Gather(int axis, MtlTensor<int> index)
     {
         ArgumentNullException.ThrowIfNull(index);
+        RequireHost("Gather", this);
         int a = NormalizeAxis(axis, Rank);
         var picks = CheckedIndexTensor(index, a, this.Shape, "Gather", "this tensor");
         var result = TensorOps.Uninitialized<T>(index.Shape.ToArray()); // every element is written below
@@ -111,6 +114,7 @@ public sealed partial class MtlTensor<T>
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(source);
+        RequireHost("ScatterAdd", this, source);
         int a = NormalizeAxis(axis, Rank);
         var picks = CheckedIndexTensor(index, a, this.Shape, "ScatterAdd", "this tensor");
         if (source.Rank != index.Rank)
@@ -131,6 +135,15 @@ public sealed partial class MtlTensor<T>
             Advance(position, shape, ref write, result.Strides, a, ref read, source.Strides, -1);
         }
         return Graph.Record(result, GradientRules.ScatterAdd, this, source, axes: [a], saved: index);
+    }
+
+    /// <summary>Refuses operands on a device: these operations run on the host.</summary>
+    private static void RequireHost(string operation, MtlTensor<T> x, MtlTensor<T>? y = null)
+    {
+        foreach (var operand in y is null ? [x] : new[] { x, y })
+            if (GpuTensorOps.OnDevice(operand))
+                throw new InvalidOperationException(
+                    $"{operation} runs on cpu tensors, but an operand of shape {ShapeText(operand.Shape)} is on {operand.Device}; move it with To(Device.Cpu) first.");
     }
 
     /// <summary>A contiguous copy of this tensor to be updated in place (from the step's arena when there is one), outside the graph.</summary>

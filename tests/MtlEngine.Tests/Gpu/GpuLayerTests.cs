@@ -5,9 +5,9 @@ using Device = MtlEngine.Tensors.Device;
 
 namespace MtlEngine.Tests.Gpu;
 
-/// <summary>BatchNorm's buffers move with Module.To, and training and evaluation on ilgpu-cpu match the CPU.</summary>
+/// <summary>BatchNorm (buffers moved by Module.To) and MultiheadAttention on ilgpu-cpu match the CPU; integer indexing refuses device operands.</summary>
 [Collection(SharedIlgpuCpuCollection.Name)]
-public class GpuBatchNormTests
+public class GpuLayerTests
 {
     private static readonly Device IlgpuCpu = Device.Parse("ilgpu-cpu");
 
@@ -39,5 +39,30 @@ public class GpuBatchNormTests
         var y = cpu.Forward(z).ToArray();
         var yDevice = device.Forward(z.To(IlgpuCpu)).ToArray();
         for (int i = 0; i < y.Length; i++) Assert.Equal(y[i], yDevice[i], 1e-4);
+    }
+
+    [Fact]
+    public void Integer_indexing_refuses_device_operands_with_a_clear_error()
+    {
+        var x = MtlTensor.FromArray([1f, 2f, 3f, 4f], 2, 2).To(IlgpuCpu);
+        var e = Assert.Throws<InvalidOperationException>(() => x.IndexSelect(0, [1]));
+        Assert.Contains("To(Device.Cpu)", e.Message);
+        Assert.Throws<InvalidOperationException>(() => x.Gather(1, MtlTensor.FromArray([0, 1], 2, 1)));
+        Assert.Throws<InvalidOperationException>(() => MtlTensor.Zeros<float>(2, 2).ScatterAdd(0, MtlTensor.FromArray([0, 1], 1, 2), x.Slice(0, 0, 1)));
+    }
+
+    [Fact]
+    public void Multihead_attention_runs_on_the_device_as_on_the_cpu()
+    {
+        var cpu = new MultiheadAttention<float>(8, 2, new TensorRandom(3));
+        var device = new MultiheadAttention<float>(8, 2, new TensorRandom(3));
+        device.To(IlgpuCpu);
+        var x = new TensorRandom(4).Normal([2, 5, 8], 0f, 1f);
+        var padding = MtlTensor.FromArray([0f, 0, 0, 1, 1, 0, 0, 0, 0, 0], 2, 5);
+        var expected = cpu.Forward(x, x, x, AttentionMask.Ignore(padding), isCausal: true);
+        var actual = device.Forward(x.To(IlgpuCpu), x.To(IlgpuCpu), x.To(IlgpuCpu), AttentionMask.Ignore(padding.To(IlgpuCpu)), isCausal: true);
+        var e = expected.Output.ToArray();
+        var a = actual.Output.ToArray();
+        for (int i = 0; i < e.Length; i++) Assert.Equal(e[i], a[i], 1e-4);
     }
 }
