@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using MtlEngine.Kernels.Gpu;
 using MtlEngine.Nn;
 using MtlEngine.Tensors;
+using Spectre.Console;
 
 namespace MtlEngine.Cli.Train;
 
@@ -79,7 +80,10 @@ internal static class TrainCommand
         TrainingResult result;
         try
         {
-            result = trainer.Fit(data.Dataset, data.TrainRows, data.ValidationRows, new LineProgress(stdout, observer), cts.Token);
+            result = Live(stdout)
+                ? LiveProgress.Run(spec.Training.Epochs, (data.TrainRows.Length + spec.Training.BatchSize - 1) / spec.Training.BatchSize,
+                    progress => trainer.Fit(data.Dataset, data.TrainRows, data.ValidationRows, progress, cts.Token))
+                : trainer.Fit(data.Dataset, data.TrainRows, data.ValidationRows, new LineProgress(stdout, observer), cts.Token);
         }
         catch (OperationCanceledException)
         {
@@ -171,10 +175,21 @@ internal static class TrainCommand
         return count;
     }
 
+    internal static string EpochLine(EpochReport epoch, int epochs)
+    {
+        var metrics = string.Join(" ", epoch.Validation.Select(m => $"{m.Task}.{m.Metric}={m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"epoch {epoch.Epoch}/{epochs} train_loss={epoch.TrainLoss:0.#####} validation_loss={epoch.ValidationLoss:0.#####} {metrics} ({epoch.Seconds:0.##} s)");
+    }
+
     private static string Format(JsonNode node) =>
         node.GetValueKind() == JsonValueKind.Number
             ? double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture).ToString("0.####", CultureInfo.InvariantCulture)
             : node.ToJsonString();
+
+    /// <summary>A live display when the output is the user's terminal; plain lines when it is redirected (a file, a pipe, a test).</summary>
+    private static bool Live(TextWriter stdout) =>
+        ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
     /// <summary>One line per epoch (plain text, for logs and redirected output).</summary>
     private sealed class LineProgress(TextWriter output, Action<TrainingProgress>? observer) : IProgress<TrainingProgress>
@@ -183,10 +198,33 @@ internal static class TrainCommand
         {
             observer?.Invoke(value);
             if (value.Epoch is not { } epoch) return;
-            var metrics = string.Join(" ", epoch.Validation.Select(m => $"{m.Task}.{m.Metric}={m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {epoch.Epoch}/{value.Epochs} train_loss={epoch.TrainLoss:0.#####} validation_loss={epoch.ValidationLoss:0.#####} {metrics} ({epoch.Seconds:0.##} s)"));
+            output.WriteLine(EpochLine(epoch, value.Epochs));
             output.Flush();
+        }
+    }
+
+    /// <summary>
+    /// The live display on a terminal (Spectre.Console): one bar over all the run's batches with the epoch, the batch, the
+    /// last batch's loss per task and the time left; a line per finished epoch with its validation metrics above it.
+    /// </summary>
+    private sealed class LiveProgress(ProgressTask bar) : IProgress<TrainingProgress>
+    {
+        public static TrainingResult Run(int epochs, int batches, Func<IProgress<TrainingProgress>, TrainingResult> train) =>
+            AnsiConsole.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(context => train(new LiveProgress(context.AddTask("starting", maxValue: Math.Max(1, (double)epochs * batches)))));
+
+        public void Report(TrainingProgress value)
+        {
+            if (value.Epoch is { } epoch)
+            {
+                AnsiConsole.WriteLine(EpochLine(epoch, value.Epochs));
+                return;
+            }
+            bar.Value = (double)(value.EpochNumber - 1) * value.Batches + value.BatchNumber;
+            var losses = string.Join(" ", value.TaskLosses.Select(l => $"{l.Key}={l.Value.ToString("0.###", CultureInfo.InvariantCulture)}"));
+            bar.Description = Markup.Escape($"epoch {value.EpochNumber}/{value.Epochs} batch {value.BatchNumber}/{value.Batches} {losses}");
         }
     }
 }
