@@ -19,7 +19,6 @@ public sealed partial class MtlTensor<T>
     /// <exception cref="ArgumentOutOfRangeException">When the axis is out of range, or an index is negative or not below the axis's size.</exception>
     public MtlTensor<T> IndexSelect(int axis, ReadOnlySpan<int> indices)
     {
-        RequireHost("IndexSelect", this);
         int a = NormalizeAxis(axis, Rank);
         var chosen = CheckedIndices(indices, _shape[a], a, "IndexSelect");
         var (outer, size, inner) = SplitAt(_shape, a);
@@ -46,7 +45,6 @@ public sealed partial class MtlTensor<T>
     public MtlTensor<T> IndexAdd(int axis, ReadOnlySpan<int> indices, MtlTensor<T> source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        RequireHost("IndexAdd", this, source);
         int a = NormalizeAxis(axis, Rank);
         var chosen = CheckedIndices(indices, _shape[a], a, "IndexAdd");
         var expected = (int[])_shape.Clone();
