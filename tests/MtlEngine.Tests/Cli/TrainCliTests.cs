@@ -18,7 +18,14 @@ public sealed class TrainCliTests : IDisposable
 
     public TrainCliTests()
     {
-        Directory.CreateDirectory(_dir);
+        WriteFixture(_dir);
+    }
+
+    /// <summary>The small data set of three input types and three task types, written into <paramref name="dir"/>.</summary>
+    internal static void WriteFixture(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        void Write(string name, NdArray array) => ArrayFile.Write(Path.Combine(dir, name), [array]);
         var random = new TensorRandom(21);
         var x = random.Normal([N, 4], 0f, 1f).ToArray();
         var pictures = new byte[N * 6 * 6];
@@ -40,7 +47,7 @@ public sealed class TrainCliTests : IDisposable
         big[8] = float.NaN;
         Write("x.npy", NdArray.Create("x", x, N, 4));
         Write("pictures.npy", NdArray.Create("p", pictures, N, 6, 6));
-        File.WriteAllLines(Path.Combine(_dir, "titles.txt"), lines);
+        File.WriteAllLines(Path.Combine(dir, "titles.txt"), lines);
         Write("color.npy", NdArray.Create("c", color, N));
         Write("big.npy", NdArray.Create("b", big, N));
         Write("size.npy", NdArray.Create("s", size, N, 2));
@@ -58,7 +65,7 @@ public sealed class TrainCliTests : IDisposable
         return path;
     }
 
-    private const string Full = """
+    internal const string Full = """
     {
       "inputs": [
         {"name": "stats", "type": "numeric", "path": "x.npy", "encoder": {"type": "mlp", "hidden": [8]}},
