@@ -36,15 +36,15 @@ internal sealed record Conv2dSettings(int StrideHeight, int StrideWidth, int Pad
 internal static class Conv2dDriver
 {
     /// <summary>The target size of a chunk's column matrix: 128 Ki elements (512 KiB of float) stays in a core's L2 beside the GEMM's packed blocks (1 Mi was slower on a 2 MiB-L2 Xeon; per-sample products too, for LeNet's 10×10 outputs).</summary>
-    private const long ChunkElements = 1 << 17;
+    internal const long ChunkElements = 1 << 17;
 
     /// <summary>How a batch is cut: S samples per chunk, the chunk count, the worker count and the GEMM's threads.</summary>
     private readonly record struct Plan(int Samples, int Chunks, int Workers, Parallelism Gemm)
     {
-        public static Plan For(int batch, long columnsPerSample)
+        public static Plan For(int batch, long columnsPerSample, long chunkElements)
         {
             var threads = TensorParallelism.Current;
-            int samples = (int)Math.Clamp(ChunkElements / Math.Max(1, columnsPerSample), 1, batch);
+            int samples = (int)Math.Clamp(chunkElements / Math.Max(1, columnsPerSample), 1, batch);
             if (threads.Degree > 1) samples = Math.Min(samples, (batch + threads.Degree - 1) / threads.Degree); // a chunk per thread at least
             int chunks = (batch + samples - 1) / samples;
             int workers = Math.Min(threads.Degree, chunks);
@@ -56,13 +56,13 @@ internal static class Conv2dDriver
     }
 
     /// <summary>y = conv2d(x, w) + b for contiguous CPU tensors.</summary>
-    public static MtlTensor<T> Forward<T>(MtlTensor<T> x, MtlTensor<T> w, MtlTensor<T>? b, Conv2dSettings s) where T : unmanaged, INumber<T>
+    public static MtlTensor<T> Forward<T>(MtlTensor<T> x, MtlTensor<T> w, MtlTensor<T>? b, Conv2dSettings s, long chunkElements = ChunkElements) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(x.Shape, w.Shape);
         int batch = x.Shape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>([batch, outChannels, geometry.OutHeight, geometry.OutWidth]);
-        var plan = Plan.For(batch, (long)geometry.PatchLength * plane);
+        var plan = Plan.For(batch, (long)geometry.PatchLength * plane, chunkElements);
         int width = plan.Samples * plane, columns = geometry.PatchLength * width, outputs = outChannels * width;
         T[] scratch = TensorArena.Rent<T>(plan.Workers * (columns + outputs));
         T[] input = x.CpuStorage.Data, weight = w.CpuStorage.Data, output = result.CpuStorage.Data;
@@ -77,10 +77,24 @@ internal static class Conv2dDriver
                 int n = (end - first) * plane; // this chunk's width (the last may be narrower)
                 for (int i = first; i < end; i++)
                     Im2Col.Gather<T>(input.AsSpan(xOffset + i * image, image), scratch.AsSpan(colsOffset + (i - first) * plane), geometry, width);
+                // One sample per chunk: Y' is the sample's own (O, P) output, written in place (no copy back).
+                bool direct = plan.Samples == 1; // (then width = P)
+                T[] yArray = direct ? output : scratch;
+                int yStart = direct ? first * outChannels * plane : yOffset;
                 for (int g = 0; g < groups; g++)
                     Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(weight, wOffset + g * og * k, og, k, k, 1),
                         new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, k, n, width, 1), T.Zero,
-                        new MatrixSpan<T>(scratch, yOffset + g * og * width, og, n, width, 1), plan.Gemm);
+                        new MatrixSpan<T>(yArray, yStart + g * og * width, og, n, width, 1), plan.Gemm);
+                if (direct)
+                {
+                    if (bias is not null)
+                        for (int o = 0; o < outChannels; o++)
+                        {
+                            var row = output.AsSpan(yStart + o * plane, plane);
+                            TensorPrimitives.Add(row, bias[bOffset + o], row);
+                        }
+                    continue;
+                }
                 // Y' (O × S·P) back to (S, O, P), the bias added on the way.
                 for (int i = first; i < end; i++)
                     for (int o = 0; o < outChannels; o++)
@@ -96,13 +110,13 @@ internal static class Conv2dDriver
     }
 
     /// <summary>∂L/∂x from the contiguous upstream gradient dy: dcols = Wᵀ·dY' per group, then col2im per sample.</summary>
-    public static MtlTensor<T> InputGradient<T>(MtlTensor<T> dy, MtlTensor<T> w, ReadOnlySpan<int> inputShape, Conv2dSettings s) where T : unmanaged, INumber<T>
+    public static MtlTensor<T> InputGradient<T>(MtlTensor<T> dy, MtlTensor<T> w, ReadOnlySpan<int> inputShape, Conv2dSettings s, long chunkElements = ChunkElements) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(inputShape, w.Shape);
         int batch = inputShape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(inputShape.ToArray());
-        var plan = Plan.For(batch, (long)geometry.PatchLength * plane);
+        var plan = Plan.For(batch, (long)geometry.PatchLength * plane, chunkElements);
         int width = plan.Samples * plane, columns = geometry.PatchLength * width, outputs = outChannels * width;
         T[] scratch = TensorArena.Rent<T>(plan.Workers * (columns + outputs));
         T[] upstream = dy.CpuStorage.Data, weight = w.CpuStorage.Data, dx = result.CpuStorage.Data;
@@ -114,10 +128,10 @@ internal static class Conv2dDriver
             {
                 var (first, end) = plan.Range(chunk, batch);
                 int n = (end - first) * plane;
-                SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
+                var (dyArray, dyStart) = SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
                 for (int g = 0; g < groups; g++)
                     Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(weight, wOffset + g * og * k, k, og, 1, k),
-                        new ReadOnlyMatrixSpan<T>(scratch, dyChunk + g * og * width, og, n, width, 1), T.Zero,
+                        new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1), T.Zero,
                         new MatrixSpan<T>(scratch, colsOffset + g * k * width, k, n, width, 1), plan.Gemm);
                 for (int i = first; i < end; i++)
                 {
@@ -131,13 +145,13 @@ internal static class Conv2dDriver
     }
 
     /// <summary>∂L/∂W = Σ_chunks dY'·colsᵀ per group, from the contiguous upstream gradient and input.</summary>
-    public static MtlTensor<T> WeightGradient<T>(MtlTensor<T> dy, MtlTensor<T> x, ReadOnlySpan<int> weightShape, Conv2dSettings s) where T : unmanaged, INumber<T>
+    public static MtlTensor<T> WeightGradient<T>(MtlTensor<T> dy, MtlTensor<T> x, ReadOnlySpan<int> weightShape, Conv2dSettings s, long chunkElements = ChunkElements) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(x.Shape, weightShape);
         int batch = x.Shape[0], outChannels = weightShape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(weightShape.ToArray());
-        var plan = Plan.For(batch, (long)geometry.PatchLength * plane);
+        var plan = Plan.For(batch, (long)geometry.PatchLength * plane, chunkElements);
         int width = plan.Samples * plane, columns = geometry.PatchLength * width, outputs = outChannels * width, weights = outChannels * k;
         T[] scratch = TensorArena.Rent<T>(plan.Workers * (columns + outputs));
         T[] partials = TensorArena.Rent<T>(Math.Max(1, (plan.Workers - 1) * weights)); // shares 1.. sum here, share 0 into the result
@@ -155,9 +169,9 @@ internal static class Conv2dDriver
                 int n = (end - first) * plane;
                 for (int i = first; i < end; i++)
                     Im2Col.Gather<T>(input.AsSpan(xOffset + i * image, image), scratch.AsSpan(colsOffset + (i - first) * plane), geometry, width);
-                SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
+                var (dyArray, dyStart) = SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
                 for (int g = 0; g < groups; g++)
-                    Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(scratch, dyChunk + g * og * width, og, n, width, 1),
+                    Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1),
                         new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, n, k, 1, width), T.One,
                         new MatrixSpan<T>(target, targetOffset + g * og * k, og, k, k, 1), plan.Gemm);
             }
@@ -195,12 +209,17 @@ internal static class Conv2dDriver
         return sum;
     }
 
-    /// <summary>Copies samples [first, end) of an (N, O, P) tensor into the O × (S·P) layout, sample s in column block s.</summary>
-    private static void SideBySide<T>(T[] source, int offset, int first, int end, int channels, int plane, T[] target, int targetOffset, int width)
+    /// <summary>
+    /// Samples [first, end) of an (N, O, P) tensor in the O × (S·P) layout, sample s in column block s: copied into the
+    /// target, or, with one sample a chunk (width = P: already an O × P matrix), the source itself. Returns where the layout starts.
+    /// </summary>
+    private static (T[] Array, int Offset) SideBySide<T>(T[] source, int offset, int first, int end, int channels, int plane, T[] target, int targetOffset, int width)
     {
+        if (width == plane) return (source, offset + first * channels * plane); // one sample a chunk
         for (int i = first; i < end; i++)
             for (int o = 0; o < channels; o++)
                 source.AsSpan(offset + (i * channels + o) * plane, plane).CopyTo(target.AsSpan(targetOffset + o * width + (i - first) * plane, plane));
+        return (target, targetOffset);
     }
 
     /// <summary>Runs body(worker, first, end) over fixed contiguous shares of [0, count), on the caller's thread when there is one share.</summary>

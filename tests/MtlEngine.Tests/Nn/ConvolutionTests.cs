@@ -69,6 +69,24 @@ public class ConvolutionTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void OneSampleChunksEqualWholeBatchChunks(int[] shape)
+    {
+        // The driver's two layouts: every sample its own chunk (written and read in place) and all samples side by side.
+        var (n, c, h, w, o, kh, kw, stride, padding, dilation, groups) = Unpack(shape);
+        var settings = new Conv2dSettings(stride, stride, padding, padding, dilation, dilation, groups);
+        var x = Normal<double>(30, n, c, h, w);
+        var weight = Normal<double>(31, o, c / groups, kh, kw);
+        var bias = Normal<double>(32, o);
+        using var _ = TensorParallelism.Use(new Parallelism(1));
+        var y = Conv2dDriver.Forward(x, weight, bias, settings, chunkElements: long.MaxValue);
+        AssertClose(y, Conv2dDriver.Forward(x, weight, bias, settings, chunkElements: 1), 1e-12);
+        var dy = Normal<double>(33, y.Shape.ToArray());
+        AssertClose(Conv2dDriver.InputGradient(dy, weight, x.Shape, settings, long.MaxValue), Conv2dDriver.InputGradient(dy, weight, x.Shape, settings, 1), 1e-12);
+        AssertClose(Conv2dDriver.WeightGradient(dy, x, weight.Shape, settings, long.MaxValue), Conv2dDriver.WeightGradient(dy, x, weight.Shape, settings, 1), 1e-12);
+    }
+
     [Fact]
     public void StridedViewsAreReadAsTheirValues()
     {
