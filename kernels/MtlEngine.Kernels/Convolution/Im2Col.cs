@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace MtlEngine.Kernels.Convolution;
 
@@ -54,9 +53,9 @@ public static class Im2Col
                         for (int ow = 0; ow < start; ow++) row[o0 + ow] = T.Zero;
                         for (int ow = end; ow < wo; ow++) row[o0 + ow] = T.Zero;
                         int iw = ih * width + start * sw - pw + columnOffset;
-                        if (sw == 1 && end - start >= LongSegment)
-                            channel.Slice(iw, end - start).CopyTo(row.Slice(o0 + start, end - start));
-                        else // short rows (LeNet's 10 or 14): a plain loop beats a call per segment
+                        if (sw == 1)
+                            Copy(channel.Slice(iw, end - start), row.Slice(o0 + start, end - start));
+                        else
                             for (int ow = start; ow < end; ow++, iw += sw) row[o0 + ow] = channel[iw];
                     }
                 }
@@ -97,11 +96,8 @@ public static class Im2Col
                         int ih = oh * sh + rowOffset;
                         if ((uint)ih >= (uint)height) continue;
                         int iw = ih * width + start * sw - pw + columnOffset;
-                        if (sw == 1 && end - start >= LongSegment)
-                        {
-                            var window = channel.Slice(iw, end - start);
-                            TensorPrimitives.Add(window, row.Slice(o0 + start, end - start), window);
-                        }
+                        if (sw == 1)
+                            AddInto(row.Slice(o0 + start, end - start), channel.Slice(iw, end - start));
                         else
                             for (int ow = start; ow < end; ow++, iw += sw) channel[iw] += row[o0 + ow];
                     }
@@ -110,8 +106,27 @@ public static class Im2Col
         }
     }
 
-    /// <summary>Row segments at least this long are copied (added) by the vectorized library call; shorter ones by a plain loop.</summary>
-    private const int LongSegment = 24;
+    // Row segments are short (16 for a 16×16 image, 10 in LeNet): inline vector loops, not a library call per segment
+    // (a call per 16 floats made im2col cost as much as the GEMM after it).
+
+    /// <summary>target[i] = source[i], whole vectors then the tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<T>(ReadOnlySpan<T> source, Span<T> target) where T : unmanaged, INumber<T>
+    {
+        int i = 0;
+        for (; i <= source.Length - Vector<T>.Count; i += Vector<T>.Count) new Vector<T>(source.Slice(i)).CopyTo(target.Slice(i));
+        for (; i < source.Length; i++) target[i] = source[i];
+    }
+
+    /// <summary>target[i] += source[i], whole vectors then the tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddInto<T>(ReadOnlySpan<T> source, Span<T> target) where T : unmanaged, INumber<T>
+    {
+        int i = 0;
+        for (; i <= source.Length - Vector<T>.Count; i += Vector<T>.Count)
+            (new Vector<T>(target.Slice(i)) + new Vector<T>(source.Slice(i))).CopyTo(target.Slice(i));
+        for (; i < source.Length; i++) target[i] += source[i];
+    }
 
     private static void CheckLengths(int image, int columns, in ConvolutionGeometry g, int rowStride)
     {
