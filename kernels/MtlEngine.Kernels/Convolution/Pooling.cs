@@ -34,18 +34,34 @@ public static class Pooling
                 {
                     int w0 = ow * sw - pw;
                     int ws = Math.Max(w0, 0), we = Math.Min(w0 + kw, width);
-                    int best = hs * width + ws;
-                    T max = plane[best];
+                    // The maximum first (T.Max: no data-dependent branch), then the first element equal to it: one
+                    // unpredictable branch a window instead of one a comparison. A NaN maximum takes PyTorch's loop
+                    // (the last NaN wins).
+                    T max = plane[hs * width + ws];
                     for (int h = hs; h < he; h++)
                     {
                         var row = plane.Slice(h * width, width);
-                        for (int w = ws; w < we; w++)
+                        for (int w = ws; w < we; w++) max = T.Max(max, row[w]);
+                    }
+                    int best = hs * width + ws;
+                    if (T.IsNaN(max))
+                    {
+                        for (int h = hs; h < he; h++)
+                            for (int w = ws; w < we; w++)
+                                if (T.IsNaN(plane[h * width + w])) best = h * width + w;
+                    }
+                    else
+                    {
+                        for (int h = hs; h < he; h++)
                         {
-                            T v = row[w];
-                            if (v > max || T.IsNaN(v)) // a NaN wins, as in PyTorch
+                            var row = plane.Slice(h * width, width);
+                            int w = ws;
+                            while (w < we && row[w] != max) w++;
+                            if (w < we)
                             {
-                                max = v;
                                 best = h * width + w;
+                                max = row[w]; // the first maximal element itself (−0 before +0, as PyTorch's strict comparison keeps)
+                                break;
                             }
                         }
                     }

@@ -160,6 +160,21 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void MaxPoolPropagatesNaNAndKeepsTheFirstSignedZeroAsPyTorch()
+    {
+        // PyTorch 1.13: max_pool2d([[1, nan], [3, nan]]) = nan with the gradient on the last NaN;
+        // max_pool2d([[-0, 0], [0, -0]]) = -0 (index 0: a strict comparison keeps the first of equal values).
+        var x = MtlTensor.FromArray(new[] { 1.0, double.NaN, 3.0, double.NaN }, 1, 1, 2, 2);
+        x.RequiresGrad = true;
+        var y = x.MaxPool2d((2, 2));
+        Assert.True(double.IsNaN(y.Item()));
+        y.Sum().Backward();
+        Assert.Equal([0.0, 0, 0, 1], x.Grad!.ToArray());
+        var zeros = MtlTensor.FromArray(new[] { -0.0, 0.0, 0.0, -0.0 }, 1, 1, 2, 2).MaxPool2d((2, 2));
+        Assert.True(double.IsNegative(zeros.Item()));
+    }
+
+    [Fact]
     public void AveragePoolDivisorsFollowPyTorch()
     {
         // 1×1×3×3 of ones, 3×3 windows, stride 2, padding 1: output 2×2; every window holds 4 ones of the image.
