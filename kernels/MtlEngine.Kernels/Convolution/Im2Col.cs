@@ -1,5 +1,5 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace MtlEngine.Kernels.Convolution;
 
@@ -15,39 +15,48 @@ public static class Im2Col
 {
     /// <summary>Fills <paramref name="columns"/> (C·kh·kw × Ho·Wo, row-major) from the image (C×H×W, contiguous).</summary>
     /// <exception cref="ArgumentException">When a span is shorter than the geometry needs.</exception>
-    public static void Gather<T>(ReadOnlySpan<T> image, Span<T> columns, in ConvolutionGeometry g) where T : unmanaged, INumber<T>
+    public static void Gather<T>(ReadOnlySpan<T> image, Span<T> columns, in ConvolutionGeometry g) where T : unmanaged, INumber<T> =>
+        Gather(image, columns, g, g.OutputPlane);
+
+    /// <summary>
+    /// As <see cref="Gather{T}(ReadOnlySpan{T}, Span{T}, in ConvolutionGeometry)"/> into a column matrix whose rows are
+    /// <paramref name="rowStride"/> (≥ Ho·Wo) apart: the block of one sample among several side by side, so that one GEMM
+    /// covers a whole batch chunk.
+    /// </summary>
+    /// <exception cref="ArgumentException">When a span is shorter than the geometry needs or the stride is below Ho·Wo.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Gather<T>(ReadOnlySpan<T> image, Span<T> columns, in ConvolutionGeometry geometry, int rowStride) where T : unmanaged, INumber<T>
     {
-        CheckLengths(image.Length, columns.Length, g);
-        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, plane = g.OutputPlane;
+        var g = geometry;
+        CheckLengths(image.Length, columns.Length, g, rowStride);
+        // The geometry in locals: the loops below must not go back to memory for it.
+        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, plane = g.OutputPlane, inPlane = g.InputPlane;
+        int height = g.Height, width = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
         for (int c = 0; c < g.Channels; c++)
         {
-            var channel = image.Slice(c * g.InputPlane, g.InputPlane);
+            var channel = image.Slice(c * inPlane, inPlane);
             for (int ki = 0; ki < kh; ki++)
             {
                 for (int kj = 0; kj < kw; kj++)
                 {
-                    var row = columns.Slice(((c * kh + ki) * kw + kj) * plane, plane);
-                    int columnOffset = kj * g.DilationWidth;
+                    var row = columns.Slice(((c * kh + ki) * kw + kj) * rowStride, plane);
+                    int columnOffset = kj * g.DilationWidth, rowOffset = ki * g.DilationHeight - ph;
                     var (start, end) = g.ValidColumns(columnOffset);
-                    for (int oh = 0; oh < ho; oh++)
+                    for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
                     {
-                        var segment = row.Slice(oh * wo, wo);
-                        int ih = oh * g.StrideHeight - g.PadHeight + ki * g.DilationHeight;
-                        if ((uint)ih >= (uint)g.Height)
+                        int ih = oh * sh + rowOffset;
+                        if ((uint)ih >= (uint)height)
                         {
-                            segment.Clear();
+                            row.Slice(o0, wo).Clear();
                             continue;
                         }
-                        segment[..start].Clear();
-                        segment[end..].Clear();
-                        var source = channel.Slice(ih * g.Width, g.Width);
-                        int iw = start * g.StrideWidth - g.PadWidth + columnOffset;
-                        if (g.StrideWidth == 1)
-                        {
-                            source.Slice(iw, end - start).CopyTo(segment[start..end]);
-                            continue;
-                        }
-                        for (int ow = start; ow < end; ow++, iw += g.StrideWidth) segment[ow] = source[iw];
+                        for (int ow = 0; ow < start; ow++) row[o0 + ow] = T.Zero;
+                        for (int ow = end; ow < wo; ow++) row[o0 + ow] = T.Zero;
+                        int iw = ih * width + start * sw - pw + columnOffset;
+                        if (sw == 1)
+                            Copy(channel.Slice(iw, end - start), row.Slice(o0 + start, end - start));
+                        else
+                            for (int ow = start; ow < end; ow++, iw += sw) row[o0 + ow] = channel[iw];
                     }
                 }
             }
@@ -55,49 +64,75 @@ public static class Im2Col
     }
 
     /// <summary>
-    /// The adjoint of <see cref="Gather{T}"/>: adds every column entry back into the image element it was read from
+    /// The adjoint of <see cref="Gather{T}(ReadOnlySpan{T}, Span{T}, in ConvolutionGeometry)"/>: adds every column entry back into the image element it was read from
     /// (<paramref name="image"/> += col2im(<paramref name="columns"/>); clear it first for a plain col2im).
     /// </summary>
     /// <exception cref="ArgumentException">When a span is shorter than the geometry needs.</exception>
-    public static void ScatterAdd<T>(ReadOnlySpan<T> columns, Span<T> image, in ConvolutionGeometry g) where T : unmanaged, INumber<T>
+    public static void ScatterAdd<T>(ReadOnlySpan<T> columns, Span<T> image, in ConvolutionGeometry g) where T : unmanaged, INumber<T> =>
+        ScatterAdd(columns, image, g, g.OutputPlane);
+
+    /// <summary>As <see cref="ScatterAdd{T}(ReadOnlySpan{T}, Span{T}, in ConvolutionGeometry)"/> from a column matrix whose rows are <paramref name="rowStride"/> apart.</summary>
+    /// <exception cref="ArgumentException">When a span is shorter than the geometry needs or the stride is below Ho·Wo.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ScatterAdd<T>(ReadOnlySpan<T> columns, Span<T> image, in ConvolutionGeometry geometry, int rowStride) where T : unmanaged, INumber<T>
     {
-        CheckLengths(image.Length, columns.Length, g);
-        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, plane = g.OutputPlane;
+        var g = geometry;
+        CheckLengths(image.Length, columns.Length, g, rowStride);
+        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, plane = g.OutputPlane, inPlane = g.InputPlane;
+        int height = g.Height, width = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
         for (int c = 0; c < g.Channels; c++)
         {
-            var channel = image.Slice(c * g.InputPlane, g.InputPlane);
+            var channel = image.Slice(c * inPlane, inPlane);
             for (int ki = 0; ki < kh; ki++)
             {
                 for (int kj = 0; kj < kw; kj++)
                 {
-                    var row = columns.Slice(((c * kh + ki) * kw + kj) * plane, plane);
-                    int columnOffset = kj * g.DilationWidth;
+                    var row = columns.Slice(((c * kh + ki) * kw + kj) * rowStride, plane);
+                    int columnOffset = kj * g.DilationWidth, rowOffset = ki * g.DilationHeight - ph;
                     var (start, end) = g.ValidColumns(columnOffset);
                     if (start >= end) continue;
-                    for (int oh = 0; oh < ho; oh++)
+                    for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
                     {
-                        int ih = oh * g.StrideHeight - g.PadHeight + ki * g.DilationHeight;
-                        if ((uint)ih >= (uint)g.Height) continue;
-                        var segment = row.Slice(oh * wo, wo);
-                        var target = channel.Slice(ih * g.Width, g.Width);
-                        int iw = start * g.StrideWidth - g.PadWidth + columnOffset;
-                        if (g.StrideWidth == 1)
-                        {
-                            var window = target.Slice(iw, end - start);
-                            TensorPrimitives.Add(window, segment[start..end], window);
-                            continue;
-                        }
-                        for (int ow = start; ow < end; ow++, iw += g.StrideWidth) target[iw] += segment[ow];
+                        int ih = oh * sh + rowOffset;
+                        if ((uint)ih >= (uint)height) continue;
+                        int iw = ih * width + start * sw - pw + columnOffset;
+                        if (sw == 1)
+                            AddInto(row.Slice(o0 + start, end - start), channel.Slice(iw, end - start));
+                        else
+                            for (int ow = start; ow < end; ow++, iw += sw) channel[iw] += row[o0 + ow];
                     }
                 }
             }
         }
     }
 
-    private static void CheckLengths(int image, int columns, in ConvolutionGeometry g)
+    // Row segments are short (16 for a 16×16 image, 10 in LeNet): inline vector loops, not a library call per segment
+    // (a call per 16 floats made im2col cost as much as the GEMM after it).
+
+    /// <summary>target[i] = source[i], whole vectors then the tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<T>(ReadOnlySpan<T> source, Span<T> target) where T : unmanaged, INumber<T>
     {
-        if (image < (long)g.Channels * g.InputPlane || columns < (long)g.PatchLength * g.OutputPlane)
+        int i = 0;
+        for (; i <= source.Length - Vector<T>.Count; i += Vector<T>.Count) new Vector<T>(source.Slice(i)).CopyTo(target.Slice(i));
+        for (; i < source.Length; i++) target[i] = source[i];
+    }
+
+    /// <summary>target[i] += source[i], whole vectors then the tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddInto<T>(ReadOnlySpan<T> source, Span<T> target) where T : unmanaged, INumber<T>
+    {
+        int i = 0;
+        for (; i <= source.Length - Vector<T>.Count; i += Vector<T>.Count)
+            (new Vector<T>(target.Slice(i)) + new Vector<T>(source.Slice(i))).CopyTo(target.Slice(i));
+        for (; i < source.Length; i++) target[i] += source[i];
+    }
+
+    private static void CheckLengths(int image, int columns, in ConvolutionGeometry g, int rowStride)
+    {
+        long needed = (long)(g.PatchLength - 1) * rowStride + g.OutputPlane;
+        if (rowStride < g.OutputPlane || image < (long)g.Channels * g.InputPlane || columns < needed)
             throw new ArgumentException(
-                $"im2col of a {g.Channels}×{g.Height}×{g.Width} image with a {g.KernelHeight}×{g.KernelWidth} kernel needs {g.Channels * g.InputPlane} image and {(long)g.PatchLength * g.OutputPlane} column elements, but got {image} and {columns}.");
+                $"im2col of a {g.Channels}×{g.Height}×{g.Width} image with a {g.KernelHeight}×{g.KernelWidth} kernel needs {g.Channels * g.InputPlane} image and {needed} column elements with rows {rowStride} ≥ {g.OutputPlane} apart, but got {image} and {columns}.");
     }
 }

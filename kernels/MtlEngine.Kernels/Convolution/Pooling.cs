@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace MtlEngine.Kernels.Convolution;
@@ -13,35 +14,57 @@ public static class Pooling
     /// Max pooling: y[oh, ow] = max over the window of x (padding counts as −∞), and <paramref name="argmax"/> gets the
     /// index h·W + w inside the plane of the first maximal element in row-major window order (a NaN wins, as in PyTorch).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxForward<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int first, int count, in ConvolutionGeometry g)
         where T : unmanaged, INumber<T>
     {
-        int ho = g.OutHeight, wo = g.OutWidth;
+        // The geometry in locals (an `in` struct's fields are re-read through the reference in the inner loops).
+        int height = g.Height, width = g.Width, kh = g.KernelHeight, kw = g.KernelWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        int ph = g.PadHeight, pw = g.PadWidth, ho = g.OutHeight, wo = g.OutWidth, inPlane = g.InputPlane, outPlane = g.OutputPlane;
         for (int p = first; p < first + count; p++)
         {
-            var plane = input.Slice(p * g.InputPlane, g.InputPlane);
-            var y = output.Slice(p * g.OutputPlane, g.OutputPlane);
-            var index = argmax.Slice(p * g.OutputPlane, g.OutputPlane);
+            var plane = input.Slice(p * inPlane, inPlane);
+            var y = output.Slice(p * outPlane, outPlane);
+            var index = argmax.Slice(p * outPlane, outPlane);
             for (int oh = 0; oh < ho; oh++)
             {
-                int h0 = oh * g.StrideHeight - g.PadHeight;
-                int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelHeight, g.Height);
+                int h0 = oh * sh - ph;
+                int hs = Math.Max(h0, 0), he = Math.Min(h0 + kh, height);
                 for (int ow = 0; ow < wo; ow++)
                 {
-                    int w0 = ow * g.StrideWidth - g.PadWidth;
-                    int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelWidth, g.Width);
-                    int best = hs * g.Width + ws;
-                    T max = plane[best];
+                    int w0 = ow * sw - pw;
+                    int ws = Math.Max(w0, 0), we = Math.Min(w0 + kw, width);
+                    // The maximum first (T.Max: no data-dependent branch), then the first element equal to it: one
+                    // unpredictable branch a window instead of one a comparison. A NaN maximum takes PyTorch's loop
+                    // (the last NaN wins).
+                    T max = plane[hs * width + ws];
                     for (int h = hs; h < he; h++)
-                        for (int w = ws; w < we; w++)
+                    {
+                        var row = plane.Slice(h * width, width);
+                        for (int w = ws; w < we; w++) max = T.Max(max, row[w]);
+                    }
+                    int best = hs * width + ws;
+                    if (T.IsNaN(max))
+                    {
+                        for (int h = hs; h < he; h++)
+                            for (int w = ws; w < we; w++)
+                                if (T.IsNaN(plane[h * width + w])) best = h * width + w;
+                    }
+                    else
+                    {
+                        for (int h = hs; h < he; h++)
                         {
-                            T v = plane[h * g.Width + w];
-                            if (v > max || T.IsNaN(v))
+                            var row = plane.Slice(h * width, width);
+                            int w = ws;
+                            while (w < we && row[w] != max) w++;
+                            if (w < we)
                             {
-                                max = v;
-                                best = h * g.Width + w;
+                                best = h * width + w;
+                                max = row[w]; // the first maximal element itself (−0 before +0, as PyTorch's strict comparison keeps)
+                                break;
                             }
                         }
+                    }
                     y[oh * wo + ow] = max;
                     index[oh * wo + ow] = best;
                 }
@@ -50,6 +73,7 @@ public static class Pooling
     }
 
     /// <summary>The gradient of max pooling: ∂L/∂x[argmax] += ∂L/∂y (the input gradient is cleared first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxBackward<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<int> argmax, Span<T> inputGradient, int first, int count, in ConvolutionGeometry g)
         where T : unmanaged, INumber<T>
     {
@@ -68,6 +92,7 @@ public static class Pooling
     /// window's positions inside the padded image (<paramref name="countIncludePad"/>, PyTorch's default) or only those
     /// inside the image.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AverageForward<T>(ReadOnlySpan<T> input, Span<T> output, int first, int count, in ConvolutionGeometry g, bool countIncludePad)
         where T : unmanaged, INumber<T>
     {
@@ -88,6 +113,7 @@ public static class Pooling
     }
 
     /// <summary>The gradient of average pooling: each window element gets ∂L/∂y / divisor (the input gradient is cleared first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AverageBackward<T>(ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int first, int count, in ConvolutionGeometry g, bool countIncludePad)
         where T : unmanaged, INumber<T>
     {
@@ -122,6 +148,7 @@ public static class Pooling
     /// Adaptive average pooling of H×W planes to <paramref name="outHeight"/>×<paramref name="outWidth"/>: output row i
     /// averages input rows [⌊i·H/Ho⌋, ⌈(i + 1)·H/Ho⌉) (columns likewise), PyTorch's windows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AdaptiveAverageForward<T>(ReadOnlySpan<T> input, Span<T> output, int first, int count, int height, int width, int outHeight, int outWidth)
         where T : unmanaged, INumber<T>
     {
@@ -145,6 +172,7 @@ public static class Pooling
     }
 
     /// <summary>The gradient of adaptive average pooling: each window element gets ∂L/∂y / (window size); cleared first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AdaptiveAverageBackward<T>(ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int first, int count, int height, int width, int outHeight, int outWidth)
         where T : unmanaged, INumber<T>
     {

@@ -69,6 +69,24 @@ public class ConvolutionTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void OneSampleChunksEqualWholeBatchChunks(int[] shape)
+    {
+        // The driver's two layouts: every sample its own chunk (written and read in place) and all samples side by side.
+        var (n, c, h, w, o, kh, kw, stride, padding, dilation, groups) = Unpack(shape);
+        var settings = new Conv2dSettings(stride, stride, padding, padding, dilation, dilation, groups);
+        var x = Normal<double>(30, n, c, h, w);
+        var weight = Normal<double>(31, o, c / groups, kh, kw);
+        var bias = Normal<double>(32, o);
+        using var _ = TensorParallelism.Use(new Parallelism(1));
+        var y = Conv2dDriver.Forward(x, weight, bias, settings, chunkElements: long.MaxValue);
+        AssertClose(y, Conv2dDriver.Forward(x, weight, bias, settings, chunkElements: 1), 1e-12);
+        var dy = Normal<double>(33, y.Shape.ToArray());
+        AssertClose(Conv2dDriver.InputGradient(dy, weight, x.Shape, settings, long.MaxValue), Conv2dDriver.InputGradient(dy, weight, x.Shape, settings, 1), 1e-12);
+        AssertClose(Conv2dDriver.WeightGradient(dy, x, weight.Shape, settings, long.MaxValue), Conv2dDriver.WeightGradient(dy, x, weight.Shape, settings, 1), 1e-12);
+    }
+
     [Fact]
     public void StridedViewsAreReadAsTheirValues()
     {
@@ -139,6 +157,21 @@ public class ConvolutionTests
         x.RequiresGrad = true;
         x.MaxPool2d((2, 2)).Sum().Backward();
         Assert.Equal([1.0, 0, 0, 0], x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void MaxPoolPropagatesNaNAndKeepsTheFirstSignedZeroAsPyTorch()
+    {
+        // PyTorch 1.13: max_pool2d([[1, nan], [3, nan]]) = nan with the gradient on the last NaN;
+        // max_pool2d([[-0, 0], [0, -0]]) = -0 (index 0: a strict comparison keeps the first of equal values).
+        var x = MtlTensor.FromArray(new[] { 1.0, double.NaN, 3.0, double.NaN }, 1, 1, 2, 2);
+        x.RequiresGrad = true;
+        var y = x.MaxPool2d((2, 2));
+        Assert.True(double.IsNaN(y.Item()));
+        y.Sum().Backward();
+        Assert.Equal([0.0, 0, 0, 1], x.Grad!.ToArray());
+        var zeros = MtlTensor.FromArray(new[] { -0.0, 0.0, 0.0, -0.0 }, 1, 1, 2, 2).MaxPool2d((2, 2));
+        Assert.True(double.IsNegative(zeros.Item()));
     }
 
     [Fact]
