@@ -35,35 +35,39 @@ internal static class StridedLayout
     /// </summary>
     public static (int[] Shape, int[][] Strides) Collapse(ReadOnlySpan<int> shape, params int[][] strides)
     {
-        var outShape = new List<int>(shape.Length);
-        var outStrides = new List<int>[strides.Length];
-        for (int k = 0; k < strides.Length; k++) outStrides[k] = new List<int>(shape.Length);
-        for (int d = 0; d < shape.Length; d++)
+        // Collapsed into scratch space first (outStrides[k·rank + c]: operand k's stride of collapsed dimension c), then
+        // copied into arrays of the final length: every element-wise operation calls this, so it allocates only its results.
+        int rank = shape.Length, operands = strides.Length;
+        Span<int> outShape = rank <= 16 ? stackalloc int[rank] : new int[rank];
+        Span<int> outStrides = rank * operands <= 64 ? stackalloc int[rank * operands] : new int[rank * operands];
+        int count = 0;
+        for (int d = 0; d < rank; d++)
         {
             if (shape[d] == 1) continue;
-            int last = outShape.Count - 1;
+            int last = count - 1;
             bool merges = last >= 0;
-            for (int k = 0; k < strides.Length && merges; k++)
-                merges = outStrides[k][last] == strides[k][d] * (long)shape[d];
+            for (int k = 0; k < operands && merges; k++)
+                merges = outStrides[k * rank + last] == strides[k][d] * (long)shape[d];
             if (merges)
             {
                 outShape[last] *= shape[d];
-                for (int k = 0; k < strides.Length; k++) outStrides[k][last] = strides[k][d];
+                for (int k = 0; k < operands; k++) outStrides[k * rank + last] = strides[k][d];
             }
             else
             {
-                outShape.Add(shape[d]);
-                for (int k = 0; k < strides.Length; k++) outStrides[k].Add(strides[k][d]);
+                outShape[count] = shape[d];
+                for (int k = 0; k < operands; k++) outStrides[k * rank + count] = strides[k][d];
+                count++;
             }
         }
-        if (outShape.Count == 0)
+        var collapsed = new int[operands][];
+        if (count == 0)
         {
-            outShape.Add(1);
-            for (int k = 0; k < strides.Length; k++) outStrides[k].Add(0);
+            for (int k = 0; k < operands; k++) collapsed[k] = [0];
+            return ([1], collapsed);
         }
-        var collapsed = new int[strides.Length][];
-        for (int k = 0; k < strides.Length; k++) collapsed[k] = outStrides[k].ToArray();
-        return (outShape.ToArray(), collapsed);
+        for (int k = 0; k < operands; k++) collapsed[k] = outStrides.Slice(k * rank, count).ToArray();
+        return (outShape[..count].ToArray(), collapsed);
     }
 
     /// <summary>

@@ -85,8 +85,22 @@ public static class AxisReduction
         public void Run(int start, int end)
         {
             int kept = keptShape.Length;
-            T[]? buffer = contiguousRun || runLength == 0 ? null : new T[TileWidth * runLength];
-            var index = new int[kept];
+            // The gather buffer comes from the shared pool (a training step sums bias gradients over strided runs every step).
+            T[]? buffer = contiguousRun || runLength == 0 ? null : System.Buffers.ArrayPool<T>.Shared.Rent(TileWidth * runLength);
+            try
+            {
+                Run(start, end, buffer);
+            }
+            finally
+            {
+                if (buffer is not null) System.Buffers.ArrayPool<T>.Shared.Return(buffer);
+            }
+        }
+
+        private void Run(int start, int end, T[]? buffer)
+        {
+            int kept = keptShape.Length;
+            Span<int> index = stackalloc int[kept];
             long rest = start;
             for (int d = kept - 1; d >= 0; d--) { index[d] = (int)(rest % keptShape[d]); rest /= keptShape[d]; }
             int baseOffset = offset;
