@@ -90,6 +90,13 @@ internal static class StridedLayout
             RunRows(shape, strides, offsets, 0, rows, 0, inner, kernel);
             return;
         }
+        RunParallel(shape, strides, offsets, rows, inner, chunks, kernel);
+    }
+
+    /// <summary>The threaded part of <see cref="Run"/>, apart so that one thread allocates no closure.</summary>
+    private static void RunParallel<TKernel>(int[] shape, int[][] strides, int[] offsets, long rows, int inner, int chunks, TKernel kernel)
+        where TKernel : struct, IRowKernel
+    {
         var options = new ParallelOptions { MaxDegreeOfParallelism = chunks };
         if (rows >= chunks)
             Parallel.For(0, chunks, options, c =>
