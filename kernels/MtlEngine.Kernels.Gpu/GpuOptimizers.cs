@@ -8,7 +8,7 @@ namespace MtlEngine.Kernels.Gpu;
 /// <summary>
 /// Optimizer updates on the GPU: one thread per parameter element, running the same <see cref="OptimizerRules"/>
 /// formula as the CPU drivers (<see cref="OptimizerKernels"/>) on one scalar, so that a parameter on <c>ilgpu-cpu</c>
-/// follows the CPU run bit for bit. Parameters, gradients and state are contiguous views of equal length; everything
+/// follows the CPU run bit for bit (on CUDA within an ulp per step, where multiply-adds may be fused). Parameters, gradients and state are contiguous views of equal length; everything
 /// is updated in place. A state view that the step does not use (no momentum, not centered) may be any view; it is
 /// neither read nor written.
 /// </summary>

@@ -35,43 +35,61 @@ internal static class StridedLayout
     /// </summary>
     public static (int[] Shape, int[][] Strides) Collapse(ReadOnlySpan<int> shape, params int[][] strides)
     {
-        var outShape = new List<int>(shape.Length);
-        var outStrides = new List<int>[strides.Length];
-        for (int k = 0; k < strides.Length; k++) outStrides[k] = new List<int>(shape.Length);
-        for (int d = 0; d < shape.Length; d++)
-        {
-            if (shape[d] == 1) continue;
-            int last = outShape.Count - 1;
-            bool merges = last >= 0;
-            for (int k = 0; k < strides.Length && merges; k++)
-                merges = outStrides[k][last] == strides[k][d] * (long)shape[d];
-            if (merges)
-            {
-                outShape[last] *= shape[d];
-                for (int k = 0; k < strides.Length; k++) outStrides[k][last] = strides[k][d];
-            }
-            else
-            {
-                outShape.Add(shape[d]);
-                for (int k = 0; k < strides.Length; k++) outStrides[k].Add(strides[k][d]);
-            }
-        }
-        if (outShape.Count == 0)
-        {
-            outShape.Add(1);
-            for (int k = 0; k < strides.Length; k++) outStrides[k].Add(0);
-        }
+        int room = Math.Max(shape.Length, 1);
+        Span<int> outShape = room <= 32 ? stackalloc int[room] : new int[room];
+        Span<int> outStrides = room * strides.Length <= 128 ? stackalloc int[room * strides.Length] : new int[room * strides.Length];
+        int rank = CollapseInto(shape, strides, outShape, outStrides);
         var collapsed = new int[strides.Length][];
-        for (int k = 0; k < strides.Length; k++) collapsed[k] = outStrides[k].ToArray();
-        return (outShape.ToArray(), collapsed);
+        for (int k = 0; k < strides.Length; k++) collapsed[k] = outStrides.Slice(k * rank, rank).ToArray();
+        return (outShape[..rank].ToArray(), collapsed);
     }
 
     /// <summary>
-    /// Runs <paramref name="kernel"/> over every innermost row of a collapsed iteration space. Rows are split
+    /// <see cref="Collapse"/> into caller space (each at least max(rank, 1) long per operand): writes the collapsed shape to
+    /// <paramref name="outShape"/> and operand k's strides to <paramref name="outStrides"/>[k·r .. k·r + r), and returns r.
+    /// Every element-wise operation calls this, so it allocates nothing.
+    /// </summary>
+    public static int CollapseInto(ReadOnlySpan<int> shape, ReadOnlySpan<int[]> strides, Span<int> outShape, Span<int> outStrides)
+    {
+        // Collapsed with operand k's strides at [k·room + c], then packed to [k·count + c].
+        int room = Math.Max(shape.Length, 1), operands = strides.Length;
+        int count = 0;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (shape[d] == 1) continue;
+            int last = count - 1;
+            bool merges = last >= 0;
+            for (int k = 0; k < operands && merges; k++)
+                merges = outStrides[k * room + last] == strides[k][d] * (long)shape[d];
+            if (merges)
+            {
+                outShape[last] *= shape[d];
+                for (int k = 0; k < operands; k++) outStrides[k * room + last] = strides[k][d];
+            }
+            else
+            {
+                outShape[count] = shape[d];
+                for (int k = 0; k < operands; k++) outStrides[k * room + count] = strides[k][d];
+                count++;
+            }
+        }
+        if (count == 0)
+        {
+            outShape[0] = 1;
+            for (int k = 0; k < operands; k++) outStrides[k * room] = 0;
+            count = 1;
+        }
+        for (int k = 1; k < operands; k++) outStrides.Slice(k * room, count).CopyTo(outStrides[(k * count)..]); // k·count ≤ k·room: moves down
+        return count;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="kernel"/> over every innermost row of a collapsed iteration space (operand k's strides at
+    /// <paramref name="strides"/>[k·rank .. k·rank + rank), its start at <paramref name="offsets"/>[k]). Rows are split
     /// into equal contiguous blocks, one per thread; when there are fewer rows than threads, every row is
     /// split along its inner dimension instead.
     /// </summary>
-    public static void Run<TKernel>(int[] shape, int[][] strides, int[] offsets, Parallelism parallelism, TKernel kernel)
+    public static void Run<TKernel>(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, ReadOnlySpan<int> offsets, Parallelism parallelism, TKernel kernel)
         where TKernel : struct, IRowKernel
     {
         int rank = shape.Length;
@@ -86,6 +104,13 @@ internal static class StridedLayout
             RunRows(shape, strides, offsets, 0, rows, 0, inner, kernel);
             return;
         }
+        RunParallel(shape.ToArray(), strides.ToArray(), offsets.ToArray(), rows, inner, chunks, kernel);
+    }
+
+    /// <summary>The threaded part of <see cref="Run"/>, apart so that one thread allocates no closure.</summary>
+    private static void RunParallel<TKernel>(int[] shape, int[] strides, int[] offsets, long rows, int inner, int chunks, TKernel kernel)
+        where TKernel : struct, IRowKernel
+    {
         var options = new ParallelOptions { MaxDegreeOfParallelism = chunks };
         if (rows >= chunks)
             Parallel.For(0, chunks, options, c =>
@@ -95,11 +120,11 @@ internal static class StridedLayout
                 RunRows(shape, strides, offsets, 0, rows, (int)((long)c * inner / chunks), (int)((long)(c + 1) * inner / chunks), kernel));
     }
 
-    private static void RunRows<TKernel>(int[] shape, int[][] strides, int[] baseOffsets,
+    private static void RunRows<TKernel>(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, ReadOnlySpan<int> baseOffsets,
         long rowStart, long rowEnd, int innerStart, int innerEnd, TKernel kernel)
         where TKernel : struct, IRowKernel
     {
-        int outer = shape.Length - 1, operands = strides.Length;
+        int rank = shape.Length, outer = rank - 1, operands = baseOffsets.Length;
         Span<int> index = stackalloc int[Math.Max(outer, 1)];
         Span<int> offsets = stackalloc int[operands];
         // Position the odometer at rowStart (row-major over the outer dimensions).
@@ -112,7 +137,7 @@ internal static class StridedLayout
         for (int k = 0; k < operands; k++)
         {
             long o = baseOffsets[k];
-            for (int d = 0; d < outer; d++) o += (long)index[d] * strides[k][d];
+            for (int d = 0; d < outer; d++) o += (long)index[d] * strides[k * rank + d];
             offsets[k] = (int)o;
         }
         for (long row = rowStart; row < rowEnd; row++)
@@ -121,16 +146,16 @@ internal static class StridedLayout
             for (int d = outer - 1; d >= 0; d--)
             {
                 index[d]++;
-                for (int k = 0; k < operands; k++) offsets[k] += strides[k][d];
+                for (int k = 0; k < operands; k++) offsets[k] += strides[k * rank + d];
                 if (index[d] < shape[d]) break;
                 index[d] = 0;
-                for (int k = 0; k < operands; k++) offsets[k] -= strides[k][d] * shape[d];
+                for (int k = 0; k < operands; k++) offsets[k] -= strides[k * rank + d] * shape[d];
             }
         }
     }
 
     /// <summary>Checks that each operand has one stride per dimension.</summary>
-    public static void CheckRanks(ReadOnlySpan<int> shape, params int[][] strides)
+    public static void CheckRanks(ReadOnlySpan<int> shape, params ReadOnlySpan<int[]> strides)
     {
         foreach (int[] s in strides)
         {

@@ -20,9 +20,12 @@ public static class StridedDriver
         where TOp : struct, IUnarySpanOperator<T>
     {
         StridedLayout.CheckRanks(shape, x.Strides, d.Strides);
-        var (s, st) = StridedLayout.Collapse(shape, x.Strides, d.Strides);
-        var kernel = new UnaryRow<T, TOp>(x.Data, st[0][^1], d.Data, st[1][^1], op);
-        StridedLayout.Run(s, st, [x.Offset, d.Offset], parallelism, kernel);
+        int room = Math.Max(shape.Length, 1);
+        Span<int> s = room <= 32 ? stackalloc int[room] : new int[room];
+        Span<int> st = room <= 32 ? stackalloc int[2 * room] : new int[2 * room];
+        int r = StridedLayout.CollapseInto(shape, [x.Strides, d.Strides], s, st);
+        var kernel = new UnaryRow<T, TOp>(x.Data, st[r - 1], d.Data, st[2 * r - 1], op);
+        StridedLayout.Run(s[..r], st[..(2 * r)], [x.Offset, d.Offset], parallelism, kernel);
     }
 
     /// <summary>d[i] = op(x[i], y[i]) for every index i of <paramref name="shape"/>.</summary>
@@ -32,9 +35,12 @@ public static class StridedDriver
         where TOp : struct, IBinarySpanOperator<T>
     {
         StridedLayout.CheckRanks(shape, x.Strides, y.Strides, d.Strides);
-        var (s, st) = StridedLayout.Collapse(shape, x.Strides, y.Strides, d.Strides);
-        var kernel = new BinaryRow<T, TOp>(x.Data, st[0][^1], y.Data, st[1][^1], d.Data, st[2][^1], op);
-        StridedLayout.Run(s, st, [x.Offset, y.Offset, d.Offset], parallelism, kernel);
+        int room = Math.Max(shape.Length, 1);
+        Span<int> s = room <= 32 ? stackalloc int[room] : new int[room];
+        Span<int> st = room <= 32 ? stackalloc int[3 * room] : new int[3 * room];
+        int r = StridedLayout.CollapseInto(shape, [x.Strides, y.Strides, d.Strides], s, st);
+        var kernel = new BinaryRow<T, TOp>(x.Data, st[r - 1], y.Data, st[2 * r - 1], d.Data, st[3 * r - 1], op);
+        StridedLayout.Run(s[..r], st[..(3 * r)], [x.Offset, y.Offset, d.Offset], parallelism, kernel);
     }
 
     /// <summary>d[i] = op(a[i], b[i], c[i]) for every index i of <paramref name="shape"/>.</summary>
@@ -44,9 +50,12 @@ public static class StridedDriver
         where TOp : struct, ITernarySpanOperator<T>
     {
         StridedLayout.CheckRanks(shape, a.Strides, b.Strides, c.Strides, d.Strides);
-        var (s, st) = StridedLayout.Collapse(shape, a.Strides, b.Strides, c.Strides, d.Strides);
-        var kernel = new TernaryRow<T, TOp>(a.Data, st[0][^1], b.Data, st[1][^1], c.Data, st[2][^1], d.Data, st[3][^1], op);
-        StridedLayout.Run(s, st, [a.Offset, b.Offset, c.Offset, d.Offset], parallelism, kernel);
+        int room = Math.Max(shape.Length, 1);
+        Span<int> s = room <= 32 ? stackalloc int[room] : new int[room];
+        Span<int> st = room <= 32 ? stackalloc int[4 * room] : new int[4 * room];
+        int r = StridedLayout.CollapseInto(shape, [a.Strides, b.Strides, c.Strides, d.Strides], s, st);
+        var kernel = new TernaryRow<T, TOp>(a.Data, st[r - 1], b.Data, st[2 * r - 1], c.Data, st[3 * r - 1], d.Data, st[4 * r - 1], op);
+        StridedLayout.Run(s[..r], st[..(4 * r)], [a.Offset, b.Offset, c.Offset, d.Offset], parallelism, kernel);
     }
 
     // A unary row that is not unit-stride is gathered into a small buffer, run through the span form and

@@ -114,11 +114,7 @@ public static class Gemm
                 if (batchWorkers > 1 && flops < 2 * GemmBlockSizes.For<T>(set).MinFlopsPerThread)
                 {
                     // Products too small to split over threads: a fixed contiguous share of the batch per thread instead.
-                    Parallel.For(0, batchWorkers, new ParallelOptions { MaxDegreeOfParallelism = batchWorkers }, w =>
-                    {
-                        int t0 = (int)((long)batchCount * w / batchWorkers), t1 = (int)((long)batchCount * (w + 1) / batchWorkers);
-                        for (int t = t0; t < t1; t++) Execute(Shift(first, t, aBatchStride, bBatchStride, cBatchStride), set, 1);
-                    });
+                    MultiplyBatchesInParallel(first, set, batchCount, batchWorkers, aBatchStride, bBatchStride, cBatchStride);
                 }
                 else
                 {
@@ -127,6 +123,15 @@ public static class Gemm
             }
         }
     }
+
+    /// <summary>A contiguous share of the batch per thread, apart from the caller so that one thread allocates no closure.</summary>
+    private static unsafe void MultiplyBatchesInParallel<T>(GemmOperands<T> first, GemmInstructionSet set, int batchCount, int batchWorkers,
+        int aBatchStride, int bBatchStride, int cBatchStride) where T : unmanaged, INumber<T> =>
+        Parallel.For(0, batchWorkers, new ParallelOptions { MaxDegreeOfParallelism = batchWorkers }, w =>
+        {
+            int t0 = (int)((long)batchCount * w / batchWorkers), t1 = (int)((long)batchCount * (w + 1) / batchWorkers);
+            for (int t = t0; t < t1; t++) Execute(Shift(first, t, aBatchStride, bBatchStride, cBatchStride), set, 1);
+        });
 
     /// <summary>The instruction set to run for <typeparamref name="T"/>, checking the type and the hardware.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

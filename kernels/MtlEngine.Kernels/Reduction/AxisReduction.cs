@@ -44,12 +44,16 @@ public static class AxisReduction
                 throw new ArgumentException($"Axis {axis} is listed twice; list each axis to reduce once.");
             reduced[axis] = true;
         }
-        var keptShape = new List<int>(); var keptStrides = new List<int>();
-        var redShape = new List<int>(); var redStrides = new List<int>();
-        for (int d = 0; d < rank; d++)
+        int reducedCount = 0;
+        foreach (bool r in reduced) if (r) reducedCount++;
+        var keptShape = new int[rank - reducedCount];
+        var keptStrides = new int[rank - reducedCount];
+        Span<int> redShape = stackalloc int[reducedCount];
+        var redStrides = new int[reducedCount];
+        for (int d = 0, kept = 0, red = 0; d < rank; d++)
         {
-            (reduced[d] ? redShape : keptShape).Add(shape[d]);
-            (reduced[d] ? redStrides : keptStrides).Add(input.Strides[d]);
+            if (reduced[d]) (redShape[red], redStrides[red++]) = (shape[d], input.Strides[d]);
+            else (keptShape[kept], keptStrides[kept++]) = (shape[d], input.Strides[d]);
         }
         long outCount = 1, runLength = 1;
         foreach (int s in keptShape) outCount *= s;
@@ -58,9 +62,9 @@ public static class AxisReduction
             throw new ArgumentException($"The output holds {output.Length} elements but the kept axes index {outCount}.");
         if (outCount == 0) return;
 
-        var (rs, rst) = StridedLayout.Collapse(redShape.ToArray(), redStrides.ToArray());
+        var (rs, rst) = StridedLayout.Collapse(redShape, redStrides);
         bool contiguousRun = runLength <= 1 || (rs.Length == 1 && rst[0][0] == 1);
-        var job = new Job<T, TResult, TReducer>(input.Data, input.Offset, keptShape.ToArray(), keptStrides.ToArray(),
+        var job = new Job<T, TResult, TReducer>(input.Data, input.Offset, keptShape, keptStrides,
             rs, rst[0], (int)runLength, contiguousRun, output, reducer);
 
         int chunks = (int)Math.Min(Math.Min(parallelism.Degree, outCount),
@@ -68,9 +72,15 @@ public static class AxisReduction
         if (chunks <= 1)
             job.Run(0, (int)outCount);
         else
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks },
-                c => job.Run((int)(c * outCount / chunks), (int)((c + 1) * outCount / chunks)));
+            RunParallel(job, outCount, chunks);
     }
+
+    /// <summary>The threaded part of <see cref="Reduce"/>, apart so that one thread allocates no closure.</summary>
+    private static void RunParallel<T, TResult, TReducer>(Job<T, TResult, TReducer> job, long outCount, int chunks)
+        where T : unmanaged
+        where TReducer : struct, ISpanReducer<T, TResult> =>
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks },
+            c => job.Run((int)(c * outCount / chunks), (int)((c + 1) * outCount / chunks)));
 
     private sealed class Job<T, TResult, TReducer>(T[] data, int offset, int[] keptShape, int[] keptStrides,
         int[] runShape, int[] runStrides, int runLength, bool contiguousRun, TResult[] output, TReducer reducer)
@@ -85,8 +95,22 @@ public static class AxisReduction
         public void Run(int start, int end)
         {
             int kept = keptShape.Length;
-            T[]? buffer = contiguousRun || runLength == 0 ? null : new T[TileWidth * runLength];
-            var index = new int[kept];
+            // The gather buffer comes from the shared pool (a training step sums bias gradients over strided runs every step).
+            T[]? buffer = contiguousRun || runLength == 0 ? null : System.Buffers.ArrayPool<T>.Shared.Rent(TileWidth * runLength);
+            try
+            {
+                Run(start, end, buffer);
+            }
+            finally
+            {
+                if (buffer is not null) System.Buffers.ArrayPool<T>.Shared.Return(buffer);
+            }
+        }
+
+        private void Run(int start, int end, T[]? buffer)
+        {
+            int kept = keptShape.Length;
+            Span<int> index = stackalloc int[kept];
             long rest = start;
             for (int d = kept - 1; d >= 0; d--) { index[d] = (int)(rest % keptShape[d]); rest /= keptShape[d]; }
             int baseOffset = offset;

@@ -87,7 +87,7 @@ internal static class MlpBench
             int b = s % Batches;
             var outputs = net.ForwardTasks(x[b]);
             var loss = Losses.CrossEntropy(outputs[0], labelsA[b]) + Losses.CrossEntropy(outputs[1], labelsB[b]) + Losses.MeanSquaredError(outputs[2], y[b]);
-            net.ZeroGrad();
+            optimizer.ZeroGrad(); // as the PyTorch peer: the optimizer's flat parameter list, no module walk
             loss.Backward();
             optimizer.Step();
             return loss.Item();

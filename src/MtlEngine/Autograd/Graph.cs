@@ -46,11 +46,19 @@ internal static class Graph
     public static void Backward<T>(MtlTensor<T> output, MtlTensor<T>? gradient, bool retainGraph) where T : unmanaged, INumber<T>
     {
         ArgumentNullException.ThrowIfNull(output);
-        var grads = Propagate(output, gradient, retainGraph, targets: null);
-        foreach (var (tensor, grad) in grads)
+        var workspace = Workspace<T>.Rent();
+        try
         {
-            if (!tensor.IsLeaf) continue;
-            AccumulateInto(tensor, grad);
+            var grads = Propagate(output, gradient, retainGraph, targets: null, workspace);
+            foreach (var (tensor, grad) in grads)
+            {
+                if (!tensor.IsLeaf) continue;
+                AccumulateInto(tensor, grad);
+            }
+        }
+        finally
+        {
+            workspace.Return();
         }
     }
 
@@ -61,11 +69,19 @@ internal static class Graph
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(inputs);
         var targets = new HashSet<MtlTensor<T>>(inputs, ReferenceEqualityComparer.Instance);
-        var grads = Propagate(output, gradient, retainGraph, targets);
-        var result = new MtlTensor<T>?[inputs.Count];
-        for (int i = 0; i < inputs.Count; i++)
-            if (grads.TryGetValue(inputs[i], out var g)) result[i] = MaterializeAs(g, inputs[i]);
-        return result;
+        var workspace = Workspace<T>.Rent();
+        try
+        {
+            var grads = Propagate(output, gradient, retainGraph, targets, workspace);
+            var result = new MtlTensor<T>?[inputs.Count];
+            for (int i = 0; i < inputs.Count; i++)
+                if (grads.TryGetValue(inputs[i], out var g)) result[i] = MaterializeAs(g, inputs[i]);
+            return result;
+        }
+        finally
+        {
+            workspace.Return();
+        }
     }
 
     /// <summary>
@@ -75,7 +91,7 @@ internal static class Graph
     /// Returns the gradients of the leaves (or of the targets).
     /// </summary>
     private static Dictionary<MtlTensor<T>, MtlTensor<T>> Propagate<T>(MtlTensor<T> output, MtlTensor<T>? gradient, bool retainGraph,
-        HashSet<MtlTensor<T>>? targets) where T : unmanaged, INumber<T>
+        HashSet<MtlTensor<T>>? targets, Workspace<T> workspace) where T : unmanaged, INumber<T>
     {
         if (!output.RequiresGrad)
             throw new InvalidOperationException(
@@ -96,9 +112,11 @@ internal static class Graph
             seed = gradient;
         }
 
-        var order = TopologicalOrder(output, targets, out var reaches);
-        var pending = new Dictionary<MtlTensor<T>, MtlTensor<T>>(ReferenceEqualityComparer.Instance) { [output] = seed };
-        var result = new Dictionary<MtlTensor<T>, MtlTensor<T>>(ReferenceEqualityComparer.Instance);
+        var order = TopologicalOrder(output, targets, workspace);
+        var reaches = workspace.Reaches;
+        var pending = workspace.Pending;
+        pending[output] = seed;
+        var result = workspace.Result;
         using (Grad.NoGrad())
         {
             for (int t = order.Count - 1; t >= 0; t--)
@@ -144,15 +162,15 @@ internal static class Graph
     /// <summary>
     /// The tensors reachable from <paramref name="output"/> through inputs that require grad, each after all of its
     /// inputs (iterative depth-first post-order, so deep graphs do not overflow the stack). With
-    /// <paramref name="targets"/>, <paramref name="reaches"/> collects the tensors from which a target can be reached.
+    /// <paramref name="targets"/>, the workspace's Reaches collects the tensors from which a target can be reached.
     /// </summary>
-    private static List<MtlTensor<T>> TopologicalOrder<T>(MtlTensor<T> output, HashSet<MtlTensor<T>>? targets, out HashSet<MtlTensor<T>> reaches)
+    private static List<MtlTensor<T>> TopologicalOrder<T>(MtlTensor<T> output, HashSet<MtlTensor<T>>? targets, Workspace<T> workspace)
         where T : unmanaged, INumber<T>
     {
-        var order = new List<MtlTensor<T>>();
-        var visited = new HashSet<MtlTensor<T>>(ReferenceEqualityComparer.Instance);
-        reaches = new HashSet<MtlTensor<T>>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<(MtlTensor<T> Tensor, int Next)>();
+        var order = workspace.Order;
+        var visited = workspace.Visited;
+        var reaches = workspace.Reaches;
+        var stack = workspace.Stack;
         stack.Push((output, 0));
         visited.Add(output);
         while (stack.Count > 0)
@@ -230,5 +248,40 @@ internal static class Graph
         var source = grad.Shape.SequenceEqual(like.Shape) ? grad : grad.BroadcastTo(like.Shape.ToArray());
         source.CopyTo(result);
         return result;
+    }
+
+    /// <summary>
+    /// The collections of one backward pass, kept per thread and element type and reused, so that a training step's
+    /// backward allocates none of them; a pass that starts while another holds them (a rule that runs its own backward)
+    /// takes fresh ones. <see cref="Return"/> clears them, so they keep no tensor alive.
+    /// </summary>
+    private sealed class Workspace<T> where T : unmanaged, INumber<T>
+    {
+        [ThreadStatic] private static Workspace<T>? t_free;
+
+        public readonly List<MtlTensor<T>> Order = [];
+        public readonly HashSet<MtlTensor<T>> Visited = new(ReferenceEqualityComparer.Instance);
+        public readonly HashSet<MtlTensor<T>> Reaches = new(ReferenceEqualityComparer.Instance);
+        public readonly Stack<(MtlTensor<T> Tensor, int Next)> Stack = new();
+        public readonly Dictionary<MtlTensor<T>, MtlTensor<T>> Pending = new(ReferenceEqualityComparer.Instance);
+        public readonly Dictionary<MtlTensor<T>, MtlTensor<T>> Result = new(ReferenceEqualityComparer.Instance);
+
+        public static Workspace<T> Rent()
+        {
+            var workspace = t_free ?? new Workspace<T>();
+            t_free = null;
+            return workspace;
+        }
+
+        public void Return()
+        {
+            Order.Clear();
+            Visited.Clear();
+            Reaches.Clear();
+            Stack.Clear();
+            Pending.Clear();
+            Result.Clear();
+            t_free = this;
+        }
     }
 }

@@ -163,7 +163,8 @@ public static class Losses
     {
         int n = labels.Length, classes = logits.Shape[1];
         // The coefficient of each log-probability, a constant: Q[i, c] = sᵢ·w_c·qᵢc, and the normalizer Σ sᵢ·w_{yᵢ}.
-        var coefficients = new T[n * classes];
+        var coefficients = TensorArena.Rent<T>(n * classes); // inside a training step's arena: the previous step's buffer
+        Array.Clear(coefficients);
         T smooth = T.CreateChecked(labelSmoothing / classes), hit = T.One - T.CreateChecked(labelSmoothing);
         T total = T.Zero;
         for (int i = 0; i < n; i++)

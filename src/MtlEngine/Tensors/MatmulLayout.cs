@@ -20,17 +20,23 @@ internal sealed record MatmulLayout(
     /// <exception cref="ArgumentException">When the inner dimensions differ or the batch dimensions do not broadcast.</exception>
     public static MatmulLayout Of<T>(MtlTensor<T> a, MtlTensor<T> b) where T : unmanaged, INumber<T>
     {
-        int[] aShape = a.Rank == 1 ? [1, a.Shape[0]] : a.Shape.ToArray(), aStrides = a.Rank == 1 ? [0, a.Strides[0]] : a.Strides.ToArray();
-        int[] bShape = b.Rank == 1 ? [b.Shape[0], 1] : b.Shape.ToArray(), bStrides = b.Rank == 1 ? [b.Strides[0], 0] : b.Strides.ToArray();
+        // The promoted shapes and strides in stack space (a matmul per layer and step: only the layout's own arrays are allocated).
+        int aRank = Math.Max(a.Rank, 2), bRank = Math.Max(b.Rank, 2);
+        Span<int> aShape = aRank <= 16 ? stackalloc int[aRank] : new int[aRank], aStrides = aRank <= 16 ? stackalloc int[aRank] : new int[aRank];
+        Span<int> bShape = bRank <= 16 ? stackalloc int[bRank] : new int[bRank], bStrides = bRank <= 16 ? stackalloc int[bRank] : new int[bRank];
+        if (a.Rank == 1) { (aShape[0], aShape[1], aStrides[0], aStrides[1]) = (1, a.Shape[0], 0, a.Strides[0]); }
+        else { a.Shape.CopyTo(aShape); a.Strides.CopyTo(aStrides); }
+        if (b.Rank == 1) { (bShape[0], bShape[1], bStrides[0], bStrides[1]) = (b.Shape[0], 1, b.Strides[0], 0); }
+        else { b.Shape.CopyTo(bShape); b.Strides.CopyTo(bStrides); }
         int m = aShape[^2], k = aShape[^1], n = bShape[^1];
         if (bShape[^2] != k)
             throw new ArgumentException(
                 $"Matmul: the inner dimensions differ: {MtlTensor<T>.ShapeText(a.Shape)} @ {MtlTensor<T>.ShapeText(b.Shape)} contracts {k} with {bShape[^2]}; the last dimension of the left operand must equal the second-to-last of the right.");
 
         int batchRank = Math.Max(aShape.Length, bShape.Length) - 2;
-        var batchShape = new int[batchRank];
-        var aBatchStrides = new int[batchRank];
-        var bBatchStrides = new int[batchRank];
+        var batchShape = batchRank == 0 ? [] : new int[batchRank];
+        Span<int> aBatchStrides = batchRank <= 16 ? stackalloc int[batchRank] : new int[batchRank];
+        Span<int> bBatchStrides = batchRank <= 16 ? stackalloc int[batchRank] : new int[batchRank];
         for (int d = 0; d < batchRank; d++)
         {
             int da = d - (batchRank - (aShape.Length - 2)), db = d - (batchRank - (bShape.Length - 2));
@@ -43,14 +49,15 @@ internal sealed record MatmulLayout(
             bBatchStrides[d] = db >= 0 && sb != 1 ? bStrides[db] : 0;
         }
 
-        var resultShape = new List<int>(batchShape);
-        if (a.Rank > 1) resultShape.Add(m);
-        if (b.Rank > 1) resultShape.Add(n);
+        var resultShape = new int[batchRank + (a.Rank > 1 ? 1 : 0) + (b.Rank > 1 ? 1 : 0)];
+        batchShape.CopyTo(resultShape, 0);
+        if (a.Rank > 1) resultShape[batchRank] = m;
+        if (b.Rank > 1) resultShape[^1] = n;
 
         int batch = MtlTensor<T>.CheckedLength(batchShape);
         var offsetsA = new int[batch];
         var offsetsB = new int[batch];
-        var index = new int[batchRank];
+        Span<int> index = batchRank <= 16 ? stackalloc int[batchRank] : new int[batchRank];
         for (int t = 0; t < batch; t++)
         {
             int ao = a.Offset, bo = b.Offset;
@@ -59,6 +66,6 @@ internal sealed record MatmulLayout(
             offsetsB[t] = bo;
             for (int d = batchRank - 1; d >= 0 && ++index[d] == batchShape[d]; d--) index[d] = 0;
         }
-        return new MatmulLayout(m, k, n, aStrides[^2], aStrides[^1], bStrides[^2], bStrides[^1], batchShape, [.. resultShape], offsetsA, offsetsB);
+        return new MatmulLayout(m, k, n, aStrides[^2], aStrides[^1], bStrides[^2], bStrides[^1], batchShape, resultShape, offsetsA, offsetsB);
     }
 }

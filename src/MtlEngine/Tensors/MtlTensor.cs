@@ -57,6 +57,9 @@ public sealed partial class MtlTensor<T> where T : unmanaged, INumber<T>
     /// <summary>The step in storage elements for each dimension (0 for a broadcast dimension, negative allowed).</summary>
     public ReadOnlySpan<int> Strides => _strides;
 
+    /// <summary>The strides' own array, for the kernels' views (read only; saves a copy per operation).</summary>
+    internal int[] StridesArray => _strides;
+
     /// <summary>The number of dimensions.</summary>
     public int Rank => _shape.Length;
 

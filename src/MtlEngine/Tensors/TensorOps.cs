@@ -22,11 +22,11 @@ internal static class TensorOps
 
     /// <summary>The tensor as the kernels see it, read as an array of <paramref name="target"/> shape.</summary>
     public static StridedArray<T> View<T>(MtlTensor<T> x, ReadOnlySpan<int> target) where T : unmanaged, INumber<T> =>
-        new(x.CpuStorage.Data, x.Offset, Broadcast.StridesTo(x.Shape, x.Strides, target));
+        x.Shape.SequenceEqual(target) ? View(x) : new(x.CpuStorage.Data, x.Offset, Broadcast.StridesTo(x.Shape, x.Strides, target));
 
-    /// <summary>The tensor as the kernels see it, with its own shape.</summary>
+    /// <summary>The tensor as the kernels see it, with its own shape (its strides array itself: the kernels only read it).</summary>
     public static StridedArray<T> View<T>(MtlTensor<T> x) where T : unmanaged, INumber<T> =>
-        new(x.CpuStorage.Data, x.Offset, x.Strides.ToArray());
+        new(x.CpuStorage.Data, x.Offset, x.StridesArray);
 
     /// <summary>y = op(x) element-wise.</summary>
     public static MtlTensor<T> Map<T, TOp>(MtlTensor<T> x, TOp op, Parallelism? parallelism)

@@ -85,4 +85,31 @@ public class GpuOptimizerStateTests
         Assert.Equal(uninterrupted, Run(kind, Device.Cpu, 6, resumeAt: 3, resumeOn: IlgpuCpu)); // saved on the cpu, resumed on the device
         Assert.Equal(uninterrupted, Run(kind, IlgpuCpu, 6, resumeAt: 3, resumeOn: Device.Cpu)); // and back
     }
+
+    [Theory]
+    [InlineData(2.0)]
+    [InlineData(1.0)]
+    [InlineData(double.PositiveInfinity)]
+    public void Clipping_on_the_device_matches_the_cpu(double normType)
+    {
+        float[][] Clip(Device device, bool byValue, out double norm)
+        {
+            var ps = new[] { MtlTensor.Zeros<float>(7).To(device), MtlTensor.Zeros<float>(3, 4).To(device) };
+            for (int k = 0; k < ps.Length; k++)
+            {
+                ps[k].RequiresGrad = true;
+                ps[k].Grad = new TensorRandom(50 + (ulong)k).Normal(ps[k].Shape.ToArray(), 0f, 2f).To(device);
+            }
+            norm = byValue ? 0 : GradientClipping.ClipNorm(ps, 1.5, normType);
+            if (byValue) GradientClipping.ClipValue(ps, 0.7);
+            return ps.Select(p => p.Grad!.ToArray()).ToArray();
+        }
+        var cpu = Clip(Device.Cpu, false, out double cpuNorm);
+        var device = Clip(IlgpuCpu, false, out double deviceNorm);
+        Assert.Equal(cpuNorm, deviceNorm, 1e-5 * cpuNorm);
+        Assert.True(cpuNorm > 1.5); // it clipped
+        for (int k = 0; k < cpu.Length; k++)
+            for (int i = 0; i < cpu[k].Length; i++) Assert.Equal(cpu[k][i], device[k][i], 1e-6f);
+        Assert.Equal(Clip(Device.Cpu, true, out _), Clip(IlgpuCpu, true, out _));
+    }
 }
