@@ -91,10 +91,7 @@ public static class GpuConvolution
         ArgumentNullException.ThrowIfNull(gpu);
         long inputs = (long)planes * g.InputPlane;
         if (inputs == 0) return;
-        var kernel = gpu.Kernel<Action<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, ConvolutionGeometry>>(
-            (Action<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, ConvolutionGeometry>)MaxPoolBackwardKernel<T>,
-            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, ConvolutionGeometry>(MaxPoolBackwardKernel<T>));
-        kernel((int)inputs, dy, argmax, dx, g);
+        PoolBackward(gpu, dx, g, new MaxShare<T>(dy, argmax), inputs);
     }
 
     /// <summary>Average pooling of <paramref name="planes"/> planes (the divisor counts padding when <paramref name="countIncludePad"/>, as PyTorch).</summary>
@@ -117,10 +114,7 @@ public static class GpuConvolution
         ArgumentNullException.ThrowIfNull(gpu);
         long inputs = (long)planes * g.InputPlane;
         if (inputs == 0) return;
-        var kernel = gpu.Kernel<Action<Index1D, ArrayView<T>, ArrayView<T>, ConvolutionGeometry, int>>(
-            (Action<Index1D, ArrayView<T>, ArrayView<T>, ConvolutionGeometry, int>)AvgPoolBackwardKernel<T>,
-            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, ConvolutionGeometry, int>(AvgPoolBackwardKernel<T>));
-        kernel((int)inputs, dy, dx, g, countIncludePad ? 1 : 0);
+        PoolBackward(gpu, dx, g, new AverageShare<T>(dy, g, countIncludePad ? 1 : 0), inputs);
     }
 
     /// <summary>Adaptive average pooling of H×W planes to outHeight×outWidth (PyTorch's windows ⌊i·H/Ho⌋ .. ⌈(i + 1)·H/Ho⌉).</summary>
@@ -149,6 +143,44 @@ public static class GpuConvolution
         kernel((int)inputs, dy, dx, height, width, outHeight, outWidth);
     }
 
+    private static void PoolBackward<T, TShare>(GpuContext gpu, ArrayView<T> dx, ConvolutionGeometry g, TShare share, long inputs)
+        where T : unmanaged, INumber<T> where TShare : struct, IPoolShare<T>
+    {
+        var kernel = gpu.Kernel<Action<Index1D, ArrayView<T>, ConvolutionGeometry, TShare>>(
+            (Action<Index1D, ArrayView<T>, ConvolutionGeometry, TShare>)PoolBackwardKernel<T, TShare>,
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ConvolutionGeometry, TShare>(PoolBackwardKernel<T, TShare>));
+        kernel((int)inputs, dx, g, share);
+    }
+
+    /// <summary>What output <c>o</c> (window (oh, ow)) gives back to the input element at index <c>at</c> of its plane.</summary>
+    internal interface IPoolShare<T> where T : unmanaged, INumber<T>
+    {
+        T Share(long o, int oh, int ow, int ih, int iw, int at);
+    }
+
+    /// <summary>Max pooling: all of dy[o] when this element is the window's saved maximum, else nothing.</summary>
+    internal readonly struct MaxShare<T>(ArrayView<T> dy, ArrayView<int> argmax) : IPoolShare<T> where T : unmanaged, INumber<T>
+    {
+        private readonly ArrayView<T> _dy = dy;
+        private readonly ArrayView<int> _argmax = argmax;
+
+        public T Share(long o, int oh, int ow, int ih, int iw, int at) => _argmax[o] == at ? _dy[o] : T.Zero;
+    }
+
+    /// <summary>Average pooling: dy[o] / divisor when the element lies in the window's clipped part (not a padded position).</summary>
+    internal readonly struct AverageShare<T>(ArrayView<T> dy, ConvolutionGeometry g, int countIncludePad) : IPoolShare<T> where T : unmanaged, INumber<T>
+    {
+        private readonly ArrayView<T> _dy = dy;
+        private readonly ConvolutionGeometry _g = g;
+        private readonly int _countIncludePad = countIncludePad;
+
+        public T Share(long o, int oh, int ow, int ih, int iw, int at)
+        {
+            AverageWindow(oh, ow, _g, _countIncludePad, out int hs, out int he, out int ws, out int we, out int divisor);
+            return ih < hs || ih >= he || iw < ws || iw >= we ? T.Zero : _dy[o] / Count<T>(divisor);
+        }
+    }
+
     private static void Check(bool ok, string what, ConvolutionGeometry g)
     {
         if (!ok) throw new ArgumentException($"The device buffers of {what} are too short for {g}.");
@@ -158,7 +190,7 @@ public static class GpuConvolution
 
     /// <summary>n as a T, by counting: a window holds a few dozen elements, and this keeps generic int → T conversions
     /// (which ILGPU does not compile for every device) out of the kernels.</summary>
-    private static T Count<T>(int n) where T : unmanaged, INumber<T>
+    internal static T Count<T>(int n) where T : unmanaged, INumber<T>
     {
         T count = T.Zero;
         for (int k = 0; k < n; k++) count += T.One;
@@ -243,8 +275,9 @@ public static class GpuConvolution
         argmax[i] = best;
     }
 
-    internal static void MaxPoolBackwardKernel<T>(Index1D index, ArrayView<T> dy, ArrayView<int> argmax, ArrayView<T> dx, ConvolutionGeometry g)
-        where T : unmanaged, INumber<T>
+    /// <summary>dx of a pooling: each input element sums what the windows that hold it give back (<typeparamref name="TShare"/>).</summary>
+    internal static void PoolBackwardKernel<T, TShare>(Index1D index, ArrayView<T> dx, ConvolutionGeometry g, TShare share)
+        where T : unmanaged, INumber<T> where TShare : struct, IPoolShare<T>
     {
         long i = index;
         int inPlane = g.Height * g.Width, at = (int)(i % inPlane), iw = at % g.Width, ih = at / g.Width;
@@ -253,21 +286,21 @@ public static class GpuConvolution
         T sum = T.Zero;
         for (int ki = 0; ki < g.KernelHeight; ki++)
         {
-            int y = ih + g.PadHeight - ki;
+            int y = ih + g.PadHeight - ki; // = oh·sh for the window row oh that holds row ih at its kernel row ki
             if (y < 0 || y % g.StrideHeight != 0 || y / g.StrideHeight >= ho) continue;
             for (int kj = 0; kj < g.KernelWidth; kj++)
             {
                 int x = iw + g.PadWidth - kj;
                 if (x < 0 || x % g.StrideWidth != 0 || x / g.StrideWidth >= wo) continue;
-                long o = outStart + y / g.StrideHeight * wo + x / g.StrideWidth;
-                if (argmax[o] == at) sum += dy[o];
+                int oh = y / g.StrideHeight, ow = x / g.StrideWidth;
+                sum += share.Share(outStart + oh * wo + ow, oh, ow, ih, iw, at);
             }
         }
         dx[i] = sum;
     }
 
     /// <summary>The clipped window of output (oh, ow) and its divisor, as <see cref="Pooling"/> computes them.</summary>
-    private static void AverageWindow(int oh, int ow, ConvolutionGeometry g, int countIncludePad, out int hs, out int he, out int ws, out int we, out int divisor)
+    internal static void AverageWindow(int oh, int ow, ConvolutionGeometry g, int countIncludePad, out int hs, out int he, out int ws, out int we, out int divisor)
     {
         hs = oh * g.StrideHeight - g.PadHeight;
         ws = ow * g.StrideWidth - g.PadWidth;
@@ -293,31 +326,6 @@ public static class GpuConvolution
         for (int h = hs; h < he; h++)
             for (int w = ws; w < we; w++) sum += x[start + h * g.Width + w];
         y[i] = sum / Count<T>(divisor);
-    }
-
-    internal static void AvgPoolBackwardKernel<T>(Index1D index, ArrayView<T> dy, ArrayView<T> dx, ConvolutionGeometry g, int countIncludePad)
-        where T : unmanaged, INumber<T>
-    {
-        long i = index;
-        int inPlane = g.Height * g.Width, at = (int)(i % inPlane), iw = at % g.Width, ih = at / g.Width;
-        int ho = g.OutHeight, wo = g.OutWidth;
-        long outStart = i / inPlane * ho * wo;
-        T sum = T.Zero;
-        for (int ki = 0; ki < g.KernelHeight; ki++)
-        {
-            int y = ih + g.PadHeight - ki;
-            if (y < 0 || y % g.StrideHeight != 0 || y / g.StrideHeight >= ho) continue;
-            for (int kj = 0; kj < g.KernelWidth; kj++)
-            {
-                int x = iw + g.PadWidth - kj;
-                if (x < 0 || x % g.StrideWidth != 0 || x / g.StrideWidth >= wo) continue;
-                int oh = y / g.StrideHeight, ow = x / g.StrideWidth;
-                AverageWindow(oh, ow, g, countIncludePad, out int hs, out int he, out int ws, out int we, out int divisor);
-                if (ih < hs || ih >= he || iw < ws || iw >= we) continue; // a padded position of the window, not this element
-                sum += dy[outStart + oh * wo + ow] / Count<T>(divisor);
-            }
-        }
-        dx[i] = sum;
     }
 
     internal static void AdaptiveForwardKernel<T>(Index1D index, ArrayView<T> x, ArrayView<T> y, int height, int width, int outHeight, int outWidth)

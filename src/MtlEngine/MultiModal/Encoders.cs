@@ -62,15 +62,8 @@ public sealed class MlpEncoder<T> : InputEncoder<T> where T : unmanaged, IFloati
     {
         ArgumentNullException.ThrowIfNull(hidden);
         if (hidden.Count == 0) throw new ArgumentException("An MLP encoder needs at least one hidden width.", nameof(hidden));
-        _layers = RegisterModule("layers", new Sequential<T>());
-        int width = inputs;
-        foreach (int h in hidden)
-        {
-            _layers.Append(new Linear<T>(width, h, random));
-            _layers.Append(new ReLU<T>());
-            width = h;
-        }
-        OutputWidth = width;
+        _layers = RegisterModule("layers", Sequential<T>.Perceptron(inputs, hidden, random));
+        OutputWidth = hidden[^1];
     }
 
     /// <inheritdoc />

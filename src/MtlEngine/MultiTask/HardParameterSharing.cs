@@ -44,15 +44,9 @@ public sealed class HardParameterSharing<T> : MultiTaskModel<T> where T : unmana
         var encoderDict = RegisterModule("encoders", new ModuleDict<T>());
         _encoders = encoders.Select(e => (e.Key, encoderDict.Add(e.Key, e.Value))).ToArray();
         _inputNames = encoders.Select(e => e.Key).ToArray();
-        _trunk = RegisterModule("trunk", new Sequential<T>());
-        int width = encoders.Sum(e => e.Value.OutputWidth);
-        for (int l = 0; l < hidden.Count; l++)
-        {
-            _trunk.Append(new Linear<T>(width, hidden[l], random));
-            _trunk.Append(new ReLU<T>());
-            if (dropout > 0) _trunk.Append(new Dropout<T>(dropout, random.Seed + 1000UL + (ulong)l));
-            width = hidden[l];
-        }
+        int fused = encoders.Sum(e => e.Value.OutputWidth);
+        _trunk = RegisterModule("trunk", Sequential<T>.Perceptron(fused, hidden, random, dropout));
+        int width = hidden.Count > 0 ? hidden[^1] : fused;
         RepresentationWidth = width;
         var heads = RegisterModule("heads", new ModuleDict<T>());
         _heads = tasks.Select(t => heads.Add(t.Name, new Linear<T>(width, t.Outputs, random))).ToArray();

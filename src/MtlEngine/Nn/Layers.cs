@@ -85,6 +85,28 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
         foreach (var layer in layers) Append(layer);
     }
 
+    /// <summary>
+    /// A multilayer perceptron: per width of <paramref name="hidden"/> a Linear layer, ReLU and, when
+    /// <paramref name="dropout"/> &gt; 0, Dropout (seeded from <paramref name="random"/>'s seed); names <c>0.weight</c>,
+    /// <c>2.weight</c>, ... (every third with dropout). Its output width is the last hidden width (<paramref name="inputs"/>
+    /// when there is none).
+    /// </summary>
+    public static Sequential<T> Perceptron(int inputs, IReadOnlyList<int> hidden, TensorRandom random, double dropout = 0)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(random);
+        var layers = new Sequential<T>();
+        int width = inputs;
+        for (int l = 0; l < hidden.Count; l++)
+        {
+            layers.Append(new Linear<T>(width, hidden[l], random));
+            layers.Append(new ReLU<T>());
+            if (dropout > 0) layers.Append(new Dropout<T>(dropout, random.Seed + 1000UL + (ulong)l));
+            width = hidden[l];
+        }
+        return layers;
+    }
+
     /// <summary>Adds a module at the end (named by its index).</summary>
     public void Append(Module<T> layer) => _layers.Add(RegisterModule(_layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), layer));
 

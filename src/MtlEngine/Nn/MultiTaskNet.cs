@@ -73,15 +73,8 @@ public sealed class MultiTaskNet<T> : MultiTaskModel<T> where T : unmanaged, IFl
         var duplicate = tasks.GroupBy(t => t.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new ArgumentException($"Two tasks are named \"{duplicate.Key}\"; task names must differ.", nameof(tasks));
         Tasks = tasks;
-        Trunk = RegisterModule("trunk", new Sequential<T>());
-        int width = inputs;
-        for (int l = 0; l < hidden.Count; l++)
-        {
-            Trunk.Append(new Linear<T>(width, hidden[l], random));
-            Trunk.Append(new ReLU<T>());
-            if (dropout > 0) Trunk.Append(new Dropout<T>(dropout, random.Seed + 1000UL + (ulong)l));
-            width = hidden[l];
-        }
+        Trunk = RegisterModule("trunk", Sequential<T>.Perceptron(inputs, hidden, random, dropout));
+        int width = hidden.Count > 0 ? hidden[^1] : inputs;
         RepresentationWidth = width;
         Heads = RegisterModule("heads", new ModuleDict<T>());
         _heads = tasks.Select(t => Heads.Add(t.Name, new Linear<T>(width, t.Outputs, random))).ToArray();

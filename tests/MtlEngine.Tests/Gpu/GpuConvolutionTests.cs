@@ -14,13 +14,6 @@ public class GpuConvolutionTests
 {
     private static readonly Device IlgpuCpu = Device.Parse("ilgpu-cpu");
 
-    private static void Close(float[] expected, float[] actual, double tolerance, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"{what}[{i}]: cpu {expected[i]}, ilgpu-cpu {actual[i]}");
-    }
-
     /// <summary>Runs f on the CPU and on the device with the same leaves, a fixed random upstream gradient, and compares outputs and gradients.</summary>
     private static void Compare(string what, Func<MtlTensor<float>[], MtlTensor<float>> f, params MtlTensor<float>[] inputs)
     {
@@ -30,12 +23,12 @@ public class GpuConvolutionTests
         var yDevice = f(device);
         Assert.Equal(IlgpuCpu, yDevice.Device);
         Assert.Equal(yCpu.Shape.ToArray(), yDevice.Shape.ToArray());
-        Close(yCpu.ToArray(), yDevice.To(Device.Cpu).ToArray(), 1e-5, what + " output");
+        DeviceAssert.Close(yCpu.ToArray(), yDevice.To(Device.Cpu).ToArray(), 1e-5, what + " output");
         var upstream = new TensorRandom(5).Normal(yCpu.Shape.ToArray(), 0f, 1f);
         yCpu.Backward(upstream);
         yDevice.Backward(upstream.To(IlgpuCpu));
         for (int k = 0; k < inputs.Length; k++)
-            Close(cpu[k].Grad!.ToArray(), device[k].Grad!.To(Device.Cpu).ToArray(), 1e-4, $"{what} gradient {k}");
+            DeviceAssert.Close(cpu[k].Grad!.ToArray(), device[k].Grad!.To(Device.Cpu).ToArray(), 1e-4, $"{what} gradient {k}");
     }
 
     [Theory]
@@ -100,8 +93,8 @@ public class GpuConvolutionTests
         }
         var cpuWeights = Train(Device.Cpu, out var cpuLosses);
         var deviceWeights = Train(IlgpuCpu, out var deviceLosses);
-        Close(cpuLosses, deviceLosses, 1e-4, "loss");
+        DeviceAssert.Close(cpuLosses, deviceLosses, 1e-4, "loss");
         Assert.True(cpuLosses[^1] < cpuLosses[0], $"the loss fell from {cpuLosses[0]} to {cpuLosses[^1]}");
-        Close(cpuWeights, deviceWeights, 1e-3, "first conv weight");
+        DeviceAssert.Close(cpuWeights, deviceWeights, 1e-3, "first conv weight");
     }
 }

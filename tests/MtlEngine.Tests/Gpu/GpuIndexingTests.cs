@@ -11,13 +11,6 @@ public class GpuIndexingTests
 {
     private static readonly Device IlgpuCpu = Device.Parse("ilgpu-cpu");
 
-    private static void Close(float[] expected, float[] actual, double tolerance, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"{what}[{i}]: cpu {expected[i]}, ilgpu-cpu {actual[i]}");
-    }
-
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
@@ -73,7 +66,7 @@ public class GpuIndexingTests
         }
         var cpu = Run(Device.Cpu);
         var device = Run(IlgpuCpu);
-        Close(cpu.Output, device.Output, 1e-5, "output");
-        Close(cpu.Grad, device.Grad, 1e-4, "query gradient");
+        DeviceAssert.Close(cpu.Output, device.Output, 1e-5, "output");
+        DeviceAssert.Close(cpu.Grad, device.Grad, 1e-4, "query gradient");
     }
 }

@@ -17,13 +17,6 @@ public class GpuTrainingTests
 {
     private static readonly Device IlgpuCpu = Device.Parse("ilgpu-cpu");
 
-    private static void Close(float[] expected, float[] actual, double tolerance, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"{what}[{i}]: cpu {expected[i]}, ilgpu-cpu {actual[i]}");
-    }
-
     [Fact]
     public void Fused_cross_entropy_matches_the_composed_cpu_loss_and_gradient()
     {
@@ -39,7 +32,7 @@ public class GpuTrainingTests
         Assert.Equal(IlgpuCpu, deviceLoss.Device);
         deviceLoss.Backward();
         Assert.Equal(cpuLoss.Item(), deviceLoss.Item(), 1e-5);
-        Close(cpuLogits.Grad!.ToArray(), deviceLogits.Grad!.ToArray(), 1e-6, "gradient");
+        DeviceAssert.Close(cpuLogits.Grad!.ToArray(), deviceLogits.Grad!.ToArray(), 1e-6, "gradient");
         // With class weights (no fused form) the composed loss runs on the device, the weights uploaded.
         Assert.Equal(Losses.CrossEntropy(logits, labels, [1f, 2f, 1f, 0.5f, 1f]).Item(),
             Losses.CrossEntropy(logits.To(IlgpuCpu), labels, [1f, 2f, 1f, 0.5f, 1f]).Item(), 1e-5);
@@ -71,7 +64,7 @@ public class GpuTrainingTests
                 }
                 return p.ToArray();
             }
-            Close(Run(Device.Cpu), Run(IlgpuCpu), 1e-6, make.Method.Name);
+            DeviceAssert.Close(Run(Device.Cpu), Run(IlgpuCpu), 1e-6, make.Method.Name);
         }
     }
 
@@ -128,7 +121,7 @@ public class GpuTrainingTests
         for (int k = 0; k < cpuParameters.Count; k++)
         {
             Assert.Equal(IlgpuCpu, deviceParameters[k].Value.Device);
-            Close(cpuParameters[k].Value.ToArray(), deviceParameters[k].Value.ToArray(), 1e-4, cpuParameters[k].Key);
+            DeviceAssert.Close(cpuParameters[k].Value.ToArray(), deviceParameters[k].Value.ToArray(), 1e-4, cpuParameters[k].Key);
         }
     }
 
