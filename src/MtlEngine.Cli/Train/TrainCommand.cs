@@ -44,6 +44,7 @@ internal static class TrainCommand
         if (!check && outDir is null) throw new UsageException("--out is required (the folder to write the model, metrics.json and history.csv into)");
         using var parallelism = TensorParallelism.Use(new Kernels.Parallelism(threads));
         var data = TrainRun.Prepare(spec);
+        if (spec.Training.EarlyStoppingMetric is { } watched) CheckMetric(watched, data.TaskSpecs, data.ValidationRows.Length > 0);
         if (check)
         {
             stdout.WriteLine($"spec ok: {data.Rows} samples (train {data.TrainRows.Length}, validation {data.ValidationRows.Length}, test {data.TestRows.Length})");
@@ -64,7 +65,6 @@ internal static class TrainCommand
         var stopping = spec.Training.EarlyStoppingMetric is null ? null : new EarlyStopping(spec.Training.EarlyStoppingMetric, spec.Training.Patience);
         var options = new TrainingOptions(spec.Training.Epochs, spec.Training.BatchSize, spec.Training.Seed, stopping, spec.Training.ClipNorm, checkpoint, resume);
         var trainer = new Trainer<float>(model, optimizer, options);
-        if (stopping is not null) CheckMetric(stopping.Metric, data.TaskSpecs);
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler? handler = null;
@@ -130,8 +130,10 @@ internal static class TrainCommand
         };
     }
 
-    private static void CheckMetric(string metric, IReadOnlyList<TaskSpec> tasks)
+    private static void CheckMetric(string metric, IReadOnlyList<TaskSpec> tasks, bool validation)
     {
+        if (!validation && metric != "loss")
+            throw new SpecException("training.early_stopping.metric", $"\"{TrainSpec.Escape(metric)}\" needs validation rows, but split.validation_fraction leaves none; use \"loss\" (the training loss) or a validation_fraction > 0");
         var allowed = new List<string> { "loss" };
         foreach (var t in tasks) allowed.AddRange([t.Name + ".loss", t.Name + "." + TaskObjectives.MetricName(t.Kind)]);
         if (!allowed.Contains(metric))

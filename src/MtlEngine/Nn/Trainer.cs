@@ -163,6 +163,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         CheckData(Model, data);
         if (trainRows.Length == 0) throw new ArgumentException("There are no training rows.", nameof(trainRows));
         var stopping = Options.EarlyStopping;
+        if (stopping is not null && validationRows.Length == 0) Watch(stopping, 0); // refused before training, not after an epoch
         var state = new RunState(Options.Seed);
         state.Random.Position = shufflePosition;
         if (Options.Resume && File.Exists(Options.CheckpointPath)) state = LoadCheckpoint(Options.CheckpointPath!);

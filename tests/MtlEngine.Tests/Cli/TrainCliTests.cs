@@ -103,6 +103,8 @@ public sealed class TrainCliTests : IDisposable
     [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "training": {"early_stopping": {"metric": "t.rmse"}}}""",
         "training.early_stopping.metric: \"t.rmse\" is not allowed here; the allowed values are loss, t.loss, t.accuracy")]
     [InlineData("""{"inputs": [], "tasks": []}""", "inputs: needs at least one input")]
+    [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "split": {"validation_fraction": 0}, "training": {"early_stopping": {"metric": "t.accuracy"}}}""",
+        "training.early_stopping.metric: \"t.accuracy\" needs validation rows")]
     [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}],""", "$: not valid JSON")]
     public void ASpecErrorNamesItsJsonPath(string json, string expected)
     {
