@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `mtl train` on the digits example against the same network, batches and epochs in PyTorch, interleaved rounds:
-# ours is metrics.json's seconds_per_epoch (the training steps of an epoch, validation excluded), the peer's the same
-# wall time per epoch. Early stopping is off on both sides (EPOCHS epochs each).
+# ours is metrics.json's seconds_per_epoch (the median epoch's training steps, validation excluded; the first epoch,
+# which also JIT-compiles the kernels, is metrics.json's seconds_first_epoch), the peer's the same median.
+# Early stopping is off on both sides (EPOCHS epochs each).
 #
 # Usage: benchmarks/peers/train_digits.sh [THREADS] [ROUNDS]   (build first: dotnet build src/MtlEngine.Cli -c Release)
 set -euo pipefail

@@ -118,11 +118,18 @@ internal static class TrainCommand
                 ["test"] = TrainRun.TaskMetrics(task, test[task.Spec.Name], data.TestRows),
                 ["validation"] = TrainRun.TaskMetrics(task, validation[task.Spec.Name], data.ValidationRows),
             };
-        double seconds = result.History.Count == 0 ? 0 : result.History.Average(h => h.Seconds);
+        // The median epoch: the first epoch also pays the JIT compilation of every kernel it meets (0.2–0.4 s on our
+        // machines), which would dominate the mean of a short run; it is reported on its own.
+        var epochSeconds = result.History.Select(h => h.Seconds).Order().ToArray();
+        double seconds = epochSeconds.Length == 0 ? 0
+            : epochSeconds.Length % 2 == 1 ? epochSeconds[epochSeconds.Length / 2]
+            : (epochSeconds[epochSeconds.Length / 2 - 1] + epochSeconds[epochSeconds.Length / 2]) / 2;
         return new JsonObject
         {
             ["tasks"] = tasks,
             ["seconds_per_epoch"] = seconds,
+            ["seconds_first_epoch"] = result.History.Count == 0 ? 0 : result.History[0].Seconds,
+            ["seconds_training"] = result.History.Sum(h => h.Seconds),
             ["epochs_run"] = result.History.Count,
             ["best_epoch"] = result.BestEpoch,
             ["stopped_early"] = result.StoppedEarly,
