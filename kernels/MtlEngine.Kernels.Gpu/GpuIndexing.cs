@@ -51,6 +51,35 @@ public static class GpuIndexing
         kernel((int)z.Length, x, rowStart, sources, s, z, rows, (int)count, inner);
     }
 
+    /// <summary>z[i] = x[offsets[i]]: a gather at offsets the host computed (torch's <c>gather</c> on a contiguous x).</summary>
+    public static void GatherAt<T>(GpuContext gpu, ArrayView<T> x, ArrayView<int> offsets, ArrayView<T> z) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        if (z.Length != offsets.Length) throw new ArgumentException($"A gather of {offsets.Length} offsets needs an output of that length, not {z.Length}.");
+        if (z.Length == 0) return;
+        var kernel = gpu.Kernel<Action<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>>>(
+            (Action<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>>)GatherAtKernel<T>,
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>>(GatherAtKernel<T>));
+        kernel((int)z.Length, x, offsets, z);
+    }
+
+    /// <summary>
+    /// z[d] = x[d] + Σ s[sources[t]] for t in rowStart[d] .. rowStart[d + 1] (ascending): torch's <c>scatter_add</c> as a gather
+    /// over destinations grouped on the host.
+    /// </summary>
+    public static void AddGrouped<T>(GpuContext gpu, ArrayView<T> x, ArrayView<int> rowStart, ArrayView<int> sources, ArrayView<T> s, ArrayView<T> z)
+        where T : unmanaged, INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        if (z.Length != x.Length || rowStart.Length != x.Length + 1)
+            throw new ArgumentException($"A grouped add into {x.Length} elements needs an output of that length and {x.Length + 1} row starts; got {z.Length} and {rowStart.Length}.");
+        if (z.Length == 0) return;
+        var kernel = gpu.Kernel<Action<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<T>, ArrayView<T>>>(
+            (Action<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<T>, ArrayView<T>>)AddGroupedKernel<T>,
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<int>, ArrayView<T>, ArrayView<T>>(AddGroupedKernel<T>));
+        kernel((int)z.Length, x, rowStart, sources, s, z);
+    }
+
     /// <summary>
     /// The index grouped by destination row (a CSR, counting sort): <c>rowStart</c> of length rows + 1 and <c>sources</c>, the
     /// positions j with index[j] = r for each r in ascending j.
@@ -69,6 +98,17 @@ public static class GpuIndexing
         var sources = new int[index.Length];
         for (int j = 0; j < index.Length; j++) sources[next[index[j]]++] = j;
         return (rowStart, sources);
+    }
+
+    internal static void GatherAtKernel<T>(Index1D index, ArrayView<T> x, ArrayView<int> offsets, ArrayView<T> z) where T : unmanaged =>
+        z[index] = x[offsets[index]];
+
+    internal static void AddGroupedKernel<T>(Index1D index, ArrayView<T> x, ArrayView<int> rowStart, ArrayView<int> sources, ArrayView<T> s, ArrayView<T> z)
+        where T : unmanaged, INumber<T>
+    {
+        T sum = x[index];
+        for (int t = rowStart[index]; t < rowStart[index + 1]; t++) sum += s[sources[t]];
+        z[index] = sum;
     }
 
     internal static void SelectKernel<T>(Index1D index, ArrayView<T> x, ArrayView<int> rowIndex, ArrayView<T> z, int rows, int inner) where T : unmanaged

@@ -7,7 +7,7 @@ namespace MtlEngine.Tensors;
 // floats; every index is bounds-checked, and a negative index is refused (as PyTorch does for these operations).
 // The four form two adjoint pairs, so each one's gradient is the other: index_select ↔ index_add and
 // gather ↔ scatter_add (see GradientRules.Indexing.cs). index_select and index_add also run on GPU devices (the indices
-// uploaded; index_add as a gather over destination rows, bitwise the host's sums); gather and scatter_add are host-only.
+// uploaded or the offsets walked on the host; the adds as gathers over destinations, bitwise the host's sums).
 // Each returns a new contiguous tensor.
 public sealed partial class MtlTensor<T>
 {
@@ -78,9 +78,21 @@ public sealed partial class MtlTensor<T>
     public MtlTensor<T> Gather(int axis, MtlTensor<int> index)
     {
         ArgumentNullException.ThrowIfNull(index);
-        RequireHost("Gather", this);
         int a = NormalizeAxis(axis, Rank);
         var picks = CheckedIndexTensor(index, a, this.Shape, "Gather", "this tensor");
+        if (GpuTensorOps.OnDevice(this))
+        {
+            // The element each output reads, as an offset into this tensor's row-major elements, walked on the host.
+            int[] rowMajor = ContiguousStrides(_shape), offsets = new int[picks.Length];
+            Span<int> at = stackalloc int[Rank];
+            int from = 0, ignored = 0;
+            for (int f = 0; f < picks.Length; f++)
+            {
+                offsets[f] = from + picks[f] * rowMajor[a];
+                Advance(at, index.Shape, ref from, rowMajor, a, ref ignored, [], -1);
+            }
+            return Graph.Record(GpuIndexingOps.GatherAt(this, offsets, index.Shape.ToArray()), GradientRules.Gather, this, axes: [a], saved: index);
+        }
         var result = TensorOps.Uninitialized<T>(index.Shape.ToArray()); // every element is written below
         var output = result.AsSpan();
         var source = CpuStorage.Span;
@@ -112,7 +124,6 @@ public sealed partial class MtlTensor<T>
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(source);
-        RequireHost("ScatterAdd", this, source);
         int a = NormalizeAxis(axis, Rank);
         var picks = CheckedIndexTensor(index, a, this.Shape, "ScatterAdd", "this tensor");
         if (source.Rank != index.Rank)
@@ -121,6 +132,22 @@ public sealed partial class MtlTensor<T>
             if (index.Shape[d] > source.Shape[d])
                 throw new ArgumentException(
                     $"ScatterAdd: the index of shape {ShapeText(index.Shape)} is longer than the source of shape {ShapeText(source.Shape)} on axis {d}.");
+        if (GpuTensorOps.OnDevice(this))
+        {
+            // Where each source element goes and where it is read, as row-major offsets, walked on the host.
+            int[] into = ContiguousStrides(_shape), of = ContiguousStrides(source.Shape);
+            int[] destinations = new int[picks.Length], sources = new int[picks.Length];
+            Span<int> at = stackalloc int[Rank];
+            int to = 0, from = 0;
+            for (int f = 0; f < picks.Length; f++)
+            {
+                destinations[f] = to + picks[f] * into[a];
+                sources[f] = from;
+                Advance(at, index.Shape, ref to, into, a, ref from, of, -1);
+            }
+            return Graph.Record(GpuIndexingOps.ScatterAddAt(this, destinations, sources, source), GradientRules.ScatterAdd, this, source, axes: [a], saved: index);
+        }
+        RequireHost("ScatterAdd", source);
         var result = CopyForUpdate();
         var output = result.AsSpan();
         var added = source.CpuStorage.Span;

@@ -29,6 +29,38 @@ public class GpuIndexingTests
             Assert.Equal(x.Transpose().IndexSelect(axis, indices).ToArray(), x.To(IlgpuCpu).Transpose().IndexSelect(axis, indices).To(Device.Cpu).ToArray());
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Gather_and_scatter_add_on_the_device_are_bitwise_the_cpus_with_their_gradients(int axis)
+    {
+        var random = new TensorRandom(4);
+        var x = random.Normal([3, 4, 5], 0f, 1f);
+        int[] indexShape = [2, 3, 4];
+        indexShape[axis] = 6; // longer than x on the gathered axis, shorter elsewhere; values repeat
+        var values = random.Integers(indexShape, 0, x.Shape[axis]).ToArray();
+        var index = MtlTensor.FromArray(values, indexShape);
+        var source = random.Normal(indexShape, 0f, 1f);
+        (float[] Gathered, float[] Scattered, float[] GradX, float[] GradSource) Run(Device device)
+        {
+            var xd = x.To(device);
+            var sd = source.To(device);
+            xd.RequiresGrad = true;
+            sd.RequiresGrad = true;
+            var gathered = xd.Gather(axis, index);
+            var scattered = xd.ScatterAdd(axis, index, sd);
+            (gathered.Square().Sum() + (scattered * scattered).Sum()).Backward();
+            return (gathered.To(Device.Cpu).ToArray(), scattered.To(Device.Cpu).ToArray(), xd.Grad!.To(Device.Cpu).ToArray(), sd.Grad!.To(Device.Cpu).ToArray());
+        }
+        var cpu = Run(Device.Cpu);
+        var device = Run(IlgpuCpu);
+        Assert.Equal(cpu.Gathered, device.Gathered);
+        Assert.Equal(cpu.Scattered, device.Scattered);
+        DeviceAssert.Close(cpu.GradX, device.GradX, 1e-6, "∂/∂x");
+        DeviceAssert.Close(cpu.GradSource, device.GradSource, 1e-6, "∂/∂source");
+    }
+
     [Fact]
     public void An_embedding_with_a_padding_row_trains_on_the_device_as_on_the_cpu()
     {

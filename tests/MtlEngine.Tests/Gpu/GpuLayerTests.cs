@@ -42,15 +42,6 @@ public class GpuLayerTests
     }
 
     [Fact]
-    public void Gather_and_scatter_add_refuse_device_operands_with_a_clear_error()
-    {
-        var x = MtlTensor.FromArray([1f, 2f, 3f, 4f], 2, 2).To(IlgpuCpu);
-        var e = Assert.Throws<InvalidOperationException>(() => x.Gather(1, MtlTensor.FromArray([0, 1], 2, 1)));
-        Assert.Contains("To(Device.Cpu)", e.Message);
-        Assert.Throws<InvalidOperationException>(() => MtlTensor.Zeros<float>(2, 2).ScatterAdd(0, MtlTensor.FromArray([0, 1], 1, 2), x.Slice(0, 0, 1)));
-    }
-
-    [Fact]
     public void Multihead_attention_runs_on_the_device_as_on_the_cpu()
     {
         var cpu = new MultiheadAttention<float>(8, 2, new TensorRandom(3));
