@@ -162,7 +162,6 @@ public sealed class EmbeddingBagEncoder<T> : InputEncoder<T> where T : unmanaged
         if (tokens.Rank != 2) throw new ArgumentException($"Input \"{name}\" has token ids of shape {MtlTensor<int>.ShapeText(tokens.Shape)}; the embedding-bag encoder takes (n, length).");
         var ids = tokens.Contiguous().ToArray();
         int n = tokens.Shape[0], length = tokens.Shape[1];
-        if (Tensors.GpuTensorOps.OnDevice(_bag.Weight)) return OnDevice(ids, n, length);
         var indices = new List<int>(ids.Length);
         var offsets = new int[n];
         for (int i = 0; i < n; i++)
@@ -172,29 +171,5 @@ public sealed class EmbeddingBagEncoder<T> : InputEncoder<T> where T : unmanaged
                 if (ids[i * length + j] >= 0) indices.Add(ids[i * length + j]);
         }
         return _bag.Forward(indices.ToArray(), offsets);
-    }
-
-    /// <summary>
-    /// The same mean on a GPU device, from operations that run there: the rows of the (padded) ids selected, each row
-    /// scaled by 1/(the sample's token count) or 0 for padding, and summed over the length axis.
-    /// </summary>
-    private MtlTensor<T> OnDevice(int[] ids, int n, int length)
-    {
-        var device = _bag.Weight.Device;
-        var safe = new int[ids.Length];
-        var scale = new T[ids.Length];
-        for (int i = 0; i < n; i++)
-        {
-            int count = 0;
-            for (int j = 0; j < length; j++) if (ids[i * length + j] >= 0) count++;
-            for (int j = 0; j < length; j++)
-            {
-                int id = ids[i * length + j];
-                safe[i * length + j] = Math.Max(id, 0);
-                scale[i * length + j] = id >= 0 ? T.One / T.CreateChecked(count) : T.Zero;
-            }
-        }
-        var rows = _bag.Weight.IndexSelect(0, safe).Reshape(n, length, OutputWidth);
-        return (rows * MtlTensor.FromArray(scale, n, length, 1).To(device)).Sum(1);
     }
 }

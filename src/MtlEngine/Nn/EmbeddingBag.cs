@@ -83,6 +83,7 @@ public sealed class EmbeddingBag<T> : Module<T> where T : unmanaged, IFloatingPo
                 throw new ArgumentException($"EmbeddingBag index {i} is outside the table of {rows} embeddings.");
 
         var scales = BagScales(indices, offsets, perIndexWeights);
+        if (GpuTensorOps.OnDevice(Weight)) return OnDevice(indices, offsets, scales);
         var table = Weight.AsSpan();
         var result = MtlTensor.Zeros<T>(bags, dim);
         var output = result.AsSpan();
@@ -98,6 +99,23 @@ public sealed class EmbeddingBag<T> : Module<T> where T : unmanaged, IFloatingPo
             }
         }
         return Graph.Record(result, GradientRules.EmbeddingBag, Weight, saved: new BagLayout<T>(indices, offsets, scales));
+    }
+
+    /// <summary>
+    /// The same sums on a GPU device, from operations that run there: the rows read (index_select), each scaled by its
+    /// factor, added into their bag's row (index_add); the gradient flows through those operations' rules.
+    /// </summary>
+    private MtlTensor<T> OnDevice(int[] indices, int[] offsets, T[] scales)
+    {
+        int bags = offsets.Length, dim = Weight.Shape[1];
+        var bagOf = new int[indices.Length];
+        for (int b = 0; b < bags; b++)
+        {
+            int end = b + 1 < bags ? offsets[b + 1] : indices.Length;
+            for (int j = offsets[b]; j < end; j++) bagOf[j] = b;
+        }
+        var rows = Weight.IndexSelect(0, indices) * MtlTensor.FromArray(scales, indices.Length, 1).To(Weight.Device);
+        return MtlTensor.Zeros<T>(Weight.Device, bags, dim).IndexAdd(0, bagOf, rows);
     }
 
     /// <summary>The factor of each index: its weight (or 1), divided by the bag's size in mean mode.</summary>

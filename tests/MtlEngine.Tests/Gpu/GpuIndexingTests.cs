@@ -80,6 +80,28 @@ public class GpuIndexingTests
         Assert.All(cpu[..3], g => Assert.Equal(0f, g)); // the padding row learns nothing
     }
 
+    [Theory]
+    [InlineData(BagMode.Mean)]
+    [InlineData(BagMode.Sum)]
+    public void An_embedding_bag_on_the_device_equals_the_cpu(BagMode mode)
+    {
+        int[] indices = [3, 1, 3, 0, 4, 4, 2];
+        int[] offsets = [0, 3, 3, 5]; // bag 1 is empty
+        float[] weights = [0.5f, 2f, 1f, -1f, 0.25f, 1f, 3f];
+        (float[] Output, float[] Grad) Run(Device device)
+        {
+            var bag = new EmbeddingBag<float>(5, 3, new TensorRandom(9), mode);
+            bag.To(device);
+            var output = bag.Forward(indices, offsets, weights);
+            output.Backward(new TensorRandom(2).Normal([4, 3], 0f, 1f).To(device));
+            return (output.To(Device.Cpu).ToArray(), bag.Weight.Grad!.To(Device.Cpu).ToArray());
+        }
+        var cpu = Run(Device.Cpu);
+        var device = Run(IlgpuCpu);
+        DeviceAssert.Close(cpu.Output, device.Output, 1e-6, "output");
+        DeviceAssert.Close(cpu.Grad, device.Grad, 1e-6, "∂/∂weight");
+    }
+
     [Fact]
     public void Multihead_attention_with_masks_runs_on_the_device_as_on_the_cpu()
     {
