@@ -106,7 +106,7 @@ internal static class BenchCommand
         return command;
     }
 
-    /// <summary><c>mtl bench cnn [--threads T] [--device cpu]</c>: conv2d forward + backward and a LeNet-like training step.</summary>
+    /// <summary><c>mtl bench cnn [--threads T] [--device cpu|cuda|ilgpu-cpu]</c>: conv2d forward + backward and a LeNet-like training step.</summary>
     private static Command CreateCnn(TextWriter stdout)
     {
         var threads = ThreadsOption();

@@ -32,7 +32,7 @@ internal static class CnnBench
     internal sealed record Workload(int ConvBatch = 64, int CnnBatch = 128, int Steps = 50, int WarmupSteps = 5);
 
     /// <summary>Runs the benchmark and writes its lines; returns the exit code.</summary>
-    /// <exception cref="ArgumentException">For a device other than cpu, or fewer than 1 thread.</exception>
+    /// <exception cref="ArgumentException">For an unknown or unavailable device, or fewer than 1 thread.</exception>
     public static int Run(int threads, string device, TextWriter output) => Run(threads, device, output, new Workload());
 
     /// <summary>The same with other sizes (tests).</summary>
@@ -42,44 +42,65 @@ internal static class CnnBench
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(workload);
         if (threads < 1) throw new ArgumentException($"bench cnn needs --threads ≥ 1 (got {threads}).");
-        if (Device.Parse(device).Kind != DeviceKind.Cpu)
-            throw new ArgumentException($"bench cnn runs on the cpu only for now (convolution has no GPU kernels yet), but got --device {device}.");
-        using var parallelism = TensorParallelism.Use(new Kernels.Parallelism(threads));
-        ConvLine("conv2d_a", workload.ConvBatch, 3, 32, 32, threads, output);
-        ConvLine("conv2d_b", workload.ConvBatch, 32, 64, 16, threads, output);
-        CnnStep(workload, threads, output);
-        return 0;
+        var target = Device.Parse(device);
+        bool opened = target.Kind != DeviceKind.Cpu && !GpuDevices.IsOpen(target);
+        if (target.Kind != DeviceKind.Cpu)
+        {
+            try { GpuDevices.Get(target); }
+            catch (Kernels.Gpu.GpuDeviceUnavailableException e) { throw new ArgumentException(e.Message, e); } // a user error: exit 2, one line
+        }
+        try
+        {
+            using var parallelism = TensorParallelism.Use(new Kernels.Parallelism(threads));
+            ConvLine("conv2d_a", workload.ConvBatch, 3, 32, 32, threads, target, output);
+            ConvLine("conv2d_b", workload.ConvBatch, 32, 64, 16, threads, target, output);
+            CnnStep(workload, threads, target, output);
+            return 0;
+        }
+        finally
+        {
+            if (opened) GpuDevices.Release(target); // the accelerator and its memory, deterministically
+        }
+    }
+
+    /// <summary>Waits for the device's queued kernels (a timing must include them); nothing on the CPU.</summary>
+    private static void Wait(Device device)
+    {
+        if (device.Kind != DeviceKind.Cpu) GpuDevices.Get(device).Synchronize();
     }
 
     /// <summary>One 3×3, padding 1 convolution's forward and backward (input, weight and bias gradients).</summary>
-    private static void ConvLine(string name, int batch, int inChannels, int outChannels, int size, int threads, TextWriter output)
+    private static void ConvLine(string name, int batch, int inChannels, int outChannels, int size, int threads, Device device, TextWriter output)
     {
         var random = new TensorRandom(2024);
         var conv = new Conv2d<float>(inChannels, outChannels, (3, 3), random, padding: (1, 1));
-        var x = random.Normal([batch, inChannels, size, size], 0f, 1f);
+        conv.To(device);
+        var x = random.Normal([batch, inChannels, size, size], 0f, 1f).To(device);
         x.RequiresGrad = true;
-        var upstream = random.Normal([batch, outChannels, size, size], 0f, 1f);
+        var upstream = random.Normal([batch, outChannels, size, size], 0f, 1f).To(device);
         var arena = new TensorArena();
         double seconds = BenchTiming.MedianSeconds(() =>
         {
             using var step = arena.Step();
             conv.Forward(x).Backward(upstream); // the gradients accumulate into x.Grad, weight.Grad and bias.Grad
+            Wait(device);
         });
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"name={name} threads={threads} us_fwd_bwd={seconds * 1e6:F1}"));
     }
 
-    private static void CnnStep(Workload workload, int threads, TextWriter output)
+    private static void CnnStep(Workload workload, int threads, Device device, TextWriter output)
     {
         int batch = workload.CnnBatch;
         var random = new TensorRandom(2024);
         var net = new LeNet(random);
+        net.To(device);
         using var optimizer = new Adam<float>(net.Parameters(), 1e-3);
         var x = new MtlTensor<float>[Batches];
         var labelsA = new int[Batches][];
         var labelsB = new int[Batches][];
         for (int b = 0; b < Batches; b++)
         {
-            x[b] = random.Normal([batch, 1, 28, 28], 0f, 1f);
+            x[b] = random.Normal([batch, 1, 28, 28], 0f, 1f).To(device); // uploaded once, before timing
             labelsA[b] = random.Integers([batch], 0, 10).ToArray();
             labelsB[b] = random.Integers([batch], 0, 10).ToArray();
         }
@@ -94,7 +115,7 @@ internal static class CnnBench
             net.ZeroGrad();
             loss.Backward();
             optimizer.Step();
-            return loss.Item();
+            return loss.Item(); // on a device: also waits for the step's kernels
         }
 
         for (int s = 0; s < workload.WarmupSteps; s++) Step(s);

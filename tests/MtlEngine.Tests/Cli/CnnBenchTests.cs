@@ -23,6 +23,6 @@ public class CnnBenchTests
     }
 
     [Fact]
-    public void RejectsAGpuDevice() =>
+    public void AnUnavailableCudaDeviceIsAUserError() =>
         Assert.Throws<ArgumentException>(() => CnnBench.Run(1, "cuda", TextWriter.Null, new CnnBench.Workload(1, 1, 1, 1)));
 }
