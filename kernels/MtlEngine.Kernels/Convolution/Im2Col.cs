@@ -1,5 +1,7 @@
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MtlEngine.Kernels.Convolution;
 
@@ -30,33 +32,38 @@ public static class Im2Col
         var g = geometry;
         CheckLengths(image.Length, columns.Length, g, rowStride);
         // The geometry in locals: the loops below must not go back to memory for it.
-        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, plane = g.OutputPlane, inPlane = g.InputPlane;
+        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, inPlane = g.InputPlane;
         int height = g.Height, width = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
+        // Refs, not spans, in the loops (CheckLengths bounded every access): a row segment is a few vectors long, and
+        // slicing and bounds checks per segment cost as much as the copy.
+        ref T imageStart = ref MemoryMarshal.GetReference(image);
+        ref T columnsStart = ref MemoryMarshal.GetReference(columns);
         for (int c = 0; c < g.Channels; c++)
         {
-            var channel = image.Slice(c * inPlane, inPlane);
+            ref T channel = ref Unsafe.Add(ref imageStart, c * inPlane);
             for (int ki = 0; ki < kh; ki++)
             {
                 for (int kj = 0; kj < kw; kj++)
                 {
-                    var row = columns.Slice(((c * kh + ki) * kw + kj) * rowStride, plane);
+                    ref T row = ref Unsafe.Add(ref columnsStart, ((c * kh + ki) * kw + kj) * rowStride);
                     int columnOffset = kj * g.DilationWidth, rowOffset = ki * g.DilationHeight - ph;
                     var (start, end) = g.ValidColumns(columnOffset);
                     for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
                     {
+                        ref T segment = ref Unsafe.Add(ref row, o0);
                         int ih = oh * sh + rowOffset;
-                        if ((uint)ih >= (uint)height)
+                        if ((uint)ih >= (uint)height || start >= end)
                         {
-                            row.Slice(o0, wo).Clear();
+                            for (int ow = 0; ow < wo; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
                             continue;
                         }
-                        for (int ow = 0; ow < start; ow++) row[o0 + ow] = T.Zero;
-                        for (int ow = end; ow < wo; ow++) row[o0 + ow] = T.Zero;
+                        for (int ow = 0; ow < start; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
+                        for (int ow = end; ow < wo; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
                         int iw = ih * width + start * sw - pw + columnOffset;
                         if (sw == 1)
-                            Copy(channel.Slice(iw, end - start), row.Slice(o0 + start, end - start));
+                            Copy(ref Unsafe.Add(ref channel, iw), ref Unsafe.Add(ref segment, start), end - start);
                         else
-                            for (int ow = start; ow < end; ow++, iw += sw) row[o0 + ow] = channel[iw];
+                            for (int ow = start; ow < end; ow++, iw += sw) Unsafe.Add(ref segment, ow) = Unsafe.Add(ref channel, iw);
                     }
                 }
             }
@@ -78,16 +85,18 @@ public static class Im2Col
     {
         var g = geometry;
         CheckLengths(image.Length, columns.Length, g, rowStride);
-        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, plane = g.OutputPlane, inPlane = g.InputPlane;
+        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, inPlane = g.InputPlane;
         int height = g.Height, width = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
+        ref T imageStart = ref MemoryMarshal.GetReference(image);
+        ref T columnsStart = ref MemoryMarshal.GetReference(columns);
         for (int c = 0; c < g.Channels; c++)
         {
-            var channel = image.Slice(c * inPlane, inPlane);
+            ref T channel = ref Unsafe.Add(ref imageStart, c * inPlane);
             for (int ki = 0; ki < kh; ki++)
             {
                 for (int kj = 0; kj < kw; kj++)
                 {
-                    var row = columns.Slice(((c * kh + ki) * kw + kj) * rowStride, plane);
+                    ref T row = ref Unsafe.Add(ref columnsStart, ((c * kh + ki) * kw + kj) * rowStride);
                     int columnOffset = kj * g.DilationWidth, rowOffset = ki * g.DilationHeight - ph;
                     var (start, end) = g.ValidColumns(columnOffset);
                     if (start >= end) continue;
@@ -96,10 +105,11 @@ public static class Im2Col
                         int ih = oh * sh + rowOffset;
                         if ((uint)ih >= (uint)height) continue;
                         int iw = ih * width + start * sw - pw + columnOffset;
+                        ref T segment = ref Unsafe.Add(ref row, o0);
                         if (sw == 1)
-                            AddInto(row.Slice(o0 + start, end - start), channel.Slice(iw, end - start));
+                            AddInto(ref Unsafe.Add(ref segment, start), ref Unsafe.Add(ref channel, iw), end - start);
                         else
-                            for (int ow = start; ow < end; ow++, iw += sw) channel[iw] += row[o0 + ow];
+                            for (int ow = start; ow < end; ow++, iw += sw) Unsafe.Add(ref channel, iw) += Unsafe.Add(ref segment, ow);
                     }
                 }
             }
@@ -109,23 +119,32 @@ public static class Im2Col
     // Row segments are short (16 for a 16×16 image, 10 in LeNet): inline vector loops, not a library call per segment
     // (a call per 16 floats made im2col cost as much as the GEMM after it).
 
-    /// <summary>target[i] = source[i], whole vectors then the tail.</summary>
+    /// <summary>target[i] = source[i] for i &lt; length: whole vectors, the tail as one more vector ending at the last element (overlapping the one before).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy<T>(ReadOnlySpan<T> source, Span<T> target) where T : unmanaged, INumber<T>
+    private static void Copy<T>(ref T source, ref T target, int length) where T : unmanaged, INumber<T>
     {
-        int i = 0;
-        for (; i <= source.Length - Vector<T>.Count; i += Vector<T>.Count) new Vector<T>(source.Slice(i)).CopyTo(target.Slice(i));
-        for (; i < source.Length; i++) target[i] = source[i];
+        int w = Vector256<T>.Count, i = 0;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && length >= w)
+        {
+            for (; i <= length - w; i += w) Vector256.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref target, (nuint)i);
+            if (i < length) Vector256.LoadUnsafe(ref source, (nuint)(length - w)).StoreUnsafe(ref target, (nuint)(length - w));
+            return;
+        }
+        for (; i < length; i++) Unsafe.Add(ref target, i) = Unsafe.Add(ref source, i);
     }
 
-    /// <summary>target[i] += source[i], whole vectors then the tail.</summary>
+    /// <summary>target[i] += source[i] for i &lt; length: whole vectors, then the tail one by one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddInto<T>(ReadOnlySpan<T> source, Span<T> target) where T : unmanaged, INumber<T>
+    private static void AddInto<T>(ref T source, ref T target, int length) where T : unmanaged, INumber<T>
     {
         int i = 0;
-        for (; i <= source.Length - Vector<T>.Count; i += Vector<T>.Count)
-            (new Vector<T>(target.Slice(i)) + new Vector<T>(source.Slice(i))).CopyTo(target.Slice(i));
-        for (; i < source.Length; i++) target[i] += source[i];
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            int w = Vector256<T>.Count;
+            for (; i <= length - w; i += w)
+                (Vector256.LoadUnsafe(ref target, (nuint)i) + Vector256.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref target, (nuint)i);
+        }
+        for (; i < length; i++) Unsafe.Add(ref target, i) += Unsafe.Add(ref source, i);
     }
 
     private static void CheckLengths(int image, int columns, in ConvolutionGeometry g, int rowStride)

@@ -28,10 +28,10 @@ internal sealed record Conv2dSettings(int StrideHeight, int StrideWidth, int Pad
 /// </list>
 /// Putting S samples side by side makes the output positions S·P GEMM's wide N dimension (a LeNet layer has P = 100:
 /// per-sample products would be mostly edge tiles and packing); S is chosen so that cols stays about
-/// <see cref="ChunkElements"/> elements (cache-sized). The chunks are split in fixed contiguous shares over the threads,
-/// each with its own scratch and a one-thread GEMM (the weight gradient sums the shares' partial sums in share order, so
-/// a given thread count always gives the same bits); a single chunk runs with a threaded GEMM instead. Results and
-/// scratch come from the step's arena.
+/// <see cref="ChunkElements"/> elements (cache-sized). Each chunk is claimed by whichever thread is free and run in that
+/// thread's scratch with a one-thread GEMM (the weight gradient adds up partial sums over fixed shares of the chunks, in
+/// share order, so a given thread count always gives the same bits); a single chunk runs with a threaded GEMM instead.
+/// Results and scratch come from the step's arena.
 /// </summary>
 internal static class Conv2dDriver
 {
