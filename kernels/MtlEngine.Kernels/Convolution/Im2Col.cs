@@ -38,6 +38,7 @@ public static class Im2Col
         // slicing and bounds checks per segment cost as much as the copy.
         ref T imageStart = ref MemoryMarshal.GetReference(image);
         ref T columnsStart = ref MemoryMarshal.GetReference(columns);
+        bool sameWidth = IsSameWidth(g);
         for (int c = 0; c < g.Channels; c++)
         {
             ref T channel = ref Unsafe.Add(ref imageStart, c * inPlane);
@@ -48,6 +49,11 @@ public static class Im2Col
                     ref T row = ref Unsafe.Add(ref columnsStart, ((c * kh + ki) * kw + kj) * rowStride);
                     int columnOffset = kj * g.DilationWidth, rowOffset = ki * g.DilationHeight - ph;
                     var (start, end) = g.ValidColumns(columnOffset);
+                    if (sameWidth)
+                    {
+                        GatherSameWidth(ref channel, ref row, g, rowOffset, columnOffset - pw, start, end);
+                        continue;
+                    }
                     for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
                     {
                         ref T segment = ref Unsafe.Add(ref row, o0);
@@ -71,6 +77,86 @@ public static class Im2Col
     }
 
     /// <summary>
+    /// Whether rows of the column matrix are the image's rows shifted: unit strides and Wo = W (the
+    /// "same" padding of a stride-1 convolution). Then a column-matrix row is one copy of consecutive image rows, all
+    /// but the padding columns, instead of a copy per image row.
+    /// </summary>
+    private static bool IsSameWidth(in ConvolutionGeometry g) =>
+        g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth == g.Width;
+
+    /// <summary>
+    /// One column-matrix row (Ho·W elements) of a same-width geometry: row[oh·W + ow] = channel[(oh + rowOffset)·W + ow + shift]
+    /// where inside the image, 0 elsewhere. The valid rows are one contiguous copy from the first valid element to the
+    /// last; the columns outside [start, end) picked up a neighbouring row's values on the way and are zeroed after.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherSameWidth<T>(ref T channel, ref T row, in ConvolutionGeometry g, int rowOffset, int shift, int start, int end)
+        where T : unmanaged, INumber<T>
+    {
+        int ho = g.OutHeight, width = g.Width;
+        int first = Math.Clamp(-rowOffset, 0, ho), last = Math.Clamp(g.Height - rowOffset, first, ho); // valid rows [first, last)
+        if (start >= end) first = last = ho;
+        Clear(ref row, first * width);
+        Clear(ref Unsafe.Add(ref row, last * width), (ho - last) * width);
+        if (first == last) return;
+        int q0 = first * width + start, q1 = (last - 1) * width + end;
+        Copy(ref Unsafe.Add(ref channel, (first + rowOffset) * width + start + shift), ref Unsafe.Add(ref row, q0), q1 - q0);
+        if (start == 0 && end == width) return;
+        for (int oh = first; oh < last; oh++)
+        {
+            ref T segment = ref Unsafe.Add(ref row, oh * width);
+            for (int ow = 0; ow < start; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
+            for (int ow = end; ow < width; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
+        }
+    }
+
+    /// <summary>The most image elements <see cref="ScatterAddSameWidth{T}"/> saves (on the stack); larger geometries add row by row.</summary>
+    private const int SavedLimit = 1024;
+
+    /// <summary>
+    /// The adjoint of <see cref="GatherSameWidth{T}"/>: channel[(oh + rowOffset)·W + ow + shift] += row[oh·W + ow] for the
+    /// valid rows and columns [start, end), as one contiguous add from the first valid element to the last. On the way the
+    /// columns outside [start, end) land in a neighbouring image row, in the image columns this row never targets
+    /// ([0, start + shift) and [end + shift, W)): those are saved first and put back, so every element ends as if added
+    /// row by row (bitwise).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScatterAddSameWidth<T>(ref T row, ref T channel, in ConvolutionGeometry g, int rowOffset, int shift, int start, int end, Span<T> saved)
+        where T : unmanaged, INumber<T>
+    {
+        int ho = g.OutHeight, width = g.Width;
+        int first = Math.Clamp(-rowOffset, 0, ho), last = Math.Clamp(g.Height - rowOffset, first, ho);
+        if (first == last) return;
+        int left = start + shift, right = end + shift; // the targeted image columns [left, right)
+        bool wraps = start > 0 || end < width;
+        ref T target = ref Unsafe.Add(ref channel, (first + rowOffset) * width);
+        int n = 0;
+        if (wraps)
+            for (int r = 0; r < last - first; r++)
+            {
+                ref T imageRow = ref Unsafe.Add(ref target, r * width);
+                for (int w = 0; w < left; w++) saved[n++] = Unsafe.Add(ref imageRow, w);
+                for (int w = right; w < width; w++) saved[n++] = Unsafe.Add(ref imageRow, w);
+            }
+        int q0 = first * width + start, q1 = (last - 1) * width + end;
+        AddInto(ref Unsafe.Add(ref row, q0), ref Unsafe.Add(ref target, left), q1 - q0);
+        if (!wraps) return;
+        n = 0;
+        for (int r = 0; r < last - first; r++)
+        {
+            ref T imageRow = ref Unsafe.Add(ref target, r * width);
+            for (int w = 0; w < left; w++) Unsafe.Add(ref imageRow, w) = saved[n++];
+            for (int w = right; w < width; w++) Unsafe.Add(ref imageRow, w) = saved[n++];
+        }
+    }
+
+    /// <summary>target[0 .. length) = 0.</summary>
+    private static void Clear<T>(ref T target, int length) where T : unmanaged
+    {
+        if (length > 0) MemoryMarshal.CreateSpan(ref target, length).Clear();
+    }
+
+    /// <summary>
     /// The adjoint of <see cref="Gather{T}(ReadOnlySpan{T}, Span{T}, in ConvolutionGeometry)"/>: adds every column entry back into the image element it was read from
     /// (<paramref name="image"/> += col2im(<paramref name="columns"/>); clear it first for a plain col2im).
     /// </summary>
@@ -89,6 +175,9 @@ public static class Im2Col
         int height = g.Height, width = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
         ref T imageStart = ref MemoryMarshal.GetReference(image);
         ref T columnsStart = ref MemoryMarshal.GetReference(columns);
+        // Same width: one add per column-matrix row, the image columns it must not touch saved before and put back after.
+        int untouched = height * Math.Max(pw, (kw - 1) * g.DilationWidth - pw);
+        Span<T> saved = IsSameWidth(g) && untouched <= SavedLimit ? stackalloc T[SavedLimit] : default;
         for (int c = 0; c < g.Channels; c++)
         {
             ref T channel = ref Unsafe.Add(ref imageStart, c * inPlane);
@@ -100,6 +189,11 @@ public static class Im2Col
                     int columnOffset = kj * g.DilationWidth, rowOffset = ki * g.DilationHeight - ph;
                     var (start, end) = g.ValidColumns(columnOffset);
                     if (start >= end) continue;
+                    if (!saved.IsEmpty)
+                    {
+                        ScatterAddSameWidth(ref row, ref channel, g, rowOffset, columnOffset - pw, start, end, saved);
+                        continue;
+                    }
                     for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
                     {
                         int ih = oh * sh + rowOffset;
