@@ -1,5 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace MtlEngine.Kernels.Convolution;
 
@@ -14,8 +15,61 @@ public static class Pooling
     /// Max pooling: y[oh, ow] = max over the window of x (padding counts as −∞), and <paramref name="argmax"/> gets the
     /// index h·W + w inside the plane of the first maximal element in row-major window order (a NaN wins, as in PyTorch).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>2×2 windows at stride 2 without padding (the usual pooling) take <see cref="MaxForward2x2{T}"/>.</remarks>
     public static void MaxForward<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int first, int count, in ConvolutionGeometry g)
+        where T : unmanaged, INumber<T>
+    {
+        if (g.KernelHeight == 2 && g.KernelWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && g.PadHeight == 0 && g.PadWidth == 0
+            && g.DilationHeight == 1 && g.DilationWidth == 1)
+            MaxForward2x2(input, output, argmax, first, count, g);
+        else
+            MaxForwardAnyWindow(input, output, argmax, first, count, g);
+    }
+
+    /// <summary>
+    /// <see cref="MaxForward{T}"/> for 2×2 windows at stride 2, unpadded: PyTorch's own loop (a later element wins when
+    /// greater, or when NaN) over the window's four elements, unrolled, through refs. The general
+    /// <see cref="MaxForwardAnyWindow{T}"/> is its twin in the tests.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MaxForward2x2<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int first, int count, in ConvolutionGeometry g)
+        where T : unmanaged, INumber<T>
+    {
+        int width = g.Width, ho = g.OutHeight, wo = g.OutWidth, inPlane = g.InputPlane, outPlane = g.OutputPlane;
+        if (count <= 0) return;
+        // Bounds: the last plane's spans (the windows lie inside each plane, so every access below is inside them).
+        _ = input.Slice((first + count - 1) * inPlane, inPlane);
+        _ = output.Slice((first + count - 1) * outPlane, outPlane);
+        _ = argmax.Slice((first + count - 1) * outPlane, outPlane);
+        ref T x = ref MemoryMarshal.GetReference(input);
+        ref T y = ref MemoryMarshal.GetReference(output);
+        ref int index = ref MemoryMarshal.GetReference(argmax);
+        for (int p = first; p < first + count; p++)
+        {
+            ref T plane = ref Unsafe.Add(ref x, p * inPlane);
+            int o = p * outPlane;
+            for (int oh = 0; oh < ho; oh++)
+            {
+                int top = 2 * oh * width;
+                for (int ow = 0; ow < wo; ow++, o++)
+                {
+                    int i = top + 2 * ow, best = i;
+                    T max = Unsafe.Add(ref plane, i), v = Unsafe.Add(ref plane, i + 1);
+                    if (v > max || T.IsNaN(v)) { max = v; best = i + 1; }
+                    v = Unsafe.Add(ref plane, i + width);
+                    if (v > max || T.IsNaN(v)) { max = v; best = i + width; }
+                    v = Unsafe.Add(ref plane, i + width + 1);
+                    if (v > max || T.IsNaN(v)) { max = v; best = i + width + 1; }
+                    Unsafe.Add(ref y, o) = max;
+                    Unsafe.Add(ref index, o) = best;
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="MaxForward{T}"/> for any window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MaxForwardAnyWindow<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int first, int count, in ConvolutionGeometry g)
         where T : unmanaged, INumber<T>
     {
         // The geometry in locals (an `in` struct's fields are re-read through the reference in the inner loops).
