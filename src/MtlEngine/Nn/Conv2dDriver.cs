@@ -42,13 +42,22 @@ internal static class Conv2dDriver
     /// </summary>
     internal const long ChunkElements = 1 << 17;
 
+    /// <summary>
+    /// Output planes of at least this many positions (a 16×16 image) make GEMMs wide enough one sample at a time; the
+    /// sample's output and upstream gradient are then used in place, where side by side they are copied once more.
+    /// </summary>
+    internal const int WidePlane = 256;
+
     /// <summary>How a batch is cut: S samples per chunk, the chunk count, the worker count and the GEMM's threads.</summary>
     private readonly record struct Plan(int Samples, int Chunks, int Workers, Parallelism Gemm)
     {
-        public static Plan For(int batch, long columnsPerSample, long chunkElements)
+        public static Plan For(int batch, int plane, long columnsPerSample, long chunkElements)
         {
             var threads = TensorParallelism.Current;
             int samples = (int)Math.Clamp(chunkElements / Math.Max(1, columnsPerSample), 1, batch);
+            // Wide enough alone: no copies to and from the side-by-side layout (a chunk size other than the default, as tests
+            // pass to force one layout or the other, is kept).
+            if (plane >= WidePlane && chunkElements == ChunkElements) samples = 1;
             if (threads.Degree > 1) samples = Math.Min(samples, (batch + threads.Degree - 1) / threads.Degree); // a chunk per thread at least
             int chunks = (batch + samples - 1) / samples;
             int workers = Math.Min(threads.Degree, chunks);
@@ -66,7 +75,7 @@ internal static class Conv2dDriver
         int batch = x.Shape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>([batch, outChannels, geometry.OutHeight, geometry.OutWidth]);
-        var plan = Plan.For(batch, (long)geometry.PatchLength * plane, chunkElements);
+        var plan = Plan.For(batch, plane, (long)geometry.PatchLength * plane, chunkElements);
         int width = plan.Samples * plane, columns = geometry.PatchLength * width, outputs = outChannels * width;
         T[] scratch = TensorArena.Rent<T>(plan.Workers * (columns + outputs));
         T[] input = x.CpuStorage.Data, weight = w.CpuStorage.Data, output = result.CpuStorage.Data;
@@ -117,7 +126,7 @@ internal static class Conv2dDriver
         int batch = inputShape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(inputShape.ToArray());
-        var plan = Plan.For(batch, (long)geometry.PatchLength * plane, chunkElements);
+        var plan = Plan.For(batch, plane, (long)geometry.PatchLength * plane, chunkElements);
         int width = plan.Samples * plane, columns = geometry.PatchLength * width, outputs = outChannels * width;
         T[] scratch = TensorArena.Rent<T>(plan.Workers * (columns + outputs));
         T[] upstream = dy.CpuStorage.Data, weight = w.CpuStorage.Data, dx = result.CpuStorage.Data;
@@ -149,7 +158,7 @@ internal static class Conv2dDriver
         int batch = x.Shape[0], outChannels = weightShape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(weightShape.ToArray());
-        var plan = Plan.For(batch, (long)geometry.PatchLength * plane, chunkElements);
+        var plan = Plan.For(batch, plane, (long)geometry.PatchLength * plane, chunkElements);
         int width = plan.Samples * plane, columns = geometry.PatchLength * width, outputs = outChannels * width, weights = outChannels * k;
         T[] scratch = TensorArena.Rent<T>(plan.Workers * (columns + outputs));
         int shares = plan.Workers > 1 ? Math.Min(plan.Chunks, SharesPerWorker * plan.Workers) : 1;
