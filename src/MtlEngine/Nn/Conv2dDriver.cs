@@ -48,6 +48,13 @@ internal static class Conv2dDriver
     /// </summary>
     internal const int WidePlane = 256;
 
+    /// <summary>
+    /// Below this many output channels (per group) the weight gradient is Og·K dot products of rows
+    /// (<see cref="RowProducts"/>), not a GEMM: LeNet's first layer (6 × 25 from rows of 784) left GEMM's 12×32 register
+    /// tile 60 % padding and packed every element of the long k into mostly-zero panels.
+    /// </summary>
+    internal const int RowProductsMaxChannels = 8;
+
     /// <summary>How a batch is cut: S samples per chunk, the chunk count, the worker count and the GEMM's threads.</summary>
     private readonly record struct Plan(int Samples, int Chunks, int Workers, Parallelism Gemm)
     {
@@ -179,9 +186,15 @@ internal static class Conv2dDriver
                     Im2Col.Gather<T>(input.AsSpan(xOffset + i * image, image), scratch.AsSpan(colsOffset + (i - first) * plane), geometry, width);
                 var (dyArray, dyStart) = SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
                 for (int g = 0; g < groups; g++)
-                    Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1),
-                        new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, n, k, 1, width), T.One,
-                        new MatrixSpan<T>(target, targetOffset + g * og * k, og, k, k, 1), plan.Gemm);
+                {
+                    if (og < RowProductsMaxChannels)
+                        RowProducts.AddTo<T>(og, k, n, dyArray.AsSpan(dyStart + g * og * width), width, scratch.AsSpan(colsOffset + g * k * width), width,
+                            target.AsSpan(targetOffset + g * og * k), k);
+                    else
+                        Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1),
+                            new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, n, k, 1, width), T.One,
+                            new MatrixSpan<T>(target, targetOffset + g * og * k, og, k, k, 1), plan.Gemm);
+                }
             }
         });
         for (int share = 1; share < shares; share++)
