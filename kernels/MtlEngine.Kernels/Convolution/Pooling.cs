@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MtlEngine.Kernels.Convolution;
 
@@ -50,8 +51,21 @@ public static class Pooling
             int o = p * outPlane;
             for (int oh = 0; oh < ho; oh++)
             {
-                int top = 2 * oh * width;
-                for (int ow = 0; ow < wo; ow++, o++)
+                int top = 2 * oh * width, ow = 0;
+                if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && wo >= 8)
+                {
+                    // Whole groups of eight, then the last eight windows of the row (overlapping; they are written twice, alike).
+                    for (; ow + 8 <= wo; ow += 8, o += 8)
+                        MaxOf8Windows(ref Unsafe.As<T, float>(ref plane), top + 2 * ow, width, ref Unsafe.As<T, float>(ref Unsafe.Add(ref y, o)), ref Unsafe.Add(ref index, o));
+                    if (ow < wo)
+                    {
+                        int back = wo - ow;
+                        MaxOf8Windows(ref Unsafe.As<T, float>(ref plane), top + 2 * (wo - 8), width, ref Unsafe.As<T, float>(ref Unsafe.Add(ref y, o + back - 8)), ref Unsafe.Add(ref index, o + back - 8));
+                        o += back;
+                        ow = wo;
+                    }
+                }
+                for (; ow < wo; ow++, o++)
                 {
                     int i = top + 2 * ow, best = i;
                     T max = Unsafe.Add(ref plane, i), v = Unsafe.Add(ref plane, i + 1);
@@ -65,6 +79,37 @@ public static class Pooling
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Eight neighbouring 2×2 windows of float, the first at plane[i], in vector lanes: the rows' even and odd columns
+    /// split apart (a, b on top, c, d below), then PyTorch's loop lane by lane: a later element wins where greater, or
+    /// where NaN, with no branch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxOf8Windows(ref float plane, int i, int width, ref float y, ref int index)
+    {
+        var even = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+        var odd = Vector256.Create(1, 3, 5, 7, 1, 3, 5, 7);
+        Vector256<float> t0 = Vector256.LoadUnsafe(ref plane, (nuint)i), t1 = Vector256.LoadUnsafe(ref plane, (nuint)(i + 8));
+        Vector256<float> u0 = Vector256.LoadUnsafe(ref plane, (nuint)(i + width)), u1 = Vector256.LoadUnsafe(ref plane, (nuint)(i + width + 8));
+        var a = Vector256.Create(Vector256.Shuffle(t0, even).GetLower(), Vector256.Shuffle(t1, even).GetLower());
+        var b = Vector256.Create(Vector256.Shuffle(t0, odd).GetLower(), Vector256.Shuffle(t1, odd).GetLower());
+        var c = Vector256.Create(Vector256.Shuffle(u0, even).GetLower(), Vector256.Shuffle(u1, even).GetLower());
+        var d = Vector256.Create(Vector256.Shuffle(u0, odd).GetLower(), Vector256.Shuffle(u1, odd).GetLower());
+        var max = a;
+        var best = Vector256<int>.Zero;
+        var take = (Vector256.GreaterThan(b, max) | ~Vector256.Equals(b, b)).AsInt32();
+        max = Vector256.ConditionalSelect(take.AsSingle(), b, max);
+        best = Vector256.ConditionalSelect(take, Vector256.Create(1), best);
+        take = (Vector256.GreaterThan(c, max) | ~Vector256.Equals(c, c)).AsInt32();
+        max = Vector256.ConditionalSelect(take.AsSingle(), c, max);
+        best = Vector256.ConditionalSelect(take, Vector256.Create(width), best);
+        take = (Vector256.GreaterThan(d, max) | ~Vector256.Equals(d, d)).AsInt32();
+        max = Vector256.ConditionalSelect(take.AsSingle(), d, max);
+        best = Vector256.ConditionalSelect(take, Vector256.Create(width + 1), best);
+        max.StoreUnsafe(ref y);
+        (best + Vector256.Create(i) + Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14)).StoreUnsafe(ref index);
     }
 
     /// <summary><see cref="MaxForward{T}"/> for any window.</summary>
