@@ -54,6 +54,11 @@ public static class Im2Col
                         GatherSameWidth(ref channel, ref row, g, rowOffset, columnOffset - pw, start, end);
                         continue;
                     }
+                    if (sh == 1 && sw == 1 && start < end)
+                    {
+                        GatherUnitStride(ref channel, ref row, g, rowOffset, columnOffset - pw, start, end);
+                        continue;
+                    }
                     for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
                     {
                         ref T segment = ref Unsafe.Add(ref row, o0);
@@ -107,6 +112,48 @@ public static class Im2Col
             ref T segment = ref Unsafe.Add(ref row, oh * width);
             for (int ow = 0; ow < start; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
             for (int ow = end; ow < width; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
+        }
+    }
+
+    /// <summary>
+    /// One column-matrix row of a stride-1 geometry (any widths): row[oh·Wo + ow] = channel[(oh + rowOffset)·W + ow + shift]
+    /// where inside the image, 0 elsewhere. The rows wholly inside the image are found once, so each of their segments is
+    /// a bare copy of end − start elements (LeNet's 10); the padding is zeroed around them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherUnitStride<T>(ref T channel, ref T row, in ConvolutionGeometry g, int rowOffset, int shift, int start, int end)
+        where T : unmanaged, INumber<T>
+    {
+        int ho = g.OutHeight, wo = g.OutWidth, width = g.Width, length = end - start;
+        int first = Math.Clamp(-rowOffset, 0, ho), last = Math.Clamp(g.Height - rowOffset, first, ho);
+        Clear(ref row, first * wo);
+        Clear(ref Unsafe.Add(ref row, last * wo), (ho - last) * wo);
+        ref T source = ref Unsafe.Add(ref channel, (first + rowOffset) * width + start + shift);
+        ref T target = ref Unsafe.Add(ref row, first * wo);
+        for (int oh = first; oh < last; oh++)
+        {
+            for (int ow = 0; ow < start; ow++) Unsafe.Add(ref target, ow) = T.Zero;
+            Copy(ref source, ref Unsafe.Add(ref target, start), length);
+            for (int ow = end; ow < wo; ow++) Unsafe.Add(ref target, ow) = T.Zero;
+            source = ref Unsafe.Add(ref source, width);
+            target = ref Unsafe.Add(ref target, wo);
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="GatherUnitStride{T}"/>: a bare add of end − start elements per valid row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScatterAddUnitStride<T>(ref T row, ref T channel, in ConvolutionGeometry g, int rowOffset, int shift, int start, int end)
+        where T : unmanaged, INumber<T>
+    {
+        int ho = g.OutHeight, wo = g.OutWidth, width = g.Width, length = end - start;
+        int first = Math.Clamp(-rowOffset, 0, ho), last = Math.Clamp(g.Height - rowOffset, first, ho);
+        ref T target = ref Unsafe.Add(ref channel, (first + rowOffset) * width + start + shift);
+        ref T source = ref Unsafe.Add(ref row, first * wo + start);
+        for (int oh = first; oh < last; oh++)
+        {
+            AddInto(ref source, ref target, length);
+            source = ref Unsafe.Add(ref source, wo);
+            target = ref Unsafe.Add(ref target, width);
         }
     }
 
@@ -192,6 +239,11 @@ public static class Im2Col
                     if (!saved.IsEmpty)
                     {
                         ScatterAddSameWidth(ref row, ref channel, g, rowOffset, columnOffset - pw, start, end, saved);
+                        continue;
+                    }
+                    if (sh == 1 && sw == 1)
+                    {
+                        ScatterAddUnitStride(ref row, ref channel, g, rowOffset, columnOffset - pw, start, end);
                         continue;
                     }
                     for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)

@@ -4,7 +4,8 @@ namespace MtlEngine.Tests.Kernels;
 
 // im2col and col2im against the formula of Im2Col's summary, element by element, over geometries that take each path:
 // same width (stride 1, Wo = W: one copy or add per column-matrix row), with row and column dilation, kernels wider than
-// the padding, and the general row-by-row loops (strides, Wo ≠ W). Bitwise: both are copies and adds in the same order.
+// the padding, stride 1 with Wo ≠ W (a bare copy per valid image row) and the general loops (strides). Bitwise: both are
+// copies and adds in the same order.
 public class Im2ColTests
 {
     /// <summary>(C, H, W, kh, kw, sh, sw, ph, pw, dh, dw).</summary>
@@ -19,7 +20,10 @@ public class Im2ColTests
         new[] { 1, 6, 20, 2, 7, 1, 1, 1, 3, 1, 1 },  // same width, shifts of ±3 (saved columns)
         new[] { 2, 7, 8, 3, 3, 2, 1, 1, 1, 1, 1 },   // row stride 2: row by row
         new[] { 3, 9, 8, 3, 2, 2, 2, 1, 0, 1, 1 },   // strides 2, narrower output
-        new[] { 2, 5, 7, 3, 3, 1, 1, 0, 0, 1, 1 },   // valid convolution (Wo < W)
+        new[] { 2, 5, 7, 3, 3, 1, 1, 0, 0, 1, 1 },   // valid convolution (Wo < W): stride 1, row by row with bare copies
+        new[] { 2, 6, 7, 3, 4, 1, 1, 1, 1, 1, 1 },   // stride 1, padded, Wo = 6 < W
+        new[] { 1, 8, 9, 3, 3, 1, 1, 1, 0, 2, 2 },   // stride 1, dilation 2, Wo = 5
+        new[] { 1, 3, 4, 3, 6, 1, 1, 0, 1, 1, 1 },   // stride 1, kernel wider than the image: some rows have no valid column
     };
 
     private static ConvolutionGeometry Geometry(int[] s) => new(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10]);
