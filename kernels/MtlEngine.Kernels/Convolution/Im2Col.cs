@@ -1,5 +1,7 @@
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MtlEngine.Kernels.Convolution;
 
@@ -30,37 +32,175 @@ public static class Im2Col
         var g = geometry;
         CheckLengths(image.Length, columns.Length, g, rowStride);
         // The geometry in locals: the loops below must not go back to memory for it.
-        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, plane = g.OutputPlane, inPlane = g.InputPlane;
+        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, inPlane = g.InputPlane;
         int height = g.Height, width = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
+        // Refs, not spans, in the loops (CheckLengths bounded every access): a row segment is a few vectors long, and
+        // slicing and bounds checks per segment cost as much as the copy.
+        ref T imageStart = ref MemoryMarshal.GetReference(image);
+        ref T columnsStart = ref MemoryMarshal.GetReference(columns);
+        bool sameWidth = IsSameWidth(g);
         for (int c = 0; c < g.Channels; c++)
         {
-            var channel = image.Slice(c * inPlane, inPlane);
+            ref T channel = ref Unsafe.Add(ref imageStart, c * inPlane);
             for (int ki = 0; ki < kh; ki++)
             {
                 for (int kj = 0; kj < kw; kj++)
                 {
-                    var row = columns.Slice(((c * kh + ki) * kw + kj) * rowStride, plane);
+                    ref T row = ref Unsafe.Add(ref columnsStart, ((c * kh + ki) * kw + kj) * rowStride);
                     int columnOffset = kj * g.DilationWidth, rowOffset = ki * g.DilationHeight - ph;
                     var (start, end) = g.ValidColumns(columnOffset);
+                    if (sameWidth)
+                    {
+                        GatherSameWidth(ref channel, ref row, g, rowOffset, columnOffset - pw, start, end);
+                        continue;
+                    }
+                    if (sh == 1 && sw == 1 && start < end)
+                    {
+                        GatherUnitStride(ref channel, ref row, g, rowOffset, columnOffset - pw, start, end);
+                        continue;
+                    }
                     for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
                     {
+                        ref T segment = ref Unsafe.Add(ref row, o0);
                         int ih = oh * sh + rowOffset;
-                        if ((uint)ih >= (uint)height)
+                        if ((uint)ih >= (uint)height || start >= end)
                         {
-                            row.Slice(o0, wo).Clear();
+                            for (int ow = 0; ow < wo; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
                             continue;
                         }
-                        for (int ow = 0; ow < start; ow++) row[o0 + ow] = T.Zero;
-                        for (int ow = end; ow < wo; ow++) row[o0 + ow] = T.Zero;
+                        for (int ow = 0; ow < start; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
+                        for (int ow = end; ow < wo; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
                         int iw = ih * width + start * sw - pw + columnOffset;
                         if (sw == 1)
-                            Copy(channel.Slice(iw, end - start), row.Slice(o0 + start, end - start));
+                            Copy(ref Unsafe.Add(ref channel, iw), ref Unsafe.Add(ref segment, start), end - start);
                         else
-                            for (int ow = start; ow < end; ow++, iw += sw) row[o0 + ow] = channel[iw];
+                            for (int ow = start; ow < end; ow++, iw += sw) Unsafe.Add(ref segment, ow) = Unsafe.Add(ref channel, iw);
                     }
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Whether rows of the column matrix are the image's rows shifted: unit strides and Wo = W (the
+    /// "same" padding of a stride-1 convolution). Then a column-matrix row is one copy of consecutive image rows, all
+    /// but the padding columns, instead of a copy per image row.
+    /// </summary>
+    private static bool IsSameWidth(in ConvolutionGeometry g) =>
+        g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth == g.Width;
+
+    /// <summary>
+    /// One column-matrix row (Ho·W elements) of a same-width geometry: row[oh·W + ow] = channel[(oh + rowOffset)·W + ow + shift]
+    /// where inside the image, 0 elsewhere. The valid rows are one contiguous copy from the first valid element to the
+    /// last; the columns outside [start, end) picked up a neighbouring row's values on the way and are zeroed after.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherSameWidth<T>(ref T channel, ref T row, in ConvolutionGeometry g, int rowOffset, int shift, int start, int end)
+        where T : unmanaged, INumber<T>
+    {
+        int ho = g.OutHeight, width = g.Width;
+        int first = Math.Clamp(-rowOffset, 0, ho), last = Math.Clamp(g.Height - rowOffset, first, ho); // valid rows [first, last)
+        if (start >= end) first = last = ho;
+        Clear(ref row, first * width);
+        Clear(ref Unsafe.Add(ref row, last * width), (ho - last) * width);
+        if (first == last) return;
+        int q0 = first * width + start, q1 = (last - 1) * width + end;
+        Copy(ref Unsafe.Add(ref channel, (first + rowOffset) * width + start + shift), ref Unsafe.Add(ref row, q0), q1 - q0);
+        if (start == 0 && end == width) return;
+        for (int oh = first; oh < last; oh++)
+        {
+            ref T segment = ref Unsafe.Add(ref row, oh * width);
+            for (int ow = 0; ow < start; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
+            for (int ow = end; ow < width; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
+        }
+    }
+
+    /// <summary>
+    /// One column-matrix row of a stride-1 geometry (any widths): row[oh·Wo + ow] = channel[(oh + rowOffset)·W + ow + shift]
+    /// where inside the image, 0 elsewhere. The rows wholly inside the image are found once, so each of their segments is
+    /// a bare copy of end − start elements (LeNet's 10); the padding is zeroed around them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherUnitStride<T>(ref T channel, ref T row, in ConvolutionGeometry g, int rowOffset, int shift, int start, int end)
+        where T : unmanaged, INumber<T>
+    {
+        int ho = g.OutHeight, wo = g.OutWidth, width = g.Width, length = end - start;
+        int first = Math.Clamp(-rowOffset, 0, ho), last = Math.Clamp(g.Height - rowOffset, first, ho);
+        Clear(ref row, first * wo);
+        Clear(ref Unsafe.Add(ref row, last * wo), (ho - last) * wo);
+        ref T source = ref Unsafe.Add(ref channel, (first + rowOffset) * width + start + shift);
+        ref T target = ref Unsafe.Add(ref row, first * wo);
+        for (int oh = first; oh < last; oh++)
+        {
+            for (int ow = 0; ow < start; ow++) Unsafe.Add(ref target, ow) = T.Zero;
+            Copy(ref source, ref Unsafe.Add(ref target, start), length);
+            for (int ow = end; ow < wo; ow++) Unsafe.Add(ref target, ow) = T.Zero;
+            source = ref Unsafe.Add(ref source, width);
+            target = ref Unsafe.Add(ref target, wo);
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="GatherUnitStride{T}"/>: a bare add of end − start elements per valid row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScatterAddUnitStride<T>(ref T row, ref T channel, in ConvolutionGeometry g, int rowOffset, int shift, int start, int end)
+        where T : unmanaged, INumber<T>
+    {
+        int ho = g.OutHeight, wo = g.OutWidth, width = g.Width, length = end - start;
+        int first = Math.Clamp(-rowOffset, 0, ho), last = Math.Clamp(g.Height - rowOffset, first, ho);
+        ref T target = ref Unsafe.Add(ref channel, (first + rowOffset) * width + start + shift);
+        ref T source = ref Unsafe.Add(ref row, first * wo + start);
+        for (int oh = first; oh < last; oh++)
+        {
+            AddInto(ref source, ref target, length);
+            source = ref Unsafe.Add(ref source, wo);
+            target = ref Unsafe.Add(ref target, width);
+        }
+    }
+
+    /// <summary>The most image elements <see cref="ScatterAddSameWidth{T}"/> saves (on the stack); larger geometries add row by row.</summary>
+    private const int SavedLimit = 1024;
+
+    /// <summary>
+    /// The adjoint of <see cref="GatherSameWidth{T}"/>: channel[(oh + rowOffset)·W + ow + shift] += row[oh·W + ow] for the
+    /// valid rows and columns [start, end), as one contiguous add from the first valid element to the last. On the way the
+    /// columns outside [start, end) land in a neighbouring image row, in the image columns this row never targets
+    /// ([0, start + shift) and [end + shift, W)): those are saved first and put back, so every element ends as if added
+    /// row by row (bitwise).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScatterAddSameWidth<T>(ref T row, ref T channel, in ConvolutionGeometry g, int rowOffset, int shift, int start, int end, Span<T> saved)
+        where T : unmanaged, INumber<T>
+    {
+        int ho = g.OutHeight, width = g.Width;
+        int first = Math.Clamp(-rowOffset, 0, ho), last = Math.Clamp(g.Height - rowOffset, first, ho);
+        if (first == last) return;
+        int left = start + shift, right = end + shift; // the targeted image columns [left, right)
+        bool wraps = start > 0 || end < width;
+        ref T target = ref Unsafe.Add(ref channel, (first + rowOffset) * width);
+        int n = 0;
+        if (wraps)
+            for (int r = 0; r < last - first; r++)
+            {
+                ref T imageRow = ref Unsafe.Add(ref target, r * width);
+                for (int w = 0; w < left; w++) saved[n++] = Unsafe.Add(ref imageRow, w);
+                for (int w = right; w < width; w++) saved[n++] = Unsafe.Add(ref imageRow, w);
+            }
+        int q0 = first * width + start, q1 = (last - 1) * width + end;
+        AddInto(ref Unsafe.Add(ref row, q0), ref Unsafe.Add(ref target, left), q1 - q0);
+        if (!wraps) return;
+        n = 0;
+        for (int r = 0; r < last - first; r++)
+        {
+            ref T imageRow = ref Unsafe.Add(ref target, r * width);
+            for (int w = 0; w < left; w++) Unsafe.Add(ref imageRow, w) = saved[n++];
+            for (int w = right; w < width; w++) Unsafe.Add(ref imageRow, w) = saved[n++];
+        }
+    }
+
+    /// <summary>target[0 .. length) = 0.</summary>
+    private static void Clear<T>(ref T target, int length) where T : unmanaged
+    {
+        if (length > 0) MemoryMarshal.CreateSpan(ref target, length).Clear();
     }
 
     /// <summary>
@@ -78,28 +218,44 @@ public static class Im2Col
     {
         var g = geometry;
         CheckLengths(image.Length, columns.Length, g, rowStride);
-        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, plane = g.OutputPlane, inPlane = g.InputPlane;
+        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, inPlane = g.InputPlane;
         int height = g.Height, width = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
+        ref T imageStart = ref MemoryMarshal.GetReference(image);
+        ref T columnsStart = ref MemoryMarshal.GetReference(columns);
+        // Same width: one add per column-matrix row, the image columns it must not touch saved before and put back after.
+        int untouched = height * Math.Max(pw, (kw - 1) * g.DilationWidth - pw);
+        Span<T> saved = IsSameWidth(g) && untouched <= SavedLimit ? stackalloc T[SavedLimit] : default;
         for (int c = 0; c < g.Channels; c++)
         {
-            var channel = image.Slice(c * inPlane, inPlane);
+            ref T channel = ref Unsafe.Add(ref imageStart, c * inPlane);
             for (int ki = 0; ki < kh; ki++)
             {
                 for (int kj = 0; kj < kw; kj++)
                 {
-                    var row = columns.Slice(((c * kh + ki) * kw + kj) * rowStride, plane);
+                    ref T row = ref Unsafe.Add(ref columnsStart, ((c * kh + ki) * kw + kj) * rowStride);
                     int columnOffset = kj * g.DilationWidth, rowOffset = ki * g.DilationHeight - ph;
                     var (start, end) = g.ValidColumns(columnOffset);
                     if (start >= end) continue;
+                    if (!saved.IsEmpty)
+                    {
+                        ScatterAddSameWidth(ref row, ref channel, g, rowOffset, columnOffset - pw, start, end, saved);
+                        continue;
+                    }
+                    if (sh == 1 && sw == 1)
+                    {
+                        ScatterAddUnitStride(ref row, ref channel, g, rowOffset, columnOffset - pw, start, end);
+                        continue;
+                    }
                     for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
                     {
                         int ih = oh * sh + rowOffset;
                         if ((uint)ih >= (uint)height) continue;
                         int iw = ih * width + start * sw - pw + columnOffset;
+                        ref T segment = ref Unsafe.Add(ref row, o0);
                         if (sw == 1)
-                            AddInto(row.Slice(o0 + start, end - start), channel.Slice(iw, end - start));
+                            AddInto(ref Unsafe.Add(ref segment, start), ref Unsafe.Add(ref channel, iw), end - start);
                         else
-                            for (int ow = start; ow < end; ow++, iw += sw) channel[iw] += row[o0 + ow];
+                            for (int ow = start; ow < end; ow++, iw += sw) Unsafe.Add(ref channel, iw) += Unsafe.Add(ref segment, ow);
                     }
                 }
             }
@@ -109,23 +265,32 @@ public static class Im2Col
     // Row segments are short (16 for a 16×16 image, 10 in LeNet): inline vector loops, not a library call per segment
     // (a call per 16 floats made im2col cost as much as the GEMM after it).
 
-    /// <summary>target[i] = source[i], whole vectors then the tail.</summary>
+    /// <summary>target[i] = source[i] for i &lt; length: whole vectors, the tail as one more vector ending at the last element (overlapping the one before).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy<T>(ReadOnlySpan<T> source, Span<T> target) where T : unmanaged, INumber<T>
+    private static void Copy<T>(ref T source, ref T target, int length) where T : unmanaged, INumber<T>
     {
-        int i = 0;
-        for (; i <= source.Length - Vector<T>.Count; i += Vector<T>.Count) new Vector<T>(source.Slice(i)).CopyTo(target.Slice(i));
-        for (; i < source.Length; i++) target[i] = source[i];
+        int w = Vector256<T>.Count, i = 0;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && length >= w)
+        {
+            for (; i <= length - w; i += w) Vector256.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref target, (nuint)i);
+            if (i < length) Vector256.LoadUnsafe(ref source, (nuint)(length - w)).StoreUnsafe(ref target, (nuint)(length - w));
+            return;
+        }
+        for (; i < length; i++) Unsafe.Add(ref target, i) = Unsafe.Add(ref source, i);
     }
 
-    /// <summary>target[i] += source[i], whole vectors then the tail.</summary>
+    /// <summary>target[i] += source[i] for i &lt; length: whole vectors, then the tail one by one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddInto<T>(ReadOnlySpan<T> source, Span<T> target) where T : unmanaged, INumber<T>
+    private static void AddInto<T>(ref T source, ref T target, int length) where T : unmanaged, INumber<T>
     {
         int i = 0;
-        for (; i <= source.Length - Vector<T>.Count; i += Vector<T>.Count)
-            (new Vector<T>(target.Slice(i)) + new Vector<T>(source.Slice(i))).CopyTo(target.Slice(i));
-        for (; i < source.Length; i++) target[i] += source[i];
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            int w = Vector256<T>.Count;
+            for (; i <= length - w; i += w)
+                (Vector256.LoadUnsafe(ref target, (nuint)i) + Vector256.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref target, (nuint)i);
+        }
+        for (; i < length; i++) Unsafe.Add(ref target, i) += Unsafe.Add(ref source, i);
     }
 
     private static void CheckLengths(int image, int columns, in ConvolutionGeometry g, int rowStride)

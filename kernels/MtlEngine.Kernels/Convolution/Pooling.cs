@@ -1,5 +1,7 @@
-using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace MtlEngine.Kernels.Convolution;
 
@@ -14,8 +16,105 @@ public static class Pooling
     /// Max pooling: y[oh, ow] = max over the window of x (padding counts as −∞), and <paramref name="argmax"/> gets the
     /// index h·W + w inside the plane of the first maximal element in row-major window order (a NaN wins, as in PyTorch).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>2×2 windows at stride 2 without padding (the usual pooling) take <see cref="MaxForward2x2{T}"/>.</remarks>
     public static void MaxForward<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int first, int count, in ConvolutionGeometry g)
+        where T : unmanaged, INumber<T>
+    {
+        if (g.KernelHeight == 2 && g.KernelWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && g.PadHeight == 0 && g.PadWidth == 0
+            && g.DilationHeight == 1 && g.DilationWidth == 1)
+            MaxForward2x2(input, output, argmax, first, count, g);
+        else
+            MaxForwardAnyWindow(input, output, argmax, first, count, g);
+    }
+
+    /// <summary>
+    /// <see cref="MaxForward{T}"/> for 2×2 windows at stride 2, unpadded: PyTorch's own loop (a later element wins when
+    /// greater, or when NaN) over the window's four elements, unrolled, through refs. The general
+    /// <see cref="MaxForwardAnyWindow{T}"/> is its twin in the tests.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MaxForward2x2<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int first, int count, in ConvolutionGeometry g)
+        where T : unmanaged, INumber<T>
+    {
+        int width = g.Width, ho = g.OutHeight, wo = g.OutWidth, inPlane = g.InputPlane, outPlane = g.OutputPlane;
+        if (count <= 0) return;
+        // Bounds: the last plane's spans (the windows lie inside each plane, so every access below is inside them).
+        _ = input.Slice((first + count - 1) * inPlane, inPlane);
+        _ = output.Slice((first + count - 1) * outPlane, outPlane);
+        _ = argmax.Slice((first + count - 1) * outPlane, outPlane);
+        ref T x = ref MemoryMarshal.GetReference(input);
+        ref T y = ref MemoryMarshal.GetReference(output);
+        ref int index = ref MemoryMarshal.GetReference(argmax);
+        for (int p = first; p < first + count; p++)
+        {
+            ref T plane = ref Unsafe.Add(ref x, p * inPlane);
+            int o = p * outPlane;
+            for (int oh = 0; oh < ho; oh++)
+            {
+                int top = 2 * oh * width, ow = 0;
+                if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && wo >= 8)
+                {
+                    // Whole groups of eight, then the last eight windows of the row (overlapping; they are written twice, alike).
+                    for (; ow + 8 <= wo; ow += 8, o += 8)
+                        MaxOf8Windows(ref Unsafe.As<T, float>(ref plane), top + 2 * ow, width, ref Unsafe.As<T, float>(ref Unsafe.Add(ref y, o)), ref Unsafe.Add(ref index, o));
+                    if (ow < wo)
+                    {
+                        int back = wo - ow;
+                        MaxOf8Windows(ref Unsafe.As<T, float>(ref plane), top + 2 * (wo - 8), width, ref Unsafe.As<T, float>(ref Unsafe.Add(ref y, o + back - 8)), ref Unsafe.Add(ref index, o + back - 8));
+                        o += back;
+                        ow = wo;
+                    }
+                }
+                for (; ow < wo; ow++, o++)
+                {
+                    int i = top + 2 * ow, best = i;
+                    T max = Unsafe.Add(ref plane, i), v = Unsafe.Add(ref plane, i + 1);
+                    if (v > max || T.IsNaN(v)) { max = v; best = i + 1; }
+                    v = Unsafe.Add(ref plane, i + width);
+                    if (v > max || T.IsNaN(v)) { max = v; best = i + width; }
+                    v = Unsafe.Add(ref plane, i + width + 1);
+                    if (v > max || T.IsNaN(v)) { max = v; best = i + width + 1; }
+                    Unsafe.Add(ref y, o) = max;
+                    Unsafe.Add(ref index, o) = best;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Eight neighbouring 2×2 windows of float, the first at plane[i], in vector lanes: the rows' even and odd columns
+    /// split apart (a, b on top, c, d below), then PyTorch's loop lane by lane: a later element wins where greater, or
+    /// where NaN, with no branch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxOf8Windows(ref float plane, int i, int width, ref float y, ref int index)
+    {
+        var even = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+        var odd = Vector256.Create(1, 3, 5, 7, 1, 3, 5, 7);
+        Vector256<float> t0 = Vector256.LoadUnsafe(ref plane, (nuint)i), t1 = Vector256.LoadUnsafe(ref plane, (nuint)(i + 8));
+        Vector256<float> u0 = Vector256.LoadUnsafe(ref plane, (nuint)(i + width)), u1 = Vector256.LoadUnsafe(ref plane, (nuint)(i + width + 8));
+        var a = Vector256.Create(Vector256.Shuffle(t0, even).GetLower(), Vector256.Shuffle(t1, even).GetLower());
+        var b = Vector256.Create(Vector256.Shuffle(t0, odd).GetLower(), Vector256.Shuffle(t1, odd).GetLower());
+        var c = Vector256.Create(Vector256.Shuffle(u0, even).GetLower(), Vector256.Shuffle(u1, even).GetLower());
+        var d = Vector256.Create(Vector256.Shuffle(u0, odd).GetLower(), Vector256.Shuffle(u1, odd).GetLower());
+        var max = a;
+        var best = Vector256<int>.Zero;
+        var take = (Vector256.GreaterThan(b, max) | ~Vector256.Equals(b, b)).AsInt32();
+        max = Vector256.ConditionalSelect(take.AsSingle(), b, max);
+        best = Vector256.ConditionalSelect(take, Vector256.Create(1), best);
+        take = (Vector256.GreaterThan(c, max) | ~Vector256.Equals(c, c)).AsInt32();
+        max = Vector256.ConditionalSelect(take.AsSingle(), c, max);
+        best = Vector256.ConditionalSelect(take, Vector256.Create(width), best);
+        take = (Vector256.GreaterThan(d, max) | ~Vector256.Equals(d, d)).AsInt32();
+        max = Vector256.ConditionalSelect(take.AsSingle(), d, max);
+        best = Vector256.ConditionalSelect(take, Vector256.Create(width + 1), best);
+        max.StoreUnsafe(ref y);
+        (best + Vector256.Create(i) + Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14)).StoreUnsafe(ref index);
+    }
+
+    /// <summary><see cref="MaxForward{T}"/> for any window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MaxForwardAnyWindow<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int first, int count, in ConvolutionGeometry g)
         where T : unmanaged, INumber<T>
     {
         // The geometry in locals (an `in` struct's fields are re-read through the reference in the inner loops).

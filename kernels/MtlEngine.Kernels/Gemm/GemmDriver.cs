@@ -64,6 +64,7 @@ internal static unsafe class GemmDriver<T, TKernel>
             return;
         }
         int mr = TKernel.MR, nr = TKernel.NR;
+        blocks = blocks with { KC = DepthBlock(op.K, blocks.KC) };
         // B is read in place (only A packed) when it is row-major, narrow and shallow: packing would cost more than it saves.
         bool unpackedB = op.CsB == 1 && op.N <= blocks.UnpackedBMaxColumns && op.K <= blocks.KC;
         long flops = 2L * op.M * op.N * op.K;
@@ -77,6 +78,18 @@ internal static unsafe class GemmDriver<T, TKernel>
             return;
         }
         ExecuteParallel(op, blocks, unpackedB, workers, units, splitColumns);
+    }
+
+    /// <summary>
+    /// The depth of the k blocks for a depth of <paramref name="k"/>: at most <paramref name="kc"/> and as even as can be
+    /// (k = 288 with KC = 256 runs two blocks of 144, not 256 then a thin 32 whose C pass costs nearly as much as a full
+    /// one); up to KC·9/8 one block. Depends on k alone, so any thread count sums in the same order.
+    /// </summary>
+    internal static int DepthBlock(int k, int kc)
+    {
+        if (k <= kc + kc / 8) return Math.Max(k, 1);
+        int count = (k + kc - 1) / kc;
+        return (k + count - 1) / count;
     }
 
     /// <summary>The threaded part of <see cref="Execute"/>, apart so that one thread allocates no closure.</summary>

@@ -28,10 +28,10 @@ internal sealed record Conv2dSettings(int StrideHeight, int StrideWidth, int Pad
 /// </list>
 /// Putting S samples side by side makes the output positions S·P GEMM's wide N dimension (a LeNet layer has P = 100:
 /// per-sample products would be mostly edge tiles and packing); S is chosen so that cols stays about
-/// <see cref="ChunkElements"/> elements (cache-sized). The chunks are split in fixed contiguous shares over the threads,
-/// each with its own scratch and a one-thread GEMM (the weight gradient sums the shares' partial sums in share order, so
-/// a given thread count always gives the same bits); a single chunk runs with a threaded GEMM instead. Results and
-/// scratch come from the step's arena.
+/// <see cref="ChunkElements"/> elements (cache-sized). Each chunk is claimed by whichever thread is free and run in that
+/// thread's scratch with a one-thread GEMM (the weight gradient adds up partial sums over fixed shares of the chunks, in
+/// share order, so a given thread count always gives the same bits); a single chunk runs with a threaded GEMM instead.
+/// Results and scratch come from the step's arena.
 /// </summary>
 internal static class Conv2dDriver
 {
@@ -42,13 +42,29 @@ internal static class Conv2dDriver
     /// </summary>
     internal const long ChunkElements = 1 << 17;
 
+    /// <summary>
+    /// Output planes of at least this many positions (a 16×16 image) make GEMMs wide enough one sample at a time; the
+    /// sample's output and upstream gradient are then used in place, where side by side they are copied once more.
+    /// </summary>
+    internal const int WidePlane = 256;
+
+    /// <summary>
+    /// Below this many output channels (per group) the weight gradient is Og·K dot products of rows
+    /// (<see cref="RowProducts"/>), not a GEMM: LeNet's first layer (6 × 25 from rows of 784) left GEMM's 12×32 register
+    /// tile 60 % padding and packed every element of the long k into mostly-zero panels.
+    /// </summary>
+    internal const int RowProductsMaxChannels = 8;
+
     /// <summary>How a batch is cut: S samples per chunk, the chunk count, the worker count and the GEMM's threads.</summary>
     private readonly record struct Plan(int Samples, int Chunks, int Workers, Parallelism Gemm)
     {
-        public static Plan For(int batch, long columnsPerSample, long chunkElements)
+        public static Plan For(int batch, int plane, long columnsPerSample, long chunkElements)
         {
             var threads = TensorParallelism.Current;
             int samples = (int)Math.Clamp(chunkElements / Math.Max(1, columnsPerSample), 1, batch);
+            // Wide enough alone: no copies to and from the side-by-side layout (a chunk size other than the default, as tests
+            // pass to force one layout or the other, is kept).
+            if (plane >= WidePlane && chunkElements == ChunkElements) samples = 1;
             if (threads.Degree > 1) samples = Math.Min(samples, (batch + threads.Degree - 1) / threads.Degree); // a chunk per thread at least
             int chunks = (batch + samples - 1) / samples;
             int workers = Math.Min(threads.Degree, chunks);
@@ -66,49 +82,46 @@ internal static class Conv2dDriver
         int batch = x.Shape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>([batch, outChannels, geometry.OutHeight, geometry.OutWidth]);
-        var plan = Plan.For(batch, (long)geometry.PatchLength * plane, chunkElements);
+        var plan = Plan.For(batch, plane, (long)geometry.PatchLength * plane, chunkElements);
         int width = plan.Samples * plane, columns = geometry.PatchLength * width, outputs = outChannels * width;
         T[] scratch = TensorArena.Rent<T>(plan.Workers * (columns + outputs));
         T[] input = x.CpuStorage.Data, weight = w.CpuStorage.Data, output = result.CpuStorage.Data;
         T[]? bias = b?.CpuStorage.Data;
         int xOffset = x.Offset, wOffset = w.Offset, bOffset = b?.Offset ?? 0;
-        ForEachShare(plan.Workers, plan.Chunks, (worker, firstChunk, endChunk) =>
+        ForEachChunk(plan.Workers, plan.Chunks, (worker, chunk) =>
         {
             int colsOffset = worker * (columns + outputs), yOffset = colsOffset + columns;
-            for (int chunk = firstChunk; chunk < endChunk; chunk++)
+            var (first, end) = plan.Range(chunk, batch);
+            int n = (end - first) * plane; // this chunk's width (the last may be narrower)
+            for (int i = first; i < end; i++)
+                Im2Col.Gather<T>(input.AsSpan(xOffset + i * image, image), scratch.AsSpan(colsOffset + (i - first) * plane), geometry, width);
+            // One sample per chunk: Y' is the sample's own (O, P) output, written in place (no copy back).
+            bool direct = plan.Samples == 1; // (then width = P)
+            T[] yArray = direct ? output : scratch;
+            int yStart = direct ? first * outChannels * plane : yOffset;
+            for (int g = 0; g < groups; g++)
+                Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(weight, wOffset + g * og * k, og, k, k, 1),
+                    new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, k, n, width, 1), T.Zero,
+                    new MatrixSpan<T>(yArray, yStart + g * og * width, og, n, width, 1), plan.Gemm);
+            if (direct)
             {
-                var (first, end) = plan.Range(chunk, batch);
-                int n = (end - first) * plane; // this chunk's width (the last may be narrower)
-                for (int i = first; i < end; i++)
-                    Im2Col.Gather<T>(input.AsSpan(xOffset + i * image, image), scratch.AsSpan(colsOffset + (i - first) * plane), geometry, width);
-                // One sample per chunk: Y' is the sample's own (O, P) output, written in place (no copy back).
-                bool direct = plan.Samples == 1; // (then width = P)
-                T[] yArray = direct ? output : scratch;
-                int yStart = direct ? first * outChannels * plane : yOffset;
-                for (int g = 0; g < groups; g++)
-                    Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(weight, wOffset + g * og * k, og, k, k, 1),
-                        new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, k, n, width, 1), T.Zero,
-                        new MatrixSpan<T>(yArray, yStart + g * og * width, og, n, width, 1), plan.Gemm);
-                if (direct)
-                {
-                    if (bias is not null)
-                        for (int o = 0; o < outChannels; o++)
-                        {
-                            var row = output.AsSpan(yStart + o * plane, plane);
-                            TensorPrimitives.Add(row, bias[bOffset + o], row);
-                        }
-                    continue;
-                }
-                // Y' (O × S·P) back to (S, O, P), the bias added on the way.
-                for (int i = first; i < end; i++)
+                if (bias is not null)
                     for (int o = 0; o < outChannels; o++)
                     {
-                        var source = scratch.AsSpan(yOffset + o * width + (i - first) * plane, plane);
-                        var target = output.AsSpan((i * outChannels + o) * plane, plane);
-                        if (bias is null) source.CopyTo(target);
-                        else TensorPrimitives.Add(source, bias[bOffset + o], target);
+                        var row = output.AsSpan(yStart + o * plane, plane);
+                        TensorPrimitives.Add(row, bias[bOffset + o], row);
                     }
+                return;
             }
+            // Y' (O × S·P) back to (S, O, P), the bias added on the way.
+            for (int i = first; i < end; i++)
+                for (int o = 0; o < outChannels; o++)
+                {
+                    var source = scratch.AsSpan(yOffset + o * width + (i - first) * plane, plane);
+                    var target = output.AsSpan((i * outChannels + o) * plane, plane);
+                    if (bias is null) source.CopyTo(target);
+                    else TensorPrimitives.Add(source, bias[bOffset + o], target);
+                }
         });
         return result;
     }
@@ -120,29 +133,26 @@ internal static class Conv2dDriver
         int batch = inputShape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(inputShape.ToArray());
-        var plan = Plan.For(batch, (long)geometry.PatchLength * plane, chunkElements);
+        var plan = Plan.For(batch, plane, (long)geometry.PatchLength * plane, chunkElements);
         int width = plan.Samples * plane, columns = geometry.PatchLength * width, outputs = outChannels * width;
         T[] scratch = TensorArena.Rent<T>(plan.Workers * (columns + outputs));
         T[] upstream = dy.CpuStorage.Data, weight = w.CpuStorage.Data, dx = result.CpuStorage.Data;
         int dyOffset = dy.Offset, wOffset = w.Offset;
-        ForEachShare(plan.Workers, plan.Chunks, (worker, firstChunk, endChunk) =>
+        ForEachChunk(plan.Workers, plan.Chunks, (worker, chunk) =>
         {
             int colsOffset = worker * (columns + outputs), dyChunk = colsOffset + columns;
-            for (int chunk = firstChunk; chunk < endChunk; chunk++)
+            var (first, end) = plan.Range(chunk, batch);
+            int n = (end - first) * plane;
+            var (dyArray, dyStart) = SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
+            for (int g = 0; g < groups; g++)
+                Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(weight, wOffset + g * og * k, k, og, 1, k),
+                    new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1), T.Zero,
+                    new MatrixSpan<T>(scratch, colsOffset + g * k * width, k, n, width, 1), plan.Gemm);
+            for (int i = first; i < end; i++)
             {
-                var (first, end) = plan.Range(chunk, batch);
-                int n = (end - first) * plane;
-                var (dyArray, dyStart) = SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
-                for (int g = 0; g < groups; g++)
-                    Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(weight, wOffset + g * og * k, k, og, 1, k),
-                        new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1), T.Zero,
-                        new MatrixSpan<T>(scratch, colsOffset + g * k * width, k, n, width, 1), plan.Gemm);
-                for (int i = first; i < end; i++)
-                {
-                    var sample = dx.AsSpan(i * image, image);
-                    sample.Clear();
-                    Im2Col.ScatterAdd<T>(scratch.AsSpan(colsOffset + (i - first) * plane), sample, geometry, width);
-                }
+                var sample = dx.AsSpan(i * image, image);
+                sample.Clear();
+                Im2Col.ScatterAdd<T>(scratch.AsSpan(colsOffset + (i - first) * plane), sample, geometry, width);
             }
         });
         return result;
@@ -155,16 +165,17 @@ internal static class Conv2dDriver
         int batch = x.Shape[0], outChannels = weightShape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(weightShape.ToArray());
-        var plan = Plan.For(batch, (long)geometry.PatchLength * plane, chunkElements);
+        var plan = Plan.For(batch, plane, (long)geometry.PatchLength * plane, chunkElements);
         int width = plan.Samples * plane, columns = geometry.PatchLength * width, outputs = outChannels * width, weights = outChannels * k;
         T[] scratch = TensorArena.Rent<T>(plan.Workers * (columns + outputs));
-        T[] partials = TensorArena.Rent<T>(Math.Max(1, (plan.Workers - 1) * weights)); // shares 1.. sum here, share 0 into the result
+        int shares = plan.Workers > 1 ? Math.Min(plan.Chunks, SharesPerWorker * plan.Workers) : 1;
+        T[] partials = TensorArena.Rent<T>(Math.Max(1, (shares - 1) * weights)); // shares 1.. sum here, share 0 into the result
         T[] upstream = dy.CpuStorage.Data, input = x.CpuStorage.Data, dw = result.CpuStorage.Data;
         int dyOffset = dy.Offset, xOffset = x.Offset;
-        ForEachShare(plan.Workers, plan.Chunks, (worker, firstChunk, endChunk) =>
+        ForEachShare(plan.Workers, shares, plan.Chunks, (worker, share, firstChunk, endChunk) =>
         {
-            T[] target = worker == 0 ? dw : partials;
-            int targetOffset = worker == 0 ? 0 : (worker - 1) * weights;
+            T[] target = share == 0 ? dw : partials;
+            int targetOffset = share == 0 ? 0 : (share - 1) * weights;
             int colsOffset = worker * (columns + outputs), dyChunk = colsOffset + columns;
             target.AsSpan(targetOffset, weights).Clear();
             for (int chunk = firstChunk; chunk < endChunk; chunk++)
@@ -175,13 +186,19 @@ internal static class Conv2dDriver
                     Im2Col.Gather<T>(input.AsSpan(xOffset + i * image, image), scratch.AsSpan(colsOffset + (i - first) * plane), geometry, width);
                 var (dyArray, dyStart) = SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
                 for (int g = 0; g < groups; g++)
-                    Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1),
-                        new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, n, k, 1, width), T.One,
-                        new MatrixSpan<T>(target, targetOffset + g * og * k, og, k, k, 1), plan.Gemm);
+                {
+                    if (og < RowProductsMaxChannels)
+                        RowProducts.AddTo<T>(og, k, n, dyArray.AsSpan(dyStart + g * og * width), width, scratch.AsSpan(colsOffset + g * k * width), width,
+                            target.AsSpan(targetOffset + g * og * k), k);
+                    else
+                        Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1),
+                            new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, n, k, 1, width), T.One,
+                            new MatrixSpan<T>(target, targetOffset + g * og * k, og, k, k, 1), plan.Gemm);
+                }
             }
         });
-        for (int worker = 1; worker < plan.Workers; worker++)
-            TensorPrimitives.Add(dw.AsSpan(0, weights), partials.AsSpan((worker - 1) * weights, weights), dw.AsSpan(0, weights));
+        for (int share = 1; share < shares; share++)
+            TensorPrimitives.Add(dw.AsSpan(0, weights), partials.AsSpan((share - 1) * weights, weights), dw.AsSpan(0, weights));
         return result;
     }
 
@@ -227,14 +244,38 @@ internal static class Conv2dDriver
     }
 
     /// <summary>Runs body(worker, first, end) over fixed contiguous shares of [0, count), on the caller's thread when there is one share.</summary>
-    internal static void ForEachShare(int workers, int count, Action<int, int, int> body)
+    internal static void ForEachShare(int workers, int count, Action<int, int, int> body) =>
+        ForEachShare(workers, workers, count, (worker, _, first, end) => body(worker, first, end));
+
+    /// <summary>
+    /// The weight gradient's partial sums per share: more shares than threads, so that a thread that wakes late (a busy
+    /// machine, a sleeping pool worker) leaves its shares to the others instead of holding up the whole product.
+    /// </summary>
+    private const int SharesPerWorker = 4;
+
+    /// <summary>
+    /// Runs body(worker, share, first, end) over <paramref name="shares"/> fixed contiguous shares [first, end) of
+    /// [0, count), each share claimed by whichever of the <paramref name="workers"/> threads is free (worker: the index of
+    /// the thread's scratch). What a share computes depends on its bounds alone, never on the thread that runs it.
+    /// </summary>
+    internal static void ForEachShare(int workers, int shares, int count, Action<int, int, int, int> body)
     {
-        if (workers <= 1)
+        if (workers <= 1 || shares <= 1)
         {
-            body(0, 0, count);
+            for (int share = 0; share < shares; share++)
+                body(0, share, (int)((long)count * share / shares), (int)((long)count * (share + 1) / shares));
             return;
         }
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
-            body(worker, (int)((long)count * worker / workers), (int)((long)count * (worker + 1) / workers)));
+        int next = 0;
+        Parallel.For(0, Math.Min(workers, shares), new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        {
+            int share;
+            while ((share = Interlocked.Increment(ref next) - 1) < shares)
+                body(worker, share, (int)((long)count * share / shares), (int)((long)count * (share + 1) / shares));
+        });
     }
+
+    /// <summary>Runs body(worker, chunk) for every chunk of [0, chunks), each claimed by whichever worker is free.</summary>
+    private static void ForEachChunk(int workers, int chunks, Action<int, int> body) =>
+        ForEachShare(workers, chunks, chunks, (worker, chunk, _, _) => body(worker, chunk));
 }

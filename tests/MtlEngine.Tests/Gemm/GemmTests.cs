@@ -14,7 +14,7 @@ public class GemmTests
     [
         (0, 0, 0), (0, 5, 3), (4, 0, 3), (3, 4, 0), (1, 1, 1), (2, 3, 17), (17, 33, 65), (5, 70, 9), (13, 31, 2),
         (12, 32, 7), (8, 24, 8), (25, 49, 33), (11, 95, 1), (24, 16, 257), (7, 9, 193), (250, 9, 11), (37, 200, 5),
-        (361, 33, 3), (9, 260, 4),
+        (361, 33, 3), (9, 260, 4), (20, 40, 288), (13, 35, 289), (7, 250, 600),
     ];
 
     private static void TwinOverShapes<T>(GemmInstructionSet set, int threads) where T : unmanaged, IFloatingPointIeee754<T>
@@ -50,6 +50,21 @@ public class GemmTests
     {
         TwinOverShapes<double>(set, 1);
         TwinOverShapes<double>(set, 2);
+    }
+
+    [Fact]
+    public void Depth_blocks_are_even_and_never_deeper_than_one_block_and_an_eighth()
+    {
+        Assert.Equal(200, GemmDriver<float, PortableMicrokernel<float>>.DepthBlock(200, 256));
+        Assert.Equal(288, GemmDriver<float, PortableMicrokernel<float>>.DepthBlock(288, 256)); // one block of KC·9/8
+        Assert.Equal(145, GemmDriver<float, PortableMicrokernel<float>>.DepthBlock(289, 256)); // two even blocks, not 256 + 33
+        Assert.Equal(200, GemmDriver<float, PortableMicrokernel<float>>.DepthBlock(600, 256)); // three of 200
+        Assert.Equal(1, GemmDriver<float, PortableMicrokernel<float>>.DepthBlock(0, 256));
+        for (int k = 1; k < 1000; k++)
+        {
+            int kc = GemmDriver<float, PortableMicrokernel<float>>.DepthBlock(k, 256);
+            Assert.True(kc <= 288 && (k + kc - 1) / kc * kc - k < (k + kc - 1) / kc, $"k = {k}: depth block {kc}");
+        }
     }
 
     [Theory, MemberData(nameof(InstructionSets))]
