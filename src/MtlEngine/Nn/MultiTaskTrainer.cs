@@ -52,25 +52,6 @@ public sealed class MultiTaskData<T> where T : unmanaged, IFloatingPointIeee754<
 public sealed record TrainerOptions(int Epochs = 20, int BatchSize = 64, double LearningRate = 1e-3, double WeightDecay = 0, ulong Seed = 0,
     double ValidationFraction = 0.1, int Patience = 5, double? ClipNorm = null);
 
-/// <summary>A metric of one task: accuracy for classification and binary tasks, RMSE for regression.</summary>
-public sealed record TaskMetric(string Task, string Metric, double Value);
-
-/// <summary>What one epoch did.</summary>
-/// <param name="Epoch">The epoch (1-based).</param>
-/// <param name="TrainLoss">The weighted training loss Σ wₜ·lossₜ, averaged over the epoch's batches.</param>
-/// <param name="ValidationLoss">The weighted validation loss (the training loss when there are no validation rows).</param>
-/// <param name="Validation">Each task's validation metric.</param>
-/// <param name="TaskTrainLosses">Each task's training loss, averaged over the epoch's batches.</param>
-/// <param name="TaskValidationLosses">Each task's validation loss (null without validation rows).</param>
-/// <param name="TaskWeights">The task weights of the training strategy (empty when it does not weight tasks).</param>
-/// <param name="Seconds">The wall time of the epoch's training steps (validation excluded).</param>
-public sealed record EpochReport(int Epoch, double TrainLoss, double ValidationLoss, IReadOnlyList<TaskMetric> Validation,
-    IReadOnlyDictionary<string, double>? TaskTrainLosses = null, IReadOnlyDictionary<string, double>? TaskValidationLosses = null,
-    IReadOnlyDictionary<string, double>? TaskWeights = null, double Seconds = 0);
-
-/// <summary>The history of a training run; the model holds the weights of <paramref name="BestEpoch"/> when early stopping restored them.</summary>
-public sealed record TrainingResult(IReadOnlyList<EpochReport> History, int BestEpoch, bool StoppedEarly);
-
 /// <summary>
 /// Trains a <see cref="MultiTaskNet{T}"/> on loss = Σ wᵢ·lossᵢ with Adam(W): a seeded validation split, then the
 /// <see cref="Trainer{T}"/> (seeded shuffling, mini-batches, early stopping on the validation loss with the best weights
