@@ -64,7 +64,7 @@ public static class Program
     /// <summary>The root command with every subcommand; actions write to <paramref name="stdout"/>.</summary>
     internal static RootCommand CreateRootCommand(TextWriter stdout)
     {
-        var root = new RootCommand("MtlEngine's command line: inspect and convert array files, fit and apply models, run the demo on the shipped data, run benchmarks.");
+        var root = new RootCommand("MtlEngine's command line: inspect and convert array files, fit and apply models, train multi-task models from a JSON spec, run the demo on the shipped data, run benchmarks.");
         root.Subcommands.Add(InspectCommand.Create(stdout));
         root.Subcommands.Add(ConvertCommand.Create(stdout));
         root.Subcommands.Add(Demo.DemoCommand.Create(stdout));

@@ -34,7 +34,7 @@ internal static class DemoCommand
             HelpName = "NAME",
             AllowMultipleArgumentsPerToken = false,
         };
-        var command = new Command("demo", "The main job: for now, load every shipped data set and describe what it holds.") { section };
+        var command = new Command("demo", "The main job: describe every shipped data set, then run the multi-task examples on them (a multi-task network beside single-task ones, shared linear models, text tasks).") { section };
         command.SetAction(parsed => Run(parsed.GetValue(section) ?? [], stdout));
         return command;
     }
