@@ -39,10 +39,6 @@ public static class GradientClipping
         return norm;
     }
 
-    /// <summary>The same as <see cref="ClipNorm"/> with the 2-norm (kept for existing callers).</summary>
-    public static double ClipByNorm<T>(IEnumerable<MtlTensor<T>> parameters, double maxNorm) where T : unmanaged, IFloatingPointIeee754<T> =>
-        ClipNorm(parameters, maxNorm);
-
     /// <summary>Clamps every gradient element into [−value, value] (PyTorch's <c>clip_grad_value_</c>); parameters without a gradient are skipped.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When <paramref name="value"/> is negative or NaN.</exception>
     public static void ClipValue<T>(IEnumerable<MtlTensor<T>> parameters, double value) where T : unmanaged, IFloatingPointIeee754<T>

@@ -274,7 +274,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var trainingStep = new TrainingStep<T>(Model, batch, output, losses, epoch, stepIndex);
         Optimizer.ZeroGrad();
         Strategy.Backward(trainingStep);
-        if (Options.ClipNorm is double clip) GradientClipping.ClipByNorm(Optimizer.Parameters, clip);
+        if (Options.ClipNorm is double clip) GradientClipping.ClipNorm(Optimizer.Parameters, clip);
         AfterBackward?.Invoke(trainingStep);
         Optimizer.Step();
         var values = new double[Model.Tasks.Count];

@@ -145,7 +145,7 @@ public class GpuTrainingTests
                 + Losses.BinaryCrossEntropyWithLogits(outputs[1], outputs[1].Detach().Greater(0f));
             net.ZeroGrad();
             loss.Backward();
-            GradientClipping.ClipByNorm(net.Parameters(), 5.0);
+            GradientClipping.ClipNorm(net.Parameters(), 5.0);
             optimizer.Step();
             return loss.Item();
         }

@@ -118,11 +118,11 @@ public class OptimizerTests
         var b = Parameter(0.0);
         SetGrad(a, 3.0, 0.0);
         SetGrad(b, 4.0);
-        double norm = GradientClipping.ClipByNorm([a, b], 1.0);
+        double norm = GradientClipping.ClipNorm([a, b], 1.0);
         Assert.Equal(5.0, norm, 15);
         Assert.Equal(0.6, a.Grad!.ToArray()[0], 6);
         Assert.Equal(0.8, b.Grad!.Item(), 6);
-        Assert.Equal(1.0, GradientClipping.ClipByNorm([a, b], 10.0), 5); // below the limit: unchanged
+        Assert.Equal(1.0, GradientClipping.ClipNorm([a, b], 10.0), 5); // below the limit: unchanged
     }
 
     [Fact]
