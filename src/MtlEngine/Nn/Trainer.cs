@@ -129,6 +129,12 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The strategy that turns task losses into gradients.</summary>
     public ITrainingStrategy<T> Strategy { get; }
 
+    /// <summary>
+    /// Sets the learning rates before every optimizer step from the run's step index (0-based, counted across epochs and
+    /// saved in checkpoints, so a resumed run continues its schedule), or null to keep the optimizer's rates.
+    /// </summary>
+    public LearningRateScheduler<T>? Scheduler { get; set; }
+
     /// <summary>Called after the strategy's backward pass (and clipping), before the optimizer steps: read or change gradients here.</summary>
     public Action<TrainingStep<T>>? AfterBackward { get; set; }
 
@@ -276,6 +282,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         Strategy.Backward(trainingStep);
         if (Options.ClipNorm is double clip) GradientClipping.ClipNorm(Optimizer.Parameters, clip);
         AfterBackward?.Invoke(trainingStep);
+        Scheduler?.Apply(checked((int)stepIndex));
         Optimizer.Step();
         var values = new double[Model.Tasks.Count];
         for (int t = 0; t < values.Length; t++) values[t] = double.CreateChecked(losses[Model.Tasks[t].Name].Item());

@@ -303,6 +303,25 @@ public class TrainerTests
     }
 
     [Fact]
+    public void ASchedulerSetsTheRateOfEveryStepFromTheRunsStepIndex()
+    {
+        var net = Net();
+        using var adam = new Adam<float>(net.Parameters(), 1e-2);
+        var trainer = new Trainer<float>(net, adam, new TrainingOptions(Epochs: 2, BatchSize: 16))
+        {
+            Scheduler = LearningRateScheduler<float>.Scaled(adam, new StepSchedule(1.0, StepSize: 3, Gamma: 0.5)),
+        };
+        var steps = new List<long>();
+        trainer.AfterBackward = step => steps.Add(step.Step);
+        var rates = new List<double>();
+        trainer.AfterEpoch = _ => rates.Add(adam.Groups[0].LearningRate!.Value); // the rate of the epoch's last step
+        trainer.Fit(Data(), Range(0, 48), Range(48, 60)); // 3 batches an epoch, 6 steps
+        Assert.Equal([0L, 1, 2, 3, 4, 5], steps);
+        Assert.Equal(1e-2, rates[0], 12);       // steps 0..2: factor 0.5⁰
+        Assert.Equal(1e-2 * 0.5, rates[1], 12); // steps 3..5: factor 0.5¹ of the initial rate, not compounded
+    }
+
+    [Fact]
     public void MissingDataIsReportedBeforeTraining()
     {
         var net = Net();
