@@ -1,4 +1,5 @@
 using MtlEngine.Tensors;
+using MtlEngine.LinearAlgebra;
 
 namespace MtlEngine.Metrics;
 
@@ -13,7 +14,7 @@ namespace MtlEngine.Metrics;
 public static class LogLoss
 {
     /// <summary>The clipping ε (float64 machine epsilon).</summary>
-    public const double Epsilon = 2.220446049250313e-16;
+    public const double Epsilon = MachineEpsilon.Double;
 
     /// <summary>
     /// Multiclass log loss: <paramref name="probabilities"/> of shape (n_samples, n_classes), column c for the c-th of the

@@ -40,8 +40,6 @@ namespace MtlEngine.Learn;
 /// <param name="Parallelism">Threads for the SVDs.</param>
 public sealed record Cca(int Components = 2, bool Scale = true, int MaxIterations = 500, double Tolerance = 1e-6, Parallelism Parallelism = default)
 {
-    private const double Epsilon = 2.220446049250313e-16;
-
     /// <summary>Fits the canonical pairs of two views.</summary>
     /// <param name="x">The first view, shape (n_samples, p).</param>
     /// <param name="y">The second view, shape (n_samples, q) (or (n_samples,) for one column).</param>
@@ -79,7 +77,7 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
             for (int j = 0; j < q; j++)
             {
                 bool empty = true;
-                for (int i = 0; i < n && empty; i++) empty = Math.Abs(yk[i, j]) < 10 * Epsilon;
+                for (int i = 0; i < n && empty; i++) empty = Math.Abs(yk[i, j]) < 10 * MachineEpsilon.Double;
                 if (empty)
                     for (int i = 0; i < n; i++) yk[i, j] = 0;
             }
@@ -125,24 +123,24 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
             int first = -1;
             for (int j = 0; j < q && first < 0; j++)
                 for (int i = 0; i < n; i++)
-                    if (Math.Abs(yr[i, j]) > Epsilon) { first = j; break; }
+                    if (Math.Abs(yr[i, j]) > MachineEpsilon.Double) { first = j; break; }
             if (first < 0) return null;
             var yScore = new double[n];
             for (int i = 0; i < n; i++) yScore[i] = yr[i, first];
-            var xPinv = PseudoInverse(xr, 1e6 * Epsilon);   // (p, n)
-            var yPinv = PseudoInverse(yr, 1e6 * Epsilon);   // (q, n)
+            var xPinv = PseudoInverse(xr, 1e6 * MachineEpsilon.Double);   // (p, n)
+            var yPinv = PseudoInverse(yr, 1e6 * MachineEpsilon.Double);   // (q, n)
             double[]? previous = null;
             double[] u = [], v = [];
             int it;
             for (it = 0; it < MaxIterations; it++)
             {
                 u = MatVec(xPinv, yScore);
-                Dense.Scale(1 / (Dense.Norm2(u) + Epsilon), u);
+                Dense.Scale(1 / (Dense.Norm2(u) + MachineEpsilon.Double), u);
                 var xScore = MatVec(xr, u);
                 v = MatVec(yPinv, xScore);
-                Dense.Scale(1 / (Dense.Norm2(v) + Epsilon), v);
+                Dense.Scale(1 / (Dense.Norm2(v) + MachineEpsilon.Double), v);
                 yScore = MatVec(yr, v);
-                Dense.Scale(1 / (Dense.Dot(v, v) + Epsilon), yScore);
+                Dense.Scale(1 / (Dense.Dot(v, v) + MachineEpsilon.Double), yScore);
                 double change = 0;
                 for (int i = 0; i < p; i++)
                 {
@@ -207,7 +205,7 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
         if (m == 0 || n == 0) return new DenseMatrix(n, m);
         var svd = LinearAlgebra.Svd.Compute(a);
         var s = svd.SingularValues;
-        double cutoff = (relativeCutoff ?? Math.Max(m, n) * Epsilon) * (s.Length == 0 ? 0 : s[0]);
+        double cutoff = (relativeCutoff ?? Math.Max(m, n) * MachineEpsilon.Double) * (s.Length == 0 ? 0 : s[0]);
         int rank = s.Count(v => v > cutoff);
         var vs = new DenseMatrix(n, rank);
         for (int i = 0; i < n; i++)

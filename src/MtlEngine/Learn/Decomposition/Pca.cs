@@ -194,7 +194,7 @@ public sealed record Pca(
             return SolveFull(xc, k, scores, v, parallelism);
         var covariance = SolveCovariance(xc, k, scores, v, parallelism);
         var lambda = covariance.Sigma.Select(s => s * s).ToArray();  // descending
-        double perturbation = (d + Math.Sqrt(n)) * 2.220446049250313e-16 * lambda[0];
+        double perturbation = (d + Math.Sqrt(n)) * MachineEpsilon.Double * lambda[0];
         double bound = 0;
         for (int j = 0; j < k; j++)
         {

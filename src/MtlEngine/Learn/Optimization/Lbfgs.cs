@@ -20,7 +20,6 @@ namespace MtlEngine.Learn.Optimization;
 /// </summary>
 public static class Lbfgs
 {
-    private const double Epsilon = 2.220446049250313e-16;
     private const double StepMax = 1e10;
 
     /// <summary>Minimizes <paramref name="objective"/> from <paramref name="x0"/>.</summary>
@@ -145,7 +144,7 @@ public static class Lbfgs
                 yNew[i] = g[i] - gOld[i];
             }
             double sy = Dense.Dot(sNew, yNew);
-            if (sy <= Epsilon * -slope0 * step) continue;
+            if (sy <= MachineEpsilon.Double * -slope0 * step) continue;
             rho[next] = 1 / sy;
             theta = Dense.Dot(yNew, yNew) / sy;
             newest = next;
@@ -165,7 +164,7 @@ public sealed record LbfgsOptions(
     int Memory = 10,
     int MaxIterations = 100,
     double GradientTolerance = 1e-5,
-    double RelativeReductionTolerance = 1e7 * 2.220446049250313e-16,
+    double RelativeReductionTolerance = 1e7 * MachineEpsilon.Double,
     int MaxEvaluations = 15000,
     int MaxLineSearchSteps = 20)
 {

@@ -12,8 +12,6 @@ namespace MtlEngine.Learn.Optimization;
 /// </summary>
 public static class NewtonCg
 {
-    private const double Epsilon = 2.220446049250313e-16;
-
     /// <summary>Minimizes <paramref name="objective"/> from <paramref name="x0"/>.</summary>
     /// <exception cref="ArgumentException">When x0's length is not the objective's dimension, or an option is out of range.</exception>
     public static OptimizationResult Minimize(ISecondOrderObjective objective, ReadOnlySpan<double> x0, NewtonCgOptions? options = null)
@@ -101,7 +99,7 @@ public static class NewtonCg
             if (rL1 <= tolerance) break;
             objective.HessianVector(direction, hd);
             double curvature = Dense.Dot(direction, hd);
-            if (curvature >= 0 && curvature <= 3 * Epsilon * Dense.Dot(direction, direction)) break;
+            if (curvature >= 0 && curvature <= 3 * MachineEpsilon.Double * Dense.Dot(direction, direction)) break;
             if (curvature < 0)
             {
                 if (i == 0) Dense.Axpy(rr / curvature, direction, p);

@@ -1,4 +1,5 @@
 using MtlEngine.Tensors;
+using MtlEngine.LinearAlgebra;
 
 namespace MtlEngine.Learn.Preprocessing;
 
@@ -37,7 +38,7 @@ public sealed record MinMaxScaler(double Min = 0, double Max = 1)
         for (int j = 0; j < d; j++)
         {
             double range = hi[j] - lo[j];
-            scale[j] = (Max - Min) / (range < 10 * 2.220446049250313e-16 ? 1 : range);
+            scale[j] = (Max - Min) / (range < 10 * MachineEpsilon.Double ? 1 : range);
             offset[j] = Min - lo[j] * scale[j];
         }
         return new MinMaxScalerModel(this, lo, hi, scale, offset);

@@ -1,4 +1,5 @@
 using MtlEngine.Tensors;
+using MtlEngine.LinearAlgebra;
 
 namespace MtlEngine.Learn.Preprocessing;
 
@@ -11,8 +12,6 @@ namespace MtlEngine.Learn.Preprocessing;
 /// <param name="WithStd">Divide by the standard deviation (default true).</param>
 public sealed record StandardScaler(bool WithMean = true, bool WithStd = true)
 {
-    private const double MachineEpsilon = 2.220446049250313e-16;
-
     /// <summary>Learns μ and σ from X of shape (n_samples, n_features).</summary>
     /// <exception cref="LearnInputException">When X is not a matrix, is empty, or holds NaN or ±∞.</exception>
     public StandardScalerModel Fit(MtlTensor<double> x)
@@ -39,7 +38,7 @@ public sealed record StandardScaler(bool WithMean = true, bool WithStd = true)
         {
             variance[j] = (variance[j] - correction[j] * correction[j] / n) / n;
             // scikit-learn's _is_constant_feature: the variance is below its own rounding error bound.
-            double bound = n * MachineEpsilon * variance[j] + Math.Pow(n * mean[j] * MachineEpsilon, 2);
+            double bound = n * MachineEpsilon.Double * variance[j] + Math.Pow(n * mean[j] * MachineEpsilon.Double, 2);
             scale[j] = variance[j] <= bound ? 1.0 : Math.Sqrt(variance[j]);
         }
         return new StandardScalerModel(this, n, mean, variance, scale);

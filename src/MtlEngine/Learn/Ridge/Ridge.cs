@@ -203,7 +203,7 @@ public sealed record Ridge(
         var eigen = SymmetricEigen.Compute(gram, computeVectors: true, parallelism);
         var q = eigen.Vectors!;
         var lambda = eigen.Values;
-        double cutoff = gram.Rows * 2.220446049250313e-16 * Math.Max(lambda.Length == 0 ? 0 : lambda.Max(Math.Abs), 0);
+        double cutoff = gram.Rows * MachineEpsilon.Double * Math.Max(lambda.Length == 0 ? 0 : lambda.Max(Math.Abs), 0);
         var xty = DenseMatrix.Multiply(x, y, MatrixOp.Transpose, MatrixOp.None, parallelism);       // (d, t)
         var qtb = DenseMatrix.Multiply(q, xty, MatrixOp.Transpose, MatrixOp.None, parallelism);     // (d, t)
         for (int i = 0; i < lambda.Length; i++)

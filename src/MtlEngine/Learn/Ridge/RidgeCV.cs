@@ -102,7 +102,7 @@ public sealed record RidgeCV(
             // X̃ᵀX̃ = V·Λ·Vᵀ  ⇒  U = X̃·V·Λ^(−1/2) for λ above the rounding level (the others contribute σ²/(σ²+α) ≈ 0).
             mode = RidgeCVMode.Covariance;
             var eigen = SymmetricEigen.Compute(RidgeProblem.Gram(x, parallelism), computeVectors: true, parallelism);
-            double cutoff = d * 2.220446049250313e-16 * Math.Max(eigen.Values.Length == 0 ? 0 : eigen.Values.Max(), 0);
+            double cutoff = d * MachineEpsilon.Double * Math.Max(eigen.Values.Length == 0 ? 0 : eigen.Values.Max(), 0);
             var kept = Enumerable.Range(0, d).Where(k => eigen.Values[k] > cutoff).ToArray();
             var v = new DenseMatrix(d, kept.Length);
             lambda = new double[kept.Length];

@@ -55,7 +55,7 @@ public sealed class PivotedQr
         var tau = new double[k];
         var work = new double[Math.Max(n, 1)];
         var span = f.Span;
-        double tol3z = Math.Sqrt(2.220446049250313e-16);
+        double tol3z = Math.Sqrt(MachineEpsilon.Double);
         for (int j = 0; j < k; j++)
         {
             int p = j;
@@ -98,7 +98,7 @@ public sealed class PivotedQr
     {
         int k = Math.Min(Factors.Rows, Factors.Columns);
         if (k == 0) return 0;
-        double tol = (tolerance ?? Math.Max(Factors.Rows, Factors.Columns) * 2.220446049250313e-16) * Math.Abs(Factors[0, 0]);
+        double tol = (tolerance ?? Math.Max(Factors.Rows, Factors.Columns) * MachineEpsilon.Double) * Math.Abs(Factors[0, 0]);
         int r = 0;
         while (r < k && Math.Abs(Factors[r, r]) > tol) r++;
         return r;

@@ -28,8 +28,6 @@ internal static class BidiagonalDivideAndConquer
     /// <summary>Subproblems up to this size go to Jacobi.</summary>
     public const int LeafSize = 16;
 
-    private const double Eps = 2.220446049250313e-16;
-
     /// <summary>U (n×n), σ (descending) and V (n×n) with B = U·diag(σ)·Vᵀ.</summary>
     public static (DenseMatrix U, double[] Sigma, DenseMatrix V) Compute(double[] d, double[] e, Parallelism parallelism)
     {
@@ -185,7 +183,7 @@ internal static class BidiagonalDivideAndConquer
             return (e, f, sigma);
         }
         for (int i = 0; i < n; i++) { dm[i] /= orgnrm; zm[i] /= orgnrm; }
-        double tol = 8 * Eps * Math.Max(Math.Max(alpha, beta) / orgnrm, MaxOf(dm));
+        double tol = 8 * MachineEpsilon.Double * Math.Max(Math.Max(alpha, beta) / orgnrm, MaxOf(dm));
 
         var sorted = Enumerable.Range(1, n - 1).OrderBy(i => dm[i]).ThenBy(i => i).ToArray();
         var keep = new List<int>(n) { 0 };
@@ -419,9 +417,9 @@ internal static class BidiagonalDivideAndConquer
             var (psi, dpsi) = SecularSums(d.AsSpan(0, j + 1), z.AsSpan(0, j + 1), dk, tau);
             var (phi, dphi) = last ? (0.0, 0.0) : SecularSums(d.AsSpan(j + 1), z.AsSpan(j + 1), dk, tau);
             double w = 1 + psi + phi;
-            if (Math.Abs(w) <= 10 * Eps * (1 + phi - psi) * sqrtK) break;
+            if (Math.Abs(w) <= 10 * MachineEpsilon.Double * (1 + phi - psi) * sqrtK) break;
             if (w < 0) lo = tau; else hi = tau;
-            if (hi - lo <= 2 * Eps * Math.Max(Math.Abs(lo), Math.Abs(hi))) { tau = 0.5 * (lo + hi); break; }
+            if (hi - lo <= 2 * MachineEpsilon.Double * Math.Max(Math.Abs(lo), Math.Abs(hi))) { tau = 0.5 * (lo + hi); break; }
             double a = ((d[j] - dk) - tau) * (d[j] + sigma);
             // Middle-way model in λ = σ²: f(λ + η) ≈ c + s/(a − η) + t/(b − η), matching f and the derivatives of ψ and φ.
             double eta = double.NaN;

@@ -209,7 +209,7 @@ public sealed class Svd
     {
         int n = yt.Rows;
         if (n < 2) return 0;
-        double tol = Math.Sqrt(yt.Columns) * 2.220446049250313e-16;
+        double tol = Math.Sqrt(yt.Columns) * MachineEpsilon.Double;
         var norms = new double[n];
         int players = n % 2 == 0 ? n : n + 1;
         int pairsPerRound = players / 2;
@@ -261,7 +261,7 @@ public sealed class Svd
     {
         double total = 0;
         foreach (double norm in norms) total += norm;
-        double negligible = total * 2.220446049250313e-16 * 2.220446049250313e-16;
+        double negligible = total * MachineEpsilon.Double * MachineEpsilon.Double;
         for (int i = 0; i < norms.Length; i++)
         {
             if (norms[i] == 0 || norms[i] > negligible) continue;
@@ -347,7 +347,7 @@ public sealed class Svd
     public int Rank(double? tolerance = null)
     {
         if (SingularValues.Length == 0) return 0;
-        double tol = tolerance ?? SingularValues[0] * Math.Max(U.Rows, V.Rows) * 2.220446049250313e-16;
+        double tol = tolerance ?? SingularValues[0] * Math.Max(U.Rows, V.Rows) * MachineEpsilon.Double;
         return SingularValues.Count(s => s > tol);
     }
 
