@@ -160,16 +160,6 @@ public sealed class EmbeddingBagEncoder<T> : InputEncoder<T> where T : unmanaged
     {
         var tokens = input.RequireIndices(name);
         if (tokens.Rank != 2) throw new ArgumentException($"Input \"{name}\" has token ids of shape {MtlTensor<int>.ShapeText(tokens.Shape)}; the embedding-bag encoder takes (n, length).");
-        var ids = tokens.Contiguous().ToArray();
-        int n = tokens.Shape[0], length = tokens.Shape[1];
-        var indices = new List<int>(ids.Length);
-        var offsets = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            offsets[i] = indices.Count;
-            for (int j = 0; j < length; j++)
-                if (ids[i * length + j] >= 0) indices.Add(ids[i * length + j]);
-        }
-        return _bag.Forward(indices.ToArray(), offsets);
+        return _bag.Forward(tokens);
     }
 }

@@ -46,16 +46,31 @@ public sealed class EmbeddingBag<T> : Module<T> where T : unmanaged, IFloatingPo
         if (input.Rank != 2)
             throw new ArgumentException($"EmbeddingBag.Forward(tensor) takes a (bags, length) matrix of indices, but got shape {MtlTensor<T>.ShapeText(input.Shape)}; use Forward(indices, offsets) for ragged bags.");
         var values = input.ToArray();
-        var indices = new List<int>(values.Length);
-        var offsets = new int[input.Shape[0]];
-        for (int b = 0; b < offsets.Length; b++)
+        var ids = new int[values.Length];
+        for (int i = 0; i < values.Length; i++) ids[i] = values[i] >= T.Zero ? int.CreateChecked(values[i]) : -1;
+        return ForwardPadded(ids, input.Shape[0], input.Shape[1]);
+    }
+
+    /// <summary>The bags of a (bags, length) matrix of token ids, row by row; negative entries are padding.</summary>
+    /// <exception cref="ArgumentException">When the matrix is not 2-d or an id is outside the table.</exception>
+    public MtlTensor<T> Forward(MtlTensor<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Rank != 2)
+            throw new ArgumentException($"EmbeddingBag.Forward(ids) takes a (bags, length) matrix of token ids, but got shape {MtlTensor<int>.ShapeText(ids.Shape)}.");
+        return ForwardPadded(ids.Contiguous().ToArray(), ids.Shape[0], ids.Shape[1]);
+    }
+
+    /// <summary>The padded rows as ragged bags: the non-negative ids of each row, in order.</summary>
+    private MtlTensor<T> ForwardPadded(int[] ids, int bags, int length)
+    {
+        var indices = new List<int>(ids.Length);
+        var offsets = new int[bags];
+        for (int b = 0; b < bags; b++)
         {
             offsets[b] = indices.Count;
-            for (int j = 0; j < input.Shape[1]; j++)
-            {
-                T v = values[b * input.Shape[1] + j];
-                if (v >= T.Zero) indices.Add(int.CreateChecked(v));
-            }
+            for (int j = 0; j < length; j++)
+                if (ids[b * length + j] >= 0) indices.Add(ids[b * length + j]);
         }
         return Forward(indices.ToArray(), offsets);
     }

@@ -90,16 +90,6 @@ public static class MultiTaskTrainer
         return (evaluation.Loss, evaluation.Metrics);
     }
 
-    /// <summary>The rows of the feature matrix as a (rows, features) tensor.</summary>
-    internal static MtlTensor<T> Gather<T>(MultiTaskData<T> data, int[] rows) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int d = data.FeatureCount;
-        var x = new T[rows.Length * d];
-        for (int r = 0; r < rows.Length; r++)
-            Array.Copy(data.Features, (long)rows[r] * d, x, (long)r * d, d);
-        return MtlTensor.FromArray(x, rows.Length, d);
-    }
-
     /// <summary>The feature matrix as the network's one input and each task's targets under its name (no copies).</summary>
     private static MultiTaskDataset<T> ToDataset<T>(MultiTaskNet<T> net, MultiTaskData<T> data) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -42,23 +42,21 @@ public static class TaskObjectives
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(target);
-        T[] z;
-        using (Grad.NoGrad()) z = output.Detach().To(Device.Cpu).Contiguous().ToArray();
+        var host = output.Detach().To(Device.Cpu);
         if (task.Kind == TaskKind.Classification)
         {
-            int classes = output.Shape[1], correct = 0, counted = 0;
+            var predicted = host.ArgMax(1).ToArray(); // the first largest logit, as PyTorch's argmax
+            int correct = 0, counted = 0;
             var labels = target.Labels!;
             for (int i = 0; i < labels.Length; i++)
             {
                 if (labels[i] < 0) continue;
                 counted++;
-                int best = 0;
-                for (int c = 1; c < classes; c++)
-                    if (z[i * classes + c] > z[i * classes + best]) best = c;
-                if (best == labels[i]) correct++;
+                if (predicted[i] == labels[i]) correct++;
             }
             return counted == 0 ? double.NaN : (double)correct / counted;
         }
+        var z = host.Contiguous().ToArray();
         var y = target.Values!.Contiguous().ToArray();
         var m = target.Mask!.Contiguous().ToArray();
         int count = 0;
