@@ -63,27 +63,36 @@ internal sealed class InputPreprocessing
             return new InputPreprocessing { Name = spec.Name, Type = spec.Type, Vocabulary = vocabulary, MaxTokens = spec.Encoder.MaxTokens };
         }
         if (spec.Type == "image") return new InputPreprocessing { Name = spec.Name, Type = spec.Type, SampleShape = input.SampleShape };
-        int d = input.SampleShape[0];
-        var mean = new double[d];
-        var square = new double[d];
-        var count = new int[d];
-        foreach (int row in trainRows)
-            for (int j = 0; j < d; j++)
+        var (mean, scale) = ColumnStatistics(input.Values!, input.SampleShape[0], trainRows);
+        return new InputPreprocessing { Name = spec.Name, Type = spec.Type, SampleShape = input.SampleShape, Mean = mean, Scale = scale };
+    }
+
+    /// <summary>
+    /// The mean and standard deviation (population) of each column of the row-major (n, columns) <paramref name="values"/>
+    /// over <paramref name="rows"/>, NaN skipped, by Welford's update; a column without spread (or without values) gets scale 1.
+    /// </summary>
+    public static (float[] Mean, float[] Scale) ColumnStatistics(float[] values, int columns, int[] rows)
+    {
+        var mean = new double[columns];
+        var square = new double[columns];
+        var count = new int[columns];
+        foreach (int row in rows)
+            for (int j = 0; j < columns; j++)
             {
-                float v = input.Values![row * d + j];
+                float v = values[row * columns + j];
                 if (float.IsNaN(v)) continue;
                 count[j]++;
                 double delta = v - mean[j];
                 mean[j] += delta / count[j];
-                square[j] += delta * (v - mean[j]); // Welford's update
+                square[j] += delta * (v - mean[j]);
             }
-        var scale = new float[d];
-        for (int j = 0; j < d; j++)
+        var scale = new float[columns];
+        for (int j = 0; j < columns; j++)
         {
             double std = count[j] > 0 ? Math.Sqrt(square[j] / count[j]) : 0;
             scale[j] = std > 1e-12 ? (float)std : 1f;
         }
-        return new InputPreprocessing { Name = spec.Name, Type = spec.Type, SampleShape = input.SampleShape, Mean = mean.Select(m => (float)m).ToArray(), Scale = scale };
+        return (mean.Select(m => (float)m).ToArray(), scale);
     }
 
     /// <summary>Adds the preprocessed input to the data set, with its presence mask.</summary>

@@ -88,25 +88,9 @@ internal static class TrainPredict
             return proba
                 ? NdArray.Create(task.Name, z.Select(v => 1 / (1 + Math.Exp(-(double)v))).ToArray(), n, k)
                 : NdArray.Create(task.Name, z.Select(v => v > 0 ? 1L : 0L).ToArray(), n, k);
-        if (proba)
-        {
-            var p = new double[z.Length];
-            for (int i = 0; i < n; i++)
-            {
-                double max = double.NegativeInfinity, sum = 0;
-                for (int c = 0; c < k; c++) max = Math.Max(max, z[i * k + c]);
-                for (int c = 0; c < k; c++) sum += p[i * k + c] = Math.Exp(z[i * k + c] - max);
-                for (int c = 0; c < k; c++) p[i * k + c] /= sum;
-            }
-            return NdArray.Create(task.Name, p, n, k);
-        }
-        var labels = new long[n];
-        for (int i = 0; i < n; i++)
-        {
-            int best = 0;
-            for (int c = 1; c < k; c++) if (z[i * k + c] > z[i * k + best]) best = c;
-            labels[i] = best;
-        }
-        return NdArray.Create(task.Name, labels, n);
+        var (labels, probabilities) = TrainRun.Classes(output);
+        return proba
+            ? NdArray.Create(task.Name, probabilities.ToArray(), n, k)
+            : NdArray.Create(task.Name, labels.Select(l => (long)l).ToArray(), n);
     }
 }

@@ -34,17 +34,7 @@ internal sealed record TargetScaling(float[] Mean, float[] Scale)
 {
     public static TargetScaling Fit(RawTask task, int[] trainRows)
     {
-        int k = task.Outputs;
-        var mean = new float[k];
-        var scale = new float[k];
-        for (int j = 0; j < k; j++)
-        {
-            var values = trainRows.Select(r => (double)task.Values![r * k + j]).Where(v => !double.IsNaN(v)).ToArray();
-            double m = values.Length > 0 ? values.Average() : 0;
-            double sd = values.Length > 0 ? Math.Sqrt(values.Sum(v => (v - m) * (v - m)) / values.Length) : 0;
-            mean[j] = (float)m;
-            scale[j] = sd > 1e-12 ? (float)sd : 1f;
-        }
+        var (mean, scale) = InputPreprocessing.ColumnStatistics(task.Values!, task.Outputs, trainRows);
         return new TargetScaling(mean, scale);
     }
 
@@ -173,6 +163,13 @@ internal static class TrainRun
         return outputs.ToDictionary(o => o.Key, o => scaling.TryGetValue(o.Key, out var s) ? s.Unstandardize(o.Value) : o.Value);
     }
 
+    /// <summary>The class of each row of logits (the first largest) and the softmax probabilities, in float64.</summary>
+    public static (int[] Labels, MtlTensor<double> Probabilities) Classes(MtlTensor<float> logits)
+    {
+        var scores = MtlTensor.FromArray(logits.ToArray().Select(v => (double)v).ToArray(), logits.Shape.ToArray());
+        return (scores.ArgMax(1).ToArray(), scores.Softmax(-1));
+    }
+
     /// <summary>The metrics of every task on some rows: accuracy, macro_f1, log_loss (category, binary); r2, mse, mae (numeric).</summary>
     public static JsonObject TaskMetrics(RawTask task, MtlTensor<float> outputs, int[] rows)
     {
@@ -181,27 +178,14 @@ internal static class TrainRun
         int k = outputs.Shape[1];
         if (task.Kind == TaskKind.Classification)
         {
-            var truth = new List<int>();
-            var predicted = new List<int>();
-            var probabilities = new List<double>();
-            for (int r = 0; r < rows.Length; r++)
-            {
-                int label = task.Labels![rows[r]];
-                if (label < 0) continue;
-                truth.Add(label);
-                var row = z.AsSpan(r * k, k);
-                int best = 0;
-                for (int c = 1; c < k; c++) if (row[c] > row[best]) best = c;
-                predicted.Add(best);
-                double max = row[best], sum = 0;
-                for (int c = 0; c < k; c++) sum += Math.Exp(row[c] - max);
-                for (int c = 0; c < k; c++) probabilities.Add(Math.Exp(row[c] - max) / sum);
-            }
-            o["samples"] = truth.Count;
-            if (truth.Count == 0) return o;
-            o["accuracy"] = ClassificationMetrics.Accuracy([.. truth], [.. predicted]);
-            o["macro_f1"] = ClassificationMetrics.F1Score([.. truth], [.. predicted], Averaging.Macro);
-            o["log_loss"] = LogLoss.Compute([.. truth], MtlTensor.FromArray(probabilities.ToArray(), truth.Count, k), Enumerable.Range(0, k).ToArray());
+            var labelled = Enumerable.Range(0, rows.Length).Where(r => task.Labels![rows[r]] >= 0).ToArray();
+            o["samples"] = labelled.Length;
+            if (labelled.Length == 0) return o;
+            var (predicted, probabilities) = Classes(outputs.IndexSelect(0, labelled));
+            var truth = labelled.Select(r => task.Labels![rows[r]]).ToArray();
+            o["accuracy"] = ClassificationMetrics.Accuracy(truth, predicted);
+            o["macro_f1"] = ClassificationMetrics.F1Score(truth, predicted, Averaging.Macro);
+            o["log_loss"] = LogLoss.Compute(truth, probabilities, Enumerable.Range(0, k).ToArray());
             return o;
         }
         var yTrue = new List<double>();
