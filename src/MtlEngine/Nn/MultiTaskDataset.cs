@@ -86,9 +86,7 @@ public sealed class MultiTaskDataset<T> where T : unmanaged, IFloatingPointIeee7
     /// <exception cref="ArgumentOutOfRangeException">When a row is outside [0, n).</exception>
     public Batch<T> Batch(ReadOnlySpan<int> rows)
     {
-        foreach (int row in rows)
-            if ((uint)row >= (uint)Count)
-                throw new ArgumentOutOfRangeException(nameof(rows), row, $"Row {row} is outside the data set's {Count} samples.");
+        var targets = Targets(rows); // checks the rows too
         var inputs = new Dictionary<string, BatchInput<T>>();
         foreach (var (name, column) in _inputs)
         {
@@ -101,6 +99,16 @@ public sealed class MultiTaskDataset<T> where T : unmanaged, IFloatingPointIeee7
                 _ => throw new InvalidOperationException("unreachable"),
             };
         }
+        return new Batch<T>(inputs, targets);
+    }
+
+    /// <summary>Every task's targets for the samples <paramref name="rows"/> (no inputs: for scoring predictions made elsewhere).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">When a row is outside [0, n).</exception>
+    public IReadOnlyDictionary<string, BatchTarget<T>> Targets(ReadOnlySpan<int> rows)
+    {
+        foreach (int row in rows)
+            if ((uint)row >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(rows), row, $"Row {row} is outside the data set's {Count} samples.");
         var targets = new Dictionary<string, BatchTarget<T>>();
         foreach (var (task, column) in _targets)
         {
@@ -120,7 +128,7 @@ public sealed class MultiTaskDataset<T> where T : unmanaged, IFloatingPointIeee7
             }
             targets[task] = BatchTarget<T>.FromValues(MtlTensor.FromArray(values, rows.Length, outputs), MtlTensor.FromArray(mask, rows.Length, outputs));
         }
-        return new Batch<T>(inputs, targets);
+        return targets;
     }
 
     private Column Target(string task) => _targets.TryGetValue(task, out var column)

@@ -305,13 +305,13 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         try
         {
             var outputs = Predict(model, data, rows, batchSize);
-            var targets = data.Batch(rows);
+            var targets = data.Targets(rows); // the inputs were gathered once, by Predict
             var taskLosses = new Dictionary<string, double>();
             var metrics = new List<TaskMetric>();
             using (Grad.NoGrad())
                 foreach (var task in model.Tasks)
                 {
-                    var target = targets.Target(task.Name);
+                    var target = targets[task.Name];
                     taskLosses[task.Name] = double.CreateChecked(TaskObjectives.Loss(task, outputs[task.Name], target).Item());
                     metrics.Add(new TaskMetric(task.Name, TaskObjectives.MetricName(task.Kind), TaskObjectives.Metric(task, outputs[task.Name], target)));
                 }
