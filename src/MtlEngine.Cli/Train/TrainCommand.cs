@@ -50,8 +50,9 @@ internal static class TrainCommand
             stdout.WriteLine($"spec ok: {data.Rows} samples (train {data.TrainRows.Length}, validation {data.ValidationRows.Length}, test {data.TestRows.Length})");
             for (int i = 0; i < spec.Inputs.Count; i++)
                 stdout.WriteLine($"  input {spec.Inputs[i].Name}: {spec.Inputs[i].Type}, {Describe(data.Preprocessing[i])}, encoder {spec.Inputs[i].Encoder.Type}");
+            var targets = data.Dataset.Targets(Enumerable.Range(0, data.Rows).ToArray());
             foreach (var task in data.Tasks)
-                stdout.WriteLine($"  task {task.Spec.Name}: {task.Spec.Type}, {task.Outputs} {(task.Kind == TaskKind.Classification ? "classes" : "outputs")}, {Labelled(task)} labelled samples");
+                stdout.WriteLine($"  task {task.Spec.Name}: {task.Spec.Type}, {task.Outputs} {(task.Kind == TaskKind.Classification ? "classes" : "outputs")}, {targets[task.Spec.Name].LabelledCount} labelled samples");
             return 0;
         }
 
@@ -173,16 +174,6 @@ internal static class TrainCommand
     private static string Describe(InputPreprocessing p) => p.Type == "text"
         ? $"vocabulary of {p.Vocabulary.Length} tokens"
         : "samples of shape (" + string.Join(", ", p.SampleShape) + ")";
-
-    private static int Labelled(RawTask task)
-    {
-        if (task.Labels is not null) return task.Labels.Count(l => l >= 0);
-        int count = 0;
-        for (int i = 0; i < task.Rows; i++)
-            for (int j = 0; j < task.Outputs; j++)
-                if (!float.IsNaN(task.Values![i * task.Outputs + j])) { count++; break; }
-        return count;
-    }
 
     internal static string EpochLine(EpochReport epoch, int epochs)
     {
