@@ -127,7 +127,7 @@ internal static class TrainRun
     }
 
     /// <summary>The spec's model: an encoder per input (sized from the preprocessing), fused, the shared trunk, a head per task.</summary>
-    public static HardParameterSharing<float> BuildModel(TrainSpec spec, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<TaskSpec> tasks)
+    public static Nn.MultiTaskModel<float> BuildModel(TrainSpec spec, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<TaskSpec> tasks)
     {
         var random = new TensorRandom(spec.Training.Seed);
         var encoders = new List<KeyValuePair<string, InputEncoder<float>>>();
@@ -252,7 +252,7 @@ internal static class TrainRun
     public static string F(double v) => double.IsNaN(v) ? "nan" : v.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The model file: the weights under PyTorch-style names, the spec, the preprocessing and the tasks in the metadata.</summary>
-    public static void SaveModel(string path, HardParameterSharing<float> model, TrainSpec spec, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<TaskSpec> tasks,
+    public static void SaveModel(string path, Nn.MultiTaskModel<float> model, TrainSpec spec, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<TaskSpec> tasks,
         IReadOnlyDictionary<string, TargetScaling> scaling)
     {
         var pre = new JsonObject();

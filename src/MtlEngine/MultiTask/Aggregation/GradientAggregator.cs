@@ -1,0 +1,49 @@
+using MtlEngine.LinearAlgebra;
+
+namespace MtlEngine.MultiTask.Aggregation;
+
+/// <summary>
+/// What a gradient aggregator returns: the aggregated gradient D (length P) so that the update is θ ← θ − lr·D, and,
+/// where the method is a weighting of the task gradients, the per-task weights W with D = Wᵀ·J.
+/// </summary>
+/// <param name="Direction">The aggregated gradient D, one entry per parameter (column of J).</param>
+/// <param name="Weights">The per-task weights W (one per row of J), or null when D is not a weighting of J's rows.</param>
+public sealed record AggregationResult(double[] Direction, double[]? Weights);
+
+/// <summary>
+/// A gradient aggregator (multi-task gradient aggregation, as LibMTL and TorchJD call it): from the Jacobian J of the
+/// task losses with respect to the shared parameters (T × P, row t the gradient of task t's loss) to one update
+/// direction. Works alone, on a Jacobian from anywhere; the trainer feeds it the per-task gradients of each step.
+/// Methods with state across steps (GradVac's EMA targets, ...) keep it in the instance; <see cref="Reset"/> clears it.
+/// </summary>
+public abstract class GradientAggregator
+{
+    /// <summary>The method's name as <c>mtl aggregate --method</c> spells it (<c>mgda</c>, <c>pcgrad</c>, ...).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Aggregates the task gradients.</summary>
+    /// <param name="jacobian">J, T × P: one task gradient per row (T ≥ 1, P ≥ 1, every entry finite).</param>
+    /// <param name="losses">The T task losses, for methods that read them (null otherwise).</param>
+    /// <returns>The direction D (length P) and, for weighting methods, the weights W with D = Wᵀ·J.</returns>
+    /// <exception cref="ArgumentException">When J is empty or has a non-finite entry, or the losses do not match.</exception>
+    public AggregationResult Aggregate(DenseMatrix jacobian, ReadOnlySpan<double> losses = default)
+    {
+        ArgumentNullException.ThrowIfNull(jacobian);
+        if (jacobian.Rows == 0 || jacobian.Columns == 0)
+            throw new ArgumentException($"The Jacobian must have at least one task and one parameter; it has shape {jacobian.ShapeText}.", nameof(jacobian));
+        for (int i = 0; i < jacobian.Data.Length; i++)
+            if (!double.IsFinite(jacobian.Data[i]))
+                throw new ArgumentException($"The Jacobian has a non-finite entry {jacobian.Data[i]} at ({i / jacobian.Columns}, {i % jacobian.Columns}).", nameof(jacobian));
+        if (!losses.IsEmpty && losses.Length != jacobian.Rows)
+            throw new ArgumentException($"There are {losses.Length} losses for {jacobian.Rows} tasks.", nameof(losses));
+        foreach (double l in losses)
+            if (!double.IsFinite(l)) throw new ArgumentException($"A task loss is {l}; losses must be finite.", nameof(losses));
+        return AggregateCore(jacobian, losses.IsEmpty ? null : losses.ToArray());
+    }
+
+    /// <summary>The method itself, on a checked Jacobian.</summary>
+    protected abstract AggregationResult AggregateCore(DenseMatrix jacobian, double[]? losses);
+
+    /// <summary>Forgets any state kept across steps (default: none).</summary>
+    public virtual void Reset() { }
+}
