@@ -1,0 +1,57 @@
+using System.Globalization;
+
+namespace MtlEngine.MultiTask.Aggregation;
+
+/// <summary>A numeric parameter of an aggregation method, as <c>mtl aggregate</c> and the <c>mtl train</c> spec spell it.</summary>
+/// <param name="Name">The option name without dashes, prefixed by the method (<c>cagrad-c</c>, <c>fairgrad-alpha</c>).</param>
+/// <param name="Default">The paper's default.</param>
+/// <param name="Description">One line: what it is and its allowed range.</param>
+public sealed record AggregatorParameter(string Name, double Default, string Description);
+
+/// <summary>One aggregation method of the registry: its name, its parameters, and how to build it.</summary>
+/// <param name="Name">The method's name (<c>mgda</c>, <c>pcgrad</c>, ...).</param>
+/// <param name="Summary">One line: the paper and what the method does.</param>
+/// <param name="Parameters">Its numeric parameters with their defaults.</param>
+/// <param name="Create">Builds the aggregator from a value for every parameter (defaults filled in) and a seed (for the randomized methods).</param>
+public sealed record AggregatorEntry(string Name, string Summary, IReadOnlyList<AggregatorParameter> Parameters,
+    Func<IReadOnlyDictionary<string, double>, ulong, GradientAggregator> Create);
+
+/// <summary>
+/// The registry of gradient-aggregation methods by name, shared by <c>mtl aggregate</c>, the <c>mtl train</c> spec and
+/// library users who pick a method from configuration.
+/// </summary>
+public static class GradientAggregators
+{
+    /// <summary>Every method, in the order the documentation lists them.</summary>
+    public static IReadOnlyList<AggregatorEntry> All { get; } =
+    [
+        // Each method adds one entry here: new("name", "Author Year: what it does", [parameters], (p, seed) => new ...).
+    ];
+
+    /// <summary>The names of every method.</summary>
+    public static IReadOnlyList<string> Names => All.Select(e => e.Name).ToArray();
+
+    /// <summary>The entry of a method.</summary>
+    /// <exception cref="ArgumentException">When there is no method of that name (the message lists them).</exception>
+    public static AggregatorEntry Entry(string name) =>
+        All.FirstOrDefault(e => e.Name == name)
+        ?? throw new ArgumentException($"Unknown aggregation method \"{name}\"; the methods are: {string.Join(", ", Names)}.", nameof(name));
+
+    /// <summary>Builds a method with the given parameter values (missing ones at their defaults) and seed.</summary>
+    /// <exception cref="ArgumentException">When the method is unknown, a parameter is not one of its own, or a value is not finite.</exception>
+    public static GradientAggregator Create(string name, IReadOnlyDictionary<string, double>? parameters = null, ulong seed = 0)
+    {
+        var entry = Entry(name);
+        var values = entry.Parameters.ToDictionary(p => p.Name, p => p.Default);
+        foreach (var (key, value) in parameters ?? new Dictionary<string, double>())
+        {
+            if (!values.ContainsKey(key))
+                throw new ArgumentException(entry.Parameters.Count == 0
+                    ? $"The method \"{name}\" has no parameter \"{key}\"; it takes none."
+                    : $"The method \"{name}\" has no parameter \"{key}\"; its parameters are: {string.Join(", ", entry.Parameters.Select(p => p.Name))}.", nameof(parameters));
+            if (!double.IsFinite(value)) throw new ArgumentException($"The parameter \"{key}\" is {value.ToString(CultureInfo.InvariantCulture)}; it must be finite.", nameof(parameters));
+            values[key] = value;
+        }
+        return entry.Create(values, seed);
+    }
+}
