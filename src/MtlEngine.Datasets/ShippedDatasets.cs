@@ -127,6 +127,19 @@ public static class ShippedDatasets
     /// </summary>
     public static WordNetGlosses LoadWordNetGlosses() => WordNetGlosses.Load();
 
+    /// <summary>
+    /// Fashion-MNIST: grey 28×28 pictures of clothing in 10 classes; the first 12,000 items of the published training
+    /// part or the first 2,000 of its test part. Zalando Research (Xiao, Rasul and Vollgraf 2017), MIT licence.
+    /// </summary>
+    public static FashionMnist LoadFashionMnist(FashionMnistPart part) => FashionMnist.LoadShipped(part);
+
+    /// <summary>
+    /// Multi-Fashion (Lin et al. 2019): two shipped Fashion-MNIST items of <paramref name="part"/> overlaid in one 36×36
+    /// picture, tasks "left" and "right" (10 classes each); 12,000 training or 2,000 test pictures, paired by
+    /// <paramref name="seed"/> (<see cref="MultiFashion.Build"/>).
+    /// </summary>
+    public static MultiFashion LoadMultiFashion(FashionMnistPart part, ulong seed = 0) => MultiFashion.Build(FashionMnist.LoadShipped(part), seed);
+
     private static MtlTensor<double> CopyColumns(MtlTensor<double> source, int first, int count)
     {
         int n = source.Dim(0), width = source.Dim(1);

@@ -9,7 +9,7 @@ namespace MtlEngine.Cli.Train;
 /// <c>mtl example NAME --out DIR</c>: writes a shipped data set as the files a user would have (.npy arrays, a text file
 /// with one sample per line) and a spec.json that trains on them, ready for <c>mtl train --spec DIR/spec.json --out RUN</c>.
 /// One example per input type: numeric (digits, breast_cancer with three views, linnerud with three numeric targets),
-/// image + text (emoji), text (wordnet).
+/// image + text (emoji), text (wordnet), image with two tasks (multi-fashion).
 /// </summary>
 internal static class ExampleCommand
 {
@@ -21,6 +21,7 @@ internal static class ExampleCommand
         ["linnerud"] = "numeric input (exercise), one numeric task of three targets (physiological)",
         ["emoji"] = "a picture (32×32 RGB) and a text (the name), two tasks: category, subcategory",
         ["wordnet"] = "a text (the gloss), two tasks: part of speech, supersense",
+        ["multi-fashion"] = "a picture (36×36 grey, two Fashion-MNIST items overlaid), two tasks: left item, right item",
     };
 
     public static Command Create(TextWriter stdout)
@@ -139,6 +140,31 @@ internal static class ExampleCommand
                   "split": {"test_fraction": 0.2, "validation_fraction": 0.1, "seed": 0},
                   "model": {"hidden": [128]},
                   "training": {"epochs": 15, "batch_size": 64, "learning_rate": 0.003, "early_stopping": {"metric": "subcategory.accuracy", "patience": 4}}
+                }
+                """;
+                break;
+            }
+            case "multi-fashion":
+            {
+                // Training pictures first (12,000), then the test pictures (2,000), whose rows test.npy names: the published split.
+                var train = ShippedDatasets.LoadMultiFashion(FashionMnistPart.Train, seed: 0);
+                var test = ShippedDatasets.LoadMultiFashion(FashionMnistPart.Test, seed: 0);
+                int n = train.Count + test.Count;
+                Array("pictures.npy", NdArray.Create("pictures", [.. train.Images.ToArray(), .. test.Images.ToArray()], n, MultiFashion.Side, MultiFashion.Side));
+                Labels("left.npy", new LabelSet("left", [.. train.Left.Labels, .. test.Left.Labels], FashionMnist.ClassNames));
+                Labels("right.npy", new LabelSet("right", [.. train.Right.Labels, .. test.Right.Labels], FashionMnist.ClassNames));
+                Array("test.npy", NdArray.Create("test", Enumerable.Range(train.Count, test.Count).Select(r => (long)r).ToArray(), test.Count));
+                spec = """
+                {
+                  "inputs": [{"name": "picture", "type": "image", "path": "pictures.npy", "encoder": {"type": "cnn", "channels": [16, 32]}}],
+                  "tasks": [
+                    {"name": "left", "type": "category", "path": "left.npy"},
+                    {"name": "right", "type": "category", "path": "right.npy"}
+                  ],
+                  "split": {"test": "test.npy", "validation_fraction": 0.1, "seed": 0},
+                  "model": {"architecture": "hps", "fusion": "concat", "hidden": [64]},
+                  "training": {"epochs": 10, "batch_size": 128, "optimizer": "adam", "learning_rate": 0.002, "weighting": "ew", "seed": 0,
+                               "early_stopping": {"metric": "loss", "patience": 3}}
                 }
                 """;
                 break;

@@ -205,6 +205,7 @@ public sealed class TrainCliTests : IDisposable
     [InlineData("breast_cancer", "input worst: numeric, samples of shape (10), encoder mlp")]
     [InlineData("linnerud", "task physiological: numeric, 3 outputs, 20 labelled samples")]
     [InlineData("emoji", "input name: text, vocabulary of")]
+    [InlineData("multi-fashion", "task right: category, 10 classes, 14000 labelled samples")]
     public void EveryExampleWritesFilesThatItsSpecAccepts(string example, string expected)
     {
         string directory = Path.Combine(_dir, example);
