@@ -22,6 +22,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateLogreg(stdout));
         bench.Subcommands.Add(CreateRidge(stdout));
         bench.Subcommands.Add(CreateCnn(stdout));
+        bench.Subcommands.Add(CreateRetrieval(stdout));
 
         // `mtl bench` alone names the workloads.
         bench.SetAction(_ => NoWorkload(bench));
@@ -113,6 +114,16 @@ internal static class BenchCommand
         var device = DeviceOption();
         var command = new Command("cnn", "Time conv2d forward + backward (two shapes) and a LeNet-like training step (batch 128, Adam), one line each.") { threads, device };
         command.SetAction(parsed => CnnBench.Run(parsed.GetValue(threads), parsed.GetValue(device)!, stdout));
+        return command;
+    }
+
+    /// <summary><c>mtl bench retrieval [--seeds S] [--epochs E]</c>: emoji picture ↔ name retrieval, contrastive vs CCA vs chance.</summary>
+    private static Command CreateRetrieval(TextWriter stdout)
+    {
+        var seeds = new Option<int>("--seeds") { Description = "Seeded 80/20 splits to run (default 3).", DefaultValueFactory = _ => 3 };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs of the contrastive model (default 60).", DefaultValueFactory = _ => 60 };
+        var command = new Command("retrieval", "Emoji picture ↔ name retrieval on held-out splits: Recall@1/5/10 and ranks of the contrastive shared space, CCA and chance.") { seeds, epochs };
+        command.SetAction(parsed => RetrievalBench.Run(stdout, parsed.GetValue(seeds), parsed.GetValue(epochs)));
         return command;
     }
 
