@@ -5,7 +5,7 @@
 #   benchmarks/retrieval_emoji.sh [SEEDS] [EPOCHS]
 set -euo pipefail
 seeds=${1:-3}
-epochs=${2:-60}
+epochs=${2:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
 dotnet build "$root/src/MtlEngine.Cli" -c Release -v q -nologo >/dev/null
 dotnet run --no-build --project "$root/src/MtlEngine.Cli" -c Release -- bench retrieval --seeds "$seeds" --epochs "$epochs"

@@ -121,7 +121,7 @@ internal static class BenchCommand
     private static Command CreateRetrieval(TextWriter stdout)
     {
         var seeds = new Option<int>("--seeds") { Description = "Seeded 80/20 splits to run (default 3).", DefaultValueFactory = _ => 3 };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs of the contrastive model (default 60).", DefaultValueFactory = _ => 60 };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs of the contrastive model (default 20).", DefaultValueFactory = _ => 20 };
         var command = new Command("retrieval", "Emoji picture ↔ name retrieval on held-out splits: Recall@1/5/10 and ranks of the contrastive shared space, CCA and chance.") { seeds, epochs };
         command.SetAction(parsed => RetrievalBench.Run(stdout, parsed.GetValue(seeds), parsed.GetValue(epochs)));
         return command;
