@@ -148,13 +148,23 @@ public static class IdxFile
         return (shape, file.AsSpan((int)start).ToArray());
     }
 
+    /// <summary>The most bytes a compressed file may expand to (1 GiB; the published training images are 47 MB).</summary>
+    private const int MaxDecompressedBytes = 1 << 30;
+
     private static byte[] Decompress(byte[] file, string name)
     {
         try
         {
             using var gzip = new GZipStream(new MemoryStream(file), CompressionMode.Decompress);
             using var buffer = new MemoryStream();
-            gzip.CopyTo(buffer);
+            var chunk = new byte[1 << 16];
+            int read;
+            while ((read = gzip.Read(chunk)) > 0)
+            {
+                if (buffer.Length + read > MaxDecompressedBytes)
+                    throw new DataFormatException(name, $"expands to more than {MaxDecompressedBytes} bytes; an IDX file of that size is not read");
+                buffer.Write(chunk, 0, read);
+            }
             return buffer.ToArray();
         }
         catch (InvalidDataException e)
