@@ -46,8 +46,39 @@ internal static class ArchitectureParts
     public static MtlTensor<T> Mix<T>(MtlTensor<T> gate, MtlTensor<T> experts) where T : unmanaged, IFloatingPointIeee754<T> =>
         (gate.Unsqueeze(2) * experts).Sum(1);
 
-    /// <summary>The outputs of <paramref name="experts"/> on <paramref name="x"/>, stacked as (n, E, h).</summary>
-    public static MtlTensor<T> RunExperts<T>(IReadOnlyList<Sequential<T>> experts, MtlTensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+    /// <summary>
+    /// The outputs of <paramref name="experts"/> on <paramref name="x"/>, stacked as (n, E, h). The experts' first layers
+    /// read the same x, so they run as one GEMM: x·[W₁; …; W_E]ᵀ + [b₁; …; b_E], (n, E·h₁), one wide product instead of
+    /// E narrow ones (the weights stay one parameter per expert; their concatenation is a copy of E·h₁·d values a step).
+    /// The rest of each expert then runs on its slice. <see cref="RunExpertsOneByOne"/> is the textbook twin; the fused
+    /// path applies when the first layers are Linear → ReLU without dropout (dropout draws its masks per expert).
+    /// </summary>
+    public static MtlTensor<T> RunExperts<T>(IReadOnlyList<Sequential<T>> experts, MtlTensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (experts.Count < 2 || !FusesFirstLayer(experts[0])) return RunExpertsOneByOne(experts, x);
+        var first = experts.Select(e => (Linear<T>)e.Layers[0]).ToArray();
+        int width = first[0].OutFeatures;
+        var weight = MtlTensor.Concatenate(first.Select(l => l.Weight).ToArray(), axis: 0);   // (E·h₁, d)
+        var bias = MtlTensor.Concatenate(first.Select(l => l.Bias!).ToArray(), axis: 0);      // (E·h₁)
+        var hidden = (x.Matmul(weight.Transpose()) + bias).Relu().Reshape(x.Shape[0], experts.Count, width); // (n, E, h₁)
+        if (experts[0].Layers.Count == 2) return hidden;
+        var outputs = new MtlTensor<T>[experts.Count];
+        for (int e = 0; e < experts.Count; e++)
+        {
+            var h = hidden.Select(1, e);
+            for (int i = 2; i < experts[e].Layers.Count; i++) h = experts[e].Layers[i].Forward(h);
+            outputs[e] = h;
+        }
+        return MtlTensor.Stack(outputs, axis: 1);
+    }
+
+    /// <summary>Whether an expert starts with Linear (with bias) → ReLU and no dropout before its next layer.</summary>
+    private static bool FusesFirstLayer<T>(Sequential<T> expert) where T : unmanaged, IFloatingPointIeee754<T> =>
+        expert.Layers.Count >= 2 && expert.Layers[0] is Linear<T> { Bias: not null } && expert.Layers[1] is ReLU<T>
+        && (expert.Layers.Count == 2 || expert.Layers[2] is Linear<T>);
+
+    /// <summary>The textbook twin of <see cref="RunExperts"/>: each expert on x, stacked as (n, E, h).</summary>
+    public static MtlTensor<T> RunExpertsOneByOne<T>(IReadOnlyList<Sequential<T>> experts, MtlTensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
         MtlTensor.Stack(experts.Select(e => e.Forward(x)).ToArray(), axis: 1);
 
     /// <summary>The output width of a perceptron of <paramref name="hidden"/> widths over <paramref name="inputs"/> values.</summary>

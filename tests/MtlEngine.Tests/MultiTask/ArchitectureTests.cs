@@ -233,6 +233,32 @@ public class ArchitectureTests
         }
     }
 
+    [Theory]
+    [InlineData(2, new[] { 5 }, 4)]
+    [InlineData(3, new[] { 5, 3 }, 1)]
+    [InlineData(4, new[] { 7, 2, 3 }, 6)]
+    public void TheExpertsFusedFirstLayerEqualsTheExpertsOneByOneWithTheSameGradients(int count, int[] hidden, int n)
+    {
+        var random = new TensorRandom(9);
+        var experts = Enumerable.Range(0, count).Select(e => Sequential<double>.Perceptron(Features, hidden, random)).ToArray();
+        var x = Inputs(n, 0.5);
+        var parameters = experts.SelectMany(e => e.Parameters()).ToArray();
+        var r = new TensorRandom(2).Uniform([n, count, hidden[^1]], -1.0, 1.0);
+        (double[] Values, double[][] Gradients) Run(Func<MtlTensor<double>> forward)
+        {
+            foreach (var p in parameters) p.ZeroGrad();
+            var y = forward();
+            (y * r).Sum().Backward();
+            return (y.ToArray(), parameters.Select(p => p.Grad!.ToArray()).ToArray());
+        }
+        var fused = Run(() => ArchitectureParts.RunExperts(experts, x));
+        var twin = Run(() => ArchitectureParts.RunExpertsOneByOne(experts, x));
+        Assert.Equal(twin.Values.Length, fused.Values.Length);
+        for (int i = 0; i < twin.Values.Length; i++) Assert.Equal(twin.Values[i], fused.Values[i], 12);
+        for (int p = 0; p < parameters.Length; p++)
+            for (int i = 0; i < twin.Gradients[p].Length; i++) Assert.Equal(twin.Gradients[p][i], fused.Gradients[p][i], 12);
+    }
+
     [Fact]
     public void CrossStitchUnitsStartAsThePapersNearIdentityMix()
     {
