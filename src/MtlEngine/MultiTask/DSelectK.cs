@@ -141,7 +141,7 @@ public sealed class DSelectKGate<T> : Module<T> where T : unmanaged, IFloatingPo
 {
     private readonly Linear<T> _z;
     private readonly Linear<T> _w;
-    private readonly MtlTensor<T> _codes;
+    private MtlTensor<T> _codes; // a constant, uploaded once to the device the gate runs on
 
     /// <summary>Creates the gate with the authors' initialization.</summary>
     /// <param name="inputs">The width of the gate's input.</param>
@@ -208,6 +208,7 @@ public sealed class DSelectKGate<T> : Module<T> where T : unmanaged, IFloatingPo
         ArgumentNullException.ThrowIfNull(x);
         int n = x.Shape[0];
         var s = SmoothStep(_z.Forward(x)).Reshape(n, K, 1, Bits);                   // (n, k, 1, m)
+        if (_codes.Device != x.Device) _codes = _codes.To(x.Device);
         var codes = _codes.Reshape(1, 1, Experts, Bits);                             // (1, 1, E, m)
         var factors = s * codes + (T.One - s) * (T.One - codes);                     // (n, k, E, m): S where the bit is 1, 1 − S where 0
         var product = factors.Select(3, 0);
