@@ -53,6 +53,8 @@ internal static class TrainCommand
             var targets = data.Dataset.Targets(Enumerable.Range(0, data.Rows).ToArray());
             foreach (var task in data.Tasks)
                 stdout.WriteLine($"  task {task.Spec.Name}: {task.Spec.Type}, {task.Outputs} {(task.Kind == TaskKind.Classification ? "classes" : "outputs")}, {targets[task.Spec.Name].LabelledCount} labelled samples");
+            var built = TrainRun.BuildModel(spec, data.Preprocessing, data.TaskSpecs);
+            stdout.WriteLine($"  model {spec.Model.Architecture}: {built.ParameterCount} parameters, {built.SharedParameters().Sum(p => (long)p.Value.Length)} shared");
             return 0;
         }
 

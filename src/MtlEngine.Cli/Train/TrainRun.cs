@@ -126,7 +126,8 @@ internal static class TrainRun
         return (train, validation, test);
     }
 
-    /// <summary>The spec's model: an encoder per input (sized from the preprocessing), fused, the shared trunk, a head per task.</summary>
+    /// <summary>The spec's model: an encoder per input (sized from the preprocessing), fused, then the architecture of
+    /// <c>model.architecture</c> (HPS's shared trunk, cross-stitch columns, experts and gates, MTAN's attention) and a head per task.</summary>
     public static Nn.MultiTaskModel<float> BuildModel(TrainSpec spec, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<TaskSpec> tasks)
     {
         var random = new TensorRandom(spec.Training.Seed);
@@ -145,7 +146,22 @@ internal static class TrainRun
             };
             encoders.Add(new(input.Name, encoder));
         }
-        return new HardParameterSharing<float>(encoders, spec.Model.Hidden, tasks, random, spec.Model.Dropout);
+        var model = spec.Model;
+        var settings = model.Settings;
+        var experts = settings.ExpertHidden ?? model.Hidden;
+        var towers = settings.TowerHidden ?? [];
+        return model.Architecture switch
+        {
+            "cross-stitch" => new CrossStitch<float>(encoders, tasks, model.Hidden, random, towers, model.Dropout),
+            "mmoe" => new MultiGateMixtureOfExperts<float>(encoders, tasks, settings.Experts, experts, random, towers, model.Dropout),
+            "cgc" => new CustomizedGateControl<float>(encoders, tasks, settings.SharedExperts, settings.TaskExperts, experts, random, towers, model.Dropout),
+            "ple" => new ProgressiveLayeredExtraction<float>(encoders, tasks, settings.Levels, settings.SharedExperts, settings.TaskExperts, experts, random,
+                towers, model.Dropout),
+            "dselect-k" => new DSelectK<float>(encoders, tasks, settings.Experts, settings.K, experts, random, settings.Gamma, towerHidden: towers,
+                dropout: model.Dropout),
+            "mtan" => new MultiTaskAttentionNetwork<float>(encoders, tasks, random, towers, model.Dropout),
+            _ => new HardParameterSharing<float>(encoders, model.Hidden, tasks, random, model.Dropout),
+        };
     }
 
     public static Optimizer<float> BuildOptimizer(TrainingSpec training, Module<float> model) => training.Optimizer switch

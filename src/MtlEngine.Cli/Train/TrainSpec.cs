@@ -42,7 +42,25 @@ internal sealed record TaskSpecEntry(string Name, string Type, string Path, stri
 internal sealed record SplitSpec(string? TestPath, double TestFraction, double ValidationFraction, ulong Seed);
 
 /// <summary>The model: architecture, fusion of the encoded inputs, the shared trunk's widths, dropout.</summary>
-internal sealed record ModelSpec(string Architecture, string Fusion, int[] Hidden, double Dropout);
+internal sealed record ModelSpec(string Architecture, string Fusion, int[] Hidden, double Dropout)
+{
+    /// <summary>The settings of the architectures beyond HPS (experts, levels, towers, ...).</summary>
+    public ArchitectureSettings Settings { get; init; } = new();
+}
+
+/// <summary>
+/// The settings of the multi-task architectures (the <c>model</c> keys besides architecture, fusion, hidden and dropout).
+/// </summary>
+/// <param name="ExpertHidden">Each expert's widths (mmoe, cgc, ple, dselect-k); the model's <c>hidden</c> when not given.</param>
+/// <param name="TowerHidden">Each task tower's widths before its head (every architecture but hps).</param>
+/// <param name="Experts">E, the number of experts (mmoe, dselect-k).</param>
+/// <param name="SharedExperts">Shared experts per level (cgc, ple).</param>
+/// <param name="TaskExperts">Experts of each task per level (cgc, ple).</param>
+/// <param name="Levels">Extraction levels (ple).</param>
+/// <param name="K">Experts each task selects (dselect-k).</param>
+/// <param name="Gamma">γ of the smooth-step (dselect-k).</param>
+internal sealed record ArchitectureSettings(int[]? ExpertHidden = null, int[]? TowerHidden = null, int Experts = 4, int SharedExperts = 1, int TaskExperts = 1,
+    int Levels = 2, int K = 2, double Gamma = 1);
 
 /// <summary>The training loop's settings.</summary>
 internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, string Weighting,
@@ -59,7 +77,21 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
     public static readonly string[] InputTypes = ["numeric", "image", "text"];
     public static readonly string[] EncoderTypes = ["mlp", "cnn", "embedding-bag", "identity"];
     public static readonly string[] TaskTypes = ["category", "binary", "numeric"];
-    public static readonly string[] Architectures = ["hps"];
+    public static readonly string[] Architectures = ["hps", "cross-stitch", "mmoe", "cgc", "ple", "dselect-k", "mtan"];
+
+    /// <summary>Which architectures read each architecture-specific key of <c>model</c>.</summary>
+    private static readonly Dictionary<string, string[]> s_architectureKeys = new()
+    {
+        ["hidden"] = ["hps", "cross-stitch", "mmoe", "cgc", "ple", "dselect-k"],
+        ["expert_hidden"] = ["mmoe", "cgc", "ple", "dselect-k"],
+        ["tower_hidden"] = ["cross-stitch", "mmoe", "cgc", "ple", "dselect-k", "mtan"],
+        ["experts"] = ["mmoe", "dselect-k"],
+        ["shared_experts"] = ["cgc", "ple"],
+        ["task_experts"] = ["cgc", "ple"],
+        ["levels"] = ["ple"],
+        ["k"] = ["dselect-k"],
+        ["gamma"] = ["dselect-k"],
+    };
     public static readonly string[] Fusions = ["concat"];
     public static readonly string[] Optimizers = ["adam", "adamw", "sgd"];
     public static readonly string[] Weightings = ["ew", "fixed"];
@@ -102,6 +134,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
             var tasks = ReadTasks(root, folder);
             var split = ReadSplit(root, folder);
             var model = ReadModel(root);
+            CheckArchitectureInputs(model, inputs);
             var training = ReadTraining(root);
             return new TrainSpec(inputs, tasks, split, model, training, JsonNode.Parse(json, documentOptions: new JsonDocumentOptions
             {
@@ -169,10 +202,45 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
 
     private static ModelSpec ReadModel(Reader.Obj root)
     {
-        var o = root.OptionalObject("model", ["architecture", "fusion", "hidden", "dropout"]);
+        var o = root.OptionalObject("model", ["architecture", "fusion", "hidden", "dropout", .. s_architectureKeys.Keys.Where(k => k != "hidden")]);
         if (o is null) return new ModelSpec("hps", "concat", [128], 0);
-        return new ModelSpec(o.Choice("architecture", Architectures, "hps"), o.Choice("fusion", Fusions, "concat"),
-            o.Has("hidden") ? o.PositiveInts("hidden", allowEmpty: true)! : [128], o.Double("dropout", 0, min: 0, minInclusive: true, max: 1));
+        string architecture = o.Choice("architecture", Architectures, "hps");
+        foreach (var (key, users) in s_architectureKeys)
+            if (o.Has(key) && !users.Contains(architecture))
+                throw new SpecException("model." + key, $"architecture {architecture} does not use this key; it is for {string.Join(", ", users)}");
+        bool stacked = architecture is not ("hps" or "mtan"); // the architectures whose widths must not be empty
+        var hidden = o.Has("hidden") ? o.PositiveInts("hidden", allowEmpty: !stacked)! : [128];
+        if (o.Has("hidden") && o.Has("expert_hidden"))
+            throw new SpecException("model.expert_hidden", "give the experts' widths as hidden or as expert_hidden, not both");
+        var settings = new ArchitectureSettings(
+            ExpertHidden: o.PositiveInts("expert_hidden"),
+            TowerHidden: o.Has("tower_hidden") ? o.PositiveInts("tower_hidden", allowEmpty: true) : null,
+            Experts: o.Int("experts", 4, min: architecture == "dselect-k" ? 2 : 1),
+            SharedExperts: o.Int("shared_experts", 1, min: 0),
+            TaskExperts: o.Int("task_experts", 1, min: 0),
+            Levels: o.Int("levels", 2, min: 1),
+            K: o.Int("k", 2, min: 1),
+            Gamma: o.Double("gamma", 1, min: 0));
+        if (architecture == "dselect-k" && settings.K > settings.Experts)
+            throw new SpecException("model.k", $"selects {settings.K} experts but there are {settings.Experts} (model.experts); k must be at most the number of experts");
+        if (architecture is "cgc" or "ple" && settings.SharedExperts + settings.TaskExperts == 0)
+            throw new SpecException("model.shared_experts", "with task_experts 0 too, the gates have no expert to mix; give at least one shared or task expert");
+        if (architecture == "ple" && settings.Levels > 1 && settings.SharedExperts == 0)
+            throw new SpecException("model.shared_experts", $"PLE with {settings.Levels} levels needs at least one shared expert per level (the shared path between levels)");
+        return new ModelSpec(architecture, o.Choice("fusion", Fusions, "concat"), hidden, o.Double("dropout", 0, min: 0, minInclusive: true, max: 1))
+        {
+            Settings = settings,
+        };
+    }
+
+    /// <summary>MTAN's attention modules read a CNN's feature maps: every input must be a picture with the cnn encoder.</summary>
+    private static void CheckArchitectureInputs(ModelSpec model, IReadOnlyList<InputSpec> inputs)
+    {
+        if (model.Architecture != "mtan") return;
+        foreach (var input in inputs)
+            if (input.Encoder.Type != "cnn")
+                throw new SpecException(input.JsonPath + ".encoder.type",
+                    $"model.architecture mtan puts task attention on a CNN's feature maps, so every input needs the cnn encoder (an image input); input \"{input.Name}\" has {input.Encoder.Type}");
     }
 
     private static TrainingSpec ReadTraining(Reader.Obj root)

@@ -81,6 +81,8 @@ public sealed class MlpEncoder<T> : InputEncoder<T> where T : unmanaged, IFloati
 public sealed class CnnEncoder<T> : InputEncoder<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Sequential<T> _blocks;
+    private readonly List<(Conv2d<T> Conv, MaxPool2d<T>? Pool)> _blockLayers = [];
+    private readonly AdaptiveAvgPool2d<T> _readout;
 
     /// <summary>Creates the blocks for pictures of <paramref name="channels"/>×<paramref name="height"/>×<paramref name="width"/>.</summary>
     /// <param name="channels">C of the input.</param>
@@ -99,19 +101,24 @@ public sealed class CnnEncoder<T> : InputEncoder<T> where T : unmanaged, IFloati
         int c = channels, h = height, w = width;
         foreach (int next in blockChannels)
         {
-            _blocks.Append(new Conv2d<T>(c, next, (3, 3), random, padding: (1, 1)));
+            var conv = new Conv2d<T>(c, next, (3, 3), random, padding: (1, 1));
+            _blocks.Append(conv);
             _blocks.Append(new ReLU<T>());
+            MaxPool2d<T>? pool = null;
             if (h >= 4 && w >= 4)
             {
-                _blocks.Append(new MaxPool2d<T>((2, 2)));
+                _blocks.Append(pool = new MaxPool2d<T>((2, 2)));
                 h /= 2;
                 w /= 2;
             }
+            _blockLayers.Add((conv, pool));
             c = next;
         }
         var pooled = (Math.Min(2, h), Math.Min(2, w));
-        _blocks.Append(new AdaptiveAvgPool2d<T>(pooled));
+        _readout = new AdaptiveAvgPool2d<T>(pooled);
+        _blocks.Append(_readout);
         _blocks.Append(new Flatten<T>());
+        BlockChannels = [.. blockChannels];
         OutputWidth = c * pooled.Item1 * pooled.Item2;
     }
 
@@ -131,9 +138,56 @@ public sealed class CnnEncoder<T> : InputEncoder<T> where T : unmanaged, IFloati
     protected override MtlTensor<T> EncodePresent(BatchInput<T> input, string name)
     {
         var values = input.RequireValues(name);
+        CheckPictures(values, name);
+        return _blocks.Forward(values);
+    }
+
+    private void CheckPictures(MtlTensor<T> values, string name)
+    {
         if (values.Rank != 4 || values.Shape[1] != Channels || values.Shape[2] != Height || values.Shape[3] != Width)
             throw new ArgumentException($"Input \"{name}\" has shape {MtlTensor<T>.ShapeText(values.Shape)}; the CNN encoder takes (n, {Channels}, {Height}, {Width}).");
-        return _blocks.Forward(values);
+    }
+
+    /// <summary>The output channels of each block.</summary>
+    public IReadOnlyList<int> BlockChannels { get; }
+
+    /// <summary>
+    /// Each block's feature maps, after its convolution and ReLU and before its pooling (what MTAN's attention modules
+    /// read): block b is (n, C_b, H_b, W_b), H_b and W_b those of the previous block after its pooling. The encoding is
+    /// <c>Readout(PoolBlock(last, features[last]))</c>.
+    /// </summary>
+    /// <param name="pictures">(n, C, H, W).</param>
+    /// <param name="name">The input's name, for the message when the shape is wrong.</param>
+    /// <exception cref="ArgumentException">When the pictures are not (n, C, H, W).</exception>
+    public IReadOnlyList<MtlTensor<T>> BlockFeatures(MtlTensor<T> pictures, string name = "input")
+    {
+        ArgumentNullException.ThrowIfNull(pictures);
+        CheckPictures(pictures, name);
+        var features = new MtlTensor<T>[_blockLayers.Count];
+        var x = pictures;
+        for (int b = 0; b < _blockLayers.Count; b++)
+        {
+            features[b] = _blockLayers[b].Conv.Forward(x).Relu();
+            x = PoolBlock(b, features[b]);
+        }
+        return features;
+    }
+
+    /// <summary>Block <paramref name="block"/>'s 2×2 max-pool applied to <paramref name="features"/> (the identity for a block without one).</summary>
+    public MtlTensor<T> PoolBlock(int block, MtlTensor<T> features)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(block);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(block, _blockLayers.Count);
+        var pool = _blockLayers[block].Pool;
+        return pool is null ? features : pool.Forward(features);
+    }
+
+    /// <summary>The last block's pooled maps (n, C, h, w) → the encoding (n, <see cref="OutputWidth"/>): adaptive average pool, flatten.</summary>
+    public MtlTensor<T> Readout(MtlTensor<T> features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var pooled = _readout.Forward(features);
+        return pooled.Reshape(pooled.Shape[0], OutputWidth);
     }
 }
 
