@@ -126,7 +126,8 @@ public static class TrainingStrategies
         }
         catch (ArgumentOutOfRangeException e)
         {
-            throw new ArgumentException($"The strategy \"{name}\": {e.Message}", nameof(parameters), e);
+            string problem = e.Message.Split(" (Parameter", 2)[0].Split('\n', 2)[0].Trim();
+            throw new ArgumentException($"The strategy \"{name}\": {problem} (got {e.ActualValue}).", nameof(parameters), e);
         }
     }
 
