@@ -58,10 +58,11 @@ public static class TrainingStrategies
         {
             var all = new List<TrainingStrategyEntry>(LossWeighting);
             var aggregators = GradientAggregators.All;
-            if (aggregators.FirstOrDefault(a => a.Name == "imtl-g") is { } imtlG)
+            bool Free(string name) => aggregators.All(a => a.Name != name); // an aggregator of that name would take precedence
+            if (Free("imtl") && aggregators.FirstOrDefault(a => a.Name == "imtl-g") is { } imtlG)
                 all.Add(new("imtl", "Liu 2021, IMTL: IMTL-L's loss scales with the IMTL-G aggregation of the scaled losses' gradients.",
                     [.. LossWeighting.Single(e => e.Name == "imtl-l").Parameters, .. imtlG.Parameters], true));
-            if (aggregators.FirstOrDefault(a => a.Name == "mgda") is { } mgda)
+            if (Free("mgda-ub") && aggregators.FirstOrDefault(a => a.Name == "mgda") is { } mgda)
                 all.Add(new("mgda-ub", "Sener 2018, MGDA-UB: MGDA on the gradients of the shared representation (rep_grad).", mgda.Parameters, true));
             all.AddRange(aggregators.Select(a => new TrainingStrategyEntry(a.Name, a.Summary, a.Parameters, true)));
             return all;
@@ -118,9 +119,9 @@ public static class TrainingStrategies
                 "famo" => new Famo<T>(tasks, values["famo-lr"], values["famo-gamma"], record),
                 "gradnorm" => new GradNorm<T>(tasks, values["gradnorm-alpha"], values["gradnorm-lr"], record),
                 "imtl-l" => new ImpartialLossWeighting<T>(tasks, values["imtl-l-lr"], recordConflict: record),
-                "imtl" => new ImpartialLossWeighting<T>(tasks, values["imtl-l-lr"],
+                "imtl" when GradientAggregators.Names.All(n => n != "imtl") => new ImpartialLossWeighting<T>(tasks, values["imtl-l-lr"],
                     new AggregationStrategy<T>(GradientAggregators.Create("imtl-g", Without(values, "imtl-l-lr"), options.Seed), tasks, options.RepresentationGradients)),
-                "mgda-ub" => new AggregationStrategy<T>(GradientAggregators.Create("mgda", values, options.Seed), tasks, representationGradients: true),
+                "mgda-ub" when GradientAggregators.Names.All(n => n != "mgda-ub") => new AggregationStrategy<T>(GradientAggregators.Create("mgda", values, options.Seed), tasks, representationGradients: true),
                 _ => new AggregationStrategy<T>(GradientAggregators.Create(name, values, options.Seed), tasks, options.RepresentationGradients),
             };
         }
