@@ -121,7 +121,7 @@ public static class TrainingStrategies
                 "imtl-l" => new ImpartialLossWeighting<T>(tasks, values["imtl-l-lr"], recordConflict: record),
                 "imtl" when GradientAggregators.Names.All(n => n != "imtl") => new ImpartialLossWeighting<T>(tasks, values["imtl-l-lr"],
                     new AggregationStrategy<T>(GradientAggregators.Create("imtl-g", Without(values, "imtl-l-lr"), options.Seed), tasks, options.RepresentationGradients)),
-                "mgda-ub" when GradientAggregators.Names.All(n => n != "mgda-ub") => new AggregationStrategy<T>(GradientAggregators.Create("mgda", values, options.Seed), tasks, representationGradients: true),
+                "mgda-ub" when GradientAggregators.Names.All(n => n != "mgda-ub") => new AggregationStrategy<T>(GradientAggregators.Create("mgda", values, options.Seed), tasks, representationGradients: true, "mgda-ub"),
                 _ => new AggregationStrategy<T>(GradientAggregators.Create(name, values, options.Seed), tasks, options.RepresentationGradients),
             };
         }

@@ -32,16 +32,18 @@ public sealed class AggregationStrategy<T> : MultiTaskStrategy<T> where T : unma
     /// <param name="aggregator">The aggregation method (for instance from <see cref="GradientAggregators.Create"/>).</param>
     /// <param name="tasks">The model's tasks, in order.</param>
     /// <param name="representationGradients">Aggregate the gradients of the shared representation (<c>rep_grad</c>) instead of the shared parameters'.</param>
-    public AggregationStrategy(GradientAggregator aggregator, IReadOnlyList<TaskSpec> tasks, bool representationGradients = false)
+    /// <param name="name">The name for reports (default: the aggregator's; <c>mgda-ub</c> for MGDA on the representation).</param>
+    public AggregationStrategy(GradientAggregator aggregator, IReadOnlyList<TaskSpec> tasks, bool representationGradients = false, string? name = null)
         : base(tasks, recordConflict: true)
     {
         ArgumentNullException.ThrowIfNull(aggregator);
         Aggregator = aggregator;
         RepresentationGradients = representationGradients;
+        Name = name ?? aggregator.Name;
     }
 
     /// <inheritdoc />
-    public override string Name => Aggregator.Name;
+    public override string Name { get; }
 
     /// <summary>The aggregation method.</summary>
     public GradientAggregator Aggregator { get; }
