@@ -96,7 +96,10 @@ public interface ITrainingStrategy<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>Fills the parameters' gradients for this step (they are zero on entry).</summary>
     void Backward(TrainingStep<T> step);
 
-    /// <summary>The task weights the strategy used last (for the history), or empty when it does not weight tasks.</summary>
+    /// <summary>
+    /// The task weights the strategy used last (for the history), or empty when it does not weight tasks; the strategies
+    /// of <c>MultiTask/Weighting</c> give the mean over the current epoch's steps.
+    /// </summary>
     IReadOnlyDictionary<string, double> TaskWeights { get; }
 
     /// <summary>
