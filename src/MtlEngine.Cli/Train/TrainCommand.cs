@@ -45,6 +45,7 @@ internal static class TrainCommand
         using var parallelism = TensorParallelism.Use(new Kernels.Parallelism(threads));
         var data = TrainRun.Prepare(spec);
         if (spec.Training.EarlyStoppingMetric is { } watched) CheckMetric(watched, data.TaskSpecs, data.ValidationRows.Length > 0);
+        var strategy = BuildStrategy(spec.Training, data.TaskSpecs); // checked before training (and by --check)
         if (check)
         {
             stdout.WriteLine($"spec ok: {data.Rows} samples (train {data.TrainRows.Length}, validation {data.ValidationRows.Length}, test {data.TestRows.Length})");
@@ -67,7 +68,7 @@ internal static class TrainCommand
         using var optimizer = TrainRun.BuildOptimizer(spec.Training, model);
         var stopping = spec.Training.EarlyStoppingMetric is null ? null : new EarlyStopping(spec.Training.EarlyStoppingMetric, spec.Training.Patience);
         var options = new TrainingOptions(spec.Training.Epochs, spec.Training.BatchSize, spec.Training.Seed, stopping, spec.Training.ClipNorm, checkpoint, resume);
-        var trainer = new Trainer<float>(model, optimizer, options);
+        var trainer = new Trainer<float>(model, optimizer, options, strategy);
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler? handler = null;
@@ -101,6 +102,7 @@ internal static class TrainCommand
         model.To(Device.Cpu);
         TrainRun.SaveModel(Path.Combine(outDir!, "model.safetensors"), model, spec, data.Preprocessing, data.TaskSpecs, data.TargetScaling);
         var metrics = Metrics(data, model, result);
+        metrics["training"] = TrainingRecord(spec.Training, strategy, result);
         File.WriteAllText(Path.Combine(outDir!, "metrics.json"), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.WriteAllText(Path.Combine(outDir!, "history.csv"), TrainRun.History(result.History, data.TaskSpecs));
         File.Delete(checkpoint);
@@ -137,6 +139,49 @@ internal static class TrainCommand
             ["best_epoch"] = result.BestEpoch,
             ["stopped_early"] = result.StoppedEarly,
             ["samples"] = new JsonObject { ["train"] = data.TrainRows.Length, ["validation"] = data.ValidationRows.Length, ["test"] = data.TestRows.Length },
+        };
+    }
+
+    /// <summary>The spec's training strategy (<c>training.weighting</c> with its parameters); a value out of range is a spec error.</summary>
+    internal static ITrainingStrategy<float> BuildStrategy(TrainingSpec training, IReadOnlyList<TaskSpec> tasks)
+    {
+        try
+        {
+            return MultiTask.TrainingStrategies.Create<float>(training.Weighting, tasks, training.WeightingParams,
+                new MultiTask.TrainingStrategyOptions(training.LearningRate, training.Seed, training.RepGrad, training.GradientConflict));
+        }
+        catch (ArgumentException e)
+        {
+            throw new SpecException("training.weighting_params", e.Message.Split('\n')[0].Trim());
+        }
+    }
+
+    /// <summary>
+    /// metrics.json's <c>training</c> section: the strategy and, per epoch, the mean task weights and the gradient-conflict
+    /// matrix (cosines between the task gradients, task order; absent when not recorded).
+    /// </summary>
+    private static JsonObject TrainingRecord(TrainingSpec training, ITrainingStrategy<float> strategy, TrainingResult result)
+    {
+        var epochs = new JsonArray();
+        foreach (var r in result.History)
+        {
+            var epoch = new JsonObject { ["epoch"] = r.Epoch };
+            var weights = new JsonObject();
+            foreach (var (task, w) in r.TaskWeights ?? new Dictionary<string, double>()) weights[task] = w;
+            epoch["task_weights"] = weights;
+            if (r.GradientConflict is { } conflict)
+                epoch["gradient_conflict"] = new JsonArray(conflict.Select(row => (JsonNode)new JsonArray(row.Select(v => (JsonNode)v).ToArray())).ToArray());
+            epochs.Add(epoch);
+        }
+        var parameters = new JsonObject();
+        foreach (var (name, value) in training.WeightingParams ?? new Dictionary<string, double>()) parameters[name] = value;
+        return new JsonObject
+        {
+            ["weighting"] = strategy.Name,
+            ["weighting_params"] = parameters,
+            ["rep_grad"] = training.RepGrad,
+            ["gradient_conflict"] = "cosines between the task gradients on the shared parameters (on the shared representation with rep_grad), averaged over each epoch's steps",
+            ["epochs"] = epochs,
         };
     }
 

@@ -62,9 +62,14 @@ internal sealed record ModelSpec(string Architecture, string Fusion, int[] Hidde
 internal sealed record ArchitectureSettings(int[]? ExpertHidden = null, int[]? TowerHidden = null, int Experts = 4, int SharedExperts = 1, int TaskExperts = 1,
     int Levels = 2, int K = 2, double Gamma = 1);
 
-/// <summary>The training loop's settings.</summary>
+/// <summary>
+/// The training loop's settings; the strategy is <c>Weighting</c> with its own parameters <c>WeightingParams</c>
+/// (<c>training.weighting_params</c>), <c>RepGrad</c> aggregates the shared representation's gradients
+/// (<c>training.rep_grad</c>), <c>GradientConflict</c> records the conflict matrix with a loss-weighting strategy too.
+/// </summary>
 internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, string Weighting,
-    ulong Seed, string? EarlyStoppingMetric, int Patience, double? ClipNorm);
+    ulong Seed, string? EarlyStoppingMetric, int Patience, double? ClipNorm,
+    IReadOnlyDictionary<string, double>? WeightingParams = null, bool RepGrad = false, bool GradientConflict = false);
 
 /// <summary>
 /// The declarative spec of <c>mtl train</c> (in the spirit of Ludwig's config): inputs with their encoders, tasks, the
@@ -94,7 +99,8 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
     };
     public static readonly string[] Fusions = ["concat"];
     public static readonly string[] Optimizers = ["adam", "adamw", "sgd"];
-    public static readonly string[] Weightings = ["ew", "fixed"];
+    /// <summary>The training strategies (<c>training.weighting</c>): every name of the registry, read at run time.</summary>
+    public static string[] Weightings => [.. MultiTask.TrainingStrategies.Names];
 
     /// <summary>The encoders each input type accepts, the first being its default.</summary>
     public static string[] EncodersFor(string inputType) => inputType switch
@@ -135,7 +141,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
             var split = ReadSplit(root, folder);
             var model = ReadModel(root);
             CheckArchitectureInputs(model, inputs);
-            var training = ReadTraining(root);
+            var training = ReadTraining(root, tasks);
             return new TrainSpec(inputs, tasks, split, model, training, JsonNode.Parse(json, documentOptions: new JsonDocumentOptions
             {
                 CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true,
@@ -243,15 +249,40 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
                     $"model.architecture mtan puts task attention on a CNN's feature maps, so every input needs the cnn encoder (an image input); input \"{input.Name}\" has {input.Encoder.Type}");
     }
 
-    private static TrainingSpec ReadTraining(Reader.Obj root)
+    /// <summary>The training settings; the weighting defaults to <c>ew</c>, or to <c>fixed</c> when a task has a weight other than 1.</summary>
+    private static TrainingSpec ReadTraining(Reader.Obj root, IReadOnlyList<TaskSpecEntry> tasks)
     {
-        var o = root.OptionalObject("training", ["epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "weighting", "seed", "early_stopping", "clip_norm"]);
-        if (o is null) return new TrainingSpec(20, 64, "adam", 1e-3, 0, "ew", 0, null, 5, null);
+        var weighted = tasks.FirstOrDefault(t => t.Weight != 1);
+        string defaultWeighting = weighted is null ? "ew" : "fixed";
+        var o = root.OptionalObject("training", ["epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "weighting", "weighting_params",
+            "rep_grad", "gradient_conflict", "seed", "early_stopping", "clip_norm"]);
+        if (o is null) return new TrainingSpec(20, 64, "adam", 1e-3, 0, defaultWeighting, 0, null, 5, null);
         var stop = o.OptionalObject("early_stopping", ["metric", "patience"]);
+        string weighting = o.Choice("weighting", Weightings, defaultWeighting);
+        if (weighting == "ew" && weighted is not null)
+            throw new SpecException("training.weighting", $"\"ew\" weighs every task 1, but {weighted.JsonPath}.weight is {weighted.Weight.ToString(CultureInfo.InvariantCulture)}; use \"fixed\" to weigh the tasks by their weights");
+        var entry = MultiTask.TrainingStrategies.Entry(weighting);
+        var parameterNames = entry.Parameters.Select(p => p.Name).ToArray();
+        Reader.Obj? parameters;
+        try
+        {
+            parameters = o.OptionalObject("weighting_params", parameterNames);
+        }
+        catch (SpecException e) when (parameterNames.Length == 0 && e.JsonPath.StartsWith("training.weighting_params.", StringComparison.Ordinal))
+        {
+            throw new SpecException(e.JsonPath, $"\"{weighting}\" (training.weighting) takes no parameters");
+        }
+        var values = new Dictionary<string, double>();
+        if (parameters is not null)
+            foreach (string name in parameterNames)
+                if (parameters.Has(name)) values[name] = parameters.Double(name, 0, min: double.NegativeInfinity);
+        bool repGrad = o.Bool("rep_grad", false);
+        if (repGrad && !entry.Aggregation)
+            throw new SpecException("training.rep_grad", $"applies to gradient-aggregation methods, and \"{weighting}\" (training.weighting) weighs the losses");
         return new TrainingSpec(o.Int("epochs", 20, min: 1), o.Int("batch_size", 64, min: 1), o.Choice("optimizer", Optimizers, "adam"),
-            o.Double("learning_rate", 1e-3, min: 0), o.Double("weight_decay", 0, min: 0, minInclusive: true), o.Choice("weighting", Weightings, "ew"),
+            o.Double("learning_rate", 1e-3, min: 0), o.Double("weight_decay", 0, min: 0, minInclusive: true), weighting,
             (ulong)o.Int("seed", 0, min: 0), stop?.Text("metric", "loss"), stop?.Int("patience", 5, min: 1) ?? 5,
-            o.Has("clip_norm") ? o.Double("clip_norm", 1, min: 0) : null);
+            o.Has("clip_norm") ? o.Double("clip_norm", 1, min: 0) : null, values, repGrad, o.Bool("gradient_conflict", false));
     }
 
     /// <summary>Reading JSON values with their path in every message.</summary>
@@ -352,6 +383,18 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
                 if (Directory.Exists(full)) throw new SpecException(At(key), $"{Escape(value)} is a folder, not a file");
                 if (!File.Exists(full)) throw new SpecException(At(key), $"file not found: {Escape(value)}");
                 return full;
+            }
+
+            public bool Bool(string key, bool fallback)
+            {
+                var v = Get(key, required: false);
+                if (v is null) return fallback;
+                return v.Value.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw new SpecException(At(key), $"must be true or false, not {Kind(v.Value)}"),
+                };
             }
 
             public int Int(string key, int fallback, int min)

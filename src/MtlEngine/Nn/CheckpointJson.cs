@@ -69,12 +69,14 @@ internal static class CheckpointJson
         ["task_validation_losses"] = Map(r.TaskValidationLosses),
         ["task_weights"] = Map(r.TaskWeights),
         ["seconds"] = Number(r.Seconds),
+        ["gradient_conflict"] = r.GradientConflict is null ? null : new JsonArray(r.GradientConflict.Select(row => (JsonNode)new JsonArray(row.Select(Number).ToArray())).ToArray()),
     };
 
     private static EpochReport ReadReport(JsonObject o) => new(
         o["epoch"]!.GetValue<int>(), Parse(o["train_loss"]!), Parse(o["validation_loss"]!),
         o["metrics"]!.AsArray().Select(m => new TaskMetric(m!["task"]!.GetValue<string>(), m["metric"]!.GetValue<string>(), Parse(m["value"]!))).ToList(),
-        ReadMap(o["task_train_losses"]), ReadMap(o["task_validation_losses"]), ReadMap(o["task_weights"]), Parse(o["seconds"]!));
+        ReadMap(o["task_train_losses"]), ReadMap(o["task_validation_losses"]), ReadMap(o["task_weights"]), Parse(o["seconds"]!),
+        o["gradient_conflict"]?.AsArray().Select(row => (IReadOnlyList<double>)row!.AsArray().Select(v => Parse(v!)).ToArray()).ToArray());
 
     private static JsonNode? Map(IReadOnlyDictionary<string, double>? map)
     {

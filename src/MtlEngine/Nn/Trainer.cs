@@ -19,9 +19,11 @@ public sealed record TaskMetric(string Task, string Metric, double Value);
 /// <param name="TaskValidationLosses">Each task's validation loss (null without validation rows).</param>
 /// <param name="TaskWeights">The task weights of the training strategy (empty when it does not weight tasks).</param>
 /// <param name="Seconds">The wall time of the epoch's training steps (validation excluded).</param>
+/// <param name="GradientConflict">The cosines between the task gradients (T × T, task order) averaged over the epoch's steps,
+/// where the strategy records them (<see cref="ITrainingStrategy{T}.GradientConflict"/>); null otherwise.</param>
 public sealed record EpochReport(int Epoch, double TrainLoss, double ValidationLoss, IReadOnlyList<TaskMetric> Validation,
     IReadOnlyDictionary<string, double>? TaskTrainLosses = null, IReadOnlyDictionary<string, double>? TaskValidationLosses = null,
-    IReadOnlyDictionary<string, double>? TaskWeights = null, double Seconds = 0);
+    IReadOnlyDictionary<string, double>? TaskWeights = null, double Seconds = 0, IReadOnlyList<IReadOnlyList<double>>? GradientConflict = null);
 
 /// <summary>The history of a training run; the model holds the weights of <paramref name="BestEpoch"/> when early stopping restored them.</summary>
 public sealed record TrainingResult(IReadOnlyList<EpochReport> History, int BestEpoch, bool StoppedEarly);
@@ -225,7 +227,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             double trainLoss = WeightedSum(Model, trainLosses);
             var validation = validationRows.Length > 0 ? Evaluate(Model, data, validationRows, Options.EvaluationBatchSize) : null;
             var report = new EpochReport(state.Epoch, trainLoss, validation?.Loss ?? trainLoss, validation?.Metrics ?? [],
-                ToDictionary(taskNames, trainLosses), validation?.TaskLosses, new Dictionary<string, double>(Strategy.TaskWeights), state.EpochSeconds);
+                ToDictionary(taskNames, trainLosses), validation?.TaskLosses, new Dictionary<string, double>(Strategy.TaskWeights), state.EpochSeconds,
+                Strategy.GradientConflict);
             state.History.Add(report);
             Strategy.OnEpochEnd(report);
             AfterEpoch?.Invoke(report);

@@ -96,8 +96,17 @@ public interface ITrainingStrategy<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>Fills the parameters' gradients for this step (they are zero on entry).</summary>
     void Backward(TrainingStep<T> step);
 
-    /// <summary>The task weights the strategy used last (for the history), or empty when it does not weight tasks.</summary>
+    /// <summary>
+    /// The task weights the strategy used last (for the history), or empty when it does not weight tasks; the strategies
+    /// of <c>MultiTask/Weighting</c> give the mean over the current epoch's steps.
+    /// </summary>
     IReadOnlyDictionary<string, double> TaskWeights { get; }
+
+    /// <summary>
+    /// The cosines between the task gradients (T × T, task order) averaged over the current epoch's steps, or null when
+    /// the strategy does not record them; the trainer copies it into <see cref="EpochReport.GradientConflict"/>.
+    /// </summary>
+    IReadOnlyList<IReadOnlyList<double>>? GradientConflict => null;
 
     /// <summary>Called after each epoch with its report (methods such as DWA read the loss history here).</summary>
     void OnEpochEnd(EpochReport report) { }

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""The multi-task table of a shipped example: every architecture x every strategy against single-task models.
+
+For each (architecture, weighting) pair and each seed, `mtl train` runs the example's spec with only those two keys
+(and the seed and epochs) changed; each single-task baseline is the same spec with one task kept and the `hps`
+architecture (the same encoder, trunk and budget). The table gives each task's test metric as mean +- std over the
+seeds and Delta m% (LibMTL's formula, Lin & Zhang 2023):
+
+    Delta m = 100/T * sum_t (-1)^{s_t} (M_t - M_t^STL) / M_t^STL,   s_t = 0 when higher is better, 1 when lower is,
+
+so a positive Delta m is better than the single-task models on average. Per seed, M^STL is the single-task model of
+the same seed; the table shows the mean +- std of the per-seed Delta m.
+
+Usage:
+    dotnet build src/MtlEngine.Cli -c Release
+    benchmarks/mtl_table.py multi-fashion --architectures hps,mmoe --weightings ew,uw,pcgrad --seeds 0,1,2 --epochs 10
+
+The CPU and the thread count are printed with the table. Nothing but the standard library is needed.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOWER_IS_BETTER = {"mse", "mae", "log_loss", "loss"}
+
+
+def mtl_command():
+    explicit = os.environ.get("MTL")
+    if explicit:
+        return explicit.split()
+    return ["dotnet", os.path.join(ROOT, "src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll")]
+
+
+def run(args, quiet=True):
+    result = subprocess.run(mtl_command() + args, stdout=subprocess.PIPE if quiet else None, stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        sys.exit("mtl " + " ".join(args) + " failed: " + result.stderr.strip())
+    return result.stdout
+
+
+def train(spec, work, name, threads):
+    spec_path = os.path.join(work, name + ".json")
+    with open(spec_path, "w") as f:
+        json.dump(spec, f)
+    out = os.path.join(work, name)
+    run(["train", "--spec", spec_path, "--out", out, "--threads", str(threads)])
+    with open(os.path.join(out, "metrics.json")) as f:
+        return json.load(f)
+
+
+def variant(base, architecture, weighting, seed, epochs, tasks=None, weighting_params=None):
+    spec = json.loads(json.dumps(base))
+    spec.setdefault("model", {})["architecture"] = architecture
+    training = spec.setdefault("training", {})
+    training["weighting"] = weighting
+    training["seed"] = seed
+    training.pop("early_stopping", None)
+    if weighting_params:
+        training["weighting_params"] = weighting_params
+    if epochs:
+        training["epochs"] = epochs
+    if tasks is not None:
+        spec["tasks"] = [t for t in spec["tasks"] if t["name"] in tasks]
+    return spec
+
+
+def test_metric(metrics, task, metric):
+    return metrics["tasks"][task]["test"][metric]
+
+
+def delta_m(values, baselines, metric):
+    sign = -1 if metric in LOWER_IS_BETTER else 1
+    return 100 * sum(sign * (values[t] - baselines[t]) / baselines[t] for t in values) / len(values)
+
+
+def mean_std(xs):
+    return (statistics.mean(xs), statistics.stdev(xs) if len(xs) > 1 else 0.0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("example", help="the shipped example (mtl example NAME): multi-fashion, digits, emoji, wordnet")
+    parser.add_argument("--architectures", default="hps", help="comma-separated model.architecture values")
+    parser.add_argument("--weightings", default="ew", help="comma-separated training.weighting values")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds")
+    parser.add_argument("--epochs", type=int, default=0, help="epochs (0: the example's own)")
+    parser.add_argument("--metric", default="accuracy", help="the test metric of every task (accuracy, macro_f1, r2, mse, ...)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--work", help="keep the runs in this folder (default: a temporary one)")
+    args = parser.parse_args()
+
+    work = args.work or tempfile.mkdtemp(prefix="mtl-table-")
+    os.makedirs(work, exist_ok=True)
+    data = os.path.join(work, "data")
+    run(["example", args.example, "--out", data])
+    with open(os.path.join(data, "spec.json")) as f:
+        base = json.load(f)
+    # The runs write their specs into work/, so relative data paths must point back at data/.
+    for entry in base["inputs"] + base["tasks"]:
+        entry["path"] = os.path.join(data, entry["path"])
+    if isinstance(base.get("split", {}).get("test"), str):
+        base["split"]["test"] = os.path.join(data, base["split"]["test"])
+    tasks = [t["name"] for t in base["tasks"]]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
+
+    single = {}  # (task, seed) -> metric
+    for task in tasks:
+        for seed in seeds:
+            m = train(variant(base, "hps", "ew", seed, args.epochs, tasks=[task]), work, f"stl-{task}-{seed}", args.threads)
+            single[(task, seed)] = test_metric(m, task, args.metric)
+            print(f"single-task {task} seed {seed}: {single[(task, seed)]:.4f}", file=sys.stderr)
+
+    rows = []
+    for architecture in args.architectures.split(","):
+        for weighting in args.weightings.split(","):
+            per_task = {t: [] for t in tasks}
+            deltas, seconds = [], []
+            for seed in seeds:
+                m = train(variant(base, architecture, weighting, seed, args.epochs), work, f"{architecture}-{weighting}-{seed}", args.threads)
+                values = {t: test_metric(m, t, args.metric) for t in tasks}
+                for t in tasks:
+                    per_task[t].append(values[t])
+                deltas.append(delta_m(values, {t: single[(t, seed)] for t in tasks}, args.metric))
+                seconds.append(m.get("seconds_per_epoch", float("nan")))
+                print(f"{architecture} {weighting} seed {seed}: {values} delta_m={deltas[-1]:+.2f}", file=sys.stderr)
+            rows.append((architecture, weighting, {t: mean_std(per_task[t]) for t in tasks}, mean_std(deltas), statistics.median(seconds)))
+
+    print(f"# {args.example}: test {args.metric}, mean +- std over seeds {args.seeds}; Delta m% against single-task "
+          f"(positive = better); cpu: {cpu}, threads={args.threads}, epochs={args.epochs or 'spec'}")
+    print()
+    print("| architecture | weighting | " + " | ".join(tasks) + " | Δm% | s/epoch |")
+    print("|---|---|" + "---|" * len(tasks) + "---|---|")
+    stl = {t: mean_std([single[(t, s)] for s in seeds]) for t in tasks}
+    print("| single-task | — | " + " | ".join(f"{stl[t][0]:.4f} ± {stl[t][1]:.4f}" for t in tasks) + " | 0 | — |")
+    for architecture, weighting, values, (dm, ds), sec in rows:
+        print(f"| {architecture} | {weighting} | " + " | ".join(f"{values[t][0]:.4f} ± {values[t][1]:.4f}" for t in tasks)
+              + f" | {dm:+.2f} ± {ds:.2f} | {sec:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
