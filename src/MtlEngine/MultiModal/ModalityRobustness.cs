@@ -74,14 +74,27 @@ public static class ModalityRobustness
         Func<IReadOnlyDictionary<string, MtlTensor<T>>, double> metric, ulong seed = 0, int steps = 10, int batchSize = 1024)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(metric);
+        return Curves(model, data, rows, input, new Dictionary<string, Func<IReadOnlyDictionary<string, MtlTensor<T>>, double>> { [""] = metric }, seed, steps, batchSize)[""];
+    }
+
+    /// <summary>
+    /// Several metrics' curves from one forward pass per fraction (<see cref="Curve{T}(MultiTaskModel{T}, MultiTaskDataset{T}, int[], string, Func{IReadOnlyDictionary{string, MtlTensor{T}}, double}, ulong, int, int)"/>
+    /// for each), by the metrics' names.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">When the data set has no such input.</exception>
+    public static IReadOnlyDictionary<string, RobustnessCurve> Curves<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, string input,
+        IReadOnlyDictionary<string, Func<IReadOnlyDictionary<string, MtlTensor<T>>, double>> metrics, ulong seed = 0, int steps = 10, int batchSize = 1024)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(rows);
-        ArgumentNullException.ThrowIfNull(metric);
+        ArgumentNullException.ThrowIfNull(metrics);
         var original = data.Presence(input) ?? Enumerable.Repeat(true, data.Count).ToArray();
         var order = new TensorRandom(seed).Permutation(rows.Length);
         var fractions = Fractions(steps);
-        var values = new double[fractions.Length];
+        var values = metrics.Keys.ToDictionary(k => k, _ => new double[fractions.Length]);
         bool wasTraining = model.Training;
         model.Eval();
         try
@@ -91,13 +104,14 @@ public static class ModalityRobustness
                 int missing = (int)Math.Round(fractions[k] * rows.Length, MidpointRounding.AwayFromZero);
                 var present = (bool[])original.Clone();
                 for (int j = 0; j < missing; j++) present[rows[order[j]]] = false;
-                values[k] = metric(Trainer<T>.Predict(model, data.WithPresence(input, present), rows, batchSize));
+                var outputs = Trainer<T>.Predict(model, data.WithPresence(input, present), rows, batchSize);
+                foreach (var (name, metric) in metrics) values[name][k] = metric(outputs);
             }
         }
         finally
         {
             model.Train(wasTraining);
         }
-        return new RobustnessCurve(input, fractions, values, Area(fractions, values));
+        return values.ToDictionary(v => v.Key, v => new RobustnessCurve(input, fractions, v.Value, Area(fractions, v.Value)));
     }
 }
