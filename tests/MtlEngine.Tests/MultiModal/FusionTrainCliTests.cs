@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using MtlEngine.Cli.Train;
 using MtlEngine.Data;
 using MtlEngine.Tensors.Random;
 using MtlEngine.Tests.Cli;
@@ -110,10 +111,29 @@ public sealed class FusionTrainCliTests : IDisposable
     }
 
     [Fact]
+    public void AnInterruptedRunWithModalityDropoutResumesToTheSameModel()
+    {
+        string spec = Spec("""{"fusion": "attention", "hidden": [8], "fusion_dim": 6}""", "mean", 0.4);
+        string whole = Path.Combine(_dir, "whole"), cut = Path.Combine(_dir, "cut");
+        Assert.Equal(0, TrainCommand.Run(spec, whole, 1, "cpu", resume: false, check: false, TextWriter.Null, CancellationToken.None));
+        using var cts = new CancellationTokenSource();
+        int batches = 0;
+        int code = TrainCommand.Run(spec, cut, 1, "cpu", resume: false, check: false, TextWriter.Null, cts.Token,
+            observer: p => { if (p.Epoch is null && ++batches == 4) cts.Cancel(); });
+        Assert.Equal(TrainCommand.ExitInterrupted, code);
+        Assert.Equal(0, TrainCommand.Run(spec, cut, 1, "cpu", resume: true, check: false, TextWriter.Null, CancellationToken.None));
+        var expected = Safetensors.Read(Path.Combine(whole, "model.safetensors")).Tensors;
+        var actual = Safetensors.Read(Path.Combine(cut, "model.safetensors")).Tensors;
+        Assert.Contains("encoders.table.missing_mean", expected.Select(t => t.Name));
+        Assert.Equal(expected.Select(t => t.Name), actual.Select(t => t.Name));
+        for (int i = 0; i < expected.Count; i++) Assert.Equal((float[])expected[i].Data, (float[])actual[i].Data); // the dropout draws resumed where they stopped
+    }
+
+    [Fact]
     public void AllNaNRowsAndPicturesAreMissingSamples()
     {
-        var spec = MtlEngine.Cli.Train.TrainSpec.Load(Spec("""{"fusion": "sum"}"""));
-        var data = MtlEngine.Cli.Train.TrainRun.Prepare(spec);
+        var spec = TrainSpec.Load(Spec("""{"fusion": "sum"}"""));
+        var data = TrainRun.Prepare(spec);
         var table = data.Dataset.Presence("table")!;
         var picture = data.Dataset.Presence("picture")!;
         for (int i = 0; i < N; i++)
