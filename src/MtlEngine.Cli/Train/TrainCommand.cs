@@ -103,6 +103,7 @@ internal static class TrainCommand
         TrainRun.SaveModel(Path.Combine(outDir!, "model.safetensors"), model, spec, data.Preprocessing, data.TaskSpecs, data.TargetScaling);
         var metrics = Metrics(data, model, result);
         metrics["training"] = TrainingRecord(spec.Training, strategy, result);
+        if (spec.Evaluation.Robustness) metrics["robustness"] = TrainRun.Robustness(data, model, spec.Evaluation.RobustnessSteps, spec.Split.Seed);
         File.WriteAllText(Path.Combine(outDir!, "metrics.json"), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.WriteAllText(Path.Combine(outDir!, "history.csv"), TrainRun.History(result.History, data.TaskSpecs));
         File.Delete(checkpoint);

@@ -8,8 +8,10 @@ using MtlEngine.Nn;
 namespace MtlEngine.Cli.Train;
 
 /// <summary>
-/// One input's values as read from its file, before preprocessing: numbers (n × features, NaN = missing), pictures
-/// (n × C × H × W, scaled to [0, 1] when stored as uint8) or texts (n strings; an empty line is a missing text).
+/// One input's values as read from its file, before preprocessing: numbers (n × features, NaN = missing; a row that is NaN
+/// everywhere = the input is missing for that sample), pictures (n × C × H × W, scaled to [0, 1] when stored as uint8; a
+/// picture that is NaN everywhere is missing) or texts (n strings; an empty line or cell is a missing text). A missing input
+/// becomes a 0 in its presence mask.
 /// </summary>
 internal sealed class RawInput
 {
@@ -33,7 +35,8 @@ internal sealed class RawTask
 
 /// <summary>
 /// What turns an input's raw values into the model's input, learned on the training rows only and saved in the model file:
-/// standardization for numbers (mean and standard deviation per feature; a missing value becomes the mean), the vocabulary
+/// standardization for numbers (mean and standard deviation per feature; a missing value becomes the mean, a sample whose
+/// every value is missing misses the input), the vocabulary
 /// for texts (tokens of at least two word characters, lowercased, as scikit-learn's; kept when they occur in at least
 /// min_count training samples), nothing for pictures.
 /// </summary>
@@ -121,6 +124,9 @@ internal sealed class InputPreprocessing
         if (!input.SampleShape.SequenceEqual(SampleShape))
             throw new UsageException($"{input.Spec.Path}: input \"{Name}\" has samples of shape ({string.Join(", ", input.SampleShape)}), but the model was trained on ({string.Join(", ", SampleShape)})");
         var values = (float[])input.Values!.Clone();
+        int length = SampleShape.Aggregate(1, (a, b) => a * b);
+        var missing = new bool[n]; // a sample whose values are all NaN misses this input
+        for (int i = 0; i < n; i++) missing[i] = length > 0 && AllNaN(values.AsSpan(i * length, length));
         if (Type == "numeric")
         {
             int d = SampleShape[0];
@@ -130,7 +136,18 @@ internal sealed class InputPreprocessing
                 values[i] = float.IsNaN(values[i]) ? 0f : (values[i] - Mean[j]) / Scale[j];
             }
         }
-        data.AddInput(Name, values, [n, .. SampleShape]);
+        else
+            for (int i = 0; i < values.Length; i++)
+                if (float.IsNaN(values[i])) values[i] = 0f; // only whole missing pictures hold NaN (ReadImages refuses the rest)
+        data.AddInput(Name, values, [n, .. SampleShape], missing.Any(m => m) ? missing.Select(m => !m).ToArray() : null);
+    }
+
+    /// <summary>Whether every value is NaN (a sample that misses the input).</summary>
+    public static bool AllNaN<TValue>(ReadOnlySpan<TValue> values) where TValue : System.Numerics.IFloatingPointIeee754<TValue>
+    {
+        foreach (var v in values)
+            if (!TValue.IsNaN(v)) return false;
+        return true;
     }
 
     public JsonObject ToJson() => new()
@@ -282,13 +299,15 @@ internal static class TrainFiles
         var source = array.ToDoubleArray();
         double scale = array.DType == DType.UInt8 ? 1.0 / 255 : 1.0;
         var values = new float[source.Length];
+        int size = h * w * c;
         for (int i = 0; i < n; i++)
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++)
                     for (int k = 0; k < c; k++)
                     {
                         double v = source[((i * h + y) * w + x) * c + k];
-                        if (!double.IsFinite(v)) throw new SpecException(where, $"{Name(path)}[{i}, {y}, {x}] is {Text(v)}; pixel values must be finite");
+                        if (!double.IsFinite(v) && !(double.IsNaN(v) && InputPreprocessing.AllNaN(source.AsSpan(i * size, size))))
+                            throw new SpecException(where, $"{Name(path)}[{i}, {y}, {x}] is {Text(v)}; pixel values must be finite (a picture that is NaN everywhere marks a missing picture)");
                         values[((i * c + k) * h + y) * w + x] = (float)(v * scale); // HWC → CHW
                     }
         return new RawInput { Spec = spec, Values = values, SampleShape = [c, h, w] };

@@ -144,25 +144,34 @@ internal static class TrainRun
                 "embedding-bag" => new EmbeddingBagEncoder<float>(p.Vocabulary.Length, input.Encoder.Dim, random),
                 _ => new IdentityEncoder<float>(flat),
             };
+            if (input.Missing != "zeros") encoder.UseMissingFill(input.Missing == "mean" ? MissingFill.Mean : MissingFill.Learned);
             encoders.Add(new(input.Name, encoder));
         }
+        var fusion = BuildFusion(spec.Model, encoders.Select(e => e.Value.OutputWidth).ToArray(), random);
         var model = spec.Model;
         var settings = model.Settings;
         var experts = settings.ExpertHidden ?? model.Hidden;
         var towers = settings.TowerHidden ?? [];
-        return model.Architecture switch
+        FusedInputModel<float> built = model.Architecture switch
         {
-            "cross-stitch" => new CrossStitch<float>(encoders, tasks, model.Hidden, random, towers, model.Dropout),
-            "mmoe" => new MultiGateMixtureOfExperts<float>(encoders, tasks, settings.Experts, experts, random, towers, model.Dropout),
-            "cgc" => new CustomizedGateControl<float>(encoders, tasks, settings.SharedExperts, settings.TaskExperts, experts, random, towers, model.Dropout),
+            "cross-stitch" => new CrossStitch<float>(encoders, tasks, model.Hidden, random, towers, model.Dropout, fusion),
+            "mmoe" => new MultiGateMixtureOfExperts<float>(encoders, tasks, settings.Experts, experts, random, towers, model.Dropout, fusion),
+            "cgc" => new CustomizedGateControl<float>(encoders, tasks, settings.SharedExperts, settings.TaskExperts, experts, random, towers, model.Dropout, fusion),
             "ple" => new ProgressiveLayeredExtraction<float>(encoders, tasks, settings.Levels, settings.SharedExperts, settings.TaskExperts, experts, random,
-                towers, model.Dropout),
+                towers, model.Dropout, fusion),
             "dselect-k" => new DSelectK<float>(encoders, tasks, settings.Experts, settings.K, experts, random, settings.Gamma, towerHidden: towers,
-                dropout: model.Dropout),
-            "mtan" => new MultiTaskAttentionNetwork<float>(encoders, tasks, random, towers, model.Dropout),
-            _ => new HardParameterSharing<float>(encoders, model.Hidden, tasks, random, model.Dropout),
+                dropout: model.Dropout, fusion: fusion),
+            "mtan" => new MultiTaskAttentionNetwork<float>(encoders, tasks, random, towers, model.Dropout, fusion),
+            _ => new HardParameterSharing<float>(encoders, model.Hidden, tasks, random, model.Dropout, fusion),
         };
+        if (spec.Training.ModalityDropout > 0) built.UseModalityDropout(spec.Training.ModalityDropout, spec.Training.Seed + 2000UL);
+        return built;
     }
+
+    /// <summary>The spec's fusion of encodings of the given widths (model.fusion with fusion_dim, fusion_rank, fusion_heads, fusion_weights).</summary>
+    public static Fusion<float> BuildFusion(ModelSpec model, IReadOnlyList<int> widths, TensorRandom random) =>
+        Fusions.Create<float>(model.Fusion, widths, random,
+            new FusionOptions(model.FusionDim, model.FusionRank, model.FusionHeads, LearnedWeights: model.FusionWeights == "learned"));
 
     public static Optimizer<float> BuildOptimizer(TrainingSpec training, Module<float> model) => training.Optimizer switch
     {
@@ -245,6 +254,45 @@ internal static class TrainRun
         o["mae"] = RegressionMetrics.MeanAbsoluteError(yTrue.ToArray(), yPred.ToArray());
         return o;
     }
+
+    /// <summary>
+    /// The robustness curves for metrics.json: per input and task, the task's test metric (accuracy; r2 for numeric tasks) with
+    /// the input missing for 0, 1/steps, …, 100% of the test samples (a seeded, nested choice) and the curve's normalized area.
+    /// </summary>
+    public static JsonObject Robustness(PreparedData data, Nn.MultiTaskModel<float> model, int steps, ulong seed)
+    {
+        var inputs = new JsonObject();
+        foreach (var input in data.Preprocessing)
+        {
+            var metrics = data.Tasks.ToDictionary(t => t.Spec.Name, task => (Func<IReadOnlyDictionary<string, MtlTensor<float>>, double>)(outputs =>
+            {
+                var values = outputs[task.Spec.Name];
+                if (data.TargetScaling.TryGetValue(task.Spec.Name, out var scaling)) values = scaling.Unstandardize(values);
+                return TaskMetrics(task, values, data.TestRows)[RobustnessMetric(task)]?.GetValue<double>() ?? double.NaN;
+            }));
+            var curves = ModalityRobustness.Curves(model, data.Dataset, data.TestRows, input.Name, metrics, seed, steps);
+            var tasks = new JsonObject();
+            foreach (var task in data.Tasks)
+            {
+                var curve = curves[task.Spec.Name];
+                tasks[task.Spec.Name] = new JsonObject
+                {
+                    ["metric"] = RobustnessMetric(task),
+                    ["values"] = new JsonArray(curve.Values.Select(v => (JsonNode)v).ToArray()),
+                    ["area"] = curve.Area,
+                };
+            }
+            inputs[input.Name] = tasks;
+        }
+        return new JsonObject
+        {
+            ["missing_fractions"] = new JsonArray(ModalityRobustness.Fractions(steps).Select(f => (JsonNode)f).ToArray()),
+            ["seed"] = seed,
+            ["inputs"] = inputs,
+        };
+    }
+
+    private static string RobustnessMetric(RawTask task) => task.Kind == TaskKind.Regression ? "r2" : "accuracy";
 
     /// <summary>history.csv: one row per epoch: seconds, weighted losses, each task's train and validation loss, metric and weight.</summary>
     public static string History(IReadOnlyList<EpochReport> history, IReadOnlyList<TaskSpec> tasks)

@@ -18,7 +18,8 @@ internal sealed class SpecException(string path, string problem) : UsageExceptio
 /// <param name="Column">For a .tsv/.csv text file: the column (name or 0-based index); null for one sample per line.</param>
 /// <param name="Encoder">The encoder.</param>
 /// <param name="JsonPath">Where the input is in the spec (for messages).</param>
-internal sealed record InputSpec(string Name, string Type, string Path, string? Column, EncoderSpec Encoder, string JsonPath);
+/// <param name="Missing">How a missing value of this input is filled: <c>zeros</c> (the fusion sees it missing), <c>mean</c> or <c>learned</c>.</param>
+internal sealed record InputSpec(string Name, string Type, string Path, string? Column, EncoderSpec Encoder, string JsonPath, string Missing = "zeros");
 
 /// <summary>An input's encoder.</summary>
 /// <param name="Type"><c>mlp</c>, <c>cnn</c>, <c>embedding-bag</c> or <c>identity</c>.</param>
@@ -42,7 +43,16 @@ internal sealed record TaskSpecEntry(string Name, string Type, string Path, stri
 internal sealed record SplitSpec(string? TestPath, double TestFraction, double ValidationFraction, ulong Seed);
 
 /// <summary>The model: architecture, fusion of the encoded inputs, the shared trunk's widths, dropout.</summary>
-internal sealed record ModelSpec(string Architecture, string Fusion, int[] Hidden, double Dropout)
+/// <param name="Architecture">The architecture (<see cref="TrainSpec.Architectures"/>).</param>
+/// <param name="Fusion">The fusion's name (<see cref="MultiModal.Fusions.Names"/>).</param>
+/// <param name="Hidden">The shared trunk's widths.</param>
+/// <param name="Dropout">Dropout after each trunk activation.</param>
+/// <param name="FusionDim">fusion_dim: d of the fusions that project (null: 64; for tensor fusion: no projection).</param>
+/// <param name="FusionRank">fusion_rank: r of low-rank fusion.</param>
+/// <param name="FusionHeads">fusion_heads: the attention heads of cross-attention.</param>
+/// <param name="FusionWeights">fusion_weights: late fusion's <c>mean</c> or <c>learned</c> weights of the inputs.</param>
+internal sealed record ModelSpec(string Architecture, string Fusion, int[] Hidden, double Dropout, int? FusionDim = null, int FusionRank = 4, int FusionHeads = 1,
+    string FusionWeights = "mean")
 {
     /// <summary>The settings of the architectures beyond HPS (experts, levels, towers, ...).</summary>
     public ArchitectureSettings Settings { get; init; } = new();
@@ -65,11 +75,17 @@ internal sealed record ArchitectureSettings(int[]? ExpertHidden = null, int[]? T
 /// <summary>
 /// The training loop's settings; the strategy is <c>Weighting</c> with its own parameters <c>WeightingParams</c>
 /// (<c>training.weighting_params</c>), <c>RepGrad</c> aggregates the shared representation's gradients
-/// (<c>training.rep_grad</c>), <c>GradientConflict</c> records the conflict matrix with a loss-weighting strategy too.
+/// (<c>training.rep_grad</c>), <c>GradientConflict</c> records the conflict matrix with a loss-weighting strategy too,
+/// <c>ModalityDropout</c> is p of modality dropout (0: off).
 /// </summary>
 internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, string Weighting,
     ulong Seed, string? EarlyStoppingMetric, int Patience, double? ClipNorm,
-    IReadOnlyDictionary<string, double>? WeightingParams = null, bool RepGrad = false, bool GradientConflict = false);
+    IReadOnlyDictionary<string, double>? WeightingParams = null, bool RepGrad = false, bool GradientConflict = false, double ModalityDropout = 0);
+
+/// <summary>What metrics.json holds beyond the test and validation metrics: the robustness curves of every input (when asked).</summary>
+/// <param name="Robustness">Write the robustness curve of every input and task (the test metric with the input missing for 0, 10, …, 100% of the test samples) and its area.</param>
+/// <param name="RobustnessSteps">The steps from 0 to 100% (10: every 10%).</param>
+internal sealed record EvaluationSpec(bool Robustness = false, int RobustnessSteps = 10);
 
 /// <summary>
 /// The declarative spec of <c>mtl train</c> (in the spirit of Ludwig's config): inputs with their encoders, tasks, the
@@ -79,6 +95,11 @@ internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer,
 internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<TaskSpecEntry> Tasks, SplitSpec Split, ModelSpec Model, TrainingSpec Training,
     string Json)
 {
+    /// <summary>The <c>evaluation</c> section.</summary>
+    public EvaluationSpec Evaluation { get; init; } = new();
+
+    public static readonly string[] MissingFills = ["zeros", "mean", "learned"];
+
     public static readonly string[] InputTypes = ["numeric", "image", "text"];
     public static readonly string[] EncoderTypes = ["mlp", "cnn", "embedding-bag", "identity"];
     public static readonly string[] TaskTypes = ["category", "binary", "numeric"];
@@ -97,7 +118,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         ["k"] = ["dselect-k"],
         ["gamma"] = ["dselect-k"],
     };
-    public static readonly string[] Fusions = ["concat"];
+    public static readonly string[] Fusions = [.. MultiModal.Fusions.Names];
     public static readonly string[] Optimizers = ["adam", "adamw", "sgd"];
     /// <summary>The training strategies (<c>training.weighting</c>): every name of the registry, read at run time.</summary>
     public static string[] Weightings => [.. MultiTask.TrainingStrategies.Names];
@@ -135,17 +156,19 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         }
         using (document)
         {
-            var root = Reader.Object(document.RootElement, "$", ["inputs", "tasks", "split", "model", "training"], checkFiles);
+            var root = Reader.Object(document.RootElement, "$", ["inputs", "tasks", "split", "model", "training", "evaluation"], checkFiles);
             var inputs = ReadInputs(root, folder);
             var tasks = ReadTasks(root, folder);
             var split = ReadSplit(root, folder);
             var model = ReadModel(root);
             CheckArchitectureInputs(model, inputs);
             var training = ReadTraining(root, tasks);
+            if (model.Fusion is "film" or "cross-attention" && inputs.Count < 2)
+                throw new SpecException("model.fusion", $"\"{model.Fusion}\" fuses at least two inputs, but the spec has one; use concat (or add an input)");
             return new TrainSpec(inputs, tasks, split, model, training, JsonNode.Parse(json, documentOptions: new JsonDocumentOptions
             {
                 CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true,
-            })!.ToJsonString());
+            })!.ToJsonString()) { Evaluation = ReadEvaluation(root) };
         }
     }
 
@@ -172,8 +195,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
                 encoderObject?.Int("dim", 64, min: 1) ?? 64,
                 encoderObject?.Int("max_tokens", 64, min: 1) ?? 64,
                 encoderObject?.Int("min_count", 1, min: 1) ?? 1);
-            if (o.Has("missing")) o.Choice("missing", ["zeros"], "zeros"); // the one fill so far; the multi-modal issue adds mean and learned
-            result.Add(new InputSpec(name, type, file, column, encoder, at));
+            result.Add(new InputSpec(name, type, file, column, encoder, at, o.Choice("missing", MissingFills, "zeros")));
         }
         return result;
     }
@@ -208,7 +230,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
 
     private static ModelSpec ReadModel(Reader.Obj root)
     {
-        var o = root.OptionalObject("model", ["architecture", "fusion", "hidden", "dropout", .. s_architectureKeys.Keys.Where(k => k != "hidden")]);
+        var o = root.OptionalObject("model", ["architecture", "fusion", "hidden", "dropout", "fusion_dim", "fusion_rank", "fusion_heads", "fusion_weights", .. s_architectureKeys.Keys.Where(k => k != "hidden")]);
         if (o is null) return new ModelSpec("hps", "concat", [128], 0);
         string architecture = o.Choice("architecture", Architectures, "hps");
         foreach (var (key, users) in s_architectureKeys)
@@ -233,10 +255,15 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
             throw new SpecException("model.shared_experts", "with task_experts 0 too, the gates have no expert to mix; give at least one shared or task expert");
         if (architecture == "ple" && settings.Levels > 1 && settings.SharedExperts == 0)
             throw new SpecException("model.shared_experts", $"PLE with {settings.Levels} levels needs at least one shared expert per level (the shared path between levels)");
-        return new ModelSpec(architecture, o.Choice("fusion", Fusions, "concat"), hidden, o.Double("dropout", 0, min: 0, minInclusive: true, max: 1))
+        var model = new ModelSpec(architecture, o.Choice("fusion", Fusions, "concat"), hidden, o.Double("dropout", 0, min: 0, minInclusive: true, max: 1),
+            o.Has("fusion_dim") ? o.Int("fusion_dim", 64, min: 1) : null, o.Int("fusion_rank", 4, min: 1), o.Int("fusion_heads", 1, min: 1),
+            o.Choice("fusion_weights", ["mean", "learned"], "mean"))
         {
             Settings = settings,
         };
+        if (model.Fusion == "cross-attention" && (model.FusionDim ?? MultiModal.FusionOptions.DefaultDimension) % model.FusionHeads != 0)
+            throw new SpecException("model.fusion_heads", $"must divide fusion_dim ({model.FusionDim ?? MultiModal.FusionOptions.DefaultDimension}), not {model.FusionHeads}");
+        return model;
     }
 
     /// <summary>MTAN's attention modules read a CNN's feature maps: every input must be a picture with the cnn encoder.</summary>
@@ -255,7 +282,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         var weighted = tasks.FirstOrDefault(t => t.Weight != 1);
         string defaultWeighting = weighted is null ? "ew" : "fixed";
         var o = root.OptionalObject("training", ["epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "weighting", "weighting_params",
-            "rep_grad", "gradient_conflict", "seed", "early_stopping", "clip_norm"]);
+            "rep_grad", "gradient_conflict", "seed", "early_stopping", "clip_norm", "modality_dropout"]);
         if (o is null) return new TrainingSpec(20, 64, "adam", 1e-3, 0, defaultWeighting, 0, null, 5, null);
         var stop = o.OptionalObject("early_stopping", ["metric", "patience"]);
         string weighting = o.Choice("weighting", Weightings, defaultWeighting);
@@ -282,7 +309,15 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         return new TrainingSpec(o.Int("epochs", 20, min: 1), o.Int("batch_size", 64, min: 1), o.Choice("optimizer", Optimizers, "adam"),
             o.Double("learning_rate", 1e-3, min: 0), o.Double("weight_decay", 0, min: 0, minInclusive: true), weighting,
             (ulong)o.Int("seed", 0, min: 0), stop?.Text("metric", "loss"), stop?.Int("patience", 5, min: 1) ?? 5,
-            o.Has("clip_norm") ? o.Double("clip_norm", 1, min: 0) : null, values, repGrad, o.Bool("gradient_conflict", false));
+            o.Has("clip_norm") ? o.Double("clip_norm", 1, min: 0) : null, values, repGrad, o.Bool("gradient_conflict", false),
+            o.Double("modality_dropout", 0, min: 0, minInclusive: true, max: 1));
+    }
+
+    private static EvaluationSpec ReadEvaluation(Reader.Obj root)
+    {
+        var o = root.OptionalObject("evaluation", ["robustness", "robustness_steps"]);
+        if (o is null) return new EvaluationSpec();
+        return new EvaluationSpec(o.Bool("robustness", false), o.Int("robustness_steps", 10, min: 1));
     }
 
     /// <summary>Reading JSON values with their path in every message.</summary>

@@ -5,10 +5,21 @@ using MtlEngine.Tensors.Random;
 
 namespace MtlEngine.MultiModal;
 
+/// <summary>How an encoder fills the representation of a sample whose input is missing.</summary>
+public enum MissingFill
+{
+    /// <summary>Zeros (the default): the fusion sees the input as missing through its presence mask.</summary>
+    Zeros,
+    /// <summary>The running mean of the present training samples' representations (a buffer, <c>missing_mean</c>).</summary>
+    Mean,
+    /// <summary>A learned vector (a parameter, <c>missing_token</c>) that stands in for the missing representation.</summary>
+    Learned,
+}
+
 /// <summary>
 /// Turns one input of a batch (a table, a picture, a text) into a (n, <see cref="OutputWidth"/>) representation. A
-/// sample whose input is missing (its presence mask is 0) gets a zero row, so nothing of the missing value reaches the
-/// fusion.
+/// sample whose input is missing (its presence mask is 0) gets a zero row (or the fill <see cref="UseMissingFill"/> chose),
+/// so nothing of the missing value reaches the fusion.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 public abstract class InputEncoder<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -16,13 +27,73 @@ public abstract class InputEncoder<T> : Module<T> where T : unmanaged, IFloating
     /// <summary>The width of the representation.</summary>
     public abstract int OutputWidth { get; }
 
-    /// <summary>The representation of the samples' input, shape (n, <see cref="OutputWidth"/>), zero where the input is missing.</summary>
+    /// <summary>How the rows of samples that miss this input are filled (<see cref="MissingFill.Zeros"/> unless <see cref="UseMissingFill"/> chose another).</summary>
+    public MissingFill MissingFill { get; private set; } = MissingFill.Zeros;
+
+    /// <summary>The learned representation of a missing input (<c>missing_token</c>, shape (<see cref="OutputWidth"/>,)), with <see cref="MissingFill.Learned"/>.</summary>
+    public MtlTensor<T>? MissingToken { get; private set; }
+
+    /// <summary>The running mean of the present samples' representations (<c>missing_mean</c>, a buffer), with <see cref="MissingFill.Mean"/>.</summary>
+    public MtlTensor<T>? MissingMean { get; private set; }
+
+    /// <summary>The momentum μ of <see cref="MissingMean"/>: mean ← (1 − μ)·mean + μ·(the batch's mean), as BatchNorm's running mean.</summary>
+    public const double MissingMeanMomentum = 0.1;
+
+    /// <summary>
+    /// Chooses how the representation of a missing input is filled; call it once, right after construction (it registers the
+    /// learned token as the parameter <c>missing_token</c> (zeros, so training starts from the zero fill) or the running mean as
+    /// the buffer <c>missing_mean</c>).
+    /// </summary>
+    /// <returns>This encoder.</returns>
+    /// <exception cref="InvalidOperationException">When a fill other than zeros was chosen before.</exception>
+    public InputEncoder<T> UseMissingFill(MissingFill fill)
+    {
+        if (MissingFill != MissingFill.Zeros) throw new InvalidOperationException($"The encoder's missing fill is already {MissingFill}; choose it once.");
+        MissingFill = fill;
+        if (fill == MissingFill.Learned) MissingToken = RegisterParameter("missing_token", MtlTensor.Zeros<T>(OutputWidth));
+        else if (fill == MissingFill.Mean) MissingMean = RegisterBuffer("missing_mean", MtlTensor.Zeros<T>(OutputWidth));
+        return this;
+    }
+
+    /// <summary>
+    /// The representation of the samples' input, shape (n, <see cref="OutputWidth"/>); the rows of samples whose input is
+    /// missing are filled as <see cref="MissingFill"/> says: zeros, the running mean of the present training representations
+    /// (updated in training mode from each batch's present rows, outside the graph), or the learned token,
+    /// <code>
+    /// r = m ⊙ enc(x) + (1 − m) ⊙ fill
+    /// </code>
+    /// </summary>
     public MtlTensor<T> Encode(BatchInput<T> input, string name)
     {
         ArgumentNullException.ThrowIfNull(input);
         var encoded = EncodePresent(input, name);
+        if (MissingMean is not null && Training) UpdateMissingMean(encoded, input.Present);
         if (input.Present is null) return encoded;
-        return encoded * input.Present.Reshape(input.Count, 1); // the missing samples' rows become 0 (the mask is a constant)
+        var mask = input.Present.Reshape(input.Count, 1);
+        var kept = encoded * mask; // the missing samples' rows become 0 (the mask is a constant)
+        var fill = MissingToken ?? MissingMean;
+        return fill is null ? kept : kept + (T.One - mask) * fill;
+    }
+
+    /// <summary>mean ← (1 − μ)·mean + μ·(the mean of the present rows), when the batch has any.</summary>
+    private void UpdateMissingMean(MtlTensor<T> encoded, MtlTensor<T>? present)
+    {
+        using var _ = Autograd.Grad.NoGrad();
+        var rows = encoded.Detach();
+        MtlTensor<T> batchMean;
+        if (present is null)
+        {
+            if (rows.Shape[0] == 0) return;
+            batchMean = rows.Mean(0);
+        }
+        else
+        {
+            var count = present.Sum().Item();
+            if (count == T.Zero) return;
+            batchMean = (rows * present.Reshape(present.Length, 1)).Sum(0) / count;
+        }
+        T momentum = T.CreateChecked(MissingMeanMomentum);
+        (MissingMean! * (T.One - momentum) + batchMean * momentum).CopyTo(MissingMean!);
     }
 
     /// <summary>The representation, ignoring the presence mask.</summary>

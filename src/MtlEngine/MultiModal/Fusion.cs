@@ -1,6 +1,7 @@
 using System.Numerics;
 using MtlEngine.Nn;
 using MtlEngine.Tensors;
+using MtlEngine.Tensors.Random;
 
 namespace MtlEngine.MultiModal;
 
@@ -43,10 +44,83 @@ public abstract class Fusion<T> : Module<T> where T : unmanaged, IFloatingPointI
                 throw new ArgumentException($"The presence mask of input {i} has {mask.Length} entries for {encoded[i].Shape[0]} rows.");
         }
     }
+
+    /// <summary>
+    /// eᵢ ⊙ mᵢ: the rows of the samples that miss the input set to 0, so that no value under a 0 mask reaches the fusion
+    /// even when the caller did not zero it (the mask is a constant; the gradient of a masked row is 0).
+    /// </summary>
+    protected static MtlTensor<T> Masked(MtlTensor<T> encoded, MtlTensor<T>? present) =>
+        present is null ? encoded : encoded * present.Reshape(encoded.Shape[0], 1);
+
+    /// <summary>The presence of every input per sample, on the host: (n × m) row-major, 1 where present, 0 where missing.</summary>
+    protected static T[] Presence(IReadOnlyList<MtlTensor<T>?> present, int count)
+    {
+        var result = new T[count * present.Count];
+        for (int i = 0; i < present.Count; i++)
+        {
+            var mask = present[i]?.To(Device.Cpu).Contiguous().ToArray();
+            for (int r = 0; r < count; r++) result[r * present.Count + i] = mask is null || mask[r] != T.Zero ? T.One : T.Zero;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The additive mask (n, m, 1) of a softmax or max over the m inputs: 0 where the input is present, −∞ where it is
+    /// missing, so that the weights renormalize over the present inputs; a sample without any input gets 0 everywhere
+    /// (its weights are then uniform over inputs whose masked values are all 0, so its output is 0).
+    /// </summary>
+    protected static MtlTensor<T> MissingBias(IReadOnlyList<MtlTensor<T>?> present, int count, Device device)
+    {
+        int m = present.Count;
+        var presence = Presence(present, count);
+        var bias = new T[count * m];
+        for (int r = 0; r < count; r++)
+        {
+            bool any = false;
+            for (int i = 0; i < m; i++) any |= presence[r * m + i] != T.Zero;
+            if (any)
+                for (int i = 0; i < m; i++) bias[r * m + i] = presence[r * m + i] != T.Zero ? T.Zero : T.NegativeInfinity;
+        }
+        return MtlTensor.FromArray(bias, count, m, 1).To(device);
+    }
+
+    /// <summary>One Linear(dᵢ → <paramref name="dimension"/>) per input, registered as <c>projections.i.weight</c>, <c>projections.i.bias</c>.</summary>
+    /// <exception cref="ArgumentException">When there is no width, a width or the dimension is not positive.</exception>
+    protected Linear<T>[] RegisterProjections(IReadOnlyList<int> widths, int dimension, TensorRandom random)
+    {
+        CheckWidths(widths, GetType().Name);
+        ArgumentNullException.ThrowIfNull(random);
+        if (dimension < 1) throw new ArgumentException($"{GetType().Name} needs a positive fusion dimension, got {dimension}.", nameof(dimension));
+        var list = RegisterModule("projections", new ModuleList<T>());
+        var result = new Linear<T>[widths.Count];
+        for (int i = 0; i < widths.Count; i++)
+        {
+            result[i] = new Linear<T>(widths[i], dimension, random);
+            list.Append(result[i]);
+        }
+        return result;
+    }
+
+    /// <summary>pᵢ = Pᵢ(eᵢ ⊙ mᵢ) ⊙ mᵢ for every input: the projections, 0 in the rows of missing samples.</summary>
+    protected static MtlTensor<T>[] Project(Linear<T>[] projections, IReadOnlyList<MtlTensor<T>> encoded, IReadOnlyList<MtlTensor<T>?> present)
+    {
+        var result = new MtlTensor<T>[projections.Length];
+        for (int i = 0; i < projections.Length; i++) result[i] = Masked(projections[i].Forward(Masked(encoded[i], present[i])), present[i]);
+        return result;
+    }
+
+    /// <summary>Checks that there is at least one width and every width is positive.</summary>
+    /// <exception cref="ArgumentException">When not.</exception>
+    protected static void CheckWidths(IReadOnlyList<int> widths, string fusion, int minimum = 1)
+    {
+        ArgumentNullException.ThrowIfNull(widths);
+        if (widths.Count < minimum || widths.Any(w => w <= 0))
+            throw new ArgumentException($"{fusion} needs {(minimum == 1 ? "one" : $"at least {minimum} inputs, one")} positive width per input, got [{string.Join(", ", widths)}].", nameof(widths));
+    }
 }
 
 /// <summary>
-/// Early fusion by concatenation: [e₁, …, e_m], width Σ dᵢ. A missing input's zero row stays zero, so the layer that
+/// Early fusion by concatenation: [e₁ ⊙ m₁, …, e_m ⊙ m_m], width Σ dᵢ. A missing input's row is zero, so the layer that
 /// reads the concatenation sees no value from it.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
@@ -71,6 +145,7 @@ public sealed class ConcatFusion<T> : Fusion<T> where T : unmanaged, IFloatingPo
     public override MtlTensor<T> Fuse(IReadOnlyList<MtlTensor<T>> encoded, IReadOnlyList<MtlTensor<T>?> present)
     {
         CheckEncodings(encoded, present, _widths);
-        return encoded.Count == 1 ? encoded[0] : MtlTensor.Concatenate([.. encoded], axis: 1);
+        var masked = encoded.Select((e, i) => Masked(e, present[i])).ToArray();
+        return masked.Length == 1 ? masked[0] : MtlTensor.Concatenate(masked, axis: 1);
     }
 }

@@ -57,17 +57,45 @@ public abstract class FusedInputModel<T> : MultiTaskModel<T> where T : unmanaged
     /// <summary>The encoders, in input order.</summary>
     public IReadOnlyList<InputEncoder<T>> Encoders => _encoders.Select(e => e.Encoder).ToArray();
 
-    /// <summary>The fused encodings of a batch: each input encoded (missing samples' rows zero), then fused.</summary>
+    /// <summary>The modality dropout applied in training mode (<see cref="UseModalityDropout"/>), or null.</summary>
+    public ModalityDropout<T>? ModalityDropout { get; private set; }
+
+    /// <summary>
+    /// Turns on modality dropout: in training mode each sample's present inputs are dropped with probability
+    /// <paramref name="p"/> (never all of them) before encoding; the module is registered as <c>modality_dropout</c> (no
+    /// parameters; its generator's position is saved in training checkpoints). Call it once, before training.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">When modality dropout is already on.</exception>
+    public void UseModalityDropout(double p, ulong seed)
+    {
+        if (ModalityDropout is not null) throw new InvalidOperationException("Modality dropout is already on; turn it on once.");
+        ModalityDropout = RegisterModule("modality_dropout", new ModalityDropout<T>(p, seed));
+    }
+
+    /// <summary>
+    /// The fused encodings of a batch: in training mode the presence masks through modality dropout (when on), each input
+    /// encoded (missing samples' rows filled as its encoder's <see cref="InputEncoder{T}.MissingFill"/> says), then fused. The
+    /// fusion gets an input's mask only with the zeros fill; a mean or learned fill stands in for the missing value, so the
+    /// fusion sees that input as present.
+    /// </summary>
     public MtlTensor<T> EncodeInputs(Batch<T> batch)
     {
         CheckInputs(batch);
+        var inputs = _encoders.Select(e => batch.Input(e.Name)).ToArray();
+        if (ModalityDropout is not null && ModalityDropout.Training)
+        {
+            var dropped = ModalityDropout.Drop(inputs.Select(i => i.Present).ToArray(), batch.Count);
+            for (int i = 0; i < inputs.Length; i++)
+                if (!ReferenceEquals(dropped[i], inputs[i].Present))
+                    inputs[i] = inputs[i].Values is { } values ? BatchInput<T>.Dense(values, dropped[i]) : BatchInput<T>.Index(inputs[i].Indices!, dropped[i]);
+        }
         var encoded = new MtlTensor<T>[_encoders.Length];
         var present = new MtlTensor<T>?[_encoders.Length];
         for (int i = 0; i < _encoders.Length; i++)
         {
-            var input = batch.Input(_encoders[i].Name);
-            encoded[i] = _encoders[i].Encoder.Encode(input, _encoders[i].Name);
-            present[i] = input.Present;
+            var encoder = _encoders[i].Encoder;
+            encoded[i] = encoder.Encode(inputs[i], _encoders[i].Name);
+            present[i] = encoder.MissingFill == MissingFill.Zeros ? inputs[i].Present : null;
         }
         return Fusion.Fuse(encoded, present);
     }

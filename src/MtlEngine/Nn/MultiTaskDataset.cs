@@ -68,6 +68,30 @@ public sealed class MultiTaskDataset<T> where T : unmanaged, IFloatingPointIeee7
         return this;
     }
 
+    /// <summary>The presence of input <paramref name="name"/> per sample (a copy; false = missing), or null when every sample has it.</summary>
+    /// <exception cref="KeyNotFoundException">When there is no such input.</exception>
+    public bool[]? Presence(string name) => (bool[]?)Input(name).Present?.Clone();
+
+    /// <summary>
+    /// A data set that shares every array with this one except the presence mask of input <paramref name="name"/>, which is
+    /// <paramref name="present"/> (for evaluating a model with an input made missing, e.g. a robustness curve).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">When there is no such input.</exception>
+    /// <exception cref="ArgumentException">When the mask does not have one entry per sample.</exception>
+    public MultiTaskDataset<T> WithPresence(string name, bool[] present)
+    {
+        ArgumentNullException.ThrowIfNull(present);
+        _ = Input(name); // checks the name
+        var result = new MultiTaskDataset<T>(Count);
+        foreach (var (key, value) in _inputs) result._inputs[key] = key == name ? value with { Present = CheckPresent(name, (bool[])present.Clone()) } : value;
+        foreach (var (key, value) in _targets) result._targets[key] = value;
+        return result;
+    }
+
+    private Column Input(string name) => _inputs.TryGetValue(name, out var column)
+        ? column
+        : throw new KeyNotFoundException($"The data set has no input \"{name}\"; it has [{string.Join(", ", _inputs.Keys)}].");
+
     /// <summary>Whether task <paramref name="task"/> has labels (classification) rather than values.</summary>
     public bool HasLabels(string task) => Target(task).Data is int[];
 
