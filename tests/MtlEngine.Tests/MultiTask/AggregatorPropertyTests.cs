@@ -43,7 +43,11 @@ public class AggregatorPropertyTests
             Assert.Equal(j.Columns, result.Direction.Length);
             Assert.Equal(j.Rows, result.Weights!.Length);
             var combined = Gramian.Combine(j, result.Weights);
-            for (int k = 0; k < j.Columns; k++) Assert.Equal(combined[k], result.Direction[k]);
+            // MGDA and UPGrad return D = 0 exactly where Jᵀw is rounding noise (Pareto-stationary gradients).
+            bool zeroed = method is "mgda" or "upgrad" && result.Direction.All(v => v == 0);
+            for (int k = 0; k < j.Columns; k++)
+                if (zeroed) Assert.True(Math.Abs(combined[k]) <= 1e-13 * MaxAbs(j.Data) * MaxAbs(result.Weights), $"{method} on {name}: D zeroed but Jᵀw[{k}] = {combined[k]}");
+                else Assert.Equal(combined[k], result.Direction[k]);
             Assert.All(result.Direction, v => Assert.True(double.IsFinite(v), $"{method} on {name}"));
         }
     }

@@ -173,6 +173,28 @@ public static class Gramian
         return (values, vectors);
     }
 
+    /// <summary>
+    /// D = Jᵀ·w, or exactly 0 when ‖D‖ is below the rounding error of the sum itself (8·T·ε·Σ|wₜ|·‖gₜ‖): the direction
+    /// of Pareto-stationary gradients (0 in their convex hull, or a dual cone that is {0}), which would otherwise be
+    /// rounding noise pointing anywhere, so that J·D ≥ 0 holds exactly there.
+    /// </summary>
+    /// <param name="jacobian">J, T × P.</param>
+    /// <param name="weights">w, length T.</param>
+    public static double[] CombineOrZero(DenseMatrix jacobian, ReadOnlySpan<double> weights)
+    {
+        var d = Combine(jacobian, weights);
+        double bound = 0;
+        for (int t = 0; t < jacobian.Rows; t++)
+        {
+            double squared = 0;
+            foreach (double v in jacobian.Row(t)) squared += v * v;
+            bound += Math.Abs(weights[t]) * Math.Sqrt(squared);
+        }
+        double norm = Math.Sqrt(d.Sum(v => v * v));
+        if (norm <= 8 * jacobian.Rows * MachineEpsilon.Double * bound) Array.Clear(d);
+        return d;
+    }
+
     /// <summary>D = Jᵀ·w = Σₜ wₜ·gₜ, the combination of J's rows with weights w.</summary>
     /// <param name="jacobian">J, T × P.</param>
     /// <param name="weights">w, length T.</param>

@@ -51,6 +51,6 @@ public sealed class MgdaAggregator : GradientAggregator
         var y = SmallQp.Solve(unit.Unit, new double[t], a).X;
         var weights = new double[t];
         for (int i = 0; i < t; i++) weights[i] = y[i] / unit.Scales[i];
-        return new AggregationResult(Gramian.Combine(jacobian, weights), weights);
+        return new AggregationResult(Gramian.CombineOrZero(jacobian, weights), weights);
     }
 }

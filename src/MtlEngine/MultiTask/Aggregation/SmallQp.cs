@@ -83,7 +83,7 @@ public static class SmallQp
             }
             // x minimizes q on its face: release the fixed variable with the most negative multiplier, if any.
             double nu = equality ? EqualityMultiplier(g, a, free) : 0;
-            double tolerance = 64 * double.Epsilon + 1e-14 * n * GradientScale(h, c, a, x, nu);
+            double tolerance = 1e-14 * n * GradientScale(h, c, a, x, nu);
             int release = -1;
             double most = -tolerance;
             for (int i = 0; i < n; i++)
@@ -168,7 +168,7 @@ public static class SmallQp
             for (int l = 0; l < k; l++) reduced[k, l] = reduced[l, k] = 0.5 * (reduced[k, l] + reduced[l, k]);
         var (values, vectors) = JacobiEigenTextbook.Compute(reduced);
         double largest = values.Max(Math.Abs);
-        double curvatureTolerance = 64 * m * double.Epsilon * Math.Max(largest, 0) + double.Epsilon;
+        double curvatureTolerance = 64 * m * MachineEpsilon.Double * Math.Max(largest, 0);
         var s = new double[m];
         for (int k = 0; k < m; k++)
             for (int l = 0; l < m; l++) s[k] += vectors[l, k] * r[l];

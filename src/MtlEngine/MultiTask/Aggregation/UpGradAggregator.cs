@@ -34,6 +34,6 @@ public sealed class UpGradAggregator : GradientAggregator
             var z = SmallQp.Solve(unit.Unit, c).X;
             for (int j = 0; j < t; j++) weights[j] += unit.Scales[i] * ((i == j ? 1 : 0) + z[j]) / unit.Scales[j] / t;
         }
-        return new AggregationResult(Gramian.Combine(jacobian, weights), weights);
+        return new AggregationResult(Gramian.CombineOrZero(jacobian, weights), weights);
     }
 }
