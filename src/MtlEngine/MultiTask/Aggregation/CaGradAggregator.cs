@@ -32,7 +32,7 @@ public enum CaGradRescale
 /// w = α + u·β with g_α ⟂ g_β, so that h(u) = ‖g_w(u)‖/u = √(‖g_α‖²/u² + ‖g_β‖²) is non-increasing. The root of
 /// h(u) = √φ is bracketed in [‖g_MGDA‖/√φ, max‖gₜ‖/√φ], and each step solves QP(u) with <see cref="SmallQp"/>
 /// (normalized basis), takes the face it lands on and jumps to the exact root of ‖g_α + u·g_β‖² = φ·u² on that face;
-/// the search ends when the face's root reproduces itself. <see cref="Rescale"/> optionally divides D and W by
+/// the search ends when the face's root reproduces itself, and the answer is that closed form on the final face. <see cref="Rescale"/> optionally divides D and W by
 /// 1 + c² (the official code's and LibMTL's default) or 1 + c; the default is none, the paper's problem. When c = 0,
 /// D = g₀. When the optimal g_w is 0 (the gradients are Pareto-stationary and c is large), D is the limit of the
 /// solutions as u → 0.
@@ -137,7 +137,27 @@ public sealed class CaGradAggregator : GradientAggregator
             u = next;
             y = Solve(u);
         }
-        return Unscaled(y, s);
+        return Unscaled(OnFace(y) ?? y, s);
+
+        // The exact solution on the final face, w = α + u·β at the root of ‖g_α + u·g_β‖² = φ·u², when it is feasible.
+        double[]? OnFace(double[] y)
+        {
+            var free = y.Select(v => v > 0).ToArray();
+            var alpha = SmallQp.FaceMinimizer(unit.Unit, new double[t], a, free);
+            var withB = SmallQp.FaceMinimizer(unit.Unit, bTilde, a, free);
+            if (alpha is null || withB is null) return null;
+            var beta = withB.Select((v, i) => v - alpha[i]).ToArray();
+            var gAlpha = Direction(alpha);
+            var gBeta = Direction(beta);
+            double aa = Dot(gAlpha, gAlpha), ab = Dot(gAlpha, gBeta), bb = Dot(gBeta, gBeta);
+            double p = rho * rho - bb, discriminant = ab * ab + p * aa;
+            if (!(p > 0) || discriminant < 0) return null;
+            double root = ab >= 0 ? (ab + Math.Sqrt(discriminant)) / p : aa / (Math.Sqrt(discriminant) - ab);
+            var exact = alpha.Select((v, i) => v + root * beta[i]).ToArray();
+            double largestY = exact.Max(Math.Abs);
+            if (exact.Any(v => v < -1e-14 * largestY)) return null;
+            return exact.Select(v => Math.Max(v, 0)).ToArray();
+        }
     }
 
     private static double[] Unscaled(double[] y, double[] s) => y.Select((v, i) => v / s[i]).ToArray();
