@@ -26,7 +26,29 @@ public static class GradientAggregators
     public static IReadOnlyList<AggregatorEntry> All { get; } =
     [
         // Each method adds one entry here: new("name", "Author Year: what it does", [parameters], (p, seed) => new ...).
+        new("mean", "Equal weighting: the mean of the task gradients", [], (_, _) => new MeanAggregator()),
+        new("mgda", "Sener & Koltun 2018: the min-norm point of the convex hull of the task gradients (exact)",
+            [new("mgda-normalize", 0, "0: no gradient normalization (the paper's problem), 1: each gradient scaled to unit l2 norm first")],
+            (p, _) => new MgdaAggregator(Choice<MgdaNormalization>(p["mgda-normalize"], "mgda-normalize", "0 (none) or 1 (l2)"))),
+        new("upgrad", "Quinton & Lavoie 2024: the mean of the projections of each task gradient onto the dual cone of all of them (exact, unregularized)",
+            [], (_, _) => new UpGradAggregator()),
+        new("cagrad", "Liu et al. 2021: the best worst-task direction in a ball of radius c·|g0| around the mean gradient g0 (exact dual)",
+            [new("cagrad-c", 0.5, "c ≥ 0: the radius of the ball around the mean gradient, in units of its norm"),
+             new("cagrad-rescale", 0, "0: none (the paper's problem), 1: divide by 1 + c² (LibMTL's default), 2: divide by 1 + c")],
+            (p, _) => new CaGradAggregator(p["cagrad-c"], Choice<CaGradRescale>(p["cagrad-rescale"], "cagrad-rescale", "0, 1 or 2"))),
+        new("imtl-g", "Liu et al. 2021: the combination (weights summing to 1) with equal projections on every unit task gradient",
+            [], (_, _) => new ImtlGAggregator()),
+        new("aligned-mtl", "Senushkin et al. 2023: the task gradients made orthogonal and of equal norm (eigendecomposition of the Gramian), then summed",
+            [], (_, _) => new AlignedMtlAggregator()),
     ];
+
+    /// <summary>An enumeration value from a numeric parameter that must be one of its whole values.</summary>
+    private static TEnum Choice<TEnum>(double value, string name, string allowed) where TEnum : struct, Enum
+    {
+        if (value != Math.Floor(value) || !Enum.IsDefined(typeof(TEnum), (int)value))
+            throw new ArgumentException($"The parameter \"{name}\" is {value.ToString(CultureInfo.InvariantCulture)}; it must be {allowed}.");
+        return (TEnum)Enum.ToObject(typeof(TEnum), (int)value);
+    }
 
     /// <summary>The names of every method.</summary>
     public static IReadOnlyList<string> Names => All.Select(e => e.Name).ToArray();
