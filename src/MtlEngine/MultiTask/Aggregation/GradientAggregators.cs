@@ -26,6 +26,16 @@ public static class GradientAggregators
     public static IReadOnlyList<AggregatorEntry> All { get; } =
     [
         // Each method adds one entry here: new("name", "Author Year: what it does", [parameters], (p, seed) => new ...).
+        new("pcgrad", "Yu et al. 2020: each task gradient projected off the ones it conflicts with, in a random order; D the sum", [],
+            (_, seed) => new PCGrad(seed)),
+        new("gradvac", "Wang et al. 2021: gradient vaccine, each task gradient turned toward an EMA target of its cosine with the others; D the sum",
+            [new("gradvac-beta", 0.5, "EMA rate of the cosine targets, in [0, 1]")], (p, seed) => new GradVac(p["gradvac-beta"], seed)),
+        new("graddrop", "Chen et al. 2020: gradient sign dropout, per parameter the positive or negative parts kept at random by sign purity",
+            [new("graddrop-leak", 0.0, "fraction of every gradient always kept, in [0, 1]")], (p, seed) => new GradDrop(p["graddrop-leak"], seed)),
+        new("nash-mtl", "Navon et al. 2022: Nash bargaining weights, the exact solution of (J·Jᵀ)·α = 1/α; D = αᵀJ",
+            [new("nash-mtl-max-norm", 0.0, "clip ‖D‖ to this norm when positive (LibMTL: 1); 0 leaves ‖D‖ = √T")], (p, _) => new NashMtl(p["nash-mtl-max-norm"])),
+        new("fairgrad", "Ban & Ji 2024: α-fair weights, the exact solution of (J·Jᵀ)·w = w^(−1/α); D = wᵀJ",
+            [new("fairgrad-alpha", 1.0, "fairness α > 0 (1: proportional fairness, as nash-mtl)")], (p, _) => new FairGrad(p["fairgrad-alpha"])),
     ];
 
     /// <summary>The names of every method.</summary>
