@@ -332,6 +332,25 @@ public class AggregatorsBTests
     }
 
     [Fact]
+    public void NashMtlIgnoresTheGradientNormsEvenWhenTheirSquaresWouldOverflow()
+    {
+        // Scaling row i by dᵢ > 0 leaves the cosines C unchanged, so αᵢ → αᵢ/dᵢ and D = Σ αᵢgᵢ is the same.
+        var j = RandomJacobian(81, 4, 7);
+        var reference = new NashMtl().Aggregate(j);
+        foreach (var d in new[] { new[] { 1e-3, 1, 1e3, 10 }, new[] { 1e-150, 1, 1e150, 1e-160 }, new[] { 1e200, 1e200, 1e200, 1e200 } })
+        {
+            var scaled = j.Clone();
+            for (int i = 0; i < 4; i++)
+                for (int p = 0; p < 7; p++) scaled[i, p] *= d[i];
+            var result = new NashMtl().Aggregate(scaled);
+            Relative(reference.Weights!.Select((a, i) => a / d[i]).ToArray(), result.Weights!, 1e-12, $"W for d = {d[0]:G3}..");
+            Close(reference.Direction, result.Direction, 1e-12, "D");
+            // FairGrad with α ≠ 1 has the same solution structure in the scaled basis; it must stay finite and positive.
+            Assert.All(new FairGrad(0.5).Aggregate(scaled).Weights!, w => Assert.True(w > 0 && double.IsFinite(w)));
+        }
+    }
+
+    [Fact]
     public void WhenTasksAgreeTheProjectionMethodsReturnTheSumOfTheGradients()
     {
         // Rows g + small noise: every pair has a positive inner product, so nothing is projected and W = 1.

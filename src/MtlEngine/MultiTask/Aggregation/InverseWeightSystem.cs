@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.LinearAlgebra;
@@ -39,35 +40,63 @@ internal static class InverseWeightSystem
     private const int MaxNewtonSteps = 200;
 
     /// <summary>The solution w of G·w = w^(−p) for the Gramian of <paramref name="jacobian"/>.</summary>
+    /// <remarks>When a row's largest entry is outside [10⁻¹⁰⁰, 10¹⁰⁰] (its squares would under- or overflow), the Gramian
+    /// is taken of the rows divided by their largest entries, and those factors are folded into the norms sᵢ.</remarks>
     /// <exception cref="UndefinedAggregationException">When there is no solution (see the remarks).</exception>
-    public static double[] Solve(DenseMatrix jacobian, double p, string method) => SolveGramian(Gramian(jacobian), p, method);
+    public static double[] Solve(DenseMatrix jacobian, double p, string method)
+    {
+        int t = jacobian.Rows;
+        var rowScale = new double[t];
+        bool extreme = false;
+        for (int i = 0; i < t; i++)
+        {
+            rowScale[i] = Math.Abs(TensorPrimitives.MaxMagnitude<double>(jacobian.Row(i)));
+            if (rowScale[i] == 0) throw ZeroGradient(method, p, i);
+            extreme |= rowScale[i] < 1e-100 || rowScale[i] > 1e100;
+        }
+        if (!extreme) return SolveScaledBasis(Gramian(jacobian), Enumerable.Repeat(1.0, t).ToArray(), p, method);
+        var scaled = jacobian.Clone();
+        for (int i = 0; i < t; i++) TensorPrimitives.Divide(scaled.Row(i), rowScale[i], scaled.Row(i));
+        return SolveScaledBasis(Gramian(scaled), rowScale, p, method);
+    }
 
     /// <summary>The solution w of G·w = w^(−p) for a Gramian G (T × T, symmetric positive semi-definite).</summary>
     /// <exception cref="UndefinedAggregationException">When there is no solution (see the remarks).</exception>
-    public static double[] SolveGramian(DenseMatrix g, double p, string method)
+    public static double[] SolveGramian(DenseMatrix g, double p, string method) => SolveScaledBasis(g, Enumerable.Repeat(1.0, g.Rows).ToArray(), p, method);
+
+    /// <summary>
+    /// The solution for the Gramian A·G′·A, A = diag(<paramref name="rowScale"/>): sᵢ = aᵢ·√G′ᵢᵢ, C = the cosines of G′,
+    /// rᵢ = sᵢ^(p−1) divided by their geometric mean e^μ (so that it stays in range; the solution for e^μ·r is
+    /// e^(μ/(1+p))·v), and wᵢ = vᵢ/sᵢ, computed through logarithms.
+    /// </summary>
+    private static double[] SolveScaledBasis(DenseMatrix g, double[] rowScale, double p, string method)
     {
         int t = g.Rows;
-        var s = new double[t];
+        var root = new double[t];
+        var logNorm = new double[t];
         for (int i = 0; i < t; i++)
         {
-            s[i] = Math.Sqrt(g[i, i]);
-            if (!(s[i] > 0))
-                throw new UndefinedAggregationException(method,
-                    $"{method}: the gradient of task {i} is zero, so the system G·w = w^(−{p:G4}) has no solution (its weight would be infinite). " +
-                    "Leave that task out of the Jacobian for this step, or use a method defined there (mean, mgda).");
+            root[i] = Math.Sqrt(g[i, i]);
+            if (!(root[i] > 0)) throw ZeroGradient(method, p, i);
+            logNorm[i] = Math.Log(rowScale[i]) + Math.Log(root[i]);
         }
+        double mu = (p - 1) * logNorm.Average();
         var c = new DenseMatrix(t, t);
         var r = new double[t];
         for (int i = 0; i < t; i++)
         {
-            for (int j = 0; j < t; j++) c[i, j] = i == j ? 1.0 : g[i, j] / s[i] / s[j];
-            r[i] = Math.Pow(s[i], p - 1);
+            for (int j = 0; j < t; j++) c[i, j] = i == j ? 1.0 : g[i, j] / root[i] / root[j];
+            r[i] = Math.Exp((p - 1) * logNorm[i] - mu);
         }
         var v = SolveScaled(c, r, p, method);
         var w = new double[t];
-        for (int i = 0; i < t; i++) w[i] = v[i] / s[i];
+        for (int i = 0; i < t; i++) w[i] = v[i] * Math.Exp(mu / (1 + p) - logNorm[i]);
         return w;
     }
+
+    private static UndefinedAggregationException ZeroGradient(string method, double p, int task) => new(method,
+        $"{method}: the gradient of task {task} is zero, so the system G·w = w^(−{p:G4}) has no solution (its weight would be infinite). " +
+        "Leave that task out of the Jacobian for this step, or use a method defined there (mean, mgda).");
 
     /// <summary>The Gramian J·Jᵀ (T × T, both triangles) by the symmetric rank-k update.</summary>
     public static DenseMatrix Gramian(DenseMatrix jacobian)
