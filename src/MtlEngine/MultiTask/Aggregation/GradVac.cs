@@ -15,12 +15,14 @@ namespace MtlEngine.MultiTask.Aggregation;
 /// PCGrad's projection.
 /// </summary>
 /// <remarks>
-/// <para>The EMA is updated for every visited pair, after the test, as in the paper's Algorithm 1 (LibMTL updates it
-/// only when a correction was made, so its targets can only decrease). β = 0.5 (<c>gradvac-beta</c>) is LibMTL's
+/// <para>The EMA is updated for every visited pair, after the test, as in the paper's Algorithm 1 and TorchJD (LibMTL
+/// updates it only when a correction was made, so its targets can only decrease). β = 0.5 (<c>gradvac-beta</c>) is LibMTL's
 /// default. One group of parameters (the whole model, LibMTL's <c>GradVac_group_type</c> 0): pass a slice of J to
 /// treat a layer on its own. The targets are kept in the instance across calls; <see cref="Reset"/> sets them back to 0
 /// and restarts the stream of random orders (drawn as PCGrad's, <see cref="WeightedRows.TaskOrders"/>).</para>
 /// <para>As for PCGrad, each gᵢᴾᶜ is a combination of the rows of J and the weights are tracked exactly: D = WᵀJ.
+/// Norms and cosines are taken in parameter space: through the Gramian (‖gᵢᴾᶜ‖² = cᵢᵀGcᵢ, as TorchJD) a gᵢᴾᶜ much
+/// shorter than gᵢ (after a nearly opposite gⱼ) would lose twice the digits.
 /// The formula is used exactly (LibMTL adds 10⁻⁸ to its denominators); a pair whose cosine is undefined (gⱼ = 0 or
 /// gᵢᴾᶜ = 0) is skipped, its target unchanged; a target of exactly 1 (reached only after all-parallel steps) cannot be
 /// met by a finite correction and none is made.</para>
