@@ -257,7 +257,7 @@ public class AggregatorsBTests
             foreach (var (spread, rank) in new[] { (false, 0), (true, 0), (false, Math.Max(1, t - 2)), (true, Math.Max(1, t / 2)) })
             {
                 var j = RandomJacobian(seed++, t, 3 * t + 2, spread, rank);
-                foreach (double alpha in new[] { 0.3, 1, 3 })
+                foreach (double alpha in new[] { 0.1, 0.3, 1, 3, 20 })
                 {
                     var result = new FairGrad(alpha).Aggregate(j);
                     double residual = SystemResidual(j, result.Weights!, 1 / alpha);
@@ -270,6 +270,27 @@ public class AggregatorsBTests
                 double squaredNorm = nash.Direction.Sum(x => x * x);
                 Assert.True(Math.Abs(squaredNorm - t) <= 1e-9 * t, $"‖D‖² = {squaredNorm} for T = {t}");
             }
+    }
+
+    [Fact]
+    public void FairGradWithAVeryLargeAlphaSolvesOrSaysTheWeightsAreOutOfReach()
+    {
+        // α = 1000 is nearly max-min fairness: a dominated task's exact weight can be 10⁻²⁰⁰ of the others'.
+        int solved = 0, refused = 0;
+        ulong seed = 500;
+        foreach (int t in new[] { 2, 3, 5, 8 })
+            foreach (var (spread, rank) in new[] { (false, 0), (true, 0), (false, t - 1), (true, Math.Max(1, t / 2)) })
+            {
+                var j = RandomJacobian(seed++, t, 3 * t + 2, spread, rank);
+                try
+                {
+                    var w = new FairGrad(1000).Aggregate(j).Weights!;
+                    Assert.True(SystemResidual(j, w, 1e-3) <= 1e-12);
+                    solved++;
+                }
+                catch (UndefinedAggregationException e) when (e.Message.Contains("out of reach")) { refused++; }
+            }
+        Assert.True(solved > 0 && refused > 0, $"{solved} solved, {refused} refused");
     }
 
     [Fact]

@@ -15,7 +15,10 @@ namespace MtlEngine.MultiTask.Aggregation;
 /// w^(1−1/α)/(1−1/α), by Newton's method with an exact line search in the basis of unit gradients
 /// (see <see cref="InverseWeightSystem"/>), to machine precision, also for rank-deficient Jacobians. Defined for α &gt; 0
 /// unless a non-negative combination of the task gradients is zero, where <see cref="UndefinedAggregationException"/>
-/// is thrown. Default α = 1 (<c>fairgrad-alpha</c>), as LibMTL.
+/// is thrown. Default α = 1 (<c>fairgrad-alpha</c>), as LibMTL. Tested for α from 0.1 to 20; toward max-min fairness
+/// (α in the hundreds) a dominated task's exact weight can fall below 10⁻¹⁰⁰ of the others' and is then reported
+/// (<see cref="UndefinedAggregationException"/>, or <see cref="LinearAlgebra.NoConvergenceException"/> when Newton's
+/// method has not reached it in its step budget) rather than returned inexact.
 /// </remarks>
 public sealed class FairGrad : GradientAggregator
 {

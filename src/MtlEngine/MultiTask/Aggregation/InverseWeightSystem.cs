@@ -37,7 +37,7 @@ internal static class InverseWeightSystem
     /// <summary>The largest cancellation κ = Σ‖wᵢgᵢ‖ / ‖Σ wᵢgᵢ‖ accepted (see the remarks).</summary>
     public const double MaxCancellation = 1e6;
 
-    private const int MaxNewtonSteps = 200;
+    private const int MaxNewtonSteps = 500;
 
     /// <summary>The solution w of G·w = w^(−p) for the Gramian of <paramref name="jacobian"/>.</summary>
     /// <remarks>When a row's largest entry is outside [10⁻¹⁰⁰, 10¹⁰⁰] (its squares would under- or overflow), the Gramian
@@ -143,8 +143,14 @@ internal static class InverseWeightSystem
         double residual = RelativeResidual(c, r, p, v);
         double kappa = Cancellation(r, p, v);
         if (!(kappa <= MaxCancellation)) throw Undefined(method, p, kappa);
+        if (!(residual <= 1e-12) && v.Min() < 1e-100 * v.Max())
+            throw new UndefinedAggregationException(method,
+                $"{method}: the solution of G·w = w^(−{p:G4}) has weights more than 10¹⁰⁰ apart (a task whose gradient is dominated gets " +
+                $"an all but zero weight when 1/p = α is large, here {v.Min() / v.Max():G3} of the largest and falling), out of reach in double precision. " +
+                "Use a smaller α (fairgrad-alpha), or leave out the dominated task.");
         if (!(residual <= 1e-12))
-            throw new NoConvergenceException($"{method}: Newton's method on G·w = w^(−{p:G4}) stopped at a relative residual {residual:G3} after {MaxNewtonSteps} steps; this should not happen for a system with a solution, please report the Jacobian.");
+            throw new NoConvergenceException($"{method}: Newton's method on G·w = w^(−{p:G4}) stopped at a relative residual {residual:G3} after {MaxNewtonSteps} steps. " +
+                "With a large α (1/p) the weight of a dominated task tends to 0 and is approached slowly; use a smaller α (fairgrad-alpha). Otherwise please report the Jacobian.");
         return v;
     }
 
