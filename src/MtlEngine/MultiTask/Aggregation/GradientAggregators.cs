@@ -25,7 +25,6 @@ public static class GradientAggregators
     /// <summary>Every method, in the order the documentation lists them.</summary>
     public static IReadOnlyList<AggregatorEntry> All { get; } =
     [
-        // Each method adds one entry here: new("name", "Author Year: what it does", [parameters], (p, seed) => new ...).
         new("mean", "Equal weighting: the mean of the task gradients", [], (_, _) => new MeanAggregator()),
         new("mgda", "Sener & Koltun 2018: the min-norm point of the convex hull of the task gradients (exact)",
             [new("mgda-normalize", 0, "0: no gradient normalization (the paper's problem), 1: each gradient scaled to unit l2 norm first")],
@@ -40,6 +39,16 @@ public static class GradientAggregators
             [], (_, _) => new ImtlGAggregator()),
         new("aligned-mtl", "Senushkin et al. 2023: the task gradients made orthogonal and of equal norm (eigendecomposition of the Gramian), then summed",
             [], (_, _) => new AlignedMtlAggregator()),
+        new("pcgrad", "Yu et al. 2020: each task gradient projected off the ones it conflicts with, in a random order; D the sum", [],
+            (_, seed) => new PCGrad(seed)),
+        new("gradvac", "Wang et al. 2021: gradient vaccine, each task gradient turned toward an EMA target of its cosine with the others; D the sum",
+            [new("gradvac-beta", 0.5, "EMA rate of the cosine targets, in [0, 1]")], (p, seed) => new GradVac(p["gradvac-beta"], seed)),
+        new("graddrop", "Chen et al. 2020: gradient sign dropout, per parameter the positive or negative parts kept at random by sign purity",
+            [new("graddrop-leak", 0.0, "fraction of every gradient always kept, in [0, 1]")], (p, seed) => new GradDrop(p["graddrop-leak"], seed)),
+        new("nash-mtl", "Navon et al. 2022: Nash bargaining weights, the exact solution of (J·Jᵀ)·α = 1/α; D = αᵀJ",
+            [new("nash-mtl-max-norm", 0.0, "clip ‖D‖ to this norm when positive (LibMTL: 1); 0 leaves ‖D‖ = √T")], (p, _) => new NashMtl(p["nash-mtl-max-norm"])),
+        new("fairgrad", "Ban & Ji 2024: α-fair weights, the exact solution of (J·Jᵀ)·w = w^(−1/α); D = wᵀJ",
+            [new("fairgrad-alpha", 1.0, "fairness α > 0 (1: proportional fairness, as nash-mtl)")], (p, _) => new FairGrad(p["fairgrad-alpha"])),
     ];
 
     /// <summary>An enumeration value from a numeric parameter that must be one of its whole values.</summary>
