@@ -73,6 +73,7 @@ public static class Program
         root.Subcommands.Add(Fit.PredictCommand.Create(stdout));
         root.Subcommands.Add(Train.TrainCommand.Create(stdout));
         root.Subcommands.Add(Train.ExampleCommand.Create(stdout));
+        root.Subcommands.Add(Report.ReportCommand.Create(stdout));
         return root;
     }
 
