@@ -34,8 +34,11 @@ public static partial class Figures
         var ratio = pca.ExplainedVarianceRatio;
 
         var model = Style.Model(title);
-        model.Axes.Add(Style.Linear(AxisPosition.Bottom, $"PC1 ({Percent(ratio[0])} of the variance)"));
-        model.Axes.Add(Style.Linear(AxisPosition.Left, components > 1 ? $"PC2 ({Percent(ratio[1])})" : "PC2 (none: one feature)"));
+        var x = Style.Linear(AxisPosition.Bottom, $"PC1 ({Percent(ratio[0])} of the variance)");
+        var y = Style.Linear(AxisPosition.Left, components > 1 ? $"PC2 ({Percent(ratio[1])})" : "PC2 (none: one feature)");
+        foreach (var axis in new[] { x, y }) axis.MinimumPadding = axis.MaximumPadding = 0.03; // the outermost markers whole inside the frame
+        model.Axes.Add(x);
+        model.Axes.Add(y);
         var classes = labels.Where(l => l >= 0).Distinct().Order().ToArray();
         foreach (int c in classes)
         {

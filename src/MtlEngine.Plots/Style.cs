@@ -36,7 +36,8 @@ internal static class Style
         var model = new PlotModel
         {
             Title = title,
-            DefaultFont = "sans-serif",
+            // Fonts with Helvetica's widths first (Arial, Liberation Sans), which TextMeasurer assumes; any sans-serif else.
+            DefaultFont = "Helvetica, Arial, Liberation Sans, Nimbus Sans, sans-serif",
             DefaultFontSize = 12,
             TitleFontSize = 15,
             TitleFontWeight = FontWeights.Bold,
