@@ -86,11 +86,15 @@ internal static class RunReport
         return page;
     }
 
-    /// <summary>Whether any task's weight changes over the epochs or differs from another's.</summary>
+    /// <summary>Whether any task's weight changes over the epochs (constant weights are a sentence on the page, not a figure).</summary>
     private static bool Varies(IReadOnlyList<EpochWeights> epochs)
     {
-        var values = epochs.SelectMany(e => e.Weights.Values).Where(v => !double.IsNaN(v)).ToArray();
-        return values.Length > 0 && values.Max() - values.Min() > 1e-12;
+        foreach (var task in epochs.SelectMany(e => e.Weights.Keys).Distinct())
+        {
+            var values = epochs.Where(e => e.Weights.ContainsKey(task)).Select(e => e.Weights[task]).Where(v => !double.IsNaN(v)).ToArray();
+            if (values.Length > 0 && values.Max() - values.Min() > 1e-12) return true;
+        }
+        return false;
     }
 
     private static string Number(IReadOnlyDictionary<string, double> values, string key) =>
