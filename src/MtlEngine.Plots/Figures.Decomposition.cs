@@ -29,7 +29,7 @@ public static partial class Figures
         int n = representation.Dim(0);
         if (labels.Count != n) throw new ArgumentException($"There are {labels.Count} labels for {n} samples.", nameof(labels));
         int components = Math.Min(2, representation.Dim(1));
-        var pca = new Pca(Components: components).Fit(representation);
+        var pca = new Pca(Components: components, Solver: PcaSolver.Full).Fit(representation); // exact; the demo's PCA uses it too
         var scores = pca.Transform(representation).ToArray();
         var ratio = pca.ExplainedVarianceRatio;
 
