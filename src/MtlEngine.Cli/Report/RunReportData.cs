@@ -97,13 +97,26 @@ internal static class RunReportReader
             ReadRun(metrics),
             history,
             seconds,
-            ReadConfusion(metrics),
+            Section(metricsPath, ConfusionKey, () => ReadConfusion(metrics)),
             ReadRepresentation(Path.Combine(folder, RepresentationFile)),
-            ReadTaskWeights(metrics) ?? historyWeights,
-            ReadConflict(metrics),
-            ReadRobustness(metrics),
-            metrics[RobustnessMetricKey]?.GetValue<string>() ?? "metric",
-            ReadRetrieval(metrics));
+            Section(metricsPath, TaskWeightsKey, () => ReadTaskWeights(metrics)) ?? historyWeights,
+            Section(metricsPath, GradientConflictKey, () => ReadConflict(metrics)),
+            Section(metricsPath, RobustnessKey, () => ReadRobustness(metrics)),
+            Section(metricsPath, RobustnessMetricKey, () => metrics[RobustnessMetricKey]?.GetValue<string>()) ?? "metric",
+            Section(metricsPath, RetrievalKey, () => ReadRetrieval(metrics)));
+    }
+
+    /// <summary>Reads one section; a value of the wrong JSON kind (a string for a number, ...) is a user error naming the key.</summary>
+    private static T Section<T>(string path, string key, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new UsageException($"{path}: \"{key}\" is not in the form the report reads ({e.Message}); see src/MtlEngine.Cli/Report/RunReportData.cs");
+        }
     }
 
     private static IReadOnlyList<TaskScores> ReadTasks(JsonObject metrics)
@@ -242,7 +255,7 @@ internal static class RunReportReader
         foreach (var e in epochs)
             if (e?["epoch"] is JsonValue epoch && e["tasks"] is JsonArray tasks && Matrix(e["cosine"]) is { } cosine
                 && cosine.GetLength(0) == tasks.Count && cosine.GetLength(1) == tasks.Count)
-                result.Add(new ConflictMatrix(epoch.GetValue<int>(), tasks.Select(t => t!.GetValue<string>()).ToArray(), cosine));
+                result.Add(new ConflictMatrix(epoch.GetValue<int>(), tasks.Select(t => t?.GetValue<string>() ?? "").ToArray(), cosine));
         return result;
     }
 

@@ -113,6 +113,8 @@ public sealed class ReportCliTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "metrics.json"), "{\"tasks\": ");
         Assert.Contains("not a JSON object", CliRunner.AssertUserError("report", _dir));
         CliRunner.AssertUserError("report");
+        File.WriteAllText(Path.Combine(_dir, "metrics.json"), "{\"task_weights\": [{\"epoch\": \"one\", \"weights\": {}}]}");
+        Assert.Contains("\"task_weights\" is not in the form the report reads", CliRunner.AssertUserError("report", _dir));
     }
 
     [Fact]
