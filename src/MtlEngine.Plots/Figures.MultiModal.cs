@@ -19,8 +19,8 @@ public static partial class Figures
         ArgumentNullException.ThrowIfNull(curves);
         var model = Style.Model(title);
         var x = Style.Linear(AxisPosition.Bottom, "% of the modality missing");
-        x.Minimum = 0;
-        x.Maximum = 100;
+        x.Minimum = -3; // room for the whole markers at 0% and 100%
+        x.Maximum = 103;
         model.Axes.Add(x);
         model.Axes.Add(Style.Linear(AxisPosition.Left, metric));
         int c = 0;

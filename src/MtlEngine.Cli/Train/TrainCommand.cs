@@ -103,11 +103,13 @@ internal static class TrainCommand
         File.WriteAllText(Path.Combine(outDir!, "history.csv"), TrainRun.History(result.History, data.TaskSpecs));
         File.Delete(checkpoint);
         TrainRun.WriteRepresentation(Path.Combine(outDir!, Report.RunReportReader.RepresentationFile), model, data);
+        var reportClock = System.Diagnostics.Stopwatch.StartNew();
         int figures = Report.RunReport.Write(outDir!);
+        double reportSeconds = reportClock.Elapsed.TotalSeconds;
         foreach (var (task, values) in metrics["tasks"]!.AsObject())
             stdout.WriteLine($"test {task}: " + string.Join(" ", values!["test"]!.AsObject().Select(p => $"{p.Key}={Format(p.Value!)}")));
         stdout.WriteLine($"wrote {Path.Combine(outDir!, "model.safetensors")}, metrics.json, history.csv ({result.History.Count} epochs, best {result.BestEpoch})");
-        stdout.WriteLine($"wrote {Path.Combine(outDir!, Report.RunReport.PageFile)} ({figures} figures, also in {Report.RunReport.FiguresFolder}/)");
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {Path.Combine(outDir!, Report.RunReport.PageFile)} ({figures} figures, also in {Report.RunReport.FiguresFolder}/; {reportSeconds:0.00} s)"));
         return 0;
     }
 
