@@ -74,6 +74,7 @@ public static class Program
         root.Subcommands.Add(Train.TrainCommand.Create(stdout));
         root.Subcommands.Add(Train.ExampleCommand.Create(stdout));
         root.Subcommands.Add(AggregateCommand.Create(stdout));
+        root.Subcommands.Add(Report.ReportCommand.Create(stdout));
         return root;
     }
 

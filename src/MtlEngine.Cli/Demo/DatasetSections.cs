@@ -16,15 +16,44 @@ internal static class DatasetSections
 
     public static IReadOnlyList<DemoSection> All { get; } =
     [
-        new("iris", "iris: Fisher's iris flowers (UCI, CC BY 4.0)", o => Classification(ShippedDatasets.LoadIris(), o)),
-        new("wine", "wine: wine recognition (UCI, CC BY 4.0)", o => Classification(ShippedDatasets.LoadWine(), o)),
-        new("breast_cancer", "breast_cancer: Breast Cancer Wisconsin, diagnostic (UCI, CC BY 4.0)", o => Classification(ShippedDatasets.LoadBreastCancer(), o)),
-        new("digits", "digits: handwritten digits, 8x8 (UCI, CC BY 4.0)", o => Classification(ShippedDatasets.LoadDigits(), o)),
+        ClassificationSection("iris", "iris: Fisher's iris flowers (UCI, CC BY 4.0)", ShippedDatasets.LoadIris),
+        ClassificationSection("wine", "wine: wine recognition (UCI, CC BY 4.0)", ShippedDatasets.LoadWine),
+        ClassificationSection("breast_cancer", "breast_cancer: Breast Cancer Wisconsin, diagnostic (UCI, CC BY 4.0)", ShippedDatasets.LoadBreastCancer),
+        ClassificationSection("digits", "digits: handwritten digits, 8x8 (UCI, CC BY 4.0)", ShippedDatasets.LoadDigits),
         new("diabetes", "diabetes: disease progression (Efron et al. 2004)", o => Regression(ShippedDatasets.LoadDiabetes(), o)),
         new("linnerud", "linnerud: exercise and physiology (Tenenhaus 1998)", o => Regression(ShippedDatasets.LoadLinnerud(), o)),
         new("emoji", "emoji: pictures and names (Twemoji CC BY 4.0; emoji-data MIT)", Emoji),
         new("wordnet", "wordnet: WordNet 3.0 glosses (Princeton WordNet licence)", WordNet),
     ];
+
+    /// <summary>A classification data set's section; with <c>--report</c>, the samples' PCA scatter coloured by the first task.</summary>
+    private static DemoSection ClassificationSection(string name, string title, Func<ClassificationDataset> load) =>
+        new(name, title, o => Classification(load(), o))
+        {
+            RunWithFigures = (o, figures) =>
+            {
+                var data = load();
+                Classification(data, o);
+                figures.Add(Plots.Figures.RepresentationScatter(Standardized(data.Features), data.Labels, data.ClassNames, $"{data.Name}: standardized features (PCA), by {data.Tasks[0].Task}"),
+                    $"The {data.Name} samples on the first two principal components of their standardized features, one colour per {data.Tasks[0].Task}.");
+            },
+        };
+
+    /// <summary>Each column centred and scaled to unit variance (a constant column to 0), for a PCA that weighs features alike.</summary>
+    private static MtlTensor<double> Standardized(MtlTensor<double> x)
+    {
+        int n = x.Dim(0), d = x.Dim(1);
+        var z = x.ToArray();
+        for (int f = 0; f < d; f++)
+        {
+            double mean = 0, sq = 0;
+            for (int i = 0; i < n; i++) mean += z[i * d + f] / n;
+            for (int i = 0; i < n; i++) sq += (z[i * d + f] - mean) * (z[i * d + f] - mean) / n;
+            double sd = Math.Sqrt(sq);
+            for (int i = 0; i < n; i++) z[i * d + f] = sd == 0 ? 0 : (z[i * d + f] - mean) / sd;
+        }
+        return MtlTensor.FromArray(z, n, d);
+    }
 
     private static void Classification(ClassificationDataset data, TextWriter output)
     {

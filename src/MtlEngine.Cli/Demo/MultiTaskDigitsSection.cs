@@ -1,6 +1,10 @@
+using MtlEngine.Autograd;
 using MtlEngine.Cli.Output;
 using MtlEngine.Datasets;
+using MtlEngine.Metrics;
 using MtlEngine.Nn;
+using MtlEngine.Plots;
+using MtlEngine.Tensors;
 using MtlEngine.Tensors.Random;
 
 namespace MtlEngine.Cli.Demo;
@@ -13,7 +17,10 @@ namespace MtlEngine.Cli.Demo;
 internal static class MultiTaskDigitsSection
 {
     /// <summary>The section, to be listed in <see cref="DemoCommand.Sections"/>.</summary>
-    public static DemoSection Section { get; } = new("mtl-digits", "multi-task network on digits: digit, parity, at least 5 (one shared trunk vs one network per task)", o => Run(o));
+    public static DemoSection Section { get; } = new("mtl-digits", "multi-task network on digits: digit, parity, at least 5 (one shared trunk vs one network per task)", o => Run(o))
+    {
+        RunWithFigures = Run,
+    };
 
     /// <summary>Test accuracy per task: the multi-task network's and the single-task networks'.</summary>
     internal sealed record Row(string Task, double MultiTask, double SingleTask);
@@ -24,7 +31,7 @@ internal static class MultiTaskDigitsSection
     private const double LearningRate = 1e-3, DropoutRate = 0.1;
 
     /// <summary>Trains and evaluates; returns the table rows (also used by the test).</summary>
-    internal static IReadOnlyList<Row> Experiment(int epochs = 80, ulong seed = 1, bool singleTask = true)
+    internal static IReadOnlyList<Row> Experiment(int epochs = 80, ulong seed = 1, bool singleTask = true, DemoFigures? figures = null)
     {
         var data = ShippedDatasets.LoadDigits();
         int n = data.SampleCount, d = data.FeatureCount;
@@ -40,8 +47,9 @@ internal static class MultiTaskDigitsSection
 
         var all = Enumerable.Range(0, specs.Length).ToArray();
         var multi = new MultiTaskNet<float>(d, Hidden, specs, new TensorRandom(seed + 10), DropoutRate);
-        MultiTaskTrainer.Fit(multi, Subset(train, all), options);
+        var history = MultiTaskTrainer.Fit(multi, Subset(train, all), options).History;
         var multiMetrics = MultiTaskTrainer.Evaluate(multi, Subset(test, all)).Metrics;
+        if (figures is not null) AddFigures(figures, multi, specs, history, Subset(test, all), data.Tasks);
 
         var rows = new List<Row>();
         for (int t = 0; t < specs.Length; t++)
@@ -59,12 +67,42 @@ internal static class MultiTaskDigitsSection
         return rows;
     }
 
-    private static void Run(TextWriter output)
+    /// <summary>
+    /// The multi-task network's curves, its confusion matrix of the digit on the test part, and its shared representation
+    /// (the trunk's output) of the test images in 2-D, coloured by digit.
+    /// </summary>
+    private static void AddFigures(DemoFigures figures, MultiTaskNet<float> net, IReadOnlyList<TaskSpec> specs, IReadOnlyList<EpochReport> history,
+        MultiTaskData<float> test, IReadOnlyList<LabelSet> tasks)
+    {
+        var curves = TaskHistory.FromReports(history, specs);
+        figures.Add(Figures.Losses(curves, "Multi-task network: loss per task"), "Training loss (solid) and validation loss (dashed) of each task per epoch; training stops early on the validation loss.");
+        figures.Add(Figures.ValidationMetric(curves, "Multi-task network: validation accuracy"), "Validation accuracy of each task per epoch.");
+        bool training = net.Training;
+        net.Eval();
+        MtlTensor<float> representation, digitLogits;
+        using (Grad.NoGrad())
+        {
+            representation = net.Forward(MtlTensor.FromArray(test.Features, test.Samples, test.FeatureCount));
+            digitLogits = net.ForwardHeads(representation)[0];
+        }
+        net.Train(training);
+        var digits = test.Targets[0].Labels!;
+        var predicted = digitLogits.ArgMax(1).ToArray();
+        figures.Add(Figures.Confusion(ClassificationMetrics.ConfusionMatrix(digits, predicted, Enumerable.Range(0, specs[0].Outputs).ToArray()), tasks[0].ClassNames,
+            "Multi-task network: digit confusion matrix (test)"), "Rows are the true digits, columns the predicted ones; the colour is the share of the row.");
+        var z = representation.ToArray().Select(v => (double)v).ToArray();
+        figures.Add(Figures.RepresentationScatter(MtlTensor.FromArray(z, test.Samples, z.Length / test.Samples), digits, tasks[0].ClassNames,
+            "Multi-task network: shared representation of the test images"), $"The trunk's {z.Length / test.Samples}-wide output on the test images, on its first two principal components, coloured by digit: the heads of all three tasks read this representation.");
+    }
+
+    private static void Run(TextWriter output) => Run(output, null);
+
+    private static void Run(TextWriter output, DemoFigures? figures)
     {
         output.WriteLine($"  64 pixels -> trunk Linear {Hidden[0]} -> ReLU -> Dropout {DropoutRate} -> Linear {Hidden[1]} -> ReLU -> Dropout {DropoutRate} -> one Linear head per task;");
         output.WriteLine($"  Adam lr {LearningRate}, batch 32, early stopping on 10% of the training part; 80/20 seeded split; single-task networks have the same trunk");
         var table = new TextTable("task", "multi-task test acc", "single-task test acc");
-        foreach (var row in Experiment())
+        foreach (var row in Experiment(figures: figures))
             table.Add(row.Task, TextTable.Percent(row.MultiTask), TextTable.Percent(row.SingleTask));
         table.WriteTo(output);
     }

@@ -17,7 +17,10 @@ internal static class PcaSharedSection
 {
     /// <summary>The section, to be listed in <see cref="DemoCommand.Sections"/>.</summary>
     public static DemoSection Section { get; } = new("pca-shared",
-        "a PCA representation shared by two tasks on digits: digit and parity (least-squares classifier: ridge on one-hot targets)", o => Run(o));
+        "a PCA representation shared by two tasks on digits: digit and parity (least-squares classifier: ridge on one-hot targets)", o => Run(o))
+    {
+        RunWithFigures = Run,
+    };
 
     /// <summary>One task on one representation.</summary>
     internal sealed record Row(string Task, string Representation, int Features, double TrainAccuracy, double TestAccuracy, double TestMacroF1);
@@ -54,9 +57,19 @@ internal static class PcaSharedSection
         return (rows, pca);
     }
 
-    private static void Run(TextWriter output)
+    private static void Run(TextWriter output) => Run(output, null);
+
+    private static void Run(TextWriter output, DemoFigures? figures)
     {
         var (rows, pca) = Experiment();
+        if (figures is not null)
+        {
+            var digits = ShippedDatasets.LoadDigits();
+            figures.Add(Plots.Figures.ExplainedVariance(pca.ExplainedVarianceRatio, $"PCA of the digit images: explained variance ({pca.ComponentCount} components)"),
+                "The share of the pixels' variance each component explains (bars) and the running total (line): the shared representation keeps the first 16.");
+            figures.Add(Plots.Figures.RepresentationScatter(digits.Features, digits.Labels, digits.ClassNames, "Digit images on their first two principal components"),
+                "All 1,797 images on the first two components of the 64 pixels, coloured by digit: the linear representation separates some digits (0, 4, 6) and mixes others.");
+        }
         var ratio = pca.ExplainedVarianceRatio;
         output.WriteLine($"  digits: 1,797 images x 64 pixels, stratified 75/25 split; PCA fitted once on the training images ({pca.ComponentCount} components, solver {pca.Report.Solver.ToString().ToLowerInvariant()})");
         output.WriteLine($"  explained variance ratio: {TextTable.Percent(ratio.Sum())} in {pca.ComponentCount} components; first five {string.Join(", ", ratio.Take(5).Select(TextTable.Percent))}");

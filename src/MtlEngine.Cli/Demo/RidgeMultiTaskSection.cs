@@ -21,7 +21,14 @@ internal static class RidgeMultiTaskSection
 {
     /// <summary>The section, listed in <see cref="DemoCommand.Sections"/>.</summary>
     public static DemoSection Section { get; } = new("ridge-multitask",
-        "ridge and multi-task ridge: several regression targets at once (diabetes by sex, linnerud's 3 targets)", Run);
+        "ridge and multi-task ridge: several regression targets at once (diabetes by sex, linnerud's 3 targets)", Run)
+    {
+        RunWithFigures = (output, figures) =>
+        {
+            Run(output);
+            RidgePaths(figures);
+        },
+    };
 
     private static bool IsTest(int i) => i % 4 == 3;
 
@@ -30,6 +37,18 @@ internal static class RidgeMultiTaskSection
         Diabetes(output);
         output.WriteLine();
         Linnerud(output);
+    }
+
+    /// <summary>The ridge coefficient paths on diabetes (standardized features, all patients) over α from 10⁻² to 10⁴.</summary>
+    private static void RidgePaths(DemoFigures figures)
+    {
+        var data = ShippedDatasets.LoadDiabetes();
+        int n = data.SampleCount, d = data.Features.Dim(1);
+        var x = MtlTensor.FromArray(Standardize(data.Features.ToArray(), n, d), n, d);
+        var y = MtlTensor.FromArray(data.Target(0), n);
+        var alphas = Enumerable.Range(0, 25).Select(i => Math.Pow(10, -2 + 6.0 * i / 24)).ToArray();
+        figures.Add(Plots.Figures.RidgePaths(x, y, alphas, data.FeatureNames, "Diabetes: ridge coefficient paths"),
+            "Each standardized feature's coefficient for disease progression as the penalty α grows (log scale): all shrink towards 0, the weak ones first.");
     }
 
     private static void Diabetes(TextWriter output)

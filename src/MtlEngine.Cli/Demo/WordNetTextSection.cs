@@ -18,7 +18,10 @@ internal static class WordNetTextSection
 {
     /// <summary>The section, to be listed in <see cref="DemoCommand.Sections"/>.</summary>
     public static DemoSection Section { get; } = new("wordnet-text",
-        "wordnet text tasks: part of speech and supersense by logistic regression over one shared TF-IDF representation", o => Run(o));
+        "wordnet text tasks: part of speech and supersense by logistic regression over one shared TF-IDF representation", o => Run(o))
+    {
+        RunWithFigures = Run,
+    };
 
     /// <summary>Test metrics of one task.</summary>
     internal sealed record Row(string Task, int Classes, double Accuracy, double MacroF1, double WeightedF1, double Baseline, int Iterations);
@@ -27,7 +30,7 @@ internal static class WordNetTextSection
     private const double C = 10;
 
     /// <summary>Vectorizes a sample of the glosses once, fits one logistic regression per task, returns the table rows.</summary>
-    internal static IReadOnlyList<Row> Experiment(int samples = Samples, ulong seed = 7, TextWriter? output = null)
+    internal static IReadOnlyList<Row> Experiment(int samples = Samples, ulong seed = 7, TextWriter? output = null, DemoFigures? figures = null)
     {
         var data = ShippedDatasets.LoadWordNetGlosses().ToTextClassification();
         var rng = new Random(unchecked((int)seed));
@@ -50,6 +53,10 @@ internal static class WordNetTextSection
             int[] yTest = split.Test.Select(r => task.Labels[pick[r]]).ToArray();
             var model = new LogisticRegression { C = C, MaxIterations = 100 }.Fit(train, yTrain);
             int[] predicted = model.Predict(test);
+            figures?.Add(Plots.Figures.Confusion(ClassificationMetrics.ConfusionMatrix(yTest, predicted, Enumerable.Range(0, task.ClassCount).ToArray()),
+                    task.ClassCount <= 15 ? task.ClassNames : null, $"WordNet {task.Task}: confusion matrix (test)"),
+                $"{task.Task} of the test glosses: rows true, columns predicted; the colour is the share of the row"
+                + (task.ClassCount <= 15 ? "." : $" ({task.ClassCount} classes by number: {string.Join(", ", task.ClassNames.Select((name, i) => $"{i} {name}"))})."));
             int majority = yTrain.GroupBy(y => y).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
             rows.Add(new Row(task.Task, task.ClassCount,
                 ClassificationMetrics.Accuracy(yTest, predicted),
@@ -61,9 +68,11 @@ internal static class WordNetTextSection
         return rows;
     }
 
-    private static void Run(TextWriter output)
+    private static void Run(TextWriter output) => Run(output, null);
+
+    private static void Run(TextWriter output, DemoFigures? figures)
     {
-        var rows = Experiment(output: output);
+        var rows = Experiment(output: output, figures: figures);
         var table = new TextTable("task", "classes", "test accuracy", "macro F1", "weighted F1", "majority baseline", "L-BFGS iterations");
         foreach (var row in rows)
             table.Add(row.Task, row.Classes.ToString(), TextTable.Number(row.Accuracy), TextTable.Number(row.MacroF1),

@@ -107,23 +107,32 @@ internal static class TrainCommand
         File.WriteAllText(Path.Combine(outDir!, "metrics.json"), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.WriteAllText(Path.Combine(outDir!, "history.csv"), TrainRun.History(result.History, data.TaskSpecs));
         File.Delete(checkpoint);
+        TrainRun.WriteRepresentation(Path.Combine(outDir!, Report.RunReportReader.RepresentationFile), model, data);
+        var reportClock = System.Diagnostics.Stopwatch.StartNew();
+        int figures = Report.RunReport.Write(outDir!);
+        double reportSeconds = reportClock.Elapsed.TotalSeconds;
         foreach (var (task, values) in metrics["tasks"]!.AsObject())
             stdout.WriteLine($"test {task}: " + string.Join(" ", values!["test"]!.AsObject().Select(p => $"{p.Key}={Format(p.Value!)}")));
         stdout.WriteLine($"wrote {Path.Combine(outDir!, "model.safetensors")}, metrics.json, history.csv ({result.History.Count} epochs, best {result.BestEpoch})");
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {Path.Combine(outDir!, Report.RunReport.PageFile)} ({figures} figures, also in {Report.RunReport.FiguresFolder}/; {reportSeconds:0.00} s)"));
         return 0;
     }
 
     private static JsonObject Metrics(PreparedData data, Nn.MultiTaskModel<float> model, TrainingResult result)
     {
         var tasks = new JsonObject();
+        var confusion = new JsonObject();
         var test = TrainRun.PredictTasks(model, data.Dataset, data.TestRows, data.TargetScaling);
         var validation = TrainRun.PredictTasks(model, data.Dataset, data.ValidationRows, data.TargetScaling);
         foreach (var task in data.Tasks)
+        {
             tasks[task.Spec.Name] = new JsonObject
             {
                 ["test"] = TrainRun.TaskMetrics(task, test[task.Spec.Name], data.TestRows),
                 ["validation"] = TrainRun.TaskMetrics(task, validation[task.Spec.Name], data.ValidationRows),
             };
+            if (TrainRun.Confusion(task, test[task.Spec.Name], data.TestRows) is { } counts) confusion[task.Spec.Name] = counts;
+        }
         // The median epoch: the first epoch also pays the JIT compilation of every kernel it meets (0.2–0.4 s on our
         // machines), which would dominate the mean of a short run; it is reported on its own.
         var epochSeconds = result.History.Select(h => h.Seconds).Order().ToArray();
@@ -140,6 +149,7 @@ internal static class TrainCommand
             ["best_epoch"] = result.BestEpoch,
             ["stopped_early"] = result.StoppedEarly,
             ["samples"] = new JsonObject { ["train"] = data.TrainRows.Length, ["validation"] = data.ValidationRows.Length, ["test"] = data.TestRows.Length },
+            [Report.RunReportReader.ConfusionKey] = confusion,
         };
     }
 

@@ -294,6 +294,70 @@ internal static class TrainRun
 
     private static string RobustnessMetric(RawTask task) => task.Kind == TaskKind.Regression ? "r2" : "accuracy";
 
+    /// <summary>
+    /// The confusion matrix of a category task (or a one-column binary task) on the labelled rows among <paramref name="rows"/>,
+    /// as JSON rows (true class) of counts per predicted class, for the report; null for other tasks or no labelled row.
+    /// </summary>
+    public static JsonArray? Confusion(RawTask task, MtlTensor<float> outputs, int[] rows)
+    {
+        int[] truth, predicted;
+        int classes;
+        if (task.Kind == TaskKind.Classification)
+        {
+            var labelled = Enumerable.Range(0, rows.Length).Where(r => task.Labels![rows[r]] >= 0).ToArray();
+            if (labelled.Length == 0) return null;
+            classes = outputs.Shape[1];
+            predicted = Classes(outputs.IndexSelect(0, labelled)).Labels;
+            truth = labelled.Select(r => task.Labels![rows[r]]).ToArray();
+        }
+        else if (task.Kind == TaskKind.Binary && task.Outputs == 1)
+        {
+            var z = outputs.ToArray();
+            var labelled = Enumerable.Range(0, rows.Length).Where(r => !float.IsNaN(task.Values![rows[r]])).ToArray();
+            if (labelled.Length == 0) return null;
+            classes = 2;
+            predicted = labelled.Select(r => z[r] > 0 ? 1 : 0).ToArray();
+            truth = labelled.Select(r => (int)task.Values![rows[r]]).ToArray();
+        }
+        else return null;
+        var counts = ClassificationMetrics.ConfusionMatrix(truth, predicted, Enumerable.Range(0, classes).ToArray());
+        return new JsonArray(Enumerable.Range(0, classes)
+            .Select(i => (JsonNode)new JsonArray(Enumerable.Range(0, classes).Select(j => (JsonNode)counts[i, j]).ToArray())).ToArray());
+    }
+
+    /// <summary>Test rows whose shared representation is kept for the report's scatter plot (the first ones, in order).</summary>
+    public const int MaxRepresentationRows = 2000;
+
+    /// <summary>
+    /// representation.npz for the report: the shared representation (the trunk's output) of the test rows, float32, and the
+    /// labels of every category task on them (int64, −1 where missing). Nothing is written without test rows or a category task.
+    /// </summary>
+    public static void WriteRepresentation(string path, Nn.MultiTaskModel<float> model, PreparedData data)
+    {
+        var categories = data.Tasks.Where(t => t.Kind == TaskKind.Classification).ToList();
+        var rows = data.TestRows.Take(MaxRepresentationRows).ToArray();
+        if (File.Exists(path)) File.Delete(path); // a stale one from an earlier run in this folder
+        if (rows.Length < 2 || categories.Count == 0) return;
+        bool training = model.Training;
+        model.Eval();
+        MtlTensor<float> representation;
+        try
+        {
+            using var _ = Autograd.Grad.NoGrad();
+            var output = model.Forward(data.Dataset.Batch(rows));
+            representation = output.Representations[categories[0].Spec.Name];
+        }
+        finally
+        {
+            model.Train(training);
+        }
+        int width = representation.Length / rows.Length;
+        var arrays = new List<NdArray> { NdArray.Create(Report.RunReportReader.RepresentationArray, representation.ToArray(), rows.Length, width) };
+        foreach (var task in categories)
+            arrays.Add(NdArray.Create(task.Spec.Name, rows.Select(r => (long)task.Labels![r]).ToArray(), rows.Length));
+        Npz.Write(path, arrays);
+    }
+
     /// <summary>history.csv: one row per epoch: seconds, weighted losses, each task's train and validation loss, metric and weight.</summary>
     public static string History(IReadOnlyList<EpochReport> history, IReadOnlyList<TaskSpec> tasks)
     {
