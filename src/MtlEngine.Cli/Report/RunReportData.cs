@@ -42,9 +42,11 @@ internal sealed record RunReportData(
 /// "tasks":             {"TASK": {"test": {"accuracy": 0.97, ...}, "validation": {...}}}
 /// "seconds_per_epoch", "seconds_first_epoch", "seconds_training", "epochs_run", "best_epoch", "stopped_early", "samples"
 /// "confusion":         {"TASK": [[c00, c01, ...], [c10, ...], ...]}                rows true, columns predicted (test rows)
-/// "task_weights":      [{"epoch": 1, "weights": {"TASK": w, ...}}, ...]            per epoch (else history.csv's TASK.weight)
-/// "gradient_conflict": [{"epoch": 1, "tasks": ["a", "b"], "cosine": [[1, c], [c, 1]]}, ...]
-/// "robustness":        {"MODALITY": [{"missing": 0.1, "metric": 0.9}, ...], ...}   optional "robustness_metric": "accuracy"
+/// "training":          {"weighting": "dwa", "epochs": [{"epoch": 1, "task_weights": {"TASK": w, ...},
+///                        "gradient_conflict": [[1, c], [c, 1]]}, ...]}   (TrainCommand.TrainingRecord; the conflict matrix in task order,
+///                        only when recorded; without task weights the page reads history.csv's TASK.weight)
+/// "robustness":        {"missing_fractions": [0, 0.1, ...], "inputs": {"INPUT": {"TASK": {"metric": "accuracy", "values": [...],
+///                        "area": a}}}}   (TrainRun.Robustness; the page plots the first task's curve of every input)
 /// "retrieval":         {"DIRECTION": {"recall@1": r, "recall@5": r, ...}, ...}
 /// </code>
 /// representation.npz holds <c>representation</c> (n, width), the shared representation of the test rows, and one int64
@@ -60,10 +62,10 @@ internal static class RunReportReader
 
     public const string TasksKey = "tasks";
     public const string ConfusionKey = "confusion";
+    public const string TrainingKey = "training";
     public const string TaskWeightsKey = "task_weights";
     public const string GradientConflictKey = "gradient_conflict";
     public const string RobustnessKey = "robustness";
-    public const string RobustnessMetricKey = "robustness_metric";
     public const string RetrievalKey = "retrieval";
 
     /// <summary>The run settings and timings shown in the page's table, in order, with their labels.</summary>
@@ -99,10 +101,10 @@ internal static class RunReportReader
             seconds,
             Section(metricsPath, ConfusionKey, () => ReadConfusion(metrics)),
             ReadRepresentation(Path.Combine(folder, RepresentationFile)),
-            Section(metricsPath, TaskWeightsKey, () => ReadTaskWeights(metrics)) ?? historyWeights,
-            Section(metricsPath, GradientConflictKey, () => ReadConflict(metrics)),
-            Section(metricsPath, RobustnessKey, () => ReadRobustness(metrics)),
-            Section(metricsPath, RobustnessMetricKey, () => metrics[RobustnessMetricKey]?.GetValue<string>()) ?? "metric",
+            Section(metricsPath, TrainingKey, () => ReadTaskWeights(metrics)) ?? historyWeights,
+            Section(metricsPath, TrainingKey, () => ReadConflict(metrics)),
+            Section(metricsPath, RobustnessKey, () => ReadRobustness(metrics, out _)),
+            Section(metricsPath, RobustnessKey, () => { ReadRobustness(metrics, out string? metric); return metric; }) ?? "metric",
             Section(metricsPath, RetrievalKey, () => ReadRetrieval(metrics)));
     }
 
@@ -238,37 +240,47 @@ internal static class RunReportReader
         return new RepresentationSample(labels.Name, values.ToTensor<double>(), labels.ToDoubleArray().Select(v => (int)v).ToArray());
     }
 
+    /// <summary>The per-epoch records of the training strategy (training.epochs), or null.</summary>
+    private static JsonArray? TrainingEpochs(JsonObject metrics) => metrics[TrainingKey] is JsonObject training && training["epochs"] is JsonArray epochs ? epochs : null;
+
     private static IReadOnlyList<EpochWeights>? ReadTaskWeights(JsonObject metrics)
     {
-        if (metrics[TaskWeightsKey] is not JsonArray epochs) return null;
+        if (TrainingEpochs(metrics) is not { } epochs) return null;
         var result = new List<EpochWeights>();
         foreach (var e in epochs)
-            if (e?["epoch"] is JsonValue epoch && e["weights"] is JsonObject weights)
+            if (e?["epoch"] is JsonValue epoch && e[TaskWeightsKey] is JsonObject { Count: > 0 } weights)
                 result.Add(new EpochWeights(epoch.GetValue<int>(), Numbers(weights)));
-        return result;
+        return result.Count > 0 ? result : null;
     }
 
     private static IReadOnlyList<ConflictMatrix>? ReadConflict(JsonObject metrics)
     {
-        if (metrics[GradientConflictKey] is not JsonArray epochs) return null;
+        if (TrainingEpochs(metrics) is not { } epochs || metrics[TasksKey] is not JsonObject taskMetrics) return null;
+        var tasks = taskMetrics.Select(t => t.Key).ToArray();
         var result = new List<ConflictMatrix>();
         foreach (var e in epochs)
-            if (e?["epoch"] is JsonValue epoch && e["tasks"] is JsonArray tasks && Matrix(e["cosine"]) is { } cosine
-                && cosine.GetLength(0) == tasks.Count && cosine.GetLength(1) == tasks.Count)
-                result.Add(new ConflictMatrix(epoch.GetValue<int>(), tasks.Select(t => t?.GetValue<string>() ?? "").ToArray(), cosine));
-        return result;
+            if (e?["epoch"] is JsonValue epoch && Matrix(e[GradientConflictKey]) is { } cosine
+                && cosine.GetLength(0) == tasks.Length && cosine.GetLength(1) == tasks.Length)
+                result.Add(new ConflictMatrix(epoch.GetValue<int>(), tasks, cosine));
+        return result.Count > 0 ? result : null;
     }
 
-    private static IReadOnlyDictionary<string, IReadOnlyList<RobustnessPoint>>? ReadRobustness(JsonObject metrics)
+    /// <summary>The robustness curve of every input for the first task that has one, and that task's metric ("TASK accuracy").</summary>
+    private static IReadOnlyDictionary<string, IReadOnlyList<RobustnessPoint>>? ReadRobustness(JsonObject metrics, out string? metric)
     {
-        if (metrics[RobustnessKey] is not JsonObject modalities) return null;
+        metric = null;
+        if (metrics[RobustnessKey] is not JsonObject robustness || robustness["missing_fractions"] is not JsonArray fractionsJson
+            || robustness["inputs"] is not JsonObject inputs) return null;
+        var fractions = fractionsJson.Select(f => f!.GetValue<double>()).ToArray();
         var result = new Dictionary<string, IReadOnlyList<RobustnessPoint>>();
-        foreach (var (modality, points) in modalities)
-            if (points is JsonArray list)
-                result[modality] = list.OfType<JsonObject>()
-                    .Where(p => p["missing"] is JsonValue && p["metric"] is JsonValue)
-                    .Select(p => new RobustnessPoint(p["missing"]!.GetValue<double>(), p["metric"]!.GetValue<double>())).ToList();
-        return result;
+        foreach (var (input, tasks) in inputs)
+        {
+            if (tasks is not JsonObject byTask || byTask.FirstOrDefault() is not (string task, JsonObject curve) || curve["values"] is not JsonArray values
+                || values.Count != fractions.Length) continue;
+            metric ??= task + " " + (curve["metric"]?.GetValue<string>() ?? "metric");
+            result[input] = fractions.Select((f, i) => new RobustnessPoint(f, values[i]?.GetValue<double>() ?? double.NaN)).ToList();
+        }
+        return result.Count > 0 ? result : null;
     }
 
     private static IReadOnlyDictionary<string, IReadOnlyDictionary<int, double>>? ReadRetrieval(JsonObject metrics)

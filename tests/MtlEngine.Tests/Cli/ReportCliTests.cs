@@ -76,10 +76,12 @@ public sealed class ReportCliTests : IDisposable
             {
               "tasks": {"a": {"test": {"accuracy": 0.9}, "validation": {"accuracy": 0.8}}, "b": {"test": {"rmse": 1.5}, "validation": {}}},
               "epochs_run": 2,
-              "task_weights": [{"epoch": 1, "weights": {"a": 1, "b": 1}}, {"epoch": 2, "weights": {"a": 1.2, "b": 0.8}}],
-              "gradient_conflict": [{"epoch": 1, "tasks": ["a", "b"], "cosine": [[1, -0.2], [-0.2, 1]]}, {"epoch": 2, "tasks": ["a", "b"], "cosine": [[1, 0.1], [0.1, 1]]}],
-              "robustness": {"image": [{"missing": 0, "metric": 0.9}, {"missing": 1, "metric": 0.5}], "text": [{"missing": 0, "metric": 0.9}]},
-              "robustness_metric": "accuracy",
+              "training": {"weighting": "dwa", "epochs": [
+                {"epoch": 1, "task_weights": {"a": 1, "b": 1}, "gradient_conflict": [[1, -0.2], [-0.2, 1]]},
+                {"epoch": 2, "task_weights": {"a": 1.2, "b": 0.8}, "gradient_conflict": [[1, 0.1], [0.1, 1]]}]},
+              "robustness": {"missing_fractions": [0, 1], "seed": 0, "inputs": {
+                "image": {"a": {"metric": "accuracy", "values": [0.9, 0.5], "area": 0.7}, "b": {"metric": "r2", "values": [0.5, 0.1], "area": 0.3}},
+                "text": {"a": {"metric": "accuracy", "values": [0.9, 0.8], "area": 0.85}}}},
               "retrieval": {"image_to_text": {"recall@1": 0.3, "recall@5": 0.6, "median_rank": 4}, "text_to_image": {"recall@1": 0.2}},
               "confusion": {"a": [[3, 1], [0, 4]]}
             }
@@ -88,7 +90,8 @@ public sealed class ReportCliTests : IDisposable
         Assert.Equal(2, data.TaskWeights!.Count);
         Assert.Equal(0.1, data.GradientConflict![1].Cosine[0, 1]);
         Assert.Equal(2, data.Robustness!["image"].Count);
-        Assert.Equal("accuracy", data.RobustnessMetric);
+        Assert.Equal(0.5, data.Robustness!["image"][1].Metric);
+        Assert.Equal("a accuracy", data.RobustnessMetric);
         Assert.Equal(new Dictionary<int, double> { [1] = 0.3, [5] = 0.6 }, data.Retrieval!["image_to_text"]);
         Assert.Empty(data.History);
         Assert.Null(data.SpecJson);
@@ -113,8 +116,8 @@ public sealed class ReportCliTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "metrics.json"), "{\"tasks\": ");
         Assert.Contains("not a JSON object", CliRunner.AssertUserError("report", _dir));
         CliRunner.AssertUserError("report");
-        File.WriteAllText(Path.Combine(_dir, "metrics.json"), "{\"task_weights\": [{\"epoch\": \"one\", \"weights\": {}}]}");
-        Assert.Contains("\"task_weights\" is not in the form the report reads", CliRunner.AssertUserError("report", _dir));
+        File.WriteAllText(Path.Combine(_dir, "metrics.json"), "{\"training\": {\"epochs\": [{\"epoch\": \"one\", \"task_weights\": {\"a\": 1}}]}}");
+        Assert.Contains("\"training\" is not in the form the report reads", CliRunner.AssertUserError("report", _dir));
     }
 
     [Fact]
