@@ -42,6 +42,6 @@ public sealed class FairGrad : GradientAggregator
     protected override AggregationResult AggregateCore(DenseMatrix jacobian, double[]? losses)
     {
         var w = InverseWeightSystem.Solve(jacobian, 1 / Alpha, Name);
-        return new AggregationResult(WeightedRows.Combine(w, jacobian), w);
+        return new AggregationResult(Gramian.Combine(jacobian, w), w);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.LinearAlgebra;
@@ -208,8 +209,7 @@ public static class Gramian
         {
             double w = weights[t];
             if (w == 0) continue;
-            var row = jacobian.Row(t);
-            for (int p = 0; p < d.Length; p++) d[p] += w * row[p];
+            TensorPrimitives.MultiplyAdd(jacobian.Row(t), w, d, d);
         }
         return d;
     }

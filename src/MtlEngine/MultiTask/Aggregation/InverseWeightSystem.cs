@@ -3,7 +3,6 @@ using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.LinearAlgebra;
 using MtlEngine.Tensors;
-using Syrk = MtlEngine.Kernels.Gemm.Syrk;
 
 namespace MtlEngine.MultiTask.Aggregation;
 
@@ -54,10 +53,10 @@ internal static class InverseWeightSystem
             if (rowScale[i] == 0) throw ZeroGradient(method, p, i);
             extreme |= rowScale[i] < 1e-100 || rowScale[i] > 1e100;
         }
-        if (!extreme) return SolveScaledBasis(Gramian(jacobian), Enumerable.Repeat(1.0, t).ToArray(), p, method);
+        if (!extreme) return SolveScaledBasis(Gramian.Compute(jacobian, TensorParallelism.Current), Enumerable.Repeat(1.0, t).ToArray(), p, method);
         var scaled = jacobian.Clone();
         for (int i = 0; i < t; i++) TensorPrimitives.Divide(scaled.Row(i), rowScale[i], scaled.Row(i));
-        return SolveScaledBasis(Gramian(scaled), rowScale, p, method);
+        return SolveScaledBasis(Gramian.Compute(scaled, TensorParallelism.Current), rowScale, p, method);
     }
 
     /// <summary>The solution w of G·w = w^(−p) for a Gramian G (T × T, symmetric positive semi-definite).</summary>
@@ -97,14 +96,6 @@ internal static class InverseWeightSystem
     private static UndefinedAggregationException ZeroGradient(string method, double p, int task) => new(method,
         $"{method}: the gradient of task {task} is zero, so the system G·w = w^(−{p:G4}) has no solution (its weight would be infinite). " +
         "Leave that task out of the Jacobian for this step, or use a method defined there (mean, mgda).");
-
-    /// <summary>The Gramian J·Jᵀ (T × T, both triangles) by the symmetric rank-k update.</summary>
-    public static DenseMatrix Gramian(DenseMatrix jacobian)
-    {
-        var g = new DenseMatrix(jacobian.Rows, jacobian.Rows);
-        Syrk.Update(1.0, jacobian.ReadOnlySpan.Transposed(), 0.0, g.Span, Triangle.Lower, mirror: true, TensorParallelism.Current);
-        return g;
-    }
 
     /// <summary>v &gt; 0 with C·v = r ⊙ v^(−p): Newton's method with an exact line search on the convex f (see the remarks).</summary>
     /// <exception cref="UndefinedAggregationException">When there is no solution.</exception>

@@ -43,7 +43,7 @@ public sealed class NashMtl : GradientAggregator
     protected override AggregationResult AggregateCore(DenseMatrix jacobian, double[]? losses)
     {
         var alpha = InverseWeightSystem.Solve(jacobian, 1.0, Name);
-        var direction = WeightedRows.Combine(alpha, jacobian);
+        var direction = Gramian.Combine(jacobian, alpha);
         if (MaxNorm > 0) WeightedRows.ClipNorm(direction, alpha, MaxNorm);
         return new AggregationResult(direction, alpha);
     }

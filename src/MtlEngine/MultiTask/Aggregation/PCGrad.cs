@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using MtlEngine.LinearAlgebra;
+using MtlEngine.Tensors;
 using MtlEngine.Tensors.Random;
 
 namespace MtlEngine.MultiTask.Aggregation;
@@ -47,7 +48,7 @@ public sealed class PCGrad : GradientAggregator
     {
         int t = jacobian.Rows;
         WeightedRows.CheckOrders(orders, t);
-        var g = InverseWeightSystem.Gramian(jacobian);
+        var g = Gramian.Compute(jacobian, TensorParallelism.Current);
         var weights = new double[t];
         var coefficients = new double[t];
         for (int i = 0; i < t; i++)
@@ -62,7 +63,7 @@ public sealed class PCGrad : GradientAggregator
             }
             for (int k = 0; k < t; k++) weights[k] += coefficients[k];
         }
-        return new AggregationResult(WeightedRows.Combine(weights, jacobian), weights);
+        return new AggregationResult(Gramian.Combine(jacobian, weights), weights);
     }
 
     /// <summary>The textbook twin of <see cref="Project"/>: the projections done on the vectors themselves, in parameter

@@ -6,15 +6,6 @@ namespace MtlEngine.MultiTask.Aggregation;
 /// <summary>Small vector helpers shared by the aggregators of this folder.</summary>
 internal static class WeightedRows
 {
-    /// <summary>D = Wᵀ·J = Σᵢ wᵢ·(row i of J).</summary>
-    public static double[] Combine(ReadOnlySpan<double> weights, DenseMatrix jacobian)
-    {
-        var d = new double[jacobian.Columns];
-        for (int i = 0; i < jacobian.Rows; i++)
-            if (weights[i] != 0) TensorPrimitives.MultiplyAdd(jacobian.Row(i), weights[i], d, d);
-        return d;
-    }
-
     /// <summary>Scales D and W by min(1, maxNorm/‖D‖), so that D = WᵀJ still holds.</summary>
     public static void ClipNorm(double[] direction, double[] weights, double maxNorm)
     {
