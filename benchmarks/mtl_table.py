@@ -36,10 +36,14 @@ def mtl_command():
     return ["dotnet", os.path.join(ROOT, "src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll")]
 
 
+class RunFailed(Exception):
+    pass
+
+
 def run(args, quiet=True):
     result = subprocess.run(mtl_command() + args, stdout=subprocess.PIPE if quiet else None, stderr=subprocess.PIPE, text=True)
     if result.returncode != 0:
-        sys.exit("mtl " + " ".join(args) + " failed: " + result.stderr.strip())
+        raise RunFailed("mtl " + " ".join(args) + " failed: " + result.stderr.strip())
     return result.stdout
 
 
@@ -121,8 +125,14 @@ def main():
         for weighting in args.weightings.split(","):
             per_task = {t: [] for t in tasks}
             deltas, seconds = [], []
-            for seed in seeds:
-                m = train(variant(base, architecture, weighting, seed, args.epochs), work, f"{architecture}-{weighting}-{seed}", args.threads)
+            try:
+                runs = [train(variant(base, architecture, weighting, seed, args.epochs), work, f"{architecture}-{weighting}-{seed}", args.threads)
+                        for seed in seeds]
+            except RunFailed as failure:  # one method's failure is a row of the table, not the end of it
+                print(failure, file=sys.stderr)
+                rows.append((architecture, weighting, None, str(failure).splitlines()[-1], None))
+                continue
+            for seed, m in zip(seeds, runs):
                 values = {t: test_metric(m, t, args.metric) for t in tasks}
                 for t in tasks:
                     per_task[t].append(values[t])
@@ -138,7 +148,11 @@ def main():
     print("|---|---|" + "---|" * len(tasks) + "---|---|")
     stl = {t: mean_std([single[(t, s)] for s in seeds]) for t in tasks}
     print("| single-task | — | " + " | ".join(f"{stl[t][0]:.4f} ± {stl[t][1]:.4f}" for t in tasks) + " | 0 | — |")
-    for architecture, weighting, values, (dm, ds), sec in rows:
+    for architecture, weighting, values, delta, sec in rows:
+        if values is None:
+            print(f"| {architecture} | {weighting} | " + " | ".join("—" for _ in tasks) + f" | failed: {delta} | — |")
+            continue
+        dm, ds = delta
         print(f"| {architecture} | {weighting} | " + " | ".join(f"{values[t][0]:.4f} ± {values[t][1]:.4f}" for t in tasks)
               + f" | {dm:+.2f} ± {ds:.2f} | {sec:.2f} |")
 

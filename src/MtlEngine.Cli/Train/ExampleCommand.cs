@@ -156,13 +156,13 @@ internal static class ExampleCommand
                 Array("test.npy", NdArray.Create("test", Enumerable.Range(train.Count, test.Count).Select(r => (long)r).ToArray(), test.Count));
                 spec = """
                 {
-                  "inputs": [{"name": "picture", "type": "image", "path": "pictures.npy", "encoder": {"type": "cnn", "channels": [16, 32]}}],
+                  "inputs": [{"name": "picture", "type": "image", "path": "pictures.npy", "encoder": {"type": "mlp", "hidden": [256]}}],
                   "tasks": [
                     {"name": "left", "type": "category", "path": "left.npy"},
                     {"name": "right", "type": "category", "path": "right.npy"}
                   ],
                   "split": {"test": "test.npy", "validation_fraction": 0.1, "seed": 0},
-                  "model": {"architecture": "hps", "fusion": "concat", "hidden": [64]},
+                  "model": {"architecture": "hps", "fusion": "concat", "hidden": [128]},
                   "training": {"epochs": 10, "batch_size": 128, "optimizer": "adam", "learning_rate": 0.002, "weighting": "ew", "seed": 0,
                                "early_stopping": {"metric": "loss", "patience": 3}}
                 }
