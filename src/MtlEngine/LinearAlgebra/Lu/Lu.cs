@@ -57,15 +57,15 @@ public sealed class Lu
 
     /// <summary>Factors a square matrix (the input is not changed).</summary>
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
-    public static Lu Factor(DenseMatrix a, Parallelism parallelism = default) => Factor(a, parallelism, DefaultBlockSize);
+    public static Lu Factor(DenseMatrix a, Parallelism? parallelism = null) => Factor(a, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
 
     /// <summary>Factors a float64 tensor of shape (n, n).</summary>
-    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism)"/>
-    public static Lu Factor(MtlTensor<double> a, Parallelism parallelism = default) => Factor(DenseMatrix.FromTensor(a), parallelism);
+    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism?)"/>
+    public static Lu Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromTensor(a), parallelism);
 
     /// <summary>Factors an n×n array.</summary>
-    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism)"/>
-    public static Lu Factor(double[,] a, Parallelism parallelism = default) => Factor(DenseMatrix.FromArray(a), parallelism);
+    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism?)"/>
+    public static Lu Factor(double[,] a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromArray(a), parallelism);
 
     internal static Lu Factor(DenseMatrix a, Parallelism parallelism, int blockSize)
     {
