@@ -28,7 +28,7 @@ public static class Gemv
         if (a.ColumnStride == 1)
         {
             // Row-major: y_i = α·⟨A[i, :], x⟩ + β·y_i, rows split into fixed contiguous ranges.
-            int threads = (int)Math.Clamp((long)m * k / (1 << 16), 1, (parallelism ?? Parallelism.Default).Degree);
+            int threads = (int)Math.Clamp((long)m * k / ParallelThresholds.GemvMultiplyAddsPerThread, 1, (parallelism ?? Parallelism.Default).Degree);
             if (threads == 1) { Rows(alpha, a, x, beta, y, 0, m); return; }
             unsafe
             {

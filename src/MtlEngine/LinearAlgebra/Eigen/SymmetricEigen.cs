@@ -244,7 +244,7 @@ public sealed class SymmetricEigen
         var rowY = new int[n];
         var cs = new double[n];
         var sn = new double[n];
-        double f = 0, tst1 = 0, eps = Math.ScaleB(1.0, -52);
+        double f = 0, tst1 = 0, eps = MachineEpsilon.Double;
         for (int l = 0; l < n; l++)
         {
             tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));

@@ -135,13 +135,8 @@ public sealed class Svd
         return values;
     }
 
-    /// <summary>
-    /// Below this order the bidiagonalization and its back-transformations run on one thread whatever the caller's
-    /// parallelism: their GEMMs have k = 32 and each panel step reads what the previous one wrote, so a second thread
-    /// mostly moves cache lines between cores. Measured at n = 512 (the R of the 1024×512 benchmark) on our 2-core
-    /// machines: bidiagonalization 25–26 ms on one thread against 31–39 ms on two, back-transformations 10–12 against 13–15.
-    /// </summary>
-    internal const int ThreadedPanelOrder = 1024;
+    /// <summary>Below this order the panel reductions run on one thread (<see cref="ParallelThresholds.PanelReductionOrder"/>, measured there).</summary>
+    internal const int ThreadedPanelOrder = ParallelThresholds.PanelReductionOrder;
 
     /// <summary>
     /// The SVD of A from its Householder QR (combined factors, τ and the panels' T): R = U_R·Σ·Vᵀ, then U = Q·[U_R; 0] in place

@@ -145,7 +145,7 @@ public static class TriangularSolve
     {
         int n = l.Rows, rows = c.Rows;
         int g = KernelRows<T>();
-        int workers = (int)Math.Min(Math.Min(parallelism.Degree, (rows + g - 1) / g), Math.Max(1, (long)rows * n * n / (1L << 21)));
+        int workers = (int)Math.Min(Math.Min(parallelism.Degree, (rows + g - 1) / g), Math.Max(1, (long)rows * n * n / ParallelThresholds.TriangularSolveFlopsPerWorker));
         if (workers <= 1)
         {
             RightLowerTransposedKernel(l, c, unitDiagonal);
