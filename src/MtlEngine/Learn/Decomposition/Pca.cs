@@ -260,8 +260,7 @@ public sealed record Pca(
     {
         int n = xc.Rows, d = xc.Columns;
         var gram = new DenseMatrix(d, d);
-        var xt = xc.AsReadOnly().Transposed();  // Xᵀ (d × n) as a view: Syrk computes Xᵀ·(Xᵀ)ᵀ = XᵀX
-        LinearAlgebra.Syrk.Lower(1.0, xt, 0.0, gram.Span, parallelism);
+        LinearAlgebra.Syrk.Lower(1.0, xc.AsReadOnly(), 0.0, gram.Span, parallelism);   // XᵀX
         var eigen = SymmetricEigen.Compute(gram, true, parallelism);
         int rank = Math.Min(n, d);
         var sigma = new double[rank];
@@ -269,7 +268,7 @@ public sealed record Pca(
             sigma[j] = Math.Sqrt(Math.Max(eigen.Values[d - 1 - j], 0));
         for (int i = 0; i < d; i++)
             for (int j = 0; j < k; j++) v[i, j] = eigen.Vectors![i, d - 1 - j];
-        Gemm.Multiply(1.0, xc, MatrixOp.None, v, MatrixOp.None, 0.0, scores, parallelism);
+        MatrixProduct.Multiply(1.0, xc, MatrixOp.None, v, MatrixOp.None, 0.0, scores, parallelism);
         double total = 0;
         for (int i = 0; i < d; i++) total += gram[i, i];
         return new Decomposition(sigma, total, AllVariances: true);

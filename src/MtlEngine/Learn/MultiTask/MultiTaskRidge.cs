@@ -100,7 +100,7 @@ public sealed record MultiTaskRidge(
             var residual = new double[d];
             for (int t = 0; t < count; t++)
             {
-                Gemv(tasks[t].Gram, w0, gw);
+                new DenseOperator(tasks[t].Gram, MtlEngine.Parallelism.Sequential).Apply(w0, gw); // G_t·w₀
                 for (int f = 0; f < d; f++) residual[f] = tasks[t].Xty[f] - gw[f];
                 factors[t].Solve(residual).CopyTo(v.Row(t));
             }
@@ -216,11 +216,6 @@ public sealed record MultiTaskRidge(
     private static void AddDiagonal(DenseMatrix a, double value)
     {
         for (int i = 0; i < a.Rows; i++) a[i, i] += value;
-    }
-
-    private static void Gemv(DenseMatrix a, double[] x, double[] result)
-    {
-        for (int i = 0; i < a.Rows; i++) result[i] = Dense.Dot(a.Row(i), x);
     }
 }
 

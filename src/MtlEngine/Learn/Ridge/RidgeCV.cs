@@ -149,7 +149,7 @@ public sealed record RidgeCV(
             // r = ỹ − U·diag(f)·Uᵀỹ
             for (int k = 0; k < r; k++)
                 for (int j = 0; j < t; j++) scaled[k, j] = shrink[k] * uty[k, j];
-            Gemm.Multiply(1.0, u.ReadOnlySpan, scaled.ReadOnlySpan, 0.0, fitted.Span, parallelism);
+            MatrixProduct.Multiply(1.0, u.ReadOnlySpan, MatrixOp.None, scaled.ReadOnlySpan, MatrixOp.None, 0.0, fitted.Span, parallelism);
             for (int j = 0; j < t; j++)
             {
                 double sum = 0;

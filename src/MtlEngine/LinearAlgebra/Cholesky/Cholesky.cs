@@ -131,13 +131,13 @@ public sealed class Cholesky
         else
         {
             TriangularSolve.Lower(a11, a21.Transposed(), unitDiagonal: false, Parallelism.Sequential, TrsmBlockSize);
-            Syrk.Lower(-T.One, a21, T.One, a22, Parallelism.Sequential);
+            Syrk.Lower(-T.One, a21.Transposed(), T.One, a22, Parallelism.Sequential);   // A₂₂ −= L₂₁·L₂₁ᵀ
         }
         Factor(a22, team, blockSize, offset + n1);
     }
 
     /// <summary>Below this many multiply-adds in the TRSM (n₂·n₁²), a recursion level runs its updates on the calling thread's kernels.</summary>
-    private const long ParallelUpdateFlops = 1L << 22;
+    private const long ParallelUpdateFlops = ParallelThresholds.CholeskyUpdateFlops;
 
     /// <summary>
     /// The TRSM and the SYRK of one recursion level split once over the team's members, each share running
@@ -170,7 +170,7 @@ public sealed class Cholesky
                 var strip = Dense.Sub(view, n1 + s0, 0, s1 - s0, n1);
                 if (s0 > 0)
                     Gemm.Multiply(-T.One, strip, Dense.Sub(view, n1, 0, s0, n1).Transposed(), T.One, Dense.Sub(view, n1 + s0, n1, s1 - s0, s0), Parallelism.Sequential);
-                Syrk.Lower(-T.One, strip, T.One, Dense.Sub(view, n1 + s0, n1 + s0, s1 - s0, s1 - s0), Parallelism.Sequential);
+                Syrk.Lower(-T.One, strip.Transposed(), T.One, Dense.Sub(view, n1 + s0, n1 + s0, s1 - s0, s1 - s0), Parallelism.Sequential);
             });
         }
     }
