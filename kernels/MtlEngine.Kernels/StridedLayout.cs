@@ -21,12 +21,8 @@ internal interface IRowKernel
 /// <summary>Dimension collapsing and the threaded outer loop shared by the strided element-wise and reduction drivers.</summary>
 internal static class StridedLayout
 {
-    /// <summary>
-    /// Below this many elements per thread the work stays on one thread: starting a thread costs about as
-    /// much as a few microseconds of streaming arithmetic. The split itself depends only on the problem
-    /// size and the degree of parallelism, so results never depend on scheduling.
-    /// </summary>
-    public const int MinElementsPerThread = 1 << 15;
+    /// <summary>Below this many elements per thread the work stays on one thread (<see cref="ParallelThresholds.ElementsPerThread"/>).</summary>
+    public const int MinElementsPerThread = ParallelThresholds.ElementsPerThread;
 
     /// <summary>
     /// Simplifies an iteration space shared by several operands without changing which elements meet:

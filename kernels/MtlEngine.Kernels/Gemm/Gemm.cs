@@ -29,18 +29,18 @@ public static class Gemm
     /// <param name="b">The k×n right operand.</param>
     /// <param name="beta">Scale of C's old contents (0: ignore them).</param>
     /// <param name="c">The m×n result, updated in place.</param>
-    /// <param name="parallelism">How many threads to use (default: one).</param>
+    /// <param name="parallelism">How many threads to use (null: all cores, <see cref="Parallelism.Default"/>).</param>
     /// <param name="instructionSet">The microkernel family; <see cref="GemmInstructionSet.Auto"/> picks the best (tests force each).</param>
     /// <exception cref="ArgumentException">When the shapes do not agree.</exception>
     /// <exception cref="NotSupportedException">When <typeparamref name="T"/> is not float or double (except with the reference kernel).</exception>
     /// <exception cref="PlatformNotSupportedException">When a forced instruction set is not available on this machine.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T>(T alpha, ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, T beta, MatrixSpan<T> c,
-        Parallelism parallelism = default, GemmInstructionSet instructionSet = GemmInstructionSet.Auto)
+        Parallelism? parallelism = null, GemmInstructionSet instructionSet = GemmInstructionSet.Auto)
         where T : unmanaged, INumber<T> =>
-        MultiplyWithBlocks(alpha, a, b, beta, c, parallelism, instructionSet, blocks: null);
+        MultiplyWithBlocks(alpha, a, b, beta, c, parallelism ?? Parallelism.Default, instructionSet, blocks: null);
 
-    /// <summary>As <see cref="Multiply{T}(T, ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, T, MatrixSpan{T}, Parallelism, GemmInstructionSet)"/>
+    /// <summary>As <see cref="Multiply{T}(T, ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, T, MatrixSpan{T}, Parallelism?, GemmInstructionSet)"/>
     /// with block sizes other than the table's (tests use tiny blocks to cross every loop boundary).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyWithBlocks<T>(T alpha, ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, T beta, MatrixSpan<T> c,
@@ -67,9 +67,9 @@ public static class Gemm
     }
 
     /// <summary>C = α·op(A)·op(B) + β·C: the BLAS form, with op(A) m×k, op(B) k×n, C m×n.</summary>
-    /// <inheritdoc cref="Multiply{T}(T, ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, T, MatrixSpan{T}, Parallelism, GemmInstructionSet)"/>
+    /// <inheritdoc cref="Multiply{T}(T, ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, T, MatrixSpan{T}, Parallelism?, GemmInstructionSet)"/>
     public static void Multiply<T>(T alpha, ReadOnlyMatrixSpan<T> a, MatrixOp opA, ReadOnlyMatrixSpan<T> b, MatrixOp opB, T beta, MatrixSpan<T> c,
-        Parallelism parallelism = default, GemmInstructionSet instructionSet = GemmInstructionSet.Auto)
+        Parallelism? parallelism = null, GemmInstructionSet instructionSet = GemmInstructionSet.Auto)
         where T : unmanaged, INumber<T> =>
         Multiply(alpha, opA == MatrixOp.Transpose ? a.Transposed() : a, opB == MatrixOp.Transpose ? b.Transposed() : b, beta, c, parallelism, instructionSet);
 
@@ -80,7 +80,7 @@ public static class Gemm
     /// </summary>
     /// <exception cref="ArgumentException">When shapes disagree or the last matrix of a batch reaches outside its span.</exception>
     public static void MultiplyBatched<T>(int batchCount, T alpha, ReadOnlyMatrixSpan<T> a, int aBatchStride, ReadOnlyMatrixSpan<T> b, int bBatchStride,
-        T beta, MatrixSpan<T> c, int cBatchStride, Parallelism parallelism = default, GemmInstructionSet instructionSet = GemmInstructionSet.Auto)
+        T beta, MatrixSpan<T> c, int cBatchStride, Parallelism? parallelism = null, GemmInstructionSet instructionSet = GemmInstructionSet.Auto)
         where T : unmanaged, INumber<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batchCount);
@@ -108,7 +108,7 @@ public static class Gemm
             fixed (T* pc = &MemoryMarshal.GetReference(c.Data))
             {
                 var first = Operands(alpha, a, pa, b, pb, beta, c, pc);
-                int threads = parallelism.Degree;
+                int threads = (parallelism ?? Parallelism.Default).Degree;
                 long flops = 2L * a.Rows * a.Columns * b.Columns;
                 int batchWorkers = Math.Min(threads, batchCount);
                 if (batchWorkers > 1 && flops < 2 * GemmBlockSizes.For<T>(set).MinFlopsPerThread)

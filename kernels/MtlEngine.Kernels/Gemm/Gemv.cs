@@ -12,7 +12,7 @@ public static class Gemv
 {
     /// <summary>y = α·op(A)·x + β·y over contiguous vectors.</summary>
     /// <exception cref="ArgumentException">When the lengths do not match op(A).</exception>
-    public static void Multiply<T>(T alpha, ReadOnlyMatrixSpan<T> a, MatrixOp opA, ReadOnlySpan<T> x, T beta, Span<T> y, Parallelism parallelism = default)
+    public static void Multiply<T>(T alpha, ReadOnlyMatrixSpan<T> a, MatrixOp opA, ReadOnlySpan<T> x, T beta, Span<T> y, Parallelism? parallelism = null)
         where T : unmanaged, INumber<T>
     {
         if (opA == MatrixOp.Transpose) a = a.Transposed();
@@ -28,7 +28,7 @@ public static class Gemv
         if (a.ColumnStride == 1)
         {
             // Row-major: y_i = α·⟨A[i, :], x⟩ + β·y_i, rows split into fixed contiguous ranges.
-            int threads = (int)Math.Clamp((long)m * k / (1 << 16), 1, parallelism.Degree);
+            int threads = (int)Math.Clamp((long)m * k / ParallelThresholds.GemvMultiplyAddsPerThread, 1, (parallelism ?? Parallelism.Default).Degree);
             if (threads == 1) { Rows(alpha, a, x, beta, y, 0, m); return; }
             unsafe
             {

@@ -37,7 +37,7 @@ public static class Syrk
     /// <param name="instructionSet">The microkernel family (see <see cref="GemmInstructionSet"/>).</param>
     /// <exception cref="ArgumentException">When C is not n×n for A k×n.</exception>
     public static void Update<T>(T alpha, ReadOnlyMatrixSpan<T> a, T beta, MatrixSpan<T> c, Triangle triangle = Triangle.Lower, bool mirror = false,
-        Parallelism parallelism = default, GemmInstructionSet instructionSet = GemmInstructionSet.Auto)
+        Parallelism? parallelism = null, GemmInstructionSet instructionSet = GemmInstructionSet.Auto)
         where T : unmanaged, INumber<T>
     {
         int n = a.Columns, k = a.Rows;

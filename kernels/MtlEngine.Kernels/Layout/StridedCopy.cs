@@ -24,7 +24,7 @@ namespace MtlEngine.Kernels.Layout;
 public static class StridedCopy
 {
     /// <summary>Copies with fewer elements than this run on the calling thread: below it, starting threads costs more than the copy.</summary>
-    public const int ParallelThreshold = 1 << 18;
+    public const int ParallelThreshold = ParallelThresholds.StridedCopyElements;
 
     /// <summary>Copies the view (<paramref name="sourceOffset"/>, <paramref name="shape"/>, <paramref name="sourceStrides"/>) of
     /// <paramref name="source"/> into the view (<paramref name="destinationOffset"/>, <paramref name="shape"/>,

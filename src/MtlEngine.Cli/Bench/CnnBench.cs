@@ -51,7 +51,7 @@ internal static class CnnBench
         }
         try
         {
-            using var parallelism = TensorParallelism.Use(new Kernels.Parallelism(threads));
+            using var parallelism = TensorParallelism.Use(new Parallelism(threads));
             ConvLine("conv2d_a", workload.ConvBatch, 3, 32, 32, threads, target, output);
             ConvLine("conv2d_b", workload.ConvBatch, 32, 64, 16, threads, target, output);
             CnnStep(workload, threads, target, output);

@@ -61,7 +61,7 @@ internal static class MlpBench
     private static int Run(int threads, int steps, Device device, TextWriter output, Workload workload)
     {
         var (inputs, hidden, batch) = workload;
-        using var parallelism = TensorParallelism.Use(new Kernels.Parallelism(threads)); // every tensor operation of the step
+        using var parallelism = TensorParallelism.Use(new Parallelism(threads)); // every tensor operation of the step
 
         var random = new TensorRandom(2024);
         var tasks = new[] { new TaskSpec("a", TaskKind.Classification, 10), new TaskSpec("b", TaskKind.Classification, 5), new TaskSpec("c", TaskKind.Regression, 1) };

@@ -22,9 +22,10 @@ internal static class CcaFitCommand
         var maxIter = new Option<int>("--max-iter") { Description = "The NIPALS iteration limit per component.", DefaultValueFactory = _ => 500 };
         var tol = new Option<double>("--tol") { Description = "NIPALS stops when the squared change of the X weights is below this.", DefaultValueFactory = _ => 1e-6 };
         var save = FitCommand.SaveOption();
+        var threads = FitCommand.ThreadsOption();
         var command = new Command("cca", "Canonical correlation analysis of two views (scikit-learn's CCA): canonical correlations and the shared representation.")
         {
-            x, y, components, noScale, maxIter, tol, save,
+            x, y, components, noScale, maxIter, tol, save, threads,
         };
         command.SetAction(parsed =>
         {
@@ -40,7 +41,7 @@ internal static class CcaFitCommand
             double tolerance = parsed.GetValue(tol);
             if (!(tolerance >= 0)) throw new UsageException($"--tol {tolerance.ToString(CultureInfo.InvariantCulture)}: must be ≥ 0");
             string path = parsed.GetValue(save)!;
-            var model = new Cca(k, !parsed.GetValue(noScale), iterations, tolerance, Parallelism.Default).Fit(features, targets);
+            var model = new Cca(k, !parsed.GetValue(noScale), iterations, tolerance, FitCommand.Threads(parsed.GetValue(threads))).Fit(features, targets);
             model.Save(path);
             var report = model.Report;
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -57,7 +58,7 @@ internal static class CcaFitCommand
     internal static MtlTensor<double> Transform(ModelFileContents file, MtlTensor<double> x, bool proba)
     {
         ModelPredictors.NoProba(file, proba, "a cca model writes the transform of the X view");
-        var model = CcaModel.Load(file.Path, Parallelism.Default);
+        var model = CcaModel.Load(file.Path);
         ModelPredictors.CheckFeatures(file, x, model.XWeights.Dim(0));
         return model.TransformX(x);
     }

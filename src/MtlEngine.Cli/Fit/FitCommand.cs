@@ -31,6 +31,14 @@ internal static class FitCommand
     public static Option<string> XOption() =>
         new("--x") { Description = "The features: a float .npy of shape (n_samples, n_features).", Required = true };
 
+    /// <summary>The <c>--threads T</c> option every estimator has (default: all cores).</summary>
+    public static Option<int> ThreadsOption() =>
+        new("--threads") { Description = "Threads for the fit (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+    /// <summary>The <see cref="Parallelism"/> of a parsed <c>--threads</c>: a usage error outside [1, 1024].</summary>
+    public static Parallelism Threads(int threads) =>
+        threads is >= 1 and <= 1024 ? new Parallelism(threads) : throw new UsageException($"--threads must be in [1, 1024], not {threads}");
+
     private static int NoEstimator(Command fit) =>
         throw new UsageException(fit.Subcommands.Count == 0
             ? "fit: no estimators are available in this build"

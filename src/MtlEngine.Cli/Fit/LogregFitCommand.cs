@@ -23,8 +23,9 @@ internal static class LogregFitCommand
         var solver = new Option<string>("--solver") { Description = "lbfgs or newton-cg.", DefaultValueFactory = _ => "lbfgs" };
         var sampleWeight = new Option<string?>("--sample-weight") { Description = "Per-sample weights: a float .npy of shape (n_samples,)." };
         var save = FitCommand.SaveOption();
+        var threads = FitCommand.ThreadsOption();
         var command = new Command("logreg", "Logistic regression (binary or multinomial), as scikit-learn's LogisticRegression.")
-            { x, y, c, classWeight, maxIter, tol, solver, sampleWeight, save };
+            { x, y, c, classWeight, maxIter, tol, solver, sampleWeight, save, threads };
         command.SetAction(parsed =>
         {
             var features = FitInput.Features(parsed.GetValue(x)!);
@@ -53,7 +54,7 @@ internal static class LogregFitCommand
                 MaxIterations = parsed.GetValue(maxIter),
                 Tolerance = parsed.GetValue(tol),
                 Solver = solverKind,
-                Parallelism = Kernels.Parallelism.Default,
+                Parallelism = FitCommand.Threads(parsed.GetValue(threads)),
             };
             var model = options.Fit(features, labels, weights);
             string path = parsed.GetValue(save)!;
@@ -74,7 +75,7 @@ internal static class LogregFitCommand
     /// <summary>The "logreg" entry of <c>mtl predict</c>: labels as float64 (n,), or probabilities (n, n_classes) with --proba.</summary>
     public static MtlTensor<double> Predict(ModelFileContents file, MtlTensor<double> x, bool proba)
     {
-        var model = LogisticRegressionModel.Load(file.Path, Kernels.Parallelism.Default);
+        var model = LogisticRegressionModel.Load(file.Path);
         if (x.Dim(1) != model.Features)
             throw new UsageException($"--x has {x.Dim(1)} features but the model in {file.Path} was fitted on {model.Features}");
         if (proba) return model.PredictProba(x);

@@ -14,7 +14,7 @@ internal static class ModelPredictors
     public static MtlTensor<double> MultiTaskRidge(ModelFileContents file, MtlTensor<double> x, bool proba)
     {
         NoProba(file, proba, "a multitask_ridge model is a regressor");
-        var model = MultiTaskRidgeModel.Load(file.Path, Parallelism.Default);
+        var model = MultiTaskRidgeModel.Load(file.Path);
         CheckFeatures(file, x, model.Features);
         return model.PredictAll(x);
     }
@@ -32,7 +32,7 @@ internal static class ModelPredictors
     public static MtlTensor<double> IncrementalPca(ModelFileContents file, MtlTensor<double> x, bool proba)
     {
         NoProba(file, proba, "an incremental_pca model writes its transform");
-        var model = IncrementalPcaModel.Load(file.Path, Parallelism.Default);
+        var model = IncrementalPcaModel.Load(file.Path);
         CheckFeatures(file, x, model.Pca.Features);
         return model.Transform(x);
     }

@@ -1,13 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using MtlEngine.Kernels;
 using MtlEngine.Learn;
 using MtlEngine.Tensors;
 
 namespace MtlEngine.Cli.Fit;
 
 /// <summary>
-/// <c>mtl fit pca --x X.npy --components K [--solver auto|full|covariance|randomized] [--whiten] [--seed S] --save M.safetensors</c>:
+/// <c>mtl fit pca --x X.npy --components K [--solver auto|full|covariance|randomized] [--whiten] [--seed S] [--threads T] --save M.safetensors</c>:
 /// fits <see cref="Pca"/> and saves a "pca" model; <c>mtl predict</c> with it writes the transform.
 /// </summary>
 internal static class PcaFitCommand
@@ -20,9 +19,10 @@ internal static class PcaFitCommand
         var whiten = new Option<bool>("--whiten") { Description = "Scale the components to unit variance in the transform." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the randomized solver.", DefaultValueFactory = _ => 0 };
         var save = FitCommand.SaveOption();
+        var threads = FitCommand.ThreadsOption();
         var command = new Command("pca", "Principal component analysis (scikit-learn's PCA): components, explained variance, the transform.")
         {
-            x, components, solver, whiten, seed, save,
+            x, components, solver, whiten, seed, save, threads,
         };
         command.SetAction(parsed =>
         {
@@ -34,7 +34,7 @@ internal static class PcaFitCommand
                 throw new UsageException($"--components {k}: must be between 1 and min(n_samples, n_features) = {Math.Min(n, d)} for X of shape ({n}, {d})");
             string path = parsed.GetValue(save)!;
             var model = new Pca(Components: k, Whiten: parsed.GetValue(whiten), Solver: pcaSolver, Seed: parsed.GetValue(seed),
-                Parallelism: new Parallelism(Environment.ProcessorCount)).Fit(features);
+                Parallelism: FitCommand.Threads(parsed.GetValue(threads))).Fit(features);
             model.Save(path);
             double ratio = model.ExplainedVarianceRatio.Sum();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -49,7 +49,7 @@ internal static class PcaFitCommand
     internal static MtlTensor<double> Transform(ModelFileContents model, MtlTensor<double> x, bool proba)
     {
         if (proba) throw new UsageException($"{model.Path} (--model): --proba is for classifiers; a pca model writes its transform");
-        return PcaModel.Load(model.Path, new Parallelism(Environment.ProcessorCount)).Transform(x);
+        return PcaModel.Load(model.Path).Transform(x);
     }
 
     private static PcaSolver ParseSolver(string text) => text switch

@@ -8,7 +8,7 @@ namespace MtlEngine.Cli.Fit;
 
 /// <summary>
 /// <c>mtl fit ridge --x X.npy --y Y.npy [--alpha A | --alphas a,b,c] [--solver auto|cholesky|svd|eigen|cg]
-/// [--sample-weight w.npy] [--no-intercept] --save M.safetensors</c>: <see cref="Ridge"/> at one α, or
+/// [--sample-weight w.npy] [--no-intercept] [--threads T] --save M.safetensors</c>: <see cref="Ridge"/> at one α, or
 /// <see cref="RidgeCV"/> (efficient leave-one-out, α per target) over the <c>--alphas</c> grid. Either way the saved
 /// model is a ridge model (kind "ridge") with the α used in its metadata; <c>mtl predict</c> applies it.
 /// </summary>
@@ -24,13 +24,15 @@ internal static class RidgeFitCommand
         var weights = new Option<string?>("--sample-weight") { Description = "Per-sample weights: a float .npy of shape (n_samples,), ≥ 0." };
         var noIntercept = new Option<bool>("--no-intercept") { Description = "Fit without an intercept (the data are assumed centred)." };
         var save = FitCommand.SaveOption();
+        var threads = FitCommand.ThreadsOption();
         var command = new Command("ridge", "Ridge regression with many targets (α per target with --alphas: leave-one-out over the grid).")
         {
-            x, y, alpha, alphas, solver, weights, noIntercept, save,
+            x, y, alpha, alphas, solver, weights, noIntercept, save, threads,
         };
         command.SetAction(parsed =>
         {
             var ridgeSolver = ParseSolver(parsed.GetValue(solver)!);
+            var parallelism = FitCommand.Threads(parsed.GetValue(threads));
             double? oneAlpha = parsed.GetValue(alpha);
             string? grid = parsed.GetValue(alphas);
             if (oneAlpha is not null && grid is not null)
@@ -55,13 +57,13 @@ internal static class RidgeFitCommand
             string what;
             if (gridValues is not null)
             {
-                var cv = new RidgeCV(gridValues, intercept, AlphaPerTarget: true, ridgeSolver).Fit(features, targets, sampleWeight);
+                var cv = new RidgeCV(gridValues, intercept, AlphaPerTarget: true, ridgeSolver, Parallelism: parallelism).Fit(features, targets, sampleWeight);
                 model = cv.Model;
                 what = $"RidgeCV over {gridValues.Length} α (leave-one-out, {cv.Mode}): α = {Numbers(cv.Alpha)}, LOO MSE = {Numbers(cv.BestScore.Select(s => -s))}";
             }
             else
             {
-                model = new Ridge(Alpha: oneAlpha ?? 1.0, FitIntercept: intercept, Solver: ridgeSolver).Fit(features, targets, sampleWeight);
+                model = new Ridge(Alpha: oneAlpha ?? 1.0, FitIntercept: intercept, Solver: ridgeSolver, Parallelism: parallelism).Fit(features, targets, sampleWeight);
                 what = $"Ridge α = {Numbers(model.Alphas.Take(1))}";
             }
             model.Save(savePath);

@@ -42,7 +42,7 @@ internal static class TrainCommand
         if (threads < 1 || threads > 1024) throw new UsageException($"--threads must be in [1, 1024], not {threads}");
         var spec = TrainSpec.Load(specPath);
         if (!check && outDir is null) throw new UsageException("--out is required (the folder to write the model, metrics.json and history.csv into)");
-        using var parallelism = TensorParallelism.Use(new Kernels.Parallelism(threads));
+        using var parallelism = TensorParallelism.Use(new Parallelism(threads));
         var data = TrainRun.Prepare(spec);
         if (spec.Training.EarlyStoppingMetric is { } watched) CheckMetric(watched, data.TaskSpecs, data.ValidationRows.Length > 0);
         var strategy = BuildStrategy(spec.Training, data.TaskSpecs); // checked before training (and by --check)

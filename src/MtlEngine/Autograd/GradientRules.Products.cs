@@ -31,7 +31,7 @@ internal static partial class GradientRules
     /// </summary>
     public static MtlTensor<T> EmbeddingBag<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
     {
-        var layout = (Nn.BagLayout<T>)n.Saved!;
+        var layout = (BagLayout<T>)n.Saved!;
         var table = n.Inputs[0];
         int dim = table.Shape[1], bags = layout.Offsets.Length;
         var result = MtlTensor.Zeros<T>(table.Shape.ToArray());

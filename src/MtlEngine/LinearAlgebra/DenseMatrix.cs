@@ -146,7 +146,7 @@ public sealed class DenseMatrix
 
     /// <summary>The product op(A)·op(B) through the GEMM.</summary>
     /// <exception cref="MatrixShapeException">When the inner dimensions differ.</exception>
-    public static DenseMatrix Multiply(DenseMatrix a, DenseMatrix b, MatrixOp opA = MatrixOp.None, MatrixOp opB = MatrixOp.None, Parallelism parallelism = default)
+    public static DenseMatrix Multiply(DenseMatrix a, DenseMatrix b, MatrixOp opA = MatrixOp.None, MatrixOp opB = MatrixOp.None, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);

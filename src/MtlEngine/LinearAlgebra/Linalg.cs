@@ -32,12 +32,12 @@ public static class Linalg
     /// <exception cref="MatrixShapeException">When A is not of shape (n, n).</exception>
     /// <exception cref="NotPositiveDefiniteException">When a pivot is not positive (carries its index).</exception>
     /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
-    public static MtlTensor<T> Cholesky<T>(MtlTensor<T> a, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
+    public static MtlTensor<T> Cholesky<T>(MtlTensor<T> a, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var source = Square(a, "Cholesky", out int n);
         var l = source.ToArray();
         var view = new MatrixSpan<T>(l, n, n);
-        LinearAlgebra.Cholesky.FactorInPlace(view, parallelism, LinearAlgebra.Cholesky.DefaultBlockSize);
+        LinearAlgebra.Cholesky.FactorInPlace(view, parallelism ?? TensorParallelism.Current, LinearAlgebra.Cholesky.DefaultBlockSize);
         for (int i = 0; i < n; i++) l.AsSpan(i * n + i + 1, n - i - 1).Clear();
         return MtlTensor.FromArray(l, n, n);
     }
@@ -50,7 +50,7 @@ public static class Linalg
     /// <exception cref="MatrixShapeException">When L is not square or B does not have n rows.</exception>
     /// <exception cref="SingularMatrixException">When a diagonal entry of L is zero.</exception>
     /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
-    public static MtlTensor<T> CholeskySolve<T>(MtlTensor<T> l, MtlTensor<T> b, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
+    public static MtlTensor<T> CholeskySolve<T>(MtlTensor<T> l, MtlTensor<T> b, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var factor = Square(l, "Cholesky solve", out int n);
         var x = RightHandSide(b, n, "Cholesky solve", out int columns).ToArray();
@@ -71,7 +71,7 @@ public static class Linalg
     /// <exception cref="MatrixShapeException">When A is not square or B does not have n rows.</exception>
     /// <exception cref="SingularMatrixException">When a diagonal entry of A is zero (and <paramref name="unitDiagonal"/> is false).</exception>
     /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
-    public static MtlTensor<T> SolveTriangular<T>(MtlTensor<T> a, MtlTensor<T> b, bool lower, bool unitDiagonal = false, Parallelism parallelism = default)
+    public static MtlTensor<T> SolveTriangular<T>(MtlTensor<T> a, MtlTensor<T> b, bool lower, bool unitDiagonal = false, Parallelism? parallelism = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var t = Square(a, "Triangular solve", out int n);
@@ -93,7 +93,7 @@ public static class Linalg
     /// <exception cref="MatrixShapeException">When A is not square or B does not have n rows.</exception>
     /// <exception cref="SingularMatrixException">When a pivot is exactly zero (carries its index).</exception>
     /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
-    public static MtlTensor<T> Solve<T>(MtlTensor<T> a, MtlTensor<T> b, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
+    public static MtlTensor<T> Solve<T>(MtlTensor<T> a, MtlTensor<T> b, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var source = Square(a, "Solve", out int n);
         var rhs = RightHandSide(b, n, "Solve", out int columns);
@@ -101,7 +101,7 @@ public static class Linalg
         try
         {
             source.CopyTo(f);
-            var perm = FactorLu(f, n, parallelism, out _, out int zero);
+            var perm = FactorLu(f, n, parallelism ?? TensorParallelism.Current, out _, out int zero);
             if (zero >= 0) throw new SingularMatrixException(zero, "LU");
             // P·B: row i of the permuted right-hand side is row perm[i] of B.
             var x = new T[rhs.Length];
@@ -127,9 +127,9 @@ public static class Linalg
     /// <param name="parallelism">Threads for the factorization.</param>
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
     /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
-    public static (T Sign, T LogAbsDeterminant) SignedLogDeterminant<T>(MtlTensor<T> a, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
+    public static (T Sign, T LogAbsDeterminant) SignedLogDeterminant<T>(MtlTensor<T> a, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var f = FactorLu(a, parallelism, out int n, out int swaps, out int zero);
+        var f = FactorLu(a, parallelism ?? TensorParallelism.Current, out int n, out int swaps, out int zero);
         try
         {
             if (zero >= 0) return (T.Zero, T.NegativeInfinity);
@@ -157,9 +157,9 @@ public static class Linalg
     /// <param name="parallelism">Threads for the factorization.</param>
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
     /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
-    public static T Determinant<T>(MtlTensor<T> a, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T>
+    public static T Determinant<T>(MtlTensor<T> a, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var f = FactorLu(a, parallelism, out int n, out int swaps, out int zero);
+        var f = FactorLu(a, parallelism ?? TensorParallelism.Current, out int n, out int swaps, out int zero);
         try
         {
             if (zero >= 0) return T.Zero;

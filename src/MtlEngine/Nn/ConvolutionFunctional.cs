@@ -187,9 +187,8 @@ public static class ConvolutionFunctional
     /// <summary>Splits the planes over the current threads when there is enough work (about 64 K input elements a thread).</summary>
     internal static void ForEachPlaneShare(int planes, int planeLength, Action<int, int> body)
     {
-        const long MinElementsPerThread = 1 << 16;
         int threads = TensorParallelism.Current.Degree;
-        int workers = (int)Math.Clamp((long)planes * planeLength / MinElementsPerThread, 1, Math.Min(threads, Math.Max(1, planes)));
+        int workers = (int)Math.Clamp((long)planes * planeLength / ParallelThresholds.ConvolutionPlaneElementsPerThread, 1, Math.Min(threads, Math.Max(1, planes)));
         Conv2dDriver.ForEachShare(workers, planes, (_, first, end) => body(first, end - first));
     }
 }

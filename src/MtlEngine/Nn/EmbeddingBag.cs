@@ -146,6 +146,3 @@ public sealed class EmbeddingBag<T> : Module<T> where T : unmanaged, IFloatingPo
         return scales;
     }
 }
-
-/// <summary>What the embedding-bag rule needs: which rows each bag read, and with which factor.</summary>
-internal sealed record BagLayout<T>(int[] Indices, int[] Offsets, T[] Scales);

@@ -34,7 +34,7 @@ public static partial class Functional
     /// <summary>
     /// log Σ exp(x) composed from primitives (tinygrad's form): m + log Σ exp(x − m) with m = max(x) <em>detached</em>.
     /// m only shifts the computation (the result does not depend on it), so detaching it is exact, and it avoids
-    /// sending gradient through max's tie-breaking. The twin of the fused <see cref="MtlTensor.LogSumExp{T}(MtlTensor{T}, int, bool, Kernels.Parallelism?)"/>.
+    /// sending gradient through max's tie-breaking. The twin of the fused <see cref="MtlTensor.LogSumExp{T}(MtlTensor{T}, int, bool, Parallelism?)"/>.
     /// </summary>
     public static MtlTensor<T> LogSumExpComposed<T>(this MtlTensor<T> x, int axis, bool keepDims = false) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,6 +1,6 @@
 using MtlEngine.Kernels;
 
-namespace MtlEngine.Tensors;
+namespace MtlEngine;
 
 /// <summary>
 /// The thread count of tensor operations called without a <see cref="Parallelism"/> argument (the C# operators,

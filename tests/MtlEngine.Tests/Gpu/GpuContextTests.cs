@@ -37,20 +37,25 @@ public class GpuContextTests(IlgpuCpuFixture fixture) : IClassFixture<IlgpuCpuFi
         Assert.Equal(new float[] { 2, 3, 4, 5, 6 }, buffer.GetAsArray1D());
     }
 
-    [Fact]
+    [NoCudaFact]
     public void Asking_for_cuda_without_a_cuda_device_names_the_alternatives()
     {
-        // This machine (and CI) has no NVIDIA GPU; on one that has, the context must come up instead.
-        GpuContext? cuda = null;
-        try { cuda = GpuContext.Create(GpuBackend.Cuda); }
-        catch (GpuDeviceUnavailableException e)
-        {
-            Assert.Equal("cuda", e.Device);
-            Assert.Contains("ilgpu-cpu", e.Message);
-            Assert.Contains("--device cpu", e.Message);
-        }
-        if (cuda is not null) { Assert.Equal("cuda", cuda.DeviceName); cuda.Dispose(); }
+        var e = Assert.Throws<GpuDeviceUnavailableException>(() => GpuContext.Create(GpuBackend.Cuda));
+        Assert.Equal("cuda", e.Device);
+        Assert.Contains("ilgpu-cpu", e.Message);
+        Assert.Contains("--device cpu", e.Message);
+    }
 
+    [CudaFact]
+    public void Asking_for_cuda_on_a_machine_with_a_gpu_brings_the_context_up()
+    {
+        using var cuda = GpuContext.Create(GpuBackend.Cuda);
+        Assert.Equal("cuda", cuda.DeviceName);
+    }
+
+    [Fact]
+    public void Asking_for_a_cuda_device_index_that_does_not_exist_names_it()
+    {
         var far = Assert.Throws<GpuDeviceUnavailableException>(() => GpuContext.Create(GpuBackend.Cuda, 4096));
         Assert.Equal("cuda:4096", far.Device);
     }
@@ -151,19 +156,19 @@ public class GpuTensorTransferTests
         Assert.Equal(2.5f, scalar.ToArray()[0]);
     }
 
-    [Fact]
+    [NoCudaFact]
     public void Moving_a_tensor_to_cuda_without_a_gpu_is_a_clear_error()
     {
         var x = MtlTensor.Ones<float>(2, 2);
-        try
-        {
-            var y = x.To(Device.Parse("cuda"));
-            Assert.Equal(x.ToArray(), y.To(Device.Cpu).ToArray()); // a machine with a GPU
-        }
-        catch (GpuDeviceUnavailableException e)
-        {
-            Assert.Contains("ilgpu-cpu", e.Message);
-        }
+        var e = Assert.Throws<GpuDeviceUnavailableException>(() => x.To(Device.Parse("cuda")));
+        Assert.Contains("ilgpu-cpu", e.Message);
+    }
+
+    [CudaFact]
+    public void Moving_a_tensor_to_cuda_and_back_keeps_its_values()
+    {
+        var x = MtlTensor.Ones<float>(2, 2);
+        Assert.Equal(x.ToArray(), x.To(Device.Parse("cuda")).To(Device.Cpu).ToArray());
     }
 }
 

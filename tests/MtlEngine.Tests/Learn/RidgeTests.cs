@@ -231,10 +231,10 @@ public class RidgeTests
         // 17000 rows of 64 features stream in 3 blocks of 8192 rows, so two lanes (each on a thread when there are two).
         var x = Random(17000, 64, 31);
         var y = Random(17000, 3, 32);
-        var one = new Ridge(Alpha: 0.5, Parallelism: new global::MtlEngine.Kernels.Parallelism(1)).Fit(x, y);
+        var one = new Ridge(Alpha: 0.5, Parallelism: new Parallelism(1)).Fit(x, y);
         foreach (int threads in new[] { 2, 3 })
         {
-            var other = new Ridge(Alpha: 0.5, Parallelism: new global::MtlEngine.Kernels.Parallelism(threads)).Fit(x, y);
+            var other = new Ridge(Alpha: 0.5, Parallelism: new Parallelism(threads)).Fit(x, y);
             Assert.Equal(one.Coefficients.ToArray(), other.Coefficients.ToArray());
             Assert.Equal(one.Intercept, other.Intercept);
         }
@@ -248,10 +248,10 @@ public class RidgeTests
         var x = Random(300, 9, 33);
         var y = Random(300, 2, 34);
         var sw = Enumerable.Range(0, 300).Select(i => 0.5 + (i % 5) / 4.0).ToArray();
-        var (gram, xty, _, _) = RidgeProblem.NormalEquations(x, y, sw, true, new global::MtlEngine.Kernels.Parallelism(1), 7);
+        var (gram, xty, _, _) = RidgeProblem.NormalEquations(x, y, sw, true, new Parallelism(1), 7);
         foreach (int threads in new[] { 2, 4 })
         {
-            var (g, b, _, _) = RidgeProblem.NormalEquations(x, y, sw, true, new global::MtlEngine.Kernels.Parallelism(threads), 7);
+            var (g, b, _, _) = RidgeProblem.NormalEquations(x, y, sw, true, new Parallelism(threads), 7);
             for (int i = 0; i < 9; i++)
                 for (int j = 0; j <= i; j++) Assert.Equal(gram[i, j], g[i, j]);
             Assert.Equal(xty.Data, b.Data);
@@ -290,6 +290,6 @@ public class RidgeTests
         weights[17001] = 0;
         foreach (bool intercept in new[] { true, false })
             foreach (var sw in new[] { null, weights })
-                Assert.Contains("X[17001, 5]", Assert.Throws<LearnInputException>(() => new Ridge(FitIntercept: intercept, Parallelism: new global::MtlEngine.Kernels.Parallelism(2)).Fit(x, y, sw)).Message);
+                Assert.Contains("X[17001, 5]", Assert.Throws<LearnInputException>(() => new Ridge(FitIntercept: intercept, Parallelism: new Parallelism(2)).Fit(x, y, sw)).Message);
     }
 }

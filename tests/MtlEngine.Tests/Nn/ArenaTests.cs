@@ -8,7 +8,7 @@ public class ArenaTests
 {
     private static (float[] Losses, float[] Weights) Train(bool arena, int steps, int threads = 0)
     {
-        using var parallelism = TensorParallelism.Use(threads > 0 ? new MtlEngine.Kernels.Parallelism(threads) : MtlEngine.Kernels.Parallelism.Default);
+        using var parallelism = TensorParallelism.Use(threads > 0 ? new Parallelism(threads) : Parallelism.Default);
         var random = new TensorRandom(1);
         var net = new MultiTaskNet<float>(12, [16, 16], [new TaskSpec("a", TaskKind.Classification, 4), new TaskSpec("b", TaskKind.Regression, 2)], random);
         var optimizer = new Adam<float>(net.Parameters(), 1e-2);
@@ -52,10 +52,10 @@ public class ArenaTests
     public void TensorParallelismIsScoped()
     {
         var outer = TensorParallelism.Current;
-        using (TensorParallelism.Use(MtlEngine.Kernels.Parallelism.Sequential))
+        using (TensorParallelism.Use(Parallelism.Sequential))
         {
             Assert.Equal(1, TensorParallelism.Current.Degree);
-            using (TensorParallelism.Use(new MtlEngine.Kernels.Parallelism(5))) Assert.Equal(5, TensorParallelism.Current.Degree);
+            using (TensorParallelism.Use(new Parallelism(5))) Assert.Equal(5, TensorParallelism.Current.Degree);
             Assert.Equal(1, TensorParallelism.Current.Degree);
         }
         Assert.Equal(outer, TensorParallelism.Current);

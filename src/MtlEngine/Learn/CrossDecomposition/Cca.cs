@@ -38,7 +38,7 @@ namespace MtlEngine.Learn;
 /// <param name="MaxIterations">The NIPALS iteration limit per component (default 500).</param>
 /// <param name="Tolerance">NIPALS stops when the squared change of u is below this (default 1e-6, as scikit-learn).</param>
 /// <param name="Parallelism">Threads for the SVDs.</param>
-public sealed record Cca(int Components = 2, bool Scale = true, int MaxIterations = 500, double Tolerance = 1e-6, Parallelism Parallelism = default)
+public sealed record Cca(int Components = 2, bool Scale = true, int MaxIterations = 500, double Tolerance = 1e-6, Parallelism? Parallelism = null)
 {
     /// <summary>Fits the canonical pairs of two views.</summary>
     /// <param name="x">The first view, shape (n_samples, p).</param>
@@ -203,14 +203,14 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
     {
         int m = a.Rows, n = a.Columns;
         if (m == 0 || n == 0) return new DenseMatrix(n, m);
-        var svd = LinearAlgebra.Svd.Compute(a);
+        var svd = LinearAlgebra.Svd.Compute(a, MtlEngine.Parallelism.Sequential);
         var s = svd.SingularValues;
         double cutoff = (relativeCutoff ?? Math.Max(m, n) * MachineEpsilon.Double) * (s.Length == 0 ? 0 : s[0]);
         int rank = s.Count(v => v > cutoff);
         var vs = new DenseMatrix(n, rank);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < rank; j++) vs[i, j] = svd.V[i, j] / s[j];
-        return DenseMatrix.Multiply(vs, svd.U.SliceColumns(0, rank), MatrixOp.None, MatrixOp.Transpose);
+        return DenseMatrix.Multiply(vs, svd.U.SliceColumns(0, rank), MatrixOp.None, MatrixOp.Transpose, MtlEngine.Parallelism.Sequential);
     }
 }
 
@@ -352,7 +352,7 @@ public sealed class CcaModel
 
     /// <summary>Reads a model written by <see cref="Save"/>; it transforms and predicts exactly as the saved one.</summary>
     /// <exception cref="DataFormatException">When the file is not a "cca" model or its arrays do not fit together.</exception>
-    public static CcaModel Load(string path, Parallelism parallelism = default)
+    public static CcaModel Load(string path, Parallelism? parallelism = null)
     {
         var file = ModelFile.Read(path, Kind);
         var xWeights = file.Matrix("x_weights_");

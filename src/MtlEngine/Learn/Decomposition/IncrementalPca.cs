@@ -23,7 +23,7 @@ namespace MtlEngine.Learn;
 /// <param name="BatchSize">Rows per batch in <see cref="Fit"/>, or null for 5·n_features (scikit-learn's default).</param>
 /// <param name="Whiten">Whiten in the transform.</param>
 /// <param name="Parallelism">Threads for the SVDs.</param>
-public sealed record IncrementalPca(int? Components = null, int? BatchSize = null, bool Whiten = false, Parallelism Parallelism = default)
+public sealed record IncrementalPca(int? Components = null, int? BatchSize = null, bool Whiten = false, Parallelism? Parallelism = null)
 {
     /// <summary>
     /// Fits X in batches of <see cref="BatchSize"/> rows (scikit-learn's gen_batches: a last batch smaller than k is
@@ -108,7 +108,7 @@ public sealed record IncrementalPca(int? Components = null, int? BatchSize = nul
             double correction = Math.Sqrt((double)seen / total * m);
             var prevMean = previous.MeanArray;
             for (int f = 0; f < d; f++) z[k + m, f] = correction * (prevMean[f] - batchMean[f]);
-            svd = Svd.Compute(z.ReadOnlySpan, Parallelism);
+            svd = Svd.Compute(z.ReadOnlySpan, Parallelism ?? TensorParallelism.Current);
         }
         // svd_flip(u_based_decision=False): the largest-magnitude entry of each component (row of Vᵀ) positive.
         SignConvention.Apply(svd.V, svd.U);
@@ -121,7 +121,7 @@ public sealed record IncrementalPca(int? Components = null, int? BatchSize = nul
         double noise = k != m && k != d && allVariance.Length > k ? allVariance[k..].Average() : 0;
         var ratio = s[..k].Select(v => totalScatter > 0 ? v * v / totalScatter : 0).ToArray();
         var pca = new PcaModel(newComponents, allVariance[..k], ratio, s[..k], mean, noise, Whiten, (int)Math.Min(total, int.MaxValue),
-            new PcaFitReport(PcaSolver.Full, PcaSolver.Full, null), Parallelism);
+            new PcaFitReport(PcaSolver.Full, PcaSolver.Full, null), Parallelism ?? TensorParallelism.Current);
         return new IncrementalPcaModel(this, pca, variance, total, (previous?.Batches ?? 0) + 1);
     }
 
@@ -261,7 +261,7 @@ public sealed class IncrementalPcaModel
 
     /// <summary>Reads a model written by <see cref="Save"/>; it transforms as the saved one and can take more batches.</summary>
     /// <exception cref="DataFormatException">When the file is not an "incremental_pca" model or its arrays do not fit together.</exception>
-    public static IncrementalPcaModel Load(string path, Parallelism parallelism = default)
+    public static IncrementalPcaModel Load(string path, Parallelism? parallelism = null)
     {
         var file = ModelFile.Read(path, Kind);
         var components = file.Matrix("components_");
@@ -279,7 +279,7 @@ public sealed class IncrementalPcaModel
         var options = new IncrementalPca(nComponents, Optional("batch_size"), whiten, parallelism);
         var pca = new PcaModel(components, file.Vector("explained_variance_", k), file.Vector("explained_variance_ratio_", k),
             file.Vector("singular_values_", k), file.Vector("mean_", d), file.Vector("noise_variance_", 1)[0], whiten,
-            (int)Math.Min(seen, int.MaxValue), new PcaFitReport(PcaSolver.Full, PcaSolver.Full, null), parallelism);
+            (int)Math.Min(seen, int.MaxValue), new PcaFitReport(PcaSolver.Full, PcaSolver.Full, null), parallelism ?? TensorParallelism.Current);
         return new IncrementalPcaModel(options, pca, file.Vector("var_", d), seen, file.Integer("n_batches", min: 1));
     }
 

@@ -63,7 +63,7 @@ public sealed record Pca(
     int Oversamples = 10,
     int? PowerIterations = null,
     bool CovarianceRoute = false,
-    Parallelism Parallelism = default)
+    Parallelism? Parallelism = null)
 {
     /// <summary>Fits the principal components of X.</summary>
     /// <param name="x">X of shape (n_samples, n_features).</param>
@@ -134,11 +134,12 @@ public sealed record Pca(
         using var scores = new PooledMatrix(n, kFit, clear: false);
         using var vFit = new PooledMatrix(d, kFit, clear: false);
         string? route = null;
+        var parallelism = Parallelism ?? TensorParallelism.Current; // null: the ambient default (see Parallelism)
         Decomposition result = solver switch
         {
-            PcaSolver.Full => CovarianceRoute ? SolveFullOrCovariance(x, kFit, scores.Span, vFit.Span, Parallelism, out route) : SolveFull(x, kFit, scores.Span, vFit.Span, Parallelism),
-            PcaSolver.Covariance => SolveCovariance(x, kFit, scores.Span, vFit.Span, Parallelism),
-            PcaSolver.Randomized => SolveRandomized(x, k, scores.Span, vFit.Span, Oversamples, PowerIterations ?? (k < 0.1 * rank ? 7 : 4), Seed, Parallelism),
+            PcaSolver.Full => CovarianceRoute ? SolveFullOrCovariance(x, kFit, scores.Span, vFit.Span, parallelism, out route) : SolveFull(x, kFit, scores.Span, vFit.Span, parallelism),
+            PcaSolver.Covariance => SolveCovariance(x, kFit, scores.Span, vFit.Span, parallelism),
+            PcaSolver.Randomized => SolveRandomized(x, k, scores.Span, vFit.Span, Oversamples, PowerIterations ?? (k < 0.1 * rank ? 7 : 4), Seed, parallelism),
             _ => throw new ArgumentOutOfRangeException(nameof(Solver), Solver, "Unknown PCA solver."),
         };
         // svd_flip (u-based): the largest-magnitude score of each component is positive (SignConvention.Apply's flips,
@@ -170,7 +171,7 @@ public sealed record Pca(
         var variance = allVariance[..k];
         var ratio = variance.Select(v => totalVariance > 0 ? v / totalVariance : 0).ToArray();
         var report = new PcaFitReport(Solver, solver, solver == PcaSolver.Randomized ? PowerIterations ?? (k < 0.1 * rank ? 7 : 4) : null, route);
-        return new PcaModel(components, variance, ratio, result.Sigma[..k], mean, noise, Whiten, n, report, Parallelism);
+        return new PcaModel(components, variance, ratio, result.Sigma[..k], mean, noise, Whiten, n, report, parallelism);
     }
 
     /// <summary>The σᵢ (all of them when <see cref="AllVariances"/>) and ‖X_c‖_F²; the solver wrote the kept right singular vectors V (d × k) and the scores X_c·V (n × k) into the caller's storage.</summary>
@@ -259,8 +260,7 @@ public sealed record Pca(
     {
         int n = xc.Rows, d = xc.Columns;
         var gram = new DenseMatrix(d, d);
-        var xt = xc.AsReadOnly().Transposed();  // Xᵀ (d × n) as a view: Syrk computes Xᵀ·(Xᵀ)ᵀ = XᵀX
-        LinearAlgebra.Syrk.Lower(1.0, xt, 0.0, gram.Span, parallelism);
+        LinearAlgebra.Syrk.Lower(1.0, xc.AsReadOnly(), 0.0, gram.Span, parallelism);   // XᵀX
         var eigen = SymmetricEigen.Compute(gram, true, parallelism);
         int rank = Math.Min(n, d);
         var sigma = new double[rank];
@@ -268,7 +268,7 @@ public sealed record Pca(
             sigma[j] = Math.Sqrt(Math.Max(eigen.Values[d - 1 - j], 0));
         for (int i = 0; i < d; i++)
             for (int j = 0; j < k; j++) v[i, j] = eigen.Vectors![i, d - 1 - j];
-        Gemm.Multiply(1.0, xc, MatrixOp.None, v, MatrixOp.None, 0.0, scores, parallelism);
+        MatrixProduct.Multiply(1.0, xc, MatrixOp.None, v, MatrixOp.None, 0.0, scores, parallelism);
         double total = 0;
         for (int i = 0; i < d; i++) total += gram[i, i];
         return new Decomposition(sigma, total, AllVariances: true);
@@ -568,7 +568,7 @@ public sealed class PcaModel
 
     /// <summary>Reads a model written by <see cref="Save"/>.</summary>
     /// <exception cref="DataFormatException">When the file is not a "pca" model or its arrays do not fit together.</exception>
-    public static PcaModel Load(string path, Parallelism parallelism = default)
+    public static PcaModel Load(string path, Parallelism? parallelism = null)
     {
         var file = ModelFile.Read(path, Kind);
         var components = file.Tensor("components_");
@@ -588,6 +588,6 @@ public sealed class PcaModel
         var requested = file.Metadata.TryGetValue("requested_solver", out var r) && Enum.TryParse<PcaSolver>(r, true, out var rs) ? rs : solver;
         return new PcaModel(new DenseMatrix(k, d, components.ToDoubleArray()), variance, Vector("explained_variance_ratio_", k),
             Vector("singular_values_", k), Vector("mean_", d), Vector("noise_variance_", 1)[0], file.Text("whiten") == "true",
-            (int)file.Number("n_samples"), new PcaFitReport(requested, solver, null), parallelism);
+            (int)file.Number("n_samples"), new PcaFitReport(requested, solver, null), parallelism ?? TensorParallelism.Current);
     }
 }

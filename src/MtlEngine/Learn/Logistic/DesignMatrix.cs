@@ -35,12 +35,12 @@ internal abstract class DesignMatrix
         public override int Columns => columns;
 
         public override void TimesTransposed(ReadOnlySpan<double> w, int k, Span<double> z, Parallelism parallelism) =>
-            Gemm.Multiply(1.0, new ReadOnlyMatrixSpan<double>(values, offset, rows, columns, columns, 1),
-                new ReadOnlyMatrixSpan<double>(w, k, columns).Transposed(), 0.0, new MatrixSpan<double>(z, rows, k), parallelism);
+            MatrixProduct.Multiply(1.0, new ReadOnlyMatrixSpan<double>(values, offset, rows, columns, columns, 1), MatrixOp.None,
+                new ReadOnlyMatrixSpan<double>(w, k, columns), MatrixOp.Transpose, 0.0, new MatrixSpan<double>(z, rows, k), parallelism);
 
         public override void TransposedTimes(ReadOnlySpan<double> g, int k, Span<double> result, Parallelism parallelism) =>
-            Gemm.Multiply(1.0, new ReadOnlyMatrixSpan<double>(g, rows, k).Transposed(),
-                new ReadOnlyMatrixSpan<double>(values, offset, rows, columns, columns, 1), 0.0, new MatrixSpan<double>(result, k, columns), parallelism);
+            MatrixProduct.Multiply(1.0, new ReadOnlyMatrixSpan<double>(g, rows, k), MatrixOp.Transpose,
+                new ReadOnlyMatrixSpan<double>(values, offset, rows, columns, columns, 1), MatrixOp.None, 0.0, new MatrixSpan<double>(result, k, columns), parallelism);
     }
 
     /// <summary>CSR X: Z = X·(Wᵀ) row by row over the stored entries, Gᵀ·X = (Xᵀ·G)ᵀ by scattering rows.</summary>

@@ -69,7 +69,7 @@ internal sealed class LogisticLoss : ISecondOrderObjective, IDisposable
     }
 
     /// <summary>Multiply-adds in X·Wᵀ below which an evaluation runs on one thread (the result is the same either way).</summary>
-    public const long MinimumParallelWork = 4_000_000;
+    public const long MinimumParallelWork = ParallelThresholds.LogisticMultiplyAdds;
 
     /// <summary>k: 1 for a binary problem, else the number of classes.</summary>
     public int CoefficientRows => _k;

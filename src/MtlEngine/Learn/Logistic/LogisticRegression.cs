@@ -49,8 +49,8 @@ public sealed record LogisticRegression
     /// <summary>class_weight as a dictionary: label → weight (labels not listed weigh 1), or null.</summary>
     public IReadOnlyDictionary<int, double>? ClassWeight { get; init; }
 
-    /// <summary>Threads for the GEMM and the per-row loss (the fit does not depend on it).</summary>
-    public Parallelism Parallelism { get; init; }
+    /// <summary>Threads for the GEMM and the per-row loss (the fit does not depend on it); null: all cores, see <see cref="MtlEngine.Parallelism"/>.</summary>
+    public Parallelism? Parallelism { get; init; }
 
     /// <summary>Fits on dense X.</summary>
     /// <param name="x">X of shape (n_samples, n_features).</param>
@@ -103,7 +103,8 @@ public sealed record LogisticRegression
     private LogisticRegressionModel Fit(DesignMatrix x, int[] encoded, double[] s, int[] classes, LogisticRegressionModel? warmStart)
     {
         int d = x.Columns;
-        using var loss = new LogisticLoss(x, encoded, s, classes.Length, FitIntercept, double.IsPositiveInfinity(C) ? 0 : 1 / C, Parallelism);
+        var parallelism = Parallelism ?? TensorParallelism.Current; // null: the ambient default (see MtlEngine.Parallelism)
+        using var loss = new LogisticLoss(x, encoded, s, classes.Length, FitIntercept, double.IsPositiveInfinity(C) ? 0 : 1 / C, parallelism);
         int k = loss.CoefficientRows;
         var theta0 = new double[loss.Dimension];
         if (warmStart is not null)
@@ -124,7 +125,7 @@ public sealed record LogisticRegression
         var w = result.X.AsSpan(0, k * d).ToArray();
         var b = FitIntercept ? result.X.AsSpan(k * d, k).ToArray() : new double[k];
         var report = new LogisticRegressionReport(Solver, result.Iterations, result.Evaluations, result.Converged, result.Value, result.GradientMaxNorm, result.Message);
-        return new LogisticRegressionModel(classes, w, b, d, report, Parallelism);
+        return new LogisticRegressionModel(classes, w, b, d, report, parallelism);
     }
 
     private void CheckOptions()

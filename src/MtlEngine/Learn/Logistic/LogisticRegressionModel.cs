@@ -111,7 +111,7 @@ public sealed class LogisticRegressionModel
 
     /// <summary>Reads a model written by <see cref="Save"/>.</summary>
     /// <exception cref="DataFormatException">When the file is not a "logreg" model or its tensors do not fit together.</exception>
-    public static LogisticRegressionModel Load(string path, Parallelism parallelism = default)
+    public static LogisticRegressionModel Load(string path, Parallelism? parallelism = null)
     {
         var file = ModelFile.Read(path, Kind);
         var coef = file.Tensor("coef_");
@@ -129,7 +129,7 @@ public sealed class LogisticRegressionModel
                 throw new DataFormatException(path, "classes_ must be strictly increasing integers");
             labels[i] = (int)classes[i];
         }
-        return new LogisticRegressionModel(labels, coef.ToDoubleArray(), intercept, d, report: null, parallelism);
+        return new LogisticRegressionModel(labels, coef.ToDoubleArray(), intercept, d, report: null, parallelism ?? TensorParallelism.Current);
     }
 
     private DesignMatrix Design(MtlTensor<double> x)

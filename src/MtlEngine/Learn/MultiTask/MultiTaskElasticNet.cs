@@ -272,7 +272,7 @@ public sealed class MultiTaskElasticNetModel
     {
         var (n, d, xv) = LearnInput.Matrix(x, "X");
         LearnInput.Features(Features, d, "MultiTaskElasticNet");
-        var p = DenseMatrix.Multiply(new DenseMatrix(n, d, xv), _w, Kernels.Gemm.MatrixOp.None, Kernels.Gemm.MatrixOp.Transpose);
+        var p = DenseMatrix.Multiply(new DenseMatrix(n, d, xv), _w, Kernels.Gemm.MatrixOp.None, Kernels.Gemm.MatrixOp.Transpose, Parallelism.Sequential);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < Targets; j++) p[i, j] += _intercept[j];
         return p.ToTensor();

@@ -39,7 +39,7 @@ public sealed record MultiTaskRidge(
     double LambdaShared = 1.0,
     double LambdaTask = 1.0,
     bool FitIntercept = true,
-    Parallelism Parallelism = default)
+    Parallelism? Parallelism = null)
 {
     /// <summary>Fits w₀, v_t and b_t.</summary>
     /// <param name="x">X_t per task, each of shape (n_t, n_features) (the same number of features for every task).</param>
@@ -100,7 +100,7 @@ public sealed record MultiTaskRidge(
             var residual = new double[d];
             for (int t = 0; t < count; t++)
             {
-                Gemv(tasks[t].Gram, w0, gw);
+                new DenseOperator(tasks[t].Gram, MtlEngine.Parallelism.Sequential).Apply(w0, gw); // G_t·w₀
                 for (int f = 0; f < d; f++) residual[f] = tasks[t].Xty[f] - gw[f];
                 factors[t].Solve(residual).CopyTo(v.Row(t));
             }
@@ -200,7 +200,7 @@ public sealed record MultiTaskRidge(
                     yv[i] -= yMean;
                 }
             }
-            var gram = RidgeProblem.Gram(xm, Parallelism);
+            var gram = RidgeProblem.Gram(xm, Parallelism ?? TensorParallelism.Current);
             var xty = new double[d];
             new DenseOperator(xm, Parallelism).ApplyTransposed(yv, xty);
             tasks.Add(new TaskData(xm, xMean, yMean, gram, xty));
@@ -216,11 +216,6 @@ public sealed record MultiTaskRidge(
     private static void AddDiagonal(DenseMatrix a, double value)
     {
         for (int i = 0; i < a.Rows; i++) a[i, i] += value;
-    }
-
-    private static void Gemv(DenseMatrix a, double[] x, double[] result)
-    {
-        for (int i = 0; i < a.Rows; i++) result[i] = Dense.Dot(a.Row(i), x);
     }
 }
 
@@ -321,7 +316,7 @@ public sealed class MultiTaskRidgeModel
 
     /// <summary>Reads a model written by <see cref="Save"/>; it predicts exactly as the saved one.</summary>
     /// <exception cref="DataFormatException">When the file is not a "multitask_ridge" model or its arrays do not fit together.</exception>
-    public static MultiTaskRidgeModel Load(string path, Parallelism parallelism = default)
+    public static MultiTaskRidgeModel Load(string path, Parallelism? parallelism = null)
     {
         var file = ModelFile.Read(path, Kind);
         var w = file.Matrix("coef_");

@@ -50,7 +50,7 @@ public sealed record Ridge(
     RidgeSolver Solver = RidgeSolver.Auto,
     double Tolerance = 1e-4,
     int? MaxIterations = null,
-    Parallelism Parallelism = default)
+    Parallelism? Parallelism = null)
 {
     /// <summary>Fits W (n_targets, n_features) and b (n_targets).</summary>
     /// <param name="x">X of shape (n_samples, n_features).</param>
@@ -61,6 +61,7 @@ public sealed record Ridge(
     {
         if (!(Tolerance >= 0) || double.IsInfinity(Tolerance))
             throw new LearnInputException($"Tolerance must be finite and ≥ 0, but is {Tolerance}.");
+        var parallelism = Parallelism ?? TensorParallelism.Current; // null: the ambient default (see Parallelism)
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank == 2 && x.Dim(0) >= x.Dim(1) && Solver is RidgeSolver.Auto or RidgeSolver.Cholesky)
         {
@@ -71,10 +72,10 @@ public sealed record Ridge(
             using (var gram = new PooledMatrix(d, d))
             using (var xty = new PooledMatrix(d, t))
             {
-                var (xOffset, yOffset) = RidgeProblem.NormalEquations(x, y, sampleWeight, FitIntercept, gram.Data, xty.Data, Parallelism);
+                var (xOffset, yOffset) = RidgeProblem.NormalEquations(x, y, sampleWeight, FitIntercept, gram.Data, xty.Data, parallelism);
                 try
                 {
-                    var wPrimal = SolveNormalEquations(gram.ReadOnlySpan, xty.ReadOnlySpan, targetAlphas, Parallelism);
+                    var wPrimal = SolveNormalEquations(gram.ReadOnlySpan, xty.ReadOnlySpan, targetAlphas, parallelism);
                     var primalIntercept = FitIntercept ? RidgeProblem.Intercept(wPrimal, xOffset, yOffset) : new double[wPrimal.Rows];
                     return new RidgeModel(this, targetAlphas, wPrimal, primalIntercept, y.Rank == 1, new RidgeFitReport(Solver, RidgeSolver.Cholesky, null, null, true));
                 }
@@ -96,6 +97,7 @@ public sealed record Ridge(
     {
         var requested = Solver;
         var solver = Solver == RidgeSolver.Auto ? RidgeSolver.Cholesky : Solver;
+        var parallelism = Parallelism ?? TensorParallelism.Current;
         string? fallback = null;
         int[]? iterations = null;
         bool converged = true;
@@ -105,23 +107,23 @@ public sealed record Ridge(
             case RidgeSolver.Cholesky:
                 try
                 {
-                    w = SolveCholesky(xm, ym, alphas, Parallelism);
+                    w = SolveCholesky(xm, ym, alphas, parallelism);
                 }
                 catch (NotPositiveDefiniteException e)
                 {
                     fallback = $"Cholesky failed ({e.Message}); solved by SVD instead.";
                     solver = RidgeSolver.Svd;
-                    w = SolveSvd(xm, ym, alphas, Parallelism);
+                    w = SolveSvd(xm, ym, alphas, parallelism);
                 }
                 break;
             case RidgeSolver.Svd:
-                w = SolveSvd(xm, ym, alphas, Parallelism);
+                w = SolveSvd(xm, ym, alphas, parallelism);
                 break;
             case RidgeSolver.Eigen:
-                w = SolveEigen(xm, ym, alphas, Parallelism);
+                w = SolveEigen(xm, ym, alphas, parallelism);
                 break;
             case RidgeSolver.ConjugateGradient:
-                (w, iterations, converged) = SolveConjugateGradient(xm, ym, alphas, Tolerance, MaxIterations, Parallelism);
+                (w, iterations, converged) = SolveConjugateGradient(xm, ym, alphas, Tolerance, MaxIterations, parallelism);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(Solver), Solver, "Unknown ridge solver.");

@@ -34,7 +34,7 @@ public sealed record RidgeCV(
     bool FitIntercept = true,
     bool AlphaPerTarget = false,
     RidgeSolver Solver = RidgeSolver.Auto,
-    Parallelism Parallelism = default)
+    Parallelism? Parallelism = null)
 {
     /// <summary>scikit-learn's default grid.</summary>
     public static double[] DefaultAlphas => [0.1, 1.0, 10.0];
@@ -52,7 +52,7 @@ public sealed record RidgeCV(
             if (!(a > 0) || double.IsInfinity(a))
                 throw new LearnInputException($"RidgeCV's α must be finite and > 0 (leave-one-out needs a penalty), but the grid has {a}.");
         var problem = RidgeProblem.Prepare(x, y, sampleWeight, FitIntercept);
-        var errors = LeaveOneOutErrors(problem, Alphas, FitIntercept, Parallelism, out var mode); // (n_alphas, t)
+        var errors = LeaveOneOutErrors(problem, Alphas, FitIntercept, Parallelism ?? TensorParallelism.Current, out var mode); // (n_alphas, t)
         int t = problem.Targets;
 
         // Best α: the largest score −MSE, the first in grid order among equals (scikit-learn updates on a strict '>').
@@ -149,7 +149,7 @@ public sealed record RidgeCV(
             // r = ỹ − U·diag(f)·Uᵀỹ
             for (int k = 0; k < r; k++)
                 for (int j = 0; j < t; j++) scaled[k, j] = shrink[k] * uty[k, j];
-            Gemm.Multiply(1.0, u.ReadOnlySpan, scaled.ReadOnlySpan, 0.0, fitted.Span, parallelism);
+            MatrixProduct.Multiply(1.0, u.ReadOnlySpan, MatrixOp.None, scaled.ReadOnlySpan, MatrixOp.None, 0.0, fitted.Span, parallelism);
             for (int j = 0; j < t; j++)
             {
                 double sum = 0;

@@ -140,13 +140,13 @@ public sealed class CsrMatrix
     /// (an axpy per entry, SIMD over B's row). Rows are split over threads in fixed contiguous ranges, so the result
     /// does not depend on the thread count.
     /// </summary>
-    public DenseMatrix Multiply(DenseMatrix b, Parallelism parallelism = default)
+    public DenseMatrix Multiply(DenseMatrix b, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(b);
         if (b.Rows != Columns)
             throw new MatrixShapeException($"X·B needs B with {Columns} rows (X is {ShapeText}) but B is {b.ShapeText}.");
         var c = new DenseMatrix(Rows, b.Columns);
-        ForRowRanges(Rows, parallelism, (start, end) =>
+        ForRowRanges(Rows, parallelism ?? TensorParallelism.Current, (start, end) =>
         {
             for (int i = start; i < end; i++)
             {

@@ -51,15 +51,15 @@ public sealed class Cholesky
     /// <param name="parallelism">Threads for the GEMM updates (and for later solves with this factorization).</param>
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
     /// <exception cref="NotPositiveDefiniteException">When a pivot is not positive (carries its index).</exception>
-    public static Cholesky Factor(DenseMatrix a, Parallelism parallelism = default) => Factor(a, parallelism, DefaultBlockSize);
+    public static Cholesky Factor(DenseMatrix a, Parallelism? parallelism = null) => Factor(a, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
 
     /// <summary>Factors a float64 tensor of shape (n, n).</summary>
-    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism)"/>
-    public static Cholesky Factor(MtlTensor<double> a, Parallelism parallelism = default) => Factor(DenseMatrix.FromTensor(a), parallelism);
+    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism?)"/>
+    public static Cholesky Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromTensor(a), parallelism);
 
     /// <summary>Factors an n×n array.</summary>
-    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism)"/>
-    public static Cholesky Factor(double[,] a, Parallelism parallelism = default) => Factor(DenseMatrix.FromArray(a), parallelism);
+    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism?)"/>
+    public static Cholesky Factor(double[,] a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromArray(a), parallelism);
 
     /// <summary>
     /// Factors in place, as LAPACK's potrf: the lower triangle of <paramref name="a"/> is overwritten with L and its
@@ -70,13 +70,13 @@ public sealed class Cholesky
     /// <param name="parallelism">Threads for the GEMM updates (and for later solves with this factorization).</param>
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
     /// <exception cref="NotPositiveDefiniteException">When a pivot is not positive (carries its index).</exception>
-    public static Cholesky FactorInPlace(DenseMatrix a, Parallelism parallelism = default)
+    public static Cholesky FactorInPlace(DenseMatrix a, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         MatrixShapeException.ThrowIfNotSquare(a, "Cholesky");
-        FactorInPlace(a.Span, parallelism, DefaultBlockSize);
+        FactorInPlace(a.Span, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
         ZeroUpper(a);
-        return new Cholesky(a, parallelism);
+        return new Cholesky(a, parallelism ?? TensorParallelism.Current);
     }
 
     internal static Cholesky Factor(DenseMatrix a, Parallelism parallelism, int blockSize)
@@ -131,13 +131,13 @@ public sealed class Cholesky
         else
         {
             TriangularSolve.Lower(a11, a21.Transposed(), unitDiagonal: false, Parallelism.Sequential, TrsmBlockSize);
-            Syrk.Lower(-T.One, a21, T.One, a22, Parallelism.Sequential);
+            Syrk.Lower(-T.One, a21.Transposed(), T.One, a22, Parallelism.Sequential);   // A₂₂ −= L₂₁·L₂₁ᵀ
         }
         Factor(a22, team, blockSize, offset + n1);
     }
 
     /// <summary>Below this many multiply-adds in the TRSM (n₂·n₁²), a recursion level runs its updates on the calling thread's kernels.</summary>
-    private const long ParallelUpdateFlops = 1L << 22;
+    private const long ParallelUpdateFlops = ParallelThresholds.CholeskyUpdateFlops;
 
     /// <summary>
     /// The TRSM and the SYRK of one recursion level split once over the team's members, each share running
@@ -170,7 +170,7 @@ public sealed class Cholesky
                 var strip = Dense.Sub(view, n1 + s0, 0, s1 - s0, n1);
                 if (s0 > 0)
                     Gemm.Multiply(-T.One, strip, Dense.Sub(view, n1, 0, s0, n1).Transposed(), T.One, Dense.Sub(view, n1 + s0, n1, s1 - s0, s0), Parallelism.Sequential);
-                Syrk.Lower(-T.One, strip, T.One, Dense.Sub(view, n1 + s0, n1 + s0, s1 - s0, s1 - s0), Parallelism.Sequential);
+                Syrk.Lower(-T.One, strip.Transposed(), T.One, Dense.Sub(view, n1 + s0, n1 + s0, s1 - s0, s1 - s0), Parallelism.Sequential);
             });
         }
     }

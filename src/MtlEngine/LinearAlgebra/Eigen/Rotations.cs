@@ -67,7 +67,7 @@ internal static class Rotations
         const int chunk = 128;
         int chunks = (columns + chunk - 1) / chunk;
         int workers = Math.Min(parallelism.Degree, chunks);
-        if ((long)count * columns < 1L << 16) workers = 1;
+        if ((long)count * columns < ParallelThresholds.RotationElements) workers = 1;
         if (workers <= 1)
         {
             for (int ch = 0; ch < chunks; ch++) ApplyChunk(z, columns, ch * chunk, Math.Min(chunk, columns - ch * chunk), rowX, rowY, c, s);

@@ -56,8 +56,8 @@ public sealed class SymmetricEigen
     /// <summary>All eigenvalues and (unless <paramref name="computeVectors"/> is false) eigenvectors of a symmetric matrix.</summary>
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
     /// <exception cref="NoConvergenceException">When the QL iteration does not converge (not seen for finite input).</exception>
-    public static SymmetricEigen Compute(DenseMatrix a, bool computeVectors = true, Parallelism parallelism = default) =>
-        Compute(a, computeVectors, parallelism, TridiagonalSolver.DivideAndConquer);
+    public static SymmetricEigen Compute(DenseMatrix a, bool computeVectors = true, Parallelism? parallelism = null) =>
+        Compute(a, computeVectors, parallelism ?? TensorParallelism.Current, TridiagonalSolver.DivideAndConquer);
 
     internal static SymmetricEigen Compute(DenseMatrix a, bool computeVectors, Parallelism parallelism, TridiagonalSolver solver,
         SymmetricEigenWorkspace? workspace = null)
@@ -114,20 +114,20 @@ public sealed class SymmetricEigen
     }
 
     /// <summary>
-    /// As <see cref="Compute(DenseMatrix, bool, Parallelism)"/>, taking the n×n reduced matrix and the panel buffers from
+    /// As <see cref="Compute(DenseMatrix, bool, Parallelism?)"/>, taking the n×n reduced matrix and the panel buffers from
     /// <paramref name="workspace"/> (grown on first use, reused afterwards), so that repeated decompositions of one size
     /// allocate little more than their results. A workspace serves one call at a time.
     /// </summary>
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
     /// <exception cref="NoConvergenceException">When the QL iteration does not converge (not seen for finite input).</exception>
-    public static SymmetricEigen Compute(DenseMatrix a, SymmetricEigenWorkspace workspace, bool computeVectors = true, Parallelism parallelism = default)
+    public static SymmetricEigen Compute(DenseMatrix a, SymmetricEigenWorkspace workspace, bool computeVectors = true, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(workspace);
-        return Compute(a, computeVectors, parallelism, TridiagonalSolver.DivideAndConquer, workspace);
+        return Compute(a, computeVectors, parallelism ?? TensorParallelism.Current, TridiagonalSolver.DivideAndConquer, workspace);
     }
 
     /// <summary>Eigenpairs of a float64 tensor of shape (n, n).</summary>
-    public static SymmetricEigen Compute(MtlTensor<double> a, bool computeVectors = true, Parallelism parallelism = default) =>
+    public static SymmetricEigen Compute(MtlTensor<double> a, bool computeVectors = true, Parallelism? parallelism = null) =>
         Compute(DenseMatrix.FromTensor(a), computeVectors, parallelism);
 
     /// <summary>
@@ -136,11 +136,11 @@ public sealed class SymmetricEigen
     /// otherwise divide and conquer solves the whole tridiagonal and only the k wanted columns are back-transformed.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">When k is not in [0, n].</exception>
-    public static SymmetricEigen Largest(DenseMatrix a, int k, Parallelism parallelism = default) => Extreme(a, k, largest: true, parallelism);
+    public static SymmetricEigen Largest(DenseMatrix a, int k, Parallelism? parallelism = null) => Extreme(a, k, largest: true, parallelism ?? TensorParallelism.Current);
 
     /// <summary>The <paramref name="k"/> smallest eigenpairs, in ascending order (the first is the smallest); see <see cref="Largest"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When k is not in [0, n].</exception>
-    public static SymmetricEigen Smallest(DenseMatrix a, int k, Parallelism parallelism = default) => Extreme(a, k, largest: false, parallelism);
+    public static SymmetricEigen Smallest(DenseMatrix a, int k, Parallelism? parallelism = null) => Extreme(a, k, largest: false, parallelism ?? TensorParallelism.Current);
 
     private static SymmetricEigen Extreme(DenseMatrix a, int k, bool largest, Parallelism parallelism)
     {
@@ -188,7 +188,7 @@ public sealed class SymmetricEigen
 
     /// <summary>V·Λ·Vᵀ, which equals A up to rounding (needs the vectors of a full decomposition).</summary>
     /// <exception cref="InvalidOperationException">When the vectors were not computed.</exception>
-    public DenseMatrix Reconstruct(Parallelism parallelism = default)
+    public DenseMatrix Reconstruct(Parallelism? parallelism = null)
     {
         var v = Vectors ?? throw new InvalidOperationException("Reconstruct needs the eigenvectors; compute with computeVectors: true.");
         var vl = v.Clone();
@@ -244,7 +244,7 @@ public sealed class SymmetricEigen
         var rowY = new int[n];
         var cs = new double[n];
         var sn = new double[n];
-        double f = 0, tst1 = 0, eps = Math.ScaleB(1.0, -52);
+        double f = 0, tst1 = 0, eps = MachineEpsilon.Double;
         for (int l = 0; l < n; l++)
         {
             tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
@@ -362,7 +362,7 @@ public sealed class SymmetricEigen
 }
 
 /// <summary>
-/// Reusable scratch for <see cref="SymmetricEigen.Compute(DenseMatrix, SymmetricEigenWorkspace, bool, Parallelism)"/>: the n×n
+/// Reusable scratch for <see cref="SymmetricEigen.Compute(DenseMatrix, SymmetricEigenWorkspace, bool, Parallelism?)"/>: the n×n
 /// matrix that the tridiagonalization reduces in place (and that keeps the reflectors for the back-transformation) and
 /// the panel buffers of the blocked reduction. It grows to the largest n it has seen; use one per thread. Without one,
 /// each call rents the same buffers from <see cref="ArrayPool{T}.Shared"/> and gives them back when it returns.

@@ -30,7 +30,7 @@ internal static class TridiagonalBisection
             throw new ArgumentOutOfRangeException(nameof(count), count, $"Ranks {first} .. {first + count - 1} are not all in [0, {n}) for a tridiagonal of order {n}.");
         var values = new double[count];
         if (count == 0) return values;
-        double eps = Math.ScaleB(1.0, -53), safeMin = Math.ScaleB(1.0, -1022);
+        double eps = MachineEpsilon.UnitRoundoff, safeMin = Math.ScaleB(1.0, -1022);
         // e² once, the Gershgorin interval, and pivmin = safmin·max(1, max e²) (dstebz).
         var e2 = new double[n];
         double gl = double.PositiveInfinity, gu = double.NegativeInfinity, maxE2 = 1;

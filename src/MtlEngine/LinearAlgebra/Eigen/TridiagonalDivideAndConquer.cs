@@ -149,7 +149,7 @@ internal static class TridiagonalDivideAndConquer
         }
         double dmax = 0, zmax = 0;
         for (int t = 0; t < size; t++) { dmax = Math.Max(dmax, Math.Abs(dl[t])); zmax = Math.Max(zmax, Math.Abs(w[t])); }
-        double eps = Math.ScaleB(1.0, -53);
+        double eps = MachineEpsilon.UnitRoundoff;
         double tol = 8 * eps * Math.Max(dmax, zmax);
 
         // Deflation (dlaed2).
@@ -410,7 +410,7 @@ internal static class SecularEquation
         double pLeft = delta[i];
         double pRight = last ? double.NaN : delta[i + 1];
         double tau = 0.5 * (lo + hi);
-        double eps = Math.ScaleB(1.0, -53);
+        double eps = MachineEpsilon.UnitRoundoff;
         for (int iteration = 0; iteration < 200; iteration++)
         {
             Sums(delta, z, tau, i, out double psi, out double dpsi, out double phi, out double dphi);

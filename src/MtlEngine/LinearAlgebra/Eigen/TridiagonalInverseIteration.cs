@@ -24,7 +24,7 @@ internal static class TridiagonalInverseIteration
         double norm = 0;
         for (int i = 0; i < n; i++)
             norm = Math.Max(norm, Math.Abs(d[i]) + (i > 0 ? Math.Abs(e[i - 1]) : 0) + (i < n - 1 ? Math.Abs(e[i]) : 0));
-        double eps = Math.ScaleB(1.0, -53);
+        double eps = MachineEpsilon.UnitRoundoff;
         if (norm == 0) norm = 1;
         double ortol = 1e-3 * norm, pertol = 10 * eps * norm, tiny = eps * norm;
         var u0 = new double[n];

@@ -9,10 +9,10 @@ namespace MtlEngine.LinearAlgebra;
 public static class ConditionEstimate
 {
     /// <summary>κ₂(A) = σ_max / σ_min from the SVD (∞ for a singular matrix).</summary>
-    public static double TwoNorm(DenseMatrix a, Parallelism parallelism = default) => Svd.Compute(a, parallelism).ConditionNumber();
+    public static double TwoNorm(DenseMatrix a, Parallelism? parallelism = null) => Svd.Compute(a, parallelism).ConditionNumber();
 
     /// <summary>The numerical rank from the SVD: the number of σᵢ &gt; σ₀·max(m, n)·ε (NumPy's matrix_rank), or above <paramref name="tolerance"/>.</summary>
-    public static int Rank(DenseMatrix a, double? tolerance = null, Parallelism parallelism = default) => Svd.Compute(a, parallelism).Rank(tolerance);
+    public static int Rank(DenseMatrix a, double? tolerance = null, Parallelism? parallelism = null) => Svd.Compute(a, parallelism).Rank(tolerance);
 
     /// <summary>
     /// An estimate of κ₁(A) = ‖A‖₁·‖A⁻¹‖₁ from A and its LU factorization. ‖A⁻¹‖₁ is estimated by Hager's method:

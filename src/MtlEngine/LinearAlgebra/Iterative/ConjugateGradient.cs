@@ -58,5 +58,5 @@ public static class ConjugateGradient
 
     /// <summary>Solves A·x = b for a dense symmetric positive definite matrix.</summary>
     public static IterativeResult Solve(DenseMatrix a, ReadOnlySpan<double> b, double tolerance = 1e-10, int? maxIterations = null) =>
-        Solve(new DenseOperator(a), b, tolerance, maxIterations);
+        Solve(new DenseOperator(a, Parallelism.Sequential), b, tolerance, maxIterations);
 }

@@ -25,7 +25,7 @@ public interface ILinearOperator
 /// <summary>A dense matrix as an <see cref="ILinearOperator"/> (products through the GEMM as matrix–vector products).</summary>
 /// <param name="Matrix">The matrix.</param>
 /// <param name="Parallelism">Threads for the products.</param>
-public sealed record DenseOperator(DenseMatrix Matrix, Parallelism Parallelism = default) : ILinearOperator
+public sealed record DenseOperator(DenseMatrix Matrix, Parallelism? Parallelism = null) : ILinearOperator
 {
     /// <inheritdoc/>
     public int Rows => Matrix.Rows;

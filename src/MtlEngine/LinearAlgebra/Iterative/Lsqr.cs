@@ -74,5 +74,5 @@ public static class Lsqr
 
     /// <summary>Solves the (damped) least-squares problem for a dense matrix.</summary>
     public static IterativeResult Solve(DenseMatrix a, ReadOnlySpan<double> b, double damp = 0, double tolerance = 1e-10, int? maxIterations = null) =>
-        Solve(new DenseOperator(a), b, damp, tolerance, maxIterations);
+        Solve(new DenseOperator(a, Parallelism.Sequential), b, damp, tolerance, maxIterations);
 }

@@ -57,15 +57,15 @@ public sealed class Lu
 
     /// <summary>Factors a square matrix (the input is not changed).</summary>
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
-    public static Lu Factor(DenseMatrix a, Parallelism parallelism = default) => Factor(a, parallelism, DefaultBlockSize);
+    public static Lu Factor(DenseMatrix a, Parallelism? parallelism = null) => Factor(a, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
 
     /// <summary>Factors a float64 tensor of shape (n, n).</summary>
-    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism)"/>
-    public static Lu Factor(MtlTensor<double> a, Parallelism parallelism = default) => Factor(DenseMatrix.FromTensor(a), parallelism);
+    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism?)"/>
+    public static Lu Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromTensor(a), parallelism);
 
     /// <summary>Factors an n×n array.</summary>
-    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism)"/>
-    public static Lu Factor(double[,] a, Parallelism parallelism = default) => Factor(DenseMatrix.FromArray(a), parallelism);
+    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism?)"/>
+    public static Lu Factor(double[,] a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromArray(a), parallelism);
 
     internal static Lu Factor(DenseMatrix a, Parallelism parallelism, int blockSize)
     {
@@ -173,14 +173,8 @@ public sealed class Lu
     private static int Bound(int count, int share, int shares) =>
         share >= shares ? count : Math.Min(count, (int)((long)count * share / shares) / 8 * 8);
 
-    /// <summary>
-    /// The trailing-update size (2·rows·k·columns flops) from which a recursion level of the factorization uses the
-    /// caller's threads. Measured on our 2-core machines (LU and solve, n = 1024 / 2048, one thread vs two):
-    /// threading every level made n = 1024 slower on two threads (17.5–19 ms against 16), while n = 2048 gained 1.3×.
-    /// With the levels' shares on one <see cref="WorkerTeam"/> the 2-thread solve at n = 1024 went from 14.3–15.7 to
-    /// 12.8–13.4 ms (alternating runs); 2^25 with the team gave no consistent further gain (12 alternating runs).
-    /// </summary>
-    internal const long ThreadedUpdateFlops = 1L << 27;
+    /// <summary>A recursion level's update forks from this many multiply-adds (<see cref="ParallelThresholds.LuUpdateFlops"/>, measured there).</summary>
+    internal const long ThreadedUpdateFlops = ParallelThresholds.LuUpdateFlops;
 
     /// <summary>
     /// Unblocked right-looking LU of the panel rows k0.., columns [k0, k1): pivot, swap, scale, rank-1 update. The panel

@@ -97,7 +97,7 @@ internal static class Householder
         var t = new DenseMatrix(b, b);
         // S = Vᵀ·V in one GEMM; then z = V[:, 0..i]ᵀ·vᵢ is S[0..i, i].
         var gram = new DenseMatrix(b, b);
-        Gemm.Multiply(1.0, v.ReadOnlySpan, MatrixOp.Transpose, v.ReadOnlySpan, MatrixOp.None, 0.0, gram.Span);
+        Gemm.Multiply(1.0, v.ReadOnlySpan, MatrixOp.Transpose, v.ReadOnlySpan, MatrixOp.None, 0.0, gram.Span, Parallelism.Sequential);
         var column = new double[b];
         for (int i = 0; i < b; i++)
         {

@@ -37,7 +37,7 @@ public sealed class PivotedQr
     public DenseMatrix ThinQ() => _qr.ThinQ();
 
     /// <summary>Factors A (not changed).</summary>
-    public static PivotedQr Factor(DenseMatrix a, Parallelism parallelism = default)
+    public static PivotedQr Factor(DenseMatrix a, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         var f = a.Clone();
@@ -84,11 +84,11 @@ public sealed class PivotedQr
                 else norms[c] *= Math.Sqrt(t);
             }
         }
-        return new PivotedQr(new Qr(f, tau, parallelism, Qr.DefaultBlockSize), perm, parallelism);
+        return new PivotedQr(new Qr(f, tau, parallelism ?? TensorParallelism.Current, Qr.DefaultBlockSize), perm, parallelism ?? TensorParallelism.Current);
     }
 
     /// <summary>Factors a float64 tensor of shape (m, n).</summary>
-    public static PivotedQr Factor(MtlTensor<double> a, Parallelism parallelism = default) => Factor(DenseMatrix.FromTensor(a), parallelism);
+    public static PivotedQr Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromTensor(a), parallelism);
 
     /// <summary>
     /// The numerical rank: the number of |rᵢᵢ| above <paramref name="tolerance"/>·|r₀₀|
@@ -113,7 +113,7 @@ public sealed class PivotedQr
         var qtb = _qr.TransposeQTimes(b);
         int rank = Rank(tolerance), n = Factors.Columns;
         var y = qtb.SliceRows(0, rank);
-        TriangularSolve.Upper(Dense.Sub(Factors, 0, 0, rank, rank), y.Span);
+        TriangularSolve.Upper(Dense.Sub(Factors, 0, 0, rank, rank), y.Span, parallelism: Parallelism.Sequential);
         var x = new DenseMatrix(n, b.Columns);
         for (int j = 0; j < rank; j++) y.Row(j).CopyTo(x.Row(Permutation[j]));
         return x;
@@ -165,7 +165,7 @@ public sealed class PivotedQr
     /// <param name="tolerance">Relative rank tolerance (default max(m, n)·ε).</param>
     /// <param name="parallelism">Threads for the GEMM-based parts.</param>
     /// <exception cref="MatrixShapeException">When B does not have m rows.</exception>
-    public static (DenseMatrix Solution, int Rank) MinimumNormLeastSquares(DenseMatrix a, DenseMatrix b, double? tolerance = null, Parallelism parallelism = default)
+    public static (DenseMatrix Solution, int Rank) MinimumNormLeastSquares(DenseMatrix a, DenseMatrix b, double? tolerance = null, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);

@@ -54,13 +54,13 @@ public sealed class Qr
     public int Columns => Factors.Columns;
 
     /// <summary>Factors A (not changed).</summary>
-    public static Qr Factor(DenseMatrix a, Parallelism parallelism = default) => Factor(a, parallelism, DefaultBlockSize);
+    public static Qr Factor(DenseMatrix a, Parallelism? parallelism = null) => Factor(a, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
 
     /// <summary>Factors a float64 tensor of shape (m, n).</summary>
-    public static Qr Factor(MtlTensor<double> a, Parallelism parallelism = default) => Factor(DenseMatrix.FromTensor(a), parallelism);
+    public static Qr Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromTensor(a), parallelism);
 
     /// <summary>Factors an m×n array.</summary>
-    public static Qr Factor(double[,] a, Parallelism parallelism = default) => Factor(DenseMatrix.FromArray(a), parallelism);
+    public static Qr Factor(double[,] a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromArray(a), parallelism);
 
     /// <summary>
     /// Factors in place, as LAPACK's geqrf: <paramref name="a"/> is overwritten with R (on and above the diagonal) and the
@@ -68,12 +68,12 @@ public sealed class Qr
     /// <see cref="Factors"/> (no m×n copy; for large matrices whose original is no longer needed, or storage reused
     /// from call to call).
     /// </summary>
-    public static Qr FactorInPlace(DenseMatrix a, Parallelism parallelism = default)
+    public static Qr FactorInPlace(DenseMatrix a, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         var tau = new double[Math.Min(a.Rows, a.Columns)];
-        var blockT = RecursiveQr.FactorInPlace(a.Span, tau, parallelism, DefaultBlockSize);
-        return new Qr(a, tau, parallelism, DefaultBlockSize, blockT);
+        var blockT = RecursiveQr.FactorInPlace(a.Span, tau, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
+        return new Qr(a, tau, parallelism ?? TensorParallelism.Current, DefaultBlockSize, blockT);
     }
 
     internal static Qr Factor(DenseMatrix a, Parallelism parallelism, int blockSize)

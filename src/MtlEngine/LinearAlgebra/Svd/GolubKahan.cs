@@ -154,9 +154,9 @@ internal static class GolubKahan
                 // pass down the column.
                 var correction = work.AsSpan(0, rowCount - i);
                 for (int j = 0; j < i; j++) t[j] = y[j, i];
-                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, i, 0, rowCount - i, i), MatrixOp.None, t.AsSpan(0, i), 0.0, correction);
+                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, i, 0, rowCount - i, i), MatrixOp.None, t.AsSpan(0, i), 0.0, correction, Parallelism.Sequential);
                 for (int j = 0; j < i; j++) t[j] = data[S(j, i)];
-                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)x, 0, i, i, rowCount - i), MatrixOp.Transpose, t.AsSpan(0, i), 1.0, correction);
+                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)x, 0, i, i, rowCount - i), MatrixOp.Transpose, t.AsSpan(0, i), 1.0, correction, Parallelism.Sequential);
                 for (int r = i; r < rowCount; r++) data[S(r, i)] -= correction[r - i];
             }
             var v = work.AsSpan(0, rowCount - i);
@@ -174,21 +174,21 @@ internal static class GolubKahan
             if (i > 0)
             {
                 var t1 = t.AsSpan(0, i);
-                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, i, 0, rowCount - i, i), MatrixOp.Transpose, v, 0.0, t1);
-                Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)y, 0, i + 1, i, wide), MatrixOp.Transpose, t1, 1.0, yi);
-                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)x, 0, i, i, rowCount - i), MatrixOp.None, v, 0.0, t1);
-                Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, 0, i + 1, i, wide), MatrixOp.Transpose, t1, 1.0, yi);
+                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, i, 0, rowCount - i, i), MatrixOp.Transpose, v, 0.0, t1, Parallelism.Sequential);
+                Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)y, 0, i + 1, i, wide), MatrixOp.Transpose, t1, 1.0, yi, Parallelism.Sequential);
+                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)x, 0, i, i, rowCount - i), MatrixOp.None, v, 0.0, t1, Parallelism.Sequential);
+                Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, 0, i + 1, i, wide), MatrixOp.Transpose, t1, 1.0, yi, Parallelism.Sequential);
             }
             Dense.Scale(tq, yi);
 
             // S[i, i+1..] −= Y[i+1.., 0..i+1]·S[i, 0..i+1]ᵀ + S[0..i, i+1..]ᵀ·X[i, 0..i]ᵀ
             var rowI = data.Slice(S(i, i + 1), wide);
             for (int j = 0; j <= i; j++) t[j] = data[S(i, j)];
-            Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)y, 0, i + 1, i + 1, wide), MatrixOp.Transpose, t.AsSpan(0, i + 1), 1.0, rowI);
+            Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)y, 0, i + 1, i + 1, wide), MatrixOp.Transpose, t.AsSpan(0, i + 1), 1.0, rowI, Parallelism.Sequential);
             if (i > 0)
             {
                 for (int j = 0; j < i; j++) t[j] = x[j, i];
-                Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, 0, i + 1, i, wide), MatrixOp.Transpose, t.AsSpan(0, i), 1.0, rowI);
+                Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, 0, i + 1, i, wide), MatrixOp.Transpose, t.AsSpan(0, i), 1.0, rowI, Parallelism.Sequential);
             }
             taup[p + i] = MakeReflector(rowI, out double betaP);
             e[p + i] = betaP;
@@ -200,13 +200,13 @@ internal static class GolubKahan
             var xi = x.Data.Slice(x.Offset + i * x.RowStride + i + 1, tall);
             Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, i + 1, i + 1, tall, wide), MatrixOp.None, rowI, 0.0, xi, parallelism);
             var t3 = t.AsSpan(0, i + 1);
-            Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)y, 0, i + 1, i + 1, wide), MatrixOp.None, rowI, 0.0, t3);
-            Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, i + 1, 0, tall, i + 1), MatrixOp.None, t3, 1.0, xi);
+            Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)y, 0, i + 1, i + 1, wide), MatrixOp.None, rowI, 0.0, t3, Parallelism.Sequential);
+            Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, i + 1, 0, tall, i + 1), MatrixOp.None, t3, 1.0, xi, Parallelism.Sequential);
             if (i > 0)
             {
                 var t4 = t.AsSpan(0, i);
-                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, 0, i + 1, i, wide), MatrixOp.None, rowI, 0.0, t4);
-                Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)x, 0, i + 1, i, tall), MatrixOp.Transpose, t4, 1.0, xi);
+                Gemv.Multiply(1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)s, 0, i + 1, i, wide), MatrixOp.None, rowI, 0.0, t4, Parallelism.Sequential);
+                Gemv.Multiply(-1.0, Dense.Sub((ReadOnlyMatrixSpan<double>)x, 0, i + 1, i, tall), MatrixOp.Transpose, t4, 1.0, xi, Parallelism.Sequential);
             }
             Dense.Scale(tp, xi);
         }
@@ -222,7 +222,7 @@ internal static class GolubKahan
         int rows = s.Rows, cols = s.Columns;
         y.Clear();
         if (rows == 0 || cols == 0) return;
-        int threads = (long)rows * cols < 1 << 15 ? 1 : Math.Min(parallelism.Degree, Math.Max(1, cols / 64));
+        int threads = (long)rows * cols < ParallelThresholds.GolubKahanTransposeTimesElements ? 1 : Math.Min(parallelism.Degree, Math.Max(1, cols / 64));
         if (threads == 1) { TransposeTimesRange(s, v, y, 0, cols); return; }
         unsafe
         {
@@ -347,7 +347,7 @@ internal static class GolubKahan
             }
             tData.AsSpan(0, 2 * b * b).Clear();
             var gram = new MatrixSpan<double>(tData, 0, b, b, b, 1);
-            Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, v.AsReadOnly(), MatrixOp.None, 0.0, gram);
+            Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, v.AsReadOnly(), MatrixOp.None, 0.0, gram, Parallelism.Sequential);
             var tm = new MatrixSpan<double>(tData, b * b, b, b, b, 1);
             for (int i = 0; i < b; i++)
             {

@@ -27,7 +27,7 @@ public static class RandomizedSvd
     /// <param name="seed">The seed of the Gaussian test matrix.</param>
     /// <param name="parallelism">Threads for the GEMMs, QRs and the small SVD.</param>
     /// <exception cref="ArgumentOutOfRangeException">When rank, oversampling or powerIterations is out of range.</exception>
-    public static Svd Compute(DenseMatrix a, int rank, int oversampling = 10, int powerIterations = 4, ulong seed = 0, Parallelism parallelism = default)
+    public static Svd Compute(DenseMatrix a, int rank, int oversampling = 10, int powerIterations = 4, ulong seed = 0, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         int m = a.Rows, n = a.Columns;
@@ -46,13 +46,13 @@ public static class RandomizedSvd
         using var w = new PooledMatrix(n, l, clear: false);
         using var z = new PooledMatrix(n, l, clear: false);
         Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.None, omega.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
-        Orthonormalize(y, q, parallelism);
+        Orthonormalize(y, q, parallelism ?? TensorParallelism.Current);
         for (int it = 0; it < powerIterations; it++)
         {
             Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.Transpose, q.ReadOnlySpan, MatrixOp.None, 0.0, w.Span, parallelism);
-            Orthonormalize(w, z, parallelism);
+            Orthonormalize(w, z, parallelism ?? TensorParallelism.Current);
             Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.None, z.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
-            Orthonormalize(y, q, parallelism);
+            Orthonormalize(y, q, parallelism ?? TensorParallelism.Current);
         }
         var b = new DenseMatrix(l, n);
         Gemm.Multiply(1.0, q.ReadOnlySpan, MatrixOp.Transpose, a.ReadOnlySpan, MatrixOp.None, 0.0, b.Span, parallelism);   // (l, n)
@@ -65,7 +65,7 @@ public static class RandomizedSvd
     }
 
     /// <summary>The randomized SVD of a float64 tensor of shape (m, n).</summary>
-    public static Svd Compute(MtlTensor<double> a, int rank, int oversampling = 10, int powerIterations = 4, ulong seed = 0, Parallelism parallelism = default) =>
+    public static Svd Compute(MtlTensor<double> a, int rank, int oversampling = 10, int powerIterations = 4, ulong seed = 0, Parallelism? parallelism = null) =>
         Compute(DenseMatrix.FromTensor(a), rank, oversampling, powerIterations, seed, parallelism);
 
     /// <summary>The thin Q of Y = Q·R written into <paramref name="q"/> (Householder QR of Y in place: Y is overwritten).</summary>

@@ -59,15 +59,15 @@ public sealed class Svd
     /// <summary>Vᵀ, shape (k, n), copied.</summary>
     public DenseMatrix VTransposed => V.Transpose();
 
-    /// <summary>How many Jacobi sweeps ran: 0 for the bidiagonal divide-and-conquer path of <see cref="Compute(DenseMatrix, Parallelism)"/> (kept for callers of the earlier Jacobi SVD).</summary>
+    /// <summary>How many Jacobi sweeps ran: 0 for the bidiagonal divide-and-conquer path of <see cref="Compute(DenseMatrix, Parallelism?)"/> (kept for callers of the earlier Jacobi SVD).</summary>
     public int Sweeps { get; }
 
     /// <summary>The thin SVD of A (not changed).</summary>
     /// <exception cref="NoConvergenceException">When A holds NaN or infinite entries (the bidiagonal solver cannot converge).</exception>
-    public static Svd Compute(DenseMatrix a, Parallelism parallelism = default)
+    public static Svd Compute(DenseMatrix a, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(a);
-        return Compute(a.ReadOnlySpan, parallelism);
+        return Compute(a.ReadOnlySpan, parallelism ?? TensorParallelism.Current);
     }
 
     /// <summary>The thin SVD of A given as a view (not changed; e.g. a pooled scratch matrix of the caller).</summary>
@@ -135,13 +135,8 @@ public sealed class Svd
         return values;
     }
 
-    /// <summary>
-    /// Below this order the bidiagonalization and its back-transformations run on one thread whatever the caller's
-    /// parallelism: their GEMMs have k = 32 and each panel step reads what the previous one wrote, so a second thread
-    /// mostly moves cache lines between cores. Measured at n = 512 (the R of the 1024×512 benchmark) on our 2-core
-    /// machines: bidiagonalization 25–26 ms on one thread against 31–39 ms on two, back-transformations 10–12 against 13–15.
-    /// </summary>
-    internal const int ThreadedPanelOrder = 1024;
+    /// <summary>Below this order the panel reductions run on one thread (<see cref="ParallelThresholds.PanelReductionOrder"/>, measured there).</summary>
+    internal const int ThreadedPanelOrder = ParallelThresholds.PanelReductionOrder;
 
     /// <summary>
     /// The SVD of A from its Householder QR (combined factors, τ and the panels' T): R = U_R·Σ·Vᵀ, then U = Q·[U_R; 0] in place
@@ -196,10 +191,10 @@ public sealed class Svd
     private static Span<double> RowOf(MatrixSpan<double> a, int i) => a.Data.Slice(a.Offset + i * a.RowStride, a.Columns);
 
     /// <summary>The thin SVD of a float64 tensor of shape (m, n).</summary>
-    public static Svd Compute(MtlTensor<double> a, Parallelism parallelism = default) => Compute(DenseMatrix.FromTensor(a), parallelism);
+    public static Svd Compute(MtlTensor<double> a, Parallelism? parallelism = null) => Compute(DenseMatrix.FromTensor(a), parallelism);
 
     /// <summary>The thin SVD of an m×n array.</summary>
-    public static Svd Compute(double[,] a, Parallelism parallelism = default) => Compute(DenseMatrix.FromArray(a), parallelism);
+    public static Svd Compute(double[,] a, Parallelism? parallelism = null) => Compute(DenseMatrix.FromArray(a), parallelism);
 
     /// <summary>
     /// One-sided Jacobi on the rows of <paramref name="yt"/> (the columns of X), accumulating the rotations into the rows of
@@ -335,7 +330,7 @@ public sealed class Svd
     }
 
     /// <summary>U·Σ·Vᵀ, which equals A up to rounding.</summary>
-    public DenseMatrix Reconstruct(Parallelism parallelism = default)
+    public DenseMatrix Reconstruct(Parallelism? parallelism = null)
     {
         var us = U.Clone();
         for (int i = 0; i < us.Rows; i++)
@@ -363,9 +358,9 @@ public sealed class Svd
     {
         MatrixShapeException.ThrowIfRowsDiffer(U, b, "SVD least squares");
         int rank = Rank(tolerance);
-        var utb = DenseMatrix.Multiply(U.SliceColumns(0, rank), b, MatrixOp.Transpose);
+        var utb = DenseMatrix.Multiply(U.SliceColumns(0, rank), b, MatrixOp.Transpose, MatrixOp.None, Parallelism.Sequential);
         for (int i = 0; i < rank; i++) Dense.Scale(1.0 / SingularValues[i], utb.Row(i));
-        return DenseMatrix.Multiply(V.SliceColumns(0, rank), utb);
+        return DenseMatrix.Multiply(V.SliceColumns(0, rank), utb, MatrixOp.None, MatrixOp.None, Parallelism.Sequential);
     }
 }
 

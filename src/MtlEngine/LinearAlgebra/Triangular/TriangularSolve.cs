@@ -34,13 +34,13 @@ public static class TriangularSolve
     /// <exception cref="MatrixShapeException">When L is not square or B has a different number of rows.</exception>
     /// <exception cref="SingularMatrixException">When a diagonal entry of L is zero.</exception>
     /// <typeparam name="T">The element type: <see cref="float"/> or <see cref="double"/> (the computation runs in it).</typeparam>
-    public static void Lower<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> b, bool unitDiagonal = false, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Lower(l, b, unitDiagonal, parallelism, DefaultBlockSize);
+    public static void Lower<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> b, bool unitDiagonal = false, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Lower(l, b, unitDiagonal, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
 
     /// <summary>Solves U·X = B in place (B ← X) for an upper-triangular U (only its upper triangle is read).</summary>
-    /// <inheritdoc cref="Lower{T}(ReadOnlyMatrixSpan{T}, MatrixSpan{T}, bool, Parallelism)"/>
-    public static void Upper<T>(ReadOnlyMatrixSpan<T> u, MatrixSpan<T> b, bool unitDiagonal = false, Parallelism parallelism = default) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Upper(u, b, unitDiagonal, parallelism, DefaultBlockSize);
+    /// <inheritdoc cref="Lower{T}(ReadOnlyMatrixSpan{T}, MatrixSpan{T}, bool, Parallelism?)"/>
+    public static void Upper<T>(ReadOnlyMatrixSpan<T> u, MatrixSpan<T> b, bool unitDiagonal = false, Parallelism? parallelism = null) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Upper(u, b, unitDiagonal, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
 
     internal static void Lower<T>(ReadOnlyMatrixSpan<T> l, MatrixSpan<T> b, bool unitDiagonal, Parallelism parallelism, int blockSize)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -145,7 +145,7 @@ public static class TriangularSolve
     {
         int n = l.Rows, rows = c.Rows;
         int g = KernelRows<T>();
-        int workers = (int)Math.Min(Math.Min(parallelism.Degree, (rows + g - 1) / g), Math.Max(1, (long)rows * n * n / (1L << 21)));
+        int workers = (int)Math.Min(Math.Min(parallelism.Degree, (rows + g - 1) / g), Math.Max(1, (long)rows * n * n / ParallelThresholds.TriangularSolveFlopsPerWorker));
         if (workers <= 1)
         {
             RightLowerTransposedKernel(l, c, unitDiagonal);

@@ -18,7 +18,7 @@ public static class Gramian
     /// <param name="jacobian">J, T × P: one task gradient per row.</param>
     /// <param name="parallelism">Threads for the SYRK's GEMM calls.</param>
     /// <returns>G, T × T.</returns>
-    public static DenseMatrix Compute(DenseMatrix jacobian, Parallelism parallelism = default)
+    public static DenseMatrix Compute(DenseMatrix jacobian, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(jacobian);
         var g = new DenseMatrix(jacobian.Rows, jacobian.Rows);

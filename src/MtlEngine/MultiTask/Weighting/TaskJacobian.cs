@@ -46,7 +46,7 @@ internal static class TaskJacobian
     /// </summary>
     public static DenseMatrix Cosines(DenseMatrix jacobian)
     {
-        var gramian = DenseMatrix.Multiply(jacobian, jacobian, MatrixOp.None, MatrixOp.Transpose);
+        var gramian = DenseMatrix.Multiply(jacobian, jacobian, MatrixOp.None, MatrixOp.Transpose, Parallelism.Sequential);
         int n = gramian.Rows;
         var cosines = new DenseMatrix(n, n);
         for (int i = 0; i < n; i++)

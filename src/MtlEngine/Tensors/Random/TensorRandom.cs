@@ -18,7 +18,7 @@ namespace MtlEngine.Tensors.Random;
 public sealed class TensorRandom
 {
     /// <summary>Draws with fewer elements than this run on the calling thread.</summary>
-    public const int ParallelThreshold = 1 << 16;
+    public const int ParallelThreshold = ParallelThresholds.RandomDrawElements;
 
     private readonly uint _key0, _key1;
     private readonly uint _stream0, _stream1;

@@ -1,0 +1,58 @@
+namespace MtlEngine;
+
+/// <summary>
+/// When the engine's numerics fork: the work below which a step runs on the calling thread, whatever the caller's
+/// <see cref="Parallelism"/>. One table for the whole engine assembly, by concern, as the GEMM's block sizes are one table
+/// (the span kernels' own thresholds are <c>MtlEngine.Kernels.ParallelThresholds</c>). Each entry says where it is
+/// used and, where it was measured, what was measured. Results never depend on these (splits are fixed by size and degree).
+/// </summary>
+internal static class ParallelThresholds
+{
+    // Linear algebra.
+
+    /// <summary>Cholesky: below this many multiply-adds in a recursion level's TRSM (n₂·n₁²) its updates run on the calling thread's kernels.</summary>
+    public const long CholeskyUpdateFlops = 1L << 22;
+
+    /// <summary>
+    /// LU: a recursion level's trailing update forks only from this many multiply-adds (2·m·k·n), on the caller's
+    /// threads. Measured on our 2-core machines (LU and solve, n = 1024 / 2048, one thread vs two): threading every
+    /// level made n = 1024 slower on two threads (17.5–19 ms against 16), while n = 2048 gained 1.3×. With the levels'
+    /// shares on one WorkerTeam the 2-thread solve at n = 1024 went from 14.3–15.7 to 12.8–13.4 ms (alternating runs);
+    /// 2^25 with the team gave no consistent further gain (12 alternating runs).
+    /// </summary>
+    public const long LuUpdateFlops = 1L << 27;
+
+    /// <summary>
+    /// SVD and symmetric eigen: below this order the bidiagonalization / tridiagonalization and their back-transformations
+    /// run on one thread: their GEMMs have k = 32 and each panel step reads what the previous one wrote, so a second
+    /// thread mostly moves cache lines between cores. Measured at n = 512 (the R of the 1024×512 benchmark) on our
+    /// 2-core machines: bidiagonalization 25–26 ms on one thread against 31–39 ms on two, back-transformations 10–12
+    /// against 13–15.
+    /// </summary>
+    public const int PanelReductionOrder = 1024;
+
+    /// <summary>Golub–Kahan's y = Sᵀ·v: below this many elements of S it runs on one thread.</summary>
+    public const long GolubKahanTransposeTimesElements = 1L << 15;
+
+    /// <summary>Plane rotations applied to column chunks (eigen, SVD): below this many rotated elements, one thread.</summary>
+    public const long RotationElements = 1L << 16;
+
+    /// <summary>Triangular solve X·Lᵀ = C: one worker per this many multiply-adds (rows·n²).</summary>
+    public const long TriangularSolveFlopsPerWorker = 1L << 21;
+
+    // Tensors and neural networks.
+
+    /// <summary>Random draws with fewer elements than this run on the calling thread.</summary>
+    public const int RandomDrawElements = 1 << 16;
+
+    /// <summary>Per-plane convolution helpers: about this many input elements a thread.</summary>
+    public const long ConvolutionPlaneElementsPerThread = 1 << 16;
+
+    // Classical estimators.
+
+    /// <summary>
+    /// Logistic regression: below this many multiply-adds in X·Wᵀ an evaluation of the loss runs on one thread (a fork-join
+    /// per GEMM and per row pass costs more than it saves; digits: 1.2M, the synthetic benchmark: 51M).
+    /// </summary>
+    public const long LogisticMultiplyAdds = 4_000_000;
+}

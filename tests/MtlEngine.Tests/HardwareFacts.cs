@@ -1,0 +1,62 @@
+using ILGPU;
+using ILGPU.Runtime.Cuda;
+using MtlEngine.Kernels.Gemm;
+
+namespace MtlEngine.Tests;
+
+/// <summary>
+/// What this machine has, asked once, independently of the code under test: xunit 2 has no dynamic skip, so a test that
+/// needs a device or an instruction set is a <see cref="FactAttribute"/> whose <c>Skip</c> says why it did not run
+/// (reported as skipped, never as a silent pass), and a test of the "absent" behaviour is skipped where it is present.
+/// </summary>
+public static class Hardware
+{
+    /// <summary>True when the AVX-512 GEMM microkernels can run here.</summary>
+    public static bool Avx512 { get; } = GemmInstructionSets.IsSupported(GemmInstructionSet.Avx512);
+
+    /// <summary>True when ILGPU finds at least one CUDA device (a driver and a GPU).</summary>
+    public static bool Cuda { get; } = ProbeCuda();
+
+    private static bool ProbeCuda()
+    {
+        try
+        {
+            using var context = Context.Create(builder => builder.Cuda());
+            return context.GetCudaDevices().Count > 0;
+        }
+        catch (Exception)
+        {
+            return false; // no driver or library: ILGPU reports it in several ways
+        }
+    }
+}
+
+/// <summary>A fact that needs the AVX-512 microkernels; skipped, with the reason, where the processor lacks them.</summary>
+public sealed class Avx512FactAttribute : FactAttribute
+{
+    /// <summary>Sets <c>Skip</c> when AVX-512 is absent.</summary>
+    public Avx512FactAttribute()
+    {
+        if (!Hardware.Avx512) Skip = "This processor has no AVX-512 (F, BW, DQ, VL): the AVX-512 microkernels cannot run here.";
+    }
+}
+
+/// <summary>A fact that needs a CUDA device; skipped, with the reason, where there is none.</summary>
+public sealed class CudaFactAttribute : FactAttribute
+{
+    /// <summary>Sets <c>Skip</c> when no CUDA device is found.</summary>
+    public CudaFactAttribute()
+    {
+        if (!Hardware.Cuda) Skip = "No CUDA device here (no NVIDIA driver or GPU): the CUDA path cannot run.";
+    }
+}
+
+/// <summary>A fact about the behaviour without a CUDA device; skipped where there is one.</summary>
+public sealed class NoCudaFactAttribute : FactAttribute
+{
+    /// <summary>Sets <c>Skip</c> when a CUDA device is found.</summary>
+    public NoCudaFactAttribute()
+    {
+        if (Hardware.Cuda) Skip = "This machine has a CUDA device: the no-GPU error path cannot be reached here.";
+    }
+}
