@@ -52,6 +52,11 @@ files["model-pca-whiten-yes.bin"] = model("pca", {"components_": [[1.0, 0.0, 0.0
 files["model-pca-explained-variance-2d.bin"] = model("pca", {"components_": [[1.0, 0.0, 0.0]], "explained_variance_": [[1.0]], "explained_variance_ratio_": [1.0],
     "singular_values_": [2.0], "mean_": [0.0, 0.0, 0.0], "noise_variance_": [0.0]}, {"whiten": "false", "solver": "full", "n_samples": "5"})
 files["model-unknown-kind.bin"] = model("\x1b[31mevil", ridge, {})
+# Found by the fuzzer: an offset past the end of the term bytes (was an ArgumentOutOfRangeException while decoding).
+files["model-count-vectorizer-offset-past-end.bin"] = model("count_vectorizer",
+    {"feature_names_utf8": (list(b"catdo"), "u1", "U8"), "feature_names_offsets": ([0, 100, 5], "<i8", "I64")},
+    {"lowercase": "true", "stop_words": "none", "ngram_range": "1,1", "min_df": "1", "max_df": "1.0", "max_features": "none", "binary": "false"})
+# Found by the fuzzer: a lone surrogate escape in the spec (was an InvalidOperationException from System.Text.Json).
 files["spec-lone-surrogate-key.bin"] = b"\x00" + b'{"x\\ud800": 1, "inputs": [], "tasks": []}'
 files["cli-npy-escape-in-descr.bin"] = b"\x00" + npy(np.arange(3.0)).replace(b"<f8", b"\x1b[2")
 files["cli-safetensors-lone-surrogate.bin"] = b"\x02" + files["safetensors-lone-surrogate.bin"]
