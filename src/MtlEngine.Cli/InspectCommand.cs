@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Text.Json;
 using MtlEngine.Cli.Output;
@@ -41,8 +42,11 @@ internal static class InspectCommand
         foreach (var (array, stats) in rows)
         {
             bool empty = stats.Count == 0;
+            var exact = ExactExtremes(array);
             table.Add(array.Name.Length == 0 ? "-" : array.Name, ArrayFiles.DTypeName(array.DType), TextTable.Shape(array.Shape),
-                empty ? "-" : TextTable.Number(stats.Min), empty ? "-" : TextTable.Number(stats.Max), empty ? "-" : TextTable.Number(stats.Mean));
+                empty ? "-" : exact?.Min.ToString(CultureInfo.InvariantCulture) ?? TextTable.Number(stats.Min),
+                empty ? "-" : exact?.Max.ToString(CultureInfo.InvariantCulture) ?? TextTable.Number(stats.Max),
+                empty ? "-" : TextTable.Number(stats.Mean));
         }
         table.WriteTo(stdout);
         if (columnNames is not null) stdout.WriteLine($"columns: {string.Join(", ", columnNames)}");
@@ -93,10 +97,34 @@ internal static class InspectCommand
         writer.WriteEndArray();
         // A float32 minimum and maximum are float32 values: written as such, -3.65 rather than -3.6500000953674316.
         bool single = array.DType == DType.Float32;
-        WriteStatistic(writer, "min", stats.Count, stats.Min, single);
-        WriteStatistic(writer, "max", stats.Count, stats.Max, single);
+        if (ExactExtremes(array) is { } exact && stats.Count > 0)
+        {
+            writer.WriteNumber("min", exact.Min);
+            writer.WriteNumber("max", exact.Max);
+        }
+        else
+        {
+            WriteStatistic(writer, "min", stats.Count, stats.Min, single);
+            WriteStatistic(writer, "max", stats.Count, stats.Max, single);
+        }
         WriteStatistic(writer, "mean", stats.Count, stats.Mean, single: false);
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The minimum and maximum of an int64 array as int64: through double, 9223372036854775807 would print as
+    /// 9223372036854775808 (2⁶³, the nearest double). Null for other dtypes (every int32 and uint8 is exact as a double).
+    /// </summary>
+    private static (long Min, long Max)? ExactExtremes(NdArray array)
+    {
+        if (array.Data is not long[] values || values.Length == 0) return null;
+        long min = long.MaxValue, max = long.MinValue;
+        foreach (long v in values)
+        {
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        return (min, max);
     }
 
     /// <summary>A number; null for an empty array; JSON has no NaN or infinity, so those are written as strings.</summary>

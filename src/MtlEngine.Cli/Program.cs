@@ -42,8 +42,9 @@ public static class Program
         {
             var root = CreateRootCommand(stdout);
             var parsed = root.Parse(args);
+            OptionChecks.Check(parsed);
             if (parsed.Errors.Count > 0)
-                return Fail(stderr, ExitUserError, string.Join(" ", parsed.Errors.Select(e => e.Message)) + " (see 'mtl --help')", null, debug);
+                return Fail(stderr, ExitUserError, OptionChecks.Readable(string.Join(" ", parsed.Errors.Select(e => e.Message))) + " (see 'mtl --help')", null, debug);
             var configuration = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
             int code = parsed.Invoke(configuration);
             stdout.Flush();
@@ -94,13 +95,13 @@ public static class Program
 
     private static int Fail(TextWriter stderr, int code, string message, Exception? error, bool debug)
     {
-        stderr.WriteLine("mtl: " + OneLine(message));
+        stderr.WriteLine("mtl: " + Printable.Escape(OneLine(message)));
         if (debug && error is not null) stderr.WriteLine(error.ToString());
         stderr.Flush();
         return code;
     }
 
-    /// <summary>Joins the lines of a message so that the error is exactly one line.</summary>
+    /// <summary>Joins the lines of a message so that the error is exactly one line (other non-printing characters are escaped by <see cref="Fail"/>).</summary>
     private static string OneLine(string message) =>
         string.Join(" ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

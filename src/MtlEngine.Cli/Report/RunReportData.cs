@@ -85,6 +85,7 @@ internal static class RunReportReader
         JsonObject metrics;
         try
         {
+            Data.InputFile.CheckRegular(metricsPath);
             metrics = JsonNode.Parse(File.ReadAllText(metricsPath))?.AsObject() ?? throw new UsageException($"{metricsPath}: empty");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)

@@ -319,6 +319,7 @@ internal static class TrainFiles
         string[] lines;
         try
         {
+            Data.InputFile.CheckRegular(path);
             lines = File.ReadAllLines(path, new UTF8Encoding(false, throwOnInvalidBytes: true));
         }
         catch (DecoderFallbackException)

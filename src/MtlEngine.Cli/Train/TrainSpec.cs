@@ -137,6 +137,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
     public static TrainSpec Load(string path)
     {
         if (!File.Exists(path)) throw new UsageException($"{path} (--spec): no such file");
+        Data.InputFile.CheckRegular(path);
         string json = File.ReadAllText(path);
         return Parse(json, Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
@@ -156,20 +157,33 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         }
         using (document)
         {
-            var root = Reader.Object(document.RootElement, "$", ["inputs", "tasks", "split", "model", "training", "evaluation"], checkFiles);
-            var inputs = ReadInputs(root, folder);
-            var tasks = ReadTasks(root, folder);
-            var split = ReadSplit(root, folder);
-            var model = ReadModel(root);
-            CheckArchitectureInputs(model, inputs);
-            var training = ReadTraining(root, tasks);
-            if (model.Fusion is "film" or "cross-attention" && inputs.Count < 2)
-                throw new SpecException("model.fusion", $"\"{model.Fusion}\" fuses at least two inputs, but the spec has one; use concat (or add an input)");
-            return new TrainSpec(inputs, tasks, split, model, training, JsonNode.Parse(json, documentOptions: new JsonDocumentOptions
+            try
             {
-                CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true,
-            })!.ToJsonString()) { Evaluation = ReadEvaluation(root) };
+                return Parse(document, json, folder, checkFiles);
+            }
+            catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.Namespace?.StartsWith("System.Text.Json", StringComparison.Ordinal) == true)
+            {
+                // A string escapes half a surrogate pair ("\ud800"): it has no UTF-8 form and .NET will not decode it.
+                throw new SpecException("$", $"holds a string that is not valid Unicode (a lone UTF-16 surrogate escape such as \\ud800): {e.Message}");
+            }
         }
+    }
+
+    private static TrainSpec Parse(JsonDocument document, string json, string folder, bool checkFiles)
+    {
+        var root = Reader.Object(document.RootElement, "$", ["inputs", "tasks", "split", "model", "training", "evaluation"], checkFiles);
+        var inputs = ReadInputs(root, folder);
+        var tasks = ReadTasks(root, folder);
+        var split = ReadSplit(root, folder);
+        var model = ReadModel(root);
+        CheckArchitectureInputs(model, inputs);
+        var training = ReadTraining(root, tasks);
+        if (model.Fusion is "film" or "cross-attention" && inputs.Count < 2)
+            throw new SpecException("model.fusion", $"\"{model.Fusion}\" fuses at least two inputs, but the spec has one; use concat (or add an input)");
+        return new TrainSpec(inputs, tasks, split, model, training, JsonNode.Parse(json, documentOptions: new JsonDocumentOptions
+        {
+            CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true,
+        })!.ToJsonString()) { Evaluation = ReadEvaluation(root) };
     }
 
     private static List<InputSpec> ReadInputs(Reader.Obj root, string folder)

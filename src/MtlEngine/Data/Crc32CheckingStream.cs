@@ -56,9 +56,13 @@ internal sealed class Crc32CheckingStream(Stream inner, uint expected, string so
         return crc;
     }
 
+    /// <summary>How many bytes the member has given so far.</summary>
+    public long BytesRead { get; private set; }
+
     public override int Read(Span<byte> buffer)
     {
         int read = inner.Read(buffer);
+        BytesRead += read;
         _crc = Update(_crc, buffer[..read]);
         if (read == 0 && buffer.Length > 0 && !_ended)
         {

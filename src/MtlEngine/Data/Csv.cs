@@ -6,7 +6,11 @@ namespace MtlEngine.Data;
 /// <summary>Whether the first row of a CSV file holds column names.</summary>
 public enum CsvHeader
 {
-    /// <summary>A first row that is not all numbers is a header.</summary>
+    /// <summary>
+    /// A first row is a header when none of its fields is or starts like a number (a digit, or a sign or point before one);
+    /// a first row with such a field is data, so a malformed number there ("1,5x") is an error naming its line and column
+    /// rather than a header that silently drops the row. Use <see cref="Present"/> for headers whose names start with digits.
+    /// </summary>
     Auto,
     /// <summary>The first row is a header.</summary>
     Present,
@@ -58,6 +62,7 @@ public static class Csv
     public static CsvTable Read(string path, CsvOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        InputFile.CheckRegular(path);
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         return Read(reader, path, options);
     }
@@ -96,7 +101,7 @@ public static class Csv
                 {
                     CsvHeader.Present => true,
                     CsvHeader.Absent => false,
-                    _ => !fields.All(f => TryParseNumber(f, out _)),
+                    _ => !fields.Any(LooksNumeric),
                 };
                 if (isHeader)
                 {
@@ -119,6 +124,16 @@ public static class Csv
         }
         var array = new NdArray("", DType.Float64, [rows, Math.Max(columns, 0)], values.ToArray());
         return new CsvTable(array, columnNames);
+    }
+
+    /// <summary>True for a field that parses as a number or starts like one: a digit, or '+', '-' or '.' before a digit.</summary>
+    private static bool LooksNumeric(string field)
+    {
+        if (TryParseNumber(field, out _)) return true;
+        ReadOnlySpan<char> text = Unquote(field);
+        if (text.Length > 0 && text[0] is '+' or '-') text = text[1..];
+        if (text.Length > 0 && text[0] == '.') text = text[1..];
+        return text.Length > 0 && char.IsAsciiDigit(text[0]);
     }
 
     private static string[] Split(string line, CsvOptions options) => options.WhitespaceSeparated

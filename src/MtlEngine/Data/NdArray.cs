@@ -216,9 +216,12 @@ public static class DTypes
 /// <summary>A file that could not be read: what was wrong and in which file.</summary>
 public sealed class DataFormatException : Exception
 {
-    /// <summary>Creates the exception; the message is <c>"&lt;file&gt;: &lt;problem&gt;"</c>.</summary>
+    /// <summary>
+    /// Creates the exception; the message is <c>"&lt;file&gt;: &lt;problem&gt;"</c> with every character that does not print
+    /// (text copied from a hostile file: ESC, VT, U+0085, ...) escaped by <see cref="Printable.Escape"/>.
+    /// </summary>
     public DataFormatException(string fileName, string problem, Exception? inner = null)
-        : base($"{fileName}: {problem}", inner)
+        : base(Printable.Escape($"{fileName}: {problem}"), inner)
     {
         FileName = fileName;
         Problem = problem;

@@ -31,7 +31,7 @@ public static class Npy
     public static NdArray Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var stream = File.OpenRead(path);
+        using var stream = InputFile.OpenRead(path);
         return Read(stream, path);
     }
 
@@ -50,9 +50,18 @@ public static class Npy
     internal static NdArray Read(Stream stream, string sourceName, string arrayName, bool trustLength)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        return Read(stream, sourceName, arrayName, trustLength && stream.CanSeek ? stream.Length - stream.Position : -1);
+    }
+
+    /// <summary>
+    /// Reads one array from a stream that holds exactly <paramref name="remaining"/> bytes (checked against the header, and
+    /// the array is allocated once and filled in place), or an unknown number when it is -1 (the data is buffered as it arrives).
+    /// </summary>
+    internal static NdArray Read(Stream stream, string sourceName, string arrayName, long remaining)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(sourceName);
         ArgumentNullException.ThrowIfNull(arrayName);
-        long remaining = trustLength && stream.CanSeek ? stream.Length - stream.Position : -1;
         try
         {
             return ReadCore(stream, sourceName, arrayName, remaining);

@@ -17,7 +17,7 @@ public static class Npz
     public static IReadOnlyList<NdArray> Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var stream = File.OpenRead(path);
+        using var stream = InputFile.OpenRead(path);
         return Read(stream, path);
     }
 
@@ -29,19 +29,36 @@ public static class Npz
         ArgumentNullException.ThrowIfNull(sourceName);
         try
         {
+            if (!stream.CanSeek)
+            {
+                var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                copy.Position = 0;
+                stream = copy;
+            }
+            long archiveStart = stream.Position;
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            // The local headers must agree with the central directory that ZipArchive reads (same members, same order).
+            stream.Position = archiveStart;
+            List<ZipDirectory.Member>? members = archiveStart == 0 ? ZipDirectory.ReadAndCheck(stream, sourceName) : null;
+            if (members is not null && members.Count != zip.Entries.Count)
+                throw new DataFormatException(sourceName, $"not a valid .npz (zip) archive: the central directory lists {members.Count} members but {zip.Entries.Count} were read");
             var arrays = new List<NdArray>();
             var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (ZipArchiveEntry entry in zip.Entries)
+            for (int index = 0; index < zip.Entries.Count; index++)
             {
+                ZipArchiveEntry entry = zip.Entries[index];
                 if (entry.FullName.EndsWith('/')) continue; // a directory entry
                 string name = entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
                 if (!names.Add(name))
                     throw new DataFormatException(sourceName, $"the archive holds two members named '{name}'");
                 string memberSource = $"{sourceName} (member {entry.FullName})";
+                long size = members?[index].Size ?? -1;
                 using var member = new Crc32CheckingStream(entry.Open(), entry.Crc32, memberSource);
-                arrays.Add(Npy.Read(member, memberSource, name, trustLength: false));
+                arrays.Add(Npy.Read(member, memberSource, name, TrustedSize(members?[index], stream.Length)));
                 member.CheckToEnd();
+                if (size >= 0 && member.BytesRead != size)
+                    throw new DataFormatException(memberSource, $"the member inflates to {member.BytesRead} bytes but the archive records {size}");
             }
             return arrays;
         }
@@ -57,6 +74,20 @@ public static class Npz
         {
             throw new DataFormatException(sourceName, $"uses a zip feature that is not supported: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The member's size when the .npy reader may allocate the array from it up front and inflate straight into it (one copy
+    /// of the data in memory instead of buffered chunks and then the array); else -1, and the reader buffers what arrives.
+    /// The size is trusted only as far as the archive's own bytes bound it: a stored member's bytes lie in the file, and deflate
+    /// expands at most 1032:1 (258-byte matches coded in 2 bits), so a lying size cannot make a small file allocate more than a
+    /// valid file of its size could.
+    /// </summary>
+    private static long TrustedSize(ZipDirectory.Member? member, long archiveLength)
+    {
+        if (member is not { } m) return -1;
+        long bound = m.Method == 0 ? m.CompressedSize : m.CompressedSize > long.MaxValue / 1032 ? long.MaxValue : m.CompressedSize * 1032 + 64;
+        return m.Size <= bound && m.CompressedSize <= archiveLength ? m.Size : -1;
     }
 
     /// <summary>Writes the arrays as members <c>name.npy</c>, deflated when <paramref name="compress"/> is true (like <c>numpy.savez_compressed</c>), else stored (like <c>numpy.savez</c>). Member timestamps are fixed at 1980-01-01 so the output is deterministic.</summary>

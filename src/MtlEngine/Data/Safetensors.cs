@@ -49,7 +49,7 @@ public static class Safetensors
     public static SafetensorsFile Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var stream = File.OpenRead(path);
+        using var stream = InputFile.OpenRead(path);
         return Read(stream, path);
     }
 
@@ -130,23 +130,35 @@ public static class Safetensors
         }
         using (document)
         {
-            JsonElement root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw new DataFormatException(source, $"the header is a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an object");
-            var entries = new List<Entry>();
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (JsonProperty property in root.EnumerateObject())
+            try
             {
-                if (!names.Add(property.Name))
-                    throw new DataFormatException(source, $"the header names '{property.Name}' twice");
-                if (property.Name == MetadataKey)
-                    ParseMetadata(property.Value, metadata, source);
-                else
-                    entries.Add(ParseEntry(property.Name, property.Value, source));
+                return ParseDocument(document.RootElement, source);
             }
-            return (entries, metadata);
+            catch (InvalidOperationException e)
+            {
+                // JSON may escape half a UTF-16 surrogate pair ("\ud800"); such a string has no UTF-8 form and .NET will not decode it.
+                throw new DataFormatException(source, "the header holds a string that is not valid Unicode (a lone UTF-16 surrogate escape such as \\ud800)", e);
+            }
         }
+    }
+
+    private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseDocument(JsonElement root, string source)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new DataFormatException(source, $"the header is a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an object");
+        var entries = new List<Entry>();
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (JsonProperty property in root.EnumerateObject())
+        {
+            if (!names.Add(property.Name))
+                throw new DataFormatException(source, $"the header names '{property.Name}' twice");
+            if (property.Name == MetadataKey)
+                ParseMetadata(property.Value, metadata, source);
+            else
+                entries.Add(ParseEntry(property.Name, property.Value, source));
+        }
+        return (entries, metadata);
     }
 
     private static void ParseMetadata(JsonElement value, Dictionary<string, string> metadata, string source)
@@ -167,6 +179,11 @@ public static class Safetensors
         string where = $"tensor '{name}'";
         if (value.ValueKind != JsonValueKind.Object)
             throw new DataFormatException(source, $"{where} is not a JSON object with dtype, shape and data_offsets");
+        // JsonElement.TryGetProperty takes the last of repeated keys; a repeated key is refused, not resolved silently.
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (JsonProperty field in value.EnumerateObject())
+            if (!keys.Add(field.Name))
+                throw new DataFormatException(source, $"{where} names '{field.Name}' twice");
         if (!value.TryGetProperty("dtype", out JsonElement dtypeValue) || dtypeValue.ValueKind != JsonValueKind.String)
             throw new DataFormatException(source, $"{where} has no dtype string");
         string dtypeName = dtypeValue.GetString()!;

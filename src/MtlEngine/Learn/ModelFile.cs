@@ -61,6 +61,20 @@ public sealed record ModelFileContents(string Path, string Kind, IReadOnlyList<N
     public NdArray Tensor(string name) =>
         Tensors.FirstOrDefault(t => t.Name == name) ?? throw new DataFormatException(Path, $"the '{Kind}' model has no tensor '{name}'");
 
+    /// <summary>
+    /// Refuses a tensor that a model of this kind does not hold (a file relabelled from another kind, or a tensor added by
+    /// hand), naming it and the tensors this kind holds.
+    /// </summary>
+    /// <exception cref="DataFormatException">When the file has a tensor not in <paramref name="names"/>.</exception>
+    public void OnlyTensors(params string[] names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        foreach (var tensor in Tensors)
+            if (!names.Contains(tensor.Name, StringComparer.Ordinal))
+                throw new DataFormatException(Path,
+                    $"has a tensor '{tensor.Name}' that a '{Kind}' model does not hold (it holds {string.Join(", ", names)}); is it a model of another kind relabelled '{Kind}'?");
+    }
+
     /// <summary>True when the file has a tensor named <paramref name="name"/>.</summary>
     public bool HasTensor(string name) => Tensors.Any(t => t.Name == name);
 
@@ -70,8 +84,9 @@ public sealed record ModelFileContents(string Path, string Kind, IReadOnlyList<N
         Metadata.TryGetValue(key, out var value) ? value : throw new DataFormatException(Path, $"the '{Kind}' model's metadata has no '{key}' entry");
 
     /// <summary>The metadata value under <paramref name="key"/> as an invariant-culture double.</summary>
+    /// <exception cref="DataFormatException">When it is missing or not a number.</exception>
     public double Number(string key) =>
-        double.TryParse(Text(key), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+        double.TryParse(Text(key), NumberStyles.Float & ~NumberStyles.AllowTrailingWhite & ~NumberStyles.AllowLeadingWhite, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new DataFormatException(Path, $"the '{Kind}' model's metadata entry '{key}' is '{Text(key)}', not a number");
 }

@@ -376,7 +376,7 @@ public sealed class SavedModelTests : IDisposable
     {
         Assert.Contains("intercept_ has 2 values where 3 were expected", Tampered(MultiTaskRidgeModel.Kind, NdArray.Create("intercept_", new double[2], 2)).Message);
         Assert.Contains("task_coef_ has shape (3, 9)", Tampered(MultiTaskRidgeModel.Kind, NdArray.Create("task_coef_", new double[27], 3, 9)).Message);
-        Assert.Contains("coef_ has rank 1", Tampered(MultiTaskElasticNetModel.Kind, NdArray.Create("coef_", new double[3], 3)).Message);
+        Assert.Contains("coef_ has shape (3,)", Tampered(MultiTaskElasticNetModel.Kind, NdArray.Create("coef_", new double[3], 3)).Message);
         Assert.Contains("y_loadings_ has shape (3, 1)", Tampered(CcaModel.Kind, NdArray.Create("y_loadings_", new double[3], 3, 1)).Message);
         Assert.Contains("var_ has 3 values where 4 were expected", Tampered(IncrementalPcaModel.Kind, NdArray.Create("var_", new double[3], 3)).Message);
         Assert.Contains("n_samples_seen_ = 1", Tampered(IncrementalPcaModel.Kind, NdArray.Create("n_samples_seen_", new long[] { 1 }, 1)).Message);

@@ -62,6 +62,8 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
         var yk = new DenseMatrix(n, q, yv);
         var (xMean, xStd) = CenterScale(xk, Scale);
         var (yMean, yStd) = CenterScale(yk, Scale);
+        Usable(xk, xMean, xStd, "X");
+        Usable(yk, yMean, yStd, "Y");
 
         int k = Components;
         var xWeights = new DenseMatrix(p, k);
@@ -101,6 +103,13 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
             }
             var xScore = MatVec(xk, u);
             var yScore = MatVec(yk, v);
+            // A score of zero (a view whose residual has no variance left along the pair) or one that is not finite has no
+            // loadings (sᵀs = 0 divides): stop with a clear error instead of propagating NaN into the model.
+            double xss = Dense.Dot(xScore, xScore), yss = Dense.Dot(yScore, yScore);
+            if (!(xss > 0) || !(yss > 0) || !double.IsFinite(xss) || !double.IsFinite(yss))
+                throw new LearnInputException(
+                    $"CCA found no variation left to pair at component {c + 1} of {k} (the X or Y scores are {(double.IsFinite(xss) && double.IsFinite(yss) ? "zero" : "not finite")}); "
+                    + "X or Y is constant or nearly so in the remaining directions, or its values are too extreme; ask for fewer components or rescale the data.");
             var gamma = Deflate(xk, xScore);
             var delta = Deflate(yk, yScore);
             for (int i = 0; i < p; i++) { xWeights[i, c] = u[i]; xLoadings[i, c] = gamma[i]; }
@@ -152,6 +161,18 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
             }
             return (u, v, Math.Min(it + 1, MaxIterations));
         }
+    }
+
+    /// <summary>
+    /// Refuses a view CCA cannot pair: columns whose mean or spread overflows (values near ±1e308), values that became
+    /// non-finite once centred, or a view with no variation at all (every column constant).
+    /// </summary>
+    private static void Usable(DenseMatrix centred, double[] mean, double[] std, string name)
+    {
+        if (!mean.All(double.IsFinite) || !std.All(double.IsFinite) || !centred.Data.All(double.IsFinite))
+            throw new LearnInputException($"{name}'s values are too large for CCA (their sums or squares overflow); divide {name} by a constant first.");
+        if (centred.Data.All(v => v == 0))
+            throw new LearnInputException($"{name} is constant (every column holds one value), so it has no direction to correlate; CCA needs variation in both views.");
     }
 
     /// <summary>Centres each column and (when <paramref name="scale"/>) divides it by its standard deviation (ddof 1; 1 for a constant column).</summary>
@@ -355,6 +376,8 @@ public sealed class CcaModel
     public static CcaModel Load(string path, Parallelism? parallelism = null)
     {
         var file = ModelFile.Read(path, Kind);
+        file.OnlyTensors("x_weights_", "y_weights_", "x_loadings_", "y_loadings_", "x_rotations_", "y_rotations_",
+            "_x_mean", "_x_std", "_y_mean", "_y_std", "coef_", "intercept_", "canonical_correlations_", "n_iter_");
         var xWeights = file.Matrix("x_weights_");
         int p = xWeights.Rows, k = xWeights.Columns;
         var yWeights = file.Matrix("y_weights_", columns: k);
@@ -377,7 +400,7 @@ public sealed class CcaModel
         var model = new CcaModel(options, file.Vector("_x_mean", p), xStd, file.Vector("_y_mean", q), yStd, xWeights, yWeights,
             file.Matrix("x_loadings_", p, k), file.Matrix("y_loadings_", q, k), file.Matrix("x_rotations_", p, k), file.Matrix("y_rotations_", q, k),
             report, yRank == "1");
-        model._correlations = file.Vector("canonical_correlations_", k);
+        model._correlations = file.Vector("canonical_correlations_", k, allowNonFinite: true);
         return model;
     }
 

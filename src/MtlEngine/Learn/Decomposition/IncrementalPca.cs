@@ -264,6 +264,7 @@ public sealed class IncrementalPcaModel
     public static IncrementalPcaModel Load(string path, Parallelism? parallelism = null)
     {
         var file = ModelFile.Read(path, Kind);
+        file.OnlyTensors("components_", "explained_variance_", "explained_variance_ratio_", "singular_values_", "mean_", "var_", "noise_variance_", "n_samples_seen_");
         var components = file.Matrix("components_");
         int k = components.Rows, d = components.Columns;
         if (k < 1 || k > d)

@@ -126,7 +126,10 @@ public sealed record Pca(
             throw new LearnInputException($"The randomized solver needs Components ≥ 1 (got {k}).");
 
         var mean = ColumnMeans(x);
+        if (!mean.All(double.IsFinite))
+            throw new LearnInputException("X's column sums overflow (values near ±1.8e308); divide X by a constant before the fit.");
         Center(x, mean);
+        double unscale = ScaleToUnitRange(x);
         // Every solver writes the kept components V (d × kFit) and, for the sign convention, the training scores U·Σ = X_c·V
         // (n × kFit); both are scratch on pooled arrays (the model keeps a copy of Vᵀ). The full solver factors X_c in place
         // (Householder QR): X is not read after the solver.
@@ -146,6 +149,7 @@ public sealed record Pca(
         // walking the scores row by row).
         LinearAlgebra.Svd.ApplySignConvention(scores.Span, vFit.Span);
 
+        // Variances in the scaled units (X_c / unscale); their ratios are scale-free, the variances and σ are scaled back below.
         double denominator = Math.Max(n - 1, 1);
         double totalVariance = result.TotalSumOfSquares / denominator;
         var allVariance = result.Sigma.Select(s => s * s / denominator).ToArray();
@@ -168,10 +172,33 @@ public sealed record Pca(
         var components = new DenseMatrix(k, d);
         for (int j = 0; j < k; j++)
             for (int f2 = 0; f2 < d; f2++) components[j, f2] = vFit[f2, j];
-        var variance = allVariance[..k];
-        var ratio = variance.Select(v => totalVariance > 0 ? v / totalVariance : 0).ToArray();
+        var ratio = allVariance[..k].Select(v => totalVariance > 0 ? v / totalVariance : 0).ToArray();
+        var variance = allVariance[..k].Select(v => v * unscale * unscale).ToArray();
+        var sigma = result.Sigma[..k].Select(s => s * unscale).ToArray();
+        noise *= unscale * unscale;
         var report = new PcaFitReport(Solver, solver, solver == PcaSolver.Randomized ? PowerIterations ?? (k < 0.1 * rank ? 7 : 4) : null, route);
-        return new PcaModel(components, variance, ratio, result.Sigma[..k], mean, noise, Whiten, n, report, parallelism);
+        return new PcaModel(components, variance, ratio, sigma, mean, noise, Whiten, n, report, parallelism);
+    }
+
+    /// <summary>
+    /// Scales the centred X by a power of two (exact) when its largest |x| is below 2⁻³⁰⁰ or above 2³⁰⁰, and returns the
+    /// factor that undoes it (1 when nothing was done). Without it the SVD of subnormal data meets 0/0 (a Householder norm
+    /// underflows to zero) and that of data near 1e300 overflows; LAPACK, which scikit-learn calls, scales the same way.
+    /// </summary>
+    private static double ScaleToUnitRange(MatrixSpan<double> x)
+    {
+        double largest = 0;
+        for (int i = 0; i < x.Rows; i++)
+            foreach (double value in Row(x, i)) largest = Math.Max(largest, Math.Abs(value));
+        if (largest == 0 || (largest >= Math.ScaleB(1.0, -300) && largest <= Math.ScaleB(1.0, 300))) return 1;
+        int exponent = Math.ILogB(largest);
+        // ScaleB per element: 2^-exponent itself overflows for subnormal data (exponent < -1023).
+        for (int i = 0; i < x.Rows; i++)
+        {
+            Span<double> row = Row(x, i);
+            for (int j = 0; j < row.Length; j++) row[j] = Math.ScaleB(row[j], -exponent);
+        }
+        return Math.ScaleB(1.0, exponent);
     }
 
     /// <summary>The σᵢ (all of them when <see cref="AllVariances"/>) and ‖X_c‖_F²; the solver wrote the kept right singular vectors V (d × k) and the scores X_c·V (n × k) into the caller's storage.</summary>
@@ -571,23 +598,21 @@ public sealed class PcaModel
     public static PcaModel Load(string path, Parallelism? parallelism = null)
     {
         var file = ModelFile.Read(path, Kind);
-        var components = file.Tensor("components_");
-        if (components.Rank != 2)
-            throw new DataFormatException(path, "components_ must be of shape (k, n_features)");
-        int k = components.Shape[0], d = components.Shape[1];
-        double[] Vector(string name, int length)
-        {
-            var v = file.Tensor(name).ToDoubleArray();
-            if (v.Length != length)
-                throw new DataFormatException(path, $"{name} has {v.Length} values where {length} were expected");
-            return v;
-        }
-        var variance = Vector("explained_variance_", k);
-        var solverText = file.Text("solver");
-        var solver = Enum.TryParse<PcaSolver>(solverText, ignoreCase: true, out var s) ? s : PcaSolver.Auto;
-        var requested = file.Metadata.TryGetValue("requested_solver", out var r) && Enum.TryParse<PcaSolver>(r, true, out var rs) ? rs : solver;
-        return new PcaModel(new DenseMatrix(k, d, components.ToDoubleArray()), variance, Vector("explained_variance_ratio_", k),
-            Vector("singular_values_", k), Vector("mean_", d), Vector("noise_variance_", 1)[0], file.Text("whiten") == "true",
-            (int)file.Number("n_samples"), new PcaFitReport(requested, solver, null), parallelism ?? TensorParallelism.Current);
+        file.OnlyTensors("components_", "explained_variance_", "explained_variance_ratio_", "singular_values_", "mean_", "noise_variance_");
+        var components = file.Matrix("components_");
+        int k = components.Rows, d = components.Columns;
+        if (k > d)
+            throw new DataFormatException(path, $"the 'pca' model's components_ has shape ({k}, {d}); a PCA keeps at most n_features components");
+        var variance = file.Vector("explained_variance_", k);
+        var ratio = file.Vector("explained_variance_ratio_", k);
+        var singular = file.Vector("singular_values_", k);
+        double noise = file.Vector("noise_variance_", 1)[0];
+        if (variance.Concat(ratio).Concat(singular).Append(noise).Any(v => v < 0))
+            throw new DataFormatException(path, "the 'pca' model's explained_variance_, explained_variance_ratio_, singular_values_ and noise_variance_ must be ≥ 0");
+        string[] solvers = Enum.GetNames<PcaSolver>().Select(n => n.ToLowerInvariant()).ToArray();
+        var solver = Enum.Parse<PcaSolver>(file.Choice("solver", solvers), ignoreCase: true);
+        var requested = file.Metadata.ContainsKey("requested_solver") ? Enum.Parse<PcaSolver>(file.Choice("requested_solver", solvers), ignoreCase: true) : solver;
+        return new PcaModel(components, variance, ratio, singular, file.Vector("mean_", d), noise, file.Flag("whiten"),
+            file.Integer("n_samples", min: 1), new PcaFitReport(requested, solver, null), parallelism ?? TensorParallelism.Current);
     }
 }

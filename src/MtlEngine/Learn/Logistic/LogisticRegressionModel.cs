@@ -114,22 +114,25 @@ public sealed class LogisticRegressionModel
     public static LogisticRegressionModel Load(string path, Parallelism? parallelism = null)
     {
         var file = ModelFile.Read(path, Kind);
-        var coef = file.Tensor("coef_");
-        var intercept = file.Tensor("intercept_").ToDoubleArray();
-        var classes = file.Tensor("classes_").ToDoubleArray();
-        if (coef.Rank != 2)
-            throw new DataFormatException(path, $"coef_ must have shape (k, n_features), not rank {coef.Rank}");
-        int k = coef.Shape[0], d = coef.Shape[1];
-        if (classes.Length < 2 || k != (classes.Length == 2 ? 1 : classes.Length) || intercept.Length != k)
-            throw new DataFormatException(path, $"coef_ has {k} rows, intercept_ {intercept.Length} entries and classes_ {classes.Length}; a logreg model has one row for two classes, else one row per class");
+        file.OnlyTensors("coef_", "intercept_", "classes_");
+        var coef = file.Matrix("coef_");
+        int k = coef.Rows, d = coef.Columns;
+        var intercept = file.Vector("intercept_", k);
+        var classes = file.Integers("classes_");
+        if (classes.Length < 2 || k != (classes.Length == 2 ? 1 : classes.Length))
+            throw new DataFormatException(path, $"coef_ has {k} rows and classes_ {classes.Length} entries; a logreg model has one row for two classes, else one row per class");
         var labels = new int[classes.Length];
         for (int i = 0; i < labels.Length; i++)
         {
-            if (classes[i] != Math.Floor(classes[i]) || Math.Abs(classes[i]) > int.MaxValue || (i > 0 && classes[i] <= classes[i - 1]))
-                throw new DataFormatException(path, "classes_ must be strictly increasing integers");
+            if (classes[i] < int.MinValue || classes[i] > int.MaxValue || (i > 0 && classes[i] <= classes[i - 1]))
+                throw new DataFormatException(path, "classes_ must be strictly increasing 32-bit integers");
             labels[i] = (int)classes[i];
         }
-        return new LogisticRegressionModel(labels, coef.ToDoubleArray(), intercept, d, report: null, parallelism ?? TensorParallelism.Current);
+        // Written by Save after a fit; checked when present although predicting does not use them.
+        if (file.Metadata.ContainsKey("solver")) file.Choice("solver", "lbfgs", "newton-cg");
+        if (file.Metadata.ContainsKey("n_iter")) file.Integer("n_iter");
+        if (file.Metadata.ContainsKey("converged")) file.Flag("converged");
+        return new LogisticRegressionModel(labels, coef.Data, intercept, d, report: null, parallelism ?? TensorParallelism.Current);
     }
 
     private DesignMatrix Design(MtlTensor<double> x)

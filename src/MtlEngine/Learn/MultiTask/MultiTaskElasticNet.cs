@@ -257,6 +257,7 @@ public sealed class MultiTaskElasticNetModel
     public static MultiTaskElasticNetModel Load(string path)
     {
         var file = ModelFile.Read(path, Kind);
+        file.OnlyTensors("coef_", "intercept_");
         var w = file.Matrix("coef_");
         var intercept = file.Vector("intercept_", w.Rows);
         double alpha = file.Real("alpha"), l1Ratio = file.Real("l1_ratio"), tol = file.Real("tol");

@@ -319,6 +319,7 @@ public sealed class MultiTaskRidgeModel
     public static MultiTaskRidgeModel Load(string path, Parallelism? parallelism = null)
     {
         var file = ModelFile.Read(path, Kind);
+        file.OnlyTensors("coef_", "intercept_", "shared_coef_", "task_coef_");
         var w = file.Matrix("coef_");
         int tasks = w.Rows, d = w.Columns;
         var intercept = file.Vector("intercept_", tasks);

@@ -397,23 +397,38 @@ public sealed class RidgeModel
     public static RidgeModel Load(string path)
     {
         var file = ModelFile.Read(path, Kind);
-        var coef = file.Tensor("coef_");
-        var intercept = file.Tensor("intercept_").ToDoubleArray();
-        bool vector = file.Metadata.TryGetValue("target_rank", out var rank) && rank == "1";
-        if (coef.Rank is not (1 or 2))
-            throw new DataFormatException(path, $"the ridge coef_ has rank {coef.Rank}; expected (n_targets, n_features) or (n_features,)");
-        int t = coef.Rank == 1 ? 1 : coef.Shape[0], d = coef.Shape[coef.Rank - 1];
-        vector |= coef.Rank == 1;
-        if (intercept.Length != t)
-            throw new DataFormatException(path, $"the ridge intercept_ has {intercept.Length} values for {t} targets");
-        var alphas = file.Metadata.TryGetValue("alpha", out var text)
-            ? text.Split(',').Select(a => double.Parse(a, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray()
-            : new double[t];
-        if (alphas.Length != t) alphas = Enumerable.Repeat(alphas[0], t).ToArray();
-        bool fitIntercept = !file.Metadata.TryGetValue("fit_intercept", out var fi) || fi == "true";
-        var solver = file.Metadata.TryGetValue("solver", out var s) && Enum.TryParse<RidgeSolver>(s, out var parsed) ? parsed : RidgeSolver.Auto;
+        file.OnlyTensors("coef_", "intercept_");
+        int coefRank = file.Tensor("coef_").Rank;
+        if (coefRank is not (1 or 2))
+            throw new DataFormatException(path, $"the ridge coef_ has rank {coefRank}; expected (n_targets, n_features) or (n_features,)");
+        bool vector = coefRank == 1;
+        // Every metadata entry that is there is parsed strictly; files written before an entry existed get its old default.
+        string rank = file.Metadata.ContainsKey("target_rank") ? file.Choice("target_rank", "1", "2") : vector ? "1" : "2";
+        if ((rank == "1") != vector)
+            throw new DataFormatException(path, $"the ridge model's target_rank is {rank} but its coef_ has rank {coefRank}");
+        var coef = vector ? new DenseMatrix(1, file.Tensor("coef_").Length, file.Vector("coef_")) : file.Matrix("coef_");
+        int t = coef.Rows;
+        var intercept = file.Vector("intercept_", t);
+        var alphas = file.Metadata.ContainsKey("alpha") ? ReadAlphas(file, t) : new double[t];
+        bool fitIntercept = !file.Metadata.ContainsKey("fit_intercept") || file.Flag("fit_intercept");
+        var solver = file.Metadata.ContainsKey("solver") ? Enum.Parse<RidgeSolver>(file.Choice("solver", Enum.GetNames<RidgeSolver>())) : RidgeSolver.Auto;
         var options = new Ridge(Alphas: alphas, FitIntercept: fitIntercept, Solver: solver);
-        return new RidgeModel(options, alphas, new DenseMatrix(t, d, coef.ToDoubleArray()), intercept, vector,
+        return new RidgeModel(options, alphas, coef, intercept, vector,
             new RidgeFitReport(solver, solver, null, null, true));
+    }
+
+    /// <summary>The metadata alpha: one penalty, or one per target, comma-separated, each a finite number ≥ 0.</summary>
+    private static double[] ReadAlphas(ModelFileContents file, int targets)
+    {
+        string text = file.Text("alpha");
+        var parts = text.Split(',');
+        var alphas = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!double.TryParse(parts[i], NumberStyles.Float & ~NumberStyles.AllowLeadingWhite & ~NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out alphas[i])
+                || !double.IsFinite(alphas[i]) || alphas[i] < 0)
+                throw new DataFormatException(file.Path, $"the ridge model's metadata entry 'alpha' is '{text}'; expected finite numbers ≥ 0, one or one per target, comma-separated");
+        if (alphas.Length == targets) return alphas;
+        if (alphas.Length == 1) return Enumerable.Repeat(alphas[0], targets).ToArray();
+        throw new DataFormatException(file.Path, $"the ridge model's metadata entry 'alpha' holds {alphas.Length} penalties for {targets} targets; expected 1 or {targets}");
     }
 }

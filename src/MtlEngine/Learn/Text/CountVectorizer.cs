@@ -160,6 +160,7 @@ public sealed class CountVectorizerModel
     public static CountVectorizerModel Load(string path)
     {
         var file = ModelFile.Read(path, Kind);
+        file.OnlyTensors(VectorizerFile.Names, VectorizerFile.Offsets);
         var options = VectorizerFile.ReadOptions(file, new CountVectorizer());
         var (names, vocabulary) = VectorizerFile.ReadVocabulary(file);
         return new CountVectorizerModel(options, vocabulary, names, []);

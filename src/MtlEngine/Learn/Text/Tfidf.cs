@@ -235,6 +235,7 @@ public sealed class TfidfVectorizerModel
     public static TfidfVectorizerModel Load(string path)
     {
         var file = ModelFile.Read(path, Kind);
+        file.OnlyTensors(VectorizerFile.Names, VectorizerFile.Offsets, "idf_");
         string normText = file.Text("norm");
         var norm = normText switch
         {

@@ -71,6 +71,8 @@ internal static class VectorizerFile
         {
             if (offsets[j + 1] <= offsets[j])
                 throw new DataFormatException(file.Path, $"the '{file.Kind}' model's {Offsets} is not increasing at term {j} ({offsets[j]} then {offsets[j + 1]}); terms are not empty");
+            if (offsets[j + 1] > bytes.Length)
+                throw new DataFormatException(file.Path, $"the '{file.Kind}' model's {Offsets}[{j + 1}] = {offsets[j + 1]} lies past the {bytes.Length} bytes of {Names}");
             try { names[j] = StrictUtf8.GetString(bytes, (int)offsets[j], (int)(offsets[j + 1] - offsets[j])); }
             catch (DecoderFallbackException)
             {
