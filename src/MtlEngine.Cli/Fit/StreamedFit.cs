@@ -88,6 +88,26 @@ internal static class StreamedFit
         return 0;
     }
 
+    /// <summary>CCA from statistics accumulated in row blocks; writes the model and a summary.</summary>
+    public static int Cca(TextWriter stdout, string xPath, string yPath, long budget, Cca options, string savePath)
+    {
+        var clock = Stopwatch.StartNew();
+        using var x = Open(xPath, "--x");
+        using var y = Open(yPath, "--y");
+        var statistics = OutOfCore.CcaStatistics(x, y, budget, options.Parallelism);
+        long bound = Math.Min(statistics.Rows, Math.Min(statistics.Features, statistics.Targets));
+        if (options.Components < 1 || options.Components > bound)
+            throw new UsageException($"--components {options.Components}: must be between 1 and min(n_samples, p, q) = {bound}");
+        if (options.MaxIterations < 1) throw new UsageException($"--max-iter {options.MaxIterations}: must be ≥ 1");
+        var model = statistics.Fit(options);
+        model.Save(savePath);
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"cca: {options.Components} canonical pairs of X ({statistics.Rows}, {statistics.Features}) and Y ({statistics.Rows}, {statistics.Targets}), NIPALS in covariance form streamed in row blocks within {budget >> 20} MiB; NIPALS iterations {string.Join(",", model.Report.Iterations)}; {clock.Elapsed.TotalSeconds:F2} s"));
+        stdout.WriteLine("canonical correlations " + string.Join(" ", model.CanonicalCorrelations.Select(c => c.ToString("F6", CultureInfo.InvariantCulture))));
+        stdout.WriteLine($"saved {savePath}");
+        return 0;
+    }
+
     /// <summary>PCA from statistics accumulated in row blocks; writes the model and a summary.</summary>
     public static int Pca(TextWriter stdout, string xPath, long budget, Pca options, string savePath)
     {

@@ -110,6 +110,18 @@ public static class OutOfCore
         return statistics;
     }
 
+    /// <summary>The statistics of a CCA fit on the views X and Y read in blocks within <paramref name="memoryBudget"/> bytes.</summary>
+    /// <exception cref="LearnInputException">When the files disagree or the budget is too small.</exception>
+    public static CcaStatistics CcaStatistics(IRowBlockSource x, IRowBlockSource y, long memoryBudget = DefaultMemoryBudget, Parallelism parallelism = default)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        var statistics = new CcaStatistics(x.Columns, y.Columns, y.IsVector, parallelism);
+        long w = x.Columns + y.Columns;
+        Accumulate(statistics, x, y, null, BlockRows(memoryBudget, x.Columns + y.Columns, w * w));
+        return statistics;
+    }
+
     /// <summary>
     /// Logistic regression with X read in blocks: L-BFGS on f(θ) = Σ_blocks Σᵢ sᵢ·ℓᵢ + ½‖W‖²/C, each evaluation one pass over
     /// X summing the blocks' losses and gradients (the in-memory loss of each block, without its penalty; the penalty once).
