@@ -163,5 +163,17 @@ public sealed class OutOfCoreTests : IDisposable
         var (pcaCode, pcaOut, _) = CliRunner.Mtl("fit", "pca", "--x", xPath, "--components", "2", "--memory-budget", "9MB", "--save", Path.Combine(_dir, "p.safetensors"));
         Assert.Equal(0, pcaCode);
         Assert.Contains("streamed", pcaOut);
+        // CCA streamed against CCA in memory, and a CSV X (always read in blocks)
+        string y2 = Npy("y2.npy", NdArray.Create("", Enumerable.Range(0, 160).Select(i => Math.Sin(i * 0.7) + (i % 2) * x.ToArray()[i / 2 * 3]).ToArray(), 80, 2));
+        string ccaStreamed = Path.Combine(_dir, "c1.safetensors"), ccaWhole = Path.Combine(_dir, "c2.safetensors");
+        Assert.Equal(0, CliRunner.Mtl("fit", "cca", "--x", xPath, "--y", y2, "--components", "2", "--memory-budget", "9MB", "--save", ccaStreamed).Code);
+        Assert.Equal(0, CliRunner.Mtl("fit", "cca", "--x", xPath, "--y", y2, "--components", "2", "--save", ccaWhole).Code);
+        StatisticsData.Close(CcaModel.Load(ccaWhole).XRotations.ToArray(), CcaModel.Load(ccaStreamed).XRotations.ToArray(), 1e-9, "cli cca");
+        string csv = Path.Combine(_dir, "x.csv");
+        MtlEngine.Data.Csv.Write(csv, NdArray.FromTensor(x));
+        var (csvCode, csvOut, _) = CliRunner.Mtl("fit", "ridge", "--x", csv, "--y", yPath, "--alpha", "2", "--save", streamed);
+        Assert.Equal(0, csvCode);
+        Assert.Contains("within 256 MiB", csvOut);
+        StatisticsData.Close(b.Coefficients.ToArray(), RidgeModel.Load(streamed).Coefficients.ToArray(), 1e-10, "cli ridge from csv");
     }
 }
