@@ -108,6 +108,45 @@ internal static class StreamedFit
         return 0;
     }
 
+    /// <summary>
+    /// Logistic regression by L-BFGS with X streamed once per evaluation (<see cref="OutOfCore.LogisticRegression"/>); the labels
+    /// and weights (n numbers) are read whole.
+    /// </summary>
+    public static int Logreg(TextWriter stdout, string xPath, string yPath, string? weightPath, long budget, double c, string? classWeight,
+        int maxIter, double tol, string solver, string savePath)
+    {
+        if (solver != "lbfgs")
+            throw new UsageException($"--solver {solver} with --memory-budget: the streamed fit runs lbfgs only (newton-cg would read X once per Hessian-vector product)");
+        if (!(c > 0))
+            throw new UsageException($"--c must be > 0 (the inverse regularization strength), not {c.ToString(CultureInfo.InvariantCulture)}");
+        if (classWeight is not null && classWeight != "balanced")
+            throw new UsageException($"--class-weight: '{classWeight}' is not supported; use 'balanced' (or leave it out)");
+        var clock = Stopwatch.StartNew();
+        using var x = Open(xPath, "--x");
+        var labels = FitInput.Labels(yPath, x.Rows >= 0 ? checked((int)x.Rows) : CountLabels(yPath));
+        if (labels.Distinct().Count() < 2)
+            throw new UsageException($"{yPath} (--y): all labels are {labels.FirstOrDefault()}; logistic regression needs at least two classes");
+        var weights = weightPath is null ? null : FitInput.SampleWeights(weightPath, labels.Length);
+        var options = new LogisticRegression { C = c, BalancedClassWeight = classWeight == "balanced", MaxIterations = maxIter, Tolerance = tol, Parallelism = Parallelism.Default };
+        var model = OutOfCore.LogisticRegression(options, x, labels, weights, budget);
+        model.Save(savePath);
+        var r = model.Report!;
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"logreg: {labels.Length} samples × {model.Features} features, {model.Classes.Length} classes ({(model.CoefficientRows == 1 ? "binary" : "multinomial")}), C={c:G}; X streamed in row blocks within {budget >> 20} MiB"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"solver=lbfgs iterations={r.Iterations} evaluations={r.Evaluations} converged={(r.Converged ? "yes" : "no")} loss={r.Loss:G10} gradient={r.GradientNorm:E2}; {clock.Elapsed.TotalSeconds:F2} s"));
+        if (!r.Converged)
+            stdout.WriteLine($"warning: not converged ({r.Message}); raise --max-iter or scale the features");
+        stdout.WriteLine($"saved {savePath}");
+        return 0;
+    }
+
+    private static int CountLabels(string path)
+    {
+        using var y = Open(path, "--y");
+        return y.Rows >= 0 ? checked((int)y.Rows) : throw new UsageException($"{path} (--y): labels are read from a .npy file");
+    }
+
     /// <summary>PCA from statistics accumulated in row blocks; writes the model and a summary.</summary>
     public static int Pca(TextWriter stdout, string xPath, long budget, Pca options, string savePath)
     {

@@ -175,5 +175,13 @@ public sealed class OutOfCoreTests : IDisposable
         Assert.Equal(0, csvCode);
         Assert.Contains("within 256 MiB", csvOut);
         StatisticsData.Close(b.Coefficients.ToArray(), RidgeModel.Load(streamed).Coefficients.ToArray(), 1e-10, "cli ridge from csv");
+        // logistic regression: X streamed, one pass per evaluation
+        string labels = Npy("labels.npy", NdArray.Create("", y.ToArray().Select(v => v > y.ToArray().Average() ? 1L : 0L).ToArray(), 80));
+        string l1 = Path.Combine(_dir, "l1.safetensors"), l2 = Path.Combine(_dir, "l2.safetensors");
+        var (logCode, logOut, _) = CliRunner.Mtl("fit", "logreg", "--x", xPath, "--y", labels, "--tol", "1e-10", "--max-iter", "500", "--memory-budget", "9MB", "--save", l1);
+        Assert.Equal(0, logCode);
+        Assert.Contains("streamed", logOut);
+        Assert.Equal(0, CliRunner.Mtl("fit", "logreg", "--x", xPath, "--y", labels, "--tol", "1e-10", "--max-iter", "500", "--save", l2).Code);
+        StatisticsData.Close(LogisticRegressionModel.Load(l2).Coefficients.ToArray(), LogisticRegressionModel.Load(l1).Coefficients.ToArray(), 1e-6, "cli logreg");
     }
 }
