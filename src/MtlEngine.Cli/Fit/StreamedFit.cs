@@ -72,8 +72,8 @@ internal static class StreamedFit
         string what;
         if (grid is not null)
         {
-            // K-fold needs per-fold statistics: the file is cut into 5 consecutive folds of rows is not possible in one pass
-            // without knowing n, so the grid is refused here.
+            // Leave-one-out needs each row's leverage, which the statistics do not keep; K-fold (RidgeCV.FitFolds) needs
+            // per-fold statistics, which a CLI option for the folds does not offer yet: the grid is refused with a clear line.
             throw new UsageException("--alphas with --memory-budget: leave-one-out needs the rows in memory; fit per-fold statistics with RidgeCV.FitFolds in the library, or pass one --alpha");
         }
         model = statistics.Fit(options);
