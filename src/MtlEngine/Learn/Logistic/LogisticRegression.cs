@@ -128,7 +128,7 @@ public sealed record LogisticRegression
         return new LogisticRegressionModel(classes, w, b, d, report, parallelism);
     }
 
-    private void CheckOptions()
+    internal void CheckOptions()
     {
         if (!(C > 0))
             throw new LearnInputException($"C must be > 0, but is {C}; C is the inverse regularization strength (smaller C, stronger penalty).");
@@ -142,7 +142,7 @@ public sealed record LogisticRegression
 
     // sᵢ = sample weight × class weight (scikit-learn's compute_class_weight; "balanced": n / (n_classes·count(c)),
     // counted without the sample weights).
-    private void SampleWeights(double[]? sampleWeight, int[] encoded, int[] classes, Span<double> s)
+    internal void SampleWeights(double[]? sampleWeight, int[] encoded, int[] classes, Span<double> s)
     {
         int n = encoded.Length;
         if (sampleWeight is null)
