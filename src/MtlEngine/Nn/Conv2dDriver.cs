@@ -76,9 +76,11 @@ internal static class Conv2dDriver
     }
 
     /// <summary>y = conv2d(x, w) + b for contiguous CPU tensors.</summary>
-    public static MtlTensor<T> Forward<T>(MtlTensor<T> x, MtlTensor<T> w, MtlTensor<T>? b, Conv2dSettings s, long chunkElements = ChunkElements) where T : unmanaged, INumber<T>
+    public static MtlTensor<T> Forward<T>(MtlTensor<T> x, MtlTensor<T> w, MtlTensor<T>? b, Conv2dSettings s, long chunkElements = ChunkElements,
+        Conv2dAlgorithm algorithm = Conv2dAlgorithm.Auto) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(x.Shape, w.Shape);
+        if (Conv2dDirect.Chosen<T>(algorithm, geometry)) return Conv2dDirect.Forward(x, w, b, s);
         int batch = x.Shape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>([batch, outChannels, geometry.OutHeight, geometry.OutWidth]);
@@ -127,9 +129,11 @@ internal static class Conv2dDriver
     }
 
     /// <summary>∂L/∂x from the contiguous upstream gradient dy: dcols = Wᵀ·dY' per group, then col2im per sample.</summary>
-    public static MtlTensor<T> InputGradient<T>(MtlTensor<T> dy, MtlTensor<T> w, ReadOnlySpan<int> inputShape, Conv2dSettings s, long chunkElements = ChunkElements) where T : unmanaged, INumber<T>
+    public static MtlTensor<T> InputGradient<T>(MtlTensor<T> dy, MtlTensor<T> w, ReadOnlySpan<int> inputShape, Conv2dSettings s, long chunkElements = ChunkElements,
+        Conv2dAlgorithm algorithm = Conv2dAlgorithm.Auto) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(inputShape, w.Shape);
+        if (Conv2dDirect.Chosen<T>(algorithm, geometry, inputGradient: true)) return Conv2dDirect.InputGradient(dy, w, inputShape, s);
         int batch = inputShape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(inputShape.ToArray());
@@ -159,9 +163,11 @@ internal static class Conv2dDriver
     }
 
     /// <summary>∂L/∂W = Σ_chunks dY'·colsᵀ per group, from the contiguous upstream gradient and input.</summary>
-    public static MtlTensor<T> WeightGradient<T>(MtlTensor<T> dy, MtlTensor<T> x, ReadOnlySpan<int> weightShape, Conv2dSettings s, long chunkElements = ChunkElements) where T : unmanaged, INumber<T>
+    public static MtlTensor<T> WeightGradient<T>(MtlTensor<T> dy, MtlTensor<T> x, ReadOnlySpan<int> weightShape, Conv2dSettings s, long chunkElements = ChunkElements,
+        Conv2dAlgorithm algorithm = Conv2dAlgorithm.Auto) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(x.Shape, weightShape);
+        if (Conv2dDirect.Chosen<T>(algorithm, geometry)) return Conv2dDirect.WeightGradient(dy, x, weightShape, s);
         int batch = x.Shape[0], outChannels = weightShape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(weightShape.ToArray());
