@@ -18,7 +18,8 @@ namespace MtlEngine.Kernels.Convolution;
 /// forward pass (A = W, B = the padded input) and, with the upstream gradient padded instead and A = the flipped, transposed
 /// weights (<see cref="PackFlippedTransposed{T}"/>), the input gradient (a stride-1 convolution's adjoint is again one);</item>
 /// <item><see cref="AddWeightGradient{T}"/>: dW (rows × depth) += dY · Bᵀ, a dot product along the output positions per
-/// (output channel, k), kept in vector lanes over a chunk of samples and summed once per chunk.</item>
+/// (output channel, k), kept in vector lanes (added to a lane buffer per chunk of samples) and summed across the lanes once,
+/// at the end (<see cref="SumLanes{T}"/>).</item>
 /// </list>
 /// Applies when the output rows are whole runs (Wo a multiple of L); <see cref="ConvolutionReference"/> is its textbook
 /// twin and im2col + GEMM (<see cref="Im2Col"/>) handles every other geometry.
@@ -190,14 +191,14 @@ public static unsafe class DirectConvolution
     }
 
     /// <summary>
-    /// gradient[i, k] += Σ_s Σ_{oh, ow} upstream[s·upstreamSampleStride + i·Ho·Wo + oh·Wo + ow]·padded[s·paddedSampleStride +
-    /// offsets[k] + oh·Wp + ow] for i &lt; rows, k &lt; depth (gradient row-major, rows × depth): the weight gradient of a
-    /// chunk of samples, each (i, k) summed in vector lanes over the chunk, then across the lanes, then added.
+    /// lanes[(i·depth + k)·L + l] += Σ_s Σ_{oh, ow ≡ l mod L} upstream[s·upstreamSampleStride + i·Ho·Wo + oh·Wo + ow]·padded[s·paddedSampleStride +
+    /// offsets[k] + oh·Wp + ow] for i &lt; rows, k &lt; depth: the weight gradient of a chunk of samples, each (i, k) kept in L
+    /// vector lanes; <see cref="SumLanes{T}"/> sums them once after the last chunk (gradient[i, k] = Σ_l lanes[(i·depth + k)·L + l]).
     /// </summary>
     /// <exception cref="ArgumentException">When Wo is not a multiple of L, Wp &lt; Wo, an offset is negative or a span is too short.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddWeightGradient<T>(int samples, int rows, int depth, ReadOnlySpan<T> upstream, int upstreamSampleStride,
-        ReadOnlySpan<T> padded, int paddedSampleStride, ReadOnlySpan<int> offsets, int paddedWidth, int outHeight, int outWidth, Span<T> gradient)
+        ReadOnlySpan<T> padded, int paddedSampleStride, ReadOnlySpan<int> offsets, int paddedWidth, int outHeight, int outWidth, Span<T> lanes)
         where T : unmanaged, INumber<T>
     {
         int plane = outHeight * outWidth;
@@ -205,13 +206,13 @@ public static unsafe class DirectConvolution
         if (samples <= 0 || rows <= 0 || depth <= 0) return;
         CheckLength(upstream.Length, (long)(samples - 1) * upstreamSampleStride + (long)rows * plane, nameof(upstream));
         CheckLength(padded.Length, (long)(samples - 1) * paddedSampleStride + Reach(offsets, depth) + (long)(outHeight - 1) * paddedWidth + outWidth, nameof(padded));
-        CheckLength(gradient.Length, (long)rows * depth, nameof(gradient));
+        CheckLength(lanes.Length, (long)rows * depth * Vector512<T>.Count, nameof(lanes));
         var shape = new GradientShape(samples, plane, outWidth, paddedWidth - outWidth, Vector512<T>.Count, upstreamSampleStride, paddedSampleStride);
-        int fullRows = rows / GradientRows * GradientRows, fullColumns = depth / GradientColumns * GradientColumns;
+        int fullRows = rows / GradientRows * GradientRows, fullColumns = depth / GradientColumns * GradientColumns, l = Vector512<T>.Count;
         fixed (T* dy = upstream)
         fixed (T* x = padded)
         fixed (int* k = offsets)
-        fixed (T* g = gradient)
+        fixed (T* g = lanes)
         {
             // Row blocks outer: a tile's upstream rows (4 rows of the chunk's samples) stay in L1 over every k block, while the
             // shifted input rows, which neighbouring k share, come from L2.
@@ -219,17 +220,31 @@ public static unsafe class DirectConvolution
             for (; i < fullRows; i += GradientRows)
             {
                 int j = 0;
-                for (; j < fullColumns; j += GradientColumns) GradientTile4x6(shape, dy + i * plane, x, k + j, g + i * depth + j, depth);
-                for (; j < depth; j++) GradientTile4x1(shape, dy + i * plane, x, k + j, g + i * depth + j, depth);
+                for (; j < fullColumns; j += GradientColumns) GradientTile4x6(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
+                for (; j < depth; j++) GradientTile4x1(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
             }
             for (; i < rows; i++)
             {
                 int j = 0;
-                for (; j < fullColumns; j += GradientColumns) GradientTile1x6(shape, dy + i * plane, x, k + j, g + i * depth + j, depth);
-                for (; j < depth; j++) GradientTile1x1(shape, dy + i * plane, x, k + j, g + i * depth + j, depth);
+                for (; j < fullColumns; j += GradientColumns) GradientTile1x6(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
+                for (; j < depth; j++) GradientTile1x1(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
             }
         }
     }
+
+    /// <summary>gradient[e] = Σ_l lanes[e·L + l] for e &lt; count: the lane sums of <see cref="AddWeightGradient{T}"/>.</summary>
+    /// <exception cref="ArgumentException">When a span is too short.</exception>
+    public static void SumLanes<T>(ReadOnlySpan<T> lanes, Span<T> gradient, int count) where T : unmanaged, INumber<T>
+    {
+        int l = Vector512<T>.Count;
+        CheckLength(lanes.Length, (long)count * l, nameof(lanes));
+        CheckLength(gradient.Length, count, nameof(gradient));
+        for (int e = 0; e < count; e++) gradient[e] = Vector512.Sum(Vector512.Create(lanes.Slice(e * l, l)));
+    }
+
+    /// <summary>Adds a tile's accumulator to its lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add<T>(Vector512<T> accumulator, T* lanes) where T : unmanaged, INumber<T> => (Vector512.Load(lanes) + accumulator).Store(lanes);
 
     /// <summary>The weight-gradient loops' sizes: samples, Ho·Wo, Wo, Wp − Wo (skipped at the end of a row), L and the sample strides.</summary>
     private readonly record struct GradientShape(int Samples, int Plane, int OutWidth, int RowSkip, int Lanes, int UpstreamSampleStride, int PaddedSampleStride);
@@ -400,7 +415,7 @@ public static unsafe class DirectConvolution
         if (rows > 3) Put(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
     }
 
-    /// <summary>A 4×6 block of the weight gradient: g[i·ldg + j] += Σ_s Σ_runs Σ_lanes dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
+    /// <summary>A 4×6 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GradientTile4x6<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
     {
@@ -429,13 +444,14 @@ public static unsafe class DirectConvolution
                 if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
             }
         }
-        g[0 * ldg + 0] += Vector512.Sum(g0_0); g[0 * ldg + 1] += Vector512.Sum(g0_1); g[0 * ldg + 2] += Vector512.Sum(g0_2); g[0 * ldg + 3] += Vector512.Sum(g0_3); g[0 * ldg + 4] += Vector512.Sum(g0_4); g[0 * ldg + 5] += Vector512.Sum(g0_5);
-        g[1 * ldg + 0] += Vector512.Sum(g1_0); g[1 * ldg + 1] += Vector512.Sum(g1_1); g[1 * ldg + 2] += Vector512.Sum(g1_2); g[1 * ldg + 3] += Vector512.Sum(g1_3); g[1 * ldg + 4] += Vector512.Sum(g1_4); g[1 * ldg + 5] += Vector512.Sum(g1_5);
-        g[2 * ldg + 0] += Vector512.Sum(g2_0); g[2 * ldg + 1] += Vector512.Sum(g2_1); g[2 * ldg + 2] += Vector512.Sum(g2_2); g[2 * ldg + 3] += Vector512.Sum(g2_3); g[2 * ldg + 4] += Vector512.Sum(g2_4); g[2 * ldg + 5] += Vector512.Sum(g2_5);
-        g[3 * ldg + 0] += Vector512.Sum(g3_0); g[3 * ldg + 1] += Vector512.Sum(g3_1); g[3 * ldg + 2] += Vector512.Sum(g3_2); g[3 * ldg + 3] += Vector512.Sum(g3_3); g[3 * ldg + 4] += Vector512.Sum(g3_4); g[3 * ldg + 5] += Vector512.Sum(g3_5);
+        nint lanes = shape.Lanes;
+        Add(g0_0, g + (0 * ldg + 0) * lanes); Add(g0_1, g + (0 * ldg + 1) * lanes); Add(g0_2, g + (0 * ldg + 2) * lanes); Add(g0_3, g + (0 * ldg + 3) * lanes); Add(g0_4, g + (0 * ldg + 4) * lanes); Add(g0_5, g + (0 * ldg + 5) * lanes);
+        Add(g1_0, g + (1 * ldg + 0) * lanes); Add(g1_1, g + (1 * ldg + 1) * lanes); Add(g1_2, g + (1 * ldg + 2) * lanes); Add(g1_3, g + (1 * ldg + 3) * lanes); Add(g1_4, g + (1 * ldg + 4) * lanes); Add(g1_5, g + (1 * ldg + 5) * lanes);
+        Add(g2_0, g + (2 * ldg + 0) * lanes); Add(g2_1, g + (2 * ldg + 1) * lanes); Add(g2_2, g + (2 * ldg + 2) * lanes); Add(g2_3, g + (2 * ldg + 3) * lanes); Add(g2_4, g + (2 * ldg + 4) * lanes); Add(g2_5, g + (2 * ldg + 5) * lanes);
+        Add(g3_0, g + (3 * ldg + 0) * lanes); Add(g3_1, g + (3 * ldg + 1) * lanes); Add(g3_2, g + (3 * ldg + 2) * lanes); Add(g3_3, g + (3 * ldg + 3) * lanes); Add(g3_4, g + (3 * ldg + 4) * lanes); Add(g3_5, g + (3 * ldg + 5) * lanes);
     }
 
-    /// <summary>A 4×1 block of the weight gradient: g[i·ldg + j] += Σ_s Σ_runs Σ_lanes dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
+    /// <summary>A 4×1 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GradientTile4x1<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
     {
@@ -459,13 +475,14 @@ public static unsafe class DirectConvolution
                 if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
             }
         }
-        g[0 * ldg + 0] += Vector512.Sum(g0_0);
-        g[1 * ldg + 0] += Vector512.Sum(g1_0);
-        g[2 * ldg + 0] += Vector512.Sum(g2_0);
-        g[3 * ldg + 0] += Vector512.Sum(g3_0);
+        nint lanes = shape.Lanes;
+        Add(g0_0, g + (0 * ldg + 0) * lanes);
+        Add(g1_0, g + (1 * ldg + 0) * lanes);
+        Add(g2_0, g + (2 * ldg + 0) * lanes);
+        Add(g3_0, g + (3 * ldg + 0) * lanes);
     }
 
-    /// <summary>A 1×6 block of the weight gradient: g[i·ldg + j] += Σ_s Σ_runs Σ_lanes dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
+    /// <summary>A 1×6 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GradientTile1x6<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
     {
@@ -491,10 +508,11 @@ public static unsafe class DirectConvolution
                 if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
             }
         }
-        g[0 * ldg + 0] += Vector512.Sum(g0_0); g[0 * ldg + 1] += Vector512.Sum(g0_1); g[0 * ldg + 2] += Vector512.Sum(g0_2); g[0 * ldg + 3] += Vector512.Sum(g0_3); g[0 * ldg + 4] += Vector512.Sum(g0_4); g[0 * ldg + 5] += Vector512.Sum(g0_5);
+        nint lanes = shape.Lanes;
+        Add(g0_0, g + (0 * ldg + 0) * lanes); Add(g0_1, g + (0 * ldg + 1) * lanes); Add(g0_2, g + (0 * ldg + 2) * lanes); Add(g0_3, g + (0 * ldg + 3) * lanes); Add(g0_4, g + (0 * ldg + 4) * lanes); Add(g0_5, g + (0 * ldg + 5) * lanes);
     }
 
-    /// <summary>A 1×1 block of the weight gradient: g[i·ldg + j] += Σ_s Σ_runs Σ_lanes dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
+    /// <summary>A 1×1 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GradientTile1x1<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
     {
@@ -515,6 +533,7 @@ public static unsafe class DirectConvolution
                 if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
             }
         }
-        g[0 * ldg + 0] += Vector512.Sum(g0_0);
+        nint lanes = shape.Lanes;
+        Add(g0_0, g + (0 * ldg + 0) * lanes);
     }
 }

@@ -33,11 +33,10 @@ internal enum Conv2dAlgorithm
 internal static class Conv2dDirect
 {
     /// <summary>
-    /// The weight gradient's chunk: samples whose padded input and upstream gradient take about 1 MiB (L2), so that a
-    /// tile's upstream rows stay in L1 (4 rows × 8 samples of 16×16 floats: 32 KiB). The lanes are summed once per chunk and
-    /// tile: measured on conv2d_b (a loaded Xeon, CPU time, min of 15), 2, 4 and 8 samples took 7.6, 6.5 and 5.8 ms.
+    /// The weight gradient's chunk: samples whose padded input and upstream gradient take about 512 KiB (L2), so that a
+    /// tile's upstream rows stay in L1 (4 rows × 4 samples of 16×16 floats: 16 KiB).
     /// </summary>
-    private const long ChunkBytes = 1 << 20;
+    private const long ChunkBytes = 1 << 19;
 
     /// <summary>Whether <paramref name="algorithm"/> runs the forward pass and weight gradient of this geometry directly (throws when Direct is forced where it does not apply).</summary>
     public static bool Chosen<T>(Conv2dAlgorithm algorithm, in ConvolutionGeometry g, bool inputGradient = false)
@@ -122,25 +121,26 @@ internal static class Conv2dDirect
         int hp = ho + s.DilationHeight * (kh - 1), wp = wo + s.DilationWidth * (kw - 1), paddedPlane = hp * wp;
         int image = g.Channels * g.InputPlane, paddedImage = g.Channels * paddedPlane, upstreamImage = outChannels * plane;
         var result = TensorOps.Uninitialized<T>(weightShape.ToArray());
-        T[] gradient = result.CpuStorage.Data;
-        Array.Clear(gradient, 0, outChannels * depth);
         int[] offsets = TensorArena.Rent<int>(depth);
         DirectConvolution.Offsets(offsets, cg, kh, kw, s.DilationHeight, s.DilationWidth, hp, wp);
-        int workers = TensorParallelism.Current.Degree;
-        // Every sample padded once, by whichever thread is free.
-        T[] padded = TensorArena.Rent<T>(batch * paddedImage), input = x.CpuStorage.Data, upstream = dy.CpuStorage.Data;
+        int lanes = DirectConvolution.RunLength<T>(), typeSize = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        T[] partial = TensorArena.Rent<T>(outChannels * depth * lanes), input = x.CpuStorage.Data, upstream = dy.CpuStorage.Data;
+        Array.Clear(partial);
         int xOffset = x.Offset, dyOffset = dy.Offset;
-        Conv2dDriver.ForEachShare(Math.Min(workers, batch), batch, batch, (_, n, _, _) =>
-            DirectConvolution.Pad<T>(input.AsSpan(xOffset + n * image, image), g.Channels, g.Height, g.Width, padded.AsSpan(n * paddedImage, paddedImage),
-                hp, wp, s.PadHeight, s.PadWidth));
-        // Row blocks of 4 output channels (of one group): a fixed contiguous share per thread; chunks of samples outside.
-        int blocksPerGroup = (og + 3) / 4, blocks = groups * blocksPerGroup, typeSize = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        // Row blocks of 4 output channels (of one group): a fixed contiguous share per thread; chunks of samples outside, each
+        // padded into the thread's scratch (in L2) just before its products.
+        int blocksPerGroup = (og + 3) / 4, blocks = groups * blocksPerGroup, workers = Math.Min(TensorParallelism.Current.Degree, blocks);
         int chunk = (int)Math.Clamp(ChunkBytes / ((long)(paddedImage + upstreamImage) * typeSize), 1, batch);
-        Conv2dDriver.ForEachShare(Math.Min(workers, blocks), blocks, (_, firstBlock, endBlock) =>
+        T[] scratch = TensorArena.Rent<T>(workers * chunk * paddedImage);
+        Conv2dDriver.ForEachShare(workers, blocks, (worker, firstBlock, endBlock) =>
         {
+            var padded = scratch.AsSpan(worker * chunk * paddedImage, chunk * paddedImage);
             for (int n0 = 0; n0 < batch; n0 += chunk)
             {
                 int samples = Math.Min(chunk, batch - n0);
+                for (int n = 0; n < samples; n++)
+                    DirectConvolution.Pad<T>(input.AsSpan(xOffset + (n0 + n) * image, image), g.Channels, g.Height, g.Width, padded.Slice(n * paddedImage, paddedImage),
+                        hp, wp, s.PadHeight, s.PadWidth);
                 for (int block = firstBlock; block < endBlock;)
                 {
                     // The share's blocks within this group at once.
@@ -148,12 +148,13 @@ internal static class Conv2dDirect
                     int row0 = block % blocksPerGroup * 4, rows = Math.Min(og, (last - group * blocksPerGroup) * 4) - row0, o0 = group * og + row0;
                     DirectConvolution.AddWeightGradient<T>(samples, rows, depth,
                         upstream.AsSpan(dyOffset + n0 * upstreamImage + o0 * plane), upstreamImage,
-                        padded.AsSpan(n0 * paddedImage + group * cg * paddedPlane), paddedImage, offsets, wp, ho, wo,
-                        gradient.AsSpan(o0 * depth, rows * depth));
+                        padded[(group * cg * paddedPlane)..], paddedImage, offsets, wp, ho, wo,
+                        partial.AsSpan(o0 * depth * lanes, rows * depth * lanes));
                     block = last;
                 }
             }
         });
+        DirectConvolution.SumLanes<T>(partial, result.CpuStorage.Data, outChannels * depth);
         return result;
     }
 }
