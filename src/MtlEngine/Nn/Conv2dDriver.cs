@@ -224,14 +224,21 @@ internal static class Conv2dDriver
         return result;
     }
 
-    /// <summary>Σ values, in vector lanes then the tail.</summary>
+    /// <summary>Σ values, in four vector accumulators (independent add chains, so the loop runs at load speed, not add latency) then the tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T SumOf<T>(ReadOnlySpan<T> values) where T : unmanaged, INumber<T>
     {
-        var lanes = Vector<T>.Zero;
-        int j = 0;
-        for (; j <= values.Length - Vector<T>.Count; j += Vector<T>.Count) lanes += new Vector<T>(values.Slice(j));
-        T sum = Vector.Sum(lanes);
+        int w = Vector<T>.Count, j = 0;
+        Vector<T> s0 = Vector<T>.Zero, s1 = Vector<T>.Zero, s2 = Vector<T>.Zero, s3 = Vector<T>.Zero;
+        for (; j <= values.Length - 4 * w; j += 4 * w)
+        {
+            s0 += new Vector<T>(values.Slice(j));
+            s1 += new Vector<T>(values.Slice(j + w));
+            s2 += new Vector<T>(values.Slice(j + 2 * w));
+            s3 += new Vector<T>(values.Slice(j + 3 * w));
+        }
+        for (; j <= values.Length - w; j += w) s0 += new Vector<T>(values.Slice(j));
+        T sum = Vector.Sum((s0 + s1) + (s2 + s3));
         for (; j < values.Length; j++) sum += values[j];
         return sum;
     }
