@@ -76,9 +76,11 @@ internal static class Conv2dDriver
     }
 
     /// <summary>y = conv2d(x, w) + b for contiguous CPU tensors.</summary>
-    public static MtlTensor<T> Forward<T>(MtlTensor<T> x, MtlTensor<T> w, MtlTensor<T>? b, Conv2dSettings s, long chunkElements = ChunkElements) where T : unmanaged, INumber<T>
+    public static MtlTensor<T> Forward<T>(MtlTensor<T> x, MtlTensor<T> w, MtlTensor<T>? b, Conv2dSettings s, long chunkElements = ChunkElements,
+        Conv2dAlgorithm algorithm = Conv2dAlgorithm.Auto) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(x.Shape, w.Shape);
+        if (Conv2dDirect.Chosen<T>(algorithm, geometry)) return Conv2dDirect.Forward(x, w, b, s);
         int batch = x.Shape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>([batch, outChannels, geometry.OutHeight, geometry.OutWidth]);
@@ -127,9 +129,11 @@ internal static class Conv2dDriver
     }
 
     /// <summary>∂L/∂x from the contiguous upstream gradient dy: dcols = Wᵀ·dY' per group, then col2im per sample.</summary>
-    public static MtlTensor<T> InputGradient<T>(MtlTensor<T> dy, MtlTensor<T> w, ReadOnlySpan<int> inputShape, Conv2dSettings s, long chunkElements = ChunkElements) where T : unmanaged, INumber<T>
+    public static MtlTensor<T> InputGradient<T>(MtlTensor<T> dy, MtlTensor<T> w, ReadOnlySpan<int> inputShape, Conv2dSettings s, long chunkElements = ChunkElements,
+        Conv2dAlgorithm algorithm = Conv2dAlgorithm.Auto) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(inputShape, w.Shape);
+        if (Conv2dDirect.Chosen<T>(algorithm, geometry, inputGradient: true)) return Conv2dDirect.InputGradient(dy, w, inputShape, s);
         int batch = inputShape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(inputShape.ToArray());
@@ -159,9 +163,11 @@ internal static class Conv2dDriver
     }
 
     /// <summary>∂L/∂W = Σ_chunks dY'·colsᵀ per group, from the contiguous upstream gradient and input.</summary>
-    public static MtlTensor<T> WeightGradient<T>(MtlTensor<T> dy, MtlTensor<T> x, ReadOnlySpan<int> weightShape, Conv2dSettings s, long chunkElements = ChunkElements) where T : unmanaged, INumber<T>
+    public static MtlTensor<T> WeightGradient<T>(MtlTensor<T> dy, MtlTensor<T> x, ReadOnlySpan<int> weightShape, Conv2dSettings s, long chunkElements = ChunkElements,
+        Conv2dAlgorithm algorithm = Conv2dAlgorithm.Auto) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(x.Shape, weightShape);
+        if (Conv2dDirect.Chosen<T>(algorithm, geometry)) return Conv2dDirect.WeightGradient(dy, x, weightShape, s);
         int batch = x.Shape[0], outChannels = weightShape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(weightShape.ToArray());
@@ -218,14 +224,21 @@ internal static class Conv2dDriver
         return result;
     }
 
-    /// <summary>Σ values, in vector lanes then the tail.</summary>
+    /// <summary>Σ values, in four vector accumulators (independent add chains, so the loop runs at load speed, not add latency) then the tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T SumOf<T>(ReadOnlySpan<T> values) where T : unmanaged, INumber<T>
     {
-        var lanes = Vector<T>.Zero;
-        int j = 0;
-        for (; j <= values.Length - Vector<T>.Count; j += Vector<T>.Count) lanes += new Vector<T>(values.Slice(j));
-        T sum = Vector.Sum(lanes);
+        int w = Vector<T>.Count, j = 0;
+        Vector<T> s0 = Vector<T>.Zero, s1 = Vector<T>.Zero, s2 = Vector<T>.Zero, s3 = Vector<T>.Zero;
+        for (; j <= values.Length - 4 * w; j += 4 * w)
+        {
+            s0 += new Vector<T>(values.Slice(j));
+            s1 += new Vector<T>(values.Slice(j + w));
+            s2 += new Vector<T>(values.Slice(j + 2 * w));
+            s3 += new Vector<T>(values.Slice(j + 3 * w));
+        }
+        for (; j <= values.Length - w; j += w) s0 += new Vector<T>(values.Slice(j));
+        T sum = Vector.Sum((s0 + s1) + (s2 + s3));
         for (; j < values.Length; j++) sum += values[j];
         return sum;
     }

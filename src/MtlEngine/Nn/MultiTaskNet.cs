@@ -101,7 +101,12 @@ public sealed class MultiTaskNet<T> : MultiTaskModel<T> where T : unmanaged, IFl
     public override MtlTensor<T> Forward(MtlTensor<T> input) => Trunk.Forward(input);
 
     /// <summary>Each head applied to a representation, in task order.</summary>
-    public MtlTensor<T>[] ForwardHeads(MtlTensor<T> representation) => _heads.Select(h => h.Forward(representation)).ToArray();
+    public MtlTensor<T>[] ForwardHeads(MtlTensor<T> representation)
+    {
+        var outputs = new MtlTensor<T>[_heads.Length]; // a loop, not LINQ: a training step allocates no delegate or enumerator here
+        for (int t = 0; t < _heads.Length; t++) outputs[t] = _heads[t].Forward(representation);
+        return outputs;
+    }
 
     /// <summary>One output per task for a batch, in task order.</summary>
     public override MtlTensor<T>[] ForwardTasks(MtlTensor<T> input) => ForwardHeads(Forward(input));

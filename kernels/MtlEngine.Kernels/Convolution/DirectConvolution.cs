@@ -1,0 +1,539 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace MtlEngine.Kernels.Convolution;
+
+/// <summary>
+/// Direct (implicit-GEMM) convolution at stride 1 with AVX-512: the products of im2col + GEMM without the column matrix.
+/// The image is copied once into a zero-padded plane per channel (Hp = Ho + dh·(kh − 1) rows, Wp = Wo + dw·(kw − 1)
+/// columns), so that row k = (c, ki, kj) of the im2col matrix, at output position (oh, ow), is the padded image at
+/// <c>offsets[k] + oh·Wp + ow</c> with <c>offsets[k] = c·Hp·Wp + ki·dh·Wp + kj·dw</c>: a run of L = Vector512&lt;T&gt;.Count
+/// consecutive output columns is one vector load. A GEMM microkernel then reads B through the offsets instead of a packed
+/// panel:
+/// <list type="bullet">
+/// <item><see cref="Multiply{T}"/>: Y (rows × Ho·Wo) = bias + A (rows × depth, packed by <see cref="PackRows{T}"/>) · B, the
+/// forward pass (A = W, B = the padded input) and, with the upstream gradient padded instead and A = the flipped, transposed
+/// weights (<see cref="PackFlippedTransposed{T}"/>), the input gradient (a stride-1 convolution's adjoint is again one);</item>
+/// <item><see cref="AddWeightGradient{T}"/>: dW (rows × depth) += dY · Bᵀ, a dot product along the output positions per
+/// (output channel, k), kept in vector lanes (added to a lane buffer per chunk of samples) and summed across the lanes once,
+/// at the end (<see cref="SumLanes{T}"/>).</item>
+/// </list>
+/// Applies when the output rows are whole runs (Wo a multiple of L); <see cref="ConvolutionReference"/> is its textbook
+/// twin and im2col + GEMM (<see cref="Im2Col"/>) handles every other geometry.
+/// </summary>
+public static unsafe class DirectConvolution
+{
+    /// <summary>Rows of the forward microkernel's tile (12 rows × two runs: 24 accumulators, as GEMM's 12×32).</summary>
+    public const int MR = 12;
+
+    /// <summary>Output channels (4) and k entries (6) of the weight gradient's tile: 24 accumulators, 10 loads per 24 FMAs.</summary>
+    private const int GradientRows = 4, GradientColumns = 6;
+
+    /// <summary>Whether this machine runs the kernels for T (AVX-512; float or double).</summary>
+    public static bool IsAvailable<T>() =>
+        Vector512.IsHardwareAccelerated && Avx512F.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+
+    /// <summary>L, the output columns of one run (one vector of T).</summary>
+    public static int RunLength<T>() => Vector512<T>.Count;
+
+    /// <summary>Whether the forward pass and the weight gradient of <paramref name="g"/> run here: stride 1 and Wo a multiple of L.</summary>
+    public static bool Applies<T>(in ConvolutionGeometry g) =>
+        IsAvailable<T>() && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth % Vector512<T>.Count == 0;
+
+    /// <summary>Whether the input gradient of <paramref name="g"/> runs here: stride 1 and W a multiple of L (its output is the input).</summary>
+    public static bool AppliesToInputGradient<T>(in ConvolutionGeometry g) =>
+        IsAvailable<T>() && g.StrideHeight == 1 && g.StrideWidth == 1 && g.Width % Vector512<T>.Count == 0;
+
+    /// <summary>The packed length of a rows × depth operand: ⌈rows/MR⌉·MR·depth.</summary>
+    public static int PackedLength(int rows, int depth) => (rows + MR - 1) / MR * MR * depth;
+
+    /// <summary>
+    /// Packs A[i, k] = matrix[i·depth + k] (row-major, rows × depth) into micro-panels of MR rows: panel r holds, for each
+    /// k, the MR values of rows r·MR .. r·MR + MR − 1 (zeros past the last row).
+    /// </summary>
+    /// <exception cref="ArgumentException">When a span is too short.</exception>
+    public static void PackRows<T>(ReadOnlySpan<T> matrix, int rows, int depth, Span<T> packed) where T : unmanaged, INumber<T>
+    {
+        CheckLength(matrix.Length, (long)rows * depth, nameof(matrix));
+        CheckLength(packed.Length, PackedLength(rows, depth), nameof(packed));
+        for (int i = 0; i < PackedLength(rows, depth) / depth; i++)
+            for (int k = 0; k < depth; k++)
+                packed[i / MR * MR * depth + k * MR + i % MR] = i < rows ? matrix[i * depth + k] : T.Zero;
+    }
+
+    /// <summary>
+    /// Packs the input gradient's A[c, (o, ki, kj)] = w[o, c, kh − 1 − ki, kw − 1 − kj] from one group's weights w
+    /// (outChannels × channels × kh × kw) as <see cref="PackRows{T}"/> does: rows c, depth outChannels·kh·kw.
+    /// </summary>
+    /// <exception cref="ArgumentException">When a span is too short.</exception>
+    public static void PackFlippedTransposed<T>(ReadOnlySpan<T> weight, int outChannels, int channels, int kh, int kw, Span<T> packed)
+        where T : unmanaged, INumber<T>
+    {
+        int depth = outChannels * kh * kw, window = kh * kw;
+        CheckLength(weight.Length, (long)outChannels * channels * window, nameof(weight));
+        CheckLength(packed.Length, PackedLength(channels, depth), nameof(packed));
+        for (int c = 0; c < PackedLength(channels, depth) / depth; c++)
+            for (int o = 0; o < outChannels; o++)
+                for (int ki = 0; ki < kh; ki++)
+                    for (int kj = 0; kj < kw; kj++)
+                    {
+                        int k = (o * kh + ki) * kw + kj;
+                        packed[c / MR * MR * depth + k * MR + c % MR] =
+                            c < channels ? weight[(o * channels + c) * window + (kh - 1 - ki) * kw + (kw - 1 - kj)] : T.Zero;
+                    }
+    }
+
+    /// <summary>offsets[(c·kh + ki)·kw + kj] = c·Hp·Wp + ki·dh·Wp + kj·dw: where im2col row k starts in the padded image.</summary>
+    public static void Offsets(Span<int> offsets, int channels, int kh, int kw, int dh, int dw, int paddedHeight, int paddedWidth)
+    {
+        CheckLength(offsets.Length, (long)channels * kh * kw, nameof(offsets));
+        for (int c = 0; c < channels; c++)
+            for (int ki = 0; ki < kh; ki++)
+                for (int kj = 0; kj < kw; kj++)
+                    offsets[(c * kh + ki) * kw + kj] = c * paddedHeight * paddedWidth + ki * dh * paddedWidth + kj * dw;
+    }
+
+    /// <summary>
+    /// target[c, i, j] = source[c, i − top, j − left] inside the source (channels × height × width), 0 elsewhere, for the
+    /// channels × targetHeight × targetWidth target (top and left may be negative: the source is then cropped).
+    /// </summary>
+    /// <exception cref="ArgumentException">When a span is too short.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Pad<T>(ReadOnlySpan<T> source, int channels, int height, int width, Span<T> target, int targetHeight, int targetWidth, int top, int left)
+        where T : unmanaged, INumber<T>
+    {
+        CheckLength(source.Length, (long)channels * height * width, nameof(source));
+        CheckLength(target.Length, (long)channels * targetHeight * targetWidth, nameof(target));
+        int first = Math.Clamp(left, 0, targetWidth), end = Math.Clamp(width + left, first, targetWidth); // target columns with a source
+        int rowFirst = Math.Clamp(top, 0, targetHeight), rowEnd = Math.Clamp(height + top, rowFirst, targetHeight); // target rows with a source
+        int plane = targetHeight * targetWidth, length = end - first;
+        // Refs in the loops (the lengths were checked above): rows are a few vectors long, and a span slice, Clear and CopyTo
+        // per row cost more than the copy itself.
+        ref T from = ref MemoryMarshal.GetReference(source);
+        ref T to = ref MemoryMarshal.GetReference(target);
+        for (int c = 0; c < channels; c++)
+        {
+            ref T targetPlane = ref Unsafe.Add(ref to, c * plane);
+            Clear(ref targetPlane, rowFirst * targetWidth);
+            Clear(ref Unsafe.Add(ref targetPlane, rowEnd * targetWidth), (targetHeight - rowEnd) * targetWidth);
+            for (int i = rowFirst; i < rowEnd; i++)
+            {
+                ref T row = ref Unsafe.Add(ref targetPlane, i * targetWidth);
+                Clear(ref row, first);
+                Copy(ref Unsafe.Add(ref from, (c * height + i - top) * width + first - left), ref Unsafe.Add(ref row, first), length);
+                Clear(ref Unsafe.Add(ref row, end), targetWidth - end);
+            }
+        }
+    }
+
+    /// <summary>Writes <paramref name="count"/> zeros from <paramref name="target"/> on: whole vectors, then one by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Clear<T>(ref T target, int count) where T : unmanaged, INumber<T>
+    {
+        int i = 0;
+        for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count) Vector512<T>.Zero.StoreUnsafe(ref target, (nuint)i);
+        for (; i < count; i++) Unsafe.Add(ref target, i) = T.Zero;
+    }
+
+    /// <summary>Copies <paramref name="count"/> elements (no overlap): whole vectors, then one by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<T>(ref T source, ref T target, int count) where T : unmanaged, INumber<T>
+    {
+        int i = 0;
+        for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count) Vector512.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref target, (nuint)i);
+        for (; i < count; i++) Unsafe.Add(ref target, i) = Unsafe.Add(ref source, i);
+    }
+
+    /// <summary>
+    /// output[i, oh·Wo + ow] = bias[i] + Σ_k A[i, k]·padded[offsets[k] + oh·Wp + ow] for rows i &lt; <paramref name="rows"/>,
+    /// A packed by <see cref="PackRows{T}"/> or <see cref="PackFlippedTransposed{T}"/> (bias empty: none).
+    /// </summary>
+    /// <exception cref="ArgumentException">When Wo is not a multiple of L, Wp &lt; Wo, an offset is negative or a span is too short.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply<T>(int rows, int depth, ReadOnlySpan<T> packed, ReadOnlySpan<int> offsets, ReadOnlySpan<T> padded, int paddedWidth,
+        int outHeight, int outWidth, Span<T> output, ReadOnlySpan<T> bias) where T : unmanaged, INumber<T>
+    {
+        int lanes = Vector512<T>.Count, plane = outHeight * outWidth;
+        CheckRuns<T>(outWidth, paddedWidth);
+        CheckLength(packed.Length, PackedLength(rows, depth), nameof(packed));
+        CheckLength(padded.Length, Reach(offsets, depth) + (long)(outHeight - 1) * paddedWidth + outWidth, nameof(padded));
+        CheckLength(output.Length, (long)rows * plane, nameof(output));
+        if (!bias.IsEmpty) CheckLength(bias.Length, rows, nameof(bias));
+        if (rows <= 0 || plane <= 0) return;
+        int runs = plane / lanes;
+        T* spare = stackalloc T[MR * Vector512<T>.Count]; // the second run of a lone last run
+        fixed (T* a = packed)
+        fixed (int* k = offsets)
+        fixed (T* x = padded)
+        fixed (T* y = output)
+        fixed (T* b = bias)
+        {
+            for (int r = 0; r < rows; r += MR)
+            {
+                int count = Math.Min(MR, rows - r);
+                T* panel = a + r * depth, c = y + r * plane, rowBias = bias.IsEmpty ? null : b + r;
+                for (int run = 0; run < runs; run += 2)
+                {
+                    int p0 = run * lanes;
+                    bool pair = run + 1 < runs;
+                    T* source0 = x + Source(p0, outWidth, paddedWidth), source1 = pair ? x + Source(p0 + lanes, outWidth, paddedWidth) : source0;
+                    T* c1 = pair ? c + p0 + lanes : spare;
+                    nint ldc1 = pair ? plane : lanes;
+                    if (count <= 4) Tile4(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    else if (count <= 8) Tile8(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    else Tile12(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// lanes[(i·depth + k)·L + l] += Σ_s Σ_{oh, ow ≡ l mod L} upstream[s·upstreamSampleStride + i·Ho·Wo + oh·Wo + ow]·padded[s·paddedSampleStride +
+    /// offsets[k] + oh·Wp + ow] for i &lt; rows, k &lt; depth: the weight gradient of a chunk of samples, each (i, k) kept in L
+    /// vector lanes; <see cref="SumLanes{T}"/> sums them once after the last chunk (gradient[i, k] = Σ_l lanes[(i·depth + k)·L + l]).
+    /// </summary>
+    /// <exception cref="ArgumentException">When Wo is not a multiple of L, Wp &lt; Wo, an offset is negative or a span is too short.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddWeightGradient<T>(int samples, int rows, int depth, ReadOnlySpan<T> upstream, int upstreamSampleStride,
+        ReadOnlySpan<T> padded, int paddedSampleStride, ReadOnlySpan<int> offsets, int paddedWidth, int outHeight, int outWidth, Span<T> lanes)
+        where T : unmanaged, INumber<T>
+    {
+        int plane = outHeight * outWidth;
+        CheckRuns<T>(outWidth, paddedWidth);
+        if (samples <= 0 || rows <= 0 || depth <= 0) return;
+        CheckLength(upstream.Length, (long)(samples - 1) * upstreamSampleStride + (long)rows * plane, nameof(upstream));
+        CheckLength(padded.Length, (long)(samples - 1) * paddedSampleStride + Reach(offsets, depth) + (long)(outHeight - 1) * paddedWidth + outWidth, nameof(padded));
+        CheckLength(lanes.Length, (long)rows * depth * Vector512<T>.Count, nameof(lanes));
+        var shape = new GradientShape(samples, plane, outWidth, paddedWidth - outWidth, Vector512<T>.Count, upstreamSampleStride, paddedSampleStride);
+        int fullRows = rows / GradientRows * GradientRows, fullColumns = depth / GradientColumns * GradientColumns, l = Vector512<T>.Count;
+        fixed (T* dy = upstream)
+        fixed (T* x = padded)
+        fixed (int* k = offsets)
+        fixed (T* g = lanes)
+        {
+            // Row blocks outer: a tile's upstream rows (4 rows of the chunk's samples) stay in L1 over every k block, while the
+            // shifted input rows, which neighbouring k share, come from L2.
+            int i = 0;
+            for (; i < fullRows; i += GradientRows)
+            {
+                int j = 0;
+                for (; j < fullColumns; j += GradientColumns) GradientTile4x6(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
+                for (; j < depth; j++) GradientTile4x1(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
+            }
+            for (; i < rows; i++)
+            {
+                int j = 0;
+                for (; j < fullColumns; j += GradientColumns) GradientTile1x6(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
+                for (; j < depth; j++) GradientTile1x1(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
+            }
+        }
+    }
+
+    /// <summary>gradient[e] = Σ_l lanes[e·L + l] for e &lt; count: the lane sums of <see cref="AddWeightGradient{T}"/>.</summary>
+    /// <exception cref="ArgumentException">When a span is too short.</exception>
+    public static void SumLanes<T>(ReadOnlySpan<T> lanes, Span<T> gradient, int count) where T : unmanaged, INumber<T>
+    {
+        int l = Vector512<T>.Count;
+        CheckLength(lanes.Length, (long)count * l, nameof(lanes));
+        CheckLength(gradient.Length, count, nameof(gradient));
+        for (int e = 0; e < count; e++) gradient[e] = Vector512.Sum(Vector512.Create(lanes.Slice(e * l, l)));
+    }
+
+    /// <summary>Adds a tile's accumulator to its lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add<T>(Vector512<T> accumulator, T* lanes) where T : unmanaged, INumber<T> => (Vector512.Load(lanes) + accumulator).Store(lanes);
+
+    /// <summary>The weight-gradient loops' sizes: samples, Ho·Wo, Wo, Wp − Wo (skipped at the end of a row), L and the sample strides.</summary>
+    private readonly record struct GradientShape(int Samples, int Plane, int OutWidth, int RowSkip, int Lanes, int UpstreamSampleStride, int PaddedSampleStride);
+
+    /// <summary>Where output position p = oh·Wo + ow reads the padded image: oh·Wp + ow.</summary>
+    private static int Source(int p, int outWidth, int paddedWidth) => p / outWidth * paddedWidth + p % outWidth;
+
+    /// <summary>The largest offset (every offset must be ≥ 0).</summary>
+    private static long Reach(ReadOnlySpan<int> offsets, int depth)
+    {
+        CheckLength(offsets.Length, depth, nameof(offsets));
+        int reach = 0;
+        foreach (int offset in offsets[..depth])
+        {
+            if (offset < 0) throw new ArgumentException($"The direct convolution's offsets must be ≥ 0, but one is {offset}.", nameof(offsets));
+            reach = Math.Max(reach, offset);
+        }
+        return reach;
+    }
+
+    private static void CheckRuns<T>(int outWidth, int paddedWidth)
+    {
+        if (outWidth <= 0 || outWidth % Vector512<T>.Count != 0 || paddedWidth < outWidth)
+            throw new ArgumentException(
+                $"The direct convolution needs output rows of whole runs of {Vector512<T>.Count} (Wo = {outWidth}) inside the padded rows (Wp = {paddedWidth}); use im2col + GEMM for this geometry.");
+        if (!IsAvailable<T>())
+            throw new PlatformNotSupportedException($"The direct convolution needs AVX-512 and float or double; this machine or {typeof(T).Name} has not (use im2col + GEMM).");
+    }
+
+    private static void CheckLength(int length, long needed, string name)
+    {
+        if (length < needed) throw new ArgumentException($"The direct convolution needs {needed} elements in {name}, but it has {length}.", name);
+    }
+
+    /// <summary>Rows i of the two runs' accumulators to c0/c1 + i·ldc, plus bias[i] when there is a bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put<T>(Vector512<T> v0, Vector512<T> v1, int i, T* c0, T* c1, nint ldc0, nint ldc1, T* bias) where T : unmanaged, INumber<T>
+    {
+        if (bias is not null)
+        {
+            var b = Vector512.Create(bias[i]);
+            v0 += b;
+            v1 += b;
+        }
+        v0.Store(c0 + i * ldc0);
+        v1.Store(c1 + i * ldc1);
+    }
+
+    /// <summary>c + a·b with one rounding (vfmadd231ps/pd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) return Avx512F.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Avx512F.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        return a * b + c;
+    }
+
+    // The microkernels, unrolled so that the accumulators stay in registers (as GEMM's Microkernels.Avx512).
+
+    /// <summary>A 12-row tile of two runs: c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j], the first <paramref name="rows"/> rows stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile12<T>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias) where T : unmanaged, INumber<T>
+    {
+        Vector512<T> c0_0 = default, c0_1 = default;
+        Vector512<T> c1_0 = default, c1_1 = default;
+        Vector512<T> c2_0 = default, c2_1 = default;
+        Vector512<T> c3_0 = default, c3_1 = default;
+        Vector512<T> c4_0 = default, c4_1 = default;
+        Vector512<T> c5_0 = default, c5_1 = default;
+        Vector512<T> c6_0 = default, c6_1 = default;
+        Vector512<T> c7_0 = default, c7_1 = default;
+        Vector512<T> c8_0 = default, c8_1 = default;
+        Vector512<T> c9_0 = default, c9_1 = default;
+        Vector512<T> c10_0 = default, c10_1 = default;
+        Vector512<T> c11_0 = default, c11_1 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            nint offset = offsets[p];
+            Vector512<T> b0 = Vector512.Load(source0 + offset), b1 = Vector512.Load(source1 + offset);
+            Vector512<T> ai;
+            ai = Vector512.Create(a[0]); c0_0 = Fma(ai, b0, c0_0); c0_1 = Fma(ai, b1, c0_1);
+            ai = Vector512.Create(a[1]); c1_0 = Fma(ai, b0, c1_0); c1_1 = Fma(ai, b1, c1_1);
+            ai = Vector512.Create(a[2]); c2_0 = Fma(ai, b0, c2_0); c2_1 = Fma(ai, b1, c2_1);
+            ai = Vector512.Create(a[3]); c3_0 = Fma(ai, b0, c3_0); c3_1 = Fma(ai, b1, c3_1);
+            ai = Vector512.Create(a[4]); c4_0 = Fma(ai, b0, c4_0); c4_1 = Fma(ai, b1, c4_1);
+            ai = Vector512.Create(a[5]); c5_0 = Fma(ai, b0, c5_0); c5_1 = Fma(ai, b1, c5_1);
+            ai = Vector512.Create(a[6]); c6_0 = Fma(ai, b0, c6_0); c6_1 = Fma(ai, b1, c6_1);
+            ai = Vector512.Create(a[7]); c7_0 = Fma(ai, b0, c7_0); c7_1 = Fma(ai, b1, c7_1);
+            ai = Vector512.Create(a[8]); c8_0 = Fma(ai, b0, c8_0); c8_1 = Fma(ai, b1, c8_1);
+            ai = Vector512.Create(a[9]); c9_0 = Fma(ai, b0, c9_0); c9_1 = Fma(ai, b1, c9_1);
+            ai = Vector512.Create(a[10]); c10_0 = Fma(ai, b0, c10_0); c10_1 = Fma(ai, b1, c10_1);
+            ai = Vector512.Create(a[11]); c11_0 = Fma(ai, b0, c11_0); c11_1 = Fma(ai, b1, c11_1);
+            a += MR;
+        }
+        Put(c0_0, c0_1, 0, c0, c1, ldc0, ldc1, bias);
+        if (rows > 1) Put(c1_0, c1_1, 1, c0, c1, ldc0, ldc1, bias);
+        if (rows > 2) Put(c2_0, c2_1, 2, c0, c1, ldc0, ldc1, bias);
+        if (rows > 3) Put(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
+        if (rows > 4) Put(c4_0, c4_1, 4, c0, c1, ldc0, ldc1, bias);
+        if (rows > 5) Put(c5_0, c5_1, 5, c0, c1, ldc0, ldc1, bias);
+        if (rows > 6) Put(c6_0, c6_1, 6, c0, c1, ldc0, ldc1, bias);
+        if (rows > 7) Put(c7_0, c7_1, 7, c0, c1, ldc0, ldc1, bias);
+        if (rows > 8) Put(c8_0, c8_1, 8, c0, c1, ldc0, ldc1, bias);
+        if (rows > 9) Put(c9_0, c9_1, 9, c0, c1, ldc0, ldc1, bias);
+        if (rows > 10) Put(c10_0, c10_1, 10, c0, c1, ldc0, ldc1, bias);
+        if (rows > 11) Put(c11_0, c11_1, 11, c0, c1, ldc0, ldc1, bias);
+    }
+
+    /// <summary>A 8-row tile of two runs: c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j], the first <paramref name="rows"/> rows stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile8<T>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias) where T : unmanaged, INumber<T>
+    {
+        Vector512<T> c0_0 = default, c0_1 = default;
+        Vector512<T> c1_0 = default, c1_1 = default;
+        Vector512<T> c2_0 = default, c2_1 = default;
+        Vector512<T> c3_0 = default, c3_1 = default;
+        Vector512<T> c4_0 = default, c4_1 = default;
+        Vector512<T> c5_0 = default, c5_1 = default;
+        Vector512<T> c6_0 = default, c6_1 = default;
+        Vector512<T> c7_0 = default, c7_1 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            nint offset = offsets[p];
+            Vector512<T> b0 = Vector512.Load(source0 + offset), b1 = Vector512.Load(source1 + offset);
+            Vector512<T> ai;
+            ai = Vector512.Create(a[0]); c0_0 = Fma(ai, b0, c0_0); c0_1 = Fma(ai, b1, c0_1);
+            ai = Vector512.Create(a[1]); c1_0 = Fma(ai, b0, c1_0); c1_1 = Fma(ai, b1, c1_1);
+            ai = Vector512.Create(a[2]); c2_0 = Fma(ai, b0, c2_0); c2_1 = Fma(ai, b1, c2_1);
+            ai = Vector512.Create(a[3]); c3_0 = Fma(ai, b0, c3_0); c3_1 = Fma(ai, b1, c3_1);
+            ai = Vector512.Create(a[4]); c4_0 = Fma(ai, b0, c4_0); c4_1 = Fma(ai, b1, c4_1);
+            ai = Vector512.Create(a[5]); c5_0 = Fma(ai, b0, c5_0); c5_1 = Fma(ai, b1, c5_1);
+            ai = Vector512.Create(a[6]); c6_0 = Fma(ai, b0, c6_0); c6_1 = Fma(ai, b1, c6_1);
+            ai = Vector512.Create(a[7]); c7_0 = Fma(ai, b0, c7_0); c7_1 = Fma(ai, b1, c7_1);
+            a += MR;
+        }
+        Put(c0_0, c0_1, 0, c0, c1, ldc0, ldc1, bias);
+        if (rows > 1) Put(c1_0, c1_1, 1, c0, c1, ldc0, ldc1, bias);
+        if (rows > 2) Put(c2_0, c2_1, 2, c0, c1, ldc0, ldc1, bias);
+        if (rows > 3) Put(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
+        if (rows > 4) Put(c4_0, c4_1, 4, c0, c1, ldc0, ldc1, bias);
+        if (rows > 5) Put(c5_0, c5_1, 5, c0, c1, ldc0, ldc1, bias);
+        if (rows > 6) Put(c6_0, c6_1, 6, c0, c1, ldc0, ldc1, bias);
+        if (rows > 7) Put(c7_0, c7_1, 7, c0, c1, ldc0, ldc1, bias);
+    }
+
+    /// <summary>A 4-row tile of two runs: c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j], the first <paramref name="rows"/> rows stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4<T>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias) where T : unmanaged, INumber<T>
+    {
+        Vector512<T> c0_0 = default, c0_1 = default;
+        Vector512<T> c1_0 = default, c1_1 = default;
+        Vector512<T> c2_0 = default, c2_1 = default;
+        Vector512<T> c3_0 = default, c3_1 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            nint offset = offsets[p];
+            Vector512<T> b0 = Vector512.Load(source0 + offset), b1 = Vector512.Load(source1 + offset);
+            Vector512<T> ai;
+            ai = Vector512.Create(a[0]); c0_0 = Fma(ai, b0, c0_0); c0_1 = Fma(ai, b1, c0_1);
+            ai = Vector512.Create(a[1]); c1_0 = Fma(ai, b0, c1_0); c1_1 = Fma(ai, b1, c1_1);
+            ai = Vector512.Create(a[2]); c2_0 = Fma(ai, b0, c2_0); c2_1 = Fma(ai, b1, c2_1);
+            ai = Vector512.Create(a[3]); c3_0 = Fma(ai, b0, c3_0); c3_1 = Fma(ai, b1, c3_1);
+            a += MR;
+        }
+        Put(c0_0, c0_1, 0, c0, c1, ldc0, ldc1, bias);
+        if (rows > 1) Put(c1_0, c1_1, 1, c0, c1, ldc0, ldc1, bias);
+        if (rows > 2) Put(c2_0, c2_1, 2, c0, c1, ldc0, ldc1, bias);
+        if (rows > 3) Put(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
+    }
+
+    /// <summary>A 4×6 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GradientTile4x6<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
+    {
+        Vector512<T> g0_0 = default, g0_1 = default, g0_2 = default, g0_3 = default, g0_4 = default, g0_5 = default;
+        Vector512<T> g1_0 = default, g1_1 = default, g1_2 = default, g1_3 = default, g1_4 = default, g1_5 = default;
+        Vector512<T> g2_0 = default, g2_1 = default, g2_2 = default, g2_3 = default, g2_4 = default, g2_5 = default;
+        Vector512<T> g3_0 = default, g3_1 = default, g3_2 = default, g3_3 = default, g3_4 = default, g3_5 = default;
+        nint x0 = offsets[0]; nint x1 = offsets[1]; nint x2 = offsets[2]; nint x3 = offsets[3]; nint x4 = offsets[4]; nint x5 = offsets[5];
+        nint plane = shape.Plane;
+        for (int s = 0; s < shape.Samples; s++)
+        {
+            T* dys = dy + s * shape.UpstreamSampleStride, xs = x + s * shape.PaddedSampleStride;
+            T* p0 = xs + x0; T* p1 = xs + x1; T* p2 = xs + x2; T* p3 = xs + x3; T* p4 = xs + x4; T* p5 = xs + x5;
+            for (int position = 0, source = 0, column = 0; position < plane; position += shape.Lanes)
+            {
+                Vector512<T> d0 = Vector512.Load(dys + 0 * plane + position); Vector512<T> d1 = Vector512.Load(dys + 1 * plane + position); Vector512<T> d2 = Vector512.Load(dys + 2 * plane + position); Vector512<T> d3 = Vector512.Load(dys + 3 * plane + position);
+                Vector512<T> b;
+                b = Vector512.Load(p0 + source); g0_0 = Fma(d0, b, g0_0); g1_0 = Fma(d1, b, g1_0); g2_0 = Fma(d2, b, g2_0); g3_0 = Fma(d3, b, g3_0);
+                b = Vector512.Load(p1 + source); g0_1 = Fma(d0, b, g0_1); g1_1 = Fma(d1, b, g1_1); g2_1 = Fma(d2, b, g2_1); g3_1 = Fma(d3, b, g3_1);
+                b = Vector512.Load(p2 + source); g0_2 = Fma(d0, b, g0_2); g1_2 = Fma(d1, b, g1_2); g2_2 = Fma(d2, b, g2_2); g3_2 = Fma(d3, b, g3_2);
+                b = Vector512.Load(p3 + source); g0_3 = Fma(d0, b, g0_3); g1_3 = Fma(d1, b, g1_3); g2_3 = Fma(d2, b, g2_3); g3_3 = Fma(d3, b, g3_3);
+                b = Vector512.Load(p4 + source); g0_4 = Fma(d0, b, g0_4); g1_4 = Fma(d1, b, g1_4); g2_4 = Fma(d2, b, g2_4); g3_4 = Fma(d3, b, g3_4);
+                b = Vector512.Load(p5 + source); g0_5 = Fma(d0, b, g0_5); g1_5 = Fma(d1, b, g1_5); g2_5 = Fma(d2, b, g2_5); g3_5 = Fma(d3, b, g3_5);
+                column += shape.Lanes;
+                source += shape.Lanes;
+                if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
+            }
+        }
+        nint lanes = shape.Lanes;
+        Add(g0_0, g + (0 * ldg + 0) * lanes); Add(g0_1, g + (0 * ldg + 1) * lanes); Add(g0_2, g + (0 * ldg + 2) * lanes); Add(g0_3, g + (0 * ldg + 3) * lanes); Add(g0_4, g + (0 * ldg + 4) * lanes); Add(g0_5, g + (0 * ldg + 5) * lanes);
+        Add(g1_0, g + (1 * ldg + 0) * lanes); Add(g1_1, g + (1 * ldg + 1) * lanes); Add(g1_2, g + (1 * ldg + 2) * lanes); Add(g1_3, g + (1 * ldg + 3) * lanes); Add(g1_4, g + (1 * ldg + 4) * lanes); Add(g1_5, g + (1 * ldg + 5) * lanes);
+        Add(g2_0, g + (2 * ldg + 0) * lanes); Add(g2_1, g + (2 * ldg + 1) * lanes); Add(g2_2, g + (2 * ldg + 2) * lanes); Add(g2_3, g + (2 * ldg + 3) * lanes); Add(g2_4, g + (2 * ldg + 4) * lanes); Add(g2_5, g + (2 * ldg + 5) * lanes);
+        Add(g3_0, g + (3 * ldg + 0) * lanes); Add(g3_1, g + (3 * ldg + 1) * lanes); Add(g3_2, g + (3 * ldg + 2) * lanes); Add(g3_3, g + (3 * ldg + 3) * lanes); Add(g3_4, g + (3 * ldg + 4) * lanes); Add(g3_5, g + (3 * ldg + 5) * lanes);
+    }
+
+    /// <summary>A 4×1 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GradientTile4x1<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
+    {
+        Vector512<T> g0_0 = default;
+        Vector512<T> g1_0 = default;
+        Vector512<T> g2_0 = default;
+        Vector512<T> g3_0 = default;
+        nint x0 = offsets[0];
+        nint plane = shape.Plane;
+        for (int s = 0; s < shape.Samples; s++)
+        {
+            T* dys = dy + s * shape.UpstreamSampleStride, xs = x + s * shape.PaddedSampleStride;
+            T* p0 = xs + x0;
+            for (int position = 0, source = 0, column = 0; position < plane; position += shape.Lanes)
+            {
+                Vector512<T> d0 = Vector512.Load(dys + 0 * plane + position); Vector512<T> d1 = Vector512.Load(dys + 1 * plane + position); Vector512<T> d2 = Vector512.Load(dys + 2 * plane + position); Vector512<T> d3 = Vector512.Load(dys + 3 * plane + position);
+                Vector512<T> b;
+                b = Vector512.Load(p0 + source); g0_0 = Fma(d0, b, g0_0); g1_0 = Fma(d1, b, g1_0); g2_0 = Fma(d2, b, g2_0); g3_0 = Fma(d3, b, g3_0);
+                column += shape.Lanes;
+                source += shape.Lanes;
+                if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
+            }
+        }
+        nint lanes = shape.Lanes;
+        Add(g0_0, g + (0 * ldg + 0) * lanes);
+        Add(g1_0, g + (1 * ldg + 0) * lanes);
+        Add(g2_0, g + (2 * ldg + 0) * lanes);
+        Add(g3_0, g + (3 * ldg + 0) * lanes);
+    }
+
+    /// <summary>A 1×6 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GradientTile1x6<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
+    {
+        Vector512<T> g0_0 = default, g0_1 = default, g0_2 = default, g0_3 = default, g0_4 = default, g0_5 = default;
+        nint x0 = offsets[0]; nint x1 = offsets[1]; nint x2 = offsets[2]; nint x3 = offsets[3]; nint x4 = offsets[4]; nint x5 = offsets[5];
+        nint plane = shape.Plane;
+        for (int s = 0; s < shape.Samples; s++)
+        {
+            T* dys = dy + s * shape.UpstreamSampleStride, xs = x + s * shape.PaddedSampleStride;
+            T* p0 = xs + x0; T* p1 = xs + x1; T* p2 = xs + x2; T* p3 = xs + x3; T* p4 = xs + x4; T* p5 = xs + x5;
+            for (int position = 0, source = 0, column = 0; position < plane; position += shape.Lanes)
+            {
+                Vector512<T> d0 = Vector512.Load(dys + 0 * plane + position);
+                Vector512<T> b;
+                b = Vector512.Load(p0 + source); g0_0 = Fma(d0, b, g0_0);
+                b = Vector512.Load(p1 + source); g0_1 = Fma(d0, b, g0_1);
+                b = Vector512.Load(p2 + source); g0_2 = Fma(d0, b, g0_2);
+                b = Vector512.Load(p3 + source); g0_3 = Fma(d0, b, g0_3);
+                b = Vector512.Load(p4 + source); g0_4 = Fma(d0, b, g0_4);
+                b = Vector512.Load(p5 + source); g0_5 = Fma(d0, b, g0_5);
+                column += shape.Lanes;
+                source += shape.Lanes;
+                if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
+            }
+        }
+        nint lanes = shape.Lanes;
+        Add(g0_0, g + (0 * ldg + 0) * lanes); Add(g0_1, g + (0 * ldg + 1) * lanes); Add(g0_2, g + (0 * ldg + 2) * lanes); Add(g0_3, g + (0 * ldg + 3) * lanes); Add(g0_4, g + (0 * ldg + 4) * lanes); Add(g0_5, g + (0 * ldg + 5) * lanes);
+    }
+
+    /// <summary>A 1×1 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GradientTile1x1<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
+    {
+        Vector512<T> g0_0 = default;
+        nint x0 = offsets[0];
+        nint plane = shape.Plane;
+        for (int s = 0; s < shape.Samples; s++)
+        {
+            T* dys = dy + s * shape.UpstreamSampleStride, xs = x + s * shape.PaddedSampleStride;
+            T* p0 = xs + x0;
+            for (int position = 0, source = 0, column = 0; position < plane; position += shape.Lanes)
+            {
+                Vector512<T> d0 = Vector512.Load(dys + 0 * plane + position);
+                Vector512<T> b;
+                b = Vector512.Load(p0 + source); g0_0 = Fma(d0, b, g0_0);
+                column += shape.Lanes;
+                source += shape.Lanes;
+                if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
+            }
+        }
+        nint lanes = shape.Lanes;
+        Add(g0_0, g + (0 * ldg + 0) * lanes);
+    }
+}
