@@ -67,7 +67,7 @@ internal static class StreamedFit
         using var x = Open(xPath, "--x");
         using var y = Open(yPath, "--y");
         using var w = weightPath is null ? null : Open(weightPath, "--sample-weight");
-        var statistics = OutOfCore.RidgeStatistics(x, y, w, budget, options.Parallelism);
+        var statistics = OutOfCore.RidgeStatistics(x, y, w, budget, options.Parallelism ?? TensorParallelism.Current);
         RidgeModel model;
         string what;
         if (grid is not null)
@@ -94,7 +94,7 @@ internal static class StreamedFit
         var clock = Stopwatch.StartNew();
         using var x = Open(xPath, "--x");
         using var y = Open(yPath, "--y");
-        var statistics = OutOfCore.CcaStatistics(x, y, budget, options.Parallelism);
+        var statistics = OutOfCore.CcaStatistics(x, y, budget, options.Parallelism ?? TensorParallelism.Current);
         long bound = Math.Min(statistics.Rows, Math.Min(statistics.Features, statistics.Targets));
         if (options.Components < 1 || options.Components > bound)
             throw new UsageException($"--components {options.Components}: must be between 1 and min(n_samples, p, q) = {bound}");
@@ -152,7 +152,7 @@ internal static class StreamedFit
     {
         var clock = Stopwatch.StartNew();
         using var x = Open(xPath, "--x");
-        var statistics = OutOfCore.PcaStatistics(x, budget, options.Parallelism);
+        var statistics = OutOfCore.PcaStatistics(x, budget, options.Parallelism ?? TensorParallelism.Current);
         int k = options.Components ?? 0;
         long bound = Math.Min(statistics.Rows, statistics.Features);
         if (k < 1 || k > bound)

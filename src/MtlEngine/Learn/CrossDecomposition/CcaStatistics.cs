@@ -34,14 +34,14 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
     /// <param name="vectorY">True when Y is 1-D (q must be 1).</param>
     /// <param name="parallelism">Threads for the SYRK of each block (not saved).</param>
     /// <exception cref="LearnInputException">When p or q is below 1, or a 1-D Y has q ≠ 1.</exception>
-    public CcaStatistics(int xColumns, int yColumns, bool vectorY = false, Parallelism parallelism = default)
+    public CcaStatistics(int xColumns, int yColumns, bool vectorY = false, Parallelism? parallelism = null)
     {
         if (xColumns < 1 || yColumns < 1 || (vectorY && yColumns != 1))
             throw new LearnInputException($"CCA statistics need views of at least one column (a 1-D Y is one column), but got p = {xColumns}, q = {yColumns}{(vectorY ? " with a 1-D Y" : "")}.");
         Features = xColumns;
         Targets = yColumns;
         VectorY = vectorY;
-        Parallelism = parallelism;
+        Parallelism = parallelism ?? TensorParallelism.Current; // null: the ambient default (see Parallelism)
         _moments = new CenteredMoments(xColumns + yColumns);
     }
 
@@ -51,7 +51,7 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
     }
 
     /// <summary>Statistics of X (n, p) and Y (n, q) or (n,).</summary>
-    public static CcaStatistics From(MtlTensor<double> x, MtlTensor<double> y, Parallelism parallelism = default)
+    public static CcaStatistics From(MtlTensor<double> x, MtlTensor<double> y, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);

@@ -29,12 +29,12 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
     /// <param name="features">d ≥ 1.</param>
     /// <param name="parallelism">Threads for the SYRK of each block and the eigendecomposition (not saved).</param>
     /// <exception cref="LearnInputException">When d is below 1.</exception>
-    public PcaStatistics(int features, Parallelism parallelism = default)
+    public PcaStatistics(int features, Parallelism? parallelism = null)
     {
         if (features < 1)
             throw new LearnInputException($"PCA statistics need at least one feature, but got {features}.");
         Features = features;
-        Parallelism = parallelism;
+        Parallelism = parallelism ?? TensorParallelism.Current; // null: the ambient default (see Parallelism)
         _moments = new CenteredMoments(features);
     }
 
@@ -46,7 +46,7 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
     }
 
     /// <summary>Statistics of X (n, d).</summary>
-    public static PcaStatistics From(MtlTensor<double> x, Parallelism parallelism = default)
+    public static PcaStatistics From(MtlTensor<double> x, Parallelism? parallelism = null)
     {
         var (_, d, _) = LearnInput.Matrix(x, "X");
         var statistics = new PcaStatistics(d, parallelism);
@@ -170,7 +170,7 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
         var variance = allVariance[..k];
         var ratio = variance.Select(v => totalVariance > 0 ? v / totalVariance : 0).ToArray();
         var report = new PcaFitReport(options.Solver, PcaSolver.Covariance, null, "covariance route from mergeable statistics (v-based sign)");
-        return new PcaModel(components, variance, ratio, sigma[..k], Mean, noise, options.Whiten, n, report, options.Parallelism);
+        return new PcaModel(components, variance, ratio, sigma[..k], Mean, noise, options.Whiten, n, report, options.Parallelism ?? TensorParallelism.Current);
     }
 
     /// <summary>

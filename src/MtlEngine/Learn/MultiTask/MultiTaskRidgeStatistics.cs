@@ -18,12 +18,12 @@ public sealed class MultiTaskRidgeStatistics : IFitStatistics<MultiTaskRidgeStat
 
     /// <summary>Empty statistics for <paramref name="tasks"/> tasks of <paramref name="features"/> features each.</summary>
     /// <exception cref="LearnInputException">When d or T is below 1.</exception>
-    public MultiTaskRidgeStatistics(int features, int tasks, Parallelism parallelism = default)
+    public MultiTaskRidgeStatistics(int features, int tasks, Parallelism? parallelism = null)
     {
         if (features < 1 || tasks < 1)
             throw new LearnInputException($"MultiTaskRidge statistics need at least one feature and one task, but got {features} features and {tasks} tasks.");
         Features = features;
-        Parallelism = parallelism;
+        Parallelism = parallelism ?? TensorParallelism.Current; // null: the ambient default (see Parallelism)
         _tasks = [.. Enumerable.Range(0, tasks).Select(_ => new CenteredMoments(features + 1))];
     }
 

@@ -33,7 +33,7 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
     /// <param name="vectorTarget">True when y is 1-D (t must be 1): the fitted model then predicts 1-D, as after <c>Fit(x, y1D)</c>.</param>
     /// <param name="parallelism">Threads for the SYRK of each block (not saved).</param>
     /// <exception cref="LearnInputException">When d or t is below 1, or a vector target has t ≠ 1.</exception>
-    public RidgeStatistics(int features, int targets = 1, bool vectorTarget = false, Parallelism parallelism = default)
+    public RidgeStatistics(int features, int targets = 1, bool vectorTarget = false, Parallelism? parallelism = null)
     {
         if (features < 1 || targets < 1)
             throw new LearnInputException($"Ridge statistics need at least one feature and one target, but got {features} features and {targets} targets.");
@@ -42,7 +42,7 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
         Features = features;
         Targets = targets;
         VectorTarget = vectorTarget;
-        Parallelism = parallelism;
+        Parallelism = parallelism ?? TensorParallelism.Current; // null: the ambient default (see Parallelism)
         _moments = new CenteredMoments(features + targets);
     }
 
@@ -57,7 +57,7 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
 
     /// <summary>Statistics of one block given as tensors: X (n, d), y (n,) or (n, t), sample weights or null.</summary>
     /// <exception cref="LearnInputException">When the shapes disagree, a value is not finite or a weight is negative.</exception>
-    public static RidgeStatistics From(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight = null, Parallelism parallelism = default)
+    public static RidgeStatistics From(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight = null, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -150,7 +150,7 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
         StatisticsInput.HasWeight(Rows, WeightSum, "Ridge");
         var alphas = options.TargetAlphas(Targets);
         var (gram, xty, xOffset, yOffset) = NormalEquations(options.FitIntercept);
-        var (w, report) = Solve(gram, xty, alphas, options.Solver, options.Parallelism);
+        var (w, report) = Solve(gram, xty, alphas, options.Solver, options.Parallelism ?? TensorParallelism.Current);
         var intercept = options.FitIntercept ? RidgeProblem.Intercept(w, xOffset, yOffset) : new double[Targets];
         return new RidgeModel(options, alphas, w, intercept, VectorTarget, report);
     }

@@ -90,7 +90,7 @@ public static class OutOfCore
     /// <summary>The statistics of a ridge fit on X and Y read in blocks within <paramref name="memoryBudget"/> bytes.</summary>
     /// <exception cref="LearnInputException">When the files disagree or the budget is too small.</exception>
     public static RidgeStatistics RidgeStatistics(IRowBlockSource x, IRowBlockSource y, IRowBlockSource? sampleWeight = null,
-        long memoryBudget = DefaultMemoryBudget, Parallelism parallelism = default)
+        long memoryBudget = DefaultMemoryBudget, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -102,7 +102,7 @@ public static class OutOfCore
 
     /// <summary>The statistics of a PCA fit on X read in blocks within <paramref name="memoryBudget"/> bytes.</summary>
     /// <exception cref="LearnInputException">When the budget is too small.</exception>
-    public static PcaStatistics PcaStatistics(IRowBlockSource x, long memoryBudget = DefaultMemoryBudget, Parallelism parallelism = default)
+    public static PcaStatistics PcaStatistics(IRowBlockSource x, long memoryBudget = DefaultMemoryBudget, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         var statistics = new PcaStatistics(x.Columns, parallelism);
@@ -112,7 +112,7 @@ public static class OutOfCore
 
     /// <summary>The statistics of a CCA fit on the views X and Y read in blocks within <paramref name="memoryBudget"/> bytes.</summary>
     /// <exception cref="LearnInputException">When the files disagree or the budget is too small.</exception>
-    public static CcaStatistics CcaStatistics(IRowBlockSource x, IRowBlockSource y, long memoryBudget = DefaultMemoryBudget, Parallelism parallelism = default)
+    public static CcaStatistics CcaStatistics(IRowBlockSource x, IRowBlockSource y, long memoryBudget = DefaultMemoryBudget, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -154,13 +154,13 @@ public static class OutOfCore
         int k = classes.Length > 2 ? classes.Length : 1;
         // per row: X as float64 and its mapped window, and the loss's per-row buffers (z and its scratch: k + 3 numbers)
         int blockRows = BlockRows(memoryBudget, d + (k + 3) / 2 + 1, 0);
-        var objective = new StreamedLogisticLoss(x, encoded, s, k, classes.Length, options.FitIntercept, double.IsPositiveInfinity(options.C) ? 0 : 1 / options.C, blockRows, options.Parallelism);
+        var objective = new StreamedLogisticLoss(x, encoded, s, k, classes.Length, options.FitIntercept, double.IsPositiveInfinity(options.C) ? 0 : 1 / options.C, blockRows, options.Parallelism ?? TensorParallelism.Current);
         var result = Lbfgs.Minimize(objective, new double[objective.Dimension], new LbfgsOptions(MaxIterations: options.MaxIterations, GradientTolerance: options.Tolerance));
         var w = result.X.AsSpan(0, k * d).ToArray();
         var b = options.FitIntercept ? result.X.AsSpan(k * d, k).ToArray() : new double[k];
         var report = new LogisticRegressionReport(options.Solver, result.Iterations, result.Evaluations, result.Converged, result.Value, result.GradientMaxNorm,
             $"{result.Message} ({objective.Passes} passes over {x.Source})");
-        return new LogisticRegressionModel(classes, w, b, d, report, options.Parallelism);
+        return new LogisticRegressionModel(classes, w, b, d, report, options.Parallelism ?? TensorParallelism.Current);
     }
 
     /// <summary>f(θ) and ∇f(θ) summed over the row blocks of X: one pass per evaluation.</summary>
