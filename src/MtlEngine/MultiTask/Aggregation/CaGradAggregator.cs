@@ -110,8 +110,14 @@ public sealed class CaGradAggregator : GradientAggregator
         }
         double[] Solve(double u) => SmallQp.Solve(unit.Unit, bTilde.Select(v => u * v).ToArray(), a).X;
         double[] Direction(double[] y) => Gramian.Combine(jacobian, Unscaled(y, s));
-        double Exact(double[] x, double[] z) => Dot(Direction(x), Direction(z));
-        double OnGramian(double[] x, double[] z)
+        (double, double, double) Exact(double[] x, double[] z)
+        {
+            var gx = Direction(x);
+            var gz = ReferenceEquals(x, z) ? gx : Direction(z);
+            return (Dot(gx, gx), Dot(gx, gz), Dot(gz, gz));
+        }
+        (double, double, double) OnGramian(double[] x, double[] z) => (Quadratic(x, x), Quadratic(x, z), Quadratic(z, z));
+        double Quadratic(double[] x, double[] z)
         {
             double sum = 0;
             for (int i = 0; i < t; i++)
@@ -144,17 +150,17 @@ public sealed class CaGradAggregator : GradientAggregator
         return Unscaled(OnFace(final, Exact)?.Y ?? final, s);
 
         // The search for the root of h(u) = ‖g_w(u)‖/u = √φ, jumping to the exact root on each face it lands on, with the
-        // inner product ⟨g_x, g_z⟩ given; returns the QP solution on the final face.
-        double[] Search(Func<double[], double[], double> dot, double lo, double hi)
+        // products (‖g_x‖², ⟨g_x, g_z⟩, ‖g_z‖²) given; returns the QP solution on the final face.
+        double[] Search(Func<double[], double[], (double, double, double)> dots, double lo, double hi)
         {
             double u = Math.Sqrt(lo * hi);
             double[] y = Solve(u);
             for (int iteration = 0; iteration < 200; iteration++)
             {
-                double h = Math.Sqrt(Math.Max(dot(y, y), 0)) / u;
+                double h = Math.Sqrt(Math.Max(dots(y, y).Item1, 0)) / u;
                 if (Math.Abs(h - rho) <= 1e-15 * rho) break;
                 if (h > rho) lo = u; else hi = u;
-                double next = Root(y, dot) is { } face ? face.Root : double.NaN;
+                double next = Root(y, dots) is { } face ? face.Root : double.NaN;
                 if (!(next > lo && next < hi)) next = Math.Sqrt(lo * hi);
                 if (next == u || hi <= lo * (1 + 4e-16)) break;
                 u = next;
@@ -164,23 +170,23 @@ public sealed class CaGradAggregator : GradientAggregator
         }
 
         // On the face of y: w = α + u·β with QP(u)'s solution there, and the root of ‖g_α + u·g_β‖² = φ·u².
-        (double[] Alpha, double[] Beta, double Root)? Root(double[] y, Func<double[], double[], double> dot)
+        (double[] Alpha, double[] Beta, double Root)? Root(double[] y, Func<double[], double[], (double, double, double)> dots)
         {
             var free = y.Select(v => v > 0).ToArray();
             var alpha = SmallQp.FaceMinimizer(unit.Unit, new double[t], a, free);
             var withB = SmallQp.FaceMinimizer(unit.Unit, bTilde, a, free);
             if (alpha is null || withB is null) return null;
             var beta = withB.Select((v, i) => v - alpha[i]).ToArray();
-            double aa = dot(alpha, alpha), ab = dot(alpha, beta), bb = dot(beta, beta);
+            var (aa, ab, bb) = dots(alpha, beta);
             double p = rho * rho - bb, discriminant = ab * ab + p * aa;
             if (!(p > 0) || discriminant < 0) return null;
             return (alpha, beta, ab >= 0 ? (ab + Math.Sqrt(discriminant)) / p : aa / (Math.Sqrt(discriminant) - ab));
         }
 
         // The exact solution on the face of y, w = α + u·β at the root, when it is feasible.
-        (double[] Y, double Root)? OnFace(double[] y, Func<double[], double[], double> dot)
+        (double[] Y, double Root)? OnFace(double[] y, Func<double[], double[], (double, double, double)> dots)
         {
-            if (Root(y, dot) is not (var alpha, var beta, var root)) return null;
+            if (Root(y, dots) is not (var alpha, var beta, var root)) return null;
             var exact = alpha.Select((v, i) => v + root * beta[i]).ToArray();
             double largestY = exact.Max(Math.Abs);
             if (exact.Any(v => v < -1e-14 * largestY)) return null;
