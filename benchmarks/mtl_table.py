@@ -49,9 +49,15 @@ def run(args, quiet=True):
 
 def train(spec, work, name, threads):
     spec_path = os.path.join(work, name + ".json")
+    out = os.path.join(work, name)
+    metrics = os.path.join(out, "metrics.json")
+    if os.path.exists(spec_path) and os.path.exists(metrics):  # a run of an earlier call with --work: reused when its spec is the same
+        with open(spec_path) as f:
+            if json.load(f) == spec:
+                with open(metrics) as g:
+                    return json.load(g)
     with open(spec_path, "w") as f:
         json.dump(spec, f)
-    out = os.path.join(work, name)
     run(["train", "--spec", spec_path, "--out", out, "--threads", str(threads)])
     with open(os.path.join(out, "metrics.json")) as f:
         return json.load(f)
@@ -95,7 +101,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=0, help="epochs (0: the example's own)")
     parser.add_argument("--metric", default="accuracy", help="the test metric of every task (accuracy, macro_f1, r2, mse, ...)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--work", help="keep the runs in this folder (default: a temporary one)")
+    parser.add_argument("--work", help="keep the runs in this folder (default: a temporary one); a later call with the same folder reuses "
+                                       "every finished run whose spec is unchanged, so a grid can be extended or resumed")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                        help="override a spec key for every run, single-task ones included (model.hidden=[512], training.learning_rate=0.001); repeatable")
     args = parser.parse_args()
 
     work = args.work or tempfile.mkdtemp(prefix="mtl-table-")
@@ -104,6 +113,13 @@ def main():
     run(["example", args.example, "--out", data])
     with open(os.path.join(data, "spec.json")) as f:
         base = json.load(f)
+    for assignment in args.set:
+        key, _, value = assignment.partition("=")
+        *parents, leaf = key.split(".")
+        node = base
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = json.loads(value)
     # The runs write their specs into work/, so relative data paths must point back at data/.
     for entry in base["inputs"] + base["tasks"]:
         entry["path"] = os.path.join(data, entry["path"])
@@ -142,7 +158,8 @@ def main():
             rows.append((architecture, weighting, {t: mean_std(per_task[t]) for t in tasks}, mean_std(deltas), statistics.median(seconds)))
 
     print(f"# {args.example}: test {args.metric}, mean +- std over seeds {args.seeds}; Delta m% against single-task "
-          f"(positive = better); cpu: {cpu}, threads={args.threads}, epochs={args.epochs or 'spec'}")
+          f"(positive = better); cpu: {cpu}, threads={args.threads}, epochs={args.epochs or 'spec'}"
+          + (f", overrides: {' '.join(args.set)}" if args.set else ""))
     print()
     print("| architecture | weighting | " + " | ".join(tasks) + " | Δm% | s/epoch |")
     print("|---|---|" + "---|" * len(tasks) + "---|---|")

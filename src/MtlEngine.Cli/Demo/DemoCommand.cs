@@ -40,6 +40,7 @@ internal static class DemoCommand
     [
         .. DatasetSections.All,
         MultiTaskDigitsSection.Section,
+        StrategyTableSection.Section,
         RidgeMultiTaskSection.Section,
         PcaSharedSection.Section,
         WordNetTextSection.Section,

@@ -159,7 +159,7 @@ internal static class TrainRun
             "cgc" => new CustomizedGateControl<float>(encoders, tasks, settings.SharedExperts, settings.TaskExperts, experts, random, towers, model.Dropout, fusion),
             "ple" => new ProgressiveLayeredExtraction<float>(encoders, tasks, settings.Levels, settings.SharedExperts, settings.TaskExperts, experts, random,
                 towers, model.Dropout, fusion),
-            "dselect-k" => new DSelectK<float>(encoders, tasks, settings.Experts, settings.K, experts, random, settings.Gamma, towerHidden: towers,
+            "dselect-k" => new DSelectK<float>(encoders, tasks, settings.Experts, settings.K, experts, random, settings.Gamma, settings.DSelectEntropy, towerHidden: towers,
                 dropout: model.Dropout, fusion: fusion),
             "mtan" => new MultiTaskAttentionNetwork<float>(encoders, tasks, random, towers, model.Dropout, fusion),
             _ => new HardParameterSharing<float>(encoders, model.Hidden, tasks, random, model.Dropout, fusion),

@@ -69,8 +69,9 @@ internal sealed record ModelSpec(string Architecture, string Fusion, int[] Hidde
 /// <param name="Levels">Extraction levels (ple).</param>
 /// <param name="K">Experts each task selects (dselect-k).</param>
 /// <param name="Gamma">γ of the smooth-step (dselect-k).</param>
+/// <param name="DSelectEntropy">τ, the weight of the selectors' entropy added to the training loss (dselect-k; 0: none).</param>
 internal sealed record ArchitectureSettings(int[]? ExpertHidden = null, int[]? TowerHidden = null, int Experts = 4, int SharedExperts = 1, int TaskExperts = 1,
-    int Levels = 2, int K = 2, double Gamma = 1);
+    int Levels = 2, int K = 2, double Gamma = 1, double DSelectEntropy = 0);
 
 /// <summary>
 /// The training loop's settings; the strategy is <c>Weighting</c> with its own parameters <c>WeightingParams</c>
@@ -117,6 +118,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         ["levels"] = ["ple"],
         ["k"] = ["dselect-k"],
         ["gamma"] = ["dselect-k"],
+        ["dselect_entropy"] = ["dselect-k"],
     };
     public static readonly string[] Fusions = [.. MultiModal.Fusions.Names];
     public static readonly string[] Optimizers = ["adam", "adamw", "sgd"];
@@ -262,7 +264,8 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
             TaskExperts: o.Int("task_experts", 1, min: 0),
             Levels: o.Int("levels", 2, min: 1),
             K: o.Int("k", 2, min: 1),
-            Gamma: o.Double("gamma", 1, min: 0));
+            Gamma: o.Double("gamma", 1, min: 0),
+            DSelectEntropy: o.Double("dselect_entropy", 0, min: 0, minInclusive: true));
         if (architecture == "dselect-k" && settings.K > settings.Experts)
             throw new SpecException("model.k", $"selects {settings.K} experts but there are {settings.Experts} (model.experts); k must be at most the number of experts");
         if (architecture is "cgc" or "ple" && settings.SharedExperts + settings.TaskExperts == 0)

@@ -89,8 +89,15 @@ public sealed class DSelectK<T> : FusedInputModel<T> where T : unmanaged, IFloat
     /// <summary>The gates, in task order.</summary>
     public IReadOnlyList<DSelectKGate<T>> Gates => _gates;
 
-    /// <inheritdoc />
-    public override ModelOutput<T> Forward(Batch<T> batch) => ForwardWithRegularization(batch).Output;
+    /// <summary>
+    /// The outputs; in training mode, with the gates' <see cref="Regularization"/> as the output's
+    /// <see cref="ModelOutput{T}.AuxiliaryLoss"/> (when τ &gt; 0 or E is not a power of 2), which the trainer adds to the loss.
+    /// </summary>
+    public override ModelOutput<T> Forward(Batch<T> batch)
+    {
+        var (output, regularization) = ForwardWithRegularization(batch);
+        return Training && (EntropyRegularization > 0 || !BitOperations.IsPow2(ExpertCount)) ? output with { AuxiliaryLoss = regularization } : output;
+    }
 
     /// <summary>
     /// The outputs and the gates' regularization on the batch, summed over the tasks' gates (a scalar to add to the

@@ -45,7 +45,8 @@ public static class TrainingStrategies
         new("famo", "Liu 2023, fast adaptive multitask optimization: softmax logits that follow the log-loss decrease.",
             [new("famo-lr", 0.025, "the logits' learning rate, > 0"), new("famo-gamma", 1e-3, "the logits' weight decay, ≥ 0")], false),
         new("gradnorm", "Chen 2018, GradNorm: learned weights that equalize the last shared layer's gradient norms.",
-            [new("gradnorm-alpha", 1.5, "the restoring strength α, ≥ 0"), new("gradnorm-lr", double.NaN, "the learning rate of the weights" + RateNote)], false),
+            [new("gradnorm-alpha", 1.5, "the restoring strength α, ≥ 0"), new("gradnorm-lr", double.NaN, "the learning rate of the weights" + RateNote),
+             new("gradnorm-reference-epoch", 0, "1: LibMTL's reference losses (equal weights through the first epoch, its mean loss); 0: the first step's (the paper's)")], false),
         new("imtl-l", "Liu 2021, IMTL-L: learned scales e^{sₜ} that balance the losses (Σₜ e^{sₜ}·lossₜ − sₜ).",
             [new("imtl-l-lr", double.NaN, "the learning rate of the scales" + RateNote)], false),
     ];
@@ -117,7 +118,7 @@ public static class TrainingStrategies
                 "gls" => new GeometricLossStrategy<T>(tasks, record),
                 "db-mtl" => new DualBalancing<T>(tasks, values["db-mtl-beta"], values["db-mtl-beta-sigma"]),
                 "famo" => new Famo<T>(tasks, values["famo-lr"], values["famo-gamma"], record),
-                "gradnorm" => new GradNorm<T>(tasks, values["gradnorm-alpha"], values["gradnorm-lr"], record),
+                "gradnorm" => new GradNorm<T>(tasks, values["gradnorm-alpha"], values["gradnorm-lr"], record, FirstEpochReference(values["gradnorm-reference-epoch"])),
                 "imtl-l" => new ImpartialLossWeighting<T>(tasks, values["imtl-l-lr"], recordConflict: record),
                 "imtl" when GradientAggregators.Names.All(n => n != "imtl") => new ImpartialLossWeighting<T>(tasks, values["imtl-l-lr"],
                     new AggregationStrategy<T>(GradientAggregators.Create("imtl-g", Without(values, "imtl-l-lr"), options.Seed), tasks, options.RepresentationGradients)),
@@ -131,6 +132,13 @@ public static class TrainingStrategies
             throw new ArgumentException($"The strategy \"{name}\": {problem} (got {e.ActualValue}).", nameof(parameters), e);
         }
     }
+
+    private static bool FirstEpochReference(double value) => value switch
+    {
+        0 => false,
+        1 => true,
+        _ => throw new ArgumentOutOfRangeException("gradnorm-reference-epoch", value, "gradnorm-reference-epoch must be 0 (the first step's losses) or 1 (the first epoch's)."),
+    };
 
     private static Dictionary<string, double> Without(Dictionary<string, double> values, string key) =>
         values.Where(p => p.Key != key).ToDictionary(p => p.Key, p => p.Value);

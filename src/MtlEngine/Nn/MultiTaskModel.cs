@@ -14,6 +14,13 @@ namespace MtlEngine.Nn;
 public sealed record ModelOutput<T>(IReadOnlyDictionary<string, MtlTensor<T>> Outputs, IReadOnlyDictionary<string, MtlTensor<T>> Representations)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>
+    /// A term the model adds to the training loss besides the tasks' (a regularization, such as DSelect-k's selector
+    /// entropy), a scalar in the graph; null when there is none. The <see cref="Trainer{T}"/> adds its gradient to what the
+    /// training strategy wrote, so that no strategy mistakes it for a task.
+    /// </summary>
+    public MtlTensor<T>? AuxiliaryLoss { get; init; }
+
     /// <summary>The output of task <paramref name="task"/>, or an error listing the tasks.</summary>
     /// <exception cref="KeyNotFoundException">When the model has no such task.</exception>
     public MtlTensor<T> this[string task] => Outputs.TryGetValue(task, out var output)

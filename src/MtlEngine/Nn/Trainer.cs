@@ -282,14 +282,45 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var task in Model.Tasks) losses[task.Name] = TaskObjectives.Loss(task, output[task.Name], batch.Target(task.Name));
         var trainingStep = new TrainingStep<T>(Model, batch, output, losses, epoch, stepIndex);
         Optimizer.ZeroGrad();
+        var auxiliary = AuxiliaryGradients(output);
         Strategy.Backward(trainingStep);
+        if (auxiliary is not null) AddToGradients(auxiliary);
         if (Options.ClipNorm is double clip) GradientClipping.ClipNorm(Optimizer.Parameters, clip);
         AfterBackward?.Invoke(trainingStep);
         Scheduler?.Apply(checked((int)stepIndex));
         Optimizer.Step();
+        Strategy.AfterOptimizerStep(trainingStep);
         var values = new double[Model.Tasks.Count];
         for (int t = 0; t < values.Length; t++) values[t] = double.CreateChecked(losses[Model.Tasks[t].Name].Item());
         return values;
+    }
+
+    /// <summary>
+    /// The gradients of the model's <see cref="ModelOutput{T}.AuxiliaryLoss"/> on the optimizer's parameters (the graph kept
+    /// for the strategy's passes), or null without one.
+    /// </summary>
+    private List<(MtlTensor<T> Parameter, MtlTensor<T> Gradient)>? AuxiliaryGradients(ModelOutput<T> output)
+    {
+        if (output.AuxiliaryLoss is not { RequiresGrad: true } auxiliary) return null;
+        var parameters = Optimizer.Parameters;
+        var gradients = Grad.Of(auxiliary, parameters, retainGraph: true);
+        var pairs = new List<(MtlTensor<T>, MtlTensor<T>)>();
+        for (int k = 0; k < parameters.Count; k++)
+            if (gradients[k] is { } g) pairs.Add((parameters[k], g));
+        return pairs;
+    }
+
+    /// <summary>Adds each gradient to its parameter's Grad, by one backward pass of Σ ⟨θ, g⟩ with g held constant.</summary>
+    private static void AddToGradients(List<(MtlTensor<T> Parameter, MtlTensor<T> Gradient)> pairs)
+    {
+        MtlTensor<T>? surrogate = null;
+        foreach (var (parameter, gradient) in pairs)
+        {
+            if (!parameter.RequiresGrad) continue;
+            var term = (parameter * gradient.Detach()).Sum();
+            surrogate = surrogate is null ? term : surrogate + term;
+        }
+        surrogate?.Backward();
     }
 
     /// <summary>
@@ -425,6 +456,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         arrays.AddRange(Model.StateDict().Select(a => a.WithName("model." + a.Name)));
         arrays.AddRange(Optimizer.StateDict().Select(a => a.WithName("optimizer." + a.Name)));
         if (state.BestWeights is not null) arrays.AddRange(state.BestWeights.Select(a => a.WithName("best." + a.Name)));
+        arrays.AddRange(Strategy.StateDict().Select(a => a.WithName("strategy." + a.Name)));
         arrays.Add(NdArray.Create("run.loss_sums", state.LossSums.Length == 0 ? new double[Model.Tasks.Count] : state.LossSums, Model.Tasks.Count));
         var metadata = new Dictionary<string, string>
         {
@@ -452,6 +484,14 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             file.Tensors.Where(a => a.Name.StartsWith(prefix, StringComparison.Ordinal)).Select(a => a.WithName(a.Name[prefix.Length..])).ToList();
         Model.LoadStateDict(Section("model."));
         Optimizer.LoadStateDict(Section("optimizer."));
+        try
+        {
+            Strategy.LoadStateDict(Section("strategy."));
+        }
+        catch (ArgumentException e)
+        {
+            throw new DataFormatException(path, $"does not hold the state of the training strategy \"{Strategy.Name}\": {e.Message}");
+        }
         var best = Section("best.");
         var state = new RunState(Options.Seed) { BestWeights = best.Count > 0 ? best : null };
         var sums = file.Tensors.FirstOrDefault(a => a.Name == "run.loss_sums")

@@ -1,5 +1,6 @@
 using System.Numerics;
 using MtlEngine.Autograd;
+using MtlEngine.Data;
 using MtlEngine.Tensors;
 
 namespace MtlEngine.Nn;
@@ -74,6 +75,24 @@ public sealed class TrainingStep<T> where T : unmanaged, IFloatingPointIeee754<T
         return result;
     }
 
+    /// <summary>
+    /// Each task's loss on this step's batch with the model's current parameters, in task order: one forward pass without
+    /// recording, in the model's current mode. After the optimizer's step it gives the losses the update reached on the same
+    /// batch (what FAMO compares with <see cref="TaskLosses"/>).
+    /// </summary>
+    public double[] RecomputeLosses()
+    {
+        using var _ = Grad.NoGrad();
+        var output = Model.Forward(Batch);
+        var result = new double[Model.Tasks.Count];
+        for (int t = 0; t < result.Length; t++)
+        {
+            var task = Model.Tasks[t];
+            result[t] = double.CreateChecked(TaskObjectives.Loss(task, output[task.Name], Batch.Target(task.Name)).Item());
+        }
+        return result;
+    }
+
     /// <summary>Backpropagates <paramref name="loss"/> into the parameters' gradients (accumulating).</summary>
     public void Backward(MtlTensor<T> loss)
     {
@@ -110,6 +129,24 @@ public interface ITrainingStrategy<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>Called after each epoch with its report (methods such as DWA read the loss history here).</summary>
     void OnEpochEnd(EpochReport report) { }
+
+    /// <summary>
+    /// Called after the optimizer's step with the same step (its batch still on the device): methods that learn from what
+    /// the update did, such as FAMO (the decrease of each task's log-loss on the same batch,
+    /// <see cref="TrainingStep{T}.RecomputeLosses"/>), update themselves here. Nothing by default.
+    /// </summary>
+    void AfterOptimizerStep(TrainingStep<T> step) { }
+
+    /// <summary>
+    /// What the strategy has learned and must carry over a resumed run (learned weights and their optimizer's moments, loss
+    /// histories, moving averages, random positions), as named float64 arrays; the <see cref="Trainer{T}"/> writes them into
+    /// its checkpoints under <c>strategy.</c>. Empty by default (a stateless strategy).
+    /// </summary>
+    IReadOnlyList<NdArray> StateDict() => [];
+
+    /// <summary>Restores what <see cref="StateDict"/> wrote (the same strategy, built with the same tasks and parameters).</summary>
+    /// <exception cref="ArgumentException">When an entry the strategy needs is missing or of the wrong size.</exception>
+    void LoadStateDict(IReadOnlyList<NdArray> state) { }
 }
 
 /// <summary>

@@ -59,7 +59,12 @@ public sealed class CaGradAggregator : GradientAggregator
     public override string Name => "cagrad";
 
     /// <inheritdoc/>
-    protected override AggregationResult AggregateCore(DenseMatrix jacobian, double[]? losses)
+    protected override AggregationResult AggregateCore(DenseMatrix jacobian, double[]? losses) => Solve(jacobian, textbook: false);
+
+    /// <summary>CAGrad with the whole search in parameter space (three passes over J an iteration): the tests' twin of the Gramian search.</summary>
+    internal AggregationResult AggregateTextbook(DenseMatrix jacobian) => Solve(jacobian, textbook: true);
+
+    private AggregationResult Solve(DenseMatrix jacobian, bool textbook)
     {
         int t = jacobian.Rows;
         var mean = Enumerable.Repeat(1.0 / t, t).ToArray();
@@ -70,7 +75,7 @@ public sealed class CaGradAggregator : GradientAggregator
         else
         {
             var unit = Gramian.Normalize(Gramian.Compute(jacobian));
-            var w = DualSolution(jacobian, unit, rho);
+            var w = DualSolution(jacobian, unit, rho, textbook);
             double norm = Norm(Gramian.Combine(jacobian, w));
             weights = new double[t];
             for (int i = 0; i < t; i++) weights[i] = mean[i] + (norm > 0 ? rho / norm * w[i] : 0);
@@ -84,7 +89,15 @@ public sealed class CaGradAggregator : GradientAggregator
     /// The dual solution w ∈ Δ (in the original basis), normalized so that its direction g_w is the optimal one. In the
     /// basis y = S·w the problem QP(u) is min u·b̃ᵀy + ½yᵀG̃y over y ≥ 0, Σ yᵢ/sᵢ = 1, with b̃ = S⁻¹·b.
     /// </summary>
-    private static double[] DualSolution(DenseMatrix jacobian, UnitGramian unit, double rho)
+    /// <remarks>
+    /// The search for the final face runs on the T × T unit Gramian (⟨g_x, g_z⟩ = xᵀG̃z in the y basis), so that an
+    /// iteration costs O(T²) instead of three passes over the P parameters. The answer on the face found is then the closed
+    /// form with norms and products from the P-vectors themselves (a small ‖g_w‖ from √(yᵀG̃y) would carry an absolute error
+    /// of √ε, from Jᵀw only ε), and the face is accepted when QP at that exact root lands on it again: the same stopping rule
+    /// as the search in parameter space (<paramref name="textbook"/>), which is the fallback when the Gramian's rounding led
+    /// to another face, and the tests' twin.
+    /// </remarks>
+    internal static double[] DualSolution(DenseMatrix jacobian, UnitGramian unit, double rho, bool textbook = false)
     {
         int t = unit.Unit.Rows;
         var s = unit.Scales;
@@ -96,9 +109,26 @@ public sealed class CaGradAggregator : GradientAggregator
             for (int j = 0; j < t; j++) bTilde[i] += unit.Unit[i, j] * s[j] / t;
         }
         double[] Solve(double u) => SmallQp.Solve(unit.Unit, bTilde.Select(v => u * v).ToArray(), a).X;
-        // Norms and products of g_w = Jᵀw from the P-vectors themselves: a small ‖g_w‖ from √(yᵀG̃y) would carry an
-        // absolute error of √ε, from Jᵀw only ε.
         double[] Direction(double[] y) => Gramian.Combine(jacobian, Unscaled(y, s));
+        (double, double, double) Exact(double[] x, double[] z)
+        {
+            var gx = Direction(x);
+            var gz = ReferenceEquals(x, z) ? gx : Direction(z);
+            return (Dot(gx, gx), Dot(gx, gz), Dot(gz, gz));
+        }
+        (double, double, double) OnGramian(double[] x, double[] z) => (Quadratic(x, x), Quadratic(x, z), Quadratic(z, z));
+        double Quadratic(double[] x, double[] z)
+        {
+            double sum = 0;
+            for (int i = 0; i < t; i++)
+            {
+                if (x[i] == 0) continue;
+                double row = 0;
+                for (int j = 0; j < t; j++) row += unit.Unit[i, j] * z[j];
+                sum += x[i] * row;
+            }
+            return sum;
+        }
         double NormOf(double[] y) => Norm(Direction(y));
 
         double largest = unit.Norms.Max();
@@ -111,53 +141,59 @@ public sealed class CaGradAggregator : GradientAggregator
             var yLow = Solve(lo);
             if (NormOf(yLow) / lo <= rho) return Unscaled(yLow, s);
         }
-        double u = Math.Sqrt(lo * hi);
-        double[] y = Solve(u);
-        for (int iteration = 0; iteration < 200; iteration++)
+        if (!textbook)
         {
-            double h = NormOf(y) / u;
-            if (Math.Abs(h - rho) <= 1e-15 * rho) break;
-            if (h > rho) lo = u; else hi = u;
-            // The exact root on the face of y: w = α + u·β, ‖g_α + u·g_β‖² = φ·u².
-            var free = y.Select(v => v > 0).ToArray();
-            var alpha = SmallQp.FaceMinimizer(unit.Unit, new double[t], a, free);
-            var withB = SmallQp.FaceMinimizer(unit.Unit, bTilde, a, free);
-            double next = double.NaN;
-            if (alpha is not null && withB is not null)
-            {
-                var gAlpha = Direction(alpha);
-                var gBeta = Direction(withB.Select((v, i) => v - alpha[i]).ToArray());
-                double aa = Dot(gAlpha, gAlpha), ab = Dot(gAlpha, gBeta), bb = Dot(gBeta, gBeta);
-                double p = rho * rho - bb, discriminant = ab * ab + p * aa;
-                if (p > 0 && discriminant >= 0)
-                    next = ab >= 0 ? (ab + Math.Sqrt(discriminant)) / p : aa / (Math.Sqrt(discriminant) - ab);
-            }
-            if (!(next > lo && next < hi)) next = Math.Sqrt(lo * hi);
-            if (next == u || hi <= lo * (1 + 4e-16)) break;
-            u = next;
-            y = Solve(u);
+            var y = Search(OnGramian, lo, hi);
+            if (OnFace(y, Exact) is (var exact, var root) && Support(Solve(root)).SequenceEqual(Support(y))) return Unscaled(exact, s);
         }
-        return Unscaled(OnFace(y) ?? y, s);
+        var final = Search(Exact, lo, hi);
+        return Unscaled(OnFace(final, Exact)?.Y ?? final, s);
 
-        // The exact solution on the final face, w = α + u·β at the root of ‖g_α + u·g_β‖² = φ·u², when it is feasible.
-        double[]? OnFace(double[] y)
+        // The search for the root of h(u) = ‖g_w(u)‖/u = √φ, jumping to the exact root on each face it lands on, with the
+        // products (‖g_x‖², ⟨g_x, g_z⟩, ‖g_z‖²) given; returns the QP solution on the final face.
+        double[] Search(Func<double[], double[], (double, double, double)> dots, double lo, double hi)
+        {
+            double u = Math.Sqrt(lo * hi);
+            double[] y = Solve(u);
+            for (int iteration = 0; iteration < 200; iteration++)
+            {
+                double h = Math.Sqrt(Math.Max(dots(y, y).Item1, 0)) / u;
+                if (Math.Abs(h - rho) <= 1e-15 * rho) break;
+                if (h > rho) lo = u; else hi = u;
+                double next = Root(y, dots) is { } face ? face.Root : double.NaN;
+                if (!(next > lo && next < hi)) next = Math.Sqrt(lo * hi);
+                if (next == u || hi <= lo * (1 + 4e-16)) break;
+                u = next;
+                y = Solve(u);
+            }
+            return y;
+        }
+
+        // On the face of y: w = α + u·β with QP(u)'s solution there, and the root of ‖g_α + u·g_β‖² = φ·u².
+        (double[] Alpha, double[] Beta, double Root)? Root(double[] y, Func<double[], double[], (double, double, double)> dots)
         {
             var free = y.Select(v => v > 0).ToArray();
             var alpha = SmallQp.FaceMinimizer(unit.Unit, new double[t], a, free);
             var withB = SmallQp.FaceMinimizer(unit.Unit, bTilde, a, free);
             if (alpha is null || withB is null) return null;
             var beta = withB.Select((v, i) => v - alpha[i]).ToArray();
-            var gAlpha = Direction(alpha);
-            var gBeta = Direction(beta);
-            double aa = Dot(gAlpha, gAlpha), ab = Dot(gAlpha, gBeta), bb = Dot(gBeta, gBeta);
+            var (aa, ab, bb) = dots(alpha, beta);
             double p = rho * rho - bb, discriminant = ab * ab + p * aa;
             if (!(p > 0) || discriminant < 0) return null;
-            double root = ab >= 0 ? (ab + Math.Sqrt(discriminant)) / p : aa / (Math.Sqrt(discriminant) - ab);
+            return (alpha, beta, ab >= 0 ? (ab + Math.Sqrt(discriminant)) / p : aa / (Math.Sqrt(discriminant) - ab));
+        }
+
+        // The exact solution on the face of y, w = α + u·β at the root, when it is feasible.
+        (double[] Y, double Root)? OnFace(double[] y, Func<double[], double[], (double, double, double)> dots)
+        {
+            if (Root(y, dots) is not (var alpha, var beta, var root)) return null;
             var exact = alpha.Select((v, i) => v + root * beta[i]).ToArray();
             double largestY = exact.Max(Math.Abs);
             if (exact.Any(v => v < -1e-14 * largestY)) return null;
-            return exact.Select(v => Math.Max(v, 0)).ToArray();
+            return (exact.Select(v => Math.Max(v, 0)).ToArray(), root);
         }
+
+        static bool[] Support(double[] y) => y.Select(v => v > 0).ToArray();
     }
 
     private static double[] Unscaled(double[] y, double[] s) => y.Select((v, i) => v / s[i]).ToArray();

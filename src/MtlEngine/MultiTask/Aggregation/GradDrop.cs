@@ -51,6 +51,20 @@ public sealed class GradDrop : GradientAggregator
     /// <summary>Restarts the stream of uniforms (the next call draws what the first call drew).</summary>
     public override void Reset() => _random.Position = 0;
 
+    /// <summary>Writes the position of the random stream.</summary>
+    public override void SaveState(StrategyState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.PutPosition("random", _random);
+    }
+
+    /// <summary>Restores the position of the random stream.</summary>
+    public override void LoadState(StrategyState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.GetPosition("random", _random);
+    }
+
     /// <summary>GradDrop with the uniforms given (one per parameter, in [0, 1)).</summary>
     /// <exception cref="ArgumentException">When there is not one uniform per column of J.</exception>
     internal static double[] Drop(DenseMatrix jacobian, double leak, ReadOnlySpan<double> uniforms)

@@ -64,6 +64,33 @@ public sealed class GradVac : GradientAggregator
         _random.Position = 0;
     }
 
+    /// <summary>Writes the position of the random stream and the targets (T × T, row-major; none before the first call).</summary>
+    public override void SaveState(StrategyState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.PutPosition("random", _random);
+        state.Put("targets", _targets is null ? [] : _targets.Cast<double>().ToArray());
+    }
+
+    /// <summary>Restores the position of the random stream and the targets.</summary>
+    public override void LoadState(StrategyState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.GetPosition("random", _random);
+        var targets = state.Optional("targets");
+        if (targets is null)
+        {
+            _targets = null;
+            return;
+        }
+        int t = (int)Math.Round(Math.Sqrt(targets.Length));
+        if (t * t != targets.Length)
+            throw new ArgumentException($"The strategy state's entry \"targets\" holds {targets.Length} values, not T × T.");
+        _targets = new double[t, t];
+        for (int i = 0; i < t; i++)
+            for (int j = 0; j < t; j++) _targets[i, j] = targets[i * t + j];
+    }
+
     /// <summary>One GradVac step with the random orders given (<paramref name="orders"/>[i]: the tasks other than i, in the
     /// order task i meets them); updates the targets.</summary>
     /// <exception cref="ArgumentException">When the orders do not list every other task once per task, or the number of

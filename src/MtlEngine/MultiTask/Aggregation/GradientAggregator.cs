@@ -46,4 +46,11 @@ public abstract class GradientAggregator
 
     /// <summary>Forgets any state kept across steps (default: none).</summary>
     public virtual void Reset() { }
+
+    /// <summary>Writes the state kept across steps (random positions, moving averages) for a checkpoint; nothing by default.</summary>
+    public virtual void SaveState(StrategyState state) { }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote; nothing by default.</summary>
+    /// <exception cref="ArgumentException">When an entry is missing or of the wrong size.</exception>
+    public virtual void LoadState(StrategyState state) { }
 }

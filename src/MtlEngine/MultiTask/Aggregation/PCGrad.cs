@@ -39,6 +39,20 @@ public sealed class PCGrad : GradientAggregator
     /// <summary>Restarts the stream of random orders (the next call draws what the first call drew).</summary>
     public override void Reset() => _random.Position = 0;
 
+    /// <summary>Writes the position of the random stream.</summary>
+    public override void SaveState(StrategyState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.PutPosition("random", _random);
+    }
+
+    /// <summary>Restores the position of the random stream.</summary>
+    public override void LoadState(StrategyState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.GetPosition("random", _random);
+    }
+
     /// <summary>PCGrad with the random orders given: <paramref name="orders"/>[i] lists the tasks other than i in the
     /// order task i is projected off them. The projections run on the T × T Gramian G = J·Jᵀ (by SYRK): with
     /// gᵢᴾᶜ = Σₖ cᵢₖgₖ, gᵢᴾᶜ·gⱼ = Σₖ cᵢₖGₖⱼ and ‖gⱼ‖² = Gⱼⱼ, so a step costs the Gramian and D = WᵀJ, not T² passes

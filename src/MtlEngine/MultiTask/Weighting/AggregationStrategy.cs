@@ -65,6 +65,17 @@ public sealed class AggregationStrategy<T> : MultiTaskStrategy<T> where T : unma
         if (result.Weights is not null) RecordWeights(result.Weights);
     }
 
+    /// <inheritdoc />
+    protected override void SaveState(StrategyState state)
+    {
+        var aggregator = new StrategyState();
+        Aggregator.SaveState(aggregator);
+        state.PutSection("aggregator.", aggregator);
+    }
+
+    /// <inheritdoc />
+    protected override void LoadState(StrategyState state) => Aggregator.LoadState(state.Section("aggregator."));
+
     /// <summary>
     /// The step with each task loss scaled by sₜ (IMTL-L's e^{sₜ}; all 1 when null): J's rows, the losses the aggregator
     /// reads and the task-specific gradients are those of sₜ·lossₜ. Returns the aggregator's result and J.

@@ -86,4 +86,20 @@ public sealed class DualBalancing<T> : MultiTaskStrategy<T> where T : unmanaged,
         RecordWeights(alpha);
         jacobian.Apply(direction);
     }
+
+    /// <inheritdoc />
+    protected override void SaveState(StrategyState state)
+    {
+        state.Put("step", [_step, 1]); // the 1 keeps the entry at step 0
+        state.Put("buffer", _buffer ?? []);
+    }
+
+    /// <inheritdoc />
+    protected override void LoadState(StrategyState state)
+    {
+        _step = checked((int)state.Get("step", 2)[0]);
+        _buffer = state.Optional("buffer") is { } buffer ? (double[])buffer.Clone() : null;
+        if (_buffer is not null && _buffer.Length % TaskCount != 0)
+            throw new ArgumentException($"The strategy state's entry \"buffer\" holds {_buffer.Length} values, not a multiple of the {TaskCount} tasks.");
+    }
 }

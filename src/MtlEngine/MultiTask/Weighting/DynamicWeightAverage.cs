@@ -58,4 +58,23 @@ public sealed class DynamicWeightAverage<T> : MultiTaskStrategy<T> where T : unm
         _history.Add(TaskNames.Select(n => losses[n]).ToArray());
         if (_history.Count >= 2) _weights = Weights(_history[^1], _history[^2], Temperature);
     }
+
+    /// <inheritdoc />
+    protected override void SaveState(StrategyState state)
+    {
+        state.Put("weights", _weights);
+        state.Put("history", _history.SelectMany(h => h).ToArray()); // epochs × T, row-major
+    }
+
+    /// <inheritdoc />
+    protected override void LoadState(StrategyState state)
+    {
+        var weights = state.Get("weights", TaskCount);
+        var history = state.Optional("history") ?? [];
+        if (history.Length % TaskCount != 0)
+            throw new ArgumentException($"The strategy state's entry \"history\" holds {history.Length} values, not a multiple of the {TaskCount} tasks.");
+        _weights = (double[])weights.Clone();
+        _history.Clear();
+        for (int e = 0; e < history.Length; e += TaskCount) _history.Add(history.AsSpan(e, TaskCount).ToArray());
+    }
 }

@@ -12,9 +12,11 @@ namespace MtlEngine.MultiTask.Weighting;
 /// <code>ξ ← Adam(ξ, ∇ = J_softmax(ξ)ᵀ δ = z ⊙ (δ − ⟨z, δ⟩)),  lr 0.025, L2 weight decay γ = 1e-3</code>
 /// </summary>
 /// <remarks>
-/// The paper measures δ on the same batch after the model's update (one extra forward pass a step); the open trainer has
-/// no hook after the optimizer's step, so "now" is the next step's losses, on the next batch, read at the start of that
-/// step: the logits lag one step and see batch noise. One backward pass a step.
+/// As in the paper's Algorithm 1 and the authors' code, δ is measured on the same batch after the model's update: the
+/// trainer calls <see cref="AfterOptimizerStep"/> after the optimizer's step, which runs one forward pass without recording
+/// (<see cref="TrainingStep{T}.RecomputeLosses"/>) and moves the logits. One backward pass and one extra forward pass a step.
+/// Used outside a <see cref="Trainer{T}"/> (no call after the step), the logits stay at 0: FAMO is then the loss balancing
+/// of its weights alone.
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class Famo<T> : MultiTaskStrategy<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -74,8 +76,39 @@ public sealed class Famo<T> : MultiTaskStrategy<T> where T : unmanaged, IFloatin
     protected override void BackwardCore(TrainingStep<T> step)
     {
         var losses = LossValues(step);
-        if (_previous is not null) _adam.Step(_logits, LogitGradient(_logits, _previous, losses));
         _previous = losses;
         BackwardWeighted(step, Weights(_logits, losses));
+    }
+
+    /// <summary>The logits' update from the decrease of each task's log-loss on the step's batch over the model's update.</summary>
+    public override void AfterOptimizerStep(TrainingStep<T> step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        if (_previous is null) return; // the step was not this strategy's
+        UpdateLogits(_previous, step.RecomputeLosses());
+        _previous = null;
+    }
+
+    /// <summary>One Adam step of the logits from the losses before and after the model's update (on the same batch).</summary>
+    public void UpdateLogits(ReadOnlySpan<double> before, ReadOnlySpan<double> after)
+    {
+        if (before.Length != TaskCount || after.Length != TaskCount)
+            throw new ArgumentException($"FAMO needs {TaskCount} losses before and after the update, but got {before.Length} and {after.Length}.");
+        _adam.Step(_logits, LogitGradient(_logits, before, after));
+    }
+
+    /// <inheritdoc />
+    protected override void SaveState(StrategyState state)
+    {
+        state.Put("logits", _logits);
+        _adam.Save(state, "adam.");
+    }
+
+    /// <inheritdoc />
+    protected override void LoadState(StrategyState state)
+    {
+        state.CopyTo("logits", _logits);
+        _adam.Load(state, "adam.", TaskCount);
+        _previous = null;
     }
 }

@@ -15,7 +15,8 @@ namespace MtlEngine.MultiTask.Weighting;
 /// </summary>
 /// <remarks>
 /// W is the last shared parameter named <c>*.weight</c> in state-dict order (the trunk's last layer for HPS); lossₜ(0) is
-/// the loss of the first step (LibMTL instead runs the first epoch with equal weights and takes its mean loss). The
+/// the loss of the first step (the paper's), or with <c>firstEpochReference</c> as LibMTL: the first epoch runs with equal
+/// weights, which do not move, and lossₜ(0) is its mean training loss. The
 /// weights are host float64 parameters of the strategy, updated by its own Adam (the training learning rate unless told
 /// otherwise). Cost: T backward passes that stop at W, and one full backward pass.
 /// </remarks>
@@ -25,21 +26,33 @@ public sealed class GradNorm<T> : MultiTaskStrategy<T> where T : unmanaged, IFlo
     private readonly double[] _weights;
     private readonly ScalarAdam _adam;
     private double[]? _initialLosses;
+    private bool _warmingUp;
 
     /// <summary>Creates the strategy for <paramref name="tasks"/>.</summary>
     /// <param name="tasks">The model's tasks, in order.</param>
     /// <param name="alpha">α ≥ 0, the strength of the pull toward a common training rate (the paper's 1.5).</param>
     /// <param name="learningRate">The weights' learning rate.</param>
     /// <param name="recordConflict">Also compute the gradient-conflict matrix each step (T extra backward passes).</param>
+    /// <param name="firstEpochReference">LibMTL's reference losses: equal weights through the first epoch, lossₜ(0) its mean
+    /// training loss (false: the paper's, the first step's loss).</param>
     /// <exception cref="ArgumentOutOfRangeException">When α is negative or the learning rate not positive.</exception>
-    public GradNorm(IReadOnlyList<TaskSpec> tasks, double alpha = 1.5, double learningRate = 1e-3, bool recordConflict = false) : base(tasks, recordConflict)
+    public GradNorm(IReadOnlyList<TaskSpec> tasks, double alpha = 1.5, double learningRate = 1e-3, bool recordConflict = false, bool firstEpochReference = false)
+        : base(tasks, recordConflict)
     {
         if (!(alpha >= 0 && double.IsFinite(alpha))) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "α must be ≥ 0 and finite.");
         Strategies.CheckRate(learningRate, nameof(learningRate));
         Alpha = alpha;
         _weights = Enumerable.Repeat(1.0, TaskCount).ToArray();
         _adam = new ScalarAdam(learningRate);
+        FirstEpochReference = firstEpochReference;
+        _warmingUp = firstEpochReference;
     }
+
+    /// <summary>Whether lossₜ(0) is the first epoch's mean loss, equal weights through that epoch (LibMTL), rather than the first step's.</summary>
+    public bool FirstEpochReference { get; }
+
+    /// <summary>The reference losses lossₜ(0), or null before they are known.</summary>
+    public IReadOnlyList<double>? ReferenceLosses => _initialLosses;
 
     /// <inheritdoc />
     public override string Name => "gradnorm";
@@ -83,6 +96,11 @@ public sealed class GradNorm<T> : MultiTaskStrategy<T> where T : unmanaged, IFlo
     /// <inheritdoc />
     protected override void BackwardCore(TrainingStep<T> step)
     {
+        if (_warmingUp)
+        {
+            BackwardWeighted(step, (double[])_weights.Clone());
+            return;
+        }
         var losses = LossValues(step);
         _initialLosses ??= losses;
         var w = LastSharedWeight(step.Model);
@@ -95,5 +113,32 @@ public sealed class GradNorm<T> : MultiTaskStrategy<T> where T : unmanaged, IFlo
         double sum = 0;
         for (int t = 0; t < TaskCount; t++) sum += _weights[t] = Math.Max(_weights[t], 1e-6);
         for (int t = 0; t < TaskCount; t++) _weights[t] *= TaskCount / sum;
+    }
+
+    /// <inheritdoc />
+    protected override void OnEpochEndCore(EpochReport report)
+    {
+        if (!_warmingUp) return;
+        var losses = report.TaskTrainLosses ?? throw new ArgumentException("GradNorm's first-epoch reference needs each task's training loss in the epoch report.", nameof(report));
+        _initialLosses = TaskNames.Select(n => losses[n]).ToArray();
+        _warmingUp = false;
+    }
+
+    /// <inheritdoc />
+    protected override void SaveState(StrategyState state)
+    {
+        state.Put("weights", _weights);
+        state.Put("reference_losses", _initialLosses ?? []);
+        state.Put("warming_up", [_warmingUp ? 1 : 0]);
+        _adam.Save(state, "adam.");
+    }
+
+    /// <inheritdoc />
+    protected override void LoadState(StrategyState state)
+    {
+        state.CopyTo("weights", _weights);
+        _initialLosses = state.Optional("reference_losses") is null ? null : (double[])state.Get("reference_losses", TaskCount).Clone();
+        _warmingUp = state.Get("warming_up", 1)[0] != 0;
+        _adam.Load(state, "adam.", TaskCount);
     }
 }

@@ -63,4 +63,25 @@ public sealed class ImpartialLossWeighting<T> : MultiTaskStrategy<T> where T : u
         }
         _adam.Step(_scales, gradient);
     }
+
+    /// <inheritdoc />
+    protected override void SaveState(StrategyState state)
+    {
+        state.Put("log_scales", _scales);
+        _adam.Save(state, "adam.");
+        if (_gradientHalf is not null)
+        {
+            var aggregator = new StrategyState();
+            _gradientHalf.Aggregator.SaveState(aggregator);
+            state.PutSection("aggregator.", aggregator);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void LoadState(StrategyState state)
+    {
+        state.CopyTo("log_scales", _scales);
+        _adam.Load(state, "adam.", TaskCount);
+        _gradientHalf?.Aggregator.LoadState(state.Section("aggregator."));
+    }
 }

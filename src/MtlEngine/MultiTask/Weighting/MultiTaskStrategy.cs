@@ -1,4 +1,5 @@
 using System.Numerics;
+using MtlEngine.Data;
 using MtlEngine.LinearAlgebra;
 using MtlEngine.Nn;
 
@@ -123,6 +124,61 @@ public abstract class MultiTaskStrategy<T> : ITrainingStrategy<T> where T : unma
 
     /// <summary>What the strategy learns between epochs (DWA: the loss history); nothing by default.</summary>
     protected virtual void OnEpochEndCore(EpochReport report) { }
+
+    /// <inheritdoc />
+    public virtual void AfterOptimizerStep(TrainingStep<T> step) { }
+
+    /// <summary>
+    /// The epoch record (the sums of the weights and cosines so far, the last epoch's means, the last weights) under
+    /// <c>record.</c>, and what the strategy itself learned (<see cref="SaveState"/>), as 1-D float64 arrays.
+    /// </summary>
+    public IReadOnlyList<NdArray> StateDict()
+    {
+        var state = new StrategyState();
+        state.Put("record.weight_sums", _weightSums);
+        state.Put("record.conflict_sums", _conflictSums);
+        state.Put("record.steps", [_weightSteps, _conflictSteps, 1]); // the 1 keeps the entry when both counts are 0
+        state.Put("record.epoch_weights", _epochWeights.Count == 0 ? [] : TaskNames.Select(n => _epochWeights[n]).ToArray());
+        state.Put("record.epoch_conflict", _epochConflict is null ? [] : _epochConflict.SelectMany(r => r).ToArray());
+        state.Put("record.last_weights", LastWeights.ToArray());
+        SaveState(state);
+        return state.Entries.Select(e => NdArray.Create(e.Key, e.Value, e.Value.Length)).ToList();
+    }
+
+    /// <summary>Restores what <see cref="StateDict"/> wrote: the epoch record and the strategy's own state.</summary>
+    /// <exception cref="ArgumentException">When an entry is missing or of the wrong size (another strategy's or task count's state).</exception>
+    public void LoadStateDict(IReadOnlyList<NdArray> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var entries = new StrategyState(state.ToDictionary(a => a.Name, a => a.ToDoubleArray()));
+        var weightSums = entries.Get("record.weight_sums", TaskCount);
+        var conflictSums = entries.Optional("record.conflict_sums") ?? new double[_conflictSums.Length];
+        if (conflictSums.Length != _conflictSums.Length)
+            throw new ArgumentException($"The strategy state's entry \"record.conflict_sums\" holds {conflictSums.Length} values, but {_conflictSums.Length} are needed.");
+        var steps = entries.Get("record.steps", 3);
+        var epochWeights = entries.Optional("record.epoch_weights");
+        var epochConflict = entries.Optional("record.epoch_conflict");
+        var lastWeights = entries.Optional("record.last_weights");
+        if (epochWeights is not null && epochWeights.Length != TaskCount || epochConflict is not null && epochConflict.Length != TaskCount * TaskCount
+            || lastWeights is not null && lastWeights.Length != TaskCount)
+            throw new ArgumentException($"The strategy state's record is not for {TaskCount} tasks.");
+        LoadState(entries);
+        weightSums.CopyTo(_weightSums, 0);
+        conflictSums.CopyTo(_conflictSums, 0);
+        _weightSteps = checked((int)steps[0]);
+        _conflictSteps = checked((int)steps[1]);
+        _epochWeights = epochWeights is null ? [] : ByTask(epochWeights);
+        _epochConflict = epochConflict is null ? null
+            : Enumerable.Range(0, TaskCount).Select(i => epochConflict.AsSpan(i * TaskCount, TaskCount).ToArray()).ToArray();
+        LastWeights = lastWeights ?? [];
+    }
+
+    /// <summary>Writes what the strategy has learned (learned weights and their Adam moments, histories, buffers, random positions); nothing by default.</summary>
+    protected virtual void SaveState(StrategyState state) { }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote; nothing by default.</summary>
+    /// <exception cref="ArgumentException">When an entry is missing or of the wrong size.</exception>
+    protected virtual void LoadState(StrategyState state) { }
 
     /// <summary>Each task's loss on the step, as doubles in task order.</summary>
     protected static double[] LossValues(TrainingStep<T> step)

@@ -32,4 +32,10 @@ public sealed class RandomLossWeighting<T> : MultiTaskStrategy<T> where T : unma
 
     /// <inheritdoc />
     protected override void BackwardCore(TrainingStep<T> step) => BackwardWeighted(step, NextWeights());
+
+    /// <inheritdoc />
+    protected override void SaveState(StrategyState state) => state.PutPosition("random", _random);
+
+    /// <inheritdoc />
+    protected override void LoadState(StrategyState state) => state.GetPosition("random", _random);
 }

@@ -107,6 +107,29 @@ internal sealed class ScalarAdam(double learningRate, double weightDecay = 0, do
 
     public double LearningRate { get; } = learningRate;
 
+    /// <summary>Writes the moments and the step count under <paramref name="prefix"/> (nothing before the first step).</summary>
+    public void Save(StrategyState state, string prefix)
+    {
+        state.Put(prefix + "exp_avg", _m);
+        state.Put(prefix + "exp_avg_sq", _v);
+        state.Put(prefix + "step", _step == 0 ? [] : [_step]);
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote for <paramref name="count"/> parameters.</summary>
+    public void Load(StrategyState state, string prefix, int count)
+    {
+        if (state.Optional(prefix + "step") is null)
+        {
+            _m = [];
+            _v = [];
+            _step = 0;
+            return;
+        }
+        _m = (double[])state.Get(prefix + "exp_avg", count).Clone();
+        _v = (double[])state.Get(prefix + "exp_avg_sq", count).Clone();
+        _step = checked((int)state.Get(prefix + "step", 1)[0]);
+    }
+
     /// <summary>One update of <paramref name="parameters"/> in place from <paramref name="gradient"/>.</summary>
     public void Step(double[] parameters, ReadOnlySpan<double> gradient)
     {

@@ -64,4 +64,18 @@ public sealed class UncertaintyWeighting<T> : MultiTaskStrategy<T> where T : unm
         BackwardWeighted(step, weights);
         _adam.Step(_logVariances, gradient);
     }
+
+    /// <inheritdoc />
+    protected override void SaveState(StrategyState state)
+    {
+        state.Put("log_variances", _logVariances);
+        _adam.Save(state, "adam.");
+    }
+
+    /// <inheritdoc />
+    protected override void LoadState(StrategyState state)
+    {
+        state.CopyTo("log_variances", _logVariances);
+        _adam.Load(state, "adam.", TaskCount);
+    }
 }
