@@ -142,6 +142,9 @@ internal static class TrainRun
                 "mlp" => new MlpEncoder<float>(flat, input.Encoder.Hidden, random),
                 "cnn" => new CnnEncoder<float>(p.SampleShape[0], p.SampleShape[1], p.SampleShape[2], input.Encoder.Channels, random),
                 "embedding-bag" => new EmbeddingBagEncoder<float>(p.Vocabulary.Length, input.Encoder.Dim, random),
+                "tfidf-mlp" => new TfidfMlpEncoder<float>(p.Idf.Length > 0 ? p.Idf : [1.0], input.Encoder.Hidden, random),
+                "transformer" => new TransformerTextEncoder<float>(p.Vocabulary.Length, p.MaxTokens, input.Encoder.Dim, input.Encoder.Heads,
+                    input.Encoder.FeedForward ?? 2 * input.Encoder.Dim, random, input.Encoder.NormFirst),
                 _ => new IdentityEncoder<float>(flat),
             };
             if (input.Missing != "zeros") encoder.UseMissingFill(input.Missing == "mean" ? MissingFill.Mean : MissingFill.Learned);

@@ -22,13 +22,23 @@ internal sealed class SpecException(string path, string problem) : UsageExceptio
 internal sealed record InputSpec(string Name, string Type, string Path, string? Column, EncoderSpec Encoder, string JsonPath, string Missing = "zeros");
 
 /// <summary>An input's encoder.</summary>
-/// <param name="Type"><c>mlp</c>, <c>cnn</c>, <c>embedding-bag</c> or <c>identity</c>.</param>
-/// <param name="Hidden">mlp: the hidden widths (the last is the encoder's output width).</param>
+/// <param name="Type"><c>mlp</c>, <c>cnn</c>, <c>embedding-bag</c>, <c>tfidf-mlp</c>, <c>transformer</c> or <c>identity</c>.</param>
+/// <param name="Hidden">mlp, tfidf-mlp: the hidden widths (the last is the encoder's output width).</param>
 /// <param name="Channels">cnn: the channels of each conv block.</param>
-/// <param name="Dim">embedding-bag: the embedding width.</param>
-/// <param name="MaxTokens">embedding-bag: the most tokens kept per sample.</param>
-/// <param name="MinCount">embedding-bag: a token enters the vocabulary when it occurs in at least this many training samples.</param>
-internal sealed record EncoderSpec(string Type, int[] Hidden, int[] Channels, int Dim, int MaxTokens, int MinCount);
+/// <param name="Dim">embedding-bag, transformer: the embedding width.</param>
+/// <param name="MaxTokens">text encoders: the most tokens kept per sample.</param>
+/// <param name="MinCount">text encoders: a token enters the vocabulary when it occurs in at least this many training samples.</param>
+internal sealed record EncoderSpec(string Type, int[] Hidden, int[] Channels, int Dim, int MaxTokens, int MinCount)
+{
+    /// <summary>transformer: the attention heads (they divide dim).</summary>
+    public int Heads { get; init; } = 2;
+
+    /// <summary>transformer: the hidden width of the block's feed-forward network (null: 2·dim).</summary>
+    public int? FeedForward { get; init; }
+
+    /// <summary>transformer: pre-LN (true) or post-LN (false, the default).</summary>
+    public bool NormFirst { get; init; }
+}
 
 /// <summary>One task of the spec.</summary>
 /// <param name="Name">The task's name (unique).</param>
@@ -101,7 +111,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
     public static readonly string[] MissingFills = ["zeros", "mean", "learned"];
 
     public static readonly string[] InputTypes = ["numeric", "image", "text"];
-    public static readonly string[] EncoderTypes = ["mlp", "cnn", "embedding-bag", "identity"];
+    public static readonly string[] EncoderTypes = ["mlp", "cnn", "embedding-bag", "tfidf-mlp", "transformer", "identity"];
     public static readonly string[] TaskTypes = ["category", "binary", "numeric"];
     public static readonly string[] Architectures = ["hps", "cross-stitch", "mmoe", "cgc", "ple", "dselect-k", "mtan"];
 
@@ -128,7 +138,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
     {
         "numeric" => ["mlp", "identity"],
         "image" => ["cnn", "mlp", "identity"],
-        _ => ["embedding-bag"],
+        _ => ["embedding-bag", "tfidf-mlp", "transformer"],
     };
 
     /// <summary>Reads and checks a spec file; relative paths in it are resolved against its folder.</summary>
@@ -186,7 +196,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
             string type = o.Choice("type", InputTypes, null);
             string file = o.FilePath("path", folder);
             string? column = o.OptionalText("column");
-            var encoderObject = o.OptionalObject("encoder", ["type", "hidden", "channels", "dim", "max_tokens", "min_count"]);
+            var encoderObject = o.OptionalObject("encoder", ["type", "hidden", "channels", "dim", "max_tokens", "min_count", "heads", "feedforward", "norm_first"]);
             string[] allowed = EncodersFor(type);
             string encoderType = encoderObject?.Choice("type", allowed, allowed[0]) ?? allowed[0];
             var encoder = new EncoderSpec(encoderType,
@@ -194,7 +204,18 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
                 encoderObject?.PositiveInts("channels") ?? [16, 32],
                 encoderObject?.Int("dim", 64, min: 1) ?? 64,
                 encoderObject?.Int("max_tokens", 64, min: 1) ?? 64,
-                encoderObject?.Int("min_count", 1, min: 1) ?? 1);
+                encoderObject?.Int("min_count", 1, min: 1) ?? 1)
+            {
+                Heads = encoderObject?.Int("heads", 2, min: 1) ?? 2,
+                FeedForward = encoderObject is not null && encoderObject.Has("feedforward") ? encoderObject.Int("feedforward", 128, min: 1) : null,
+                NormFirst = encoderObject?.Bool("norm_first", false) ?? false,
+            };
+            if (encoderObject is not null)
+                foreach (string key in new[] { "heads", "feedforward", "norm_first" })
+                    if (encoderObject.Has(key) && encoderType != "transformer")
+                        throw new SpecException($"{at}.encoder.{key}", $"is a setting of the transformer encoder, and this input's encoder is {encoderType}");
+            if (encoderType == "transformer" && encoder.Dim % encoder.Heads != 0)
+                throw new SpecException($"{at}.encoder.heads", $"must divide encoder.dim ({encoder.Dim}), not {encoder.Heads}");
             result.Add(new InputSpec(name, type, file, column, encoder, at, o.Choice("missing", MissingFills, "zeros")));
         }
         return result;
