@@ -67,7 +67,10 @@ internal static class TrainCommand
         model.To(target);
         using var optimizer = TrainRun.BuildOptimizer(spec.Training, model);
         var stopping = spec.Training.EarlyStoppingMetric is null ? null : new EarlyStopping(spec.Training.EarlyStoppingMetric, spec.Training.Patience);
-        var options = new TrainingOptions(spec.Training.Epochs, spec.Training.BatchSize, spec.Training.Seed, stopping, spec.Training.ClipNorm, checkpoint, resume);
+        var options = new TrainingOptions(spec.Training.Epochs, spec.Training.BatchSize, spec.Training.Seed, stopping, spec.Training.ClipNorm, checkpoint, resume)
+        {
+            SampleWeights = TrainRun.SampleWeights(spec.Training, data),
+        };
         var trainer = new Trainer<float>(model, optimizer, options, strategy);
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -82,7 +82,7 @@ internal static class TrainRun
 
         var (train, validation, test) = Split(spec.Split, rows);
         var preprocessing = inputs.Select(i => InputPreprocessing.Fit(i, train)).ToList();
-        var taskSpecs = tasks.Select(t => new TaskSpec(t.Spec.Name, t.Kind, t.Outputs, t.Spec.Weight)).ToList();
+        var taskSpecs = tasks.Select(t => new TaskSpec(t.Spec.Name, t.Kind, t.Outputs, t.Spec.Weight) { ClassWeights = ClassWeightsOf(spec.Training, t, train) }).ToList();
         var scaling = tasks.Where(t => t.Kind == TaskKind.Regression).ToDictionary(t => t.Spec.Name, t => TargetScaling.Fit(t, train));
         var dataset = BuildDataset(rows, inputs, preprocessing, tasks, scaling);
         return new PreparedData
@@ -90,6 +90,26 @@ internal static class TrainRun
             Inputs = inputs, Tasks = tasks, Rows = rows, TrainRows = train, ValidationRows = validation, TestRows = test,
             Preprocessing = preprocessing, Dataset = dataset, TaskSpecs = taskSpecs, TargetScaling = scaling,
         };
+    }
+
+    /// <summary>The class weights <c>training.class_weights</c> gives a category task: balanced over the training rows, or the spec's list (one per class); null for none.</summary>
+    private static double[]? ClassWeightsOf(TrainingSpec training, RawTask task, int[] trainRows)
+    {
+        if (training.ClassWeights is null || !training.ClassWeights.TryGetValue(task.Spec.Name, out var given)) return null;
+        if (given is not null)
+            return given.Length == task.Outputs ? given
+                : throw new SpecException($"training.class_weights.{task.Spec.Name}", $"has {given.Length} weights, but task \"{task.Spec.Name}\" has {task.Outputs} classes; give one per class");
+        var labels = trainRows.Select(r => task.Labels![r]).ToArray();
+        if (labels.All(l => l < 0)) throw new SpecException($"training.class_weights.{task.Spec.Name}", $"task \"{task.Spec.Name}\" has no label in the training rows to balance");
+        return ClassBalancing.BalancedClassWeights(labels, task.Outputs);
+    }
+
+    /// <summary>The sampling weight of each training row when <c>training.sampling</c> is balanced (1/count of its class of the chosen task); null to shuffle.</summary>
+    public static double[]? SampleWeights(TrainingSpec training, PreparedData data)
+    {
+        if (training.BalancedSamplingTask is not { } name) return null;
+        var task = data.Tasks.First(t => t.Spec.Name == name);
+        return ClassBalancing.BalancedSampleWeights(data.TrainRows.Select(r => task.Labels![r]).ToArray());
     }
 
     /// <summary>The data set of the preprocessed inputs and the tasks' targets.</summary>

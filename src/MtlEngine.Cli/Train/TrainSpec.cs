@@ -90,7 +90,17 @@ internal sealed record ArchitectureSettings(int[]? ExpertHidden = null, int[]? T
 /// </summary>
 internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, string Weighting,
     ulong Seed, string? EarlyStoppingMetric, int Patience, double? ClipNorm,
-    IReadOnlyDictionary<string, double>? WeightingParams = null, bool RepGrad = false, bool GradientConflict = false, double ModalityDropout = 0);
+    IReadOnlyDictionary<string, double>? WeightingParams = null, bool RepGrad = false, bool GradientConflict = false, double ModalityDropout = 0)
+{
+    /// <summary>
+    /// <c>training.class_weights</c>: per classification task, its class weights in the cross-entropy (null = balanced, as
+    /// scikit-learn's <c>compute_class_weight("balanced")</c> over the training rows); null when not asked.
+    /// </summary>
+    public IReadOnlyDictionary<string, double[]?>? ClassWeights { get; init; }
+
+    /// <summary><c>training.sampling: "balanced"</c>: the classification task whose classes each epoch draws equally often (with replacement); null to shuffle.</summary>
+    public string? BalancedSamplingTask { get; init; }
+}
 
 /// <summary>What metrics.json holds beyond the test and validation metrics: the robustness curves of every input (when asked).</summary>
 /// <param name="Robustness">Write the robustness curve of every input and task (the test metric with the input missing for 0, 10, …, 100% of the test samples) and its area.</param>
@@ -303,7 +313,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         var weighted = tasks.FirstOrDefault(t => t.Weight != 1);
         string defaultWeighting = weighted is null ? "ew" : "fixed";
         var o = root.OptionalObject("training", ["epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "weighting", "weighting_params",
-            "rep_grad", "gradient_conflict", "seed", "early_stopping", "clip_norm", "modality_dropout"]);
+            "rep_grad", "gradient_conflict", "seed", "early_stopping", "clip_norm", "modality_dropout", "class_weights", "sampling", "sampling_task"]);
         if (o is null) return new TrainingSpec(20, 64, "adam", 1e-3, 0, defaultWeighting, 0, null, 5, null);
         var stop = o.OptionalObject("early_stopping", ["metric", "patience"]);
         string weighting = o.Choice("weighting", Weightings, defaultWeighting);
@@ -327,11 +337,76 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         bool repGrad = o.Bool("rep_grad", false);
         if (repGrad && !entry.Aggregation)
             throw new SpecException("training.rep_grad", $"applies to gradient-aggregation methods, and \"{weighting}\" (training.weighting) weighs the losses");
-        return new TrainingSpec(o.Int("epochs", 20, min: 1), o.Int("batch_size", 64, min: 1), o.Choice("optimizer", Optimizers, "adam"),
+        var training = new TrainingSpec(o.Int("epochs", 20, min: 1), o.Int("batch_size", 64, min: 1), o.Choice("optimizer", Optimizers, "adam"),
             o.Double("learning_rate", 1e-3, min: 0), o.Double("weight_decay", 0, min: 0, minInclusive: true), weighting,
             (ulong)o.Int("seed", 0, min: 0), stop?.Text("metric", "loss"), stop?.Int("patience", 5, min: 1) ?? 5,
             o.Has("clip_norm") ? o.Double("clip_norm", 1, min: 0) : null, values, repGrad, o.Bool("gradient_conflict", false),
             o.Double("modality_dropout", 0, min: 0, minInclusive: true, max: 1));
+        return ReadBalancing(o, tasks, training);
+    }
+
+    /// <summary>
+    /// <c>training.class_weights</c> (<c>"balanced"</c> for every category task, or an object of task name → <c>"balanced"</c> or
+    /// a list of class weights) and <c>training.sampling</c> (<c>"balanced"</c>, on <c>sampling_task</c> or the one category task).
+    /// </summary>
+    private static TrainingSpec ReadBalancing(Reader.Obj o, IReadOnlyList<TaskSpecEntry> tasks, TrainingSpec training)
+    {
+        var categories = tasks.Where(t => t.Type == "category").Select(t => t.Name).ToArray();
+        Dictionary<string, double[]?>? weights = null;
+        if (o.Has("class_weights"))
+        {
+            const string at = "training.class_weights";
+            var element = o.Raw("class_weights");
+            weights = [];
+            if (element.ValueKind == JsonValueKind.String)
+            {
+                if (element.GetString() != "balanced") throw new SpecException(at, $"\"{element.GetString()}\" is not allowed here; give \"balanced\" or an object of task name → \"balanced\" or a list of class weights");
+                if (categories.Length == 0) throw new SpecException(at, "weighs the classes of category tasks, and the spec has none");
+                foreach (string name in categories) weights[name] = null;
+            }
+            else if (element.ValueKind == JsonValueKind.Object)
+                foreach (var property in element.EnumerateObject())
+                {
+                    string path = $"{at}.{property.Name}";
+                    var task = tasks.FirstOrDefault(t => t.Name == property.Name)
+                        ?? throw new SpecException(path, $"there is no task \"{property.Name}\"; the tasks are {string.Join(", ", tasks.Select(t => t.Name))}");
+                    if (task.Type != "category") throw new SpecException(path, $"task \"{task.Name}\" is {task.Type}; class weights apply to category tasks");
+                    var value = property.Value;
+                    if (value.ValueKind == JsonValueKind.String && value.GetString() == "balanced") weights[task.Name] = null;
+                    else if (value.ValueKind == JsonValueKind.Array)
+                    {
+                        var list = new List<double>();
+                        int k = 0;
+                        foreach (var item in value.EnumerateArray())
+                        {
+                            if (item.ValueKind != JsonValueKind.Number || !(item.GetDouble() >= 0) || !double.IsFinite(item.GetDouble()))
+                                throw new SpecException($"{path}[{k}]", "must be a finite number ≥ 0");
+                            list.Add(item.GetDouble());
+                            k++;
+                        }
+                        if (list.Count == 0 || list.All(w => w == 0)) throw new SpecException(path, "needs at least one positive class weight");
+                        weights[task.Name] = [.. list];
+                    }
+                    else throw new SpecException(path, "must be \"balanced\" or a list of class weights (one per class)");
+                }
+            else throw new SpecException(at, "must be \"balanced\" or an object of task name → \"balanced\" or a list of class weights");
+        }
+        string? samplingTask = null;
+        if (o.Choice("sampling", ["shuffle", "balanced"], "shuffle") == "balanced")
+        {
+            if (o.Has("sampling_task"))
+            {
+                samplingTask = o.Text("sampling_task", null);
+                if (!categories.Contains(samplingTask))
+                    throw new SpecException("training.sampling_task", $"\"{samplingTask}\" is not a category task; the category tasks are {(categories.Length == 0 ? "none" : string.Join(", ", categories))}");
+            }
+            else if (categories.Length == 1) samplingTask = categories[0];
+            else throw new SpecException("training.sampling", categories.Length == 0
+                ? "\"balanced\" draws the classes of a category task equally often, and the spec has none"
+                : $"\"balanced\" balances one task's classes: name it in training.sampling_task ({string.Join(", ", categories)})");
+        }
+        else if (o.Has("sampling_task")) throw new SpecException("training.sampling_task", "applies with training.sampling \"balanced\"");
+        return training with { ClassWeights = weights, BalancedSamplingTask = samplingTask };
     }
 
     private static EvaluationSpec ReadEvaluation(Reader.Obj root)
@@ -380,6 +455,9 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
                 if (required) throw new SpecException(At(key), "is required");
                 return null;
             }
+
+            /// <summary>The value of a key that must be present, as JSON (for keys of more than one form).</summary>
+            public JsonElement Raw(string key) => Get(key, required: true)!.Value;
 
             public IReadOnlyList<JsonElement> Array(string key, bool required)
             {
