@@ -107,6 +107,7 @@ internal static class TrainCommand
         var metrics = Metrics(data, model, result);
         metrics["training"] = TrainingRecord(spec.Training, strategy, result);
         if (spec.Evaluation.Robustness) metrics["robustness"] = TrainRun.Robustness(data, model, spec.Evaluation.RobustnessSteps, spec.Split.Seed);
+        if (spec.Alignment is not null) metrics["alignment"] = TrainAlignment.Run(spec, data);
         File.WriteAllText(Path.Combine(outDir!, "metrics.json"), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.WriteAllText(Path.Combine(outDir!, "history.csv"), TrainRun.History(result.History, data.TaskSpecs));
         File.Delete(checkpoint);

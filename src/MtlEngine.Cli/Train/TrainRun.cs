@@ -146,6 +146,24 @@ internal static class TrainRun
         return (train, validation, test);
     }
 
+    /// <summary>The encoder of one input as its spec says, sized from its preprocessing, with its missing fill.</summary>
+    public static InputEncoder<float> BuildEncoder(InputSpec input, InputPreprocessing p, TensorRandom random)
+    {
+        int flat = p.SampleShape.Aggregate(1, (a, b) => a * b);
+        InputEncoder<float> encoder = input.Encoder.Type switch
+        {
+            "mlp" => new MlpEncoder<float>(flat, input.Encoder.Hidden, random),
+            "cnn" => new CnnEncoder<float>(p.SampleShape[0], p.SampleShape[1], p.SampleShape[2], input.Encoder.Channels, random),
+            "embedding-bag" => new EmbeddingBagEncoder<float>(p.Vocabulary.Length, input.Encoder.Dim, random),
+            "tfidf-mlp" => new TfidfMlpEncoder<float>(p.Idf.Length > 0 ? p.Idf : [1.0], input.Encoder.Hidden, random),
+            "transformer" => new TransformerTextEncoder<float>(p.Vocabulary.Length, p.MaxTokens, input.Encoder.Dim, input.Encoder.Heads,
+                input.Encoder.FeedForward ?? 2 * input.Encoder.Dim, random, input.Encoder.NormFirst),
+            _ => new IdentityEncoder<float>(flat),
+        };
+        if (input.Missing != "zeros") encoder.UseMissingFill(input.Missing == "mean" ? MissingFill.Mean : MissingFill.Learned);
+        return encoder;
+    }
+
     /// <summary>The spec's model: an encoder per input (sized from the preprocessing), fused, then the architecture of
     /// <c>model.architecture</c> (HPS's shared trunk, cross-stitch columns, experts and gates, MTAN's attention) and a head per task.</summary>
     public static Nn.MultiTaskModel<float> BuildModel(TrainSpec spec, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<TaskSpec> tasks)
@@ -155,19 +173,7 @@ internal static class TrainRun
         for (int i = 0; i < spec.Inputs.Count; i++)
         {
             var input = spec.Inputs[i];
-            var p = preprocessing[i];
-            int flat = p.SampleShape.Aggregate(1, (a, b) => a * b);
-            InputEncoder<float> encoder = input.Encoder.Type switch
-            {
-                "mlp" => new MlpEncoder<float>(flat, input.Encoder.Hidden, random),
-                "cnn" => new CnnEncoder<float>(p.SampleShape[0], p.SampleShape[1], p.SampleShape[2], input.Encoder.Channels, random),
-                "embedding-bag" => new EmbeddingBagEncoder<float>(p.Vocabulary.Length, input.Encoder.Dim, random),
-                "tfidf-mlp" => new TfidfMlpEncoder<float>(p.Idf.Length > 0 ? p.Idf : [1.0], input.Encoder.Hidden, random),
-                "transformer" => new TransformerTextEncoder<float>(p.Vocabulary.Length, p.MaxTokens, input.Encoder.Dim, input.Encoder.Heads,
-                    input.Encoder.FeedForward ?? 2 * input.Encoder.Dim, random, input.Encoder.NormFirst),
-                _ => new IdentityEncoder<float>(flat),
-            };
-            if (input.Missing != "zeros") encoder.UseMissingFill(input.Missing == "mean" ? MissingFill.Mean : MissingFill.Learned);
+            var encoder = BuildEncoder(input, preprocessing[i], random);
             encoders.Add(new(input.Name, encoder));
         }
         var fusion = BuildFusion(spec.Model, encoders.Select(e => e.Value.OutputWidth).ToArray(), random);

@@ -108,6 +108,22 @@ internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer,
 internal sealed record EvaluationSpec(bool Robustness = false, int RobustnessSteps = 10);
 
 /// <summary>
+/// The <c>alignment</c> section: a two-tower contrastive model (CLIP's symmetric InfoNCE, learnable temperature) of two inputs,
+/// each through an encoder as its spec says, projected to <paramref name="Dim"/>; trained on the training rows that have both
+/// inputs, then evaluated by retrieval on the test rows that have both (written into metrics.json under <c>alignment</c>).
+/// </summary>
+/// <param name="InputA">The first input's name (the queries of <c>a_to_b</c>).</param>
+/// <param name="InputB">The second input's name.</param>
+/// <param name="Dim">The width of the shared space.</param>
+/// <param name="Temperature">τ at the start (the logits are cosine/τ; τ ≥ 0.01, CLIP's clamp at 100).</param>
+/// <param name="Epochs">Passes over the training pairs.</param>
+/// <param name="BatchSize">Pairs per step (the negatives of each pair are the batch's other pairs).</param>
+/// <param name="LearningRate">Adam's learning rate.</param>
+/// <param name="Retrieval">Write the retrieval metrics (Recall@1/5/10 both ways, median and mean rank) into metrics.json.</param>
+internal sealed record AlignmentSpec(string InputA, string InputB, int Dim = 64, double Temperature = 0.07, int Epochs = 20, int BatchSize = 128,
+    double LearningRate = 1e-3, bool Retrieval = true);
+
+/// <summary>
 /// The declarative spec of <c>mtl train</c> (in the spirit of Ludwig's config): inputs with their encoders, tasks, the
 /// split, the model and the training. Every key has a default except the inputs' and tasks' name, type and path; an
 /// unknown key or value is an error that names its JSON path and the allowed keys or values.
@@ -117,6 +133,9 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
 {
     /// <summary>The <c>evaluation</c> section.</summary>
     public EvaluationSpec Evaluation { get; init; } = new();
+
+    /// <summary>The <c>alignment</c> section, or null when the spec has none.</summary>
+    public AlignmentSpec? Alignment { get; init; }
 
     public static readonly string[] MissingFills = ["zeros", "mean", "learned"];
 
@@ -176,7 +195,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         }
         using (document)
         {
-            var root = Reader.Object(document.RootElement, "$", ["inputs", "tasks", "split", "model", "training", "evaluation"], checkFiles);
+            var root = Reader.Object(document.RootElement, "$", ["inputs", "tasks", "split", "model", "training", "evaluation", "alignment"], checkFiles);
             var inputs = ReadInputs(root, folder);
             var tasks = ReadTasks(root, folder);
             var split = ReadSplit(root, folder);
@@ -188,7 +207,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
             return new TrainSpec(inputs, tasks, split, model, training, JsonNode.Parse(json, documentOptions: new JsonDocumentOptions
             {
                 CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true,
-            })!.ToJsonString()) { Evaluation = ReadEvaluation(root) };
+            })!.ToJsonString()) { Evaluation = ReadEvaluation(root), Alignment = ReadAlignment(root, inputs) };
         }
     }
 
@@ -407,6 +426,26 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         }
         else if (o.Has("sampling_task")) throw new SpecException("training.sampling_task", "applies with training.sampling \"balanced\"");
         return training with { ClassWeights = weights, BalancedSamplingTask = samplingTask };
+    }
+
+    private static AlignmentSpec? ReadAlignment(Reader.Obj root, IReadOnlyList<InputSpec> inputs)
+    {
+        var o = root.OptionalObject("alignment", ["inputs", "dim", "temperature", "epochs", "batch_size", "learning_rate", "retrieval"]);
+        if (o is null) return null;
+        var names = o.Array("inputs", required: true);
+        if (names.Count != 2) throw new SpecException("alignment.inputs", $"names the two inputs to align, not {names.Count}");
+        var chosen = new string[2];
+        for (int k = 0; k < 2; k++)
+        {
+            string at = $"alignment.inputs[{k}]";
+            if (names[k].ValueKind != JsonValueKind.String) throw new SpecException(at, "must be an input's name");
+            chosen[k] = names[k].GetString()!;
+            if (!inputs.Any(i => i.Name == chosen[k]))
+                throw new SpecException(at, $"there is no input \"{chosen[k]}\"; the inputs are {string.Join(", ", inputs.Select(i => i.Name))}");
+        }
+        if (chosen[0] == chosen[1]) throw new SpecException("alignment.inputs[1]", $"aligns \"{chosen[0]}\" with itself; name two different inputs");
+        return new AlignmentSpec(chosen[0], chosen[1], o.Int("dim", 64, min: 1), o.Double("temperature", 0.07, min: 0.01, minInclusive: true),
+            o.Int("epochs", 20, min: 1), o.Int("batch_size", 128, min: 2), o.Double("learning_rate", 1e-3, min: 0), o.Bool("retrieval", true));
     }
 
     private static EvaluationSpec ReadEvaluation(Reader.Obj root)
