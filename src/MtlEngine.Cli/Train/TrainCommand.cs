@@ -108,6 +108,7 @@ internal static class TrainCommand
         metrics["training"] = TrainingRecord(spec.Training, strategy, result);
         if (spec.Evaluation.Robustness) metrics["robustness"] = TrainRun.Robustness(data, model, spec.Evaluation.RobustnessSteps, spec.Split.Seed);
         if (spec.Alignment is not null) metrics["alignment"] = TrainAlignment.Run(spec, data);
+        if (spec.Evaluation.Attribution) metrics["attribution"] = TrainRun.Attribution(data, model, spec.Evaluation, spec.Split.Seed);
         File.WriteAllText(Path.Combine(outDir!, "metrics.json"), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.WriteAllText(Path.Combine(outDir!, "history.csv"), TrainRun.History(result.History, data.TaskSpecs));
         File.Delete(checkpoint);

@@ -105,7 +105,17 @@ internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer,
 /// <summary>What metrics.json holds beyond the test and validation metrics: the robustness curves of every input (when asked).</summary>
 /// <param name="Robustness">Write the robustness curve of every input and task (the test metric with the input missing for 0, 10, …, 100% of the test samples) and its area.</param>
 /// <param name="RobustnessSteps">The steps from 0 to 100% (10: every 10%).</param>
-internal sealed record EvaluationSpec(bool Robustness = false, int RobustnessSteps = 10);
+internal sealed record EvaluationSpec(bool Robustness = false, int RobustnessSteps = 10)
+{
+    /// <summary><c>evaluation.attribution</c>: write each input's integrated gradients and drop-one contribution per task.</summary>
+    public bool Attribution { get; init; }
+
+    /// <summary><c>evaluation.attribution_steps</c>: m of the integrated gradients' midpoint rule.</summary>
+    public int AttributionSteps { get; init; } = 32;
+
+    /// <summary><c>evaluation.attribution_baseline</c>: <c>fill</c> (each encoder's missing fill) or <c>zeros</c>.</summary>
+    public string AttributionBaseline { get; init; } = "fill";
+}
 
 /// <summary>
 /// The <c>alignment</c> section: a two-tower contrastive model (CLIP's symmetric InfoNCE, learnable temperature) of two inputs,
@@ -201,6 +211,8 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
             var split = ReadSplit(root, folder);
             var model = ReadModel(root);
             CheckArchitectureInputs(model, inputs);
+            if (model.Architecture == "mtan" && ReadEvaluation(root).Attribution)
+                throw new SpecException("evaluation.attribution", "integrated gradients move each input's encoding before the fusion, and mtan attends to the CNN's feature maps instead; use another architecture");
             var training = ReadTraining(root, tasks);
             if (model.Fusion is "film" or "cross-attention" && inputs.Count < 2)
                 throw new SpecException("model.fusion", $"\"{model.Fusion}\" fuses at least two inputs, but the spec has one; use concat (or add an input)");
@@ -450,9 +462,14 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
 
     private static EvaluationSpec ReadEvaluation(Reader.Obj root)
     {
-        var o = root.OptionalObject("evaluation", ["robustness", "robustness_steps"]);
+        var o = root.OptionalObject("evaluation", ["robustness", "robustness_steps", "attribution", "attribution_steps", "attribution_baseline"]);
         if (o is null) return new EvaluationSpec();
-        return new EvaluationSpec(o.Bool("robustness", false), o.Int("robustness_steps", 10, min: 1));
+        return new EvaluationSpec(o.Bool("robustness", false), o.Int("robustness_steps", 10, min: 1))
+        {
+            Attribution = o.Bool("attribution", false),
+            AttributionSteps = o.Int("attribution_steps", 32, min: 1),
+            AttributionBaseline = o.Choice("attribution_baseline", ["fill", "zeros"], "fill"),
+        };
     }
 
     /// <summary>Reading JSON values with their path in every message.</summary>
