@@ -67,7 +67,10 @@ internal static class TrainCommand
         model.To(target);
         using var optimizer = TrainRun.BuildOptimizer(spec.Training, model);
         var stopping = spec.Training.EarlyStoppingMetric is null ? null : new EarlyStopping(spec.Training.EarlyStoppingMetric, spec.Training.Patience);
-        var options = new TrainingOptions(spec.Training.Epochs, spec.Training.BatchSize, spec.Training.Seed, stopping, spec.Training.ClipNorm, checkpoint, resume);
+        var options = new TrainingOptions(spec.Training.Epochs, spec.Training.BatchSize, spec.Training.Seed, stopping, spec.Training.ClipNorm, checkpoint, resume)
+        {
+            SampleWeights = TrainRun.SampleWeights(spec.Training, data),
+        };
         var trainer = new Trainer<float>(model, optimizer, options, strategy);
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -104,6 +107,8 @@ internal static class TrainCommand
         var metrics = Metrics(data, model, result);
         metrics["training"] = TrainingRecord(spec.Training, strategy, result);
         if (spec.Evaluation.Robustness) metrics["robustness"] = TrainRun.Robustness(data, model, spec.Evaluation.RobustnessSteps, spec.Split.Seed);
+        if (spec.Alignment is not null) metrics["alignment"] = TrainAlignment.Run(spec, data);
+        if (spec.Evaluation.Attribution) metrics["attribution"] = TrainRun.Attribution(data, model, spec.Evaluation, spec.Split.Seed);
         File.WriteAllText(Path.Combine(outDir!, "metrics.json"), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.WriteAllText(Path.Combine(outDir!, "history.csv"), TrainRun.History(result.History, data.TaskSpecs));
         File.Delete(checkpoint);

@@ -50,6 +50,9 @@ internal sealed class InputPreprocessing
     public string[] Vocabulary { get; init; } = [];
     public int MaxTokens { get; init; }
 
+    /// <summary>The smooth idf of each vocabulary token over the training rows (as kept: at most MaxTokens), for the tfidf-mlp encoder; empty otherwise.</summary>
+    public double[] Idf { get; init; } = [];
+
     private static readonly TextAnalyzer Analyzer = new();
 
     public static InputPreprocessing Fit(RawInput input, int[] trainRows)
@@ -63,7 +66,14 @@ internal sealed class InputPreprocessing
                     counts[token] = counts.GetValueOrDefault(token) + 1;
             var vocabulary = counts.Where(c => c.Value >= spec.Encoder.MinCount).OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
                 .Select(c => c.Key).ToArray();
-            return new InputPreprocessing { Name = spec.Name, Type = spec.Type, Vocabulary = vocabulary, MaxTokens = spec.Encoder.MaxTokens };
+            var fitted = new InputPreprocessing { Name = spec.Name, Type = spec.Type, Vocabulary = vocabulary, MaxTokens = spec.Encoder.MaxTokens };
+            if (spec.Encoder.Type != "tfidf-mlp" || vocabulary.Length == 0) return fitted;
+            var (ids, longest, _) = fitted.TokenIds(input.Texts!, trainRows);
+            return new InputPreprocessing
+            {
+                Name = spec.Name, Type = spec.Type, Vocabulary = vocabulary, MaxTokens = spec.Encoder.MaxTokens,
+                Idf = MultiModal.TfidfMlpEncoder<float>.FitIdf(Tensors.MtlTensor.FromArray(ids, trainRows.Length, longest), vocabulary.Length),
+            };
         }
         if (spec.Type == "image") return new InputPreprocessing { Name = spec.Name, Type = spec.Type, SampleShape = input.SampleShape };
         var (mean, scale) = ColumnStatistics(input.Values!, input.SampleShape[0], trainRows);
@@ -104,20 +114,7 @@ internal sealed class InputPreprocessing
         int n = input.Rows;
         if (Type == "text")
         {
-            var index = Vocabulary.Select((token, i) => (token, i)).ToDictionary(p => p.token, p => p.i, StringComparer.Ordinal);
-            var tokens = new List<int>[n];
-            var present = new bool[n];
-            int longest = 1;
-            for (int i = 0; i < n; i++)
-            {
-                present[i] = input.Texts![i].Length > 0;
-                tokens[i] = Analyzer.Tokenize(input.Texts[i]).Where(index.ContainsKey).Select(t => index[t]).Take(MaxTokens).ToList();
-                longest = Math.Max(longest, tokens[i].Count);
-            }
-            var ids = new int[n * longest];
-            Array.Fill(ids, -1);
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < tokens[i].Count; j++) ids[i * longest + j] = tokens[i][j];
+            var (ids, longest, present) = TokenIds(input.Texts!, Enumerable.Range(0, n).ToArray());
             data.AddIndexInput(Name, ids, [n, longest], present);
             return;
         }
@@ -142,6 +139,28 @@ internal sealed class InputPreprocessing
         data.AddInput(Name, values, [n, .. SampleShape], missing.Any(m => m) ? missing.Select(m => !m).ToArray() : null);
     }
 
+    /// <summary>The token ids of the texts of <paramref name="rows"/> as a (rows, longest) matrix, −1 after each text's last token (at most MaxTokens), and whether each text is present (not empty).</summary>
+    private (int[] Ids, int Longest, bool[] Present) TokenIds(string[] texts, int[] rows)
+    {
+        var index = Vocabulary.Select((token, i) => (token, i)).ToDictionary(p => p.token, p => p.i, StringComparer.Ordinal);
+        int n = rows.Length;
+        var tokens = new List<int>[n];
+        var present = new bool[n];
+        int longest = 1;
+        for (int i = 0; i < n; i++)
+        {
+            string text = texts[rows[i]];
+            present[i] = text.Length > 0;
+            tokens[i] = Analyzer.Tokenize(text).Where(index.ContainsKey).Select(t => index[t]).Take(MaxTokens).ToList();
+            longest = Math.Max(longest, tokens[i].Count);
+        }
+        var ids = new int[n * longest];
+        Array.Fill(ids, -1);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < tokens[i].Count; j++) ids[i * longest + j] = tokens[i][j];
+        return (ids, longest, present);
+    }
+
     /// <summary>Whether every value is NaN (a sample that misses the input).</summary>
     public static bool AllNaN<TValue>(ReadOnlySpan<TValue> values) where TValue : System.Numerics.IFloatingPointIeee754<TValue>
     {
@@ -158,6 +177,7 @@ internal sealed class InputPreprocessing
         ["scale"] = new JsonArray(Scale.Select(m => (JsonNode)m).ToArray()),
         ["vocabulary"] = new JsonArray(Vocabulary.Select(v => (JsonNode)v).ToArray()),
         ["max_tokens"] = MaxTokens,
+        ["idf"] = new JsonArray(Idf.Select(v => (JsonNode)v).ToArray()),
     };
 
     public static InputPreprocessing FromJson(string name, JsonObject o) => new()
@@ -169,6 +189,7 @@ internal sealed class InputPreprocessing
         Scale = o["scale"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray(),
         Vocabulary = o["vocabulary"]!.AsArray().Select(v => v!.GetValue<string>()).ToArray(),
         MaxTokens = o["max_tokens"]!.GetValue<int>(),
+        Idf = o["idf"]?.AsArray().Select(v => v!.GetValue<double>()).ToArray() ?? [],
     };
 }
 

@@ -82,7 +82,7 @@ internal static class TrainRun
 
         var (train, validation, test) = Split(spec.Split, rows);
         var preprocessing = inputs.Select(i => InputPreprocessing.Fit(i, train)).ToList();
-        var taskSpecs = tasks.Select(t => new TaskSpec(t.Spec.Name, t.Kind, t.Outputs, t.Spec.Weight)).ToList();
+        var taskSpecs = tasks.Select(t => new TaskSpec(t.Spec.Name, t.Kind, t.Outputs, t.Spec.Weight) { ClassWeights = ClassWeightsOf(spec.Training, t, train) }).ToList();
         var scaling = tasks.Where(t => t.Kind == TaskKind.Regression).ToDictionary(t => t.Spec.Name, t => TargetScaling.Fit(t, train));
         var dataset = BuildDataset(rows, inputs, preprocessing, tasks, scaling);
         return new PreparedData
@@ -90,6 +90,26 @@ internal static class TrainRun
             Inputs = inputs, Tasks = tasks, Rows = rows, TrainRows = train, ValidationRows = validation, TestRows = test,
             Preprocessing = preprocessing, Dataset = dataset, TaskSpecs = taskSpecs, TargetScaling = scaling,
         };
+    }
+
+    /// <summary>The class weights <c>training.class_weights</c> gives a category task: balanced over the training rows, or the spec's list (one per class); null for none.</summary>
+    private static double[]? ClassWeightsOf(TrainingSpec training, RawTask task, int[] trainRows)
+    {
+        if (training.ClassWeights is null || !training.ClassWeights.TryGetValue(task.Spec.Name, out var given)) return null;
+        if (given is not null)
+            return given.Length == task.Outputs ? given
+                : throw new SpecException($"training.class_weights.{task.Spec.Name}", $"has {given.Length} weights, but task \"{task.Spec.Name}\" has {task.Outputs} classes; give one per class");
+        var labels = trainRows.Select(r => task.Labels![r]).ToArray();
+        if (labels.All(l => l < 0)) throw new SpecException($"training.class_weights.{task.Spec.Name}", $"task \"{task.Spec.Name}\" has no label in the training rows to balance");
+        return ClassBalancing.BalancedClassWeights(labels, task.Outputs);
+    }
+
+    /// <summary>The sampling weight of each training row when <c>training.sampling</c> is balanced (1/count of its class of the chosen task); null to shuffle.</summary>
+    public static double[]? SampleWeights(TrainingSpec training, PreparedData data)
+    {
+        if (training.BalancedSamplingTask is not { } name) return null;
+        var task = data.Tasks.First(t => t.Spec.Name == name);
+        return ClassBalancing.BalancedSampleWeights(data.TrainRows.Select(r => task.Labels![r]).ToArray());
     }
 
     /// <summary>The data set of the preprocessed inputs and the tasks' targets.</summary>
@@ -126,6 +146,24 @@ internal static class TrainRun
         return (train, validation, test);
     }
 
+    /// <summary>The encoder of one input as its spec says, sized from its preprocessing, with its missing fill.</summary>
+    public static InputEncoder<float> BuildEncoder(InputSpec input, InputPreprocessing p, TensorRandom random)
+    {
+        int flat = p.SampleShape.Aggregate(1, (a, b) => a * b);
+        InputEncoder<float> encoder = input.Encoder.Type switch
+        {
+            "mlp" => new MlpEncoder<float>(flat, input.Encoder.Hidden, random),
+            "cnn" => new CnnEncoder<float>(p.SampleShape[0], p.SampleShape[1], p.SampleShape[2], input.Encoder.Channels, random),
+            "embedding-bag" => new EmbeddingBagEncoder<float>(p.Vocabulary.Length, input.Encoder.Dim, random),
+            "tfidf-mlp" => new TfidfMlpEncoder<float>(p.Idf.Length > 0 ? p.Idf : [1.0], input.Encoder.Hidden, random),
+            "transformer" => new TransformerTextEncoder<float>(p.Vocabulary.Length, p.MaxTokens, input.Encoder.Dim, input.Encoder.Heads,
+                input.Encoder.FeedForward ?? 2 * input.Encoder.Dim, random, input.Encoder.NormFirst),
+            _ => new IdentityEncoder<float>(flat),
+        };
+        if (input.Missing != "zeros") encoder.UseMissingFill(input.Missing == "mean" ? MissingFill.Mean : MissingFill.Learned);
+        return encoder;
+    }
+
     /// <summary>The spec's model: an encoder per input (sized from the preprocessing), fused, then the architecture of
     /// <c>model.architecture</c> (HPS's shared trunk, cross-stitch columns, experts and gates, MTAN's attention) and a head per task.</summary>
     public static Nn.MultiTaskModel<float> BuildModel(TrainSpec spec, IReadOnlyList<InputPreprocessing> preprocessing, IReadOnlyList<TaskSpec> tasks)
@@ -135,16 +173,7 @@ internal static class TrainRun
         for (int i = 0; i < spec.Inputs.Count; i++)
         {
             var input = spec.Inputs[i];
-            var p = preprocessing[i];
-            int flat = p.SampleShape.Aggregate(1, (a, b) => a * b);
-            InputEncoder<float> encoder = input.Encoder.Type switch
-            {
-                "mlp" => new MlpEncoder<float>(flat, input.Encoder.Hidden, random),
-                "cnn" => new CnnEncoder<float>(p.SampleShape[0], p.SampleShape[1], p.SampleShape[2], input.Encoder.Channels, random),
-                "embedding-bag" => new EmbeddingBagEncoder<float>(p.Vocabulary.Length, input.Encoder.Dim, random),
-                _ => new IdentityEncoder<float>(flat),
-            };
-            if (input.Missing != "zeros") encoder.UseMissingFill(input.Missing == "mean" ? MissingFill.Mean : MissingFill.Learned);
+            var encoder = BuildEncoder(input, preprocessing[i], random);
             encoders.Add(new(input.Name, encoder));
         }
         var fusion = BuildFusion(spec.Model, encoders.Select(e => e.Value.OutputWidth).ToArray(), random);
@@ -290,6 +319,79 @@ internal static class TrainRun
             ["seed"] = seed,
             ["inputs"] = inputs,
         };
+    }
+
+    /// <summary>
+    /// metrics.json's <c>attribution</c>: per input and task, the test rows' mean |integrated gradient| and mean integrated
+    /// gradient of the input's encoding (<see cref="ModalityAttribution"/>), and its drop-one contribution: the task's test metric
+    /// with every input minus the metric with this input missing for every test sample; per task, the completeness error.
+    /// </summary>
+    public static JsonObject Attribution(PreparedData data, Nn.MultiTaskModel<float> model, EvaluationSpec evaluation, ulong seed)
+    {
+        var fused = (MultiTask.FusedInputModel<float>)model;
+        var baseline = evaluation.AttributionBaseline == "zeros" ? AttributionBaseline.Zeros : AttributionBaseline.MissingFill;
+        var rows = data.TestRows;
+        var gradients = new Dictionary<string, ModalityIntegratedGradients>();
+        foreach (var task in data.Tasks)
+        {
+            var result = new List<ModalityIntegratedGradients>();
+            for (int start = 0; start < rows.Length; start += 256) // in chunks: m forward and backward passes each
+            {
+                var batch = data.Dataset.Batch(rows.AsSpan(start, Math.Min(256, rows.Length - start)));
+                result.Add(ModalityAttribution.IntegratedGradients(fused, batch, task.Spec.Name, evaluation.AttributionSteps, baseline));
+            }
+            gradients[task.Spec.Name] = Concatenate(result, fused.InputNames);
+        }
+        var inputs = new JsonObject();
+        for (int i = 0; i < data.Preprocessing.Count; i++)
+        {
+            var input = data.Preprocessing[i];
+            var metrics = data.Tasks.ToDictionary(t => t.Spec.Name, task => (Func<IReadOnlyDictionary<string, MtlTensor<float>>, double>)(outputs =>
+            {
+                var values = outputs[task.Spec.Name];
+                if (data.TargetScaling.TryGetValue(task.Spec.Name, out var scaling)) values = scaling.Unstandardize(values);
+                return TaskMetrics(task, values, rows)[RobustnessMetric(task)]?.GetValue<double>() ?? double.NaN;
+            }));
+            var curves = ModalityRobustness.Curves(model, data.Dataset, rows, input.Name, metrics, seed, 1); // 0% and 100% missing
+            var tasks = new JsonObject();
+            foreach (var task in data.Tasks)
+            {
+                int at = fused.InputNames.ToList().IndexOf(input.Name);
+                var curve = curves[task.Spec.Name];
+                tasks[task.Spec.Name] = new JsonObject
+                {
+                    ["integrated_gradients_mean_abs"] = gradients[task.Spec.Name].MeanAbsolute()[at],
+                    ["integrated_gradients_mean"] = gradients[task.Spec.Name].MeanSigned()[at],
+                    ["drop_one"] = new JsonObject
+                    {
+                        ["metric"] = RobustnessMetric(task),
+                        ["all_inputs"] = curve.Values[0],
+                        ["without_input"] = curve.Values[^1],
+                        ["contribution"] = curve.Values[0] - curve.Values[^1],
+                    },
+                };
+            }
+            inputs[input.Name] = tasks;
+        }
+        return new JsonObject
+        {
+            ["steps"] = evaluation.AttributionSteps,
+            ["baseline"] = evaluation.AttributionBaseline,
+            ["explained"] = "per test sample: the logit of the predicted class (category), the sum of the outputs (binary, numeric; standardized)",
+            ["completeness_error"] = new JsonObject(gradients.Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Value.CompletenessError))),
+            ["inputs"] = inputs,
+        };
+    }
+
+    private static ModalityIntegratedGradients Concatenate(List<ModalityIntegratedGradients> parts, IReadOnlyList<string> inputs)
+    {
+        int n = parts.Sum(p => p.Output.Length);
+        var attributions = new double[n, inputs.Count];
+        int row = 0;
+        foreach (var part in parts)
+            for (int s = 0; s < part.Output.Length; s++, row++)
+                for (int i = 0; i < inputs.Count; i++) attributions[row, i] = part.Attributions[s, i];
+        return new ModalityIntegratedGradients(inputs, attributions, [.. parts.SelectMany(p => p.Output)], [.. parts.SelectMany(p => p.BaselineOutput)]);
     }
 
     private static string RobustnessMetric(RawTask task) => task.Kind == TaskKind.Regression ? "r2" : "accuracy";

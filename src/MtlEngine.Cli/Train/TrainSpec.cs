@@ -22,13 +22,23 @@ internal sealed class SpecException(string path, string problem) : UsageExceptio
 internal sealed record InputSpec(string Name, string Type, string Path, string? Column, EncoderSpec Encoder, string JsonPath, string Missing = "zeros");
 
 /// <summary>An input's encoder.</summary>
-/// <param name="Type"><c>mlp</c>, <c>cnn</c>, <c>embedding-bag</c> or <c>identity</c>.</param>
-/// <param name="Hidden">mlp: the hidden widths (the last is the encoder's output width).</param>
+/// <param name="Type"><c>mlp</c>, <c>cnn</c>, <c>embedding-bag</c>, <c>tfidf-mlp</c>, <c>transformer</c> or <c>identity</c>.</param>
+/// <param name="Hidden">mlp, tfidf-mlp: the hidden widths (the last is the encoder's output width).</param>
 /// <param name="Channels">cnn: the channels of each conv block.</param>
-/// <param name="Dim">embedding-bag: the embedding width.</param>
-/// <param name="MaxTokens">embedding-bag: the most tokens kept per sample.</param>
-/// <param name="MinCount">embedding-bag: a token enters the vocabulary when it occurs in at least this many training samples.</param>
-internal sealed record EncoderSpec(string Type, int[] Hidden, int[] Channels, int Dim, int MaxTokens, int MinCount);
+/// <param name="Dim">embedding-bag, transformer: the embedding width.</param>
+/// <param name="MaxTokens">text encoders: the most tokens kept per sample.</param>
+/// <param name="MinCount">text encoders: a token enters the vocabulary when it occurs in at least this many training samples.</param>
+internal sealed record EncoderSpec(string Type, int[] Hidden, int[] Channels, int Dim, int MaxTokens, int MinCount)
+{
+    /// <summary>transformer: the attention heads (they divide dim).</summary>
+    public int Heads { get; init; } = 2;
+
+    /// <summary>transformer: the hidden width of the block's feed-forward network (null: 2·dim).</summary>
+    public int? FeedForward { get; init; }
+
+    /// <summary>transformer: pre-LN (true) or post-LN (false, the default).</summary>
+    public bool NormFirst { get; init; }
+}
 
 /// <summary>One task of the spec.</summary>
 /// <param name="Name">The task's name (unique).</param>
@@ -81,12 +91,48 @@ internal sealed record ArchitectureSettings(int[]? ExpertHidden = null, int[]? T
 /// </summary>
 internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, string Weighting,
     ulong Seed, string? EarlyStoppingMetric, int Patience, double? ClipNorm,
-    IReadOnlyDictionary<string, double>? WeightingParams = null, bool RepGrad = false, bool GradientConflict = false, double ModalityDropout = 0);
+    IReadOnlyDictionary<string, double>? WeightingParams = null, bool RepGrad = false, bool GradientConflict = false, double ModalityDropout = 0)
+{
+    /// <summary>
+    /// <c>training.class_weights</c>: per classification task, its class weights in the cross-entropy (null = balanced, as
+    /// scikit-learn's <c>compute_class_weight("balanced")</c> over the training rows); null when not asked.
+    /// </summary>
+    public IReadOnlyDictionary<string, double[]?>? ClassWeights { get; init; }
+
+    /// <summary><c>training.sampling: "balanced"</c>: the classification task whose classes each epoch draws equally often (with replacement); null to shuffle.</summary>
+    public string? BalancedSamplingTask { get; init; }
+}
 
 /// <summary>What metrics.json holds beyond the test and validation metrics: the robustness curves of every input (when asked).</summary>
 /// <param name="Robustness">Write the robustness curve of every input and task (the test metric with the input missing for 0, 10, …, 100% of the test samples) and its area.</param>
 /// <param name="RobustnessSteps">The steps from 0 to 100% (10: every 10%).</param>
-internal sealed record EvaluationSpec(bool Robustness = false, int RobustnessSteps = 10);
+internal sealed record EvaluationSpec(bool Robustness = false, int RobustnessSteps = 10)
+{
+    /// <summary><c>evaluation.attribution</c>: write each input's integrated gradients and drop-one contribution per task.</summary>
+    public bool Attribution { get; init; }
+
+    /// <summary><c>evaluation.attribution_steps</c>: m of the integrated gradients' midpoint rule.</summary>
+    public int AttributionSteps { get; init; } = 32;
+
+    /// <summary><c>evaluation.attribution_baseline</c>: <c>fill</c> (each encoder's missing fill) or <c>zeros</c>.</summary>
+    public string AttributionBaseline { get; init; } = "fill";
+}
+
+/// <summary>
+/// The <c>alignment</c> section: a two-tower contrastive model (CLIP's symmetric InfoNCE, learnable temperature) of two inputs,
+/// each through an encoder as its spec says, projected to <paramref name="Dim"/>; trained on the training rows that have both
+/// inputs, then evaluated by retrieval on the test rows that have both (written into metrics.json under <c>alignment</c>).
+/// </summary>
+/// <param name="InputA">The first input's name (the queries of <c>a_to_b</c>).</param>
+/// <param name="InputB">The second input's name.</param>
+/// <param name="Dim">The width of the shared space.</param>
+/// <param name="Temperature">τ at the start (the logits are cosine/τ; τ ≥ 0.01, CLIP's clamp at 100).</param>
+/// <param name="Epochs">Passes over the training pairs.</param>
+/// <param name="BatchSize">Pairs per step (the negatives of each pair are the batch's other pairs).</param>
+/// <param name="LearningRate">Adam's learning rate.</param>
+/// <param name="Retrieval">Write the retrieval metrics (Recall@1/5/10 both ways, median and mean rank) into metrics.json.</param>
+internal sealed record AlignmentSpec(string InputA, string InputB, int Dim = 64, double Temperature = 0.07, int Epochs = 20, int BatchSize = 128,
+    double LearningRate = 1e-3, bool Retrieval = true);
 
 /// <summary>
 /// The declarative spec of <c>mtl train</c> (in the spirit of Ludwig's config): inputs with their encoders, tasks, the
@@ -99,10 +145,13 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
     /// <summary>The <c>evaluation</c> section.</summary>
     public EvaluationSpec Evaluation { get; init; } = new();
 
+    /// <summary>The <c>alignment</c> section, or null when the spec has none.</summary>
+    public AlignmentSpec? Alignment { get; init; }
+
     public static readonly string[] MissingFills = ["zeros", "mean", "learned"];
 
     public static readonly string[] InputTypes = ["numeric", "image", "text"];
-    public static readonly string[] EncoderTypes = ["mlp", "cnn", "embedding-bag", "identity"];
+    public static readonly string[] EncoderTypes = ["mlp", "cnn", "embedding-bag", "tfidf-mlp", "transformer", "identity"];
     public static readonly string[] TaskTypes = ["category", "binary", "numeric"];
     public static readonly string[] Architectures = ["hps", "cross-stitch", "mmoe", "cgc", "ple", "dselect-k", "mtan"];
 
@@ -130,7 +179,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
     {
         "numeric" => ["mlp", "identity"],
         "image" => ["cnn", "mlp", "identity"],
-        _ => ["embedding-bag"],
+        _ => ["embedding-bag", "tfidf-mlp", "transformer"],
     };
 
     /// <summary>Reads and checks a spec file; relative paths in it are resolved against its folder.</summary>
@@ -173,19 +222,21 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
 
     private static TrainSpec Parse(JsonDocument document, string json, string folder, bool checkFiles)
     {
-        var root = Reader.Object(document.RootElement, "$", ["inputs", "tasks", "split", "model", "training", "evaluation"], checkFiles);
+        var root = Reader.Object(document.RootElement, "$", ["inputs", "tasks", "split", "model", "training", "evaluation", "alignment"], checkFiles);
         var inputs = ReadInputs(root, folder);
         var tasks = ReadTasks(root, folder);
         var split = ReadSplit(root, folder);
         var model = ReadModel(root);
         CheckArchitectureInputs(model, inputs);
+        if (model.Architecture == "mtan" && ReadEvaluation(root).Attribution)
+            throw new SpecException("evaluation.attribution", "integrated gradients move each input's encoding before the fusion, and mtan attends to the CNN's feature maps instead; use another architecture");
         var training = ReadTraining(root, tasks);
         if (model.Fusion is "film" or "cross-attention" && inputs.Count < 2)
             throw new SpecException("model.fusion", $"\"{model.Fusion}\" fuses at least two inputs, but the spec has one; use concat (or add an input)");
         return new TrainSpec(inputs, tasks, split, model, training, JsonNode.Parse(json, documentOptions: new JsonDocumentOptions
         {
             CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true,
-        })!.ToJsonString()) { Evaluation = ReadEvaluation(root) };
+        })!.ToJsonString()) { Evaluation = ReadEvaluation(root), Alignment = ReadAlignment(root, inputs) };
     }
 
     private static List<InputSpec> ReadInputs(Reader.Obj root, string folder)
@@ -202,7 +253,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
             string type = o.Choice("type", InputTypes, null);
             string file = o.FilePath("path", folder);
             string? column = o.OptionalText("column");
-            var encoderObject = o.OptionalObject("encoder", ["type", "hidden", "channels", "dim", "max_tokens", "min_count"]);
+            var encoderObject = o.OptionalObject("encoder", ["type", "hidden", "channels", "dim", "max_tokens", "min_count", "heads", "feedforward", "norm_first"]);
             string[] allowed = EncodersFor(type);
             string encoderType = encoderObject?.Choice("type", allowed, allowed[0]) ?? allowed[0];
             var encoder = new EncoderSpec(encoderType,
@@ -210,7 +261,18 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
                 encoderObject?.PositiveInts("channels") ?? [16, 32],
                 encoderObject?.Int("dim", 64, min: 1) ?? 64,
                 encoderObject?.Int("max_tokens", 64, min: 1) ?? 64,
-                encoderObject?.Int("min_count", 1, min: 1) ?? 1);
+                encoderObject?.Int("min_count", 1, min: 1) ?? 1)
+            {
+                Heads = encoderObject?.Int("heads", 2, min: 1) ?? 2,
+                FeedForward = encoderObject is not null && encoderObject.Has("feedforward") ? encoderObject.Int("feedforward", 128, min: 1) : null,
+                NormFirst = encoderObject?.Bool("norm_first", false) ?? false,
+            };
+            if (encoderObject is not null)
+                foreach (string key in new[] { "heads", "feedforward", "norm_first" })
+                    if (encoderObject.Has(key) && encoderType != "transformer")
+                        throw new SpecException($"{at}.encoder.{key}", $"is a setting of the transformer encoder, and this input's encoder is {encoderType}");
+            if (encoderType == "transformer" && encoder.Dim % encoder.Heads != 0)
+                throw new SpecException($"{at}.encoder.heads", $"must divide encoder.dim ({encoder.Dim}), not {encoder.Heads}");
             result.Add(new InputSpec(name, type, file, column, encoder, at, o.Choice("missing", MissingFills, "zeros")));
         }
         return result;
@@ -299,7 +361,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         var weighted = tasks.FirstOrDefault(t => t.Weight != 1);
         string defaultWeighting = weighted is null ? "ew" : "fixed";
         var o = root.OptionalObject("training", ["epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "weighting", "weighting_params",
-            "rep_grad", "gradient_conflict", "seed", "early_stopping", "clip_norm", "modality_dropout"]);
+            "rep_grad", "gradient_conflict", "seed", "early_stopping", "clip_norm", "modality_dropout", "class_weights", "sampling", "sampling_task"]);
         if (o is null) return new TrainingSpec(20, 64, "adam", 1e-3, 0, defaultWeighting, 0, null, 5, null);
         var stop = o.OptionalObject("early_stopping", ["metric", "patience"]);
         string weighting = o.Choice("weighting", Weightings, defaultWeighting);
@@ -323,18 +385,108 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         bool repGrad = o.Bool("rep_grad", false);
         if (repGrad && !entry.Aggregation)
             throw new SpecException("training.rep_grad", $"applies to gradient-aggregation methods, and \"{weighting}\" (training.weighting) weighs the losses");
-        return new TrainingSpec(o.Int("epochs", 20, min: 1), o.Int("batch_size", 64, min: 1), o.Choice("optimizer", Optimizers, "adam"),
+        var training = new TrainingSpec(o.Int("epochs", 20, min: 1), o.Int("batch_size", 64, min: 1), o.Choice("optimizer", Optimizers, "adam"),
             o.Double("learning_rate", 1e-3, min: 0), o.Double("weight_decay", 0, min: 0, minInclusive: true), weighting,
             (ulong)o.Int("seed", 0, min: 0), stop?.Text("metric", "loss"), stop?.Int("patience", 5, min: 1) ?? 5,
             o.Has("clip_norm") ? o.Double("clip_norm", 1, min: 0) : null, values, repGrad, o.Bool("gradient_conflict", false),
             o.Double("modality_dropout", 0, min: 0, minInclusive: true, max: 1));
+        return ReadBalancing(o, tasks, training);
+    }
+
+    /// <summary>
+    /// <c>training.class_weights</c> (<c>"balanced"</c> for every category task, or an object of task name → <c>"balanced"</c> or
+    /// a list of class weights) and <c>training.sampling</c> (<c>"balanced"</c>, on <c>sampling_task</c> or the one category task).
+    /// </summary>
+    private static TrainingSpec ReadBalancing(Reader.Obj o, IReadOnlyList<TaskSpecEntry> tasks, TrainingSpec training)
+    {
+        var categories = tasks.Where(t => t.Type == "category").Select(t => t.Name).ToArray();
+        Dictionary<string, double[]?>? weights = null;
+        if (o.Has("class_weights"))
+        {
+            const string at = "training.class_weights";
+            var element = o.Raw("class_weights");
+            weights = [];
+            if (element.ValueKind == JsonValueKind.String)
+            {
+                if (element.GetString() != "balanced") throw new SpecException(at, $"\"{element.GetString()}\" is not allowed here; give \"balanced\" or an object of task name → \"balanced\" or a list of class weights");
+                if (categories.Length == 0) throw new SpecException(at, "weighs the classes of category tasks, and the spec has none");
+                foreach (string name in categories) weights[name] = null;
+            }
+            else if (element.ValueKind == JsonValueKind.Object)
+                foreach (var property in element.EnumerateObject())
+                {
+                    string path = $"{at}.{property.Name}";
+                    var task = tasks.FirstOrDefault(t => t.Name == property.Name)
+                        ?? throw new SpecException(path, $"there is no task \"{property.Name}\"; the tasks are {string.Join(", ", tasks.Select(t => t.Name))}");
+                    if (task.Type != "category") throw new SpecException(path, $"task \"{task.Name}\" is {task.Type}; class weights apply to category tasks");
+                    var value = property.Value;
+                    if (value.ValueKind == JsonValueKind.String && value.GetString() == "balanced") weights[task.Name] = null;
+                    else if (value.ValueKind == JsonValueKind.Array)
+                    {
+                        var list = new List<double>();
+                        int k = 0;
+                        foreach (var item in value.EnumerateArray())
+                        {
+                            if (item.ValueKind != JsonValueKind.Number || !(item.GetDouble() >= 0) || !double.IsFinite(item.GetDouble()))
+                                throw new SpecException($"{path}[{k}]", "must be a finite number ≥ 0");
+                            list.Add(item.GetDouble());
+                            k++;
+                        }
+                        if (list.Count == 0 || list.All(w => w == 0)) throw new SpecException(path, "needs at least one positive class weight");
+                        weights[task.Name] = [.. list];
+                    }
+                    else throw new SpecException(path, "must be \"balanced\" or a list of class weights (one per class)");
+                }
+            else throw new SpecException(at, "must be \"balanced\" or an object of task name → \"balanced\" or a list of class weights");
+        }
+        string? samplingTask = null;
+        if (o.Choice("sampling", ["shuffle", "balanced"], "shuffle") == "balanced")
+        {
+            if (o.Has("sampling_task"))
+            {
+                samplingTask = o.Text("sampling_task", null);
+                if (!categories.Contains(samplingTask))
+                    throw new SpecException("training.sampling_task", $"\"{samplingTask}\" is not a category task; the category tasks are {(categories.Length == 0 ? "none" : string.Join(", ", categories))}");
+            }
+            else if (categories.Length == 1) samplingTask = categories[0];
+            else throw new SpecException("training.sampling", categories.Length == 0
+                ? "\"balanced\" draws the classes of a category task equally often, and the spec has none"
+                : $"\"balanced\" balances one task's classes: name it in training.sampling_task ({string.Join(", ", categories)})");
+        }
+        else if (o.Has("sampling_task")) throw new SpecException("training.sampling_task", "applies with training.sampling \"balanced\"");
+        return training with { ClassWeights = weights, BalancedSamplingTask = samplingTask };
+    }
+
+    private static AlignmentSpec? ReadAlignment(Reader.Obj root, IReadOnlyList<InputSpec> inputs)
+    {
+        var o = root.OptionalObject("alignment", ["inputs", "dim", "temperature", "epochs", "batch_size", "learning_rate", "retrieval"]);
+        if (o is null) return null;
+        var names = o.Array("inputs", required: true);
+        if (names.Count != 2) throw new SpecException("alignment.inputs", $"names the two inputs to align, not {names.Count}");
+        var chosen = new string[2];
+        for (int k = 0; k < 2; k++)
+        {
+            string at = $"alignment.inputs[{k}]";
+            if (names[k].ValueKind != JsonValueKind.String) throw new SpecException(at, "must be an input's name");
+            chosen[k] = names[k].GetString()!;
+            if (!inputs.Any(i => i.Name == chosen[k]))
+                throw new SpecException(at, $"there is no input \"{chosen[k]}\"; the inputs are {string.Join(", ", inputs.Select(i => i.Name))}");
+        }
+        if (chosen[0] == chosen[1]) throw new SpecException("alignment.inputs[1]", $"aligns \"{chosen[0]}\" with itself; name two different inputs");
+        return new AlignmentSpec(chosen[0], chosen[1], o.Int("dim", 64, min: 1), o.Double("temperature", 0.07, min: 0.01, minInclusive: true),
+            o.Int("epochs", 20, min: 1), o.Int("batch_size", 128, min: 2), o.Double("learning_rate", 1e-3, min: 0), o.Bool("retrieval", true));
     }
 
     private static EvaluationSpec ReadEvaluation(Reader.Obj root)
     {
-        var o = root.OptionalObject("evaluation", ["robustness", "robustness_steps"]);
+        var o = root.OptionalObject("evaluation", ["robustness", "robustness_steps", "attribution", "attribution_steps", "attribution_baseline"]);
         if (o is null) return new EvaluationSpec();
-        return new EvaluationSpec(o.Bool("robustness", false), o.Int("robustness_steps", 10, min: 1));
+        return new EvaluationSpec(o.Bool("robustness", false), o.Int("robustness_steps", 10, min: 1))
+        {
+            Attribution = o.Bool("attribution", false),
+            AttributionSteps = o.Int("attribution_steps", 32, min: 1),
+            AttributionBaseline = o.Choice("attribution_baseline", ["fill", "zeros"], "fill"),
+        };
     }
 
     /// <summary>Reading JSON values with their path in every message.</summary>
@@ -376,6 +528,9 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
                 if (required) throw new SpecException(At(key), "is required");
                 return null;
             }
+
+            /// <summary>The value of a key that must be present, as JSON (for keys of more than one form).</summary>
+            public JsonElement Raw(string key) => Get(key, required: true)!.Value;
 
             public IReadOnlyList<JsonElement> Array(string key, bool required)
             {

@@ -57,6 +57,13 @@ public abstract class FusedInputModel<T> : MultiTaskModel<T> where T : unmanaged
     /// <summary>The encoders, in input order.</summary>
     public IReadOnlyList<InputEncoder<T>> Encoders => _encoders.Select(e => e.Encoder).ToArray();
 
+    /// <summary>
+    /// When set, each input's encoding passes through it (the input's position, its (n, width) encoding → what the fusion gets)
+    /// after encoding and before fusion: how <see cref="MultiModal.ModalityAttribution"/> puts the encodings on an integration
+    /// path. Null (the default) leaves the encodings as they are.
+    /// </summary>
+    public Func<int, MtlTensor<T>, MtlTensor<T>>? EncodingHook { get; set; }
+
     /// <summary>The modality dropout applied in training mode (<see cref="UseModalityDropout"/>), or null.</summary>
     public ModalityDropout<T>? ModalityDropout { get; private set; }
 
@@ -95,6 +102,7 @@ public abstract class FusedInputModel<T> : MultiTaskModel<T> where T : unmanaged
         {
             var encoder = _encoders[i].Encoder;
             encoded[i] = encoder.Encode(inputs[i], _encoders[i].Name);
+            if (EncodingHook is not null) encoded[i] = EncodingHook(i, encoded[i]);
             present[i] = encoder.MissingFill == MissingFill.Zeros ? inputs[i].Present : null;
         }
         return Fusion.Fuse(encoded, present);

@@ -20,7 +20,14 @@ public enum TaskKind
 /// <param name="Kind">Classification, binary or regression.</param>
 /// <param name="Outputs">The head's width: the number of classes, of binary outputs, or of regression targets.</param>
 /// <param name="Weight">wᵢ in the total loss Σ wᵢ·lossᵢ.</param>
-public sealed record TaskSpec(string Name, TaskKind Kind, int Outputs, double Weight = 1.0);
+public sealed record TaskSpec(string Name, TaskKind Kind, int Outputs, double Weight = 1.0)
+{
+    /// <summary>
+    /// For a classification task: the weight of each class in its cross-entropy (PyTorch's <c>weight</c>: Σ w_yᵢ·nllᵢ / Σ w_yᵢ),
+    /// e.g. <see cref="ClassBalancing.BalancedClassWeights"/>; null weighs every class 1.
+    /// </summary>
+    public IReadOnlyList<double>? ClassWeights { get; init; }
+}
 
 /// <summary>Named sub-modules (PyTorch's <c>nn.ModuleDict</c>): a container, not a layer.</summary>
 public sealed class ModuleDict<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>

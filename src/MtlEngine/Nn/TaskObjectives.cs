@@ -20,7 +20,8 @@ public static class TaskObjectives
         ArgumentNullException.ThrowIfNull(target);
         if (task.Kind == TaskKind.Classification)
             return Losses.CrossEntropy(output, target.Labels
-                ?? throw new ArgumentException($"Task \"{task.Name}\" is a classification task and needs class labels, not values."));
+                ?? throw new ArgumentException($"Task \"{task.Name}\" is a classification task and needs class labels, not values."),
+                task.ClassWeights is null ? default : task.ClassWeights.Select(T.CreateChecked).ToArray());
         if (target.Values is null)
             throw new ArgumentException($"Task \"{task.Name}\" is a {task.Kind.ToString().ToLowerInvariant()} task and needs values, not class labels.");
         var values = target.Values.To(output.Device); // on a device: the targets uploaded

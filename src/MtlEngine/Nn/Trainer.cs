@@ -52,7 +52,15 @@ public sealed record EarlyStopping(string Metric = "loss", int Patience = 5, boo
 /// <param name="Resume">Continue from <paramref name="CheckpointPath"/> when that file exists.</param>
 /// <param name="EvaluationBatchSize">Samples per forward pass when evaluating.</param>
 public sealed record TrainingOptions(int Epochs = 20, int BatchSize = 64, ulong Seed = 0, EarlyStopping? EarlyStopping = null, double? ClipNorm = null,
-    string? CheckpointPath = null, bool Resume = false, int EvaluationBatchSize = 1024);
+    string? CheckpointPath = null, bool Resume = false, int EvaluationBatchSize = 1024)
+{
+    /// <summary>
+    /// A sampling weight per training row (aligned with the rows given to <c>Fit</c>), or null to shuffle: each epoch then
+    /// draws as many rows as there are, with replacement, row r with probability ∝ its weight (<see cref="ClassBalancing.Draw"/>;
+    /// <see cref="ClassBalancing.BalancedSampleWeights"/> balances a task's classes).
+    /// </summary>
+    public IReadOnlyList<double>? SampleWeights { get; init; }
+}
 
 /// <summary>What a trainer reports while it runs: after every batch (<see cref="Epoch"/> null) and after every epoch.</summary>
 /// <param name="EpochNumber">The current epoch (1-based).</param>
@@ -204,7 +212,9 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (state.Resumed) state.Random.Position = state.EpochRandomPosition; // a resumed epoch: the same permutation again
             else StartEpoch(state, taskNames.Length);
             state.Resumed = false;
-            int[] shuffled = state.Random.Permutation(trainRows.Length);
+            if (Options.SampleWeights is not null && Options.SampleWeights.Count != trainRows.Length)
+                throw new ArgumentException($"TrainingOptions.SampleWeights has {Options.SampleWeights.Count} weights for {trainRows.Length} training rows; give one per row.");
+            int[] shuffled = Options.SampleWeights is null ? state.Random.Permutation(trainRows.Length) : ClassBalancing.Draw(state.Random, Options.SampleWeights, trainRows.Length);
             var clock = Stopwatch.StartNew();
             for (; state.Batch < batches; state.Batch++)
             {
