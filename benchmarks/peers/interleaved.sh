@@ -11,9 +11,13 @@ mtl_command() {
   echo "dotnet run --no-build --project $root/src/MtlEngine.Cli -c Release -- $*"
 }
 
-# The peer's environment for THREADS threads: OpenBLAS and OpenMP pinned to it, OpenBLAS choosing its own kernels.
+# The peer's environment for THREADS threads: OpenBLAS and OpenMP pinned to it, OpenBLAS choosing its own kernels,
+# except where it does not know the processor and would fall back to an SSE core: then the best core the hardware runs
+# (openblas_core.py; e.g. SkylakeX on an Emerald Rapids Xeon, which Debian's OpenBLAS takes for a Prescott).
 peer_env() {
-  echo "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=$1 OMP_NUM_THREADS=$1"
+  local core
+  core=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$root/benchmarks/peers/openblas_core.py")
+  echo "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${core:+OPENBLAS_CORETYPE=$core }OPENBLAS_NUM_THREADS=$1 OMP_NUM_THREADS=$1"
 }
 
 interleave() {
