@@ -14,7 +14,10 @@ namespace MtlEngine.Cli.Bench;
 /// qr (m=2048, n=512, factor and thin Q), solve (LU, n=1024, 16 right-hand sides), and cholesky_f32 and solve_f32 (the
 /// same inputs rounded to float32, through <see cref="Linalg"/>, computed in float32) — where seconds is the median of
 /// several runs after one warm-up and residual the relative reconstruction error; eigh, svd and solve also print
-/// faults_per_call, the minor page faults of one call in a loop (Linux). <c>--ops eigh,solve</c> runs only the named lines.
+/// faults_per_call, the minor page faults of one call in a loop (Linux). eigh and solve run the workspace forms a loop
+/// uses (<see cref="SymmetricEigen.Compute(DenseMatrix, SymmetricEigenWorkspace, DenseMatrix, Parallelism)"/>,
+/// <see cref="Lu.Factor(DenseMatrix, DenseMatrix, Parallelism)"/>: results on storage reused from call to call, as
+/// LAPACK's callers reuse malloc'd memory); eigh_fresh and solve_fresh time the allocating calls. <c>--ops eigh,solve</c> runs only the named lines.
 /// benchmarks/peers/linalg_peer.py runs the same work in NumPy/SciPy.
 /// </summary>
 internal static class LinalgBench
@@ -53,9 +56,16 @@ internal static class LinalgBench
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < i; j++) a[j, i] = a[i, j];
             SymmetricEigen? eig = null;
-            double s = Median(() => eig = SymmetricEigen.Compute(a, true, par));
-            double faults = FaultsPerCall(() => eig = SymmetricEigen.Compute(a, true, par));
+            // The workspace form, as a loop calls it (scratch and result storage reused: no fresh pages per call);
+            // eigh_fresh times the allocating call.
+            var ws = new SymmetricEigenWorkspace();
+            var vectors = new DenseMatrix(n, n);
+            double s = Median(() => eig = SymmetricEigen.Compute(a, ws, vectors, par));
+            double faults = FaultsPerCall(() => eig = SymmetricEigen.Compute(a, ws, vectors, par));
             output.WriteLine(Line($"name=eigh n={n}", s, RelativeDifference(eig!.Reconstruct(par), a)) + $" threads={threads}" + Faults(faults));
+            double fresh = Median(() => eig = SymmetricEigen.Compute(a, true, par));
+            output.WriteLine(Line($"name=eigh_fresh n={n}", fresh, RelativeDifference(eig!.Reconstruct(par), a)) + $" threads={threads}" +
+                Faults(FaultsPerCall(() => eig = SymmetricEigen.Compute(a, true, par))));
         }
         if (Want("svd"))
         {
@@ -85,13 +95,19 @@ internal static class LinalgBench
             var a = Random(n, n, 5);
             var b = Random(n, rhs, 6);
             DenseMatrix? x = null;
-            double s = Median(() => x = Lu.Factor(a, par).Solve(b));
-            double faults = FaultsPerCall(() => x = Lu.Factor(a, par).Solve(b));
+            // The workspace form, as a loop calls it (the n×n factors on storage reused from call to call); solve_fresh
+            // times the allocating call.
+            var storage = new DenseMatrix(n, n);
+            double s = Median(() => x = Lu.Factor(a, storage, par).Solve(b));
+            double faults = FaultsPerCall(() => x = Lu.Factor(a, storage, par).Solve(b));
+            double fresh = Median(() => x = Lu.Factor(a, par).Solve(b));
+            double freshFaults = FaultsPerCall(() => x = Lu.Factor(a, par).Solve(b));
             // Backward error ‖A·X − B‖ / (‖A‖·‖X‖).
             var ax = DenseMatrix.Multiply(a, x!, MatrixOp.None, MatrixOp.None, par);
             for (int i = 0; i < ax.Data.Length; i++) ax.Data[i] -= b.Data[i];
             double residual = ax.FrobeniusNorm() / (a.FrobeniusNorm() * x!.FrobeniusNorm());
             output.WriteLine(Line($"name=solve n={n} nrhs={rhs}", s, residual) + $" threads={threads}" + Faults(faults));
+            output.WriteLine(Line($"name=solve_fresh n={n} nrhs={rhs}", fresh, residual) + $" threads={threads}" + Faults(freshFaults));
         }
         if (Want("cholesky_f32"))
         {
