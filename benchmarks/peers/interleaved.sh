@@ -2,7 +2,8 @@
 # interleaved ours / peer for ROUNDS rounds, and compare the medians with medians.py.
 #   root=... ; source "$root/benchmarks/peers/interleaved.sh"
 #   interleave ROUNDS "OURS_COMMAND" "PEER_COMMAND" "PEER_LABEL" [medians.py options ...]
-# ratio = peer seconds / our seconds: ≥ 1 means the engine is at least as fast. The machines are shared and noisy:
+# ratio = peer seconds / our seconds: ≥ 1 means the engine is at least as fast. STAT=best compares the fastest rounds
+# instead of the medians. The machines are shared and noisy:
 # compare ratios from one run, not absolute times across runs.
 
 # The default engine command: the CLI built once, then run without building; the arguments are appended.
@@ -32,6 +33,6 @@ interleave() {
   echo -n "$ours"
   echo "# peer ($label)"
   echo -n "$peer"
-  echo "# ratio = peer seconds / our seconds (medians over $rounds interleaved rounds)"
-  /usr/bin/python3 "$root/benchmarks/peers/medians.py" "$ours" "$peer" "$@"
+  echo "# ratio = peer seconds / our seconds (${STAT:-median}s over $rounds interleaved rounds)"
+  /usr/bin/python3 "$root/benchmarks/peers/medians.py" "$ours" "$peer" --statistic "${STAT:-median}" "$@"
 }
