@@ -9,30 +9,40 @@
 #     apt-get install -y python3-numpy libopenblas0-pthread
 # and `update-alternatives --display libblas.so.3-x86_64-linux-gnu` should point at openblas-pthread.
 # OPENBLAS_CORETYPE (set to Haswell on these machines) and OPENBLAS_L2_SIZE are unset for the peer so that
-# OpenBLAS picks its AVX-512 kernels; OPENBLAS_NUM_THREADS equals our thread count. The peer prints the core it chose.
+# OpenBLAS picks its AVX-512 kernels (or, where it does not know the processor and would fall back to an SSE core, the
+# best core the hardware runs: openblas_core.py); OPENBLAS_NUM_THREADS equals our thread count. The peer prints the core it chose.
 #
 # Usage: benchmarks/peers/gemm.sh [sizes...]            (default: 32 64 128 256 512 1024 2048 4096)
 # Env:   MTL      the command that runs mtl (default: dotnet src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll;
 #                 build it first: dotnet build src/MtlEngine.Cli -c Release)
-#        DTYPES (default "f32 f64"), THREADS (default "1 2"), REPEATS (default 2)
+#        DTYPES (default "f32 f64"), THREADS (default "1 2"), REPEATS (default 3)
+#        ISA=avx2 on an AVX-512 machine: our AVX2 microkernels (the Zen 3 path; AVX-512 switched off in the runtime by
+#                 DOTNET_EnableAVX512=0) against OpenBLAS's Haswell (AVX2) kernels (OPENBLAS_CORETYPE=Haswell)
+# The header line names the CPU model, CPUID family_model, microarchitecture and instruction set of our runs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 MTL="${MTL:-dotnet $root/src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll}"
 sizes=("$@"); [ ${#sizes[@]} -eq 0 ] && sizes=(32 64 128 256 512 1024 2048 4096)
-DTYPES="${DTYPES:-f32 f64}"; THREADS="${THREADS:-1 2}"; REPEATS="${REPEATS:-2}"
+DTYPES="${DTYPES:-f32 f64}"; THREADS="${THREADS:-1 2}"; REPEATS="${REPEATS:-3}"
+ours_env=(); peer_core=(-u OPENBLAS_CORETYPE)
+forced=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$root/benchmarks/peers/openblas_core.py")
+[ -n "$forced" ] && peer_core=(OPENBLAS_CORETYPE="$forced")   # OpenBLAS does not know this CPU: its best core, not SSE
+if [ "${ISA:-}" = avx2 ]; then ours_env=(DOTNET_EnableAVX512=0); peer_core=(OPENBLAS_CORETYPE=Haswell); fi
 
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 > a + 0) ? b : a }'; }
 
+head=$(env "${ours_env[@]}" $MTL bench gemm --n 16 --dtype f32 --threads 1 --device cpu)
+echo "# cpu=$(field cpu "$head") cpuid=$(field cpuid "$head") uarch=$(field uarch "$head") isa=$(field isa "$head")"
 printf '%-6s %-5s %-7s %10s %10s %7s %8s  %s\n' size dtype threads ours_gf openblas_gf ratio %peak notes
 for dtype in $DTYPES; do
   for threads in $THREADS; do
     for n in "${sizes[@]}"; do
       ours="" peer="" peak="" err="" core=""
       for ((r = 0; r < REPEATS; r++)); do
-        line=$($MTL bench gemm --n "$n" --dtype "$dtype" --threads "$threads" --device cpu)
+        line=$(env "${ours_env[@]}" $MTL bench gemm --n "$n" --dtype "$dtype" --threads "$threads" --device cpu)
         ours=$(best "$ours" "$(field gflops "$line")"); peak=$(best "$peak" "$(field peak_gflops "$line")"); err=$(field max_rel_err "$line")
-        pline=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 "$root/benchmarks/peers/gemm_peer.py" --n "$n" --dtype "$dtype")
+        pline=$(env -u OPENBLAS_L2_SIZE "${peer_core[@]}" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 "$root/benchmarks/peers/gemm_peer.py" --n "$n" --dtype "$dtype")
         peer=$(best "$peer" "$(field gflops "$pline")"); core=$(field blas "$pline")
       done
       awk -v n="$n" -v d="$dtype" -v t="$threads" -v o="$ours" -v p="$peer" -v k="$peak" -v e="$err" -v c="$core" \

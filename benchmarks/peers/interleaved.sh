@@ -2,7 +2,8 @@
 # interleaved ours / peer for ROUNDS rounds, and compare the medians with medians.py.
 #   root=... ; source "$root/benchmarks/peers/interleaved.sh"
 #   interleave ROUNDS "OURS_COMMAND" "PEER_COMMAND" "PEER_LABEL" [medians.py options ...]
-# ratio = peer seconds / our seconds: ≥ 1 means the engine is at least as fast. The machines are shared and noisy:
+# ratio = peer seconds / our seconds: ≥ 1 means the engine is at least as fast. STAT=best compares the fastest rounds
+# instead of the medians. The machines are shared and noisy:
 # compare ratios from one run, not absolute times across runs.
 
 # The default engine command: the CLI built once, then run without building; the arguments are appended.
@@ -11,9 +12,13 @@ mtl_command() {
   echo "dotnet run --no-build --project $root/src/MtlEngine.Cli -c Release -- $*"
 }
 
-# The peer's environment for THREADS threads: OpenBLAS and OpenMP pinned to it, OpenBLAS choosing its own kernels.
+# The peer's environment for THREADS threads: OpenBLAS and OpenMP pinned to it, OpenBLAS choosing its own kernels,
+# except where it does not know the processor and would fall back to an SSE core: then the best core the hardware runs
+# (openblas_core.py; e.g. SkylakeX on an Emerald Rapids Xeon, which Debian's OpenBLAS takes for a Prescott).
 peer_env() {
-  echo "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=$1 OMP_NUM_THREADS=$1"
+  local core
+  core=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$root/benchmarks/peers/openblas_core.py")
+  echo "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${core:+OPENBLAS_CORETYPE=$core }OPENBLAS_NUM_THREADS=$1 OMP_NUM_THREADS=$1"
 }
 
 interleave() {
@@ -28,6 +33,6 @@ interleave() {
   echo -n "$ours"
   echo "# peer ($label)"
   echo -n "$peer"
-  echo "# ratio = peer seconds / our seconds (medians over $rounds interleaved rounds)"
-  /usr/bin/python3 "$root/benchmarks/peers/medians.py" "$ours" "$peer" "$@"
+  echo "# ratio = peer seconds / our seconds (${STAT:-median}s over $rounds interleaved rounds)"
+  /usr/bin/python3 "$root/benchmarks/peers/medians.py" "$ours" "$peer" --statistic "${STAT:-median}" "$@"
 }

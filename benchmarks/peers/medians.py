@@ -3,7 +3,7 @@
     medians.py OURS PEER [--extra KEY ...] [--pair NAME=PEER_NAME ...]
 
 OURS and PEER are the collected lines (one `name=... seconds=...` line per workload and round). For each workload
-of ours it prints `name=... ours=<median s> peer=<median s> ratio=<peer/ours>` and, for every --extra KEY,
+of ours it prints `name=... ours=<median s> peer=<median s> ratio=<peer/ours>` (--statistic best: the fastest rounds) and, for every --extra KEY,
 `KEY_ours=... KEY_peer=...` (from the first round). --pair compares a workload of ours with a differently named
 one of the peer's (e.g. pca_covariance=pca_full). Used by interleaved.sh (linalg, ridge, pca, logreg and text).
 """
@@ -20,8 +20,9 @@ def parse(text):
     return rows
 
 
-def median_seconds(rows):
-    return statistics.median(float(r["seconds"]) for r in rows)
+def median_seconds(rows, statistic="median"):
+    values = [float(r["seconds"]) for r in rows]
+    return min(values) if statistic == "best" else statistics.median(values)
 
 
 def main():
@@ -30,6 +31,8 @@ def main():
     parser.add_argument("peer")
     parser.add_argument("--extra", action="append", default=[])
     parser.add_argument("--pair", action="append", default=[])
+    parser.add_argument("--statistic", choices=["median", "best"], default="median",
+                        help="best: the fastest round of each side (the least disturbed one on a loaded machine)")
     args = parser.parse_args()
     ours, peer = parse(args.ours), parse(args.peer)
     pairs = dict(p.split("=", 1) for p in args.pair)
@@ -38,7 +41,7 @@ def main():
         p = peer.get(peer_name) if peer_name else None
         if p is None:
             continue
-        so, sp = median_seconds(o), median_seconds(p)
+        so, sp = median_seconds(o, args.statistic), median_seconds(p, args.statistic)
         extras = "".join(f" {key}_ours={o[0].get(key, '-')} {key}_peer={p[0].get(key, '-')}" for key in args.extra)
         vs = "" if peer_name == name else f" (vs the peer's {peer_name})"
         print(f"name={name} ours={so:.4g} peer={sp:.4g} ratio={sp / so:.2f}{extras}{vs}")

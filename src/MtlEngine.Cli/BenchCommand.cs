@@ -51,8 +51,9 @@ internal static class BenchCommand
     private static Command CreateLinalg(TextWriter stdout)
     {
         var threads = ThreadsOption();
-        var command = new Command("linalg", "Time the dense factorizations and print seconds and the relative reconstruction residual, one line each.") { threads };
-        command.SetAction(parsed => LinalgBench.Run(parsed.GetValue(threads), stdout));
+        var ops = new Option<string?>("--ops") { Description = "Only these lines, comma-separated (cholesky, cholesky_rate, eigh, svd, qr, solve, cholesky_f32, solve_f32); default all." };
+        var command = new Command("linalg", "Time the dense factorizations and print seconds and the relative reconstruction residual, one line each.") { threads, ops };
+        command.SetAction(parsed => LinalgBench.Run(parsed.GetValue(threads), stdout, parsed.GetValue(ops)));
         return command;
     }
 

@@ -13,16 +13,23 @@ namespace MtlEngine.Cli.Bench;
 /// the GEMM's), gemm (n=1024), cholesky_rate (the same fraction at n=2048), then eigh (n=512), svd (m=1024, n=512),
 /// qr (m=2048, n=512, factor and thin Q), solve (LU, n=1024, 16 right-hand sides), and cholesky_f32 and solve_f32 (the
 /// same inputs rounded to float32, through <see cref="Linalg"/>, computed in float32) — where seconds is the median of
-/// several runs after one warm-up and residual the relative reconstruction error. benchmarks/peers/linalg_peer.py runs
-/// the same work in NumPy/SciPy.
+/// several runs after one warm-up and residual the relative reconstruction error; eigh, svd and solve also print
+/// faults_per_call, the minor page faults of one call in a loop (Linux). eigh and solve run the workspace forms a loop
+/// uses (<see cref="SymmetricEigen.Compute(DenseMatrix, SymmetricEigenWorkspace, DenseMatrix, Parallelism?)"/>,
+/// <see cref="Lu.Factor(DenseMatrix, DenseMatrix, Parallelism?)"/>: results on storage reused from call to call, as
+/// LAPACK's callers reuse malloc'd memory); eigh_fresh and solve_fresh time the allocating calls. <c>--ops eigh,solve</c> runs only the named lines.
+/// benchmarks/peers/linalg_peer.py runs the same work in NumPy/SciPy.
 /// </summary>
 internal static class LinalgBench
 {
-    public static int Run(int threads, TextWriter output)
+    public static int Run(int threads, TextWriter output, string? ops = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         var par = new Parallelism(threads);
+        var wanted = ops?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        bool Want(string name) => wanted is null || wanted.Contains(name);
 
+        if (Want("cholesky"))
         {
             const int n = 1024;
             var a = Spd(n);
@@ -34,6 +41,7 @@ internal static class LinalgBench
                 $" inplace_seconds={inPlace:G4} gflops={gflops:F1} gemm_fraction={gflops / gemmGflops:F2} threads={threads}"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"name=gemm n={n} seconds={g:G4} gflops={gemmGflops:F1} threads={threads}"));
         }
+        if (Want("cholesky_rate"))
         {
             // The same rate at twice the order (no peer line: the target is a fraction of our own GEMM rate).
             const int n = 2048;
@@ -41,22 +49,34 @@ internal static class LinalgBench
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"name=cholesky_rate n={n} inplace_seconds={inPlace:G4} gflops={gflops:F1} gemm_gflops={gemmGflops:F1} gemm_fraction={gflops / gemmGflops:F2} threads={threads}"));
         }
+        if (Want("eigh"))
         {
             const int n = 512;
             var a = Random(n, n, 2);
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < i; j++) a[j, i] = a[i, j];
             SymmetricEigen? eig = null;
-            double s = Median(() => eig = SymmetricEigen.Compute(a, true, par));
-            output.WriteLine(Line($"name=eigh n={n}", s, RelativeDifference(eig!.Reconstruct(par), a)) + $" threads={threads}");
+            // The workspace form, as a loop calls it (scratch and result storage reused: no fresh pages per call);
+            // eigh_fresh times the allocating call.
+            var ws = new SymmetricEigenWorkspace();
+            var vectors = new DenseMatrix(n, n);
+            double s = Median(() => eig = SymmetricEigen.Compute(a, ws, vectors, par));
+            double faults = FaultsPerCall(() => eig = SymmetricEigen.Compute(a, ws, vectors, par));
+            output.WriteLine(Line($"name=eigh n={n}", s, RelativeDifference(eig!.Reconstruct(par), a)) + $" threads={threads}" + Faults(faults));
+            double fresh = Median(() => eig = SymmetricEigen.Compute(a, true, par));
+            output.WriteLine(Line($"name=eigh_fresh n={n}", fresh, RelativeDifference(eig!.Reconstruct(par), a)) + $" threads={threads}" +
+                Faults(FaultsPerCall(() => eig = SymmetricEigen.Compute(a, true, par))));
         }
+        if (Want("svd"))
         {
             const int m = 1024, n = 512;
             var a = Random(m, n, 3);
             Svd? svd = null;
             double s = Median(() => svd = Svd.Compute(a, par));
-            output.WriteLine(Line($"name=svd m={m} n={n}", s, RelativeDifference(svd!.Reconstruct(par), a)) + $" threads={threads}");
+            double faults = FaultsPerCall(() => svd = Svd.Compute(a, par));
+            output.WriteLine(Line($"name=svd m={m} n={n}", s, RelativeDifference(svd!.Reconstruct(par), a)) + $" threads={threads}" + Faults(faults));
         }
+        if (Want("qr"))
         {
             const int m = 2048, n = 512;
             var a = Random(m, n, 4);
@@ -69,18 +89,27 @@ internal static class LinalgBench
             });
             output.WriteLine(Line($"name=qr m={m} n={n}", s, RelativeDifference(DenseMatrix.Multiply(q!, r!, MatrixOp.None, MatrixOp.None, par), a)) + $" threads={threads}");
         }
+        if (Want("solve"))
         {
             const int n = 1024, rhs = 16;
             var a = Random(n, n, 5);
             var b = Random(n, rhs, 6);
             DenseMatrix? x = null;
-            double s = Median(() => x = Lu.Factor(a, par).Solve(b));
+            // The workspace form, as a loop calls it (the n×n factors on storage reused from call to call); solve_fresh
+            // times the allocating call.
+            var storage = new DenseMatrix(n, n);
+            double s = Median(() => x = Lu.Factor(a, storage, par).Solve(b));
+            double faults = FaultsPerCall(() => x = Lu.Factor(a, storage, par).Solve(b));
+            double fresh = Median(() => x = Lu.Factor(a, par).Solve(b));
+            double freshFaults = FaultsPerCall(() => x = Lu.Factor(a, par).Solve(b));
             // Backward error ‖A·X − B‖ / (‖A‖·‖X‖).
             var ax = DenseMatrix.Multiply(a, x!, MatrixOp.None, MatrixOp.None, par);
             for (int i = 0; i < ax.Data.Length; i++) ax.Data[i] -= b.Data[i];
             double residual = ax.FrobeniusNorm() / (a.FrobeniusNorm() * x!.FrobeniusNorm());
-            output.WriteLine(Line($"name=solve n={n} nrhs={rhs}", s, residual) + $" threads={threads}");
+            output.WriteLine(Line($"name=solve n={n} nrhs={rhs}", s, residual) + $" threads={threads}" + Faults(faults));
+            output.WriteLine(Line($"name=solve_fresh n={n} nrhs={rhs}", fresh, residual) + $" threads={threads}" + Faults(freshFaults));
         }
+        if (Want("cholesky_f32"))
         {
             // float32 through the dtype-keeping facade: the Cholesky line's A, rounded to float32.
             const int n = 1024;
@@ -92,6 +121,7 @@ internal static class LinalgBench
             var a64 = ToDense(a32);
             output.WriteLine(Line($"name=cholesky_f32 n={n}", s, RelativeDifference(DenseMatrix.Multiply(l64, l64, MatrixOp.None, MatrixOp.Transpose, par), a64)) + $" threads={threads}");
         }
+        if (Want("solve_f32"))
         {
             // The solve line's A and B, rounded to float32; the residual is the backward error, computed in float64.
             const int n = 1024, rhs = 16;
@@ -125,6 +155,36 @@ internal static class LinalgBench
         double g = Median(() => Gemm.Multiply(1.0, a.ReadOnlySpan, a.ReadOnlySpan, 0.0, c.Span, par));
         return (seconds, n / 1e9 * n * n / 3 / seconds, g, 2.0 * n * n * n / 1e9 / g);
     }
+
+    /// <summary>
+    /// The minor page faults per call of <paramref name="work"/> over a few calls after the timing (Linux: /proc/self/stat;
+    /// NaN elsewhere): a result on freshly mapped memory costs one fault per 4 KiB page, about 3 ms per MB on our machines.
+    /// </summary>
+    private static double FaultsPerCall(Action work, int calls = 4)
+    {
+        long before = MinorFaults();
+        for (int i = 0; i < calls; i++) work();
+        long after = MinorFaults();
+        return before < 0 || after < 0 ? double.NaN : (after - before) / (double)calls;
+    }
+
+    /// <summary>This process's minor page faults so far (field 10 of /proc/self/stat), or −1 where there is no such file.</summary>
+    internal static long MinorFaults()
+    {
+        try
+        {
+            string stat = File.ReadAllText("/proc/self/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[7], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return -1;
+        }
+    }
+
+    private static string Faults(double faults) =>
+        double.IsNaN(faults) ? "" : string.Create(CultureInfo.InvariantCulture, $" faults_per_call={faults:F0}");
 
     private static string Line(string head, double seconds, double residual) =>
         string.Create(CultureInfo.InvariantCulture, $"{head} seconds={seconds:G4} residual={residual:E2}");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MtlEngine.Kernels.Gemm;
 using MtlEngine.Cli.Bench;
 
 namespace MtlEngine.Tests.Gemm;
@@ -13,7 +14,9 @@ public class GemmBenchTests
         var lines = output.ToString().Trim().Split('\n');
         Assert.Single(lines);
         var fields = lines[0].Split(' ').Select(f => f.Split('=')).ToDictionary(p => p[0], p => p[1]);
-        Assert.Equal(["name", "dtype", "n", "threads", "gflops", "peak_gflops", "max_rel_err"], fields.Keys);
+        Assert.Equal(["name", "dtype", "n", "threads", "gflops", "peak_gflops", "peak_fraction", "peak_gflops_1t", "isa", "uarch", "cpu", "cpuid", "max_rel_err"], fields.Keys);
+        Assert.Contains(fields["isa"], new[] { "avx512", "avx2", "portable128", "portable256", "portable512" });
+        Assert.True(double.Parse(fields["peak_gflops_1t"], CultureInfo.InvariantCulture) > 0);
         Assert.Equal("gemm", fields["name"]);
         Assert.Equal("f64", fields["dtype"]);
         Assert.InRange(double.Parse(fields["gflops"], CultureInfo.InvariantCulture), double.Epsilon, double.MaxValue); // finite and > 0 (a zero timer prints ∞)
@@ -26,5 +29,24 @@ public class GemmBenchTests
     {
         Assert.Contains("cpu", Assert.Throws<ArgumentException>(() => GemmBench.Run(8, "f32", 1, "cuda", TextWriter.Null)).Message);
         Assert.Throws<ArgumentException>(() => GemmBench.Run(8, "f16", 1, "cpu", TextWriter.Null));
+    }
+
+    [Theory]
+    [InlineData(GemmInstructionSet.Avx512, 32)]
+    [InlineData(GemmInstructionSet.Avx2, 16)]
+    public void Peak_loop_keeps_every_chain_in_registers_and_covers_two_pipes_of_four_cycles(GemmInstructionSet set, int registers)
+    {
+        // chains + the multiplier + the addend must fit the register file (AVX2: 16 chains spilled on Zen 3), and
+        // 2 FMA pipes × 4 cycles of latency need at least 8 chains in flight.
+        var (lanes, chains) = GemmBench.PeakShape<float>(set);
+        Assert.InRange(chains + 2, 10, registers);
+        Assert.Equal(set == GemmInstructionSet.Avx512 ? 16 : 8, lanes);
+        Assert.Equal(set == GemmInstructionSet.Avx512 ? "avx512" : "avx2", GemmBench.IsaName<float>(set));
+    }
+
+    [Fact]
+    public void Peak_of_the_portable_loop_is_positive()
+    {
+        Assert.True(GemmBench.PeakGflops<double>(1, GemmInstructionSet.Portable) > 0);
     }
 }

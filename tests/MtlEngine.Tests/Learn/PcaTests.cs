@@ -295,10 +295,12 @@ public class PcaTests
     [InlineData(250, 30, 5, 0)]
     public void RandomizedSvdWithCholeskyQrEqualsTheLinearAlgebraOne(int m, int n, int k, int q)
     {
-        // The twin: RandomizedSvd (Householder QR between half steps), same seed so the same Ω.
+        // The twin: RandomizedSvd's textbook form (Householder QR at every half step), same seed so the same Ω, against
+        // the fast one that PCA's randomized solver runs (CholeskyQR between half steps, CholeskyQR2 at the end).
         var a = global::MtlEngine.LinearAlgebra.DenseMatrix.FromTensor(LowRankPlusNoise(m, n, 12, m));
-        var reference = global::MtlEngine.LinearAlgebra.RandomizedSvd.Compute(a, k, 10, q, seed: 9);
-        var (u, sigma, v) = Pca.RandomizedTruncatedSvd(a, k, 10, q, 9, new Parallelism(2));
+        var reference = global::MtlEngine.LinearAlgebra.RandomizedSvd.ComputeTextbook(a, k, 10, q, seed: 9);
+        var fast = global::MtlEngine.LinearAlgebra.RandomizedSvd.Compute(a, k, 10, q, 9, new Parallelism(2));
+        var (u, sigma, v) = (fast.U, fast.SingularValues, fast.V);
         Close(reference.SingularValues, sigma, 1e-10, "σ");
         global::MtlEngine.LinearAlgebra.SignConvention.Apply(u, v);
         Close(reference.U.Data, u.Data, 1e-7, "U");

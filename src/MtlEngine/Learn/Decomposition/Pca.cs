@@ -301,126 +301,18 @@ public sealed record Pca(
         return new Decomposition(sigma, total, AllVariances: true);
     }
 
-    // X_c ≈ U·Σ·Vᵀ for the k leading triplets by the randomized SVD (k + p random directions, q power iterations,
-    // orthonormalized between half steps). As scikit-learn, a wide X_c (n < d) is factored as its transpose.
+    // X_c ≈ U·Σ·Vᵀ for the k leading triplets by the randomized SVD (RandomizedSvd: k + p random directions, q power
+    // iterations, normalized between half steps). As scikit-learn, a wide X_c (n < d) is factored as its transpose.
     private static Decomposition SolveRandomized(MatrixSpan<double> xc, int k, MatrixSpan<double> scores, MatrixSpan<double> v, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
     {
         int n = xc.Rows;
         double total = SumOfSquares(xc);
         double[] sigma = n >= xc.Columns
-            ? RandomizedTruncatedSvd(xc, k, oversamples, powerIterations, seed, scores, v, parallelism)
-            : RandomizedTruncatedSvd(ToDense(xc).Transpose().ReadOnlySpan, k, oversamples, powerIterations, seed, v, scores, parallelism);
+            ? RandomizedSvd.Compute(xc, k, oversamples, powerIterations, seed, scores, v, parallelism).Sigma
+            : RandomizedSvd.Compute(ToDense(xc).Transpose().ReadOnlySpan, k, oversamples, powerIterations, seed, v, scores, parallelism).Sigma;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < k; j++) scores[i, j] *= sigma[j];
         return new Decomposition(sigma, total, AllVariances: false);
-    }
-
-    /// <summary>
-    /// The algorithm of <see cref="RandomizedSvd"/> (Halko, Martinsson and Tropp 2011; the same seeded Ω, so the same
-    /// result to rounding — the tests hold them together) with a faster orthonormalization of the tall, thin blocks
-    /// A·Z (m × (k + p)): CholeskyQR2 (Fukaya, Nakatsukasa, Yanagisawa and Yamamoto 2014),
-    /// <code>
-    /// G = YᵀY = L·Lᵀ,  Q₁ = Y·L⁻ᵀ;   again on Q₁:  Q = Q₁·L₁⁻ᵀ
-    /// </code>
-    /// three small GEMMs and a (k + p)² Cholesky instead of a Householder QR whose m-long panels run at level-2 speed.
-    /// It needs cond(Y) ≲ 1/√ε; when the Cholesky fails or QᵀQ is not the identity to 1e-10, Householder QR is used instead.
-    /// </summary>
-    internal static (DenseMatrix U, double[] Sigma, DenseMatrix V) RandomizedTruncatedSvd(DenseMatrix a, int k, int oversamples, int powerIterations, ulong seed, Parallelism parallelism)
-    {
-        var u = new DenseMatrix(a.Rows, k);
-        var v = new DenseMatrix(a.Columns, k);
-        var sigma = RandomizedTruncatedSvd(a.ReadOnlySpan, k, oversamples, powerIterations, seed, u.Span, v.Span, parallelism);
-        return (u, sigma, v);
-    }
-
-    /// <summary>
-    /// <see cref="RandomizedTruncatedSvd(DenseMatrix, int, int, int, ulong, Parallelism)"/> on a view. The m × l and n × l
-    /// blocks of the power iterations live on pooled arrays, reused from half step to half step (three m × l and two
-    /// n × l). U (m × k) and V (n × k) are written into <paramref name="u"/> and <paramref name="v"/>; σ is returned.
-    /// </summary>
-    internal static double[] RandomizedTruncatedSvd(ReadOnlyMatrixSpan<double> a, int k, int oversamples, int powerIterations, ulong seed, MatrixSpan<double> u, MatrixSpan<double> v, Parallelism parallelism)
-    {
-        int m = a.Rows, n = a.Columns;
-        int l = Math.Min(k + oversamples, Math.Min(m, n));
-        var omega = DenseMatrix.FromTensor(new Tensors.Random.TensorRandom(seed, 0, parallelism).Normal<double>([n, l], 0.0, 1.0));
-        using var y = new PooledMatrix(m, l, clear: false);      // A·Z (or A·Ω)
-        using var q = new PooledMatrix(m, l, clear: false);      // the current basis
-        using var spare = new PooledMatrix(m, l, clear: false);  // CholeskyQR2's middle step, the Householder fallback's Q
-        using var w = new PooledMatrix(n, l, clear: false);      // Aᵀ·Q
-        using var z = new PooledMatrix(n, l, clear: false);      // its basis
-        // Between half steps only the range matters (scikit-learn uses an LU there, not even orthonormal): one CholeskyQR
-        // step gives a basis good enough to stop the columns collapsing onto the top singular vector. The last basis,
-        // the one the small SVD and U are built from, is orthonormalized to working precision.
-        Gemm.Multiply(1.0, a, MatrixOp.None, omega.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
-        Normalize(y, q, spare, parallelism);
-        for (int it = 0; it < powerIterations; it++)
-        {
-            Gemm.Multiply(1.0, a, MatrixOp.Transpose, q.ReadOnlySpan, MatrixOp.None, 0.0, w.Span, parallelism);
-            Normalize(w, z, null, parallelism);
-            Gemm.Multiply(1.0, a, MatrixOp.None, z.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
-            Normalize(y, q, spare, parallelism);
-        }
-        var basis = y;   // orth(q), in y's array (y is free now)
-        Orthonormalize(q, basis, spare, parallelism);
-        var b = new DenseMatrix(l, n);
-        Gemm.Multiply(1.0, basis.ReadOnlySpan, MatrixOp.Transpose, a, MatrixOp.None, 0.0, b.Span, parallelism);   // (l, n)
-        var small = LinearAlgebra.Svd.Compute(b, parallelism);
-        Gemm.Multiply(1.0, basis.ReadOnlySpan, MatrixOp.None, small.U.SliceColumns(0, k).ReadOnlySpan, MatrixOp.None, 0.0, u, parallelism);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < k; j++) v[i, j] = small.V[i, j];
-        return small.SingularValues[..k];
-    }
-
-    /// <summary>
-    /// A basis of range(Y) for a power iteration's half step, written into <paramref name="result"/>: one CholeskyQR step, or
-    /// the full <see cref="Orthonormalize"/> when Y is too ill-conditioned for it (Y is then overwritten).
-    /// </summary>
-    private static void Normalize(PooledMatrix y, PooledMatrix result, PooledMatrix? spare, Parallelism parallelism)
-    {
-        if (CholeskyQrStep(y.ReadOnlySpan, result.Span, parallelism)) return;
-        if (spare is not null) { Orthonormalize(y, result, spare, parallelism); return; }
-        using var scratch = new PooledMatrix(y.Rows, y.Columns, clear: false);
-        Orthonormalize(y, result, scratch, parallelism);
-    }
-
-    /// <summary>
-    /// Q with orthonormal columns spanning range(Y), written into <paramref name="result"/>: CholeskyQR2 when QᵀQ comes out
-    /// the identity to 1e-10, else Householder QR (Y is then factored in place).
-    /// </summary>
-    private static void Orthonormalize(PooledMatrix y, PooledMatrix result, PooledMatrix spare, Parallelism parallelism)
-    {
-        if (CholeskyQrStep(y.ReadOnlySpan, spare.Span, parallelism) && CholeskyQrStep(spare.ReadOnlySpan, result.Span, parallelism))
-        {
-            var gram = new DenseMatrix(result.Columns, result.Columns);
-            Gemm.Multiply(1.0, result.ReadOnlySpan, MatrixOp.Transpose, result.ReadOnlySpan, MatrixOp.None, 0.0, gram.Span, parallelism);
-            for (int i = 0; i < gram.Rows; i++) gram[i, i] -= 1;
-            if (Dense.MaxAbs(gram.Data) <= 1e-10) return;
-        }
-        var tau = new double[Math.Min(y.Rows, y.Columns)];
-        var blockT = Qr.FactorInPlace(y.Span, tau, parallelism);
-        result.Elements.Clear();
-        Qr.ThinQ(y.ReadOnlySpan, tau, blockT, Qr.DefaultBlockSize, result.Span, parallelism);
-    }
-
-    // Q = Y·L⁻ᵀ with L·Lᵀ = YᵀY written into q; false (q untouched or partial) when YᵀY is not numerically positive definite.
-    private static bool CholeskyQrStep(ReadOnlyMatrixSpan<double> y, MatrixSpan<double> q, Parallelism parallelism)
-    {
-        var gram = new DenseMatrix(y.Columns, y.Columns);
-        Gemm.Multiply(1.0, y, MatrixOp.Transpose, y, MatrixOp.None, 0.0, gram.Span, parallelism);
-        DenseMatrix l;
-        try
-        {
-            l = LinearAlgebra.Cholesky.Factor(gram, parallelism).L;
-        }
-        catch (NotPositiveDefiniteException)
-        {
-            return false;   // the caller falls back to Householder QR
-        }
-        var inverse = DenseMatrix.Identity(l.Rows);
-        TriangularSolve.Lower(l.ReadOnlySpan, inverse.Span, parallelism: parallelism);   // L⁻¹
-        if (!inverse.Data.All(double.IsFinite)) return false;
-        Gemm.Multiply(1.0, y, MatrixOp.None, inverse.ReadOnlySpan, MatrixOp.Transpose, 0.0, q, parallelism);
-        return true;
     }
 
     private static DenseMatrix ToDense(MatrixSpan<double> x)

@@ -60,13 +60,13 @@ public sealed class SymmetricEigen
         Compute(a, computeVectors, parallelism ?? TensorParallelism.Current, TridiagonalSolver.DivideAndConquer);
 
     internal static SymmetricEigen Compute(DenseMatrix a, bool computeVectors, Parallelism parallelism, TridiagonalSolver solver,
-        SymmetricEigenWorkspace? workspace = null)
+        SymmetricEigenWorkspace? workspace = null, DenseMatrix? vectorStorage = null)
     {
         MatrixShapeException.ThrowIfNotSquare(a, "The symmetric eigendecomposition");
         var ws = workspace ?? SymmetricEigenWorkspace.Rented();
         try
         {
-            return Decompose(a, computeVectors, parallelism, solver, ws);
+            return Decompose(a, computeVectors, parallelism, solver, ws, vectorStorage);
         }
         finally
         {
@@ -74,7 +74,8 @@ public sealed class SymmetricEigen
         }
     }
 
-    private static SymmetricEigen Decompose(DenseMatrix a, bool computeVectors, Parallelism parallelism, TridiagonalSolver solver, SymmetricEigenWorkspace ws)
+    private static SymmetricEigen Decompose(DenseMatrix a, bool computeVectors, Parallelism parallelism, TridiagonalSolver solver, SymmetricEigenWorkspace ws,
+        DenseMatrix? vectorStorage)
     {
         int n = a.Rows;
         var (work, d, e, tau) = Reduce(a, PanelParallelism(a.Rows, parallelism), ws);
@@ -88,7 +89,9 @@ public sealed class SymmetricEigen
         if (solver == TridiagonalSolver.DivideAndConquer)
         {
             // The tridiagonal's eigenvectors go straight into the result, which the back-transformation then turns into A's.
-            z = new DenseMatrix(n, n);
+            // (Reused storage is cleared: divide and conquer fills block-diagonal parts and relies on the zeros elsewhere.)
+            z = vectorStorage ?? new DenseMatrix(n, n);
+            if (vectorStorage is not null) z.Data.AsSpan().Clear();
             TridiagonalDivideAndConquer.Solve(d, e, z.Data, parallelism);
         }
         else
@@ -124,6 +127,24 @@ public sealed class SymmetricEigen
     {
         ArgumentNullException.ThrowIfNull(workspace);
         return Compute(a, computeVectors, parallelism ?? TensorParallelism.Current, TridiagonalSolver.DivideAndConquer, workspace);
+    }
+
+    /// <summary>
+    /// As <see cref="Compute(DenseMatrix, SymmetricEigenWorkspace, bool, Parallelism?)"/> with the eigenvectors written into
+    /// <paramref name="vectors"/> (n×n, overwritten; it becomes the result's <see cref="Vectors"/>): the workspace form for
+    /// loops. A fresh n×n result is fresh memory, whose first touch costs about 3 ms per MB on our machines (for n = 512 a
+    /// fifth of the whole decomposition); storage and workspace reused from call to call are already mapped. The previous
+    /// result in the same storage is overwritten.
+    /// </summary>
+    /// <exception cref="MatrixShapeException">When A is not square or <paramref name="vectors"/> is not n×n.</exception>
+    public static SymmetricEigen Compute(DenseMatrix a, SymmetricEigenWorkspace workspace, DenseMatrix vectors, Parallelism? parallelism = null)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(vectors);
+        MatrixShapeException.ThrowIfNotSquare(a, "The symmetric eigendecomposition");
+        if (vectors.Rows != a.Rows || vectors.Columns != a.Columns)
+            throw new MatrixShapeException($"The eigenvector storage must have A's shape {a.ShapeText}, but has shape {vectors.ShapeText}; pass an n×n matrix.");
+        return Compute(a, true, parallelism ?? TensorParallelism.Current, TridiagonalSolver.DivideAndConquer, workspace, vectors);
     }
 
     /// <summary>Eigenpairs of a float64 tensor of shape (n, n).</summary>

@@ -1,0 +1,77 @@
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+
+namespace MtlEngine.Tests.Gemm;
+
+public class MicroarchitectureTests
+{
+    [Theory]
+    [InlineData("AuthenticAMD", 0x19, 0x01, false, Microarchitecture.Zen3)]   // EPYC Milan
+    [InlineData("AuthenticAMD", 0x19, 0x21, false, Microarchitecture.Zen3)]   // Ryzen 5000 (Vermeer)
+    [InlineData("AuthenticAMD", 0x19, 0x50, false, Microarchitecture.Zen3)]   // Cezanne
+    [InlineData("AuthenticAMD", 0x19, 0x11, true, Microarchitecture.Zen4)]    // EPYC Genoa
+    [InlineData("AuthenticAMD", 0x19, 0x61, true, Microarchitecture.Zen4)]    // Ryzen 7000 (Raphael)
+    [InlineData("AuthenticAMD", 0x1A, 0x02, true, Microarchitecture.Zen5)]    // EPYC Turin
+    [InlineData("AuthenticAMD", 0x17, 0x31, false, Microarchitecture.Unknown)] // Zen 2: not in the table
+    [InlineData("GenuineIntel", 6, 0xCF, true, Microarchitecture.IntelAvx512)] // Emerald Rapids
+    [InlineData("GenuineIntel", 6, 0x97, false, Microarchitecture.IntelAvx2)]  // Alder Lake
+    [InlineData("HygonGenuine", 0x18, 0x01, false, Microarchitecture.Unknown)]
+    public void Identifies_the_families_of_the_block_size_table(string vendor, int family, int model, bool avx512, Microarchitecture expected) =>
+        Assert.Equal(expected, CpuDescription.Identify(vendor, family, model, avx512));
+
+    [Fact]
+    public void This_machine_is_described_and_its_model_is_one_token()
+    {
+        var cpu = CpuDescription.Current;
+        Assert.False(string.IsNullOrEmpty(cpu.Vendor));
+        Assert.DoesNotContain(' ', cpu.ModelToken);
+        Assert.DoesNotContain('=', cpu.ModelToken);
+        Assert.InRange(cpu.L1DataBytes, 0, 1 << 22);
+        Assert.True(cpu.L2Bytes == 0 || cpu.L2Bytes >= cpu.L1DataBytes);
+    }
+
+    [Fact]
+    public void Every_row_of_the_block_size_table_tiles_whole_register_tiles_and_fits_the_caches()
+    {
+        foreach (var set in new[] { GemmInstructionSet.Avx512, GemmInstructionSet.Avx2, GemmInstructionSet.Portable })
+            foreach (var uarch in Enum.GetValues<Microarchitecture>())
+            {
+                Check(GemmBlockSizes.For<float>(set, uarch), 4, $"{set} {uarch} float");
+                Check(GemmBlockSizes.For<double>(set, uarch), 8, $"{set} {uarch} double");
+            }
+        // Zen 3's double A block is half the generic AVX2 one (512 KiB L2); Intel AVX-512's doubles Zen 5's (2 MiB L2).
+        Assert.Equal(72, GemmBlockSizes.For<double>(GemmInstructionSet.Avx2, Microarchitecture.Zen3).MC);
+        Assert.Equal(2 * GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5).MC,
+            GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512).MC);
+
+        static void Check(GemmBlockSizes b, int size, string what)
+        {
+            Assert.True(b.MC % b.MR == 0, $"{what}: MC {b.MC} is not a multiple of MR {b.MR}");
+            Assert.True(b.NC % b.NR == 0, $"{what}: NC {b.NC} is not a multiple of NR {b.NR}");
+            Assert.True((long)b.KC * b.NR * size <= 48 * 1024, $"{what}: the B micro-panel exceeds 48 KiB of L1");
+            Assert.True((long)b.MC * b.KC * size <= 1024 * 1024, $"{what}: the A block exceeds 1 MiB");
+        }
+    }
+
+    [Theory]
+    [InlineData(Microarchitecture.Zen3)]
+    [InlineData(Microarchitecture.IntelAvx512)]
+    [InlineData(Microarchitecture.Zen5)]
+    public void Each_microarchitectures_blocks_give_the_reference_product(Microarchitecture uarch)
+    {
+        // Shapes that cross MC (72 to 720), KC (256) and a partial last tile, on 1 and 2 threads.
+        var random = new Random(41);
+        foreach (var set in GemmInstructionSets.Supported.Where(s => s is GemmInstructionSet.Avx2 or GemmInstructionSet.Avx512))
+            foreach (int threads in new[] { 1, 2 })
+            {
+                var blocks = GemmBlockSizes.For<double>(set, uarch);
+                var a = TestMatrix<double>.Random(731, 300, Layout.RowMajor, random);
+                var b = TestMatrix<double>.Random(300, 53, Layout.RowMajor, random);
+                var c = TestMatrix<double>.Random(731, 53, Layout.RowMajor, random);
+                var expected = c.Clone();
+                GemmReference.Multiply(1.0, a.ReadOnly, b.ReadOnly, 0.0, expected.View);
+                global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.0, a.ReadOnly, b.ReadOnly, 0.0, c.View, new Parallelism(threads), set, blocks);
+                GemmAssert.Close(expected, c, GemmAssert.Tolerance<double>(300), $"{set} {uarch} threads {threads}");
+            }
+    }
+}

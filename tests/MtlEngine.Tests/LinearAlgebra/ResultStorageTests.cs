@@ -1,0 +1,58 @@
+using MtlEngine.Kernels;
+using MtlEngine.LinearAlgebra;
+using static MtlEngine.Tests.LinearAlgebra.LinalgTestData;
+
+namespace MtlEngine.Tests.LinearAlgebra;
+
+/// <summary>The workspace forms that put results on the caller's storage (reused in loops) against the allocating calls.</summary>
+public class ResultStorageTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    [InlineData(90)]
+    public void Lu_into_reused_storage_is_bitwise_the_allocating_factorization(int n)
+    {
+        var storage = new DenseMatrix(n, n);
+        storage.Data.AsSpan().Fill(double.NaN);   // stale contents must not leak into the result
+        var b = Random(n, 3, 7);
+        foreach (int seed in new[] { 1, 2 })
+        {
+            var a = Random(n, n, seed);
+            var reference = Lu.Factor(a, new Parallelism(2));
+            var reused = Lu.Factor(a, storage, new Parallelism(2));
+            Assert.Same(storage, reused.Factors);
+            Assert.Equal(reference.Factors.Data, reused.Factors.Data);
+            Assert.Equal(reference.Permutation, reused.Permutation);
+            Assert.Equal(reference.Solve(b).Data, reused.Solve(b).Data);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(33)]
+    [InlineData(80)]
+    public void Eigh_into_reused_storage_is_bitwise_the_allocating_decomposition(int n)
+    {
+        var workspace = new SymmetricEigenWorkspace();
+        var vectors = new DenseMatrix(n, n);
+        vectors.Data.AsSpan().Fill(double.NaN);   // divide and conquer must not read what the storage held
+        foreach (int seed in new[] { 3, 4 })
+        {
+            var a = Symmetric(n, seed);
+            var reference = SymmetricEigen.Compute(a, true, new Parallelism(2));
+            var reused = SymmetricEigen.Compute(a, workspace, vectors, new Parallelism(2));
+            Assert.Same(vectors, reused.Vectors);
+            Assert.Equal(reference.Values, reused.Values);
+            Assert.Equal(reference.Vectors!.Data, reused.Vectors!.Data);
+        }
+    }
+
+    [Fact]
+    public void Storage_of_the_wrong_shape_is_refused_with_the_shapes()
+    {
+        var a = Random(4, 4, 1);
+        Assert.Contains("(4, 4)", Assert.Throws<MatrixShapeException>(() => Lu.Factor(a, new DenseMatrix(4, 5))).Message);
+        Assert.Contains("(3, 3)", Assert.Throws<MatrixShapeException>(() => SymmetricEigen.Compute(Symmetric(4, 1), new SymmetricEigenWorkspace(), new DenseMatrix(3, 3))).Message);
+    }
+}
