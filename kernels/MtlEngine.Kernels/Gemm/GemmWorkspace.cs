@@ -5,6 +5,7 @@ namespace MtlEngine.Kernels.Gemm;
 /// <summary>
 /// The packing buffers of one thread: 64-byte aligned, allocated once on the pinned object heap and reused by
 /// every later GEMM on that thread (no allocation per call). A cache, not a setting: it holds no state between calls.
+/// Affects speed and memory only, never results (every call packs its operands afresh before reading them).
 /// </summary>
 internal sealed unsafe class GemmWorkspace<T> where T : unmanaged
 {

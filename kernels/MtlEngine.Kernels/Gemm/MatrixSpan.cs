@@ -6,6 +6,9 @@ namespace MtlEngine.Kernels.Gemm;
 /// A writable m×n matrix inside a span: element (i, j) is <c>Data[Offset + i·RowStride + j·ColumnStride]</c>.
 /// Row-major, column-major, transposed and strided views (every other row, a sub-block) are all just
 /// different strides, so GEMM never needs a copy to read them. Strides may be zero or negative.
+/// Its one reason to exist among the matrix types: the kernels' operand, a non-owning strided view of any memory
+/// (a tensor's storage, a DenseMatrix's array, pooled scratch), so the kernels know nothing of the owning types.
+/// Kernels take it; nothing keeps it (a ref struct: on the stack only).
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 public readonly ref struct MatrixSpan<T>
@@ -59,7 +62,8 @@ public readonly ref struct MatrixSpan<T>
 
 /// <summary>
 /// A read-only m×n matrix inside a span: element (i, j) is <c>Data[Offset + i·RowStride + j·ColumnStride]</c>.
-/// See <see cref="MatrixSpan{T}"/>.
+/// See <see cref="MatrixSpan{T}"/>; the same view for inputs a kernel only reads (a read-only span, or a writable
+/// matrix passed as an input).
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 public readonly ref struct ReadOnlyMatrixSpan<T>

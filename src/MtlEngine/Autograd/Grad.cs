@@ -7,6 +7,7 @@ namespace MtlEngine.Autograd;
 /// Grad mode and gradients on demand. Grad mode is on by default; inside <c>using (Grad.NoGrad())</c> no
 /// operation records the graph (inference, optimizer updates, the backward pass itself). The flag is
 /// per thread and scoped: disposing the scope restores what was there before.
+/// It changes what is recorded (whether a backward pass can reach the inputs), never a forward value.
 /// </summary>
 public static class Grad
 {

@@ -253,7 +253,7 @@ internal static class Graph
     /// <summary>
     /// The collections of one backward pass, kept per thread and element type and reused, so that a training step's
     /// backward allocates none of them; a pass that starts while another holds them (a rule that runs its own backward)
-    /// takes fresh ones. <see cref="Return"/> clears them, so they keep no tensor alive.
+    /// takes fresh ones. <see cref="Return"/> clears them, so they keep no tensor alive. Affects allocation only, never results.
     /// </summary>
     private sealed class Workspace<T> where T : unmanaged, INumber<T>
     {

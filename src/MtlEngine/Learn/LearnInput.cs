@@ -31,9 +31,22 @@ internal static class LearnInput
         ArgumentNullException.ThrowIfNull(x, name);
         if (x.Rank != 2)
             throw new LearnInputException($"{name} must be of shape (n_samples, n_features), but has shape {MtlTensor<double>.ShapeText(x.Shape)}; reshape a single feature to (n, 1).");
-        if (x.Storage is CpuStorage<double> cpu && x.IsContiguous)
-            return (x.Dim(0), x.Dim(1), cpu.Data, x.Offset);
-        return (x.Dim(0), x.Dim(1), x.ToArray(), 0);
+        var (values, offset) = Elements(x);
+        return (x.Dim(0), x.Dim(1), values, offset);
+    }
+
+    /// <summary>
+    /// The one "contiguous data" helper of Learn: a float64 tensor's row-major elements, any rank, as (array, start):
+    /// its own storage when it is contiguous on the CPU (read it, never write it), else a copy at start 0.
+    /// </summary>
+    public static (double[] Values, int Start) Elements(MtlTensor<double> x) =>
+        x.Storage is CpuStorage<double> cpu && x.IsContiguous ? (cpu.Data, x.Offset) : (x.ToArray(), 0);
+
+    /// <summary><see cref="Elements"/> as a span of exactly the tensor's elements.</summary>
+    public static ReadOnlySpan<double> ElementSpan(MtlTensor<double> x)
+    {
+        var (values, start) = Elements(x);
+        return values.AsSpan(start, x.Length);
     }
 
     /// <summary>

@@ -10,6 +10,9 @@ namespace MtlEngine.LinearAlgebra;
 /// <see cref="Span"/> gives the strided <see cref="MatrixSpan{T}"/> view the GEMM reads, so no copy is made to multiply.
 /// Build one from an <see cref="MtlTensor{T}"/> of rank 2 or a <c>double[,]</c>; get results back with
 /// <see cref="ToTensor"/> or <see cref="ToArray"/>.
+/// Its one reason to exist among the matrix types: the public linear-algebra API's operand, an owned float64 rank-2
+/// row-major matrix with no strides, device or autograd to consider, so a factorization indexes it directly. Use an
+/// <see cref="MtlTensor{T}"/> for data and models, a <see cref="MatrixSpan{T}"/> to hand a view to a kernel.
 /// </summary>
 public sealed class DenseMatrix
 {

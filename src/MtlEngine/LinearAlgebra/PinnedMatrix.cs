@@ -6,6 +6,8 @@ namespace MtlEngine.LinearAlgebra;
 /// A matrix view whose storage the caller has pinned (inside a <c>fixed</c> block), kept as an address and a layout so
 /// that work run on other threads (a <see cref="WorkerTeam"/> share) can rebuild the view: a span cannot be captured by
 /// a lambda. Valid only while the storage stays pinned.
+/// Its one reason to exist among the matrix types: a <see cref="MatrixSpan{T}"/> that can cross into a worker's
+/// lambda. Use it only there; everywhere else pass the span itself.
 /// </summary>
 internal readonly unsafe struct PinnedMatrix<T> where T : unmanaged
 {

@@ -10,6 +10,8 @@ namespace MtlEngine.LinearAlgebra;
 /// large array is fresh memory from the operating system, and first-touch page faults cost more than the arithmetic
 /// done on it (about 3 ms per MB on the project's virtual machines, 0.05 ms per MB to touch memory already mapped).
 /// A rented array stays mapped between calls, so a factorization called again reuses the same pages.
+/// Its one reason to exist among the matrix types: internal scratch with a lifetime (<c>using</c>); it never leaves
+/// the method that made it. For a result that is returned, use a <see cref="DenseMatrix"/>.
 /// </summary>
 /// <remarks>
 /// The rented array may be longer than rows·columns: use <see cref="Span"/>, <see cref="ReadOnlySpan"/>,

@@ -16,6 +16,8 @@ namespace MtlEngine.Tensors;
 /// same for the device tensors created in it when no scope is open. Scopes nest; tensors created
 /// outside any scope are released only by <see cref="MtlTensor{T}.ReleaseDeviceMemory"/>. A tensor whose
 /// storage was released must not be used again.
+/// The innermost scope flows with the async context (not the thread): it affects device memory and lifetimes only,
+/// never values.
 /// </summary>
 public sealed class DeviceMemoryScope : IDisposable
 {

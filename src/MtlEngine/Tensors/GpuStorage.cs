@@ -63,7 +63,8 @@ public sealed class GpuStorage<T> : TensorStorage<T>, IDisposable where T : unma
 /// <summary>
 /// One shared <see cref="GpuContext"/> per GPU device for the whole process, created on first use: ILGPU contexts
 /// and accelerators are expensive, and compiled kernels and pooled buffers live in them. This registry is the
-/// only process-wide state of the GPU backend; it holds no choice of device (every call names its device).
+/// only process-wide state of the GPU backend; it holds no choice of device (every call names its device), so it
+/// affects speed and memory only (compiled kernels, pooled buffers), never results.
 /// <para>Release is deterministic: <see cref="Release"/> disposes one device's context (its pooled buffers, kernels
 /// and accelerator), <see cref="ReleaseAll"/> every context; both run at process exit as well, so an ILGPU
 /// accelerator is never left to the finalizer. A tensor on a released device must not be used again; the next

@@ -7,6 +7,10 @@ namespace MtlEngine.Tensors;
 /// integer types for labels and indices): a view of a <see cref="TensorStorage{T}"/> given by an offset,
 /// a shape and strides (in elements). Views (slices, transposes, broadcasts) share storage; nothing is
 /// copied unless an operation says so.
+/// Its one reason to exist among the matrix types: it is THE public type for data, parameters and models (any rank,
+/// float or double, CPU or device, autograd); use it at every public boundary. The others are for the inside of an
+/// algorithm: <see cref="LinearAlgebra.DenseMatrix"/> for a factorization's float64 operands, a
+/// <see cref="Kernels.Gemm.MatrixSpan{T}"/> for a kernel's strided view (see the README, "Matrix types").
 /// </summary>
 /// <remarks>Named <c>MtlTensor</c> so that it does not collide with System.Numerics.Tensors' <c>Tensor&lt;T&gt;</c>.</remarks>
 /// <typeparam name="T">The element type.</typeparam>

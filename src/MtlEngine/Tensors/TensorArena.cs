@@ -13,6 +13,8 @@ namespace MtlEngine.Tensors;
 /// arena begins (reading it after that throws <see cref="ArenaReuseException"/> instead of returning what a later step wrote) (a tensor on a GPU device: until the step ends, when its buffer goes back to the device pool). Copy (Clone outside a step) or read (Item, ToArray) whatever must outlive it. Parameters,
 /// their gradients and optimizer state are not results of operations and are never taken from the arena.
 /// The arena belongs to one thread's loop; steps may not be nested on the same arena.
+/// The open step is found through a thread-static: it affects memory and lifetimes only, never values (outside an
+/// arena a result's array is just as uninitialized, so every operation writes all of it either way).
 /// </remarks>
 public sealed class TensorArena
 {

@@ -7,6 +7,10 @@ namespace MtlEngine;
 /// the operations inside modules, losses and backward rules): <see cref="Parallelism.Default"/>, or, inside
 /// <c>using (TensorParallelism.Use(p))</c>, <c>p</c> on this thread. Scoped like grad mode, not a global setting:
 /// disposing the scope restores the previous value. An explicit argument always wins.
+/// Affects speed only: GEMM, element-wise operations and axis reductions split over fixed partitions of their output
+/// and give the same bits at any degree; the one place a degree reaches the bits is an operation that adds per-share
+/// partial sums (Conv2d's weight gradient), which is reproducible for a given degree and may differ between degrees in
+/// the last bits (see the README, "Ambient state").
 /// </summary>
 public static class TensorParallelism
 {

@@ -192,6 +192,8 @@ public class RidgeTests
         Assert.True(model.Report.FellBack);
         Assert.Equal(RidgeSolver.Svd, model.Report.Solver);
         Assert.Equal(RidgeSolver.Cholesky, model.Report.Requested);
+        Assert.StartsWith("Cholesky failed (The matrix is not positive definite", model.Report.Fallback);
+        Assert.EndsWith("); solved by SVD instead.", model.Report.Fallback);
         SameModel(new Ridge(Alpha: 0, Solver: RidgeSolver.Svd).Fit(xt, y), model, 1e-12, "fallback");
         Assert.False(new Ridge(Alpha: 1, Solver: RidgeSolver.Cholesky).Fit(xt, y).Report.FellBack);
         Assert.True(Math.Abs(model.Coefficients.ToArray()[2]) < 1e-12, "a zero column gets a zero coefficient");

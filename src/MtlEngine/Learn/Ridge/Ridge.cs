@@ -63,6 +63,7 @@ public sealed record Ridge(
             throw new LearnInputException($"Tolerance must be finite and ≥ 0, but is {Tolerance}.");
         var parallelism = Parallelism ?? TensorParallelism.Current; // null: the ambient default (see Parallelism)
         ArgumentNullException.ThrowIfNull(x);
+        string? choleskyFailure = null; // set when the fast path found XᵀX + αI not positive definite
         if (x.Rank == 2 && x.Dim(0) >= x.Dim(1) && Solver is RidgeSolver.Auto or RidgeSolver.Cholesky)
         {
             // The fast path: the normal equations streamed from X in place (no centred copy of X), one Cholesky per α;
@@ -79,15 +80,20 @@ public sealed record Ridge(
                     var primalIntercept = FitIntercept ? RidgeProblem.Intercept(wPrimal, xOffset, yOffset) : new double[wPrimal.Rows];
                     return new RidgeModel(this, targetAlphas, wPrimal, primalIntercept, y.Rank == 1, new RidgeFitReport(Solver, RidgeSolver.Cholesky, null, null, true));
                 }
-                catch (NotPositiveDefiniteException)
+                catch (NotPositiveDefiniteException e)
                 {
-                    // Singular: the general path below repeats the Cholesky attempt on the materialized problem and records the SVD fallback.
+                    // Singular: the general path below goes straight to the SVD (no second Cholesky of the same matrix);
+                    // the inputs were checked by the fast path, so they are not checked again.
+                    choleskyFailure = e.Message;
                 }
             }
         }
-        var problem = RidgeProblem.Prepare(x, y, sampleWeight, FitIntercept);
+        var problem = RidgeProblem.Prepare(x, y, sampleWeight, FitIntercept, check: choleskyFailure is null);
         var alphas = TargetAlphas(problem.Targets);
-        var (w, report) = Solve(problem.X, problem.Y, alphas);
+        var (w, report) = choleskyFailure is null
+            ? Solve(problem.X, problem.Y, alphas)
+            : (SolveSvd(problem.X, problem.Y, alphas, parallelism),
+               new RidgeFitReport(Solver, RidgeSolver.Svd, $"Cholesky failed ({choleskyFailure}); solved by SVD instead.", null, true));
         var intercept = FitIntercept ? problem.Intercept(w) : new double[w.Rows];
         return new RidgeModel(this, alphas, w, intercept, y.Rank == 1, report);
     }

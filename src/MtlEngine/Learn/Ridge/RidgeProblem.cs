@@ -61,8 +61,8 @@ internal sealed class RidgeProblem
         if (ny != n)
             throw new LearnInputException($"X has {n} rows but y has {ny}; pass one target row per sample.");
         LearnInput.NotEmpty(n, "X");
-        if (checkX) LearnInput.FiniteByChunks(View(x), d, "X");
-        LearnInput.FiniteByChunks(View(y), t, "y");
+        if (checkX) LearnInput.FiniteByChunks(LearnInput.ElementSpan(x), d, "X");
+        LearnInput.FiniteByChunks(LearnInput.ElementSpan(y), t, "y");
         if (sampleWeight is not null)
         {
             if (sampleWeight.Length != n)
@@ -74,13 +74,13 @@ internal sealed class RidgeProblem
         return (n, d, t);
     }
 
-    /// <summary>The elements in row-major order: the tensor's own memory when it is contiguous (no copy), else a copy.</summary>
-    public static ReadOnlySpan<double> View(MtlTensor<double> a) => a.IsContiguous ? a.AsSpan() : a.ToArray();
-
-    /// <summary>Checks the inputs and builds the reduced problem (X̃ and Ỹ materialized).</summary>
-    public static RidgeProblem Prepare(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight, bool fitIntercept)
+    /// <summary>
+    /// Checks the inputs and builds the reduced problem (X̃ and Ỹ materialized). <paramref name="check"/> false skips the
+    /// finite-value checks (for a caller that has already made them on the same inputs); shapes are always checked.
+    /// </summary>
+    public static RidgeProblem Prepare(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight, bool fitIntercept, bool check = true)
     {
-        var (n, d, t) = Check(x, y, sampleWeight);
+        var (n, d, t) = check ? Check(x, y, sampleWeight) : (x.Dim(0), x.Dim(1), y.Rank == 1 ? 1 : y.Dim(1));
         var xv = x.ToArray();
         var yv = y.ToArray();
         var xm = new DenseMatrix(n, d, xv);
@@ -165,8 +165,8 @@ internal sealed class RidgeProblem
         bool fitIntercept, double[] gram, double[] xty, Parallelism parallelism, int? blockRows = null)
     {
         int n = x.Dim(0), d = x.Dim(1), t = y.Rank == 1 ? 1 : y.Dim(1);
-        var (xs, xStart) = Elements(x);
-        var (ys, yStart) = Elements(y);
+        var (xs, xStart) = LearnInput.Elements(x);
+        var (ys, yStart) = LearnInput.Elements(y);
         int w = d + t; // the columns of [X̃ Ỹ]
         int rows = Math.Min(n, blockRows ?? Math.Max(64, BlockBytes / (8 * Math.Max(w, 1))));
         int blocks = (n + rows - 1) / rows;
@@ -296,10 +296,6 @@ internal sealed class RidgeProblem
             }
         }
     }
-
-    /// <summary>The tensor's row-major elements as (array, start): its own storage when contiguous on the CPU, else a copy.</summary>
-    private static (double[] Data, int Start) Elements(MtlTensor<double> a) =>
-        a.Storage is CpuStorage<double> cpu && a.IsContiguous ? (cpu.Data, a.Offset) : (a.ToArray(), 0);
 
     /// <summary>
     /// The Gram matrix XᵀX (d×d, both triangles) by the symmetric rank-k update: only the lower triangle is computed

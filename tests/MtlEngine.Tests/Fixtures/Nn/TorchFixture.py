@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Writes TorchFixture.cs: PyTorch's optimizers and losses on fixed inputs, the oracle for MtlEngine.Nn.
+"""Writes ../../Nn/TorchFixture.cs: PyTorch's optimizers and losses on fixed inputs, the oracle for MtlEngine.Nn.
 
 Inputs are closed-form (sin/cos of the index), so the C# test rebuilds them without this script.
 Everything runs in float64. Run from this folder (Debian's python3-torch):
-    /usr/bin/python3 TorchFixture.py > TorchFixture.cs
+    /usr/bin/python3 TorchFixture.py > ../../Nn/TorchFixture.cs
 """
 import math
 import torch

@@ -8,7 +8,7 @@ feasible set is tried, its stationarity system solved exactly, and the feasible 
 So the references are exact to far more digits than the 1e-8 the tests ask for, also when the task-gradient norms
 differ by 1e6 and when the Jacobian is rank-deficient.
 
-Run: /usr/bin/python3 tests/MtlEngine.Tests/MultiTask/aggregator_fixture.py
+Run: /usr/bin/python3 tests/MtlEngine.Tests/Fixtures/MultiTask/aggregator_fixture.py
 """
 import itertools
 import json
@@ -260,7 +260,7 @@ def cases():
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    target = os.path.join(here, "..", "Fixtures", "MultiTask", "aggregators.json")
+    target = os.path.join(here, "aggregators.json")
     os.makedirs(os.path.dirname(target), exist_ok=True)
     records = []
     for name, j, full_rank in cases():

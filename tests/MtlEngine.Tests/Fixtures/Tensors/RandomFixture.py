@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Writes RandomFixture.cs: an independent Python twin of TensorRandom's Philox4x32-10 streams.
+"""Writes ../../Tensors/RandomFixture.cs: an independent Python twin of TensorRandom's Philox4x32-10 streams.
 
 Philox4x32-10 (Salmon et al. 2011); counter = (block lo, block hi, stream lo, stream hi), key = (seed lo, seed hi).
 Uniform double: top 53 bits of each 64-bit half (words 0|1<<32, then 2|3<<32) times 2^-53.
 Normal: u1 = ((w01 >> 11) + 1) 2^-53, u2 = (w23 >> 11) 2^-53, r = sqrt(-2 ln u1), values r cos(2 pi u2), r sin(2 pi u2).
-Run from this folder: /usr/bin/python3 RandomFixture.py > RandomFixture.cs
+Run from this folder: /usr/bin/python3 RandomFixture.py > ../../Tensors/RandomFixture.cs
 """
 import math
 M = 0xFFFFFFFF

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes ../Fixtures/MultiTask/aggregators_b.json: reference values for PCGrad, GradDrop, GradVac, Nash-MTL and
+"""Writes aggregators_b.json (next to this script): reference values for PCGrad, GradDrop, GradVac, Nash-MTL and
 FairGrad (MtlEngine.MultiTask.Aggregation), each computed here from its paper's formula with NumPy/SciPy, independently
 of the C# code.
 
@@ -169,6 +169,6 @@ for name, J in cases():
     out.append(case)
     print(f'{name:24s} T={T} P={P} defined={not undefined}')
 
-path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'Fixtures', 'MultiTask', 'aggregators_b.json')
+path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'aggregators_b.json')
 with open(path, 'w') as f:
     json.dump({'generator': 'aggregator_fixture_b.py', 'numpy': np.__version__, 'cases': out}, f, separators=(',', ':'))

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Writes ViewSliceFixture.cs: Python's own slice semantics, the oracle for SliceRange / Slice.
+"""Writes ../../Tensors/ViewSliceFixture.cs: Python's own slice semantics, the oracle for SliceRange / Slice.
 
 Each line of the table: length start stop step : indices   (None written as '_').
-Run from this folder: /usr/bin/python3 ViewSliceFixture.py > ViewSliceFixture.cs
+Run from this folder: /usr/bin/python3 ViewSliceFixture.py > ../../Tensors/ViewSliceFixture.cs
 """
 values = [None, -7, -3, -1, 0, 1, 2, 6]
 steps = [None, 1, 2, 3, -1, -2]
