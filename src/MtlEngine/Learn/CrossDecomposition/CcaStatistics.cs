@@ -87,7 +87,7 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
         ArgumentNullException.ThrowIfNull(y);
         if (x.Rank != 2 || y.Rank is not (1 or 2) || y.Dim(0) != x.Dim(0))
             throw new LearnInputException($"X must be (n, {Features}) and Y (n, {Targets}) with the same n, but they have shapes {MtlTensor<double>.ShapeText(x.Shape)} and {MtlTensor<double>.ShapeText(y.Shape)}.");
-        Add(RidgeProblem.View(x), RidgeProblem.View(y), []);
+        Add(LearnInput.ElementSpan(x), LearnInput.ElementSpan(y), []);
     }
 
     /// <summary>Adds rows of X and Y (row-major); CCA takes no sample weights, so <paramref name="sampleWeight"/> must be empty.</summary>

@@ -63,7 +63,7 @@ public sealed class MultiTaskRidgeStatistics : IFitStatistics<MultiTaskRidgeStat
         ArgumentNullException.ThrowIfNull(y);
         if (x.Rank != 2 || y.Rank is not (1 or 2) || (y.Rank == 2 && y.Dim(1) != 1))
             throw new LearnInputException($"Task {task}: X must be (n, {Features}) and y (n,) or (n, 1), but they have shapes {MtlTensor<double>.ShapeText(x.Shape)} and {MtlTensor<double>.ShapeText(y.Shape)}.");
-        Add(task, RidgeProblem.View(x), RidgeProblem.View(y));
+        Add(task, LearnInput.ElementSpan(x), LearnInput.ElementSpan(y));
     }
 
     /// <summary>Adds rows of task <paramref name="task"/>: X row-major (n·d values) and y (n values).</summary>

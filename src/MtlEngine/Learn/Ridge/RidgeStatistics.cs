@@ -112,7 +112,7 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
             throw new LearnInputException($"y must be of shape (n_samples, {Targets}){(Targets == 1 ? " or (n_samples,)" : "")}, but has shape {MtlTensor<double>.ShapeText(y.Shape)}.");
         if (y.Dim(0) != x.Dim(0))
             throw new LearnInputException($"X has {x.Dim(0)} rows but y has {y.Dim(0)}; pass one target row per sample.");
-        Add(RidgeProblem.View(x), RidgeProblem.View(y), sampleWeight);
+        Add(LearnInput.ElementSpan(x), LearnInput.ElementSpan(y), sampleWeight);
     }
 
     /// <inheritdoc/>
