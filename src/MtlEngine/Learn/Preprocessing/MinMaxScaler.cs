@@ -33,6 +33,13 @@ public sealed record MinMaxScaler(double Min = 0, double Max = 1)
                 lo[j] = Math.Min(lo[j], v[i * d + j]);
                 hi[j] = Math.Max(hi[j], v[i * d + j]);
             }
+        return Model(lo, hi);
+    }
+
+    /// <summary>The fitted model of data with these per-feature minima and maxima.</summary>
+    internal MinMaxScalerModel Model(double[] lo, double[] hi)
+    {
+        int d = lo.Length;
         var scale = new double[d];
         var offset = new double[d];
         for (int j = 0; j < d; j++)

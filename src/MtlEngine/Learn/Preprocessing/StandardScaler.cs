@@ -33,10 +33,17 @@ public sealed record StandardScaler(bool WithMean = true, bool WithStd = true)
                 variance[j] += diff * diff;
                 correction[j] += diff;
             }
+        for (int j = 0; j < d; j++) variance[j] = (variance[j] - correction[j] * correction[j] / n) / n;
+        return Model(n, mean, variance);
+    }
+
+    /// <summary>The fitted model of n samples with these per-feature means and (population) variances.</summary>
+    internal StandardScalerModel Model(int n, double[] mean, double[] variance)
+    {
+        int d = mean.Length;
         var scale = new double[d];
         for (int j = 0; j < d; j++)
         {
-            variance[j] = (variance[j] - correction[j] * correction[j] / n) / n;
             // scikit-learn's _is_constant_feature: the variance is below its own rounding error bound.
             double bound = n * MachineEpsilon.Double * variance[j] + Math.Pow(n * mean[j] * MachineEpsilon.Double, 2);
             scale[j] = variance[j] <= bound ? 1.0 : Math.Sqrt(variance[j]);

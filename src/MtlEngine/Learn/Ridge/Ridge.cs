@@ -159,7 +159,7 @@ public sealed record Ridge(
     private static DenseMatrix SolveNormalEquations(DenseMatrix gram, DenseMatrix rhs, double[] alphas, Parallelism parallelism) =>
         SolveNormalEquations(gram.ReadOnlySpan, rhs.ReadOnlySpan, alphas, parallelism);
 
-    private static DenseMatrix SolveNormalEquations(ReadOnlyMatrixSpan<double> gram, ReadOnlyMatrixSpan<double> rhs, double[] alphas, Parallelism parallelism)
+    internal static DenseMatrix SolveNormalEquations(ReadOnlyMatrixSpan<double> gram, ReadOnlyMatrixSpan<double> rhs, double[] alphas, Parallelism parallelism)
     {
         int d = gram.Rows, t = rhs.Columns;
         var w = new DenseMatrix(t, d);
