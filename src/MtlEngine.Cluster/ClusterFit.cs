@@ -38,6 +38,66 @@ public sealed record ClusterFitResult<TModel>(TModel Model, IReadOnlyList<ShardR
 public static class ClusterFit
 {
     /// <summary>
+    /// Ridge regression over the shards (<see cref="RidgeStatistics"/> merged in shard order, then
+    /// <see cref="RidgeStatistics.Fit"/>): the model of <c>options.Fit</c> on the rows of all shards.
+    /// </summary>
+    /// <exception cref="ClusterException">When a shard is bad or the cluster fails.</exception>
+    public static Task<ClusterFitResult<RidgeModel>> RidgeAsync(ClusterConnection connection, IReadOnlyList<ShardFiles> shards,
+        Ridge options, ClusterFitOptions? fit = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return StatisticsAsync<RidgeStatistics, RidgeModel>(connection, shards, StatisticsKind.Ridge, s => s.Fit(options), fit);
+    }
+
+    /// <summary>
+    /// PCA over the shards by the covariance route (<see cref="PcaStatistics"/> merged in shard order, then
+    /// <see cref="PcaStatistics.Fit"/>).
+    /// </summary>
+    /// <exception cref="ClusterException">When a shard is bad or the cluster fails.</exception>
+    public static Task<ClusterFitResult<PcaModel>> PcaAsync(ClusterConnection connection, IReadOnlyList<ShardFiles> shards,
+        Pca options, ClusterFitOptions? fit = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return StatisticsAsync<PcaStatistics, PcaModel>(connection, shards, StatisticsKind.Pca, s => s.Fit(options), fit);
+    }
+
+    // One round: every shard's statistics, merged left to right in shard order, then fitted.
+    private static async Task<ClusterFitResult<TModel>> StatisticsAsync<TStatistics, TModel>(ClusterConnection connection,
+        IReadOnlyList<ShardFiles> shards, StatisticsKind kind, Func<TStatistics, TModel> fitModel, ClusterFitOptions? fit)
+        where TStatistics : class, IFitStatistics<TStatistics>
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(shards);
+        var clock = Stopwatch.StartNew();
+        var scheduler = await ShardScheduler.CreateAsync(connection.Client, shards, fit ?? new ClusterFitOptions());
+        var runs = new ShardRecord(shards);
+        ShardStatisticsReply[] replies;
+        try
+        {
+            replies = runs.Note(await scheduler.RunAsync((grain, files) => grain.Statistics(kind, files)), r => r.Rows, r => r.Seconds);
+        }
+        finally
+        {
+            await scheduler.ReleaseAsync();
+        }
+        TStatistics? merged = null;
+        for (int s = 0; s < replies.Length; s++)
+        {
+            try
+            {
+                var part = FitStatistics.FromBytes<TStatistics>(replies[s].Statistics!);
+                merged = merged is null ? part : merged.Merge(part);
+            }
+            catch (Exception error) when (error is LearnInputException or Data.DataFormatException)
+            {
+                throw new ClusterException($"{shards[s]}: {error.Message}", error);
+            }
+        }
+        var model = fitModel(merged!);
+        return new ClusterFitResult<TModel>(model, runs.Runs(), scheduler.Silos, 1, replies.Sum(r => r.Rows), clock.Elapsed);
+    }
+
+    /// <summary>
     /// Logistic regression (L-BFGS only) over the shards: the same objective, options and stopping rules as
     /// <see cref="LogisticRegression.Fit(Tensors.MtlTensor{double}, int[], double[], LogisticRegressionModel)"/> on the
     /// rows of all shards.

@@ -14,8 +14,24 @@ namespace MtlEngine.Cluster;
 /// </summary>
 internal static class ShardWork
 {
-    /// <summary>Reads the shard and returns its statistics, serialized, and its rows.</summary>
-    public static (byte[] Statistics, long Rows) Statistics(StatisticsKind kind, ShardFiles files) => throw new NotImplementedException();
+    /// <summary>Reads the shard and returns its statistics, serialized (<see cref="FitStatistics.ToBytes{T}"/>), and its rows.</summary>
+    public static (byte[] Statistics, long Rows) Statistics(StatisticsKind kind, ShardFiles files)
+    {
+        var x = Features(files.X);
+        int n = x.Dim(0);
+        var weights = files.SampleWeight is null ? null : Weights(files.SampleWeight, n);
+        switch (kind)
+        {
+            case StatisticsKind.Ridge:
+                if (files.Y is null) throw new ShardDataException($"{files.X}: ridge regression needs the targets (--y) of every shard");
+                return (RidgeStatistics.From(x, Targets(files.Y, n), weights, Parallelism.Default).ToBytes(), n);
+            case StatisticsKind.Pca:
+                if (weights is not null) throw new ShardDataException($"{files.SampleWeight}: PCA takes no sample weights");
+                return (PcaStatistics.From(x, Parallelism.Default).ToBytes(), n);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, "no statistics of this kind");
+        }
+    }
 
     /// <summary>True for errors in a shard's files (missing, unreadable, corrupt, wrong shape or values).</summary>
     public static bool IsDataError(Exception error) =>

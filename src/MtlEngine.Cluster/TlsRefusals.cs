@@ -26,7 +26,11 @@ internal sealed class TlsRefusals : ILoggerProvider
     private static readonly AsyncLocal<Handshake?> Current = new();
 
     private readonly Action<string> _report;
+    private readonly Dictionary<string, DateTime> _recent = [];
     private string? _lastFailure;
+
+    /// <summary>A peer refused for the same reason within this window is not reported again (a client retrying to connect).</summary>
+    public static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(60);
 
     /// <param name="report">Receives each refusal as one line (the silo prints it; the client keeps it for its error).</param>
     public TlsRefusals(Action<string> report) => _report = report;
@@ -63,6 +67,14 @@ internal sealed class TlsRefusals : ILoggerProvider
             ? $"refused a connection from {peer}: {reason}"
             : $"the TLS handshake with {peer} failed: {reason}";
         Volatile.Write(ref _lastFailure, line);
+        // One line per peer (its address without the port, which changes on each retry) and reason per quiet period.
+        string key = $"{incoming}|{(handshake?.Remote as IPEndPoint)?.Address.ToString() ?? peer}|{reason}";
+        var now = DateTime.UtcNow;
+        lock (_recent)
+        {
+            if (_recent.TryGetValue(key, out var last) && now - last < QuietPeriod) return;
+            _recent[key] = now;
+        }
         _report(line);
     }
 

@@ -24,6 +24,9 @@ internal static class ClusterTestSupport
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
         builder.Options.InitializeClientOnDeploy = connectClient;
+        // One gateway, on the first silo, as 'mtl fit --cluster PRIMARY:GATEWAY' connects: the silos the tests kill are
+        // never the client's gateway.
+        builder.Options.GatewayPerSilo = false;
         builder.ConfigureSilo((_, silo) => ClusterSilo.Configure(silo, siloSecurity, line => { lock (lines) lines.Add(line); }));
         builder.ConfigureClient(client => ClusterConnection.Configure(client, clientSecurity));
         var cluster = builder.Build();
