@@ -22,12 +22,16 @@ internal static class CcaFitCommand
         var maxIter = new Option<int>("--max-iter") { Description = "The NIPALS iteration limit per component.", DefaultValueFactory = _ => 500 };
         var tol = new Option<double>("--tol") { Description = "NIPALS stops when the squared change of the X weights is below this.", DefaultValueFactory = _ => 1e-6 };
         var save = FitCommand.SaveOption();
+        var memoryBudget = StreamedFit.MemoryBudgetOption();
         var command = new Command("cca", "Canonical correlation analysis of two views (scikit-learn's CCA): canonical correlations and the shared representation.")
         {
-            x, y, components, noScale, maxIter, tol, save,
+            x, y, components, noScale, maxIter, tol, save, memoryBudget,
         };
         command.SetAction(parsed =>
         {
+            if (StreamedFit.Budget(parsed.GetValue(memoryBudget), parsed.GetValue(x), parsed.GetValue(y)) is long budget)
+                return StreamedFit.Cca(stdout, parsed.GetValue(x)!, parsed.GetValue(y)!, budget,
+                    new Cca(parsed.GetValue(components), !parsed.GetValue(noScale), parsed.GetValue(maxIter), parsed.GetValue(tol), Parallelism.Default), parsed.GetValue(save)!);
             var features = FitInput.Features(parsed.GetValue(x)!);
             int n = features.Dim(0), p = features.Dim(1);
             var targets = FitInput.Targets(parsed.GetValue(y)!, n);

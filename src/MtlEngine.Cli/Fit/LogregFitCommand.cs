@@ -23,10 +23,14 @@ internal static class LogregFitCommand
         var solver = new Option<string>("--solver") { Description = "lbfgs or newton-cg.", DefaultValueFactory = _ => "lbfgs" };
         var sampleWeight = new Option<string?>("--sample-weight") { Description = "Per-sample weights: a float .npy of shape (n_samples,)." };
         var save = FitCommand.SaveOption();
+        var memoryBudget = StreamedFit.MemoryBudgetOption();
         var command = new Command("logreg", "Logistic regression (binary or multinomial), as scikit-learn's LogisticRegression.")
-            { x, y, c, classWeight, maxIter, tol, solver, sampleWeight, save };
+            { x, y, c, classWeight, maxIter, tol, solver, sampleWeight, save, memoryBudget };
         command.SetAction(parsed =>
         {
+            if (StreamedFit.Budget(parsed.GetValue(memoryBudget), parsed.GetValue(x)) is long budget)
+                return StreamedFit.Logreg(stdout, parsed.GetValue(x)!, parsed.GetValue(y)!, parsed.GetValue(sampleWeight), budget, parsed.GetValue(c),
+                    parsed.GetValue(classWeight), parsed.GetValue(maxIter), parsed.GetValue(tol), parsed.GetValue(solver)!, parsed.GetValue(save)!);
             var features = FitInput.Features(parsed.GetValue(x)!);
             int n = features.Dim(0);
             var labels = FitInput.Labels(parsed.GetValue(y)!, n);

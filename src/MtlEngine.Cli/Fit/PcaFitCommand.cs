@@ -20,13 +20,17 @@ internal static class PcaFitCommand
         var whiten = new Option<bool>("--whiten") { Description = "Scale the components to unit variance in the transform." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the randomized solver.", DefaultValueFactory = _ => 0 };
         var save = FitCommand.SaveOption();
+        var memoryBudget = StreamedFit.MemoryBudgetOption();
         var command = new Command("pca", "Principal component analysis (scikit-learn's PCA): components, explained variance, the transform.")
         {
-            x, components, solver, whiten, seed, save,
+            x, components, solver, whiten, seed, save, memoryBudget,
         };
         command.SetAction(parsed =>
         {
             var pcaSolver = ParseSolver(parsed.GetValue(solver)!);
+            if (StreamedFit.Budget(parsed.GetValue(memoryBudget), parsed.GetValue(x)) is long budget)
+                return StreamedFit.Pca(stdout, parsed.GetValue(x)!, budget, new Pca(Components: parsed.GetValue(components), Whiten: parsed.GetValue(whiten),
+                    Solver: pcaSolver, Parallelism: new Parallelism(Environment.ProcessorCount)), parsed.GetValue(save)!);
             var features = FitInput.Features(parsed.GetValue(x)!);
             int k = parsed.GetValue(components);
             int n = features.Dim(0), d = features.Dim(1);

@@ -24,9 +24,10 @@ internal static class RidgeFitCommand
         var weights = new Option<string?>("--sample-weight") { Description = "Per-sample weights: a float .npy of shape (n_samples,), ≥ 0." };
         var noIntercept = new Option<bool>("--no-intercept") { Description = "Fit without an intercept (the data are assumed centred)." };
         var save = FitCommand.SaveOption();
+        var memoryBudget = StreamedFit.MemoryBudgetOption();
         var command = new Command("ridge", "Ridge regression with many targets (α per target with --alphas: leave-one-out over the grid).")
         {
-            x, y, alpha, alphas, solver, weights, noIntercept, save,
+            x, y, alpha, alphas, solver, weights, noIntercept, save, memoryBudget,
         };
         command.SetAction(parsed =>
         {
@@ -42,6 +43,9 @@ internal static class RidgeFitCommand
                 throw new UsageException($"--alphas must be numbers > 0 (leave-one-out needs a penalty), but has {gridValues.First(v => !(v > 0)).ToString(CultureInfo.InvariantCulture)}");
 
             string xPath = parsed.GetValue(x)!, yPath = parsed.GetValue(y)!, savePath = parsed.GetValue(save)!;
+            if (StreamedFit.Budget(parsed.GetValue(memoryBudget), xPath, yPath, parsed.GetValue(weights)) is long budget)
+                return StreamedFit.Ridge(stdout, xPath, yPath, parsed.GetValue(weights), budget,
+                    new Ridge(Alpha: oneAlpha ?? 1.0, FitIntercept: !parsed.GetValue(noIntercept), Solver: ridgeSolver), gridValues, SavePath(savePath));
             var features = FitInput.Features(xPath);
             int n = features.Dim(0);
             var targets = FitInput.Targets(yPath, n);
@@ -88,6 +92,10 @@ internal static class RidgeFitCommand
             throw new UsageException($"X has {x.Dim(1)} features but the ridge model in {file.Path} was fitted on {model.Features}");
         return model.Predict(x);
     }
+
+    private static string SavePath(string path) => path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
+        ? path
+        : throw new UsageException($"{path} (--save): the model file must end in .safetensors");
 
     private static RidgeSolver ParseSolver(string name) => name.ToLowerInvariant() switch
     {

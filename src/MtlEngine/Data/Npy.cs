@@ -118,7 +118,7 @@ public static class Npy
     }
 
     /// <summary>Checks the header dict and returns what it says.</summary>
-    private static (DType DType, bool BigEndian, bool FortranOrder, long[] Shape) ParseHeader(string header, string source)
+    internal static (DType DType, bool BigEndian, bool FortranOrder, long[] Shape) ParseHeader(string header, string source)
     {
         if (PythonLiteral.Parse(header, source) is not Dictionary<string, object?> dict)
             throw new DataFormatException(source, "bad .npy header: it is not a Python dictionary");

@@ -61,6 +61,27 @@ public class DecompositionStatisticsTests
         }
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(null)]
+    public void IncrementalPcaFromStatisticsEqualsOneBatchHoldingAllRows(int? k)
+    {
+        var rng = new Random(6);
+        var x = Spread(rng, 90, 5, offset: 40);
+        var expected = new IncrementalPca(Components: k, BatchSize: 90).Fit(x);
+        var merged = StatisticsData.RandomMergeTree(rng, Parts(rng, x, () => new PcaStatistics(5), (s, b) => s.Add(b)));
+        var actual = merged.FitIncremental(new IncrementalPca(Components: k));
+        StatisticsData.Close(expected.Components.ToArray(), actual.Components.ToArray(), 1e-9, "components (both v-based)");
+        StatisticsData.Close(expected.ExplainedVariance, actual.ExplainedVariance, 1e-10, "variance");
+        StatisticsData.Close(expected.SingularValues, actual.SingularValues, 1e-10, "singular values");
+        StatisticsData.Close(expected.Variance, actual.Variance, 1e-10, "per-feature variance");
+        StatisticsData.Close(expected.Mean, actual.Mean, 1e-12, "mean");
+        Assert.Equal(expected.SamplesSeen, actual.SamplesSeen);
+        // and it goes on taking batches like a fitted IncrementalPCA
+        var more = Spread(rng, 20, 5, offset: 40);
+        StatisticsData.Close(expected.PartialFit(more).Components.ToArray(), actual.PartialFit(more).Components.ToArray(), 1e-9, "after another batch");
+    }
+
     [Fact]
     public void PcaVarianceFractionAndRoundTrip()
     {

@@ -381,6 +381,8 @@ public sealed class CcaModel
         return model;
     }
 
+    internal void SetCorrelations(double[] correlations) => _correlations = correlations;
+
     internal void SetCorrelations(MtlTensor<double> x, MtlTensor<double> y)
     {
         var xs = TransformX(x);

@@ -173,6 +173,22 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
         return new PcaModel(components, variance, ratio, sigma[..k], Mean, noise, options.Whiten, n, report, options.Parallelism);
     }
 
+    /// <summary>
+    /// The <see cref="IncrementalPca"/> model of the rows added so far: what <c>options with BatchSize = n</c> fits on all of
+    /// them (one batch holding all the data, which is exactly PCA; both use the v-based sign). Its per-feature variance is
+    /// diag(M)/n. The model takes further batches with <see cref="IncrementalPca.PartialFit"/> like any other; unlike
+    /// IncrementalPCA's own batch updates, which truncate to k components after every batch, the statistics lose nothing.
+    /// </summary>
+    /// <exception cref="LearnInputException">When no rows were added or the component count is out of range.</exception>
+    public IncrementalPcaModel FitIncremental(IncrementalPca options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var pca = Fit(new Pca(Components: options.Components, Whiten: options.Whiten, Parallelism: options.Parallelism));
+        var variance = new double[Features];
+        for (int j = 0; j < Features; j++) variance[j] = _moments.Scatter[j * Features + j] / Rows;
+        return new IncrementalPcaModel(options, pca, variance, Rows, 1);
+    }
+
     /// <inheritdoc/>
     public void Save(Stream stream) => FitStatisticsFormat.Write(stream, Kind, writer =>
     {

@@ -127,7 +127,7 @@ public sealed record LogisticRegression
         return new LogisticRegressionModel(classes, w, b, d, report, Parallelism);
     }
 
-    private void CheckOptions()
+    internal void CheckOptions()
     {
         if (!(C > 0))
             throw new LearnInputException($"C must be > 0, but is {C}; C is the inverse regularization strength (smaller C, stronger penalty).");
@@ -141,7 +141,7 @@ public sealed record LogisticRegression
 
     // sᵢ = sample weight × class weight (scikit-learn's compute_class_weight; "balanced": n / (n_classes·count(c)),
     // counted without the sample weights).
-    private void SampleWeights(double[]? sampleWeight, int[] encoded, int[] classes, Span<double> s)
+    internal void SampleWeights(double[]? sampleWeight, int[] encoded, int[] classes, Span<double> s)
     {
         int n = encoded.Length;
         if (sampleWeight is null)

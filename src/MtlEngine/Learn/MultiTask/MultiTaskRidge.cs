@@ -45,10 +45,12 @@ public sealed record MultiTaskRidge(
     /// <param name="x">X_t per task, each of shape (n_t, n_features) (the same number of features for every task).</param>
     /// <param name="y">y_t per task, each of shape (n_t,) or (n_t, 1).</param>
     /// <exception cref="LearnInputException">When there are no tasks, the lists differ in length, shapes disagree, a value is not finite or a λ is not &gt; 0.</exception>
-    public MultiTaskRidgeModel Fit(IReadOnlyList<MtlTensor<double>> x, IReadOnlyList<MtlTensor<double>> y)
+    public MultiTaskRidgeModel Fit(IReadOnlyList<MtlTensor<double>> x, IReadOnlyList<MtlTensor<double>> y) => Fit(Prepare(x, y));
+
+    /// <summary>The fit from each task's centred statistics (means, G_t, c_t): shared by <see cref="MultiTaskRidgeStatistics"/>.</summary>
+    internal MultiTaskRidgeModel Fit(List<TaskData> tasks)
     {
-        var tasks = Prepare(x, y);
-        int d = tasks[0].X.Columns, count = tasks.Count;
+        int d = tasks[0].Gram.Columns, count = tasks.Count;
         var w0 = new double[d];
         var v = new DenseMatrix(count, d);
         bool pooled = double.IsPositiveInfinity(LambdaTask), independent = double.IsPositiveInfinity(LambdaShared);
@@ -109,7 +111,7 @@ public sealed record MultiTaskRidge(
     }
 
     /// <summary>
-    /// The textbook twin of <see cref="Fit"/>: the normal equations of the feature-map form as one symmetric positive
+    /// The textbook twin of <see cref="Fit(IReadOnlyList{MtlTensor{double}}, IReadOnlyList{MtlTensor{double}})"/>: the normal equations of the feature-map form as one symmetric positive
     /// definite system of order d·(T + 1) in θ = (w₀, v_1, …, v_T), solved by one Cholesky (finite λ only).
     /// </summary>
     public MultiTaskRidgeModel FitBlockSystem(IReadOnlyList<MtlTensor<double>> x, IReadOnlyList<MtlTensor<double>> y)
@@ -117,7 +119,7 @@ public sealed record MultiTaskRidge(
         var tasks = Prepare(x, y);
         if (double.IsInfinity(LambdaShared) || double.IsInfinity(LambdaTask))
             throw new LearnInputException("The block-system twin needs finite λ_shared and λ_task.");
-        int d = tasks[0].X.Columns, count = tasks.Count, order = d * (count + 1);
+        int d = tasks[0].Gram.Columns, count = tasks.Count, order = d * (count + 1);
         var m = new DenseMatrix(order, order);
         var rhs = new double[order];
         for (int t = 0; t < count; t++)
@@ -158,7 +160,7 @@ public sealed record MultiTaskRidge(
     }
 
     /// <summary>One task's centred data and its Gram statistics.</summary>
-    private sealed record TaskData(DenseMatrix X, double[] XMean, double YMean, DenseMatrix Gram, double[] Xty);
+    internal sealed record TaskData(double[] XMean, double YMean, DenseMatrix Gram, double[] Xty);
 
     private List<TaskData> Prepare(IReadOnlyList<MtlTensor<double>> x, IReadOnlyList<MtlTensor<double>> y)
     {
@@ -168,9 +170,7 @@ public sealed record MultiTaskRidge(
             throw new LearnInputException("MultiTaskRidge needs at least one task (one X and one y per task).");
         if (x.Count != y.Count)
             throw new LearnInputException($"MultiTaskRidge got {x.Count} X matrices but {y.Count} y vectors; pass one of each per task.");
-        foreach (var (lambda, name) in new[] { (LambdaShared, "LambdaShared"), (LambdaTask, "LambdaTask") })
-            if (!(lambda > 0))
-                throw new LearnInputException($"{name} must be > 0 (or +∞), but is {lambda}.");
+        CheckPenalties();
         var tasks = new List<TaskData>(x.Count);
         int d = -1;
         for (int t = 0; t < x.Count; t++)
@@ -203,9 +203,17 @@ public sealed record MultiTaskRidge(
             var gram = RidgeProblem.Gram(xm, Parallelism);
             var xty = new double[d];
             new DenseOperator(xm, Parallelism).ApplyTransposed(yv, xty);
-            tasks.Add(new TaskData(xm, xMean, yMean, gram, xty));
+            tasks.Add(new TaskData(xMean, yMean, gram, xty));
         }
         return tasks;
+    }
+
+    /// <summary>Refuses a λ that is not &gt; 0.</summary>
+    internal void CheckPenalties()
+    {
+        foreach (var (lambda, name) in new[] { (LambdaShared, "LambdaShared"), (LambdaTask, "LambdaTask") })
+            if (!(lambda > 0))
+                throw new LearnInputException($"{name} must be > 0 (or +∞), but is {lambda}.");
     }
 
     private static void Add(DenseMatrix target, DenseMatrix addend)

@@ -46,15 +46,95 @@ public sealed record RidgeCV(
     /// <exception cref="LearnInputException">When the grid is empty or has an α ≤ 0, or for the inputs <see cref="Ridge.Fit"/> refuses.</exception>
     public RidgeCVModel Fit(MtlTensor<double> x, MtlTensor<double> y, double[]? sampleWeight = null)
     {
+        CheckGrid();
+        var problem = RidgeProblem.Prepare(x, y, sampleWeight, FitIntercept);
+        var errors = LeaveOneOutErrors(problem, Alphas, FitIntercept, Parallelism, out var mode); // (n_alphas, t)
+        var (bestAlpha, bestScore) = Choose(errors, problem.Targets);
+        var refit = new Ridge(Alphas: bestAlpha, FitIntercept: FitIntercept, Solver: Solver, Parallelism: Parallelism).Fit(x, y, sampleWeight);
+        return new RidgeCVModel(this, refit, bestScore, errors, mode);
+    }
+
+    /// <summary>
+    /// K-fold cross-validation from per-fold statistics (the rows are not needed): fold k is held out, the model is fitted on
+    /// the merge of the other folds, and its held-out squared error is computed from fold k's own moments,
+    /// <code>
+    /// Σ_{i∈k} sᵢ·(yᵢⱼ − b_j − w_jᵀxᵢ)² = r_jᵀ·M_k·r_j + W_k·(r_jᵀ·μ_k − b_j)²      r_j = [−w_j; e_j]  (over z = [x y])
+    /// </code>
+    /// exactly (M_k, μ_k, W_k the fold's centred scatter, mean and weight). One eigendecomposition of each training scatter
+    /// X̃ᵀX̃ = Q·Λ·Qᵀ serves the whole grid: w_j(α) = Q·diag(1/(λ + α))·Qᵀ·X̃ᵀỹ_j. The score of an α is minus the weighted mean
+    /// squared held-out error pooled over all rows, Σ_k Σ_{i∈k} sᵢ·eᵢ² / Σ sᵢ (the mean over folds when they are of equal
+    /// weight). Efficient leave-one-out (<see cref="Fit"/>) needs each row's leverage, which statistics do not keep: this is
+    /// what RidgeCV means from statistics. The best α (per target with <see cref="AlphaPerTarget"/>) is refitted on the merge
+    /// of all folds.
+    /// </summary>
+    /// <param name="folds">The statistics of each fold (at least two, the same shape), for example one per shard or file.</param>
+    /// <exception cref="LearnInputException">When there are fewer than two folds, a fold has no weight, the shapes differ, or the grid is invalid.</exception>
+    public RidgeCVModel FitFolds(IReadOnlyList<RidgeStatistics> folds)
+    {
+        ArgumentNullException.ThrowIfNull(folds);
+        CheckGrid();
+        if (folds.Count < 2)
+            throw new LearnInputException($"K-fold cross-validation needs at least two folds, but got {folds.Count}.");
+        var total = FitStatistics.MergeAll(folds);   // checks that the shapes agree
+        int d = total.Features, t = total.Targets;
+        var errors = new DenseMatrix(Alphas.Length, t);
+        for (int k = 0; k < folds.Count; k++)
+        {
+            var held = folds[k].Moments;
+            if (held.WeightSum == 0)
+                throw new LearnInputException($"Fold {k} has no samples (or zero total weight); every fold must hold some rows.");
+            var train = FitStatistics.MergeAll(folds.Where((_, j) => j != k));
+            if (train.WeightSum == 0)
+                throw new LearnInputException($"The folds other than fold {k} hold no weight; every training set needs rows.");
+            var (gram, xty, xOffset, yOffset) = train.NormalEquations(FitIntercept);
+            var eigen = SymmetricEigen.Compute(gram, computeVectors: true, Parallelism);
+            var q = eigen.Vectors!;
+            var qtb = DenseMatrix.Multiply(q, xty, MatrixOp.Transpose, MatrixOp.None, Parallelism); // (d, t)
+            var scaled = new DenseMatrix(d, t);
+            for (int a = 0; a < Alphas.Length; a++)
+            {
+                for (int i = 0; i < d; i++)
+                    for (int j = 0; j < t; j++) scaled[i, j] = qtb[i, j] / (Math.Max(eigen.Values[i], 0) + Alphas[a]);
+                var w = DenseMatrix.Multiply(scaled, q, MatrixOp.Transpose, MatrixOp.Transpose, Parallelism); // (t, d)
+                var b = FitIntercept ? RidgeProblem.Intercept(w, xOffset, yOffset) : new double[t];
+                for (int j = 0; j < t; j++) errors[a, j] += HeldOutSquaredError(held, d, j, w.Row(j), b[j]);
+            }
+        }
+        Dense.Scale(1 / total.WeightSum, errors.Data);
+        var (bestAlpha, bestScore) = Choose(errors, t);
+        var refit = total.Fit(new Ridge(Alphas: bestAlpha, FitIntercept: FitIntercept, Solver: Solver, Parallelism: Parallelism));
+        return new RidgeCVModel(this, refit, bestScore, errors, RidgeCVMode.KFold);
+    }
+
+    // Σ sᵢ·(yᵢⱼ − b − wᵀxᵢ)² over a fold = rᵀ·M·r + W·(rᵀμ − b)², r = [−w; e_j]: rᵀMr = wᵀM_xx·w − 2·wᵀM_xy_j + M_yy_jj.
+    private static double HeldOutSquaredError(CenteredMoments fold, int d, int target, ReadOnlySpan<double> w, double b)
+    {
+        var m = fold.Scatter;
+        int columns = fold.Columns, yj = d + target;
+        double quadratic = m[yj * columns + yj];
+        for (int i = 0; i < d; i++)
+        {
+            quadratic -= 2 * w[i] * m[yj * columns + i];   // M[y_j, x_i], lower triangle (y after x)
+            double row = m[i * columns + i] * w[i];
+            for (int j = 0; j < i; j++) row += 2 * m[i * columns + j] * w[j];
+            quadratic += w[i] * row;
+        }
+        double meanResidual = fold.Mean[yj] - b - Dense.Dot(w, fold.Mean.AsSpan(0, d));
+        return quadratic + fold.WeightSum * meanResidual * meanResidual;
+    }
+
+    private void CheckGrid()
+    {
         if (Alphas is null || Alphas.Length == 0)
             throw new LearnInputException("RidgeCV needs at least one α in Alphas (for example 0.1, 1, 10).");
         foreach (double a in Alphas)
             if (!(a > 0) || double.IsInfinity(a))
                 throw new LearnInputException($"RidgeCV's α must be finite and > 0 (leave-one-out needs a penalty), but the grid has {a}.");
-        var problem = RidgeProblem.Prepare(x, y, sampleWeight, FitIntercept);
-        var errors = LeaveOneOutErrors(problem, Alphas, FitIntercept, Parallelism, out var mode); // (n_alphas, t)
-        int t = problem.Targets;
+    }
 
+    /// <summary>The best α per target and the best score(s) from the errors of the grid (rows) and targets (columns).</summary>
+    private (double[] BestAlpha, double[] BestScore) Choose(DenseMatrix errors, int t)
+    {
         // Best α: the largest score −MSE, the first in grid order among equals (scikit-learn updates on a strict '>').
         double[] bestAlpha, bestScore;
         if (AlphaPerTarget && t > 1)
@@ -82,8 +162,7 @@ public sealed record RidgeCV(
             bestAlpha = Enumerable.Repeat(Alphas[best], t).ToArray();
             bestScore = [bestMean];
         }
-        var refit = new Ridge(Alphas: bestAlpha, FitIntercept: FitIntercept, Solver: Solver, Parallelism: Parallelism).Fit(x, y, sampleWeight);
-        return new RidgeCVModel(this, refit, bestScore, errors, mode);
+        return (bestAlpha, bestScore);
     }
 
     /// <summary>
@@ -172,6 +251,8 @@ public enum RidgeCVMode
     Covariance,
     /// <summary>The eigendecomposition of X̃·X̃ᵀ (n×n), when there are at least as many features as samples (gcv_mode "eigen").</summary>
     Gram,
+    /// <summary>K-fold cross-validation from per-fold statistics (<see cref="RidgeCV.FitFolds"/>): one eigendecomposition of each training scatter X̃ᵀX̃.</summary>
+    KFold,
 }
 
 /// <summary>A fitted <see cref="RidgeCV"/>: the grid's leave-one-out errors, the chosen α and the refitted <see cref="RidgeModel"/>.</summary>
@@ -207,7 +288,7 @@ public sealed class RidgeCVModel
     /// </summary>
     public double[] BestScore => (double[])_bestScore.Clone();
 
-    /// <summary>The mean squared leave-one-out error of each α of the grid (rows) and target (columns), shape (n_alphas, n_targets).</summary>
+    /// <summary>The mean squared error of each α of the grid (rows) and target (columns), shape (n_alphas, n_targets): leave-one-out, or held-out K-fold for <see cref="RidgeCVMode.KFold"/>.</summary>
     public MtlTensor<double> MeanSquaredErrors => _errors.ToTensor();
 
     /// <summary>W of the refitted model, shape (n_targets, n_features).</summary>
