@@ -61,6 +61,18 @@ public static class ClusterFit
         return StatisticsAsync<PcaStatistics, PcaModel>(connection, shards, StatisticsKind.Pca, s => s.Fit(options), fit);
     }
 
+    /// <summary>
+    /// CCA over the shards (<see cref="CcaStatistics"/> merged in shard order, then <see cref="CcaStatistics.Fit"/>: NIPALS on
+    /// the merged covariances).
+    /// </summary>
+    /// <exception cref="ClusterException">When a shard is bad or the cluster fails.</exception>
+    public static Task<ClusterFitResult<CcaModel>> CcaAsync(ClusterConnection connection, IReadOnlyList<ShardFiles> shards,
+        Cca options, ClusterFitOptions? fit = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return StatisticsAsync<CcaStatistics, CcaModel>(connection, shards, StatisticsKind.Cca, s => s.Fit(options), fit);
+    }
+
     // One round: every shard's statistics, merged left to right in shard order, then fitted.
     private static async Task<ClusterFitResult<TModel>> StatisticsAsync<TStatistics, TModel>(ClusterConnection connection,
         IReadOnlyList<ShardFiles> shards, StatisticsKind kind, Func<TStatistics, TModel> fitModel, ClusterFitOptions? fit)

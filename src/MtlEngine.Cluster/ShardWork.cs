@@ -28,6 +28,10 @@ internal static class ShardWork
             case StatisticsKind.Pca:
                 if (weights is not null) throw new ShardDataException($"{files.SampleWeight}: PCA takes no sample weights");
                 return (PcaStatistics.From(x, Parallelism.Default).ToBytes(), n);
+            case StatisticsKind.Cca:
+                if (files.Y is null) throw new ShardDataException($"{files.X}: CCA needs the second view (--y) of every shard");
+                if (weights is not null) throw new ShardDataException($"{files.SampleWeight}: CCA takes no sample weights");
+                return (CcaStatistics.From(x, Targets(files.Y, n), Parallelism.Default).ToBytes(), n);
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "no statistics of this kind");
         }

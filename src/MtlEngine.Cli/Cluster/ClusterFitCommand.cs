@@ -85,6 +85,17 @@ internal static class ClusterFitCommand
                     Report(fit);
                     break;
                 }
+                case Cca cca:
+                {
+                    var fit = await ClusterFit.CcaAsync(connection, shards, cca, fitOptions);
+                    fit.Model.Save(savePath);
+                    var report = fit.Model.Report;
+                    stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"cca: {cca.Components} canonical pairs from {fit.Rows} samples{(cca.Scale ? "" : ", unscaled")}; NIPALS iterations {string.Join(",", report.Iterations)}, converged={(report.Converged ? "yes" : "no")}; {where}"));
+                    stdout.WriteLine("canonical correlations " + string.Join(" ", fit.Model.CanonicalCorrelations.Select(c => c.ToString("F6", CultureInfo.InvariantCulture))));
+                    Report(fit);
+                    break;
+                }
                 case LogisticRegression logistic:
                 {
                     var fit = await ClusterFit.LogisticAsync(connection, shards, logistic, fitOptions);
@@ -124,6 +135,12 @@ internal static class ClusterFitCommand
                     int k = Value<int>("--components");
                     if (k < 1) throw new UsageException($"--components {k}: must be at least 1");
                     return new Pca(Components: k, Whiten: Value<bool>("--whiten"), Solver: PcaSolver.Covariance, Parallelism: Kernels.Parallelism.Default);
+                case "cca":
+                    int pairs = Value<int>("--components");
+                    if (pairs < 1) throw new UsageException($"--components {pairs}: must be at least 1");
+                    if (Value<int>("--max-iter") < 1) throw new UsageException($"--max-iter {Value<int>("--max-iter")}: must be ≥ 1");
+                    if (!(Value<double>("--tol") >= 0)) throw new UsageException($"--tol {Value<double>("--tol").ToString(CultureInfo.InvariantCulture)}: must be ≥ 0");
+                    return new Cca(pairs, !Value<bool>("--no-scale"), Value<int>("--max-iter"), Value<double>("--tol"), Kernels.Parallelism.Default);
                 case "logreg":
                     double c = Value<double>("--c");
                     if (!(c > 0)) throw new UsageException($"--c must be > 0 (the inverse regularization strength), not {c.ToString(CultureInfo.InvariantCulture)}");

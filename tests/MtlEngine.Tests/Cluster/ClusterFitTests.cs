@@ -74,6 +74,21 @@ public sealed class ClusterFitTests(ThreeSiloCluster three) : IClassFixture<Thre
     }
 
     [Fact]
+    public async Task CcaOnThreeSilosEqualsTheLocalStatisticsFit()
+    {
+        // The second view: two targets in closed form from the same rows (shards hold X and Y side by side).
+        using var shards = new Shards(Sizes, D, Response, secondColumn: (x, i) => x[i, 1] * x[i, 2] - 0.4 * x[i, 3] + 0.05 * Math.Sin(3.0 * i));
+        var options = new Cca(Components: 2, Tolerance: 1e-12);
+        var local = CcaStatistics.From(shards.X, shards.YMatrix).Fit(options);
+
+        var fit = await ClusterFit.CcaAsync(three.Connection, shards.Files, options, Quick);
+
+        AssertClose(local.XWeights.ToArray(), fit.Model.XWeights.ToArray(), "X weights");
+        AssertClose(local.YWeights.ToArray(), fit.Model.YWeights.ToArray(), "Y weights");
+        AssertClose(local.CanonicalCorrelations, fit.Model.CanonicalCorrelations, "canonical correlations");
+    }
+
+    [Fact]
     public async Task LogisticRegressionOnThreeSilosEqualsTheLocalFit()
     {
         using var shards = new Shards(Sizes, D, Label);

@@ -47,8 +47,9 @@ internal static class ClusterTestSupport
     /// <summary>Splits the rows 0..n of a closed-form problem into shards of the given sizes and writes them as .npy.</summary>
     public sealed class Shards : IDisposable
     {
-        public Shards(int[] sizes, int d, Func<double[,], int, double[]> target, string yName = "y")
+        public Shards(int[] sizes, int d, Func<double[,], int, double[]> target, Func<double[,], int, double>? secondColumn = null)
         {
+            const string yName = "y";
             Folder = Directory.CreateTempSubdirectory("mtl-cluster-test-").FullName;
             var files = new List<ShardFiles>();
             var allX = new List<double[,]>();
@@ -57,11 +58,16 @@ internal static class ClusterTestSupport
             for (int s = 0; s < sizes.Length; s++)
             {
                 var x = Features(sizes[s], d, offset);
-                var y = new double[sizes[s]];
-                for (int i = 0; i < sizes[s]; i++) y[i] = target(x, i)[0];
+                int t = secondColumn is null ? 1 : 2;
+                var y = new double[sizes[s] * t];
+                for (int i = 0; i < sizes[s]; i++)
+                {
+                    y[i * t] = target(x, i)[0];
+                    if (secondColumn is not null) y[i * t + 1] = secondColumn(x, i);
+                }
                 string xPath = Path.Combine(Folder, $"x{s}.npy"), yPath = Path.Combine(Folder, $"{yName}{s}.npy");
                 Npy.Write(xPath, NdArray.FromTensor(ToTensor(x)));
-                Npy.Write(yPath, NdArray.Create("", y, y.Length));
+                Npy.Write(yPath, t == 1 ? NdArray.Create("", y, y.Length) : NdArray.Create("", y, sizes[s], t));
                 files.Add(new ShardFiles(s, xPath, yPath, null));
                 allX.Add(x);
                 allY.AddRange(y);
@@ -70,7 +76,12 @@ internal static class ClusterTestSupport
             Files = files;
             X = Concatenate(allX, d);
             Y = allY.ToArray();
+            int columns = secondColumn is null ? 1 : 2;
+            YMatrix = MtlTensor.FromArray(Y, Y.Length / columns, columns);
         }
+
+        /// <summary>Y of all shards as (n, t).</summary>
+        public MtlTensor<double> YMatrix { get; }
 
         public string Folder { get; }
 
@@ -79,6 +90,7 @@ internal static class ClusterTestSupport
         /// <summary>The rows of all shards in order: what a local fit sees.</summary>
         public MtlTensor<double> X { get; }
 
+        /// <summary>Y of all shards, flat (row-major when there are two columns).</summary>
         public double[] Y { get; }
 
         public void Dispose() => Directory.Delete(Folder, recursive: true);
