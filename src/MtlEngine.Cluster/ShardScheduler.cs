@@ -66,7 +66,11 @@ internal sealed class ShardScheduler
     private readonly int[] _generation;  // grain key generation per shard
     private readonly int[] _failures;    // failed attempts per shard over the whole fit
     private readonly object _lock = new();
+    private readonly List<CancellationTokenSource> _gone = []; // cancelled when the cluster no longer lists the silo as active
     private int _round = -1;
+
+    /// <summary>How often a round asks the cluster which silos are still active (a killed silo's calls fail then, not at the timeout).</summary>
+    public static readonly TimeSpan WatchPeriod = TimeSpan.FromSeconds(5);
 
     private ShardScheduler(IClusterClient client, IReadOnlyList<ShardFiles> shards, ClusterFitOptions options)
     {
@@ -90,7 +94,10 @@ internal sealed class ShardScheduler
         var scheduler = new ShardScheduler(client, shards, options);
         var hosts = await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(options.ShardTimeout);
         foreach (var address in hosts.Keys.OrderBy(a => a.ToString(), StringComparer.Ordinal))
+        {
             scheduler._silos.Add(new Silo(address, address.Endpoint.ToString()));
+            scheduler._gone.Add(new CancellationTokenSource());
+        }
         if (scheduler._silos.Count == 0) throw new ClusterException("the cluster has no active silo; start one with 'mtl cluster silo'");
         return scheduler;
     }
@@ -111,9 +118,41 @@ internal sealed class ShardScheduler
                 .SelectMany(p => Enumerable.Range(0, _options.ShardsPerSilo).Select(_ => Task.Run(() => round.WorkAsync(p.index, call))))
                 .ToList();
         }
-        await Task.WhenAll(workers);
+        using (var done = new CancellationTokenSource())
+        {
+            var watch = WatchAsync(done.Token);
+            await Task.WhenAll(workers);
+            done.Cancel();
+            await watch;
+        }
         if (round.Failure is not null) throw round.Failure;
         return round.Results;
+    }
+
+    // Orleans fails a call to a silo that died only once its response timeout passes; the membership notices sooner
+    // (missed probes): every WatchPeriod, the calls in flight on silos no longer active are given up, to run elsewhere.
+    private async Task WatchAsync(CancellationToken done)
+    {
+        var management = _client.GetGrain<IManagementGrain>(0);
+        while (true)
+        {
+            Dictionary<SiloAddress, SiloStatus> active;
+            try
+            {
+                await Task.Delay(WatchPeriod, done);
+                active = await management.GetHosts(onlyActive: true).WaitAsync(WatchPeriod, done);
+            }
+            catch (OperationCanceledException) when (done.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception) when (!done.IsCancellationRequested)
+            {
+                continue; // the membership could not be read this time (the gateway is busy or moving): ask again next period
+            }
+            for (int s = 0; s < _silos.Count; s++)
+                if (!active.ContainsKey(_silos[s].Address)) await _gone[s].CancelAsync();
+        }
     }
 
     /// <summary>Deactivates the shard grains of this fit (best effort: a silo that is gone has nothing to release).</summary>
@@ -155,6 +194,12 @@ internal sealed class ShardScheduler
                 lock (owner._lock)
                 {
                     if (Failure is not null || !owner._silos[silo].Alive) return;
+                    if (owner._gone[silo].IsCancellationRequested)
+                    {
+                        LoseSilo(silo); // the cluster dropped it since the last round: its shards move before any call
+                        Signal();
+                        return;
+                    }
                     shard = Take(silo);
                     changed = _changed.Task;
                     if (shard < 0 && _pending.Count == 0 && _inFlight == 0) return;
@@ -196,7 +241,11 @@ internal sealed class ShardScheduler
             {
                 // A new activation goes to this silo (Orleans honours the hint while the silo is active).
                 RequestContext.Set(IPlacementDirector.PlacementHintKey, owner._silos[silo].Address);
-                reply = await call(grain, files).WaitAsync(owner._options.ShardTimeout);
+                reply = await call(grain, files).WaitAsync(owner._options.ShardTimeout, owner._gone[silo].Token);
+            }
+            catch (OperationCanceledException error) when (owner._gone[silo].IsCancellationRequested)
+            {
+                failed = new SiloUnavailableException($"the silo {siloName} left the cluster (its membership status is no longer active)", error);
             }
             catch (Exception error)
             {
