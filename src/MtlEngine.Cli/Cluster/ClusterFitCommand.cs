@@ -23,7 +23,8 @@ internal static class ClusterFitCommand
             var cluster = new Option<string?>("--cluster") { Description = "Fit on an Orleans cluster: HOST:GATEWAY[,HOST:GATEWAY...] of its silos ('mtl cluster silo'); --x (and --y) then list one .npy per shard, comma-separated." };
             var security = ClusterCommand.SecurityOptions();
             var shardTimeout = new Option<double>("--shard-timeout") { Description = "Seconds one shard call may take before it is re-run on another silo (with --cluster).", DefaultValueFactory = _ => 600 };
-            foreach (var option in new Option[] { cluster, security.Certificate, security.Password, security.Insecure, shardTimeout })
+            var connectTimeout = new Option<double>("--connect-timeout") { Description = "Seconds connecting to the cluster may take (with --cluster).", DefaultValueFactory = _ => 30 };
+            foreach (var option in new Option[] { cluster, security.Certificate, security.Password, security.Insecure, shardTimeout, connectTimeout })
                 estimator.Options.Add(option);
             var local = estimator.Action as SynchronousCommandLineAction
                 ?? throw new InvalidOperationException($"fit {estimator.Name} has no synchronous action to wrap");
@@ -38,7 +39,7 @@ internal static class ClusterFitCommand
                 try
                 {
                     var run = new Run(parsed, estimator.Name, stdout, ClusterEndpoint.ParseList(gateways, "--cluster"),
-                        ClusterCommand.Security(parsed, security), parsed.GetValue(shardTimeout));
+                        ClusterCommand.Security(parsed, security), parsed.GetValue(shardTimeout), parsed.GetValue(connectTimeout));
                     return run.ExecuteAsync().GetAwaiter().GetResult();
                 }
                 catch (ClusterException error)
@@ -51,12 +52,14 @@ internal static class ClusterFitCommand
 
     /// <summary>One cluster fit: the options of its estimator read by name, the shards, the connection.</summary>
     private sealed class Run(ParseResult parsed, string estimator, TextWriter stdout, IReadOnlyList<ClusterEndpoint> gateways,
-        ClusterSecurity security, double shardTimeoutSeconds)
+        ClusterSecurity security, double shardTimeoutSeconds, double connectTimeoutSeconds)
     {
         public async Task<int> ExecuteAsync()
         {
             if (!(shardTimeoutSeconds > 0) || double.IsInfinity(shardTimeoutSeconds))
                 throw new UsageException($"--shard-timeout must be a positive number of seconds, not {shardTimeoutSeconds.ToString(CultureInfo.InvariantCulture)}");
+            if (!(connectTimeoutSeconds > 0) || double.IsInfinity(connectTimeoutSeconds))
+                throw new UsageException($"--connect-timeout must be a positive number of seconds, not {connectTimeoutSeconds.ToString(CultureInfo.InvariantCulture)}");
             string savePath = Value<string>("--save")!;
             if (!savePath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"{savePath} (--save): the model file must end in .safetensors");
@@ -64,7 +67,7 @@ internal static class ClusterFitCommand
             var timeout = TimeSpan.FromSeconds(shardTimeoutSeconds);
             var fitOptions = new ClusterFitOptions { ShardTimeout = timeout };
             var options = Options(); // checked before connecting
-            await using var connection = await ClusterConnection.ConnectAsync(gateways, security, timeout, TimeSpan.FromSeconds(30));
+            await using var connection = await ClusterConnection.ConnectAsync(gateways, security, timeout, TimeSpan.FromSeconds(connectTimeoutSeconds));
             string where = $"{shards.Count} shard{(shards.Count == 1 ? "" : "s")} on the cluster at {string.Join(",", gateways)}";
             switch (options)
             {
