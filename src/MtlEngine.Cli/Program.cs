@@ -76,6 +76,7 @@ public static class Program
         root.Subcommands.Add(Train.ExampleCommand.Create(stdout));
         root.Subcommands.Add(AggregateCommand.Create(stdout));
         root.Subcommands.Add(Report.ReportCommand.Create(stdout));
+        root.Subcommands.Add(Cluster.ClusterCommand.Create(stdout));
         return root;
     }
 

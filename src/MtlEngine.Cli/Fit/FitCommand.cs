@@ -18,6 +18,7 @@ internal static class FitCommand
         fit.Subcommands.Add(PcaFitCommand.Create(stdout));
         fit.Subcommands.Add(LogregFitCommand.Create(stdout));
         fit.Subcommands.Add(CcaFitCommand.Create(stdout));
+        Cluster.ClusterFitCommand.Attach(fit, stdout); // --cluster on the estimators that run on an Orleans cluster
 
         fit.SetAction(_ => NoEstimator(fit));
         return fit;

@@ -64,8 +64,6 @@ public sealed class LayerDependencyTests(ITestOutputHelper output)
         // The randomized SVD draws its test matrix with the tensors' counter-based generator; the randomized-SVD
         // consolidation (one randomized SVD for PCA and linear algebra) is where this is to move.
         ["MtlEngine.LinearAlgebra.RandomizedSvd → MtlEngine.Tensors.Random"] = "TensorRandom for the Gaussian test matrix",
-        // PCA's randomized solver (power iterations, CholeskyQR2) still runs its GEMMs on the kernel directly: it is the
-        // second randomized SVD, to be merged into LinearAlgebra/Svd/RandomizedSvd.cs (then this entry goes).
         // The convolution and pooling rules read what the forward pass saved (Conv2dSettings, PoolSaved) and call the
         // convolution drivers, which live in Nn; they belong with the tensors (a Tensors/Convolution folder).
         ["MtlEngine.Autograd.GradientRules → MtlEngine.Nn"] = "Conv2dDriver, Conv2dSettings, ConvolutionDevice, ConvolutionFunctional, PoolSaved",
