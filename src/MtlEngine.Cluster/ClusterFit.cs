@@ -139,7 +139,7 @@ public static class ClusterFit
             var b = problem.FitIntercept ? result.X.AsSpan(k * d, k).ToArray() : new double[k];
             var report = new LogisticRegressionReport(LogisticSolver.Lbfgs, result.Iterations, result.Evaluations, result.Converged,
                 result.Value, result.GradientMaxNorm, result.Message);
-            var model = new LogisticRegressionModel(problem.Classes, w, b, d, report, options.Parallelism);
+            var model = new LogisticRegressionModel(problem.Classes, w, b, d, report, options.Parallelism ?? TensorParallelism.Current);
             return new ClusterFitResult<LogisticRegressionModel>(model, runs.Runs(), scheduler.Silos, 1 + objective.Evaluations,
                 infos.Sum(i => i.Rows), clock.Elapsed);
         }
