@@ -39,9 +39,10 @@ public class MicroarchitectureTests
                 Check(GemmBlockSizes.For<float>(set, uarch), 4, $"{set} {uarch} float");
                 Check(GemmBlockSizes.For<double>(set, uarch), 8, $"{set} {uarch} double");
             }
-        // Zen 3's double A block is half the generic AVX2 one (512 KiB L2); Intel AVX-512's doubles Zen 5's (2 MiB L2).
+        // Zen 3's double A block is half the generic AVX2 one (512 KiB L2); Intel AVX-512 keeps Zen 5's (a doubled MC was
+        // measured and gave nothing).
         Assert.Equal(72, GemmBlockSizes.For<double>(GemmInstructionSet.Avx2, Microarchitecture.Zen3).MC);
-        Assert.Equal(2 * GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5).MC,
+        Assert.Equal(GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5).MC,
             GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512).MC);
 
         static void Check(GemmBlockSizes b, int size, string what)
