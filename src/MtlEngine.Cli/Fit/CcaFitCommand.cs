@@ -30,6 +30,7 @@ internal static class CcaFitCommand
         };
         command.SetAction(parsed =>
         {
+            using var threadScope = TensorParallelism.Use(FitCommand.Threads(parsed.GetValue(threads))); // the streamed fits read the ambient default
             if (StreamedFit.Budget(parsed.GetValue(memoryBudget), parsed.GetValue(x), parsed.GetValue(y)) is long budget)
                 return StreamedFit.Cca(stdout, parsed.GetValue(x)!, parsed.GetValue(y)!, budget,
                     new Cca(parsed.GetValue(components), !parsed.GetValue(noScale), parsed.GetValue(maxIter), parsed.GetValue(tol), Parallelism.Default), parsed.GetValue(save)!);

@@ -29,6 +29,7 @@ internal static class LogregFitCommand
             { x, y, c, classWeight, maxIter, tol, solver, sampleWeight, save, threads, memoryBudget };
         command.SetAction(parsed =>
         {
+            using var threadScope = TensorParallelism.Use(FitCommand.Threads(parsed.GetValue(threads))); // the streamed fits read the ambient default
             if (StreamedFit.Budget(parsed.GetValue(memoryBudget), parsed.GetValue(x)) is long budget)
                 return StreamedFit.Logreg(stdout, parsed.GetValue(x)!, parsed.GetValue(y)!, parsed.GetValue(sampleWeight), budget, parsed.GetValue(c),
                     parsed.GetValue(classWeight), parsed.GetValue(maxIter), parsed.GetValue(tol), parsed.GetValue(solver)!, parsed.GetValue(save)!);

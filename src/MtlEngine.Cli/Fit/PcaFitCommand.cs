@@ -28,6 +28,7 @@ internal static class PcaFitCommand
         command.SetAction(parsed =>
         {
             var pcaSolver = ParseSolver(parsed.GetValue(solver)!);
+            using var threadScope = TensorParallelism.Use(FitCommand.Threads(parsed.GetValue(threads))); // the streamed fits read the ambient default
             if (StreamedFit.Budget(parsed.GetValue(memoryBudget), parsed.GetValue(x)) is long budget)
                 return StreamedFit.Pca(stdout, parsed.GetValue(x)!, budget, new Pca(Components: parsed.GetValue(components), Whiten: parsed.GetValue(whiten),
                     Solver: pcaSolver, Parallelism: new Parallelism(Environment.ProcessorCount)), parsed.GetValue(save)!);

@@ -45,6 +45,7 @@ internal static class RidgeFitCommand
                 throw new UsageException($"--alphas must be numbers > 0 (leave-one-out needs a penalty), but has {gridValues.First(v => !(v > 0)).ToString(CultureInfo.InvariantCulture)}");
 
             string xPath = parsed.GetValue(x)!, yPath = parsed.GetValue(y)!, savePath = parsed.GetValue(save)!;
+            using var threadScope = TensorParallelism.Use(FitCommand.Threads(parsed.GetValue(threads))); // the streamed fits read the ambient default
             if (StreamedFit.Budget(parsed.GetValue(memoryBudget), xPath, yPath, parsed.GetValue(weights)) is long budget)
                 return StreamedFit.Ridge(stdout, xPath, yPath, parsed.GetValue(weights), budget,
                     new Ridge(Alpha: oneAlpha ?? 1.0, FitIntercept: !parsed.GetValue(noIntercept), Solver: ridgeSolver), gridValues, SavePath(savePath));

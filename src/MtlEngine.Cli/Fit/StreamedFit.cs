@@ -127,7 +127,7 @@ internal static class StreamedFit
         if (labels.Distinct().Count() < 2)
             throw new UsageException($"{yPath} (--y): all labels are {labels.FirstOrDefault()}; logistic regression needs at least two classes");
         var weights = weightPath is null ? null : FitInput.SampleWeights(weightPath, labels.Length);
-        var options = new LogisticRegression { C = c, BalancedClassWeight = classWeight == "balanced", MaxIterations = maxIter, Tolerance = tol, Parallelism = Parallelism.Default };
+        var options = new LogisticRegression { C = c, BalancedClassWeight = classWeight == "balanced", MaxIterations = maxIter, Tolerance = tol, Parallelism = TensorParallelism.Current };
         var model = OutOfCore.LogisticRegression(options, x, labels, weights, budget);
         model.Save(savePath);
         var r = model.Report!;
