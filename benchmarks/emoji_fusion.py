@@ -31,6 +31,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--dropout", type=float, default=0.3, help="the modality dropout rate of the '+ modality dropout' rows")
     parser.add_argument("--only", default=None, help="comma-separated row names to run (picture, name, a fusion, FUSION+md)")
     args = parser.parse_args()
 
@@ -60,7 +61,7 @@ def main():
                 spec["model"]["fusion"] = fusion
                 spec["evaluation"] = {"robustness": True}
                 if dropout:
-                    spec["training"]["modality_dropout"] = 0.3
+                    spec["training"]["modality_dropout"] = args.dropout
                     for i in spec["inputs"]:
                         i["missing"] = "learned"
             tag = name.replace(" ", "_").replace("+", "and") + f"-s{seed}"
