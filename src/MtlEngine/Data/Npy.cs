@@ -78,6 +78,30 @@ public static class Npy
 
     private static NdArray ReadCore(Stream stream, string source, string arrayName, long remaining)
     {
+        var (dtype, bigEndian, fortranOrder, shape, dataOffset) = ReadHeader(stream, source, remaining);
+        var (length, byteCount) = ElementCodec.CheckedSize(shape, dtype, source);
+        if (remaining >= 0)
+        {
+            long dataBytes = remaining - dataOffset;
+            if (dataBytes != byteCount)
+                throw new DataFormatException(source,
+                    $"shape {ElementCodec.ShapeText(shape)} of {DTypes.NumpyName(dtype)} needs {byteCount} bytes of data but the file has {dataBytes}");
+        }
+        Array data = ElementCodec.ReadElements(stream, dtype, length, byteCount, bigEndian, remaining >= 0, source);
+        if (remaining < 0 && !ElementCodec.AtEnd(stream))
+            throw new DataFormatException(source, $"there are bytes after the {byteCount} bytes that shape {ElementCodec.ShapeText(shape)} of {DTypes.NumpyName(dtype)} needs");
+
+        int[] intShape = ElementCodec.ToIntShape(shape);
+        if (fortranOrder && intShape.Length > 1) data = FortranToC(data, intShape);
+        return new NdArray(arrayName, dtype, intShape, data);
+    }
+
+    /// <summary>
+    /// Reads the .npy prefix (magic, version, header length) and the header, checks them and returns what the header says
+    /// and where the data starts. <paramref name="remaining"/> is the stream's length from here, or −1 when unknown.
+    /// </summary>
+    internal static (DType DType, bool BigEndian, bool FortranOrder, long[] Shape, long DataOffset) ReadHeader(Stream stream, string source, long remaining)
+    {
         Span<byte> prefix = stackalloc byte[8];
         ElementCodec.ReadExactly(stream, prefix, source, "the .npy magic and version");
         if (!prefix[..6].SequenceEqual(Magic))
@@ -109,21 +133,7 @@ public static class Npy
         }
 
         var (dtype, bigEndian, fortranOrder, shape) = ParseHeader(header, source);
-        var (length, byteCount) = ElementCodec.CheckedSize(shape, dtype, source);
-        if (remaining >= 0)
-        {
-            long dataBytes = remaining - prefixLength - headerLength;
-            if (dataBytes != byteCount)
-                throw new DataFormatException(source,
-                    $"shape {ElementCodec.ShapeText(shape)} of {DTypes.NumpyName(dtype)} needs {byteCount} bytes of data but the file has {dataBytes}");
-        }
-        Array data = ElementCodec.ReadElements(stream, dtype, length, byteCount, bigEndian, remaining >= 0, source);
-        if (remaining < 0 && !ElementCodec.AtEnd(stream))
-            throw new DataFormatException(source, $"there are bytes after the {byteCount} bytes that shape {ElementCodec.ShapeText(shape)} of {DTypes.NumpyName(dtype)} needs");
-
-        int[] intShape = ElementCodec.ToIntShape(shape);
-        if (fortranOrder && intShape.Length > 1) data = FortranToC(data, intShape);
-        return new NdArray(arrayName, dtype, intShape, data);
+        return (dtype, bigEndian, fortranOrder, shape, prefixLength + headerLength);
     }
 
     /// <summary>Checks the header dict and returns what it says.</summary>

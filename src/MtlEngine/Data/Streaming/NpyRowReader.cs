@@ -140,34 +140,7 @@ public sealed class NpyRowReader : IRowBlockSource
     // The .npy prefix and header (as Npy.Read checks them): dtype, byte order, order, shape and where the data starts.
     private static (DType, bool, bool, long[], long) ReadHeader(Stream stream, string source)
     {
-        Span<byte> prefix = stackalloc byte[8];
-        ElementCodec.ReadExactly(stream, prefix, source, "the .npy magic and version");
-        ReadOnlySpan<byte> magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
-        if (!prefix[..6].SequenceEqual(magic))
-            throw new DataFormatException(source, "not a .npy file (it does not start with the magic bytes \\x93NUMPY)");
-        int major = prefix[6], minor = prefix[7];
-        if (minor != 0 || major is < 1 or > 3)
-            throw new DataFormatException(source, $"unsupported .npy format version {major}.{minor} (supported: 1.0, 2.0, 3.0)");
-        Span<byte> lengthBytes = stackalloc byte[major == 1 ? 2 : 4];
-        ElementCodec.ReadExactly(stream, lengthBytes, source, "the header length");
-        long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthBytes) : BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
-        if (headerLength > Npy.MaxHeaderBytes)
-            throw new DataFormatException(source, $"header length {headerLength} is larger than the {Npy.MaxHeaderBytes} bytes allowed");
-        long dataOffset = 8 + lengthBytes.Length + headerLength;
-        if (dataOffset > stream.Length)
-            throw new DataFormatException(source, $"header length {headerLength} runs past the end of the file ({stream.Length} bytes)");
-        var headerBytes = new byte[headerLength];
-        ElementCodec.ReadExactly(stream, headerBytes, source, "the header");
-        string header;
-        try
-        {
-            header = (major == 3 ? new UTF8Encoding(false, throwOnInvalidBytes: true) : Encoding.Latin1).GetString(headerBytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new DataFormatException(source, "the version 3.0 header is not valid UTF-8");
-        }
-        var (dtype, bigEndian, fortran, shape) = Npy.ParseHeader(header, source);
+        var (dtype, bigEndian, fortran, shape, dataOffset) = Npy.ReadHeader(stream, source, stream.Length - stream.Position);
         foreach (long size in shape)
             if (size < 0) throw new DataFormatException(source, $"bad .npy header: negative dimension in shape {ElementCodec.ShapeText(shape)}");
         return (dtype, bigEndian, fortran, shape, dataOffset);
