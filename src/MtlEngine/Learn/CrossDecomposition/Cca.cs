@@ -92,15 +92,7 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
             var (u, v, iters) = pair.Value;
             iterations.Add(iters);
             converged &= iters < MaxIterations || q == 1;
-            // _svd_flip_1d: the largest-magnitude entry of u positive.
-            int best = 0;
-            for (int i = 1; i < p; i++)
-                if (Math.Abs(u[i]) > Math.Abs(u[best])) best = i;
-            if (u[best] < 0)
-            {
-                Dense.Scale(-1, u);
-                Dense.Scale(-1, v);
-            }
+            FlipSigns(u, v);
             var xScore = MatVec(xk, u);
             var yScore = MatVec(yk, v);
             // A score of zero (a view whose residual has no variance left along the pair) or one that is not finite has no
@@ -207,6 +199,19 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
         for (int i = 0; i < a.Rows; i++) Dense.Axpy(score[i] / ss, a.Row(i), loadings);
         for (int i = 0; i < a.Rows; i++) Dense.Axpy(-score[i], loadings, a.Row(i));
         return loadings;
+    }
+
+    /// <summary>scikit-learn's <c>_svd_flip_1d</c>: flips u and v together so that the largest-magnitude entry of u is positive.</summary>
+    internal static void FlipSigns(double[] u, double[] v)
+    {
+        int best = 0;
+        for (int i = 1; i < u.Length; i++)
+            if (Math.Abs(u[i]) > Math.Abs(u[best])) best = i;
+        if (u[best] < 0)
+        {
+            Dense.Scale(-1, u);
+            Dense.Scale(-1, v);
+        }
     }
 
     private static double[] MatVec(DenseMatrix a, ReadOnlySpan<double> v)

@@ -192,14 +192,7 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
             int used = Math.Min(it + 1, options.MaxIterations);
             iterations.Add(used);
             converged &= used < options.MaxIterations || q == 1;
-            int best = 0;
-            for (int i = 1; i < p; i++)
-                if (Math.Abs(u[i]) > Math.Abs(u[best])) best = i;
-            if (u[best] < 0)
-            {
-                Dense.Scale(-1, u);
-                Dense.Scale(-1, v);
-            }
+            Cca.FlipSigns(u, v);
             // γ = A·u/(uᵀAu), δ = B·v/(vᵀBv); deflate A, B, C
             var au = MatVec(a, u);
             var bv = MatVec(b, v);
