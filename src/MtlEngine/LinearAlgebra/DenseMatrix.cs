@@ -8,8 +8,9 @@ namespace MtlEngine.LinearAlgebra;
 /// A dense float64 matrix of shape (rows, columns), stored row-major in one array: element (i, j) is
 /// <c>Data[i·Columns + j]</c>. It is the working representation of every factorization in this namespace;
 /// <see cref="Span"/> gives the strided <see cref="MatrixSpan{T}"/> view the GEMM reads, so no copy is made to multiply.
-/// Build one from an <see cref="MtlTensor{T}"/> of rank 2 or a <c>double[,]</c>; get results back with
-/// <see cref="ToTensor"/> or <see cref="ToArray"/>.
+/// Build one from a <c>double[,]</c> (or from a rank-2 tensor with <c>DenseMatrix.FromTensor</c>, which
+/// <see cref="Tensors.TensorLinearAlgebra"/> adds one layer up); get results back with <see cref="ToArray"/>
+/// (or <c>ToTensor()</c>).
 /// Its one reason to exist among the matrix types: the public linear-algebra API's operand, an owned float64 rank-2
 /// row-major matrix with no strides, device or autograd to consider, so a factorization indexes it directly. Use an
 /// <see cref="MtlTensor{T}"/> for data and models, a <see cref="MatrixSpan{T}"/> to hand a view to a kernel.
@@ -88,38 +89,8 @@ public sealed class DenseMatrix
         return m;
     }
 
-    /// <summary>Copies a rank-2 float64 tensor of shape (rows, columns) (any strides).</summary>
-    /// <exception cref="MatrixShapeException">When the tensor is not of rank 2.</exception>
-    public static DenseMatrix FromTensor(MtlTensor<double> tensor)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        if (tensor.Rank != 2)
-            throw new MatrixShapeException($"Linear algebra needs a matrix, a tensor of rank 2, but got shape {MtlTensor<double>.ShapeText(tensor.Shape)}; reshape it to (rows, columns).");
-        var contiguous = tensor.Contiguous();
-        return new DenseMatrix(tensor.Dim(0), tensor.Dim(1), contiguous.AsSpan().ToArray());
-    }
-
-    /// <summary>
-    /// Copies a rank-2 float32 tensor of shape (rows, columns) and widens it to float64 (the factorization classes compute
-    /// in float64; <see cref="Linalg"/> factors and solves in float32 without widening).
-    /// </summary>
-    /// <exception cref="MatrixShapeException">When the tensor is not of rank 2.</exception>
-    public static DenseMatrix FromTensor(MtlTensor<float> tensor)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        if (tensor.Rank != 2)
-            throw new MatrixShapeException($"Linear algebra needs a matrix, a tensor of rank 2, but got shape {MtlTensor<float>.ShapeText(tensor.Shape)}; reshape it to (rows, columns).");
-        var source = tensor.Contiguous().AsSpan();
-        var m = new DenseMatrix(tensor.Dim(0), tensor.Dim(1));
-        for (int i = 0; i < source.Length; i++) m.Data[i] = source[i];
-        return m;
-    }
-
     /// <summary>Copies a vector of length n into an n×1 matrix.</summary>
     public static DenseMatrix Column(ReadOnlySpan<double> values) => new(values.Length, 1, values.ToArray());
-
-    /// <summary>A copy as a rank-2 float64 tensor of shape (rows, columns).</summary>
-    public MtlTensor<double> ToTensor() => MtlTensor.FromArray((double[])Data.Clone(), Rows, Columns);
 
     /// <summary>A copy as a two-dimensional array.</summary>
     public double[,] ToArray()

@@ -15,7 +15,7 @@ namespace MtlEngine.LinearAlgebra;
 /// float32 trades accuracy for speed: errors grow like κ(A)·1e-7 (κ the condition number) instead of κ(A)·1e-16, so
 /// use it for well-conditioned systems (a ridge-regularized Gram matrix, a covariance with a jitter on the diagonal)
 /// and float64 otherwise. The eigen, SVD and QR decompositions stay float64 (<see cref="SymmetricEigen"/>,
-/// <see cref="Svd"/>, <see cref="Qr"/>; a float32 tensor is widened by <see cref="DenseMatrix.FromTensor(MtlTensor{float})"/>).
+/// <see cref="Svd"/>, <see cref="Qr"/>; a float32 tensor is widened by <c>DenseMatrix.FromTensor</c>).
 /// </para>
 /// Inputs are read, never changed: the solves read a contiguous matrix where it lies, and LU copies it once into a
 /// pooled work array (<see cref="ArrayPool{T}.Shared"/>, which keeps large arrays mapped between calls). The results are

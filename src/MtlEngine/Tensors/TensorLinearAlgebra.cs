@@ -1,0 +1,50 @@
+using MtlEngine.LinearAlgebra;
+
+namespace MtlEngine.Tensors;
+
+/// <summary>
+/// The tensor overloads of the float64 linear-algebra classes, one layer up from them: linear algebra works on
+/// <see cref="DenseMatrix"/> and spans and knows no tensor; these extension members convert a rank-2 tensor with
+/// <c>DenseMatrix.FromTensor</c> and back with <c>matrix.ToTensor()</c>, so
+/// <c>Cholesky.Factor(tensor)</c>, <c>svd = Svd.Compute(tensor)</c> and <c>DenseMatrix.FromTensor(tensor)</c> read as
+/// members of the classes they extend (with <c>using MtlEngine.Tensors;</c>). The dtype-keeping facade is <see cref="Linalg"/>.
+/// </summary>
+public static class TensorLinearAlgebra
+{
+    extension(DenseMatrix)
+    {
+        /// <summary>Copies a rank-2 float64 tensor of shape (rows, columns) (any strides).</summary>
+        /// <exception cref="MatrixShapeException">When the tensor is not of rank 2.</exception>
+        public static DenseMatrix FromTensor(MtlTensor<double> tensor)
+        {
+            ArgumentNullException.ThrowIfNull(tensor);
+            if (tensor.Rank != 2)
+                throw new MatrixShapeException($"Linear algebra needs a matrix, a tensor of rank 2, but got shape {MtlTensor<double>.ShapeText(tensor.Shape)}; reshape it to (rows, columns).");
+            var contiguous = tensor.Contiguous();
+            return new DenseMatrix(tensor.Dim(0), tensor.Dim(1), contiguous.AsSpan().ToArray());
+        }
+
+        /// <summary>
+        /// Copies a rank-2 float32 tensor of shape (rows, columns) and widens it to float64 (the factorization classes compute
+        /// in float64; <see cref="Linalg"/> factors and solves in float32 without widening).
+        /// </summary>
+        /// <exception cref="MatrixShapeException">When the tensor is not of rank 2.</exception>
+        public static DenseMatrix FromTensor(MtlTensor<float> tensor)
+        {
+            ArgumentNullException.ThrowIfNull(tensor);
+            if (tensor.Rank != 2)
+                throw new MatrixShapeException($"Linear algebra needs a matrix, a tensor of rank 2, but got shape {MtlTensor<float>.ShapeText(tensor.Shape)}; reshape it to (rows, columns).");
+            var source = tensor.Contiguous().AsSpan();
+            var m = new DenseMatrix(tensor.Dim(0), tensor.Dim(1));
+            for (int i = 0; i < source.Length; i++) m.Data[i] = source[i];
+            return m;
+        }
+    }
+
+    /// <param name="matrix">The matrix to copy.</param>
+    extension(DenseMatrix matrix)
+    {
+        /// <summary>A copy as a rank-2 float64 tensor of shape (rows, columns).</summary>
+        public MtlTensor<double> ToTensor() => MtlTensor.FromArray((double[])matrix.Data.Clone(), matrix.Rows, matrix.Columns);
+    }
+}
