@@ -47,4 +47,21 @@ public static class TensorLinearAlgebra
         /// <summary>A copy as a rank-2 float64 tensor of shape (rows, columns).</summary>
         public MtlTensor<double> ToTensor() => MtlTensor.FromArray((double[])matrix.Data.Clone(), matrix.Rows, matrix.Columns);
     }
+
+    extension(Cholesky)
+    {
+        /// <summary>Factors a symmetric positive definite float64 tensor of shape (n, n) (its lower triangle is read; the input is not changed).</summary>
+        /// <param name="a">The n×n matrix.</param>
+        /// <param name="parallelism">Threads for the GEMM updates (and for later solves with this factorization).</param>
+        /// <exception cref="MatrixShapeException">When A is not square.</exception>
+        /// <exception cref="NotPositiveDefiniteException">When a pivot is not positive (carries its index).</exception>
+        public static Cholesky Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Cholesky.Factor(DenseMatrix.FromTensor(a), parallelism);
+    }
+
+    /// <param name="cholesky">The factorization of A.</param>
+    extension(Cholesky cholesky)
+    {
+        /// <summary>Solves A·X = B for a float64 tensor of shape (n, r).</summary>
+        public MtlTensor<double> Solve(MtlTensor<double> b) => cholesky.Solve(DenseMatrix.FromTensor(b)).ToTensor();
+    }
 }

@@ -1,6 +1,7 @@
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.LinearAlgebra;
+using MtlEngine.Tensors; // Cholesky.Factor(MtlTensor<double>), an extension one layer up
 using static MtlEngine.Tests.LinearAlgebra.LinalgTestData;
 
 namespace MtlEngine.Tests.LinearAlgebra;

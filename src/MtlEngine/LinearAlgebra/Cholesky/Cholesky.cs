@@ -53,10 +53,6 @@ public sealed class Cholesky
     /// <exception cref="NotPositiveDefiniteException">When a pivot is not positive (carries its index).</exception>
     public static Cholesky Factor(DenseMatrix a, Parallelism? parallelism = null) => Factor(a, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
 
-    /// <summary>Factors a float64 tensor of shape (n, n).</summary>
-    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism?)"/>
-    public static Cholesky Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromTensor(a), parallelism);
-
     /// <summary>Factors an n×n array.</summary>
     /// <inheritdoc cref="Factor(DenseMatrix, Parallelism?)"/>
     public static Cholesky Factor(double[,] a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromArray(a), parallelism);
@@ -224,9 +220,6 @@ public sealed class Cholesky
         SolveInPlace(new MatrixSpan<double>(x, x.Length, 1));
         return x;
     }
-
-    /// <summary>Solves A·X = B for a float64 tensor of shape (n, r).</summary>
-    public MtlTensor<double> Solve(MtlTensor<double> b) => Solve(DenseMatrix.FromTensor(b)).ToTensor();
 
     private void SolveInPlace(MatrixSpan<double> x)
     {
