@@ -65,3 +65,25 @@ public static class TensorLinearAlgebra
         public MtlTensor<double> Solve(MtlTensor<double> b) => cholesky.Solve(DenseMatrix.FromTensor(b)).ToTensor();
     }
 }
+
+/// <summary>
+/// The tensor overloads of <see cref="LinearAlgebra.Lu"/> (a class of its own because each static extension compiles to a
+/// method of its container, and the factorizations' <c>Factor(MtlTensor&lt;double&gt;, Parallelism?)</c> would collide);
+/// see <see cref="TensorLinearAlgebra"/>.
+/// </summary>
+public static class TensorLu
+{
+    extension(Lu)
+    {
+        /// <summary>Factors a float64 tensor of shape (n, n) (the input is not changed).</summary>
+        /// <exception cref="MatrixShapeException">When A is not square.</exception>
+        public static Lu Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Lu.Factor(DenseMatrix.FromTensor(a), parallelism);
+    }
+
+    /// <param name="lu">The factorization of A.</param>
+    extension(Lu lu)
+    {
+        /// <summary>Solves A·X = B for a float64 tensor of shape (n, r).</summary>
+        public MtlTensor<double> Solve(MtlTensor<double> b) => lu.Solve(DenseMatrix.FromTensor(b)).ToTensor();
+    }
+}

@@ -59,10 +59,6 @@ public sealed class Lu
     /// <exception cref="MatrixShapeException">When A is not square.</exception>
     public static Lu Factor(DenseMatrix a, Parallelism? parallelism = null) => Factor(a, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
 
-    /// <summary>Factors a float64 tensor of shape (n, n).</summary>
-    /// <inheritdoc cref="Factor(DenseMatrix, Parallelism?)"/>
-    public static Lu Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromTensor(a), parallelism);
-
     /// <summary>Factors an n×n array.</summary>
     /// <inheritdoc cref="Factor(DenseMatrix, Parallelism?)"/>
     public static Lu Factor(double[,] a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromArray(a), parallelism);
@@ -342,9 +338,6 @@ public sealed class Lu
         for (int i = 0; i < Order; i++) x[Permutation[i]] = z[i];
         return x;
     }
-
-    /// <summary>Solves A·X = B for a float64 tensor of shape (n, r).</summary>
-    public MtlTensor<double> Solve(MtlTensor<double> b) => Solve(DenseMatrix.FromTensor(b)).ToTensor();
 
     /// <summary>A⁻¹, by solving A·X = I.</summary>
     /// <exception cref="SingularMatrixException">When A is singular.</exception>
