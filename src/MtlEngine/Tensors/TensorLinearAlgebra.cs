@@ -87,3 +87,17 @@ public static class TensorLu
         public MtlTensor<double> Solve(MtlTensor<double> b) => lu.Solve(DenseMatrix.FromTensor(b)).ToTensor();
     }
 }
+
+/// <summary>
+/// The tensor overloads of <see cref="LinearAlgebra.Qr"/> (a class of its own because each static extension compiles to a
+/// method of its container, and the factorizations' <c>Factor(MtlTensor&lt;double&gt;, Parallelism?)</c> would collide);
+/// see <see cref="TensorLinearAlgebra"/>.
+/// </summary>
+public static class TensorQr
+{
+    extension(Qr)
+    {
+        /// <summary>Factors a float64 tensor of shape (m, n).</summary>
+        public static Qr Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Qr.Factor(DenseMatrix.FromTensor(a), parallelism);
+    }
+}

@@ -56,9 +56,6 @@ public sealed class Qr
     /// <summary>Factors A (not changed).</summary>
     public static Qr Factor(DenseMatrix a, Parallelism? parallelism = null) => Factor(a, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
 
-    /// <summary>Factors a float64 tensor of shape (m, n).</summary>
-    public static Qr Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromTensor(a), parallelism);
-
     /// <summary>Factors an m×n array.</summary>
     public static Qr Factor(double[,] a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromArray(a), parallelism);
 
