@@ -101,3 +101,17 @@ public static class TensorQr
         public static Qr Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Qr.Factor(DenseMatrix.FromTensor(a), parallelism);
     }
 }
+
+/// <summary>
+/// The tensor overloads of <see cref="PivotedQr"/> (a class of its own because each static extension compiles to a
+/// method of its container, and the factorizations' <c>Factor(MtlTensor&lt;double&gt;, Parallelism?)</c> would collide);
+/// see <see cref="TensorLinearAlgebra"/>.
+/// </summary>
+public static class TensorPivotedQr
+{
+    extension(PivotedQr)
+    {
+        /// <summary>Factors a float64 tensor of shape (m, n).</summary>
+        public static PivotedQr Factor(MtlTensor<double> a, Parallelism? parallelism = null) => PivotedQr.Factor(DenseMatrix.FromTensor(a), parallelism);
+    }
+}

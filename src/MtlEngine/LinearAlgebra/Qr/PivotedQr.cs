@@ -87,9 +87,6 @@ public sealed class PivotedQr
         return new PivotedQr(new Qr(f, tau, parallelism ?? TensorParallelism.Current, Qr.DefaultBlockSize), perm, parallelism ?? TensorParallelism.Current);
     }
 
-    /// <summary>Factors a float64 tensor of shape (m, n).</summary>
-    public static PivotedQr Factor(MtlTensor<double> a, Parallelism? parallelism = null) => Factor(DenseMatrix.FromTensor(a), parallelism);
-
     /// <summary>
     /// The numerical rank: the number of |rᵢᵢ| above <paramref name="tolerance"/>·|r₀₀|
     /// (default max(m, n)·ε, as NumPy's matrix_rank uses for singular values).
