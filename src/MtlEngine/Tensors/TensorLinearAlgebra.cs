@@ -64,6 +64,13 @@ public static class TensorLinearAlgebra
         /// <summary>Solves A·X = B for a float64 tensor of shape (n, r).</summary>
         public MtlTensor<double> Solve(MtlTensor<double> b) => cholesky.Solve(DenseMatrix.FromTensor(b)).ToTensor();
     }
+
+    extension(SymmetricEigen)
+    {
+        /// <summary>Eigenpairs of a float64 tensor of shape (n, n).</summary>
+        public static SymmetricEigen Compute(MtlTensor<double> a, bool computeVectors = true, Parallelism? parallelism = null) =>
+            SymmetricEigen.Compute(DenseMatrix.FromTensor(a), computeVectors, parallelism);
+    }
 }
 
 /// <summary>

@@ -54,7 +54,6 @@ public sealed class LayerDependencyTests(ITestOutputHelper output)
         // DenseMatrix.FromTensor/ToTensor) and in the dtype-keeping Linalg facade: they belong one layer up, beside the tensors.
         ["MtlEngine.LinearAlgebra.Linalg → MtlEngine.Tensors"] = "the torch.linalg-like facade over tensors",
         ["MtlEngine.LinearAlgebra.Svd → MtlEngine.Tensors"] = "Compute(MtlTensor<double>)",
-        ["MtlEngine.LinearAlgebra.SymmetricEigen → MtlEngine.Tensors"] = "Compute(MtlTensor<double>)",
         ["MtlEngine.LinearAlgebra.RandomizedSvd → MtlEngine.Tensors"] = "Compute(MtlTensor<double>)",
         // The randomized SVD draws its test matrix with the tensors' counter-based generator; the randomized-SVD
         // consolidation (one randomized SVD for PCA and linear algebra) is where this is to move.

@@ -147,10 +147,6 @@ public sealed class SymmetricEigen
         return Compute(a, true, parallelism ?? TensorParallelism.Current, TridiagonalSolver.DivideAndConquer, workspace, vectors);
     }
 
-    /// <summary>Eigenpairs of a float64 tensor of shape (n, n).</summary>
-    public static SymmetricEigen Compute(MtlTensor<double> a, bool computeVectors = true, Parallelism? parallelism = null) =>
-        Compute(DenseMatrix.FromTensor(a), computeVectors, parallelism);
-
     /// <summary>
     /// The <paramref name="k"/> largest eigenpairs, in ascending order (the last is the largest). For k up to n/4 only
     /// those k eigenpairs are computed (bisection and inverse iteration on the tridiagonal, then k back-transformed columns);
