@@ -71,6 +71,12 @@ public static class TensorLinearAlgebra
         public static SymmetricEigen Compute(MtlTensor<double> a, bool computeVectors = true, Parallelism? parallelism = null) =>
             SymmetricEigen.Compute(DenseMatrix.FromTensor(a), computeVectors, parallelism);
     }
+
+    extension(Svd)
+    {
+        /// <summary>The thin SVD of a float64 tensor of shape (m, n).</summary>
+        public static Svd Compute(MtlTensor<double> a, Parallelism? parallelism = null) => Svd.Compute(DenseMatrix.FromTensor(a), parallelism);
+    }
 }
 
 /// <summary>

@@ -53,7 +53,6 @@ public sealed class LayerDependencyTests(ITestOutputHelper output)
         // Linear algebra takes and returns tensors in its convenience overloads (Factor(MtlTensor<double>),
         // DenseMatrix.FromTensor/ToTensor) and in the dtype-keeping Linalg facade: they belong one layer up, beside the tensors.
         ["MtlEngine.LinearAlgebra.Linalg → MtlEngine.Tensors"] = "the torch.linalg-like facade over tensors",
-        ["MtlEngine.LinearAlgebra.Svd → MtlEngine.Tensors"] = "Compute(MtlTensor<double>)",
         ["MtlEngine.LinearAlgebra.RandomizedSvd → MtlEngine.Tensors"] = "Compute(MtlTensor<double>)",
         // The randomized SVD draws its test matrix with the tensors' counter-based generator; the randomized-SVD
         // consolidation (one randomized SVD for PCA and linear algebra) is where this is to move.

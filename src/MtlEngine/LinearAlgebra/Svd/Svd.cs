@@ -190,9 +190,6 @@ public sealed class Svd
 
     private static Span<double> RowOf(MatrixSpan<double> a, int i) => a.Data.Slice(a.Offset + i * a.RowStride, a.Columns);
 
-    /// <summary>The thin SVD of a float64 tensor of shape (m, n).</summary>
-    public static Svd Compute(MtlTensor<double> a, Parallelism? parallelism = null) => Compute(DenseMatrix.FromTensor(a), parallelism);
-
     /// <summary>The thin SVD of an m×n array.</summary>
     public static Svd Compute(double[,] a, Parallelism? parallelism = null) => Compute(DenseMatrix.FromArray(a), parallelism);
 
