@@ -77,6 +77,13 @@ public static class TensorLinearAlgebra
         /// <summary>The thin SVD of a float64 tensor of shape (m, n).</summary>
         public static Svd Compute(MtlTensor<double> a, Parallelism? parallelism = null) => Svd.Compute(DenseMatrix.FromTensor(a), parallelism);
     }
+
+    extension(RandomizedSvd)
+    {
+        /// <summary>The randomized SVD of a float64 tensor of shape (m, n).</summary>
+        public static Svd Compute(MtlTensor<double> a, int rank, int oversampling = 10, int powerIterations = 4, ulong seed = 0, Parallelism? parallelism = null) =>
+            RandomizedSvd.Compute(DenseMatrix.FromTensor(a), rank, oversampling, powerIterations, seed, parallelism);
+    }
 }
 
 /// <summary>

@@ -46,10 +46,6 @@ public static class RandomizedSvd
         return new Svd(u, sigma, v, sweeps);
     }
 
-    /// <summary>The randomized SVD of a float64 tensor of shape (m, n).</summary>
-    public static Svd Compute(MtlTensor<double> a, int rank, int oversampling = 10, int powerIterations = 4, ulong seed = 0, Parallelism? parallelism = null) =>
-        Compute(DenseMatrix.FromTensor(a), rank, oversampling, powerIterations, seed, parallelism);
-
     /// <summary>
     /// The algorithm on a view, writing U (m × k) into <paramref name="u"/> and V (n × k) into <paramref name="v"/> (no sign
     /// convention applied) and returning σ and the small SVD's sweeps. The m × l and n × l blocks of the power iterations
