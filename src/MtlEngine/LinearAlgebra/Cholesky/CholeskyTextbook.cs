@@ -6,7 +6,7 @@ namespace MtlEngine.LinearAlgebra;
 /// <summary>
 /// The textbook Cholesky–Banachiewicz algorithm, row by row with scalar loops:
 /// lᵢⱼ = (aᵢⱼ − Σ_{p&lt;j} lᵢₚ·lⱼₚ) / lⱼⱼ for j &lt; i, and lᵢᵢ = √(aᵢᵢ − Σ_{p&lt;i} lᵢₚ²).
-/// The twin of <see cref="Cholesky"/> (float64) and of <see cref="Linalg.Cholesky{T}"/> (float32 and float64).
+/// The twin of <see cref="Cholesky"/> (float64) and of <see cref="Tensors.Linalg.Cholesky{T}"/> (float32 and float64).
 /// </summary>
 public static class CholeskyTextbook
 {

@@ -2,9 +2,9 @@ using System.Buffers;
 using System.Numerics;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
-using MtlEngine.Tensors;
+using MtlEngine.LinearAlgebra;
 
-namespace MtlEngine.LinearAlgebra;
+namespace MtlEngine.Tensors;
 
 /// <summary>
 /// Dense linear algebra on tensors that keeps the element type, like <c>torch.linalg</c> and <c>numpy.linalg</c>:
