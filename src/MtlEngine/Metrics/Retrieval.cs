@@ -127,7 +127,7 @@ public sealed class RetrievalMetrics
             throw new MetricInputException($"Nearest-class classification needs embeddings (n, d) and class embeddings (classes ≥ 1, d), but got {MtlTensor<T>.ShapeText(embeddings.Shape)} and {MtlTensor<T>.ShapeText(classEmbeddings.Shape)}.");
         using (Autograd.Grad.NoGrad())
         {
-            var scores = MultiModal.ContrastiveLoss.Normalize(embeddings.Detach()).Matmul(MultiModal.ContrastiveLoss.Normalize(classEmbeddings.Detach()).Transpose());
+            var scores = UnitRows(embeddings.Detach()).Matmul(UnitRows(classEmbeddings.Detach()).Transpose());
             int n = scores.Dim(0), classes = scores.Dim(1);
             var values = scores.ToArray();
             var result = new int[n];
@@ -158,4 +158,12 @@ public sealed class RetrievalMetrics
         }
         return rank;
     }
+
+    /// <summary>
+    /// Each row of x (n, d) divided by max(‖row‖₂, 1e-12): the cosine's unit vectors, the same normalization (and the
+    /// same operations, so the same bits) as the contrastive loss's <c>F.normalize</c>, written here on the tensors'
+    /// public API because metrics sit below the multi-modal layer.
+    /// </summary>
+    private static MtlTensor<T> UnitRows<T>(MtlTensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        x / x.Norm(T.CreateChecked(2), -1, keepDims: true).Maximum(T.CreateChecked(1e-12));
 }

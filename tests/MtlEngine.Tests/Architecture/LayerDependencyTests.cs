@@ -57,8 +57,6 @@ public sealed class LayerDependencyTests(ITestOutputHelper output)
         // The convolution and pooling rules read what the forward pass saved (Conv2dSettings, PoolSaved) and call the
         // convolution drivers, which live in Nn; they belong with the tensors (a Tensors/Convolution folder).
         ["MtlEngine.Autograd.GradientRules → MtlEngine.Nn"] = "Conv2dDriver, Conv2dSettings, ConvolutionDevice, ConvolutionFunctional, PoolSaved",
-        // Retrieval metrics score with the contrastive aligner's similarity (a multi-modal type).
-        ["MtlEngine.Metrics.RetrievalMetrics → MtlEngine.MultiModal"] = "ContrastiveLoss",
     };
 
     [Fact]
