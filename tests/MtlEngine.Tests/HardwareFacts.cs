@@ -14,6 +14,12 @@ public static class Hardware
     /// <summary>True when the AVX-512 GEMM microkernels can run here.</summary>
     public static bool Avx512 { get; } = GemmInstructionSets.IsSupported(GemmInstructionSet.Avx512);
 
+    /// <summary>
+    /// True when 512-bit vectors are accelerated and AVX-512F is present: what the direct convolution needs (the runtime
+    /// may leave Vector512 unaccelerated on a processor that has AVX-512, so this is not <see cref="Avx512"/>).
+    /// </summary>
+    public static bool Vector512 { get; } = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+
     /// <summary>True when ILGPU finds at least one CUDA device (a driver and a GPU).</summary>
     public static bool Cuda { get; } = ProbeCuda();
 
@@ -38,6 +44,16 @@ public sealed class Avx512FactAttribute : FactAttribute
     public Avx512FactAttribute()
     {
         if (!Hardware.Avx512) Skip = "This processor has no AVX-512 (F, BW, DQ, VL): the AVX-512 microkernels cannot run here.";
+    }
+}
+
+/// <summary>A fact that needs accelerated 512-bit vectors (the direct convolution); skipped, with the reason, where they are absent.</summary>
+public sealed class Vector512FactAttribute : FactAttribute
+{
+    /// <summary>Sets <c>Skip</c> when 512-bit vectors are not accelerated.</summary>
+    public Vector512FactAttribute()
+    {
+        if (!Hardware.Vector512) Skip = "512-bit vectors are not accelerated here (no AVX-512F, or the runtime leaves Vector512 off): the direct convolution cannot run.";
     }
 }
 
