@@ -2,7 +2,7 @@ using System.Numerics;
 using ILGPU.Runtime;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.Kernels.Gpu;
-using MtlEngine.Tests.Gemm;
+using MtlEngine.Tests.Kernels.Gemm;
 
 namespace MtlEngine.Tests.Gpu;
 

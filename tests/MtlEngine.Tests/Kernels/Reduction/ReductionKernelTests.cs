@@ -1,9 +1,9 @@
 using System.Numerics;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Reduction;
-using static MtlEngine.Tests.Kernels.ElementwiseKernelTests;
+using static MtlEngine.Tests.Kernels.Elementwise.ElementwiseKernelTests;
 
-namespace MtlEngine.Tests.Kernels;
+namespace MtlEngine.Tests.Kernels.Reduction;
 
 /// <summary>Every reduction kernel against its scalar twin at every length 0..257, in float and double.</summary>
 public class ReductionKernelTests

@@ -1,7 +1,7 @@
 using System.Numerics;
 using MtlEngine.Kernels.Elementwise;
 
-namespace MtlEngine.Tests.Kernels;
+namespace MtlEngine.Tests.Kernels.Elementwise;
 
 /// <summary>Every element-wise kernel against its scalar twin at every length 0..257, in float and double.</summary>
 public class ElementwiseKernelTests

@@ -1,7 +1,7 @@
 using System.Numerics;
 using MtlEngine.Kernels.Gemm;
 
-namespace MtlEngine.Tests.Gemm;
+namespace MtlEngine.Tests.Kernels.Gemm;
 
 /// <summary>How a test matrix is laid out in memory.</summary>
 public enum Layout { RowMajor, ColumnMajor, Padded, Reversed }

@@ -1,7 +1,7 @@
 using MtlEngine.Kernels;
 using MtlEngine.Tensors;
 
-namespace MtlEngine.Tests.Gemm;
+namespace MtlEngine.Tests.Tensors;
 
 public class MatmulTests
 {

@@ -2,7 +2,7 @@ using System.Globalization;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.Cli.Bench;
 
-namespace MtlEngine.Tests.Gemm;
+namespace MtlEngine.Tests.Kernels.Gemm;
 
 public class GemmBenchTests
 {

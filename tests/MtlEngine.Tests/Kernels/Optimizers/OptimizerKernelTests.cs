@@ -1,14 +1,14 @@
 using System.Numerics;
 using MtlEngine.Kernels.Optimizers;
 
-namespace MtlEngine.Tests.Kernels;
+namespace MtlEngine.Tests.Kernels.Optimizers;
 
 // The vectorized optimizer drivers against their one-element-at-a-time twins: the same formula, so the same bits, for
 // every length from 0 to 70 (every tail of every vector width) and every combination of the rules' switches.
 public class OptimizerKernelTests
 {
     private static T[] Values<T>(int n, int seed, double low, double high) where T : INumber<T> =>
-        ElementwiseKernelTests.RandomArray<T>(n, seed, low, high);
+        Elementwise.ElementwiseKernelTests.RandomArray<T>(n, seed, low, high);
 
     private static void Same<T>(T[] expected, T[] actual, string what) where T : IFloatingPointIeee754<T>
     {

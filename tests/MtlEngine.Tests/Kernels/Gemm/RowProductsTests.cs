@@ -1,6 +1,6 @@
 using MtlEngine.Kernels.Gemm;
 
-namespace MtlEngine.Tests.Gemm;
+namespace MtlEngine.Tests.Kernels.Gemm;
 
 // C += A·Bᵀ by dot products of rows against the textbook GEMM (its twin), over odd shapes: k shorter than a vector and
 // not a multiple of one, n not a multiple of the four rows done at a time, padded row strides.

@@ -1,7 +1,7 @@
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 
-namespace MtlEngine.Tests.Gemm;
+namespace MtlEngine.Tests.Kernels.Gemm;
 
 public class SyrkGemvTests
 {

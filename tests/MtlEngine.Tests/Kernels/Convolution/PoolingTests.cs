@@ -1,6 +1,6 @@
 using MtlEngine.Kernels.Convolution;
 
-namespace MtlEngine.Tests.Kernels;
+namespace MtlEngine.Tests.Kernels.Convolution;
 
 // The 2×2, stride-2 max pooling fast path against the general window loop (its twin), bitwise, values and argmax,
 // over odd planes (floor mode drops the last row and column) full of ties, NaNs and signed zeros.

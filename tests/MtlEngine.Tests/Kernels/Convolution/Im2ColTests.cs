@@ -1,6 +1,6 @@
 using MtlEngine.Kernels.Convolution;
 
-namespace MtlEngine.Tests.Kernels;
+namespace MtlEngine.Tests.Kernels.Convolution;
 
 // im2col and col2im against the formula of Im2Col's summary, element by element, over geometries that take each path:
 // same width (stride 1, Wo = W: one copy or add per column-matrix row), with row and column dilation, kernels wider than

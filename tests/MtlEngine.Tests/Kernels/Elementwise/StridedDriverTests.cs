@@ -1,9 +1,9 @@
 using System.Numerics;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Elementwise;
-using static MtlEngine.Tests.Kernels.ElementwiseKernelTests;
+using static MtlEngine.Tests.Kernels.Elementwise.ElementwiseKernelTests;
 
-namespace MtlEngine.Tests.Kernels;
+namespace MtlEngine.Tests.Kernels.Elementwise;
 
 /// <summary>The strided/broadcast driver against its element-by-element twin on odd, strided, negative-stride and broadcast layouts.</summary>
 public class StridedDriverTests

@@ -2,7 +2,7 @@ using System.Numerics;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
 
-namespace MtlEngine.Tests.Gemm;
+namespace MtlEngine.Tests.Kernels.Gemm;
 
 public class GemmTests
 {
