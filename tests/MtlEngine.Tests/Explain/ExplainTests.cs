@@ -3,7 +3,7 @@ using MtlEngine.Nn;
 using MtlEngine.Tensors;
 using MtlEngine.Tensors.Random;
 
-namespace MtlEngine.Tests.Nn;
+namespace MtlEngine.Tests.Explain;
 
 public class ExplainTests
 {
