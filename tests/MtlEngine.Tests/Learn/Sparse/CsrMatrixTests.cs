@@ -5,7 +5,7 @@ using MtlEngine.Learn;
 using MtlEngine.Learn.Sparse;
 using MtlEngine.LinearAlgebra;
 
-namespace MtlEngine.Tests.Learn;
+namespace MtlEngine.Tests.Learn.Sparse;
 
 public class CsrMatrixTests
 {

@@ -6,7 +6,7 @@ using MtlEngine.Learn;
 using MtlEngine.Learn.Sparse;
 using MtlEngine.Learn.Text;
 
-namespace MtlEngine.Tests.Learn;
+namespace MtlEngine.Tests.Learn.Text;
 
 /// <summary>Tokenizer, CountVectorizer and TfidfVectorizer against scikit-learn 1.2 (Fixtures/Learn/make_text_fixtures.py).</summary>
 public class TextVectorizerTests

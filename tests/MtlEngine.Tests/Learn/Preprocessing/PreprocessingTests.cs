@@ -4,7 +4,7 @@ using MtlEngine.Learn.Preprocessing;
 using MtlEngine.Tensors;
 using static MtlEngine.Tests.Learn.LearnFixtures;
 
-namespace MtlEngine.Tests.Learn;
+namespace MtlEngine.Tests.Learn.Preprocessing;
 
 /// <summary>Scalers, imputer, encoder, splits and class balance against scikit-learn (Fixtures/Learn) and identities.</summary>
 public class PreprocessingTests
