@@ -5,7 +5,7 @@ using MtlEngine.LinearAlgebra;
 using MtlEngine.Tensors;
 using static MtlEngine.Tests.LinearAlgebra.LinalgTestData;
 
-namespace MtlEngine.Tests.LinearAlgebra;
+namespace MtlEngine.Tests.Tensors;
 
 /// <summary>
 /// The float32 factorizations (the generic Cholesky, LU and triangular solves through <see cref="Linalg"/>): against
