@@ -1,6 +1,5 @@
 using System.Numerics;
 using MtlEngine.Kernels.Convolution;
-using MtlEngine.Nn;
 using MtlEngine.Tensors;
 
 namespace MtlEngine.Autograd;
@@ -14,13 +13,13 @@ internal static partial class GradientRules
     public static MtlTensor<T> Conv2d<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
     {
         var settings = (Conv2dSettings)n.Saved!;
-        var dy = ConvolutionFunctional.Dense(g);
+        var dy = Conv2dDriver.Dense(g);
         MtlTensor<T> x = n.Inputs[0], w = n.Inputs[1];
         if (GpuTensorOps.OnDevice(dy)) return Conv2dOnDevice(dy, x, w, settings, i);
         return i switch
         {
-            0 => Conv2dDriver.InputGradient(dy, ConvolutionFunctional.Dense(w), x.Shape, settings),
-            1 => Conv2dDriver.WeightGradient(dy, ConvolutionFunctional.Dense(x), w.Shape, settings),
+            0 => Conv2dDriver.InputGradient(dy, Conv2dDriver.Dense(w), x.Shape, settings),
+            1 => Conv2dDriver.WeightGradient(dy, Conv2dDriver.Dense(x), w.Shape, settings),
             _ => Conv2dDriver.BiasGradient(dy),
         };
     }
@@ -29,7 +28,7 @@ internal static partial class GradientRules
     public static MtlTensor<T> MaxPool2d<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
     {
         var saved = (PoolSaved)n.Saved!;
-        if (saved.DeviceArgmax is not null) return ConvolutionDevice.PoolGradient(ConvolutionFunctional.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Max);
+        if (saved.DeviceArgmax is not null) return ConvolutionDevice.PoolGradient(Conv2dDriver.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Max);
         return PoolGradient(n, g, saved, (dy, dx, first, count) => Pooling.MaxBackward<T>(dy, saved.Argmax, dx, first, count, saved.Geometry));
     }
 
@@ -37,7 +36,7 @@ internal static partial class GradientRules
     public static MtlTensor<T> AvgPool2d<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
     {
         var saved = (PoolSaved)n.Saved!;
-        if (GpuTensorOps.OnDevice(g)) return ConvolutionDevice.PoolGradient(ConvolutionFunctional.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Average);
+        if (GpuTensorOps.OnDevice(g)) return ConvolutionDevice.PoolGradient(Conv2dDriver.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Average);
         return PoolGradient(n, g, saved, (dy, dx, first, count) => Pooling.AverageBackward<T>(dy, dx, first, count, saved.Geometry, saved.CountIncludePad));
     }
 
@@ -45,7 +44,7 @@ internal static partial class GradientRules
     public static MtlTensor<T> AdaptiveAvgPool2d<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
     {
         var saved = (PoolSaved)n.Saved!;
-        if (GpuTensorOps.OnDevice(g)) return ConvolutionDevice.PoolGradient(ConvolutionFunctional.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Adaptive);
+        if (GpuTensorOps.OnDevice(g)) return ConvolutionDevice.PoolGradient(Conv2dDriver.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Adaptive);
         var geometry = saved.Geometry;
         return PoolGradient(n, g, saved, (dy, dx, first, count) =>
             Pooling.AdaptiveAverageBackward<T>(dy, dx, first, count, geometry.Height, geometry.Width, saved.OutHeight, saved.OutWidth));
@@ -54,8 +53,8 @@ internal static partial class GradientRules
     /// <summary>The same three gradients of a convolution on a GPU device.</summary>
     private static MtlTensor<T> Conv2dOnDevice<T>(MtlTensor<T> dy, MtlTensor<T> x, MtlTensor<T> w, Conv2dSettings settings, int i) where T : unmanaged, INumber<T> => i switch
     {
-        0 => ConvolutionDevice.InputGradient(dy, ConvolutionFunctional.Dense(w), x.Shape, settings),
-        1 => ConvolutionDevice.WeightGradient(dy, ConvolutionFunctional.Dense(x), w.Shape, settings),
+        0 => ConvolutionDevice.InputGradient(dy, Conv2dDriver.Dense(w), x.Shape, settings),
+        1 => ConvolutionDevice.WeightGradient(dy, Conv2dDriver.Dense(x), w.Shape, settings),
         _ => ConvolutionDevice.BiasGradient(dy),
     };
 
@@ -64,11 +63,11 @@ internal static partial class GradientRules
     /// <summary>A new input-shaped gradient filled plane by plane (split over the threads) by <paramref name="backward"/>.</summary>
     private static MtlTensor<T> PoolGradient<T>(GradNode<T> n, MtlTensor<T> g, PoolSaved saved, PoolBackward<T> backward) where T : unmanaged, INumber<T>
     {
-        var dy = ConvolutionFunctional.Dense(g);
+        var dy = Conv2dDriver.Dense(g);
         var result = TensorOps.Uninitialized<T>(n.Inputs[0].Shape.ToArray());
         T[] upstream = dy.CpuStorage.Data, dx = result.CpuStorage.Data;
         int offset = dy.Offset;
-        ConvolutionFunctional.ForEachPlaneShare(saved.Planes, saved.Geometry.InputPlane, (first, count) => backward(upstream.AsSpan(offset), dx, first, count));
+        Conv2dDriver.ForEachPlaneShare(saved.Planes, saved.Geometry.InputPlane, (first, count) => backward(upstream.AsSpan(offset), dx, first, count));
         return result;
     }
 }

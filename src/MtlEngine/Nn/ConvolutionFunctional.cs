@@ -40,9 +40,9 @@ public static class ConvolutionFunctional
         var (dh, dw) = dilation ?? (1, 1);
         var settings = new Conv2dSettings(sh, sw, ph, pw, dh, dw, groups);
         CheckConv2d(input, weight, bias, settings);
-        var x = Dense(input);
-        var w = Dense(weight);
-        var b = bias is null ? null : Dense(bias);
+        var x = Conv2dDriver.Dense(input);
+        var w = Conv2dDriver.Dense(weight);
+        var b = bias is null ? null : Conv2dDriver.Dense(bias);
         var y = GpuTensorOps.OnDevice(x) ? ConvolutionDevice.Forward(x, w, b, settings) : Conv2dDriver.Forward(x, w, b, settings);
         MtlTensor<T>[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Record(y, GradientRules.Conv2d, inputs, settings);
@@ -74,7 +74,7 @@ public static class ConvolutionFunctional
         (int Height, int Width)? padding = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (planes, geometry) = PoolGeometry("MaxPool2d", input, kernel, stride, padding);
-        var x = Dense(input);
+        var x = Conv2dDriver.Dense(input);
         if (GpuTensorOps.OnDevice(x))
         {
             var (pooled, deviceArgmax) = ConvolutionDevice.MaxPool(x, PooledShape(input, geometry.OutHeight, geometry.OutWidth), planes, geometry);
@@ -84,7 +84,7 @@ public static class ConvolutionFunctional
         var argmax = TensorArena.Rent<int>(planes * geometry.OutputPlane);
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
         int offset = x.Offset;
-        ForEachPlaneShare(planes, geometry.InputPlane, (first, count) =>
+        Conv2dDriver.ForEachPlaneShare(planes, geometry.InputPlane, (first, count) =>
             Pooling.MaxForward<T>(source.AsSpan(offset), output, argmax, first, count, geometry));
         return Record(result, GradientRules.MaxPool2d, [input], new PoolSaved(geometry, planes, argmax));
     }
@@ -99,14 +99,14 @@ public static class ConvolutionFunctional
         (int Height, int Width)? padding = null, bool countIncludePad = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (planes, geometry) = PoolGeometry("AvgPool2d", input, kernel, stride, padding);
-        var x = Dense(input);
+        var x = Conv2dDriver.Dense(input);
         if (GpuTensorOps.OnDevice(x))
             return Record(ConvolutionDevice.AvgPool(x, PooledShape(input, geometry.OutHeight, geometry.OutWidth), planes, geometry, countIncludePad),
                 GradientRules.AvgPool2d, [input], new PoolSaved(geometry, planes, null, countIncludePad));
         var result = TensorOps.Uninitialized<T>(PooledShape(input, geometry.OutHeight, geometry.OutWidth));
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
         int offset = x.Offset;
-        ForEachPlaneShare(planes, geometry.InputPlane, (first, count) =>
+        Conv2dDriver.ForEachPlaneShare(planes, geometry.InputPlane, (first, count) =>
             Pooling.AverageForward<T>(source.AsSpan(offset), output, first, count, geometry, countIncludePad));
         return Record(result, GradientRules.AvgPool2d, [input], new PoolSaved(geometry, planes, null, countIncludePad));
     }
@@ -125,7 +125,7 @@ public static class ConvolutionFunctional
                 $"AdaptiveAvgPool2d takes an input of shape (N, C, H, W) or (C, H, W) and a positive output size, but got {MtlTensor<T>.ShapeText(input.Shape)} and ({outputSize.Height}, {outputSize.Width}).");
         int height = input.Shape[^2], width = input.Shape[^1], planes = (int)(input.Length / Math.Max(1, (long)height * width));
         var (oh, ow) = outputSize;
-        var x = Dense(input);
+        var x = Conv2dDriver.Dense(input);
         var geometry = new ConvolutionGeometry(1, height, width, 1, 1);
         if (GpuTensorOps.OnDevice(x))
             return Record(ConvolutionDevice.AdaptiveAvgPool(x, PooledShape(input, oh, ow), planes, height, width, oh, ow),
@@ -133,7 +133,7 @@ public static class ConvolutionFunctional
         var result = TensorOps.Uninitialized<T>(PooledShape(input, oh, ow));
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
         int offset = x.Offset;
-        ForEachPlaneShare(planes, height * width, (first, count) =>
+        Conv2dDriver.ForEachPlaneShare(planes, height * width, (first, count) =>
             Pooling.AdaptiveAverageForward<T>(source.AsSpan(offset), output, first, count, height, width, oh, ow));
         return Record(result, GradientRules.AdaptiveAvgPool2d, [input], new PoolSaved(geometry, planes, null, OutHeight: oh, OutWidth: ow));
     }
@@ -141,9 +141,6 @@ public static class ConvolutionFunctional
     /// <summary>Records the node (when grad mode is on and an input requires grad); the forward read detached data only.</summary>
     private static MtlTensor<T> Record<T>(MtlTensor<T> output, GradientRule<T> rule, MtlTensor<T>[] inputs, object saved) where T : unmanaged, INumber<T> =>
         Graph.Record(output, rule, inputs, saved: saved);
-
-    /// <summary>The tensor's elements as a contiguous CPU tensor (itself when it already is one).</summary>
-    internal static MtlTensor<T> Dense<T>(MtlTensor<T> x) where T : unmanaged, INumber<T> => x.IsContiguous ? x : x.Detach().Contiguous();
 
     private static void CheckConv2d<T>(MtlTensor<T> x, MtlTensor<T> w, MtlTensor<T>? b, Conv2dSettings s) where T : unmanaged, INumber<T>
     {
@@ -183,17 +180,4 @@ public static class ConvolutionFunctional
         shape[^1] = width;
         return shape;
     }
-
-    /// <summary>Splits the planes over the current threads when there is enough work (about 64 K input elements a thread).</summary>
-    internal static void ForEachPlaneShare(int planes, int planeLength, Action<int, int> body)
-    {
-        int threads = TensorParallelism.Current.Degree;
-        int workers = (int)Math.Clamp((long)planes * planeLength / ParallelThresholds.ConvolutionPlaneElementsPerThread, 1, Math.Min(threads, Math.Max(1, planes)));
-        Conv2dDriver.ForEachShare(workers, planes, (_, first, end) => body(first, end - first));
-    }
 }
-
-/// <summary>What a pooling rule needs: the window geometry (per plane), the plane count, MaxPool2d's argmax (host ints, or
-/// device ints on a GPU), AvgPool2d's divisor rule, the adaptive output size.</summary>
-internal sealed record PoolSaved(ConvolutionGeometry Geometry, int Planes, int[]? Argmax, bool CountIncludePad = true, int OutHeight = 0, int OutWidth = 0,
-    GpuStorage<int>? DeviceArgmax = null);

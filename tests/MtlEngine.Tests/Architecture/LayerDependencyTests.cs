@@ -54,9 +54,6 @@ public sealed class LayerDependencyTests(ITestOutputHelper output)
         // tensor out); the span-level Philox draw would have to move below linear algebra first.
         ["MtlEngine.LinearAlgebra.RandomizedSvd → MtlEngine.Tensors"] = "TensorRandom.Normal gives an MtlTensor, copied by DenseMatrix.FromTensor",
         ["MtlEngine.LinearAlgebra.RandomizedSvd → MtlEngine.Tensors.Random"] = "TensorRandom for the Gaussian test matrix",
-        // The convolution and pooling rules read what the forward pass saved (Conv2dSettings, PoolSaved) and call the
-        // convolution drivers, which live in Nn; they belong with the tensors (a Tensors/Convolution folder).
-        ["MtlEngine.Autograd.GradientRules → MtlEngine.Nn"] = "Conv2dDriver, Conv2dSettings, ConvolutionDevice, ConvolutionFunctional, PoolSaved",
     };
 
     [Fact]

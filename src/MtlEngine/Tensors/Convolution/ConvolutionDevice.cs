@@ -1,9 +1,8 @@
 using System.Numerics;
 using MtlEngine.Kernels.Convolution;
 using MtlEngine.Kernels.Gpu;
-using MtlEngine.Tensors;
 
-namespace MtlEngine.Nn;
+namespace MtlEngine.Tensors;
 
 /// <summary>
 /// The GPU twin of <see cref="Conv2dDriver"/> and of the pooling loops, for contiguous tensors on one device: im2col of

@@ -1,8 +1,7 @@
 using System.Numerics;
 using MtlEngine.Kernels.Convolution;
-using MtlEngine.Tensors;
 
-namespace MtlEngine.Nn;
+namespace MtlEngine.Tensors;
 
 /// <summary>Which CPU algorithm runs a 2-d convolution (tests force each; the layers take <see cref="Auto"/>).</summary>
 internal enum Conv2dAlgorithm

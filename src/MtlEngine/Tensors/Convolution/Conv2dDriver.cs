@@ -4,9 +4,8 @@ using System.Runtime.CompilerServices;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Convolution;
 using MtlEngine.Kernels.Gemm;
-using MtlEngine.Tensors;
 
-namespace MtlEngine.Nn;
+namespace MtlEngine.Tensors;
 
 /// <summary>The hyper-parameters of a 2-d convolution, saved on its autograd node.</summary>
 internal sealed record Conv2dSettings(int StrideHeight, int StrideWidth, int PadHeight, int PadWidth, int DilationHeight, int DilationWidth, int Groups)
@@ -254,6 +253,17 @@ internal static class Conv2dDriver
             for (int o = 0; o < channels; o++)
                 source.AsSpan(offset + (i * channels + o) * plane, plane).CopyTo(target.AsSpan(targetOffset + o * width + (i - first) * plane, plane));
         return (target, targetOffset);
+    }
+
+    /// <summary>The tensor's elements as a contiguous CPU tensor (itself when it already is one).</summary>
+    internal static MtlTensor<T> Dense<T>(MtlTensor<T> x) where T : unmanaged, INumber<T> => x.IsContiguous ? x : x.Detach().Contiguous();
+
+    /// <summary>Splits the planes over the current threads when there is enough work (about 64 K input elements a thread).</summary>
+    internal static void ForEachPlaneShare(int planes, int planeLength, Action<int, int> body)
+    {
+        int threads = TensorParallelism.Current.Degree;
+        int workers = (int)Math.Clamp((long)planes * planeLength / ParallelThresholds.ConvolutionPlaneElementsPerThread, 1, Math.Min(threads, Math.Max(1, planes)));
+        ForEachShare(workers, planes, (_, first, end) => body(first, end - first));
     }
 
     /// <summary>Runs body(worker, first, end) over fixed contiguous shares of [0, count), on the caller's thread when there is one share.</summary>
