@@ -6,7 +6,7 @@ using MtlEngine.Nn;
 using MtlEngine.Tensors;
 using MtlEngine.Tensors.Random;
 
-namespace MtlEngine.Tests.Nn;
+namespace MtlEngine.Tests.Tensors;
 
 // The direct convolution (stride 1, output rows of whole vectors; AVX-512) against the textbook convolution and against
 // im2col + GEMM, forward and both gradients, over odd shapes; GradCheck through the layer where it takes the direct path.
