@@ -3,7 +3,7 @@ using MtlEngine.LinearAlgebra;
 using MtlEngine.MultiTask.Aggregation;
 using static MtlEngine.Tests.MultiTask.AggregationTestData;
 
-namespace MtlEngine.Tests.MultiTask;
+namespace MtlEngine.Tests.MultiTask.Aggregation;
 
 /// <summary>The Gramian by SYRK against the textbook SYRK, and its accurate spectrum against exact cases.</summary>
 public class GramianTests

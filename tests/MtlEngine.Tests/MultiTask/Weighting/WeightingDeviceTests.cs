@@ -6,7 +6,7 @@ using MtlEngine.Tensors;
 using MtlEngine.Tensors.Random;
 using MtlEngine.Tests.Gpu;
 
-namespace MtlEngine.Tests.MultiTask;
+namespace MtlEngine.Tests.MultiTask.Weighting;
 
 /// <summary>
 /// Aggregation on a device (ILGPU's CPU accelerator): the Jacobian is downloaded, the direction uploaded and written into

@@ -8,7 +8,7 @@ using MtlEngine.Tensors;
 using MtlEngine.Tensors.Random;
 using static MtlEngine.Tests.MultiTask.WeightingFixture;
 
-namespace MtlEngine.Tests.MultiTask;
+namespace MtlEngine.Tests.MultiTask.Weighting;
 
 /// <summary>The registry of training strategies, Δm% on hand examples, and strategies inside the open trainer.</summary>
 public class WeightingRegistryTests

@@ -2,7 +2,7 @@ using MtlEngine.LinearAlgebra;
 using MtlEngine.MultiTask.Aggregation;
 using static MtlEngine.Tests.MultiTask.AggregationTestData;
 
-namespace MtlEngine.Tests.MultiTask;
+namespace MtlEngine.Tests.MultiTask.Aggregation;
 
 /// <summary>The active-set QP solver against its textbook twin (enumeration of faces) and against its own KKT conditions.</summary>
 public class SmallQpTests

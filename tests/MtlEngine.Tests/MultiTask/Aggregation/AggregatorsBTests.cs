@@ -3,7 +3,7 @@ using MtlEngine.LinearAlgebra;
 using MtlEngine.MultiTask.Aggregation;
 using MtlEngine.Tensors.Random;
 
-namespace MtlEngine.Tests.MultiTask;
+namespace MtlEngine.Tests.MultiTask.Aggregation;
 
 /// <summary>
 /// PCGrad, GradDrop, GradVac, Nash-MTL and FairGrad against the NumPy/SciPy references written by

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using MtlEngine.Tests.Cli;
 
-namespace MtlEngine.Tests.MultiTask;
+namespace MtlEngine.Tests.MultiTask.Weighting;
 
 /// <summary><c>mtl train</c> with <c>training.weighting</c>: a short run of a few strategies, and the spec's errors with their JSON paths.</summary>
 public sealed class WeightingTrainCliTests : IDisposable

@@ -3,7 +3,7 @@ using MtlEngine.LinearAlgebra;
 using MtlEngine.MultiTask.Aggregation;
 using static MtlEngine.Tests.MultiTask.AggregationTestData;
 
-namespace MtlEngine.Tests.MultiTask;
+namespace MtlEngine.Tests.MultiTask.Aggregation;
 
 /// <summary>
 /// Every exact aggregator against the 60-digit references that aggregator_fixture.py writes from each paper's formula

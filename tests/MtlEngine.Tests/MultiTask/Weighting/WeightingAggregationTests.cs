@@ -6,7 +6,7 @@ using MtlEngine.Nn;
 using MtlEngine.Tensors;
 using static MtlEngine.Tests.MultiTask.WeightingFixture;
 
-namespace MtlEngine.Tests.MultiTask;
+namespace MtlEngine.Tests.MultiTask.Weighting;
 
 /// <summary>
 /// <see cref="AggregationStrategy{T}"/>: with the sum of the task gradients as the aggregator it must reproduce equal

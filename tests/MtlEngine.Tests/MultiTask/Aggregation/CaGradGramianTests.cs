@@ -2,7 +2,7 @@ using MtlEngine.LinearAlgebra;
 using MtlEngine.MultiTask.Aggregation;
 using static MtlEngine.Tests.MultiTask.AggregationTestData;
 
-namespace MtlEngine.Tests.MultiTask;
+namespace MtlEngine.Tests.MultiTask.Aggregation;
 
 /// <summary>CAGrad's search on the T × T Gramian against its twin, the same search in parameter space.</summary>
 public class CaGradGramianTests

@@ -3,7 +3,7 @@ using MtlEngine.Nn;
 using MtlEngine.Tensors;
 using static MtlEngine.Tests.MultiTask.WeightingFixture;
 
-namespace MtlEngine.Tests.MultiTask;
+namespace MtlEngine.Tests.MultiTask.Weighting;
 
 /// <summary>
 /// Each loss-weighting strategy against its formula on hand-made losses, and its gradients against a backward pass of

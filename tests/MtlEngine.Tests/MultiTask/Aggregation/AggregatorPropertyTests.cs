@@ -2,7 +2,7 @@ using MtlEngine.LinearAlgebra;
 using MtlEngine.MultiTask.Aggregation;
 using static MtlEngine.Tests.MultiTask.AggregationTestData;
 
-namespace MtlEngine.Tests.MultiTask;
+namespace MtlEngine.Tests.MultiTask.Aggregation;
 
 /// <summary>
 /// The properties each exact aggregator has on every input (TorchJD's way of testing aggregators), over seeded random
