@@ -17,20 +17,17 @@ namespace MtlEngine.Kernels.Convolution;
 /// <item><see cref="Multiply{T}"/>: Y (rows × Ho·Wo) = bias + A (rows × depth, packed by <see cref="PackRows{T}"/>) · B, the
 /// forward pass (A = W, B = the padded input) and, with the upstream gradient padded instead and A = the flipped, transposed
 /// weights (<see cref="PackFlippedTransposed{T}"/>), the input gradient (a stride-1 convolution's adjoint is again one);</item>
-/// <item><see cref="AddWeightGradient{T}"/>: dW (rows × depth) += dY · Bᵀ, a dot product along the output positions per
-/// (output channel, k), kept in vector lanes (added to a lane buffer per chunk of samples) and summed across the lanes once,
-/// at the end (<see cref="SumLanes{T}"/>).</item>
+/// <item><see cref="AddWeightGradient{T}"/>: dWᵀ (depth × rows) += B · dYᵀ, vectorized over the output channels instead: the
+/// upstream gradient transposed once per sample (<see cref="TransposeUpstream{T}"/>, positions × channels), each B element
+/// broadcast (see DirectConvolution.WeightGradient.cs).</item>
 /// </list>
 /// Applies when the output rows are whole runs (Wo a multiple of L); <see cref="ConvolutionReference"/> is its textbook
 /// twin and im2col + GEMM (<see cref="Im2Col"/>) handles every other geometry.
 /// </summary>
-public static unsafe class DirectConvolution
+public static unsafe partial class DirectConvolution
 {
     /// <summary>Rows of the forward microkernel's tile (12 rows × two runs: 24 accumulators, as GEMM's 12×32).</summary>
     public const int MR = 12;
-
-    /// <summary>Output channels (4) and k entries (6) of the weight gradient's tile: 24 accumulators, 10 loads per 24 FMAs.</summary>
-    private const int GradientRows = 4, GradientColumns = 6;
 
     /// <summary>Whether this machine runs the kernels for T (AVX-512; float or double).</summary>
     public static bool IsAvailable<T>() =>
@@ -189,65 +186,6 @@ public static unsafe class DirectConvolution
             }
         }
     }
-
-    /// <summary>
-    /// lanes[(i·depth + k)·L + l] += Σ_s Σ_{oh, ow ≡ l mod L} upstream[s·upstreamSampleStride + i·Ho·Wo + oh·Wo + ow]·padded[s·paddedSampleStride +
-    /// offsets[k] + oh·Wp + ow] for i &lt; rows, k &lt; depth: the weight gradient of a chunk of samples, each (i, k) kept in L
-    /// vector lanes; <see cref="SumLanes{T}"/> sums them once after the last chunk (gradient[i, k] = Σ_l lanes[(i·depth + k)·L + l]).
-    /// </summary>
-    /// <exception cref="ArgumentException">When Wo is not a multiple of L, Wp &lt; Wo, an offset is negative or a span is too short.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AddWeightGradient<T>(int samples, int rows, int depth, ReadOnlySpan<T> upstream, int upstreamSampleStride,
-        ReadOnlySpan<T> padded, int paddedSampleStride, ReadOnlySpan<int> offsets, int paddedWidth, int outHeight, int outWidth, Span<T> lanes)
-        where T : unmanaged, INumber<T>
-    {
-        int plane = outHeight * outWidth;
-        CheckRuns<T>(outWidth, paddedWidth);
-        if (samples <= 0 || rows <= 0 || depth <= 0) return;
-        CheckLength(upstream.Length, (long)(samples - 1) * upstreamSampleStride + (long)rows * plane, nameof(upstream));
-        CheckLength(padded.Length, (long)(samples - 1) * paddedSampleStride + Reach(offsets, depth) + (long)(outHeight - 1) * paddedWidth + outWidth, nameof(padded));
-        CheckLength(lanes.Length, (long)rows * depth * Vector512<T>.Count, nameof(lanes));
-        var shape = new GradientShape(samples, plane, outWidth, paddedWidth - outWidth, Vector512<T>.Count, upstreamSampleStride, paddedSampleStride);
-        int fullRows = rows / GradientRows * GradientRows, fullColumns = depth / GradientColumns * GradientColumns, l = Vector512<T>.Count;
-        fixed (T* dy = upstream)
-        fixed (T* x = padded)
-        fixed (int* k = offsets)
-        fixed (T* g = lanes)
-        {
-            // Row blocks outer: a tile's upstream rows (4 rows of the chunk's samples) stay in L1 over every k block, while the
-            // shifted input rows, which neighbouring k share, come from L2.
-            int i = 0;
-            for (; i < fullRows; i += GradientRows)
-            {
-                int j = 0;
-                for (; j < fullColumns; j += GradientColumns) GradientTile4x6(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
-                for (; j < depth; j++) GradientTile4x1(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
-            }
-            for (; i < rows; i++)
-            {
-                int j = 0;
-                for (; j < fullColumns; j += GradientColumns) GradientTile1x6(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
-                for (; j < depth; j++) GradientTile1x1(shape, dy + i * plane, x, k + j, g + (i * depth + j) * l, depth);
-            }
-        }
-    }
-
-    /// <summary>gradient[e] = Σ_l lanes[e·L + l] for e &lt; count: the lane sums of <see cref="AddWeightGradient{T}"/>.</summary>
-    /// <exception cref="ArgumentException">When a span is too short.</exception>
-    public static void SumLanes<T>(ReadOnlySpan<T> lanes, Span<T> gradient, int count) where T : unmanaged, INumber<T>
-    {
-        int l = Vector512<T>.Count;
-        CheckLength(lanes.Length, (long)count * l, nameof(lanes));
-        CheckLength(gradient.Length, count, nameof(gradient));
-        for (int e = 0; e < count; e++) gradient[e] = Vector512.Sum(Vector512.Create(lanes.Slice(e * l, l)));
-    }
-
-    /// <summary>Adds a tile's accumulator to its lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Add<T>(Vector512<T> accumulator, T* lanes) where T : unmanaged, INumber<T> => (Vector512.Load(lanes) + accumulator).Store(lanes);
-
-    /// <summary>The weight-gradient loops' sizes: samples, Ho·Wo, Wo, Wp − Wo (skipped at the end of a row), L and the sample strides.</summary>
-    private readonly record struct GradientShape(int Samples, int Plane, int OutWidth, int RowSkip, int Lanes, int UpstreamSampleStride, int PaddedSampleStride);
 
     /// <summary>Where output position p = oh·Wo + ow reads the padded image: oh·Wp + ow.</summary>
     private static int Source(int p, int outWidth, int paddedWidth) => p / outWidth * paddedWidth + p % outWidth;
@@ -413,127 +351,5 @@ public static unsafe class DirectConvolution
         if (rows > 1) Put(c1_0, c1_1, 1, c0, c1, ldc0, ldc1, bias);
         if (rows > 2) Put(c2_0, c2_1, 2, c0, c1, ldc0, ldc1, bias);
         if (rows > 3) Put(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
-    }
-
-    /// <summary>A 4×6 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GradientTile4x6<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
-    {
-        Vector512<T> g0_0 = default, g0_1 = default, g0_2 = default, g0_3 = default, g0_4 = default, g0_5 = default;
-        Vector512<T> g1_0 = default, g1_1 = default, g1_2 = default, g1_3 = default, g1_4 = default, g1_5 = default;
-        Vector512<T> g2_0 = default, g2_1 = default, g2_2 = default, g2_3 = default, g2_4 = default, g2_5 = default;
-        Vector512<T> g3_0 = default, g3_1 = default, g3_2 = default, g3_3 = default, g3_4 = default, g3_5 = default;
-        nint x0 = offsets[0]; nint x1 = offsets[1]; nint x2 = offsets[2]; nint x3 = offsets[3]; nint x4 = offsets[4]; nint x5 = offsets[5];
-        nint plane = shape.Plane;
-        for (int s = 0; s < shape.Samples; s++)
-        {
-            T* dys = dy + s * shape.UpstreamSampleStride, xs = x + s * shape.PaddedSampleStride;
-            T* p0 = xs + x0; T* p1 = xs + x1; T* p2 = xs + x2; T* p3 = xs + x3; T* p4 = xs + x4; T* p5 = xs + x5;
-            for (int position = 0, source = 0, column = 0; position < plane; position += shape.Lanes)
-            {
-                Vector512<T> d0 = Vector512.Load(dys + 0 * plane + position); Vector512<T> d1 = Vector512.Load(dys + 1 * plane + position); Vector512<T> d2 = Vector512.Load(dys + 2 * plane + position); Vector512<T> d3 = Vector512.Load(dys + 3 * plane + position);
-                Vector512<T> b;
-                b = Vector512.Load(p0 + source); g0_0 = Fma(d0, b, g0_0); g1_0 = Fma(d1, b, g1_0); g2_0 = Fma(d2, b, g2_0); g3_0 = Fma(d3, b, g3_0);
-                b = Vector512.Load(p1 + source); g0_1 = Fma(d0, b, g0_1); g1_1 = Fma(d1, b, g1_1); g2_1 = Fma(d2, b, g2_1); g3_1 = Fma(d3, b, g3_1);
-                b = Vector512.Load(p2 + source); g0_2 = Fma(d0, b, g0_2); g1_2 = Fma(d1, b, g1_2); g2_2 = Fma(d2, b, g2_2); g3_2 = Fma(d3, b, g3_2);
-                b = Vector512.Load(p3 + source); g0_3 = Fma(d0, b, g0_3); g1_3 = Fma(d1, b, g1_3); g2_3 = Fma(d2, b, g2_3); g3_3 = Fma(d3, b, g3_3);
-                b = Vector512.Load(p4 + source); g0_4 = Fma(d0, b, g0_4); g1_4 = Fma(d1, b, g1_4); g2_4 = Fma(d2, b, g2_4); g3_4 = Fma(d3, b, g3_4);
-                b = Vector512.Load(p5 + source); g0_5 = Fma(d0, b, g0_5); g1_5 = Fma(d1, b, g1_5); g2_5 = Fma(d2, b, g2_5); g3_5 = Fma(d3, b, g3_5);
-                column += shape.Lanes;
-                source += shape.Lanes;
-                if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
-            }
-        }
-        nint lanes = shape.Lanes;
-        Add(g0_0, g + (0 * ldg + 0) * lanes); Add(g0_1, g + (0 * ldg + 1) * lanes); Add(g0_2, g + (0 * ldg + 2) * lanes); Add(g0_3, g + (0 * ldg + 3) * lanes); Add(g0_4, g + (0 * ldg + 4) * lanes); Add(g0_5, g + (0 * ldg + 5) * lanes);
-        Add(g1_0, g + (1 * ldg + 0) * lanes); Add(g1_1, g + (1 * ldg + 1) * lanes); Add(g1_2, g + (1 * ldg + 2) * lanes); Add(g1_3, g + (1 * ldg + 3) * lanes); Add(g1_4, g + (1 * ldg + 4) * lanes); Add(g1_5, g + (1 * ldg + 5) * lanes);
-        Add(g2_0, g + (2 * ldg + 0) * lanes); Add(g2_1, g + (2 * ldg + 1) * lanes); Add(g2_2, g + (2 * ldg + 2) * lanes); Add(g2_3, g + (2 * ldg + 3) * lanes); Add(g2_4, g + (2 * ldg + 4) * lanes); Add(g2_5, g + (2 * ldg + 5) * lanes);
-        Add(g3_0, g + (3 * ldg + 0) * lanes); Add(g3_1, g + (3 * ldg + 1) * lanes); Add(g3_2, g + (3 * ldg + 2) * lanes); Add(g3_3, g + (3 * ldg + 3) * lanes); Add(g3_4, g + (3 * ldg + 4) * lanes); Add(g3_5, g + (3 * ldg + 5) * lanes);
-    }
-
-    /// <summary>A 4×1 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GradientTile4x1<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
-    {
-        Vector512<T> g0_0 = default;
-        Vector512<T> g1_0 = default;
-        Vector512<T> g2_0 = default;
-        Vector512<T> g3_0 = default;
-        nint x0 = offsets[0];
-        nint plane = shape.Plane;
-        for (int s = 0; s < shape.Samples; s++)
-        {
-            T* dys = dy + s * shape.UpstreamSampleStride, xs = x + s * shape.PaddedSampleStride;
-            T* p0 = xs + x0;
-            for (int position = 0, source = 0, column = 0; position < plane; position += shape.Lanes)
-            {
-                Vector512<T> d0 = Vector512.Load(dys + 0 * plane + position); Vector512<T> d1 = Vector512.Load(dys + 1 * plane + position); Vector512<T> d2 = Vector512.Load(dys + 2 * plane + position); Vector512<T> d3 = Vector512.Load(dys + 3 * plane + position);
-                Vector512<T> b;
-                b = Vector512.Load(p0 + source); g0_0 = Fma(d0, b, g0_0); g1_0 = Fma(d1, b, g1_0); g2_0 = Fma(d2, b, g2_0); g3_0 = Fma(d3, b, g3_0);
-                column += shape.Lanes;
-                source += shape.Lanes;
-                if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
-            }
-        }
-        nint lanes = shape.Lanes;
-        Add(g0_0, g + (0 * ldg + 0) * lanes);
-        Add(g1_0, g + (1 * ldg + 0) * lanes);
-        Add(g2_0, g + (2 * ldg + 0) * lanes);
-        Add(g3_0, g + (3 * ldg + 0) * lanes);
-    }
-
-    /// <summary>A 1×6 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GradientTile1x6<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
-    {
-        Vector512<T> g0_0 = default, g0_1 = default, g0_2 = default, g0_3 = default, g0_4 = default, g0_5 = default;
-        nint x0 = offsets[0]; nint x1 = offsets[1]; nint x2 = offsets[2]; nint x3 = offsets[3]; nint x4 = offsets[4]; nint x5 = offsets[5];
-        nint plane = shape.Plane;
-        for (int s = 0; s < shape.Samples; s++)
-        {
-            T* dys = dy + s * shape.UpstreamSampleStride, xs = x + s * shape.PaddedSampleStride;
-            T* p0 = xs + x0; T* p1 = xs + x1; T* p2 = xs + x2; T* p3 = xs + x3; T* p4 = xs + x4; T* p5 = xs + x5;
-            for (int position = 0, source = 0, column = 0; position < plane; position += shape.Lanes)
-            {
-                Vector512<T> d0 = Vector512.Load(dys + 0 * plane + position);
-                Vector512<T> b;
-                b = Vector512.Load(p0 + source); g0_0 = Fma(d0, b, g0_0);
-                b = Vector512.Load(p1 + source); g0_1 = Fma(d0, b, g0_1);
-                b = Vector512.Load(p2 + source); g0_2 = Fma(d0, b, g0_2);
-                b = Vector512.Load(p3 + source); g0_3 = Fma(d0, b, g0_3);
-                b = Vector512.Load(p4 + source); g0_4 = Fma(d0, b, g0_4);
-                b = Vector512.Load(p5 + source); g0_5 = Fma(d0, b, g0_5);
-                column += shape.Lanes;
-                source += shape.Lanes;
-                if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
-            }
-        }
-        nint lanes = shape.Lanes;
-        Add(g0_0, g + (0 * ldg + 0) * lanes); Add(g0_1, g + (0 * ldg + 1) * lanes); Add(g0_2, g + (0 * ldg + 2) * lanes); Add(g0_3, g + (0 * ldg + 3) * lanes); Add(g0_4, g + (0 * ldg + 4) * lanes); Add(g0_5, g + (0 * ldg + 5) * lanes);
-    }
-
-    /// <summary>A 1×1 block of the weight gradient: lanes (i·ldg + j)·L .. + L of g += Σ_s Σ_runs dy[s][i·plane + run]·x[s][offsets[j] + source(run)].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GradientTile1x1<T>(in GradientShape shape, T* dy, T* x, int* offsets, T* g, nint ldg) where T : unmanaged, INumber<T>
-    {
-        Vector512<T> g0_0 = default;
-        nint x0 = offsets[0];
-        nint plane = shape.Plane;
-        for (int s = 0; s < shape.Samples; s++)
-        {
-            T* dys = dy + s * shape.UpstreamSampleStride, xs = x + s * shape.PaddedSampleStride;
-            T* p0 = xs + x0;
-            for (int position = 0, source = 0, column = 0; position < plane; position += shape.Lanes)
-            {
-                Vector512<T> d0 = Vector512.Load(dys + 0 * plane + position);
-                Vector512<T> b;
-                b = Vector512.Load(p0 + source); g0_0 = Fma(d0, b, g0_0);
-                column += shape.Lanes;
-                source += shape.Lanes;
-                if (column == shape.OutWidth) { column = 0; source += shape.RowSkip; }
-            }
-        }
-        nint lanes = shape.Lanes;
-        Add(g0_0, g + (0 * ldg + 0) * lanes);
     }
 }

@@ -23,8 +23,9 @@ internal enum Conv2dAlgorithm
 /// <item>input gradient: a stride-1 convolution's adjoint is the convolution of dY, padded by dh·(kh − 1) − ph rows
 /// (dw·(kw − 1) − pw columns), with the flipped, transposed weights w'[c, o, ki, kj] = w[o, c, kh − 1 − ki, kw − 1 − kj];
 /// written directly, no col2im and no zeroing;</item>
-/// <item>weight gradient: dW[g] = Σₙ dY[n, g]·B[n, g]ᵀ over chunks of samples, every row block of 4 output channels owned by
-/// one thread, so any thread count sums each element in the same order (the same bits).</item>
+/// <item>weight gradient: dW[g]ᵀ = Σₙ B[n, g]·dY[n, g]ᵀ over chunks of samples, vectorized over the output channels (dY
+/// transposed per sample), every block of 6 entries k owned by one thread, so any thread count sums each element in the
+/// same order (the same bits).</item>
 /// </list>
 /// The samples of the forward pass and the input gradient are claimed by whichever thread is free (each is written by
 /// one thread alone, so the bits do not depend on the threads either). Scratch comes from the step's arena.
@@ -32,10 +33,15 @@ internal enum Conv2dAlgorithm
 internal static class Conv2dDirect
 {
     /// <summary>
-    /// The weight gradient's chunk: samples whose padded input and upstream gradient take about 512 KiB (L2), so that a
-    /// tile's upstream rows stay in L1 (4 rows × 4 samples of 16×16 floats: 16 KiB).
+    /// The weight gradient's chunk: samples whose padded input and transposed upstream gradient take about 1 MiB, staged
+    /// between two parallel passes and read back from L2. Measured on conv2d_b (CPU time, min of 15, a loaded 2 MiB-L2
+    /// Xeon): 1 thread 4.4–4.6 ms at 256–512 KiB, 4.9 at 2 MiB, 5.5 at 8 MiB; 2 threads alike from 512 KiB to 2 MiB. 1 MiB
+    /// halves the parallel passes (thread wake-ups) of 512 KiB.
     /// </summary>
-    private const long ChunkBytes = 1 << 19;
+    internal const long ChunkBytes = 1 << 20;
+
+    /// <summary>The k entries of one share unit of the weight gradient: the kernel's tile width (6).</summary>
+    private const int WeightColumns = 6;
 
     /// <summary>Whether <paramref name="algorithm"/> runs the forward pass and weight gradient of this geometry directly (throws when Direct is forced where it does not apply).</summary>
     public static bool Chosen<T>(Conv2dAlgorithm algorithm, in ConvolutionGeometry g, bool inputGradient = false)
@@ -111,49 +117,66 @@ internal static class Conv2dDirect
         return result;
     }
 
-    /// <summary>∂L/∂W[g] = Σₙ dY[n, g]·B[n, g]ᵀ (B the padded input read through the offsets), from the contiguous dy and x.</summary>
-    public static MtlTensor<T> WeightGradient<T>(MtlTensor<T> dy, MtlTensor<T> x, ReadOnlySpan<int> weightShape, Conv2dSettings s) where T : unmanaged, INumber<T>
+    /// <summary>
+    /// ∂L/∂W[g]ᵀ = Σₙ B[n, g]·dY[n, g]ᵀ (B the padded input read through the offsets), from the contiguous dy and x, over
+    /// chunks of samples of about <paramref name="chunkBytes"/> staged bytes: first each sample of the chunk is padded and its
+    /// upstream gradient transposed (samples claimed by whichever thread is free), then the (group, 6 entries k) blocks of
+    /// dWᵀ are shared in fixed contiguous shares, each summing the chunk's samples in order.
+    /// </summary>
+    public static MtlTensor<T> WeightGradient<T>(MtlTensor<T> dy, MtlTensor<T> x, ReadOnlySpan<int> weightShape, Conv2dSettings s, long chunkBytes = ChunkBytes)
+        where T : unmanaged, INumber<T>
     {
         var g = s.Geometry(x.Shape, weightShape);
         int batch = x.Shape[0], outChannels = weightShape[0], groups = s.Groups, og = outChannels / groups, cg = g.Channels / groups;
         int kh = g.KernelHeight, kw = g.KernelWidth, depth = cg * kh * kw, ho = g.OutHeight, wo = g.OutWidth, plane = ho * wo;
         int hp = ho + s.DilationHeight * (kh - 1), wp = wo + s.DilationWidth * (kw - 1), paddedPlane = hp * wp;
         int image = g.Channels * g.InputPlane, paddedImage = g.Channels * paddedPlane, upstreamImage = outChannels * plane;
+        int stride = DirectConvolution.TransposedStride<T>(og), transposedGroup = plane * stride, staged = paddedImage + groups * transposedGroup;
         var result = TensorOps.Uninitialized<T>(weightShape.ToArray());
         int[] offsets = TensorArena.Rent<int>(depth);
         DirectConvolution.Offsets(offsets, cg, kh, kw, s.DilationHeight, s.DilationWidth, hp, wp);
-        int lanes = DirectConvolution.RunLength<T>(), typeSize = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        T[] partial = TensorArena.Rent<T>(outChannels * depth * lanes), input = x.CpuStorage.Data, upstream = dy.CpuStorage.Data;
-        Array.Clear(partial);
-        int xOffset = x.Offset, dyOffset = dy.Offset;
-        // Row blocks of 4 output channels (of one group): a fixed contiguous share per thread; chunks of samples outside, each
-        // padded into the thread's scratch (in L2) just before its products.
-        int blocksPerGroup = (og + 3) / 4, blocks = groups * blocksPerGroup, workers = Math.Min(TensorParallelism.Current.Degree, blocks);
-        int chunk = (int)Math.Clamp(ChunkBytes / ((long)(paddedImage + upstreamImage) * typeSize), 1, batch);
-        T[] scratch = TensorArena.Rent<T>(workers * chunk * paddedImage);
-        Conv2dDriver.ForEachShare(workers, blocks, (worker, firstBlock, endBlock) =>
+        int gradientLength = groups * depth * stride, typeSize = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        T[] gradient = TensorArena.Rent<T>(gradientLength), input = x.CpuStorage.Data, upstream = dy.CpuStorage.Data;
+        gradient.AsSpan(0, gradientLength).Clear();
+        int chunk = (int)Math.Clamp(chunkBytes / ((long)staged * typeSize), 1, batch);
+        T[] scratch = TensorArena.Rent<T>(chunk * staged);
+        int xOffset = x.Offset, dyOffset = dy.Offset, threads = TensorParallelism.Current.Degree;
+        int columnBlocks = (depth + WeightColumns - 1) / WeightColumns, units = groups * columnBlocks;
+        for (int n0 = 0; n0 < batch; n0 += chunk)
         {
-            var padded = scratch.AsSpan(worker * chunk * paddedImage, chunk * paddedImage);
-            for (int n0 = 0; n0 < batch; n0 += chunk)
+            int samples = Math.Min(chunk, batch - n0), first = n0;
+            Conv2dDriver.ForEachShare(Math.Min(threads, samples), samples, (_, begin, end) =>
             {
-                int samples = Math.Min(chunk, batch - n0);
-                for (int n = 0; n < samples; n++)
-                    DirectConvolution.Pad<T>(input.AsSpan(xOffset + (n0 + n) * image, image), g.Channels, g.Height, g.Width, padded.Slice(n * paddedImage, paddedImage),
-                        hp, wp, s.PadHeight, s.PadWidth);
-                for (int block = firstBlock; block < endBlock;)
+                for (int n = begin; n < end; n++)
                 {
-                    // The share's blocks within this group at once.
-                    int group = block / blocksPerGroup, last = Math.Min(endBlock, (group + 1) * blocksPerGroup);
-                    int row0 = block % blocksPerGroup * 4, rows = Math.Min(og, (last - group * blocksPerGroup) * 4) - row0, o0 = group * og + row0;
-                    DirectConvolution.AddWeightGradient<T>(samples, rows, depth,
-                        upstream.AsSpan(dyOffset + n0 * upstreamImage + o0 * plane), upstreamImage,
-                        padded[(group * cg * paddedPlane)..], paddedImage, offsets, wp, ho, wo,
-                        partial.AsSpan(o0 * depth * lanes, rows * depth * lanes));
-                    block = last;
+                    var sample = scratch.AsSpan(n * staged, staged);
+                    DirectConvolution.Pad<T>(input.AsSpan(xOffset + (first + n) * image, image), g.Channels, g.Height, g.Width, sample[..paddedImage], hp, wp, s.PadHeight, s.PadWidth);
+                    for (int group = 0; group < groups; group++)
+                        DirectConvolution.TransposeUpstream<T>(upstream.AsSpan(dyOffset + (first + n) * upstreamImage + group * og * plane, og * plane), og, plane,
+                            sample.Slice(paddedImage + group * transposedGroup, transposedGroup), stride);
                 }
-            }
-        });
-        DirectConvolution.SumLanes<T>(partial, result.CpuStorage.Data, outChannels * depth);
+            });
+            Conv2dDriver.ForEachShare(Math.Min(threads, units), units, (_, firstUnit, endUnit) =>
+            {
+                for (int n = 0; n < samples; n++)
+                {
+                    var sample = scratch.AsSpan(n * staged, staged);
+                    for (int unit = firstUnit; unit < endUnit;)
+                    {
+                        // The share's k blocks within this group at once.
+                        int group = unit / columnBlocks, last = Math.Min(endUnit, (group + 1) * columnBlocks);
+                        int firstColumn = unit % columnBlocks * WeightColumns, endColumn = Math.Min(depth, (last - group * columnBlocks) * WeightColumns);
+                        DirectConvolution.AddWeightGradient<T>(stride, firstColumn, endColumn, sample.Slice(paddedImage + group * transposedGroup, transposedGroup),
+                            sample[(group * cg * paddedPlane)..paddedImage], offsets.AsSpan(0, depth), wp, ho, wo, gradient.AsSpan(group * depth * stride, depth * stride));
+                        unit = last;
+                    }
+                }
+            });
+        }
+        var dw = result.CpuStorage.Data;
+        for (int group = 0; group < groups; group++)
+            for (int o = 0; o < og; o++)
+                for (int k = 0; k < depth; k++) dw[(group * og + o) * depth + k] = gradient[(group * depth + k) * stride + o];
         return result;
     }
 }

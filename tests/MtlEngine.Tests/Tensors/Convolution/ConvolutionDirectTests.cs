@@ -22,6 +22,8 @@ public class ConvolutionDirectTests
         new[] { 2, 17, 5, 16, 20, 3, 3, 1, 1, 1, 1, 1 },  // 17 channels (not a multiple of a vector), 20 outputs (12 + 8)
         new[] { 2, 3, 4, 8, 4, 3, 3, 3, 1, 1, 1, 1 },     // padding 3 > (kh − 1)·dh: the input gradient crops the upstream rows
         new[] { 1, 2, 3, 8, 3, 3, 3, 2, 1, 1, 1, 1 },     // padding 2 rows, Wo = 8, Ho = 5
+        new[] { 2, 3, 9, 16, 70, 3, 3, 1, 1, 1, 1, 1 },   // 70 outputs: 4 + 1 vectors of float channels (9 rows: blocks of 8 + 1), 27 entries k (6·4 + 3)
+        new[] { 1, 4, 4, 17, 36, 2, 2, 0, 0, 2, 1, 2 },   // groups 2 of 18 outputs, dilation (2, 1), 2×2 kernel: 8 entries k per group, Wo = 16
     };
 
     [Theory]
@@ -66,6 +68,71 @@ public class ConvolutionDirectTests
         var one = Run(1);
         var three = Run(3);
         for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], three[i]);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void TheWeightGradientEqualsItsDefinitionAndDoesNotDependOnTheChunks(int threads)
+    {
+        if (!DirectConvolution.IsAvailable<float>()) return;
+        // 5 samples, 21 outputs (a vector + 5 of float, zero rows past them), groups 3 of 7, 8 entries k a group (6 + 2).
+        var settings = new Conv2dSettings(1, 1, 1, 0, 1, 1, 3);
+        var random = new TensorRandom(74);
+        var x = random.Normal([5, 6, 3, 17], 0f, 1f);
+        var w = random.Normal([21, 2, 2, 2], 0f, 1f);
+        var g = settings.Geometry(x.Shape, w.Shape);
+        var dy = random.Normal([5, 21, g.OutHeight, g.OutWidth], 0f, 1f);
+        Assert.Equal(16, g.OutWidth);
+        using var _ = TensorParallelism.Use(new Parallelism(threads));
+        var whole = Conv2dDirect.WeightGradient(dy, x, w.Shape, settings).ToArray();
+        var oneSampleChunks = Conv2dDirect.WeightGradient(dy, x, w.Shape, settings, chunkBytes: 1).ToArray();
+        Assert.Equal(whole, oneSampleChunks); // each element sums the samples in order, whatever the chunks
+        var expected = WeightGradientByDefinition(x.ToArray(), x.Shape.ToArray(), dy.ToArray(), w.Shape.ToArray(), settings);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - whole[i]) <= 1e-4 * (1 + Math.Abs(expected[i])), $"element {i}: expected {expected[i]:R}, got {whole[i]:R}");
+    }
+
+    [Theory]
+    [InlineData(37, 48, 48)]   // rows of float: two 16-blocks and 5 more; zero rows to the stride
+    [InlineData(16, 20, 16)]   // one 16-block, 4 positions past the last 16
+    [InlineData(3, 8, 16)]     // fewer rows than a vector
+    public void TransposeUpstreamTransposesAndZeroesThePadding(int rows, int positions, int stride)
+    {
+        var source = Enumerable.Range(0, rows * positions).Select(i => (float)Math.Sin(i)).ToArray();
+        var target = Enumerable.Repeat(float.NaN, positions * stride).ToArray();
+        DirectConvolution.TransposeUpstream<float>(source, rows, positions, target, stride);
+        for (int p = 0; p < positions; p++)
+            for (int i = 0; i < stride; i++) Assert.Equal(i < rows ? source[i * positions + p] : 0f, target[p * stride + i]);
+        double[] doubles = source.Select(v => (double)v).ToArray(), transposed = new double[positions * stride];
+        DirectConvolution.TransposeUpstream<double>(doubles, rows, positions, transposed, stride);
+        for (int p = 0; p < positions; p++)
+            for (int i = 0; i < rows; i++) Assert.Equal(doubles[i * positions + p], transposed[p * stride + i]);
+        Assert.Throws<ArgumentException>(() => DirectConvolution.TransposeUpstream<float>(source, rows, positions, target, rows - 1));
+    }
+
+    /// <summary>dW[o, c, ki, kj] = Σ_{n, i, j} dY[n, o, i, j]·x[n, group·Cg + c, i·sh − ph + ki·dh, j·sw − pw + kj·dw] in double, term by term.</summary>
+    private static double[] WeightGradientByDefinition(float[] x, int[] inputShape, float[] dy, int[] weightShape, Conv2dSettings s)
+    {
+        int batch = inputShape[0], channels = inputShape[1], height = inputShape[2], width = inputShape[3];
+        int outChannels = weightShape[0], cg = weightShape[1], kh = weightShape[2], kw = weightShape[3], og = outChannels / s.Groups;
+        var g = s.Geometry(inputShape, weightShape);
+        var dw = new double[outChannels * cg * kh * kw];
+        for (int n = 0; n < batch; n++)
+            for (int o = 0; o < outChannels; o++)
+                for (int c = 0; c < cg; c++)
+                    for (int ki = 0; ki < kh; ki++)
+                        for (int kj = 0; kj < kw; kj++)
+                            for (int i = 0; i < g.OutHeight; i++)
+                                for (int j = 0; j < g.OutWidth; j++)
+                                {
+                                    int h = i * s.StrideHeight - s.PadHeight + ki * s.DilationHeight, v = j * s.StrideWidth - s.PadWidth + kj * s.DilationWidth;
+                                    if (h < 0 || h >= height || v < 0 || v >= width) continue;
+                                    int channel = o / og * cg + c;
+                                    dw[((o * cg + c) * kh + ki) * kw + kj] += (double)dy[((n * outChannels + o) * g.OutHeight + i) * g.OutWidth + j] *
+                                        x[((n * channels + channel) * height + h) * width + v];
+                                }
+        return dw;
     }
 
     [Fact]
