@@ -93,6 +93,11 @@ public sealed class TrainAlignmentCliTests : IDisposable
         var names = MtlEngine.Data.Safetensors.Read(Path.Combine(output, "model.safetensors")).Tensors.Select(t => t.Name).ToArray();
         Assert.Contains("alignment.projection_a.weight", names);
         Assert.Contains("alignment.loss.logit_scale", names);
+        string predictions = Path.Combine(_dir, "p.npz");
+        var (predictCode, _, predictError) = CliRunner.Mtl("predict", "--model", Path.Combine(output, "model.safetensors"),
+            "--input", "stats=" + Path.Combine(_dir, "x.npy"), "--input", "title=" + Path.Combine(_dir, "titles.txt"), "--out", predictions);
+        Assert.True(predictCode == 0, predictError);
+        Assert.Contains(MtlEngine.Data.ArrayFile.Read(predictions), a => a.Name == "color");
     }
 
     [Theory]
