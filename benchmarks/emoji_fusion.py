@@ -4,11 +4,13 @@ and subcategory), through `mtl train`, over several training seeds: test accurac
 robustness curve (category accuracy with the picture, or the name, missing for 0..100% of the test samples).
 
     python3 benchmarks/emoji_fusion.py [--mtl PATH] [--out DIR] [--seeds 3] [--threads 2] [--epochs 15] [--only concat,gated]
+        [--dropout 0.3 | --dropout picture=0.5,name=0.2] [--fill learned|mean|zeros]
 
 Build first: dotnet build src/MtlEngine.Cli -c Release. The spec is `mtl example emoji`'s (CNN [16, 32] for the picture,
 a 32-wide embedding bag for the name, trunk [128], Adam 0.003, early stopping on subcategory accuracy); only
 model.fusion, the inputs (for the single-modality rows), training.seed and, for the "+ modality dropout" rows,
-training.modality_dropout = 0.3 with a learned fill change. The split is fixed (seed 0); the seeds vary the weights and
+training.modality_dropout (--dropout: one rate, or a rate per input) with every input's missing fill (--fill) change.
+Any fusion gets a "+ modality dropout" row with --only FUSION+md (concat+md and gated+md are in the default list). The split is fixed (seed 0); the seeds vary the weights and
 the batch order. Writes DIR/results.json and prints a Markdown table.
 """
 import argparse
@@ -31,7 +33,8 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--dropout", type=float, default=0.3, help="the modality dropout rate of the '+ modality dropout' rows")
+    parser.add_argument("--dropout", default="0.3", help="the modality dropout of the '+ modality dropout' rows: one rate (0.3) or a rate per input (picture=0.5,name=0.2)")
+    parser.add_argument("--fill", default="learned", choices=["learned", "mean", "zeros"], help="every input's missing fill in the '+ modality dropout' rows")
     parser.add_argument("--only", default=None, help="comma-separated row names to run (picture, name, a fusion, FUSION+md)")
     args = parser.parse_args()
 
@@ -42,11 +45,20 @@ def main():
         base = json.load(f)
     base["training"]["epochs"] = args.epochs
 
+    if "=" in args.dropout:
+        dropout_value = {k: float(v) for k, v in (part.split("=") for part in args.dropout.split(","))}
+        dropout_text = ", ".join(f"{k} {v:g}" for k, v in dropout_value.items())
+    else:
+        dropout_value = float(args.dropout)
+        dropout_text = f"{dropout_value:g}"
+    md = f" + modality dropout ({dropout_text}; {args.fill} fill)"
+
     rows = [("picture only", "picture", None, False), ("name only", "name", None, False)]
     rows += [(fusion, None, fusion, False) for fusion in FUSIONS]
-    rows += [("concat + modality dropout", None, "concat", True), ("gated + modality dropout", None, "gated", True)]
+    rows += [("concat" + md, None, "concat", True), ("gated" + md, None, "gated", True)]
     if args.only:
         wanted = set(args.only.split(","))
+        rows += [(f + md, None, f, True) for f in FUSIONS if f + "+md" in wanted and f not in ("concat", "gated")]
         rows = [r for r in rows if r[0] in wanted or (r[1] or "") in wanted or (r[2] or "") + ("+md" if r[3] else "") in wanted]
 
     results = {}
@@ -61,10 +73,10 @@ def main():
                 spec["model"]["fusion"] = fusion
                 spec["evaluation"] = {"robustness": True}
                 if dropout:
-                    spec["training"]["modality_dropout"] = args.dropout
+                    spec["training"]["modality_dropout"] = dropout_value
                     for i in spec["inputs"]:
-                        i["missing"] = "learned"
-            tag = name.replace(" ", "_").replace("+", "and") + f"-s{seed}"
+                        i["missing"] = args.fill
+            tag = "".join(c if c.isalnum() or c in "-." else "_" for c in name.replace("+", "and")) + f"-s{seed}"
             spec_path = os.path.join(data, f"spec-{tag}.json")
             with open(spec_path, "w") as f:
                 json.dump(spec, f)

@@ -41,6 +41,7 @@ internal static class DemoCommand
         .. DatasetSections.All,
         MultiTaskDigitsSection.Section,
         StrategyTableSection.Section,
+        FusionTableSection.Section,
         RidgeMultiTaskSection.Section,
         PcaSharedSection.Section,
         WordNetTextSection.Section,

@@ -46,18 +46,49 @@ internal static class TrainAlignment
         if (alignment.Retrieval && test.Length > 0)
         {
             var testRows = Rows(test);
-            var (aToB, bToA) = RetrievalMetrics.Paired(model.Similarity(testRows, testRows));
-            result["a_to_b"] = Json(aToB);
-            result["b_to_a"] = Json(bToA);
-            result["chance"] = new JsonObject
-            {
-                ["recall@1"] = RetrievalMetrics.ChanceRecallAt(1, test.Length),
-                ["recall@5"] = RetrievalMetrics.ChanceRecallAt(5, test.Length),
-                ["recall@10"] = RetrievalMetrics.ChanceRecallAt(10, test.Length),
-                ["median_rank"] = (test.Length + 1) / 2.0,
-            };
+            AddRetrieval(result, model.Similarity(testRows, testRows), test.Length);
         }
         return result;
+    }
+
+    /// <summary>
+    /// <c>alignment.joint</c>: what metrics.json holds under <c>alignment</c> for the task model trained with the alignment loss
+    /// beside its task losses: the retrieval in its shared space on the test rows that have both inputs, and the final
+    /// temperature.
+    /// </summary>
+    public static JsonObject Joint(TrainSpec spec, PreparedData data, MultiTask.FusedInputModel<float> model)
+    {
+        var alignment = spec.Alignment!;
+        var joint = model.JointAlignment!;
+        var train = BothPresent(data, alignment, data.TrainRows);
+        var test = BothPresent(data, alignment, data.TestRows);
+        var result = new JsonObject
+        {
+            ["inputs"] = new JsonArray(alignment.InputA, alignment.InputB),
+            ["joint"] = true,
+            ["weight"] = alignment.Weight,
+            ["dim"] = alignment.Dim,
+            ["train_pairs"] = train.Length,
+            ["test_pairs"] = test.Length,
+            ["final_temperature"] = joint.ClipLoss.Temperature,
+        };
+        if (alignment.Retrieval && test.Length > 0) AddRetrieval(result, model.AlignmentSimilarity(data.Dataset, test, test), test.Length);
+        return result;
+    }
+
+    /// <summary>Recall@1/5/10, median and mean rank both ways from the (n, n) similarities of paired rows, and chance.</summary>
+    private static void AddRetrieval(JsonObject result, MtlTensor<float> similarity, int pairs)
+    {
+        var (aToB, bToA) = RetrievalMetrics.Paired(similarity);
+        result["a_to_b"] = Json(aToB);
+        result["b_to_a"] = Json(bToA);
+        result["chance"] = new JsonObject
+        {
+            ["recall@1"] = RetrievalMetrics.ChanceRecallAt(1, pairs),
+            ["recall@5"] = RetrievalMetrics.ChanceRecallAt(5, pairs),
+            ["recall@10"] = RetrievalMetrics.ChanceRecallAt(10, pairs),
+            ["median_rank"] = (pairs + 1) / 2.0,
+        };
     }
 
     private static JsonObject Json(RetrievalMetrics m) => new()

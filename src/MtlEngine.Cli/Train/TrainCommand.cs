@@ -107,7 +107,8 @@ internal static class TrainCommand
         var metrics = Metrics(data, model, result);
         metrics["training"] = TrainingRecord(spec.Training, strategy, result);
         if (spec.Evaluation.Robustness) metrics["robustness"] = TrainRun.Robustness(data, model, spec.Evaluation.RobustnessSteps, spec.Split.Seed);
-        if (spec.Alignment is not null) metrics["alignment"] = TrainAlignment.Run(spec, data);
+        if (spec.Alignment is not null)
+            metrics["alignment"] = spec.Alignment.Joint ? TrainAlignment.Joint(spec, data, (MultiTask.FusedInputModel<float>)model) : TrainAlignment.Run(spec, data);
         if (spec.Evaluation.Attribution) metrics["attribution"] = TrainRun.Attribution(data, model, spec.Evaluation, spec.Split.Seed);
         File.WriteAllText(Path.Combine(outDir!, "metrics.json"), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.WriteAllText(Path.Combine(outDir!, "history.csv"), TrainRun.History(result.History, data.TaskSpecs));

@@ -194,6 +194,10 @@ internal static class TrainRun
             _ => new HardParameterSharing<float>(encoders, model.Hidden, tasks, random, model.Dropout, fusion),
         };
         if (spec.Training.ModalityDropout > 0) built.UseModalityDropout(spec.Training.ModalityDropout, spec.Training.Seed + 2000UL);
+        else if (spec.Training.ModalityDropoutRates is { } rates && rates.Values.Any(p => p > 0)) built.UseModalityDropout(rates, spec.Training.Seed + 2000UL);
+        if (spec.Alignment is { Joint: true } alignment) // the projections from a stream of their own: the task model's weights stay as without them
+            built.UseJointAlignment(alignment.InputA, alignment.InputB, alignment.Dim, alignment.Weight, new TensorRandom(spec.Training.Seed, stream: 8),
+                Math.Log(1 / alignment.Temperature));
         return built;
     }
 

@@ -87,7 +87,7 @@ internal sealed record ArchitectureSettings(int[]? ExpertHidden = null, int[]? T
 /// The training loop's settings; the strategy is <c>Weighting</c> with its own parameters <c>WeightingParams</c>
 /// (<c>training.weighting_params</c>), <c>RepGrad</c> aggregates the shared representation's gradients
 /// (<c>training.rep_grad</c>), <c>GradientConflict</c> records the conflict matrix with a loss-weighting strategy too,
-/// <c>ModalityDropout</c> is p of modality dropout (0: off).
+/// <c>ModalityDropout</c> is p of modality dropout for every input (0: off; per-input rates: <see cref="ModalityDropoutRates"/>).
 /// </summary>
 internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, string Weighting,
     ulong Seed, string? EarlyStoppingMetric, int Patience, double? ClipNorm,
@@ -101,6 +101,12 @@ internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer,
 
     /// <summary><c>training.sampling: "balanced"</c>: the classification task whose classes each epoch draws equally often (with replacement); null to shuffle.</summary>
     public string? BalancedSamplingTask { get; init; }
+
+    /// <summary>
+    /// <c>training.modality_dropout</c> given per input (an object of input name → rate; inputs not listed: 0), or null when it is
+    /// one number for every input (<see cref="ModalityDropout"/>, then 0 here).
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? ModalityDropoutRates { get; init; }
 }
 
 /// <summary>What metrics.json holds beyond the test and validation metrics: the robustness curves of every input (when asked).</summary>
@@ -132,7 +138,18 @@ internal sealed record EvaluationSpec(bool Robustness = false, int RobustnessSte
 /// <param name="LearningRate">Adam's learning rate.</param>
 /// <param name="Retrieval">Write the retrieval metrics (Recall@1/5/10 both ways, median and mean rank) into metrics.json.</param>
 internal sealed record AlignmentSpec(string InputA, string InputB, int Dim = 64, double Temperature = 0.07, int Epochs = 20, int BatchSize = 128,
-    double LearningRate = 1e-3, bool Retrieval = true);
+    double LearningRate = 1e-3, bool Retrieval = true)
+{
+    /// <summary>
+    /// <c>alignment.joint</c>: instead of a model of its own, the task model is trained with Σ task losses + λ·InfoNCE of the
+    /// two inputs' encodings (its own encoders, projected to <see cref="Dim"/>; <see cref="MultiModal.JointAlignment{T}"/>), and
+    /// metrics.json <c>alignment</c> holds that model's retrieval.
+    /// </summary>
+    public bool Joint { get; init; }
+
+    /// <summary><c>alignment.weight</c>: λ of the joint alignment loss.</summary>
+    public double Weight { get; init; } = 1;
+}
 
 /// <summary>
 /// The declarative spec of <c>mtl train</c> (in the spirit of Ludwig's config): inputs with their encoders, tasks, the
@@ -230,13 +247,13 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         CheckArchitectureInputs(model, inputs);
         if (model.Architecture == "mtan" && ReadEvaluation(root).Attribution)
             throw new SpecException("evaluation.attribution", "integrated gradients move each input's encoding before the fusion, and mtan attends to the CNN's feature maps instead; use another architecture");
-        var training = ReadTraining(root, tasks);
+        var training = ReadTraining(root, tasks, inputs);
         if (model.Fusion is "film" or "cross-attention" && inputs.Count < 2)
             throw new SpecException("model.fusion", $"\"{model.Fusion}\" fuses at least two inputs, but the spec has one; use concat (or add an input)");
         return new TrainSpec(inputs, tasks, split, model, training, JsonNode.Parse(json, documentOptions: new JsonDocumentOptions
         {
             CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true,
-        })!.ToJsonString()) { Evaluation = ReadEvaluation(root), Alignment = ReadAlignment(root, inputs) };
+        })!.ToJsonString()) { Evaluation = ReadEvaluation(root), Alignment = ReadAlignment(root, inputs, model.Architecture) };
     }
 
     private static List<InputSpec> ReadInputs(Reader.Obj root, string folder)
@@ -356,7 +373,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
     }
 
     /// <summary>The training settings; the weighting defaults to <c>ew</c>, or to <c>fixed</c> when a task has a weight other than 1.</summary>
-    private static TrainingSpec ReadTraining(Reader.Obj root, IReadOnlyList<TaskSpecEntry> tasks)
+    private static TrainingSpec ReadTraining(Reader.Obj root, IReadOnlyList<TaskSpecEntry> tasks, IReadOnlyList<InputSpec> inputs)
     {
         var weighted = tasks.FirstOrDefault(t => t.Weight != 1);
         string defaultWeighting = weighted is null ? "ew" : "fixed";
@@ -389,8 +406,29 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
             o.Double("learning_rate", 1e-3, min: 0), o.Double("weight_decay", 0, min: 0, minInclusive: true), weighting,
             (ulong)o.Int("seed", 0, min: 0), stop?.Text("metric", "loss"), stop?.Int("patience", 5, min: 1) ?? 5,
             o.Has("clip_norm") ? o.Double("clip_norm", 1, min: 0) : null, values, repGrad, o.Bool("gradient_conflict", false),
-            o.Double("modality_dropout", 0, min: 0, minInclusive: true, max: 1));
+            ModalityDropoutRates(o, inputs) is null ? o.Double("modality_dropout", 0, min: 0, minInclusive: true, max: 1) : 0)
+        {
+            ModalityDropoutRates = ModalityDropoutRates(o, inputs),
+        };
         return ReadBalancing(o, tasks, training);
+    }
+
+    /// <summary>
+    /// <c>training.modality_dropout</c> as an object of input name → its rate in [0, 1) (an input not listed: 0); null when the
+    /// key is a number (one rate for every input) or absent.
+    /// </summary>
+    private static IReadOnlyDictionary<string, double>? ModalityDropoutRates(Reader.Obj training, IReadOnlyList<InputSpec> inputs)
+    {
+        if (!training.Has("modality_dropout")) return null;
+        var kind = training.Raw("modality_dropout").ValueKind;
+        if (kind == JsonValueKind.Number) return null;
+        if (kind != JsonValueKind.Object)
+            throw new SpecException("training.modality_dropout", "must be a number in [0, 1) (the rate of every input) or an object of input name → rate");
+        var rates = training.OptionalObject("modality_dropout", [.. inputs.Select(i => i.Name)])!;
+        var result = new Dictionary<string, double>();
+        foreach (var input in inputs)
+            if (rates.Has(input.Name)) result[input.Name] = rates.Double(input.Name, 0, min: 0, minInclusive: true, max: 1);
+        return result;
     }
 
     /// <summary>
@@ -457,10 +495,21 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         return training with { ClassWeights = weights, BalancedSamplingTask = samplingTask };
     }
 
-    private static AlignmentSpec? ReadAlignment(Reader.Obj root, IReadOnlyList<InputSpec> inputs)
+    private static AlignmentSpec? ReadAlignment(Reader.Obj root, IReadOnlyList<InputSpec> inputs, string architecture)
     {
-        var o = root.OptionalObject("alignment", ["inputs", "dim", "temperature", "epochs", "batch_size", "learning_rate", "retrieval"]);
+        var o = root.OptionalObject("alignment", ["inputs", "dim", "temperature", "epochs", "batch_size", "learning_rate", "retrieval", "joint", "weight"]);
         if (o is null) return null;
+        bool joint = o.Bool("joint", false);
+        if (joint)
+        {
+            foreach (string key in new[] { "epochs", "batch_size", "learning_rate" })
+                if (o.Has(key))
+                    throw new SpecException($"alignment.{key}", "is a setting of the separate two-tower model; with \"joint\": true the alignment trains with the task model (training's epochs, batch_size and learning_rate): remove it");
+            if (architecture == "mtan")
+                throw new SpecException("alignment.joint", "mtan attends to the CNNs' feature maps per task and fuses no encodings to align; use another architecture or \"joint\": false");
+        }
+        else if (o.Has("weight"))
+            throw new SpecException("alignment.weight", "is λ, the weight of the joint alignment loss beside the task losses; it applies with \"joint\": true");
         var names = o.Array("inputs", required: true);
         if (names.Count != 2) throw new SpecException("alignment.inputs", $"names the two inputs to align, not {names.Count}");
         var chosen = new string[2];
@@ -474,7 +523,11 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         }
         if (chosen[0] == chosen[1]) throw new SpecException("alignment.inputs[1]", $"aligns \"{chosen[0]}\" with itself; name two different inputs");
         return new AlignmentSpec(chosen[0], chosen[1], o.Int("dim", 64, min: 1), o.Double("temperature", 0.07, min: 0.01, minInclusive: true),
-            o.Int("epochs", 20, min: 1), o.Int("batch_size", 128, min: 2), o.Double("learning_rate", 1e-3, min: 0), o.Bool("retrieval", true));
+            o.Int("epochs", 20, min: 1), o.Int("batch_size", 128, min: 2), o.Double("learning_rate", 1e-3, min: 0), o.Bool("retrieval", true))
+        {
+            Joint = joint,
+            Weight = o.Double("weight", 1, min: 0, minInclusive: true),
+        };
     }
 
     private static EvaluationSpec ReadEvaluation(Reader.Obj root)

@@ -69,7 +69,7 @@ public sealed class CrossStitch<T> : FusedInputModel<T> where T : unmanaged, IFl
     /// <inheritdoc />
     public override ModelOutput<T> Forward(Batch<T> batch)
     {
-        var x = EncodeInputs(batch);
+        var (x, alignment) = EncodeWithAlignment(batch);
         var inputs = Enumerable.Repeat(x, Tasks.Count).ToArray();
         int unit = 0;
         var layers = _columns[0].Layers; // every column has the same layers
@@ -81,7 +81,7 @@ public sealed class CrossStitch<T> : FusedInputModel<T> where T : unmanaged, IFl
             var stitched = _units[unit++].Forward(MtlTensor.Stack(inputs, axis: 0));
             for (int t = 0; t < inputs.Length; t++) inputs[t] = stitched.Select(0, t);
         }
-        return _towers.Outputs(Tasks, inputs);
+        return WithAuxiliary(_towers.Outputs(Tasks, inputs), alignment);
     }
 
     /// <summary>A model with one dense input: the task outputs side by side, (n, Σ outputs), in task order.</summary>

@@ -63,9 +63,9 @@ public sealed class CustomizedGateControl<T> : FusedInputModel<T> where T : unma
     /// <inheritdoc />
     public override ModelOutput<T> Forward(Batch<T> batch)
     {
-        var x = EncodeInputs(batch);
+        var (x, alignment) = EncodeWithAlignment(batch);
         var (representations, _) = _level.Forward(Enumerable.Repeat(x, Tasks.Count).ToArray(), x);
-        return _towers.Outputs(Tasks, representations);
+        return WithAuxiliary(_towers.Outputs(Tasks, representations), alignment);
     }
 
     /// <summary>A model with one dense input: the task outputs side by side, (n, Σ outputs), in task order.</summary>

@@ -91,21 +91,22 @@ public sealed class DSelectK<T> : FusedInputModel<T> where T : unmanaged, IFloat
 
     /// <summary>
     /// The outputs; in training mode, with the gates' <see cref="Regularization"/> as the output's
-    /// <see cref="ModelOutput{T}.AuxiliaryLoss"/> (when τ &gt; 0 or E is not a power of 2), which the trainer adds to the loss.
+    /// <see cref="ModelOutput{T}.AuxiliaryLoss"/> (when τ &gt; 0 or E is not a power of 2), which the trainer adds to the loss
+    /// (beside the joint alignment's loss, when that is on).
     /// </summary>
     public override ModelOutput<T> Forward(Batch<T> batch)
     {
         var (output, regularization) = ForwardWithRegularization(batch);
-        return Training && (EntropyRegularization > 0 || !BitOperations.IsPow2(ExpertCount)) ? output with { AuxiliaryLoss = regularization } : output;
+        return Training && (EntropyRegularization > 0 || !BitOperations.IsPow2(ExpertCount)) ? WithAuxiliary(output, regularization) : output;
     }
 
     /// <summary>
     /// The outputs and the gates' regularization on the batch, summed over the tasks' gates (a scalar to add to the
-    /// training loss, as the authors' layer adds it in training).
+    /// training loss, as the authors' layer adds it in training); the output carries the joint alignment's loss, when that is on.
     /// </summary>
     public (ModelOutput<T> Output, MtlTensor<T> Regularization) ForwardWithRegularization(Batch<T> batch)
     {
-        var x = EncodeInputs(batch);
+        var (x, alignment) = EncodeWithAlignment(batch);
         var experts = ArchitectureParts.RunExperts(_experts, x);
         var representations = new MtlTensor<T>[Tasks.Count];
         MtlTensor<T>? regularization = null;
@@ -116,7 +117,7 @@ public sealed class DSelectK<T> : FusedInputModel<T> where T : unmanaged, IFloat
             var term = Regularization(selectors);
             regularization = regularization is null ? term : regularization + term;
         }
-        return (_towers.Outputs(Tasks, representations), regularization!);
+        return (WithAuxiliary(_towers.Outputs(Tasks, representations), alignment), regularization!);
     }
 
     /// <summary>

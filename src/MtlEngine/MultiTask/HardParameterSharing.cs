@@ -55,7 +55,8 @@ public sealed class HardParameterSharing<T> : FusedInputModel<T> where T : unman
     /// <inheritdoc />
     public override ModelOutput<T> Forward(Batch<T> batch)
     {
-        var representation = Represent(batch);
+        var (x, alignment) = EncodeWithAlignment(batch);
+        var representation = _trunk.Forward(x);
         var outputs = new Dictionary<string, MtlTensor<T>>();
         var representations = new Dictionary<string, MtlTensor<T>>();
         for (int t = 0; t < _heads.Length; t++)
@@ -63,7 +64,7 @@ public sealed class HardParameterSharing<T> : FusedInputModel<T> where T : unman
             outputs[Tasks[t].Name] = _heads[t].Forward(representation);
             representations[Tasks[t].Name] = representation;
         }
-        return new ModelOutput<T>(outputs, representations);
+        return WithAuxiliary(new ModelOutput<T>(outputs, representations), alignment);
     }
 
     /// <summary>A model with one dense input: the shared representation of <paramref name="input"/>.</summary>

@@ -83,12 +83,12 @@ public sealed class MultiGateMixtureOfExperts<T> : FusedInputModel<T> where T : 
     /// <inheritdoc />
     public override ModelOutput<T> Forward(Batch<T> batch)
     {
-        var x = EncodeInputs(batch);
+        var (x, alignment) = EncodeWithAlignment(batch);
         var experts = ArchitectureParts.RunExperts(_experts, x);
         var representations = new MtlTensor<T>[Tasks.Count];
         for (int t = 0; t < Tasks.Count; t++)
             representations[t] = ArchitectureParts.Mix(_gates[t].Forward(x).Softmax(-1), experts);
-        return _towers.Outputs(Tasks, representations);
+        return WithAuxiliary(_towers.Outputs(Tasks, representations), alignment);
     }
 
     /// <summary>A model with one dense input: the task outputs side by side, (n, Σ outputs), in task order.</summary>

@@ -106,6 +106,9 @@ public sealed class MultiTaskAttentionNetwork<T> : FusedInputModel<T> where T : 
         return masks;
     }
 
+    /// <summary>False: MTAN attends to its CNNs' feature maps per task and never fuses the encoders' outputs.</summary>
+    protected override bool EncodesInputs => false;
+
     /// <inheritdoc />
     public override ModelOutput<T> Forward(Batch<T> batch)
     {

@@ -91,7 +91,7 @@ public sealed class ProgressiveLayeredExtraction<T> : FusedInputModel<T> where T
     /// <inheritdoc />
     public override ModelOutput<T> Forward(Batch<T> batch)
     {
-        var x = EncodeInputs(batch);
+        var (x, alignment) = EncodeWithAlignment(batch);
         var taskInputs = Enumerable.Repeat(x, Tasks.Count).ToArray();
         var shared = x;
         foreach (var level in _levels)
@@ -100,7 +100,7 @@ public sealed class ProgressiveLayeredExtraction<T> : FusedInputModel<T> where T
             taskInputs = next;
             shared = nextShared!; // null after the last level only
         }
-        return _towers.Outputs(Tasks, taskInputs);
+        return WithAuxiliary(_towers.Outputs(Tasks, taskInputs), alignment);
     }
 
     /// <summary>A model with one dense input: the task outputs side by side, (n, Σ outputs), in task order.</summary>

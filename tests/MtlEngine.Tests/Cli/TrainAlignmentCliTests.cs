@@ -62,6 +62,57 @@ public sealed class TrainAlignmentCliTests : IDisposable
         Assert.NotEqual(0.1, temperature, 6); // learned
     }
 
+    [Fact]
+    public void TheJointAlignmentTrainsWithTheTaskModelAndWritesItsRetrieval()
+    {
+        var spec = TrainSpec.Load(Spec("""{"inputs": ["title", "stats"], "joint": true, "weight": 0.5, "dim": 3, "temperature": 0.2}"""));
+        Assert.True(spec.Alignment!.Joint);
+        Assert.Equal(0.5, spec.Alignment.Weight);
+        Assert.Equal(1, TrainSpec.Load(Spec("""{"inputs": ["title", "stats"], "joint": true}""")).Alignment!.Weight); // λ's default
+        string output = Path.Combine(_dir, "joint");
+        var (code, stdout, error) = CliRunner.Mtl("train", "--spec", Spec("""{"inputs": ["title", "stats"], "joint": true, "weight": 0.5, "dim": 3, "temperature": 0.2}"""),
+            "--out", output, "--threads", "2");
+        Assert.True(code == 0, error + stdout);
+        var alignment = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")))!["alignment"]!;
+        Assert.True(alignment["joint"]!.GetValue<bool>());
+        Assert.Equal(0.5, alignment["weight"]!.GetValue<double>());
+        Assert.Equal(["title", "stats"], alignment["inputs"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Null(alignment["epoch_losses"]); // no model of its own
+        int pairs = alignment["test_pairs"]!.GetValue<int>();
+        Assert.True(pairs > 10);
+        foreach (string direction in new[] { "a_to_b", "b_to_a" })
+        {
+            var m = alignment[direction]!;
+            double r1 = m["recall@1"]!.GetValue<double>(), r10 = m["recall@10"]!.GetValue<double>();
+            Assert.True(0 <= r1 && r1 <= r10 && r10 <= 1, $"{direction}: {r1} {r10}");
+            Assert.InRange(m["median_rank"]!.GetValue<double>(), 1, pairs);
+        }
+        Assert.NotEqual(0.2, alignment["final_temperature"]!.GetValue<double>(), 6); // learned with the task model
+
+        // The model file holds the projections, and predicts like any other.
+        var names = MtlEngine.Data.Safetensors.Read(Path.Combine(output, "model.safetensors")).Tensors.Select(t => t.Name).ToArray();
+        Assert.Contains("alignment.projection_a.weight", names);
+        Assert.Contains("alignment.loss.logit_scale", names);
+        string predictions = Path.Combine(_dir, "p.npz");
+        var (predictCode, _, predictError) = CliRunner.Mtl("predict", "--model", Path.Combine(output, "model.safetensors"),
+            "--input", "stats=" + Path.Combine(_dir, "x.npy"), "--input", "title=" + Path.Combine(_dir, "titles.txt"), "--out", predictions);
+        Assert.True(predictCode == 0, predictError);
+        Assert.Contains(MtlEngine.Data.ArrayFile.Read(predictions), a => a.Name == "color");
+    }
+
+    [Theory]
+    [InlineData("""{"inputs": ["stats", "title"], "joint": true, "epochs": 3}""", "alignment.epochs: is a setting of the separate two-tower model")]
+    [InlineData("""{"inputs": ["stats", "title"], "joint": true, "learning_rate": 0.1}""", "alignment.learning_rate: is a setting of the separate two-tower model")]
+    [InlineData("""{"inputs": ["stats", "title"], "joint": true, "weight": -1}""", "alignment.weight: must be ≥ 0, not -1")]
+    [InlineData("""{"inputs": ["stats", "title"], "joint": 1}""", "alignment.joint: must be true or false, not a number")]
+    [InlineData("""{"inputs": ["stats", "title"], "joint": false, "weight": 0.5}""", "alignment.weight: is λ, the weight of the joint alignment loss beside the task losses; it applies with \"joint\": true")]
+    public void JointSpecErrorsNameTheirPath(string alignment, string message)
+    {
+        var (code, _, error) = CliRunner.Mtl("train", "--spec", Spec(alignment), "--check");
+        Assert.NotEqual(0, code);
+        Assert.Contains(message, error);
+    }
+
     [Theory]
     [InlineData("""{"inputs": ["stats"]}""", "alignment.inputs: names the two inputs to align, not 1")]
     [InlineData("""{"inputs": ["stats", "picture"]}""", "alignment.inputs[1]: there is no input \"picture\"; the inputs are stats, title")]

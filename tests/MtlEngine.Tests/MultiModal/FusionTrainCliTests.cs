@@ -111,6 +111,53 @@ public sealed class FusionTrainCliTests : IDisposable
     }
 
     [Fact]
+    public void ModalityDropoutTakesARatePerInput()
+    {
+        string Rates(string rates) => File.ReadAllText(Spec("""{"fusion": "sum", "hidden": [8]}""", "learned", 0.3))
+            .Replace("\"modality_dropout\": 0.3", "\"modality_dropout\": " + rates, StringComparison.Ordinal);
+        var spec = TrainSpec.Parse(Rates("""{"picture": 0.5, "table": 0.2}"""), _dir);
+        Assert.Equal(0, spec.Training.ModalityDropout);
+        Assert.Equal(new Dictionary<string, double> { ["table"] = 0.2, ["picture"] = 0.5 }, spec.Training.ModalityDropoutRates);
+        var model = (MtlEngine.MultiTask.FusedInputModel<float>)TrainRun.BuildModel(spec, TrainRun.Prepare(spec).Preprocessing, TrainRun.Prepare(spec).TaskSpecs);
+        Assert.Equal([0.2, 0.5], model.ModalityDropout!.Rates!); // in input order
+        Assert.Null(TrainSpec.Parse(Rates("0.3"), _dir).Training.ModalityDropoutRates);
+
+        // The same rate for every input given per input trains exactly as the one number.
+        string shared = Path.Combine(_dir, "shared"), each = Path.Combine(_dir, "each");
+        string sharedSpec = Spec("""{"fusion": "sum", "hidden": [8]}""", "learned", 0.3);
+        Assert.Equal(0, TrainCommand.Run(sharedSpec, shared, 1, "cpu", resume: false, check: false, TextWriter.Null, CancellationToken.None));
+        File.WriteAllText(sharedSpec, Rates("""{"table": 0.3, "picture": 0.3}"""));
+        Assert.Equal(0, TrainCommand.Run(sharedSpec, each, 1, "cpu", resume: false, check: false, TextWriter.Null, CancellationToken.None));
+        var expected = Safetensors.Read(Path.Combine(shared, "model.safetensors")).Tensors;
+        var actual = Safetensors.Read(Path.Combine(each, "model.safetensors")).Tensors;
+        for (int i = 0; i < expected.Count; i++) Assert.Equal((float[])expected[i].Data, (float[])actual[i].Data);
+
+        foreach (var (rates, message) in new[]
+        {
+            ("""{"text": 0.5}""", "training.modality_dropout.text: unknown key; the allowed keys are table, picture"),
+            ("""{"picture": 1}""", "training.modality_dropout.picture: must be in [0, 1), not 1"),
+            ("""{"picture": "high"}""", "training.modality_dropout.picture: must be a number, not a string"),
+            ("""[0.5]""", "training.modality_dropout: must be a number in [0, 1) (the rate of every input) or an object of input name → rate"),
+        })
+            Assert.Contains(message, Assert.Throws<SpecException>(() => TrainSpec.Parse(Rates(rates), _dir)).Message);
+    }
+
+    [Fact]
+    public void TheJointAlignmentIsRefusedForMtan()
+    {
+        string json = """
+        {
+          "inputs": [{"name": "p", "type": "image", "path": "pictures.npy"}, {"name": "q", "type": "image", "path": "pictures.npy"}],
+          "tasks": [{"name": "label", "type": "category", "path": "label.npy"}],
+          "model": {"architecture": "mtan"},
+          "alignment": {"inputs": ["p", "q"], "joint": true}
+        }
+        """;
+        Assert.Contains("alignment.joint: mtan attends to the CNNs' feature maps", Assert.Throws<SpecException>(() => TrainSpec.Parse(json, _dir)).Message);
+        Assert.Null(TrainSpec.Parse(json.Replace("\"joint\": true", "\"joint\": false", StringComparison.Ordinal), _dir).Alignment!.Joint ? "joint" : null);
+    }
+
+    [Fact]
     public void AnInterruptedRunWithModalityDropoutResumesToTheSameModel()
     {
         string spec = Spec("""{"fusion": "attention", "hidden": [8], "fusion_dim": 6}""", "mean", 0.4);

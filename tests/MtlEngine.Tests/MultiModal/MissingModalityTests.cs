@@ -42,6 +42,49 @@ public class MissingModalityTests
         Assert.Equal(m, present.Length);
     }
 
+    [Fact]
+    public void PerInputRatesDropEachInputAtItsOwnRate()
+    {
+        const int n = 40000;
+        const double pa = 0.5, pb = 0.2;
+        var masks = new ModalityDropout<double>([pa, pb, 0], seed: 4).Drop([null, null, null], n).Select(t => t?.ToArray()).ToArray();
+        Assert.Null(masks[2]); // rate 0 and a third input always there: input c is never dropped and no sample loses every input
+        Assert.Equal(pa, masks[0]!.Average(v => 1 - v), 0.01);
+        Assert.Equal(pb, masks[1]!.Average(v => 1 - v), 0.01);
+
+        // Two inputs: input i is dropped with probability pᵢ(1 − pⱼ) + pᵢpⱼ/2 (when both are drawn, one of them is kept).
+        var two = new ModalityDropout<double>([pa, pb], seed: 5).Drop([null, null], n).Select(t => t!.ToArray()).ToArray();
+        Assert.Equal(pa * (1 - pb) + pa * pb / 2, two[0].Average(v => 1 - v), 0.01);
+        Assert.Equal(pb * (1 - pa) + pa * pb / 2, two[1].Average(v => 1 - v), 0.01);
+        Assert.All(Enumerable.Range(0, n), r => Assert.True(two[0][r] + two[1][r] >= 1));
+
+        // Equal rates draw exactly as one shared rate.
+        var shared = new ModalityDropout<double>(0.3, seed: 6).Drop([null, null], 500).Select(t => t!.ToArray()).ToArray();
+        var each = new ModalityDropout<double>([0.3, 0.3], seed: 6).Drop([null, null], 500).Select(t => t!.ToArray()).ToArray();
+        Assert.Equal(shared[0], each[0]);
+        Assert.Equal(shared[1], each[1]);
+
+        Assert.Contains("one probability in [0, 1) per input, got [0.5, 1]", Assert.Throws<ArgumentException>(() => new ModalityDropout<double>([0.5, 1], 1)).Message);
+        Assert.Contains("2 per-input rates, but got 3 masks", Assert.Throws<ArgumentException>(() => new ModalityDropout<double>([0.5, 0.1], 1).Drop([null, null, null], 4)).Message);
+    }
+
+    [Fact]
+    public void TheModelTakesPerInputRatesByName()
+    {
+        var (data, rows) = Dataset();
+        var batch = data.Batch(rows);
+        var model = Model();
+        Assert.Contains("\"c\", which is not an input; the inputs are a, b",
+            Assert.Throws<ArgumentException>(() => model.UseModalityDropout(new Dictionary<string, double> { ["c"] = 0.5 }, seed: 3)).Message);
+        model.UseModalityDropout(new Dictionary<string, double> { ["b"] = 0.4 }, seed: 3);
+        Assert.Equal([0.0, 0.4], model.ModalityDropout!.Rates!);
+        model.Eval();
+        var reference = model.Forward(batch)["t"].ToArray();
+        model.Train();
+        Assert.NotEqual(reference, model.Forward(batch)["t"].ToArray());
+        Assert.Throws<InvalidOperationException>(() => model.UseModalityDropout(new Dictionary<string, double> { ["a"] = 0.1 }, seed: 3));
+    }
+
     private static HardParameterSharing<double> Model(MissingFill fill = MissingFill.Zeros, string fusion = "sum")
     {
         var a = new MlpEncoder<double>(3, [4], new TensorRandom(1));
