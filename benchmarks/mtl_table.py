@@ -14,6 +14,8 @@ the same seed; the table shows the mean +- std of the per-seed Delta m.
 Usage:
     dotnet build src/MtlEngine.Cli -c Release
     benchmarks/mtl_table.py multi-fashion --architectures hps,mmoe --weightings ew,uw,pcgrad --seeds 0,1,2 --epochs 10
+    benchmarks/mtl_table.py multi-fashion --fashion-mnist ../shared/datasets/fashion-mnist --train-count 30000 --jobs 2 --threads 1 \
+        --set 'inputs=[{"name":"picture","type":"image","path":"pictures.npy","encoder":{"type":"cnn","channels":[10,20],"readout":"flatten"}}]'
 
 The CPU and the thread count are printed with the table. Nothing but the standard library is needed.
 """
@@ -24,6 +26,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOWER_IS_BETTER = {"mse", "mae", "log_loss", "loss"}
@@ -103,6 +107,9 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--work", help="keep the runs in this folder (default: a temporary one); a later call with the same folder reuses "
                                        "every finished run whose spec is unchanged, so a grid can be extended or resumed")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once (each with --threads threads)")
+    parser.add_argument("--fashion-mnist", help="multi-fashion: build it from the published Fashion-MNIST files in this folder (60,000 training, 10,000 test)")
+    parser.add_argument("--train-count", type=int, help="multi-fashion: keep the first N training items")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                         help="override a spec key for every run, single-task ones included (model.hidden=[512], training.learning_rate=0.001); repeatable")
     args = parser.parse_args()
@@ -110,7 +117,13 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="mtl-table-")
     os.makedirs(work, exist_ok=True)
     data = os.path.join(work, "data")
-    run(["example", args.example, "--out", data])
+    started = time.time()
+    example = ["example", args.example, "--out", data]
+    if args.fashion_mnist:
+        example += ["--fashion-mnist", os.path.abspath(args.fashion_mnist)]
+    if args.train_count:
+        example += ["--train-count", str(args.train_count)]
+    run(example)
     with open(os.path.join(data, "spec.json")) as f:
         base = json.load(f)
     for assignment in args.set:
@@ -129,36 +142,59 @@ def main():
     seeds = [int(s) for s in args.seeds.split(",")]
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
 
+    # Every run of the table, single-task ones first, run --jobs at a time; a failed run is kept as its exception.
+    jobs = {}
+    for task in tasks:
+        for seed in seeds:
+            jobs[f"stl-{task}-{seed}"] = variant(base, "hps", "ew", seed, args.epochs, tasks=[task])
+    pairs = [(a, w) for a in args.architectures.split(",") for w in args.weightings.split(",")]
+    for architecture, weighting in pairs:
+        for seed in seeds:
+            jobs[f"{architecture}-{weighting}-{seed}"] = variant(base, architecture, weighting, seed, args.epochs)
+
+    def attempt(name):
+        try:
+            result = train(jobs[name], work, name, args.threads)
+            print(f"done {name} ({time.time() - started:.0f} s)", file=sys.stderr)
+            return result
+        except RunFailed as failure:
+            return failure
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = dict(zip(jobs, pool.map(attempt, jobs)))
+
     single = {}  # (task, seed) -> metric
     for task in tasks:
         for seed in seeds:
-            m = train(variant(base, "hps", "ew", seed, args.epochs, tasks=[task]), work, f"stl-{task}-{seed}", args.threads)
+            m = results[f"stl-{task}-{seed}"]
+            if isinstance(m, RunFailed):
+                raise m
             single[(task, seed)] = test_metric(m, task, args.metric)
             print(f"single-task {task} seed {seed}: {single[(task, seed)]:.4f}", file=sys.stderr)
 
     rows = []
-    for architecture in args.architectures.split(","):
-        for weighting in args.weightings.split(","):
-            per_task = {t: [] for t in tasks}
-            deltas, seconds = [], []
-            try:
-                runs = [train(variant(base, architecture, weighting, seed, args.epochs), work, f"{architecture}-{weighting}-{seed}", args.threads)
-                        for seed in seeds]
-            except RunFailed as failure:  # one method's failure is a row of the table, not the end of it
-                print(failure, file=sys.stderr)
-                rows.append((architecture, weighting, None, str(failure).splitlines()[-1], None))
-                continue
-            for seed, m in zip(seeds, runs):
-                values = {t: test_metric(m, t, args.metric) for t in tasks}
-                for t in tasks:
-                    per_task[t].append(values[t])
-                deltas.append(delta_m(values, {t: single[(t, seed)] for t in tasks}, args.metric))
-                seconds.append(m.get("seconds_per_epoch", float("nan")))
-                print(f"{architecture} {weighting} seed {seed}: {values} delta_m={deltas[-1]:+.2f}", file=sys.stderr)
-            rows.append((architecture, weighting, {t: mean_std(per_task[t]) for t in tasks}, mean_std(deltas), statistics.median(seconds)))
+    for architecture, weighting in pairs:
+        per_task = {t: [] for t in tasks}
+        deltas, seconds = [], []
+        runs = [results[f"{architecture}-{weighting}-{seed}"] for seed in seeds]
+        failure = next((r for r in runs if isinstance(r, RunFailed)), None)
+        if failure is not None:  # one method's failure is a row of the table, not the end of it
+            print(failure, file=sys.stderr)
+            rows.append((architecture, weighting, None, str(failure).splitlines()[-1], None))
+            continue
+        for seed, m in zip(seeds, runs):
+            values = {t: test_metric(m, t, args.metric) for t in tasks}
+            for t in tasks:
+                per_task[t].append(values[t])
+            deltas.append(delta_m(values, {t: single[(t, seed)] for t in tasks}, args.metric))
+            seconds.append(m.get("seconds_per_epoch", float("nan")))
+            print(f"{architecture} {weighting} seed {seed}: {values} delta_m={deltas[-1]:+.2f}", file=sys.stderr)
+        rows.append((architecture, weighting, {t: mean_std(per_task[t]) for t in tasks}, mean_std(deltas), statistics.median(seconds)))
 
     print(f"# {args.example}: test {args.metric}, mean +- std over seeds {args.seeds}; Delta m% against single-task "
           f"(positive = better); cpu: {cpu}, threads={args.threads}, epochs={args.epochs or 'spec'}"
+          + f", jobs={args.jobs}, wall {time.time() - started:.0f} s"
+          + (f", data: {args.fashion_mnist} train-count {args.train_count or 'all'}" if args.fashion_mnist or args.train_count else "")
           + (f", overrides: {' '.join(args.set)}" if args.set else ""))
     print()
     print("| architecture | weighting | " + " | ".join(tasks) + " | Δm% | s/epoch |")

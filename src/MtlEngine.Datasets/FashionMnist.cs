@@ -44,6 +44,18 @@ public sealed class FashionMnist
     /// <summary>The number of items.</summary>
     public int Count => Labels.Count;
 
+    /// <summary>The first <paramref name="count"/> items (all of them when <paramref name="count"/> is at least <see cref="Count"/>).</summary>
+    /// <param name="count">How many items to keep, from the first.</param>
+    /// <exception cref="ArgumentOutOfRangeException">When <paramref name="count"/> is negative.</exception>
+    public FashionMnist Take(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count >= Count) return this;
+        const int area = Side * Side;
+        return new FashionMnist(MtlTensor.FromArray(Images.CpuStorage.Data.AsSpan(0, count * area).ToArray(), count, Side, Side),
+            new LabelSet(Labels.Task, Labels.Labels.Take(count).ToArray(), ClassNames));
+    }
+
     /// <summary>The shipped part: 12,000 training or 2,000 test items, the first ones of the published files.</summary>
     public static FashionMnist LoadShipped(FashionMnistPart part)
     {

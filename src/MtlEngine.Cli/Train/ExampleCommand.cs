@@ -28,15 +28,26 @@ internal static class ExampleCommand
     {
         var name = new Argument<string>("name") { Description = "The example: " + string.Join(", ", Examples.Keys) + "." };
         var output = new Option<string>("--out") { Description = "The folder to write the data files and spec.json into (created if missing).", Required = true };
-        var command = new Command("example", "Write a shipped data set as files with a spec.json for 'mtl train'.") { name, output };
+        var source = new Option<string?>("--fashion-mnist")
+        {
+            Description = "multi-fashion only: a folder with the published Fashion-MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz "
+                + "and their t10k twins) to build from, all 60,000 training and 10,000 test items, instead of the shipped 12,000 and 2,000.",
+        };
+        var trainCount = new Option<int?>("--train-count") { Description = "multi-fashion only: keep the first N training items (of the shipped ones or of --fashion-mnist)." };
+        var command = new Command("example", "Write a shipped data set as files with a spec.json for 'mtl train'.") { name, output, source, trainCount };
         command.SetAction(parsed =>
         {
             string example = parsed.GetValue(name)!;
             if (!Examples.ContainsKey(example))
                 throw new UsageException($"example: unknown example '{TrainSpec.Escape(example)}'; the examples are {string.Join(", ", Examples.Keys)}");
+            string? folder = parsed.GetValue(source);
+            int? count = parsed.GetValue(trainCount);
+            if ((folder is not null || count is not null) && example != "multi-fashion")
+                throw new UsageException($"example: --fashion-mnist and --train-count build multi-fashion, not {example}");
+            if (count is < 1) throw new UsageException($"example: --train-count is {count}; give at least 1");
             string directory = parsed.GetValue(output)!;
             Directory.CreateDirectory(directory);
-            var files = Write(example, directory);
+            var files = Write(example, directory, folder, count);
             stdout.WriteLine($"wrote {example} ({Examples[example]}) to {directory}: {string.Join(", ", files)}");
             stdout.WriteLine($"train it with: mtl train --spec {Path.Combine(directory, "spec.json")} --out {Path.Combine(directory, "run")}");
             return 0;
@@ -45,7 +56,11 @@ internal static class ExampleCommand
     }
 
     /// <summary>Writes the example's files and its spec; returns the file names.</summary>
-    internal static IReadOnlyList<string> Write(string example, string directory)
+    /// <param name="example">The example's name.</param>
+    /// <param name="directory">The folder to write into.</param>
+    /// <param name="fashionMnist">multi-fashion: a folder of the published Fashion-MNIST files to build from (null: the shipped items).</param>
+    /// <param name="trainCount">multi-fashion: keep the first this many training items (null: all).</param>
+    internal static IReadOnlyList<string> Write(string example, string directory, string? fashionMnist = null, int? trainCount = null)
     {
         var files = new List<string>();
         void Array(string file, NdArray array)
@@ -147,8 +162,12 @@ internal static class ExampleCommand
             case "multi-fashion":
             {
                 // Training pictures first (12,000), then the test pictures (2,000), whose rows test.npy names: the published split.
-                var train = ShippedDatasets.LoadMultiFashion(FashionMnistPart.Train, seed: 0);
-                var test = ShippedDatasets.LoadMultiFashion(FashionMnistPart.Test, seed: 0);
+                // With --fashion-mnist: all 60,000 and 10,000 of the published files; --train-count keeps the first N training items.
+                var (trainItems, testItems) = fashionMnist is null
+                    ? (FashionMnist.LoadShipped(FashionMnistPart.Train), FashionMnist.LoadShipped(FashionMnistPart.Test))
+                    : (ReadFashionMnist(fashionMnist, "train"), ReadFashionMnist(fashionMnist, "t10k"));
+                var train = MultiFashion.Build(trainItems.Take(trainCount ?? int.MaxValue), seed: 0);
+                var test = MultiFashion.Build(testItems, seed: 0);
                 int n = train.Count + test.Count;
                 Array("pictures.npy", NdArray.Create("pictures", [.. train.Images.ToArray(), .. test.Images.ToArray()], n, MultiFashion.Side, MultiFashion.Side));
                 Labels("left.npy", new LabelSet("left", [.. train.Left.Labels, .. test.Left.Labels], FashionMnist.ClassNames));
@@ -193,5 +212,25 @@ internal static class ExampleCommand
         File.WriteAllText(Path.Combine(directory, "spec.json"), spec + "\n");
         files.Add("spec.json");
         return files;
+    }
+
+    /// <summary>One part (<c>train</c> or <c>t10k</c>) of the published Fashion-MNIST files in <paramref name="folder"/>, gzip-compressed or not.</summary>
+    private static FashionMnist ReadFashionMnist(string folder, string part)
+    {
+        string File(string kind)
+        {
+            string path = Path.Combine(folder, $"{part}-{kind}-idx{(kind == "images" ? 3 : 1)}-ubyte");
+            if (System.IO.File.Exists(path + ".gz")) return path + ".gz";
+            if (System.IO.File.Exists(path)) return path;
+            throw new UsageException($"example: --fashion-mnist {folder} has no {Path.GetFileName(path)}.gz (nor {Path.GetFileName(path)}); give the folder of the published Fashion-MNIST files");
+        }
+        try
+        {
+            return FashionMnist.ReadFiles(File("images"), File("labels"));
+        }
+        catch (DataFormatException e)
+        {
+            throw new UsageException($"example: --fashion-mnist: {e.Message}");
+        }
     }
 }

@@ -153,7 +153,8 @@ internal static class TrainRun
         InputEncoder<float> encoder = input.Encoder.Type switch
         {
             "mlp" => new MlpEncoder<float>(flat, input.Encoder.Hidden, random),
-            "cnn" => new CnnEncoder<float>(p.SampleShape[0], p.SampleShape[1], p.SampleShape[2], input.Encoder.Channels, random),
+            "cnn" => new CnnEncoder<float>(p.SampleShape[0], p.SampleShape[1], p.SampleShape[2], input.Encoder.Channels, random,
+                input.Encoder.Kernel, input.Encoder.Readout == "flatten" ? CnnReadout.Flatten : CnnReadout.Pool),
             "embedding-bag" => new EmbeddingBagEncoder<float>(p.Vocabulary.Length, input.Encoder.Dim, random),
             "tfidf-mlp" => new TfidfMlpEncoder<float>(p.Idf.Length > 0 ? p.Idf : [1.0], input.Encoder.Hidden, random),
             "transformer" => new TransformerTextEncoder<float>(p.Vocabulary.Length, p.MaxTokens, input.Encoder.Dim, input.Encoder.Heads,

@@ -38,6 +38,12 @@ internal sealed record EncoderSpec(string Type, int[] Hidden, int[] Channels, in
 
     /// <summary>transformer: pre-LN (true) or post-LN (false, the default).</summary>
     public bool NormFirst { get; init; }
+
+    /// <summary>cnn: k of every k×k convolution (odd; 3 by default).</summary>
+    public int Kernel { get; init; } = 3;
+
+    /// <summary>cnn: <c>pool</c> (a 2×2 average pool of the last maps, the default) or <c>flatten</c> (the whole last map).</summary>
+    public string Readout { get; init; } = "pool";
 }
 
 /// <summary>One task of the spec.</summary>
@@ -168,6 +174,9 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
     public static readonly string[] MissingFills = ["zeros", "mean", "learned"];
 
     public static readonly string[] InputTypes = ["numeric", "image", "text"];
+    /// <summary>The readouts of the cnn encoder (<c>encoder.readout</c>).</summary>
+    public static readonly string[] CnnReadouts = ["pool", "flatten"];
+
     public static readonly string[] EncoderTypes = ["mlp", "cnn", "embedding-bag", "tfidf-mlp", "transformer", "identity"];
     public static readonly string[] TaskTypes = ["category", "binary", "numeric"];
     public static readonly string[] Architectures = ["hps", "cross-stitch", "mmoe", "cgc", "ple", "dselect-k", "mtan"];
@@ -270,7 +279,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
             string type = o.Choice("type", InputTypes, null);
             string file = o.FilePath("path", folder);
             string? column = o.OptionalText("column");
-            var encoderObject = o.OptionalObject("encoder", ["type", "hidden", "channels", "dim", "max_tokens", "min_count", "heads", "feedforward", "norm_first"]);
+            var encoderObject = o.OptionalObject("encoder", ["type", "hidden", "channels", "dim", "max_tokens", "min_count", "heads", "feedforward", "norm_first", "kernel", "readout"]);
             string[] allowed = EncodersFor(type);
             string encoderType = encoderObject?.Choice("type", allowed, allowed[0]) ?? allowed[0];
             var encoder = new EncoderSpec(encoderType,
@@ -283,7 +292,15 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
                 Heads = encoderObject?.Int("heads", 2, min: 1) ?? 2,
                 FeedForward = encoderObject is not null && encoderObject.Has("feedforward") ? encoderObject.Int("feedforward", 128, min: 1) : null,
                 NormFirst = encoderObject?.Bool("norm_first", false) ?? false,
+                Kernel = encoderObject?.Int("kernel", 3, min: 1) ?? 3,
+                Readout = encoderObject?.Choice("readout", CnnReadouts, "pool") ?? "pool",
             };
+            if (encoderObject is not null)
+                foreach (string key in new[] { "kernel", "readout" })
+                    if (encoderObject.Has(key) && encoderType != "cnn")
+                        throw new SpecException($"{at}.encoder.{key}", $"is a setting of the cnn encoder, and this input's encoder is {encoderType}");
+            if (encoder.Kernel % 2 == 0)
+                throw new SpecException($"{at}.encoder.kernel", $"is {encoder.Kernel}; give an odd size (3, 5, ...), so that padding (k - 1)/2 keeps the picture's size");
             if (encoderObject is not null)
                 foreach (string key in new[] { "heads", "feedforward", "norm_first" })
                     if (encoderObject.Has(key) && encoderType != "transformer")

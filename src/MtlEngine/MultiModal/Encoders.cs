@@ -145,15 +145,18 @@ public sealed class MlpEncoder<T> : InputEncoder<T> where T : unmanaged, IFloati
 }
 
 /// <summary>
-/// A small convolutional network for pictures given as (n, C, H, W): per block a 3×3 convolution (padding 1) → ReLU →
-/// 2×2 max-pool (while the picture is at least 4 pixels on each side), then an adaptive average pool to at most 2×2 and a
-/// flatten. Names: <c>blocks.0.weight</c> (the first convolution), <c>blocks.3.weight</c>, ...
+/// A small convolutional network for pictures given as (n, C, H, W): per block a k×k convolution (k odd, 3 by default,
+/// padding (k − 1)/2, so the picture keeps its size) → ReLU → 2×2 max-pool (while the picture is at least 4 pixels on each
+/// side), then the readout: by default (<see cref="CnnReadout.Pool"/>) an adaptive average pool to at most 2×2 and a
+/// flatten; with <see cref="CnnReadout.Flatten"/> the last block's whole map is flattened (C·h·w values), which keeps where
+/// in the picture each feature is (LeNet, and Lin et al. 2019's encoder for Multi-MNIST). Names: <c>blocks.0.weight</c>
+/// (the first convolution), <c>blocks.3.weight</c>, ...
 /// </summary>
 public sealed class CnnEncoder<T> : InputEncoder<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Sequential<T> _blocks;
     private readonly List<(Conv2d<T> Conv, MaxPool2d<T>? Pool)> _blockLayers = [];
-    private readonly AdaptiveAvgPool2d<T> _readout;
+    private readonly AdaptiveAvgPool2d<T>? _readout;
 
     /// <summary>Creates the blocks for pictures of <paramref name="channels"/>×<paramref name="height"/>×<paramref name="width"/>.</summary>
     /// <param name="channels">C of the input.</param>
@@ -161,18 +164,27 @@ public sealed class CnnEncoder<T> : InputEncoder<T> where T : unmanaged, IFloati
     /// <param name="width">W.</param>
     /// <param name="blockChannels">The output channels of each block.</param>
     /// <param name="random">The generator of the initial weights.</param>
-    public CnnEncoder(int channels, int height, int width, IReadOnlyList<int> blockChannels, TensorRandom random)
+    /// <param name="kernel">k of every k×k convolution: odd, at least 1 (padding (k − 1)/2 keeps the picture's size).</param>
+    /// <param name="readout">How the last block's maps become the encoding: a 2×2 average pool, or the whole map flattened.</param>
+    /// <exception cref="ArgumentException">When there is no block, or <paramref name="kernel"/> is even or below 1.</exception>
+    public CnnEncoder(int channels, int height, int width, IReadOnlyList<int> blockChannels, TensorRandom random, int kernel = 3,
+        CnnReadout readout = CnnReadout.Pool)
     {
         ArgumentNullException.ThrowIfNull(blockChannels);
         if (blockChannels.Count == 0) throw new ArgumentException("A CNN encoder needs at least one block.", nameof(blockChannels));
+        if (kernel < 1 || kernel % 2 == 0)
+            throw new ArgumentException($"The CNN encoder's kernel is {kernel}; give an odd size of at least 1 (3, 5, ...), so that padding (k - 1)/2 keeps the picture's size.", nameof(kernel));
+        if (!Enum.IsDefined(readout)) throw new ArgumentOutOfRangeException(nameof(readout), readout, "The readout is Pool or Flatten.");
         Channels = channels;
         Height = height;
         Width = width;
+        Kernel = kernel;
+        ReadoutKind = readout;
         _blocks = RegisterModule("blocks", new Sequential<T>());
         int c = channels, h = height, w = width;
         foreach (int next in blockChannels)
         {
-            var conv = new Conv2d<T>(c, next, (3, 3), random, padding: (1, 1));
+            var conv = new Conv2d<T>(c, next, (kernel, kernel), random, padding: (kernel / 2, kernel / 2));
             _blocks.Append(conv);
             _blocks.Append(new ReLU<T>());
             MaxPool2d<T>? pool = null;
@@ -185,13 +197,18 @@ public sealed class CnnEncoder<T> : InputEncoder<T> where T : unmanaged, IFloati
             _blockLayers.Add((conv, pool));
             c = next;
         }
-        var pooled = (Math.Min(2, h), Math.Min(2, w));
-        _readout = new AdaptiveAvgPool2d<T>(pooled);
-        _blocks.Append(_readout);
+        var pooled = readout == CnnReadout.Pool ? (Math.Min(2, h), Math.Min(2, w)) : (h, w);
+        if (readout == CnnReadout.Pool) _blocks.Append(_readout = new AdaptiveAvgPool2d<T>(pooled));
         _blocks.Append(new Flatten<T>());
         BlockChannels = [.. blockChannels];
         OutputWidth = c * pooled.Item1 * pooled.Item2;
     }
+
+    /// <summary>k of every k×k convolution.</summary>
+    public int Kernel { get; }
+
+    /// <summary>How the last block's maps become the encoding.</summary>
+    public CnnReadout ReadoutKind { get; }
 
     /// <summary>C, H and W of the pictures.</summary>
     public int Channels { get; }
@@ -253,13 +270,24 @@ public sealed class CnnEncoder<T> : InputEncoder<T> where T : unmanaged, IFloati
         return pool is null ? features : pool.Forward(features);
     }
 
-    /// <summary>The last block's pooled maps (n, C, h, w) → the encoding (n, <see cref="OutputWidth"/>): adaptive average pool, flatten.</summary>
+    /// <summary>The last block's pooled maps (n, C, h, w) → the encoding (n, <see cref="OutputWidth"/>): adaptive average pool (unless
+    /// the readout is <see cref="CnnReadout.Flatten"/>), flatten.</summary>
     public MtlTensor<T> Readout(MtlTensor<T> features)
     {
         ArgumentNullException.ThrowIfNull(features);
-        var pooled = _readout.Forward(features);
+        var pooled = _readout is null ? features : _readout.Forward(features);
         return pooled.Reshape(pooled.Shape[0], OutputWidth);
     }
+}
+
+/// <summary>How a <see cref="CnnEncoder{T}"/> turns its last block's maps (n, C, h, w) into the encoding.</summary>
+public enum CnnReadout
+{
+    /// <summary>An adaptive average pool to at most 2×2, then a flatten: C·min(2, h)·min(2, w) values, little of where things are.</summary>
+    Pool,
+
+    /// <summary>The whole map flattened: C·h·w values, one per channel and position.</summary>
+    Flatten,
 }
 
 /// <summary>
