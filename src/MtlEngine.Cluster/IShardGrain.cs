@@ -18,6 +18,12 @@ public interface IShardGrain : IGrainWithStringKey
     /// <summary>The shard's loss and gradient at <paramref name="theta"/> (loading the shard first if this activation has not).</summary>
     Task<LogisticShardGradient> LogisticGradient(ShardFiles files, LogisticProblem problem, double[] theta);
 
+    /// <summary>
+    /// One slice of a data-parallel training step: the gradient at the request's parameters on the slice's rows (building
+    /// the job's replica first if this activation has not). <paramref name="slice"/> names the slice (its index; X is the job).
+    /// </summary>
+    Task<TrainSliceReply> TrainSlice(ShardFiles slice, TrainSliceRequest request);
+
     /// <summary>Drops the shard's data and deactivates the grain (at the end of a fit).</summary>
     Task Release();
 }
