@@ -9,8 +9,8 @@ namespace MtlEngine.Cluster;
 /// </summary>
 public interface IShardGrain : IGrainWithStringKey
 {
-    /// <summary>Reads the shard and returns its mergeable statistics.</summary>
-    Task<ShardStatisticsReply> Statistics(StatisticsKind kind, ShardFiles files);
+    /// <summary>Reads the shard in row blocks within <paramref name="memoryBudget"/> bytes and returns its mergeable statistics.</summary>
+    Task<ShardStatisticsReply> Statistics(StatisticsKind kind, ShardFiles files, long memoryBudget);
 
     /// <summary>Reads the shard for logistic regression and keeps it in memory for the <see cref="LogisticGradient"/> calls.</summary>
     Task<LogisticShardInfo> LoadLogistic(ShardFiles files);

@@ -16,12 +16,12 @@ internal sealed class ShardGrain(ILocalSiloDetails silo, IServiceProvider servic
     private (string Job, TrainingReplica Replica)? _replica;
     private float[]? _gradient;
 
-    public Task<ShardStatisticsReply> Statistics(StatisticsKind kind, ShardFiles files)
+    public Task<ShardStatisticsReply> Statistics(StatisticsKind kind, ShardFiles files, long memoryBudget)
     {
         var clock = Stopwatch.StartNew();
         try
         {
-            var (statistics, rows) = ShardWork.Statistics(kind, files);
+            var (statistics, rows) = ShardWork.Statistics(kind, files, memoryBudget);
             return Task.FromResult(new ShardStatisticsReply(_silo, rows, clock.Elapsed.TotalSeconds, statistics, null));
         }
         catch (Exception error) when (ShardWork.IsDataError(error))
