@@ -1,5 +1,4 @@
 using System.Numerics;
-using MtlEngine.MultiModal;
 using MtlEngine.Tensors;
 
 namespace MtlEngine.Nn;
@@ -41,8 +40,8 @@ public interface IStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
 public static class DataParallel
 {
     /// <summary>
-    /// Refuses a model whose step is not a sum over its samples: a <see cref="Dropout{T}"/> or <see cref="ModalityDropout{T}"/>
-    /// with p &gt; 0, or a batch normalization layer.
+    /// Refuses a model whose step is not a sum over its samples: a <see cref="Dropout{T}"/> with p &gt; 0, any other
+    /// <see cref="IRandomizedModule"/> (modality dropout), or a batch normalization layer.
     /// </summary>
     /// <exception cref="ArgumentException">Naming the first module in the way and what to change.</exception>
     public static void CheckReplicable<T>(Module<T> model) where T : unmanaged, IFloatingPointIeee754<T>
@@ -53,7 +52,8 @@ public static class DataParallel
             string what = module switch
             {
                 Dropout<T> { P: > 0 } d => $"dropout with p = {d.P}",
-                ModalityDropout<T> { P: > 0 } d => $"modality dropout with p = {d.P}",
+                Dropout<T> => "",
+                IRandomizedModule => "random draws in training (modality dropout)",
                 BatchNormBase<T> => "batch normalization",
                 _ => "",
             };
