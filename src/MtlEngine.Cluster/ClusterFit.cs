@@ -81,12 +81,13 @@ public static class ClusterFit
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(shards);
         var clock = Stopwatch.StartNew();
-        var scheduler = await ShardScheduler.CreateAsync(connection.Client, shards, fit ?? new ClusterFitOptions());
+        fit ??= new ClusterFitOptions();
+        var scheduler = await ShardScheduler.CreateAsync(connection.Client, shards, fit);
         var runs = new ShardRecord(shards);
         ShardStatisticsReply[] replies;
         try
         {
-            replies = runs.Note(await scheduler.RunAsync((grain, files) => grain.Statistics(kind, files)), r => r.Rows, r => r.Seconds);
+            replies = runs.Note(await scheduler.RunAsync((grain, files) => grain.Statistics(kind, files, fit.MemoryBudget)), r => r.Rows, r => r.Seconds);
         }
         finally
         {

@@ -50,9 +50,10 @@ public static class ClusterSilo
 {
     /// <summary>
     /// Builds the silo host. <paramref name="report"/> receives one line for each refused connection (a peer without the
-    /// cluster's certificate) and for each error Orleans logs.
+    /// cluster's certificate) and for each error Orleans logs. <paramref name="replicas"/> builds the replicas of data-parallel
+    /// training jobs (null: the silo refuses them).
     /// </summary>
-    public static IHost Build(SiloSettings settings, Action<string> report)
+    public static IHost Build(SiloSettings settings, Action<string> report, IReplicaLoader? replicas = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(report);
@@ -69,7 +70,7 @@ public static class ClusterSilo
             silo.UseDevelopmentClustering(settings.Primary ?? own);
             // A silo that cannot reach the primary gives up after a minute instead of Orleans' five.
             silo.Configure<ClusterMembershipOptions>(o => o.MaxJoinAttemptTime = TimeSpan.FromSeconds(60));
-            Configure(silo, settings.Security, report);
+            Configure(silo, settings.Security, report, replicas);
         });
         return builder.Build();
     }
@@ -77,15 +78,17 @@ public static class ClusterSilo
     /// <summary>
     /// What every silo of the cluster has, whatever its membership and transport (the tests' in-process cluster uses this
     /// too): TLS when <paramref name="security"/> has a certificate, the refusal lines, and shard activations that are
-    /// collected once idle for 10 minutes (a fit releases its grains when it ends).
+    /// collected once idle for 10 minutes (a fit releases its grains when it ends), and the loader of training replicas
+    /// when <paramref name="replicas"/> is given.
     /// </summary>
-    public static void Configure(ISiloBuilder silo, ClusterSecurity security, Action<string> report)
+    public static void Configure(ISiloBuilder silo, ClusterSecurity security, Action<string> report, IReplicaLoader? replicas = null)
     {
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(security);
         ArgumentNullException.ThrowIfNull(report);
         if (!security.IsInsecure) silo.UseTls(security.Certificate!, security.ConfigureTls);
         silo.Services.AddSingleton<ILoggerProvider>(new TlsRefusals(report));
+        if (replicas is not null) silo.Services.AddSingleton(replicas);
         silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
         silo.Configure<SiloMessagingOptions>(o => o.MaxRequestProcessingTime = TimeSpan.FromHours(2));
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MtlEngine.Nn;
 using Orleans.Runtime;
 
 namespace MtlEngine.Cluster;
@@ -8,17 +9,19 @@ namespace MtlEngine.Cluster;
 /// <see cref="ShardWork"/>. For logistic regression the loaded shard stays in the activation between the per-iteration
 /// gradient calls; a new activation (another generation, after a silo failed) loads it again.
 /// </summary>
-internal sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
+internal sealed class ShardGrain(ILocalSiloDetails silo, IServiceProvider services) : Grain, IShardGrain
 {
     private readonly string _silo = silo.SiloAddress.Endpoint.ToString();
     private LogisticShard? _logistic;
+    private (string Job, TrainingReplica Replica)? _replica;
+    private float[]? _gradient;
 
-    public Task<ShardStatisticsReply> Statistics(StatisticsKind kind, ShardFiles files)
+    public Task<ShardStatisticsReply> Statistics(StatisticsKind kind, ShardFiles files, long memoryBudget)
     {
         var clock = Stopwatch.StartNew();
         try
         {
-            var (statistics, rows) = ShardWork.Statistics(kind, files);
+            var (statistics, rows) = ShardWork.Statistics(kind, files, memoryBudget);
             return Task.FromResult(new ShardStatisticsReply(_silo, rows, clock.Elapsed.TotalSeconds, statistics, null));
         }
         catch (Exception error) when (ShardWork.IsDataError(error))
@@ -54,9 +57,37 @@ internal sealed class ShardGrain(ILocalSiloDetails silo) : Grain, IShardGrain
         }
     }
 
+    public Task<TrainSliceReply> TrainSlice(ShardFiles slice, TrainSliceRequest request)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            if (_replica is not { } replica || replica.Job != request.Job)
+            {
+                var loader = (IReplicaLoader?)services.GetService(typeof(IReplicaLoader))
+                    ?? throw new InvalidOperationException("this silo has no training loader; run the silos with 'mtl cluster silo' of the same version");
+                _replica = replica = (request.Job, loader.Load(request.Job));
+                _gradient = new float[DataParallel.ParameterLength(replica.Replica.Model)];
+            }
+            var (model, data) = replica.Replica;
+            DataParallel.SetParameters<float>(model, request.Parameters);
+            var losses = DataParallel.SliceGradients(model, data, request.Rows, request.Fractions, request.Weights, _gradient);
+            return Task.FromResult(new TrainSliceReply(_silo, losses, (float[])_gradient!.Clone(), clock.Elapsed.TotalSeconds, null));
+        }
+        catch (Exception error)
+        {
+            // Whatever fails here fails on every silo alike (the job's files, the spec, the model): one line, no retry.
+            // A silo that dies is a failed call on the client's side, which moves the slice instead.
+            return Task.FromResult(new TrainSliceReply(_silo, [], [], clock.Elapsed.TotalSeconds,
+                $"slice {slice.Index} of {request.Job} on {_silo}: {error.GetBaseException().Message}"));
+        }
+    }
+
     public Task Release()
     {
         _logistic = null;
+        _replica = null;
+        _gradient = null;
         DeactivateOnIdle();
         return Task.CompletedTask;
     }

@@ -12,6 +12,12 @@ public sealed record ClusterFitOptions
     /// <summary>How many silos a shard is tried on before the fit fails (default 3).</summary>
     public int MaxAttempts { get; init; } = 3;
 
+    /// <summary>
+    /// The working set a silo may use to read one statistics shard (ridge, PCA, CCA), which it reads in row blocks; default
+    /// <see cref="Learn.OutOfCore.DefaultMemoryBudget"/> (256 MiB).
+    /// </summary>
+    public long MemoryBudget { get; init; } = Learn.OutOfCore.DefaultMemoryBudget;
+
     /// <summary>Shards one silo works on at once (default 1: each shard uses the silo's cores itself).</summary>
     public int ShardsPerSilo { get; init; } = 1;
 
@@ -25,6 +31,7 @@ public sealed record ClusterFitOptions
         if (ShardTimeout <= TimeSpan.Zero) throw new ArgumentException($"the shard timeout must be positive, but is {ShardTimeout}");
         if (MaxAttempts < 1) throw new ArgumentException($"the number of attempts per shard must be at least 1, but is {MaxAttempts}");
         if (ShardsPerSilo < 1) throw new ArgumentException($"the shards per silo must be at least 1, but is {ShardsPerSilo}");
+        if (MemoryBudget < 1) throw new ArgumentException($"the memory budget must be positive, but is {MemoryBudget} bytes");
     }
 }
 

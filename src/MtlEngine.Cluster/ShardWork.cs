@@ -14,27 +14,98 @@ namespace MtlEngine.Cluster;
 /// </summary>
 internal static class ShardWork
 {
-    /// <summary>Reads the shard and returns its statistics, serialized (<see cref="FitStatistics.ToBytes{T}"/>), and its rows.</summary>
-    public static (byte[] Statistics, long Rows) Statistics(StatisticsKind kind, ShardFiles files)
+    /// <summary>
+    /// Reads the shard in row blocks (<see cref="NpyRowReader"/>, memory-mapped; <see cref="OutOfCore"/>) within
+    /// <paramref name="memoryBudget"/> bytes, never the whole shard, and returns its statistics, serialized
+    /// (<see cref="FitStatistics.ToBytes{T}"/>), and its rows. Every value is checked as it streams by (finite; weights ≥ 0).
+    /// </summary>
+    public static (byte[] Statistics, long Rows) Statistics(StatisticsKind kind, ShardFiles files, long memoryBudget)
     {
-        var x = Features(files.X);
-        int n = x.Dim(0);
-        var weights = files.SampleWeight is null ? null : Weights(files.SampleWeight, n);
+        using var x = Open(files.X, "X");
+        if (x.IsVector)
+            throw new ShardDataException($"{files.X}: X must have shape (n_rows, n_features) but has shape ({x.Rows},)");
+        long n = x.Rows;
+        using var weights = files.SampleWeight is null ? null : Open(files.SampleWeight, "sample weights");
+        if (weights is not null)
+        {
+            if (!weights.IsVector)
+                throw new ShardDataException($"{files.SampleWeight}: sample weights must have shape (n_rows,) but have shape ({weights.Rows}, {weights.Columns})");
+            Rows(files.SampleWeight!, weights.Rows, n);
+        }
+        var xs = new CheckedRows(x, "X", nonNegative: false);
+        var ws = weights is null ? null : new CheckedRows(weights, "sample weights", nonNegative: true);
         switch (kind)
         {
             case StatisticsKind.Ridge:
+            {
                 if (files.Y is null) throw new ShardDataException($"{files.X}: ridge regression needs the targets (--y) of every shard");
-                return (RidgeStatistics.From(x, Targets(files.Y, n), weights, Parallelism.Default).ToBytes(), n);
+                using var y = Open(files.Y, "y");
+                Rows(files.Y, y.Rows, n);
+                return (OutOfCore.RidgeStatistics(xs, new CheckedRows(y, "y", nonNegative: false), ws, memoryBudget, Parallelism.Default).ToBytes(), n);
+            }
             case StatisticsKind.Pca:
                 if (weights is not null) throw new ShardDataException($"{files.SampleWeight}: PCA takes no sample weights");
-                return (PcaStatistics.From(x, Parallelism.Default).ToBytes(), n);
+                return (OutOfCore.PcaStatistics(xs, memoryBudget, Parallelism.Default).ToBytes(), n);
             case StatisticsKind.Cca:
+            {
                 if (files.Y is null) throw new ShardDataException($"{files.X}: CCA needs the second view (--y) of every shard");
                 if (weights is not null) throw new ShardDataException($"{files.SampleWeight}: CCA takes no sample weights");
-                return (CcaStatistics.From(x, Targets(files.Y, n), Parallelism.Default).ToBytes(), n);
+                using var y = Open(files.Y, "y");
+                Rows(files.Y, y.Rows, n);
+                return (OutOfCore.CcaStatistics(xs, new CheckedRows(y, "y", nonNegative: false), memoryBudget, Parallelism.Default).ToBytes(), n);
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "no statistics of this kind");
         }
+    }
+
+    /// <summary>Opens a shard file for reading in row blocks (checked as <see cref="Read"/> checks whole files).</summary>
+    private static NpyRowReader Open(string path, string what)
+    {
+        if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            throw new ShardDataException($"{path}: {what} must be a .npy file");
+        if (!File.Exists(path))
+            throw new ShardDataException($"{path}: no such file on this silo (every silo must be able to read the shard files at the same path)");
+        return new NpyRowReader(path);
+    }
+
+    /// <summary>A row-block source whose values are checked as they are read: finite, and ≥ 0 for weights.</summary>
+    private sealed class CheckedRows(IRowBlockSource inner, string what, bool nonNegative) : IRowBlockSource
+    {
+        private long _row;
+
+        public string Source => inner.Source;
+
+        public int Columns => inner.Columns;
+
+        public bool IsVector => inner.IsVector;
+
+        public long Rows => inner.Rows;
+
+        public int Read(Span<double> destination)
+        {
+            int rows = inner.Read(destination);
+            var values = destination[..(rows * Columns)];
+            for (int i = 0; i < values.Length; i++)
+            {
+                double v = values[i];
+                if (!double.IsFinite(v) || (nonNegative && v < 0))
+                    throw new ShardDataException(nonNegative
+                        ? $"{Source}: {what} must be finite and ≥ 0, but w[{_row + i / Columns}] is {Text(v)}"
+                        : $"{Source}: {what} has the non-finite value {Text(v)} at row {_row + i / Columns}, column {i % Columns}; remove or impute non-finite values first");
+            }
+            _row += rows;
+            return rows;
+        }
+
+        public void Reset()
+        {
+            inner.Reset();
+            _row = 0;
+        }
+
+        // The reader is disposed by whoever opened it.
+        public void Dispose() { }
     }
 
     /// <summary>True for errors in a shard's files (missing, unreadable, corrupt, wrong shape or values).</summary>
@@ -119,7 +190,7 @@ internal static class ShardWork
                 throw new ShardDataException($"{path}: {what} has the non-finite value {Text(values[i])} at flat index {i}; remove or impute non-finite values first");
     }
 
-    private static void Rows(string path, int actual, int expected)
+    private static void Rows(string path, long actual, long expected)
     {
         if (actual != expected)
             throw new ShardDataException($"{path}: has {actual} rows but the shard's X has {expected}; the rows of each shard's files must match");

@@ -74,7 +74,7 @@ internal static class ClusterCommand
             lock (stderr) stderr.WriteLine("mtl cluster silo: " + line);
         }
 
-        using var host = ClusterSilo.Build(settings, Report);
+        using var host = ClusterSilo.Build(settings, Report, new TrainSpecReplicas());
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
         Console.CancelKeyPress += onCancel;

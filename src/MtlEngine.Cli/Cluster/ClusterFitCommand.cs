@@ -66,6 +66,8 @@ internal static class ClusterFitCommand
             var shards = Shards();
             var timeout = TimeSpan.FromSeconds(shardTimeoutSeconds);
             var fitOptions = new ClusterFitOptions { ShardTimeout = timeout };
+            if (estimator is "ridge" or "pca" or "cca" && Value<string?>("--memory-budget") is string budget)
+                fitOptions = fitOptions with { MemoryBudget = Fit.StreamedFit.ParseSize(budget, "--memory-budget") };
             var options = Options(); // checked before connecting
             await using var connection = await ClusterConnection.ConnectAsync(gateways, security, timeout, TimeSpan.FromSeconds(connectTimeoutSeconds));
             string where = $"{shards.Count} shard{(shards.Count == 1 ? "" : "s")} on the cluster at {string.Join(",", gateways)}";

@@ -30,14 +30,17 @@ internal static class TrainCommand
         var check = new Option<bool>("--check") { Description = "Validate the spec and its files, print what would be trained, and exit." };
         var command = new Command("train", "Train a multi-task model on your files as a JSON spec describes it (inputs with encoders, tasks, split, model, training).")
             { spec, output, threads, device, resume, check };
+        var (clusterOptions, readCluster) = Cluster.ClusterTrainSession.Options();
+        foreach (var option in clusterOptions) command.Options.Add(option);
         command.SetAction(parsed => Run(parsed.GetValue(spec)!, parsed.GetValue(output), parsed.GetValue(threads), parsed.GetValue(device)!,
-            parsed.GetValue(resume), parsed.GetValue(check), stdout, CancellationToken.None, interactiveCancel: true));
+            parsed.GetValue(resume), parsed.GetValue(check), stdout, CancellationToken.None, interactiveCancel: true, cluster: readCluster(parsed)));
         return command;
     }
 
     /// <summary>Runs the command (also from tests, with their own token); returns the exit code.</summary>
     internal static int Run(string specPath, string? outDir, int threads, string deviceName, bool resume, bool check, TextWriter stdout,
-        CancellationToken cancellationToken, bool interactiveCancel = false, Action<TrainingProgress>? observer = null)
+        CancellationToken cancellationToken, bool interactiveCancel = false, Action<TrainingProgress>? observer = null,
+        Cluster.ClusterTrainSettings? cluster = null)
     {
         if (threads < 1 || threads > 1024) throw new UsageException($"--threads must be in [1, 1024], not {threads}");
         var spec = TrainSpec.Load(specPath);
@@ -72,6 +75,8 @@ internal static class TrainCommand
             SampleWeights = TrainRun.SampleWeights(spec.Training, data),
         };
         var trainer = new Trainer<float>(model, optimizer, options, strategy);
+        using var session = cluster is null ? null : Cluster.ClusterTrainSession.Start(cluster, specPath, spec.Training, model, data.Dataset, deviceName, stdout);
+        if (session is not null) trainer.StepGradients = session.Training;
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler? handler = null;
@@ -97,11 +102,16 @@ internal static class TrainCommand
             stdout.WriteLine($"stopped: checkpoint written to {checkpoint}; continue with --resume");
             return ExitInterrupted;
         }
+        catch (MtlEngine.Cluster.ClusterException error)
+        {
+            throw new UsageException(error.Message);
+        }
         finally
         {
             if (handler is not null) Console.CancelKeyPress -= handler;
         }
 
+        session?.Report(stdout);
         model.To(Device.Cpu);
         TrainRun.SaveModel(Path.Combine(outDir!, "model.safetensors"), model, spec, data.Preprocessing, data.TaskSpecs, data.TargetScaling);
         var metrics = Metrics(data, model, result);

@@ -16,7 +16,15 @@ internal static class ElementCodec
     /// The element count of <paramref name="shape"/> and its size in bytes, or a <see cref="DataFormatException"/>
     /// when a dimension is negative or too large, or the data would not fit in one array.
     /// </summary>
-    public static (int Length, long ByteCount) CheckedSize(ReadOnlySpan<long> shape, DType dtype, string source)
+    public static (int Length, long ByteCount) CheckedSize(ReadOnlySpan<long> shape, DType dtype, string source) =>
+        CheckedSize(shape, dtype, source, MaxDataBytes);
+
+    /// <summary>
+    /// <see cref="CheckedSize(ReadOnlySpan{long}, DType, string)"/> with another limit on the bytes: a reader that fills the
+    /// typed array in pieces (<see cref="ReadElements"/> with a known length) allows up to <see cref="Array.MaxLength"/>
+    /// elements of any size, e.g. 16 GiB of float64, where one array of bytes stops at 2 GiB.
+    /// </summary>
+    public static (int Length, long ByteCount) CheckedSize(ReadOnlySpan<long> shape, DType dtype, string source, long maxBytes)
     {
         long length = 1;
         bool empty = false;
@@ -40,8 +48,8 @@ internal static class ElementCodec
         }
         else length = 0;
         long bytes = length * DTypes.ItemSize(dtype);
-        if (bytes > MaxDataBytes)
-            throw new DataFormatException(source, $"shape {ShapeText(shape)} of {DTypes.NumpyName(dtype)} needs {bytes} bytes; arrays over {MaxDataBytes} bytes are not supported");
+        if (bytes > maxBytes)
+            throw new DataFormatException(source, $"shape {ShapeText(shape)} of {DTypes.NumpyName(dtype)} needs {bytes} bytes; arrays over {maxBytes} bytes are not supported");
         return ((int)length, bytes);
     }
 
@@ -70,6 +78,18 @@ internal static class ElementCodec
     };
 
     /// <summary>The bytes of a typed array (machine order).</summary>
+    /// <summary>The bytes of elements [start, start + count) of a typed array (under 2 GiB however large the array).</summary>
+    private static Span<byte> ElementBytes(Array data, int start, int count) => data switch
+    {
+        float[] f => MemoryMarshal.AsBytes(f.AsSpan(start, count)),
+        double[] d => MemoryMarshal.AsBytes(d.AsSpan(start, count)),
+        int[] i => MemoryMarshal.AsBytes(i.AsSpan(start, count)),
+        long[] l => MemoryMarshal.AsBytes(l.AsSpan(start, count)),
+        byte[] b => b.AsSpan(start, count),
+        bool[] z => MemoryMarshal.AsBytes(z.AsSpan(start, count)),
+        _ => throw new ArgumentException($"Unexpected data type {data.GetType().Name}.", nameof(data)),
+    };
+
     public static Span<byte> AsBytes(Array data) => data switch
     {
         float[] f => MemoryMarshal.AsBytes(f.AsSpan()),
@@ -119,12 +139,35 @@ internal static class ElementCodec
     /// Reads exactly <paramref name="byteCount"/> bytes of elements from <paramref name="stream"/>. When the stream's
     /// length is unknown the bytes are buffered as they arrive, so a lying header cannot force a large allocation.
     /// </summary>
-    public static Array ReadElements(Stream stream, DType dtype, int length, long byteCount, bool bigEndian, bool lengthKnown, string source)
+    /// <param name="stream">The stream, at the first byte of the data.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="length">The elements.</param>
+    /// <param name="byteCount">The bytes of data.</param>
+    /// <param name="bigEndian">Whether the data is big-endian.</param>
+    /// <param name="lengthKnown">Whether the stream holds exactly the header's bytes (a file): the typed array is then
+    /// allocated at once and filled in pieces of at most <paramref name="chunkBytes"/> bytes, so it may exceed 2 GiB.</param>
+    /// <param name="source">The name in error messages.</param>
+    /// <param name="chunkBytes">The largest piece read at once (a span of bytes is limited to 2 GiB).</param>
+    public static Array ReadElements(Stream stream, DType dtype, int length, long byteCount, bool bigEndian, bool lengthKnown, string source,
+        int chunkBytes = 1 << 30)
     {
         if (lengthKnown && dtype != DType.Bool)
         {
             Array whole = Allocate(dtype, length);
-            ReadExactly(stream, AsBytes(whole), source, "the array data");
+            int chunkElements = Math.Max(1, chunkBytes / DTypes.ItemSize(dtype));
+            long done = 0;
+            for (long start = 0; start < length; start += chunkElements)
+            {
+                var piece = ElementBytes(whole, (int)start, (int)Math.Min(chunkElements, length - start));
+                for (int filled = 0; filled < piece.Length;)
+                {
+                    int read = stream.Read(piece[filled..]);
+                    if (read == 0)
+                        throw new DataFormatException(source, $"the file ends inside the array data ({done + filled} of {byteCount} bytes; it is truncated)");
+                    filled += read;
+                }
+                done += piece.Length;
+            }
             if (bigEndian == BitConverter.IsLittleEndian) SwapBytes(whole);
             return whole;
         }

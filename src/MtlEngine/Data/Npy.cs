@@ -79,7 +79,8 @@ public static class Npy
     private static NdArray ReadCore(Stream stream, string source, string arrayName, long remaining)
     {
         var (dtype, bigEndian, fortranOrder, shape, dataOffset) = ReadHeader(stream, source, remaining);
-        var (length, byteCount) = ElementCodec.CheckedSize(shape, dtype, source);
+        // A file (known length) is read straight into the typed array in pieces: up to Array.MaxLength elements of any size.
+        var (length, byteCount) = ElementCodec.CheckedSize(shape, dtype, source, remaining >= 0 && dtype != DType.Bool ? long.MaxValue : ElementCodec.MaxDataBytes);
         if (remaining >= 0)
         {
             long dataBytes = remaining - dataOffset;

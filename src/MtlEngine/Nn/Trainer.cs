@@ -151,6 +151,14 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Called after each epoch's validation with its report.</summary>
     public Action<EpochReport>? AfterEpoch { get; set; }
 
+    /// <summary>
+    /// Computes each step's gradients elsewhere (data-parallel training: <see cref="DataParallel"/>), or null for the
+    /// trainer's own forward and backward pass. When set, the step is: zero the gradients, <see cref="IStepGradients{T}.Compute"/>
+    /// on the batch's rows, clipping, the schedule and the optimizer; the strategy's backward and <see cref="AfterBackward"/>
+    /// are not called, so it suits strategies that backpropagate Σₜ wₜ·lossₜ with constant weights (ew, fixed).
+    /// </summary>
+    public IStepGradients<T>? StepGradients { get; set; }
+
     /// <summary>Trains the model in place on <paramref name="trainRows"/>, validating on <paramref name="validationRows"/> after each epoch.</summary>
     /// <param name="data">The samples.</param>
     /// <param name="trainRows">The training rows.</param>
@@ -227,7 +235,9 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 int start = state.Batch * Options.BatchSize, count = Math.Min(Options.BatchSize, trainRows.Length - start);
                 var rows = new int[count];
                 for (int r = 0; r < count; r++) rows[r] = trainRows[shuffled[start + r]];
-                var losses = TrainStep(data.Batch(rows), arena, state.Epoch, state.Steps++);
+                var losses = StepGradients is null
+                    ? TrainStep(data.Batch(rows), arena, state.Epoch, state.Steps++)
+                    : ComputedStep(rows, state.Epoch, state.Steps++);
                 for (int t = 0; t < losses.Length; t++) state.LossSums[t] += losses[t];
                 progress?.Report(new TrainingProgress(state.Epoch, Options.Epochs, state.Batch + 1, batches, ToDictionary(taskNames, losses), null));
             }
@@ -303,6 +313,17 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var values = new double[Model.Tasks.Count];
         for (int t = 0; t < values.Length; t++) values[t] = double.CreateChecked(losses[Model.Tasks[t].Name].Item());
         return values;
+    }
+
+    /// <summary>A step whose gradients <see cref="StepGradients"/> computes; the optimizer's part as in <see cref="TrainStep"/>.</summary>
+    private double[] ComputedStep(int[] rows, int epoch, long stepIndex)
+    {
+        Optimizer.ZeroGrad();
+        var losses = StepGradients!.Compute(rows, epoch, stepIndex);
+        if (Options.ClipNorm is double clip) GradientClipping.ClipNorm(Optimizer.Parameters, clip);
+        Scheduler?.Apply(checked((int)stepIndex));
+        Optimizer.Step();
+        return losses;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using MtlEngine.Cluster;
+using MtlEngine.Data;
 using MtlEngine.Learn;
 using MtlEngine.Tensors;
 using Orleans.TestingHost;
@@ -86,6 +87,53 @@ public sealed class ClusterFitTests(ThreeSiloCluster three) : IClassFixture<Thre
         AssertClose(local.XWeights.ToArray(), fit.Model.XWeights.ToArray(), "X weights");
         AssertClose(local.YWeights.ToArray(), fit.Model.YWeights.ToArray(), "Y weights");
         AssertClose(local.CanonicalCorrelations, fit.Model.CanonicalCorrelations, "canonical correlations");
+    }
+
+    [Fact]
+    public async Task ShardsReadInSmallRowBlocksGiveTheStatisticsOfTheWholeShards()
+    {
+        // Budgets of a few rows per block above the statistics' fixed 8 MiB of scratch: every shard takes several blocks.
+        const long scratch = 8L << 20;
+        using var shards = new Shards(Sizes, D, Response);
+        var weights = new List<double>();
+        var files = shards.Files.Select(f =>
+        {
+            int rows = Sizes[f.Index];
+            var w = Enumerable.Range(0, rows).Select(i => 0.5 + (i + f.Index) % 3).ToArray();
+            weights.AddRange(w);
+            string path = Path.Combine(shards.Folder, $"w{f.Index}.npy");
+            Npy.Write(path, NdArray.Create("", w, rows));
+            return f with { SampleWeight = path };
+        }).ToList();
+        var ridge = new Ridge(Alpha: 0.7);
+        var y = MtlTensor.FromArray(shards.Y, shards.Y.Length);
+        var local = RidgeStatistics.From(shards.X, y, weights.ToArray()).Fit(ridge);
+
+        var fit = await ClusterFit.RidgeAsync(three.Connection, files, ridge, Quick with { MemoryBudget = scratch + 24 * 25 + 7 * 96 });
+
+        AssertClose(local.Coefficients.ToArray(), fit.Model.Coefficients.ToArray(), "coefficients");
+        AssertClose(local.Intercept, fit.Model.Intercept, "intercepts");
+
+        var pca = new Pca(Components: 3, Solver: PcaSolver.Covariance);
+        var localPca = PcaStatistics.From(shards.X).Fit(pca);
+        var fitPca = await ClusterFit.PcaAsync(three.Connection, shards.Files, pca, Quick with { MemoryBudget = scratch + 24 * 16 + 5 * 64 });
+        AssertClose(localPca.Components.ToArray(), fitPca.Model.Components.ToArray(), "components");
+        AssertClose(localPca.ExplainedVariance, fitPca.Model.ExplainedVariance, "explained variance");
+    }
+
+    [Fact]
+    public async Task ANonFiniteValueMidShardFailsTheFitWithOneLineNamingItsRow()
+    {
+        using var shards = new Shards(Sizes, D, Response);
+        var x = Features(Sizes[1], D, Sizes[0]);
+        x[30, 2] = double.NaN;
+        Npy.Write(shards.Files[1].X, NdArray.FromTensor(ToTensor(x)));
+
+        var error = await Assert.ThrowsAsync<ClusterException>(() =>
+            ClusterFit.RidgeAsync(three.Connection, shards.Files, new Ridge(), Quick with { MemoryBudget = (8L << 20) + 24 * 25 + 7 * 96 }));
+
+        Assert.Contains($"{shards.Files[1].X}: X has the non-finite value NaN at row 30, column 2", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]

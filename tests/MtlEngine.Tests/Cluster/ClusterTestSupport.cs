@@ -27,7 +27,7 @@ internal static class ClusterTestSupport
         // One gateway, on the first silo, as 'mtl fit --cluster PRIMARY:GATEWAY' connects: the silos the tests kill are
         // never the client's gateway.
         builder.Options.GatewayPerSilo = false;
-        builder.ConfigureSilo((_, silo) => ClusterSilo.Configure(silo, siloSecurity, line => { lock (lines) lines.Add(line); }));
+        builder.ConfigureSilo((_, silo) => ClusterSilo.Configure(silo, siloSecurity, line => { lock (lines) lines.Add(line); }, new MtlEngine.Cli.Cluster.TrainSpecReplicas()));
         builder.ConfigureClient(client => ClusterConnection.Configure(client, clientSecurity));
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using MtlEngine.Nn;
+
+namespace MtlEngine.Cluster;
+
+/// <summary>
+/// Exact synchronous data-parallel training over an Orleans cluster, the <see cref="IStepGradients{T}"/> of a
+/// <see cref="Trainer{T}"/> on the coordinator (the client), which holds the model, the optimizer and the data set. Each
+/// step the batch is cut into K slices (<see cref="DataParallel.Slices"/>; K = the silos active at the start unless
+/// given), and one grain per slice gets the current parameters and its rows, computes its slice's gradient on its silo's
+/// replica (built once per activation by the silo's <see cref="IReplicaLoader"/>: the silos read the training files
+/// themselves) and sends it back; the client adds the K gradients in slice order, never in order of arrival, and the
+/// trainer takes the optimizer step. The run is therefore the local run with the same global batch, up to the rounding of
+/// splitting the batch's float sums (<see cref="DataParallel"/>), whichever silo ran which slice.
+/// <para>
+/// Cost per step, with P parameters: 4·P bytes of parameters to each of the K grains and 4·P bytes of gradient back,
+/// 8·P·K in all, plus 4 bytes per row; one round trip per step. A silo that dies mid-step loses nothing: its slice is run
+/// again on another silo (a fresh grain, which loads the job again), by the same <see cref="ShardScheduler"/> as the fits,
+/// with the same timeouts.
+/// </para>
+/// </summary>
+public sealed class ClusterTraining : IStepGradients<float>
+{
+    private readonly ShardScheduler _scheduler;
+    private readonly string _job;
+    private readonly MultiTaskModel<float> _model;
+    private readonly MultiTaskDataset<float> _data;
+    private readonly double[] _weights;
+    private readonly List<string>[] _silos;
+
+    private ClusterTraining(ShardScheduler scheduler, string job, MultiTaskModel<float> model, MultiTaskDataset<float> data, double[] weights, int slices)
+    {
+        _scheduler = scheduler;
+        _job = job;
+        _model = model;
+        _data = data;
+        _weights = weights;
+        _silos = Enumerable.Range(0, slices).Select(_ => new List<string>()).ToArray();
+    }
+
+    /// <summary>
+    /// Prepares the training of <paramref name="model"/> over the cluster's active silos.
+    /// </summary>
+    /// <param name="connection">The connection to the cluster.</param>
+    /// <param name="job">What the silos' <see cref="IReplicaLoader"/> builds the replica from (for <c>mtl train</c>: the spec's absolute path).</param>
+    /// <param name="model">The coordinator's model (the one the trainer updates).</param>
+    /// <param name="data">The coordinator's data set (for the slices' loss shares).</param>
+    /// <param name="weights">wₜ per task, in task order.</param>
+    /// <param name="options">Timeouts and attempts per slice (<see cref="ClusterFitOptions"/>).</param>
+    /// <param name="slices">K, the slices per batch; null: one per active silo.</param>
+    /// <exception cref="ArgumentException">When the model is not replicable or the weights do not match the tasks.</exception>
+    /// <exception cref="ClusterException">When the cluster has no active silo.</exception>
+    public static async Task<ClusterTraining> CreateAsync(ClusterConnection connection, string job, MultiTaskModel<float> model,
+        MultiTaskDataset<float> data, IReadOnlyList<double> weights, ClusterFitOptions? options = null, int? slices = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(weights);
+        DataParallel.CheckReplicable(model);
+        if (weights.Count != model.Tasks.Count)
+            throw new ArgumentException($"{weights.Count} task weights for {model.Tasks.Count} tasks; give one per task, in task order");
+        if (slices is < 1) throw new ArgumentException($"the slices per batch must be at least 1, but are {slices}");
+        options ??= new ClusterFitOptions();
+        // The scheduler counts the slices before it knows the silos: ask once, then build it over K slice "shards".
+        var probe = await ShardScheduler.CreateAsync(connection.Client, [new ShardFiles(0, job, null, null)], options);
+        int k = slices ?? probe.Silos.Count;
+        var scheduler = await ShardScheduler.CreateAsync(connection.Client,
+            Enumerable.Range(0, k).Select(s => new ShardFiles(s, job, null, null)).ToArray(), options);
+        return new ClusterTraining(scheduler, job, model, data, weights.ToArray(), k);
+    }
+
+    /// <summary>K, the slices per batch.</summary>
+    public int Slices => _silos.Length;
+
+    /// <summary>The silos active at the start (HOST:PORT).</summary>
+    public IReadOnlyList<string> Silos => _scheduler.Silos;
+
+    /// <summary>The silos that computed each slice, in order (more than one when a silo failed and the slice moved).</summary>
+    public IReadOnlyList<IReadOnlyList<string>> SliceSilos => _silos.Select(s => (IReadOnlyList<string>)s.ToArray()).ToArray();
+
+    /// <summary>Steps run so far.</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>The wall time of the steps' rounds (sending, computing, receiving, summing).</summary>
+    public TimeSpan Elapsed { get; private set; }
+
+    /// <summary>The payload bytes of one step for a batch of <paramref name="rows"/> rows: parameters out and gradients back per slice, and the rows.</summary>
+    public long BytesPerStep(int rows) => 8L * DataParallel.ParameterLength(_model) * Slices + 4L * rows;
+
+    /// <inheritdoc />
+    /// <exception cref="ClusterException">When a slice fails on every attempt, the job cannot be loaded on a silo, or no silo is left.</exception>
+    public double[] Compute(int[] rows, int epoch, long step)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var clock = Stopwatch.StartNew();
+        var parameters = DataParallel.GetParameters(_model);
+        var fractions = DataParallel.Fractions(_model.Tasks, _data, rows, Slices);
+        var parts = DataParallel.Slices(rows.Length, Slices);
+        var requests = Enumerable.Range(0, Slices)
+            .Select(s => new TrainSliceRequest(_job, step, parameters, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights))
+            .ToArray();
+        var replies = _scheduler.RunAsync((grain, slice) => grain.TrainSlice(slice, requests[slice.Index])).GetAwaiter().GetResult();
+        var sum = new double[parameters.Length];
+        var losses = new double[_model.Tasks.Count];
+        for (int s = 0; s < replies.Length; s++) // slice order, whatever order the replies came in
+        {
+            var reply = replies[s];
+            if (reply.Gradient.Length != sum.Length || reply.Losses.Length != losses.Length)
+                throw new ClusterException($"slice {s} came back from {reply.Silo} with {reply.Gradient.Length} gradient values for {sum.Length} parameters; every silo must run the same version of mtl on the same spec");
+            if (_silos[s].Count == 0 || _silos[s][^1] != reply.Silo) _silos[s].Add(reply.Silo);
+            for (int i = 0; i < sum.Length; i++) sum[i] += reply.Gradient[i];
+            for (int t = 0; t < losses.Length; t++) losses[t] += reply.Losses[t];
+        }
+        DataParallel.SetGradients<float>(_model, sum);
+        Steps++;
+        Elapsed += clock.Elapsed;
+        return losses;
+    }
+
+    /// <summary>Deactivates the slices' grains (their replicas), best effort.</summary>
+    public Task ReleaseAsync() => _scheduler.ReleaseAsync();
+}

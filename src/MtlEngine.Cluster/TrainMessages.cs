@@ -1,0 +1,50 @@
+using MtlEngine.Nn;
+
+namespace MtlEngine.Cluster;
+
+/// <summary>
+/// Builds, on a silo, the replica of a data-parallel training job: the model (its architecture; the parameters come with
+/// each step) and the data set, read from files the silo can read. <c>mtl cluster silo</c> registers the one of
+/// <c>mtl train</c> (the job is the path of a training spec); a silo without a loader refuses training jobs.
+/// </summary>
+public interface IReplicaLoader
+{
+    /// <summary>Builds the model and reads the data of <paramref name="job"/>, exactly as the coordinator did.</summary>
+    /// <exception cref="Exception">Any failure (a missing file, a bad spec); its message becomes the job's one-line error.</exception>
+    TrainingReplica Load(string job);
+}
+
+/// <summary>A silo's copy of a training job: the model and its data set (the same rows, in the same order, as the coordinator's).</summary>
+/// <param name="Model">The model, built from the job with the coordinator's architecture.</param>
+/// <param name="Data">The data set.</param>
+public sealed record TrainingReplica(MultiTaskModel<float> Model, MultiTaskDataset<float> Data);
+
+/// <summary>One slice of one training step, as the coordinator sends it.</summary>
+/// <param name="Job">The job (for <c>mtl train</c>: the absolute path of the spec).</param>
+/// <param name="Step">The step's index over the run (0-based).</param>
+/// <param name="Parameters">The model's parameters now, flat, in parameter order (<see cref="DataParallel.GetParameters{T}"/>).</param>
+/// <param name="Rows">The slice's rows of the data set.</param>
+/// <param name="Fractions">fₜ, the slice's share of each task's loss (<see cref="DataParallel.Fractions{T}"/>).</param>
+/// <param name="Weights">wₜ, each task's weight.</param>
+[GenerateSerializer, Immutable]
+public sealed record TrainSliceRequest(
+    [property: Id(0)] string Job,
+    [property: Id(1)] long Step,
+    [property: Id(2)] float[] Parameters,
+    [property: Id(3)] int[] Rows,
+    [property: Id(4)] double[] Fractions,
+    [property: Id(5)] double[] Weights);
+
+/// <summary>One slice's gradient of Σₜ wₜ·fₜ·lossₜ and its fₜ·lossₜ, or the one-line error.</summary>
+/// <param name="Silo">The silo that computed it (HOST:PORT).</param>
+/// <param name="Losses">fₜ·lossₜ(slice) per task.</param>
+/// <param name="Gradient">The flat gradient, in parameter order.</param>
+/// <param name="Seconds">The silo's time for the slice (loading the job included on a new activation).</param>
+/// <param name="Error">Why the slice failed (the job cannot be loaded on the silo, a mismatched model), or null.</param>
+[GenerateSerializer, Immutable]
+public sealed record TrainSliceReply(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] double[] Losses,
+    [property: Id(2)] float[] Gradient,
+    [property: Id(3)] double Seconds,
+    [property: Id(4)] string? Error) : IShardReply;

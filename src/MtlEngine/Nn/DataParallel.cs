@@ -1,0 +1,292 @@
+using System.Numerics;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.Nn;
+
+/// <summary>
+/// Computes a training step's gradients somewhere else than in <see cref="Trainer{T}"/>'s own forward and backward pass:
+/// data-parallel training, where the step's batch is cut into slices whose gradients are computed on other machines (or
+/// other model replicas) and summed. Set on <see cref="Trainer{T}.StepGradients"/>; the trainer keeps the shuffling, the
+/// optimizer, clipping, the schedule, validation, early stopping and checkpoints.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+public interface IStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>
+    /// Sets the <see cref="MtlTensor{T}.Grad"/> of every parameter of the trainer's model (in
+    /// <see cref="Module{T}.Parameters"/> order) to the gradient of Σₜ wₜ·lossₜ on the batch of <paramref name="rows"/>, at
+    /// the model's current parameters, and returns each task's loss on that batch (task order).
+    /// </summary>
+    /// <param name="rows">The step's batch: rows of the trainer's data set, in batch order.</param>
+    /// <param name="epoch">The epoch (1-based).</param>
+    /// <param name="step">The step's index over the whole run (0-based).</param>
+    double[] Compute(int[] rows, int epoch, long step);
+}
+
+/// <summary>
+/// The pieces of exact synchronous data-parallel training (the all-reduce of PyTorch's DistributedDataParallel, summed in a
+/// fixed order): a batch of B rows is cut into K contiguous slices; slice s computes the gradient of
+/// Σₜ wₜ·fₛₜ·lossₜ(slice s) on a replica holding the coordinator's parameters, where fₛₜ = Dₜ(slice s)/Dₜ(batch) and Dₜ is
+/// the loss's denominator (the labelled samples, or the sum of their class weights, or the labelled values: see
+/// <see cref="Losses"/>); the coordinator adds the K gradients in slice order. Because every loss is Σ m·s·ℓ / Σ m·s, the
+/// sum is the gradient of Σₜ wₜ·lossₜ(batch) — the local step's — up to the rounding of the float sums (not bitwise: the
+/// local step reduces over the whole batch in one order, the slices in K parts).
+/// <para>
+/// Only replicable models qualify: no active dropout (its masks would come from each replica's generator), no batch
+/// normalization (per-slice batch statistics, as DDP without SyncBatchNorm, and running statistics the coordinator would
+/// not see), and no auxiliary loss (not a sum over samples). <see cref="CheckReplicable{T}"/> says which module is in the way.
+/// </para>
+/// </summary>
+public static class DataParallel
+{
+    /// <summary>
+    /// Refuses a model whose step is not a sum over its samples: a <see cref="Dropout{T}"/> with p &gt; 0, any other
+    /// <see cref="IRandomizedModule"/> (modality dropout), or a batch normalization layer.
+    /// </summary>
+    /// <exception cref="ArgumentException">Naming the first module in the way and what to change.</exception>
+    public static void CheckReplicable<T>(Module<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        foreach (var (name, module) in model.NamedModules())
+        {
+            string what = module switch
+            {
+                Dropout<T> { P: > 0 } d => $"dropout with p = {d.P}",
+                Dropout<T> => "",
+                IRandomizedModule => "random draws in training (modality dropout)",
+                BatchNormBase<T> => "batch normalization",
+                _ => "",
+            };
+            if (what.Length > 0)
+                throw new ArgumentException($"The module \"{name}\" uses {what}, which data-parallel training cannot split exactly over slices of a batch; set dropout to 0 and use no batch normalization, or train locally.");
+        }
+    }
+
+    /// <summary>The K contiguous slices of a batch of <paramref name="rows"/> rows: slice s is [⌊s·B/K⌋, ⌊(s+1)·B/K⌋) (some may be empty).</summary>
+    public static (int Start, int Count)[] Slices(int rows, int slices)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfLessThan(slices, 1);
+        var result = new (int, int)[slices];
+        for (int s = 0; s < slices; s++)
+        {
+            int start = (int)((long)s * rows / slices), end = (int)((long)(s + 1) * rows / slices);
+            result[s] = (start, end - start);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// fₛₜ = Dₜ(slice s)/Dₜ(batch) for each slice of <paramref name="rows"/> (<see cref="Slices"/>) and task (0 where the batch
+    /// has no label of the task): the share of each slice in each task's loss.
+    /// </summary>
+    public static double[][] Fractions<T>(IReadOnlyList<TaskSpec> tasks, MultiTaskDataset<T> data, int[] rows, int slices)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(rows);
+        var parts = Slices(rows.Length, slices);
+        var denominators = new double[slices][];
+        var totals = new double[tasks.Count];
+        for (int s = 0; s < slices; s++)
+        {
+            denominators[s] = new double[tasks.Count];
+            if (parts[s].Count == 0) continue;
+            var targets = data.Targets(rows.AsSpan(parts[s].Start, parts[s].Count));
+            for (int t = 0; t < tasks.Count; t++)
+            {
+                denominators[s][t] = LossDenominator(tasks[t], targets[tasks[t].Name]);
+                totals[t] += denominators[s][t];
+            }
+        }
+        for (int s = 0; s < slices; s++)
+            for (int t = 0; t < tasks.Count; t++)
+                denominators[s][t] = totals[t] == 0 ? 0 : denominators[s][t] / totals[t];
+        return denominators;
+    }
+
+    /// <summary>
+    /// Dₜ, the denominator of <see cref="TaskObjectives.Loss{T}"/> on these targets: Σ of the class weights of the labelled
+    /// samples (1 each without class weights) for classification, the count of labelled values for binary and regression tasks.
+    /// </summary>
+    public static double LossDenominator<T>(TaskSpec task, BatchTarget<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(target);
+        double sum = 0;
+        if (target.Labels is { } labels)
+        {
+            foreach (int label in labels)
+                if (label >= 0) sum += task.ClassWeights is null ? 1 : task.ClassWeights[label];
+            return sum;
+        }
+        foreach (var m in target.Mask!.Contiguous().ToArray()) sum += double.CreateChecked(m);
+        return sum;
+    }
+
+    /// <summary>The number of parameter values of the model (the length of its flat parameter and gradient vectors).</summary>
+    public static int ParameterLength<T>(Module<T> model) where T : unmanaged, IFloatingPointIeee754<T> =>
+        checked((int)model.Parameters().Sum(p => (long)p.Length));
+
+    /// <summary>The model's parameters as one flat vector, in <see cref="Module{T}.Parameters"/> order.</summary>
+    public static T[] GetParameters<T>(Module<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var flat = new T[ParameterLength(model)];
+        int at = 0;
+        foreach (var p in model.Parameters())
+        {
+            p.Contiguous().To(Device.Cpu).AsSpan().CopyTo(flat.AsSpan(at, p.Length));
+            at += p.Length;
+        }
+        return flat;
+    }
+
+    /// <summary>Overwrites the model's parameters (host tensors) with a flat vector from <see cref="GetParameters{T}"/>.</summary>
+    /// <exception cref="ArgumentException">When the vector's length is not the model's.</exception>
+    public static void SetParameters<T>(Module<T> model, ReadOnlySpan<T> flat) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int length = ParameterLength(model);
+        if (flat.Length != length)
+            throw new ArgumentException($"The parameter vector has {flat.Length} values but the model has {length}; both sides must build the model from the same spec.");
+        int at = 0;
+        foreach (var p in model.Parameters())
+        {
+            flat.Slice(at, p.Length).CopyTo(p.AsSpan());
+            at += p.Length;
+        }
+    }
+
+    /// <summary>Sets each parameter's <see cref="MtlTensor{T}.Grad"/> from a flat gradient (rounded to T), in parameter order.</summary>
+    /// <exception cref="ArgumentException">When the vector's length is not the model's.</exception>
+    public static void SetGradients<T>(Module<T> model, ReadOnlySpan<double> flat) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int length = ParameterLength(model);
+        if (flat.Length != length)
+            throw new ArgumentException($"The gradient vector has {flat.Length} values but the model has {length} parameters.");
+        int at = 0;
+        foreach (var p in model.Parameters())
+        {
+            var values = new T[p.Length];
+            for (int i = 0; i < values.Length; i++) values[i] = T.CreateChecked(flat[at + i]);
+            var gradient = MtlTensor.FromArray(values, p.Shape.ToArray());
+            p.Grad = p.Device.Kind == DeviceKind.Cpu ? gradient : gradient.To(p.Device);
+            at += p.Length;
+        }
+    }
+
+    /// <summary>
+    /// One slice's part of a step on a replica (its parameters already set): forward on <paramref name="rows"/> in training
+    /// mode, backward of Σₜ wₜ·fₜ·lossₜ(slice), the gradient written flat into <paramref name="gradient"/>; returns fₜ·lossₜ(slice)
+    /// per task, whose sum over the slices is each task's loss on the batch. An empty slice gives zeros.
+    /// </summary>
+    /// <param name="model">The replica.</param>
+    /// <param name="data">The replica's data set (the same rows as the coordinator's).</param>
+    /// <param name="rows">The slice's rows.</param>
+    /// <param name="fractions">fₜ of this slice per task (<see cref="Fractions{T}"/>).</param>
+    /// <param name="weights">wₜ per task (1 for equal weighting).</param>
+    /// <param name="gradient">Receives the gradient, <see cref="ParameterLength{T}"/> values.</param>
+    /// <exception cref="ArgumentException">When the model has an auxiliary loss, or a length does not match.</exception>
+    public static double[] SliceGradients<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, IReadOnlyList<double> fractions,
+        IReadOnlyList<double> weights, Span<T> gradient) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(fractions);
+        ArgumentNullException.ThrowIfNull(weights);
+        int tasks = model.Tasks.Count;
+        if (fractions.Count != tasks || weights.Count != tasks)
+            throw new ArgumentException($"The step gives {fractions.Count} fractions and {weights.Count} weights for {tasks} tasks.");
+        if (gradient.Length != ParameterLength(model))
+            throw new ArgumentException($"The gradient buffer has {gradient.Length} values but the model has {ParameterLength(model)} parameters.");
+        gradient.Clear();
+        var losses = new double[tasks];
+        if (rows.Length == 0) return losses;
+        var parameters = model.Parameters();
+        foreach (var p in parameters) p.Grad = null;
+        model.Train();
+        var batch = data.Batch(rows);
+        var output = model.Forward(batch);
+        if (output.AuxiliaryLoss is { RequiresGrad: true })
+            throw new ArgumentException("The model adds an auxiliary loss (a load-balancing term), which is not a sum over samples; data-parallel training cannot split it exactly. Train it locally.");
+        MtlTensor<T>? total = null;
+        for (int t = 0; t < tasks; t++)
+        {
+            var task = model.Tasks[t];
+            var loss = TaskObjectives.Loss(task, output[task.Name], batch.Target(task.Name));
+            losses[t] = fractions[t] * double.CreateChecked(loss.Item());
+            double c = weights[t] * fractions[t];
+            if (c == 0) continue;
+            var term = loss * T.CreateChecked(c);
+            total = total is null ? term : total + term;
+        }
+        if (total is { RequiresGrad: true }) total.Backward();
+        int at = 0;
+        foreach (var p in parameters)
+        {
+            if (p.Grad is { } g) g.Contiguous().To(Device.Cpu).AsSpan().CopyTo(gradient.Slice(at, p.Length));
+            at += p.Length;
+        }
+        return losses;
+    }
+}
+
+/// <summary>
+/// Data-parallel steps on this machine: each slice's gradient on its own replica of the model (built by the same factory
+/// as the trained model), summed in slice order in double. It is the reference of the cluster's step (the same arithmetic,
+/// without the network) and shows the slicing is exact to rounding.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+public sealed class SlicedStepGradients<T> : IStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly MultiTaskModel<T> _model;
+    private readonly MultiTaskDataset<T> _data;
+    private readonly MultiTaskModel<T>[] _replicas;
+    private readonly double[] _weights;
+
+    /// <summary>Creates the slices' replicas.</summary>
+    /// <param name="model">The trained model (its parameters are copied to the replicas each step).</param>
+    /// <param name="data">The data set.</param>
+    /// <param name="replica">Builds a model of the same architecture (called once per slice).</param>
+    /// <param name="slices">K, the slices per batch.</param>
+    /// <param name="weights">wₜ per task.</param>
+    /// <exception cref="ArgumentException">When the model is not replicable (<see cref="DataParallel.CheckReplicable{T}"/>).</exception>
+    public SlicedStepGradients(MultiTaskModel<T> model, MultiTaskDataset<T> data, Func<MultiTaskModel<T>> replica, int slices, IReadOnlyList<double> weights)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(replica);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentOutOfRangeException.ThrowIfLessThan(slices, 1);
+        DataParallel.CheckReplicable(model);
+        _model = model;
+        _data = data;
+        _replicas = Enumerable.Range(0, slices).Select(_ => replica()).ToArray();
+        _weights = weights.ToArray();
+    }
+
+    /// <inheritdoc />
+    public double[] Compute(int[] rows, int epoch, long step)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var parameters = DataParallel.GetParameters(_model);
+        var fractions = DataParallel.Fractions(_model.Tasks, _data, rows, _replicas.Length);
+        var parts = DataParallel.Slices(rows.Length, _replicas.Length);
+        var sum = new double[parameters.Length];
+        var losses = new double[_model.Tasks.Count];
+        var gradient = new T[parameters.Length];
+        for (int s = 0; s < _replicas.Length; s++)
+        {
+            DataParallel.SetParameters<T>(_replicas[s], parameters);
+            var part = DataParallel.SliceGradients(_replicas[s], _data, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, gradient);
+            for (int i = 0; i < sum.Length; i++) sum[i] += double.CreateChecked(gradient[i]);
+            for (int t = 0; t < losses.Length; t++) losses[t] += part[t];
+        }
+        DataParallel.SetGradients<T>(_model, sum);
+        return losses;
+    }
+}

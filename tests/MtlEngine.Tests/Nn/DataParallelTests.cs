@@ -1,0 +1,141 @@
+using MtlEngine.Cli.Train;
+using MtlEngine.Nn;
+
+namespace MtlEngine.Tests.Nn;
+
+/// <summary>
+/// A training job of <c>mtl train</c> on the digits example (1797 rows, 64 pixels, three category tasks), written to a
+/// temporary folder, and the pieces of a run of it: the model, the optimizer and the trainer as <c>mtl train</c> builds them.
+/// </summary>
+internal sealed class DigitsJob : IDisposable
+{
+    public DigitsJob(int epochs = 1, int batchSize = 100, double dropout = 0, string weighting = "fixed")
+    {
+        Folder = Directory.CreateTempSubdirectory("mtl-data-parallel-").FullName;
+        ExampleCommand.Write("digits", Folder);
+        string dropoutText = dropout.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllText(SpecPath, $$$"""
+            {
+              "inputs": [{"name": "pixels", "type": "numeric", "path": "pixels.npy", "encoder": {"type": "mlp", "hidden": [32]}}],
+              "tasks": [
+                {"name": "digit", "type": "category", "path": "digit.npy", "weight": 1.0},
+                {"name": "parity", "type": "category", "path": "parity.npy", "weight": 0.5},
+                {"name": "at_least_5", "type": "category", "path": "at_least_5.npy", "weight": 2.0}
+              ],
+              "split": {"test_fraction": 0.2, "validation_fraction": 0.1, "seed": 0},
+              "model": {"architecture": "hps", "fusion": "concat", "hidden": [32], "dropout": {{{dropoutText}}}},
+              "training": {"epochs": {{{epochs}}}, "batch_size": {{{batchSize}}}, "optimizer": "adam", "learning_rate": 0.003, "weighting": "{{{weighting}}}", "seed": 0}
+            }
+            """);
+        Spec = TrainSpec.Load(SpecPath);
+        Data = TrainRun.Prepare(Spec);
+    }
+
+    public string Folder { get; }
+
+    public string SpecPath => Path.Combine(Folder, "spec.json");
+
+    public TrainSpec Spec { get; }
+
+    public PreparedData Data { get; }
+
+    public MultiTaskModel<float> Model() => TrainRun.BuildModel(Spec, Data.Preprocessing, Data.TaskSpecs);
+
+    /// <summary>The task weights of the spec's strategy (ew: 1 each; fixed: the tasks' weights).</summary>
+    public double[] Weights(MultiTaskModel<float> model) =>
+        model.Tasks.Select(t => Spec.Training.Weighting == "ew" ? 1.0 : t.Weight).ToArray();
+
+    /// <summary>Trains a fresh model as <c>mtl train</c> would (with <paramref name="gradients"/> computing the steps, if given).</summary>
+    public (MultiTaskModel<float> Model, TrainingResult Result) Train(Func<MultiTaskModel<float>, IStepGradients<float>?> gradients)
+    {
+        var model = Model();
+        using var optimizer = TrainRun.BuildOptimizer(Spec.Training, model);
+        var strategy = TrainCommand.BuildStrategy(Spec.Training, Data.TaskSpecs);
+        var trainer = new Trainer<float>(model, optimizer, new TrainingOptions(Spec.Training.Epochs, Spec.Training.BatchSize, Spec.Training.Seed), strategy)
+        {
+            StepGradients = gradients(model),
+        };
+        var result = trainer.Fit(Data.Dataset, Data.TrainRows, Data.ValidationRows);
+        return (model, result);
+    }
+
+    /// <summary>The largest |a − b| over the models' parameters, and the largest |a|.</summary>
+    public static (double Difference, double Scale) Compare(MultiTaskModel<float> a, MultiTaskModel<float> b)
+    {
+        var x = DataParallel.GetParameters(a);
+        var y = DataParallel.GetParameters(b);
+        Assert.Equal(x.Length, y.Length);
+        double difference = 0, scale = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            difference = Math.Max(difference, Math.Abs(x[i] - y[i]));
+            scale = Math.Max(scale, Math.Abs(x[i]));
+        }
+        return (difference, scale);
+    }
+
+    public void Dispose() => Directory.Delete(Folder, recursive: true);
+}
+
+/// <summary>
+/// Exact data-parallel steps (<see cref="DataParallel"/>): a batch cut into slices whose gradients are summed in slice order
+/// trains the same model as the local step, to float rounding.
+/// </summary>
+public sealed class DataParallelTests
+{
+    /// <summary>
+    /// The tolerance on every parameter after the runs below (float32; ~12 Adam steps of lr 0.003 whose gradients differ in
+    /// the last bits): measured differences are ~1e-6; a slice's share of a loss gone wrong (e.g. the mean of slice means)
+    /// moves parameters by ~1e-3.
+    /// </summary>
+    internal const double Tolerance = 2e-5;
+
+    [Fact]
+    public void SlicedStepsTrainTheSameModelAsTheLocalRun()
+    {
+        using var job = new DigitsJob();
+        var (local, localResult) = job.Train(_ => null);
+        foreach (int slices in new[] { 1, 3 })
+        {
+            var (sliced, slicedResult) = job.Train(model => new SlicedStepGradients<float>(model, job.Data.Dataset, job.Model, slices, job.Weights(model)));
+            var (difference, scale) = DigitsJob.Compare(local, sliced);
+            Assert.True(difference <= Tolerance, $"{slices} slices: the parameters differ from the local run's by {difference:E2} (largest parameter {scale:F3})");
+            Assert.Equal(localResult.History[0].TrainLoss, slicedResult.History[0].TrainLoss, 1e-5);
+            Assert.Equal(localResult.History[0].ValidationLoss, slicedResult.History[0].ValidationLoss, 1e-5);
+        }
+    }
+
+    [Fact]
+    public void TheSlicesShareOfEachLossIsItsLabelledWeight()
+    {
+        var tasks = new List<TaskSpec>
+        {
+            new("a", TaskKind.Classification, 3) { ClassWeights = [1.0, 2.0, 0.5] },
+            new("b", TaskKind.Regression, 2),
+        };
+        // Labels of a (−1: missing) and the values of b with NaN where missing, over 5 rows.
+        var dataset = new MultiTaskDataset<float>(5)
+            .AddInput("x", new float[10], [5, 2])
+            .AddLabels("a", [0, 1, -1, 2, 1])
+            .AddValues("b", [1f, float.NaN, 2f, 3f, float.NaN, float.NaN, 4f, 5f, 6f, 7f], 2);
+        int[] rows = [4, 3, 2, 1, 0];
+
+        var fractions = DataParallel.Fractions(tasks, dataset, rows, 2); // slices: rows {4, 3} and {2, 1, 0}
+
+        // a: weights of labels 1, 2 | missing, 1, 0 → 2 + 0.5 of 2 + 0.5 + 2 + 1 = 5.5
+        Assert.Equal(2.5 / 5.5, fractions[0][0], 12);
+        Assert.Equal(3.0 / 5.5, fractions[1][0], 12);
+        // b: labelled values of rows 4, 3 = 2 + 2; of rows 2, 1, 0 = 0 + 2 + 1 → 4 of 7
+        Assert.Equal(4.0 / 7, fractions[0][1], 12);
+        Assert.Equal(3.0 / 7, fractions[1][1], 12);
+        Assert.Equal([(0, 1), (1, 1), (2, 2)], DataParallel.Slices(4, 3));
+    }
+
+    [Fact]
+    public void AModelWithDropoutIsRefused()
+    {
+        using var job = new DigitsJob(dropout: 0.2);
+        var error = Assert.Throws<ArgumentException>(() => DataParallel.CheckReplicable(job.Model()));
+        Assert.Contains("dropout with p = 0.2", error.Message);
+    }
+}
