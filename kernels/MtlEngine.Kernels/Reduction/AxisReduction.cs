@@ -119,9 +119,17 @@ public static class AxisReduction
         int runLength, bool contiguousRun, TResult[] output, TReducer reducer, long outCount, int chunks)
         where T : unmanaged
         where TReducer : struct, ISpanReducer<T, TResult> =>
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks },
-            c => new Job<T, TResult, TReducer>(data, offset, keptShape, keptStrides, runShape, runStrides, runLength, contiguousRun, output, reducer)
-                .Run((int)(c * outCount / chunks), (int)((c + 1) * outCount / chunks)));
+        ForkJoin.Run(chunks, new Share<T, TResult, TReducer>(data, offset, keptShape, keptStrides, runShape, runStrides, runLength, contiguousRun, output, reducer, outCount, chunks));
+
+    private readonly struct Share<T, TResult, TReducer>(T[] data, int offset, int[] keptShape, int[] keptStrides, int[] runShape, int[] runStrides,
+        int runLength, bool contiguousRun, TResult[] output, TReducer reducer, long outCount, int chunks) : IShareBody
+        where T : unmanaged
+        where TReducer : struct, ISpanReducer<T, TResult>
+    {
+        public void Run(int c) =>
+            new Job<T, TResult, TReducer>(data, offset, keptShape, keptStrides, runShape, runStrides, runLength, contiguousRun, output, reducer)
+                .Run((int)(c * outCount / chunks), (int)((c + 1) * outCount / chunks));
+    }
 
     /// <summary>One thread's share of the outputs; its shapes and strides may live in the caller's stack.</summary>
     private readonly ref struct Job<T, TResult, TReducer>(T[] data, int offset, ReadOnlySpan<int> keptShape, ReadOnlySpan<int> keptStrides,
