@@ -3,7 +3,7 @@ using System.Runtime.ExceptionServices;
 namespace MtlEngine.Kernels;
 
 /// <summary>One share of a fork–join loop (<see cref="ForkJoin.Run{TBody}"/>): a struct, so that a call allocates no closure.</summary>
-internal interface IShareBody
+public interface IShareBody
 {
     /// <summary>Runs share <paramref name="share"/> of the loop.</summary>
     void Run(int share);
@@ -22,7 +22,7 @@ internal interface IShareBody
 /// queued work items is done with it, and a call that finds every spare taken (nested, concurrent, or work items that have not started yet) makes a new one.
 /// An exception in a share is rethrown on the caller (the first one) after every claimed share has finished.
 /// </remarks>
-internal static class ForkJoin
+public static class ForkJoin
 {
     /// <summary>Runs <paramref name="body"/> for every share in [0, <paramref name="shares"/>), on up to that many threads.</summary>
     public static void Run<TBody>(int shares, TBody body) where TBody : struct, IShareBody
