@@ -100,20 +100,39 @@ internal static class StridedLayout
             RunRows(shape, strides, offsets, 0, rows, 0, inner, kernel);
             return;
         }
-        RunParallel(shape.ToArray(), strides.ToArray(), offsets.ToArray(), rows, inner, chunks, kernel);
+        RunParallel(shape, strides, offsets, rows, inner, chunks, kernel);
     }
 
+    // The layout handed to the threads of one RunParallel call: shape, strides and offsets packed into one array per
+    // calling thread, reused (the threads read it only while the call waits for them; a share never calls Run again).
+    [ThreadStatic] private static int[]? t_layout;
+
     /// <summary>The threaded part of <see cref="Run"/>, apart so that one thread allocates no closure.</summary>
-    private static void RunParallel<TKernel>(int[] shape, int[] strides, int[] offsets, long rows, int inner, int chunks, TKernel kernel)
+    private static void RunParallel<TKernel>(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, ReadOnlySpan<int> offsets, long rows, int inner, int chunks, TKernel kernel)
         where TKernel : struct, IRowKernel
     {
-        var options = new ParallelOptions { MaxDegreeOfParallelism = chunks };
-        if (rows >= chunks)
-            Parallel.For(0, chunks, options, c =>
-                RunRows(shape, strides, offsets, c * rows / chunks, (c + 1) * rows / chunks, 0, inner, kernel));
-        else
-            Parallel.For(0, chunks, options, c =>
-                RunRows(shape, strides, offsets, 0, rows, (int)((long)c * inner / chunks), (int)((long)(c + 1) * inner / chunks), kernel));
+        int length = shape.Length + strides.Length + offsets.Length;
+        var layout = t_layout is { } held && held.Length >= length ? held : t_layout = new int[Math.Max(length, 64)];
+        shape.CopyTo(layout);
+        strides.CopyTo(layout.AsSpan(shape.Length));
+        offsets.CopyTo(layout.AsSpan(shape.Length + strides.Length));
+        ForkJoin.Run(chunks, new RowShare<TKernel>(layout, shape.Length, strides.Length, offsets.Length, rows, inner, chunks, kernel));
+    }
+
+    /// <summary>Chunk c of <see cref="RunParallel"/>: a block of rows, or (fewer rows than chunks) a block of every row.</summary>
+    private readonly struct RowShare<TKernel>(int[] layout, int rank, int strideCount, int operands, long rows, int inner, int chunks, TKernel kernel) : IShareBody
+        where TKernel : struct, IRowKernel
+    {
+        public void Run(int c)
+        {
+            var shape = new ReadOnlySpan<int>(layout, 0, rank);
+            var strides = new ReadOnlySpan<int>(layout, rank, strideCount);
+            var offsets = new ReadOnlySpan<int>(layout, rank + strideCount, operands);
+            if (rows >= chunks)
+                RunRows(shape, strides, offsets, c * rows / chunks, (c + 1) * rows / chunks, 0, inner, kernel);
+            else
+                RunRows(shape, strides, offsets, 0, rows, (int)((long)c * inner / chunks), (int)((long)(c + 1) * inner / chunks), kernel);
+        }
     }
 
     private static void RunRows<TKernel>(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, ReadOnlySpan<int> baseOffsets,

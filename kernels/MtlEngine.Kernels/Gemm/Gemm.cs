@@ -127,11 +127,17 @@ public static class Gemm
     /// <summary>A contiguous share of the batch per thread, apart from the caller so that one thread allocates no closure.</summary>
     private static unsafe void MultiplyBatchesInParallel<T>(GemmOperands<T> first, GemmInstructionSet set, int batchCount, int batchWorkers,
         int aBatchStride, int bBatchStride, int cBatchStride) where T : unmanaged, INumber<T> =>
-        Parallel.For(0, batchWorkers, new ParallelOptions { MaxDegreeOfParallelism = batchWorkers }, w =>
+        ForkJoin.Run(batchWorkers, new BatchShare<T>(first, set, batchCount, batchWorkers, aBatchStride, bBatchStride, cBatchStride));
+
+    private readonly struct BatchShare<T>(GemmOperands<T> first, GemmInstructionSet set, int batchCount, int batchWorkers,
+        int aBatchStride, int bBatchStride, int cBatchStride) : IShareBody where T : unmanaged, INumber<T>
+    {
+        public void Run(int w)
         {
             int t0 = (int)((long)batchCount * w / batchWorkers), t1 = (int)((long)batchCount * (w + 1) / batchWorkers);
             for (int t = t0; t < t1; t++) Execute(Shift(first, t, aBatchStride, bBatchStride, cBatchStride), set, 1);
-        });
+        }
+    }
 
     /// <summary>The instruction set to run for <typeparamref name="T"/>, checking the type and the hardware.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

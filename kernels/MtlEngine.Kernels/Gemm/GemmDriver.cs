@@ -92,24 +92,27 @@ internal static unsafe class GemmDriver<T, TKernel>
         return (k + count - 1) / count;
     }
 
-    /// <summary>The threaded part of <see cref="Execute"/>, apart so that one thread allocates no closure.</summary>
-    private static void ExecuteParallel(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns)
+    /// <summary>The threaded part of <see cref="Execute"/>: worker t takes a fixed run of row or column units (no allocation per call).</summary>
+    private static void ExecuteParallel(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns) =>
+        ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns));
+
+    private readonly struct Share(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns) : IShareBody
     {
-        int mr = TKernel.MR, nr = TKernel.NR;
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, t =>
+        public void Run(int t)
         {
+            int mr = TKernel.MR, nr = TKernel.NR;
             int first = (int)((long)units * t / workers), last = (int)((long)units * (t + 1) / workers);
             if (splitColumns)
             {
                 int j0 = first * nr, j1 = Math.Min(op.N, last * nr);
-                Run(op.Columns(j0, j1 - j0), blocks, unpackedB);
+                GemmDriver<T, TKernel>.Run(op.Columns(j0, j1 - j0), blocks, unpackedB);
             }
             else
             {
                 int i0 = first * mr, i1 = Math.Min(op.M, last * mr);
-                Run(op.Rows(i0, i1 - i0), blocks, unpackedB);
+                GemmDriver<T, TKernel>.Run(op.Rows(i0, i1 - i0), blocks, unpackedB);
             }
-        });
+        }
     }
 
     /// <summary>The sequential five loops over the whole (sub-)problem.</summary>
@@ -119,7 +122,7 @@ internal static unsafe class GemmDriver<T, TKernel>
         int MR = TKernel.MR, NR = TKernel.NR, MC = blocks.MC, KC = blocks.KC, NC = blocks.NC;
         int m = op.M, n = op.N, k = op.K;
         if (m <= 0 || n <= 0) return;
-        var workspace = GemmWorkspace<T>.ForCurrentThread(MC * KC, unpackedB ? KC * NR : KC * NC, MR * NR);
+        var workspace = GemmWorkspace<T>.Rent(MC * KC, unpackedB ? KC * NR : KC * NC, MR * NR);
         T* aPacked = workspace.A, bPacked = workspace.B, tile = workspace.Tile;
         T alpha = op.Alpha;
 
@@ -178,6 +181,7 @@ internal static unsafe class GemmDriver<T, TKernel>
                 }
             }
         }
+        GemmWorkspace<T>.Return(workspace); // not on an exception: then it is simply left to the collector
     }
 
     /// <summary>C[i, j] = α·tile[i, j] + β·C[i, j] with one rounding (fused), β = 0 not reading C.</summary>

@@ -3,25 +3,37 @@ using System.Runtime.CompilerServices;
 namespace MtlEngine.Kernels.Gemm;
 
 /// <summary>
-/// The packing buffers of one thread: 64-byte aligned, allocated once on the pinned object heap and reused by
-/// every later GEMM on that thread (no allocation per call). A cache, not a setting: it holds no state between calls.
+/// The packing buffers of one running GEMM: 64-byte aligned, allocated once on the pinned object heap and reused by
+/// every later GEMM (no allocation per call). A GEMM rents one for its run and returns it; the spares are shared by all
+/// threads, so a thread-pool thread that joins a product for the first time (the pool adds and retires threads) takes a
+/// spare instead of allocating megabytes of its own. A cache, not a setting: it holds no state between calls.
 /// Affects speed and memory only, never results (every call packs its operands afresh before reading them).
 /// </summary>
 internal sealed unsafe class GemmWorkspace<T> where T : unmanaged
 {
-    [ThreadStatic] private static GemmWorkspace<T>? s_current;
+    private static readonly GemmWorkspace<T>?[] s_spares = new GemmWorkspace<T>?[Math.Max(4, 2 * Environment.ProcessorCount)];
 
     private T[] _a = [], _b = [], _tile = [];
 
-    /// <summary>The calling thread's workspace, grown to hold the requested element counts.</summary>
+    /// <summary>A spare workspace (else a new one), grown to hold the requested element counts; give it back with <see cref="Return"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static GemmWorkspace<T> ForCurrentThread(int aLength, int bLength, int tileLength)
+    public static GemmWorkspace<T> Rent(int aLength, int bLength, int tileLength)
     {
-        var workspace = s_current ??= new GemmWorkspace<T>();
+        GemmWorkspace<T>? workspace = null;
+        for (int i = 0; i < s_spares.Length && workspace is null; i++)
+            if (Volatile.Read(ref s_spares[i]) is not null) workspace = Interlocked.Exchange(ref s_spares[i], null);
+        workspace ??= new GemmWorkspace<T>();
         Grow(ref workspace._a, aLength);
         Grow(ref workspace._b, bLength);
         Grow(ref workspace._tile, tileLength);
         return workspace;
+    }
+
+    /// <summary>Gives a rented workspace back to the spares (dropped when they are all full).</summary>
+    public static void Return(GemmWorkspace<T> workspace)
+    {
+        for (int i = 0; i < s_spares.Length; i++)
+            if (Volatile.Read(ref s_spares[i]) is null && Interlocked.CompareExchange(ref s_spares[i], workspace, null) is null) return;
     }
 
     /// <summary>The packed A block (at least MC·KC elements).</summary>

@@ -35,7 +35,8 @@ public static class AxisReduction
     {
         StridedLayout.CheckRanks(shape, input.Strides);
         int rank = shape.Length;
-        var reduced = new bool[rank];
+        // Everything in stack space: a training step reduces every step (bias gradients), so one thread allocates nothing.
+        Span<bool> reduced = rank <= 64 ? stackalloc bool[rank] : new bool[rank];
         foreach (int axis in axes)
         {
             if (axis < 0 || axis >= rank)
@@ -46,10 +47,11 @@ public static class AxisReduction
         }
         int reducedCount = 0;
         foreach (bool r in reduced) if (r) reducedCount++;
-        var keptShape = new int[rank - reducedCount];
-        var keptStrides = new int[rank - reducedCount];
-        Span<int> redShape = stackalloc int[reducedCount];
-        var redStrides = new int[reducedCount];
+        int keptCount = rank - reducedCount;
+        Span<int> keptShape = keptCount <= 32 ? stackalloc int[keptCount] : new int[keptCount];
+        Span<int> keptStrides = keptCount <= 32 ? stackalloc int[keptCount] : new int[keptCount];
+        Span<int> redShape = reducedCount <= 32 ? stackalloc int[reducedCount] : new int[reducedCount];
+        Span<int> redStrides = reducedCount <= 32 ? stackalloc int[reducedCount] : new int[reducedCount];
         for (int d = 0, kept = 0, red = 0; d < rank; d++)
         {
             if (reduced[d]) (redShape[red], redStrides[red++]) = (shape[d], input.Strides[d]);
@@ -62,31 +64,87 @@ public static class AxisReduction
             throw new ArgumentException($"The output holds {output.Length} elements but the kept axes index {outCount}.");
         if (outCount == 0) return;
 
-        var (rs, rst) = StridedLayout.Collapse(redShape, redStrides);
-        bool contiguousRun = runLength <= 1 || (rs.Length == 1 && rst[0][0] == 1);
-        var job = new Job<T, TResult, TReducer>(input.Data, input.Offset, keptShape, keptStrides,
-            rs, rst[0], (int)runLength, contiguousRun, output, reducer);
+        int room = Math.Max(reducedCount, 1);
+        Span<int> runShape = room <= 32 ? stackalloc int[room] : new int[room];
+        Span<int> runStrides = room <= 32 ? stackalloc int[room] : new int[room];
+        int runRank = CollapseRun(redShape, redStrides, runShape, runStrides);
+        runShape = runShape[..runRank];
+        runStrides = runStrides[..runRank];
+        bool contiguousRun = runLength <= 1 || (runRank == 1 && runStrides[0] == 1);
 
         int chunks = (int)Math.Min(Math.Min(parallelism.Degree, outCount),
             Math.Max(1, outCount * Math.Max(runLength, 1) / StridedLayout.MinElementsPerThread));
         if (chunks <= 1)
-            job.Run(0, (int)outCount);
+            new Job<T, TResult, TReducer>(input.Data, input.Offset, keptShape, keptStrides, runShape, runStrides, (int)runLength, contiguousRun, output, reducer)
+                .Run(0, (int)outCount);
         else
-            RunParallel(job, outCount, chunks);
+            RunParallel(input.Data, input.Offset, keptShape.ToArray(), keptStrides.ToArray(), runShape.ToArray(), runStrides.ToArray(),
+                (int)runLength, contiguousRun, output, reducer, outCount, chunks);
+    }
+
+    /// <summary>
+    /// The reduced axes of one operand collapsed as <see cref="StridedLayout.CollapseInto"/> does (size-1 axes dropped, a pair
+    /// merged when the outer stride is the inner stride times the inner size; rank ≥ 1): the same elements in the same
+    /// row-major order. Returns the collapsed rank.
+    /// </summary>
+    private static int CollapseRun(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, Span<int> outShape, Span<int> outStrides)
+    {
+        int count = 0;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (shape[d] == 1) continue;
+            if (count > 0 && outStrides[count - 1] == strides[d] * (long)shape[d])
+            {
+                outShape[count - 1] *= shape[d];
+                outStrides[count - 1] = strides[d];
+            }
+            else
+            {
+                outShape[count] = shape[d];
+                outStrides[count] = strides[d];
+                count++;
+            }
+        }
+        if (count == 0)
+        {
+            outShape[0] = 1;
+            outStrides[0] = 0;
+            count = 1;
+        }
+        return count;
     }
 
     /// <summary>The threaded part of <see cref="Reduce"/>, apart so that one thread allocates no closure.</summary>
-    private static void RunParallel<T, TResult, TReducer>(Job<T, TResult, TReducer> job, long outCount, int chunks)
+    private static void RunParallel<T, TResult, TReducer>(T[] data, int offset, int[] keptShape, int[] keptStrides, int[] runShape, int[] runStrides,
+        int runLength, bool contiguousRun, TResult[] output, TReducer reducer, long outCount, int chunks)
         where T : unmanaged
         where TReducer : struct, ISpanReducer<T, TResult> =>
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks },
-            c => job.Run((int)(c * outCount / chunks), (int)((c + 1) * outCount / chunks)));
+        ForkJoin.Run(chunks, new Share<T, TResult, TReducer>(data, offset, keptShape, keptStrides, runShape, runStrides, runLength, contiguousRun, output, reducer, outCount, chunks));
 
-    private sealed class Job<T, TResult, TReducer>(T[] data, int offset, int[] keptShape, int[] keptStrides,
-        int[] runShape, int[] runStrides, int runLength, bool contiguousRun, TResult[] output, TReducer reducer)
+    private readonly struct Share<T, TResult, TReducer>(T[] data, int offset, int[] keptShape, int[] keptStrides, int[] runShape, int[] runStrides,
+        int runLength, bool contiguousRun, TResult[] output, TReducer reducer, long outCount, int chunks) : IShareBody
         where T : unmanaged
         where TReducer : struct, ISpanReducer<T, TResult>
     {
+        public void Run(int c) =>
+            new Job<T, TResult, TReducer>(data, offset, keptShape, keptStrides, runShape, runStrides, runLength, contiguousRun, output, reducer)
+                .Run((int)(c * outCount / chunks), (int)((c + 1) * outCount / chunks));
+    }
+
+    /// <summary>One thread's share of the outputs; its shapes and strides may live in the caller's stack.</summary>
+    private readonly ref struct Job<T, TResult, TReducer>(T[] data, int offset, ReadOnlySpan<int> keptShape, ReadOnlySpan<int> keptStrides,
+        ReadOnlySpan<int> runShape, ReadOnlySpan<int> runStrides, int runLength, bool contiguousRun, TResult[] output, TReducer reducer)
+        where T : unmanaged
+        where TReducer : struct, ISpanReducer<T, TResult>
+    {
+        private readonly T[] data = data;
+        private readonly int offset = offset;
+        private readonly ReadOnlySpan<int> keptShape = keptShape, keptStrides = keptStrides, runShape = runShape, runStrides = runStrides;
+        private readonly int runLength = runLength;
+        private readonly bool contiguousRun = contiguousRun;
+        private readonly TResult[] output = output;
+        private readonly TReducer reducer = reducer;
+
         // Outputs that are neighbours along the innermost kept axis are gathered together, up to this many:
         // their runs are interleaved in memory (e.g. the columns of a row-major matrix summed over rows), so
         // reading a tile of them row by row touches each cache line once instead of once per output.

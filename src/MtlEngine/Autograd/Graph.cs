@@ -21,8 +21,7 @@ internal static class Graph
     {
         if (!Grad.IsEnabled || !(a.RequiresGrad || (b is not null && b.RequiresGrad))) return output;
         if (ReferenceEquals(output, a) || ReferenceEquals(output, b)) return output; // an operation that returned its input (Contiguous on a contiguous tensor)
-        MtlTensor<T>[] inputs = b is null ? [a] : [a, b];
-        output.Node = new GradNode<T>(rule, inputs, output) { Scalar = scalar, Axes = axes, KeepDims = keepDims, Saved = saved };
+        output.Node = GradNode<T>.Rent(rule, GradNode<T>.RentInputs(a, b), output, scalar, axes, keepDims, saved, ownsInputs: true);
         return output;
     }
 
@@ -38,7 +37,7 @@ internal static class Graph
             any |= input.RequiresGrad;
         }
         if (!any) return output;
-        output.Node = new GradNode<T>(rule, inputs, output) { Axes = axes, Saved = saved };
+        output.Node = GradNode<T>.Rent(rule, inputs, output, axes: axes, saved: saved);
         return output;
     }
 
@@ -47,6 +46,7 @@ internal static class Graph
     {
         ArgumentNullException.ThrowIfNull(output);
         var workspace = Workspace<T>.Rent();
+        TensorPool<T>.Open(); // the pass's intermediate gradients reuse the last pass's tensor objects (they never leave the pass)
         try
         {
             var grads = Propagate(output, gradient, retainGraph, targets: null, workspace);
@@ -59,6 +59,7 @@ internal static class Graph
         finally
         {
             workspace.Return();
+            TensorPool<T>.Close();
         }
     }
 
@@ -70,17 +71,19 @@ internal static class Graph
         ArgumentNullException.ThrowIfNull(inputs);
         var targets = new HashSet<MtlTensor<T>>(inputs, ReferenceEqualityComparer.Instance);
         var workspace = Workspace<T>.Rent();
+        TensorPool<T>.Open();
         try
         {
             var grads = Propagate(output, gradient, retainGraph, targets, workspace);
             var result = new MtlTensor<T>?[inputs.Count];
             for (int i = 0; i < inputs.Count; i++)
-                if (grads.TryGetValue(inputs[i], out var g)) result[i] = MaterializeAs(g, inputs[i]);
+                if (grads.TryGetValue(inputs[i], out var g)) result[i] = MaterializeAs(g, inputs[i]); // copies: they leave the pass
             return result;
         }
         finally
         {
             workspace.Return();
+            TensorPool<T>.Close();
         }
     }
 
@@ -102,7 +105,7 @@ internal static class Graph
             if (output.Length != 1)
                 throw new InvalidOperationException(
                     $"Backward without a gradient needs a one-element output (a loss), but the tensor has shape {MtlTensor<T>.ShapeText(output.Shape)}; pass the upstream gradient or reduce it (Sum, Mean) first.");
-            seed = MtlTensor.OnesLike(output);
+            seed = GpuTensorOps.OnDevice(output) ? MtlTensor.OnesLike(output) : TensorOps.Scalar(T.One).Reshape(output.ShapeArray); // the 1 from the step's arena
         }
         else
         {
@@ -141,13 +144,13 @@ internal static class Graph
                     if (targets is not null && !targets.Contains(input) && !reaches.Contains(input)) continue;
                     var g = node.Rule(node, upstream, i);
                     if (g is null) continue;
-                    g = SumToShape(g, input.Shape);
+                    g = SumToShape(g, input.ShapeArray);
                     pending[input] = pending.TryGetValue(input, out var sofar) ? sofar.Add(g) : g;
                 }
             }
             if (!retainGraph)
                 foreach (var tensor in order)
-                    tensor.Node?.Release();
+                    tensor.Node?.Recycle(); // released: the output keeps its operation's marker, the node serves the next step
         }
         return result;
     }
@@ -203,14 +206,22 @@ internal static class Graph
     public static MtlTensor<T> SumToShape<T>(MtlTensor<T> grad, ReadOnlySpan<int> shape) where T : unmanaged, INumber<T>
     {
         if (grad.Shape.SequenceEqual(shape)) return grad;
+        return SumToShape(grad, shape.ToArray());
+    }
+
+    /// <summary><see cref="SumToShape{T}(MtlTensor{T}, ReadOnlySpan{int})"/> for a shape held in an array (an input's own, interned: no copy).</summary>
+    public static MtlTensor<T> SumToShape<T>(MtlTensor<T> grad, int[] shape) where T : unmanaged, INumber<T>
+    {
+        if (grad.Shape.SequenceEqual(shape)) return grad;
         int lead = grad.Rank - shape.Length;
         if (lead < 0)
-            return grad.BroadcastTo(shape.ToArray()); // a scalar-like gradient for a larger operand (a rule that returned the upstream of a reduction)
-        var axes = new List<int>();
+            return grad.BroadcastTo(shape); // a scalar-like gradient for a larger operand (a rule that returned the upstream of a reduction)
+        Span<int> axes = grad.Rank <= 16 ? stackalloc int[grad.Rank] : new int[grad.Rank];
+        int count = 0;
         for (int d = 0; d < grad.Rank; d++)
-            if (d < lead || (shape[d - lead] == 1 && grad.Shape[d] != 1)) axes.Add(d);
-        var summed = axes.Count == 0 ? grad : grad.Sum([.. axes], keepDims: true);
-        return summed.Reshape(shape.ToArray());
+            if (d < lead || (shape[d - lead] == 1 && grad.Shape[d] != 1)) axes[count++] = d;
+        var summed = count == 0 ? grad : grad.Sum(ShapeCache.Intern(axes[..count]), keepDims: true);
+        return summed.Reshape(shape);
     }
 
     /// <summary>Adds <paramref name="grad"/> into the leaf's Grad, reusing its buffer when it has one.</summary>
@@ -231,7 +242,7 @@ internal static class Graph
             GpuTensorOps.Update(target, grad, default(AddOperator<T>), "Backward");
             return;
         }
-        int[] shape = leaf.Shape.ToArray();
+        var shape = leaf.Shape;
         // target += grad in place (element-wise, so reading and writing the same element is safe).
         StridedDriver.Binary(shape, TensorOps.View(target, shape), TensorOps.View(grad, shape), TensorOps.View(target), default(AddOperator<T>), TensorParallelism.Current);
     }
@@ -242,6 +253,7 @@ internal static class Graph
     /// </summary>
     private static MtlTensor<T> MaterializeAs<T>(MtlTensor<T> grad, MtlTensor<T> like, bool scoped = true) where T : unmanaged, INumber<T>
     {
+        using var leaves = TensorPool<T>.Suspend(); // the copy leaves the pass: never from its pool
         var result = GpuTensorOps.OnDevice(like)
             ? GpuTensorOps.Full(like.Device, like.Shape.ToArray(), T.Zero, scoped)
             : MtlTensor.Zeros<T>(like.Shape.ToArray());

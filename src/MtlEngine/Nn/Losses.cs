@@ -87,7 +87,8 @@ public static class Losses
         double labelSmoothing, ReadOnlySpan<T> sampleWeights) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = labels.Length, classes = logits.Shape[1];
-        var hit = new T[n];
+        var hit = TensorArena.Rent<T>(n); // scratch, from the step's arena when there is one
+        hit.AsSpan().Clear();
         var spread = labelSmoothing == 0 ? [] : new T[n];
         T total = T.Zero;
         for (int i = 0; i < n; i++)

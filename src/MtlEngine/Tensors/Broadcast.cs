@@ -12,8 +12,15 @@ public static class Broadcast
     /// <exception cref="ArgumentException">When the shapes are incompatible; the message names both.</exception>
     public static int[] Shapes(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
     {
+        var result = new int[Math.Max(a.Length, b.Length)];
+        ShapesInto(a, b, result);
+        return result;
+    }
+
+    /// <summary><see cref="Shapes(ReadOnlySpan{int}, ReadOnlySpan{int})"/> written into <paramref name="result"/> (of the larger rank).</summary>
+    internal static void ShapesInto(ReadOnlySpan<int> a, ReadOnlySpan<int> b, Span<int> result)
+    {
         int rank = Math.Max(a.Length, b.Length);
-        var result = new int[rank];
         for (int d = 1; d <= rank; d++)
         {
             int sa = d <= a.Length ? a[^d] : 1;
@@ -24,7 +31,6 @@ public static class Broadcast
                     $"has sizes {sa} and {sb}; sizes must be equal or one of them 1. Reshape or unsqueeze one operand so the dimensions line up.");
             result[rank - d] = sa == 1 ? sb : sa;
         }
-        return result;
     }
 
     /// <summary>The shape that all of <paramref name="shapes"/> broadcast to (a 0-d shape for none).</summary>
@@ -53,11 +59,19 @@ public static class Broadcast
     /// <exception cref="ArgumentException">When <paramref name="shape"/> does not broadcast to <paramref name="target"/>.</exception>
     public static int[] StridesTo(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, ReadOnlySpan<int> target)
     {
+        var result = new int[target.Length];
+        StridesInto(shape, strides, target, result);
+        return result;
+    }
+
+    /// <summary><see cref="StridesTo"/> written into <paramref name="result"/> (of the target's rank).</summary>
+    internal static void StridesInto(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, ReadOnlySpan<int> target, Span<int> result)
+    {
         if (shape.Length != strides.Length)
             throw new ArgumentException($"Shape {ShapeText(shape)} has {shape.Length} dimensions but {strides.Length} strides were given.");
         if (shape.Length > target.Length)
             throw new ArgumentException($"Shape {ShapeText(shape)} cannot be broadcast to {ShapeText(target)}: it has more dimensions.");
-        var result = new int[target.Length];
+        result.Clear();
         for (int d = 1; d <= target.Length; d++)
         {
             if (d > shape.Length) continue;
@@ -68,7 +82,6 @@ public static class Broadcast
                 throw new ArgumentException(
                     $"Shape {ShapeText(shape)} cannot be broadcast to {ShapeText(target)}: dimension {target.Length - d} has size {size}, not {target[^d]} or 1.");
         }
-        return result;
     }
 
     private static string ShapeText(ReadOnlySpan<int> shape) => MtlTensor<int>.ShapeText(shape);

@@ -9,7 +9,7 @@ namespace MtlEngine.Tensors;
 /// dimensions dropped), the strides of each operand's matrices, and the element offset of every matrix in the batch
 /// (row-major order over the batch shape).
 /// </summary>
-internal sealed record MatmulLayout(
+internal readonly record struct MatmulLayout(
     int M, int K, int N,
     int RowStrideA, int ColumnStrideA, int RowStrideB, int ColumnStrideB,
     int[] BatchShape, int[] ResultShape, int[] OffsetsA, int[] OffsetsB)
@@ -34,7 +34,7 @@ internal sealed record MatmulLayout(
                 $"Matmul: the inner dimensions differ: {MtlTensor<T>.ShapeText(a.Shape)} @ {MtlTensor<T>.ShapeText(b.Shape)} contracts {k} with {bShape[^2]}; the last dimension of the left operand must equal the second-to-last of the right.");
 
         int batchRank = Math.Max(aShape.Length, bShape.Length) - 2;
-        var batchShape = batchRank == 0 ? [] : new int[batchRank];
+        Span<int> batchShape = batchRank <= 16 ? stackalloc int[batchRank] : new int[batchRank];
         Span<int> aBatchStrides = batchRank <= 16 ? stackalloc int[batchRank] : new int[batchRank];
         Span<int> bBatchStrides = batchRank <= 16 ? stackalloc int[batchRank] : new int[batchRank];
         for (int d = 0; d < batchRank; d++)
@@ -49,12 +49,20 @@ internal sealed record MatmulLayout(
             bBatchStrides[d] = db >= 0 && sb != 1 ? bStrides[db] : 0;
         }
 
-        var resultShape = new int[batchRank + (a.Rank > 1 ? 1 : 0) + (b.Rank > 1 ? 1 : 0)];
-        batchShape.CopyTo(resultShape, 0);
+        int resultRank = batchRank + (a.Rank > 1 ? 1 : 0) + (b.Rank > 1 ? 1 : 0);
+        Span<int> resultShape = resultRank <= 16 ? stackalloc int[resultRank] : new int[resultRank];
+        batchShape.CopyTo(resultShape);
         if (a.Rank > 1) resultShape[batchRank] = m;
         if (b.Rank > 1) resultShape[^1] = n;
 
         int batch = MtlTensor<T>.CheckedLength(batchShape);
+        if (batch == 1)
+        {
+            // One matrix (a layer's product, every step): the layout's arrays are interned, so nothing is allocated.
+            ReadOnlySpan<int> offsetA = [a.Offset], offsetB = [b.Offset];
+            return new MatmulLayout(m, k, n, aStrides[^2], aStrides[^1], bStrides[^2], bStrides[^1], ShapeCache.Intern(batchShape),
+                ShapeCache.Intern(resultShape), ShapeCache.Intern(offsetA), ShapeCache.Intern(offsetB));
+        }
         var offsetsA = new int[batch];
         var offsetsB = new int[batch];
         Span<int> index = batchRank <= 16 ? stackalloc int[batchRank] : new int[batchRank];
@@ -66,6 +74,6 @@ internal sealed record MatmulLayout(
             offsetsB[t] = bo;
             for (int d = batchRank - 1; d >= 0 && ++index[d] == batchShape[d]; d--) index[d] = 0;
         }
-        return new MatmulLayout(m, k, n, aStrides[^2], aStrides[^1], bStrides[^2], bStrides[^1], batchShape, resultShape, offsetsA, offsetsB);
+        return new MatmulLayout(m, k, n, aStrides[^2], aStrides[^1], bStrides[^2], bStrides[^1], batchShape.ToArray(), resultShape.ToArray(), offsetsA, offsetsB);
     }
 }

@@ -6,7 +6,7 @@ namespace MtlEngine.Tensors;
 public sealed partial class MtlTensor<T>
 {
     private MtlTensor<T> ViewOfStorage(int offset, ReadOnlySpan<int> shape, ReadOnlySpan<int> strides) =>
-        new(Storage, offset, shape, strides);
+        Create(Storage, offset, shape, strides);
 
     /// <summary>A view of the indices <paramref name="start"/>:<paramref name="stop"/>:<paramref name="step"/> of
     /// <paramref name="axis"/>, with Python's slice semantics (negative indices count from the end, out-of-range
@@ -85,9 +85,9 @@ public sealed partial class MtlTensor<T>
     /// <summary>The view with the axes in reverse order (for a matrix, its transpose; a vector or scalar is returned as a view of itself).</summary>
     public MtlTensor<T> Transpose()
     {
-        var axes = new int[Rank];
+        Span<int> axes = Rank <= 16 ? stackalloc int[Rank] : new int[Rank];
         for (int d = 0; d < Rank; d++) axes[d] = Rank - 1 - d;
-        return Permute(axes);
+        return Permute(ShapeCache.Intern(axes)); // interned: a layer transposes its weight every step
     }
 
     /// <summary>The view with axes <paramref name="axis0"/> and <paramref name="axis1"/> swapped.</summary>
@@ -108,9 +108,9 @@ public sealed partial class MtlTensor<T>
         ArgumentNullException.ThrowIfNull(axes);
         if (axes.Length != Rank)
             throw new ArgumentException($"Permute got {axes.Length} axes ({ShapeText(axes)}) for a tensor of shape {ShapeText(Shape)}; give each of its {Rank} axes once.");
-        var seen = new bool[Rank];
-        var shape = new int[Rank];
-        var strides = new int[Rank];
+        Span<bool> seen = Rank <= 16 ? stackalloc bool[Rank] : new bool[Rank];
+        Span<int> shape = Rank <= 16 ? stackalloc int[Rank] : new int[Rank];
+        Span<int> strides = Rank <= 16 ? stackalloc int[Rank] : new int[Rank];
         for (int d = 0; d < Rank; d++)
         {
             int a = axes[d] < 0 ? axes[d] + Rank : axes[d];
@@ -235,7 +235,8 @@ public sealed partial class MtlTensor<T>
     private int[] InferReshapeTarget(int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        var target = (int[])shape.Clone();
+        Span<int> target = shape.Length <= 16 ? stackalloc int[shape.Length] : new int[shape.Length];
+        shape.CopyTo(target);
         int unknown = -1;
         long known = 1;
         for (int d = 0; d < target.Length; d++)
@@ -258,7 +259,7 @@ public sealed partial class MtlTensor<T>
         }
         else if (known != Length)
             throw new ArgumentException($"Cannot reshape a tensor of shape {ShapeText(Shape)} ({Length} elements) to {ShapeText(shape)} ({known} elements).");
-        return target;
+        return ShapeCache.Intern(target); // shared, read only
     }
 
     /// <summary>
@@ -269,8 +270,8 @@ public sealed partial class MtlTensor<T>
     /// </summary>
     private int[]? StridesForView(int[] target)
     {
-        if (Length == 0 || Rank == 0) return ContiguousStrides(target);
-        var strides = new int[target.Length];
+        if (Length == 0 || Rank == 0) return ShapeCache.ContiguousStrides(target);
+        Span<int> strides = target.Length <= 16 ? stackalloc int[target.Length] : new int[target.Length];
         int viewD = target.Length - 1;
         long chunkBase = _strides[Rank - 1];
         long tensorNumel = 1, viewNumel = 1;
@@ -293,7 +294,7 @@ public sealed partial class MtlTensor<T>
                 viewNumel = 1;
             }
         }
-        return viewD == -1 ? strides : null;
+        return viewD == -1 ? ShapeCache.Intern(strides) : null; // shared, read only
     }
 }
 

@@ -16,20 +16,46 @@ namespace MtlEngine.Tensors;
 /// <typeparam name="T">The element type.</typeparam>
 public sealed partial class MtlTensor<T> where T : unmanaged, INumber<T>
 {
-    private readonly int[] _shape;
-    private int[] _strides; // replaced only by MoveTo (a parameter moved to another device)
+    private int[] _shape;   // set by the constructor (or by Initialize for a tensor of the backward pass's pool)
+    private int[] _strides; // replaced otherwise only by MoveTo (a parameter moved to another device)
 
     /// <summary>Creates a view of <paramref name="storage"/>. Checks that every element the view can reach is inside the storage.</summary>
     /// <exception cref="ArgumentException">When shape and strides differ in length, a dimension is negative, or the view reaches outside the storage.</exception>
     public MtlTensor(TensorStorage<T> storage, int offset, ReadOnlySpan<int> shape, ReadOnlySpan<int> strides)
+    {
+        Initialize(storage, offset, shape, strides);
+    }
+
+    /// <summary>
+    /// A view as the constructor makes it, but taken from this thread's <see cref="TensorPool{T}"/> while a backward pass
+    /// lends tensors (its intermediate gradients, which never leave the pass), else new. Operations create their results here.
+    /// </summary>
+    internal static MtlTensor<T> Create(TensorStorage<T> storage, int offset, ReadOnlySpan<int> shape, ReadOnlySpan<int> strides)
+    {
+        var pooled = TensorPool<T>.TakeTensor();
+        if (pooled is null) return new MtlTensor<T>(storage, offset, shape, strides);
+        pooled.Initialize(storage, offset, shape, strides);
+        return pooled;
+    }
+
+    /// <summary><see cref="Create(TensorStorage{T}, int, ReadOnlySpan{int}, ReadOnlySpan{int})"/> of a contiguous tensor starting at element 0.</summary>
+    internal static MtlTensor<T> Create(TensorStorage<T> storage, ReadOnlySpan<int> shape) =>
+        Create(storage, 0, shape, ShapeCache.ContiguousStrides(shape));
+
+    /// <summary>Makes this object the view (storage, offset, shape, strides), with no gradient, node or grad flag.</summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_shape), nameof(_strides), nameof(Storage))]
+    private void Initialize(TensorStorage<T> storage, int offset, ReadOnlySpan<int> shape, ReadOnlySpan<int> strides)
     {
         ArgumentNullException.ThrowIfNull(storage);
         if (shape.Length != strides.Length)
             throw new ArgumentException($"Shape {ShapeText(shape)} has {shape.Length} dimensions but {strides.Length} strides were given.");
         Storage = storage;
         Offset = offset;
-        _shape = shape.ToArray();
-        _strides = strides.ToArray();
+        Node = null;
+        Grad = null;
+        _requiresGrad = false;
+        _shape = ShapeCache.Intern(shape);     // shared with every tensor of the same shape: never written
+        _strides = ShapeCache.Intern(strides);
         Length = CheckedLength(_shape);
         if (Length > 0)
         {
@@ -45,9 +71,17 @@ public sealed partial class MtlTensor<T> where T : unmanaged, INumber<T>
         }
     }
 
+    /// <summary>A tensor of the backward pass's pool comes back: it points at <paramref name="retired"/> (reading it throws) until lent again.</summary>
+    internal void Retire(TensorStorage<T> retired)
+    {
+        Storage = retired;
+        Node = null;
+        Grad = null;
+    }
+
     /// <summary>Creates a contiguous (row-major) tensor over <paramref name="storage"/> starting at element 0.</summary>
     public MtlTensor(TensorStorage<T> storage, ReadOnlySpan<int> shape)
-        : this(storage, 0, shape, ContiguousStrides(shape)) { }
+        : this(storage, 0, shape, ShapeCache.ContiguousStrides(shape)) { }
 
     /// <summary>The buffer this tensor views.</summary>
     public TensorStorage<T> Storage { get; private set; }
@@ -61,6 +95,9 @@ public sealed partial class MtlTensor<T> where T : unmanaged, INumber<T>
     /// <summary>The step in storage elements for each dimension (0 for a broadcast dimension, negative allowed).</summary>
     public ReadOnlySpan<int> Strides => _strides;
 
+    /// <summary>The shape's own array (shared through <see cref="ShapeCache"/>: read only; saves a copy per operation).</summary>
+    internal int[] ShapeArray => _shape;
+
     /// <summary>The strides' own array, for the kernels' views (read only; saves a copy per operation).</summary>
     internal int[] StridesArray => _strides;
 
@@ -68,7 +105,7 @@ public sealed partial class MtlTensor<T> where T : unmanaged, INumber<T>
     public int Rank => _shape.Length;
 
     /// <summary>The number of elements (the product of the shape; 1 for a 0-d tensor).</summary>
-    public int Length { get; }
+    public int Length { get; private set; }
 
     /// <summary>The device the storage lives on.</summary>
     public Device Device => Storage.Device;

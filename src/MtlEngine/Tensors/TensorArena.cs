@@ -53,8 +53,16 @@ public sealed class TensorArena
     {
         var arena = t_current;
         var data = Rent<T>(length);
+        if (TensorPool<T>.TakeStorage() is { } pooled) // inside a backward pass: the storage object itself is reused too
+        {
+            pooled.Lend(data, arena, arena is null ? 0 : arena._stepNumber);
+            return pooled;
+        }
         return arena is null ? new CpuStorage<T>(data) : new CpuStorage<T>(data, arena, arena._stepNumber);
     }
+
+    /// <summary>The arena named by a storage that went back to the backward pass's pool: its step never matches, so reading throws.</summary>
+    internal static readonly TensorArena Retired = new();
 
     /// <summary>An uninitialized array of <paramref name="length"/> elements: from the current step's arena when there is one, else new.
     /// Scratch only: a result tensor's storage comes from <see cref="RentStorage{T}"/>.</summary>

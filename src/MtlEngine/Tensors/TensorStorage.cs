@@ -20,9 +20,9 @@ public abstract class TensorStorage<T> where T : unmanaged
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class CpuStorage<T> : TensorStorage<T> where T : unmanaged
 {
-    private readonly T[] _data;
-    private readonly TensorArena? _arena; // the arena whose step lent the array, or null
-    private readonly long _step;          // that step's number: the array is ours only while the arena is still in it
+    private T[] _data;          // these three change only for a storage of the backward pass's pool (TensorPool), when it is lent again
+    private TensorArena? _arena; // the arena whose step lent the array, or null
+    private long _step;          // that step's number: the array is ours only while the arena is still in it
 
     /// <summary>Wraps an existing array without copying it.</summary>
     public CpuStorage(T[] data)
@@ -36,6 +36,23 @@ public sealed class CpuStorage<T> : TensorStorage<T> where T : unmanaged
     {
         _arena = arena;
         _step = step;
+    }
+
+    /// <summary>Points a storage of the backward pass's pool at <paramref name="data"/> (lent by <paramref name="arena"/> in
+    /// <paramref name="step"/>, or by nobody when the arena is null).</summary>
+    internal void Lend(T[] data, TensorArena? arena, long step)
+    {
+        _data = data;
+        _arena = arena;
+        _step = step;
+    }
+
+    /// <summary>Marks a storage that went back to the backward pass's pool: from now on reading it throws (until it is lent again).</summary>
+    internal void Retire()
+    {
+        _data = [];
+        _arena = TensorArena.Retired;
+        _step = -1;
     }
 
     /// <summary>Allocates a zeroed buffer of <paramref name="length"/> elements.</summary>
@@ -53,9 +70,11 @@ public sealed class CpuStorage<T> : TensorStorage<T> where T : unmanaged
         }
     }
 
-    private void ThrowReused() => throw new ArenaReuseException(
-        $"A tensor computed in step {_step} of a TensorArena was used in step {_arena!.StepNumber}, after its buffer was lent again; " +
-        "Clone() it outside the step, or read it (Item, ToArray) before the next step begins.");
+    private void ThrowReused() => throw new ArenaReuseException(ReferenceEquals(_arena, TensorArena.Retired)
+        ? "A tensor made inside a backward pass (an intermediate gradient) was used after the pass ended and took it back for the next pass; " +
+          "intermediate gradients never leave a pass (a leaf's Grad and the results of Grad.Of are copies), so this is a bug in the engine: please report it."
+        : $"A tensor computed in step {_step} of a TensorArena was used in step {_arena!.StepNumber}, after its buffer was lent again; " +
+          "Clone() it outside the step, or read it (Item, ToArray) before the next step begins.");
 
     /// <inheritdoc />
     public override Device Device => Device.Cpu;

@@ -289,13 +289,18 @@ internal static class Conv2dDriver
                 body(0, share, (int)((long)count * share / shares), (int)((long)count * (share + 1) / shares));
             return;
         }
-        int next = 0;
-        Parallel.For(0, Math.Min(workers, shares), new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+        Kernels.ForkJoin.Run(Math.Min(workers, shares), new Worker(body, shares, count, new int[1])); // no Parallel.For allocations per call
+    }
+
+    /// <summary>Worker w of <see cref="ForEachShare(int, int, int, Action{int, int, int, int})"/>: claims shares until none is left.</summary>
+    private readonly struct Worker(Action<int, int, int, int> body, int shares, int count, int[] next) : Kernels.IShareBody
+    {
+        public void Run(int worker)
         {
             int share;
-            while ((share = Interlocked.Increment(ref next) - 1) < shares)
+            while ((share = Interlocked.Increment(ref next[0]) - 1) < shares)
                 body(worker, share, (int)((long)count * share / shares), (int)((long)count * (share + 1) / shares));
-        });
+        }
     }
 
     /// <summary>Runs body(worker, chunk) for every chunk of [0, chunks), each claimed by whichever worker is free.</summary>
