@@ -14,16 +14,25 @@ the same seed; the table shows the mean +- std of the per-seed Delta m.
 Usage:
     dotnet build src/MtlEngine.Cli -c Release
     benchmarks/mtl_table.py multi-fashion --architectures hps,mmoe --weightings ew,uw,pcgrad --seeds 0,1,2 --epochs 10
+    benchmarks/mtl_table.py wordnet --rows 30000 --epochs 8 --threads 1 --jobs 2 --weightings ew,uw,pcgrad --rep-grad pcgrad
+
+--rows N keeps N seeded random rows of the example (benchmarks/example_subset.py) for every run, single-task ones included;
+--rep-grad lists the weightings (gradient-aggregation methods) run on the gradients of the shared representation
+(training.rep_grad, LibMTL's rep_grad) instead of the shared parameters' Jacobian; --jobs runs that many trainings at once.
 
 The CPU and the thread count are printed with the table. Nothing but the standard library is needed.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
+
+import example_subset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOWER_IS_BETTER = {"mse", "mae", "log_loss", "loss"}
@@ -63,11 +72,13 @@ def train(spec, work, name, threads):
         return json.load(f)
 
 
-def variant(base, architecture, weighting, seed, epochs, tasks=None, weighting_params=None):
+def variant(base, architecture, weighting, seed, epochs, tasks=None, weighting_params=None, rep_grad=False):
     spec = json.loads(json.dumps(base))
     spec.setdefault("model", {})["architecture"] = architecture
     training = spec.setdefault("training", {})
     training["weighting"] = weighting
+    if rep_grad:
+        training["rep_grad"] = True
     training["seed"] = seed
     training.pop("early_stopping", None)
     if weighting_params:
@@ -101,16 +112,22 @@ def main():
     parser.add_argument("--epochs", type=int, default=0, help="epochs (0: the example's own)")
     parser.add_argument("--metric", default="accuracy", help="the test metric of every task (accuracy, macro_f1, r2, mse, ...)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--jobs", type=int, default=1, help="trainings run at once (each with --threads threads)")
+    parser.add_argument("--rows", type=int, default=0, help="keep this many seeded random rows of the example (0: all)")
+    parser.add_argument("--rows-seed", type=int, default=0, help="the seed of the --rows subset")
+    parser.add_argument("--rep-grad", default="", help="comma-separated weightings to run with training.rep_grad = true (aggregation methods)")
     parser.add_argument("--work", help="keep the runs in this folder (default: a temporary one); a later call with the same folder reuses "
                                        "every finished run whose spec is unchanged, so a grid can be extended or resumed")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                         help="override a spec key for every run, single-task ones included (model.hidden=[512], training.learning_rate=0.001); repeatable")
     args = parser.parse_args()
+    started = time.time()
 
     work = args.work or tempfile.mkdtemp(prefix="mtl-table-")
     os.makedirs(work, exist_ok=True)
     data = os.path.join(work, "data")
     run(["example", args.example, "--out", data])
+    total_rows = example_subset.subset(data, args.rows, args.rows_seed) if args.rows else None
     with open(os.path.join(data, "spec.json")) as f:
         base = json.load(f)
     for assignment in args.set:
@@ -129,37 +146,58 @@ def main():
     seeds = [int(s) for s in args.seeds.split(",")]
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
 
+    rep_grad = set(filter(None, args.rep_grad.split(",")))
+    grid = [(a, w) for a in args.architectures.split(",") for w in args.weightings.split(",")]
+    jobs = {f"stl-{task}-{seed}": variant(base, "hps", "ew", seed, args.epochs, tasks=[task]) for task in tasks for seed in seeds}
+    for architecture, weighting in grid:
+        for seed in seeds:
+            jobs[f"{architecture}-{weighting}{'-rep' if weighting in rep_grad else ''}-{seed}"] = variant(
+                base, architecture, weighting, seed, args.epochs, rep_grad=weighting in rep_grad)
+    finished = {}  # name -> metrics, or the RunFailed
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {pool.submit(train, spec, work, name, args.threads): name for name, spec in jobs.items()}
+        for future in concurrent.futures.as_completed(futures):
+            name = futures[future]
+            try:
+                finished[name] = future.result()
+                print(f"{name}: done ({time.time() - started:.0f} s)", file=sys.stderr)
+            except RunFailed as failure:
+                finished[name] = failure
+                print(failure, file=sys.stderr)
+
     single = {}  # (task, seed) -> metric
     for task in tasks:
         for seed in seeds:
-            m = train(variant(base, "hps", "ew", seed, args.epochs, tasks=[task]), work, f"stl-{task}-{seed}", args.threads)
+            m = finished[f"stl-{task}-{seed}"]
+            if isinstance(m, RunFailed):
+                raise m
             single[(task, seed)] = test_metric(m, task, args.metric)
             print(f"single-task {task} seed {seed}: {single[(task, seed)]:.4f}", file=sys.stderr)
 
     rows = []
-    for architecture in args.architectures.split(","):
-        for weighting in args.weightings.split(","):
-            per_task = {t: [] for t in tasks}
-            deltas, seconds = [], []
-            try:
-                runs = [train(variant(base, architecture, weighting, seed, args.epochs), work, f"{architecture}-{weighting}-{seed}", args.threads)
-                        for seed in seeds]
-            except RunFailed as failure:  # one method's failure is a row of the table, not the end of it
-                print(failure, file=sys.stderr)
-                rows.append((architecture, weighting, None, str(failure).splitlines()[-1], None))
-                continue
-            for seed, m in zip(seeds, runs):
-                values = {t: test_metric(m, t, args.metric) for t in tasks}
-                for t in tasks:
-                    per_task[t].append(values[t])
-                deltas.append(delta_m(values, {t: single[(t, seed)] for t in tasks}, args.metric))
-                seconds.append(m.get("seconds_per_epoch", float("nan")))
-                print(f"{architecture} {weighting} seed {seed}: {values} delta_m={deltas[-1]:+.2f}", file=sys.stderr)
-            rows.append((architecture, weighting, {t: mean_std(per_task[t]) for t in tasks}, mean_std(deltas), statistics.median(seconds)))
+    for architecture, weighting in grid:
+        label = weighting + (" (rep_grad)" if weighting in rep_grad else "")
+        runs = [finished[f"{architecture}-{weighting}{'-rep' if weighting in rep_grad else ''}-{seed}"] for seed in seeds]
+        failure = next((r for r in runs if isinstance(r, RunFailed)), None)
+        if failure is not None:  # one method's failure is a row of the table, not the end of it
+            rows.append((architecture, label, None, str(failure).splitlines()[-1], None))
+            continue
+        per_task = {t: [] for t in tasks}
+        deltas, seconds = [], []
+        for seed, m in zip(seeds, runs):
+            values = {t: test_metric(m, t, args.metric) for t in tasks}
+            for t in tasks:
+                per_task[t].append(values[t])
+            deltas.append(delta_m(values, {t: single[(t, seed)] for t in tasks}, args.metric))
+            seconds.append(m.get("seconds_per_epoch", float("nan")))
+            print(f"{architecture} {label} seed {seed}: {values} delta_m={deltas[-1]:+.2f}", file=sys.stderr)
+        rows.append((architecture, label, {t: mean_std(per_task[t]) for t in tasks}, mean_std(deltas), statistics.median(seconds)))
 
     print(f"# {args.example}: test {args.metric}, mean +- std over seeds {args.seeds}; Delta m% against single-task "
           f"(positive = better); cpu: {cpu}, threads={args.threads}, epochs={args.epochs or 'spec'}"
-          + (f", overrides: {' '.join(args.set)}" if args.set else ""))
+          + (f", overrides: {' '.join(args.set)}" if args.set else "")
+          + (f", rows: {args.rows} of {total_rows} (seed {args.rows_seed})" if args.rows else "")
+          + f", jobs={args.jobs}, wall: {(time.time() - started) / 60:.1f} min")
     print()
     print("| architecture | weighting | " + " | ".join(tasks) + " | Δm% | s/epoch |")
     print("|---|---|" + "---|" * len(tasks) + "---|---|")
