@@ -8,7 +8,8 @@ Build first: dotnet build src/MtlEngine.Cli -c Release. The data are `mtl exampl
 (the synset's words, "abstraction; abstract entity"), cut to --rows seeded random rows (benchmarks/example_subset.py, seed
 --rows-seed; 0 keeps all 117,659); the task is the supersense alone (45 lexicographer files). The spec is the example's for the
 gloss (an embedding bag of width 64 over the tokens seen in at least 2 training glosses; trunk [128]; Adam 0.003, batch 256)
-with the words as a second input of its own vocabulary (the same encoder: an embedding bag of width 64, min_count 2), trained
+with the words as a second input of its own vocabulary (the same encoder: an embedding bag of width 64, min_count 2 or
+--lemma-min-count), trained
 for exactly --epochs epochs. Only the inputs (for the single-text rows), model.fusion and training.seed change. The split is
 fixed (seed 0: 20% test, 5% validation); the seeds vary the weights and the batch order.
 Writes DIR/results.json and prints a Markdown table.
@@ -40,6 +41,7 @@ def main():
     parser.add_argument("--rows", type=int, default=30000, help="seeded random rows of the 117,659 synsets (0: all)")
     parser.add_argument("--rows-seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--lemma-min-count", type=int, default=2, help="min_count of the lemma input's vocabulary (training synsets a token must occur in)")
     parser.add_argument("--only", default=None, help="comma-separated row names to run (gloss, lemma, a fusion)")
     args = parser.parse_args()
     mtl = args.mtl.split()
@@ -55,7 +57,7 @@ def main():
     with open(os.path.join(data, "spec.json")) as f:
         base = json.load(f)
     gloss = base["inputs"][0]
-    base["inputs"] = [gloss, dict(gloss, name="lemma", path="words.txt")]
+    base["inputs"] = [gloss, dict(gloss, name="lemma", path="words.txt", encoder=dict(gloss["encoder"], min_count=args.lemma_min_count))]
     base["tasks"] = [t for t in base["tasks"] if t["name"] == "supersense"]
     base["training"]["epochs"] = args.epochs
     base["training"].pop("early_stopping", None)
@@ -72,7 +74,7 @@ def main():
             spec["inputs"] = [i for i in spec["inputs"] if i["name"] == single]
         else:
             spec["model"]["fusion"] = fusion
-        tag = name.replace(" ", "_") + f"-s{seed}"
+        tag = name.replace(" ", "_") + (f"-mc{args.lemma_min_count}" if args.lemma_min_count != 2 and single != "gloss" else "") + f"-s{seed}"
         spec_path = os.path.join(data, f"spec-{tag}.json")
         with open(spec_path, "w") as f:
             json.dump(spec, f)
@@ -104,7 +106,7 @@ def main():
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
     print(f"# wordnet supersense from (gloss, lemma): test accuracy, mean ± std over seeds 0..{args.seeds - 1}; cpu: {cpu}, "
-          f"threads={args.threads}, jobs={args.jobs}, epochs={args.epochs}, rows: {args.rows or 'all'} (seed {args.rows_seed}), "
+          f"threads={args.threads}, jobs={args.jobs}, epochs={args.epochs}, lemma min_count={args.lemma_min_count}, rows: {args.rows or 'all'} (seed {args.rows_seed}), "
           f"wall: {(time.time() - started) / 60:.1f} min")
     print()
     print("| model | test accuracy | test macro F1 | s/epoch |")
