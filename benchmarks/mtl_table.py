@@ -16,10 +16,16 @@ Usage:
     benchmarks/mtl_table.py multi-fashion --architectures hps,mmoe --weightings ew,uw,pcgrad --seeds 0,1,2 --epochs 10
     benchmarks/mtl_table.py multi-fashion --fashion-mnist ../shared/datasets/fashion-mnist --train-count 30000 --jobs 2 --threads 1 \
         --set 'inputs=[{"name":"picture","type":"image","path":"pictures.npy","encoder":{"type":"cnn","channels":[10,20],"readout":"flatten"}}]'
+    benchmarks/mtl_table.py wordnet --rows 30000 --epochs 8 --threads 1 --jobs 2 --weightings ew,uw,pcgrad --rep-grad pcgrad
+
+--rows N keeps N seeded random rows of the example (benchmarks/example_subset.py) for every run, single-task ones included;
+--rep-grad lists the weightings (gradient-aggregation methods) run on the gradients of the shared representation
+(training.rep_grad, LibMTL's rep_grad) instead of the shared parameters' Jacobian; --jobs runs that many trainings at once.
 
 The CPU and the thread count are printed with the table. Nothing but the standard library is needed.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import statistics
@@ -27,7 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+
+import example_subset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOWER_IS_BETTER = {"mse", "mae", "log_loss", "loss"}
@@ -67,11 +74,13 @@ def train(spec, work, name, threads):
         return json.load(f)
 
 
-def variant(base, architecture, weighting, seed, epochs, tasks=None, weighting_params=None):
+def variant(base, architecture, weighting, seed, epochs, tasks=None, weighting_params=None, rep_grad=False):
     spec = json.loads(json.dumps(base))
     spec.setdefault("model", {})["architecture"] = architecture
     training = spec.setdefault("training", {})
     training["weighting"] = weighting
+    if rep_grad:
+        training["rep_grad"] = True
     training["seed"] = seed
     training.pop("early_stopping", None)
     if weighting_params:
@@ -105,25 +114,29 @@ def main():
     parser.add_argument("--epochs", type=int, default=0, help="epochs (0: the example's own)")
     parser.add_argument("--metric", default="accuracy", help="the test metric of every task (accuracy, macro_f1, r2, mse, ...)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--jobs", type=int, default=1, help="trainings run at once (each with --threads threads)")
+    parser.add_argument("--rows", type=int, default=0, help="keep this many seeded random rows of the example (0: all)")
+    parser.add_argument("--rows-seed", type=int, default=0, help="the seed of the --rows subset")
+    parser.add_argument("--rep-grad", default="", help="comma-separated weightings to run with training.rep_grad = true (aggregation methods)")
     parser.add_argument("--work", help="keep the runs in this folder (default: a temporary one); a later call with the same folder reuses "
                                        "every finished run whose spec is unchanged, so a grid can be extended or resumed")
-    parser.add_argument("--jobs", type=int, default=1, help="runs at once (each with --threads threads)")
     parser.add_argument("--fashion-mnist", help="multi-fashion: build it from the published Fashion-MNIST files in this folder (60,000 training, 10,000 test)")
     parser.add_argument("--train-count", type=int, help="multi-fashion: keep the first N training items")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                         help="override a spec key for every run, single-task ones included (model.hidden=[512], training.learning_rate=0.001); repeatable")
     args = parser.parse_args()
+    started = time.time()
 
     work = args.work or tempfile.mkdtemp(prefix="mtl-table-")
     os.makedirs(work, exist_ok=True)
     data = os.path.join(work, "data")
-    started = time.time()
     example = ["example", args.example, "--out", data]
     if args.fashion_mnist:
         example += ["--fashion-mnist", os.path.abspath(args.fashion_mnist)]
     if args.train_count:
         example += ["--train-count", str(args.train_count)]
     run(example)
+    total_rows = example_subset.subset(data, args.rows, args.rows_seed) if args.rows else None
     with open(os.path.join(data, "spec.json")) as f:
         base = json.load(f)
     for assignment in args.set:
@@ -142,60 +155,58 @@ def main():
     seeds = [int(s) for s in args.seeds.split(",")]
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
 
-    # Every run of the table, single-task ones first, run --jobs at a time; a failed run is kept as its exception.
-    jobs = {}
-    for task in tasks:
+    rep_grad = set(filter(None, args.rep_grad.split(",")))
+    grid = [(a, w) for a in args.architectures.split(",") for w in args.weightings.split(",")]
+    jobs = {f"stl-{task}-{seed}": variant(base, "hps", "ew", seed, args.epochs, tasks=[task]) for task in tasks for seed in seeds}
+    for architecture, weighting in grid:
         for seed in seeds:
-            jobs[f"stl-{task}-{seed}"] = variant(base, "hps", "ew", seed, args.epochs, tasks=[task])
-    pairs = [(a, w) for a in args.architectures.split(",") for w in args.weightings.split(",")]
-    for architecture, weighting in pairs:
-        for seed in seeds:
-            jobs[f"{architecture}-{weighting}-{seed}"] = variant(base, architecture, weighting, seed, args.epochs)
-
-    def attempt(name):
-        try:
-            result = train(jobs[name], work, name, args.threads)
-            print(f"done {name} ({time.time() - started:.0f} s)", file=sys.stderr)
-            return result
-        except RunFailed as failure:
-            return failure
-
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = dict(zip(jobs, pool.map(attempt, jobs)))
+            jobs[f"{architecture}-{weighting}{'-rep' if weighting in rep_grad else ''}-{seed}"] = variant(
+                base, architecture, weighting, seed, args.epochs, rep_grad=weighting in rep_grad)
+    finished = {}  # name -> metrics, or the RunFailed
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {pool.submit(train, spec, work, name, args.threads): name for name, spec in jobs.items()}
+        for future in concurrent.futures.as_completed(futures):
+            name = futures[future]
+            try:
+                finished[name] = future.result()
+                print(f"{name}: done ({time.time() - started:.0f} s)", file=sys.stderr)
+            except RunFailed as failure:
+                finished[name] = failure
+                print(failure, file=sys.stderr)
 
     single = {}  # (task, seed) -> metric
     for task in tasks:
         for seed in seeds:
-            m = results[f"stl-{task}-{seed}"]
+            m = finished[f"stl-{task}-{seed}"]
             if isinstance(m, RunFailed):
                 raise m
             single[(task, seed)] = test_metric(m, task, args.metric)
             print(f"single-task {task} seed {seed}: {single[(task, seed)]:.4f}", file=sys.stderr)
 
     rows = []
-    for architecture, weighting in pairs:
-        per_task = {t: [] for t in tasks}
-        deltas, seconds = [], []
-        runs = [results[f"{architecture}-{weighting}-{seed}"] for seed in seeds]
+    for architecture, weighting in grid:
+        label = weighting + (" (rep_grad)" if weighting in rep_grad else "")
+        runs = [finished[f"{architecture}-{weighting}{'-rep' if weighting in rep_grad else ''}-{seed}"] for seed in seeds]
         failure = next((r for r in runs if isinstance(r, RunFailed)), None)
         if failure is not None:  # one method's failure is a row of the table, not the end of it
-            print(failure, file=sys.stderr)
-            rows.append((architecture, weighting, None, str(failure).splitlines()[-1], None))
+            rows.append((architecture, label, None, str(failure).splitlines()[-1], None))
             continue
+        per_task = {t: [] for t in tasks}
+        deltas, seconds = [], []
         for seed, m in zip(seeds, runs):
             values = {t: test_metric(m, t, args.metric) for t in tasks}
             for t in tasks:
                 per_task[t].append(values[t])
             deltas.append(delta_m(values, {t: single[(t, seed)] for t in tasks}, args.metric))
             seconds.append(m.get("seconds_per_epoch", float("nan")))
-            print(f"{architecture} {weighting} seed {seed}: {values} delta_m={deltas[-1]:+.2f}", file=sys.stderr)
-        rows.append((architecture, weighting, {t: mean_std(per_task[t]) for t in tasks}, mean_std(deltas), statistics.median(seconds)))
+            print(f"{architecture} {label} seed {seed}: {values} delta_m={deltas[-1]:+.2f}", file=sys.stderr)
+        rows.append((architecture, label, {t: mean_std(per_task[t]) for t in tasks}, mean_std(deltas), statistics.median(seconds)))
 
     print(f"# {args.example}: test {args.metric}, mean +- std over seeds {args.seeds}; Delta m% against single-task "
           f"(positive = better); cpu: {cpu}, threads={args.threads}, epochs={args.epochs or 'spec'}"
-          + f", jobs={args.jobs}, wall {time.time() - started:.0f} s"
-          + (f", data: {args.fashion_mnist} train-count {args.train_count or 'all'}" if args.fashion_mnist or args.train_count else "")
-          + (f", overrides: {' '.join(args.set)}" if args.set else ""))
+          + (f", overrides: {' '.join(args.set)}" if args.set else "")
+          + (f", rows: {args.rows} of {total_rows} (seed {args.rows_seed})" if args.rows else "")
+          + f", jobs={args.jobs}, wall: {(time.time() - started) / 60:.1f} min")
     print()
     print("| architecture | weighting | " + " | ".join(tasks) + " | Δm% | s/epoch |")
     print("|---|---|" + "---|" * len(tasks) + "---|---|")

@@ -20,7 +20,7 @@ internal static class ExampleCommand
         ["breast_cancer"] = "three numeric inputs (mean, standard error, worst), one binary task",
         ["linnerud"] = "numeric input (exercise), one numeric task of three targets (physiological)",
         ["emoji"] = "a picture (32×32 RGB) and a text (the name), two tasks: category, subcategory",
-        ["wordnet"] = "a text (the gloss), two tasks: part of speech, supersense",
+        ["wordnet"] = "a text (the gloss), two tasks: part of speech, supersense; also each synset's words (words.txt) for a second text input",
         ["multi-fashion"] = "a picture (36×36 grey, two Fashion-MNIST items overlaid), two tasks: left item, right item",
     };
 
@@ -192,6 +192,7 @@ internal static class ExampleCommand
             {
                 var d = ShippedDatasets.LoadWordNetGlosses();
                 Lines("glosses.txt", d.Texts());
+                Lines("words.txt", d.Words); // not in the spec: the second text input of benchmarks/wordnet_fusion.py
                 Labels("part_of_speech.npy", d.PartOfSpeech);
                 Labels("supersense.npy", d.Supersense);
                 spec = """
