@@ -37,6 +37,18 @@ public sealed class LoopbackTlsSilo : IAsyncLifetime
         lock (Lines) return Lines.Where(l => l.StartsWith("refused a connection from 127.0.0.1:", StringComparison.Ordinal) && l.Contains(containing)).ToList();
     }
 
+    /// <summary>
+    /// The refusals logged so far, waiting up to 10 s for the first: the silo logs its side of a failed handshake
+    /// on its own thread, which can finish after the client has already seen the failure.
+    /// </summary>
+    public async Task<List<string>> RefusalsAsync(string containing)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        List<string> found;
+        while ((found = Refusals(containing)).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        return found;
+    }
+
     private static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -70,7 +82,7 @@ public sealed class ClusterSecurityTests(LoopbackTlsSilo silo) : IClassFixture<L
         Assert.StartsWith($"cannot connect to the cluster at 127.0.0.1:{silo.GatewayPort}: ", error.Message);
         Assert.EndsWith("if the silos use TLS, pass the cluster's --certificate (a client without it is refused)", error.Message);
         Assert.DoesNotContain('\n', error.Message);
-        Assert.Single(silo.Refusals("did not complete a TLS handshake"));
+        Assert.Single(await silo.RefusalsAsync("did not complete a TLS handshake"));
     }
 
     [Fact]
@@ -80,7 +92,7 @@ public sealed class ClusterSecurityTests(LoopbackTlsSilo silo) : IClassFixture<L
 
         Assert.StartsWith($"cannot connect to the cluster at 127.0.0.1:{silo.GatewayPort}: ", error.Message);
         Assert.DoesNotContain('\n', error.Message);
-        Assert.Single(silo.Refusals("presented another certificate (CN=mtl-intruder"));
+        Assert.Single(await silo.RefusalsAsync("presented another certificate (CN=mtl-intruder"));
     }
 
     [Fact]
