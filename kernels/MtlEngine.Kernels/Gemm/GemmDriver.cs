@@ -126,6 +126,11 @@ internal static unsafe class GemmDriver<T, TKernel>
         T* aPacked = workspace.A, bPacked = workspace.B, tile = workspace.Tile;
         T alpha = op.Alpha;
 
+        if (blocks.ResidentA && !unpackedB)
+        {
+            RunResidentA(op, blocks, aPacked, bPacked, tile);
+            return;
+        }
         for (int jc = 0; jc < n; jc += NC)
         {
             int nc = Math.Min(NC, n - jc);
@@ -155,33 +160,85 @@ internal static unsafe class GemmDriver<T, TKernel>
                             bPanel = bPacked; ldb = NR;
                         }
                         for (int ir = 0; ir < mc; ir += MR)
-                        {
-                            int mr = Math.Min(MR, mc - ir);
-                            T* c = op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC;
-                            T* aPanel = aPacked + ir * kc;
-                            // The last row panel, when short enough (and the panel not narrow), runs the microkernel's shorter tile.
-                            bool shortTile = !narrow && mr <= TKernel.ShortMR;
-                            int tileRows = shortTile ? TKernel.ShortMR : MR;
-                            if (mr == tileRows && nr == tileColumns && op.CsC == 1)
-                            {
-                                if (narrow) TKernel.RunNarrow(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
-                                else if (shortTile) TKernel.RunShort(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
-                                else TKernel.Run(kc, aPanel, bPanel, ldb, c, op.RsC, alpha, beta);
-                            }
-                            else
-                            {
-                                // Edge tile (or C not row-major): the raw sum goes to a scratch tile and is merged exactly as the microkernel would.
-                                if (narrow) TKernel.RunNarrow(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
-                                else if (shortTile) TKernel.RunShort(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
-                                else TKernel.Run(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
-                                MergeTile(mr, nr, tile, NR, c, op.RsC, op.CsC, alpha, beta);
-                            }
-                        }
+                            Tile(kc, Math.Min(MR, mc - ir), nr, aPacked + ir * kc, bPanel, ldb, op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC, op.RsC, op.CsC, alpha, beta, tile);
                     }
                 }
             }
         }
         GemmWorkspace<T>.Return(workspace); // not on an exception: then it is simply left to the collector
+    }
+
+    /// <summary>
+    /// The loops of <see cref="GemmBlockSizes.ResidentA"/>: an MR×KC micro-panel of A stays in L1 while the KC×NR
+    /// micro-panels of an L2-resident KC×NC panel of B stream past it, and the MC×KC block of A lives in L3:
+    /// <code>
+    /// for pc in 0..k step KC
+    ///   for ic in 0..m step MC        pack A[ic.., pc..] (MC×KC, L3)
+    ///     for jc in 0..n step NC      pack B[pc.., jc..] (KC×NC, L2)
+    ///       for ir in 0..mc step MR   a micro-panel of A, L1
+    ///         for jr in 0..nc step NR
+    /// </code>
+    /// Each C tile sees the same k blocks, each with the same operations, as in the other order (bitwise the same results).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunResidentA(GemmOperands<T> op, GemmBlockSizes blocks, T* aPacked, T* bPacked, T* tile)
+    {
+        int MR = TKernel.MR, NR = TKernel.NR, MC = blocks.MC, KC = blocks.KC, NC = blocks.NC;
+        int m = op.M, n = op.N, k = op.K;
+        T alpha = op.Alpha;
+        for (int pc = 0; pc < k; pc += KC)
+        {
+            int kc = Math.Min(KC, k - pc);
+            T beta = pc == 0 ? op.Beta : T.One;
+            for (int ic = 0; ic < m; ic += MC)
+            {
+                int mc = Math.Min(MC, m - ic);
+                GemmPacking.PackA(mc, kc, MR, op.A + ic * op.RsA + pc * op.CsA, op.RsA, op.CsA, aPacked);
+                for (int jc = 0; jc < n; jc += NC)
+                {
+                    int nc = Math.Min(NC, n - jc);
+                    GemmPacking.PackB(kc, nc, NR, op.B + pc * op.RsB + jc * op.CsB, op.RsB, op.CsB, bPacked);
+                    for (int ir = 0; ir < mc; ir += MR)
+                    {
+                        int mr = Math.Min(MR, mc - ir);
+                        T* aPanel = aPacked + ir * kc;
+                        T* cRow = op.C + (ic + ir) * op.RsC + jc * op.CsC;
+                        for (int jr = 0; jr < nc; jr += NR)
+                            Tile(kc, mr, Math.Min(NR, nc - jr), aPanel, bPacked + jr * kc, NR, cRow + jr * op.CsC, op.RsC, op.CsC, alpha, beta, tile);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One mr×nr tile of C (at most MR×NR) from a packed micro-panel of A and a micro-panel of B: the full, narrow or short
+    /// microkernel straight into C, or (edge tile, or C not row-major) into the scratch tile, merged as the microkernel would.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(int kc, int mr, int nr, T* aPanel, T* bPanel, nint ldb, T* c, nint rsC, nint csC, T alpha, T beta, T* tile)
+    {
+        int NR = TKernel.NR;
+        // The last panel, when narrow enough, runs the microkernel's narrower tile (less padding to compute).
+        bool narrow = nr <= TKernel.NarrowNR;
+        int tileColumns = narrow ? TKernel.NarrowNR : NR;
+        // The last row panel, when short enough (and the panel not narrow), runs the microkernel's shorter tile.
+        bool shortTile = !narrow && mr <= TKernel.ShortMR;
+        int tileRows = shortTile ? TKernel.ShortMR : TKernel.MR;
+        if (mr == tileRows && nr == tileColumns && csC == 1)
+        {
+            if (narrow) TKernel.RunNarrow(kc, aPanel, bPanel, ldb, c, rsC, alpha, beta);
+            else if (shortTile) TKernel.RunShort(kc, aPanel, bPanel, ldb, c, rsC, alpha, beta);
+            else TKernel.Run(kc, aPanel, bPanel, ldb, c, rsC, alpha, beta);
+        }
+        else
+        {
+            // Edge tile (or C not row-major): the raw sum goes to a scratch tile and is merged exactly as the microkernel would.
+            if (narrow) TKernel.RunNarrow(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
+            else if (shortTile) TKernel.RunShort(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
+            else TKernel.Run(kc, aPanel, bPanel, ldb, tile, NR, T.One, T.Zero);
+            MergeTile(mr, nr, tile, NR, c, rsC, csC, alpha, beta);
+        }
     }
 
     /// <summary>C[i, j] = α·tile[i, j] + β·C[i, j] with one rounding (fused), β = 0 not reading C.</summary>

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MtlEngine.Kernels.Gemm;
 
@@ -26,6 +27,14 @@ internal readonly unsafe struct Avx2Microkernel<T> : IMicrokernel<T> where T : u
         Vector256<T> c3_0 = default, c3_1 = default;
         Vector256<T> c4_0 = default, c4_1 = default;
         Vector256<T> c5_0 = default, c5_1 = default;
+        // Touch the C tile early (first and last value of each row: one or two cache lines): its cache misses overlap the
+        // k loop instead of stalling the final update, as in the AVX-512 kernels.
+        Sse.Prefetch0(c + 0 * ldc); Sse.Prefetch0(c + 0 * ldc + 2 * W - 1);
+        Sse.Prefetch0(c + 1 * ldc); Sse.Prefetch0(c + 1 * ldc + 2 * W - 1);
+        Sse.Prefetch0(c + 2 * ldc); Sse.Prefetch0(c + 2 * ldc + 2 * W - 1);
+        Sse.Prefetch0(c + 3 * ldc); Sse.Prefetch0(c + 3 * ldc + 2 * W - 1);
+        Sse.Prefetch0(c + 4 * ldc); Sse.Prefetch0(c + 4 * ldc + 2 * W - 1);
+        Sse.Prefetch0(c + 5 * ldc); Sse.Prefetch0(c + 5 * ldc + 2 * W - 1);
         for (int p = 0; p < kc; p++)
         {
             Vector256<T> b0 = Simd256.Load(b), b1 = Simd256.Load(b + W);

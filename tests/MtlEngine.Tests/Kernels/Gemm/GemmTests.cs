@@ -89,6 +89,72 @@ public class GemmTests
             }
     }
 
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void The_resident_A_loop_order_matches_the_twin_and_is_bitwise_the_other_order(GemmInstructionSet set)
+    {
+        ResidentAOrderOverShapes<float>(set);
+        ResidentAOrderOverShapes<double>(set);
+    }
+
+    /// <summary>
+    /// GemmBlockSizes.ResidentA (loops pc, ic, jc, ir, jr) against the textbook twin and, bitwise, against the other order with
+    /// the same blocks: tiny blocks so every shape crosses the pc, ic and jc loops and the edge tiles; both transposes,
+    /// α and β (β = 0 over a NaN-filled C), 1 to 3 threads, and once with B small enough to be read in place (that path keeps
+    /// the other order).
+    /// </summary>
+    private static void ResidentAOrderOverShapes<T>(GemmInstructionSet set) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(61);
+        var table = GemmBlockSizes.For<T>(set);
+        var ops = new[] { (false, false), (true, false), (false, true), (true, true) };
+        int variant = 0;
+        foreach (var threads in new[] { 1, 2, 3 })
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (17, 33, 12), (29, 70, 11), (40, 9, 23), (13, 100, 4), (50, 65, 17) })
+            {
+                var (transposeA, transposeB) = ops[variant % ops.Length];
+                bool zeroBeta = variant % 3 == 0, inPlaceB = variant % 5 == 0;
+                variant++;
+                var blocks = table with
+                {
+                    MC = 2 * table.MR, KC = 5, NC = 2 * table.NR, UnpackedBMaxColumns = inPlaceB ? 128 : 0, MinFlopsPerThread = 1, ResidentA = false,
+                };
+                var a = TestMatrix<T>.Random(transposeA ? k : m, transposeA ? m : k, Layout.RowMajor, random);
+                var b = TestMatrix<T>.Random(transposeB ? n : k, transposeB ? k : n, Layout.RowMajor, random);
+                var aView = transposeA ? a.ReadOnly.Transposed() : a.ReadOnly;
+                var bView = transposeB ? b.ReadOnly.Transposed() : b.ReadOnly;
+                var c = TestMatrix<T>.Random(m, n, Layout.Padded, random);
+                if (zeroBeta)
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) c[i, j] = T.NaN;
+                T alpha = T.CreateTruncating(0.75), beta = zeroBeta ? T.Zero : T.CreateTruncating(0.5);
+                var expected = c.Clone();
+                GemmReference.Multiply(alpha, aView, bView, beta, expected.View);
+                var otherOrder = c.Clone();
+                global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(alpha, aView, bView, beta, otherOrder.View, new Parallelism(threads), set, blocks);
+                global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(alpha, aView, bView, beta, c.View, new Parallelism(threads), set, blocks with { ResidentA = true });
+                string what = $"{set} {typeof(T).Name} resident A {m}×{n}×{k} opA {transposeA} opB {transposeB} β {beta} threads {threads}";
+                GemmAssert.Close(expected, c, GemmAssert.Tolerance<T>(k), what);
+                Assert.True(otherOrder.Data.AsSpan().SequenceEqual(c.Data), what + ": differs from the other loop order.");
+                GemmAssert.GapsUntouched(c);
+            }
+    }
+
+    [Fact]
+    public void The_Intel_AVX512_rows_use_the_resident_A_order_with_L1_and_L2_sized_blocks()
+    {
+        foreach (var (blocks, size) in new[] { (GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512), 4),
+                                              (GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512), 8) })
+        {
+            Assert.True(blocks.ResidentA);
+            Assert.True(blocks.MR * blocks.KC * size <= 24 * 1024, $"A micro-panel {blocks.MR}×{blocks.KC} must stay within half of a 48 KiB L1.");
+            Assert.True(blocks.KC * blocks.NC * size <= 1024 * 1024, $"B panel {blocks.KC}×{blocks.NC} must stay within half of a 2 MiB L2.");
+            Assert.Equal(0, blocks.MC % blocks.MR);
+            Assert.Equal(0, blocks.NC % blocks.NR);
+        }
+        Assert.False(GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5).ResidentA);
+        Assert.False(GemmBlockSizes.For<double>(GemmInstructionSet.Avx2, Microarchitecture.Zen3).ResidentA);
+    }
+
     /// <summary>C·t = β·C₀·t + α·A·(B·t) for a random t: checks a large product without trusting another GEMM.</summary>
     public static double ChecksumError<T>(int m, int n, int k, GemmInstructionSet set, int threads, int seed) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -39,16 +39,22 @@ public class MicroarchitectureTests
                 Check(GemmBlockSizes.For<float>(set, uarch), 4, $"{set} {uarch} float");
                 Check(GemmBlockSizes.For<double>(set, uarch), 8, $"{set} {uarch} double");
             }
-        // Zen 3's double A block is half the generic AVX2 one (512 KiB L2); Intel AVX-512 keeps Zen 5's (a doubled MC was
-        // measured and gave nothing).
+        // Zen 3's double A block is half the generic AVX2 one (512 KiB L2); Intel AVX-512 runs the resident-A order, Zen 5 not.
         Assert.Equal(72, GemmBlockSizes.For<double>(GemmInstructionSet.Avx2, Microarchitecture.Zen3).MC);
-        Assert.Equal(GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5).MC,
-            GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512).MC);
+        Assert.True(GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512).ResidentA);
+        Assert.False(GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5).ResidentA);
 
         static void Check(GemmBlockSizes b, int size, string what)
         {
             Assert.True(b.MC % b.MR == 0, $"{what}: MC {b.MC} is not a multiple of MR {b.MR}");
             Assert.True(b.NC % b.NR == 0, $"{what}: NC {b.NC} is not a multiple of NR {b.NR}");
+            if (b.ResidentA)
+            {
+                // The resident-A order keeps A's micro-panel in L1 and B's panel in L2 (A's block lives in L3).
+                Assert.True((long)b.MR * b.KC * size <= 24 * 1024, $"{what}: the A micro-panel exceeds half of a 48 KiB L1");
+                Assert.True((long)b.KC * b.NC * size <= 1024 * 1024, $"{what}: the B panel exceeds 1 MiB");
+                return;
+            }
             Assert.True((long)b.KC * b.NR * size <= 48 * 1024, $"{what}: the B micro-panel exceeds 48 KiB of L1");
             Assert.True((long)b.MC * b.KC * size <= 1024 * 1024, $"{what}: the A block exceeds 1 MiB");
         }
