@@ -129,6 +129,7 @@ internal static unsafe class GemmDriver<T, TKernel>
         if (blocks.ResidentA && !unpackedB)
         {
             RunResidentA(op, blocks, aPacked, bPacked, tile);
+            GemmWorkspace<T>.Return(workspace);
             return;
         }
         for (int jc = 0; jc < n; jc += NC)
