@@ -10,6 +10,7 @@ namespace MtlEngine.Tests.Autograd;
 /// tensors and storages of a backward pass (TensorPool), interned shapes, the fork–join job. Reuse must never change what
 /// a kept tensor holds or means.
 /// </summary>
+[Collection(AllocationMeasurementCollection.Name)]
 public class StepReuseTests
 {
     private static MtlTensor<double> Leaf(int rows, int columns, double scale)

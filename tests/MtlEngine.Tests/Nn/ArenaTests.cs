@@ -4,6 +4,7 @@ using MtlEngine.Tensors.Random;
 
 namespace MtlEngine.Tests.Nn;
 
+[Collection(AllocationMeasurementCollection.Name)]
 public class ArenaTests
 {
     private static (float[] Losses, float[] Weights) Train(bool arena, int steps, int threads = 0)

@@ -349,31 +349,6 @@ public class GemmTests
     }
 
     [Theory, MemberData(nameof(InstructionSets))]
-    public void One_thread_small_products_allocate_nothing_after_the_first_call(GemmInstructionSet set)
-    {
-        // The per-call path of a small product (≤ 64, edge tiles included) must not allocate: no closure, no thread-pool work item.
-        var random = new Random(31);
-        foreach (var (m, n, k) in new[] { (32, 32, 32), (64, 64, 64), (13, 45, 29) })
-        {
-            long f32 = AllocatedBytesOfRepeatedCalls<float>(m, n, k, set, random);
-            long f64 = AllocatedBytesOfRepeatedCalls<double>(m, n, k, set, random);
-            Assert.True(f32 == 0 && f64 == 0, $"{set} {m}×{n}×{k}: 100 one-thread products allocated {f32} bytes (float), {f64} bytes (double).");
-        }
-    }
-
-    private static long AllocatedBytesOfRepeatedCalls<T>(int m, int n, int k, GemmInstructionSet set, Random random) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
-        var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
-        var c = TestMatrix<T>.Random(m, n, Layout.RowMajor, random);
-        var one = new Parallelism(1);
-        global::MtlEngine.Kernels.Gemm.Gemm.Multiply(T.One, a.ReadOnly, b.ReadOnly, T.Zero, c.View, one, set); // workspace grown here
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++) global::MtlEngine.Kernels.Gemm.Gemm.Multiply(T.One, a.ReadOnly, b.ReadOnly, T.Zero, c.View, one, set);
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
-
-    [Theory, MemberData(nameof(InstructionSets))]
     public void Batched_products_match_one_product_at_a_time(GemmInstructionSet set)
     {
         var random = new Random(23);
@@ -400,5 +375,35 @@ public class GemmTests
         Assert.Throws<NotSupportedException>(() =>
             global::MtlEngine.Kernels.Gemm.Gemm.Multiply(1, new ReadOnlyMatrixSpan<int>(new int[4], 2, 2), new ReadOnlyMatrixSpan<int>(new int[4], 2, 2), 0, new MatrixSpan<int>(new int[4], 2, 2)));
         Assert.Throws<ArgumentException>(() => new MatrixSpan<float>(new float[5], 0, 2, 3, 3, 1));
+    }
+}
+
+/// <summary>GEMM allocation counts: run alone (see <see cref="AllocationMeasurementCollection"/>).</summary>
+[Collection(AllocationMeasurementCollection.Name)]
+public class GemmAllocationTests
+{
+    [Theory, MemberData(nameof(GemmTests.InstructionSets), MemberType = typeof(GemmTests))]
+    public void One_thread_small_products_allocate_nothing_after_the_first_call(GemmInstructionSet set)
+    {
+        // The per-call path of a small product (≤ 64, edge tiles included) must not allocate: no closure, no thread-pool work item.
+        var random = new Random(31);
+        foreach (var (m, n, k) in new[] { (32, 32, 32), (64, 64, 64), (13, 45, 29) })
+        {
+            long f32 = AllocatedBytesOfRepeatedCalls<float>(m, n, k, set, random);
+            long f64 = AllocatedBytesOfRepeatedCalls<double>(m, n, k, set, random);
+            Assert.True(f32 == 0 && f64 == 0, $"{set} {m}×{n}×{k}: 100 one-thread products allocated {f32} bytes (float), {f64} bytes (double).");
+        }
+    }
+
+    private static long AllocatedBytesOfRepeatedCalls<T>(int m, int n, int k, GemmInstructionSet set, Random random) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
+        var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
+        var c = TestMatrix<T>.Random(m, n, Layout.RowMajor, random);
+        var one = new Parallelism(1);
+        global::MtlEngine.Kernels.Gemm.Gemm.Multiply(T.One, a.ReadOnly, b.ReadOnly, T.Zero, c.View, one, set); // workspace grown here
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) global::MtlEngine.Kernels.Gemm.Gemm.Multiply(T.One, a.ReadOnly, b.ReadOnly, T.Zero, c.View, one, set);
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 }
