@@ -16,4 +16,7 @@ public static class ParallelThresholds
 
     /// <summary>GEMV: one thread per this many multiply-adds of op(A)·x (row-major A).</summary>
     public const int GemvMultiplyAddsPerThread = 1 << 16;
+
+    /// <summary>Random draws (<see cref="Sampling.PhiloxStream.Fill{T, TDraw}(ulong, Memory{T}, TDraw, Parallelism?)"/>) with fewer values than this run on the calling thread.</summary>
+    public const int RandomDrawElements = 1 << 16;
 }

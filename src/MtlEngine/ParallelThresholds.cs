@@ -42,9 +42,6 @@ internal static class ParallelThresholds
 
     // Tensors and neural networks.
 
-    /// <summary>Random draws with fewer elements than this run on the calling thread.</summary>
-    public const int RandomDrawElements = 1 << 16;
-
     /// <summary>Per-plane convolution helpers: about this many input elements a thread.</summary>
     public const long ConvolutionPlaneElementsPerThread = 1 << 16;
 

@@ -50,10 +50,6 @@ public sealed class LayerDependencyTests(ITestOutputHelper output)
     /// </summary>
     private static readonly Dictionary<string, string> KnownViolations = new()
     {
-        // The randomized SVD draws its Gaussian test matrix with the tensors' counter-based generator (TensorRandom, a
-        // tensor out); the span-level Philox draw would have to move below linear algebra first.
-        ["MtlEngine.LinearAlgebra.RandomizedSvd → MtlEngine.Tensors"] = "TensorRandom.Normal gives an MtlTensor, copied by DenseMatrix.FromTensor",
-        ["MtlEngine.LinearAlgebra.RandomizedSvd → MtlEngine.Tensors.Random"] = "TensorRandom for the Gaussian test matrix",
     };
 
     [Fact]

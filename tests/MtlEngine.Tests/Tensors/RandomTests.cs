@@ -1,4 +1,5 @@
 using MtlEngine.Kernels;
+using MtlEngine.Kernels.Sampling;
 using MtlEngine.Tensors;
 using MtlEngine.Tensors.Random;
 

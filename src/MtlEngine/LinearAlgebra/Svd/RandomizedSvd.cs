@@ -1,7 +1,6 @@
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
-using MtlEngine.Tensors;
-using MtlEngine.Tensors.Random;
+using MtlEngine.Kernels.Sampling;
 
 namespace MtlEngine.LinearAlgebra;
 
@@ -21,7 +20,7 @@ namespace MtlEngine.LinearAlgebra;
 /// m-long panels run at level-2 speed. orth is CholeskyQR2 (Fukaya, Nakatsukasa, Yanagisawa and Yamamoto 2014: the step
 /// twice), kept when QᵀQ is the identity to 1e-10. When Y is too ill-conditioned for the Cholesky (cond(Y) ≳ 1/√ε) either
 /// falls back to Householder QR. The error is within a small factor of σ_{k+1} (it shrinks like (σ_{k+p+1}/σ_k)^(2q+1)).
-/// The Gaussian test matrix comes from <see cref="TensorRandom"/>, so a seed gives the same result on every machine and
+/// The Gaussian test matrix comes from <see cref="PhiloxStream"/> (TensorRandom's normal draw), so a seed gives the same result on every machine and
 /// thread count. The textbook twin, Householder QR at every half step, is <see cref="ComputeTextbook"/>.
 /// </summary>
 public static class RandomizedSvd
@@ -57,7 +56,8 @@ public static class RandomizedSvd
     {
         int m = a.Rows, n = a.Columns;
         int l = Math.Min(k + oversampling, Math.Min(m, n));
-        var omega = DenseMatrix.FromTensor(new TensorRandom(seed, 0, parallelism).Normal<double>([n, l], 0.0, 1.0));
+        var omega = new DenseMatrix(n, l);
+        new PhiloxStream(seed).Fill(0, omega.Data, new NormalDraw<double>(0.0, 1.0), parallelism);
         using var y = new PooledMatrix(m, l, clear: false);      // A·Z (or A·Ω)
         using var q = new PooledMatrix(m, l, clear: false);      // the current basis
         using var spare = new PooledMatrix(m, l, clear: false);  // CholeskyQR2's middle step, the Householder fallback's scratch
@@ -88,7 +88,8 @@ public static class RandomizedSvd
         int m = a.Rows, n = a.Columns;
         int l = Math.Min(rank + oversampling, Math.Min(m, n));
         if (rank == 0) return new Svd(new DenseMatrix(m, 0), [], new DenseMatrix(n, 0), 0);
-        var omega = DenseMatrix.FromTensor(new TensorRandom(seed, 0, parallelism).Normal<double>([n, l], 0.0, 1.0));
+        var omega = new DenseMatrix(n, l);
+        new PhiloxStream(seed).Fill(0, omega.Data, new NormalDraw<double>(0.0, 1.0), parallelism);
         using var y = new PooledMatrix(m, l, clear: false);
         using var q = new PooledMatrix(m, l, clear: false);
         using var w = new PooledMatrix(n, l, clear: false);

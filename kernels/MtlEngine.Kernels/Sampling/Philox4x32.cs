@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace MtlEngine.Tensors.Random;
+namespace MtlEngine.Kernels.Sampling;
 
 /// <summary>Four 32-bit words: one Philox counter, or one block of its output.</summary>
 /// <param name="X0">Word 0.</param>
