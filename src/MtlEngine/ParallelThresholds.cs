@@ -40,12 +40,31 @@ internal static class ParallelThresholds
     /// <summary>Triangular solve X·Lᵀ = C: one worker per this many multiply-adds (rows·n²).</summary>
     public const long TriangularSolveFlopsPerWorker = 1L << 21;
 
+    /// <summary>Golub–Kahan's y = Sᵀ·v: at least this many columns of S a thread.</summary>
+    public const int GolubKahanColumnsPerThread = 64;
+
+    /// <summary>One-sided Jacobi (the small SVD): from this order the rotations of a round are shared over threads.</summary>
+    public const int JacobiOrder = 128;
+
+    /// <summary>Bidiagonal divide and conquer: from this order the two independent halves run on two threads.</summary>
+    public const int BidiagonalHalvesOrder = 128;
+
+    /// <summary>Tridiagonal divide and conquer: the secular roots and the eigenvectors (k² elements of d − λ) are shared over
+    /// threads from this many elements.</summary>
+    public const int SecularRootsElements = 1 << 12;
+
+    /// <summary>Tridiagonal divide and conquer: the Löwner products for ẑ (k² ratios) are shared over threads from this many.</summary>
+    public const int SecularProductElements = 1 << 14;
+
     // Tensors and neural networks.
 
     /// <summary>Per-plane convolution helpers: about this many input elements a thread.</summary>
     public const long ConvolutionPlaneElementsPerThread = 1 << 16;
 
     // Classical estimators.
+
+    /// <summary>Sparse (CSR) row passes: at least this many rows a thread.</summary>
+    public const int SparseRowsPerThread = 64;
 
     /// <summary>
     /// Logistic regression: below this many multiply-adds in X·Wᵀ an evaluation of the loss runs on one thread (a fork-join

@@ -219,7 +219,7 @@ public sealed class CsrMatrix
 
     private static void ForRowRanges(int rows, Parallelism parallelism, Action<int, int> body)
     {
-        int threads = Math.Clamp(parallelism.Degree, 1, Math.Max(rows / 64, 1));
+        int threads = Math.Clamp(parallelism.Degree, 1, Math.Max(rows / ParallelThresholds.SparseRowsPerThread, 1));
         if (threads == 1)
         {
             body(0, rows);

@@ -309,7 +309,7 @@ internal static class SecularEquation
         }
         // delta[i·k + j] = d_j − λ_i, accurate.
         var delta = ArrayPool<double>.Shared.Rent(k * k);
-        ForRange(k, parallelism, k * k >= 4096, (i0, i1) =>
+        ForRange(k, parallelism, k * k >= ParallelThresholds.SecularRootsElements, (i0, i1) =>
         {
             for (int i = i0; i < i1; i++) lambda[i] = Root(d, z, rho, i, delta.AsSpan(i * k, k));
         });
@@ -317,7 +317,7 @@ internal static class SecularEquation
         // over fixed column ranges, so each product has the same order for any thread count.
         var product = new double[k];
         for (int j = 0; j < k; j++) product[j] = delta[j * k + j];
-        ForRange(k, parallelism, k * k >= 16384, (j0, j1) =>
+        ForRange(k, parallelism, k * k >= ParallelThresholds.SecularProductElements, (j0, j1) =>
         {
             for (int i = 0; i < k; i++)
             {
@@ -333,7 +333,7 @@ internal static class SecularEquation
         var zhat = new double[k];
         for (int j = 0; j < k; j++) zhat[j] = Math.CopySign(Math.Sqrt(Math.Max(-product[j], 0)), z[j]);
         // u_i = ẑ/(d − λ_i), normalized: computed in row i of delta (in place), then transposed tile by tile into u (row j = component j).
-        ForRange(k, parallelism, k * k >= 4096, (i0, i1) =>
+        ForRange(k, parallelism, k * k >= ParallelThresholds.SecularRootsElements, (i0, i1) =>
         {
             for (int i = i0; i < i1; i++)
             {

@@ -110,7 +110,7 @@ internal static class BidiagonalDivideAndConquer
         var e2 = e[(k + 1)..];
 
         (Pooled U, double[] Sigma, Pooled V) left, right;
-        if (parallelism.Degree > 1 && n >= 128)
+        if (parallelism.Degree > 1 && n >= ParallelThresholds.BidiagonalHalvesOrder)
         {
             // The halves are independent: one thread each (a fixed split, so the result does not depend on timing).
             var inner = new Parallelism(Math.Max(1, parallelism.Degree / 2));

@@ -222,7 +222,7 @@ internal static class GolubKahan
         int rows = s.Rows, cols = s.Columns;
         y.Clear();
         if (rows == 0 || cols == 0) return;
-        int threads = (long)rows * cols < ParallelThresholds.GolubKahanTransposeTimesElements ? 1 : Math.Min(parallelism.Degree, Math.Max(1, cols / 64));
+        int threads = (long)rows * cols < ParallelThresholds.GolubKahanTransposeTimesElements ? 1 : Math.Min(parallelism.Degree, Math.Max(1, cols / ParallelThresholds.GolubKahanColumnsPerThread));
         if (threads == 1) { TransposeTimesRange(s, v, y, 0, cols); return; }
         unsafe
         {

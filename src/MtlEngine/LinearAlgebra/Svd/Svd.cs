@@ -207,7 +207,7 @@ public sealed class Svd
         int pairsPerRound = players / 2;
         var ps = new int[pairsPerRound];
         var qs = new int[pairsPerRound];
-        int workers = n >= 128 ? Math.Min(parallelism.Degree, pairsPerRound) : 1;
+        int workers = n >= ParallelThresholds.JacobiOrder ? Math.Min(parallelism.Degree, pairsPerRound) : 1;
         for (int sweep = 1; sweep <= maxSweeps; sweep++)
         {
             for (int i = 0; i < n; i++) norms[i] = Dense.Dot(yt.Row(i), yt.Row(i));
