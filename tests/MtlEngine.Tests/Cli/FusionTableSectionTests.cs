@@ -23,13 +23,13 @@ public class FusionTableSectionTests
     }
 
     [Fact]
-    public void TheDemoRunsTheSection()
+    public void TheDemoListsTheSection()
     {
-        var output = new StringWriter();
-        Assert.Equal(0, DemoCommand.Run(["mm-fusion"], output));
-        string text = output.ToString();
-        Assert.Contains("== multi-modal fusion on emoji", text);
-        foreach (string model in FusionTableSection.Models) Assert.Contains(model, text);
-        Assert.Contains("demo done: 1 section", text);
+        // Running the whole section (six models, 12 epochs, about 27 s) and checking its heading and rows is
+        // benchmarks/training_quality.sh's job.
+        var section = Assert.Single(DemoCommand.Sections, s => s.Name == "mm-fusion");
+        Assert.Same(FusionTableSection.Section, section);
+        Assert.StartsWith("multi-modal fusion on emoji", section.Title);
+        Assert.Equal(6, FusionTableSection.Models.Length);
     }
 }
