@@ -92,6 +92,19 @@ internal static unsafe class GemmDriver<T, TKernel>
         return (k + count - 1) / count;
     }
 
+    /// <summary>
+    /// The rows of the A blocks of the resident-A order for <paramref name="m"/> rows: at most <paramref name="mc"/>, a
+    /// multiple of <paramref name="mr"/>, and as even as can be (m = 2100 with MC = 2048 runs two blocks of 1056, not 2048
+    /// then a thin 52, for which the whole B panel would be packed again). Only which rows share a block changes, never an
+    /// element's sum, so results are bitwise the same for any MC.
+    /// </summary>
+    internal static int RowBlock(int m, int mc, int mr)
+    {
+        int count = (m + mc - 1) / mc;
+        int rows = (m + count - 1) / count;
+        return Math.Min(mc, (rows + mr - 1) / mr * mr);
+    }
+
     /// <summary>The threaded part of <see cref="Execute"/>: worker t takes a fixed run of row or column units (no allocation per call).</summary>
     private static void ExecuteParallel(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns) =>
         ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns));
@@ -122,7 +135,13 @@ internal static unsafe class GemmDriver<T, TKernel>
         int MR = TKernel.MR, NR = TKernel.NR, MC = blocks.MC, KC = blocks.KC, NC = blocks.NC;
         int m = op.M, n = op.N, k = op.K;
         if (m <= 0 || n <= 0) return;
-        var workspace = GemmWorkspace<T>.Rent(MC * KC, unpackedB ? KC * NR : KC * NC, MR * NR);
+        if (blocks.ResidentA && !unpackedB)
+        {
+            MC = RowBlock(m, MC, MR);
+            blocks = blocks with { MC = MC };
+        }
+        // A's block holds at most the problem's rows (the resident-A rows' MC is sized for L3, megabytes).
+        var workspace = GemmWorkspace<T>.Rent(Math.Min(MC, (m + MR - 1) / MR * MR) * KC, unpackedB ? KC * NR : KC * NC, MR * NR);
         T* aPacked = workspace.A, bPacked = workspace.B, tile = workspace.Tile;
         T alpha = op.Alpha;
 

@@ -15,11 +15,17 @@ internal sealed unsafe class GemmWorkspace<T> where T : unmanaged
 
     private T[] _a = [], _b = [], _tile = [];
 
-    /// <summary>A spare workspace (else a new one), grown to hold the requested element counts; give it back with <see cref="Return"/>.</summary>
+    /// <summary>
+    /// A spare workspace (else a new one), grown to hold the requested element counts; give it back with <see cref="Return"/>.
+    /// A spare that already holds them is preferred, so that products of different sizes do not keep growing small spares.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static GemmWorkspace<T> Rent(int aLength, int bLength, int tileLength)
     {
         GemmWorkspace<T>? workspace = null;
+        for (int i = 0; i < s_spares.Length && workspace is null; i++)
+            if (Volatile.Read(ref s_spares[i]) is { } spare && spare.Holds(aLength, bLength, tileLength))
+                workspace = Interlocked.Exchange(ref s_spares[i], null);
         for (int i = 0; i < s_spares.Length && workspace is null; i++)
             if (Volatile.Read(ref s_spares[i]) is not null) workspace = Interlocked.Exchange(ref s_spares[i], null);
         workspace ??= new GemmWorkspace<T>();
@@ -28,6 +34,9 @@ internal sealed unsafe class GemmWorkspace<T> where T : unmanaged
         Grow(ref workspace._tile, tileLength);
         return workspace;
     }
+
+    private bool Holds(int aLength, int bLength, int tileLength) =>
+        _a.Length >= aLength + Alignment / sizeof(T) && _b.Length >= bLength + Alignment / sizeof(T) && _tile.Length >= tileLength + Alignment / sizeof(T);
 
     /// <summary>Gives a rented workspace back to the spares (dropped when they are all full).</summary>
     public static void Return(GemmWorkspace<T> workspace)

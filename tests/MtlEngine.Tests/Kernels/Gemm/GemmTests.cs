@@ -140,6 +140,52 @@ public class GemmTests
     }
 
     [Fact]
+    public void Row_blocks_are_even_multiples_of_MR_and_never_taller_than_MC()
+    {
+        Assert.Equal(1056, GemmDriver<double, PortableMicrokernel<double>>.RowBlock(2100, 2048, 8)); // two of 1056 and 1044, not 2048 + 52
+        Assert.Equal(2048, GemmDriver<double, PortableMicrokernel<double>>.RowBlock(2048, 2048, 8));
+        Assert.Equal(16, GemmDriver<double, PortableMicrokernel<double>>.RowBlock(13, 2048, 8));
+        Assert.Equal(684, GemmDriver<float, PortableMicrokernel<float>>.RowBlock(2048, 720, 12)); // three of 684, not 720 + 720 + 608
+        for (int m = 1; m < 3000; m += 7)
+            foreach (var (mc, mr) in new[] { (2048, 8), (720, 12), (24, 12), (16, 8) })
+            {
+                int rows = GemmDriver<float, PortableMicrokernel<float>>.RowBlock(m, mc, mr);
+                int blocks = (m + rows - 1) / rows;
+                Assert.True(rows % mr == 0 && rows <= mc && blocks == (m + mc - 1) / mc, $"m = {m}, MC = {mc}, MR = {mr}: row block {rows}");
+            }
+    }
+
+    [Theory, MemberData(nameof(InstructionSets))]
+    public void The_resident_A_order_with_blocks_taller_than_the_problem_or_split_evenly_is_bitwise_the_other_order(GemmInstructionSet set)
+    {
+        // The Intel double row's MC (2048) over 2100 rows: two even A blocks; and MC past m: one block, the workspace sized to m.
+        var random = new Random(5);
+        foreach (var (m, mc) in new[] { (2100, 2048), (90, 2048), (61, 24) })
+        {
+            var table = GemmBlockSizes.For<double>(set);
+            var blocks = table with { MC = mc / table.MR * table.MR, KC = 16, NC = 3 * table.NR, MinFlopsPerThread = 1, UnpackedBMaxColumns = 0 };
+            var a = TestMatrix<double>.Random(m, 37, Layout.RowMajor, random);
+            var b = TestMatrix<double>.Random(37, 29, Layout.ColumnMajor, random);
+            var c = TestMatrix<double>.Random(m, 29, Layout.Padded, random);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < 29; j++) c[i, j] = double.NaN;
+            var expected = c.Clone();
+            GemmReference.Multiply(1.25, a.ReadOnly, b.ReadOnly, 0.0, expected.View);
+            var otherOrder = c.Clone();
+            global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.25, a.ReadOnly, b.ReadOnly, 0.0, otherOrder.View, new Parallelism(1), set, blocks with { MC = 2 * table.MR, ResidentA = false });
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                var result = c.Clone();
+                global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.25, a.ReadOnly, b.ReadOnly, 0.0, result.View, new Parallelism(threads), set, blocks with { ResidentA = true });
+                string what = $"{set} resident A, {m} rows, MC {blocks.MC}, threads {threads}";
+                GemmAssert.Close(expected, result, GemmAssert.Tolerance<double>(37), what);
+                Assert.True(otherOrder.Data.AsSpan().SequenceEqual(result.Data), what + ": differs from the other loop order.");
+                GemmAssert.GapsUntouched(result);
+            }
+        }
+    }
+
+    [Fact]
     public void The_Intel_AVX512_rows_use_the_resident_A_order_with_L1_and_L2_sized_blocks()
     {
         foreach (var (blocks, size) in new[] { (GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512), 4),
