@@ -37,7 +37,7 @@ public interface IStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// not see), and no auxiliary loss (not a sum over samples). <see cref="CheckReplicable{T}"/> says which module is in the way.
 /// </para>
 /// </summary>
-public static class DataParallel
+public static partial class DataParallel
 {
     /// <summary>
     /// Refuses a model whose step is not a sum over its samples: a <see cref="Dropout{T}"/> with p &gt; 0, any other
@@ -241,7 +241,7 @@ public static class DataParallel
 /// without the network) and shows the slicing is exact to rounding.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class SlicedStepGradients<T> : IStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class SlicedStepGradients<T> : ITaskStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly MultiTaskModel<T> _model;
     private readonly MultiTaskDataset<T> _data;
@@ -254,8 +254,10 @@ public sealed class SlicedStepGradients<T> : IStepGradients<T> where T : unmanag
     /// <param name="replica">Builds a model of the same architecture (called once per slice).</param>
     /// <param name="slices">K, the slices per batch.</param>
     /// <param name="weights">wₜ per task.</param>
+    /// <param name="perTask">Give each task's gradient (<see cref="ITaskStepGradients{T}"/>), so the trainer runs its strategy.</param>
     /// <exception cref="ArgumentException">When the model is not replicable (<see cref="DataParallel.CheckReplicable{T}"/>).</exception>
-    public SlicedStepGradients(MultiTaskModel<T> model, MultiTaskDataset<T> data, Func<MultiTaskModel<T>> replica, int slices, IReadOnlyList<double> weights)
+    public SlicedStepGradients(MultiTaskModel<T> model, MultiTaskDataset<T> data, Func<MultiTaskModel<T>> replica, int slices, IReadOnlyList<double> weights,
+        bool perTask = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -267,6 +269,29 @@ public sealed class SlicedStepGradients<T> : IStepGradients<T> where T : unmanag
         _data = data;
         _replicas = Enumerable.Range(0, slices).Select(_ => replica()).ToArray();
         _weights = weights.ToArray();
+        PerTask = perTask;
+    }
+
+    /// <inheritdoc />
+    public bool PerTask { get; }
+
+    /// <inheritdoc />
+    public TaskStepGradients ComputeTasks(int[] rows, int epoch, long step)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var parameters = DataParallel.GetParameters(_model);
+        var fractions = DataParallel.Fractions(_model.Tasks, _data, rows, _replicas.Length);
+        var parts = DataParallel.Slices(rows.Length, _replicas.Length);
+        var sums = DataParallel.EmptyTaskGradients(_model);
+        var gradients = new T[sums.Gradients.Length];
+        var reached = new bool[sums.Reached.Length];
+        for (int s = 0; s < _replicas.Length; s++)
+        {
+            DataParallel.SetParameters<T>(_replicas[s], parameters);
+            var losses = DataParallel.SliceTaskGradients(_replicas[s], _data, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], gradients, reached);
+            DataParallel.AddSlice<T>(sums, losses, gradients, reached, fractions[s]);
+        }
+        return sums;
     }
 
     /// <inheritdoc />

@@ -9,7 +9,7 @@ namespace MtlEngine.Tests.Nn;
 /// </summary>
 internal sealed class DigitsJob : IDisposable
 {
-    public DigitsJob(int epochs = 1, int batchSize = 100, double dropout = 0, string weighting = "fixed")
+    public DigitsJob(int epochs = 1, int batchSize = 100, double dropout = 0, string weighting = "fixed", string extraTraining = "")
     {
         Folder = Directory.CreateTempSubdirectory("mtl-data-parallel-").FullName;
         ExampleCommand.Write("digits", Folder);
@@ -24,7 +24,7 @@ internal sealed class DigitsJob : IDisposable
               ],
               "split": {"test_fraction": 0.2, "validation_fraction": 0.1, "seed": 0},
               "model": {"architecture": "hps", "fusion": "concat", "hidden": [32], "dropout": {{{dropoutText}}}},
-              "training": {"epochs": {{{epochs}}}, "batch_size": {{{batchSize}}}, "optimizer": "adam", "learning_rate": 0.003, "weighting": "{{{weighting}}}", "seed": 0}
+              "training": {"epochs": {{{epochs}}}, "batch_size": {{{batchSize}}}, "optimizer": "adam", "learning_rate": 0.003, "weighting": "{{{weighting}}}", "seed": 0{{{extraTraining}}}}
             }
             """);
         Spec = TrainSpec.Load(SpecPath);
@@ -102,6 +102,43 @@ public sealed class DataParallelTests
             Assert.True(difference <= Tolerance, $"{slices} slices: the parameters differ from the local run's by {difference:E2} (largest parameter {scale:F3})");
             Assert.Equal(localResult.History[0].TrainLoss, slicedResult.History[0].TrainLoss, 1e-5);
             Assert.Equal(localResult.History[0].ValidationLoss, slicedResult.History[0].ValidationLoss, 1e-5);
+        }
+    }
+
+    /// <summary>
+    /// Every other strategy runs on the coordinator from the slices' per-task gradients (<see cref="ITaskStepGradients{T}"/>):
+    /// the same parameters, task weights and gradient-conflict record as the local run, to float rounding. DWA over 2 epochs
+    /// (its weights move from the second), the others over one; the conflict record asked of a loss-weighting strategy.
+    /// </summary>
+    [Theory]
+    [InlineData("uw", 1, "")]
+    [InlineData("dwa", 2, "")]
+    [InlineData("db-mtl", 1, "")]
+    [InlineData("famo", 1, "")]
+    [InlineData("gradnorm", 1, "")]
+    [InlineData("pcgrad", 1, "")]
+    [InlineData("mgda", 1, "")]
+    [InlineData("nash-mtl", 1, "")]
+    [InlineData("upgrad", 1, "")]
+    [InlineData("fixed", 1, ", \"gradient_conflict\": true")]
+    public void EveryStrategyRunsOnTheSlicesPerTaskGradientsAsLocally(string weighting, int epochs, string extra)
+    {
+        using var job = new DigitsJob(epochs, batchSize: 300, weighting: weighting, extraTraining: extra);
+        var (local, localResult) = job.Train(_ => null);
+        var (sliced, slicedResult) = job.Train(model => new SlicedStepGradients<float>(model, job.Data.Dataset, job.Model, 3, job.Weights(model), perTask: true));
+        var (difference, scale) = DigitsJob.Compare(local, sliced);
+        Assert.True(difference <= Tolerance, $"{weighting}: the parameters differ from the local run's by {difference:E2} (largest parameter {scale:F3})");
+        for (int e = 0; e < epochs; e++)
+        {
+            var (a, b) = (localResult.History[e], slicedResult.History[e]);
+            Assert.Equal(a.TrainLoss, b.TrainLoss, 1e-5);
+            Assert.NotEmpty(a.TaskWeights!);
+            foreach (var (task, w) in a.TaskWeights!) Assert.Equal(w, b.TaskWeights![task], 1e-4);
+            bool recorded = MtlEngine.MultiTask.TrainingStrategies.Entry(weighting).Aggregation || weighting == "db-mtl" || extra.Length > 0;
+            Assert.Equal(recorded, a.GradientConflict is not null);
+            Assert.Equal(recorded, b.GradientConflict is not null);
+            for (int i = 0; i < (a.GradientConflict?.Count ?? 0); i++)
+                for (int j = 0; j < a.GradientConflict!.Count; j++) Assert.Equal(a.GradientConflict[i][j], b.GradientConflict![i][j], 1e-5);
         }
     }
 
