@@ -151,6 +151,7 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
         var requests = Enumerable.Range(0, Slices)
             .Select(s => new TrainSliceRequest(_job, step, parameters, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, perTask))
             .ToArray();
+        _scheduler.Spread(); // one slice per silo (the slices of a lost silo to the least loaded), never first come, first served
         var replies = _scheduler.RunAsync((grain, slice) => grain.TrainSlice(slice, requests[slice.Index])).GetAwaiter().GetResult();
         return (replies, fractions);
     }
