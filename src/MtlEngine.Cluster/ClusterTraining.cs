@@ -148,11 +148,22 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
         var parameters = DataParallel.GetParameters(_model);
         var fractions = DataParallel.Fractions(_model.Tasks, _data, rows, Slices);
         var parts = DataParallel.Slices(rows.Length, Slices);
+        var positions = DataParallel.RandomPositions(_model);
         var requests = Enumerable.Range(0, Slices)
-            .Select(s => new TrainSliceRequest(_job, step, parameters, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, perTask))
+            .Select(s => new TrainSliceRequest(_job, step, parameters, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, perTask,
+                parts[s].Start, rows.Length, positions))
             .ToArray();
         _scheduler.Spread(); // one slice per silo (the slices of a lost silo to the least loaded), never first come, first served
         var replies = _scheduler.RunAsync((grain, slice) => grain.TrainSlice(slice, requests[slice.Index])).GetAwaiter().GetResult();
+        // The coordinator's dropout generators move on as the local step's would: to where every non-empty slice left its own.
+        int first = Array.FindIndex(parts, p => p.Count > 0);
+        if (first >= 0 && replies[first].Positions is { } after)
+        {
+            for (int s = first + 1; s < replies.Length; s++)
+                if (parts[s].Count > 0 && (replies[s].Positions is not { } other || !other.AsSpan().SequenceEqual(after)))
+                    throw new ClusterException($"slices {first} and {s} left the dropout generators at different positions; every silo must run the same version of mtl on the same spec");
+            DataParallel.SetRandomPositions(_model, after);
+        }
         return (replies, fractions);
     }
 

@@ -48,9 +48,10 @@ public static partial class DataParallel
     /// <param name="fractions">fₜ of this slice per task (<see cref="Fractions{T}"/>).</param>
     /// <param name="gradients">Receives the T × P gradients.</param>
     /// <param name="reached">Receives the T × K flags.</param>
+    /// <param name="draws">Where the slice lies in the batch and the generators' positions, for a model with dropout; null: none.</param>
     /// <exception cref="ArgumentException">When the model has an auxiliary loss, or a length does not match.</exception>
     public static double[] SliceTaskGradients<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, IReadOnlyList<double> fractions,
-        Span<T> gradients, Span<bool> reached) where T : unmanaged, IFloatingPointIeee754<T>
+        Span<T> gradients, Span<bool> reached, SliceDraws? draws = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -66,9 +67,7 @@ public static partial class DataParallel
         reached.Clear();
         var losses = new double[tasks];
         if (rows.Length == 0) return losses;
-        model.Train();
-        var batch = data.Batch(rows);
-        var output = model.Forward(batch);
+        var (batch, output) = SliceForward(model, data, rows, draws);
         if (output.AuxiliaryLoss is { RequiresGrad: true })
             throw new ArgumentException("The model adds an auxiliary loss (a load-balancing term), which is not a sum over samples; data-parallel training cannot split it exactly. Train it locally.");
         for (int t = 0; t < tasks; t++)

@@ -7,18 +7,18 @@ namespace MtlEngine.Tests.Cluster;
 
 /// <summary>
 /// Data-parallel training with per-task gradients over 3 silos (<see cref="ClusterTraining.PerTask"/>): strategies other
-/// than constant weights and the gradient-conflict record equal the local run to float rounding
+/// than constant weights, the gradient-conflict record and dropout (the local run's masks) equal the local run to float rounding
 /// (<see cref="DataParallelTests.Tolerance"/>), and each step's slices are spread one per silo.
 /// </summary>
 [Collection(ThreeSiloCluster.Collection)]
 public sealed class ClusterStrategyTests(ThreeSiloCluster fixture)
 {
     [Theory]
-    [InlineData("pcgrad", "")]
-    [InlineData("uw", ", \"gradient_conflict\": true")]
-    public async Task AStrategyOnThreeSilosEqualsTheLocalRun(string weighting, string extra)
+    [InlineData("pcgrad", "", 0)]
+    [InlineData("uw", ", \"gradient_conflict\": true", 0.2)]
+    public async Task AStrategyOnThreeSilosEqualsTheLocalRun(string weighting, string extra, double dropout)
     {
-        using var job = new DigitsJob(batchSize: 300, weighting: weighting, extraTraining: extra);
+        using var job = new DigitsJob(batchSize: 300, dropout: dropout, weighting: weighting, extraTraining: extra);
         var (local, localResult) = job.Train(_ => null);
         ClusterTraining? training = null;
         var (trained, result) = await Task.Run(() => job.Train(model =>
@@ -34,6 +34,7 @@ public sealed class ClusterStrategyTests(ThreeSiloCluster fixture)
         for (int i = 0; i < a.GradientConflict!.Count; i++)
             for (int j = 0; j < a.GradientConflict.Count; j++) Assert.Equal(a.GradientConflict[i][j], b.GradientConflict![i][j], 1e-5);
         Assert.Equal(3, training.SliceSilos.Select(s => s.Single()).Distinct().Count());
+        Assert.Equal(DataParallel.RandomPositions(local), DataParallel.RandomPositions(trained)); // dropout: the local run's draws
     }
 
     /// <summary>
