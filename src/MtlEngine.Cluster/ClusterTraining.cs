@@ -13,13 +13,19 @@ namespace MtlEngine.Cluster;
 /// trainer takes the optimizer step. The run is therefore the local run with the same global batch, up to the rounding of
 /// splitting the batch's float sums (<see cref="DataParallel"/>), whichever silo ran which slice.
 /// <para>
+/// Per task (<see cref="PerTask"/>, for every other strategy and the gradient-conflict record): each grain returns its
+/// slice's gradient of each task loss (T × P) and whether each loss reached each parameter; the client sums them per task in
+/// slice order, weighted by fₛₜ in double (<see cref="DataParallel.AddSlice{T}"/>), and the trainer runs its strategy on them
+/// as on a local step (<see cref="ITaskStepGradients{T}"/>): T times the gradient traffic.
+/// </para>
+/// <para>
 /// Cost per step, with P parameters: 4·P bytes of parameters to each of the K grains and 4·P bytes of gradient back,
 /// 8·P·K in all, plus 4 bytes per row; one round trip per step. A silo that dies mid-step loses nothing: its slice is run
 /// again on another silo (a fresh grain, which loads the job again), by the same <see cref="ShardScheduler"/> as the fits,
 /// with the same timeouts.
 /// </para>
 /// </summary>
-public sealed class ClusterTraining : IStepGradients<float>
+public sealed class ClusterTraining : ITaskStepGradients<float>
 {
     private readonly ShardScheduler _scheduler;
     private readonly string _job;
@@ -28,8 +34,10 @@ public sealed class ClusterTraining : IStepGradients<float>
     private readonly double[] _weights;
     private readonly List<string>[] _silos;
 
-    private ClusterTraining(ShardScheduler scheduler, string job, MultiTaskModel<float> model, MultiTaskDataset<float> data, double[] weights, int slices)
+    private ClusterTraining(ShardScheduler scheduler, string job, MultiTaskModel<float> model, MultiTaskDataset<float> data, double[] weights, int slices,
+        bool perTask)
     {
+        PerTask = perTask;
         _scheduler = scheduler;
         _job = job;
         _model = model;
@@ -48,10 +56,12 @@ public sealed class ClusterTraining : IStepGradients<float>
     /// <param name="weights">wₜ per task, in task order.</param>
     /// <param name="options">Timeouts and attempts per slice (<see cref="ClusterFitOptions"/>).</param>
     /// <param name="slices">K, the slices per batch; null: one per active silo.</param>
+    /// <param name="perTask">Compute each task's gradient (<see cref="PerTask"/>): for any strategy other than constant
+    /// weights, and for the gradient-conflict record; <paramref name="weights"/> are then unused.</param>
     /// <exception cref="ArgumentException">When the model is not replicable or the weights do not match the tasks.</exception>
     /// <exception cref="ClusterException">When the cluster has no active silo.</exception>
     public static async Task<ClusterTraining> CreateAsync(ClusterConnection connection, string job, MultiTaskModel<float> model,
-        MultiTaskDataset<float> data, IReadOnlyList<double> weights, ClusterFitOptions? options = null, int? slices = null)
+        MultiTaskDataset<float> data, IReadOnlyList<double> weights, ClusterFitOptions? options = null, int? slices = null, bool perTask = false)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(job);
@@ -68,8 +78,11 @@ public sealed class ClusterTraining : IStepGradients<float>
         int k = slices ?? probe.Silos.Count;
         var scheduler = await ShardScheduler.CreateAsync(connection.Client,
             Enumerable.Range(0, k).Select(s => new ShardFiles(s, job, null, null)).ToArray(), options);
-        return new ClusterTraining(scheduler, job, model, data, weights.ToArray(), k);
+        return new ClusterTraining(scheduler, job, model, data, weights.ToArray(), k, perTask);
     }
+
+    /// <inheritdoc />
+    public bool PerTask { get; }
 
     /// <summary>K, the slices per batch.</summary>
     public int Slices => _silos.Length;
@@ -86,30 +99,21 @@ public sealed class ClusterTraining : IStepGradients<float>
     /// <summary>The wall time of the steps' rounds (sending, computing, receiving, summing).</summary>
     public TimeSpan Elapsed { get; private set; }
 
-    /// <summary>The payload bytes of one step for a batch of <paramref name="rows"/> rows: parameters out and gradients back per slice, and the rows.</summary>
-    public long BytesPerStep(int rows) => 8L * DataParallel.ParameterLength(_model) * Slices + 4L * rows;
+    /// <summary>The payload bytes of one step for a batch of <paramref name="rows"/> rows: parameters out and gradients back (one per task with <see cref="PerTask"/>) per slice, and the rows.</summary>
+    public long BytesPerStep(int rows) => 4L * DataParallel.ParameterLength(_model) * Slices * (PerTask ? 1 + _model.Tasks.Count : 2) + 4L * rows;
 
     /// <inheritdoc />
     /// <exception cref="ClusterException">When a slice fails on every attempt, the job cannot be loaded on a silo, or no silo is left.</exception>
     public double[] Compute(int[] rows, int epoch, long step)
     {
-        ArgumentNullException.ThrowIfNull(rows);
         var clock = Stopwatch.StartNew();
-        var parameters = DataParallel.GetParameters(_model);
-        var fractions = DataParallel.Fractions(_model.Tasks, _data, rows, Slices);
-        var parts = DataParallel.Slices(rows.Length, Slices);
-        var requests = Enumerable.Range(0, Slices)
-            .Select(s => new TrainSliceRequest(_job, step, parameters, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights))
-            .ToArray();
-        var replies = _scheduler.RunAsync((grain, slice) => grain.TrainSlice(slice, requests[slice.Index])).GetAwaiter().GetResult();
-        var sum = new double[parameters.Length];
+        var (replies, _) = Round(rows, step, perTask: false);
+        var sum = new double[DataParallel.ParameterLength(_model)];
         var losses = new double[_model.Tasks.Count];
         for (int s = 0; s < replies.Length; s++) // slice order, whatever order the replies came in
         {
             var reply = replies[s];
-            if (reply.Gradient.Length != sum.Length || reply.Losses.Length != losses.Length)
-                throw new ClusterException($"slice {s} came back from {reply.Silo} with {reply.Gradient.Length} gradient values for {sum.Length} parameters; every silo must run the same version of mtl on the same spec");
-            if (_silos[s].Count == 0 || _silos[s][^1] != reply.Silo) _silos[s].Add(reply.Silo);
+            Check(s, reply, sum.Length, reachedLength: null);
             for (int i = 0; i < sum.Length; i++) sum[i] += reply.Gradient[i];
             for (int t = 0; t < losses.Length; t++) losses[t] += reply.Losses[t];
         }
@@ -117,6 +121,58 @@ public sealed class ClusterTraining : IStepGradients<float>
         Steps++;
         Elapsed += clock.Elapsed;
         return losses;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ClusterException">When a slice fails on every attempt, the job cannot be loaded on a silo, or no silo is left.</exception>
+    public TaskStepGradients ComputeTasks(int[] rows, int epoch, long step)
+    {
+        var clock = Stopwatch.StartNew();
+        var (replies, fractions) = Round(rows, step, perTask: true);
+        var sums = DataParallel.EmptyTaskGradients(_model);
+        for (int s = 0; s < replies.Length; s++) // slice order, whatever order the replies came in
+        {
+            var reply = replies[s];
+            Check(s, reply, sums.Gradients.Length, sums.Reached.Length);
+            DataParallel.AddSlice<float>(sums, reply.Losses, reply.Gradient, reply.Reached, fractions[s]);
+        }
+        Steps++;
+        Elapsed += clock.Elapsed;
+        return sums;
+    }
+
+    /// <summary>One round: the slices' requests out, their replies back in slice order, and the slices' fₛₜ.</summary>
+    private (TrainSliceReply[] Replies, double[][] Fractions) Round(int[] rows, long step, bool perTask)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var parameters = DataParallel.GetParameters(_model);
+        var fractions = DataParallel.Fractions(_model.Tasks, _data, rows, Slices);
+        var parts = DataParallel.Slices(rows.Length, Slices);
+        var positions = DataParallel.RandomPositions(_model);
+        var requests = Enumerable.Range(0, Slices)
+            .Select(s => new TrainSliceRequest(_job, step, parameters, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, perTask,
+                parts[s].Start, rows.Length, positions))
+            .ToArray();
+        _scheduler.Spread(); // one slice per silo (the slices of a lost silo to the least loaded), never first come, first served
+        var replies = _scheduler.RunAsync((grain, slice) => grain.TrainSlice(slice, requests[slice.Index])).GetAwaiter().GetResult();
+        // The coordinator's dropout generators move on as the local step's would: to where every non-empty slice left its own.
+        int first = Array.FindIndex(parts, p => p.Count > 0);
+        if (first >= 0 && replies[first].Positions is { } after)
+        {
+            for (int s = first + 1; s < replies.Length; s++)
+                if (parts[s].Count > 0 && (replies[s].Positions is not { } other || !other.AsSpan().SequenceEqual(after)))
+                    throw new ClusterException($"slices {first} and {s} left the dropout generators at different positions; every silo must run the same version of mtl on the same spec");
+            DataParallel.SetRandomPositions(_model, after);
+        }
+        return (replies, fractions);
+    }
+
+    /// <summary>Checks a reply's sizes and records its silo.</summary>
+    private void Check(int s, TrainSliceReply reply, int gradientLength, int? reachedLength)
+    {
+        if (reply.Gradient.Length != gradientLength || reply.Losses.Length != _model.Tasks.Count || (reachedLength is int k && reply.Reached?.Length != k))
+            throw new ClusterException($"slice {s} came back from {reply.Silo} with {reply.Gradient.Length} gradient values for {gradientLength}; every silo must run the same version of mtl on the same spec");
+        if (_silos[s].Count == 0 || _silos[s][^1] != reply.Silo) _silos[s].Add(reply.Silo);
     }
 
     /// <summary>Deactivates the slices' grains (their replicas), best effort.</summary>

@@ -71,8 +71,16 @@ internal sealed class ShardGrain(ILocalSiloDetails silo, IServiceProvider servic
             }
             var (model, data) = replica.Replica;
             DataParallel.SetParameters<float>(model, request.Parameters);
-            var losses = DataParallel.SliceGradients(model, data, request.Rows, request.Fractions, request.Weights, _gradient);
-            return Task.FromResult(new TrainSliceReply(_silo, losses, (float[])_gradient!.Clone(), clock.Elapsed.TotalSeconds, null));
+            var draws = request.Positions is { } positions ? new SliceDraws(request.Offset, request.BatchRows, positions) : null;
+            if (request.PerTask)
+            {
+                var gradients = new float[model.Tasks.Count * _gradient!.Length];
+                var reached = new bool[model.Tasks.Count * model.Parameters().Count];
+                var taskLosses = DataParallel.SliceTaskGradients(model, data, request.Rows, request.Fractions, gradients, reached, draws);
+                return Task.FromResult(new TrainSliceReply(_silo, taskLosses, gradients, clock.Elapsed.TotalSeconds, null, reached, DataParallel.RandomPositions(model)));
+            }
+            var losses = DataParallel.SliceGradients(model, data, request.Rows, request.Fractions, request.Weights, _gradient, draws);
+            return Task.FromResult(new TrainSliceReply(_silo, losses, (float[])_gradient!.Clone(), clock.Elapsed.TotalSeconds, null, null, DataParallel.RandomPositions(model)));
         }
         catch (Exception error)
         {

@@ -110,6 +110,34 @@ internal sealed class ShardScheduler
     }
 
     /// <summary>
+    /// Gives every shard without a home one on a live silo, each to the silo with the fewest shards homed so far (the first
+    /// in silo order on a tie), so the next round starts balanced: K shards on K silos get one each, whichever silo's worker
+    /// starts first. Without it the first round is first come, first served, and a silo whose worker starts early (or is
+    /// fast) can take a second shard before a slower silo takes its first, and keeps both as their home for later rounds
+    /// (data-parallel training calls it before every step, so each slice has its own silo while there are enough).
+    /// </summary>
+    public void Spread()
+    {
+        lock (_lock)
+        {
+            var alive = Enumerable.Range(0, _silos.Count).Where(s => _silos[s].Alive).ToArray();
+            if (alive.Length == 0) return;
+            var load = new int[_silos.Count];
+            foreach (int home in _home)
+                if (home >= 0) load[home]++;
+            for (int shard = 0; shard < _home.Length; shard++)
+            {
+                if (_home[shard] >= 0) continue;
+                int best = alive[0];
+                foreach (int silo in alive)
+                    if (load[silo] < load[best]) best = silo;
+                _home[shard] = best;
+                load[best]++;
+            }
+        }
+    }
+
+    /// <summary>
     /// Runs one call per shard and returns the replies in shard order. A reply with an error (bad data) ends the fit with
     /// that error; a failed call is retried on another silo.
     /// </summary>

@@ -26,6 +26,11 @@ public sealed record TrainingReplica(MultiTaskModel<float> Model, MultiTaskDatas
 /// <param name="Rows">The slice's rows of the data set.</param>
 /// <param name="Fractions">fₜ, the slice's share of each task's loss (<see cref="DataParallel.Fractions{T}"/>).</param>
 /// <param name="Weights">wₜ, each task's weight.</param>
+/// <param name="PerTask">Return each task's gradient (T × P, unscaled) instead of the gradient of Σₜ wₜ·fₜ·lossₜ
+/// (<see cref="DataParallel.SliceTaskGradients{T}"/>).</param>
+/// <param name="Offset">The slice's first row in the batch (for dropout's masks: <see cref="SliceDraws"/>).</param>
+/// <param name="BatchRows">B, the batch's rows.</param>
+/// <param name="Positions">The coordinator's positions of the model's dropout generators at the step's start (<see cref="DataParallel.RandomPositions{T}"/>).</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainSliceRequest(
     [property: Id(0)] string Job,
@@ -33,18 +38,26 @@ public sealed record TrainSliceRequest(
     [property: Id(2)] float[] Parameters,
     [property: Id(3)] int[] Rows,
     [property: Id(4)] double[] Fractions,
-    [property: Id(5)] double[] Weights);
+    [property: Id(5)] double[] Weights,
+    [property: Id(6)] bool PerTask = false,
+    [property: Id(7)] int Offset = 0,
+    [property: Id(8)] int BatchRows = 0,
+    [property: Id(9)] ulong[]? Positions = null);
 
-/// <summary>One slice's gradient of Σₜ wₜ·fₜ·lossₜ and its fₜ·lossₜ, or the one-line error.</summary>
+/// <summary>One slice's gradient of Σₜ wₜ·fₜ·lossₜ (or its per-task gradients) and its fₜ·lossₜ, or the one-line error.</summary>
 /// <param name="Silo">The silo that computed it (HOST:PORT).</param>
 /// <param name="Losses">fₜ·lossₜ(slice) per task.</param>
 /// <param name="Gradient">The flat gradient, in parameter order.</param>
 /// <param name="Seconds">The silo's time for the slice (loading the job included on a new activation).</param>
 /// <param name="Error">Why the slice failed (the job cannot be loaded on the silo, a mismatched model), or null.</param>
+/// <param name="Reached">With <see cref="TrainSliceRequest.PerTask"/>: whether each task's loss reached each parameter tensor (T × K); else null.</param>
+/// <param name="Positions">The positions of the replica's dropout generators after the slice's forward (the same on every non-empty slice: each drew the whole batch's masks).</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainSliceReply(
     [property: Id(0)] string Silo,
     [property: Id(1)] double[] Losses,
     [property: Id(2)] float[] Gradient,
     [property: Id(3)] double Seconds,
-    [property: Id(4)] string? Error) : IShardReply;
+    [property: Id(4)] string? Error,
+    [property: Id(5)] bool[]? Reached = null,
+    [property: Id(6)] ulong[]? Positions = null) : IShardReply;

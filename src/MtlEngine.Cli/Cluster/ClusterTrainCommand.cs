@@ -87,14 +87,11 @@ internal sealed class ClusterTrainSession : IDisposable
         if (!(settings.ConnectTimeoutSeconds > 0) || double.IsInfinity(settings.ConnectTimeoutSeconds))
             throw new UsageException($"--connect-timeout must be a positive number of seconds, not {settings.ConnectTimeoutSeconds.ToString(CultureInfo.InvariantCulture)}");
         if (settings.Slices is < 1) throw new UsageException($"--slices must be at least 1, not {settings.Slices}");
-        var weights = training.Weighting switch
-        {
-            "ew" => model.Tasks.Select(_ => 1.0).ToArray(),
-            "fixed" => model.Tasks.Select(t => t.Weight).ToArray(),
-            _ => throw new UsageException($"training.weighting \"{training.Weighting}\" does not run with --cluster: the cluster sums Σₜ wₜ·lossₜ with constant weights, so use \"ew\" or \"fixed\""),
-        };
-        if (training.GradientConflict)
-            throw new UsageException("training.gradient_conflict needs each task's gradient on the coordinator, which a cluster run does not compute; leave it off with --cluster");
+        if (training.RepGrad || training.Weighting == "mgda-ub")
+            throw new UsageException($"training.weighting \"{training.Weighting}\"{(training.RepGrad ? " with training.rep_grad" : "")} aggregates the shared representation's per-sample gradients, which a cluster run does not gather; aggregate on the shared parameters (rep_grad false) or train locally");
+        // ew and fixed send one summed gradient per slice; every other strategy (and the conflict record) each task's.
+        bool perTask = training.Weighting is not ("ew" or "fixed") || training.GradientConflict;
+        var weights = model.Tasks.Select(t => training.Weighting == "fixed" ? t.Weight : 1.0).ToArray();
         try
         {
             DataParallel.CheckReplicable(model);
@@ -110,9 +107,9 @@ internal sealed class ClusterTrainSession : IDisposable
             connection = ClusterConnection.ConnectAsync(settings.Gateways, settings.Security, timeout, TimeSpan.FromSeconds(settings.ConnectTimeoutSeconds))
                 .GetAwaiter().GetResult();
             var session = ClusterTraining.CreateAsync(connection, Path.GetFullPath(specPath), model, data, weights,
-                new ClusterFitOptions { ShardTimeout = timeout }, settings.Slices).GetAwaiter().GetResult();
+                new ClusterFitOptions { ShardTimeout = timeout }, settings.Slices, perTask).GetAwaiter().GetResult();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"cluster: {session.Slices} slice{(session.Slices == 1 ? "" : "s")} per batch on {session.Silos.Count} silo{(session.Silos.Count == 1 ? "" : "s")} ({string.Join(", ", session.Silos)}); {DataParallel.ParameterLength(model)} parameters, {session.BytesPerStep(training.BatchSize)} bytes per step of {training.BatchSize} rows"));
+                $"cluster: {session.Slices} slice{(session.Slices == 1 ? "" : "s")} per batch{(perTask ? ", per-task gradients" : "")} on {session.Silos.Count} silo{(session.Silos.Count == 1 ? "" : "s")} ({string.Join(", ", session.Silos)}); {DataParallel.ParameterLength(model)} parameters, {session.BytesPerStep(training.BatchSize)} bytes per step of {training.BatchSize} rows"));
             return new ClusterTrainSession(connection, session);
         }
         catch (ClusterException error)

@@ -17,7 +17,7 @@ namespace MtlEngine.MultiModal;
 /// each call, whatever the rates), whose position a training checkpoint saves.
 /// </summary>
 /// <typeparam name="T">The element type of the masks.</typeparam>
-public sealed class ModalityDropout<T> : Module<T>, IRandomizedModule where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class ModalityDropout<T> : Module<T>, ISliceDraws where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly TensorRandom _random;
     private readonly double[]? _rates;
@@ -57,6 +57,9 @@ public sealed class ModalityDropout<T> : Module<T>, IRandomizedModule where T : 
     /// <summary>The generator of the draws.</summary>
     public TensorRandom Random => _random;
 
+    /// <inheritdoc />
+    public BatchSlice? Slice { get; set; }
+
     /// <summary>The presence masks after dropout (the same masks in evaluation mode or with p = 0).</summary>
     /// <param name="present">Per input its (n) mask, null when every sample has it.</param>
     /// <param name="count">n, the number of samples.</param>
@@ -70,8 +73,17 @@ public sealed class ModalityDropout<T> : Module<T>, IRandomizedModule where T : 
             throw new ArgumentException($"This modality dropout has {_rates.Length} per-input rates, but got {m} masks; give one rate per input.", nameof(present));
         var device = present.FirstOrDefault(p => p is not null)?.Device ?? Device.Cpu;
         var masks = present.Select(p => p?.To(Device.Cpu).Contiguous().ToArray()).ToArray();
-        var drawn = _random.Uniform<double>([count, m], 0, 1).ToArray();
-        var chosen = _random.Uniform<double>([count, m], 0, 1).ToArray(); // column 0 picks the input kept when all were drawn
+        // On a slice of a batch (data-parallel): the whole batch's draws, as the local step draws them, and the slice's rows.
+        if (Slice is { } slice && count != slice.Count)
+            throw new ArgumentException($"Modality dropout on a slice of {slice.Count} rows got {count} samples.", nameof(count));
+        int rows = Slice?.BatchRows ?? count;
+        var drawn = _random.Uniform<double>([rows, m], 0, 1).ToArray();
+        var chosen = _random.Uniform<double>([rows, m], 0, 1).ToArray(); // column 0 picks the input kept when all were drawn
+        if (Slice is { } part)
+        {
+            drawn = part.Rows<double>(drawn, m).ToArray();
+            chosen = part.Rows<double>(chosen, m).ToArray();
+        }
         var result = new T[m][];
         for (int i = 0; i < m; i++) result[i] = masks[i] is { } mask ? (T[])mask.Clone() : Enumerable.Repeat(T.One, count).ToArray();
         var presentInputs = new List<int>(m);

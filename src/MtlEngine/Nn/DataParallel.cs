@@ -32,16 +32,18 @@ public interface IStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// sum is the gradient of Σₜ wₜ·lossₜ(batch) — the local step's — up to the rounding of the float sums (not bitwise: the
 /// local step reduces over the whole batch in one order, the slices in K parts).
 /// <para>
-/// Only replicable models qualify: no active dropout (its masks would come from each replica's generator), no batch
-/// normalization (per-slice batch statistics, as DDP without SyncBatchNorm, and running statistics the coordinator would
-/// not see), and no auxiliary loss (not a sum over samples). <see cref="CheckReplicable{T}"/> says which module is in the way.
+/// Dropout and modality dropout draw, on every slice, the whole batch's masks from the coordinator's generator positions
+/// and apply the slice's rows (<see cref="ISliceDraws"/>, <see cref="SliceDraws"/>), so the masks are the local step's.
+/// Only replicable models qualify: no batch normalization (per-slice batch statistics, as DDP without SyncBatchNorm, and
+/// running statistics the coordinator would not see), and no auxiliary loss (not a sum over samples). <see cref="CheckReplicable{T}"/> says which module is in the way.
 /// </para>
 /// </summary>
-public static class DataParallel
+public static partial class DataParallel
 {
     /// <summary>
-    /// Refuses a model whose step is not a sum over its samples: a <see cref="Dropout{T}"/> with p &gt; 0, any other
-    /// <see cref="IRandomizedModule"/> (modality dropout), or a batch normalization layer.
+    /// Refuses a model whose step is not a sum over its samples: an <see cref="IRandomizedModule"/> that cannot draw a
+    /// slice's part of the batch's draws (dropout and modality dropout can: <see cref="ISliceDraws"/>), or a batch
+    /// normalization layer.
     /// </summary>
     /// <exception cref="ArgumentException">Naming the first module in the way and what to change.</exception>
     public static void CheckReplicable<T>(Module<T> model) where T : unmanaged, IFloatingPointIeee754<T>
@@ -51,14 +53,13 @@ public static class DataParallel
         {
             string what = module switch
             {
-                Dropout<T> { P: > 0 } d => $"dropout with p = {d.P}",
-                Dropout<T> => "",
-                IRandomizedModule => "random draws in training (modality dropout)",
+                ISliceDraws => "",
+                IRandomizedModule => "random draws in training that cannot be taken from the whole batch's",
                 BatchNormBase<T> => "batch normalization",
                 _ => "",
             };
             if (what.Length > 0)
-                throw new ArgumentException($"The module \"{name}\" uses {what}, which data-parallel training cannot split exactly over slices of a batch; set dropout to 0 and use no batch normalization, or train locally.");
+                throw new ArgumentException($"The module \"{name}\" uses {what}, which data-parallel training cannot split exactly over slices of a batch; use no batch normalization, or train locally.");
         }
     }
 
@@ -189,9 +190,10 @@ public static class DataParallel
     /// <param name="fractions">fₜ of this slice per task (<see cref="Fractions{T}"/>).</param>
     /// <param name="weights">wₜ per task (1 for equal weighting).</param>
     /// <param name="gradient">Receives the gradient, <see cref="ParameterLength{T}"/> values.</param>
+    /// <param name="draws">Where the slice lies in the batch and the generators' positions, for a model with dropout; null: none.</param>
     /// <exception cref="ArgumentException">When the model has an auxiliary loss, or a length does not match.</exception>
     public static double[] SliceGradients<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, IReadOnlyList<double> fractions,
-        IReadOnlyList<double> weights, Span<T> gradient) where T : unmanaged, IFloatingPointIeee754<T>
+        IReadOnlyList<double> weights, Span<T> gradient, SliceDraws? draws = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -208,9 +210,7 @@ public static class DataParallel
         if (rows.Length == 0) return losses;
         var parameters = model.Parameters();
         foreach (var p in parameters) p.Grad = null;
-        model.Train();
-        var batch = data.Batch(rows);
-        var output = model.Forward(batch);
+        var (batch, output) = SliceForward(model, data, rows, draws);
         if (output.AuxiliaryLoss is { RequiresGrad: true })
             throw new ArgumentException("The model adds an auxiliary loss (a load-balancing term), which is not a sum over samples; data-parallel training cannot split it exactly. Train it locally.");
         MtlTensor<T>? total = null;
@@ -241,7 +241,7 @@ public static class DataParallel
 /// without the network) and shows the slicing is exact to rounding.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class SlicedStepGradients<T> : IStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class SlicedStepGradients<T> : ITaskStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly MultiTaskModel<T> _model;
     private readonly MultiTaskDataset<T> _data;
@@ -254,8 +254,10 @@ public sealed class SlicedStepGradients<T> : IStepGradients<T> where T : unmanag
     /// <param name="replica">Builds a model of the same architecture (called once per slice).</param>
     /// <param name="slices">K, the slices per batch.</param>
     /// <param name="weights">wₜ per task.</param>
+    /// <param name="perTask">Give each task's gradient (<see cref="ITaskStepGradients{T}"/>), so the trainer runs its strategy.</param>
     /// <exception cref="ArgumentException">When the model is not replicable (<see cref="DataParallel.CheckReplicable{T}"/>).</exception>
-    public SlicedStepGradients(MultiTaskModel<T> model, MultiTaskDataset<T> data, Func<MultiTaskModel<T>> replica, int slices, IReadOnlyList<double> weights)
+    public SlicedStepGradients(MultiTaskModel<T> model, MultiTaskDataset<T> data, Func<MultiTaskModel<T>> replica, int slices, IReadOnlyList<double> weights,
+        bool perTask = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -267,6 +269,32 @@ public sealed class SlicedStepGradients<T> : IStepGradients<T> where T : unmanag
         _data = data;
         _replicas = Enumerable.Range(0, slices).Select(_ => replica()).ToArray();
         _weights = weights.ToArray();
+        PerTask = perTask;
+    }
+
+    /// <inheritdoc />
+    public bool PerTask { get; }
+
+    /// <inheritdoc />
+    public TaskStepGradients ComputeTasks(int[] rows, int epoch, long step)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var parameters = DataParallel.GetParameters(_model);
+        var fractions = DataParallel.Fractions(_model.Tasks, _data, rows, _replicas.Length);
+        var parts = DataParallel.Slices(rows.Length, _replicas.Length);
+        var positions = DataParallel.RandomPositions(_model);
+        var sums = DataParallel.EmptyTaskGradients(_model);
+        var gradients = new T[sums.Gradients.Length];
+        var reached = new bool[sums.Reached.Length];
+        for (int s = 0; s < _replicas.Length; s++)
+        {
+            DataParallel.SetParameters<T>(_replicas[s], parameters);
+            var losses = DataParallel.SliceTaskGradients(_replicas[s], _data, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], gradients, reached,
+                new SliceDraws(parts[s].Start, rows.Length, positions));
+            DataParallel.AddSlice<T>(sums, losses, gradients, reached, fractions[s]);
+        }
+        Advance(parts);
+        return sums;
     }
 
     /// <inheritdoc />
@@ -279,14 +307,24 @@ public sealed class SlicedStepGradients<T> : IStepGradients<T> where T : unmanag
         var sum = new double[parameters.Length];
         var losses = new double[_model.Tasks.Count];
         var gradient = new T[parameters.Length];
+        var positions = DataParallel.RandomPositions(_model);
         for (int s = 0; s < _replicas.Length; s++)
         {
             DataParallel.SetParameters<T>(_replicas[s], parameters);
-            var part = DataParallel.SliceGradients(_replicas[s], _data, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, gradient);
+            var part = DataParallel.SliceGradients(_replicas[s], _data, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, gradient,
+                new SliceDraws(parts[s].Start, rows.Length, positions));
             for (int i = 0; i < sum.Length; i++) sum[i] += double.CreateChecked(gradient[i]);
             for (int t = 0; t < losses.Length; t++) losses[t] += part[t];
         }
         DataParallel.SetGradients<T>(_model, sum);
+        Advance(parts);
         return losses;
+    }
+
+    /// <summary>Moves the model's generators to where the step left them (a non-empty slice's replica's: every slice drew the whole batch's values).</summary>
+    private void Advance((int Start, int Count)[] parts)
+    {
+        int s = Array.FindIndex(parts, p => p.Count > 0);
+        if (s >= 0) DataParallel.SetRandomPositions(_model, DataParallel.RandomPositions(_replicas[s]));
     }
 }

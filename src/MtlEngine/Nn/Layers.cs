@@ -153,7 +153,7 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
 /// Inverted dropout: in training mode each element is zeroed with probability p and the rest scaled by 1/(1 − p),
 /// so evaluation mode is the identity. The mask comes from a seeded generator owned by the layer.
 /// </summary>
-public sealed class Dropout<T> : Module<T>, IRandomizedModule where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Dropout<T> : Module<T>, ISliceDraws where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly TensorRandom _random;
 
@@ -174,12 +174,29 @@ public sealed class Dropout<T> : Module<T>, IRandomizedModule where T : unmanage
     public TensorRandom Random => _random;
 
     /// <inheritdoc />
+    public BatchSlice? Slice { get; set; }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">On a <see cref="Slice"/>, when the input's first axis is not the slice's rows.</exception>
     public override MtlTensor<T> Forward(MtlTensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (!Training || P == 0) return input;
-        var keep = _random.Bernoulli<T>(input.Shape.ToArray(), 1 - P).To(input.Device); // drawn on the host (seeded), uploaded on a device
-        return input * keep * T.CreateChecked(1 / (1 - P));
+        var keep = Slice is { } slice ? SliceMask(input, slice) : _random.Bernoulli<T>(input.Shape.ToArray(), 1 - P);
+        return input * keep.To(input.Device) * T.CreateChecked(1 / (1 - P)); // drawn on the host (seeded), uploaded on a device
+    }
+
+    /// <summary>The slice's rows of the whole batch's mask (the mask the local step draws for the batch).</summary>
+    private MtlTensor<T> SliceMask(MtlTensor<T> input, BatchSlice slice)
+    {
+        var shape = input.Shape.ToArray();
+        if (shape.Length == 0 || shape[0] != slice.Count)
+            throw new ArgumentException($"Dropout on a slice of {slice.Count} rows got an input of shape ({string.Join(", ", shape)}), whose first axis is not the rows; this model cannot train data-parallel.");
+        int rowLength = input.Length / Math.Max(1, slice.Count);
+        shape[0] = slice.BatchRows;
+        var whole = _random.Bernoulli<T>(shape, 1 - P).ToArray();
+        shape[0] = slice.Count;
+        return MtlTensor.FromArray(slice.Rows<T>(whole, rowLength).ToArray(), shape);
     }
 }
 

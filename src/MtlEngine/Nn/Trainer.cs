@@ -155,7 +155,9 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Computes each step's gradients elsewhere (data-parallel training: <see cref="DataParallel"/>), or null for the
     /// trainer's own forward and backward pass. When set, the step is: zero the gradients, <see cref="IStepGradients{T}.Compute"/>
     /// on the batch's rows, clipping, the schedule and the optimizer; the strategy's backward and <see cref="AfterBackward"/>
-    /// are not called, so it suits strategies that backpropagate Σₜ wₜ·lossₜ with constant weights (ew, fixed).
+    /// are not called, so it suits strategies that backpropagate Σₜ wₜ·lossₜ with constant weights (ew, fixed). An
+    /// <see cref="ITaskStepGradients{T}"/> with <see cref="ITaskStepGradients{T}.PerTask"/> set gives each task's gradient
+    /// instead, and the step runs the strategy and <see cref="AfterBackward"/> as a local step does.
     /// </summary>
     public IStepGradients<T>? StepGradients { get; set; }
 
@@ -237,7 +239,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 for (int r = 0; r < count; r++) rows[r] = trainRows[shuffled[start + r]];
                 var losses = StepGradients is null
                     ? TrainStep(data.Batch(rows), arena, state.Epoch, state.Steps++)
-                    : ComputedStep(rows, state.Epoch, state.Steps++);
+                    : ComputedStep(data, rows, state.Epoch, state.Steps++);
                 for (int t = 0; t < losses.Length; t++) state.LossSums[t] += losses[t];
                 progress?.Report(new TrainingProgress(state.Epoch, Options.Epochs, state.Batch + 1, batches, ToDictionary(taskNames, losses), null));
             }
@@ -316,14 +318,33 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>A step whose gradients <see cref="StepGradients"/> computes; the optimizer's part as in <see cref="TrainStep"/>.</summary>
-    private double[] ComputedStep(int[] rows, int epoch, long stepIndex)
+    private double[] ComputedStep(MultiTaskDataset<T> data, int[] rows, int epoch, long stepIndex)
     {
         Optimizer.ZeroGrad();
+        if (StepGradients is ITaskStepGradients<T> { PerTask: true } perTask) return StrategyStep(perTask, data, rows, epoch, stepIndex);
         var losses = StepGradients!.Compute(rows, epoch, stepIndex);
         if (Options.ClipNorm is double clip) GradientClipping.ClipNorm(Optimizer.Parameters, clip);
         Scheduler?.Apply(checked((int)stepIndex));
         Optimizer.Step();
         return losses;
+    }
+
+    /// <summary>
+    /// A step whose per-task gradients <see cref="StepGradients"/> computes (<see cref="ITaskStepGradients{T}"/>): the strategy,
+    /// clipping, the hook, the optimizer and the strategy's after-step as in <see cref="TrainStep"/>, on a step whose task
+    /// losses carry those gradients (<see cref="DataParallel.SurrogateStep{T}"/>).
+    /// </summary>
+    private double[] StrategyStep(ITaskStepGradients<T> perTask, MultiTaskDataset<T> data, int[] rows, int epoch, long stepIndex)
+    {
+        var gradients = perTask.ComputeTasks(rows, epoch, stepIndex);
+        var trainingStep = DataParallel.SurrogateStep(Model, data.Batch(rows), gradients, epoch, stepIndex);
+        Strategy.Backward(trainingStep);
+        if (Options.ClipNorm is double clip) GradientClipping.ClipNorm(Optimizer.Parameters, clip);
+        AfterBackward?.Invoke(trainingStep);
+        Scheduler?.Apply(checked((int)stepIndex));
+        Optimizer.Step();
+        Strategy.AfterOptimizerStep(trainingStep);
+        return gradients.Losses;
     }
 
     /// <summary>

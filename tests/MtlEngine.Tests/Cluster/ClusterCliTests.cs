@@ -48,4 +48,12 @@ public sealed class ClusterCliTests
         string line = AssertUserError("cluster", "silo", "--silo-port", "11111", "--gateway-port", "30000");
         Assert.Contains("--certificate FILE is required", line);
     }
+
+    [Fact]
+    public void ATrainingOnTheRepresentationIsRefusedBeforeConnecting()
+    {
+        using var job = new MtlEngine.Tests.Nn.DigitsJob(weighting: "pcgrad", extraTraining: ", \"rep_grad\": true");
+        string line = AssertUserError("train", "--spec", job.SpecPath, "--out", Path.Combine(job.Folder, "out"), "--cluster", "127.0.0.1:1", "--insecure");
+        Assert.Contains("training.weighting \"pcgrad\" with training.rep_grad aggregates the shared representation's per-sample gradients", line);
+    }
 }

@@ -7,9 +7,12 @@ using static MtlEngine.Tests.Cluster.ClusterTestSupport;
 
 namespace MtlEngine.Tests.Cluster;
 
-/// <summary>Three silos with TLS, shared by the tests of one class (a deployment costs seconds).</summary>
+/// <summary>Three silos with TLS, shared by the test classes of its collection (a deployment costs seconds); no test kills one.</summary>
 public sealed class ThreeSiloCluster : IAsyncLifetime
 {
+    /// <summary>The collection of the test classes that share the cluster.</summary>
+    public const string Collection = "three silos";
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public List<string> Lines { get; } = [];
@@ -21,11 +24,16 @@ public sealed class ThreeSiloCluster : IAsyncLifetime
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }
 
+/// <summary>The test classes that share one <see cref="ThreeSiloCluster"/> (they run one after the other).</summary>
+[CollectionDefinition(ThreeSiloCluster.Collection)]
+public sealed class ThreeSiloCollection : ICollectionFixture<ThreeSiloCluster>;
+
 /// <summary>
 /// Fits over an in-process cluster of 3 silos with TLS give the local fit on the rows of all shards (to 1e-10), with the
 /// shards spread over the silos; a missing or corrupt shard fails the fit with one line naming it.
 /// </summary>
-public sealed class ClusterFitTests(ThreeSiloCluster three) : IClassFixture<ThreeSiloCluster>
+[Collection(ThreeSiloCluster.Collection)]
+public sealed class ClusterFitTests(ThreeSiloCluster three)
 {
     private static readonly int[] Sizes = [70, 45, 90, 55];
     private const int D = 4;

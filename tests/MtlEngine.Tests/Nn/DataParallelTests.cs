@@ -1,5 +1,6 @@
 using MtlEngine.Cli.Train;
 using MtlEngine.Nn;
+using MtlEngine.Tensors;
 
 namespace MtlEngine.Tests.Nn;
 
@@ -9,7 +10,7 @@ namespace MtlEngine.Tests.Nn;
 /// </summary>
 internal sealed class DigitsJob : IDisposable
 {
-    public DigitsJob(int epochs = 1, int batchSize = 100, double dropout = 0, string weighting = "fixed")
+    public DigitsJob(int epochs = 1, int batchSize = 100, double dropout = 0, string weighting = "fixed", string extraTraining = "")
     {
         Folder = Directory.CreateTempSubdirectory("mtl-data-parallel-").FullName;
         ExampleCommand.Write("digits", Folder);
@@ -24,7 +25,7 @@ internal sealed class DigitsJob : IDisposable
               ],
               "split": {"test_fraction": 0.2, "validation_fraction": 0.1, "seed": 0},
               "model": {"architecture": "hps", "fusion": "concat", "hidden": [32], "dropout": {{{dropoutText}}}},
-              "training": {"epochs": {{{epochs}}}, "batch_size": {{{batchSize}}}, "optimizer": "adam", "learning_rate": 0.003, "weighting": "{{{weighting}}}", "seed": 0}
+              "training": {"epochs": {{{epochs}}}, "batch_size": {{{batchSize}}}, "optimizer": "adam", "learning_rate": 0.003, "weighting": "{{{weighting}}}", "seed": 0{{{extraTraining}}}}
             }
             """);
         Spec = TrainSpec.Load(SpecPath);
@@ -105,6 +106,43 @@ public sealed class DataParallelTests
         }
     }
 
+    /// <summary>
+    /// Every other strategy runs on the coordinator from the slices' per-task gradients (<see cref="ITaskStepGradients{T}"/>):
+    /// the same parameters, task weights and gradient-conflict record as the local run, to float rounding. DWA over 2 epochs
+    /// (its weights move from the second), the others over one; the conflict record asked of a loss-weighting strategy.
+    /// </summary>
+    [Theory]
+    [InlineData("uw", 1, "")]
+    [InlineData("dwa", 2, "")]
+    [InlineData("db-mtl", 1, "")]
+    [InlineData("famo", 1, "")]
+    [InlineData("gradnorm", 1, "")]
+    [InlineData("pcgrad", 1, "")]
+    [InlineData("mgda", 1, "")]
+    [InlineData("nash-mtl", 1, "")]
+    [InlineData("upgrad", 1, "")]
+    [InlineData("fixed", 1, ", \"gradient_conflict\": true")]
+    public void EveryStrategyRunsOnTheSlicesPerTaskGradientsAsLocally(string weighting, int epochs, string extra)
+    {
+        using var job = new DigitsJob(epochs, batchSize: 300, weighting: weighting, extraTraining: extra);
+        var (local, localResult) = job.Train(_ => null);
+        var (sliced, slicedResult) = job.Train(model => new SlicedStepGradients<float>(model, job.Data.Dataset, job.Model, 3, job.Weights(model), perTask: true));
+        var (difference, scale) = DigitsJob.Compare(local, sliced);
+        Assert.True(difference <= Tolerance, $"{weighting}: the parameters differ from the local run's by {difference:E2} (largest parameter {scale:F3})");
+        for (int e = 0; e < epochs; e++)
+        {
+            var (a, b) = (localResult.History[e], slicedResult.History[e]);
+            Assert.Equal(a.TrainLoss, b.TrainLoss, 1e-5);
+            Assert.NotEmpty(a.TaskWeights!);
+            foreach (var (task, w) in a.TaskWeights!) Assert.Equal(w, b.TaskWeights![task], 1e-4);
+            bool recorded = MtlEngine.MultiTask.TrainingStrategies.Entry(weighting).Aggregation || weighting == "db-mtl" || extra.Length > 0;
+            Assert.Equal(recorded, a.GradientConflict is not null);
+            Assert.Equal(recorded, b.GradientConflict is not null);
+            for (int i = 0; i < (a.GradientConflict?.Count ?? 0); i++)
+                for (int j = 0; j < a.GradientConflict!.Count; j++) Assert.Equal(a.GradientConflict[i][j], b.GradientConflict![i][j], 1e-5);
+        }
+    }
+
     [Fact]
     public void TheSlicesShareOfEachLossIsItsLabelledWeight()
     {
@@ -131,11 +169,44 @@ public sealed class DataParallelTests
         Assert.Equal([(0, 1), (1, 1), (2, 2)], DataParallel.Slices(4, 3));
     }
 
+    /// <summary>
+    /// Dropout on slices: each slice draws the whole batch's mask from the coordinator's generator position and keeps its
+    /// rows, so the sliced run applies the local run's masks (summed and per task), and the coordinator's generator ends
+    /// where the local run's does. Without the slice view the masks differ and the parameters move by ~1e-2.
+    /// </summary>
     [Fact]
-    public void AModelWithDropoutIsRefused()
+    public void DropoutOnSlicesAppliesTheLocalMasks()
     {
-        using var job = new DigitsJob(dropout: 0.2);
-        var error = Assert.Throws<ArgumentException>(() => DataParallel.CheckReplicable(job.Model()));
-        Assert.Contains("dropout with p = 0.2", error.Message);
+        using var job = new DigitsJob(batchSize: 300, dropout: 0.2);
+        var (local, localResult) = job.Train(_ => null);
+        foreach (bool perTask in new[] { false, true })
+        {
+            var (sliced, slicedResult) = job.Train(model => new SlicedStepGradients<float>(model, job.Data.Dataset, job.Model, 3, job.Weights(model), perTask));
+            var (difference, scale) = DigitsJob.Compare(local, sliced);
+            Assert.True(difference <= Tolerance, $"dropout, per task {perTask}: the parameters differ from the local run's by {difference:E2} (largest parameter {scale:F3})");
+            Assert.Equal(localResult.History[0].TrainLoss, slicedResult.History[0].TrainLoss, 1e-5);
+            Assert.Equal(DataParallel.RandomPositions(local), DataParallel.RandomPositions(sliced));
+            Assert.NotEqual(0UL, DataParallel.RandomPositions(sliced)[0]);
+        }
+    }
+
+    /// <summary>Modality dropout on the slices of a batch gives the rows of the whole batch's masks, and the same generator position after.</summary>
+    [Fact]
+    public void ModalityDropoutOnSlicesGivesTheWholeBatchsMasks()
+    {
+        const int n = 11;
+        MtlTensor<float>?[] present = [null, MtlTensor.FromArray(Enumerable.Range(0, n).Select(i => i % 3 == 0 ? 0f : 1f).ToArray(), n), null];
+        var whole = new MtlEngine.MultiModal.ModalityDropout<float>([0.5, 0.3, 0.6], seed: 7);
+        var expected = whole.Drop(present, n).Select(m => m?.ToArray() ?? Enumerable.Repeat(1f, n).ToArray()).ToArray();
+        foreach (var (offset, count) in DataParallel.Slices(n, 3))
+        {
+            var part = new MtlEngine.MultiModal.ModalityDropout<float>([0.5, 0.3, 0.6], seed: 7) { Slice = new BatchSlice(offset, count, n) };
+            var rows = present.Select(m => m is null ? null : MtlTensor.FromArray(m.ToArray()[offset..(offset + count)], count)).ToArray();
+            var masks = part.Drop(rows, count);
+            for (int i = 0; i < present.Length; i++)
+                Assert.Equal(expected[i][offset..(offset + count)], masks[i]?.ToArray() ?? Enumerable.Repeat(1f, count).ToArray());
+            Assert.Equal(whole.Random.Position, part.Random.Position);
+        }
+        Assert.Contains(expected, m => m.Contains(0f));
     }
 }

@@ -187,6 +187,8 @@ internal sealed class StepJacobian<T> where T : unmanaged, IFloatingPointIeee754
         var targets = representation
             ? step.Output.Representations.Values.Distinct(ReferenceEqualityComparer.Instance).Cast<MtlTensor<T>>().ToList()
             : model.SharedParameters().Select(p => p.Value).ToList();
+        if (representation && targets.Count == 0)
+            throw new InvalidOperationException("rep_grad needs the shared representation of the step, but the step has none (a data-parallel step carries only the parameters' gradients); aggregate on the shared parameters instead.");
         int count = targets.Count;
         var gradients = step.TaskGradients([.. targets, .. taskParameters]);
         var matrix = TaskJacobian.Flatten(gradients, count);

@@ -1,0 +1,174 @@
+using System.Numerics;
+using MtlEngine.Autograd;
+using MtlEngine.Tensors;
+
+namespace MtlEngine.Nn;
+
+/// <summary>
+/// A data-parallel step's per-task gradients, summed over the slices: what any <see cref="ITrainingStrategy{T}"/> needs
+/// to run on the coordinator as it runs locally (loss weighting with changing weights, gradient aggregation, the
+/// gradient-conflict record).
+/// </summary>
+/// <param name="Losses">lossₜ on the batch, per task (Σ over the slices of fₛₜ·lossₜ(slice s)).</param>
+/// <param name="Gradients">∇lossₜ on the batch, flat in parameter order: T × P, row t at t·P (Σ over the slices of fₛₜ·∇lossₜ(slice s)).</param>
+/// <param name="Reached">Whether lossₜ depends on parameter k (as <see cref="Grad.Of{T}"/> sees it), T × (parameter tensors), row t at t·K.</param>
+public sealed record TaskStepGradients(double[] Losses, double[] Gradients, bool[] Reached);
+
+/// <summary>
+/// <see cref="IStepGradients{T}"/> that can also give each task's gradient on the batch (<see cref="TaskStepGradients"/>).
+/// When <see cref="PerTask"/> is set, the <see cref="Trainer{T}"/> calls <see cref="ComputeTasks"/> instead of
+/// <see cref="IStepGradients{T}.Compute"/> and runs its <see cref="Trainer{T}.Strategy"/> on a step whose task losses carry
+/// those gradients (<see cref="DataParallel.SurrogateStep{T}"/>), so every strategy runs as in a local step.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+public interface ITaskStepGradients<T> : IStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Whether the trainer should ask for per-task gradients (T times the traffic of the summed gradient).</summary>
+    bool PerTask { get; }
+
+    /// <summary>Each task's loss and gradient on the batch of <paramref name="rows"/> at the model's current parameters.</summary>
+    /// <param name="rows">The step's batch: rows of the trainer's data set, in batch order.</param>
+    /// <param name="epoch">The epoch (1-based).</param>
+    /// <param name="step">The step's index over the whole run (0-based).</param>
+    TaskStepGradients ComputeTasks(int[] rows, int epoch, long step);
+}
+
+public static partial class DataParallel
+{
+    /// <summary>
+    /// One slice's per-task part of a step on a replica (its parameters already set): forward on <paramref name="rows"/> in
+    /// training mode, then one backward pass per task over the kept graph; row t of <paramref name="gradients"/> (T × P)
+    /// receives ∇lossₜ(slice) — unscaled: the coordinator multiplies by fₛₜ in double while it sums (<see cref="AddSlice"/>) —
+    /// and <paramref name="reached"/> (T × K parameter tensors) whether lossₜ depends on each parameter. Returns fₜ·lossₜ(slice)
+    /// per task. An empty slice gives zeros and reaches nothing.
+    /// </summary>
+    /// <param name="model">The replica.</param>
+    /// <param name="data">The replica's data set.</param>
+    /// <param name="rows">The slice's rows.</param>
+    /// <param name="fractions">fₜ of this slice per task (<see cref="Fractions{T}"/>).</param>
+    /// <param name="gradients">Receives the T × P gradients.</param>
+    /// <param name="reached">Receives the T × K flags.</param>
+    /// <param name="draws">Where the slice lies in the batch and the generators' positions, for a model with dropout; null: none.</param>
+    /// <exception cref="ArgumentException">When the model has an auxiliary loss, or a length does not match.</exception>
+    public static double[] SliceTaskGradients<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, IReadOnlyList<double> fractions,
+        Span<T> gradients, Span<bool> reached, SliceDraws? draws = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(fractions);
+        int tasks = model.Tasks.Count, length = ParameterLength(model);
+        var parameters = model.Parameters();
+        if (fractions.Count != tasks)
+            throw new ArgumentException($"The step gives {fractions.Count} fractions for {tasks} tasks.");
+        if (gradients.Length != tasks * length || reached.Length != tasks * parameters.Count)
+            throw new ArgumentException($"The buffers hold {gradients.Length} gradient values and {reached.Length} flags, but {tasks} tasks × {length} parameter values and × {parameters.Count} parameters are needed.");
+        gradients.Clear();
+        reached.Clear();
+        var losses = new double[tasks];
+        if (rows.Length == 0) return losses;
+        var (batch, output) = SliceForward(model, data, rows, draws);
+        if (output.AuxiliaryLoss is { RequiresGrad: true })
+            throw new ArgumentException("The model adds an auxiliary loss (a load-balancing term), which is not a sum over samples; data-parallel training cannot split it exactly. Train it locally.");
+        for (int t = 0; t < tasks; t++)
+        {
+            var task = model.Tasks[t];
+            var loss = TaskObjectives.Loss(task, output[task.Name], batch.Target(task.Name));
+            losses[t] = fractions[t] * double.CreateChecked(loss.Item());
+            if (!loss.RequiresGrad) continue;
+            var row = Grad.Of(loss, parameters, retainGraph: t < tasks - 1);
+            int at = 0;
+            for (int k = 0; k < parameters.Count; k++)
+            {
+                if (row[k] is { } g)
+                {
+                    g.Contiguous().To(Device.Cpu).AsSpan().CopyTo(gradients.Slice(t * length + at, parameters[k].Length));
+                    reached[t * parameters.Count + k] = true;
+                }
+                at += parameters[k].Length;
+            }
+        }
+        return losses;
+    }
+
+    /// <summary>
+    /// Adds one slice's per-task reply into the step's sums, in double: losses += slice losses (already fₜ-scaled),
+    /// gradient row t += fₜ·row t of the slice, reached |= the slice's flags. Call it in slice order.
+    /// </summary>
+    /// <exception cref="ArgumentException">When a length does not match the sums.</exception>
+    public static void AddSlice<T>(TaskStepGradients sums, ReadOnlySpan<double> losses, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> reached,
+        IReadOnlyList<double> fractions) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(sums);
+        ArgumentNullException.ThrowIfNull(fractions);
+        int tasks = sums.Losses.Length;
+        if (losses.Length != tasks || gradients.Length != sums.Gradients.Length || reached.Length != sums.Reached.Length || fractions.Count != tasks)
+            throw new ArgumentException($"The slice has {losses.Length} losses, {gradients.Length} gradient values and {reached.Length} flags, but the step has {tasks}, {sums.Gradients.Length} and {sums.Reached.Length}.");
+        int length = sums.Gradients.Length / Math.Max(1, tasks);
+        for (int t = 0; t < tasks; t++)
+        {
+            sums.Losses[t] += losses[t];
+            double f = fractions[t];
+            if (f == 0) continue;
+            var row = gradients.Slice(t * length, length);
+            var sum = sums.Gradients.AsSpan(t * length, length);
+            for (int i = 0; i < length; i++) sum[i] += f * double.CreateChecked(row[i]);
+        }
+        for (int i = 0; i < reached.Length; i++) sums.Reached[i] |= reached[i];
+    }
+
+    /// <summary>Zero sums for a step of <paramref name="model"/> (<see cref="AddSlice"/> fills them).</summary>
+    public static TaskStepGradients EmptyTaskGradients<T>(MultiTaskModel<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int tasks = model.Tasks.Count;
+        return new TaskStepGradients(new double[tasks], new double[tasks * ParameterLength(model)], new bool[tasks * model.Parameters().Count]);
+    }
+
+    /// <summary>
+    /// A <see cref="TrainingStep{T}"/> on the coordinator's model whose task losses have the batch's values and gradients
+    /// of <paramref name="gradients"/>: lossₜ = Lₜ + Σₖ Σ((θₖ − detach θₖ) ⊙ Gₜₖ) over the parameters lossₜ reached. The
+    /// added term is exactly 0, so its value is Lₜ (rounded to T), and its gradient on θₖ is Gₜₖ (rounded to T), so a
+    /// strategy's backward passes, task gradients and Jacobians give what they give on the local step, up to that rounding.
+    /// The outputs and representations are empty (a strategy on the representation, <c>rep_grad</c>, cannot run on it);
+    /// <see cref="TrainingStep{T}.RecomputeLosses"/> runs the model on <paramref name="batch"/> as locally.
+    /// </summary>
+    /// <param name="model">The coordinator's model.</param>
+    /// <param name="batch">The step's batch.</param>
+    /// <param name="gradients">The per-task losses and gradients of the batch.</param>
+    /// <param name="epoch">The epoch (1-based).</param>
+    /// <param name="step">The step's index over the run.</param>
+    /// <exception cref="ArgumentException">When the gradients are not of the model's size.</exception>
+    public static TrainingStep<T> SurrogateStep<T>(MultiTaskModel<T> model, Batch<T> batch, TaskStepGradients gradients, int epoch, long step)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(gradients);
+        var parameters = model.Parameters();
+        int tasks = model.Tasks.Count, length = ParameterLength(model);
+        if (gradients.Losses.Length != tasks || gradients.Gradients.Length != tasks * length || gradients.Reached.Length != tasks * parameters.Count)
+            throw new ArgumentException($"The step's gradients are for {gradients.Losses.Length} tasks and {gradients.Gradients.Length} values, but the model has {tasks} tasks and {length} parameter values.");
+        var losses = new Dictionary<string, MtlTensor<T>>(tasks);
+        for (int t = 0; t < tasks; t++)
+        {
+            var loss = MtlTensor.Scalar(T.CreateChecked(gradients.Losses[t]));
+            int at = 0;
+            for (int k = 0; k < parameters.Count; k++)
+            {
+                var p = parameters[k];
+                if (gradients.Reached[t * parameters.Count + k] && p.RequiresGrad)
+                {
+                    var values = new T[p.Length];
+                    for (int i = 0; i < values.Length; i++) values[i] = T.CreateChecked(gradients.Gradients[t * length + at + i]);
+                    var g = MtlTensor.FromArray(values, p.Shape.ToArray());
+                    loss = loss + ((p - p.Detach()) * g).Sum();
+                }
+                at += p.Length;
+            }
+            losses[model.Tasks[t].Name] = loss;
+        }
+        var none = new Dictionary<string, MtlTensor<T>>();
+        return new TrainingStep<T>(model, batch, new ModelOutput<T>(none, none), losses, epoch, step);
+    }
+}
