@@ -176,12 +176,14 @@ public static unsafe partial class DirectConvolution
 
     /// <summary>
     /// output[i, oh·Wo + ow] = bias[i] + Σ_k A[i, k]·padded[offsets[k] + oh·Wp + ow] for rows i &lt; <paramref name="rows"/>,
-    /// A packed by <see cref="PackRows{T}"/> or <see cref="PackFlippedTransposed{T}"/> (bias empty: none).
+    /// A packed by <see cref="PackRows{T}"/> or <see cref="PackFlippedTransposed{T}"/> (bias empty: none). The memory the
+    /// caller reads next (<paramref name="prefetch"/>: the next sample's unpadded image; empty: none) is fetched into L2 a few
+    /// cache lines after each tile, so that the copy that pads it does not wait on L3 or DRAM; it changes no result.
     /// </summary>
     /// <exception cref="ArgumentException">When Wo is not a multiple of L, Wp &lt; Wo, an offset is negative or a span is too short.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T>(int rows, int depth, ReadOnlySpan<T> packed, ReadOnlySpan<int> offsets, ReadOnlySpan<T> padded, int paddedWidth,
-        int outHeight, int outWidth, Span<T> output, ReadOnlySpan<T> bias) where T : unmanaged, INumber<T>
+        int outHeight, int outWidth, Span<T> output, ReadOnlySpan<T> bias, ReadOnlySpan<T> prefetch = default) where T : unmanaged, INumber<T>
     {
         int lanes = Vector512<T>.Count, plane = outHeight * outWidth;
         CheckRuns<T>(outWidth, paddedWidth);
@@ -197,7 +199,11 @@ public static unsafe partial class DirectConvolution
         fixed (T* x = padded)
         fixed (T* y = output)
         fixed (T* b = bias)
+        fixed (T* next = prefetch)
         {
+            // The prefetched lines spread evenly over the tiles: tile t fetches lines [t·lines/tiles, (t + 1)·lines/tiles).
+            long lines = (long)prefetch.Length * sizeof(T) / 64;
+            int tiles = (runs + 1) / 2 * ((rows + MR - 1) / MR), tile = 0;
             // Runs outer, row panels inner: the image window of a pair of runs (every channel, the rows the kernel reaches)
             // stays in L1 for all the panels, and the packed A, read in order, streams from L2. (Panels outer swept the
             // whole padded image per panel: 83 KB for conv2d_b's input gradient, more than L1.)
@@ -215,6 +221,12 @@ public static unsafe partial class DirectConvolution
                     if (count <= 4) Tile4(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
                     else if (count <= 8) Tile8(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
                     else Tile12(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    if (lines > 0 && Sse.IsSupported)
+                    {
+                        for (long line = tile * lines / tiles, end = (tile + 1) * lines / tiles; line < end; line++)
+                            Sse.Prefetch1((byte*)next + line * 64);
+                        tile++;
+                    }
                 }
             }
         }

@@ -27,8 +27,9 @@ internal enum Conv2dAlgorithm
 /// transposed per sample), every block of 6 entries k owned by one thread, so any thread count sums each element in the
 /// same order (the same bits).</item>
 /// </list>
-/// The samples of the forward pass and the input gradient are claimed by whichever thread is free (each is written by
-/// one thread alone, so the bits do not depend on the threads either). Scratch comes from the step's arena.
+/// The forward pass and the input gradient cut the batch into contiguous shares of samples, claimed by whichever thread is
+/// free (each sample is written by one thread alone, so the bits do not depend on the threads either); each sample's
+/// products prefetch the share's next sample into L2. Scratch comes from the step's arena.
 /// </summary>
 internal static class Conv2dDirect
 {
@@ -62,7 +63,7 @@ internal static class Conv2dDirect
         int workers = Math.Min(TensorParallelism.Current.Degree, batch);
         var pass = new SamplePass<T>(x.CpuStorage.Data, x.Offset, g.Channels, g.Height, g.Width, s.PadHeight, s.PadWidth, hp, wp,
             TensorArena.Rent<T>(workers * paddedImage), Unpadded(workers), groups, og, cg, depth, packed, packedLength, offsets, ho, wo, result.CpuStorage.Data, b?.CpuStorage.Data, b?.Offset ?? 0);
-        Conv2dDriver.ForEachShare(workers, batch, batch, pass);
+        Conv2dDriver.ForEachShare(workers, SampleShares(workers, batch), batch, pass);
         return result;
     }
 
@@ -88,9 +89,16 @@ internal static class Conv2dDirect
         int workers = Math.Min(TensorParallelism.Current.Degree, batch);
         var pass = new SamplePass<T>(dy.CpuStorage.Data, dy.Offset, outChannels, ho, wo, top, left, hq, wq,
             TensorArena.Rent<T>(workers * paddedImage), Unpadded(workers), groups, cg, og, depth, packed, packedLength, offsets, height, width, result.CpuStorage.Data, null, 0);
-        Conv2dDriver.ForEachShare(workers, batch, batch, pass);
+        Conv2dDriver.ForEachShare(workers, SampleShares(workers, batch), batch, pass);
         return result;
     }
+
+    /// <summary>
+    /// The forward pass and input gradient cut the batch into this many contiguous shares (claimed by whichever thread is
+    /// free): 4 a thread, or one a thread for batches of up to 8 per thread, so that a share has a next sample to prefetch
+    /// for most of its samples while a thread that wakes late still leaves its shares to the others.
+    /// </summary>
+    private static int SampleShares(int workers, int batch) => workers <= 1 ? 1 : Math.Min(batch, batch >= 8 * workers ? 4 * workers : workers);
 
     /// <summary>Zeros, one per worker: no worker's scratch is padded yet.</summary>
     private static int[] Unpadded(int workers)
@@ -143,21 +151,27 @@ internal static class Conv2dDirect
         int paddedWidth, T[] scratch, int[] padding, int groups, int rows, int groupChannels, int depth, T[] packed, int packedLength, int[] offsets,
         int outHeight, int outWidth, T[] target, T[]? bias, int biasOffset) : Conv2dDriver.IShare where T : unmanaged, INumber<T>
     {
-        public void Run(int worker, int n, int first, int end)
+        public void Run(int worker, int share, int first, int end)
         {
             int image = channels * height * width, paddedPlane = paddedHeight * paddedWidth, paddedImage = channels * paddedPlane, outPlane = outHeight * outWidth;
             var padded = scratch.AsSpan(worker * paddedImage, paddedImage);
-            var sample = source.AsSpan(sourceOffset + n * image, image);
-            if (padding[worker] == 0)
+            for (int n = first; n < end; n++)
             {
-                DirectConvolution.Pad<T>(sample, channels, height, width, padded, paddedHeight, paddedWidth, top, left);
-                padding[worker] = 1; // the worker's borders are zero from now on
+                var sample = source.AsSpan(sourceOffset + n * image, image);
+                if (padding[worker] == 0)
+                {
+                    DirectConvolution.Pad<T>(sample, channels, height, width, padded, paddedHeight, paddedWidth, top, left);
+                    padding[worker] = 1; // the worker's borders are zero from now on
+                }
+                else DirectConvolution.PadInterior<T>(sample, channels, height, width, padded, paddedHeight, paddedWidth, top, left);
+                // The share's next sample comes into L2 while this one is multiplied (a group's share of it per group).
+                int groupImage = image / groups;
+                for (int group = 0; group < groups; group++)
+                    DirectConvolution.Multiply<T>(rows, depth, packed.AsSpan(group * packedLength, packedLength), offsets, padded[(group * groupChannels * paddedPlane)..],
+                        paddedWidth, outHeight, outWidth, target.AsSpan(((n * groups + group) * rows) * outPlane, rows * outPlane),
+                        bias is null ? default : bias.AsSpan(biasOffset + group * rows, rows),
+                        n + 1 < end ? source.AsSpan(sourceOffset + (n + 1) * image + group * groupImage, groupImage) : default);
             }
-            else DirectConvolution.PadInterior<T>(sample, channels, height, width, padded, paddedHeight, paddedWidth, top, left);
-            for (int group = 0; group < groups; group++)
-                DirectConvolution.Multiply<T>(rows, depth, packed.AsSpan(group * packedLength, packedLength), offsets, padded[(group * groupChannels * paddedPlane)..],
-                    paddedWidth, outHeight, outWidth, target.AsSpan(((n * groups + group) * rows) * outPlane, rows * outPlane),
-                    bias is null ? default : bias.AsSpan(biasOffset + group * rows, rows));
         }
     }
 
