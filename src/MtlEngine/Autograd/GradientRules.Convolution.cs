@@ -29,7 +29,7 @@ internal static partial class GradientRules
     {
         var saved = (PoolSaved)n.Saved!;
         if (saved.DeviceArgmax is not null) return ConvolutionDevice.PoolGradient(Conv2dDriver.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Max);
-        return PoolGradient(n, g, saved, (dy, dx, first, count) => Pooling.MaxBackward<T>(dy, saved.Argmax, dx, first, count, saved.Geometry));
+        return PoolGradient(n, g, saved, PoolKind.Max);
     }
 
     /// <summary>y = Σ window / divisor: every element of a window gets g / divisor (summed over the windows that hold it).</summary>
@@ -37,7 +37,7 @@ internal static partial class GradientRules
     {
         var saved = (PoolSaved)n.Saved!;
         if (GpuTensorOps.OnDevice(g)) return ConvolutionDevice.PoolGradient(Conv2dDriver.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Average);
-        return PoolGradient(n, g, saved, (dy, dx, first, count) => Pooling.AverageBackward<T>(dy, dx, first, count, saved.Geometry, saved.CountIncludePad));
+        return PoolGradient(n, g, saved, PoolKind.Average);
     }
 
     /// <summary>y = mean of each adaptive window: every element of a window gets g / (window size).</summary>
@@ -45,9 +45,7 @@ internal static partial class GradientRules
     {
         var saved = (PoolSaved)n.Saved!;
         if (GpuTensorOps.OnDevice(g)) return ConvolutionDevice.PoolGradient(Conv2dDriver.Dense(g), n.Inputs[0].Shape.ToArray(), saved, PoolKind.Adaptive);
-        var geometry = saved.Geometry;
-        return PoolGradient(n, g, saved, (dy, dx, first, count) =>
-            Pooling.AdaptiveAverageBackward<T>(dy, dx, first, count, geometry.Height, geometry.Width, saved.OutHeight, saved.OutWidth));
+        return PoolGradient(n, g, saved, PoolKind.Adaptive);
     }
 
     /// <summary>The same three gradients of a convolution on a GPU device.</summary>
@@ -58,16 +56,13 @@ internal static partial class GradientRules
         _ => ConvolutionDevice.BiasGradient(dy),
     };
 
-    private delegate void PoolBackward<T>(ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int first, int count);
-
-    /// <summary>A new input-shaped gradient filled plane by plane (split over the threads) by <paramref name="backward"/>.</summary>
-    private static MtlTensor<T> PoolGradient<T>(GradNode<T> n, MtlTensor<T> g, PoolSaved saved, PoolBackward<T> backward) where T : unmanaged, INumber<T>
+    /// <summary>A new input-shaped gradient filled plane by plane (split over the threads) by the pool's backward kernel.</summary>
+    private static MtlTensor<T> PoolGradient<T>(GradNode<T> n, MtlTensor<T> g, PoolSaved saved, PoolKind kind) where T : unmanaged, INumber<T>
     {
         var dy = Conv2dDriver.Dense(g);
-        var result = TensorOps.Uninitialized<T>(n.Inputs[0].Shape.ToArray());
-        T[] upstream = dy.CpuStorage.Data, dx = result.CpuStorage.Data;
-        int offset = dy.Offset;
-        Conv2dDriver.ForEachPlaneShare(saved.Planes, saved.Geometry.InputPlane, (first, count) => backward(upstream.AsSpan(offset), dx, first, count));
+        var result = TensorOps.Uninitialized<T>(n.Inputs[0].Shape);
+        Conv2dDriver.ForEachPlaneShare(saved.Planes, saved.Geometry.InputPlane, new PoolPlanes<T>(kind, true, dy.CpuStorage.Data, dy.Offset, result.CpuStorage.Data,
+            saved.Argmax, saved.Geometry, saved.CountIncludePad, saved.OutHeight, saved.OutWidth));
         return result;
     }
 }

@@ -84,8 +84,7 @@ public static class ConvolutionFunctional
         var argmax = TensorArena.Rent<int>(planes * geometry.OutputPlane);
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
         int offset = x.Offset;
-        Conv2dDriver.ForEachPlaneShare(planes, geometry.InputPlane, (first, count) =>
-            Pooling.MaxForward<T>(source.AsSpan(offset), output, argmax, first, count, geometry));
+        Conv2dDriver.ForEachPlaneShare(planes, geometry.InputPlane, new PoolPlanes<T>(PoolKind.Max, false, source, offset, output, argmax, geometry));
         return Record(result, GradientRules.MaxPool2d, [input], new PoolSaved(geometry, planes, argmax));
     }
 
@@ -106,8 +105,7 @@ public static class ConvolutionFunctional
         var result = TensorOps.Uninitialized<T>(PooledShape(input, geometry.OutHeight, geometry.OutWidth));
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
         int offset = x.Offset;
-        Conv2dDriver.ForEachPlaneShare(planes, geometry.InputPlane, (first, count) =>
-            Pooling.AverageForward<T>(source.AsSpan(offset), output, first, count, geometry, countIncludePad));
+        Conv2dDriver.ForEachPlaneShare(planes, geometry.InputPlane, new PoolPlanes<T>(PoolKind.Average, false, source, offset, output, null, geometry, countIncludePad));
         return Record(result, GradientRules.AvgPool2d, [input], new PoolSaved(geometry, planes, null, countIncludePad));
     }
 
@@ -133,8 +131,7 @@ public static class ConvolutionFunctional
         var result = TensorOps.Uninitialized<T>(PooledShape(input, oh, ow));
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
         int offset = x.Offset;
-        Conv2dDriver.ForEachPlaneShare(planes, height * width, (first, count) =>
-            Pooling.AdaptiveAverageForward<T>(source.AsSpan(offset), output, first, count, height, width, oh, ow));
+        Conv2dDriver.ForEachPlaneShare(planes, height * width, new PoolPlanes<T>(PoolKind.Adaptive, false, source, offset, output, null, geometry, outHeight: oh, outWidth: ow));
         return Record(result, GradientRules.AdaptiveAvgPool2d, [input], new PoolSaved(geometry, planes, null, OutHeight: oh, OutWidth: ow));
     }
 

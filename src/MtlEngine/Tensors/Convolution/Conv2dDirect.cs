@@ -23,23 +23,16 @@ internal enum Conv2dAlgorithm
 /// <item>input gradient: a stride-1 convolution's adjoint is the convolution of dY, padded by dh·(kh − 1) − ph rows
 /// (dw·(kw − 1) − pw columns), with the flipped, transposed weights w'[c, o, ki, kj] = w[o, c, kh − 1 − ki, kw − 1 − kj];
 /// written directly, no col2im and no zeroing;</item>
-/// <item>weight gradient: dW[g]ᵀ = Σₙ B[n, g]·dY[n, g]ᵀ over chunks of samples, vectorized over the output channels (dY
+/// <item>weight gradient: dW[g]ᵀ = Σₙ B[n, g]·dY[n, g]ᵀ sample by sample, vectorized over the output channels (dY
 /// transposed per sample), every block of 6 entries k owned by one thread, so any thread count sums each element in the
 /// same order (the same bits).</item>
 /// </list>
-/// The samples of the forward pass and the input gradient are claimed by whichever thread is free (each is written by
-/// one thread alone, so the bits do not depend on the threads either). Scratch comes from the step's arena.
+/// The forward pass and the input gradient cut the batch into contiguous shares of samples, claimed by whichever thread is
+/// free (each sample is written by one thread alone, so the bits do not depend on the threads either); each sample's
+/// products prefetch the share's next sample into L2. Scratch comes from the step's arena.
 /// </summary>
 internal static class Conv2dDirect
 {
-    /// <summary>
-    /// The weight gradient's chunk: samples whose padded input and transposed upstream gradient take about 1 MiB, staged
-    /// between two parallel passes and read back from L2. Measured on conv2d_b (CPU time, min of 15, a loaded 2 MiB-L2
-    /// Xeon): 1 thread 4.4–4.6 ms at 256–512 KiB, 4.9 at 2 MiB, 5.5 at 8 MiB; 2 threads alike from 512 KiB to 2 MiB. 1 MiB
-    /// halves the parallel passes (thread wake-ups) of 512 KiB.
-    /// </summary>
-    internal const long ChunkBytes = 1 << 20;
-
     /// <summary>The k entries of one share unit of the weight gradient: the kernel's tile width (6).</summary>
     private const int WeightColumns = 6;
 
@@ -58,9 +51,9 @@ internal static class Conv2dDirect
     {
         var g = s.Geometry(x.Shape, w.Shape);
         int batch = x.Shape[0], outChannels = w.Shape[0], groups = s.Groups, og = outChannels / groups, cg = g.Channels / groups;
-        int kh = g.KernelHeight, kw = g.KernelWidth, depth = cg * kh * kw, ho = g.OutHeight, wo = g.OutWidth, plane = ho * wo;
-        int hp = ho + s.DilationHeight * (kh - 1), wp = wo + s.DilationWidth * (kw - 1), paddedPlane = hp * wp;
-        int image = g.Channels * g.InputPlane, paddedImage = g.Channels * paddedPlane, packedLength = DirectConvolution.PackedLength(og, depth);
+        int kh = g.KernelHeight, kw = g.KernelWidth, depth = cg * kh * kw, ho = g.OutHeight, wo = g.OutWidth;
+        int hp = ho + s.DilationHeight * (kh - 1), wp = wo + s.DilationWidth * (kw - 1);
+        int paddedImage = g.Channels * hp * wp, packedLength = DirectConvolution.PackedLength(og, depth);
         var result = TensorOps.Uninitialized<T>([batch, outChannels, ho, wo]);
         T[] packed = TensorArena.Rent<T>(groups * packedLength);
         for (int group = 0; group < groups; group++)
@@ -68,18 +61,9 @@ internal static class Conv2dDirect
         int[] offsets = TensorArena.Rent<int>(depth);
         DirectConvolution.Offsets(offsets, cg, kh, kw, s.DilationHeight, s.DilationWidth, hp, wp);
         int workers = Math.Min(TensorParallelism.Current.Degree, batch);
-        T[] scratch = TensorArena.Rent<T>(workers * paddedImage);
-        T[] input = x.CpuStorage.Data, output = result.CpuStorage.Data;
-        T[]? bias = b?.CpuStorage.Data;
-        int xOffset = x.Offset, bOffset = b?.Offset ?? 0;
-        Conv2dDriver.ForEachShare(workers, batch, batch, (worker, n, _, _) =>
-        {
-            var padded = scratch.AsSpan(worker * paddedImage, paddedImage);
-            DirectConvolution.Pad<T>(input.AsSpan(xOffset + n * image, image), g.Channels, g.Height, g.Width, padded, hp, wp, s.PadHeight, s.PadWidth);
-            for (int group = 0; group < groups; group++)
-                DirectConvolution.Multiply<T>(og, depth, packed.AsSpan(group * packedLength, packedLength), offsets, padded[(group * cg * paddedPlane)..], wp, ho, wo,
-                    output.AsSpan((n * outChannels + group * og) * plane, og * plane), bias is null ? default : bias.AsSpan(bOffset + group * og, og));
-        });
+        var pass = new SamplePass<T>(x.CpuStorage.Data, x.Offset, g.Channels, g.Height, g.Width, s.PadHeight, s.PadWidth, hp, wp,
+            TensorArena.Rent<T>(workers * paddedImage), Unpadded(workers), groups, og, cg, depth, packed, packedLength, offsets, ho, wo, result.CpuStorage.Data, b?.CpuStorage.Data, b?.Offset ?? 0);
+        Conv2dDriver.ForEachShare(workers, SampleShares(workers, batch), batch, pass);
         return result;
     }
 
@@ -89,12 +73,12 @@ internal static class Conv2dDirect
         var g = s.Geometry(inputShape, w.Shape);
         int batch = inputShape[0], outChannels = w.Shape[0], groups = s.Groups, og = outChannels / groups, cg = g.Channels / groups;
         int kh = g.KernelHeight, kw = g.KernelWidth, dh = s.DilationHeight, dw = s.DilationWidth, depth = og * kh * kw;
-        int height = g.Height, width = g.Width, ho = g.OutHeight, wo = g.OutWidth, outPlane = ho * wo;
+        int height = g.Height, width = g.Width, ho = g.OutHeight, wo = g.OutWidth;
         // dx[c, h, w] = Σ w[o, c, ki, kj]·dY[o, h + ph − ki·dh, …] = Σ w'[c, o, ki', kj']·dYpad[o, h + ki'·dh, w + kj'·dw] with ki' = kh − 1 − ki.
-        int hq = height + dh * (kh - 1), wq = width + dw * (kw - 1), paddedPlane = hq * wq, top = dh * (kh - 1) - s.PadHeight, left = dw * (kw - 1) - s.PadWidth;
-        int image = g.Channels * g.InputPlane, upstreamImage = outChannels * outPlane, paddedImage = outChannels * paddedPlane;
+        int hq = height + dh * (kh - 1), wq = width + dw * (kw - 1), top = dh * (kh - 1) - s.PadHeight, left = dw * (kw - 1) - s.PadWidth;
+        int paddedImage = outChannels * hq * wq;
         int packedLength = DirectConvolution.PackedLength(cg, depth);
-        var result = TensorOps.Uninitialized<T>(inputShape.ToArray());
+        var result = TensorOps.Uninitialized<T>(inputShape);
         T[] packed = TensorArena.Rent<T>(groups * packedLength);
         int groupWeights = og * cg * kh * kw;
         for (int group = 0; group < groups; group++)
@@ -103,80 +87,133 @@ internal static class Conv2dDirect
         int[] offsets = TensorArena.Rent<int>(depth);
         DirectConvolution.Offsets(offsets, og, kh, kw, dh, dw, hq, wq);
         int workers = Math.Min(TensorParallelism.Current.Degree, batch);
-        T[] scratch = TensorArena.Rent<T>(workers * paddedImage);
-        T[] upstream = dy.CpuStorage.Data, dx = result.CpuStorage.Data;
-        int dyOffset = dy.Offset;
-        Conv2dDriver.ForEachShare(workers, batch, batch, (worker, n, _, _) =>
-        {
-            var padded = scratch.AsSpan(worker * paddedImage, paddedImage);
-            DirectConvolution.Pad<T>(upstream.AsSpan(dyOffset + n * upstreamImage, upstreamImage), outChannels, ho, wo, padded, hq, wq, top, left);
-            for (int group = 0; group < groups; group++)
-                DirectConvolution.Multiply<T>(cg, depth, packed.AsSpan(group * packedLength, packedLength), offsets, padded[(group * og * paddedPlane)..], wq, height, width,
-                    dx.AsSpan((n * g.Channels + group * cg) * g.InputPlane, cg * g.InputPlane), default);
-        });
+        var pass = new SamplePass<T>(dy.CpuStorage.Data, dy.Offset, outChannels, ho, wo, top, left, hq, wq,
+            TensorArena.Rent<T>(workers * paddedImage), Unpadded(workers), groups, cg, og, depth, packed, packedLength, offsets, height, width, result.CpuStorage.Data, null, 0);
+        Conv2dDriver.ForEachShare(workers, SampleShares(workers, batch), batch, pass);
         return result;
     }
 
     /// <summary>
-    /// ∂L/∂W[g]ᵀ = Σₙ B[n, g]·dY[n, g]ᵀ (B the padded input read through the offsets), from the contiguous dy and x, over
-    /// chunks of samples of about <paramref name="chunkBytes"/> staged bytes: first each sample of the chunk is padded and its
-    /// upstream gradient transposed (samples claimed by whichever thread is free), then the (group, 6 entries k) blocks of
-    /// dWᵀ are shared in fixed contiguous shares, each summing the chunk's samples in order.
+    /// The forward pass and input gradient cut the batch into this many contiguous shares (claimed by whichever thread is
+    /// free): 4 a thread, or one a thread for batches of up to 8 per thread, so that a share has a next sample to prefetch
+    /// for most of its samples while a thread that wakes late still leaves its shares to the others.
     /// </summary>
-    public static MtlTensor<T> WeightGradient<T>(MtlTensor<T> dy, MtlTensor<T> x, ReadOnlySpan<int> weightShape, Conv2dSettings s, long chunkBytes = ChunkBytes)
+    private static int SampleShares(int workers, int batch) => workers <= 1 ? 1 : Math.Min(batch, batch >= 8 * workers ? 4 * workers : workers);
+
+    /// <summary>Zeros, one per worker: no worker's scratch is padded yet.</summary>
+    private static int[] Unpadded(int workers)
+    {
+        int[] padding = TensorArena.Rent<int>(workers);
+        padding.AsSpan(0, workers).Clear();
+        return padding;
+    }
+
+    /// <summary>
+    /// ∂L/∂W[g]ᵀ = Σₙ B[n, g]·dY[n, g]ᵀ (B the padded input read through the offsets), from the contiguous dy and x: the
+    /// (group, 6 entries k) blocks of dWᵀ are shared in fixed contiguous shares, one per thread, and each thread walks the
+    /// samples in order, padding the input channels its blocks read and transposing the upstream gradient of its groups
+    /// into its own scratch (L2-resident, never read by another core), then adding the sample into its blocks. One
+    /// fork–join for the whole gradient (a staging pass and an accumulation pass per chunk of samples took 16 on conv2d_b),
+    /// at the price of each thread transposing dY of the groups it shares with another.
+    /// </summary>
+    public static MtlTensor<T> WeightGradient<T>(MtlTensor<T> dy, MtlTensor<T> x, ReadOnlySpan<int> weightShape, Conv2dSettings s)
         where T : unmanaged, INumber<T>
     {
         var g = s.Geometry(x.Shape, weightShape);
         int batch = x.Shape[0], outChannels = weightShape[0], groups = s.Groups, og = outChannels / groups, cg = g.Channels / groups;
         int kh = g.KernelHeight, kw = g.KernelWidth, depth = cg * kh * kw, ho = g.OutHeight, wo = g.OutWidth, plane = ho * wo;
         int hp = ho + s.DilationHeight * (kh - 1), wp = wo + s.DilationWidth * (kw - 1), paddedPlane = hp * wp;
-        int image = g.Channels * g.InputPlane, paddedImage = g.Channels * paddedPlane, upstreamImage = outChannels * plane;
+        int paddedImage = g.Channels * paddedPlane;
         int stride = DirectConvolution.TransposedStride<T>(og), transposedGroup = plane * stride, staged = paddedImage + groups * transposedGroup;
-        var result = TensorOps.Uninitialized<T>(weightShape.ToArray());
+        var result = TensorOps.Uninitialized<T>(weightShape);
         int[] offsets = TensorArena.Rent<int>(depth);
         DirectConvolution.Offsets(offsets, cg, kh, kw, s.DilationHeight, s.DilationWidth, hp, wp);
-        int gradientLength = groups * depth * stride, typeSize = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        T[] gradient = TensorArena.Rent<T>(gradientLength), input = x.CpuStorage.Data, upstream = dy.CpuStorage.Data;
+        int gradientLength = groups * depth * stride;
+        T[] gradient = TensorArena.Rent<T>(gradientLength);
         gradient.AsSpan(0, gradientLength).Clear();
-        int chunk = (int)Math.Clamp(chunkBytes / ((long)staged * typeSize), 1, batch);
-        T[] scratch = TensorArena.Rent<T>(chunk * staged);
-        int xOffset = x.Offset, dyOffset = dy.Offset, threads = TensorParallelism.Current.Degree;
         int columnBlocks = (depth + WeightColumns - 1) / WeightColumns, units = groups * columnBlocks;
-        for (int n0 = 0; n0 < batch; n0 += chunk)
-        {
-            int samples = Math.Min(chunk, batch - n0), first = n0;
-            Conv2dDriver.ForEachShare(Math.Min(threads, samples), samples, (_, begin, end) =>
-            {
-                for (int n = begin; n < end; n++)
-                {
-                    var sample = scratch.AsSpan(n * staged, staged);
-                    DirectConvolution.Pad<T>(input.AsSpan(xOffset + (first + n) * image, image), g.Channels, g.Height, g.Width, sample[..paddedImage], hp, wp, s.PadHeight, s.PadWidth);
-                    for (int group = 0; group < groups; group++)
-                        DirectConvolution.TransposeUpstream<T>(upstream.AsSpan(dyOffset + (first + n) * upstreamImage + group * og * plane, og * plane), og, plane,
-                            sample.Slice(paddedImage + group * transposedGroup, transposedGroup), stride);
-                }
-            });
-            Conv2dDriver.ForEachShare(Math.Min(threads, units), units, (_, firstUnit, endUnit) =>
-            {
-                for (int n = 0; n < samples; n++)
-                {
-                    var sample = scratch.AsSpan(n * staged, staged);
-                    for (int unit = firstUnit; unit < endUnit;)
-                    {
-                        // The share's k blocks within this group at once.
-                        int group = unit / columnBlocks, last = Math.Min(endUnit, (group + 1) * columnBlocks);
-                        int firstColumn = unit % columnBlocks * WeightColumns, endColumn = Math.Min(depth, (last - group * columnBlocks) * WeightColumns);
-                        DirectConvolution.AddWeightGradient<T>(stride, firstColumn, endColumn, sample.Slice(paddedImage + group * transposedGroup, transposedGroup),
-                            sample[(group * cg * paddedPlane)..paddedImage], offsets.AsSpan(0, depth), wp, ho, wo, gradient.AsSpan(group * depth * stride, depth * stride));
-                        unit = last;
-                    }
-                }
-            });
-        }
+        int workers = Math.Min(TensorParallelism.Current.Degree, units);
+        Conv2dDriver.ForEachShare(workers, units, new WeightShare<T>(x.CpuStorage.Data, x.Offset, dy.CpuStorage.Data, dy.Offset, TensorArena.Rent<T>(workers * staged),
+            batch, g.Channels, g.Height, g.Width, s.PadHeight, s.PadWidth, hp, wp, groups, og, cg, kh * kw, plane, stride, columnBlocks, depth, offsets, ho, wo, gradient));
         var dw = result.CpuStorage.Data;
         for (int group = 0; group < groups; group++)
             for (int o = 0; o < og; o++)
                 for (int k = 0; k < depth; k++) dw[(group * og + o) * depth + k] = gradient[(group * depth + k) * stride + o];
         return result;
+    }
+
+    /// <summary>
+    /// One sample of the forward pass or the input gradient (worker: the index of its scratch): the sample's source
+    /// (x, or dY) padded into the worker's scratch (its zero borders written for the worker's first sample only:
+    /// padding[worker] is 0 until then), then target[g] = bias[g] + A[g]·B per group.
+    /// </summary>
+    private readonly struct SamplePass<T>(T[] source, int sourceOffset, int channels, int height, int width, int top, int left, int paddedHeight,
+        int paddedWidth, T[] scratch, int[] padding, int groups, int rows, int groupChannels, int depth, T[] packed, int packedLength, int[] offsets,
+        int outHeight, int outWidth, T[] target, T[]? bias, int biasOffset) : Conv2dDriver.IShare where T : unmanaged, INumber<T>
+    {
+        public void Run(int worker, int share, int first, int end)
+        {
+            int image = channels * height * width, paddedPlane = paddedHeight * paddedWidth, paddedImage = channels * paddedPlane, outPlane = outHeight * outWidth;
+            var padded = scratch.AsSpan(worker * paddedImage, paddedImage);
+            for (int n = first; n < end; n++)
+            {
+                var sample = source.AsSpan(sourceOffset + n * image, image);
+                if (padding[worker] == 0)
+                {
+                    DirectConvolution.Pad<T>(sample, channels, height, width, padded, paddedHeight, paddedWidth, top, left);
+                    padding[worker] = 1; // the worker's borders are zero from now on
+                }
+                else DirectConvolution.PadInterior<T>(sample, channels, height, width, padded, paddedHeight, paddedWidth, top, left);
+                // The share's next sample comes into L2 while this one is multiplied (a group's share of it per group).
+                int groupImage = image / groups;
+                for (int group = 0; group < groups; group++)
+                    DirectConvolution.Multiply<T>(rows, depth, packed.AsSpan(group * packedLength, packedLength), offsets, padded[(group * groupChannels * paddedPlane)..],
+                        paddedWidth, outHeight, outWidth, target.AsSpan(((n * groups + group) * rows) * outPlane, rows * outPlane),
+                        bias is null ? default : bias.AsSpan(biasOffset + group * rows, rows),
+                        n + 1 < end ? source.AsSpan(sourceOffset + (n + 1) * image + group * groupImage, groupImage) : default);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One thread's share of the weight gradient: the (group, 6 entries k) blocks [firstUnit, endUnit) of dWᵀ, summed over
+    /// every sample in order (the bits do not depend on the share). Per sample it pads the input channels its blocks read
+    /// (the zero borders for the first sample only) and transposes the upstream gradient of its groups into its scratch.
+    /// </summary>
+    private readonly struct WeightShare<T>(T[] input, int xOffset, T[] upstream, int dyOffset, T[] scratch, int batch, int channels, int height, int width,
+        int padHeight, int padWidth, int paddedHeight, int paddedWidth, int groups, int rows, int groupChannels, int window, int plane, int stride,
+        int columnBlocks, int depth, int[] offsets, int outHeight, int outWidth, T[] gradient) : Conv2dDriver.IShare where T : unmanaged, INumber<T>
+    {
+        public void Run(int worker, int share, int firstUnit, int endUnit)
+        {
+            if (firstUnit >= endUnit) return;
+            int inputPlane = height * width, image = channels * inputPlane, paddedPlane = paddedHeight * paddedWidth, paddedImage = channels * paddedPlane;
+            int transposedGroup = plane * stride, staged = paddedImage + groups * transposedGroup, upstreamImage = groups * rows * plane;
+            // The groups and input channels the share's k blocks read (k = (c, ki, kj) within a group, so c = k / (kh·kw)).
+            int firstGroup = firstUnit / columnBlocks, lastGroup = (endUnit - 1) / columnBlocks;
+            int firstChannel = firstGroup * groupChannels + firstUnit % columnBlocks * WeightColumns / window;
+            int endChannel = lastGroup * groupChannels + (Math.Min(depth, ((endUnit - 1) % columnBlocks + 1) * WeightColumns) - 1) / window + 1;
+            var sample = scratch.AsSpan(worker * staged, staged);
+            var padded = sample.Slice(firstChannel * paddedPlane, (endChannel - firstChannel) * paddedPlane);
+            for (int n = 0; n < batch; n++)
+            {
+                var channelsRead = input.AsSpan(xOffset + n * image + firstChannel * inputPlane, (endChannel - firstChannel) * inputPlane);
+                if (n == 0) DirectConvolution.Pad<T>(channelsRead, endChannel - firstChannel, height, width, padded, paddedHeight, paddedWidth, padHeight, padWidth);
+                else DirectConvolution.PadInterior<T>(channelsRead, endChannel - firstChannel, height, width, padded, paddedHeight, paddedWidth, padHeight, padWidth);
+                for (int group = firstGroup; group <= lastGroup; group++)
+                    DirectConvolution.TransposeUpstream<T>(upstream.AsSpan(dyOffset + n * upstreamImage + group * rows * plane, rows * plane), rows, plane,
+                        sample.Slice(paddedImage + group * transposedGroup, transposedGroup), stride);
+                for (int unit = firstUnit; unit < endUnit;)
+                {
+                    // The share's k blocks within this group at once.
+                    int group = unit / columnBlocks, last = Math.Min(endUnit, (group + 1) * columnBlocks);
+                    int firstColumn = unit % columnBlocks * WeightColumns, endColumn = Math.Min(depth, (last - group * columnBlocks) * WeightColumns);
+                    DirectConvolution.AddWeightGradient<T>(stride, firstColumn, endColumn, sample.Slice(paddedImage + group * transposedGroup, transposedGroup),
+                        sample[(group * groupChannels * paddedPlane)..paddedImage], offsets.AsSpan(0, depth), paddedWidth, outHeight, outWidth,
+                        gradient.AsSpan(group * depth * stride, depth * stride));
+                    unit = last;
+                }
+            }
+        }
     }
 }

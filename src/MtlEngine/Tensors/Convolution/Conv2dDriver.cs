@@ -89,41 +89,8 @@ internal static class Conv2dDriver
         T[] input = x.CpuStorage.Data, weight = w.CpuStorage.Data, output = result.CpuStorage.Data;
         T[]? bias = b?.CpuStorage.Data;
         int xOffset = x.Offset, wOffset = w.Offset, bOffset = b?.Offset ?? 0;
-        ForEachChunk(plan.Workers, plan.Chunks, (worker, chunk) =>
-        {
-            int colsOffset = worker * (columns + outputs), yOffset = colsOffset + columns;
-            var (first, end) = plan.Range(chunk, batch);
-            int n = (end - first) * plane; // this chunk's width (the last may be narrower)
-            for (int i = first; i < end; i++)
-                Im2Col.Gather<T>(input.AsSpan(xOffset + i * image, image), scratch.AsSpan(colsOffset + (i - first) * plane), geometry, width);
-            // One sample per chunk: Y' is the sample's own (O, P) output, written in place (no copy back).
-            bool direct = plan.Samples == 1; // (then width = P)
-            T[] yArray = direct ? output : scratch;
-            int yStart = direct ? first * outChannels * plane : yOffset;
-            for (int g = 0; g < groups; g++)
-                Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(weight, wOffset + g * og * k, og, k, k, 1),
-                    new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, k, n, width, 1), T.Zero,
-                    new MatrixSpan<T>(yArray, yStart + g * og * width, og, n, width, 1), plan.Gemm);
-            if (direct)
-            {
-                if (bias is not null)
-                    for (int o = 0; o < outChannels; o++)
-                    {
-                        var row = output.AsSpan(yStart + o * plane, plane);
-                        TensorPrimitives.Add(row, bias[bOffset + o], row);
-                    }
-                return;
-            }
-            // Y' (O × S·P) back to (S, O, P), the bias added on the way.
-            for (int i = first; i < end; i++)
-                for (int o = 0; o < outChannels; o++)
-                {
-                    var source = scratch.AsSpan(yOffset + o * width + (i - first) * plane, plane);
-                    var target = output.AsSpan((i * outChannels + o) * plane, plane);
-                    if (bias is null) source.CopyTo(target);
-                    else TensorPrimitives.Add(source, bias[bOffset + o], target);
-                }
-        });
+        ForEachShare(plan.Workers, plan.Chunks, plan.Chunks, new ForwardChunks<T>(plan, batch, plane, columns, outputs, width, scratch, input, xOffset, image,
+            geometry, groups, weight, wOffset, og, k, output, outChannels, bias, bOffset));
         return result;
     }
 
@@ -135,29 +102,14 @@ internal static class Conv2dDriver
         if (Conv2dDirect.Chosen<T>(algorithm, geometry, inputGradient: true)) return Conv2dDirect.InputGradient(dy, w, inputShape, s);
         int batch = inputShape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
-        var result = TensorOps.Uninitialized<T>(inputShape.ToArray());
+        var result = TensorOps.Uninitialized<T>(inputShape);
         var plan = Plan.For(batch, plane, (long)geometry.PatchLength * plane, chunkElements);
         int width = plan.Samples * plane, columns = geometry.PatchLength * width, outputs = outChannels * width;
         T[] scratch = TensorArena.Rent<T>(plan.Workers * (columns + outputs));
         T[] upstream = dy.CpuStorage.Data, weight = w.CpuStorage.Data, dx = result.CpuStorage.Data;
         int dyOffset = dy.Offset, wOffset = w.Offset;
-        ForEachChunk(plan.Workers, plan.Chunks, (worker, chunk) =>
-        {
-            int colsOffset = worker * (columns + outputs), dyChunk = colsOffset + columns;
-            var (first, end) = plan.Range(chunk, batch);
-            int n = (end - first) * plane;
-            var (dyArray, dyStart) = SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
-            for (int g = 0; g < groups; g++)
-                Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(weight, wOffset + g * og * k, k, og, 1, k),
-                    new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1), T.Zero,
-                    new MatrixSpan<T>(scratch, colsOffset + g * k * width, k, n, width, 1), plan.Gemm);
-            for (int i = first; i < end; i++)
-            {
-                var sample = dx.AsSpan(i * image, image);
-                sample.Clear();
-                Im2Col.ScatterAdd<T>(scratch.AsSpan(colsOffset + (i - first) * plane), sample, geometry, width);
-            }
-        });
+        ForEachShare(plan.Workers, plan.Chunks, plan.Chunks, new InputGradientChunks<T>(plan, batch, plane, columns, outputs, width, scratch, upstream, dyOffset,
+            outChannels, groups, weight, wOffset, og, k, dx, image, geometry));
         return result;
     }
 
@@ -169,7 +121,7 @@ internal static class Conv2dDriver
         if (Conv2dDirect.Chosen<T>(algorithm, geometry)) return Conv2dDirect.WeightGradient(dy, x, weightShape, s);
         int batch = x.Shape[0], outChannels = weightShape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
-        var result = TensorOps.Uninitialized<T>(weightShape.ToArray());
+        var result = TensorOps.Uninitialized<T>(weightShape);
         var plan = Plan.For(batch, plane, (long)geometry.PatchLength * plane, chunkElements);
         int width = plan.Samples * plane, columns = geometry.PatchLength * width, outputs = outChannels * width, weights = outChannels * k;
         T[] scratch = TensorArena.Rent<T>(plan.Workers * (columns + outputs));
@@ -177,31 +129,8 @@ internal static class Conv2dDriver
         T[] partials = TensorArena.Rent<T>(Math.Max(1, (shares - 1) * weights)); // shares 1.. sum here, share 0 into the result
         T[] upstream = dy.CpuStorage.Data, input = x.CpuStorage.Data, dw = result.CpuStorage.Data;
         int dyOffset = dy.Offset, xOffset = x.Offset;
-        ForEachShare(plan.Workers, shares, plan.Chunks, (worker, share, firstChunk, endChunk) =>
-        {
-            T[] target = share == 0 ? dw : partials;
-            int targetOffset = share == 0 ? 0 : (share - 1) * weights;
-            int colsOffset = worker * (columns + outputs), dyChunk = colsOffset + columns;
-            target.AsSpan(targetOffset, weights).Clear();
-            for (int chunk = firstChunk; chunk < endChunk; chunk++)
-            {
-                var (first, end) = plan.Range(chunk, batch);
-                int n = (end - first) * plane;
-                for (int i = first; i < end; i++)
-                    Im2Col.Gather<T>(input.AsSpan(xOffset + i * image, image), scratch.AsSpan(colsOffset + (i - first) * plane), geometry, width);
-                var (dyArray, dyStart) = SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
-                for (int g = 0; g < groups; g++)
-                {
-                    if (og < RowProductsMaxChannels)
-                        RowProducts.AddTo<T>(og, k, n, dyArray.AsSpan(dyStart + g * og * width), width, scratch.AsSpan(colsOffset + g * k * width), width,
-                            target.AsSpan(targetOffset + g * og * k), k);
-                    else
-                        Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1),
-                            new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, n, k, 1, width), T.One,
-                            new MatrixSpan<T>(target, targetOffset + g * og * k, og, k, k, 1), plan.Gemm);
-                }
-            }
-        });
+        ForEachShare(plan.Workers, shares, plan.Chunks, new WeightGradientShares<T>(plan, batch, plane, columns, outputs, width, weights, scratch, partials, dw,
+            input, xOffset, image, geometry, upstream, dyOffset, outChannels, groups, og, k));
         for (int share = 1; share < shares; share++)
             TensorPrimitives.Add(dw.AsSpan(0, weights), partials.AsSpan((share - 1) * weights, weights), dw.AsSpan(0, weights));
         return result;
@@ -212,15 +141,26 @@ internal static class Conv2dDriver
     {
         int batch = dy.Shape[0], outChannels = dy.Shape[1], plane = dy.Shape[2] * dy.Shape[3];
         var result = TensorOps.Uninitialized<T>([outChannels]);
-        var db = result.CpuStorage.Data;
-        var upstream = dy.CpuStorage.Data.AsSpan(dy.Offset, batch * outChannels * plane);
-        for (int o = 0; o < outChannels; o++)
-        {
-            T sum = T.Zero;
-            for (int n = 0; n < batch; n++) sum += SumOf(upstream.Slice((n * outChannels + o) * plane, plane));
-            db[o] = sum;
-        }
+        // Channels shared among the threads (each summed by one thread in the same order: the bits do not depend on the
+        // thread count), when there is enough to read (conv2d_b's 4 MB took 0.25 ms on one thread).
+        int threads = TensorParallelism.Current.Degree;
+        int workers = (int)Math.Clamp((long)batch * outChannels * plane / ParallelThresholds.ConvolutionPlaneElementsPerThread, 1, Math.Min(threads, outChannels));
+        ForEachShare(workers, outChannels, new BiasSums<T>(dy.CpuStorage.Data, dy.Offset, batch, outChannels, plane, result.CpuStorage.Data));
         return result;
+    }
+
+    /// <summary>db[o] = Σₙ Σₚ dY[n, o, p] for the share's channels o.</summary>
+    private readonly struct BiasSums<T>(T[] upstream, int offset, int batch, int outChannels, int plane, T[] db) : IShare where T : unmanaged, INumber<T>
+    {
+        public void Run(int worker, int share, int first, int end)
+        {
+            for (int o = first; o < end; o++)
+            {
+                T sum = T.Zero;
+                for (int n = 0; n < batch; n++) sum += SumOf(upstream.AsSpan(offset + (n * outChannels + o) * plane, plane));
+                db[o] = sum;
+            }
+        }
     }
 
     /// <summary>Σ values, in four vector accumulators (independent add chains, so the loop runs at load speed, not add latency) then the tail.</summary>
@@ -258,17 +198,37 @@ internal static class Conv2dDriver
     /// <summary>The tensor's elements as a contiguous CPU tensor (itself when it already is one).</summary>
     internal static MtlTensor<T> Dense<T>(MtlTensor<T> x) where T : unmanaged, INumber<T> => x.IsContiguous ? x : x.Detach().Contiguous();
 
+    /// <summary>One share [first, end) of a threaded convolution loop, run by <c>worker</c> (the index of its scratch): a struct, so that a loop allocates no closure.</summary>
+    internal interface IShare
+    {
+        /// <summary>Runs share <paramref name="share"/>, the elements [<paramref name="first"/>, <paramref name="end"/>), on worker <paramref name="worker"/>'s scratch.</summary>
+        void Run(int worker, int share, int first, int end);
+    }
+
+    /// <summary>A plane loop's share: a run of planes (a struct, as <see cref="IShare"/>).</summary>
+    internal interface IPlaneShare
+    {
+        /// <summary>Runs the planes [<paramref name="first"/>, <paramref name="first"/> + <paramref name="count"/>).</summary>
+        void Run(int first, int count);
+    }
+
     /// <summary>Splits the planes over the current threads when there is enough work (about 64 K input elements a thread).</summary>
-    internal static void ForEachPlaneShare(int planes, int planeLength, Action<int, int> body)
+    internal static void ForEachPlaneShare<TBody>(int planes, int planeLength, TBody body) where TBody : struct, IPlaneShare
     {
         int threads = TensorParallelism.Current.Degree;
         int workers = (int)Math.Clamp((long)planes * planeLength / ParallelThresholds.ConvolutionPlaneElementsPerThread, 1, Math.Min(threads, Math.Max(1, planes)));
-        ForEachShare(workers, planes, (_, first, end) => body(first, end - first));
+        ForEachShare(workers, planes, new PlaneShares<TBody>(body));
     }
 
-    /// <summary>Runs body(worker, first, end) over fixed contiguous shares of [0, count), on the caller's thread when there is one share.</summary>
-    internal static void ForEachShare(int workers, int count, Action<int, int, int> body) =>
-        ForEachShare(workers, workers, count, (worker, _, first, end) => body(worker, first, end));
+    /// <summary><see cref="IPlaneShare"/> as an <see cref="IShare"/>.</summary>
+    private readonly struct PlaneShares<TBody>(TBody body) : IShare where TBody : struct, IPlaneShare
+    {
+        public void Run(int worker, int share, int first, int end) => body.Run(first, end - first);
+    }
+
+    /// <summary>Runs body.Run(worker, share, first, end) over fixed contiguous shares of [0, count), one per worker, on the caller's thread when there is one.</summary>
+    internal static void ForEachShare<TBody>(int workers, int count, TBody body) where TBody : struct, IShare =>
+        ForEachShare(workers, workers, count, body);
 
     /// <summary>
     /// The weight gradient's partial sums per share: more shares than threads, so that a thread that wakes late (a busy
@@ -277,33 +237,130 @@ internal static class Conv2dDriver
     private const int SharesPerWorker = 4;
 
     /// <summary>
-    /// Runs body(worker, share, first, end) over <paramref name="shares"/> fixed contiguous shares [first, end) of
+    /// Runs body.Run(worker, share, first, end) over <paramref name="shares"/> fixed contiguous shares [first, end) of
     /// [0, count), each share claimed by whichever of the <paramref name="workers"/> threads is free (worker: the index of
-    /// the thread's scratch). What a share computes depends on its bounds alone, never on the thread that runs it.
+    /// the thread's scratch). What a share computes depends on its bounds alone, never on the thread that runs it. The
+    /// body is a struct and the claim counter comes from the step's arena, so a call allocates nothing inside a step.
     /// </summary>
-    internal static void ForEachShare(int workers, int shares, int count, Action<int, int, int, int> body)
+    internal static void ForEachShare<TBody>(int workers, int shares, int count, TBody body) where TBody : struct, IShare
     {
         if (workers <= 1 || shares <= 1)
         {
             for (int share = 0; share < shares; share++)
-                body(0, share, (int)((long)count * share / shares), (int)((long)count * (share + 1) / shares));
+                body.Run(0, share, (int)((long)count * share / shares), (int)((long)count * (share + 1) / shares));
             return;
         }
-        Kernels.ForkJoin.Run(Math.Min(workers, shares), new Worker(body, shares, count, new int[1])); // no Parallel.For allocations per call
+        int[] next = TensorArena.Rent<int>(1);
+        next[0] = 0;
+        Kernels.ForkJoin.Run(Math.Min(workers, shares), new Claims<TBody>(body, shares, count, next)); // no Parallel.For allocations per call
     }
 
-    /// <summary>Worker w of <see cref="ForEachShare(int, int, int, Action{int, int, int, int})"/>: claims shares until none is left.</summary>
-    private readonly struct Worker(Action<int, int, int, int> body, int shares, int count, int[] next) : Kernels.IShareBody
+    /// <summary>Worker w of <see cref="ForEachShare{TBody}(int, int, int, TBody)"/>: claims shares until none is left.</summary>
+    private readonly struct Claims<TBody>(TBody body, int shares, int count, int[] next) : Kernels.IShareBody where TBody : struct, IShare
     {
         public void Run(int worker)
         {
             int share;
             while ((share = Interlocked.Increment(ref next[0]) - 1) < shares)
-                body(worker, share, (int)((long)count * share / shares), (int)((long)count * (share + 1) / shares));
+                body.Run(worker, share, (int)((long)count * share / shares), (int)((long)count * (share + 1) / shares));
         }
     }
 
-    /// <summary>Runs body(worker, chunk) for every chunk of [0, chunks), each claimed by whichever worker is free.</summary>
-    private static void ForEachChunk(int workers, int chunks, Action<int, int> body) =>
-        ForEachShare(workers, chunks, chunks, (worker, chunk, _, _) => body(worker, chunk));
+    /// <summary>One chunk of the im2col forward pass (worker: the index of its scratch).</summary>
+    private readonly struct ForwardChunks<T>(Plan plan, int batch, int plane, int columns, int outputs, int width, T[] scratch, T[] input, int xOffset,
+        int image, ConvolutionGeometry geometry, int groups, T[] weight, int wOffset, int og, int k, T[] output, int outChannels, T[]? bias, int bOffset)
+        : IShare where T : unmanaged, INumber<T>
+    {
+        public void Run(int worker, int chunk, int firstChunk, int endChunk)
+        {
+            int colsOffset = worker * (columns + outputs), yOffset = colsOffset + columns;
+            var (first, end) = plan.Range(chunk, batch);
+            int n = (end - first) * plane; // this chunk's width (the last may be narrower)
+            for (int i = first; i < end; i++)
+                Im2Col.Gather<T>(input.AsSpan(xOffset + i * image, image), scratch.AsSpan(colsOffset + (i - first) * plane), geometry, width);
+            // One sample per chunk: Y' is the sample's own (O, P) output, written in place (no copy back).
+            bool direct = plan.Samples == 1; // (then width = P)
+            T[] yArray = direct ? output : scratch;
+            int yStart = direct ? first * outChannels * plane : yOffset;
+            for (int g = 0; g < groups; g++)
+                Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(weight, wOffset + g * og * k, og, k, k, 1),
+                    new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, k, n, width, 1), T.Zero,
+                    new MatrixSpan<T>(yArray, yStart + g * og * width, og, n, width, 1), plan.Gemm);
+            if (direct)
+            {
+                if (bias is not null)
+                    for (int o = 0; o < outChannels; o++)
+                    {
+                        var row = output.AsSpan(yStart + o * plane, plane);
+                        TensorPrimitives.Add(row, bias[bOffset + o], row);
+                    }
+                return;
+            }
+            // Y' (O × S·P) back to (S, O, P), the bias added on the way.
+            for (int i = first; i < end; i++)
+                for (int o = 0; o < outChannels; o++)
+                {
+                    var source = scratch.AsSpan(yOffset + o * width + (i - first) * plane, plane);
+                    var target = output.AsSpan((i * outChannels + o) * plane, plane);
+                    if (bias is null) source.CopyTo(target);
+                    else TensorPrimitives.Add(source, bias[bOffset + o], target);
+                }
+        }
+    }
+
+    /// <summary>One chunk of the im2col input gradient (worker: the index of its scratch).</summary>
+    private readonly struct InputGradientChunks<T>(Plan plan, int batch, int plane, int columns, int outputs, int width, T[] scratch, T[] upstream,
+        int dyOffset, int outChannels, int groups, T[] weight, int wOffset, int og, int k, T[] dx, int image, ConvolutionGeometry geometry)
+        : IShare where T : unmanaged, INumber<T>
+    {
+        public void Run(int worker, int chunk, int firstChunk, int endChunk)
+        {
+            int colsOffset = worker * (columns + outputs), dyChunk = colsOffset + columns;
+            var (first, end) = plan.Range(chunk, batch);
+            int n = (end - first) * plane;
+            var (dyArray, dyStart) = SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
+            for (int g = 0; g < groups; g++)
+                Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(weight, wOffset + g * og * k, k, og, 1, k),
+                    new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1), T.Zero,
+                    new MatrixSpan<T>(scratch, colsOffset + g * k * width, k, n, width, 1), plan.Gemm);
+            for (int i = first; i < end; i++)
+            {
+                var sample = dx.AsSpan(i * image, image);
+                sample.Clear();
+                Im2Col.ScatterAdd<T>(scratch.AsSpan(colsOffset + (i - first) * plane), sample, geometry, width);
+            }
+        }
+    }
+
+    /// <summary>One share of chunks of the im2col weight gradient, summed into the result (share 0) or its partial sums.</summary>
+    private readonly struct WeightGradientShares<T>(Plan plan, int batch, int plane, int columns, int outputs, int width, int weights, T[] scratch,
+        T[] partials, T[] dw, T[] input, int xOffset, int image, ConvolutionGeometry geometry, T[] upstream, int dyOffset, int outChannels,
+        int groups, int og, int k) : IShare where T : unmanaged, INumber<T>
+    {
+        public void Run(int worker, int share, int firstChunk, int endChunk)
+        {
+            T[] target = share == 0 ? dw : partials;
+            int targetOffset = share == 0 ? 0 : (share - 1) * weights;
+            int colsOffset = worker * (columns + outputs), dyChunk = colsOffset + columns;
+            target.AsSpan(targetOffset, weights).Clear();
+            for (int chunk = firstChunk; chunk < endChunk; chunk++)
+            {
+                var (first, end) = plan.Range(chunk, batch);
+                int n = (end - first) * plane;
+                for (int i = first; i < end; i++)
+                    Im2Col.Gather<T>(input.AsSpan(xOffset + i * image, image), scratch.AsSpan(colsOffset + (i - first) * plane), geometry, width);
+                var (dyArray, dyStart) = SideBySide(upstream, dyOffset, first, end, outChannels, plane, scratch, dyChunk, width);
+                for (int g = 0; g < groups; g++)
+                {
+                    if (og < RowProductsMaxChannels)
+                        RowProducts.AddTo<T>(og, k, n, dyArray.AsSpan(dyStart + g * og * width), width, scratch.AsSpan(colsOffset + g * k * width), width,
+                            target.AsSpan(targetOffset + g * og * k), k);
+                    else
+                        Gemm.Multiply(T.One, new ReadOnlyMatrixSpan<T>(dyArray, dyStart + g * og * width, og, n, width, 1),
+                            new ReadOnlyMatrixSpan<T>(scratch, colsOffset + g * k * width, n, k, 1, width), T.One,
+                            new MatrixSpan<T>(target, targetOffset + g * og * k, og, k, k, 1), plan.Gemm);
+                }
+            }
+        }
+    }
 }

@@ -73,7 +73,8 @@ public class ConvolutionDirectTests
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
-    public void TheWeightGradientEqualsItsDefinitionAndDoesNotDependOnTheChunks(int threads)
+    [InlineData(4)] // 6 blocks in 4 shares: one starts inside a group
+    public void TheWeightGradientEqualsItsDefinition(int threads)
     {
         if (!DirectConvolution.IsAvailable<float>()) return;
         // 5 samples, 21 outputs (a vector + 5 of float, zero rows past them), groups 3 of 7, 8 entries k a group (6 + 2).
@@ -86,8 +87,6 @@ public class ConvolutionDirectTests
         Assert.Equal(16, g.OutWidth);
         using var _ = TensorParallelism.Use(new Parallelism(threads));
         var whole = Conv2dDirect.WeightGradient(dy, x, w.Shape, settings).ToArray();
-        var oneSampleChunks = Conv2dDirect.WeightGradient(dy, x, w.Shape, settings, chunkBytes: 1).ToArray();
-        Assert.Equal(whole, oneSampleChunks); // each element sums the samples in order, whatever the chunks
         var expected = WeightGradientByDefinition(x.ToArray(), x.Shape.ToArray(), dy.ToArray(), w.Shape.ToArray(), settings);
         for (int i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(expected[i] - whole[i]) <= 1e-4 * (1 + Math.Abs(expected[i])), $"element {i}: expected {expected[i]:R}, got {whole[i]:R}");
@@ -109,6 +108,33 @@ public class ConvolutionDirectTests
         for (int p = 0; p < positions; p++)
             for (int i = 0; i < rows; i++) Assert.Equal(doubles[i * positions + p], transposed[p * stride + i]);
         Assert.Throws<ArgumentException>(() => DirectConvolution.TransposeUpstream<float>(source, rows, positions, target, rows - 1));
+    }
+
+    [Theory]
+    [InlineData(3, 5, 16, 7, 18, 1, 1)]    // 3×3, padding 1: a zero ring
+    [InlineData(2, 4, 19, 6, 21, 2, 2)]    // rows longer than a vector, one element past it
+    [InlineData(2, 6, 8, 5, 10, -1, 1)]    // top < 0: the first source row cropped (the input gradient's padding > kh − 1)
+    [InlineData(1, 3, 5, 3, 4, 0, -1)]     // left < 0: the first source column cropped, and the last past the target
+    public void PadInteriorAfterPadEqualsPadAndBothFollowTheirDefinition(int channels, int height, int width, int targetHeight, int targetWidth, int top, int left)
+    {
+        float[] Source(int seed) => Enumerable.Range(0, channels * height * width).Select(i => (float)Math.Sin(seed + i)).ToArray();
+        float[] first = Source(1), second = Source(2);
+        var padded = Enumerable.Repeat(float.NaN, channels * targetHeight * targetWidth).ToArray();
+        DirectConvolution.Pad<float>(first, channels, height, width, padded, targetHeight, targetWidth, top, left);
+        for (int c = 0; c < channels; c++)
+            for (int i = 0; i < targetHeight; i++)
+                for (int j = 0; j < targetWidth; j++)
+                {
+                    int h = i - top, w = j - left;
+                    float expected = h >= 0 && h < height && w >= 0 && w < width ? first[(c * height + h) * width + w] : 0f;
+                    Assert.Equal(expected, padded[(c * targetHeight + i) * targetWidth + j]);
+                }
+        // A worker's next sample: only the inside copied, the zero borders kept.
+        DirectConvolution.PadInterior<float>(second, channels, height, width, padded, targetHeight, targetWidth, top, left);
+        var fresh = new float[padded.Length];
+        DirectConvolution.Pad<float>(second, channels, height, width, fresh, targetHeight, targetWidth, top, left);
+        Assert.Equal(fresh, padded);
+        Assert.Throws<ArgumentException>(() => DirectConvolution.PadInterior<float>(second, channels, height, width, padded.AsSpan(1), targetHeight, targetWidth, top, left));
     }
 
     /// <summary>dW[o, c, ki, kj] = Σ_{n, i, j} dY[n, o, i, j]·x[n, group·Cg + c, i·sh − ph + ki·dh, j·sw − pw + kj·dw] in double, term by term.</summary>
