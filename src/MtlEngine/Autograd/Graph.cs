@@ -224,6 +224,19 @@ internal static class Graph
         return summed.Reshape(shape);
     }
 
+    /// <summary>
+    /// Adds <paramref name="grad"/> (of <paramref name="leaf"/>'s shape, or broadcastable to it, on its device) into the
+    /// leaf's Grad as a backward pass does: a copy when Grad is null, else Grad += grad in place. For strategies that write a
+    /// computed gradient (an aggregated direction) where a backward pass would have.
+    /// </summary>
+    internal static void AccumulateGrad<T>(MtlTensor<T> leaf, MtlTensor<T> grad) where T : unmanaged, INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(leaf);
+        ArgumentNullException.ThrowIfNull(grad);
+        using var _ = Grad.NoGrad();
+        AccumulateInto(leaf, grad);
+    }
+
     /// <summary>Adds <paramref name="grad"/> into the leaf's Grad, reusing its buffer when it has one.</summary>
     private static void AccumulateInto<T>(MtlTensor<T> leaf, MtlTensor<T> grad) where T : unmanaged, INumber<T>
     {

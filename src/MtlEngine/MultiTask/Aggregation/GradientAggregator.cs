@@ -31,14 +31,33 @@ public abstract class GradientAggregator
         ArgumentNullException.ThrowIfNull(jacobian);
         if (jacobian.Rows == 0 || jacobian.Columns == 0)
             throw new ArgumentException($"The Jacobian must have at least one task and one parameter; it has shape {jacobian.ShapeText}.", nameof(jacobian));
-        for (int i = 0; i < jacobian.Data.Length; i++)
-            if (!double.IsFinite(jacobian.Data[i]))
-                throw new ArgumentException($"The Jacobian has a non-finite entry {jacobian.Data[i]} at ({i / jacobian.Columns}, {i % jacobian.Columns}).", nameof(jacobian));
+        if (!AllFinite(jacobian.Data))
+            for (int i = 0; i < jacobian.Data.Length; i++)
+                if (!double.IsFinite(jacobian.Data[i]))
+                    throw new ArgumentException($"The Jacobian has a non-finite entry {jacobian.Data[i]} at ({i / jacobian.Columns}, {i % jacobian.Columns}).", nameof(jacobian));
         if (!losses.IsEmpty && losses.Length != jacobian.Rows)
             throw new ArgumentException($"There are {losses.Length} losses for {jacobian.Rows} tasks.", nameof(losses));
         foreach (double l in losses)
             if (!double.IsFinite(l)) throw new ArgumentException($"A task loss is {l}; losses must be finite.", nameof(losses));
         return AggregateCore(jacobian, losses.IsEmpty ? null : losses.ToArray());
+    }
+
+    /// <summary>
+    /// Whether every value is finite, in vector lanes: x − x is 0 for a finite x and NaN for ±∞ and NaN, and a NaN stays in
+    /// the lane's sum (the scalar loop of <see cref="Aggregate"/> then finds the first one; J of a training step has millions of entries).
+    /// </summary>
+    internal static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        var lanes = System.Numerics.Vector<double>.Zero;
+        int width = System.Numerics.Vector<double>.Count, i = 0;
+        for (; i + width <= values.Length; i += width)
+        {
+            var v = new System.Numerics.Vector<double>(values.Slice(i, width));
+            lanes += v - v;
+        }
+        double sum = System.Numerics.Vector.Sum(lanes);
+        for (; i < values.Length; i++) sum += values[i] - values[i];
+        return sum == 0;
     }
 
     /// <summary>The method itself, on a checked Jacobian.</summary>

@@ -28,6 +28,8 @@ namespace MtlEngine.MultiTask.Weighting;
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class AggregationStrategy<T> : MultiTaskStrategy<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private double[]? _jacobianBuffer; // last step's J, refilled by the next step (the aggregators keep no reference to J)
+
     /// <summary>Wraps <paramref name="aggregator"/>.</summary>
     /// <param name="aggregator">The aggregation method (for instance from <see cref="GradientAggregators.Create"/>).</param>
     /// <param name="tasks">The model's tasks, in order.</param>
@@ -85,7 +87,8 @@ public sealed class AggregationStrategy<T> : MultiTaskStrategy<T> where T : unma
         var losses = LossValues(step);
         if (lossScales is not null)
             for (int t = 0; t < losses.Length; t++) losses[t] *= lossScales[t];
-        var jacobian = StepJacobian<T>.Build(step, RepresentationGradients, lossScales);
+        var jacobian = StepJacobian<T>.Build(step, RepresentationGradients, lossScales, _jacobianBuffer);
+        _jacobianBuffer = jacobian.Matrix.Data;
         var result = Aggregator.Aggregate(jacobian.Matrix, losses);
         LastResult = result;
         jacobian.Apply(result.Direction);

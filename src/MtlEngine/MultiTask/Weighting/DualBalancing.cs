@@ -72,12 +72,15 @@ public sealed class DualBalancing<T> : MultiTaskStrategy<T> where T : unmanaged,
         return (direction, alpha);
     }
 
+    private double[]? _jacobianBuffer; // last step's J, refilled by the next step
+
     /// <inheritdoc />
     protected override void BackwardCore(TrainingStep<T> step)
     {
         // ∇ log(lossₜ + ε) = ∇lossₜ / (lossₜ + ε): the Jacobian of the losses with rows scaled by 1/(lossₜ + ε).
         var scales = LossValues(step).Select(l => 1 / (l + 1e-8)).ToArray();
-        var jacobian = StepJacobian<T>.Build(step, representation: false, scales);
+        var jacobian = StepJacobian<T>.Build(step, representation: false, scales, _jacobianBuffer);
+        _jacobianBuffer = jacobian.Matrix.Data;
         RecordConflict(jacobian.Matrix);
         _buffer ??= new double[jacobian.Matrix.Data.Length];
         if (_buffer.Length != jacobian.Matrix.Data.Length)

@@ -1,7 +1,9 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using MtlEngine.Autograd;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.LinearAlgebra;
+using MtlEngine.MultiTask.Aggregation;
 using MtlEngine.Nn;
 using MtlEngine.Tensors;
 
@@ -16,37 +18,42 @@ internal static class TaskJacobian
 {
     /// <summary>
     /// J with row t the concatenation of <paramref name="gradients"/>[t][0 .. <paramref name="count"/>), each flattened
-    /// row-major (gradients on a device are downloaded).
+    /// row-major (gradients on a device are downloaded). Every entry is written, so <paramref name="reuse"/>, when it has
+    /// exactly T·P elements (last step's J), is filled instead of a new array: on shared parameters that include an
+    /// embedding table J is tens of megabytes, and a new one each step is a large-object allocation and a full collection.
     /// </summary>
-    public static DenseMatrix Flatten<T>(MtlTensor<T>[][] gradients, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    public static DenseMatrix Flatten<T>(MtlTensor<T>[][] gradients, int count, double[]? reuse = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int tasks = gradients.Length;
         long columns = 0;
         for (int j = 0; j < count; j++) columns += gradients[0][j].Length;
         if (columns > int.MaxValue / Math.Max(1, tasks))
             throw new InvalidOperationException($"The Jacobian would have {tasks} × {columns} entries, more than one array holds; aggregate on the representation (rep_grad) instead.");
-        var jacobian = new DenseMatrix(tasks, (int)columns);
+        var jacobian = reuse is not null && reuse.Length == tasks * columns
+            ? new DenseMatrix(tasks, (int)columns, reuse)
+            : new DenseMatrix(tasks, (int)columns);
         for (int t = 0; t < tasks; t++)
         {
             var row = jacobian.Row(t);
             int offset = 0;
             for (int j = 0; j < count; j++)
             {
-                var values = gradients[t][j].To(Device.Cpu).Contiguous().ToArray();
-                for (int i = 0; i < values.Length; i++) row[offset + i] = double.CreateChecked(values[i]);
-                offset += values.Length;
+                var gradient = gradients[t][j];
+                var host = gradient.Device.Kind == DeviceKind.Cpu ? gradient.Contiguous().AsSpan() : gradient.ToArray();
+                TensorPrimitives.ConvertChecked<T, double>(host, row.Slice(offset, host.Length));
+                offset += host.Length;
             }
         }
         return jacobian;
     }
 
     /// <summary>
-    /// The cosines between the rows of J: C = diag(G)^(−1/2)·G·diag(G)^(−1/2) with the Gramian G = J·Jᵀ (through the
-    /// GEMM); a zero row has cosine 0 with every row, itself included.
+    /// The cosines between the rows of J: C = diag(G)^(−1/2)·G·diag(G)^(−1/2) with the Gramian G = J·Jᵀ
+    /// (<see cref="Gramian.Compute"/>); a zero row has cosine 0 with every row, itself included.
     /// </summary>
     public static DenseMatrix Cosines(DenseMatrix jacobian)
     {
-        var gramian = DenseMatrix.Multiply(jacobian, jacobian, MatrixOp.None, MatrixOp.Transpose, Parallelism.Sequential);
+        var gramian = Gramian.Compute(jacobian, Parallelism.Sequential);
         int n = gramian.Rows;
         var cosines = new DenseMatrix(n, n);
         for (int i = 0; i < n; i++)
@@ -59,10 +66,22 @@ internal static class TaskJacobian
     }
 
     /// <summary>
-    /// Adds ∂/∂θ of the surrogate Σₖ ⟨θₖ, cₖ⟩ to each tensor θₖ's Grad, that is cₖ itself, by one backward pass through
-    /// element-wise products alone (so the gradients land on the tensors' device and buffers as any backward pass puts them).
+    /// Adds cₖ to each tensor θₖ's Grad (those that require grad), as a backward pass accumulates into a leaf
+    /// (<see cref="Graph.AccumulateGrad"/>: the same buffers and device, the same sum): what
+    /// <see cref="AddToGradientsByBackward"/> does through a surrogate graph, without building and running it (for a
+    /// 14,300 × 64 embedding table, one product, one sum and their backward of 915,000 elements each a step).
     /// </summary>
     public static void AddToGradients<T>(IReadOnlyList<(MtlTensor<T> Parameter, MtlTensor<T> Gradient)> pairs) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (var (parameter, gradient) in pairs)
+            if (parameter.RequiresGrad) Graph.AccumulateGrad(parameter, gradient.Detach());
+    }
+
+    /// <summary>
+    /// The textbook twin of <see cref="AddToGradients"/>: adds ∂/∂θ of the surrogate Σₖ ⟨θₖ, cₖ⟩ to each tensor θₖ's
+    /// Grad, that is cₖ itself, by one backward pass through element-wise products alone.
+    /// </summary>
+    internal static void AddToGradientsByBackward<T>(IReadOnlyList<(MtlTensor<T> Parameter, MtlTensor<T> Gradient)> pairs) where T : unmanaged, IFloatingPointIeee754<T>
     {
         MtlTensor<T>? surrogate = null;
         foreach (var (parameter, gradient) in pairs)
@@ -82,8 +101,10 @@ internal static class TaskJacobian
         for (int k = 0; k < parameters.Count; k++)
         {
             var p = parameters[k];
+            if (offset + p.Length > direction.Length)
+                throw new ArgumentException($"The direction has {direction.Length} entries, but the parameters hold more than {offset + p.Length - 1}.", nameof(direction));
             var values = new T[p.Length];
-            for (int i = 0; i < values.Length; i++) values[i] = T.CreateChecked(direction[offset + i]);
+            TensorPrimitives.ConvertChecked<double, T>(direction.Slice(offset, values.Length), values);
             offset += values.Length;
             var host = MtlTensor.FromArray(values, p.Shape.ToArray());
             result[k] = p.Device.Kind == DeviceKind.Cpu ? host : host.To(p.Device);
@@ -179,8 +200,10 @@ internal sealed class StepJacobian<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>
     /// T backward passes over the kept graph, each to the targets (the shared parameters, or the distinct representation
     /// tensors) and to every task-specific parameter; a task's gradient is scaled by <paramref name="scales"/>[t] when given.
+    /// J is written into <paramref name="reuse"/> when it has T·P elements (the caller's J of the last step, no longer
+    /// read; see <see cref="TaskJacobian.Flatten"/>).
     /// </summary>
-    public static StepJacobian<T> Build(TrainingStep<T> step, bool representation, double[]? scales)
+    public static StepJacobian<T> Build(TrainingStep<T> step, bool representation, double[]? scales, double[]? reuse = null)
     {
         var model = step.Model;
         var taskParameters = model.NamedParameters().Where(p => model.RoleOf(p.Key).Role == ParameterRole.Task).Select(p => p.Value).ToList();
@@ -191,7 +214,7 @@ internal sealed class StepJacobian<T> where T : unmanaged, IFloatingPointIeee754
             throw new InvalidOperationException("rep_grad needs the shared representation of the step, but the step has none (a data-parallel step carries only the parameters' gradients); aggregate on the shared parameters instead.");
         int count = targets.Count;
         var gradients = step.TaskGradients([.. targets, .. taskParameters]);
-        var matrix = TaskJacobian.Flatten(gradients, count);
+        var matrix = TaskJacobian.Flatten(gradients, count, reuse);
         if (scales is not null)
             for (int t = 0; t < matrix.Rows; t++)
                 foreach (ref double v in matrix.Row(t)) v *= scales[t];

@@ -5,7 +5,7 @@ using static MtlEngine.Tests.MultiTask.AggregationTestData;
 
 namespace MtlEngine.Tests.MultiTask.Aggregation;
 
-/// <summary>The Gramian by SYRK against the textbook SYRK, and its accurate spectrum against exact cases.</summary>
+/// <summary>The Gramian (by row products or SYRK) against the textbook SYRK, and its accurate spectrum against exact cases.</summary>
 public class GramianTests
 {
     [Theory]
@@ -13,6 +13,11 @@ public class GramianTests
     [InlineData(3, 7)]
     [InlineData(8, 3)]
     [InlineData(5, 300)]
+    [InlineData(2, 100_003)] // a training step's J: two tasks, a long row (the row-product branch)
+    [InlineData(32, 4096)]   // the row-product branch's most rows and fewest columns
+    [InlineData(33, 4099)]   // the SYRK's: one row more
+    [InlineData(3, 4095)]    // the SYRK's: one column fewer
+    [InlineData(1, 5003)]
     public void GramianMatchesTheTextbookSyrk(int t, int p)
     {
         var j = Gaussian(t, p, t * 31 + p);
