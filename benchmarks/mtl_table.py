@@ -92,8 +92,8 @@ def variant(base, architecture, weighting, seed, epochs, tasks=None, weighting_p
     return spec
 
 
-def test_metric(metrics, task, metric):
-    return metrics["tasks"][task]["test"][metric]
+def split_metric(metrics, task, metric, split):
+    return metrics["tasks"][task][split][metric]
 
 
 def delta_m(values, baselines, metric):
@@ -113,6 +113,8 @@ def main():
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds")
     parser.add_argument("--epochs", type=int, default=0, help="epochs (0: the example's own)")
     parser.add_argument("--metric", default="accuracy", help="the test metric of every task (accuracy, macro_f1, r2, mse, ...)")
+    parser.add_argument("--split", default="test", choices=["test", "validation"],
+                        help="the split the table reports: choose a configuration on validation, then report test")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--jobs", type=int, default=1, help="trainings run at once (each with --threads threads)")
     parser.add_argument("--rows", type=int, default=0, help="keep this many seeded random rows of the example (0: all)")
@@ -180,7 +182,7 @@ def main():
             m = finished[f"stl-{task}-{seed}"]
             if isinstance(m, RunFailed):
                 raise m
-            single[(task, seed)] = test_metric(m, task, args.metric)
+            single[(task, seed)] = split_metric(m, task, args.metric, args.split)
             print(f"single-task {task} seed {seed}: {single[(task, seed)]:.4f}", file=sys.stderr)
 
     rows = []
@@ -194,7 +196,7 @@ def main():
         per_task = {t: [] for t in tasks}
         deltas, seconds = [], []
         for seed, m in zip(seeds, runs):
-            values = {t: test_metric(m, t, args.metric) for t in tasks}
+            values = {t: split_metric(m, t, args.metric, args.split) for t in tasks}
             for t in tasks:
                 per_task[t].append(values[t])
             deltas.append(delta_m(values, {t: single[(t, seed)] for t in tasks}, args.metric))
@@ -202,7 +204,7 @@ def main():
             print(f"{architecture} {label} seed {seed}: {values} delta_m={deltas[-1]:+.2f}", file=sys.stderr)
         rows.append((architecture, label, {t: mean_std(per_task[t]) for t in tasks}, mean_std(deltas), statistics.median(seconds)))
 
-    print(f"# {args.example}: test {args.metric}, mean +- std over seeds {args.seeds}; Delta m% against single-task "
+    print(f"# {args.example}: {args.split} {args.metric}, mean +- std over seeds {args.seeds}; Delta m% against single-task "
           f"(positive = better); cpu: {cpu}, threads={args.threads}, epochs={args.epochs or 'spec'}"
           + (f", overrides: {' '.join(args.set)}" if args.set else "")
           + (f", rows: {args.rows} of {total_rows} (seed {args.rows_seed})" if args.rows else "")
