@@ -48,10 +48,38 @@ public class ResultStorageTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    [InlineData(211)]
+    public void Cholesky_into_reused_storage_is_bitwise_the_allocating_factorization(int n)
+    {
+        var storage = new DenseMatrix(n, n);
+        storage.Data.AsSpan().Fill(double.NaN);   // stale contents must not leak into the result
+        var b = Random(n, 3, 7);
+        foreach (int seed in new[] { 1, 2 })
+        {
+            var a = Spd(n, seed);
+            var reference = CholeskyTextbook.Factor(a);
+            var fresh = Cholesky.Factor(a, new Parallelism(2));
+            var upperless = a.Clone();
+            for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) upperless[i, j] = double.NaN;   // A's upper triangle is not read
+            var reused = Cholesky.Factor(upperless, storage, new Parallelism(2));
+            Assert.Same(storage, reused.L);
+            Assert.Equal(fresh.L.Data, reused.L.Data);
+            AssertSmall(RelativeError(reused.L, reference), 20 * (n + 1) * Eps, $"n={n} twin");
+            for (int i = 0; i < n; i++)
+                for (int j = i + 1; j < n; j++)
+                    Assert.Equal(0.0, reused.L[i, j]);
+            Assert.Equal(fresh.Solve(b).Data, reused.Solve(b).Data);
+        }
+    }
+
     [Fact]
     public void Storage_of_the_wrong_shape_is_refused_with_the_shapes()
     {
         var a = Random(4, 4, 1);
+        Assert.Contains("(4, 4)", Assert.Throws<MatrixShapeException>(() => Cholesky.Factor(Spd(4, 1), new DenseMatrix(4, 5))).Message);
         Assert.Contains("(4, 4)", Assert.Throws<MatrixShapeException>(() => Lu.Factor(a, new DenseMatrix(4, 5))).Message);
         Assert.Contains("(3, 3)", Assert.Throws<MatrixShapeException>(() => SymmetricEigen.Compute(Symmetric(4, 1), new SymmetricEigenWorkspace(), new DenseMatrix(3, 3))).Message);
     }
