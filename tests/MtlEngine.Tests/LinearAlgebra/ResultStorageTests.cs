@@ -75,9 +75,38 @@ public class ResultStorageTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(30, 23)]   // bidiagonalized directly
+    [InlineData(90, 33)]   // QR first (m ≥ 1.6·n)
+    [InlineData(23, 41)]   // wide: the SVD of Aᵀ
+    public void Svd_into_reused_storage_is_bitwise_the_allocating_decomposition(int m, int n)
+    {
+        int k = Math.Min(m, n);
+        var u = new DenseMatrix(m, k);
+        var v = new DenseMatrix(n, k);
+        u.Data.AsSpan().Fill(double.NaN);   // stale contents must not leak into the result
+        v.Data.AsSpan().Fill(double.NaN);
+        foreach (int seed in new[] { 5, 6 })
+        {
+            var a = Random(m, n, seed);
+            var reference = Svd.Compute(a, new Parallelism(2));
+            var reused = Svd.Compute(a, u, v, new Parallelism(2));
+            Assert.Same(u, reused.U);
+            Assert.Same(v, reused.V);
+            Assert.Equal(reference.SingularValues, reused.SingularValues);
+            Assert.Equal(reference.U.Data, reused.U.Data);
+            Assert.Equal(reference.V.Data, reused.V.Data);
+            AssertSmall(RelativeError(reused.Reconstruct(new Parallelism(2)), a), 20 * (m + n) * Eps, $"{m}×{n} U·Σ·Vᵀ = A");
+        }
+    }
+
     [Fact]
     public void Storage_of_the_wrong_shape_is_refused_with_the_shapes()
     {
+        var svdShapes = Assert.Throws<MatrixShapeException>(() => Svd.Compute(Random(5, 4, 1), new DenseMatrix(5, 4), new DenseMatrix(5, 4))).Message;
+        Assert.Contains("V storage of shape (4, 4)", svdShapes);
+        Assert.Contains("shapes (5, 4) and (5, 4)", svdShapes);
         var a = Random(4, 4, 1);
         Assert.Contains("(4, 4)", Assert.Throws<MatrixShapeException>(() => Cholesky.Factor(Spd(4, 1), new DenseMatrix(4, 5))).Message);
         Assert.Contains("(4, 4)", Assert.Throws<MatrixShapeException>(() => Lu.Factor(a, new DenseMatrix(4, 5))).Message);
