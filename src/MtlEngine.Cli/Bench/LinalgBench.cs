@@ -9,11 +9,13 @@ namespace MtlEngine.Cli.Bench;
 
 /// <summary>
 /// <c>mtl bench linalg --threads T</c>: times the dense factorizations on fixed seeded inputs and prints one key=value
-/// line per operation — <c>name=cholesky n=1024 seconds=... residual=...</c> (with the in-place rate as a fraction of
-/// the GEMM's), gemm (n=1024), cholesky_rate (the same fraction at n=2048), then eigh (n=512), svd (m=1024, n=512),
+/// line per operation — <c>name=cholesky n=1024 seconds=... residual=...</c> (the workspace form
+/// <see cref="Cholesky.Factor(DenseMatrix, DenseMatrix, Parallelism?)"/>, with the in-place rate as a fraction of the
+/// GEMM's; cholesky_fresh times the allocating call), gemm (n=1024), cholesky_rate (the same fraction at n=2048), then eigh (n=512), svd (m=1024, n=512),
 /// qr (m=2048, n=512, factor and thin Q), solve (LU, n=1024, 16 right-hand sides), and cholesky_f32 and solve_f32 (the
 /// same inputs rounded to float32, through <see cref="Linalg"/>, computed in float32) — where seconds is the median of
-/// several runs after one warm-up and residual the relative reconstruction error; eigh, svd and solve also print
+/// several runs after one warm-up and residual the relative reconstruction error (svd runs the workspace form
+/// <see cref="Svd.Compute(DenseMatrix, DenseMatrix, DenseMatrix, Parallelism?)"/>, svd_fresh the allocating call); eigh, svd and solve also print
 /// faults_per_call, the minor page faults of one call in a loop (Linux). eigh and solve run the workspace forms a loop
 /// uses (<see cref="SymmetricEigen.Compute(DenseMatrix, SymmetricEigenWorkspace, DenseMatrix, Parallelism?)"/>,
 /// <see cref="Lu.Factor(DenseMatrix, DenseMatrix, Parallelism?)"/>: results on storage reused from call to call, as
@@ -34,11 +36,18 @@ internal static class LinalgBench
             const int n = 1024;
             var a = Spd(n);
             Cholesky? chol = null;
-            double s = Median(() => chol = Cholesky.Factor(a, par));
+            // The workspace form, as a loop calls it (L on storage reused from call to call, A unchanged); cholesky_fresh
+            // times the allocating call.
+            var storage = new DenseMatrix(n, n);
+            double s = Median(() => chol = Cholesky.Factor(a, storage, par));
+            double faults = FaultsPerCall(() => chol = Cholesky.Factor(a, storage, par));
             double residual = RelativeDifference(chol!.Reconstruct(), a);
             var (inPlace, gflops, g, gemmGflops) = CholeskyRate(a, par);
             output.WriteLine(Line($"name=cholesky n={n}", s, residual) + string.Create(CultureInfo.InvariantCulture,
-                $" inplace_seconds={inPlace:G4} gflops={gflops:F1} gemm_fraction={gflops / gemmGflops:F2} threads={threads}"));
+                $" inplace_seconds={inPlace:G4} gflops={gflops:F1} gemm_fraction={gflops / gemmGflops:F2} threads={threads}") + Faults(faults));
+            double fresh = Median(() => chol = Cholesky.Factor(a, par));
+            output.WriteLine(Line($"name=cholesky_fresh n={n}", fresh, RelativeDifference(chol!.Reconstruct(), a)) + $" threads={threads}" +
+                Faults(FaultsPerCall(() => chol = Cholesky.Factor(a, par))));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"name=gemm n={n} seconds={g:G4} gflops={gemmGflops:F1} threads={threads}"));
         }
         if (Want("cholesky_rate"))
@@ -72,9 +81,16 @@ internal static class LinalgBench
             const int m = 1024, n = 512;
             var a = Random(m, n, 3);
             Svd? svd = null;
-            double s = Median(() => svd = Svd.Compute(a, par));
-            double faults = FaultsPerCall(() => svd = Svd.Compute(a, par));
+            // The workspace form, as a loop calls it (U and V on storage reused from call to call); svd_fresh times the
+            // allocating call.
+            var u = new DenseMatrix(m, n);
+            var v = new DenseMatrix(n, n);
+            double s = Median(() => svd = Svd.Compute(a, u, v, par));
+            double faults = FaultsPerCall(() => svd = Svd.Compute(a, u, v, par));
             output.WriteLine(Line($"name=svd m={m} n={n}", s, RelativeDifference(svd!.Reconstruct(par), a)) + $" threads={threads}" + Faults(faults));
+            double fresh = Median(() => svd = Svd.Compute(a, par));
+            double freshFaults = FaultsPerCall(() => svd = Svd.Compute(a, par));
+            output.WriteLine(Line($"name=svd_fresh m={m} n={n}", fresh, RelativeDifference(svd!.Reconstruct(par), a)) + $" threads={threads}" + Faults(freshFaults));
         }
         if (Want("qr"))
         {

@@ -93,33 +93,49 @@ internal static class Householder
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DenseMatrix BuildT(PooledMatrix v, ReadOnlySpan<double> tau)
     {
+        var t = new DenseMatrix(v.Columns, v.Columns);
+        BuildT(v, tau, t.Data);
+        return t;
+    }
+
+    /// <summary>
+    /// <see cref="BuildT(PooledMatrix, ReadOnlySpan{double})"/> into <paramref name="t"/> (b×b row-major, zero on entry),
+    /// its scratch pooled: for callers that build a T per block and drop it (fresh small arrays each block cost page
+    /// faults when the collector hands out new memory).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void BuildT(PooledMatrix v, ReadOnlySpan<double> tau, Span<double> t)
+    {
         int b = v.Columns;
-        var t = new DenseMatrix(b, b);
-        // S = Vᵀ·V in one GEMM; then z = V[:, 0..i]ᵀ·vᵢ is S[0..i, i].
-        var gram = new DenseMatrix(b, b);
+        // S = Vᵀ·V in one GEMM (β = 0: the pooled contents are not read); then z = V[:, 0..i]ᵀ·vᵢ is S[0..i, i].
+        using var gram = new PooledMatrix(b, b, clear: false);
         Gemm.Multiply(1.0, v.ReadOnlySpan, MatrixOp.Transpose, v.ReadOnlySpan, MatrixOp.None, 0.0, gram.Span, Parallelism.Sequential);
-        var column = new double[b];
+        using var columnScratch = new PooledMatrix(1, b, clear: false);
+        var column = columnScratch.Elements;
         for (int i = 0; i < b; i++)
         {
-            t[i, i] = tau[i];
+            t[i * b + i] = tau[i];
             if (tau[i] == 0) continue;
             // T[0..i, i] = −τᵢ · T[0..i, 0..i] · S[0..i, i]: row p of the upper-triangular T against S[p..i, i].
             for (int q = 0; q < i; q++) column[q] = gram[q, i];
             for (int p = 0; p < i; p++)
-                t[p, i] = -tau[i] * Dense.Dot(t.Row(p)[p..i], column.AsSpan(p, i - p));
+                t[p * b + i] = -tau[i] * Dense.Dot<double>(t.Slice(p * b + p, i - p), column.Slice(p, i - p));
         }
-        return t;
     }
 
     /// <summary>C ← (I − V·T·Vᵀ)·C, or with Tᵀ when <paramref name="transpose"/> (that is, C ← Hᵀ·C). C has V.Rows rows.</summary>
-    public static void ApplyBlock(PooledMatrix v, DenseMatrix t, bool transpose, MatrixSpan<double> c, Parallelism parallelism)
+    public static void ApplyBlock(PooledMatrix v, DenseMatrix t, bool transpose, MatrixSpan<double> c, Parallelism parallelism) =>
+        ApplyBlock(v, t.ReadOnlySpan, transpose, c, parallelism);
+
+    /// <summary>C ← (I − V·T·Vᵀ)·C with T given as a view (e.g. pooled scratch); see <see cref="ApplyBlock(PooledMatrix, DenseMatrix, bool, MatrixSpan{double}, Parallelism)"/>.</summary>
+    internal static void ApplyBlock(PooledMatrix v, ReadOnlyMatrixSpan<double> t, bool transpose, MatrixSpan<double> c, Parallelism parallelism)
     {
         int b = v.Columns, r = c.Columns;
         if (b == 0 || r == 0 || c.Rows == 0) return;
         using var w = new PooledMatrix(b, r);
         Gemm.Multiply(1.0, v.ReadOnlySpan, MatrixOp.Transpose, c, MatrixOp.None, 0.0, w.Span, parallelism);
         using var tw = new PooledMatrix(b, r);
-        Gemm.Multiply(1.0, t.ReadOnlySpan, transpose ? MatrixOp.Transpose : MatrixOp.None, w.ReadOnlySpan, MatrixOp.None, 0.0, tw.Span, parallelism);
+        Gemm.Multiply(1.0, t, transpose ? MatrixOp.Transpose : MatrixOp.None, w.ReadOnlySpan, MatrixOp.None, 0.0, tw.Span, parallelism);
         Gemm.Multiply(-1.0, v.ReadOnlySpan, tw.ReadOnlySpan, 1.0, c, parallelism);
     }
 
