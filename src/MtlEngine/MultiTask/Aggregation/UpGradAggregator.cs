@@ -24,16 +24,30 @@ public sealed class UpGradAggregator : GradientAggregator
     protected override AggregationResult AggregateCore(DenseMatrix jacobian, double[]? losses)
     {
         int t = jacobian.Rows;
-        var unit = Gramian.Normalize(Gramian.Compute(jacobian));
+        var projections = Projections(jacobian);
         var weights = new double[t];
+        for (int i = 0; i < t; i++)
+            for (int j = 0; j < t; j++) weights[j] += projections[i, j] / t;
+        return new AggregationResult(Gramian.CombineOrZero(jacobian, weights), weights);
+    }
+
+    /// <summary>
+    /// The weights of each projection: row i is vᵢ = argmin_{v ≥ eᵢ} vᵀGv, so that Jᵀvᵢ is the projection of gᵢ onto the
+    /// dual cone (the tests check each one's KKT conditions: vᵢ − eᵢ ≥ 0, G·vᵢ ≥ 0, (G·vᵢ)ⱼ = 0 where vᵢⱼ &gt; δᵢⱼ).
+    /// </summary>
+    internal static DenseMatrix Projections(DenseMatrix jacobian)
+    {
+        int t = jacobian.Rows;
+        var unit = Gramian.Normalize(Gramian.Compute(jacobian));
+        var projections = new DenseMatrix(t, t);
         var c = new double[t];
         for (int i = 0; i < t; i++)
         {
             // With ṽ = S·v = sᵢ·(eᵢ + z): minimize ½zᵀG̃z + G̃[:, i]ᵀz over z ≥ 0, then vⱼ = sᵢ·(δᵢⱼ + zⱼ)/sⱼ.
             for (int j = 0; j < t; j++) c[j] = unit.Unit[j, i];
             var z = SmallQp.Solve(unit.Unit, c).X;
-            for (int j = 0; j < t; j++) weights[j] += unit.Scales[i] * ((i == j ? 1 : 0) + z[j]) / unit.Scales[j] / t;
+            for (int j = 0; j < t; j++) projections[i, j] = unit.Scales[i] * ((i == j ? 1 : 0) + z[j]) / unit.Scales[j];
         }
-        return new AggregationResult(Gramian.CombineOrZero(jacobian, weights), weights);
+        return projections;
     }
 }
