@@ -11,3 +11,14 @@ public interface IRowSumAuxiliaryLoss
     /// <summary>Whether the auxiliary loss, when the model adds one, is a sum over the batch's rows.</summary>
     bool AuxiliaryLossSumsOverRows { get; }
 }
+
+/// <summary>
+/// A module whose training loss couples the rows of a batch (a statistic or a contrast over all of them), so that a slice
+/// cannot compute its share from its own rows: data-parallel training refuses a model holding one that says so
+/// (<see cref="DataParallel.CheckReplicable{T}"/>), with <see cref="WholeBatchReason"/> in its one line.
+/// </summary>
+public interface IWholeBatchLoss
+{
+    /// <summary>Why the module needs the whole batch and what to change, or null when it does not now (e.g. a weight of 0).</summary>
+    string? WholeBatchReason { get; }
+}

@@ -46,7 +46,8 @@ public static partial class DataParallel
     /// <summary>
     /// Refuses a model whose step is not a sum over its samples: an <see cref="IRandomizedModule"/> that cannot draw a
     /// slice's part of the batch's draws (dropout and modality dropout can: <see cref="ISliceDraws"/>), a batch
-    /// normalization layer, or a joint alignment with λ &gt; 0 (its InfoNCE contrasts every pair of the batch's rows).
+    /// normalization layer, or an <see cref="IWholeBatchLoss"/> that needs the whole batch (a joint alignment with λ &gt; 0: its
+    /// InfoNCE contrasts every pair of the batch's rows).
     /// </summary>
     /// <exception cref="ArgumentException">Naming the first module in the way, why, and what to change.</exception>
     public static void CheckReplicable<T>(Module<T> model) where T : unmanaged, IFloatingPointIeee754<T>
@@ -59,8 +60,7 @@ public static partial class DataParallel
                 ISliceDraws => "",
                 IRandomizedModule => "uses random draws in training that cannot be taken from the whole batch's; train locally",
                 BatchNormBase<T> => "uses batch normalization, whose batch statistics a slice cannot compute from its own rows; use no batch normalization, or train locally",
-                MultiModal.JointAlignment<T> { Weight: > 0 } => "is a joint alignment, whose InfoNCE contrasts every pair of the batch's rows, so a slice cannot compute its share from its own rows; "
-                    + "set alignment.weight to 0, train the alignment as a model of its own, or train locally",
+                IWholeBatchLoss { WholeBatchReason: { } reason } => reason,
                 _ => "",
             };
             if (why.Length > 0)
