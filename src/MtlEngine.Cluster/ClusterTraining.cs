@@ -16,7 +16,9 @@ namespace MtlEngine.Cluster;
 /// Per task (<see cref="PerTask"/>, for every other strategy and the gradient-conflict record): each grain returns its
 /// slice's gradient of each task loss (T × P) and whether each loss reached each parameter; the client sums them per task in
 /// slice order, weighted by fₛₜ in double (<see cref="DataParallel.AddSlice{T}"/>), and the trainer runs its strategy on them
-/// as on a local step (<see cref="ITaskStepGradients{T}"/>): T times the gradient traffic.
+/// as on a local step (<see cref="ITaskStepGradients{T}"/>): T times the gradient traffic. Each grain also returns the
+/// gradient of its slice's auxiliary loss (DSelect-k's regularization, a sum over rows: <see cref="IRowSumAuxiliaryLoss"/>;
+/// zeros without one), which the client sums and the trainer adds after the strategy, as locally.
 /// </para>
 /// <para>
 /// Cost per step, with P parameters: 4·P bytes of parameters to each of the K grains and 4·P bytes of gradient back,
@@ -99,8 +101,8 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
     /// <summary>The wall time of the steps' rounds (sending, computing, receiving, summing).</summary>
     public TimeSpan Elapsed { get; private set; }
 
-    /// <summary>The payload bytes of one step for a batch of <paramref name="rows"/> rows: parameters out and gradients back (one per task with <see cref="PerTask"/>) per slice, and the rows.</summary>
-    public long BytesPerStep(int rows) => 4L * DataParallel.ParameterLength(_model) * Slices * (PerTask ? 1 + _model.Tasks.Count : 2) + 4L * rows;
+    /// <summary>The payload bytes of one step for a batch of <paramref name="rows"/> rows: parameters out and gradients back (one per task and one of the auxiliary loss with <see cref="PerTask"/>) per slice, and the rows.</summary>
+    public long BytesPerStep(int rows) => 4L * DataParallel.ParameterLength(_model) * Slices * (PerTask ? 2 + _model.Tasks.Count : 2) + 4L * rows;
 
     /// <inheritdoc />
     /// <exception cref="ClusterException">When a slice fails on every attempt, the job cannot be loaded on a silo, or no silo is left.</exception>
@@ -134,7 +136,7 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
         {
             var reply = replies[s];
             Check(s, reply, sums.Gradients.Length, sums.Reached.Length);
-            DataParallel.AddSlice<float>(sums, reply.Losses, reply.Gradient, reply.Reached, fractions[s]);
+            DataParallel.AddSlice<float>(sums, reply.Losses, reply.Gradient, reply.Reached, fractions[s], reply.Auxiliary, reply.AuxiliaryReached);
         }
         Steps++;
         Elapsed += clock.Elapsed;
@@ -170,7 +172,8 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
     /// <summary>Checks a reply's sizes and records its silo.</summary>
     private void Check(int s, TrainSliceReply reply, int gradientLength, int? reachedLength)
     {
-        if (reply.Gradient.Length != gradientLength || reply.Losses.Length != _model.Tasks.Count || (reachedLength is int k && reply.Reached?.Length != k))
+        if (reply.Gradient.Length != gradientLength || reply.Losses.Length != _model.Tasks.Count
+            || (reachedLength is int k && (reply.Reached?.Length != k || reply.AuxiliaryReached?.Length != _model.Parameters().Count)))
             throw new ClusterException($"slice {s} came back from {reply.Silo} with {reply.Gradient.Length} gradient values for {gradientLength}; every silo must run the same version of mtl on the same spec");
         if (_silos[s].Count == 0 || _silos[s][^1] != reply.Silo) _silos[s].Add(reply.Silo);
     }

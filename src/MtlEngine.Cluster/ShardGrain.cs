@@ -76,8 +76,11 @@ internal sealed class ShardGrain(ILocalSiloDetails silo, IServiceProvider servic
             {
                 var gradients = new float[model.Tasks.Count * _gradient!.Length];
                 var reached = new bool[model.Tasks.Count * model.Parameters().Count];
-                var taskLosses = DataParallel.SliceTaskGradients(model, data, request.Rows, request.Fractions, gradients, reached, draws);
-                return Task.FromResult(new TrainSliceReply(_silo, taskLosses, gradients, clock.Elapsed.TotalSeconds, null, reached, DataParallel.RandomPositions(model)));
+                var auxiliary = new float[_gradient.Length];
+                var auxiliaryReached = new bool[model.Parameters().Count];
+                var taskLosses = DataParallel.SliceTaskGradients<float>(model, data, request.Rows, request.Fractions, gradients, reached, draws, auxiliary, auxiliaryReached);
+                return Task.FromResult(new TrainSliceReply(_silo, taskLosses, gradients, clock.Elapsed.TotalSeconds, null, reached, DataParallel.RandomPositions(model),
+                    auxiliary, auxiliaryReached));
             }
             var losses = DataParallel.SliceGradients(model, data, request.Rows, request.Fractions, request.Weights, _gradient, draws);
             return Task.FromResult(new TrainSliceReply(_silo, losses, (float[])_gradient!.Clone(), clock.Elapsed.TotalSeconds, null, null, DataParallel.RandomPositions(model)));

@@ -52,6 +52,9 @@ public sealed record TrainSliceRequest(
 /// <param name="Error">Why the slice failed (the job cannot be loaded on the silo, a mismatched model), or null.</param>
 /// <param name="Reached">With <see cref="TrainSliceRequest.PerTask"/>: whether each task's loss reached each parameter tensor (T × K); else null.</param>
 /// <param name="Positions">The positions of the replica's dropout generators after the slice's forward (the same on every non-empty slice: each drew the whole batch's masks).</param>
+/// <param name="Auxiliary">With <see cref="TrainSliceRequest.PerTask"/>: the gradient of the slice's auxiliary loss (a sum over rows,
+/// <see cref="IRowSumAuxiliaryLoss"/>; zeros without one), P values; else null (the summed gradient holds it).</param>
+/// <param name="AuxiliaryReached">With <see cref="TrainSliceRequest.PerTask"/>: whether the auxiliary loss reached each parameter tensor (K); else null.</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainSliceReply(
     [property: Id(0)] string Silo,
@@ -60,4 +63,6 @@ public sealed record TrainSliceReply(
     [property: Id(3)] double Seconds,
     [property: Id(4)] string? Error,
     [property: Id(5)] bool[]? Reached = null,
-    [property: Id(6)] ulong[]? Positions = null) : IShardReply;
+    [property: Id(6)] ulong[]? Positions = null,
+    [property: Id(7)] float[]? Auxiliary = null,
+    [property: Id(8)] bool[]? AuxiliaryReached = null) : IShardReply;

@@ -20,7 +20,7 @@ namespace MtlEngine.MultiModal;
 /// <c>alignment</c>.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class JointAlignment<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class JointAlignment<T> : Module<T>, IWholeBatchLoss where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Linear<T> _projectionA, _projectionB;
     private readonly ClipLoss<T> _loss;
@@ -61,6 +61,11 @@ public sealed class JointAlignment<T> : Module<T> where T : unmanaged, IFloating
 
     /// <summary>λ, the weight of the alignment loss.</summary>
     public double Weight { get; }
+
+    /// <summary>With λ &gt; 0: the InfoNCE contrasts every pair of the batch, which data-parallel slices cannot split (null with λ = 0).</summary>
+    public string? WholeBatchReason => Weight > 0
+        ? "is a joint alignment, whose InfoNCE contrasts every pair of the batch's rows, so a slice cannot compute its share from its own rows; set alignment.weight to 0, train the alignment as a model of its own, or train locally"
+        : null;
 
     /// <summary>d, the width of the shared space.</summary>
     public int SharedWidth { get; }

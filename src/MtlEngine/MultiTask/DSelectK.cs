@@ -27,7 +27,7 @@ namespace MtlEngine.MultiTask;
 /// <c>towers.TASK.…</c>, <c>heads.TASK.weight</c>; the experts are shared, each gate, tower and head belongs to its task.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class DSelectK<T> : FusedInputModel<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class DSelectK<T> : FusedInputModel<T>, IRowSumAuxiliaryLoss where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Sequential<T>[] _experts;
     private readonly DSelectKGate<T>[] _gates;
@@ -82,6 +82,12 @@ public sealed class DSelectK<T> : FusedInputModel<T> where T : unmanaged, IFloat
 
     /// <summary>τ, the weight of the selectors' entropy in <see cref="Regularization"/>.</summary>
     public double EntropyRegularization { get; }
+
+    /// <summary>
+    /// True unless a joint alignment with λ &gt; 0 is on: the gates' <see cref="Regularization"/> sums over the batch's rows
+    /// (selector entropies and reciprocal selector sums, each of one row), so data-parallel slices add up to the batch's.
+    /// </summary>
+    public bool AuxiliaryLossSumsOverRows => JointAlignment is not { Weight: > 0 };
 
     /// <summary>The width of each task's mixture.</summary>
     public int RepresentationWidth { get; }

@@ -12,7 +12,18 @@ namespace MtlEngine.Nn;
 /// <param name="Losses">lossₜ on the batch, per task (Σ over the slices of fₛₜ·lossₜ(slice s)).</param>
 /// <param name="Gradients">∇lossₜ on the batch, flat in parameter order: T × P, row t at t·P (Σ over the slices of fₛₜ·∇lossₜ(slice s)).</param>
 /// <param name="Reached">Whether lossₜ depends on parameter k (as <see cref="Grad.Of{T}"/> sees it), T × (parameter tensors), row t at t·K.</param>
-public sealed record TaskStepGradients(double[] Losses, double[] Gradients, bool[] Reached);
+public sealed record TaskStepGradients(double[] Losses, double[] Gradients, bool[] Reached)
+{
+    /// <summary>
+    /// ∇ of the model's auxiliary loss on the batch, flat in parameter order (P values; Σ over the slices of each slice's, the
+    /// loss being a sum over rows: <see cref="IRowSumAuxiliaryLoss"/>), or null: none. The trainer adds it after the strategy's
+    /// backward, as the local step adds the auxiliary loss's gradient.
+    /// </summary>
+    public double[]? Auxiliary { get; init; }
+
+    /// <summary>Whether the auxiliary loss depends on parameter k (K flags), or null: none.</summary>
+    public bool[]? AuxiliaryReached { get; init; }
+}
 
 /// <summary>
 /// <see cref="IStepGradients{T}"/> that can also give each task's gradient on the batch (<see cref="TaskStepGradients"/>).
@@ -49,9 +60,13 @@ public static partial class DataParallel
     /// <param name="gradients">Receives the T × P gradients.</param>
     /// <param name="reached">Receives the T × K flags.</param>
     /// <param name="draws">Where the slice lies in the batch and the generators' positions, for a model with dropout; null: none.</param>
-    /// <exception cref="ArgumentException">When the model has an auxiliary loss, or a length does not match.</exception>
+    /// <param name="auxiliary">Receives the gradient of the slice's auxiliary loss (P values, unscaled: it is a sum over rows,
+    /// <see cref="IRowSumAuxiliaryLoss"/>), zeros without one; may be empty for a model without an auxiliary loss.</param>
+    /// <param name="auxiliaryReached">Receives whether the auxiliary loss depends on each parameter tensor (K flags); empty with <paramref name="auxiliary"/>.</param>
+    /// <exception cref="ArgumentException">When the model has an auxiliary loss that is not a sum over rows, or one and no buffer for it, or a length does not match.</exception>
     public static double[] SliceTaskGradients<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, IReadOnlyList<double> fractions,
-        Span<T> gradients, Span<bool> reached, SliceDraws? draws = null) where T : unmanaged, IFloatingPointIeee754<T>
+        Span<T> gradients, Span<bool> reached, SliceDraws? draws = null, Span<T> auxiliary = default, Span<bool> auxiliaryReached = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -63,41 +78,56 @@ public static partial class DataParallel
             throw new ArgumentException($"The step gives {fractions.Count} fractions for {tasks} tasks.");
         if (gradients.Length != tasks * length || reached.Length != tasks * parameters.Count)
             throw new ArgumentException($"The buffers hold {gradients.Length} gradient values and {reached.Length} flags, but {tasks} tasks × {length} parameter values and × {parameters.Count} parameters are needed.");
+        if ((auxiliary.Length != 0 || auxiliaryReached.Length != 0) && (auxiliary.Length != length || auxiliaryReached.Length != parameters.Count))
+            throw new ArgumentException($"The auxiliary buffers hold {auxiliary.Length} values and {auxiliaryReached.Length} flags, but {length} and {parameters.Count} are needed.");
         gradients.Clear();
         reached.Clear();
+        auxiliary.Clear();
+        auxiliaryReached.Clear();
         var losses = new double[tasks];
         if (rows.Length == 0) return losses;
         var (batch, output) = SliceForward(model, data, rows, draws);
-        if (output.AuxiliaryLoss is { RequiresGrad: true })
-            throw new ArgumentException("The model adds an auxiliary loss (a load-balancing term), which is not a sum over samples; data-parallel training cannot split it exactly. Train it locally.");
+        var extra = SliceAuxiliary(model, output);
+        if (extra is not null && auxiliary.Length == 0)
+            throw new ArgumentException($"{model.GetType().Name} adds an auxiliary loss; pass buffers for its gradient ({length} values, {parameters.Count} flags).");
         for (int t = 0; t < tasks; t++)
         {
             var task = model.Tasks[t];
             var loss = TaskObjectives.Loss(task, output[task.Name], batch.Target(task.Name));
             losses[t] = fractions[t] * double.CreateChecked(loss.Item());
             if (!loss.RequiresGrad) continue;
-            var row = Grad.Of(loss, parameters, retainGraph: t < tasks - 1);
-            int at = 0;
-            for (int k = 0; k < parameters.Count; k++)
-            {
-                if (row[k] is { } g)
-                {
-                    g.Contiguous().To(Device.Cpu).AsSpan().CopyTo(gradients.Slice(t * length + at, parameters[k].Length));
-                    reached[t * parameters.Count + k] = true;
-                }
-                at += parameters[k].Length;
-            }
+            var row = Grad.Of(loss, parameters, retainGraph: t < tasks - 1 || extra is not null);
+            CopyGradients(row, parameters, gradients.Slice(t * length, length), reached.Slice(t * parameters.Count, parameters.Count));
         }
+        if (extra is not null) CopyGradients(Grad.Of(extra, parameters), parameters, auxiliary, auxiliaryReached);
         return losses;
+    }
+
+    /// <summary>Copies the gradients of <see cref="Grad.Of{T}"/> flat into <paramref name="flat"/> and flags the parameters reached.</summary>
+    private static void CopyGradients<T>(IReadOnlyList<MtlTensor<T>?> row, IReadOnlyList<MtlTensor<T>> parameters, Span<T> flat, Span<bool> reached)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int at = 0;
+        for (int k = 0; k < parameters.Count; k++)
+        {
+            if (row[k] is { } g)
+            {
+                g.Contiguous().To(Device.Cpu).AsSpan().CopyTo(flat.Slice(at, parameters[k].Length));
+                reached[k] = true;
+            }
+            at += parameters[k].Length;
+        }
     }
 
     /// <summary>
     /// Adds one slice's per-task reply into the step's sums, in double: losses += slice losses (already fₜ-scaled),
-    /// gradient row t += fₜ·row t of the slice, reached |= the slice's flags. Call it in slice order.
+    /// gradient row t += fₜ·row t of the slice, reached |= the slice's flags, and the auxiliary loss's gradient (a sum over
+    /// rows: weight 1) and flags, when given. Call it in slice order.
     /// </summary>
     /// <exception cref="ArgumentException">When a length does not match the sums.</exception>
     public static void AddSlice<T>(TaskStepGradients sums, ReadOnlySpan<double> losses, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> reached,
-        IReadOnlyList<double> fractions) where T : unmanaged, IFloatingPointIeee754<T>
+        IReadOnlyList<double> fractions, ReadOnlySpan<T> auxiliary = default, ReadOnlySpan<bool> auxiliaryReached = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(sums);
         ArgumentNullException.ThrowIfNull(fractions);
@@ -115,14 +145,24 @@ public static partial class DataParallel
             for (int i = 0; i < length; i++) sum[i] += f * double.CreateChecked(row[i]);
         }
         for (int i = 0; i < reached.Length; i++) sums.Reached[i] |= reached[i];
+        if (auxiliary.Length == 0 && auxiliaryReached.Length == 0) return;
+        if (sums.Auxiliary is not { } total || sums.AuxiliaryReached is not { } flags || auxiliary.Length != total.Length || auxiliaryReached.Length != flags.Length)
+            throw new ArgumentException($"The slice has {auxiliary.Length} auxiliary gradient values and {auxiliaryReached.Length} flags, but the step has {sums.Auxiliary?.Length ?? 0} and {sums.AuxiliaryReached?.Length ?? 0}.");
+        for (int i = 0; i < total.Length; i++) total[i] += double.CreateChecked(auxiliary[i]);
+        for (int i = 0; i < flags.Length; i++) flags[i] |= auxiliaryReached[i];
     }
 
-    /// <summary>Zero sums for a step of <paramref name="model"/> (<see cref="AddSlice"/> fills them).</summary>
+    /// <summary>Zero sums for a step of <paramref name="model"/>, the auxiliary loss's included (<see cref="AddSlice"/> fills them).</summary>
     public static TaskStepGradients EmptyTaskGradients<T>(MultiTaskModel<T> model) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
         int tasks = model.Tasks.Count;
-        return new TaskStepGradients(new double[tasks], new double[tasks * ParameterLength(model)], new bool[tasks * model.Parameters().Count]);
+        int length = ParameterLength(model), count = model.Parameters().Count;
+        return new TaskStepGradients(new double[tasks], new double[tasks * length], new bool[tasks * count])
+        {
+            Auxiliary = new double[length],
+            AuxiliaryReached = new bool[count],
+        };
     }
 
     /// <summary>

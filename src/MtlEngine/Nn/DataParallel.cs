@@ -34,33 +34,51 @@ public interface IStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// <para>
 /// Dropout and modality dropout draw, on every slice, the whole batch's masks from the coordinator's generator positions
 /// and apply the slice's rows (<see cref="ISliceDraws"/>, <see cref="SliceDraws"/>), so the masks are the local step's.
+/// An auxiliary loss that is a sum over the batch's rows (DSelect-k's selector regularization: <see cref="IRowSumAuxiliaryLoss"/>)
+/// is computed on each slice and added with weight 1, so its slices add up to the batch's.
 /// Only replicable models qualify: no batch normalization (per-slice batch statistics, as DDP without SyncBatchNorm, and
-/// running statistics the coordinator would not see), and no auxiliary loss (not a sum over samples). <see cref="CheckReplicable{T}"/> says which module is in the way.
+/// running statistics the coordinator would not see), and no joint alignment with λ &gt; 0 (InfoNCE over every pair of the
+/// batch, not a sum over its rows). <see cref="CheckReplicable{T}"/> says which module is in the way.
 /// </para>
 /// </summary>
 public static partial class DataParallel
 {
     /// <summary>
     /// Refuses a model whose step is not a sum over its samples: an <see cref="IRandomizedModule"/> that cannot draw a
-    /// slice's part of the batch's draws (dropout and modality dropout can: <see cref="ISliceDraws"/>), or a batch
-    /// normalization layer.
+    /// slice's part of the batch's draws (dropout and modality dropout can: <see cref="ISliceDraws"/>), a batch
+    /// normalization layer, or an <see cref="IWholeBatchLoss"/> that needs the whole batch (a joint alignment with λ &gt; 0: its
+    /// InfoNCE contrasts every pair of the batch's rows).
     /// </summary>
-    /// <exception cref="ArgumentException">Naming the first module in the way and what to change.</exception>
+    /// <exception cref="ArgumentException">Naming the first module in the way, why, and what to change.</exception>
     public static void CheckReplicable<T>(Module<T> model) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
         foreach (var (name, module) in model.NamedModules())
         {
-            string what = module switch
+            string why = module switch
             {
                 ISliceDraws => "",
-                IRandomizedModule => "random draws in training that cannot be taken from the whole batch's",
-                BatchNormBase<T> => "batch normalization",
+                IRandomizedModule => "uses random draws in training that cannot be taken from the whole batch's; train locally",
+                BatchNormBase<T> => "uses batch normalization, whose batch statistics a slice cannot compute from its own rows; use no batch normalization, or train locally",
+                IWholeBatchLoss { WholeBatchReason: { } reason } => reason,
                 _ => "",
             };
-            if (what.Length > 0)
-                throw new ArgumentException($"The module \"{name}\" uses {what}, which data-parallel training cannot split exactly over slices of a batch; use no batch normalization, or train locally.");
+            if (why.Length > 0)
+                throw new ArgumentException($"The module \"{name}\" {why} (data-parallel training splits each batch exactly over slices).");
         }
+    }
+
+    /// <summary>
+    /// The auxiliary loss of a slice's forward (<see cref="ModelOutput{T}.AuxiliaryLoss"/>), scaled by nothing: the model
+    /// declares it a sum over the batch's rows (<see cref="IRowSumAuxiliaryLoss"/>), so the slices' auxiliary losses add up
+    /// to the batch's and their gradients to its gradient. Null without one.
+    /// </summary>
+    /// <exception cref="ArgumentException">When the model adds an auxiliary loss that it does not declare a sum over rows.</exception>
+    private static MtlTensor<T>? SliceAuxiliary<T>(MultiTaskModel<T> model, ModelOutput<T> output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (output.AuxiliaryLoss is not { RequiresGrad: true } auxiliary) return null;
+        if (model is IRowSumAuxiliaryLoss { AuxiliaryLossSumsOverRows: true }) return auxiliary;
+        throw new ArgumentException($"{model.GetType().Name} adds an auxiliary loss that is not a sum over the batch's rows, so data-parallel training cannot split it exactly over slices; train it locally.");
     }
 
     /// <summary>The K contiguous slices of a batch of <paramref name="rows"/> rows: slice s is [⌊s·B/K⌋, ⌊(s+1)·B/K⌋) (some may be empty).</summary>
@@ -182,7 +200,8 @@ public static partial class DataParallel
     /// <summary>
     /// One slice's part of a step on a replica (its parameters already set): forward on <paramref name="rows"/> in training
     /// mode, backward of Σₜ wₜ·fₜ·lossₜ(slice), the gradient written flat into <paramref name="gradient"/>; returns fₜ·lossₜ(slice)
-    /// per task, whose sum over the slices is each task's loss on the batch. An empty slice gives zeros.
+    /// per task, whose sum over the slices is each task's loss on the batch. An auxiliary loss that sums over rows
+    /// (<see cref="IRowSumAuxiliaryLoss"/>) joins the backward with weight 1, as the local step adds its gradient. An empty slice gives zeros.
     /// </summary>
     /// <param name="model">The replica.</param>
     /// <param name="data">The replica's data set (the same rows as the coordinator's).</param>
@@ -191,7 +210,7 @@ public static partial class DataParallel
     /// <param name="weights">wₜ per task (1 for equal weighting).</param>
     /// <param name="gradient">Receives the gradient, <see cref="ParameterLength{T}"/> values.</param>
     /// <param name="draws">Where the slice lies in the batch and the generators' positions, for a model with dropout; null: none.</param>
-    /// <exception cref="ArgumentException">When the model has an auxiliary loss, or a length does not match.</exception>
+    /// <exception cref="ArgumentException">When the model has an auxiliary loss that is not a sum over rows, or a length does not match.</exception>
     public static double[] SliceGradients<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, IReadOnlyList<double> fractions,
         IReadOnlyList<double> weights, Span<T> gradient, SliceDraws? draws = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -211,9 +230,7 @@ public static partial class DataParallel
         var parameters = model.Parameters();
         foreach (var p in parameters) p.Grad = null;
         var (batch, output) = SliceForward(model, data, rows, draws);
-        if (output.AuxiliaryLoss is { RequiresGrad: true })
-            throw new ArgumentException("The model adds an auxiliary loss (a load-balancing term), which is not a sum over samples; data-parallel training cannot split it exactly. Train it locally.");
-        MtlTensor<T>? total = null;
+        var total = SliceAuxiliary(model, output); // a sum over rows: the slices' terms add up to the batch's, weight 1
         for (int t = 0; t < tasks; t++)
         {
             var task = model.Tasks[t];
@@ -286,12 +303,14 @@ public sealed class SlicedStepGradients<T> : ITaskStepGradients<T> where T : unm
         var sums = DataParallel.EmptyTaskGradients(_model);
         var gradients = new T[sums.Gradients.Length];
         var reached = new bool[sums.Reached.Length];
+        var auxiliary = new T[sums.Auxiliary!.Length];
+        var auxiliaryReached = new bool[sums.AuxiliaryReached!.Length];
         for (int s = 0; s < _replicas.Length; s++)
         {
             DataParallel.SetParameters<T>(_replicas[s], parameters);
-            var losses = DataParallel.SliceTaskGradients(_replicas[s], _data, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], gradients, reached,
-                new SliceDraws(parts[s].Start, rows.Length, positions));
-            DataParallel.AddSlice<T>(sums, losses, gradients, reached, fractions[s]);
+            var losses = DataParallel.SliceTaskGradients<T>(_replicas[s], _data, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], gradients, reached,
+                new SliceDraws(parts[s].Start, rows.Length, positions), auxiliary, auxiliaryReached);
+            DataParallel.AddSlice<T>(sums, losses, gradients, reached, fractions[s], auxiliary, auxiliaryReached);
         }
         Advance(parts);
         return sums;

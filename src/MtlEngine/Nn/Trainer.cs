@@ -339,6 +339,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var gradients = perTask.ComputeTasks(rows, epoch, stepIndex);
         var trainingStep = DataParallel.SurrogateStep(Model, data.Batch(rows), gradients, epoch, stepIndex);
         Strategy.Backward(trainingStep);
+        if (AuxiliaryGradients(gradients) is { } auxiliary) AddToGradients(auxiliary);
         if (Options.ClipNorm is double clip) GradientClipping.ClipNorm(Optimizer.Parameters, clip);
         AfterBackward?.Invoke(trainingStep);
         Scheduler?.Apply(checked((int)stepIndex));
@@ -359,6 +360,31 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var pairs = new List<(MtlTensor<T>, MtlTensor<T>)>();
         for (int k = 0; k < parameters.Count; k++)
             if (gradients[k] is { } g) pairs.Add((parameters[k], g));
+        return pairs;
+    }
+
+    /// <summary>
+    /// The step's gradient of the model's auxiliary loss as (parameter, gradient) pairs over the parameters it reached (rounded
+    /// to T), or null when it reached none: what <see cref="AuxiliaryGradients(ModelOutput{T})"/> gives on a local step.
+    /// </summary>
+    private List<(MtlTensor<T> Parameter, MtlTensor<T> Gradient)>? AuxiliaryGradients(TaskStepGradients gradients)
+    {
+        if (gradients.Auxiliary is not { } flat || gradients.AuxiliaryReached is not { } reached || !reached.Contains(true)) return null;
+        var parameters = Model.Parameters();
+        var pairs = new List<(MtlTensor<T>, MtlTensor<T>)>();
+        int at = 0;
+        for (int k = 0; k < parameters.Count; k++)
+        {
+            var p = parameters[k];
+            if (reached[k])
+            {
+                var values = new T[p.Length];
+                for (int i = 0; i < values.Length; i++) values[i] = T.CreateChecked(flat[at + i]);
+                var g = MtlTensor.FromArray(values, p.Shape.ToArray());
+                pairs.Add((p, p.Device.Kind == DeviceKind.Cpu ? g : g.To(p.Device)));
+            }
+            at += p.Length;
+        }
         return pairs;
     }
 

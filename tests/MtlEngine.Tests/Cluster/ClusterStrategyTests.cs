@@ -7,18 +7,23 @@ namespace MtlEngine.Tests.Cluster;
 
 /// <summary>
 /// Data-parallel training with per-task gradients over 3 silos (<see cref="ClusterTraining.PerTask"/>): strategies other
-/// than constant weights, the gradient-conflict record and dropout (the local run's masks) equal the local run to float rounding
+/// than constant weights, the gradient-conflict record, dropout (the local run's masks) and DSelect-k's regularization (an
+/// auxiliary loss summed over rows) equal the local run to float rounding
 /// (<see cref="DataParallelTests.Tolerance"/>), and each step's slices are spread one per silo.
 /// </summary>
 [Collection(ThreeSiloCluster.Collection)]
 public sealed class ClusterStrategyTests(ThreeSiloCluster fixture)
 {
+    /// <summary>DSelect-k with its selector regularization (entropy, and 3 experts: not a power of 2), the model's auxiliary loss.</summary>
+    private const string DSelectK = """{"architecture": "dselect-k", "hidden": [16], "experts": 3, "k": 2, "dselect_entropy": 0.5}""";
+
     [Theory]
-    [InlineData("pcgrad", "", 0)]
-    [InlineData("uw", ", \"gradient_conflict\": true", 0.2)]
-    public async Task AStrategyOnThreeSilosEqualsTheLocalRun(string weighting, string extra, double dropout)
+    [InlineData("pcgrad", "", 0, null)]
+    [InlineData("uw", ", \"gradient_conflict\": true", 0.2, null)]
+    [InlineData("uw", ", \"gradient_conflict\": true", 0, DSelectK)] // an auxiliary loss that sums over rows
+    public async Task AStrategyOnThreeSilosEqualsTheLocalRun(string weighting, string extra, double dropout, string? model)
     {
-        using var job = new DigitsJob(batchSize: 300, dropout: dropout, weighting: weighting, extraTraining: extra);
+        using var job = new DigitsJob(batchSize: 300, dropout: dropout, weighting: weighting, extraTraining: extra, model: model);
         var (local, localResult) = job.Train(_ => null);
         ClusterTraining? training = null;
         var (trained, result) = await Task.Run(() => job.Train(model =>

@@ -10,7 +10,7 @@ namespace MtlEngine.Tests.Nn;
 /// </summary>
 internal sealed class DigitsJob : IDisposable
 {
-    public DigitsJob(int epochs = 1, int batchSize = 100, double dropout = 0, string weighting = "fixed", string extraTraining = "")
+    public DigitsJob(int epochs = 1, int batchSize = 100, double dropout = 0, string weighting = "fixed", string extraTraining = "", string? model = null)
     {
         Folder = Directory.CreateTempSubdirectory("mtl-data-parallel-").FullName;
         ExampleCommand.Write("digits", Folder);
@@ -24,7 +24,7 @@ internal sealed class DigitsJob : IDisposable
                 {"name": "at_least_5", "type": "category", "path": "at_least_5.npy", "weight": 2.0}
               ],
               "split": {"test_fraction": 0.2, "validation_fraction": 0.1, "seed": 0},
-              "model": {"architecture": "hps", "fusion": "concat", "hidden": [32], "dropout": {{{dropoutText}}}},
+              "model": {{{model ?? $"{{\"architecture\": \"hps\", \"fusion\": \"concat\", \"hidden\": [32], \"dropout\": {dropoutText}}}"}}},
               "training": {"epochs": {{{epochs}}}, "batch_size": {{{batchSize}}}, "optimizer": "adam", "learning_rate": 0.003, "weighting": "{{{weighting}}}", "seed": 0{{{extraTraining}}}}
             }
             """);
@@ -188,6 +188,71 @@ public sealed class DataParallelTests
             Assert.Equal(DataParallel.RandomPositions(local), DataParallel.RandomPositions(sliced));
             Assert.NotEqual(0UL, DataParallel.RandomPositions(sliced)[0]);
         }
+    }
+
+    /// <summary>
+    /// DSelect-k's selector regularization (entropy, and the reciprocal selector sums of 3 experts: not a power of 2), an
+    /// auxiliary loss that sums over rows: each slice adds its own with weight 1, summed and per task (uw), and the runs equal
+    /// the local run. The regularization moves the local run's parameters by far more than the tolerance, so a slice share
+    /// gone wrong (dropped, or scaled by the slice's row fraction) fails.
+    /// </summary>
+    [Theory]
+    [InlineData("fixed", false)]
+    [InlineData("uw", true)]
+    public void DSelectKsRegularizationSplitsOverSlicesAsASumOverRows(string weighting, bool perTask)
+    {
+        const string Model = """{"architecture": "dselect-k", "hidden": [16], "experts": 3, "k": 2, "dselect_entropy": 0.5}""";
+        using var job = new DigitsJob(batchSize: 300, weighting: weighting, model: Model);
+        var (local, localResult) = job.Train(_ => null);
+        var (sliced, slicedResult) = job.Train(model => new SlicedStepGradients<float>(model, job.Data.Dataset, job.Model, 3, job.Weights(model), perTask));
+        var (difference, scale) = DigitsJob.Compare(local, sliced);
+        Assert.True(difference <= Tolerance, $"dselect-k, {weighting}: the parameters differ from the local run's by {difference:E2} (largest parameter {scale:F3})");
+        Assert.Equal(localResult.History[0].TrainLoss, slicedResult.History[0].TrainLoss, 1e-5);
+        // Without the regularization's gradient the run ends elsewhere: the test can tell.
+        var (plain, _) = job.Train(model => new SlicedStepGradients<float>(model, job.Data.Dataset, () => WithoutAuxiliary(job.Model()), 3, job.Weights(model), perTask));
+        Assert.True(DigitsJob.Compare(local, plain).Difference > 50 * Tolerance, $"the regularization moved the parameters by only {DigitsJob.Compare(local, plain).Difference:E2}");
+    }
+
+    /// <summary>The joint alignment's InfoNCE contrasts every pair of a batch: data-parallel training refuses it with one line (λ = 0 passes).</summary>
+    [Fact]
+    public void TheJointAlignmentIsRefusedWithItsReason()
+    {
+        MtlEngine.MultiTask.HardParameterSharing<float> Model(double weight)
+        {
+            var a = new MtlEngine.MultiModal.MlpEncoder<float>(3, [4], new MtlEngine.Tensors.Random.TensorRandom(1));
+            var b = new MtlEngine.MultiModal.MlpEncoder<float>(2, [3], new MtlEngine.Tensors.Random.TensorRandom(2));
+            var model = new MtlEngine.MultiTask.HardParameterSharing<float>([new("a", a), new("b", b)], [5], [new TaskSpec("t", TaskKind.Classification, 3)],
+                new MtlEngine.Tensors.Random.TensorRandom(3));
+            model.UseJointAlignment("a", "b", 2, weight, new MtlEngine.Tensors.Random.TensorRandom(4));
+            return model;
+        }
+        var error = Assert.Throws<ArgumentException>(() => DataParallel.CheckReplicable(Model(0.5)));
+        Assert.Contains("\"alignment\"", error.Message);
+        Assert.Contains("InfoNCE contrasts every pair", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        DataParallel.CheckReplicable(Model(0));
+    }
+
+    /// <summary>A DSelect-k replica whose auxiliary loss is dropped (to show the test above can fail).</summary>
+    private static MultiTaskModel<float> WithoutAuxiliary(MultiTaskModel<float> model) => new NoAuxiliary(model);
+
+    private sealed class NoAuxiliary : MultiTaskModel<float>
+    {
+        private readonly MultiTaskModel<float> _inner;
+
+        public NoAuxiliary(MultiTaskModel<float> inner)
+        {
+            _inner = RegisterModule("inner", inner);
+            DeclareShared("inner");
+        }
+
+        public override IReadOnlyList<TaskSpec> Tasks => _inner.Tasks;
+
+        public override IReadOnlyList<string> InputNames => _inner.InputNames;
+
+        public override ModelOutput<float> Forward(Batch<float> batch) => _inner.Forward(batch) with { AuxiliaryLoss = null };
+
+        public override MtlTensor<float> Forward(MtlTensor<float> input) => _inner.Forward(input);
     }
 
     /// <summary>Modality dropout on the slices of a batch gives the rows of the whole batch's masks, and the same generator position after.</summary>
