@@ -205,4 +205,33 @@ public class GradCheckTests
     [Fact]
     public void MatmulOfTransposedViews() =>
         Check(a => a[0].Transpose().Matmul(a[1].Slice(1, 1, 4)), Normal(10, 5, 3), Normal(11, 5, 6));
+
+    /// <summary>X·Wᵀ as Linear computes it: W's gradient comes back through the (Gᵀ·X)ᵀ path, in W's own layout.</summary>
+    [Theory]
+    [InlineData(3, 4, 5)]
+    [InlineData(1, 7, 2)]
+    [InlineData(5, 1, 3)]
+    public void MatmulWithATransposedRightOperand(int rows, int inner, int outputs) =>
+        Check(a => a[0].Matmul(a[1].Transpose()).Tanh(), Normal(12, rows, inner), Normal(13, outputs, inner));
+
+    /// <summary>
+    /// The (Gᵀ·X)ᵀ path against the textbook Xᵀ·G for W in X·Wᵀ: the same products, and W.Grad is a row-major tensor.
+    /// </summary>
+    [Fact]
+    public void TheTransposedOperandsGradientEqualsTheTextbookProduct()
+    {
+        var x = Normal(14, 33, 70);
+        var w = Normal(15, 19, 70);
+        var g = Normal(16, 33, 19);
+        var leaf = w.Detach();
+        leaf.RequiresGrad = true;
+        var y = x.Matmul(leaf.Transpose());
+        y.Backward(g);
+        var textbook = x.Transpose().Matmul(g).Transpose().Contiguous(); // (Xᵀ·G)ᵀ, the gradient of W
+        Assert.True(leaf.Grad!.IsContiguous);
+        var got = leaf.Grad.ToArray();
+        var want = textbook.ToArray();
+        for (int i = 0; i < want.Length; i++)
+            Assert.True(Math.Abs(got[i] - want[i]) <= 1e-12 * (1 + Math.Abs(want[i])), $"element {i}: {got[i]} against {want[i]}");
+    }
 }
