@@ -93,43 +93,37 @@ public sealed class Svd
         // Zero on entry, as the allocating path's fresh arrays are (U_B fills the top rows of U, Q·[U_B; 0] needs the rest 0).
         u.Data.AsSpan().Clear();
         v.Data.AsSpan().Clear();
-        if (k == 0) return new Svd(u, [], v, 0);
-        if (m < n)
-        {
-            // As the wide branch of Compute(view): Aᵀ = U'·Σ·V'ᵀ with U' (n×m) in v and V' (m×m) in u.
-            var sigmaWide = ComputeInto(a.ReadOnlySpan.Transposed(), v.Span, u.Span, par);
-            ApplySignConvention(v, u);
-            SignConvention.Apply(u, v);
-            return new Svd(u, sigmaWide, v, 0);
-        }
-        var values = ComputeInto(a.ReadOnlySpan, u.Span, v.Span, par);
-        ApplySignConvention(u, v);
-        return new Svd(u, values, v, 0);
+        return ComputeZeroed(a.ReadOnlySpan, u, v, par);
     }
 
     /// <summary>The thin SVD of A given as a view (not changed; e.g. a pooled scratch matrix of the caller).</summary>
     internal static Svd Compute(ReadOnlyMatrixSpan<double> a, Parallelism parallelism)
     {
+        int m = a.Rows, n = a.Columns, k = Math.Min(m, n);
+        // The outputs are the only fresh arrays: the QR factors and the matrix that is bidiagonalized are pooled scratch.
+        return ComputeZeroed(a, new DenseMatrix(m, k), new DenseMatrix(n, k), parallelism);
+    }
+
+    /// <summary>
+    /// The thin SVD of A into U (m×k) and V (n×k), k = min(m, n), both zero on entry: U_B is written straight into the top
+    /// rows of the tall factor (the rows below stay zero, as Q·[U_B; 0] needs), and the sign convention is applied.
+    /// </summary>
+    private static Svd ComputeZeroed(ReadOnlyMatrixSpan<double> a, DenseMatrix u, DenseMatrix v, Parallelism parallelism)
+    {
         int m = a.Rows, n = a.Columns;
+        if (Math.Min(m, n) == 0) return new Svd(u, [], v, 0);
         if (m < n)
         {
-            // A = (Aᵀ)ᵀ = (U'·Σ·V'ᵀ)ᵀ = V'·Σ·U'ᵀ; Aᵀ is read through a transposed view (its working copy is made anyway).
-            if (m == 0) return new Svd(new DenseMatrix(0, 0), [], new DenseMatrix(n, 0), 0);
-            var ut = new DenseMatrix(n, m);
-            var vt = new DenseMatrix(m, m);
-            var sigma = ComputeInto(a.Transposed(), ut.Span, vt.Span, parallelism);
-            ApplySignConvention(ut, vt);
-            SignConvention.Apply(vt, ut);
-            return new Svd(vt, sigma, ut, 0);
+            // A = (Aᵀ)ᵀ = (U'·Σ·V'ᵀ)ᵀ = V'·Σ·U'ᵀ with U' (n×m) in v and V' (m×m) in u; Aᵀ is read through a transposed view
+            // (its working copy is made anyway).
+            var sigma = ComputeInto(a.Transposed(), v.Span, u.Span, parallelism);
+            ApplySignConvention(v, u);
+            SignConvention.Apply(u, v);
+            return new Svd(u, sigma, v, 0);
         }
-        if (n == 0) return new Svd(new DenseMatrix(m, 0), [], new DenseMatrix(0, 0), 0);
-        // The outputs are the only fresh arrays: the QR factors and the matrix that is bidiagonalized are pooled scratch,
-        // and U_B is written straight into the top n rows of U (the rows below are zero, as Q·[U_B; 0] needs).
-        var uMatrix = new DenseMatrix(m, n);
-        var vMatrix = new DenseMatrix(n, n);
-        var values = ComputeInto(a, uMatrix.Span, vMatrix.Span, parallelism);
-        ApplySignConvention(uMatrix, vMatrix);
-        return new Svd(uMatrix, values, vMatrix, 0);
+        var values = ComputeInto(a, u.Span, v.Span, parallelism);
+        ApplySignConvention(u, v);
+        return new Svd(u, values, v, 0);
     }
 
     /// <summary>
