@@ -376,13 +376,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int k = 0; k < parameters.Count; k++)
         {
             var p = parameters[k];
-            if (reached[k])
-            {
-                var values = new T[p.Length];
-                for (int i = 0; i < values.Length; i++) values[i] = T.CreateChecked(flat[at + i]);
-                var g = MtlTensor.FromArray(values, p.Shape.ToArray());
-                pairs.Add((p, p.Device.Kind == DeviceKind.Cpu ? g : g.To(p.Device)));
-            }
+            if (reached[k]) pairs.Add((p, DataParallel.LikeParameter(p, flat.AsSpan(at, p.Length))));
             at += p.Length;
         }
         return pairs;
