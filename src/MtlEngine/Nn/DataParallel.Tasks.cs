@@ -198,12 +198,7 @@ public static partial class DataParallel
             {
                 var p = parameters[k];
                 if (gradients.Reached[t * parameters.Count + k] && p.RequiresGrad)
-                {
-                    var values = new T[p.Length];
-                    for (int i = 0; i < values.Length; i++) values[i] = T.CreateChecked(gradients.Gradients[t * length + at + i]);
-                    var g = MtlTensor.FromArray(values, p.Shape.ToArray());
-                    loss = loss + ((p - p.Detach()) * g).Sum();
-                }
+                    loss = loss + ((p - p.Detach()) * LikeParameter(p, gradients.Gradients.AsSpan(t * length + at, p.Length))).Sum();
                 at += p.Length;
             }
             losses[model.Tasks[t].Name] = loss;

@@ -189,12 +189,18 @@ public static partial class DataParallel
         int at = 0;
         foreach (var p in model.Parameters())
         {
-            var values = new T[p.Length];
-            for (int i = 0; i < values.Length; i++) values[i] = T.CreateChecked(flat[at + i]);
-            var gradient = MtlTensor.FromArray(values, p.Shape.ToArray());
-            p.Grad = p.Device.Kind == DeviceKind.Cpu ? gradient : gradient.To(p.Device);
+            p.Grad = LikeParameter(p, flat.Slice(at, p.Length));
             at += p.Length;
         }
+    }
+
+    /// <summary>A parameter's part of a flat vector (rounded to T) as a tensor of the parameter's shape, on its device.</summary>
+    internal static MtlTensor<T> LikeParameter<T>(MtlTensor<T> parameter, ReadOnlySpan<double> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rounded = new T[parameter.Length];
+        for (int i = 0; i < rounded.Length; i++) rounded[i] = T.CreateChecked(values[i]);
+        var host = MtlTensor.FromArray(rounded, parameter.Shape.ToArray());
+        return parameter.Device.Kind == DeviceKind.Cpu ? host : host.To(parameter.Device);
     }
 
     /// <summary>

@@ -376,29 +376,21 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int k = 0; k < parameters.Count; k++)
         {
             var p = parameters[k];
-            if (reached[k])
-            {
-                var values = new T[p.Length];
-                for (int i = 0; i < values.Length; i++) values[i] = T.CreateChecked(flat[at + i]);
-                var g = MtlTensor.FromArray(values, p.Shape.ToArray());
-                pairs.Add((p, p.Device.Kind == DeviceKind.Cpu ? g : g.To(p.Device)));
-            }
+            if (reached[k]) pairs.Add((p, DataParallel.LikeParameter(p, flat.AsSpan(at, p.Length))));
             at += p.Length;
         }
         return pairs;
     }
 
-    /// <summary>Adds each gradient to its parameter's Grad, by one backward pass of Σ ⟨θ, g⟩ with g held constant.</summary>
+    /// <summary>
+    /// Adds each gradient to its parameter's Grad as a backward pass accumulates into a leaf (<see cref="Graph.AccumulateGrad"/>):
+    /// what one backward pass of Σ ⟨θ, g⟩ with g held constant gives, bitwise, without building and running it
+    /// (<see cref="MultiTask.Weighting.TaskJacobian.AddToGradients"/> and its twin test).
+    /// </summary>
     private static void AddToGradients(List<(MtlTensor<T> Parameter, MtlTensor<T> Gradient)> pairs)
     {
-        MtlTensor<T>? surrogate = null;
         foreach (var (parameter, gradient) in pairs)
-        {
-            if (!parameter.RequiresGrad) continue;
-            var term = (parameter * gradient.Detach()).Sum();
-            surrogate = surrogate is null ? term : surrogate + term;
-        }
-        surrogate?.Backward();
+            if (parameter.RequiresGrad) Graph.AccumulateGrad(parameter, gradient.Detach());
     }
 
     /// <summary>
