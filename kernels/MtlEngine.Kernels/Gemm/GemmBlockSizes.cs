@@ -48,8 +48,11 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// (480×320, 1.2 MiB) did not share the 2 MiB L2 with B's panel anyway: double MC is now 2048 (5 MiB of L3; the driver
     /// evens the blocks, see GemmDriver.RowBlock), so an n = 2048 product packs B once instead of five times (PackBPanel
     /// fell from 9 % to 2 % of the profile's samples; thread CPU time 64–66 against 62–65 GFLOPS, within the noise of
-    /// a machine at load average 35). The float A block (720×320, 0.9 MiB) does share L2 with its 0.8 MiB B panel, and
-    /// MC 3072 measured no better (n = 2048: 119–125 against 126–132 GFLOPS): float keeps 720.</item>
+    /// a machine at load average 35). Float MC is 3072 for the same reason (it was 720, three A
+    /// blocks at n = 2048): with B packed row by row (GemmPacking.PackBRows) packing B took 5.2 % of the 1-thread n = 2048
+    /// profile with MC 720 and 1.8 % with 3072; GFLOPS (thread CPU time, best of 10, load average 17–40) 134–143 against
+    /// 134–141, no difference the noise can show. A 2-thread product splits the rows and packs B once for both threads
+    /// (GemmDriver's SharedPackedB).</item>
     /// <item>AVX2 on <see cref="Microarchitecture.Zen3"/> (32 KiB L1d, 512 KiB L2, 32 MiB L3 per 8 cores): BLIS's Zen
     /// blocking, float MC 144 and double MC 72 with KC 256 (A blocks of 144 KiB: the double block of the generic row,
     /// 288 KiB, crowds a 512 KiB L2 that also holds the B micro-panel and C), NC 4080. Not measured on a Zen 3 here.</item>
@@ -65,7 +68,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
         bool intel = microarchitecture == Microarchitecture.IntelAvx512;
         return set switch
         {
-            GemmInstructionSet.Avx512 when f32 && intel => new(MR: 12, NR: 32, MC: 720, KC: 320, NC: 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
+            GemmInstructionSet.Avx512 when f32 && intel => new(MR: 12, NR: 32, MC: 3072, KC: 320, NC: 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when intel => new(MR: 8, NR: 24, MC: 2048, KC: 320, NC: 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 256, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22),

@@ -32,6 +32,31 @@ internal unsafe struct GemmOperands<T> where T : unmanaged
 }
 
 /// <summary>
+/// B packed once for every thread of a row-split threaded product in the resident-A order: all of B in
+/// <see cref="GemmPacking.PackB{T}"/>'s layout, the depth block at row pc at <see cref="Packed"/> + pc·<see cref="PaddedColumns"/>
+/// and its micro-panel s at + s·NR·kc. Each (depth block, column panel) is packed in chunks of <see cref="ChunkRows"/> rows,
+/// each claimed by the first thread to reach it (<see cref="Claims"/>: 0 free, 1 being packed, 2 packed), so two threads
+/// at the same panel pack half of it each, and a thread waits only for a chunk another thread is packing at that moment
+/// (never for a thread that has not started: ForkJoin may run the shares one after the other).
+/// </summary>
+internal unsafe struct SharedPackedB<T> where T : unmanaged
+{
+    /// <summary>Rows of B per claim.</summary>
+    public const int ChunkRows = 16;
+
+    /// <summary>The packed B (null: every thread packs its own panels).</summary>
+    public T* Packed;
+    /// <summary>One flag per chunk: [depth block][column panel][chunk].</summary>
+    public int* Claims;
+    /// <summary>B's columns rounded up to a multiple of NR.</summary>
+    public int PaddedColumns;
+    /// <summary>Column panels (of NC) per depth block.</summary>
+    public int ColumnPanels;
+    /// <summary>Chunks per panel (⌈KC / ChunkRows⌉).</summary>
+    public int ChunksPerPanel;
+}
+
+/// <summary>
 /// The five loops of Goto/BLIS around the microkernel <typeparamref name="TKernel"/>:
 /// <code>
 /// for jc in 0..n step NC          B panel (KC×NC) packed once per (jc, pc), lives in L3
@@ -105,11 +130,43 @@ internal static unsafe class GemmDriver<T, TKernel>
         return Math.Min(mc, (rows + mr - 1) / mr * mr);
     }
 
-    /// <summary>The threaded part of <see cref="Execute"/>: worker t takes a fixed run of row or column units (no allocation per call).</summary>
-    private static void ExecuteParallel(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns) =>
-        ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns));
+    /// <summary>The most bytes of B packed once for all threads (<see cref="SharedPackedB{T}"/>): a 2048×2048 double B (33 MiB
+    /// with its columns padded to 2064). Larger B is packed per thread (the buffer stays with the workspace spares).</summary>
+    internal const long SharedBMaxBytes = 36L << 20;
 
-    private readonly struct Share(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns) : IShareBody
+    /// <summary>
+    /// Whether a threaded product packs B once for all threads (<see cref="SharedPackedB{T}"/>): rows split over threads
+    /// (each thread would otherwise pack all of B), the resident-A order, a packed row-major B of at most <see cref="SharedBMaxBytes"/>.
+    /// </summary>
+    internal static bool SharesPackedB(in GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, bool splitColumns) =>
+        !splitColumns && blocks.ResidentA && !unpackedB && op.CsB == 1 &&
+        (long)op.K * ((op.N + TKernel.NR - 1) / TKernel.NR * TKernel.NR) * Unsafe.SizeOf<T>() <= SharedBMaxBytes;
+
+    /// <summary>The threaded part of <see cref="Execute"/>: worker t takes a fixed run of row or column units (no allocation per call).</summary>
+    private static void ExecuteParallel(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns)
+    {
+        if (!SharesPackedB(op, blocks, unpackedB, splitColumns))
+        {
+            ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns, default));
+            return;
+        }
+        int padded = (op.N + TKernel.NR - 1) / TKernel.NR * TKernel.NR;
+        var shared = new SharedPackedB<T>
+        {
+            PaddedColumns = padded,
+            ColumnPanels = (op.N + blocks.NC - 1) / blocks.NC,
+            ChunksPerPanel = (blocks.KC + SharedPackedB<T>.ChunkRows - 1) / SharedPackedB<T>.ChunkRows,
+        };
+        int claims = (op.K + blocks.KC - 1) / blocks.KC * shared.ColumnPanels * shared.ChunksPerPanel;
+        var workspace = GemmWorkspace<T>.Rent(0, op.K * padded, 0, claims);
+        shared.Packed = workspace.B;
+        shared.Claims = workspace.Claims;
+        new Span<int>(shared.Claims, claims).Clear();
+        ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns, shared));
+        GemmWorkspace<T>.Return(workspace);
+    }
+
+    private readonly struct Share(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns, SharedPackedB<T> shared) : IShareBody
     {
         public void Run(int t)
         {
@@ -123,14 +180,18 @@ internal static unsafe class GemmDriver<T, TKernel>
             else
             {
                 int i0 = first * mr, i1 = Math.Min(op.M, last * mr);
-                GemmDriver<T, TKernel>.Run(op.Rows(i0, i1 - i0), blocks, unpackedB);
+                GemmDriver<T, TKernel>.Run(op.Rows(i0, i1 - i0), blocks, unpackedB, shared);
             }
         }
     }
 
     /// <summary>The sequential five loops over the whole (sub-)problem.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB)
+    public static void Run(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB) => Run(op, blocks, unpackedB, default);
+
+    /// <summary>The sequential five loops over the whole (sub-)problem, B's panels taken from <paramref name="shared"/> when it holds one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, SharedPackedB<T> shared)
     {
         int MR = TKernel.MR, NR = TKernel.NR, MC = blocks.MC, KC = blocks.KC, NC = blocks.NC;
         int m = op.M, n = op.N, k = op.K;
@@ -141,13 +202,13 @@ internal static unsafe class GemmDriver<T, TKernel>
             blocks = blocks with { MC = MC };
         }
         // A's block holds at most the problem's rows (the resident-A rows' MC is sized for L3, megabytes).
-        var workspace = GemmWorkspace<T>.Rent(Math.Min(MC, (m + MR - 1) / MR * MR) * KC, unpackedB ? KC * NR : KC * NC, MR * NR);
+        var workspace = GemmWorkspace<T>.Rent(Math.Min(MC, (m + MR - 1) / MR * MR) * KC, unpackedB ? KC * NR : shared.Packed != null ? 0 : KC * NC, MR * NR);
         T* aPacked = workspace.A, bPacked = workspace.B, tile = workspace.Tile;
         T alpha = op.Alpha;
 
         if (blocks.ResidentA && !unpackedB)
         {
-            RunResidentA(op, blocks, aPacked, bPacked, tile);
+            RunResidentA(op, blocks, aPacked, bPacked, tile, shared);
             GemmWorkspace<T>.Return(workspace);
             return;
         }
@@ -201,7 +262,7 @@ internal static unsafe class GemmDriver<T, TKernel>
     /// Each C tile sees the same k blocks, each with the same operations, as in the other order (bitwise the same results).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunResidentA(GemmOperands<T> op, GemmBlockSizes blocks, T* aPacked, T* bPacked, T* tile)
+    private static void RunResidentA(GemmOperands<T> op, GemmBlockSizes blocks, T* aPacked, T* bPacked, T* tile, SharedPackedB<T> shared)
     {
         int MR = TKernel.MR, NR = TKernel.NR, MC = blocks.MC, KC = blocks.KC, NC = blocks.NC;
         int m = op.M, n = op.N, k = op.K;
@@ -217,18 +278,47 @@ internal static unsafe class GemmDriver<T, TKernel>
                 for (int jc = 0; jc < n; jc += NC)
                 {
                     int nc = Math.Min(NC, n - jc);
-                    GemmPacking.PackB(kc, nc, NR, op.B + pc * op.RsB + jc * op.CsB, op.RsB, op.CsB, bPacked);
+                    T* bPanel = bPacked;
+                    if (shared.Packed == null) GemmPacking.PackB(kc, nc, NR, op.B + pc * op.RsB + jc * op.CsB, op.RsB, op.CsB, bPacked);
+                    else bPanel = SharedPanel(op, shared, pc, kc, pc / KC, jc, nc, jc / NC);
                     for (int ir = 0; ir < mc; ir += MR)
                     {
                         int mr = Math.Min(MR, mc - ir);
                         T* aPanel = aPacked + ir * kc;
                         T* cRow = op.C + (ic + ir) * op.RsC + jc * op.CsC;
                         for (int jr = 0; jr < nc; jr += NR)
-                            Tile(kc, mr, Math.Min(NR, nc - jr), aPanel, bPacked + jr * kc, NR, cRow + jr * op.CsC, op.RsC, op.CsC, alpha, beta, tile);
+                            Tile(kc, mr, Math.Min(NR, nc - jr), aPanel, bPanel + jr * kc, NR, cRow + jr * op.CsC, op.RsC, op.CsC, alpha, beta, tile);
                     }
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The packed kc×nc panel of B at depth pc and column jc in <paramref name="shared"/>: packs the chunks of rows no thread
+    /// has claimed yet (claiming each first), then waits for those another thread is packing. The packed values are the same
+    /// whoever packs them, so results are bitwise those of per-thread packing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static T* SharedPanel(in GemmOperands<T> op, in SharedPackedB<T> shared, int pc, int kc, int depthBlock, int jc, int nc, int columnPanel)
+    {
+        const int rows = SharedPackedB<T>.ChunkRows;
+        T* panel = shared.Packed + (nint)pc * shared.PaddedColumns + (nint)jc * kc;
+        int* claims = shared.Claims + ((nint)depthBlock * shared.ColumnPanels + columnPanel) * shared.ChunksPerPanel;
+        int chunks = (kc + rows - 1) / rows;
+        T* b = op.B + pc * op.RsB + jc;
+        for (int c = 0; c < chunks; c++)
+            if (Volatile.Read(ref claims[c]) == 0 && Interlocked.CompareExchange(ref claims[c], 1, 0) == 0)
+            {
+                GemmPacking.PackBRows(kc, c * rows, Math.Min(kc, (c + 1) * rows), nc, TKernel.NR, b, op.RsB, panel);
+                Volatile.Write(ref claims[c], 2);
+            }
+        for (int c = 0; c < chunks; c++)
+        {
+            var spin = new SpinWait();
+            while (Volatile.Read(ref claims[c]) != 2) spin.SpinOnce(sleep1Threshold: -1);
+        }
+        return panel;
     }
 
     /// <summary>

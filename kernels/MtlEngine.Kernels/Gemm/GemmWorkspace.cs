@@ -14,13 +14,14 @@ internal sealed unsafe class GemmWorkspace<T> where T : unmanaged
     private static readonly GemmWorkspace<T>?[] s_spares = new GemmWorkspace<T>?[Math.Max(4, 2 * Environment.ProcessorCount)];
 
     private T[] _a = [], _b = [], _tile = [];
+    private int[] _claims = [];
 
     /// <summary>
     /// A spare workspace (else a new one), grown to hold the requested element counts; give it back with <see cref="Return"/>.
     /// A spare that already holds them is preferred, so that products of different sizes do not keep growing small spares.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static GemmWorkspace<T> Rent(int aLength, int bLength, int tileLength)
+    public static GemmWorkspace<T> Rent(int aLength, int bLength, int tileLength, int claimLength = 0)
     {
         GemmWorkspace<T>? workspace = null;
         for (int i = 0; i < s_spares.Length && workspace is null; i++)
@@ -32,6 +33,7 @@ internal sealed unsafe class GemmWorkspace<T> where T : unmanaged
         Grow(ref workspace._a, aLength);
         Grow(ref workspace._b, bLength);
         Grow(ref workspace._tile, tileLength);
+        if (workspace._claims.Length < claimLength) workspace._claims = GC.AllocateArray<int>(claimLength, pinned: true);
         return workspace;
     }
 
@@ -53,6 +55,9 @@ internal sealed unsafe class GemmWorkspace<T> where T : unmanaged
 
     /// <summary>An MR×NR scratch tile for edge tiles and non-unit column strides of C.</summary>
     public T* Tile => Aligned(_tile);
+
+    /// <summary>The claim flags of a shared packed B (at least the requested count; pinned, contents left from the last use).</summary>
+    public int* Claims => (int*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_claims));
 
     private const int Alignment = 64;
 

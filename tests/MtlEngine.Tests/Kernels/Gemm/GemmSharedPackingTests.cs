@@ -1,0 +1,97 @@
+using System.Numerics;
+using MtlEngine.Kernels;
+using MtlEngine.Kernels.Gemm;
+
+namespace MtlEngine.Tests.Kernels.Gemm;
+
+/// <summary>
+/// The row-by-row packing of a row-major B (GemmPacking.PackBRows, also under PackB) against the micro-panel-by-micro-panel
+/// twin (PackBPanel), and the threaded product whose threads share one packed B (SharedPackedB) against one thread and
+/// the textbook twin.
+/// </summary>
+public unsafe class GemmSharedPackingTests
+{
+    [Fact]
+    public void Packing_B_row_by_row_in_any_row_ranges_is_bitwise_the_panel_by_panel_twin()
+    {
+        var random = new Random(3);
+        foreach (int nr in new[] { 8, 24, 32, 6 })
+            foreach (int kc in new[] { 1, 5, 17, 40 })
+                foreach (int nc in new[] { 1, nr - 1, nr, nr + 1, 3 * nr + 5 })
+                {
+                    if (nc < 1) continue;
+                    int ldb = nc + 3, panels = (nc + nr - 1) / nr;
+                    var b = new float[kc * ldb];
+                    for (int i = 0; i < b.Length; i++) b[i] = (float)(random.NextDouble() - 0.5);
+                    var twin = new float[panels * nr * kc];
+                    var whole = new float[twin.Length];
+                    var ranges = new float[twin.Length];
+                    Array.Fill(whole, float.NaN);
+                    Array.Fill(ranges, float.NaN);
+                    fixed (float* pb = b, pt = twin, pw = whole, pr = ranges)
+                    {
+                        for (int s = 0; s < panels; s++)
+                            GemmPacking.PackBPanel(kc, Math.Min(nr, nc - s * nr), nr, pb + s * nr, ldb, 1, pt + s * nr * kc);
+                        GemmPacking.PackB(kc, nc, nr, pb, ldb, 1, pw);
+                        // Uneven row ranges in a scrambled order, as threads claim them.
+                        int cut1 = kc / 3, cut2 = 2 * kc / 3 + 1;
+                        foreach (var (p0, p1) in new[] { (cut2, kc), (0, cut1), (cut1, Math.Min(cut2, kc)) })
+                            if (p0 < p1) GemmPacking.PackBRows(kc, p0, p1, nc, nr, pb, ldb, pr);
+                    }
+                    string what = $"NR {nr}, kc {kc}, nc {nc}";
+                    Assert.True(twin.AsSpan().SequenceEqual(whole), what + ": PackB differs from the panel-by-panel twin.");
+                    Assert.True(twin.AsSpan().SequenceEqual(ranges), what + ": row ranges differ from the panel-by-panel twin.");
+                }
+    }
+
+    [Theory, MemberData(nameof(GemmTests.InstructionSets), MemberType = typeof(GemmTests))]
+    public void Threads_sharing_one_packed_B_give_bitwise_the_one_thread_product(GemmInstructionSet set)
+    {
+        SharedOverShapes<float>(set);
+        SharedOverShapes<double>(set);
+    }
+
+    /// <summary>
+    /// Tall products (the rows split over threads) in the resident-A order with a row-major B: KC deeper than a claim's 16
+    /// rows and not a multiple of them, several depth and column panels, several A blocks per thread, an edge micro-panel;
+    /// 2 and 3 threads bitwise equal to 1 thread (which packs its own B) and close to the textbook twin.
+    /// </summary>
+    private static void SharedOverShapes<T>(GemmInstructionSet set) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(29);
+        var table = GemmBlockSizes.For<T>(set);
+        foreach (var (m, n, k) in new[] { (7 * table.MR + 5, 2 * table.NR + 3, 93), (20 * table.MR, 3 * table.NR, 40), (5 * table.MR, table.NR - 1, 17) })
+        {
+            var blocks = table with { MC = 3 * table.MR, KC = 37, NC = 2 * table.NR, UnpackedBMaxColumns = 0, MinFlopsPerThread = 1, ResidentA = true };
+            var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
+            var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
+            var c = TestMatrix<T>.Random(m, n, Layout.Padded, random);
+            T alpha = T.CreateTruncating(1.25), beta = T.CreateTruncating(-0.5);
+            var expected = c.Clone();
+            GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
+            var one = c.Clone();
+            global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(alpha, a.ReadOnly, b.ReadOnly, beta, one.View, new Parallelism(1), set, blocks);
+            GemmAssert.Close(expected, one, GemmAssert.Tolerance<T>(k), $"{set} {typeof(T).Name} {m}×{n}×{k} one thread");
+            foreach (int threads in new[] { 2, 3 })
+            {
+                var result = c.Clone();
+                global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(alpha, a.ReadOnly, b.ReadOnly, beta, result.View, new Parallelism(threads), set, blocks);
+                string what = $"{set} {typeof(T).Name} {m}×{n}×{k} threads {threads}";
+                Assert.True(one.Data.AsSpan().SequenceEqual(result.Data), what + ": differs from one thread.");
+            }
+        }
+    }
+
+    [Fact]
+    public void Only_row_split_resident_A_products_with_a_packed_row_major_B_of_at_most_36_MiB_share_it()
+    {
+        var table = GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512);
+        var op = new GemmOperands<double> { M = 2048, N = 2048, K = 2048, RsB = 2048, CsB = 1 };
+        Assert.True(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, table, unpackedB: false, splitColumns: false));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, table, unpackedB: false, splitColumns: true));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, table with { ResidentA = false }, unpackedB: false, splitColumns: false));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, table, unpackedB: true, splitColumns: false));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op with { RsB = 1, CsB = 2048 }, table, unpackedB: false, splitColumns: false));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op with { N = 4096 }, table, unpackedB: false, splitColumns: false));
+    }
+}
