@@ -37,7 +37,9 @@ internal unsafe struct GemmOperands<T> where T : unmanaged
 /// and its micro-panel s at + s·NR·kc. Each (depth block, column panel) is packed in chunks of <see cref="ChunkRows"/> rows,
 /// each claimed by the first thread to reach it (<see cref="Claims"/>: 0 free, 1 being packed, 2 packed), so two threads
 /// at the same panel pack half of it each, and a thread waits only for a chunk another thread is packing at that moment
-/// (never for a thread that has not started: ForkJoin may run the shares one after the other).
+/// (never for a thread that has not started: ForkJoin may run the shares one after the other). Profile (Emerald Rapids,
+/// 2 threads, perf cpu-clock samples): B packing fell from 7.2 % to 2.7 % of the samples at float n = 1024 and from 4.7 % to
+/// 2.2 % at double n = 2048; waiting for the other thread's chunks took under 0.3 %.
 /// </summary>
 internal unsafe struct SharedPackedB<T> where T : unmanaged
 {
