@@ -79,7 +79,7 @@ public sealed record Pca(
         using var xc = new PooledMatrix(n, d, clear: false);
         if (x.IsContiguous && x.Storage is CpuStorage<double>) x.AsSpan().CopyTo(xc.Elements);
         else x.ToArray().CopyTo(xc.Elements);
-        LearnInput.Finite(xc.Elements, d, "X");
+        LearnInput.FiniteByChunks(xc.Elements, d, "X");
         return Fit(xc.Span);
     }
 
@@ -128,8 +128,8 @@ public sealed record Pca(
         var mean = ColumnMeans(x);
         if (!mean.All(double.IsFinite))
             throw new LearnInputException("X's column sums overflow (values near ±1.8e308); divide X by a constant before the fit.");
-        Center(x, mean);
-        double unscale = ScaleToUnitRange(x);
+        double largest = CenterAndLargest(x, mean);
+        double unscale = ScaleToUnitRange(x, largest);
         // Every solver writes the kept components V (d × kFit) and, for the sign convention, the training scores U·Σ = X_c·V
         // (n × kFit); both are scratch on pooled arrays (the model keeps a copy of Vᵀ). The full solver factors X_c in place
         // (Householder QR): X is not read after the solver.
@@ -181,15 +181,30 @@ public sealed record Pca(
     }
 
     /// <summary>
+    /// X ← X − 1·meanᵀ row by row (as <see cref="Center(MatrixSpan{double}, ReadOnlySpan{double})"/>), returning the largest
+    /// |x| of the centred X from the same pass while each row is in cache (one pass over the n·d copy instead of two).
+    /// </summary>
+    private static double CenterAndLargest(MatrixSpan<double> x, ReadOnlySpan<double> mean)
+    {
+        double largest = 0;
+        if (x.Columns == 0) return largest;
+        for (int i = 0; i < x.Rows; i++)
+        {
+            var row = Row(x, i);
+            Dense.Axpy(-1, mean, row);
+            largest = Math.Max(largest, Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude<double>(row)));
+        }
+        return largest;
+    }
+
+    /// <summary>
     /// Scales the centred X by a power of two (exact) when its largest |x| is below 2⁻³⁰⁰ or above 2³⁰⁰, and returns the
     /// factor that undoes it (1 when nothing was done). Without it the SVD of subnormal data meets 0/0 (a Householder norm
     /// underflows to zero) and that of data near 1e300 overflows; LAPACK, which scikit-learn calls, scales the same way.
+    /// <paramref name="largest"/> is the largest |x| of the centred X.
     /// </summary>
-    private static double ScaleToUnitRange(MatrixSpan<double> x)
+    private static double ScaleToUnitRange(MatrixSpan<double> x, double largest)
     {
-        double largest = 0;
-        for (int i = 0; i < x.Rows; i++)
-            foreach (double value in Row(x, i)) largest = Math.Max(largest, Math.Abs(value));
         if (largest == 0 || (largest >= Math.ScaleB(1.0, -300) && largest <= Math.ScaleB(1.0, 300))) return 1;
         int exponent = Math.ILogB(largest);
         // ScaleB per element: 2^-exponent itself overflows for subnormal data (exponent < -1023).

@@ -371,10 +371,10 @@ public sealed class SymmetricEigen
         for (int blk = blocks - 1; blk >= 0; blk--)
         {
             int j0 = blk * block, jb = Math.Min(block, count - j0);
-            using var v = Householder.ExplicitV(hv, j0 + 1, j0, jb);
+            // V read in place (only its jb×jb unit-lower top is copied).
             using var t = new PooledMatrix(jb, jb);   // pooled: a fresh T per block cost ~130 page faults per n = 512 call
-            Householder.BuildT(v, tau.AsSpan(j0, jb), t.Elements);
-            Householder.ApplyBlock(v, t.ReadOnlySpan, transpose: false, Dense.Sub(z, j0 + 1, 0, n - j0 - 1, columns), parallelism);
+            Householder.BuildTInPlace(hv, j0 + 1, j0, jb, tau.AsSpan(j0, jb), t.Elements);
+            Householder.ApplyBlockInPlace(hv, j0 + 1, j0, jb, t.ReadOnlySpan, Dense.Sub(z, j0 + 1, 0, n - j0 - 1, columns), parallelism);
         }
     }
 }

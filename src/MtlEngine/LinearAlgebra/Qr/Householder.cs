@@ -89,6 +89,70 @@ internal static class Householder
         return v;
     }
 
+    /// <summary>
+    /// The b×b unit-lower top V₁ of the block whose reflector t sits in column j0 + t of <paramref name="a"/> below row
+    /// r0 + t (unit diagonal, zeros above, the reflector entries below): the only part of V that
+    /// <see cref="ApplyBlockInPlace"/> and <see cref="BuildTInPlace"/> copy (LAPACK's larfb multiplies it in place with a TRMM).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static PooledMatrix UnitLowerTop(ReadOnlyMatrixSpan<double> a, int r0, int j0, int b)
+    {
+        var v1 = new PooledMatrix(b, b);
+        for (int i = 0; i < b; i++)
+        {
+            for (int t = 0; t < i; t++) v1[i, t] = a[r0 + i, j0 + t];
+            v1[i, i] = 1;
+        }
+        return v1;
+    }
+
+    /// <summary>
+    /// C ← (I − V·T·Vᵀ)·C with V read where the factorization left it (LAPACK's larfb), reflector t of the block in
+    /// column j0 + t of <paramref name="a"/> below row r0 + t. V = [V₁; V₂] splits into its b×b unit-lower top V₁ (a
+    /// small explicit copy, <see cref="UnitLowerTop"/>) and the rows below, V₂, which the GEMMs read in place:
+    /// <code>
+    /// W = V₁ᵀ·C₁ + V₂ᵀ·C₂,   W ← T·W,   C₂ −= V₂·W,   C₁ −= V₁·W
+    /// </code>
+    /// Pass T's transposed view for Hᵀ·C. C has a.Rows − r0 ≥ b rows (C₁ its first b); its twin is
+    /// <see cref="ApplyBlock(PooledMatrix, ReadOnlyMatrixSpan{double}, bool, MatrixSpan{double}, Parallelism)"/> on <see cref="ExplicitV"/>.
+    /// </summary>
+    internal static void ApplyBlockInPlace(ReadOnlyMatrixSpan<double> a, int r0, int j0, int b, ReadOnlyMatrixSpan<double> t, MatrixSpan<double> c, Parallelism parallelism)
+    {
+        int rows = a.Rows - r0, r = c.Columns;
+        if (b == 0 || r == 0 || rows == 0) return;
+        if (c.Rows != rows || rows < b)
+            throw new MatrixShapeException($"A block of {b} reflectors over {rows} rows applies to C with {rows} ≥ {b} rows, but C has shape ({c.Rows}, {c.Columns}).");
+        using var v1 = UnitLowerTop(a, r0, j0, b);
+        var v2 = Dense.Sub(a, r0 + b, j0, rows - b, b);
+        var c1 = Dense.Sub(c, 0, 0, b, r);
+        var c2 = Dense.Sub(c, b, 0, rows - b, r);
+        using var w = new PooledMatrix(b, r, clear: false);
+        using var tw = new PooledMatrix(b, r, clear: false);
+        Gemm.Multiply(1.0, v1.ReadOnlySpan.Transposed(), c1, 0.0, w.Span, parallelism);
+        if (rows > b) Gemm.Multiply(1.0, v2.Transposed(), c2, 1.0, w.Span, parallelism);
+        Gemm.Multiply(1.0, t, w.ReadOnlySpan, 0.0, tw.Span, parallelism);
+        if (rows > b) Gemm.Multiply(-1.0, v2, tw.ReadOnlySpan, 1.0, c2, parallelism);
+        Gemm.Multiply(-1.0, v1.ReadOnlySpan, tw.ReadOnlySpan, 1.0, c1, parallelism);
+    }
+
+    /// <summary>
+    /// T (b×b row-major, zero on entry) of the block read in place as in <see cref="ApplyBlockInPlace"/>: the Gram matrix
+    /// VᵀV = V₁ᵀ·V₁ + V₂ᵀ·V₂ without copying V₂, then larft's recurrence (<see cref="BuildT(PooledMatrix, ReadOnlySpan{double}, Span{double})"/>, its twin).
+    /// </summary>
+    internal static void BuildTInPlace(ReadOnlyMatrixSpan<double> a, int r0, int j0, int b, ReadOnlySpan<double> tau, Span<double> t)
+    {
+        int rows = a.Rows - r0;
+        using var v1 = UnitLowerTop(a, r0, j0, b);
+        using var gram = new PooledMatrix(b, b, clear: false);
+        Gemm.Multiply(1.0, v1.ReadOnlySpan.Transposed(), v1.ReadOnlySpan, 0.0, gram.Span, Parallelism.Sequential);
+        if (rows > b)
+        {
+            var v2 = Dense.Sub(a, r0 + b, j0, rows - b, b);
+            Gemm.Multiply(1.0, v2.Transposed(), v2, 1.0, gram.Span, Parallelism.Sequential);
+        }
+        TFromGram(gram, tau, t);
+    }
+
     /// <summary>The upper-triangular T of the compact WY form of H₀…H_{b−1} = I − V·T·Vᵀ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DenseMatrix BuildT(PooledMatrix v, ReadOnlySpan<double> tau)
@@ -110,6 +174,14 @@ internal static class Householder
         // S = Vᵀ·V in one GEMM (β = 0: the pooled contents are not read); then z = V[:, 0..i]ᵀ·vᵢ is S[0..i, i].
         using var gram = new PooledMatrix(b, b, clear: false);
         Gemm.Multiply(1.0, v.ReadOnlySpan, MatrixOp.Transpose, v.ReadOnlySpan, MatrixOp.None, 0.0, gram.Span, Parallelism.Sequential);
+        TFromGram(gram, tau, t);
+    }
+
+    /// <summary>larft's recurrence on the Gram matrix S = VᵀV: T[0..i, i] = −τᵢ · T[0..i, 0..i] · S[0..i, i], T[i, i] = τᵢ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TFromGram(PooledMatrix gram, ReadOnlySpan<double> tau, Span<double> t)
+    {
+        int b = gram.Columns;
         using var columnScratch = new PooledMatrix(1, b, clear: false);
         var column = columnScratch.Elements;
         for (int i = 0; i < b; i++)

@@ -134,36 +134,39 @@ public sealed class Qr
         int blocks = blockT.Length;
         for (int blk = blocks - 1; blk >= 0; blk--)
         {
+            // V = [V₁; V₂]: the unit-lower top V₁ (jb×jb, a small copy) and the rows below it, read in place.
             int j0 = blk * blockSize, jb = Math.Min(blockSize, k - j0), j1 = j0 + jb;
-            using var v = Householder.ExplicitV(factors, j0, j0, jb);
-            var t = BlockT(blockT, tau, blockSize, blk, v);
+            var t = BlockT(blockT, tau, blockSize, blk, factors, jb);
+            using var v1 = Householder.UnitLowerTop(factors, j0, j0, jb);
+            var v2 = Dense.Sub(factors, j1, j0, m - j1, jb);
             if (j1 < k)
             {
-                // Rows [j0, j1) of Q[:, j1..] are still zero, so Vᵀ·Q[j0.., j1..] only needs V's rows from jb on.
-                using var w = new PooledMatrix(jb, k - j1);
-                using var tw = new PooledMatrix(jb, k - j1);
-                Gemm.Multiply(1.0, Dense.Sub(v.ReadOnlySpan, jb, 0, m - j1, jb).Transposed(), Dense.Sub(q.AsReadOnly(), j1, j1, m - j1, k - j1), 0.0, w.Span, parallelism);
+                // Rows [j0, j1) of Q[:, j1..] are still zero, so Vᵀ·Q[j0.., j1..] = V₂ᵀ·Q[j1.., j1..].
+                using var w = new PooledMatrix(jb, k - j1, clear: false);
+                using var tw = new PooledMatrix(jb, k - j1, clear: false);
+                Gemm.Multiply(1.0, v2.Transposed(), Dense.Sub(q.AsReadOnly(), j1, j1, m - j1, k - j1), 0.0, w.Span, parallelism);
                 Gemm.Multiply(1.0, t, w.ReadOnlySpan, 0.0, tw.Span, parallelism);
-                Gemm.Multiply(-1.0, v.ReadOnlySpan, tw.ReadOnlySpan, 1.0, Dense.Sub(q, j0, j1, m - j0, k - j1), parallelism);
+                Gemm.Multiply(-1.0, v2, tw.ReadOnlySpan, 1.0, Dense.Sub(q, j1, j1, m - j1, k - j1), parallelism);
+                Gemm.Multiply(-1.0, v1.ReadOnlySpan, tw.ReadOnlySpan, 0.0, Dense.Sub(q, j0, j1, jb, k - j1), parallelism);
             }
-            using var y = new PooledMatrix(jb, jb);
-            Gemm.Multiply(1.0, t, Dense.Sub(v.ReadOnlySpan, 0, 0, jb, jb).Transposed(), 0.0, y.Span, parallelism);
-            var qb = Dense.Sub(q, j0, j0, m - j0, jb);
-            Gemm.Multiply(-1.0, v.ReadOnlySpan, y.ReadOnlySpan, 0.0, qb, parallelism);
-            for (int i = 0; i < jb; i++) qb[i, i] += 1;
+            using var y = new PooledMatrix(jb, jb, clear: false);
+            Gemm.Multiply(1.0, t, v1.ReadOnlySpan.Transposed(), 0.0, y.Span, parallelism);
+            var q1 = Dense.Sub(q, j0, j0, jb, jb);
+            Gemm.Multiply(-1.0, v1.ReadOnlySpan, y.ReadOnlySpan, 0.0, q1, parallelism);
+            for (int i = 0; i < jb; i++) q1[i, i] += 1;
+            if (m > j1) Gemm.Multiply(-1.0, v2, y.ReadOnlySpan, 0.0, Dense.Sub(q, j1, j0, m - j1, jb), parallelism);
         }
     }
 
-    /// <summary>T of block <paramref name="blk"/> (jb×jb), from the factorization or built now from the explicit V.</summary>
-    private ReadOnlyMatrixSpan<double> BlockT(int blk, PooledMatrix v) => BlockT(_blockT, Tau, _blockSize, blk, v);
-
-    private static ReadOnlyMatrixSpan<double> BlockT(double[][] blockT, ReadOnlySpan<double> tau, int blockSize, int blk, PooledMatrix v)
+    /// <summary>T of block <paramref name="blk"/> (jb×jb), from the factorization or built now (larft) from the reflectors in place.</summary>
+    private static ReadOnlyMatrixSpan<double> BlockT(double[][] blockT, ReadOnlySpan<double> tau, int blockSize, int blk, ReadOnlyMatrixSpan<double> factors, int jb)
     {
-        int jb = v.Columns;
         var t = blockT[blk];
         if (t is null)
         {
-            t = Householder.BuildT(v, tau.Slice(blk * blockSize, jb)).Data;
+            int j0 = blk * blockSize;
+            t = new double[jb * jb];
+            Householder.BuildTInPlace(factors, j0, j0, jb, tau.Slice(j0, jb), t);
             blockT[blk] = t;
         }
         return new ReadOnlyMatrixSpan<double>(t, jb, jb);
@@ -201,11 +204,9 @@ public sealed class Qr
         {
             int blk = transpose ? s : blocks - 1 - s;
             int j0 = blk * blockSize, jb = Math.Min(blockSize, k - j0);
-            using var v = Householder.ExplicitV(factors, j0, j0, jb);
-            var t = BlockT(blockT, tau, blockSize, blk, v);
+            var t = BlockT(blockT, tau, blockSize, blk, factors, jb);
             var cb = Dense.Sub(c, j0, 0, rows - j0, c.Columns);
-            if (transpose) RecursiveQr.ApplyTransposedBlock(v.ReadOnlySpan, t, cb, parallelism);
-            else RecursiveQr.ApplyBlock(v.ReadOnlySpan, t, cb, parallelism);
+            Householder.ApplyBlockInPlace(factors, j0, j0, jb, transpose ? t.Transposed() : t, cb, parallelism);
         }
     }
 

@@ -326,51 +326,16 @@ internal static class GolubKahan
 
     /// <summary>
     /// C ← (I − V·T·Vᵀ)·C with V the b reflectors stored in columns [j0, j0 + b) of <paramref name="f"/> from row r0 + t of column j0 + t
-    /// (unit first entry implied) and T upper triangular from τ (larft: T[0..i, i] = −τᵢ·T[0..i, 0..i]·(V[:, 0..i]ᵀ·vᵢ), T[i, i] = τᵢ).
+    /// (unit first entry implied) and T upper triangular from τ (larft: T[0..i, i] = −τᵢ·T[0..i, 0..i]·(V[:, 0..i]ᵀ·vᵢ), T[i, i] = τᵢ),
+    /// V read in place (<see cref="Householder.ApplyBlockInPlace"/>: only its b×b unit-lower top is copied).
     /// </summary>
     private static void ApplyBlock(ReadOnlyMatrixSpan<double> f, int r0, int j0, int b, ReadOnlySpan<double> tau, MatrixSpan<double> c, Parallelism parallelism)
     {
-        int rows = f.Rows - r0, r = c.Columns;
-        if (rows <= 0 || r == 0) return;
-        var pool = System.Buffers.ArrayPool<double>.Shared;
-        var vData = pool.Rent(rows * b);
-        var wData = pool.Rent(2 * b * r);
-        var tData = pool.Rent(2 * b * b);   // S = VᵀV and T, b×b each
-        try
-        {
-            var v = new MatrixSpan<double>(vData, 0, rows, b, b, 1);
-            vData.AsSpan(0, rows * b).Clear();
-            for (int t = 0; t < b && t < rows; t++)
-            {
-                v[t, t] = 1;
-                for (int i = t + 1; i < rows; i++) v[i, t] = f[r0 + i, j0 + t];
-            }
-            tData.AsSpan(0, 2 * b * b).Clear();
-            var gram = new MatrixSpan<double>(tData, 0, b, b, b, 1);
-            Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, v.AsReadOnly(), MatrixOp.None, 0.0, gram, Parallelism.Sequential);
-            var tm = new MatrixSpan<double>(tData, b * b, b, b, b, 1);
-            for (int i = 0; i < b; i++)
-            {
-                tm[i, i] = tau[i];
-                for (int q = 0; q < i; q++)
-                {
-                    double sum = 0;
-                    for (int l = q; l < i; l++) sum += tm[q, l] * gram[l, i];
-                    tm[q, i] = -tau[i] * sum;
-                }
-            }
-            var w = new MatrixSpan<double>(wData, 0, b, r, r, 1);
-            var tw = new MatrixSpan<double>(wData, b * r, b, r, r, 1);
-            Gemm.Multiply(1.0, v.AsReadOnly(), MatrixOp.Transpose, c, MatrixOp.None, 0.0, w, parallelism);
-            Gemm.Multiply(1.0, tm.AsReadOnly(), w.AsReadOnly(), 0.0, tw, parallelism);
-            Gemm.Multiply(-1.0, v.AsReadOnly(), tw.AsReadOnly(), 1.0, c, parallelism);
-        }
-        finally
-        {
-            pool.Return(vData);
-            pool.Return(wData);
-            pool.Return(tData);
-        }
+        int rows = f.Rows - r0;
+        if (rows <= 0 || c.Columns == 0) return;
+        using var t = new PooledMatrix(b, b);
+        Householder.BuildTInPlace(f, r0, j0, b, tau, t.Elements);
+        Householder.ApplyBlockInPlace(f, r0, j0, b, t.ReadOnlySpan, c, parallelism);
     }
 }
 
