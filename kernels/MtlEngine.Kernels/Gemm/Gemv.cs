@@ -29,20 +29,8 @@ public static class Gemv
         {
             // Row-major: y_i = α·⟨A[i, :], x⟩ + β·y_i, rows split into fixed contiguous ranges.
             int threads = (int)Math.Clamp((long)m * k / ParallelThresholds.GemvMultiplyAddsPerThread, 1, (parallelism ?? Parallelism.Default).Degree);
-            if (threads == 1) { Rows(alpha, a, x, beta, y, 0, m); return; }
-            unsafe
-            {
-                fixed (T* pa = a.Data) fixed (T* px = x) fixed (T* py = y)
-                {
-                    T* aBase = pa, xBase = px, yBase = py;
-                    int length = a.Data.Length, offset = a.Offset, rowStride = a.RowStride, yLength = y.Length;
-                    Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                    {
-                        var view = new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>(aBase, length), offset, m, k, rowStride, 1);
-                        Rows(alpha, view, new ReadOnlySpan<T>(xBase, k), beta, new Span<T>(yBase, yLength), (int)((long)m * t / threads), (int)((long)m * (t + 1) / threads));
-                    });
-                }
-            }
+            if (threads == 1) Rows(alpha, a, x, beta, y, 0, m);
+            else RowsInParallel(alpha, a, x, beta, y, threads);
             return;
         }
         // Column-major or general strides: y = β·y, then y += (α·x_p)·A[:, p] for each column p.
@@ -54,6 +42,26 @@ public static class Gemv
                 TensorPrimitives.MultiplyAdd(a.Data.Slice(a.Offset + p * a.ColumnStride, m), scale, y, y);
             else
                 for (int i = 0; i < m; i++) y[i] += scale * a[i, p];
+        }
+    }
+
+    /// <summary>
+    /// The row-major case split into <paramref name="threads"/> fixed contiguous row ranges. A method of its own so that
+    /// the lambda's captured state is allocated only on this path, not on every single-threaded call.
+    /// </summary>
+    private static unsafe void RowsInParallel<T>(T alpha, ReadOnlyMatrixSpan<T> a, ReadOnlySpan<T> x, T beta, Span<T> y, int threads)
+        where T : unmanaged, INumber<T>
+    {
+        int m = a.Rows, k = a.Columns;
+        fixed (T* pa = a.Data) fixed (T* px = x) fixed (T* py = y)
+        {
+            T* aBase = pa, xBase = px, yBase = py;
+            int length = a.Data.Length, offset = a.Offset, rowStride = a.RowStride, yLength = y.Length;
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                var view = new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>(aBase, length), offset, m, k, rowStride, 1);
+                Rows(alpha, view, new ReadOnlySpan<T>(xBase, k), beta, new Span<T>(yBase, yLength), (int)((long)m * t / threads), (int)((long)m * (t + 1) / threads));
+            });
         }
     }
 

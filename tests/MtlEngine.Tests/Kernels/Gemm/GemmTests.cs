@@ -441,6 +441,22 @@ public class GemmAllocationTests
         }
     }
 
+    [Fact]
+    public void One_thread_matrix_vector_products_allocate_nothing()
+    {
+        // Before the parallel branch had a method of its own, every call allocated the lambda's captured state.
+        var random = new Random(32);
+        var a = TestMatrix<double>.Random(300, 200, Layout.RowMajor, random);
+        var x = Enumerable.Range(0, 200).Select(i => Math.Sin(i)).ToArray();
+        var y = new double[300];
+        var one = new Parallelism(1);
+        Gemv.Multiply(1.0, a.ReadOnly, MatrixOp.None, x, 0.0, y, one);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) Gemv.Multiply(1.0, a.ReadOnly, MatrixOp.None, x, 0.5, y, one);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"100 one-thread row-major GEMVs allocated {allocated} bytes.");
+    }
+
     private static long AllocatedBytesOfRepeatedCalls<T>(int m, int n, int k, GemmInstructionSet set, Random random) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
