@@ -96,10 +96,10 @@ internal static class Conv2dDirect
 
     /// <summary>
     /// The forward pass and input gradient cut the batch into this many contiguous shares (claimed by whichever thread is
-    /// free): 4 a thread, or one a thread for batches of up to 8 per thread, so that a share has a next sample to prefetch
-    /// for most of its samples while a thread that wakes late still leaves its shares to the others.
+    /// free): 8 a thread (4 samples each for conv2d_b's 64 on 2 threads: the threads end at most a share apart), or one a
+    /// thread for batches of up to 16 per thread, so that a share has a next sample to prefetch for most of its samples.
     /// </summary>
-    private static int SampleShares(int workers, int batch) => workers <= 1 ? 1 : Math.Min(batch, batch >= 8 * workers ? 4 * workers : workers);
+    private static int SampleShares(int workers, int batch) => workers <= 1 ? 1 : Math.Min(batch, batch >= 16 * workers ? 8 * workers : workers);
 
     /// <summary>Zeros, one per worker: no worker's scratch is padded yet.</summary>
     private static int[] Unpadded(int workers)
@@ -198,7 +198,8 @@ internal static class Conv2dDirect
     /// One unit of the weight gradient: the samples of run unit / ranges and the (group, 6 entries k) blocks of range
     /// unit % ranges, summed sample by sample in order into the run's partial dWᵀ (gradient[run·gradientLength ..]; what a
     /// unit computes does not depend on the thread that runs it). Per sample it pads the input channels its blocks read (the
-    /// zero borders for the unit's first sample only) and transposes the upstream gradient of its groups into its scratch.
+    /// zero borders for the unit's first sample only) and transposes the upstream gradient of its groups into its scratch;
+    /// the products fetch the next sample's upstream gradient into L2 on the way (the transposition reads 16 rows at once).
     /// </summary>
     private readonly struct WeightShare<T>(T[] input, int xOffset, T[] upstream, int dyOffset, T[] scratch, int batch, int runs, int ranges, int blocks,
         int channels, int height, int width, int padHeight, int padWidth, int paddedHeight, int paddedWidth, int groups, int rows, int groupChannels,
@@ -235,7 +236,8 @@ internal static class Conv2dDirect
                     int firstColumn = unitBlock % columnBlocks * WeightColumns, endColumn = Math.Min(depth, (last - group * columnBlocks) * WeightColumns);
                     DirectConvolution.AddWeightGradient<T>(stride, firstColumn, endColumn, sample.Slice(paddedImage + group * transposedGroup, transposedGroup),
                         sample[(group * groupChannels * paddedPlane)..paddedImage], offsets.AsSpan(0, depth), paddedWidth, outHeight, outWidth,
-                        target.Slice(group * depth * stride, depth * stride));
+                        target.Slice(group * depth * stride, depth * stride),
+                        n + 1 < endSample ? upstream.AsSpan(dyOffset + (n + 1) * upstreamImage + group * rows * plane, rows * plane) : default);
                     unitBlock = last;
                 }
             }
