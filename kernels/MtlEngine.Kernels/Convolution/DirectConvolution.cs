@@ -76,15 +76,21 @@ public static unsafe partial class DirectConvolution
         int depth = outChannels * kh * kw, window = kh * kw;
         CheckLength(weight.Length, (long)outChannels * channels * window, nameof(weight));
         CheckLength(packed.Length, PackedLength(channels, depth), nameof(packed));
+        // With t = ki·kw + kj: k = o·kh·kw + t, and the flipped (kh − 1 − ki, kw − 1 − kj) is entry kh·kw − 1 − t of w[o, c].
         for (int c = 0; c < PackedLength(channels, depth) / depth; c++)
+        {
+            var row = packed[(c / MR * MR * depth + c % MR)..]; // A[c, k] at row[k·MR]
+            if (c >= channels)
+            {
+                for (int k = 0; k < depth; k++) row[k * MR] = T.Zero;
+                continue;
+            }
             for (int o = 0; o < outChannels; o++)
-                for (int ki = 0; ki < kh; ki++)
-                    for (int kj = 0; kj < kw; kj++)
-                    {
-                        int k = (o * kh + ki) * kw + kj;
-                        packed[c / MR * MR * depth + k * MR + c % MR] =
-                            c < channels ? weight[(o * channels + c) * window + (kh - 1 - ki) * kw + (kw - 1 - kj)] : T.Zero;
-                    }
+            {
+                var kernel = weight.Slice((o * channels + c) * window, window);
+                for (int t = 0; t < window; t++) row[(o * window + t) * MR] = kernel[window - 1 - t];
+            }
+        }
     }
 
     /// <summary>offsets[(c·kh + ki)·kw + kj] = c·Hp·Wp + ki·dh·Wp + kj·dw: where im2col row k starts in the padded image.</summary>
@@ -218,9 +224,9 @@ public static unsafe partial class DirectConvolution
                     int count = Math.Min(MR, rows - r);
                     T* panel = a + r * depth, c = y + r * plane, rowBias = bias.IsEmpty ? null : b + r;
                     T* c1 = pair ? c + p0 + lanes : spare;
-                    if (count <= 4) Tile4(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
-                    else if (count <= 8) Tile8(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
-                    else Tile12(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    if (count <= 4) Tile<T, Rows4>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    else if (count <= 8) Tile<T, Rows8>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    else Tile<T, Rows12>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
                     if (lines > 0 && Sse.IsSupported)
                     {
                         for (long line = tile * lines / tiles, end = (tile + 1) * lines / tiles; line < end; line++)
@@ -235,16 +241,33 @@ public static unsafe partial class DirectConvolution
     /// <summary>Where output position p = oh·Wo + ow reads the padded image: oh·Wp + ow.</summary>
     private static int Source(int p, int outWidth, int paddedWidth) => p / outWidth * paddedWidth + p % outWidth;
 
-    /// <summary>The largest offset (every offset must be ≥ 0).</summary>
+    /// <summary>The largest offset (every offset must be ≥ 0): vectors of offsets, then the tail (a call per sample; one by one cost 1 % of conv2d_b).</summary>
     private static long Reach(ReadOnlySpan<int> offsets, int depth)
     {
         CheckLength(offsets.Length, depth, nameof(offsets));
-        int reach = 0;
-        foreach (int offset in offsets[..depth])
+        var used = offsets[..depth];
+        int reach = 0, lowest = 0, i = 0;
+        if (Vector512.IsHardwareAccelerated && used.Length >= Vector512<int>.Count)
         {
-            if (offset < 0) throw new ArgumentException($"The direct convolution's offsets must be ≥ 0, but one is {offset}.", nameof(offsets));
-            reach = Math.Max(reach, offset);
+            Vector512<int> most = Vector512<int>.Zero, least = Vector512<int>.Zero;
+            for (; i <= used.Length - Vector512<int>.Count; i += Vector512<int>.Count)
+            {
+                var v = Vector512.Create(used.Slice(i, Vector512<int>.Count));
+                most = Vector512.Max(most, v);
+                least = Vector512.Min(least, v);
+            }
+            for (int lane = 0; lane < Vector512<int>.Count; lane++)
+            {
+                reach = Math.Max(reach, most[lane]);
+                lowest = Math.Min(lowest, least[lane]);
+            }
         }
+        for (; i < used.Length; i++)
+        {
+            reach = Math.Max(reach, used[i]);
+            lowest = Math.Min(lowest, used[i]);
+        }
+        if (lowest < 0) throw new ArgumentException($"The direct convolution's offsets must be ≥ 0, but one is {lowest}.", nameof(offsets));
         return reach;
     }
 
@@ -285,11 +308,41 @@ public static unsafe partial class DirectConvolution
         return a * b + c;
     }
 
-    // The microkernels, unrolled so that the accumulators stay in registers (as GEMM's Microkernels.Avx512).
+    // The microkernel, unrolled so that the accumulators stay in registers (as GEMM's Microkernels.Avx512).
 
-    /// <summary>A 12-row tile of two runs: c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j], the first <paramref name="rows"/> rows stored.</summary>
+    /// <summary>A tile's height, 4, 8 or 12 rows, as a type: the JIT compiles <see cref="Tile{T, TRows}"/> once per height with the rows past it dropped.</summary>
+    private interface ITileRows
+    {
+        /// <summary>The rows the tile accumulates (a multiple of 4, at most <see cref="MR"/>).</summary>
+        static abstract int Count { get; }
+    }
+
+    /// <summary>A 4-row tile.</summary>
+    private struct Rows4 : ITileRows
+    {
+        public static int Count => 4;
+    }
+
+    /// <summary>An 8-row tile.</summary>
+    private struct Rows8 : ITileRows
+    {
+        public static int Count => 8;
+    }
+
+    /// <summary>A 12-row tile (<see cref="MR"/>).</summary>
+    private struct Rows12 : ITileRows
+    {
+        public static int Count => MR;
+    }
+
+    /// <summary>
+    /// A tile of TRows.Count rows (4, 8 or 12) of two runs: c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j],
+    /// the first <paramref name="rows"/> rows stored. The rows past TRows.Count are constant-false branches, gone from the
+    /// 4- and 8-row kernels.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile12<T>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias) where T : unmanaged, INumber<T>
+    private static void Tile<T, TRows>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias)
+        where T : unmanaged, INumber<T> where TRows : struct, ITileRows
     {
         Vector512<T> c0_0 = default, c0_1 = default;
         Vector512<T> c1_0 = default, c1_1 = default;
@@ -312,89 +365,39 @@ public static unsafe partial class DirectConvolution
             ai = Vector512.Create(a[1]); c1_0 = Fma(ai, b0, c1_0); c1_1 = Fma(ai, b1, c1_1);
             ai = Vector512.Create(a[2]); c2_0 = Fma(ai, b0, c2_0); c2_1 = Fma(ai, b1, c2_1);
             ai = Vector512.Create(a[3]); c3_0 = Fma(ai, b0, c3_0); c3_1 = Fma(ai, b1, c3_1);
-            ai = Vector512.Create(a[4]); c4_0 = Fma(ai, b0, c4_0); c4_1 = Fma(ai, b1, c4_1);
-            ai = Vector512.Create(a[5]); c5_0 = Fma(ai, b0, c5_0); c5_1 = Fma(ai, b1, c5_1);
-            ai = Vector512.Create(a[6]); c6_0 = Fma(ai, b0, c6_0); c6_1 = Fma(ai, b1, c6_1);
-            ai = Vector512.Create(a[7]); c7_0 = Fma(ai, b0, c7_0); c7_1 = Fma(ai, b1, c7_1);
-            ai = Vector512.Create(a[8]); c8_0 = Fma(ai, b0, c8_0); c8_1 = Fma(ai, b1, c8_1);
-            ai = Vector512.Create(a[9]); c9_0 = Fma(ai, b0, c9_0); c9_1 = Fma(ai, b1, c9_1);
-            ai = Vector512.Create(a[10]); c10_0 = Fma(ai, b0, c10_0); c10_1 = Fma(ai, b1, c10_1);
-            ai = Vector512.Create(a[11]); c11_0 = Fma(ai, b0, c11_0); c11_1 = Fma(ai, b1, c11_1);
+            if (TRows.Count > 4)
+            {
+                ai = Vector512.Create(a[4]); c4_0 = Fma(ai, b0, c4_0); c4_1 = Fma(ai, b1, c4_1);
+                ai = Vector512.Create(a[5]); c5_0 = Fma(ai, b0, c5_0); c5_1 = Fma(ai, b1, c5_1);
+                ai = Vector512.Create(a[6]); c6_0 = Fma(ai, b0, c6_0); c6_1 = Fma(ai, b1, c6_1);
+                ai = Vector512.Create(a[7]); c7_0 = Fma(ai, b0, c7_0); c7_1 = Fma(ai, b1, c7_1);
+            }
+            if (TRows.Count > 8)
+            {
+                ai = Vector512.Create(a[8]); c8_0 = Fma(ai, b0, c8_0); c8_1 = Fma(ai, b1, c8_1);
+                ai = Vector512.Create(a[9]); c9_0 = Fma(ai, b0, c9_0); c9_1 = Fma(ai, b1, c9_1);
+                ai = Vector512.Create(a[10]); c10_0 = Fma(ai, b0, c10_0); c10_1 = Fma(ai, b1, c10_1);
+                ai = Vector512.Create(a[11]); c11_0 = Fma(ai, b0, c11_0); c11_1 = Fma(ai, b1, c11_1);
+            }
             a += MR;
         }
         Put(c0_0, c0_1, 0, c0, c1, ldc0, ldc1, bias);
         if (rows > 1) Put(c1_0, c1_1, 1, c0, c1, ldc0, ldc1, bias);
         if (rows > 2) Put(c2_0, c2_1, 2, c0, c1, ldc0, ldc1, bias);
         if (rows > 3) Put(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
-        if (rows > 4) Put(c4_0, c4_1, 4, c0, c1, ldc0, ldc1, bias);
-        if (rows > 5) Put(c5_0, c5_1, 5, c0, c1, ldc0, ldc1, bias);
-        if (rows > 6) Put(c6_0, c6_1, 6, c0, c1, ldc0, ldc1, bias);
-        if (rows > 7) Put(c7_0, c7_1, 7, c0, c1, ldc0, ldc1, bias);
-        if (rows > 8) Put(c8_0, c8_1, 8, c0, c1, ldc0, ldc1, bias);
-        if (rows > 9) Put(c9_0, c9_1, 9, c0, c1, ldc0, ldc1, bias);
-        if (rows > 10) Put(c10_0, c10_1, 10, c0, c1, ldc0, ldc1, bias);
-        if (rows > 11) Put(c11_0, c11_1, 11, c0, c1, ldc0, ldc1, bias);
-    }
-
-    /// <summary>A 8-row tile of two runs: c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j], the first <paramref name="rows"/> rows stored.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile8<T>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias) where T : unmanaged, INumber<T>
-    {
-        Vector512<T> c0_0 = default, c0_1 = default;
-        Vector512<T> c1_0 = default, c1_1 = default;
-        Vector512<T> c2_0 = default, c2_1 = default;
-        Vector512<T> c3_0 = default, c3_1 = default;
-        Vector512<T> c4_0 = default, c4_1 = default;
-        Vector512<T> c5_0 = default, c5_1 = default;
-        Vector512<T> c6_0 = default, c6_1 = default;
-        Vector512<T> c7_0 = default, c7_1 = default;
-        for (int p = 0; p < depth; p++)
+        if (TRows.Count > 4)
         {
-            nint offset = offsets[p];
-            Vector512<T> b0 = Vector512.Load(source0 + offset), b1 = Vector512.Load(source1 + offset);
-            Vector512<T> ai;
-            ai = Vector512.Create(a[0]); c0_0 = Fma(ai, b0, c0_0); c0_1 = Fma(ai, b1, c0_1);
-            ai = Vector512.Create(a[1]); c1_0 = Fma(ai, b0, c1_0); c1_1 = Fma(ai, b1, c1_1);
-            ai = Vector512.Create(a[2]); c2_0 = Fma(ai, b0, c2_0); c2_1 = Fma(ai, b1, c2_1);
-            ai = Vector512.Create(a[3]); c3_0 = Fma(ai, b0, c3_0); c3_1 = Fma(ai, b1, c3_1);
-            ai = Vector512.Create(a[4]); c4_0 = Fma(ai, b0, c4_0); c4_1 = Fma(ai, b1, c4_1);
-            ai = Vector512.Create(a[5]); c5_0 = Fma(ai, b0, c5_0); c5_1 = Fma(ai, b1, c5_1);
-            ai = Vector512.Create(a[6]); c6_0 = Fma(ai, b0, c6_0); c6_1 = Fma(ai, b1, c6_1);
-            ai = Vector512.Create(a[7]); c7_0 = Fma(ai, b0, c7_0); c7_1 = Fma(ai, b1, c7_1);
-            a += MR;
+            if (rows > 4) Put(c4_0, c4_1, 4, c0, c1, ldc0, ldc1, bias);
+            if (rows > 5) Put(c5_0, c5_1, 5, c0, c1, ldc0, ldc1, bias);
+            if (rows > 6) Put(c6_0, c6_1, 6, c0, c1, ldc0, ldc1, bias);
+            if (rows > 7) Put(c7_0, c7_1, 7, c0, c1, ldc0, ldc1, bias);
         }
-        Put(c0_0, c0_1, 0, c0, c1, ldc0, ldc1, bias);
-        if (rows > 1) Put(c1_0, c1_1, 1, c0, c1, ldc0, ldc1, bias);
-        if (rows > 2) Put(c2_0, c2_1, 2, c0, c1, ldc0, ldc1, bias);
-        if (rows > 3) Put(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
-        if (rows > 4) Put(c4_0, c4_1, 4, c0, c1, ldc0, ldc1, bias);
-        if (rows > 5) Put(c5_0, c5_1, 5, c0, c1, ldc0, ldc1, bias);
-        if (rows > 6) Put(c6_0, c6_1, 6, c0, c1, ldc0, ldc1, bias);
-        if (rows > 7) Put(c7_0, c7_1, 7, c0, c1, ldc0, ldc1, bias);
-    }
-
-    /// <summary>A 4-row tile of two runs: c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j], the first <paramref name="rows"/> rows stored.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4<T>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias) where T : unmanaged, INumber<T>
-    {
-        Vector512<T> c0_0 = default, c0_1 = default;
-        Vector512<T> c1_0 = default, c1_1 = default;
-        Vector512<T> c2_0 = default, c2_1 = default;
-        Vector512<T> c3_0 = default, c3_1 = default;
-        for (int p = 0; p < depth; p++)
+        if (TRows.Count > 8)
         {
-            nint offset = offsets[p];
-            Vector512<T> b0 = Vector512.Load(source0 + offset), b1 = Vector512.Load(source1 + offset);
-            Vector512<T> ai;
-            ai = Vector512.Create(a[0]); c0_0 = Fma(ai, b0, c0_0); c0_1 = Fma(ai, b1, c0_1);
-            ai = Vector512.Create(a[1]); c1_0 = Fma(ai, b0, c1_0); c1_1 = Fma(ai, b1, c1_1);
-            ai = Vector512.Create(a[2]); c2_0 = Fma(ai, b0, c2_0); c2_1 = Fma(ai, b1, c2_1);
-            ai = Vector512.Create(a[3]); c3_0 = Fma(ai, b0, c3_0); c3_1 = Fma(ai, b1, c3_1);
-            a += MR;
+            if (rows > 8) Put(c8_0, c8_1, 8, c0, c1, ldc0, ldc1, bias);
+            if (rows > 9) Put(c9_0, c9_1, 9, c0, c1, ldc0, ldc1, bias);
+            if (rows > 10) Put(c10_0, c10_1, 10, c0, c1, ldc0, ldc1, bias);
+            if (rows > 11) Put(c11_0, c11_1, 11, c0, c1, ldc0, ldc1, bias);
         }
-        Put(c0_0, c0_1, 0, c0, c1, ldc0, ldc1, bias);
-        if (rows > 1) Put(c1_0, c1_1, 1, c0, c1, ldc0, ldc1, bias);
-        if (rows > 2) Put(c2_0, c2_1, 2, c0, c1, ldc0, ldc1, bias);
-        if (rows > 3) Put(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
     }
 }

@@ -29,54 +29,83 @@ public static class Im2Col
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gather<T>(ReadOnlySpan<T> image, Span<T> columns, in ConvolutionGeometry geometry, int rowStride) where T : unmanaged, INumber<T>
     {
-        var g = geometry;
-        CheckLengths(image.Length, columns.Length, g, rowStride);
-        // The geometry in locals: the loops below must not go back to memory for it.
-        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, inPlane = g.InputPlane;
-        int height = g.Height, width = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
-        // Refs, not spans, in the loops (CheckLengths bounded every access): a row segment is a few vectors long, and
-        // slicing and bounds checks per segment cost as much as the copy.
-        ref T imageStart = ref MemoryMarshal.GetReference(image);
-        ref T columnsStart = ref MemoryMarshal.GetReference(columns);
-        bool sameWidth = IsSameWidth(g);
+        CheckLengths(image.Length, columns.Length, geometry, rowStride);
+        var gather = new GatherRow<T>(geometry);
+        ForEachRow(ref MemoryMarshal.GetReference(image), ref MemoryMarshal.GetReference(columns), geometry, rowStride, ref gather);
+    }
+
+    /// <summary>What <see cref="ForEachRow{T, TRow}"/> does with one column-matrix row: gather it from the image, or add it back.</summary>
+    private interface IRowAction<T> where T : unmanaged
+    {
+        /// <summary>
+        /// Row (c, ki, kj) of the column matrix against image channel c: rowOffset = ki·dh − ph, columnOffset = kj·dw, and
+        /// [start, end) the output columns whose window column lies inside the image.
+        /// </summary>
+        void Run(ref T channel, ref T row, int rowOffset, int columnOffset, int start, int end);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="action"/> on every row (c, ki, kj) of the column matrix (rows <paramref name="rowStride"/> apart)
+    /// with its image channel (from <paramref name="imageStart"/> and <paramref name="columnsStart"/>), the one walk of <see cref="Gather{T}(ReadOnlySpan{T}, Span{T}, in ConvolutionGeometry, int)"/>
+    /// and <see cref="ScatterAdd{T}(ReadOnlySpan{T}, Span{T}, in ConvolutionGeometry, int)"/>. The lengths must have been checked.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ForEachRow<T, TRow>(ref T imageStart, ref T columnsStart, in ConvolutionGeometry g, int rowStride, ref TRow action)
+        where T : unmanaged where TRow : IRowAction<T>, allows ref struct
+    {
+        // Refs, not spans (the caller's CheckLengths bounded every access): a row segment is a few vectors long, and slicing
+        // and bounds checks per segment cost as much as the copy.
+        int kh = g.KernelHeight, kw = g.KernelWidth, inPlane = g.InputPlane, dh = g.DilationHeight, dw = g.DilationWidth, ph = g.PadHeight;
         for (int c = 0; c < g.Channels; c++)
         {
             ref T channel = ref Unsafe.Add(ref imageStart, c * inPlane);
             for (int ki = 0; ki < kh; ki++)
-            {
                 for (int kj = 0; kj < kw; kj++)
                 {
-                    ref T row = ref Unsafe.Add(ref columnsStart, ((c * kh + ki) * kw + kj) * rowStride);
-                    int columnOffset = kj * g.DilationWidth, rowOffset = ki * g.DilationHeight - ph;
+                    int columnOffset = kj * dw;
                     var (start, end) = g.ValidColumns(columnOffset);
-                    if (sameWidth)
-                    {
-                        GatherSameWidth(ref channel, ref row, g, rowOffset, columnOffset - pw, start, end);
-                        continue;
-                    }
-                    if (sh == 1 && sw == 1 && start < end)
-                    {
-                        GatherUnitStride(ref channel, ref row, g, rowOffset, columnOffset - pw, start, end);
-                        continue;
-                    }
-                    for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
-                    {
-                        ref T segment = ref Unsafe.Add(ref row, o0);
-                        int ih = oh * sh + rowOffset;
-                        if ((uint)ih >= (uint)height || start >= end)
-                        {
-                            for (int ow = 0; ow < wo; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
-                            continue;
-                        }
-                        for (int ow = 0; ow < start; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
-                        for (int ow = end; ow < wo; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
-                        int iw = ih * width + start * sw - pw + columnOffset;
-                        if (sw == 1)
-                            Copy(ref Unsafe.Add(ref channel, iw), ref Unsafe.Add(ref segment, start), end - start);
-                        else
-                            for (int ow = start; ow < end; ow++, iw += sw) Unsafe.Add(ref segment, ow) = Unsafe.Add(ref channel, iw);
-                    }
+                    action.Run(ref channel, ref Unsafe.Add(ref columnsStart, ((c * kh + ki) * kw + kj) * rowStride), ki * dh - ph, columnOffset, start, end);
                 }
+        }
+    }
+
+    /// <summary>One row of <see cref="Gather{T}(ReadOnlySpan{T}, Span{T}, in ConvolutionGeometry, int)"/>: the image's values, zeros where the window leaves the image.</summary>
+    private readonly struct GatherRow<T>(ConvolutionGeometry g) : IRowAction<T> where T : unmanaged, INumber<T>
+    {
+        // The geometry in fields computed once: the rows below must not recompute Ho and Wo.
+        private readonly ConvolutionGeometry _g = g;
+        private readonly int _ho = g.OutHeight, _wo = g.OutWidth;
+        private readonly bool _sameWidth = IsSameWidth(g);
+
+        public void Run(ref T channel, ref T row, int rowOffset, int columnOffset, int start, int end)
+        {
+            int ho = _ho, wo = _wo, height = _g.Height, width = _g.Width, sh = _g.StrideHeight, sw = _g.StrideWidth, pw = _g.PadWidth;
+            if (_sameWidth)
+            {
+                GatherSameWidth(ref channel, ref row, _g, rowOffset, columnOffset - pw, start, end);
+                return;
+            }
+            if (sh == 1 && sw == 1 && start < end)
+            {
+                GatherUnitStride(ref channel, ref row, _g, rowOffset, columnOffset - pw, start, end);
+                return;
+            }
+            for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
+            {
+                ref T segment = ref Unsafe.Add(ref row, o0);
+                int ih = oh * sh + rowOffset;
+                if ((uint)ih >= (uint)height || start >= end)
+                {
+                    for (int ow = 0; ow < wo; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
+                    continue;
+                }
+                for (int ow = 0; ow < start; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
+                for (int ow = end; ow < wo; ow++) Unsafe.Add(ref segment, ow) = T.Zero;
+                int iw = ih * width + start * sw - pw + columnOffset;
+                if (sw == 1)
+                    Copy(ref Unsafe.Add(ref channel, iw), ref Unsafe.Add(ref segment, start), end - start);
+                else
+                    for (int ow = start; ow < end; ow++, iw += sw) Unsafe.Add(ref segment, ow) = Unsafe.Add(ref channel, iw);
             }
         }
     }
@@ -218,46 +247,44 @@ public static class Im2Col
     {
         var g = geometry;
         CheckLengths(image.Length, columns.Length, g, rowStride);
-        int kh = g.KernelHeight, kw = g.KernelWidth, ho = g.OutHeight, wo = g.OutWidth, inPlane = g.InputPlane;
-        int height = g.Height, width = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
-        ref T imageStart = ref MemoryMarshal.GetReference(image);
-        ref T columnsStart = ref MemoryMarshal.GetReference(columns);
         // Same width: one add per column-matrix row, the image columns it must not touch saved before and put back after.
-        int untouched = height * Math.Max(pw, (kw - 1) * g.DilationWidth - pw);
+        int untouched = g.Height * Math.Max(g.PadWidth, (g.KernelWidth - 1) * g.DilationWidth - g.PadWidth);
         Span<T> saved = IsSameWidth(g) && untouched <= SavedLimit ? stackalloc T[SavedLimit] : default;
-        for (int c = 0; c < g.Channels; c++)
+        var scatter = new ScatterRow<T>(g, saved);
+        ForEachRow(ref MemoryMarshal.GetReference(image), ref MemoryMarshal.GetReference(columns), g, rowStride, ref scatter);
+    }
+
+    /// <summary>One row of <see cref="ScatterAdd{T}(ReadOnlySpan{T}, Span{T}, in ConvolutionGeometry, int)"/> (saved: the same-width path's stack space, or empty).</summary>
+    private readonly ref struct ScatterRow<T>(ConvolutionGeometry g, Span<T> saved) : IRowAction<T> where T : unmanaged, INumber<T>
+    {
+        private readonly ConvolutionGeometry _g = g;
+        private readonly int _ho = g.OutHeight, _wo = g.OutWidth;
+        private readonly Span<T> _saved = saved;
+
+        public void Run(ref T channel, ref T row, int rowOffset, int columnOffset, int start, int end)
         {
-            ref T channel = ref Unsafe.Add(ref imageStart, c * inPlane);
-            for (int ki = 0; ki < kh; ki++)
+            int ho = _ho, wo = _wo, height = _g.Height, width = _g.Width, sh = _g.StrideHeight, sw = _g.StrideWidth, pw = _g.PadWidth;
+            if (start >= end) return;
+            if (!_saved.IsEmpty)
             {
-                for (int kj = 0; kj < kw; kj++)
-                {
-                    ref T row = ref Unsafe.Add(ref columnsStart, ((c * kh + ki) * kw + kj) * rowStride);
-                    int columnOffset = kj * g.DilationWidth, rowOffset = ki * g.DilationHeight - ph;
-                    var (start, end) = g.ValidColumns(columnOffset);
-                    if (start >= end) continue;
-                    if (!saved.IsEmpty)
-                    {
-                        ScatterAddSameWidth(ref row, ref channel, g, rowOffset, columnOffset - pw, start, end, saved);
-                        continue;
-                    }
-                    if (sh == 1 && sw == 1)
-                    {
-                        ScatterAddUnitStride(ref row, ref channel, g, rowOffset, columnOffset - pw, start, end);
-                        continue;
-                    }
-                    for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
-                    {
-                        int ih = oh * sh + rowOffset;
-                        if ((uint)ih >= (uint)height) continue;
-                        int iw = ih * width + start * sw - pw + columnOffset;
-                        ref T segment = ref Unsafe.Add(ref row, o0);
-                        if (sw == 1)
-                            AddInto(ref Unsafe.Add(ref segment, start), ref Unsafe.Add(ref channel, iw), end - start);
-                        else
-                            for (int ow = start; ow < end; ow++, iw += sw) Unsafe.Add(ref channel, iw) += Unsafe.Add(ref segment, ow);
-                    }
-                }
+                ScatterAddSameWidth(ref row, ref channel, _g, rowOffset, columnOffset - pw, start, end, _saved);
+                return;
+            }
+            if (sh == 1 && sw == 1)
+            {
+                ScatterAddUnitStride(ref row, ref channel, _g, rowOffset, columnOffset - pw, start, end);
+                return;
+            }
+            for (int oh = 0, o0 = 0; oh < ho; oh++, o0 += wo)
+            {
+                int ih = oh * sh + rowOffset;
+                if ((uint)ih >= (uint)height) continue;
+                int iw = ih * width + start * sw - pw + columnOffset;
+                ref T segment = ref Unsafe.Add(ref row, o0);
+                if (sw == 1)
+                    AddInto(ref Unsafe.Add(ref segment, start), ref Unsafe.Add(ref channel, iw), end - start);
+                else
+                    for (int ow = start; ow < end; ow++, iw += sw) Unsafe.Add(ref channel, iw) += Unsafe.Add(ref segment, ow);
             }
         }
     }

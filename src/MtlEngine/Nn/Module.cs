@@ -149,10 +149,14 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Evaluation mode: <c>Train(false)</c>.</summary>
     public void Eval() => Train(false);
 
-    /// <summary>Zero-fills every parameter's gradient in place (its buffer is kept for the next backward pass).</summary>
+    /// <summary>
+    /// Zero-fills every parameter's gradient in place (its buffer is kept for the next backward pass), in the order of
+    /// <see cref="NamedParameters"/> but without its names and iterators: a call allocates nothing (it runs every step).
+    /// </summary>
     public void ZeroGrad()
     {
-        foreach (var (_, parameter) in NamedParameters()) parameter.ZeroGrad();
+        foreach (var (_, parameter) in _parameters) parameter.ZeroGrad();
+        foreach (var (_, child) in _children) child.ZeroGrad();
     }
 
     /// <summary>The parameters and buffers as named arrays (copies), PyTorch state-dict names, order, shapes and element types.</summary>

@@ -122,4 +122,19 @@ public class ArenaTests
         // One activation alone is 128 × 256 × 4 = 128 KiB; the step allocates less than that in total (graph nodes, shapes).
         Assert.True(perStep < 128 * 256 * 4, $"{perStep} bytes allocated by a steady step");
     }
+
+    [Fact]
+    public void ZeroGradZeroesEveryNestedGradientAndAllocatesNothing()
+    {
+        var random = new TensorRandom(3);
+        var net = new Sequential<float>(new Sequential<float>(new Linear<float>(3, 4, random), new ReLU<float>()), new Linear<float>(4, 2, random));
+        Losses.CrossEntropy(net.Forward(random.Normal([5, 3], 0f, 1f)), [0, 1, 1, 0, 1]).Backward();
+        Assert.All(net.Parameters(), p => Assert.Contains(p.Grad!.ToArray(), v => v != 0f));
+        net.ZeroGrad(); // warm
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        net.ZeroGrad();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.All(net.Parameters(), p => Assert.All(p.Grad!.ToArray(), v => Assert.Equal(0f, v)));
+    }
 }

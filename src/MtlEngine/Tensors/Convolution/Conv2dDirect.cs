@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using MtlEngine.Kernels.Convolution;
 
 namespace MtlEngine.Tensors;
@@ -24,8 +25,8 @@ internal enum Conv2dAlgorithm
 /// (dw·(kw − 1) − pw columns), with the flipped, transposed weights w'[c, o, ki, kj] = w[o, c, kh − 1 − ki, kw − 1 − kj];
 /// written directly, no col2im and no zeroing;</item>
 /// <item>weight gradient: dW[g]ᵀ = Σₙ B[n, g]·dY[n, g]ᵀ sample by sample, vectorized over the output channels (dY
-/// transposed per sample), every block of 6 entries k owned by one thread, so any thread count sums each element in the
-/// same order (the same bits).</item>
+/// transposed per sample), in partial sums over fixed runs of samples added in run order, so any thread count sums each
+/// element in the same order (the same bits).</item>
 /// </list>
 /// The forward pass and the input gradient cut the batch into contiguous shares of samples, claimed by whichever thread is
 /// free (each sample is written by one thread alone, so the bits do not depend on the threads either); each sample's
@@ -95,10 +96,10 @@ internal static class Conv2dDirect
 
     /// <summary>
     /// The forward pass and input gradient cut the batch into this many contiguous shares (claimed by whichever thread is
-    /// free): 4 a thread, or one a thread for batches of up to 8 per thread, so that a share has a next sample to prefetch
-    /// for most of its samples while a thread that wakes late still leaves its shares to the others.
+    /// free): 8 a thread (4 samples each for conv2d_b's 64 on 2 threads: the threads end at most a share apart), or one a
+    /// thread for batches of up to 16 per thread, so that a share has a next sample to prefetch for most of its samples.
     /// </summary>
-    private static int SampleShares(int workers, int batch) => workers <= 1 ? 1 : Math.Min(batch, batch >= 8 * workers ? 4 * workers : workers);
+    private static int SampleShares(int workers, int batch) => workers <= 1 ? 1 : Math.Min(batch, batch >= 16 * workers ? 8 * workers : workers);
 
     /// <summary>Zeros, one per worker: no worker's scratch is padded yet.</summary>
     private static int[] Unpadded(int workers)
@@ -109,12 +110,24 @@ internal static class Conv2dDirect
     }
 
     /// <summary>
+    /// The weight gradient sums the batch in at most this many fixed runs of samples, one partial sum each, added in run
+    /// order at the end: the runs are the units the threads claim (each run's upstream gradient transposed and its input
+    /// padded once), and they depend on the batch alone, so any thread count gives the same bits.
+    /// </summary>
+    private const int WeightSampleRuns = 8;
+
+    /// <summary>The most elements the weight gradient's partial sums take (fewer runs for a larger gradient).</summary>
+    private const long WeightPartialElements = 1 << 20;
+
+    /// <summary>
     /// ∂L/∂W[g]ᵀ = Σₙ B[n, g]·dY[n, g]ᵀ (B the padded input read through the offsets), from the contiguous dy and x: the
-    /// (group, 6 entries k) blocks of dWᵀ are shared in fixed contiguous shares, one per thread, and each thread walks the
-    /// samples in order, padding the input channels its blocks read and transposing the upstream gradient of its groups
-    /// into its own scratch (L2-resident, never read by another core), then adding the sample into its blocks. One
-    /// fork–join for the whole gradient (a staging pass and an accumulation pass per chunk of samples took 16 on conv2d_b),
-    /// at the price of each thread transposing dY of the groups it shares with another.
+    /// batch is cut into fixed runs of samples (<see cref="WeightSampleRuns"/>), each summed in order into its own partial
+    /// dWᵀ, and the partial sums are added in run order. A unit of work is a run of samples × a range of (group, 6 entries k)
+    /// blocks (one range for up to 2 threads; more ranges, and so more units, for more threads), claimed by whichever thread
+    /// is free: per sample it pads the input channels its blocks read (the zero borders for the first sample only) and
+    /// transposes the upstream gradient of its groups into the worker's scratch (L2-resident), then adds the sample into its
+    /// blocks. With one range every sample is padded and transposed once, on whichever thread; a thread that wakes late
+    /// leaves its runs to the other (one share a thread, each thread transposing all of dY, held up conv2d_b on 2 threads).
     /// </summary>
     public static MtlTensor<T> WeightGradient<T>(MtlTensor<T> dy, MtlTensor<T> x, ReadOnlySpan<int> weightShape, Conv2dSettings s)
         where T : unmanaged, INumber<T>
@@ -129,12 +142,18 @@ internal static class Conv2dDirect
         int[] offsets = TensorArena.Rent<int>(depth);
         DirectConvolution.Offsets(offsets, cg, kh, kw, s.DilationHeight, s.DilationWidth, hp, wp);
         int gradientLength = groups * depth * stride;
-        T[] gradient = TensorArena.Rent<T>(gradientLength);
-        gradient.AsSpan(0, gradientLength).Clear();
-        int columnBlocks = (depth + WeightColumns - 1) / WeightColumns, units = groups * columnBlocks;
-        int workers = Math.Min(TensorParallelism.Current.Degree, units);
-        Conv2dDriver.ForEachShare(workers, units, new WeightShare<T>(x.CpuStorage.Data, x.Offset, dy.CpuStorage.Data, dy.Offset, TensorArena.Rent<T>(workers * staged),
-            batch, g.Channels, g.Height, g.Width, s.PadHeight, s.PadWidth, hp, wp, groups, og, cg, kh * kw, plane, stride, columnBlocks, depth, offsets, ho, wo, gradient));
+        int runs = (int)Math.Clamp(WeightPartialElements / gradientLength, 1, Math.Min(batch, WeightSampleRuns));
+        T[] gradient = TensorArena.Rent<T>(runs * gradientLength);
+        gradient.AsSpan(0, runs * gradientLength).Clear();
+        int columnBlocks = (depth + WeightColumns - 1) / WeightColumns, blocks = groups * columnBlocks;
+        int threads = TensorParallelism.Current.Degree;
+        int ranges = threads == 1 ? 1 : Math.Clamp((4 * threads + runs - 1) / runs, 1, blocks); // about 4 units a thread
+        int units = runs * ranges, workers = Math.Min(threads, units);
+        Conv2dDriver.ForEachShare(workers, units, units, new WeightShare<T>(x.CpuStorage.Data, x.Offset, dy.CpuStorage.Data, dy.Offset, TensorArena.Rent<T>(workers * staged),
+            batch, runs, ranges, blocks, g.Channels, g.Height, g.Width, s.PadHeight, s.PadWidth, hp, wp, groups, og, cg, kh * kw, plane, stride, columnBlocks, depth,
+            offsets, ho, wo, gradient, gradientLength));
+        var whole = gradient.AsSpan(0, gradientLength);
+        for (int run = 1; run < runs; run++) TensorPrimitives.Add(whole, gradient.AsSpan(run * gradientLength, gradientLength), whole);
         var dw = result.CpuStorage.Data;
         for (int group = 0; group < groups; group++)
             for (int o = 0; o < og; o++)
@@ -176,42 +195,50 @@ internal static class Conv2dDirect
     }
 
     /// <summary>
-    /// One thread's share of the weight gradient: the (group, 6 entries k) blocks [firstUnit, endUnit) of dWᵀ, summed over
-    /// every sample in order (the bits do not depend on the share). Per sample it pads the input channels its blocks read
-    /// (the zero borders for the first sample only) and transposes the upstream gradient of its groups into its scratch.
+    /// One unit of the weight gradient: the samples of run unit / ranges and the (group, 6 entries k) blocks of range
+    /// unit % ranges, summed sample by sample in order into the run's partial dWᵀ (gradient[run·gradientLength ..]; what a
+    /// unit computes does not depend on the thread that runs it). Per sample it pads the input channels its blocks read (the
+    /// zero borders for the unit's first sample only) and transposes the upstream gradient of its groups into its scratch;
+    /// the products fetch the next sample's upstream gradient into L2 on the way (the transposition reads 16 rows at once).
     /// </summary>
-    private readonly struct WeightShare<T>(T[] input, int xOffset, T[] upstream, int dyOffset, T[] scratch, int batch, int channels, int height, int width,
-        int padHeight, int padWidth, int paddedHeight, int paddedWidth, int groups, int rows, int groupChannels, int window, int plane, int stride,
-        int columnBlocks, int depth, int[] offsets, int outHeight, int outWidth, T[] gradient) : Conv2dDriver.IShare where T : unmanaged, INumber<T>
+    private readonly struct WeightShare<T>(T[] input, int xOffset, T[] upstream, int dyOffset, T[] scratch, int batch, int runs, int ranges, int blocks,
+        int channels, int height, int width, int padHeight, int padWidth, int paddedHeight, int paddedWidth, int groups, int rows, int groupChannels,
+        int window, int plane, int stride, int columnBlocks, int depth, int[] offsets, int outHeight, int outWidth, T[] gradient, int gradientLength)
+        : Conv2dDriver.IShare where T : unmanaged, INumber<T>
     {
-        public void Run(int worker, int share, int firstUnit, int endUnit)
+        public void Run(int worker, int unit, int firstShare, int endShare)
         {
-            if (firstUnit >= endUnit) return;
+            int run = unit / ranges, range = unit % ranges;
+            int firstUnit = (int)((long)blocks * range / ranges), endUnit = (int)((long)blocks * (range + 1) / ranges);
+            int firstSample = (int)((long)batch * run / runs), endSample = (int)((long)batch * (run + 1) / runs);
+            if (firstUnit >= endUnit || firstSample >= endSample) return;
+            var target = gradient.AsSpan(run * gradientLength, gradientLength);
             int inputPlane = height * width, image = channels * inputPlane, paddedPlane = paddedHeight * paddedWidth, paddedImage = channels * paddedPlane;
             int transposedGroup = plane * stride, staged = paddedImage + groups * transposedGroup, upstreamImage = groups * rows * plane;
-            // The groups and input channels the share's k blocks read (k = (c, ki, kj) within a group, so c = k / (kh·kw)).
+            // The groups and input channels the unit's k blocks read (k = (c, ki, kj) within a group, so c = k / (kh·kw)).
             int firstGroup = firstUnit / columnBlocks, lastGroup = (endUnit - 1) / columnBlocks;
             int firstChannel = firstGroup * groupChannels + firstUnit % columnBlocks * WeightColumns / window;
             int endChannel = lastGroup * groupChannels + (Math.Min(depth, ((endUnit - 1) % columnBlocks + 1) * WeightColumns) - 1) / window + 1;
             var sample = scratch.AsSpan(worker * staged, staged);
             var padded = sample.Slice(firstChannel * paddedPlane, (endChannel - firstChannel) * paddedPlane);
-            for (int n = 0; n < batch; n++)
+            for (int n = firstSample; n < endSample; n++)
             {
                 var channelsRead = input.AsSpan(xOffset + n * image + firstChannel * inputPlane, (endChannel - firstChannel) * inputPlane);
-                if (n == 0) DirectConvolution.Pad<T>(channelsRead, endChannel - firstChannel, height, width, padded, paddedHeight, paddedWidth, padHeight, padWidth);
+                if (n == firstSample) DirectConvolution.Pad<T>(channelsRead, endChannel - firstChannel, height, width, padded, paddedHeight, paddedWidth, padHeight, padWidth);
                 else DirectConvolution.PadInterior<T>(channelsRead, endChannel - firstChannel, height, width, padded, paddedHeight, paddedWidth, padHeight, padWidth);
                 for (int group = firstGroup; group <= lastGroup; group++)
                     DirectConvolution.TransposeUpstream<T>(upstream.AsSpan(dyOffset + n * upstreamImage + group * rows * plane, rows * plane), rows, plane,
                         sample.Slice(paddedImage + group * transposedGroup, transposedGroup), stride);
-                for (int unit = firstUnit; unit < endUnit;)
+                for (int unitBlock = firstUnit; unitBlock < endUnit;)
                 {
-                    // The share's k blocks within this group at once.
-                    int group = unit / columnBlocks, last = Math.Min(endUnit, (group + 1) * columnBlocks);
-                    int firstColumn = unit % columnBlocks * WeightColumns, endColumn = Math.Min(depth, (last - group * columnBlocks) * WeightColumns);
+                    // The unit's k blocks within this group at once.
+                    int group = unitBlock / columnBlocks, last = Math.Min(endUnit, (group + 1) * columnBlocks);
+                    int firstColumn = unitBlock % columnBlocks * WeightColumns, endColumn = Math.Min(depth, (last - group * columnBlocks) * WeightColumns);
                     DirectConvolution.AddWeightGradient<T>(stride, firstColumn, endColumn, sample.Slice(paddedImage + group * transposedGroup, transposedGroup),
                         sample[(group * groupChannels * paddedPlane)..paddedImage], offsets.AsSpan(0, depth), paddedWidth, outHeight, outWidth,
-                        gradient.AsSpan(group * depth * stride, depth * stride));
-                    unit = last;
+                        target.Slice(group * depth * stride, depth * stride),
+                        n + 1 < endSample ? upstream.AsSpan(dyOffset + (n + 1) * upstreamImage + group * rows * plane, rows * plane) : default);
+                    unitBlock = last;
                 }
             }
         }

@@ -161,6 +161,25 @@ public class ConvolutionDirectTests
         return dw;
     }
 
+    [Theory]
+    [InlineData(3)]   // inside the first vector of offsets
+    [InlineData(18)]  // in the tail past the last whole vector (20 offsets)
+    public void ANegativeOffsetIsRefusedAndTheLargestBoundsThePaddedImage(int negative)
+    {
+        if (!DirectConvolution.IsAvailable<float>()) return;
+        int depth = 20, reach = 100;
+        var offsets = Enumerable.Range(0, depth).Select(k => k * 5).ToArray();
+        offsets[7] = reach;
+        var packed = new float[DirectConvolution.PackedLength(1, depth)];
+        var output = new float[16];
+        DirectConvolution.Multiply<float>(1, depth, packed, offsets, new float[reach + 16], 16, 1, 16, output, default);
+        var e = Assert.Throws<ArgumentException>(() => DirectConvolution.Multiply<float>(1, depth, packed, offsets, new float[reach + 15], 16, 1, 16, output, default));
+        Assert.Contains("padded", e.Message);
+        offsets[negative] = -2;
+        e = Assert.Throws<ArgumentException>(() => DirectConvolution.Multiply<float>(1, depth, packed, offsets, new float[reach + 16], 16, 1, 16, output, default));
+        Assert.Contains("-2", e.Message);
+    }
+
     [Fact]
     public void AGeometryWithoutWholeRunsIsRefusedWhenForcedAndTakesIm2ColOtherwise()
     {
