@@ -4,6 +4,61 @@ using MtlEngine.Tensors.Random;
 
 namespace MtlEngine.Tests.Nn;
 
+/// <summary>A model with batch normalization for data-parallel tests: two tasks over a conv → BatchNorm2d → ReLU → spatial mean → linear → BatchNorm1d (cumulative average) → ReLU trunk.</summary>
+internal sealed class BatchNormNet<T> : MultiTaskModel<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+{
+    private readonly Conv2d<T> _conv;
+    private readonly BatchNorm2d<T> _norm2d;
+    private readonly Linear<T> _linear;
+    private readonly BatchNorm1d<T> _norm1d;
+    private readonly Linear<T> _a, _b;
+
+    public BatchNormNet()
+    {
+        var random = new TensorRandom(11);
+        _conv = RegisterModule("conv", new Conv2d<T>(2, 3, (3, 3), random, padding: (1, 1)));
+        _norm2d = RegisterModule("norm2d", new BatchNorm2d<T>(3, momentum: 0.3));
+        _linear = RegisterModule("linear", new Linear<T>(3, 5, random));
+        _norm1d = RegisterModule("norm1d", new BatchNorm1d<T>(5, momentum: null));
+        _a = RegisterModule("a", new Linear<T>(5, 3, random));
+        _b = RegisterModule("b", new Linear<T>(5, 2, random));
+        DeclareShared("conv");
+        DeclareShared("norm2d");
+        DeclareShared("linear");
+        DeclareShared("norm1d");
+        DeclareTask("a", "a");
+        DeclareTask("b", "b");
+    }
+
+    public override IReadOnlyList<TaskSpec> Tasks { get; } = [new("a", TaskKind.Classification, 3), new("b", TaskKind.Regression, 2)];
+
+    public override IReadOnlyList<string> InputNames { get; } = ["x"];
+
+    public override ModelOutput<T> Forward(Batch<T> batch)
+    {
+        var h = Forward(batch.Input("x").RequireValues("x"));
+        var outputs = new Dictionary<string, MtlTensor<T>> { ["a"] = _a.Forward(h), ["b"] = _b.Forward(h) };
+        return new ModelOutput<T>(outputs, new Dictionary<string, MtlTensor<T>> { ["a"] = h, ["b"] = h });
+    }
+
+    public override MtlTensor<T> Forward(MtlTensor<T> input)
+    {
+        var maps = _norm2d.Forward(_conv.Forward(input)).Relu().Mean([2, 3]);
+        return _norm1d.Forward(_linear.Forward(maps)).Relu();
+    }
+
+    /// <summary>23 rows of a 2×3×3 image, closed-form values; task a misses every 4th label, b every 5th row's second value.</summary>
+    public static MultiTaskDataset<T> Data()
+    {
+        const int n = 23;
+        var x = Enumerable.Range(0, n * 18).Select(i => Math.Sin(0.37 * i) + 0.5 * Math.Cos(1.3 * i)).ToArray();
+        var labels = Enumerable.Range(0, n).Select(i => i % 4 == 3 ? -1 : (i * 7) % 3).ToArray();
+        var values = Enumerable.Range(0, 2 * n).Select(i => i % 10 == 9 ? double.NaN : Math.Cos(0.71 * i)).ToArray();
+        return new MultiTaskDataset<T>(n).AddInput("x", x.Select(T.CreateChecked).ToArray(), [n, 2, 3, 3]).AddLabels("a", labels)
+            .AddValues("b", values.Select(T.CreateChecked).ToArray(), 2);
+    }
+}
+
 /// <summary>
 /// Synchronized batch normalization in data-parallel training (<see cref="ISynchronizedModule"/>, <see cref="ISliceCollective"/>):
 /// the slices merge the whole batch's statistics, forward and backward, so a sliced run equals the local run on the whole
@@ -11,66 +66,12 @@ namespace MtlEngine.Tests.Nn;
 /// </summary>
 public sealed class SyncBatchNormTests
 {
-    /// <summary>Two tasks over a conv → BatchNorm2d → ReLU → spatial mean → linear → BatchNorm1d (cumulative average) → ReLU trunk.</summary>
-    private sealed class BatchNormNet : MultiTaskModel<double>
-    {
-        private readonly Conv2d<double> _conv;
-        private readonly BatchNorm2d<double> _norm2d;
-        private readonly Linear<double> _linear;
-        private readonly BatchNorm1d<double> _norm1d;
-        private readonly Linear<double> _a, _b;
-
-        public BatchNormNet()
-        {
-            var random = new TensorRandom(11);
-            _conv = RegisterModule("conv", new Conv2d<double>(2, 3, (3, 3), random, padding: (1, 1)));
-            _norm2d = RegisterModule("norm2d", new BatchNorm2d<double>(3, momentum: 0.3));
-            _linear = RegisterModule("linear", new Linear<double>(3, 5, random));
-            _norm1d = RegisterModule("norm1d", new BatchNorm1d<double>(5, momentum: null));
-            _a = RegisterModule("a", new Linear<double>(5, 3, random));
-            _b = RegisterModule("b", new Linear<double>(5, 2, random));
-            DeclareShared("conv");
-            DeclareShared("norm2d");
-            DeclareShared("linear");
-            DeclareShared("norm1d");
-            DeclareTask("a", "a");
-            DeclareTask("b", "b");
-        }
-
-        public override IReadOnlyList<TaskSpec> Tasks { get; } = [new("a", TaskKind.Classification, 3), new("b", TaskKind.Regression, 2)];
-
-        public override IReadOnlyList<string> InputNames { get; } = ["x"];
-
-        public override ModelOutput<double> Forward(Batch<double> batch)
-        {
-            var h = Forward(batch.Input("x").RequireValues("x"));
-            var outputs = new Dictionary<string, MtlTensor<double>> { ["a"] = _a.Forward(h), ["b"] = _b.Forward(h) };
-            return new ModelOutput<double>(outputs, new Dictionary<string, MtlTensor<double>> { ["a"] = h, ["b"] = h });
-        }
-
-        public override MtlTensor<double> Forward(MtlTensor<double> input)
-        {
-            var maps = _norm2d.Forward(_conv.Forward(input)).Relu().Mean([2, 3]);
-            return _norm1d.Forward(_linear.Forward(maps)).Relu();
-        }
-    }
-
-    /// <summary>23 rows of a 2×3×3 image, closed-form values; task a misses every 4th label, b every 5th row's second value.</summary>
-    private static MultiTaskDataset<double> Data()
-    {
-        const int n = 23;
-        var x = Enumerable.Range(0, n * 18).Select(i => Math.Sin(0.37 * i) + 0.5 * Math.Cos(1.3 * i)).ToArray();
-        var labels = Enumerable.Range(0, n).Select(i => i % 4 == 3 ? -1 : (i * 7) % 3).ToArray();
-        var values = Enumerable.Range(0, 2 * n).Select(i => i % 10 == 9 ? double.NaN : Math.Cos(0.71 * i)).ToArray();
-        return new MultiTaskDataset<double>(n).AddInput("x", x, [n, 2, 3, 3]).AddLabels("a", labels).AddValues("b", values, 2);
-    }
-
     /// <summary>Two epochs of batches of 10 (10, 10, 3 rows: the last batch's slices hold one row each), SGD with momentum.</summary>
-    private static (BatchNormNet Model, TrainingResult Result) Train(Func<BatchNormNet, MultiTaskDataset<double>, IStepGradients<double>?> gradients,
+    private static (BatchNormNet<double> Model, TrainingResult Result) Train(Func<BatchNormNet<double>, MultiTaskDataset<double>, IStepGradients<double>?> gradients,
         string weighting = "fixed")
     {
-        var data = Data();
-        var model = new BatchNormNet();
+        var data = BatchNormNet<double>.Data();
+        var model = new BatchNormNet<double>();
         using var optimizer = new Sgd<double>(model.Parameters(), 0.05, momentum: 0.9);
         var strategy = MtlEngine.MultiTask.TrainingStrategies.Create<double>(weighting, model.Tasks);
         var trainer = new Trainer<double>(model, optimizer, new TrainingOptions(Epochs: 2, BatchSize: 10, Seed: 5), strategy) { StepGradients = gradients(model, data) };
@@ -78,7 +79,7 @@ public sealed class SyncBatchNormTests
         return (model, result);
     }
 
-    private static double[] Buffers(BatchNormNet model) => model.NamedBuffers().SelectMany(b => b.Value.Contiguous().ToArray()).ToArray();
+    private static double[] Buffers(BatchNormNet<double> model) => model.NamedBuffers().SelectMany(b => b.Value.Contiguous().ToArray()).ToArray();
 
     private static double MaxDifference(double[] a, double[] b)
     {
@@ -94,7 +95,7 @@ public sealed class SyncBatchNormTests
     public void SlicedTrainingWithBatchNormEqualsTheLocalRun(int slices, string weighting, bool perTask)
     {
         var (local, localResult) = Train((_, _) => null, weighting);
-        var (sliced, slicedResult) = Train((model, data) => new SlicedStepGradients<double>(model, data, () => new BatchNormNet(), slices,
+        var (sliced, slicedResult) = Train((model, data) => new SlicedStepGradients<double>(model, data, () => new BatchNormNet<double>(), slices,
             model.Tasks.Select(t => t.Weight).ToArray(), perTask), weighting);
         double parameters = MaxDifference(DataParallel.GetParameters(local), DataParallel.GetParameters(sliced));
         double buffers = MaxDifference(Buffers(local), Buffers(sliced));
@@ -112,8 +113,8 @@ public sealed class SyncBatchNormTests
     public void PerSliceStatisticsWouldTrainAnotherModel()
     {
         var (local, _) = Train((_, _) => null);
-        var data = Data();
-        var model = new BatchNormNet();
+        var data = BatchNormNet<double>.Data();
+        var model = new BatchNormNet<double>();
         var rows = Enumerable.Range(0, 10).ToArray();
         var gradient = new double[DataParallel.ParameterLength(model)];
         var sum = new double[gradient.Length];
@@ -124,7 +125,7 @@ public sealed class SyncBatchNormTests
             DataParallel.SliceGradients(model, data, rows[parts[s].Start..(parts[s].Start + parts[s].Count)], fractions[s], [1.0, 1.0], gradient);
             for (int i = 0; i < sum.Length; i++) sum[i] += gradient[i];
         }
-        var whole = new BatchNormNet();
+        var whole = new BatchNormNet<double>();
         DataParallel.SliceGradients(whole, data, rows, [1.0, 1.0], [1.0, 1.0], gradient);
         Assert.True(MaxDifference(sum, gradient) > 1e-3, $"per-slice statistics gave the whole batch's gradient to {MaxDifference(sum, gradient):E2}");
         Assert.NotNull(local);
@@ -138,16 +139,16 @@ public sealed class SyncBatchNormTests
     [Fact]
     public void TheSynchronizedBackwardMatchesFiniteDifferencesOfTheWholeBatchLoss()
     {
-        var data = Data();
-        var model = new BatchNormNet();
+        var data = BatchNormNet<double>.Data();
+        var model = new BatchNormNet<double>();
         int[] rows = [3, 17, 0, 8, 21, 5, 12, 9, 1];
         double[] weights = [1.0, 0.7];
-        var sliced = new SlicedStepGradients<double>(model, data, () => new BatchNormNet(), 3, weights);
+        var sliced = new SlicedStepGradients<double>(model, data, () => new BatchNormNet<double>(), 3, weights);
         var buffers = DataParallel.GetSynchronizedBuffers(model);
         sliced.Compute(rows, 1, 0);
         var analytic = model.Parameters().SelectMany(p => p.Grad!.Contiguous().ToArray()).ToArray();
 
-        var probe = new BatchNormNet();
+        var probe = new BatchNormNet<double>();
         var theta = DataParallel.GetParameters(model);
         var scratch = new double[theta.Length];
         double Loss(double[] at)
