@@ -108,33 +108,63 @@ public sealed class InProcessCollective : IDisposable
     }
 }
 
+/// <summary>What the backward of <see cref="DataParallel.AllGatherRows{T}"/> needs: the collective, and where this slice's rows start in the gathered rows.</summary>
+internal sealed record GatheredRows(ISliceCollective Collective, int Offset);
+
 public static partial class DataParallel
 {
     /// <summary>
     /// The all-gather of a data-parallel step as a differentiable operation: every slice's <paramref name="local"/> (all of
-    /// one shape S), stacked in slice order into shape (K, S...), the same on every slice. Its gradient is the sum over
-    /// the slices of each slice's gradient of this slice's row (the reduce-scatter; see <see cref="GradientRules.AllGather{T}"/>),
-    /// so the slices' backward passes together give the gradient of the sum of the slices' losses. Every slice must call it
-    /// (and run its backward) the same number of times in the same order.
+    /// one shape S), stacked in slice order into shape (K, S...), the same on every slice: <see cref="AllGatherRows{T}"/> of
+    /// the (1, S...) views. Every slice must call it (and run its backward) the same number of times in the same order.
     /// </summary>
     /// <param name="local">This slice's values.</param>
     /// <param name="collective">The step's collective.</param>
-    /// <exception cref="ArgumentException">When a slice's vector has another length than this slice's.</exception>
+    /// <exception cref="ArgumentException">When a slice's tensor has another shape than this slice's.</exception>
     public static MtlTensor<T> AllGather<T>(MtlTensor<T> local, ISliceCollective collective) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(local);
         ArgumentNullException.ThrowIfNull(collective);
+        int[] shape = local.Shape.ToArray();
+        var rows = AllGatherRows(local.Reshape([1, .. shape]), collective);
+        if (rows.Dim(0) != collective.Slices)
+            throw new ArgumentException($"The slices sent {rows.Dim(0)} rows of shape {MtlTensor<T>.ShapeText(shape)} to an all-gather of one row each; every slice must build the same model.");
+        return rows;
+    }
+
+    /// <summary>
+    /// Every slice's rows, concatenated in slice order: slice s sends (nₛ, S...) and every slice gets (Σ nₛ, S...), the same on
+    /// every slice (a slice may send none). As a differentiable operation its gradient is the sum over the slices of each
+    /// slice's gradient of this slice's rows (the reduce-scatter; see <see cref="GradientRules.AllGatherRows{T}"/>), so the
+    /// slices' backward passes together give the gradient of the sum of the slices' losses. Every slice must call it (and
+    /// run its backward) the same number of times in the same order.
+    /// </summary>
+    /// <param name="local">This slice's rows, of rank ≥ 1.</param>
+    /// <param name="collective">The step's collective.</param>
+    /// <exception cref="ArgumentException">When the tensor is 0-d, or a slice's rows have another shape than this slice's.</exception>
+    public static MtlTensor<T> AllGatherRows<T>(MtlTensor<T> local, ISliceCollective collective) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(collective);
+        if (local.Rank == 0) throw new ArgumentException("An all-gather of rows needs a tensor of rank ≥ 1, but got a scalar.");
+        int[] shape = local.Shape.ToArray();
+        int width = shape.Skip(1).Aggregate(1, (a, b) => a * b);
         var all = collective.AllGather(ToDouble(local));
-        var stacked = new T[all.Length * local.Length];
+        int total = 0, offset = 0;
         for (int s = 0; s < all.Length; s++)
         {
-            if (all[s].Length != local.Length)
-                throw new ArgumentException($"Slice {s} sent {all[s].Length} values to the all-gather but slice {collective.Slice} sent {local.Length}; every slice must build the same model.");
-            for (int i = 0; i < local.Length; i++) stacked[s * local.Length + i] = T.CreateChecked(all[s][i]);
+            if (width == 0 ? all[s].Length != 0 : all[s].Length % width != 0)
+                throw new ArgumentException($"Slice {s} sent {all[s].Length} values to the all-gather, not rows of {MtlTensor<T>.ShapeText(shape[1..])} as slice {collective.Slice}; every slice must build the same model.");
+            if (s == collective.Slice) offset = total;
+            total += width == 0 ? 0 : all[s].Length / width;
         }
-        var output = MtlTensor.FromArray(stacked, [all.Length, .. local.Shape.ToArray()]);
+        var stacked = new T[total * width];
+        int at = 0;
+        foreach (var part in all)
+            foreach (double v in part) stacked[at++] = T.CreateChecked(v);
+        var output = MtlTensor.FromArray(stacked, [total, .. shape[1..]]);
         if (local.Device.Kind != DeviceKind.Cpu) output = output.To(local.Device);
-        return Graph.Record(output, GradientRules.AllGather, local, saved: collective);
+        return Graph.Record(output, GradientRules.AllGatherRows, local, saved: new GatheredRows(collective, offset));
     }
 
     /// <summary>Whether the model has synchronized modules (<see cref="ISynchronizedModule"/>): its slices must run at once and share a collective.</summary>
