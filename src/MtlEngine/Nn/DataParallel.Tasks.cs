@@ -92,7 +92,7 @@ public static partial class DataParallel
         var losses = new double[tasks];
         if (rows.Length == 0) return losses;
         var (batch, output) = SliceForward(model, data, rows, draws, collective);
-        var extra = SliceAuxiliary(model, output);
+        var extra = SliceAuxiliary(model, output, collective is not null);
         if (extra is not null && auxiliary.Length == 0)
             throw new ArgumentException($"{model.GetType().Name} adds an auxiliary loss; pass buffers for its gradient ({length} values, {parameters.Count} flags).");
         for (int t = 0; t < tasks; t++)

@@ -39,8 +39,9 @@ public interface IStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// Batch normalization is synchronized (PyTorch's SyncBatchNorm): the slices run at once and exchange their per-channel
 /// statistics through an <see cref="ISliceCollective"/> inside the step, forward and backward, so every slice normalizes
 /// with the whole batch's statistics; the running estimates, the same on every slice, come back to the coordinator
-/// (<see cref="GetSynchronizedBuffers{T}"/>). Only replicable models qualify: no joint alignment with λ &gt; 0 (InfoNCE over
-/// every pair of the batch, not a sum over its rows). <see cref="CheckReplicable{T}"/> says which module is in the way.
+/// (<see cref="GetSynchronizedBuffers{T}"/>). The joint alignment's InfoNCE, over every pair of the batch, is synchronized
+/// too: the slices gather each other's embeddings and each keeps its share of the batch's loss. Only replicable models
+/// qualify; <see cref="CheckReplicable{T}"/> says which module is in the way.
 /// </para>
 /// </summary>
 public static partial class DataParallel
@@ -48,9 +49,8 @@ public static partial class DataParallel
     /// <summary>
     /// Refuses a model whose step is not a sum over its samples: an <see cref="IRandomizedModule"/> that cannot draw a
     /// slice's part of the batch's draws (dropout and modality dropout can: <see cref="ISliceDraws"/>), or an
-    /// <see cref="IWholeBatchLoss"/> that needs the whole batch (a joint alignment with λ &gt; 0: its
-    /// InfoNCE contrasts every pair of the batch's rows). Batch normalization qualifies: it is synchronized over the slices
-    /// (<see cref="ISynchronizedModule"/>).
+    /// <see cref="IWholeBatchLoss"/> that needs the whole batch and is not synchronized. Batch normalization and the joint
+    /// alignment qualify: they are synchronized over the slices (<see cref="ISynchronizedModule"/>).
     /// </summary>
     /// <exception cref="ArgumentException">Naming the first module in the way, why, and what to change.</exception>
     public static void CheckReplicable<T>(Module<T> model) where T : unmanaged, IFloatingPointIeee754<T>
@@ -62,7 +62,7 @@ public static partial class DataParallel
             {
                 ISliceDraws => "",
                 IRandomizedModule => "uses random draws in training that cannot be taken from the whole batch's; train locally",
-                ISynchronizedModule => "", // batch normalization: its slices merge the whole batch's statistics (ISliceCollective)
+                ISynchronizedModule => "", // batch normalization, the joint alignment: the slices exchange what they need (ISliceCollective)
                 IWholeBatchLoss { WholeBatchReason: { } reason } => reason,
                 _ => "",
             };
@@ -73,14 +73,17 @@ public static partial class DataParallel
 
     /// <summary>
     /// The auxiliary loss of a slice's forward (<see cref="ModelOutput{T}.AuxiliaryLoss"/>), scaled by nothing: the model
-    /// declares it a sum over the batch's rows (<see cref="IRowSumAuxiliaryLoss"/>), so the slices' auxiliary losses add up
-    /// to the batch's and their gradients to its gradient. Null without one.
+    /// declares it a sum over the batch's rows (<see cref="IRowSumAuxiliaryLoss"/>), or it is a synchronized whole-batch loss's
+    /// share (the joint alignment's, with a collective), so the slices' auxiliary losses add up to the batch's and their
+    /// gradients to its gradient. Null without one.
     /// </summary>
     /// <exception cref="ArgumentException">When the model adds an auxiliary loss that it does not declare a sum over rows.</exception>
-    private static MtlTensor<T>? SliceAuxiliary<T>(MultiTaskModel<T> model, ModelOutput<T> output) where T : unmanaged, IFloatingPointIeee754<T>
+    private static MtlTensor<T>? SliceAuxiliary<T>(MultiTaskModel<T> model, ModelOutput<T> output, bool synchronized) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (output.AuxiliaryLoss is not { RequiresGrad: true } auxiliary) return null;
         if (model is IRowSumAuxiliaryLoss { AuxiliaryLossSumsOverRows: true }) return auxiliary;
+        // A model whose auxiliary loss is a synchronized whole-batch loss (the joint alignment) gives each slice its share.
+        if (synchronized && model is not IRowSumAuxiliaryLoss && model.NamedModules().Any(m => m.Value is IWholeBatchLoss and ISynchronizedModule)) return auxiliary;
         throw new ArgumentException($"{model.GetType().Name} adds an auxiliary loss that is not a sum over the batch's rows, so data-parallel training cannot split it exactly over slices; train it locally.");
     }
 
@@ -242,7 +245,7 @@ public static partial class DataParallel
         var parameters = model.Parameters();
         foreach (var p in parameters) p.Grad = null;
         var (batch, output) = SliceForward(model, data, rows, draws, collective);
-        var total = SliceAuxiliary(model, output); // a sum over rows: the slices' terms add up to the batch's, weight 1
+        var total = SliceAuxiliary(model, output, collective is not null); // a sum over rows: the slices' terms add up to the batch's, weight 1
         for (int t = 0; t < tasks; t++)
         {
             var task = model.Tasks[t];
