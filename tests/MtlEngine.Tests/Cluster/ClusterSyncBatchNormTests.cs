@@ -8,14 +8,17 @@ namespace MtlEngine.Tests.Cluster;
 /// <summary>
 /// Synchronized batch normalization over an in-process cluster: 3 slices on 2 silos (one silo runs two slices at once) meet
 /// at each step's <see cref="IStepExchangeGrain"/>, and the run is the in-process sliced run's bit for bit (the same
-/// arithmetic, the same slice order), and the local run's to float rounding, running statistics included.
+/// arithmetic, the same slice order), and the local run's to float rounding, running statistics included; so is a run with
+/// the joint alignment, whose slices gather each other's embeddings there.
 /// </summary>
 public sealed class ClusterSyncBatchNormTests
 {
-    /// <summary>The silos' replicas of the batch-normalization model and its data.</summary>
+    /// <summary>The silos' replicas: the batch-normalization model (job "batch-norm") or the joint alignment's (job "alignment").</summary>
     private sealed class BatchNormReplicas : IReplicaLoader
     {
-        public TrainingReplica Load(string job) => new(new BatchNormNet<float>(), BatchNormNet<float>.Data());
+        public TrainingReplica Load(string job) => job == "alignment"
+            ? new(SyncAlignmentTests.Model<float>(0.5), SyncAlignmentTests.Data<float>())
+            : new(new BatchNormNet<float>(), BatchNormNet<float>.Data());
     }
 
     private static (BatchNormNet<float> Model, TrainingResult Result) Train(Func<BatchNormNet<float>, MultiTaskDataset<float>, IStepGradients<float>?> gradients,
@@ -56,5 +59,23 @@ public sealed class ClusterSyncBatchNormTests
             Assert.True(difference <= DataParallelTests.Tolerance, $"{weighting}: the cluster's parameters and running statistics differ from the local run's by {difference:E2}");
             Assert.Equal(3f, clustered.NamedBuffers().Single(e => e.Key == "norm2d.num_batches_tracked").Value.Item());
         }
+
+        // The joint alignment on the same cluster: the slices gather each other's embeddings at the exchange.
+        var data = SyncAlignmentTests.Data<float>();
+        MultiTaskModel<float> Run(Func<MultiTaskModel<float>, IStepGradients<float>?> gradients)
+        {
+            var model = SyncAlignmentTests.Model<float>(0.5);
+            using var optimizer = new Adam<float>(model.Parameters(), 0.01);
+            new Trainer<float>(model, optimizer, new TrainingOptions(Epochs: 1, BatchSize: 10, Seed: 5)) { StepGradients = gradients(model) }
+                .Fit(data, Enumerable.Range(0, 23).ToArray());
+            return model;
+        }
+        var inProcess = Run(model => new SlicedStepGradients<float>(model, data, () => SyncAlignmentTests.Model<float>(0.5), 3, [1.0]));
+        ClusterTraining? aligned = null;
+        var onCluster = await Task.Run(() => Run(model => aligned = ClusterTraining.CreateAsync(connection, "alignment", model, data, [1.0], options, slices: 3)
+            .GetAwaiter().GetResult()));
+        await aligned!.ReleaseAsync();
+        Assert.Equal(DataParallel.GetParameters(inProcess), DataParallel.GetParameters(onCluster));
+        Assert.NotEqual(DataParallel.GetParameters(SyncAlignmentTests.Model<float>(0.5)), DataParallel.GetParameters(onCluster));
     }
 }

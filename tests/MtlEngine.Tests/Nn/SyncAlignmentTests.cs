@@ -12,23 +12,30 @@ namespace MtlEngine.Tests.Nn;
 public sealed class SyncAlignmentTests
 {
     /// <summary>Two dense inputs (a: 3 wide; b: 2 wide, missing on rows 3 to 7 of every 10), one task, HPS and a joint alignment.</summary>
-    private static HardParameterSharing<double> Model(double weight)
+    private static HardParameterSharing<double> Model(double weight) => Model<double>(weight);
+
+    /// <inheritdoc cref="Model(double)"/>
+    internal static HardParameterSharing<T> Model<T>(double weight) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        var a = new MtlEngine.MultiModal.MlpEncoder<double>(3, [4], new TensorRandom(1));
-        var b = new MtlEngine.MultiModal.MlpEncoder<double>(2, [3], new TensorRandom(2));
-        var model = new HardParameterSharing<double>([new("a", a), new("b", b)], [5], [new TaskSpec("t", TaskKind.Classification, 3)], new TensorRandom(3));
+        var a = new MtlEngine.MultiModal.MlpEncoder<T>(3, [4], new TensorRandom(1));
+        var b = new MtlEngine.MultiModal.MlpEncoder<T>(2, [3], new TensorRandom(2));
+        var model = new HardParameterSharing<T>([new("a", a), new("b", b)], [5], [new TaskSpec("t", TaskKind.Classification, 3)], new TensorRandom(3));
         model.UseJointAlignment("a", "b", 2, weight, new TensorRandom(4));
         return model;
     }
 
-    private static MultiTaskDataset<double> Data()
+    private static MultiTaskDataset<double> Data() => Data<double>();
+
+    /// <summary>23 rows in closed form; input b missing on rows 3 to 7 of every 10.</summary>
+    internal static MultiTaskDataset<T> Data<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         const int n = 23;
         var a = Enumerable.Range(0, 3 * n).Select(i => Math.Sin(0.53 * i) + 0.3 * Math.Cos(1.7 * i)).ToArray();
         var b = Enumerable.Range(0, 2 * n).Select(i => Math.Cos(0.41 * i) - 0.2 * Math.Sin(2.3 * i)).ToArray();
         var present = Enumerable.Range(0, n).Select(i => i % 10 is < 3 or > 7).ToArray();
         var labels = Enumerable.Range(0, n).Select(i => (i * 5) % 3).ToArray();
-        return new MultiTaskDataset<double>(n).AddInput("a", a, [n, 3]).AddInput("b", b, [n, 2], present).AddLabels("t", labels);
+        return new MultiTaskDataset<T>(n).AddInput("a", a.Select(T.CreateChecked).ToArray(), [n, 3])
+            .AddInput("b", b.Select(T.CreateChecked).ToArray(), [n, 2], present).AddLabels("t", labels);
     }
 
     private static (HardParameterSharing<double> Model, TrainingResult Result) Train(double weight, Func<HardParameterSharing<double>, MultiTaskDataset<double>, IStepGradients<double>?> gradients,
