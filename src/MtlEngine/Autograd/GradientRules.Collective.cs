@@ -1,8 +1,13 @@
 using System.Numerics;
-using MtlEngine.Nn;
 using MtlEngine.Tensors;
 
 namespace MtlEngine.Autograd;
+
+/// <summary>
+/// What the backward of a gather of rows over data-parallel slices needs (kept free of the Nn types): the step's all-gather
+/// of one vector a slice (in slice order), and where this slice's rows start in the gathered rows.
+/// </summary>
+internal sealed record GatheredRows(Func<double[], double[][]> AllGather, int Offset);
 
 internal static partial class GradientRules
 {
@@ -14,9 +19,12 @@ internal static partial class GradientRules
     /// </summary>
     public static MtlTensor<T> AllGatherRows<T>(GradNode<T> n, MtlTensor<T> g, int i) where T : unmanaged, INumber<T>
     {
-        var (collective, offset) = (GatheredRows)n.Saved!;
+        var (allGather, offset) = (GatheredRows)n.Saved!;
         var x = n.Inputs[0];
-        var all = collective.AllGather(DataParallel.ToDouble(g));
+        var upstreamValues = g.Contiguous().To(Device.Cpu).AsSpan();
+        var local = new double[upstreamValues.Length];
+        for (int k = 0; k < local.Length; k++) local[k] = double.CreateChecked(upstreamValues[k]);
+        var all = allGather(local);
         int m = x.Length, width = x.Rank == 0 || x.Dim(0) == 0 ? 0 : m / x.Dim(0), at = offset * width;
         var sum = new double[m];
         foreach (var upstream in all)

@@ -108,9 +108,6 @@ public sealed class InProcessCollective : IDisposable
     }
 }
 
-/// <summary>What the backward of <see cref="DataParallel.AllGatherRows{T}"/> needs: the collective, and where this slice's rows start in the gathered rows.</summary>
-internal sealed record GatheredRows(ISliceCollective Collective, int Offset);
-
 public static partial class DataParallel
 {
     /// <summary>
@@ -164,7 +161,7 @@ public static partial class DataParallel
             foreach (double v in part) stacked[at++] = T.CreateChecked(v);
         var output = MtlTensor.FromArray(stacked, [total, .. shape[1..]]);
         if (local.Device.Kind != DeviceKind.Cpu) output = output.To(local.Device);
-        return Graph.Record(output, GradientRules.AllGatherRows, local, saved: new GatheredRows(collective, offset));
+        return Graph.Record(output, GradientRules.AllGatherRows, local, saved: new GatheredRows(collective.AllGather, offset));
     }
 
     /// <summary>Whether the model has synchronized modules (<see cref="ISynchronizedModule"/>): its slices must run at once and share a collective.</summary>
