@@ -26,6 +26,15 @@ namespace MtlEngine.Cluster;
 /// again on another silo (a fresh grain, which loads the job again), by the same <see cref="ShardScheduler"/> as the fits,
 /// with the same timeouts.
 /// </para>
+/// <para>
+/// Batch normalization is synchronized (<see cref="DataParallel.IsSynchronized{T}"/>): the slices meet inside the step at an
+/// <see cref="IStepExchangeGrain"/> (one per step), where they all-gather their per-channel statistics in the forward pass and
+/// their gradients in the backward, so every slice normalizes with the whole batch's statistics; the coordinator sends its
+/// running statistics with each step and takes them back from the first non-empty slice. The slices must then run at once:
+/// each silo may run all K (<see cref="ClusterFitOptions.ShardsPerSilo"/> is raised to K), and a slice that moves after its
+/// silo died replays the step's finished rounds from the exchange. If the silo holding the exchange dies mid-step, the step
+/// fails (after <see cref="ClusterFitOptions.ShardTimeout"/>).
+/// </para>
 /// </summary>
 public sealed class ClusterTraining : ITaskStepGradients<float>
 {
@@ -35,11 +44,18 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
     private readonly MultiTaskDataset<float> _data;
     private readonly double[] _weights;
     private readonly List<string>[] _silos;
+    private readonly IClusterClient _client;
+    private readonly TimeSpan _timeout;
+    private readonly bool _synchronized;
+    private readonly string _run = Guid.NewGuid().ToString("N");
 
-    private ClusterTraining(ShardScheduler scheduler, string job, MultiTaskModel<float> model, MultiTaskDataset<float> data, double[] weights, int slices,
-        bool perTask)
+    private ClusterTraining(IClusterClient client, ShardScheduler scheduler, string job, MultiTaskModel<float> model, MultiTaskDataset<float> data, double[] weights,
+        int slices, bool perTask, TimeSpan timeout)
     {
         PerTask = perTask;
+        _client = client;
+        _timeout = timeout;
+        _synchronized = DataParallel.IsSynchronized(model);
         _scheduler = scheduler;
         _job = job;
         _model = model;
@@ -78,9 +94,11 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
         // The scheduler counts the slices before it knows the silos: ask once, then build it over K slice "shards".
         var probe = await ShardScheduler.CreateAsync(connection.Client, [new ShardFiles(0, job, null, null)], options);
         int k = slices ?? probe.Silos.Count;
+        // Synchronized slices wait for each other inside the step: every silo must be able to run all of them at once.
+        var scheduling = DataParallel.IsSynchronized(model) ? options with { ShardsPerSilo = Math.Max(options.ShardsPerSilo, k) } : options;
         var scheduler = await ShardScheduler.CreateAsync(connection.Client,
-            Enumerable.Range(0, k).Select(s => new ShardFiles(s, job, null, null)).ToArray(), options);
-        return new ClusterTraining(scheduler, job, model, data, weights.ToArray(), k, perTask);
+            Enumerable.Range(0, k).Select(s => new ShardFiles(s, job, null, null)).ToArray(), scheduling);
+        return new ClusterTraining(connection.Client, scheduler, job, model, data, weights.ToArray(), k, perTask, options.ShardTimeout);
     }
 
     /// <inheritdoc />
@@ -132,11 +150,12 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
         var clock = Stopwatch.StartNew();
         var (replies, fractions) = Round(rows, step, perTask: true);
         var sums = DataParallel.EmptyTaskGradients(_model);
+        var ones = _synchronized ? DataParallel.SynchronizedFractions(fractions) : null; // synchronized rows come scaled by fₛₜ
         for (int s = 0; s < replies.Length; s++) // slice order, whatever order the replies came in
         {
             var reply = replies[s];
             Check(s, reply, sums.Gradients.Length, sums.Reached.Length);
-            DataParallel.AddSlice<float>(sums, reply.Losses, reply.Gradient, reply.Reached, fractions[s], reply.Auxiliary, reply.AuxiliaryReached);
+            DataParallel.AddSlice<float>(sums, reply.Losses, reply.Gradient, reply.Reached, ones ?? fractions[s], reply.Auxiliary, reply.AuxiliaryReached);
         }
         Steps++;
         Elapsed += clock.Elapsed;
@@ -151,12 +170,26 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
         var fractions = DataParallel.Fractions(_model.Tasks, _data, rows, Slices);
         var parts = DataParallel.Slices(rows.Length, Slices);
         var positions = DataParallel.RandomPositions(_model);
+        // Synchronized: the non-empty slices are the collective's participants, in slice order, meeting at this step's exchange.
+        string? exchange = _synchronized ? $"{_run}/{step}" : null;
+        var buffers = _synchronized ? DataParallel.GetSynchronizedBuffers(_model) : null;
+        int participants = parts.Count(p => p.Count > 0);
+        var participant = new int[Slices];
+        for (int s = 0, next = 0; s < Slices; s++) participant[s] = parts[s].Count > 0 ? next++ : -1;
         var requests = Enumerable.Range(0, Slices)
             .Select(s => new TrainSliceRequest(_job, step, parameters, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, perTask,
-                parts[s].Start, rows.Length, positions))
+                parts[s].Start, rows.Length, positions, exchange, participant[s], participants, buffers, _timeout))
             .ToArray();
         _scheduler.Spread(); // one slice per silo (the slices of a lost silo to the least loaded), never first come, first served
-        var replies = _scheduler.RunAsync((grain, slice) => grain.TrainSlice(slice, requests[slice.Index])).GetAwaiter().GetResult();
+        TrainSliceReply[] replies;
+        try
+        {
+            replies = _scheduler.RunAsync((grain, slice) => grain.TrainSlice(slice, requests[slice.Index])).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            if (exchange is not null) Release(exchange);
+        }
         // The coordinator's dropout generators move on as the local step's would: to where every non-empty slice left its own.
         int first = Array.FindIndex(parts, p => p.Count > 0);
         if (first >= 0 && replies[first].Positions is { } after)
@@ -166,7 +199,26 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
                     throw new ClusterException($"slices {first} and {s} left the dropout generators at different positions; every silo must run the same version of mtl on the same spec");
             DataParallel.SetRandomPositions(_model, after);
         }
+        if (first >= 0 && buffers is not null)
+        {
+            if (replies[first].Buffers is not { } running || running.Length != buffers.Length)
+                throw new ClusterException($"slice {first} came back from {replies[first].Silo} without the running statistics of the model's batch normalization; every silo must run the same version of mtl on the same spec");
+            DataParallel.SetSynchronizedBuffers<float>(_model, running);
+        }
         return (replies, fractions);
+    }
+
+    /// <summary>Lets the step's exchange go (best effort: an exchange not reached is collected when idle).</summary>
+    private void Release(string exchange)
+    {
+        try
+        {
+            _client.GetGrain<IStepExchangeGrain>(exchange).Release().WaitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        }
+        catch (Exception)
+        {
+            // Releasing only frees the rounds' vectors early.
+        }
     }
 
     /// <summary>Checks a reply's sizes and records its silo.</summary>

@@ -57,7 +57,7 @@ internal sealed class ShardGrain(ILocalSiloDetails silo, IServiceProvider servic
         }
     }
 
-    public Task<TrainSliceReply> TrainSlice(ShardFiles slice, TrainSliceRequest request)
+    public async Task<TrainSliceReply> TrainSlice(ShardFiles slice, TrainSliceRequest request)
     {
         var clock = Stopwatch.StartNew();
         try
@@ -70,29 +70,47 @@ internal sealed class ShardGrain(ILocalSiloDetails silo, IServiceProvider servic
                 _gradient = new float[DataParallel.ParameterLength(replica.Replica.Model)];
             }
             var (model, data) = replica.Replica;
-            DataParallel.SetParameters<float>(model, request.Parameters);
-            var draws = request.Positions is { } positions ? new SliceDraws(request.Offset, request.BatchRows, positions) : null;
-            if (request.PerTask)
-            {
-                var gradients = new float[model.Tasks.Count * _gradient!.Length];
-                var reached = new bool[model.Tasks.Count * model.Parameters().Count];
-                var auxiliary = new float[_gradient.Length];
-                var auxiliaryReached = new bool[model.Parameters().Count];
-                var taskLosses = DataParallel.SliceTaskGradients<float>(model, data, request.Rows, request.Fractions, gradients, reached, draws, auxiliary, auxiliaryReached);
-                return Task.FromResult(new TrainSliceReply(_silo, taskLosses, gradients, clock.Elapsed.TotalSeconds, null, reached, DataParallel.RandomPositions(model),
-                    auxiliary, auxiliaryReached));
-            }
-            var losses = DataParallel.SliceGradients(model, data, request.Rows, request.Fractions, request.Weights, _gradient, draws);
-            return Task.FromResult(new TrainSliceReply(_silo, losses, (float[])_gradient!.Clone(), clock.Elapsed.TotalSeconds, null, null, DataParallel.RandomPositions(model)));
+            if (request.Exchange is null) return Compute(model, data, request, null, clock);
+            // Synchronized batch normalization: the slice meets the others at the step's exchange inside its forward and
+            // backward, blocking its thread, so it runs off this grain's scheduler.
+            var collective = request.Participant < 0 ? null
+                : new ClusterCollective(GrainFactory, request.Exchange, request.Participant, request.Participants, request.ExchangeTimeout);
+            return await Task.Run(() => Compute(model, data, request, collective, clock));
         }
         catch (Exception error)
         {
             // Whatever fails here fails on every silo alike (the job's files, the spec, the model): one line, no retry.
             // A silo that dies is a failed call on the client's side, which moves the slice instead.
-            return Task.FromResult(new TrainSliceReply(_silo, [], [], clock.Elapsed.TotalSeconds,
-                $"slice {slice.Index} of {request.Job} on {_silo}: {error.GetBaseException().Message}"));
+            return new TrainSliceReply(_silo, [], [], clock.Elapsed.TotalSeconds,
+                $"slice {slice.Index} of {request.Job} on {_silo}: {error.GetBaseException().Message}");
         }
     }
+
+    /// <summary>The slice's gradients on the replica (set to the request's parameters and synchronized buffers).</summary>
+    private TrainSliceReply Compute(MultiTaskModel<float> model, MultiTaskDataset<float> data, TrainSliceRequest request, ISliceCollective? collective, Stopwatch clock)
+    {
+        DataParallel.SetParameters<float>(model, request.Parameters);
+        if (request.Buffers is { } buffers) DataParallel.SetSynchronizedBuffers<float>(model, buffers);
+        var draws = request.Positions is { } positions ? new SliceDraws(request.Offset, request.BatchRows, positions) : null;
+        if (request.PerTask)
+        {
+            var gradients = new float[model.Tasks.Count * _gradient!.Length];
+            var reached = new bool[model.Tasks.Count * model.Parameters().Count];
+            var auxiliary = new float[_gradient.Length];
+            var auxiliaryReached = new bool[model.Parameters().Count];
+            var taskLosses = DataParallel.SliceTaskGradients<float>(model, data, request.Rows, request.Fractions, gradients, reached, draws, auxiliary, auxiliaryReached,
+                collective);
+            return new TrainSliceReply(_silo, taskLosses, gradients, clock.Elapsed.TotalSeconds, null, reached, DataParallel.RandomPositions(model),
+                auxiliary, auxiliaryReached, Buffers(model, request));
+        }
+        var losses = DataParallel.SliceGradients(model, data, request.Rows, request.Fractions, request.Weights, _gradient, draws, collective);
+        return new TrainSliceReply(_silo, losses, (float[])_gradient!.Clone(), clock.Elapsed.TotalSeconds, null, null, DataParallel.RandomPositions(model),
+            Buffers: Buffers(model, request));
+    }
+
+    /// <summary>The replica's synchronized buffers after a synchronized step, else null.</summary>
+    private static float[]? Buffers(MultiTaskModel<float> model, TrainSliceRequest request) =>
+        request.Exchange is null ? null : DataParallel.GetSynchronizedBuffers(model);
 
     public Task Release()
     {

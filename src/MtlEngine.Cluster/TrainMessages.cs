@@ -31,6 +31,12 @@ public sealed record TrainingReplica(MultiTaskModel<float> Model, MultiTaskDatas
 /// <param name="Offset">The slice's first row in the batch (for dropout's masks: <see cref="SliceDraws"/>).</param>
 /// <param name="BatchRows">B, the batch's rows.</param>
 /// <param name="Positions">The coordinator's positions of the model's dropout generators at the step's start (<see cref="DataParallel.RandomPositions{T}"/>).</param>
+/// <param name="Exchange">For a model with synchronized batch normalization (<see cref="DataParallel.IsSynchronized{T}"/>): the key of
+/// the step's <see cref="IStepExchangeGrain"/>; else null.</param>
+/// <param name="Participant">The slice's index among the step's non-empty slices (the collective's); −1 for an empty slice.</param>
+/// <param name="Participants">The step's non-empty slices.</param>
+/// <param name="Buffers">The coordinator's synchronized buffers (running statistics, <see cref="DataParallel.GetSynchronizedBuffers{T}"/>), or null.</param>
+/// <param name="ExchangeTimeout">How long a slice waits at the exchange for the others.</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainSliceRequest(
     [property: Id(0)] string Job,
@@ -42,7 +48,12 @@ public sealed record TrainSliceRequest(
     [property: Id(6)] bool PerTask = false,
     [property: Id(7)] int Offset = 0,
     [property: Id(8)] int BatchRows = 0,
-    [property: Id(9)] ulong[]? Positions = null);
+    [property: Id(9)] ulong[]? Positions = null,
+    [property: Id(10)] string? Exchange = null,
+    [property: Id(11)] int Participant = -1,
+    [property: Id(12)] int Participants = 0,
+    [property: Id(13)] float[]? Buffers = null,
+    [property: Id(14)] TimeSpan ExchangeTimeout = default);
 
 /// <summary>One slice's gradient of Σₜ wₜ·fₜ·lossₜ (or its per-task gradients) and its fₜ·lossₜ, or the one-line error.</summary>
 /// <param name="Silo">The silo that computed it (HOST:PORT).</param>
@@ -55,6 +66,7 @@ public sealed record TrainSliceRequest(
 /// <param name="Auxiliary">With <see cref="TrainSliceRequest.PerTask"/>: the gradient of the slice's auxiliary loss (a sum over rows,
 /// <see cref="IRowSumAuxiliaryLoss"/>; zeros without one), P values; else null (the summed gradient holds it).</param>
 /// <param name="AuxiliaryReached">With <see cref="TrainSliceRequest.PerTask"/>: whether the auxiliary loss reached each parameter tensor (K); else null.</param>
+/// <param name="Buffers">With <see cref="TrainSliceRequest.Exchange"/>: the replica's synchronized buffers after the step (the same on every non-empty slice); else null.</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainSliceReply(
     [property: Id(0)] string Silo,
@@ -65,4 +77,5 @@ public sealed record TrainSliceReply(
     [property: Id(5)] bool[]? Reached = null,
     [property: Id(6)] ulong[]? Positions = null,
     [property: Id(7)] float[]? Auxiliary = null,
-    [property: Id(8)] bool[]? AuxiliaryReached = null) : IShardReply;
+    [property: Id(8)] bool[]? AuxiliaryReached = null,
+    [property: Id(9)] float[]? Buffers = null) : IShardReply;

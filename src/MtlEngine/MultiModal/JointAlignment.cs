@@ -18,9 +18,16 @@ namespace MtlEngine.MultiModal;
 /// clamped in the loss (e^min(s, ln 100)), as <see cref="ContrastiveLoss"/> says. Parameters: <c>projection_a.weight</c>,
 /// <c>projection_b.weight</c>, <c>loss.logit_scale</c>; a <see cref="MultiTask.FusedInputModel{T}"/> registers it as
 /// <c>alignment</c>.
+/// <para>
+/// In a data-parallel slice (<see cref="Collective"/> set) the InfoNCE still contrasts every pair of the whole batch: the
+/// slices all-gather their projected rows (<see cref="DataParallel.AllGatherRows{T}"/>, in slice order, which is the batch's),
+/// each computes the batch's loss on them and keeps the share nₛ/N of its own pairs, so the slices' losses add up to the
+/// batch's and, through the gather's backward, so do their gradients (as CLIP's and open_clip's gathered features with
+/// gradients, <c>gather_with_grad</c>).
+/// </para>
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class JointAlignment<T> : Module<T>, IWholeBatchLoss where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class JointAlignment<T> : Module<T>, IWholeBatchLoss, ISynchronizedModule where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Linear<T> _projectionA, _projectionB;
     private readonly ClipLoss<T> _loss;
@@ -62,10 +69,16 @@ public sealed class JointAlignment<T> : Module<T>, IWholeBatchLoss where T : unm
     /// <summary>λ, the weight of the alignment loss.</summary>
     public double Weight { get; }
 
-    /// <summary>With λ &gt; 0: the InfoNCE contrasts every pair of the batch, which data-parallel slices cannot split (null with λ = 0).</summary>
+    /// <summary>
+    /// With λ &gt; 0: the InfoNCE contrasts every pair of the batch, which data-parallel slices cannot split from their own rows
+    /// (null with λ = 0). Data-parallel training synchronizes the module instead (<see cref="Collective"/>), so it does not refuse it.
+    /// </summary>
     public string? WholeBatchReason => Weight > 0
         ? "is a joint alignment, whose InfoNCE contrasts every pair of the batch's rows, so a slice cannot compute its share from its own rows; set alignment.weight to 0, train the alignment as a model of its own, or train locally"
         : null;
+
+    /// <inheritdoc />
+    public ISliceCollective? Collective { get; set; }
 
     /// <summary>d, the width of the shared space.</summary>
     public int SharedWidth { get; }
@@ -91,6 +104,7 @@ public sealed class JointAlignment<T> : Module<T>, IWholeBatchLoss where T : unm
     {
         ArgumentNullException.ThrowIfNull(encodingA);
         ArgumentNullException.ThrowIfNull(encodingB);
+        if (Collective is { } collective) return SynchronizedLoss(encodingA, encodingB, presentA, presentB, collective);
         int n = encodingA.Dim(0);
         if (presentA is not null || presentB is not null)
         {
@@ -104,6 +118,29 @@ public sealed class JointAlignment<T> : Module<T>, IWholeBatchLoss where T : unm
         }
         else if (n < 2) return null;
         return _loss.Loss(_projectionA.Forward(encodingA), _projectionB.Forward(encodingB)) * T.CreateChecked(Weight);
+    }
+
+    /// <summary>
+    /// A data-parallel slice's share of the whole batch's λ·InfoNCE: the slices' projected rows with both inputs, gathered in
+    /// slice order (N in all, nₛ of this slice), give every slice the batch's loss L; this slice returns L·nₛ/N (null, on every
+    /// slice alike, when N &lt; 2).
+    /// </summary>
+    private MtlTensor<T>? SynchronizedLoss(MtlTensor<T> encodingA, MtlTensor<T> encodingB, MtlTensor<T>? presentA, MtlTensor<T>? presentB, ISliceCollective collective)
+    {
+        if (presentA is not null || presentB is not null)
+        {
+            var both = BothPresent(presentA, presentB, encodingA.Dim(0));
+            if (both.Length < encodingA.Dim(0))
+            {
+                encodingA = encodingA.IndexSelect(0, both);
+                encodingB = encodingB.IndexSelect(0, both);
+            }
+        }
+        var a = DataParallel.AllGatherRows(_projectionA.Forward(encodingA), collective);
+        var b = DataParallel.AllGatherRows(_projectionB.Forward(encodingB), collective);
+        int total = a.Dim(0), own = encodingA.Dim(0);
+        if (total < 2) return null;
+        return _loss.Loss(a, b) * T.CreateChecked(Weight * own / total);
     }
 
     /// <summary>The rows (of n) where neither mask is 0.</summary>

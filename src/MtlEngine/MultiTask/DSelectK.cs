@@ -84,10 +84,11 @@ public sealed class DSelectK<T> : FusedInputModel<T>, IRowSumAuxiliaryLoss where
     public double EntropyRegularization { get; }
 
     /// <summary>
-    /// True unless a joint alignment with λ &gt; 0 is on: the gates' <see cref="Regularization"/> sums over the batch's rows
-    /// (selector entropies and reciprocal selector sums, each of one row), so data-parallel slices add up to the batch's.
+    /// True: the gates' <see cref="Regularization"/> sums over the batch's rows (selector entropies and reciprocal selector
+    /// sums, each of one row), so data-parallel slices add up to the batch's; a joint alignment's term is split by its
+    /// synchronized shares (<see cref="MultiModal.JointAlignment{T}"/>), which add up to the batch's too.
     /// </summary>
-    public bool AuxiliaryLossSumsOverRows => JointAlignment is not { Weight: > 0 };
+    public bool AuxiliaryLossSumsOverRows => true;
 
     /// <summary>The width of each task's mixture.</summary>
     public int RepresentationWidth { get; }

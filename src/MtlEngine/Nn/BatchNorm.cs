@@ -12,8 +12,13 @@ namespace MtlEngine.Nn;
 /// running ← (1 − m)·running + m·batch, with the unbiased σ²·n/(n − 1) for the running variance (m = 1/t, a cumulative
 /// average, when the momentum is null). In evaluation mode the running estimates are used. State-dict names and defaults are
 /// PyTorch's: weight (ones), bias (zeros), running_mean (zeros), running_var (ones), num_batches_tracked (int64).
+/// <para>
+/// In a data-parallel slice (<see cref="Collective"/> set) the layer is PyTorch's SyncBatchNorm: the batch statistics are the
+/// whole batch's, merged from every slice's (<see cref="SynchronizedStatistics"/>), so the step normalizes, updates the running
+/// estimates and back-propagates exactly as the local step on the whole batch.
+/// </para>
 /// </summary>
-public abstract class BatchNormBase<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public abstract class BatchNormBase<T> : Module<T>, ISynchronizedModule where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Creates the layer for <paramref name="features"/> channels.</summary>
     /// <param name="features">C, the number of channels.</param>
@@ -68,6 +73,9 @@ public abstract class BatchNormBase<T> : Module<T> where T : unmanaged, IFloatin
     /// <summary>The number of training batches seen, a 0-d buffer (saved as int64), or null when running statistics are not tracked.</summary>
     public MtlTensor<T>? NumBatchesTracked { get; }
 
+    /// <inheritdoc />
+    public ISliceCollective? Collective { get; set; }
+
     /// <summary>Throws when the input's rank is not one this layer accepts.</summary>
     protected abstract void CheckRank(MtlTensor<T> input);
 
@@ -84,7 +92,12 @@ public abstract class BatchNormBase<T> : Module<T> where T : unmanaged, IFloatin
         statShape[1] = Features;
 
         MtlTensor<T> mean, variance;
-        if (Training || RunningMean is null)
+        if (Training && Collective is { } collective)
+        {
+            (mean, variance, int count) = SynchronizedStatistics(input, axes, statShape, collective);
+            if (RunningMean is not null) UpdateRunningStatistics(mean, variance, count);
+        }
+        else if (Training || RunningMean is null)
         {
             int count = input.Length / Features;
             if (Training && count <= 1)
@@ -101,6 +114,43 @@ public abstract class BatchNormBase<T> : Module<T> where T : unmanaged, IFloatin
         var y = (input - mean) / (variance + Epsilon).Sqrt();
         if (Weight is not null) y = y * Weight.Reshape(statShape) + Bias!.Reshape(statShape);
         return y;
+    }
+
+    /// <summary>
+    /// The whole batch's per-channel mean and biased variance, from every slice's rows: each slice computes its count nₛ, mean
+    /// μₛ and M2ₛ = Σ (x − μₛ)² over its own rows, the slices all-gather them (<see cref="DataParallel.AllGather{T}"/>) and each
+    /// merges them in slice order by Chan, Golub &amp; LeVeque's pairwise update (never Σx² − n·μ², which cancels):
+    /// δ = μ_b − μ_a, n = n_a + n_b, μ = μ_a + δ·n_b/n, M2 = M2_a + M2_b + δ²·n_a·n_b/n; σ² = M2/n. The merge is made of
+    /// differentiable operations and the all-gather's gradient sums every slice's, so the backward is the whole batch's too:
+    /// it amounts to all-reducing the per-channel Σ ∂L/∂μ and Σ ∂L/∂σ² (PyTorch's all-reduced Σ dy and Σ dy·x̂).
+    /// </summary>
+    /// <returns>The mean and variance in the statistics' shape (1, C, 1, …), and N, the values per channel over the whole batch.</returns>
+    /// <exception cref="ArgumentException">When the whole batch has one value per channel.</exception>
+    private (MtlTensor<T> Mean, MtlTensor<T> Variance, int Count) SynchronizedStatistics(MtlTensor<T> input, int[] axes, int[] statShape, ISliceCollective collective)
+    {
+        int local = input.Length / Features;
+        var localMean = input.Mean(axes, keepDims: true);
+        var centered = input - localMean;
+        var m2 = (centered * centered).Sum(axes);
+        var counts = MtlTensor.FromArray(Enumerable.Repeat(T.CreateChecked(local), Features).ToArray(), Features);
+        var gathered = DataParallel.AllGather(MtlTensor.Stack([counts, localMean.Reshape(Features), m2]), collective); // (K, 3, C)
+        var values = DataParallel.ToDouble(gathered.Detach());
+        int stride = 3 * Features;
+        double n = values[0];
+        MtlTensor<T> mean = gathered.Select(0, 0).Select(0, 1), sum2 = gathered.Select(0, 0).Select(0, 2);
+        for (int s = 1; s < collective.Slices; s++)
+        {
+            double nb = values[s * stride], total = n + nb;
+            var slice = gathered.Select(0, s);
+            var delta = slice.Select(0, 1) - mean;
+            mean = mean + delta * T.CreateChecked(nb / total);
+            sum2 = sum2 + slice.Select(0, 2) + delta * delta * T.CreateChecked(n * nb / total);
+            n = total;
+        }
+        int count = checked((int)n);
+        if (count <= 1)
+            throw new ArgumentException($"{GetType().Name} needs more than 1 value per channel when training, but the whole batch of the data-parallel step has {count}.");
+        return (mean.Reshape(statShape), (sum2 / T.CreateChecked(n)).Reshape(statShape), count);
     }
 
     /// <summary>running ← (1 − m)·running + m·batch (unbiased variance), t ← t + 1; constants, outside the graph.</summary>

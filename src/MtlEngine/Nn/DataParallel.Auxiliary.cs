@@ -15,7 +15,8 @@ public interface IRowSumAuxiliaryLoss
 /// <summary>
 /// A module whose training loss couples the rows of a batch (a statistic or a contrast over all of them), so that a slice
 /// cannot compute its share from its own rows: data-parallel training refuses a model holding one that says so
-/// (<see cref="DataParallel.CheckReplicable{T}"/>), with <see cref="WholeBatchReason"/> in its one line.
+/// (<see cref="DataParallel.CheckReplicable{T}"/>), with <see cref="WholeBatchReason"/> in its one line, unless the module is
+/// synchronized (<see cref="ISynchronizedModule"/>: the joint alignment gathers every slice's embeddings).
 /// </summary>
 public interface IWholeBatchLoss
 {

@@ -60,24 +60,28 @@ public static partial class DataParallel
 
     /// <summary>
     /// The replica's forward on a slice's rows in training mode: with <paramref name="draws"/>, its randomized modules start
-    /// at the coordinator's positions and draw as for the whole batch (<see cref="ISliceDraws"/>).
+    /// at the coordinator's positions and draw as for the whole batch (<see cref="ISliceDraws"/>); with
+    /// <paramref name="collective"/>, its synchronized modules take the whole batch's statistics through it (<see cref="ISynchronizedModule"/>).
     /// </summary>
-    private static (Batch<T> Batch, ModelOutput<T> Output) SliceForward<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, SliceDraws? draws)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static (Batch<T> Batch, ModelOutput<T> Output) SliceForward<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, SliceDraws? draws,
+        ISliceCollective? collective = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         model.Train();
         var batch = data.Batch(rows);
-        if (draws is null) return (batch, model.Forward(batch));
-        SetRandomPositions(model, draws.Positions);
-        var sliced = model.NamedModules().Select(m => m.Value).OfType<ISliceDraws>().ToArray();
+        var modules = model.NamedModules().Select(m => m.Value).ToArray();
+        var sliced = draws is null ? [] : modules.OfType<ISliceDraws>().ToArray();
+        var synchronized = collective is null ? [] : modules.OfType<ISynchronizedModule>().ToArray();
+        if (draws is not null) SetRandomPositions(model, draws.Positions);
         try
         {
-            foreach (var module in sliced) module.Slice = new BatchSlice(draws.Offset, rows.Length, draws.BatchRows);
+            foreach (var module in sliced) module.Slice = new BatchSlice(draws!.Offset, rows.Length, draws.BatchRows);
+            foreach (var module in synchronized) module.Collective = collective; // the backward keeps it in the graph
             return (batch, model.Forward(batch));
         }
         finally
         {
             foreach (var module in sliced) module.Slice = null;
+            foreach (var module in synchronized) module.Collective = null;
         }
     }
 }

@@ -63,9 +63,14 @@ public static partial class DataParallel
     /// <param name="auxiliary">Receives the gradient of the slice's auxiliary loss (P values, unscaled: it is a sum over rows,
     /// <see cref="IRowSumAuxiliaryLoss"/>), zeros without one; may be empty for a model without an auxiliary loss.</param>
     /// <param name="auxiliaryReached">Receives whether the auxiliary loss depends on each parameter tensor (K flags); empty with <paramref name="auxiliary"/>.</param>
+    /// <param name="collective">The step's collective, for a model with synchronized modules (<see cref="IsSynchronized{T}"/>), or
+    /// null. With one, the slices' gradients are coupled (each slice's backward carries every slice's share of the batch
+    /// statistics' gradient), so row t receives ∇(fₜ·lossₜ(slice)) already scaled: add the slices with fractions of 1
+    /// (<see cref="SynchronizedFractions"/>).</param>
     /// <exception cref="ArgumentException">When the model has an auxiliary loss that is not a sum over rows, or one and no buffer for it, or a length does not match.</exception>
     public static double[] SliceTaskGradients<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, IReadOnlyList<double> fractions,
-        Span<T> gradients, Span<bool> reached, SliceDraws? draws = null, Span<T> auxiliary = default, Span<bool> auxiliaryReached = default)
+        Span<T> gradients, Span<bool> reached, SliceDraws? draws = null, Span<T> auxiliary = default, Span<bool> auxiliaryReached = default,
+        ISliceCollective? collective = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -86,8 +91,8 @@ public static partial class DataParallel
         auxiliaryReached.Clear();
         var losses = new double[tasks];
         if (rows.Length == 0) return losses;
-        var (batch, output) = SliceForward(model, data, rows, draws);
-        var extra = SliceAuxiliary(model, output);
+        var (batch, output) = SliceForward(model, data, rows, draws, collective);
+        var extra = SliceAuxiliary(model, output, collective is not null);
         if (extra is not null && auxiliary.Length == 0)
             throw new ArgumentException($"{model.GetType().Name} adds an auxiliary loss; pass buffers for its gradient ({length} values, {parameters.Count} flags).");
         for (int t = 0; t < tasks; t++)
@@ -96,7 +101,8 @@ public static partial class DataParallel
             var loss = TaskObjectives.Loss(task, output[task.Name], batch.Target(task.Name));
             losses[t] = fractions[t] * double.CreateChecked(loss.Item());
             if (!loss.RequiresGrad) continue;
-            var row = Grad.Of(loss, parameters, retainGraph: t < tasks - 1 || extra is not null);
+            var seed = collective is null ? loss : loss * T.CreateChecked(fractions[t]); // coupled slices: scale before the exchange
+            var row = Grad.Of(seed, parameters, retainGraph: t < tasks - 1 || extra is not null);
             CopyGradients(row, parameters, gradients.Slice(t * length, length), reached.Slice(t * parameters.Count, parameters.Count));
         }
         if (extra is not null) CopyGradients(Grad.Of(extra, parameters), parameters, auxiliary, auxiliaryReached);
@@ -150,6 +156,20 @@ public static partial class DataParallel
             throw new ArgumentException($"The slice has {auxiliary.Length} auxiliary gradient values and {auxiliaryReached.Length} flags, but the step has {sums.Auxiliary?.Length ?? 0} and {sums.AuxiliaryReached?.Length ?? 0}.");
         for (int i = 0; i < total.Length; i++) total[i] += double.CreateChecked(auxiliary[i]);
         for (int i = 0; i < flags.Length; i++) flags[i] |= auxiliaryReached[i];
+    }
+
+    /// <summary>
+    /// The fractions to add a synchronized slice's per-task reply with (<see cref="AddSlice{T}"/>): its rows are already scaled
+    /// by fₜ (<see cref="SliceTaskGradients{T}"/> with a collective), so 1 for every task the batch labels, 0 for the others.
+    /// </summary>
+    public static double[] SynchronizedFractions(IReadOnlyList<double[]> fractions)
+    {
+        ArgumentNullException.ThrowIfNull(fractions);
+        var ones = new double[fractions.Count == 0 ? 0 : fractions[0].Length];
+        foreach (var slice in fractions)
+            for (int t = 0; t < ones.Length; t++)
+                if (slice[t] != 0) ones[t] = 1;
+        return ones;
     }
 
     /// <summary>Zero sums for a step of <paramref name="model"/>, the auxiliary loss's included (<see cref="AddSlice"/> fills them).</summary>

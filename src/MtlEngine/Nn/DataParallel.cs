@@ -36,18 +36,21 @@ public interface IStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
 /// and apply the slice's rows (<see cref="ISliceDraws"/>, <see cref="SliceDraws"/>), so the masks are the local step's.
 /// An auxiliary loss that is a sum over the batch's rows (DSelect-k's selector regularization: <see cref="IRowSumAuxiliaryLoss"/>)
 /// is computed on each slice and added with weight 1, so its slices add up to the batch's.
-/// Only replicable models qualify: no batch normalization (per-slice batch statistics, as DDP without SyncBatchNorm, and
-/// running statistics the coordinator would not see), and no joint alignment with λ &gt; 0 (InfoNCE over every pair of the
-/// batch, not a sum over its rows). <see cref="CheckReplicable{T}"/> says which module is in the way.
+/// Batch normalization is synchronized (PyTorch's SyncBatchNorm): the slices run at once and exchange their per-channel
+/// statistics through an <see cref="ISliceCollective"/> inside the step, forward and backward, so every slice normalizes
+/// with the whole batch's statistics; the running estimates, the same on every slice, come back to the coordinator
+/// (<see cref="GetSynchronizedBuffers{T}"/>). The joint alignment's InfoNCE, over every pair of the batch, is synchronized
+/// too: the slices gather each other's embeddings and each keeps its share of the batch's loss. Only replicable models
+/// qualify; <see cref="CheckReplicable{T}"/> says which module is in the way.
 /// </para>
 /// </summary>
 public static partial class DataParallel
 {
     /// <summary>
     /// Refuses a model whose step is not a sum over its samples: an <see cref="IRandomizedModule"/> that cannot draw a
-    /// slice's part of the batch's draws (dropout and modality dropout can: <see cref="ISliceDraws"/>), a batch
-    /// normalization layer, or an <see cref="IWholeBatchLoss"/> that needs the whole batch (a joint alignment with λ &gt; 0: its
-    /// InfoNCE contrasts every pair of the batch's rows).
+    /// slice's part of the batch's draws (dropout and modality dropout can: <see cref="ISliceDraws"/>), or an
+    /// <see cref="IWholeBatchLoss"/> that needs the whole batch and is not synchronized. Batch normalization and the joint
+    /// alignment qualify: they are synchronized over the slices (<see cref="ISynchronizedModule"/>).
     /// </summary>
     /// <exception cref="ArgumentException">Naming the first module in the way, why, and what to change.</exception>
     public static void CheckReplicable<T>(Module<T> model) where T : unmanaged, IFloatingPointIeee754<T>
@@ -59,7 +62,7 @@ public static partial class DataParallel
             {
                 ISliceDraws => "",
                 IRandomizedModule => "uses random draws in training that cannot be taken from the whole batch's; train locally",
-                BatchNormBase<T> => "uses batch normalization, whose batch statistics a slice cannot compute from its own rows; use no batch normalization, or train locally",
+                ISynchronizedModule => "", // batch normalization, the joint alignment: the slices exchange what they need (ISliceCollective)
                 IWholeBatchLoss { WholeBatchReason: { } reason } => reason,
                 _ => "",
             };
@@ -70,14 +73,17 @@ public static partial class DataParallel
 
     /// <summary>
     /// The auxiliary loss of a slice's forward (<see cref="ModelOutput{T}.AuxiliaryLoss"/>), scaled by nothing: the model
-    /// declares it a sum over the batch's rows (<see cref="IRowSumAuxiliaryLoss"/>), so the slices' auxiliary losses add up
-    /// to the batch's and their gradients to its gradient. Null without one.
+    /// declares it a sum over the batch's rows (<see cref="IRowSumAuxiliaryLoss"/>), or it is a synchronized whole-batch loss's
+    /// share (the joint alignment's, with a collective), so the slices' auxiliary losses add up to the batch's and their
+    /// gradients to its gradient. Null without one.
     /// </summary>
     /// <exception cref="ArgumentException">When the model adds an auxiliary loss that it does not declare a sum over rows.</exception>
-    private static MtlTensor<T>? SliceAuxiliary<T>(MultiTaskModel<T> model, ModelOutput<T> output) where T : unmanaged, IFloatingPointIeee754<T>
+    private static MtlTensor<T>? SliceAuxiliary<T>(MultiTaskModel<T> model, ModelOutput<T> output, bool synchronized) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (output.AuxiliaryLoss is not { RequiresGrad: true } auxiliary) return null;
         if (model is IRowSumAuxiliaryLoss { AuxiliaryLossSumsOverRows: true }) return auxiliary;
+        // A model whose auxiliary loss is a synchronized whole-batch loss (the joint alignment) gives each slice its share.
+        if (synchronized && model is not IRowSumAuxiliaryLoss && model.NamedModules().Any(m => m.Value is IWholeBatchLoss and ISynchronizedModule)) return auxiliary;
         throw new ArgumentException($"{model.GetType().Name} adds an auxiliary loss that is not a sum over the batch's rows, so data-parallel training cannot split it exactly over slices; train it locally.");
     }
 
@@ -216,9 +222,12 @@ public static partial class DataParallel
     /// <param name="weights">wₜ per task (1 for equal weighting).</param>
     /// <param name="gradient">Receives the gradient, <see cref="ParameterLength{T}"/> values.</param>
     /// <param name="draws">Where the slice lies in the batch and the generators' positions, for a model with dropout; null: none.</param>
+    /// <param name="collective">The step's collective, for a model with synchronized modules (<see cref="IsSynchronized{T}"/>):
+    /// every non-empty slice runs then at once with the others, and its backward pass includes every task's term, a zero one
+    /// too, so the slices' collectives match. Null: none.</param>
     /// <exception cref="ArgumentException">When the model has an auxiliary loss that is not a sum over rows, or a length does not match.</exception>
     public static double[] SliceGradients<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, IReadOnlyList<double> fractions,
-        IReadOnlyList<double> weights, Span<T> gradient, SliceDraws? draws = null) where T : unmanaged, IFloatingPointIeee754<T>
+        IReadOnlyList<double> weights, Span<T> gradient, SliceDraws? draws = null, ISliceCollective? collective = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -235,15 +244,15 @@ public static partial class DataParallel
         if (rows.Length == 0) return losses;
         var parameters = model.Parameters();
         foreach (var p in parameters) p.Grad = null;
-        var (batch, output) = SliceForward(model, data, rows, draws);
-        var total = SliceAuxiliary(model, output); // a sum over rows: the slices' terms add up to the batch's, weight 1
+        var (batch, output) = SliceForward(model, data, rows, draws, collective);
+        var total = SliceAuxiliary(model, output, collective is not null); // a sum over rows: the slices' terms add up to the batch's, weight 1
         for (int t = 0; t < tasks; t++)
         {
             var task = model.Tasks[t];
             var loss = TaskObjectives.Loss(task, output[task.Name], batch.Target(task.Name));
             losses[t] = fractions[t] * double.CreateChecked(loss.Item());
             double c = weights[t] * fractions[t];
-            if (c == 0) continue;
+            if (c == 0 && collective is null) continue; // synchronized: the same graph on every slice, so the same collectives
             var term = loss * T.CreateChecked(c);
             total = total is null ? term : total + term;
         }
@@ -261,7 +270,9 @@ public static partial class DataParallel
 /// <summary>
 /// Data-parallel steps on this machine: each slice's gradient on its own replica of the model (built by the same factory
 /// as the trained model), summed in slice order in double. It is the reference of the cluster's step (the same arithmetic,
-/// without the network) and shows the slicing is exact to rounding.
+/// without the network) and shows the slicing is exact to rounding. A model with synchronized modules (batch normalization:
+/// <see cref="DataParallel.IsSynchronized{T}"/>) runs its non-empty slices at once, one thread each, sharing an
+/// <see cref="InProcessCollective"/>; the others run one after the other.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class SlicedStepGradients<T> : ITaskStepGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -270,6 +281,7 @@ public sealed class SlicedStepGradients<T> : ITaskStepGradients<T> where T : unm
     private readonly MultiTaskDataset<T> _data;
     private readonly MultiTaskModel<T>[] _replicas;
     private readonly double[] _weights;
+    private readonly bool _synchronized;
 
     /// <summary>Creates the slices' replicas.</summary>
     /// <param name="model">The trained model (its parameters are copied to the replicas each step).</param>
@@ -292,6 +304,7 @@ public sealed class SlicedStepGradients<T> : ITaskStepGradients<T> where T : unm
         _data = data;
         _replicas = Enumerable.Range(0, slices).Select(_ => replica()).ToArray();
         _weights = weights.ToArray();
+        _synchronized = DataParallel.IsSynchronized(model);
         PerTask = perTask;
     }
 
@@ -302,23 +315,21 @@ public sealed class SlicedStepGradients<T> : ITaskStepGradients<T> where T : unm
     public TaskStepGradients ComputeTasks(int[] rows, int epoch, long step)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var parameters = DataParallel.GetParameters(_model);
         var fractions = DataParallel.Fractions(_model.Tasks, _data, rows, _replicas.Length);
         var parts = DataParallel.Slices(rows.Length, _replicas.Length);
-        var positions = DataParallel.RandomPositions(_model);
         var sums = DataParallel.EmptyTaskGradients(_model);
-        var gradients = new T[sums.Gradients.Length];
-        var reached = new bool[sums.Reached.Length];
-        var auxiliary = new T[sums.Auxiliary!.Length];
-        var auxiliaryReached = new bool[sums.AuxiliaryReached!.Length];
-        for (int s = 0; s < _replicas.Length; s++)
+        var replies = new (double[] Losses, T[] Gradients, bool[] Reached, T[] Auxiliary, bool[] AuxiliaryReached)[_replicas.Length];
+        RunSlices(rows, parts, (s, slice, draws, collective) =>
         {
-            DataParallel.SetParameters<T>(_replicas[s], parameters);
-            var losses = DataParallel.SliceTaskGradients<T>(_replicas[s], _data, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], gradients, reached,
-                new SliceDraws(parts[s].Start, rows.Length, positions), auxiliary, auxiliaryReached);
-            DataParallel.AddSlice<T>(sums, losses, gradients, reached, fractions[s], auxiliary, auxiliaryReached);
-        }
-        Advance(parts);
+            var reply = (Losses: Array.Empty<double>(), Gradients: new T[sums.Gradients.Length], Reached: new bool[sums.Reached.Length],
+                Auxiliary: new T[sums.Auxiliary!.Length], AuxiliaryReached: new bool[sums.AuxiliaryReached!.Length]);
+            reply.Losses = DataParallel.SliceTaskGradients<T>(_replicas[s], _data, slice, fractions[s], reply.Gradients, reply.Reached, draws,
+                reply.Auxiliary, reply.AuxiliaryReached, collective);
+            replies[s] = reply;
+        });
+        var ones = _synchronized ? DataParallel.SynchronizedFractions(fractions) : null; // synchronized rows come scaled by fₛₜ
+        for (int s = 0; s < replies.Length; s++)
+            DataParallel.AddSlice<T>(sums, replies[s].Losses, replies[s].Gradients, replies[s].Reached, ones ?? fractions[s], replies[s].Auxiliary, replies[s].AuxiliaryReached);
         return sums;
     }
 
@@ -326,30 +337,88 @@ public sealed class SlicedStepGradients<T> : ITaskStepGradients<T> where T : unm
     public double[] Compute(int[] rows, int epoch, long step)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var parameters = DataParallel.GetParameters(_model);
         var fractions = DataParallel.Fractions(_model.Tasks, _data, rows, _replicas.Length);
         var parts = DataParallel.Slices(rows.Length, _replicas.Length);
-        var sum = new double[parameters.Length];
-        var losses = new double[_model.Tasks.Count];
-        var gradient = new T[parameters.Length];
-        var positions = DataParallel.RandomPositions(_model);
-        for (int s = 0; s < _replicas.Length; s++)
+        int length = DataParallel.ParameterLength(_model);
+        var replies = new (double[] Losses, T[] Gradient)[_replicas.Length];
+        RunSlices(rows, parts, (s, slice, draws, collective) =>
         {
-            DataParallel.SetParameters<T>(_replicas[s], parameters);
-            var part = DataParallel.SliceGradients(_replicas[s], _data, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, gradient,
-                new SliceDraws(parts[s].Start, rows.Length, positions));
-            for (int i = 0; i < sum.Length; i++) sum[i] += double.CreateChecked(gradient[i]);
-            for (int t = 0; t < losses.Length; t++) losses[t] += part[t];
+            var gradient = new T[length];
+            replies[s] = (DataParallel.SliceGradients(_replicas[s], _data, slice, fractions[s], _weights, gradient, draws, collective), gradient);
+        });
+        var sum = new double[length];
+        var losses = new double[_model.Tasks.Count];
+        for (int s = 0; s < replies.Length; s++) // slice order
+        {
+            for (int i = 0; i < sum.Length; i++) sum[i] += double.CreateChecked(replies[s].Gradient[i]);
+            for (int t = 0; t < losses.Length; t++) losses[t] += replies[s].Losses[t];
         }
         DataParallel.SetGradients<T>(_model, sum);
-        Advance(parts);
         return losses;
     }
 
-    /// <summary>Moves the model's generators to where the step left them (a non-empty slice's replica's: every slice drew the whole batch's values).</summary>
-    private void Advance((int Start, int Count)[] parts)
+    /// <summary>
+    /// Runs every slice's <paramref name="work"/> on its replica, set to the model's parameters (and synchronized buffers): one
+    /// after the other, or, for a synchronized model, the non-empty slices at once on their own threads (this thread's
+    /// parallelism each) with a collective over them. Then moves the model's generators and synchronized buffers to where the
+    /// slices left them.
+    /// </summary>
+    private void RunSlices(int[] rows, (int Start, int Count)[] parts, Action<int, int[], SliceDraws, ISliceCollective?> work)
     {
-        int s = Array.FindIndex(parts, p => p.Count > 0);
-        if (s >= 0) DataParallel.SetRandomPositions(_model, DataParallel.RandomPositions(_replicas[s]));
+        var parameters = DataParallel.GetParameters(_model);
+        var buffers = _synchronized ? DataParallel.GetSynchronizedBuffers(_model) : null;
+        var positions = DataParallel.RandomPositions(_model);
+        void Run(int s, ISliceCollective? collective)
+        {
+            DataParallel.SetParameters<T>(_replicas[s], parameters);
+            if (buffers is not null) DataParallel.SetSynchronizedBuffers<T>(_replicas[s], buffers);
+            work(s, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), new SliceDraws(parts[s].Start, rows.Length, positions), collective);
+        }
+        var active = Enumerable.Range(0, parts.Length).Where(s => parts[s].Count > 0).ToArray();
+        if (!_synchronized)
+        {
+            for (int s = 0; s < parts.Length; s++) Run(s, null);
+        }
+        else
+        {
+            for (int s = 0; s < parts.Length; s++)
+                if (parts[s].Count == 0) Run(s, null); // an empty slice computes nothing and takes no part in the collective
+            RunAtOnce(active, Run);
+        }
+        if (active.Length == 0) return;
+        DataParallel.SetRandomPositions(_model, DataParallel.RandomPositions(_replicas[active[0]])); // every slice drew the whole batch's values
+        if (buffers is not null) DataParallel.SetSynchronizedBuffers<T>(_model, DataParallel.GetSynchronizedBuffers(_replicas[active[0]]));
+    }
+
+    /// <summary>Runs the <paramref name="active"/> slices on one thread each over one collective; the first slice's failure fails the step (and releases the others).</summary>
+    private static void RunAtOnce(int[] active, Action<int, ISliceCollective?> run)
+    {
+        using var collective = new InProcessCollective(active.Length);
+        var parallelism = TensorParallelism.Current;
+        var failures = new Exception?[active.Length];
+        var threads = new Thread[active.Length];
+        for (int k = 0; k < active.Length; k++)
+        {
+            int participant = k;
+            threads[k] = new Thread(() =>
+            {
+                using var scope = TensorParallelism.Use(parallelism);
+                try
+                {
+                    run(active[participant], collective.For(participant));
+                }
+                catch (Exception error)
+                {
+                    failures[participant] = error;
+                    collective.Abandon();
+                }
+            }) { IsBackground = true, Name = $"data-parallel slice {active[participant]}" };
+            threads[k].Start();
+        }
+        foreach (var thread in threads) thread.Join();
+        if (failures.FirstOrDefault(e => e is not null and not OperationCanceledException) is { } failure)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        if (failures.FirstOrDefault(e => e is not null) is { } cancelled)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(cancelled).Throw();
     }
 }

@@ -17,9 +17,10 @@ internal static class ClusterTestSupport
     /// <summary>A second, different certificate: a peer holding it is not of the cluster.</summary>
     public static ClusterSecurity OtherTls { get; } = ClusterSecurity.Tls(ClusterSecurity.CreateSelfSigned("CN=mtl-intruder"));
 
-    /// <summary>Starts <paramref name="silos"/> silos with <paramref name="siloSecurity"/>; the client uses <paramref name="clientSecurity"/>.</summary>
+    /// <summary>Starts <paramref name="silos"/> silos with <paramref name="siloSecurity"/>; the client uses <paramref name="clientSecurity"/>;
+    /// the silos build training replicas with <paramref name="replicas"/> (default: <c>mtl train</c>'s, from a spec).</summary>
     public static async Task<InProcessTestCluster> StartAsync(short silos, ClusterSecurity siloSecurity, ClusterSecurity clientSecurity,
-        List<string> lines, bool connectClient = true)
+        List<string> lines, bool connectClient = true, IReplicaLoader? replicas = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
@@ -27,7 +28,7 @@ internal static class ClusterTestSupport
         // One gateway, on the first silo, as 'mtl fit --cluster PRIMARY:GATEWAY' connects: the silos the tests kill are
         // never the client's gateway.
         builder.Options.GatewayPerSilo = false;
-        builder.ConfigureSilo((_, silo) => ClusterSilo.Configure(silo, siloSecurity, line => { lock (lines) lines.Add(line); }, new MtlEngine.Cli.Cluster.TrainSpecReplicas()));
+        builder.ConfigureSilo((_, silo) => ClusterSilo.Configure(silo, siloSecurity, line => { lock (lines) lines.Add(line); }, replicas ?? new MtlEngine.Cli.Cluster.TrainSpecReplicas()));
         builder.ConfigureClient(client => ClusterConnection.Configure(client, clientSecurity));
         var cluster = builder.Build();
         await cluster.DeployAsync();

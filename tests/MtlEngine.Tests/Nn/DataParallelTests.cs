@@ -213,26 +213,6 @@ public sealed class DataParallelTests
         Assert.True(DigitsJob.Compare(local, plain).Difference > 50 * Tolerance, $"the regularization moved the parameters by only {DigitsJob.Compare(local, plain).Difference:E2}");
     }
 
-    /// <summary>The joint alignment's InfoNCE contrasts every pair of a batch: data-parallel training refuses it with one line (λ = 0 passes).</summary>
-    [Fact]
-    public void TheJointAlignmentIsRefusedWithItsReason()
-    {
-        MtlEngine.MultiTask.HardParameterSharing<float> Model(double weight)
-        {
-            var a = new MtlEngine.MultiModal.MlpEncoder<float>(3, [4], new MtlEngine.Tensors.Random.TensorRandom(1));
-            var b = new MtlEngine.MultiModal.MlpEncoder<float>(2, [3], new MtlEngine.Tensors.Random.TensorRandom(2));
-            var model = new MtlEngine.MultiTask.HardParameterSharing<float>([new("a", a), new("b", b)], [5], [new TaskSpec("t", TaskKind.Classification, 3)],
-                new MtlEngine.Tensors.Random.TensorRandom(3));
-            model.UseJointAlignment("a", "b", 2, weight, new MtlEngine.Tensors.Random.TensorRandom(4));
-            return model;
-        }
-        var error = Assert.Throws<ArgumentException>(() => DataParallel.CheckReplicable(Model(0.5)));
-        Assert.Contains("\"alignment\"", error.Message);
-        Assert.Contains("InfoNCE contrasts every pair", error.Message);
-        Assert.DoesNotContain('\n', error.Message);
-        DataParallel.CheckReplicable(Model(0));
-    }
-
     /// <summary>A DSelect-k replica whose auxiliary loss is dropped (to show the test above can fail).</summary>
     private static MultiTaskModel<float> WithoutAuxiliary(MultiTaskModel<float> model) => new NoAuxiliary(model);
 

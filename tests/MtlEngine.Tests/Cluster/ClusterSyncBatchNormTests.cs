@@ -1,0 +1,81 @@
+using MtlEngine.Cluster;
+using MtlEngine.Nn;
+using MtlEngine.Tests.Nn;
+using static MtlEngine.Tests.Cluster.ClusterTestSupport;
+
+namespace MtlEngine.Tests.Cluster;
+
+/// <summary>
+/// Synchronized batch normalization over an in-process cluster: 3 slices on 2 silos (one silo runs two slices at once) meet
+/// at each step's <see cref="IStepExchangeGrain"/>, and the run is the in-process sliced run's bit for bit (the same
+/// arithmetic, the same slice order), and the local run's to float rounding, running statistics included; so is a run with
+/// the joint alignment, whose slices gather each other's embeddings there.
+/// </summary>
+public sealed class ClusterSyncBatchNormTests
+{
+    /// <summary>The silos' replicas: the batch-normalization model (job "batch-norm") or the joint alignment's (job "alignment").</summary>
+    private sealed class BatchNormReplicas : IReplicaLoader
+    {
+        public TrainingReplica Load(string job) => job == "alignment"
+            ? new(SyncAlignmentTests.Model<float>(0.5), SyncAlignmentTests.Data<float>())
+            : new(new BatchNormNet<float>(), BatchNormNet<float>.Data());
+    }
+
+    private static (BatchNormNet<float> Model, TrainingResult Result) Train(Func<BatchNormNet<float>, MultiTaskDataset<float>, IStepGradients<float>?> gradients,
+        string weighting)
+    {
+        var data = BatchNormNet<float>.Data();
+        var model = new BatchNormNet<float>();
+        using var optimizer = new Sgd<float>(model.Parameters(), 0.05, momentum: 0.9);
+        var strategy = MtlEngine.MultiTask.TrainingStrategies.Create<float>(weighting, model.Tasks);
+        var trainer = new Trainer<float>(model, optimizer, new TrainingOptions(Epochs: 1, BatchSize: 10, Seed: 5), strategy) { StepGradients = gradients(model, data) };
+        return (model, trainer.Fit(data, Enumerable.Range(0, 23).ToArray()));
+    }
+
+    private static float[] State(BatchNormNet<float> model) =>
+        [.. DataParallel.GetParameters(model), .. model.NamedBuffers().SelectMany(b => b.Value.Contiguous().ToArray())];
+
+    [Fact]
+    public async Task SynchronizedBatchNormOnTheClusterIsTheInProcessSlicedRun()
+    {
+        var lines = new List<string>();
+        await using var cluster = await StartAsync(2, Tls, Tls, lines, replicas: new BatchNormReplicas());
+        var connection = ClusterConnection.Wrap(cluster.Client);
+        var options = new ClusterFitOptions { ShardTimeout = TimeSpan.FromSeconds(30) };
+        foreach (var (weighting, perTask) in new[] { ("fixed", false), ("uw", true) })
+        {
+            var (local, _) = Train((_, _) => null, weighting);
+            var (sliced, slicedResult) = Train((model, data) => new SlicedStepGradients<float>(model, data, () => new BatchNormNet<float>(), 3,
+                model.Tasks.Select(t => t.Weight).ToArray(), perTask), weighting);
+            ClusterTraining? training = null;
+            var (clustered, clusteredResult) = await Task.Run(() => Train((model, data) => training = ClusterTraining.CreateAsync(connection, "batch-norm", model, data,
+                model.Tasks.Select(t => t.Weight).ToArray(), options, slices: 3, perTask: perTask).GetAwaiter().GetResult(), weighting));
+            await training!.ReleaseAsync();
+            Assert.Equal(3, training.Steps);
+            Assert.Equal(State(sliced), State(clustered)); // bitwise: the same sums in the same order
+            Assert.Equal(slicedResult.History[0].TrainLoss, clusteredResult.History[0].TrainLoss);
+            var (a, b) = (State(local), State(clustered));
+            double difference = a.Zip(b, (x, y) => (double)Math.Abs(x - y)).Max();
+            Assert.True(difference <= DataParallelTests.Tolerance, $"{weighting}: the cluster's parameters and running statistics differ from the local run's by {difference:E2}");
+            Assert.Equal(3f, clustered.NamedBuffers().Single(e => e.Key == "norm2d.num_batches_tracked").Value.Item());
+        }
+
+        // The joint alignment on the same cluster: the slices gather each other's embeddings at the exchange.
+        var data = SyncAlignmentTests.Data<float>();
+        MultiTaskModel<float> Run(Func<MultiTaskModel<float>, IStepGradients<float>?> gradients)
+        {
+            var model = SyncAlignmentTests.Model<float>(0.5);
+            using var optimizer = new Adam<float>(model.Parameters(), 0.01);
+            new Trainer<float>(model, optimizer, new TrainingOptions(Epochs: 1, BatchSize: 10, Seed: 5)) { StepGradients = gradients(model) }
+                .Fit(data, Enumerable.Range(0, 23).ToArray());
+            return model;
+        }
+        var inProcess = Run(model => new SlicedStepGradients<float>(model, data, () => SyncAlignmentTests.Model<float>(0.5), 3, [1.0]));
+        ClusterTraining? aligned = null;
+        var onCluster = await Task.Run(() => Run(model => aligned = ClusterTraining.CreateAsync(connection, "alignment", model, data, [1.0], options, slices: 3)
+            .GetAwaiter().GetResult()));
+        await aligned!.ReleaseAsync();
+        Assert.Equal(DataParallel.GetParameters(inProcess), DataParallel.GetParameters(onCluster));
+        Assert.NotEqual(DataParallel.GetParameters(SyncAlignmentTests.Model<float>(0.5)), DataParallel.GetParameters(onCluster));
+    }
+}
