@@ -122,35 +122,18 @@ public static class ElementwiseDriver
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Binary<T, TOp>(T x, ReadOnlySpan<T> y, Span<T> d, TOp op)
         where T : unmanaged
+        where TOp : struct, IBinaryOperator<T> =>
+        Binary(y, x, d, new Swapped<T, TOp>(op));   // op(x, y[i]) = swapped(y[i], x): the span-and-scalar walk above
+
+    /// <summary>The operator with its inputs exchanged, f(y, x) for op = f (a struct, so the JIT inlines it away).</summary>
+    private readonly struct Swapped<T, TOp>(TOp op) : IBinaryOperator<T>
+        where T : unmanaged
         where TOp : struct, IBinaryOperator<T>
     {
-        CheckDestination(y.Length, d.Length);
-        ref T yr = ref MemoryMarshal.GetReference(y);
-        ref T dr = ref MemoryMarshal.GetReference(d);
-        nuint n = (nuint)y.Length, i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector512<T>.Count;
-            var xv = Vector512.Create(x);
-            for (; i + w <= n; i += w)
-                op.Invoke(xv, Vector512.LoadUnsafe(ref yr, i)).StoreUnsafe(ref dr, i);
-        }
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector256<T>.Count;
-            var xv = Vector256.Create(x);
-            for (; i + w <= n; i += w)
-                op.Invoke(xv, Vector256.LoadUnsafe(ref yr, i)).StoreUnsafe(ref dr, i);
-        }
-        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector128<T>.Count;
-            var xv = Vector128.Create(x);
-            for (; i + w <= n; i += w)
-                op.Invoke(xv, Vector128.LoadUnsafe(ref yr, i)).StoreUnsafe(ref dr, i);
-        }
-        for (; i < n; i++)
-            Unsafe.Add(ref dr, i) = op.Invoke(x, Unsafe.Add(ref yr, i));
+        public T Invoke(T x, T y) => op.Invoke(y, x);
+        public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => op.Invoke(y, x);
+        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => op.Invoke(y, x);
+        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => op.Invoke(y, x);
     }
 
     /// <summary>d[i] = op(a[i], b[i], c[i]).</summary>

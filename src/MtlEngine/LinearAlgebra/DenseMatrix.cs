@@ -1,5 +1,6 @@
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
+using MtlEngine.Kernels.Layout;
 using MtlEngine.Tensors;
 
 namespace MtlEngine.LinearAlgebra;
@@ -105,16 +106,12 @@ public sealed class DenseMatrix
     /// <summary>A deep copy.</summary>
     public DenseMatrix Clone() => new(Rows, Columns, (double[])Data.Clone());
 
-    /// <summary>The transpose, copied.</summary>
+    /// <summary>The transpose, copied (by the kernels' strided copy, in cache-sized tiles, on the calling thread).</summary>
     public DenseMatrix Transpose()
     {
         var t = new DenseMatrix(Columns, Rows);
-        const int block = 32;
-        for (int i0 = 0; i0 < Rows; i0 += block)
-            for (int j0 = 0; j0 < Columns; j0 += block)
-                for (int i = i0; i < Math.Min(Rows, i0 + block); i++)
-                    for (int j = j0; j < Math.Min(Columns, j0 + block); j++)
-                        t.Data[j * Rows + i] = Data[i * Columns + j];
+        // Element (i, j) of A goes to t[j·Rows + i]: the destination strides of A's shape are (1, Rows).
+        StridedCopy.Copy<double>(Data, 0, [Columns, 1], t.Data, 0, [1, Rows], [Rows, Columns], Parallelism.Sequential);
         return t;
     }
 

@@ -42,7 +42,7 @@ public sealed class LayerDependencyTests(ITestOutputHelper output)
     private static readonly HashSet<Type> KernelDataTypes =
     [
         typeof(global::MtlEngine.Kernels.Gemm.MatrixSpan<>), typeof(global::MtlEngine.Kernels.Gemm.ReadOnlyMatrixSpan<>),
-        typeof(global::MtlEngine.Kernels.Gemm.MatrixOp), typeof(global::MtlEngine.Kernels.Gemm.Triangle),
+        typeof(global::MtlEngine.Kernels.Gemm.MatrixOp), typeof(global::MtlEngine.Kernels.Gemm.Triangle), typeof(global::MtlEngine.Kernels.Gemm.OtherTriangle),
     ];
 
     /// <summary>

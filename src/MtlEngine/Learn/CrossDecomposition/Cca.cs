@@ -32,12 +32,17 @@ namespace MtlEngine.Learn;
 /// correlations. scikit-learn stops at ‖Δu‖² &lt; 10⁻⁶ (not at convergence): matching it exactly is why NIPALS is kept
 /// rather than an exact SVD-based CCA; a small <paramref name="Tolerance"/> gives the exact pairs (tests hold both).
 /// </para>
+/// <para>
+/// Every product above meets X_k and Y_k only as X_kᵀX_k, Y_kᵀY_k and X_kᵀY_k, so <see cref="Fit"/> runs this NIPALS in
+/// covariance form on the scatter of [X Y] (<see cref="CcaStatistics"/>, the one implementation; the streamed and
+/// distributed fits merge the same statistics).
+/// </para>
 /// </summary>
 /// <param name="Components">The number of canonical pairs k, 1 ≤ k ≤ min(n, p, q) (default 2, as scikit-learn).</param>
 /// <param name="Scale">Scale each column to unit standard deviation (ddof 1) after centring (default true).</param>
 /// <param name="MaxIterations">The NIPALS iteration limit per component (default 500).</param>
 /// <param name="Tolerance">NIPALS stops when the squared change of u is below this (default 1e-6, as scikit-learn).</param>
-/// <param name="Parallelism">Threads for the SVDs.</param>
+/// <param name="Parallelism">Threads for the SYRK of the scatter.</param>
 public sealed record Cca(int Components = 2, bool Scale = true, int MaxIterations = 500, double Tolerance = 1e-6, Parallelism? Parallelism = null)
 {
     /// <summary>Fits the canonical pairs of two views.</summary>
@@ -58,147 +63,7 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
             throw new LearnInputException($"Components = {Components} must be between 1 and min(n_samples, p, q) = {bound} for X of shape ({n}, {p}) and Y of shape ({n}, {q}).");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxIterations, 1);
 
-        var xk = new DenseMatrix(n, p, xv);
-        var yk = new DenseMatrix(n, q, yv);
-        var (xMean, xStd) = CenterScale(xk, Scale);
-        var (yMean, yStd) = CenterScale(yk, Scale);
-        Usable(xk, xMean, xStd, "X");
-        Usable(yk, yMean, yStd, "Y");
-
-        int k = Components;
-        var xWeights = new DenseMatrix(p, k);
-        var yWeights = new DenseMatrix(q, k);
-        var xLoadings = new DenseMatrix(p, k);
-        var yLoadings = new DenseMatrix(q, k);
-        var iterations = new List<int>();
-        bool converged = true;
-        string? stopped = null;
-        for (int c = 0; c < k; c++)
-        {
-            // Columns of Y_k that deflation has emptied (all below 10ε) are set to exactly zero.
-            for (int j = 0; j < q; j++)
-            {
-                bool empty = true;
-                for (int i = 0; i < n && empty; i++) empty = Math.Abs(yk[i, j]) < 10 * MachineEpsilon.Double;
-                if (empty)
-                    for (int i = 0; i < n; i++) yk[i, j] = 0;
-            }
-            var pair = FirstPair(xk, yk);
-            if (pair is null)
-            {
-                stopped = $"Y residual is constant at component {c}; {c} pairs were found.";
-                break;
-            }
-            var (u, v, iters) = pair.Value;
-            iterations.Add(iters);
-            converged &= iters < MaxIterations || q == 1;
-            FlipSigns(u, v);
-            var xScore = MatVec(xk, u);
-            var yScore = MatVec(yk, v);
-            // A score of zero (a view whose residual has no variance left along the pair) or one that is not finite has no
-            // loadings (sᵀs = 0 divides): stop with a clear error instead of propagating NaN into the model.
-            double xss = Dense.Dot(xScore, xScore), yss = Dense.Dot(yScore, yScore);
-            if (!(xss > 0) || !(yss > 0) || !double.IsFinite(xss) || !double.IsFinite(yss))
-                throw new LearnInputException(
-                    $"CCA found no variation left to pair at component {c + 1} of {k} (the X or Y scores are {(double.IsFinite(xss) && double.IsFinite(yss) ? "zero" : "not finite")}); "
-                    + "X or Y is constant or nearly so in the remaining directions, or its values are too extreme; ask for fewer components or rescale the data.");
-            var gamma = Deflate(xk, xScore);
-            var delta = Deflate(yk, yScore);
-            for (int i = 0; i < p; i++) { xWeights[i, c] = u[i]; xLoadings[i, c] = gamma[i]; }
-            for (int i = 0; i < q; i++) { yWeights[i, c] = v[i]; yLoadings[i, c] = delta[i]; }
-        }
-
-        // R = W·pinv(Lᵀ·W)
-        var xRotations = DenseMatrix.Multiply(xWeights, PseudoInverse(DenseMatrix.Multiply(xLoadings, xWeights, MatrixOp.Transpose, MatrixOp.None, Parallelism), null),
-            MatrixOp.None, MatrixOp.None, Parallelism);
-        var yRotations = DenseMatrix.Multiply(yWeights, PseudoInverse(DenseMatrix.Multiply(yLoadings, yWeights, MatrixOp.Transpose, MatrixOp.None, Parallelism), null),
-            MatrixOp.None, MatrixOp.None, Parallelism);
-        var report = new CcaFitReport([.. iterations], converged, stopped);
-        var model = new CcaModel(this, xMean, xStd, yMean, yStd, xWeights, yWeights, xLoadings, yLoadings, xRotations, yRotations, report, y.Rank == 1);
-        model.SetCorrelations(x, y);
-        return model;
-
-        // The power method of scikit-learn's _get_first_singular_vectors_power_method (mode B, normalized y weights).
-        (double[] U, double[] V, int Iterations)? FirstPair(DenseMatrix xr, DenseMatrix yr)
-        {
-            int first = -1;
-            for (int j = 0; j < q && first < 0; j++)
-                for (int i = 0; i < n; i++)
-                    if (Math.Abs(yr[i, j]) > MachineEpsilon.Double) { first = j; break; }
-            if (first < 0) return null;
-            var yScore = new double[n];
-            for (int i = 0; i < n; i++) yScore[i] = yr[i, first];
-            var xPinv = PseudoInverse(xr, 1e6 * MachineEpsilon.Double);   // (p, n)
-            var yPinv = PseudoInverse(yr, 1e6 * MachineEpsilon.Double);   // (q, n)
-            double[]? previous = null;
-            double[] u = [], v = [];
-            int it;
-            for (it = 0; it < MaxIterations; it++)
-            {
-                u = MatVec(xPinv, yScore);
-                Dense.Scale(1 / (Dense.Norm2(u) + MachineEpsilon.Double), u);
-                var xScore = MatVec(xr, u);
-                v = MatVec(yPinv, xScore);
-                Dense.Scale(1 / (Dense.Norm2(v) + MachineEpsilon.Double), v);
-                yScore = MatVec(yr, v);
-                Dense.Scale(1 / (Dense.Dot(v, v) + MachineEpsilon.Double), yScore);
-                double change = 0;
-                for (int i = 0; i < p; i++)
-                {
-                    double diff = u[i] - (previous?[i] ?? 100);
-                    change += diff * diff;
-                }
-                if (change < Tolerance || q == 1) break;
-                previous = u;
-            }
-            return (u, v, Math.Min(it + 1, MaxIterations));
-        }
-    }
-
-    /// <summary>
-    /// Refuses a view CCA cannot pair: columns whose mean or spread overflows (values near ±1e308), values that became
-    /// non-finite once centred, or a view with no variation at all (every column constant).
-    /// </summary>
-    private static void Usable(DenseMatrix centred, double[] mean, double[] std, string name)
-    {
-        if (!mean.All(double.IsFinite) || !std.All(double.IsFinite) || !centred.Data.All(double.IsFinite))
-            throw new LearnInputException($"{name}'s values are too large for CCA (their sums or squares overflow); divide {name} by a constant first.");
-        if (centred.Data.All(v => v == 0))
-            throw new LearnInputException($"{name} is constant (every column holds one value), so it has no direction to correlate; CCA needs variation in both views.");
-    }
-
-    /// <summary>Centres each column and (when <paramref name="scale"/>) divides it by its standard deviation (ddof 1; 1 for a constant column).</summary>
-    private static (double[] Mean, double[] Std) CenterScale(DenseMatrix a, bool scale)
-    {
-        var mean = Pca.ColumnMeans(a);
-        Pca.Center(a, mean);
-        var std = Enumerable.Repeat(1.0, a.Columns).ToArray();
-        if (scale)
-        {
-            for (int j = 0; j < a.Columns; j++)
-            {
-                double s = 0;
-                for (int i = 0; i < a.Rows; i++) s += a[i, j] * a[i, j];
-                s = Math.Sqrt(s / Math.Max(a.Rows - 1, 1));
-                std[j] = s == 0 ? 1 : s;
-            }
-            for (int i = 0; i < a.Rows; i++)
-            {
-                var row = a.Row(i);
-                for (int j = 0; j < row.Length; j++) row[j] /= std[j];
-            }
-        }
-        return (mean, std);
-    }
-
-    /// <summary>Loadings l = Aᵀs/(sᵀs) and the deflation A ← A − s·lᵀ; returns l.</summary>
-    private static double[] Deflate(DenseMatrix a, double[] score)
-    {
-        double ss = Dense.Dot(score, score);
-        var loadings = new double[a.Columns];
-        for (int i = 0; i < a.Rows; i++) Dense.Axpy(score[i] / ss, a.Row(i), loadings);
-        for (int i = 0; i < a.Rows; i++) Dense.Axpy(-score[i], loadings, a.Row(i));
-        return loadings;
+        return CcaStatistics.From(x, y, Parallelism).Fit(this);
     }
 
     /// <summary>scikit-learn's <c>_svd_flip_1d</c>: flips u and v together so that the largest-magnitude entry of u is positive.</summary>
@@ -212,13 +77,6 @@ public sealed record Cca(int Components = 2, bool Scale = true, int MaxIteration
             Dense.Scale(-1, u);
             Dense.Scale(-1, v);
         }
-    }
-
-    private static double[] MatVec(DenseMatrix a, ReadOnlySpan<double> v)
-    {
-        var result = new double[a.Rows];
-        for (int i = 0; i < a.Rows; i++) result[i] = Dense.Dot(a.Row(i), v);
-        return result;
     }
 
     /// <summary>

@@ -125,6 +125,8 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
             throw new LearnInputException($"Components = {options.Components} must be between 1 and min(n_samples, p, q) = {bound} for views of {p} and {q} columns and {n} samples.");
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxIterations, 1);
 
+        Usable(0, p, "X");
+        Usable(p, q, "Y");
         // Standardize: s_j = √(M_jj/(n − 1)) (1 for a constant column), the scatter of the standardized [X Y] is M_ij/(s_i·s_j).
         int w = p + q;
         var std = new double[w];
@@ -196,8 +198,15 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
             // γ = A·u/(uᵀAu), δ = B·v/(vᵀBv); deflate A, B, C
             var au = MatVec(a, u);
             var bv = MatVec(b, v);
-            var gamma = au.Select(x => x / Dense.Dot(u, au)).ToArray();
-            var delta = bv.Select(x => x / Dense.Dot(v, bv)).ToArray();
+            // ξᵀξ = uᵀAu and ωᵀω = vᵀBv: a score of zero (a view whose residual has no variance left along the pair) or one that
+            // is not finite has no loadings (they divide by it): stop with a clear error instead of propagating NaN into the model.
+            double xss = Dense.Dot(u, au), yss = Dense.Dot(v, bv);
+            if (!(xss > 0) || !(yss > 0) || !double.IsFinite(xss) || !double.IsFinite(yss))
+                throw new LearnInputException(
+                    $"CCA found no variation left to pair at component {component + 1} of {k} (the X or Y scores are {(double.IsFinite(xss) && double.IsFinite(yss) ? "zero" : "not finite")}); "
+                    + "X or Y is constant or nearly so in the remaining directions, or its values are too extreme; ask for fewer components or rescale the data.");
+            var gamma = au.Select(x => x / xss).ToArray();
+            var delta = bv.Select(x => x / yss).ToArray();
             var pm = Projector(u, gamma);
             var qm = Projector(v, delta);
             a = Sandwich(pm, a, pm);
@@ -221,6 +230,28 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
         }
         model.SetCorrelations(correlations);
         return model;
+    }
+
+    /// <summary>
+    /// Refuses a view CCA cannot pair: one whose mean or scatter overflowed (values near ±1e308), or one with no variation at
+    /// all (every column constant: a zero diagonal of its scatter block).
+    /// </summary>
+    private void Usable(int first, int count, string name)
+    {
+        int w = Features + Targets;
+        var mean = _moments.Mean;
+        var scatter = _moments.Scatter;
+        bool finite = true, constant = true;
+        for (int i = first; i < first + count; i++)
+        {
+            finite &= double.IsFinite(mean[i]);
+            constant &= scatter[i * w + i] == 0;
+            for (int j = first; j <= i; j++) finite &= double.IsFinite(scatter[i * w + j]);
+        }
+        if (!finite)
+            throw new LearnInputException($"{name}'s values are too large for CCA (their sums or squares overflow); divide {name} by a constant first.");
+        if (constant)
+            throw new LearnInputException($"{name} is constant (every column holds one value), so it has no direction to correlate; CCA needs variation in both views.");
     }
 
     private static DenseMatrix Sub(DenseMatrix m, int r0, int rows, int c0, int cols)

@@ -302,7 +302,7 @@ public sealed record Pca(
     {
         int n = xc.Rows, d = xc.Columns;
         var gram = new DenseMatrix(d, d);
-        LinearAlgebra.Syrk.Lower(1.0, xc.AsReadOnly(), 0.0, gram.Span, parallelism);   // XᵀX
+        LinearAlgebra.Syrk.Update(1.0, xc.AsReadOnly(), 0.0, gram.Span, OtherTriangle.Clobbered, parallelism);   // XᵀX
         var eigen = SymmetricEigen.Compute(gram, true, parallelism);
         int rank = Math.Min(n, d);
         var sigma = new double[rank];

@@ -240,7 +240,7 @@ internal sealed class RidgeProblem
                         CentreAndRescale(xs.AsSpan(xStart + i0 * d, m * d), ys.AsSpan(yStart + i0 * t, m * t), i0, m, d, t,
                             xOffset, yOffset, sampleWeight, block);
                         var b = new ReadOnlyMatrixSpan<double>(block, 0, m, w, w, 1);
-                        LinearAlgebra.Syrk.Lower(1.0, b, i0 == first ? 0.0 : 1.0, g, inner);   // G += BᵀB
+                        LinearAlgebra.Syrk.Update(1.0, b, i0 == first ? 0.0 : 1.0, g, OtherTriangle.Clobbered, inner);   // G += BᵀB
                     }
                 }
                 finally
@@ -304,7 +304,7 @@ internal sealed class RidgeProblem
     public static DenseMatrix Gram(DenseMatrix x, Parallelism parallelism, bool lowerOnly = false)
     {
         var g = new DenseMatrix(x.Columns, x.Columns);
-        LinearAlgebra.Syrk.Update(1.0, x.ReadOnlySpan, 0.0, g.Span, mirror: !lowerOnly, parallelism);
+        LinearAlgebra.Syrk.Update(1.0, x.ReadOnlySpan, 0.0, g.Span, lowerOnly ? OtherTriangle.Kept : OtherTriangle.Mirrored, parallelism);
         return g;
     }
 
@@ -312,7 +312,7 @@ internal sealed class RidgeProblem
     public static DenseMatrix Kernel(DenseMatrix x, Parallelism parallelism, bool lowerOnly = false)
     {
         var k = new DenseMatrix(x.Rows, x.Rows);
-        LinearAlgebra.Syrk.Update(1.0, x.ReadOnlySpan.Transposed(), 0.0, k.Span, mirror: !lowerOnly, parallelism);
+        LinearAlgebra.Syrk.Update(1.0, x.ReadOnlySpan.Transposed(), 0.0, k.Span, lowerOnly ? OtherTriangle.Kept : OtherTriangle.Mirrored, parallelism);
         return k;
     }
 

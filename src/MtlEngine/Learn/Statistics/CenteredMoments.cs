@@ -99,7 +99,7 @@ internal sealed class CenteredMoments
                     if (s != 1.0) TensorPrimitives.Multiply(row, Math.Sqrt(s), row);
                 }
                 var b = new ReadOnlyMatrixSpan<double>(block, 0, r, w, w, 1);
-                LinearAlgebra.Syrk.Lower(1.0, b, first ? 0.0 : 1.0, new MatrixSpan<double>(scatter, w, w), parallelism);
+                LinearAlgebra.Syrk.Update(1.0, b, first ? 0.0 : 1.0, new MatrixSpan<double>(scatter, w, w), OtherTriangle.Clobbered, parallelism);
                 first = false;
             }
         }

@@ -104,7 +104,7 @@ public sealed class Cholesky
     /// <summary>
     /// A's lower triangle copied into <paramref name="l"/> with zeros above it (one pass: A's upper triangle is not read),
     /// factored in place, then the strict upper triangle cleared where the factorization writes scratch (the diagonal
-    /// blocks of at most <see cref="Syrk.Leaf"/> rows that the SYRK computes whole; see <see cref="ZeroUpperBand"/>).
+    /// blocks of at most <see cref="Kernels.Gemm.Syrk.Leaf"/> rows that the SYRK computes whole; see <see cref="ZeroUpperBand"/>).
     /// </summary>
     private static Cholesky FactorOwned(DenseMatrix a, DenseMatrix l, Parallelism parallelism, int blockSize)
     {
@@ -121,7 +121,7 @@ public sealed class Cholesky
 
     /// <summary>
     /// Clears the strict upper triangle of a factor whose upper triangle was zero before <see cref="FactorInPlace{T}(MatrixSpan{T}, Parallelism, int, int)"/>:
-    /// the factorization writes above the diagonal only inside its diagonal SYRK blocks (at most <see cref="Syrk.Leaf"/>
+    /// the factorization writes above the diagonal only inside its diagonal SYRK blocks (at most <see cref="Kernels.Gemm.Syrk.Leaf"/>
     /// rows each, computed by one full GEMM), so only the band of that width above the diagonal can hold scratch; the
     /// rest of the upper triangle (more than half of it for n = 1024) is not written again.
     /// </summary>
@@ -129,7 +129,7 @@ public sealed class Cholesky
     {
         int n = l.Rows;
         for (int i = 0; i < n; i++)
-            l.Data.AsSpan(i * n + i + 1, Math.Min(n - i - 1, Syrk.Leaf)).Clear();
+            l.Data.AsSpan(i * n + i + 1, Math.Min(n - i - 1, Kernels.Gemm.Syrk.Leaf)).Clear();
     }
 
     /// <summary>
@@ -175,7 +175,7 @@ public sealed class Cholesky
         else
         {
             TriangularSolve.Lower(a11, a21.Transposed(), unitDiagonal: false, Parallelism.Sequential, TrsmBlockSize);
-            Syrk.Lower(-T.One, a21.Transposed(), T.One, a22, Parallelism.Sequential);   // A₂₂ −= L₂₁·L₂₁ᵀ
+            Syrk.Update(-T.One, a21.Transposed(), T.One, a22, OtherTriangle.Clobbered, Parallelism.Sequential);   // A₂₂ −= L₂₁·L₂₁ᵀ
         }
         Factor(a22, team, blockSize, offset + n1);
     }
@@ -214,7 +214,7 @@ public sealed class Cholesky
                 var strip = Dense.Sub(view, n1 + s0, 0, s1 - s0, n1);
                 if (s0 > 0)
                     Gemm.Multiply(-T.One, strip, Dense.Sub(view, n1, 0, s0, n1).Transposed(), T.One, Dense.Sub(view, n1 + s0, n1, s1 - s0, s0), Parallelism.Sequential);
-                Syrk.Lower(-T.One, strip.Transposed(), T.One, Dense.Sub(view, n1 + s0, n1 + s0, s1 - s0, s1 - s0), Parallelism.Sequential);
+                Syrk.Update(-T.One, strip.Transposed(), T.One, Dense.Sub(view, n1 + s0, n1 + s0, s1 - s0, s1 - s0), OtherTriangle.Clobbered, Parallelism.Sequential);
             });
         }
     }

@@ -15,25 +15,10 @@ namespace MtlEngine.MultiTask.Aggregation;
 public static class Gramian
 {
     /// <summary>
-    /// Up to this many rows and from <see cref="RowProductColumns"/> columns on, <see cref="Compute"/> takes G as dot
-    /// products of J's rows: a training step's Jacobian has a handful of rows and up to millions of columns (an embedding
-    /// table's), where the SYRK's GEMM register tile (about 16 × 16) would be almost all padding and its packing would copy
-    /// all of J in thousands of thin panels (97 ms for a 2 × 915,000 J, against about 2 ms for the three dot products).
-    /// </summary>
-    internal const int RowProductRows = 32;
-
-    /// <summary>
-    /// The fewest columns for the row products: below, both ways cost microseconds, and the SYRK keeps the rounding that
-    /// the aggregators' small-Jacobian tests and fixtures were written with (FairGrad's α = 20 near-singular cases are
-    /// decided by the last bit of G).
-    /// </summary>
-    internal const int RowProductColumns = 4096;
-
-    /// <summary>
-    /// G = J·Jᵀ, one triangle computed, then mirrored (exactly symmetric): for up to <see cref="RowProductRows"/> rows
-    /// of at least <see cref="RowProductColumns"/> columns (the Jacobians of training steps) as the dot products of J's rows
-    /// (<see cref="RowProducts"/>), otherwise by the symmetric rank-k update. Both are summation orders of the textbook
-    /// Σₚ J[i, p]·J[j, p] (the twin both are tested against).
+    /// G = J·Jᵀ by the symmetric rank-k update, one triangle computed, then mirrored (exactly symmetric). For the
+    /// Jacobians of training steps (a handful of rows, up to millions of columns) the update takes G as dot products of
+    /// J's rows (see <see cref="Syrk"/>); both are summation orders of the textbook Σₚ J[i, p]·J[j, p] (the twin both
+    /// are tested against).
     /// </summary>
     /// <param name="jacobian">J, T × P: one task gradient per row.</param>
     /// <param name="parallelism">Threads for the SYRK's GEMM calls (the row products run on the calling thread).</param>
@@ -41,19 +26,9 @@ public static class Gramian
     public static DenseMatrix Compute(DenseMatrix jacobian, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(jacobian);
-        int t = jacobian.Rows, p = jacobian.Columns;
-        var g = new DenseMatrix(t, t);
-        if (t <= RowProductRows && p >= RowProductColumns)
-        {
-            // Row i of the lower triangle: G[i, 0..i] = J[i, :]·J[0..i, :]ᵀ.
-            for (int i = 0; i < t; i++)
-                RowProducts.AddTo<double>(1, i + 1, p, jacobian.Row(i), p, jacobian.Data, p, g.Row(i), t);
-            for (int i = 0; i < t; i++)
-                for (int j = i + 1; j < t; j++) g[i, j] = g[j, i];
-            return g;
-        }
+        var g = new DenseMatrix(jacobian.Rows, jacobian.Rows);
         // SYRK computes C = AᵀA; with A = Jᵀ (a view, no copy) that is J·Jᵀ.
-        Syrk.Update(1.0, jacobian.ReadOnlySpan.Transposed(), 0.0, g.Span, Triangle.Lower, mirror: true, parallelism);
+        Syrk.Update(1.0, jacobian.ReadOnlySpan.Transposed(), 0.0, g.Span, Triangle.Lower, OtherTriangle.Mirrored, parallelism);
         return g;
     }
 

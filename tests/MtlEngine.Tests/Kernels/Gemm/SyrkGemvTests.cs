@@ -18,8 +18,8 @@ public class SyrkGemvTests
             var a = TestMatrix<double>.Random(k, n, Layout.Padded, random);
             var c = TestMatrix<double>.Random(n, n, Layout.RowMajor, random);
             var expected = c.Clone();
-            Syrk.UpdateReference(0.5, a.ReadOnly, -2.0, expected.View, triangle, mirror);
-            Syrk.Update(0.5, a.ReadOnly, -2.0, c.View, triangle, mirror, new Parallelism(threads));
+            Syrk.UpdateReference(0.5, a.ReadOnly, -2.0, expected.View, triangle, mirror ? OtherTriangle.Mirrored : OtherTriangle.Kept);
+            Syrk.Update(0.5, a.ReadOnly, -2.0, c.View, triangle, mirror ? OtherTriangle.Mirrored : OtherTriangle.Kept, new Parallelism(threads));
             GemmAssert.Close(expected, c, GemmAssert.Tolerance<double>(k), $"SYRK {triangle} mirror={mirror} {k}×{n}");
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++)
@@ -36,9 +36,29 @@ public class SyrkGemvTests
         Array.Fill(c.Data, float.NaN);
         var expected = TestMatrix<float>.Random(40, 40, Layout.RowMajor, random);
         GemmReference.Multiply(1f, a.ReadOnly, a.ReadOnly.Transposed(), 0f, expected.View);
-        Syrk.Update(1f, a.ReadOnly.Transposed(), 0f, c.View, Triangle.Upper, mirror: true);
+        Syrk.Update(1f, a.ReadOnly.Transposed(), 0f, c.View, Triangle.Upper, OtherTriangle.Mirrored);
         GemmAssert.Close(expected, c, GemmAssert.Tolerance<float>(130), "A·Aᵀ through SYRK");
         Assert.Throws<ArgumentException>(() => Syrk.Update(1f, a.ReadOnly, 0f, c.View));
+    }
+
+    [Theory]
+    [InlineData(Triangle.Lower, OtherTriangle.Kept, 4096, 3)]     // the row products: the fewest rows of A they take
+    [InlineData(Triangle.Upper, OtherTriangle.Kept, 5003, 32)]    // and the most columns
+    [InlineData(Triangle.Lower, OtherTriangle.Mirrored, 4095, 5)] // the GEMM: one row fewer
+    [InlineData(Triangle.Upper, OtherTriangle.Mirrored, 4100, 33)] // one column more
+    public void Syrk_of_a_long_thin_transposed_view_matches_its_twin_on_both_paths(Triangle triangle, OtherTriangle other, int k, int n)
+    {
+        var random = new Random(41);
+        var a = TestMatrix<double>.Random(n, k, Layout.RowMajor, random); // J, n×k; SYRK of Jᵀ (contiguous columns) is J·Jᵀ
+        var c = TestMatrix<double>.Random(n, n, Layout.RowMajor, random);
+        var expected = c.Clone();
+        Syrk.UpdateReference(0.5, a.ReadOnly.Transposed(), -2.0, expected.View, triangle, other);
+        Syrk.Update(0.5, a.ReadOnly.Transposed(), -2.0, c.View, triangle, other);
+        GemmAssert.Close(expected, c, GemmAssert.Tolerance<double>(k), $"SYRK {triangle} {other} {k}×{n}");
+        if (other == OtherTriangle.Kept)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    if (triangle == Triangle.Lower ? j > i : j < i) Assert.Equal(expected[i, j], c[i, j]);
     }
 
     [Theory]

@@ -49,7 +49,7 @@ public class CholeskyBlockedTests
             var c = Random(n, n, n + 1);
             var expected = c.Clone();
             MtlEngine.Kernels.Gemm.Syrk.UpdateReference(-1.0, a.ReadOnlySpan.Transposed(), 1.0, expected.Span, Triangle.Lower);
-            MtlEngine.LinearAlgebra.Syrk.Lower(-1.0, a.ReadOnlySpan.Transposed(), 1.0, c.Span, new Parallelism(2));
+            MtlEngine.LinearAlgebra.Syrk.Update(-1.0, a.ReadOnlySpan.Transposed(), 1.0, c.Span, OtherTriangle.Clobbered, new Parallelism(2));
             double err = 0, scale = 0;
             for (int i = 0; i < n; i++)
                 for (int j = 0; j <= i; j++) { err = Math.Max(err, Math.Abs(c[i, j] - expected[i, j])); scale = Math.Max(scale, Math.Abs(expected[i, j])); }

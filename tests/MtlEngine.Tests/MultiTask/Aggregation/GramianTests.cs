@@ -23,7 +23,7 @@ public class GramianTests
         var j = Gaussian(t, p, t * 31 + p);
         var g = Gramian.Compute(j);
         var reference = new DenseMatrix(t, t);
-        MtlEngine.Kernels.Gemm.Syrk.UpdateReference(1.0, j.ReadOnlySpan.Transposed(), 0.0, reference.Span, Triangle.Lower, mirror: true);
+        MtlEngine.Kernels.Gemm.Syrk.UpdateReference(1.0, j.ReadOnlySpan.Transposed(), 0.0, reference.Span, Triangle.Lower, OtherTriangle.Mirrored);
         for (int i = 0; i < t; i++)
             for (int k = 0; k < t; k++)
             {
