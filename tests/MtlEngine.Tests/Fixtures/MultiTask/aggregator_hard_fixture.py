@@ -437,6 +437,10 @@ def near_dependent_cases():
     out.append(('t3-near-multiple-1e6', np.vstack([J, J[1] * 0.1])))
     J = rows(25, [1e-3, 1.0, 1e3, 10.0])
     out.append(('t6-two-near-dependent-1e6', np.vstack([J, J[0] + J[2], J[1] - J[3] / 3])))
+    # the sum of the two large rows: its rounding (eps of 10^6) is all that separates g5 from span(g1, g2), while the small
+    # rows carry the information (the case where deciding the rank in the unit basis was 4e-4 off)
+    J = rows(5, [1e6, 5e5, 1.0, 2.0])
+    out.append(('t5-near-dependent-large-1e6', np.vstack([J, J[0] + J[1]])))
     return out
 
 
@@ -449,6 +453,9 @@ def spectral_cases():
         J = near.standard_normal((4, 12))
         J = J / np.linalg.norm(J, axis=1)[:, None] * np.array([1.0, scale, 3.0, 0.3])[:, None]
         out.append(('t5-near-dependent-1e%d' % round(np.log10(scale)), np.vstack([J, J[0] + J[1]])))
+    J = near.standard_normal((4, 12))
+    J = J / np.linalg.norm(J, axis=1)[:, None] * np.array([1e12, 5e11, 1.0, 2.0])[:, None]
+    out.append(('t5-near-dependent-large-1e12', np.vstack([J, J[0] + J[1]])))
     return out
 
 

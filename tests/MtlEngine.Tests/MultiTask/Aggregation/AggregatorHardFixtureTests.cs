@@ -245,12 +245,16 @@ public sealed class AggregatorHardFixtureTests : IDisposable
             }
             default:
             {
-                // Nash-MTL and FairGrad: (G·w)ᵢ·wᵢ^(1/α) = 1 for every i, w > 0.
+                // Nash-MTL and FairGrad: (G·w)ᵢ = wᵢ^(−1/α) for every i, w > 0; relative to the size of the terms of (G·w)ᵢ
+                // (Σₖ|Gᵢₖwₖ|, which exceeds |(G·w)ᵢ| where near-dependent rows cancel, and bounds its rounding).
                 double p = 1 / reference.GetProperty("alpha").GetDouble();
+                var g = Gram(j);
                 for (int i = 0; i < t; i++)
                 {
+                    double terms = 0, target = Math.Pow(w[i], -p);
+                    for (int k = 0; k < t; k++) terms += Math.Abs(g[i, k] * w[k]);
                     worst = Math.Max(worst, w[i] > 0 ? 0 : 1);
-                    worst = Math.Max(worst, Math.Abs(gd[i] * Math.Pow(w[i], p) - 1));
+                    worst = Math.Max(worst, Math.Abs(gd[i] - target) / (terms + target));
                 }
                 break;
             }
@@ -300,7 +304,7 @@ public sealed class AggregatorHardFixtureTests : IDisposable
             }
             if (reference.GetProperty("rank_torchjd").GetInt32() != rank) torchJdDiffers++;
         }
-        Assert.Equal(6, nearDependent);
+        Assert.Equal(8, nearDependent);
         Assert.True(torchJdDiffers >= 2);
     }
 
