@@ -12,10 +12,12 @@ namespace MtlEngine.MultiTask.Aggregation;
 /// λ_R the smallest non-zero eigenvalue. With J = U·Σ·Qᵀ this is D = σ_R·Q·Uᵀ·1: the rows of J replaced by the
 /// nearest matrix with orthogonal rows all of norm σ_R (orthogonal Procrustes), then summed. The task weights are
 /// all 1, as in the official implementation and LibMTL (<c>alpha = B.sum(0)</c>); TorchJD's <c>AlignedMTL</c> uses 1/T,
-/// which divides D by T. The eigendecomposition is <see cref="Gramian.Spectrum"/>, accurate in the relative sense
-/// also for the small eigenvalues when the task-gradient norms differ by 10⁶; the rank R is that of the unit Gramian
-/// (rows farther than about 3·10⁻⁷ in sine from the span of the others count as independent), where LibMTL uses
-/// λ &gt; λ_max·T·ε_float32 on G (which declares rank-deficient any J whose row norms differ by more than about 10³).
+/// which divides D by T. The eigendecomposition is <see cref="GramianSpectrum"/>'s: computed in double-double from J
+/// itself (pivoted QR, then one-sided Jacobi), accurate in the relative sense also for the small eigenvalues when the
+/// task-gradient norms differ by 10⁶, with the rank R decided on J's singular values, σₖ &gt; T·ε·σ₁ kept (a row dependent
+/// on others up to the rounding of float64, g₅ = fl(g₁ + g₂), is dependent; rows whose norms differ by 10⁶ or 10¹² are
+/// not), where LibMTL uses λ &gt; λ_max·T·ε_float32 on G (which declares rank-deficient any J whose row norms differ by
+/// more than about 10³).
 /// A zero Jacobian has rank 0: W = 1 and D = 0.
 /// </summary>
 public sealed class AlignedMtlAggregator : GradientAggregator
@@ -27,21 +29,16 @@ public sealed class AlignedMtlAggregator : GradientAggregator
     protected override AggregationResult AggregateCore(DenseMatrix jacobian, double[]? losses)
     {
         int t = jacobian.Rows;
-        var unit = Gramian.Normalize(Gramian.Compute(jacobian));
-        var (values, vectors) = Gramian.Spectrum(unit);
+        var spectrum = GramianSpectrum.Of(jacobian);
         var weights = new double[t];
-        if (values.Length == 0)
+        if (spectrum.Rank == 0)
             Array.Fill(weights, 1.0);
         else
         {
-            double root = Math.Sqrt(values[^1]);
-            for (int k = 0; k < values.Length; k++)
-            {
-                double projection = 0;
-                for (int i = 0; i < t; i++) projection += vectors[i, k];
-                double scale = root / Math.Sqrt(values[k]) * projection;
-                for (int i = 0; i < t; i++) weights[i] += vectors[i, k] * scale;
-            }
+            // W = Σₖ uₖ·√(λ_R/λₖ)·(uₖᵀ1).
+            var ones = Enumerable.Repeat(new DoubleDouble(1), t).ToArray();
+            var w = spectrum.Apply(lambda => DoubleDouble.Sqrt(spectrum.SmallestValue / lambda), ones);
+            for (int i = 0; i < t; i++) weights[i] = (double)w[i];
         }
         return new AggregationResult(Gramian.Combine(jacobian, weights), weights);
     }

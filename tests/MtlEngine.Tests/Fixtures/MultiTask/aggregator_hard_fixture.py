@@ -15,13 +15,20 @@ of the stored float64 J):
 - nash-mtl, fairgrad: damped Newton in mpmath on the convex f(v) = 1/2 v^T C v - sum r_i phi(v_i) (cosine matrix C,
                v_i = |g_i| w_i), to a residual of 1e-40; undefined (no solution) where MGDA's min-norm point is 0.
 - imtl-g:      alpha = G^-1 n / 1^T G^-1 n in mpmath (n the norms); for a singular G the pseudo-inverse (TorchJD's IMTLG
-               convention) from mpmath's symmetric eigensolver.
-- aligned-mtl: W = sqrt(lambda_R) V_R Lambda_R^-1/2 V_R^T 1 from mpmath's symmetric eigensolver (rank R: eigenvalues
-               above 1e-30 of the largest, the rank-deficient cases being exactly so in float64).
+               convention) from mpmath's symmetric eigensolver; the eigenvectors of the dropped eigenvalues (the null
+               space) are stored, for the test of the pseudo-inverse's conditions (alpha in range(G), G alpha || P n).
+- aligned-mtl: W = sqrt(lambda_R) V_R Lambda_R^-1/2 V_R^T 1 from mpmath's symmetric eigensolver.
+  The rank of both: the singular values of J above T eps sigma_1 (eigenvalues of G above (T eps)^2 lambda_1, eps = 2^-52):
+  rows dependent only up to the rounding of float64 are dependent, independent rows with norms 10^6 apart are not. The
+  rank by TorchJD's rule (torch.linalg.pinv(G): eigenvalues above T eps lambda_1) is stored beside it ('rank_torchjd').
 - mean, pcgrad, graddrop: the definitions in mpmath; PCGrad's orders and GradDrop's uniforms drawn here and stored
                (the C# tests feed them to the internal overloads and check separately how a seed maps to draws).
 
-Rank-deficient cases are exactly rank-deficient in float64 (dyadic entries, exact sums and power-of-two scalings).
+Rank-deficient cases are exactly rank-deficient in float64 (dyadic entries, exact sums and power-of-two scalings), except
+the 'near-dependent' ones (drawn from their own generator, so that the earlier cases keep their draws): a row is a
+combination of others computed in float64 (g5 = fl(g1 + g2), ...) with row norms 10^6 apart, so J has a singular value
+at the rounding level (about 1e-16 sigma_1), which the rank rule drops. Two more such cases with norms 10^9 and 10^12
+apart carry only the references of mean, imtl-g and aligned-mtl.
 Run from this folder with Debian's Python (numpy 1.24, scipy 1.10, mpmath 1.2):
     /usr/bin/python3 aggregator_hard_fixture.py
 """
@@ -286,11 +293,21 @@ def inverse_weights(G, p):
 
 # ---- IMTL-G and Aligned-MTL -----------------------------------------------------------------------------------------
 
+EPS = mp.mpf(2) ** -52
+
+
 def spectrum(G):
+    """G's eigenpairs, and the kept ones: sigma_k(J) > T eps sigma_1(J), i.e. lambda_k > (T eps)^2 lambda_1."""
     E, Q = mp.eigsy(G)
     lmax = max(abs(e) for e in E)
-    keep = [k for k in range(G.rows) if E[k] > mp.mpf(10) ** -30 * lmax]
+    keep = [k for k in range(G.rows) if E[k] > (G.rows * EPS) ** 2 * lmax]
     return E, Q, keep
+
+
+def rank_torchjd(G):
+    E, _ = mp.eigsy(G)
+    lmax = max(abs(e) for e in E)
+    return sum(1 for e in E if e > G.rows * EPS * lmax)
 
 
 def imtlg(Jm, G):
@@ -307,7 +324,8 @@ def imtlg(Jm, G):
     d = combine(Jm, w)
     proj = [mp.fsum(a * b for a, b in zip(d, Jm[i])) / n[i] for i in range(T)]
     res = (max(proj) - min(proj)) / max(norm(d), TINY)
-    return d, w, res, len(keep)
+    null = [[float(Q[i, k]) for k in range(T) if k not in keep] for i in range(T)]
+    return d, w, res, len(keep), null
 
 
 def aligned(Jm, G):
@@ -399,6 +417,45 @@ def cases():
     J = dyadic(8, 9)
     J[7] = J[6]
     out.append(('t8-p9-duplicate', J))
+    return out + near_dependent_cases()
+
+
+def near_dependent_cases():
+    """Rows dependent on others only up to the rounding of float64, with row norms 10^6 apart."""
+    near = np.random.default_rng(20261207)
+
+    def rows(P, norms):
+        J = near.standard_normal((len(norms), P))
+        return J / np.linalg.norm(J, axis=1)[:, None] * np.asarray(norms)[:, None]
+
+    out = []
+    J = rows(12, [1.0, 1e6, 3.0, 0.3])
+    out.append(('t5-near-dependent-1e6', np.vstack([J, J[0] + J[1]])))
+    J = rows(40, [1e-3, 1e3, 1.0])
+    out.append(('t4-near-combination-1e6', np.vstack([J, 0.3 * J[0] + 1.7 * J[1]])))
+    J = rows(9, [1.0, 1e6])
+    out.append(('t3-near-multiple-1e6', np.vstack([J, J[1] * 0.1])))
+    J = rows(25, [1e-3, 1.0, 1e3, 10.0])
+    out.append(('t6-two-near-dependent-1e6', np.vstack([J, J[0] + J[2], J[1] - J[3] / 3])))
+    # the sum of the two large rows: its rounding (eps of 10^6) is all that separates g5 from span(g1, g2), while the small
+    # rows carry the information (the case where deciding the rank in the unit basis was 4e-4 off)
+    J = rows(5, [1e6, 5e5, 1.0, 2.0])
+    out.append(('t5-near-dependent-large-1e6', np.vstack([J, J[0] + J[1]])))
+    return out
+
+
+def spectral_cases():
+    """Near-dependent rows with norms 10^9 and 10^12 apart, for the spectral methods only (IMTL-G, Aligned-MTL, and mean):
+    the face enumerations of the other references are float64 NumPy and lose the face there."""
+    near = np.random.default_rng(20261208)
+    out = []
+    for scale in (1e9, 1e12):
+        J = near.standard_normal((4, 12))
+        J = J / np.linalg.norm(J, axis=1)[:, None] * np.array([1.0, scale, 3.0, 0.3])[:, None]
+        out.append(('t5-near-dependent-1e%d' % round(np.log10(scale)), np.vstack([J, J[0] + J[1]])))
+    J = near.standard_normal((4, 12))
+    J = J / np.linalg.norm(J, axis=1)[:, None] * np.array([1e12, 5e11, 1.0, 2.0])[:, None]
+    out.append(('t5-near-dependent-large-1e12', np.vstack([J, J[0] + J[1]])))
     return out
 
 
@@ -410,7 +467,8 @@ def stationary(G, Jm, Gf):
 def main():
     records = []
     summary = {}
-    for name, J in cases():
+    for name, J in cases() + spectral_cases():
+        spectral_only = name in dict(spectral_cases())
         J = np.ascontiguousarray(J, dtype=float)
         T, P = J.shape
         Jm, G = mp_gram(J)
@@ -424,13 +482,21 @@ def main():
             summary[method] = max(summary.get(method, 0.0), float(res))
 
         put('mean', combine(Jm, [mp.mpf(1) / T] * T), [1.0 / T] * T, 0.0)
+        if spectral_only:
+            d, w, res, rank, null = imtlg(Jm, G)
+            put('imtl-g', d, w, res, {'rank': rank, 'null_space': null})
+            d, w, rank = aligned(Jm, G)
+            put('aligned-mtl', d, w, 0.0, {'rank': rank, 'rank_torchjd': rank_torchjd(G)})
+            records.append(rec)
+            print(name, T, P, 'imtl-g and aligned-mtl only', flush=True)
+            continue
         put('mgda', *mgda(Jm, G, Gf))
         put('upgrad', *upgrad(Jm, G, J))
         put('cagrad', *cagrad(Jm, G, Gf, mp.mpf('0.5')), {'c': 0.5})
-        d, w, res, rank = imtlg(Jm, G)
-        put('imtl-g', d, w, res, {'rank': rank})
+        d, w, res, rank, null = imtlg(Jm, G)
+        put('imtl-g', d, w, res, {'rank': rank, 'null_space': null})
         d, w, rank = aligned(Jm, G)
-        put('aligned-mtl', d, w, 0.0, {'rank': rank})
+        put('aligned-mtl', d, w, 0.0, {'rank': rank, 'rank_torchjd': rank_torchjd(G)})
         undefined = stationary(G, Jm, Gf)
         for method, alpha in (('nash-mtl', 1), ('fairgrad', 1), ('fairgrad-a2', 2), ('fairgrad-a0.5', 0.5)):
             if undefined:
