@@ -74,7 +74,7 @@ def train(spec, work, name, threads):
         return json.load(f)
 
 
-def variant(base, architecture, weighting, seed, epochs, tasks=None, weighting_params=None, rep_grad=False):
+def variant(base, architecture, weighting, seed, epochs, tasks=None, weighting_params=None, rep_grad=False, early_stopping=None):
     spec = json.loads(json.dumps(base))
     spec.setdefault("model", {})["architecture"] = architecture
     training = spec.setdefault("training", {})
@@ -83,6 +83,8 @@ def variant(base, architecture, weighting, seed, epochs, tasks=None, weighting_p
         training["rep_grad"] = True
     training["seed"] = seed
     training.pop("early_stopping", None)
+    if early_stopping:
+        training["early_stopping"] = early_stopping
     if weighting_params:
         training["weighting_params"] = weighting_params
     if epochs:
@@ -120,6 +122,9 @@ def main():
     parser.add_argument("--rows", type=int, default=0, help="keep this many seeded random rows of the example (0: all)")
     parser.add_argument("--rows-seed", type=int, default=0, help="the seed of the --rows subset")
     parser.add_argument("--rep-grad", default="", help="comma-separated weightings to run with training.rep_grad = true (aggregation methods)")
+    parser.add_argument("--early-stopping", type=json.loads, metavar="JSON",
+                        help='training.early_stopping of every run, single-task ones included, e.g. {"metric": "loss", "patience": 2}: '
+                             "each run keeps its best epoch on validation (the trainer restores its weights); default: none, the last epoch's weights")
     parser.add_argument("--work", help="keep the runs in this folder (default: a temporary one); a later call with the same folder reuses "
                                        "every finished run whose spec is unchanged, so a grid can be extended or resumed")
     parser.add_argument("--fashion-mnist", help="multi-fashion: build it from the published Fashion-MNIST files in this folder (60,000 training, 10,000 test)")
@@ -159,11 +164,12 @@ def main():
 
     rep_grad = set(filter(None, args.rep_grad.split(",")))
     grid = [(a, w) for a in args.architectures.split(",") for w in args.weightings.split(",")]
-    jobs = {f"stl-{task}-{seed}": variant(base, "hps", "ew", seed, args.epochs, tasks=[task]) for task in tasks for seed in seeds}
+    jobs = {f"stl-{task}-{seed}": variant(base, "hps", "ew", seed, args.epochs, tasks=[task],
+                                                  early_stopping=args.early_stopping) for task in tasks for seed in seeds}
     for architecture, weighting in grid:
         for seed in seeds:
             jobs[f"{architecture}-{weighting}{'-rep' if weighting in rep_grad else ''}-{seed}"] = variant(
-                base, architecture, weighting, seed, args.epochs, rep_grad=weighting in rep_grad)
+                base, architecture, weighting, seed, args.epochs, rep_grad=weighting in rep_grad, early_stopping=args.early_stopping)
     finished = {}  # name -> metrics, or the RunFailed
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {pool.submit(train, spec, work, name, args.threads): name for name, spec in jobs.items()}
@@ -207,6 +213,7 @@ def main():
     print(f"# {args.example}: {args.split} {args.metric}, mean +- std over seeds {args.seeds}; Delta m% against single-task "
           f"(positive = better); cpu: {cpu}, threads={args.threads}, epochs={args.epochs or 'spec'}"
           + (f", overrides: {' '.join(args.set)}" if args.set else "")
+          + (f", early stopping: {json.dumps(args.early_stopping)}" if args.early_stopping else ", last epoch's weights")
           + (f", rows: {args.rows} of {total_rows} (seed {args.rows_seed})" if args.rows else "")
           + f", jobs={args.jobs}, wall: {(time.time() - started) / 60:.1f} min")
     print()
