@@ -73,6 +73,23 @@ public sealed class Qr
         return new Qr(a, tau, parallelism ?? TensorParallelism.Current, DefaultBlockSize, blockT);
     }
 
+    /// <summary>
+    /// Factors A (not changed) into <paramref name="storage"/> (m×n, overwritten; it becomes the returned factorization's
+    /// <see cref="Factors"/>). The workspace form for loops, as <see cref="Lu.Factor(DenseMatrix, DenseMatrix, Parallelism?)"/>:
+    /// a fresh m×n copy is fresh memory whose first touch costs page faults on every call; storage reused from call to call is
+    /// already mapped. The previous factorization in the same storage is overwritten. Same values as <see cref="Factor(DenseMatrix, Parallelism?)"/>.
+    /// </summary>
+    /// <exception cref="MatrixShapeException">When the storage does not have A's shape.</exception>
+    public static Qr Factor(DenseMatrix a, DenseMatrix storage, Parallelism? parallelism = null)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(storage);
+        if (storage.Rows != a.Rows || storage.Columns != a.Columns)
+            throw new MatrixShapeException($"QR storage must have A's shape {a.ShapeText}, but has shape {storage.ShapeText}; pass an m×n matrix.");
+        a.Data.AsSpan().CopyTo(storage.Data);
+        return FactorInPlace(storage, parallelism);
+    }
+
     internal static Qr Factor(DenseMatrix a, Parallelism parallelism, int blockSize)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -93,6 +110,17 @@ public sealed class Qr
             for (int i = 0; i < k; i++) Factors.Row(i)[i..].CopyTo(r.Row(i)[i..]);
             return r;
         }
+    }
+
+    /// <summary>
+    /// R written into <paramref name="destination"/> of shape (min(m, n), n), zeros below the diagonal: the same values as
+    /// <see cref="R"/> in caller storage, so a loop can reuse one matrix.
+    /// </summary>
+    /// <exception cref="MatrixShapeException">When the destination does not have shape (min(m, n), n).</exception>
+    public void CopyR(DenseMatrix destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        CopyR(Factors.ReadOnlySpan, destination.Span);
     }
 
     /// <summary>

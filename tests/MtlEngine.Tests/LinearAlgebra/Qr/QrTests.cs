@@ -115,4 +115,28 @@ public class QrInPlaceTests
         Assert.Contains("destination has shape", Assert.Throws<MatrixShapeException>(() => inPlace.ThinQ(wrong)).Message);
         Assert.All(wrong.Data, x => Assert.Equal(7.0, x));
     }
+
+    [Theory]
+    [InlineData(300, 120)]
+    [InlineData(90, 150)]
+    public void FactorIntoStorageAndCopyREqualTheAllocatingForms(int m, int n)
+    {
+        var a = LinalgTestData.Random(m, n, m + 2 * n);
+        var original = a.Clone();
+        var allocating = Qr.Factor(a, new Parallelism(2));
+        var storage = new DenseMatrix(m, n);
+        Array.Fill(storage.Data, double.NaN);
+        var stored = Qr.Factor(a, storage, new Parallelism(2));
+        Assert.Same(storage, stored.Factors);
+        Assert.Equal(original.Data, a.Data);
+        Assert.Equal(allocating.Factors.Data, stored.Factors.Data);
+        Assert.Equal(allocating.Tau, stored.Tau);
+        // R's destination pre-filled with NaN: the zeros below the diagonal are written too.
+        var r = new DenseMatrix(Math.Min(m, n), n);
+        Array.Fill(r.Data, double.NaN);
+        stored.CopyR(r);
+        Assert.Equal(allocating.R.Data, r.Data);
+        Assert.Contains("destination has shape", Assert.Throws<MatrixShapeException>(() => stored.CopyR(new DenseMatrix(m, n + 1))).Message);
+        Assert.Contains("QR storage must have A's shape", Assert.Throws<MatrixShapeException>(() => Qr.Factor(a, new DenseMatrix(m + 1, n))).Message);
+    }
 }
