@@ -81,6 +81,17 @@ public sealed class ClusterSyncBatchNormTests
         long parameters = DataParallel.ParameterLength(recovered), buffers = DataParallel.GetSynchronizedBuffers(recovered).Length;
         Assert.Equal(4 * parameters * 3 * 2 + 4 * 10 + 2 * 4 * buffers * 3 + retried.ExchangeBytes / 3, retried.BytesPerStep(10));
 
+        // A slice already waiting at an exchange that is given up stops at once, not at the end of its wait.
+        var exchange = cluster.Client.GetGrain<IStepExchangeGrain>("test/abort");
+        var waiting = exchange.AllGather(0, 2, 0, [1.0], TimeSpan.FromSeconds(25));
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted);
+        await exchange.Abort("given up by the test");
+        var abandoned = await Assert.ThrowsAnyAsync<Exception>(() => waiting.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("the step's exchange was given up: given up by the test", abandoned.Message);
+        await Assert.ThrowsAnyAsync<Exception>(() => exchange.AllGather(1, 2, 0, [2.0], TimeSpan.FromSeconds(1))); // and every later call
+        await exchange.Release();
+
         // The joint alignment on the same cluster: the slices gather each other's embeddings at the exchange.
         var data = SyncAlignmentTests.Data<float>();
         MultiTaskModel<float> Run(Func<MultiTaskModel<float>, IStepGradients<float>?> gradients)
