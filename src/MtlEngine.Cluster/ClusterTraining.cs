@@ -32,8 +32,12 @@ namespace MtlEngine.Cluster;
 /// their gradients in the backward, so every slice normalizes with the whole batch's statistics; the coordinator sends its
 /// running statistics with each step and takes them back from the first non-empty slice. The slices must then run at once:
 /// each silo may run all K (<see cref="ClusterFitOptions.ShardsPerSilo"/> is raised to K), and a slice that moves after its
-/// silo died replays the step's finished rounds from the exchange. If the silo holding the exchange dies mid-step, the step
-/// fails (after <see cref="ClusterFitOptions.ShardTimeout"/>).
+/// silo died replays the step's finished rounds from the exchange. If the exchange itself is lost mid-step (the silo holding
+/// it died, so a fresh activation knows no rounds) or the slices do not all come within
+/// <see cref="ClusterFitOptions.ShardTimeout"/>, a slice reports it, the coordinator gives that exchange up (the slices still
+/// waiting there stop at once) and runs the whole step again on a fresh one, from the same parameters, buffers and generator
+/// positions, so the step is the one that would have run (<see cref="ExchangeRetries"/>); after
+/// <see cref="ClusterFitOptions.MaxAttempts"/> lost exchanges in one step the training fails with one line.
 /// </para>
 /// </summary>
 public sealed class ClusterTraining : ITaskStepGradients<float>
@@ -47,12 +51,14 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
     private readonly IClusterClient _client;
     private readonly TimeSpan _timeout;
     private readonly bool _synchronized;
+    private readonly int _attempts;
     private readonly string _run = Guid.NewGuid().ToString("N");
 
     private ClusterTraining(IClusterClient client, ShardScheduler scheduler, string job, MultiTaskModel<float> model, MultiTaskDataset<float> data, double[] weights,
-        int slices, bool perTask, TimeSpan timeout)
+        int slices, bool perTask, TimeSpan timeout, int attempts)
     {
         PerTask = perTask;
+        _attempts = attempts;
         _client = client;
         _timeout = timeout;
         _synchronized = DataParallel.IsSynchronized(model);
@@ -98,7 +104,7 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
         var scheduling = DataParallel.IsSynchronized(model) ? options with { ShardsPerSilo = Math.Max(options.ShardsPerSilo, k) } : options;
         var scheduler = await ShardScheduler.CreateAsync(connection.Client,
             Enumerable.Range(0, k).Select(s => new ShardFiles(s, job, null, null)).ToArray(), scheduling);
-        return new ClusterTraining(connection.Client, scheduler, job, model, data, weights.ToArray(), k, perTask, options.ShardTimeout);
+        return new ClusterTraining(connection.Client, scheduler, job, model, data, weights.ToArray(), k, perTask, options.ShardTimeout, options.MaxAttempts);
     }
 
     /// <inheritdoc />
@@ -119,8 +125,32 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
     /// <summary>The wall time of the steps' rounds (sending, computing, receiving, summing).</summary>
     public TimeSpan Elapsed { get; private set; }
 
-    /// <summary>The payload bytes of one step for a batch of <paramref name="rows"/> rows: parameters out and gradients back (one per task and one of the auxiliary loss with <see cref="PerTask"/>) per slice, and the rows.</summary>
-    public long BytesPerStep(int rows) => 4L * DataParallel.ParameterLength(_model) * Slices * (PerTask ? 2 + _model.Tasks.Count : 2) + 4L * rows;
+    /// <summary>
+    /// The payload bytes of one step for a batch of <paramref name="rows"/> rows: parameters out and gradients back (one per
+    /// task and one of the auxiliary loss with <see cref="PerTask"/>) per slice, and the rows; for a synchronized model also
+    /// the synchronized buffers out and back per slice and the mean exchange traffic of the steps so far
+    /// (<see cref="ExchangeBytes"/> / <see cref="Steps"/>, measured: it depends on the layers and, for the joint alignment, on
+    /// the rows; 0 before the first step).
+    /// </summary>
+    public long BytesPerStep(int rows)
+    {
+        long bytes = 4L * DataParallel.ParameterLength(_model) * Slices * (PerTask ? 2 + _model.Tasks.Count : 2) + 4L * rows;
+        if (!_synchronized) return bytes;
+        return bytes + 2 * 4L * DataParallel.GetSynchronizedBuffers(_model).Length * Slices + (Steps == 0 ? 0 : ExchangeBytes / Steps);
+    }
+
+    /// <summary>
+    /// The payload bytes the slices moved through the steps' exchanges (synchronized models: batch normalization's statistics
+    /// and their gradients, the joint alignment's embeddings, the mean fill's sums), each slice's sent and received values,
+    /// summed over the steps run so far; 0 for a model that is not synchronized.
+    /// </summary>
+    public long ExchangeBytes { get; private set; }
+
+    /// <summary>The steps run again on a fresh exchange because a slice lost the step's exchange (see the remarks).</summary>
+    public int ExchangeRetries { get; private set; }
+
+    /// <summary>The key prefix of this run's exchanges ("RUN/STEP/ATTEMPT"; for tests).</summary>
+    internal string RunId => _run;
 
     /// <inheritdoc />
     /// <exception cref="ClusterException">When a slice fails on every attempt, the job cannot be loaded on a silo, or no silo is left.</exception>
@@ -171,25 +201,43 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
         var parts = DataParallel.Slices(rows.Length, Slices);
         var positions = DataParallel.RandomPositions(_model);
         // Synchronized: the non-empty slices are the collective's participants, in slice order, meeting at this step's exchange.
-        string? exchange = _synchronized ? $"{_run}/{step}" : null;
         var buffers = _synchronized ? DataParallel.GetSynchronizedBuffers(_model) : null;
         int participants = parts.Count(p => p.Count > 0);
         var participant = new int[Slices];
         for (int s = 0, next = 0; s < Slices; s++) participant[s] = parts[s].Count > 0 ? next++ : -1;
-        var requests = Enumerable.Range(0, Slices)
-            .Select(s => new TrainSliceRequest(_job, step, parameters, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, perTask,
-                parts[s].Start, rows.Length, positions, exchange, participant[s], participants, buffers, _timeout))
-            .ToArray();
-        _scheduler.Spread(); // one slice per silo (the slices of a lost silo to the least loaded), never first come, first served
         TrainSliceReply[] replies;
-        try
+        for (int attempt = 0; ; attempt++)
         {
-            replies = _scheduler.RunAsync((grain, slice) => grain.TrainSlice(slice, requests[slice.Index])).GetAwaiter().GetResult();
+            string? exchange = _synchronized ? $"{_run}/{step}/{attempt}" : null;
+            var requests = Enumerable.Range(0, Slices)
+                .Select(s => new TrainSliceRequest(_job, step, parameters, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, perTask,
+                    parts[s].Start, rows.Length, positions, exchange, participant[s], participants, buffers, _timeout))
+                .ToArray();
+            _scheduler.Spread(); // one slice per silo (the slices of a lost silo to the least loaded), never first come, first served
+            int lost = 0;
+            try
+            {
+                replies = _scheduler.RunAsync(async (grain, slice) =>
+                {
+                    var reply = await grain.TrainSlice(slice, requests[slice.Index]);
+                    if (reply.ExchangeLost && Interlocked.Increment(ref lost) == 1) Abort(exchange!, reply.Error ?? "a slice lost it");
+                    return reply;
+                }).GetAwaiter().GetResult();
+            }
+            catch (ClusterException error) when (Volatile.Read(ref lost) > 0)
+            {
+                if (attempt + 1 >= _attempts)
+                    throw new ClusterException($"step {step}: the slices lost the step's exchange on {attempt + 1} attempt{(attempt == 0 ? "" : "s")}; the last: {error.Message}", error);
+                ExchangeRetries++;
+                continue;
+            }
+            finally
+            {
+                if (exchange is not null) Release(exchange);
+            }
+            break;
         }
-        finally
-        {
-            if (exchange is not null) Release(exchange);
-        }
+        foreach (var reply in replies) ExchangeBytes += reply.ExchangeBytes;
         // The coordinator's dropout generators move on as the local step's would: to where every non-empty slice left its own.
         int first = Array.FindIndex(parts, p => p.Count > 0);
         if (first >= 0 && replies[first].Positions is { } after)
@@ -206,6 +254,19 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
             DataParallel.SetSynchronizedBuffers<float>(_model, running);
         }
         return (replies, fractions);
+    }
+
+    /// <summary>Gives a lost exchange up, so the slices still waiting there stop at once (best effort: they time out otherwise).</summary>
+    private void Abort(string exchange, string reason)
+    {
+        try
+        {
+            _client.GetGrain<IStepExchangeGrain>(exchange).Abort(reason).WaitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        }
+        catch (Exception)
+        {
+            // The exchange cannot be reached either: the slices waiting there fail by themselves (their own calls or the timeout).
+        }
     }
 
     /// <summary>Lets the step's exchange go (best effort: an exchange not reached is collected when idle).</summary>

@@ -75,7 +75,13 @@ internal sealed class ShardGrain(ILocalSiloDetails silo, IServiceProvider servic
             // backward, blocking its thread, so it runs off this grain's scheduler.
             var collective = request.Participant < 0 ? null
                 : new ClusterCollective(GrainFactory, request.Exchange, request.Participant, request.Participants, request.ExchangeTimeout);
-            return await Task.Run(() => Compute(model, data, request, collective, clock));
+            var reply = await Task.Run(() => Compute(model, data, request, collective, clock));
+            return reply with { ExchangeBytes = collective?.Bytes ?? 0 };
+        }
+        catch (Exception error) when (ExchangeLostException.Find(error) is { } lost)
+        {
+            // The exchange, not this slice, failed: the coordinator gives the exchange up and runs the whole step again.
+            return new TrainSliceReply(_silo, [], [], clock.Elapsed.TotalSeconds, $"slice {slice.Index} of {request.Job} on {_silo}: {lost.Message}", ExchangeLost: true);
         }
         catch (Exception error)
         {

@@ -53,6 +53,10 @@ public sealed record ShardEvent(int Round, ShardFiles Shard, string Silo, bool S
 /// through Orleans' placement hint, so nothing waits for the cluster to declare the dead silo dead. Results come back in
 /// shard order, whoever computed them, so a merge over them does not depend on the schedule.
 /// <para>
+/// A round starts even: no worker takes a second shard before every worker of the round has taken its first (or found none),
+/// so K shards on K silos get one each however late a busy machine starts a silo's worker; after that, first come, first served.
+/// </para>
+/// <para>
 /// Nothing waits forever: each call is bounded by <see cref="ClusterFitOptions.ShardTimeout"/>, each shard by
 /// <see cref="ClusterFitOptions.MaxAttempts"/>, and a round ends when every shard is done or the fit has failed.
 /// </para>
@@ -144,14 +148,14 @@ internal sealed class ShardScheduler
     /// <exception cref="ClusterException">When a shard's data are bad, a shard failed on <see cref="ClusterFitOptions.MaxAttempts"/> silos, or no silo is left.</exception>
     public async Task<T[]> RunAsync<T>(Func<IShardGrain, ShardFiles, Task<T>> call) where T : class, IShardReply
     {
-        var round = new Round<T>(this, Interlocked.Increment(ref _round));
+        Round<T> round;
         List<Task> workers;
         lock (_lock)
         {
             if (!_silos.Any(s => s.Alive)) throw new ClusterException($"every silo of the cluster ({string.Join(", ", Silos)}) failed during the fit");
-            workers = _silos.Select((silo, index) => (silo, index)).Where(p => p.silo.Alive)
-                .SelectMany(p => Enumerable.Range(0, _options.ShardsPerSilo).Select(_ => Task.Run(() => round.WorkAsync(p.index, call))))
-                .ToList();
+            var alive = _silos.Select((silo, index) => (silo, index)).Where(p => p.silo.Alive).ToList();
+            var started = round = new Round<T>(this, Interlocked.Increment(ref _round), alive.Count * _options.ShardsPerSilo);
+            workers = alive.SelectMany(p => Enumerable.Range(0, _options.ShardsPerSilo).Select(_ => Task.Run(() => started.WorkAsync(p.index, call)))).ToList();
         }
         using (var done = new CancellationTokenSource())
         {
@@ -209,11 +213,13 @@ internal sealed class ShardScheduler
     private IShardGrain Grain(int shard) => _client.GetGrain<IShardGrain>($"{_fitId}/{shard}/{_generation[shard]}");
 
     /// <summary>One round: the queue of shards still to run, their results, and the first failure.</summary>
-    private sealed class Round<T>(ShardScheduler owner, int number) where T : class, IShardReply
+    private sealed class Round<T>(ShardScheduler owner, int number, int workers) where T : class, IShardReply
     {
         private readonly List<int> _pending = Enumerable.Range(0, owner._shards.Count).ToList();
         private int _inFlight;
         private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _starting = workers; // workers that have not yet taken their first shard (or found none)
+        private readonly TaskCompletionSource _allStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public T[] Results { get; } = new T[owner._shards.Count];
 
@@ -221,30 +227,57 @@ internal sealed class ShardScheduler
 
         public async Task WorkAsync(int silo, Func<IShardGrain, ShardFiles, Task<T>> call)
         {
+            bool first = true;
             while (true)
             {
                 int shard;
                 Task changed;
                 IShardGrain grain;
+                Task? others = null;
                 lock (owner._lock)
                 {
-                    if (Failure is not null || !owner._silos[silo].Alive) return;
+                    if (Failure is not null || !owner._silos[silo].Alive)
+                    {
+                        if (first) Started();
+                        return;
+                    }
                     if (owner._gone[silo].IsCancellationRequested)
                     {
                         LoseSilo(silo); // the cluster dropped it since the last round: its shards move before any call
                         Signal();
+                        if (first) Started();
                         return;
                     }
-                    shard = Take(silo);
-                    changed = _changed.Task;
-                    if (shard < 0 && _pending.Count == 0 && _inFlight == 0) return;
-                    if (shard >= 0)
+                    if (!first && _starting > 0)
                     {
-                        _inFlight++;
-                        owner._home[shard] = silo;
-                        grain = owner.Grain(shard);
+                        others = _allStarted.Task; // a second shard only once every worker has had its first
+                        shard = -1;
+                        changed = Task.CompletedTask;
+                        grain = null!;
                     }
-                    else grain = null!;
+                    else
+                    {
+                        shard = Take(silo);
+                        if (first)
+                        {
+                            first = false;
+                            Started();
+                        }
+                        changed = _changed.Task;
+                        if (shard < 0 && _pending.Count == 0 && _inFlight == 0) return;
+                        if (shard >= 0)
+                        {
+                            _inFlight++;
+                            owner._home[shard] = silo;
+                            grain = owner.Grain(shard);
+                        }
+                        else grain = null!;
+                    }
+                }
+                if (others is not null)
+                {
+                    await others;
+                    continue;
                 }
                 if (shard < 0)
                 {
@@ -253,6 +286,12 @@ internal sealed class ShardScheduler
                 }
                 await RunOneAsync(silo, shard, grain, call);
             }
+        }
+
+        // One more worker has made its first take (caller holds the lock).
+        private void Started()
+        {
+            if (--_starting == 0) _allStarted.SetResult();
         }
 
         // The first pending shard homed on this silo, else the first with no home; −1 when none (caller holds the lock).

@@ -22,6 +22,13 @@ public interface IStepExchangeGrain : IGrainWithStringKey
 
     /// <summary>Forgets the step's rounds and deactivates (the coordinator calls it once the step's replies are in).</summary>
     Task Release();
+
+    /// <summary>
+    /// Gives the exchange up: every <see cref="AllGather"/> waiting now or called later fails with <paramref name="reason"/>.
+    /// The coordinator calls it when a slice could not reach the step's exchange (its silo died and a fresh activation knows
+    /// no rounds), so the slices still waiting stop at once and the step is run again on a fresh exchange.
+    /// </summary>
+    Task Abort(string reason);
 }
 
 /// <summary>The silo side of <see cref="IStepExchangeGrain"/>: reentrant, so the K slices' calls of a round wait together.</summary>
@@ -36,9 +43,11 @@ internal sealed class StepExchangeGrain : Grain, IStepExchangeGrain
     }
 
     private readonly Dictionary<int, Round> _rounds = [];
+    private readonly TaskCompletionSource<string> _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public async Task<double[][]?> AllGather(int participant, int participants, int round, double[] local, TimeSpan wait)
     {
+        if (_aborted.Task.IsCompleted) throw new InvalidOperationException($"the step's exchange was given up: {_aborted.Task.Result}");
         if (!_rounds.TryGetValue(round, out var r)) _rounds[round] = r = new Round(participants);
         if (r.Slots.Length != participants || participant < 0 || participant >= participants)
             throw new ArgumentException($"slice {participant} of {participants} joined round {round} of a step of {r.Slots.Length} slices; every silo must run the same version of mtl");
@@ -47,8 +56,15 @@ internal sealed class StepExchangeGrain : Grain, IStepExchangeGrain
             r.Slots[participant] = local;
             if (++r.Filled == participants) r.Done.SetResult(r.Slots!);
         }
-        var first = await Task.WhenAny(r.Done.Task, Task.Delay(wait));
+        var first = await Task.WhenAny(r.Done.Task, _aborted.Task, Task.Delay(wait));
+        if (first == _aborted.Task) throw new InvalidOperationException($"the step's exchange was given up: {_aborted.Task.Result}");
         return first == r.Done.Task ? r.Done.Task.Result : null;
+    }
+
+    public Task Abort(string reason)
+    {
+        _aborted.TrySetResult(reason);
+        return Task.CompletedTask;
     }
 
     public Task Release()
@@ -62,7 +78,9 @@ internal sealed class StepExchangeGrain : Grain, IStepExchangeGrain
 /// <summary>
 /// A slice's <see cref="ISliceCollective"/> on a silo: every <see cref="AllGather"/> is the next round of the step's
 /// <see cref="IStepExchangeGrain"/>, polled until every slice has come or <paramref name="timeout"/> has passed. It blocks
-/// its thread, so the slice's work runs off the grain's scheduler (<see cref="Task.Run(Action)"/>).
+/// its thread, so the slice's work runs off the grain's scheduler (<see cref="Task.Run(Action)"/>). A call that fails (the
+/// exchange's silo died, the exchange was given up) or a wait past the timeout throws <see cref="ExchangeLostException"/>,
+/// which the slice reports so that the coordinator runs the step again on a fresh exchange.
 /// </summary>
 internal sealed class ClusterCollective(IGrainFactory grains, string key, int participant, int participants, TimeSpan timeout) : ISliceCollective
 {
@@ -75,6 +93,9 @@ internal sealed class ClusterCollective(IGrainFactory grains, string key, int pa
 
     public int Slices => participants;
 
+    /// <summary>The payload bytes this slice moved through the exchange: 8 per value sent (every poll sends its vector) and received.</summary>
+    public long Bytes { get; private set; }
+
     public double[][] AllGather(double[] local)
     {
         var exchange = grains.GetGrain<IStepExchangeGrain>(key);
@@ -82,9 +103,36 @@ internal sealed class ClusterCollective(IGrainFactory grains, string key, int pa
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            if (exchange.AllGather(participant, participants, round, local, Poll).GetAwaiter().GetResult() is { } all) return all;
+            double[][]? all;
+            try
+            {
+                Bytes += 8L * local.Length;
+                all = exchange.AllGather(participant, participants, round, local, Poll).GetAwaiter().GetResult();
+            }
+            catch (Exception error)
+            {
+                throw new ExchangeLostException($"slice {participant} lost the step's exchange {key} at round {round}: {error.GetBaseException().Message}", error);
+            }
+            if (all is not null)
+            {
+                foreach (var part in all) Bytes += 8L * part.Length;
+                return all;
+            }
             if (clock.Elapsed > timeout)
-                throw new TimeoutException($"slice {participant} waited {timeout.TotalSeconds:0} s at round {round} of the step's batch statistics for the other {participants - 1} slices; a slice was lost, or the silos run different models");
+                throw new ExchangeLostException($"slice {participant} waited {timeout.TotalSeconds:0} s at round {round} of the step's exchange {key} for the other {participants - 1} slices; a slice was lost, or the silos run different models");
         }
     }
+}
+
+/// <summary>A slice could not complete a round of its step's exchange (<see cref="ClusterCollective"/>): the step is run again on a fresh exchange.</summary>
+internal sealed class ExchangeLostException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary><paramref name="error"/> or the first of its inner exceptions that is an <see cref="ExchangeLostException"/>, else null.</summary>
+    public static ExchangeLostException? Find(Exception? error) => error switch
+    {
+        null => null,
+        ExchangeLostException lost => lost,
+        AggregateException aggregate => aggregate.InnerExceptions.Select(Find).FirstOrDefault(e => e is not null),
+        _ => Find(error.InnerException),
+    };
 }

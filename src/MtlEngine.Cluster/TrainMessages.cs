@@ -67,6 +67,9 @@ public sealed record TrainSliceRequest(
 /// <see cref="IRowSumAuxiliaryLoss"/>; zeros without one), P values; else null (the summed gradient holds it).</param>
 /// <param name="AuxiliaryReached">With <see cref="TrainSliceRequest.PerTask"/>: whether the auxiliary loss reached each parameter tensor (K); else null.</param>
 /// <param name="Buffers">With <see cref="TrainSliceRequest.Exchange"/>: the replica's synchronized buffers after the step (the same on every non-empty slice); else null.</param>
+/// <param name="ExchangeLost">True when <see cref="Error"/> says the slice could not complete a round of the step's exchange
+/// (its silo died, the exchange was given up, or the others did not come in time): the coordinator runs the step again on a fresh exchange.</param>
+/// <param name="ExchangeBytes">The payload bytes the slice moved through the step's exchange (sent and received); 0 without one.</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainSliceReply(
     [property: Id(0)] string Silo,
@@ -78,4 +81,6 @@ public sealed record TrainSliceReply(
     [property: Id(6)] ulong[]? Positions = null,
     [property: Id(7)] float[]? Auxiliary = null,
     [property: Id(8)] bool[]? AuxiliaryReached = null,
-    [property: Id(9)] float[]? Buffers = null) : IShardReply;
+    [property: Id(9)] float[]? Buffers = null,
+    [property: Id(10)] bool ExchangeLost = false,
+    [property: Id(11)] long ExchangeBytes = 0) : IShardReply;

@@ -22,8 +22,19 @@ public enum MissingFill
 /// so nothing of the missing value reaches the fusion.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public abstract class InputEncoder<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public abstract class InputEncoder<T> : Module<T>, ISynchronizedModule where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>
+    /// The step's collective in a data-parallel slice, else null. With the running-mean fill (<see cref="MissingFill.Mean"/>)
+    /// the slices all-gather each slice's count and sum of present representations, so every slice updates
+    /// <c>missing_mean</c> with the whole batch's mean, as the local step does (the buffer comes back to the coordinator with
+    /// the other synchronized buffers); with another fill the encoder needs no collective.
+    /// </summary>
+    public ISliceCollective? Collective { get; set; }
+
+    /// <summary>Only the running-mean fill needs the collective.</summary>
+    bool ISynchronizedModule.NeedsCollective => MissingMean is not null;
+
     /// <summary>The width of the representation.</summary>
     public abstract int OutputWidth { get; }
 
@@ -75,13 +86,40 @@ public abstract class InputEncoder<T> : Module<T> where T : unmanaged, IFloating
         return fill is null ? kept : kept + (T.One - mask) * fill;
     }
 
-    /// <summary>mean ← (1 − μ)·mean + μ·(the mean of the present rows), when the batch has any.</summary>
+    /// <summary>
+    /// mean ← (1 − μ)·mean + μ·(the mean of the present rows), when the batch has any. In a data-parallel slice
+    /// (<see cref="Collective"/> set) the mean is the whole batch's: every slice sends its count and column sums of present
+    /// rows (in double), and every slice divides the slice-ordered totals, so all slices hold the same buffer.
+    /// </summary>
     private void UpdateMissingMean(MtlTensor<T> encoded, MtlTensor<T>? present)
     {
         using var _ = Autograd.Grad.NoGrad();
         var rows = encoded.Detach();
         MtlTensor<T> batchMean;
-        if (present is null)
+        if (Collective is { } collective)
+        {
+            var mask = present is null ? null : DataParallel.ToDouble(present);
+            var values = DataParallel.ToDouble(rows);
+            int width = OutputWidth, n = rows.Shape[0];
+            var local = new double[1 + width];
+            for (int i = 0; i < n; i++)
+            {
+                double m = mask is null ? 1 : mask[i];
+                if (m == 0) continue;
+                local[0] += m;
+                for (int j = 0; j < width; j++) local[1 + j] += m * values[i * width + j];
+            }
+            var all = collective.AllGather(local); // every slice calls it, also one without present rows
+            var total = new double[1 + width];
+            foreach (var part in all)
+                for (int j = 0; j < total.Length; j++) total[j] += part[j];
+            if (total[0] == 0) return;
+            var mean = new T[width];
+            for (int j = 0; j < width; j++) mean[j] = T.CreateChecked(total[1 + j] / total[0]);
+            batchMean = MtlTensor.FromArray(mean, width);
+            if (rows.Device.Kind != DeviceKind.Cpu) batchMean = batchMean.To(rows.Device);
+        }
+        else if (present is null)
         {
             if (rows.Shape[0] == 0) return;
             batchMean = rows.Mean(0);

@@ -36,6 +36,13 @@ public interface ISynchronizedModule
 {
     /// <summary>The step's collective during a data-parallel slice's forward, else null.</summary>
     ISliceCollective? Collective { get; set; }
+
+    /// <summary>
+    /// Whether this module, as configured, needs the collective (true unless the module says otherwise): an input encoder
+    /// synchronizes only with the running-mean fill of a missing input. A model whose synchronized modules all say false
+    /// runs its slices unsynchronized, and their buffers are not shipped.
+    /// </summary>
+    bool NeedsCollective => true;
 }
 
 /// <summary>
@@ -168,7 +175,7 @@ public static partial class DataParallel
     public static bool IsSynchronized<T>(Module<T> model) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
-        return model.NamedModules().Any(m => m.Value is ISynchronizedModule);
+        return model.NamedModules().Any(m => m.Value is ISynchronizedModule { NeedsCollective: true });
     }
 
     /// <summary>
@@ -211,7 +218,7 @@ public static partial class DataParallel
         ArgumentNullException.ThrowIfNull(model);
         var buffers = new List<MtlTensor<T>>();
         foreach (var (_, module) in model.NamedModules())
-            if (module is ISynchronizedModule)
+            if (module is ISynchronizedModule { NeedsCollective: true })
                 foreach (var (name, buffer) in module.NamedBuffers())
                     if (!name.Contains('.')) buffers.Add(buffer); // its own, not a child's (a child is visited on its own)
         return buffers;

@@ -1,12 +1,13 @@
 using MtlEngine.Cluster;
 using MtlEngine.Learn;
 using MtlEngine.Tensors;
+using Xunit.Abstractions;
 using static MtlEngine.Tests.Cluster.ClusterTestSupport;
 
 namespace MtlEngine.Tests.Cluster;
 
 /// <summary>A silo that dies during a fit loses nothing: its shards run elsewhere and the model is still exact.</summary>
-public sealed class ClusterFaultTests
+public sealed class ClusterFaultTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task ASiloKilledMidFitStillGivesTheExactResult()
@@ -20,6 +21,7 @@ public sealed class ClusterFaultTests
         var victim = cluster.Silos[2];
         string victimName = victim.SiloAddress.Endpoint.ToString();
         var events = new List<ShardEvent>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         bool killed = false;
         var fitOptions = new ClusterFitOptions
         {
@@ -29,6 +31,7 @@ public sealed class ClusterFaultTests
             OnEvent = async e =>
             {
                 lock (events) events.Add(e);
+                output.WriteLine($"{clock.Elapsed.TotalSeconds:F2} s: shard {e.Shard.Index} on {e.Silo}, attempt {e.Attempt}: {(e.Succeeded ? "done" : e.Message)}");
                 if (e.Succeeded && e.Silo == victimName && !killed)
                 {
                     killed = true;

@@ -60,6 +60,38 @@ public sealed class ClusterSyncBatchNormTests
             Assert.Equal(3f, clustered.NamedBuffers().Single(e => e.Key == "norm2d.num_batches_tracked").Value.Item());
         }
 
+        // A step whose exchange is lost runs again on a fresh one: the second step's first exchange is given up before any
+        // slice comes (as when the silo holding it dies: a fresh activation knows no rounds), every slice reports it, and the
+        // step runs again from the same parameters, buffers and generator positions, so the run is still the sliced run.
+        var weights = new BatchNormNet<float>().Tasks.Select(t => t.Weight).ToArray();
+        var (expected, _) = Train((model, data) => new SlicedStepGradients<float>(model, data, () => new BatchNormNet<float>(), 3, weights, false), "fixed");
+        ClusterTraining? retried = null;
+        var (recovered, _) = await Task.Run(() => Train((model, data) =>
+        {
+            retried = ClusterTraining.CreateAsync(connection, "batch-norm", model, data, weights, options, slices: 3).GetAwaiter().GetResult();
+            cluster.Client.GetGrain<IStepExchangeGrain>($"{retried.RunId}/1/0").Abort("given up by the test").GetAwaiter().GetResult();
+            return retried;
+        }, "fixed"));
+        await retried!.ReleaseAsync();
+        Assert.Equal(3, retried.Steps);
+        Assert.Equal(1, retried.ExchangeRetries);
+        Assert.Equal(State(expected), State(recovered));
+        // The exchange's traffic is counted: each BN layer's statistics and their gradients, per slice and step.
+        Assert.True(retried.ExchangeBytes > 0);
+        long parameters = DataParallel.ParameterLength(recovered), buffers = DataParallel.GetSynchronizedBuffers(recovered).Length;
+        Assert.Equal(4 * parameters * 3 * 2 + 4 * 10 + 2 * 4 * buffers * 3 + retried.ExchangeBytes / 3, retried.BytesPerStep(10));
+
+        // A slice already waiting at an exchange that is given up stops at once, not at the end of its wait.
+        var exchange = cluster.Client.GetGrain<IStepExchangeGrain>("test/abort");
+        var waiting = exchange.AllGather(0, 2, 0, [1.0], TimeSpan.FromSeconds(25));
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted);
+        await exchange.Abort("given up by the test");
+        var abandoned = await Assert.ThrowsAnyAsync<Exception>(() => waiting.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("the step's exchange was given up: given up by the test", abandoned.Message);
+        await Assert.ThrowsAnyAsync<Exception>(() => exchange.AllGather(1, 2, 0, [2.0], TimeSpan.FromSeconds(1))); // and every later call
+        await exchange.Release();
+
         // The joint alignment on the same cluster: the slices gather each other's embeddings at the exchange.
         var data = SyncAlignmentTests.Data<float>();
         MultiTaskModel<float> Run(Func<MultiTaskModel<float>, IStepGradients<float>?> gradients)

@@ -77,6 +77,35 @@ public static class FitStatistics
         return T.Load(memory);
     }
 
+    /// <summary>
+    /// Writes the statistics to the file <paramref name="path"/> (created or replaced) in the format of
+    /// <see cref="FitStatisticsFormat"/>: what <see cref="LoadFile{T}"/> reads back bit for bit on any machine.
+    /// </summary>
+    public static void SaveFile<T>(this T statistics, string path) where T : class, IFitStatistics<T>
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        File.WriteAllBytes(path, statistics.ToBytes());
+    }
+
+    /// <summary>Statistics of type <typeparamref name="T"/> from a file written by <see cref="SaveFile{T}"/>.</summary>
+    /// <exception cref="MtlEngine.Data.DataFormatException">Naming the file and the problem: not statistics, another kind or
+    /// version, truncated (which part), corrupt (the CRC-32), or fields that do not fit together.</exception>
+    /// <exception cref="FileNotFoundException">When there is no such file.</exception>
+    public static T LoadFile<T>(string path) where T : class, IFitStatistics<T>
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.OpenRead(path);
+        try
+        {
+            return T.Load(stream);
+        }
+        catch (MtlEngine.Data.DataFormatException error)
+        {
+            throw new MtlEngine.Data.DataFormatException(path, $"{error.FileName}: {error.Problem}", error);
+        }
+    }
+
     /// <summary>Merges a sequence left to right into a copy of its first element (the sequence is left unchanged).</summary>
     /// <exception cref="LearnInputException">When the sequence is empty.</exception>
     public static T MergeAll<T>(IEnumerable<T> parts) where T : class, IFitStatistics<T>
