@@ -371,6 +371,37 @@ public class GemmTests
     }
 
     [Avx512Fact]
+    public unsafe void The_wide_float_tile_is_bitwise_a_scalar_chain_of_fused_steps_for_every_depth_around_its_split_loop()
+    {
+        // The k loop runs in two parts (the C tile is prefetched before the last 24 steps): depths below, at and past the
+        // split must each run every step once, in order.
+        var random = new Random(61);
+        const int ldb = 37, ldc = 33;
+        foreach (int kc in new[] { 0, 1, 5, 23, 24, 25, 31, 48, 97 })
+        {
+            var a = new float[12 * Math.Max(kc, 1)]; var b = new float[Math.Max(kc, 1) * ldb];
+            for (int i = 0; i < a.Length; i++) a[i] = (float)(random.NextDouble() - 0.5);
+            for (int i = 0; i < b.Length; i++) b[i] = (float)(random.NextDouble() - 0.5);
+            foreach (float beta in new[] { 0f, 0.75f })
+            {
+                var c = new float[12 * ldc];
+                for (int i = 0; i < c.Length; i++) c[i] = (float)random.NextDouble();
+                var expected = (float[])c.Clone();
+                for (int i = 0; i < 12; i++)
+                    for (int j = 0; j < 32; j++)
+                    {
+                        float sum = 0;
+                        for (int p = 0; p < kc; p++) sum = MathF.FusedMultiplyAdd(a[p * 12 + i], b[p * ldb + j], sum);
+                        ref float e = ref expected[i * ldc + j];
+                        e = beta == 0 ? 1.5f * sum : MathF.FusedMultiplyAdd(1.5f, sum, beta * e);
+                    }
+                fixed (float* pa = a, pb = b, pc = c) Avx512Float12x32.Run(kc, pa, pb, ldb, pc, ldc, 1.5f, beta);
+                Assert.Equal(expected, c);
+            }
+        }
+    }
+
+    [Avx512Fact]
     public unsafe void The_short_float_tile_is_bitwise_the_wide_tile_restricted_to_its_rows()
     {
         var random = new Random(59);
