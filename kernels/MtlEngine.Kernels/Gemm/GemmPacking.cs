@@ -19,6 +19,13 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA<T>(int mc, int kc, int mr, T* a, nint rsA, nint csA, T* packed) where T : unmanaged, INumber<T>
     {
+        if (rsA == 1 && csA != 1)
+        {
+            // Column-major A (A = Xᵀ of a row-major X): Group micro-panels at a time, depth by depth.
+            for (int g = 0; g < mc; g += Group * mr, packed += Group * mr * kc)
+                PackAColumnsGroup(Math.Min(Group * mr, mc - g), kc, mr, a + g, csA, packed);
+            return;
+        }
         for (int ir = 0; ir < mc; ir += mr)
         {
             int rows = Math.Min(mr, mc - ir);
@@ -38,18 +45,69 @@ internal static unsafe class GemmPacking
             }
             else
             {
-                // Column-major (or general) A: for each p, the MR values are csA apart from rsA steps.
+                // General strides: for each p, the MR values are csA apart from rsA steps.
                 for (int p = 0; p < kc; p++)
                 {
                     T* col = src + p * csA;
                     T* dst = packed + p * mr;
                     int i = 0;
-                    if (rsA == 1) { new ReadOnlySpan<T>(col, rows).CopyTo(new Span<T>(dst, rows)); i = rows; }
                     for (; i < rows; i++) dst[i] = col[i * rsA];
                     for (; i < mr; i++) dst[i] = T.Zero;
                 }
             }
             packed += mr * kc;
+        }
+    }
+
+    /// <summary>Micro-panels of a column-major A that <see cref="PackA{T}"/> packs together, depth by depth.</summary>
+    private const int Group = 8;
+
+    /// <summary>
+    /// Packs the rows×kc block of a column-major A (A[i, p] = a[i + p·csA]; rows ≤ Group·MR) into ⌈rows/MR⌉ micro-panels,
+    /// <see cref="PackA{T}"/>'s layout: depth by depth, so each depth's rows are read as one run of up to Group·MR values
+    /// and written as MR-value pieces into the micro-panels. Micro-panel by micro-panel
+    /// (<see cref="PackAColumnsByPanel{T}"/>, the twin) reads MR values kc lines apart, a new page for every piece at large
+    /// strides: in the trailing update Vᵀ·C of QR (m = 2048, n = 512, 2 threads) that walk and its Span.CopyTo per piece
+    /// took 16 % of the profile's samples.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackAColumnsGroup<T>(int rows, int kc, int mr, T* a, nint csA, T* packed) where T : unmanaged, INumber<T>
+    {
+        int full = rows / mr, rest = rows - full * mr;
+        nint panelLength = (nint)mr * kc;
+        for (int p = 0; p < kc; p++)
+        {
+            T* src = a + p * csA, dst = packed + p * mr;
+            for (int s = 0; s < full; s++, src += mr, dst += panelLength) CopyPiece(src, dst, mr);
+            if (rest == 0) continue;
+            CopyPiece(src, dst, rest);
+            for (int i = rest; i < mr; i++) dst[i] = T.Zero;
+        }
+    }
+
+    /// <summary>Copies <paramref name="count"/> (an MR or less) values with the widest vectors that fit, then one by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyPiece<T>(T* src, T* dst, int count) where T : unmanaged, INumber<T>
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count) Vector256.Load(src + i).Store(dst + i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + Vector128<T>.Count <= count; i += Vector128<T>.Count) Vector128.Load(src + i).Store(dst + i);
+        for (; i < count; i++) dst[i] = src[i];
+    }
+
+    /// <summary>
+    /// The twin of <see cref="PackA{T}"/> for a column-major A (A[i, p] = a[i + p·csA]): micro-panel by micro-panel, for each
+    /// depth the MR values copied one by one (zero-padded past mc). Same values at the same places.
+    /// </summary>
+    internal static void PackAColumnsByPanel<T>(int mc, int kc, int mr, T* a, nint csA, T* packed) where T : unmanaged, INumber<T>
+    {
+        for (int ir = 0; ir < mc; ir += mr, packed += mr * kc)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            for (int p = 0; p < kc; p++)
+                for (int i = 0; i < mr; i++) packed[p * mr + i] = i < rows ? a[ir + i + p * csA] : T.Zero;
         }
     }
 

@@ -296,26 +296,10 @@ internal static class Tridiagonalization
         else
         {
             x.CopyTo(scratch.AsSpan(offset, m));
-            int ys = offset + m;
-            // Chunk q holds rows of length m − r: split the chunks so that each worker gets about the same number of elements
-            // (which worker runs a chunk does not change what it computes).
-            var bounds = new int[workers + 1];
-            double total = 0.5 * m * (m + 1.0);
-            int next = 1;
-            double done = 0;
-            for (int q = 0; q < chunks && next < workers; q++)
-            {
-                int r0 = q * Chunk, r1 = Math.Min(m, r0 + Chunk);
-                done += (r1 - r0) * (m - 0.5 * (r0 + r1 - 1));
-                while (next < workers && done >= total * next / workers) bounds[next++] = q + 1;
-            }
-            while (next <= workers) bounds[next++] = chunks;
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, wk =>
-            {
-                for (int q = bounds[wk]; q < bounds[wk + 1]; q++)
-                    SymmetricChunk(a, n, s, q, scratch.AsSpan(offset, m), scratch.AsSpan(ys, m), partial);
-            });
-            scratch.AsSpan(ys, m).CopyTo(y);
+            // One fork-join per column (a struct body: no closure, options or bounds array allocated per call, as
+            // Parallel.For did about 260 times per n = 512 reduction).
+            ForkJoin.Run(workers, new SymmetricShares(a, n, s, partial, scratch, offset, workers));
+            scratch.AsSpan(offset + m, m).CopyTo(y);
         }
         // y_c += Σ_q partial_q[c] over the chunks that start before c, in chunk order.
         for (int q = 0; q < chunks; q++)
@@ -324,6 +308,39 @@ internal static class Tridiagonalization
             if (r1 >= m) break;
             Add(partial.AsSpan(q * n + r1, m - r1), y[r1..]);
         }
+    }
+
+    /// <summary>
+    /// Worker <c>share</c>'s chunks of <see cref="SymmetricMultiply"/>, x and y staged in scratch[offset ..] (see there).
+    /// </summary>
+    private readonly struct SymmetricShares(double[] a, int n, int s, double[] partial, double[] scratch, int offset, int workers) : IShareBody
+    {
+        public void Run(int share)
+        {
+            int m = n - s;
+            for (int q = ChunkBound(m, workers, share), last = ChunkBound(m, workers, share + 1); q < last; q++)
+                SymmetricChunk(a, n, s, q, scratch.AsSpan(offset, m), scratch.AsSpan(offset + m, m), partial);
+        }
+    }
+
+    /// <summary>
+    /// The first chunk of worker <paramref name="worker"/> (<paramref name="workers"/> for the end): chunk q holds rows of
+    /// length m − r, so the chunks are split where the elements done so far first reach worker/workers of the triangle's
+    /// (which worker runs a chunk does not change what it computes).
+    /// </summary>
+    internal static int ChunkBound(int m, int workers, int worker)
+    {
+        int chunks = (m + Chunk - 1) / Chunk;
+        if (worker <= 0) return 0;
+        if (worker >= workers) return chunks;
+        double total = 0.5 * m * (m + 1.0), done = 0;
+        for (int q = 0; q < chunks; q++)
+        {
+            int r0 = q * Chunk, r1 = Math.Min(m, r0 + Chunk);
+            done += (r1 - r0) * (m - 0.5 * (r0 + r1 - 1));
+            if (done >= total * worker / workers) return q + 1;
+        }
+        return chunks;
     }
 
     /// <summary>

@@ -228,16 +228,32 @@ internal static class GolubKahan
         {
             fixed (double* ps = s.Data) fixed (double* pv = v) fixed (double* py = y)
             {
-                double* sBase = ps, vBase = pv, yBase = py;
-                int length = s.Data.Length, offset = s.Offset, stride = s.RowStride, vLength = v.Length, yLength = y.Length;
-                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-                {
-                    var view = new ReadOnlyMatrixSpan<double>(new ReadOnlySpan<double>(sBase, length), offset, rows, cols, stride, 1);
-                    // Column ranges on 8-element boundaries.
-                    int c0 = (int)((long)cols * t / threads) & ~7, c1 = t == threads - 1 ? cols : (int)((long)cols * (t + 1) / threads) & ~7;
-                    TransposeTimesRange(view, new ReadOnlySpan<double>(vBase, vLength), new Span<double>(yBase, yLength), c0, c1);
-                });
+                // One fork-join per call (a struct body: no closure or options allocated per row of the bidiagonalization).
+                ForkJoin.Run(threads, new TransposeTimesShares(ps, s.Data.Length, s.Offset, rows, cols, s.RowStride, pv, v.Length, py, y.Length, threads));
             }
+        }
+    }
+
+    /// <summary>Thread t's columns of <see cref="TransposeTimes"/> (on 8-element boundaries), the operands pinned by the caller.</summary>
+    private readonly unsafe struct TransposeTimesShares : IShareBody
+    {
+        private readonly double* _s, _v, _y;
+        private readonly int _length, _offset, _rows, _cols, _stride, _vLength, _yLength, _threads;
+
+        public TransposeTimesShares(double* s, int length, int offset, int rows, int cols, int stride, double* v, int vLength, double* y, int yLength, int threads)
+        {
+            _s = s;
+            _v = v;
+            _y = y;
+            (_length, _offset, _rows, _cols, _stride) = (length, offset, rows, cols, stride);
+            (_vLength, _yLength, _threads) = (vLength, yLength, threads);
+        }
+
+        public void Run(int t)
+        {
+            var view = new ReadOnlyMatrixSpan<double>(new ReadOnlySpan<double>(_s, _length), _offset, _rows, _cols, _stride, 1);
+            int c0 = (int)((long)_cols * t / _threads) & ~7, c1 = t == _threads - 1 ? _cols : (int)((long)_cols * (t + 1) / _threads) & ~7;
+            TransposeTimesRange(view, new ReadOnlySpan<double>(_v, _vLength), new Span<double>(_y, _yLength), c0, c1);
         }
     }
 

@@ -6,7 +6,7 @@ namespace MtlEngine.Tests.Kernels.Gemm;
 
 /// <summary>
 /// The row-by-row packing of a row-major B (GemmPacking.PackBRows, also under PackB) against the micro-panel-by-micro-panel
-/// twin (PackBPanel), and the threaded product whose threads share one packed B (SharedPackedB) against one thread and
+/// twin (PackBPanel), the depth-by-depth packing of a column-major A (PackA) against its panel-by-panel twin, and the threaded product whose threads share one packed B (SharedPackedB) against one thread and
 /// the textbook twin.
 /// </summary>
 public unsafe class GemmSharedPackingTests
@@ -42,6 +42,38 @@ public unsafe class GemmSharedPackingTests
                     Assert.True(twin.AsSpan().SequenceEqual(whole), what + ": PackB differs from the panel-by-panel twin.");
                     Assert.True(twin.AsSpan().SequenceEqual(ranges), what + ": row ranges differ from the panel-by-panel twin.");
                 }
+    }
+
+    [Fact]
+    public void Packing_a_column_major_A_depth_by_depth_is_bitwise_the_panel_by_panel_twin()
+    {
+        var random = new Random(5);
+        foreach (int mr in new[] { 8, 12, 6, 4 })
+            foreach (int kc in new[] { 1, 3, 17 })
+                foreach (int mc in new[] { 1, mr - 1, mr, mr + 1, 8 * mr, 8 * mr + 3, 17 * mr + 5 })
+                {
+                    if (mc < 1) continue;
+                    int lda = mc + 5, panels = (mc + mr - 1) / mr;
+                    PackedAsTwin<double>(mc, kc, mr, lda, panels, random);
+                    PackedAsTwin<float>(mc, kc, mr, lda, panels, random);
+                }
+    }
+
+    private static void PackedAsTwin<T>(int mc, int kc, int mr, int lda, int panels, Random random) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // A[i, p] = a[i + p·lda]: the transposed view of a row-major kc×mc matrix with row stride lda.
+        var a = new T[kc * lda];
+        for (int i = 0; i < a.Length; i++) a[i] = T.CreateTruncating(random.NextDouble() - 0.5);
+        var twin = new T[panels * mr * kc];
+        var packed = new T[twin.Length];
+        Array.Fill(twin, T.NaN);
+        Array.Fill(packed, T.NaN);
+        fixed (T* pa = a, pt = twin, pp = packed)
+        {
+            GemmPacking.PackAColumnsByPanel(mc, kc, mr, pa, lda, pt);
+            GemmPacking.PackA(mc, kc, mr, pa, 1, lda, pp);
+        }
+        Assert.True(twin.AsSpan().SequenceEqual(packed), $"{typeof(T).Name} MR {mr}, kc {kc}, mc {mc}: PackA differs from the panel-by-panel twin.");
     }
 
     [Theory, MemberData(nameof(GemmTests.InstructionSets), MemberType = typeof(GemmTests))]

@@ -164,6 +164,34 @@ public class EigenDivideAndConquerTests
     }
 
     [Fact]
+    public void SymmetricProductChunksSplitIntoContiguousBalancedWorkerRanges()
+    {
+        foreach (int m in new[] { 1, 63, 64, 65, 256, 300, 511, 1000 })
+        {
+            int chunks = (m + 63) / 64;
+            double total = 0.5 * m * (m + 1.0);
+            foreach (int workers in new[] { 1, 2, 3, 4 })
+            {
+                Assert.Equal(0, Tridiagonalization.ChunkBound(m, workers, 0));
+                Assert.Equal(chunks, Tridiagonalization.ChunkBound(m, workers, workers));
+                for (int w = 0; w < workers; w++)
+                {
+                    int first = Tridiagonalization.ChunkBound(m, workers, w), last = Tridiagonalization.ChunkBound(m, workers, w + 1);
+                    Assert.True(first <= last, $"m={m} workers={workers}: worker {w} has chunks [{first}, {last}).");
+                    // Elements of the triangle up to the end of the range: at least w + 1 shares, less one chunk's.
+                    double done = 0;
+                    for (int q = 0; q < last; q++)
+                    {
+                        int r0 = q * 64, r1 = Math.Min(m, r0 + 64);
+                        done += (r1 - r0) * (m - 0.5 * (r0 + r1 - 1));
+                    }
+                    Assert.True(done >= total * (w + 1) / workers - 1e-9 * total, $"m={m} workers={workers}: worker {w} ends early, at chunk {last}.");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void ResultsDoNotDependOnThreadCount()
     {
         var a = Symmetric(300, 4242);

@@ -89,6 +89,32 @@ public class SvdBidiagonalTests
     }
 
     [Fact]
+    public void ThreadedTransposeTimesIsBitwiseTheOneThreadProductAndCloseToTheTextbookSum()
+    {
+        // Views large enough for the threaded branch (rows·columns ≥ 2^15, ≥ 128 columns), at an offset inside a wider matrix.
+        foreach (var (rows, cols) in new[] { (300, 261), (129, 300), (257, 135) })
+        {
+            var whole = Random(rows + 3, cols + 5, rows + cols);
+            var s = Dense.Sub(whole.ReadOnlySpan, 2, 3, rows, cols);
+            var v = Enumerable.Range(0, rows).Select(i => Math.Sin(0.37 * i + 1)).ToArray();
+            var one = new double[cols];
+            GolubKahan.TransposeTimes(s, v, one, new Parallelism(1));
+            for (int c = 0; c < cols; c++)
+            {
+                double sum = 0;
+                for (int r = 0; r < rows; r++) sum += s[r, c] * v[r];
+                Assert.True(Math.Abs(one[c] - sum) <= 1e-12 * rows, $"{rows}x{cols} column {c}: {one[c]:R} vs {sum:R}");
+            }
+            foreach (int threads in new[] { 2, 3 })
+            {
+                var many = Enumerable.Repeat(double.NaN, cols).ToArray();
+                GolubKahan.TransposeTimes(s, v, many, new Parallelism(threads));
+                Assert.Equal(one, many);
+            }
+        }
+    }
+
+    [Fact]
     public void BidiagonalizationReconstructs()
     {
         foreach (var (m, n) in new[] { (70, 70), (150, 100), (33, 20) })
