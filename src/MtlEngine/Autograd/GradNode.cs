@@ -26,7 +26,7 @@ internal sealed class GradNode<T> where T : unmanaged, INumber<T>
 {
     private const int MaxFree = 4096;
     [ThreadStatic] private static Stack<GradNode<T>>? t_free;
-    [ThreadStatic] private static Stack<MtlTensor<T>[]>? t_freeOnes, t_freeTwos;
+    [ThreadStatic] private static Stack<MtlTensor<T>[]>? t_freeOnes, t_freeTwos, t_freeThrees;
     private static readonly ConcurrentDictionary<GradientRule<T>, GradNode<T>> s_markers = new();
 
     public GradNode(GradientRule<T> rule, MtlTensor<T>[] inputs, MtlTensor<T> output)
@@ -57,6 +57,13 @@ internal sealed class GradNode<T> where T : unmanaged, INumber<T>
         }
         if (t_freeTwos is { Count: > 0 } twos) { var two = twos.Pop(); (two[0], two[1]) = (a, b); return two; }
         return [a, b];
+    }
+
+    /// <summary>The inputs array [a, b, c] (a convolution's input, weight and bias), from this thread's free list (it goes back with its node).</summary>
+    public static MtlTensor<T>[] RentInputs(MtlTensor<T> a, MtlTensor<T> b, MtlTensor<T> c)
+    {
+        if (t_freeThrees is { Count: > 0 } threes) { var three = threes.Pop(); (three[0], three[1], three[2]) = (a, b, c); return three; }
+        return [a, b, c];
     }
 
     /// <summary>The released marker of <paramref name="rule"/>: what a released node's output points at (one per rule, shared).</summary>
@@ -114,7 +121,7 @@ internal sealed class GradNode<T> where T : unmanaged, INumber<T>
         {
             var inputs = Inputs;
             Array.Clear(inputs);
-            var arrays = inputs.Length == 1 ? t_freeOnes ??= new() : t_freeTwos ??= new();
+            var arrays = inputs.Length switch { 1 => t_freeOnes ??= new(), 2 => t_freeTwos ??= new(), _ => t_freeThrees ??= new() };
             if (arrays.Count < MaxFree) arrays.Push(inputs);
         }
         Inputs = [];

@@ -25,6 +25,16 @@ internal static class Graph
         return output;
     }
 
+    /// <summary>Records a three-input operation (a convolution with bias) when needed, and returns it; its inputs array is rented (no allocation in a steady step).</summary>
+    public static MtlTensor<T> Record<T>(MtlTensor<T> output, GradientRule<T> rule, MtlTensor<T> a, MtlTensor<T> b, MtlTensor<T> c, object? saved)
+        where T : unmanaged, INumber<T>
+    {
+        if (!Grad.IsEnabled || !(a.RequiresGrad || b.RequiresGrad || c.RequiresGrad)) return output;
+        if (ReferenceEquals(output, a) || ReferenceEquals(output, b) || ReferenceEquals(output, c)) return output;
+        output.Node = GradNode<T>.Rent(rule, GradNode<T>.RentInputs(a, b, c), output, saved: saved, ownsInputs: true);
+        return output;
+    }
+
     /// <summary>Records an operation of any number of inputs (concatenate, where) when needed, and returns its output.</summary>
     public static MtlTensor<T> Record<T>(MtlTensor<T> output, GradientRule<T> rule, MtlTensor<T>[] inputs, int[]? axes = null, object? saved = null)
         where T : unmanaged, INumber<T>

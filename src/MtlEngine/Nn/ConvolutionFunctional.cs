@@ -44,8 +44,8 @@ public static class ConvolutionFunctional
         var w = Conv2dDriver.Dense(weight);
         var b = bias is null ? null : Conv2dDriver.Dense(bias);
         var y = GpuTensorOps.OnDevice(x) ? ConvolutionDevice.Forward(x, w, b, settings) : Conv2dDriver.Forward(x, w, b, settings);
-        MtlTensor<T>[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return Record(y, GradientRules.Conv2d, inputs, settings);
+        // The inputs arrays come from the graph's free lists: a steady step allocates none.
+        return bias is null ? Graph.Record(y, GradientRules.Conv2d, input, weight, saved: settings) : Graph.Record(y, GradientRules.Conv2d, input, weight, bias, settings);
     }
 
     /// <summary>
@@ -80,12 +80,12 @@ public static class ConvolutionFunctional
             var (pooled, deviceArgmax) = ConvolutionDevice.MaxPool(x, PooledShape(input, geometry.OutHeight, geometry.OutWidth), planes, geometry);
             return Record(pooled, GradientRules.MaxPool2d, [input], new PoolSaved(geometry, planes, null, DeviceArgmax: deviceArgmax));
         }
-        var result = TensorOps.Uninitialized<T>(PooledShape(input, geometry.OutHeight, geometry.OutWidth));
+        var result = TensorOps.Uninitialized<T>(PooledShape(input, geometry.OutHeight, geometry.OutWidth, stackalloc int[input.Rank]));
         var argmax = TensorArena.Rent<int>(planes * geometry.OutputPlane);
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
         int offset = x.Offset;
         Conv2dDriver.ForEachPlaneShare(planes, geometry.InputPlane, new PoolPlanes<T>(PoolKind.Max, false, source, offset, output, argmax, geometry));
-        return Record(result, GradientRules.MaxPool2d, [input], new PoolSaved(geometry, planes, argmax));
+        return Graph.Record(result, GradientRules.MaxPool2d, input, saved: new PoolSaved(geometry, planes, argmax));
     }
 
     /// <summary>
@@ -102,11 +102,11 @@ public static class ConvolutionFunctional
         if (GpuTensorOps.OnDevice(x))
             return Record(ConvolutionDevice.AvgPool(x, PooledShape(input, geometry.OutHeight, geometry.OutWidth), planes, geometry, countIncludePad),
                 GradientRules.AvgPool2d, [input], new PoolSaved(geometry, planes, null, countIncludePad));
-        var result = TensorOps.Uninitialized<T>(PooledShape(input, geometry.OutHeight, geometry.OutWidth));
+        var result = TensorOps.Uninitialized<T>(PooledShape(input, geometry.OutHeight, geometry.OutWidth, stackalloc int[input.Rank]));
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
         int offset = x.Offset;
         Conv2dDriver.ForEachPlaneShare(planes, geometry.InputPlane, new PoolPlanes<T>(PoolKind.Average, false, source, offset, output, null, geometry, countIncludePad));
-        return Record(result, GradientRules.AvgPool2d, [input], new PoolSaved(geometry, planes, null, countIncludePad));
+        return Graph.Record(result, GradientRules.AvgPool2d, input, saved: new PoolSaved(geometry, planes, null, countIncludePad));
     }
 
     /// <summary>
@@ -128,11 +128,11 @@ public static class ConvolutionFunctional
         if (GpuTensorOps.OnDevice(x))
             return Record(ConvolutionDevice.AdaptiveAvgPool(x, PooledShape(input, oh, ow), planes, height, width, oh, ow),
                 GradientRules.AdaptiveAvgPool2d, [input], new PoolSaved(geometry, planes, null, OutHeight: oh, OutWidth: ow));
-        var result = TensorOps.Uninitialized<T>(PooledShape(input, oh, ow));
+        var result = TensorOps.Uninitialized<T>(PooledShape(input, oh, ow, stackalloc int[input.Rank]));
         T[] source = x.CpuStorage.Data, output = result.CpuStorage.Data;
         int offset = x.Offset;
         Conv2dDriver.ForEachPlaneShare(planes, height * width, new PoolPlanes<T>(PoolKind.Adaptive, false, source, offset, output, null, geometry, outHeight: oh, outWidth: ow));
-        return Record(result, GradientRules.AdaptiveAvgPool2d, [input], new PoolSaved(geometry, planes, null, OutHeight: oh, OutWidth: ow));
+        return Graph.Record(result, GradientRules.AdaptiveAvgPool2d, input, saved: new PoolSaved(geometry, planes, null, OutHeight: oh, OutWidth: ow));
     }
 
     /// <summary>Records the node (when grad mode is on and an input requires grad); the forward read detached data only.</summary>
@@ -141,16 +141,17 @@ public static class ConvolutionFunctional
 
     private static void CheckConv2d<T>(MtlTensor<T> x, MtlTensor<T> w, MtlTensor<T>? b, Conv2dSettings s) where T : unmanaged, INumber<T>
     {
-        string shapes = $"input {MtlTensor<T>.ShapeText(x.Shape)}, weight {MtlTensor<T>.ShapeText(w.Shape)}, groups {s.Groups}";
+        // The shapes are written out only for a message (a steady training step allocates nothing here).
+        string Shapes() => $"input {MtlTensor<T>.ShapeText(x.Shape)}, weight {MtlTensor<T>.ShapeText(w.Shape)}, groups {s.Groups}";
         if (x.Rank != 4 || w.Rank != 4)
-            throw new ArgumentException($"Conv2d takes an input (N, C, H, W) and a weight (O, C/groups, kh, kw), but got {shapes}.");
+            throw new ArgumentException($"Conv2d takes an input (N, C, H, W) and a weight (O, C/groups, kh, kw), but got {Shapes()}.");
         if (s.Groups < 1 || x.Shape[1] % s.Groups != 0 || w.Shape[0] % s.Groups != 0 || w.Shape[1] * s.Groups != x.Shape[1])
             throw new ArgumentException(
-                $"Conv2d needs C and O divisible by groups and a weight of C/groups input channels, but got {shapes}; the weight's second dimension must be {(s.Groups >= 1 ? x.Shape[1] / s.Groups : 0)}.");
+                $"Conv2d needs C and O divisible by groups and a weight of C/groups input channels, but got {Shapes()}; the weight's second dimension must be {(s.Groups >= 1 ? x.Shape[1] / s.Groups : 0)}.");
         if (b is not null && (b.Rank != 1 || b.Shape[0] != w.Shape[0]))
             throw new ArgumentException($"Conv2d's bias must have shape ({w.Shape[0]},), but got {MtlTensor<T>.ShapeText(b.Shape)}.");
         if (x.Shape[0] < 1)
-            throw new ArgumentException($"Conv2d needs at least one sample, but got {shapes}.");
+            throw new ArgumentException($"Conv2d needs at least one sample, but got {Shapes()}.");
         s.Geometry(x.Shape, w.Shape).Validate();
     }
 
@@ -168,6 +169,15 @@ public static class ConvolutionFunctional
         var geometry = new ConvolutionGeometry(1, height, width, kernel.Height, kernel.Width, sh, sw, ph, pw);
         geometry.Validate();
         return ((int)(input.Length / ((long)height * width)), geometry);
+    }
+
+    /// <summary>The input's shape with the last two sizes replaced, written into <paramref name="shape"/> (of the input's rank; no allocation).</summary>
+    private static ReadOnlySpan<int> PooledShape<T>(MtlTensor<T> input, int height, int width, Span<int> shape) where T : unmanaged, INumber<T>
+    {
+        input.Shape.CopyTo(shape);
+        shape[^2] = height;
+        shape[^1] = width;
+        return shape;
     }
 
     private static int[] PooledShape<T>(MtlTensor<T> input, int height, int width) where T : unmanaged, INumber<T>

@@ -225,18 +225,18 @@ public sealed class Flatten<T> : Module<T> where T : unmanaged, IFloatingPointIe
         if (rank == 0) return input.Reshape(1);
         if (start < 0 || end >= rank || start > end)
             throw new ArgumentException($"Flatten({StartDim}, {EndDim}) does not fit an input of shape {MtlTensor<T>.ShapeText(input.Shape)}.");
-        var shape = new List<int>();
-        int merged = 1;
+        var shape = new int[rank - (end - start)]; // Reshape's argument itself: no list to copy from
+        int merged = 1, next = 0;
         for (int d = 0; d < rank; d++)
         {
-            if (d < start || d > end) shape.Add(input.Shape[d]);
+            if (d < start || d > end) shape[next++] = input.Shape[d];
             else
             {
                 merged *= input.Shape[d];
-                if (d == end) shape.Add(merged);
+                if (d == end) shape[next++] = merged;
             }
         }
-        return input.Reshape([.. shape]);
+        return input.Reshape(shape);
     }
 }
 

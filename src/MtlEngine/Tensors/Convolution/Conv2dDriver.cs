@@ -149,16 +149,20 @@ internal static class Conv2dDriver
         return result;
     }
 
-    /// <summary>db[o] = Σₙ Σₚ dY[n, o, p] for the share's channels o.</summary>
+    /// <summary>
+    /// db[o] = Σₙ Σₚ dY[n, o, p] for the share's channels o, read sample by sample: a sample's channels of the share lie side
+    /// by side, one run of memory that the prefetchers follow (channel by channel read one plane per sample, O·P elements
+    /// apart). Each db[o] still starts at 0 and adds its samples' plane sums in sample order, as a channel-by-channel loop.
+    /// </summary>
     private readonly struct BiasSums<T>(T[] upstream, int offset, int batch, int outChannels, int plane, T[] db) : IShare where T : unmanaged, INumber<T>
     {
         public void Run(int worker, int share, int first, int end)
         {
-            for (int o = first; o < end; o++)
+            db.AsSpan(first, end - first).Clear();
+            for (int n = 0; n < batch; n++)
             {
-                T sum = T.Zero;
-                for (int n = 0; n < batch; n++) sum += SumOf(upstream.AsSpan(offset + (n * outChannels + o) * plane, plane));
-                db[o] = sum;
+                int start = offset + (n * outChannels + first) * plane;
+                for (int o = first; o < end; o++) db[o] += SumOf(upstream.AsSpan(start + (o - first) * plane, plane));
             }
         }
     }
