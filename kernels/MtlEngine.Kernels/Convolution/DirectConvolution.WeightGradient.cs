@@ -52,7 +52,8 @@ public static unsafe partial class DirectConvolution
                 [i, positions - blockedPositions], Parallelism.Sequential);
         if (i < rows)
             StridedCopy.Copy<T>(upstream, i * positions, [positions, 1], transposed, i, [1, stride], [rows - i, positions], Parallelism.Sequential);
-        for (int p = 0; p < positions; p++) transposed.Slice(p * stride + rows, stride - rows).Clear();
+        if (stride > rows)
+            for (int p = 0; p < positions; p++) transposed.Slice(p * stride + rows, stride - rows).Clear();
     }
 
     /// <summary>target[j·ldt + k] = source[k·lds + j] for a 16×16 block of floats (unpack, shuffle, then two 128-bit lane shuffles).</summary>

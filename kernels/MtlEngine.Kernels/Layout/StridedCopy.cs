@@ -177,10 +177,12 @@ public static class StridedCopy
     private const int Tile = 32;
 
     /// <summary>A 2-d copy: row i, column j goes from s + i·rs + j·cs to d + i·rd + j·cd. Row by row when both
-    /// column steps are 1 (each row a block copy) or the block is small; otherwise in Tile × Tile tiles.</summary>
+    /// column steps are 1 (each row a block copy) or the rows are short; otherwise in Tile × Tile tiles (Tile columns of
+    /// every row when there are fewer rows: a few long rows transposed, as a convolution's upstream gradient, would
+    /// otherwise touch a cache line of the destination per element of a row before coming back to it for the next row).</summary>
     private static void Copy2D<T>(ReadOnlySpan<T> source, int s, int rs, int cs, Span<T> destination, int d, int rd, int cd, int rows, int cols)
     {
-        if ((cs == 1 && cd == 1) || rows <= Tile || cols <= Tile)
+        if ((cs == 1 && cd == 1) || cols <= Tile)
         {
             for (int i = 0; i < rows; i++)
                 CopyRun(source, s + i * rs, cs, destination, d + i * rd, cd, cols);
