@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using MtlEngine.Kernels.Layout;
 
 namespace MtlEngine.Kernels.Convolution;
 
@@ -34,28 +35,25 @@ public static unsafe partial class DirectConvolution
         if (stride < rows) throw new ArgumentException($"The transposed stride ({stride}) must be at least the rows ({rows}).", nameof(stride));
         CheckLength(upstream.Length, (long)rows * positions, nameof(upstream));
         CheckLength(transposed.Length, (long)positions * stride, nameof(transposed));
-        fixed (T* source = upstream)
-        fixed (T* target = transposed)
+        int i = 0, blockedPositions = 0;
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
         {
-            int i = 0;
-            if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+            blockedPositions = positions / 16 * 16;
+            fixed (T* source = upstream)
+            fixed (T* target = transposed)
                 for (; i + 16 <= rows; i += 16)
-                {
-                    int p = 0;
-                    for (; p + 16 <= positions; p += 16) Transpose16((float*)source + (nint)i * positions + p, positions, (float*)target + (nint)p * stride + i, stride);
-                    for (; p < positions; p++)
-                        for (int r = i; r < i + 16; r++) target[(nint)p * stride + r] = source[(nint)r * positions + p];
-                }
-            // The rows left (and every row but float's): blocks of 8 positions, so that each row is read in cache lines.
-            for (int p0 = 0; p0 < positions; p0 += 8)
-            {
-                int end = Math.Min(positions, p0 + 8);
-                for (int r = i; r < rows; r++)
-                    for (int p = p0; p < end; p++) target[(nint)p * stride + r] = source[(nint)r * positions + p];
-            }
-            for (int p = 0; p < positions; p++)
-                for (int r = rows; r < stride; r++) target[(nint)p * stride + r] = T.Zero;
+                    for (int p = 0; p < blockedPositions; p += 16)
+                        Transpose16((float*)source + (nint)i * positions + p, positions, (float*)target + (nint)p * stride + i, stride);
         }
+        // What the 16×16 blocks leave (all of it but for float with AVX-512): the kernels' tiled strided copy, element
+        // (r, p) of the upstream (strides (positions, 1)) to transposed[p·stride + r] (strides (1, stride)).
+        if (i > 0 && blockedPositions < positions)
+            StridedCopy.Copy<T>(upstream, blockedPositions, [positions, 1], transposed, blockedPositions * stride, [1, stride],
+                [i, positions - blockedPositions], Parallelism.Sequential);
+        if (i < rows)
+            StridedCopy.Copy<T>(upstream, i * positions, [positions, 1], transposed, i, [1, stride], [rows - i, positions], Parallelism.Sequential);
+        if (stride > rows)
+            for (int p = 0; p < positions; p++) transposed.Slice(p * stride + rows, stride - rows).Clear();
     }
 
     /// <summary>target[j·ldt + k] = source[k·lds + j] for a 16×16 block of floats (unpack, shuffle, then two 128-bit lane shuffles).</summary>

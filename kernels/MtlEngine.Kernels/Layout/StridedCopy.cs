@@ -176,11 +176,17 @@ public static class StridedCopy
     /// a Tile × Tile block of either view touches only Tile cache lines per row, so both stay in L1.</summary>
     private const int Tile = 32;
 
+    /// <summary>Rows of a strided 2-d copy longer than this are tiled even when there are at most <see cref="Tile"/> of
+    /// them: a strided row touches up to a cache line per element, 512 of them 32 KB (L1), and a longer row (a convolution's
+    /// upstream gradient transposed) would have pushed the first lines out before the next row comes back to them.</summary>
+    private const int UntiledColumns = 512;
+
     /// <summary>A 2-d copy: row i, column j goes from s + i·rs + j·cs to d + i·rd + j·cd. Row by row when both
-    /// column steps are 1 (each row a block copy) or the block is small; otherwise in Tile × Tile tiles.</summary>
+    /// column steps are 1 (each row a block copy) or the block is small; otherwise in Tile × Tile tiles (Tile columns of
+    /// every row when there are fewer rows).</summary>
     private static void Copy2D<T>(ReadOnlySpan<T> source, int s, int rs, int cs, Span<T> destination, int d, int rd, int cd, int rows, int cols)
     {
-        if ((cs == 1 && cd == 1) || rows <= Tile || cols <= Tile)
+        if ((cs == 1 && cd == 1) || cols <= Tile || (rows <= Tile && cols <= UntiledColumns))
         {
             for (int i = 0; i < rows; i++)
                 CopyRun(source, s + i * rs, cs, destination, d + i * rd, cd, cols);

@@ -33,7 +33,7 @@ internal static class CcaFitCommand
             using var threadScope = TensorParallelism.Use(FitCommand.Threads(parsed.GetValue(threads))); // the streamed fits read the ambient default
             if (StreamedFit.Budget(parsed.GetValue(memoryBudget), parsed.GetValue(x), parsed.GetValue(y)) is long budget)
                 return StreamedFit.Cca(stdout, parsed.GetValue(x)!, parsed.GetValue(y)!, budget,
-                    new Cca(parsed.GetValue(components), !parsed.GetValue(noScale), parsed.GetValue(maxIter), parsed.GetValue(tol), Parallelism.Default), parsed.GetValue(save)!);
+                    new Cca(parsed.GetValue(components), !parsed.GetValue(noScale), parsed.GetValue(maxIter), parsed.GetValue(tol), FitCommand.Threads(parsed.GetValue(threads))), parsed.GetValue(save)!);
             var features = FitInput.Features(parsed.GetValue(x)!);
             int n = features.Dim(0), p = features.Dim(1);
             var targets = FitInput.Targets(parsed.GetValue(y)!, n);

@@ -31,7 +31,7 @@ internal static class PcaFitCommand
             using var threadScope = TensorParallelism.Use(FitCommand.Threads(parsed.GetValue(threads))); // the streamed fits read the ambient default
             if (StreamedFit.Budget(parsed.GetValue(memoryBudget), parsed.GetValue(x)) is long budget)
                 return StreamedFit.Pca(stdout, parsed.GetValue(x)!, budget, new Pca(Components: parsed.GetValue(components), Whiten: parsed.GetValue(whiten),
-                    Solver: pcaSolver, Parallelism: new Parallelism(Environment.ProcessorCount)), parsed.GetValue(save)!);
+                    Solver: pcaSolver, Parallelism: FitCommand.Threads(parsed.GetValue(threads))), parsed.GetValue(save)!);
             var features = FitInput.Features(parsed.GetValue(x)!);
             int k = parsed.GetValue(components);
             int n = features.Dim(0), d = features.Dim(1);

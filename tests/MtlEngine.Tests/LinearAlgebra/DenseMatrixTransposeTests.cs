@@ -13,6 +13,8 @@ public class DenseMatrixTransposeTests
     [InlineData(7, 3)]
     [InlineData(33, 65)]  // tiles of 32 with a tail on both sides
     [InlineData(100, 31)]
+    [InlineData(3, 70)]
+    [InlineData(2, 700)]  // fewer rows than a tile, but long ones: tiles of 32 columns with a tail
     public void Transpose_moves_every_element_to_its_mirror_place(int rows, int columns)
     {
         var a = Random(rows, columns, rows * 100 + columns);

@@ -204,18 +204,25 @@ public sealed record Ridge(
         return DenseMatrix.Multiply(uty, svd.V, MatrixOp.Transpose, MatrixOp.Transpose, parallelism); // (t, d) = (V·D·UᵀY)ᵀ
     }
 
-    // XᵀX = Q·Λ·Qᵀ  ⇒  w_j = Q·diag(1 / (λ + α_j))·Qᵀ·Xᵀy_j   (λ + α below d·ε·λ_max contribute nothing: the pseudo-inverse)
+    // XᵀX = Q·Λ·Qᵀ  ⇒  w_j = Q·diag(1 / (λ + α_j))·Qᵀ·Xᵀy_j
     private static DenseMatrix SolveEigen(DenseMatrix x, DenseMatrix y, double[] alphas, Parallelism parallelism)
     {
         var gram = RidgeProblem.Gram(x, parallelism);
+        var xty = DenseMatrix.Multiply(x, y, MatrixOp.Transpose, MatrixOp.None, parallelism);       // (d, t)
+        return SolveGramEigen(gram, xty, alphas, parallelism);
+    }
+
+    // A = Q·Λ·Qᵀ  ⇒  Zᵀ with z_j = Q·diag(1 / (λ + α_j))·Qᵀ·b_j, for the Gramian A = XᵀX and B = XᵀY (the fit and the streamed
+    // statistics' solve): λ + α below d·ε·λ_max contribute nothing (the pseudo-inverse). Shape (t, d).
+    internal static DenseMatrix SolveGramEigen(DenseMatrix gram, DenseMatrix xty, double[] alphas, Parallelism parallelism)
+    {
         var eigen = SymmetricEigen.Compute(gram, computeVectors: true, parallelism);
         var q = eigen.Vectors!;
         var lambda = eigen.Values;
         double cutoff = gram.Rows * MachineEpsilon.Double * Math.Max(lambda.Length == 0 ? 0 : lambda.Max(Math.Abs), 0);
-        var xty = DenseMatrix.Multiply(x, y, MatrixOp.Transpose, MatrixOp.None, parallelism);       // (d, t)
         var qtb = DenseMatrix.Multiply(q, xty, MatrixOp.Transpose, MatrixOp.None, parallelism);     // (d, t)
         for (int i = 0; i < lambda.Length; i++)
-            for (int j = 0; j < y.Columns; j++)
+            for (int j = 0; j < xty.Columns; j++)
             {
                 double denominator = lambda[i] + alphas[j];
                 qtb[i, j] = denominator > cutoff ? qtb[i, j] / denominator : 0;

@@ -169,7 +169,7 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
         if (requested is RidgeSolver.Eigen or RidgeSolver.Svd)
         {
             string? note = requested == RidgeSolver.Svd ? "The SVD of X needs its rows; the eigendecomposition of the scatter X̃ᵀX̃ gives the same minimum-norm solution." : null;
-            return (SolveEigen(gram, xty, alphas, parallelism), new RidgeFitReport(requested, RidgeSolver.Eigen, note, null, true));
+            return (Ridge.SolveGramEigen(gram, xty, alphas, parallelism), new RidgeFitReport(requested, RidgeSolver.Eigen, note, null, true));
         }
         string? fallback = requested == RidgeSolver.ConjugateGradient ? "Conjugate gradients need the rows; the normal equations were solved by Cholesky." : null;
         try
@@ -179,25 +179,8 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
         catch (NotPositiveDefiniteException e)
         {
             fallback = $"Cholesky failed ({e.Message}); solved by the eigendecomposition of X̃ᵀX̃ instead.";
-            return (SolveEigen(gram, xty, alphas, parallelism), new RidgeFitReport(requested, RidgeSolver.Eigen, fallback, null, true));
+            return (Ridge.SolveGramEigen(gram, xty, alphas, parallelism), new RidgeFitReport(requested, RidgeSolver.Eigen, fallback, null, true));
         }
-    }
-
-    // X̃ᵀX̃ = Q·Λ·Qᵀ  ⇒  w_j = Q·diag(1 / (λ + α_j))·Qᵀ·X̃ᵀỹ_j   (λ + α below d·ε·λ_max contribute nothing: the pseudo-inverse)
-    private static DenseMatrix SolveEigen(DenseMatrix gram, DenseMatrix xty, double[] alphas, Parallelism parallelism)
-    {
-        var eigen = SymmetricEigen.Compute(gram, computeVectors: true, parallelism);
-        var q = eigen.Vectors!;
-        var lambda = eigen.Values;
-        double cutoff = gram.Rows * MachineEpsilon.Double * Math.Max(lambda.Length == 0 ? 0 : lambda.Max(Math.Abs), 0);
-        var qtb = DenseMatrix.Multiply(q, xty, MatrixOp.Transpose, MatrixOp.None, parallelism); // (d, t)
-        for (int i = 0; i < lambda.Length; i++)
-            for (int j = 0; j < xty.Columns; j++)
-            {
-                double denominator = lambda[i] + alphas[j];
-                qtb[i, j] = denominator > cutoff ? qtb[i, j] / denominator : 0;
-            }
-        return DenseMatrix.Multiply(qtb, q, MatrixOp.Transpose, MatrixOp.Transpose, parallelism); // (t, d)
     }
 
     /// <inheritdoc/>

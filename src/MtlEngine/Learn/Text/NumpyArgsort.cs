@@ -83,47 +83,36 @@ internal static class NumpyArgsort
         }
     }
 
-    // aheapsort_ on a[offset .. offset + n), 1-based heap indexing.
-    private static void Heapsort(ReadOnlySpan<double> v, int[] tosort, int offset, int n)
+    // aheapsort_ on a[offset .. offset + n), 1-based heap indexing: build the heap, then move its top to the end n − 1 times.
+    internal static void Heapsort(ReadOnlySpan<double> v, int[] tosort, int offset, int n)
     {
         // Heap index k (1-based) is tosort[offset - 1 + k].
-        int At(int k) => tosort[offset - 1 + k];
-        void Set(int k, int value) => tosort[offset - 1 + k] = value;
-        int i, j, l, tmp;
-        for (l = n >> 1; l > 0; --l)
-        {
-            tmp = At(l);
-            for (i = l, j = l << 1; j <= n;)
-            {
-                if (j < n && v[At(j)] < v[At(j + 1)]) j += 1;
-                if (v[tmp] < v[At(j)])
-                {
-                    Set(i, At(j));
-                    i = j;
-                    j += j;
-                }
-                else break;
-            }
-            Set(i, tmp);
-        }
+        for (int l = n >> 1; l > 0; --l) SiftDown(v, tosort, offset - 1, l, n, tosort[offset - 1 + l]);
         for (; n > 1;)
         {
-            tmp = At(n);
-            Set(n, At(1));
+            int tmp = tosort[offset - 1 + n];
+            tosort[offset - 1 + n] = tosort[offset];
             n -= 1;
-            for (i = 1, j = 2; j <= n;)
-            {
-                if (j < n && v[At(j)] < v[At(j + 1)]) j++;
-                if (v[tmp] < v[At(j)])
-                {
-                    Set(i, At(j));
-                    i = j;
-                    j += j;
-                }
-                else break;
-            }
-            Set(i, tmp);
+            SiftDown(v, tosort, offset - 1, 1, n, tmp);
         }
+    }
+
+    // aheapsort_'s inner loop: tmp goes down from heap index i of the heap h[1 .. n] (h[k] = tosort[origin + k]), each
+    // larger child moving up, until no child is larger.
+    private static void SiftDown(ReadOnlySpan<double> v, int[] tosort, int origin, int i, int n, int tmp)
+    {
+        for (int j = i << 1; j <= n;)
+        {
+            if (j < n && v[tosort[origin + j]] < v[tosort[origin + j + 1]]) j += 1;
+            if (v[tmp] < v[tosort[origin + j]])
+            {
+                tosort[origin + i] = tosort[origin + j];
+                i = j;
+                j += j;
+            }
+            else break;
+        }
+        tosort[origin + i] = tmp;
     }
 
     private static void Swap(int[] a, int i, int j) => (a[i], a[j]) = (a[j], a[i]);

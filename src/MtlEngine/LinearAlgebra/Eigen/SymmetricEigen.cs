@@ -444,6 +444,13 @@ public sealed class SymmetricEigenWorkspace
 /// A ← Jᵀ·A·J that zeroes a_pq (θ = (a_qq − a_pp)/(2a_pq), t = sign(θ)/(|θ| + √(θ² + 1)), c = 1/√(1 + t²), s = t·c),
 /// until the off-diagonal mass is negligible. Slow (O(n³) per sweep) and very accurate: the twin of <see cref="SymmetricEigen"/>.
 /// </summary>
+/// <remarks>
+/// Not merged with GramianSpectrum's one-sided Jacobi (MultiTask/Aggregation), whose rotation loops look alike: that one
+/// rotates the rows of a factor X of a positive semidefinite G = X·Xᵀ (Hestenes), never forming G, in double-double
+/// (<see cref="DoubleDouble"/>); this one rotates both sides of any symmetric A (indefinite included) in double, and as
+/// the textbook twin it must stay independent of the code it checks. DoubleDouble cannot serve a generic version: it has
+/// only the four operations and the square root, not the exponential, trigonometric, parsing and formatting members of <c>IFloatingPointIeee754&lt;T&gt;</c>.
+/// </remarks>
 public static class JacobiEigenTextbook
 {
     /// <summary>Eigenvalues (ascending) and eigenvectors (columns, <see cref="SignConvention"/> applied) of a symmetric matrix (lower triangle read).</summary>

@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
+using MtlEngine.Kernels.Layout;
 
 namespace MtlEngine.LinearAlgebra;
 
@@ -332,7 +333,7 @@ internal static class SecularEquation
         });
         var zhat = new double[k];
         for (int j = 0; j < k; j++) zhat[j] = Math.CopySign(Math.Sqrt(Math.Max(-product[j], 0)), z[j]);
-        // u_i = ẑ/(d − λ_i), normalized: computed in row i of delta (in place), then transposed tile by tile into u (row j = component j).
+        // u_i = ẑ/(d − λ_i), normalized: computed in row i of delta (in place), then transposed into u (row j = component j).
         ForRange(k, parallelism, k * k >= ParallelThresholds.SecularRootsElements, (i0, i1) =>
         {
             for (int i = i0; i < i1; i++)
@@ -342,14 +343,8 @@ internal static class SecularEquation
                 Dense.Scale(1 / Math.Sqrt(TensorPrimitives.SumOfSquares(row)), row);
             }
         });
-        const int tile = 32;
-        for (int i0 = 0; i0 < k; i0 += tile)
-            for (int j0 = 0; j0 < k; j0 += tile)
-            {
-                int i1 = Math.Min(k, i0 + tile), j1 = Math.Min(k, j0 + tile);
-                for (int j = j0; j < j1; j++)
-                    for (int i = i0; i < i1; i++) u[j * k + i] = delta[i * k + j];
-            }
+        // Element (i, j) of delta (strides (k, 1)) goes to u[j·k + i] (strides (1, k)): the kernels' tiled strided copy.
+        StridedCopy.Copy<double>(delta, 0, [k, 1], u, 0, [1, k], [k, k], Parallelism.Sequential);
         ArrayPool<double>.Shared.Return(delta);
     }
 

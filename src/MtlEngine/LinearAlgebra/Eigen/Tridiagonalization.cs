@@ -286,9 +286,7 @@ internal static class Tridiagonalization
     {
         int m = n - s;
         int chunks = (m + Chunk - 1) / Chunk;
-        // A parallel region per column costs a wake-up and a barrier: only worth it while the block is large (m ≥ 256 carries
-        // 7/8 of the work of the whole reduction).
-        int workers = m >= 4 * Chunk ? Math.Min(parallelism.Degree, chunks) : 1;
+        int workers = m >= ParallelThresholds.TridiagonalProductOrder ? Math.Min(parallelism.Degree, chunks) : 1;
         if (workers <= 1)
         {
             for (int q = 0; q < chunks; q++) SymmetricChunk(a, n, s, q, x, y, partial);

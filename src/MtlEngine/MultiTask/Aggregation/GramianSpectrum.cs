@@ -321,6 +321,13 @@ internal sealed class GramianSpectrum
     /// the rows are orthogonal to the working precision, X = U·Y; then λ = ‖Yᵢ‖², sorted descending, those above
     /// (T·ε)²·λ₁ kept with their columns of U, each signed so that its largest entry is positive.
     /// </summary>
+    /// <remarks>
+    /// Not merged with <see cref="JacobiEigenTextbook"/>, whose rotation loops look alike: that is the two-sided Jacobi of
+    /// any symmetric matrix in double (the textbook twin of the symmetric eigensolver); this is the one-sided Jacobi of a
+    /// factor, which needs no Gramian and keeps each eigenvalue to its own relative precision for row-graded X, in
+    /// double-double. <see cref="DoubleDouble"/> has the four operations and the square root, not the generic-math
+    /// interfaces (<c>IFloatingPointIeee754&lt;T&gt;</c>) a shared generic implementation would take.
+    /// </remarks>
     private static (DoubleDouble[] Values, DoubleDouble[,] Vectors) RowJacobi(DoubleDouble[,] x)
     {
         int t = x.GetLength(0), m = x.GetLength(1);

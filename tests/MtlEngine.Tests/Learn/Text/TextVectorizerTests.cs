@@ -179,6 +179,21 @@ public class TextVectorizerTests
             Assert.Equal(Ints(c.GetProperty("order")), NumpyArgsort.Argsort(Doubles(c.GetProperty("keys"))));
     }
 
+    [Fact]
+    public void Numpy_heapsort_port_breaks_ties_as_numpy()
+    {
+        // The introsort's fallback past its depth limit, which the argsort fixtures do not reach: np.argsort(kind="heapsort")
+        // runs the same aheapsort_ on the whole array (Fixtures/Learn/make_heapsort_fixtures.py).
+        var root = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "Learn", "heapsort_fixtures.json"))).RootElement;
+        foreach (var c in root.GetProperty("cases").EnumerateArray())
+        {
+            double[] keys = Doubles(c.GetProperty("keys"));
+            int[] order = [-1, .. Enumerable.Range(0, keys.Length), -1];   // a guard on either side: only [1, n] is sorted
+            NumpyArgsort.Heapsort(keys, order, 1, keys.Length);
+            Assert.Equal([-1, .. Ints(c.GetProperty("order")), -1], order);
+        }
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
