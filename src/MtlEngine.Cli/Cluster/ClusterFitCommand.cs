@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Globalization;
+using MtlEngine.Cli.Fit;
 using MtlEngine.Cluster;
 using MtlEngine.Learn;
 
@@ -133,19 +134,19 @@ internal static class ClusterFitCommand
                     if (!(alpha >= 0) || double.IsInfinity(alpha))
                         throw new UsageException($"--alpha must be a finite number ≥ 0, but is {alpha.ToString(CultureInfo.InvariantCulture)}");
                     return new Ridge(Alpha: alpha, FitIntercept: !Value<bool>("--no-intercept"), Solver: RidgeSolverOf(Value<string>("--solver")!),
-                        Parallelism: MtlEngine.Parallelism.Default);
+                        Parallelism: FitCommand.Threads(Value<int>("--threads")));
                 case "pca":
                     if (Value<string>("--solver") is not ("auto" or "covariance"))
                         throw new UsageException($"--solver {Value<string>("--solver")}: a cluster fit takes the covariance route; pass --solver covariance or auto");
                     int k = Value<int>("--components");
                     if (k < 1) throw new UsageException($"--components {k}: must be at least 1");
-                    return new Pca(Components: k, Whiten: Value<bool>("--whiten"), Solver: PcaSolver.Covariance, Parallelism: MtlEngine.Parallelism.Default);
+                    return new Pca(Components: k, Whiten: Value<bool>("--whiten"), Solver: PcaSolver.Covariance, Parallelism: FitCommand.Threads(Value<int>("--threads")));
                 case "cca":
                     int pairs = Value<int>("--components");
                     if (pairs < 1) throw new UsageException($"--components {pairs}: must be at least 1");
                     if (Value<int>("--max-iter") < 1) throw new UsageException($"--max-iter {Value<int>("--max-iter")}: must be ≥ 1");
                     if (!(Value<double>("--tol") >= 0)) throw new UsageException($"--tol {Value<double>("--tol").ToString(CultureInfo.InvariantCulture)}: must be ≥ 0");
-                    return new Cca(pairs, !Value<bool>("--no-scale"), Value<int>("--max-iter"), Value<double>("--tol"), MtlEngine.Parallelism.Default);
+                    return new Cca(pairs, !Value<bool>("--no-scale"), Value<int>("--max-iter"), Value<double>("--tol"), FitCommand.Threads(Value<int>("--threads")));
                 case "logreg":
                     double c = Value<double>("--c");
                     if (!(c > 0)) throw new UsageException($"--c must be > 0 (the inverse regularization strength), not {c.ToString(CultureInfo.InvariantCulture)}");
@@ -160,7 +161,7 @@ internal static class ClusterFitCommand
                         BalancedClassWeight = weighting == "balanced",
                         MaxIterations = Value<int>("--max-iter"),
                         Tolerance = Value<double>("--tol"),
-                        Parallelism = MtlEngine.Parallelism.Default,
+                        Parallelism = FitCommand.Threads(Value<int>("--threads")),
                     };
                 default:
                     throw new UsageException($"fit {estimator} does not run on a cluster yet; fit it locally (without --cluster)");
