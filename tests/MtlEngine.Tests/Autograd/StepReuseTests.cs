@@ -162,6 +162,56 @@ public class StepReuseTests
         Assert.All(after, c => Assert.Equal(1, c));
     }
 
+    /// <summary>Counts its shares; with <c>startHeld</c>, share 0 first starts the held work items (an earlier loop's, late) on this thread.</summary>
+    private readonly struct CountOrStartHeld(int[] counts, List<IThreadPoolWorkItem>? startHeld) : IShareBody
+    {
+        public void Run(int share)
+        {
+            if (share == 0 && startHeld is not null)
+            {
+                var items = startHeld.ToArray();
+                startHeld.Clear();
+                foreach (var item in items) item.Execute();
+            }
+            Interlocked.Increment(ref counts[share]);
+        }
+    }
+
+    [Fact]
+    public void ForkJoinReusesItsJobWhileItsWorkItemsWaitAndALateWorkItemHelpsTheLoopThenRunning()
+    {
+        var held = new List<IThreadPoolWorkItem>(64); // the work items, never started by a pool: every one starts late
+        Action<IThreadPoolWorkItem> queue = held.Add;
+        var counts = new int[3];
+        ForkJoin.Run(3, new CountOrStartHeld(counts, null), queue); // warm: the job of this body type exists
+        Assert.Equal([1, 1, 1], counts);
+        Assert.Equal(2, held.Count);
+        int wrong = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int loop = 0; loop < 200; loop++)
+        {
+            Array.Clear(counts);
+            ForkJoin.Run(3, new CountOrStartHeld(counts, null), queue);
+            for (int share = 0; share < 3; share++) wrong += counts[share] == 1 ? 0 : 1; // the caller ran every share once
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, wrong);
+        Assert.Equal(0, allocated); // no job a loop (there was one per loop while the earlier work items waited)
+        Assert.Equal(2, held.Count); // and no more work items than the loop's extra shares
+        foreach (var item in held) item.Execute(); // started after their loops: nothing left to claim
+        held.Clear();
+
+        // Work items of an earlier loop that start inside a later loop claim that loop's shares: each share still runs once.
+        var first = new int[4];
+        ForkJoin.Run(4, new CountOrStartHeld(first, null), queue); // leaves 3 work items held
+        Assert.Equal([1, 1, 1, 1], first);
+        Assert.Equal(3, held.Count);
+        var later = new int[4];
+        ForkJoin.Run(4, new CountOrStartHeld(later, held), queue); // queues none: the 3 held ones claim shares 1–3 from inside share 0
+        Assert.Equal([1, 1, 1, 1], later);
+        Assert.Empty(held);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
