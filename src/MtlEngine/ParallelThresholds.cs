@@ -49,6 +49,9 @@ internal static class ParallelThresholds
     /// <summary>Bidiagonal divide and conquer: from this order the two independent halves run on two threads.</summary>
     public const int BidiagonalHalvesOrder = 128;
 
+    /// <summary>Tridiagonal divide and conquer: from this order the two independent halves run on two threads (4 leaves of 32).</summary>
+    public const int TridiagonalHalvesOrder = 128;
+
     /// <summary>Tridiagonalization's symmetric matrix-vector product: from this trailing order m a column's product is shared
     /// over threads (a parallel region per column costs a wake-up and a barrier; m ≥ 256 carries 7/8 of the whole reduction's work).</summary>
     public const int TridiagonalProductOrder = 256;

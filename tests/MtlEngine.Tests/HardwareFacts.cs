@@ -47,6 +47,16 @@ public sealed class Avx512FactAttribute : FactAttribute
     }
 }
 
+/// <summary>A fact that needs the AVX2 (with FMA3) GEMM path; skipped, with the reason, where the processor lacks it.</summary>
+public sealed class Avx2FactAttribute : FactAttribute
+{
+    /// <summary>Sets <c>Skip</c> when AVX2 or FMA3 is absent.</summary>
+    public Avx2FactAttribute()
+    {
+        if (!GemmInstructionSets.IsSupported(GemmInstructionSet.Avx2)) Skip = "This processor has no AVX2 with FMA3: the AVX2 path cannot run here.";
+    }
+}
+
 /// <summary>A fact that needs accelerated 512-bit vectors (the direct convolution); skipped, with the reason, where they are absent.</summary>
 public sealed class Vector512FactAttribute : FactAttribute
 {

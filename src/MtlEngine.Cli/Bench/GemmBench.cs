@@ -108,7 +108,7 @@ internal static class GemmBench
 
     /// <summary>One thread's loop of independent fused multiply-add chains; returns their sum (so the loop is not removed).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static double FmaLoop<T>(long iterations, GemmInstructionSet set) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static double FmaLoop<T>(long iterations, GemmInstructionSet set) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // A factor just below 1 keeps the chains finite over millions of iterations.
         T scale = typeof(T) == typeof(float) ? T.CreateTruncating(0.9999999f) : T.CreateTruncating(0.9999999999);

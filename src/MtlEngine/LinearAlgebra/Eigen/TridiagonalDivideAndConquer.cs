@@ -73,7 +73,7 @@ internal static class TridiagonalDivideAndConquer
         d[tear] -= Math.Abs(rho);
         d[tear + 1] -= Math.Abs(rho);
         int degree = parallelism.Degree;
-        if (degree > 1 && size >= 4 * LeafSize)
+        if (degree > 1 && size >= ParallelThresholds.TridiagonalHalvesOrder)
         {
             // The halves are independent (disjoint blocks of d, e and z): half the threads each. Every kernel below is
             // bitwise independent of its thread count, so this split does not change the result.

@@ -22,9 +22,13 @@ public interface ILinearOperator
     void ApplyTransposed(ReadOnlySpan<double> x, Span<double> y);
 }
 
-/// <summary>A dense matrix as an <see cref="ILinearOperator"/> (products through the GEMM as matrix–vector products).</summary>
+/// <summary>
+/// A dense matrix as an <see cref="ILinearOperator"/>: A·x as one dot product per row, Aᵀ·x as one axpy per row, both on
+/// the calling thread (not through the GEMV kernel, whose dot products round differently).
+/// </summary>
 /// <param name="Matrix">The matrix.</param>
-/// <param name="Parallelism">Threads for the products.</param>
+/// <param name="Parallelism">Reserved for threaded products; the products run on the calling thread whatever it says, so it
+/// changes nothing yet (a threaded form must keep each row's sums in this order to keep the results).</param>
 public sealed record DenseOperator(DenseMatrix Matrix, Parallelism? Parallelism = null) : ILinearOperator
 {
     /// <inheritdoc/>

@@ -80,32 +80,34 @@ public static class RandomizedSvd
     /// <summary>
     /// The textbook twin of <see cref="Compute(DenseMatrix, int, int, int, ulong, Parallelism?)"/>: the same Ω and steps with
     /// a Householder QR (thin Q) at every half step. Slow on tall blocks; the tests hold the fast one against it.
+    /// A parallelism left out (null) is <see cref="TensorParallelism.Current"/>, as in every signature (README: Threads).
     /// </summary>
-    internal static Svd ComputeTextbook(DenseMatrix a, int rank, int oversampling = 10, int powerIterations = 4, ulong seed = 0, Parallelism parallelism = default)
+    internal static Svd ComputeTextbook(DenseMatrix a, int rank, int oversampling = 10, int powerIterations = 4, ulong seed = 0, Parallelism? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(a);
+        var threads = parallelism ?? TensorParallelism.Current;
         CheckArguments(a.Rows, a.Columns, a.ShapeText, rank, oversampling, powerIterations);
         int m = a.Rows, n = a.Columns;
         int l = Math.Min(rank + oversampling, Math.Min(m, n));
         if (rank == 0) return new Svd(new DenseMatrix(m, 0), [], new DenseMatrix(n, 0), 0);
         var omega = new DenseMatrix(n, l);
-        new PhiloxStream(seed).Fill(0, omega.Data, new NormalDraw<double>(0.0, 1.0), parallelism);
+        new PhiloxStream(seed).Fill(0, omega.Data, new NormalDraw<double>(0.0, 1.0), threads);
         using var y = new PooledMatrix(m, l, clear: false);
         using var q = new PooledMatrix(m, l, clear: false);
         using var w = new PooledMatrix(n, l, clear: false);
         using var z = new PooledMatrix(n, l, clear: false);
-        Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.None, omega.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
-        HouseholderQ(y, q, parallelism);
+        Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.None, omega.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, threads);
+        HouseholderQ(y, q, threads);
         for (int it = 0; it < powerIterations; it++)
         {
-            Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.Transpose, q.ReadOnlySpan, MatrixOp.None, 0.0, w.Span, parallelism);
-            HouseholderQ(w, z, parallelism);
-            Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.None, z.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, parallelism);
-            HouseholderQ(y, q, parallelism);
+            Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.Transpose, q.ReadOnlySpan, MatrixOp.None, 0.0, w.Span, threads);
+            HouseholderQ(w, z, threads);
+            Gemm.Multiply(1.0, a.ReadOnlySpan, MatrixOp.None, z.ReadOnlySpan, MatrixOp.None, 0.0, y.Span, threads);
+            HouseholderQ(y, q, threads);
         }
         var u = new DenseMatrix(m, rank);
         var v = new DenseMatrix(n, rank);
-        var (sigma, sweeps) = Finish(a.ReadOnlySpan, q, rank, u.Span, v.Span, parallelism);
+        var (sigma, sweeps) = Finish(a.ReadOnlySpan, q, rank, u.Span, v.Span, threads);
         SignConvention.Apply(u, v);
         return new Svd(u, sigma, v, sweeps);
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using MtlEngine.Kernels.Gemm;
 using MtlEngine.Cli.Bench;
 
@@ -16,7 +17,7 @@ public class GemmBenchTests
         var fields = lines[0].Split(' ').Select(f => f.Split('=')).ToDictionary(p => p[0], p => p[1]);
         Assert.Equal(["name", "dtype", "n", "threads", "gflops", "peak_gflops", "peak_fraction", "peak_gflops_1t", "isa", "uarch", "cpu", "cpuid", "max_rel_err"], fields.Keys);
         Assert.Contains(fields["isa"], new[] { "avx512", "avx2", "portable128", "portable256", "portable512" });
-        Assert.True(double.Parse(fields["peak_gflops_1t"], CultureInfo.InvariantCulture) > 0);
+        Assert.InRange(double.Parse(fields["peak_gflops_1t"], CultureInfo.InvariantCulture), double.Epsilon, double.MaxValue); // finite and > 0
         Assert.Equal("gemm", fields["name"]);
         Assert.Equal("f64", fields["dtype"]);
         Assert.InRange(double.Parse(fields["gflops"], CultureInfo.InvariantCulture), double.Epsilon, double.MaxValue); // finite and > 0 (a zero timer prints ∞)
@@ -44,9 +45,31 @@ public class GemmBenchTests
         Assert.Equal(set == GemmInstructionSet.Avx512 ? "avx512" : "avx2", GemmBench.IsaName<float>(set));
     }
 
+    // PeakGflops counts 2·chains·lanes·iterations flops a thread: each of the chains·lanes values of the loop must have
+    // run x ← x·s + 10⁻⁹ exactly `iterations` times from 1 (a scalar fused multiply-add gives the same value).
     [Fact]
-    public void Peak_of_the_portable_loop_is_positive()
+    public void Portable_peak_loop_does_the_fused_multiply_adds_its_flop_count_assumes() => PeakLoopDoesItsFlops(GemmInstructionSet.Portable);
+
+    [Avx2Fact]
+    public void Avx2_peak_loop_does_the_fused_multiply_adds_its_flop_count_assumes() => PeakLoopDoesItsFlops(GemmInstructionSet.Avx2);
+
+    [Avx512Fact]
+    public void Avx512_peak_loop_does_the_fused_multiply_adds_its_flop_count_assumes() => PeakLoopDoesItsFlops(GemmInstructionSet.Avx512);
+
+    private static void PeakLoopDoesItsFlops(GemmInstructionSet set)
     {
-        Assert.True(GemmBench.PeakGflops<double>(1, GemmInstructionSet.Portable) > 0);
+        Check<float>(0.9999999f, 1e-5);
+        Check<double>(0.9999999999, 1e-12);
+
+        void Check<T>(T scale, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            const int iterations = 1000;
+            T x = T.One, add = T.CreateTruncating(1e-9);
+            for (int i = 0; i < iterations; i++) x = T.FusedMultiplyAdd(x, scale, add);
+            var (lanes, chains) = GemmBench.PeakShape<T>(set);
+            double expected = chains * lanes * double.CreateTruncating(x);
+            Assert.Equal(expected, GemmBench.FmaLoop<T>(iterations, set), tolerance * expected);
+            Assert.NotEqual(expected, GemmBench.FmaLoop<T>(iterations + 100, set), tolerance * expected); // more steps, another value
+        }
     }
 }
