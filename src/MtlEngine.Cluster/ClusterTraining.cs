@@ -21,6 +21,15 @@ namespace MtlEngine.Cluster;
 /// zeros without one), which the client sums and the trainer adds after the strategy, as locally.
 /// </para>
 /// <para>
+/// On the shared representation (<see cref="Representation"/>: <c>rep_grad</c>, MGDA-UB), two rounds per step. Round 1: each
+/// grain also returns its slice's rows of each task loss's gradient on the representations the heads read; the client puts
+/// the batch's Jacobian together from them (each slice's rows scaled by fₛₜ, side by side: <see cref="StepRepresentation"/>)
+/// and the trainer's strategy aggregates it as on a local step. Round 2: each grain gets its rows of the direction, runs
+/// its slice's forward again (the same parameters and generator positions, so the same masks) and returns the shared
+/// parameters' gradient of Σᵣ ⟨Rᵣ, Dᵣ⟩, summed in slice order. Round 2 keeps nothing from round 1 on the silos, so a silo
+/// that dies between the rounds only moves its slice. Not for synchronized models (refused).
+/// </para>
+/// <para>
 /// Cost per step, with P parameters: 4·P bytes of parameters to each of the K grains and 4·P bytes of gradient back,
 /// 8·P·K in all, plus 4 bytes per row; one round trip per step. A silo that dies mid-step loses nothing: its slice is run
 /// again on another silo (a fresh grain, which loads the job again), by the same <see cref="ShardScheduler"/> as the fits,
@@ -53,11 +62,13 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
     private readonly bool _synchronized;
     private readonly int _attempts;
     private readonly string _run = Guid.NewGuid().ToString("N");
+    private long _representationValues; // Σᵣ B·wᵣ of the last rep_grad step (for BytesPerStep)
 
     private ClusterTraining(IClusterClient client, ShardScheduler scheduler, string job, MultiTaskModel<float> model, MultiTaskDataset<float> data, double[] weights,
-        int slices, bool perTask, TimeSpan timeout, int attempts)
+        int slices, bool perTask, TimeSpan timeout, int attempts, bool representation)
     {
-        PerTask = perTask;
+        PerTask = perTask || representation;
+        Representation = representation;
         _attempts = attempts;
         _client = client;
         _timeout = timeout;
@@ -82,10 +93,14 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
     /// <param name="slices">K, the slices per batch; null: one per active silo.</param>
     /// <param name="perTask">Compute each task's gradient (<see cref="PerTask"/>): for any strategy other than constant
     /// weights, and for the gradient-conflict record; <paramref name="weights"/> are then unused.</param>
-    /// <exception cref="ArgumentException">When the model is not replicable or the weights do not match the tasks.</exception>
+    /// <param name="representation">For a strategy on the shared representation (<c>rep_grad</c>, MGDA-UB): two rounds per step
+    /// (<see cref="Representation"/>); implies <paramref name="perTask"/>.</param>
+    /// <exception cref="ArgumentException">When the model is not replicable or the weights do not match the tasks, or
+    /// <paramref name="representation"/> is asked of a model with synchronized modules.</exception>
     /// <exception cref="ClusterException">When the cluster has no active silo.</exception>
     public static async Task<ClusterTraining> CreateAsync(ClusterConnection connection, string job, MultiTaskModel<float> model,
-        MultiTaskDataset<float> data, IReadOnlyList<double> weights, ClusterFitOptions? options = null, int? slices = null, bool perTask = false)
+        MultiTaskDataset<float> data, IReadOnlyList<double> weights, ClusterFitOptions? options = null, int? slices = null, bool perTask = false,
+        bool representation = false)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(job);
@@ -93,6 +108,7 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(weights);
         DataParallel.CheckReplicable(model);
+        if (representation) DataParallel.CheckRepresentationSlices(model);
         if (weights.Count != model.Tasks.Count)
             throw new ArgumentException($"{weights.Count} task weights for {model.Tasks.Count} tasks; give one per task, in task order");
         if (slices is < 1) throw new ArgumentException($"the slices per batch must be at least 1, but are {slices}");
@@ -104,11 +120,19 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
         var scheduling = DataParallel.IsSynchronized(model) ? options with { ShardsPerSilo = Math.Max(options.ShardsPerSilo, k) } : options;
         var scheduler = await ShardScheduler.CreateAsync(connection.Client,
             Enumerable.Range(0, k).Select(s => new ShardFiles(s, job, null, null)).ToArray(), scheduling);
-        return new ClusterTraining(connection.Client, scheduler, job, model, data, weights.ToArray(), k, perTask, options.ShardTimeout, options.MaxAttempts);
+        return new ClusterTraining(connection.Client, scheduler, job, model, data, weights.ToArray(), k, perTask, options.ShardTimeout, options.MaxAttempts,
+            representation);
     }
 
     /// <inheritdoc />
     public bool PerTask { get; }
+
+    /// <summary>
+    /// Whether each step runs two rounds for a strategy on the shared representation (<c>rep_grad</c>, MGDA-UB; see the
+    /// remarks): round 1 also returns each slice's rows of the task losses' representation gradients, round 2 sends each
+    /// slice its rows of the strategy's direction and returns the shared parameters' gradient.
+    /// </summary>
+    public bool Representation { get; }
 
     /// <summary>K, the slices per batch.</summary>
     public int Slices => _silos.Length;
@@ -135,6 +159,8 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
     public long BytesPerStep(int rows)
     {
         long bytes = 4L * DataParallel.ParameterLength(_model) * Slices * (PerTask ? 2 + _model.Tasks.Count : 2) + 4L * rows;
+        if (Representation) // round 2: parameters out and the pushed gradient back; the representation's gradients and direction (measured)
+            bytes += 2 * 4L * DataParallel.ParameterLength(_model) * Slices + 4L * rows + 4L * (_model.Tasks.Count + 1) * _representationValues;
         if (!_synchronized) return bytes;
         return bytes + 2 * 4L * DataParallel.GetSynchronizedBuffers(_model).Length * Slices + (Steps == 0 ? 0 : ExchangeBytes / Steps);
     }
@@ -178,6 +204,8 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
     public TaskStepGradients ComputeTasks(int[] rows, int epoch, long step)
     {
         var clock = Stopwatch.StartNew();
+        var parameters = Representation ? DataParallel.GetParameters(_model) : null; // round 2 starts from the step's parameters
+        var positions = DataParallel.RandomPositions(_model); // and generator positions
         var (replies, fractions) = Round(rows, step, perTask: true);
         var sums = DataParallel.EmptyTaskGradients(_model);
         var ones = _synchronized ? DataParallel.SynchronizedFractions(fractions) : null; // synchronized rows come scaled by fₛₜ
@@ -189,7 +217,61 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
         }
         Steps++;
         Elapsed += clock.Elapsed;
-        return sums;
+        if (!Representation) return sums;
+        var parts = DataParallel.Slices(rows.Length, Slices);
+        int first = Array.FindIndex(parts, p => p.Count > 0);
+        if (replies[first].RepresentationWidths is not { } widths || replies[first].RepresentationTasks is not { } tasks)
+            throw new ClusterException($"slice {first} came back from {replies[first].Silo} without the representation's gradients; every silo must run the same version of mtl on the same spec");
+        StepRepresentation? representation = null;
+        representation = new StepRepresentation(_model.Tasks.Count, rows.Length, widths, tasks)
+        {
+            Push = directions => Push(directions, representation!, rows, parts, fractions, parameters!, positions, step),
+        };
+        for (int s = 0; s < replies.Length; s++)
+        {
+            var reply = replies[s];
+            if (parts[s].Count == 0) continue;
+            try
+            {
+                representation.AddSlice(parts[s].Start, parts[s].Count,
+                    new RepresentationSlice<float>(reply.RepresentationGradients ?? [], reply.RepresentationWidths ?? [], reply.RepresentationTasks ?? []), fractions[s]);
+            }
+            catch (ArgumentException error)
+            {
+                throw new ClusterException($"slice {s} came back from {reply.Silo} with another representation: {error.Message}", error);
+            }
+        }
+        _representationValues = representation.Columns;
+        return sums with { Representation = representation };
+    }
+
+    /// <summary>
+    /// Round 2 of a <c>rep_grad</c> step: each slice gets the step's parameters, generator positions and its rows of the
+    /// directions, runs its forward again and pushes them through its encoder; the gradients come back summed in slice order.
+    /// Stateless on the silos, so a slice whose silo died since round 1 simply runs on another.
+    /// </summary>
+    private RepresentationPush Push(IReadOnlyList<double[]> directions, StepRepresentation layout, int[] rows, (int Start, int Count)[] parts, double[][] fractions,
+        float[] parameters, ulong[] positions, long step)
+    {
+        var clock = Stopwatch.StartNew();
+        var requests = Enumerable.Range(0, Slices)
+            .Select(s => new TrainSliceRequest(_job, step, parameters, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, false,
+                parts[s].Start, rows.Length, positions, ExchangeTimeout: _timeout, Direction: layout.SliceDirection<float>(directions, parts[s].Start, parts[s].Count)))
+            .ToArray();
+        _scheduler.Spread();
+        var replies = _scheduler.RunAsync((grain, slice) => grain.TrainSlice(slice, requests[slice.Index])).GetAwaiter().GetResult();
+        int length = DataParallel.ParameterLength(_model), count = _model.Parameters().Count;
+        var sum = new RepresentationPush(new double[length], new bool[count]);
+        for (int s = 0; s < replies.Length; s++) // slice order
+        {
+            var reply = replies[s];
+            if (reply.Gradient.Length != length || reply.Reached?.Length != count)
+                throw new ClusterException($"slice {s} came back from {reply.Silo} with {reply.Gradient.Length} pushed gradient values for {length}; every silo must run the same version of mtl on the same spec");
+            if (_silos[s].Count == 0 || _silos[s][^1] != reply.Silo) _silos[s].Add(reply.Silo);
+            DataParallel.AddPush<float>(sum, reply.Gradient, reply.Reached);
+        }
+        Elapsed += clock.Elapsed;
+        return sum;
     }
 
     /// <summary>One round: the slices' requests out, their replies back in slice order, and the slices' fₛₜ.</summary>
@@ -211,7 +293,7 @@ public sealed class ClusterTraining : ITaskStepGradients<float>
             string? exchange = _synchronized ? $"{_run}/{step}/{attempt}" : null;
             var requests = Enumerable.Range(0, Slices)
                 .Select(s => new TrainSliceRequest(_job, step, parameters, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(), fractions[s], _weights, perTask,
-                    parts[s].Start, rows.Length, positions, exchange, participant[s], participants, buffers, _timeout))
+                    parts[s].Start, rows.Length, positions, exchange, participant[s], participants, buffers, _timeout, Representation && perTask))
                 .ToArray();
             _scheduler.Spread(); // one slice per silo (the slices of a lost silo to the least loaded), never first come, first served
             int lost = 0;

@@ -98,16 +98,26 @@ internal sealed class ShardGrain(ILocalSiloDetails silo, IServiceProvider servic
         DataParallel.SetParameters<float>(model, request.Parameters);
         if (request.Buffers is { } buffers) DataParallel.SetSynchronizedBuffers<float>(model, buffers);
         var draws = request.Positions is { } positions ? new SliceDraws(request.Offset, request.BatchRows, positions) : null;
+        if (request.Direction is { } direction)
+        {
+            // Round 2 of a rep_grad step: the forward again (the same masks), then the direction pushed through the encoder.
+            var pushed = new float[_gradient!.Length];
+            var pushedReached = new bool[model.Parameters().Count];
+            DataParallel.SliceRepresentationBackward<float>(model, data, request.Rows, direction, pushed, pushedReached, draws);
+            return new TrainSliceReply(_silo, new double[model.Tasks.Count], pushed, clock.Elapsed.TotalSeconds, null, pushedReached, DataParallel.RandomPositions(model));
+        }
         if (request.PerTask)
         {
             var gradients = new float[model.Tasks.Count * _gradient!.Length];
             var reached = new bool[model.Tasks.Count * model.Parameters().Count];
             var auxiliary = new float[_gradient.Length];
             var auxiliaryReached = new bool[model.Parameters().Count];
+            var representation = request.Representation ? new RepresentationSlice<float>() : null;
             var taskLosses = DataParallel.SliceTaskGradients<float>(model, data, request.Rows, request.Fractions, gradients, reached, draws, auxiliary, auxiliaryReached,
-                collective);
+                collective, representation);
             return new TrainSliceReply(_silo, taskLosses, gradients, clock.Elapsed.TotalSeconds, null, reached, DataParallel.RandomPositions(model),
-                auxiliary, auxiliaryReached, Buffers(model, request));
+                auxiliary, auxiliaryReached, Buffers(model, request), RepresentationGradients: representation?.Gradients,
+                RepresentationWidths: representation?.Widths, RepresentationTasks: representation?.TaskRepresentations);
         }
         var losses = DataParallel.SliceGradients(model, data, request.Rows, request.Fractions, request.Weights, _gradient, draws, collective);
         return new TrainSliceReply(_silo, losses, (float[])_gradient!.Clone(), clock.Elapsed.TotalSeconds, null, null, DataParallel.RandomPositions(model),

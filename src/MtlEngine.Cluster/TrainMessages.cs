@@ -37,6 +37,11 @@ public sealed record TrainingReplica(MultiTaskModel<float> Model, MultiTaskDatas
 /// <param name="Participants">The step's non-empty slices.</param>
 /// <param name="Buffers">The coordinator's synchronized buffers (running statistics, <see cref="DataParallel.GetSynchronizedBuffers{T}"/>), or null.</param>
 /// <param name="ExchangeTimeout">How long a slice waits at the exchange for the others.</param>
+/// <param name="Representation">With <see cref="PerTask"/>, for a strategy on the shared representation (<c>rep_grad</c>, MGDA-UB):
+/// round 1, return each task's gradient on the slice's rows of the representations too (<see cref="RepresentationSlice{T}"/>).</param>
+/// <param name="Direction">Round 2 of a <c>rep_grad</c> step: the slice's rows of the direction on the representations
+/// (<see cref="StepRepresentation.SliceDirection{T}"/>); the slice runs its forward again from <see cref="Positions"/> and returns
+/// the shared parameters' gradient of Σᵣ ⟨Rᵣ, Dᵣ⟩ (<see cref="DataParallel.SliceRepresentationBackward{T}"/>). Null: round 1.</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainSliceRequest(
     [property: Id(0)] string Job,
@@ -53,7 +58,9 @@ public sealed record TrainSliceRequest(
     [property: Id(11)] int Participant = -1,
     [property: Id(12)] int Participants = 0,
     [property: Id(13)] float[]? Buffers = null,
-    [property: Id(14)] TimeSpan ExchangeTimeout = default);
+    [property: Id(14)] TimeSpan ExchangeTimeout = default,
+    [property: Id(15)] bool Representation = false,
+    [property: Id(16)] float[]? Direction = null);
 
 /// <summary>One slice's gradient of Σₜ wₜ·fₜ·lossₜ (or its per-task gradients) and its fₜ·lossₜ, or the one-line error.</summary>
 /// <param name="Silo">The silo that computed it (HOST:PORT).</param>
@@ -70,6 +77,9 @@ public sealed record TrainSliceRequest(
 /// <param name="ExchangeLost">True when <see cref="Error"/> says the slice could not complete a round of the step's exchange
 /// (its silo died, the exchange was given up, or the others did not come in time): the coordinator runs the step again on a fresh exchange.</param>
 /// <param name="ExchangeBytes">The payload bytes the slice moved through the step's exchange (sent and received); 0 without one.</param>
+/// <param name="RepresentationGradients">With <see cref="TrainSliceRequest.Representation"/>: ∂lossₜ(slice)/∂R, T × Σᵣ n·wᵣ (<see cref="RepresentationSlice{T}.Gradients"/>); else null.</param>
+/// <param name="RepresentationWidths">With <see cref="TrainSliceRequest.Representation"/>: wᵣ of each distinct representation; else null.</param>
+/// <param name="RepresentationTasks">With <see cref="TrainSliceRequest.Representation"/>: the representation each task's head reads (−1: none); else null.</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainSliceReply(
     [property: Id(0)] string Silo,
@@ -83,4 +93,7 @@ public sealed record TrainSliceReply(
     [property: Id(8)] bool[]? AuxiliaryReached = null,
     [property: Id(9)] float[]? Buffers = null,
     [property: Id(10)] bool ExchangeLost = false,
-    [property: Id(11)] long ExchangeBytes = 0) : IShardReply;
+    [property: Id(11)] long ExchangeBytes = 0,
+    [property: Id(12)] float[]? RepresentationGradients = null,
+    [property: Id(13)] int[]? RepresentationWidths = null,
+    [property: Id(14)] int[]? RepresentationTasks = null) : IShardReply;

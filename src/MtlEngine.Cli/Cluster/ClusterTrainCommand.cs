@@ -87,14 +87,16 @@ internal sealed class ClusterTrainSession : IDisposable
         if (!(settings.ConnectTimeoutSeconds > 0) || double.IsInfinity(settings.ConnectTimeoutSeconds))
             throw new UsageException($"--connect-timeout must be a positive number of seconds, not {settings.ConnectTimeoutSeconds.ToString(CultureInfo.InvariantCulture)}");
         if (settings.Slices is < 1) throw new UsageException($"--slices must be at least 1, not {settings.Slices}");
-        if (training.RepGrad || training.Weighting == "mgda-ub")
-            throw new UsageException($"training.weighting \"{training.Weighting}\"{(training.RepGrad ? " with training.rep_grad" : "")} aggregates the shared representation's per-sample gradients, which a cluster run does not gather; aggregate on the shared parameters (rep_grad false) or train locally");
+        // rep_grad and MGDA-UB aggregate the representation's gradients: two rounds per step (the slices' rows of them, then
+        // each slice's rows of the direction to push through its encoder).
+        bool representation = training.RepGrad || training.Weighting == "mgda-ub";
         // ew and fixed send one summed gradient per slice; every other strategy (and the conflict record) each task's.
-        bool perTask = training.Weighting is not ("ew" or "fixed") || training.GradientConflict;
+        bool perTask = training.Weighting is not ("ew" or "fixed") || training.GradientConflict || representation;
         var weights = model.Tasks.Select(t => training.Weighting == "fixed" ? t.Weight : 1.0).ToArray();
         try
         {
             DataParallel.CheckReplicable(model);
+            if (representation) DataParallel.CheckRepresentationSlices(model);
         }
         catch (ArgumentException error)
         {
@@ -107,9 +109,9 @@ internal sealed class ClusterTrainSession : IDisposable
             connection = ClusterConnection.ConnectAsync(settings.Gateways, settings.Security, timeout, TimeSpan.FromSeconds(settings.ConnectTimeoutSeconds))
                 .GetAwaiter().GetResult();
             var session = ClusterTraining.CreateAsync(connection, Path.GetFullPath(specPath), model, data, weights,
-                new ClusterFitOptions { ShardTimeout = timeout }, settings.Slices, perTask).GetAwaiter().GetResult();
+                new ClusterFitOptions { ShardTimeout = timeout }, settings.Slices, perTask, representation).GetAwaiter().GetResult();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"cluster: {session.Slices} slice{(session.Slices == 1 ? "" : "s")} per batch{(perTask ? ", per-task gradients" : "")} on {session.Silos.Count} silo{(session.Silos.Count == 1 ? "" : "s")} ({string.Join(", ", session.Silos)}); {DataParallel.ParameterLength(model)} parameters, {session.BytesPerStep(training.BatchSize)} bytes per step of {training.BatchSize} rows"));
+                $"cluster: {session.Slices} slice{(session.Slices == 1 ? "" : "s")} per batch{(representation ? ", per-task representation gradients (2 rounds per step)" : perTask ? ", per-task gradients" : "")} on {session.Silos.Count} silo{(session.Silos.Count == 1 ? "" : "s")} ({string.Join(", ", session.Silos)}); {DataParallel.ParameterLength(model)} parameters, {session.BytesPerStep(training.BatchSize)} bytes per step of {training.BatchSize} rows"));
             return new ClusterTrainSession(connection, session);
         }
         catch (ClusterException error)

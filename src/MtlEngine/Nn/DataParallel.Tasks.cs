@@ -23,6 +23,13 @@ public sealed record TaskStepGradients(double[] Losses, double[] Gradients, bool
 
     /// <summary>Whether the auxiliary loss depends on parameter k (K flags), or null: none.</summary>
     public bool[]? AuxiliaryReached { get; init; }
+
+    /// <summary>
+    /// For a strategy on the shared representation (<c>rep_grad</c>, MGDA-UB): the batch's Jacobian of the task losses with
+    /// respect to the representations, put together from the slices, and the way to push a direction back through them
+    /// (round 2); <see cref="Gradients"/> then holds the task parameters' gradients alone. Null: the step has none.
+    /// </summary>
+    public StepRepresentation? Representation { get; init; }
 }
 
 /// <summary>
@@ -67,12 +74,19 @@ public static partial class DataParallel
     /// null. With one, the slices' gradients are coupled (each slice's backward carries every slice's share of the batch
     /// statistics' gradient), so row t receives ∇(fₜ·lossₜ(slice)) already scaled: add the slices with fractions of 1
     /// (<see cref="SynchronizedFractions"/>).</param>
-    /// <exception cref="ArgumentException">When the model has an auxiliary loss that is not a sum over rows, or one and no buffer for it, or a length does not match.</exception>
+    /// <param name="representation">For a strategy on the shared representation (<c>rep_grad</c>, MGDA-UB), or null: the backward
+    /// pass of each task goes to the distinct representations and the task parameters alone, as the local step's Jacobian
+    /// (so row t of <paramref name="gradients"/> holds the task parameters' gradients, zeros on the shared ones), and
+    /// receives ∂lossₜ(slice)/∂R (unscaled); round 2 is <see cref="SliceRepresentationBackward{T}"/>. Not with a collective.</param>
+    /// <exception cref="ArgumentException">When the model has an auxiliary loss that is not a sum over rows, or one and no buffer for it, or a length does not match,
+    /// or a representation is asked with a collective.</exception>
     public static double[] SliceTaskGradients<T>(MultiTaskModel<T> model, MultiTaskDataset<T> data, int[] rows, IReadOnlyList<double> fractions,
         Span<T> gradients, Span<bool> reached, SliceDraws? draws = null, Span<T> auxiliary = default, Span<bool> auxiliaryReached = default,
-        ISliceCollective? collective = null)
+        ISliceCollective? collective = null, RepresentationSlice<T>? representation = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (representation is not null && collective is not null)
+            throw new ArgumentException("rep_grad over slices is not built for synchronized modules (batch normalization, the joint alignment, the mean fill): their representation gradients couple the slices; aggregate on the shared parameters or train locally.");
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(rows);
@@ -95,6 +109,19 @@ public static partial class DataParallel
         var extra = SliceAuxiliary(model, output, collective is not null);
         if (extra is not null && auxiliary.Length == 0)
             throw new ArgumentException($"{model.GetType().Name} adds an auxiliary loss; pass buffers for its gradient ({length} values, {parameters.Count} flags).");
+        if (representation is not null)
+        {
+            var taskLosses = new MtlTensor<T>[tasks];
+            for (int t = 0; t < tasks; t++)
+            {
+                var task = model.Tasks[t];
+                taskLosses[t] = TaskObjectives.Loss(task, output[task.Name], batch.Target(task.Name));
+                losses[t] = fractions[t] * double.CreateChecked(taskLosses[t].Item());
+            }
+            RepresentationTaskGradients(model, output, taskLosses, rows.Length, gradients, reached, representation, retainLast: extra is not null);
+            if (extra is not null) CopyGradients(Grad.Of(extra, parameters), parameters, auxiliary, auxiliaryReached);
+            return losses;
+        }
         for (int t = 0; t < tasks; t++)
         {
             var task = model.Tasks[t];
@@ -190,7 +217,11 @@ public static partial class DataParallel
     /// of <paramref name="gradients"/>: lossₜ = Lₜ + Σₖ Σ((θₖ − detach θₖ) ⊙ Gₜₖ) over the parameters lossₜ reached. The
     /// added term is exactly 0, so its value is Lₜ (rounded to T), and its gradient on θₖ is Gₜₖ (rounded to T), so a
     /// strategy's backward passes, task gradients and Jacobians give what they give on the local step, up to that rounding.
-    /// The outputs and representations are empty (a strategy on the representation, <c>rep_grad</c>, cannot run on it);
+    /// The outputs are empty, and so are the representations unless <paramref name="gradients"/> carries them
+    /// (<see cref="TaskStepGradients.Representation"/>): then each distinct representation is a leaf (B, wᵣ) whose gradient
+    /// in lossₜ is the batch's Jacobian block Jₜᵣ (the term Σ((Rᵣ − detach Rᵣ) ⊙ Jₜᵣ), again exactly 0), and a strategy that
+    /// pushes a direction D back through the representation (<c>rep_grad</c>) has it pushed through the slices' encoders
+    /// (<see cref="StepRepresentation.Push"/>) instead of a local backward pass.
     /// <see cref="TrainingStep{T}.RecomputeLosses"/> runs the model on <paramref name="batch"/> as locally.
     /// </summary>
     /// <param name="model">The coordinator's model.</param>
@@ -224,6 +255,9 @@ public static partial class DataParallel
             losses[model.Tasks[t].Name] = loss;
         }
         var none = new Dictionary<string, MtlTensor<T>>();
-        return new TrainingStep<T>(model, batch, new ModelOutput<T>(none, none), losses, epoch, step);
+        if (gradients.Representation is not { } representation)
+            return new TrainingStep<T>(model, batch, new ModelOutput<T>(none, none), losses, epoch, step);
+        var (representations, push) = SurrogateRepresentations(model, representation, losses);
+        return new TrainingStep<T>(model, batch, new ModelOutput<T>(none, representations), losses, epoch, step) { RepresentationBackward = push };
     }
 }

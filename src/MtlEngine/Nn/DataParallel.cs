@@ -290,9 +290,12 @@ public sealed class SlicedStepGradients<T> : ITaskStepGradients<T> where T : unm
     /// <param name="slices">K, the slices per batch.</param>
     /// <param name="weights">wₜ per task.</param>
     /// <param name="perTask">Give each task's gradient (<see cref="ITaskStepGradients{T}"/>), so the trainer runs its strategy.</param>
-    /// <exception cref="ArgumentException">When the model is not replicable (<see cref="DataParallel.CheckReplicable{T}"/>).</exception>
+    /// <param name="representation">Give the task losses' gradients on the shared representation too, for a strategy on it
+    /// (<c>rep_grad</c>, MGDA-UB: <see cref="TaskStepGradients.Representation"/>, a second round per step); implies <paramref name="perTask"/>.</param>
+    /// <exception cref="ArgumentException">When the model is not replicable (<see cref="DataParallel.CheckReplicable{T}"/>), or
+    /// <paramref name="representation"/> is asked of a model with synchronized modules.</exception>
     public SlicedStepGradients(MultiTaskModel<T> model, MultiTaskDataset<T> data, Func<MultiTaskModel<T>> replica, int slices, IReadOnlyList<double> weights,
-        bool perTask = false)
+        bool perTask = false, bool representation = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -305,8 +308,13 @@ public sealed class SlicedStepGradients<T> : ITaskStepGradients<T> where T : unm
         _replicas = Enumerable.Range(0, slices).Select(_ => replica()).ToArray();
         _weights = weights.ToArray();
         _synchronized = DataParallel.IsSynchronized(model);
-        PerTask = perTask;
+        if (representation) DataParallel.CheckRepresentationSlices(model);
+        PerTask = perTask || representation;
+        Representation = representation;
     }
+
+    /// <summary>Whether each step also gives the gradients on the shared representation (<see cref="TaskStepGradients.Representation"/>).</summary>
+    public bool Representation { get; }
 
     /// <inheritdoc />
     public bool PerTask { get; }
@@ -318,19 +326,50 @@ public sealed class SlicedStepGradients<T> : ITaskStepGradients<T> where T : unm
         var fractions = DataParallel.Fractions(_model.Tasks, _data, rows, _replicas.Length);
         var parts = DataParallel.Slices(rows.Length, _replicas.Length);
         var sums = DataParallel.EmptyTaskGradients(_model);
-        var replies = new (double[] Losses, T[] Gradients, bool[] Reached, T[] Auxiliary, bool[] AuxiliaryReached)[_replicas.Length];
+        var replies = new (double[] Losses, T[] Gradients, bool[] Reached, T[] Auxiliary, bool[] AuxiliaryReached, RepresentationSlice<T>? Representation)[_replicas.Length];
+        var parameters = DataParallel.GetParameters(_model);
+        var positions = DataParallel.RandomPositions(_model); // round 2 draws the step's masks again from here
         RunSlices(rows, parts, (s, slice, draws, collective) =>
         {
             var reply = (Losses: Array.Empty<double>(), Gradients: new T[sums.Gradients.Length], Reached: new bool[sums.Reached.Length],
-                Auxiliary: new T[sums.Auxiliary!.Length], AuxiliaryReached: new bool[sums.AuxiliaryReached!.Length]);
+                Auxiliary: new T[sums.Auxiliary!.Length], AuxiliaryReached: new bool[sums.AuxiliaryReached!.Length],
+                Representation: Representation ? new RepresentationSlice<T>() : null);
             reply.Losses = DataParallel.SliceTaskGradients<T>(_replicas[s], _data, slice, fractions[s], reply.Gradients, reply.Reached, draws,
-                reply.Auxiliary, reply.AuxiliaryReached, collective);
+                reply.Auxiliary, reply.AuxiliaryReached, collective, reply.Representation);
             replies[s] = reply;
         });
         var ones = _synchronized ? DataParallel.SynchronizedFractions(fractions) : null; // synchronized rows come scaled by fₛₜ
         for (int s = 0; s < replies.Length; s++)
             DataParallel.AddSlice<T>(sums, replies[s].Losses, replies[s].Gradients, replies[s].Reached, ones ?? fractions[s], replies[s].Auxiliary, replies[s].AuxiliaryReached);
-        return sums;
+        if (!Representation) return sums;
+        int first = Array.FindIndex(parts, p => p.Count > 0);
+        var head = replies[first].Representation!;
+        StepRepresentation? representation = null;
+        representation = new StepRepresentation(_model.Tasks.Count, rows.Length, head.Widths, head.TaskRepresentations)
+        {
+            Push = directions => Push(directions, representation!, rows, parts, parameters, positions),
+        };
+        for (int s = 0; s < replies.Length; s++) representation.AddSlice(parts[s].Start, parts[s].Count, replies[s].Representation!, fractions[s]);
+        return sums with { Representation = representation };
+    }
+
+    /// <summary>Round 2 of a <c>rep_grad</c> step: each slice pushes its rows of the directions through its replica (from the step's parameters and generator positions); the sum in slice order.</summary>
+    private RepresentationPush Push(IReadOnlyList<double[]> directions, StepRepresentation layout, int[] rows, (int Start, int Count)[] parts, T[] parameters,
+        ulong[] positions)
+    {
+        int length = DataParallel.ParameterLength(_model), count = _model.Parameters().Count;
+        var sum = new RepresentationPush(new double[length], new bool[count]);
+        for (int s = 0; s < parts.Length; s++)
+        {
+            if (parts[s].Count == 0) continue;
+            DataParallel.SetParameters<T>(_replicas[s], parameters);
+            var gradient = new T[length];
+            var reached = new bool[count];
+            DataParallel.SliceRepresentationBackward<T>(_replicas[s], _data, rows.AsSpan(parts[s].Start, parts[s].Count).ToArray(),
+                layout.SliceDirection<T>(directions, parts[s].Start, parts[s].Count), gradient, reached, new SliceDraws(parts[s].Start, rows.Length, positions));
+            DataParallel.AddPush<T>(sum, gradient, reached);
+        }
+        return sum;
     }
 
     /// <inheritdoc />

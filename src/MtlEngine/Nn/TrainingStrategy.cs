@@ -42,6 +42,13 @@ public sealed class TrainingStep<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>The step's index over the whole run (0-based).</summary>
     public long Step { get; }
 
+    /// <summary>
+    /// For a data-parallel step whose representations are stand-ins for the slices' (<see cref="DataParallel.SurrogateStep{T}"/>):
+    /// given the representation tensors and a direction on each, the (parameter, gradient) pairs that pushing the direction
+    /// back through the slices' shared part gives; null on a local step (the direction is pushed by a backward pass).
+    /// </summary>
+    internal Func<IReadOnlyList<MtlTensor<T>>, IReadOnlyList<MtlTensor<T>>, List<(MtlTensor<T>, MtlTensor<T>)>>? RepresentationBackward { get; init; }
+
     /// <summary>Σ wₜ·lossₜ over the tasks (a task absent from <paramref name="weights"/> gets weight 0).</summary>
     public MtlTensor<T> WeightedLoss(IReadOnlyDictionary<string, double> weights)
     {

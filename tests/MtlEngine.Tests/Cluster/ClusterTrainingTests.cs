@@ -7,7 +7,8 @@ namespace MtlEngine.Tests.Cluster;
 
 /// <summary>
 /// Data-parallel <c>mtl train</c> over an in-process cluster of 3 silos with TLS: the run equals the local run to float
-/// rounding (<see cref="DataParallelTests.Tolerance"/>), and a silo killed mid-run only moves its slice.
+/// rounding (<see cref="DataParallelTests.Tolerance"/>), and a silo killed mid-run only moves its slice; so does a silo killed
+/// between the two rounds of a <c>rep_grad</c> step (<see cref="ClusterTraining.Representation"/>).
 /// </summary>
 public sealed class ClusterTrainingTests
 {
@@ -53,6 +54,34 @@ public sealed class ClusterTrainingTests
         (difference, _) = DigitsJob.Compare(local, survivor);
         Assert.True(difference <= DataParallelTests.Tolerance, $"a killed silo: the parameters differ from the local run's by {difference:E2}");
         Assert.Contains(faulted.SliceSilos, s => s.Count == 2 && s[0] == victimName && s[1] != victimName);
+
+        // rep_grad on the 2 silos left: round 2 (the push of the direction through the encoders) keeps nothing from round 1
+        // on the silos, so when the other silo dies after step 1's round 1 (round 2 of the scheduler, counted from 0), its
+        // slice's round 2 runs on the gateway and the run is still the in-process sliced run, bit for bit.
+        using var repGrad = new DigitsJob(batchSize: 300, weighting: "pcgrad", extraTraining: ", \"rep_grad\": true");
+        var (sliced, _) = repGrad.Train(model => new SlicedStepGradients<float>(model, repGrad.Data.Dataset, repGrad.Model, 2, repGrad.Weights(model), representation: true));
+        string? second = null;
+        var events = new List<ShardEvent>();
+        var betweenRounds = options with
+        {
+            OnEvent = async e =>
+            {
+                lock (events) events.Add(e);
+                if (e.Round == 2 && e.Succeeded && e.Silo != gateway && e.Silo != victimName && Interlocked.CompareExchange(ref second, e.Silo, null) is null)
+                    await cluster.KillSiloAsync(cluster.Silos.First(s => s.SiloAddress.Endpoint.ToString() == e.Silo));
+            },
+        };
+        ClusterTraining? twoRounds = null;
+        var (pushed, _) = await Task.Run(() => repGrad.Train(model =>
+            twoRounds = ClusterTraining.CreateAsync(connection, repGrad.SpecPath, model, repGrad.Data.Dataset, repGrad.Weights(model), betweenRounds, slices: 2,
+                representation: true).GetAwaiter().GetResult()));
+        await twoRounds!.ReleaseAsync();
+        Assert.NotNull(second);
+        Assert.Equal(DataParallel.GetParameters(sliced), DataParallel.GetParameters(pushed));
+        Assert.Contains(twoRounds.SliceSilos, s => s.Count == 2 && s[0] == second && s[1] == gateway);
+        // The slice that ran step 1's round 1 on that silo ran its round 2 on the gateway.
+        int moved = events.Single(e => e.Round == 2 && e.Succeeded && e.Silo == second).Shard.Index;
+        Assert.Contains(events, e => e.Round == 3 && e.Succeeded && e.Shard.Index == moved && e.Silo == gateway);
     }
 
     [Fact]

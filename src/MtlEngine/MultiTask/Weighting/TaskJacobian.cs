@@ -211,7 +211,7 @@ internal sealed class StepJacobian<T> where T : unmanaged, IFloatingPointIeee754
             ? step.Output.Representations.Values.Distinct(ReferenceEqualityComparer.Instance).Cast<MtlTensor<T>>().ToList()
             : model.SharedParameters().Select(p => p.Value).ToList();
         if (representation && targets.Count == 0)
-            throw new InvalidOperationException("rep_grad needs the shared representation of the step, but the step has none (a data-parallel step carries only the parameters' gradients); aggregate on the shared parameters instead.");
+            throw new InvalidOperationException("rep_grad needs the shared representation of the step, but the step has none (a data-parallel step carries it only when its slices were asked for it: SlicedStepGradients or ClusterTraining with representation true); aggregate on the shared parameters instead.");
         int count = targets.Count;
         var gradients = step.TaskGradients([.. targets, .. taskParameters]);
         var matrix = TaskJacobian.Flatten(gradients, count, reuse);
@@ -246,6 +246,12 @@ internal sealed class StepJacobian<T> where T : unmanaged, IFloatingPointIeee754
             return;
         }
         TaskJacobian.AddToGradients(pairs);
+        if (_step.RepresentationBackward is { } remote)
+        {
+            // A data-parallel step: the representation lives on the slices, which push D through their encoders (round 2).
+            TaskJacobian.AddToGradients(remote(_targets, split));
+            return;
+        }
         // Through the shared part once: ∂/∂θ_shared of Σₖ ⟨Rₖ, Dₖ⟩ is the chain rule with D as the representation's
         // upstream gradient. Only the shared parameters take it; the task parameters already hold their own gradients.
         var shared = _step.Model.SharedParameters().Select(p => p.Value).ToList();
