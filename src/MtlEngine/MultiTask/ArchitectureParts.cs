@@ -31,6 +31,10 @@ internal static class ArchitectureParts
         return layers;
     }
 
+    /// <summary>The weight of the last Linear of a perceptron built by <see cref="Perceptron{T}"/> (an expert's, a column's).</summary>
+    public static MtlTensor<T> LastWeight<T>(Sequential<T> perceptron) where T : unmanaged, IFloatingPointIeee754<T> =>
+        perceptron.Layers.OfType<Linear<T>>().Last().Weight;
+
     /// <summary>Checks a list of widths given to an architecture (each positive).</summary>
     public static void CheckWidths(IReadOnlyList<int> widths, string name)
     {

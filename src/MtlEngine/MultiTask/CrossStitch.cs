@@ -66,6 +66,9 @@ public sealed class CrossStitch<T> : FusedInputModel<T> where T : unmanaged, IFl
     /// <summary>The cross-stitch units, one per layer.</summary>
     public IReadOnlyList<CrossStitchUnit<T>> Units => _units;
 
+    /// <summary>The last shared layer: the last weight of every task's column (all of them, side by side).</summary>
+    public override IReadOnlyList<MtlTensor<T>> LastSharedLayer() => _columns.Select(ArchitectureParts.LastWeight).ToArray();
+
     /// <inheritdoc />
     public override ModelOutput<T> Forward(Batch<T> batch)
     {

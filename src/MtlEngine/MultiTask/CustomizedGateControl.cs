@@ -60,6 +60,9 @@ public sealed class CustomizedGateControl<T> : FusedInputModel<T> where T : unma
     /// <summary>h, the width of each task's mixture.</summary>
     public int RepresentationWidth { get; }
 
+    /// <summary>The last shared layer: the last weight of every shared expert, side by side (without shared experts, the base's).</summary>
+    public override IReadOnlyList<MtlTensor<T>> LastSharedLayer() => _level.SharedExpertWeights() is { Length: > 0 } weights ? weights : base.LastSharedLayer();
+
     /// <inheritdoc />
     public override ModelOutput<T> Forward(Batch<T> batch)
     {
@@ -113,6 +116,9 @@ internal sealed class ExtractionLevel<T> where T : unmanaged, IFloatingPointIeee
         _gates = tasks.Select(t => gates.Add(t.Name, new Linear<T>(inputs, taskExperts + sharedExperts, random))).ToArray();
         if (sharedGate) _sharedGate = (Linear<T>)register("shared_gate", new Linear<T>(inputs, tasks.Count * taskExperts + sharedExperts, random));
     }
+
+    /// <summary>The last weight of each shared expert, in order (empty without shared experts).</summary>
+    public MtlTensor<T>[] SharedExpertWeights() => _shared.Select(ArchitectureParts.LastWeight).ToArray();
 
     /// <summary>
     /// The level on each task's input and the shared input: each task's mixture (n, h) and, with a shared gate, the shared

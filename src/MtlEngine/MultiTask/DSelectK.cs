@@ -96,6 +96,9 @@ public sealed class DSelectK<T> : FusedInputModel<T>, IRowSumAuxiliaryLoss where
     /// <summary>The gates, in task order.</summary>
     public IReadOnlyList<DSelectKGate<T>> Gates => _gates;
 
+    /// <summary>The last shared layer: the last weight of every expert (all of them, side by side).</summary>
+    public override IReadOnlyList<MtlTensor<T>> LastSharedLayer() => _experts.Select(ArchitectureParts.LastWeight).ToArray();
+
     /// <summary>
     /// The outputs; in training mode, with the gates' <see cref="Regularization"/> as the output's
     /// <see cref="ModelOutput{T}.AuxiliaryLoss"/> (when τ &gt; 0 or E is not a power of 2), which the trainer adds to the loss

@@ -80,6 +80,9 @@ public sealed class MultiGateMixtureOfExperts<T> : FusedInputModel<T> where T : 
         return Enumerable.Range(0, Tasks.Count).ToDictionary(t => Tasks[t].Name, t => _gates[t].Forward(x).Softmax(-1));
     }
 
+    /// <summary>The last shared layer: the last weight of every expert (all of them, side by side).</summary>
+    public override IReadOnlyList<MtlTensor<T>> LastSharedLayer() => _experts.Select(ArchitectureParts.LastWeight).ToArray();
+
     /// <inheritdoc />
     public override ModelOutput<T> Forward(Batch<T> batch)
     {

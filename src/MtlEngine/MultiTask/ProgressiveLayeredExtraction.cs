@@ -88,6 +88,9 @@ public sealed class ProgressiveLayeredExtraction<T> : FusedInputModel<T> where T
     /// <summary>h, the width of each task's mixture.</summary>
     public int RepresentationWidth { get; }
 
+    /// <summary>The last shared layer: the last weight of every shared expert of the last level, side by side (without them, the base's).</summary>
+    public override IReadOnlyList<MtlTensor<T>> LastSharedLayer() => _levels[^1].SharedExpertWeights() is { Length: > 0 } weights ? weights : base.LastSharedLayer();
+
     /// <inheritdoc />
     public override ModelOutput<T> Forward(Batch<T> batch)
     {

@@ -119,6 +119,21 @@ public abstract class MultiTaskModel<T> : Module<T> where T : unmanaged, IFloati
     public IReadOnlyList<KeyValuePair<string, MtlTensor<T>>> SharedParameters() =>
         NamedParameters().Where(p => RoleOf(p.Key).Role == ParameterRole.Shared).ToList();
 
+    /// <summary>
+    /// The weights of the last shared layer (GradNorm's W, Chen et al. 2018): by default the last shared parameter named
+    /// <c>*.weight</c> in state-dict order, the trunk's last Linear for hard parameter sharing. An architecture whose last
+    /// shared layer is several modules side by side (MMoE's experts, cross-stitch's columns) overrides this and returns the
+    /// last weight of each, so that no task's gradient is measured on one module of several.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">When the model has no shared parameter named *.weight.</exception>
+    public virtual IReadOnlyList<MtlTensor<T>> LastSharedLayer()
+    {
+        var weights = SharedParameters().Where(p => p.Key.EndsWith("weight", StringComparison.Ordinal)).ToList();
+        return weights.Count > 0
+            ? [weights[^1].Value]
+            : throw new InvalidOperationException($"{GetType().Name} has no shared parameter named *.weight, so it has no last shared layer (GradNorm needs one).");
+    }
+
     /// <summary>The parameters that belong to task <paramref name="task"/> alone, with their names, in state-dict order.</summary>
     /// <exception cref="ArgumentException">When the model has no such task.</exception>
     public IReadOnlyList<KeyValuePair<string, MtlTensor<T>>> TaskParameters(string task)

@@ -46,6 +46,34 @@ public class ArchitectureTests
 
     [Theory]
     [MemberData(nameof(Names))]
+    public void TheLastSharedLayerIsTheLastWeightOfEveryParallelSharedModule(string name)
+    {
+        var model = Build(name);
+        string[] expected = name switch
+        {
+            "hps" => ["trunk.0.weight"],
+            "cross-stitch" => ["columns.a.2.weight", "columns.b.2.weight"],
+            "mmoe" or "dselect-k" => ["experts.0.0.weight", "experts.1.0.weight", "experts.2.0.weight"],
+            "cgc" => ["shared_experts.0.0.weight", "shared_experts.1.0.weight"],
+            "ple" => ["levels.2.shared_experts.0.0.weight"],
+            _ => throw new ArgumentException(name),
+        };
+        var names = model.LastSharedLayer().Select(w => model.NamedParameters().Single(p => ReferenceEquals(p.Value, w)).Key).ToArray();
+        Assert.Equal(expected, names);
+        Assert.All(names, n => Assert.Equal(ParameterRole.Shared, model.RoleOf(n).Role));
+    }
+
+    [Fact]
+    public void WithoutSharedExpertsTheLastSharedLayerIsTheBasesRule()
+    {
+        // CGC without shared experts shares only the encoder; an identity encoder has no weight, so there is no such layer.
+        var cgc = new CustomizedGateControl<double>(Dense(), s_tasks, sharedExperts: 0, taskExperts: 1, expertHidden: [4], new TensorRandom(1));
+        var error = Assert.Throws<InvalidOperationException>(() => cgc.LastSharedLayer());
+        Assert.Contains("no shared parameter named *.weight", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
     public void EachTaskGetsItsOutputsAndARepresentationPerTask(string name)
     {
         var model = Build(name);

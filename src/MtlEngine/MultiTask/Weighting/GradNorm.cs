@@ -14,7 +14,10 @@ namespace MtlEngine.MultiTask.Weighting;
 /// that of Σₜ wₜ·lossₜ with the weights before the update, as in the paper.
 /// </summary>
 /// <remarks>
-/// W is the last shared parameter named <c>*.weight</c> in state-dict order (the trunk's last layer for HPS); lossₜ(0) is
+/// W is the model's <see cref="MultiTaskModel{T}.LastSharedLayer"/>: the trunk's last weight for HPS, and the last weight of
+/// every expert (MMoE, DSelect-k, the shared ones of CGC and PLE's last level) or every column (cross-stitch) together, so
+/// ‖∇_W lossₜ‖ is the norm over all of them (one expert or column of several would measure a task by the module its gate
+/// or cross-stitch unit happens to weigh, not by the layer); lossₜ(0) is
 /// the loss of the first step (the paper's), or with <c>firstEpochReference</c> as LibMTL: the first epoch runs with equal
 /// weights, which do not move, and lossₜ(0) is its mean training loss. The
 /// weights are host float64 parameters of the strategy, updated by its own Adam (the training learning rate unless told
@@ -63,6 +66,9 @@ public sealed class GradNorm<T> : MultiTaskStrategy<T> where T : unmanaged, IFlo
     /// <summary>The current weights wₜ.</summary>
     public IReadOnlyList<double> Weights => _weights;
 
+    /// <summary>‖∇_W lossₜ‖ of the last step that moved the weights, in task order (null before the first).</summary>
+    public IReadOnlyList<double>? LastGradientNorms { get; private set; }
+
     /// <summary>∂L_grad/∂wₜ from the weights, the gradient norms ‖∇_W lossₜ‖ and the loss ratios L̃ₜ.</summary>
     public static double[] WeightGradient(ReadOnlySpan<double> weights, ReadOnlySpan<double> gradientNorms, ReadOnlySpan<double> lossRatios, double alpha)
     {
@@ -82,15 +88,13 @@ public sealed class GradNorm<T> : MultiTaskStrategy<T> where T : unmanaged, IFlo
         return gradient;
     }
 
-    /// <summary>The last shared parameter named <c>*.weight</c> (W).</summary>
-    /// <exception cref="InvalidOperationException">When the model has no shared weight.</exception>
-    public static MtlTensor<T> LastSharedWeight(MultiTaskModel<T> model)
+    /// <summary>‖∇_W lossₜ‖ of one task over the tensors of W: the square root of the sum of every tensor's squared entries.</summary>
+    public static double GradientNorm(IReadOnlyList<MtlTensor<T>> gradients)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var weights = model.SharedParameters().Where(p => p.Key.EndsWith("weight", StringComparison.Ordinal)).ToList();
-        return weights.Count > 0
-            ? weights[^1].Value
-            : throw new InvalidOperationException($"GradNorm needs a shared weight (the last shared layer's), but {model.GetType().Name} has no shared parameter named *.weight.");
+        ArgumentNullException.ThrowIfNull(gradients);
+        double sum = 0;
+        foreach (var g in gradients) sum += double.CreateChecked(g.Square().Sum().Item());
+        return Math.Sqrt(sum);
     }
 
     /// <inheritdoc />
@@ -103,8 +107,8 @@ public sealed class GradNorm<T> : MultiTaskStrategy<T> where T : unmanaged, IFlo
         }
         var losses = LossValues(step);
         _initialLosses ??= losses;
-        var w = LastSharedWeight(step.Model);
-        var norms = step.TaskGradients([w]).Select(g => Math.Sqrt(double.CreateChecked(g[0].Square().Sum().Item()))).ToArray();
+        var norms = step.TaskGradients(step.Model.LastSharedLayer()).Select(GradientNorm).ToArray();
+        LastGradientNorms = norms;
         var ratios = new double[TaskCount];
         for (int t = 0; t < TaskCount; t++) ratios[t] = _initialLosses[t] > 0 ? losses[t] / _initialLosses[t] : 1;
         var gradient = WeightGradient(_weights, norms, ratios, Alpha);

@@ -1,6 +1,10 @@
+using MtlEngine.Autograd;
+using MtlEngine.MultiModal;
+using MtlEngine.MultiTask;
 using MtlEngine.MultiTask.Weighting;
 using MtlEngine.Nn;
 using MtlEngine.Tensors;
+using MtlEngine.Tensors.Random;
 using static MtlEngine.Tests.MultiTask.WeightingFixture;
 
 namespace MtlEngine.Tests.MultiTask.Weighting;
@@ -188,8 +192,7 @@ public class WeightingLossTests
         Assert.True(g[0] > 0 && g[1] < 0);
 
         var model = Model();
-        var w = GradNorm<double>.LastSharedWeight(model);
-        Assert.Same(model.SharedParameters().Single(p => p.Key == "trunk.0.weight").Value, w);
+        Assert.Same(model.SharedParameters().Single(p => p.Key == "trunk.0.weight").Value, Assert.Single(model.LastSharedLayer()));
         var norms = Enumerable.Range(0, 3).Select(t => Gradients(model, step => step.Backward(step.TaskLosses.Values.ElementAt(t)))["trunk.0.weight"])
             .Select(v => Math.Sqrt(v.Sum(x => x * x))).ToArray();
         var strategy = new GradNorm<double>(Tasks, learningRate: 0.01);
@@ -198,6 +201,30 @@ public class WeightingLossTests
         // The first step's loss ratios are 1, so the weights move against sign(wₜ‖∇lossₜ‖ − Ḡ): the largest norm loses weight.
         int largest = Array.IndexOf(norms, norms.Max()), smallest = Array.IndexOf(norms, norms.Min());
         Assert.True(strategy.Weights[largest] < 1 && strategy.Weights[smallest] > 1);
+    }
+
+    [Fact]
+    public void GradNormMeasuresEachTaskOnEveryExpertOfTheLastSharedLayer()
+    {
+        // MMoE's last shared layer is its experts' last Linears side by side: ‖∇_W lossₜ‖ is the norm over all three, not
+        // over the last expert's alone (which the gates weigh differently for each task).
+        var model = new MultiGateMixtureOfExperts<double>([new("x", new IdentityEncoder<double>(3))], Tasks, experts: 3, expertHidden: [4, 5],
+            new TensorRandom(3));
+        var strategy = new GradNorm<double>(Tasks, learningRate: 0.01);
+        strategy.Backward(Step(model));
+
+        var step = Step(model); // the same parameters (GradNorm moves only its own weights)
+        var layer = model.NamedParameters().Where(p => p.Key is "experts.0.2.weight" or "experts.1.2.weight" or "experts.2.2.weight").Select(p => p.Value).ToArray();
+        Assert.Equal(3, layer.Length);
+        var norms = strategy.LastGradientNorms!;
+        for (int t = 0; t < 3; t++)
+        {
+            var gradients = Grad.Of(step.TaskLosses.Values.ElementAt(t), layer, retainGraph: true);
+            double all = Math.Sqrt(gradients.Sum(g => g!.ToArray().Sum(x => x * x)));
+            double last = Math.Sqrt(gradients[^1]!.ToArray().Sum(x => x * x));
+            Assert.Equal(all, norms[t], 12);
+            Assert.True(all - last > 1e-3 * all, $"task {t}: the other experts add nothing to the norm ({last} of {all}), so the test would not see one expert measured alone");
+        }
     }
 
     [Fact]
