@@ -179,7 +179,7 @@ internal static class ExampleCommand
                     ? (FashionMnist.LoadShipped(FashionMnistPart.Train), FashionMnist.LoadShipped(FashionMnistPart.Test))
                     : (ReadFashionMnist(fashionMnist, "train"), ReadFashionMnist(fashionMnist, "t10k"));
                 trainItems = trainItems.Take(trainCount ?? int.MaxValue);
-                int heldOut = validationCount ?? (int)Math.Round(trainItems.Count / 10.0);
+                int heldOut = validationCount ?? (trainItems.Count < 2 ? 0 : Math.Max(1, (int)Math.Round(trainItems.Count / 10.0)));
                 if (heldOut >= trainItems.Count)
                     throw new UsageException($"example: --validation-count {heldOut} holds out every one of the {trainItems.Count} training items; leave some for training");
                 var (train, validation) = MultiFashion.BuildHeldOut(trainItems, heldOut, seed: 0);
@@ -190,7 +190,7 @@ internal static class ExampleCommand
                 Labels("right.npy", new LabelSet("right", [.. train.Right.Labels, .. validation.Right.Labels, .. test.Right.Labels], FashionMnist.ClassNames));
                 Array("test.npy", NdArray.Create("test", Enumerable.Range(train.Count + validation.Count, test.Count).Select(r => (long)r).ToArray(), test.Count));
                 string split = "\"split\": {\"test\": \"test.npy\", \"validation_fraction\": 0.1, \"seed\": 0}";
-                if (validationCount != 0)
+                if (heldOut != 0)
                 {
                     Array("validation.npy", NdArray.Create("validation", Enumerable.Range(train.Count, validation.Count).Select(r => (long)r).ToArray(), validation.Count));
                     split = "\"split\": {\"test\": \"test.npy\", \"validation\": \"validation.npy\", \"seed\": 0}";
