@@ -129,6 +129,8 @@ def main():
                                        "every finished run whose spec is unchanged, so a grid can be extended or resumed")
     parser.add_argument("--fashion-mnist", help="multi-fashion: build it from the published Fashion-MNIST files in this folder (60,000 training, 10,000 test)")
     parser.add_argument("--train-count", type=int, help="multi-fashion: keep the first N training items")
+    parser.add_argument("--validation-count", type=int, help="multi-fashion: validation pictures from the last N kept training items only "
+                                                             "(split.validation; the example's default: a tenth; 0: validation_fraction of the training pictures)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                         help="override a spec key for every run, single-task ones included (model.hidden=[512], training.learning_rate=0.001); repeatable")
     args = parser.parse_args()
@@ -142,6 +144,8 @@ def main():
         example += ["--fashion-mnist", os.path.abspath(args.fashion_mnist)]
     if args.train_count:
         example += ["--train-count", str(args.train_count)]
+    if args.validation_count is not None:
+        example += ["--validation-count", str(args.validation_count)]
     run(example)
     total_rows = example_subset.subset(data, args.rows, args.rows_seed) if args.rows else None
     with open(os.path.join(data, "spec.json")) as f:
@@ -156,8 +160,9 @@ def main():
     # The runs write their specs into work/, so relative data paths must point back at data/.
     for entry in base["inputs"] + base["tasks"]:
         entry["path"] = os.path.join(data, entry["path"])
-    if isinstance(base.get("split", {}).get("test"), str):
-        base["split"]["test"] = os.path.join(data, base["split"]["test"])
+    for key in ("test", "validation"):
+        if isinstance(base.get("split", {}).get(key), str):
+            base["split"][key] = os.path.join(data, base["split"][key])
     tasks = [t["name"] for t in base["tasks"]]
     seeds = [int(s) for s in args.seeds.split(",")]
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")

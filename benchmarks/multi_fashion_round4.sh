@@ -5,6 +5,8 @@
 #   STAGE=grid   SPLIT=test       H=... benchmarks/multi_fashion_round4.sh   # the same work folder: every finished run is reused, the table prints
 # MTL: the CLI (the round used c589121's build copied to /tmp/fashion-mtl4); WORK: the work folder (one sub-folder per width).
 # Never run two calls on one work folder at once: each reruns the other's unfinished runs.
+# Builds after round 4 hold out validation items by default (round 5); --validation-count 0 gives round 4's data. With round 4's
+# own build (no such option) run with VALIDATION_COUNT_0= (empty).
 set -e
 cd "$(dirname "$0")/.."
 FASHION=${FASHION:-../shared/datasets/fashion-mnist}
@@ -17,7 +19,7 @@ WEIGHTINGS=${WEIGHTINGS:-ew,uw,dwa,pcgrad,cagrad,upgrad,nash-mtl,imtl-g,famo}
 table() {  # $1 channels, $2 H, $3 weightings, $4 seeds
     local channels=$1 h=$2 weightings=$3 seeds=$4
     benchmarks/mtl_table.py multi-fashion --architectures hps --weightings "$weightings" --seeds "$seeds" \
-        --fashion-mnist "$FASHION" --train-count 5000 --set 'split.validation_fraction=0.2' --epochs 30 \
+        --fashion-mnist "$FASHION" --train-count 5000 ${VALIDATION_COUNT_0---validation-count 0} --set 'split.validation_fraction=0.2' --epochs 30 \
         --early-stopping '{"metric":"loss","patience":3}' --set 'training.learning_rate=0.002' --set 'training.batch_size=128' \
         --threads 1 --jobs "$JOBS" --split "$SPLIT" --work "$WORK/c${channels//[^0-9]/_}-h$h" \
         --set "inputs=[{\"name\":\"picture\",\"type\":\"image\",\"path\":\"pictures.npy\",\"encoder\":{\"type\":\"cnn\",\"channels\":$channels,\"readout\":\"flatten\"}}]" \

@@ -75,10 +75,37 @@ public sealed class MultiFashion
     public static MultiFashion Build(FashionMnist source, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(source);
-        int n = source.Count;
+        return BuildItems(source, 0, source.Count, new TensorRandom(seed));
+    }
+
+    /// <summary>
+    /// Training and validation pictures that share no item: the first n − <paramref name="validationCount"/> items of
+    /// <paramref name="source"/> make the training pictures (each left item paired with a right item drawn from those items
+    /// only), the last <paramref name="validationCount"/> the validation pictures (right items drawn from those only). A
+    /// validation picture thus holds two items no training picture holds, as the published test items are unseen; pictures
+    /// built by <see cref="Build(FashionMnist, ulong)"/> and split at random would share items between the two parts.
+    /// <see cref="LeftItems"/> and <see cref="RightItems"/> of both parts count in <paramref name="source"/>'s numbering.
+    /// With <paramref name="validationCount"/> 0 the training part is <see cref="Build(FashionMnist, ulong)"/>'s data set.
+    /// </summary>
+    /// <param name="source">The Fashion-MNIST items.</param>
+    /// <param name="validationCount">How many of the last items are held out for the validation pictures (0..n).</param>
+    /// <param name="seed">The seed of the pairing (the training part's draws as in <see cref="Build(FashionMnist, ulong)"/>; the validation part's from a stream of their own).</param>
+    /// <exception cref="ArgumentOutOfRangeException">When <paramref name="validationCount"/> is negative or above the source's count.</exception>
+    public static (MultiFashion Train, MultiFashion Validation) BuildHeldOut(FashionMnist source, int validationCount, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentOutOfRangeException.ThrowIfNegative(validationCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(validationCount, source.Count);
+        int trainCount = source.Count - validationCount;
+        return (BuildItems(source, 0, trainCount, new TensorRandom(seed)), BuildItems(source, trainCount, validationCount, new TensorRandom(seed, stream: 1)));
+    }
+
+    /// <summary>The pictures of items start..start+n−1, each right item drawn uniformly from the same items.</summary>
+    private static MultiFashion BuildItems(FashionMnist source, int start, int n, TensorRandom random)
+    {
         var leftItems = new int[n];
-        for (int i = 0; i < n; i++) leftItems[i] = i;
-        var rightItems = n == 0 ? [] : new TensorRandom(seed).Integers([n], 0, n).ToArray();
+        for (int i = 0; i < n; i++) leftItems[i] = start + i;
+        var rightItems = n == 0 ? [] : random.Integers([n], 0, n).ToArray().Select(j => start + j).ToArray();
         var images = new byte[n * Side * Side];
         var pixels = source.Images.CpuStorage.Data;
         const int side = FashionMnist.Side, area = side * side;

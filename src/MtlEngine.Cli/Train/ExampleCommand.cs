@@ -34,7 +34,14 @@ internal static class ExampleCommand
                 + "and their t10k twins) to build from, all 60,000 training and 10,000 test items, instead of the shipped 12,000 and 2,000.",
         };
         var trainCount = new Option<int?>("--train-count") { Description = "multi-fashion only: keep the first N training items (of the shipped ones or of --fashion-mnist)." };
-        var command = new Command("example", "Write a shipped data set as files with a spec.json for 'mtl train'.") { name, output, source, trainCount };
+        var validationCount = new Option<int?>("--validation-count")
+        {
+            Description = "multi-fashion only: hold out the last N of the kept training items and build the validation pictures from them only "
+                + "(validation.npy, the spec's split.validation), so that no validation picture shares an item with a training picture, as the test "
+                + "items are unseen; default: a tenth of the kept training items. 0: no held-out items, validation_fraction 0.1 of the training "
+                + "pictures (the data before this option, whose validation pictures share items with the training pictures).",
+        };
+        var command = new Command("example", "Write a shipped data set as files with a spec.json for 'mtl train'.") { name, output, source, trainCount, validationCount };
         command.SetAction(parsed =>
         {
             string example = parsed.GetValue(name)!;
@@ -42,12 +49,14 @@ internal static class ExampleCommand
                 throw new UsageException($"example: unknown example '{TrainSpec.Escape(example)}'; the examples are {string.Join(", ", Examples.Keys)}");
             string? folder = parsed.GetValue(source);
             int? count = parsed.GetValue(trainCount);
-            if ((folder is not null || count is not null) && example != "multi-fashion")
-                throw new UsageException($"example: --fashion-mnist and --train-count build multi-fashion, not {example}");
+            int? heldOut = parsed.GetValue(validationCount);
+            if ((folder is not null || count is not null || heldOut is not null) && example != "multi-fashion")
+                throw new UsageException($"example: --fashion-mnist, --train-count and --validation-count build multi-fashion, not {example}");
             if (count is < 1) throw new UsageException($"example: --train-count is {count}; give at least 1");
+            if (heldOut is < 0) throw new UsageException($"example: --validation-count is {heldOut}; give 0 or more");
             string directory = parsed.GetValue(output)!;
             Directory.CreateDirectory(directory);
-            var files = Write(example, directory, folder, count);
+            var files = Write(example, directory, folder, count, heldOut);
             stdout.WriteLine($"wrote {example} ({Examples[example]}) to {directory}: {string.Join(", ", files)}");
             stdout.WriteLine($"train it with: mtl train --spec {Path.Combine(directory, "spec.json")} --out {Path.Combine(directory, "run")}");
             return 0;
@@ -60,7 +69,8 @@ internal static class ExampleCommand
     /// <param name="directory">The folder to write into.</param>
     /// <param name="fashionMnist">multi-fashion: a folder of the published Fashion-MNIST files to build from (null: the shipped items).</param>
     /// <param name="trainCount">multi-fashion: keep the first this many training items (null: all).</param>
-    internal static IReadOnlyList<string> Write(string example, string directory, string? fashionMnist = null, int? trainCount = null)
+    /// <param name="validationCount">multi-fashion: hold out the last this many kept training items for the validation pictures (null: a tenth; 0: none, validation_fraction as before).</param>
+    internal static IReadOnlyList<string> Write(string example, string directory, string? fashionMnist = null, int? trainCount = null, int? validationCount = null)
     {
         var files = new List<string>();
         void Array(string file, NdArray array)
@@ -161,26 +171,38 @@ internal static class ExampleCommand
             }
             case "multi-fashion":
             {
-                // Training pictures first (12,000), then the test pictures (2,000), whose rows test.npy names: the published split.
+                // Training pictures first, then the validation pictures (built from the last tenth of the training items only, or
+                // --validation-count of them; validation.npy names their rows), then the test pictures (2,000), whose rows test.npy names:
+                // the published split. Shipped: 12,000 training items (10,800 training and 1,200 validation pictures).
                 // With --fashion-mnist: all 60,000 and 10,000 of the published files; --train-count keeps the first N training items.
                 var (trainItems, testItems) = fashionMnist is null
                     ? (FashionMnist.LoadShipped(FashionMnistPart.Train), FashionMnist.LoadShipped(FashionMnistPart.Test))
                     : (ReadFashionMnist(fashionMnist, "train"), ReadFashionMnist(fashionMnist, "t10k"));
-                var train = MultiFashion.Build(trainItems.Take(trainCount ?? int.MaxValue), seed: 0);
+                trainItems = trainItems.Take(trainCount ?? int.MaxValue);
+                int heldOut = validationCount ?? (trainItems.Count < 2 ? 0 : Math.Max(1, (int)Math.Round(trainItems.Count / 10.0)));
+                if (heldOut >= trainItems.Count)
+                    throw new UsageException($"example: --validation-count {heldOut} holds out every one of the {trainItems.Count} training items; leave some for training");
+                var (train, validation) = MultiFashion.BuildHeldOut(trainItems, heldOut, seed: 0);
                 var test = MultiFashion.Build(testItems, seed: 0);
-                int n = train.Count + test.Count;
-                Array("pictures.npy", NdArray.Create("pictures", [.. train.Images.ToArray(), .. test.Images.ToArray()], n, MultiFashion.Side, MultiFashion.Side));
-                Labels("left.npy", new LabelSet("left", [.. train.Left.Labels, .. test.Left.Labels], FashionMnist.ClassNames));
-                Labels("right.npy", new LabelSet("right", [.. train.Right.Labels, .. test.Right.Labels], FashionMnist.ClassNames));
-                Array("test.npy", NdArray.Create("test", Enumerable.Range(train.Count, test.Count).Select(r => (long)r).ToArray(), test.Count));
-                spec = """
+                int n = train.Count + validation.Count + test.Count;
+                Array("pictures.npy", NdArray.Create("pictures", [.. train.Images.ToArray(), .. validation.Images.ToArray(), .. test.Images.ToArray()], n, MultiFashion.Side, MultiFashion.Side));
+                Labels("left.npy", new LabelSet("left", [.. train.Left.Labels, .. validation.Left.Labels, .. test.Left.Labels], FashionMnist.ClassNames));
+                Labels("right.npy", new LabelSet("right", [.. train.Right.Labels, .. validation.Right.Labels, .. test.Right.Labels], FashionMnist.ClassNames));
+                Array("test.npy", NdArray.Create("test", Enumerable.Range(train.Count + validation.Count, test.Count).Select(r => (long)r).ToArray(), test.Count));
+                string split = "\"split\": {\"test\": \"test.npy\", \"validation_fraction\": 0.1, \"seed\": 0}";
+                if (heldOut != 0)
+                {
+                    Array("validation.npy", NdArray.Create("validation", Enumerable.Range(train.Count, validation.Count).Select(r => (long)r).ToArray(), validation.Count));
+                    split = "\"split\": {\"test\": \"test.npy\", \"validation\": \"validation.npy\", \"seed\": 0}";
+                }
+                spec = $$$"""
                 {
                   "inputs": [{"name": "picture", "type": "image", "path": "pictures.npy", "encoder": {"type": "mlp", "hidden": [256]}}],
                   "tasks": [
                     {"name": "left", "type": "category", "path": "left.npy"},
                     {"name": "right", "type": "category", "path": "right.npy"}
                   ],
-                  "split": {"test": "test.npy", "validation_fraction": 0.1, "seed": 0},
+                  {{{split}}},
                   "model": {"architecture": "hps", "fusion": "concat", "hidden": [128]},
                   "training": {"epochs": 10, "batch_size": 128, "optimizer": "adam", "learning_rate": 0.002, "weighting": "ew", "seed": 0,
                                "early_stopping": {"metric": "loss", "patience": 3}}

@@ -272,10 +272,12 @@ internal static class TrainFiles
         }
     }
 
-    /// <summary>The held-out test rows from a .npy of row indices.</summary>
-    public static int[] ReadTestRows(string path, int rows)
+    /// <summary>The rows a .npy of row indices names (the held-out test rows, <c>split.test</c>, or the validation rows, <c>split.validation</c>), in order.</summary>
+    /// <param name="path">The .npy file: a 1-d array of distinct integer row indices.</param>
+    /// <param name="rows">The data's row count.</param>
+    /// <param name="where">The spec key that named the file, for the error messages.</param>
+    public static int[] ReadRowIndices(string path, int rows, string where)
     {
-        const string where = "split.test";
         NdArray array;
         try
         {

@@ -126,11 +126,11 @@ internal static class TrainRun
         return dataset;
     }
 
-    /// <summary>Test rows (a file, or a seeded fraction), then a seeded validation fraction of the remaining rows; the rest train.</summary>
+    /// <summary>Test rows (a file, or a seeded fraction), then the validation rows (a file, or a seeded fraction of the remaining rows); the rest train.</summary>
     private static (int[] Train, int[] Validation, int[] Test) Split(SplitSpec split, int rows)
     {
         int[] test;
-        if (split.TestPath is not null) test = TrainFiles.ReadTestRows(split.TestPath, rows);
+        if (split.TestPath is not null) test = TrainFiles.ReadRowIndices(split.TestPath, rows, "split.test");
         else
         {
             int count = (int)Math.Round(rows * split.TestFraction);
@@ -139,6 +139,22 @@ internal static class TrainRun
         var isTest = new bool[rows];
         foreach (int r in test) isTest[r] = true;
         var rest = Enumerable.Range(0, rows).Where(r => !isTest[r]).ToArray();
+        if (split.ValidationPath is not null)
+        {
+            var given = TrainFiles.ReadRowIndices(split.ValidationPath, rows, "split.validation");
+            var isValidation = new bool[rows];
+            foreach (int r in given)
+            {
+                if (isTest[r])
+                    throw new SpecException("split.validation", $"{TrainFiles.Name(split.ValidationPath)} holds row {r}, which is also a test row; "
+                        + "validation and test rows must differ (give the test rows as a file, split.test, that the validation file avoids)");
+                isValidation[r] = true;
+            }
+            var trainRows = rest.Where(r => !isValidation[r]).ToArray();
+            if (trainRows.Length == 0)
+                throw new SpecException("split.validation", $"{TrainFiles.Name(split.ValidationPath)} holds every row that is not a test row; leave some rows for training");
+            return (trainRows, given, test);
+        }
         var order = new TensorRandom(split.Seed, stream: 1).Permutation(rest.Length);
         int validationCount = Math.Min((int)Math.Round(rest.Length * split.ValidationFraction), rest.Length - 1);
         var validation = order[..validationCount].Select(i => rest[i]).Order().ToArray();

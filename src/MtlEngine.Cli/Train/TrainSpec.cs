@@ -55,8 +55,9 @@ internal sealed record EncoderSpec(string Type, int[] Hidden, int[] Channels, in
 /// <param name="JsonPath">Where the task is in the spec.</param>
 internal sealed record TaskSpecEntry(string Name, string Type, string Path, string? Column, double Weight, string JsonPath);
 
-/// <summary>How the rows are split: a held-out test part (a file of row indices or a seeded fraction), then validation from the rest.</summary>
-internal sealed record SplitSpec(string? TestPath, double TestFraction, double ValidationFraction, ulong Seed);
+/// <summary>How the rows are split: a held-out test part (a file of row indices or a seeded fraction), then validation from the rest
+/// (a file of row indices, <paramref name="ValidationPath"/>, or a seeded fraction of the rows that are not test rows).</summary>
+internal sealed record SplitSpec(string? TestPath, double TestFraction, double ValidationFraction, ulong Seed, string? ValidationPath = null);
 
 /// <summary>The model: architecture, fusion of the encoded inputs, the shared trunk's widths, dropout.</summary>
 /// <param name="Architecture">The architecture (<see cref="TrainSpec.Architectures"/>).</param>
@@ -331,13 +332,16 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
 
     private static SplitSpec ReadSplit(Reader.Obj root, string folder)
     {
-        var o = root.OptionalObject("split", ["test", "test_fraction", "validation_fraction", "seed"]);
+        var o = root.OptionalObject("split", ["test", "test_fraction", "validation", "validation_fraction", "seed"]);
         if (o is null) return new SplitSpec(null, 0.2, 0.1, 0);
         string? test = o.Has("test") ? o.FilePath("test", folder) : null;
         if (test is not null && o.Has("test_fraction"))
             throw new SpecException("split", "give either test (a file of row indices) or test_fraction, not both");
+        string? validation = o.Has("validation") ? o.FilePath("validation", folder) : null;
+        if (validation is not null && o.Has("validation_fraction"))
+            throw new SpecException("split", "give either validation (a file of row indices) or validation_fraction, not both");
         return new SplitSpec(test, o.Double("test_fraction", 0.2, min: 0, minInclusive: true, max: 1),
-            o.Double("validation_fraction", 0.1, min: 0, minInclusive: true, max: 1), (ulong)o.Int("seed", 0, min: 0));
+            o.Double("validation_fraction", 0.1, min: 0, minInclusive: true, max: 1), (ulong)o.Int("seed", 0, min: 0), validation);
     }
 
     private static ModelSpec ReadModel(Reader.Obj root)

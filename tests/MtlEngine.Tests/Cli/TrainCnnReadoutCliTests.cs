@@ -90,7 +90,8 @@ public sealed class TrainCnnReadoutCliTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains("8 labelled samples", stdout);
 
-        Assert.Contains("--fashion-mnist and --train-count build multi-fashion, not digits",
+        Assert.Equal([4L], (long[])ArrayFile.Read(Path.Combine(output, "validation.npy")).Single().Data); // the last kept item's picture
+        Assert.Contains("--fashion-mnist, --train-count and --validation-count build multi-fashion, not digits",
             CliRunner.AssertUserError("example", "digits", "--out", output, "--train-count", "5"));
         Assert.Contains("no train-images-idx3-ubyte.gz", CliRunner.AssertUserError("example", "multi-fashion", "--out", output, "--fashion-mnist", _dir));
         Assert.Contains("--train-count is 0", CliRunner.AssertUserError("example", "multi-fashion", "--out", output, "--train-count", "0"));

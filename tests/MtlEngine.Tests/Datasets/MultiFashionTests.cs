@@ -167,6 +167,45 @@ public class MultiFashionTests
     }
 
     [Fact]
+    public void Held_out_validation_pictures_share_no_item_with_the_training_pictures()
+    {
+        var source = Small(50);
+        var (train, validation) = MultiFashion.BuildHeldOut(source, validationCount: 12, seed: 1);
+        Assert.Equal(38, train.Count);
+        Assert.Equal(12, validation.Count);
+        var trainItems = train.LeftItems.Concat(train.RightItems).ToHashSet();
+        var validationItems = validation.LeftItems.Concat(validation.RightItems).ToHashSet();
+        Assert.Empty(trainItems.Intersect(validationItems));
+        Assert.All(trainItems, j => Assert.InRange(j, 0, 37));
+        Assert.All(validationItems, j => Assert.InRange(j, 38, 49));
+        Assert.Equal(Enumerable.Range(38, 12), validation.LeftItems);
+        Assert.True(validation.RightItems.Distinct().Count() > 4, "the right items are drawn over the held-out items");
+        // Each picture is the overlay of its two items, counted in the source's numbering, with their labels.
+        var labels = source.Labels.Labels;
+        var items = source.Images.ToArray();
+        var pictures = validation.Images.ToArray();
+        for (int i = 0; i < validation.Count; i++)
+        {
+            Assert.Equal(labels[validation.LeftItems[i]], validation.Left.Labels[i]);
+            Assert.Equal(labels[validation.RightItems[i]], validation.Right.Labels[i]);
+            for (int y = 0; y < 36; y++)
+                for (int x = 0; x < 36; x++)
+                {
+                    int left = y < 28 && x < 28 ? items[validation.LeftItems[i] * 784 + y * 28 + x] : 0;
+                    int right = y is >= 6 and < 34 && x is >= 6 and < 34 ? items[validation.RightItems[i] * 784 + (y - 6) * 28 + x - 6] : 0;
+                    Assert.Equal(Math.Max(left, right), pictures[i * 1296 + y * 36 + x]);
+                }
+        }
+        // Nothing held out: the training part is Build's data set, draw for draw.
+        var (all, none) = MultiFashion.BuildHeldOut(source, validationCount: 0, seed: 1);
+        Assert.Equal(MultiFashion.Build(source, seed: 1).RightItems, all.RightItems);
+        Assert.Equal(MultiFashion.Build(source, seed: 1).Images.ToArray(), all.Images.ToArray());
+        Assert.Equal(0, none.Count);
+        Assert.Throws<ArgumentOutOfRangeException>(() => MultiFashion.BuildHeldOut(source, validationCount: 51, seed: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MultiFashion.BuildHeldOut(source, validationCount: -1, seed: 1));
+    }
+
+    [Fact]
     public void Shipped_multi_fashion_has_both_tasks_over_ten_classes()
     {
         var multi = ShippedDatasets.LoadMultiFashion(FashionMnistPart.Test, seed: 0);
