@@ -18,8 +18,10 @@ internal static class FitInput
             throw new UsageException($"{path} ({option}): X must have shape (n_samples, n_features) but has shape {Shape(array)}");
         if (array.DType == DType.Bool)
             throw new UsageException($"{path} ({option}): X is boolean; pass a float array");
-        var x = array.ToTensor<double>();
-        var values = x.ToArray();
+        // A float64 file's array becomes the tensor's storage (the NdArray is dropped here); only other dtypes are converted.
+        // The finite check reads that storage in place: X is held once, not three times (X above RAM/3 used to fail).
+        var x = array.Data is double[] data ? MtlTensor.FromArray(data, array.Shape.ToArray()) : array.ToTensor<double>();
+        ReadOnlySpan<double> values = x.AsSpan();
         int columns = Math.Max(array.Shape[1], 1);
         for (int i = 0; i < values.Length; i++)
             if (!double.IsFinite(values[i]))
