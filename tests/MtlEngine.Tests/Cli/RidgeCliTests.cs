@@ -64,7 +64,11 @@ public sealed class RidgeCliTests : IDisposable
         var (x, y, _, _) = Data();
         string save = Path.Combine(_dir, "m.safetensors");
         var nan = Write("nan.npy", [.. Enumerable.Range(0, 40 * 5).Select(i => i == 7 ? double.NaN : i)], 40, 5);
-        Assert.Contains("NaN", CliRunner.AssertUserError("fit", "ridge", "--x", nan, "--y", y, "--save", save));
+        Assert.Contains("X[1, 2] is NaN", CliRunner.AssertUserError("fit", "ridge", "--x", nan, "--y", y, "--save", save));
+        // A float32 X is converted (a float64 one is checked in place): the same check, the same place named.
+        string nan32 = Path.Combine(_dir, "nan32.npy");
+        Npy.Write(nan32, NdArray.Create("", Enumerable.Range(0, 40 * 5).Select(i => i == 7 ? float.NaN : (float)i).ToArray(), 40, 5));
+        Assert.Contains("X[1, 2] is NaN", CliRunner.AssertUserError("fit", "ridge", "--x", nan32, "--y", y, "--save", save));
         var shortY = Write("short.npy", new double[39], 39);
         Assert.Contains("rows", CliRunner.AssertUserError("fit", "ridge", "--x", x, "--y", shortY, "--save", save));
         Assert.Contains("missing.npy", CliRunner.AssertUserError("fit", "ridge", "--x", Path.Combine(_dir, "missing.npy"), "--y", y, "--save", save));
