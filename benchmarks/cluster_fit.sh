@@ -128,24 +128,7 @@ fit() {
     SILOS_SEEN=$(grep -oE '^ +[0-9]+ silos?' "$log" | grep -oE '[0-9]+' || echo "-")
 }
 max_diff() {
-    $PY - "$1" "$2" <<'EOF'
-import sys, json, struct
-import numpy as np
-def load(path):
-    b = open(path, "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    head = json.loads(b[8:8 + n])
-    out = {}
-    for k, v in head.items():
-        if k == "__metadata__": continue
-        assert v["dtype"] == "F64", (path, k, v["dtype"])
-        s, e = v["data_offsets"]
-        out[k] = np.frombuffer(b[8 + n + s:8 + n + e], dtype="<f8").reshape(v["shape"])
-    return out
-a, b = load(sys.argv[1]), load(sys.argv[2])
-assert a.keys() == b.keys(), (sorted(a), sorted(b))
-print("%.3g" % max(float(np.max(np.abs(a[k] - b[k]))) for k in a))
-EOF
+    $PY "$REPO/benchmarks/safetensors_diff.py" "$1" "$2"
 }
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')

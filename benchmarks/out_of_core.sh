@@ -126,25 +126,7 @@ for r in $(seq 1 "$ROUNDS"); do
         "$r" "$m_wall" "$(echo "$x_mib / $m_wall" | bc -l)" "$m_rss" "$m_fit"
 done
 
-diff=$($PY - "$WORK/runs/streamed.safetensors" "$WORK/runs/memory.safetensors" <<'EOF'
-import sys, json, struct
-import numpy as np
-def load(path):
-    b = open(path, "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    head = json.loads(b[8:8 + n])
-    out = {}
-    for k, v in head.items():
-        if k == "__metadata__": continue
-        assert v["dtype"] == "F64", (path, k, v["dtype"])
-        s, e = v["data_offsets"]
-        out[k] = np.frombuffer(b[8 + n + s:8 + n + e], dtype="<f8").reshape(v["shape"])
-    return out
-a, b = load(sys.argv[1]), load(sys.argv[2])
-assert a.keys() == b.keys(), (sorted(a), sorted(b))
-print("%.3g" % max(float(np.max(np.abs(a[k] - b[k]))) for k in a))
-EOF
-)
+diff=$($PY "$REPO/benchmarks/safetensors_diff.py" "$WORK/runs/streamed.safetensors" "$WORK/runs/memory.safetensors")
 agree=$(awk -v d="$diff" 'BEGIN { print (d <= 1e-10) ? "yes" : "NO" }')
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
