@@ -17,8 +17,13 @@
 #                 build it first: dotnet build src/MtlEngine.Cli -c Release)
 #        DTYPES (default "f32 f64"), THREADS (default "1 2"), REPEATS (default 3)
 #        ISA=avx2 on an AVX-512 machine: our AVX2 microkernels (the Zen 3 path; AVX-512 switched off in the runtime by
-#                 DOTNET_EnableAVX512=0) against OpenBLAS's Haswell (AVX2) kernels (OPENBLAS_CORETYPE=Haswell)
-# The header line names the CPU model, CPUID family_model, microarchitecture and instruction set of our runs.
+#                 DOTNET_EnableAVX512=0) against OpenBLAS's Haswell (AVX2) kernels (OPENBLAS_CORETYPE=Haswell). .NET 10's
+#                 knob is DOTNET_EnableAVX512: the .NET 8 name DOTNET_EnableAVX512F=0 is ignored (our runs stay avx512),
+#                 and DOTNET_PreferredVectorBitWidth=256 only stops Vector512 being accelerated: the JIT then still
+#                 encodes the AVX2 kernels with EVEX and 32 registers, which no AVX2-only processor has. The script stops
+#                 when either side does not report the AVX2 instruction set.
+# The header lines name the CPU model, CPUID family_model, microarchitecture, instruction set and 1-thread FMA peak of our
+# runs, and the OpenBLAS core of the peer's.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 MTL="${MTL:-dotnet $root/src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll}"
@@ -33,7 +38,13 @@ field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 > a + 0) ? b : a }'; }
 
 head=$(env "${ours_env[@]}" $MTL bench gemm --n 16 --dtype f32 --threads 1 --device cpu)
-echo "# cpu=$(field cpu "$head") cpuid=$(field cpuid "$head") uarch=$(field uarch "$head") isa=$(field isa "$head")"
+peer_head=$(env -u OPENBLAS_L2_SIZE "${peer_core[@]}" OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/benchmarks/peers/gemm_peer.py" --n 16 --dtype f32)
+echo "# ours: cpu=$(field cpu "$head") cpuid=$(field cpuid "$head") uarch=$(field uarch "$head") isa=$(field isa "$head") f32_peak_gflops_1t=$(field peak_gflops_1t "$head")"
+echo "# peer: blas=$(field blas "$peer_head")"
+if [ "${ISA:-}" = avx2 ] && { [ "$(field isa "$head")" != avx2 ] || [[ "$(field blas "$peer_head")" != *:Haswell ]]; }; then
+  echo "ISA=avx2: expected isa=avx2 and OpenBLAS core Haswell, got isa=$(field isa "$head") blas=$(field blas "$peer_head")" >&2
+  exit 1
+fi
 printf '%-6s %-5s %-7s %10s %10s %7s %8s  %s\n' size dtype threads ours_gf openblas_gf ratio %peak notes
 for dtype in $DTYPES; do
   for threads in $THREADS; do

@@ -32,7 +32,7 @@ internal unsafe struct GemmOperands<T> where T : unmanaged
 }
 
 /// <summary>
-/// B packed once for every thread of a row-split threaded product in the resident-A order: all of B in
+/// B packed once for every thread of a row-split threaded product (either loop order): all of B in
 /// <see cref="GemmPacking.PackB{T}"/>'s layout, the depth block at row pc at <see cref="Packed"/> + pc·<see cref="PaddedColumns"/>
 /// and its micro-panel s at + s·NR·kc. Each (depth block, column panel) is packed in chunks of <see cref="ChunkRows"/> rows,
 /// each claimed by the first thread to reach it (<see cref="Claims"/>: 0 free, 1 being packed, 2 packed), so two threads
@@ -138,16 +138,17 @@ internal static unsafe class GemmDriver<T, TKernel>
 
     /// <summary>
     /// Whether a threaded product packs B once for all threads (<see cref="SharedPackedB{T}"/>): rows split over threads
-    /// (each thread would otherwise pack all of B), the resident-A order, a packed row-major B of at most <see cref="SharedBMaxBytes"/>.
+    /// (each thread would otherwise pack all of B), a packed row-major B of at most <see cref="SharedBMaxBytes"/>, in either
+    /// loop order (<see cref="GemmBlockSizes.ResidentA"/> or BLIS's).
     /// </summary>
-    internal static bool SharesPackedB(in GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, bool splitColumns) =>
-        !splitColumns && blocks.ResidentA && !unpackedB && op.CsB == 1 &&
+    internal static bool SharesPackedB(in GemmOperands<T> op, bool unpackedB, bool splitColumns) =>
+        !splitColumns && !unpackedB && op.CsB == 1 &&
         (long)op.K * ((op.N + TKernel.NR - 1) / TKernel.NR * TKernel.NR) * Unsafe.SizeOf<T>() <= SharedBMaxBytes;
 
     /// <summary>The threaded part of <see cref="Execute"/>: worker t takes a fixed run of row or column units (no allocation per call).</summary>
     private static void ExecuteParallel(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns)
     {
-        if (!SharesPackedB(op, blocks, unpackedB, splitColumns))
+        if (!SharesPackedB(op, unpackedB, splitColumns))
         {
             ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns, default));
             return;
@@ -221,7 +222,10 @@ internal static unsafe class GemmDriver<T, TKernel>
             {
                 int kc = Math.Min(KC, k - pc);
                 T* bBlock = op.B + pc * op.RsB + jc * op.CsB;
-                if (!unpackedB) GemmPacking.PackB(kc, nc, NR, bBlock, op.RsB, op.CsB, bPacked);
+                // The packed KC×NC panel: this thread's own, or its place in the B packed once for all threads.
+                T* bPanels = bPacked;
+                if (shared.Packed != null) bPanels = SharedPanel(op, shared, pc, kc, pc / KC, jc, nc, jc / NC);
+                else if (!unpackedB) GemmPacking.PackB(kc, nc, NR, bBlock, op.RsB, op.CsB, bPacked);
                 T beta = pc == 0 ? op.Beta : T.One;
                 for (int ic = 0; ic < m; ic += MC)
                 {
@@ -235,7 +239,7 @@ internal static unsafe class GemmDriver<T, TKernel>
                         int tileColumns = narrow ? TKernel.NarrowNR : NR;
                         T* bPanel;
                         nint ldb;
-                        if (!unpackedB) { bPanel = bPacked + jr * kc; ldb = NR; }
+                        if (!unpackedB) { bPanel = bPanels + jr * kc; ldb = NR; }
                         else if (nr == tileColumns) { bPanel = bBlock + jr; ldb = op.RsB; }
                         else
                         {

@@ -26,6 +26,27 @@ public class GemmBenchTests
     }
 
     [Fact]
+    public void Peak_clock_counts_the_threads_running_time_not_its_sleep()
+    {
+        // The peak loop times each thread by its CPU time, so that preemption on a busy machine does not lower the peak:
+        // a wall clock would advance by the whole sleep.
+        double? before = GemmBench.ThreadCpuSeconds();
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Null(before);
+            return;
+        }
+        Assert.NotNull(before);
+        Thread.Sleep(300);
+        double? after = GemmBench.ThreadCpuSeconds();
+        Assert.NotNull(after);
+        Assert.InRange(after.Value - before.Value, 0, 0.15);
+        double x = 0;
+        for (int i = 0; i < 20_000_000; i++) x += Math.Sqrt(i);
+        Assert.True(GemmBench.ThreadCpuSeconds() > after, $"no CPU time counted for 20 million square roots ({x})");
+    }
+
+    [Fact]
     public void Bench_rejects_other_devices_and_dtypes()
     {
         Assert.Contains("cpu", Assert.Throws<ArgumentException>(() => GemmBench.Run(8, "f32", 1, "cuda", TextWriter.Null)).Message);

@@ -84,7 +84,7 @@ public unsafe class GemmSharedPackingTests
     }
 
     /// <summary>
-    /// Tall products (the rows split over threads) in the resident-A order with a row-major B: KC deeper than a claim's 16
+    /// Tall products (the rows split over threads) in either loop order with a row-major B: KC deeper than a claim's 16
     /// rows and not a multiple of them, several depth and column panels, several A blocks per thread, an edge micro-panel;
     /// 2 and 3 threads bitwise equal to 1 thread (which packs its own B) and close to the textbook twin.
     /// </summary>
@@ -92,9 +92,10 @@ public unsafe class GemmSharedPackingTests
     {
         var random = new Random(29);
         var table = GemmBlockSizes.For<T>(set);
+        foreach (bool residentA in new[] { true, false })
         foreach (var (m, n, k) in new[] { (7 * table.MR + 5, 2 * table.NR + 3, 93), (20 * table.MR, 3 * table.NR, 40), (5 * table.MR, table.NR - 1, 17) })
         {
-            var blocks = table with { MC = 3 * table.MR, KC = 37, NC = 2 * table.NR, UnpackedBMaxColumns = 0, MinFlopsPerThread = 1, ResidentA = true };
+            var blocks = table with { MC = 3 * table.MR, KC = 37, NC = 2 * table.NR, UnpackedBMaxColumns = 0, MinFlopsPerThread = 1, ResidentA = residentA };
             var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
             var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
             var c = TestMatrix<T>.Random(m, n, Layout.Padded, random);
@@ -108,22 +109,20 @@ public unsafe class GemmSharedPackingTests
             {
                 var result = c.Clone();
                 global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(alpha, a.ReadOnly, b.ReadOnly, beta, result.View, new Parallelism(threads), set, blocks);
-                string what = $"{set} {typeof(T).Name} {m}×{n}×{k} threads {threads}";
+                string what = $"{set} {typeof(T).Name} {m}×{n}×{k} threads {threads} residentA {residentA}";
                 Assert.True(one.Data.AsSpan().SequenceEqual(result.Data), what + ": differs from one thread.");
             }
         }
     }
 
     [Fact]
-    public void Only_row_split_resident_A_products_with_a_packed_row_major_B_of_at_most_36_MiB_share_it()
+    public void Only_row_split_products_with_a_packed_row_major_B_of_at_most_36_MiB_share_it()
     {
-        var table = GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512);
         var op = new GemmOperands<double> { M = 2048, N = 2048, K = 2048, RsB = 2048, CsB = 1 };
-        Assert.True(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, table, unpackedB: false, splitColumns: false));
-        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, table, unpackedB: false, splitColumns: true));
-        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, table with { ResidentA = false }, unpackedB: false, splitColumns: false));
-        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, table, unpackedB: true, splitColumns: false));
-        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op with { RsB = 1, CsB = 2048 }, table, unpackedB: false, splitColumns: false));
-        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op with { N = 4096 }, table, unpackedB: false, splitColumns: false));
+        Assert.True(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, unpackedB: false, splitColumns: false));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, unpackedB: false, splitColumns: true));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, unpackedB: true, splitColumns: false));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op with { RsB = 1, CsB = 2048 }, unpackedB: false, splitColumns: false));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op with { N = 4096 }, unpackedB: false, splitColumns: false));
     }
 }
