@@ -10,7 +10,7 @@ namespace MtlEngine.Cli.Bench;
 /// <c>mtl bench gemm --device cuda|ilgpu-cpu</c>: times the GPU GEMM C = A·B for square n×n row-major matrices
 /// already in device memory and prints the CPU bench's line,
 /// <c>name=gemm dtype=f32 n=1024 threads=1 device=cuda gflops=... peak_gflops=nan max_rel_err=...</c>.
-/// gflops (4 decimals: the CPU accelerator is slow) = 2n³ / the median of several timed runs after warm-up, each run ending with a device synchronize
+/// gflops (6 significant digits, so that a slow run, as on the CPU accelerator under load, never prints 0) = 2n³ / the median of several timed runs after warm-up, each run ending with a device synchronize
 /// (the transfers are not timed); peak_gflops is not measured on a GPU (nan); max_rel_err = the GEMM
 /// checksum identity's residual of the last product, checked on the host.
 /// </summary>
@@ -67,7 +67,7 @@ internal static class GpuGemmBench
         double error = GemmChecksum.MaxRelativeError(T.One, new ReadOnlyMatrixSpan<T>(a, n, n), new ReadOnlyMatrixSpan<T>(b, n, n), T.Zero,
             new ReadOnlyMatrixSpan<T>(c, n, n), new ReadOnlyMatrixSpan<T>(c, n, n), random);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"name=gemm dtype={dtype} n={n} threads=1 device={device} gflops={gflops:F4} peak_gflops=nan max_rel_err={error:E2}"));
+            $"name=gemm dtype={dtype} n={n} threads=1 device={device} gflops={gflops:G6} peak_gflops=nan max_rel_err={error:E2}"));
         return 0;
     }
 }
