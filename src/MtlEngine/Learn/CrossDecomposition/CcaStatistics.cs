@@ -32,7 +32,7 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
     /// <param name="xColumns">p ≥ 1.</param>
     /// <param name="yColumns">q ≥ 1.</param>
     /// <param name="vectorY">True when Y is 1-D (q must be 1).</param>
-    /// <param name="parallelism">Threads for the SYRK of each block (not saved).</param>
+    /// <param name="parallelism">The initial <see cref="Parallelism"/>: threads for the SYRK of each added block; null: all cores.</param>
     /// <exception cref="LearnInputException">When p or q is below 1, or a 1-D Y has q ≠ 1.</exception>
     public CcaStatistics(int xColumns, int yColumns, bool vectorY = false, Parallelism? parallelism = null)
     {
@@ -41,7 +41,7 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
         Features = xColumns;
         Targets = yColumns;
         VectorY = vectorY;
-        Parallelism = parallelism ?? TensorParallelism.Current; // null: the ambient default (see Parallelism)
+        Parallelism = parallelism;
         _moments = new CenteredMoments(xColumns + yColumns);
     }
 
@@ -70,8 +70,12 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
     /// <summary>True when Y is 1-D.</summary>
     public bool VectorY { get; }
 
-    /// <summary>Threads for the SYRK of each added block (not saved).</summary>
-    public Parallelism Parallelism { get; set; }
+    /// <summary>
+    /// Threads for the SYRK of each added block, or null (the default) for all cores: <c>TensorParallelism.Current</c> of
+    /// the thread that adds, read at each <c>Add</c> (see <see cref="MtlEngine.Parallelism"/>). Not saved; the statistics
+    /// do not depend on it. The fit uses its options' <c>Parallelism</c>.
+    /// </summary>
+    public Parallelism? Parallelism { get; set; }
 
     /// <inheritdoc/>
     public long Rows => _moments.Rows;
@@ -96,7 +100,7 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
         if (!sampleWeight.IsEmpty)
             throw new LearnInputException("CCA takes no sample weights; pass an empty weight span.");
         int n = StatisticsInput.Rows(x, Features, y, Targets, []);
-        _moments.Add(x, Features, y, Targets, n, [], Parallelism);
+        _moments.Add(x, Features, y, Targets, n, [], Parallelism ?? TensorParallelism.Current);
     }
 
     /// <inheritdoc/>

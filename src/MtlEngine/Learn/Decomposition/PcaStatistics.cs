@@ -27,18 +27,18 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
 
     /// <summary>Empty statistics for rows of <paramref name="features"/> features.</summary>
     /// <param name="features">d ≥ 1.</param>
-    /// <param name="parallelism">Threads for the SYRK of each block and the eigendecomposition (not saved).</param>
+    /// <param name="parallelism">The initial <see cref="Parallelism"/>: threads for the SYRK of each added block; null: all cores.</param>
     /// <exception cref="LearnInputException">When d is below 1.</exception>
     public PcaStatistics(int features, Parallelism? parallelism = null)
     {
         if (features < 1)
             throw new LearnInputException($"PCA statistics need at least one feature, but got {features}.");
         Features = features;
-        Parallelism = parallelism ?? TensorParallelism.Current; // null: the ambient default (see Parallelism)
+        Parallelism = parallelism;
         _moments = new CenteredMoments(features);
     }
 
-    private PcaStatistics(CenteredMoments moments, Parallelism parallelism)
+    private PcaStatistics(CenteredMoments moments, Parallelism? parallelism)
     {
         Features = moments.Columns;
         Parallelism = parallelism;
@@ -60,8 +60,12 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
     /// <inheritdoc/>
     public int Targets => 0;
 
-    /// <summary>Threads for the SYRK of each added block and for the fit (not saved).</summary>
-    public Parallelism Parallelism { get; set; }
+    /// <summary>
+    /// Threads for the SYRK of each added block, or null (the default) for all cores: <c>TensorParallelism.Current</c> of
+    /// the thread that adds, read at each <c>Add</c> (see <see cref="MtlEngine.Parallelism"/>). Not saved; the statistics
+    /// do not depend on it. The fit uses its options' <c>Parallelism</c>.
+    /// </summary>
+    public Parallelism? Parallelism { get; set; }
 
     /// <inheritdoc/>
     public long Rows => _moments.Rows;
@@ -101,7 +105,7 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
         if (!sampleWeight.IsEmpty)
             throw new LearnInputException("PCA takes no sample weights; pass an empty weight span.");
         int n = StatisticsInput.Rows(x, Features, y, 0, sampleWeight);
-        _moments.Add(x, Features, [], 0, n, [], Parallelism);
+        _moments.Add(x, Features, [], 0, n, [], Parallelism ?? TensorParallelism.Current);
     }
 
     /// <inheritdoc/>
@@ -201,6 +205,6 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
     {
         int d = reader.Count("the feature count", 1 << 16);
         if (d < 1) throw new Data.DataFormatException(reader.Source, "PCA statistics need at least one feature");
-        return new PcaStatistics(CenteredMoments.Read(reader, d), default);
+        return new PcaStatistics(CenteredMoments.Read(reader, d), null);
     });
 }

@@ -23,11 +23,11 @@ public sealed class MultiTaskRidgeStatistics : IFitStatistics<MultiTaskRidgeStat
         if (features < 1 || tasks < 1)
             throw new LearnInputException($"MultiTaskRidge statistics need at least one feature and one task, but got {features} features and {tasks} tasks.");
         Features = features;
-        Parallelism = parallelism ?? TensorParallelism.Current; // null: the ambient default (see Parallelism)
+        Parallelism = parallelism;
         _tasks = [.. Enumerable.Range(0, tasks).Select(_ => new CenteredMoments(features + 1))];
     }
 
-    private MultiTaskRidgeStatistics(int features, CenteredMoments[] tasks, Parallelism parallelism)
+    private MultiTaskRidgeStatistics(int features, CenteredMoments[] tasks, Parallelism? parallelism)
     {
         Features = features;
         Parallelism = parallelism;
@@ -43,8 +43,12 @@ public sealed class MultiTaskRidgeStatistics : IFitStatistics<MultiTaskRidgeStat
     /// <summary>T, the number of tasks.</summary>
     public int Tasks => _tasks.Length;
 
-    /// <summary>Threads for the SYRK of each block (not saved).</summary>
-    public Parallelism Parallelism { get; set; }
+    /// <summary>
+    /// Threads for the SYRK of each added block, or null (the default) for all cores: <c>TensorParallelism.Current</c> of
+    /// the thread that adds, read at each <c>Add</c> (see <see cref="MtlEngine.Parallelism"/>). Not saved; the statistics
+    /// do not depend on it. The fit uses its options' <c>Parallelism</c>.
+    /// </summary>
+    public Parallelism? Parallelism { get; set; }
 
     /// <inheritdoc/>
     public long Rows => _tasks.Sum(t => t.Rows);
@@ -70,7 +74,7 @@ public sealed class MultiTaskRidgeStatistics : IFitStatistics<MultiTaskRidgeStat
     public void Add(int task, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         int n = StatisticsInput.Rows(x, Features, y, 1, []);
-        _tasks[CheckTask(task)].Add(x, Features, y, 1, n, [], Parallelism);
+        _tasks[CheckTask(task)].Add(x, Features, y, 1, n, [], Parallelism ?? TensorParallelism.Current);
     }
 
     /// <summary>
@@ -129,6 +133,6 @@ public sealed class MultiTaskRidgeStatistics : IFitStatistics<MultiTaskRidgeStat
         int d = reader.Count("the feature count", 1 << 16);
         int tasks = reader.Count("the task count", 1 << 16);
         if (d < 1 || tasks < 1) throw new Data.DataFormatException(reader.Source, $"{tasks} tasks of {d} features is not a MultiTaskRidge shape");
-        return new MultiTaskRidgeStatistics(d, [.. Enumerable.Range(0, tasks).Select(_ => CenteredMoments.Read(reader, d + 1))], default);
+        return new MultiTaskRidgeStatistics(d, [.. Enumerable.Range(0, tasks).Select(_ => CenteredMoments.Read(reader, d + 1))], null);
     });
 }

@@ -31,7 +31,7 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
     /// <param name="features">d ≥ 1.</param>
     /// <param name="targets">t ≥ 1.</param>
     /// <param name="vectorTarget">True when y is 1-D (t must be 1): the fitted model then predicts 1-D, as after <c>Fit(x, y1D)</c>.</param>
-    /// <param name="parallelism">Threads for the SYRK of each block (not saved).</param>
+    /// <param name="parallelism">The initial <see cref="Parallelism"/>: threads for the SYRK of each added block; null: all cores.</param>
     /// <exception cref="LearnInputException">When d or t is below 1, or a vector target has t ≠ 1.</exception>
     public RidgeStatistics(int features, int targets = 1, bool vectorTarget = false, Parallelism? parallelism = null)
     {
@@ -42,11 +42,11 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
         Features = features;
         Targets = targets;
         VectorTarget = vectorTarget;
-        Parallelism = parallelism ?? TensorParallelism.Current; // null: the ambient default (see Parallelism)
+        Parallelism = parallelism;
         _moments = new CenteredMoments(features + targets);
     }
 
-    private RidgeStatistics(int features, int targets, bool vectorTarget, CenteredMoments moments, Parallelism parallelism)
+    private RidgeStatistics(int features, int targets, bool vectorTarget, CenteredMoments moments, Parallelism? parallelism)
     {
         Features = features;
         Targets = targets;
@@ -77,8 +77,12 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
     /// <summary>True when the fitted model predicts 1-D (y was 1-D).</summary>
     public bool VectorTarget { get; }
 
-    /// <summary>Threads for the SYRK of each added block and for the fit (not saved with the statistics).</summary>
-    public Parallelism Parallelism { get; set; }
+    /// <summary>
+    /// Threads for the SYRK of each added block, or null (the default) for all cores: <c>TensorParallelism.Current</c> of
+    /// the thread that adds, read at each <c>Add</c> (see <see cref="MtlEngine.Parallelism"/>). Not saved; the statistics
+    /// do not depend on it. The fit uses its options' <c>Parallelism</c>.
+    /// </summary>
+    public Parallelism? Parallelism { get; set; }
 
     /// <inheritdoc/>
     public long Rows => _moments.Rows;
@@ -119,7 +123,7 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
     public void Add(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> sampleWeight)
     {
         int n = StatisticsInput.Rows(x, Features, y, Targets, sampleWeight);
-        _moments.Add(x, Features, y, Targets, n, sampleWeight, Parallelism);
+        _moments.Add(x, Features, y, Targets, n, sampleWeight, Parallelism ?? TensorParallelism.Current);
     }
 
     /// <inheritdoc/>
@@ -200,6 +204,6 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
         bool vector = reader.Flag("the 1-D target flag");
         if (d < 1 || t < 1 || (vector && t != 1))
             throw new Data.DataFormatException(reader.Source, $"{d} features and {t} targets{(vector ? " with a 1-D y" : "")} is not a ridge shape");
-        return new RidgeStatistics(d, t, vector, CenteredMoments.Read(reader, d + t), default);
+        return new RidgeStatistics(d, t, vector, CenteredMoments.Read(reader, d + t), null);
     });
 }

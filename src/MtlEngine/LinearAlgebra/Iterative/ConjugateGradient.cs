@@ -57,6 +57,11 @@ public static class ConjugateGradient
     }
 
     /// <summary>Solves A·x = b for a dense symmetric positive definite matrix.</summary>
-    public static IterativeResult Solve(DenseMatrix a, ReadOnlySpan<double> b, double tolerance = 1e-10, int? maxIterations = null) =>
-        Solve(new DenseOperator(a, Parallelism.Sequential), b, tolerance, maxIterations);
+    /// <param name="a">The symmetric positive definite matrix (n×n).</param>
+    /// <param name="b">The right-hand side, length n.</param>
+    /// <param name="tolerance">Stop when ‖r‖ ≤ tolerance·‖b‖ (default 1e-10).</param>
+    /// <param name="maxIterations">The iteration limit (default 10·n).</param>
+    /// <param name="parallelism">Threads for the products with A (see <see cref="DenseOperator"/>; the result does not depend on it); null: all cores.</param>
+    public static IterativeResult Solve(DenseMatrix a, ReadOnlySpan<double> b, double tolerance = 1e-10, int? maxIterations = null, Parallelism? parallelism = null) =>
+        Solve(new DenseOperator(a, parallelism), b, tolerance, maxIterations);
 }

@@ -73,6 +73,12 @@ public static class Lsqr
     }
 
     /// <summary>Solves the (damped) least-squares problem for a dense matrix.</summary>
-    public static IterativeResult Solve(DenseMatrix a, ReadOnlySpan<double> b, double damp = 0, double tolerance = 1e-10, int? maxIterations = null) =>
-        Solve(new DenseOperator(a, Parallelism.Sequential), b, damp, tolerance, maxIterations);
+    /// <param name="a">The matrix (m×n).</param>
+    /// <param name="b">The right-hand side, length m.</param>
+    /// <param name="damp">The Tikhonov damping (ridge λ = damp²); default 0.</param>
+    /// <param name="tolerance">The relative stopping tolerance (default 1e-10).</param>
+    /// <param name="maxIterations">The iteration limit (default max(20, 4·n)).</param>
+    /// <param name="parallelism">Threads for the products with A (see <see cref="DenseOperator"/>; the result does not depend on it); null: all cores.</param>
+    public static IterativeResult Solve(DenseMatrix a, ReadOnlySpan<double> b, double damp = 0, double tolerance = 1e-10, int? maxIterations = null, Parallelism? parallelism = null) =>
+        Solve(new DenseOperator(a, parallelism), b, damp, tolerance, maxIterations);
 }

@@ -57,6 +57,28 @@ public class IterativeTests
         Assert.Equal(4, ConditionEstimate.Rank(LowRank(20, 15, 4, 1)));
         Assert.Equal(double.PositiveInfinity, ConditionEstimate.OneNorm(new DenseMatrix(3, 3), Lu.Factor(new DenseMatrix(3, 3))));
     }
+
+    [Fact]
+    public void DenseSolvesGiveTheSameBitsOnAnyThreadCount()
+    {
+        // Large enough for DenseOperator to split its products (m·n above three threads' worth of multiply-adds).
+        var a = Random(600, 400, 3);
+        var b = Random(600, 1, 4).Data;
+        var spd = Spd(500, 5);
+        var c = Random(500, 1, 6).Data;
+        var lsqr = Lsqr.Solve(a, b, damp: 0.5, tolerance: 1e-12, parallelism: Parallelism.Sequential);
+        var cg = ConjugateGradient.Solve(spd, c, tolerance: 1e-12, parallelism: Parallelism.Sequential);
+        Assert.True(lsqr.Converged && cg.Converged);
+        foreach (Parallelism? p in new Parallelism?[] { null, new Parallelism(2), new Parallelism(3) })
+        {
+            var l = Lsqr.Solve(a, b, damp: 0.5, tolerance: 1e-12, parallelism: p);
+            var g = ConjugateGradient.Solve(spd, c, tolerance: 1e-12, parallelism: p);
+            Assert.Equal(lsqr.Solution, l.Solution);
+            Assert.Equal(lsqr.Iterations, l.Iterations);
+            Assert.Equal(cg.Solution, g.Solution);
+            Assert.Equal(cg.Iterations, g.Iterations);
+        }
+    }
 }
 
 internal static class TestExtensions
