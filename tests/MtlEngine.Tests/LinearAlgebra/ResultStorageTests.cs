@@ -32,6 +32,7 @@ public class ResultStorageTests
     [InlineData(1)]
     [InlineData(33)]
     [InlineData(80)]
+    [InlineData(380)]   // n² above FirstTouch.ParallelLength: the storage is cleared on a second thread during the reduction
     public void Eigh_into_reused_storage_is_bitwise_the_allocating_decomposition(int n)
     {
         var workspace = new SymmetricEigenWorkspace();
@@ -45,6 +46,9 @@ public class ResultStorageTests
             Assert.Same(vectors, reused.Vectors);
             Assert.Equal(reference.Values, reused.Values);
             Assert.Equal(reference.Vectors!.Data, reused.Vectors!.Data);
+            var oneThread = SymmetricEigen.Compute(a, true, new Parallelism(1));
+            Assert.Equal(oneThread.Values, reused.Values);
+            Assert.Equal(oneThread.Vectors!.Data, reused.Vectors!.Data);
         }
     }
 

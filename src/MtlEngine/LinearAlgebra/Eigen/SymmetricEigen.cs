@@ -78,22 +78,35 @@ public sealed class SymmetricEigen
         DenseMatrix? vectorStorage)
     {
         int n = a.Rows;
-        var (work, d, e, tau) = Reduce(a, PanelParallelism(a.Rows, parallelism), ws);
+        var reduction = PanelParallelism(a.Rows, parallelism);
+        // The tridiagonal's eigenvectors go straight into the result, which the back-transformation then turns into A's.
+        // Divide and conquer fills block-diagonal parts and relies on the zeros elsewhere, so the storage is cleared first.
+        // When the reduction runs on one thread and the caller has more, a second thread clears it meanwhile: that is the
+        // first touch of a fresh result (its page faults, ~3 ms per MB) or the memset of reused storage, off the critical path.
+        DenseMatrix? z = null;
+        Task? clearing = null;
+        if (computeVectors && solver == TridiagonalSolver.DivideAndConquer)
+        {
+            z = vectorStorage ?? new DenseMatrix(n, n);
+            if (FirstTouch.Enabled && reduction.Degree == 1 && parallelism.Degree > 1) clearing = FirstTouch.ClearInBackground(z.Data, parallelism);
+            else if (vectorStorage is not null) z.Data.AsSpan().Clear();
+        }
+        double[] work, d, e, tau;
+        try
+        {
+            (work, d, e, tau) = Reduce(a, reduction, ws);
+        }
+        finally
+        {
+            clearing?.Wait();
+        }
         if (!computeVectors)
         {
             TridiagonalQl(d, e, null, parallelism);
             Array.Sort(d);
             return new SymmetricEigen(d, null);
         }
-        DenseMatrix z;
-        if (solver == TridiagonalSolver.DivideAndConquer)
-        {
-            // The tridiagonal's eigenvectors go straight into the result, which the back-transformation then turns into A's.
-            // (Reused storage is cleared: divide and conquer fills block-diagonal parts and relies on the zeros elsewhere.)
-            z = vectorStorage ?? new DenseMatrix(n, n);
-            if (vectorStorage is not null) z.Data.AsSpan().Clear();
-            TridiagonalDivideAndConquer.Solve(d, e, z.Data, parallelism);
-        }
+        if (z is not null) TridiagonalDivideAndConquer.Solve(d, e, z.Data, parallelism);
         else
         {
             var zt = DenseMatrix.Identity(n);

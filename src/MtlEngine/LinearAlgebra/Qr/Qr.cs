@@ -94,7 +94,8 @@ public sealed class Qr
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
-        var f = a.Clone();
+        // The copy is the first touch of fresh memory: split over the threads (see FirstTouch).
+        var f = FirstTouch.Copy(a, parallelism);
         var tau = new double[Math.Min(f.Rows, f.Columns)];
         var blockT = RecursiveQr.FactorInPlace(f.Span, tau, parallelism, blockSize);
         return new Qr(f, tau, parallelism, blockSize, blockT);
@@ -106,7 +107,7 @@ public sealed class Qr
         get
         {
             int k = Math.Min(Rows, Columns);
-            var r = new DenseMatrix(k, Columns);
+            var r = FirstTouch.Zeros(k, Columns, _parallelism);
             for (int i = 0; i < k; i++) Factors.Row(i)[i..].CopyTo(r.Row(i)[i..]);
             return r;
         }
@@ -133,7 +134,8 @@ public sealed class Qr
     /// </summary>
     public DenseMatrix ThinQ()
     {
-        var q = new DenseMatrix(Rows, Math.Min(Rows, Columns));
+        // Fresh memory, first touched (zeroed) by all the threads before the GEMMs write it (see FirstTouch).
+        var q = FirstTouch.Zeros(Rows, Math.Min(Rows, Columns), _parallelism);
         ThinQ(Factors.ReadOnlySpan, Tau, _blockT, _blockSize, q.Span, _parallelism);
         return q;
     }
