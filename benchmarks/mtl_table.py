@@ -20,7 +20,8 @@ Usage:
 
 --rows N keeps N seeded random rows of the example (benchmarks/example_subset.py) for every run, single-task ones included;
 --rep-grad lists the weightings (gradient-aggregation methods) run on the gradients of the shared representation
-(training.rep_grad, LibMTL's rep_grad) instead of the shared parameters' Jacobian; --jobs runs that many trainings at once.
+(training.rep_grad, LibMTL's rep_grad) instead of the shared parameters' Jacobian; --jobs runs that many trainings at once;
+--per-seed adds each seed's Delta m% to the table (the runs of one row, in the order of --seeds).
 
 The CPU and the thread count are printed with the table. Nothing but the standard library is needed.
 """
@@ -125,6 +126,7 @@ def main():
     parser.add_argument("--early-stopping", type=json.loads, metavar="JSON",
                         help='training.early_stopping of every run, single-task ones included, e.g. {"metric": "loss", "patience": 2}: '
                              "each run keeps its best epoch on validation (the trainer restores its weights); default: none, the last epoch's weights")
+    parser.add_argument("--per-seed", action="store_true", help="add a column with each seed's Delta m%% (in the order of --seeds) to the table")
     parser.add_argument("--work", help="keep the runs in this folder (default: a temporary one); a later call with the same folder reuses "
                                        "every finished run whose spec is unchanged, so a grid can be extended or resumed")
     parser.add_argument("--fashion-mnist", help="multi-fashion: build it from the published Fashion-MNIST files in this folder (60,000 training, 10,000 test)")
@@ -202,7 +204,7 @@ def main():
         runs = [finished[f"{architecture}-{weighting}{'-rep' if weighting in rep_grad else ''}-{seed}"] for seed in seeds]
         failure = next((r for r in runs if isinstance(r, RunFailed)), None)
         if failure is not None:  # one method's failure is a row of the table, not the end of it
-            rows.append((architecture, label, None, str(failure).splitlines()[-1], None))
+            rows.append((architecture, label, None, str(failure).splitlines()[-1], None, None))
             continue
         per_task = {t: [] for t in tasks}
         deltas, seconds = [], []
@@ -213,7 +215,7 @@ def main():
             deltas.append(delta_m(values, {t: single[(t, seed)] for t in tasks}, args.metric))
             seconds.append(m.get("seconds_per_epoch", float("nan")))
             print(f"{architecture} {label} seed {seed}: {values} delta_m={deltas[-1]:+.2f}", file=sys.stderr)
-        rows.append((architecture, label, {t: mean_std(per_task[t]) for t in tasks}, mean_std(deltas), statistics.median(seconds)))
+        rows.append((architecture, label, {t: mean_std(per_task[t]) for t in tasks}, mean_std(deltas), statistics.median(seconds), deltas))
 
     print(f"# {args.example}: {args.split} {args.metric}, mean +- std over seeds {args.seeds}; Delta m% against single-task "
           f"(positive = better); cpu: {cpu}, threads={args.threads}, epochs={args.epochs or 'spec'}"
@@ -222,17 +224,21 @@ def main():
           + (f", rows: {args.rows} of {total_rows} (seed {args.rows_seed})" if args.rows else "")
           + f", jobs={args.jobs}, wall: {(time.time() - started) / 60:.1f} min")
     print()
-    print("| architecture | weighting | " + " | ".join(tasks) + " | Δm% | s/epoch |")
-    print("|---|---|" + "---|" * len(tasks) + "---|---|")
+    extra = " Δm% by seed |" if args.per_seed else ""
+    print("| architecture | weighting | " + " | ".join(tasks) + " | Δm% |" + extra + " s/epoch |")
+    print("|---|---|" + "---|" * len(tasks) + "---|---|" + ("---|" if args.per_seed else ""))
     stl = {t: mean_std([single[(t, s)] for s in seeds]) for t in tasks}
-    print("| single-task | — | " + " | ".join(f"{stl[t][0]:.4f} ± {stl[t][1]:.4f}" for t in tasks) + " | 0 | — |")
-    for architecture, weighting, values, delta, sec in rows:
+    print("| single-task | — | " + " | ".join(f"{stl[t][0]:.4f} ± {stl[t][1]:.4f}" for t in tasks) + " | 0 |"
+          + (" " + ", ".join("0" for _ in seeds) + " |" if args.per_seed else "") + " — |")
+    for architecture, weighting, values, delta, sec, deltas in rows:
         if values is None:
-            print(f"| {architecture} | {weighting} | " + " | ".join("—" for _ in tasks) + f" | failed: {delta} | — |")
+            print(f"| {architecture} | {weighting} | " + " | ".join("—" for _ in tasks) + f" | failed: {delta} |"
+                  + (" — |" if args.per_seed else "") + " — |")
             continue
         dm, ds = delta
         print(f"| {architecture} | {weighting} | " + " | ".join(f"{values[t][0]:.4f} ± {values[t][1]:.4f}" for t in tasks)
-              + f" | {dm:+.2f} ± {ds:.2f} | {sec:.2f} |")
+              + f" | {dm:+.2f} ± {ds:.2f} |" + (" " + ", ".join(f"{d:+.2f}" for d in deltas) + " |" if args.per_seed else "")
+              + f" {sec:.2f} |")
 
 
 if __name__ == "__main__":
