@@ -7,12 +7,16 @@ namespace MtlEngine.Tensors;
 /// <summary>Which CPU algorithm runs a 2-d convolution (tests force each; the layers take <see cref="Auto"/>).</summary>
 internal enum Conv2dAlgorithm
 {
-    /// <summary>Direct where it applies (<see cref="DirectConvolution.Applies{T}"/>), im2col + GEMM elsewhere.</summary>
+    /// <summary>Winograd where it applies and wins (<see cref="Conv2dWinograd.Chosen{T}"/>; forward and input gradient), else direct
+    /// where it applies (<see cref="DirectConvolution.Applies{T}"/>), im2col + GEMM elsewhere.</summary>
     Auto,
     /// <summary>im2col + GEMM (<see cref="Conv2dDriver"/>), every geometry.</summary>
     Im2Col,
     /// <summary>The direct convolution (<see cref="Conv2dDirect"/>); refused where it does not apply.</summary>
     Direct,
+    /// <summary>Winograd F(4×4, 3×3) (<see cref="Conv2dWinograd"/>) for the forward pass and the input gradient, refused where it
+    /// does not apply; the weight gradient as Auto.</summary>
+    Winograd,
 }
 
 /// <summary>

@@ -79,6 +79,7 @@ internal static class Conv2dDriver
         Conv2dAlgorithm algorithm = Conv2dAlgorithm.Auto) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(x.Shape, w.Shape);
+        if (Conv2dWinograd.Chosen<T>(algorithm, geometry, s.Groups, w.Shape[0])) return Conv2dWinograd.Forward(x, w, b, s);
         if (Conv2dDirect.Chosen<T>(algorithm, geometry)) return Conv2dDirect.Forward(x, w, b, s);
         int batch = x.Shape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
@@ -99,6 +100,7 @@ internal static class Conv2dDriver
         Conv2dAlgorithm algorithm = Conv2dAlgorithm.Auto) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(inputShape, w.Shape);
+        if (Conv2dWinograd.Chosen<T>(algorithm, geometry, s.Groups, w.Shape[0], inputGradient: true)) return Conv2dWinograd.InputGradient(dy, w, inputShape, s);
         if (Conv2dDirect.Chosen<T>(algorithm, geometry, inputGradient: true)) return Conv2dDirect.InputGradient(dy, w, inputShape, s);
         int batch = inputShape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
