@@ -13,6 +13,8 @@ internal enum Conv2dAlgorithm
     Im2Col,
     /// <summary>The direct convolution (<see cref="Conv2dDirect"/>); refused where it does not apply.</summary>
     Direct,
+    /// <summary>The direct convolution on widened rows (<see cref="Conv2dWidened"/>) for the forward pass and input gradient; refused where it does not apply.</summary>
+    Widened,
 }
 
 /// <summary>
@@ -44,7 +46,7 @@ internal static class Conv2dDirect
         if (algorithm == Conv2dAlgorithm.Direct && !applies)
             throw new ArgumentException(
                 $"The direct convolution needs stride 1, AVX-512 and {(inputGradient ? "input" : "output")} rows of whole vectors of {typeof(T).Name}, but the geometry is {g}.");
-        return algorithm != Conv2dAlgorithm.Im2Col && applies;
+        return algorithm is Conv2dAlgorithm.Auto or Conv2dAlgorithm.Direct && applies;
     }
 
     /// <summary>y = conv2d(x, w) + b.</summary>

@@ -80,6 +80,7 @@ internal static class Conv2dDriver
     {
         var geometry = s.Geometry(x.Shape, w.Shape);
         if (Conv2dDirect.Chosen<T>(algorithm, geometry)) return Conv2dDirect.Forward(x, w, b, s);
+        if (Conv2dWidened.Chosen<T>(algorithm, geometry)) return Conv2dWidened.Forward(x, w, b, s);
         int batch = x.Shape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>([batch, outChannels, geometry.OutHeight, geometry.OutWidth]);
@@ -100,6 +101,7 @@ internal static class Conv2dDriver
     {
         var geometry = s.Geometry(inputShape, w.Shape);
         if (Conv2dDirect.Chosen<T>(algorithm, geometry, inputGradient: true)) return Conv2dDirect.InputGradient(dy, w, inputShape, s);
+        if (Conv2dWidened.Chosen<T>(algorithm, geometry, inputGradient: true)) return Conv2dWidened.InputGradient(dy, w, inputShape, s);
         int batch = inputShape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(inputShape);
