@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MtlEngine.Kernels.Convolution;
 
@@ -45,6 +46,7 @@ public static class Pooling
         ref T x = ref MemoryMarshal.GetReference(input);
         ref T y = ref MemoryMarshal.GetReference(output);
         ref int index = ref MemoryMarshal.GetReference(argmax);
+        int endOutput = (first + count) * outPlane;
         for (int p = first; p < first + count; p++)
         {
             ref T plane = ref Unsafe.Add(ref x, p * inPlane);
@@ -52,6 +54,17 @@ public static class Pooling
             for (int oh = 0; oh < ho; oh++)
             {
                 int top = 2 * oh * width, ow = 0;
+                if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && wo < 8
+                    && (long)p * inPlane + top + width + 16 <= input.Length && o + 8 <= endOutput)
+                {
+                    // A row of fewer than eight windows (LeNet's second pooling: 10 → 5): eight windows from the row's start,
+                    // whose lanes past Wo read on into the next rows and are written past the row, into outputs of this
+                    // share's later rows, which overwrite them (rows go in order). The share's last row is never written
+                    // so (its lanes past Wo belong to the next share), nor a row whose reads would leave the input.
+                    MaxOf8Windows(ref Unsafe.As<T, float>(ref plane), top, width, ref Unsafe.As<T, float>(ref Unsafe.Add(ref y, o)), ref Unsafe.Add(ref index, o));
+                    o += wo;
+                    ow = wo;
+                }
                 if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && wo >= 8)
                 {
                     // Whole groups of eight, then the last eight windows of the row (overlapping; they are written twice, alike).
@@ -172,8 +185,79 @@ public static class Pooling
     }
 
     /// <summary>The gradient of max pooling: ∂L/∂x[argmax] += ∂L/∂y (the input gradient is cleared first).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>2×2 windows at stride 2 without padding, eight or more a row, take <see cref="MaxBackward2x2"/> for float.</remarks>
     public static void MaxBackward<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<int> argmax, Span<T> inputGradient, int first, int count, in ConvolutionGeometry g)
+        where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && Avx.IsSupported && g.OutWidth >= 8
+            && g.KernelHeight == 2 && g.KernelWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && g.PadHeight == 0 && g.PadWidth == 0
+            && g.DilationHeight == 1 && g.DilationWidth == 1)
+            MaxBackward2x2(MemoryMarshal.Cast<T, float>(outputGradient), argmax, MemoryMarshal.Cast<T, float>(inputGradient), first, count, g);
+        else
+            MaxBackwardAnyWindow(outputGradient, argmax, inputGradient, first, count, g);
+    }
+
+    /// <summary>
+    /// <see cref="MaxBackward{T}"/> for 2×2 windows at stride 2, unpadded, Wo ≥ 8, float: the windows are disjoint, so each
+    /// input element gets the upstream gradient of at most one window, and dx is written once, without the clearing and the
+    /// scatter: eight windows at a time, the element at offset (i, j) of a window gets 0 + dy where the window's argmax is
+    /// there, else 0 (0 + dy: a −0 becomes +0, as the scatter's += onto a cleared plane makes it), and the columns and rows
+    /// that no window covers (floor mode) get 0. The last eight windows of a row overlap the ones before (written twice,
+    /// alike). The scatter, <see cref="MaxBackwardAnyWindow{T}"/>, is its twin in the tests.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MaxBackward2x2(ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, Span<float> inputGradient, int first, int count, in ConvolutionGeometry g)
+    {
+        int width = g.Width, ho = g.OutHeight, wo = g.OutWidth, inPlane = g.InputPlane, outPlane = g.OutputPlane;
+        if (count <= 0) return;
+        if (wo < 8 || g.KernelHeight != 2 || g.KernelWidth != 2 || g.StrideHeight != 2 || g.StrideWidth != 2 || g.PadHeight != 0 || g.PadWidth != 0)
+            throw new ArgumentException($"MaxBackward2x2 needs unpadded 2×2 windows at stride 2, eight or more a row, but the geometry is {g}.");
+        // Bounds: the last plane's spans (every access below is inside its plane).
+        _ = inputGradient.Slice((first + count - 1) * inPlane, inPlane);
+        _ = outputGradient.Slice((first + count - 1) * outPlane, outPlane);
+        _ = argmax.Slice((first + count - 1) * outPlane, outPlane);
+        ref float dyStart = ref MemoryMarshal.GetReference(outputGradient);
+        ref int indexStart = ref MemoryMarshal.GetReference(argmax);
+        ref float dxStart = ref MemoryMarshal.GetReference(inputGradient);
+        var lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        for (int p = first; p < first + count; p++)
+        {
+            ref float dx = ref Unsafe.Add(ref dxStart, p * inPlane);
+            int o = p * outPlane;
+            for (int oh = 0; oh < ho; oh++, o += wo)
+            {
+                int top = 2 * oh * width;
+                for (int ow = 0; ow < wo; ow += 8)
+                {
+                    if (ow + 8 > wo) ow = wo - 8; // the row's last eight windows
+                    var d = Vector256.LoadUnsafe(ref Unsafe.Add(ref dyStart, o + ow)) + Vector256<float>.Zero;
+                    var at = Vector256.LoadUnsafe(ref Unsafe.Add(ref indexStart, o + ow)) - (Vector256.Create(top + 2 * ow) + lanes); // the argmax's offset in its window
+                    var a = Vector256.ConditionalSelect(Vector256.Equals(at, Vector256<int>.Zero).AsSingle(), d, Vector256<float>.Zero);
+                    var b = Vector256.ConditionalSelect(Vector256.Equals(at, Vector256.Create(1)).AsSingle(), d, Vector256<float>.Zero);
+                    var c = Vector256.ConditionalSelect(Vector256.Equals(at, Vector256.Create(width)).AsSingle(), d, Vector256<float>.Zero);
+                    var e = Vector256.ConditionalSelect(Vector256.Equals(at, Vector256.Create(width + 1)).AsSingle(), d, Vector256<float>.Zero);
+                    // a0 b0 a1 b1 … a7 b7 along the top row, c0 e0 … c7 e7 along the bottom one (unpack works in 128-bit halves).
+                    Vector256<float> low = Avx.UnpackLow(a, b), high = Avx.UnpackHigh(a, b);
+                    Avx.Permute2x128(low, high, 0x20).StoreUnsafe(ref Unsafe.Add(ref dx, top + 2 * ow));
+                    Avx.Permute2x128(low, high, 0x31).StoreUnsafe(ref Unsafe.Add(ref dx, top + 2 * ow + 8));
+                    low = Avx.UnpackLow(c, e);
+                    high = Avx.UnpackHigh(c, e);
+                    Avx.Permute2x128(low, high, 0x20).StoreUnsafe(ref Unsafe.Add(ref dx, top + width + 2 * ow));
+                    Avx.Permute2x128(low, high, 0x31).StoreUnsafe(ref Unsafe.Add(ref dx, top + width + 2 * ow + 8));
+                }
+                for (int w = 2 * wo; w < width; w++)
+                {
+                    Unsafe.Add(ref dx, top + w) = 0f;
+                    Unsafe.Add(ref dx, top + width + w) = 0f;
+                }
+            }
+            for (int i = 2 * ho * width; i < inPlane; i++) Unsafe.Add(ref dx, i) = 0f;
+        }
+    }
+
+    /// <summary><see cref="MaxBackward{T}"/> for any window: the plane cleared, then ∂L/∂x[argmax] += ∂L/∂y window by window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MaxBackwardAnyWindow<T>(ReadOnlySpan<T> outputGradient, ReadOnlySpan<int> argmax, Span<T> inputGradient, int first, int count, in ConvolutionGeometry g)
         where T : unmanaged, INumber<T>
     {
         for (int p = first; p < first + count; p++)

@@ -17,6 +17,8 @@ internal enum Conv2dAlgorithm
     /// <summary>Winograd F(4×4, 3×3) (<see cref="Conv2dWinograd"/>) for the forward pass and the input gradient, refused where it
     /// does not apply; the weight gradient as Auto.</summary>
     Winograd,
+    /// <summary>The direct convolution on widened rows (<see cref="Conv2dWidened"/>) for the forward pass and input gradient, refused where it does not apply; the weight gradient as Auto.</summary>
+    Widened,
 }
 
 /// <summary>
@@ -48,7 +50,7 @@ internal static class Conv2dDirect
         if (algorithm == Conv2dAlgorithm.Direct && !applies)
             throw new ArgumentException(
                 $"The direct convolution needs stride 1, AVX-512 and {(inputGradient ? "input" : "output")} rows of whole vectors of {typeof(T).Name}, but the geometry is {g}.");
-        return algorithm != Conv2dAlgorithm.Im2Col && applies;
+        return algorithm is Conv2dAlgorithm.Auto or Conv2dAlgorithm.Direct && applies;
     }
 
     /// <summary>y = conv2d(x, w) + b.</summary>

@@ -81,6 +81,7 @@ internal static class Conv2dDriver
         var geometry = s.Geometry(x.Shape, w.Shape);
         if (Conv2dWinograd.Chosen<T>(algorithm, geometry, s.Groups, w.Shape[0])) return Conv2dWinograd.Forward(x, w, b, s);
         if (Conv2dDirect.Chosen<T>(algorithm, geometry)) return Conv2dDirect.Forward(x, w, b, s);
+        if (Conv2dWidened.Chosen<T>(algorithm, geometry)) return Conv2dWidened.Forward(x, w, b, s);
         int batch = x.Shape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>([batch, outChannels, geometry.OutHeight, geometry.OutWidth]);
@@ -102,6 +103,7 @@ internal static class Conv2dDriver
         var geometry = s.Geometry(inputShape, w.Shape);
         if (Conv2dWinograd.Chosen<T>(algorithm, geometry, s.Groups, w.Shape[0], inputGradient: true)) return Conv2dWinograd.InputGradient(dy, w, inputShape, s);
         if (Conv2dDirect.Chosen<T>(algorithm, geometry, inputGradient: true)) return Conv2dDirect.InputGradient(dy, w, inputShape, s);
+        if (Conv2dWidened.Chosen<T>(algorithm, geometry, inputGradient: true)) return Conv2dWidened.InputGradient(dy, w, inputShape, s);
         int batch = inputShape[0], outChannels = w.Shape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(inputShape);
@@ -120,6 +122,7 @@ internal static class Conv2dDriver
         Conv2dAlgorithm algorithm = Conv2dAlgorithm.Auto) where T : unmanaged, INumber<T>
     {
         var geometry = s.Geometry(x.Shape, weightShape);
+        if (algorithm is Conv2dAlgorithm.Winograd or Conv2dAlgorithm.Widened) algorithm = Conv2dAlgorithm.Auto; // they cover the forward pass and input gradient only
         if (Conv2dDirect.Chosen<T>(algorithm, geometry)) return Conv2dDirect.WeightGradient(dy, x, weightShape, s);
         int batch = x.Shape[0], outChannels = weightShape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
