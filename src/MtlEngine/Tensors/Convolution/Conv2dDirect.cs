@@ -8,7 +8,8 @@ namespace MtlEngine.Tensors;
 internal enum Conv2dAlgorithm
 {
     /// <summary>Winograd where it applies and wins (<see cref="Conv2dWinograd.Chosen{T}"/>; forward and input gradient), else direct
-    /// where it applies (<see cref="DirectConvolution.Applies{T}"/>), im2col + GEMM elsewhere.</summary>
+    /// where it applies (<see cref="DirectConvolution.Applies{T}"/>), else the direct convolution on widened rows where
+    /// <see cref="Conv2dWidened.Chosen{T}"/> takes it (forward and input gradient), im2col + GEMM elsewhere.</summary>
     Auto,
     /// <summary>im2col + GEMM (<see cref="Conv2dDriver"/>), every geometry.</summary>
     Im2Col,
