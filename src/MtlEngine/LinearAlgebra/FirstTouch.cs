@@ -33,9 +33,12 @@ internal static class FirstTouch
     /// <summary>A zero rows×columns matrix whose pages are touched by up to <paramref name="parallelism"/> threads.</summary>
     public static DenseMatrix Zeros(int rows, int columns, Parallelism parallelism)
     {
-        var m = new DenseMatrix(rows, columns);
-        Clear(m.Data, parallelism);
-        return m;
+        // On one share the runtime's zeroed array is the result, as before (a second clear would only add a pass over it).
+        if (Shares(checked(rows * columns), parallelism) <= 1) return new DenseMatrix(rows, columns);
+        // Not zeroed by the runtime: every element is cleared below, by the threads.
+        var data = GC.AllocateUninitializedArray<double>(checked(rows * columns));
+        Clear(data, parallelism);
+        return new DenseMatrix(rows, columns, data);
     }
 
     /// <summary>Sets every element of <paramref name="data"/> to zero, on up to <paramref name="parallelism"/> threads.</summary>
@@ -63,14 +66,8 @@ internal static class FirstTouch
         return Task.Run(() => data.AsSpan().Clear());
     }
 
-    /// <summary>
-    /// On in the library; a comparison harness turns it off to time the one-thread first touch in the same process
-    /// (everything then runs inline, as before this class existed).
-    /// </summary>
-    internal static bool Enabled = true;
-
     private static int Shares(int length, Parallelism parallelism) =>
-        !Enabled || length < ParallelLength ? 1 : Math.Min(parallelism.Degree, length / (ParallelLength / 2));
+        length < ParallelLength ? 1 : Math.Min(parallelism.Degree, length / (ParallelLength / 2));
 
     private static (int Start, int Length) Part(int length, int shares, int share)
     {

@@ -88,7 +88,7 @@ public sealed class SymmetricEigen
         if (computeVectors && solver == TridiagonalSolver.DivideAndConquer)
         {
             z = vectorStorage ?? new DenseMatrix(n, n);
-            if (FirstTouch.Enabled && reduction.Degree == 1 && parallelism.Degree > 1) clearing = FirstTouch.ClearInBackground(z.Data, parallelism);
+            if (reduction.Degree == 1 && parallelism.Degree > 1) clearing = FirstTouch.ClearInBackground(z.Data, parallelism);
             else if (vectorStorage is not null) z.Data.AsSpan().Clear();
         }
         double[] work, d, e, tau;
