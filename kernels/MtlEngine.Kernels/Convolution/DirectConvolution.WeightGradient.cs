@@ -43,7 +43,7 @@ public static unsafe partial class DirectConvolution
             fixed (T* target = transposed)
                 for (; i + 16 <= rows; i += 16)
                     for (int p = 0; p < blockedPositions; p += 16)
-                        Transpose16((float*)source + (nint)i * positions + p, positions, (float*)target + (nint)p * stride + i, stride);
+                        RegisterTranspose.Float16x16((float*)source + (nint)i * positions + p, positions, (float*)target + (nint)p * stride + i, stride);
         }
         // What the 16×16 blocks leave (all of it but for float with AVX-512): the kernels' tiled strided copy, element
         // (r, p) of the upstream (strides (positions, 1)) to transposed[p·stride + r] (strides (1, stride)).
@@ -54,39 +54,6 @@ public static unsafe partial class DirectConvolution
             StridedCopy.Copy<T>(upstream, i * positions, [positions, 1], transposed, i, [1, stride], [rows - i, positions], Parallelism.Sequential);
         if (stride > rows)
             for (int p = 0; p < positions; p++) transposed.Slice(p * stride + rows, stride - rows).Clear();
-    }
-
-    /// <summary>target[j·ldt + k] = source[k·lds + j] for a 16×16 block of floats (unpack, shuffle, then two 128-bit lane shuffles).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose16(float* source, nint lds, float* target, nint ldt)
-    {
-        Vector512<float> r0 = Vector512.Load(source), r1 = Vector512.Load(source + lds), r2 = Vector512.Load(source + 2 * lds), r3 = Vector512.Load(source + 3 * lds);
-        Vector512<float> r4 = Vector512.Load(source + 4 * lds), r5 = Vector512.Load(source + 5 * lds), r6 = Vector512.Load(source + 6 * lds), r7 = Vector512.Load(source + 7 * lds);
-        Vector512<float> r8 = Vector512.Load(source + 8 * lds), r9 = Vector512.Load(source + 9 * lds), r10 = Vector512.Load(source + 10 * lds), r11 = Vector512.Load(source + 11 * lds);
-        Vector512<float> r12 = Vector512.Load(source + 12 * lds), r13 = Vector512.Load(source + 13 * lds), r14 = Vector512.Load(source + 14 * lds), r15 = Vector512.Load(source + 15 * lds);
-        // Pairs of rows interleaved by element.
-        Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1), t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
-        Vector512<float> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5), t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
-        Vector512<float> t8 = Avx512F.UnpackLow(r8, r9), t9 = Avx512F.UnpackHigh(r8, r9), t10 = Avx512F.UnpackLow(r10, r11), t11 = Avx512F.UnpackHigh(r10, r11);
-        Vector512<float> t12 = Avx512F.UnpackLow(r12, r13), t13 = Avx512F.UnpackHigh(r12, r13), t14 = Avx512F.UnpackLow(r14, r15), t15 = Avx512F.UnpackHigh(r14, r15);
-        // Groups of four rows: 4×4 blocks transposed within each 128-bit lane.
-        r0 = Avx512F.Shuffle(t0, t2, 0x44); r1 = Avx512F.Shuffle(t0, t2, 0xEE); r2 = Avx512F.Shuffle(t1, t3, 0x44); r3 = Avx512F.Shuffle(t1, t3, 0xEE);
-        r4 = Avx512F.Shuffle(t4, t6, 0x44); r5 = Avx512F.Shuffle(t4, t6, 0xEE); r6 = Avx512F.Shuffle(t5, t7, 0x44); r7 = Avx512F.Shuffle(t5, t7, 0xEE);
-        r8 = Avx512F.Shuffle(t8, t10, 0x44); r9 = Avx512F.Shuffle(t8, t10, 0xEE); r10 = Avx512F.Shuffle(t9, t11, 0x44); r11 = Avx512F.Shuffle(t9, t11, 0xEE);
-        r12 = Avx512F.Shuffle(t12, t14, 0x44); r13 = Avx512F.Shuffle(t12, t14, 0xEE); r14 = Avx512F.Shuffle(t13, t15, 0x44); r15 = Avx512F.Shuffle(t13, t15, 0xEE);
-        // The 128-bit lanes: first among groups 0/1 (and 2/3), then between the halves.
-        t0 = Avx512F.Shuffle4x128(r0, r4, 0x88); t1 = Avx512F.Shuffle4x128(r1, r5, 0x88); t2 = Avx512F.Shuffle4x128(r2, r6, 0x88); t3 = Avx512F.Shuffle4x128(r3, r7, 0x88);
-        t4 = Avx512F.Shuffle4x128(r0, r4, 0xDD); t5 = Avx512F.Shuffle4x128(r1, r5, 0xDD); t6 = Avx512F.Shuffle4x128(r2, r6, 0xDD); t7 = Avx512F.Shuffle4x128(r3, r7, 0xDD);
-        t8 = Avx512F.Shuffle4x128(r8, r12, 0x88); t9 = Avx512F.Shuffle4x128(r9, r13, 0x88); t10 = Avx512F.Shuffle4x128(r10, r14, 0x88); t11 = Avx512F.Shuffle4x128(r11, r15, 0x88);
-        t12 = Avx512F.Shuffle4x128(r8, r12, 0xDD); t13 = Avx512F.Shuffle4x128(r9, r13, 0xDD); t14 = Avx512F.Shuffle4x128(r10, r14, 0xDD); t15 = Avx512F.Shuffle4x128(r11, r15, 0xDD);
-        Avx512F.Shuffle4x128(t0, t8, 0x88).Store(target); Avx512F.Shuffle4x128(t1, t9, 0x88).Store(target + ldt);
-        Avx512F.Shuffle4x128(t2, t10, 0x88).Store(target + 2 * ldt); Avx512F.Shuffle4x128(t3, t11, 0x88).Store(target + 3 * ldt);
-        Avx512F.Shuffle4x128(t4, t12, 0x88).Store(target + 4 * ldt); Avx512F.Shuffle4x128(t5, t13, 0x88).Store(target + 5 * ldt);
-        Avx512F.Shuffle4x128(t6, t14, 0x88).Store(target + 6 * ldt); Avx512F.Shuffle4x128(t7, t15, 0x88).Store(target + 7 * ldt);
-        Avx512F.Shuffle4x128(t0, t8, 0xDD).Store(target + 8 * ldt); Avx512F.Shuffle4x128(t1, t9, 0xDD).Store(target + 9 * ldt);
-        Avx512F.Shuffle4x128(t2, t10, 0xDD).Store(target + 10 * ldt); Avx512F.Shuffle4x128(t3, t11, 0xDD).Store(target + 11 * ldt);
-        Avx512F.Shuffle4x128(t4, t12, 0xDD).Store(target + 12 * ldt); Avx512F.Shuffle4x128(t5, t13, 0xDD).Store(target + 13 * ldt);
-        Avx512F.Shuffle4x128(t6, t14, 0xDD).Store(target + 14 * ldt); Avx512F.Shuffle4x128(t7, t15, 0xDD).Store(target + 15 * ldt);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using MtlEngine.Kernels.Layout;
 
 namespace MtlEngine.Kernels.Convolution;
 
@@ -253,54 +254,9 @@ public static unsafe class WinogradConvolution
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Transpose<T>(T* source, nint sourceStride, T* target, nint targetStride) where T : unmanaged
     {
-        if (typeof(T) == typeof(float)) Transpose16((float*)source, sourceStride, (float*)target, targetStride);
-        else if (typeof(T) == typeof(double)) Transpose8((double*)source, sourceStride, (double*)target, targetStride);
+        if (typeof(T) == typeof(float)) RegisterTranspose.Float16x16((float*)source, sourceStride, (float*)target, targetStride);
+        else if (typeof(T) == typeof(double)) RegisterTranspose.Double8x8((double*)source, sourceStride, (double*)target, targetStride);
         else throw new PlatformNotSupportedException($"The Winograd convolution transposes float and double, not {typeof(T).Name}.");
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose16(float* s, nint ss, float* t, nint ts)
-    {
-        // Pairs of rows interleaved, then 2×2 blocks of pairs (within 128-bit lanes), then 128-bit lanes across registers twice.
-        Vector512<float> r0 = Vector512.Load(s), r1 = Vector512.Load(s + ss), r2 = Vector512.Load(s + 2 * ss), r3 = Vector512.Load(s + 3 * ss);
-        Vector512<float> r4 = Vector512.Load(s + 4 * ss), r5 = Vector512.Load(s + 5 * ss), r6 = Vector512.Load(s + 6 * ss), r7 = Vector512.Load(s + 7 * ss);
-        Vector512<float> r8 = Vector512.Load(s + 8 * ss), r9 = Vector512.Load(s + 9 * ss), r10 = Vector512.Load(s + 10 * ss), r11 = Vector512.Load(s + 11 * ss);
-        Vector512<float> r12 = Vector512.Load(s + 12 * ss), r13 = Vector512.Load(s + 13 * ss), r14 = Vector512.Load(s + 14 * ss), r15 = Vector512.Load(s + 15 * ss);
-        Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1), t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
-        Vector512<float> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5), t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
-        Vector512<float> t8 = Avx512F.UnpackLow(r8, r9), t9 = Avx512F.UnpackHigh(r8, r9), t10 = Avx512F.UnpackLow(r10, r11), t11 = Avx512F.UnpackHigh(r10, r11);
-        Vector512<float> t12 = Avx512F.UnpackLow(r12, r13), t13 = Avx512F.UnpackHigh(r12, r13), t14 = Avx512F.UnpackLow(r14, r15), t15 = Avx512F.UnpackHigh(r14, r15);
-        r0 = Avx512F.Shuffle(t0, t2, 0x44); r1 = Avx512F.Shuffle(t0, t2, 0xEE); r2 = Avx512F.Shuffle(t1, t3, 0x44); r3 = Avx512F.Shuffle(t1, t3, 0xEE);
-        r4 = Avx512F.Shuffle(t4, t6, 0x44); r5 = Avx512F.Shuffle(t4, t6, 0xEE); r6 = Avx512F.Shuffle(t5, t7, 0x44); r7 = Avx512F.Shuffle(t5, t7, 0xEE);
-        r8 = Avx512F.Shuffle(t8, t10, 0x44); r9 = Avx512F.Shuffle(t8, t10, 0xEE); r10 = Avx512F.Shuffle(t9, t11, 0x44); r11 = Avx512F.Shuffle(t9, t11, 0xEE);
-        r12 = Avx512F.Shuffle(t12, t14, 0x44); r13 = Avx512F.Shuffle(t12, t14, 0xEE); r14 = Avx512F.Shuffle(t13, t15, 0x44); r15 = Avx512F.Shuffle(t13, t15, 0xEE);
-        t0 = Avx512F.Shuffle4x128(r0, r4, 0x88); t1 = Avx512F.Shuffle4x128(r1, r5, 0x88); t2 = Avx512F.Shuffle4x128(r2, r6, 0x88); t3 = Avx512F.Shuffle4x128(r3, r7, 0x88);
-        t4 = Avx512F.Shuffle4x128(r0, r4, 0xDD); t5 = Avx512F.Shuffle4x128(r1, r5, 0xDD); t6 = Avx512F.Shuffle4x128(r2, r6, 0xDD); t7 = Avx512F.Shuffle4x128(r3, r7, 0xDD);
-        t8 = Avx512F.Shuffle4x128(r8, r12, 0x88); t9 = Avx512F.Shuffle4x128(r9, r13, 0x88); t10 = Avx512F.Shuffle4x128(r10, r14, 0x88); t11 = Avx512F.Shuffle4x128(r11, r15, 0x88);
-        t12 = Avx512F.Shuffle4x128(r8, r12, 0xDD); t13 = Avx512F.Shuffle4x128(r9, r13, 0xDD); t14 = Avx512F.Shuffle4x128(r10, r14, 0xDD); t15 = Avx512F.Shuffle4x128(r11, r15, 0xDD);
-        Avx512F.Shuffle4x128(t0, t8, 0x88).Store(t); Avx512F.Shuffle4x128(t1, t9, 0x88).Store(t + ts);
-        Avx512F.Shuffle4x128(t2, t10, 0x88).Store(t + 2 * ts); Avx512F.Shuffle4x128(t3, t11, 0x88).Store(t + 3 * ts);
-        Avx512F.Shuffle4x128(t4, t12, 0x88).Store(t + 4 * ts); Avx512F.Shuffle4x128(t5, t13, 0x88).Store(t + 5 * ts);
-        Avx512F.Shuffle4x128(t6, t14, 0x88).Store(t + 6 * ts); Avx512F.Shuffle4x128(t7, t15, 0x88).Store(t + 7 * ts);
-        Avx512F.Shuffle4x128(t0, t8, 0xDD).Store(t + 8 * ts); Avx512F.Shuffle4x128(t1, t9, 0xDD).Store(t + 9 * ts);
-        Avx512F.Shuffle4x128(t2, t10, 0xDD).Store(t + 10 * ts); Avx512F.Shuffle4x128(t3, t11, 0xDD).Store(t + 11 * ts);
-        Avx512F.Shuffle4x128(t4, t12, 0xDD).Store(t + 12 * ts); Avx512F.Shuffle4x128(t5, t13, 0xDD).Store(t + 13 * ts);
-        Avx512F.Shuffle4x128(t6, t14, 0xDD).Store(t + 14 * ts); Avx512F.Shuffle4x128(t7, t15, 0xDD).Store(t + 15 * ts);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose8(double* s, nint ss, double* t, nint ts)
-    {
-        Vector512<double> r0 = Vector512.Load(s), r1 = Vector512.Load(s + ss), r2 = Vector512.Load(s + 2 * ss), r3 = Vector512.Load(s + 3 * ss);
-        Vector512<double> r4 = Vector512.Load(s + 4 * ss), r5 = Vector512.Load(s + 5 * ss), r6 = Vector512.Load(s + 6 * ss), r7 = Vector512.Load(s + 7 * ss);
-        Vector512<double> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1), t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
-        Vector512<double> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5), t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
-        r0 = Avx512F.Shuffle4x128(t0, t2, 0x88); r1 = Avx512F.Shuffle4x128(t1, t3, 0x88); r2 = Avx512F.Shuffle4x128(t0, t2, 0xDD); r3 = Avx512F.Shuffle4x128(t1, t3, 0xDD);
-        r4 = Avx512F.Shuffle4x128(t4, t6, 0x88); r5 = Avx512F.Shuffle4x128(t5, t7, 0x88); r6 = Avx512F.Shuffle4x128(t4, t6, 0xDD); r7 = Avx512F.Shuffle4x128(t5, t7, 0xDD);
-        Avx512F.Shuffle4x128(r0, r4, 0x88).Store(t); Avx512F.Shuffle4x128(r1, r5, 0x88).Store(t + ts);
-        Avx512F.Shuffle4x128(r2, r6, 0x88).Store(t + 2 * ts); Avx512F.Shuffle4x128(r3, r7, 0x88).Store(t + 3 * ts);
-        Avx512F.Shuffle4x128(r0, r4, 0xDD).Store(t + 4 * ts); Avx512F.Shuffle4x128(r1, r5, 0xDD).Store(t + 5 * ts);
-        Avx512F.Shuffle4x128(r2, r6, 0xDD).Store(t + 6 * ts); Avx512F.Shuffle4x128(r3, r7, 0xDD).Store(t + 7 * ts);
     }
 
     /// <summary>
@@ -314,7 +270,7 @@ public static unsafe class WinogradConvolution
         const int positions = TileSize * TileSize;
         if (typeof(T) == typeof(float))
         {
-            Transpose16((float*)result, 16, (float*)temporary, positions);
+            RegisterTranspose.Float16x16((float*)result, 16, (float*)temporary, positions);
             for (int l = 0; l < count; l++)
             {
                 var row = Vector512.Load((float*)temporary + l * positions);
@@ -328,8 +284,8 @@ public static unsafe class WinogradConvolution
         }
         else
         {
-            Transpose8((double*)result, 8, (double*)temporary, positions);
-            Transpose8((double*)result + 8 * 8, 8, (double*)temporary + 8, positions);
+            RegisterTranspose.Double8x8((double*)result, 8, (double*)temporary, positions);
+            RegisterTranspose.Double8x8((double*)result + 8 * 8, 8, (double*)temporary + 8, positions);
             for (int l = 0; l < count; l++)
             {
                 Vector512<double> upper = Vector512.Load((double*)temporary + l * positions), lower = Vector512.Load((double*)temporary + l * positions + 8);
