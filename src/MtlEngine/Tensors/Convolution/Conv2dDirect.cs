@@ -54,6 +54,26 @@ internal static class Conv2dDirect
         return algorithm is Conv2dAlgorithm.Auto or Conv2dAlgorithm.Direct && applies;
     }
 
+    /// <summary>Each group's weights (og rows of depth) packed for <see cref="DirectConvolution"/>'s forward kernel, in the step's arena.</summary>
+    internal static T[] PackWeights<T>(MtlTensor<T> w, int groups, int og, int depth, int packedLength) where T : unmanaged, INumber<T>
+    {
+        T[] packed = TensorArena.Rent<T>(groups * packedLength);
+        for (int group = 0; group < groups; group++)
+            DirectConvolution.PackRows<T>(w.CpuStorage.Data.AsSpan(w.Offset + group * og * depth, og * depth), og, depth, packed.AsSpan(group * packedLength, packedLength));
+        return packed;
+    }
+
+    /// <summary>Each group's weights flipped and transposed (w'[c, o, ki', kj']) and packed for the input gradient's kernel, in the step's arena.</summary>
+    internal static T[] PackFlippedTransposedWeights<T>(MtlTensor<T> w, int groups, int og, int cg, int kh, int kw, int packedLength) where T : unmanaged, INumber<T>
+    {
+        T[] packed = TensorArena.Rent<T>(groups * packedLength);
+        int groupWeights = og * cg * kh * kw;
+        for (int group = 0; group < groups; group++)
+            DirectConvolution.PackFlippedTransposed<T>(w.CpuStorage.Data.AsSpan(w.Offset + group * groupWeights, groupWeights), og, cg, kh, kw,
+                packed.AsSpan(group * packedLength, packedLength));
+        return packed;
+    }
+
     /// <summary>y = conv2d(x, w) + b.</summary>
     public static MtlTensor<T> Forward<T>(MtlTensor<T> x, MtlTensor<T> w, MtlTensor<T>? b, Conv2dSettings s) where T : unmanaged, INumber<T>
     {
@@ -63,9 +83,7 @@ internal static class Conv2dDirect
         int hp = ho + s.DilationHeight * (kh - 1), wp = wo + s.DilationWidth * (kw - 1);
         int paddedImage = g.Channels * hp * wp, packedLength = DirectConvolution.PackedLength(og, depth);
         var result = TensorOps.Uninitialized<T>([batch, outChannels, ho, wo]);
-        T[] packed = TensorArena.Rent<T>(groups * packedLength);
-        for (int group = 0; group < groups; group++)
-            DirectConvolution.PackRows<T>(w.CpuStorage.Data.AsSpan(w.Offset + group * og * depth, og * depth), og, depth, packed.AsSpan(group * packedLength, packedLength));
+        T[] packed = PackWeights(w, groups, og, depth, packedLength);
         int[] offsets = TensorArena.Rent<int>(depth);
         DirectConvolution.Offsets(offsets, cg, kh, kw, s.DilationHeight, s.DilationWidth, hp, wp);
         int workers = Math.Min(TensorParallelism.Current.Degree, batch);
@@ -87,11 +105,7 @@ internal static class Conv2dDirect
         int paddedImage = outChannels * hq * wq;
         int packedLength = DirectConvolution.PackedLength(cg, depth);
         var result = TensorOps.Uninitialized<T>(inputShape);
-        T[] packed = TensorArena.Rent<T>(groups * packedLength);
-        int groupWeights = og * cg * kh * kw;
-        for (int group = 0; group < groups; group++)
-            DirectConvolution.PackFlippedTransposed<T>(w.CpuStorage.Data.AsSpan(w.Offset + group * groupWeights, groupWeights), og, cg, kh, kw,
-                packed.AsSpan(group * packedLength, packedLength));
+        T[] packed = PackFlippedTransposedWeights(w, groups, og, cg, kh, kw, packedLength);
         int[] offsets = TensorArena.Rent<int>(depth);
         DirectConvolution.Offsets(offsets, og, kh, kw, dh, dw, hq, wq);
         int workers = Math.Min(TensorParallelism.Current.Degree, batch);

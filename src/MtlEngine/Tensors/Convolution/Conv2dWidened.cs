@@ -66,9 +66,7 @@ internal static class Conv2dWidened
         int hp = ho + s.DilationHeight * (kh - 1), wp = wide + s.DilationWidth * (kw - 1);
         int packedLength = DirectConvolution.PackedLength(og, depth);
         var result = TensorOps.Uninitialized<T>([batch, outChannels, ho, wo]);
-        T[] packed = TensorArena.Rent<T>(groups * packedLength);
-        for (int group = 0; group < groups; group++)
-            DirectConvolution.PackRows<T>(w.CpuStorage.Data.AsSpan(w.Offset + group * og * depth, og * depth), og, depth, packed.AsSpan(group * packedLength, packedLength));
+        T[] packed = Conv2dDirect.PackWeights(w, groups, og, depth, packedLength);
         int[] offsets = TensorArena.Rent<int>(depth);
         DirectConvolution.Offsets(offsets, cg, kh, kw, s.DilationHeight, s.DilationWidth, hp, wp);
         var pass = new WidePass<T>(x.CpuStorage.Data, x.Offset, g.Channels, g.Height, g.Width, s.PadHeight, s.PadWidth, hp, wp, groups, og, cg, depth,
@@ -88,11 +86,7 @@ internal static class Conv2dWidened
         int hq = height + dh * (kh - 1), wq = wide + dw * (kw - 1), top = dh * (kh - 1) - s.PadHeight, left = dw * (kw - 1) - s.PadWidth;
         int packedLength = DirectConvolution.PackedLength(cg, depth);
         var result = TensorOps.Uninitialized<T>(inputShape);
-        T[] packed = TensorArena.Rent<T>(groups * packedLength);
-        int groupWeights = og * cg * kh * kw;
-        for (int group = 0; group < groups; group++)
-            DirectConvolution.PackFlippedTransposed<T>(w.CpuStorage.Data.AsSpan(w.Offset + group * groupWeights, groupWeights), og, cg, kh, kw,
-                packed.AsSpan(group * packedLength, packedLength));
+        T[] packed = Conv2dDirect.PackFlippedTransposedWeights(w, groups, og, cg, kh, kw, packedLength);
         int[] offsets = TensorArena.Rent<int>(depth);
         DirectConvolution.Offsets(offsets, og, kh, kw, dh, dw, hq, wq);
         var pass = new WidePass<T>(dy.CpuStorage.Data, dy.Offset, outChannels, g.OutHeight, g.OutWidth, top, left, hq, wq, groups, cg, og, depth,
