@@ -21,7 +21,9 @@ Usage:
 --rows N keeps N seeded random rows of the example (benchmarks/example_subset.py) for every run, single-task ones included;
 --rep-grad lists the weightings (gradient-aggregation methods) run on the gradients of the shared representation
 (training.rep_grad, LibMTL's rep_grad) instead of the shared parameters' Jacobian; --jobs runs that many trainings at once;
---per-seed adds each seed's Delta m% to the table (the runs of one row, in the order of --seeds).
+--per-seed adds each seed's Delta m% to the table (the runs of one row, in the order of --seeds);
+--arch-set ARCH:KEY=JSON overrides a spec key for one architecture's runs only, after every --set (JSON null removes the key),
+e.g. --set 'model.hidden=[50]' --arch-set 'mtan:model.hidden=null' --arch-set 'mtan:model.tower_hidden=[50]'.
 
 The CPU and the thread count are printed with the table. Nothing but the standard library is needed.
 """
@@ -75,8 +77,23 @@ def train(spec, work, name, threads):
         return json.load(f)
 
 
-def variant(base, architecture, weighting, seed, epochs, tasks=None, weighting_params=None, rep_grad=False, early_stopping=None):
+def assign(spec, key, value):
+    """Sets spec[a][b]... = value for key "a.b..."; value None removes the key."""
+    *parents, leaf = key.split(".")
+    node = spec
+    for part in parents:
+        node = node.setdefault(part, {})
+    if value is None:
+        node.pop(leaf, None)
+    else:
+        node[leaf] = value
+
+
+def variant(base, architecture, weighting, seed, epochs, tasks=None, weighting_params=None, rep_grad=False, early_stopping=None,
+            arch_sets=()):
     spec = json.loads(json.dumps(base))
+    for key, value in arch_sets:
+        assign(spec, key, value)
     spec.setdefault("model", {})["architecture"] = architecture
     training = spec.setdefault("training", {})
     training["weighting"] = weighting
@@ -135,7 +152,16 @@ def main():
                                                              "(split.validation; the example's default: a tenth; 0: validation_fraction of the training pictures)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                         help="override a spec key for every run, single-task ones included (model.hidden=[512], training.learning_rate=0.001); repeatable")
+    parser.add_argument("--arch-set", action="append", default=[], metavar="ARCH:KEY=JSON",
+                        help="override a spec key for one architecture's runs only, after every --set (null removes it); repeatable")
     args = parser.parse_args()
+    arch_sets = {}  # architecture -> [(key, value)]
+    for assignment in args.arch_set:
+        architecture, sep, rest = assignment.partition(":")
+        key, eq, value = rest.partition("=")
+        if not sep or not eq or not key:
+            parser.error(f"--arch-set {assignment!r}: expected ARCH:KEY=JSON")
+        arch_sets.setdefault(architecture, []).append((key, json.loads(value)))
     started = time.time()
 
     work = args.work or tempfile.mkdtemp(prefix="mtl-table-")
@@ -154,11 +180,7 @@ def main():
         base = json.load(f)
     for assignment in args.set:
         key, _, value = assignment.partition("=")
-        *parents, leaf = key.split(".")
-        node = base
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = json.loads(value)
+        assign(base, key, json.loads(value))
     # The runs write their specs into work/, so relative data paths must point back at data/.
     for entry in base["inputs"] + base["tasks"]:
         entry["path"] = os.path.join(data, entry["path"])
@@ -176,7 +198,8 @@ def main():
     for architecture, weighting in grid:
         for seed in seeds:
             jobs[f"{architecture}-{weighting}{'-rep' if weighting in rep_grad else ''}-{seed}"] = variant(
-                base, architecture, weighting, seed, args.epochs, rep_grad=weighting in rep_grad, early_stopping=args.early_stopping)
+                base, architecture, weighting, seed, args.epochs, rep_grad=weighting in rep_grad, early_stopping=args.early_stopping,
+                arch_sets=arch_sets.get(architecture, ()))
     finished = {}  # name -> metrics, or the RunFailed
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {pool.submit(train, spec, work, name, args.threads): name for name, spec in jobs.items()}
@@ -220,6 +243,7 @@ def main():
     print(f"# {args.example}: {args.split} {args.metric}, mean +- std over seeds {args.seeds}; Delta m% against single-task "
           f"(positive = better); cpu: {cpu}, threads={args.threads}, epochs={args.epochs or 'spec'}"
           + (f", overrides: {' '.join(args.set)}" if args.set else "")
+          + (f", per architecture: {' '.join(args.arch_set)}" if args.arch_set else "")
           + (f", early stopping: {json.dumps(args.early_stopping)}" if args.early_stopping else ", last epoch's weights")
           + (f", rows: {args.rows} of {total_rows} (seed {args.rows_seed})" if args.rows else "")
           + f", jobs={args.jobs}, wall: {(time.time() - started) / 60:.1f} min")
