@@ -31,6 +31,9 @@ internal static class ParallelThresholds
     /// </summary>
     public const int PanelReductionOrder = 1024;
 
+    /// <summary>FirstTouch: arrays shorter than this (1 MiB of doubles) are cleared or copied on the calling thread (a fork
+    /// costs more than it saves), and longer ones get at most one thread per half of it.</summary>
+    public const int FirstTouchElements = 1 << 17;
     /// <summary>Golub–Kahan's y = Sᵀ·v: below this many elements of S it runs on one thread.</summary>
     public const long GolubKahanTransposeTimesElements = 1L << 15;
 

@@ -5,13 +5,14 @@ using System.Runtime.Intrinsics.X86;
 namespace MtlEngine.Kernels.Layout;
 
 /// <summary>
-/// Square blocks transposed in AVX-512 registers, one place for the kernels that need them (the direct convolution's
-/// weight gradient, the Winograd convolution's staging and output): 16×16 floats and 8×8 doubles, each one vector per row.
-/// Pure data movement, so no result depends on which network moved it. The callers check AVX-512 first.
-/// (LinearAlgebra's TriangularSolve keeps its own 8×8 transposes: a 256-bit float one for AVX machines and a double one
-/// written against refs, not pointers.)
+/// Square blocks transposed in registers, the one place for every kernel that needs them (the direct convolution's
+/// weight gradient, the Winograd convolution's staging and output, the triangular solve's register kernel and the LU
+/// panel's copies): 16×16 floats and 8×8 doubles in AVX-512 registers, 8×8 floats in 256-bit AVX registers, each one
+/// vector per row. Pure data movement, so no result depends on which network moved it. The callers check the
+/// instruction set first (AVX-512 for <see cref="Float16x16"/> and <see cref="Double8x8(double*, nint, double*, nint)"/>,
+/// AVX for <see cref="Float8x8"/>). Strides count elements.
 /// </summary>
-internal static unsafe class RegisterTranspose
+public static unsafe class RegisterTranspose
 {
     /// <summary>target[j·ldt + k] = source[k·lds + j] for a 16×16 block of floats (unpack, shuffle, then two 128-bit lane shuffles).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -48,17 +49,59 @@ internal static unsafe class RegisterTranspose
 
     /// <summary>t[j·ts + k] = s[k·ss + j] for an 8×8 block of doubles (unpack, then two rounds of 128-bit lane shuffles).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Double8x8(double* s, nint ss, double* t, nint ts)
+    public static void Double8x8(double* s, nint ss, double* t, nint ts) => Double8x8(ref *s, ss, ref *t, ts);
+
+    /// <summary>
+    /// t[j·ts + k] = s[k·ss + j] for an 8×8 block of doubles, on references (for callers on unpinned spans): the same
+    /// network as the pointer form.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Double8x8(ref double s, nint ss, ref double t, nint ts)
     {
-        Vector512<double> r0 = Vector512.Load(s), r1 = Vector512.Load(s + ss), r2 = Vector512.Load(s + 2 * ss), r3 = Vector512.Load(s + 3 * ss);
-        Vector512<double> r4 = Vector512.Load(s + 4 * ss), r5 = Vector512.Load(s + 5 * ss), r6 = Vector512.Load(s + 6 * ss), r7 = Vector512.Load(s + 7 * ss);
+        Vector512<double> r0 = Vector512.LoadUnsafe(ref s), r1 = Vector512.LoadUnsafe(ref s, (nuint)ss), r2 = Vector512.LoadUnsafe(ref s, (nuint)(2 * ss)), r3 = Vector512.LoadUnsafe(ref s, (nuint)(3 * ss));
+        Vector512<double> r4 = Vector512.LoadUnsafe(ref s, (nuint)(4 * ss)), r5 = Vector512.LoadUnsafe(ref s, (nuint)(5 * ss)), r6 = Vector512.LoadUnsafe(ref s, (nuint)(6 * ss)), r7 = Vector512.LoadUnsafe(ref s, (nuint)(7 * ss));
         Vector512<double> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1), t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
         Vector512<double> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5), t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
         r0 = Avx512F.Shuffle4x128(t0, t2, 0x88); r1 = Avx512F.Shuffle4x128(t1, t3, 0x88); r2 = Avx512F.Shuffle4x128(t0, t2, 0xDD); r3 = Avx512F.Shuffle4x128(t1, t3, 0xDD);
         r4 = Avx512F.Shuffle4x128(t4, t6, 0x88); r5 = Avx512F.Shuffle4x128(t5, t7, 0x88); r6 = Avx512F.Shuffle4x128(t4, t6, 0xDD); r7 = Avx512F.Shuffle4x128(t5, t7, 0xDD);
-        Avx512F.Shuffle4x128(r0, r4, 0x88).Store(t); Avx512F.Shuffle4x128(r1, r5, 0x88).Store(t + ts);
-        Avx512F.Shuffle4x128(r2, r6, 0x88).Store(t + 2 * ts); Avx512F.Shuffle4x128(r3, r7, 0x88).Store(t + 3 * ts);
-        Avx512F.Shuffle4x128(r0, r4, 0xDD).Store(t + 4 * ts); Avx512F.Shuffle4x128(r1, r5, 0xDD).Store(t + 5 * ts);
-        Avx512F.Shuffle4x128(r2, r6, 0xDD).Store(t + 6 * ts); Avx512F.Shuffle4x128(r3, r7, 0xDD).Store(t + 7 * ts);
+        Avx512F.Shuffle4x128(r0, r4, 0x88).StoreUnsafe(ref t); Avx512F.Shuffle4x128(r1, r5, 0x88).StoreUnsafe(ref t, (nuint)ts);
+        Avx512F.Shuffle4x128(r2, r6, 0x88).StoreUnsafe(ref t, (nuint)(2 * ts)); Avx512F.Shuffle4x128(r3, r7, 0x88).StoreUnsafe(ref t, (nuint)(3 * ts));
+        Avx512F.Shuffle4x128(r0, r4, 0xDD).StoreUnsafe(ref t, (nuint)(4 * ts)); Avx512F.Shuffle4x128(r1, r5, 0xDD).StoreUnsafe(ref t, (nuint)(5 * ts));
+        Avx512F.Shuffle4x128(r2, r6, 0xDD).StoreUnsafe(ref t, (nuint)(6 * ts)); Avx512F.Shuffle4x128(r3, r7, 0xDD).StoreUnsafe(ref t, (nuint)(7 * ts));
+    }
+
+    /// <summary>
+    /// t[j·ts + k] = s[k·ss + j] for an 8×8 block of floats in 256-bit AVX registers: unpack pairs of rows (2×2 blocks),
+    /// shuffle pairs of those (4×4 blocks within each 128-bit half), then exchange 128-bit halves (24 shuffles for 64 values).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Float8x8(ref float s, nint ss, ref float t, nint ts)
+    {
+        var r0 = Vector256.LoadUnsafe(ref s);
+        var r1 = Vector256.LoadUnsafe(ref s, (nuint)ss);
+        var r2 = Vector256.LoadUnsafe(ref s, (nuint)(2 * ss));
+        var r3 = Vector256.LoadUnsafe(ref s, (nuint)(3 * ss));
+        var r4 = Vector256.LoadUnsafe(ref s, (nuint)(4 * ss));
+        var r5 = Vector256.LoadUnsafe(ref s, (nuint)(5 * ss));
+        var r6 = Vector256.LoadUnsafe(ref s, (nuint)(6 * ss));
+        var r7 = Vector256.LoadUnsafe(ref s, (nuint)(7 * ss));
+        // t0 = a0 b0 a1 b1 | a4 b4 a5 b5, t1 = a2 b2 a3 b3 | a6 b6 a7 b7 (rows a, b); likewise for c/d, e/f, g/h.
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        // s0 = a0 b0 c0 d0 | a4 b4 c4 d4, s1 = a1 b1 c1 d1 | a5 .., s2 = a2 .. | a6 .., s3 = a3 .. | a7 ..; s4..s7 for rows e..h.
+        var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref t);
+        Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref t, (nuint)ts);
+        Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref t, (nuint)(2 * ts));
+        Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref t, (nuint)(3 * ts));
+        Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref t, (nuint)(4 * ts));
+        Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref t, (nuint)(5 * ts));
+        Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref t, (nuint)(6 * ts));
+        Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref t, (nuint)(7 * ts));
     }
 }

@@ -15,7 +15,7 @@ namespace MtlEngine.LinearAlgebra;
 internal static class FirstTouch
 {
     /// <summary>Arrays shorter than this (1 MiB of doubles) are cleared or copied on the calling thread: a fork costs more than it saves.</summary>
-    internal const int ParallelLength = 1 << 17;
+    internal const int ParallelLength = ParallelThresholds.FirstTouchElements;
 
     /// <summary>A copy of <paramref name="source"/> (rows×columns, same values), written by up to <paramref name="parallelism"/> threads.</summary>
     public static DenseMatrix Copy(DenseMatrix source, Parallelism parallelism)

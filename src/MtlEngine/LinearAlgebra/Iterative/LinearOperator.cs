@@ -29,6 +29,10 @@ public interface ILinearOperator
 /// Aᵀ·x (in ranges that start on a multiple of the vector width, so every element takes the same vector or scalar path
 /// as in one pass), are shared over the threads: each element is the same sum in the same order, so the results do not
 /// depend on <paramref name="Parallelism"/>.
+/// <para>Not merged with the Golub–Kahan bidiagonalization's y = Sᵀ·v (<c>GolubKahan.TransposeTimes</c>), the other
+/// transposed product by rows: that one folds four rows of S into y per pass, y + ((v₀s₀ + v₁s₁) + (v₂s₂ + v₃s₃)), where
+/// this one adds one row at a time, so the two round differently, and one routine for both would change the bits of
+/// LSQR, Ridge and MultiTaskRidge (this side) or of every SVD (that side).</para>
 /// </summary>
 /// <param name="Matrix">The matrix.</param>
 /// <param name="Parallelism">Threads for the products; null: all cores (see <see cref="MtlEngine.Parallelism"/>). Products

@@ -215,6 +215,8 @@ internal static class GolubKahan
     /// <summary>
     /// y = Sᵀ·v for a row-major S (the big matrix–vector product of each step): four rows of S at a time are folded into y,
     /// so y is read and written once per four rows; threads take fixed column ranges (same sums for any thread count).
+    /// Not merged with <see cref="DenseOperator.ApplyTransposed"/> (the Aᵀ·x of LSQR, Ridge and MultiTaskRidge), which adds one row at a time:
+    /// the two sums round differently, so one routine for both would change the bits of every SVD or of those solvers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void TransposeTimes(ReadOnlyMatrixSpan<double> s, ReadOnlySpan<double> v, Span<double> y, Parallelism parallelism)

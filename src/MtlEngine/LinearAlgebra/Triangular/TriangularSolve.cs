@@ -6,6 +6,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using MtlEngine.Kernels;
 using MtlEngine.Kernels.Gemm;
+using MtlEngine.Kernels.Layout;
 
 namespace MtlEngine.LinearAlgebra;
 
@@ -366,89 +367,17 @@ public static class TriangularSolve
     internal static bool CanTransposeInRegisters<T>() =>
         typeof(T) == typeof(double) ? Avx512F.IsSupported : typeof(T) == typeof(float) && Avx.IsSupported;
 
-    /// <summary>The 8×8 register transpose for float64 or float32 (the casts fold away in the JIT).</summary>
+    /// <summary>
+    /// The 8×8 register transpose for float64 or float32, the kernels' <see cref="RegisterTranspose"/> (the casts fold
+    /// away in the JIT): used by the kernel above and by the LU panel's copies.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Transpose8x8<T>(ref T source, int sourceStride, ref T destination, int destinationStride)
     {
         if (typeof(T) == typeof(double))
-            Transpose8x8(ref Unsafe.As<T, double>(ref source), sourceStride, ref Unsafe.As<T, double>(ref destination), destinationStride);
+            RegisterTranspose.Double8x8(ref Unsafe.As<T, double>(ref source), sourceStride, ref Unsafe.As<T, double>(ref destination), destinationStride);
         else
-            Transpose8x8(ref Unsafe.As<T, float>(ref source), sourceStride, ref Unsafe.As<T, float>(ref destination), destinationStride);
-    }
-
-    /// <summary>
-    /// The float32 8×8 transpose in 256-bit registers: unpack pairs of rows (2×2 blocks), shuffle pairs of those
-    /// (4×4 blocks within each 128-bit half), then exchange 128-bit halves (24 shuffles for 64 values).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(ref float source, int sourceStride, ref float destination, int destinationStride)
-    {
-        var r0 = Vector256.LoadUnsafe(ref source);
-        var r1 = Vector256.LoadUnsafe(ref source, (nuint)sourceStride);
-        var r2 = Vector256.LoadUnsafe(ref source, (nuint)(2 * sourceStride));
-        var r3 = Vector256.LoadUnsafe(ref source, (nuint)(3 * sourceStride));
-        var r4 = Vector256.LoadUnsafe(ref source, (nuint)(4 * sourceStride));
-        var r5 = Vector256.LoadUnsafe(ref source, (nuint)(5 * sourceStride));
-        var r6 = Vector256.LoadUnsafe(ref source, (nuint)(6 * sourceStride));
-        var r7 = Vector256.LoadUnsafe(ref source, (nuint)(7 * sourceStride));
-        // t0 = a0 b0 a1 b1 | a4 b4 a5 b5, t1 = a2 b2 a3 b3 | a6 b6 a7 b7 (rows a, b); likewise for c/d, e/f, g/h.
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        // s0 = a0 b0 c0 d0 | a4 b4 c4 d4, s1 = a1 b1 c1 d1 | a5 .., s2 = a2 .. | a6 .., s3 = a3 .. | a7 ..; s4..s7 for rows e..h.
-        var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
-        var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
-        var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
-        var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref destination);
-        Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref destination, (nuint)destinationStride);
-        Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref destination, (nuint)(2 * destinationStride));
-        Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref destination, (nuint)(3 * destinationStride));
-        Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref destination, (nuint)(4 * destinationStride));
-        Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref destination, (nuint)(5 * destinationStride));
-        Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref destination, (nuint)(6 * destinationStride));
-        Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref destination, (nuint)(7 * destinationStride));
-    }
-
-    /// <summary>
-    /// Writes the transpose of the 8×8 block at <paramref name="source"/> (rows <paramref name="sourceStride"/> apart)
-    /// to <paramref name="destination"/> (rows <paramref name="destinationStride"/> apart): unpack pairs of rows, then
-    /// two rounds of two-source permutes that gather 128-bit and then 256-bit halves (24 shuffles for 64 values).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(ref double source, int sourceStride, ref double destination, int destinationStride)
-    {
-        var r0 = Vector512.LoadUnsafe(ref source);
-        var r1 = Vector512.LoadUnsafe(ref source, (nuint)sourceStride);
-        var r2 = Vector512.LoadUnsafe(ref source, (nuint)(2 * sourceStride));
-        var r3 = Vector512.LoadUnsafe(ref source, (nuint)(3 * sourceStride));
-        var r4 = Vector512.LoadUnsafe(ref source, (nuint)(4 * sourceStride));
-        var r5 = Vector512.LoadUnsafe(ref source, (nuint)(5 * sourceStride));
-        var r6 = Vector512.LoadUnsafe(ref source, (nuint)(6 * sourceStride));
-        var r7 = Vector512.LoadUnsafe(ref source, (nuint)(7 * sourceStride));
-        // t0 = a0 b0 a2 b2 a4 b4 a6 b6, t1 = a1 b1 a3 b3 a5 b5 a7 b7 (rows a, b); likewise for c/d, e/f, g/h.
-        var t0 = Avx512F.UnpackLow(r0, r1); var t1 = Avx512F.UnpackHigh(r0, r1);
-        var t2 = Avx512F.UnpackLow(r2, r3); var t3 = Avx512F.UnpackHigh(r2, r3);
-        var t4 = Avx512F.UnpackLow(r4, r5); var t5 = Avx512F.UnpackHigh(r4, r5);
-        var t6 = Avx512F.UnpackLow(r6, r7); var t7 = Avx512F.UnpackHigh(r6, r7);
-        // s0 = a0 b0 c0 d0 a4 b4 c4 d4, s1 = a2 b2 c2 d2 a6 .., s2 = a1 .. a5 .., s3 = a3 .. a7 ..; s4..s7 for rows e..h.
-        var even = Vector512.Create(0L, 1, 8, 9, 4, 5, 12, 13);
-        var odd = Vector512.Create(2L, 3, 10, 11, 6, 7, 14, 15);
-        var s0 = Avx512F.PermuteVar8x64x2(t0, even, t2); var s1 = Avx512F.PermuteVar8x64x2(t0, odd, t2);
-        var s2 = Avx512F.PermuteVar8x64x2(t1, even, t3); var s3 = Avx512F.PermuteVar8x64x2(t1, odd, t3);
-        var s4 = Avx512F.PermuteVar8x64x2(t4, even, t6); var s5 = Avx512F.PermuteVar8x64x2(t4, odd, t6);
-        var s6 = Avx512F.PermuteVar8x64x2(t5, even, t7); var s7 = Avx512F.PermuteVar8x64x2(t5, odd, t7);
-        var low = Vector512.Create(0L, 1, 2, 3, 8, 9, 10, 11);
-        var high = Vector512.Create(4L, 5, 6, 7, 12, 13, 14, 15);
-        Avx512F.PermuteVar8x64x2(s0, low, s4).StoreUnsafe(ref destination);
-        Avx512F.PermuteVar8x64x2(s2, low, s6).StoreUnsafe(ref destination, (nuint)destinationStride);
-        Avx512F.PermuteVar8x64x2(s1, low, s5).StoreUnsafe(ref destination, (nuint)(2 * destinationStride));
-        Avx512F.PermuteVar8x64x2(s3, low, s7).StoreUnsafe(ref destination, (nuint)(3 * destinationStride));
-        Avx512F.PermuteVar8x64x2(s0, high, s4).StoreUnsafe(ref destination, (nuint)(4 * destinationStride));
-        Avx512F.PermuteVar8x64x2(s2, high, s6).StoreUnsafe(ref destination, (nuint)(5 * destinationStride));
-        Avx512F.PermuteVar8x64x2(s1, high, s5).StoreUnsafe(ref destination, (nuint)(6 * destinationStride));
-        Avx512F.PermuteVar8x64x2(s3, high, s7).StoreUnsafe(ref destination, (nuint)(7 * destinationStride));
+            RegisterTranspose.Float8x8(ref Unsafe.As<T, float>(ref source), sourceStride, ref Unsafe.As<T, float>(ref destination), destinationStride);
     }
 
     private static int Check<T>(ReadOnlyMatrixSpan<T> t, MatrixSpan<T> b, bool unitDiagonal) where T : unmanaged, IFloatingPointIeee754<T>
