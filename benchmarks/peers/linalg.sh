@@ -5,6 +5,7 @@
 # the allocating calls, are compared with the same peer lines.
 #   benchmarks/peers/linalg.sh [THREADS] [ROUNDS]
 # MTL_LINALG_CMD overrides the engine command; it gets the thread count appended.
+# ISA=avx2 (on an AVX-512 machine): our AVX2 path against OpenBLAS's Haswell kernels (interleaved.sh); STAT=best: fastest rounds.
 set -euo pipefail
 threads=${1:-1}
 rounds=${2:-3}

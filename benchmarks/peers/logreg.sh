@@ -3,6 +3,7 @@
 # seconds) and the ratio per workload, with both iteration counts and training accuracies.
 #   benchmarks/peers/logreg.sh [THREADS] [ROUNDS]
 # MTL_LOGREG_CMD overrides the engine command; it gets the thread count appended.
+# ISA=avx2 (on an AVX-512 machine): our AVX2 path against OpenBLAS's Haswell kernels (interleaved.sh); STAT=best: fastest rounds.
 set -euo pipefail
 threads=${1:-1}
 rounds=${2:-3}

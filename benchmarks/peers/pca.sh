@@ -4,6 +4,7 @@
 # pca_covariance (our solver "auto" for this shape) is compared with scikit-learn's full solver.
 #   benchmarks/peers/pca.sh [THREADS] [ROUNDS]
 # MTL_PCA_CMD overrides the engine command; it gets the thread count appended.
+# ISA=avx2 (on an AVX-512 machine): our AVX2 path against OpenBLAS's Haswell kernels (interleaved.sh); STAT=best: fastest rounds.
 set -euo pipefail
 threads=${1:-1}
 rounds=${2:-3}

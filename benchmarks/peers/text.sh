@@ -3,6 +3,7 @@
 # seconds) and the ratio, with both feature and stored-entry counts. Both sides are single-threaded.
 #   benchmarks/peers/text.sh [DOCS] [ROUNDS]     (DOCS: only the first DOCS glosses; default 0 = all)
 # MTL_TEXT_CMD overrides the engine command; it gets `--docs DOCS` appended.
+# ISA=avx2 (on an AVX-512 machine): our AVX2 path against OpenBLAS's Haswell kernels (interleaved.sh); STAT=best: fastest rounds.
 set -euo pipefail
 docs=${1:-0}
 rounds=${2:-3}

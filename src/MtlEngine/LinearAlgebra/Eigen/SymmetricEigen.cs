@@ -106,7 +106,7 @@ public sealed class SymmetricEigen
             Array.Sort(d);
             return new SymmetricEigen(d, null);
         }
-        if (z is not null) TridiagonalDivideAndConquer.Solve(d, e, z.Data, parallelism);
+        if (z is not null) TridiagonalDivideAndConquer.Solve(d, e, z.Data, ws.MergeScratch(n), parallelism);
         else
         {
             var zt = DenseMatrix.Identity(n);
@@ -208,7 +208,7 @@ public sealed class SymmetricEigen
         // All eigenpairs of T by divide and conquer (in scratch), then only the k wanted columns back-transformed:
         // each column of V = Q·Z depends on its own column of Z only, and the sign convention is per column too.
         using var zAll = new PooledMatrix(n, n);
-        TridiagonalDivideAndConquer.Solve(d, e, zAll.Data, parallelism);
+        TridiagonalDivideAndConquer.Solve(d, e, zAll.Data, ws.MergeScratch(n), parallelism);
         var vectors = new DenseMatrix(n, k);
         for (int i = 0; i < n; i++) zAll.Elements.Slice(i * n + first, k).CopyTo(vectors.Data.AsSpan(i * k, k));
         BackTransform(work, tau, vectors.Span, PanelParallelism(n, parallelism));
@@ -394,8 +394,8 @@ public sealed class SymmetricEigen
 
 /// <summary>
 /// Reusable scratch for <see cref="SymmetricEigen.Compute(DenseMatrix, SymmetricEigenWorkspace, bool, Parallelism?)"/>: the n×n
-/// matrix that the tridiagonalization reduces in place (and that keeps the reflectors for the back-transformation) and
-/// the panel buffers of the blocked reduction. It grows to the largest n it has seen; use one per thread. Without one,
+/// matrix that the tridiagonalization reduces in place (and that keeps the reflectors for the back-transformation),
+/// the panel buffers of the blocked reduction, and the divide-and-conquer merges' buffers (4n² elements). It grows to the largest n it has seen; use one per thread. Without one,
 /// each call rents the same buffers from <see cref="ArrayPool{T}.Shared"/> and gives them back when it returns.
 /// </summary>
 public sealed class SymmetricEigenWorkspace
@@ -407,6 +407,7 @@ public sealed class SymmetricEigenWorkspace
     internal double[]? SwappedPanelBuffer;
     internal double[]? PartialBuffer;
     internal double[]? VectorBuffer;
+    internal double[]? MergeBuffer;
 
     /// <summary>An empty workspace; buffers are made on first use.</summary>
     public SymmetricEigenWorkspace()
@@ -442,7 +443,11 @@ public sealed class SymmetricEigenWorkspace
         Return(ref SwappedPanelBuffer);
         Return(ref PartialBuffer);
         Return(ref VectorBuffer);
+        Return(ref MergeBuffer);
     }
+
+    /// <summary>The divide-and-conquer merges' scratch for order n (<see cref="TridiagonalDivideAndConquer.ScratchLength"/>).</summary>
+    internal double[] MergeScratch(int n) => Buffer(ref MergeBuffer, checked((int)TridiagonalDivideAndConquer.ScratchLength(n)));
 
     /// <summary>Gives a rented buffer back (one longer than <see cref="MaxRentedLength"/> was made by <c>new</c> and is just dropped).</summary>
     private static void Return(ref double[]? slot)

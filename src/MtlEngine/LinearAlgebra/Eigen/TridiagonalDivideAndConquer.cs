@@ -36,11 +36,20 @@ internal static class TridiagonalDivideAndConquer
     internal const int LeafSize = 32;
 
     /// <summary>
+    /// The length of the merge scratch for order n: 4n². The merge of the block [lo, lo + size) works in
+    /// scratch[4·lo·n, 4·(lo + size)·n): blocks merged at the same time are disjoint, so their regions are too, and a
+    /// region of 4·size·n ≥ 4·size² holds the merge's three buffers (<see cref="MergeRegions"/>).
+    /// </summary>
+    internal static long ScratchLength(int n) => 4L * n * n;
+
+    /// <summary>
     /// Eigenvalues (ascending, into <paramref name="d"/>) and eigenvectors (columns of the row-major n×n matrix in
     /// <paramref name="z"/>[0, n²), row stride n = d.Length) of the tridiagonal with diagonal d and off-diagonal e (e[i] couples
     /// i and i + 1; e is destroyed). z must be zero on entry: only the diagonal blocks of the recursion are written.
+    /// <paramref name="scratch"/> (at least <see cref="ScratchLength"/> elements, contents unspecified) holds the merges'
+    /// temporaries: a caller's workspace, so that a loop of decompositions touches no fresh memory here.
     /// </summary>
-    public static void Solve(double[] d, double[] e, double[] z, Parallelism parallelism)
+    public static void Solve(double[] d, double[] e, double[] z, double[] scratch, Parallelism parallelism)
     {
         int n = d.Length;
         if (n == 0) return;
@@ -56,11 +65,13 @@ internal static class TridiagonalDivideAndConquer
         }
         for (int i = 0; i < n; i++) d[i] /= scale;
         for (int i = 0; i < n - 1; i++) e[i] /= scale;
-        Recurse(d, e, z, 0, n, parallelism);
+        if (scratch.LongLength < ScratchLength(n))
+            throw new ArgumentException($"The merge scratch needs {ScratchLength(n)} elements for n = {n}, but has {scratch.Length}.", nameof(scratch));
+        Recurse(d, e, z, scratch, 0, n, parallelism);
         for (int i = 0; i < n; i++) d[i] *= scale;
     }
 
-    private static void Recurse(double[] d, double[] e, double[] z, int lo, int size, Parallelism parallelism)
+    private static void Recurse(double[] d, double[] e, double[] z, double[] scratch, int lo, int size, Parallelism parallelism)
     {
         if (size <= LeafSize)
         {
@@ -80,15 +91,15 @@ internal static class TridiagonalDivideAndConquer
             var left = new Parallelism(Math.Max(1, degree / 2));
             var right = new Parallelism(Math.Max(1, degree - degree / 2));
             Parallel.Invoke(new ParallelOptions { MaxDegreeOfParallelism = 2 },
-                () => Recurse(d, e, z, lo, n1, left),
-                () => Recurse(d, e, z, lo + n1, size - n1, right));
+                () => Recurse(d, e, z, scratch, lo, n1, left),
+                () => Recurse(d, e, z, scratch, lo + n1, size - n1, right));
         }
         else
         {
-            Recurse(d, e, z, lo, n1, parallelism);
-            Recurse(d, e, z, lo + n1, size - n1, parallelism);
+            Recurse(d, e, z, scratch, lo, n1, parallelism);
+            Recurse(d, e, z, scratch, lo + n1, size - n1, parallelism);
         }
-        Merge(d, z, lo, n1, size, rho, parallelism);
+        Merge(d, z, scratch, lo, n1, size, rho, parallelism);
     }
 
     /// <summary>Implicit QL on the block [lo, lo + size): values ascending into d, vectors into the block's columns of z.</summary>
@@ -117,11 +128,24 @@ internal static class TridiagonalDivideAndConquer
         return order;
     }
 
+    /// <summary>
+    /// The offsets in the scratch of the merge of [lo, lo + size) (n = the whole order): U, the k×k vectors of the rank-one
+    /// update (k ≤ size), in [uAt, uAt + size·n); the merged size×k vectors in [mergedAt, mergedAt + size·n); and a shared
+    /// region of 2·size·n, used in turn by the secular solver's k×k differences, the two products' gathered operands
+    /// (at most (size/2 + 1)·size + size² elements) and the reordered size×size block.
+    /// </summary>
+    private static (int UAt, int MergedAt, int SharedAt) MergeRegions(int n, int lo, int size)
+    {
+        int at = 4 * lo * n;
+        return (at, at + size * n, at + 2 * size * n);
+    }
+
     /// <summary>Merges the solved halves [lo, lo + n1) and [lo + n1, lo + size) coupled by ρ (dlaed1: dlaed2 + dlaed3).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Merge(double[] d, double[] q, int lo, int n1, int size, double rhoSigned, Parallelism parallelism)
+    private static void Merge(double[] d, double[] q, double[] scratch, int lo, int n1, int size, double rhoSigned, Parallelism parallelism)
     {
         int n = d.Length;
+        var (uAt, mergedAt, sharedAt) = MergeRegions(n, lo, size);
         int n2 = size - n1;
         // z = (last row of Q₁, sign(ρ)·first row of Q₂)/√2, ρ ← 2|ρ| (so ‖z‖ = 1).
         double sign = rhoSigned < 0 ? -1 : 1;
@@ -192,23 +216,21 @@ internal static class TridiagonalDivideAndConquer
 
         int k = kept.Count;
         var lambda = new double[k];
-        double[]? u = null; // k×k: u[j·k + i] = component j of the vector of root i
+        // U in scratch[uAt, uAt + k²): u[j·k + i] = component j of the vector of root i.
         if (k > 0)
         {
             var poles = new double[k];
             var weights = new double[k];
             for (int i = 0; i < k; i++) { poles[i] = dl[kept[i]]; weights[i] = w[kept[i]]; }
-            u = ArrayPool<double>.Shared.Rent(k * k);
-            SecularEquation.SolveAll(poles, weights, rho, lambda, u, parallelism);
+            SecularEquation.SolveAll(poles, weights, rho, lambda, scratch, uAt, scratch, sharedAt, parallelism);
         }
 
-        // Q·U: top rows from the columns of type 1 and 2, bottom rows from those of type 2 and 3.
-        double[]? merged = null; // size×k
+        // Q·U into scratch[mergedAt, mergedAt + size·k): top rows from the columns of type 1 and 2, bottom rows from those
+        // of type 2 and 3.
         if (k > 0)
         {
-            merged = ArrayPool<double>.Shared.Rent(size * k);
-            MultiplyPart(q, n, lo, 0, n1, kept, perm, type, u!, k, wantTop: true, merged, parallelism);
-            MultiplyPart(q, n, lo, n1, n2, kept, perm, type, u!, k, wantTop: false, merged, parallelism);
+            MultiplyPart(q, n, lo, 0, n1, kept, perm, type, scratch, uAt, k, wantTop: true, mergedAt, sharedAt, parallelism);
+            MultiplyPart(q, n, lo, n1, n2, kept, perm, type, scratch, uAt, k, wantTop: false, mergedAt, sharedAt, parallelism);
         }
 
         // Final order: every value ascending (roots and deflated poles), columns to match.
@@ -218,30 +240,29 @@ internal static class TridiagonalDivideAndConquer
         for (int i = 0; i < k; i++) { values[i] = lambda[i]; source[i] = i; }
         for (int t = 0; t < deflated.Count; t++) { values[k + t] = dl[deflated[t]]; source[k + t] = -1 - perm[deflated[t]]; }
         var order = SortedOrder(values);
-        var block = ArrayPool<double>.Shared.Rent(size * size);
+        var block = scratch.AsSpan(sharedAt, size * size);
         for (int r = 0; r < size; r++)
         {
-            var dst = block.AsSpan(r * size, size);
+            var dst = block.Slice(r * size, size);
             int rowBase = (lo + r) * n + lo;
+            int mergedRow = mergedAt + r * k;
             for (int c = 0; c < total; c++)
             {
                 int src = source[order[c]];
-                dst[c] = src >= 0 ? merged![r * k + src] : q[rowBase - 1 - src];
+                dst[c] = src >= 0 ? scratch[mergedRow + src] : q[rowBase - 1 - src];
             }
         }
         for (int c = 0; c < total; c++) d[lo + c] = values[order[c]];
-        for (int r = 0; r < size; r++) block.AsSpan(r * size, size).CopyTo(q.AsSpan((lo + r) * n + lo, size));
-        ArrayPool<double>.Shared.Return(block);
-        if (u is not null) ArrayPool<double>.Shared.Return(u);
-        if (merged is not null) ArrayPool<double>.Shared.Return(merged);
+        for (int r = 0; r < size; r++) block.Slice(r * size, size).CopyTo(q.AsSpan((lo + r) * n + lo, size));
     }
 
     /// <summary>
     /// merged[rows r0..r0+rows) = Q[those rows, columns of the wanted types]·U[matching rows, :] — the top half uses the
-    /// columns of type 1 and 2, the bottom half those of type 2 and 3 (the others are zero there).
+    /// columns of type 1 and 2, the bottom half those of type 2 and 3 (the others are zero there). U (k×k) is at
+    /// scratch[uAt], merged (size×k) at scratch[mergedAt]; the gathered operands go to scratch[sharedAt, ...).
     /// </summary>
-    private static void MultiplyPart(double[] q, int n, int lo, int r0, int rows, List<int> kept, int[] perm, byte[] type, double[] u, int k,
-        bool wantTop, double[] merged, Parallelism parallelism)
+    private static void MultiplyPart(double[] q, int n, int lo, int r0, int rows, List<int> kept, int[] perm, byte[] type, double[] scratch, int uAt, int k,
+        bool wantTop, int mergedAt, int sharedAt, Parallelism parallelism)
     {
         var cols = new List<int>(k);
         for (int j = 0; j < k; j++)
@@ -250,24 +271,22 @@ internal static class TridiagonalDivideAndConquer
             if (ty == 2 || ty == (wantTop ? 1 : 3)) cols.Add(j);
         }
         int ct = cols.Count;
-        var result = new MatrixSpan<double>(merged, r0 * k, rows, k, k, 1);
+        var result = new MatrixSpan<double>(scratch, mergedAt + r0 * k, rows, k, k, 1);
         if (ct == 0 || rows == 0)
         {
-            result.Data.Slice(r0 * k, rows * k).Clear();
+            scratch.AsSpan(mergedAt + r0 * k, rows * k).Clear();
             return;
         }
-        var qc = ArrayPool<double>.Shared.Rent(rows * ct);
+        // Q's gathered columns (rows×ct) at sharedAt, U's gathered rows (ct×k) right after them.
+        int qcAt = sharedAt, ucAt = sharedAt + rows * ct;
         for (int r = 0; r < rows; r++)
         {
             int rowBase = (lo + r0 + r) * n + lo;
-            var dst = qc.AsSpan(r * ct, ct);
+            var dst = scratch.AsSpan(qcAt + r * ct, ct);
             for (int c = 0; c < ct; c++) dst[c] = q[rowBase + perm[kept[cols[c]]]];
         }
-        var uc = ArrayPool<double>.Shared.Rent(ct * k);
-        for (int c = 0; c < ct; c++) u.AsSpan(cols[c] * k, k).CopyTo(uc.AsSpan(c * k, k));
-        Gemm.Multiply(1.0, new ReadOnlyMatrixSpan<double>(qc, 0, rows, ct, ct, 1), new ReadOnlyMatrixSpan<double>(uc, 0, ct, k, k, 1), 0.0, result, parallelism);
-        ArrayPool<double>.Shared.Return(qc);
-        ArrayPool<double>.Shared.Return(uc);
+        for (int c = 0; c < ct; c++) scratch.AsSpan(uAt + cols[c] * k, k).CopyTo(scratch.AsSpan(ucAt + c * k, k));
+        Gemm.Multiply(1.0, new ReadOnlyMatrixSpan<double>(scratch, qcAt, rows, ct, ct, 1), new ReadOnlyMatrixSpan<double>(scratch, ucAt, ct, k, k, 1), 0.0, result, parallelism);
     }
 
     /// <summary>Columns x = Q[:, cx], y = Q[:, cy] of the block rows [lo, lo + size): (x, y) ← (c·x + s·y, c·y − s·x) (BLAS drot).</summary>
@@ -297,32 +316,32 @@ internal static class SecularEquation
 {
     /// <summary>
     /// All K roots into <paramref name="lambda"/>, and the eigenvectors of D + ρ·z·zᵀ into the K×K row-major
-    /// <paramref name="u"/> (column i for root i), from the Gu–Eisenstat recomputed ẑ.
+    /// <paramref name="u"/>[uAt, uAt + K²) (column i for root i), from the Gu–Eisenstat recomputed ẑ. The K×K differences
+    /// d_j − λ_i are kept in <paramref name="delta"/>[deltaAt, deltaAt + K²) (scratch; it must not overlap u's range).
     /// </summary>
-    public static void SolveAll(double[] d, double[] z, double rho, double[] lambda, double[] u, Parallelism parallelism)
+    public static void SolveAll(double[] d, double[] z, double rho, double[] lambda, double[] u, int uAt, double[] delta, int deltaAt, Parallelism parallelism)
     {
         int k = d.Length;
         if (k == 1)
         {
             lambda[0] = d[0] + rho * z[0] * z[0];
-            u[0] = 1;
+            u[uAt] = 1;
             return;
         }
-        // delta[i·k + j] = d_j − λ_i, accurate.
-        var delta = ArrayPool<double>.Shared.Rent(k * k);
+        // delta[deltaAt + i·k + j] = d_j − λ_i, accurate.
         ForRange(k, parallelism, k * k >= ParallelThresholds.SecularRootsElements, (i0, i1) =>
         {
-            for (int i = i0; i < i1; i++) lambda[i] = Root(d, z, rho, i, delta.AsSpan(i * k, k));
+            for (int i = i0; i < i1; i++) lambda[i] = Root(d, z, rho, i, delta.AsSpan(deltaAt + i * k, k));
         });
         // ẑ_j = sign(z_j)·√(−(d_j − λ_j)·Π_{i≠j}(d_j − λ_i)/(d_j − d_i)), accumulated root by root (rows of delta, i ascending)
         // over fixed column ranges, so each product has the same order for any thread count.
         var product = new double[k];
-        for (int j = 0; j < k; j++) product[j] = delta[j * k + j];
+        for (int j = 0; j < k; j++) product[j] = delta[deltaAt + j * k + j];
         ForRange(k, parallelism, k * k >= ParallelThresholds.SecularProductElements, (j0, j1) =>
         {
             for (int i = 0; i < k; i++)
             {
-                var row = delta.AsSpan(i * k, k);
+                var row = delta.AsSpan(deltaAt + i * k, k);
                 double di = d[i];
                 // Every j of the range but j = i.
                 int split = Math.Clamp(i, j0, j1);
@@ -338,14 +357,13 @@ internal static class SecularEquation
         {
             for (int i = i0; i < i1; i++)
             {
-                var row = delta.AsSpan(i * k, k);
+                var row = delta.AsSpan(deltaAt + i * k, k);
                 TensorPrimitives.Divide(zhat, row, row);
                 Dense.Scale(1 / Math.Sqrt(TensorPrimitives.SumOfSquares(row)), row);
             }
         });
         // Element (i, j) of delta (strides (k, 1)) goes to u[j·k + i] (strides (1, k)): the kernels' tiled strided copy.
-        StridedCopy.Copy<double>(delta, 0, [k, 1], u, 0, [1, k], [k, k], Parallelism.Sequential);
-        ArrayPool<double>.Shared.Return(delta);
+        StridedCopy.Copy<double>(delta, deltaAt, [k, 1], u, uAt, [1, k], [k, k], Parallelism.Sequential);
     }
 
     /// <summary>product[j] *= row[j] / (d[j] − dᵢ) for every j of the spans (vectorized; the same rounding as the scalar loop).</summary>
