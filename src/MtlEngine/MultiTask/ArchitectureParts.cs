@@ -53,7 +53,8 @@ internal static class ArchitectureParts
     /// <summary>
     /// The outputs of <paramref name="experts"/> on <paramref name="x"/>, stacked as (n, E, h). The experts' first layers
     /// read the same x, so they run as one GEMM: x·[W₁; …; W_E]ᵀ + [b₁; …; b_E], (n, E·h₁), one wide product instead of
-    /// E narrow ones (the weights stay one parameter per expert; their concatenation is a copy of E·h₁·d values a step).
+    /// E narrow ones (the weights stay one parameter per expert; their concatenation is a copy of E·h₁·d values a step,
+    /// into the training step's reused buffer: <see cref="MtlTensor.ConcatenateInStep{T}"/>).
     /// The rest of each expert then runs on its slice. <see cref="RunExpertsOneByOne"/> is the textbook twin; the fused
     /// path applies when the first layers are Linear → ReLU without dropout (dropout draws its masks per expert).
     /// </summary>
@@ -62,8 +63,8 @@ internal static class ArchitectureParts
         if (experts.Count < 2 || !FusesFirstLayer(experts[0])) return RunExpertsOneByOne(experts, x);
         var first = experts.Select(e => (Linear<T>)e.Layers[0]).ToArray();
         int width = first[0].OutFeatures;
-        var weight = MtlTensor.Concatenate(first.Select(l => l.Weight).ToArray(), axis: 0);   // (E·h₁, d)
-        var bias = MtlTensor.Concatenate(first.Select(l => l.Bias!).ToArray(), axis: 0);      // (E·h₁)
+        var weight = MtlTensor.ConcatenateInStep(first.Select(l => l.Weight).ToArray(), axis: 0);   // (E·h₁, d), the arena step's buffer
+        var bias = MtlTensor.ConcatenateInStep(first.Select(l => l.Bias!).ToArray(), axis: 0);      // (E·h₁)
         var hidden = (x.Matmul(weight.Transpose()) + bias).Relu().Reshape(x.Shape[0], experts.Count, width); // (n, E, h₁)
         if (experts[0].Layers.Count == 2) return hidden;
         var outputs = new MtlTensor<T>[experts.Count];

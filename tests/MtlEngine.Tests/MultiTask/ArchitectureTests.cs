@@ -288,6 +288,40 @@ public class ArchitectureTests
     }
 
     [Fact]
+    public void TheExpertsFusedFirstLayerInsideArenaStepsEqualsTheTwinWithTheSameGradients()
+    {
+        // The concatenated weights take the previous step's buffer (ConcatenateInStep): step 1 leaves other values in it,
+        // step 2 must still equal the one-by-one twin run outside any arena.
+        var random = new TensorRandom(5);
+        var experts = Enumerable.Range(0, 3).Select(e => Sequential<double>.Perceptron(Features, [4, 2], random)).ToArray();
+        var parameters = experts.SelectMany(e => e.Parameters()).ToArray();
+        var x = Inputs(6, 0.5);
+        var r = new TensorRandom(2).Uniform([6, 3, 2], -1.0, 1.0);
+        foreach (var p in parameters) p.ZeroGrad();
+        var y = ArchitectureParts.RunExpertsOneByOne(experts, x);
+        (y * r).Sum().Backward();
+        double[] twinValues = y.ToArray();
+        double[][] twinGradients = parameters.Select(p => p.Grad!.ToArray()).ToArray();
+        var originals = parameters.Select(p => MtlTensor.FromArray(p.ToArray(), p.Shape.ToArray())).ToArray();
+        var arena = new TensorArena();
+        double[] values = [];
+        double[][] gradients = [];
+        for (int step = 0; step < 2; step++)
+        {
+            using var scope = arena.Step();
+            using (Grad.NoGrad())
+                for (int k = 0; k < parameters.Length; k++) (step == 0 ? originals[k].Add(0.25) : originals[k]).CopyTo(parameters[k].Detach()); // step 1 sees other weights
+            foreach (var p in parameters) p.ZeroGrad();
+            var fused = ArchitectureParts.RunExperts(experts, x);
+            (fused * r).Sum().Backward();
+            values = fused.ToArray();
+            gradients = parameters.Select(p => p.Grad!.ToArray()).ToArray();
+        }
+        Assert.Equal(twinValues, values);
+        for (int p = 0; p < parameters.Length; p++) Assert.Equal(twinGradients[p], gradients[p]);
+    }
+
+    [Fact]
     public void CrossStitchUnitsStartAsThePapersNearIdentityMix()
     {
         var model = new CrossStitch<double>(Dense(), [new("a", TaskKind.Regression, 1), new("b", TaskKind.Regression, 1), new("c", TaskKind.Regression, 1)],
