@@ -33,9 +33,19 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// of B micro-panel at most about 2/3 of L1d, MC·KC·sizeof(T) of A block about 1/3–1/2 of L2, KC·NC·sizeof(T) of B
     /// panel a few MiB of L3.
     /// <list type="bullet">
-    /// <item>AVX-512, generic and <see cref="Microarchitecture.Zen5"/> (48 KiB L1d, 1 MiB L2, 32 MiB L3): tuned on Zen 5
+    /// <item>AVX-512, generic: tuned on Zen 5 (48 KiB L1d, 1 MiB L2, 32 MiB L3) before Zen 5 moved to the resident-A rows,
     /// by thread CPU time (a shared machine's wall clock is too noisy): near the optimum neighbouring values differed by
     /// less than the noise (±3 %), except double KC = 256 over 192 at n = 2048.</item>
+    /// <item>AVX-512 on <see cref="Microarchitecture.Zen5"/>: the Intel rows below (<see cref="ResidentA"/>; float KC 320,
+    /// NC 640, MC 3072; double KC 320, NC 384, MC 2048), as BLIS's Zen 4 sgemm blocking does in its own terms (its L1-resident operand is the broadcast one,
+    /// 12×480, its 512×480 vector-operand block sits in the 1 MiB L2). In the generic row the 32 KiB B micro-panel filled
+    /// two thirds of the 48 KiB L1, KC stayed at 256 and C (16 MiB at n = 2048) was read and
+    /// written eight times: 1 thread n = 2048 ran at 80–84 % of the FMA peak against 86–90 % at n = 1024. Measured on the
+    /// 2-core Zen 5 (in-process, the two rows alternating, median of 8 paired ratios, thread CPU time on 1 thread and
+    /// process CPU time on 2, load average 35–45): 1 thread n = 2048 1.060 (KC 384/NC 512 1.067, KC 480/NC 512 1.060: the
+    /// same within the noise), n = 1024 1.054, n = 512 1.011; 2 threads n = 2048 1.070. Double, the same way (6–8 pairs,
+    /// load average 30–40): 1 thread n = 2048 1.071 (KC 480/NC 144 1.057), n = 1024 1.008, n = 512 0.981 (noise);
+    /// 2 threads n = 2048 1.086.</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.IntelAvx512"/> (Emerald Rapids: 48 KiB L1d, 2 MiB L2, large shared L3):
     /// the <see cref="ResidentA"/> order. The float kernel alone runs at about 97 % of the FMA peak with A and B in L1/L2,
     /// but the blocked loops lost 15–25 % at n = 2048 with the generic row: its 32 KiB B micro-panel fills two thirds of L1
@@ -66,10 +76,11 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
         bool f32 = typeof(T) == typeof(float);
         bool zen3 = microarchitecture == Microarchitecture.Zen3;
         bool intel = microarchitecture == Microarchitecture.IntelAvx512;
+        bool zen5 = microarchitecture == Microarchitecture.Zen5;
         return set switch
         {
-            GemmInstructionSet.Avx512 when f32 && intel => new(MR: 12, NR: 32, MC: 3072, KC: 320, NC: 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
-            GemmInstructionSet.Avx512 when intel => new(MR: 8, NR: 24, MC: 2048, KC: 320, NC: 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
+            GemmInstructionSet.Avx512 when f32 && (intel || zen5) => new(MR: 12, NR: 32, MC: 3072, KC: 320, NC: 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
+            GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: 2048, KC: 320, NC: 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 256, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: 256, NC: zen3 ? 4080 : 4096, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
