@@ -5,9 +5,10 @@ using System.Runtime.Intrinsics.X86;
 namespace MtlEngine.Kernels.Layout;
 
 /// <summary>
-/// Square blocks transposed in AVX-512 registers, one place for the kernels that need them (the direct convolution's
-/// weight gradient, the Winograd convolution's staging and output): 16×16 floats and 8×8 doubles, each one vector per row.
-/// Pure data movement, so no result depends on which network moved it. The callers check AVX-512 first.
+/// Square blocks transposed in registers, one place for the kernels that need them (the direct convolution's weight
+/// gradient, the Winograd convolution's staging and output): 16×16 floats and 8×8 doubles in AVX-512 registers, 8×8
+/// floats and 4×4 doubles in AVX ones (the Winograd convolution's 256-bit kernels), each one vector per row. Pure data
+/// movement, so no result depends on which network moved it. The callers check AVX-512 (or AVX) first.
 /// (LinearAlgebra's TriangularSolve keeps its own 8×8 transposes: a 256-bit float one for AVX machines and a double one
 /// written against refs, not pointers.)
 /// </summary>
@@ -60,5 +61,32 @@ internal static unsafe class RegisterTranspose
         Avx512F.Shuffle4x128(r2, r6, 0x88).Store(t + 2 * ts); Avx512F.Shuffle4x128(r3, r7, 0x88).Store(t + 3 * ts);
         Avx512F.Shuffle4x128(r0, r4, 0xDD).Store(t + 4 * ts); Avx512F.Shuffle4x128(r1, r5, 0xDD).Store(t + 5 * ts);
         Avx512F.Shuffle4x128(r2, r6, 0xDD).Store(t + 6 * ts); Avx512F.Shuffle4x128(r3, r7, 0xDD).Store(t + 7 * ts);
+    }
+
+    /// <summary>target[j·ldt + k] = source[k·lds + j] for an 8×8 block of floats in AVX registers (unpack, shuffle, then one 128-bit lane permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Float8x8(float* source, nint lds, float* target, nint ldt)
+    {
+        Vector256<float> r0 = Vector256.Load(source), r1 = Vector256.Load(source + lds), r2 = Vector256.Load(source + 2 * lds), r3 = Vector256.Load(source + 3 * lds);
+        Vector256<float> r4 = Vector256.Load(source + 4 * lds), r5 = Vector256.Load(source + 5 * lds), r6 = Vector256.Load(source + 6 * lds), r7 = Vector256.Load(source + 7 * lds);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        // Within each 128-bit lane: columns j (low lane) and j + 4 (high lane) of four rows.
+        r0 = Avx.Shuffle(t0, t2, 0x44); r1 = Avx.Shuffle(t0, t2, 0xEE); r2 = Avx.Shuffle(t1, t3, 0x44); r3 = Avx.Shuffle(t1, t3, 0xEE);
+        r4 = Avx.Shuffle(t4, t6, 0x44); r5 = Avx.Shuffle(t4, t6, 0xEE); r6 = Avx.Shuffle(t5, t7, 0x44); r7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(r0, r4, 0x20).Store(target); Avx.Permute2x128(r1, r5, 0x20).Store(target + ldt);
+        Avx.Permute2x128(r2, r6, 0x20).Store(target + 2 * ldt); Avx.Permute2x128(r3, r7, 0x20).Store(target + 3 * ldt);
+        Avx.Permute2x128(r0, r4, 0x31).Store(target + 4 * ldt); Avx.Permute2x128(r1, r5, 0x31).Store(target + 5 * ldt);
+        Avx.Permute2x128(r2, r6, 0x31).Store(target + 6 * ldt); Avx.Permute2x128(r3, r7, 0x31).Store(target + 7 * ldt);
+    }
+
+    /// <summary>t[j·ts + k] = s[k·ss + j] for a 4×4 block of doubles in AVX registers (unpack, then one 128-bit lane permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Double4x4(double* s, nint ss, double* t, nint ts)
+    {
+        Vector256<double> r0 = Vector256.Load(s), r1 = Vector256.Load(s + ss), r2 = Vector256.Load(s + 2 * ss), r3 = Vector256.Load(s + 3 * ss);
+        Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Avx.Permute2x128(t0, t2, 0x20).Store(t); Avx.Permute2x128(t1, t3, 0x20).Store(t + ts);
+        Avx.Permute2x128(t0, t2, 0x31).Store(t + 2 * ts); Avx.Permute2x128(t1, t3, 0x31).Store(t + 3 * ts);
     }
 }
