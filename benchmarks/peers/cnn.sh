@@ -10,6 +10,12 @@
 # Usage: benchmarks/peers/cnn.sh
 # Env:   MTL (default: dotnet src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll; build it first), THREADS (default: nproc),
 #        REPEATS (default 3)
+#        ISA=avx2 on an AVX-512 machine: our AVX2 path (the Zen 3 one: AVX-512 switched off in the runtime by
+#                 DOTNET_EnableAVX512=0, as benchmarks/peers/gemm.sh) against PyTorch's AVX2 kernels (ATEN_CPU_CAPABILITY=avx2,
+#                 oneDNN's ONEDNN_MAX_CPU_ISA=AVX2, OpenBLAS's OPENBLAS_CORETYPE=Haswell). The script stops unless our
+#                 runs report isa=avx2 (`mtl bench gemm`'s field) and the peer reports ATen AVX2, oneDNN avx2 and an
+#                 OpenBLAS Haswell core.
+# The header lines name our instruction set and the peer's (ATen's CPU capability, oneDNN's effective ISA, OpenBLAS's core).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 MTL="${MTL:-dotnet $root/src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll}"
@@ -19,11 +25,25 @@ field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 line_of() { grep "^name=$1[ _]" <<<"$2" | head -1; }
 
+ours_env=(); peer_env=(-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1)
+if [ "${ISA:-}" = avx2 ]; then
+  ours_env=(DOTNET_EnableAVX512=0)
+  peer_env=(-u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2)
+fi
+isa=$(field isa "$(env "${ours_env[@]}" $MTL bench gemm --n 16 --dtype f32 --threads 1 --device cpu)")
+peer_isa=$(env "${peer_env[@]}" /usr/bin/python3 "$root/benchmarks/peers/torch_isa.py")
+echo "# ours: isa=$isa"
+echo "# peer: $peer_isa"
+if [ "${ISA:-}" = avx2 ] && { [ "$isa" != avx2 ] || [ "$(field aten "$peer_isa")" != AVX2 ] || [ "$(field onednn "$peer_isa")" != avx2 ] ||
+  [ "$(field blas "$peer_isa")" != Haswell ]; }; then
+  echo "ISA=avx2: expected isa=avx2 and the peer's aten=AVX2 onednn=avx2 blas=Haswell, got isa=$isa and $peer_isa" >&2
+  exit 1
+fi
 declare -A ours peer
 alloc="" loss="" peer_loss=""
 for ((r = 0; r < REPEATS; r++)); do
-  out=$($MTL bench cnn --threads "$THREADS" --device cpu)
-  pout=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/benchmarks/peers/cnn_peer.py" --threads "$THREADS")
+  out=$(env "${ours_env[@]}" $MTL bench cnn --threads "$THREADS" --device cpu)
+  pout=$(env "${peer_env[@]}" /usr/bin/python3 "$root/benchmarks/peers/cnn_peer.py" --threads "$THREADS")
   for name in conv2d_a conv2d_b; do
     ours[$name]=$(least "${ours[$name]:-}" "$(field us_fwd_bwd "$(line_of $name "$out")")")
     peer[$name]=$(least "${peer[$name]:-}" "$(field us_fwd_bwd "$(line_of $name "$pout")")")

@@ -10,6 +10,10 @@
 # Usage: benchmarks/peers/mlp.sh
 # Env:   MTL (default: dotnet src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll; build it first), THREADS (default: nproc),
 #        STEPS (default 100), REPEATS (default 3)
+#        ISA=avx2 on an AVX-512 machine: our AVX2 path (DOTNET_EnableAVX512=0, as benchmarks/peers/gemm.sh) against
+#                 PyTorch's AVX2 kernels (ATEN_CPU_CAPABILITY=avx2, ONEDNN_MAX_CPU_ISA=AVX2, OPENBLAS_CORETYPE=Haswell); the
+#                 script stops unless our runs report isa=avx2 and the peer ATen AVX2, oneDNN avx2 and OpenBLAS Haswell.
+# The header lines name our instruction set and the peer's (ATen's CPU capability, oneDNN's effective ISA, OpenBLAS's core).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 MTL="${MTL:-dotnet $root/src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll}"
@@ -18,11 +22,25 @@ THREADS="${THREADS:-$(nproc)}"; STEPS="${STEPS:-100}"; REPEATS="${REPEATS:-3}"
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 
+ours_env=(); peer_env=(-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1)
+if [ "${ISA:-}" = avx2 ]; then
+  ours_env=(DOTNET_EnableAVX512=0)
+  peer_env=(-u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2)
+fi
+isa=$(field isa "$(env "${ours_env[@]}" $MTL bench gemm --n 16 --dtype f32 --threads 1 --device cpu)")
+peer_isa=$(env "${peer_env[@]}" /usr/bin/python3 "$root/benchmarks/peers/torch_isa.py")
+echo "# ours: isa=$isa"
+echo "# peer: $peer_isa"
+if [ "${ISA:-}" = avx2 ] && { [ "$isa" != avx2 ] || [ "$(field aten "$peer_isa")" != AVX2 ] || [ "$(field onednn "$peer_isa")" != avx2 ] ||
+  [ "$(field blas "$peer_isa")" != Haswell ]; }; then
+  echo "ISA=avx2: expected isa=avx2 and the peer's aten=AVX2 onednn=avx2 blas=Haswell, got isa=$isa and $peer_isa" >&2
+  exit 1
+fi
 ours="" peer="" alloc="" loss="" peer_loss=""
 for ((r = 0; r < REPEATS; r++)); do
-  line=$($MTL bench mlp --threads "$THREADS" --steps "$STEPS" --device cpu)
+  line=$(env "${ours_env[@]}" $MTL bench mlp --threads "$THREADS" --steps "$STEPS" --device cpu)
   ours=$(least "$ours" "$(field us_per_step "$line")"); alloc=$(field alloc_bytes_per_step "$line"); loss=$(field final_loss "$line")
-  pline=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$root/benchmarks/peers/mlp_peer.py" --threads "$THREADS" --steps "$STEPS")
+  pline=$(env "${peer_env[@]}" /usr/bin/python3 "$root/benchmarks/peers/mlp_peer.py" --threads "$THREADS" --steps "$STEPS")
   peer=$(least "$peer" "$(field us_per_step "$pline")"); peer_loss=$(field final_loss "$pline")
 done
 awk -v o="$ours" -v p="$peer" -v a="$alloc" -v t="$THREADS" -v l="$loss" -v pl="$peer_loss" \

@@ -70,7 +70,9 @@ public static unsafe partial class DirectConvolution
         int paddedWidth, int outHeight, int outWidth, Span<T> gradient, ReadOnlySpan<T> prefetch = default) where T : unmanaged, INumber<T>
     {
         int l = Vector512<T>.Count, plane = outHeight * outWidth;
-        CheckRuns<T>(outWidth, paddedWidth);
+        CheckRuns<T>(outWidth, paddedWidth, l);
+        if (!IsAvailable<T>(512))
+            throw new PlatformNotSupportedException($"The direct convolution's weight gradient needs AVX-512 and float or double; this machine or {typeof(T).Name} has not (use im2col + GEMM).");
         if (stride <= 0 || stride % l != 0)
             throw new ArgumentException($"The transposed stride must be a positive multiple of {l} (TransposedStride), but it is {stride}.", nameof(stride));
         if (firstColumn < 0 || endColumn > offsets.Length || firstColumn > endColumn)

@@ -7,10 +7,11 @@ using System.Runtime.Intrinsics.X86;
 namespace MtlEngine.Kernels.Convolution;
 
 /// <summary>
-/// Direct (implicit-GEMM) convolution at stride 1 with AVX-512: the products of im2col + GEMM without the column matrix.
+/// Direct (implicit-GEMM) convolution at stride 1 with AVX-512 (and, for <see cref="Multiply{T}"/>, AVX2 + FMA on 256-bit
+/// vectors: the Zen 3 path): the products of im2col + GEMM without the column matrix.
 /// The image is copied once into a zero-padded plane per channel (Hp = Ho + dh·(kh − 1) rows, Wp = Wo + dw·(kw − 1)
 /// columns), so that row k = (c, ki, kj) of the im2col matrix, at output position (oh, ow), is the padded image at
-/// <c>offsets[k] + oh·Wp + ow</c> with <c>offsets[k] = c·Hp·Wp + ki·dh·Wp + kj·dw</c>: a run of L = Vector512&lt;T&gt;.Count
+/// <c>offsets[k] + oh·Wp + ow</c> with <c>offsets[k] = c·Hp·Wp + ki·dh·Wp + kj·dw</c>: a run of L = Vector512&lt;T&gt;.Count (or Vector256's)
 /// consecutive output columns is one vector load. A GEMM microkernel then reads B through the offsets instead of a packed
 /// panel:
 /// <list type="bullet">
@@ -29,20 +30,38 @@ public static unsafe partial class DirectConvolution
     /// <summary>Rows of the forward microkernel's tile (12 rows × two runs: 24 accumulators, as GEMM's 12×32).</summary>
     public const int MR = 12;
 
-    /// <summary>Whether this machine runs the kernels for T (AVX-512; float or double).</summary>
-    public static bool IsAvailable<T>() =>
-        Vector512.IsHardwareAccelerated && Avx512F.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+    /// <summary>
+    /// The vector width in bits <see cref="Multiply{T}"/> runs with here for T: 512 with AVX-512, else 256 with AVX2 + FMA
+    /// (the Zen 3 path), else 0 (none; T other than float and double: 0). The weight gradient runs with 512 only.
+    /// </summary>
+    public static int VectorBits<T>() => IsAvailable<T>(512) ? 512 : IsAvailable<T>(256) ? 256 : 0;
 
-    /// <summary>L, the output columns of one run (one vector of T).</summary>
-    public static int RunLength<T>() => Vector512<T>.Count;
+    /// <summary>Whether this machine runs <see cref="Multiply{T}"/> for T (AVX-512 or AVX2 + FMA; float or double).</summary>
+    public static bool IsAvailable<T>() => VectorBits<T>() != 0;
 
-    /// <summary>Whether the forward pass and the weight gradient of <paramref name="g"/> run here: stride 1 and Wo a multiple of L.</summary>
+    /// <summary>Whether this machine runs the kernels for T with <paramref name="vectorBits"/>-bit vectors (512: AVX-512, 256: AVX2 + FMA).</summary>
+    public static bool IsAvailable<T>(int vectorBits) =>
+        (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && vectorBits switch
+        {
+            512 => Vector512.IsHardwareAccelerated && Avx512F.IsSupported,
+            256 => Vector256.IsHardwareAccelerated && Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported,
+            _ => false,
+        };
+
+    /// <summary>L, the output columns of one run (one vector of T at the machine's width; 512 bits where there is none).</summary>
+    public static int RunLength<T>() => VectorBits<T>() == 256 ? Vector256<T>.Count : Vector512<T>.Count;
+
+    /// <summary>Whether the forward pass of <paramref name="g"/> runs here: stride 1 and Wo a multiple of L.</summary>
     public static bool Applies<T>(in ConvolutionGeometry g) =>
-        IsAvailable<T>() && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth % Vector512<T>.Count == 0;
+        IsAvailable<T>() && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth % RunLength<T>() == 0;
+
+    /// <summary>Whether the weight gradient of <paramref name="g"/> runs here: AVX-512 (its kernels have no 256-bit form), stride 1 and Wo a multiple of L.</summary>
+    public static bool AppliesToWeightGradient<T>(in ConvolutionGeometry g) =>
+        IsAvailable<T>(512) && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth % Vector512<T>.Count == 0;
 
     /// <summary>Whether the input gradient of <paramref name="g"/> runs here: stride 1 and W a multiple of L (its output is the input).</summary>
     public static bool AppliesToInputGradient<T>(in ConvolutionGeometry g) =>
-        IsAvailable<T>() && g.StrideHeight == 1 && g.StrideWidth == 1 && g.Width % Vector512<T>.Count == 0;
+        IsAvailable<T>() && g.StrideHeight == 1 && g.StrideWidth == 1 && g.Width % RunLength<T>() == 0;
 
     /// <summary>The packed length of a rows × depth operand: ⌈rows/MR⌉·MR·depth.</summary>
     public static int PackedLength(int rows, int depth) => (rows + MR - 1) / MR * MR * depth;
@@ -167,7 +186,10 @@ public static unsafe partial class DirectConvolution
     private static void Clear<T>(ref T target, int count) where T : unmanaged, INumber<T>
     {
         int i = 0;
-        for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count) Vector512<T>.Zero.StoreUnsafe(ref target, (nuint)i);
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count) Vector512<T>.Zero.StoreUnsafe(ref target, (nuint)i);
+        else
+            for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count) Vector256<T>.Zero.StoreUnsafe(ref target, (nuint)i);
         for (; i < count; i++) Unsafe.Add(ref target, i) = T.Zero;
     }
 
@@ -176,7 +198,10 @@ public static unsafe partial class DirectConvolution
     private static void Copy<T>(ref T source, ref T target, int count) where T : unmanaged, INumber<T>
     {
         int i = 0;
-        for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count) Vector512.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref target, (nuint)i);
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count) Vector512.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref target, (nuint)i);
+        else
+            for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count) Vector256.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref target, (nuint)i);
         for (; i < count; i++) Unsafe.Add(ref target, i) = Unsafe.Add(ref source, i);
     }
 
@@ -185,14 +210,23 @@ public static unsafe partial class DirectConvolution
     /// A packed by <see cref="PackRows{T}"/> or <see cref="PackFlippedTransposed{T}"/> (bias empty: none). The memory the
     /// caller reads next (<paramref name="prefetch"/>: the next sample's unpadded image; empty: none) is fetched into L2 a few
     /// cache lines after each tile, so that the copy that pads it does not wait on L3 or DRAM; it changes no result.
+    /// <paramref name="vectorBits"/>: 512 (tiles of 12 rows × two runs of L = Vector512&lt;T&gt;.Count), 256 (AVX2: tiles of 6 rows ×
+    /// two runs of Vector256&lt;T&gt;.Count, each 12-row panel as two), or 0, the machine's best. Every output element is the same
+    /// sum in the same order at either width (the same bits).
     /// </summary>
     /// <exception cref="ArgumentException">When Wo is not a multiple of L, Wp &lt; Wo, an offset is negative or a span is too short.</exception>
+    /// <exception cref="PlatformNotSupportedException">When this machine does not run the width (or T is not float or double).</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T>(int rows, int depth, ReadOnlySpan<T> packed, ReadOnlySpan<int> offsets, ReadOnlySpan<T> padded, int paddedWidth,
-        int outHeight, int outWidth, Span<T> output, ReadOnlySpan<T> bias, ReadOnlySpan<T> prefetch = default) where T : unmanaged, INumber<T>
+        int outHeight, int outWidth, Span<T> output, ReadOnlySpan<T> bias, ReadOnlySpan<T> prefetch = default, int vectorBits = 0) where T : unmanaged, INumber<T>
     {
-        int lanes = Vector512<T>.Count, plane = outHeight * outWidth;
-        CheckRuns<T>(outWidth, paddedWidth);
+        int bits = vectorBits == 0 ? VectorBits<T>() : vectorBits;
+        if (!IsAvailable<T>(bits))
+            throw new PlatformNotSupportedException(
+                $"The direct convolution needs AVX-512 or AVX2 + FMA and float or double; this machine or {typeof(T).Name} has not{(vectorBits == 0 ? "" : $" {vectorBits}-bit vectors")} (use im2col + GEMM).");
+        bool wide = bits == 512;
+        int lanes = wide ? Vector512<T>.Count : Vector256<T>.Count, plane = outHeight * outWidth;
+        CheckRuns<T>(outWidth, paddedWidth, lanes);
         CheckLength(packed.Length, PackedLength(rows, depth), nameof(packed));
         CheckLength(padded.Length, Reach(offsets, depth) + (long)(outHeight - 1) * paddedWidth + outWidth, nameof(padded));
         CheckLength(output.Length, (long)rows * plane, nameof(output));
@@ -224,7 +258,14 @@ public static unsafe partial class DirectConvolution
                     int count = Math.Min(MR, rows - r);
                     T* panel = a + r * depth, c = y + r * plane, rowBias = bias.IsEmpty ? null : b + r;
                     T* c1 = pair ? c + p0 + lanes : spare;
-                    if (count <= 4) Tile<T, Rows4>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    if (!wide)
+                    {
+                        // AVX2: the panel's rows 0-5, then 6-11, each a tile of 6 (16 registers hold 12 accumulators, not 24).
+                        Tile256(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, Math.Min(count, 6), rowBias);
+                        if (count > 6)
+                            Tile256(depth, panel + 6, k, source0, source1, c + p0 + 6 * plane, c1 + 6 * ldc1, plane, ldc1, count - 6, rowBias is null ? null : rowBias + 6);
+                    }
+                    else if (count <= 4) Tile<T, Rows4>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
                     else if (count <= 8) Tile<T, Rows8>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
                     else Tile<T, Rows12>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
                     if (lines > 0 && Sse.IsSupported)
@@ -271,13 +312,11 @@ public static unsafe partial class DirectConvolution
         return reach;
     }
 
-    private static void CheckRuns<T>(int outWidth, int paddedWidth)
+    private static void CheckRuns<T>(int outWidth, int paddedWidth, int lanes)
     {
-        if (outWidth <= 0 || outWidth % Vector512<T>.Count != 0 || paddedWidth < outWidth)
+        if (outWidth <= 0 || outWidth % lanes != 0 || paddedWidth < outWidth)
             throw new ArgumentException(
-                $"The direct convolution needs output rows of whole runs of {Vector512<T>.Count} (Wo = {outWidth}) inside the padded rows (Wp = {paddedWidth}); use im2col + GEMM for this geometry.");
-        if (!IsAvailable<T>())
-            throw new PlatformNotSupportedException($"The direct convolution needs AVX-512 and float or double; this machine or {typeof(T).Name} has not (use im2col + GEMM).");
+                $"The direct convolution needs output rows of whole runs of {lanes} (Wo = {outWidth}) inside the padded rows (Wp = {paddedWidth}); use im2col + GEMM for this geometry.");
     }
 
     private static void CheckLength(int length, long needed, string name)
@@ -399,5 +438,59 @@ public static unsafe partial class DirectConvolution
             if (rows > 10) Put(c10_0, c10_1, 10, c0, c1, ldc0, ldc1, bias);
             if (rows > 11) Put(c11_0, c11_1, 11, c0, c1, ldc0, ldc1, bias);
         }
+    }
+
+    /// <summary>
+    /// The AVX2 tile: up to 6 rows of two runs of Vector256&lt;T&gt;.Count, c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j]
+    /// (a: six rows of a packed 12-row panel), the first <paramref name="rows"/> rows stored; each element the 512-bit tile's sum in its order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile256<T>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias)
+        where T : unmanaged, INumber<T>
+    {
+        Vector256<T> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
+        Vector256<T> c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            nint offset = offsets[p];
+            Vector256<T> b0 = Vector256.Load(source0 + offset), b1 = Vector256.Load(source1 + offset);
+            Vector256<T> ai;
+            ai = Vector256.Create(a[0]); c0_0 = MultiplyAdd(ai, b0, c0_0); c0_1 = MultiplyAdd(ai, b1, c0_1);
+            ai = Vector256.Create(a[1]); c1_0 = MultiplyAdd(ai, b0, c1_0); c1_1 = MultiplyAdd(ai, b1, c1_1);
+            ai = Vector256.Create(a[2]); c2_0 = MultiplyAdd(ai, b0, c2_0); c2_1 = MultiplyAdd(ai, b1, c2_1);
+            ai = Vector256.Create(a[3]); c3_0 = MultiplyAdd(ai, b0, c3_0); c3_1 = MultiplyAdd(ai, b1, c3_1);
+            ai = Vector256.Create(a[4]); c4_0 = MultiplyAdd(ai, b0, c4_0); c4_1 = MultiplyAdd(ai, b1, c4_1);
+            ai = Vector256.Create(a[5]); c5_0 = MultiplyAdd(ai, b0, c5_0); c5_1 = MultiplyAdd(ai, b1, c5_1);
+            a += MR;
+        }
+        Put256(c0_0, c0_1, 0, c0, c1, ldc0, ldc1, bias);
+        if (rows > 1) Put256(c1_0, c1_1, 1, c0, c1, ldc0, ldc1, bias);
+        if (rows > 2) Put256(c2_0, c2_1, 2, c0, c1, ldc0, ldc1, bias);
+        if (rows > 3) Put256(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
+        if (rows > 4) Put256(c4_0, c4_1, 4, c0, c1, ldc0, ldc1, bias);
+        if (rows > 5) Put256(c5_0, c5_1, 5, c0, c1, ldc0, ldc1, bias);
+    }
+
+    /// <summary>Rows i of the AVX2 tile's two runs to c0/c1 + i·ldc, plus bias[i] when there is a bias (as <see cref="Put{T}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put256<T>(Vector256<T> v0, Vector256<T> v1, int i, T* c0, T* c1, nint ldc0, nint ldc1, T* bias) where T : unmanaged, INumber<T>
+    {
+        if (bias is not null)
+        {
+            var b = Vector256.Create(bias[i]);
+            v0 += b;
+            v1 += b;
+        }
+        v0.Store(c0 + i * ldc0);
+        v1.Store(c1 + i * ldc1);
+    }
+
+    /// <summary>c + a·b with one rounding (vfmadd231ps/pd on 256 bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> MultiplyAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        return a * b + c;
     }
 }

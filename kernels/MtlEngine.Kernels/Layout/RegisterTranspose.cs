@@ -7,10 +7,11 @@ namespace MtlEngine.Kernels.Layout;
 /// <summary>
 /// Square blocks transposed in registers, the one place for every kernel that needs them (the direct convolution's
 /// weight gradient, the Winograd convolution's staging and output, the triangular solve's register kernel and the LU
-/// panel's copies): 16×16 floats and 8×8 doubles in AVX-512 registers, 8×8 floats in 256-bit AVX registers, each one
-/// vector per row. Pure data movement, so no result depends on which network moved it. The callers check the
-/// instruction set first (AVX-512 for <see cref="Float16x16"/> and <see cref="Double8x8(double*, nint, double*, nint)"/>,
-/// AVX for <see cref="Float8x8"/>). Strides count elements.
+/// panel's copies): 16×16 floats and 8×8 doubles in AVX-512 registers, 8×8 floats and 4×4 doubles in 256-bit AVX
+/// registers (the latter two also for the Winograd convolution's 256-bit kernels), each one vector per row. Pure data
+/// movement, so no result depends on which network moved it. The callers check the instruction set first (AVX-512 for
+/// <see cref="Float16x16"/> and <see cref="Double8x8(double*, nint, double*, nint)"/>, AVX for the 256-bit ones).
+/// Strides count elements.
 /// </summary>
 public static unsafe class RegisterTranspose
 {
@@ -103,5 +104,19 @@ public static unsafe class RegisterTranspose
         Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref t, (nuint)(5 * ts));
         Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref t, (nuint)(6 * ts));
         Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref t, (nuint)(7 * ts));
+    }
+
+    /// <summary>The pointer form of <see cref="Float8x8(ref float, nint, ref float, nint)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Float8x8(float* source, nint lds, float* target, nint ldt) => Float8x8(ref *source, lds, ref *target, ldt);
+
+    /// <summary>t[j·ts + k] = s[k·ss + j] for a 4×4 block of doubles in AVX registers (unpack, then one 128-bit lane permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Double4x4(double* s, nint ss, double* t, nint ts)
+    {
+        Vector256<double> r0 = Vector256.Load(s), r1 = Vector256.Load(s + ss), r2 = Vector256.Load(s + 2 * ss), r3 = Vector256.Load(s + 3 * ss);
+        Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Avx.Permute2x128(t0, t2, 0x20).Store(t); Avx.Permute2x128(t1, t3, 0x20).Store(t + ts);
+        Avx.Permute2x128(t0, t2, 0x31).Store(t + 2 * ts); Avx.Permute2x128(t1, t3, 0x31).Store(t + 3 * ts);
     }
 }

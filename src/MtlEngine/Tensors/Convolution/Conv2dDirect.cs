@@ -44,13 +44,18 @@ internal static class Conv2dDirect
     /// <summary>The k entries of one share unit of the weight gradient: the kernel's tile width (6).</summary>
     private const int WeightColumns = 6;
 
-    /// <summary>Whether <paramref name="algorithm"/> runs the forward pass and weight gradient of this geometry directly (throws when Direct is forced where it does not apply).</summary>
-    public static bool Chosen<T>(Conv2dAlgorithm algorithm, in ConvolutionGeometry g, bool inputGradient = false)
+    /// <summary>
+    /// Whether <paramref name="algorithm"/> runs the forward pass (the input gradient, the weight gradient) of this geometry
+    /// directly (throws when Direct is forced where it does not apply). The weight gradient's kernels are AVX-512 only: on
+    /// an AVX2 machine it runs as Auto (im2col + GEMM) even with Direct forced, as the Winograd and widened paths leave it.
+    /// </summary>
+    public static bool Chosen<T>(Conv2dAlgorithm algorithm, in ConvolutionGeometry g, bool inputGradient = false, bool weightGradient = false)
     {
         bool applies = inputGradient ? DirectConvolution.AppliesToInputGradient<T>(g) : DirectConvolution.Applies<T>(g);
         if (algorithm == Conv2dAlgorithm.Direct && !applies)
             throw new ArgumentException(
-                $"The direct convolution needs stride 1, AVX-512 and {(inputGradient ? "input" : "output")} rows of whole vectors of {typeof(T).Name}, but the geometry is {g}.");
+                $"The direct convolution needs stride 1, AVX-512 or AVX2 + FMA and {(inputGradient ? "input" : "output")} rows of whole vectors of {typeof(T).Name}, but the geometry is {g}.");
+        if (weightGradient) applies = DirectConvolution.AppliesToWeightGradient<T>(g);
         return algorithm is Conv2dAlgorithm.Auto or Conv2dAlgorithm.Direct && applies;
     }
 

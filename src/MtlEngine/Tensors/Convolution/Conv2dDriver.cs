@@ -123,7 +123,7 @@ internal static class Conv2dDriver
     {
         var geometry = s.Geometry(x.Shape, weightShape);
         if (algorithm is Conv2dAlgorithm.Winograd or Conv2dAlgorithm.Widened) algorithm = Conv2dAlgorithm.Auto; // they cover the forward pass and input gradient only
-        if (Conv2dDirect.Chosen<T>(algorithm, geometry)) return Conv2dDirect.WeightGradient(dy, x, weightShape, s);
+        if (Conv2dDirect.Chosen<T>(algorithm, geometry, weightGradient: true)) return Conv2dDirect.WeightGradient(dy, x, weightShape, s);
         int batch = x.Shape[0], outChannels = weightShape[0], groups = s.Groups;
         int og = outChannels / groups, k = geometry.PatchLength / groups, plane = geometry.OutputPlane, image = geometry.Channels * geometry.InputPlane;
         var result = TensorOps.Uninitialized<T>(weightShape);

@@ -43,7 +43,7 @@ internal static class Conv2dWidened
         if (forced)
         {
             if (!runs)
-                throw new ArgumentException($"The widened direct convolution needs stride 1, AVX-512 and float or double ({typeof(T).Name}), but the geometry is {g}.");
+                throw new ArgumentException($"The widened direct convolution needs stride 1, AVX-512 or AVX2 + FMA and float or double ({typeof(T).Name}), but the geometry is {g}.");
             return true;
         }
         if (!runs || width % DirectConvolution.RunLength<T>() == 0) return false; // whole runs: the direct convolution proper
@@ -113,14 +113,17 @@ internal static class Conv2dWidened
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void CopyRows<T>(ReadOnlySpan<T> wide, int wideWidth, Span<T> output, int width, int rows) where T : unmanaged, INumber<T>
     {
-        if (wide.Length < (long)rows * wideWidth || output.Length < (long)rows * width || width > wideWidth || wideWidth % Vector512<T>.Count != 0)
-            throw new ArgumentException($"CopyRows needs {rows} rows of {wideWidth} (a multiple of {Vector512<T>.Count}) into rows of {width} ≤ {wideWidth}.");
+        int lanes = DirectConvolution.RunLength<T>();
+        if (wide.Length < (long)rows * wideWidth || output.Length < (long)rows * width || width > wideWidth || wideWidth % lanes != 0)
+            throw new ArgumentException($"CopyRows needs {rows} rows of {wideWidth} (a multiple of {lanes}) into rows of {width} ≤ {wideWidth}.");
         ref T from = ref MemoryMarshal.GetReference(wide);
         ref T to = ref MemoryMarshal.GetReference(output);
-        int lanes = Vector512<T>.Count, row = 0;
+        int row = 0;
         for (; row < rows && (long)row * width + wideWidth <= (long)rows * width; row++)
             for (int j = 0; j < wideWidth; j += lanes)
-                Vector512.LoadUnsafe(ref from, (nuint)(row * wideWidth + j)).StoreUnsafe(ref to, (nuint)(row * width + j));
+                if (Vector512.IsHardwareAccelerated && lanes == Vector512<T>.Count)
+                    Vector512.LoadUnsafe(ref from, (nuint)(row * wideWidth + j)).StoreUnsafe(ref to, (nuint)(row * width + j));
+                else Vector256.LoadUnsafe(ref from, (nuint)(row * wideWidth + j)).StoreUnsafe(ref to, (nuint)(row * width + j));
         for (; row < rows; row++) wide.Slice(row * wideWidth, width).CopyTo(output.Slice(row * width, width));
     }
 

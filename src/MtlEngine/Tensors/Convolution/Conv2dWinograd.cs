@@ -27,7 +27,7 @@ internal static class Conv2dWinograd
     /// </summary>
     internal const int MinChannels = 16;
 
-    /// <summary>Whether F(4×4, 3×3) computes this convolution: 3×3, stride 1, dilation 1, one group, AVX-512, float or double.</summary>
+    /// <summary>Whether F(4×4, 3×3) computes this convolution: 3×3, stride 1, dilation 1, one group, AVX-512 or AVX2 + FMA, float or double.</summary>
     public static bool Applies<T>(in ConvolutionGeometry g, int groups) => groups == 1 && WinogradConvolution.Applies<T>(g);
 
     /// <summary>Whether Auto prefers Winograd for a pass from <paramref name="inChannels"/> to <paramref name="outChannels"/> channels.</summary>
@@ -46,7 +46,7 @@ internal static class Conv2dWinograd
         {
             if (!applies)
                 throw new ArgumentException(
-                    $"The Winograd convolution needs a 3×3 kernel, stride 1, dilation 1, one group, AVX-512 and float or double ({typeof(T).Name}), but the geometry is {g} with {groups} groups.");
+                    $"The Winograd convolution needs a 3×3 kernel, stride 1, dilation 1, one group, AVX-512 or AVX2 + FMA and float or double ({typeof(T).Name}), but the geometry is {g} with {groups} groups.");
             return true;
         }
         return algorithm == Conv2dAlgorithm.Auto && applies &&
@@ -93,7 +93,7 @@ internal static class Conv2dWinograd
 
     /// <summary>
     /// Samples per chunk: V and M about <see cref="ChunkBytes"/>, at most a thread's share of the batch, and where a smaller
-    /// count (down to half) makes the tiles whole register tiles of 12, that count.
+    /// count (down to half) makes the tiles whole register tiles (12 tiles with AVX-512, 6 with AVX2), that count.
     /// </summary>
     internal static int ChunkSamples<T>(int batch, int inChannels, int outChannels, int outHeight, int outWidth, int threads) where T : unmanaged
     {
@@ -103,7 +103,7 @@ internal static class Conv2dWinograd
         int samples = (int)Math.Clamp(ChunkBytes / bytesPerSample, 1, batch);
         if (threads > 1) samples = Math.Min(samples, (batch + threads - 1) / threads);
         for (int fewer = samples; fewer >= Math.Max(1, samples / 2); fewer--)
-            if (fewer * perSample % WinogradConvolution.MR == 0) return fewer;
+            if (fewer * perSample % WinogradConvolution.RegisterRows() == 0) return fewer;
         return samples;
     }
 

@@ -76,7 +76,7 @@ public class ConvolutionDirectTests
     [InlineData(4)] // 6 blocks in 4 shares: one starts inside a group
     public void TheWeightGradientEqualsItsDefinition(int threads)
     {
-        if (!DirectConvolution.IsAvailable<float>()) return;
+        if (!DirectConvolution.IsAvailable<float>(512)) return; // the weight gradient's kernels are AVX-512 only
         // 5 samples, 21 outputs (a vector + 5 of float, zero rows past them), groups 3 of 7, 8 entries k a group (6 + 2).
         var settings = new Conv2dSettings(1, 1, 1, 0, 1, 1, 3);
         var random = new TensorRandom(74);
@@ -189,6 +189,58 @@ public class ConvolutionDirectTests
         var e = Assert.Throws<ArgumentException>(() => Conv2dDriver.Forward(x, w, null, settings, algorithm: Conv2dAlgorithm.Direct));
         Assert.Contains("stride 1", e.Message);
         Assert.False(Conv2dDirect.Chosen<double>(Conv2dAlgorithm.Auto, settings.Geometry(x.Shape, w.Shape)));
+    }
+
+    /// <summary>
+    /// The AVX2 tiles (6 rows × two runs of 256 bits, each 12-row panel as two), forced on any machine that runs AVX2, this
+    /// AVX-512 one included: the products against their definition over row counts around the tile heights and widths of an
+    /// odd number of runs, and, where the 512-bit tiles run the same geometry, their very bits (each output the same sum in
+    /// the same order).
+    /// </summary>
+    [Avx2Fact]
+    public void The256BitTilesMatchTheDefinitionAndGiveThe512BitTilesBits()
+    {
+        foreach (int rows in new[] { 1, 5, 6, 7, 12, 13, 20 })
+            foreach (int outWidth in new[] { 8, 16, 24 })
+            {
+                Check256<float>(rows, outWidth, 2e-5);
+                Check256<double>(rows, outWidth, 1e-12);
+            }
+    }
+
+    private static void Check256<T>(int rows, int outWidth, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // 3 channels, a 3×2 kernel with dilation (1, 2), 4 output rows: Hp = 6, Wp = Wo + 2.
+        int channels = 3, kh = 3, kw = 2, outHeight = 4, hp = outHeight + kh - 1, wp = outWidth + 2 * (kw - 1), depth = channels * kh * kw;
+        var random = new TensorRandom(75);
+        T[] a = random.Normal([rows, depth], T.Zero, T.One).ToArray(), padded = random.Normal([channels * hp * wp], T.Zero, T.One).ToArray();
+        T[] bias = random.Normal([rows], T.Zero, T.One).ToArray();
+        var offsets = new int[depth];
+        DirectConvolution.Offsets(offsets, channels, kh, kw, 1, 2, hp, wp);
+        var packed = new T[DirectConvolution.PackedLength(rows, depth)];
+        DirectConvolution.PackRows<T>(a, rows, depth, packed);
+        int plane = outHeight * outWidth;
+        T[] Run(int bits)
+        {
+            var output = new T[rows * plane];
+            DirectConvolution.Multiply<T>(rows, depth, packed, offsets, padded, wp, outHeight, outWidth, output, bias, default, bits);
+            return output;
+        }
+        T[] narrow = Run(256);
+        for (int i = 0; i < rows; i++)
+            for (int p = 0; p < plane; p++)
+            {
+                double exact = double.CreateChecked(bias[i]), scale = Math.Abs(exact);
+                for (int k = 0; k < depth; k++)
+                {
+                    double term = double.CreateChecked(a[i * depth + k]) * double.CreateChecked(padded[offsets[k] + p / outWidth * wp + p % outWidth]);
+                    exact += term;
+                    scale += Math.Abs(term);
+                }
+                double y = double.CreateChecked(narrow[i * plane + p]);
+                Assert.True(Math.Abs(exact - y) <= tolerance * scale, $"{typeof(T).Name} rows {rows}, Wo {outWidth}: element ({i}, {p}) expected {exact:R}, got {y:R}");
+            }
+        if (DirectConvolution.IsAvailable<T>(512) && outWidth % System.Runtime.Intrinsics.Vector512<T>.Count == 0) Assert.Equal(Run(512), narrow);
     }
 
     private static void Check<T>(int[] shape, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>

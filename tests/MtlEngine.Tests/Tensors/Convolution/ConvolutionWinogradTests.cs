@@ -153,6 +153,77 @@ public class ConvolutionWinogradTests
         Assert.True(bytes < 1024, $"{bytes} bytes allocated by a steady Winograd forward pass and input gradient");
     }
 
+    /// <summary>
+    /// The AVX2 kernels (256-bit vectors, the Zen 3 path), forced on any machine that runs AVX2, this AVX-512 one included:
+    /// the forward pass and the adjoint (the input gradient's flipped, transposed kernels) over every shape within the bound
+    /// of the textbook convolution, and, where AVX-512 runs too, the very bits of the 512-bit kernels (the same formulas lane
+    /// by lane and the same channel sums in the same order; only the register tile's height and the padded strides differ).
+    /// </summary>
+    [Avx2Fact]
+    public void The256BitKernelsMatchTheTextbookConvolutionAndGiveThe512BitKernelsBits()
+    {
+        foreach (int[] shape in Shapes)
+        {
+            Check256<float>(shape, 2e-5);
+            Check256<double>(shape, 1e-12);
+        }
+    }
+
+    private static void Check256<T>(int[] shape, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = shape[0], c = shape[1], h = shape[2], width = shape[3], o = shape[4], ph = shape[5], pw = shape[6];
+        var random = new TensorRandom(89);
+        T[] x = random.Normal([n, c, h, width], T.Zero, T.One).ToArray(), w = random.Normal([o, c, 3, 3], T.Zero, T.One).ToArray();
+        T[] b = random.Normal([o], T.Zero, T.One).ToArray();
+        var forward = new ConvolutionGeometry(c, h, width, 3, 3, 1, 1, ph, pw, 1, 1);
+        int ho = forward.OutHeight, wo = forward.OutWidth;
+        T[] dy = random.Normal([n, o, ho, wo], T.Zero, T.One).ToArray();
+        // The adjoint as a plain convolution: dY padded by 2 − padding with w'[c, o, ki, kj] = w[o, c, 2 − ki, 2 − kj].
+        var adjoint = new ConvolutionGeometry(o, ho, wo, 3, 3, 1, 1, 2 - ph, 2 - pw, 1, 1);
+        var flipped = new T[w.Length];
+        for (int oc = 0; oc < o; oc++)
+            for (int ic = 0; ic < c; ic++)
+                for (int t = 0; t < 9; t++) flipped[(ic * o + oc) * 9 + t] = w[(oc * c + ic) * 9 + 8 - t];
+        T[] Run(int bits, bool isAdjoint)
+        {
+            var (source, inChannels, outChannels, sh, sw, oh, ow, top, left) = isAdjoint ? (dy, o, c, ho, wo, h, width, 2 - ph, 2 - pw) : (x, c, o, h, width, ho, wo, ph, pw);
+            var u = new T[WinogradConvolution.FilterLength<T>(inChannels, outChannels, bits)];
+            WinogradConvolution.TransformFilters<T>(w, o, c, isAdjoint, u, bits);
+            var y = new T[n * outChannels * oh * ow];
+            WinogradConvolution.Convolve<T>(source, n, inChannels, sh, sw, top, left, u, outChannels, oh, ow, y, isAdjoint ? default : b,
+                new T[WinogradConvolution.ScratchLength<T>(n, inChannels, outChannels, oh, ow, bits)], bits);
+            return y;
+        }
+        double[] Abs(T[] t) => t.Select(v => Math.Abs(double.CreateChecked(v))).ToArray();
+        double[] Exact(T[] t) => t.Select(v => double.CreateChecked(v)).ToArray();
+        foreach (bool isAdjoint in new[] { false, true })
+        {
+            var (g, source, kernels, bias, outChannels) = isAdjoint ? (adjoint, dy, flipped, Array.Empty<T>(), c) : (forward, x, w, b, o);
+            var exact = new double[n * outChannels * g.OutputPlane];
+            var scale = new double[exact.Length];
+            ConvolutionReference.Conv2d<double>(Exact(source), Exact(kernels), Exact(bias), exact, n, outChannels, 1, g);
+            ConvolutionReference.Conv2d<double>(Abs(source), Abs(kernels), Abs(bias), scale, n, outChannels, 1, g);
+            T[] narrow = Run(256, isAdjoint);
+            string what = $"{typeof(T).Name} {string.Join('×', shape)} {(isAdjoint ? "adjoint" : "forward")}";
+            for (int i = 0; i < narrow.Length; i++)
+            {
+                double y = double.CreateChecked(narrow[i]);
+                Assert.True(Math.Abs(exact[i] - y) <= tolerance * scale[i], $"256-bit {what}, element {i}: expected {exact[i]:R} (scale {scale[i]:R}), got {y:R}");
+            }
+            if (WinogradConvolution.IsAvailable<T>(512)) Assert.Equal(Run(512, isAdjoint), narrow);
+        }
+    }
+
+    [Fact]
+    public void AForcedVectorWidthTheMachineDoesNotRunIsRefused()
+    {
+        var u = new float[WinogradConvolution.FilterLength<float>(1, 1, 256)];
+        Assert.Throws<ArgumentException>(() => WinogradConvolution.InputStride<float>(3, 128));
+        if (!WinogradConvolution.IsAvailable<float>(512))
+            Assert.Throws<PlatformNotSupportedException>(() => WinogradConvolution.TransformFilters<float>(new float[9], 1, 1, false, u, 512));
+        Assert.Throws<PlatformNotSupportedException>(() => WinogradConvolution.TransformFilters<int>(new int[9], 1, 1, false, new int[u.Length], 256));
+    }
+
     private static void Check<T>(int[] shape, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!WinogradConvolution.IsAvailable<T>()) return;

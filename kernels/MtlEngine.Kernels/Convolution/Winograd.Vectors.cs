@@ -1,0 +1,466 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using MtlEngine.Kernels.Layout;
+
+namespace MtlEngine.Kernels.Convolution;
+
+/// <summary>
+/// The vector pieces of <see cref="WinogradConvolution"/> at one width: the transforms on L-lane vectors, the register
+/// transposes and the multiply's register tile. The two widths (<see cref="WinogradVectors512{T}"/>,
+/// <see cref="WinogradVectors256{T}"/>) compute the same formulas in the same order per lane, so a lane's result does not
+/// depend on the width; only the register tile's height differs (how many accumulators the registers hold).
+/// </summary>
+internal unsafe interface IWinogradVectors<T> where T : unmanaged, INumber<T>
+{
+    /// <summary>L: the T lanes of a vector.</summary>
+    static abstract int Lanes { get; }
+
+    /// <summary>The register tile's rows (tiles), each two vectors of output channels.</summary>
+    static abstract int Rows { get; }
+
+    /// <summary>G·g·Gᵀ for L kernels at once: g[t·L + l] entry t of kernel l; position ξ to target[ξ·positionStride].</summary>
+    static abstract void FilterTile(T* g, T* target, long positionStride);
+
+    /// <summary>Bᵀ·d·B for one tile, L channels at once: d[r][q] = window[r·rowStride + q·pixelStride], V[ξ] to target[ξ·positionStride].</summary>
+    static abstract void InputTile(T* window, nint rowStride, nint pixelStride, T* target, long positionStride, T* temporary);
+
+    /// <summary>Aᵀ·M·A for one tile, L channels at once: M[ξ] = source[ξ·positionStride], Y[i][j] to result[(4i + j)·L].</summary>
+    static abstract void OutputTile(T* source, long positionStride, T* temporary, T* result);
+
+    /// <summary>
+    /// A whole 4×4 output tile of <paramref name="count"/> ≤ L channels: result[p·L + l] (position p = 4i + j, channel l)
+    /// transposed into temporary[l·16 + p], then each channel's four rows of four stored at plane[l·planeStride + i·rowStride]
+    /// with the bias (null: none).
+    /// </summary>
+    static abstract void StoreTile(T* result, T* temporary, int count, T* bias, T* plane, nint planeStride, nint rowStride);
+
+    /// <summary>target[j·targetStride + i] = source[i·sourceStride + j] for i, j &lt; L.</summary>
+    static abstract void Transpose(T* source, nint sourceStride, T* target, nint targetStride);
+
+    /// <summary>c0/c1[i·ldc] = Σ_p a[i·lda + p]·b[p·ldb .. + 2L] for the tile's <see cref="Rows"/> rows.</summary>
+    static abstract void Tile(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc);
+}
+
+/// <summary>The Winograd convolution's AVX-512 pieces: 512-bit vectors, a 12-row tile (24 accumulators of 32 registers).</summary>
+internal readonly unsafe struct WinogradVectors512<T> : IWinogradVectors<T> where T : unmanaged, INumber<T>
+{
+    public static int Lanes => Vector512<T>.Count;
+
+    public static int Rows => 12;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void FilterTile(T* g, T* target, long positionStride)
+    {
+        int lanes = Lanes;
+        Vector512<T>* gg = stackalloc Vector512<T>[18]; // G·g, 6×3
+        Vector512<T>* row = stackalloc Vector512<T>[WinogradConvolution.WindowSize];
+        for (int j = 0; j < 3; j++)
+            FilterColumn(Vector512.Load(g + j * lanes), Vector512.Load(g + (3 + j) * lanes), Vector512.Load(g + (6 + j) * lanes), gg + j, 3);
+        for (int i = 0; i < WinogradConvolution.WindowSize; i++)
+        {
+            FilterColumn(gg[i * 3], gg[i * 3 + 1], gg[i * 3 + 2], row, 1);
+            for (int j = 0; j < WinogradConvolution.WindowSize; j++) row[j].Store(target + (i * WinogradConvolution.WindowSize + j) * positionStride);
+        }
+    }
+
+    /// <summary>G·(g0, g1, g2) into target[i·step], i = 0 .. 5 (G of F(4×4, 3×3), points 0, ±1, ±2, ∞: rows 1/4 (1, 0, 0),
+    /// −1/6 (1, 1, 1), −1/6 (1, −1, 1), 1/24 (1, 2, 4), 1/24 (1, −2, 4), (0, 0, 1)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FilterColumn(Vector512<T> g0, Vector512<T> g1, Vector512<T> g2, Vector512<T>* target, int step)
+    {
+        var quarter = Vector512.Create(T.One / T.CreateTruncating(4));
+        var sixth = Vector512.Create(T.One / T.CreateTruncating(6));
+        var twentyFourth = Vector512.Create(T.One / T.CreateTruncating(24));
+        var two = Vector512.Create(T.CreateTruncating(2));
+        var four = Vector512.Create(T.CreateTruncating(4));
+        Vector512<T> even = g0 + g2, even4 = g0 + four * g2, odd2 = two * g1;
+        target[0] = quarter * g0;
+        target[step] = -sixth * (even + g1);
+        target[2 * step] = -sixth * (even - g1);
+        target[3 * step] = twentyFourth * (even4 + odd2);
+        target[4 * step] = twentyFourth * (even4 - odd2);
+        target[5 * step] = g2;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void InputTile(T* window, nint rowStride, nint pixelStride, T* target, long positionStride, T* temporary)
+    {
+        int lanes = Lanes;
+        const int size = WinogradConvolution.WindowSize;
+        // Columns: temporary[i][q] = (Bᵀ·d)[i][q].
+        for (int q = 0; q < size; q++)
+        {
+            T* column = window + q * pixelStride;
+            InputTransform(Vector512.Load(column), Vector512.Load(column + rowStride), Vector512.Load(column + 2 * rowStride),
+                Vector512.Load(column + 3 * rowStride), Vector512.Load(column + 4 * rowStride), Vector512.Load(column + 5 * rowStride),
+                temporary + q * lanes, size * lanes);
+        }
+        // Rows: V[i][j] = ((Bᵀ·d)·B)[i][j].
+        for (int i = 0; i < size; i++)
+        {
+            T* row = temporary + i * size * lanes;
+            InputTransform(Vector512.Load(row), Vector512.Load(row + lanes), Vector512.Load(row + 2 * lanes), Vector512.Load(row + 3 * lanes),
+                Vector512.Load(row + 4 * lanes), Vector512.Load(row + 5 * lanes), target + i * size * positionStride, (nint)positionStride);
+        }
+    }
+
+    /// <summary>Bᵀ·(d0 .. d5) into target[i·step], i = 0 .. 5; Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputTransform(Vector512<T> d0, Vector512<T> d1, Vector512<T> d2, Vector512<T> d3, Vector512<T> d4, Vector512<T> d5, T* target, nint step)
+    {
+        var four = Vector512.Create(T.CreateTruncating(4)); var five = Vector512.Create(T.CreateTruncating(5));
+        var two = Vector512.Create(T.CreateTruncating(2));
+        Vector512<T> a = d4 - four * d2, c = four * d1 - d3, e = d4 - d2, f = two * (d1 - d3);
+        (four * d0 - five * d2 + d4).Store(target);
+        (a - c).Store(target + step);
+        (a + c).Store(target + 2 * step);
+        (e - f).Store(target + 3 * step);
+        (e + f).Store(target + 4 * step);
+        (four * d1 - five * d3 + d5).Store(target + 5 * step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OutputTile(T* source, long positionStride, T* temporary, T* result)
+    {
+        int lanes = Lanes;
+        const int size = WinogradConvolution.WindowSize, tile = WinogradConvolution.TileSize;
+        // Columns: temporary[i][j] = (Aᵀ·M)[i][j], i < 4.
+        for (int j = 0; j < size; j++)
+        {
+            T* column = source + j * positionStride;
+            long rowStride = size * positionStride;
+            OutputTransform(Vector512.Load(column), Vector512.Load(column + rowStride), Vector512.Load(column + 2 * rowStride),
+                Vector512.Load(column + 3 * rowStride), Vector512.Load(column + 4 * rowStride), Vector512.Load(column + 5 * rowStride),
+                temporary + j * lanes, size * lanes);
+        }
+        // Rows: Y[i][j] = ((Aᵀ·M)·A)[i][j].
+        for (int i = 0; i < tile; i++)
+        {
+            T* row = temporary + i * size * lanes;
+            OutputTransform(Vector512.Load(row), Vector512.Load(row + lanes), Vector512.Load(row + 2 * lanes), Vector512.Load(row + 3 * lanes),
+                Vector512.Load(row + 4 * lanes), Vector512.Load(row + 5 * lanes), result + i * tile * lanes, lanes);
+        }
+    }
+
+    /// <summary>Aᵀ·(m0 .. m5) into target[i·step], i = 0 .. 3; Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputTransform(Vector512<T> m0, Vector512<T> m1, Vector512<T> m2, Vector512<T> m3, Vector512<T> m4, Vector512<T> m5, T* target, int step)
+    {
+        var two = Vector512.Create(T.CreateTruncating(2)); var four = Vector512.Create(T.CreateTruncating(4));
+        var eight = Vector512.Create(T.CreateTruncating(8));
+        Vector512<T> s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+        (m0 + s12 + s34).Store(target);
+        (d12 + two * d34).Store(target + step);
+        (s12 + four * s34).Store(target + 2 * step);
+        (d12 + eight * d34 + m5).Store(target + 3 * step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTile(T* result, T* temporary, int count, T* bias, T* plane, nint planeStride, nint rowStride)
+    {
+        const int positions = WinogradConvolution.TileSize * WinogradConvolution.TileSize;
+        if (typeof(T) == typeof(float))
+        {
+            RegisterTranspose.Float16x16((float*)result, 16, (float*)temporary, positions);
+            for (int l = 0; l < count; l++)
+            {
+                var row = Vector512.Load((float*)temporary + l * positions);
+                if (bias is not null) row += Vector512.Create(((float*)bias)[l]);
+                float* to = (float*)plane + l * planeStride;
+                row.GetLower().GetLower().Store(to);
+                row.GetLower().GetUpper().Store(to + rowStride);
+                row.GetUpper().GetLower().Store(to + 2 * rowStride);
+                row.GetUpper().GetUpper().Store(to + 3 * rowStride);
+            }
+        }
+        else
+        {
+            RegisterTranspose.Double8x8((double*)result, 8, (double*)temporary, positions);
+            RegisterTranspose.Double8x8((double*)result + 8 * 8, 8, (double*)temporary + 8, positions);
+            for (int l = 0; l < count; l++)
+            {
+                Vector512<double> upper = Vector512.Load((double*)temporary + l * positions), lower = Vector512.Load((double*)temporary + l * positions + 8);
+                if (bias is not null)
+                {
+                    var add = Vector512.Create(((double*)bias)[l]);
+                    upper += add;
+                    lower += add;
+                }
+                double* to = (double*)plane + l * planeStride;
+                upper.GetLower().Store(to);
+                upper.GetUpper().Store(to + rowStride);
+                lower.GetLower().Store(to + 2 * rowStride);
+                lower.GetUpper().Store(to + 3 * rowStride);
+            }
+        }
+    }
+
+    /// <summary>The 16×16 float and 8×8 double transposes of AVX-512.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose(T* source, nint sourceStride, T* target, nint targetStride)
+    {
+        if (typeof(T) == typeof(float)) RegisterTranspose.Float16x16((float*)source, sourceStride, (float*)target, targetStride);
+        else if (typeof(T) == typeof(double)) RegisterTranspose.Double8x8((double*)source, sourceStride, (double*)target, targetStride);
+        else throw new PlatformNotSupportedException($"The Winograd convolution transposes float and double, not {typeof(T).Name}.");
+    }
+
+    /// <summary>12 rows × 2 vectors: 24 accumulators (as DirectConvolution's tile).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc)
+    {
+        nint lanes = Vector512<T>.Count;
+        Vector512<T> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
+        Vector512<T> c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
+        Vector512<T> c6_0 = default, c6_1 = default, c7_0 = default, c7_1 = default, c8_0 = default, c8_1 = default;
+        Vector512<T> c9_0 = default, c9_1 = default, c10_0 = default, c10_1 = default, c11_0 = default, c11_1 = default;
+        T* a0 = a, a3 = a + 3 * lda, a6 = a + 6 * lda, a9 = a + 9 * lda;
+        for (int p = 0; p < depth; p++)
+        {
+            Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + lanes);
+            Vector512<T> ai;
+            ai = Vector512.Create(a0[p]); c0_0 = Fma(ai, b0, c0_0); c0_1 = Fma(ai, b1, c0_1);
+            ai = Vector512.Create(a0[lda + p]); c1_0 = Fma(ai, b0, c1_0); c1_1 = Fma(ai, b1, c1_1);
+            ai = Vector512.Create(a0[2 * lda + p]); c2_0 = Fma(ai, b0, c2_0); c2_1 = Fma(ai, b1, c2_1);
+            ai = Vector512.Create(a3[p]); c3_0 = Fma(ai, b0, c3_0); c3_1 = Fma(ai, b1, c3_1);
+            ai = Vector512.Create(a3[lda + p]); c4_0 = Fma(ai, b0, c4_0); c4_1 = Fma(ai, b1, c4_1);
+            ai = Vector512.Create(a3[2 * lda + p]); c5_0 = Fma(ai, b0, c5_0); c5_1 = Fma(ai, b1, c5_1);
+            ai = Vector512.Create(a6[p]); c6_0 = Fma(ai, b0, c6_0); c6_1 = Fma(ai, b1, c6_1);
+            ai = Vector512.Create(a6[lda + p]); c7_0 = Fma(ai, b0, c7_0); c7_1 = Fma(ai, b1, c7_1);
+            ai = Vector512.Create(a6[2 * lda + p]); c8_0 = Fma(ai, b0, c8_0); c8_1 = Fma(ai, b1, c8_1);
+            ai = Vector512.Create(a9[p]); c9_0 = Fma(ai, b0, c9_0); c9_1 = Fma(ai, b1, c9_1);
+            ai = Vector512.Create(a9[lda + p]); c10_0 = Fma(ai, b0, c10_0); c10_1 = Fma(ai, b1, c10_1);
+            ai = Vector512.Create(a9[2 * lda + p]); c11_0 = Fma(ai, b0, c11_0); c11_1 = Fma(ai, b1, c11_1);
+            b += ldb;
+        }
+        c0_0.Store(c); c0_1.Store(c + lanes); c += ldc;
+        c1_0.Store(c); c1_1.Store(c + lanes); c += ldc;
+        c2_0.Store(c); c2_1.Store(c + lanes); c += ldc;
+        c3_0.Store(c); c3_1.Store(c + lanes); c += ldc;
+        c4_0.Store(c); c4_1.Store(c + lanes); c += ldc;
+        c5_0.Store(c); c5_1.Store(c + lanes); c += ldc;
+        c6_0.Store(c); c6_1.Store(c + lanes); c += ldc;
+        c7_0.Store(c); c7_1.Store(c + lanes); c += ldc;
+        c8_0.Store(c); c8_1.Store(c + lanes); c += ldc;
+        c9_0.Store(c); c9_1.Store(c + lanes); c += ldc;
+        c10_0.Store(c); c10_1.Store(c + lanes); c += ldc;
+        c11_0.Store(c); c11_1.Store(c + lanes);
+    }
+
+    /// <summary>c + a·b with one rounding (vfmadd231ps/pd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma(Vector512<T> a, Vector512<T> b, Vector512<T> c)
+    {
+        if (typeof(T) == typeof(float)) return Avx512F.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Avx512F.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        return a * b + c;
+    }
+}
+
+/// <summary>
+/// The Winograd convolution's AVX2 + FMA pieces (the Zen 3 path): 256-bit vectors, a 6-row tile (12 accumulators, two
+/// loads and a broadcast in AVX2's 16 registers, as GEMM's AVX2 microkernel). The transforms are the 512-bit ones' formulas
+/// on half as many lanes.
+/// </summary>
+internal readonly unsafe struct WinogradVectors256<T> : IWinogradVectors<T> where T : unmanaged, INumber<T>
+{
+    public static int Lanes => Vector256<T>.Count;
+
+    public static int Rows => 6;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void FilterTile(T* g, T* target, long positionStride)
+    {
+        int lanes = Lanes;
+        Vector256<T>* gg = stackalloc Vector256<T>[18]; // G·g, 6×3
+        Vector256<T>* row = stackalloc Vector256<T>[WinogradConvolution.WindowSize];
+        for (int j = 0; j < 3; j++)
+            FilterColumn(Vector256.Load(g + j * lanes), Vector256.Load(g + (3 + j) * lanes), Vector256.Load(g + (6 + j) * lanes), gg + j, 3);
+        for (int i = 0; i < WinogradConvolution.WindowSize; i++)
+        {
+            FilterColumn(gg[i * 3], gg[i * 3 + 1], gg[i * 3 + 2], row, 1);
+            for (int j = 0; j < WinogradConvolution.WindowSize; j++) row[j].Store(target + (i * WinogradConvolution.WindowSize + j) * positionStride);
+        }
+    }
+
+    /// <summary>G·(g0, g1, g2) into target[i·step] (as <see cref="WinogradVectors512{T}"/>'s).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FilterColumn(Vector256<T> g0, Vector256<T> g1, Vector256<T> g2, Vector256<T>* target, int step)
+    {
+        var quarter = Vector256.Create(T.One / T.CreateTruncating(4));
+        var sixth = Vector256.Create(T.One / T.CreateTruncating(6));
+        var twentyFourth = Vector256.Create(T.One / T.CreateTruncating(24));
+        var two = Vector256.Create(T.CreateTruncating(2));
+        var four = Vector256.Create(T.CreateTruncating(4));
+        Vector256<T> even = g0 + g2, even4 = g0 + four * g2, odd2 = two * g1;
+        target[0] = quarter * g0;
+        target[step] = -sixth * (even + g1);
+        target[2 * step] = -sixth * (even - g1);
+        target[3 * step] = twentyFourth * (even4 + odd2);
+        target[4 * step] = twentyFourth * (even4 - odd2);
+        target[5 * step] = g2;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void InputTile(T* window, nint rowStride, nint pixelStride, T* target, long positionStride, T* temporary)
+    {
+        int lanes = Lanes;
+        const int size = WinogradConvolution.WindowSize;
+        // Columns: temporary[i][q] = (Bᵀ·d)[i][q].
+        for (int q = 0; q < size; q++)
+        {
+            T* column = window + q * pixelStride;
+            InputTransform(Vector256.Load(column), Vector256.Load(column + rowStride), Vector256.Load(column + 2 * rowStride),
+                Vector256.Load(column + 3 * rowStride), Vector256.Load(column + 4 * rowStride), Vector256.Load(column + 5 * rowStride),
+                temporary + q * lanes, size * lanes);
+        }
+        // Rows: V[i][j] = ((Bᵀ·d)·B)[i][j].
+        for (int i = 0; i < size; i++)
+        {
+            T* row = temporary + i * size * lanes;
+            InputTransform(Vector256.Load(row), Vector256.Load(row + lanes), Vector256.Load(row + 2 * lanes), Vector256.Load(row + 3 * lanes),
+                Vector256.Load(row + 4 * lanes), Vector256.Load(row + 5 * lanes), target + i * size * positionStride, (nint)positionStride);
+        }
+    }
+
+    /// <summary>Bᵀ·(d0 .. d5) into target[i·step] (as <see cref="WinogradVectors512{T}"/>'s).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputTransform(Vector256<T> d0, Vector256<T> d1, Vector256<T> d2, Vector256<T> d3, Vector256<T> d4, Vector256<T> d5, T* target, nint step)
+    {
+        var four = Vector256.Create(T.CreateTruncating(4)); var five = Vector256.Create(T.CreateTruncating(5));
+        var two = Vector256.Create(T.CreateTruncating(2));
+        Vector256<T> a = d4 - four * d2, c = four * d1 - d3, e = d4 - d2, f = two * (d1 - d3);
+        (four * d0 - five * d2 + d4).Store(target);
+        (a - c).Store(target + step);
+        (a + c).Store(target + 2 * step);
+        (e - f).Store(target + 3 * step);
+        (e + f).Store(target + 4 * step);
+        (four * d1 - five * d3 + d5).Store(target + 5 * step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OutputTile(T* source, long positionStride, T* temporary, T* result)
+    {
+        int lanes = Lanes;
+        const int size = WinogradConvolution.WindowSize, tile = WinogradConvolution.TileSize;
+        // Columns: temporary[i][j] = (Aᵀ·M)[i][j], i < 4.
+        for (int j = 0; j < size; j++)
+        {
+            T* column = source + j * positionStride;
+            long rowStride = size * positionStride;
+            OutputTransform(Vector256.Load(column), Vector256.Load(column + rowStride), Vector256.Load(column + 2 * rowStride),
+                Vector256.Load(column + 3 * rowStride), Vector256.Load(column + 4 * rowStride), Vector256.Load(column + 5 * rowStride),
+                temporary + j * lanes, size * lanes);
+        }
+        // Rows: Y[i][j] = ((Aᵀ·M)·A)[i][j].
+        for (int i = 0; i < tile; i++)
+        {
+            T* row = temporary + i * size * lanes;
+            OutputTransform(Vector256.Load(row), Vector256.Load(row + lanes), Vector256.Load(row + 2 * lanes), Vector256.Load(row + 3 * lanes),
+                Vector256.Load(row + 4 * lanes), Vector256.Load(row + 5 * lanes), result + i * tile * lanes, lanes);
+        }
+    }
+
+    /// <summary>Aᵀ·(m0 .. m5) into target[i·step] (as <see cref="WinogradVectors512{T}"/>'s).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputTransform(Vector256<T> m0, Vector256<T> m1, Vector256<T> m2, Vector256<T> m3, Vector256<T> m4, Vector256<T> m5, T* target, int step)
+    {
+        var two = Vector256.Create(T.CreateTruncating(2)); var four = Vector256.Create(T.CreateTruncating(4));
+        var eight = Vector256.Create(T.CreateTruncating(8));
+        Vector256<T> s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+        (m0 + s12 + s34).Store(target);
+        (d12 + two * d34).Store(target + step);
+        (s12 + four * s34).Store(target + 2 * step);
+        (d12 + eight * d34 + m5).Store(target + 3 * step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTile(T* result, T* temporary, int count, T* bias, T* plane, nint planeStride, nint rowStride)
+    {
+        const int positions = WinogradConvolution.TileSize * WinogradConvolution.TileSize;
+        if (typeof(T) == typeof(float))
+        {
+            // 16 positions × 8 channels: two 8×8 blocks (positions 0-7, rows 0-1 of the tile; positions 8-15, rows 2-3).
+            RegisterTranspose.Float8x8((float*)result, 8, (float*)temporary, positions);
+            RegisterTranspose.Float8x8((float*)result + 8 * 8, 8, (float*)temporary + 8, positions);
+            for (int l = 0; l < count; l++)
+            {
+                Vector256<float> upper = Vector256.Load((float*)temporary + l * positions), lower = Vector256.Load((float*)temporary + l * positions + 8);
+                if (bias is not null)
+                {
+                    var add = Vector256.Create(((float*)bias)[l]);
+                    upper += add;
+                    lower += add;
+                }
+                float* to = (float*)plane + l * planeStride;
+                upper.GetLower().Store(to);
+                upper.GetUpper().Store(to + rowStride);
+                lower.GetLower().Store(to + 2 * rowStride);
+                lower.GetUpper().Store(to + 3 * rowStride);
+            }
+        }
+        else
+        {
+            // 16 positions × 4 channels: four 4×4 blocks, one per row of the tile.
+            for (int i = 0; i < WinogradConvolution.TileSize; i++)
+                RegisterTranspose.Double4x4((double*)result + i * 4 * 4, 4, (double*)temporary + i * 4, positions);
+            for (int l = 0; l < count; l++)
+            {
+                var add = bias is null ? Vector256<double>.Zero : Vector256.Create(((double*)bias)[l]);
+                double* to = (double*)plane + l * planeStride;
+                for (int i = 0; i < WinogradConvolution.TileSize; i++)
+                {
+                    var row = Vector256.Load((double*)temporary + l * positions + i * 4);
+                    (bias is null ? row : row + add).Store(to + i * rowStride);
+                }
+            }
+        }
+    }
+
+    /// <summary>The 8×8 float and 4×4 double transposes of AVX.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose(T* source, nint sourceStride, T* target, nint targetStride)
+    {
+        if (typeof(T) == typeof(float)) RegisterTranspose.Float8x8((float*)source, sourceStride, (float*)target, targetStride);
+        else if (typeof(T) == typeof(double)) RegisterTranspose.Double4x4((double*)source, sourceStride, (double*)target, targetStride);
+        else throw new PlatformNotSupportedException($"The Winograd convolution transposes float and double, not {typeof(T).Name}.");
+    }
+
+    /// <summary>6 rows × 2 vectors: 12 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc)
+    {
+        nint lanes = Vector256<T>.Count;
+        Vector256<T> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
+        Vector256<T> c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
+        T* a0 = a, a3 = a + 3 * lda;
+        for (int p = 0; p < depth; p++)
+        {
+            Vector256<T> b0 = Vector256.Load(b), b1 = Vector256.Load(b + lanes);
+            Vector256<T> ai;
+            ai = Vector256.Create(a0[p]); c0_0 = MultiplyAdd(ai, b0, c0_0); c0_1 = MultiplyAdd(ai, b1, c0_1);
+            ai = Vector256.Create(a0[lda + p]); c1_0 = MultiplyAdd(ai, b0, c1_0); c1_1 = MultiplyAdd(ai, b1, c1_1);
+            ai = Vector256.Create(a0[2 * lda + p]); c2_0 = MultiplyAdd(ai, b0, c2_0); c2_1 = MultiplyAdd(ai, b1, c2_1);
+            ai = Vector256.Create(a3[p]); c3_0 = MultiplyAdd(ai, b0, c3_0); c3_1 = MultiplyAdd(ai, b1, c3_1);
+            ai = Vector256.Create(a3[lda + p]); c4_0 = MultiplyAdd(ai, b0, c4_0); c4_1 = MultiplyAdd(ai, b1, c4_1);
+            ai = Vector256.Create(a3[2 * lda + p]); c5_0 = MultiplyAdd(ai, b0, c5_0); c5_1 = MultiplyAdd(ai, b1, c5_1);
+            b += ldb;
+        }
+        c0_0.Store(c); c0_1.Store(c + lanes); c += ldc;
+        c1_0.Store(c); c1_1.Store(c + lanes); c += ldc;
+        c2_0.Store(c); c2_1.Store(c + lanes); c += ldc;
+        c3_0.Store(c); c3_1.Store(c + lanes); c += ldc;
+        c4_0.Store(c); c4_1.Store(c + lanes); c += ldc;
+        c5_0.Store(c); c5_1.Store(c + lanes);
+    }
+
+    /// <summary>c + a·b with one rounding (vfmadd231ps/pd), as the 512-bit tile's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> c)
+    {
+        if (typeof(T) == typeof(float)) return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        return a * b + c;
+    }
+}
