@@ -20,6 +20,13 @@ public static class Hardware
     /// </summary>
     public static bool Vector512 { get; } = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
 
+    /// <summary>
+    /// True when the vector convolution kernels (direct, widened, Winograd) can run here: 512-bit vectors as in
+    /// <see cref="Vector512"/>, or accelerated 256-bit vectors with AVX2 and FMA (their AVX2 tiles).
+    /// </summary>
+    public static bool VectorConvolution { get; } = Vector512 ||
+        (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported);
+
     /// <summary>True when ILGPU finds at least one CUDA device (a driver and a GPU).</summary>
     public static bool Cuda { get; } = ProbeCuda();
 
@@ -64,6 +71,38 @@ public sealed class Vector512FactAttribute : FactAttribute
     public Vector512FactAttribute()
     {
         if (!Hardware.Vector512) Skip = "512-bit vectors are not accelerated here (no AVX-512F, or the runtime leaves Vector512 off): the direct convolution cannot run.";
+    }
+}
+
+/// <summary>A theory that needs accelerated 512-bit vectors (the direct convolution's weight gradient); skipped, with the reason, where they are absent.</summary>
+public sealed class Vector512TheoryAttribute : TheoryAttribute
+{
+    /// <summary>Sets <c>Skip</c> when 512-bit vectors are not accelerated.</summary>
+    public Vector512TheoryAttribute()
+    {
+        if (!Hardware.Vector512) Skip = "512-bit vectors are not accelerated here (no AVX-512F, or the runtime leaves Vector512 off): the direct convolution's weight gradient cannot run.";
+    }
+}
+
+/// <summary>A fact that needs the vector convolution kernels (AVX-512, or AVX2 + FMA); skipped, with the reason, where they cannot run.</summary>
+public sealed class VectorConvolutionFactAttribute : FactAttribute
+{
+    /// <summary>Sets <c>Skip</c> when neither 512-bit nor AVX2 + FMA 256-bit vectors are accelerated.</summary>
+    public VectorConvolutionFactAttribute()
+    {
+        if (!Hardware.VectorConvolution) Skip = VectorConvolutionTheoryAttribute.Reason;
+    }
+}
+
+/// <summary>A theory that needs the vector convolution kernels (AVX-512, or AVX2 + FMA); skipped, with the reason, where they cannot run.</summary>
+public sealed class VectorConvolutionTheoryAttribute : TheoryAttribute
+{
+    internal const string Reason = "Neither accelerated 512-bit vectors nor 256-bit ones with AVX2 + FMA here: the direct, widened and Winograd convolutions cannot run (im2col + GEMM does).";
+
+    /// <summary>Sets <c>Skip</c> when neither 512-bit nor AVX2 + FMA 256-bit vectors are accelerated.</summary>
+    public VectorConvolutionTheoryAttribute()
+    {
+        if (!Hardware.VectorConvolution) Skip = Reason;
     }
 }
 
