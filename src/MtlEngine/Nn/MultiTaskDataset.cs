@@ -108,7 +108,16 @@ public sealed class MultiTaskDataset<T> where T : unmanaged, IFloatingPointIeee7
 
     /// <summary>The samples <paramref name="rows"/> as a batch (inputs, masks and targets gathered in that order).</summary>
     /// <exception cref="ArgumentOutOfRangeException">When a row is outside [0, n).</exception>
-    public Batch<T> Batch(ReadOnlySpan<int> rows)
+    public Batch<T> Batch(ReadOnlySpan<int> rows) => Gather(rows, inStep: false);
+
+    /// <summary>
+    /// As <see cref="Batch"/>, but the dense inputs are gathered into tensors of the open <see cref="TensorArena"/> step
+    /// (the trainer's): a loop of fixed batch sizes then reuses their buffers instead of allocating them every step. They
+    /// follow the arena's lifetime rule (reading them after the next step begins throws), as every result of the step does.
+    /// </summary>
+    internal Batch<T> BatchInStep(ReadOnlySpan<int> rows) => Gather(rows, inStep: true);
+
+    private Batch<T> Gather(ReadOnlySpan<int> rows, bool inStep)
     {
         var targets = Targets(rows); // checks the rows too
         var inputs = new Dictionary<string, BatchInput<T>>();
@@ -118,6 +127,7 @@ public sealed class MultiTaskDataset<T> where T : unmanaged, IFloatingPointIeee7
             var present = column.Present is null ? null : MtlTensor.FromArray(GatherPresent(column.Present, rows), rows.Length);
             inputs[name] = column.Data switch
             {
+                T[] values when inStep => BatchInput<T>.Dense(GatherRowsInStep(values, column.RowLength, rows, shape), present),
                 T[] values => BatchInput<T>.Dense(MtlTensor.FromArray(GatherRows(values, column.RowLength, rows), shape), present),
                 int[] indices => BatchInput<T>.Index(MtlTensor.FromArray(GatherRows(indices, column.RowLength, rows), shape), present),
                 _ => throw new InvalidOperationException("unreachable"),
@@ -164,6 +174,16 @@ public sealed class MultiTaskDataset<T> where T : unmanaged, IFloatingPointIeee7
         var result = new TElement[rows.Length * rowLength];
         for (int r = 0; r < rows.Length; r++)
             Array.Copy(data, (long)rows[r] * rowLength, result, (long)r * rowLength, rowLength);
+        return result;
+    }
+
+    /// <summary>The rows gathered as <see cref="GatherRows{TElement}"/> does, into a tensor from the open arena step (if any).</summary>
+    private static MtlTensor<T> GatherRowsInStep(T[] data, int rowLength, ReadOnlySpan<int> rows, int[] shape)
+    {
+        var result = TensorOps.Uninitialized<T>(shape);
+        var target = result.CpuStorage.Data;
+        for (int r = 0; r < rows.Length; r++)
+            Array.Copy(data, (long)rows[r] * rowLength, target, (long)r * rowLength, rowLength);
         return result;
     }
 

@@ -238,7 +238,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 var rows = new int[count];
                 for (int r = 0; r < count; r++) rows[r] = trainRows[shuffled[start + r]];
                 var losses = StepGradients is null
-                    ? TrainStep(data.Batch(rows), arena, state.Epoch, state.Steps++)
+                    ? TrainStep(data, rows, arena, state.Epoch, state.Steps++)
                     : ComputedStep(data, rows, state.Epoch, state.Steps++);
                 for (int t = 0; t < losses.Length; t++) state.LossSums[t] += losses[t];
                 progress?.Report(new TrainingProgress(state.Epoch, Options.Epochs, state.Batch + 1, batches, ToDictionary(taskNames, losses), null));
@@ -294,11 +294,11 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         : throw new ArgumentException($"Early stopping on \"{stopping.Metric}\" needs validation rows; without them only \"loss\" (the training loss) can be watched.");
 
     /// <summary>One step: forward, task losses, the strategy's backward, clipping, the hook, the optimizer. Returns each task's loss.</summary>
-    private double[] TrainStep(Batch<T> batch, TensorArena arena, int epoch, long stepIndex)
+    private double[] TrainStep(MultiTaskDataset<T> data, int[] rows, TensorArena arena, int epoch, long stepIndex)
     {
         using var step = arena.Step(); // every tensor of the step reuses last step's buffers; only the loss values leave it
         var device = Model.Device;
-        batch = ToDevice(batch, device);
+        var batch = ToDevice(data.BatchInStep(rows), device); // the inputs too: gathered into the step's buffers
         var output = Model.Forward(batch);
         var losses = new Dictionary<string, MtlTensor<T>>();
         foreach (var task in Model.Tasks) losses[task.Name] = TaskObjectives.Loss(task, output[task.Name], batch.Target(task.Name));
