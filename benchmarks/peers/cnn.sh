@@ -25,20 +25,9 @@ field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 line_of() { grep "^name=$1[ _]" <<<"$2" | head -1; }
 
-ours_env=(); peer_env=(-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1)
-if [ "${ISA:-}" = avx2 ]; then
-  ours_env=(DOTNET_EnableAVX512=0)
-  peer_env=(-u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2)
-fi
-isa=$(field isa "$(env "${ours_env[@]}" $MTL bench gemm --n 16 --dtype f32 --threads 1 --device cpu)")
-peer_isa=$(env "${peer_env[@]}" /usr/bin/python3 "$root/benchmarks/peers/torch_isa.py")
-echo "# ours: isa=$isa"
-echo "# peer: $peer_isa"
-if [ "${ISA:-}" = avx2 ] && { [ "$isa" != avx2 ] || [ "$(field aten "$peer_isa")" != AVX2 ] || [ "$(field onednn "$peer_isa")" != avx2 ] ||
-  [ "$(field blas "$peer_isa")" != Haswell ]; }; then
-  echo "ISA=avx2: expected isa=avx2 and the peer's aten=AVX2 onednn=avx2 blas=Haswell, got isa=$isa and $peer_isa" >&2
-  exit 1
-fi
+source "$root/benchmarks/peers/torch_isa.sh"
+ours_env=("${ours_isa_env[@]}"); peer_env=(-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 "${torch_isa_env[@]}")
+torch_isa_check "$MTL" "${peer_env[@]}"
 declare -A ours peer
 alloc="" loss="" peer_loss=""
 for ((r = 0; r < REPEATS; r++)); do

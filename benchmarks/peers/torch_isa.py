@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Prints the instruction sets the PyTorch peers (cnn_peer.py, mlp_peer.py) run with, in this environment:
+"""Prints the instruction sets the PyTorch peers (cnn_peer.py, mlp_peer.py, train_mmoe_peer.py) run with, in this environment:
     name=torch_isa aten=AVX2 onednn=avx2 blas=Haswell
 aten: ATen's CPU capability (torch.__config__.show()'s "CPU capability usage"; ATEN_CPU_CAPABILITY picks it; torch 1.13
 has no torch.backends.cpu.get_cpu_capability); onednn: oneDNN's effective ISA (dnnl_get_effective_cpu_isa of the libdnnl
 torch loaded; ONEDNN_MAX_CPU_ISA caps it), the convolutions' kernels; blas: OpenBLAS's core (openblas_get_corename;
-OPENBLAS_CORETYPE forces it), the Linear layers' GEMMs. cnn.sh and mlp.sh check these under ISA=avx2.
+OPENBLAS_CORETYPE forces it), the Linear layers' GEMMs. torch_isa.sh checks these under ISA=avx2 (cnn.sh, mlp.sh, train_mmoe.sh).
 """
 import ctypes
 

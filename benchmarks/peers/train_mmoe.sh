@@ -11,8 +11,8 @@
 #   ISA=avx2 on an AVX-512 machine: both sides on their AVX2 code (the Zen 3 path), as gemm.sh does: ours with AVX-512
 #   switched off in the runtime (DOTNET_EnableAVX512=0, .NET 10's knob), PyTorch with ATEN_CPU_CAPABILITY=avx2 (its
 #   element-wise kernels), OPENBLAS_CORETYPE=Haswell (the BLAS behind Linear's addmm) and ONEDNN_MAX_CPU_ISA=AVX2 (oneDNN,
-#   which this network's Linear layers do not reach). The script stops unless ours reports isa=avx2 and the peer's
-#   OpenBLAS core is Haswell with ATen on AVX2. Without ISA the header names what each side runs: PyTorch 1.13 picks
+#   which this network's Linear layers do not reach); torch_isa.sh, shared with cnn.sh and mlp.sh, sets both sides up and
+#   stops unless ours reports isa=avx2 and the peer ATen AVX2, oneDNN avx2 and OpenBLAS Haswell. Without ISA the header names what each side runs: PyTorch 1.13 picks
 #   AVX2 for ATen on its own unless ATEN_CPU_CAPABILITY=avx512 is set, while OpenBLAS takes its AVX-512 core.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -23,20 +23,13 @@ MTL="${MTL:-dotnet $root/src/MtlEngine.Cli/bin/Release/net10.0/mtl.dll}"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 "$root/benchmarks/peers/train_mmoe_peer.py" "$work" --make --fashion "$FASHION" --samples "$SAMPLES"
 sed -i "s/\"epochs\": 5/\"epochs\": $EPOCHS/" "$work/spec.json"
-ours_env="" peer_isa=""
-if [ "${ISA:-}" = avx2 ]; then ours_env="env DOTNET_EnableAVX512=0 "; peer_isa=" ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell"; fi
-field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
-ours_isa=$(field isa "$(bash -c "$ours_env$MTL bench gemm --n 16 --dtype f32 --threads 1 --device cpu")")
-peer_probe="import ctypes, torch; cap = [l.split(':')[1].strip() for l in torch.__config__.show().splitlines() if 'CPU capability usage' in l][0]; path = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'libopenblas' in l.split()[-1]})[0]; lib = ctypes.CDLL(path); lib.openblas_get_corename.restype = ctypes.c_char_p; print('aten=%s blas=%s' % (cap.replace(' ', '_'), lib.openblas_get_corename().decode()))"
-peer_isa_line=$(bash -c "$(peer_env 1)$peer_isa /usr/bin/python3 -c \"$peer_probe\"")
-if [ "${ISA:-}" = avx2 ] && { [ "$ours_isa" != avx2 ] || [ "$(field aten "$peer_isa_line")" != AVX2 ] || [ "$(field blas "$peer_isa_line" | tr A-Z a-z)" != haswell ]; }; then
-  echo "ISA=avx2: expected isa=avx2 for ours and aten=AVX2 blas=Haswell for the peer, got isa=$ours_isa and $peer_isa_line" >&2
-  exit 1
-fi
+source "$root/benchmarks/peers/torch_isa.sh"
+ours_env="${ours_isa_env[*]:+env ${ours_isa_env[*]} }" peer_isa="${torch_isa_env[*]:+ ${torch_isa_env[*]}}"
+read -ra peer_words <<< "$(peer_env 1)"
+torch_isa_check "$MTL" "${peer_words[@]:1}"   # the peer's environment without its leading "env"
 ours_command="$ours_env$MTL train --spec $work/spec.json --out $work/run --threads $THREADS >/dev/null && /usr/bin/python3 -c \"import json; m=json.load(open('$work/run/metrics.json')); print('name=train_mmoe seconds=%f epochs=%d accuracy=%.4f' % (m['seconds_per_epoch'], m['epochs_run'], m['tasks']['left']['test']['accuracy']))\""
 # OMP_WAIT_POLICY=PASSIVE: on a shared, loaded machine the OpenMP threads' active spin-wait made PyTorch's 2-thread
 # epoch 13× slower (84 s against 6.5 s); passive waiting is the peer's better case there.
 peer_command="$(peer_env "$THREADS")$peer_isa OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 $root/benchmarks/peers/train_mmoe_peer.py $work --threads $THREADS --epochs $EPOCHS"
 echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), avx512f: $(grep -q avx512f /proc/cpuinfo && echo yes || echo no), threads=$THREADS, epochs=$EPOCHS, samples=$SAMPLES, ISA=${ISA:-native}"
-echo "# ours: isa=$ours_isa; peer: $peer_isa_line"
 interleave "$ROUNDS" "$ours_command" "$peer_command" "PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')" --extra accuracy
