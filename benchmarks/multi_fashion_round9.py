@@ -8,14 +8,16 @@ summed validation loss, patience 10, the best epoch restored). A configuration c
 CLI already has (model.dropout, training.optimizer, training.weight_decay, training.learning_rate); every model (each
 single-task model, DSelect-k/EW, HPS/EW) gets the same configurations, seeds 0..2, and is tuned on validation only:
 
-    stage A (the screen):  every model x every configuration, seeds 0..2, validation
+    stage A (the screen):  every model x every configuration, seeds 0..2, validation (stage B: two more configurations,
+                           the width of the trunks and experts, 25 and 100, for every model; the choice is over all)
         each single-task model: the configuration of the highest mean validation accuracy (its own task)
         each multi-task model: the configuration of the highest mean validation Delta m% against the tuned single-task models
     stage C (10 seeds): the tuned models, seeds 0..9, and DSelect-k/CAGrad in DSelect-k/EW's configuration
 
 Usage (the work folder holds one folder per configuration; base/ holds round 8's runs with their paths rewritten):
     benchmarks/multi_fashion_round9.py run --stage A            # the screen's runs (reused when finished)
-    benchmarks/multi_fashion_round9.py table --stage A          # the validation table and the choice
+    benchmarks/multi_fashion_round9.py run --stage B            # two more tries (width 25, 100), every model
+    benchmarks/multi_fashion_round9.py table --stage A          # the validation table and the choice (over stages A and B)
     benchmarks/multi_fashion_round9.py run --stage C --choice stl-left=CFG,stl-right=CFG,dselect-k-ew=CFG,hps-ew=CFG
     benchmarks/multi_fashion_round9.py table --stage C --choice ... --split validation|test
 Environment: MTL (the CLI command), FASHION (the Fashion-MNIST folder), WORK (default /tmp/mf9), JOBS (default 2).
@@ -45,7 +47,13 @@ CONFIGS = {
     "drop0.5": {"model.dropout": 0.5},
     "adamw1": {"training.optimizer": "adamw", "training.weight_decay": 1.0},
     "lr0.001": {"training.learning_rate": 0.001},
+    # stage B (planned after stage A's runs, before its choice): capacity, the width of the single-task and HPS trunk and
+    # of every DSelect-k expert
+    "h25": {"model.hidden": [25]},
+    "h100": {"model.hidden": [100]},
 }
+STAGE_A = ["drop0.2", "adamw0.1", "drop0.5", "adamw1", "lr0.001"]
+STAGE_B = ["h25", "h100"]
 ROUND8_SETS = {  # multi_fashion_round8.sh's --set keys, in its order
     "inputs": [{"name": "picture", "type": "image", "path": "pictures.npy",
                 "encoder": {"type": "cnn", "channels": [10, 20], "readout": "flatten"}}],
@@ -112,8 +120,8 @@ def finished(model, config, seed):
 def stage_jobs(stage, choice):
     """The stage's runs, in the plan's order (model, config, seed)."""
     jobs = []
-    if stage == "A":
-        screen = [c for c in CONFIGS if c != "base"]
+    if stage in ("A", "B"):
+        screen = STAGE_A if stage == "A" else STAGE_B
         for config in screen:  # the single-task models and DSelect-k/EW first, config by config
             for seed in (0, 1, 2):
                 for model in ("stl-left", "stl-right", "dselect-k-ew"):
@@ -269,7 +277,7 @@ def table_c(choice, split):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["run", "table"])
-    parser.add_argument("--stage", choices=["A", "C"], required=True)
+    parser.add_argument("--stage", choices=["A", "B", "C"], required=True, help="table --stage A: the screen's table (stages A and B)")
     parser.add_argument("--choice", default="", help="model=configuration,... (stage C): the stage-A choice")
     parser.add_argument("--split", default="validation", choices=["validation", "test"])
     args = parser.parse_args()
@@ -283,7 +291,7 @@ def main():
                 parser.error(f"stage C needs --choice {model}=CONFIG")
     if args.command == "run":
         run_stage(args.stage, choice, int(os.environ.get("JOBS", "2")))
-    elif args.stage == "A":
+    elif args.stage in ("A", "B"):
         table_a()
     else:
         table_c(choice, args.split)

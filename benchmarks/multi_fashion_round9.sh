@@ -6,6 +6,7 @@
 # flatten, width 50; batch 128, at most 60 epochs, early stopping on the summed validation loss, patience 10, the best
 # epoch restored; 1 thread per run, 2 runs at once). The grid, the rules and the tables: benchmarks/multi_fashion_round9.py.
 #   STAGE=A benchmarks/multi_fashion_round9.sh                      # the screen (seeds 0..2), then its validation table
+#   STAGE=B benchmarks/multi_fashion_round9.sh                      # two more tries (width 25, 100), then the table of all
 #   STAGE=C CHOICE=stl-left=C,stl-right=C,dselect-k-ew=C,hps-ew=C SPLIT=validation|test benchmarks/multi_fashion_round9.sh
 # WORK (default /tmp/mf9) holds a folder per configuration; WORK/base may hold round 8's runs (cp the stl-*, dselect-k-*,
 # hps-ew-* specs and their folders' metrics.json from /tmp/mf8/n4000-c_10_20_-h50-p10-e60, rewriting that path to
@@ -21,7 +22,9 @@ STAGE=${STAGE:-A}
 case "$STAGE" in
     A) benchmarks/multi_fashion_round9.py run --stage A
        benchmarks/multi_fashion_round9.py table --stage A ;;
+    B) benchmarks/multi_fashion_round9.py run --stage B
+       benchmarks/multi_fashion_round9.py table --stage A ;;
     C) benchmarks/multi_fashion_round9.py run --stage C --choice "${CHOICE:?STAGE=C needs CHOICE, the stage-A choice}"
        benchmarks/multi_fashion_round9.py table --stage C --choice "$CHOICE" --split "${SPLIT:-validation}" ;;
-    *) echo "STAGE must be A or C" >&2; exit 2 ;;
+    *) echo "STAGE must be A, B or C" >&2; exit 2 ;;
 esac
