@@ -13,6 +13,7 @@ single-task model, DSelect-k/EW, HPS/EW) gets the same configurations, seeds 0..
         each single-task model: the configuration of the highest mean validation accuracy (its own task)
         each multi-task model: the configuration of the highest mean validation Delta m% against the tuned single-task models
     stage C (10 seeds): the tuned models, seeds 0..9, and DSelect-k/CAGrad in DSelect-k/EW's configuration
+    stage D (validation, seeds 0..2): CAGrad and PCGrad on HPS in HPS/EW's tuned configuration; stage E: the better, seeds 3..9
 
 Usage (the work folder holds one folder per configuration; base/ holds round 8's runs with their paths rewritten):
     benchmarks/multi_fashion_round9.py run --stage A            # the screen's runs (reused when finished)
@@ -70,7 +71,11 @@ MODELS = {
     "dselect-k-ew": ("dselect-k", "ew", None),
     "hps-ew": ("hps", "ew", None),
     "dselect-k-cagrad": ("dselect-k", "cagrad", None),
+    # stage D (planned after stage A/B's choice): strategies on HPS in HPS/EW's tuned try
+    "hps-cagrad": ("hps", "cagrad", None),
+    "hps-pcgrad": ("hps", "pcgrad", None),
 }
+STAGE_D = ["hps-cagrad", "hps-pcgrad"]
 
 
 def data_folder():
@@ -129,6 +134,13 @@ def stage_jobs(stage, choice):
         for config in screen:  # HPS/EW last (cut first)
             for seed in (0, 1, 2):
                 jobs.append(("hps-ew", config, seed))
+    elif stage == "D":  # the strategies on HPS/EW's try, seeds 0..2
+        for model in STAGE_D:
+            for seed in (0, 1, 2):
+                jobs.append((model, choice["hps-ew"], seed))
+    elif stage == "E":  # stage D's choice, seeds 3..9
+        for seed in range(3, 10):
+            jobs.append((choice["hps-strategy"], choice["hps-ew"], seed))
     else:
         for model in ("stl-left", "stl-right", "dselect-k-ew"):
             for seed in range(3, 10):
@@ -226,6 +238,31 @@ def table_a():
     print("--choice " + ",".join(f"{k}={v}" for k, v in choice.items()))
 
 
+def table_d(choice):
+    seeds = (0, 1, 2)
+    stl = stl_values(choice, seeds, "validation")
+    config = choice["hps-ew"]
+    print(f"Stage D (validation, seeds 0, 1, 2): strategies on HPS in try {config}; Δm% against the tuned single-task models\n")
+    print("| model | left | right | Δm% | Δm% per seed | best epochs | s/epoch |")
+    print("|---|---|---|---|---|---|---|")
+    score = {}
+    for model in ["hps-ew"] + STAGE_D:
+        runs = [finished(model, config, s) for s in seeds]
+        if any(r is None for r in runs):
+            print(f"| {model} | incomplete | | | | | |")
+            continue
+        deltas = [mtl_table.delta_m({t: metric(r, t, "validation") for t in TASKS}, {t: stl[(t, s)] for t in TASKS}, "accuracy")
+                  for r, s in zip(runs, seeds)]
+        if model != "hps-ew":
+            score[model] = statistics.mean(deltas)
+        print(f"| {model} | {ms([metric(r, 'left', 'validation') for r in runs])} | {ms([metric(r, 'right', 'validation') for r in runs])} "
+              f"| {dms(deltas)} | {', '.join(f'{d:+.2f}' for d in deltas)} | {', '.join(str(r['best_epoch']) for r in runs)} "
+              f"| {statistics.median(r['seconds_per_epoch'] for r in runs):.2f} |")
+    if score:
+        best = max(score, key=lambda m: (score[m], -STAGE_D.index(m)))
+        print(f"\nchosen (the strategy of the highest mean validation Δm%): hps-strategy={best}")
+
+
 def table_c(choice, split):
     seeds = list(range(10))
     stl = stl_values(choice, seeds, split)
@@ -246,6 +283,8 @@ def table_c(choice, split):
     rows = [("dselect-k-ew", choice["dselect-k-ew"]), ("dselect-k-cagrad", choice["dselect-k-ew"])]
     if "hps-ew" in choice:
         rows.append(("hps-ew", choice["hps-ew"]))
+    if "hps-strategy" in choice:
+        rows.append((choice["hps-strategy"], choice["hps-ew"]))
     rows += [("single-task, round 8", "base"), ("dselect-k-ew", "base"), ("dselect-k-cagrad", "base")]
     per_row = {}
     for model, config in rows:
@@ -267,6 +306,8 @@ def table_c(choice, split):
     pairs = [(a, b)]
     if "hps-ew" in choice:
         pairs += [(a, ("hps-ew", choice["hps-ew"])), (b, ("hps-ew", choice["hps-ew"]))]
+    if "hps-strategy" in choice:
+        pairs += [((choice["hps-strategy"], choice["hps-ew"]), ("hps-ew", choice["hps-ew"]))]
     pairs += [(b, ("dselect-k-ew", "base"))]
     for x, y in pairs:
         if x in per_row and y in per_row:
@@ -277,22 +318,28 @@ def table_c(choice, split):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["run", "table"])
-    parser.add_argument("--stage", choices=["A", "B", "C"], required=True, help="table --stage A: the screen's table (stages A and B)")
+    parser.add_argument("--stage", choices=["A", "B", "C", "D", "E"], required=True, help="table --stage A: the screen's table (stages A and B)")
     parser.add_argument("--choice", default="", help="model=configuration,... (stage C): the stage-A choice")
     parser.add_argument("--split", default="validation", choices=["validation", "test"])
     args = parser.parse_args()
     choice = dict(item.split("=", 1) for item in args.choice.split(",") if item)
     for model, config in choice.items():
+        if model == "hps-strategy":
+            if config not in STAGE_D:
+                parser.error(f"--choice hps-strategy={config}: one of {', '.join(STAGE_D)}")
+            continue
         if model not in MODELS or config not in CONFIGS:
             parser.error(f"--choice {model}={config}: unknown model or configuration")
-    if args.stage == "C":
-        for model in ("stl-left", "stl-right", "dselect-k-ew"):
+    if args.stage in ("C", "D", "E"):
+        for model in ("stl-left", "stl-right") + (("dselect-k-ew",) if args.stage == "C" else ("hps-ew",)) + (("hps-strategy",) if args.stage == "E" else ()):
             if model not in choice:
                 parser.error(f"stage C needs --choice {model}=CONFIG")
     if args.command == "run":
         run_stage(args.stage, choice, int(os.environ.get("JOBS", "2")))
     elif args.stage in ("A", "B"):
         table_a()
+    elif args.stage == "D":
+        table_d(choice)
     else:
         table_c(choice, args.split)
 

@@ -8,6 +8,9 @@
 #   STAGE=A benchmarks/multi_fashion_round9.sh                      # the screen (seeds 0..2), then its validation table
 #   STAGE=B benchmarks/multi_fashion_round9.sh                      # two more tries (width 25, 100), then the table of all
 #   STAGE=C CHOICE=stl-left=C,stl-right=C,dselect-k-ew=C,hps-ew=C SPLIT=validation|test benchmarks/multi_fashion_round9.sh
+#   STAGE=D CHOICE=... benchmarks/multi_fashion_round9.sh            # CAGrad, PCGrad on HPS in HPS/EW's try, seeds 0..2
+#   STAGE=E CHOICE=...,hps-strategy=hps-X benchmarks/multi_fashion_round9.sh   # stage D's choice, seeds 3..9 (then STAGE=C
+#       with the same CHOICE tables it beside the others)
 # WORK (default /tmp/mf9) holds a folder per configuration; WORK/base may hold round 8's runs (cp the stl-*, dselect-k-*,
 # hps-ew-* specs and their folders' metrics.json from /tmp/mf8/n4000-c_10_20_-h50-p10-e60, rewriting that path to
 # WORK/base/ in the specs, and its data/ folder): they are reused, otherwise rerun (same specs, same seeds).
@@ -26,5 +29,8 @@ case "$STAGE" in
        benchmarks/multi_fashion_round9.py table --stage A ;;
     C) benchmarks/multi_fashion_round9.py run --stage C --choice "${CHOICE:?STAGE=C needs CHOICE, the stage-A choice}"
        benchmarks/multi_fashion_round9.py table --stage C --choice "$CHOICE" --split "${SPLIT:-validation}" ;;
-    *) echo "STAGE must be A, B or C" >&2; exit 2 ;;
+    D) benchmarks/multi_fashion_round9.py run --stage D --choice "${CHOICE:?STAGE=D needs CHOICE}"
+       benchmarks/multi_fashion_round9.py table --stage D --choice "$CHOICE" ;;
+    E) benchmarks/multi_fashion_round9.py run --stage E --choice "${CHOICE:?STAGE=E needs CHOICE, with hps-strategy=}" ;;
+    *) echo "STAGE must be A, B, C, D or E" >&2; exit 2 ;;
 esac
