@@ -285,7 +285,7 @@ def table_c(choice, split):
         rows.append(("hps-ew", choice["hps-ew"]))
     if "hps-strategy" in choice:
         rows.append((choice["hps-strategy"], choice["hps-ew"]))
-    rows += [("single-task, round 8", "base"), ("dselect-k-ew", "base"), ("dselect-k-cagrad", "base")]
+    rows += [r for r in [("single-task, round 8", "base"), ("dselect-k-ew", "base"), ("dselect-k-cagrad", "base")] if r not in rows]
     per_row = {}
     for model, config in rows:
         if model.startswith("single-task"):
@@ -308,7 +308,8 @@ def table_c(choice, split):
         pairs += [(a, ("hps-ew", choice["hps-ew"])), (b, ("hps-ew", choice["hps-ew"]))]
     if "hps-strategy" in choice:
         pairs += [((choice["hps-strategy"], choice["hps-ew"]), ("hps-ew", choice["hps-ew"]))]
-    pairs += [(b, ("dselect-k-ew", "base"))]
+    if b != ("dselect-k-ew", "base"):
+        pairs += [(b, ("dselect-k-ew", "base"))]
     for x, y in pairs:
         if x in per_row and y in per_row:
             diff = [p - q for p, q in zip(per_row[x], per_row[y])]
