@@ -171,7 +171,7 @@ public static class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Execute<T>(GemmOperands<T> op, GemmInstructionSet set, int threads, GemmBlockSizes? customBlocks = null) where T : unmanaged, INumber<T>
     {
-        var blocks = customBlocks ?? GemmBlockSizes.For<T>(set);
+        var blocks = customBlocks ?? GemmBlockSizes.For<T>(set, op.M, op.N, op.K);
         switch (set)
         {
             case GemmInstructionSet.Avx512 when typeof(T) == typeof(float):

@@ -28,6 +28,39 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static GemmBlockSizes For<T>(GemmInstructionSet set) => For<T>(set, CpuDescription.Current.Kind);
 
+    /// <summary>The table's block sizes for an m×k by k×n product on this machine's processor (see the shape rule of
+    /// <see cref="For{T}(GemmInstructionSet, Microarchitecture, int, int, int)"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static GemmBlockSizes For<T>(GemmInstructionSet set, int m, int n, int k) => For<T>(set, CpuDescription.Current.Kind, m, n, k);
+
+    /// <summary>The products for which Zen 5's <see cref="ResidentA"/> rows pay: m ≥ 512, n ≥ 512 and k ≥ 1024.</summary>
+    public const int ResidentAMinRows = 512, ResidentAMinColumns = 512, ResidentAMinDepth = 1024;
+
+    /// <summary>
+    /// The block sizes for an m×k by k×n product (<paramref name="m"/>, <paramref name="n"/>, <paramref name="k"/>): the
+    /// row of <see cref="For{T}(GemmInstructionSet, Microarchitecture)"/>, except one shape rule. AVX-512 on
+    /// <see cref="Microarchitecture.Zen5"/> runs the <see cref="ResidentA"/> row only when m ≥ <see cref="ResidentAMinRows"/>,
+    /// n ≥ <see cref="ResidentAMinColumns"/> and k ≥ <see cref="ResidentAMinDepth"/>, and the generic AVX-512 row (BLIS's
+    /// order, the row Zen 5 ran before) otherwise. Resident-A gains by the deeper KC (fewer passes over a large C) and by
+    /// reusing each A micro-panel across many B micro-panels; it loses where B is narrow, because its MC×KC block of A is
+    /// packed into L3 (5 MiB for double at m ≥ 2048) where BLIS's order keeps it in L2, and each A micro-panel then feeds
+    /// only a few B micro-panels. Measured on the 2-core Zen 5 (in-process, the two rows alternating, median of 6–8 paired
+    /// ratios of thread CPU time, 1 thread, load average 15–30; resident-A over generic): logistic regression's forward
+    /// product X·Wᵀ (double, m 20000, n 10, k 256, B transposed) 0.83 (2 threads 0.86), its gradient Gᵀ·X (m 10, n 256,
+    /// k 20000) 1.00; m 4096, k 512: double n 48/96/192/384 0.93/0.95/0.99/0.99, float n 64/128/256/512/1024
+    /// 0.92/0.97/1.05/0.99/0.99; square 768 0.98 (float) and 0.99 (double); k 2048 with m or n 512 and the other 2048
+    /// 1.04–1.09; square 1024 float 1.05, 2048 1.06–1.07 (the rows' own notes). Results depend on the shape alone (never on
+    /// the thread count), so a product is bitwise the same on any number of threads.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static GemmBlockSizes For<T>(GemmInstructionSet set, Microarchitecture microarchitecture, int m, int n, int k)
+    {
+        bool residentAPays = m >= ResidentAMinRows && n >= ResidentAMinColumns && k >= ResidentAMinDepth;
+        if (set == GemmInstructionSet.Avx512 && microarchitecture == Microarchitecture.Zen5 && !residentAPays)
+            return For<T>(set, Microarchitecture.Unknown);
+        return For<T>(set, microarchitecture);
+    }
+
     /// <summary>
     /// The one table of block sizes, per instruction set, microarchitecture and element type. The rules: KC·NR·sizeof(T)
     /// of B micro-panel at most about 2/3 of L1d, MC·KC·sizeof(T) of A block about 1/3–1/2 of L2, KC·NC·sizeof(T) of B
@@ -36,7 +69,9 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// <item>AVX-512, generic: tuned on Zen 5 (48 KiB L1d, 1 MiB L2, 32 MiB L3) before Zen 5 moved to the resident-A rows,
     /// by thread CPU time (a shared machine's wall clock is too noisy): near the optimum neighbouring values differed by
     /// less than the noise (±3 %), except double KC = 256 over 192 at n = 2048.</item>
-    /// <item>AVX-512 on <see cref="Microarchitecture.Zen5"/>: the Intel rows below (<see cref="ResidentA"/>; float KC 320,
+    /// <item>AVX-512 on <see cref="Microarchitecture.Zen5"/>, for large products (the shape rule of
+    /// <see cref="For{T}(GemmInstructionSet, Microarchitecture, int, int, int)"/>; smaller or skinny ones run the generic
+    /// row): the Intel rows below (<see cref="ResidentA"/>; float KC 320,
     /// NC 640, MC 3072; double KC 320, NC 384, MC 2048), as BLIS's Zen 4 sgemm blocking does in its own terms (its L1-resident operand is the broadcast one,
     /// 12×480, its 512×480 vector-operand block sits in the 1 MiB L2). In the generic row the 32 KiB B micro-panel filled
     /// two thirds of the 48 KiB L1, KC stayed at 256 and C (16 MiB at n = 2048) was read and

@@ -82,4 +82,51 @@ public class MicroarchitectureTests
                 GemmAssert.Close(expected, c, GemmAssert.Tolerance<double>(300), $"{set} {uarch} threads {threads}");
             }
     }
+
+    [Theory]
+    [InlineData(20000, 10, 256, false)]    // logistic regression's X·Wᵀ (20000 samples, 256 features, 10 classes)
+    [InlineData(10, 256, 20000, false)]    // and its gradient Gᵀ·X
+    [InlineData(4096, 256, 512, false)]    // narrow B
+    [InlineData(512, 512, 512, false)]     // too shallow for resident-A's deeper KC to pay
+    [InlineData(512, 512, 1024, true)]     // the smallest shape on the resident-A side
+    [InlineData(511, 512, 1024, false)]
+    [InlineData(512, 511, 1024, false)]
+    [InlineData(512, 512, 1023, false)]
+    [InlineData(2048, 2048, 2048, true)]
+    public void Zen5_runs_the_resident_A_rows_only_for_products_large_in_every_dimension(int m, int n, int k, bool residentA)
+    {
+        var generic = (F: GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Unknown),
+                       D: GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Unknown));
+        var zen5 = (F: GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5, m, n, k),
+                    D: GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen5, m, n, k));
+        Assert.Equal(residentA, zen5.F.ResidentA);
+        Assert.Equal(residentA, zen5.D.ResidentA);
+        // Large products get the Zen 5 rows as they stand; the others the generic AVX-512 rows, every block size.
+        Assert.Equal(residentA ? GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5) : generic.F, zen5.F);
+        Assert.Equal(residentA ? GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen5) : generic.D, zen5.D);
+        // The rule is Zen 5's alone: other machines and instruction sets get their row whatever the shape.
+        Assert.Equal(GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512),
+                     GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512, m, n, k));
+        Assert.Equal(GemmBlockSizes.For<float>(GemmInstructionSet.Avx2, Microarchitecture.Zen5),
+                     GemmBlockSizes.For<float>(GemmInstructionSet.Avx2, Microarchitecture.Zen5, m, n, k));
+    }
+
+    [Avx512Fact]
+    public void A_skinny_product_on_Zen5_s_shape_rule_gives_the_reference_product()
+    {
+        // X·Wᵀ of logistic regression with B transposed (packed), through the blocks the rule picks, on 1 and 2 threads.
+        var random = new Random(43);
+        var x = TestMatrix<double>.Random(1000, 256, Layout.RowMajor, random);
+        var w = TestMatrix<double>.Random(10, 256, Layout.RowMajor, random);
+        var expected = TestMatrix<double>.Random(1000, 10, Layout.RowMajor, random);
+        GemmReference.Multiply(1.0, x.ReadOnly, w.ReadOnly.Transposed(), 0.0, expected.View);
+        var blocks = GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen5, 1000, 10, 256);
+        Assert.False(blocks.ResidentA);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var c = TestMatrix<double>.Random(1000, 10, Layout.RowMajor, random);
+            global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.0, x.ReadOnly, w.ReadOnly.Transposed(), 0.0, c.View, new Parallelism(threads), GemmInstructionSet.Avx512, blocks);
+            GemmAssert.Close(expected, c, GemmAssert.Tolerance<double>(256), $"threads {threads}");
+        }
+    }
 }
