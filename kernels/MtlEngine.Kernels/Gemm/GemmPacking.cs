@@ -32,9 +32,11 @@ internal static unsafe class GemmPacking
             T* src = a + ir * rsA;
             if (csA == 1)
             {
-                // Row-major A: rows are lines with contiguous depths; what the register transposes leave (rows past a
-                // multiple of 4) is copied one by one.
-                for (int i = PackContiguousLines(src, rsA, rows, kc, packed, mr); i < rows; i++)
+                // Row-major A: rows are lines with contiguous depths, transposed 4 at a time in registers; of the rows
+                // past a multiple of 4, two are interleaved as a pair and what is left copied one by one.
+                int first = PackContiguousLines(src, rsA, rows, kc, packed, mr);
+                if (first + 2 <= rows) first += PackLinePair(src + first * rsA, rsA, kc, packed + first, mr);
+                for (int i = first; i < rows; i++)
                 {
                     T* row = src + i * rsA;
                     T* dst = packed + i;
@@ -57,6 +59,50 @@ internal static unsafe class GemmPacking
             }
             packed += mr * kc;
         }
+    }
+
+    /// <summary>
+    /// Packs two lines whose kc depths are contiguous (line 0 at src, line 1 at src + lineStride) into a panel of
+    /// <paramref name="width"/> values per depth, packed[p·width + q] = line q's depth p: the lines are interleaved in
+    /// registers (unpack low/high) and each depth's pair stored as one 64-bit (float) or 128-bit (double) piece; the last
+    /// depths past a multiple of the vector are copied one by one. Returns the lines packed (2), or 0 when T is neither
+    /// float nor double. For the AVX2 kernel's MR = 6 the 4×4 transposes leave rows 4 and 5, a third of A, which the
+    /// scalar loop copied one value per store.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PackLinePair<T>(T* src, nint lineStride, int kc, T* packed, int width) where T : unmanaged, INumber<T>
+    {
+        int p = 0;
+        if (typeof(T) == typeof(float) && Sse.IsSupported)
+        {
+            float* l0 = (float*)src, l1 = (float*)(src + lineStride), d = (float*)packed;
+            for (; p + 4 <= kc; p += 4)
+            {
+                Vector128<float> v0 = Sse.LoadVector128(l0 + p), v1 = Sse.LoadVector128(l1 + p);
+                Vector128<float> lo = Sse.UnpackLow(v0, v1), hi = Sse.UnpackHigh(v0, v1);
+                Sse.StoreLow(d + p * width, lo);
+                Sse.StoreHigh(d + (p + 1) * width, lo);
+                Sse.StoreLow(d + (p + 2) * width, hi);
+                Sse.StoreHigh(d + (p + 3) * width, hi);
+            }
+        }
+        else if (typeof(T) == typeof(double) && Sse2.IsSupported)
+        {
+            double* l0 = (double*)src, l1 = (double*)(src + lineStride), d = (double*)packed;
+            for (; p + 2 <= kc; p += 2)
+            {
+                Vector128<double> v0 = Sse2.LoadVector128(l0 + p), v1 = Sse2.LoadVector128(l1 + p);
+                Sse2.Store(d + p * width, Sse2.UnpackLow(v0, v1));
+                Sse2.Store(d + (p + 1) * width, Sse2.UnpackHigh(v0, v1));
+            }
+        }
+        else return 0;
+        for (; p < kc; p++)
+        {
+            packed[p * width] = src[p];
+            packed[p * width + 1] = src[lineStride + p];
+        }
+        return 2;
     }
 
     /// <summary>Micro-panels of a column-major A that <see cref="PackA{T}"/> packs together, depth by depth.</summary>

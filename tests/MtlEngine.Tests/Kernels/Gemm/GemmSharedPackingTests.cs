@@ -6,7 +6,7 @@ namespace MtlEngine.Tests.Kernels.Gemm;
 
 /// <summary>
 /// The row-by-row packing of a row-major B (GemmPacking.PackBRows, also under PackB) against the micro-panel-by-micro-panel
-/// twin (PackBPanel), the depth-by-depth packing of a column-major A (PackA) against its panel-by-panel twin, and the threaded product whose threads share one packed B (SharedPackedB) against one thread and
+/// twin (PackBPanel), the depth-by-depth packing of a column-major A (PackA) against its panel-by-panel twin, the packing of a row-major A against its definition, and the threaded product whose threads share one packed B (SharedPackedB) against one thread and
 /// the textbook twin.
 /// </summary>
 public unsafe class GemmSharedPackingTests
@@ -74,6 +74,41 @@ public unsafe class GemmSharedPackingTests
             GemmPacking.PackA(mc, kc, mr, pa, 1, lda, pp);
         }
         Assert.True(twin.AsSpan().SequenceEqual(packed), $"{typeof(T).Name} MR {mr}, kc {kc}, mc {mc}: PackA differs from the panel-by-panel twin.");
+    }
+
+    /// <summary>
+    /// A row-major A (the 4×4 register transposes, then the interleaved row pairs, then single rows) against the
+    /// definition packed[r·MR·kc + p·MR + i] = A[r·MR + i, p], zero past mc: every row count left over by the transposes
+    /// (MR 6 leaves a pair, 7 a pair and a single row, 5 a single row) and depths that are and are not multiples of 4.
+    /// </summary>
+    [Fact]
+    public void Packing_a_row_major_A_is_bitwise_the_one_by_one_twin()
+    {
+        var random = new Random(7);
+        foreach (int mr in new[] { 6, 7, 5, 8, 12 })
+            foreach (int kc in new[] { 1, 2, 3, 4, 5, 17, 40 })
+                foreach (int mc in new[] { 1, 2, 3, mr - 1, mr, mr + 1, mr + 2, 3 * mr + 4 })
+                {
+                    if (mc < 1) continue;
+                    RowMajorAsTwin<float>(mc, kc, mr, random);
+                    RowMajorAsTwin<double>(mc, kc, mr, random);
+                }
+    }
+
+    private static void RowMajorAsTwin<T>(int mc, int kc, int mr, Random random) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lda = kc + 3, panels = (mc + mr - 1) / mr;
+        var a = new T[mc * lda];
+        for (int i = 0; i < a.Length; i++) a[i] = T.CreateTruncating(random.NextDouble() - 0.5);
+        var twin = new T[panels * mr * kc];
+        var packed = new T[twin.Length];
+        Array.Fill(packed, T.NaN);
+        for (int r = 0; r < panels; r++)
+            for (int p = 0; p < kc; p++)
+                for (int i = 0; i < mr; i++)
+                    twin[r * mr * kc + p * mr + i] = r * mr + i < mc ? a[(r * mr + i) * lda + p] : T.Zero;
+        fixed (T* pa = a, pp = packed) GemmPacking.PackA(mc, kc, mr, pa, lda, 1, pp);
+        Assert.True(twin.AsSpan().SequenceEqual(packed), $"{typeof(T).Name} MR {mr}, kc {kc}, mc {mc}: PackA of a row-major A differs from the one-by-one twin.");
     }
 
     [Theory, MemberData(nameof(GemmTests.InstructionSets), MemberType = typeof(GemmTests))]
