@@ -131,7 +131,7 @@ internal static class TrainAlignment
         public override MtlTensor<float> Forward(MtlTensor<float> input)
         {
             var rows = input.ToArray().Select(v => (int)v).ToArray();
-            var batch = _data.Batch(rows);
+            var batch = _data.BatchInStep(rows); // inside ContrastiveAligner.Fit's arena step: the step's buffers, as the trainer's batches
             return _encoder.Encode(batch.Inputs[_name], _name);
         }
     }

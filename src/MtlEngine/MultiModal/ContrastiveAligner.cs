@@ -97,7 +97,9 @@ public sealed class ContrastiveAligner<T> : Module<T> where T : unmanaged, IFloa
 
     /// <summary>
     /// Trains on n pairs: each epoch shuffles the pairs (seeded), takes mini-batches of <see cref="ContrastiveFitOptions.BatchSize"/>,
-    /// and per batch computes the loss, back-propagates, steps Adam and clamps s into [0, ln 100].
+    /// and per batch computes the loss, back-propagates, steps Adam and clamps s into [0, ln 100]. Each batch runs inside a
+    /// <see cref="TensorArena"/> step, as <see cref="Trainer{T}"/>'s do: a loop of fixed batch sizes reuses its buffers
+    /// instead of allocating them every step (same values: the arena changes memory, never results).
     /// </summary>
     /// <param name="inputsA">The first modality, (n, ...).</param>
     /// <param name="inputsB">The second modality, (n, ...); row i pairs with row i of <paramref name="inputsA"/>.</param>
@@ -119,6 +121,7 @@ public sealed class ContrastiveAligner<T> : Module<T> where T : unmanaged, IFloa
             : new Adam<T>(Parameters(), options.LearningRate);
         Train();
         var losses = new List<double>();
+        var arena = new TensorArena(); // one step per batch, as the trainer's (Trainer.TrainStep)
         int steps = 0;
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
@@ -130,13 +133,16 @@ public sealed class ContrastiveAligner<T> : Module<T> where T : unmanaged, IFloa
                 cancellationToken.ThrowIfCancellationRequested();
                 int count = Math.Min(options.BatchSize, n - start);
                 if (count < 2) break; // one pair has no negative: its loss is 0
-                var rows = order.AsSpan(start, count);
-                var loss = Loss(inputsA.IndexSelect(0, rows), inputsB.IndexSelect(0, rows));
-                optimizer.ZeroGrad();
-                loss.Backward();
-                optimizer.Step();
-                _loss.ClampLogitScale();
-                total += double.CreateChecked(loss.ToArray()[0]);
+                using (arena.Step()) // every tensor of the step, the batch's rows too, reuses last step's buffers; only the loss value leaves it
+                {
+                    var rows = order.AsSpan(start, count);
+                    var loss = Loss(inputsA.IndexSelect(0, rows), inputsB.IndexSelect(0, rows));
+                    optimizer.ZeroGrad();
+                    loss.Backward();
+                    optimizer.Step();
+                    _loss.ClampLogitScale();
+                    total += double.CreateChecked(loss.Item());
+                }
                 batches++;
                 steps++;
             }

@@ -67,7 +67,7 @@ public static partial class DataParallel
         ISliceCollective? collective = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         model.Train();
-        var batch = data.Batch(rows);
+        var batch = data.BatchInStep(rows); // inside the trainer's step (slices on its thread) into the arena's buffers; elsewhere new ones, as Batch
         var modules = model.NamedModules().Select(m => m.Value).ToArray();
         var sliced = draws is null ? [] : modules.OfType<ISliceDraws>().ToArray();
         var synchronized = collective is null ? [] : modules.OfType<ISynchronizedModule>().ToArray();

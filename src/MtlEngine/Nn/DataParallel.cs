@@ -195,18 +195,22 @@ public static partial class DataParallel
         int at = 0;
         foreach (var p in model.Parameters())
         {
-            p.Grad = LikeParameter(p, flat.Slice(at, p.Length));
+            p.Grad = LikeParameter(p, flat.Slice(at, p.Length), scoped: false); // lives with the parameter, not with a scope or arena step
             at += p.Length;
         }
     }
 
-    /// <summary>A parameter's part of a flat vector (rounded to T) as a tensor of the parameter's shape, on its device.</summary>
-    internal static MtlTensor<T> LikeParameter<T>(MtlTensor<T> parameter, ReadOnlySpan<double> values) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// A parameter's part of a flat vector (rounded to T) as a tensor of the parameter's shape, on its device; with
+    /// <paramref name="scoped"/> false its device storage is not released with the open <see cref="DeviceMemoryScope"/> or
+    /// <see cref="TensorArena"/> step (a gradient that the next step zeroes in place).
+    /// </summary>
+    internal static MtlTensor<T> LikeParameter<T>(MtlTensor<T> parameter, ReadOnlySpan<double> values, bool scoped = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rounded = new T[parameter.Length];
         for (int i = 0; i < rounded.Length; i++) rounded[i] = T.CreateChecked(values[i]);
         var host = MtlTensor.FromArray(rounded, parameter.Shape.ToArray());
-        return parameter.Device.Kind == DeviceKind.Cpu ? host : host.To(parameter.Device);
+        return parameter.Device.Kind == DeviceKind.Cpu ? host : host.To(parameter.Device, scoped);
     }
 
     /// <summary>

@@ -161,6 +161,12 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public IStepGradients<T>? StepGradients { get; set; }
 
+    /// <summary>
+    /// Whether each step runs inside a <see cref="TensorArena"/> step (true, always outside the tests): false runs the same
+    /// steps with every tensor in a new array, the textbook twin that the tests hold the arena's steps against bit for bit.
+    /// </summary>
+    internal bool StepsInArena { get; set; } = true;
+
     /// <summary>Trains the model in place on <paramref name="trainRows"/>, validating on <paramref name="validationRows"/> after each epoch.</summary>
     /// <param name="data">The samples.</param>
     /// <param name="trainRows">The training rows.</param>
@@ -214,7 +220,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (Options.Resume && File.Exists(Options.CheckpointPath)) state = LoadCheckpoint(Options.CheckpointPath!);
 
         int batches = (trainRows.Length + Options.BatchSize - 1) / Options.BatchSize;
-        var arena = new TensorArena();
+        var arena = StepsInArena ? new TensorArena() : null;
         var taskNames = Model.Tasks.Select(t => t.Name).ToArray();
         for (; state.Epoch <= Options.Epochs && !state.Stopped; state.Epoch++, state.Batch = 0)
         {
@@ -239,7 +245,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 for (int r = 0; r < count; r++) rows[r] = trainRows[shuffled[start + r]];
                 var losses = StepGradients is null
                     ? TrainStep(data, rows, arena, state.Epoch, state.Steps++)
-                    : ComputedStep(data, rows, state.Epoch, state.Steps++);
+                    : ComputedStep(data, rows, arena, state.Epoch, state.Steps++);
                 for (int t = 0; t < losses.Length; t++) state.LossSums[t] += losses[t];
                 progress?.Report(new TrainingProgress(state.Epoch, Options.Epochs, state.Batch + 1, batches, ToDictionary(taskNames, losses), null));
             }
@@ -294,9 +300,9 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         : throw new ArgumentException($"Early stopping on \"{stopping.Metric}\" needs validation rows; without them only \"loss\" (the training loss) can be watched.");
 
     /// <summary>One step: forward, task losses, the strategy's backward, clipping, the hook, the optimizer. Returns each task's loss.</summary>
-    private double[] TrainStep(MultiTaskDataset<T> data, int[] rows, TensorArena arena, int epoch, long stepIndex)
+    private double[] TrainStep(MultiTaskDataset<T> data, int[] rows, TensorArena? arena, int epoch, long stepIndex)
     {
-        using var step = arena.Step(); // every tensor of the step reuses last step's buffers; only the loss values leave it
+        using var step = arena?.Step(); // every tensor of the step reuses last step's buffers; only the loss values leave it
         var device = Model.Device;
         var batch = ToDevice(data.BatchInStep(rows), device); // the inputs too: gathered into the step's buffers
         var output = Model.Forward(batch);
@@ -317,9 +323,15 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         return values;
     }
 
-    /// <summary>A step whose gradients <see cref="StepGradients"/> computes; the optimizer's part as in <see cref="TrainStep"/>.</summary>
-    private double[] ComputedStep(MultiTaskDataset<T> data, int[] rows, int epoch, long stepIndex)
+    /// <summary>
+    /// A step whose gradients <see cref="StepGradients"/> computes; the optimizer's part as in <see cref="TrainStep"/>, and
+    /// inside the arena's step as it: what the gradients' computation runs on this thread (the slices of a
+    /// <see cref="SlicedStepGradients{T}"/> without synchronized modules) and the strategy's surrogate step reuse last step's
+    /// buffers; only the losses, the gradients (each parameter's Grad) and the optimizer's state leave it.
+    /// </summary>
+    private double[] ComputedStep(MultiTaskDataset<T> data, int[] rows, TensorArena? arena, int epoch, long stepIndex)
     {
+        using var step = arena?.Step();
         Optimizer.ZeroGrad();
         if (StepGradients is ITaskStepGradients<T> { PerTask: true } perTask) return StrategyStep(perTask, data, rows, epoch, stepIndex);
         var losses = StepGradients!.Compute(rows, epoch, stepIndex);
@@ -337,7 +349,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private double[] StrategyStep(ITaskStepGradients<T> perTask, MultiTaskDataset<T> data, int[] rows, int epoch, long stepIndex)
     {
         var gradients = perTask.ComputeTasks(rows, epoch, stepIndex);
-        var trainingStep = DataParallel.SurrogateStep(Model, data.Batch(rows), gradients, epoch, stepIndex);
+        var trainingStep = DataParallel.SurrogateStep(Model, data.BatchInStep(rows), gradients, epoch, stepIndex); // gathered into the step's buffers, as TrainStep's
         Strategy.Backward(trainingStep);
         if (AuxiliaryGradients(gradients) is { } auxiliary) AddToGradients(auxiliary);
         if (Options.ClipNorm is double clip) GradientClipping.ClipNorm(Optimizer.Parameters, clip);

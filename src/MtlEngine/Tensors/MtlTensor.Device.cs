@@ -17,7 +17,9 @@ public sealed partial class MtlTensor<T>
     /// does not have; the message names <c>ilgpu-cpu</c> and <c>cpu</c> as the alternatives.</exception>
     public MtlTensor<T> To(Device device) => To(device, scoped: true);
 
-    private MtlTensor<T> To(Device device, bool scoped)
+    /// <summary>As <see cref="To(Device)"/>; with <paramref name="scoped"/> false a device copy is not released with the open
+    /// <see cref="DeviceMemoryScope"/> or <see cref="TensorArena"/> step (for what outlives a step: a parameter's gradient).</summary>
+    internal MtlTensor<T> To(Device device, bool scoped)
     {
         if (device == Device) return this;
         if (device.Kind == DeviceKind.Cpu)

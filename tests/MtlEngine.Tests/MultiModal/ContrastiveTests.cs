@@ -247,4 +247,61 @@ public class ContrastiveTests
         Assert.Equal(report.EpochLosses.Take(3), Aligner(seed: 3).Fit(a, b, shortRun).EpochLosses);
         Assert.Throws<ArgumentException>(() => model.Fit(a, b.Slice(0, 0, 10)));
     }
+    /// <summary>
+    /// Fit's steps run inside a <see cref="TensorArena"/> (as the trainer's): the plain loop below, the textbook twin without
+    /// an arena (what Fit was before), gives bit for bit the same epoch losses, parameters and logit scale, with batches of
+    /// changing sizes (90 pairs in batches of 32: 32, 32, 26) and with Adam and AdamW. Nothing that outlives a step comes
+    /// from the arena: the optimizer's moments are read by every later step, the parameters and their gradients after Fit
+    /// and by a second Fit, and any of them lent by an earlier step would throw <see cref="ArenaReuseException"/>.
+    /// </summary>
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.01)]
+    public void Fit_in_an_arena_gives_the_plain_loops_parameters_and_losses_bit_for_bit(double weightDecay)
+    {
+        var (a, b) = TwoViews(90, seed: 7);
+        var options = new ContrastiveFitOptions(Epochs: 4, BatchSize: 32, LearningRate: 0.01, WeightDecay: weightDecay, Seed: 9);
+        var fitted = Aligner(seed: 4);
+        var report = fitted.Fit(a, b, options);
+
+        var plain = Aligner(seed: 4);
+        using Optimizer<float> optimizer = weightDecay > 0
+            ? new AdamW<float>(plain.Parameters(), options.LearningRate, weightDecay: weightDecay)
+            : new Adam<float>(plain.Parameters(), options.LearningRate);
+        plain.Train();
+        var losses = new List<double>();
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            var order = new TensorRandom(options.Seed, stream: (ulong)epoch).Permutation(90);
+            double total = 0;
+            int batches = 0;
+            for (int start = 0; start < 90; start += options.BatchSize)
+            {
+                var rows = order.AsSpan(start, Math.Min(options.BatchSize, 90 - start));
+                var loss = plain.Loss(a.IndexSelect(0, rows), b.IndexSelect(0, rows));
+                optimizer.ZeroGrad();
+                loss.Backward();
+                optimizer.Step();
+                plain.ClipLoss.ClampLogitScale();
+                total += loss.ToArray()[0];
+                batches++;
+            }
+            losses.Add(total / batches);
+        }
+        plain.Eval();
+
+        Assert.Equal(losses, report.EpochLosses);
+        Assert.Equal(12, report.Steps);
+        var expected = plain.NamedParameters().ToArray();
+        var actual = fitted.NamedParameters().ToArray();
+        Assert.Equal(expected.Select(p => p.Key), actual.Select(p => p.Key));
+        for (int k = 0; k < expected.Length; k++)
+        {
+            Assert.Equal(expected[k].Value.ToArray(), actual[k].Value.ToArray()); // bitwise: float equality, no tolerance
+            Assert.Equal(expected[k].Value.Grad!.ToArray(), actual[k].Value.Grad!.ToArray());
+        }
+        Assert.Equal(double.CreateChecked(plain.ClipLoss.LogitScale.Item()), report.FinalLogitScale);
+        Assert.False(fitted.Training);
+        Assert.Equal(2, fitted.Fit(a, b, options with { Epochs = 2 }).EpochLosses.Count); // a new optimizer on the same parameters
+    }
 }

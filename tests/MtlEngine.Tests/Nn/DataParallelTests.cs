@@ -46,8 +46,11 @@ internal sealed class DigitsJob : IDisposable
     public double[] Weights(MultiTaskModel<float> model) =>
         model.Tasks.Select(t => Spec.Training.Weighting == "ew" ? 1.0 : t.Weight).ToArray();
 
-    /// <summary>Trains a fresh model as <c>mtl train</c> would (with <paramref name="gradients"/> computing the steps, if given).</summary>
-    public (MultiTaskModel<float> Model, TrainingResult Result) Train(Func<MultiTaskModel<float>, IStepGradients<float>?> gradients)
+    /// <summary>
+    /// Trains a fresh model as <c>mtl train</c> would (with <paramref name="gradients"/> computing the steps, if given); with
+    /// <paramref name="arena"/> false, its steps outside the trainer's <see cref="TensorArena"/> (the textbook twin).
+    /// </summary>
+    public (MultiTaskModel<float> Model, TrainingResult Result) Train(Func<MultiTaskModel<float>, IStepGradients<float>?> gradients, bool arena = true)
     {
         var model = Model();
         using var optimizer = TrainRun.BuildOptimizer(Spec.Training, model);
@@ -55,6 +58,7 @@ internal sealed class DigitsJob : IDisposable
         var trainer = new Trainer<float>(model, optimizer, new TrainingOptions(Spec.Training.Epochs, Spec.Training.BatchSize, Spec.Training.Seed), strategy)
         {
             StepGradients = gradients(model),
+            StepsInArena = arena,
         };
         var result = trainer.Fit(Data.Dataset, Data.TrainRows, Data.ValidationRows);
         return (model, result);
@@ -90,6 +94,37 @@ public sealed class DataParallelTests
     /// moves parameters by ~1e-3.
     /// </summary>
     internal const double Tolerance = 2e-5;
+
+    /// <summary>
+    /// The trainer's steps inside its <see cref="TensorArena"/> (the batch gathered into the step's buffers, the slices'
+    /// forward and backward on the trainer's thread, the strategy's surrogate step) give bit for bit what the same steps
+    /// give with new arrays: the local step, the data-parallel step summed over slices, and the per-task data-parallel step
+    /// under a strategy (PCGrad), over 2 epochs in batches of 300 (the last one smaller).
+    /// </summary>
+    [Theory]
+    [InlineData("local", "fixed")]
+    [InlineData("sliced", "fixed")]
+    [InlineData("per_task", "pcgrad")]
+    public void StepsInTheArenaGiveTheStepsWithoutItBitForBit(string steps, string weighting)
+    {
+        using var job = new DigitsJob(epochs: 2, batchSize: 300, weighting: weighting);
+        Func<MultiTaskModel<float>, IStepGradients<float>?> gradients = steps switch
+        {
+            "local" => _ => null,
+            "sliced" => model => new SlicedStepGradients<float>(model, job.Data.Dataset, job.Model, 3, job.Weights(model)),
+            _ => model => new SlicedStepGradients<float>(model, job.Data.Dataset, job.Model, 3, job.Weights(model), perTask: true),
+        };
+        var (inArena, inArenaResult) = job.Train(gradients);
+        var (plain, plainResult) = job.Train(gradients, arena: false);
+        Assert.Equal(DataParallel.GetParameters(plain), DataParallel.GetParameters(inArena)); // float equality: bitwise
+        Assert.Equal(2, inArenaResult.History.Count);
+        for (int e = 0; e < 2; e++)
+        {
+            Assert.Equal(plainResult.History[e].TrainLoss, inArenaResult.History[e].TrainLoss);
+            Assert.Equal(plainResult.History[e].ValidationLoss, inArenaResult.History[e].ValidationLoss);
+            Assert.Equal(plainResult.History[e].TaskWeights, inArenaResult.History[e].TaskWeights);
+        }
+    }
 
     [Fact]
     public void SlicedStepsTrainTheSameModelAsTheLocalRun()
