@@ -112,11 +112,18 @@ public static unsafe class RegisterTranspose
 
     /// <summary>t[j·ts + k] = s[k·ss + j] for a 4×4 block of doubles in AVX registers (unpack, then one 128-bit lane permute).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Double4x4(double* s, nint ss, double* t, nint ts)
+    public static void Double4x4(double* s, nint ss, double* t, nint ts) => Double4x4(ref *s, ss, ref *t, ts);
+
+    /// <summary>
+    /// t[j·ts + k] = s[k·ss + j] for a 4×4 block of doubles, on references (for callers on unpinned spans): the same
+    /// network as the pointer form.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Double4x4(ref double s, nint ss, ref double t, nint ts)
     {
-        Vector256<double> r0 = Vector256.Load(s), r1 = Vector256.Load(s + ss), r2 = Vector256.Load(s + 2 * ss), r3 = Vector256.Load(s + 3 * ss);
+        Vector256<double> r0 = Vector256.LoadUnsafe(ref s), r1 = Vector256.LoadUnsafe(ref s, (nuint)ss), r2 = Vector256.LoadUnsafe(ref s, (nuint)(2 * ss)), r3 = Vector256.LoadUnsafe(ref s, (nuint)(3 * ss));
         Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-        Avx.Permute2x128(t0, t2, 0x20).Store(t); Avx.Permute2x128(t1, t3, 0x20).Store(t + ts);
-        Avx.Permute2x128(t0, t2, 0x31).Store(t + 2 * ts); Avx.Permute2x128(t1, t3, 0x31).Store(t + 3 * ts);
+        Avx.Permute2x128(t0, t2, 0x20).StoreUnsafe(ref t); Avx.Permute2x128(t1, t3, 0x20).StoreUnsafe(ref t, (nuint)ts);
+        Avx.Permute2x128(t0, t2, 0x31).StoreUnsafe(ref t, (nuint)(2 * ts)); Avx.Permute2x128(t1, t3, 0x31).StoreUnsafe(ref t, (nuint)(3 * ts));
     }
 }

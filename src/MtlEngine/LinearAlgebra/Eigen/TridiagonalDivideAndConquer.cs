@@ -380,6 +380,16 @@ internal static class SecularEquation
             for (int q = 0; q < pv.Length; q++) pv[q] *= rv[q] / (dv[q] - div);
             j = pv.Length * Vector512<double>.Count;
         }
+        else if (Vector.IsHardwareAccelerated && len >= Vector<double>.Count)
+        {
+            // The AVX2 path (elementwise operations: the same bits as the scalar loop, which it replaces there).
+            var pv = MemoryMarshal.Cast<double, Vector<double>>(product);
+            var rv = MemoryMarshal.Cast<double, Vector<double>>(row[..len]);
+            var dv = MemoryMarshal.Cast<double, Vector<double>>(d[..len]);
+            var div = new Vector<double>(di);
+            for (int q = 0; q < pv.Length; q++) pv[q] *= rv[q] / (dv[q] - div);
+            j = pv.Length * Vector<double>.Count;
+        }
         for (; j < len; j++) product[j] *= row[j] / (d[j] - di);
     }
 

@@ -363,19 +363,34 @@ public static class TriangularSolve
         }
     }
 
-    /// <summary>Whether <see cref="Transpose8x8{T}"/> has a register kernel for T on this machine (AVX-512 for float64, AVX for float32).</summary>
+    /// <summary>
+    /// Whether <see cref="Transpose8x8{T}"/> has a register kernel for T on this machine (AVX-512 or AVX for float64, AVX
+    /// for float32).
+    /// </summary>
     internal static bool CanTransposeInRegisters<T>() =>
-        typeof(T) == typeof(double) ? Avx512F.IsSupported : typeof(T) == typeof(float) && Avx.IsSupported;
+        typeof(T) == typeof(double) ? Avx512F.IsSupported || Avx.IsSupported : typeof(T) == typeof(float) && Avx.IsSupported;
 
     /// <summary>
     /// The 8×8 register transpose for float64 or float32, the kernels' <see cref="RegisterTranspose"/> (the casts fold
-    /// away in the JIT): used by the kernel above and by the LU panel's copies.
+    /// away in the JIT): used by the kernel above and by the LU panel's copies. float64 without AVX-512 (AVX2) runs
+    /// four 4×4 transposes (block (p, q) of the source to block (q, p) of the destination); before it, the AVX2 LU
+    /// panel copied element by element.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Transpose8x8<T>(ref T source, int sourceStride, ref T destination, int destinationStride)
     {
-        if (typeof(T) == typeof(double))
+        if (typeof(T) == typeof(double) && Avx512F.IsSupported)
             RegisterTranspose.Double8x8(ref Unsafe.As<T, double>(ref source), sourceStride, ref Unsafe.As<T, double>(ref destination), destinationStride);
+        else if (typeof(T) == typeof(double))
+        {
+            ref double s = ref Unsafe.As<T, double>(ref source);
+            ref double t = ref Unsafe.As<T, double>(ref destination);
+            nint ss = sourceStride, ts = destinationStride;
+            RegisterTranspose.Double4x4(ref s, ss, ref t, ts);
+            RegisterTranspose.Double4x4(ref Unsafe.Add(ref s, 4), ss, ref Unsafe.Add(ref t, 4 * ts), ts);
+            RegisterTranspose.Double4x4(ref Unsafe.Add(ref s, 4 * ss), ss, ref Unsafe.Add(ref t, 4), ts);
+            RegisterTranspose.Double4x4(ref Unsafe.Add(ref s, 4 * ss + 4), ss, ref Unsafe.Add(ref t, 4 * ts + 4), ts);
+        }
         else
             RegisterTranspose.Float8x8(ref Unsafe.As<T, float>(ref source), sourceStride, ref Unsafe.As<T, float>(ref destination), destinationStride);
     }
