@@ -13,18 +13,25 @@ public static class OptimizerKernels
 {
     /// <summary>One SGD step over <paramref name="p"/> from <paramref name="g"/>, with the momentum buffer <paramref name="buffer"/> (empty when unused).</summary>
     /// <exception cref="ArgumentException">When the lengths differ.</exception>
-    public static void Sgd<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> buffer, SgdStep<T> step) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Sgd<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> buffer, SgdStep<T> step) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Sgd(p, g, buffer, step, 512);
+
+    /// <summary>
+    /// As <see cref="Sgd{T}(Span{T}, ReadOnlySpan{T}, Span{T}, SgdStep{T})"/> on vectors of at most <paramref name="widestBits"/> bits (512, 256 or 128): the tests run the
+    /// narrower forms, which production runs only on machines without the wider vectors, on every machine that has them.
+    /// </summary>
+    internal static void Sgd<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> buffer, SgdStep<T> step, int widestBits) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths("SGD", p.Length, g.Length, step.UseMomentum != 0 ? buffer.Length : p.Length);
         if (step.UseMomentum == 0) buffer = p; // never touched
         int i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported) i = SgdLoop<T, Lanes512<T>, Lanes512<T>>(p, g, buffer, step, 0);
-        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported) i = SgdLoop<T, Lanes256<T>, Lanes256<T>>(p, g, buffer, step, 0);
-        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported) i = SgdLoop<T, Lanes128<T>, Lanes128<T>>(p, g, buffer, step, 0);
+        if (widestBits >= 512 && Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported) i = SgdLoop<T, Lanes512<T>, Lanes512<T>>(p, g, buffer, step, 0);
+        else if (widestBits >= 256 && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported) i = SgdLoop<T, Lanes256<T>, Lanes256<T>>(p, g, buffer, step, 0);
+        else if (widestBits >= 128 && Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported) i = SgdLoop<T, Lanes128<T>, Lanes128<T>>(p, g, buffer, step, 0);
         SgdLoop<T, T, ScalarLanes<T>>(p, g, buffer, step, i);
     }
 
-    /// <summary>The reference twin of <see cref="Sgd"/>: one element at a time.</summary>
+    /// <summary>The reference twin of <see cref="Sgd{T}(Span{T}, ReadOnlySpan{T}, Span{T}, SgdStep{T})"/>: one element at a time.</summary>
     public static void SgdReference<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> buffer, SgdStep<T> step) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths("SGD", p.Length, g.Length, step.UseMomentum != 0 ? buffer.Length : p.Length);
@@ -33,17 +40,24 @@ public static class OptimizerKernels
 
     /// <summary>One Adam (or AdamW) step over <paramref name="p"/> from <paramref name="g"/>, with the moments <paramref name="m"/> and <paramref name="v"/>.</summary>
     /// <exception cref="ArgumentException">When the lengths differ.</exception>
-    public static void Adam<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, AdamStep<T> step) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Adam<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, AdamStep<T> step) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Adam(p, g, m, v, step, 512);
+
+    /// <summary>
+    /// As <see cref="Adam{T}(Span{T}, ReadOnlySpan{T}, Span{T}, Span{T}, AdamStep{T})"/> on vectors of at most <paramref name="widestBits"/> bits (512, 256 or 128): the tests run the
+    /// narrower forms, which production runs only on machines without the wider vectors, on every machine that has them.
+    /// </summary>
+    internal static void Adam<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, AdamStep<T> step, int widestBits) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths("Adam", p.Length, g.Length, m.Length, v.Length);
         int i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported) i = AdamLoop<T, Lanes512<T>, Lanes512<T>>(p, g, m, v, step, 0);
-        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported) i = AdamLoop<T, Lanes256<T>, Lanes256<T>>(p, g, m, v, step, 0);
-        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported) i = AdamLoop<T, Lanes128<T>, Lanes128<T>>(p, g, m, v, step, 0);
+        if (widestBits >= 512 && Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported) i = AdamLoop<T, Lanes512<T>, Lanes512<T>>(p, g, m, v, step, 0);
+        else if (widestBits >= 256 && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported) i = AdamLoop<T, Lanes256<T>, Lanes256<T>>(p, g, m, v, step, 0);
+        else if (widestBits >= 128 && Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported) i = AdamLoop<T, Lanes128<T>, Lanes128<T>>(p, g, m, v, step, 0);
         AdamLoop<T, T, ScalarLanes<T>>(p, g, m, v, step, i);
     }
 
-    /// <summary>The reference twin of <see cref="Adam"/>: one element at a time.</summary>
+    /// <summary>The reference twin of <see cref="Adam{T}(Span{T}, ReadOnlySpan{T}, Span{T}, Span{T}, AdamStep{T})"/>: one element at a time.</summary>
     public static void AdamReference<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> m, Span<T> v, AdamStep<T> step) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths("Adam", p.Length, g.Length, m.Length, v.Length);
@@ -56,19 +70,27 @@ public static class OptimizerKernels
     /// </summary>
     /// <exception cref="ArgumentException">When the lengths differ.</exception>
     public static void RmsProp<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> v, Span<T> buffer, Span<T> gAverage, RmsPropStep<T> step)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RmsProp(p, g, v, buffer, gAverage, step, 512);
+
+    /// <summary>
+    /// As <see cref="RmsProp{T}(Span{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, RmsPropStep{T})"/> on vectors of at most <paramref name="widestBits"/> bits (512, 256 or 128): the tests run the
+    /// narrower forms, which production runs only on machines without the wider vectors, on every machine that has them.
+    /// </summary>
+    internal static void RmsProp<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> v, Span<T> buffer, Span<T> gAverage, RmsPropStep<T> step, int widestBits)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths("RMSprop", p.Length, g.Length, v.Length, step.UseMomentum != 0 ? buffer.Length : p.Length, step.Centered != 0 ? gAverage.Length : p.Length);
         if (step.UseMomentum == 0) buffer = p; // never touched
         if (step.Centered == 0) gAverage = p;
         int i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported) i = RmsPropLoop<T, Lanes512<T>, Lanes512<T>>(p, g, v, buffer, gAverage, step, 0);
-        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported) i = RmsPropLoop<T, Lanes256<T>, Lanes256<T>>(p, g, v, buffer, gAverage, step, 0);
-        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported) i = RmsPropLoop<T, Lanes128<T>, Lanes128<T>>(p, g, v, buffer, gAverage, step, 0);
+        if (widestBits >= 512 && Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported) i = RmsPropLoop<T, Lanes512<T>, Lanes512<T>>(p, g, v, buffer, gAverage, step, 0);
+        else if (widestBits >= 256 && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported) i = RmsPropLoop<T, Lanes256<T>, Lanes256<T>>(p, g, v, buffer, gAverage, step, 0);
+        else if (widestBits >= 128 && Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported) i = RmsPropLoop<T, Lanes128<T>, Lanes128<T>>(p, g, v, buffer, gAverage, step, 0);
         RmsPropLoop<T, T, ScalarLanes<T>>(p, g, v, buffer, gAverage, step, i);
     }
 
-    /// <summary>The reference twin of <see cref="RmsProp"/>: one element at a time.</summary>
+    /// <summary>The reference twin of <see cref="RmsProp{T}(Span{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, RmsPropStep{T})"/>: one element at a time.</summary>
     public static void RmsPropReference<T>(Span<T> p, ReadOnlySpan<T> g, Span<T> v, Span<T> buffer, Span<T> gAverage, RmsPropStep<T> step)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

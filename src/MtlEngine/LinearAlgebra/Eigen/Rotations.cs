@@ -14,11 +14,18 @@ namespace MtlEngine.LinearAlgebra;
 internal static class Rotations
 {
     /// <summary>(x, y) ← (c·x − s·y, s·x + c·y).</summary>
+    public static void Rotate(Span<double> x, Span<double> y, double c, double s) => Rotate<NativeVectors>(x, y, c, s);
+
+    /// <summary>
+    /// <see cref="Rotate(Span{double}, Span{double}, double, double)"/> on the vectors of <typeparamref name="TPath"/>
+    /// (<see cref="Vector{T}"/>, 256-bit on x64, where it is not <see cref="IVectorPath.Wide"/>); every form gives the scalar loop's bits.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rotate(Span<double> x, Span<double> y, double c, double s)
+    internal static void Rotate<TPath>(Span<double> x, Span<double> y, double c, double s)
+        where TPath : struct, IVectorPath
     {
         int i = 0;
-        if (Vector512.IsHardwareAccelerated && x.Length >= Vector512<double>.Count)
+        if (TPath.Wide && x.Length >= Vector512<double>.Count)
         {
             var xv = MemoryMarshal.Cast<double, Vector512<double>>(x);
             var yv = MemoryMarshal.Cast<double, Vector512<double>>(y[..x.Length]);
@@ -86,6 +93,6 @@ internal static class Rotations
     private static void ApplyChunk(double[] z, int columns, int c0, int width, ReadOnlySpan<int> rowX, ReadOnlySpan<int> rowY, ReadOnlySpan<double> c, ReadOnlySpan<double> s)
     {
         for (int t = 0; t < rowX.Length; t++)
-            Rotate(z.AsSpan(rowX[t] * columns + c0, width), z.AsSpan(rowY[t] * columns + c0, width), c[t], s[t]);
+            Rotate<NativeVectors>(z.AsSpan(rowX[t] * columns + c0, width), z.AsSpan(rowY[t] * columns + c0, width), c[t], s[t]);
     }
 }

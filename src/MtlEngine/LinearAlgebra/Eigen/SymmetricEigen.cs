@@ -60,13 +60,22 @@ public sealed class SymmetricEigen
         Compute(a, computeVectors, parallelism ?? TensorParallelism.Current, TridiagonalSolver.DivideAndConquer);
 
     internal static SymmetricEigen Compute(DenseMatrix a, bool computeVectors, Parallelism parallelism, TridiagonalSolver solver,
+        SymmetricEigenWorkspace? workspace = null, DenseMatrix? vectorStorage = null) =>
+        Compute<NativeVectors>(a, computeVectors, parallelism, solver, workspace, vectorStorage);
+
+    /// <summary>
+    /// The decomposition with the vector width of <typeparamref name="TPath"/> in the tridiagonalization's panel kernels and
+    /// the secular solver (the tests force <see cref="Avx2Vectors"/> on AVX-512 machines; GEMM chooses its own).
+    /// </summary>
+    internal static SymmetricEigen Compute<TPath>(DenseMatrix a, bool computeVectors, Parallelism parallelism, TridiagonalSolver solver,
         SymmetricEigenWorkspace? workspace = null, DenseMatrix? vectorStorage = null)
+        where TPath : struct, IVectorPath
     {
         MatrixShapeException.ThrowIfNotSquare(a, "The symmetric eigendecomposition");
         var ws = workspace ?? SymmetricEigenWorkspace.Rented();
         try
         {
-            return Decompose(a, computeVectors, parallelism, solver, ws, vectorStorage);
+            return Decompose<TPath>(a, computeVectors, parallelism, solver, ws, vectorStorage);
         }
         finally
         {
@@ -74,8 +83,9 @@ public sealed class SymmetricEigen
         }
     }
 
-    private static SymmetricEigen Decompose(DenseMatrix a, bool computeVectors, Parallelism parallelism, TridiagonalSolver solver, SymmetricEigenWorkspace ws,
+    private static SymmetricEigen Decompose<TPath>(DenseMatrix a, bool computeVectors, Parallelism parallelism, TridiagonalSolver solver, SymmetricEigenWorkspace ws,
         DenseMatrix? vectorStorage)
+        where TPath : struct, IVectorPath
     {
         int n = a.Rows;
         var reduction = PanelParallelism(a.Rows, parallelism);
@@ -94,7 +104,7 @@ public sealed class SymmetricEigen
         double[] work, d, e, tau;
         try
         {
-            (work, d, e, tau) = Reduce(a, reduction, ws);
+            (work, d, e, tau) = Reduce<TPath>(a, reduction, ws);
         }
         finally
         {
@@ -106,7 +116,7 @@ public sealed class SymmetricEigen
             Array.Sort(d);
             return new SymmetricEigen(d, null);
         }
-        if (z is not null) TridiagonalDivideAndConquer.Solve(d, e, z.Data, ws.MergeScratch(n), parallelism);
+        if (z is not null) TridiagonalDivideAndConquer.Solve<TPath>(d, e, z.Data, ws.MergeScratch(n), parallelism);
         else
         {
             var zt = DenseMatrix.Identity(n);
@@ -193,7 +203,7 @@ public sealed class SymmetricEigen
     {
         int n = a.Rows;
         int first = largest ? n - k : 0;
-        var (work, d, e, tau) = Reduce(a, PanelParallelism(a.Rows, parallelism), ws);
+        var (work, d, e, tau) = Reduce<NativeVectors>(a, PanelParallelism(a.Rows, parallelism), ws);
         if (4 * k <= n)
         {
             var values = TridiagonalBisection.Values(d, e, first, k);
@@ -239,7 +249,8 @@ public sealed class SymmetricEigen
     /// Qᵀ·A·Q = T: the upper triangle of the returned n×n work matrix (A's lower triangle transposed; it lives in
     /// <paramref name="workspace"/>) holds the reflectors.
     /// </summary>
-    private static (double[] Work, double[] D, double[] E, double[] Tau) Reduce(DenseMatrix a, Parallelism parallelism, SymmetricEigenWorkspace workspace)
+    private static (double[] Work, double[] D, double[] E, double[] Tau) Reduce<TPath>(DenseMatrix a, Parallelism parallelism, SymmetricEigenWorkspace workspace)
+        where TPath : struct, IVectorPath
     {
         int n = a.Rows;
         // Only the upper triangle is read from here on (the lower one is scratch), so the buffer need not be cleared.
@@ -256,7 +267,7 @@ public sealed class SymmetricEigen
         var d = new double[n];
         var e = new double[n];
         var tau = new double[Math.Max(n - 2, 0)];
-        Tridiagonalization.Blocked(work, n, d, e, tau, parallelism, workspace);
+        Tridiagonalization.Blocked<TPath>(work, n, d, e, tau, parallelism, workspace);
         return (work, d, e, tau);
     }
 

@@ -49,7 +49,15 @@ internal static class TridiagonalDivideAndConquer
     /// <paramref name="scratch"/> (at least <see cref="ScratchLength"/> elements, contents unspecified) holds the merges'
     /// temporaries: a caller's workspace, so that a loop of decompositions touches no fresh memory here.
     /// </summary>
-    public static void Solve(double[] d, double[] e, double[] z, double[] scratch, Parallelism parallelism)
+    public static void Solve(double[] d, double[] e, double[] z, double[] scratch, Parallelism parallelism) =>
+        Solve<NativeVectors>(d, e, z, scratch, parallelism);
+
+    /// <summary>
+    /// <see cref="Solve(double[], double[], double[], double[], Parallelism)"/> with the vector width of
+    /// <typeparamref name="TPath"/> in the secular solver (the merges' GEMMs choose their own).
+    /// </summary>
+    internal static void Solve<TPath>(double[] d, double[] e, double[] z, double[] scratch, Parallelism parallelism)
+        where TPath : struct, IVectorPath
     {
         int n = d.Length;
         if (n == 0) return;
@@ -67,11 +75,12 @@ internal static class TridiagonalDivideAndConquer
         for (int i = 0; i < n - 1; i++) e[i] /= scale;
         if (scratch.LongLength < ScratchLength(n))
             throw new ArgumentException($"The merge scratch needs {ScratchLength(n)} elements for n = {n}, but has {scratch.Length}.", nameof(scratch));
-        Recurse(d, e, z, scratch, 0, n, parallelism);
+        Recurse<TPath>(d, e, z, scratch, 0, n, parallelism);
         for (int i = 0; i < n; i++) d[i] *= scale;
     }
 
-    private static void Recurse(double[] d, double[] e, double[] z, double[] scratch, int lo, int size, Parallelism parallelism)
+    private static void Recurse<TPath>(double[] d, double[] e, double[] z, double[] scratch, int lo, int size, Parallelism parallelism)
+        where TPath : struct, IVectorPath
     {
         if (size <= LeafSize)
         {
@@ -91,15 +100,15 @@ internal static class TridiagonalDivideAndConquer
             var left = new Parallelism(Math.Max(1, degree / 2));
             var right = new Parallelism(Math.Max(1, degree - degree / 2));
             Parallel.Invoke(new ParallelOptions { MaxDegreeOfParallelism = 2 },
-                () => Recurse(d, e, z, scratch, lo, n1, left),
-                () => Recurse(d, e, z, scratch, lo + n1, size - n1, right));
+                () => Recurse<TPath>(d, e, z, scratch, lo, n1, left),
+                () => Recurse<TPath>(d, e, z, scratch, lo + n1, size - n1, right));
         }
         else
         {
-            Recurse(d, e, z, scratch, lo, n1, parallelism);
-            Recurse(d, e, z, scratch, lo + n1, size - n1, parallelism);
+            Recurse<TPath>(d, e, z, scratch, lo, n1, parallelism);
+            Recurse<TPath>(d, e, z, scratch, lo + n1, size - n1, parallelism);
         }
-        Merge(d, z, scratch, lo, n1, size, rho, parallelism);
+        Merge<TPath>(d, z, scratch, lo, n1, size, rho, parallelism);
     }
 
     /// <summary>Implicit QL on the block [lo, lo + size): values ascending into d, vectors into the block's columns of z.</summary>
@@ -142,7 +151,8 @@ internal static class TridiagonalDivideAndConquer
 
     /// <summary>Merges the solved halves [lo, lo + n1) and [lo + n1, lo + size) coupled by ρ (dlaed1: dlaed2 + dlaed3).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Merge(double[] d, double[] q, double[] scratch, int lo, int n1, int size, double rhoSigned, Parallelism parallelism)
+    private static void Merge<TPath>(double[] d, double[] q, double[] scratch, int lo, int n1, int size, double rhoSigned, Parallelism parallelism)
+        where TPath : struct, IVectorPath
     {
         int n = d.Length;
         var (uAt, mergedAt, sharedAt) = MergeRegions(n, lo, size);
@@ -222,7 +232,7 @@ internal static class TridiagonalDivideAndConquer
             var poles = new double[k];
             var weights = new double[k];
             for (int i = 0; i < k; i++) { poles[i] = dl[kept[i]]; weights[i] = w[kept[i]]; }
-            SecularEquation.SolveAll(poles, weights, rho, lambda, scratch, uAt, scratch, sharedAt, parallelism);
+            SecularEquation.SolveAll<TPath>(poles, weights, rho, lambda, scratch, uAt, scratch, sharedAt, parallelism);
         }
 
         // Q·U into scratch[mergedAt, mergedAt + size·k): top rows from the columns of type 1 and 2, bottom rows from those
@@ -319,7 +329,8 @@ internal static class SecularEquation
     /// <paramref name="u"/>[uAt, uAt + K²) (column i for root i), from the Gu–Eisenstat recomputed ẑ. The K×K differences
     /// d_j − λ_i are kept in <paramref name="delta"/>[deltaAt, deltaAt + K²) (scratch; it must not overlap u's range).
     /// </summary>
-    public static void SolveAll(double[] d, double[] z, double rho, double[] lambda, double[] u, int uAt, double[] delta, int deltaAt, Parallelism parallelism)
+    public static void SolveAll<TPath>(double[] d, double[] z, double rho, double[] lambda, double[] u, int uAt, double[] delta, int deltaAt, Parallelism parallelism)
+        where TPath : struct, IVectorPath
     {
         int k = d.Length;
         if (k == 1)
@@ -331,7 +342,7 @@ internal static class SecularEquation
         // delta[deltaAt + i·k + j] = d_j − λ_i, accurate.
         ForRange(k, parallelism, k * k >= ParallelThresholds.SecularRootsElements, (i0, i1) =>
         {
-            for (int i = i0; i < i1; i++) lambda[i] = Root(d, z, rho, i, delta.AsSpan(deltaAt + i * k, k));
+            for (int i = i0; i < i1; i++) lambda[i] = Root<TPath>(d, z, rho, i, delta.AsSpan(deltaAt + i * k, k));
         });
         // ẑ_j = sign(z_j)·√(−(d_j − λ_j)·Π_{i≠j}(d_j − λ_i)/(d_j − d_i)), accumulated root by root (rows of delta, i ascending)
         // over fixed column ranges, so each product has the same order for any thread count.
@@ -345,9 +356,9 @@ internal static class SecularEquation
                 double di = d[i];
                 // Every j of the range but j = i.
                 int split = Math.Clamp(i, j0, j1);
-                MultiplyRatios(product.AsSpan(j0, split - j0), row[j0..split], d.AsSpan(j0, split - j0), di);
+                MultiplyRatios<TPath>(product.AsSpan(j0, split - j0), row[j0..split], d.AsSpan(j0, split - j0), di);
                 int after = Math.Clamp(i + 1, j0, j1);
-                MultiplyRatios(product.AsSpan(after, j1 - after), row[after..j1], d.AsSpan(after, j1 - after), di);
+                MultiplyRatios<TPath>(product.AsSpan(after, j1 - after), row[after..j1], d.AsSpan(after, j1 - after), di);
             }
         });
         var zhat = new double[k];
@@ -368,10 +379,11 @@ internal static class SecularEquation
 
     /// <summary>product[j] *= row[j] / (d[j] − dᵢ) for every j of the spans (vectorized; the same rounding as the scalar loop).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplyRatios(Span<double> product, ReadOnlySpan<double> row, ReadOnlySpan<double> d, double di)
+    internal static void MultiplyRatios<TPath>(Span<double> product, ReadOnlySpan<double> row, ReadOnlySpan<double> d, double di)
+        where TPath : struct, IVectorPath
     {
         int len = product.Length, j = 0;
-        if (Vector512.IsHardwareAccelerated && len >= Vector512<double>.Count)
+        if (TPath.Wide && len >= Vector512<double>.Count)
         {
             var pv = MemoryMarshal.Cast<double, Vector512<double>>(product);
             var rv = MemoryMarshal.Cast<double, Vector512<double>>(row[..len]);
@@ -403,7 +415,8 @@ internal static class SecularEquation
 
     /// <summary>Root i; fills <paramref name="delta"/> with d_j − λ_i.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static double Root(double[] d, double[] z, double rho, int i, Span<double> delta)
+    internal static double Root<TPath>(double[] d, double[] z, double rho, int i, Span<double> delta)
+        where TPath : struct, IVectorPath
     {
         int k = d.Length;
         double invRho = 1 / rho;
@@ -415,7 +428,7 @@ internal static class SecularEquation
             double gap = d[i + 1] - d[i];
             double mid = 0.5 * gap;
             for (int j = 0; j < k; j++) delta[j] = d[j] - d[i];
-            double fmid = invRho + Partial(delta[..k], z, mid, out _);
+            double fmid = invRho + Partial<TPath>(delta[..k], z, mid, out _);
             if (fmid >= 0) { origin = i; lo = 0; hi = mid; }
             else { origin = i + 1; lo = -mid; hi = 0; }
         }
@@ -436,7 +449,7 @@ internal static class SecularEquation
         double eps = MachineEpsilon.UnitRoundoff;
         for (int iteration = 0; iteration < 200; iteration++)
         {
-            Sums(delta, z, tau, i, out double psi, out double dpsi, out double phi, out double dphi);
+            Sums<TPath>(delta, z, tau, i, out double psi, out double dpsi, out double phi, out double dphi);
             double f = invRho + psi + phi;
             double bound = eps * (8 * (invRho + Math.Abs(psi) + Math.Abs(phi)) + 3 * Math.Abs(tau) * (dpsi + dphi));
             if (Math.Abs(f) <= bound) break;
@@ -478,18 +491,21 @@ internal static class SecularEquation
 
     /// <summary>ψ = Σ_{j≤i} z_j²/(δ_j − τ) and φ = Σ_{j&gt;i}, with their derivatives.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Sums(ReadOnlySpan<double> delta, double[] z, double tau, int i, out double psi, out double dpsi, out double phi, out double dphi)
+    private static void Sums<TPath>(ReadOnlySpan<double> delta, double[] z, double tau, int i, out double psi, out double dpsi, out double phi, out double dphi)
+        where TPath : struct, IVectorPath
     {
-        psi = Partial(delta[..(i + 1)], z.AsSpan(0, i + 1), tau, out dpsi);
-        phi = Partial(delta[(i + 1)..], z.AsSpan(i + 1), tau, out dphi);
+        psi = Partial<TPath>(delta[..(i + 1)], z.AsSpan(0, i + 1), tau, out dpsi);
+        phi = Partial<TPath>(delta[(i + 1)..], z.AsSpan(i + 1), tau, out dphi);
     }
 
+    /// <summary>Σ_j z_j²/(δ_j − τ), and its derivative Σ_j z_j²/(δ_j − τ)² into <paramref name="derivative"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double Partial(ReadOnlySpan<double> delta, ReadOnlySpan<double> z, double tau, out double derivative)
+    internal static double Partial<TPath>(ReadOnlySpan<double> delta, ReadOnlySpan<double> z, double tau, out double derivative)
+        where TPath : struct, IVectorPath
     {
         int len = delta.Length, j = 0;
         double s = 0, ds = 0;
-        if (Vector512.IsHardwareAccelerated && len >= Vector512<double>.Count)
+        if (TPath.Wide && len >= Vector512<double>.Count)
         {
             var dv = MemoryMarshal.Cast<double, Vector512<double>>(delta);
             var zv = MemoryMarshal.Cast<double, Vector512<double>>(z);

@@ -13,11 +13,11 @@ namespace MtlEngine.LinearAlgebra;
 /// meaningful (row j, columns j..n−1 — by symmetry the lower column j, but contiguous), and reflector j is stored in
 /// row j after the step (v_j[j + 2..] in columns j + 2..).
 /// <para>
-/// <see cref="Blocked"/> is LAPACK's dsytrd/dlatrd: a panel of NB columns is reduced using A₂₂ as it was before the
+/// <see cref="Blocked(double[], int, double[], double[], double[], Parallelism, SymmetricEigenWorkspace?)"/> is LAPACK's dsytrd/dlatrd: a panel of NB columns is reduced using A₂₂ as it was before the
 /// panel, corrected on the fly, while it builds W (row i: w_i = τ·A₂₂·v_i − τ/2·(…)·v_i minus the corrections of the
 /// earlier panel columns); then the trailing block takes the whole panel at once in a symmetric rank-2k update
 /// A₂₂ −= V·Wᵀ + W·Vᵀ, computed as GEMMs with inner dimension 2·NB on strips of the upper triangle. Half the flops
-/// are in that update; the other half are the products A₂₂·v, done by <see cref="SymmetricMultiply"/> which reads the
+/// are in that update; the other half are the products A₂₂·v, done by <see cref="SymmetricMultiply{TPath}"/> which reads the
 /// stored triangle once (each element used for a row dot product and a column update).
 /// </para>
 /// <see cref="Unblocked"/> (LAPACK's sytd2 on a full symmetric matrix: one rank-2 update per column) is the textbook twin.
@@ -36,7 +36,7 @@ internal static class Tridiagonalization
     /// <summary>Row strip height of the trailing rank-2k update (each strip is one GEMM over its part of the upper triangle).</summary>
     private const int Strip = 96;
 
-    /// <summary>Fixed row-chunk size of <see cref="SymmetricMultiply"/>; the partition (and so the rounding) does not depend on the thread count.</summary>
+    /// <summary>Fixed row-chunk size of <see cref="SymmetricMultiply{TPath}"/>; the partition (and so the rounding) does not depend on the thread count.</summary>
     private const int Chunk = 64;
 
     /// <summary>
@@ -45,8 +45,16 @@ internal static class Tridiagonalization
     /// The lower triangle of <paramref name="a"/> is scratch (it need not hold anything on entry). The panel buffers come
     /// from <paramref name="workspace"/>, or are rented from the array pool for this call when it is null.
     /// </summary>
+    public static void Blocked(double[] a, int n, double[] d, double[] e, double[] tau, Parallelism parallelism, SymmetricEigenWorkspace? workspace = null) =>
+        Blocked<NativeVectors>(a, n, d, e, tau, parallelism, workspace);
+
+    /// <summary>
+    /// <see cref="Blocked(double[], int, double[], double[], double[], Parallelism, SymmetricEigenWorkspace?)"/> with the
+    /// vector width of <typeparamref name="TPath"/> in every kernel of the panel (the trailing GEMMs choose their own).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Blocked(double[] a, int n, double[] d, double[] e, double[] tau, Parallelism parallelism, SymmetricEigenWorkspace? workspace = null)
+    internal static void Blocked<TPath>(double[] a, int n, double[] d, double[] e, double[] tau, Parallelism parallelism, SymmetricEigenWorkspace? workspace = null)
+        where TPath : struct, IVectorPath
     {
         if (n == 0) return;
         var ws = workspace ?? SymmetricEigenWorkspace.Rented();
@@ -65,7 +73,7 @@ internal static class Tridiagonalization
             for (int k = 0; k < n;)
             {
                 int width = n - k > NB + NX ? NB : n - k;
-                Panel(a, n, k, width, d, e, tau, vw, vectors, partial, t1, t2, parallelism);
+                Panel<TPath>(a, n, k, width, d, e, tau, vw, vectors, partial, t1, t2, parallelism);
                 int s = k + width;
                 if (s < n)
                     TrailingUpdate(a, n, s, width, vw, wv, parallelism);
@@ -83,8 +91,9 @@ internal static class Tridiagonalization
     /// <paramref name="vw"/>. <paramref name="vectors"/> (3n): y = A₂₂·v in [0, n), the threaded product's scratch after it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Panel(double[] a, int n, int k, int width, double[] d, double[] e, double[] tau, double[] vw, double[] vectors,
+    private static void Panel<TPath>(double[] a, int n, int k, int width, double[] d, double[] e, double[] tau, double[] vw, double[] vectors,
         double[] partial, double[] t1, double[] t2, Parallelism parallelism)
+        where TPath : struct, IVectorPath
     {
         int wOffset = width * n;
         Array.Clear(vw, 0, 2 * width * n);
@@ -98,7 +107,7 @@ internal static class Tridiagonalization
                 t1[c] = vw[wOffset + c * n + j];
                 t2[c] = vw[c * n + j];
             }
-            SubtractPanel(row, vw, n, wOffset, i, j, t1, t2);
+            SubtractPanel<TPath>(row, vw, n, wOffset, i, j, t1, t2);
             d[j] = row[0];
             if (j == n - 1) break;
             int len = n - j - 1;
@@ -124,9 +133,9 @@ internal static class Tridiagonalization
             tau[j] = t;
             // w = A₂₂·v with the stale A₂₂, then the panel's corrections: − Σ V_c·(W_cᵀv) − W_c·(V_cᵀv).
             var yv = vectors.AsSpan(0, len);
-            SymmetricMultiply(a, n, j + 1, v, yv, partial, vectors, n, parallelism);
-            PanelDots(vw, n, wOffset, i, j + 1, v, t1, t2);
-            SubtractPanel(yv, vw, n, wOffset, i, j + 1, t1, t2);
+            SymmetricMultiply<TPath>(a, n, j + 1, v, yv, partial, vectors, n, parallelism);
+            PanelDots<TPath>(vw, n, wOffset, i, j + 1, v, t1, t2);
+            SubtractPanel<TPath>(yv, vw, n, wOffset, i, j + 1, t1, t2);
             // w = τ·y − (τ/2)(τ·yᵀv)·v.
             Dense.Scale(t, yv);
             double half = -0.5 * t * Dense.Dot(yv, v);
@@ -140,7 +149,8 @@ internal static class Tridiagonalization
     /// <paramref name="vw"/> (row stride n): a column-major GEMV over the panel, y loaded and stored once per vector.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SubtractPanel(Span<double> y, double[] vw, int n, int wOffset, int count, int start, ReadOnlySpan<double> alpha, ReadOnlySpan<double> beta)
+    internal static void SubtractPanel<TPath>(Span<double> y, double[] vw, int n, int wOffset, int count, int start, ReadOnlySpan<double> alpha, ReadOnlySpan<double> beta)
+        where TPath : struct, IVectorPath
     {
         if (count == 0) return;
         int len = y.Length, p = 0;
@@ -150,7 +160,7 @@ internal static class Tridiagonalization
         _ = beta[count - 1];
         ref double v0r = ref vw[start];
         ref double w0r = ref vw[wOffset + start];
-        if (Vector512.IsHardwareAccelerated)
+        if (TPath.Wide)
         {
             // 32 elements at a time in eight independent accumulators (V and W parts apart), so that FMA latency does not bind.
             const int width = 8;
@@ -191,7 +201,7 @@ internal static class Tridiagonalization
                 (Vector512.LoadUnsafe(ref yp, (nuint)p) - (v0 + w0)).StoreUnsafe(ref yp, (nuint)p);
             }
         }
-        else if (Fma256)
+        else if (TPath.Fma256)
         {
             // The same on 256-bit vectors (AVX2): 16 elements at a time in eight accumulators. Without it this loop ran
             // scalar and was the largest AVX2 cost of the n = 512 decomposition (12 % of its samples, 11× the AVX-512 loop's).
@@ -244,13 +254,14 @@ internal static class Tridiagonalization
 
     /// <summary>
     /// t1[c] = W_c[start..]·v and t2[c] = V_c[start..]·v for c &lt; <paramref name="count"/> (rows of <paramref name="vw"/> as in
-    /// <see cref="SubtractPanel"/>): two panel columns (four rows) per pass, so v is loaded once for four dot products.
+    /// <see cref="SubtractPanel{TPath}"/>): two panel columns (four rows) per pass, so v is loaded once for four dot products.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelDots(double[] vw, int n, int wOffset, int count, int start, ReadOnlySpan<double> v, Span<double> t1, Span<double> t2)
+    internal static void PanelDots<TPath>(double[] vw, int n, int wOffset, int count, int start, ReadOnlySpan<double> v, Span<double> t1, Span<double> t2)
+        where TPath : struct, IVectorPath
     {
         int len = v.Length, c = 0;
-        if (Vector512.IsHardwareAccelerated && len >= Vector512<double>.Count && count >= 2)
+        if (TPath.Wide && len >= Vector512<double>.Count && count >= 2)
         {
             _ = vw[wOffset + (count - 1) * n + start + len - 1];
             ref double rv = ref MemoryMarshal.GetReference(v);
@@ -286,7 +297,7 @@ internal static class Tridiagonalization
                 t2[c + 1] = dv1;
             }
         }
-        else if (Fma256 && len >= Vector256<double>.Count && count >= 2)
+        else if (TPath.Fma256 && len >= Vector256<double>.Count && count >= 2)
         {
             // The same on 256-bit vectors (AVX2).
             _ = vw[wOffset + (count - 1) * n + start + len - 1];
@@ -360,22 +371,23 @@ internal static class Tridiagonalization
     /// With more than one worker, x and y are staged in <paramref name="scratch"/>[offset .. offset + 2(n − s)) (the workers cannot share spans).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void SymmetricMultiply(double[] a, int n, int s, ReadOnlySpan<double> x, Span<double> y, double[] partial,
+    internal static void SymmetricMultiply<TPath>(double[] a, int n, int s, ReadOnlySpan<double> x, Span<double> y, double[] partial,
         double[] scratch, int offset, Parallelism parallelism)
+        where TPath : struct, IVectorPath
     {
         int m = n - s;
         int chunks = (m + Chunk - 1) / Chunk;
         int workers = m >= ParallelThresholds.TridiagonalProductOrder ? Math.Min(parallelism.Degree, chunks) : 1;
         if (workers <= 1)
         {
-            for (int q = 0; q < chunks; q++) SymmetricChunk(a, n, s, q, x, y, partial);
+            for (int q = 0; q < chunks; q++) SymmetricChunk<TPath>(a, n, s, q, x, y, partial);
         }
         else
         {
             x.CopyTo(scratch.AsSpan(offset, m));
             // One fork-join per column (a struct body: no closure, options or bounds array allocated per call, as
             // Parallel.For did about 260 times per n = 512 reduction).
-            ForkJoin.Run(workers, new SymmetricShares(a, n, s, partial, scratch, offset, workers));
+            ForkJoin.Run(workers, new SymmetricShares<TPath>(a, n, s, partial, scratch, offset, workers));
             scratch.AsSpan(offset + m, m).CopyTo(y);
         }
         // y_c += Σ_q partial_q[c] over the chunks that start before c, in chunk order.
@@ -388,15 +400,16 @@ internal static class Tridiagonalization
     }
 
     /// <summary>
-    /// Worker <c>share</c>'s chunks of <see cref="SymmetricMultiply"/>, x and y staged in scratch[offset ..] (see there).
+    /// Worker <c>share</c>'s chunks of <see cref="SymmetricMultiply{TPath}"/>, x and y staged in scratch[offset ..] (see there).
     /// </summary>
-    private readonly struct SymmetricShares(double[] a, int n, int s, double[] partial, double[] scratch, int offset, int workers) : IShareBody
+    private readonly struct SymmetricShares<TPath>(double[] a, int n, int s, double[] partial, double[] scratch, int offset, int workers) : IShareBody
+        where TPath : struct, IVectorPath
     {
         public void Run(int share)
         {
             int m = n - s;
             for (int q = ChunkBound(m, workers, share), last = ChunkBound(m, workers, share + 1); q < last; q++)
-                SymmetricChunk(a, n, s, q, scratch.AsSpan(offset, m), scratch.AsSpan(offset + m, m), partial);
+                SymmetricChunk<TPath>(a, n, s, q, scratch.AsSpan(offset, m), scratch.AsSpan(offset + m, m), partial);
         }
     }
 
@@ -422,11 +435,12 @@ internal static class Tridiagonalization
 
     /// <summary>
     /// Rows [q·Chunk, …) of the trailing block: y_r for those rows (dots and the in-chunk column updates), and the column
-    /// updates beyond the chunk into partial row q. With Vector512 or AVX2, rows go four at a time (<see cref="DotAxpy4"/>): x
+    /// updates beyond the chunk into partial row q. With Vector512 or AVX2, rows go four at a time (<see cref="DotAxpy4{TPath}"/>): x
     /// and the updated vector are loaded and stored once for four rows of A, which halves the memory operations per element.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SymmetricChunk(double[] a, int n, int s, int q, ReadOnlySpan<double> x, Span<double> y, double[] partial)
+    private static void SymmetricChunk<TPath>(double[] a, int n, int s, int q, ReadOnlySpan<double> x, Span<double> y, double[] partial)
+        where TPath : struct, IVectorPath
     {
         int m = n - s, r0 = q * Chunk, r1 = Math.Min(m, r0 + Chunk);
         // Column updates that land inside the chunk go to y directly (their rows come later in the same chunk).
@@ -434,7 +448,7 @@ internal static class Tridiagonalization
         part.Clear();
         for (int r = r0; r < r1; r++) y[r] = 0;
         int r4 = r0;
-        if (Vector512.IsHardwareAccelerated || Fma256)
+        if (TPath.Wide || TPath.Fma256)
         {
             for (; r4 + 4 <= r1; r4 += 4)
             {
@@ -452,8 +466,8 @@ internal static class Tridiagonalization
                     y[r4 + k] += sum;
                 }
                 // Columns past it: inside the chunk into y, beyond it into the partial.
-                var inside = DotAxpy4(a, row0, n, r4 + 4, r1 - r4 - 4, x, y, r4, r4 + 4);
-                var beyond = DotAxpy4(a, row0, n, r1, m - r1, x, part, r4, 0);
+                var inside = DotAxpy4<TPath>(a, row0, n, r4 + 4, r1 - r4 - 4, x, y, r4, r4 + 4);
+                var beyond = DotAxpy4<TPath>(a, row0, n, r1, m - r1, x, part, r4, 0);
                 for (int k = 0; k < 4; k++) y[r4 + k] += inside.GetElement(k) + beyond.GetElement(k);
             }
         }
@@ -464,8 +478,8 @@ internal static class Tridiagonalization
             double sum = row[0] * xr;
             // Within the chunk (columns r + 1 .. r1 − 1) the column updates go straight to y, beyond it to the partial.
             int inner = r1 - r - 1;
-            sum += DotAxpy(row.Slice(1, inner), x.Slice(r + 1, inner), y.Slice(r + 1, inner), xr);
-            sum += DotAxpy(row[(inner + 1)..], x[r1..], part, xr);
+            sum += DotAxpy<TPath>(row.Slice(1, inner), x.Slice(r + 1, inner), y.Slice(r + 1, inner), xr);
+            sum += DotAxpy<TPath>(row[(inner + 1)..], x[r1..], part, xr);
             y[r] += sum;
         }
     }
@@ -475,10 +489,11 @@ internal static class Tridiagonalization
     /// returns their dots with x[c0..] and does p[p0 + i] += Σ_k a[row0 + k·n + c0 + i]·x[xr + k] — one pass over the four rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Vector256<double> DotAxpy4(double[] a, int row0, int n, int c0, int len, ReadOnlySpan<double> x, Span<double> p, int xr, int p0)
+    internal static Vector256<double> DotAxpy4<TPath>(double[] a, int row0, int n, int c0, int len, ReadOnlySpan<double> x, Span<double> p, int xr, int p0)
+        where TPath : struct, IVectorPath
     {
         if (len <= 0) return Vector256<double>.Zero;
-        if (!Vector512.IsHardwareAccelerated) return DotAxpy4Avx2(a, row0, n, c0, len, x, p, xr, p0);
+        if (!TPath.Wide) return DotAxpy4Avx2(a, row0, n, c0, len, x, p, xr, p0);
         // The bounds of everything touched, checked once (the loop below reads through unchecked references).
         _ = a[row0 + 3 * n + c0 + len - 1];
         _ = x[c0 + len - 1];
@@ -532,12 +547,12 @@ internal static class Tridiagonalization
     }
 
     /// <summary>
-    /// <see cref="DotAxpy4"/> on 256-bit vectors (AVX2): the same pass over the four rows, four doubles at a time. Before
-    /// it, AVX2 went row by row (<see cref="DotAxpy"/>, x and the updated vector loaded and stored once per row), 10 % of
+    /// <see cref="DotAxpy4{TPath}"/> on 256-bit vectors (AVX2): the same pass over the four rows, four doubles at a time. Before
+    /// it, AVX2 went row by row (<see cref="DotAxpy{TPath}"/>, x and the updated vector loaded and stored once per row), 10 % of
     /// the n = 512 decomposition's samples against 6 % for the four-row AVX-512 pass.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Vector256<double> DotAxpy4Avx2(double[] a, int row0, int n, int c0, int len, ReadOnlySpan<double> x, Span<double> p, int xr, int p0)
+    internal static Vector256<double> DotAxpy4Avx2(double[] a, int row0, int n, int c0, int len, ReadOnlySpan<double> x, Span<double> p, int xr, int p0)
     {
         _ = a[row0 + 3 * n + c0 + len - 1];
         _ = x[c0 + len - 1];
@@ -590,18 +605,16 @@ internal static class Tridiagonalization
         return Vector256.Create(d0, d1, d2, d3);
     }
 
-    /// <summary>256-bit vectors with fused multiply-add (AVX2 + FMA, the Zen 3 path): the gate of the AVX2 forms above.</summary>
-    private static bool Fma256 => Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
-
     /// <summary>Returns Σ row·x and does p += α·row, in one pass over row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double DotAxpy(ReadOnlySpan<double> row, ReadOnlySpan<double> x, Span<double> p, double alpha)
+    internal static double DotAxpy<TPath>(ReadOnlySpan<double> row, ReadOnlySpan<double> x, Span<double> p, double alpha)
+        where TPath : struct, IVectorPath
     {
         int len = row.Length, i = 0;
         x = x[..len];
         p = p[..len];
         double sum = 0;
-        if (Vector512.IsHardwareAccelerated && len >= Vector512<double>.Count)
+        if (TPath.Wide && len >= Vector512<double>.Count)
         {
             var rv = MemoryMarshal.Cast<double, Vector512<double>>(row);
             var xv = MemoryMarshal.Cast<double, Vector512<double>>(x);
@@ -656,7 +669,7 @@ internal static class Tridiagonalization
 
     /// <summary>
     /// The textbook twin (LAPACK's sytd2) on a full symmetric row-major matrix: for each column k, the reflector of
-    /// A[k + 1.., k], p = τ·A₂₂·v, w = p − (τ/2)(pᵀv)·v, A₂₂ −= v·wᵀ + w·vᵀ. Same storage of the reflectors as <see cref="Blocked"/>.
+    /// A[k + 1.., k], p = τ·A₂₂·v, w = p − (τ/2)(pᵀv)·v, A₂₂ −= v·wᵀ + w·vᵀ. Same storage of the reflectors as <see cref="Blocked(double[], int, double[], double[], double[], Parallelism, SymmetricEigenWorkspace?)"/>.
     /// </summary>
     public static void Unblocked(double[] a, int n, double[] d, double[] e, double[] tau)
     {

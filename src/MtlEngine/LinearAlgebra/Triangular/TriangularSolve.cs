@@ -382,17 +382,22 @@ public static class TriangularSolve
         if (typeof(T) == typeof(double) && Avx512F.IsSupported)
             RegisterTranspose.Double8x8(ref Unsafe.As<T, double>(ref source), sourceStride, ref Unsafe.As<T, double>(ref destination), destinationStride);
         else if (typeof(T) == typeof(double))
-        {
-            ref double s = ref Unsafe.As<T, double>(ref source);
-            ref double t = ref Unsafe.As<T, double>(ref destination);
-            nint ss = sourceStride, ts = destinationStride;
-            RegisterTranspose.Double4x4(ref s, ss, ref t, ts);
-            RegisterTranspose.Double4x4(ref Unsafe.Add(ref s, 4), ss, ref Unsafe.Add(ref t, 4 * ts), ts);
-            RegisterTranspose.Double4x4(ref Unsafe.Add(ref s, 4 * ss), ss, ref Unsafe.Add(ref t, 4), ts);
-            RegisterTranspose.Double4x4(ref Unsafe.Add(ref s, 4 * ss + 4), ss, ref Unsafe.Add(ref t, 4 * ts + 4), ts);
-        }
+            Double8x8By4x4(ref Unsafe.As<T, double>(ref source), sourceStride, ref Unsafe.As<T, double>(ref destination), destinationStride);
         else
             RegisterTranspose.Float8x8(ref Unsafe.As<T, float>(ref source), sourceStride, ref Unsafe.As<T, float>(ref destination), destinationStride);
+    }
+
+    /// <summary>
+    /// The float64 8×8 transpose as four 4×4 register transposes, block (p, q) of the source to block (q, p) of the
+    /// destination: <see cref="Transpose8x8{T}"/> without AVX-512 (and callable on any machine, for the tests).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Double8x8By4x4(ref double s, nint ss, ref double t, nint ts)
+    {
+        RegisterTranspose.Double4x4(ref s, ss, ref t, ts);
+        RegisterTranspose.Double4x4(ref Unsafe.Add(ref s, 4), ss, ref Unsafe.Add(ref t, 4 * ts), ts);
+        RegisterTranspose.Double4x4(ref Unsafe.Add(ref s, 4 * ss), ss, ref Unsafe.Add(ref t, 4), ts);
+        RegisterTranspose.Double4x4(ref Unsafe.Add(ref s, 4 * ss + 4), ss, ref Unsafe.Add(ref t, 4 * ts + 4), ts);
     }
 
     private static int Check<T>(ReadOnlyMatrixSpan<T> t, MatrixSpan<T> b, bool unitDiagonal) where T : unmanaged, IFloatingPointIeee754<T>

@@ -68,6 +68,21 @@ public unsafe class RegisterTransposeTests
         }
     }
 
+    /// <summary>
+    /// The AVX2 branch of TriangularSolve.Transpose8x8 (four Double4x4) called directly, so that it runs on AVX-512
+    /// machines too, where the dispatch takes Double8x8.
+    /// </summary>
+    [Avx2Fact]
+    public void TriangularSolveDouble8x8By4x4IsTheTranspose()
+    {
+        foreach (var (ss, ts) in new[] { (8, 8), (11, 8), (8, 13), (17, 29) })
+        {
+            var (s, t) = DoubleBlocks(8, ss, ts, seed: ss * 19 + ts);
+            MtlEngine.LinearAlgebra.TriangularSolve.Double8x8By4x4(ref s[0], ss, ref t[0], ts);
+            AssertTransposed(s, ss, t, ts, 8, $"8x8 by 4x4 ss={ss} ts={ts}");
+        }
+    }
+
     private static (double[] Source, double[] Target) DoubleBlocks(int b, int ss, int ts, int seed)
     {
         var random = new Random(seed);

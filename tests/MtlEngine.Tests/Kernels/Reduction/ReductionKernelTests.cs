@@ -1,5 +1,6 @@
 using System.Numerics;
 using MtlEngine.Kernels;
+using MtlEngine.Kernels.Elementwise;
 using MtlEngine.Kernels.Reduction;
 using static MtlEngine.Tests.Kernels.Elementwise.ElementwiseKernelTests;
 
@@ -48,6 +49,33 @@ public class ReductionKernelTests
 
     [Fact] public void All_reductions_match_their_twins_float() => CheckAll<float>();
     [Fact] public void All_reductions_match_their_twins_double() => CheckAll<double>();
+
+    /// <summary>
+    /// The driver capped at 256 and 128 bits (the loops production runs only without the wider vectors), held to the
+    /// scalar fold: max, min and max |x| exactly, the sums within n·ε·Σ|x|, at every length 0..260 (every tail, the
+    /// four-accumulator loop from 4 vectors on) and a few long ones.
+    /// </summary>
+    private static void CheckNarrow<T>(int widestBits) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double eps = Eps<T>();
+        foreach (int n in Enumerable.Range(1, 260).Concat([1000, 1025, 4099]))
+        {
+            T[] x = RandomArray<T>(n, 7 * n + widestBits);
+            T max = x.Max()!, min = x.Min()!, absMax = T.Zero, sum = T.Zero, absSum = T.Zero;
+            foreach (T v in x) { absMax = T.Max(absMax, T.Abs(v)); sum += v; absSum += T.Abs(v); }
+            string what = $"{widestBits} bits, n={n}";
+            Assert.Equal(max, ReductionDriver.Aggregate(x, default(CopyOperator<T>), default(MaxAggregation<T>), widestBits));
+            Assert.Equal(min, ReductionDriver.Aggregate(x, default(CopyOperator<T>), default(MinAggregation<T>), widestBits));
+            Assert.Equal(absMax, ReductionDriver.Aggregate(x, default(AbsTransform<T>), default(MaxAggregation<T>), widestBits));
+            double tol = 2 * n * eps * AbsSum(x);
+            AssertClose(double.CreateChecked(sum), double.CreateChecked(ReductionDriver.Aggregate(x, default(CopyOperator<T>), default(AddAggregation<T>), widestBits)), 0, $"sum {what}", tol);
+            AssertClose(double.CreateChecked(absSum), double.CreateChecked(ReductionDriver.Aggregate(x, default(AbsTransform<T>), default(AddAggregation<T>), widestBits)), 0, $"|x| sum {what}", tol);
+        }
+    }
+
+    [Avx2Fact] public void The_256_bit_driver_matches_the_scalar_fold_float() => CheckNarrow<float>(256);
+    [Avx2Fact] public void The_256_bit_driver_matches_the_scalar_fold_double() => CheckNarrow<double>(256);
+    [Fact] public void The_128_bit_driver_matches_the_scalar_fold() { CheckNarrow<float>(128); CheckNarrow<double>(128); }
 
     [Fact]
     public void Integer_sum_max_and_argmax_are_exact()
