@@ -42,7 +42,9 @@ WORK = os.environ.get("WORK", "/tmp/mf10")
 TASKS = r9.TASKS
 ACC = {"training.early_stopping": {"metric": "accuracy", "patience": 10}}
 COS = {"training.lr_schedule": {"kind": "cosine", "warmup_epochs": 2, "min_lr": 0}, "training.epochs": 30}
-LEVERS = {"base": {}, "acc": ACC, "cos": COS, "cos+acc": {**COS, **ACC}}
+LEVERS = {"base": {}, "acc": ACC, "cos": COS, "cos+acc": {**COS, **ACC},
+          # stage D (an amendment after stage C's validation table, before its test table): the cosine over round 9's 60 epochs
+          "cos60+acc": {"training.lr_schedule": {"kind": "cosine", "warmup_epochs": 2, "min_lr": 0}, **ACC}}
 STAGE_A = ["acc", "cos", "cos+acc"]  # base is round 9's runs; the order of the runs (the last lever is cut first)
 # model -> round 9's tuned try (its width); the strategies on HPS take HPS/EW's
 TUNED = {"stl-left": "h100", "stl-right": "h25", "hps-ew": "h100", "dselect-k-ew": "base",
@@ -89,6 +91,10 @@ def stage_jobs(stage, choice):
         for lever in STAGE_A:  # DSelect-k/EW last (a check beside the issue's EW/HPS; cut first)
             for seed in SEEDS_A:
                 jobs.append(("dselect-k-ew", lever, seed))
+    elif stage == "D":  # the longer cosine, seeds 0..4, chooses nothing
+        for seed in SEEDS_A:
+            for model in ("stl-left", "stl-right", "hps-ew"):
+                jobs.append((model, "cos60+acc", seed))
     elif stage == "B":
         for model in STAGE_B:
             for seed in SEEDS_A:
@@ -151,16 +157,19 @@ def per_seed(xs):
     return ", ".join(f"{d:+.2f}" for d in xs)
 
 
-def table_a():
+def table_a(split="validation"):
+    """Stage A's table and choice (validation); with --split test (stage D's check), the same table on test, choosing nothing."""
     seeds = SEEDS_A
     levers = [lv for lv in LEVERS if all(finished(m, lv, s) for m in ("stl-left", "stl-right", "hps-ew") for s in seeds)]
-    print(f"Stage A (validation, seeds {seeds[0]}..{seeds[-1]}); complete levers: {', '.join(levers)}\n")
+    print(f"Stage A ({split}, seeds {seeds[0]}..{seeds[-1]}); complete levers: {', '.join(levers)}\n")
+    if split != "validation" or "cos60+acc" in levers:
+        print("(stage D's check: the 'chosen' lines below are not the round's choice, which is stage A's, over base, acc, cos, cos+acc on validation)\n")
     print("| lever | single-task left | single-task right | best epochs left | best epochs right |")
     print("|---|---|---|---|---|")
     choice, means = {}, {}
     for lv in levers:
-        left = [acc(finished("stl-left", lv, s), "left", "validation") for s in seeds]
-        right = [acc(finished("stl-right", lv, s), "right", "validation") for s in seeds]
+        left = [acc(finished("stl-left", lv, s), "left", split) for s in seeds]
+        right = [acc(finished("stl-right", lv, s), "right", split) for s in seeds]
         means[lv] = (statistics.mean(left), statistics.mean(right))
         be = lambda model: ", ".join(str(finished(model, lv, s)["best_epoch"]) for s in seeds)
         print(f"| {lv} | {r9.ms(left)} | {r9.ms(right)} | {be('stl-left')} | {be('stl-right')} |")
@@ -168,7 +177,7 @@ def table_a():
     for i, task in enumerate(TASKS):
         choice[f"stl-{task}"] = max(levers, key=lambda lv: (means[lv][i], -order.index(lv)))
     print(f"\nchosen: stl-left = {choice['stl-left']}, stl-right = {choice['stl-right']}\n")
-    base = stl(choice, seeds, "validation")
+    base = stl(choice, seeds, split)
     for model in MULTI:
         rows = [lv for lv in levers if all(finished(model, lv, s) for s in seeds)]
         if len(rows) < len(levers):
@@ -178,9 +187,9 @@ def table_a():
         print("|---|---|---|---|---|---|---|")
         score = {}
         for lv in rows:
-            runs, ds = deltas(model, lv, seeds, "validation", base)
+            runs, ds = deltas(model, lv, seeds, split, base)
             score[lv] = statistics.mean(ds)
-            print(f"| {lv} | {r9.ms([acc(r, 'left', 'validation') for r in runs])} | {r9.ms([acc(r, 'right', 'validation') for r in runs])} | "
+            print(f"| {lv} | {r9.ms([acc(r, 'left', split) for r in runs])} | {r9.ms([acc(r, 'right', split) for r in runs])} | "
                   f"{r9.dms(ds)} | {per_seed(ds)} | {', '.join(str(r['best_epoch']) for r in runs)} | {', '.join(str(r['epochs_run']) for r in runs)} |")
         choice[model] = max(rows, key=lambda lv: (score[lv], -order.index(lv)))
         print(f"\nchosen: {model} = {choice[model]}\n")
@@ -281,7 +290,7 @@ def table_c(choice, split):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["run", "table"])
-    parser.add_argument("--stage", choices=["A", "B", "C"], required=True)
+    parser.add_argument("--stage", choices=["A", "B", "C", "D"], required=True)
     parser.add_argument("--choice", default="", help="model=lever,... (stages B, C), hps-strategy=hps-X (stage C)")
     parser.add_argument("--split", default="validation", choices=["validation", "test"])
     args = parser.parse_args()
@@ -292,7 +301,7 @@ def main():
                 parser.error(f"--choice hps-strategy={value}: one of {', '.join(STAGE_B)}")
         elif model not in ("stl-left", "stl-right") + tuple(MULTI) or value not in LEVERS:
             parser.error(f"--choice {model}={value}: unknown model or lever")
-    need = {"A": (), "B": ("stl-left", "stl-right", "hps-ew"), "C": ("stl-left", "stl-right", "hps-ew")}[args.stage]
+    need = {"A": (), "D": (), "B": ("stl-left", "stl-right", "hps-ew"), "C": ("stl-left", "stl-right", "hps-ew")}[args.stage]
     for model in need:
         if model not in choice:
             parser.error(f"stage {args.stage} needs --choice {model}=LEVER")
@@ -300,8 +309,8 @@ def main():
         if args.stage == "C" and "hps-strategy" not in choice:
             parser.error("run --stage C needs --choice hps-strategy=hps-X")
         run_stage(args.stage, choice, int(os.environ.get("JOBS", "2")))
-    elif args.stage == "A":
-        table_a()
+    elif args.stage in ("A", "D"):
+        table_a(args.split)
     elif args.stage == "B":
         table_b(choice)
     else:

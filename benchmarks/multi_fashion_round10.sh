@@ -6,6 +6,7 @@
 #   STAGE=A benchmarks/multi_fashion_round10.sh                               # the screen (seeds 0..4), then its table and choice
 #   STAGE=B CHOICE=stl-left=L,stl-right=L,hps-ew=L,dselect-k-ew=L benchmarks/multi_fashion_round10.sh   # strategies on HPS
 #   STAGE=C CHOICE=...,hps-strategy=hps-X SPLIT=validation|test benchmarks/multi_fashion_round10.sh     # 10 seeds
+#   STAGE=D SPLIT=validation|test benchmarks/multi_fashion_round10.sh         # the check: cosine over 60 epochs (+acc), seeds 0..4
 # MTL: the CLI (the round used ca9b0c3's build, /tmp/fashion-mtl10).
 set -e
 cd "$(dirname "$0")/.."
@@ -21,5 +22,7 @@ case "$STAGE" in
        benchmarks/multi_fashion_round10.py table --stage B --choice "$CHOICE" ;;
     C) benchmarks/multi_fashion_round10.py run --stage C --choice "${CHOICE:?STAGE=C needs CHOICE with hps-strategy=}"
        benchmarks/multi_fashion_round10.py table --stage C --choice "$CHOICE" --split "${SPLIT:-validation}" ;;
-    *) echo "STAGE must be A, B or C" >&2; exit 2 ;;
+    D) benchmarks/multi_fashion_round10.py run --stage D
+       benchmarks/multi_fashion_round10.py table --stage D --split "${SPLIT:-validation}" ;;
+    *) echo "STAGE must be A, B, C or D" >&2; exit 2 ;;
 esac
