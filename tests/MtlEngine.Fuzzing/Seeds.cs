@@ -135,7 +135,7 @@ internal sealed class Seeds
         var node = System.Text.Json.Nodes.JsonNode.Parse(first)!.AsObject();
         node["split"] = System.Text.Json.Nodes.JsonNode.Parse("""{"test_fraction": 0.2, "validation_fraction": 0.1, "seed": 3}""");
         node["model"] = System.Text.Json.Nodes.JsonNode.Parse("""{"hidden": [16, 8], "dropout": 0.1}""");
-        node["training"] = System.Text.Json.Nodes.JsonNode.Parse("""{"epochs": 3, "batch_size": 4, "learning_rate": 0.01, "seed": 1, "early_stopping": {"metric": "loss", "patience": 2}}""");
+        node["training"] = System.Text.Json.Nodes.JsonNode.Parse("""{"epochs": 3, "batch_size": 4, "learning_rate": 0.01, "seed": 1, "early_stopping": {"metric": "loss", "patience": 2}, "lr_schedule": {"kind": "cosine", "warmup_epochs": 1, "min_lr": 0.001}}""");
         specs.Add((Encoding.UTF8.GetBytes(node.ToJsonString()), linnerud));
         return specs;
     }

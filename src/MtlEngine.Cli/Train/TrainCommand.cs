@@ -75,6 +75,11 @@ internal static class TrainCommand
             SampleWeights = TrainRun.SampleWeights(spec.Training, data),
         };
         var trainer = new Trainer<float>(model, optimizer, options, strategy);
+        if (spec.Training.LrSchedule is { } schedule)
+            trainer.Scheduler = LearningRateScheduler<float>.Scaled(optimizer,
+                schedule.StepFactor(spec.Training.LearningRate, spec.Training.Epochs, (data.TrainRows.Length + spec.Training.BatchSize - 1) / spec.Training.BatchSize));
+        var epochRates = new Dictionary<int, double>(); // the rate of each epoch's steps (the last step's: constant within an epoch)
+        trainer.AfterEpoch = report => epochRates[report.Epoch] = optimizer.Groups[0].LearningRate ?? spec.Training.LearningRate;
         using var session = cluster is null ? null : Cluster.ClusterTrainSession.Start(cluster, specPath, spec.Training, model, data.Dataset, deviceName, stdout);
         if (session is not null) trainer.StepGradients = session.Training;
 
@@ -115,7 +120,7 @@ internal static class TrainCommand
         model.To(Device.Cpu);
         TrainRun.SaveModel(Path.Combine(outDir!, "model.safetensors"), model, spec, data.Preprocessing, data.TaskSpecs, data.TargetScaling);
         var metrics = Metrics(data, model, result);
-        metrics["training"] = TrainingRecord(spec.Training, strategy, result);
+        metrics["training"] = TrainingRecord(spec.Training, strategy, result, epochRates);
         if (spec.Evaluation.Robustness) metrics["robustness"] = TrainRun.Robustness(data, model, spec.Evaluation.RobustnessSteps, spec.Split.Seed);
         if (spec.Alignment is not null)
             metrics["alignment"] = spec.Alignment.Joint ? TrainAlignment.Joint(spec, data, (MultiTask.FusedInputModel<float>)model) : TrainAlignment.Run(spec, data);
@@ -185,14 +190,16 @@ internal static class TrainCommand
 
     /// <summary>
     /// metrics.json's <c>training</c> section: the strategy and, per epoch, the mean task weights and the gradient-conflict
-    /// matrix (cosines between the task gradients, task order; absent when not recorded).
+    /// matrix (cosines between the task gradients, task order; absent when not recorded), and the learning rate the epoch's
+    /// steps ran at (absent for the epochs before a resume).
     /// </summary>
-    private static JsonObject TrainingRecord(TrainingSpec training, ITrainingStrategy<float> strategy, TrainingResult result)
+    private static JsonObject TrainingRecord(TrainingSpec training, ITrainingStrategy<float> strategy, TrainingResult result, IReadOnlyDictionary<int, double> rates)
     {
         var epochs = new JsonArray();
         foreach (var r in result.History)
         {
             var epoch = new JsonObject { ["epoch"] = r.Epoch };
+            if (rates.TryGetValue(r.Epoch, out double rate)) epoch["learning_rate"] = rate;
             var weights = new JsonObject();
             foreach (var (task, w) in r.TaskWeights ?? new Dictionary<string, double>()) weights[task] = w;
             epoch["task_weights"] = weights;
@@ -218,6 +225,10 @@ internal static class TrainCommand
             throw new SpecException("training.early_stopping.metric", $"\"{TrainSpec.Escape(metric)}\" needs validation rows, but split.validation_fraction leaves none; use \"loss\" (the training loss) or a validation_fraction > 0");
         var allowed = new List<string> { "loss" };
         foreach (var t in tasks) allowed.AddRange([t.Name + ".loss", t.Name + "." + TaskObjectives.MetricName(t.Kind)]);
+        bool meanAccuracy = tasks.All(t => TaskObjectives.MetricName(t.Kind) == Evaluation.MeanAccuracy);
+        if (meanAccuracy) allowed.Add(Evaluation.MeanAccuracy); // the mean of the tasks' validation accuracies
+        else if (metric == Evaluation.MeanAccuracy)
+            throw new SpecException("training.early_stopping.metric", $"\"accuracy\" is the mean of the tasks' validation accuracies, and task \"{tasks.First(t => TaskObjectives.MetricName(t.Kind) != Evaluation.MeanAccuracy).Name}\" is numeric (rmse); the allowed values are {string.Join(", ", allowed)}");
         if (!allowed.Contains(metric))
             throw new SpecException("training.early_stopping.metric", $"\"{TrainSpec.Escape(metric)}\" is not allowed here; the allowed values are {string.Join(", ", allowed)}");
     }

@@ -114,6 +114,42 @@ internal sealed record TrainingSpec(int Epochs, int BatchSize, string Optimizer,
     /// one number for every input (<see cref="ModalityDropout"/>, then 0 here).
     /// </summary>
     public IReadOnlyDictionary<string, double>? ModalityDropoutRates { get; init; }
+
+    /// <summary><c>training.lr_schedule</c>: the learning rate per epoch, or null for a constant <see cref="LearningRate"/>.</summary>
+    public LrScheduleSpec? LrSchedule { get; init; }
+}
+
+/// <summary>
+/// <c>training.lr_schedule</c>: the learning rate of each epoch (constant within it), as PyTorch's schedulers stepped once per
+/// epoch. The first <paramref name="WarmupEpochs"/> epochs ramp up linearly (epoch e ≤ W runs at η·e/W); from epoch W + 1 on,
+/// with j = e − W − 1 the epochs since the warm-up and T = epochs − W: <c>cosine</c> (CosineAnnealingLR, T_max = T) runs at
+/// η_min + ½(η − η_min)(1 + cos(πj/T)), <c>step</c> (StepLR) at η·γ^⌊j / step_size⌋.
+/// </summary>
+/// <param name="Kind"><c>cosine</c> or <c>step</c>.</param>
+/// <param name="WarmupEpochs">W (0: none).</param>
+/// <param name="MinLr">cosine: η_min (0 ≤ η_min ≤ η).</param>
+/// <param name="StepSize">step: epochs between decays.</param>
+/// <param name="Gamma">step: γ, the decay factor.</param>
+internal sealed record LrScheduleSpec(string Kind, int WarmupEpochs, double MinLr, int StepSize, double Gamma)
+{
+    /// <summary>The kinds.</summary>
+    public static readonly string[] Kinds = ["cosine", "step"];
+
+    /// <summary>The factor by which the learning rate η is scaled, as a function of the 0-based epoch (epoch e is index e − 1).</summary>
+    public Nn.ILearningRateSchedule EpochFactor(double learningRate, int epochs)
+    {
+        Nn.ILearningRateSchedule after = Kind == "cosine"
+            ? new Nn.CosineSchedule(1.0, epochs - WarmupEpochs, MinLr / learningRate)
+            : new Nn.StepSchedule(1.0, StepSize, Gamma);
+        return WarmupEpochs == 0 ? after : new Nn.WarmupSchedule(after, WarmupEpochs);
+    }
+
+    /// <summary>The learning rate of each step: <see cref="EpochFactor"/> of the step's epoch (<paramref name="batchesPerEpoch"/> steps an epoch) times η.</summary>
+    public Nn.ILearningRateSchedule StepFactor(double learningRate, int epochs, int batchesPerEpoch)
+    {
+        var factor = EpochFactor(learningRate, epochs);
+        return new Nn.LambdaSchedule(step => factor.RateAt(step / batchesPerEpoch));
+    }
 }
 
 /// <summary>What metrics.json holds beyond the test and validation metrics: the robustness curves of every input (when asked).</summary>
@@ -399,7 +435,7 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         var weighted = tasks.FirstOrDefault(t => t.Weight != 1);
         string defaultWeighting = weighted is null ? "ew" : "fixed";
         var o = root.OptionalObject("training", ["epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "weighting", "weighting_params",
-            "rep_grad", "gradient_conflict", "seed", "early_stopping", "clip_norm", "modality_dropout", "class_weights", "sampling", "sampling_task"]);
+            "rep_grad", "gradient_conflict", "seed", "early_stopping", "clip_norm", "modality_dropout", "class_weights", "sampling", "sampling_task", "lr_schedule"]);
         if (o is null) return new TrainingSpec(20, 64, "adam", 1e-3, 0, defaultWeighting, 0, null, 5, null);
         var stop = o.OptionalObject("early_stopping", ["metric", "patience"]);
         string weighting = o.Choice("weighting", Weightings, defaultWeighting);
@@ -431,7 +467,29 @@ internal sealed record TrainSpec(IReadOnlyList<InputSpec> Inputs, IReadOnlyList<
         {
             ModalityDropoutRates = ModalityDropoutRates(o, inputs),
         };
+        training = training with { LrSchedule = ReadLrSchedule(o, training) };
         return ReadBalancing(o, tasks, training);
+    }
+
+    /// <summary><c>training.lr_schedule</c> (null when absent); a key of the other kind, or a warm-up as long as the run, is an error.</summary>
+    private static LrScheduleSpec? ReadLrSchedule(Reader.Obj training, TrainingSpec read)
+    {
+        const string at = "training.lr_schedule";
+        var o = training.OptionalObject("lr_schedule", ["kind", "warmup_epochs", "min_lr", "step_size", "gamma"]);
+        if (o is null) return null;
+        string kind = o.Choice("kind", LrScheduleSpec.Kinds, null);
+        foreach (string key in kind == "cosine" ? new[] { "step_size", "gamma" } : new[] { "min_lr" })
+            if (o.Has(key))
+                throw new SpecException($"{at}.{key}", $"is a setting of kind \"{(kind == "cosine" ? "step" : "cosine")}\", and {at}.kind is \"{kind}\": remove it");
+        int warmup = o.Int("warmup_epochs", 0, min: 0);
+        if (warmup >= read.Epochs)
+            throw new SpecException($"{at}.warmup_epochs", $"must be less than training.epochs ({read.Epochs}), not {warmup}: the schedule runs after the warm-up");
+        double minLr = kind == "cosine" ? o.Double("min_lr", 0, min: 0, minInclusive: true) : 0;
+        if (minLr > read.LearningRate)
+            throw new SpecException($"{at}.min_lr", $"must be ≤ training.learning_rate ({read.LearningRate.ToString(CultureInfo.InvariantCulture)}), not {minLr.ToString(CultureInfo.InvariantCulture)}");
+        double gamma = kind == "step" ? o.Double("gamma", 0.1, min: 0) : 0.1;
+        if (gamma > 1) throw new SpecException($"{at}.gamma", $"must be in (0, 1] (a decay), not {gamma.ToString(CultureInfo.InvariantCulture)}");
+        return new LrScheduleSpec(kind, warmup, minLr, kind == "step" ? o.Int("step_size", 30, min: 1) : 30, gamma);
     }
 
     /// <summary>

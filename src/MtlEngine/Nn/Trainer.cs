@@ -29,8 +29,9 @@ public sealed record EpochReport(int Epoch, double TrainLoss, double ValidationL
 public sealed record TrainingResult(IReadOnlyList<EpochReport> History, int BestEpoch, bool StoppedEarly);
 
 /// <summary>Early stopping: stop after <paramref name="Patience"/> epochs without a better validation metric, and restore the best weights.</summary>
-/// <param name="Metric"><c>loss</c> (the weighted validation loss, Σ wₜ·lossₜ), <c>TASK.loss</c>, or <c>TASK.METRIC</c>
-/// (<c>digit.accuracy</c>, <c>price.rmse</c>).</param>
+/// <param name="Metric"><c>loss</c> (the weighted validation loss, Σ wₜ·lossₜ), <c>TASK.loss</c>, <c>TASK.METRIC</c>
+/// (<c>digit.accuracy</c>, <c>price.rmse</c>), or <c>accuracy</c> (<see cref="Evaluation.MeanAccuracy"/>: the mean of the tasks'
+/// validation accuracies, higher is better; every task must be a classification or binary task).</param>
 /// <param name="Patience">Epochs without improvement before stopping.</param>
 /// <param name="HigherIsBetter">Whether larger values are better; null infers it from the name (accuracy, f1, r2, auc: higher).</param>
 /// <param name="RestoreBest">Load the best epoch's weights at the end.</param>
@@ -77,11 +78,16 @@ public sealed record TrainingProgress(int EpochNumber, int Epochs, int BatchNumb
 /// <param name="Metrics">Each task's metric (accuracy or RMSE).</param>
 public sealed record Evaluation(double Loss, IReadOnlyDictionary<string, double> TaskLosses, IReadOnlyList<TaskMetric> Metrics)
 {
-    /// <summary>The value of <c>loss</c>, <c>TASK.loss</c> or <c>TASK.METRIC</c>.</summary>
+    /// <summary>The name of the mean of the tasks' accuracies (unweighted, one term per task) as a metric: <c>accuracy</c>.</summary>
+    public const string MeanAccuracy = "accuracy";
+
+    /// <summary>The value of <c>loss</c>, <c>TASK.loss</c>, <c>TASK.METRIC</c> or <see cref="MeanAccuracy"/> (the mean of the
+    /// tasks' accuracies, when every task's metric is accuracy; NaN when a task's is, e.g. no row labelled).</summary>
     /// <exception cref="ArgumentException">When no such value exists; the message lists those that do.</exception>
     public double Value(string metric)
     {
         if (metric == "loss") return Loss;
+        if (metric == MeanAccuracy && HasMeanAccuracy) return Metrics.Average(m => m.Value);
         foreach (var (task, loss) in TaskLosses)
             if (metric == task + ".loss") return loss;
         foreach (var m in Metrics)
@@ -89,8 +95,12 @@ public sealed record Evaluation(double Loss, IReadOnlyDictionary<string, double>
         var known = new List<string> { "loss" };
         known.AddRange(TaskLosses.Keys.Select(t => t + ".loss"));
         known.AddRange(Metrics.Select(m => m.Task + "." + m.Metric));
-        throw new ArgumentException($"There is no validation metric \"{metric}\"; the allowed values are [{string.Join(", ", known)}].");
+        if (HasMeanAccuracy) known.Add(MeanAccuracy);
+        throw new ArgumentException($"There is no validation metric \"{metric}\"; the allowed values are [{string.Join(", ", known)}]"
+            + (metric == MeanAccuracy ? " (\"accuracy\", the mean of the tasks' accuracies, needs every task to report accuracy)." : "."));
     }
+
+    private bool HasMeanAccuracy => Metrics.Count > 0 && Metrics.All(m => m.Metric == MeanAccuracy);
 }
 
 /// <summary>

@@ -100,8 +100,28 @@ public sealed class TrainCliTests : IDisposable
         "tasks[0].path: test.npy has 15 rows, but inputs[0].path (x.npy) has 90")]
     [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}, {"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}]}""",
         "inputs[1].name: the input name \"a\" is used twice")]
+    [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "training": {"lr_schedule": {"kind": "linear"}}}""",
+        "training.lr_schedule.kind: \"linear\" is not allowed here; the allowed values are cosine, step")]
+    [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "training": {"lr_schedule": {"warmup_epochs": 2}}}""",
+        "training.lr_schedule.kind: is required")]
+    [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "training": {"lr_schedule": {"kind": "cosine", "gamma": 0.5}}}""",
+        "training.lr_schedule.gamma: is a setting of kind \"step\", and training.lr_schedule.kind is \"cosine\"")]
+    [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "training": {"lr_schedule": {"kind": "step", "min_lr": 0}}}""",
+        "training.lr_schedule.min_lr: is a setting of kind \"cosine\"")]
+    [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "training": {"epochs": 5, "lr_schedule": {"kind": "cosine", "warmup_epochs": 5}}}""",
+        "training.lr_schedule.warmup_epochs: must be less than training.epochs (5), not 5")]
+    [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "training": {"learning_rate": 0.01, "lr_schedule": {"kind": "cosine", "min_lr": 0.02}}}""",
+        "training.lr_schedule.min_lr: must be ≤ training.learning_rate (0.01), not 0.02")]
+    [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "training": {"lr_schedule": {"kind": "step", "gamma": 2}}}""",
+        "training.lr_schedule.gamma: must be in (0, 1] (a decay), not 2")]
+    [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "training": {"lr_schedule": {"kind": "step", "step_size": 0}}}""",
+        "training.lr_schedule.step_size: must be ≥ 1, not 0")]
+    [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "training": {"lr_schedule": {"kind": "cosine", "warmup": 1}}}""",
+        "training.lr_schedule.warmup: unknown key; the allowed keys are kind, warmup_epochs, min_lr, step_size, gamma")]
+    [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}, {"name": "s", "type": "numeric", "path": "size.npy"}], "training": {"early_stopping": {"metric": "accuracy"}}}""",
+        "training.early_stopping.metric: \"accuracy\" is the mean of the tasks' validation accuracies, and task \"s\" is numeric (rmse); the allowed values are loss, t.loss, t.accuracy, s.loss, s.rmse")]
     [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "training": {"early_stopping": {"metric": "t.rmse"}}}""",
-        "training.early_stopping.metric: \"t.rmse\" is not allowed here; the allowed values are loss, t.loss, t.accuracy")]
+        "training.early_stopping.metric: \"t.rmse\" is not allowed here; the allowed values are loss, t.loss, t.accuracy, accuracy")]
     [InlineData("""{"inputs": [], "tasks": []}""", "inputs: needs at least one input")]
     [InlineData("""{"inputs": [{"name": "a", "type": "numeric", "path": "x.npy"}], "tasks": [{"name": "t", "type": "category", "path": "color.npy"}], "split": {"validation_fraction": 0}, "training": {"early_stopping": {"metric": "t.accuracy"}}}""",
         "training.early_stopping.metric: \"t.accuracy\" needs validation rows")]
@@ -111,6 +131,68 @@ public sealed class TrainCliTests : IDisposable
         string spec = Spec(json);
         var line = CliRunner.AssertUserError("train", "--spec", spec, "--out", Path.Combine(_dir, "out"));
         Assert.Contains(expected, line);
+    }
+
+    /// <summary>Full's spec without the numeric task (so that <c>accuracy</c>, the mean accuracy, applies), with <paramref name="training"/>.</summary>
+    private string Classified(string training, string name)
+    {
+        var spec = JsonNode.Parse(Full)!;
+        spec["tasks"]!.AsArray().RemoveAt(2); // size
+        spec["training"] = JsonNode.Parse(training);
+        return Spec(spec.ToJsonString(), name);
+    }
+
+    private static double[] Rates(string output) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")))!["training"]!["epochs"]!.AsArray()
+            .Select(e => e!["learning_rate"]!.GetValue<double>()).ToArray();
+
+    [Fact]
+    public void TheLearningRateScheduleSetsEachEpochsRateByItsFormula()
+    {
+        const double lr = 0.01, min = 0.001;
+        string Run(string schedule, string name)
+        {
+            string spec = Classified("""{"epochs": 7, "batch_size": 16, "learning_rate": 0.01, "seed": 3""" + schedule + "}", name + ".json"),
+                output = Path.Combine(_dir, name);
+            var (code, _, error) = CliRunner.Mtl("train", "--spec", spec, "--out", output);
+            Assert.True(code == 0, error);
+            return output;
+        }
+        static void Same(double[] expected, double[] actual)
+        {
+            Assert.Equal(expected.Length, actual.Length);
+            for (int e = 0; e < expected.Length; e++) Assert.True(Math.Abs(expected[e] - actual[e]) <= 1e-12 * expected[e], $"epoch {e + 1}: {expected[e]} expected, {actual[e]} ran");
+        }
+        // cosine, 2 warm-up epochs: η·e/2 for e = 1, 2; then T = 5 epochs of η_min + ½(η − η_min)(1 + cos(π·j/5)), j = 0..4
+        var cosine = new double[7];
+        for (int e = 1; e <= 7; e++)
+            cosine[e - 1] = e <= 2 ? lr * e / 2 : min + 0.5 * (lr - min) * (1 + Math.Cos(Math.PI * (e - 3) / 5));
+        Same(cosine, Rates(Run(""", "lr_schedule": {"kind": "cosine", "warmup_epochs": 2, "min_lr": 0.001}""", "cosine")));
+        // step, no warm-up: η·0.5^⌊(e − 1)/3⌋
+        Same([lr, lr, lr, lr / 2, lr / 2, lr / 2, lr / 4], Rates(Run(""", "lr_schedule": {"kind": "step", "step_size": 3, "gamma": 0.5}""", "step")));
+        Same([lr, lr, lr, lr, lr, lr, lr], Rates(Run("", "constant")));
+        // The schedule changes the training itself, not only the record.
+        Assert.NotEqual(File.ReadAllText(Path.Combine(_dir, "constant", "history.csv")).Split('\n')[2], File.ReadAllText(Path.Combine(_dir, "cosine", "history.csv")).Split('\n')[2]);
+    }
+
+    [Fact]
+    public void EarlyStoppingOnAccuracyKeepsTheEpochOfTheBestMeanValidationAccuracy()
+    {
+        string spec = Classified("""{"epochs": 12, "batch_size": 16, "learning_rate": 0.05, "seed": 3, "early_stopping": {"metric": "accuracy", "patience": 12}}""", "mean.json"),
+            output = Path.Combine(_dir, "mean");
+        var (code, _, error) = CliRunner.Mtl("train", "--spec", spec, "--out", output);
+        Assert.True(code == 0, error);
+        var history = File.ReadAllLines(Path.Combine(output, "history.csv"));
+        var header = history[0].Split(',');
+        int color = Array.IndexOf(header, "color.validation_accuracy"), big = Array.IndexOf(header, "big.validation_accuracy");
+        var means = history.Skip(1).Select(line => line.Split(','))
+            .Select(f => (double.Parse(f[color], System.Globalization.CultureInfo.InvariantCulture) + double.Parse(f[big], System.Globalization.CultureInfo.InvariantCulture)) / 2).ToArray();
+        Assert.Equal(12, means.Length);
+        Assert.True(means.Distinct().Count() > 1);
+        var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")))!;
+        Assert.Equal(Array.IndexOf(means, means.Max()) + 1, metrics["best_epoch"]!.GetValue<int>());
+        double restored = (metrics["tasks"]!["color"]!["validation"]!["accuracy"]!.GetValue<double>() + metrics["tasks"]!["big"]!["validation"]!["accuracy"]!.GetValue<double>()) / 2;
+        Assert.Equal(means.Max(), restored, 12);
     }
 
     [Fact]

@@ -218,6 +218,31 @@ public class TrainerTests
     }
 
     [Fact]
+    public void EarlyStoppingOnTheMeanAccuracyRestoresTheEpochOfTheBestMean()
+    {
+        TaskSpec[] classified = [Tasks[0], Tasks[2]]; // a (3 classes) and c (binary): both report accuracy
+        var net = new MultiTaskNet<float>(5, [16], classified, new TensorRandom(3));
+        using var adam = new Adam<float>(net.Parameters(), 0.3); // large steps: the accuracies move up and down
+        var stopping = new EarlyStopping(Evaluation.MeanAccuracy, Patience: 4);
+        Assert.True(stopping.Maximizes);
+        var trainer = new Trainer<float>(net, adam, new TrainingOptions(Epochs: 30, BatchSize: 8, EarlyStopping: stopping));
+        var data = Data();
+        var result = trainer.Fit(data, Range(0, 40), Range(40, 60));
+        double Mean(EpochReport r) => (r.Validation.Single(m => m.Task == "a").Value + r.Validation.Single(m => m.Task == "c").Value) / 2;
+        var means = result.History.Select(Mean).ToArray();
+        int first = Array.IndexOf(means, means.Max()) + 1; // the first epoch of the highest mean wins
+        Assert.Equal(first, result.BestEpoch);
+        Assert.Equal(means.Max(), Trainer<float>.Evaluate(net, data, Range(40, 60)).Value("accuracy"));
+        if (result.StoppedEarly) Assert.Equal(result.BestEpoch + 4, result.History.Count);
+        Assert.True(means.Distinct().Count() > 1); // the mean moves, so a wrong epoch would be seen
+
+        var mixed = Trainer<float>.Evaluate(Net(), data, Range(40, 60)); // a regression task (b) reports rmse: no mean accuracy
+        var error = Assert.Throws<ArgumentException>(() => mixed.Value("accuracy"));
+        Assert.Contains("needs every task to report accuracy", error.Message);
+        Assert.DoesNotContain(", accuracy]", error.Message);
+    }
+
+    [Fact]
     public void CancellationStopsAtTheEndOfABatch()
     {
         var net = Net();
