@@ -128,6 +128,37 @@ public class LuPanelTests
             }
     }
 
+    [Fact]
+    public void RecursiveUnitLowerSolveMatchesTheTextbookTwin()
+    {
+        // LU's U₁₂ = L₁₁⁻¹·A₁₂: orders around the substitution base (24) and the multiple-of-8 splits, on sub-views with
+        // wider row strides (as inside the factor), the diagonal and the upper triangle NaN (neither may be read).
+        foreach (int n in new[] { 1, 16, 24, 25, 40, 97, 200 })
+            foreach (int r in new[] { 1, 7, 33 })
+            {
+                var big = Random(n + 3, n + 5, 7 * n + r);
+                for (int i = 0; i < n + 3; i++)
+                    for (int j = 0; j < n + 5; j++)
+                        if (j - 1 >= i - 2) big[i, j] = double.NaN; // the view's diagonal and above
+                        else big[i, j] *= 2.0 / Math.Sqrt(n);
+                var l = Dense.Sub(big.Span, 2, 1, n, n);
+                var b = Random(n + 4, r + 2, n * r + 1);
+                var fast = b.Clone();
+                var slow = b.Clone();
+                Lu.SolveUnitLower(l, Dense.Sub(fast.Span, 1, 2, n, r));
+                TriangularSolveTextbook.Lower(l, Dense.Sub(slow.Span, 1, 2, n, r), unitDiagonal: true);
+                AssertSmall(RelativeError(fast, slow), 20 * (n + 1) * Eps, $"n={n} r={r} float64");
+                Assert.True(fast.Data.All(double.IsFinite), $"n={n} r={r}: a NaN of the diagonal or the upper triangle was read");
+
+                var l32 = new MatrixSpan<float>(big.Data.Select(v => (float)v).ToArray(), n + 3, n + 5);
+                var fast32 = b.Data.Select(v => (float)v).ToArray();
+                var slow32 = (float[])fast32.Clone();
+                Lu.SolveUnitLower(Dense.Sub(l32, 2, 1, n, n), Dense.Sub(new MatrixSpan<float>(fast32, n + 4, r + 2), 1, 2, n, r));
+                TriangularSolveTextbook.Lower(Dense.Sub(l32, 2, 1, n, n), Dense.Sub(new MatrixSpan<float>(slow32, n + 4, r + 2), 1, 2, n, r), unitDiagonal: true);
+                AssertSmall(RelativeError(Widen(fast32, n + 4, r + 2), Widen(slow32, n + 4, r + 2)), 20 * (n + 1) * Eps32, $"n={n} r={r} float32");
+            }
+    }
+
     private static DenseMatrix Widen(float[] x, int n) => Widen(x, n, n);
 
     private static DenseMatrix Widen(float[] x, int rows, int columns) => new(rows, columns, x.Select(v => (double)v).ToArray());
