@@ -55,7 +55,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// thread CPU time (1 thread) or process CPU time (2); resident-A's speed over generic's; double unless said):
     /// <list type="bullet">
     /// <item>Logistic regression (load average 15–30): X·Wᵀ (m 20000, n 10, k 256, B transposed) 0.83 (2 threads 0.86),
-    /// its gradient Gᵀ·X (m 10, n 256, k 20000) 1.00 and 0.99 (load 13); the whole logreg_synth fit with every product on
+    /// its gradient Gᵀ·X (m 10, n 256, k 20000) 1.00 and 0.99 (load 13); X·Wᵀ two at once 0.93 (load 10); the whole logreg_synth fit with every product on
     /// one row or the other 0.91 on 1 thread and on 2 (load 11–14). With 1024 features, X·Wᵀ (m 20000, n 10, k 1024)
     /// 0.88: this rule's cost (load 12).</item>
     /// <item>m 4096, k 512: n 48/96/192/384 0.93/0.95/0.99/0.99, float n 64/128/256/512/1024 0.92/0.97/1.05/0.99/0.99;
@@ -64,7 +64,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// <item>The Cholesky's products (recursive halving: m and n 64–720, k the block width 64–1024, B transposed): each
     /// alone on 1 thread 0.97–1.05, the noise (152×360×512 0.98, 184×176×512 1.02, 304×720×1024 1.00, 520×512×512 1.02,
     /// load 10–15); two at once, one per core as the 2-thread factorization runs them, 304×720×1024 1.08, 360×360×1024
-    /// 1.05, 520×512×512 1.05, 520×256×256 1.01, 184×176×1024 1.00, 152×360×512 1.01 (load 11–27). The whole
+    /// 1.05, 520×512×512 1.05, 520×256×256 1.01, 184×176×1024 1.00, 152×360×512 0.99, 88×88×512 1.02 (load 9–27). The whole
     /// factorization with every product on resident-A over every one on generic, process CPU time: n = 2048 on 2 threads
     /// 1.08 and 1.08 (two runs), n = 1024 on 2 threads 1.04 and 1.01, on 1 thread 1.03 and 0.96, float n = 1024 on 2
     /// threads 1.02 and 0.95 (load 11–17). Here n = 2048's top level (k 1024, 30 % of its flops) runs resident-A.</item>
