@@ -33,30 +33,50 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static GemmBlockSizes For<T>(GemmInstructionSet set, int m, int n, int k) => For<T>(set, CpuDescription.Current.Kind, m, n, k);
 
-    /// <summary>The products for which Zen 5's <see cref="ResidentA"/> rows pay: m ≥ 512, n ≥ 512 and k ≥ 1024.</summary>
-    public const int ResidentAMinRows = 512, ResidentAMinColumns = 512, ResidentAMinDepth = 1024;
+    /// <summary>The least depth k of the products that Zen 5 runs on its <see cref="ResidentA"/> rows: 1024.</summary>
+    public const int ResidentAMinDepth = 1024;
 
     /// <summary>
     /// The block sizes for an m×k by k×n product (<paramref name="m"/>, <paramref name="n"/>, <paramref name="k"/>): the
     /// row of <see cref="For{T}(GemmInstructionSet, Microarchitecture)"/>, except one shape rule. AVX-512 on
-    /// <see cref="Microarchitecture.Zen5"/> runs the <see cref="ResidentA"/> row only when m ≥ <see cref="ResidentAMinRows"/>,
-    /// n ≥ <see cref="ResidentAMinColumns"/> and k ≥ <see cref="ResidentAMinDepth"/>, and the generic AVX-512 row (BLIS's
-    /// order, the row Zen 5 ran before) otherwise. Resident-A gains by the deeper KC (fewer passes over a large C) and by
-    /// reusing each A micro-panel across many B micro-panels; it loses where B is narrow, because its MC×KC block of A is
-    /// packed into L3 (5 MiB for double at m ≥ 2048) where BLIS's order keeps it in L2, and each A micro-panel then feeds
-    /// only a few B micro-panels. Measured on the 2-core Zen 5 (in-process, the two rows alternating, median of 6–8 paired
-    /// ratios of thread CPU time, 1 thread, load average 15–30; resident-A over generic): logistic regression's forward
-    /// product X·Wᵀ (double, m 20000, n 10, k 256, B transposed) 0.83 (2 threads 0.86), its gradient Gᵀ·X (m 10, n 256,
-    /// k 20000) 1.00; m 4096, k 512: double n 48/96/192/384 0.93/0.95/0.99/0.99, float n 64/128/256/512/1024
-    /// 0.92/0.97/1.05/0.99/0.99; square 768 0.98 (float) and 0.99 (double); k 2048 with m or n 512 and the other 2048
-    /// 1.04–1.09; square 1024 float 1.05, 2048 1.06–1.07 (the rows' own notes). Results depend on the shape alone (never on
-    /// the thread count), so a product is bitwise the same on any number of threads.
+    /// <see cref="Microarchitecture.Zen5"/> runs the <see cref="ResidentA"/> row only when k ≥ <see cref="ResidentAMinDepth"/>,
+    /// and the generic AVX-512 row (BLIS's order, the row Zen 5 ran before) otherwise. The rule reads k alone because the
+    /// rows' KC differ (320 and 256) and so does the k-blocking of every element: the factorizations split one update into
+    /// different products on 1 and 2 threads (the Cholesky's row strips against its SYRK's halves, the TRSM's row shares),
+    /// always along m and n and never along k, so a rule on k gives every element the same blocking on any number of
+    /// threads. A rule on m and n did not: with m ≥ 512, n ≥ 512 and k ≥ 1024 (gemm9), the Cholesky's L for n = 3000
+    /// differed between 1 and 2 threads in 400,451 of its 9·10⁶ elements (n = 700, 1024, 2048 agreed), and with "m and n ≥
+    /// 64, m ≤ 1024" added for the Cholesky's products, at n = 700 and 3000.
+    /// Resident-A gains by the deeper KC (fewer passes over a large C), by reusing each A micro-panel across many B
+    /// micro-panels, and by keeping its B panel in L2 (two threads that each run a product, as the 2-thread Cholesky's row
+    /// shares do, share less of L3); it loses where B is narrow and A tall, because its MC×KC block of A is packed into L3
+    /// (5 MiB for double at m ≥ 2048) where BLIS's order keeps it in L2, and each A micro-panel then feeds only a few B
+    /// micro-panels. Measured on the 2-core Zen 5 (in-process, the two rows alternating, median of 6–9 paired ratios of
+    /// thread CPU time (1 thread) or process CPU time (2); resident-A's speed over generic's; double unless said):
+    /// <list type="bullet">
+    /// <item>Logistic regression (load average 15–30): X·Wᵀ (m 20000, n 10, k 256, B transposed) 0.83 (2 threads 0.86),
+    /// its gradient Gᵀ·X (m 10, n 256, k 20000) 1.00 and 0.99 (load 13); X·Wᵀ two at once 0.93 (load 10); the whole logreg_synth fit with every product on
+    /// one row or the other 0.91 on 1 thread and on 2 (load 11–14). With 1024 features, X·Wᵀ (m 20000, n 10, k 1024)
+    /// 0.88: this rule's cost (load 12).</item>
+    /// <item>m 4096, k 512: n 48/96/192/384 0.93/0.95/0.99/0.99, float n 64/128/256/512/1024 0.92/0.97/1.05/0.99/0.99;
+    /// m 4096, n 96, k 1024 1.00 (load 11); square 768 0.98 (float) and 0.99; k 2048 with m or n 512 and the other 2048
+    /// 1.04–1.09; square 1024 float 1.05, 2048 1.06–1.07 (the rows' own notes).</item>
+    /// <item>The Cholesky's products (recursive halving: m and n 64–720, k the block width 64–1024, B transposed): each
+    /// alone on 1 thread 0.97–1.05, the noise (152×360×512 0.98, 184×176×512 1.02, 304×720×1024 1.00, 520×512×512 1.02,
+    /// load 10–15); two at once, one per core as the 2-thread factorization runs them, 304×720×1024 1.08, 360×360×1024
+    /// 1.05, 520×512×512 1.05, 520×256×256 1.01, 184×176×1024 1.00, 152×360×512 0.99, 88×88×512 1.02 (load 9–27). The whole
+    /// factorization with every product on resident-A over every one on generic, process CPU time: n = 2048 on 2 threads
+    /// 1.08 and 1.08 (two runs), n = 1024 on 2 threads 1.04 and 1.01, on 1 thread 1.03 and 0.96, float n = 1024 on 2
+    /// threads 1.02 and 0.95 (load 11–17). Here n = 2048's top level (k 1024, 30 % of its flops) runs resident-A.</item>
+    /// <item>PCA, full solver (20000×512, 32 components, 1 thread; its products are 96×n×20000 and 20000×n×96, n ≤ 416):
+    /// whole fit 0.99 (load 12).</item>
+    /// </list>
+    /// Results depend on the shape alone (never on the thread count), so a product is bitwise the same on any number of threads.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static GemmBlockSizes For<T>(GemmInstructionSet set, Microarchitecture microarchitecture, int m, int n, int k)
     {
-        bool residentAPays = m >= ResidentAMinRows && n >= ResidentAMinColumns && k >= ResidentAMinDepth;
-        if (set == GemmInstructionSet.Avx512 && microarchitecture == Microarchitecture.Zen5 && !residentAPays)
+        if (set == GemmInstructionSet.Avx512 && microarchitecture == Microarchitecture.Zen5 && k < ResidentAMinDepth)
             return For<T>(set, Microarchitecture.Unknown);
         return For<T>(set, microarchitecture);
     }
@@ -69,8 +89,8 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// <item>AVX-512, generic: tuned on Zen 5 (48 KiB L1d, 1 MiB L2, 32 MiB L3) before Zen 5 moved to the resident-A rows,
     /// by thread CPU time (a shared machine's wall clock is too noisy): near the optimum neighbouring values differed by
     /// less than the noise (±3 %), except double KC = 256 over 192 at n = 2048.</item>
-    /// <item>AVX-512 on <see cref="Microarchitecture.Zen5"/>, for large products (the shape rule of
-    /// <see cref="For{T}(GemmInstructionSet, Microarchitecture, int, int, int)"/>; smaller or skinny ones run the generic
+    /// <item>AVX-512 on <see cref="Microarchitecture.Zen5"/>, for deep products (the shape rule of
+    /// <see cref="For{T}(GemmInstructionSet, Microarchitecture, int, int, int)"/>: k ≥ 1024; shallower ones run the generic
     /// row): the Intel rows below (<see cref="ResidentA"/>; float KC 320,
     /// NC 640, MC 3072; double KC 320, NC 384, MC 2048), as BLIS's Zen 4 sgemm blocking does in its own terms (its L1-resident operand is the broadcast one,
     /// 12×480, its 512×480 vector-operand block sits in the 1 MiB L2). In the generic row the 32 KiB B micro-panel filled

@@ -41,6 +41,16 @@ public class WorkerTeamTests
     }
 
     [Fact]
+    public void ALargeCholeskyOnTheTeamEqualsOneThread()
+    {
+        // n = 3000: products of depth 1500 and 750 split into different row strips and SYRK halves on 1 and 2 threads;
+        // a GEMM block rule on m and n gave some of an element's k-blocks another KC on 2 threads (400,451 elements
+        // differed under gemm9's rule on Zen 5).
+        var a = Spd(3000, 5);
+        Assert.Equal(Cholesky.Factor(a, new Parallelism(1)).L.Data, Cholesky.Factor(a, new Parallelism(2)).L.Data);
+    }
+
+    [Fact]
     public void CholeskyOnTheTeamEqualsOneThreadAndKeepsItsErrorType()
     {
         // n = 700: the two top recursion levels split over the team.
