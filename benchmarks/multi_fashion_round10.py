@@ -54,7 +54,7 @@ r9.MODELS.setdefault("hps-famo", ("hps", "famo", None))
 STAGE_B = ["hps-pcgrad", "hps-upgrad", "hps-famo"]
 MULTI = ["hps-ew", "dselect-k-ew"]  # the multi-task models of stage A, each choosing its own lever
 SEEDS_A = list(range(5))
-SEEDS_C = list(range(10))
+SEEDS_C = list(range(int(os.environ.get("SEEDS_C_COUNT", "10"))))  # stage E: SEEDS_C_COUNT=20 (seeds 0..19)
 
 
 def spec_of(model, lever, seed):
@@ -229,8 +229,8 @@ def table_c(choice, split):
         return
     r9_choice = {"stl-left": "base", "stl-right": "base"}
     base9 = stl(r9_choice, seeds, split)
-    print(f"Stage C ({split}, seeds 0..9); Δm% against the chosen single-task models (left: {choice['stl-left']}, right: {choice['stl-right']})\n")
-    print("| model | lever | left | right | Δm% | seeds > 0 | Δm% per seed (0–9) | Δm% vs round 9's single-task | best epoch (median) |")
+    print(f"Stage C ({split}, seeds 0..{seeds[-1]}); Δm% against the chosen single-task models (left: {choice['stl-left']}, right: {choice['stl-right']})\n")
+    print(f"| model | lever | left | right | Δm% | seeds > 0 | Δm% per seed (0–{seeds[-1]}) | Δm% vs round 9's single-task | best epoch (median) |")
     print("|---|---|---|---|---|---|---|---|---|")
     dm9 = [mtl_table.delta_m({t: base[(t, s)] for t in TASKS}, {t: base9[(t, s)] for t in TASKS}, "accuracy") for s in seeds] if base9 else None
     print(f"| single-task | {choice['stl-left']}; {choice['stl-right']} | {r9.ms([base[('left', s)] for s in seeds])} | "
@@ -257,7 +257,7 @@ def table_c(choice, split):
         else:
             runs = [finished(model, lever, s) for s in seeds]
             if any(r is None for r in runs):
-                print(f"| {model} | {lever} | incomplete ({sum(r is not None for r in runs)} of 10) | | | | | | |")
+                print(f"| {model} | {lever} | incomplete ({sum(r is not None for r in runs)} of {len(seeds)}) | | | | | | |")
                 continue
             vals = [{t: acc(r, t, split) for t in TASKS} for r in runs]
             epochs = statistics.median(r["best_epoch"] for r in runs)
@@ -265,7 +265,7 @@ def table_c(choice, split):
         d9 = [mtl_table.delta_m(v, {t: base9[(t, s)] for t in TASKS}, "accuracy") for v, s in zip(vals, seeds)] if base9 else None
         per_row[(model, lever)] = ds
         print(f"| {model} | {lever} | {r9.ms([v['left'] for v in vals])} | {r9.ms([v['right'] for v in vals])} | {r9.dms(ds)} | "
-              f"{sum(d > 0 for d in ds)} of 10 | {per_seed(ds)} | {r9.dms(d9) if d9 else ''} | {epochs} |")
+              f"{sum(d > 0 for d in ds)} of {len(seeds)} | {per_seed(ds)} | {r9.dms(d9) if d9 else ''} | {epochs} |")
     pairs = []
     if "hps-strategy" in choice:
         pairs.append(((choice["hps-strategy"], choice["hps-ew"]), ("hps-ew", choice["hps-ew"])))
@@ -276,7 +276,7 @@ def table_c(choice, split):
     for x, y in pairs:
         if x in per_row and y in per_row:
             diff = [p - q for p, q in zip(per_row[x], per_row[y])]
-            print(f"\npaired {x[0]} ({x[1]}) − {y[0]} ({y[1]}): {r9.dms(diff)}, higher on {sum(d > 0 for d in diff)} of 10 seeds")
+            print(f"\npaired {x[0]} ({x[1]}) − {y[0]} ({y[1]}): {r9.dms(diff)}, higher on {sum(d > 0 for d in diff)} of {len(seeds)} seeds")
     # per task: each multi-task row against the single-task models, paired per seed
     for (model, lever), _ in per_row.items():
         if model.startswith("single-task"):
@@ -284,7 +284,7 @@ def table_c(choice, split):
         runs = [finished(model, lever, s) for s in seeds]
         for t in TASKS:
             diff = [acc(r, t, split) - base[(t, s)] for r, s in zip(runs, seeds)]
-            print(f"{model} ({lever}) − single-task, {t}: {statistics.mean(diff):+.4f} ± {statistics.stdev(diff):.4f}, higher on {sum(d > 0 for d in diff)} of 10")
+            print(f"{model} ({lever}) − single-task, {t}: {statistics.mean(diff):+.4f} ± {statistics.stdev(diff):.4f}, higher on {sum(d > 0 for d in diff)} of {len(seeds)}")
 
 
 def main():
