@@ -77,6 +77,33 @@ def train(spec, work, name, threads):
         return json.load(f)
 
 
+def finished(spec, work, name):
+    """The metrics.json of the run `name` under `work` when it exists and was trained from `spec`, else None."""
+    try:
+        with open(os.path.join(work, name + ".json")) as f:
+            if json.load(f) != spec:
+                return None
+        with open(os.path.join(work, name, "metrics.json")) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+
+
+def run_jobs(todo, one, jobs_at_once, label):
+    """Runs one(job) for every job, jobs_at_once at a time, in the order given; prints label(job) and the time as each ends.
+    A failed training is printed and the others go on."""
+    started = time.time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs_at_once) as pool:
+        futures = {pool.submit(one, job): job for job in todo}  # submitted in order, so the pool runs them in it
+        for future in concurrent.futures.as_completed(futures):
+            try:
+                future.result()
+                print(f"{label(futures[future])}: done ({time.time() - started:.0f} s, {time.strftime('%H:%M:%S', time.gmtime())} UTC)",
+                      file=sys.stderr, flush=True)
+            except RunFailed as failure:
+                print(failure, file=sys.stderr, flush=True)
+
+
 def assign(spec, key, value):
     """Sets spec[a][b]... = value for key "a.b..."; value None removes the key."""
     *parents, leaf = key.split(".")

@@ -26,12 +26,10 @@ Environment: MTL (the CLI), WORK (default /tmp/mf10: a folder per lever), R9_WOR
 reused for the base lever), JOBS (default 2).
 """
 import argparse
-import concurrent.futures
 import json
 import os
 import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mtl_table  # noqa: E402
@@ -70,15 +68,7 @@ def folder(lever, model):
 
 
 def finished(model, lever, seed):
-    name = f"{model}-{seed}"
-    try:
-        with open(os.path.join(folder(lever, model), name + ".json")) as f:
-            if json.load(f) != spec_of(model, lever, seed):
-                return None
-        with open(os.path.join(folder(lever, model), name, "metrics.json")) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return None
+    return mtl_table.finished(spec_of(model, lever, seed), folder(lever, model), f"{model}-{seed}")
 
 
 def stage_jobs(stage, choice):
@@ -108,7 +98,6 @@ def stage_jobs(stage, choice):
 
 
 def run_stage(stage, choice, jobs_at_once):
-    started = time.time()
     todo = [j for j in stage_jobs(stage, choice) if finished(*j) is None]
     print(f"stage {stage}: {len(todo)} runs to do", file=sys.stderr, flush=True)
 
@@ -117,17 +106,8 @@ def run_stage(stage, choice, jobs_at_once):
         work = folder(lever, model)
         os.makedirs(work, exist_ok=True)
         mtl_table.train(spec_of(model, lever, seed), work, f"{model}-{seed}", 1)
-        return job
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs_at_once) as pool:
-        futures = [pool.submit(one, j) for j in todo]  # in the plan's order
-        for future in concurrent.futures.as_completed(futures):
-            try:
-                model, lever, seed = future.result()
-                print(f"{lever}/{model}-{seed}: done ({time.time() - started:.0f} s, {time.strftime('%H:%M:%S', time.gmtime())} UTC)",
-                      file=sys.stderr, flush=True)
-            except mtl_table.RunFailed as failure:
-                print(failure, file=sys.stderr, flush=True)
+    mtl_table.run_jobs(todo, one, jobs_at_once, lambda job: f"{job[1]}/{job[0]}-{job[2]}")
 
 
 def acc(m, task, split):

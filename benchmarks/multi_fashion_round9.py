@@ -24,13 +24,11 @@ Usage (the work folder holds one folder per configuration; base/ holds round 8's
 Environment: MTL (the CLI command), FASHION (the Fashion-MNIST folder), WORK (default /tmp/mf9), JOBS (default 2).
 """
 import argparse
-import concurrent.futures
 import json
 import os
 import statistics
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mtl_table  # noqa: E402  (train, variant, assign, delta_m: the same specs and reuse rule as round 8's grids)
@@ -110,16 +108,7 @@ def run_name(model, seed):
 
 def finished(model, config, seed):
     """The run's metrics.json (and best epoch) when it exists with the same spec, else None."""
-    work = os.path.join(WORK, config)
-    name = run_name(model, seed)
-    try:
-        with open(os.path.join(work, name + ".json")) as f:
-            if json.load(f) != spec_of(model, config, seed):
-                return None
-        with open(os.path.join(work, name, "metrics.json")) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return None
+    return mtl_table.finished(spec_of(model, config, seed), os.path.join(WORK, config), run_name(model, seed))
 
 
 def stage_jobs(stage, choice):
@@ -154,7 +143,6 @@ def stage_jobs(stage, choice):
 
 
 def run_stage(stage, choice, jobs_at_once):
-    started = time.time()
     todo = [j for j in stage_jobs(stage, choice) if finished(*j) is None]
     print(f"stage {stage}: {len(todo)} runs to do", file=sys.stderr)
 
@@ -163,17 +151,8 @@ def run_stage(stage, choice, jobs_at_once):
         work = os.path.join(WORK, config)
         os.makedirs(work, exist_ok=True)
         mtl_table.train(spec_of(model, config, seed), work, run_name(model, seed), 1)
-        return job
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs_at_once) as pool:
-        futures = [pool.submit(one, j) for j in todo]  # submitted in the plan's order, so the pool runs them in it
-        for future in concurrent.futures.as_completed(futures):
-            try:
-                model, config, seed = future.result()
-                print(f"{config}/{run_name(model, seed)}: done ({time.time() - started:.0f} s, {time.strftime('%H:%M:%S', time.gmtime())} UTC)",
-                      file=sys.stderr, flush=True)
-            except mtl_table.RunFailed as failure:
-                print(failure, file=sys.stderr, flush=True)
+    mtl_table.run_jobs(todo, one, jobs_at_once, lambda job: f"{job[1]}/{run_name(job[0], job[2])}")
 
 
 def metric(m, task, split):
