@@ -52,7 +52,8 @@ r9.MODELS.setdefault("hps-famo", ("hps", "famo", None))
 STAGE_B = ["hps-pcgrad", "hps-upgrad", "hps-famo"]
 MULTI = ["hps-ew", "dselect-k-ew"]  # the multi-task models of stage A, each choosing its own lever
 SEEDS_A = list(range(5))
-SEEDS_C = list(range(int(os.environ.get("SEEDS_C_COUNT", "10"))))  # stage E: SEEDS_C_COUNT=20 (seeds 0..19)
+SEEDS_C = list(range(int(os.environ.get("SEEDS_C_FIRST", "0")), int(os.environ.get("SEEDS_C_FIRST", "0")) + int(os.environ.get("SEEDS_C_COUNT", "10"))))
+# stage E: SEEDS_C_COUNT=20 (seeds 0..19); stage F: SEEDS_C_FIRST=20 SEEDS_C_COUNT=20 (seeds 20..39), without hps-strategy
 
 
 def spec_of(model, lever, seed):
@@ -90,7 +91,8 @@ def stage_jobs(stage, choice):
             for seed in SEEDS_A:
                 jobs.append((model, choice["hps-ew"], seed))
     else:
-        for model in ("stl-left", "stl-right", "hps-ew", choice["hps-strategy"]) + (("dselect-k-ew",) if "dselect-k-ew" in choice else ()):
+        strategy = (choice["hps-strategy"],) if "hps-strategy" in choice else ()
+        for model in ("stl-left", "stl-right", "hps-ew") + strategy + (("dselect-k-ew",) if "dselect-k-ew" in choice else ()):
             lever = choice["hps-ew"] if model.startswith("hps-") else choice[model]
             for seed in SEEDS_C:
                 jobs.append((model, lever, seed))
@@ -209,8 +211,8 @@ def table_c(choice, split):
         return
     r9_choice = {"stl-left": "base", "stl-right": "base"}
     base9 = stl(r9_choice, seeds, split)
-    print(f"Stage C ({split}, seeds 0..{seeds[-1]}); Δm% against the chosen single-task models (left: {choice['stl-left']}, right: {choice['stl-right']})\n")
-    print(f"| model | lever | left | right | Δm% | seeds > 0 | Δm% per seed (0–{seeds[-1]}) | Δm% vs round 9's single-task | best epoch (median) |")
+    print(f"Stage C ({split}, seeds {seeds[0]}..{seeds[-1]}); Δm% against the chosen single-task models (left: {choice['stl-left']}, right: {choice['stl-right']})\n")
+    print(f"| model | lever | left | right | Δm% | seeds > 0 | Δm% per seed ({seeds[0]}–{seeds[-1]}) | Δm% vs round 9's single-task | best epoch (median) |")
     print("|---|---|---|---|---|---|---|---|---|")
     dm9 = [mtl_table.delta_m({t: base[(t, s)] for t in TASKS}, {t: base9[(t, s)] for t in TASKS}, "accuracy") for s in seeds] if base9 else None
     print(f"| single-task | {choice['stl-left']}; {choice['stl-right']} | {r9.ms([base[('left', s)] for s in seeds])} | "
@@ -253,10 +255,12 @@ def table_c(choice, split):
         pairs += [(("hps-ew", choice["hps-ew"]), ("hps-ew", "base"))]
         if "hps-strategy" in choice:
             pairs += [((choice["hps-strategy"], choice["hps-ew"]), ("hps-pcgrad", "base"))]
+    if "dselect-k-ew" in choice:
+        pairs.append((("dselect-k-ew", choice["dselect-k-ew"]), ("hps-ew", choice["hps-ew"])))
     for x, y in pairs:
         if x in per_row and y in per_row:
             diff = [p - q for p, q in zip(per_row[x], per_row[y])]
-            print(f"\npaired {x[0]} ({x[1]}) − {y[0]} ({y[1]}): {r9.dms(diff)}, higher on {sum(d > 0 for d in diff)} of {len(seeds)} seeds")
+            print(f"\npaired {x[0]} ({x[1]}) − {y[0]} ({y[1]}): {r9.dms(diff)}, paired t {statistics.mean(diff) / (statistics.stdev(diff) / len(diff) ** 0.5):+.2f}, higher on {sum(d > 0 for d in diff)} of {len(seeds)} seeds")
     # per task: each multi-task row against the single-task models, paired per seed
     for (model, lever), _ in per_row.items():
         if model.startswith("single-task"):
@@ -286,8 +290,6 @@ def main():
         if model not in choice:
             parser.error(f"stage {args.stage} needs --choice {model}=LEVER")
     if args.command == "run":
-        if args.stage == "C" and "hps-strategy" not in choice:
-            parser.error("run --stage C needs --choice hps-strategy=hps-X")
         run_stage(args.stage, choice, int(os.environ.get("JOBS", "2")))
     elif args.stage in ("A", "D"):
         table_a(args.split)
