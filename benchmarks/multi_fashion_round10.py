@@ -112,8 +112,7 @@ def run_stage(stage, choice, jobs_at_once):
     mtl_table.run_jobs(todo, one, jobs_at_once, lambda job: f"{job[1]}/{job[0]}-{job[2]}")
 
 
-def acc(m, task, split):
-    return m["tasks"][task][split]["accuracy"]
+acc = r9.metric  # a task's accuracy in a run's metrics.json
 
 
 def stl(choice, seeds, split):
