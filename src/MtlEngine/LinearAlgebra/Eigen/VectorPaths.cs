@@ -3,38 +3,6 @@ using System.Runtime.Intrinsics;
 namespace MtlEngine.LinearAlgebra;
 
 /// <summary>
-/// Which vector width the eigensolver's kernels use, passed as a type argument: the JIT compiles a kernel once per
-/// struct and folds these properties to constants, so the choice costs nothing where it runs. Production code runs
-/// <see cref="NativeVectors"/> (the widest the machine accelerates); the tests also run <see cref="Avx2Vectors"/>, so
-/// that the 256-bit forms, which production runs only where AVX-512 is absent (Zen 3), are exercised on AVX-512
-/// machines too.
-/// </summary>
-internal interface IVectorPath
-{
-    /// <summary>The 512-bit forms run (AVX-512).</summary>
-    static abstract bool Wide { get; }
-
-    /// <summary>The 256-bit fused multiply-add forms run where <see cref="Wide"/> is false (AVX2 + FMA).</summary>
-    static abstract bool Fma256 { get; }
-}
-
-/// <summary>The widest vectors this machine accelerates: 512-bit where present, else 256-bit with FMA, else what is left.</summary>
-internal readonly struct NativeVectors : IVectorPath
-{
-    public static bool Wide => Vector512.IsHardwareAccelerated;
-
-    public static bool Fma256 => Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
-}
-
-/// <summary>The 256-bit forms even where 512-bit vectors are accelerated (what a Zen 3 machine runs): for the tests.</summary>
-internal readonly struct Avx2Vectors : IVectorPath
-{
-    public static bool Wide => false;
-
-    public static bool Fma256 => NativeVectors.Fma256;
-}
-
-/// <summary>
 /// One vector width of doubles for the eigensolver's shared loops (<see cref="Tridiagonalization.DotAxpy4{TV, TL}"/>): the JIT
 /// compiles a loop once per width and inlines these, so the shared loop is the code a copy per width would be.
 /// </summary>
