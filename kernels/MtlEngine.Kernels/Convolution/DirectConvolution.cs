@@ -127,9 +127,15 @@ public static unsafe partial class DirectConvolution
     /// channels × targetHeight × targetWidth target (top and left may be negative: the source is then cropped).
     /// </summary>
     /// <exception cref="ArgumentException">When a span is too short.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pad<T>(ReadOnlySpan<T> source, int channels, int height, int width, Span<T> target, int targetHeight, int targetWidth, int top, int left)
+        where T : unmanaged, INumber<T> =>
+        Pad<T, NativeVectors>(source, channels, height, width, target, targetHeight, targetWidth, top, left);
+
+    /// <summary><see cref="Pad{T}"/> on the vectors of <typeparamref name="TPath"/> (the tests run the 256-bit form here too).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Pad<T, TPath>(ReadOnlySpan<T> source, int channels, int height, int width, Span<T> target, int targetHeight, int targetWidth, int top, int left)
         where T : unmanaged, INumber<T>
+        where TPath : struct, IVectorPath
     {
         CheckLength(source.Length, (long)channels * height * width, nameof(source));
         CheckLength(target.Length, (long)channels * targetHeight * targetWidth, nameof(target));
@@ -143,14 +149,14 @@ public static unsafe partial class DirectConvolution
         for (int c = 0; c < channels; c++)
         {
             ref T targetPlane = ref Unsafe.Add(ref to, c * plane);
-            Clear(ref targetPlane, rowFirst * targetWidth);
-            Clear(ref Unsafe.Add(ref targetPlane, rowEnd * targetWidth), (targetHeight - rowEnd) * targetWidth);
+            Clear<T, TPath>(ref targetPlane, rowFirst * targetWidth);
+            Clear<T, TPath>(ref Unsafe.Add(ref targetPlane, rowEnd * targetWidth), (targetHeight - rowEnd) * targetWidth);
             for (int i = rowFirst; i < rowEnd; i++)
             {
                 ref T row = ref Unsafe.Add(ref targetPlane, i * targetWidth);
-                Clear(ref row, first);
-                Copy(ref Unsafe.Add(ref from, (c * height + i - top) * width + first - left), ref Unsafe.Add(ref row, first), length);
-                Clear(ref Unsafe.Add(ref row, end), targetWidth - end);
+                Clear<T, TPath>(ref row, first);
+                Copy<T, TPath>(ref Unsafe.Add(ref from, (c * height + i - top) * width + first - left), ref Unsafe.Add(ref row, first), length);
+                Clear<T, TPath>(ref Unsafe.Add(ref row, end), targetWidth - end);
             }
         }
     }
@@ -161,9 +167,15 @@ public static unsafe partial class DirectConvolution
     /// first sample and copied into for the next ones: the zeroing was half of Pad's time).
     /// </summary>
     /// <exception cref="ArgumentException">When a span is too short.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PadInterior<T>(ReadOnlySpan<T> source, int channels, int height, int width, Span<T> target, int targetHeight, int targetWidth, int top, int left)
+        where T : unmanaged, INumber<T> =>
+        PadInterior<T, NativeVectors>(source, channels, height, width, target, targetHeight, targetWidth, top, left);
+
+    /// <summary><see cref="PadInterior{T}"/> on the vectors of <typeparamref name="TPath"/> (the tests run the 256-bit form here too).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PadInterior<T, TPath>(ReadOnlySpan<T> source, int channels, int height, int width, Span<T> target, int targetHeight, int targetWidth, int top, int left)
         where T : unmanaged, INumber<T>
+        where TPath : struct, IVectorPath
     {
         CheckLength(source.Length, (long)channels * height * width, nameof(source));
         CheckLength(target.Length, (long)channels * targetHeight * targetWidth, nameof(target));
@@ -177,16 +189,16 @@ public static unsafe partial class DirectConvolution
             ref T sourcePlane = ref Unsafe.Add(ref from, c * height * width + first - left);
             ref T targetPlane = ref Unsafe.Add(ref to, c * plane + first);
             for (int i = rowFirst; i < rowEnd; i++)
-                Copy(ref Unsafe.Add(ref sourcePlane, (i - top) * width), ref Unsafe.Add(ref targetPlane, i * targetWidth), length);
+                Copy<T, TPath>(ref Unsafe.Add(ref sourcePlane, (i - top) * width), ref Unsafe.Add(ref targetPlane, i * targetWidth), length);
         }
     }
 
     /// <summary>Writes <paramref name="count"/> zeros from <paramref name="target"/> on: whole vectors, then one by one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Clear<T>(ref T target, int count) where T : unmanaged, INumber<T>
+    private static void Clear<T, TPath>(ref T target, int count) where T : unmanaged, INumber<T> where TPath : struct, IVectorPath
     {
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (TPath.Wide)
             for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count) Vector512<T>.Zero.StoreUnsafe(ref target, (nuint)i);
         else
             for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count) Vector256<T>.Zero.StoreUnsafe(ref target, (nuint)i);
@@ -195,10 +207,10 @@ public static unsafe partial class DirectConvolution
 
     /// <summary>Copies <paramref name="count"/> elements (no overlap): whole vectors, then one by one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy<T>(ref T source, ref T target, int count) where T : unmanaged, INumber<T>
+    private static void Copy<T, TPath>(ref T source, ref T target, int count) where T : unmanaged, INumber<T> where TPath : struct, IVectorPath
     {
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (TPath.Wide)
             for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count) Vector512.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref target, (nuint)i);
         else
             for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count) Vector256.LoadUnsafe(ref source, (nuint)i).StoreUnsafe(ref target, (nuint)i);

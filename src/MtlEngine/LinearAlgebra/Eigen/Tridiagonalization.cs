@@ -486,14 +486,29 @@ internal static class Tridiagonalization
 
     /// <summary>
     /// For the four rows starting at <paramref name="row0"/> (stride <paramref name="n"/>), columns [c0, c0 + len):
-    /// returns their dots with x[c0..] and does p[p0 + i] += Σ_k a[row0 + k·n + c0 + i]·x[xr + k] — one pass over the four rows.
+    /// returns their dots with x[c0..] and does p[p0 + i] += Σ_k a[row0 + k·n + c0 + i]·x[xr + k] — one pass over the four rows,
+    /// on 512-bit vectors where <typeparamref name="TPath"/> is wide, else on 256-bit ones (AVX2 + FMA).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static Vector256<double> DotAxpy4<TPath>(double[] a, int row0, int n, int c0, int len, ReadOnlySpan<double> x, Span<double> p, int xr, int p0)
         where TPath : struct, IVectorPath
     {
         if (len <= 0) return Vector256<double>.Zero;
-        if (!TPath.Wide) return DotAxpy4Avx2(a, row0, n, c0, len, x, p, xr, p0);
+        return TPath.Wide
+            ? DotAxpy4<Vector512<double>, DoubleLanes512>(a, row0, n, c0, len, x, p, xr, p0)
+            : DotAxpy4<Vector256<double>, DoubleLanes256>(a, row0, n, c0, len, x, p, xr, p0);
+    }
+
+    /// <summary>
+    /// <see cref="DotAxpy4{TPath}"/> on vectors <typeparamref name="TV"/> (len ≥ 1): the four rows' dots in four accumulators and
+    /// the update of p, one vector of columns at a time, then the tail in scalars. The JIT compiles it once per width. Before
+    /// the four-row form, AVX2 went row by row (<see cref="DotAxpy{TPath}"/>, x and the updated vector loaded and stored once
+    /// per row), 10 % of the n = 512 decomposition's samples against 6 % for the four-row pass.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static Vector256<double> DotAxpy4<TV, TL>(double[] a, int row0, int n, int c0, int len, ReadOnlySpan<double> x, Span<double> p, int xr, int p0)
+        where TL : struct, IDoubleLanes<TV>
+    {
         // The bounds of everything touched, checked once (the loop below reads through unchecked references).
         _ = a[row0 + 3 * n + c0 + len - 1];
         _ = x[c0 + len - 1];
@@ -503,94 +518,35 @@ internal static class Tridiagonalization
         ref double rx = ref MemoryMarshal.GetReference(x.Slice(c0));
         ref double rp = ref MemoryMarshal.GetReference(p.Slice(p0));
         nuint n1 = (nuint)n, n2 = 2 * (nuint)n, n3 = 3 * (nuint)n;
-        var v0 = Vector512.Create(x0);
-        var v1 = Vector512.Create(x1);
-        var v2 = Vector512.Create(x2);
-        var v3 = Vector512.Create(x3);
-        var s0 = Vector512<double>.Zero;
-        var s1 = Vector512<double>.Zero;
-        var s2 = Vector512<double>.Zero;
-        var s3 = Vector512<double>.Zero;
+        var v0 = TL.Broadcast(x0);
+        var v1 = TL.Broadcast(x1);
+        var v2 = TL.Broadcast(x2);
+        var v3 = TL.Broadcast(x3);
+        var s0 = TL.Broadcast(0);
+        var s1 = TL.Broadcast(0);
+        var s2 = TL.Broadcast(0);
+        var s3 = TL.Broadcast(0);
         int i = 0;
-        for (; i + Vector512<double>.Count <= len; i += Vector512<double>.Count)
+        for (; i + TL.Count <= len; i += TL.Count)
         {
             nuint o = (nuint)i;
-            var xv = Vector512.LoadUnsafe(ref rx, o);
-            var a0 = Vector512.LoadUnsafe(ref ra, o);
-            var a1 = Vector512.LoadUnsafe(ref ra, o + n1);
-            var a2 = Vector512.LoadUnsafe(ref ra, o + n2);
-            var a3 = Vector512.LoadUnsafe(ref ra, o + n3);
-            s0 = Vector512.FusedMultiplyAdd(a0, xv, s0);
-            s1 = Vector512.FusedMultiplyAdd(a1, xv, s1);
-            s2 = Vector512.FusedMultiplyAdd(a2, xv, s2);
-            s3 = Vector512.FusedMultiplyAdd(a3, xv, s3);
-            var pv = Vector512.LoadUnsafe(ref rp, o);
-            pv = Vector512.FusedMultiplyAdd(a0, v0, pv);
-            pv = Vector512.FusedMultiplyAdd(a1, v1, pv);
-            pv = Vector512.FusedMultiplyAdd(a2, v2, pv);
-            pv = Vector512.FusedMultiplyAdd(a3, v3, pv);
-            pv.StoreUnsafe(ref rp, o);
+            var xv = TL.Load(ref rx, o);
+            var a0 = TL.Load(ref ra, o);
+            var a1 = TL.Load(ref ra, o + n1);
+            var a2 = TL.Load(ref ra, o + n2);
+            var a3 = TL.Load(ref ra, o + n3);
+            s0 = TL.FusedMultiplyAdd(a0, xv, s0);
+            s1 = TL.FusedMultiplyAdd(a1, xv, s1);
+            s2 = TL.FusedMultiplyAdd(a2, xv, s2);
+            s3 = TL.FusedMultiplyAdd(a3, xv, s3);
+            var pv = TL.Load(ref rp, o);
+            pv = TL.FusedMultiplyAdd(a0, v0, pv);
+            pv = TL.FusedMultiplyAdd(a1, v1, pv);
+            pv = TL.FusedMultiplyAdd(a2, v2, pv);
+            pv = TL.FusedMultiplyAdd(a3, v3, pv);
+            TL.Store(pv, ref rp, o);
         }
-        double d0 = Vector512.Sum(s0), d1 = Vector512.Sum(s1), d2 = Vector512.Sum(s2), d3 = Vector512.Sum(s3);
-        for (; i < len; i++)
-        {
-            nuint o = (nuint)i;
-            double xv = Unsafe.Add(ref rx, o);
-            double a0 = Unsafe.Add(ref ra, o), a1 = Unsafe.Add(ref ra, o + n1), a2 = Unsafe.Add(ref ra, o + n2), a3 = Unsafe.Add(ref ra, o + n3);
-            d0 += a0 * xv;
-            d1 += a1 * xv;
-            d2 += a2 * xv;
-            d3 += a3 * xv;
-            Unsafe.Add(ref rp, o) += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
-        }
-        return Vector256.Create(d0, d1, d2, d3);
-    }
-
-    /// <summary>
-    /// <see cref="DotAxpy4{TPath}"/> on 256-bit vectors (AVX2): the same pass over the four rows, four doubles at a time. Before
-    /// it, AVX2 went row by row (<see cref="DotAxpy{TPath}"/>, x and the updated vector loaded and stored once per row), 10 % of
-    /// the n = 512 decomposition's samples against 6 % for the four-row AVX-512 pass.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static Vector256<double> DotAxpy4Avx2(double[] a, int row0, int n, int c0, int len, ReadOnlySpan<double> x, Span<double> p, int xr, int p0)
-    {
-        _ = a[row0 + 3 * n + c0 + len - 1];
-        _ = x[c0 + len - 1];
-        _ = p[p0 + len - 1];
-        double x0 = x[xr], x1 = x[xr + 1], x2 = x[xr + 2], x3 = x[xr + 3];
-        ref double ra = ref a[row0 + c0];
-        ref double rx = ref MemoryMarshal.GetReference(x.Slice(c0));
-        ref double rp = ref MemoryMarshal.GetReference(p.Slice(p0));
-        nuint n1 = (nuint)n, n2 = 2 * (nuint)n, n3 = 3 * (nuint)n;
-        var v0 = Vector256.Create(x0);
-        var v1 = Vector256.Create(x1);
-        var v2 = Vector256.Create(x2);
-        var v3 = Vector256.Create(x3);
-        var s0 = Vector256<double>.Zero;
-        var s1 = Vector256<double>.Zero;
-        var s2 = Vector256<double>.Zero;
-        var s3 = Vector256<double>.Zero;
-        int i = 0;
-        for (; i + Vector256<double>.Count <= len; i += Vector256<double>.Count)
-        {
-            nuint o = (nuint)i;
-            var xv = Vector256.LoadUnsafe(ref rx, o);
-            var a0 = Vector256.LoadUnsafe(ref ra, o);
-            var a1 = Vector256.LoadUnsafe(ref ra, o + n1);
-            var a2 = Vector256.LoadUnsafe(ref ra, o + n2);
-            var a3 = Vector256.LoadUnsafe(ref ra, o + n3);
-            s0 = Vector256.FusedMultiplyAdd(a0, xv, s0);
-            s1 = Vector256.FusedMultiplyAdd(a1, xv, s1);
-            s2 = Vector256.FusedMultiplyAdd(a2, xv, s2);
-            s3 = Vector256.FusedMultiplyAdd(a3, xv, s3);
-            var pv = Vector256.LoadUnsafe(ref rp, o);
-            pv = Vector256.FusedMultiplyAdd(a0, v0, pv);
-            pv = Vector256.FusedMultiplyAdd(a1, v1, pv);
-            pv = Vector256.FusedMultiplyAdd(a2, v2, pv);
-            pv = Vector256.FusedMultiplyAdd(a3, v3, pv);
-            pv.StoreUnsafe(ref rp, o);
-        }
-        double d0 = Vector256.Sum(s0), d1 = Vector256.Sum(s1), d2 = Vector256.Sum(s2), d3 = Vector256.Sum(s3);
+        double d0 = TL.Sum(s0), d1 = TL.Sum(s1), d2 = TL.Sum(s2), d3 = TL.Sum(s3);
         for (; i < len; i++)
         {
             nuint o = (nuint)i;

@@ -3,33 +3,49 @@ using System.Runtime.Intrinsics;
 namespace MtlEngine.LinearAlgebra;
 
 /// <summary>
-/// Which vector width the eigensolver's kernels use, passed as a type argument: the JIT compiles a kernel once per
-/// struct and folds these properties to constants, so the choice costs nothing where it runs. Production code runs
-/// <see cref="NativeVectors"/> (the widest the machine accelerates); the tests also run <see cref="Avx2Vectors"/>, so
-/// that the 256-bit forms, which production runs only where AVX-512 is absent (Zen 3), are exercised on AVX-512
-/// machines too.
+/// One vector width of doubles for the eigensolver's shared loops (<see cref="Tridiagonalization.DotAxpy4{TV, TL}"/>): the JIT
+/// compiles a loop once per width and inlines these, so the shared loop is the code a copy per width would be.
 /// </summary>
-internal interface IVectorPath
+/// <typeparam name="TV">The vector type.</typeparam>
+internal interface IDoubleLanes<TV>
 {
-    /// <summary>The 512-bit forms run (AVX-512).</summary>
-    static abstract bool Wide { get; }
+    /// <summary>Doubles per vector.</summary>
+    static abstract int Count { get; }
 
-    /// <summary>The 256-bit fused multiply-add forms run where <see cref="Wide"/> is false (AVX2 + FMA).</summary>
-    static abstract bool Fma256 { get; }
+    /// <summary>x in every lane.</summary>
+    static abstract TV Broadcast(double x);
+
+    /// <summary>The vector at x[i..].</summary>
+    static abstract TV Load(ref double x, nuint i);
+
+    /// <summary>Writes v to x[i..].</summary>
+    static abstract void Store(TV v, ref double x, nuint i);
+
+    /// <summary>a·b + c lane by lane, rounded once.</summary>
+    static abstract TV FusedMultiplyAdd(TV a, TV b, TV c);
+
+    /// <summary>The sum of the lanes.</summary>
+    static abstract double Sum(TV v);
 }
 
-/// <summary>The widest vectors this machine accelerates: 512-bit where present, else 256-bit with FMA, else what is left.</summary>
-internal readonly struct NativeVectors : IVectorPath
+/// <summary>512-bit vectors of doubles (AVX-512).</summary>
+internal readonly struct DoubleLanes512 : IDoubleLanes<Vector512<double>>
 {
-    public static bool Wide => Vector512.IsHardwareAccelerated;
-
-    public static bool Fma256 => Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+    public static int Count => Vector512<double>.Count;
+    public static Vector512<double> Broadcast(double x) => Vector512.Create(x);
+    public static Vector512<double> Load(ref double x, nuint i) => Vector512.LoadUnsafe(ref x, i);
+    public static void Store(Vector512<double> v, ref double x, nuint i) => v.StoreUnsafe(ref x, i);
+    public static Vector512<double> FusedMultiplyAdd(Vector512<double> a, Vector512<double> b, Vector512<double> c) => Vector512.FusedMultiplyAdd(a, b, c);
+    public static double Sum(Vector512<double> v) => Vector512.Sum(v);
 }
 
-/// <summary>The 256-bit forms even where 512-bit vectors are accelerated (what a Zen 3 machine runs): for the tests.</summary>
-internal readonly struct Avx2Vectors : IVectorPath
+/// <summary>256-bit vectors of doubles (AVX2 + FMA).</summary>
+internal readonly struct DoubleLanes256 : IDoubleLanes<Vector256<double>>
 {
-    public static bool Wide => false;
-
-    public static bool Fma256 => NativeVectors.Fma256;
+    public static int Count => Vector256<double>.Count;
+    public static Vector256<double> Broadcast(double x) => Vector256.Create(x);
+    public static Vector256<double> Load(ref double x, nuint i) => Vector256.LoadUnsafe(ref x, i);
+    public static void Store(Vector256<double> v, ref double x, nuint i) => v.StoreUnsafe(ref x, i);
+    public static Vector256<double> FusedMultiplyAdd(Vector256<double> a, Vector256<double> b, Vector256<double> c) => Vector256.FusedMultiplyAdd(a, b, c);
+    public static double Sum(Vector256<double> v) => Vector256.Sum(v);
 }

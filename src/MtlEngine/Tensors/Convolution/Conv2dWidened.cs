@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using MtlEngine.Kernels;
 using MtlEngine.Kernels.Convolution;
 
 namespace MtlEngine.Tensors;
@@ -109,11 +110,14 @@ internal static class Conv2dWidened
     /// output[r·width + j] = wide[r·wideWidth + j] for j &lt; width, r &lt; rows: whole Wv-wide rows of vectors, whose columns past
     /// the row land in the next rows' outputs and are overwritten by them (rows go in order), while they stay inside the
     /// output; the rest row by row exactly (a row of a few vectors: one span copy each cost as much as the convolution).
+    /// Vectors of <typeparamref name="TPath"/>: production runs <see cref="NativeVectors"/>, the tests the 256-bit form too.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void CopyRows<T>(ReadOnlySpan<T> wide, int wideWidth, Span<T> output, int width, int rows) where T : unmanaged, INumber<T>
+    internal static void CopyRows<T, TPath>(ReadOnlySpan<T> wide, int wideWidth, Span<T> output, int width, int rows)
+        where T : unmanaged, INumber<T>
+        where TPath : struct, IVectorPath
     {
-        int lanes = DirectConvolution.RunLength<T>();
+        int lanes = TPath.Wide ? Vector512<T>.Count : Vector256<T>.Count;
         if (wide.Length < (long)rows * wideWidth || output.Length < (long)rows * width || width > wideWidth || wideWidth % lanes != 0)
             throw new ArgumentException($"CopyRows needs {rows} rows of {wideWidth} (a multiple of {lanes}) into rows of {width} ≤ {wideWidth}.");
         ref T from = ref MemoryMarshal.GetReference(wide);
@@ -121,7 +125,7 @@ internal static class Conv2dWidened
         int row = 0;
         for (; row < rows && (long)row * width + wideWidth <= (long)rows * width; row++)
             for (int j = 0; j < wideWidth; j += lanes)
-                if (Vector512.IsHardwareAccelerated && lanes == Vector512<T>.Count)
+                if (TPath.Wide)
                     Vector512.LoadUnsafe(ref from, (nuint)(row * wideWidth + j)).StoreUnsafe(ref to, (nuint)(row * width + j));
                 else Vector256.LoadUnsafe(ref from, (nuint)(row * wideWidth + j)).StoreUnsafe(ref to, (nuint)(row * width + j));
         for (; row < rows; row++) wide.Slice(row * wideWidth, width).CopyTo(output.Slice(row * width, width));
@@ -162,7 +166,7 @@ internal static class Conv2dWidened
                         PaddedWidth, OutHeight, WideWidth, wide.Slice(group * Rows * widePlane, Rows * widePlane),
                         Bias is null ? default : Bias.AsSpan(BiasOffset + group * Rows, Rows),
                         n + 1 < end ? Source.AsSpan(SourceOffset + (n + 1) * image + group * groupImage, groupImage) : default);
-                CopyRows(wide, WideWidth, Target.AsSpan(n * outRows * OutWidth, outRows * OutWidth), OutWidth, outRows);
+                CopyRows<T, NativeVectors>(wide, WideWidth, Target.AsSpan(n * outRows * OutWidth, outRows * OutWidth), OutWidth, outRows);
             }
         }
     }

@@ -118,7 +118,7 @@ public class EigenVectorPathTests
 
     /// <summary>
     /// Four rows at a time: the dots of rows row0 + k·n (k &lt; 4) with x[c0..], and p[p0 + i] += Σ_k a[row0 + k·n + c0 + i]·x[xr + k];
-    /// <see cref="Tridiagonalization.DotAxpy4Avx2"/> directly and through the dispatch of both paths.
+    /// the shared body on 256-bit vectors directly and through the dispatch of both paths.
     /// </summary>
     [Avx2Fact]
     public void DotAxpy4MatchesItsDefinition()
@@ -152,7 +152,7 @@ public class EigenVectorPathTests
                     var q = (double[])p.Clone();
                     var d = form switch
                     {
-                        0 => len == 0 ? default : Tridiagonalization.DotAxpy4Avx2(a, row0, n, c0, len, x, q, xr, p0),
+                        0 => len == 0 ? default : Tridiagonalization.DotAxpy4<Vector256<double>, DoubleLanes256>(a, row0, n, c0, len, x, q, xr, p0),
                         1 => Tridiagonalization.DotAxpy4<Avx2Vectors>(a, row0, n, c0, len, x, q, xr, p0),
                         _ => Tridiagonalization.DotAxpy4<NativeVectors>(a, row0, n, c0, len, x, q, xr, p0),
                     };

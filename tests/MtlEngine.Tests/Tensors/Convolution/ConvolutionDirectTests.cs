@@ -137,6 +137,56 @@ public class ConvolutionDirectTests
         Assert.Throws<ArgumentException>(() => DirectConvolution.PadInterior<float>(second, channels, height, width, padded.AsSpan(1), targetHeight, targetWidth, top, left));
     }
 
+    /// <summary>
+    /// Pad and PadInterior on both vector paths (the 256-bit one, which production runs only without AVX-512, here too),
+    /// float and double: every source width from 0 to 40 (every tail of the vector copies and clears), borders on every
+    /// side and cropped ones, against their definition, with nothing before or after the target written.
+    /// </summary>
+    [Fact]
+    public void PadOnBothPathsFollowsItsDefinitionForEveryWidth()
+    {
+        for (int width = 0; width <= 40; width++)
+            foreach (var (top, left, extraHeight, extraWidth) in new[] { (1, 1, 2, 2), (0, 3, 0, 5), (-1, -2, 1, 0), (2, 0, 3, 1) })
+            {
+                PadByDefinition<float, NativeVectors>(width, top, left, extraHeight, extraWidth);
+                PadByDefinition<float, Avx2Vectors>(width, top, left, extraHeight, extraWidth);
+                PadByDefinition<double, NativeVectors>(width, top, left, extraHeight, extraWidth);
+                PadByDefinition<double, Avx2Vectors>(width, top, left, extraHeight, extraWidth);
+            }
+    }
+
+    /// <summary>
+    /// target[c, i, j] = source[c, i − top, j − left] inside the source, 0 elsewhere (Pad over a NaN target); PadInterior of a
+    /// second source over it equals Pad of that source; the guard elements around the target stay as they were.
+    /// </summary>
+    private static void PadByDefinition<T, TPath>(int width, int top, int left, int extraHeight, int extraWidth)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TPath : struct, IVectorPath
+    {
+        const int channels = 2, height = 3, guard = 20;
+        int targetHeight = Math.Max(0, height + extraHeight), targetWidth = Math.Max(0, width + extraWidth), size = channels * targetHeight * targetWidth;
+        T[] Source(int seed) => Enumerable.Range(0, channels * height * width).Select(i => T.CreateChecked(Math.Sin(seed + i))).ToArray();
+        T[] first = Source(1), second = Source(2);
+        var buffer = Enumerable.Repeat(T.NaN, size + 2 * guard).ToArray();
+        var target = buffer.AsSpan(guard, size);
+        string what = $"{typeof(T).Name} {typeof(TPath).Name} width={width} top={top} left={left}";
+        DirectConvolution.Pad<T, TPath>(first, channels, height, width, target, targetHeight, targetWidth, top, left);
+        for (int c = 0; c < channels; c++)
+            for (int i = 0; i < targetHeight; i++)
+                for (int j = 0; j < targetWidth; j++)
+                {
+                    int h = i - top, w = j - left;
+                    T expected = h >= 0 && h < height && w >= 0 && w < width ? first[(c * height + h) * width + w] : T.Zero;
+                    Assert.True(expected == target[(c * targetHeight + i) * targetWidth + j], $"{what}: Pad target[{c}, {i}, {j}]");
+                }
+        DirectConvolution.PadInterior<T, TPath>(second, channels, height, width, target, targetHeight, targetWidth, top, left);
+        var fresh = new T[size];
+        DirectConvolution.Pad<T, NativeVectors>(second, channels, height, width, fresh, targetHeight, targetWidth, top, left);
+        for (int i = 0; i < size; i++) Assert.True(fresh[i] == target[i], $"{what}: PadInterior target[{i}]");
+        for (int i = 0; i < guard; i++)
+            Assert.True(T.IsNaN(buffer[i]) && T.IsNaN(buffer[guard + size + i]), $"{what}: written outside the target");
+    }
+
     /// <summary>dW[o, c, ki, kj] = Σ_{n, i, j} dY[n, o, i, j]·x[n, group·Cg + c, i·sh − ph + ki·dh, j·sw − pw + kj·dw] in double, term by term.</summary>
     private static double[] WeightGradientByDefinition(float[] x, int[] inputShape, float[] dy, int[] weightShape, Conv2dSettings s)
     {

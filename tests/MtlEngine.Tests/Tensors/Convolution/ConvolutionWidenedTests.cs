@@ -1,5 +1,6 @@
 using System.Numerics;
 using MtlEngine.Autograd;
+using MtlEngine.Kernels;
 using MtlEngine.Kernels.Convolution;
 using MtlEngine.Nn;
 using MtlEngine.Tensors;
@@ -95,12 +96,41 @@ public class ConvolutionWidenedTests
     [InlineData(1, 16, 16)]
     public void CopyRowsKeepsTheFirstColumnsAndWritesNothingPastTheOutput(int rows, int wideWidth, int width)
     {
-        var wide = Enumerable.Range(0, rows * wideWidth).Select(i => (float)i).ToArray();
-        var output = Enumerable.Repeat(-1f, rows * width + 5).ToArray();
-        Conv2dWidened.CopyRows<float>(wide, wideWidth, output.AsSpan(0, rows * width), width, rows);
+        CopyRowsByDefinition<float, NativeVectors>(rows, wideWidth, width);
+        CopyRowsByDefinition<float, Avx2Vectors>(rows, wideWidth, width);
+    }
+
+    /// <summary>
+    /// Both vector paths (the 256-bit one, which production runs only without AVX-512, here too), float and double, every
+    /// width up to the wide rows' (every tail of the exact rows, every overhang of the vector rows).
+    /// </summary>
+    [Fact]
+    public void CopyRowsOnBothPathsFollowsItsDefinitionForEveryWidth()
+    {
+        foreach (int rows in new[] { 1, 2, 5 })
+            foreach (int wideWidth in new[] { 16, 32, 48 })
+                for (int width = 1; width <= wideWidth; width++)
+                {
+                    CopyRowsByDefinition<float, NativeVectors>(rows, wideWidth, width);
+                    CopyRowsByDefinition<float, Avx2Vectors>(rows, wideWidth, width);
+                    CopyRowsByDefinition<double, NativeVectors>(rows, wideWidth, width);
+                    CopyRowsByDefinition<double, Avx2Vectors>(rows, wideWidth, width);
+                }
+        Assert.Throws<ArgumentException>(() => CopyRowsByDefinition<float, Avx2Vectors>(2, 12, 5)); // not whole 256-bit vectors
+    }
+
+    /// <summary>output[r·width + j] = wide[r·wideWidth + j] for j &lt; width, r &lt; rows, and nothing after the output written.</summary>
+    private static void CopyRowsByDefinition<T, TPath>(int rows, int wideWidth, int width)
+        where T : unmanaged, INumber<T>
+        where TPath : struct, IVectorPath
+    {
+        var wide = Enumerable.Range(0, rows * wideWidth).Select(i => T.CreateChecked(i)).ToArray();
+        var output = Enumerable.Repeat(-T.One, rows * width + 40).ToArray();
+        Conv2dWidened.CopyRows<T, TPath>(wide, wideWidth, output.AsSpan(0, rows * width), width, rows);
+        string what = $"{typeof(T).Name} {typeof(TPath).Name} rows={rows} wideWidth={wideWidth} width={width}";
         for (int r = 0; r < rows; r++)
-            for (int j = 0; j < width; j++) Assert.Equal(wide[r * wideWidth + j], output[r * width + j]);
-        Assert.All(output[(rows * width)..], v => Assert.Equal(-1f, v));
+            for (int j = 0; j < width; j++) Assert.True(wide[r * wideWidth + j] == output[r * width + j], $"{what}: output[{r}, {j}]");
+        for (int i = rows * width; i < output.Length; i++) Assert.True(output[i] == -T.One, $"{what}: output[{i}] past the output was written");
     }
 
     private static void Check<T>(int[] shape, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
