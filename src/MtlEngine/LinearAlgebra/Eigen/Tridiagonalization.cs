@@ -161,88 +161,9 @@ internal static class Tridiagonalization
         ref double v0r = ref vw[start];
         ref double w0r = ref vw[wOffset + start];
         if (TPath.Wide)
-        {
-            // 32 elements at a time in eight independent accumulators (V and W parts apart), so that FMA latency does not bind.
-            const int width = 8;
-            ref double yp = ref MemoryMarshal.GetReference(y);
-            for (; p + 4 * width <= len; p += 4 * width)
-            {
-                Vector512<double> v0 = default, v1 = default, v2 = default, v3 = default;
-                Vector512<double> w0 = default, w1 = default, w2 = default, w3 = default;
-                for (int c = 0; c < count; c++)
-                {
-                    var a = Vector512.Create(alpha[c]);
-                    var b = Vector512.Create(beta[c]);
-                    nuint o = (nuint)(c * n + p);
-                    v0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0r, o), a, v0);
-                    v1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0r, o + width), a, v1);
-                    v2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0r, o + 2 * width), a, v2);
-                    v3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0r, o + 3 * width), a, v3);
-                    w0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0r, o), b, w0);
-                    w1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0r, o + width), b, w1);
-                    w2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0r, o + 2 * width), b, w2);
-                    w3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0r, o + 3 * width), b, w3);
-                }
-                nuint q = (nuint)p;
-                (Vector512.LoadUnsafe(ref yp, q) - (v0 + w0)).StoreUnsafe(ref yp, q);
-                (Vector512.LoadUnsafe(ref yp, q + width) - (v1 + w1)).StoreUnsafe(ref yp, q + width);
-                (Vector512.LoadUnsafe(ref yp, q + 2 * width) - (v2 + w2)).StoreUnsafe(ref yp, q + 2 * width);
-                (Vector512.LoadUnsafe(ref yp, q + 3 * width) - (v3 + w3)).StoreUnsafe(ref yp, q + 3 * width);
-            }
-            for (; p + width <= len; p += width)
-            {
-                Vector512<double> v0 = default, w0 = default;
-                for (int c = 0; c < count; c++)
-                {
-                    nuint o = (nuint)(c * n + p);
-                    v0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref v0r, o), Vector512.Create(alpha[c]), v0);
-                    w0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0r, o), Vector512.Create(beta[c]), w0);
-                }
-                (Vector512.LoadUnsafe(ref yp, (nuint)p) - (v0 + w0)).StoreUnsafe(ref yp, (nuint)p);
-            }
-        }
+            p = SubtractPanel<Vector512<double>, DoubleLanes512>(y, ref v0r, ref w0r, n, count, alpha, beta);
         else if (TPath.Fma256)
-        {
-            // The same on 256-bit vectors (AVX2): 16 elements at a time in eight accumulators. Without it this loop ran
-            // scalar and was the largest AVX2 cost of the n = 512 decomposition (12 % of its samples, 11× the AVX-512 loop's).
-            const int width = 4;
-            ref double yp = ref MemoryMarshal.GetReference(y);
-            for (; p + 4 * width <= len; p += 4 * width)
-            {
-                Vector256<double> v0 = default, v1 = default, v2 = default, v3 = default;
-                Vector256<double> w0 = default, w1 = default, w2 = default, w3 = default;
-                for (int c = 0; c < count; c++)
-                {
-                    var a = Vector256.Create(alpha[c]);
-                    var b = Vector256.Create(beta[c]);
-                    nuint o = (nuint)(c * n + p);
-                    v0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v0r, o), a, v0);
-                    v1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v0r, o + width), a, v1);
-                    v2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v0r, o + 2 * width), a, v2);
-                    v3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v0r, o + 3 * width), a, v3);
-                    w0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w0r, o), b, w0);
-                    w1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w0r, o + width), b, w1);
-                    w2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w0r, o + 2 * width), b, w2);
-                    w3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w0r, o + 3 * width), b, w3);
-                }
-                nuint q = (nuint)p;
-                (Vector256.LoadUnsafe(ref yp, q) - (v0 + w0)).StoreUnsafe(ref yp, q);
-                (Vector256.LoadUnsafe(ref yp, q + width) - (v1 + w1)).StoreUnsafe(ref yp, q + width);
-                (Vector256.LoadUnsafe(ref yp, q + 2 * width) - (v2 + w2)).StoreUnsafe(ref yp, q + 2 * width);
-                (Vector256.LoadUnsafe(ref yp, q + 3 * width) - (v3 + w3)).StoreUnsafe(ref yp, q + 3 * width);
-            }
-            for (; p + width <= len; p += width)
-            {
-                Vector256<double> v0 = default, w0 = default;
-                for (int c = 0; c < count; c++)
-                {
-                    nuint o = (nuint)(c * n + p);
-                    v0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref v0r, o), Vector256.Create(alpha[c]), v0);
-                    w0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w0r, o), Vector256.Create(beta[c]), w0);
-                }
-                (Vector256.LoadUnsafe(ref yp, (nuint)p) - (v0 + w0)).StoreUnsafe(ref yp, (nuint)p);
-            }
-        }
+            p = SubtractPanel<Vector256<double>, DoubleLanes256>(y, ref v0r, ref w0r, n, count, alpha, beta);
         for (; p < len; p++)
         {
             double acc = y[p];
@@ -250,6 +171,57 @@ internal static class Tridiagonalization
                 acc = Math.FusedMultiplyAdd(vw[c * n + start + p], -alpha[c], Math.FusedMultiplyAdd(vw[wOffset + c * n + start + p], -beta[c], acc));
             y[p] = acc;
         }
+    }
+
+    /// <summary>
+    /// The vector part of <see cref="SubtractPanel{TPath}"/> on vectors <typeparamref name="TV"/>: y[p..] −= Σ_c α_c·V_c + β_c·W_c
+    /// with V_c at <paramref name="v0r"/> + c·n and W_c at <paramref name="w0r"/> + c·n, four vectors at a time in eight
+    /// independent accumulators (V and W parts apart, so that FMA latency does not bind), then one vector at a time; returns
+    /// where the scalar tail starts. The JIT compiles it once per width. Without the 256-bit form this loop ran scalar on AVX2
+    /// and was the largest AVX2 cost of the n = 512 decomposition (12 % of its samples, 11× the AVX-512 loop's).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static int SubtractPanel<TV, TL>(Span<double> y, ref double v0r, ref double w0r, int n, int count, ReadOnlySpan<double> alpha, ReadOnlySpan<double> beta)
+        where TL : struct, IDoubleLanes<TV>
+    {
+        int len = y.Length, p = 0, width = TL.Count;
+        ref double yp = ref MemoryMarshal.GetReference(y);
+        for (; p + 4 * width <= len; p += 4 * width)
+        {
+            TV v0 = TL.Broadcast(0), v1 = TL.Broadcast(0), v2 = TL.Broadcast(0), v3 = TL.Broadcast(0);
+            TV w0 = TL.Broadcast(0), w1 = TL.Broadcast(0), w2 = TL.Broadcast(0), w3 = TL.Broadcast(0);
+            for (int c = 0; c < count; c++)
+            {
+                var a = TL.Broadcast(alpha[c]);
+                var b = TL.Broadcast(beta[c]);
+                nuint o = (nuint)(c * n + p);
+                v0 = TL.FusedMultiplyAdd(TL.Load(ref v0r, o), a, v0);
+                v1 = TL.FusedMultiplyAdd(TL.Load(ref v0r, o + (nuint)width), a, v1);
+                v2 = TL.FusedMultiplyAdd(TL.Load(ref v0r, o + (nuint)(2 * width)), a, v2);
+                v3 = TL.FusedMultiplyAdd(TL.Load(ref v0r, o + (nuint)(3 * width)), a, v3);
+                w0 = TL.FusedMultiplyAdd(TL.Load(ref w0r, o), b, w0);
+                w1 = TL.FusedMultiplyAdd(TL.Load(ref w0r, o + (nuint)width), b, w1);
+                w2 = TL.FusedMultiplyAdd(TL.Load(ref w0r, o + (nuint)(2 * width)), b, w2);
+                w3 = TL.FusedMultiplyAdd(TL.Load(ref w0r, o + (nuint)(3 * width)), b, w3);
+            }
+            nuint q = (nuint)p;
+            TL.Store(TL.Subtract(TL.Load(ref yp, q), TL.Add(v0, w0)), ref yp, q);
+            TL.Store(TL.Subtract(TL.Load(ref yp, q + (nuint)width), TL.Add(v1, w1)), ref yp, q + (nuint)width);
+            TL.Store(TL.Subtract(TL.Load(ref yp, q + (nuint)(2 * width)), TL.Add(v2, w2)), ref yp, q + (nuint)(2 * width));
+            TL.Store(TL.Subtract(TL.Load(ref yp, q + (nuint)(3 * width)), TL.Add(v3, w3)), ref yp, q + (nuint)(3 * width));
+        }
+        for (; p + width <= len; p += width)
+        {
+            TV v0 = TL.Broadcast(0), w0 = TL.Broadcast(0);
+            for (int c = 0; c < count; c++)
+            {
+                nuint o = (nuint)(c * n + p);
+                v0 = TL.FusedMultiplyAdd(TL.Load(ref v0r, o), TL.Broadcast(alpha[c]), v0);
+                w0 = TL.FusedMultiplyAdd(TL.Load(ref w0r, o), TL.Broadcast(beta[c]), w0);
+            }
+            TL.Store(TL.Subtract(TL.Load(ref yp, (nuint)p), TL.Add(v0, w0)), ref yp, (nuint)p);
+        }
+        return p;
     }
 
     /// <summary>

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 namespace MtlEngine.LinearAlgebra;
 
 /// <summary>
-/// One vector width of doubles for the eigensolver's shared loops (<see cref="Tridiagonalization.DotAxpy4{TV, TL}"/>): the JIT
+/// One vector width of doubles for the eigensolver's shared loops (<see cref="Tridiagonalization.DotAxpy4{TV, TL}"/>, <see cref="Tridiagonalization.SubtractPanel{TV, TL}"/>): the JIT
 /// compiles a loop once per width and inlines these, so the shared loop is the code a copy per width would be.
 /// </summary>
 /// <typeparam name="TV">The vector type.</typeparam>
@@ -26,6 +26,12 @@ internal interface IDoubleLanes<TV>
 
     /// <summary>The sum of the lanes.</summary>
     static abstract double Sum(TV v);
+
+    /// <summary>a + b lane by lane.</summary>
+    static abstract TV Add(TV a, TV b);
+
+    /// <summary>a − b lane by lane.</summary>
+    static abstract TV Subtract(TV a, TV b);
 }
 
 /// <summary>512-bit vectors of doubles (AVX-512).</summary>
@@ -37,6 +43,8 @@ internal readonly struct DoubleLanes512 : IDoubleLanes<Vector512<double>>
     public static void Store(Vector512<double> v, ref double x, nuint i) => v.StoreUnsafe(ref x, i);
     public static Vector512<double> FusedMultiplyAdd(Vector512<double> a, Vector512<double> b, Vector512<double> c) => Vector512.FusedMultiplyAdd(a, b, c);
     public static double Sum(Vector512<double> v) => Vector512.Sum(v);
+    public static Vector512<double> Add(Vector512<double> a, Vector512<double> b) => a + b;
+    public static Vector512<double> Subtract(Vector512<double> a, Vector512<double> b) => a - b;
 }
 
 /// <summary>256-bit vectors of doubles (AVX2 + FMA).</summary>
@@ -48,4 +56,6 @@ internal readonly struct DoubleLanes256 : IDoubleLanes<Vector256<double>>
     public static void Store(Vector256<double> v, ref double x, nuint i) => v.StoreUnsafe(ref x, i);
     public static Vector256<double> FusedMultiplyAdd(Vector256<double> a, Vector256<double> b, Vector256<double> c) => Vector256.FusedMultiplyAdd(a, b, c);
     public static double Sum(Vector256<double> v) => Vector256.Sum(v);
+    public static Vector256<double> Add(Vector256<double> a, Vector256<double> b) => a + b;
+    public static Vector256<double> Subtract(Vector256<double> a, Vector256<double> b) => a - b;
 }
