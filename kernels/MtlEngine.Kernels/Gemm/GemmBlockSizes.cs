@@ -36,11 +36,16 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// <summary>The least depth k of the products that Zen 5 runs on its <see cref="ResidentA"/> rows: 1024.</summary>
     public const int ResidentAMinDepth = 1024;
 
+    /// <summary>The greatest depth k of the products that Zen 5 runs on its <see cref="ResidentA"/> rows: 4096. Deeper
+    /// products are in practice Gram matrices and gradients over samples (k = the sample count, m and n the features or
+    /// classes: the SYRK of PCA's and the moments' XᵀX, logistic regression's Gᵀ·X), where resident-A was never faster.</summary>
+    public const int ResidentAMaxDepth = 4096;
+
     /// <summary>
     /// The block sizes for an m×k by k×n product (<paramref name="m"/>, <paramref name="n"/>, <paramref name="k"/>): the
     /// row of <see cref="For{T}(GemmInstructionSet, Microarchitecture)"/>, except one shape rule. AVX-512 on
-    /// <see cref="Microarchitecture.Zen5"/> runs the <see cref="ResidentA"/> row only when k ≥ <see cref="ResidentAMinDepth"/>,
-    /// and the generic AVX-512 row (BLIS's order, the row Zen 5 ran before) otherwise. The rule reads k alone because the
+    /// <see cref="Microarchitecture.Zen5"/> runs the <see cref="ResidentA"/> row only when <see cref="ResidentAMinDepth"/> ≤ k ≤
+    /// <see cref="ResidentAMaxDepth"/>, and the generic AVX-512 row (BLIS's order, the row Zen 5 ran before) otherwise. The rule reads k alone because the
     /// rows' KC differ (320 and 256) and so does the k-blocking of every element: the factorizations split one update into
     /// different products on 1 and 2 threads (the Cholesky's row strips against its SYRK's halves, the TRSM's row shares),
     /// always along m and n and never along k, so a rule on k gives every element the same blocking on any number of
@@ -69,14 +74,23 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// 1.08 and 1.08 (two runs), n = 1024 on 2 threads 1.04 and 1.01, on 1 thread 1.03 and 0.96, float n = 1024 on 2
     /// threads 1.02 and 0.95 (load 11–17). Here n = 2048's top level (k 1024, 30 % of its flops) runs resident-A.</item>
     /// <item>PCA, full solver (20000×512, 32 components, 1 thread; its products are 96×n×20000 and 20000×n×96, n ≤ 416):
-    /// whole fit 0.99 (load 12).</item>
+    /// whole fit 0.99 (load 12). PCA's covariance solver: the SYRK of XᵀX (k 20000, n 512: pieces 256×256, 2 of 128×128, 12
+    /// of 64×64, A transposed) 0.87 (7 paired ratios of thread CPU time, load 25), the same with resident-A at KC 256 (0.99 of
+    /// KC 320): the loop order loses there, not the depth; its pieces alone 256×256×20000 0.95, 64×64×20000 0.88 (5 pairs,
+    /// load 20–29). With k ≥ 1024 alone this SYRK ran resident-A and mtl bench pca's pca_covariance lost about 5 % on 1
+    /// thread; hence <see cref="ResidentAMaxDepth"/>. Its cost: a square-ish deep product, 1024×1024×8192, runs generic at
+    /// 1.05 of resident-A's time (5 pairs, load 28).</item>
+    /// <item>Tried: both Zen 5 rows at KC 256 (resident-A at the generic row's depth blocks, so that a rule could read m and
+    /// n without changing any element's blocking). Resident-A at KC 256 over KC 320, time: 1 thread double n = 2048 1.00,
+    /// float n = 2048 1.005, float n = 1024 1.00, double 1024×1024×8192 0.97; 2 threads double n = 2048 1.03 (5 pairs, every
+    /// one above 1; load 17–25). Not taken: a GEMM bench cell would be slower.</item>
     /// </list>
     /// Results depend on the shape alone (never on the thread count), so a product is bitwise the same on any number of threads.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static GemmBlockSizes For<T>(GemmInstructionSet set, Microarchitecture microarchitecture, int m, int n, int k)
     {
-        if (set == GemmInstructionSet.Avx512 && microarchitecture == Microarchitecture.Zen5 && k < ResidentAMinDepth)
+        if (set == GemmInstructionSet.Avx512 && microarchitecture == Microarchitecture.Zen5 && (k < ResidentAMinDepth || k > ResidentAMaxDepth))
             return For<T>(set, Microarchitecture.Unknown);
         return For<T>(set, microarchitecture);
     }
@@ -90,7 +104,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// by thread CPU time (a shared machine's wall clock is too noisy): near the optimum neighbouring values differed by
     /// less than the noise (±3 %), except double KC = 256 over 192 at n = 2048.</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.Zen5"/>, for deep products (the shape rule of
-    /// <see cref="For{T}(GemmInstructionSet, Microarchitecture, int, int, int)"/>: k ≥ 1024; shallower ones run the generic
+    /// <see cref="For{T}(GemmInstructionSet, Microarchitecture, int, int, int)"/>: 1024 ≤ k ≤ 4096; shallower and deeper ones run the generic
     /// row): the Intel rows below (<see cref="ResidentA"/>; float KC 320,
     /// NC 640, MC 3072; double KC 320, NC 384, MC 2048), as BLIS's Zen 4 sgemm blocking does in its own terms (its L1-resident operand is the broadcast one,
     /// 12×480, its 512×480 vector-operand block sits in the 1 MiB L2). In the generic row the 32 KiB B micro-panel filled

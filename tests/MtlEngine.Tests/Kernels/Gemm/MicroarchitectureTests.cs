@@ -85,7 +85,10 @@ public class MicroarchitectureTests
 
     [Theory]
     [InlineData(20000, 10, 256, false)]    // logistic regression's X·Wᵀ (20000 samples, 256 features, 10 classes)
-    [InlineData(10, 256, 20000, true)]     // and its gradient Gᵀ·X (the same speed on either row)
+    [InlineData(10, 256, 20000, false)]    // and its gradient Gᵀ·X (the same speed on either row): deeper than 4096
+    [InlineData(256, 256, 20000, false)]   // PCA's SYRK of XᵀX (20000×512): resident-A lost 13 % there
+    [InlineData(2048, 2048, 4096, true)]   // the greatest depth
+    [InlineData(2048, 2048, 4097, false)]
     [InlineData(4096, 256, 512, false)]    // narrow B
     [InlineData(512, 512, 512, false)]     // too shallow for resident-A's deeper KC to pay
     [InlineData(2048, 2048, 1023, false)]
@@ -94,7 +97,7 @@ public class MicroarchitectureTests
     [InlineData(304, 720, 1024, true)]     // the n = 2048 Cholesky's top-level strip product on 2 threads
     [InlineData(512, 512, 1024, true)]     // and its SYRK half on 1 thread: the same KC for the same elements
     [InlineData(2048, 2048, 2048, true)]
-    public void Zen5_runs_the_resident_A_rows_only_for_deep_products(int m, int n, int k, bool residentA)
+    public void Zen5_runs_the_resident_A_rows_only_for_deep_products_up_to_4096(int m, int n, int k, bool residentA)
     {
         var generic = (F: GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Unknown),
                        D: GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Unknown));
@@ -110,6 +113,30 @@ public class MicroarchitectureTests
                      GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512, m, n, k));
         Assert.Equal(GemmBlockSizes.For<float>(GemmInstructionSet.Avx2, Microarchitecture.Zen5),
                      GemmBlockSizes.For<float>(GemmInstructionSet.Avx2, Microarchitecture.Zen5, m, n, k));
+    }
+
+    [Fact]
+    public void Every_row_blocks_the_depth_alike_whatever_m_and_n()
+    {
+        // The factorizations split one update into different products on 1 and 2 threads (the Cholesky's row strips
+        // against its SYRK's halves, the TRSM's row shares), along m and n: each element keeps its k-blocking, hence its
+        // bits, only if the depth blocks of the row a shape gets depend on k alone. Shapes the SYRK and the Cholesky
+        // produce (m, n from 1 to 3000, the SYRK's leaf 96, strips 152-720) for depths around every boundary of the rule.
+        int[] widths = [1, 8, 24, 64, 96, 152, 176, 256, 304, 360, 511, 512, 720, 1024, 1500, 3000];
+        int[] depths = [1, 64, 255, 256, 288, 320, 360, 512, 750, 1023, 1024, 1025, 1500, 2048, 3000, 4096, 4097, 20000];
+        foreach (var set in new[] { GemmInstructionSet.Avx512, GemmInstructionSet.Avx2, GemmInstructionSet.Portable })
+            foreach (var uarch in Enum.GetValues<Microarchitecture>())
+                foreach (int k in depths)
+                {
+                    int f = GemmDriver<float, PortableMicrokernel<float>>.DepthBlock(k, GemmBlockSizes.For<float>(set, uarch, 1, 1, k).KC);
+                    int d = GemmDriver<double, PortableMicrokernel<double>>.DepthBlock(k, GemmBlockSizes.For<double>(set, uarch, 1, 1, k).KC);
+                    foreach (int m in widths)
+                        foreach (int n in widths)
+                        {
+                            Assert.True(f == GemmDriver<float, PortableMicrokernel<float>>.DepthBlock(k, GemmBlockSizes.For<float>(set, uarch, m, n, k).KC), $"float {set} {uarch} {m}x{n}x{k}");
+                            Assert.True(d == GemmDriver<double, PortableMicrokernel<double>>.DepthBlock(k, GemmBlockSizes.For<double>(set, uarch, m, n, k).KC), $"double {set} {uarch} {m}x{n}x{k}");
+                        }
+                }
     }
 
     [Avx512Fact]
