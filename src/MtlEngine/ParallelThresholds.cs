@@ -14,13 +14,10 @@ internal static class ParallelThresholds
     public const long CholeskyUpdateFlops = 1L << 22;
 
     /// <summary>
-    /// LU: a recursion level's trailing update forks only from this many multiply-adds (2·m·k·n), on the caller's
-    /// threads. Measured on our 2-core machines (LU and solve, n = 1024 / 2048, one thread vs two): threading every
-    /// level made n = 1024 slower on two threads (17.5–19 ms against 16), while n = 2048 gained 1.3×. With the levels'
-    /// shares on one WorkerTeam the 2-thread solve at n = 1024 went from 14.3–15.7 to 12.8–13.4 ms (alternating runs);
-    /// 2^25 with the team gave no consistent further gain (12 alternating runs).
+    /// LU: from this order the look-ahead steps run on the caller's threads (one <c>WorkerTeam</c> for the whole
+    /// factorization); below it on the calling thread. The factors are the same either way.
     /// </summary>
-    public const long LuUpdateFlops = 1L << 27;
+    public const int LuTeamOrder = 512;
 
     /// <summary>
     /// SVD and symmetric eigen: below this order the bidiagonalization / tridiagonalization and their back-transformations

@@ -8,13 +8,14 @@ namespace MtlEngine.LinearAlgebra;
 
 /// <summary>
 /// LU with partial pivoting, P·A = L·U (L unit lower triangular, U upper triangular), with solve (many right-hand
-/// sides), determinant and inverse. Blocked by recursive halving of the columns (Toledo 1997), so the updates are
-/// large GEMMs:
+/// sides), determinant and inverse. Right-looking in steps of 4·nb columns with a look-ahead of one step
+/// (<see cref="FactorLookAhead{T}"/>: the next step's columns are factored while the trailing ones are updated), and
+/// each step's columns by recursive halving (Toledo 1997), so the updates are large GEMMs:
 /// <code>
-/// LU(columns [c0, c1)):   if narrow: unblocked panel with row pivoting (each swap exchanges whole rows)
+/// LU(columns [c0, c1)):   if narrow: unblocked panel with row pivoting
 ///                         LU(left half)
 ///                         U₁₂ = L₁₁⁻¹ · A₁₂                 (TRSM, unit lower)
-///                         A₂₂ −= L₂₁ · U₁₂                  (GEMM: almost all of the 2n³/3 flops)
+///                         A₂₂ −= L₂₁ · U₁₂                  (GEMM)
 ///                         LU(right half)
 /// </code>
 /// A zero pivot does not stop the factorization (the column is left as it is, like LAPACK); <see cref="IsSingular"/>
@@ -77,51 +78,67 @@ public sealed class Lu
         MatrixShapeException.ThrowIfNotSquare(a, "LU");
         if (storage.Rows != a.Rows || storage.Columns != a.Columns)
             throw new MatrixShapeException($"LU storage must have A's shape {a.ShapeText}, but has shape {storage.ShapeText}; pass an n×n matrix.");
-        a.Data.AsSpan().CopyTo(storage.Data);
-        return FactorOwned(storage, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
+        return FactorOwned(a.Data, storage, parallelism ?? TensorParallelism.Current, DefaultBlockSize);
     }
 
     internal static Lu Factor(DenseMatrix a, Parallelism parallelism, int blockSize)
     {
         MatrixShapeException.ThrowIfNotSquare(a, "LU");
-        return FactorOwned(a.Clone(), parallelism, blockSize);
+        // Not zeroed by the runtime: the factorization copies A into every element (on the team's threads).
+        return FactorOwned(a.Data, new DenseMatrix(a.Rows, a.Rows, GC.AllocateUninitializedArray<double>(a.Data.Length)), parallelism, blockSize);
     }
 
-    /// <summary>Factors <paramref name="f"/> (a copy of A the factorization owns) in place.</summary>
-    private static Lu FactorOwned(DenseMatrix f, Parallelism parallelism, int blockSize)
+    /// <summary>Factors A (<paramref name="source"/>, rows contiguous) into <paramref name="f"/>, which the factorization owns.</summary>
+    private static Lu FactorOwned(double[] source, DenseMatrix f, Parallelism parallelism, int blockSize)
     {
         int n = f.Rows;
         var perm = new int[n];
         for (int i = 0; i < n; i++) perm[i] = i;
         int swaps = 0, zero = -1;
-        FactorInPlace(f.Span, perm, blockSize, parallelism, ref swaps, ref zero);
+        FactorInPlace(f.Span, perm, blockSize, parallelism, ref swaps, ref zero, source);
         return new Lu(f, perm, swaps, zero, parallelism);
     }
 
     /// <summary>
     /// Overwrites the n×n view (rows contiguous) with L and U, applies the row exchanges to <paramref name="perm"/>
     /// (which starts as the identity), counts them in <paramref name="swaps"/> and records the first zero pivot in
-    /// <paramref name="zero"/> (start it at −1). float32 or float64.
+    /// <paramref name="zero"/> (start it at −1). float32 or float64. With a <paramref name="source"/> (n×n, rows
+    /// contiguous, as f), f's contents are ignored: A is copied from the source column block by column block, each just
+    /// before its first update, on the thread that updates it (the copy of a fresh f is also its first touch).
     /// </summary>
-    internal static unsafe void FactorInPlace<T>(MatrixSpan<T> f, int[] perm, int blockSize, Parallelism parallelism, ref int swaps, ref int zero)
+    internal static unsafe void FactorInPlace<T>(MatrixSpan<T> f, int[] perm, int blockSize, Parallelism parallelism, ref int swaps, ref int zero, T[]? source = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = f.Rows, half = n / 2;
+        int n = f.Rows, step = StepWidth(blockSize);
+        if (source is not null && (source.Length != n * n || f.RowStride != n || f.ColumnStride != 1))
+            throw new ArgumentException("LU: the source must be n×n with f's layout (rows contiguous).", nameof(source));
         var pivots = new PivotCount { Zero = zero };
-        if (parallelism.Degree == 1 || n <= blockSize || 2L * (n - half) * half * (n - half) < ThreadedUpdateFlops)
-            FactorRecursive(f, perm, 0, n, blockSize, null, pivots);
+        if (n <= step)
+        {
+            if (source is not null) CopyColumns(source, f, 0, n);
+            FactorRecursive(f, perm, null, 0, n, blockSize, 0, n, pivots);
+        }
         else
         {
-            // Threaded levels: one team for the whole factorization (its phases start without waking a thread each time).
             fixed (T* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(f.Data))
             {
                 var pinned = new PinnedMatrix<T>(p, f);
-                WorkerTeam.Run(parallelism.Degree, team => FactorRecursive(pinned.View, perm, 0, n, blockSize, team, pivots));
+                // The same steps and shares on any number of threads: only who runs a share changes with the team.
+                if (parallelism.Degree == 1 || n < TeamOrder)
+                    FactorLookAhead(pinned, source, perm, blockSize, step, null, pivots);
+                else
+                    WorkerTeam.Run(parallelism.Degree, team => FactorLookAhead(pinned, source, perm, blockSize, step, team, pivots));
             }
         }
         swaps += pivots.Swaps;
         zero = pivots.Zero;
     }
+
+    /// <summary>The column width of one step of <see cref="FactorLookAhead{T}"/> for the leaf width <paramref name="blockSize"/>.</summary>
+    internal static int StepWidth(int blockSize) => 4 * blockSize;
+
+    /// <summary>From this order the steps' shares go to a team (<see cref="ParallelThresholds.LuTeamOrder"/>).</summary>
+    internal const int TeamOrder = ParallelThresholds.LuTeamOrder;
 
     /// <summary>The row swaps made and the first zero pivot (−1 while none), carried through the recursion.</summary>
     private sealed class PivotCount
@@ -131,61 +148,120 @@ public sealed class Lu
     }
 
     /// <summary>
-    /// Columns [c0, c1) of the rows c0.. (Toledo's recursive LU): factor the left half, U₁₂ = L₁₁⁻¹·A₁₂ (TRSM),
-    /// A₂₂ −= L₂₁·U₁₂ (GEMM), factor the right half. Row swaps exchange whole rows, so they reach every column at once.
-    /// Levels whose update is at least <see cref="ThreadedUpdateFlops"/> split it over <paramref name="team"/>.
+    /// Right-looking LU in steps of <paramref name="step"/> columns with a look-ahead of one step (LAPACK's blocked
+    /// getrf, the pivot exchanges deferred as its laswp):
+    /// <code>
+    /// factor step 0's columns (recursive LU, exchanges inside those columns only)
+    /// for each step k, one phase of shares:
+    ///   share 0:      update step k+1's columns with step k (exchanges, U₁₂ = L₁₁⁻¹A₁₂, A₂₂ −= L₂₁U₁₂), factor them
+    ///   share 1:      step k's exchanges in the columns left of it (the L of earlier steps)
+    ///   share 2 + c:  update the c-th block of 2·step columns right of step k+1 with step k (the same three operations)
+    /// </code>
+    /// On two threads one factors the next panel while the other updates the trailing columns (then takes the rest of
+    /// them), instead of the second thread idling through every panel. The trailing blocks are two steps wide: blocks
+    /// of one step took 16 % more process CPU time than Toledo's recursion over all columns on one thread (n = 1024, AVX2
+    /// path; our guess: each block's GEMM packs L₂₁ again). With a source, each share copies its columns of A the first time it
+    /// meets them (phase 0), so the copy runs on the team too. Each share touches its own columns only (the
+    /// shares read step k's L, which no share writes), and its columns and operations are fixed by n and the step width,
+    /// not by the team: the factors are the same on any number of threads. Columns inside a step are factored by
+    /// <see cref="FactorRecursive{T}"/>.
     /// </summary>
-    private static void FactorRecursive<T>(MatrixSpan<T> f, int[] perm, int c0, int c1, int blockSize, WorkerTeam? team, PivotCount pivots)
+    private static void FactorLookAhead<T>(PinnedMatrix<T> pinned, T[]? source, int[] perm, int blockSize, int step, WorkerTeam? team, PivotCount pivots)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var f0 = pinned.View;
+        int n = f0.Rows, chunk = 2 * step;
+        // pivotRow[j]: the row exchanged with row j when column j was factored (LAPACK's ipiv).
+        var pivotRow = new int[n];
+        if (source is not null) CopyColumns(source, f0, 0, step);
+        FactorRecursive(f0, perm, pivotRow, 0, step, blockSize, 0, step, pivots);
+        for (int k0 = 0; ; k0 += step)
+        {
+            int k1 = Math.Min(k0 + step, n);
+            if (k1 == n)
+            {
+                ExchangeRows(f0, pivotRow, k0, k1, 0, k0);
+                return;
+            }
+            int k2 = Math.Min(k1 + step, n), chunks = (n - k2 + chunk - 1) / chunk, from = k0;
+            void Share(int s)
+            {
+                var f = pinned.View;
+                if (s == 0)
+                {
+                    if (source is not null && from == 0) CopyColumns(source, f, k1, k2);
+                    UpdateColumns(f, pivotRow, from, k1, k1, k2);
+                    FactorRecursive(f, perm, pivotRow, k1, k2, blockSize, k1, k2, pivots);
+                }
+                else if (s == 1)
+                    ExchangeRows(f, pivotRow, from, k1, 0, from);
+                else
+                {
+                    int c0 = k2 + (s - 2) * chunk, c1 = Math.Min(c0 + chunk, n);
+                    if (source is not null && from == 0) CopyColumns(source, f, c0, c1);
+                    UpdateColumns(f, pivotRow, from, k1, c0, c1);
+                }
+            }
+            if (team is null)
+                for (int s = 0; s < 2 + chunks; s++) Share(s);
+            else
+                team.ForEachShare(2 + chunks, Share);
+        }
+    }
+
+    /// <summary>
+    /// Columns [c0, c1) receive step [k0, k1)'s factorization: its row exchanges, U₁₂ = L₁₁⁻¹·A₁₂ (rows k0..k1) and
+    /// A₂₂ −= L₂₁·U₁₂ (rows k1..), on the calling thread.
+    /// </summary>
+    private static void UpdateColumns<T>(MatrixSpan<T> f, int[] pivotRow, int k0, int k1, int c0, int c1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = f.Rows, k = k1 - k0;
+        ExchangeRows(f, pivotRow, k0, k1, c0, c1);
+        var u12 = Dense.Sub(f, k0, c0, k, c1 - c0);
+        SolveUnitLower(Dense.Sub(f, k0, k0, k, k), u12);
+        if (k1 < n)
+            Gemm.Multiply(-T.One, Dense.Sub(f, k1, k0, n - k1, k), u12, T.One, Dense.Sub(f, k1, c0, n - k1, c1 - c0), Parallelism.Sequential);
+    }
+
+    /// <summary>Columns [c0, c1) of every row of the n×n <paramref name="source"/> (rows contiguous) into f.</summary>
+    private static void CopyColumns<T>(T[] source, MatrixSpan<T> f, int c0, int c1)
+    {
+        int n = f.Rows;
+        for (int i = 0; i < n; i++) source.AsSpan(i * n + c0, c1 - c0).CopyTo(f.Data.Slice(f.Offset + i * f.RowStride + c0, c1 - c0));
+    }
+
+    /// <summary>Rows j and <c>pivotRow[j]</c> exchanged for j = k0..k1−1 in that order, in columns [c0, c1) only.</summary>
+    private static void ExchangeRows<T>(MatrixSpan<T> f, int[] pivotRow, int k0, int k1, int c0, int c1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (c1 <= c0) return;
+        for (int j = k0; j < k1; j++)
+        {
+            int p = pivotRow[j];
+            if (p != j) Dense.SwapVectorized(RowOf(f, j)[c0..c1], RowOf(f, p)[c0..c1]);
+        }
+    }
+
+    /// <summary>
+    /// Columns [c0, c1) of the rows c0.. (Toledo's recursive LU): factor the left half, U₁₂ = L₁₁⁻¹·A₁₂ (TRSM),
+    /// A₂₂ −= L₂₁·U₁₂ (GEMM), factor the right half, on the calling thread. Row exchanges reach the columns
+    /// [<paramref name="s0"/>, <paramref name="s1"/>) (which contain [c0, c1)) at once, and are recorded in
+    /// <paramref name="pivotRow"/> when it is not null.
+    /// </summary>
+    private static void FactorRecursive<T>(MatrixSpan<T> f, int[] perm, int[]? pivotRow, int c0, int c1, int blockSize, int s0, int s1, PivotCount pivots)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = f.Rows, width = c1 - c0;
         if (width <= blockSize)
         {
-            FactorPanel(f, perm, c0, c1, ref pivots.Swaps, ref pivots.Zero);
+            FactorPanel(f, perm, pivotRow, c0, c1, s0, s1, ref pivots.Swaps, ref pivots.Zero);
             return;
         }
         int mid = c0 + width / 2;
-        FactorRecursive(f, perm, c0, mid, blockSize, team, pivots);
-        // Only large updates go to several threads: the next panel reads the columns the update wrote, and below
-        // ThreadedUpdateFlops moving them between cores costs more than the second thread saves.
-        if (team is not null && 2L * (n - mid) * (mid - c0) * (c1 - mid) >= ThreadedUpdateFlops)
-            UpdateByShares(f, c0, mid, c1, team);
-        else
-        {
-            var u12 = Dense.Sub(f, c0, mid, mid - c0, c1 - mid);
-            SolveUnitLower(Dense.Sub(f, c0, c0, mid - c0, mid - c0), u12);
-            Gemm.Multiply(-T.One, Dense.Sub(f, mid, c0, n - mid, mid - c0), u12, T.One, Dense.Sub(f, mid, mid, n - mid, c1 - mid), Parallelism.Sequential);
-        }
-        FactorRecursive(f, perm, mid, c1, blockSize, team, pivots);
-    }
-
-    /// <summary>
-    /// U₁₂ = L₁₁⁻¹·A₁₂ split by columns (each column of U₁₂ depends on its own column of A₁₂ only), then
-    /// A₂₂ −= L₂₁·U₁₂ split by rows, one share per team member, each run sequentially: every element is computed by
-    /// the same kernel operations as on one thread, so the factors do not depend on the thread count.
-    /// </summary>
-    private static unsafe void UpdateByShares<T>(MatrixSpan<T> f, int c0, int mid, int c1, WorkerTeam team) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = f.Rows, k = mid - c0, right = c1 - mid, below = n - mid, shares = team.Size;
-        fixed (T* p = &System.Runtime.InteropServices.MemoryMarshal.GetReference(f.Data))
-        {
-            var pinned = new PinnedMatrix<T>(p, f);
-            team.ForEachShare(shares, s =>
-            {
-                int j0 = Bound(right, s, shares), j1 = Bound(right, s + 1, shares);
-                if (j1 <= j0) return;
-                var view = pinned.View;
-                SolveUnitLower(Dense.Sub(view, c0, c0, k, k), Dense.Sub(view, c0, mid + j0, k, j1 - j0));
-            });
-            team.ForEachShare(shares, s =>
-            {
-                int r0 = Bound(below, s, shares), r1 = Bound(below, s + 1, shares);
-                if (r1 <= r0) return;
-                var view = pinned.View;
-                Gemm.Multiply(-T.One, Dense.Sub(view, mid + r0, c0, r1 - r0, k), Dense.Sub(view, c0, mid, k, right), T.One,
-                    Dense.Sub(view, mid + r0, mid, r1 - r0, right), Parallelism.Sequential);
-            });
-        }
+        FactorRecursive(f, perm, pivotRow, c0, mid, blockSize, s0, s1, pivots);
+        var u12 = Dense.Sub(f, c0, mid, mid - c0, c1 - mid);
+        SolveUnitLower(Dense.Sub(f, c0, c0, mid - c0, mid - c0), u12);
+        Gemm.Multiply(-T.One, Dense.Sub(f, mid, c0, n - mid, mid - c0), u12, T.One, Dense.Sub(f, mid, mid, n - mid, c1 - mid), Parallelism.Sequential);
+        FactorRecursive(f, perm, pivotRow, mid, c1, blockSize, s0, s1, pivots);
     }
 
     /// <summary>
@@ -216,13 +292,6 @@ public sealed class Lu
     /// <summary>The order from which <see cref="SolveUnitLower{T}"/> substitutes instead of halving (16 for the powers of two).</summary>
     internal const int TrsmBaseOrder = 24;
 
-    /// <summary>Share boundaries: <paramref name="count"/> split into <paramref name="shares"/> near-equal parts at multiples of 8.</summary>
-    private static int Bound(int count, int share, int shares) =>
-        share >= shares ? count : Math.Min(count, (int)((long)count * share / shares) / 8 * 8);
-
-    /// <summary>A recursion level's update forks from this many multiply-adds (<see cref="ParallelThresholds.LuUpdateFlops"/>, measured there).</summary>
-    internal const long ThreadedUpdateFlops = ParallelThresholds.LuUpdateFlops;
-
     /// <summary>
     /// Unblocked LU of the panel rows k0.., columns [k0, k1), left-looking (Crout order): for each column j, first the
     /// updates of all earlier columns reach it at once (<see cref="ApplyEarlierColumns{T}"/>), then pivot, swap, scale.
@@ -234,7 +303,8 @@ public sealed class Lu
     /// panel's axpys (two loads and a store per multiply-add) were 16 % of the float32 solve's samples at n = 1024.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void FactorPanel<T>(MatrixSpan<T> f, int[] perm, int k0, int k1, ref int swaps, ref int zero) where T : unmanaged, IFloatingPointIeee754<T>
+    private static unsafe void FactorPanel<T>(MatrixSpan<T> f, int[] perm, int[]? pivotRow, int k0, int k1, int s0, int s1, ref int swaps, ref int zero)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = f.Rows, m = n - k0, w = k1 - k0;
         if (m <= 0 || w <= 0) return;
@@ -255,14 +325,15 @@ public sealed class Lu
                     ApplyEarlierColumns(p0, m, j, active[..activeCount], p0 + w * m);
                     var column = panel.Slice(j * m, m);
                     int p = j + PivotIndex(column[j..]);
+                    if (pivotRow is not null) pivotRow[k0 + j] = k0 + p;
                     if (p != j)
                     {
                         for (int c = 0; c < w; c++) (panel[c * m + j], panel[c * m + p]) = (panel[c * m + p], panel[c * m + j]);
-                        // The two rows of f outside the panel's columns (the panel's own columns live in P until the end).
+                        // The two rows of f in the columns [s0, s1) outside the panel's (those live in P until the end).
                         var rowJ = RowOf(f, k0 + j);
                         var rowP = RowOf(f, k0 + p);
-                        Dense.SwapVectorized(rowJ[..k0], rowP[..k0]);
-                        Dense.SwapVectorized(rowJ[k1..], rowP[k1..]);
+                        Dense.SwapVectorized(rowJ[s0..k0], rowP[s0..k0]);
+                        Dense.SwapVectorized(rowJ[k1..s1], rowP[k1..s1]);
                         (perm[k0 + j], perm[k0 + p]) = (perm[k0 + p], perm[k0 + j]);
                         swaps++;
                     }

@@ -87,6 +87,8 @@ public class LuTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
     [InlineData(5)]
     [InlineData(16)]
     [InlineData(32)]
@@ -116,8 +118,7 @@ public class LuTests
     [Fact]
     public void TeamSplitUpdatesGiveTheSameFactorsOnOneTwoAndThreeThreads()
     {
-        // n = 1030: the top recursion level's update (2·515³ flops) is split over the team, with share boundaries
-        // at multiples of 8 and a ragged last share.
+        // n = 1030: the look-ahead steps (128 columns, a ragged last one) run their shares on the team.
         var a = Random(1030, 1030, 21);
         var one = Lu.Factor(a, new Parallelism(1));
         foreach (int threads in new[] { 2, 3 })
@@ -127,6 +128,24 @@ public class LuTests
             Assert.Equal(one.Factors.Data, other.Factors.Data);
         }
         AssertSmall(RelativeError(one.Reconstruct(), a), 8 * 1030 * Eps, "PA=LU");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void LookAheadStepsMatchTheTextbookTwinOnAnyTeam(int threads)
+    {
+        // Leaves of 3 columns, steps of 12: 44 steps with a ragged last one, each factoring the next step's columns
+        // while the trailing ones are updated; n ≥ the team order, so 2 and 3 threads run the shares on a team.
+        int n = Lu.TeamOrder + 7;
+        var a = Random(n, n, 31);
+        var lu = Lu.Factor(a, new Parallelism(threads), blockSize: 3);
+        var (factors, perm) = LuTextbook.Factor(a);
+        Assert.Equal(perm, lu.Permutation);
+        AssertSmall(RelativeError(lu.Factors, factors), 1e3 * n * Eps, "look-ahead: twin");
+        var one = Lu.Factor(a, new Parallelism(1), blockSize: 3);
+        Assert.Equal(one.Factors.Data, lu.Factors.Data);
     }
 
     [Fact]
