@@ -83,7 +83,7 @@ internal static class AggregateCommand
     /// <summary>J: a float .npy of rank 2 with at least one row and column, every value finite, as float64.</summary>
     private static DenseMatrix ReadJacobian(string path)
     {
-        var array = ReadNpy(path, "--jacobian");
+        var array = ArrayFiles.ReadNpy(path, "--jacobian");
         if (array.Rank != 2)
             throw new UsageException($"{path} (--jacobian): J must have shape (T, P), one task gradient per row, but has shape {Shape(array)}");
         if (array.DType is not (DType.Float64 or DType.Float32))
@@ -101,7 +101,7 @@ internal static class AggregateCommand
     /// <summary>The losses: a float .npy of shape (T,), every value finite.</summary>
     private static double[] ReadLosses(string path, int tasks)
     {
-        var array = ReadNpy(path, "--losses");
+        var array = ArrayFiles.ReadNpy(path, "--losses");
         if (array.Rank != 1 || array.Shape[0] != tasks)
             throw new UsageException($"{path} (--losses): the losses must have shape ({tasks},), one per row of J, but have shape {Shape(array)}");
         if (array.DType is not (DType.Float64 or DType.Float32))
@@ -111,15 +111,6 @@ internal static class AggregateCommand
             if (!double.IsFinite(values[i]))
                 throw new UsageException($"{path} (--losses): loss {i} is {values[i].ToString(CultureInfo.InvariantCulture)}; losses must be finite");
         return values;
-    }
-
-    private static NdArray ReadNpy(string path, string option)
-    {
-        if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
-            throw new UsageException($"{path} ({option}): expected a .npy file");
-        if (Directory.Exists(path)) throw new UsageException($"{path} ({option}): is a directory, not a .npy file");
-        if (!File.Exists(path)) throw new UsageException($"{path} ({option}): no such file");
-        return Npy.Read(path);
     }
 
     private static void CheckOutput(string path, string option)

@@ -46,6 +46,16 @@ internal static class ArrayFiles
 
     /// <summary>NumPy's name of a dtype ("float32", "uint8", ...).</summary>
     public static string DTypeName(DType dtype) => DTypes.NumpyName(dtype);
+
+    /// <summary>Reads the .npy file an option names, or says in one line why it cannot (not .npy, a folder, missing).</summary>
+    public static NdArray ReadNpy(string path, string option)
+    {
+        if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            throw new UsageException($"{path} ({option}): expected a .npy file");
+        if (Directory.Exists(path)) throw new UsageException($"{path} ({option}): is a directory, not a .npy file");
+        if (!File.Exists(path)) throw new UsageException($"{path} ({option}): no such file");
+        return Npy.Read(path);
+    }
 }
 
 /// <summary>The arrays of a file, with safetensors' metadata (else empty) and a CSV header's column names (else null).</summary>

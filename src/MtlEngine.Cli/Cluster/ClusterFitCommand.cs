@@ -133,7 +133,7 @@ internal static class ClusterFitCommand
                     double alpha = Value<double?>("--alpha") ?? 1.0;
                     if (!(alpha >= 0) || double.IsInfinity(alpha))
                         throw new UsageException($"--alpha must be a finite number ≥ 0, but is {alpha.ToString(CultureInfo.InvariantCulture)}");
-                    return new Ridge(Alpha: alpha, FitIntercept: !Value<bool>("--no-intercept"), Solver: RidgeSolverOf(Value<string>("--solver")!),
+                    return new Ridge(Alpha: alpha, FitIntercept: !Value<bool>("--no-intercept"), Solver: RidgeFitCommand.ParseSolver(Value<string>("--solver")!),
                         Parallelism: FitCommand.Threads(Value<int>("--threads")));
                 case "pca":
                     if (Value<string>("--solver") is not ("auto" or "covariance"))
@@ -194,16 +194,6 @@ internal static class ClusterFitCommand
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  shard {run.Shard.Index} {run.Shard.X}: {run.Rows} rows on {string.Join(" then ", run.Silos)}"));
         }
-
-        private static RidgeSolver RidgeSolverOf(string name) => name.ToLowerInvariant() switch
-        {
-            "auto" => RidgeSolver.Auto,
-            "cholesky" => RidgeSolver.Cholesky,
-            "svd" => RidgeSolver.Svd,
-            "eigen" => RidgeSolver.Eigen,
-            "cg" => RidgeSolver.ConjugateGradient,
-            _ => throw new UsageException($"--solver: unknown solver '{name}'; use auto, cholesky, svd, eigen or cg"),
-        };
 
         private static string Number(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
     }

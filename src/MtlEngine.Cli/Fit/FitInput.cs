@@ -13,7 +13,7 @@ internal static class FitInput
     /// <summary>X: a float (or integer) .npy of rank 2, every value finite, as float64.</summary>
     public static MtlTensor<double> Features(string path, string option = "--x")
     {
-        var array = ReadNpy(path, option);
+        var array = ArrayFiles.ReadNpy(path, option);
         if (array.Rank != 2)
             throw new UsageException($"{path} ({option}): X must have shape (n_samples, n_features) but has shape {Shape(array)}");
         if (array.DType == DType.Bool)
@@ -32,7 +32,7 @@ internal static class FitInput
     /// <summary>Y: a float .npy of rank 1 or 2 whose rows match X's, every value finite, as float64.</summary>
     public static MtlTensor<double> Targets(string path, int rows, string option = "--y")
     {
-        var array = ReadNpy(path, option);
+        var array = ArrayFiles.ReadNpy(path, option);
         if (array.Rank is not (1 or 2))
             throw new UsageException($"{path} ({option}): y must have shape (n_samples,) or (n_samples, n_targets) but has shape {Shape(array)}");
         CheckRows(path, option, array.Shape[0], rows);
@@ -50,7 +50,7 @@ internal static class FitInput
     /// </summary>
     public static int[] Labels(string path, int rows, string option = "--y")
     {
-        var array = ReadNpy(path, option);
+        var array = ArrayFiles.ReadNpy(path, option);
         if (array.Rank != 1 && !(array.Rank == 2 && array.Shape[1] == 1))
             throw new UsageException($"{path} ({option}): labels must have shape (n_samples,) but have shape {Shape(array)}");
         CheckRows(path, option, array.Shape[0], rows);
@@ -69,7 +69,7 @@ internal static class FitInput
     /// <summary>Per-sample weights: a float .npy of shape (n_samples,), finite and non-negative.</summary>
     public static double[] SampleWeights(string path, int rows, string option = "--sample-weight")
     {
-        var array = ReadNpy(path, option);
+        var array = ArrayFiles.ReadNpy(path, option);
         if (array.Rank != 1)
             throw new UsageException($"{path} ({option}): sample weights must have shape (n_samples,) but have shape {Shape(array)}");
         CheckRows(path, option, array.Shape[0], rows);
@@ -97,15 +97,6 @@ internal static class FitInput
         if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             throw new UsageException($"{path} ({option}): the output must be a .npy file");
         Npy.Write(path, NdArray.FromTensor(result));
-    }
-
-    private static NdArray ReadNpy(string path, string option)
-    {
-        if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
-            throw new UsageException($"{path} ({option}): expected a .npy file");
-        if (Directory.Exists(path)) throw new UsageException($"{path} ({option}): is a directory, not a .npy file");
-        if (!File.Exists(path)) throw new UsageException($"{path} ({option}): no such file");
-        return Npy.Read(path);
     }
 
     private static void CheckRows(string path, string option, int actual, int expected)

@@ -100,7 +100,8 @@ internal static class RidgeFitCommand
         ? path
         : throw new UsageException($"{path} (--save): the model file must end in .safetensors");
 
-    private static RidgeSolver ParseSolver(string name) => name.ToLowerInvariant() switch
+    /// <summary>The solver a --solver value names (auto, cholesky, svd, eigen, cg), or a usage error listing them.</summary>
+    internal static RidgeSolver ParseSolver(string name) => name.ToLowerInvariant() switch
     {
         "auto" => RidgeSolver.Auto,
         "cholesky" => RidgeSolver.Cholesky,

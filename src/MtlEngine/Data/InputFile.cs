@@ -25,6 +25,19 @@ public static class InputFile
     }
 
     /// <summary>
+    /// <paramref name="stream"/> itself when it can seek; otherwise its remaining bytes copied into memory (positioned at
+    /// their start), for the readers that need to seek (a zip directory, a safetensors header and its offsets).
+    /// </summary>
+    internal static Stream Seekable(Stream stream)
+    {
+        if (stream.CanSeek) return stream;
+        var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        copy.Position = 0;
+        return copy;
+    }
+
+    /// <summary>
     /// Refuses a path that exists but is not a regular file (after following links). A path that does not exist passes:
     /// opening it reports that as usual.
     /// </summary>

@@ -29,13 +29,7 @@ public static class Npz
         ArgumentNullException.ThrowIfNull(sourceName);
         try
         {
-            if (!stream.CanSeek)
-            {
-                var copy = new MemoryStream();
-                stream.CopyTo(copy);
-                copy.Position = 0;
-                stream = copy;
-            }
+            stream = InputFile.Seekable(stream);
             long archiveStart = stream.Position;
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
             // The local headers must agree with the central directory that ZipArchive reads (same members, same order).

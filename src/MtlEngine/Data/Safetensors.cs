@@ -61,13 +61,7 @@ public static class Safetensors
         ArgumentNullException.ThrowIfNull(sourceName);
         try
         {
-            if (!stream.CanSeek)
-            {
-                var copy = new MemoryStream();
-                stream.CopyTo(copy);
-                copy.Position = 0;
-                stream = copy;
-            }
+            stream = InputFile.Seekable(stream);
             return ReadCore(stream, sourceName, stream.Length - stream.Position);
         }
         catch (IOException e) when (e is not FileNotFoundException)

@@ -19,10 +19,8 @@ namespace MtlEngine.MultiModal;
 /// <c>score.weight</c>, <c>score.bias</c>, <c>query</c> (U(−1/√d, 1/√d)).
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class AttentionFusion<T> : Fusion<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class AttentionFusion<T> : ProjectedFusion<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly int[] _widths;
-    private readonly Linear<T>[] _projections;
     private readonly Linear<T> _score;
 
     /// <summary>Creates the projections, the scoring layer and the query with seeded weights.</summary>
@@ -31,19 +29,14 @@ public sealed class AttentionFusion<T> : Fusion<T> where T : unmanaged, IFloatin
     /// <param name="random">The generator of the initial weights.</param>
     /// <exception cref="ArgumentException">When a width is not positive.</exception>
     public AttentionFusion(IReadOnlyList<int> widths, int dimension, TensorRandom random)
+        : base(widths, dimension, random)
     {
-        _projections = RegisterProjections(widths, dimension, random);
-        _widths = [.. widths];
         _score = RegisterModule("score", new Linear<T>(dimension, dimension, random));
         Query = RegisterParameter("query", Init.Uniform(random, [dimension], T.One / T.Sqrt(T.CreateChecked(dimension))));
-        OutputWidth = dimension;
     }
 
     /// <summary>q, the learned query, shape (d,).</summary>
     public MtlTensor<T> Query { get; }
-
-    /// <inheritdoc />
-    public override int OutputWidth { get; }
 
     /// <summary>The attention weights α (n, m) of a batch: how much each input contributes to each sample's fusion.</summary>
     public MtlTensor<T> Weights(IReadOnlyList<MtlTensor<T>> encoded, IReadOnlyList<MtlTensor<T>?> present) => Attend(encoded, present).Weights.Squeeze(2);
@@ -57,9 +50,8 @@ public sealed class AttentionFusion<T> : Fusion<T> where T : unmanaged, IFloatin
 
     private (MtlTensor<T> Stacked, MtlTensor<T> Weights) Attend(IReadOnlyList<MtlTensor<T>> encoded, IReadOnlyList<MtlTensor<T>?> present)
     {
-        CheckEncodings(encoded, present, _widths);
-        int n = encoded[0].Shape[0], d = OutputWidth;
-        var stacked = MtlTensor.Stack(Project(_projections, encoded, present), axis: 1); // (n, m, d), 0 for missing inputs
+        var stacked = MtlTensor.Stack(ProjectPresent(encoded, present), axis: 1); // (n, m, d), 0 for missing inputs
+        int n = encoded[0].Shape[0], d = Dimension;
         var scores = _score.Forward(stacked).Tanh().Matmul(Query.Reshape(d, 1)); // (n, m, 1)
         if (present.Any(p => p is not null)) scores = scores + MissingBias(present, n, scores.Device);
         return (stacked, scores.Softmax(1));

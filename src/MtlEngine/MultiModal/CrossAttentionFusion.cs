@@ -21,10 +21,8 @@ namespace MtlEngine.MultiModal;
 /// every softmax has a key. A missing input's own block of z is 0. Needs at least two inputs.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class CrossAttentionFusion<T> : Fusion<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class CrossAttentionFusion<T> : ProjectedFusion<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly int[] _widths;
-    private readonly Linear<T>[] _projections;
     private readonly LayerNorm<T> _norm1;
     private readonly MultiheadAttention<T> _attention;
     private readonly LayerNorm<T> _norm2;
@@ -37,30 +35,22 @@ public sealed class CrossAttentionFusion<T> : Fusion<T> where T : unmanaged, IFl
     /// <param name="random">The generator of the initial weights.</param>
     /// <exception cref="ArgumentException">When there are fewer than two inputs, a width is not positive, or d is not divisible by the heads.</exception>
     public CrossAttentionFusion(IReadOnlyList<int> widths, int dimension, int heads, TensorRandom random)
+        : base(widths, dimension, random, minimumInputs: 2)
     {
-        CheckWidths(widths, nameof(CrossAttentionFusion<T>), minimum: 2);
-        _projections = RegisterProjections(widths, dimension, random);
-        _widths = [.. widths];
         _norm1 = RegisterModule("norm1", new LayerNorm<T>(dimension));
         _attention = RegisterModule("attention", new MultiheadAttention<T>(dimension, heads, random));
         _norm2 = RegisterModule("norm2", new LayerNorm<T>(dimension));
         _feedForward = RegisterModule("feedforward", new Sequential<T>(new Linear<T>(dimension, 2 * dimension, random), new ReLU<T>(), new Linear<T>(2 * dimension, dimension, random)));
-        Dimension = dimension;
-        OutputWidth = widths.Count * dimension;
     }
 
-    /// <summary>d, the width of each token.</summary>
-    public int Dimension { get; }
-
-    /// <inheritdoc />
-    public override int OutputWidth { get; }
+    /// <summary>m·d: the m updated tokens side by side.</summary>
+    public override int OutputWidth => Widths.Count * Dimension;
 
     /// <inheritdoc />
     public override MtlTensor<T> Fuse(IReadOnlyList<MtlTensor<T>> encoded, IReadOnlyList<MtlTensor<T>?> present)
     {
-        CheckEncodings(encoded, present, _widths);
-        int n = encoded[0].Shape[0], m = _widths.Length;
-        var tokens = MtlTensor.Stack(Project(_projections, encoded, present), axis: 1); // (n, m, d)
+        int n = encoded[0].Shape[0], m = Widths.Count;
+        var tokens = MtlTensor.Stack(ProjectPresent(encoded, present), axis: 1); // (n, m, d)
         var normed = _norm1.Forward(tokens);
         var attended = _attention.Forward(normed, normed, normed, attnMask: AttentionMask.Additive(KeyMask(present, n).To(tokens.Device)), needWeights: false).Output;
         var mixed = tokens + attended;
@@ -75,7 +65,7 @@ public sealed class CrossAttentionFusion<T> : Fusion<T> where T : unmanaged, IFl
     /// </summary>
     private MtlTensor<T> KeyMask(IReadOnlyList<MtlTensor<T>?> present, int n)
     {
-        int m = _widths.Length, h = _attention.NumHeads;
+        int m = Widths.Count, h = _attention.NumHeads;
         var presence = Presence(present, n);
         var mask = new T[n * h * m * m];
         for (int b = 0; b < n; b++)

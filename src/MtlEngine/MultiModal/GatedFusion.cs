@@ -20,10 +20,8 @@ namespace MtlEngine.MultiModal;
 /// input gets z = 0. Parameters: <c>projections.i.weight</c>, <c>projections.i.bias</c>, <c>gate.weight</c>, <c>gate.bias</c>.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class GatedFusion<T> : Fusion<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class GatedFusion<T> : ProjectedFusion<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly int[] _widths;
-    private readonly Linear<T>[] _projections;
     private readonly Linear<T> _gate;
 
     /// <summary>Creates the projections and the gate with seeded weights.</summary>
@@ -32,23 +30,18 @@ public sealed class GatedFusion<T> : Fusion<T> where T : unmanaged, IFloatingPoi
     /// <param name="random">The generator of the initial weights.</param>
     /// <exception cref="ArgumentException">When a width is not positive.</exception>
     public GatedFusion(IReadOnlyList<int> widths, int dimension, TensorRandom random)
+        : base(widths, dimension, random)
     {
-        _projections = RegisterProjections(widths, dimension, random);
-        _widths = [.. widths];
-        _gate = RegisterModule("gate", new Linear<T>(_widths.Sum(), _widths.Length * dimension, random));
-        OutputWidth = dimension;
+        _gate = RegisterModule("gate", new Linear<T>(Widths.Sum(), Widths.Count * dimension, random));
     }
-
-    /// <inheritdoc />
-    public override int OutputWidth { get; }
 
     /// <inheritdoc />
     public override MtlTensor<T> Fuse(IReadOnlyList<MtlTensor<T>> encoded, IReadOnlyList<MtlTensor<T>?> present)
     {
-        CheckEncodings(encoded, present, _widths);
-        int n = encoded[0].Shape[0], m = _widths.Length, d = OutputWidth;
+        CheckEncodings(encoded, present, Widths);
+        int n = encoded[0].Shape[0], m = Widths.Count, d = Dimension;
         var masked = encoded.Select((e, i) => Masked(e, present[i])).ToArray();
-        var h = MtlTensor.Stack(masked.Select((e, i) => Masked(_projections[i].Forward(e).Tanh(), present[i])).ToArray(), axis: 1); // (n, m, d)
+        var h = MtlTensor.Stack(masked.Select((e, i) => Masked(Projections[i].Forward(e).Tanh(), present[i])).ToArray(), axis: 1); // (n, m, d)
         var logits = _gate.Forward(m == 1 ? masked[0] : MtlTensor.Concatenate(masked, axis: 1)).Reshape(n, m, d);
         if (present.Any(p => p is not null)) logits = logits + MissingBias(present, n, logits.Device);
         return (logits.Softmax(1) * h).Sum(1);

@@ -25,11 +25,8 @@ namespace MtlEngine.MultiModal;
 /// and, with learned weights, <c>modality_logits</c> (ω, m; zeros, so training starts from the mean).
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class LateFusion<T> : Fusion<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class LateFusion<T> : ProjectedFusion<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly int[] _widths;
-    private readonly Linear<T>[] _projections;
-
     /// <summary>Creates the per-input projections (and the weights' logits) with seeded weights.</summary>
     /// <param name="widths">dᵢ of each input, in the model's input order.</param>
     /// <param name="dimension">d, the common width and the output width.</param>
@@ -37,25 +34,19 @@ public sealed class LateFusion<T> : Fusion<T> where T : unmanaged, IFloatingPoin
     /// <param name="learnedWeights">Learn the inputs' weights (softmax of logits); false: the mean over the present inputs.</param>
     /// <exception cref="ArgumentException">When a width is not positive.</exception>
     public LateFusion(IReadOnlyList<int> widths, int dimension, TensorRandom random, bool learnedWeights = false)
+        : base(widths, dimension, random)
     {
-        _projections = RegisterProjections(widths, dimension, random);
-        _widths = [.. widths];
         if (learnedWeights) ModalityLogits = RegisterParameter("modality_logits", MtlTensor.Zeros<T>(widths.Count));
-        OutputWidth = dimension;
     }
 
     /// <summary>ω, the logits of the inputs' weights (m,), or null for the plain mean.</summary>
     public MtlTensor<T>? ModalityLogits { get; }
 
     /// <inheritdoc />
-    public override int OutputWidth { get; }
-
-    /// <inheritdoc />
     public override MtlTensor<T> Fuse(IReadOnlyList<MtlTensor<T>> encoded, IReadOnlyList<MtlTensor<T>?> present)
     {
-        CheckEncodings(encoded, present, _widths);
-        int n = encoded[0].Shape[0], m = _widths.Length;
-        var stacked = MtlTensor.Stack(Project(_projections, encoded, present), axis: 1); // (n, m, d), 0 for missing inputs
+        int n = encoded[0].Shape[0], m = Widths.Count;
+        var stacked = MtlTensor.Stack(ProjectPresent(encoded, present), axis: 1); // (n, m, d), 0 for missing inputs
         var presence = MtlTensor.FromArray(Presence(present, n), n, m, 1).To(stacked.Device);
         var weights = ModalityLogits is null ? presence : presence * ModalityLogits.Softmax().Reshape(1, m, 1); // mᵢ·wᵢ
         var total = weights.Sum(1, keepDims: true);

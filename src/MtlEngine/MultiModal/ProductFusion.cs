@@ -15,31 +15,22 @@ namespace MtlEngine.MultiModal;
 /// A sample without any input gets z = 1. Parameters: <c>projections.i.weight</c>, <c>projections.i.bias</c>.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class ProductFusion<T> : Fusion<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class ProductFusion<T> : ProjectedFusion<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly int[] _widths;
-    private readonly Linear<T>[] _projections;
-
     /// <summary>Creates the projections with seeded weights.</summary>
     /// <param name="widths">dᵢ of each input, in the model's input order.</param>
     /// <param name="dimension">d, the common width and the output width.</param>
     /// <param name="random">The generator of the initial weights.</param>
     /// <exception cref="ArgumentException">When a width is not positive.</exception>
     public ProductFusion(IReadOnlyList<int> widths, int dimension, TensorRandom random)
+        : base(widths, dimension, random)
     {
-        _projections = RegisterProjections(widths, dimension, random);
-        _widths = [.. widths];
-        OutputWidth = dimension;
     }
-
-    /// <inheritdoc />
-    public override int OutputWidth { get; }
 
     /// <inheritdoc />
     public override MtlTensor<T> Fuse(IReadOnlyList<MtlTensor<T>> encoded, IReadOnlyList<MtlTensor<T>?> present)
     {
-        CheckEncodings(encoded, present, _widths);
-        var projected = Project(_projections, encoded, present); // 0 in the rows of missing samples
+        var projected = ProjectPresent(encoded, present); // 0 in the rows of missing samples
         MtlTensor<T>? product = null;
         for (int i = 0; i < projected.Length; i++)
         {

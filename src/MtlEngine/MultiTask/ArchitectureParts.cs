@@ -31,6 +31,18 @@ internal static class ArchitectureParts
         return layers;
     }
 
+    /// <summary>
+    /// <paramref name="count"/> experts, perceptrons of <paramref name="hidden"/> widths over <paramref name="inputs"/> values,
+    /// appended to <paramref name="list"/> in order; expert e draws its dropout masks from stream <paramref name="firstStream"/> + e.
+    /// </summary>
+    public static Sequential<T>[] Experts<T>(ModuleList<T> list, int count, int inputs, IReadOnlyList<int> hidden, TensorRandom random, double dropout,
+        int firstStream) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var experts = new Sequential<T>[count];
+        for (int e = 0; e < count; e++) list.Append(experts[e] = Perceptron<T>(inputs, hidden, random, dropout, firstStream + e));
+        return experts;
+    }
+
     /// <summary>The weight of the last Linear of a perceptron built by <see cref="Perceptron{T}"/> (an expert's, a column's).</summary>
     public static MtlTensor<T> LastWeight<T>(Sequential<T> perceptron) where T : unmanaged, IFloatingPointIeee754<T> =>
         perceptron.Layers.OfType<Linear<T>>().Last().Weight;

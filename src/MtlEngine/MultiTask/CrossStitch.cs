@@ -49,15 +49,9 @@ public sealed class CrossStitch<T> : FusedInputModel<T> where T : unmanaged, IFl
         _units = new CrossStitchUnit<T>[hidden.Count];
         for (int l = 0; l < hidden.Count; l++) units.Append(_units[l] = new CrossStitchUnit<T>(tasks.Count));
         RepresentationWidth = hidden[^1];
-        _towers = new TaskTowers<T>(RegisterModule("towers", new ModuleDict<T>()), RegisterModule("heads", new ModuleDict<T>()), tasks,
-            RepresentationWidth, towerHidden ?? [], random, dropout);
+        _towers = RegisterTaskTowers(RepresentationWidth, towerHidden, random, dropout);
         DeclareShared("columns");
         DeclareShared("cross_stitch");
-        foreach (var task in tasks)
-        {
-            DeclareTask(task.Name, "towers." + task.Name);
-            DeclareTask(task.Name, "heads." + task.Name);
-        }
     }
 
     /// <summary>The width of each task's representation (the columns' last width).</summary>

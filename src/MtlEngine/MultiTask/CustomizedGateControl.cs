@@ -45,16 +45,10 @@ public sealed class CustomizedGateControl<T> : FusedInputModel<T> where T : unma
         _level = new ExtractionLevel<T>((name, module) => RegisterModule(name, module), tasks, FusedWidth, sharedExperts, taskExperts, expertHidden,
             sharedGate: false, random, dropout, stream: 0);
         RepresentationWidth = expertHidden[^1];
-        _towers = new TaskTowers<T>(RegisterModule("towers", new ModuleDict<T>()), RegisterModule("heads", new ModuleDict<T>()), tasks,
-            RepresentationWidth, towerHidden ?? [], random, dropout);
+        _towers = RegisterTaskTowers(RepresentationWidth, towerHidden, random, dropout);
         DeclareShared("shared_experts");
-        foreach (var task in tasks)
-        {
-            DeclareTask(task.Name, "task_experts." + task.Name);
-            DeclareTask(task.Name, "gates." + task.Name);
-            DeclareTask(task.Name, "towers." + task.Name);
-            DeclareTask(task.Name, "heads." + task.Name);
-        }
+        DeclarePerTask("task_experts");
+        DeclarePerTask("gates");
     }
 
     /// <summary>h, the width of each task's mixture.</summary>
@@ -101,17 +95,12 @@ internal sealed class ExtractionLevel<T> where T : unmanaged, IFloatingPointIeee
         if (sharedGate && sharedExperts == 0)
             throw new ArgumentException("A PLE level below the last needs at least one shared expert (the shared gate's path to the next level).", nameof(sharedExperts));
 
-        var sharedList = (ModuleList<T>)register("shared_experts", new ModuleList<T>());
-        _shared = new Sequential<T>[sharedExperts];
-        for (int e = 0; e < sharedExperts; e++) sharedList.Append(_shared[e] = ArchitectureParts.Perceptron<T>(inputs, expertHidden, random, dropout, stream++));
+        _shared = ArchitectureParts.Experts((ModuleList<T>)register("shared_experts", new ModuleList<T>()), sharedExperts, inputs, expertHidden, random, dropout, stream);
         var taskDict = (ModuleDict<T>)register("task_experts", new ModuleDict<T>());
         _byTask = new Sequential<T>[tasks.Count][];
         for (int t = 0; t < tasks.Count; t++)
-        {
-            var list = taskDict.Add(tasks[t].Name, new ModuleList<T>());
-            _byTask[t] = new Sequential<T>[taskExperts];
-            for (int e = 0; e < taskExperts; e++) list.Append(_byTask[t][e] = ArchitectureParts.Perceptron<T>(inputs, expertHidden, random, dropout, stream++));
-        }
+            _byTask[t] = ArchitectureParts.Experts(taskDict.Add(tasks[t].Name, new ModuleList<T>()), taskExperts, inputs, expertHidden, random, dropout,
+                stream + sharedExperts + t * taskExperts);
         var gates = (ModuleDict<T>)register("gates", new ModuleDict<T>());
         _gates = tasks.Select(t => gates.Add(t.Name, new Linear<T>(inputs, taskExperts + sharedExperts, random))).ToArray();
         if (sharedGate) _sharedGate = (Linear<T>)register("shared_gate", new Linear<T>(inputs, tasks.Count * taskExperts + sharedExperts, random));

@@ -61,20 +61,12 @@ public sealed class DSelectK<T> : FusedInputModel<T>, IRowSumAuxiliaryLoss where
         ExpertCount = experts;
         EntropyRegularization = entropyRegularization;
         RepresentationWidth = expertHidden[^1];
-        var expertList = RegisterModule("experts", new ModuleList<T>());
-        _experts = new Sequential<T>[experts];
-        for (int e = 0; e < experts; e++) expertList.Append(_experts[e] = ArchitectureParts.Perceptron<T>(FusedWidth, expertHidden, random, dropout, stream: e));
+        _experts = ArchitectureParts.Experts(RegisterModule("experts", new ModuleList<T>()), experts, FusedWidth, expertHidden, random, dropout, firstStream: 0);
         var gates = RegisterModule("gates", new ModuleDict<T>());
         _gates = tasks.Select(t => gates.Add(t.Name, new DSelectKGate<T>(FusedWidth, experts, k, gamma, random))).ToArray();
-        _towers = new TaskTowers<T>(RegisterModule("towers", new ModuleDict<T>()), RegisterModule("heads", new ModuleDict<T>()), tasks,
-            RepresentationWidth, towerHidden ?? [], random, dropout);
+        _towers = RegisterTaskTowers(RepresentationWidth, towerHidden, random, dropout);
         DeclareShared("experts");
-        foreach (var task in tasks)
-        {
-            DeclareTask(task.Name, "gates." + task.Name);
-            DeclareTask(task.Name, "towers." + task.Name);
-            DeclareTask(task.Name, "heads." + task.Name);
-        }
+        DeclarePerTask("gates");
     }
 
     /// <summary>E, the number of experts.</summary>

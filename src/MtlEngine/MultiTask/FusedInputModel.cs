@@ -216,6 +216,19 @@ public abstract class FusedInputModel<T> : MultiTaskModel<T> where T : unmanaged
         return (Fusion.Fuse(encoded, present), alignmentLoss);
     }
 
+    /// <summary>
+    /// Registers each task's tower and head over a representation of <paramref name="width"/> values
+    /// (<c>towers.TASK.…</c>, <c>heads.TASK.weight</c>) and declares both as the task's own.
+    /// </summary>
+    private protected TaskTowers<T> RegisterTaskTowers(int width, IReadOnlyList<int>? towerHidden, TensorRandom random, double dropout)
+    {
+        var towers = new TaskTowers<T>(RegisterModule("towers", new ModuleDict<T>()), RegisterModule("heads", new ModuleDict<T>()), Tasks,
+            width, towerHidden ?? [], random, dropout);
+        DeclarePerTask("towers");
+        DeclarePerTask("heads");
+        return towers;
+    }
+
     /// <summary>The output with <paramref name="extra"/> added to its <see cref="ModelOutput{T}.AuxiliaryLoss"/> (the output itself when null).</summary>
     protected static ModelOutput<T> WithAuxiliary(ModelOutput<T> output, MtlTensor<T>? extra)
     {

@@ -81,15 +81,9 @@ public sealed class MultiTaskAttentionNetwork<T> : FusedInputModel<T> where T : 
                 }
             }
         }
-        _towers = new TaskTowers<T>(RegisterModule("towers", new ModuleDict<T>()), RegisterModule("heads", new ModuleDict<T>()), tasks,
-            FusedWidth, towerHidden ?? [], random, dropout);
+        _towers = RegisterTaskTowers(FusedWidth, towerHidden, random, dropout);
         DeclareShared("shared_blocks");
-        foreach (var task in tasks)
-        {
-            DeclareTask(task.Name, "attention." + task.Name);
-            DeclareTask(task.Name, "towers." + task.Name);
-            DeclareTask(task.Name, "heads." + task.Name);
-        }
+        DeclarePerTask("attention");
     }
 
     /// <summary>The attention masks aₜʲ of task <paramref name="task"/> on input <paramref name="input"/>'s pictures, one per block (values in (0, 1)).</summary>

@@ -68,15 +68,12 @@ public sealed class ProgressiveLayeredExtraction<T> : FusedInputModel<T> where T
                 sharedGate: l < levels - 1, random, dropout, stream);
             stream += sharedExperts + tasks.Count * taskExperts;
         }
-        _towers = new TaskTowers<T>(RegisterModule("towers", new ModuleDict<T>()), RegisterModule("heads", new ModuleDict<T>()), tasks,
-            RepresentationWidth, towerHidden ?? [], random, dropout);
+        _towers = RegisterTaskTowers(RepresentationWidth, towerHidden, random, dropout);
         DeclareShared("levels");
         foreach (var task in tasks)
         {
             DeclareTask(task.Name, Level(levels - 1) + ".task_experts." + task.Name);
             for (int l = Math.Max(0, levels - 2); l < levels; l++) DeclareTask(task.Name, Level(l) + ".gates." + task.Name);
-            DeclareTask(task.Name, "towers." + task.Name);
-            DeclareTask(task.Name, "heads." + task.Name);
         }
     }
 

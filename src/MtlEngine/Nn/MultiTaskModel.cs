@@ -86,6 +86,13 @@ public abstract class MultiTaskModel<T> : Module<T> where T : unmanaged, IFloati
         Declare(prefix, ParameterRole.Task, task);
     }
 
+    /// <summary>Declares, for every task, the parameters under <c>module.TASK</c> (a per-task head, gate or tower) as that task's own.</summary>
+    protected void DeclarePerTask(string module)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(module);
+        foreach (var task in Tasks) DeclareTask(task.Name, module + "." + task.Name);
+    }
+
     private void Declare(string prefix, ParameterRole role, string? task)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);

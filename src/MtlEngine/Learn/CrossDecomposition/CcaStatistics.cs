@@ -21,12 +21,10 @@ namespace MtlEngine.Learn;
 /// not in the row fit. The canonical correlations of the training scores come from the scatter too:
 /// corr(X·r_x, Y·r_y) = r_xᵀ·C₀·r_y / √(r_xᵀA₀r_x · r_yᵀB₀r_y).
 /// </summary>
-public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
+public sealed class CcaStatistics : CenteredMomentStatistics<CcaStatistics>, IFitStatistics<CcaStatistics>
 {
     /// <summary>The kind in the binary format.</summary>
     public const string Kind = "cca";
-
-    private readonly CenteredMoments _moments;
 
     /// <summary>Empty statistics for views of <paramref name="xColumns"/> (p) and <paramref name="yColumns"/> (q) columns.</summary>
     /// <param name="xColumns">p ≥ 1.</param>
@@ -35,19 +33,22 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
     /// <param name="parallelism">The initial <see cref="Parallelism"/>: threads for the SYRK of each added block; null: all cores.</param>
     /// <exception cref="LearnInputException">When p or q is below 1, or a 1-D Y has q ≠ 1.</exception>
     public CcaStatistics(int xColumns, int yColumns, bool vectorY = false, Parallelism? parallelism = null)
+        : this(xColumns, yColumns, vectorY, new CenteredMoments(Columns(xColumns, yColumns, vectorY)), parallelism)
+    {
+    }
+
+    private CcaStatistics(int p, int q, bool vectorY, CenteredMoments moments, Parallelism? parallelism = null)
+        : base(p, q, moments, parallelism)
+    {
+        VectorY = vectorY;
+    }
+
+    /// <summary>p + q, the columns of the joined rows, after checking the shape.</summary>
+    private static int Columns(int xColumns, int yColumns, bool vectorY)
     {
         if (xColumns < 1 || yColumns < 1 || (vectorY && yColumns != 1))
             throw new LearnInputException($"CCA statistics need views of at least one column (a 1-D Y is one column), but got p = {xColumns}, q = {yColumns}{(vectorY ? " with a 1-D Y" : "")}.");
-        Features = xColumns;
-        Targets = yColumns;
-        VectorY = vectorY;
-        Parallelism = parallelism;
-        _moments = new CenteredMoments(xColumns + yColumns);
-    }
-
-    private CcaStatistics(int p, int q, bool vectorY, CenteredMoments moments)
-    {
-        (Features, Targets, VectorY, _moments) = (p, q, vectorY, moments);
+        return xColumns + yColumns;
     }
 
     /// <summary>Statistics of X (n, p) and Y (n, q) or (n,).</summary>
@@ -61,27 +62,10 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
         return statistics;
     }
 
-    /// <summary>p, the columns of X.</summary>
-    public int Features { get; }
-
-    /// <summary>q, the columns of Y.</summary>
-    public int Targets { get; }
-
     /// <summary>True when Y is 1-D.</summary>
     public bool VectorY { get; }
 
-    /// <summary>
-    /// Threads for the SYRK of each added block, or null (the default) for all cores: <c>TensorParallelism.Current</c> of
-    /// the thread that adds, read at each <c>Add</c> (see <see cref="MtlEngine.Parallelism"/>). Not saved; the statistics
-    /// do not depend on it. The fit uses its options' <c>Parallelism</c>.
-    /// </summary>
-    public Parallelism? Parallelism { get; set; }
-
-    /// <inheritdoc/>
-    public long Rows => _moments.Rows;
-
-    /// <inheritdoc/>
-    public double WeightSum => _moments.WeightSum;
+    private protected override string Estimator => "CCA";
 
     /// <summary>Adds rows of X (n, p) and Y (n, q) or (n,).</summary>
     /// <exception cref="LearnInputException">When the shapes disagree or a value is not finite.</exception>
@@ -94,27 +78,14 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
         Add(LearnInput.ElementSpan(x), LearnInput.ElementSpan(y), []);
     }
 
-    /// <summary>Adds rows of X and Y (row-major); CCA takes no sample weights, so <paramref name="sampleWeight"/> must be empty.</summary>
-    public void Add(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> sampleWeight)
+    private protected override void CheckMergeable(CcaStatistics other)
     {
-        if (!sampleWeight.IsEmpty)
-            throw new LearnInputException("CCA takes no sample weights; pass an empty weight span.");
-        int n = StatisticsInput.Rows(x, Features, y, Targets, []);
-        _moments.Add(x, Features, y, Targets, n, [], Parallelism ?? TensorParallelism.Current);
-    }
-
-    /// <inheritdoc/>
-    public CcaStatistics Merge(CcaStatistics other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
         if (other.Features != Features || other.Targets != Targets || other.VectorY != VectorY)
             throw new LearnInputException($"Cannot merge CCA statistics of views ({other.Features}, {other.Targets}) into ones of views ({Features}, {Targets}).");
-        _moments.Merge(other._moments);
-        return this;
     }
 
     /// <inheritdoc/>
-    public CcaStatistics Copy() => new(Features, Targets, VectorY, _moments.Copy()) { Parallelism = Parallelism };
+    public CcaStatistics Copy() => new(Features, Targets, VectorY, Moments.Copy()) { Parallelism = Parallelism };
 
     /// <summary>The CCA model of the rows added so far (NIPALS in covariance form; see the class summary).</summary>
     /// <exception cref="LearnInputException">When no rows were added or k exceeds min(n, p, q).</exception>
@@ -136,10 +107,10 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
         var std = new double[w];
         for (int j = 0; j < w; j++)
         {
-            double s = options.Scale ? Math.Sqrt(_moments.Scatter[j * w + j] / Math.Max(n - 1, 1)) : 1;
+            double s = options.Scale ? Math.Sqrt(Moments.Scatter[j * w + j] / Math.Max(n - 1, 1)) : 1;
             std[j] = s == 0 ? 1 : s;
         }
-        var full = _moments.Block(0, w, 0, w);
+        var full = Moments.Block(0, w, 0, w);
         for (int i = 0; i < w; i++)
             for (int j = 0; j < w; j++) full[i, j] /= std[i] * std[j];
         var a = Sub(full, 0, p, 0, p);
@@ -221,7 +192,7 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
         }
         var xRotations = DenseMatrix.Multiply(xWeights, Cca.PseudoInverse(DenseMatrix.Multiply(xLoadings, xWeights, MatrixOp.Transpose, MatrixOp.None), null));
         var yRotations = DenseMatrix.Multiply(yWeights, Cca.PseudoInverse(DenseMatrix.Multiply(yLoadings, yWeights, MatrixOp.Transpose, MatrixOp.None), null));
-        var mean = _moments.Mean;
+        var mean = Moments.Mean;
         var model = new CcaModel(options, mean[..p], std[..p], mean[p..], std[p..], xWeights, yWeights, xLoadings, yLoadings, xRotations, yRotations,
             new CcaFitReport([.. iterations], converged, stopped), VectorY);
         var correlations = new double[k];
@@ -243,8 +214,8 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
     private void Usable(int first, int count, string name)
     {
         int w = Features + Targets;
-        var mean = _moments.Mean;
-        var scatter = _moments.Scatter;
+        var mean = Moments.Mean;
+        var scatter = Moments.Scatter;
         bool finite = true, constant = true;
         for (int i = first; i < first + count; i++)
         {
@@ -312,7 +283,7 @@ public sealed class CcaStatistics : IFitStatistics<CcaStatistics>
         writer.Write(Features);
         writer.Write(Targets);
         writer.Write(VectorY);
-        _moments.Write(writer);
+        Moments.Write(writer);
     });
 
     /// <inheritdoc/>

@@ -18,32 +18,28 @@ namespace MtlEngine.Learn;
 /// one-shot fit's; its variance, the subspace and every other fitted value are the same.
 /// </para>
 /// </summary>
-public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
+public sealed class PcaStatistics : CenteredMomentStatistics<PcaStatistics>, IFitStatistics<PcaStatistics>
 {
     /// <summary>The kind in the binary format.</summary>
     public const string Kind = "pca";
-
-    private readonly CenteredMoments _moments;
 
     /// <summary>Empty statistics for rows of <paramref name="features"/> features.</summary>
     /// <param name="features">d ≥ 1.</param>
     /// <param name="parallelism">The initial <see cref="Parallelism"/>: threads for the SYRK of each added block; null: all cores.</param>
     /// <exception cref="LearnInputException">When d is below 1.</exception>
     public PcaStatistics(int features, Parallelism? parallelism = null)
+        : this(new CenteredMoments(Columns(features)), parallelism)
     {
-        if (features < 1)
-            throw new LearnInputException($"PCA statistics need at least one feature, but got {features}.");
-        Features = features;
-        Parallelism = parallelism;
-        _moments = new CenteredMoments(features);
     }
 
     private PcaStatistics(CenteredMoments moments, Parallelism? parallelism)
+        : base(moments.Columns, 0, moments, parallelism)
     {
-        Features = moments.Columns;
-        Parallelism = parallelism;
-        _moments = moments;
     }
+
+    /// <summary>d, the columns of the rows, after checking it.</summary>
+    private static int Columns(int features) =>
+        features >= 1 ? features : throw new LearnInputException($"PCA statistics need at least one feature, but got {features}.");
 
     /// <summary>Statistics of X (n, d).</summary>
     public static PcaStatistics From(MtlTensor<double> x, Parallelism? parallelism = null)
@@ -54,40 +50,21 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
         return statistics;
     }
 
-    /// <inheritdoc/>
-    public int Features { get; }
-
-    /// <inheritdoc/>
-    public int Targets => 0;
-
-    /// <summary>
-    /// Threads for the SYRK of each added block, or null (the default) for all cores: <c>TensorParallelism.Current</c> of
-    /// the thread that adds, read at each <c>Add</c> (see <see cref="MtlEngine.Parallelism"/>). Not saved; the statistics
-    /// do not depend on it. The fit uses its options' <c>Parallelism</c>.
-    /// </summary>
-    public Parallelism? Parallelism { get; set; }
-
-    /// <inheritdoc/>
-    public long Rows => _moments.Rows;
-
-    /// <inheritdoc/>
-    public double WeightSum => _moments.WeightSum;
+    private protected override string Estimator => "PCA";
 
     /// <summary>X̄, the column means.</summary>
-    public double[] Mean => (double[])_moments.Mean.Clone();
+    public double[] Mean => (double[])Moments.Mean.Clone();
 
     /// <summary>The covariance M/(n − 1), shape (d, d) (M itself when n ≤ 1).</summary>
     public MtlTensor<double> Covariance
     {
         get
         {
-            var c = _moments.Block(0, Features, 0, Features);
+            var c = Moments.Block(0, Features, 0, Features);
             Dense.Scale(1.0 / Math.Max(Rows - 1, 1), c.Data);
             return c.ToTensor();
         }
     }
-
-    internal CenteredMoments Moments => _moments;
 
     /// <summary>Adds the rows of X (n, d).</summary>
     /// <exception cref="LearnInputException">When X has another number of columns or a value is not finite.</exception>
@@ -98,28 +75,14 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
         Add(values.AsSpan(offset, x.Dim(0) * d), [], []);
     }
 
-    /// <summary>Adds rows of X (row-major, a whole number of rows of d); <paramref name="y"/> and <paramref name="sampleWeight"/> must be empty (PCA has neither).</summary>
-    /// <exception cref="LearnInputException">When the lengths do not fit, a value is not finite, or y or weights are given.</exception>
-    public void Add(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> sampleWeight)
+    private protected override void CheckMergeable(PcaStatistics other)
     {
-        if (!sampleWeight.IsEmpty)
-            throw new LearnInputException("PCA takes no sample weights; pass an empty weight span.");
-        int n = StatisticsInput.Rows(x, Features, y, 0, sampleWeight);
-        _moments.Add(x, Features, [], 0, n, [], Parallelism ?? TensorParallelism.Current);
-    }
-
-    /// <inheritdoc/>
-    public PcaStatistics Merge(PcaStatistics other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
         if (other.Features != Features)
             throw new LearnInputException($"Cannot merge PCA statistics of {other.Features} features into ones of {Features} features.");
-        _moments.Merge(other._moments);
-        return this;
     }
 
     /// <inheritdoc/>
-    public PcaStatistics Copy() => new(_moments.Copy(), Parallelism);
+    public PcaStatistics Copy() => new(Moments.Copy(), Parallelism);
 
     /// <summary>
     /// The PCA model of the rows added so far: the values of <c>options with Solver = Covariance</c> fitted on all of them
@@ -143,11 +106,11 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
             throw new LearnInputException($"Components = {k} must be between 0 and min(n_samples, n_features) = {rank} for {n} samples of {d} features; ask for at most {rank} components.");
 
         // M = W·Λ·Wᵀ, λ descending; σᵢ = √max(λᵢ, 0) (rounding can leave tiny negative λ: clipped, as scikit-learn)
-        var eigen = SymmetricEigen.Compute(_moments.Block(0, d, 0, d), computeVectors: true, options.Parallelism);
+        var eigen = SymmetricEigen.Compute(Moments.Block(0, d, 0, d), computeVectors: true, options.Parallelism);
         var sigma = new double[rank];
         for (int j = 0; j < rank; j++) sigma[j] = Math.Sqrt(Math.Max(eigen.Values[d - 1 - j], 0));
         double total = 0;
-        for (int i = 0; i < d; i++) total += _moments.Scatter[i * d + i];
+        for (int i = 0; i < d; i++) total += Moments.Scatter[i * d + i];
 
         double denominator = Math.Max(n - 1, 1);
         double totalVariance = total / denominator;
@@ -189,7 +152,7 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
         ArgumentNullException.ThrowIfNull(options);
         var pca = Fit(new Pca(Components: options.Components, Whiten: options.Whiten, Parallelism: options.Parallelism));
         var variance = new double[Features];
-        for (int j = 0; j < Features; j++) variance[j] = _moments.Scatter[j * Features + j] / Rows;
+        for (int j = 0; j < Features; j++) variance[j] = Moments.Scatter[j * Features + j] / Rows;
         return new IncrementalPcaModel(options, pca, variance, Rows, 1);
     }
 
@@ -197,7 +160,7 @@ public sealed class PcaStatistics : IFitStatistics<PcaStatistics>
     public void Save(Stream stream) => FitStatisticsFormat.Write(stream, Kind, writer =>
     {
         writer.Write(Features);
-        _moments.Write(writer);
+        Moments.Write(writer);
     });
 
     /// <inheritdoc/>

@@ -20,12 +20,10 @@ namespace MtlEngine.Learn;
 /// RidgeModel model = a.Merge(b).Fit(new Ridge(Alpha: 10));   // the model of new Ridge(Alpha: 10).Fit([x1; x2], [y1; y2])
 /// </code>
 /// </summary>
-public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
+public sealed class RidgeStatistics : CenteredMomentStatistics<RidgeStatistics>, IFitStatistics<RidgeStatistics>
 {
     /// <summary>The kind in the binary format.</summary>
     public const string Kind = "ridge";
-
-    private readonly CenteredMoments _moments;
 
     /// <summary>Empty statistics for rows of <paramref name="features"/> features and <paramref name="targets"/> targets.</summary>
     /// <param name="features">d ≥ 1.</param>
@@ -34,25 +32,24 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
     /// <param name="parallelism">The initial <see cref="Parallelism"/>: threads for the SYRK of each added block; null: all cores.</param>
     /// <exception cref="LearnInputException">When d or t is below 1, or a vector target has t ≠ 1.</exception>
     public RidgeStatistics(int features, int targets = 1, bool vectorTarget = false, Parallelism? parallelism = null)
+        : this(features, targets, vectorTarget, new CenteredMoments(Columns(features, targets, vectorTarget)), parallelism)
+    {
+    }
+
+    private RidgeStatistics(int features, int targets, bool vectorTarget, CenteredMoments moments, Parallelism? parallelism)
+        : base(features, targets, moments, parallelism)
+    {
+        VectorTarget = vectorTarget;
+    }
+
+    /// <summary>d + t, the columns of the joined rows, after checking the shape.</summary>
+    private static int Columns(int features, int targets, bool vectorTarget)
     {
         if (features < 1 || targets < 1)
             throw new LearnInputException($"Ridge statistics need at least one feature and one target, but got {features} features and {targets} targets.");
         if (vectorTarget && targets != 1)
             throw new LearnInputException($"A 1-D y is one target, but {targets} targets were given with vectorTarget: true.");
-        Features = features;
-        Targets = targets;
-        VectorTarget = vectorTarget;
-        Parallelism = parallelism;
-        _moments = new CenteredMoments(features + targets);
-    }
-
-    private RidgeStatistics(int features, int targets, bool vectorTarget, CenteredMoments moments, Parallelism? parallelism)
-    {
-        Features = features;
-        Targets = targets;
-        VectorTarget = vectorTarget;
-        Parallelism = parallelism;
-        _moments = moments;
+        return features + targets;
     }
 
     /// <summary>Statistics of one block given as tensors: X (n, d), y (n,) or (n, t), sample weights or null.</summary>
@@ -68,41 +65,25 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
         return statistics;
     }
 
-    /// <summary>d, the columns of X.</summary>
-    public int Features { get; }
-
-    /// <summary>t, the columns of Y.</summary>
-    public int Targets { get; }
-
     /// <summary>True when the fitted model predicts 1-D (y was 1-D).</summary>
     public bool VectorTarget { get; }
 
-    /// <summary>
-    /// Threads for the SYRK of each added block, or null (the default) for all cores: <c>TensorParallelism.Current</c> of
-    /// the thread that adds, read at each <c>Add</c> (see <see cref="MtlEngine.Parallelism"/>). Not saved; the statistics
-    /// do not depend on it. The fit uses its options' <c>Parallelism</c>.
-    /// </summary>
-    public Parallelism? Parallelism { get; set; }
-
-    /// <inheritdoc/>
-    public long Rows => _moments.Rows;
-
-    /// <inheritdoc/>
-    public double WeightSum => _moments.WeightSum;
 
     /// <summary>X̄ = Σ sᵢ·xᵢ / Σ sᵢ, the weighted feature means (zeros while no weight has been added).</summary>
-    public double[] FeatureMean => _moments.Mean[..Features];
+    public double[] FeatureMean => Moments.Mean[..Features];
 
     /// <summary>Ȳ, the weighted target means.</summary>
-    public double[] TargetMean => _moments.Mean[Features..];
+    public double[] TargetMean => Moments.Mean[Features..];
 
     /// <summary>X̃ᵀX̃ = Σ sᵢ·(xᵢ − X̄)(xᵢ − X̄)ᵀ, shape (d, d).</summary>
-    public MtlTensor<double> FeatureScatter => _moments.Block(0, Features, 0, Features).ToTensor();
+    public MtlTensor<double> FeatureScatter => Moments.Block(0, Features, 0, Features).ToTensor();
 
     /// <summary>X̃ᵀỸ = Σ sᵢ·(xᵢ − X̄)(yᵢ − Ȳ)ᵀ, shape (d, t).</summary>
-    public MtlTensor<double> CrossScatter => _moments.Block(0, Features, Features, Targets).ToTensor();
+    public MtlTensor<double> CrossScatter => Moments.Block(0, Features, Features, Targets).ToTensor();
 
-    internal CenteredMoments Moments => _moments;
+    private protected override string Estimator => "Ridge";
+
+    private protected override bool TakesSampleWeights => true;
 
     /// <summary>Adds the rows of X (n, d) and y (n,) or (n, t), with sample weights (length n) or null for ones.</summary>
     /// <exception cref="LearnInputException">When the shapes disagree with the statistics', a value is not finite or a weight is negative.</exception>
@@ -119,25 +100,14 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
         Add(LearnInput.ElementSpan(x), LearnInput.ElementSpan(y), sampleWeight);
     }
 
-    /// <inheritdoc/>
-    public void Add(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> sampleWeight)
+    private protected override void CheckMergeable(RidgeStatistics other)
     {
-        int n = StatisticsInput.Rows(x, Features, y, Targets, sampleWeight);
-        _moments.Add(x, Features, y, Targets, n, sampleWeight, Parallelism ?? TensorParallelism.Current);
-    }
-
-    /// <inheritdoc/>
-    public RidgeStatistics Merge(RidgeStatistics other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
         if (other.Features != Features || other.Targets != Targets || other.VectorTarget != VectorTarget)
             throw new LearnInputException($"Cannot merge ridge statistics of {other.Features} features and {other.Targets} targets{(other.VectorTarget ? " (1-D y)" : "")} into ones of {Features} features and {Targets} targets{(VectorTarget ? " (1-D y)" : "")}.");
-        _moments.Merge(other._moments);
-        return this;
     }
 
     /// <inheritdoc/>
-    public RidgeStatistics Copy() => new(Features, Targets, VectorTarget, _moments.Copy(), Parallelism);
+    public RidgeStatistics Copy() => new(Features, Targets, VectorTarget, Moments.Copy(), Parallelism);
 
     /// <summary>
     /// The ridge model of the rows added so far, equal to <c>options.Fit(X, y, sampleWeight)</c> on all of them (to rounding).
@@ -161,7 +131,7 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
 
     /// <summary>X̃ᵀX̃ (d, d) and X̃ᵀỸ (d, t) of the reduced problem, X̄ and Ȳ (zeros without an intercept).</summary>
     internal (DenseMatrix Gram, DenseMatrix Xty, double[] XOffset, double[] YOffset) NormalEquations(bool fitIntercept) =>
-        NormalEquations(_moments, Features, Targets, fitIntercept);
+        NormalEquations(Moments, Features, Targets, fitIntercept);
 
     internal static (DenseMatrix Gram, DenseMatrix Xty, double[] XOffset, double[] YOffset) NormalEquations(CenteredMoments moments, int d, int t, bool fitIntercept) =>
         fitIntercept
@@ -193,7 +163,7 @@ public sealed class RidgeStatistics : IFitStatistics<RidgeStatistics>
         writer.Write(Features);
         writer.Write(Targets);
         writer.Write(VectorTarget);
-        _moments.Write(writer);
+        Moments.Write(writer);
     });
 
     /// <inheritdoc/>

@@ -194,9 +194,7 @@ internal static class VocabularyFit
         int n = 0;
         foreach (var document in documents)
         {
-            if (document is null)
-                throw new LearnInputException($"Document {n} is null; pass a string for every document (\"\" for an empty one).");
-            analyzer.Run(document, workspace);
+            Analyze(analyzer, document, n, workspace);
             for (int f = 0; f < workspace.FeatureCount; f++)
             {
                 var feature = workspace.Feature(f);
@@ -327,6 +325,14 @@ internal static class VocabularyFit
         return new Result(matrix, vocabulary, featureNames, pruned, featureDf);
     }
 
+    /// <summary>Runs the analyzer on document <paramref name="n"/> into <paramref name="workspace"/>, refusing a null one.</summary>
+    private static void Analyze(TextAnalyzer analyzer, string? document, int n, AnalyzerWorkspace workspace)
+    {
+        if (document is null)
+            throw new LearnInputException($"Document {n} is null; pass a string for every document (\"\" for an empty one).");
+        analyzer.Run(document, workspace);
+    }
+
     public static CsrMatrix Transform(TextAnalyzer analyzer, Dictionary<string, int> vocabulary, bool binary, IEnumerable<string> documents)
     {
         ArgumentNullException.ThrowIfNull(documents);
@@ -340,9 +346,7 @@ internal static class VocabularyFit
         int n = 0;
         foreach (var document in documents)
         {
-            if (document is null)
-                throw new LearnInputException($"Document {n} is null; pass a string for every document (\"\" for an empty one).");
-            analyzer.Run(document, workspace);
+            Analyze(analyzer, document, n, workspace);
             for (int f = 0; f < workspace.FeatureCount; f++)
                 if (lookup.TryGetValue(workspace.Feature(f), out int j) && docCount[j]++ == 0) touched.Add(j);
             touched.Sort();

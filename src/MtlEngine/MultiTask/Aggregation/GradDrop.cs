@@ -20,22 +20,20 @@ namespace MtlEngine.MultiTask.Aggregation;
 /// used as given (the inputs' signs taken as +1): pass the representation gradients as J to get the paper's
 /// setting. Where every gᵢₚ is 0, Dₚ = 0 (LibMTL adds 10⁻⁷ to the denominator of 𝒫 instead; here the formula is
 /// exact). The uniforms are one draw of P values from the seeded <see cref="TensorRandom"/> per call;
-/// <see cref="Reset"/> restarts the stream.</para>
+/// <see cref="RandomizedAggregator.Reset"/> restarts the stream.</para>
 /// </remarks>
-public sealed class GradDrop : GradientAggregator
+public sealed class GradDrop : RandomizedAggregator
 {
-    private readonly TensorRandom _random;
-
     /// <summary>Creates the aggregator.</summary>
     /// <param name="leak">The leak ℓ in [0, 1]: the fraction of every gradient that always passes.</param>
     /// <param name="seed">The seed of the uniforms.</param>
     /// <exception cref="ArgumentOutOfRangeException">When <paramref name="leak"/> is outside [0, 1].</exception>
     public GradDrop(double leak = 0, ulong seed = 0)
+        : base(seed)
     {
         if (!(leak >= 0 && leak <= 1))
             throw new ArgumentOutOfRangeException(nameof(leak), leak, "graddrop-leak must be in [0, 1] (0: the paper's default, 1: no dropout).");
         Leak = leak;
-        _random = new TensorRandom(seed);
     }
 
     /// <inheritdoc/>
@@ -46,24 +44,7 @@ public sealed class GradDrop : GradientAggregator
 
     /// <inheritdoc/>
     protected override AggregationResult AggregateCore(DenseMatrix jacobian, double[]? losses) =>
-        new(Drop(jacobian, Leak, _random.Uniform([jacobian.Columns], 0.0, 1.0).ToArray()), null);
-
-    /// <summary>Restarts the stream of uniforms (the next call draws what the first call drew).</summary>
-    public override void Reset() => _random.Position = 0;
-
-    /// <summary>Writes the position of the random stream.</summary>
-    public override void SaveState(StrategyState state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        state.PutPosition("random", _random);
-    }
-
-    /// <summary>Restores the position of the random stream.</summary>
-    public override void LoadState(StrategyState state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        state.GetPosition("random", _random);
-    }
+        new(Drop(jacobian, Leak, Random.Uniform([jacobian.Columns], 0.0, 1.0).ToArray()), null);
 
     /// <summary>GradDrop with the uniforms given (one per parameter, in [0, 1)).</summary>
     /// <exception cref="ArgumentException">When there is not one uniform per column of J.</exception>

@@ -27,9 +27,8 @@ namespace MtlEngine.MultiTask.Aggregation;
 /// gᵢᴾᶜ = 0) is skipped, its target unchanged; a target of exactly 1 (reached only after all-parallel steps) cannot be
 /// met by a finite correction and none is made.</para>
 /// </remarks>
-public sealed class GradVac : GradientAggregator
+public sealed class GradVac : RandomizedAggregator
 {
-    private readonly TensorRandom _random;
     private double[,]? _targets;
 
     /// <summary>Creates the aggregator.</summary>
@@ -37,11 +36,11 @@ public sealed class GradVac : GradientAggregator
     /// <param name="seed">The seed of the random task orders.</param>
     /// <exception cref="ArgumentOutOfRangeException">When <paramref name="beta"/> is outside [0, 1].</exception>
     public GradVac(double beta = 0.5, ulong seed = 0)
+        : base(seed)
     {
         if (!(beta >= 0 && beta <= 1))
             throw new ArgumentOutOfRangeException(nameof(beta), beta, "gradvac-beta must be in [0, 1].");
         Beta = beta;
-        _random = new TensorRandom(seed);
     }
 
     /// <inheritdoc/>
@@ -55,28 +54,26 @@ public sealed class GradVac : GradientAggregator
 
     /// <inheritdoc/>
     protected override AggregationResult AggregateCore(DenseMatrix jacobian, double[]? losses) =>
-        Step(jacobian, WeightedRows.TaskOrders(_random, jacobian.Rows));
+        Step(jacobian, WeightedRows.TaskOrders(Random, jacobian.Rows));
 
     /// <summary>Sets the targets back to 0 and restarts the stream of random orders.</summary>
     public override void Reset()
     {
         _targets = null;
-        _random.Position = 0;
+        base.Reset();
     }
 
     /// <summary>Writes the position of the random stream and the targets (T × T, row-major; none before the first call).</summary>
     public override void SaveState(StrategyState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.PutPosition("random", _random);
+        base.SaveState(state);
         state.Put("targets", _targets is null ? [] : _targets.Cast<double>().ToArray());
     }
 
     /// <summary>Restores the position of the random stream and the targets.</summary>
     public override void LoadState(StrategyState state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        state.GetPosition("random", _random);
+        base.LoadState(state);
         var targets = state.Optional("targets");
         if (targets is null)
         {

@@ -18,40 +18,24 @@ namespace MtlEngine.MultiTask.Aggregation;
 /// gᵢᴾᶜ = Σₖ cᵢₖgₖ and W = Σᵢ cᵢ (column sums), with D = WᵀJ. The dot products come from the Gramian J·Jᵀ (one SYRK),
 /// which costs a step about as much as Nash-MTL's; they carry the same rounding as in parameter space. The order of the others is drawn, per task, from the seeded <see cref="TensorRandom"/> (see
 /// <see cref="WeightedRows.TaskOrders"/>); each call to <see cref="GradientAggregator.Aggregate"/> draws new orders and
-/// <see cref="Reset"/> restarts the stream. The paper leaves task i itself out of its own loop (LibMTL shuffles it in,
+/// <see cref="RandomizedAggregator.Reset"/> restarts the stream. The paper leaves task i itself out of its own loop (LibMTL shuffles it in,
 /// which changes nothing while gᵢᴾᶜ·gᵢ ≥ 0).</para>
 /// </remarks>
-public sealed class PCGrad : GradientAggregator
+public sealed class PCGrad : RandomizedAggregator
 {
-    private readonly TensorRandom _random;
-
     /// <summary>Creates the aggregator.</summary>
     /// <param name="seed">The seed of the random task orders.</param>
-    public PCGrad(ulong seed = 0) => _random = new TensorRandom(seed);
+    public PCGrad(ulong seed = 0)
+        : base(seed)
+    {
+    }
 
     /// <inheritdoc/>
     public override string Name => "pcgrad";
 
     /// <inheritdoc/>
     protected override AggregationResult AggregateCore(DenseMatrix jacobian, double[]? losses) =>
-        Project(jacobian, WeightedRows.TaskOrders(_random, jacobian.Rows));
-
-    /// <summary>Restarts the stream of random orders (the next call draws what the first call drew).</summary>
-    public override void Reset() => _random.Position = 0;
-
-    /// <summary>Writes the position of the random stream.</summary>
-    public override void SaveState(StrategyState state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        state.PutPosition("random", _random);
-    }
-
-    /// <summary>Restores the position of the random stream.</summary>
-    public override void LoadState(StrategyState state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        state.GetPosition("random", _random);
-    }
+        Project(jacobian, WeightedRows.TaskOrders(Random, jacobian.Rows));
 
     /// <summary>PCGrad with the random orders given: <paramref name="orders"/>[i] lists the tasks other than i in the
     /// order task i is projected off them. The projections run on the T × T Gramian G = J·Jᵀ (by SYRK): with
