@@ -233,84 +233,69 @@ internal static class Tridiagonalization
         where TPath : struct, IVectorPath
     {
         int len = v.Length, c = 0;
-        if (TPath.Wide && len >= Vector512<double>.Count && count >= 2)
+        bool wide = TPath.Wide && len >= Vector512<double>.Count;
+        if (count >= 2 && (wide || (TPath.Fma256 && len >= Vector256<double>.Count)))
         {
+            // The last row read is count − 1 of each part; its bounds are checked once here (the loop reads unchecked).
             _ = vw[wOffset + (count - 1) * n + start + len - 1];
-            ref double rv = ref MemoryMarshal.GetReference(v);
-            for (; c + 2 <= count; c += 2)
-            {
-                ref double va = ref vw[c * n + start];
-                ref double wa = ref vw[wOffset + c * n + start];
-                nuint next = (nuint)n;
-                Vector512<double> sv0 = default, sw0 = default, sv1 = default, sw1 = default;
-                int p = 0;
-                for (; p + Vector512<double>.Count <= len; p += Vector512<double>.Count)
-                {
-                    nuint o = (nuint)p;
-                    var x = Vector512.LoadUnsafe(ref rv, o);
-                    sv0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref va, o), x, sv0);
-                    sw0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref wa, o), x, sw0);
-                    sv1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref va, o + next), x, sv1);
-                    sw1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref wa, o + next), x, sw1);
-                }
-                double dv0 = Vector512.Sum(sv0), dw0 = Vector512.Sum(sw0), dv1 = Vector512.Sum(sv1), dw1 = Vector512.Sum(sw1);
-                for (; p < len; p++)
-                {
-                    nuint o = (nuint)p;
-                    double x = Unsafe.Add(ref rv, o);
-                    dv0 += Unsafe.Add(ref va, o) * x;
-                    dw0 += Unsafe.Add(ref wa, o) * x;
-                    dv1 += Unsafe.Add(ref va, o + next) * x;
-                    dw1 += Unsafe.Add(ref wa, o + next) * x;
-                }
-                t1[c] = dw0;
-                t2[c] = dv0;
-                t1[c + 1] = dw1;
-                t2[c + 1] = dv1;
-            }
-        }
-        else if (TPath.Fma256 && len >= Vector256<double>.Count && count >= 2)
-        {
-            // The same on 256-bit vectors (AVX2).
-            _ = vw[wOffset + (count - 1) * n + start + len - 1];
-            ref double rv = ref MemoryMarshal.GetReference(v);
-            for (; c + 2 <= count; c += 2)
-            {
-                ref double va = ref vw[c * n + start];
-                ref double wa = ref vw[wOffset + c * n + start];
-                nuint next = (nuint)n;
-                Vector256<double> sv0 = default, sw0 = default, sv1 = default, sw1 = default;
-                int p = 0;
-                for (; p + Vector256<double>.Count <= len; p += Vector256<double>.Count)
-                {
-                    nuint o = (nuint)p;
-                    var x = Vector256.LoadUnsafe(ref rv, o);
-                    sv0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref va, o), x, sv0);
-                    sw0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref wa, o), x, sw0);
-                    sv1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref va, o + next), x, sv1);
-                    sw1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref wa, o + next), x, sw1);
-                }
-                double dv0 = Vector256.Sum(sv0), dw0 = Vector256.Sum(sw0), dv1 = Vector256.Sum(sv1), dw1 = Vector256.Sum(sw1);
-                for (; p < len; p++)
-                {
-                    nuint o = (nuint)p;
-                    double x = Unsafe.Add(ref rv, o);
-                    dv0 += Unsafe.Add(ref va, o) * x;
-                    dw0 += Unsafe.Add(ref wa, o) * x;
-                    dv1 += Unsafe.Add(ref va, o + next) * x;
-                    dw1 += Unsafe.Add(ref wa, o + next) * x;
-                }
-                t1[c] = dw0;
-                t2[c] = dv0;
-                t1[c + 1] = dw1;
-                t2[c + 1] = dv1;
-            }
+            _ = t1[count - 1];
+            _ = t2[count - 1];
+            ref double v0r = ref vw[start];
+            ref double w0r = ref vw[wOffset + start];
+            c = wide
+                ? PanelDots<Vector512<double>, DoubleLanes512>(ref v0r, ref w0r, n, count, v, t1, t2)
+                : PanelDots<Vector256<double>, DoubleLanes256>(ref v0r, ref w0r, n, count, v, t1, t2);
         }
         for (; c < count; c++)
         {
             t1[c] = Dense.Dot(vw.AsSpan(wOffset + c * n + start, len), v);
             t2[c] = Dense.Dot(vw.AsSpan(c * n + start, len), v);
         }
+    }
+
+    /// <summary>
+    /// The vector part of <see cref="PanelDots{TPath}"/> on vectors <typeparamref name="TV"/>, two columns c, c + 1 per pass
+    /// (V_c at <paramref name="v0r"/> + c·n, W_c at <paramref name="w0r"/> + c·n), each dot product in its own accumulator and its
+    /// tail added in order; returns the first column left to the caller (count is odd). The JIT compiles it once per width.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static int PanelDots<TV, TL>(ref double v0r, ref double w0r, int n, int count, ReadOnlySpan<double> v, Span<double> t1, Span<double> t2)
+        where TL : struct, IDoubleLanes<TV>
+    {
+        int len = v.Length, c = 0, width = TL.Count;
+        ref double rv = ref MemoryMarshal.GetReference(v);
+        nuint next = (nuint)n;
+        for (; c + 2 <= count; c += 2)
+        {
+            ref double va = ref Unsafe.Add(ref v0r, (nuint)(c * n));
+            ref double wa = ref Unsafe.Add(ref w0r, (nuint)(c * n));
+            TV sv0 = TL.Broadcast(0), sw0 = TL.Broadcast(0), sv1 = TL.Broadcast(0), sw1 = TL.Broadcast(0);
+            int p = 0;
+            for (; p + width <= len; p += width)
+            {
+                nuint o = (nuint)p;
+                var x = TL.Load(ref rv, o);
+                sv0 = TL.FusedMultiplyAdd(TL.Load(ref va, o), x, sv0);
+                sw0 = TL.FusedMultiplyAdd(TL.Load(ref wa, o), x, sw0);
+                sv1 = TL.FusedMultiplyAdd(TL.Load(ref va, o + next), x, sv1);
+                sw1 = TL.FusedMultiplyAdd(TL.Load(ref wa, o + next), x, sw1);
+            }
+            double dv0 = TL.Sum(sv0), dw0 = TL.Sum(sw0), dv1 = TL.Sum(sv1), dw1 = TL.Sum(sw1);
+            for (; p < len; p++)
+            {
+                nuint o = (nuint)p;
+                double x = Unsafe.Add(ref rv, o);
+                dv0 += Unsafe.Add(ref va, o) * x;
+                dw0 += Unsafe.Add(ref wa, o) * x;
+                dv1 += Unsafe.Add(ref va, o + next) * x;
+                dw1 += Unsafe.Add(ref wa, o + next) * x;
+            }
+            t1[c] = dw0;
+            t2[c] = dv0;
+            t1[c + 1] = dw1;
+            t2[c + 1] = dv1;
+        }
+        return c;
     }
 
     /// <summary>A[s.., s..] −= V·Wᵀ + W·Vᵀ on the upper triangle: per row strip, C = −[V; W]ᵀ[strip]·[W; V][strip..] + C.</summary>

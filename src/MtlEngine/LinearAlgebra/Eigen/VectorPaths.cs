@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 namespace MtlEngine.LinearAlgebra;
 
 /// <summary>
-/// One vector width of doubles for the eigensolver's shared loops (<see cref="Tridiagonalization.DotAxpy4{TV, TL}"/>, <see cref="Tridiagonalization.SubtractPanel{TV, TL}"/>): the JIT
+/// One vector width of doubles for the eigensolver's shared loops (<see cref="Tridiagonalization.DotAxpy4{TV, TL}"/>, <see cref="Tridiagonalization.SubtractPanel{TV, TL}"/>, <see cref="Tridiagonalization.PanelDots{TV, TL}"/>): the JIT
 /// compiles a loop once per width and inlines these, so the shared loop is the code a copy per width would be.
 /// </summary>
 /// <typeparam name="TV">The vector type.</typeparam>
