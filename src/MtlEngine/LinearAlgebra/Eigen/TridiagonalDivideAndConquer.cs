@@ -506,39 +506,9 @@ internal static class SecularEquation
         int len = delta.Length, j = 0;
         double s = 0, ds = 0;
         if (TPath.Wide && len >= Vector512<double>.Count)
-        {
-            var dv = MemoryMarshal.Cast<double, Vector512<double>>(delta);
-            var zv = MemoryMarshal.Cast<double, Vector512<double>>(z);
-            var tv = Vector512.Create(tau);
-            Vector512<double> acc = Vector512<double>.Zero, dacc = Vector512<double>.Zero;
-            for (int q = 0; q < dv.Length; q++)
-            {
-                var inv = Vector512<double>.One / (dv[q] - tv);
-                var t = zv[q] * zv[q] * inv;
-                acc += t;
-                dacc += t * inv;
-            }
-            s = Vector512.Sum(acc);
-            ds = Vector512.Sum(dacc);
-            j = dv.Length * Vector512<double>.Count;
-        }
-        else if (Vector.IsHardwareAccelerated && len >= Vector<double>.Count)
-        {
-            var dv = MemoryMarshal.Cast<double, Vector<double>>(delta);
-            var zv = MemoryMarshal.Cast<double, Vector<double>>(z);
-            var tv = new Vector<double>(tau);
-            Vector<double> acc = Vector<double>.Zero, dacc = Vector<double>.Zero;
-            for (int q = 0; q < dv.Length; q++)
-            {
-                var inv = Vector<double>.One / (dv[q] - tv);
-                var t = zv[q] * zv[q] * inv;
-                acc += t;
-                dacc += t * inv;
-            }
-            s = Vector.Sum(acc);
-            ds = Vector.Sum(dacc);
-            j = dv.Length * Vector<double>.Count;
-        }
+            (j, s, ds) = Partial<Vector512<double>, DoubleLanes512>(delta, z, tau);
+        else if (Vector256.IsHardwareAccelerated && len >= Vector256<double>.Count)
+            (j, s, ds) = Partial<Vector256<double>, DoubleLanes256>(delta, z, tau);
         for (; j < len; j++)
         {
             double inv = 1 / (delta[j] - tau);
@@ -548,5 +518,30 @@ internal static class SecularEquation
         }
         derivative = ds;
         return s;
+    }
+
+    /// <summary>The vector part of <see cref="Partial{TPath}"/> on vectors <typeparamref name="TV"/>: the sum and the derivative's
+    /// sum over whole vectors (one lane per accumulator, lanes added at the end), and where the scalar tail starts. The JIT compiles it
+    /// once per width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (int End, double Sum, double Derivative) Partial<TV, TL>(ReadOnlySpan<double> delta, ReadOnlySpan<double> z, double tau)
+        where TL : struct, IDoubleLanes<TV>
+    {
+        int vectors = delta.Length / TL.Count;
+        _ = z[vectors * TL.Count - 1];
+        ref double dr = ref MemoryMarshal.GetReference(delta);
+        ref double zr = ref MemoryMarshal.GetReference(z);
+        TV tv = TL.Broadcast(tau), one = TL.Broadcast(1);
+        TV acc = TL.Broadcast(0), dacc = TL.Broadcast(0);
+        for (int q = 0; q < vectors; q++)
+        {
+            nuint o = (nuint)(q * TL.Count);
+            TV zq = TL.Load(ref zr, o);
+            TV inv = TL.Divide(one, TL.Subtract(TL.Load(ref dr, o), tv));
+            TV t = TL.Multiply(TL.Multiply(zq, zq), inv);
+            acc = TL.Add(acc, t);
+            dacc = TL.Add(dacc, TL.Multiply(t, inv));
+        }
+        return (vectors * TL.Count, TL.Sum(acc), TL.Sum(dacc));
     }
 }

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 namespace MtlEngine.LinearAlgebra;
 
 /// <summary>
-/// One vector width of doubles for the eigensolver's shared loops (<see cref="Tridiagonalization.DotAxpy4{TV, TL}"/>, <see cref="Tridiagonalization.SubtractPanel{TV, TL}"/>, <see cref="Tridiagonalization.PanelDots{TV, TL}"/>): the JIT
+/// One vector width of doubles for the eigensolver's shared loops (<see cref="Tridiagonalization.DotAxpy4{TV, TL}"/>, <see cref="Tridiagonalization.SubtractPanel{TV, TL}"/>, <see cref="Tridiagonalization.PanelDots{TV, TL}"/>, the secular equation's sums): the JIT
 /// compiles a loop once per width and inlines these, so the shared loop is the code a copy per width would be.
 /// </summary>
 /// <typeparam name="TV">The vector type.</typeparam>
@@ -32,6 +32,12 @@ internal interface IDoubleLanes<TV>
 
     /// <summary>a − b lane by lane.</summary>
     static abstract TV Subtract(TV a, TV b);
+
+    /// <summary>a·b lane by lane.</summary>
+    static abstract TV Multiply(TV a, TV b);
+
+    /// <summary>a / b lane by lane.</summary>
+    static abstract TV Divide(TV a, TV b);
 }
 
 /// <summary>512-bit vectors of doubles (AVX-512).</summary>
@@ -45,6 +51,8 @@ internal readonly struct DoubleLanes512 : IDoubleLanes<Vector512<double>>
     public static double Sum(Vector512<double> v) => Vector512.Sum(v);
     public static Vector512<double> Add(Vector512<double> a, Vector512<double> b) => a + b;
     public static Vector512<double> Subtract(Vector512<double> a, Vector512<double> b) => a - b;
+    public static Vector512<double> Multiply(Vector512<double> a, Vector512<double> b) => a * b;
+    public static Vector512<double> Divide(Vector512<double> a, Vector512<double> b) => a / b;
 }
 
 /// <summary>256-bit vectors of doubles (AVX2 + FMA).</summary>
@@ -58,4 +66,6 @@ internal readonly struct DoubleLanes256 : IDoubleLanes<Vector256<double>>
     public static double Sum(Vector256<double> v) => Vector256.Sum(v);
     public static Vector256<double> Add(Vector256<double> a, Vector256<double> b) => a + b;
     public static Vector256<double> Subtract(Vector256<double> a, Vector256<double> b) => a - b;
+    public static Vector256<double> Multiply(Vector256<double> a, Vector256<double> b) => a * b;
+    public static Vector256<double> Divide(Vector256<double> a, Vector256<double> b) => a / b;
 }
