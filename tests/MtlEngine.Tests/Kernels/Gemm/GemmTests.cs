@@ -426,6 +426,68 @@ public class GemmTests
         }
     }
 
+    /// <summary>The tile C = α·Σ a·b + β·C of <see cref="IMicrokernel{T}"/> as a scalar chain of fused steps per element (the
+    /// order every microkernel keeps): rows × columns of it, A read with <paramref name="aStep"/> values per depth.</summary>
+    private static T[] TileByDefinition<T>(int rows, int columns, int kc, T[] a, int aStep, T[] b, int ldb, T[] c, int ldc, T alpha, T beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var expected = (T[])c.Clone();
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+            {
+                T sum = T.Zero;
+                for (int p = 0; p < kc; p++) sum = T.FusedMultiplyAdd(a[p * aStep + i], b[p * ldb + j], sum);
+                ref T e = ref expected[i * ldc + j];
+                e = beta == T.Zero ? alpha * sum : T.FusedMultiplyAdd(alpha, sum, beta * e);
+            }
+        return expected;
+    }
+
+    /// <summary>Runs one microkernel tile (full or, with <paramref name="shortTile"/>, short) of <typeparamref name="TKernel"/>
+    /// on random operands for several depths and both β forms, against <see cref="TileByDefinition{T}"/>: bitwise, and C
+    /// outside the tile's rows untouched.</summary>
+    private static unsafe void TileIsTheScalarChain<T, TKernel>(bool shortTile) where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IMicrokernel<T>
+    {
+        var random = new Random(67);
+        int mr = TKernel.MR, nr = TKernel.NR, rows = shortTile ? TKernel.ShortMR : mr, ldb = nr + 5, ldc = nr + 3;
+        foreach (int kc in new[] { 0, 1, 2, 7, 33 })
+        {
+            var a = new T[mr * Math.Max(kc, 1)]; var b = new T[Math.Max(kc, 1) * ldb];
+            for (int i = 0; i < a.Length; i++) a[i] = T.CreateTruncating(random.NextDouble() - 0.5);
+            for (int i = 0; i < b.Length; i++) b[i] = T.CreateTruncating(random.NextDouble() - 0.5);
+            foreach (double betaValue in new[] { 0.0, 0.75 })
+            {
+                T alpha = T.CreateTruncating(1.5), beta = T.CreateTruncating(betaValue);
+                var c = new T[mr * ldc];
+                for (int i = 0; i < c.Length; i++) c[i] = T.CreateTruncating(random.NextDouble());
+                var expected = TileByDefinition(rows, nr, kc, a, mr, b, ldb, c, ldc, alpha, beta);
+                fixed (T* pa = a, pb = b, pc = c)
+                {
+                    if (shortTile) TKernel.RunShort(kc, pa, pb, ldb, pc, ldc, alpha, beta);
+                    else TKernel.Run(kc, pa, pb, ldb, pc, ldc, alpha, beta);
+                }
+                Assert.True(expected.AsSpan().SequenceEqual(c), $"{typeof(TKernel).Name} {typeof(T).Name} short {shortTile} kc {kc} beta {betaValue}");
+            }
+        }
+    }
+
+    [Avx2Fact]
+    public void The_AVX2_tiles_are_bitwise_a_scalar_chain_of_fused_steps()
+    {
+        TileIsTheScalarChain<float, Avx2Microkernel<float>>(shortTile: false);
+        TileIsTheScalarChain<double, Avx2Microkernel<double>>(shortTile: false);
+        TileIsTheScalarChain<float, Avx2Microkernel<float>>(shortTile: true); // rows 0-3 of a 6-row micro-panel, rows 4-5 of C left alone
+        TileIsTheScalarChain<double, Avx2Microkernel<double>>(shortTile: true);
+    }
+
+    [Fact]
+    public void The_portable_tile_is_bitwise_a_scalar_chain_of_fused_steps()
+    {
+        // Vector.FusedMultiplyAdd rounds once on any hardware, so the portable tile is the same chain everywhere.
+        TileIsTheScalarChain<float, PortableMicrokernel<float>>(shortTile: false);
+        TileIsTheScalarChain<double, PortableMicrokernel<double>>(shortTile: false);
+    }
+
     [Theory, MemberData(nameof(InstructionSets))]
     public void Batched_products_match_one_product_at_a_time(GemmInstructionSet set)
     {
