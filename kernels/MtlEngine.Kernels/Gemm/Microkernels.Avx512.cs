@@ -6,6 +6,13 @@ namespace MtlEngine.Kernels.Gemm;
 
 // AVX-512F microkernels (32 zmm registers). Each k step broadcasts MR values of A and loads NR/W vectors of B,
 // then issues MR·NR/W fused multiply-adds into accumulators that never leave registers.
+// Each k step of a full tile also prefetches one line of the next A micro-panel (a + kc·MR: the next row panel of the
+// packed block) into L2. In the resident-A order A's block lives in L3 (5 MiB for double at n = 2048), so the first
+// tile of each row panel read its A micro-panel from L3; with the prefetch it comes from L2 (in BLIS's order it is
+// there already: one more prefetch per 24 FMAs). Measured on the 2-core Zen 5 with its resident-A rows' NC halved
+// (GemmBlockSizes; in-process, old and new alternating, median of paired ratios of thread CPU time, load average 6–12):
+// double n = 2048 / 1024 / 512 1.060 / 1.046 / 1.018 (11/25/41 pairs; n = 512 runs BLIS's order), float 1.041 / 1.025 /
+// 1.005; 2 threads n = 2048 (process CPU time) double 1.10, float 1.04.
 
 /// <summary>float 12×32: 24 zmm accumulators, broadcast A, two loads of B per k (2 + 24 + 1 of 32 registers).</summary>
 internal readonly unsafe struct Avx512Float12x32 : IMicrokernel<float>
@@ -90,6 +97,7 @@ internal readonly unsafe struct Avx512Float12x32 : IMicrokernel<float>
         Vector512<float> c11_0 = default, c11_1 = default;
         // One k loop; CPrefetchSteps steps before its end (at p == early) it prefetches the C tile for the final update.
         int early = Math.Max(0, kc - CPrefetchSteps);
+        float* aNext = a + kc * 12;
         for (int p = 0; p < kc; p++)
         {
             if (p == early)
@@ -99,6 +107,7 @@ internal readonly unsafe struct Avx512Float12x32 : IMicrokernel<float>
             Vector512<float> b0 = Vector512.Load(b + 0);
             Vector512<float> b1 = Vector512.Load(b + 16);
             Sse.Prefetch0(b + PrefetchSteps * ldb); Sse.Prefetch0(b + PrefetchSteps * ldb + 16);
+            Sse.Prefetch1(aNext); aNext += 12;
             Vector512<float> ai;
             ai = Vector512.Create(a[0]); c0_0 = Avx512F.FusedMultiplyAdd(ai, b0, c0_0); c0_1 = Avx512F.FusedMultiplyAdd(ai, b1, c0_1);
             ai = Vector512.Create(a[1]); c1_0 = Avx512F.FusedMultiplyAdd(ai, b0, c1_0); c1_1 = Avx512F.FusedMultiplyAdd(ai, b1, c1_1);
@@ -166,7 +175,8 @@ internal readonly unsafe struct Avx512Double8x24 : IMicrokernel<double>
     /// streams from L2 at three lines per k step, more than the L1 next-line prefetcher keeps ahead of; measured (Emerald
     /// Rapids, 1 thread, thread CPU time, alternating) 72–73 against 69–71 GFLOPS at n = 384, 64–67 against 61–64 at n = 1024
     /// and 2048. Moving the C tile's prefetch to the end of the k loop (as the float kernel does), or prefetching 4 or 16
-    /// steps ahead, measured no gain here (paired ratios 0.96–1.02).
+    /// steps ahead, measured no gain there (paired ratios 0.96–1.02); on Zen 5 the prefetch at the end measured 1.007 over
+    /// the one at the start (with the next-A prefetch, n = 2048, 9 pairs), and 4, 12 or 16 steps ahead 0.99.
     /// </summary>
     private const int PrefetchSteps = 8;
 
@@ -180,6 +190,10 @@ internal readonly unsafe struct Avx512Double8x24 : IMicrokernel<double>
     /// ahead 1.05 and 1.05. In the generic order (A streams from L2 by design) 1.035 at n = 2048.
     /// </summary>
     private const int APrefetchSteps = 16;
+
+    /// <summary>The C tile is prefetched this many k steps before the end of the k loop, as in the float kernel (12 or 48
+    /// steps: 0.965 and 0.962 of 24 on Zen 5, n = 2048; no C prefetch 0.96).</summary>
+    private const int CPrefetchSteps = 24;
 
     /// <summary>double 8×16 (16 accumulators, two loads of B per k) for the last column panel when it has at most 16 columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -247,22 +261,21 @@ internal readonly unsafe struct Avx512Double8x24 : IMicrokernel<double>
         Vector512<double> c5_0 = default, c5_1 = default, c5_2 = default;
         Vector512<double> c6_0 = default, c6_1 = default, c6_2 = default;
         Vector512<double> c7_0 = default, c7_1 = default, c7_2 = default;
-        // Touch the C tile early: its cache misses overlap the k loop instead of stalling the final update.
-        Sse.Prefetch0(c + 0 * ldc + 0); Sse.Prefetch0(c + 0 * ldc + 8); Sse.Prefetch0(c + 0 * ldc + 16);
-        Sse.Prefetch0(c + 1 * ldc + 0); Sse.Prefetch0(c + 1 * ldc + 8); Sse.Prefetch0(c + 1 * ldc + 16);
-        Sse.Prefetch0(c + 2 * ldc + 0); Sse.Prefetch0(c + 2 * ldc + 8); Sse.Prefetch0(c + 2 * ldc + 16);
-        Sse.Prefetch0(c + 3 * ldc + 0); Sse.Prefetch0(c + 3 * ldc + 8); Sse.Prefetch0(c + 3 * ldc + 16);
-        Sse.Prefetch0(c + 4 * ldc + 0); Sse.Prefetch0(c + 4 * ldc + 8); Sse.Prefetch0(c + 4 * ldc + 16);
-        Sse.Prefetch0(c + 5 * ldc + 0); Sse.Prefetch0(c + 5 * ldc + 8); Sse.Prefetch0(c + 5 * ldc + 16);
-        Sse.Prefetch0(c + 6 * ldc + 0); Sse.Prefetch0(c + 6 * ldc + 8); Sse.Prefetch0(c + 6 * ldc + 16);
-        Sse.Prefetch0(c + 7 * ldc + 0); Sse.Prefetch0(c + 7 * ldc + 8); Sse.Prefetch0(c + 7 * ldc + 16);
+        // One k loop; CPrefetchSteps steps before its end (at p == early) it prefetches the C tile for the final update.
+        int early = Math.Max(0, kc - CPrefetchSteps);
+        double* aNext = a + kc * 8;
         for (int p = 0; p < kc; p++)
         {
+            if (p == early)
+            {
+                for (int r = 0; r < 8; r++) { Sse.Prefetch0(c + r * ldc); Sse.Prefetch0(c + r * ldc + 8); Sse.Prefetch0(c + r * ldc + 16); }
+            }
             Vector512<double> b0 = Vector512.Load(b + 0);
             Vector512<double> b1 = Vector512.Load(b + 8);
             Vector512<double> b2 = Vector512.Load(b + 16);
             Sse.Prefetch0(b + PrefetchSteps * ldb); Sse.Prefetch0(b + PrefetchSteps * ldb + 8); Sse.Prefetch0(b + PrefetchSteps * ldb + 16);
             Sse.Prefetch0(a + APrefetchSteps * 8);
+            Sse.Prefetch1(aNext); aNext += 8;
             Vector512<double> ai;
             ai = Vector512.Create(a[0]); c0_0 = Avx512F.FusedMultiplyAdd(ai, b0, c0_0); c0_1 = Avx512F.FusedMultiplyAdd(ai, b1, c0_1); c0_2 = Avx512F.FusedMultiplyAdd(ai, b2, c0_2);
             ai = Vector512.Create(a[1]); c1_0 = Avx512F.FusedMultiplyAdd(ai, b0, c1_0); c1_1 = Avx512F.FusedMultiplyAdd(ai, b1, c1_1); c1_2 = Avx512F.FusedMultiplyAdd(ai, b2, c1_2);
