@@ -14,51 +14,42 @@ public class Avx512TileTests
     private static readonly int[] Depths = [0, 1, 5, 8, 16, 23, 24, 25, 31, 48, 97];
 
     [Avx512Fact]
-    public unsafe void The_float_tiles_are_bitwise_scalar_chains_of_fused_steps() =>
-        Check<float>(12, 32, (kc, a, b, ldb, c, ldc, alpha, beta, edge) =>
-        {
-            if (edge) Avx512Float12x32.RunShort(kc, a, b, ldb, c, ldc, alpha, beta);
-            else Avx512Float12x32.Run(kc, a, b, ldb, c, ldc, alpha, beta);
-        }, edgeRows: 4, edgeColumns: 32);
+    public unsafe void Every_tile_is_bitwise_a_scalar_chain_of_fused_steps()
+    {
+        Check<float>(Avx512Float12x32.Run, mr: 12, tileRows: 12, tileColumns: 32);
+        Check<float>(Avx512Float12x32.RunShort, mr: 12, tileRows: 4, tileColumns: 32);
+        Check<double>(Avx512Double8x24.Run, mr: 8, tileRows: 8, tileColumns: 24);
+        Check<double>(Avx512Double8x24.RunNarrow, mr: 8, tileRows: 8, tileColumns: 16);
+    }
 
-    [Avx512Fact]
-    public unsafe void The_double_tiles_are_bitwise_scalar_chains_of_fused_steps() =>
-        Check<double>(8, 24, (kc, a, b, ldb, c, ldc, alpha, beta, edge) =>
-        {
-            if (edge) Avx512Double8x24.RunNarrow(kc, a, b, ldb, c, ldc, alpha, beta);
-            else Avx512Double8x24.Run(kc, a, b, ldb, c, ldc, alpha, beta);
-        }, edgeRows: 8, edgeColumns: 16);
+    private unsafe delegate void TileRun<T>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta) where T : unmanaged;
 
-    private unsafe delegate void TileRun<T>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta, bool edge) where T : unmanaged;
-
-    private static unsafe void Check<T>(int mr, int nr, TileRun<T> run, int edgeRows, int edgeColumns)
+    private static unsafe void Check<T>(TileRun<T> run, int mr, int tileRows, int tileColumns)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(67);
         const int ldb = 41, ldc = 37, rows = 14; // strides wider than the tile, rows of C beyond it: guards
         T alpha = T.CreateTruncating(1.5);
         foreach (int kc in Depths)
-            foreach (bool edge in new[] { false, true })
-                foreach (T beta in new[] { T.Zero, T.CreateTruncating(0.75) })
-                {
-                    int tileRows = edge ? edgeRows : mr, tileColumns = edge ? edgeColumns : nr;
-                    var a = new T[mr * Math.Max(kc, 1)]; var b = new T[Math.Max(kc, 1) * ldb];
-                    for (int i = 0; i < a.Length; i++) a[i] = T.CreateTruncating(random.NextDouble() - 0.5);
-                    for (int i = 0; i < b.Length; i++) b[i] = T.CreateTruncating(random.NextDouble() - 0.5);
-                    var c = new T[rows * ldc];
-                    for (int i = 0; i < c.Length; i++) c[i] = T.CreateTruncating(random.NextDouble());
-                    var expected = (T[])c.Clone();
-                    for (int i = 0; i < tileRows; i++)
-                        for (int j = 0; j < tileColumns; j++)
-                        {
-                            T sum = T.Zero;
-                            for (int p = 0; p < kc; p++) sum = T.FusedMultiplyAdd(a[p * mr + i], b[p * ldb + j], sum);
-                            ref T e = ref expected[i * ldc + j];
-                            e = beta == T.Zero ? alpha * sum : T.FusedMultiplyAdd(alpha, sum, beta * e);
-                        }
-                    fixed (T* pa = a, pb = b, pc = c) run(kc, pa, pb, ldb, pc, ldc, alpha, beta, edge);
-                    Assert.True(expected.AsSpan().SequenceEqual(c),
-                        $"{typeof(T).Name} {(edge ? "edge" : "full")} tile {tileRows}×{tileColumns}, kc = {kc}, β = {beta}: differs from the scalar chain.");
-                }
+            foreach (T beta in new[] { T.Zero, T.CreateTruncating(0.75) })
+            {
+                var a = new T[mr * Math.Max(kc, 1)]; var b = new T[Math.Max(kc, 1) * ldb];
+                for (int i = 0; i < a.Length; i++) a[i] = T.CreateTruncating(random.NextDouble() - 0.5);
+                for (int i = 0; i < b.Length; i++) b[i] = T.CreateTruncating(random.NextDouble() - 0.5);
+                var c = new T[rows * ldc];
+                for (int i = 0; i < c.Length; i++) c[i] = T.CreateTruncating(random.NextDouble());
+                var expected = (T[])c.Clone();
+                for (int i = 0; i < tileRows; i++)
+                    for (int j = 0; j < tileColumns; j++)
+                    {
+                        T sum = T.Zero;
+                        for (int p = 0; p < kc; p++) sum = T.FusedMultiplyAdd(a[p * mr + i], b[p * ldb + j], sum);
+                        ref T e = ref expected[i * ldc + j];
+                        e = beta == T.Zero ? alpha * sum : T.FusedMultiplyAdd(alpha, sum, beta * e);
+                    }
+                fixed (T* pa = a, pb = b, pc = c) run(kc, pa, pb, ldb, pc, ldc, alpha, beta);
+                Assert.True(expected.AsSpan().SequenceEqual(c),
+                    $"{typeof(T).Name} tile {tileRows}×{tileColumns}, kc = {kc}, β = {beta}: differs from the scalar chain.");
+            }
     }
 }
