@@ -114,7 +114,12 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// process CPU time on 2, load average 35–45): 1 thread n = 2048 1.060 (KC 384/NC 512 1.067, KC 480/NC 512 1.060: the
     /// same within the noise), n = 1024 1.054, n = 512 1.011; 2 threads n = 2048 1.070. Double, the same way (6–8 pairs,
     /// load average 30–40): 1 thread n = 2048 1.071 (KC 480/NC 144 1.057), n = 1024 1.008, n = 512 0.981 (noise);
-    /// 2 threads n = 2048 1.086.</item>
+    /// 2 threads n = 2048 1.086. Zen 5's NC is then halved (double 192, float 320; the Intel rows keep 384 and 640): the
+    /// KC×NC panel of B (960 and 800 KiB) filled the 1 MiB L2 that also holds A's micro-panels and C's lines. The resident-A
+    /// loop alone with A and C fixed (B streaming only, double) ran at 99 % of the FMA peak with NC 96, 96 % with 192, 91 %
+    /// with 384 (median of 7 alternating rounds). The whole product, double n = 2048 over the former kernel at NC 384: the
+    /// kernels' next-A prefetch (see Microkernels.Avx512.cs) alone 1.021, with NC 192 1.043; NC 96/144/240 0.99 of 192,
+    /// KC 256/384/512 with NC 192 0.99–1.01; float NC 320 over 640 1.01 (9 pairs, load 7–25).</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.IntelAvx512"/> (Emerald Rapids: 48 KiB L1d, 2 MiB L2, large shared L3):
     /// the <see cref="ResidentA"/> order. The float kernel alone runs at about 97 % of the FMA peak with A and B in L1/L2,
     /// but the blocked loops lost 15–25 % at n = 2048 with the generic row: its 32 KiB B micro-panel fills two thirds of L1
@@ -154,8 +159,8 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
         bool zen5 = microarchitecture == Microarchitecture.Zen5;
         return set switch
         {
-            GemmInstructionSet.Avx512 when f32 && (intel || zen5) => new(MR: 12, NR: 32, MC: 3072, KC: 320, NC: 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
-            GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: 2048, KC: 320, NC: 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
+            GemmInstructionSet.Avx512 when f32 && (intel || zen5) => new(MR: 12, NR: 32, MC: 3072, KC: 320, NC: zen5 ? 320 : 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
+            GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: 2048, KC: 320, NC: zen5 ? 192 : 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 256, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: 256, NC: zen3 ? 4080 : 4096, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -6,6 +7,17 @@ namespace MtlEngine.Kernels.Gemm;
 
 // AVX-512F microkernels (32 zmm registers). Each k step broadcasts MR values of A and loads NR/W vectors of B,
 // then issues MR·NR/W fused multiply-adds into accumulators that never leave registers.
+// Every tile, float or double, full or edge, is the one body of Avx512Tile.Run, specialized per element type, tile
+// shape (IAvx512Tile) and final step (β = 0 or not): the JIT folds the shape's constants, so each compiles to its own
+// straight-line k loop over only its accumulators. Its k loops are those of the four hand-written kernels it replaced,
+// instruction for instruction (DOTNET_JitDisasm: the same FMAs, loads, broadcasts and prefetches, no spills).
+// Each k step of a full tile also prefetches one line of the next A micro-panel (a + kc·MR: the next row panel of the
+// packed block) into L2. In the resident-A order A's block lives in L3 (5 MiB for double at n = 2048), so the first
+// tile of each row panel read its A micro-panel from L3; with the prefetch it comes from L2 (in BLIS's order it is
+// there already: one more prefetch per 24 FMAs). Measured on the 2-core Zen 5 with its resident-A rows' NC halved
+// (GemmBlockSizes; in-process, old and new alternating, median of paired ratios of thread CPU time, load average 6–12):
+// double n = 2048 / 1024 / 512 1.060 / 1.046 / 1.018 (11/25/41 pairs; n = 512 runs BLIS's order), float 1.041 / 1.025 /
+// 1.005; 2 threads n = 2048 (process CPU time) double 1.10, float 1.04.
 
 /// <summary>float 12×32: 24 zmm accumulators, broadcast A, two loads of B per k (2 + 24 + 1 of 32 registers).</summary>
 internal readonly unsafe struct Avx512Float12x32 : IMicrokernel<float>
@@ -18,135 +30,32 @@ internal readonly unsafe struct Avx512Float12x32 : IMicrokernel<float>
     /// <inheritdoc />
     public static int ShortMR => 4;
 
-    /// <summary>
-    /// How many k steps ahead the k loop prefetches B's micro-panel into L1: 8 (1 KiB ahead). In the resident-A order B
-    /// streams from L2 at two lines per k step, and cpu-clock samples piled up on the first FMAs after B's loads (a
-    /// quarter of the kernel's samples on 6 of its 40 instructions). With the C tile's prefetch moved to the end of the
-    /// k loop (<see cref="CPrefetchSteps"/>), measured on Emerald Rapids (thread CPU time on 1 thread, wall time on 2, the
-    /// old and new kernel interleaved in one process, median of 12–60 paired ratios on a machine at load average 40–70):
-    /// 1 thread 1.02 / 1.03 / 1.02, 2 threads 1.06 / 1.03 / 1.01 at n = 512 / 1024 / 2048; prefetching 4 or 16 steps
-    /// ahead, or C into L2 early and into L1 late, did no better.
-    /// </summary>
-    private const int PrefetchSteps = 8;
-
-    /// <summary>The C tile is prefetched this many k steps (about 300 cycles) before the end of the k loop, not at its start:
-    /// prefetched before the first step, its lines were evicted again by the B micro-panel streaming through L1 (up to
-    /// 40 KiB per call) before the final update needed them.</summary>
-    private const int CPrefetchSteps = 24;
-
     /// <summary>float 4×32 (8 accumulators, two loads of B per k) for the last row panel when it has at most 4 rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunShort(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
-    {
-        Vector512<float> c0_0 = default, c0_1 = default;
-        Vector512<float> c1_0 = default, c1_1 = default;
-        Vector512<float> c2_0 = default, c2_1 = default;
-        Vector512<float> c3_0 = default, c3_1 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector512<float> b0 = Vector512.Load(b + 0);
-            Vector512<float> b1 = Vector512.Load(b + 16);
-            Vector512<float> ai;
-            ai = Vector512.Create(a[0]); c0_0 = Avx512F.FusedMultiplyAdd(ai, b0, c0_0); c0_1 = Avx512F.FusedMultiplyAdd(ai, b1, c0_1);
-            ai = Vector512.Create(a[1]); c1_0 = Avx512F.FusedMultiplyAdd(ai, b0, c1_0); c1_1 = Avx512F.FusedMultiplyAdd(ai, b1, c1_1);
-            ai = Vector512.Create(a[2]); c2_0 = Avx512F.FusedMultiplyAdd(ai, b0, c2_0); c2_1 = Avx512F.FusedMultiplyAdd(ai, b1, c2_1);
-            ai = Vector512.Create(a[3]); c3_0 = Avx512F.FusedMultiplyAdd(ai, b0, c3_0); c3_1 = Avx512F.FusedMultiplyAdd(ai, b1, c3_1);
-            a += 12;
-            b += ldb;
-        }
-        Vector512<float> va = Vector512.Create(alpha);
-        if (beta == 0)
-        {
-            (va * c0_0).Store(c + 0 * ldc + 0); (va * c0_1).Store(c + 0 * ldc + 16);
-            (va * c1_0).Store(c + 1 * ldc + 0); (va * c1_1).Store(c + 1 * ldc + 16);
-            (va * c2_0).Store(c + 2 * ldc + 0); (va * c2_1).Store(c + 2 * ldc + 16);
-            (va * c3_0).Store(c + 3 * ldc + 0); (va * c3_1).Store(c + 3 * ldc + 16);
-        }
-        else
-        {
-            Vector512<float> vb = Vector512.Create(beta);
-            Avx512F.FusedMultiplyAdd(va, c0_0, vb * Vector512.Load(c + 0 * ldc + 0)).Store(c + 0 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c0_1, vb * Vector512.Load(c + 0 * ldc + 16)).Store(c + 0 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c1_0, vb * Vector512.Load(c + 1 * ldc + 0)).Store(c + 1 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c1_1, vb * Vector512.Load(c + 1 * ldc + 16)).Store(c + 1 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c2_0, vb * Vector512.Load(c + 2 * ldc + 0)).Store(c + 2 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c2_1, vb * Vector512.Load(c + 2 * ldc + 16)).Store(c + 2 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c3_0, vb * Vector512.Load(c + 3 * ldc + 0)).Store(c + 3 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c3_1, vb * Vector512.Load(c + 3 * ldc + 16)).Store(c + 3 * ldc + 16);
-        }
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunShort(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta) =>
+        Avx512Tile.Run<float, Float4x32>(kc, a, b, ldb, c, ldc, alpha, beta);
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta) =>
+        Avx512Tile.Run<float, Float12x32>(kc, a, b, ldb, c, ldc, alpha, beta);
+
+    private readonly struct Float12x32 : IAvx512Tile
     {
-        Vector512<float> c0_0 = default, c0_1 = default;
-        Vector512<float> c1_0 = default, c1_1 = default;
-        Vector512<float> c2_0 = default, c2_1 = default;
-        Vector512<float> c3_0 = default, c3_1 = default;
-        Vector512<float> c4_0 = default, c4_1 = default;
-        Vector512<float> c5_0 = default, c5_1 = default;
-        Vector512<float> c6_0 = default, c6_1 = default;
-        Vector512<float> c7_0 = default, c7_1 = default;
-        Vector512<float> c8_0 = default, c8_1 = default;
-        Vector512<float> c9_0 = default, c9_1 = default;
-        Vector512<float> c10_0 = default, c10_1 = default;
-        Vector512<float> c11_0 = default, c11_1 = default;
-        // One k loop; CPrefetchSteps steps before its end (at p == early) it prefetches the C tile for the final update.
-        int early = Math.Max(0, kc - CPrefetchSteps);
-        for (int p = 0; p < kc; p++)
-        {
-            if (p == early)
-            {
-                for (int r = 0; r < 12; r++) { Sse.Prefetch0(c + r * ldc); Sse.Prefetch0(c + r * ldc + 16); }
-            }
-            Vector512<float> b0 = Vector512.Load(b + 0);
-            Vector512<float> b1 = Vector512.Load(b + 16);
-            Sse.Prefetch0(b + PrefetchSteps * ldb); Sse.Prefetch0(b + PrefetchSteps * ldb + 16);
-            Vector512<float> ai;
-            ai = Vector512.Create(a[0]); c0_0 = Avx512F.FusedMultiplyAdd(ai, b0, c0_0); c0_1 = Avx512F.FusedMultiplyAdd(ai, b1, c0_1);
-            ai = Vector512.Create(a[1]); c1_0 = Avx512F.FusedMultiplyAdd(ai, b0, c1_0); c1_1 = Avx512F.FusedMultiplyAdd(ai, b1, c1_1);
-            ai = Vector512.Create(a[2]); c2_0 = Avx512F.FusedMultiplyAdd(ai, b0, c2_0); c2_1 = Avx512F.FusedMultiplyAdd(ai, b1, c2_1);
-            ai = Vector512.Create(a[3]); c3_0 = Avx512F.FusedMultiplyAdd(ai, b0, c3_0); c3_1 = Avx512F.FusedMultiplyAdd(ai, b1, c3_1);
-            ai = Vector512.Create(a[4]); c4_0 = Avx512F.FusedMultiplyAdd(ai, b0, c4_0); c4_1 = Avx512F.FusedMultiplyAdd(ai, b1, c4_1);
-            ai = Vector512.Create(a[5]); c5_0 = Avx512F.FusedMultiplyAdd(ai, b0, c5_0); c5_1 = Avx512F.FusedMultiplyAdd(ai, b1, c5_1);
-            ai = Vector512.Create(a[6]); c6_0 = Avx512F.FusedMultiplyAdd(ai, b0, c6_0); c6_1 = Avx512F.FusedMultiplyAdd(ai, b1, c6_1);
-            ai = Vector512.Create(a[7]); c7_0 = Avx512F.FusedMultiplyAdd(ai, b0, c7_0); c7_1 = Avx512F.FusedMultiplyAdd(ai, b1, c7_1);
-            ai = Vector512.Create(a[8]); c8_0 = Avx512F.FusedMultiplyAdd(ai, b0, c8_0); c8_1 = Avx512F.FusedMultiplyAdd(ai, b1, c8_1);
-            ai = Vector512.Create(a[9]); c9_0 = Avx512F.FusedMultiplyAdd(ai, b0, c9_0); c9_1 = Avx512F.FusedMultiplyAdd(ai, b1, c9_1);
-            ai = Vector512.Create(a[10]); c10_0 = Avx512F.FusedMultiplyAdd(ai, b0, c10_0); c10_1 = Avx512F.FusedMultiplyAdd(ai, b1, c10_1);
-            ai = Vector512.Create(a[11]); c11_0 = Avx512F.FusedMultiplyAdd(ai, b0, c11_0); c11_1 = Avx512F.FusedMultiplyAdd(ai, b1, c11_1);
-            a += 12;
-            b += ldb;
-        }
-        Vector512<float> va = Vector512.Create(alpha);
-        if (beta == 0)
-        {
-            (va * c0_0).Store(c + 0 * ldc + 0); (va * c0_1).Store(c + 0 * ldc + 16);
-            (va * c1_0).Store(c + 1 * ldc + 0); (va * c1_1).Store(c + 1 * ldc + 16);
-            (va * c2_0).Store(c + 2 * ldc + 0); (va * c2_1).Store(c + 2 * ldc + 16);
-            (va * c3_0).Store(c + 3 * ldc + 0); (va * c3_1).Store(c + 3 * ldc + 16);
-            (va * c4_0).Store(c + 4 * ldc + 0); (va * c4_1).Store(c + 4 * ldc + 16);
-            (va * c5_0).Store(c + 5 * ldc + 0); (va * c5_1).Store(c + 5 * ldc + 16);
-            (va * c6_0).Store(c + 6 * ldc + 0); (va * c6_1).Store(c + 6 * ldc + 16);
-            (va * c7_0).Store(c + 7 * ldc + 0); (va * c7_1).Store(c + 7 * ldc + 16);
-            (va * c8_0).Store(c + 8 * ldc + 0); (va * c8_1).Store(c + 8 * ldc + 16);
-            (va * c9_0).Store(c + 9 * ldc + 0); (va * c9_1).Store(c + 9 * ldc + 16);
-            (va * c10_0).Store(c + 10 * ldc + 0); (va * c10_1).Store(c + 10 * ldc + 16);
-            (va * c11_0).Store(c + 11 * ldc + 0); (va * c11_1).Store(c + 11 * ldc + 16);
-        }
-        else
-        {
-            Vector512<float> vb = Vector512.Create(beta);
-            Avx512F.FusedMultiplyAdd(va, c0_0, vb * Vector512.Load(c + 0 * ldc + 0)).Store(c + 0 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c0_1, vb * Vector512.Load(c + 0 * ldc + 16)).Store(c + 0 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c1_0, vb * Vector512.Load(c + 1 * ldc + 0)).Store(c + 1 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c1_1, vb * Vector512.Load(c + 1 * ldc + 16)).Store(c + 1 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c2_0, vb * Vector512.Load(c + 2 * ldc + 0)).Store(c + 2 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c2_1, vb * Vector512.Load(c + 2 * ldc + 16)).Store(c + 2 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c3_0, vb * Vector512.Load(c + 3 * ldc + 0)).Store(c + 3 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c3_1, vb * Vector512.Load(c + 3 * ldc + 16)).Store(c + 3 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c4_0, vb * Vector512.Load(c + 4 * ldc + 0)).Store(c + 4 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c4_1, vb * Vector512.Load(c + 4 * ldc + 16)).Store(c + 4 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c5_0, vb * Vector512.Load(c + 5 * ldc + 0)).Store(c + 5 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c5_1, vb * Vector512.Load(c + 5 * ldc + 16)).Store(c + 5 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c6_0, vb * Vector512.Load(c + 6 * ldc + 0)).Store(c + 6 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c6_1, vb * Vector512.Load(c + 6 * ldc + 16)).Store(c + 6 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c7_0, vb * Vector512.Load(c + 7 * ldc + 0)).Store(c + 7 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c7_1, vb * Vector512.Load(c + 7 * ldc + 16)).Store(c + 7 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c8_0, vb * Vector512.Load(c + 8 * ldc + 0)).Store(c + 8 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c8_1, vb * Vector512.Load(c + 8 * ldc + 16)).Store(c + 8 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c9_0, vb * Vector512.Load(c + 9 * ldc + 0)).Store(c + 9 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c9_1, vb * Vector512.Load(c + 9 * ldc + 16)).Store(c + 9 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c10_0, vb * Vector512.Load(c + 10 * ldc + 0)).Store(c + 10 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c10_1, vb * Vector512.Load(c + 10 * ldc + 16)).Store(c + 10 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c11_0, vb * Vector512.Load(c + 11 * ldc + 0)).Store(c + 11 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c11_1, vb * Vector512.Load(c + 11 * ldc + 16)).Store(c + 11 * ldc + 16);
-        }
+        public static int Rows => 12;
+        public static int Vectors => 2;
+        public static int AStride => 12;
+        public static bool Prefetches => true;
+        public static int APrefetchSteps => 0;
+    }
+
+    private readonly struct Float4x32 : IAvx512Tile
+    {
+        public static int Rows => 4;
+        public static int Vectors => 2;
+        public static int AStride => 12;
+        public static bool Prefetches => false;
+        public static int APrefetchSteps => 0;
     }
 }
 
@@ -161,143 +70,230 @@ internal readonly unsafe struct Avx512Double8x24 : IMicrokernel<double>
     /// <inheritdoc />
     public static int NarrowNR => 16;
 
+    /// <summary>double 8×16 (16 accumulators, two loads of B per k) for the last column panel when it has at most 16 columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunNarrow(int kc, double* a, double* b, nint ldb, double* c, nint ldc, double alpha, double beta) =>
+        Avx512Tile.Run<double, Double8x16>(kc, a, b, ldb, c, ldc, alpha, beta);
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Run(int kc, double* a, double* b, nint ldb, double* c, nint ldc, double alpha, double beta) =>
+        Avx512Tile.Run<double, Double8x24>(kc, a, b, ldb, c, ldc, alpha, beta);
+
+    private readonly struct Double8x24 : IAvx512Tile
+    {
+        public static int Rows => 8;
+        public static int Vectors => 3;
+        public static int AStride => 8;
+        public static bool Prefetches => true;
+        public static int APrefetchSteps => Avx512Tile.DoubleAPrefetchSteps;
+    }
+
+    private readonly struct Double8x16 : IAvx512Tile
+    {
+        public static int Rows => 8;
+        public static int Vectors => 2;
+        public static int AStride => 8;
+        public static bool Prefetches => false;
+        public static int APrefetchSteps => 0;
+    }
+}
+
+/// <summary>The shape of one AVX-512 register tile; constants the JIT folds per struct.</summary>
+internal interface IAvx512Tile
+{
+    /// <summary>Rows of the tile: values of A broadcast per k step (1 to 12).</summary>
+    static abstract int Rows { get; }
+
+    /// <summary>512-bit vectors of B loaded per k step (2 or 3): the tile's columns are Vectors·W.</summary>
+    static abstract int Vectors { get; }
+
+    /// <summary>Elements of A per k step in the packed micro-panel: the full tile's MR, which a shorter tile's rows keep.</summary>
+    static abstract int AStride { get; }
+
+    /// <summary>Whether the k loop prefetches (B ahead, the next A micro-panel into L2, the C tile near the end): the full
+    /// tiles do, the edge tiles (a row's or a product's last panel) do not.</summary>
+    static abstract bool Prefetches { get; }
+
+    /// <summary>How many k steps ahead the k loop prefetches A's own micro-panel into L1 (0: not at all).</summary>
+    static abstract int APrefetchSteps { get; }
+}
+
+/// <summary>
+/// The k loop of every AVX-512 tile: C[i, j] = α·Σ_p a[p·AStride + i]·b[p·ldb + j] + β·C[i, j] for i &lt; Rows, j &lt;
+/// Vectors·W, each sum a chain of fused multiply-adds in k order, then one fused α·sum + β·C (β = 0: C not read).
+/// </summary>
+internal static unsafe class Avx512Tile
+{
     /// <summary>
-    /// How many k steps ahead the k loop prefetches B's micro-panel into L1: 8 (1.5 KiB ahead). In the resident-A order B
-    /// streams from L2 at three lines per k step, more than the L1 next-line prefetcher keeps ahead of; measured (Emerald
-    /// Rapids, 1 thread, thread CPU time, alternating) 72–73 against 69–71 GFLOPS at n = 384, 64–67 against 61–64 at n = 1024
-    /// and 2048. Moving the C tile's prefetch to the end of the k loop (as the float kernel does), or prefetching 4 or 16
-    /// steps ahead, measured no gain here (paired ratios 0.96–1.02).
+    /// How many k steps ahead the k loop prefetches B's micro-panel into L1: 8 (1 KiB ahead for float, 1.5 KiB for double).
+    /// In the resident-A order B streams from L2 at two (float) or three (double) lines per k step. Float: cpu-clock samples
+    /// piled up on the first FMAs after B's loads (a quarter of the kernel's samples on 6 of its 40 instructions); with the C
+    /// tile's prefetch moved to the end of the k loop (<see cref="CPrefetchSteps"/>), measured on Emerald Rapids (thread CPU
+    /// time on 1 thread, wall time on 2, old and new interleaved in one process, median of 12–60 paired ratios on a machine at
+    /// load average 40–70): 1 thread 1.02 / 1.03 / 1.02, 2 threads 1.06 / 1.03 / 1.01 at n = 512 / 1024 / 2048; prefetching 4
+    /// or 16 steps ahead, or C into L2 early and into L1 late, did no better. Double (Emerald Rapids, 1 thread, thread CPU
+    /// time, alternating): 72–73 against 69–71 GFLOPS at n = 384, 64–67 against 61–64 at n = 1024 and 2048; 4 or 16 steps
+    /// ahead no gain (0.96–1.02), nor on Zen 5 (4, 12 or 16 steps 0.99 of 8, n = 2048, 9 pairs).
     /// </summary>
-    private const int PrefetchSteps = 8;
+    private const int BPrefetchSteps = 8;
 
     /// <summary>
-    /// How many k steps ahead the k loop prefetches A's micro-panel into L1: 16 (one 64-byte line per k step, 1 KiB ahead).
+    /// The C tile is prefetched this many k steps (about 300 cycles) before the end of the k loop, not at its start:
+    /// prefetched before the first step, its lines were evicted again by the B micro-panel streaming through L1 (up to
+    /// 60 KiB per call) before the final update needed them. Float on Emerald Rapids as above; double on Zen 5 (with the
+    /// next-A prefetch, n = 2048, 9 pairs): 1.007 over the prefetch at the start, 12 or 48 steps 0.965 and 0.962 of 24, no C
+    /// prefetch 0.96. On Emerald Rapids the double kernel had measured no gain from the move (0.96–1.02).
+    /// </summary>
+    private const int CPrefetchSteps = 24;
+
+    /// <summary>
+    /// How many k steps ahead the double tile prefetches A's micro-panel into L1: 16 (one 64-byte line per k step, 1 KiB ahead).
     /// The A micro-panel is meant to stay in L1 across the tiles of a row (the resident-A order), but one tile streams
     /// kc·(8 + 24)·8 bytes (73 KiB at kc = 293) through a 48 KiB L1, so A's lines are gone again by the next tile and came
     /// from L2 unprefetched: cpu-clock samples piled up on the first FMAs after the broadcasts of A (8 % each on the first
     /// two of 24). Measured on Emerald Rapids (1 thread, thread CPU time, old and new kernel interleaved in one process,
     /// median of paired ratios, load average 30–50): 1.08 at n = 2048 (25 pairs), 1.05 at n = 1024 (60 pairs); 8 steps
-    /// ahead 1.05 and 1.05. In the generic order (A streams from L2 by design) 1.035 at n = 2048.
+    /// ahead 1.05 and 1.05. In the generic order (A streams from L2 by design) 1.035 at n = 2048. On Zen 5 (with the next-A
+    /// prefetch) 8 or 32 steps 0.99 of 16. The float tile's A (48 bytes per k step) is not prefetched into L1.
     /// </summary>
-    private const int APrefetchSteps = 16;
+    internal const int DoubleAPrefetchSteps = 16;
 
-    /// <summary>double 8×16 (16 accumulators, two loads of B per k) for the last column panel when it has at most 16 columns.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunNarrow(int kc, double* a, double* b, nint ldb, double* c, nint ldc, double alpha, double beta)
+    /// <summary>One tile of shape <typeparamref name="TTile"/> (see <see cref="IMicrokernel{T}"/> for the arguments): the k loop
+    /// compiled once for β = 0 (C only written) and once for the update of C, so that neither tests β per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Run<T, TTile>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)
+        where T : unmanaged, INumber<T>
+        where TTile : IAvx512Tile
     {
-        Vector512<double> c0_0 = default, c0_1 = default;
-        Vector512<double> c1_0 = default, c1_1 = default;
-        Vector512<double> c2_0 = default, c2_1 = default;
-        Vector512<double> c3_0 = default, c3_1 = default;
-        Vector512<double> c4_0 = default, c4_1 = default;
-        Vector512<double> c5_0 = default, c5_1 = default;
-        Vector512<double> c6_0 = default, c6_1 = default;
-        Vector512<double> c7_0 = default, c7_1 = default;
+        if (beta == T.Zero) Run<T, TTile, WriteC>(kc, a, b, ldb, c, ldc, alpha, beta);
+        else Run<T, TTile, UpdateC>(kc, a, b, ldb, c, ldc, alpha, beta);
+    }
+
+    /// <summary>The final step of a tile: C = α·sum (<see cref="WriteC"/>, β = 0, C not read) or C = α·sum + β·C fused (<see cref="UpdateC"/>).</summary>
+    private interface IFinalStep
+    {
+        /// <summary>Whether C is read.</summary>
+        static abstract bool ReadsC { get; }
+    }
+
+    private readonly struct WriteC : IFinalStep
+    {
+        public static bool ReadsC => false;
+    }
+
+    private readonly struct UpdateC : IFinalStep
+    {
+        public static bool ReadsC => true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run<T, TTile, TFinal>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)
+        where T : unmanaged, INumber<T>
+        where TTile : IAvx512Tile
+        where TFinal : IFinalStep
+    {
+        int w = Vector512<T>.Count, mr = TTile.AStride;
+        Vector512<T> c0_0 = default, c0_1 = default, c0_2 = default;
+        Vector512<T> c1_0 = default, c1_1 = default, c1_2 = default;
+        Vector512<T> c2_0 = default, c2_1 = default, c2_2 = default;
+        Vector512<T> c3_0 = default, c3_1 = default, c3_2 = default;
+        Vector512<T> c4_0 = default, c4_1 = default, c4_2 = default;
+        Vector512<T> c5_0 = default, c5_1 = default, c5_2 = default;
+        Vector512<T> c6_0 = default, c6_1 = default, c6_2 = default;
+        Vector512<T> c7_0 = default, c7_1 = default, c7_2 = default;
+        Vector512<T> c8_0 = default, c8_1 = default, c8_2 = default;
+        Vector512<T> c9_0 = default, c9_1 = default, c9_2 = default;
+        Vector512<T> c10_0 = default, c10_1 = default, c10_2 = default;
+        Vector512<T> c11_0 = default, c11_1 = default, c11_2 = default;
+        // One k loop; CPrefetchSteps steps before its end (at p == early) it prefetches the C tile for the final update.
+        int early = Math.Max(0, kc - CPrefetchSteps);
+        T* aNext = a + kc * mr;
         for (int p = 0; p < kc; p++)
         {
-            Vector512<double> b0 = Vector512.Load(b + 0);
-            Vector512<double> b1 = Vector512.Load(b + 8);
-            Vector512<double> ai;
-            ai = Vector512.Create(a[0]); c0_0 = Avx512F.FusedMultiplyAdd(ai, b0, c0_0); c0_1 = Avx512F.FusedMultiplyAdd(ai, b1, c0_1);
-            ai = Vector512.Create(a[1]); c1_0 = Avx512F.FusedMultiplyAdd(ai, b0, c1_0); c1_1 = Avx512F.FusedMultiplyAdd(ai, b1, c1_1);
-            ai = Vector512.Create(a[2]); c2_0 = Avx512F.FusedMultiplyAdd(ai, b0, c2_0); c2_1 = Avx512F.FusedMultiplyAdd(ai, b1, c2_1);
-            ai = Vector512.Create(a[3]); c3_0 = Avx512F.FusedMultiplyAdd(ai, b0, c3_0); c3_1 = Avx512F.FusedMultiplyAdd(ai, b1, c3_1);
-            ai = Vector512.Create(a[4]); c4_0 = Avx512F.FusedMultiplyAdd(ai, b0, c4_0); c4_1 = Avx512F.FusedMultiplyAdd(ai, b1, c4_1);
-            ai = Vector512.Create(a[5]); c5_0 = Avx512F.FusedMultiplyAdd(ai, b0, c5_0); c5_1 = Avx512F.FusedMultiplyAdd(ai, b1, c5_1);
-            ai = Vector512.Create(a[6]); c6_0 = Avx512F.FusedMultiplyAdd(ai, b0, c6_0); c6_1 = Avx512F.FusedMultiplyAdd(ai, b1, c6_1);
-            ai = Vector512.Create(a[7]); c7_0 = Avx512F.FusedMultiplyAdd(ai, b0, c7_0); c7_1 = Avx512F.FusedMultiplyAdd(ai, b1, c7_1);
-            a += 8;
+            if (TTile.Prefetches && p == early)
+            {
+                for (int r = 0; r < TTile.Rows; r++)
+                    for (int v = 0; v < TTile.Vectors; v++) Sse.Prefetch0(c + r * ldc + v * w);
+            }
+            Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + w), b2 = TTile.Vectors > 2 ? Vector512.Load(b + 2 * w) : default;
+            if (TTile.Prefetches)
+            {
+                T* bAhead = b + BPrefetchSteps * ldb;
+                Sse.Prefetch0(bAhead); Sse.Prefetch0(bAhead + w);
+                if (TTile.Vectors > 2) Sse.Prefetch0(bAhead + 2 * w);
+                if (TTile.APrefetchSteps > 0) Sse.Prefetch0(a + TTile.APrefetchSteps * mr);
+                Sse.Prefetch1(aNext); aNext += mr;
+            }
+            Step<T, TTile>(a, b0, b1, b2, ref c0_0, ref c0_1, ref c0_2);
+            if (TTile.Rows > 1) Step<T, TTile>(a + 1, b0, b1, b2, ref c1_0, ref c1_1, ref c1_2);
+            if (TTile.Rows > 2) Step<T, TTile>(a + 2, b0, b1, b2, ref c2_0, ref c2_1, ref c2_2);
+            if (TTile.Rows > 3) Step<T, TTile>(a + 3, b0, b1, b2, ref c3_0, ref c3_1, ref c3_2);
+            if (TTile.Rows > 4) Step<T, TTile>(a + 4, b0, b1, b2, ref c4_0, ref c4_1, ref c4_2);
+            if (TTile.Rows > 5) Step<T, TTile>(a + 5, b0, b1, b2, ref c5_0, ref c5_1, ref c5_2);
+            if (TTile.Rows > 6) Step<T, TTile>(a + 6, b0, b1, b2, ref c6_0, ref c6_1, ref c6_2);
+            if (TTile.Rows > 7) Step<T, TTile>(a + 7, b0, b1, b2, ref c7_0, ref c7_1, ref c7_2);
+            if (TTile.Rows > 8) Step<T, TTile>(a + 8, b0, b1, b2, ref c8_0, ref c8_1, ref c8_2);
+            if (TTile.Rows > 9) Step<T, TTile>(a + 9, b0, b1, b2, ref c9_0, ref c9_1, ref c9_2);
+            if (TTile.Rows > 10) Step<T, TTile>(a + 10, b0, b1, b2, ref c10_0, ref c10_1, ref c10_2);
+            if (TTile.Rows > 11) Step<T, TTile>(a + 11, b0, b1, b2, ref c11_0, ref c11_1, ref c11_2);
+            a += mr;
             b += ldb;
         }
-        Vector512<double> va = Vector512.Create(alpha);
-        if (beta == 0)
+        Vector512<T> va = Vector512.Create(alpha), vb = Vector512.Create(beta);
+        Finish<T, TTile, TFinal>(c, va, vb, c0_0, c0_1, c0_2);
+        if (TTile.Rows > 1) Finish<T, TTile, TFinal>(c + 1 * ldc, va, vb, c1_0, c1_1, c1_2);
+        if (TTile.Rows > 2) Finish<T, TTile, TFinal>(c + 2 * ldc, va, vb, c2_0, c2_1, c2_2);
+        if (TTile.Rows > 3) Finish<T, TTile, TFinal>(c + 3 * ldc, va, vb, c3_0, c3_1, c3_2);
+        if (TTile.Rows > 4) Finish<T, TTile, TFinal>(c + 4 * ldc, va, vb, c4_0, c4_1, c4_2);
+        if (TTile.Rows > 5) Finish<T, TTile, TFinal>(c + 5 * ldc, va, vb, c5_0, c5_1, c5_2);
+        if (TTile.Rows > 6) Finish<T, TTile, TFinal>(c + 6 * ldc, va, vb, c6_0, c6_1, c6_2);
+        if (TTile.Rows > 7) Finish<T, TTile, TFinal>(c + 7 * ldc, va, vb, c7_0, c7_1, c7_2);
+        if (TTile.Rows > 8) Finish<T, TTile, TFinal>(c + 8 * ldc, va, vb, c8_0, c8_1, c8_2);
+        if (TTile.Rows > 9) Finish<T, TTile, TFinal>(c + 9 * ldc, va, vb, c9_0, c9_1, c9_2);
+        if (TTile.Rows > 10) Finish<T, TTile, TFinal>(c + 10 * ldc, va, vb, c10_0, c10_1, c10_2);
+        if (TTile.Rows > 11) Finish<T, TTile, TFinal>(c + 11 * ldc, va, vb, c11_0, c11_1, c11_2);
+    }
+
+    /// <summary>One row of one k step: a broadcast value of A times the tile's vectors of B, added into the row's accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<T, TTile>(T* a, Vector512<T> b0, Vector512<T> b1, Vector512<T> b2,
+        ref Vector512<T> c0, ref Vector512<T> c1, ref Vector512<T> c2)
+        where T : unmanaged
+        where TTile : IAvx512Tile
+    {
+        Vector512<T> ai = Vector512.Create(*a);
+        c0 = Fma(ai, b0, c0);
+        c1 = Fma(ai, b1, c1);
+        if (TTile.Vectors > 2) c2 = Fma(ai, b2, c2);
+    }
+
+    /// <summary>One row of C: α·sum (β = 0, C not read) or α·sum + β·C fused.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish<T, TTile, TFinal>(T* c, Vector512<T> va, Vector512<T> vb, Vector512<T> s0, Vector512<T> s1, Vector512<T> s2)
+        where T : unmanaged
+        where TTile : IAvx512Tile
+        where TFinal : IFinalStep
+    {
+        int w = Vector512<T>.Count;
+        if (!TFinal.ReadsC)
         {
-            (va * c0_0).Store(c + 0 * ldc + 0); (va * c0_1).Store(c + 0 * ldc + 8);
-            (va * c1_0).Store(c + 1 * ldc + 0); (va * c1_1).Store(c + 1 * ldc + 8);
-            (va * c2_0).Store(c + 2 * ldc + 0); (va * c2_1).Store(c + 2 * ldc + 8);
-            (va * c3_0).Store(c + 3 * ldc + 0); (va * c3_1).Store(c + 3 * ldc + 8);
-            (va * c4_0).Store(c + 4 * ldc + 0); (va * c4_1).Store(c + 4 * ldc + 8);
-            (va * c5_0).Store(c + 5 * ldc + 0); (va * c5_1).Store(c + 5 * ldc + 8);
-            (va * c6_0).Store(c + 6 * ldc + 0); (va * c6_1).Store(c + 6 * ldc + 8);
-            (va * c7_0).Store(c + 7 * ldc + 0); (va * c7_1).Store(c + 7 * ldc + 8);
+            (va * s0).Store(c);
+            (va * s1).Store(c + w);
+            if (TTile.Vectors > 2) (va * s2).Store(c + 2 * w);
         }
         else
         {
-            Vector512<double> vb = Vector512.Create(beta);
-            Avx512F.FusedMultiplyAdd(va, c0_0, vb * Vector512.Load(c + 0 * ldc + 0)).Store(c + 0 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c0_1, vb * Vector512.Load(c + 0 * ldc + 8)).Store(c + 0 * ldc + 8);
-            Avx512F.FusedMultiplyAdd(va, c1_0, vb * Vector512.Load(c + 1 * ldc + 0)).Store(c + 1 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c1_1, vb * Vector512.Load(c + 1 * ldc + 8)).Store(c + 1 * ldc + 8);
-            Avx512F.FusedMultiplyAdd(va, c2_0, vb * Vector512.Load(c + 2 * ldc + 0)).Store(c + 2 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c2_1, vb * Vector512.Load(c + 2 * ldc + 8)).Store(c + 2 * ldc + 8);
-            Avx512F.FusedMultiplyAdd(va, c3_0, vb * Vector512.Load(c + 3 * ldc + 0)).Store(c + 3 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c3_1, vb * Vector512.Load(c + 3 * ldc + 8)).Store(c + 3 * ldc + 8);
-            Avx512F.FusedMultiplyAdd(va, c4_0, vb * Vector512.Load(c + 4 * ldc + 0)).Store(c + 4 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c4_1, vb * Vector512.Load(c + 4 * ldc + 8)).Store(c + 4 * ldc + 8);
-            Avx512F.FusedMultiplyAdd(va, c5_0, vb * Vector512.Load(c + 5 * ldc + 0)).Store(c + 5 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c5_1, vb * Vector512.Load(c + 5 * ldc + 8)).Store(c + 5 * ldc + 8);
-            Avx512F.FusedMultiplyAdd(va, c6_0, vb * Vector512.Load(c + 6 * ldc + 0)).Store(c + 6 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c6_1, vb * Vector512.Load(c + 6 * ldc + 8)).Store(c + 6 * ldc + 8);
-            Avx512F.FusedMultiplyAdd(va, c7_0, vb * Vector512.Load(c + 7 * ldc + 0)).Store(c + 7 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c7_1, vb * Vector512.Load(c + 7 * ldc + 8)).Store(c + 7 * ldc + 8);
+            Fma(va, s0, vb * Vector512.Load(c)).Store(c);
+            Fma(va, s1, vb * Vector512.Load(c + w)).Store(c + w);
+            if (TTile.Vectors > 2) Fma(va, s2, vb * Vector512.Load(c + 2 * w)).Store(c + 2 * w);
         }
     }
 
-    /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, double* a, double* b, nint ldb, double* c, nint ldc, double alpha, double beta)
-    {
-        Vector512<double> c0_0 = default, c0_1 = default, c0_2 = default;
-        Vector512<double> c1_0 = default, c1_1 = default, c1_2 = default;
-        Vector512<double> c2_0 = default, c2_1 = default, c2_2 = default;
-        Vector512<double> c3_0 = default, c3_1 = default, c3_2 = default;
-        Vector512<double> c4_0 = default, c4_1 = default, c4_2 = default;
-        Vector512<double> c5_0 = default, c5_1 = default, c5_2 = default;
-        Vector512<double> c6_0 = default, c6_1 = default, c6_2 = default;
-        Vector512<double> c7_0 = default, c7_1 = default, c7_2 = default;
-        // Touch the C tile early: its cache misses overlap the k loop instead of stalling the final update.
-        Sse.Prefetch0(c + 0 * ldc + 0); Sse.Prefetch0(c + 0 * ldc + 8); Sse.Prefetch0(c + 0 * ldc + 16);
-        Sse.Prefetch0(c + 1 * ldc + 0); Sse.Prefetch0(c + 1 * ldc + 8); Sse.Prefetch0(c + 1 * ldc + 16);
-        Sse.Prefetch0(c + 2 * ldc + 0); Sse.Prefetch0(c + 2 * ldc + 8); Sse.Prefetch0(c + 2 * ldc + 16);
-        Sse.Prefetch0(c + 3 * ldc + 0); Sse.Prefetch0(c + 3 * ldc + 8); Sse.Prefetch0(c + 3 * ldc + 16);
-        Sse.Prefetch0(c + 4 * ldc + 0); Sse.Prefetch0(c + 4 * ldc + 8); Sse.Prefetch0(c + 4 * ldc + 16);
-        Sse.Prefetch0(c + 5 * ldc + 0); Sse.Prefetch0(c + 5 * ldc + 8); Sse.Prefetch0(c + 5 * ldc + 16);
-        Sse.Prefetch0(c + 6 * ldc + 0); Sse.Prefetch0(c + 6 * ldc + 8); Sse.Prefetch0(c + 6 * ldc + 16);
-        Sse.Prefetch0(c + 7 * ldc + 0); Sse.Prefetch0(c + 7 * ldc + 8); Sse.Prefetch0(c + 7 * ldc + 16);
-        for (int p = 0; p < kc; p++)
-        {
-            Vector512<double> b0 = Vector512.Load(b + 0);
-            Vector512<double> b1 = Vector512.Load(b + 8);
-            Vector512<double> b2 = Vector512.Load(b + 16);
-            Sse.Prefetch0(b + PrefetchSteps * ldb); Sse.Prefetch0(b + PrefetchSteps * ldb + 8); Sse.Prefetch0(b + PrefetchSteps * ldb + 16);
-            Sse.Prefetch0(a + APrefetchSteps * 8);
-            Vector512<double> ai;
-            ai = Vector512.Create(a[0]); c0_0 = Avx512F.FusedMultiplyAdd(ai, b0, c0_0); c0_1 = Avx512F.FusedMultiplyAdd(ai, b1, c0_1); c0_2 = Avx512F.FusedMultiplyAdd(ai, b2, c0_2);
-            ai = Vector512.Create(a[1]); c1_0 = Avx512F.FusedMultiplyAdd(ai, b0, c1_0); c1_1 = Avx512F.FusedMultiplyAdd(ai, b1, c1_1); c1_2 = Avx512F.FusedMultiplyAdd(ai, b2, c1_2);
-            ai = Vector512.Create(a[2]); c2_0 = Avx512F.FusedMultiplyAdd(ai, b0, c2_0); c2_1 = Avx512F.FusedMultiplyAdd(ai, b1, c2_1); c2_2 = Avx512F.FusedMultiplyAdd(ai, b2, c2_2);
-            ai = Vector512.Create(a[3]); c3_0 = Avx512F.FusedMultiplyAdd(ai, b0, c3_0); c3_1 = Avx512F.FusedMultiplyAdd(ai, b1, c3_1); c3_2 = Avx512F.FusedMultiplyAdd(ai, b2, c3_2);
-            ai = Vector512.Create(a[4]); c4_0 = Avx512F.FusedMultiplyAdd(ai, b0, c4_0); c4_1 = Avx512F.FusedMultiplyAdd(ai, b1, c4_1); c4_2 = Avx512F.FusedMultiplyAdd(ai, b2, c4_2);
-            ai = Vector512.Create(a[5]); c5_0 = Avx512F.FusedMultiplyAdd(ai, b0, c5_0); c5_1 = Avx512F.FusedMultiplyAdd(ai, b1, c5_1); c5_2 = Avx512F.FusedMultiplyAdd(ai, b2, c5_2);
-            ai = Vector512.Create(a[6]); c6_0 = Avx512F.FusedMultiplyAdd(ai, b0, c6_0); c6_1 = Avx512F.FusedMultiplyAdd(ai, b1, c6_1); c6_2 = Avx512F.FusedMultiplyAdd(ai, b2, c6_2);
-            ai = Vector512.Create(a[7]); c7_0 = Avx512F.FusedMultiplyAdd(ai, b0, c7_0); c7_1 = Avx512F.FusedMultiplyAdd(ai, b1, c7_1); c7_2 = Avx512F.FusedMultiplyAdd(ai, b2, c7_2);
-            a += 8;
-            b += ldb;
-        }
-        Vector512<double> va = Vector512.Create(alpha);
-        if (beta == 0)
-        {
-            (va * c0_0).Store(c + 0 * ldc + 0); (va * c0_1).Store(c + 0 * ldc + 8); (va * c0_2).Store(c + 0 * ldc + 16);
-            (va * c1_0).Store(c + 1 * ldc + 0); (va * c1_1).Store(c + 1 * ldc + 8); (va * c1_2).Store(c + 1 * ldc + 16);
-            (va * c2_0).Store(c + 2 * ldc + 0); (va * c2_1).Store(c + 2 * ldc + 8); (va * c2_2).Store(c + 2 * ldc + 16);
-            (va * c3_0).Store(c + 3 * ldc + 0); (va * c3_1).Store(c + 3 * ldc + 8); (va * c3_2).Store(c + 3 * ldc + 16);
-            (va * c4_0).Store(c + 4 * ldc + 0); (va * c4_1).Store(c + 4 * ldc + 8); (va * c4_2).Store(c + 4 * ldc + 16);
-            (va * c5_0).Store(c + 5 * ldc + 0); (va * c5_1).Store(c + 5 * ldc + 8); (va * c5_2).Store(c + 5 * ldc + 16);
-            (va * c6_0).Store(c + 6 * ldc + 0); (va * c6_1).Store(c + 6 * ldc + 8); (va * c6_2).Store(c + 6 * ldc + 16);
-            (va * c7_0).Store(c + 7 * ldc + 0); (va * c7_1).Store(c + 7 * ldc + 8); (va * c7_2).Store(c + 7 * ldc + 16);
-        }
-        else
-        {
-            Vector512<double> vb = Vector512.Create(beta);
-            Avx512F.FusedMultiplyAdd(va, c0_0, vb * Vector512.Load(c + 0 * ldc + 0)).Store(c + 0 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c0_1, vb * Vector512.Load(c + 0 * ldc + 8)).Store(c + 0 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c0_2, vb * Vector512.Load(c + 0 * ldc + 16)).Store(c + 0 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c1_0, vb * Vector512.Load(c + 1 * ldc + 0)).Store(c + 1 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c1_1, vb * Vector512.Load(c + 1 * ldc + 8)).Store(c + 1 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c1_2, vb * Vector512.Load(c + 1 * ldc + 16)).Store(c + 1 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c2_0, vb * Vector512.Load(c + 2 * ldc + 0)).Store(c + 2 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c2_1, vb * Vector512.Load(c + 2 * ldc + 8)).Store(c + 2 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c2_2, vb * Vector512.Load(c + 2 * ldc + 16)).Store(c + 2 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c3_0, vb * Vector512.Load(c + 3 * ldc + 0)).Store(c + 3 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c3_1, vb * Vector512.Load(c + 3 * ldc + 8)).Store(c + 3 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c3_2, vb * Vector512.Load(c + 3 * ldc + 16)).Store(c + 3 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c4_0, vb * Vector512.Load(c + 4 * ldc + 0)).Store(c + 4 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c4_1, vb * Vector512.Load(c + 4 * ldc + 8)).Store(c + 4 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c4_2, vb * Vector512.Load(c + 4 * ldc + 16)).Store(c + 4 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c5_0, vb * Vector512.Load(c + 5 * ldc + 0)).Store(c + 5 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c5_1, vb * Vector512.Load(c + 5 * ldc + 8)).Store(c + 5 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c5_2, vb * Vector512.Load(c + 5 * ldc + 16)).Store(c + 5 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c6_0, vb * Vector512.Load(c + 6 * ldc + 0)).Store(c + 6 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c6_1, vb * Vector512.Load(c + 6 * ldc + 8)).Store(c + 6 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c6_2, vb * Vector512.Load(c + 6 * ldc + 16)).Store(c + 6 * ldc + 16);
-            Avx512F.FusedMultiplyAdd(va, c7_0, vb * Vector512.Load(c + 7 * ldc + 0)).Store(c + 7 * ldc + 0); Avx512F.FusedMultiplyAdd(va, c7_1, vb * Vector512.Load(c + 7 * ldc + 8)).Store(c + 7 * ldc + 8); Avx512F.FusedMultiplyAdd(va, c7_2, vb * Vector512.Load(c + 7 * ldc + 16)).Store(c + 7 * ldc + 16);
-        }
-    }
+    /// <summary>a·b + c with one rounding: one vfmadd instruction (the type test is folded per instantiation).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c) where T : unmanaged =>
+        typeof(T) == typeof(float)
+            ? Avx512F.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>()
+            : Avx512F.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
 }

@@ -72,7 +72,10 @@ internal static class GemmBench
     /// Each thread times its own loop by the CPU time it ran (<see cref="ThreadCpuSeconds"/>, where the system tells it),
     /// so time the thread spent preempted on a busy machine does not lower the peak (under load average 27 on 2 cores
     /// the wall-clock loop read 80 instead of 219 GFLOPS for AVX-512 on one Zen 5 core); the peak is the sum of the
-    /// threads' rates, each thread on a core of its own.
+    /// threads' rates, each thread on a core of its own. Checked on the 2-core Zen 5 (in-process, thread CPU time, best of
+    /// 15): double 16 and 24 chains both 107–108 GFLOPS, 16 chains whose addend is broadcast from memory (as the GEMM
+    /// kernels load A) the same, 8 chains 104; a chain of dependent integer adds and xors timed alongside ran at 3.30–3.45
+    /// GHz, so the loop reads 31.3–32.8 double flops per cycle: both 512-bit FMA pipes of a Zen 5 core, full, the true peak.
     /// </summary>
     internal static double PeakGflops<T>(int threads, GemmInstructionSet set) where T : unmanaged, IFloatingPointIeee754<T>
     {
