@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using MtlEngine.Kernels.Layout;
 
 namespace MtlEngine.Kernels.Convolution;
@@ -30,9 +29,6 @@ internal unsafe interface IWinogradVectors<TSelf, T> : IAdditionOperators<TSelf,
     /// <summary><paramref name="value"/> in every lane.</summary>
     static abstract TSelf Create(T value);
 
-    /// <summary>c + a·b with one rounding (vfmadd231ps/pd).</summary>
-    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
-
     /// <summary>Writes the L lanes to <paramref name="target"/>.</summary>
     void Store(T* target);
 
@@ -48,8 +44,7 @@ internal unsafe interface IWinogradVectors<TSelf, T> : IAdditionOperators<TSelf,
 
     /// <summary>
     /// The register tile of the Winograd multiply: c[i·ldc .. + 2L] = Σ_p a[i·lda + p]·b[p·ldb .. + 2L] for i &lt; <see cref="Rows"/>
-    /// (two accumulators per row). Written per width, on the raw vectors: the same loop over the wrapper struct costs one
-    /// register move per row in the inner loop (1.0–1.2% slower on both widths, measured in one process, alternating).
+    /// (two accumulators per row): <see cref="WinogradTile.Multiply"/> on this width's raw vectors.
     /// </summary>
     static abstract void Tile(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc);
 }
@@ -173,6 +168,66 @@ internal static unsafe class WinogradTransforms<T, TVector> where T : unmanaged,
     }
 }
 
+
+/// <summary>The Winograd multiply's register tile, once for both widths.</summary>
+internal static unsafe class WinogradTile
+{
+    /// <summary>
+    /// c[i·ldc .. + 2L] = Σ_p a[i·lda + p]·b[p·ldb .. + 2L] for i &lt; TVectors.Rows, two accumulators a row: 12 rows with
+    /// AVX-512's 32 registers (24 accumulators, as DirectConvolution's tile), 6 with AVX2's 16 (as GEMM's AVX2 microkernel).
+    /// The rows past TVectors.Rows are constant-false branches, gone from the 6-row kernel. On the raw vectors TV
+    /// (<see cref="IConvolutionLanes{T, TV}"/>), not on the wrapper struct TVectors the transforms use.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply<T, TV, TLanes, TVectors>(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc)
+        where T : unmanaged, INumber<T> where TV : struct where TLanes : IConvolutionLanes<T, TV> where TVectors : unmanaged, IWinogradVectors<TVectors, T>
+    {
+        nint lanes = TLanes.Lanes;
+        TV c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
+        TV c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
+        TV c6_0 = default, c6_1 = default, c7_0 = default, c7_1 = default, c8_0 = default, c8_1 = default;
+        TV c9_0 = default, c9_1 = default, c10_0 = default, c10_1 = default, c11_0 = default, c11_1 = default;
+        T* a0 = a, a3 = a + 3 * lda, a6 = a + 6 * lda, a9 = a + 9 * lda;
+        for (int p = 0; p < depth; p++)
+        {
+            TV b0 = TLanes.Load(b), b1 = TLanes.Load(b + lanes);
+            TV ai;
+            ai = TLanes.Broadcast(a0[p]); c0_0 = TLanes.MultiplyAdd(ai, b0, c0_0); c0_1 = TLanes.MultiplyAdd(ai, b1, c0_1);
+            ai = TLanes.Broadcast(a0[lda + p]); c1_0 = TLanes.MultiplyAdd(ai, b0, c1_0); c1_1 = TLanes.MultiplyAdd(ai, b1, c1_1);
+            ai = TLanes.Broadcast(a0[2 * lda + p]); c2_0 = TLanes.MultiplyAdd(ai, b0, c2_0); c2_1 = TLanes.MultiplyAdd(ai, b1, c2_1);
+            ai = TLanes.Broadcast(a3[p]); c3_0 = TLanes.MultiplyAdd(ai, b0, c3_0); c3_1 = TLanes.MultiplyAdd(ai, b1, c3_1);
+            ai = TLanes.Broadcast(a3[lda + p]); c4_0 = TLanes.MultiplyAdd(ai, b0, c4_0); c4_1 = TLanes.MultiplyAdd(ai, b1, c4_1);
+            ai = TLanes.Broadcast(a3[2 * lda + p]); c5_0 = TLanes.MultiplyAdd(ai, b0, c5_0); c5_1 = TLanes.MultiplyAdd(ai, b1, c5_1);
+            if (TVectors.Rows > 6)
+            {
+                ai = TLanes.Broadcast(a6[p]); c6_0 = TLanes.MultiplyAdd(ai, b0, c6_0); c6_1 = TLanes.MultiplyAdd(ai, b1, c6_1);
+                ai = TLanes.Broadcast(a6[lda + p]); c7_0 = TLanes.MultiplyAdd(ai, b0, c7_0); c7_1 = TLanes.MultiplyAdd(ai, b1, c7_1);
+                ai = TLanes.Broadcast(a6[2 * lda + p]); c8_0 = TLanes.MultiplyAdd(ai, b0, c8_0); c8_1 = TLanes.MultiplyAdd(ai, b1, c8_1);
+                ai = TLanes.Broadcast(a9[p]); c9_0 = TLanes.MultiplyAdd(ai, b0, c9_0); c9_1 = TLanes.MultiplyAdd(ai, b1, c9_1);
+                ai = TLanes.Broadcast(a9[lda + p]); c10_0 = TLanes.MultiplyAdd(ai, b0, c10_0); c10_1 = TLanes.MultiplyAdd(ai, b1, c10_1);
+                ai = TLanes.Broadcast(a9[2 * lda + p]); c11_0 = TLanes.MultiplyAdd(ai, b0, c11_0); c11_1 = TLanes.MultiplyAdd(ai, b1, c11_1);
+            }
+            b += ldb;
+        }
+        TLanes.Store(c0_0, c); TLanes.Store(c0_1, c + lanes); c += ldc;
+        TLanes.Store(c1_0, c); TLanes.Store(c1_1, c + lanes); c += ldc;
+        TLanes.Store(c2_0, c); TLanes.Store(c2_1, c + lanes); c += ldc;
+        TLanes.Store(c3_0, c); TLanes.Store(c3_1, c + lanes); c += ldc;
+        TLanes.Store(c4_0, c); TLanes.Store(c4_1, c + lanes); c += ldc;
+        TLanes.Store(c5_0, c); TLanes.Store(c5_1, c + lanes);
+        if (TVectors.Rows > 6)
+        {
+            c += ldc;
+            TLanes.Store(c6_0, c); TLanes.Store(c6_1, c + lanes); c += ldc;
+            TLanes.Store(c7_0, c); TLanes.Store(c7_1, c + lanes); c += ldc;
+            TLanes.Store(c8_0, c); TLanes.Store(c8_1, c + lanes); c += ldc;
+            TLanes.Store(c9_0, c); TLanes.Store(c9_1, c + lanes); c += ldc;
+            TLanes.Store(c10_0, c); TLanes.Store(c10_1, c + lanes); c += ldc;
+            TLanes.Store(c11_0, c); TLanes.Store(c11_1, c + lanes);
+        }
+    }
+}
+
 /// <summary>The Winograd convolution's AVX-512 vector: 512 bits, a 12-row register tile (24 accumulators of 32 registers).</summary>
 internal readonly unsafe struct WinogradVectors512<T> : IWinogradVectors<WinogradVectors512<T>, T> where T : unmanaged, INumber<T>
 {
@@ -204,10 +259,6 @@ internal readonly unsafe struct WinogradVectors512<T> : IWinogradVectors<Winogra
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static WinogradVectors512<T> operator -(WinogradVectors512<T> value) => new(-value._value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static WinogradVectors512<T> MultiplyAdd(WinogradVectors512<T> a, WinogradVectors512<T> b, WinogradVectors512<T> c) =>
-        new(Fused(a._value, b._value, c._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreTile(T* result, T* temporary, int count, T* bias, T* plane, nint planeStride, nint rowStride)
@@ -259,56 +310,10 @@ internal readonly unsafe struct WinogradVectors512<T> : IWinogradVectors<Winogra
     }
 
 
-    /// <summary>12 rows × 2 vectors: 24 accumulators (as DirectConvolution's tile).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc)
-    {
-        nint lanes = Vector512<T>.Count;
-        Vector512<T> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
-        Vector512<T> c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
-        Vector512<T> c6_0 = default, c6_1 = default, c7_0 = default, c7_1 = default, c8_0 = default, c8_1 = default;
-        Vector512<T> c9_0 = default, c9_1 = default, c10_0 = default, c10_1 = default, c11_0 = default, c11_1 = default;
-        T* a0 = a, a3 = a + 3 * lda, a6 = a + 6 * lda, a9 = a + 9 * lda;
-        for (int p = 0; p < depth; p++)
-        {
-            Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + lanes);
-            Vector512<T> ai;
-            ai = Vector512.Create(a0[p]); c0_0 = Fused(ai, b0, c0_0); c0_1 = Fused(ai, b1, c0_1);
-            ai = Vector512.Create(a0[lda + p]); c1_0 = Fused(ai, b0, c1_0); c1_1 = Fused(ai, b1, c1_1);
-            ai = Vector512.Create(a0[2 * lda + p]); c2_0 = Fused(ai, b0, c2_0); c2_1 = Fused(ai, b1, c2_1);
-            ai = Vector512.Create(a3[p]); c3_0 = Fused(ai, b0, c3_0); c3_1 = Fused(ai, b1, c3_1);
-            ai = Vector512.Create(a3[lda + p]); c4_0 = Fused(ai, b0, c4_0); c4_1 = Fused(ai, b1, c4_1);
-            ai = Vector512.Create(a3[2 * lda + p]); c5_0 = Fused(ai, b0, c5_0); c5_1 = Fused(ai, b1, c5_1);
-            ai = Vector512.Create(a6[p]); c6_0 = Fused(ai, b0, c6_0); c6_1 = Fused(ai, b1, c6_1);
-            ai = Vector512.Create(a6[lda + p]); c7_0 = Fused(ai, b0, c7_0); c7_1 = Fused(ai, b1, c7_1);
-            ai = Vector512.Create(a6[2 * lda + p]); c8_0 = Fused(ai, b0, c8_0); c8_1 = Fused(ai, b1, c8_1);
-            ai = Vector512.Create(a9[p]); c9_0 = Fused(ai, b0, c9_0); c9_1 = Fused(ai, b1, c9_1);
-            ai = Vector512.Create(a9[lda + p]); c10_0 = Fused(ai, b0, c10_0); c10_1 = Fused(ai, b1, c10_1);
-            ai = Vector512.Create(a9[2 * lda + p]); c11_0 = Fused(ai, b0, c11_0); c11_1 = Fused(ai, b1, c11_1);
-            b += ldb;
-        }
-        c0_0.Store(c); c0_1.Store(c + lanes); c += ldc;
-        c1_0.Store(c); c1_1.Store(c + lanes); c += ldc;
-        c2_0.Store(c); c2_1.Store(c + lanes); c += ldc;
-        c3_0.Store(c); c3_1.Store(c + lanes); c += ldc;
-        c4_0.Store(c); c4_1.Store(c + lanes); c += ldc;
-        c5_0.Store(c); c5_1.Store(c + lanes); c += ldc;
-        c6_0.Store(c); c6_1.Store(c + lanes); c += ldc;
-        c7_0.Store(c); c7_1.Store(c + lanes); c += ldc;
-        c8_0.Store(c); c8_1.Store(c + lanes); c += ldc;
-        c9_0.Store(c); c9_1.Store(c + lanes); c += ldc;
-        c10_0.Store(c); c10_1.Store(c + lanes); c += ldc;
-        c11_0.Store(c); c11_1.Store(c + lanes);
-    }
-
-    /// <summary>c + a·b with one rounding (vfmadd231ps/pd).</summary>
+    /// <summary>12 rows × 2 vectors (<see cref="WinogradTile"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fused(Vector512<T> a, Vector512<T> b, Vector512<T> c)
-    {
-        if (typeof(T) == typeof(float)) return Avx512F.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double)) return Avx512F.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
-        return a * b + c;
-    }
+    public static void Tile(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc) =>
+        WinogradTile.Multiply<T, Vector512<T>, ConvolutionLanes512<T>, WinogradVectors512<T>>(depth, a, lda, b, ldb, c, ldc);
 }
 
 /// <summary>
@@ -345,10 +350,6 @@ internal readonly unsafe struct WinogradVectors256<T> : IWinogradVectors<Winogra
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static WinogradVectors256<T> operator -(WinogradVectors256<T> value) => new(-value._value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static WinogradVectors256<T> MultiplyAdd(WinogradVectors256<T> a, WinogradVectors256<T> b, WinogradVectors256<T> c) =>
-        new(Fused(a._value, b._value, c._value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreTile(T* result, T* temporary, int count, T* bias, T* plane, nint planeStride, nint rowStride)
@@ -403,40 +404,8 @@ internal readonly unsafe struct WinogradVectors256<T> : IWinogradVectors<Winogra
     }
 
 
-    /// <summary>6 rows × 2 vectors: 12 accumulators.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc)
-    {
-        nint lanes = Vector256<T>.Count;
-        Vector256<T> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
-        Vector256<T> c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
-        T* a0 = a, a3 = a + 3 * lda;
-        for (int p = 0; p < depth; p++)
-        {
-            Vector256<T> b0 = Vector256.Load(b), b1 = Vector256.Load(b + lanes);
-            Vector256<T> ai;
-            ai = Vector256.Create(a0[p]); c0_0 = Fused(ai, b0, c0_0); c0_1 = Fused(ai, b1, c0_1);
-            ai = Vector256.Create(a0[lda + p]); c1_0 = Fused(ai, b0, c1_0); c1_1 = Fused(ai, b1, c1_1);
-            ai = Vector256.Create(a0[2 * lda + p]); c2_0 = Fused(ai, b0, c2_0); c2_1 = Fused(ai, b1, c2_1);
-            ai = Vector256.Create(a3[p]); c3_0 = Fused(ai, b0, c3_0); c3_1 = Fused(ai, b1, c3_1);
-            ai = Vector256.Create(a3[lda + p]); c4_0 = Fused(ai, b0, c4_0); c4_1 = Fused(ai, b1, c4_1);
-            ai = Vector256.Create(a3[2 * lda + p]); c5_0 = Fused(ai, b0, c5_0); c5_1 = Fused(ai, b1, c5_1);
-            b += ldb;
-        }
-        c0_0.Store(c); c0_1.Store(c + lanes); c += ldc;
-        c1_0.Store(c); c1_1.Store(c + lanes); c += ldc;
-        c2_0.Store(c); c2_1.Store(c + lanes); c += ldc;
-        c3_0.Store(c); c3_1.Store(c + lanes); c += ldc;
-        c4_0.Store(c); c4_1.Store(c + lanes); c += ldc;
-        c5_0.Store(c); c5_1.Store(c + lanes);
-    }
-
-    /// <summary>c + a·b with one rounding (vfmadd231ps/pd).</summary>
+    /// <summary>6 rows × 2 vectors (<see cref="WinogradTile"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Fused(Vector256<T> a, Vector256<T> b, Vector256<T> c)
-    {
-        if (typeof(T) == typeof(float)) return Fma.MultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double)) return Fma.MultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
-        return a * b + c;
-    }
+    public static void Tile(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc) =>
+        WinogradTile.Multiply<T, Vector256<T>, ConvolutionLanes256<T>, WinogradVectors256<T>>(depth, a, lda, b, ldb, c, ldc);
 }
