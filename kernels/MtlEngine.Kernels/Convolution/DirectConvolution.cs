@@ -135,31 +135,8 @@ public static unsafe partial class DirectConvolution
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Pad<T, TPath>(ReadOnlySpan<T> source, int channels, int height, int width, Span<T> target, int targetHeight, int targetWidth, int top, int left)
         where T : unmanaged, INumber<T>
-        where TPath : struct, IVectorPath
-    {
-        CheckLength(source.Length, (long)channels * height * width, nameof(source));
-        CheckLength(target.Length, (long)channels * targetHeight * targetWidth, nameof(target));
-        int first = Math.Clamp(left, 0, targetWidth), end = Math.Clamp(width + left, first, targetWidth); // target columns with a source
-        int rowFirst = Math.Clamp(top, 0, targetHeight), rowEnd = Math.Clamp(height + top, rowFirst, targetHeight); // target rows with a source
-        int plane = targetHeight * targetWidth, length = end - first;
-        // Refs in the loops (the lengths were checked above): rows are a few vectors long, and a span slice, Clear and CopyTo
-        // per row cost more than the copy itself.
-        ref T from = ref MemoryMarshal.GetReference(source);
-        ref T to = ref MemoryMarshal.GetReference(target);
-        for (int c = 0; c < channels; c++)
-        {
-            ref T targetPlane = ref Unsafe.Add(ref to, c * plane);
-            Clear<T, TPath>(ref targetPlane, rowFirst * targetWidth);
-            Clear<T, TPath>(ref Unsafe.Add(ref targetPlane, rowEnd * targetWidth), (targetHeight - rowEnd) * targetWidth);
-            for (int i = rowFirst; i < rowEnd; i++)
-            {
-                ref T row = ref Unsafe.Add(ref targetPlane, i * targetWidth);
-                Clear<T, TPath>(ref row, first);
-                Copy<T, TPath>(ref Unsafe.Add(ref from, (c * height + i - top) * width + first - left), ref Unsafe.Add(ref row, first), length);
-                Clear<T, TPath>(ref Unsafe.Add(ref row, end), targetWidth - end);
-            }
-        }
-    }
+        where TPath : struct, IVectorPath =>
+        Pad<T, TPath>(source, channels, height, width, target, targetHeight, targetWidth, top, left, zeros: true);
 
     /// <summary>
     /// <see cref="Pad{T}"/> without the zeros: only target[c, i, j] = source[c, i − top, j − left] inside the source, for a
@@ -175,21 +152,44 @@ public static unsafe partial class DirectConvolution
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PadInterior<T, TPath>(ReadOnlySpan<T> source, int channels, int height, int width, Span<T> target, int targetHeight, int targetWidth, int top, int left)
         where T : unmanaged, INumber<T>
+        where TPath : struct, IVectorPath =>
+        Pad<T, TPath>(source, channels, height, width, target, targetHeight, targetWidth, top, left, zeros: false);
+
+    /// <summary>
+    /// <see cref="Pad{T}"/> and <see cref="PadInterior{T}"/> in one body (inlined into both, <paramref name="zeros"/> a constant
+    /// there): target[c, i, j] = source[c, i − top, j − left] inside the source and, with <paramref name="zeros"/>, 0 elsewhere.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pad<T, TPath>(ReadOnlySpan<T> source, int channels, int height, int width, Span<T> target, int targetHeight, int targetWidth, int top, int left,
+        bool zeros)
+        where T : unmanaged, INumber<T>
         where TPath : struct, IVectorPath
     {
         CheckLength(source.Length, (long)channels * height * width, nameof(source));
         CheckLength(target.Length, (long)channels * targetHeight * targetWidth, nameof(target));
-        int first = Math.Clamp(left, 0, targetWidth), end = Math.Clamp(width + left, first, targetWidth);
-        int rowFirst = Math.Clamp(top, 0, targetHeight), rowEnd = Math.Clamp(height + top, rowFirst, targetHeight);
+        int first = Math.Clamp(left, 0, targetWidth), end = Math.Clamp(width + left, first, targetWidth); // target columns with a source
+        int rowFirst = Math.Clamp(top, 0, targetHeight), rowEnd = Math.Clamp(height + top, rowFirst, targetHeight); // target rows with a source
         int plane = targetHeight * targetWidth, length = end - first;
+        // Refs in the loops (the lengths were checked above): rows are a few vectors long, and a span slice, Clear and CopyTo
+        // per row cost more than the copy itself.
         ref T from = ref MemoryMarshal.GetReference(source);
         ref T to = ref MemoryMarshal.GetReference(target);
         for (int c = 0; c < channels; c++)
         {
             ref T sourcePlane = ref Unsafe.Add(ref from, c * height * width + first - left);
-            ref T targetPlane = ref Unsafe.Add(ref to, c * plane + first);
+            ref T targetPlane = ref Unsafe.Add(ref to, c * plane + first); // column `first` of row 0
+            if (zeros)
+            {
+                Clear<T, TPath>(ref Unsafe.Subtract(ref targetPlane, first), rowFirst * targetWidth);
+                Clear<T, TPath>(ref Unsafe.Add(ref targetPlane, rowEnd * targetWidth - first), (targetHeight - rowEnd) * targetWidth);
+            }
             for (int i = rowFirst; i < rowEnd; i++)
-                Copy<T, TPath>(ref Unsafe.Add(ref sourcePlane, (i - top) * width), ref Unsafe.Add(ref targetPlane, i * targetWidth), length);
+            {
+                ref T row = ref Unsafe.Add(ref targetPlane, i * targetWidth);
+                if (zeros) Clear<T, TPath>(ref Unsafe.Subtract(ref row, first), first);
+                Copy<T, TPath>(ref Unsafe.Add(ref sourcePlane, (i - top) * width), ref row, length);
+                if (zeros) Clear<T, TPath>(ref Unsafe.Add(ref row, length), targetWidth - end);
+            }
         }
     }
 
