@@ -135,31 +135,8 @@ public static unsafe partial class DirectConvolution
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Pad<T, TPath>(ReadOnlySpan<T> source, int channels, int height, int width, Span<T> target, int targetHeight, int targetWidth, int top, int left)
         where T : unmanaged, INumber<T>
-        where TPath : struct, IVectorPath
-    {
-        CheckLength(source.Length, (long)channels * height * width, nameof(source));
-        CheckLength(target.Length, (long)channels * targetHeight * targetWidth, nameof(target));
-        int first = Math.Clamp(left, 0, targetWidth), end = Math.Clamp(width + left, first, targetWidth); // target columns with a source
-        int rowFirst = Math.Clamp(top, 0, targetHeight), rowEnd = Math.Clamp(height + top, rowFirst, targetHeight); // target rows with a source
-        int plane = targetHeight * targetWidth, length = end - first;
-        // Refs in the loops (the lengths were checked above): rows are a few vectors long, and a span slice, Clear and CopyTo
-        // per row cost more than the copy itself.
-        ref T from = ref MemoryMarshal.GetReference(source);
-        ref T to = ref MemoryMarshal.GetReference(target);
-        for (int c = 0; c < channels; c++)
-        {
-            ref T targetPlane = ref Unsafe.Add(ref to, c * plane);
-            Clear<T, TPath>(ref targetPlane, rowFirst * targetWidth);
-            Clear<T, TPath>(ref Unsafe.Add(ref targetPlane, rowEnd * targetWidth), (targetHeight - rowEnd) * targetWidth);
-            for (int i = rowFirst; i < rowEnd; i++)
-            {
-                ref T row = ref Unsafe.Add(ref targetPlane, i * targetWidth);
-                Clear<T, TPath>(ref row, first);
-                Copy<T, TPath>(ref Unsafe.Add(ref from, (c * height + i - top) * width + first - left), ref Unsafe.Add(ref row, first), length);
-                Clear<T, TPath>(ref Unsafe.Add(ref row, end), targetWidth - end);
-            }
-        }
-    }
+        where TPath : struct, IVectorPath =>
+        Pad<T, TPath>(source, channels, height, width, target, targetHeight, targetWidth, top, left, zeros: true);
 
     /// <summary>
     /// <see cref="Pad{T}"/> without the zeros: only target[c, i, j] = source[c, i − top, j − left] inside the source, for a
@@ -175,21 +152,44 @@ public static unsafe partial class DirectConvolution
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PadInterior<T, TPath>(ReadOnlySpan<T> source, int channels, int height, int width, Span<T> target, int targetHeight, int targetWidth, int top, int left)
         where T : unmanaged, INumber<T>
+        where TPath : struct, IVectorPath =>
+        Pad<T, TPath>(source, channels, height, width, target, targetHeight, targetWidth, top, left, zeros: false);
+
+    /// <summary>
+    /// <see cref="Pad{T}"/> and <see cref="PadInterior{T}"/> in one body (inlined into both, <paramref name="zeros"/> a constant
+    /// there): target[c, i, j] = source[c, i − top, j − left] inside the source and, with <paramref name="zeros"/>, 0 elsewhere.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pad<T, TPath>(ReadOnlySpan<T> source, int channels, int height, int width, Span<T> target, int targetHeight, int targetWidth, int top, int left,
+        bool zeros)
+        where T : unmanaged, INumber<T>
         where TPath : struct, IVectorPath
     {
         CheckLength(source.Length, (long)channels * height * width, nameof(source));
         CheckLength(target.Length, (long)channels * targetHeight * targetWidth, nameof(target));
-        int first = Math.Clamp(left, 0, targetWidth), end = Math.Clamp(width + left, first, targetWidth);
-        int rowFirst = Math.Clamp(top, 0, targetHeight), rowEnd = Math.Clamp(height + top, rowFirst, targetHeight);
+        int first = Math.Clamp(left, 0, targetWidth), end = Math.Clamp(width + left, first, targetWidth); // target columns with a source
+        int rowFirst = Math.Clamp(top, 0, targetHeight), rowEnd = Math.Clamp(height + top, rowFirst, targetHeight); // target rows with a source
         int plane = targetHeight * targetWidth, length = end - first;
+        // Refs in the loops (the lengths were checked above): rows are a few vectors long, and a span slice, Clear and CopyTo
+        // per row cost more than the copy itself.
         ref T from = ref MemoryMarshal.GetReference(source);
         ref T to = ref MemoryMarshal.GetReference(target);
         for (int c = 0; c < channels; c++)
         {
             ref T sourcePlane = ref Unsafe.Add(ref from, c * height * width + first - left);
-            ref T targetPlane = ref Unsafe.Add(ref to, c * plane + first);
+            ref T targetPlane = ref Unsafe.Add(ref to, c * plane + first); // column `first` of row 0
+            if (zeros)
+            {
+                Clear<T, TPath>(ref Unsafe.Subtract(ref targetPlane, first), rowFirst * targetWidth);
+                Clear<T, TPath>(ref Unsafe.Add(ref targetPlane, rowEnd * targetWidth - first), (targetHeight - rowEnd) * targetWidth);
+            }
             for (int i = rowFirst; i < rowEnd; i++)
-                Copy<T, TPath>(ref Unsafe.Add(ref sourcePlane, (i - top) * width), ref Unsafe.Add(ref targetPlane, i * targetWidth), length);
+            {
+                ref T row = ref Unsafe.Add(ref targetPlane, i * targetWidth);
+                if (zeros) Clear<T, TPath>(ref Unsafe.Subtract(ref row, first), first);
+                Copy<T, TPath>(ref Unsafe.Add(ref sourcePlane, (i - top) * width), ref row, length);
+                if (zeros) Clear<T, TPath>(ref Unsafe.Add(ref row, length), targetWidth - end);
+            }
         }
     }
 
@@ -273,13 +273,13 @@ public static unsafe partial class DirectConvolution
                     if (!wide)
                     {
                         // AVX2: the panel's rows 0-5, then 6-11, each a tile of 6 (16 registers hold 12 accumulators, not 24).
-                        Tile256(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, Math.Min(count, 6), rowBias);
+                        Tile<T, Vector256<T>, ConvolutionLanes256<T>, Rows6>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, Math.Min(count, 6), rowBias);
                         if (count > 6)
-                            Tile256(depth, panel + 6, k, source0, source1, c + p0 + 6 * plane, c1 + 6 * ldc1, plane, ldc1, count - 6, rowBias is null ? null : rowBias + 6);
+                            Tile<T, Vector256<T>, ConvolutionLanes256<T>, Rows6>(depth, panel + 6, k, source0, source1, c + p0 + 6 * plane, c1 + 6 * ldc1, plane, ldc1, count - 6, rowBias is null ? null : rowBias + 6);
                     }
-                    else if (count <= 4) Tile<T, Rows4>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
-                    else if (count <= 8) Tile<T, Rows8>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
-                    else Tile<T, Rows12>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    else if (count <= 4) Tile<T, Vector512<T>, ConvolutionLanes512<T>, Rows4>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    else if (count <= 8) Tile<T, Vector512<T>, ConvolutionLanes512<T>, Rows8>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    else Tile<T, Vector512<T>, ConvolutionLanes512<T>, Rows12>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
                     if (lines > 0 && Sse.IsSupported)
                     {
                         for (long line = tile * lines / tiles, end = (tile + 1) * lines / tiles; line < end; line++)
@@ -338,33 +338,29 @@ public static unsafe partial class DirectConvolution
 
     /// <summary>Rows i of the two runs' accumulators to c0/c1 + i·ldc, plus bias[i] when there is a bias.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put<T>(Vector512<T> v0, Vector512<T> v1, int i, T* c0, T* c1, nint ldc0, nint ldc1, T* bias) where T : unmanaged, INumber<T>
+    private static void Put<T, TV, TLanes>(TV v0, TV v1, int i, T* c0, T* c1, nint ldc0, nint ldc1, T* bias)
+        where T : unmanaged where TV : struct where TLanes : IConvolutionLanes<T, TV>
     {
         if (bias is not null)
         {
-            var b = Vector512.Create(bias[i]);
-            v0 += b;
-            v1 += b;
+            var b = TLanes.Broadcast(bias[i]);
+            v0 = TLanes.Add(v0, b);
+            v1 = TLanes.Add(v1, b);
         }
-        v0.Store(c0 + i * ldc0);
-        v1.Store(c1 + i * ldc1);
+        TLanes.Store(v0, c0 + i * ldc0);
+        TLanes.Store(v1, c1 + i * ldc1);
     }
 
-    /// <summary>c + a·b with one rounding (vfmadd231ps/pd).</summary>
+    /// <summary>c + a·b with one rounding (vfmadd231ps/pd), for the weight gradient's kernels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float)) return Avx512F.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double)) return Avx512F.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
-        return a * b + c;
-    }
+    private static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c) where T : unmanaged => ConvolutionLanes512<T>.MultiplyAdd(a, b, c);
 
     // The microkernel, unrolled so that the accumulators stay in registers (as GEMM's Microkernels.Avx512).
 
-    /// <summary>A tile's height, 4, 8 or 12 rows, as a type: the JIT compiles <see cref="Tile{T, TRows}"/> once per height with the rows past it dropped.</summary>
+    /// <summary>A tile's height, 4, 6, 8 or 12 rows, as a type: the JIT compiles <see cref="Tile{T, TV, TLanes, TRows}"/> once per height with the rows past it dropped.</summary>
     private interface ITileRows
     {
-        /// <summary>The rows the tile accumulates (a multiple of 4, at most <see cref="MR"/>).</summary>
+        /// <summary>The rows the tile accumulates (4, 6, 8 or 12 = <see cref="MR"/>).</summary>
         static abstract int Count { get; }
     }
 
@@ -372,6 +368,12 @@ public static unsafe partial class DirectConvolution
     private struct Rows4 : ITileRows
     {
         public static int Count => 4;
+    }
+
+    /// <summary>A 6-row tile (AVX2: 12 accumulators of 16 registers).</summary>
+    private struct Rows6 : ITileRows
+    {
+        public static int Count => 6;
     }
 
     /// <summary>An 8-row tile.</summary>
@@ -387,122 +389,75 @@ public static unsafe partial class DirectConvolution
     }
 
     /// <summary>
-    /// A tile of TRows.Count rows (4, 8 or 12) of two runs: c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j],
-    /// the first <paramref name="rows"/> rows stored. The rows past TRows.Count are constant-false branches, gone from the
-    /// 4- and 8-row kernels.
+    /// A tile of TRows.Count rows (4, 8 or 12 with AVX-512's 32 registers; 6 with AVX2's 16, each 12-row panel as two) of two
+    /// runs of TLanes.Lanes: c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j], the first
+    /// <paramref name="rows"/> rows stored; each element the same sum in the same order at either width. The rows past
+    /// TRows.Count are constant-false branches, gone from the smaller kernels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<T, TRows>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias)
-        where T : unmanaged, INumber<T> where TRows : struct, ITileRows
+    private static void Tile<T, TV, TLanes, TRows>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias)
+        where T : unmanaged, INumber<T> where TV : struct where TLanes : IConvolutionLanes<T, TV> where TRows : struct, ITileRows
     {
-        Vector512<T> c0_0 = default, c0_1 = default;
-        Vector512<T> c1_0 = default, c1_1 = default;
-        Vector512<T> c2_0 = default, c2_1 = default;
-        Vector512<T> c3_0 = default, c3_1 = default;
-        Vector512<T> c4_0 = default, c4_1 = default;
-        Vector512<T> c5_0 = default, c5_1 = default;
-        Vector512<T> c6_0 = default, c6_1 = default;
-        Vector512<T> c7_0 = default, c7_1 = default;
-        Vector512<T> c8_0 = default, c8_1 = default;
-        Vector512<T> c9_0 = default, c9_1 = default;
-        Vector512<T> c10_0 = default, c10_1 = default;
-        Vector512<T> c11_0 = default, c11_1 = default;
+        TV c0_0 = default, c0_1 = default;
+        TV c1_0 = default, c1_1 = default;
+        TV c2_0 = default, c2_1 = default;
+        TV c3_0 = default, c3_1 = default;
+        TV c4_0 = default, c4_1 = default;
+        TV c5_0 = default, c5_1 = default;
+        TV c6_0 = default, c6_1 = default;
+        TV c7_0 = default, c7_1 = default;
+        TV c8_0 = default, c8_1 = default;
+        TV c9_0 = default, c9_1 = default;
+        TV c10_0 = default, c10_1 = default;
+        TV c11_0 = default, c11_1 = default;
         for (int p = 0; p < depth; p++)
         {
             nint offset = offsets[p];
-            Vector512<T> b0 = Vector512.Load(source0 + offset), b1 = Vector512.Load(source1 + offset);
-            Vector512<T> ai;
-            ai = Vector512.Create(a[0]); c0_0 = Fma(ai, b0, c0_0); c0_1 = Fma(ai, b1, c0_1);
-            ai = Vector512.Create(a[1]); c1_0 = Fma(ai, b0, c1_0); c1_1 = Fma(ai, b1, c1_1);
-            ai = Vector512.Create(a[2]); c2_0 = Fma(ai, b0, c2_0); c2_1 = Fma(ai, b1, c2_1);
-            ai = Vector512.Create(a[3]); c3_0 = Fma(ai, b0, c3_0); c3_1 = Fma(ai, b1, c3_1);
+            TV b0 = TLanes.Load(source0 + offset), b1 = TLanes.Load(source1 + offset);
+            TV ai;
+            ai = TLanes.Broadcast(a[0]); c0_0 = TLanes.MultiplyAdd(ai, b0, c0_0); c0_1 = TLanes.MultiplyAdd(ai, b1, c0_1);
+            ai = TLanes.Broadcast(a[1]); c1_0 = TLanes.MultiplyAdd(ai, b0, c1_0); c1_1 = TLanes.MultiplyAdd(ai, b1, c1_1);
+            ai = TLanes.Broadcast(a[2]); c2_0 = TLanes.MultiplyAdd(ai, b0, c2_0); c2_1 = TLanes.MultiplyAdd(ai, b1, c2_1);
+            ai = TLanes.Broadcast(a[3]); c3_0 = TLanes.MultiplyAdd(ai, b0, c3_0); c3_1 = TLanes.MultiplyAdd(ai, b1, c3_1);
             if (TRows.Count > 4)
             {
-                ai = Vector512.Create(a[4]); c4_0 = Fma(ai, b0, c4_0); c4_1 = Fma(ai, b1, c4_1);
-                ai = Vector512.Create(a[5]); c5_0 = Fma(ai, b0, c5_0); c5_1 = Fma(ai, b1, c5_1);
-                ai = Vector512.Create(a[6]); c6_0 = Fma(ai, b0, c6_0); c6_1 = Fma(ai, b1, c6_1);
-                ai = Vector512.Create(a[7]); c7_0 = Fma(ai, b0, c7_0); c7_1 = Fma(ai, b1, c7_1);
+                ai = TLanes.Broadcast(a[4]); c4_0 = TLanes.MultiplyAdd(ai, b0, c4_0); c4_1 = TLanes.MultiplyAdd(ai, b1, c4_1);
+                ai = TLanes.Broadcast(a[5]); c5_0 = TLanes.MultiplyAdd(ai, b0, c5_0); c5_1 = TLanes.MultiplyAdd(ai, b1, c5_1);
+            }
+            if (TRows.Count > 6)
+            {
+                ai = TLanes.Broadcast(a[6]); c6_0 = TLanes.MultiplyAdd(ai, b0, c6_0); c6_1 = TLanes.MultiplyAdd(ai, b1, c6_1);
+                ai = TLanes.Broadcast(a[7]); c7_0 = TLanes.MultiplyAdd(ai, b0, c7_0); c7_1 = TLanes.MultiplyAdd(ai, b1, c7_1);
             }
             if (TRows.Count > 8)
             {
-                ai = Vector512.Create(a[8]); c8_0 = Fma(ai, b0, c8_0); c8_1 = Fma(ai, b1, c8_1);
-                ai = Vector512.Create(a[9]); c9_0 = Fma(ai, b0, c9_0); c9_1 = Fma(ai, b1, c9_1);
-                ai = Vector512.Create(a[10]); c10_0 = Fma(ai, b0, c10_0); c10_1 = Fma(ai, b1, c10_1);
-                ai = Vector512.Create(a[11]); c11_0 = Fma(ai, b0, c11_0); c11_1 = Fma(ai, b1, c11_1);
+                ai = TLanes.Broadcast(a[8]); c8_0 = TLanes.MultiplyAdd(ai, b0, c8_0); c8_1 = TLanes.MultiplyAdd(ai, b1, c8_1);
+                ai = TLanes.Broadcast(a[9]); c9_0 = TLanes.MultiplyAdd(ai, b0, c9_0); c9_1 = TLanes.MultiplyAdd(ai, b1, c9_1);
+                ai = TLanes.Broadcast(a[10]); c10_0 = TLanes.MultiplyAdd(ai, b0, c10_0); c10_1 = TLanes.MultiplyAdd(ai, b1, c10_1);
+                ai = TLanes.Broadcast(a[11]); c11_0 = TLanes.MultiplyAdd(ai, b0, c11_0); c11_1 = TLanes.MultiplyAdd(ai, b1, c11_1);
             }
             a += MR;
         }
-        Put(c0_0, c0_1, 0, c0, c1, ldc0, ldc1, bias);
-        if (rows > 1) Put(c1_0, c1_1, 1, c0, c1, ldc0, ldc1, bias);
-        if (rows > 2) Put(c2_0, c2_1, 2, c0, c1, ldc0, ldc1, bias);
-        if (rows > 3) Put(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
+        Put<T, TV, TLanes>(c0_0, c0_1, 0, c0, c1, ldc0, ldc1, bias);
+        if (rows > 1) Put<T, TV, TLanes>(c1_0, c1_1, 1, c0, c1, ldc0, ldc1, bias);
+        if (rows > 2) Put<T, TV, TLanes>(c2_0, c2_1, 2, c0, c1, ldc0, ldc1, bias);
+        if (rows > 3) Put<T, TV, TLanes>(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
         if (TRows.Count > 4)
         {
-            if (rows > 4) Put(c4_0, c4_1, 4, c0, c1, ldc0, ldc1, bias);
-            if (rows > 5) Put(c5_0, c5_1, 5, c0, c1, ldc0, ldc1, bias);
-            if (rows > 6) Put(c6_0, c6_1, 6, c0, c1, ldc0, ldc1, bias);
-            if (rows > 7) Put(c7_0, c7_1, 7, c0, c1, ldc0, ldc1, bias);
+            if (rows > 4) Put<T, TV, TLanes>(c4_0, c4_1, 4, c0, c1, ldc0, ldc1, bias);
+            if (rows > 5) Put<T, TV, TLanes>(c5_0, c5_1, 5, c0, c1, ldc0, ldc1, bias);
+        }
+        if (TRows.Count > 6)
+        {
+            if (rows > 6) Put<T, TV, TLanes>(c6_0, c6_1, 6, c0, c1, ldc0, ldc1, bias);
+            if (rows > 7) Put<T, TV, TLanes>(c7_0, c7_1, 7, c0, c1, ldc0, ldc1, bias);
         }
         if (TRows.Count > 8)
         {
-            if (rows > 8) Put(c8_0, c8_1, 8, c0, c1, ldc0, ldc1, bias);
-            if (rows > 9) Put(c9_0, c9_1, 9, c0, c1, ldc0, ldc1, bias);
-            if (rows > 10) Put(c10_0, c10_1, 10, c0, c1, ldc0, ldc1, bias);
-            if (rows > 11) Put(c11_0, c11_1, 11, c0, c1, ldc0, ldc1, bias);
+            if (rows > 8) Put<T, TV, TLanes>(c8_0, c8_1, 8, c0, c1, ldc0, ldc1, bias);
+            if (rows > 9) Put<T, TV, TLanes>(c9_0, c9_1, 9, c0, c1, ldc0, ldc1, bias);
+            if (rows > 10) Put<T, TV, TLanes>(c10_0, c10_1, 10, c0, c1, ldc0, ldc1, bias);
+            if (rows > 11) Put<T, TV, TLanes>(c11_0, c11_1, 11, c0, c1, ldc0, ldc1, bias);
         }
-    }
-
-    /// <summary>
-    /// The AVX2 tile: up to 6 rows of two runs of Vector256&lt;T&gt;.Count, c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j]
-    /// (a: six rows of a packed 12-row panel), the first <paramref name="rows"/> rows stored; each element the 512-bit tile's sum in its order.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile256<T>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias)
-        where T : unmanaged, INumber<T>
-    {
-        Vector256<T> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
-        Vector256<T> c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
-        for (int p = 0; p < depth; p++)
-        {
-            nint offset = offsets[p];
-            Vector256<T> b0 = Vector256.Load(source0 + offset), b1 = Vector256.Load(source1 + offset);
-            Vector256<T> ai;
-            ai = Vector256.Create(a[0]); c0_0 = MultiplyAdd(ai, b0, c0_0); c0_1 = MultiplyAdd(ai, b1, c0_1);
-            ai = Vector256.Create(a[1]); c1_0 = MultiplyAdd(ai, b0, c1_0); c1_1 = MultiplyAdd(ai, b1, c1_1);
-            ai = Vector256.Create(a[2]); c2_0 = MultiplyAdd(ai, b0, c2_0); c2_1 = MultiplyAdd(ai, b1, c2_1);
-            ai = Vector256.Create(a[3]); c3_0 = MultiplyAdd(ai, b0, c3_0); c3_1 = MultiplyAdd(ai, b1, c3_1);
-            ai = Vector256.Create(a[4]); c4_0 = MultiplyAdd(ai, b0, c4_0); c4_1 = MultiplyAdd(ai, b1, c4_1);
-            ai = Vector256.Create(a[5]); c5_0 = MultiplyAdd(ai, b0, c5_0); c5_1 = MultiplyAdd(ai, b1, c5_1);
-            a += MR;
-        }
-        Put256(c0_0, c0_1, 0, c0, c1, ldc0, ldc1, bias);
-        if (rows > 1) Put256(c1_0, c1_1, 1, c0, c1, ldc0, ldc1, bias);
-        if (rows > 2) Put256(c2_0, c2_1, 2, c0, c1, ldc0, ldc1, bias);
-        if (rows > 3) Put256(c3_0, c3_1, 3, c0, c1, ldc0, ldc1, bias);
-        if (rows > 4) Put256(c4_0, c4_1, 4, c0, c1, ldc0, ldc1, bias);
-        if (rows > 5) Put256(c5_0, c5_1, 5, c0, c1, ldc0, ldc1, bias);
-    }
-
-    /// <summary>Rows i of the AVX2 tile's two runs to c0/c1 + i·ldc, plus bias[i] when there is a bias (as <see cref="Put{T}"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put256<T>(Vector256<T> v0, Vector256<T> v1, int i, T* c0, T* c1, nint ldc0, nint ldc1, T* bias) where T : unmanaged, INumber<T>
-    {
-        if (bias is not null)
-        {
-            var b = Vector256.Create(bias[i]);
-            v0 += b;
-            v1 += b;
-        }
-        v0.Store(c0 + i * ldc0);
-        v1.Store(c1 + i * ldc1);
-    }
-
-    /// <summary>c + a·b with one rounding (vfmadd231ps/pd on 256 bits).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> MultiplyAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float)) return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double)) return System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
-        return a * b + c;
     }
 }

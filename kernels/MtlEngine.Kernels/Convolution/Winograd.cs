@@ -130,7 +130,7 @@ public static unsafe class WinogradConvolution
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformFilters<T, TVectors>(ReadOnlySpan<T> weight, int weightOut, int weightIn, bool adjoint, Span<T> u)
-        where T : unmanaged, INumber<T> where TVectors : struct, IWinogradVectors<T>
+        where T : unmanaged, INumber<T> where TVectors : unmanaged, IWinogradVectors<TVectors, T>
     {
         int lanes = TVectors.Lanes, bits = lanes * 8 * Unsafe.SizeOf<T>();
         int inChannels = adjoint ? weightOut : weightIn, outChannels = adjoint ? weightIn : weightOut, stride = OutputStride<T>(outChannels, bits);
@@ -155,7 +155,7 @@ public static unsafe class WinogradConvolution
                         T* kernel = w + ((long)o * weightIn + c) * 9;
                         for (int t = 0; t < 9; t++) g[t * lanes + l] = kernel[adjoint ? 8 - t : t];
                     }
-                    TVectors.FilterTile(g, target + (long)ci * stride + co, (long)inChannels * stride);
+                    WinogradTransforms<T, TVectors>.FilterTile(g, target + (long)ci * stride + co, (long)inChannels * stride);
                 }
         }
     }
@@ -181,7 +181,7 @@ public static unsafe class WinogradConvolution
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Convolve<T, TVectors>(ReadOnlySpan<T> source, int samples, int inChannels, int height, int width, int top, int left,
         ReadOnlySpan<T> u, int outChannels, int outHeight, int outWidth, Span<T> output, ReadOnlySpan<T> bias, Span<T> scratch)
-        where T : unmanaged, INumber<T> where TVectors : struct, IWinogradVectors<T>
+        where T : unmanaged, INumber<T> where TVectors : unmanaged, IWinogradVectors<TVectors, T>
     {
         if (samples < 1 || inChannels < 1 || height < 1 || width < 1 || outChannels < 1 || outHeight < 1 || outWidth < 1)
             throw new ArgumentException($"The Winograd convolution needs positive sizes, but got {samples} samples of {inChannels}×{height}×{width} to {outChannels}×{outHeight}×{outWidth}.");
@@ -214,7 +214,7 @@ public static unsafe class WinogradConvolution
                         int tile = s * perSample + ti * tilesWide + tj;
                         T* window = stage + ((long)TileSize * ti * stagedWidth + TileSize * tj) * cp;
                         for (int block = 0; block < cp; block += lanes)
-                            TVectors.InputTile(window + block, (nint)stagedWidth * cp, cp, v + (long)tile * cp + block, vStride, temporary);
+                            WinogradTransforms<T, TVectors>.InputTile(window + block, (nint)stagedWidth * cp, cp, v + (long)tile * cp + block, vStride, temporary);
                     }
             }
             for (int xi = 0; xi < Positions; xi++) new Span<T>(v + xi * vStride + (long)tiles * cp, (rows - tiles) * cp).Clear();
@@ -236,7 +236,7 @@ public static unsafe class WinogradConvolution
                         int heightLeft = Math.Min(TileSize, outHeight - TileSize * ti), widthLeft = Math.Min(TileSize, outWidth - TileSize * tj);
                         for (int block = 0; block < outChannels; block += lanes)
                         {
-                            TVectors.OutputTile(m + (long)tile * op + block, mStride, temporary, result);
+                            WinogradTransforms<T, TVectors>.OutputTile(m + (long)tile * op + block, mStride, temporary, result);
                             int count = Math.Min(lanes, outChannels - block);
                             T* plane = dst + (long)s * outImage + ((long)block * outHeight + TileSize * ti) * outWidth + TileSize * tj;
                             if (heightLeft == TileSize && widthLeft == TileSize) TVectors.StoreTile(result, temporary, count, b is null ? null : b + block, plane, outHeight * outWidth, outWidth);
@@ -260,7 +260,7 @@ public static unsafe class WinogradConvolution
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Stage<T, TVectors>(T* source, int channels, int height, int width, int top, int left, T* stage, int stagedHeight, int stagedWidth, int stride)
-        where T : unmanaged, INumber<T> where TVectors : struct, IWinogradVectors<T>
+        where T : unmanaged, INumber<T> where TVectors : unmanaged, IWinogradVectors<TVectors, T>
     {
         int lanes = TVectors.Lanes, plane = height * width;
         new Span<T>(stage, stagedHeight * stagedWidth * stride).Clear();

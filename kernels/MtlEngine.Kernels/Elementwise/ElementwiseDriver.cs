@@ -24,24 +24,9 @@ public static class ElementwiseDriver
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T dr = ref MemoryMarshal.GetReference(d);
         nuint n = (nuint)x.Length, i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector512<T>.Count;
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector512.LoadUnsafe(ref xr, i)).StoreUnsafe(ref dr, i);
-        }
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector256<T>.Count;
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector256.LoadUnsafe(ref xr, i)).StoreUnsafe(ref dr, i);
-        }
-        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector128<T>.Count;
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector128.LoadUnsafe(ref xr, i)).StoreUnsafe(ref dr, i);
-        }
+        i = UnaryLoop<T, TOp, Vector512<T>, VectorLanes512<T>>(ref xr, ref dr, i, n, op);
+        i = UnaryLoop<T, TOp, Vector256<T>, VectorLanes256<T>>(ref xr, ref dr, i, n, op);
+        i = UnaryLoop<T, TOp, Vector128<T>, VectorLanes128<T>>(ref xr, ref dr, i, n, op);
         for (; i < n; i++)
             Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref xr, i));
     }
@@ -59,24 +44,9 @@ public static class ElementwiseDriver
         ref T yr = ref MemoryMarshal.GetReference(y);
         ref T dr = ref MemoryMarshal.GetReference(d);
         nuint n = (nuint)x.Length, i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector512<T>.Count;
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector512.LoadUnsafe(ref xr, i), Vector512.LoadUnsafe(ref yr, i)).StoreUnsafe(ref dr, i);
-        }
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector256<T>.Count;
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector256.LoadUnsafe(ref xr, i), Vector256.LoadUnsafe(ref yr, i)).StoreUnsafe(ref dr, i);
-        }
-        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector128<T>.Count;
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector128.LoadUnsafe(ref xr, i), Vector128.LoadUnsafe(ref yr, i)).StoreUnsafe(ref dr, i);
-        }
+        i = BinaryLoop<T, TOp, Vector512<T>, VectorLanes512<T>>(ref xr, ref yr, ref dr, i, n, op);
+        i = BinaryLoop<T, TOp, Vector256<T>, VectorLanes256<T>>(ref xr, ref yr, ref dr, i, n, op);
+        i = BinaryLoop<T, TOp, Vector128<T>, VectorLanes128<T>>(ref xr, ref yr, ref dr, i, n, op);
         for (; i < n; i++)
             Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
     }
@@ -92,27 +62,9 @@ public static class ElementwiseDriver
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T dr = ref MemoryMarshal.GetReference(d);
         nuint n = (nuint)x.Length, i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector512<T>.Count;
-            var yv = Vector512.Create(y);
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector512.LoadUnsafe(ref xr, i), yv).StoreUnsafe(ref dr, i);
-        }
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector256<T>.Count;
-            var yv = Vector256.Create(y);
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector256.LoadUnsafe(ref xr, i), yv).StoreUnsafe(ref dr, i);
-        }
-        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector128<T>.Count;
-            var yv = Vector128.Create(y);
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector128.LoadUnsafe(ref xr, i), yv).StoreUnsafe(ref dr, i);
-        }
+        i = BroadcastLoop<T, TOp, Vector512<T>, VectorLanes512<T>>(ref xr, y, ref dr, i, n, op);
+        i = BroadcastLoop<T, TOp, Vector256<T>, VectorLanes256<T>>(ref xr, y, ref dr, i, n, op);
+        i = BroadcastLoop<T, TOp, Vector128<T>, VectorLanes128<T>>(ref xr, y, ref dr, i, n, op);
         for (; i < n; i++)
             Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref xr, i), y);
     }
@@ -151,26 +103,60 @@ public static class ElementwiseDriver
         ref T cr = ref MemoryMarshal.GetReference(c);
         ref T dr = ref MemoryMarshal.GetReference(d);
         nuint n = (nuint)a.Length, i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector512<T>.Count;
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector512.LoadUnsafe(ref ar, i), Vector512.LoadUnsafe(ref br, i), Vector512.LoadUnsafe(ref cr, i)).StoreUnsafe(ref dr, i);
-        }
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector256<T>.Count;
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector256.LoadUnsafe(ref ar, i), Vector256.LoadUnsafe(ref br, i), Vector256.LoadUnsafe(ref cr, i)).StoreUnsafe(ref dr, i);
-        }
-        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-        {
-            nuint w = (nuint)Vector128<T>.Count;
-            for (; i + w <= n; i += w)
-                op.Invoke(Vector128.LoadUnsafe(ref ar, i), Vector128.LoadUnsafe(ref br, i), Vector128.LoadUnsafe(ref cr, i)).StoreUnsafe(ref dr, i);
-        }
+        i = TernaryLoop<T, TOp, Vector512<T>, VectorLanes512<T>>(ref ar, ref br, ref cr, ref dr, i, n, op);
+        i = TernaryLoop<T, TOp, Vector256<T>, VectorLanes256<T>>(ref ar, ref br, ref cr, ref dr, i, n, op);
+        i = TernaryLoop<T, TOp, Vector128<T>, VectorLanes128<T>>(ref ar, ref br, ref cr, ref dr, i, n, op);
         for (; i < n; i++)
             Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref ar, i), Unsafe.Add(ref br, i), Unsafe.Add(ref cr, i));
+    }
+
+    // The vector loops, once for every width: TL is VectorLanes512/256/128, a struct, so the JIT compiles each loop per
+    // width with TL's members inlined (the code of the loops written out per width). A width the machine does not accelerate
+    // (TL.IsAccelerated false, a constant) leaves i as it is.
+
+    /// <summary>d[i..] = op(x[i..]) for whole vectors TV from <paramref name="i"/>; returns where the vectors stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint UnaryLoop<T, TOp, TV, TL>(ref T xr, ref T dr, nuint i, nuint n, TOp op)
+        where TOp : struct, IUnaryOperator<T> where TL : IVectorLanes<T, TV>
+    {
+        if (!TL.IsAccelerated) return i;
+        for (nuint w = (nuint)TL.Count; i + w <= n; i += w)
+            TL.Store(TL.Invoke(op, TL.Load(ref xr, i)), ref dr, i);
+        return i;
+    }
+
+    /// <summary>d[i..] = op(x[i..], y[i..]) for whole vectors TV from <paramref name="i"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint BinaryLoop<T, TOp, TV, TL>(ref T xr, ref T yr, ref T dr, nuint i, nuint n, TOp op)
+        where TOp : struct, IBinaryOperator<T> where TL : IVectorLanes<T, TV>
+    {
+        if (!TL.IsAccelerated) return i;
+        for (nuint w = (nuint)TL.Count; i + w <= n; i += w)
+            TL.Store(TL.Invoke(op, TL.Load(ref xr, i), TL.Load(ref yr, i)), ref dr, i);
+        return i;
+    }
+
+    /// <summary>d[i..] = op(x[i..], y) for whole vectors TV from <paramref name="i"/>, y in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint BroadcastLoop<T, TOp, TV, TL>(ref T xr, T y, ref T dr, nuint i, nuint n, TOp op)
+        where TOp : struct, IBinaryOperator<T> where TL : IVectorLanes<T, TV>
+    {
+        if (!TL.IsAccelerated) return i;
+        var yv = TL.Broadcast(y);
+        for (nuint w = (nuint)TL.Count; i + w <= n; i += w)
+            TL.Store(TL.Invoke(op, TL.Load(ref xr, i), yv), ref dr, i);
+        return i;
+    }
+
+    /// <summary>d[i..] = op(a[i..], b[i..], c[i..]) for whole vectors TV from <paramref name="i"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint TernaryLoop<T, TOp, TV, TL>(ref T ar, ref T br, ref T cr, ref T dr, nuint i, nuint n, TOp op)
+        where TOp : struct, ITernaryOperator<T> where TL : IVectorLanes<T, TV>
+    {
+        if (!TL.IsAccelerated) return i;
+        for (nuint w = (nuint)TL.Count; i + w <= n; i += w)
+            TL.Store(TL.Invoke(op, TL.Load(ref ar, i), TL.Load(ref br, i), TL.Load(ref cr, i)), ref dr, i);
+        return i;
     }
 
     internal static void CheckSameLength(int first, int second)
@@ -185,3 +171,4 @@ public static class ElementwiseDriver
             throw new ArgumentException($"The destination holds {destinationLength} elements but the input has {inputLength}; pass a destination at least as long as the input.");
     }
 }
+

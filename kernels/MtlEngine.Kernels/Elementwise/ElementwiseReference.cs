@@ -43,20 +43,20 @@ public static class ElementwiseReference
     public static void StridedBinary<T, TOp>(ReadOnlySpan<int> shape, StridedArray<T> x, StridedArray<T> y, StridedArray<T> d, TOp op)
         where TOp : IBinarySpanOperator<T>
     {
-        long count = 1;
-        foreach (int s in shape) count *= s;
-        var index = new int[shape.Length];
-        for (long flat = 0; flat < count; flat++)
-        {
-            long rest = flat;
-            for (int k = shape.Length - 1; k >= 0; k--) { index[k] = (int)(rest % shape[k]); rest /= shape[k]; }
+        foreach (int[] index in MultiIndices(shape.ToArray()))
             d.Data[Address(d, index)] = op.Invoke(x.Data[Address(x, index)], y.Data[Address(y, index)]);
-        }
     }
 
     /// <summary>The twin of <see cref="StridedDriver.Unary{T, TOp}"/>, element by element.</summary>
     public static void StridedUnary<T, TOp>(ReadOnlySpan<int> shape, StridedArray<T> x, StridedArray<T> d, TOp op)
         where TOp : IUnarySpanOperator<T>
+    {
+        foreach (int[] index in MultiIndices(shape.ToArray()))
+            d.Data[Address(d, index)] = op.Invoke(x.Data[Address(x, index)]);
+    }
+
+    /// <summary>Every multi-index of <paramref name="shape"/> in row-major order (the last axis fastest), each decoded from its flat number.</summary>
+    private static IEnumerable<int[]> MultiIndices(int[] shape)
     {
         long count = 1;
         foreach (int s in shape) count *= s;
@@ -65,7 +65,7 @@ public static class ElementwiseReference
         {
             long rest = flat;
             for (int k = shape.Length - 1; k >= 0; k--) { index[k] = (int)(rest % shape[k]); rest /= shape[k]; }
-            d.Data[Address(d, index)] = op.Invoke(x.Data[Address(x, index)]);
+            yield return index;
         }
     }
 

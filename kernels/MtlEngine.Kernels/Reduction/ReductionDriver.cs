@@ -39,9 +39,9 @@ public static class ReductionDriver
         ref T xr = ref MemoryMarshal.GetReference(x);
         nuint n = (nuint)x.Length;
         if (widestBits >= 512 && Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && n >= (nuint)Vector512<T>.Count)
-            return FourAccumulators<T, TTransform, TAggregate, Vector512<T>, ReductionLanes512<T>>(ref xr, n, transform, aggregate);
+            return FourAccumulators<T, TTransform, TAggregate, Vector512<T>, VectorLanes512<T>>(ref xr, n, transform, aggregate);
         if (widestBits >= 256 && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && n >= (nuint)Vector256<T>.Count)
-            return FourAccumulators<T, TTransform, TAggregate, Vector256<T>, ReductionLanes256<T>>(ref xr, n, transform, aggregate);
+            return FourAccumulators<T, TTransform, TAggregate, Vector256<T>, VectorLanes256<T>>(ref xr, n, transform, aggregate);
         if (widestBits >= 128 && Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported && n >= (nuint)Vector128<T>.Count)
         {
             nuint w = (nuint)Vector128<T>.Count, i = w;
@@ -64,26 +64,26 @@ public static class ReductionDriver
         where T : unmanaged
         where TTransform : struct, IUnaryOperator<T>
         where TAggregate : struct, IAggregationOperator<T>
-        where TL : IReductionLanes<T, TV>
+        where TL : IVectorLanes<T, TV>
     {
         nuint w = (nuint)TL.Count, i = w;
-        var a0 = TL.Transform(transform, TL.Load(ref xr, 0));
+        var a0 = TL.Invoke(transform, TL.Load(ref xr, 0));
         if (n >= 4 * w)
         {
-            var a1 = TL.Transform(transform, TL.Load(ref xr, w));
-            var a2 = TL.Transform(transform, TL.Load(ref xr, 2 * w));
-            var a3 = TL.Transform(transform, TL.Load(ref xr, 3 * w));
+            var a1 = TL.Invoke(transform, TL.Load(ref xr, w));
+            var a2 = TL.Invoke(transform, TL.Load(ref xr, 2 * w));
+            var a3 = TL.Invoke(transform, TL.Load(ref xr, 3 * w));
             for (i = 4 * w; i + 4 * w <= n; i += 4 * w)
             {
-                a0 = TL.Aggregate(aggregate, a0, TL.Transform(transform, TL.Load(ref xr, i)));
-                a1 = TL.Aggregate(aggregate, a1, TL.Transform(transform, TL.Load(ref xr, i + w)));
-                a2 = TL.Aggregate(aggregate, a2, TL.Transform(transform, TL.Load(ref xr, i + 2 * w)));
-                a3 = TL.Aggregate(aggregate, a3, TL.Transform(transform, TL.Load(ref xr, i + 3 * w)));
+                a0 = TL.Aggregate(aggregate, a0, TL.Invoke(transform, TL.Load(ref xr, i)));
+                a1 = TL.Aggregate(aggregate, a1, TL.Invoke(transform, TL.Load(ref xr, i + w)));
+                a2 = TL.Aggregate(aggregate, a2, TL.Invoke(transform, TL.Load(ref xr, i + 2 * w)));
+                a3 = TL.Aggregate(aggregate, a3, TL.Invoke(transform, TL.Load(ref xr, i + 3 * w)));
             }
             a0 = TL.Aggregate(aggregate, TL.Aggregate(aggregate, a0, a1), TL.Aggregate(aggregate, a2, a3));
         }
         for (; i + w <= n; i += w)
-            a0 = TL.Aggregate(aggregate, a0, TL.Transform(transform, TL.Load(ref xr, i)));
+            a0 = TL.Aggregate(aggregate, a0, TL.Invoke(transform, TL.Load(ref xr, i)));
         T result = TL.Lane(a0, 0);
         for (int lane = 1; lane < TL.Count; lane++) result = aggregate.Invoke(result, TL.Lane(a0, lane));
         return Tail(ref xr, i, n, result, transform, aggregate);
@@ -96,44 +96,4 @@ public static class ReductionDriver
         for (; i < n; i++) result = aggregate.Invoke(result, transform.Invoke(Unsafe.Add(ref xr, i)));
         return result;
     }
-}
-
-/// <summary>
-/// One vector width for <see cref="ReductionDriver"/>'s wide loop: the JIT compiles the loop once per width and inlines
-/// these, so the shared loop is the code the two copies were.
-/// </summary>
-internal interface IReductionLanes<T, TV>
-{
-    /// <summary>The lanes of one vector.</summary>
-    static abstract int Count { get; }
-
-    /// <summary>The vector at x[i..].</summary>
-    static abstract TV Load(ref T x, nuint i);
-
-    /// <summary>t(v) lane by lane.</summary>
-    static abstract TV Transform<TTransform>(TTransform transform, TV v) where TTransform : struct, IUnaryOperator<T>;
-
-    /// <summary>a ⊕ b lane by lane.</summary>
-    static abstract TV Aggregate<TAggregate>(TAggregate aggregate, TV a, TV b) where TAggregate : struct, IAggregationOperator<T>;
-
-    /// <summary>Lane <paramref name="lane"/> of <paramref name="v"/>.</summary>
-    static abstract T Lane(TV v, int lane);
-}
-
-internal readonly struct ReductionLanes512<T> : IReductionLanes<T, Vector512<T>>
-{
-    public static int Count => Vector512<T>.Count;
-    public static Vector512<T> Load(ref T x, nuint i) => Vector512.LoadUnsafe(ref x, i);
-    public static Vector512<T> Transform<TTransform>(TTransform transform, Vector512<T> v) where TTransform : struct, IUnaryOperator<T> => transform.Invoke(v);
-    public static Vector512<T> Aggregate<TAggregate>(TAggregate aggregate, Vector512<T> a, Vector512<T> b) where TAggregate : struct, IAggregationOperator<T> => aggregate.Invoke(a, b);
-    public static T Lane(Vector512<T> v, int lane) => v.GetElement(lane);
-}
-
-internal readonly struct ReductionLanes256<T> : IReductionLanes<T, Vector256<T>>
-{
-    public static int Count => Vector256<T>.Count;
-    public static Vector256<T> Load(ref T x, nuint i) => Vector256.LoadUnsafe(ref x, i);
-    public static Vector256<T> Transform<TTransform>(TTransform transform, Vector256<T> v) where TTransform : struct, IUnaryOperator<T> => transform.Invoke(v);
-    public static Vector256<T> Aggregate<TAggregate>(TAggregate aggregate, Vector256<T> a, Vector256<T> b) where TAggregate : struct, IAggregationOperator<T> => aggregate.Invoke(a, b);
-    public static T Lane(Vector256<T> v, int lane) => v.GetElement(lane);
 }
