@@ -273,13 +273,13 @@ public static unsafe partial class DirectConvolution
                     if (!wide)
                     {
                         // AVX2: the panel's rows 0-5, then 6-11, each a tile of 6 (16 registers hold 12 accumulators, not 24).
-                        Tile<T, Vector256<T>, ConvolutionLanes256<T>, Rows6>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, Math.Min(count, 6), rowBias);
+                        Tile<T, Vector256<T>, SimdLanes256<T>, Rows6>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, Math.Min(count, 6), rowBias);
                         if (count > 6)
-                            Tile<T, Vector256<T>, ConvolutionLanes256<T>, Rows6>(depth, panel + 6, k, source0, source1, c + p0 + 6 * plane, c1 + 6 * ldc1, plane, ldc1, count - 6, rowBias is null ? null : rowBias + 6);
+                            Tile<T, Vector256<T>, SimdLanes256<T>, Rows6>(depth, panel + 6, k, source0, source1, c + p0 + 6 * plane, c1 + 6 * ldc1, plane, ldc1, count - 6, rowBias is null ? null : rowBias + 6);
                     }
-                    else if (count <= 4) Tile<T, Vector512<T>, ConvolutionLanes512<T>, Rows4>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
-                    else if (count <= 8) Tile<T, Vector512<T>, ConvolutionLanes512<T>, Rows8>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
-                    else Tile<T, Vector512<T>, ConvolutionLanes512<T>, Rows12>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    else if (count <= 4) Tile<T, Vector512<T>, SimdLanes512<T>, Rows4>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    else if (count <= 8) Tile<T, Vector512<T>, SimdLanes512<T>, Rows8>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
+                    else Tile<T, Vector512<T>, SimdLanes512<T>, Rows12>(depth, panel, k, source0, source1, c + p0, c1, plane, ldc1, count, rowBias);
                     if (lines > 0 && Sse.IsSupported)
                     {
                         for (long line = tile * lines / tiles, end = (tile + 1) * lines / tiles; line < end; line++)
@@ -339,7 +339,7 @@ public static unsafe partial class DirectConvolution
     /// <summary>Rows i of the two runs' accumulators to c0/c1 + i·ldc, plus bias[i] when there is a bias.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put<T, TV, TLanes>(TV v0, TV v1, int i, T* c0, T* c1, nint ldc0, nint ldc1, T* bias)
-        where T : unmanaged where TV : struct where TLanes : IConvolutionLanes<T, TV>
+        where T : unmanaged where TV : struct where TLanes : ISimdLanes<T, TV>
     {
         if (bias is not null)
         {
@@ -353,50 +353,19 @@ public static unsafe partial class DirectConvolution
 
     /// <summary>c + a·b with one rounding (vfmadd231ps/pd), for the weight gradient's kernels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c) where T : unmanaged => ConvolutionLanes512<T>.MultiplyAdd(a, b, c);
+    private static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c) where T : unmanaged => SimdLanes512<T>.MultiplyAdd(a, b, c);
 
     // The microkernel, unrolled so that the accumulators stay in registers (as GEMM's Microkernels.Avx512).
 
-    /// <summary>A tile's height, 4, 6, 8 or 12 rows, as a type: the JIT compiles <see cref="Tile{T, TV, TLanes, TRows}"/> once per height with the rows past it dropped.</summary>
-    private interface ITileRows
-    {
-        /// <summary>The rows the tile accumulates (4, 6, 8 or 12 = <see cref="MR"/>).</summary>
-        static abstract int Count { get; }
-    }
-
-    /// <summary>A 4-row tile.</summary>
-    private struct Rows4 : ITileRows
-    {
-        public static int Count => 4;
-    }
-
-    /// <summary>A 6-row tile (AVX2: 12 accumulators of 16 registers).</summary>
-    private struct Rows6 : ITileRows
-    {
-        public static int Count => 6;
-    }
-
-    /// <summary>An 8-row tile.</summary>
-    private struct Rows8 : ITileRows
-    {
-        public static int Count => 8;
-    }
-
-    /// <summary>A 12-row tile (<see cref="MR"/>).</summary>
-    private struct Rows12 : ITileRows
-    {
-        public static int Count => MR;
-    }
-
     /// <summary>
     /// A tile of TRows.Count rows (4, 8 or 12 with AVX-512's 32 registers; 6 with AVX2's 16, each 12-row panel as two) of two
-    /// runs of TLanes.Lanes: c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j], the first
+    /// runs of TLanes.Count: c0/c1[i·ldc + j] = bias[i] + Σ_p a[p·MR + i]·source0/1[offsets[p] + j], the first
     /// <paramref name="rows"/> rows stored; each element the same sum in the same order at either width. The rows past
     /// TRows.Count are constant-false branches, gone from the smaller kernels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<T, TV, TLanes, TRows>(int depth, T* a, int* offsets, T* source0, T* source1, T* c0, T* c1, nint ldc0, nint ldc1, int rows, T* bias)
-        where T : unmanaged, INumber<T> where TV : struct where TLanes : IConvolutionLanes<T, TV> where TRows : struct, ITileRows
+        where T : unmanaged, INumber<T> where TV : struct where TLanes : ISimdLanes<T, TV> where TRows : struct, ITileRows
     {
         TV c0_0 = default, c0_1 = default;
         TV c1_0 = default, c1_1 = default;

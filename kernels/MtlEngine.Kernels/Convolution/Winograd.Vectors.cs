@@ -176,13 +176,13 @@ internal static unsafe class WinogradTile
     /// c[i·ldc .. + 2L] = Σ_p a[i·lda + p]·b[p·ldb .. + 2L] for i &lt; TVectors.Rows, two accumulators a row: 12 rows with
     /// AVX-512's 32 registers (24 accumulators, as DirectConvolution's tile), 6 with AVX2's 16 (as GEMM's AVX2 microkernel).
     /// The rows past TVectors.Rows are constant-false branches, gone from the 6-row kernel. On the raw vectors TV
-    /// (<see cref="IConvolutionLanes{T, TV}"/>), not on the wrapper struct TVectors the transforms use.
+    /// (<see cref="ISimdLanes{T, TV}"/>), not on the wrapper struct TVectors the transforms use.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T, TV, TLanes, TVectors>(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc)
-        where T : unmanaged, INumber<T> where TV : struct where TLanes : IConvolutionLanes<T, TV> where TVectors : unmanaged, IWinogradVectors<TVectors, T>
+        where T : unmanaged, INumber<T> where TV : struct where TLanes : ISimdLanes<T, TV> where TVectors : unmanaged, IWinogradVectors<TVectors, T>
     {
-        nint lanes = TLanes.Lanes;
+        nint lanes = TLanes.Count;
         TV c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
         TV c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
         TV c6_0 = default, c6_1 = default, c7_0 = default, c7_1 = default, c8_0 = default, c8_1 = default;
@@ -313,7 +313,7 @@ internal readonly unsafe struct WinogradVectors512<T> : IWinogradVectors<Winogra
     /// <summary>12 rows × 2 vectors (<see cref="WinogradTile"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Tile(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc) =>
-        WinogradTile.Multiply<T, Vector512<T>, ConvolutionLanes512<T>, WinogradVectors512<T>>(depth, a, lda, b, ldb, c, ldc);
+        WinogradTile.Multiply<T, Vector512<T>, SimdLanes512<T>, WinogradVectors512<T>>(depth, a, lda, b, ldb, c, ldc);
 }
 
 /// <summary>
@@ -407,5 +407,5 @@ internal readonly unsafe struct WinogradVectors256<T> : IWinogradVectors<Winogra
     /// <summary>6 rows × 2 vectors (<see cref="WinogradTile"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Tile(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc) =>
-        WinogradTile.Multiply<T, Vector256<T>, ConvolutionLanes256<T>, WinogradVectors256<T>>(depth, a, lda, b, ldb, c, ldc);
+        WinogradTile.Multiply<T, Vector256<T>, SimdLanes256<T>, WinogradVectors256<T>>(depth, a, lda, b, ldb, c, ldc);
 }

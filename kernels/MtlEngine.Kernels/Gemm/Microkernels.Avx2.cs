@@ -22,21 +22,10 @@ internal readonly unsafe struct Avx2Microkernel<T> : IMicrokernel<T> where T : u
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta) =>
-        BroadcastTile<T, Vector256<T>, Lanes256<T>, SixRows>.Run(kc, a, MR, b, ldb, c, ldc, alpha, beta);
+        BroadcastTile<T, Vector256<T>, SimdLanes256<T>, Rows6>.Run(kc, a, MR, b, ldb, c, ldc, alpha, beta);
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void RunShort(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta) =>
-        BroadcastTile<T, Vector256<T>, Lanes256<T>, FourRows>.Run(kc, a, MR, b, ldb, c, ldc, alpha, beta);
-}
-
-/// <summary>256-bit lanes (<see cref="Simd256"/>: one instruction each).</summary>
-internal readonly unsafe struct Lanes256<T> : IKernelLanes<T, Vector256<T>> where T : unmanaged
-{
-    public static int Count => Vector256<T>.Count;
-    public static Vector256<T> Load(T* p) => Simd256.Load(p);
-    public static void Store(Vector256<T> v, T* p) => Simd256.Store(v, p);
-    public static Vector256<T> Broadcast(T x) => Simd256.Broadcast(x);
-    public static Vector256<T> Fma(Vector256<T> a, Vector256<T> b, Vector256<T> c) => Simd256.Fma(a, b, c);
-    public static Vector256<T> Multiply(Vector256<T> a, Vector256<T> b) => a * b;
+        BroadcastTile<T, Vector256<T>, SimdLanes256<T>, Rows4>.Run(kc, a, MR, b, ldb, c, ldc, alpha, beta);
 }

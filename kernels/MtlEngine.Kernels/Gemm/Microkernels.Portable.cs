@@ -18,64 +18,7 @@ internal readonly unsafe struct PortableMicrokernel<T> : IMicrokernel<T> where T
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T alpha, T beta) =>
-        BroadcastTile<T, Vector<T>, PortableLanes<T>, FourRows>.Run(kc, a, MR, b, ldb, c, ldc, alpha, beta);
-}
-
-/// <summary>
-/// The vector operations of <see cref="BroadcastTile{T, TV, TLanes, TRows}"/> on one vector type: the JIT compiles the body
-/// once per lanes struct and inlines these, so the shared body is the code a copy per vector type would be.
-/// </summary>
-/// <typeparam name="T">The element type.</typeparam>
-/// <typeparam name="TV">The vector type.</typeparam>
-internal unsafe interface IKernelLanes<T, TV> where T : unmanaged
-{
-    /// <summary>Elements per vector.</summary>
-    static abstract int Count { get; }
-
-    /// <summary>The vector at p.</summary>
-    static abstract TV Load(T* p);
-
-    /// <summary>Writes v to p.</summary>
-    static abstract void Store(TV v, T* p);
-
-    /// <summary>x in every lane.</summary>
-    static abstract TV Broadcast(T x);
-
-    /// <summary>a·b + c lane by lane (rounded once for float and double).</summary>
-    static abstract TV Fma(TV a, TV b, TV c);
-
-    /// <summary>a·b lane by lane.</summary>
-    static abstract TV Multiply(TV a, TV b);
-}
-
-/// <summary><see cref="Vector{T}"/> lanes (<see cref="SimdPortable"/>).</summary>
-internal readonly unsafe struct PortableLanes<T> : IKernelLanes<T, Vector<T>> where T : unmanaged
-{
-    public static int Count => Vector<T>.Count;
-    public static Vector<T> Load(T* p) => SimdPortable.Load(p);
-    public static void Store(Vector<T> v, T* p) => SimdPortable.Store(v, p);
-    public static Vector<T> Broadcast(T x) => SimdPortable.Broadcast(x);
-    public static Vector<T> Fma(Vector<T> a, Vector<T> b, Vector<T> c) => SimdPortable.Fma(a, b, c);
-    public static Vector<T> Multiply(Vector<T> a, Vector<T> b) => a * b;
-}
-
-/// <summary>Rows of a <see cref="BroadcastTile{T, TV, TLanes, TRows}"/>: 4 or 6 (a constant once the JIT specializes).</summary>
-internal interface ITileRows
-{
-    /// <summary>4 or 6.</summary>
-    static abstract int Rows { get; }
-}
-
-/// <summary>Four rows (the portable kernel, and the AVX2 kernel's short tile).</summary>
-internal readonly struct FourRows : ITileRows
-{
-    public static int Rows => 4;
-}
-
-/// <summary>Six rows (the AVX2 kernel).</summary>
-internal readonly struct SixRows : ITileRows
-{
-    public static int Rows => 6;
+        BroadcastTile<T, Vector<T>, SimdLanesPortable<T>, Rows4>.Run(kc, a, MR, b, ldb, c, ldc, alpha, beta);
 }
 
 /// <summary>
@@ -88,14 +31,14 @@ internal readonly struct SixRows : ITileRows
 internal static unsafe class BroadcastTile<T, TV, TLanes, TRows>
     where T : unmanaged, INumber<T>
     where TV : struct
-    where TLanes : IKernelLanes<T, TV>
+    where TLanes : ISimdLanes<T, TV>
     where TRows : ITileRows
 {
     /// <summary>C[i, j] = α·Σ_p a[p·aStep + i]·b[p·ldb + j] + β·C[i, j] for the tile's rows i and 2·W columns j (β = 0: C not read).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Run(int kc, T* a, nint aStep, T* b, nint ldb, T* c, nint ldc, T alpha, T beta)
     {
-        bool six = TRows.Rows == 6;
+        bool six = TRows.Count == 6;
         int w = TLanes.Count;
         TV c0_0 = default, c0_1 = default;
         TV c1_0 = default, c1_1 = default;
@@ -121,14 +64,14 @@ internal static unsafe class BroadcastTile<T, TV, TLanes, TRows>
         {
             TV b0 = TLanes.Load(b), b1 = TLanes.Load(b + w);
             TV ai;
-            ai = TLanes.Broadcast(a[0]); c0_0 = TLanes.Fma(ai, b0, c0_0); c0_1 = TLanes.Fma(ai, b1, c0_1);
-            ai = TLanes.Broadcast(a[1]); c1_0 = TLanes.Fma(ai, b0, c1_0); c1_1 = TLanes.Fma(ai, b1, c1_1);
-            ai = TLanes.Broadcast(a[2]); c2_0 = TLanes.Fma(ai, b0, c2_0); c2_1 = TLanes.Fma(ai, b1, c2_1);
-            ai = TLanes.Broadcast(a[3]); c3_0 = TLanes.Fma(ai, b0, c3_0); c3_1 = TLanes.Fma(ai, b1, c3_1);
+            ai = TLanes.Broadcast(a[0]); c0_0 = TLanes.MultiplyAdd(ai, b0, c0_0); c0_1 = TLanes.MultiplyAdd(ai, b1, c0_1);
+            ai = TLanes.Broadcast(a[1]); c1_0 = TLanes.MultiplyAdd(ai, b0, c1_0); c1_1 = TLanes.MultiplyAdd(ai, b1, c1_1);
+            ai = TLanes.Broadcast(a[2]); c2_0 = TLanes.MultiplyAdd(ai, b0, c2_0); c2_1 = TLanes.MultiplyAdd(ai, b1, c2_1);
+            ai = TLanes.Broadcast(a[3]); c3_0 = TLanes.MultiplyAdd(ai, b0, c3_0); c3_1 = TLanes.MultiplyAdd(ai, b1, c3_1);
             if (six)
             {
-                ai = TLanes.Broadcast(a[4]); c4_0 = TLanes.Fma(ai, b0, c4_0); c4_1 = TLanes.Fma(ai, b1, c4_1);
-                ai = TLanes.Broadcast(a[5]); c5_0 = TLanes.Fma(ai, b0, c5_0); c5_1 = TLanes.Fma(ai, b1, c5_1);
+                ai = TLanes.Broadcast(a[4]); c4_0 = TLanes.MultiplyAdd(ai, b0, c4_0); c4_1 = TLanes.MultiplyAdd(ai, b1, c4_1);
+                ai = TLanes.Broadcast(a[5]); c5_0 = TLanes.MultiplyAdd(ai, b0, c5_0); c5_1 = TLanes.MultiplyAdd(ai, b1, c5_1);
             }
             a += aStep;
             b += ldb;
@@ -165,7 +108,7 @@ internal static unsafe class BroadcastTile<T, TV, TLanes, TRows>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Update(T* row, TV acc0, TV acc1, TV va, TV vb, int w)
     {
-        TLanes.Store(TLanes.Fma(va, acc0, TLanes.Multiply(vb, TLanes.Load(row))), row);
-        TLanes.Store(TLanes.Fma(va, acc1, TLanes.Multiply(vb, TLanes.Load(row + w))), row + w);
+        TLanes.Store(TLanes.MultiplyAdd(va, acc0, TLanes.Multiply(vb, TLanes.Load(row))), row);
+        TLanes.Store(TLanes.MultiplyAdd(va, acc1, TLanes.Multiply(vb, TLanes.Load(row + w))), row + w);
     }
 }
