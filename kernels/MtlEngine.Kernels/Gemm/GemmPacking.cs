@@ -229,7 +229,12 @@ internal static unsafe class GemmPacking
     /// blocks, alternating, median of paired ratios of thread CPU time, load average 30–55): double 0.75 with B flushed from
     /// the caches before each pass (0.80 without the prefetch), 0.90 with B warm in L3; float 0.65–0.68 flushed, 0.90 warm.
     /// In `mtl bench gemm --n 1024 --dtype f64 --threads 1` under perf, PackBRows fell from 1.3–1.4 % of the samples to
-    /// 0.8–0.9 % (the microkernel 28–31 %).
+    /// 0.8–0.9 % (the microkernel 28–31 %); the whole product (old and new builds alternating, 20 pairs, load average 1.5–2.4)
+    /// 1.016 (quartiles 1.006–1.028), at n = 2048 0.99 (6 pairs, noise). Tried with AVX-512 off (AVX2 NR 16 float and 8
+    /// double, NC 4096/2048): the same prefetch with 256-bit copies, and 8- or 16-row blocks copied panel by panel (a
+    /// packed micro-panel's rows written together, fewer pages per row): 0.96–1.02, no gain. There the packed KC×NC block
+    /// (1–2 MiB) overflows L2 and packing runs at about 9 GB/s warm or flushed, the rate of writing it out, which only
+    /// GemmBlockSizes' NC could change.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PackBRowsWide<T>(int kc, int p0, int p1, int full, int nr, T* b, nint rsB, T* packed) where T : unmanaged, INumber<T>
@@ -300,7 +305,9 @@ internal static unsafe class GemmPacking
     /// row-major A in KC = 320 blocks against the line-group-by-line-group order, median of paired ratios of thread CPU time,
     /// load average 30–55: double 0.85–0.89 flushed from the caches, 0.95 warm; float 0.85 flushed, 1.0 warm). Tried and
     /// dropped: prefetching the next micro-panel's rows at each cache line of depths, 1.33 (double) and 1.75 (float) warm,
-    /// 0.85 and 1.11 flushed. Returns the first line left to the caller (0 when the
+    /// 0.85 and 1.11 flushed; AVX-512 8×8 transposes for MR = 8 double (8 zmm loads, unpacks, two-source permutes, 128-bit
+    /// lane shuffles, 8 zmm stores: 40 instructions per 64 values against 64), 0.97–1.00 of this loop (the copy is bound by
+    /// reading A, not by shuffles). Returns the first line left to the caller (0 when the
     /// transposes are not supported for T).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

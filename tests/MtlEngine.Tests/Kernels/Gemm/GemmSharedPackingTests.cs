@@ -95,7 +95,7 @@ public unsafe class GemmSharedPackingTests
     {
         var random = new Random(7);
         foreach (int mr in new[] { 6, 7, 5, 8, 12, 16 })
-            foreach (int kc in new[] { 1, 2, 3, 4, 5, 17, 40 })
+            foreach (int kc in new[] { 1, 2, 3, 4, 5, 8, 17, 40 })
                 foreach (int mc in new[] { 1, 2, 3, mr - 1, mr, mr + 1, mr + 2, 3 * mr + 4 })
                 {
                     if (mc < 1) continue;
