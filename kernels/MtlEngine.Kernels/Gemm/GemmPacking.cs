@@ -228,6 +228,8 @@ internal static unsafe class GemmPacking
     /// Measured on Zen 5 (1 thread, in-process against the 256-bit copy, packing all of an n = 1024 B in the bench's KC×NC
     /// blocks, alternating, median of paired ratios of thread CPU time, load average 30–55): double 0.75 with B flushed from
     /// the caches before each pass (0.80 without the prefetch), 0.90 with B warm in L3; float 0.65–0.68 flushed, 0.90 warm.
+    /// The prefetch alone is within the noise: at load average 1.6, flushed, no prefetch / 2 / 8 rows ahead against 4 gave
+    /// double 1.007 / 1.033 / 0.994, float 1.018 / 0.981 / 1.023 (21 pairs each); it stays at 4, the best under load.
     /// In `mtl bench gemm --n 1024 --dtype f64 --threads 1` under perf, PackBRows fell from 1.3–1.4 % of the samples to
     /// 0.8–0.9 % (the microkernel 28–31 %); the whole product (old and new builds alternating, 20 pairs, load average 1.5–2.4)
     /// 1.016 (quartiles 1.006–1.028), at n = 2048 0.99 (6 pairs, noise). Tried with AVX-512 off (AVX2 NR 16 float and 8
