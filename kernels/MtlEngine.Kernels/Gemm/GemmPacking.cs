@@ -188,7 +188,16 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackBRows<T>(int kc, int p0, int p1, int nc, int nr, T* b, nint rsB, T* packed) where T : unmanaged, INumber<T>
     {
-        int full = nc / nr, rest = nc - full * nr, w = Vector256<T>.Count;
+        int full = nc / nr, rest = nc - full * nr;
+        if (full > 0 && Vector512.IsHardwareAccelerated && nr % Vector512<T>.Count == 0)
+        {
+            PackBRowsWide(kc, p0, p1, full, nr, b, rsB, packed);
+            if (rest == 0) return;
+            b += full * nr;
+            packed += (nint)full * nr * kc;
+            full = 0;
+        }
+        int w = Vector256<T>.Count;
         bool vectors = nr % w == 0 && Vector256.IsHardwareAccelerated;
         nint panelLength = (nint)nr * kc;
         for (int p = p0; p < p1; p++)
@@ -204,6 +213,47 @@ internal static unsafe class GemmPacking
             if (rest == 0) continue;
             new ReadOnlySpan<T>(source, rest).CopyTo(new Span<T>(dst, rest));
             for (int j = rest; j < nr; j++) dst[j] = T.Zero;
+        }
+    }
+
+    /// <summary>Rows ahead of the one being copied whose lines <see cref="PackBRowsWide{T}"/> prefetches.</summary>
+    private const int PrefetchRowsAhead = 4;
+
+    /// <summary>
+    /// <see cref="PackBRows{T}"/> for the <paramref name="full"/> whole micro-panels when NR is a multiple of a 512-bit vector
+    /// (the AVX-512 kernels' NR 32 float and 24 double): each piece of NR values moves as 512-bit loads and stores (one cache
+    /// line each when B's rows are 64-byte aligned), and for each line copied the same line
+    /// <see cref="PrefetchRowsAhead"/> rows further down is prefetched. Each row of B is a new run of nc values a page or more
+    /// from the last (rsB·sizeof(T) = 8 KiB at n = 1024 double), which the stream prefetchers meet cold.
+    /// Measured on Zen 5 (1 thread, in-process against the 256-bit copy, packing all of an n = 1024 B in the bench's KC×NC
+    /// blocks, alternating, median of paired ratios of thread CPU time, load average 30–55): double 0.75 with B flushed from
+    /// the caches before each pass (0.80 without the prefetch), 0.90 with B warm in L3; float 0.65–0.68 flushed, 0.90 warm.
+    /// The prefetch alone is within the noise: at load average 1.6, flushed, no prefetch / 2 / 8 rows ahead against 4 gave
+    /// double 1.007 / 1.033 / 0.994, float 1.018 / 0.981 / 1.023 (21 pairs each); it stays at 4, the best under load.
+    /// In `mtl bench gemm --n 1024 --dtype f64 --threads 1` under perf, PackBRows fell from 1.3–1.4 % of the samples to
+    /// 0.8–0.9 % (the microkernel 28–31 %); the whole product (old and new builds alternating, 20 pairs, load average 1.5–2.4)
+    /// 1.016 (quartiles 1.006–1.028), at n = 2048 0.99 (6 pairs, noise). Tried with AVX-512 off (AVX2 NR 16 float and 8
+    /// double, NC 4096/2048): the same prefetch with 256-bit copies, and 8- or 16-row blocks copied panel by panel (a
+    /// packed micro-panel's rows written together, fewer pages per row): 0.96–1.02, no gain. There the packed KC×NC block
+    /// (1–2 MiB) overflows L2 and packing runs at about 9 GB/s warm or flushed, the rate of writing it out, which only
+    /// GemmBlockSizes' NC could change.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackBRowsWide<T>(int kc, int p0, int p1, int full, int nr, T* b, nint rsB, T* packed) where T : unmanaged, INumber<T>
+    {
+        int w = Vector512<T>.Count;
+        nint panelLength = (nint)nr * kc;
+        for (int p = p0; p < p1; p++)
+        {
+            T* source = b + p * rsB, dst = packed + p * nr;
+            // Past the range's last rows the prefetch reads the current row again (already in L1) rather than rows not packed here.
+            nint ahead = p + PrefetchRowsAhead < p1 ? PrefetchRowsAhead * rsB : 0;
+            for (int s = 0; s < full; s++, source += nr, dst += panelLength)
+                for (int j = 0; j < nr; j += w)
+                {
+                    if (Sse.IsSupported) Sse.Prefetch0(source + j + ahead);
+                    Vector512.Load(source + j).Store(dst + j);
+                }
         }
     }
 
@@ -250,22 +300,28 @@ internal static unsafe class GemmPacking
     /// <summary>
     /// Packs the first multiple of 4 of <paramref name="count"/> lines whose kc depths are contiguous (line i at
     /// src + i·<paramref name="lineStride"/>) into a panel of <paramref name="width"/> values per depth,
-    /// packed[p·width + i] = line i's depth p: 4×4 blocks are transposed in registers (lines i..i+3, depths p..p+3)
-    /// and the last kc mod 4 depths of those lines copied one by one. Returns the first line left to the caller
-    /// (0 when the transposes are not supported for T).
+    /// packed[p·width + i] = line i's depth p: 4×4 blocks are transposed in registers (lines i..i+3, depths p..p+3), all the
+    /// lines' blocks of depths p..p+3 before the next depths, so each depth's values are written together (a whole cache
+    /// line for the AVX-512 kernels' MR = 8 double and 16 values of MR = 12 float) rather than in MR/4 passes over the
+    /// panel; the last kc mod 4 depths of those lines are copied one by one (Zen 5, 1 thread, packing all of an n = 1024
+    /// row-major A in KC = 320 blocks against the line-group-by-line-group order, median of paired ratios of thread CPU time,
+    /// load average 30–55: double 0.85–0.89 flushed from the caches, 0.95 warm; float 0.85 flushed, 1.0 warm). Tried and
+    /// dropped: prefetching the next micro-panel's rows at each cache line of depths, 1.33 (double) and 1.75 (float) warm,
+    /// 0.85 and 1.11 flushed; AVX-512 8×8 transposes for MR = 8 double (8 zmm loads, unpacks, two-source permutes, 128-bit
+    /// lane shuffles, 8 zmm stores: 40 instructions per 64 values against 64), 0.97–1.00 of this loop (the copy is bound by
+    /// reading A, not by shuffles). Returns the first line left to the caller (0 when the
+    /// transposes are not supported for T).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int PackContiguousLines<T>(T* src, nint lineStride, int count, int kc, T* packed, int width) where T : unmanaged, INumber<T>
     {
         int count4 = count & ~3, kc4 = kc & ~3;
         if (count4 == 0 || kc4 == 0 || !Transpose4x4.IsSupported<T>()) return 0;
-        for (int i = 0; i < count4; i += 4)
-        {
-            T* line = src + i * lineStride;
-            for (int p = 0; p < kc4; p += 4) Transpose4x4.Run(line + p, lineStride, packed + p * width + i, width);
-            for (int q = 0; q < 4; q++)
-                for (int p = kc4; p < kc; p++) packed[p * width + i + q] = line[q * lineStride + p];
-        }
+        for (int p = 0; p < kc4; p += 4)
+            for (int i = 0; i < count4; i += 4) Transpose4x4.Run(src + i * lineStride + p, lineStride, packed + p * width + i, width);
+        if (kc4 < kc)
+            for (int q = 0; q < count4; q++)
+                for (int p = kc4; p < kc; p++) packed[p * width + q] = src[q * lineStride + p];
         return count4;
     }
 }

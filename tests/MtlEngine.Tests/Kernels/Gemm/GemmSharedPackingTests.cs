@@ -14,34 +14,43 @@ public unsafe class GemmSharedPackingTests
     [Fact]
     public void Packing_B_row_by_row_in_any_row_ranges_is_bitwise_the_panel_by_panel_twin()
     {
+        // Float and double: with AVX-512 the NRs that are multiples of a 512-bit vector (float 32 and 48, double 8, 16, 24,
+        // 32 and 48) take PackBRows's 512-bit path with its prefetch, the others the 256-bit or span copies; nc = 3·NR + 5
+        // runs the wide path and then the narrow one for the last partial panel.
         var random = new Random(3);
-        foreach (int nr in new[] { 8, 24, 32, 6 })
+        foreach (int nr in new[] { 8, 16, 24, 32, 48, 6 })
             foreach (int kc in new[] { 1, 5, 17, 40 })
                 foreach (int nc in new[] { 1, nr - 1, nr, nr + 1, 3 * nr + 5 })
                 {
                     if (nc < 1) continue;
-                    int ldb = nc + 3, panels = (nc + nr - 1) / nr;
-                    var b = new float[kc * ldb];
-                    for (int i = 0; i < b.Length; i++) b[i] = (float)(random.NextDouble() - 0.5);
-                    var twin = new float[panels * nr * kc];
-                    var whole = new float[twin.Length];
-                    var ranges = new float[twin.Length];
-                    Array.Fill(whole, float.NaN);
-                    Array.Fill(ranges, float.NaN);
-                    fixed (float* pb = b, pt = twin, pw = whole, pr = ranges)
-                    {
-                        for (int s = 0; s < panels; s++)
-                            GemmPacking.PackBPanel(kc, Math.Min(nr, nc - s * nr), nr, pb + s * nr, ldb, 1, pt + s * nr * kc);
-                        GemmPacking.PackB(kc, nc, nr, pb, ldb, 1, pw);
-                        // Uneven row ranges in a scrambled order, as threads claim them.
-                        int cut1 = kc / 3, cut2 = 2 * kc / 3 + 1;
-                        foreach (var (p0, p1) in new[] { (cut2, kc), (0, cut1), (cut1, Math.Min(cut2, kc)) })
-                            if (p0 < p1) GemmPacking.PackBRows(kc, p0, p1, nc, nr, pb, ldb, pr);
-                    }
-                    string what = $"NR {nr}, kc {kc}, nc {nc}";
-                    Assert.True(twin.AsSpan().SequenceEqual(whole), what + ": PackB differs from the panel-by-panel twin.");
-                    Assert.True(twin.AsSpan().SequenceEqual(ranges), what + ": row ranges differ from the panel-by-panel twin.");
+                    RowsAsPanels<float>(nr, kc, nc, random);
+                    RowsAsPanels<double>(nr, kc, nc, random);
                 }
+    }
+
+    private static void RowsAsPanels<T>(int nr, int kc, int nc, Random random) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int ldb = nc + 3, panels = (nc + nr - 1) / nr;
+        var b = new T[kc * ldb];
+        for (int i = 0; i < b.Length; i++) b[i] = T.CreateTruncating(random.NextDouble() - 0.5);
+        var twin = new T[panels * nr * kc];
+        var whole = new T[twin.Length];
+        var ranges = new T[twin.Length];
+        Array.Fill(whole, T.NaN);
+        Array.Fill(ranges, T.NaN);
+        fixed (T* pb = b, pt = twin, pw = whole, pr = ranges)
+        {
+            for (int s = 0; s < panels; s++)
+                GemmPacking.PackBPanel(kc, Math.Min(nr, nc - s * nr), nr, pb + s * nr, ldb, 1, pt + s * nr * kc);
+            GemmPacking.PackB(kc, nc, nr, pb, ldb, 1, pw);
+            // Uneven row ranges in a scrambled order, as threads claim them.
+            int cut1 = kc / 3, cut2 = 2 * kc / 3 + 1;
+            foreach (var (p0, p1) in new[] { (cut2, kc), (0, cut1), (cut1, Math.Min(cut2, kc)) })
+                if (p0 < p1) GemmPacking.PackBRows(kc, p0, p1, nc, nr, pb, ldb, pr);
+        }
+        string what = $"{typeof(T).Name} NR {nr}, kc {kc}, nc {nc}";
+        Assert.True(twin.AsSpan().SequenceEqual(whole), what + ": PackB differs from the panel-by-panel twin.");
+        Assert.True(twin.AsSpan().SequenceEqual(ranges), what + ": row ranges differ from the panel-by-panel twin.");
     }
 
     [Fact]
@@ -85,8 +94,8 @@ public unsafe class GemmSharedPackingTests
     public void Packing_a_row_major_A_is_bitwise_the_one_by_one_twin()
     {
         var random = new Random(7);
-        foreach (int mr in new[] { 6, 7, 5, 8, 12 })
-            foreach (int kc in new[] { 1, 2, 3, 4, 5, 17, 40 })
+        foreach (int mr in new[] { 6, 7, 5, 8, 12, 16 })
+            foreach (int kc in new[] { 1, 2, 3, 4, 5, 8, 17, 40 })
                 foreach (int mc in new[] { 1, 2, 3, mr - 1, mr, mr + 1, mr + 2, 3 * mr + 4 })
                 {
                     if (mc < 1) continue;
