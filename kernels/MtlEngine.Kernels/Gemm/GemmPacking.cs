@@ -231,7 +231,8 @@ internal static unsafe class GemmPacking
     /// The prefetch alone is within the noise: at load average 1.6, flushed, no prefetch / 2 / 8 rows ahead against 4 gave
     /// double 1.007 / 1.033 / 0.994, float 1.018 / 0.981 / 1.023 (21 pairs each); it stays at 4, the best under load.
     /// In `mtl bench gemm --n 1024 --dtype f64 --threads 1` under perf, PackBRows fell from 1.3–1.4 % of the samples to
-    /// 0.8–0.9 % (the microkernel 28–31 %); the whole product (old and new builds alternating, 20 pairs, load average 1.5–2.4)
+    /// 0.8–0.9 % (the microkernel 28–31 %); the whole product, with a change of PackContiguousLines since reverted (old and
+    /// new builds alternating, 20 pairs, load average 1.5–2.4)
     /// 1.016 (quartiles 1.006–1.028), at n = 2048 0.99 (6 pairs, noise). Tried with AVX-512 off (AVX2 NR 16 float and 8
     /// double, NC 4096/2048): the same prefetch with 256-bit copies, and 8- or 16-row blocks copied panel by panel (a
     /// packed micro-panel's rows written together, fewer pages per row): 0.96–1.02, no gain. There the packed KC×NC block
@@ -300,16 +301,17 @@ internal static unsafe class GemmPacking
     /// <summary>
     /// Packs the first multiple of 4 of <paramref name="count"/> lines whose kc depths are contiguous (line i at
     /// src + i·<paramref name="lineStride"/>) into a panel of <paramref name="width"/> values per depth,
-    /// packed[p·width + i] = line i's depth p: 4×4 blocks are transposed in registers (lines i..i+3, depths p..p+3), all the
-    /// lines' blocks of depths p..p+3 before the next depths, so each depth's values are written together (a whole cache
-    /// line for the AVX-512 kernels' MR = 8 double and 16 values of MR = 12 float) rather than in MR/4 passes over the
-    /// panel; the last kc mod 4 depths of those lines are copied one by one (Zen 5, 1 thread, packing all of an n = 1024
-    /// row-major A in KC = 320 blocks against the line-group-by-line-group order, median of paired ratios of thread CPU time,
-    /// load average 30–55: double 0.85–0.89 flushed from the caches, 0.95 warm; float 0.85 flushed, 1.0 warm). Tried and
-    /// dropped: prefetching the next micro-panel's rows at each cache line of depths, 1.33 (double) and 1.75 (float) warm,
-    /// 0.85 and 1.11 flushed; AVX-512 8×8 transposes for MR = 8 double (8 zmm loads, unpacks, two-source permutes, 128-bit
-    /// lane shuffles, 8 zmm stores: 40 instructions per 64 values against 64), 0.97–1.00 of this loop (the copy is bound by
-    /// reading A, not by shuffles). Returns the first line left to the caller (0 when the
+    /// packed[p·width + i] = line i's depth p: 4×4 blocks are transposed in registers (lines i..i+3, depths p..p+3), one
+    /// group of 4 lines after the other along all its depths, and the last kc mod 4 depths of those lines copied one by one.
+    /// Tried and reverted: all the line groups' blocks of depths p..p+3 before the next depths (each depth's values written
+    /// together). Packing alone (Zen 5, 1 thread, an n = 1024 row-major A in KC = 320 blocks, paired thread CPU time, load
+    /// 30–55) it was 0.85–0.89 of this order flushed from the caches and 0.95 warm for double, and `mtl bench gemm` f64
+    /// n = 1024 gained about 1.6 % with it and PackBRowsWide together; but it read MR lines a few depths at a time, and
+    /// logistic regression's X·Wᵀ (A = X, 20000×256 double, streamed from memory, n = 10: packing A is most of that product)
+    /// made `mtl bench logreg` logreg_synth on 1 thread 1.086 slower (6 paired runs of the published builds, idle, load
+    /// 1.7–1.9; this order restored: 1.015). Also dropped: prefetching the next micro-panel's rows at each cache line of
+    /// depths, 1.33 (double) and 1.75 (float) warm, 0.85 and 1.11 flushed; AVX-512 8×8 transposes for MR = 8 double,
+    /// 0.97–1.00 (the copy is bound by reading A, not by shuffles). Returns the first line left to the caller (0 when the
     /// transposes are not supported for T).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -317,11 +319,13 @@ internal static unsafe class GemmPacking
     {
         int count4 = count & ~3, kc4 = kc & ~3;
         if (count4 == 0 || kc4 == 0 || !Transpose4x4.IsSupported<T>()) return 0;
-        for (int p = 0; p < kc4; p += 4)
-            for (int i = 0; i < count4; i += 4) Transpose4x4.Run(src + i * lineStride + p, lineStride, packed + p * width + i, width);
-        if (kc4 < kc)
-            for (int q = 0; q < count4; q++)
-                for (int p = kc4; p < kc; p++) packed[p * width + q] = src[q * lineStride + p];
+        for (int i = 0; i < count4; i += 4)
+        {
+            T* line = src + i * lineStride;
+            for (int p = 0; p < kc4; p += 4) Transpose4x4.Run(line + p, lineStride, packed + p * width + i, width);
+            for (int q = 0; q < 4; q++)
+                for (int p = kc4; p < kc; p++) packed[p * width + i + q] = line[q * lineStride + p];
+        }
         return count4;
     }
 }
