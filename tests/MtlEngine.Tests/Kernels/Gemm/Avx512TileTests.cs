@@ -38,15 +38,7 @@ public class Avx512TileTests
                 for (int i = 0; i < b.Length; i++) b[i] = T.CreateTruncating(random.NextDouble() - 0.5);
                 var c = new T[rows * ldc];
                 for (int i = 0; i < c.Length; i++) c[i] = T.CreateTruncating(random.NextDouble());
-                var expected = (T[])c.Clone();
-                for (int i = 0; i < tileRows; i++)
-                    for (int j = 0; j < tileColumns; j++)
-                    {
-                        T sum = T.Zero;
-                        for (int p = 0; p < kc; p++) sum = T.FusedMultiplyAdd(a[p * mr + i], b[p * ldb + j], sum);
-                        ref T e = ref expected[i * ldc + j];
-                        e = beta == T.Zero ? alpha * sum : T.FusedMultiplyAdd(alpha, sum, beta * e);
-                    }
+                var expected = GemmTests.TileByDefinition(tileRows, tileColumns, kc, a, mr, b, ldb, c, ldc, alpha, beta);
                 fixed (T* pa = a, pb = b, pc = c) run(kc, pa, pb, ldb, pc, ldc, alpha, beta);
                 Assert.True(expected.AsSpan().SequenceEqual(c),
                     $"{typeof(T).Name} tile {tileRows}×{tileColumns}, kc = {kc}, β = {beta}: differs from the scalar chain.");

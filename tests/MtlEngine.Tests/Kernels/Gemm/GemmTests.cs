@@ -428,7 +428,7 @@ public class GemmTests
 
     /// <summary>The tile C = α·Σ a·b + β·C of <see cref="IMicrokernel{T}"/> as a scalar chain of fused steps per element (the
     /// order every microkernel keeps): rows × columns of it, A read with <paramref name="aStep"/> values per depth.</summary>
-    private static T[] TileByDefinition<T>(int rows, int columns, int kc, T[] a, int aStep, T[] b, int ldb, T[] c, int ldc, T alpha, T beta)
+    internal static T[] TileByDefinition<T>(int rows, int columns, int kc, T[] a, int aStep, T[] b, int ldb, T[] c, int ldc, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var expected = (T[])c.Clone();
