@@ -8,9 +8,10 @@ using MtlEngine.Kernels.Reduction;
 
 namespace MtlEngine.Kernels;
 
-// Two concepts, two files: ISimdLanes here is HOW a loop is written at one vector width (a loop written once over
-// TLanes : ISimdLanes<T, TV> is compiled per width); IVectorPath (VectorPaths.cs) is WHICH widths a kernel may take on
-// this machine, a selector the tests set to run the 256-bit forms on AVX-512 machines too.
+// Two concepts, two interfaces: ISimdLanes is HOW a loop is written at one vector width, IVectorPath (VectorPaths.cs) is
+// WHICH width a kernel takes on this machine, chosen inside the kernel (512-bit where accelerated, else 256-bit with FMA,
+// else Vector<T> or scalar) and set by the tests to the 256-bit forms on AVX-512 machines, which one fixed-width lanes
+// type cannot say.
 
 /// <summary>
 /// One vector width TV of T, for the loops written once over it: the element-wise and reduction drivers
