@@ -7,7 +7,8 @@ namespace MtlEngine.Kernels;
 /// properties to constants, so the choice costs nothing where it runs. Production code runs <see cref="NativeVectors"/> (the
 /// widest the machine accelerates); the tests also run <see cref="Avx2Vectors"/>, so that the 256-bit forms, which production
 /// runs only where AVX-512 is absent (Zen 3), are exercised on AVX-512 machines too. Used by the symmetric eigensolver's
-/// kernels, the direct convolution's padding and the widened convolution's row copy.
+/// kernels, the direct convolution's padding and the widened convolution's row copy. This selects a width; a loop written
+/// once for several widths is written over <see cref="ISimdLanes{T, TV}"/> (SimdLanes.cs says why the two stay apart).
 /// </summary>
 public interface IVectorPath
 {

@@ -24,9 +24,9 @@ public static class ElementwiseDriver
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T dr = ref MemoryMarshal.GetReference(d);
         nuint n = (nuint)x.Length, i = 0;
-        i = UnaryLoop<T, TOp, Vector512<T>, VectorLanes512<T>>(ref xr, ref dr, i, n, op);
-        i = UnaryLoop<T, TOp, Vector256<T>, VectorLanes256<T>>(ref xr, ref dr, i, n, op);
-        i = UnaryLoop<T, TOp, Vector128<T>, VectorLanes128<T>>(ref xr, ref dr, i, n, op);
+        i = UnaryLoop<T, TOp, Vector512<T>, SimdLanes512<T>>(ref xr, ref dr, i, n, op);
+        i = UnaryLoop<T, TOp, Vector256<T>, SimdLanes256<T>>(ref xr, ref dr, i, n, op);
+        i = UnaryLoop<T, TOp, Vector128<T>, SimdLanes128<T>>(ref xr, ref dr, i, n, op);
         for (; i < n; i++)
             Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref xr, i));
     }
@@ -44,9 +44,9 @@ public static class ElementwiseDriver
         ref T yr = ref MemoryMarshal.GetReference(y);
         ref T dr = ref MemoryMarshal.GetReference(d);
         nuint n = (nuint)x.Length, i = 0;
-        i = BinaryLoop<T, TOp, Vector512<T>, VectorLanes512<T>>(ref xr, ref yr, ref dr, i, n, op);
-        i = BinaryLoop<T, TOp, Vector256<T>, VectorLanes256<T>>(ref xr, ref yr, ref dr, i, n, op);
-        i = BinaryLoop<T, TOp, Vector128<T>, VectorLanes128<T>>(ref xr, ref yr, ref dr, i, n, op);
+        i = BinaryLoop<T, TOp, Vector512<T>, SimdLanes512<T>>(ref xr, ref yr, ref dr, i, n, op);
+        i = BinaryLoop<T, TOp, Vector256<T>, SimdLanes256<T>>(ref xr, ref yr, ref dr, i, n, op);
+        i = BinaryLoop<T, TOp, Vector128<T>, SimdLanes128<T>>(ref xr, ref yr, ref dr, i, n, op);
         for (; i < n; i++)
             Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
     }
@@ -62,9 +62,9 @@ public static class ElementwiseDriver
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T dr = ref MemoryMarshal.GetReference(d);
         nuint n = (nuint)x.Length, i = 0;
-        i = BroadcastLoop<T, TOp, Vector512<T>, VectorLanes512<T>>(ref xr, y, ref dr, i, n, op);
-        i = BroadcastLoop<T, TOp, Vector256<T>, VectorLanes256<T>>(ref xr, y, ref dr, i, n, op);
-        i = BroadcastLoop<T, TOp, Vector128<T>, VectorLanes128<T>>(ref xr, y, ref dr, i, n, op);
+        i = BroadcastLoop<T, TOp, Vector512<T>, SimdLanes512<T>>(ref xr, y, ref dr, i, n, op);
+        i = BroadcastLoop<T, TOp, Vector256<T>, SimdLanes256<T>>(ref xr, y, ref dr, i, n, op);
+        i = BroadcastLoop<T, TOp, Vector128<T>, SimdLanes128<T>>(ref xr, y, ref dr, i, n, op);
         for (; i < n; i++)
             Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref xr, i), y);
     }
@@ -103,21 +103,21 @@ public static class ElementwiseDriver
         ref T cr = ref MemoryMarshal.GetReference(c);
         ref T dr = ref MemoryMarshal.GetReference(d);
         nuint n = (nuint)a.Length, i = 0;
-        i = TernaryLoop<T, TOp, Vector512<T>, VectorLanes512<T>>(ref ar, ref br, ref cr, ref dr, i, n, op);
-        i = TernaryLoop<T, TOp, Vector256<T>, VectorLanes256<T>>(ref ar, ref br, ref cr, ref dr, i, n, op);
-        i = TernaryLoop<T, TOp, Vector128<T>, VectorLanes128<T>>(ref ar, ref br, ref cr, ref dr, i, n, op);
+        i = TernaryLoop<T, TOp, Vector512<T>, SimdLanes512<T>>(ref ar, ref br, ref cr, ref dr, i, n, op);
+        i = TernaryLoop<T, TOp, Vector256<T>, SimdLanes256<T>>(ref ar, ref br, ref cr, ref dr, i, n, op);
+        i = TernaryLoop<T, TOp, Vector128<T>, SimdLanes128<T>>(ref ar, ref br, ref cr, ref dr, i, n, op);
         for (; i < n; i++)
             Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref ar, i), Unsafe.Add(ref br, i), Unsafe.Add(ref cr, i));
     }
 
-    // The vector loops, once for every width: TL is VectorLanes512/256/128, a struct, so the JIT compiles each loop per
+    // The vector loops, once for every width: TL is SimdLanes512/256/128, a struct, so the JIT compiles each loop per
     // width with TL's members inlined (the code of the loops written out per width). A width the machine does not accelerate
     // (TL.IsAccelerated false, a constant) leaves i as it is.
 
     /// <summary>d[i..] = op(x[i..]) for whole vectors TV from <paramref name="i"/>; returns where the vectors stopped.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nuint UnaryLoop<T, TOp, TV, TL>(ref T xr, ref T dr, nuint i, nuint n, TOp op)
-        where TOp : struct, IUnaryOperator<T> where TL : IVectorLanes<T, TV>
+        where T : unmanaged where TV : struct where TOp : struct, IUnaryOperator<T> where TL : ISimdLanes<T, TV>
     {
         if (!TL.IsAccelerated) return i;
         for (nuint w = (nuint)TL.Count; i + w <= n; i += w)
@@ -128,7 +128,7 @@ public static class ElementwiseDriver
     /// <summary>d[i..] = op(x[i..], y[i..]) for whole vectors TV from <paramref name="i"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nuint BinaryLoop<T, TOp, TV, TL>(ref T xr, ref T yr, ref T dr, nuint i, nuint n, TOp op)
-        where TOp : struct, IBinaryOperator<T> where TL : IVectorLanes<T, TV>
+        where T : unmanaged where TV : struct where TOp : struct, IBinaryOperator<T> where TL : ISimdLanes<T, TV>
     {
         if (!TL.IsAccelerated) return i;
         for (nuint w = (nuint)TL.Count; i + w <= n; i += w)
@@ -139,7 +139,7 @@ public static class ElementwiseDriver
     /// <summary>d[i..] = op(x[i..], y) for whole vectors TV from <paramref name="i"/>, y in every lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nuint BroadcastLoop<T, TOp, TV, TL>(ref T xr, T y, ref T dr, nuint i, nuint n, TOp op)
-        where TOp : struct, IBinaryOperator<T> where TL : IVectorLanes<T, TV>
+        where T : unmanaged where TV : struct where TOp : struct, IBinaryOperator<T> where TL : ISimdLanes<T, TV>
     {
         if (!TL.IsAccelerated) return i;
         var yv = TL.Broadcast(y);
@@ -151,7 +151,7 @@ public static class ElementwiseDriver
     /// <summary>d[i..] = op(a[i..], b[i..], c[i..]) for whole vectors TV from <paramref name="i"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nuint TernaryLoop<T, TOp, TV, TL>(ref T ar, ref T br, ref T cr, ref T dr, nuint i, nuint n, TOp op)
-        where TOp : struct, ITernaryOperator<T> where TL : IVectorLanes<T, TV>
+        where T : unmanaged where TV : struct where TOp : struct, ITernaryOperator<T> where TL : ISimdLanes<T, TV>
     {
         if (!TL.IsAccelerated) return i;
         for (nuint w = (nuint)TL.Count; i + w <= n; i += w)

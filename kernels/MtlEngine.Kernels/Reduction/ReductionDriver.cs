@@ -39,9 +39,9 @@ public static class ReductionDriver
         ref T xr = ref MemoryMarshal.GetReference(x);
         nuint n = (nuint)x.Length;
         if (widestBits >= 512 && Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && n >= (nuint)Vector512<T>.Count)
-            return FourAccumulators<T, TTransform, TAggregate, Vector512<T>, VectorLanes512<T>>(ref xr, n, transform, aggregate);
+            return FourAccumulators<T, TTransform, TAggregate, Vector512<T>, SimdLanes512<T>>(ref xr, n, transform, aggregate);
         if (widestBits >= 256 && Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && n >= (nuint)Vector256<T>.Count)
-            return FourAccumulators<T, TTransform, TAggregate, Vector256<T>, VectorLanes256<T>>(ref xr, n, transform, aggregate);
+            return FourAccumulators<T, TTransform, TAggregate, Vector256<T>, SimdLanes256<T>>(ref xr, n, transform, aggregate);
         if (widestBits >= 128 && Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported && n >= (nuint)Vector128<T>.Count)
         {
             nuint w = (nuint)Vector128<T>.Count, i = w;
@@ -64,7 +64,8 @@ public static class ReductionDriver
         where T : unmanaged
         where TTransform : struct, IUnaryOperator<T>
         where TAggregate : struct, IAggregationOperator<T>
-        where TL : IVectorLanes<T, TV>
+        where TV : struct
+        where TL : ISimdLanes<T, TV>
     {
         nuint w = (nuint)TL.Count, i = w;
         var a0 = TL.Invoke(transform, TL.Load(ref xr, 0));

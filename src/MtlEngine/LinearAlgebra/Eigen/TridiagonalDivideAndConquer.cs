@@ -506,9 +506,9 @@ internal static class SecularEquation
         int len = delta.Length, j = 0;
         double s = 0, ds = 0;
         if (TPath.Wide && len >= Vector512<double>.Count)
-            (j, s, ds) = Partial<Vector512<double>, DoubleLanes512>(delta, z, tau);
+            (j, s, ds) = Partial<Vector512<double>, SimdLanes512<double>>(delta, z, tau);
         else if (Vector256.IsHardwareAccelerated && len >= Vector256<double>.Count)
-            (j, s, ds) = Partial<Vector256<double>, DoubleLanes256>(delta, z, tau);
+            (j, s, ds) = Partial<Vector256<double>, SimdLanes256<double>>(delta, z, tau);
         for (; j < len; j++)
         {
             double inv = 1 / (delta[j] - tau);
@@ -525,7 +525,7 @@ internal static class SecularEquation
     /// once per width.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (int End, double Sum, double Derivative) Partial<TV, TL>(ReadOnlySpan<double> delta, ReadOnlySpan<double> z, double tau)
-        where TL : struct, IDoubleLanes<TV>
+        where TV : struct where TL : struct, ISimdLanes<double, TV>
     {
         int vectors = delta.Length / TL.Count;
         _ = z[vectors * TL.Count - 1];

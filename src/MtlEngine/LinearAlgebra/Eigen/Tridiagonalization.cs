@@ -161,9 +161,9 @@ internal static class Tridiagonalization
         ref double v0r = ref vw[start];
         ref double w0r = ref vw[wOffset + start];
         if (TPath.Wide)
-            p = SubtractPanel<Vector512<double>, DoubleLanes512>(y, ref v0r, ref w0r, n, count, alpha, beta);
+            p = SubtractPanel<Vector512<double>, SimdLanes512<double>>(y, ref v0r, ref w0r, n, count, alpha, beta);
         else if (TPath.Fma256)
-            p = SubtractPanel<Vector256<double>, DoubleLanes256>(y, ref v0r, ref w0r, n, count, alpha, beta);
+            p = SubtractPanel<Vector256<double>, SimdLanes256<double>>(y, ref v0r, ref w0r, n, count, alpha, beta);
         for (; p < len; p++)
         {
             double acc = y[p];
@@ -182,7 +182,7 @@ internal static class Tridiagonalization
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int SubtractPanel<TV, TL>(Span<double> y, ref double v0r, ref double w0r, int n, int count, ReadOnlySpan<double> alpha, ReadOnlySpan<double> beta)
-        where TL : struct, IDoubleLanes<TV>
+        where TV : struct where TL : struct, ISimdLanes<double, TV>
     {
         int len = y.Length, p = 0, width = TL.Count;
         ref double yp = ref MemoryMarshal.GetReference(y);
@@ -195,14 +195,14 @@ internal static class Tridiagonalization
                 var a = TL.Broadcast(alpha[c]);
                 var b = TL.Broadcast(beta[c]);
                 nuint o = (nuint)(c * n + p);
-                v0 = TL.FusedMultiplyAdd(TL.Load(ref v0r, o), a, v0);
-                v1 = TL.FusedMultiplyAdd(TL.Load(ref v0r, o + (nuint)width), a, v1);
-                v2 = TL.FusedMultiplyAdd(TL.Load(ref v0r, o + (nuint)(2 * width)), a, v2);
-                v3 = TL.FusedMultiplyAdd(TL.Load(ref v0r, o + (nuint)(3 * width)), a, v3);
-                w0 = TL.FusedMultiplyAdd(TL.Load(ref w0r, o), b, w0);
-                w1 = TL.FusedMultiplyAdd(TL.Load(ref w0r, o + (nuint)width), b, w1);
-                w2 = TL.FusedMultiplyAdd(TL.Load(ref w0r, o + (nuint)(2 * width)), b, w2);
-                w3 = TL.FusedMultiplyAdd(TL.Load(ref w0r, o + (nuint)(3 * width)), b, w3);
+                v0 = TL.MultiplyAdd(TL.Load(ref v0r, o), a, v0);
+                v1 = TL.MultiplyAdd(TL.Load(ref v0r, o + (nuint)width), a, v1);
+                v2 = TL.MultiplyAdd(TL.Load(ref v0r, o + (nuint)(2 * width)), a, v2);
+                v3 = TL.MultiplyAdd(TL.Load(ref v0r, o + (nuint)(3 * width)), a, v3);
+                w0 = TL.MultiplyAdd(TL.Load(ref w0r, o), b, w0);
+                w1 = TL.MultiplyAdd(TL.Load(ref w0r, o + (nuint)width), b, w1);
+                w2 = TL.MultiplyAdd(TL.Load(ref w0r, o + (nuint)(2 * width)), b, w2);
+                w3 = TL.MultiplyAdd(TL.Load(ref w0r, o + (nuint)(3 * width)), b, w3);
             }
             nuint q = (nuint)p;
             TL.Store(TL.Subtract(TL.Load(ref yp, q), TL.Add(v0, w0)), ref yp, q);
@@ -216,8 +216,8 @@ internal static class Tridiagonalization
             for (int c = 0; c < count; c++)
             {
                 nuint o = (nuint)(c * n + p);
-                v0 = TL.FusedMultiplyAdd(TL.Load(ref v0r, o), TL.Broadcast(alpha[c]), v0);
-                w0 = TL.FusedMultiplyAdd(TL.Load(ref w0r, o), TL.Broadcast(beta[c]), w0);
+                v0 = TL.MultiplyAdd(TL.Load(ref v0r, o), TL.Broadcast(alpha[c]), v0);
+                w0 = TL.MultiplyAdd(TL.Load(ref w0r, o), TL.Broadcast(beta[c]), w0);
             }
             TL.Store(TL.Subtract(TL.Load(ref yp, (nuint)p), TL.Add(v0, w0)), ref yp, (nuint)p);
         }
@@ -243,8 +243,8 @@ internal static class Tridiagonalization
             ref double v0r = ref vw[start];
             ref double w0r = ref vw[wOffset + start];
             c = wide
-                ? PanelDots<Vector512<double>, DoubleLanes512>(ref v0r, ref w0r, n, count, v, t1, t2)
-                : PanelDots<Vector256<double>, DoubleLanes256>(ref v0r, ref w0r, n, count, v, t1, t2);
+                ? PanelDots<Vector512<double>, SimdLanes512<double>>(ref v0r, ref w0r, n, count, v, t1, t2)
+                : PanelDots<Vector256<double>, SimdLanes256<double>>(ref v0r, ref w0r, n, count, v, t1, t2);
         }
         for (; c < count; c++)
         {
@@ -260,7 +260,7 @@ internal static class Tridiagonalization
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int PanelDots<TV, TL>(ref double v0r, ref double w0r, int n, int count, ReadOnlySpan<double> v, Span<double> t1, Span<double> t2)
-        where TL : struct, IDoubleLanes<TV>
+        where TV : struct where TL : struct, ISimdLanes<double, TV>
     {
         int len = v.Length, c = 0, width = TL.Count;
         ref double rv = ref MemoryMarshal.GetReference(v);
@@ -275,10 +275,10 @@ internal static class Tridiagonalization
             {
                 nuint o = (nuint)p;
                 var x = TL.Load(ref rv, o);
-                sv0 = TL.FusedMultiplyAdd(TL.Load(ref va, o), x, sv0);
-                sw0 = TL.FusedMultiplyAdd(TL.Load(ref wa, o), x, sw0);
-                sv1 = TL.FusedMultiplyAdd(TL.Load(ref va, o + next), x, sv1);
-                sw1 = TL.FusedMultiplyAdd(TL.Load(ref wa, o + next), x, sw1);
+                sv0 = TL.MultiplyAdd(TL.Load(ref va, o), x, sv0);
+                sw0 = TL.MultiplyAdd(TL.Load(ref wa, o), x, sw0);
+                sv1 = TL.MultiplyAdd(TL.Load(ref va, o + next), x, sv1);
+                sw1 = TL.MultiplyAdd(TL.Load(ref wa, o + next), x, sw1);
             }
             double dv0 = TL.Sum(sv0), dw0 = TL.Sum(sw0), dv1 = TL.Sum(sv1), dw1 = TL.Sum(sw1);
             for (; p < len; p++)
@@ -452,8 +452,8 @@ internal static class Tridiagonalization
     {
         if (len <= 0) return Vector256<double>.Zero;
         return TPath.Wide
-            ? DotAxpy4<Vector512<double>, DoubleLanes512>(a, row0, n, c0, len, x, p, xr, p0)
-            : DotAxpy4<Vector256<double>, DoubleLanes256>(a, row0, n, c0, len, x, p, xr, p0);
+            ? DotAxpy4<Vector512<double>, SimdLanes512<double>>(a, row0, n, c0, len, x, p, xr, p0)
+            : DotAxpy4<Vector256<double>, SimdLanes256<double>>(a, row0, n, c0, len, x, p, xr, p0);
     }
 
     /// <summary>
@@ -464,7 +464,7 @@ internal static class Tridiagonalization
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static Vector256<double> DotAxpy4<TV, TL>(double[] a, int row0, int n, int c0, int len, ReadOnlySpan<double> x, Span<double> p, int xr, int p0)
-        where TL : struct, IDoubleLanes<TV>
+        where TV : struct where TL : struct, ISimdLanes<double, TV>
     {
         // The bounds of everything touched, checked once (the loop below reads through unchecked references).
         _ = a[row0 + 3 * n + c0 + len - 1];
@@ -492,15 +492,15 @@ internal static class Tridiagonalization
             var a1 = TL.Load(ref ra, o + n1);
             var a2 = TL.Load(ref ra, o + n2);
             var a3 = TL.Load(ref ra, o + n3);
-            s0 = TL.FusedMultiplyAdd(a0, xv, s0);
-            s1 = TL.FusedMultiplyAdd(a1, xv, s1);
-            s2 = TL.FusedMultiplyAdd(a2, xv, s2);
-            s3 = TL.FusedMultiplyAdd(a3, xv, s3);
+            s0 = TL.MultiplyAdd(a0, xv, s0);
+            s1 = TL.MultiplyAdd(a1, xv, s1);
+            s2 = TL.MultiplyAdd(a2, xv, s2);
+            s3 = TL.MultiplyAdd(a3, xv, s3);
             var pv = TL.Load(ref rp, o);
-            pv = TL.FusedMultiplyAdd(a0, v0, pv);
-            pv = TL.FusedMultiplyAdd(a1, v1, pv);
-            pv = TL.FusedMultiplyAdd(a2, v2, pv);
-            pv = TL.FusedMultiplyAdd(a3, v3, pv);
+            pv = TL.MultiplyAdd(a0, v0, pv);
+            pv = TL.MultiplyAdd(a1, v1, pv);
+            pv = TL.MultiplyAdd(a2, v2, pv);
+            pv = TL.MultiplyAdd(a3, v3, pv);
             TL.Store(pv, ref rp, o);
         }
         double d0 = TL.Sum(s0), d1 = TL.Sum(s1), d2 = TL.Sum(s2), d3 = TL.Sum(s3);

@@ -152,7 +152,7 @@ public class EigenVectorPathTests
                     var q = (double[])p.Clone();
                     var d = form switch
                     {
-                        0 => len == 0 ? default : Tridiagonalization.DotAxpy4<Vector256<double>, DoubleLanes256>(a, row0, n, c0, len, x, q, xr, p0),
+                        0 => len == 0 ? default : Tridiagonalization.DotAxpy4<Vector256<double>, SimdLanes256<double>>(a, row0, n, c0, len, x, q, xr, p0),
                         1 => Tridiagonalization.DotAxpy4<Avx2Vectors>(a, row0, n, c0, len, x, q, xr, p0),
                         _ => Tridiagonalization.DotAxpy4<NativeVectors>(a, row0, n, c0, len, x, q, xr, p0),
                     };
