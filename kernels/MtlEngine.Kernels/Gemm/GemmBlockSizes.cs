@@ -169,7 +169,8 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// the first column block as OpenBLAS does, 1 thread double 1.02, 2 threads 0.96–1.05; in this order, B's micro-panels
     /// packed one at a time inside the first row block, each straight before its tiles (on 2 threads claimed per micro-panel
     /// in the shared B), thread CPU time 1 thread double/float 1.000/1.017, process CPU 2 threads n = 512–2048 1.00–1.03 (load
-    /// 34–61). None kept.</item>
+    /// 34–61); again at load 6–12, 2 threads n = 1024/2048, 14 pairs: process CPU double 0.994/1.006, float 1.009/1.012, best
+    /// wall 94.2/102.5 against 91.3/103.1 GFLOPS double, 202.3/207.2 against 204.5/208.0 float. None kept.</item>
     /// </list>
     /// MR and NR restate the microkernel's register tile (the driver takes them from the microkernel).
     /// </summary>
