@@ -166,11 +166,13 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// Tried after it (in-process, alternating, median of 8–16 paired ratios, load 8–44): the resident-A order on 2 threads
     /// (bitwise BLIS's for the same KC, so choosable by thread count), double NC 128/192/256 wall 0.95–1.06 and process CPU
     /// 0.98–1.01 of this row's time over n = 512–2048, float NC 256/512 0.98–1.05; with A packed 24 rows at a time inside
-    /// the first column block as OpenBLAS does, 1 thread double 1.02, 2 threads 0.96–1.05; in this order, B's micro-panels
+    /// the first column block as OpenBLAS does, 1 thread double 1.02, 2 threads 0.96–1.05; in BLIS's order, B's micro-panels
     /// packed one at a time inside the first row block, each straight before its tiles (on 2 threads claimed per micro-panel
     /// in the shared B), thread CPU time 1 thread double/float 1.000/1.017, process CPU 2 threads n = 512–2048 1.00–1.03 (load
     /// 34–61); again at load 6–12, 2 threads n = 1024/2048, 14 pairs: process CPU double 0.994/1.006, float 1.009/1.012, best
-    /// wall 94.2/102.5 against 91.3/103.1 GFLOPS double, 202.3/207.2 against 204.5/208.0 float. None kept.</item>
+    /// wall 94.2/102.5 against 91.3/103.1 GFLOPS double, 202.3/207.2 against 204.5/208.0 float; double NC 1024/512 at
+    /// n = 2048 (12 pairs, load 3): 1 thread 1.003/1.023, 2 threads 1.004/1.006 (process CPU). None kept. In the same runs
+    /// this row's double n = 2048 ran at 51.5 GFLOPS of thread CPU time on 1 thread (97 % of the 53.3 peak) and 95 on 2.</item>
     /// </list>
     /// MR and NR restate the microkernel's register tile (the driver takes them from the microkernel).
     /// </summary>
