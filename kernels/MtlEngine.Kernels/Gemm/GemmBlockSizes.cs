@@ -146,7 +146,33 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// of its time, MC 72/288 0.999/1.019, MC 192 with KC 384 1.025; the resident-A order (MC 1026, NC 256/384, KC 256)
     /// 1.019/1.021. There the kernel alone, its panels in L1 and L2, runs at 94–100 % of the FMA peak and the whole product
     /// at 84–94 %; the rest is packing (3–5 % of the profile) and the kernel's waits on C and on each new B micro-panel from
-    /// L3 (a kernel that wrote to a fixed C tile, or read a fixed L1-resident B, ran 2–5 % faster).</item>
+    /// L3 (a kernel that wrote to a fixed C tile, or read a fixed L1-resident B, ran 2–5 % faster).
+    /// The peer, OpenBLAS 0.3.21's Haswell path, in this code's terms (its M is our n): the float kernel is our 6×16 tile, KC 320
+    /// and a 320-column block of B in L2; the double kernel is 12 rows (three loaded vectors of A) × 4 columns (broadcasts of
+    /// B), a 12×256 A micro-panel in L1 against a 256×512 (1 MiB) block of B in L2: the resident-A order. It packs A's
+    /// micro-panels 24 (double) or 12 (float) rows at a time just before their first kernel call, scales C by β in a pass of
+    /// its own first, and on 2 threads splits the columns, each thread packing its own B blocks and half of a shared A panel
+    /// (yield loops between them). perf cpu-clock at n = 1024, 4 interleaved rounds (load 11–31), packing time as a share of
+    /// microkernel time, ours/OpenBLAS: double 1 thread 4.8–5.2/3.8–4.2 %, 2 threads 5.5–6.8/4.9–5.3 % (its β pass another
+    /// 1.8 %, its yields 0.4–4.6 %); float 5.4–6.8/4.4–5.6 % and 7.0–7.9/5.6–5.9 % (β 1.3–1.7 %, yields 1–6 %). Our B packing
+    /// doubles from 1 to 2 threads (2.5–2.7 to 5.5–5.8 % of the kernel: the shared packed B is all of K×N, 4–8 MiB written once,
+    /// where 1 thread rewrites one 1–2 MiB KC×NC block), OpenBLAS's stays near 2 %. Neither cause alone shows in isolation
+    /// (PackBRows packing all of an n = 1024 or 2048 B, 1 thread, thread CPU time, load 30–46: into the whole K×N buffer
+    /// 0.98–1.06 of the time into one reused KC×N block, 5.2–5.7 GB/s either way; two threads packing alternate 16-row
+    /// chunks at once 0.99–1.06 of one thread's CPU time); in the product the rest of its traffic (A, C, B's source rows,
+    /// 32 MiB in all for double) presumably pushes B's rows out of L3 (not measured further). The overheads, packing plus β
+    /// and yields, come out even, and the kernels' own rates (flops per kernel sample: 40–48 GFLOPS a core double, 81–97
+    /// float, ours and OpenBLAS's) agree within this load's noise.
+    /// Tried after it (in-process, alternating, median of 8–16 paired ratios, load 8–44): the resident-A order on 2 threads
+    /// (bitwise BLIS's for the same KC, so choosable by thread count), double NC 128/192/256 wall 0.95–1.06 and process CPU
+    /// 0.98–1.01 of this row's time over n = 512–2048, float NC 256/512 0.98–1.05; with A packed 24 rows at a time inside
+    /// the first column block as OpenBLAS does, 1 thread double 1.02, 2 threads 0.96–1.05; in BLIS's order, B's micro-panels
+    /// packed one at a time inside the first row block, each straight before its tiles (on 2 threads claimed per micro-panel
+    /// in the shared B), thread CPU time 1 thread double/float 1.000/1.017, process CPU 2 threads n = 512–2048 1.00–1.03 (load
+    /// 34–61); again at load 6–12, 2 threads n = 1024/2048, 14 pairs: process CPU double 0.994/1.006, float 1.009/1.012, best
+    /// wall 94.2/102.5 against 91.3/103.1 GFLOPS double, 202.3/207.2 against 204.5/208.0 float; double NC 1024/512 at
+    /// n = 2048 (12 pairs, load 3): 1 thread 1.003/1.023, 2 threads 1.004/1.006 (process CPU). None kept. In the same runs
+    /// this row's double n = 2048 ran at 51.5 GFLOPS of thread CPU time on 1 thread (97 % of the 53.3 peak) and 95 on 2.</item>
     /// </list>
     /// MR and NR restate the microkernel's register tile (the driver takes them from the microkernel).
     /// </summary>
