@@ -119,7 +119,14 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// loop alone with A and C fixed (B streaming only, double) ran at 99 % of the FMA peak with NC 96, 96 % with 192, 91 %
     /// with 384 (median of 7 alternating rounds). The whole product, double n = 2048 over the former kernel at NC 384: the
     /// kernels' next-A prefetch (see Microkernels.Avx512.cs) alone 1.021, with NC 192 1.043; NC 96/144/240 0.99 of 192,
-    /// KC 256/384/512 with NC 192 0.99–1.01; float NC 320 over 640 1.01 (9 pairs, load 7–25).</item>
+    /// KC 256/384/512 with NC 192 0.99–1.01; float NC 320 over 640 1.01 (9 pairs, load 7–25). Zen 5's float KC is then
+    /// 512 (the Intel row keeps 320): k = 1024 runs 2 depth blocks of 512 instead of 4 of 256 (DepthBlock evens KC 320 to
+    /// 256), k = 2048 4 of 512 instead of 7 of 293, so C is read and written half as often; the A micro-panel (12×512, 24
+    /// KiB) takes half of L1, B's 512×320 panel 640 KiB of L2. In-process (the harness calls GemmDriver with each row),
+    /// alternating, median of paired ratios of thread CPU time, 1 thread, load average 6–11, over KC 320: n = 1024 1.020,
+    /// 1.031, 1.017 (KC 384 1.020, 1.013; 448 1.014; KC 512 NC 256 1.019, 1.028), n = 2048 1.009, 1.009 (448 1.011; KC 704
+    /// (3 blocks of 683, a 32 KiB A micro-panel) 1.031 in a noisy run where 512 read 1.053), n = 512 (generic row) untouched;
+    /// 2 threads (process CPU time, load 11–20) 0.997 at n = 1024 and 0.998 at 2048: the noise.</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.IntelAvx512"/> (Emerald Rapids: 48 KiB L1d, 2 MiB L2, large shared L3):
     /// the <see cref="ResidentA"/> order. The float kernel alone runs at about 97 % of the FMA peak with A and B in L1/L2,
     /// but the blocked loops lost 15–25 % at n = 2048 with the generic row: its 32 KiB B micro-panel fills two thirds of L1
@@ -159,7 +166,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
         bool zen5 = microarchitecture == Microarchitecture.Zen5;
         return set switch
         {
-            GemmInstructionSet.Avx512 when f32 && (intel || zen5) => new(MR: 12, NR: 32, MC: 3072, KC: 320, NC: zen5 ? 320 : 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
+            GemmInstructionSet.Avx512 when f32 && (intel || zen5) => new(MR: 12, NR: 32, MC: 3072, KC: zen5 ? 512 : 320, NC: zen5 ? 320 : 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: 2048, KC: 320, NC: zen5 ? 192 : 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 256, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22),
