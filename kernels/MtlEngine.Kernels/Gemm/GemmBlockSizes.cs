@@ -102,7 +102,9 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// <list type="bullet">
     /// <item>AVX-512, generic: tuned on Zen 5 (48 KiB L1d, 1 MiB L2, 32 MiB L3) before Zen 5 moved to the resident-A rows,
     /// by thread CPU time (a shared machine's wall clock is too noisy): near the optimum neighbouring values differed by
-    /// less than the noise (±3 %), except double KC = 256 over 192 at n = 2048.</item>
+    /// less than the noise (±3 %), except double KC = 256 over 192 at n = 2048. Float n = 512 on Zen 5 (1 thread, in-process,
+    /// median of 25 paired ratios, load 8–9; the row's 199 GFLOPS of thread CPU time against OpenBLAS's 192): MC 264/516/192
+    /// 0.997/0.994/1.000 of 360, MC 240 with KC 512 1.006, resident-A with KC 256 or 512 (NC 4096/256) 0.996/1.013.</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.Zen5"/>, for deep products (the shape rule of
     /// <see cref="For{T}(GemmInstructionSet, Microarchitecture, int, int, int)"/>: 1024 ≤ k ≤ 4096; shallower and deeper ones run the generic
     /// row): the Intel rows below (<see cref="ResidentA"/>; float KC 320,
@@ -126,7 +128,9 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// alternating, median of paired ratios of thread CPU time, 1 thread, load average 6–11, over KC 320: n = 1024 1.020,
     /// 1.031, 1.017 (KC 384 1.020, 1.013; 448 1.014; KC 512 NC 256 1.019, 1.028), n = 2048 1.009, 1.009 (448 1.011; KC 704
     /// (3 blocks of 683, a 32 KiB A micro-panel) 1.031 in a noisy run where 512 read 1.053), n = 512 (generic row) untouched;
-    /// 2 threads (process CPU time, load 11–20) 0.997 at n = 1024 and 0.998 at 2048: the noise.</item>
+    /// 2 threads (process CPU time, load 11–20) 0.997 at n = 1024 and 0.998 at 2048: the noise. Then (load 3–8) the row ran
+    /// n = 1024 at 190–202 GFLOPS of thread CPU time, n = 2048 at 202–205; OpenBLAS (its Cooperlake core) 186–190 and 193–203
+    /// (gemm_peer.py --clock thread).</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.IntelAvx512"/> (Emerald Rapids: 48 KiB L1d, 2 MiB L2, large shared L3):
     /// the <see cref="ResidentA"/> order. The float kernel alone runs at about 97 % of the FMA peak with A and B in L1/L2,
     /// but the blocked loops lost 15–25 % at n = 2048 with the generic row: its 32 KiB B micro-panel fills two thirds of L1

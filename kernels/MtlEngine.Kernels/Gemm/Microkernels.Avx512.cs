@@ -18,6 +18,23 @@ namespace MtlEngine.Kernels.Gemm;
 // (GemmBlockSizes; in-process, old and new alternating, median of paired ratios of thread CPU time, load average 6–12):
 // double n = 2048 / 1024 / 512 1.060 / 1.046 / 1.018 (11/25/41 pairs; n = 512 runs BLIS's order), float 1.041 / 1.025 /
 // 1.005; 2 threads n = 2048 (process CPU time) double 1.10, float 1.04.
+// Float on Zen 5, tried and not taken (in-process harness calling GemmDriver with each kernel, alternating, median of
+// paired ratios of thread CPU time, 1 thread, load average 3–17; n = 1024 and 2048 on the resident-A row at its former
+// KC 320 unless said):
+// - an 8×48 tile (3 loads of B and 8 broadcasts per k, 24 accumulators; a 4×48 short and an 8×32 narrow tile for the
+//   32-column edge that n = 512 and 2048 leave): n = 2048 with NC 288 1.025 (q1 1.001), 384 1.015, 336 0.999;
+//   n = 1024 0.993–0.999; n = 512 (generic row) 1.021. Mixed, and NC would have to be a multiple of 48.
+// - an 8-row short tile (16 accumulators) for the 8 rows that 512 = 12·42 + 8 and 2048 = 12·170 + 8 leave (now the full
+//   tile into the scratch tile and a merge): n = 512 1.003 and 1.002, 2048 0.998; on 2 threads at n = 1024 it would let
+//   each thread take 512 rows (42 tiles + 8 rows; KC 512): its share alone 5.686 ms against 5.710 for today's slower share
+//   (508 + 516 rows, GemmDriver.RowShareStart), 0.4 %. Not worth a second short tile in IMicrokernel.
+// - prefetch distances at n = 1024 with KC 512 (a copy of the 12×32 tile in the harness, 1.000 of this one): the C
+//   tile 48 or 12 steps before the end 0.997 and 0.997 of 24, B 16 steps ahead 0.996 of 8, the next tile's C lines into
+//   L2 over the first 24 steps 0.993.
+// JitDisasm of the 12×32 k loop: 2 loads of B, 12 vbroadcastss (into one register), 24 vfmadd231ps, 2 prefetcht0 of B,
+// 1 prefetcht1 of the next A, and the C prefetch's cmp/jne; no spills. perf (cpu-clock, n = 1024, 1 thread, KC 512):
+// the tiles 80 % of the samples, PackA 3.6 %, PackBRows 2.7 %. PackA alone runs at 0.14 ns a value warm (1.3× a row
+// memcpy), about 0.5 inside the product, where A comes from L3: what is left there is A's reads.
 
 /// <summary>float 12×32: 24 zmm accumulators, broadcast A, two loads of B per k (2 + 24 + 1 of 32 registers).</summary>
 internal readonly unsafe struct Avx512Float12x32 : IMicrokernel<float>
