@@ -25,8 +25,10 @@ namespace MtlEngine.Kernels.Gemm;
 //   32-column edge that n = 512 and 2048 leave): n = 2048 with NC 288 1.025 (q1 1.001), 384 1.015, 336 0.999;
 //   n = 1024 0.993–0.999; with KC 512 n = 1024 0.984 and 0.981 (NC 288, 384), n = 2048 1.010 and 1.000; n = 512
 //   (generic row) 1.021, 1.019, 1.024 (q1 1.012–1.015): the one steady gain, there alone, where 512 rows leave the 12-row
-//   tile an 8-row edge and 8 rows none. Not taken: the generic row serves every shallow product (n = 64, 256 would
-//   leave 16 columns to the narrow tile through the scratch tile) and was not measured over those shapes.
+//   tile an 8-row edge and 8 rows none. Not taken: the generic row serves every shallow product, and square n = 64
+//   / 128 / 256 / 384 / 768 measured 0.733 / 1.030 / 0.937 / 1.014 / 1.020 (load 3.5; 64 and 256 leave 16 columns
+//   to the narrow tile through the scratch tile). A kernel picked by n's remainders (mod 48 against mod 32) might keep
+//   the gains; the pick would read n, which changes no element's bits (the k-blocking stays).
 // - an 8-row short tile (16 accumulators) for the 8 rows that 512 = 12·42 + 8 and 2048 = 12·170 + 8 leave (now the full
 //   tile into the scratch tile and a merge): n = 512 1.003 and 1.002, 2048 0.998; on 2 threads at n = 1024 it would let
 //   each thread take 512 rows (42 tiles + 8 rows; KC 512): its share alone 5.686 ms against 5.710 for today's slower share
