@@ -156,8 +156,9 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// 2 threads (process CPU time, load 11–20) 0.997 at n = 1024 and 0.998 at 2048: the noise. Then (load 3–8) the row ran
     /// n = 1024 at 190–202 GFLOPS of thread CPU time, n = 2048 at 202–205; OpenBLAS (its Cooperlake core) 186–190 and 193–203
     /// (gemm_peer.py --clock thread). Whole `mtl bench gemm` runs on 1 thread, the builds before and after alternating (5–7
-    /// pairs, load 2.5–5, wall time): n = 1024 1.007 and 0.999, n = 2048 0.994 and 1.001: near idle the deeper KC is within the noise;
-    /// it gained 1–3 % only in the harness under load (above). Kept: no run measured it slower beyond the noise.</item>
+    /// pairs, load 2.5–5, wall time): n = 1024 1.007 and 0.999, n = 2048 0.994 and 1.001: across processes the machine's two speed
+    /// states swamp it. In one process through Gemm.Multiply (the table against the same row at KC 320, alternating, load
+    /// 0.9–1.1, the machine in its slow state, 165–172 GFLOPS): n = 1024 1.022 and 1.024, n = 2048 1.027 and 1.026.</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.IntelAvx512"/> (Emerald Rapids: 48 KiB L1d, 2 MiB L2, large shared L3):
     /// the <see cref="ResidentA"/> order. The float kernel alone runs at about 97 % of the FMA peak with A and B in L1/L2,
     /// but the blocked loops lost 15–25 % at n = 2048 with the generic row: its 32 KiB B micro-panel fills two thirds of L1

@@ -28,8 +28,9 @@ namespace MtlEngine.Kernels.Gemm;
 //   tile an 8-row edge and 8 rows none. Square n = 64 / 128 / 256 / 384 / 768 measured 0.733 / 1.030 /
 //   0.937 / 1.014 / 1.020 (load 3.5; 64 and 256 leave 16 columns to the narrow tile through the scratch tile), so Zen 5's
 //   generic row picks it by the shape (Avx512Float8x48, GemmBlockSizes.WideFloatTilePays, with its measurements); the
-//   resident-A row keeps 12×32. Whole `mtl bench gemm` n = 512 runs (short bursts, old and new builds alternating, load
-//   27–37) read 1.001 and 0.993: the gain shows in sustained runs, not in the bench's 0.2 s.
+//   resident-A row keeps 12×32. In one process through Gemm.Multiply (the pick against the generic row's 12×32, n = 512,
+//   load 1.1): 1.017 and 1.019 (quartiles 1.013–1.021). Whole `mtl bench gemm` n = 512 runs, old and new builds
+//   alternating (load 1.3–37), read 0.992–1.002 with pairs from 0.94 to 1.06: the machine's speed states swamp it there.
 // - (not taken) an 8-row short tile (16 accumulators) for the 8 rows that 512 = 12·42 + 8 and 2048 = 12·170 + 8 leave (now the full
 //   tile into the scratch tile and a merge): n = 512 1.003 and 1.002, 2048 0.998; on 2 threads at n = 1024 it would let
 //   each thread take 512 rows (42 tiles + 8 rows; KC 512): its share alone 5.686 ms against 5.710 for today's slower share
