@@ -91,8 +91,33 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     public static GemmBlockSizes For<T>(GemmInstructionSet set, Microarchitecture microarchitecture, int m, int n, int k)
     {
         if (set == GemmInstructionSet.Avx512 && microarchitecture == Microarchitecture.Zen5 && (k < ResidentAMinDepth || k > ResidentAMaxDepth))
-            return For<T>(set, Microarchitecture.Unknown);
+        {
+            var generic = For<T>(set, Microarchitecture.Unknown);
+            return typeof(T) == typeof(float) && WideFloatTilePays(m, n) ? generic with { MR = 8, NR = 48, NC = 4032 } : generic;
+        }
         return For<T>(set, microarchitecture);
+    }
+
+    /// <summary>
+    /// Whether the float 8×48 tile (Avx512Float8x48) computes no more padded elements than 12×32 for an m×n C, with n ≥ 96
+    /// and m ≥ 64 (a few rows read each B micro-panel once per row panel, 1.5 times as often with 8 rows: 10×512×20000 ran
+    /// 0.874 of 12×32's speed):
+    /// rows in whole tiles, the last row panel on the 4-row short tile when it has at most 4 rows; columns in whole tiles,
+    /// the last 48-column panel on the 32-column narrow tile when it has at most 32. Ties go to 8×48. The tile shape
+    /// changes no element's sum (the k-blocking is the row's), so reading m and n here keeps results bitwise the same on
+    /// any number of threads. Measured on Zen 5's generic row (square, 8×48 over 12×32, in-process, median of 21–31
+    /// paired ratios of thread CPU time, load 3–9): n = 128 / 384 / 512 / 768 1.030 / 1.014 / 1.019–1.024 / 1.020, picked;
+    /// n = 64 / 256 0.733 / 0.937, not picked (16 columns through the scratch tile). Rectangular m×n×k (15 paired ratios,
+    /// load 15–18), picked: 128×1000×512 1.125, 4096×96×512 1.051, 64×512×512 1.038, 2000×200×300 1.024, 256×512×256
+    /// 1.018, 1000×128×512 0.997, 256×512×784 0.991; not picked: 512×256×512 0.936, 100×4096×300 1.033.
+    /// </summary>
+    internal static bool WideFloatTilePays(int m, int n)
+    {
+        if (n < 96 || m < 64) return false;
+        static long Padded(int size, int tile, int edgeTile) =>
+            size / tile * tile + (size % tile == 0 ? 0 : size % tile <= edgeTile ? edgeTile : tile);
+        long wide = Padded(m, 8, 4) * Padded(n, 48, 32), tall = Padded(m, 12, 4) * Padded(n, 32, 0);
+        return wide <= tall;
     }
 
     /// <summary>
@@ -102,7 +127,9 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// <list type="bullet">
     /// <item>AVX-512, generic: tuned on Zen 5 (48 KiB L1d, 1 MiB L2, 32 MiB L3) before Zen 5 moved to the resident-A rows,
     /// by thread CPU time (a shared machine's wall clock is too noisy): near the optimum neighbouring values differed by
-    /// less than the noise (±3 %), except double KC = 256 over 192 at n = 2048.</item>
+    /// less than the noise (±3 %), except double KC = 256 over 192 at n = 2048. Float n = 512 on Zen 5 (1 thread, in-process,
+    /// median of 25 paired ratios, load 8–9; the row's 199 GFLOPS of thread CPU time against OpenBLAS's 192): MC 264/516/192
+    /// 0.997/0.994/1.000 of 360, MC 240 with KC 512 1.006, resident-A with KC 256 or 512 (NC 4096/256) 0.996/1.013.</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.Zen5"/>, for deep products (the shape rule of
     /// <see cref="For{T}(GemmInstructionSet, Microarchitecture, int, int, int)"/>: 1024 ≤ k ≤ 4096; shallower and deeper ones run the generic
     /// row): the Intel rows below (<see cref="ResidentA"/>; float KC 320,
@@ -119,7 +146,19 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// loop alone with A and C fixed (B streaming only, double) ran at 99 % of the FMA peak with NC 96, 96 % with 192, 91 %
     /// with 384 (median of 7 alternating rounds). The whole product, double n = 2048 over the former kernel at NC 384: the
     /// kernels' next-A prefetch (see Microkernels.Avx512.cs) alone 1.021, with NC 192 1.043; NC 96/144/240 0.99 of 192,
-    /// KC 256/384/512 with NC 192 0.99–1.01; float NC 320 over 640 1.01 (9 pairs, load 7–25).</item>
+    /// KC 256/384/512 with NC 192 0.99–1.01; float NC 320 over 640 1.01 (9 pairs, load 7–25). Zen 5's float KC is then
+    /// 512 (the Intel row keeps 320): k = 1024 runs 2 depth blocks of 512 instead of 4 of 256 (DepthBlock evens KC 320 to
+    /// 256), k = 2048 4 of 512 instead of 7 of 293, so C is read and written half as often; the A micro-panel (12×512, 24
+    /// KiB) takes half of L1, B's 512×320 panel 640 KiB of L2. In-process (the harness calls GemmDriver with each row),
+    /// alternating, median of paired ratios of thread CPU time, 1 thread, load average 6–11, over KC 320: n = 1024 1.020,
+    /// 1.031, 1.017 (KC 384 1.020, 1.013; 448 1.014; KC 512 NC 256 1.019, 1.028), n = 2048 1.009, 1.009 (448 1.011; KC 704
+    /// (3 blocks of 683, a 32 KiB A micro-panel) 1.031 in a noisy run where 512 read 1.053), n = 512 (generic row) untouched;
+    /// 2 threads (process CPU time, load 11–20) 0.997 at n = 1024 and 0.998 at 2048: the noise. Then (load 3–8) the row ran
+    /// n = 1024 at 190–202 GFLOPS of thread CPU time, n = 2048 at 202–205; OpenBLAS (its Cooperlake core) 186–190 and 193–203
+    /// (gemm_peer.py --clock thread). Whole `mtl bench gemm` runs on 1 thread, the builds before and after alternating (5–7
+    /// pairs, load 2.5–5, wall time): n = 1024 1.007 and 0.999, n = 2048 0.994 and 1.001: across processes the machine's two speed
+    /// states swamp it. In one process through Gemm.Multiply (the table against the same row at KC 320, alternating, load
+    /// 0.9–1.1, the machine in its slow state, 165–172 GFLOPS): n = 1024 1.022 and 1.024, n = 2048 1.027 and 1.026.</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.IntelAvx512"/> (Emerald Rapids: 48 KiB L1d, 2 MiB L2, large shared L3):
     /// the <see cref="ResidentA"/> order. The float kernel alone runs at about 97 % of the FMA peak with A and B in L1/L2,
     /// but the blocked loops lost 15–25 % at n = 2048 with the generic row: its 32 KiB B micro-panel fills two thirds of L1
@@ -185,7 +224,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
         bool zen5 = microarchitecture == Microarchitecture.Zen5;
         return set switch
         {
-            GemmInstructionSet.Avx512 when f32 && (intel || zen5) => new(MR: 12, NR: 32, MC: 3072, KC: 320, NC: zen5 ? 320 : 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
+            GemmInstructionSet.Avx512 when f32 && (intel || zen5) => new(MR: 12, NR: 32, MC: 3072, KC: zen5 ? 512 : 320, NC: zen5 ? 320 : 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: 2048, KC: 320, NC: zen5 ? 192 : 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 256, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22),

@@ -173,19 +173,54 @@ internal static unsafe class GemmDriver<T, TKernel>
     {
         public void Run(int t)
         {
-            int mr = TKernel.MR, nr = TKernel.NR;
-            int first = (int)((long)units * t / workers), last = (int)((long)units * (t + 1) / workers);
             if (splitColumns)
             {
+                int nr = TKernel.NR, first = (int)((long)units * t / workers), last = (int)((long)units * (t + 1) / workers);
                 int j0 = first * nr, j1 = Math.Min(op.N, last * nr);
                 GemmDriver<T, TKernel>.Run(op.Columns(j0, j1 - j0), blocks, unpackedB);
             }
             else
             {
-                int i0 = first * mr, i1 = Math.Min(op.M, last * mr);
+                int i0 = RowShareStart(op.M, t, workers), i1 = RowShareStart(op.M, t + 1, workers);
                 GemmDriver<T, TKernel>.Run(op.Rows(i0, i1 - i0), blocks, unpackedB, shared);
             }
         }
+    }
+
+    /// <summary>
+    /// The first row of worker <paramref name="t"/>'s share when <paramref name="workers"/> workers split <paramref name="m"/>
+    /// rows (t = workers: m). Each boundary lies within MR rows of the even one, where the costlier of the share before it and
+    /// an even part of the rows after it (<see cref="RowsComputed"/>) is least, the nearest to the even one on ties. Shares in
+    /// whole MR-row units left the last panel's cost to one worker: float n = 512 with MR 12 split 252 + 260 rows (21 tiles
+    /// against 21 and an 8-row panel on the full tile, 22); at 256 each is 21 tiles and a 4-row panel on the short tile.
+    /// Which rows share a worker never changes an element's sum, so results stay bitwise those of one thread.
+    /// </summary>
+    internal static int RowShareStart(int m, int t, int workers)
+    {
+        int mr = TKernel.MR, shortMr = TKernel.ShortMR, start = 0;
+        for (int s = 1; s <= t; s++)
+        {
+            if (s >= workers) return m;
+            int ideal = (int)((long)m * s / workers), best = ideal, bestDistance = int.MaxValue;
+            long bestCost = long.MaxValue;
+            for (int b = Math.Max(start, ideal - mr); b <= Math.Min(m, ideal + mr); b++)
+            {
+                // This share against an even part of the rest, both scaled by workers - s (the rest whole).
+                long cost = Math.Max(RowsComputed(b - start, mr, shortMr) * (workers - s), RowsComputed(m - b, mr, shortMr));
+                int distance = Math.Abs(b - ideal);
+                if (cost < bestCost || (cost == bestCost && distance < bestDistance)) (best, bestCost, bestDistance) = (b, cost, distance);
+            }
+            start = best;
+        }
+        return start;
+    }
+
+    /// <summary>The rows of tiles that <paramref name="rows"/> rows cost: whole MR-row tiles, then a last panel on the short
+    /// tile (ShortMR rows) or on the full tile through the scratch tile (MR, and one row's worth for the merge).</summary>
+    internal static long RowsComputed(int rows, int mr, int shortMr)
+    {
+        int edge = rows % mr;
+        return rows - edge + (edge == 0 ? 0 : edge <= shortMr ? shortMr : mr + 1);
     }
 
     /// <summary>The sequential five loops over the whole (sub-)problem.</summary>

@@ -155,6 +155,42 @@ public class GemmTests
             }
     }
 
+    [Fact]
+    public void Row_shares_end_the_threads_on_short_tiles_and_never_cost_more_than_whole_MR_units()
+    {
+        // n = 512 on 2 threads: 256 rows each (21 tiles and a 4-row short tile), not 252 and 260 (21 and 22 tiles).
+        Assert.Equal(256, GemmDriver<float, Avx512Float12x32>.RowShareStart(512, 1, 2));
+        Assert.Equal(1024, GemmDriver<float, Avx512Float12x32>.RowShareStart(2048, 1, 2));
+        Assert.Equal(256, GemmDriver<float, Avx2Microkernel<float>>.RowShareStart(512, 1, 2));
+        Assert.Equal(256, GemmDriver<double, Avx512Double8x24>.RowShareStart(512, 1, 2));
+        Check<Avx512Float12x32>();
+        Check<Avx2Microkernel<float>>();
+
+        static void Check<K>() where K : IMicrokernel<float>
+        {
+            int mr = K.MR, shortMr = K.ShortMR;
+            for (int m = 1; m < 700; m++)
+                for (int workers = 2; workers <= Math.Min(4, (m + mr - 1) / mr); workers++)
+                {
+                    int units = (m + mr - 1) / mr;
+                    long worst = 0, worstUnits = 0;
+                    int start = GemmDriver<float, K>.RowShareStart(m, 0, workers);
+                    Assert.Equal(0, start);
+                    for (int t = 0; t < workers; t++)
+                    {
+                        int end = GemmDriver<float, K>.RowShareStart(m, t + 1, workers);
+                        Assert.True(end >= start, $"m = {m}, {workers} workers: share {t} ends at {end} before its start {start}");
+                        worst = Math.Max(worst, GemmDriver<float, K>.RowsComputed(end - start, mr, shortMr));
+                        int u0 = (int)((long)units * t / workers) * mr, u1 = Math.Min(m, (int)((long)units * (t + 1) / workers) * mr);
+                        worstUnits = Math.Max(worstUnits, GemmDriver<float, K>.RowsComputed(u1 - u0, mr, shortMr));
+                        start = end;
+                    }
+                    Assert.Equal(m, start);
+                    if (workers == 2) Assert.True(worst <= worstUnits, $"m = {m}, MR {mr}: the costliest share {worst} rows against {worstUnits} in whole units");
+                }
+        }
+    }
+
     [Theory, MemberData(nameof(InstructionSets))]
     public void The_resident_A_order_with_blocks_taller_than_the_problem_or_split_evenly_is_bitwise_the_other_order(GemmInstructionSet set)
     {
