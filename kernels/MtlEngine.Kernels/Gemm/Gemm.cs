@@ -174,9 +174,6 @@ public static class Gemm
         var blocks = customBlocks ?? GemmBlockSizes.For<T>(set, op.M, op.N, op.K);
         switch (set)
         {
-            case GemmInstructionSet.Avx512 when typeof(T) == typeof(float) && blocks.NR == Avx512Float8x48.NR:
-                GemmDriver<float, Avx512Float8x48>.Execute(Unsafe.As<GemmOperands<T>, GemmOperands<float>>(ref op), blocks, threads);
-                break;
             case GemmInstructionSet.Avx512 when typeof(T) == typeof(float):
                 GemmDriver<float, Avx512Float12x32>.Execute(Unsafe.As<GemmOperands<T>, GemmOperands<float>>(ref op), blocks, threads);
                 break;

@@ -91,33 +91,8 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     public static GemmBlockSizes For<T>(GemmInstructionSet set, Microarchitecture microarchitecture, int m, int n, int k)
     {
         if (set == GemmInstructionSet.Avx512 && microarchitecture == Microarchitecture.Zen5 && (k < ResidentAMinDepth || k > ResidentAMaxDepth))
-        {
-            var generic = For<T>(set, Microarchitecture.Unknown);
-            return typeof(T) == typeof(float) && WideFloatTilePays(m, n) ? generic with { MR = 8, NR = 48, NC = 4032 } : generic;
-        }
+            return For<T>(set, Microarchitecture.Unknown);
         return For<T>(set, microarchitecture);
-    }
-
-    /// <summary>
-    /// Whether the float 8×48 tile (Avx512Float8x48) computes no more padded elements than 12×32 for an m×n C, with n ≥ 96
-    /// and m ≥ 64 (a few rows read each B micro-panel once per row panel, 1.5 times as often with 8 rows: 10×512×20000 ran
-    /// 0.874 of 12×32's speed):
-    /// rows in whole tiles, the last row panel on the 4-row short tile when it has at most 4 rows; columns in whole tiles,
-    /// the last 48-column panel on the 32-column narrow tile when it has at most 32. Ties go to 8×48. The tile shape
-    /// changes no element's sum (the k-blocking is the row's), so reading m and n here keeps results bitwise the same on
-    /// any number of threads. Measured on Zen 5's generic row (square, 8×48 over 12×32, in-process, median of 21–31
-    /// paired ratios of thread CPU time, load 3–9): n = 128 / 384 / 512 / 768 1.030 / 1.014 / 1.019–1.024 / 1.020, picked;
-    /// n = 64 / 256 0.733 / 0.937, not picked (16 columns through the scratch tile). Rectangular m×n×k (15 paired ratios,
-    /// load 15–18), picked: 128×1000×512 1.125, 4096×96×512 1.051, 64×512×512 1.038, 2000×200×300 1.024, 256×512×256
-    /// 1.018, 1000×128×512 0.997, 256×512×784 0.991; not picked: 512×256×512 0.936, 100×4096×300 1.033.
-    /// </summary>
-    internal static bool WideFloatTilePays(int m, int n)
-    {
-        if (n < 96 || m < 64) return false;
-        static long Padded(int size, int tile, int edgeTile) =>
-            size / tile * tile + (size % tile == 0 ? 0 : size % tile <= edgeTile ? edgeTile : tile);
-        long wide = Padded(m, 8, 4) * Padded(n, 48, 32), tall = Padded(m, 12, 4) * Padded(n, 32, 0);
-        return wide <= tall;
     }
 
     /// <summary>

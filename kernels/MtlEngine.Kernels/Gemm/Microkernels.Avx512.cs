@@ -18,7 +18,7 @@ namespace MtlEngine.Kernels.Gemm;
 // (GemmBlockSizes; in-process, old and new alternating, median of paired ratios of thread CPU time, load average 6–12):
 // double n = 2048 / 1024 / 512 1.060 / 1.046 / 1.018 (11/25/41 pairs; n = 512 runs BLIS's order), float 1.041 / 1.025 /
 // 1.005; 2 threads n = 2048 (process CPU time) double 1.10, float 1.04.
-// Float on Zen 5, tried (in-process harness calling GemmDriver with each kernel, alternating, median of
+// Float on Zen 5, tried and not taken (in-process harness calling GemmDriver with each kernel, alternating, median of
 // paired ratios of thread CPU time, 1 thread, load average 3–17; n = 1024 and 2048 on the resident-A row at its former
 // KC 320 unless said):
 // - an 8×48 tile (3 loads of B and 8 broadcasts per k, 24 accumulators; a 4×48 short and an 8×32 narrow tile for the
@@ -26,16 +26,19 @@ namespace MtlEngine.Kernels.Gemm;
 //   n = 1024 0.993–0.999; with KC 512 n = 1024 0.984 and 0.981 (NC 288, 384), n = 2048 1.010 and 1.000; n = 512
 //   (generic row) 1.021, 1.019, 1.024 (q1 1.012–1.015): the one steady gain, there alone, where 512 rows leave the 12-row
 //   tile an 8-row edge and 8 rows none. Square n = 64 / 128 / 256 / 384 / 768 measured 0.733 / 1.030 /
-//   0.937 / 1.014 / 1.020 (load 3.5; 64 and 256 leave 16 columns to the narrow tile through the scratch tile), so Zen 5's
-//   generic row picks it by the shape (Avx512Float8x48, GemmBlockSizes.WideFloatTilePays, with its measurements); the
-//   resident-A row keeps 12×32. In one process through Gemm.Multiply (the pick against the generic row's 12×32, n = 512,
-//   load 1.1): 1.017 and 1.019 (quartiles 1.013–1.021). Whole `mtl bench gemm` n = 512 runs, old and new builds
-//   alternating (load 1.3–37), read 0.992–1.002 with pairs from 0.94 to 1.06: the machine's speed states swamp it there.
+//   0.937 / 1.014 / 1.020 (load 3.5; 64 and 256 leave 16 columns to the narrow tile through the scratch tile). Zen 5's
+//   generic row picked it by the shape for a while (8×48 where it padded no more than 12×32, m ≥ 64, n ≥ 96; in one
+//   process through Gemm.Multiply at n = 512, load 1.1: 1.017 and 1.019), and was reverted: `mtl bench mlp` (1 thread,
+//   300 steps; its float products are shallow, so on the generic row), published builds without and with it alternating,
+//   8 pairs each, load 1.4–2: with/without median 1.034 (7 of 8 pairs ≥ 1.00), fastest against fastest 1.038; again,
+//   noisier, median 0.965 but fastest against fastest 1.030. Whole `mtl bench gemm` n = 512 runs read 0.992–1.019. Neither
+//   side settled beyond the machine's speed states; the simpler code stays. A kernel picked by n's remainders (mod 48
+//   against mod 32) might keep the in-process gain; the pick would read n, which changes no element's bits.
 // - (not taken) an 8-row short tile (16 accumulators) for the 8 rows that 512 = 12·42 + 8 and 2048 = 12·170 + 8 leave (now the full
 //   tile into the scratch tile and a merge): n = 512 1.003 and 1.002, 2048 0.998; on 2 threads at n = 1024 it would let
 //   each thread take 512 rows (42 tiles + 8 rows; KC 512): its share alone 5.686 ms against 5.710 for today's slower share
 //   (508 + 516 rows, GemmDriver.RowShareStart), 0.4 %. Not worth a second short tile in IMicrokernel.
-// - (not taken) prefetch distances at n = 1024 with KC 512 (a copy of the 12×32 tile in the harness, 1.000 of this one): the C
+// - prefetch distances at n = 1024 with KC 512 (a copy of the 12×32 tile in the harness, 1.000 of this one): the C
 //   tile 48 or 12 steps before the end 0.997 and 0.997 of 24, B 16 steps ahead 0.996 of 8, the next tile's C lines into
 //   L2 over the first 24 steps 0.993.
 // JitDisasm of the 12×32 k loop: 2 loads of B, 12 vbroadcastss (into one register), 24 vfmadd231ps, 2 prefetcht0 of B,
@@ -78,65 +81,6 @@ internal readonly unsafe struct Avx512Float12x32 : IMicrokernel<float>
         public static int Rows => 4;
         public static int Vectors => 2;
         public static int AStride => 12;
-        public static bool Prefetches => false;
-        public static int APrefetchSteps => 0;
-    }
-}
-
-/// <summary>float 8×48: 24 zmm accumulators, broadcast A, three loads of B per k (3 + 24 + 1 of 32 registers). Zen 5's
-/// generic row runs it for the shapes it fills better than 12×32 (GemmBlockSizes.For); on shapes both fill alike it ran
-/// 1.4–2 % faster (see the notes above).</summary>
-internal readonly unsafe struct Avx512Float8x48 : IMicrokernel<float>
-{
-    /// <inheritdoc />
-    public static int MR => 8;
-    /// <inheritdoc />
-    public static int NR => 48;
-
-    /// <inheritdoc />
-    public static int NarrowNR => 32;
-
-    /// <inheritdoc />
-    public static int ShortMR => 4;
-
-    /// <summary>float 8×32 (16 accumulators, two loads of B per k) for the last column panel when it has at most 32 columns.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void RunNarrow(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta) =>
-        Avx512Tile.Run<float, Float8x32>(kc, a, b, ldb, c, ldc, alpha, beta);
-
-    /// <summary>float 4×48 (12 accumulators, three loads of B per k) for the last row panel when it has at most 4 rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void RunShort(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta) =>
-        Avx512Tile.Run<float, Float4x48>(kc, a, b, ldb, c, ldc, alpha, beta);
-
-    /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta) =>
-        Avx512Tile.Run<float, Float8x48>(kc, a, b, ldb, c, ldc, alpha, beta);
-
-    private readonly struct Float8x48 : IAvx512Tile
-    {
-        public static int Rows => 8;
-        public static int Vectors => 3;
-        public static int AStride => 8;
-        public static bool Prefetches => true;
-        public static int APrefetchSteps => 0;
-    }
-
-    private readonly struct Float8x32 : IAvx512Tile
-    {
-        public static int Rows => 8;
-        public static int Vectors => 2;
-        public static int AStride => 8;
-        public static bool Prefetches => false;
-        public static int APrefetchSteps => 0;
-    }
-
-    private readonly struct Float4x48 : IAvx512Tile
-    {
-        public static int Rows => 4;
-        public static int Vectors => 3;
-        public static int AStride => 8;
         public static bool Prefetches => false;
         public static int APrefetchSteps => 0;
     }

@@ -84,28 +84,6 @@ public class MicroarchitectureTests
     }
 
     [Theory]
-    [InlineData(512, 512, true)]       // 64 × 8 rows against 42 × 12 + 8; 10 × 48 + 32 columns on the narrow tile
-    [InlineData(128, 128, true)]
-    [InlineData(384, 384, true)]       // both fill it exactly: the 8×48 tile ran faster
-    [InlineData(64, 64, false)]        // 48 + 16 columns: the narrow tile through the scratch tile
-    [InlineData(256, 256, false)]
-    [InlineData(20000, 10, false)]     // narrower than two wide tiles
-    [InlineData(10, 512, false)]       // few rows: each B micro-panel read once (12 rows) or twice (8 + 4)
-    public void Zen5_runs_the_float_8x48_tile_on_the_generic_row_where_it_pads_no_more(int m, int n, bool wide)
-    {
-        Assert.Equal(wide, GemmBlockSizes.WideFloatTilePays(m, n));
-        var blocks = GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5, m, n, 512);
-        Assert.Equal(wide ? 48 : 32, blocks.NR);
-        Assert.Equal(wide ? 8 : 12, blocks.MR);
-        Assert.Equal(0, blocks.NC % blocks.NR);
-        Assert.Equal(0, blocks.MC % blocks.MR);
-        // Deep products keep the resident-A row's 12×32 tile; double and other machines never get it.
-        Assert.Equal(32, GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5, m, n, 2048).NR);
-        Assert.Equal(32, GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512, m, n, 512).NR);
-        Assert.Equal(24, GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen5, m, n, 512).NR);
-    }
-
-    [Theory]
     [InlineData(20000, 10, 256, false)]    // logistic regression's X·Wᵀ (20000 samples, 256 features, 10 classes)
     [InlineData(10, 256, 20000, false)]    // and its gradient Gᵀ·X (the same speed on either row): deeper than 4096
     [InlineData(256, 256, 20000, false)]   // PCA's SYRK of XᵀX (20000×512): resident-A lost 13 % there
@@ -128,9 +106,7 @@ public class MicroarchitectureTests
         Assert.Equal(residentA, zen5.F.ResidentA);
         Assert.Equal(residentA, zen5.D.ResidentA);
         // Deep products get the Zen 5 rows as they stand; the others the generic AVX-512 rows, every block size.
-        // (Float shapes that the 8×48 tile fills at least as well get it, with NC a multiple of 48 and 32.)
-        var genericF = GemmBlockSizes.WideFloatTilePays(m, n) ? generic.F with { MR = 8, NR = 48, NC = 4032 } : generic.F;
-        Assert.Equal(residentA ? GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5) : genericF, zen5.F);
+        Assert.Equal(residentA ? GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5) : generic.F, zen5.F);
         Assert.Equal(residentA ? GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen5) : generic.D, zen5.D);
         // The rule is Zen 5's alone: other machines and instruction sets get their row whatever the shape.
         Assert.Equal(GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512),
