@@ -67,8 +67,20 @@ public unsafe interface ISimdLanes<T, TV> where T : unmanaged where TV : struct
     /// <summary>a / b lane by lane.</summary>
     static abstract TV Divide(TV a, TV b);
 
+    /// <summary>−a lane by lane (the sign bit flipped: −0 for 0).</summary>
+    static abstract TV Negate(TV a);
+
     /// <summary>a·b + c lane by lane, rounded once for float and double (vfmadd231ps/pd).</summary>
     static abstract TV MultiplyAdd(TV a, TV b, TV c);
+
+    /// <summary>All ones in the lanes where a = b, zeros elsewhere (a mask for <see cref="Select"/>).</summary>
+    static abstract TV Equal(TV a, TV b);
+
+    /// <summary>All ones in the lanes where a &lt; b, zeros elsewhere (a mask for <see cref="Select"/>).</summary>
+    static abstract TV LessThan(TV a, TV b);
+
+    /// <summary>Per lane, <paramref name="ifTrue"/> where <paramref name="mask"/> is all ones, else <paramref name="ifFalse"/> (bitwise select).</summary>
+    static abstract TV Select(TV mask, TV ifTrue, TV ifFalse);
 
     /// <summary>op(x) lane by lane.</summary>
     static abstract TV Invoke<TOp>(TOp op, TV x) where TOp : struct, IUnaryOperator<T>;
@@ -124,6 +136,18 @@ public readonly unsafe struct SimdLanes512<T> : ISimdLanes<T, Vector512<T>> wher
 
     /// <inheritdoc />
     public static Vector512<T> Divide(Vector512<T> a, Vector512<T> b) => a / b;
+
+    /// <inheritdoc />
+    public static Vector512<T> Negate(Vector512<T> a) => -a;
+
+    /// <inheritdoc />
+    public static Vector512<T> Equal(Vector512<T> a, Vector512<T> b) => Vector512.Equals(a, b);
+
+    /// <inheritdoc />
+    public static Vector512<T> LessThan(Vector512<T> a, Vector512<T> b) => Vector512.LessThan(a, b);
+
+    /// <inheritdoc />
+    public static Vector512<T> Select(Vector512<T> mask, Vector512<T> ifTrue, Vector512<T> ifFalse) => Vector512.ConditionalSelect(mask, ifTrue, ifFalse);
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -194,6 +218,18 @@ public readonly unsafe struct SimdLanes256<T> : ISimdLanes<T, Vector256<T>> wher
     public static Vector256<T> Divide(Vector256<T> a, Vector256<T> b) => a / b;
 
     /// <inheritdoc />
+    public static Vector256<T> Negate(Vector256<T> a) => -a;
+
+    /// <inheritdoc />
+    public static Vector256<T> Equal(Vector256<T> a, Vector256<T> b) => Vector256.Equals(a, b);
+
+    /// <inheritdoc />
+    public static Vector256<T> LessThan(Vector256<T> a, Vector256<T> b) => Vector256.LessThan(a, b);
+
+    /// <inheritdoc />
+    public static Vector256<T> Select(Vector256<T> mask, Vector256<T> ifTrue, Vector256<T> ifFalse) => Vector256.ConditionalSelect(mask, ifTrue, ifFalse);
+
+    /// <inheritdoc />
     public static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> c) => Simd256.Fma(a, b, c);
 
     /// <inheritdoc />
@@ -250,6 +286,18 @@ public readonly unsafe struct SimdLanes128<T> : ISimdLanes<T, Vector128<T>> wher
 
     /// <inheritdoc />
     public static Vector128<T> Divide(Vector128<T> a, Vector128<T> b) => a / b;
+
+    /// <inheritdoc />
+    public static Vector128<T> Negate(Vector128<T> a) => -a;
+
+    /// <inheritdoc />
+    public static Vector128<T> Equal(Vector128<T> a, Vector128<T> b) => Vector128.Equals(a, b);
+
+    /// <inheritdoc />
+    public static Vector128<T> LessThan(Vector128<T> a, Vector128<T> b) => Vector128.LessThan(a, b);
+
+    /// <inheritdoc />
+    public static Vector128<T> Select(Vector128<T> mask, Vector128<T> ifTrue, Vector128<T> ifFalse) => Vector128.ConditionalSelect(mask, ifTrue, ifFalse);
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -317,6 +365,18 @@ public readonly unsafe struct SimdLanesPortable<T> : ISimdLanes<T, Vector<T>> wh
 
     /// <inheritdoc />
     public static Vector<T> Divide(Vector<T> a, Vector<T> b) => a / b;
+
+    /// <inheritdoc />
+    public static Vector<T> Negate(Vector<T> a) => -a;
+
+    /// <inheritdoc />
+    public static Vector<T> Equal(Vector<T> a, Vector<T> b) => Vector.Equals(a, b);
+
+    /// <inheritdoc />
+    public static Vector<T> LessThan(Vector<T> a, Vector<T> b) => Vector.LessThan(a, b);
+
+    /// <inheritdoc />
+    public static Vector<T> Select(Vector<T> mask, Vector<T> ifTrue, Vector<T> ifFalse) => Vector.ConditionalSelect(mask, ifTrue, ifFalse);
 
     /// <inheritdoc />
     public static Vector<T> MultiplyAdd(Vector<T> a, Vector<T> b, Vector<T> c) => SimdPortable.Fma(a, b, c);

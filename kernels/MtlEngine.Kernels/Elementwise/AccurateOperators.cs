@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace MtlEngine.Kernels.Elementwise;
@@ -50,23 +51,17 @@ public readonly struct LogP1Operator<T> : IUnarySpanOperator<T> where T : unmana
     private readonly struct Correction : ITernaryOperator<T>
     {
         public T Invoke(T x, T u, T log) => u == T.One ? x : T.IsPositiveInfinity(u) ? log : x * log / (u - T.One);
-        public Vector128<T> Invoke(Vector128<T> x, Vector128<T> u, Vector128<T> log)
+        public Vector128<T> Invoke(Vector128<T> x, Vector128<T> u, Vector128<T> log) => Vectors<Vector128<T>, SimdLanes128<T>>(x, u, log);
+        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> u, Vector256<T> log) => Vectors<Vector256<T>, SimdLanes256<T>>(x, u, log);
+        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> u, Vector512<T> log) => Vectors<Vector512<T>, SimdLanes512<T>>(x, u, log);
+
+        // The scalar form above, lane by lane, once for every width (TL a struct: the JIT compiles it per width, inlined).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static TV Vectors<TV, TL>(TV x, TV u, TV log) where TV : struct where TL : ISimdLanes<T, TV>
         {
-            var one = Vector128<T>.One;
-            var corrected = Vector128.ConditionalSelect(Vector128.Equals(u, Vector128.Create(T.PositiveInfinity)), log, x * log / (u - one));
-            return Vector128.ConditionalSelect(Vector128.Equals(u, one), x, corrected);
-        }
-        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> u, Vector256<T> log)
-        {
-            var one = Vector256<T>.One;
-            var corrected = Vector256.ConditionalSelect(Vector256.Equals(u, Vector256.Create(T.PositiveInfinity)), log, x * log / (u - one));
-            return Vector256.ConditionalSelect(Vector256.Equals(u, one), x, corrected);
-        }
-        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> u, Vector512<T> log)
-        {
-            var one = Vector512<T>.One;
-            var corrected = Vector512.ConditionalSelect(Vector512.Equals(u, Vector512.Create(T.PositiveInfinity)), log, x * log / (u - one));
-            return Vector512.ConditionalSelect(Vector512.Equals(u, one), x, corrected);
+            TV one = TL.Broadcast(T.One);
+            TV corrected = TL.Select(TL.Equal(u, TL.Broadcast(T.PositiveInfinity)), log, TL.Divide(TL.Multiply(x, log), TL.Subtract(u, one)));
+            return TL.Select(TL.Equal(u, one), x, corrected);
         }
     }
 }
@@ -113,29 +108,19 @@ public readonly struct ExpM1Operator<T> : IUnarySpanOperator<T> where T : unmana
             if (um1 == -T.One) return -T.One;
             return T.IsPositiveInfinity(u) ? u : um1 * x / log;
         }
-        public Vector128<T> Invoke(Vector128<T> x, Vector128<T> u, Vector128<T> log)
+        public Vector128<T> Invoke(Vector128<T> x, Vector128<T> u, Vector128<T> log) => Vectors<Vector128<T>, SimdLanes128<T>>(x, u, log);
+        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> u, Vector256<T> log) => Vectors<Vector256<T>, SimdLanes256<T>>(x, u, log);
+        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> u, Vector512<T> log) => Vectors<Vector512<T>, SimdLanes512<T>>(x, u, log);
+
+        // The scalar form above, lane by lane, once for every width.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static TV Vectors<TV, TL>(TV x, TV u, TV log) where TV : struct where TL : ISimdLanes<T, TV>
         {
-            var one = Vector128<T>.One;
-            var um1 = u - one;
-            var r = Vector128.ConditionalSelect(Vector128.Equals(u, Vector128.Create(T.PositiveInfinity)), u, um1 * x / log);
-            r = Vector128.ConditionalSelect(Vector128.Equals(um1, -one), -one, r);
-            return Vector128.ConditionalSelect(Vector128.Equals(u, one), x, r);
-        }
-        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> u, Vector256<T> log)
-        {
-            var one = Vector256<T>.One;
-            var um1 = u - one;
-            var r = Vector256.ConditionalSelect(Vector256.Equals(u, Vector256.Create(T.PositiveInfinity)), u, um1 * x / log);
-            r = Vector256.ConditionalSelect(Vector256.Equals(um1, -one), -one, r);
-            return Vector256.ConditionalSelect(Vector256.Equals(u, one), x, r);
-        }
-        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> u, Vector512<T> log)
-        {
-            var one = Vector512<T>.One;
-            var um1 = u - one;
-            var r = Vector512.ConditionalSelect(Vector512.Equals(u, Vector512.Create(T.PositiveInfinity)), u, um1 * x / log);
-            r = Vector512.ConditionalSelect(Vector512.Equals(um1, -one), -one, r);
-            return Vector512.ConditionalSelect(Vector512.Equals(u, one), x, r);
+            TV one = TL.Broadcast(T.One);
+            TV um1 = TL.Subtract(u, one);
+            TV r = TL.Select(TL.Equal(u, TL.Broadcast(T.PositiveInfinity)), u, TL.Divide(TL.Multiply(um1, x), log));
+            r = TL.Select(TL.Equal(um1, TL.Negate(one)), TL.Negate(one), r);
+            return TL.Select(TL.Equal(u, one), x, r);
         }
     }
 }
@@ -172,20 +157,16 @@ public readonly struct TanhOperator<T> : IUnarySpanOperator<T> where T : unmanag
             T r = T.IsPositiveInfinity(t) ? T.One : t / (t + T.CreateTruncating(2));
             return x < T.Zero ? -r : r;
         }
-        public Vector128<T> Invoke(Vector128<T> x, Vector128<T> t)
+        public Vector128<T> Invoke(Vector128<T> x, Vector128<T> t) => Vectors<Vector128<T>, SimdLanes128<T>>(x, t);
+        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> t) => Vectors<Vector256<T>, SimdLanes256<T>>(x, t);
+        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> t) => Vectors<Vector512<T>, SimdLanes512<T>>(x, t);
+
+        // The scalar form above, lane by lane, once for every width.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static TV Vectors<TV, TL>(TV x, TV t) where TV : struct where TL : ISimdLanes<T, TV>
         {
-            var r = Vector128.ConditionalSelect(Vector128.Equals(t, Vector128.Create(T.PositiveInfinity)), Vector128<T>.One, t / (t + Vector128.Create(T.CreateTruncating(2))));
-            return Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<T>.Zero), -r, r);
-        }
-        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> t)
-        {
-            var r = Vector256.ConditionalSelect(Vector256.Equals(t, Vector256.Create(T.PositiveInfinity)), Vector256<T>.One, t / (t + Vector256.Create(T.CreateTruncating(2))));
-            return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), -r, r);
-        }
-        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> t)
-        {
-            var r = Vector512.ConditionalSelect(Vector512.Equals(t, Vector512.Create(T.PositiveInfinity)), Vector512<T>.One, t / (t + Vector512.Create(T.CreateTruncating(2))));
-            return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<T>.Zero), -r, r);
+            TV r = TL.Select(TL.Equal(t, TL.Broadcast(T.PositiveInfinity)), TL.Broadcast(T.One), TL.Divide(t, TL.Add(t, TL.Broadcast(T.CreateTruncating(2)))));
+            return TL.Select(TL.LessThan(x, TL.Broadcast(T.Zero)), TL.Negate(r), r);
         }
     }
 }

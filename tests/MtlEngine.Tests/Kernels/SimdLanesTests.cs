@@ -58,6 +58,13 @@ public sealed class SimdLanesTests
                 Same(new GreaterOperator<T>().Invoke(x[1 + l], y[1 + l]), TL.Lane(TL.Invoke(new GreaterOperator<T>(), a, b), l));
                 Same(new SelectOperator<T>().Invoke(y[1 + l], x[1 + l], z[1 + l]), TL.Lane(TL.Invoke(new SelectOperator<T>(), b, a, c), l));
                 Same(new MaxAggregation<T>().Invoke(x[1 + l], y[1 + l]), TL.Lane(TL.Aggregate(new MaxAggregation<T>(), a, b), l));
+                // Masks and select: all lanes equal to themselves (the all-ones mask picks its first operand), the random ones
+                // almost never equal, less-than as the scalar comparison; negation flips the sign bit, of 0 too.
+                Same(y[1 + l], TL.Lane(TL.Select(TL.Equal(a, TL.Load(px + 1)), b, c), l));
+                Same(x[1 + l] == y[1 + l] ? x[1 + l] : z[1 + l], TL.Lane(TL.Select(TL.Equal(a, b), a, c), l));
+                Same(x[1 + l] < y[1 + l] ? x[1 + l] : z[1 + l], TL.Lane(TL.Select(TL.LessThan(a, b), a, c), l));
+                Same(-x[1 + l], TL.Lane(TL.Negate(a), l));
+                Assert.True(T.IsNegative(TL.Lane(TL.Negate(TL.Broadcast(T.Zero)), l)));
             }
         }
 
