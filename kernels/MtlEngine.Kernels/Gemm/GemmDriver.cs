@@ -32,69 +32,40 @@ internal unsafe struct GemmOperands<T> where T : unmanaged
 }
 
 /// <summary>
-/// B packed once for every thread of a row-split threaded product (either loop order), in one of two modes.
-/// <para>Whole B (<see cref="Progress"/> null): all of B in <see cref="GemmPacking.PackB{T}"/>'s layout, the depth block at row
-/// pc at <see cref="Packed"/> + pc·<see cref="PaddedColumns"/> and its micro-panel s at + s·NR·kc. Each (depth block, column
-/// panel) is packed in chunks of <see cref="ChunkRows"/> rows, each claimed by the first thread to reach it
-/// (<see cref="Claims"/>: 0 free, 1 being packed, 2 packed), so two threads at the same panel pack half of it each, and a
-/// thread waits only for a chunk another thread is packing at that moment (never for a thread that has not started:
-/// ForkJoin may run the shares one after the other). Profile (Emerald Rapids, 2 threads, perf cpu-clock samples): B packing
-/// fell from 7.2 % to 2.7 % of the samples at float n = 1024 and from 4.7 % to 2.2 % at double n = 2048; waiting for the
-/// other thread's chunks took under 0.3 %. Kept where the ring does not apply: the resident-A order with a share's rows in
-/// more than one A block (the panels are then revisited), for a B of at most <see cref="GemmDriver{T, TKernel}.SharedBMaxBytes"/>.</para>
-/// <para>Ring (<see cref="Progress"/> set): where every thread walks the same sequence of panels once each (BLIS's order,
-/// q = column panel · <see cref="DepthBlocks"/> + depth block; the resident-A order when each share's rows make one A block,
-/// q = depth block · <see cref="ColumnPanels"/> + column panel), panel q lives in slot q mod 2 (<see cref="SlotElements"/>
-/// each, a KC×NC panel), so the shared B takes two panels of memory and stays in cache as one thread's reused panel does,
-/// where the whole B (double n = 2048: 32 MiB) was written once and read back from DRAM. The chunk claims stay per panel
-/// (never reset). Share t's progress word (<see cref="Progress"/>[t·<see cref="ProgressStride"/>]) holds the panels it has
-/// finished: <see cref="NotStarted"/> (−1) until the share starts and compare-exchanges it to 0; q when it asks for panel q
-/// (it has finished every tile of panels 0..q−1); <see cref="Late"/> (int.MaxValue) once it has finished, or when another
-/// share marked it late. Before claiming any chunk of panel q ≥ 2 (slot q mod 2, last holding panel q − 2), a share waits
-/// until every other share's progress is at least q − 1; one it finds not started it marks <see cref="Late"/> by
-/// compare-exchange instead (it then never reads the ring). A share whose start compare-exchange fails runs privately, packing
-/// every panel itself into its own KC×NC buffer as one thread does (results are the same whoever packs, so bitwise those of one
-/// thread either way). No wait cycle: a share waits only (a) for a chunk another share has claimed, which that share packs
-/// without waiting (it passed its recycle wait before claiming), or (b) for a started share to reach q − 1. The share furthest
-/// behind, at panel p, never waits in (b): every other started share is at a panel ≥ p, so has published progress ≥ p > p − 1;
-/// so it always advances, and every share ahead of it waits for nothing else. Never for a share that has not started: that one
-/// is marked late, so a pool that runs the shares one after another on one thread runs the first through every panel and the
-/// rest privately.</para>
+/// B packed once for every thread of a row-split threaded product (either loop order): all of B in
+/// <see cref="GemmPacking.PackB{T}"/>'s layout, the depth block at row pc at <see cref="Packed"/> + pc·<see cref="PaddedColumns"/>
+/// and its micro-panel s at + s·NR·kc. Each (depth block, column panel) is packed in chunks of <see cref="ChunkRows"/> rows,
+/// each claimed by the first thread to reach it (<see cref="Claims"/>: 0 free, 1 being packed, 2 packed), so two threads
+/// at the same panel pack half of it each, and a thread waits only for a chunk another thread is packing at that moment
+/// (never for a thread that has not started: ForkJoin may run the shares one after the other). Profile (Emerald Rapids,
+/// 2 threads, perf cpu-clock samples): B packing fell from 7.2 % to 2.7 % of the samples at float n = 1024 and from 4.7 % to
+/// 2.2 % at double n = 2048; waiting for the other thread's chunks took under 0.3 %.
+/// Tried (branch ring14, commit fe23f6b): a ring of two KC×NC panel slots instead of all of B (panel q in slot q mod 2;
+/// per-share progress words, a share waiting before it refills a slot until every started share has finished the panel
+/// there, marking a share not yet started late so that it packs privately), where every share walks the panels once each
+/// (BLIS's order, and the resident-A order with each share's rows in one A block): 8 MiB instead of 32 for double n = 2048
+/// on AVX2, and B shared at any size. Published builds alternating (`mtl bench gemm`, 2 threads, wall GFLOPS, median of
+/// paired ratios ring/whole, load average 1.7–10, median 3.7): AVX2 (18 pairs) float n = 1024/2048 1.005/1.001, double
+/// 0.999/0.995; AVX-512 (12 pairs) float 1.001/1.007, double 1.003/1.001; pairs spread 0.92–1.08. In one process, the two
+/// modes alternating (8 rounds, load 4): medians 0.94–1.23, the noise. Double n = 4096 on AVX2 (B packed by each thread on
+/// its own before, the ring after): 110.5 and 108.2 against 110.4 and 107.2 GFLOPS, so even packing all of B twice costs
+/// nothing this machine shows. 1 thread (untouched) 0.99–1.01. Not kept: no gain beyond the noise for the protocol's cost.
 /// </summary>
 internal unsafe struct SharedPackedB<T> where T : unmanaged
 {
     /// <summary>Rows of B per claim.</summary>
     public const int ChunkRows = 16;
 
-    /// <summary>Ints between two shares' progress words (one 64-byte line each).</summary>
-    public const int ProgressStride = 16;
-
-    /// <summary>A progress word before its share starts.</summary>
-    public const int NotStarted = -1;
-
-    /// <summary>A progress word once its share has finished, or was marked late (runs privately): never waited for.</summary>
-    public const int Late = int.MaxValue;
-
     /// <summary>The packed B (null: every thread packs its own panels).</summary>
     public T* Packed;
     /// <summary>One flag per chunk: [depth block][column panel][chunk].</summary>
     public int* Claims;
-    /// <summary>Ring mode: the shares' progress words (null: whole-B mode).</summary>
-    public int* Progress;
-    /// <summary>Ring mode: the elements of one slot (KC × NC, NC at most B's padded columns).</summary>
-    public nint SlotElements;
     /// <summary>B's columns rounded up to a multiple of NR.</summary>
     public int PaddedColumns;
     /// <summary>Column panels (of NC) per depth block.</summary>
     public int ColumnPanels;
-    /// <summary>Depth blocks (of KC).</summary>
-    public int DepthBlocks;
     /// <summary>Chunks per panel (⌈KC / ChunkRows⌉).</summary>
     public int ChunksPerPanel;
-    /// <summary>Ring mode: this thread's share, and the shares.</summary>
-    public int Share, Shares;
-    /// <summary>Ring mode: the panels come depth block outermost (the resident-A order).</summary>
-    public bool DepthOuter;
 }
 
 /// <summary>
@@ -176,39 +147,23 @@ internal static unsafe class GemmDriver<T, TKernel>
         return Math.Min(mc, (rows + mr - 1) / mr * mr);
     }
 
-    /// <summary>The most bytes of B packed whole for all threads (<see cref="SharedPackedB{T}"/> without its ring): a 2048×2048
-    /// double B (33 MiB with its columns padded to 2064). Larger B is then packed per thread (the buffer stays with the
-    /// workspace spares). The ring (two KC×NC panels) has no such limit.</summary>
+    /// <summary>The most bytes of B packed once for all threads (<see cref="SharedPackedB{T}"/>): a 2048×2048 double B (33 MiB
+    /// with its columns padded to 2064). Larger B is packed per thread (the buffer stays with the workspace spares).</summary>
     internal const long SharedBMaxBytes = 36L << 20;
 
-    /// <summary>How a threaded product shares its packed B.</summary>
-    internal enum SharedB { None, Whole, Ring }
-
     /// <summary>
-    /// How a threaded product of <paramref name="workers"/> packs B (<see cref="SharedPackedB{T}"/>): shared only with the rows
-    /// split over threads (each thread would otherwise pack all of B) and a packed row-major B; in a ring of two panels where
-    /// every share walks the panels once each (BLIS's order, or the resident-A order with each share's rows in one A block),
-    /// else whole, for a B of at most <see cref="SharedBMaxBytes"/>.
+    /// Whether a threaded product packs B once for all threads (<see cref="SharedPackedB{T}"/>): rows split over threads
+    /// (each thread would otherwise pack all of B), a packed row-major B of at most <see cref="SharedBMaxBytes"/>, in either
+    /// loop order (<see cref="GemmBlockSizes.ResidentA"/> or BLIS's).
     /// </summary>
-    internal static SharedB SharesPackedB(in GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, bool splitColumns, int workers)
-    {
-        if (splitColumns || unpackedB || op.CsB != 1) return SharedB.None;
-        bool ring = !blocks.ResidentA;
-        if (!ring)
-        {
-            int widest = 0;
-            for (int t = 0; t < workers; t++) widest = Math.Max(widest, RowShareStart(op.M, t + 1, workers) - RowShareStart(op.M, t, workers));
-            ring = widest <= blocks.MC;
-        }
-        if (ring) return SharedB.Ring;
-        return (long)op.K * ((op.N + TKernel.NR - 1) / TKernel.NR * TKernel.NR) * Unsafe.SizeOf<T>() <= SharedBMaxBytes ? SharedB.Whole : SharedB.None;
-    }
+    internal static bool SharesPackedB(in GemmOperands<T> op, bool unpackedB, bool splitColumns) =>
+        !splitColumns && !unpackedB && op.CsB == 1 &&
+        (long)op.K * ((op.N + TKernel.NR - 1) / TKernel.NR * TKernel.NR) * Unsafe.SizeOf<T>() <= SharedBMaxBytes;
 
     /// <summary>The threaded part of <see cref="Execute(GemmOperands{T}, GemmBlockSizes, int)"/>: worker t takes a fixed run of row or column units (no allocation per call).</summary>
     private static void ExecuteParallel(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns, Action<IThreadPoolWorkItem>? queue)
     {
-        var mode = SharesPackedB(op, blocks, unpackedB, splitColumns, workers);
-        if (mode == SharedB.None)
+        if (!SharesPackedB(op, unpackedB, splitColumns))
         {
             ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns, default), queue);
             return;
@@ -218,29 +173,13 @@ internal static unsafe class GemmDriver<T, TKernel>
         {
             PaddedColumns = padded,
             ColumnPanels = (op.N + blocks.NC - 1) / blocks.NC,
-            DepthBlocks = (op.K + blocks.KC - 1) / blocks.KC,
             ChunksPerPanel = (blocks.KC + SharedPackedB<T>.ChunkRows - 1) / SharedPackedB<T>.ChunkRows,
-            Shares = workers,
-            DepthOuter = blocks.ResidentA,
         };
-        int claims = shared.DepthBlocks * shared.ColumnPanels * shared.ChunksPerPanel;
-        int progressAt = (claims + SharedPackedB<T>.ProgressStride - 1) / SharedPackedB<T>.ProgressStride * SharedPackedB<T>.ProgressStride;
-        int flags = mode == SharedB.Ring ? progressAt + workers * SharedPackedB<T>.ProgressStride : claims;
-        long bLength = (long)op.K * padded;
-        if (mode == SharedB.Ring)
-        {
-            shared.SlotElements = (nint)blocks.KC * Math.Min(blocks.NC, padded);
-            bLength = Math.Min(bLength, Math.Min(2, shared.DepthBlocks * shared.ColumnPanels) * (long)shared.SlotElements);
-        }
-        var workspace = GemmWorkspace<T>.Rent(0, (int)bLength, 0, flags);
+        int claims = (op.K + blocks.KC - 1) / blocks.KC * shared.ColumnPanels * shared.ChunksPerPanel;
+        var workspace = GemmWorkspace<T>.Rent(0, op.K * padded, 0, claims);
         shared.Packed = workspace.B;
         shared.Claims = workspace.Claims;
         new Span<int>(shared.Claims, claims).Clear();
-        if (mode == SharedB.Ring)
-        {
-            shared.Progress = shared.Claims + progressAt;
-            new Span<int>(shared.Progress, workers * SharedPackedB<T>.ProgressStride).Fill(SharedPackedB<T>.NotStarted);
-        }
         ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns, shared), queue);
         GemmWorkspace<T>.Return(workspace);
     }
@@ -254,30 +193,11 @@ internal static unsafe class GemmDriver<T, TKernel>
                 int nr = TKernel.NR, first = (int)((long)units * t / workers), last = (int)((long)units * (t + 1) / workers);
                 int j0 = first * nr, j1 = Math.Min(op.N, last * nr);
                 GemmDriver<T, TKernel>.Run(op.Columns(j0, j1 - j0), blocks, unpackedB);
-                return;
             }
-            int i0 = RowShareStart(op.M, t, workers), i1 = RowShareStart(op.M, t + 1, workers);
-            if (shared.Progress == null)
+            else
             {
+                int i0 = RowShareStart(op.M, t, workers), i1 = RowShareStart(op.M, t + 1, workers);
                 GemmDriver<T, TKernel>.Run(op.Rows(i0, i1 - i0), blocks, unpackedB, shared);
-                return;
-            }
-            // Ring: start (progress −1 → 0), or run privately when another share has already marked this one late.
-            ref int progress = ref shared.Progress[t * SharedPackedB<T>.ProgressStride];
-            if (Interlocked.CompareExchange(ref progress, 0, SharedPackedB<T>.NotStarted) != SharedPackedB<T>.NotStarted)
-            {
-                GemmDriver<T, TKernel>.Run(op.Rows(i0, i1 - i0), blocks, unpackedB, default);
-                return;
-            }
-            var mine = shared;
-            mine.Share = t;
-            try
-            {
-                GemmDriver<T, TKernel>.Run(op.Rows(i0, i1 - i0), blocks, unpackedB, mine);
-            }
-            finally
-            {
-                Volatile.Write(ref progress, SharedPackedB<T>.Late); // finished: nobody waits for this share any more
             }
         }
     }
@@ -432,24 +352,14 @@ internal static unsafe class GemmDriver<T, TKernel>
 
     /// <summary>
     /// The packed kc×nc panel of B at depth pc and column jc in <paramref name="shared"/>: packs the chunks of rows no thread
-    /// has claimed yet (claiming each first), then waits for those another thread is packing. In ring mode it first publishes
-    /// this share's progress and, for panel q ≥ 2, waits until the other shares have finished panel q − 2, whose slot it
-    /// reuses (see <see cref="SharedPackedB{T}"/>). The packed values are the same whoever packs them, so results are
-    /// bitwise those of per-thread packing.
+    /// has claimed yet (claiming each first), then waits for those another thread is packing. The packed values are the same
+    /// whoever packs them, so results are bitwise those of per-thread packing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T* SharedPanel(in GemmOperands<T> op, in SharedPackedB<T> shared, int pc, int kc, int depthBlock, int jc, int nc, int columnPanel)
     {
         const int rows = SharedPackedB<T>.ChunkRows;
-        T* panel;
-        if (shared.Progress == null) panel = shared.Packed + (nint)pc * shared.PaddedColumns + (nint)jc * kc;
-        else
-        {
-            int q = shared.DepthOuter ? depthBlock * shared.ColumnPanels + columnPanel : columnPanel * shared.DepthBlocks + depthBlock;
-            Volatile.Write(ref shared.Progress[shared.Share * SharedPackedB<T>.ProgressStride], q); // panels 0..q−1 finished
-            panel = shared.Packed + (q & 1) * shared.SlotElements;
-            if (q >= 2) AwaitSlot(shared, q);
-        }
+        T* panel = shared.Packed + (nint)pc * shared.PaddedColumns + (nint)jc * kc;
         int* claims = shared.Claims + ((nint)depthBlock * shared.ColumnPanels + columnPanel) * shared.ChunksPerPanel;
         int chunks = (kc + rows - 1) / rows;
         T* b = op.B + pc * op.RsB + jc;
@@ -465,26 +375,6 @@ internal static unsafe class GemmDriver<T, TKernel>
             while (Volatile.Read(ref claims[c]) != 2) spin.SpinOnce(sleep1Threshold: -1);
         }
         return panel;
-    }
-
-    /// <summary>Ring mode: waits until every other started share has finished panel <paramref name="q"/> − 2 (progress ≥ q − 1),
-    /// marking any share not yet started late (it will run privately and never read the ring).</summary>
-    private static void AwaitSlot(in SharedPackedB<T> shared, int q)
-    {
-        for (int s = 0; s < shared.Shares; s++)
-        {
-            if (s == shared.Share) continue;
-            ref int progress = ref shared.Progress[s * SharedPackedB<T>.ProgressStride];
-            var spin = new SpinWait();
-            while (true)
-            {
-                int seen = Volatile.Read(ref progress);
-                if (seen >= q - 1) break;
-                if (seen == SharedPackedB<T>.NotStarted &&
-                    Interlocked.CompareExchange(ref progress, SharedPackedB<T>.Late, SharedPackedB<T>.NotStarted) == SharedPackedB<T>.NotStarted) break;
-                spin.SpinOnce(sleep1Threshold: -1);
-            }
-        }
     }
 
     /// <summary>

@@ -160,30 +160,15 @@ public unsafe class GemmSharedPackingTests
     }
 
     [Fact]
-    public void Only_row_split_products_with_a_packed_row_major_B_share_it_in_a_ring_where_every_share_walks_the_panels_once()
+    public void Only_row_split_products_with_a_packed_row_major_B_of_at_most_36_MiB_share_it()
     {
-        // The Zen 5 double row (resident-A, MC 2048): two shares of 1024 rows make one A block each (ring); one share of 2500
-        // rows two blocks (whole B, up to 36 MiB); BLIS's order always the ring.
         var op = new GemmOperands<double> { M = 2048, N = 2048, K = 2048, RsB = 2048, CsB = 1 };
-        var resident = new GemmBlockSizes(MR: 8, NR: 24, MC: 2048, KC: 320, NC: 192, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1, ResidentA: true);
-        var blis = resident with { MC = 240, KC = 256, NC = 3072, ResidentA = false };
-        Assert.Equal(Ring, Mode(op, resident, false, false, 2));
-        Assert.Equal(Ring, Mode(op with { N = 8192 }, resident, false, false, 2));
-        Assert.Equal(Ring, Mode(op with { M = 5000, N = 8192 }, blis, false, false, 2));
-        Assert.Equal(Whole, Mode(op with { M = 5000 }, resident, false, false, 2));
-        Assert.Equal(Whole, Mode(op with { M = 2049 }, resident, false, false, 1));
-        Assert.Equal(None, Mode(op with { M = 5000, N = 4096 }, resident, false, false, 2));
-        Assert.Equal(None, Mode(op, resident, false, true, 2));
-        Assert.Equal(None, Mode(op, blis, true, false, 2));
-        Assert.Equal(None, Mode(op with { RsB = 1, CsB = 2048 }, blis, false, false, 2));
+        Assert.True(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, unpackedB: false, splitColumns: false));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, unpackedB: false, splitColumns: true));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, unpackedB: true, splitColumns: false));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op with { RsB = 1, CsB = 2048 }, unpackedB: false, splitColumns: false));
+        Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op with { N = 4096 }, unpackedB: false, splitColumns: false));
     }
-
-    private const GemmDriver<double, Avx512Double8x24>.SharedB None = GemmDriver<double, Avx512Double8x24>.SharedB.None;
-    private const GemmDriver<double, Avx512Double8x24>.SharedB Whole = GemmDriver<double, Avx512Double8x24>.SharedB.Whole;
-    private const GemmDriver<double, Avx512Double8x24>.SharedB Ring = GemmDriver<double, Avx512Double8x24>.SharedB.Ring;
-
-    private static GemmDriver<double, Avx512Double8x24>.SharedB Mode(GemmOperands<double> op, GemmBlockSizes blocks, bool unpackedB, bool splitColumns, int workers) =>
-        GemmDriver<double, Avx512Double8x24>.SharesPackedB(op, blocks, unpackedB, splitColumns, workers);
 
     /// <summary>How the shares of a threaded product start (ForkJoin's work items handed to a queue of the test's own).</summary>
     public enum Start
@@ -192,8 +177,8 @@ public unsafe class GemmSharedPackingTests
         Pool,
         /// <summary>Each work item on a thread of its own at once: the shares run together (3 shares on 2 cores: one lags).</summary>
         OwnThreads,
-        /// <summary>The work items held back until the product is done: the caller runs every share, one after another, so
-        /// the first walks every panel and marks the rest late (they run privately).</summary>
+        /// <summary>The work items held back until the product is done: the caller runs every share, one after another
+        /// (as a busy pool does), so a share that waited for one not yet started would hang.</summary>
         Held,
     }
 
@@ -201,50 +186,53 @@ public unsafe class GemmSharedPackingTests
         from set in GemmTests.InstructionSets() from start in Enum.GetValues<Start>() select new[] { set[0], start };
 
     [Theory, MemberData(nameof(SetsAndStarts))]
-    public void Threads_sharing_a_ring_of_B_panels_give_bitwise_the_one_thread_product(GemmInstructionSet set, Start start)
+    public void Threads_sharing_one_packed_B_started_together_or_late_give_bitwise_the_one_thread_product(GemmInstructionSet set, Start start)
     {
-        RingOverShapes<float>(set, start);
-        RingOverShapes<double>(set, start);
+        StartsOverShapes<float>(set, start);
+        StartsOverShapes<double>(set, start);
     }
 
     /// <summary>
-    /// The ring of two shared B panels (SharedPackedB): both loop orders (resident-A with every share's rows in one A block),
-    /// several depth and column panels (up to 12 panels, so each slot is reused several times), edge micro-panels and row
-    /// panels, 2 and 3 threads started together or late, bitwise equal to one thread (which packs its own B), several times
-    /// over (a lagging share shows a slot recycled too early).
+    /// The shared packed B (SharedPackedB) with its shares started together, through the pool, or one after another on the
+    /// calling thread: both loop orders (resident-A with one and with several A blocks per share), up to 15 depth and column
+    /// panels, edge micro-panels and row panels, 2 and 3 threads, several times over, bitwise equal to one thread.
     /// </summary>
-    private static void RingOverShapes<T>(GemmInstructionSet set, Start start) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void StartsOverShapes<T>(GemmInstructionSet set, Start start) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(31);
         var table = GemmBlockSizes.For<T>(set);
-        foreach (bool residentA in new[] { true, false })
+        foreach (var (residentA, mc) in new[] { (true, 64 * table.MR), (true, 3 * table.MR), (false, 3 * table.MR) })
         foreach (var (m, n, k) in new[] { (23 * table.MR + 5, 5 * table.NR + 3, 150), (30 * table.MR, 4 * table.NR, 40), (9 * table.MR + 1, table.NR - 1, 17) })
         {
-            var blocks = table with { MC = residentA ? 64 * table.MR : 3 * table.MR, KC = 37, NC = 2 * table.NR, UnpackedBMaxColumns = 0, MinFlopsPerThread = 1, ResidentA = residentA };
+            var blocks = table with { MC = mc, KC = 37, NC = 2 * table.NR, UnpackedBMaxColumns = 0, MinFlopsPerThread = 1, ResidentA = residentA };
             var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
-            var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
             var c = TestMatrix<T>.Random(m, n, Layout.Padded, random);
             T alpha = T.CreateTruncating(0.75), beta = T.CreateTruncating(1.5);
-            var one = c.Clone();
-            Product(set, alpha, a, b, beta, one, blocks, 1, Start.Pool);
-            var expected = c.Clone();
-            GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
-            GemmAssert.Close(expected, one, GemmAssert.Tolerance<T>(k), $"{set} {typeof(T).Name} {m}×{n}×{k} one thread");
             foreach (int threads in new[] { 2, 3 })
                 for (int round = 0; round < 4; round++)
                 {
+                    // A new B each time, so that a panel read before it is packed shows (the buffer holds the last product's).
+                    var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
+                    var one = c.Clone();
+                    Assert.False(Product(set, alpha, a, b, beta, one, blocks, 1, Start.Pool));
+                    if (round == 0)
+                    {
+                        var expected = c.Clone();
+                        GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
+                        GemmAssert.Close(expected, one, GemmAssert.Tolerance<T>(k), $"{set} {typeof(T).Name} {m}×{n}×{k} one thread");
+                    }
                     var result = c.Clone();
-                    var mode = Product(set, alpha, a, b, beta, result, blocks, threads, start);
-                    string what = $"{set} {typeof(T).Name} {m}×{n}×{k} threads {threads} residentA {residentA} {start} round {round}";
-                    Assert.True(mode == GemmDriver<double, Avx512Double8x24>.SharedB.Ring, what + $": shares B as {mode}, not in the ring.");
+                    bool shared = Product(set, alpha, a, b, beta, result, blocks, threads, start);
+                    string what = $"{set} {typeof(T).Name} {m}×{n}×{k} threads {threads} residentA {residentA} MC {mc} {start} round {round}";
+                    Assert.True(shared, what + ": does not share B.");
                     Assert.True(one.Data.AsSpan().SequenceEqual(result.Data), what + ": differs from one thread.");
                 }
         }
     }
 
     /// <summary>C = α·A·B + β·C through the driver of <paramref name="set"/>'s microkernel, the shares started as
-    /// <paramref name="start"/> says; returns how the threads shared B.</summary>
-    private static GemmDriver<double, Avx512Double8x24>.SharedB Product<T>(GemmInstructionSet set, T alpha, TestMatrix<T> a, TestMatrix<T> b, T beta, TestMatrix<T> c,
+    /// <paramref name="start"/> says; returns whether the threads shared one packed B.</summary>
+    private static bool Product<T>(GemmInstructionSet set, T alpha, TestMatrix<T> a, TestMatrix<T> b, T beta, TestMatrix<T> c,
         GemmBlockSizes blocks, int threads, Start start) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (set == GemmInstructionSet.Avx512 && typeof(T) == typeof(float))
@@ -255,7 +243,7 @@ public unsafe class GemmSharedPackingTests
         return Product<T, PortableMicrokernel<T>>(alpha, a, b, beta, c, blocks, threads, start);
     }
 
-    private static GemmDriver<double, Avx512Double8x24>.SharedB Product<T, TKernel>(T alpha, TestMatrix<T> a, TestMatrix<T> b, T beta, TestMatrix<T> c,
+    private static bool Product<T, TKernel>(T alpha, TestMatrix<T> a, TestMatrix<T> b, T beta, TestMatrix<T> c,
         GemmBlockSizes blocks, int threads, Start start) where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IMicrokernel<T>
     {
         var held = new List<IThreadPoolWorkItem>();
@@ -271,7 +259,7 @@ public unsafe class GemmSharedPackingTests
             },
             _ => null,
         };
-        GemmDriver<T, TKernel>.SharedB mode;
+        bool shared;
         fixed (T* pa = a.Data, pb = b.Data, pc = c.Data)
         {
             var op = new GemmOperands<T>
@@ -282,11 +270,11 @@ public unsafe class GemmSharedPackingTests
                 C = pc + c.Offset, RsC = c.RowStride, CsC = c.ColumnStride,
                 Alpha = alpha, Beta = beta,
             };
-            mode = GemmDriver<T, TKernel>.SharesPackedB(op, blocks with { KC = GemmDriver<T, TKernel>.DepthBlock(op.K, blocks.KC) }, unpackedB: false, splitColumns: false, threads);
+            shared = threads > 1 && GemmDriver<T, TKernel>.SharesPackedB(op, unpackedB: false, splitColumns: false);
             GemmDriver<T, TKernel>.Execute(op, blocks, threads, queue);
         }
         foreach (var item in held) item.Execute(); // finds nothing left to claim
         foreach (var thread in own) thread.Join();
-        return (GemmDriver<double, Avx512Double8x24>.SharedB)(int)mode;
+        return shared;
     }
 }
