@@ -40,6 +40,16 @@ internal unsafe struct GemmOperands<T> where T : unmanaged
 /// (never for a thread that has not started: ForkJoin may run the shares one after the other). Profile (Emerald Rapids,
 /// 2 threads, perf cpu-clock samples): B packing fell from 7.2 % to 2.7 % of the samples at float n = 1024 and from 4.7 % to
 /// 2.2 % at double n = 2048; waiting for the other thread's chunks took under 0.3 %.
+/// Tried (branch ring14, commit fe23f6b): a ring of two KC×NC panel slots instead of all of B (panel q in slot q mod 2;
+/// per-share progress words, a share waiting before it refills a slot until every started share has finished the panel
+/// there, marking a share not yet started late so that it packs privately), where every share walks the panels once each
+/// (BLIS's order, and the resident-A order with each share's rows in one A block): 8 MiB instead of 32 for double n = 2048
+/// on AVX2, and B shared at any size. Published builds alternating (`mtl bench gemm`, 2 threads, wall GFLOPS, median of
+/// paired ratios ring/whole, load average 1.7–10, median 3.7): AVX2 (18 pairs) float n = 1024/2048 1.005/1.001, double
+/// 0.999/0.995; AVX-512 (12 pairs) float 1.001/1.007, double 1.003/1.001; pairs spread 0.92–1.08. In one process, the two
+/// modes alternating (8 rounds, load 4): medians 0.94–1.23, the noise. Double n = 4096 on AVX2 (B packed by each thread on
+/// its own before, the ring after): 110.5 and 108.2 against 110.4 and 107.2 GFLOPS, so even packing all of B twice costs
+/// nothing this machine shows. 1 thread (untouched) 0.99–1.01. Not kept: no gain beyond the noise for the protocol's cost.
 /// </summary>
 internal unsafe struct SharedPackedB<T> where T : unmanaged
 {
@@ -82,7 +92,12 @@ internal static unsafe class GemmDriver<T, TKernel>
     /// <remarks>Fully optimized from the first call (as is everything on the per-call path): small products are over in
     /// microseconds, and tiered compilation left this path at tier 0 for the whole of a short run.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Execute(GemmOperands<T> op, GemmBlockSizes blocks, int threads)
+    public static void Execute(GemmOperands<T> op, GemmBlockSizes blocks, int threads) => Execute(op, blocks, threads, queue: null);
+
+    /// <summary>As <see cref="Execute(GemmOperands{T}, GemmBlockSizes, int)"/>, the threads' work items handed to
+    /// <paramref name="queue"/> (null: the thread pool; tests hold them back to start shares late, see ForkJoin).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Execute(GemmOperands<T> op, GemmBlockSizes blocks, int threads, Action<IThreadPoolWorkItem>? queue)
     {
         if (op.M == 0 || op.N == 0) return;
         if (op.K == 0 || op.Alpha == T.Zero)
@@ -104,7 +119,7 @@ internal static unsafe class GemmDriver<T, TKernel>
             Run(op, blocks, unpackedB);
             return;
         }
-        ExecuteParallel(op, blocks, unpackedB, workers, units, splitColumns);
+        ExecuteParallel(op, blocks, unpackedB, workers, units, splitColumns, queue);
     }
 
     /// <summary>
@@ -145,12 +160,12 @@ internal static unsafe class GemmDriver<T, TKernel>
         !splitColumns && !unpackedB && op.CsB == 1 &&
         (long)op.K * ((op.N + TKernel.NR - 1) / TKernel.NR * TKernel.NR) * Unsafe.SizeOf<T>() <= SharedBMaxBytes;
 
-    /// <summary>The threaded part of <see cref="Execute"/>: worker t takes a fixed run of row or column units (no allocation per call).</summary>
-    private static void ExecuteParallel(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns)
+    /// <summary>The threaded part of <see cref="Execute(GemmOperands{T}, GemmBlockSizes, int)"/>: worker t takes a fixed run of row or column units (no allocation per call).</summary>
+    private static void ExecuteParallel(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, int workers, int units, bool splitColumns, Action<IThreadPoolWorkItem>? queue)
     {
         if (!SharesPackedB(op, unpackedB, splitColumns))
         {
-            ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns, default));
+            ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns, default), queue);
             return;
         }
         int padded = (op.N + TKernel.NR - 1) / TKernel.NR * TKernel.NR;
@@ -165,7 +180,7 @@ internal static unsafe class GemmDriver<T, TKernel>
         shared.Packed = workspace.B;
         shared.Claims = workspace.Claims;
         new Span<int>(shared.Claims, claims).Clear();
-        ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns, shared));
+        ForkJoin.Run(workers, new Share(op, blocks, unpackedB, workers, units, splitColumns, shared), queue);
         GemmWorkspace<T>.Return(workspace);
     }
 

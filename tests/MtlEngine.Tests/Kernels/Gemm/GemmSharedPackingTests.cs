@@ -169,4 +169,112 @@ public unsafe class GemmSharedPackingTests
         Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op with { RsB = 1, CsB = 2048 }, unpackedB: false, splitColumns: false));
         Assert.False(GemmDriver<double, Avx512Double8x24>.SharesPackedB(op with { N = 4096 }, unpackedB: false, splitColumns: false));
     }
+
+    /// <summary>How the shares of a threaded product start (ForkJoin's work items handed to a queue of the test's own).</summary>
+    public enum Start
+    {
+        /// <summary>The thread pool (null queue).</summary>
+        Pool,
+        /// <summary>Each work item on a thread of its own at once: the shares run together (3 shares on 2 cores: one lags).</summary>
+        OwnThreads,
+        /// <summary>The work items held back until the product is done: the caller runs every share, one after another
+        /// (as a busy pool does), so a share that waited for one not yet started would hang.</summary>
+        Held,
+    }
+
+    public static IEnumerable<object[]> SetsAndStarts() =>
+        from set in GemmTests.InstructionSets() from start in Enum.GetValues<Start>() select new[] { set[0], start };
+
+    [Theory, MemberData(nameof(SetsAndStarts))]
+    public void Threads_sharing_one_packed_B_started_together_or_late_give_bitwise_the_one_thread_product(GemmInstructionSet set, Start start)
+    {
+        StartsOverShapes<float>(set, start);
+        StartsOverShapes<double>(set, start);
+    }
+
+    /// <summary>
+    /// The shared packed B (SharedPackedB) with its shares started together, through the pool, or one after another on the
+    /// calling thread: both loop orders (resident-A with one and with several A blocks per share), up to 15 depth and column
+    /// panels, edge micro-panels and row panels, 2 and 3 threads, several times over, bitwise equal to one thread.
+    /// </summary>
+    private static void StartsOverShapes<T>(GemmInstructionSet set, Start start) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(31);
+        var table = GemmBlockSizes.For<T>(set);
+        foreach (var (residentA, mc) in new[] { (true, 64 * table.MR), (true, 3 * table.MR), (false, 3 * table.MR) })
+        foreach (var (m, n, k) in new[] { (23 * table.MR + 5, 5 * table.NR + 3, 150), (30 * table.MR, 4 * table.NR, 40), (9 * table.MR + 1, table.NR - 1, 17) })
+        {
+            var blocks = table with { MC = mc, KC = 37, NC = 2 * table.NR, UnpackedBMaxColumns = 0, MinFlopsPerThread = 1, ResidentA = residentA };
+            var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
+            var c = TestMatrix<T>.Random(m, n, Layout.Padded, random);
+            T alpha = T.CreateTruncating(0.75), beta = T.CreateTruncating(1.5);
+            foreach (int threads in new[] { 2, 3 })
+                for (int round = 0; round < 4; round++)
+                {
+                    // A new B each time, so that a panel read before it is packed shows (the buffer holds the last product's).
+                    var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
+                    var one = c.Clone();
+                    Assert.False(Product(set, alpha, a, b, beta, one, blocks, 1, Start.Pool));
+                    if (round == 0)
+                    {
+                        var expected = c.Clone();
+                        GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
+                        GemmAssert.Close(expected, one, GemmAssert.Tolerance<T>(k), $"{set} {typeof(T).Name} {m}×{n}×{k} one thread");
+                    }
+                    var result = c.Clone();
+                    bool shared = Product(set, alpha, a, b, beta, result, blocks, threads, start);
+                    string what = $"{set} {typeof(T).Name} {m}×{n}×{k} threads {threads} residentA {residentA} MC {mc} {start} round {round}";
+                    Assert.True(shared, what + ": does not share B.");
+                    Assert.True(one.Data.AsSpan().SequenceEqual(result.Data), what + ": differs from one thread.");
+                }
+        }
+    }
+
+    /// <summary>C = α·A·B + β·C through the driver of <paramref name="set"/>'s microkernel, the shares started as
+    /// <paramref name="start"/> says; returns whether the threads shared one packed B.</summary>
+    private static bool Product<T>(GemmInstructionSet set, T alpha, TestMatrix<T> a, TestMatrix<T> b, T beta, TestMatrix<T> c,
+        GemmBlockSizes blocks, int threads, Start start) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (set == GemmInstructionSet.Avx512 && typeof(T) == typeof(float))
+            return Product<float, Avx512Float12x32>((float)(object)alpha, (TestMatrix<float>)(object)a, (TestMatrix<float>)(object)b, (float)(object)beta, (TestMatrix<float>)(object)c, blocks, threads, start);
+        if (set == GemmInstructionSet.Avx512)
+            return Product<double, Avx512Double8x24>((double)(object)alpha, (TestMatrix<double>)(object)a, (TestMatrix<double>)(object)b, (double)(object)beta, (TestMatrix<double>)(object)c, blocks, threads, start);
+        if (set == GemmInstructionSet.Avx2) return Product<T, Avx2Microkernel<T>>(alpha, a, b, beta, c, blocks, threads, start);
+        return Product<T, PortableMicrokernel<T>>(alpha, a, b, beta, c, blocks, threads, start);
+    }
+
+    private static bool Product<T, TKernel>(T alpha, TestMatrix<T> a, TestMatrix<T> b, T beta, TestMatrix<T> c,
+        GemmBlockSizes blocks, int threads, Start start) where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IMicrokernel<T>
+    {
+        var held = new List<IThreadPoolWorkItem>();
+        var own = new List<Thread>();
+        Action<IThreadPoolWorkItem>? queue = start switch
+        {
+            Start.Held => held.Add,
+            Start.OwnThreads => item =>
+            {
+                var thread = new Thread(item.Execute) { IsBackground = true };
+                own.Add(thread);
+                thread.Start();
+            },
+            _ => null,
+        };
+        bool shared;
+        fixed (T* pa = a.Data, pb = b.Data, pc = c.Data)
+        {
+            var op = new GemmOperands<T>
+            {
+                M = c.Rows, N = c.Columns, K = a.Columns,
+                A = pa + a.Offset, RsA = a.RowStride, CsA = a.ColumnStride,
+                B = pb + b.Offset, RsB = b.RowStride, CsB = b.ColumnStride,
+                C = pc + c.Offset, RsC = c.RowStride, CsC = c.ColumnStride,
+                Alpha = alpha, Beta = beta,
+            };
+            shared = threads > 1 && GemmDriver<T, TKernel>.SharesPackedB(op, unpackedB: false, splitColumns: false);
+            GemmDriver<T, TKernel>.Execute(op, blocks, threads, queue);
+        }
+        foreach (var item in held) item.Execute(); // finds nothing left to claim
+        foreach (var thread in own) thread.Join();
+        return shared;
+    }
 }
