@@ -186,7 +186,37 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// 34–61); again at load 6–12, 2 threads n = 1024/2048, 14 pairs: process CPU double 0.994/1.006, float 1.009/1.012, best
     /// wall 94.2/102.5 against 91.3/103.1 GFLOPS double, 202.3/207.2 against 204.5/208.0 float; double NC 1024/512 at
     /// n = 2048 (12 pairs, load 3): 1 thread 1.003/1.023, 2 threads 1.004/1.006 (process CPU). None kept. In the same runs
-    /// this row's double n = 2048 ran at 51.5 GFLOPS of thread CPU time on 1 thread (97 % of the 53.3 peak) and 95 on 2.</item>
+    /// this row's double n = 2048 ran at 51.5 GFLOPS of thread CPU time on 1 thread (97 % of the 53.3 peak) and 95 on 2.
+    /// Then (issue 19, double n = 2048, 1 thread; a harness calling a copy of the BLIS loop with copies of the 6×8 tile,
+    /// every variant bitwise this row's, alternating, median of 10–24 paired ratios of thread CPU time, load 1.4–5.5; the
+    /// copy itself 0.997–1.021 of GemmDriver's time). What the loss is: the tiles all reading one B micro-panel instead
+    /// of each its own 1.023–1.059 (n = 1024 1.031), cycling through 16 micro-panels (256 KiB, in L2) 1.027–1.055, all
+    /// writing one C tile 1.019; so about 4 % goes to bringing each B micro-panel from beyond L2. What it is not: with the
+    /// 16 L2-resident micro-panels computed on, prefetching the real next micro-panels as well (all their lines, or one
+    /// line per 4 KiB page) cost the whole 4 % again (1.001–1.010 of the plain loop), and the packed B on transparent huge
+    /// pages (madvise, 4 MiB of AnonHugePages) gained 1.009: the fetch traffic itself costs, not its latency or the TLB.
+    /// None of these recovered it, none kept: prefetcht0 of B D steps ahead inside the k loop (into the next micro-panel
+    /// at each tile's end, as OpenBLAS's Haswell kernels do), D = 8/16/24/32/48/64/96/128/192/256: 0.986–1.031, the same
+    /// D from run to run on either side of 1 (96: 1.031 and 1.008 and 0.994–1.005 in later runs); the next micro-panel's
+    /// lines spread over the current one's tiles (about 11 a tile), prefetcht0/t1/t2/nta, 1, 2, 4 or 8 micro-panels
+    /// ahead: 0.970–1.019; the C tile prefetched 12/24/48/96 steps before the end instead of at the start:
+    /// 0.999–1.010; C's rows padded by 8 values (no 16 KiB row stride): no change across processes; the k loop unrolled by
+    /// 2 (the same FMAs in the same order): 1.006–1.013 over 5 runs (n = 1024 1.011), about the copy's own 0.5 %. JIT
+    /// listing of the 6×8 k loop with AVX-512 off: VEX encoding, 16 ymm registers (12 accumulators, 2 of B, 1 broadcast),
+    /// the 6 broadcasts folded as memory operands, no spills, 24 instructions per 12 FMAs. perf (cpu-clock): the tile
+    /// 84 % of the samples, PackA 1.1 %, PackBRows 1.1 %, the driver 0.5 %, the hypervisor's interrupts 4.6 %. In the
+    /// same runs OpenBLAS Haswell read 48.6–49.7 GFLOPS of thread CPU time (gemm_peer.py --clock thread), ours 46.2–47.8
+    /// median and 48.1–50.9 best; mtl bench gemm (wall, median) 47.3–48.1 against 48.2–49.3 (load 3.5–4).
+    /// What did recover part of it: B's KC×NC panel narrowed to about L2's size (double NC 512, 1 MiB; float NC 1024,
+    /// 1 MiB; it was 2048 and 4096, 4 MiB, in L3), so that its micro-panels come from L2 for every A block after the
+    /// first, with GemmDriver.Run packing A once per depth block for a super-block of rows (4 MiB) and reading each A block
+    /// from there for every column panel (so a narrow NC does not pack A n/NC times). Bitwise the same (KC unchanged).
+    /// Double n = 2048 over the former loop and NC, 1 thread, thread CPU time: the harness's version of the loop NC
+    /// 384/512/768 1.044/1.044/1.029 (12 pairs, load 3), again 1.039/1.053; GemmDriver itself NC 512 1.037 (q1 1.023, 12
+    /// pairs, load 2–3), 1.014 and 1.012 (load 3–16); n = 1024 1.005 (30 pairs, load 15); 2 threads (Execute, wall time,
+    /// the shared packed B) n = 2048 1.011 (10 pairs, load 15). Float n = 2048 NC 512/768/1024 1.006/1.017/1.009 (load 20:
+    /// the noise). The gain shrinks as the machine's other load grows. The Zen 3 row keeps NC 4080 (not measured there;
+    /// its L2-sized panel would be NC 256 double, 512 float).</item>
     /// </list>
     /// MR and NR restate the microkernel's register tile (the driver takes them from the microkernel).
     /// </summary>
@@ -203,8 +233,8 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
             GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: 2048, KC: 320, NC: zen5 ? 192 : 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 256, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22),
-            GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: 256, NC: zen3 ? 4080 : 4096, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
-            GemmInstructionSet.Avx2 => new(MR: 6, NR: 8, MC: zen3 ? 72 : 144, KC: 256, NC: zen3 ? 4080 : 2048, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
+            GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: 256, NC: zen3 ? 4080 : 1024, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
+            GemmInstructionSet.Avx2 => new(MR: 6, NR: 8, MC: zen3 ? 72 : 144, KC: 256, NC: zen3 ? 4080 : 512, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
             _ => new(MR: 4, NR: 2 * System.Numerics.Vector<T>.Count, MC: 128, KC: 256, NC: 2048, UnpackedBMaxColumns: 0, MinFlopsPerThread: 1L << 22),
         };
     }

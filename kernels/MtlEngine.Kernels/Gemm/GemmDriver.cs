@@ -254,8 +254,21 @@ internal static unsafe class GemmDriver<T, TKernel>
             MC = RowBlock(m, MC, MR);
             blocks = blocks with { MC = MC };
         }
+        // BLIS's order with more than one column panel (n > NC) packs A for a super-block of rows at a time, as many whole MC
+        // blocks as 4 MiB holds (at least one, at most the problem's), once per depth block, and reads each A block from there
+        // for every column panel: A is then packed once per depth block however narrow the KC×NC panel of B (L2-sized), where
+        // packing it per column panel would cost n/NC times as much. With one column panel, one A block of MC rows at a time.
+        // Only the order of the tiles changes, never an element's k blocks: results are bitwise the same for any NC.
+        const int aSuperBlockBytes = 4 << 20;
+        int superRows = m;
+        bool packAOnce = false;
+        if (!blocks.ResidentA && !unpackedB && n > NC)
+        {
+            int rows = (int)Math.Min((long)Math.Max(1, aSuperBlockBytes / ((long)MC * KC * Unsafe.SizeOf<T>())) * MC, (m + MC - 1) / MC * (long)MC);
+            if (rows > MC) (superRows, packAOnce) = (rows, true);
+        }
         // A's block holds at most the problem's rows (the resident-A rows' MC is sized for L3, megabytes).
-        var workspace = GemmWorkspace<T>.Rent(Math.Min(MC, (m + MR - 1) / MR * MR) * KC, unpackedB ? KC * NR : shared.Packed != null ? 0 : KC * NC, MR * NR);
+        var workspace = GemmWorkspace<T>.Rent(Math.Min(packAOnce ? superRows : MC, (m + MR - 1) / MR * MR) * KC, unpackedB ? KC * NR : shared.Packed != null ? 0 : KC * NC, MR * NR);
         T* aPacked = workspace.A, bPacked = workspace.B, tile = workspace.Tile;
         T alpha = op.Alpha;
 
@@ -265,39 +278,47 @@ internal static unsafe class GemmDriver<T, TKernel>
             GemmWorkspace<T>.Return(workspace);
             return;
         }
-        for (int jc = 0; jc < n; jc += NC)
+        for (int pc = 0; pc < k; pc += KC)
         {
-            int nc = Math.Min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC)
+            int kc = Math.Min(KC, k - pc);
+            T beta = pc == 0 ? op.Beta : T.One;
+            for (int @is = 0; @is < m; @is += superRows)
             {
-                int kc = Math.Min(KC, k - pc);
-                T* bBlock = op.B + pc * op.RsB + jc * op.CsB;
-                // The packed KC×NC panel: this thread's own, or its place in the B packed once for all threads.
-                T* bPanels = bPacked;
-                if (shared.Packed != null) bPanels = SharedPanel(op, shared, pc, kc, pc / KC, jc, nc, jc / NC);
-                else if (!unpackedB) GemmPacking.PackB(kc, nc, NR, bBlock, op.RsB, op.CsB, bPacked);
-                T beta = pc == 0 ? op.Beta : T.One;
-                for (int ic = 0; ic < m; ic += MC)
+                int ms = Math.Min(superRows, m - @is);
+                // A's rows [is, is + ms) at this depth, packed once for every column panel (its MC blocks lie at (ic − is)·kc);
+                // else each A block just before its tiles.
+                if (packAOnce) GemmPacking.PackA(ms, kc, MR, op.A + @is * op.RsA + pc * op.CsA, op.RsA, op.CsA, aPacked);
+                for (int jc = 0; jc < n; jc += NC)
                 {
-                    int mc = Math.Min(MC, m - ic);
-                    GemmPacking.PackA(mc, kc, MR, op.A + ic * op.RsA + pc * op.CsA, op.RsA, op.CsA, aPacked);
-                    for (int jr = 0; jr < nc; jr += NR)
+                    int nc = Math.Min(NC, n - jc);
+                    T* bBlock = op.B + pc * op.RsB + jc * op.CsB;
+                    // The packed KC×NC panel: this thread's own, or its place in the B packed once for all threads.
+                    T* bPanels = bPacked;
+                    if (shared.Packed != null) bPanels = SharedPanel(op, shared, pc, kc, pc / KC, jc, nc, jc / NC);
+                    else if (!unpackedB) GemmPacking.PackB(kc, nc, NR, bBlock, op.RsB, op.CsB, bPacked);
+                    for (int ic = @is; ic < @is + ms; ic += MC)
                     {
-                        int nr = Math.Min(NR, nc - jr);
-                        // The last panel, when narrow enough, runs the microkernel's narrower tile (less padding to compute).
-                        bool narrow = nr <= TKernel.NarrowNR;
-                        int tileColumns = narrow ? TKernel.NarrowNR : NR;
-                        T* bPanel;
-                        nint ldb;
-                        if (!unpackedB) { bPanel = bPanels + jr * kc; ldb = NR; }
-                        else if (nr == tileColumns) { bPanel = bBlock + jr; ldb = op.RsB; }
-                        else
+                        int mc = Math.Min(MC, @is + ms - ic);
+                        T* aBlock = packAOnce ? aPacked + (ic - @is) * kc : aPacked;
+                        if (!packAOnce) GemmPacking.PackA(mc, kc, MR, op.A + ic * op.RsA + pc * op.CsA, op.RsA, op.CsA, aPacked);
+                        for (int jr = 0; jr < nc; jr += NR)
                         {
-                            GemmPacking.PackBPanel(kc, nr, NR, bBlock + jr, op.RsB, 1, bPacked);
-                            bPanel = bPacked; ldb = NR;
+                            int nr = Math.Min(NR, nc - jr);
+                            // The last panel, when narrow enough, runs the microkernel's narrower tile (less padding to compute).
+                            bool narrow = nr <= TKernel.NarrowNR;
+                            int tileColumns = narrow ? TKernel.NarrowNR : NR;
+                            T* bPanel;
+                            nint ldb;
+                            if (!unpackedB) { bPanel = bPanels + jr * kc; ldb = NR; }
+                            else if (nr == tileColumns) { bPanel = bBlock + jr; ldb = op.RsB; }
+                            else
+                            {
+                                GemmPacking.PackBPanel(kc, nr, NR, bBlock + jr, op.RsB, 1, bPacked);
+                                bPanel = bPacked; ldb = NR;
+                            }
+                            for (int ir = 0; ir < mc; ir += MR)
+                                Tile(kc, Math.Min(MR, mc - ir), nr, aBlock + ir * kc, bPanel, ldb, op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC, op.RsC, op.CsC, alpha, beta, tile);
                         }
-                        for (int ir = 0; ir < mc; ir += MR)
-                            Tile(kc, Math.Min(MR, mc - ir), nr, aPacked + ir * kc, bPanel, ldb, op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC, op.RsC, op.CsC, alpha, beta, tile);
                     }
                 }
             }
