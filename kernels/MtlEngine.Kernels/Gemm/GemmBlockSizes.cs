@@ -207,15 +207,17 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// 84 % of the samples, PackA 1.1 %, PackBRows 1.1 %, the driver 0.5 %, the hypervisor's interrupts 4.6 %. In the
     /// same runs OpenBLAS Haswell read 48.6–49.7 GFLOPS of thread CPU time (gemm_peer.py --clock thread), ours 46.2–47.8
     /// median and 48.1–50.9 best; mtl bench gemm (wall, median) 47.3–48.1 against 48.2–49.3 (load 3.5–4).
-    /// What did recover part of it: B's KC×NC panel narrowed to about L2's size (double NC 512, 1 MiB; float NC 1024,
-    /// 1 MiB; it was 2048 and 4096, 4 MiB, in L3), so that its micro-panels come from L2 for every A block after the
+    /// What did recover part of it: B's KC×NC panel narrowed to about L2's size (double NC 512, 1 MiB; it was 2048, 4 MiB,
+    /// in L3), so that its micro-panels come from L2 for every A block after the
     /// first, with GemmDriver.Run packing A once per depth block for a super-block of rows (4 MiB) and reading each A block
     /// from there for every column panel (so a narrow NC does not pack A n/NC times). Bitwise the same (KC unchanged).
     /// Double n = 2048 over the former loop and NC, 1 thread, thread CPU time: the harness's version of the loop NC
     /// 384/512/768 1.044/1.044/1.029 (12 pairs, load 3), again 1.039/1.053; GemmDriver itself NC 512 1.037 (q1 1.023, 12
     /// pairs, load 2–3), 1.014 and 1.012 (load 3–16); n = 1024 1.005 (30 pairs, load 15); 2 threads (Execute, wall time,
     /// the shared packed B) n = 2048 1.011 (10 pairs, load 15). Float n = 2048 NC 512/768/1024 1.006/1.017/1.009 (load 20:
-    /// the noise). The gain shrinks as the machine's other load grows. The Zen 3 row keeps NC 4080 (not measured there;
+    /// the noise); NC 1024 again 0.995 and 0.998 (in-process, 14–20 pairs, load 2), so float keeps NC 4096. With the
+    /// super-block at 8 MiB and evened (GemmDriver.ASuperBlockBytes; one super-block at m = 2048): double n = 2048 1.021 (30
+    /// pairs, load 2), n = 1024 0.995. The gain shrinks as the machine's other load grows. The Zen 3 row keeps NC 4080 (not measured there;
     /// its L2-sized panel would be NC 256 double, 512 float).</item>
     /// </list>
     /// MR and NR restate the microkernel's register tile (the driver takes them from the microkernel).
@@ -233,7 +235,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
             GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: 2048, KC: 320, NC: zen5 ? 192 : 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 256, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22),
-            GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: 256, NC: zen3 ? 4080 : 1024, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
+            GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: 256, NC: zen3 ? 4080 : 4096, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx2 => new(MR: 6, NR: 8, MC: zen3 ? 72 : 144, KC: 256, NC: zen3 ? 4080 : 512, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
             _ => new(MR: 4, NR: 2 * System.Numerics.Vector<T>.Count, MC: 128, KC: 256, NC: 2048, UnpackedBMaxColumns: 0, MinFlopsPerThread: 1L << 22),
         };

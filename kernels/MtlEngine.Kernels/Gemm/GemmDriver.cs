@@ -69,17 +69,18 @@ internal unsafe struct SharedPackedB<T> where T : unmanaged
 }
 
 /// <summary>
-/// The five loops of Goto/BLIS around the microkernel <typeparamref name="TKernel"/>:
+/// The five loops of Goto/BLIS around the microkernel <typeparamref name="TKernel"/>, in BLIS's order:
 /// <code>
-/// for jc in 0..n step NC          B panel (KC×NC) packed once per (jc, pc), lives in L3
-///   for pc in 0..k step KC
-///     pack B[pc.., jc..]
-///     for ic in 0..m step MC      A block (MC×KC) packed once per (jc, pc, ic), lives in L2
-///       pack A[ic.., pc..]
-///       for jr in 0..nc step NR   a KC×NR micro-panel of B, lives in L1
-///         for ir in 0..mc step MR
-///           C[ic+ir.., jc+jr..] = α·Ã·B̃ + (pc == 0 ? β : 1)·C     (microkernel)
+/// for pc in 0..k step KC
+///   for is in 0..m step superRows     with n > NC: A[is.., pc..] packed once (a super-block of MC blocks, L3)
+///     for jc in 0..n step NC          B panel (KC×NC) packed once per (pc, is, jc), sized for L2
+///       pack B[pc.., jc..]
+///       for ic in is.. step MC        an A block (MC×KC), L2; with one column panel packed here, just before its tiles
+///         for jr in 0..nc step NR     a KC×NR micro-panel of B, L1
+///           for ir in 0..mc step MR
+///             C[ic+ir.., jc+jr..] = α·Ã·B̃ + (pc == 0 ? β : 1)·C     (microkernel)
 /// </code>
+/// and in the resident-A order (<see cref="GemmBlockSizes.ResidentA"/>, see RunResidentA).
 /// Every element of C sees the same sequence of operations whatever the partition into threads or tiles
 /// (the k sum is split at the same KC boundaries; edge tiles finish with the same fused α·acc + β·C),
 /// so results are bitwise reproducible.
@@ -145,6 +146,28 @@ internal static unsafe class GemmDriver<T, TKernel>
         int count = (m + mc - 1) / mc;
         int rows = (m + count - 1) / count;
         return Math.Min(mc, (rows + mr - 1) / mr * mr);
+    }
+
+    /// <summary>The most bytes of A packed at once in BLIS's order with more than one column panel (see <see cref="Run(GemmOperands{T}, GemmBlockSizes, bool, SharedPackedB{T}, long)"/>):
+    /// one super-block of A's rows, read from L3 for every column panel. AVX2 double n = 2048 on Zen 5 (1 thread, in-process,
+    /// alternating, median of 10–30 paired ratios of thread CPU time against one column panel, load 2–7): 8 MiB (one
+    /// super-block of 2160 rows) 1.025, 1.035, 1.042, 1.021; 4 MiB (2016 rows, then 32) 0.996, 1.017, 1.030, 1.009; n = 1024
+    /// (one super-block either way) 0.995 and 0.998; m = 5000 (two super-blocks) 8 MiB evened 1.017, 4 MiB 1.021.</summary>
+    internal const long ASuperBlockBytes = 8L << 20;
+
+    /// <summary>
+    /// The rows of A's super-blocks (BLIS's order with more than one column panel) for <paramref name="m"/> rows: whole blocks
+    /// of <paramref name="mc"/> rows, at most <paramref name="maxBytes"/> of packed A at depth <paramref name="kc"/> (at least
+    /// one block), the blocks split as evenly as can be between the super-blocks. B's panels are packed again for each one:
+    /// with 4 MiB and no evening, double m = 2048 (15 blocks of 144) ran a super-block of 2016 rows and then one of 32 that
+    /// packed all of B again. Only which tiles run together changes, never an element's sum.
+    /// </summary>
+    internal static int SuperBlockRows(int m, int mc, int kc, long maxBytes)
+    {
+        int aBlocks = (m + mc - 1) / mc;
+        int perSuperBlock = (int)Math.Min(aBlocks, Math.Max(1, maxBytes / ((long)mc * kc * Unsafe.SizeOf<T>())));
+        int superBlocks = (aBlocks + perSuperBlock - 1) / perSuperBlock;
+        return (aBlocks + superBlocks - 1) / superBlocks * mc;
     }
 
     /// <summary>The most bytes of B packed once for all threads (<see cref="SharedPackedB{T}"/>): a 2048×2048 double B (33 MiB
@@ -242,9 +265,10 @@ internal static unsafe class GemmDriver<T, TKernel>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB) => Run(op, blocks, unpackedB, default);
 
-    /// <summary>The sequential five loops over the whole (sub-)problem, B's panels taken from <paramref name="shared"/> when it holds one.</summary>
+    /// <summary>The sequential five loops over the whole (sub-)problem, B's panels taken from <paramref name="shared"/> when it
+    /// holds one, A packed in super-blocks of at most <paramref name="aSuperBlockBytes"/> (tests make it small).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, SharedPackedB<T> shared)
+    public static void Run(GemmOperands<T> op, GemmBlockSizes blocks, bool unpackedB, SharedPackedB<T> shared, long aSuperBlockBytes = ASuperBlockBytes)
     {
         int MR = TKernel.MR, NR = TKernel.NR, MC = blocks.MC, KC = blocks.KC, NC = blocks.NC;
         int m = op.M, n = op.N, k = op.K;
@@ -254,17 +278,16 @@ internal static unsafe class GemmDriver<T, TKernel>
             MC = RowBlock(m, MC, MR);
             blocks = blocks with { MC = MC };
         }
-        // BLIS's order with more than one column panel (n > NC) packs A for a super-block of rows at a time, as many whole MC
-        // blocks as 4 MiB holds (at least one, at most the problem's), once per depth block, and reads each A block from there
-        // for every column panel: A is then packed once per depth block however narrow the KC×NC panel of B (L2-sized), where
-        // packing it per column panel would cost n/NC times as much. With one column panel, one A block of MC rows at a time.
-        // Only the order of the tiles changes, never an element's k blocks: results are bitwise the same for any NC.
-        const int aSuperBlockBytes = 4 << 20;
+        // BLIS's order with more than one column panel (n > NC) packs A for a super-block of rows at a time, once per depth
+        // block, and reads each A block from there for every column panel: A is then packed once per depth block however
+        // narrow the KC×NC panel of B (L2-sized), where packing it per column panel would cost n/NC times as much. A super-block
+        // is at most aSuperBlockBytes (SuperBlockRows). With one column panel, one A block of MC rows at a time. Only the order
+        // of the tiles changes, never an element's k blocks: results are bitwise the same for any NC.
         int superRows = m;
         bool packAOnce = false;
         if (!blocks.ResidentA && !unpackedB && n > NC)
         {
-            int rows = (int)Math.Min((long)Math.Max(1, aSuperBlockBytes / ((long)MC * KC * Unsafe.SizeOf<T>())) * MC, (m + MC - 1) / MC * (long)MC);
+            int rows = SuperBlockRows(m, MC, KC, aSuperBlockBytes);
             if (rows > MC) (superRows, packAOnce) = (rows, true);
         }
         // A's block holds at most the problem's rows (the resident-A rows' MC is sized for L3, megabytes).
