@@ -262,14 +262,7 @@ public unsafe class GemmSharedPackingTests
         bool shared;
         fixed (T* pa = a.Data, pb = b.Data, pc = c.Data)
         {
-            var op = new GemmOperands<T>
-            {
-                M = c.Rows, N = c.Columns, K = a.Columns,
-                A = pa + a.Offset, RsA = a.RowStride, CsA = a.ColumnStride,
-                B = pb + b.Offset, RsB = b.RowStride, CsB = b.ColumnStride,
-                C = pc + c.Offset, RsC = c.RowStride, CsC = c.ColumnStride,
-                Alpha = alpha, Beta = beta,
-            };
+            var op = TestOperands.Of(alpha, a, pa, b, pb, beta, c, pc);
             shared = threads > 1 && GemmDriver<T, TKernel>.SharesPackedB(op, unpackedB: false, splitColumns: false);
             GemmDriver<T, TKernel>.Execute(op, blocks, threads, queue);
         }

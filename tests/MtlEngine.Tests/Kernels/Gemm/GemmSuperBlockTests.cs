@@ -82,14 +82,7 @@ public unsafe class GemmSuperBlockTests
     {
         fixed (T* pa = a.Data, pb = b.Data, pc = c.Data)
         {
-            var op = new GemmOperands<T>
-            {
-                M = a.Rows, N = b.Columns, K = a.Columns,
-                A = pa + a.Offset, RsA = a.RowStride, CsA = a.ColumnStride,
-                B = pb + b.Offset, RsB = b.RowStride, CsB = b.ColumnStride,
-                C = pc + c.Offset, RsC = c.RowStride, CsC = c.ColumnStride,
-                Alpha = alpha, Beta = beta,
-            };
+            var op = TestOperands.Of(alpha, a, pa, b, pb, beta, c, pc);
             GemmDriver<T, TKernel>.Run(op, blocks with { KC = GemmDriver<T, TKernel>.DepthBlock(op.K, blocks.KC) }, unpackedB: false, shared: default, superBlockBytes);
         }
     }

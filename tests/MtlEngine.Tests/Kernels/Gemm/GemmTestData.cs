@@ -6,6 +6,20 @@ namespace MtlEngine.Tests.Kernels.Gemm;
 /// <summary>How a test matrix is laid out in memory.</summary>
 public enum Layout { RowMajor, ColumnMajor, Padded, Reversed }
 
+/// <summary>The driver's operands for C = α·A·B + β·C over test matrices whose arrays the caller has pinned at the pointers given.</summary>
+public static unsafe class TestOperands
+{
+    internal static GemmOperands<T> Of<T>(T alpha, TestMatrix<T> a, T* pa, TestMatrix<T> b, T* pb, T beta, TestMatrix<T> c, T* pc)
+        where T : unmanaged, IFloatingPointIeee754<T> => new()
+    {
+        M = c.Rows, N = c.Columns, K = a.Columns,
+        A = pa + a.Offset, RsA = a.RowStride, CsA = a.ColumnStride,
+        B = pb + b.Offset, RsB = b.RowStride, CsB = b.ColumnStride,
+        C = pc + c.Offset, RsC = c.RowStride, CsC = c.ColumnStride,
+        Alpha = alpha, Beta = beta,
+    };
+}
+
 /// <summary>A test matrix: an array plus the view (offset, strides) that lays an m×n matrix into it.</summary>
 public sealed class TestMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
