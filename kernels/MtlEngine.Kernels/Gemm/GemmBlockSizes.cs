@@ -138,13 +138,16 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// instead of 4 of 256, k = 2048 4 of 512 instead of 7 of 293; the A micro-panel (8×512, 32 KiB) takes two thirds of
     /// L1, B's 512×96 panel 384 KiB of L2. Where n = 1024 lost its 12–15 % to the FMA peak (in-process harness, 1 thread,
     /// thread CPU time, KC 320, load average 3–8; each part's speed over the whole product's, median of 7–15 alternating
-    /// rounds): the 8×24 kernel alone, its panels in L1 and one C tile (kc 256), 1.09–1.10, about 95 % of the peak (best
-    /// round 97 %); the resident-A loop over A and B packed beforehand (no packing) 1.03, with B's panel fixed in L2 1.05,
+    /// rounds): the 8×24 kernel alone, its panels in L1 and one C tile (kc 256), 1.09–1.10, 93–95 % of the peak (107–108
+    /// GFLOPS; best round 97 %); the resident-A loop over A and B packed beforehand (no packing) 1.03, with B's panel fixed in L2 1.05,
     /// with C fixed to one row panel 1.06, both 1.085: packing (including B's first trip from L3) and C's passes about 3 %
-    /// each, the kernel's own 5 %. Prefetching the C tile into L2 over 24 steps before its L1 prefetch 1.007 (31 pairs),
-    /// C into L1 32 steps before the end 1.000 of 24, B 12 steps ahead 0.99 of 8: not taken. KC 512 at NC 192 read 0.999
-    /// at n = 1024 (KC 384 0.997), at n = 2048 0.978: the deeper B micro-panel (96 KiB per tile) wants the narrower B
-    /// panel. KC 512 with NC 96 over the former row (KC 320, NC 192), median of 15–31 paired ratios, load average 2–8:
+    /// each, the kernel's own 5 %. Kernel prefetches (a copy of the 8×24 tile in the harness, 1.00 of this one), not taken:
+    /// at KC 320 the C tile into L2 over 24 steps before its L1 prefetch 1.007 (31 pairs), C into L1 32 steps before the
+    /// end 1.000 of 24, B 12 steps ahead 0.99 of 8; at KC 512, NC 96 (load 13–21) A's L1 prefetch off or 32 steps ahead
+    /// 1.001 and 1.001 of 16, B 6 or 12 steps ahead 1.003 and 1.002 of 8, C into L2 first n = 1024 1.007 (q1 1.002),
+    /// n = 2048 1.010 (q1 0.968) but n = 512 on the generic row 0.979. KC 512 at NC 192 read 0.999
+    /// at n = 1024 (KC 384 0.997), at n = 2048 0.978: the 512×192 B panel (768 KiB) crowded the 1 MiB L2 that also
+    /// takes A's and C's lines. KC 512 with NC 96 over the former row (KC 320, NC 192), median of 15–31 paired ratios, load average 2–8:
     /// 1 thread n = 1024 1.017, 1.021, 1.022, 1.014, 1.010 (NC 72/120/144 1.009/1.020/0.999; KC 448 1.000), n = 2048 0.998,
     /// 1.007 (KC 448 1.007), n = 1536 1.008, 1024×1024×4096 1.013, 512×2048×2048 1.004, 4096×96×1024 1.031, 304×720×1024
     /// (a Cholesky product) 1.014, 20000×10×1024 (logistic regression's X·Wᵀ) 1.048; 2 threads (process CPU time) n = 1024
