@@ -151,7 +151,9 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// 1 thread n = 1024 1.017, 1.021, 1.022, 1.014, 1.010 (NC 72/120/144 1.009/1.020/0.999; KC 448 1.000), n = 2048 0.998,
     /// 1.007 (KC 448 1.007), n = 1536 1.008, 1024×1024×4096 1.013, 512×2048×2048 1.004, 4096×96×1024 1.031, 304×720×1024
     /// (a Cholesky product) 1.014, 20000×10×1024 (logistic regression's X·Wᵀ) 1.048; 2 threads (process CPU time) n = 1024
-    /// 1.001 (31 pairs; a first run of 15 read 1.29, noise), n = 2048 1.013 and 1.007. KC 512 and NC 96 keep k alone
+    /// 1.001 (31 pairs; a first run of 15 read 1.29, noise), n = 2048 1.013 and 1.007; again at load 7–11 (15–31 pairs): 1 thread n = 1024 1.029 (q1 1.026), 2048 1.007;
+    /// 2 threads 1024 0.999, 2048 1.004. The row then ran n = 1024 at 0.91 of the kernel alone (loop without packing 0.94,
+    /// without packing and with B and C fixed 0.98): packing is the larger share left. KC 512 and NC 96 keep k alone
     /// choosing every element's depth blocks (the shape rule above).</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.IntelAvx512"/> (Emerald Rapids: 48 KiB L1d, 2 MiB L2, large shared L3):
     /// the <see cref="ResidentA"/> order. The float kernel alone runs at about 97 % of the FMA peak with A and B in L1/L2,
