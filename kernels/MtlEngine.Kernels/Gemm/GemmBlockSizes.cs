@@ -133,7 +133,28 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// (gemm_peer.py --clock thread). Whole `mtl bench gemm` runs on 1 thread, the builds before and after alternating (5–7
     /// pairs, load 2.5–5, wall time): n = 1024 1.007 and 0.999, n = 2048 0.994 and 1.001: across processes the machine's two speed
     /// states swamp it. In one process through Gemm.Multiply (the table against the same row at KC 320, alternating, load
-    /// 0.9–1.1, the machine in its slow state, 165–172 GFLOPS): n = 1024 1.022 and 1.024, n = 2048 1.027 and 1.026.</item>
+    /// 0.9–1.1, the machine in its slow state, 165–172 GFLOPS): n = 1024 1.022 and 1.024, n = 2048 1.027 and 1.026.
+    /// Zen 5's double KC is then 512 and its NC 96 (the Intel row keeps 320 and 384): k = 1024 runs 2 depth blocks of 512
+    /// instead of 4 of 256, k = 2048 4 of 512 instead of 7 of 293; the A micro-panel (8×512, 32 KiB) takes two thirds of
+    /// L1, B's 512×96 panel 384 KiB of L2. Where n = 1024 lost its 12–15 % to the FMA peak (in-process harness, 1 thread,
+    /// thread CPU time, KC 320, load average 3–8; each part's speed over the whole product's, median of 7–15 alternating
+    /// rounds): the 8×24 kernel alone, its panels in L1 and one C tile (kc 256), 1.09–1.10, 93–95 % of the peak (107–108
+    /// GFLOPS; best round 97 %); the resident-A loop over A and B packed beforehand (no packing) 1.03, with B's panel fixed in L2 1.05,
+    /// with C fixed to one row panel 1.06, both 1.085: packing (including B's first trip from L3) and C's passes about 3 %
+    /// each, the kernel's own 5 %. Kernel prefetches (a copy of the 8×24 tile in the harness, 1.00 of this one), not taken:
+    /// at KC 320 the C tile into L2 over 24 steps before its L1 prefetch 1.007 (31 pairs), C into L1 32 steps before the
+    /// end 1.000 of 24, B 12 steps ahead 0.99 of 8; at KC 512, NC 96 (load 13–21) A's L1 prefetch off or 32 steps ahead
+    /// 1.001 and 1.001 of 16, B 6 or 12 steps ahead 1.003 and 1.002 of 8, C into L2 first n = 1024 1.007 (q1 1.002),
+    /// n = 2048 1.010 (q1 0.968) but n = 512 on the generic row 0.979. KC 512 at NC 192 read 0.999
+    /// at n = 1024 (KC 384 0.997), at n = 2048 0.978: the 512×192 B panel (768 KiB) crowded the 1 MiB L2 that also
+    /// takes A's and C's lines. KC 512 with NC 96 over the former row (KC 320, NC 192), median of 15–31 paired ratios, load average 2–8:
+    /// 1 thread n = 1024 1.017, 1.021, 1.022, 1.014, 1.010 (NC 72/120/144 1.009/1.020/0.999; KC 448 1.000), n = 2048 0.998,
+    /// 1.007 (KC 448 1.007), n = 1536 1.008, 1024×1024×4096 1.013, 512×2048×2048 1.004, 4096×96×1024 1.031, 304×720×1024
+    /// (a Cholesky product) 1.014, 20000×10×1024 (logistic regression's X·Wᵀ) 1.048; 2 threads (process CPU time) n = 1024
+    /// 1.001 (31 pairs; a first run of 15 read 1.29, noise), n = 2048 1.013 and 1.007; again at load 7–11 (15–31 pairs): 1 thread n = 1024 1.029 (q1 1.026), 2048 1.007;
+    /// 2 threads 1024 0.999, 2048 1.004. The row then ran n = 1024 at 0.91 of the kernel alone (loop without packing 0.94,
+    /// without packing and with B and C fixed 0.98): packing is the larger share left. KC 512 and NC 96 keep k alone
+    /// choosing every element's depth blocks (the shape rule above).</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.IntelAvx512"/> (Emerald Rapids: 48 KiB L1d, 2 MiB L2, large shared L3):
     /// the <see cref="ResidentA"/> order. The float kernel alone runs at about 97 % of the FMA peak with A and B in L1/L2,
     /// but the blocked loops lost 15–25 % at n = 2048 with the generic row: its 32 KiB B micro-panel fills two thirds of L1
@@ -232,7 +253,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
         return set switch
         {
             GemmInstructionSet.Avx512 when f32 && (intel || zen5) => new(MR: 12, NR: 32, MC: 3072, KC: zen5 ? 512 : 320, NC: zen5 ? 320 : 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
-            GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: 2048, KC: 320, NC: zen5 ? 192 : 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
+            GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: 2048, KC: zen5 ? 512 : 320, NC: zen5 ? 96 : 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 256, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: 256, NC: zen3 ? 4080 : 4096, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
