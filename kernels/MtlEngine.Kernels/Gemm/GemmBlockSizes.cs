@@ -45,8 +45,8 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// The block sizes for an m×k by k×n product (<paramref name="m"/>, <paramref name="n"/>, <paramref name="k"/>): the
     /// row of <see cref="For{T}(GemmInstructionSet, Microarchitecture)"/>, except one shape rule. AVX-512 on
     /// <see cref="Microarchitecture.Zen5"/> runs the <see cref="ResidentA"/> row only when <see cref="ResidentAMinDepth"/> ≤ k ≤
-    /// <see cref="ResidentAMaxDepth"/>, and the generic AVX-512 row (BLIS's order, the row Zen 5 ran before) otherwise. The rule reads k alone because the
-    /// rows' KC differ (320 and 256) and so does the k-blocking of every element: the factorizations split one update into
+    /// <see cref="ResidentAMaxDepth"/>, and the generic AVX-512 row (BLIS's order, the row Zen 5 ran before) otherwise. The rule
+    /// reads k alone because the rows' KC differ (512 against 256; 320 when the rule was made) and so does the k-blocking of every element: the factorizations split one update into
     /// different products on 1 and 2 threads (the Cholesky's row strips against its SYRK's halves, the TRSM's row shares),
     /// always along m and n and never along k, so a rule on k gives every element the same blocking on any number of
     /// threads. A rule on m and n did not: with m ≥ 512, n ≥ 512 and k ≥ 1024 (gemm9), the Cholesky's L for n = 3000
