@@ -71,16 +71,18 @@ internal unsafe struct SharedPackedB<T> where T : unmanaged
 /// <summary>
 /// The five loops of Goto/BLIS around the microkernel <typeparamref name="TKernel"/>, in BLIS's order:
 /// <code>
-/// for pc in 0..k step KC
-///   for is in 0..m step superRows     with n > NC: A[is.., pc..] packed once (a super-block of MC blocks, L3)
-///     for jc in 0..n step NC          B panel (KC×NC) packed once per (pc, is, jc), sized for L2
-///       pack B[pc.., jc..]
-///       for ic in is.. step MC        an A block (MC×KC), L2; with one column panel packed here, just before its tiles
-///         for jr in 0..nc step NR     a KC×NR micro-panel of B, L1
-///           for ir in 0..mc step MR
-///             C[ic+ir.., jc+jr..] = α·Ã·B̃ + (pc == 0 ? β : 1)·C     (microkernel)
+/// for jc in 0..n step NC            B panel (KC×NC) packed once per (jc, pc)
+///   for pc in 0..k step KC
+///     pack B[pc.., jc..]
+///     for ic in 0..m step MC        A block (MC×KC) packed once per (jc, pc, ic), lives in L2
+///       pack A[ic.., pc..]
+///       for jr in 0..nc step NR     a KC×NR micro-panel of B, lives in L1
+///         for ir in 0..mc step MR
+///           C[ic+ir.., jc+jr..] = α·Ã·B̃ + (pc == 0 ? β : 1)·C     (microkernel)
 /// </code>
-/// and in the resident-A order (<see cref="GemmBlockSizes.ResidentA"/>, see RunResidentA).
+/// With several column panels and several A blocks (n > NC, m > MC), pc comes first and A is packed once per depth block for
+/// a super-block of rows (see <see cref="Run(GemmOperands{T}, GemmBlockSizes, bool, SharedPackedB{T}, long)"/>); and there is
+/// the resident-A order (<see cref="GemmBlockSizes.ResidentA"/>, see RunResidentA).
 /// Every element of C sees the same sequence of operations whatever the partition into threads or tiles
 /// (the k sum is split at the same KC boundaries; edge tiles finish with the same fused α·acc + β·C),
 /// so results are bitwise reproducible.
@@ -278,11 +280,13 @@ internal static unsafe class GemmDriver<T, TKernel>
             MC = RowBlock(m, MC, MR);
             blocks = blocks with { MC = MC };
         }
-        // BLIS's order with more than one column panel (n > NC) packs A for a super-block of rows at a time, once per depth
-        // block, and reads each A block from there for every column panel: A is then packed once per depth block however
-        // narrow the KC×NC panel of B (L2-sized), where packing it per column panel would cost n/NC times as much. A super-block
-        // is at most aSuperBlockBytes (SuperBlockRows). With one column panel, one A block of MC rows at a time. Only the order
-        // of the tiles changes, never an element's k blocks: results are bitwise the same for any NC.
+        // BLIS's order packs A for a super-block of rows at a time, once per depth block, when there are both several column
+        // panels (n > NC) and several A blocks (m > MC): each A block is then read from there for every column panel, where
+        // jc outermost packs all of A again for each column panel (n/NC times; the AVX2 double row's NC is L2-sized, 512). A
+        // super-block is at most aSuperBlockBytes (SuperBlockRows). Otherwise jc stays outermost: a wide product with few rows
+        // (a convolution's im2col product, m ≤ MC, n ≫ NC) then keeps its C panel in cache across the depth blocks, where depth
+        // outermost swept all of C once per depth block (conv2d_a on 1 thread 1.16–1.24 slower). Only the order of the tiles
+        // changes, never an element's k blocks: results are bitwise the same either way and for any NC.
         int superRows = m;
         bool packAOnce = false;
         if (!blocks.ResidentA && !unpackedB && n > NC)
@@ -293,7 +297,6 @@ internal static unsafe class GemmDriver<T, TKernel>
         // A's block holds at most the problem's rows (the resident-A rows' MC is sized for L3, megabytes).
         var workspace = GemmWorkspace<T>.Rent(Math.Min(packAOnce ? superRows : MC, (m + MR - 1) / MR * MR) * KC, unpackedB ? KC * NR : shared.Packed != null ? 0 : KC * NC, MR * NR);
         T* aPacked = workspace.A, bPacked = workspace.B, tile = workspace.Tile;
-        T alpha = op.Alpha;
 
         if (blocks.ResidentA && !unpackedB)
         {
@@ -301,52 +304,71 @@ internal static unsafe class GemmDriver<T, TKernel>
             GemmWorkspace<T>.Return(workspace);
             return;
         }
-        for (int pc = 0; pc < k; pc += KC)
+        if (packAOnce)
         {
-            int kc = Math.Min(KC, k - pc);
-            T beta = pc == 0 ? op.Beta : T.One;
-            for (int @is = 0; @is < m; @is += superRows)
+            for (int pc = 0; pc < k; pc += KC)
             {
-                int ms = Math.Min(superRows, m - @is);
-                // A's rows [is, is + ms) at this depth, packed once for every column panel (its MC blocks lie at (ic − is)·kc);
-                // else each A block just before its tiles.
-                if (packAOnce) GemmPacking.PackA(ms, kc, MR, op.A + @is * op.RsA + pc * op.CsA, op.RsA, op.CsA, aPacked);
-                for (int jc = 0; jc < n; jc += NC)
+                int kc = Math.Min(KC, k - pc);
+                for (int @is = 0; @is < m; @is += superRows)
                 {
-                    int nc = Math.Min(NC, n - jc);
-                    T* bBlock = op.B + pc * op.RsB + jc * op.CsB;
-                    // The packed KC×NC panel: this thread's own, or its place in the B packed once for all threads.
-                    T* bPanels = bPacked;
-                    if (shared.Packed != null) bPanels = SharedPanel(op, shared, pc, kc, pc / KC, jc, nc, jc / NC);
-                    else if (!unpackedB) GemmPacking.PackB(kc, nc, NR, bBlock, op.RsB, op.CsB, bPacked);
-                    for (int ic = @is; ic < @is + ms; ic += MC)
-                    {
-                        int mc = Math.Min(MC, @is + ms - ic);
-                        T* aBlock = packAOnce ? aPacked + (ic - @is) * kc : aPacked;
-                        if (!packAOnce) GemmPacking.PackA(mc, kc, MR, op.A + ic * op.RsA + pc * op.CsA, op.RsA, op.CsA, aPacked);
-                        for (int jr = 0; jr < nc; jr += NR)
-                        {
-                            int nr = Math.Min(NR, nc - jr);
-                            // The last panel, when narrow enough, runs the microkernel's narrower tile (less padding to compute).
-                            bool narrow = nr <= TKernel.NarrowNR;
-                            int tileColumns = narrow ? TKernel.NarrowNR : NR;
-                            T* bPanel;
-                            nint ldb;
-                            if (!unpackedB) { bPanel = bPanels + jr * kc; ldb = NR; }
-                            else if (nr == tileColumns) { bPanel = bBlock + jr; ldb = op.RsB; }
-                            else
-                            {
-                                GemmPacking.PackBPanel(kc, nr, NR, bBlock + jr, op.RsB, 1, bPacked);
-                                bPanel = bPacked; ldb = NR;
-                            }
-                            for (int ir = 0; ir < mc; ir += MR)
-                                Tile(kc, Math.Min(MR, mc - ir), nr, aBlock + ir * kc, bPanel, ldb, op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC, op.RsC, op.CsC, alpha, beta, tile);
-                        }
-                    }
+                    int ms = Math.Min(superRows, m - @is);
+                    // A's rows [is, is + ms) at this depth, packed once for every column panel (its MC blocks lie at (ic − is)·kc).
+                    GemmPacking.PackA(ms, kc, MR, op.A + @is * op.RsA + pc * op.CsA, op.RsA, op.CsA, aPacked);
+                    for (int jc = 0; jc < n; jc += NC)
+                        PanelProduct(op, blocks, unpackedB, shared, pc, kc, jc, Math.Min(NC, n - jc), @is, ms, aPacked, aPackedAlready: true, bPacked, tile);
                 }
             }
         }
+        else
+        {
+            for (int jc = 0; jc < n; jc += NC)
+                for (int pc = 0; pc < k; pc += KC)
+                    PanelProduct(op, blocks, unpackedB, shared, pc, Math.Min(KC, k - pc), jc, Math.Min(NC, n - jc), 0, m, aPacked, aPackedAlready: false, bPacked, tile);
+        }
         GemmWorkspace<T>.Return(workspace); // not on an exception: then it is simply left to the collector
+    }
+
+    /// <summary>
+    /// BLIS's inner loops for rows [<paramref name="i0"/>, i0 + <paramref name="rows"/>) of C's columns [jc, jc + nc) at the
+    /// depth block pc (kc deep): B's KC×NC panel (packed here, read in place, or taken from the B packed once for all threads),
+    /// then for each MC block of A (packed here just before its tiles, or when <paramref name="aPackedAlready"/> read from
+    /// <paramref name="aPacked"/>, which holds A's rows from i0 at this depth) the jr and ir loops.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelProduct(in GemmOperands<T> op, in GemmBlockSizes blocks, bool unpackedB, in SharedPackedB<T> shared,
+        int pc, int kc, int jc, int nc, int i0, int rows, T* aPacked, bool aPackedAlready, T* bPacked, T* tile)
+    {
+        int MR = TKernel.MR, NR = TKernel.NR, MC = blocks.MC;
+        T alpha = op.Alpha, beta = pc == 0 ? op.Beta : T.One;
+        T* bBlock = op.B + pc * op.RsB + jc * op.CsB;
+        // The packed KC×NC panel: this thread's own, or its place in the B packed once for all threads.
+        T* bPanels = bPacked;
+        if (shared.Packed != null) bPanels = SharedPanel(op, shared, pc, kc, pc / blocks.KC, jc, nc, jc / blocks.NC);
+        else if (!unpackedB) GemmPacking.PackB(kc, nc, NR, bBlock, op.RsB, op.CsB, bPacked);
+        for (int ic = i0; ic < i0 + rows; ic += MC)
+        {
+            int mc = Math.Min(MC, i0 + rows - ic);
+            T* aBlock = aPackedAlready ? aPacked + (ic - i0) * kc : aPacked;
+            if (!aPackedAlready) GemmPacking.PackA(mc, kc, MR, op.A + ic * op.RsA + pc * op.CsA, op.RsA, op.CsA, aPacked);
+            for (int jr = 0; jr < nc; jr += NR)
+            {
+                int nr = Math.Min(NR, nc - jr);
+                // The last panel, when narrow enough, runs the microkernel's narrower tile (less padding to compute).
+                bool narrow = nr <= TKernel.NarrowNR;
+                int tileColumns = narrow ? TKernel.NarrowNR : NR;
+                T* bPanel;
+                nint ldb;
+                if (!unpackedB) { bPanel = bPanels + jr * kc; ldb = NR; }
+                else if (nr == tileColumns) { bPanel = bBlock + jr; ldb = op.RsB; }
+                else
+                {
+                    GemmPacking.PackBPanel(kc, nr, NR, bBlock + jr, op.RsB, 1, bPacked);
+                    bPanel = bPacked; ldb = NR;
+                }
+                for (int ir = 0; ir < mc; ir += MR)
+                    Tile(kc, Math.Min(MR, mc - ir), nr, aBlock + ir * kc, bPanel, ldb, op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC, op.RsC, op.CsC, alpha, beta, tile);
+            }
+        }
     }
 
     /// <summary>
