@@ -285,8 +285,11 @@ internal static unsafe class GemmDriver<T, TKernel>
         // jc outermost packs all of A again for each column panel (n/NC times; the AVX2 double row's NC is L2-sized, 512). A
         // super-block is at most aSuperBlockBytes (SuperBlockRows). Otherwise jc stays outermost: a wide product with few rows
         // (a convolution's im2col product, m ≤ MC, n ≫ NC) then keeps its C panel in cache across the depth blocks, where depth
-        // outermost swept all of C once per depth block (conv2d_a on 1 thread 1.16–1.24 slower). Only the order of the tiles
-        // changes, never an element's k blocks: results are bitwise the same either way and for any NC.
+        // outermost sweeps all of C once per depth block. That was a guess from one old-against-new run (conv2d_a on 1 thread
+        // 1.16 slower with depth outermost everywhere); the recheck (published builds, 6 rounds, load 0–2) read conv2d_a 0.85 and
+        // cnn_step 0.97 of the old time with it, and 0.84 and 0.98 with this rule: noise either way. The rule stays because it
+        // runs the old order for every shape the new one was not measured on. Only the order of the tiles changes, never an
+        // element's k blocks: results are bitwise the same either way and for any NC.
         int superRows = m;
         bool packAOnce = false;
         if (!blocks.ResidentA && !unpackedB && n > NC)
