@@ -236,9 +236,9 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// 384/512/768 1.044/1.044/1.029 (12 pairs, load 3), again 1.039/1.053; GemmDriver itself NC 512 1.037 (q1 1.023, 12
     /// pairs, load 2–3), 1.014 and 1.012 (load 3–16); n = 1024 1.005 (30 pairs, load 15); 2 threads (Execute, wall time,
     /// the shared packed B) n = 2048 1.011 (10 pairs, load 15). Float n = 2048 NC 512/768/1024 1.006/1.017/1.009 (load 20:
-    /// the noise); NC 1024 again 0.995 and 0.998 (in-process, 14–20 pairs, load 2), so float keeps NC 4096. With the
-    /// super-block at 8 MiB and evened (GemmDriver.ASuperBlockBytes; one super-block at m = 2048): double n = 2048 1.021 (30
-    /// pairs, load 2), n = 1024 0.995. The gain shrinks as the machine's other load grows. The Zen 3 row keeps NC 4080 (not measured there;
+    /// the noise); NC 1024 again 0.993–0.998 (in-process, 14–20 pairs, load 2), so float keeps NC 4096. With the
+    /// super-block at 8 MiB and evened (GemmDriver.ASuperBlockBytes; one super-block at m = 2048): double n = 2048 1.009 and 1.021 (14
+    /// and 30 pairs, load 2), n = 1024 0.987 and 0.995. The gain shrinks as the machine's other load grows. The Zen 3 row keeps NC 4080 (not measured there;
     /// its L2-sized panel would be NC 256 double, 512 float).</item>
     /// </list>
     /// MR and NR restate the microkernel's register tile (the driver takes them from the microkernel).

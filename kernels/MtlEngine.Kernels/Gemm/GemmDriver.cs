@@ -153,8 +153,9 @@ internal static unsafe class GemmDriver<T, TKernel>
     /// <summary>The most bytes of A packed at once in BLIS's order with more than one column panel (see <see cref="Run(GemmOperands{T}, GemmBlockSizes, bool, SharedPackedB{T}, long)"/>):
     /// one super-block of A's rows, read from L3 for every column panel. AVX2 double n = 2048 on Zen 5 (1 thread, in-process,
     /// alternating, median of 10–30 paired ratios of thread CPU time against one column panel, load 2–7): 8 MiB (one
-    /// super-block of 2160 rows) 1.025, 1.035, 1.042, 1.021; 4 MiB (2016 rows, then 32) 0.996, 1.017, 1.030, 1.009; n = 1024
-    /// (one super-block either way) 0.995 and 0.998; m = 5000 (two super-blocks) 8 MiB evened 1.017, 4 MiB 1.021.</summary>
+    /// super-block of 2160 rows) 1.025, 1.035, 1.042, 1.009, 1.021; 4 MiB (2016 rows, then 32) 0.996, 1.017, 1.030, 0.999,
+    /// 1.009; n = 1024 (one super-block either way) 8 MiB 0.987 and 0.995, 4 MiB 0.994 and 0.998; m = 5000 (two super-blocks)
+    /// 8 MiB evened 1.017, 4 MiB 1.021.</summary>
     internal const long ASuperBlockBytes = 8L << 20;
 
     /// <summary>
