@@ -44,7 +44,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// <summary>
     /// The block sizes for an m×k by k×n product (<paramref name="m"/>, <paramref name="n"/>, <paramref name="k"/>): the
     /// row of <see cref="For{T}(GemmInstructionSet, Microarchitecture)"/>, except one shape rule. AVX-512 on
-    /// <see cref="Microarchitecture.Zen5"/> runs the <see cref="ResidentA"/> row only when <see cref="ResidentAMinDepth"/> ≤ k ≤
+    /// <see cref="Microarchitecture.Zen5"/> (and on <see cref="Microarchitecture.Zen4"/>, which runs Zen 5's rows) runs the <see cref="ResidentA"/> row only when <see cref="ResidentAMinDepth"/> ≤ k ≤
     /// <see cref="ResidentAMaxDepth"/>, and the generic AVX-512 row (BLIS's order, the row Zen 5 ran before) otherwise. The rule
     /// reads k alone because the rows' KC differ (512 against 256; 320 when the rule was made) and so does the k-blocking of every element: the factorizations split one update into
     /// different products on 1 and 2 threads (the Cholesky's row strips against its SYRK's halves, the TRSM's row shares),
@@ -90,7 +90,8 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static GemmBlockSizes For<T>(GemmInstructionSet set, Microarchitecture microarchitecture, int m, int n, int k)
     {
-        if (set == GemmInstructionSet.Avx512 && microarchitecture == Microarchitecture.Zen5 && (k < ResidentAMinDepth || k > ResidentAMaxDepth))
+        if (set == GemmInstructionSet.Avx512 && microarchitecture is Microarchitecture.Zen5 or Microarchitecture.Zen4
+            && (k < ResidentAMinDepth || k > ResidentAMaxDepth))
             return For<T>(set, Microarchitecture.Unknown);
         return For<T>(set, microarchitecture);
     }
@@ -155,6 +156,18 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// 2 threads 1024 0.999, 2048 1.004. The row then ran n = 1024 at 0.91 of the kernel alone (loop without packing 0.94,
     /// without packing and with B and C fixed 0.98): packing is the larger share left. KC 512 and NC 96 keep k alone
     /// choosing every element's depth blocks (the shape rule above).</item>
+    /// <item>AVX-512 on <see cref="Microarchitecture.Zen4"/> (EPYC Genoa, CPUID 19h model 11h: 32 KiB L1d, 1 MiB L2, 32 MiB L3):
+    /// Zen 5's rows and shape rule. The generic row, tuned on Zen 5's 48 KiB L1, fills Zen 4's 32 KiB L1 with its float
+    /// B micro-panel (256×32) and overflows it with the double one (256×24, 48 KiB); there `mtl bench gemm` on 1 thread ran
+    /// n = 1024 at 84 % of the FMA peak for both types and 0.98–1.01 of OpenBLAS's Cooperlake core. Measured on a 2-core
+    /// Zen 4 VM (in-process, the rows alternating, median of 8–12 paired ratios, thread CPU time on 1 thread, process CPU
+    /// or wall time on 2, load average 1–2), speed over the generic row: float KC 512, NC 320 (Zen 5's row) n = 1024 1.042
+    /// (KC 320/384 1.008/1.014, KC 320 with NC 640 1.016; the generic row with KC 192, its B micro-panel at 24 KiB, 0.967),
+    /// n = 2048 1.046 (KC 448 1.042); 2 threads n = 2048 1.036 (process CPU), n = 1024 1.088 (wall, q1 0.991). Double KC 512,
+    /// NC 96 n = 2048 1.018 (in a first run KC 256/320/384 with NC 96 1.026/1.022/1.029, KC 320 with NC 192 1.017; the
+    /// generic row with KC 128 0.956), n = 1024 1.023 (KC 256/320/384 1.022/1.012/1.019); 2 threads n = 2048 1.025
+    /// (process CPU), n = 1024 1.014 (wall, q1 0.973). The double A micro-panel (8×512, 32 KiB) fills Zen 4's L1, but
+    /// it measured no slower than the shallower ones: the B micro-panels stream past it from L2 either way.</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.IntelAvx512"/> (Emerald Rapids: 48 KiB L1d, 2 MiB L2, large shared L3):
     /// the <see cref="ResidentA"/> order. The float kernel alone runs at about 97 % of the FMA peak with A and B in L1/L2,
     /// but the blocked loops lost 15–25 % at n = 2048 with the generic row: its 32 KiB B micro-panel fills two thirds of L1
@@ -249,7 +262,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
         bool f32 = typeof(T) == typeof(float);
         bool zen3 = microarchitecture == Microarchitecture.Zen3;
         bool intel = microarchitecture == Microarchitecture.IntelAvx512;
-        bool zen5 = microarchitecture == Microarchitecture.Zen5;
+        bool zen5 = microarchitecture is Microarchitecture.Zen5 or Microarchitecture.Zen4;   // Zen 4 runs Zen 5's rows (see above)
         return set switch
         {
             GemmInstructionSet.Avx512 when f32 && (intel || zen5) => new(MR: 12, NR: 32, MC: 3072, KC: zen5 ? 512 : 320, NC: zen5 ? 320 : 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),

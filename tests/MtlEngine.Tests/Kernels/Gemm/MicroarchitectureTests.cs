@@ -44,6 +44,9 @@ public class MicroarchitectureTests
         Assert.True(GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512).ResidentA);
         Assert.True(GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5).ResidentA);
         Assert.True(GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen5).ResidentA);
+        // Zen 4 runs Zen 5's rows (its own measurements: see GemmBlockSizes).
+        Assert.Equal(GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5), GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen4));
+        Assert.Equal(GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen5), GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen4));
 
         static void Check(GemmBlockSizes b, int size, string what)
         {
@@ -65,6 +68,7 @@ public class MicroarchitectureTests
     [Theory]
     [InlineData(Microarchitecture.Zen3)]
     [InlineData(Microarchitecture.IntelAvx512)]
+    [InlineData(Microarchitecture.Zen4)]
     [InlineData(Microarchitecture.Zen5)]
     public void Each_microarchitectures_blocks_give_the_reference_product(Microarchitecture uarch)
     {
@@ -98,7 +102,7 @@ public class MicroarchitectureTests
     [InlineData(304, 720, 1024, true)]     // the n = 2048 Cholesky's top-level strip product on 2 threads
     [InlineData(512, 512, 1024, true)]     // and its SYRK half on 1 thread: the same KC for the same elements
     [InlineData(2048, 2048, 2048, true)]
-    public void Zen5_runs_the_resident_A_rows_only_for_deep_products_up_to_4096(int m, int n, int k, bool residentA)
+    public void Zen5_and_Zen4_run_the_resident_A_rows_only_for_deep_products_up_to_4096(int m, int n, int k, bool residentA)
     {
         var generic = (F: GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Unknown),
                        D: GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Unknown));
@@ -109,7 +113,10 @@ public class MicroarchitectureTests
         // Deep products get the Zen 5 rows as they stand; the others the generic AVX-512 rows, every block size.
         Assert.Equal(residentA ? GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5) : generic.F, zen5.F);
         Assert.Equal(residentA ? GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen5) : generic.D, zen5.D);
-        // The rule is Zen 5's alone: other machines and instruction sets get their row whatever the shape.
+        // Zen 4 runs Zen 5's rows under the same rule.
+        Assert.Equal(zen5.F, GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen4, m, n, k));
+        Assert.Equal(zen5.D, GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen4, m, n, k));
+        // The rule is Zen 5's and Zen 4's alone: other machines and instruction sets get their row whatever the shape.
         Assert.Equal(GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512),
                      GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512, m, n, k));
         Assert.Equal(GemmBlockSizes.For<float>(GemmInstructionSet.Avx2, Microarchitecture.Zen5),
