@@ -167,7 +167,12 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// NC 96 n = 2048 1.018 (in a first run KC 256/320/384 with NC 96 1.026/1.022/1.029, KC 320 with NC 192 1.017; the
     /// generic row with KC 128 0.956), n = 1024 1.023 (KC 256/320/384 1.022/1.012/1.019); 2 threads n = 2048 1.025
     /// (process CPU), n = 1024 1.014 (wall, q1 0.973). The double A micro-panel (8×512, 32 KiB) fills Zen 4's L1, but
-    /// it measured no slower than the shallower ones: the B micro-panels stream past it from L2 either way.</item>
+    /// it measured no slower than the shallower ones: the B micro-panels stream past it from L2 either way. Zen 4's double
+    /// MC is then 1024 (an A block of 4 MiB in L3 at KC 512; Zen 5's 2048 makes it 8 MiB): over MC 2048, 1 thread n = 2048
+    /// 1.021, 1.030, 1.033, 1.013 (10–16 pairs), n = 1536 1.010, 4096×1024×1024 1.009; 2 threads 4096×4096×1024 1.027
+    /// (process CPU; at n = 2048 each thread's 1024 rows are one block either way). With MC 2048, NC 48/72/144/192 read
+    /// 1.021/1.006/1.006/1.005 of NC 96, with MC 1024 NC 48/72 0.997/0.997 of NC 96: NC stays. Float MC 1536/1020 read
+    /// 0.998/0.986 of 3072 at n = 2048: float keeps Zen 5's row whole.</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.IntelAvx512"/> (Emerald Rapids: 48 KiB L1d, 2 MiB L2, large shared L3):
     /// the <see cref="ResidentA"/> order. The float kernel alone runs at about 97 % of the FMA peak with A and B in L1/L2,
     /// but the blocked loops lost 15–25 % at n = 2048 with the generic row: its 32 KiB B micro-panel fills two thirds of L1
@@ -262,11 +267,12 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
         bool f32 = typeof(T) == typeof(float);
         bool zen3 = microarchitecture == Microarchitecture.Zen3;
         bool intel = microarchitecture == Microarchitecture.IntelAvx512;
-        bool zen5 = microarchitecture is Microarchitecture.Zen5 or Microarchitecture.Zen4;   // Zen 4 runs Zen 5's rows (see above)
+        bool zen4 = microarchitecture == Microarchitecture.Zen4;
+        bool zen5 = zen4 || microarchitecture == Microarchitecture.Zen5;   // Zen 4 runs Zen 5's rows, its double A block halved (see above)
         return set switch
         {
             GemmInstructionSet.Avx512 when f32 && (intel || zen5) => new(MR: 12, NR: 32, MC: 3072, KC: zen5 ? 512 : 320, NC: zen5 ? 320 : 640, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22, ResidentA: true),
-            GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: 2048, KC: zen5 ? 512 : 320, NC: zen5 ? 96 : 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
+            GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: zen4 ? 1024 : 2048, KC: zen5 ? 512 : 320, NC: zen5 ? 96 : 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 256, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: 256, NC: zen3 ? 4080 : 4096, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
