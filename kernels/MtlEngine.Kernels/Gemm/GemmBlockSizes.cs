@@ -193,6 +193,16 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// <item>AVX2 on <see cref="Microarchitecture.Zen3"/> (32 KiB L1d, 512 KiB L2, 32 MiB L3 per 8 cores): BLIS's Zen
     /// blocking, float MC 144 and double MC 72 with KC 256 (A blocks of 144 KiB: the double block of the generic row,
     /// 288 KiB, crowds a 512 KiB L2 that also holds the B micro-panel and C), NC 4080. Not measured on a Zen 3 here.</item>
+    /// <item>AVX2 on <see cref="Microarchitecture.Zen4"/> (AVX-512 switched off): the generic row below, float KC 384 (a
+    /// 384×16 B micro-panel, 24 KiB of the 32 KiB L1; k = 1024 and 2048 run depth blocks of 342). On the 2-core Zen 4 VM
+    /// (in-process, alternating, median of 10–14 paired ratios, thread CPU time on 1 thread, wall on 2, load 1–2), over KC
+    /// 256: 1 thread n = 2048 1.014 and 1.009, n = 1024 1.021; 2 threads n = 2048 1.015 and 1.031 (MC 96 with KC 384: 1.016,
+    /// 1.018 and 0.990 on 2 threads). Double KC 384 read 0.998 (n = 2048) and 0.992 (n = 1024): double keeps KC 256. Neither
+    /// NC 512/1024 (0.97/0.98), MC 72/192/288 (1.016/1.028/0.972, quartiles on either side of 1), KC 192/320 (1.008/0.967) nor
+    /// the resident-A order (MC 1026, KC 256, NC 384: 0.949) did better for float at n = 2048, nor, for double, MC 72 or NC 256
+    /// (0.989, 0.966). Before it, `mtl bench gemm` ran 1 thread at 70–87 % of the FMA peak (Zen 4's 256-bit FMA peak is
+    /// its AVX-512 one) and at 0.91–1.06 of OpenBLAS Haswell, 2 threads at 0.87–1.01 (`benchmarks/peers/gemm.sh`, two
+    /// passes): both sides' rates swing by up to 20 % between runs there.</item>
     /// <item>AVX2 elsewhere (Intel client cores, or AVX-512 machines with AVX-512 switched off): the generic row. On the
     /// 2-core Zen 5 with AVX-512 switched off (in-process, rows alternating, median of 10 paired ratios of thread CPU time, 1
     /// thread, load average 7–12) no other double blocking beat it beyond the noise at n = 1024: KC 320/384/512 0.998/1.003/1.022
@@ -275,7 +285,7 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
             GemmInstructionSet.Avx512 when intel || zen5 => new(MR: 8, NR: 24, MC: zen4 ? 1024 : 2048, KC: zen5 ? 512 : 320, NC: zen5 ? 96 : 384, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22, ResidentA: true),
             GemmInstructionSet.Avx512 when f32 => new(MR: 12, NR: 32, MC: 360, KC: 256, NC: 4096, UnpackedBMaxColumns: 256, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx512 => new(MR: 8, NR: 24, MC: 240, KC: 256, NC: 3072, UnpackedBMaxColumns: 192, MinFlopsPerThread: 1L << 22),
-            GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: 256, NC: zen3 ? 4080 : 4096, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
+            GemmInstructionSet.Avx2 when f32 => new(MR: 6, NR: 16, MC: 144, KC: zen4 ? 384 : 256, NC: zen3 ? 4080 : 4096, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
             GemmInstructionSet.Avx2 => new(MR: 6, NR: 8, MC: zen3 ? 72 : 144, KC: 256, NC: zen3 ? 4080 : 512, UnpackedBMaxColumns: 128, MinFlopsPerThread: 1L << 22),
             _ => new(MR: 4, NR: 2 * System.Numerics.Vector<T>.Count, MC: 128, KC: 256, NC: 2048, UnpackedBMaxColumns: 0, MinFlopsPerThread: 1L << 22),
         };

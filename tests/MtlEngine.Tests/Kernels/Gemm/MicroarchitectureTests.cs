@@ -44,6 +44,11 @@ public class MicroarchitectureTests
         Assert.True(GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.IntelAvx512).ResidentA);
         Assert.True(GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5).ResidentA);
         Assert.True(GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen5).ResidentA);
+        // Zen 4's AVX2 float row is the generic one with KC 384 (its double row the generic one).
+        Assert.Equal(GemmBlockSizes.For<float>(GemmInstructionSet.Avx2, Microarchitecture.Unknown) with { KC = 384 },
+                     GemmBlockSizes.For<float>(GemmInstructionSet.Avx2, Microarchitecture.Zen4));
+        Assert.Equal(GemmBlockSizes.For<double>(GemmInstructionSet.Avx2, Microarchitecture.Unknown),
+                     GemmBlockSizes.For<double>(GemmInstructionSet.Avx2, Microarchitecture.Zen4));
         // Zen 4 runs Zen 5's rows, its double A block (MC) halved: MC changes only which rows share a block, never a sum
         // (its own measurements: see GemmBlockSizes).
         Assert.Equal(GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen5), GemmBlockSizes.For<float>(GemmInstructionSet.Avx512, Microarchitecture.Zen4));
