@@ -1,3 +1,4 @@
+using MtlEngine.Kernels;
 using System.Numerics;
 using MtlEngine.Kernels.Gemm;
 
@@ -79,4 +80,28 @@ public static class GemmAssert
     }
 
     public static double Tolerance<T>(int k) => (typeof(T) == typeof(float) ? 2e-6 : 4e-15) * (k + 4);
+
+    /// <summary>
+    /// C = 1.5·A·B + 0.5·C for random row-major m×k, k×n and m×n operands (seeded by the shape) through
+    /// <paramref name="set"/> with <paramref name="blocks"/>: checks the 1-thread product against the reference and the
+    /// 2-thread one against it bitwise, and returns it (a table row's own test, e.g. Zen5DoubleRowTests).
+    /// </summary>
+    public static TestMatrix<T> RowProductOnOneAndTwoThreads<T>(GemmInstructionSet set, GemmBlockSizes blocks, int m, int n, int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(m + n + k);
+        var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
+        var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
+        var c = TestMatrix<T>.Random(m, n, Layout.RowMajor, random);
+        T alpha = T.CreateTruncating(1.5), beta = T.CreateTruncating(0.5);
+        var expected = c.Clone();
+        GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
+        var one = c.Clone();
+        var two = c.Clone();
+        global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(alpha, a.ReadOnly, b.ReadOnly, beta, one.View, new Parallelism(1), set, blocks);
+        global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(alpha, a.ReadOnly, b.ReadOnly, beta, two.View, new Parallelism(2), set, blocks);
+        Close(expected, one, Tolerance<T>(k), $"{m}x{n}x{k} 1 thread");
+        Assert.True(one.Data.AsSpan().SequenceEqual(two.Data), $"{m}x{n}x{k}: 1 and 2 threads differ");
+        return one;
+    }
 }

@@ -18,21 +18,9 @@ public class Zen4RowTests
         Assert.True(zen4.ResidentA);
         Assert.Equal(704, GemmDriver<double, PortableMicrokernel<double>>.RowBlock(m, zen4.MC, zen4.MR));
         Assert.Equal(528, GemmDriver<double, PortableMicrokernel<double>>.RowBlock(m / 2, zen4.MC, zen4.MR));
-        var random = new Random(2100);
-        var a = TestMatrix<double>.Random(m, k, Layout.RowMajor, random);
-        var b = TestMatrix<double>.Random(k, n, Layout.RowMajor, random);
-        var c = TestMatrix<double>.Random(m, n, Layout.RowMajor, random);
-        var expected = c.Clone();
-        GemmReference.Multiply(1.5, a.ReadOnly, b.ReadOnly, 0.5, expected.View);
-        var reference = c.Clone();
-        global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.5, a.ReadOnly, b.ReadOnly, 0.5, reference.View, new Parallelism(1), GemmInstructionSet.Avx512, zen5);
-        GemmAssert.Close(expected, reference, GemmAssert.Tolerance<double>(k), "Zen 5's row");
-        foreach (int threads in new[] { 1, 2 })
-        {
-            var product = c.Clone();
-            global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.5, a.ReadOnly, b.ReadOnly, 0.5, product.View, new Parallelism(threads), GemmInstructionSet.Avx512, zen4);
-            Assert.True(reference.Data.AsSpan().SequenceEqual(product.Data), $"Zen 4's row on {threads} thread(s) differs from Zen 5's");
-        }
+        var zen5Product = GemmAssert.RowProductOnOneAndTwoThreads<double>(GemmInstructionSet.Avx512, zen5, m, n, k);
+        var zen4Product = GemmAssert.RowProductOnOneAndTwoThreads<double>(GemmInstructionSet.Avx512, zen4, m, n, k);
+        Assert.True(zen5Product.Data.AsSpan().SequenceEqual(zen4Product.Data), "Zen 4's row differs from Zen 5's");
     }
 
     [Avx2Fact]
@@ -43,18 +31,7 @@ public class Zen4RowTests
         {
             var blocks = GemmBlockSizes.For<float>(GemmInstructionSet.Avx2, Microarchitecture.Zen4, m, n, k);
             Assert.Equal(384, blocks.KC);
-            var random = new Random(m + n + k);
-            var a = TestMatrix<float>.Random(m, k, Layout.RowMajor, random);
-            var b = TestMatrix<float>.Random(k, n, Layout.RowMajor, random);
-            var c = TestMatrix<float>.Random(m, n, Layout.RowMajor, random);
-            var expected = c.Clone();
-            GemmReference.Multiply(1.5f, a.ReadOnly, b.ReadOnly, 0.5f, expected.View);
-            var one = c.Clone();
-            var two = c.Clone();
-            global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.5f, a.ReadOnly, b.ReadOnly, 0.5f, one.View, new Parallelism(1), GemmInstructionSet.Avx2, blocks);
-            global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.5f, a.ReadOnly, b.ReadOnly, 0.5f, two.View, new Parallelism(2), GemmInstructionSet.Avx2, blocks);
-            GemmAssert.Close(expected, one, GemmAssert.Tolerance<float>(k), $"{m}x{n}x{k} 1 thread");
-            Assert.True(one.Data.AsSpan().SequenceEqual(two.Data), $"{m}x{n}x{k}: 1 and 2 threads differ");
+            GemmAssert.RowProductOnOneAndTwoThreads<float>(GemmInstructionSet.Avx2, blocks, m, n, k);
         }
     }
 }

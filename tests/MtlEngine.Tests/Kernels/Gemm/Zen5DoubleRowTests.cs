@@ -22,20 +22,7 @@ public class Zen5DoubleRowTests
         // 3 depth blocks of 367, 250 columns (two panels of 96 and one of 58: an edge tile), β ≠ 0 so every block updates C;
         // 2 depth blocks of 512, one column past the first panel; 4 blocks of 512, 1000 columns end on the 16-column narrow tile.
         foreach (var (m, n, k) in new[] { (203, 250, 1100), (130, 97, 1024), (64, 1000, 2048) })
-        {
-            var random = new Random(m + n + k);
-            var blocks = GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen5, m, n, k);
-            var a = TestMatrix<double>.Random(m, k, Layout.RowMajor, random);
-            var b = TestMatrix<double>.Random(k, n, Layout.RowMajor, random);
-            var c = TestMatrix<double>.Random(m, n, Layout.RowMajor, random);
-            var expected = c.Clone();
-            GemmReference.Multiply(1.5, a.ReadOnly, b.ReadOnly, 0.5, expected.View);
-            var one = c.Clone();
-            var two = c.Clone();
-            global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.5, a.ReadOnly, b.ReadOnly, 0.5, one.View, new Parallelism(1), GemmInstructionSet.Avx512, blocks);
-            global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(1.5, a.ReadOnly, b.ReadOnly, 0.5, two.View, new Parallelism(2), GemmInstructionSet.Avx512, blocks);
-            GemmAssert.Close(expected, one, GemmAssert.Tolerance<double>(k), $"{m}x{n}x{k} 1 thread");
-            Assert.True(one.Data.AsSpan().SequenceEqual(two.Data), $"{m}x{n}x{k}: 1 and 2 threads differ");
-        }
+            GemmAssert.RowProductOnOneAndTwoThreads<double>(GemmInstructionSet.Avx512,
+                GemmBlockSizes.For<double>(GemmInstructionSet.Avx512, Microarchitecture.Zen5, m, n, k), m, n, k);
     }
 }
