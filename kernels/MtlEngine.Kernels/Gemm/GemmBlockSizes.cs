@@ -172,7 +172,9 @@ public readonly record struct GemmBlockSizes(int MR, int NR, int MC, int KC, int
     /// 1.021, 1.030, 1.033, 1.013 (10–16 pairs), n = 1536 1.010, 4096×1024×1024 1.009; 2 threads 4096×4096×1024 1.027
     /// (process CPU; at n = 2048 each thread's 1024 rows are one block either way). With MC 2048, NC 48/72/144/192 read
     /// 1.021/1.006/1.006/1.005 of NC 96, with MC 1024 NC 48/72 0.997/0.997 of NC 96: NC stays. Float MC 1536/1020 read
-    /// 0.998/0.986 of 3072 at n = 2048: float keeps Zen 5's row whole.</item>
+    /// 0.998/0.986 of 3072 at n = 2048: float keeps Zen 5's row whole. With both, `benchmarks/peers/gemm.sh` (n = 512, 1024,
+    /// 2048; 1 and 2 threads; three passes) read 0.94–1.10 of OpenBLAS, 33 of the 36 cells at 1.00 or above and one pass all
+    /// of them, and 84.5–92.3 % of the FMA peak on 1 thread at n ≥ 1024 (before, one pass: 0.97–1.06, 84.0–87.6 %).</item>
     /// <item>AVX-512 on <see cref="Microarchitecture.IntelAvx512"/> (Emerald Rapids: 48 KiB L1d, 2 MiB L2, large shared L3):
     /// the <see cref="ResidentA"/> order. The float kernel alone runs at about 97 % of the FMA peak with A and B in L1/L2,
     /// but the blocked loops lost 15–25 % at n = 2048 with the generic row: its 32 KiB B micro-panel fills two thirds of L1
