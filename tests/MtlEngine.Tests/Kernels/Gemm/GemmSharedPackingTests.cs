@@ -140,12 +140,8 @@ public unsafe class GemmSharedPackingTests
         foreach (var (m, n, k) in new[] { (7 * table.MR + 5, 2 * table.NR + 3, 93), (20 * table.MR, 3 * table.NR, 40), (5 * table.MR, table.NR - 1, 17) })
         {
             var blocks = table with { MC = 3 * table.MR, KC = 37, NC = 2 * table.NR, UnpackedBMaxColumns = 0, MinFlopsPerThread = 1, ResidentA = residentA };
-            var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
-            var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
-            var c = TestMatrix<T>.Random(m, n, Layout.Padded, random);
             T alpha = T.CreateTruncating(1.25), beta = T.CreateTruncating(-0.5);
-            var expected = c.Clone();
-            GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
+            var (a, b, c, expected) = TestProblem.Random(m, n, k, alpha, beta, random, Layout.Padded);
             var one = c.Clone();
             global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(alpha, a.ReadOnly, b.ReadOnly, beta, one.View, new Parallelism(1), set, blocks);
             GemmAssert.Close(expected, one, GemmAssert.Tolerance<T>(k), $"{set} {typeof(T).Name} {m}×{n}×{k} one thread");

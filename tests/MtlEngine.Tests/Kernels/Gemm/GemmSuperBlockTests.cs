@@ -57,12 +57,8 @@ public unsafe class GemmSuperBlockTests
         long blockBytes = (long)blocks.MC * blocks.KC * sizeof(T);
         foreach (var (m, n, k) in new[] { (7 * mr + 3, 5 * nr + 1, 30), (6 * mr, 2 * nr + 3, 14), (2 * mr + 1, 4 * nr, 7) })
         {
-            var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
-            var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
-            var c = TestMatrix<T>.Random(m, n, Layout.RowMajor, random);
             T alpha = T.CreateTruncating(0.75), beta = T.CreateTruncating(-0.5);
-            var expected = c.Clone();
-            GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
+            var (a, b, c, expected) = TestProblem.Random(m, n, k, alpha, beta, random);
             var onePanel = c.Clone();
             Run<T, TKernel>(a, b, onePanel, alpha, beta, blocks with { NC = n + nr }, GemmDriver<T, TKernel>.ASuperBlockBytes);
             string what = $"{typeof(TKernel).Name} {m}×{n}×{k}";

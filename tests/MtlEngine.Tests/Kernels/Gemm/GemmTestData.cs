@@ -21,6 +21,22 @@ public static unsafe class TestOperands
     };
 }
 
+/// <summary>A random product to test: row-major A (m×k) and B (k×n), C (m×n) in a given layout, drawn in that order, and the
+/// textbook twin's α·A·B + β·C.</summary>
+public static class TestProblem
+{
+    public static (TestMatrix<T> A, TestMatrix<T> B, TestMatrix<T> C, TestMatrix<T> Expected) Random<T>(int m, int n, int k, T alpha, T beta,
+        Random random, Layout cLayout = Layout.RowMajor) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
+        var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
+        var c = TestMatrix<T>.Random(m, n, cLayout, random);
+        var expected = c.Clone();
+        GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
+        return (a, b, c, expected);
+    }
+}
+
 /// <summary>A test matrix: an array plus the view (offset, strides) that lays an m×n matrix into it.</summary>
 public sealed class TestMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -89,13 +105,8 @@ public static class GemmAssert
     public static TestMatrix<T> RowProductOnOneAndTwoThreads<T>(GemmInstructionSet set, GemmBlockSizes blocks, int m, int n, int k)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var random = new Random(m + n + k);
-        var a = TestMatrix<T>.Random(m, k, Layout.RowMajor, random);
-        var b = TestMatrix<T>.Random(k, n, Layout.RowMajor, random);
-        var c = TestMatrix<T>.Random(m, n, Layout.RowMajor, random);
         T alpha = T.CreateTruncating(1.5), beta = T.CreateTruncating(0.5);
-        var expected = c.Clone();
-        GemmReference.Multiply(alpha, a.ReadOnly, b.ReadOnly, beta, expected.View);
+        var (a, b, c, expected) = TestProblem.Random(m, n, k, alpha, beta, new Random(m + n + k));
         var one = c.Clone();
         var two = c.Clone();
         global::MtlEngine.Kernels.Gemm.Gemm.MultiplyWithBlocks(alpha, a.ReadOnly, b.ReadOnly, beta, one.View, new Parallelism(1), set, blocks);
