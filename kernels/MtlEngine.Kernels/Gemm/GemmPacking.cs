@@ -12,6 +12,32 @@ namespace MtlEngine.Kernels.Gemm;
 /// </summary>
 internal static unsafe class GemmPacking
 {
+    /// <summary>The lines of A's source that <see cref="PrefetchA{T}"/> walks for an mc×kc block: its rows when depths are
+    /// contiguous (csA = 1), its depths when rows are (rsA = 1), else none (other strides are not prefetched).</summary>
+    public static int PrefetchRuns(int mc, int kc, nint rsA, nint csA) => csA == 1 ? mc : rsA == 1 ? kc : 0;
+
+    /// <summary>
+    /// Asks for runs [<paramref name="first"/>, first + <paramref name="count"/>) of the mc×kc block of A at
+    /// <paramref name="a"/> (see <see cref="PrefetchRuns"/>) to be brought into L2, one prefetch per cache line: a later
+    /// <see cref="PackA{T}"/> of the block then reads L2 instead of waiting on memory. Changes no value.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PrefetchA<T>(int mc, int kc, T* a, nint rsA, nint csA, int first, int count) where T : unmanaged
+    {
+        if (!Sse.IsSupported) return;
+        int runs, length;
+        nint runStride;
+        if (csA == 1) (runs, length, runStride) = (mc, kc, rsA);
+        else if (rsA == 1) (runs, length, runStride) = (kc, mc, csA);
+        else return;
+        int last = Math.Min(runs, first + count);
+        for (int r = first; r < last; r++)
+        {
+            byte* start = (byte*)(a + r * runStride), end = (byte*)(a + r * runStride + length);
+            for (byte* line = (byte*)((nint)start & ~(nint)63); line < end; line += 64) Sse.Prefetch1(line);
+        }
+    }
+
     /// <summary>
     /// Packs the mc×kc block A[i, p] = a[i·rsA + p·csA] into ⌈mc/MR⌉ micro-panels; micro-panel r holds,
     /// for each p, the MR values of rows r·MR .. r·MR + MR − 1: packed[r·MR·kc + p·MR + i].
