@@ -337,7 +337,8 @@ internal static unsafe class GemmDriver<T, TKernel>
     /// depth block pc (kc deep): B's KC×NC panel (packed here, read in place, or taken from the B packed once for all threads),
     /// then for each MC block of A (packed here just before its tiles, or when <paramref name="aPackedAlready"/> read from
     /// <paramref name="aPacked"/>, which holds A's rows from i0 at this depth) the jr and ir loops. With few B micro-panels
-    /// (<see cref="PrefetchMaxPanels"/>) each tile first asks for a slice of the next A block's source.
+    /// (<see cref="PrefetchMaxPanels"/>) and a large A (<see cref="GemmBlockSizes.PrefetchMinABytes"/>) each tile first asks
+    /// for a slice of the next A block's source.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelProduct(in GemmOperands<T> op, in GemmBlockSizes blocks, bool unpackedB, in SharedPackedB<T> shared,
@@ -351,7 +352,7 @@ internal static unsafe class GemmDriver<T, TKernel>
         if (shared.Packed != null) bPanels = SharedPanel(op, shared, pc, kc, pc / blocks.KC, jc, nc, jc / blocks.NC);
         else if (!unpackedB) GemmPacking.PackB(kc, nc, NR, bBlock, op.RsB, op.CsB, bPacked);
         int panels = (nc + NR - 1) / NR;
-        bool prefetch = !aPackedAlready && panels <= PrefetchMaxPanels;
+        bool prefetch = !aPackedAlready && panels <= PrefetchMaxPanels && (long)op.M * op.K * Unsafe.SizeOf<T>() >= blocks.PrefetchMinABytes;
         for (int ic = i0; ic < i0 + rows; ic += MC)
         {
             int mc = Math.Min(MC, i0 + rows - ic);
@@ -418,6 +419,7 @@ internal static unsafe class GemmDriver<T, TKernel>
     /// loop took 12 % (a tile of 8×24 asks for 128 lines at once, more than the core keeps in flight).
     /// </summary>
     internal const int PrefetchMaxPanels = 16;
+
 
     /// <summary>Tile <paramref name="tile"/>'s slice [From, From + Count) of <paramref name="runs"/> prefetch runs spread
     /// evenly over <paramref name="tiles"/> tiles (together the slices cover every run once, in order).</summary>

@@ -63,7 +63,8 @@ public unsafe class GemmPrefetchTests
         int mr = TKernel.MR, nr = TKernel.NR;
         // MC = 2·MR, KC = 7: several A blocks (one short) at each of several depth blocks (one short), so a block's next is
         // sometimes the next rows and sometimes the first rows at the next depth; 1 to 3 B micro-panels (one narrow).
-        var blocks = new GemmBlockSizes(mr, nr, MC: 2 * mr, KC: 7, NC: 4 * nr, UnpackedBMaxColumns: 0, MinFlopsPerThread: 1);
+        // Any A is prefetched (PrefetchMinABytes 0).
+        var blocks = new GemmBlockSizes(mr, nr, MC: 2 * mr, KC: 7, NC: 4 * nr, UnpackedBMaxColumns: 0, MinFlopsPerThread: 1, PrefetchMinABytes: 0);
         foreach (var layout in new[] { Layout.RowMajor, Layout.ColumnMajor, Layout.Padded, Layout.Reversed })
             foreach (var (m, n, k) in new[] { (9 * mr + 5, 2 * nr + 3, 30), (4 * mr, nr, 14), (5 * mr + 1, 3 * nr, 7) })
             {
