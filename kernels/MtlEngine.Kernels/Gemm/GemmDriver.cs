@@ -391,17 +391,33 @@ internal static unsafe class GemmDriver<T, TKernel>
                     GemmPacking.PackBPanel(kc, nr, NR, bBlock + jr, op.RsB, 1, bPacked);
                     bPanel = bPacked; ldb = NR;
                 }
-                for (int ir = 0; ir < mc; ir += MR)
-                {
-                    if (runs > 0)
-                    {
-                        var (from, count) = PrefetchSlice(runs, tiles, tileIndex++);
-                        GemmPacking.PrefetchA(nextRows, nextDepth, next, op.RsA, op.CsA, from, count);
-                    }
-                    Tile(kc, Math.Min(MR, mc - ir), nr, aBlock + ir * kc, bPanel, ldb, op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC, op.RsC, op.CsC, alpha, beta, tile);
-                }
+                if (runs == 0)
+                    for (int ir = 0; ir < mc; ir += MR)
+                        Tile(kc, Math.Min(MR, mc - ir), nr, aBlock + ir * kc, bPanel, ldb, op.C + (ic + ir) * op.RsC + (jc + jr) * op.CsC, op.RsC, op.CsC, alpha, beta, tile);
+                else
+                    tileIndex = TilesPrefetching(op, kc, mc, nr, aBlock, bPanel, ldb, op.C + ic * op.RsC + (jc + jr) * op.CsC, alpha, beta, tile,
+                        next, nextRows, nextDepth, runs, tiles, tileIndex);
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="PanelProduct"/>'s ir loop (one B micro-panel against an A block's tiles, C at <paramref name="c"/>), each
+    /// tile first asking for its slice of the next A block (<paramref name="tileIndex"/> of <paramref name="tiles"/>);
+    /// returns the next tile's index. A loop of its own, so that PanelProduct's loop is the same code when nothing is
+    /// prefetched.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int TilesPrefetching(in GemmOperands<T> op, int kc, int mc, int nr, T* aBlock, T* bPanel, nint ldb, T* c, T alpha, T beta, T* tile,
+        T* next, int nextRows, int nextDepth, int runs, int tiles, int tileIndex)
+    {
+        for (int ir = 0; ir < mc; ir += TKernel.MR)
+        {
+            var (from, count) = PrefetchSlice(runs, tiles, tileIndex++);
+            GemmPacking.PrefetchA(nextRows, nextDepth, next, op.RsA, op.CsA, from, count);
+            Tile(kc, Math.Min(TKernel.MR, mc - ir), nr, aBlock + ir * kc, bPanel, ldb, c + ir * op.RsC, op.RsC, op.CsC, alpha, beta, tile);
+        }
+        return tileIndex;
     }
 
     /// <summary>
