@@ -436,7 +436,6 @@ internal static unsafe class GemmDriver<T, TKernel>
     /// </summary>
     internal const int PrefetchMaxPanels = 16;
 
-
     /// <summary>Tile <paramref name="tile"/>'s slice [From, From + Count) of <paramref name="runs"/> prefetch runs spread
     /// evenly over <paramref name="tiles"/> tiles (together the slices cover every run once, in order).</summary>
     internal static (int From, int Count) PrefetchSlice(int runs, int tiles, int tile)

@@ -24,12 +24,9 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void PrefetchA<T>(int mc, int kc, T* a, nint rsA, nint csA, int first, int count) where T : unmanaged
     {
-        if (!Sse.IsSupported) return;
-        int runs, length;
-        nint runStride;
-        if (csA == 1) (runs, length, runStride) = (mc, kc, rsA);
-        else if (rsA == 1) (runs, length, runStride) = (kc, mc, csA);
-        else return;
+        int runs = PrefetchRuns(mc, kc, rsA, csA);
+        if (!Sse.IsSupported || runs == 0) return;
+        var (length, runStride) = csA == 1 ? (kc, rsA) : (mc, csA);
         int last = Math.Min(runs, first + count);
         for (int r = first; r < last; r++)
         {
